@@ -1,0 +1,118 @@
+package audit
+
+import (
+	"strings"
+	"time"
+)
+
+// Visit is one audit a shopper recorded: a store visit, a call, an e-mail
+// thread. The device makes its ID. It records the checklist version and its
+// content hash, and is validated and scored against that version.
+type Visit struct {
+	ID               string // client UUID
+	AssignmentID     string // empty for an unplanned visit
+	StoreID          string
+	ShopperID        string
+	ChecklistID      string
+	ChecklistVersion int
+	ContentHash      string
+	Channel          Channel
+	StartedAt        time.Time // the device's claim
+	FinishedAt       time.Time // the device's claim; zero while in progress
+	Answers          []Answer
+}
+
+// VisitFlag marks a recorded visit a manager should look at. Flags never
+// make a visit lost: what a shopper recorded is kept.
+type VisitFlag string
+
+// The visit flags.
+const (
+	FlagUnplanned           VisitFlag = "unplanned"            // no assignment
+	FlagAssignmentCancelled VisitFlag = "assignment_cancelled" // the assignment was cancelled
+	FlagAssignmentExpired   VisitFlag = "assignment_expired"   // the assignment expired
+	FlagAssignmentDone      VisitFlag = "assignment_done"      // another visit completed the assignment
+	FlagOutsideWindow       VisitFlag = "outside_window"       // started outside the assignment's window, as claimed
+	FlagVersionRetired      VisitFlag = "version_retired"      // the checklist version has been retired
+)
+
+// Validate returns EINVALID when the visit cannot be stored.
+func (v *Visit) Validate() error {
+	var missing []string
+	for _, f := range []struct{ name, v string }{
+		{"id", v.ID}, {"store", v.StoreID}, {"shopper", v.ShopperID}, {"checklist", v.ChecklistID},
+	} {
+		if f.v == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	switch {
+	case len(missing) > 0:
+		return Errorf(EINVALID, "visit %s: %s required", v.ID, strings.Join(missing, ", "))
+	case v.ChecklistVersion < 1:
+		return Errorf(EINVALID, "visit %s: checklist version must be >= 1", v.ID)
+	case !isSHA256Hex(v.ContentHash):
+		return Errorf(EINVALID, "visit %s: content hash %q is not a hex SHA-256", v.ID, v.ContentHash)
+	case !v.Channel.Valid():
+		return Errorf(EINVALID, "visit %s: unknown channel %q", v.ID, v.Channel)
+	case v.StartedAt.IsZero():
+		return Errorf(EINVALID, "visit %s: start time required", v.ID)
+	case !v.FinishedAt.IsZero() && v.FinishedAt.Before(v.StartedAt):
+		return Errorf(EINVALID, "visit %s: finished before it started", v.ID)
+	}
+	return nil
+}
+
+// Admit checks that a recorded visit belongs to the checklist version cv and
+// the assignment a (nil for an unplanned visit) and returns the flags a
+// manager should see. What may have changed while the device was offline
+// (a cancelled or expired assignment, a retired version) is flagged, never
+// refused. It returns EINVALID when the visit is invalid or does not match
+// cv or a, EPRECONDITION when cv is a draft or the checklist takes no
+// unplanned visits, and EFORBIDDEN when a belongs to another shopper.
+func (v *Visit) Admit(cv *ChecklistVersion, a *Assignment) ([]VisitFlag, error) {
+	if err := v.Validate(); err != nil {
+		return nil, err
+	}
+	switch {
+	case v.ChecklistID != cv.ChecklistID || v.ChecklistVersion != cv.Version:
+		return nil, Errorf(EINVALID, "visit %s: recorded with checklist %s version %d, not %s version %d", v.ID, v.ChecklistID, v.ChecklistVersion, cv.ChecklistID, cv.Version)
+	case cv.State == VersionDraft:
+		return nil, Errorf(EPRECONDITION, "visit %s: checklist %s version %d is a draft", v.ID, cv.ChecklistID, cv.Version)
+	case v.ContentHash != cv.ContentHash:
+		return nil, Errorf(EINVALID, "visit %s: content hash does not match checklist %s version %d", v.ID, cv.ChecklistID, cv.Version)
+	case v.Channel != cv.Content.Channel:
+		return nil, Errorf(EINVALID, "visit %s: channel %s, but the checklist is for %s", v.ID, v.Channel, cv.Content.Channel)
+	}
+	var flags []VisitFlag
+	if cv.State == VersionRetired {
+		flags = append(flags, FlagVersionRetired)
+	}
+	if a == nil {
+		if v.AssignmentID != "" {
+			return nil, Errorf(EINVALID, "visit %s: assignment %s not given", v.ID, v.AssignmentID)
+		}
+		if !cv.Content.AllowUnplanned {
+			return nil, Errorf(EPRECONDITION, "visit %s: checklist %s takes no unplanned visits", v.ID, cv.ChecklistID)
+		}
+		return append(flags, FlagUnplanned), nil
+	}
+	switch {
+	case v.AssignmentID != a.ID || v.StoreID != a.StoreID || v.ChecklistID != a.ChecklistID || v.ChecklistVersion != a.ChecklistVersion:
+		return nil, Errorf(EINVALID, "visit %s: does not match assignment %s", v.ID, a.ID)
+	case a.ShopperID != "" && a.ShopperID != v.ShopperID:
+		return nil, Errorf(EFORBIDDEN, "visit %s: assignment %s belongs to another shopper", v.ID, a.ID)
+	}
+	switch a.State {
+	case AssignmentCancelled:
+		flags = append(flags, FlagAssignmentCancelled)
+	case AssignmentExpired:
+		flags = append(flags, FlagAssignmentExpired)
+	case AssignmentDone:
+		flags = append(flags, FlagAssignmentDone)
+	}
+	if v.StartedAt.Before(a.WindowStart) || v.StartedAt.After(a.WindowEnd) {
+		flags = append(flags, FlagOutsideWindow)
+	}
+	return flags, nil
+}
