@@ -65,7 +65,7 @@ func NewIssuer(ks *KeyStore, cfg TokenConfig) *Issuer {
 	case ks == nil:
 		i.err = errors.New("auth: issuer has no key store")
 	case err != nil:
-		i.err = fmt.Errorf("auth: issuer config: %w", err)
+		i.err = fmt.Errorf("auth: issuer config: %v", err) // internal, not the caller's EINVALID
 	case i.cfg.retention() > ks.cfg.retention():
 		i.err = fmt.Errorf("auth: issuer AccessTTL+Leeway %v exceeds the key store's %v",
 			i.cfg.retention(), ks.cfg.retention())
@@ -95,7 +95,7 @@ func (i *Issuer) IssueAccess(userID, role, deviceID string) (token string, c Acc
 	if err != nil {
 		return "", AccessClaims{}, err
 	}
-	now := i.cfg.Now().Truncate(time.Second) // JWT times have whole seconds
+	now := i.cfg.Now().UTC().Truncate(time.Second) // JWT times have whole seconds
 	c = AccessClaims{
 		Subject:  userID,
 		Role:     role,
@@ -149,7 +149,7 @@ func NewVerifier(keys func() jose.JSONWebKeySet, cfg TokenConfig) *Verifier {
 	if keys == nil {
 		v.err = errors.New("auth: verifier has no keys")
 	} else if err := cfg.Validate(); err != nil {
-		v.err = fmt.Errorf("auth: verifier config: %w", err)
+		v.err = fmt.Errorf("auth: verifier config: %v", err) // internal, not the caller's EINVALID
 	}
 	return v
 }
@@ -240,7 +240,7 @@ func (v *Verifier) verify(token string) (AccessClaims, error) {
 	case !audit.Role(p.Role).Valid():
 		return AccessClaims{}, fmt.Errorf("unknown role %q", p.Role)
 	}
-	iat, exp := p.IssuedAt.Time(), p.Expiry.Time()
+	iat, exp := p.IssuedAt.Time().UTC(), p.Expiry.Time().UTC()
 	if life := exp.Sub(iat); life <= 0 || life > MaxAccessTTL {
 		return AccessClaims{}, fmt.Errorf("lifetime %v outside (0, %v]", life, MaxAccessTTL)
 	}
