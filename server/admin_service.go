@@ -1,0 +1,208 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/auth"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
+)
+
+// adminService implements shopscore.v1.AdminService.
+type adminService struct{ s *Server }
+
+// pageSize returns the page size asked for. Errors: EINVALID.
+func pageSize(n int32) (int, error) {
+	switch {
+	case n == 0:
+		return 100, nil
+	case n < 0 || n > 500:
+		return 0, audit.Errorf(audit.EINVALID, "page_size must be between 1 and 500, got %d", n)
+	}
+	return int(n), nil
+}
+
+func encodePageToken(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+func decodePageToken(t string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(t)
+	if err != nil {
+		return "", audit.Errorf(audit.EINVALID, "page_token is not one this server issued")
+	}
+	return string(b), nil
+}
+
+// CreateUser adds a user. Errors: EINVALID, EEXISTS.
+func (a *adminService) CreateUser(ctx context.Context, req *connect.Request[v1.CreateUserRequest]) (*connect.Response[v1.CreateUserResponse], error) {
+	m := req.Msg
+	role, err := roleFromProto(m.GetRole())
+	if err != nil {
+		return nil, err
+	}
+	u := &audit.User{Email: m.GetEmail(), DisplayName: m.GetDisplayName(), Role: role}
+	if err := u.Validate(); err != nil {
+		return nil, err
+	}
+	hash, err := auth.HashPassword(m.GetPassword())
+	if err != nil {
+		return nil, err
+	}
+	if err := a.s.db.CreateUser(ctx, u, hash); err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.CreateUserResponse{User: userToProto(u)}), nil
+}
+
+// ListUsers lists users by e-mail. Errors: EINVALID.
+func (a *adminService) ListUsers(ctx context.Context, req *connect.Request[v1.ListUsersRequest]) (*connect.Response[v1.ListUsersResponse], error) {
+	n, err := pageSize(req.Msg.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	after, err := decodePageToken(req.Msg.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	users, err := a.s.db.ListUsers(ctx, after, n+1)
+	if err != nil {
+		return nil, err
+	}
+	resp := &v1.ListUsersResponse{}
+	if len(users) > n {
+		users = users[:n]
+		resp.NextPageToken = encodePageToken(users[n-1].Email)
+	}
+	for _, u := range users {
+		resp.Users = append(resp.Users, userToProto(u))
+	}
+	return connect.NewResponse(resp), nil
+}
+
+func (a *adminService) setDisabled(ctx context.Context, id string, disabled bool, peer string) (*v1.User, error) {
+	if id == "" {
+		return nil, audit.Errorf(audit.EINVALID, "user_id is required")
+	}
+	u, err := a.s.db.SetUserDisabled(ctx, id, disabled, peer)
+	if err != nil {
+		return nil, err
+	}
+	return userToProto(u), nil
+}
+
+// DisableUser disables a user and revokes his sessions. Errors: EINVALID,
+// ENOTFOUND.
+func (a *adminService) DisableUser(ctx context.Context, req *connect.Request[v1.DisableUserRequest]) (*connect.Response[v1.DisableUserResponse], error) {
+	u, err := a.setDisabled(ctx, req.Msg.GetUserId(), true, peerHost(req.Peer().Addr))
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.DisableUserResponse{User: u}), nil
+}
+
+// EnableUser enables a user. Errors: EINVALID, ENOTFOUND.
+func (a *adminService) EnableUser(ctx context.Context, req *connect.Request[v1.EnableUserRequest]) (*connect.Response[v1.EnableUserResponse], error) {
+	u, err := a.setDisabled(ctx, req.Msg.GetUserId(), false, peerHost(req.Peer().Addr))
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.EnableUserResponse{User: u}), nil
+}
+
+// ListSessions lists device sessions, newest first. Errors: EINVALID.
+func (a *adminService) ListSessions(ctx context.Context, req *connect.Request[v1.ListSessionsRequest]) (*connect.Response[v1.ListSessionsResponse], error) {
+	n, err := pageSize(req.Msg.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	var before time.Time
+	var beforeID string
+	if t := req.Msg.GetPageToken(); t != "" {
+		raw, err := decodePageToken(t)
+		if err != nil {
+			return nil, err
+		}
+		ms, id, ok := strings.Cut(raw, "|")
+		v, perr := strconv.ParseInt(ms, 10, 64)
+		if !ok || perr != nil {
+			return nil, audit.Errorf(audit.EINVALID, "page_token is not one this server issued")
+		}
+		before, beforeID = time.UnixMilli(v), id
+	}
+	sessions, err := a.s.db.ListSessions(ctx, req.Msg.GetUserId(), before, beforeID, n+1)
+	if err != nil {
+		return nil, err
+	}
+	resp := &v1.ListSessionsResponse{}
+	if len(sessions) > n {
+		sessions = sessions[:n]
+		last := sessions[n-1]
+		resp.NextPageToken = encodePageToken(fmt.Sprintf("%d|%s", last.CreatedAt.UnixMilli(), last.ID))
+	}
+	for _, s := range sessions {
+		resp.Sessions = append(resp.Sessions, sessionToProto(s))
+	}
+	return connect.NewResponse(resp), nil
+}
+
+// RevokeSession revokes a device session. Errors: EINVALID, ENOTFOUND.
+func (a *adminService) RevokeSession(ctx context.Context, req *connect.Request[v1.RevokeSessionRequest]) (*connect.Response[v1.RevokeSessionResponse], error) {
+	id := req.Msg.GetSessionId()
+	if id == "" {
+		return nil, audit.Errorf(audit.EINVALID, "session_id is required")
+	}
+	s, err := a.s.db.RevokeSession(ctx, id, audit.EventSessionRevoked, "revoked by an admin", peerHost(req.Peer().Addr))
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.RevokeSessionResponse{Session: sessionToProto(s)}), nil
+}
+
+// RotateSigningKey makes a new key sign access tokens.
+func (a *adminService) RotateSigningKey(ctx context.Context, req *connect.Request[v1.RotateSigningKeyRequest]) (*connect.Response[v1.RotateSigningKeyResponse], error) {
+	kid, err := a.s.keys.Rotate()
+	if err != nil {
+		return nil, err
+	}
+	p, _ := caller(ctx)
+	if err := a.s.db.AddSecurityEvent(ctx, audit.SecurityEvent{Kind: audit.EventKeyRotated, UserID: p.UserID,
+		SessionID: p.DeviceID, Peer: peerHost(req.Peer().Addr), Detail: kid}); err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.RotateSigningKeyResponse{KeyId: kid}), nil
+}
+
+// StreamSecurityEvents streams the security log after a cursor, a page of
+// rows at a time so memory stays flat however long the log is.
+func (a *adminService) StreamSecurityEvents(ctx context.Context, req *connect.Request[v1.StreamSecurityEventsRequest], stream *connect.ServerStream[v1.StreamSecurityEventsResponse]) error {
+	after := req.Msg.GetAfterSeq()
+	if after < 0 {
+		return audit.Errorf(audit.EINVALID, "after_seq must not be negative")
+	}
+	const page = 500
+	for {
+		events, err := a.s.db.SecurityEvents(ctx, after, page)
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			if err := stream.Send(&v1.StreamSecurityEventsResponse{
+				Seq: e.Seq, CreateTime: timestamppb.New(e.CreatedAt), Kind: e.Kind,
+				UserId: e.UserID, SessionId: e.SessionID, Peer: e.Peer, Detail: e.Detail,
+			}); err != nil {
+				return err
+			}
+			after = e.Seq
+		}
+		if len(events) < page {
+			return nil
+		}
+	}
+}

@@ -1,0 +1,153 @@
+package server
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"connectrpc.com/connect"
+	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/auth"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
+)
+
+// authService implements shopscore.v1.AuthService.
+type authService struct{ s *Server }
+
+// maxDeviceID bounds the device identifiers a client may choose.
+const maxDeviceID = 128
+
+func checkDeviceID(id string) error {
+	switch {
+	case id == "":
+		return audit.Errorf(audit.EINVALID, "device_id is required (a stable identifier the device generates once)")
+	case len(id) > maxDeviceID || !utf8.ValidString(id):
+		return audit.Errorf(audit.EINVALID, "device_id must be valid UTF-8 of at most %d bytes", maxDeviceID)
+	}
+	return nil
+}
+
+// Login checks credentials and opens a device session. Errors: EINVALID,
+// EUNAUTHORIZED, EEXHAUSTED.
+func (a *authService) Login(ctx context.Context, req *connect.Request[v1.LoginRequest]) (*connect.Response[v1.LoginResponse], error) {
+	s, m := a.s, req.Msg
+	email := strings.ToLower(strings.TrimSpace(m.GetEmail()))
+	switch {
+	case email == "":
+		return nil, audit.Errorf(audit.EINVALID, "email is required")
+	case m.GetPassword() == "":
+		return nil, audit.Errorf(audit.EINVALID, "password is required")
+	}
+	if err := checkDeviceID(m.GetDeviceId()); err != nil {
+		return nil, err
+	}
+	peer := peerHost(req.Peer().Addr)
+	if !s.loginLimiter.Allow("addr:"+peer) || !s.loginLimiter.Allow("account:"+email) {
+		return nil, audit.Errorf(audit.EEXHAUSTED, "too many login attempts; wait a minute and try again")
+	}
+	user, hash, err := s.db.FindUserByEmail(ctx, email)
+	if audit.ErrorCode(err) == audit.ENOTFOUND {
+		hash = auth.DummyHash // spend the same time as for a real account
+	} else if err != nil {
+		return nil, err
+	}
+	ok, err := auth.CheckPassword(hash, m.GetPassword())
+	if err != nil {
+		return nil, err
+	}
+	if !ok || user == nil || user.Disabled {
+		ev := audit.SecurityEvent{Kind: audit.EventLoginFailed, Peer: peer, Detail: email}
+		if user != nil {
+			ev.UserID = user.ID
+		}
+		if err := s.db.AddSecurityEvent(ctx, ev); err != nil {
+			return nil, err
+		}
+		return nil, audit.Errorf(audit.EUNAUTHORIZED, "wrong e-mail or password, or the account is disabled")
+	}
+	refresh, refreshHash, err := auth.NewRefreshToken()
+	if err != nil {
+		return nil, err
+	}
+	refreshExpiry := s.cfg.Now().Add(s.cfg.RefreshTTL)
+	sess, err := s.db.CreateSession(ctx, user.ID, m.GetDeviceId(), m.GetDeviceName(), refreshHash, refreshExpiry, peer)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := s.tokens(user, sess.ID, refresh, refreshExpiry)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.LoginResponse{Tokens: tokens, User: userToProto(user), SessionId: sess.ID}), nil
+}
+
+func (s *Server) tokens(user *audit.User, sessionID, refresh string, refreshExpiry time.Time) (*v1.Tokens, error) {
+	access, claims, err := s.issuer.IssueAccess(user.ID, string(user.Role), sessionID)
+	if err != nil {
+		return nil, err
+	}
+	return &v1.Tokens{
+		AccessToken:            access,
+		AccessTokenExpireTime:  timestamppb.New(claims.Expiry),
+		RefreshToken:           refresh,
+		RefreshTokenExpireTime: timestamppb.New(refreshExpiry),
+	}, nil
+}
+
+// Refresh rotates a refresh token. Errors: EINVALID, EUNAUTHORIZED,
+// EEXHAUSTED.
+func (a *authService) Refresh(ctx context.Context, req *connect.Request[v1.RefreshRequest]) (*connect.Response[v1.RefreshResponse], error) {
+	s, m := a.s, req.Msg
+	if err := checkDeviceID(m.GetDeviceId()); err != nil {
+		return nil, err
+	}
+	peer := peerHost(req.Peer().Addr)
+	if !s.refreshLimiter.Allow("addr:" + peer) {
+		return nil, audit.Errorf(audit.EEXHAUSTED, "too many refresh attempts; slow down")
+	}
+	if err := auth.CheckRefreshToken(m.GetRefreshToken()); err != nil {
+		return nil, err
+	}
+	refresh, refreshHash, err := auth.NewRefreshToken()
+	if err != nil {
+		return nil, err
+	}
+	refreshExpiry := s.cfg.Now().Add(s.cfg.RefreshTTL)
+	sess, user, err := s.db.RotateRefresh(ctx, auth.HashRefreshToken(m.GetRefreshToken()), m.GetDeviceId(), refreshHash, refreshExpiry, peer)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := s.tokens(user, sess.ID, refresh, refreshExpiry)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.RefreshResponse{Tokens: tokens}), nil
+}
+
+// Logout revokes the caller's session.
+func (a *authService) Logout(ctx context.Context, req *connect.Request[v1.LogoutRequest]) (*connect.Response[v1.LogoutResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.s.db.RevokeSession(ctx, p.DeviceID, audit.EventLogout, "logout", peerHost(req.Peer().Addr)); err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.LogoutResponse{}), nil
+}
+
+// WhoAmI returns the caller.
+func (a *authService) WhoAmI(ctx context.Context, _ *connect.Request[v1.WhoAmIRequest]) (*connect.Response[v1.WhoAmIResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.s.db.FindUserByID(ctx, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.WhoAmIResponse{User: userToProto(u), SessionId: p.DeviceID}), nil
+}

@@ -1,0 +1,41 @@
+package server
+
+import (
+	"slices"
+
+	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
+	"github.com/shopscore/shopscore/audit"
+)
+
+// public procedures need no access token.
+var public = map[string]bool{
+	shopscorev1connect.AuthServiceLoginProcedure:   true,
+	shopscorev1connect.AuthServiceRefreshProcedure: true,
+}
+
+var (
+	anyone = audit.Roles
+	admin  = []audit.Role{audit.RoleAdmin}
+)
+
+// policy is the one table from procedure to the roles allowed to call it.
+// A procedure that is neither here nor in public is refused for everyone
+// (deny by default); object-level rules live in the queries.
+var policy = map[string][]audit.Role{
+	shopscorev1connect.AuthServiceLogoutProcedure: anyone,
+	shopscorev1connect.AuthServiceWhoAmIProcedure: anyone,
+
+	shopscorev1connect.AdminServiceCreateUserProcedure:           admin,
+	shopscorev1connect.AdminServiceListUsersProcedure:            admin,
+	shopscorev1connect.AdminServiceDisableUserProcedure:          admin,
+	shopscorev1connect.AdminServiceEnableUserProcedure:           admin,
+	shopscorev1connect.AdminServiceListSessionsProcedure:         admin,
+	shopscorev1connect.AdminServiceRevokeSessionProcedure:        admin,
+	shopscorev1connect.AdminServiceRotateSigningKeyProcedure:     admin,
+	shopscorev1connect.AdminServiceStreamSecurityEventsProcedure: admin,
+}
+
+// allowed reports whether role may call procedure.
+func allowed(procedure string, role audit.Role) bool {
+	return slices.Contains(policy[procedure], role)
+}

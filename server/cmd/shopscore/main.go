@@ -1,0 +1,253 @@
+// Command shopscore runs the shopscore server and its offline admin tasks.
+//
+//	shopscore serve [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--log-format text|json]
+//	shopscore migrate [--data ./data]
+//	shopscore user add --email E --role shopper|manager|hr|admin [--name N]
+//	shopscore user list
+//	shopscore user disable --email E
+//
+// Flags fall back to environment variables (SHOPSCORE_ADDR, SHOPSCORE_DATA,
+// SHOPSCORE_LOG_FORMAT, SHOPSCORE_LOG_LEVEL); the demo password comes from
+// SHOPSCORE_DEMO_PASSWORD and a new user's from SHOPSCORE_PASSWORD, or is
+// generated and printed.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/auth"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "shopscore:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+const usage = `usage: shopscore <command> [flags]
+
+commands:
+  serve          run the server (Connect, gRPC and gRPC-Web on one port)
+  migrate        apply database migrations and exit
+  user add       add a user (--email, --role, --name)
+  user list      list users
+  user disable   disable a user and revoke his sessions (--email)
+
+Run "shopscore <command> -h" for the flags of a command.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	if cmd == "user" {
+		if len(rest) == 0 {
+			fmt.Fprint(stderr, usage)
+			return errors.New("user: want add, list or disable")
+		}
+		cmd, rest = "user "+rest[0], rest[1:]
+	}
+	fs := flag.NewFlagSet("shopscore "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", envOr(getenv, "SHOPSCORE_DATA", "data"), "data folder: database, signing keys, local evidence (env SHOPSCORE_DATA)")
+	logFormat := fs.String("log-format", envOr(getenv, "SHOPSCORE_LOG_FORMAT", "text"), "log format: text or json (env SHOPSCORE_LOG_FORMAT)")
+	logLevel := fs.String("log-level", envOr(getenv, "SHOPSCORE_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env SHOPSCORE_LOG_LEVEL)")
+	switch cmd {
+	case "serve":
+		addr := fs.String("addr", envOr(getenv, "SHOPSCORE_ADDR", "127.0.0.1:8080"), "listen address (env SHOPSCORE_ADDR)")
+		demo := fs.Bool("demo", false, "seed demo data into an empty database")
+		maxReq := fs.Int("max-request-bytes", 4<<20, "largest request message accepted, after decompression")
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		log, err := newLogger(stderr, *logFormat, *logLevel)
+		if err != nil {
+			return err
+		}
+		return serve(ctx, server.Config{DataDir: *data, Logger: log, MaxRequestBytes: *maxReq}, *addr, *demo, stdout, getenv)
+	case "migrate", "user list", "user add", "user disable":
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+	email := fs.String("email", "", "the user's e-mail")
+	role := fs.String("role", "", "shopper, manager, hr or admin")
+	name := fs.String("name", "", "the user's display name")
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected arguments %q", cmd, fs.Args())
+	}
+	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(server.Config{DataDir: *data, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	db := srv.DB()
+	switch cmd {
+	case "migrate":
+		names, err := db.Migrations(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "database %s is at migration %s (%d applied)\n", db.Path, names[len(names)-1], len(names))
+		return nil
+	case "user list":
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "EMAIL\tROLE\tNAME\tSTATUS\tID")
+		after := ""
+		for {
+			users, err := db.ListUsers(ctx, after, 500)
+			if err != nil {
+				return err
+			}
+			for _, u := range users {
+				status := "active"
+				if u.Disabled {
+					status = "disabled"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Email, u.Role, u.DisplayName, status, u.ID)
+				after = u.Email
+			}
+			if len(users) < 500 {
+				return tw.Flush()
+			}
+		}
+	case "user add":
+		password := getenv("SHOPSCORE_PASSWORD")
+		generated := password == ""
+		if generated {
+			password = newPassword()
+		}
+		hash, err := auth.HashPassword(password)
+		if err != nil {
+			return err
+		}
+		u := &audit.User{Email: *email, DisplayName: *name, Role: audit.Role(*role)}
+		if err := db.CreateUser(ctx, u, hash); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "added %s %s (id %s)\n", u.Role, u.Email, u.ID)
+		if generated {
+			fmt.Fprintf(stdout, "password: %s\n", password)
+		}
+		return nil
+	default: // user disable
+		if *email == "" {
+			return errors.New("user disable: --email is required")
+		}
+		u, _, err := db.FindUserByEmail(ctx, *email)
+		if err != nil {
+			return err
+		}
+		if _, err := db.SetUserDisabled(ctx, u.ID, true, "cli"); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "disabled %s; his sessions are revoked\n", u.Email)
+		return nil
+	}
+}
+
+func serve(ctx context.Context, cfg server.Config, addr string, demo bool, stdout io.Writer, getenv func(string) string) error {
+	srv, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	log := cfg.Logger
+	if demo {
+		password := getenv("SHOPSCORE_DEMO_PASSWORD")
+		generated := password == ""
+		if generated {
+			password = newPassword()
+		}
+		seeded, err := srv.SeedDemo(ctx, password)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		switch {
+		case seeded:
+			fmt.Fprintf(stdout, "Seeded demo data. Users (password %s):\n", password)
+			for _, r := range audit.Roles {
+				fmt.Fprintf(stdout, "  %-8s %s\n", r, server.DemoUsers[r])
+			}
+			if generated {
+				fmt.Fprintln(stdout, "  (the password was generated; set SHOPSCORE_DEMO_PASSWORD to choose it)")
+			}
+		default:
+			fmt.Fprintln(stdout, "The database already has users; demo data not seeded again.")
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	log.Info("shopscore listening", "addr", ln.Addr().String(), "data", cfg.DataDir)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		srv.Close()
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch strings.ToLower(format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want text or json", format)
+}
+
+// newPassword returns a random password of 20 characters.
+func newPassword() string {
+	return rand.Text()[:20]
+}

@@ -1,0 +1,85 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/auth"
+)
+
+// DemoUsers are the e-mails of the demo accounts, one per role.
+var DemoUsers = map[audit.Role]string{
+	audit.RoleAdmin:   "admin@demo.shopscore.test",
+	audit.RoleManager: "manager@demo.shopscore.test",
+	audit.RoleHR:      "hr@demo.shopscore.test",
+	audit.RoleShopper: "shopper@demo.shopscore.test",
+}
+
+// SeedDemo fills an empty database with a demo organisation: one user per
+// role (all with the given password), a few stores, a depot and a head
+// office, and their front-line and back-office staff. It reports whether
+// it seeded anything: a database that already has users is left alone.
+func (s *Server) SeedDemo(ctx context.Context, password string) (bool, error) {
+	n, err := s.db.CountUsers(ctx)
+	if err != nil {
+		return false, err
+	}
+	if n > 0 {
+		return false, nil
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return false, fmt.Errorf("demo password: %w", err)
+	}
+	names := map[audit.Role]string{
+		audit.RoleAdmin: "Demo Admin", audit.RoleManager: "Maria Ivanova (store manager)",
+		audit.RoleHR: "Olga Petrova (HR)", audit.RoleShopper: "Andrei Popescu (mystery shopper)",
+	}
+	users := map[audit.Role]*audit.User{}
+	for _, role := range audit.Roles {
+		u := &audit.User{Email: DemoUsers[role], DisplayName: names[role], Role: role}
+		if err := s.db.CreateUser(ctx, u, hash); err != nil {
+			return false, fmt.Errorf("demo user %s: %w", u.Email, err)
+		}
+		users[role] = u
+	}
+	manager := []string{users[audit.RoleManager].ID}
+	stores := []*audit.Store{
+		{Code: "MSK-01", Name: "Building materials, Tverskaya", Address: "Tverskaya 12, Moscow", Region: "Moscow",
+			Latitude: 55.7652, Longitude: 37.6050, GeofenceMeters: 150, ManagerIDs: manager},
+		{Code: "MSK-02", Name: "Building materials, Profsoyuznaya", Address: "Profsoyuznaya 56, Moscow", Region: "Moscow",
+			Latitude: 55.6701, Longitude: 37.5526, GeofenceMeters: 150, ManagerIDs: manager},
+		{Code: "KIV-01", Name: "Building materials, Chisinau centre", Address: "Stefan cel Mare 64, Chisinau", Region: "Moldova",
+			Latitude: 47.0245, Longitude: 28.8323, GeofenceMeters: 150},
+		{Code: "DEPOT-1", Name: "Logistics depot", Address: "Warehouse road 3, Moscow", Region: "Moscow",
+			Latitude: 55.6110, Longitude: 37.7420, GeofenceMeters: 300, ManagerIDs: manager},
+		{Code: "HQ", Name: "Head office", Address: "Leninsky 30, Moscow", Region: "Moscow",
+			Latitude: 55.7075, Longitude: 37.5850, GeofenceMeters: 100},
+	}
+	byCode := map[string]string{}
+	for _, st := range stores {
+		if err := s.db.CreateStore(ctx, st); err != nil {
+			return false, fmt.Errorf("demo store %s: %w", st.Code, err)
+		}
+		byCode[st.Code] = st.ID
+	}
+	staff := []*audit.Staff{
+		{EmployeeNumber: "E1001", Name: "Ivan Sokolov", Position: "cashier", Department: audit.DeptSales, StoreID: byCode["MSK-01"]},
+		{EmployeeNumber: "E1002", Name: "Elena Smirnova", Position: "sales consultant", Department: audit.DeptSales, StoreID: byCode["MSK-01"]},
+		{EmployeeNumber: "E1003", Name: "Pavel Kuznetsov", Position: "sales consultant", Department: audit.DeptSales, StoreID: byCode["MSK-02"]},
+		{EmployeeNumber: "E1004", Name: "Natalia Volkova", Position: "cashier", Department: audit.DeptSales, StoreID: byCode["MSK-02"]},
+		{EmployeeNumber: "E1005", Name: "Ion Rusu", Position: "sales consultant", Department: audit.DeptSales, StoreID: byCode["KIV-01"]},
+		{EmployeeNumber: "E2001", Name: "Sergei Morozov", Position: "driver", Department: audit.DeptLogistics, StoreID: byCode["DEPOT-1"]},
+		{EmployeeNumber: "E2002", Name: "Dmitri Lebedev", Position: "driver", Department: audit.DeptLogistics, StoreID: byCode["DEPOT-1"]},
+		{EmployeeNumber: "E3001", Name: "Irina Kozlova", Position: "accountant", Department: audit.DeptAccounting, BackOffice: true, StoreID: byCode["HQ"]},
+		{EmployeeNumber: "E3002", Name: "Alexei Novikov", Position: "lawyer", Department: audit.DeptLegal, BackOffice: true, StoreID: byCode["HQ"]},
+		{EmployeeNumber: "E3003", Name: "Svetlana Popova", Position: "secretary", Department: audit.DeptSecretary, BackOffice: true, StoreID: byCode["HQ"]},
+	}
+	for _, st := range staff {
+		if err := s.db.CreateStaff(ctx, st); err != nil {
+			return false, fmt.Errorf("demo staff %s: %w", st.EmployeeNumber, err)
+		}
+	}
+	return true, nil
+}

@@ -1,0 +1,220 @@
+// Package server is shopscore's Connect-RPC server: the handlers of every
+// service, authentication and authorization, the error table, and the
+// HTTP plumbing (Connect, gRPC and gRPC-Web on one h2c port, health,
+// reflection, the JWKS document). Storage lives in server/sqlite, token
+// primitives in server/auth; only server/cmd reads flags and environment.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"connectrpc.com/connect"
+	"connectrpc.com/grpchealth"
+	"connectrpc.com/grpcreflect"
+	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
+	"github.com/shopscore/shopscore/server/auth"
+	"github.com/shopscore/shopscore/server/sqlite"
+)
+
+// Config is the server's configuration. The zero value is usable: every
+// zero field takes the default documented on it.
+type Config struct {
+	// DataDir holds the database, the signing keys and local evidence;
+	// "data" if empty.
+	DataDir string
+	// MaxRequestBytes bounds a request message after decompression;
+	// 4 MiB if zero. Larger messages are refused with ResourceExhausted.
+	MaxRequestBytes int
+	// ReadHeaderTimeout bounds how long a client may take to send request
+	// headers; 10 s if zero.
+	ReadHeaderTimeout time.Duration
+	// IdleTimeout closes idle keep-alive connections; 2 min if zero.
+	IdleTimeout time.Duration
+	// AccessTTL is the lifetime of access tokens; 10 min if zero, at most 15.
+	AccessTTL time.Duration
+	// RefreshTTL is the lifetime of a refresh token; 30 days if zero.
+	// Every refresh issues a new one, so an active device stays signed in.
+	RefreshTTL time.Duration
+	// LoginRate limits login attempts per account and per client address:
+	// a burst, then one more attempt per Every. 10 and 1/30 s if zero.
+	LoginRate Rate
+	// RefreshRate limits refreshes per client address; 60 and 1/s if zero.
+	RefreshRate Rate
+	// Logger receives the server's logs; slog.Default() if nil.
+	Logger *slog.Logger
+	// Now is the clock; time.Now if nil.
+	Now func() time.Time
+}
+
+// Rate is a token-bucket rate limit.
+type Rate struct {
+	Burst int
+	Every time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.DataDir == "" {
+		c.DataDir = "data"
+	}
+	if c.MaxRequestBytes == 0 {
+		c.MaxRequestBytes = 4 << 20
+	}
+	if c.ReadHeaderTimeout == 0 {
+		c.ReadHeaderTimeout = 10 * time.Second
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 2 * time.Minute
+	}
+	if c.RefreshTTL == 0 {
+		c.RefreshTTL = 30 * 24 * time.Hour
+	}
+	if c.LoginRate == (Rate{}) {
+		c.LoginRate = Rate{Burst: 10, Every: 30 * time.Second}
+	}
+	if c.RefreshRate == (Rate{}) {
+		c.RefreshRate = Rate{Burst: 60, Every: time.Second}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// Server is a running shopscore server: its database, keys and handlers.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	db       *sqlite.DB
+	keys     *auth.KeyStore
+	issuer   *auth.Issuer
+	verifier *auth.Verifier
+	tokenCfg auth.TokenConfig
+
+	loginLimiter   *auth.Limiter
+	refreshLimiter *auth.Limiter
+
+	handler http.Handler
+	http    *http.Server
+}
+
+// New opens the database (applying migrations) and the signing keys under
+// cfg.DataDir, creating them on first start, and builds the handlers.
+func New(cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	s := &Server{cfg: cfg, log: cfg.Logger}
+	s.db = sqlite.NewDB(filepath.Join(cfg.DataDir, "shopscore.db"))
+	s.db.Now = cfg.Now
+	if err := s.db.Open(); err != nil {
+		return nil, err
+	}
+	s.tokenCfg = auth.TokenConfig{AccessTTL: cfg.AccessTTL, Now: cfg.Now}
+	if err := s.tokenCfg.Validate(); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	var err error
+	if s.keys, err = auth.OpenKeyStore(filepath.Join(cfg.DataDir, "keys"), s.tokenCfg); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("open signing keys: %w", err)
+	}
+	s.issuer = auth.NewIssuer(s.keys, s.tokenCfg)
+	s.verifier = auth.NewVerifier(s.keys.JWKS, s.tokenCfg)
+	s.loginLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.LoginRate.Every, Burst: cfg.LoginRate.Burst, Now: cfg.Now})
+	s.refreshLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.RefreshRate.Every, Burst: cfg.RefreshRate.Burst, Now: cfg.Now})
+	s.handler = s.routes()
+	return s, nil
+}
+
+// DB returns the server's database, for the CLI's offline commands and tests.
+func (s *Server) DB() *sqlite.DB { return s.db }
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) routes() http.Handler {
+	opts := []connect.HandlerOption{
+		connect.WithInterceptors(interceptor{s}),
+		connect.WithReadMaxBytes(s.cfg.MaxRequestBytes),
+	}
+	mux := http.NewServeMux()
+	mux.Handle(shopscorev1connect.NewAuthServiceHandler(&authService{s}, opts...))
+	mux.Handle(shopscorev1connect.NewAdminServiceHandler(&adminService{s}, opts...))
+
+	services := []string{
+		shopscorev1connect.AuthServiceName,
+		shopscorev1connect.AdminServiceName,
+	}
+	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
+	reflector := grpcreflect.NewStaticReflector(services...)
+	mux.Handle(grpcreflect.NewHandlerV1(reflector))
+	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
+	mux.HandleFunc("GET /.well-known/jwks.json", s.serveJWKS)
+	return mux
+}
+
+func (s *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
+	body, err := s.keys.JWKSJSON()
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "jwks", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	w.Write(body)
+}
+
+// Serve accepts connections on ln until Shutdown is called: HTTP/1.1 and
+// cleartext HTTP/2 (h2c), so Connect, gRPC and gRPC-Web share one port.
+// It returns nil after a graceful shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	s.http = &http.Server{
+		Handler:           s.handler,
+		Protocols:         &protocols,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	err := s.http.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting connections, waits for calls in flight until
+// ctx is done, then closes the database.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var err error
+	if s.http != nil {
+		err = s.http.Shutdown(ctx)
+	}
+	return errors.Join(err, s.Close())
+}
+
+// Close closes the database without waiting for calls in flight.
+func (s *Server) Close() error {
+	return s.db.Close()
+}
+
+// peerHost returns the host part of a peer address.
+func peerHost(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
+}
+

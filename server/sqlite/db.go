@@ -1,0 +1,235 @@
+// Package sqlite stores shopscore's data in an embedded SQLite database
+// (github.com/mattn/go-sqlite3): WAL journal, foreign keys on, a busy
+// timeout, one writer connection and a pool of readers. Migrations are
+// embedded SQL files applied in order, each in its own transaction.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// DB is the database. Writes go through a single connection so that they
+// never contend for SQLite's write lock; reads use a separate pool and see
+// a consistent snapshot per transaction (WAL).
+type DB struct {
+	Path string
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+
+	write *sql.DB
+	read  *sql.DB
+}
+
+// NewDB returns a DB for the file at path. Call Open before use.
+func NewDB(path string) *DB {
+	return &DB{Path: path, Now: time.Now}
+}
+
+// Open opens the database, creating the file and its folder if needed, and
+// applies any pending migrations.
+func (db *DB) Open() error {
+	if db.Path == "" {
+		return errors.New("sqlite: database path required")
+	}
+	if db.Path != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(db.Path), 0o700); err != nil {
+			return fmt.Errorf("sqlite: create data folder: %w", err)
+		}
+	}
+	var err error
+	if db.write, err = sql.Open("sqlite3", dsn(db.Path, false)); err != nil {
+		return fmt.Errorf("sqlite: open writer: %w", err)
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetConnMaxIdleTime(0)
+	if err := db.migrate(context.Background()); err != nil {
+		db.write.Close()
+		return err
+	}
+	if db.read, err = sql.Open("sqlite3", dsn(db.Path, true)); err != nil {
+		db.write.Close()
+		return fmt.Errorf("sqlite: open readers: %w", err)
+	}
+	db.read.SetMaxOpenConns(8)
+	return nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	var errs []error
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		errs = append(errs, db.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_foreign_keys", "on")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_synchronous", "NORMAL")
+	if readOnly {
+		q.Set("mode", "ro")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Tx is a transaction with the request's notion of "now".
+type Tx struct {
+	*sql.Tx
+	db  *DB
+	now time.Time
+}
+
+// BeginTx starts a write transaction on the single writer connection.
+func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: begin: %w", err)
+	}
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC()}, nil
+}
+
+// BeginRead starts a read-only transaction: one snapshot for all its reads.
+func (db *DB) BeginRead(ctx context.Context) (*Tx, error) {
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: begin read: %w", err)
+	}
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC()}, nil
+}
+
+// update runs fn in a write transaction and commits it when fn succeeds.
+func (db *DB) update(ctx context.Context, fn func(*Tx) error) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+// view runs fn in a read-only snapshot.
+func (db *DB) view(ctx context.Context, fn func(*Tx) error) error {
+	tx, err := db.BeginRead(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlite: create schema_migrations: %w", err)
+	}
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := filepath.Base(name)
+		n, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("sqlite: migration %s: name must start with a number", base)
+		}
+		if err := db.applyMigration(ctx, n, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (db *DB) applyMigration(ctx context.Context, version int, name string) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: migration %s: %w", name, err)
+	}
+	defer tx.Rollback()
+	var done int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&done); err != nil {
+		return fmt.Errorf("sqlite: migration %s: %w", name, err)
+	}
+	if done > 0 {
+		return nil
+	}
+	body, err := migrationFS.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return fmt.Errorf("sqlite: migration %s: %w", name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		version, filepath.Base(name), db.Now().UnixMilli()); err != nil {
+		return fmt.Errorf("sqlite: migration %s: %w", name, err)
+	}
+	return tx.Commit()
+}
+
+// Migrations returns the applied migrations, oldest first.
+func (db *DB) Migrations(ctx context.Context) ([]string, error) {
+	rows, err := db.write.QueryContext(ctx, `SELECT name FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// isUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY failure.
+func isUniqueViolation(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint &&
+		(se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
+}
+
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func fromNullMillis(ms sql.NullInt64) time.Time {
+	if !ms.Valid {
+		return time.Time{}
+	}
+	return fromMillis(ms.Int64)
+}

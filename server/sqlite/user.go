@@ -1,0 +1,163 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/shopscore/shopscore/audit"
+)
+
+// CreateUser stores u with its password hash, assigning ID and CreatedAt.
+// Errors: EINVALID, EEXISTS (the e-mail is taken).
+func (db *DB) CreateUser(ctx context.Context, u *audit.User, passwordHash string) error {
+	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		u.ID = uuid.NewString()
+		u.CreatedAt = tx.now
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, display_name, role, password_hash, disabled, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, u.ID, u.Email, u.DisplayName, string(u.Role), passwordHash, u.Disabled, millis(u.CreatedAt))
+		if isUniqueViolation(err) {
+			return audit.Errorf(audit.EEXISTS, "a user with e-mail %s already exists", u.Email)
+		} else if err != nil {
+			return fmt.Errorf("insert user: %w", err)
+		}
+		return addEvent(ctx, tx, audit.SecurityEvent{Kind: audit.EventUserCreated, UserID: u.ID, Detail: string(u.Role)})
+	})
+}
+
+const userColumns = `id, email, display_name, role, disabled, created_at`
+
+func scanUser(row interface{ Scan(...any) error }, extra ...any) (*audit.User, error) {
+	var u audit.User
+	var role string
+	var created int64
+	dest := append([]any{&u.ID, &u.Email, &u.DisplayName, &role, &u.Disabled, &created}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	u.Role = audit.Role(role)
+	u.CreatedAt = fromMillis(created)
+	return &u, nil
+}
+
+// FindUserByID returns the user with the given id. Errors: ENOTFOUND.
+func (db *DB) FindUserByID(ctx context.Context, id string) (*audit.User, error) {
+	var u *audit.User
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		u, err = findUserByID(ctx, tx, id)
+		return err
+	})
+	return u, err
+}
+
+func findUserByID(ctx context.Context, tx *Tx, id string) (*audit.User, error) {
+	u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, audit.Errorf(audit.ENOTFOUND, "user %q not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find user: %w", err)
+	}
+	return u, nil
+}
+
+// FindUserByEmail returns the user with the given e-mail (case-insensitive)
+// and his password hash. Errors: ENOTFOUND.
+func (db *DB) FindUserByEmail(ctx context.Context, email string) (*audit.User, string, error) {
+	var hash string
+	var u *audit.User
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email = ?`,
+			strings.ToLower(strings.TrimSpace(email))), &hash)
+		if errors.Is(err, sql.ErrNoRows) {
+			return audit.Errorf(audit.ENOTFOUND, "no user with e-mail %s", email)
+		}
+		return err
+	})
+	return u, hash, err
+}
+
+// ListUsers returns up to limit users ordered by e-mail, after the e-mail
+// afterEmail ("" for the first page).
+func (db *DB) ListUsers(ctx context.Context, afterEmail string, limit int) ([]*audit.User, error) {
+	var out []*audit.User
+	err := db.view(ctx, func(tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE email > ? ORDER BY email LIMIT ?`, afterEmail, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, u)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return out, nil
+}
+
+// SetUserDisabled disables or enables a user. Disabling also revokes every
+// session of the user, so his next call is refused. Errors: ENOTFOUND.
+func (db *DB) SetUserDisabled(ctx context.Context, id string, disabled bool, peer string) (*audit.User, error) {
+	var u *audit.User
+	err := db.update(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, disabled, id)
+		if err != nil {
+			return fmt.Errorf("update user: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return audit.Errorf(audit.ENOTFOUND, "user %q not found", id)
+		}
+		kind := audit.EventUserEnabled
+		if disabled {
+			kind = audit.EventUserDisabled
+			if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ?, revoke_reason = 'user disabled'
+				WHERE user_id = ? AND revoked_at IS NULL`, millis(tx.now), id); err != nil {
+				return fmt.Errorf("revoke sessions: %w", err)
+			}
+		}
+		if err := addEvent(ctx, tx, audit.SecurityEvent{Kind: kind, UserID: id, Peer: peer}); err != nil {
+			return err
+		}
+		u, err = findUserByID(ctx, tx, id)
+		return err
+	})
+	return u, err
+}
+
+// SetPassword replaces a user's password hash. Errors: ENOTFOUND.
+func (db *DB) SetPassword(ctx context.Context, id, passwordHash string) error {
+	return db.update(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, passwordHash, id)
+		if err != nil {
+			return fmt.Errorf("update password: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return audit.Errorf(audit.ENOTFOUND, "user %q not found", id)
+		}
+		return nil
+	})
+}
+
+// CountUsers returns the number of users.
+func (db *DB) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := db.view(ctx, func(tx *Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
+	})
+	return n, err
+}
