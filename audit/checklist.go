@@ -98,6 +98,25 @@ func (c *Checklist) Validate() error {
 // standards in c.Standards.
 func (c *Checklist) problems() []problem {
 	var ps []problem
+	standards := map[string]bool{}
+	for i, s := range c.Standards {
+		path := fmt.Sprintf("standards[%d]", i)
+		for _, p := range s.problems() {
+			p.path = path
+			ps = append(ps, p)
+		}
+		if standards[s.Code] {
+			ps = append(ps, problem{path: path, field: "code", msg: fmt.Sprintf("duplicate standard code %q", s.Code)})
+		}
+		standards[s.Code] = true
+	}
+	return append(ps, c.bodyProblems(standards)...)
+}
+
+// bodyProblems lists everything wrong with the checklist but its
+// standards, given the codes of the standards its questions may reference.
+func (c *Checklist) bodyProblems(standards map[string]bool) []problem {
+	var ps []problem
 	add := func(path, field, format string, args ...any) {
 		ps = append(ps, problem{path: path, field: field, msg: fmt.Sprintf(format, args...)})
 	}
@@ -118,18 +137,6 @@ func (c *Checklist) problems() []problem {
 	}
 	if len(c.Sections) == 0 {
 		add("", "sections", `checklist needs at least one section`)
-	}
-	standards := map[string]bool{}
-	for i, s := range c.Standards {
-		path := fmt.Sprintf("standards[%d]", i)
-		for _, p := range s.problems() {
-			p.path = path
-			ps = append(ps, p)
-		}
-		if standards[s.Code] {
-			add(path, "code", "duplicate standard code %q", s.Code)
-		}
-		standards[s.Code] = true
 	}
 	sections, questions := map[string]bool{}, map[string]bool{}
 	for si, s := range c.Sections {

@@ -217,4 +217,3 @@ func peerHost(addr string) string {
 	}
 	return addr
 }
-
