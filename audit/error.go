@@ -2,6 +2,17 @@
 // the checklists derived from them, stores, staff, shoppers, assignments,
 // visits and their scoring. It uses only the standard library: transport
 // (server) and storage (server/sqlite) import it, never the other way.
+//
+// Scoring is one pure function, Score: no clock, no I/O, no randomness, no
+// dependence on map order, so the server's authoritative score and the
+// phone's preview come from the same code and agree.
+//
+// Standards packs (standards plus the checklists that check them) are
+// written by hand as JSON in the format "shopscore.pack/v1" and read with
+// ParsePack, which reports every problem with its file, line, column and
+// path. The format is JSON rather than YAML because a YAML reader would need
+// a dependency and this package uses only the standard library. The demo
+// pack lives in the demopack subpackage.
 package audit
 
 import (
