@@ -77,9 +77,11 @@ type KeyStore struct {
 // OpenKeyStore opens the key store in dir, creating the directory and a
 // first active key if needed. It refuses a directory or key file that
 // other users may access, a key file whose content does not match its kid,
-// and a state file that names missing keys. Retired keys past their
+// and a state file that names missing keys; a directory without a state
+// file is a new, empty store. Retired keys past their
 // retention (cfg.AccessTTL+cfg.Leeway) are deleted, as are key files the
-// state does not name. It returns EINVALID for an invalid cfg.
+// state does not name. It returns EINVALID for an invalid cfg and
+// EINTERNAL for any other failure.
 func OpenKeyStore(dir string, cfg TokenConfig) (*KeyStore, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -170,7 +172,9 @@ func (ks *KeyStore) load(st keyState) error {
 
 // Rotate makes a new key the active one and returns its kid. The old key
 // becomes verify-only: it stays in JWKS until its retention has passed, so
-// that the tokens it signed stay valid until they expire.
+// that the tokens it signed stay valid until they expire. It returns
+// EINTERNAL if the new key or the state cannot be written, in which case
+// the old key stays active.
 func (ks *KeyStore) Rotate() (newKID string, err error) {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
@@ -225,7 +229,7 @@ func (ks *KeyStore) JWKSJSON() ([]byte, error) {
 }
 
 // Prune deletes the retired keys past their retention, from memory and
-// disk, and returns the first disk error. JWKS prunes too but cannot
+// disk, and returns the first disk error (EINTERNAL). JWKS prunes too but cannot
 // report errors; a server may call Prune periodically to see them.
 func (ks *KeyStore) Prune() error {
 	ks.mu.Lock()

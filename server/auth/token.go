@@ -189,6 +189,10 @@ func (v *Verifier) verify(token string) (AccessClaims, error) {
 	if len(token) > MaxTokenSize {
 		return AccessClaims{}, fmt.Errorf("token of %d bytes exceeds %d", len(token), MaxTokenSize)
 	}
+	// ParseSignedCompact is jose.ParseSigned without the JSON serialization
+	// (ParseSigned is deprecated in go-jose v4.1): the algorithm is pinned
+	// here, before any key is looked at, so "none" and HS256 never get
+	// further.
 	jws, err := jose.ParseSignedCompact(token, accessAlgorithms)
 	if err != nil {
 		return AccessClaims{}, fmt.Errorf("parse: %w", err)
