@@ -31,8 +31,8 @@ type AccessClaims struct {
 	Role     string    // the user's role, one of audit.Roles ("role")
 	Device   string    // the server-side device session id ("dev")
 	ID       string    // a random token id ("jti")
-	IssuedAt time.Time // "iat", also "nbf"
-	Expiry   time.Time // "exp"
+	IssuedAt time.Time // "iat", also "nbf"; UTC, whole seconds
+	Expiry   time.Time // "exp"; UTC, whole seconds
 }
 
 // Principal returns the caller the claims describe.
