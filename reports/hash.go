@@ -1,0 +1,178 @@
+package reports
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"hash"
+	"math"
+	"math/bits"
+	"slices"
+	"time"
+)
+
+// inputsHashVersion names the canonical encoding; it changes whenever the
+// encoding does, so old and new hashes never collide by accident.
+const inputsHashVersion = "shopscore/reports/inputs/v1"
+
+// canon writes a canonical, unambiguous binary encoding of values to a
+// hash: strings and lists are length-prefixed, numbers are fixed-width big
+// endian, times are Unix seconds and nanoseconds (so the location does not
+// matter).
+type canon struct {
+	h   hash.Hash
+	buf [8]byte
+}
+
+func (c *canon) u64(v uint64) {
+	binary.BigEndian.PutUint64(c.buf[:], v)
+	c.h.Write(c.buf[:])
+}
+
+func (c *canon) i64(v int64) { c.u64(uint64(v)) }
+
+func (c *canon) f64(v float64) {
+	if v == 0 {
+		v = 0 // fold -0 into +0
+	}
+	c.u64(math.Float64bits(v))
+}
+
+func (c *canon) str(s string) {
+	c.u64(uint64(len(s)))
+	c.h.Write([]byte(s))
+}
+
+func (c *canon) boolean(b bool) {
+	if b {
+		c.u64(1)
+	} else {
+		c.u64(0)
+	}
+}
+
+func (c *canon) time(t time.Time) {
+	c.i64(t.Unix())
+	c.i64(int64(t.Nanosecond()))
+}
+
+// set encodes a list whose order carries no meaning, sorted.
+func (c *canon) set(list []string) {
+	s := slices.Clone(list)
+	slices.Sort(s)
+	c.u64(uint64(len(s)))
+	for _, v := range s {
+		c.str(v)
+	}
+}
+
+func (c *canon) policy(p *Policy) {
+	c.str(p.ID)
+	c.i64(int64(p.Version))
+	c.str(p.Name)
+	c.set(p.Positions)
+	c.set(p.Departments)
+	c.set(p.StoreIDs)
+	c.str(p.Base)
+	c.f64(p.UnlinkedShare)
+	c.i64(int64(p.ExplanationLimit))
+	c.u64(uint64(len(p.Components)))
+	for i := range p.Components {
+		comp := &p.Components[i]
+		c.str(comp.Name)
+		c.f64(comp.Share)
+		c.set(comp.Categories)
+		c.set(comp.Clauses)
+		ts := slices.Clone(comp.Rule.Thresholds)
+		slices.SortFunc(ts, func(a, b Threshold) int { return cmpFloat(a.MinPercent, b.MinPercent) })
+		c.u64(uint64(len(ts)))
+		for _, t := range ts {
+			c.f64(t.MinPercent)
+			c.f64(t.Payout)
+		}
+		c.boolean(comp.Rule.Linear != nil)
+		if comp.Rule.Linear != nil {
+			c.f64(comp.Rule.Linear.From)
+			c.f64(comp.Rule.Linear.To)
+		}
+		c.boolean(comp.ForfeitOnCritical)
+		c.i64(int64(comp.MinVisits))
+		c.f64(comp.DefaultPayout)
+		combine := comp.Combine
+		if combine == "" {
+			combine = CombineMean
+		}
+		c.str(combine)
+		c.f64(comp.HalfLifeDays)
+	}
+}
+
+func (c *canon) employee(e *Employee) {
+	c.str(e.StaffID)
+	c.str(e.EmployeeNumber)
+	c.str(e.Name)
+	c.str(e.Position)
+	c.str(e.Department)
+	c.str(e.StoreID)
+	c.i64(e.BasePayMinor)
+}
+
+func (c *canon) observation(o *Observation) {
+	c.str(o.VisitID)
+	c.str(o.StoreID)
+	c.set(o.StaffIDs)
+	c.time(o.VisitedAt)
+	c.str(o.QuestionID)
+	c.str(o.Category)
+	c.str(o.Clause)
+	c.f64(o.Points)
+	c.f64(o.MaxPoints)
+	c.boolean(o.CriticalFailed)
+}
+
+// inputsHasher hashes a run's inputs. Observations arrive in any order and
+// are not kept, so they enter as a multiset digest: the sum modulo 2^256 of
+// each observation's own SHA-256, which does not depend on their order and,
+// unlike XOR, does not cancel out duplicates.
+type inputsHasher struct {
+	head  []byte // SHA-256 of policy, period and employees
+	count uint64
+	acc   [4]uint64 // little-endian limbs of the 256-bit sum
+	obs   canon
+}
+
+func newInputsHasher(p *Policy, period Period, sortedEmployees []Employee) *inputsHasher {
+	c := canon{h: sha256.New()}
+	c.str(inputsHashVersion)
+	c.policy(p)
+	c.time(period.From)
+	c.time(period.To)
+	c.u64(uint64(len(sortedEmployees)))
+	for i := range sortedEmployees {
+		c.employee(&sortedEmployees[i])
+	}
+	return &inputsHasher{head: c.h.Sum(nil), obs: canon{h: sha256.New()}}
+}
+
+func (ih *inputsHasher) addObservation(o *Observation) {
+	ih.obs.h.Reset()
+	ih.obs.observation(o)
+	var d [sha256.Size]byte
+	ih.obs.h.Sum(d[:0])
+	var carry uint64
+	for i := range 4 {
+		limb := binary.BigEndian.Uint64(d[24-8*i:])
+		ih.acc[i], carry = bits.Add64(ih.acc[i], limb, carry)
+	}
+	ih.count++
+}
+
+func (ih *inputsHasher) sum() string {
+	c := canon{h: sha256.New()}
+	c.h.Write(ih.head)
+	c.u64(ih.count)
+	for i := 3; i >= 0; i-- {
+		c.u64(ih.acc[i])
+	}
+	return hex.EncodeToString(c.h.Sum(nil))
+}

@@ -1,0 +1,238 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// MaxSheetRows is the number of rows an Excel worksheet holds, the header
+// included.
+const MaxSheetRows = excelize.TotalRows
+
+// styles holds the style ids every workbook uses. Numbers are written as
+// numbers and carry a number format; nothing numeric is written as text.
+type styles struct {
+	header   int // bold on grey, wrapped
+	text     int // wrapped text, for long explanations
+	integer  int // #,##0
+	decimal  int // 0.00, for points
+	money    int // #,##0.00, for amounts from minor units
+	percent  int // 0.0%, for fractions
+	datetime int // yyyy-mm-dd hh:mm
+	date     int // yyyy-mm-dd
+	month    int // yyyy-mm
+	points   int // 0.0, for NPS
+	delta    int // +0.0 pp, for changes in percentage points
+}
+
+func newStyles(f *excelize.File) (*styles, error) {
+	custom := func(format string) *excelize.Style { return &excelize.Style{CustomNumFmt: &format} }
+	defs := []struct {
+		id    *int
+		style *excelize.Style
+	}{
+		{nil, nil},
+		{nil, &excelize.Style{
+			Font:      &excelize.Font{Bold: true},
+			Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"D9E1F2"}},
+			Alignment: &excelize.Alignment{WrapText: true, Vertical: "center"},
+			Border:    []excelize.Border{{Type: "bottom", Color: "808080", Style: 1}},
+		}},
+		{nil, &excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
+		{nil, &excelize.Style{NumFmt: 3}},
+		{nil, &excelize.Style{NumFmt: 2}},
+		{nil, &excelize.Style{NumFmt: 4}},
+		{nil, custom("0.0%")},
+		{nil, custom("yyyy-mm-dd hh:mm")},
+		{nil, custom("yyyy-mm-dd")},
+		{nil, custom("yyyy-mm")},
+		{nil, custom("0.0")},
+		{nil, custom(`+0.0" pp";-0.0" pp";0.0" pp"`)},
+	}
+	s := &styles{}
+	ids := []*int{nil, &s.header, &s.text, &s.integer, &s.decimal, &s.money, &s.percent, &s.datetime, &s.date, &s.month, &s.points, &s.delta}
+	for i, d := range defs {
+		if d.style == nil {
+			continue
+		}
+		id, err := f.NewStyle(d.style)
+		if err != nil {
+			return nil, fmt.Errorf("reports: creating a cell style: %w", err)
+		}
+		*ids[i] = id
+	}
+	return s, nil
+}
+
+// column describes one column of a streamed sheet.
+type column struct {
+	title string
+	width float64
+}
+
+// sheetWriter streams rows into a sheet under a frozen header row and, when
+// a sheet reaches maxRows (header included), continues on "<name> (2)",
+// "<name> (3)" and so on, each with the same header. finish sets the
+// autofilter over each part's rows and flushes it.
+type sheetWriter struct {
+	f       *excelize.File
+	st      *styles
+	name    string
+	cols    []column
+	maxRows int
+	parts   []*sheetPart
+}
+
+type sheetPart struct {
+	name string
+	sw   *excelize.StreamWriter
+	rows int // rows written, header included
+}
+
+// newSheetWriter creates (or, for an existing empty sheet, takes over) the
+// named sheet and writes its header.
+func newSheetWriter(f *excelize.File, st *styles, name string, cols []column, maxRows int) (*sheetWriter, error) {
+	s := &sheetWriter{f: f, st: st, name: name, cols: cols, maxRows: maxRows}
+	if err := s.startPart(name); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *sheetWriter) startPart(name string) error {
+	if idx, err := s.f.GetSheetIndex(name); err != nil {
+		return fmt.Errorf("reports: sheet %q: %w", name, err)
+	} else if idx < 0 {
+		if _, err := s.f.NewSheet(name); err != nil {
+			return fmt.Errorf("reports: creating sheet %q: %w", name, err)
+		}
+	}
+	sw, err := s.f.NewStreamWriter(name)
+	if err != nil {
+		return fmt.Errorf("reports: streaming sheet %q: %w", name, err)
+	}
+	for i, c := range s.cols {
+		if err := sw.SetColWidth(i+1, i+1, c.width); err != nil {
+			return fmt.Errorf("reports: sheet %q column %d width: %w", name, i+1, err)
+		}
+	}
+	if err := sw.SetPanes(&excelize.Panes{
+		Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
+		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
+	}); err != nil {
+		return fmt.Errorf("reports: freezing the header of %q: %w", name, err)
+	}
+	header := make([]any, len(s.cols))
+	for i, c := range s.cols {
+		header[i] = excelize.Cell{StyleID: s.st.header, Value: c.title}
+	}
+	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 30}); err != nil {
+		return fmt.Errorf("reports: header of %q: %w", name, err)
+	}
+	s.parts = append(s.parts, &sheetPart{name: name, sw: sw, rows: 1})
+	return nil
+}
+
+// write appends one row; values are excelize.Cell or plain values, one per
+// column (nil leaves a cell empty).
+func (s *sheetWriter) write(values ...any) error {
+	p := s.parts[len(s.parts)-1]
+	if p.rows >= s.maxRows {
+		if err := s.startPart(fmt.Sprintf("%s (%d)", s.name, len(s.parts)+1)); err != nil {
+			return err
+		}
+		p = s.parts[len(s.parts)-1]
+	}
+	p.rows++
+	cell, err := excelize.CoordinatesToCellName(1, p.rows)
+	if err != nil {
+		return fmt.Errorf("reports: sheet %q row %d: %w", p.name, p.rows, err)
+	}
+	if err := p.sw.SetRow(cell, values); err != nil {
+		return fmt.Errorf("reports: writing sheet %q row %d: %w", p.name, p.rows, err)
+	}
+	return nil
+}
+
+// rows returns the data rows written to all parts, headers excluded.
+func (s *sheetWriter) rows() int64 {
+	var n int64
+	for _, p := range s.parts {
+		n += int64(p.rows - 1)
+	}
+	return n
+}
+
+// names returns the sheet names of the parts in order.
+func (s *sheetWriter) names() []string {
+	var out []string
+	for _, p := range s.parts {
+		out = append(out, p.name)
+	}
+	return out
+}
+
+// finish sets the autofilter on every part and flushes it. Sheets must be
+// in their final order before finish, because an autofilter is tied to its
+// sheet's position.
+func (s *sheetWriter) finish() error {
+	for _, p := range s.parts {
+		last, err := excelize.CoordinatesToCellName(len(s.cols), p.rows)
+		if err != nil {
+			return fmt.Errorf("reports: sheet %q: %w", p.name, err)
+		}
+		if err := s.f.AutoFilter(p.name, "A1:"+last, nil); err != nil {
+			return fmt.Errorf("reports: autofilter on %q: %w", p.name, err)
+		}
+		if err := p.sw.Flush(); err != nil {
+			return fmt.Errorf("reports: flushing sheet %q: %w", p.name, err)
+		}
+	}
+	return nil
+}
+
+// orderSheets moves the workbook's sheets into the given order; sheets not
+// listed keep their relative order after the listed ones.
+func orderSheets(f *excelize.File, order []string) error {
+	for i, name := range order {
+		list := f.GetSheetList()
+		if i >= len(list) || list[i] == name {
+			continue
+		}
+		if err := f.MoveSheet(name, list[i]); err != nil {
+			return fmt.Errorf("reports: ordering sheet %q: %w", name, err)
+		}
+	}
+	f.SetActiveSheet(0)
+	return nil
+}
+
+// writeFile writes the finished workbook to w and releases it.
+func writeFile(f *excelize.File, w io.Writer) error {
+	if _, err := f.WriteTo(w); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("reports: writing the workbook: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("reports: releasing the workbook: %w", err)
+	}
+	return nil
+}
+
+// cell wraps a value with a style.
+func cell(style int, v any) excelize.Cell { return excelize.Cell{StyleID: style, Value: v} }
+
+// money converts minor units (hundredths) to a number for a money cell.
+func money(st *styles, minor int64) excelize.Cell {
+	return cell(st.money, float64(minor)/100)
+}
+
+// yesNo formats a flag for a cell.
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
