@@ -152,8 +152,7 @@ func (q *Question) evaluate(a *Answer) (result, []AnswerError) {
 	case wrongType:
 		return result{}, errs
 	case len(fields) == 0:
-		res, more := missing()
-		return res, append(errs, more...)
+		return missing()
 	}
 	r, kind, msg := q.judge(a)
 	if kind != "" {

@@ -85,6 +85,9 @@ func (p problem) String() string {
 // joinPath appends a child segment to a path: a key (".key") or an index
 // ("[3]") given already formatted.
 func joinPath(path, seg string) string {
+	if seg == "" {
+		return path
+	}
 	if path == "" || strings.HasPrefix(seg, "[") {
 		return path + seg
 	}
