@@ -45,7 +45,7 @@ func (a *authService) Login(ctx context.Context, req *connect.Request[v1.LoginRe
 		return nil, err
 	}
 	peer := peerHost(req.Peer().Addr)
-	if !s.loginLimiter.Allow("addr:"+peer) || !s.loginLimiter.Allow("account:"+email) {
+	if !s.addrLimiter.Allow(peer) || !s.loginLimiter.Allow(email) {
 		return nil, audit.Errorf(audit.EEXHAUSTED, "too many login attempts; wait a minute and try again")
 	}
 	user, hash, err := s.db.FindUserByEmail(ctx, email)

@@ -42,8 +42,9 @@ type Config struct {
 	// RefreshTTL is the lifetime of a refresh token; 30 days if zero.
 	// Every refresh issues a new one, so an active device stays signed in.
 	RefreshTTL time.Duration
-	// LoginRate limits login attempts per account and per client address:
-	// a burst, then one more attempt per Every. 10 and 1/30 s if zero.
+	// LoginRate limits login attempts per account: a burst, then one more
+	// attempt per Every; 10 and 1/30 s if zero. A client address gets ten
+	// times that, since many shoppers may share one address behind NAT.
 	LoginRate Rate
 	// RefreshRate limits refreshes per client address; 60 and 1/s if zero.
 	RefreshRate Rate
@@ -100,7 +101,8 @@ type Server struct {
 	verifier *auth.Verifier
 	tokenCfg auth.TokenConfig
 
-	loginLimiter   *auth.Limiter
+	loginLimiter   *auth.Limiter // per account
+	addrLimiter    *auth.Limiter // logins per client address
 	refreshLimiter *auth.Limiter
 
 	handler http.Handler
@@ -130,6 +132,7 @@ func New(cfg Config) (*Server, error) {
 	s.issuer = auth.NewIssuer(s.keys, s.tokenCfg)
 	s.verifier = auth.NewVerifier(s.keys.JWKS, s.tokenCfg)
 	s.loginLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.LoginRate.Every, Burst: cfg.LoginRate.Burst, Now: cfg.Now})
+	s.addrLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.LoginRate.Every / 10, Burst: cfg.LoginRate.Burst * 10, Now: cfg.Now})
 	s.refreshLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.RefreshRate.Every, Burst: cfg.RefreshRate.Burst, Now: cfg.Now})
 	s.handler = s.routes()
 	return s, nil

@@ -1,0 +1,134 @@
+package server_test
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/go-jose/go-jose/v4"
+	"github.com/stretchr/testify/require"
+
+	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
+	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
+	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server"
+)
+
+// TestServer is a real server listening on a loopback port, with its own
+// data folder, seeded with the demo organisation.
+type TestServer struct {
+	*server.Server
+	URL     string
+	DataDir string
+}
+
+const demoPassword = "correct horse battery staple"
+
+// MustRunServer starts a server on 127.0.0.1:0 with a fresh data folder and
+// the demo data, and stops it when the test ends. cfg may be nil.
+func MustRunServer(tb testing.TB, cfg *server.Config) *TestServer {
+	tb.Helper()
+	var c server.Config
+	if cfg != nil {
+		c = *cfg
+	}
+	if c.DataDir == "" {
+		c.DataDir = tb.TempDir()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	srv, err := server.New(c)
+	require.NoError(tb, err)
+	_, err = srv.SeedDemo(context.Background(), demoPassword)
+	require.NoError(tb, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(tb, err)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(tb, srv.Shutdown(ctx))
+		require.NoError(tb, <-done)
+	})
+	return &TestServer{Server: srv, URL: "http://" + ln.Addr().String(), DataDir: c.DataDir}
+}
+
+// h2c is an HTTP client speaking cleartext HTTP/2, as gRPC needs.
+func h2c() *http.Client {
+	var p http.Protocols
+	p.SetUnencryptedHTTP2(true)
+	return &http.Client{Transport: &http.Transport{Protocols: &p, TLSClientConfig: &tls.Config{}}}
+}
+
+// protocols are the wire protocols every end-to-end test runs over.
+var protocols = []struct {
+	name   string
+	client *http.Client
+	opts   []connect.ClientOption
+}{
+	{"connect", http.DefaultClient, nil},
+	{"grpc", h2c(), []connect.ClientOption{connect.WithGRPC()}},
+}
+
+// Clients are the generated clients of one server over one protocol.
+type Clients struct {
+	Auth  shopscorev1connect.AuthServiceClient
+	Admin shopscorev1connect.AdminServiceClient
+}
+
+func (ts *TestServer) Clients(client *http.Client, opts ...connect.ClientOption) Clients {
+	return Clients{
+		Auth:  shopscorev1connect.NewAuthServiceClient(client, ts.URL, opts...),
+		Admin: shopscorev1connect.NewAdminServiceClient(client, ts.URL, opts...),
+	}
+}
+
+// withToken returns req with a bearer token.
+func withToken[T any](req *connect.Request[T], token string) *connect.Request[T] {
+	req.Header().Set("Authorization", "Bearer "+token)
+	return req
+}
+
+// mustLogin logs a demo user in on a device and returns the response.
+func mustLogin(tb testing.TB, c Clients, role audit.Role, device string) *v1.LoginResponse {
+	tb.Helper()
+	resp, err := c.Auth.Login(context.Background(), connect.NewRequest(&v1.LoginRequest{
+		Email: server.DemoUsers[role], Password: demoPassword, DeviceId: device, DeviceName: "test device",
+	}))
+	require.NoError(tb, err)
+	return resp.Msg
+}
+
+// requireCode asserts that err is a Connect error with the given code.
+func requireCode(tb testing.TB, want connect.Code, err error) {
+	tb.Helper()
+	require.Error(tb, err)
+	require.Equal(tb, want, connect.CodeOf(err), "error: %v", err)
+}
+
+// activeKey reads the server's active private signing key from its data
+// folder, for tests that forge tokens with a valid signature.
+func (ts *TestServer) activeKey(tb testing.TB) jose.JSONWebKey {
+	tb.Helper()
+	dir := filepath.Join(ts.DataDir, "keys")
+	var state struct{ Active string }
+	b, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	require.NoError(tb, err)
+	require.NoError(tb, json.Unmarshal(b, &state))
+	b, err = os.ReadFile(filepath.Join(dir, state.Active+".jwk"))
+	require.NoError(tb, err)
+	var k jose.JSONWebKey
+	require.NoError(tb, json.Unmarshal(b, &k))
+	return k
+}
