@@ -194,11 +194,7 @@ func (q *Question) judge(a *Answer) (r result, kind AnswerErrorKind, msg string)
 		if !isInt || k < 1 || k > q.ScaleMax {
 			return r, AnswerOutOfRange, fmt.Sprintf("scale answer must be a whole number 1..%d, not %v", q.ScaleMax, *a.Number)
 		}
-		var top float64
-		for s := 1; s <= q.ScaleMax; s++ {
-			top = math.Max(top, q.stepPoints(s))
-		}
-		r.fraction = q.stepPoints(k) / top
+		r.fraction = q.stepPoints(k) / q.scaleTop()
 	case QuestionNumeric:
 		x := *a.Number
 		if math.IsNaN(x) || math.IsInf(x, 0) {

@@ -63,7 +63,7 @@ func mustPublish(tb testing.TB, c Checklist) *ChecklistVersion {
 	if c.Standards == nil {
 		c.Standards = testStandards
 	}
-	v, err := Publish(NewDraft(&c, 1), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	v, err := Publish(NewDraft(&c, 1), testTime)
 	if err != nil {
 		tb.Fatalf("Publish: %v", err)
 	}
@@ -134,3 +134,6 @@ func runQuestionCases(t *testing.T, q Question, cases []questionCase) {
 func ans(a Answer) *Answer { return &a }
 
 func nan() float64 { return math.NaN() }
+
+// testTime is the publication time of test versions.
+var testTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -219,26 +220,41 @@ func (p *packParser) value(path string, depth int) error {
 			}
 			seen[key] = true
 			p.keys = append(p.keys, keyAt{path, key, off})
-			if err := p.value(joinPath(path, key), depth+1); err != nil {
+			if err := p.value(joinPath(path, keySegment(key)), depth+1); err != nil {
 				return err
 			}
+			p.path = path
 		}
 	case json.Delim('['):
 		for i := 0; p.dec.More(); i++ {
 			if err := p.value(fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
 				return err
 			}
+			p.path = path
 		}
 	default:
 		p.spans[path] = span{start, int(p.dec.InputOffset())}
 		return nil
 	}
-	p.path = path
 	if _, err := p.dec.Token(); err != nil {
 		return err
 	}
 	p.spans[path] = span{start, int(p.dec.InputOffset())}
 	return nil
+}
+
+// keySegment renders an object key as a path segment: as it is when it is
+// a plain name, else quoted in brackets (["odd key"]), so that no key can
+// pass for another path.
+func keySegment(key string) string {
+	plain := key != ""
+	for _, c := range key {
+		plain = plain && (c == '_' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')
+	}
+	if plain {
+		return key
+	}
+	return "[" + strconv.Quote(key) + "]"
 }
 
 // skip returns the offset of the next token at or after off.
@@ -298,10 +314,10 @@ func (p *packParser) parentType(path string) reflect.Type {
 		var seg string
 		if path[0] == '[' {
 			end := strings.IndexByte(path, ']')
-			path = path[end+1:]
-			if t.Kind() != reflect.Slice {
-				return nil
+			if end < 0 || path[1] == '"' || t.Kind() != reflect.Slice {
+				return nil // a quoted key is never a field of the format
 			}
+			path = path[end+1:]
 			t = t.Elem()
 			continue
 		}

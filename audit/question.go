@@ -3,8 +3,12 @@ package audit
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
+
+// maxScale is the largest "scale_max" a scale question may have.
+const maxScale = 100
 
 // QuestionType says what kind of answer a question takes and how it is
 // scored.
@@ -183,6 +187,14 @@ func (q *Question) stepPoints(k int) float64 {
 	return float64(k - 1)
 }
 
+// scaleTop returns the points of the best scale step.
+func (q *Question) scaleTop() float64 {
+	if len(q.ScalePoints) == 0 {
+		return float64(q.ScaleMax - 1)
+	}
+	return slices.Max(q.ScalePoints)
+}
+
 // choiceMax returns the points a full-marks choice answer earns.
 func (q *Question) choiceMax() float64 {
 	var m float64
@@ -250,8 +262,8 @@ func (q *Question) problems() []problem {
 	switch q.Type {
 	case QuestionScale:
 		switch {
-		case q.ScaleMax < 2:
-			add("scale_max", `scale question needs "scale_max" >= 2`)
+		case q.ScaleMax < 2 || q.ScaleMax > maxScale:
+			add("scale_max", `scale question needs "scale_max" >= 2 and <= %d`, maxScale)
 		case q.ScalePoints != nil && len(q.ScalePoints) != q.ScaleMax:
 			add("scale_points", `"scale_points" has %d entries, want "scale_max" = %d`, len(q.ScalePoints), q.ScaleMax)
 		case q.ScalePoints != nil && !pointsOK(q.ScalePoints):
