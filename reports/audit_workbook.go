@@ -705,8 +705,10 @@ func (b *AuditWorkbook) monthMean(store string, m int) (float64, bool) {
 	return a.sum / float64(a.n), true
 }
 
+// sheet starts an aggregate sheet. Aggregates are bounded by stores, staff
+// and questions, so they use Excel's own row limit, not MaxRowsPerSheet.
 func (b *AuditWorkbook) sheet(f *excelize.File, name string, cols []column) (*sheetWriter, error) {
-	return newSheetWriter(f, b.st, name, cols, b.opts.MaxRowsPerSheet)
+	return newSheetWriter(f, b.st, name, cols, MaxSheetRows)
 }
 
 func (b *AuditWorkbook) groupCells(g *groupAgg) []any {
@@ -765,6 +767,10 @@ func (b *AuditWorkbook) writeSummary(f *excelize.File, storeIDs []string, months
 		if err := s.write(row...); err != nil {
 			return nil, err
 		}
+	}
+	s.endTable()
+	if err := s.write(); err != nil {
+		return nil, err
 	}
 	for _, kv := range [][2]string{{"Scope", cmp.Or(b.opts.Scope, "as given")}, {"Period", b.periodText()},
 		{"Pass", fmt.Sprintf("score at least %s and no critical failure", formatFraction(b.opts.PassScore))},

@@ -12,7 +12,10 @@
 // passed through wrapped with context.
 package reports
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // ErrInvalid is wrapped by every error this package returns for malformed
 // input: a policy that does not validate, an employee or observation with a
@@ -21,10 +24,15 @@ var ErrInvalid = errors.New("invalid input")
 
 // invalidf returns an error wrapping ErrInvalid with a formatted message.
 func invalidf(format string, args ...any) error {
-	return &invalidError{msg: sprintf(format, args...)}
+	return &invalidError{msg: fmt.Sprintf(format, args...)}
 }
 
+// invalidError is a caller-safe message about bad input that matches
+// ErrInvalid with errors.Is.
 type invalidError struct{ msg string }
 
+// Error returns the message prefixed with the package name.
 func (e *invalidError) Error() string { return "reports: " + e.msg }
+
+// Unwrap returns ErrInvalid.
 func (e *invalidError) Unwrap() error { return ErrInvalid }

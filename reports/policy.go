@@ -8,9 +8,6 @@ import (
 	"strings"
 )
 
-// sprintf is fmt.Sprintf, named for use in invalidf.
-var sprintf = fmt.Sprintf
-
 // The pay bases a Policy may apply its shares to.
 const (
 	// BaseTargetVariable means the shares split the employee's target

@@ -387,15 +387,15 @@ func TestPolicy_Validate(t *testing.T) {
 		"ErrNoSelector":    {func(p *Policy) { p.Components[0].Categories = nil }, "no categories or clauses"},
 		"ErrBothRules": {func(p *Policy) { p.Components[0].Rule.Linear = &Linear{From: 1, To: 2} },
 			"both thresholds and linear are set"},
-		"ErrNoRule":        {func(p *Policy) { p.Components[0].Rule = Rule{} }, "neither thresholds nor linear"},
-		"ErrLinearOrder":   {func(p *Policy) { p.Components[0].Rule = Rule{Linear: &Linear{From: 90, To: 60}} }, "linear from 90 is not below to 60"},
-		"ErrThresholdPay":  {func(p *Policy) { p.Components[0].Rule.Thresholds[0].Payout = 1.5 }, "threshold 1: payout 1.5, want 0 to 1"},
+		"ErrNoRule":         {func(p *Policy) { p.Components[0].Rule = Rule{} }, "neither thresholds nor linear"},
+		"ErrLinearOrder":    {func(p *Policy) { p.Components[0].Rule = Rule{Linear: &Linear{From: 90, To: 60}} }, "linear from 90 is not below to 60"},
+		"ErrThresholdPay":   {func(p *Policy) { p.Components[0].Rule.Thresholds[0].Payout = 1.5 }, "threshold 1: payout 1.5, want 0 to 1"},
 		"ErrThresholdTwice": {func(p *Policy) { p.Components[0].Rule.Thresholds[1].MinPercent = 90 }, "min percent 90 listed twice"},
-		"ErrShareDecimals": {func(p *Policy) { p.Components[0].Share = 0.1500001 }, "has more than six decimals"},
-		"ErrCombine":       {func(p *Policy) { p.Components[0].Combine = "median" }, `combine "median"`},
-		"ErrHalfLife":      {func(p *Policy) { p.Components[0].Combine = CombineRecencyWeighted }, "needs a half-life in days above 0"},
-		"ErrDefaultPayout": {func(p *Policy) { p.Components[0].DefaultPayout = -0.1 }, "default payout -0.1, want 0 to 1"},
-		"ErrMinVisits":     {func(p *Policy) { p.Components[0].MinVisits = -1 }, "min visits -1 is negative"},
+		"ErrShareDecimals":  {func(p *Policy) { p.Components[0].Share = 0.1500001 }, "has more than six decimals"},
+		"ErrCombine":        {func(p *Policy) { p.Components[0].Combine = "median" }, `combine "median"`},
+		"ErrHalfLife":       {func(p *Policy) { p.Components[0].Combine = CombineRecencyWeighted }, "needs a half-life in days above 0"},
+		"ErrDefaultPayout":  {func(p *Policy) { p.Components[0].DefaultPayout = -0.1 }, "default payout -0.1, want 0 to 1"},
+		"ErrMinVisits":      {func(p *Policy) { p.Components[0].MinVisits = -1 }, "min visits -1 is negative"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := driverPolicy()

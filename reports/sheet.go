@@ -86,9 +86,10 @@ type sheetWriter struct {
 }
 
 type sheetPart struct {
-	name string
-	sw   *excelize.StreamWriter
-	rows int // rows written, header included
+	name     string
+	sw       *excelize.StreamWriter
+	rows     int // rows written, header included
+	tableEnd int // the last row the autofilter covers; 0 means all rows
 }
 
 // newSheetWriter creates (or, for an existing empty sheet, takes over) the
@@ -156,6 +157,13 @@ func (s *sheetWriter) write(values ...any) error {
 	return nil
 }
 
+// endTable ends the filtered table at the last row written: rows written
+// afterwards (notes under a table) stay outside the autofilter.
+func (s *sheetWriter) endTable() {
+	p := s.parts[len(s.parts)-1]
+	p.tableEnd = p.rows
+}
+
 // rows returns the data rows written to all parts, headers excluded.
 func (s *sheetWriter) rows() int64 {
 	var n int64
@@ -179,7 +187,11 @@ func (s *sheetWriter) names() []string {
 // sheet's position.
 func (s *sheetWriter) finish() error {
 	for _, p := range s.parts {
-		last, err := excelize.CoordinatesToCellName(len(s.cols), p.rows)
+		end := p.rows
+		if p.tableEnd > 0 {
+			end = p.tableEnd
+		}
+		last, err := excelize.CoordinatesToCellName(len(s.cols), end)
 		if err != nil {
 			return fmt.Errorf("reports: sheet %q: %w", p.name, err)
 		}
