@@ -734,41 +734,39 @@ func (b *AuditWorkbook) writeSummary(f *excelize.File, storeIDs []string, months
 	if err != nil {
 		return nil, err
 	}
-	total := &storeAgg{}
-	for _, id := range append(storeIDs, "") {
-		a := b.stores[id]
-		name, region := "", ""
-		if id == "" {
-			a, id, name = total, "All", "All stores"
-			if len(storeIDs) == 0 {
-				break
-			}
-		} else {
-			name, region = a.name, a.region
-			total.merge(a)
-		}
+	// writeRow writes one store's row; month is the store id of the monthly
+	// aggregates, "" for all stores.
+	writeRow := func(id, name, region, month string, a *storeAgg) error {
 		var nps any
 		if a.npsAnswers > 0 {
 			nps = cell(b.st.points, float64(a.promoters-a.detractors)/float64(a.npsAnswers)*100)
 		}
-		key := id
-		if id == "All" {
-			key = ""
-		}
 		var cur, delta any
-		if c, ok := b.monthMean(key, rm); ok {
+		if c, ok := b.monthMean(month, rm); ok {
 			cur = cell(b.st.percent, c)
-			if p, ok := b.monthMean(key, rm-1); ok {
+			if p, ok := b.monthMean(month, rm-1); ok {
 				delta = cell(b.st.delta, (c-p)*100)
 			}
 		}
 		row := append([]any{id, name, region}, b.groupCells(&a.groupAgg)...)
-		row = append(row, nps, cell(b.st.integer, a.npsAnswers), cur, delta)
-		if err := s.write(row...); err != nil {
+		return s.write(append(row, nps, cell(b.st.integer, a.npsAnswers), cur, delta)...)
+	}
+	total := &storeAgg{}
+	for _, id := range storeIDs {
+		a := b.stores[id]
+		total.merge(a)
+		if err := writeRow(id, a.name, a.region, id, a); err != nil {
 			return nil, err
 		}
 	}
+	// The total stays under the table, outside the filter, so sorting the
+	// stores never moves it.
 	s.endTable()
+	if len(storeIDs) > 0 {
+		if err := writeRow("", "All stores", "", "", total); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.write(); err != nil {
 		return nil, err
 	}

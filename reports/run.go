@@ -284,7 +284,7 @@ func (o *Observation) validate() error {
 		return invalidf("%s: points %v of %v, want non-negative", where, o.Points, o.MaxPoints)
 	case o.MaxPoints > 0 && toMicro(o.Points) > toMicro(o.MaxPoints):
 		return invalidf("%s: points %v exceed the maximum %v", where, o.Points, o.MaxPoints)
-	case o.MaxPoints > 1e12:
+	case o.MaxPoints > 1e6:
 		return invalidf("%s: maximum points %v is too large", where, o.MaxPoints)
 	}
 	if slices.Contains(o.StaffIDs, "") {

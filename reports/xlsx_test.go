@@ -208,7 +208,7 @@ func TestAuditWorkbook(t *testing.T) {
 		// table (scope, period, definitions) stay outside the filter.
 		assert.Equal(t, []string{"Scope", "Region North"}, mustRow(t, f, "Summary", 6))
 		assert.Equal(t, []string{"Period", "2025-03-01 to 2025-03-31"}, mustRow(t, f, "Summary", 7))
-		assertTableSheet(t, f, "Summary", "$A$1:$K$4")
+		assertTableSheet(t, f, "Summary", "$A$1:$K$3")
 		assert.Equal(t, []string{"s1", "Tverskaya", "North"}, mustRow(t, f, "Summary", 2)[:3])
 		assertNumber(t, f, "Summary", "D2", 2, 3)                               // visits
 		assertNumber(t, f, "Summary", "E2", 0.7, "0.0%")                        // mean of 90% and 50%
@@ -221,7 +221,7 @@ func TestAuditWorkbook(t *testing.T) {
 		assert.Equal(t, "Score 2025-03", raw(t, f, "Summary", "J1"))
 		assertNumber(t, f, "Summary", "H3", 0, "0.0")   // s2: a passive 8 only
 		assert.Equal(t, "", raw(t, f, "Summary", "K3")) // s2 has no February
-		assert.Equal(t, "All", raw(t, f, "Summary", "A4"))
+		assert.Equal(t, "All stores", raw(t, f, "Summary", "B4"))
 		assertNumber(t, f, "Summary", "D4", 3, 3)
 		assertNumber(t, f, "Summary", "H4", 0, "0.0")
 	})
@@ -378,5 +378,5 @@ func TestAuditWorkbook_SplitKeepsOrder(t *testing.T) {
 	}
 	assertTableSheet(t, f, "Evidence (3)", "$A$1:$J$2")
 	assertTableSheet(t, f, "Answers", "$A$1:$P$2")
-	assertTableSheet(t, f, "Summary", "$A$1:$K$3")
+	assertTableSheet(t, f, "Summary", "$A$1:$K$2")
 }
