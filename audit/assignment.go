@@ -66,6 +66,10 @@ type Assignment struct {
 	WindowEnd        time.Time
 	ShopperID        string // empty while open to any shopper
 	State            AssignmentState
+	CancelReason     string
+	CreatedBy        string // the manager or admin who created it
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // Validate returns EINVALID when the assignment cannot be stored.

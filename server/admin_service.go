@@ -40,6 +40,29 @@ func decodePageToken(t string) (string, error) {
 	return string(b), nil
 }
 
+// encodeCursor returns a page token for lists ordered by (time, id).
+func encodeCursor(t time.Time, id string) string {
+	return encodePageToken(fmt.Sprintf("%d|%s", t.UnixMilli(), id))
+}
+
+// decodeCursor reads a token from encodeCursor; "" is the first page (the
+// zero time). Errors: EINVALID.
+func decodeCursor(token string) (time.Time, string, error) {
+	if token == "" {
+		return time.Time{}, "", nil
+	}
+	raw, err := decodePageToken(token)
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	ms, id, ok := strings.Cut(raw, "|")
+	v, perr := strconv.ParseInt(ms, 10, 64)
+	if !ok || perr != nil || id == "" {
+		return time.Time{}, "", audit.Errorf(audit.EINVALID, "page_token is not one this server issued")
+	}
+	return time.UnixMilli(v), id, nil
+}
+
 // CreateUser adds a user. Errors: EINVALID, EEXISTS.
 func (a *adminService) CreateUser(ctx context.Context, req *connect.Request[v1.CreateUserRequest]) (*connect.Response[v1.CreateUserResponse], error) {
 	m := req.Msg
@@ -122,19 +145,9 @@ func (a *adminService) ListSessions(ctx context.Context, req *connect.Request[v1
 	if err != nil {
 		return nil, err
 	}
-	var before time.Time
-	var beforeID string
-	if t := req.Msg.GetPageToken(); t != "" {
-		raw, err := decodePageToken(t)
-		if err != nil {
-			return nil, err
-		}
-		ms, id, ok := strings.Cut(raw, "|")
-		v, perr := strconv.ParseInt(ms, 10, 64)
-		if !ok || perr != nil {
-			return nil, audit.Errorf(audit.EINVALID, "page_token is not one this server issued")
-		}
-		before, beforeID = time.UnixMilli(v), id
+	before, beforeID, err := decodeCursor(req.Msg.GetPageToken())
+	if err != nil {
+		return nil, err
 	}
 	sessions, err := a.s.db.ListSessions(ctx, req.Msg.GetUserId(), before, beforeID, n+1)
 	if err != nil {
@@ -144,7 +157,7 @@ func (a *adminService) ListSessions(ctx context.Context, req *connect.Request[v1
 	if len(sessions) > n {
 		sessions = sessions[:n]
 		last := sessions[n-1]
-		resp.NextPageToken = encodePageToken(fmt.Sprintf("%d|%s", last.CreatedAt.UnixMilli(), last.ID))
+		resp.NextPageToken = encodeCursor(last.CreatedAt, last.ID)
 	}
 	for _, s := range sessions {
 		resp.Sessions = append(resp.Sessions, sessionToProto(s))

@@ -14,8 +14,10 @@ var public = map[string]bool{
 }
 
 var (
-	anyone = audit.Roles
-	admin  = []audit.Role{audit.RoleAdmin}
+	anyone  = audit.Roles
+	admin   = []audit.Role{audit.RoleAdmin}
+	editors = []audit.Role{audit.RoleManager, audit.RoleAdmin}
+	readers = []audit.Role{audit.RoleManager, audit.RoleHR, audit.RoleAdmin}
 )
 
 // policy is the one table from procedure to the roles allowed to call it.
@@ -33,6 +35,24 @@ var policy = map[string][]audit.Role{
 	shopscorev1connect.AdminServiceRevokeSessionProcedure:        admin,
 	shopscorev1connect.AdminServiceRotateSigningKeyProcedure:     admin,
 	shopscorev1connect.AdminServiceStreamSecurityEventsProcedure: admin,
+
+	shopscorev1connect.ChecklistServiceImportPackProcedure:          editors,
+	shopscorev1connect.ChecklistServicePublishVersionProcedure:      editors,
+	shopscorev1connect.ChecklistServiceRetireVersionProcedure:       editors,
+	shopscorev1connect.ChecklistServiceListChecklistsProcedure:      anyone,
+	shopscorev1connect.ChecklistServiceGetChecklistVersionProcedure: anyone,
+
+	shopscorev1connect.OrgServiceCreateStoreProcedure:  admin,
+	shopscorev1connect.OrgServiceListStoresProcedure:   anyone,
+	shopscorev1connect.OrgServiceCreateStaffProcedure:  editors,
+	shopscorev1connect.OrgServiceListStaffProcedure:    readers,
+	shopscorev1connect.OrgServiceListShoppersProcedure: editors,
+
+	shopscorev1connect.AssignmentServiceCreateAssignmentProcedure:      editors,
+	shopscorev1connect.AssignmentServiceBulkCreateAssignmentsProcedure: editors,
+	shopscorev1connect.AssignmentServiceCancelAssignmentProcedure:      editors,
+	shopscorev1connect.AssignmentServiceReassignAssignmentProcedure:    editors,
+	shopscorev1connect.AssignmentServiceListAssignmentsProcedure:       anyone,
 }
 
 // allowed reports whether role may call procedure.

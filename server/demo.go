@@ -77,7 +77,7 @@ func (s *Server) SeedDemo(ctx context.Context, password string) (bool, error) {
 		{EmployeeNumber: "E3003", Name: "Svetlana Popova", Position: "secretary", Department: audit.DeptSecretary, BackOffice: true, StoreID: byCode["HQ"]},
 	}
 	for _, st := range staff {
-		if err := s.db.CreateStaff(ctx, st); err != nil {
+		if err := s.db.CreateStaff(ctx, audit.Scope{All: true}, st); err != nil {
 			return false, fmt.Errorf("demo staff %s: %w", st.EmployeeNumber, err)
 		}
 	}

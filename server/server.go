@@ -152,10 +152,16 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(shopscorev1connect.NewAuthServiceHandler(&authService{s}, opts...))
 	mux.Handle(shopscorev1connect.NewAdminServiceHandler(&adminService{s}, opts...))
+	mux.Handle(shopscorev1connect.NewChecklistServiceHandler(&checklistService{s}, opts...))
+	mux.Handle(shopscorev1connect.NewOrgServiceHandler(&orgService{s}, opts...))
+	mux.Handle(shopscorev1connect.NewAssignmentServiceHandler(&assignmentService{s}, opts...))
 
 	services := []string{
 		shopscorev1connect.AuthServiceName,
 		shopscorev1connect.AdminServiceName,
+		shopscorev1connect.ChecklistServiceName,
+		shopscorev1connect.OrgServiceName,
+		shopscorev1connect.AssignmentServiceName,
 	}
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
 	reflector := grpcreflect.NewStaticReflector(services...)

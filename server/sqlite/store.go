@@ -3,12 +3,29 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
 	"github.com/shopscore/shopscore/audit"
 )
+
+var _ audit.OrgStore = (*DB)(nil)
+
+// storeScope returns an SQL condition on the store id column col that
+// holds only for stores in scope, with its arguments.
+func storeScope(sc audit.Scope, col string) (string, []any) {
+	switch {
+	case sc.All:
+		return "1", nil
+	case sc.ManagerID != "":
+		return col + ` IN (SELECT store_id FROM store_managers WHERE user_id = ?)`, []any{sc.ManagerID}
+	case sc.ShopperID != "":
+		return col + ` IN (SELECT store_id FROM assignments WHERE shopper_id = ?)`, []any{sc.ShopperID}
+	}
+	return "0", nil
+}
 
 // CreateStore stores s and its managers, assigning ID and CreatedAt.
 // Errors: EINVALID, EEXISTS (the code is taken), ENOTFOUND (a manager).
@@ -33,7 +50,7 @@ func (db *DB) CreateStore(ctx context.Context, s *audit.Store) error {
 			if u.Role != audit.RoleManager && u.Role != audit.RoleAdmin {
 				return audit.Errorf(audit.EINVALID, "store %s: user %s is a %s, not a manager", s.Code, u.Email, u.Role)
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO store_managers (store_id, user_id) VALUES (?, ?)`, s.ID, m); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO store_managers (store_id, user_id) VALUES (?, ?)`, s.ID, m); err != nil {
 				return fmt.Errorf("insert store manager: %w", err)
 			}
 		}
@@ -41,27 +58,68 @@ func (db *DB) CreateStore(ctx context.Context, s *audit.Store) error {
 	})
 }
 
-// ListStores returns every store ordered by code, with its managers.
-func (db *DB) ListStores(ctx context.Context) ([]*audit.Store, error) {
+const storeSelect = `SELECT id, code, name, address, region, latitude, longitude, geofence_meters, created_at,
+	COALESCE((SELECT group_concat(user_id) FROM store_managers m WHERE m.store_id = s.id), '')
+	FROM stores s`
+
+func scanStore(row interface{ Scan(...any) error }) (*audit.Store, error) {
+	var s audit.Store
+	var created int64
+	var managers string
+	if err := row.Scan(&s.ID, &s.Code, &s.Name, &s.Address, &s.Region, &s.Latitude, &s.Longitude, &s.GeofenceMeters, &created, &managers); err != nil {
+		return nil, err
+	}
+	s.CreatedAt = fromMillis(created)
+	if managers != "" {
+		s.ManagerIDs = strings.Split(managers, ",")
+	}
+	return &s, nil
+}
+
+// FindStore returns a store in scope. Errors: ENOTFOUND (also when the
+// store exists outside the scope: a caller learns nothing of it).
+func (db *DB) FindStore(ctx context.Context, scope audit.Scope, id string) (*audit.Store, error) {
+	var s *audit.Store
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		s, err = findStore(ctx, tx, scope, id)
+		return err
+	})
+	return s, err
+}
+
+func findStore(ctx context.Context, tx *Tx, scope audit.Scope, id string) (*audit.Store, error) {
+	cond, args := storeScope(scope, "s.id")
+	s, err := scanStore(tx.QueryRowContext(ctx, storeSelect+` WHERE s.id = ? AND `+cond, append([]any{id}, args...)...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, audit.Errorf(audit.ENOTFOUND, "store %q not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find store: %w", err)
+	}
+	return s, nil
+}
+
+// ListStores returns the stores in scope ordered by code, with managers.
+func (db *DB) ListStores(ctx context.Context, f audit.StoreFilter) ([]*audit.Store, error) {
+	cond, args := storeScope(f.Scope, "s.id")
+	q := storeSelect + ` WHERE ` + cond
+	if f.Region != "" {
+		q += ` AND s.region = ?`
+		args = append(args, f.Region)
+	}
 	var out []*audit.Store
 	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, code, name, address, region, latitude, longitude, geofence_meters, created_at,
-			COALESCE((SELECT group_concat(user_id) FROM store_managers m WHERE m.store_id = s.id), '')
-			FROM stores s ORDER BY code`)
+		rows, err := tx.QueryContext(ctx, q+` ORDER BY s.code`, args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var s audit.Store
-			var created int64
-			var managers string
-			if err := rows.Scan(&s.ID, &s.Code, &s.Name, &s.Address, &s.Region, &s.Latitude, &s.Longitude, &s.GeofenceMeters, &created, &managers); err != nil {
+			s, err := scanStore(rows)
+			if err != nil {
 				return err
 			}
-			s.CreatedAt = fromMillis(created)
-			s.ManagerIDs = splitList(managers)
-			out = append(out, &s)
+			out = append(out, s)
 		}
 		return rows.Err()
 	})
@@ -71,21 +129,22 @@ func (db *DB) ListStores(ctx context.Context) ([]*audit.Store, error) {
 	return out, nil
 }
 
-// CreateStaff stores s, assigning ID and CreatedAt. Errors: EINVALID,
-// EEXISTS (the employee number is taken), ENOTFOUND (the store).
-func (db *DB) CreateStaff(ctx context.Context, s *audit.Staff) error {
+// CreateStaff stores s, assigning ID and CreatedAt; its store must be in
+// scope. Errors: EINVALID, EEXISTS (the employee number is taken),
+// ENOTFOUND (the store, or a store outside the scope).
+func (db *DB) CreateStaff(ctx context.Context, scope audit.Scope, s *audit.Staff) error {
 	if err := s.Validate(); err != nil {
 		return err
+	}
+	if s.StoreID == "" && !scope.All {
+		return audit.Errorf(audit.EINVALID, "staff %s: store_id is required", s.EmployeeNumber)
 	}
 	return db.update(ctx, func(tx *Tx) error {
 		s.ID, s.CreatedAt = uuid.NewString(), tx.now
 		store := sql.NullString{String: s.StoreID, Valid: s.StoreID != ""}
 		if store.Valid {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM stores WHERE id = ?`, s.StoreID).Scan(&n); err != nil {
-				return fmt.Errorf("find store: %w", err)
-			} else if n == 0 {
-				return audit.Errorf(audit.ENOTFOUND, "staff %s: store %q not found", s.EmployeeNumber, s.StoreID)
+			if _, err := findStore(ctx, tx, scope, s.StoreID); err != nil {
+				return err
 			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO staff (id, employee_number, name, position, department, back_office, store_id, created_at)
@@ -99,12 +158,19 @@ func (db *DB) CreateStaff(ctx context.Context, s *audit.Staff) error {
 	})
 }
 
-// ListStaff returns every staff member ordered by employee number.
-func (db *DB) ListStaff(ctx context.Context) ([]*audit.Staff, error) {
+// ListStaff returns the staff of the stores in scope (all staff, including
+// those tied to no store, for a scope of All), by employee number.
+func (db *DB) ListStaff(ctx context.Context, f audit.StaffFilter) ([]*audit.Staff, error) {
+	cond, args := storeScope(f.Scope, "store_id")
+	q := `SELECT id, employee_number, name, position, department, back_office, COALESCE(store_id, ''), created_at
+		FROM staff WHERE ` + cond
+	if f.StoreID != "" {
+		q += ` AND store_id = ?`
+		args = append(args, f.StoreID)
+	}
 	var out []*audit.Staff
 	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, employee_number, name, position, department, back_office, COALESCE(store_id, ''), created_at
-			FROM staff ORDER BY employee_number`)
+		rows, err := tx.QueryContext(ctx, q+` ORDER BY employee_number`, args...)
 		if err != nil {
 			return err
 		}
@@ -127,9 +193,26 @@ func (db *DB) ListStaff(ctx context.Context) ([]*audit.Staff, error) {
 	return out, nil
 }
 
-func splitList(s string) []string {
-	if s == "" {
-		return nil
+// ListShoppers returns the active shoppers by e-mail.
+func (db *DB) ListShoppers(ctx context.Context) ([]*audit.User, error) {
+	var out []*audit.User
+	err := db.view(ctx, func(tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE role = 'shopper' AND disabled = 0 ORDER BY email`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, u)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list shoppers: %w", err)
 	}
-	return strings.Split(s, ",")
+	return out, nil
 }

@@ -1,0 +1,198 @@
+package server
+
+import (
+	"context"
+	"strings"
+
+	"connectrpc.com/connect"
+	"github.com/shopscore/shopscore/audit"
+
+	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
+)
+
+// assignmentService implements shopscore.v1.AssignmentService.
+type assignmentService struct{ s *Server }
+
+// maxBulk bounds one BulkCreateAssignments request.
+const maxBulk = 1000
+
+// assignmentFromSpec checks a spec and returns the assignment it asks for.
+// Errors: EINVALID.
+func assignmentFromSpec(spec *v1.AssignmentSpec, by string) (*audit.Assignment, error) {
+	if spec == nil {
+		return nil, audit.Errorf(audit.EINVALID, "spec is required")
+	}
+	start, err := timeFrom("window_start_time", spec.GetWindowStartTime())
+	if err != nil {
+		return nil, err
+	}
+	end, err := timeFrom("window_end_time", spec.GetWindowEndTime())
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case spec.GetStoreId() == "":
+		return nil, audit.Errorf(audit.EINVALID, "store_id is required")
+	case spec.GetChecklistId() == "":
+		return nil, audit.Errorf(audit.EINVALID, "checklist_id is required")
+	case spec.GetChecklistVersion() < 0:
+		return nil, audit.Errorf(audit.EINVALID, "checklist_version must be >= 0 (0 for the latest published)")
+	case start.IsZero() || end.IsZero():
+		return nil, audit.Errorf(audit.EINVALID, "window_start_time and window_end_time are required")
+	case !end.After(start):
+		return nil, audit.Errorf(audit.EINVALID, "window_end_time must be after window_start_time")
+	}
+	return &audit.Assignment{
+		StoreID: spec.GetStoreId(), ChecklistID: spec.GetChecklistId(), ChecklistVersion: int(spec.GetChecklistVersion()),
+		WindowStart: start, WindowEnd: end, ShopperID: spec.GetShopperId(), CreatedBy: by,
+	}, nil
+}
+
+// CreateAssignment creates one assignment. Errors: EINVALID, ENOTFOUND,
+// EPRECONDITION.
+func (a *assignmentService) CreateAssignment(ctx context.Context, req *connect.Request[v1.CreateAssignmentRequest]) (*connect.Response[v1.CreateAssignmentResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	as, err := assignmentFromSpec(req.Msg.GetSpec(), p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.s.db.CreateAssignment(ctx, audit.ScopeOf(p), as); err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.CreateAssignmentResponse{Assignment: assignmentToProto(as)}), nil
+}
+
+// BulkCreateAssignments creates many assignments, answering per item.
+// Errors: EINVALID (too many items).
+func (a *assignmentService) BulkCreateAssignments(ctx context.Context, req *connect.Request[v1.BulkCreateAssignmentsRequest]) (*connect.Response[v1.BulkCreateAssignmentsResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	specs := req.Msg.GetSpecs()
+	if len(specs) == 0 || len(specs) > maxBulk {
+		return nil, audit.Errorf(audit.EINVALID, "specs must hold 1 to %d items, got %d", maxBulk, len(specs))
+	}
+	results := make([]*v1.BulkCreateResult, len(specs))
+	var valid []*audit.Assignment
+	var at []int
+	for i, spec := range specs {
+		as, err := assignmentFromSpec(spec, p.UserID)
+		if err != nil {
+			results[i] = a.s.itemError(ctx, req.Spec().Procedure, err)
+			continue
+		}
+		valid, at = append(valid, as), append(at, i)
+	}
+	errs, err := a.s.db.CreateAssignments(ctx, audit.ScopeOf(p), valid)
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range at {
+		if errs[j] != nil {
+			results[i] = a.s.itemError(ctx, req.Spec().Procedure, errs[j])
+		} else {
+			results[i] = &v1.BulkCreateResult{Assignment: assignmentToProto(valid[j])}
+		}
+	}
+	return connect.NewResponse(&v1.BulkCreateAssignmentsResponse{Results: results}), nil
+}
+
+// itemError is the per-item answer of a batch: the same code and message
+// the caller would get for that item alone.
+func (s *Server) itemError(ctx context.Context, procedure string, err error) *v1.BulkCreateResult {
+	ce := connectError(ctx, s.log, procedure, err).(*connect.Error)
+	return &v1.BulkCreateResult{ErrorCode: ce.Code().String(), ErrorMessage: ce.Message()}
+}
+
+// CancelAssignment cancels an assignment in the caller's scope. Errors:
+// EINVALID, ENOTFOUND, EPRECONDITION.
+func (a *assignmentService) CancelAssignment(ctx context.Context, req *connect.Request[v1.CancelAssignmentRequest]) (*connect.Response[v1.CancelAssignmentResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if req.Msg.GetAssignmentId() == "" {
+		return nil, audit.Errorf(audit.EINVALID, "assignment_id is required")
+	}
+	as, err := a.s.db.UpdateAssignment(ctx, audit.ScopeOf(p), req.Msg.GetAssignmentId(), func(as *audit.Assignment) error {
+		as.CancelReason = strings.TrimSpace(req.Msg.GetReason())
+		return as.Transition(audit.AssignmentCancelled)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.CancelAssignmentResponse{Assignment: assignmentToProto(as)}), nil
+}
+
+// ReassignAssignment gives an open or accepted assignment to another
+// shopper, or opens it to any. Errors: EINVALID, ENOTFOUND, EPRECONDITION.
+func (a *assignmentService) ReassignAssignment(ctx context.Context, req *connect.Request[v1.ReassignAssignmentRequest]) (*connect.Response[v1.ReassignAssignmentResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if req.Msg.GetAssignmentId() == "" {
+		return nil, audit.Errorf(audit.EINVALID, "assignment_id is required")
+	}
+	as, err := a.s.db.UpdateAssignment(ctx, audit.ScopeOf(p), req.Msg.GetAssignmentId(), func(as *audit.Assignment) error {
+		if as.State != audit.AssignmentOpen && as.State != audit.AssignmentAccepted {
+			return audit.Errorf(audit.EPRECONDITION, "assignment %s is %s; only an open or accepted assignment can be reassigned", as.ID, as.State)
+		}
+		as.ShopperID = req.Msg.GetShopperId()
+		if as.ShopperID == "" {
+			as.State = audit.AssignmentOpen
+		} else {
+			as.State = audit.AssignmentAccepted
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.ReassignAssignmentResponse{Assignment: assignmentToProto(as)}), nil
+}
+
+// ListAssignments lists assignments in the caller's scope. Errors: EINVALID.
+func (a *assignmentService) ListAssignments(ctx context.Context, req *connect.Request[v1.ListAssignmentsRequest]) (*connect.Response[v1.ListAssignmentsResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := req.Msg
+	n, err := pageSize(m.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	state, err := assignmentStateFromProto(m.GetState())
+	if err != nil {
+		return nil, err
+	}
+	f := audit.AssignmentFilter{Scope: audit.ScopeOf(p), StoreID: m.GetStoreId(), ShopperID: m.GetShopperId(), State: state, Limit: n + 1}
+	if f.From, err = timeFrom("from_time", m.GetFromTime()); err != nil {
+		return nil, err
+	}
+	if f.To, err = timeFrom("to_time", m.GetToTime()); err != nil {
+		return nil, err
+	}
+	if f.AfterTime, f.AfterID, err = decodeCursor(m.GetPageToken()); err != nil {
+		return nil, err
+	}
+	list, err := a.s.db.ListAssignments(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	resp := &v1.ListAssignmentsResponse{}
+	if len(list) > n {
+		list = list[:n]
+		last := list[n-1]
+		resp.NextPageToken = encodeCursor(last.WindowStart, last.ID)
+	}
+	for _, as := range list {
+		resp.Assignments = append(resp.Assignments, assignmentToProto(as))
+	}
+	return connect.NewResponse(resp), nil
+}

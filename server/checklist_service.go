@@ -1,0 +1,148 @@
+package server
+
+import (
+	"context"
+
+	"connectrpc.com/connect"
+	"github.com/shopscore/shopscore/audit"
+
+	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
+)
+
+// checklistService implements shopscore.v1.ChecklistService.
+type checklistService struct{ s *Server }
+
+// maxPackBytes bounds an imported standards pack.
+const maxPackBytes = 2 << 20
+
+// ImportPack stores every checklist of a pack as a draft, publishing them
+// when asked; all or nothing. Errors: EINVALID (every problem, with
+// file:line:col), EPRECONDITION.
+func (c *checklistService) ImportPack(ctx context.Context, req *connect.Request[v1.ImportPackRequest]) (*connect.Response[v1.ImportPackResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	name := req.Msg.GetFileName()
+	if name == "" {
+		name = "pack.json"
+	}
+	if len(req.Msg.GetContent()) > maxPackBytes {
+		return nil, audit.Errorf(audit.EINVALID, "%s: a pack may be at most %d bytes", name, maxPackBytes)
+	}
+	versions, err := c.s.db.ImportPack(ctx, name, req.Msg.GetContent(), req.Msg.GetPublish(), p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	resp := &v1.ImportPackResponse{}
+	for _, v := range versions {
+		pv, err := versionToProto(v, false)
+		if err != nil {
+			return nil, err
+		}
+		resp.Versions = append(resp.Versions, pv)
+	}
+	return connect.NewResponse(resp), nil
+}
+
+func checkVersionRef(id string, version int32) error {
+	switch {
+	case id == "":
+		return audit.Errorf(audit.EINVALID, "checklist_id is required")
+	case version < 1:
+		return audit.Errorf(audit.EINVALID, "version must be >= 1, got %d", version)
+	}
+	return nil
+}
+
+// PublishVersion publishes a draft. Errors: EINVALID, ENOTFOUND,
+// EPRECONDITION.
+func (c *checklistService) PublishVersion(ctx context.Context, req *connect.Request[v1.PublishVersionRequest]) (*connect.Response[v1.PublishVersionResponse], error) {
+	m := req.Msg
+	if err := checkVersionRef(m.GetChecklistId(), m.GetVersion()); err != nil {
+		return nil, err
+	}
+	v, err := c.s.db.PublishVersion(ctx, m.GetChecklistId(), int(m.GetVersion()))
+	if err != nil {
+		return nil, err
+	}
+	pv, err := versionToProto(v, false)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.PublishVersionResponse{Version: pv}), nil
+}
+
+// RetireVersion retires a published version. Errors: EINVALID, ENOTFOUND,
+// EPRECONDITION.
+func (c *checklistService) RetireVersion(ctx context.Context, req *connect.Request[v1.RetireVersionRequest]) (*connect.Response[v1.RetireVersionResponse], error) {
+	m := req.Msg
+	if err := checkVersionRef(m.GetChecklistId(), m.GetVersion()); err != nil {
+		return nil, err
+	}
+	v, err := c.s.db.RetireVersion(ctx, m.GetChecklistId(), int(m.GetVersion()))
+	if err != nil {
+		return nil, err
+	}
+	pv, err := versionToProto(v, false)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.RetireVersionResponse{Version: pv}), nil
+}
+
+// ListChecklists lists versions; shoppers see published ones only.
+// Errors: EINVALID.
+func (c *checklistService) ListChecklists(ctx context.Context, req *connect.Request[v1.ListChecklistsRequest]) (*connect.Response[v1.ListChecklistsResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := channelFromProto(req.Msg.GetChannel())
+	if err != nil {
+		return nil, err
+	}
+	versions, err := c.s.db.ListVersions(ctx, audit.VersionFilter{Channel: ch, PublishedOnly: !canEditChecklists(p.Role)})
+	if err != nil {
+		return nil, err
+	}
+	resp := &v1.ListChecklistsResponse{}
+	for _, v := range versions {
+		pv, err := versionToProto(v, false)
+		if err != nil {
+			return nil, err
+		}
+		resp.Versions = append(resp.Versions, pv)
+	}
+	return connect.NewResponse(resp), nil
+}
+
+func canEditChecklists(r audit.Role) bool { return r == audit.RoleManager || r == audit.RoleAdmin }
+
+// GetChecklistVersion returns one version with its content. Errors:
+// EINVALID, ENOTFOUND (also a draft asked for by someone who may not edit).
+func (c *checklistService) GetChecklistVersion(ctx context.Context, req *connect.Request[v1.GetChecklistVersionRequest]) (*connect.Response[v1.GetChecklistVersionResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := req.Msg
+	if m.GetChecklistId() == "" {
+		return nil, audit.Errorf(audit.EINVALID, "checklist_id is required")
+	}
+	if m.GetVersion() < 0 {
+		return nil, audit.Errorf(audit.EINVALID, "version must be >= 0 (0 for the latest published), got %d", m.GetVersion())
+	}
+	v, err := c.s.db.FindVersion(ctx, m.GetChecklistId(), int(m.GetVersion()))
+	if err != nil {
+		return nil, err
+	}
+	if v.State == audit.VersionDraft && !canEditChecklists(p.Role) {
+		return nil, audit.Errorf(audit.ENOTFOUND, "checklist %q version %d not found", m.GetChecklistId(), m.GetVersion())
+	}
+	pv, err := versionToProto(v, true)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.GetChecklistVersionResponse{Version: pv}), nil
+}

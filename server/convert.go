@@ -1,0 +1,130 @@
+package server
+
+import (
+	"time"
+
+	"github.com/shopscore/shopscore/audit"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
+)
+
+var channelToProto = map[audit.Channel]v1.Channel{
+	audit.ChannelStoreVisit:     v1.Channel_CHANNEL_STORE_VISIT,
+	audit.ChannelPhoneCall:      v1.Channel_CHANNEL_PHONE_CALL,
+	audit.ChannelBackOfficeCall: v1.Channel_CHANNEL_BACK_OFFICE_CALL,
+	audit.ChannelEmail:          v1.Channel_CHANNEL_EMAIL,
+	audit.ChannelChat:           v1.Channel_CHANNEL_CHAT,
+	audit.ChannelSocial:         v1.Channel_CHANNEL_SOCIAL,
+	audit.ChannelDelivery:       v1.Channel_CHANNEL_DELIVERY,
+}
+
+// channelFromProto returns the domain channel; CHANNEL_UNSPECIFIED is "".
+// Errors: EINVALID for an unknown value.
+func channelFromProto(c v1.Channel) (audit.Channel, error) {
+	if c == v1.Channel_CHANNEL_UNSPECIFIED {
+		return "", nil
+	}
+	for k, v := range channelToProto {
+		if v == c {
+			return k, nil
+		}
+	}
+	return "", audit.Errorf(audit.EINVALID, "unknown channel %d", c)
+}
+
+var versionStateToProto = map[audit.VersionState]v1.ChecklistVersionState{
+	audit.VersionDraft:     v1.ChecklistVersionState_CHECKLIST_VERSION_STATE_DRAFT,
+	audit.VersionPublished: v1.ChecklistVersionState_CHECKLIST_VERSION_STATE_PUBLISHED,
+	audit.VersionRetired:   v1.ChecklistVersionState_CHECKLIST_VERSION_STATE_RETIRED,
+}
+
+var assignmentStateToProto = map[audit.AssignmentState]v1.AssignmentState{
+	audit.AssignmentOpen:      v1.AssignmentState_ASSIGNMENT_STATE_OPEN,
+	audit.AssignmentAccepted:  v1.AssignmentState_ASSIGNMENT_STATE_ACCEPTED,
+	audit.AssignmentCancelled: v1.AssignmentState_ASSIGNMENT_STATE_CANCELLED,
+	audit.AssignmentExpired:   v1.AssignmentState_ASSIGNMENT_STATE_EXPIRED,
+	audit.AssignmentDone:      v1.AssignmentState_ASSIGNMENT_STATE_DONE,
+}
+
+// assignmentStateFromProto returns the domain state; UNSPECIFIED is "".
+// Errors: EINVALID for an unknown value.
+func assignmentStateFromProto(s v1.AssignmentState) (audit.AssignmentState, error) {
+	if s == v1.AssignmentState_ASSIGNMENT_STATE_UNSPECIFIED {
+		return "", nil
+	}
+	for k, v := range assignmentStateToProto {
+		if v == s {
+			return k, nil
+		}
+	}
+	return "", audit.Errorf(audit.EINVALID, "unknown assignment state %d", s)
+}
+
+// timestamp returns nil for the zero time, so that "not set" stays unset.
+func timestamp(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+// timeFrom returns the time of a timestamp, the zero time for nil.
+// Errors: EINVALID for an out-of-range timestamp.
+func timeFrom(field string, ts *timestamppb.Timestamp) (time.Time, error) {
+	if ts == nil {
+		return time.Time{}, nil
+	}
+	if err := ts.CheckValid(); err != nil {
+		return time.Time{}, audit.Errorf(audit.EINVALID, "%s: %v", field, err)
+	}
+	return ts.AsTime(), nil
+}
+
+// versionToProto converts a version; content is included when withContent.
+func versionToProto(v *audit.ChecklistVersion, withContent bool) (*v1.ChecklistVersion, error) {
+	p := &v1.ChecklistVersion{
+		ChecklistId: v.ChecklistID,
+		Version:     int32(v.Version),
+		Name:        v.Content.Name,
+		Channel:     channelToProto[v.Content.Channel],
+		State:       versionStateToProto[v.State],
+		ContentHash: v.ContentHash,
+		PublishTime: timestamp(v.PublishedAt),
+	}
+	for _, s := range v.Content.Sections {
+		p.QuestionCount += int32(len(s.Questions))
+	}
+	if withContent {
+		b, err := v.Content.CanonicalJSON()
+		if err != nil {
+			return nil, err
+		}
+		p.Content = b
+	}
+	return p, nil
+}
+
+func storeToProto(s *audit.Store) *v1.Store {
+	return &v1.Store{
+		Id: s.ID, Code: s.Code, Name: s.Name, Address: s.Address, Region: s.Region,
+		Latitude: s.Latitude, Longitude: s.Longitude, GeofenceMeters: s.GeofenceMeters,
+		ManagerIds: s.ManagerIDs, CreateTime: timestamp(s.CreatedAt),
+	}
+}
+
+func staffToProto(s *audit.Staff) *v1.Staff {
+	return &v1.Staff{
+		Id: s.ID, EmployeeNumber: s.EmployeeNumber, Name: s.Name, Position: s.Position,
+		Department: string(s.Department), BackOffice: s.BackOffice, StoreId: s.StoreID, CreateTime: timestamp(s.CreatedAt),
+	}
+}
+
+func assignmentToProto(a *audit.Assignment) *v1.Assignment {
+	return &v1.Assignment{
+		Id: a.ID, StoreId: a.StoreID, ChecklistId: a.ChecklistID, ChecklistVersion: int32(a.ChecklistVersion),
+		Channel: channelToProto[a.Channel], WindowStartTime: timestamp(a.WindowStart), WindowEndTime: timestamp(a.WindowEnd),
+		ShopperId: a.ShopperID, State: assignmentStateToProto[a.State], CancelReason: a.CancelReason,
+		CreateTime: timestamp(a.CreatedAt), UpdateTime: timestamp(a.UpdatedAt),
+	}
+}
