@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -20,6 +21,34 @@ type Visit struct {
 	StartedAt        time.Time // the device's claim
 	FinishedAt       time.Time // the device's claim; zero while in progress
 	Answers          []Answer
+	Photos           []Photo   // every photo the answers reference, with what it must be
+	StaffID          string    // the staff member served, when the shopper could tell
+	StaffDescription string    // otherwise, how the shopper describes him
+	CheckIn          *GeoPoint // where the device was at the start, when known
+	CheckOut         *GeoPoint // and at the end
+	Notes            string
+	CorrectsVisitID  string // a correction replaces this visit
+}
+
+// GeoPoint is a GPS fix supplied by the device: a signal, not proof.
+type GeoPoint struct {
+	Latitude       float64
+	Longitude      float64
+	AccuracyMeters float64
+	Time           time.Time // the device's claim
+}
+
+// Photo is one photo of a visit: the slot it fills (question and position
+// in the answer's PhotoHashes) and the exact bytes it must be.
+type Photo struct {
+	QuestionID  string
+	Index       int
+	SHA256      string // hex
+	Size        int64
+	ContentType string
+	CapturedAt  time.Time // the device's claim
+	ExifTime    time.Time // zero when the photo has no EXIF time
+	ExifPoint   *GeoPoint // nil when the photo has no EXIF position
 }
 
 // VisitFlag marks a recorded visit a manager should look at. Flags never
@@ -59,6 +88,51 @@ func (v *Visit) Validate() error {
 		return Errorf(EINVALID, "visit %s: start time required", v.ID)
 	case !v.FinishedAt.IsZero() && v.FinishedAt.Before(v.StartedAt):
 		return Errorf(EINVALID, "visit %s: finished before it started", v.ID)
+	}
+	return v.validatePhotos()
+}
+
+// MaxPhotoBytes bounds one photo.
+const MaxPhotoBytes = 32 << 20
+
+// PhotoContentTypes are the photo formats accepted as evidence.
+var PhotoContentTypes = []string{"image/jpeg", "image/png", "image/heic", "image/webp"}
+
+// validatePhotos checks that Photos describes exactly the photos the
+// answers reference, slot by slot, and that each is a plausible photo.
+func (v *Visit) validatePhotos() error {
+	type slot struct {
+		q string
+		i int
+	}
+	want := map[slot]string{}
+	for _, a := range v.Answers {
+		for i, h := range a.PhotoHashes {
+			want[slot{a.QuestionID, i}] = h
+		}
+	}
+	seen := map[slot]bool{}
+	for _, p := range v.Photos {
+		k := slot{p.QuestionID, p.Index}
+		h, ok := want[k]
+		switch {
+		case !ok:
+			return Errorf(EINVALID, "visit %s: photo %s[%d] is not referenced by an answer", v.ID, p.QuestionID, p.Index)
+		case seen[k]:
+			return Errorf(EINVALID, "visit %s: photo %s[%d] is described twice", v.ID, p.QuestionID, p.Index)
+		case !strings.EqualFold(h, p.SHA256) || !isSHA256Hex(p.SHA256):
+			return Errorf(EINVALID, "visit %s: photo %s[%d] has hash %q but the answer references %q", v.ID, p.QuestionID, p.Index, p.SHA256, h)
+		case p.Size <= 0 || p.Size > MaxPhotoBytes:
+			return Errorf(EINVALID, "visit %s: photo %s[%d] has size %d; want 1..%d bytes", v.ID, p.QuestionID, p.Index, p.Size, MaxPhotoBytes)
+		case !slices.Contains(PhotoContentTypes, p.ContentType):
+			return Errorf(EINVALID, "visit %s: photo %s[%d] has type %q; want one of %s", v.ID, p.QuestionID, p.Index, p.ContentType, strings.Join(PhotoContentTypes, ", "))
+		}
+		seen[k] = true
+	}
+	for k := range want {
+		if !seen[k] {
+			return Errorf(EINVALID, "visit %s: the answer to %s references photo %d, which the visit does not describe", v.ID, k.q, k.i)
+		}
 	}
 	return nil
 }

@@ -14,10 +14,11 @@ var public = map[string]bool{
 }
 
 var (
-	anyone  = audit.Roles
-	admin   = []audit.Role{audit.RoleAdmin}
-	editors = []audit.Role{audit.RoleManager, audit.RoleAdmin}
-	readers = []audit.Role{audit.RoleManager, audit.RoleHR, audit.RoleAdmin}
+	anyone   = audit.Roles
+	admin    = []audit.Role{audit.RoleAdmin}
+	editors  = []audit.Role{audit.RoleManager, audit.RoleAdmin}
+	readers  = []audit.Role{audit.RoleManager, audit.RoleHR, audit.RoleAdmin}
+	shoppers = []audit.Role{audit.RoleShopper}
 )
 
 // policy is the one table from procedure to the roles allowed to call it.
@@ -53,6 +54,11 @@ var policy = map[string][]audit.Role{
 	shopscorev1connect.AssignmentServiceCancelAssignmentProcedure:      editors,
 	shopscorev1connect.AssignmentServiceReassignAssignmentProcedure:    editors,
 	shopscorev1connect.AssignmentServiceListAssignmentsProcedure:       anyone,
+
+	shopscorev1connect.SyncServicePushProcedure:                 shoppers,
+	shopscorev1connect.SyncServicePullProcedure:                 shoppers,
+	shopscorev1connect.EvidenceServiceCreateUploadSlotProcedure: shoppers,
+	shopscorev1connect.EvidenceServiceFinalizeUploadProcedure:   shoppers,
 }
 
 // allowed reports whether role may call procedure.

@@ -7,26 +7,11 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/sync/protocol"
 )
 
-// codes is the one table from domain error codes to Connect codes
-// (DESIGN.md §6). The field client maps back with audit codes of its own.
-var codes = map[audit.Code]connect.Code{
-	audit.EINVALID:      connect.CodeInvalidArgument,
-	audit.EPRECONDITION: connect.CodeFailedPrecondition,
-	audit.EEXISTS:       connect.CodeAlreadyExists,
-	audit.EABORTED:      connect.CodeAborted,
-	audit.EFORBIDDEN:    connect.CodePermissionDenied,
-	audit.ENOTFOUND:     connect.CodeNotFound,
-	audit.EUNAUTHORIZED: connect.CodeUnauthenticated,
-	audit.EEXHAUSTED:    connect.CodeResourceExhausted,
-	audit.EUNAVAILABLE:  connect.CodeUnavailable,
-	audit.EDATALOSS:     connect.CodeDataLoss,
-	audit.EINTERNAL:     connect.CodeInternal,
-}
-
 // connectError turns an error returned by a handler into the error the
-// caller sees. Domain errors keep their caller-safe message; anything else
+// caller sees, through the one code table in sync/protocol. Domain errors keep their caller-safe message; anything else
 // is logged with its cause and answered as Internal with a generic message.
 // Unauthenticated errors are logged too (their message is generic on the
 // wire, the cause is in the log).
@@ -52,5 +37,5 @@ func connectError(ctx context.Context, log *slog.Logger, procedure string, err e
 	case audit.EUNAUTHORIZED:
 		log.InfoContext(ctx, "unauthenticated", "procedure", procedure, "err", err)
 	}
-	return connect.NewError(codes[code], errors.New(audit.ErrorMessage(err)))
+	return connect.NewError(protocol.ConnectCode(code), errors.New(audit.ErrorMessage(err)))
 }
