@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/audit/demopack"
 	"github.com/shopscore/shopscore/server/auth"
 )
 
@@ -18,7 +20,8 @@ var DemoUsers = map[audit.Role]string{
 
 // SeedDemo fills an empty database with a demo organisation: one user per
 // role (all with the given password), a few stores, a depot and a head
-// office, and their front-line and back-office staff. It reports whether
+// office, and their front-line and back-office staff; the demo standards
+// pack, published; and a week of assignments. It reports whether
 // it seeded anything: a database that already has users is left alone.
 func (s *Server) SeedDemo(ctx context.Context, password string) (bool, error) {
 	n, err := s.db.CountUsers(ctx)
@@ -79,6 +82,32 @@ func (s *Server) SeedDemo(ctx context.Context, password string) (bool, error) {
 	for _, st := range staff {
 		if err := s.db.CreateStaff(ctx, audit.Scope{All: true}, st); err != nil {
 			return false, fmt.Errorf("demo staff %s: %w", st.EmployeeNumber, err)
+		}
+	}
+	if _, err := s.db.ImportPack(ctx, "demo-pack.json", demopack.JSON, true, users[audit.RoleAdmin].ID); err != nil {
+		return false, fmt.Errorf("demo standards pack: %w", err)
+	}
+	// A week of work for the demo shopper, starting today.
+	day := s.cfg.Now().UTC().Truncate(24 * time.Hour)
+	shopper := users[audit.RoleShopper].ID
+	work := []struct {
+		store, checklist string
+		shopper          string
+	}{
+		{"MSK-01", "store-visit", shopper},
+		{"MSK-02", "store-visit", shopper},
+		{"KIV-01", "store-visit", ""},
+		{"HQ", "back-office-call", shopper},
+		{"DEPOT-1", "delivery", shopper},
+		{"HQ", "email-enquiry", shopper},
+	}
+	for i, w := range work {
+		a := &audit.Assignment{
+			StoreID: byCode[w.store], ChecklistID: w.checklist, ShopperID: w.shopper, CreatedBy: users[audit.RoleManager].ID,
+			WindowStart: day, WindowEnd: day.Add(time.Duration(7+i) * 24 * time.Hour),
+		}
+		if err := s.db.CreateAssignment(ctx, audit.Scope{All: true}, a); err != nil {
+			return false, fmt.Errorf("demo assignment %s/%s: %w", w.store, w.checklist, err)
 		}
 	}
 	return true, nil

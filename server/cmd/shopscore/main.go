@@ -5,6 +5,7 @@
 //	shopscore user add --email E --role shopper|manager|hr|admin [--name N]
 //	shopscore user list
 //	shopscore user disable --email E
+//	shopscore standards import [--publish] FILE
 //
 // Flags fall back to environment variables (SHOPSCORE_ADDR, SHOPSCORE_DATA,
 // SHOPSCORE_LOG_FORMAT, SHOPSCORE_LOG_LEVEL); the demo password comes from
@@ -23,6 +24,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -52,6 +54,9 @@ commands:
   user add       add a user (--email, --role, --name)
   user list      list users
   user disable   disable a user and revoke his sessions (--email)
+  standards import FILE
+                 validate a standards pack (JSON) and store its checklists as
+                 drafts; --publish publishes them at once
 
 Run "shopscore <command> -h" for the flags of a command.
 `
@@ -62,12 +67,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return errors.New("no command given")
 	}
 	cmd, rest := args[0], args[1:]
-	if cmd == "user" {
+	switch cmd {
+	case "user", "standards":
 		if len(rest) == 0 {
 			fmt.Fprint(stderr, usage)
-			return errors.New("user: want add, list or disable")
+			return fmt.Errorf("%s: want a subcommand", cmd)
 		}
-		cmd, rest = "user "+rest[0], rest[1:]
+		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	fs := flag.NewFlagSet("shopscore "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -87,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return err
 		}
 		return serve(ctx, server.Config{DataDir: *data, Logger: log, MaxRequestBytes: *maxReq}, *addr, *demo, stdout, getenv)
-	case "migrate", "user list", "user add", "user disable":
+	case "migrate", "user list", "user add", "user disable", "standards import":
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
@@ -95,10 +101,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	email := fs.String("email", "", "the user's e-mail")
 	role := fs.String("role", "", "shopper, manager, hr or admin")
 	name := fs.String("name", "", "the user's display name")
+	publish := fs.Bool("publish", false, "standards import: publish the imported drafts")
 	if err := fs.Parse(rest); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
+	var file string
+	switch {
+	case cmd == "standards import" && fs.NArg() == 1:
+		file = fs.Arg(0)
+	case cmd == "standards import":
+		return errors.New("standards import: give exactly one FILE (a standards pack in JSON)")
+	case fs.NArg() > 0:
 		return fmt.Errorf("%s: unexpected arguments %q", cmd, fs.Args())
 	}
 	log, err := newLogger(stderr, *logFormat, *logLevel)
@@ -118,6 +131,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return err
 		}
 		fmt.Fprintf(stdout, "database %s is at migration %s (%d applied)\n", db.Path, names[len(names)-1], len(names))
+		return nil
+	case "standards import":
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		versions, err := db.ImportPack(ctx, filepath.Base(file), data, *publish, "cli")
+		if err != nil {
+			return err
+		}
+		for _, v := range versions {
+			fmt.Fprintf(stdout, "%-20s version %d  %-9s %s\n", v.ChecklistID, v.Version, v.State, v.Content.Name)
+		}
+		if !*publish {
+			fmt.Fprintln(stdout, "Drafts saved; publish them with --publish or ChecklistService/PublishVersion.")
+		}
 		return nil
 	case "user list":
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
