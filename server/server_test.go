@@ -83,15 +83,36 @@ var protocols = []struct {
 
 // Clients are the generated clients of one server over one protocol.
 type Clients struct {
-	Auth  shopscorev1connect.AuthServiceClient
-	Admin shopscorev1connect.AdminServiceClient
+	Auth       shopscorev1connect.AuthServiceClient
+	Admin      shopscorev1connect.AdminServiceClient
+	Checklist  shopscorev1connect.ChecklistServiceClient
+	Org        shopscorev1connect.OrgServiceClient
+	Assignment shopscorev1connect.AssignmentServiceClient
+	Sync       shopscorev1connect.SyncServiceClient
+	Evidence   shopscorev1connect.EvidenceServiceClient
 }
 
 func (ts *TestServer) Clients(client *http.Client, opts ...connect.ClientOption) Clients {
 	return Clients{
-		Auth:  shopscorev1connect.NewAuthServiceClient(client, ts.URL, opts...),
-		Admin: shopscorev1connect.NewAdminServiceClient(client, ts.URL, opts...),
+		Auth:       shopscorev1connect.NewAuthServiceClient(client, ts.URL, opts...),
+		Admin:      shopscorev1connect.NewAdminServiceClient(client, ts.URL, opts...),
+		Checklist:  shopscorev1connect.NewChecklistServiceClient(client, ts.URL, opts...),
+		Org:        shopscorev1connect.NewOrgServiceClient(client, ts.URL, opts...),
+		Assignment: shopscorev1connect.NewAssignmentServiceClient(client, ts.URL, opts...),
+		Sync:       shopscorev1connect.NewSyncServiceClient(client, ts.URL, opts...),
+		Evidence:   shopscorev1connect.NewEvidenceServiceClient(client, ts.URL, opts...),
 	}
+}
+
+// call sends msg with a bearer token; a shorthand for the many calls the
+// tests make as one user.
+func call[Req, Resp any](tb testing.TB, fn func(context.Context, *connect.Request[Req]) (*connect.Response[Resp], error), token string, msg *Req) (*Resp, error) {
+	tb.Helper()
+	resp, err := fn(context.Background(), withToken(connect.NewRequest(msg), token))
+	if err != nil {
+		return nil, err
+	}
+	return resp.Msg, nil
 }
 
 // withToken returns req with a bearer token.
