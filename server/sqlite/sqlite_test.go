@@ -1,0 +1,90 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/storetest"
+)
+
+// MustOpenDB opens a fresh database in a temporary folder and closes it when
+// the test ends.
+func MustOpenDB(tb testing.TB) *sqlite.DB {
+	tb.Helper()
+	db := sqlite.NewDB(filepath.Join(tb.TempDir(), "test.db"))
+	require.NoError(tb, db.Open())
+	tb.Cleanup(func() { require.NoError(tb, db.Close()) })
+	return db
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Harness {
+		db := MustOpenDB(t)
+		return storetest.Harness{
+			Org: db, Checklists: db, Assignments: db,
+			CreateUser: func(ctx context.Context, role audit.Role, email string) (string, error) {
+				u := &audit.User{Email: email, Role: role}
+				err := db.CreateUser(ctx, u, "not-a-real-hash")
+				return u.ID, err
+			},
+		}
+	})
+}
+
+// TestChecklistVersions_ImmutableInSchema shows that the schema itself
+// refuses to change a published version, whatever code runs against it.
+func TestChecklistVersions_ImmutableInSchema(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	_, err := db.SaveDraft(ctx, storetest.Checklist("c", "q"), "me")
+	require.NoError(t, err)
+	_, err = db.PublishVersion(ctx, "c", 1)
+	require.NoError(t, err)
+
+	for name, stmt := range map[string]string{
+		"content":   `UPDATE checklist_versions SET content = '{}' WHERE checklist_id = 'c'`,
+		"hash":      `UPDATE checklist_versions SET content_hash = 'x' WHERE checklist_id = 'c'`,
+		"unpublish": `UPDATE checklist_versions SET state = 'draft' WHERE checklist_id = 'c'`,
+		"delete":    `DELETE FROM checklist_versions WHERE checklist_id = 'c'`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			tx, err := db.BeginTx(ctx)
+			require.NoError(t, err)
+			defer tx.Rollback()
+			_, err = tx.ExecContext(ctx, stmt)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "immutable")
+		})
+	}
+	v, err := db.FindVersion(ctx, "c", 1)
+	require.NoError(t, err)
+	assert.NoError(t, v.Verify())
+}
+
+// TestDB_Reopen applies migrations once and keeps data across reopening.
+func TestDB_Reopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.db")
+	db := sqlite.NewDB(path)
+	require.NoError(t, db.Open())
+	ctx := context.Background()
+	require.NoError(t, db.CreateUser(ctx, &audit.User{Email: "a@example.com", Role: audit.RoleAdmin}, "h"))
+	first, err := db.Migrations(ctx)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	db = sqlite.NewDB(path)
+	require.NoError(t, db.Open())
+	defer db.Close()
+	again, err := db.Migrations(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, first, again)
+	n, err := db.CountUsers(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+}
