@@ -91,6 +91,9 @@ func testOrgStore(t *testing.T, h Harness) {
 		requireCode(t, audit.ENOTFOUND, err)
 		_, err = h.Org.FindStore(ctx, audit.Scope{}, a.ID)
 		requireCode(t, audit.ENOTFOUND, err)
+		shared, err := h.Org.FindStore(ctx, audit.Scope{ManagerID: mB}, both.ID)
+		require.NoError(t, err)
+		assert.ElementsMatch(t, []string{mA, mB}, shared.ManagerIDs)
 	})
 	t.Run("ListStores", func(t *testing.T) {
 		codes := func(sc audit.Scope) []string {
@@ -107,7 +110,6 @@ func testOrgStore(t *testing.T, h Harness) {
 		assert.Equal(t, []string{"AB-1", "B-1"}, codes(audit.Scope{ManagerID: mB}))
 		assert.Empty(t, codes(audit.Scope{ShopperID: shopper}), "a shopper without assignments sees no store")
 		assert.Empty(t, codes(audit.Scope{}))
-		_ = both
 	})
 	t.Run("Staff", func(t *testing.T) {
 		s := &audit.Staff{EmployeeNumber: "E1", Name: "Ivan", Position: "cashier", Department: audit.DeptSales, StoreID: a.ID}
