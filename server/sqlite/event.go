@@ -22,27 +22,14 @@ func (db *DB) AddSecurityEvent(ctx context.Context, e audit.SecurityEvent) error
 
 // SecurityEvents returns up to limit events with seq > afterSeq, oldest first.
 func (db *DB) SecurityEvents(ctx context.Context, afterSeq int64, limit int) ([]audit.SecurityEvent, error) {
-	var out []audit.SecurityEvent
-	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT seq, created_at, kind, user_id, session_id, peer, detail
-			FROM security_events WHERE seq > ? ORDER BY seq LIMIT ?`, afterSeq, limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var e audit.SecurityEvent
-			var created int64
-			if err := rows.Scan(&e.Seq, &created, &e.Kind, &e.UserID, &e.SessionID, &e.Peer, &e.Detail); err != nil {
-				return err
-			}
-			e.CreatedAt = fromMillis(created)
-			out = append(out, e)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("security events: %w", err)
-	}
-	return out, nil
+	return list(ctx, db, "security events", scanEvent, `SELECT seq, created_at, kind, user_id, session_id, peer, detail
+		FROM security_events WHERE seq > ? ORDER BY seq LIMIT ?`, afterSeq, limit)
+}
+
+func scanEvent(row scanner) (audit.SecurityEvent, error) {
+	var e audit.SecurityEvent
+	var created int64
+	err := row.Scan(&e.Seq, &created, &e.Kind, &e.UserID, &e.SessionID, &e.Peer, &e.Detail)
+	e.CreatedAt = fromMillis(created)
+	return e, err
 }

@@ -117,7 +117,7 @@ func (db *DB) RotateRefresh(ctx context.Context, oldHash []byte, deviceID string
 
 const sessionColumns = `id, user_id, device_id, device_name, created_at, last_seen_at, revoked_at, revoke_reason`
 
-func scanSession(row interface{ Scan(...any) error }) (*audit.Session, error) {
+func scanSession(row scanner) (*audit.Session, error) {
 	var s audit.Session
 	var created, seen int64
 	var revoked sql.NullInt64
@@ -196,33 +196,14 @@ func (db *DB) Authenticate(ctx context.Context, sessionID, userID string) (*audi
 // ListSessions returns sessions newest first, optionally of one user, with
 // created_at before the cursor (the zero time for the first page).
 func (db *DB) ListSessions(ctx context.Context, userID string, before time.Time, beforeID string, limit int) ([]*audit.Session, error) {
-	var out []*audit.Session
-	err := db.view(ctx, func(tx *Tx) error {
-		q := `SELECT ` + sessionColumns + ` FROM sessions WHERE (? = '' OR user_id = ?)`
-		args := []any{userID, userID}
-		if !before.IsZero() {
-			q += ` AND (created_at < ? OR (created_at = ? AND id < ?))`
-			args = append(args, millis(before), millis(before), beforeID)
-		}
-		q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
-		rows, err := tx.QueryContext(ctx, q, append(args, limit)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			s, err := scanSession(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, s)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list sessions: %w", err)
+	q := `SELECT ` + sessionColumns + ` FROM sessions WHERE (? = '' OR user_id = ?)`
+	args := []any{userID, userID}
+	if !before.IsZero() {
+		q += ` AND (created_at < ? OR (created_at = ? AND id < ?))`
+		args = append(args, millis(before), millis(before), beforeID)
 	}
-	return out, nil
+	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	return list(ctx, db, "list sessions", scanSession, q, append(args, limit)...)
 }
 
 // FindSession returns one session. Errors: ENOTFOUND.

@@ -62,7 +62,7 @@ const storeSelect = `SELECT id, code, name, address, region, latitude, longitude
 	COALESCE((SELECT group_concat(user_id) FROM store_managers m WHERE m.store_id = s.id), '')
 	FROM stores s`
 
-func scanStore(row interface{ Scan(...any) error }) (*audit.Store, error) {
+func scanStore(row scanner) (*audit.Store, error) {
 	var s audit.Store
 	var created int64
 	var managers string
@@ -107,26 +107,7 @@ func (db *DB) ListStores(ctx context.Context, f audit.StoreFilter) ([]*audit.Sto
 		q += ` AND s.region = ?`
 		args = append(args, f.Region)
 	}
-	var out []*audit.Store
-	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, q+` ORDER BY s.code`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			s, err := scanStore(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, s)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list stores: %w", err)
-	}
-	return out, nil
+	return list(ctx, db, "list stores", scanStore, q+` ORDER BY s.code`, args...)
 }
 
 // CreateStaff stores s, assigning ID and CreatedAt; its store must be in
@@ -168,51 +149,21 @@ func (db *DB) ListStaff(ctx context.Context, f audit.StaffFilter) ([]*audit.Staf
 		q += ` AND store_id = ?`
 		args = append(args, f.StoreID)
 	}
-	var out []*audit.Staff
-	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, q+` ORDER BY employee_number`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var s audit.Staff
-			var dept string
-			var created int64
-			if err := rows.Scan(&s.ID, &s.EmployeeNumber, &s.Name, &s.Position, &dept, &s.BackOffice, &s.StoreID, &created); err != nil {
-				return err
-			}
-			s.Department, s.CreatedAt = audit.Department(dept), fromMillis(created)
-			out = append(out, &s)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list staff: %w", err)
+	return list(ctx, db, "list staff", scanStaff, q+` ORDER BY employee_number`, args...)
+}
+
+func scanStaff(row scanner) (*audit.Staff, error) {
+	var s audit.Staff
+	var dept string
+	var created int64
+	if err := row.Scan(&s.ID, &s.EmployeeNumber, &s.Name, &s.Position, &dept, &s.BackOffice, &s.StoreID, &created); err != nil {
+		return nil, err
 	}
-	return out, nil
+	s.Department, s.CreatedAt = audit.Department(dept), fromMillis(created)
+	return &s, nil
 }
 
 // ListShoppers returns the active shoppers by e-mail.
 func (db *DB) ListShoppers(ctx context.Context) ([]*audit.User, error) {
-	var out []*audit.User
-	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE role = 'shopper' AND disabled = 0 ORDER BY email`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			u, err := scanUser(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, u)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list shoppers: %w", err)
-	}
-	return out, nil
+	return list(ctx, db, "list shoppers", scanUserRow, `SELECT `+userColumns+` FROM users WHERE role = 'shopper' AND disabled = 0 ORDER BY email`)
 }

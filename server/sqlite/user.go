@@ -34,7 +34,7 @@ func (db *DB) CreateUser(ctx context.Context, u *audit.User, passwordHash string
 
 const userColumns = `id, email, display_name, role, disabled, created_at`
 
-func scanUser(row interface{ Scan(...any) error }, extra ...any) (*audit.User, error) {
+func scanUser(row scanner, extra ...any) (*audit.User, error) {
 	var u audit.User
 	var role string
 	var created int64
@@ -88,27 +88,10 @@ func (db *DB) FindUserByEmail(ctx context.Context, email string) (*audit.User, s
 // ListUsers returns up to limit users ordered by e-mail, after the e-mail
 // afterEmail ("" for the first page).
 func (db *DB) ListUsers(ctx context.Context, afterEmail string, limit int) ([]*audit.User, error) {
-	var out []*audit.User
-	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE email > ? ORDER BY email LIMIT ?`, afterEmail, limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			u, err := scanUser(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, u)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	return out, nil
+	return list(ctx, db, "list users", scanUserRow, `SELECT `+userColumns+` FROM users WHERE email > ? ORDER BY email LIMIT ?`, afterEmail, limit)
 }
+
+func scanUserRow(row scanner) (*audit.User, error) { return scanUser(row) }
 
 // SetUserDisabled disables or enables a user. Disabling also revokes every
 // session of the user, so his next call is refused. Errors: ENOTFOUND.
