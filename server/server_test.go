@@ -79,6 +79,7 @@ var protocols = []struct {
 }{
 	{"connect", http.DefaultClient, nil},
 	{"grpc", h2c(), []connect.ClientOption{connect.WithGRPC()}},
+	{"grpcweb", http.DefaultClient, []connect.ClientOption{connect.WithGRPCWeb()}},
 }
 
 // Clients are the generated clients of one server over one protocol.
