@@ -866,6 +866,60 @@ func (x *MissingPhoto) GetSha256() string {
 	return ""
 }
 
+// ReviewComment is a reviewer's remark, on one question or (with an empty
+// question_id) on the whole visit.
+type ReviewComment struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	QuestionId    string                 `protobuf:"bytes,1,opt,name=question_id,json=questionId,proto3" json:"question_id,omitempty"`
+	Text          string                 `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReviewComment) Reset() {
+	*x = ReviewComment{}
+	mi := &file_shopscore_v1_sync_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReviewComment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReviewComment) ProtoMessage() {}
+
+func (x *ReviewComment) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_sync_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReviewComment.ProtoReflect.Descriptor instead.
+func (*ReviewComment) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ReviewComment) GetQuestionId() string {
+	if x != nil {
+		return x.QuestionId
+	}
+	return ""
+}
+
+func (x *ReviewComment) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
 // VisitReceipt is the server's view of a submitted visit.
 type VisitReceipt struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -875,15 +929,18 @@ type VisitReceipt struct {
 	ScorePercent  *float64        `protobuf:"fixed64,3,opt,name=score_percent,json=scorePercent,proto3,oneof" json:"score_percent,omitempty"`
 	MissingPhotos []*MissingPhoto `protobuf:"bytes,4,rep,name=missing_photos,json=missingPhotos,proto3" json:"missing_photos,omitempty"`
 	// "assignment_cancelled", "unplanned", "outside_window", ...
-	Flags         []string               `protobuf:"bytes,5,rep,name=flags,proto3" json:"flags,omitempty"`
-	ReceiveTime   *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=receive_time,json=receiveTime,proto3" json:"receive_time,omitempty"`
+	Flags       []string               `protobuf:"bytes,5,rep,name=flags,proto3" json:"flags,omitempty"`
+	ReceiveTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=receive_time,json=receiveTime,proto3" json:"receive_time,omitempty"`
+	// For a returned visit: the reviewer's comments, to correct offline and
+	// resubmit as a new visit with corrects_visit_id set.
+	Comments      []*ReviewComment `protobuf:"bytes,7,rep,name=comments,proto3" json:"comments,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *VisitReceipt) Reset() {
 	*x = VisitReceipt{}
-	mi := &file_shopscore_v1_sync_proto_msgTypes[8]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -895,7 +952,7 @@ func (x *VisitReceipt) String() string {
 func (*VisitReceipt) ProtoMessage() {}
 
 func (x *VisitReceipt) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_sync_proto_msgTypes[8]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -908,7 +965,7 @@ func (x *VisitReceipt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VisitReceipt.ProtoReflect.Descriptor instead.
 func (*VisitReceipt) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{8}
+	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *VisitReceipt) GetVisitId() string {
@@ -953,6 +1010,13 @@ func (x *VisitReceipt) GetReceiveTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *VisitReceipt) GetComments() []*ReviewComment {
+	if x != nil {
+		return x.Comments
+	}
+	return nil
+}
+
 type MutationResult struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Seq        int64                  `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
@@ -968,7 +1032,7 @@ type MutationResult struct {
 
 func (x *MutationResult) Reset() {
 	*x = MutationResult{}
-	mi := &file_shopscore_v1_sync_proto_msgTypes[9]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -980,7 +1044,7 @@ func (x *MutationResult) String() string {
 func (*MutationResult) ProtoMessage() {}
 
 func (x *MutationResult) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_sync_proto_msgTypes[9]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -993,7 +1057,7 @@ func (x *MutationResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MutationResult.ProtoReflect.Descriptor instead.
 func (*MutationResult) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{9}
+	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *MutationResult) GetSeq() int64 {
@@ -1051,7 +1115,7 @@ type PushResponse struct {
 
 func (x *PushResponse) Reset() {
 	*x = PushResponse{}
-	mi := &file_shopscore_v1_sync_proto_msgTypes[10]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1063,7 +1127,7 @@ func (x *PushResponse) String() string {
 func (*PushResponse) ProtoMessage() {}
 
 func (x *PushResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_sync_proto_msgTypes[10]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1076,7 +1140,7 @@ func (x *PushResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushResponse.ProtoReflect.Descriptor instead.
 func (*PushResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{10}
+	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PushResponse) GetResults() []*MutationResult {
@@ -1112,7 +1176,7 @@ type PullRequest struct {
 
 func (x *PullRequest) Reset() {
 	*x = PullRequest{}
-	mi := &file_shopscore_v1_sync_proto_msgTypes[11]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1124,7 +1188,7 @@ func (x *PullRequest) String() string {
 func (*PullRequest) ProtoMessage() {}
 
 func (x *PullRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_sync_proto_msgTypes[11]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1137,7 +1201,7 @@ func (x *PullRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullRequest.ProtoReflect.Descriptor instead.
 func (*PullRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{11}
+	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PullRequest) GetCursor() string {
@@ -1169,7 +1233,7 @@ type AssignmentUpsert struct {
 
 func (x *AssignmentUpsert) Reset() {
 	*x = AssignmentUpsert{}
-	mi := &file_shopscore_v1_sync_proto_msgTypes[12]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1181,7 +1245,7 @@ func (x *AssignmentUpsert) String() string {
 func (*AssignmentUpsert) ProtoMessage() {}
 
 func (x *AssignmentUpsert) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_sync_proto_msgTypes[12]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1194,7 +1258,7 @@ func (x *AssignmentUpsert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignmentUpsert.ProtoReflect.Descriptor instead.
 func (*AssignmentUpsert) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{12}
+	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AssignmentUpsert) GetAssignment() *Assignment {
@@ -1239,7 +1303,7 @@ type AssignmentRemoval struct {
 
 func (x *AssignmentRemoval) Reset() {
 	*x = AssignmentRemoval{}
-	mi := &file_shopscore_v1_sync_proto_msgTypes[13]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1251,7 +1315,7 @@ func (x *AssignmentRemoval) String() string {
 func (*AssignmentRemoval) ProtoMessage() {}
 
 func (x *AssignmentRemoval) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_sync_proto_msgTypes[13]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1264,7 +1328,7 @@ func (x *AssignmentRemoval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignmentRemoval.ProtoReflect.Descriptor instead.
 func (*AssignmentRemoval) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{13}
+	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AssignmentRemoval) GetAssignmentId() string {
@@ -1293,7 +1357,7 @@ type ChecklistUpsert struct {
 
 func (x *ChecklistUpsert) Reset() {
 	*x = ChecklistUpsert{}
-	mi := &file_shopscore_v1_sync_proto_msgTypes[14]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1305,7 +1369,7 @@ func (x *ChecklistUpsert) String() string {
 func (*ChecklistUpsert) ProtoMessage() {}
 
 func (x *ChecklistUpsert) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_sync_proto_msgTypes[14]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1318,7 +1382,7 @@ func (x *ChecklistUpsert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChecklistUpsert.ProtoReflect.Descriptor instead.
 func (*ChecklistUpsert) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{14}
+	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ChecklistUpsert) GetChecklist() *ChecklistVersion {
@@ -1351,7 +1415,7 @@ type Change struct {
 
 func (x *Change) Reset() {
 	*x = Change{}
-	mi := &file_shopscore_v1_sync_proto_msgTypes[15]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1363,7 +1427,7 @@ func (x *Change) String() string {
 func (*Change) ProtoMessage() {}
 
 func (x *Change) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_sync_proto_msgTypes[15]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1376,7 +1440,7 @@ func (x *Change) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Change.ProtoReflect.Descriptor instead.
 func (*Change) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{15}
+	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Change) GetKind() isChange_Kind {
@@ -1457,7 +1521,7 @@ type PullResponse struct {
 	NextCursor string `protobuf:"bytes,2,opt,name=next_cursor,json=nextCursor,proto3" json:"next_cursor,omitempty"`
 	HasMore    bool   `protobuf:"varint,3,opt,name=has_more,json=hasMore,proto3" json:"has_more,omitempty"`
 	// The cursor was unknown: this is a full snapshot from the start.
-	Reset_        bool                   `protobuf:"varint,4,opt,name=reset,proto3" json:"reset,omitempty"`
+	FullResync    bool                   `protobuf:"varint,4,opt,name=full_resync,json=fullResync,proto3" json:"full_resync,omitempty"`
 	ServerTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=server_time,json=serverTime,proto3" json:"server_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1465,7 +1529,7 @@ type PullResponse struct {
 
 func (x *PullResponse) Reset() {
 	*x = PullResponse{}
-	mi := &file_shopscore_v1_sync_proto_msgTypes[16]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1477,7 +1541,7 @@ func (x *PullResponse) String() string {
 func (*PullResponse) ProtoMessage() {}
 
 func (x *PullResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_sync_proto_msgTypes[16]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1490,7 +1554,7 @@ func (x *PullResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullResponse.ProtoReflect.Descriptor instead.
 func (*PullResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{16}
+	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PullResponse) GetChanges() []*Change {
@@ -1514,9 +1578,9 @@ func (x *PullResponse) GetHasMore() bool {
 	return false
 }
 
-func (x *PullResponse) GetReset_() bool {
+func (x *PullResponse) GetFullResync() bool {
 	if x != nil {
-		return x.Reset_
+		return x.FullResync
 	}
 	return false
 }
@@ -1542,7 +1606,7 @@ type CreateUploadSlotRequest struct {
 
 func (x *CreateUploadSlotRequest) Reset() {
 	*x = CreateUploadSlotRequest{}
-	mi := &file_shopscore_v1_sync_proto_msgTypes[17]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1554,7 +1618,7 @@ func (x *CreateUploadSlotRequest) String() string {
 func (*CreateUploadSlotRequest) ProtoMessage() {}
 
 func (x *CreateUploadSlotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_sync_proto_msgTypes[17]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1567,7 +1631,7 @@ func (x *CreateUploadSlotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUploadSlotRequest.ProtoReflect.Descriptor instead.
 func (*CreateUploadSlotRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{17}
+	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CreateUploadSlotRequest) GetVisitId() string {
@@ -1627,7 +1691,7 @@ type CreateUploadSlotResponse struct {
 
 func (x *CreateUploadSlotResponse) Reset() {
 	*x = CreateUploadSlotResponse{}
-	mi := &file_shopscore_v1_sync_proto_msgTypes[18]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1639,7 +1703,7 @@ func (x *CreateUploadSlotResponse) String() string {
 func (*CreateUploadSlotResponse) ProtoMessage() {}
 
 func (x *CreateUploadSlotResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_sync_proto_msgTypes[18]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1652,7 +1716,7 @@ func (x *CreateUploadSlotResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUploadSlotResponse.ProtoReflect.Descriptor instead.
 func (*CreateUploadSlotResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{18}
+	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CreateUploadSlotResponse) GetAlreadyVerified() bool {
@@ -1701,7 +1765,7 @@ type FinalizeUploadRequest struct {
 
 func (x *FinalizeUploadRequest) Reset() {
 	*x = FinalizeUploadRequest{}
-	mi := &file_shopscore_v1_sync_proto_msgTypes[19]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1713,7 +1777,7 @@ func (x *FinalizeUploadRequest) String() string {
 func (*FinalizeUploadRequest) ProtoMessage() {}
 
 func (x *FinalizeUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_sync_proto_msgTypes[19]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1726,7 +1790,7 @@ func (x *FinalizeUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinalizeUploadRequest.ProtoReflect.Descriptor instead.
 func (*FinalizeUploadRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{19}
+	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *FinalizeUploadRequest) GetVisitId() string {
@@ -1759,7 +1823,7 @@ type FinalizeUploadResponse struct {
 
 func (x *FinalizeUploadResponse) Reset() {
 	*x = FinalizeUploadResponse{}
-	mi := &file_shopscore_v1_sync_proto_msgTypes[20]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1771,7 +1835,7 @@ func (x *FinalizeUploadResponse) String() string {
 func (*FinalizeUploadResponse) ProtoMessage() {}
 
 func (x *FinalizeUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_sync_proto_msgTypes[20]
+	mi := &file_shopscore_v1_sync_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1784,7 +1848,7 @@ func (x *FinalizeUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinalizeUploadResponse.ProtoReflect.Descriptor instead.
 func (*FinalizeUploadResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{20}
+	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *FinalizeUploadResponse) GetReceipt() *VisitReceipt {
@@ -1871,14 +1935,19 @@ const file_shopscore_v1_sync_proto_rawDesc = "" +
 	"\vquestion_id\x18\x01 \x01(\tR\n" +
 	"questionId\x12\x14\n" +
 	"\x05index\x18\x02 \x01(\x05R\x05index\x12\x16\n" +
-	"\x06sha256\x18\x03 \x01(\tR\x06sha256\"\xad\x02\n" +
+	"\x06sha256\x18\x03 \x01(\tR\x06sha256\"D\n" +
+	"\rReviewComment\x12\x1f\n" +
+	"\vquestion_id\x18\x01 \x01(\tR\n" +
+	"questionId\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\"\xe6\x02\n" +
 	"\fVisitReceipt\x12\x19\n" +
 	"\bvisit_id\x18\x01 \x01(\tR\avisitId\x12.\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x18.shopscore.v1.VisitStateR\x05state\x12(\n" +
 	"\rscore_percent\x18\x03 \x01(\x01H\x00R\fscorePercent\x88\x01\x01\x12A\n" +
 	"\x0emissing_photos\x18\x04 \x03(\v2\x1a.shopscore.v1.MissingPhotoR\rmissingPhotos\x12\x14\n" +
 	"\x05flags\x18\x05 \x03(\tR\x05flags\x12=\n" +
-	"\freceive_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTimeB\x10\n" +
+	"\freceive_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\x127\n" +
+	"\bcomments\x18\a \x03(\v2\x1b.shopscore.v1.ReviewCommentR\bcommentsB\x10\n" +
 	"\x0e_score_percent\"\xf3\x01\n" +
 	"\x0eMutationResult\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x03R\x03seq\x12\x1f\n" +
@@ -1916,13 +1985,14 @@ const file_shopscore_v1_sync_proto_rawDesc = "" +
 	"\x12assignment_removal\x18\x02 \x01(\v2\x1f.shopscore.v1.AssignmentRemovalH\x00R\x11assignmentRemoval\x12J\n" +
 	"\x10checklist_upsert\x18\x03 \x01(\v2\x1d.shopscore.v1.ChecklistUpsertH\x00R\x0fchecklistUpsert\x12A\n" +
 	"\rvisit_receipt\x18\x04 \x01(\v2\x1a.shopscore.v1.VisitReceiptH\x00R\fvisitReceiptB\x06\n" +
-	"\x04kind\"\xcd\x01\n" +
+	"\x04kind\"\xd8\x01\n" +
 	"\fPullResponse\x12.\n" +
 	"\achanges\x18\x01 \x03(\v2\x14.shopscore.v1.ChangeR\achanges\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\tR\n" +
 	"nextCursor\x12\x19\n" +
-	"\bhas_more\x18\x03 \x01(\bR\ahasMore\x12\x14\n" +
-	"\x05reset\x18\x04 \x01(\bR\x05reset\x12;\n" +
+	"\bhas_more\x18\x03 \x01(\bR\ahasMore\x12\x1f\n" +
+	"\vfull_resync\x18\x04 \x01(\bR\n" +
+	"fullResync\x12;\n" +
 	"\vserver_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"serverTime\"\xc5\x01\n" +
 	"\x17CreateUploadSlotRequest\x12\x19\n" +
@@ -1986,7 +2056,7 @@ func file_shopscore_v1_sync_proto_rawDescGZIP() []byte {
 }
 
 var file_shopscore_v1_sync_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_shopscore_v1_sync_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_shopscore_v1_sync_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_shopscore_v1_sync_proto_goTypes = []any{
 	(MutationStatus)(0),              // 0: shopscore.v1.MutationStatus
 	(VisitState)(0),                  // 1: shopscore.v1.VisitState
@@ -1998,79 +2068,81 @@ var file_shopscore_v1_sync_proto_goTypes = []any{
 	(*Mutation)(nil),                 // 7: shopscore.v1.Mutation
 	(*PushRequest)(nil),              // 8: shopscore.v1.PushRequest
 	(*MissingPhoto)(nil),             // 9: shopscore.v1.MissingPhoto
-	(*VisitReceipt)(nil),             // 10: shopscore.v1.VisitReceipt
-	(*MutationResult)(nil),           // 11: shopscore.v1.MutationResult
-	(*PushResponse)(nil),             // 12: shopscore.v1.PushResponse
-	(*PullRequest)(nil),              // 13: shopscore.v1.PullRequest
-	(*AssignmentUpsert)(nil),         // 14: shopscore.v1.AssignmentUpsert
-	(*AssignmentRemoval)(nil),        // 15: shopscore.v1.AssignmentRemoval
-	(*ChecklistUpsert)(nil),          // 16: shopscore.v1.ChecklistUpsert
-	(*Change)(nil),                   // 17: shopscore.v1.Change
-	(*PullResponse)(nil),             // 18: shopscore.v1.PullResponse
-	(*CreateUploadSlotRequest)(nil),  // 19: shopscore.v1.CreateUploadSlotRequest
-	(*CreateUploadSlotResponse)(nil), // 20: shopscore.v1.CreateUploadSlotResponse
-	(*FinalizeUploadRequest)(nil),    // 21: shopscore.v1.FinalizeUploadRequest
-	(*FinalizeUploadResponse)(nil),   // 22: shopscore.v1.FinalizeUploadResponse
-	nil,                              // 23: shopscore.v1.CreateUploadSlotResponse.HeadersEntry
-	(*timestamppb.Timestamp)(nil),    // 24: google.protobuf.Timestamp
-	(Channel)(0),                     // 25: shopscore.v1.Channel
-	(*Assignment)(nil),               // 26: shopscore.v1.Assignment
-	(*Store)(nil),                    // 27: shopscore.v1.Store
-	(*Staff)(nil),                    // 28: shopscore.v1.Staff
-	(*ChecklistVersion)(nil),         // 29: shopscore.v1.ChecklistVersion
+	(*ReviewComment)(nil),            // 10: shopscore.v1.ReviewComment
+	(*VisitReceipt)(nil),             // 11: shopscore.v1.VisitReceipt
+	(*MutationResult)(nil),           // 12: shopscore.v1.MutationResult
+	(*PushResponse)(nil),             // 13: shopscore.v1.PushResponse
+	(*PullRequest)(nil),              // 14: shopscore.v1.PullRequest
+	(*AssignmentUpsert)(nil),         // 15: shopscore.v1.AssignmentUpsert
+	(*AssignmentRemoval)(nil),        // 16: shopscore.v1.AssignmentRemoval
+	(*ChecklistUpsert)(nil),          // 17: shopscore.v1.ChecklistUpsert
+	(*Change)(nil),                   // 18: shopscore.v1.Change
+	(*PullResponse)(nil),             // 19: shopscore.v1.PullResponse
+	(*CreateUploadSlotRequest)(nil),  // 20: shopscore.v1.CreateUploadSlotRequest
+	(*CreateUploadSlotResponse)(nil), // 21: shopscore.v1.CreateUploadSlotResponse
+	(*FinalizeUploadRequest)(nil),    // 22: shopscore.v1.FinalizeUploadRequest
+	(*FinalizeUploadResponse)(nil),   // 23: shopscore.v1.FinalizeUploadResponse
+	nil,                              // 24: shopscore.v1.CreateUploadSlotResponse.HeadersEntry
+	(*timestamppb.Timestamp)(nil),    // 25: google.protobuf.Timestamp
+	(Channel)(0),                     // 26: shopscore.v1.Channel
+	(*Assignment)(nil),               // 27: shopscore.v1.Assignment
+	(*Store)(nil),                    // 28: shopscore.v1.Store
+	(*Staff)(nil),                    // 29: shopscore.v1.Staff
+	(*ChecklistVersion)(nil),         // 30: shopscore.v1.ChecklistVersion
 }
 var file_shopscore_v1_sync_proto_depIdxs = []int32{
-	24, // 0: shopscore.v1.GeoPoint.time:type_name -> google.protobuf.Timestamp
-	24, // 1: shopscore.v1.PhotoRef.capture_time:type_name -> google.protobuf.Timestamp
+	25, // 0: shopscore.v1.GeoPoint.time:type_name -> google.protobuf.Timestamp
+	25, // 1: shopscore.v1.PhotoRef.capture_time:type_name -> google.protobuf.Timestamp
 	2,  // 2: shopscore.v1.PhotoRef.exif_location:type_name -> shopscore.v1.GeoPoint
-	24, // 3: shopscore.v1.PhotoRef.exif_time:type_name -> google.protobuf.Timestamp
-	25, // 4: shopscore.v1.Visit.channel:type_name -> shopscore.v1.Channel
-	24, // 5: shopscore.v1.Visit.start_time:type_name -> google.protobuf.Timestamp
-	24, // 6: shopscore.v1.Visit.finish_time:type_name -> google.protobuf.Timestamp
+	25, // 3: shopscore.v1.PhotoRef.exif_time:type_name -> google.protobuf.Timestamp
+	26, // 4: shopscore.v1.Visit.channel:type_name -> shopscore.v1.Channel
+	25, // 5: shopscore.v1.Visit.start_time:type_name -> google.protobuf.Timestamp
+	25, // 6: shopscore.v1.Visit.finish_time:type_name -> google.protobuf.Timestamp
 	3,  // 7: shopscore.v1.Visit.answers:type_name -> shopscore.v1.Answer
 	4,  // 8: shopscore.v1.Visit.photos:type_name -> shopscore.v1.PhotoRef
 	2,  // 9: shopscore.v1.Visit.check_in:type_name -> shopscore.v1.GeoPoint
 	2,  // 10: shopscore.v1.Visit.check_out:type_name -> shopscore.v1.GeoPoint
 	5,  // 11: shopscore.v1.SubmitVisit.visit:type_name -> shopscore.v1.Visit
-	24, // 12: shopscore.v1.Mutation.device_time:type_name -> google.protobuf.Timestamp
+	25, // 12: shopscore.v1.Mutation.device_time:type_name -> google.protobuf.Timestamp
 	6,  // 13: shopscore.v1.Mutation.submit_visit:type_name -> shopscore.v1.SubmitVisit
 	7,  // 14: shopscore.v1.PushRequest.mutations:type_name -> shopscore.v1.Mutation
-	24, // 15: shopscore.v1.PushRequest.device_time:type_name -> google.protobuf.Timestamp
+	25, // 15: shopscore.v1.PushRequest.device_time:type_name -> google.protobuf.Timestamp
 	1,  // 16: shopscore.v1.VisitReceipt.state:type_name -> shopscore.v1.VisitState
 	9,  // 17: shopscore.v1.VisitReceipt.missing_photos:type_name -> shopscore.v1.MissingPhoto
-	24, // 18: shopscore.v1.VisitReceipt.receive_time:type_name -> google.protobuf.Timestamp
-	0,  // 19: shopscore.v1.MutationResult.status:type_name -> shopscore.v1.MutationStatus
-	10, // 20: shopscore.v1.MutationResult.receipt:type_name -> shopscore.v1.VisitReceipt
-	11, // 21: shopscore.v1.PushResponse.results:type_name -> shopscore.v1.MutationResult
-	24, // 22: shopscore.v1.PushResponse.server_time:type_name -> google.protobuf.Timestamp
-	26, // 23: shopscore.v1.AssignmentUpsert.assignment:type_name -> shopscore.v1.Assignment
-	27, // 24: shopscore.v1.AssignmentUpsert.store:type_name -> shopscore.v1.Store
-	28, // 25: shopscore.v1.AssignmentUpsert.staff:type_name -> shopscore.v1.Staff
-	29, // 26: shopscore.v1.AssignmentUpsert.checklist:type_name -> shopscore.v1.ChecklistVersion
-	29, // 27: shopscore.v1.ChecklistUpsert.checklist:type_name -> shopscore.v1.ChecklistVersion
-	27, // 28: shopscore.v1.ChecklistUpsert.stores:type_name -> shopscore.v1.Store
-	14, // 29: shopscore.v1.Change.assignment_upsert:type_name -> shopscore.v1.AssignmentUpsert
-	15, // 30: shopscore.v1.Change.assignment_removal:type_name -> shopscore.v1.AssignmentRemoval
-	16, // 31: shopscore.v1.Change.checklist_upsert:type_name -> shopscore.v1.ChecklistUpsert
-	10, // 32: shopscore.v1.Change.visit_receipt:type_name -> shopscore.v1.VisitReceipt
-	17, // 33: shopscore.v1.PullResponse.changes:type_name -> shopscore.v1.Change
-	24, // 34: shopscore.v1.PullResponse.server_time:type_name -> google.protobuf.Timestamp
-	23, // 35: shopscore.v1.CreateUploadSlotResponse.headers:type_name -> shopscore.v1.CreateUploadSlotResponse.HeadersEntry
-	24, // 36: shopscore.v1.CreateUploadSlotResponse.expire_time:type_name -> google.protobuf.Timestamp
-	10, // 37: shopscore.v1.FinalizeUploadResponse.receipt:type_name -> shopscore.v1.VisitReceipt
-	8,  // 38: shopscore.v1.SyncService.Push:input_type -> shopscore.v1.PushRequest
-	13, // 39: shopscore.v1.SyncService.Pull:input_type -> shopscore.v1.PullRequest
-	19, // 40: shopscore.v1.EvidenceService.CreateUploadSlot:input_type -> shopscore.v1.CreateUploadSlotRequest
-	21, // 41: shopscore.v1.EvidenceService.FinalizeUpload:input_type -> shopscore.v1.FinalizeUploadRequest
-	12, // 42: shopscore.v1.SyncService.Push:output_type -> shopscore.v1.PushResponse
-	18, // 43: shopscore.v1.SyncService.Pull:output_type -> shopscore.v1.PullResponse
-	20, // 44: shopscore.v1.EvidenceService.CreateUploadSlot:output_type -> shopscore.v1.CreateUploadSlotResponse
-	22, // 45: shopscore.v1.EvidenceService.FinalizeUpload:output_type -> shopscore.v1.FinalizeUploadResponse
-	42, // [42:46] is the sub-list for method output_type
-	38, // [38:42] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	25, // 18: shopscore.v1.VisitReceipt.receive_time:type_name -> google.protobuf.Timestamp
+	10, // 19: shopscore.v1.VisitReceipt.comments:type_name -> shopscore.v1.ReviewComment
+	0,  // 20: shopscore.v1.MutationResult.status:type_name -> shopscore.v1.MutationStatus
+	11, // 21: shopscore.v1.MutationResult.receipt:type_name -> shopscore.v1.VisitReceipt
+	12, // 22: shopscore.v1.PushResponse.results:type_name -> shopscore.v1.MutationResult
+	25, // 23: shopscore.v1.PushResponse.server_time:type_name -> google.protobuf.Timestamp
+	27, // 24: shopscore.v1.AssignmentUpsert.assignment:type_name -> shopscore.v1.Assignment
+	28, // 25: shopscore.v1.AssignmentUpsert.store:type_name -> shopscore.v1.Store
+	29, // 26: shopscore.v1.AssignmentUpsert.staff:type_name -> shopscore.v1.Staff
+	30, // 27: shopscore.v1.AssignmentUpsert.checklist:type_name -> shopscore.v1.ChecklistVersion
+	30, // 28: shopscore.v1.ChecklistUpsert.checklist:type_name -> shopscore.v1.ChecklistVersion
+	28, // 29: shopscore.v1.ChecklistUpsert.stores:type_name -> shopscore.v1.Store
+	15, // 30: shopscore.v1.Change.assignment_upsert:type_name -> shopscore.v1.AssignmentUpsert
+	16, // 31: shopscore.v1.Change.assignment_removal:type_name -> shopscore.v1.AssignmentRemoval
+	17, // 32: shopscore.v1.Change.checklist_upsert:type_name -> shopscore.v1.ChecklistUpsert
+	11, // 33: shopscore.v1.Change.visit_receipt:type_name -> shopscore.v1.VisitReceipt
+	18, // 34: shopscore.v1.PullResponse.changes:type_name -> shopscore.v1.Change
+	25, // 35: shopscore.v1.PullResponse.server_time:type_name -> google.protobuf.Timestamp
+	24, // 36: shopscore.v1.CreateUploadSlotResponse.headers:type_name -> shopscore.v1.CreateUploadSlotResponse.HeadersEntry
+	25, // 37: shopscore.v1.CreateUploadSlotResponse.expire_time:type_name -> google.protobuf.Timestamp
+	11, // 38: shopscore.v1.FinalizeUploadResponse.receipt:type_name -> shopscore.v1.VisitReceipt
+	8,  // 39: shopscore.v1.SyncService.Push:input_type -> shopscore.v1.PushRequest
+	14, // 40: shopscore.v1.SyncService.Pull:input_type -> shopscore.v1.PullRequest
+	20, // 41: shopscore.v1.EvidenceService.CreateUploadSlot:input_type -> shopscore.v1.CreateUploadSlotRequest
+	22, // 42: shopscore.v1.EvidenceService.FinalizeUpload:input_type -> shopscore.v1.FinalizeUploadRequest
+	13, // 43: shopscore.v1.SyncService.Push:output_type -> shopscore.v1.PushResponse
+	19, // 44: shopscore.v1.SyncService.Pull:output_type -> shopscore.v1.PullResponse
+	21, // 45: shopscore.v1.EvidenceService.CreateUploadSlot:output_type -> shopscore.v1.CreateUploadSlotResponse
+	23, // 46: shopscore.v1.EvidenceService.FinalizeUpload:output_type -> shopscore.v1.FinalizeUploadResponse
+	43, // [43:47] is the sub-list for method output_type
+	39, // [39:43] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_shopscore_v1_sync_proto_init() }
@@ -2085,8 +2157,8 @@ func file_shopscore_v1_sync_proto_init() {
 	file_shopscore_v1_sync_proto_msgTypes[5].OneofWrappers = []any{
 		(*Mutation_SubmitVisit)(nil),
 	}
-	file_shopscore_v1_sync_proto_msgTypes[8].OneofWrappers = []any{}
-	file_shopscore_v1_sync_proto_msgTypes[15].OneofWrappers = []any{
+	file_shopscore_v1_sync_proto_msgTypes[9].OneofWrappers = []any{}
+	file_shopscore_v1_sync_proto_msgTypes[16].OneofWrappers = []any{
 		(*Change_AssignmentUpsert)(nil),
 		(*Change_AssignmentRemoval)(nil),
 		(*Change_ChecklistUpsert)(nil),
@@ -2098,7 +2170,7 @@ func file_shopscore_v1_sync_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_shopscore_v1_sync_proto_rawDesc), len(file_shopscore_v1_sync_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   22,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -59,7 +59,7 @@ type SyncServiceClient interface {
 	// applied_seq + 1), ResourceExhausted.
 	Push(context.Context, *connect.Request[v1.PushRequest]) (*connect.Response[v1.PushResponse], error)
 	// Pull returns the changes for the caller after a cursor, one page read
-	// from one snapshot. An unknown or foreign cursor answers reset = true
+	// from one snapshot. An unknown or foreign cursor answers full_resync = true
 	// with a full snapshot from the start: the device pushes its outbox
 	// first, then replaces its server-owned data. Errors: InvalidArgument.
 	Pull(context.Context, *connect.Request[v1.PullRequest]) (*connect.Response[v1.PullResponse], error)
@@ -119,7 +119,7 @@ type SyncServiceHandler interface {
 	// applied_seq + 1), ResourceExhausted.
 	Push(context.Context, *connect.Request[v1.PushRequest]) (*connect.Response[v1.PushResponse], error)
 	// Pull returns the changes for the caller after a cursor, one page read
-	// from one snapshot. An unknown or foreign cursor answers reset = true
+	// from one snapshot. An unknown or foreign cursor answers full_resync = true
 	// with a full snapshot from the start: the device pushes its outbox
 	// first, then replaces its server-owned data. Errors: InvalidArgument.
 	Pull(context.Context, *connect.Request[v1.PullRequest]) (*connect.Response[v1.PullResponse], error)
