@@ -13,6 +13,9 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"connectrpc.com/connect"
@@ -20,6 +23,7 @@ import (
 	"connectrpc.com/grpcreflect"
 	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
 	"github.com/shopscore/shopscore/server/auth"
+	"github.com/shopscore/shopscore/server/blob"
 	"github.com/shopscore/shopscore/server/sqlite"
 )
 
@@ -48,6 +52,20 @@ type Config struct {
 	LoginRate Rate
 	// RefreshRate limits refreshes per client address; 60 and 1/s if zero.
 	RefreshRate Rate
+	// UploadSlotRate limits EvidenceService.CreateUploadSlot per user; a
+	// burst of 1000 and 10 more per second if zero, enough for a phone
+	// that comes back online with a week of photos.
+	UploadSlotRate Rate
+	// Blob stores photo evidence. If nil, a blob.Local under
+	// <DataDir>/blobs, whose URLs are signed with a 32-byte secret made
+	// once in <DataDir>/blob.secret (mode 0600) and served by this server
+	// under /blob/.
+	Blob blob.Store
+	// PublicURL is the base URL at which devices reach this server
+	// ("https://shopscore.example.com"), used in the upload URLs of the
+	// local blob store. If empty, Serve derives it from its listener's
+	// address ("http://127.0.0.1:8080").
+	PublicURL string
 	// Logger receives the server's logs; slog.Default() if nil.
 	Logger *slog.Logger
 	// Now is the clock; time.Now if nil.
@@ -82,6 +100,10 @@ func (c Config) withDefaults() Config {
 	if c.RefreshRate == (Rate{}) {
 		c.RefreshRate = Rate{Burst: 60, Every: time.Second}
 	}
+	if c.UploadSlotRate == (Rate{}) {
+		c.UploadSlotRate = Rate{Burst: 1000, Every: 100 * time.Millisecond}
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -104,6 +126,15 @@ type Server struct {
 	loginLimiter   *auth.Limiter // per account
 	addrLimiter    *auth.Limiter // logins per client address
 	refreshLimiter *auth.Limiter
+	slotLimiter    *auth.Limiter // upload slots per user
+
+	feedEpoch string      // the database's feed epoch, fixed at creation
+	blob      blob.Store  // photo evidence
+	local     *blob.Local // the same store when it is the local one, served under /blob/
+	publicURL atomic.Pointer[string]
+	// finalizing serializes the verification of the same bytes, so that
+	// the deletion of a mismatched upload never races a good one.
+	finalizing [64]sync.Mutex
 
 	handler http.Handler
 	http    *http.Server
@@ -134,6 +165,15 @@ func New(cfg Config) (*Server, error) {
 	s.loginLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.LoginRate.Every, Burst: cfg.LoginRate.Burst, Now: cfg.Now})
 	s.addrLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.LoginRate.Every / 10, Burst: cfg.LoginRate.Burst * 10, Now: cfg.Now})
 	s.refreshLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.RefreshRate.Every, Burst: cfg.RefreshRate.Burst, Now: cfg.Now})
+	s.slotLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.UploadSlotRate.Every, Burst: cfg.UploadSlotRate.Burst, Now: cfg.Now})
+	if s.feedEpoch, err = s.db.FeedEpoch(context.Background()); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	if err := s.openBlobStore(); err != nil {
+		s.db.Close()
+		return nil, err
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -155,6 +195,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(shopscorev1connect.NewChecklistServiceHandler(&checklistService{s}, opts...))
 	mux.Handle(shopscorev1connect.NewOrgServiceHandler(&orgService{s}, opts...))
 	mux.Handle(shopscorev1connect.NewAssignmentServiceHandler(&assignmentService{s}, opts...))
+	mux.Handle(shopscorev1connect.NewSyncServiceHandler(&syncService{s}, opts...))
+	mux.Handle(shopscorev1connect.NewEvidenceServiceHandler(&evidenceService{s}, opts...))
+	if s.local != nil {
+		// The local store checks its own HMAC-signed URLs; no token needed.
+		mux.Handle(blobPrefix, s.local)
+	}
 
 	services := []string{
 		shopscorev1connect.AuthServiceName,
@@ -162,6 +208,8 @@ func (s *Server) routes() http.Handler {
 		shopscorev1connect.ChecklistServiceName,
 		shopscorev1connect.OrgServiceName,
 		shopscorev1connect.AssignmentServiceName,
+		shopscorev1connect.SyncServiceName,
+		shopscorev1connect.EvidenceServiceName,
 	}
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
 	reflector := grpcreflect.NewStaticReflector(services...)
@@ -187,6 +235,12 @@ func (s *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
 // cleartext HTTP/2 (h2c), so Connect, gRPC and gRPC-Web share one port.
 // It returns nil after a graceful shutdown.
 func (s *Server) Serve(ln net.Listener) error {
+	if s.publicURL.Load() == nil {
+		u := listenerURL(ln.Addr())
+		if s.publicURL.CompareAndSwap(nil, &u) {
+			s.log.Info("public URL derived from the listener; set PublicURL (--public-url) if devices reach the server elsewhere", "url", u)
+		}
+	}
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)

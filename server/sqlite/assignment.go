@@ -55,7 +55,8 @@ func checkShopper(ctx context.Context, tx *Tx, id string) error {
 }
 
 // CreateAssignment stores a in the open state (accepted when it names a
-// shopper), resolving version 0 to the latest published version. The store
+// shopper), resolving version 0 to the latest published version, and
+// writes it to the shopper's sync feed in the same transaction. The store
 // must be in scope, the version published, the shopper an active shopper.
 // Errors: EINVALID, ENOTFOUND, EPRECONDITION.
 func (db *DB) CreateAssignment(ctx context.Context, scope audit.Scope, a *audit.Assignment) error {
@@ -94,6 +95,9 @@ func createAssignment(ctx context.Context, tx *Tx, scope audit.Scope, a *audit.A
 		millis(tx.now), millis(tx.now)); err != nil {
 		return fmt.Errorf("insert assignment: %w", err)
 	}
+	if a.ShopperID != "" {
+		return touchFeed(ctx, tx, a.ShopperID, feedAssignment, a.ID)
+	}
 	return nil
 }
 
@@ -121,8 +125,9 @@ func findAssignment(ctx context.Context, tx *Tx, scope audit.Scope, id string) (
 }
 
 // UpdateAssignment reads an assignment in scope, lets fn change it, checks
-// the result, and writes it back in the same transaction. fn may change the
-// state (through Transition), the shopper and the cancel reason. Errors:
+// the result, and writes it back in the same transaction, together with
+// the sync feed rows of its old and new shopper. fn may change the state
+// (through Transition), the shopper and the cancel reason. Errors:
 // ENOTFOUND, and whatever fn or validation returns.
 func (db *DB) UpdateAssignment(ctx context.Context, scope audit.Scope, id string, fn func(*audit.Assignment) error) (*audit.Assignment, error) {
 	var a *audit.Assignment
@@ -148,6 +153,16 @@ func (db *DB) UpdateAssignment(ctx context.Context, scope audit.Scope, id string
 			sql.NullString{String: a.ShopperID, Valid: a.ShopperID != ""}, string(a.State), a.CancelReason, millis(tx.now), id)
 		if err != nil {
 			return fmt.Errorf("update assignment: %w", err)
+		}
+		// Both shoppers' devices learn of the change: the old one pulls a
+		// tombstone when the assignment left him, the new one an upsert.
+		if old.ShopperID != "" {
+			if err := touchFeed(ctx, tx, old.ShopperID, feedAssignment, id); err != nil {
+				return err
+			}
+		}
+		if a.ShopperID != "" && a.ShopperID != old.ShopperID {
+			return touchFeed(ctx, tx, a.ShopperID, feedAssignment, id)
 		}
 		return nil
 	})

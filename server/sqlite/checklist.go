@@ -75,8 +75,9 @@ func saveDraft(ctx context.Context, tx *Tx, c *audit.Checklist, by string) (*aud
 }
 
 // PublishVersion publishes a draft, computing its content hash; from then
-// on the version never changes. Errors: ENOTFOUND, EPRECONDITION (not a
-// draft), EINVALID.
+// on the version never changes. It writes the checklist to every
+// shopper's sync feed in the same transaction. Errors: ENOTFOUND,
+// EPRECONDITION (not a draft), EINVALID.
 func (db *DB) PublishVersion(ctx context.Context, checklistID string, version int) (*audit.ChecklistVersion, error) {
 	var out *audit.ChecklistVersion
 	err := db.update(ctx, func(tx *Tx) error {
@@ -100,6 +101,11 @@ func publishVersion(ctx context.Context, tx *Tx, checklistID string, version int
 		WHERE checklist_id = ? AND version = ? AND state = 'draft'`, p.ContentHash, millis(tx.now), checklistID, version); err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}
+	// Every shopper's device learns of the new version; a pull shows it
+	// only when it takes unplanned visits.
+	if err := touchFeed(ctx, tx, "", feedChecklist, checklistID); err != nil {
+		return nil, err
+	}
 	return findVersion(ctx, tx, checklistID, version)
 }
 
@@ -118,6 +124,9 @@ func (db *DB) RetireVersion(ctx context.Context, checklistID string, version int
 		if _, err := tx.ExecContext(ctx, `UPDATE checklist_versions SET state = 'retired', retired_at = ?
 			WHERE checklist_id = ? AND version = ?`, millis(tx.now), checklistID, version); err != nil {
 			return fmt.Errorf("retire: %w", err)
+		}
+		if err := touchFeed(ctx, tx, "", feedChecklist, checklistID); err != nil {
+			return err
 		}
 		out, err = findVersion(ctx, tx, checklistID, version)
 		return err

@@ -1,0 +1,470 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+	"github.com/shopscore/shopscore/audit"
+)
+
+// VisitState is where a submitted visit is on the server.
+type VisitState string
+
+// The states of a visit. A visit arrives submitted, or complete when every
+// photo it references is already verified; it becomes complete once the
+// last one is (DESIGN.md §3 rule 11), and superseded when a correction
+// replaces it. The review states belong to the manager's work flow.
+const (
+	VisitSubmitted  VisitState = "submitted"
+	VisitComplete   VisitState = "complete"
+	VisitInReview   VisitState = "in_review"
+	VisitApproved   VisitState = "approved"
+	VisitReturned   VisitState = "returned"
+	VisitPublished  VisitState = "published"
+	VisitSuperseded VisitState = "superseded"
+)
+
+// Flags the server adds to those of audit.Visit.Admit.
+const (
+	// FlagAssignmentReassigned marks a visit on an assignment that was
+	// given to another shopper while this one's phone was offline.
+	FlagAssignmentReassigned audit.VisitFlag = "assignment_reassigned"
+	// FlagCorrection marks a visit that replaces an earlier one.
+	FlagCorrection audit.VisitFlag = "correction"
+	// FlagClockSkew marks a visit pushed by a device whose clock was off
+	// the server's by more than ClockSkewLimit.
+	FlagClockSkew audit.VisitFlag = "clock_skew"
+	// FlagPhotoReused marks a visit with a photo (the same bytes) that
+	// another visit references too (DESIGN.md §4 rule 6).
+	FlagPhotoReused audit.VisitFlag = "photo_reused"
+	// FlagStaffNotInStore marks a visit naming a staff member who is not
+	// on the visited store's staff list.
+	FlagStaffNotInStore audit.VisitFlag = "staff_not_in_store"
+)
+
+// ClockSkewLimit is the clock offset beyond which a visit is flagged
+// FlagClockSkew.
+const ClockSkewLimit = 10 * time.Minute
+
+// MissingPhoto is a photo slot of a visit whose bytes the server has not
+// verified yet.
+type MissingPhoto struct {
+	QuestionID string
+	Index      int
+	SHA256     string
+}
+
+// VisitReceipt is the server's view of a submitted visit, as the shopper
+// sees it.
+type VisitReceipt struct {
+	VisitID      string
+	ShopperID    string
+	State        VisitState
+	ScorePercent *float64 // nil when nothing was scorable
+	Missing      []MissingPhoto
+	Flags        []audit.VisitFlag
+	ReceivedAt   time.Time
+}
+
+// submission is what the server knows about the push a visit arrives in.
+type submission struct {
+	device       string // the device's own id
+	session      string
+	mutationID   string
+	deviceTime   time.Time // the mutation's claimed time
+	clockOffset  *int64    // server receive time minus the device's clock at push, in ms
+	versionCache map[string]*audit.ChecklistVersion
+}
+
+// submitVisit validates, admits, scores and stores a visit recorded by
+// v.ShopperID, and returns its receipt with MutationApplied; or, when the
+// visit is stored already with the same content, its receipt with
+// MutationReplayed. It writes the feed rows the visit changes. Errors (all
+// permanent for the visit): EINVALID, ENOTFOUND (checklist version,
+// assignment, store or corrected visit), EPRECONDITION, EEXISTS (the id is
+// taken by other content).
+func submitVisit(ctx context.Context, tx *Tx, v *audit.Visit, digest string, sub *submission) (*VisitReceipt, MutationStatus, error) {
+	if err := v.Validate(); err != nil {
+		return nil, "", err
+	}
+	for i := range v.Photos {
+		v.Photos[i].SHA256 = strings.ToLower(v.Photos[i].SHA256)
+	}
+	cv, err := sub.version(ctx, tx, v.ChecklistID, v.ChecklistVersion)
+	if err != nil {
+		return nil, "", err
+	}
+	var a *audit.Assignment
+	reassigned := false
+	if v.AssignmentID != "" {
+		if a, err = findAssignment(ctx, tx, audit.Scope{All: true}, v.AssignmentID); err != nil {
+			return nil, "", err
+		}
+		if a.ShopperID != "" && a.ShopperID != v.ShopperID {
+			held, err := heldAssignment(ctx, tx, v.ShopperID, a.ID)
+			if err != nil {
+				return nil, "", err
+			}
+			if !held {
+				// Never his: answer as if it did not exist.
+				return nil, "", audit.Errorf(audit.ENOTFOUND, "assignment %q not found", v.AssignmentID)
+			}
+			// His when he went offline: admit the visit as he recorded it.
+			view := *a
+			view.ShopperID = v.ShopperID
+			a, reassigned = &view, true
+		}
+	} else if _, err := findStore(ctx, tx, audit.Scope{All: true}, v.StoreID); err != nil {
+		return nil, "", err
+	}
+	flags, err := v.Admit(cv, a)
+	if err != nil {
+		return nil, "", err
+	}
+	if reassigned {
+		flags = append(flags, FlagAssignmentReassigned)
+	}
+	score, err := audit.Score(cv, v.Answers)
+	if err != nil {
+		return nil, "", err
+	}
+	if !score.Complete() {
+		msgs := make([]string, 0, len(score.Errors))
+		for _, e := range score.Errors {
+			msgs = append(msgs, e.Error())
+		}
+		return nil, "", audit.Errorf(audit.EINVALID, "visit %s: %d answer problem(s): %s", v.ID, len(msgs), strings.Join(msgs, "; "))
+	}
+	if v.StaffID != "" {
+		var store sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT store_id FROM staff WHERE id = ?`, v.StaffID).Scan(&store)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, "", fmt.Errorf("find staff: %w", err)
+		}
+		if store.String != v.StoreID {
+			flags = append(flags, FlagStaffNotInStore)
+		}
+	}
+	if v.CorrectsVisitID != "" {
+		if flags, err = checkCorrection(ctx, tx, v, flags); err != nil {
+			return nil, "", err
+		}
+	}
+	if sub.clockOffset != nil && time.Duration(abs(*sub.clockOffset))*time.Millisecond > ClockSkewLimit {
+		flags = append(flags, FlagClockSkew)
+	}
+
+	// Photos whose bytes are verified already (the same photo in another
+	// slot or visit) count at once.
+	verified := make([]bool, len(v.Photos))
+	missing := 0
+	for i, p := range v.Photos {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM verified_blobs WHERE sha256 = ?`, p.SHA256).Scan(&n); err != nil {
+			return nil, "", fmt.Errorf("find verified blob: %w", err)
+		}
+		verified[i] = n > 0
+		if !verified[i] {
+			missing++
+		}
+		if !slices.Contains(flags, FlagPhotoReused) {
+			var reused int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM visit_photos WHERE sha256 = ? AND visit_id <> ?`, p.SHA256, v.ID).Scan(&reused); err != nil {
+				return nil, "", fmt.Errorf("find reused photo: %w", err)
+			}
+			if reused > 0 {
+				flags = append(flags, FlagPhotoReused)
+			}
+		}
+	}
+	state, completed := VisitSubmitted, sql.NullInt64{}
+	if missing == 0 {
+		state, completed = VisitComplete, sql.NullInt64{Int64: millis(tx.now), Valid: true}
+	}
+
+	body, err := json.Marshal(v)
+	if err != nil {
+		return nil, "", audit.Errorf(audit.EINVALID, "visit %s cannot be encoded: %v", v.ID, err)
+	}
+	scoreJSON, err := json.Marshal(score)
+	if err != nil {
+		return nil, "", fmt.Errorf("encode score: %w", err)
+	}
+	flagsJSON, err := json.Marshal(flagStrings(flags))
+	if err != nil {
+		return nil, "", fmt.Errorf("encode flags: %w", err)
+	}
+	var percent sql.NullFloat64
+	if p := score.Overall.Percent; p != nil {
+		percent = sql.NullFloat64{Float64: *p, Valid: true}
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO visits (id, shopper_id, store_id, assignment_id, checklist_id, checklist_version,
+		content_hash, channel, body, digest, state, score_percent, score, flags, started_at, finished_at, device_time,
+		clock_offset_ms, received_at, completed_at, device_id, session_id, mutation_id, corrects_visit_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		v.ID, v.ShopperID, v.StoreID, nullString(v.AssignmentID), v.ChecklistID, v.ChecklistVersion,
+		v.ContentHash, string(v.Channel), body, digest, string(state), percent, scoreJSON, string(flagsJSON),
+		millis(v.StartedAt), nullMillis(v.FinishedAt), nullMillis(sub.deviceTime),
+		nullInt(sub.clockOffset), millis(tx.now), completed, sub.device, sub.session, sub.mutationID, nullString(v.CorrectsVisitID))
+	if err != nil {
+		return nil, "", visitInsertError(ctx, tx, v, digest, err)
+	}
+	for i, p := range v.Photos {
+		var at sql.NullInt64
+		if verified[i] {
+			at = sql.NullInt64{Int64: millis(tx.now), Valid: true}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO visit_photos (visit_id, question_id, idx, sha256, size, content_type, captured_at, verified_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, v.ID, p.QuestionID, p.Index, p.SHA256, p.Size, p.ContentType, nullMillis(p.CapturedAt), at); err != nil {
+			return nil, "", fmt.Errorf("insert visit photo: %w", err)
+		}
+	}
+	if v.CorrectsVisitID != "" {
+		if _, err := tx.ExecContext(ctx, `UPDATE visits SET state = 'superseded' WHERE id = ?`, v.CorrectsVisitID); err != nil {
+			return nil, "", fmt.Errorf("supersede visit: %w", err)
+		}
+		if err := touchFeed(ctx, tx, v.ShopperID, feedVisit, v.CorrectsVisitID); err != nil {
+			return nil, "", err
+		}
+	}
+	if a != nil && !reassigned && (a.State == audit.AssignmentOpen || a.State == audit.AssignmentAccepted) {
+		// The visit carries the assignment out. A cancelled, expired or
+		// already done assignment stays as it is; the visit is flagged.
+		if _, err := tx.ExecContext(ctx, `UPDATE assignments SET shopper_id = ?, state = 'done', updated_at = ?
+			WHERE id = ? AND state IN ('open', 'accepted')`, v.ShopperID, millis(tx.now), a.ID); err != nil {
+			return nil, "", fmt.Errorf("mark assignment done: %w", err)
+		}
+		if err := touchFeed(ctx, tx, v.ShopperID, feedAssignment, a.ID); err != nil {
+			return nil, "", err
+		}
+	}
+	if err := touchFeed(ctx, tx, v.ShopperID, feedVisit, v.ID); err != nil {
+		return nil, "", err
+	}
+	r, err := visitReceipt(ctx, tx, v.ShopperID, v.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	return r, MutationApplied, nil
+}
+
+// visitInsertError explains a failed visit insert. The primary key decides
+// whether the visit exists: with the same shopper and digest it is a
+// replay (ErrReplay carries the stored receipt); otherwise EEXISTS.
+func visitInsertError(ctx context.Context, tx *Tx, v *audit.Visit, digest string, err error) error {
+	var se sqlite3.Error
+	if !errors.As(err, &se) || se.Code != sqlite3.ErrConstraint {
+		return fmt.Errorf("insert visit: %w", err)
+	}
+	switch se.ExtendedCode {
+	case sqlite3.ErrConstraintPrimaryKey:
+		var shopper, stored string
+		if err := tx.QueryRowContext(ctx, `SELECT shopper_id, digest FROM visits WHERE id = ?`, v.ID).Scan(&shopper, &stored); err != nil {
+			return fmt.Errorf("find existing visit: %w", err)
+		}
+		if shopper != v.ShopperID || stored != digest {
+			return audit.Errorf(audit.EEXISTS, "visit %s already exists with other content; a correction is a new visit that names it in corrects_visit_id", v.ID)
+		}
+		r, err := visitReceipt(ctx, tx, shopper, v.ID)
+		if err != nil {
+			return err
+		}
+		return &replay{receipt: r}
+	case sqlite3.ErrConstraintUnique:
+		return audit.Errorf(audit.EPRECONDITION, "visit %s has already been corrected by another visit", v.CorrectsVisitID)
+	case sqlite3.ErrConstraintForeignKey:
+		return audit.Errorf(audit.ENOTFOUND, "visit %s names a store, assignment, checklist version or corrected visit that does not exist", v.ID)
+	}
+	return fmt.Errorf("insert visit: %w", err)
+}
+
+// replay is returned by visitInsertError when the visit is already stored
+// with the same content; submitVisit's caller answers MutationReplayed.
+type replay struct{ receipt *VisitReceipt }
+
+func (r *replay) Error() string { return "visit " + r.receipt.VisitID + " is stored already" }
+
+// checkCorrection checks that v may replace the visit it names: one of the
+// same shopper's, on the same store and assignment, not yet replaced. It
+// returns the flags with FlagCorrection added and FlagAssignmentDone
+// removed (the corrected visit is what completed the assignment). Errors:
+// EINVALID, ENOTFOUND, EPRECONDITION.
+func checkCorrection(ctx context.Context, tx *Tx, v *audit.Visit, flags []audit.VisitFlag) ([]audit.VisitFlag, error) {
+	if v.CorrectsVisitID == v.ID {
+		return nil, audit.Errorf(audit.EINVALID, "visit %s cannot correct itself", v.ID)
+	}
+	var store, state string
+	var assignment sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT store_id, COALESCE(assignment_id, ''), state FROM visits WHERE id = ? AND shopper_id = ?`,
+		v.CorrectsVisitID, v.ShopperID).Scan(&store, &assignment, &state)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, audit.Errorf(audit.ENOTFOUND, "visit %q to correct not found", v.CorrectsVisitID)
+	case err != nil:
+		return nil, fmt.Errorf("find corrected visit: %w", err)
+	case state == string(VisitSuperseded):
+		return nil, audit.Errorf(audit.EPRECONDITION, "visit %s has already been corrected by another visit", v.CorrectsVisitID)
+	case store != v.StoreID || assignment.String != v.AssignmentID:
+		return nil, audit.Errorf(audit.EINVALID, "visit %s: a correction must keep the store and assignment of visit %s", v.ID, v.CorrectsVisitID)
+	}
+	flags = slices.DeleteFunc(flags, func(f audit.VisitFlag) bool { return f == audit.FlagAssignmentDone })
+	return append(flags, FlagCorrection), nil
+}
+
+// heldAssignment reports whether the assignment was ever the shopper's: his
+// feed has a row for it.
+func heldAssignment(ctx context.Context, tx *Tx, shopperID, assignmentID string) (bool, error) {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sync_feed WHERE audience = ? AND kind = ? AND entity = ?`,
+		shopperID, feedAssignment, assignmentID).Scan(&n); err != nil {
+		return false, fmt.Errorf("find feed row: %w", err)
+	}
+	return n > 0, nil
+}
+
+// version returns a checklist version, read once per push.
+func (s *submission) version(ctx context.Context, tx *Tx, id string, version int) (*audit.ChecklistVersion, error) {
+	key := fmt.Sprintf("%s\x00%d", id, version)
+	if cv, ok := s.versionCache[key]; ok {
+		return cv, nil
+	}
+	cv, err := findVersion(ctx, tx, id, version)
+	if err != nil {
+		return nil, err
+	}
+	if s.versionCache == nil {
+		s.versionCache = map[string]*audit.ChecklistVersion{}
+	}
+	s.versionCache[key] = cv
+	return cv, nil
+}
+
+// VisitReceipt returns the receipt of one of the shopper's visits.
+// Errors: ENOTFOUND (no such visit, or another shopper's).
+func (db *DB) VisitReceipt(ctx context.Context, shopperID, visitID string) (*VisitReceipt, error) {
+	var r *VisitReceipt
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		r, err = visitReceipt(ctx, tx, shopperID, visitID)
+		return err
+	})
+	return r, err
+}
+
+// visitReceipt reads the receipt of a visit of shopperID. Errors:
+// ENOTFOUND.
+func visitReceipt(ctx context.Context, tx *Tx, shopperID, visitID string) (*VisitReceipt, error) {
+	r := &VisitReceipt{VisitID: visitID, ShopperID: shopperID}
+	var state, flags string
+	var percent sql.NullFloat64
+	var received int64
+	err := tx.QueryRowContext(ctx, `SELECT state, score_percent, flags, received_at FROM visits WHERE id = ? AND shopper_id = ?`,
+		visitID, shopperID).Scan(&state, &percent, &flags, &received)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, audit.Errorf(audit.ENOTFOUND, "visit %q not found", visitID)
+	} else if err != nil {
+		return nil, fmt.Errorf("find visit: %w", err)
+	}
+	r.State, r.ReceivedAt = VisitState(state), fromMillis(received)
+	if percent.Valid {
+		p := percent.Float64
+		r.ScorePercent = &p
+	}
+	var fs []string
+	if err := json.Unmarshal([]byte(flags), &fs); err != nil {
+		return nil, fmt.Errorf("visit %s: decode flags: %w", visitID, err)
+	}
+	for _, f := range fs {
+		r.Flags = append(r.Flags, audit.VisitFlag(f))
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT question_id, idx, sha256 FROM visit_photos
+		WHERE visit_id = ? AND verified_at IS NULL ORDER BY rowid`, visitID)
+	if err != nil {
+		return nil, fmt.Errorf("missing photos: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m MissingPhoto
+		if err := rows.Scan(&m.QuestionID, &m.Index, &m.SHA256); err != nil {
+			return nil, err
+		}
+		r.Missing = append(r.Missing, m)
+	}
+	return r, rows.Err()
+}
+
+// FindVisit returns one of the shopper's visits as it was recorded.
+// Errors: ENOTFOUND (no such visit, or another shopper's).
+func (db *DB) FindVisit(ctx context.Context, shopperID, visitID string) (*audit.Visit, error) {
+	var v audit.Visit
+	err := db.view(ctx, func(tx *Tx) error {
+		var body []byte
+		err := tx.QueryRowContext(ctx, `SELECT body FROM visits WHERE id = ? AND shopper_id = ?`, visitID, shopperID).Scan(&body)
+		if errors.Is(err, sql.ErrNoRows) {
+			return audit.Errorf(audit.ENOTFOUND, "visit %q not found", visitID)
+		} else if err != nil {
+			return fmt.Errorf("find visit: %w", err)
+		}
+		if err := json.Unmarshal(body, &v); err != nil {
+			return fmt.Errorf("visit %s: decode: %w", visitID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// CountVisits returns how many visits with the given id are stored (0 or
+// 1: the id is the primary key). Tests use it to prove that replays and
+// races never duplicate a visit.
+func (db *DB) CountVisits(ctx context.Context, id string) (int, error) {
+	var n int
+	err := db.view(ctx, func(tx *Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM visits WHERE id = ?`, id).Scan(&n)
+	})
+	return n, err
+}
+
+func flagStrings(flags []audit.VisitFlag) []string {
+	out := make([]string, 0, len(flags))
+	for _, f := range flags {
+		out = append(out, string(f))
+	}
+	return out
+}
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+func nullMillis(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: millis(t), Valid: true}
+}
+
+func nullInt(p *int64) sql.NullInt64 {
+	if p == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: *p, Valid: true}
+}
+
+func abs(x int64) int64 {
+	if x < 0 {
+		if x == math.MinInt64 {
+			return math.MaxInt64
+		}
+		return -x
+	}
+	return x
+}

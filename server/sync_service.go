@@ -1,0 +1,254 @@
+package server
+
+import (
+	"context"
+	"errors"
+
+	"connectrpc.com/connect"
+	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/sync/protocol"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
+)
+
+// syncService implements shopscore.v1.SyncService (DESIGN.md §3).
+type syncService struct{ s *Server }
+
+// Limits of a push and a pull.
+const (
+	// MaxPushMutations bounds the mutations of one push.
+	MaxPushMutations = sqlite.MaxPushMutations
+	// MaxPullPage bounds the changes of one pull page.
+	MaxPullPage = sqlite.MaxPullPage
+	// DefaultPullPage is the page size of a pull that names none.
+	DefaultPullPage = 200
+	// maxIDLen bounds the ids a device makes (UUIDs have 36 characters).
+	maxIDLen = 128
+	// pullBudget bounds the encoded size of one pull page's changes, so
+	// that a page of assignments with large checklists stays well within
+	// what clients accept; a page always holds at least one change.
+	pullBudget = 2 << 20
+)
+
+// Push applies a batch of mutations from the caller's device (the device
+// of his session) in one transaction and answers per item once it
+// committed. Seqs up to the device's applied_seq are replays and answer
+// their original result: REPLAYED with the visit's receipt as it stands
+// now, or the original rejection; a replayed seq with another mutation id
+// or content is REJECTED with already_exists. New seqs must start at
+// applied_seq + 1. A SubmitVisit is validated, admitted against its
+// assignment and the checklist version it names, and scored against that
+// version; an assignment cancelled, expired or reassigned while the phone
+// was offline only flags the visit. The same visit id with the same
+// content is REPLAYED, with other content REJECTED already_exists. A
+// permanent refusal of one item is REJECTED with the Connect code name in
+// error_code and never fails the batch; its seq is consumed. Errors:
+// InvalidArgument (an empty batch, seqs not consecutive, a missing,
+// overlong or repeated mutation id), ResourceExhausted (more than
+// MaxPushMutations), Aborted (a gap: the message names applied_seq, and a
+// PushResponse error detail carries it; resend from applied_seq + 1).
+func (x *syncService) Push(ctx context.Context, req *connect.Request[v1.PushRequest]) (*connect.Response[v1.PushResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := req.Msg.GetMutations()
+	switch {
+	case len(in) == 0:
+		return nil, audit.Errorf(audit.EINVALID, "mutations must hold 1 to %d items", MaxPushMutations)
+	case len(in) > MaxPushMutations:
+		return nil, audit.Errorf(audit.EEXHAUSTED, "a push holds at most %d mutations, not %d: send the rest in the next push", MaxPushMutations, len(in))
+	}
+	sentAt, err := timeFrom("device_time", req.Msg.GetDeviceTime())
+	if err != nil {
+		return nil, err
+	}
+	muts := make([]sqlite.Mutation, len(in))
+	ids := make(map[string]bool, len(in))
+	for i, m := range in {
+		switch {
+		case m.GetSeq() < 1:
+			return nil, audit.Errorf(audit.EINVALID, "mutation %d: seq must be >= 1", i)
+		case i > 0 && m.GetSeq() != in[i-1].GetSeq()+1:
+			return nil, audit.Errorf(audit.EINVALID, "mutations must have consecutive seqs in order: %d follows %d", m.GetSeq(), in[i-1].GetSeq())
+		case m.GetMutationId() == "" || len(m.GetMutationId()) > maxIDLen:
+			return nil, audit.Errorf(audit.EINVALID, "mutation with seq %d: mutation_id must have 1 to %d bytes", m.GetSeq(), maxIDLen)
+		case ids[m.GetMutationId()]:
+			return nil, audit.Errorf(audit.EINVALID, "mutation id %s appears twice in the push", m.GetMutationId())
+		}
+		ids[m.GetMutationId()] = true
+		muts[i] = mutationFromProto(m, p.UserID)
+	}
+	res, err := x.s.db.Push(ctx, sqlite.Device{UserID: p.UserID, SessionID: p.DeviceID}, sentAt, muts)
+	if audit.ErrorCode(err) == audit.EABORTED && res != nil {
+		// The device resends from applied_seq + 1: give it the number as
+		// data (a PushResponse detail), not only in the message.
+		ce := connect.NewError(connect.CodeAborted, errors.New(audit.ErrorMessage(err)))
+		if d, derr := connect.NewErrorDetail(&v1.PushResponse{AppliedSeq: res.AppliedSeq, ServerTime: timestamppb.New(x.s.cfg.Now())}); derr == nil {
+			ce.AddDetail(d)
+		}
+		return nil, ce
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &v1.PushResponse{AppliedSeq: res.AppliedSeq, ServerTime: timestamppb.New(x.s.cfg.Now())}
+	for _, r := range res.Results {
+		mr := &v1.MutationResult{Seq: r.Seq, MutationId: r.MutationID, Receipt: receiptToProto(r.Receipt)}
+		switch r.Status {
+		case sqlite.MutationApplied:
+			mr.Status = v1.MutationStatus_MUTATION_STATUS_APPLIED
+		case sqlite.MutationReplayed:
+			mr.Status = v1.MutationStatus_MUTATION_STATUS_REPLAYED
+		case sqlite.MutationRejected:
+			mr.Status = v1.MutationStatus_MUTATION_STATUS_REJECTED
+			mr.ErrorCode = protocol.ConnectCode(r.Err.Code).String()
+			mr.ErrorMessage = r.Err.Message
+		}
+		out.Results = append(out.Results, mr)
+	}
+	return connect.NewResponse(out), nil
+}
+
+// mutationFromProto converts one mutation of shopper's device. What is
+// wrong with the item alone (no kind, no visit, a bad time or id) becomes
+// its permanent rejection, never an error of the batch.
+func mutationFromProto(m *v1.Mutation, shopperID string) sqlite.Mutation {
+	out := sqlite.Mutation{Seq: m.GetSeq(), ID: m.GetMutationId()}
+	if t := m.GetDeviceTime(); t != nil && t.CheckValid() == nil {
+		out.DeviceTime = t.AsTime()
+	}
+	switch k := m.GetKind().(type) {
+	case *v1.Mutation_SubmitVisit:
+		pv := k.SubmitVisit.GetVisit()
+		if pv == nil {
+			out.Digest = "submit_visit:"
+			out.Err = audit.Errorf(audit.EINVALID, "mutation %s: submit_visit has no visit", m.GetMutationId())
+			return out
+		}
+		v := protocol.VisitFromProto(pv, shopperID)
+		out.Digest = "submit_visit:" + protocol.VisitDigest(v)
+		switch {
+		case len(v.ID) > maxIDLen:
+			out.Err = audit.Errorf(audit.EINVALID, "visit id must have at most %d bytes", maxIDLen)
+		case len(v.CorrectsVisitID) > maxIDLen:
+			out.Err = audit.Errorf(audit.EINVALID, "corrects_visit_id must have at most %d bytes", maxIDLen)
+		default:
+			out.Visit = v
+		}
+	default:
+		out.Digest = "unknown:" + m.GetMutationId()
+		out.Err = audit.Errorf(audit.EINVALID, "mutation %s has no kind this server knows", m.GetMutationId())
+	}
+	return out
+}
+
+// Pull returns the caller's changes after a cursor, one page read and
+// materialized from one snapshot: his assignments (with their store, its
+// staff and the checklist version with content), tombstones for those
+// cancelled, reassigned or expired, the checklists open to unplanned
+// visits, and the receipts of his visits (state, score, flags, missing
+// photos). An empty cursor starts at the beginning; an unknown or foreign
+// cursor (another database, a restored backup) answers reset = true from
+// the beginning. next_cursor is the position after the page, has_more
+// says whether more changes wait. Errors: InvalidArgument (page_size
+// outside 0..MaxPullPage).
+func (x *syncService) Pull(ctx context.Context, req *connect.Request[v1.PullRequest]) (*connect.Response[v1.PullResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n := int(req.Msg.GetPageSize())
+	switch {
+	case n == 0:
+		n = DefaultPullPage
+	case n < 0 || n > MaxPullPage:
+		return nil, audit.Errorf(audit.EINVALID, "page_size must be 0 to %d", MaxPullPage)
+	}
+	cursor := req.Msg.GetCursor()
+	after, ok := protocol.DecodeCursor(cursor, x.s.feedEpoch)
+	reset := cursor != "" && !ok
+	page, err := x.s.db.Pull(ctx, p.UserID, after, n)
+	if err != nil {
+		return nil, err
+	}
+	out := &v1.PullResponse{FullResync: reset || page.Reset, HasMore: page.HasMore, ServerTime: timestamppb.New(x.s.cfg.Now())}
+	last, size := page.Last, 0
+	for i, c := range page.Changes {
+		pc, err := changeToProto(c)
+		if err != nil {
+			return nil, err
+		}
+		if size += proto.Size(pc); size > pullBudget && i > 0 {
+			last, out.HasMore = page.Changes[i-1].Seq, true
+			break
+		}
+		out.Changes = append(out.Changes, pc)
+	}
+	out.NextCursor = protocol.EncodeCursor(x.s.feedEpoch, last)
+	return connect.NewResponse(out), nil
+}
+
+// changeToProto converts one feed change.
+func changeToProto(c sqlite.Change) (*v1.Change, error) {
+	switch {
+	case c.AssignmentUpsert != nil:
+		u := c.AssignmentUpsert
+		cv, err := versionToProto(u.Version, true)
+		if err != nil {
+			return nil, err
+		}
+		up := &v1.AssignmentUpsert{Assignment: assignmentToProto(u.Assignment), Store: storeToProto(u.Store), Checklist: cv}
+		for _, st := range u.Staff {
+			up.Staff = append(up.Staff, staffToProto(st))
+		}
+		return &v1.Change{Kind: &v1.Change_AssignmentUpsert{AssignmentUpsert: up}}, nil
+	case c.AssignmentRemoval != nil:
+		return &v1.Change{Kind: &v1.Change_AssignmentRemoval{AssignmentRemoval: &v1.AssignmentRemoval{
+			AssignmentId: c.AssignmentRemoval.AssignmentID, Reason: c.AssignmentRemoval.Reason,
+		}}}, nil
+	case c.ChecklistUpsert != nil:
+		cv, err := versionToProto(c.ChecklistUpsert.Version, true)
+		if err != nil {
+			return nil, err
+		}
+		up := &v1.ChecklistUpsert{Checklist: cv}
+		for _, st := range c.ChecklistUpsert.Stores {
+			up.Stores = append(up.Stores, storeToProto(st))
+		}
+		return &v1.Change{Kind: &v1.Change_ChecklistUpsert{ChecklistUpsert: up}}, nil
+	default:
+		return &v1.Change{Kind: &v1.Change_VisitReceipt{VisitReceipt: receiptToProto(c.VisitReceipt)}}, nil
+	}
+}
+
+var visitStateToProto = map[sqlite.VisitState]v1.VisitState{
+	sqlite.VisitSubmitted:  v1.VisitState_VISIT_STATE_SUBMITTED,
+	sqlite.VisitComplete:   v1.VisitState_VISIT_STATE_COMPLETE,
+	sqlite.VisitInReview:   v1.VisitState_VISIT_STATE_IN_REVIEW,
+	sqlite.VisitApproved:   v1.VisitState_VISIT_STATE_APPROVED,
+	sqlite.VisitReturned:   v1.VisitState_VISIT_STATE_RETURNED,
+	sqlite.VisitPublished:  v1.VisitState_VISIT_STATE_PUBLISHED,
+	sqlite.VisitSuperseded: v1.VisitState_VISIT_STATE_SUPERSEDED,
+}
+
+// receiptToProto converts a visit receipt; nil stays nil.
+func receiptToProto(r *sqlite.VisitReceipt) *v1.VisitReceipt {
+	if r == nil {
+		return nil
+	}
+	out := &v1.VisitReceipt{
+		VisitId: r.VisitID, State: visitStateToProto[r.State], ScorePercent: r.ScorePercent,
+		ReceiveTime: timestamp(r.ReceivedAt),
+	}
+	for _, m := range r.Missing {
+		out.MissingPhotos = append(out.MissingPhotos, &v1.MissingPhoto{QuestionId: m.QuestionID, Index: int32(m.Index), Sha256: m.SHA256})
+	}
+	for _, f := range r.Flags {
+		out.Flags = append(out.Flags, string(f))
+	}
+	return out
+}
