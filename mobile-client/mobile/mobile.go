@@ -296,4 +296,3 @@ func (m *Client) StatusJSON() (string, error) {
 func IsCode(err error, code string) bool {
 	return err != nil && Code(err) == code
 }
-

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server"
+)
+
+const demoPassword = "correct horse battery staple"
+
+func mustRunServer(tb testing.TB) string {
+	tb.Helper()
+	srv, err := server.New(server.Config{DataDir: tb.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(tb, err)
+	_, err = srv.SeedDemo(context.Background(), demoPassword)
+	require.NoError(tb, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(tb, err)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(tb, srv.Shutdown(ctx))
+		require.NoError(tb, <-done)
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// shopper runs the command in dir against url and returns its exit code
+// and output.
+type shopper struct {
+	tb  testing.TB
+	dir string
+	url string
+	env map[string]string
+}
+
+func (s shopper) run(stdin string, args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	all := append([]string{"--dir", s.dir, "--server", s.url}, args...)
+	code := run(context.Background(), all, strings.NewReader(stdin), &out, &errOut, func(k string) string { return s.env[k] })
+	return code, out.String(), errOut.String()
+}
+
+func (s shopper) ok(args ...string) string {
+	s.tb.Helper()
+	code, out, errOut := s.run("", args...)
+	require.Equal(s.tb, 0, code, "shopper %v: %s%s", args, out, errOut)
+	return out
+}
+
+func writePNG(tb testing.TB, dir string, shade uint8) string {
+	tb.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	for x := range 8 {
+		img.Set(x, x, color.RGBA{shade, 0, 0, 255})
+	}
+	p := filepath.Join(dir, "photo.png")
+	var buf bytes.Buffer
+	require.NoError(tb, png.Encode(&buf, img))
+	require.NoError(tb, os.WriteFile(p, buf.Bytes(), 0o600))
+	return p
+}
+
+func TestShopper_FullVisit(t *testing.T) {
+	url := mustRunServer(t)
+	sh := shopper{tb: t, dir: t.TempDir(), url: url, env: map[string]string{}}
+
+	// The password from stdin.
+	code, _, errOut := sh.run("wrong\n", "login", "--email", server.DemoUsers[audit.RoleShopper])
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "unauthenticated")
+	code, out, errOut := sh.run(demoPassword+"\n", "login", "--email", server.DemoUsers[audit.RoleShopper])
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "signed in as")
+
+	out = sh.ok("sync")
+	assert.Contains(t, out, "change(s) pulled")
+	out = sh.ok("assignments")
+	m := regexp.MustCompile(`(?m)^(\S+)\s+MSK-01\s.*store-visit`).FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	assignment := m[1]
+
+	visit := strings.TrimSpace(sh.ok("visit", "start", assignment))
+	assert.Equal(t, visit, strings.TrimSpace(sh.ok("visit", "start", assignment)), "resumed")
+	sh.ok("visit", "checkin", visit, "55.7652", "37.6050", "12")
+	sh.ok("visit", "timer", "start", visit, "greet_time")
+	out = sh.ok("visit", "timer", "stop", visit, "greet_time")
+	assert.Contains(t, out, "greet_time:")
+	for q, v := range map[string]string{
+		"greet_polite": "yes", "tags_present": "yes", "tags_correct": "yes", "tags_match_till": "y",
+		"clean_areas": "entrance,sales_floor,fitting_area,checkout", "queue_minutes": "4", "nps": "10",
+	} {
+		sh.ok("visit", "answer", visit, q, v)
+	}
+	out = sh.ok("visit", "answer", visit, "tags_present", "no")
+	assert.Contains(t, out, "still needed")
+	sh.ok("visit", "answer", visit, "tags_present", "no", "--note", "no tag on the paint shelf")
+	sh.ok("visit", "photo", visit, "tags_present", writePNG(t, t.TempDir(), 1))
+	sh.ok("visit", "photo", visit, "floor_photo", writePNG(t, t.TempDir(), 2))
+	sh.ok("visit", "note", visit, "friendly staff, long queue")
+	sh.ok("visit", "staff", visit, "--describe", "young woman at the till")
+	out = sh.ok("visit", "show", visit)
+	assert.Contains(t, out, "score preview:")
+	assert.Contains(t, out, "complete: submit")
+	sh.ok("visit", "submit", visit)
+
+	out = sh.ok("status")
+	assert.Contains(t, out, "outbox: 1 visit(s) waiting")
+	out = sh.ok("sync")
+	assert.Contains(t, out, "pushed 1 visit(s), 2 photo(s) verified")
+	assert.Contains(t, out, "visits [", "plain progress lines")
+	out = sh.ok("status")
+	assert.Contains(t, out, "outbox: 0 visit(s)")
+	assert.Contains(t, out, "evidence missing: 0 photo(s)")
+	assert.Regexp(t, visit+`\s+sent\s+MSK-01\s+store-visit\s+server: complete score`, out)
+}
+
+func TestShopper_Errors(t *testing.T) {
+	sh := shopper{tb: t, dir: t.TempDir(), url: "http://127.0.0.1:1", env: map[string]string{"SHOPSCORE_PASSWORD": "x"}}
+	for name, tc := range map[string]struct {
+		args []string
+		code int
+		want string
+	}{
+		"no command":      {nil, 2, "usage: shopper"},
+		"unknown":         {[]string{"dance"}, 2, `unknown command "dance"`},
+		"login no email":  {[]string{"login"}, 2, "login needs --email E"},
+		"login offline":   {[]string{"login", "--email", "a@b.c"}, 1, "run `shopper sync` again later"},
+		"sync logged out": {[]string{"sync"}, 1, "log in"},
+		"visit start":     {[]string{"visit", "start"}, 2, "visit start takes ASSIGNMENT_ID"},
+		"unplanned":       {[]string{"visit", "start", "--unplanned", "--checklist", "x"}, 2, "--checklist C --store S"},
+		"start offline":   {[]string{"visit", "start", "a1"}, 1, "not signed in"},
+		"answer args":     {[]string{"visit", "answer", "v", "q"}, 2, "VISIT QUESTION VALUE"},
+		"timer":           {[]string{"visit", "timer", "go", "v", "q"}, 2, "start|stop"},
+		"checkin":         {[]string{"visit", "checkin", "v", "55°", "37"}, 2, "not a number"},
+		"show unknown":    {[]string{"visit", "show", "v"}, 1, `no visit "v"`},
+		"staff":           {[]string{"visit", "staff", "v"}, 2, "--describe TEXT"},
+		"visit sub":       {[]string{"visit", "fly"}, 2, `unknown visit subcommand "fly"`},
+		"bad server":      {[]string{"--server", "localhost:8080", "status"}, 1, "http://127.0.0.1:8080"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, _, errOut := sh.run("", tc.args...)
+			assert.Equal(t, tc.code, code, errOut)
+			assert.Contains(t, errOut, tc.want)
+		})
+	}
+	// Everything local works offline.
+	out := sh.ok("status")
+	assert.Contains(t, out, "not signed in")
+	out = sh.ok("assignments")
+	assert.Contains(t, out, "no assignments")
+}
