@@ -47,6 +47,7 @@ type field struct {
 	shopperID string
 	admin     string // an admin's access token
 	stores    map[string]string
+	seq       int64 // the device's last seq, for submitNext
 }
 
 // newField logs the demo shopper in on a new device, so that its seqs
