@@ -59,6 +59,14 @@ var policy = map[string][]audit.Role{
 	shopscorev1connect.SyncServicePullProcedure:                 shoppers,
 	shopscorev1connect.EvidenceServiceCreateUploadSlotProcedure: shoppers,
 	shopscorev1connect.EvidenceServiceFinalizeUploadProcedure:   shoppers,
+
+	shopscorev1connect.ReviewServiceListVisitsProcedure:   readers,
+	shopscorev1connect.ReviewServiceGetVisitProcedure:     readers,
+	shopscorev1connect.ReviewServiceStartReviewProcedure:  editors,
+	shopscorev1connect.ReviewServiceApproveVisitProcedure: editors,
+	shopscorev1connect.ReviewServiceReturnVisitProcedure:  editors,
+	shopscorev1connect.ReviewServicePublishVisitProcedure: editors,
+	shopscorev1connect.ReviewServiceReopenVisitProcedure:  admin,
 }
 
 // allowed reports whether role may call procedure.
