@@ -75,8 +75,9 @@ func saveDraft(ctx context.Context, tx *Tx, c *audit.Checklist, by string) (*aud
 }
 
 // PublishVersion publishes a draft, computing its content hash; from then
-// on the version never changes. It writes the checklist to every
-// shopper's sync feed in the same transaction. Errors: ENOTFOUND,
+// on the version never changes. When the version takes unplanned visits
+// it writes the checklist to every shopper's sync feed in the same
+// transaction. Errors: ENOTFOUND,
 // EPRECONDITION (not a draft), EINVALID.
 func (db *DB) PublishVersion(ctx context.Context, checklistID string, version int) (*audit.ChecklistVersion, error) {
 	var out *audit.ChecklistVersion
@@ -101,16 +102,19 @@ func publishVersion(ctx context.Context, tx *Tx, checklistID string, version int
 		WHERE checklist_id = ? AND version = ? AND state = 'draft'`, p.ContentHash, millis(tx.now), checklistID, version); err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}
-	// Every shopper's device learns of the new version; a pull shows it
-	// only when it takes unplanned visits.
-	if err := touchFeed(ctx, tx, "", feedChecklist, checklistID); err != nil {
-		return nil, err
+	// Every shopper's device learns of a new version it may use for
+	// unplanned visits.
+	if p.Content.AllowUnplanned {
+		if err := touchFeed(ctx, tx, "", feedChecklist, checklistID); err != nil {
+			return nil, err
+		}
 	}
 	return findVersion(ctx, tx, checklistID, version)
 }
 
-// RetireVersion retires a published version. Errors: ENOTFOUND,
-// EPRECONDITION (not published).
+// RetireVersion retires a published version, and moves the checklist's
+// row in the sync feed so that devices see what is current. Errors:
+// ENOTFOUND, EPRECONDITION (not published).
 func (db *DB) RetireVersion(ctx context.Context, checklistID string, version int) (*audit.ChecklistVersion, error) {
 	var out *audit.ChecklistVersion
 	err := db.update(ctx, func(tx *Tx) error {
@@ -125,8 +129,10 @@ func (db *DB) RetireVersion(ctx context.Context, checklistID string, version int
 			WHERE checklist_id = ? AND version = ?`, millis(tx.now), checklistID, version); err != nil {
 			return fmt.Errorf("retire: %w", err)
 		}
-		if err := touchFeed(ctx, tx, "", feedChecklist, checklistID); err != nil {
-			return err
+		if v.Content.AllowUnplanned {
+			if err := touchFeed(ctx, tx, "", feedChecklist, checklistID); err != nil {
+				return err
+			}
 		}
 		out, err = findVersion(ctx, tx, checklistID, version)
 		return err

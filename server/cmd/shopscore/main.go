@@ -1,6 +1,7 @@
 // Command shopscore runs the shopscore server and its offline admin tasks.
 //
 //	shopscore serve [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--log-format text|json]
+//	                [--public-url URL] [--s3-endpoint E --s3-bucket B --s3-region R]
 //	shopscore migrate [--data ./data]
 //	shopscore user add --email E --role shopper|manager|hr|admin [--name N]
 //	shopscore user list
@@ -8,9 +9,11 @@
 //	shopscore standards import [--publish] FILE
 //
 // Flags fall back to environment variables (SHOPSCORE_ADDR, SHOPSCORE_DATA,
-// SHOPSCORE_LOG_FORMAT, SHOPSCORE_LOG_LEVEL); the demo password comes from
-// SHOPSCORE_DEMO_PASSWORD and a new user's from SHOPSCORE_PASSWORD, or is
-// generated and printed.
+// SHOPSCORE_LOG_FORMAT, SHOPSCORE_LOG_LEVEL, SHOPSCORE_PUBLIC_URL,
+// SHOPSCORE_S3_ENDPOINT, SHOPSCORE_S3_BUCKET, SHOPSCORE_S3_REGION); the S3
+// keys come only from SHOPSCORE_S3_ACCESS_KEY and SHOPSCORE_S3_SECRET_KEY;
+// the demo password comes from SHOPSCORE_DEMO_PASSWORD and a new user's
+// from SHOPSCORE_PASSWORD, or is generated and printed.
 package main
 
 import (
@@ -33,6 +36,7 @@ import (
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server"
 	"github.com/shopscore/shopscore/server/auth"
+	"github.com/shopscore/shopscore/server/blob"
 )
 
 func main() {
@@ -85,6 +89,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		addr := fs.String("addr", envOr(getenv, "SHOPSCORE_ADDR", "127.0.0.1:8080"), "listen address (env SHOPSCORE_ADDR)")
 		demo := fs.Bool("demo", false, "seed demo data into an empty database")
 		maxReq := fs.Int("max-request-bytes", 4<<20, "largest request message accepted, after decompression")
+		publicURL := fs.String("public-url", getenv("SHOPSCORE_PUBLIC_URL"), "base URL devices reach the server at, for photo upload URLs; derived from --addr if empty (env SHOPSCORE_PUBLIC_URL)")
+		s3Endpoint := fs.String("s3-endpoint", getenv("SHOPSCORE_S3_ENDPOINT"), "S3 endpoint for photo evidence, host:port or http(s) URL; the local store under --data if empty (env SHOPSCORE_S3_ENDPOINT)")
+		s3Bucket := fs.String("s3-bucket", envOr(getenv, "SHOPSCORE_S3_BUCKET", "shopscore-evidence"), "S3 bucket for photo evidence, created if missing (env SHOPSCORE_S3_BUCKET)")
+		s3Region := fs.String("s3-region", envOr(getenv, "SHOPSCORE_S3_REGION", blob.DefaultS3Region), "S3 region (env SHOPSCORE_S3_REGION)")
 		if err := fs.Parse(rest); err != nil {
 			return err
 		}
@@ -92,7 +100,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		if err != nil {
 			return err
 		}
-		return serve(ctx, server.Config{DataDir: *data, Logger: log, MaxRequestBytes: *maxReq}, *addr, *demo, stdout, getenv)
+		cfg := server.Config{DataDir: *data, Logger: log, MaxRequestBytes: *maxReq, PublicURL: *publicURL}
+		if *s3Endpoint != "" {
+			// The keys come from the environment only, so that ps never
+			// shows them.
+			store, err := blob.NewS3(ctx, blob.S3Config{
+				Endpoint: *s3Endpoint, Bucket: *s3Bucket, Region: *s3Region,
+				AccessKey: getenv("SHOPSCORE_S3_ACCESS_KEY"), SecretKey: getenv("SHOPSCORE_S3_SECRET_KEY"),
+			})
+			if err != nil {
+				return fmt.Errorf("evidence store: %w", err)
+			}
+			cfg.Blob = store
+		}
+		return serve(ctx, cfg, *addr, *demo, stdout, getenv)
 	case "migrate", "user list", "user add", "user disable", "standards import":
 	default:
 		fmt.Fprint(stderr, usage)

@@ -119,4 +119,5 @@ CREATE INDEX sync_feed_audience ON sync_feed (audience, seq);
 INSERT INTO sync_feed (audience, kind, entity)
     SELECT shopper_id, 'assignment', id FROM assignments WHERE shopper_id IS NOT NULL ORDER BY updated_at, id;
 INSERT INTO sync_feed (audience, kind, entity)
-    SELECT DISTINCT '', 'checklist', checklist_id FROM checklist_versions WHERE state <> 'draft' ORDER BY checklist_id;
+    SELECT DISTINCT '', 'checklist', checklist_id FROM checklist_versions
+    WHERE state <> 'draft' AND json_extract(CAST(content AS TEXT), '$.allow_unplanned') = 1 ORDER BY checklist_id;
