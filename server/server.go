@@ -66,6 +66,10 @@ type Config struct {
 	// local blob store. If empty, Serve derives it from its listener's
 	// address ("http://127.0.0.1:8080").
 	PublicURL string
+	// ExpireEvery is how often a serving server expires the open and
+	// accepted assignments whose window has ended (shoppers' devices pull
+	// them as tombstones); 1 min if zero, never if negative.
+	ExpireEvery time.Duration
 	// Logger receives the server's logs; slog.Default() if nil.
 	Logger *slog.Logger
 	// Now is the clock; time.Now if nil.
@@ -99,6 +103,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RefreshRate == (Rate{}) {
 		c.RefreshRate = Rate{Burst: 60, Every: time.Second}
+	}
+	if c.ExpireEvery == 0 {
+		c.ExpireEvery = time.Minute
 	}
 	if c.UploadSlotRate == (Rate{}) {
 		c.UploadSlotRate = Rate{Burst: 1000, Every: 100 * time.Millisecond}
@@ -135,6 +142,8 @@ type Server struct {
 	// finalizing serializes the verification of the same bytes, so that
 	// the deletion of a mismatched upload never races a good one.
 	finalizing [64]sync.Mutex
+	// background runs the periodic work of a serving server.
+	background background
 
 	handler http.Handler
 	http    *http.Server
@@ -235,6 +244,7 @@ func (s *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
 // cleartext HTTP/2 (h2c), so Connect, gRPC and gRPC-Web share one port.
 // It returns nil after a graceful shutdown.
 func (s *Server) Serve(ln net.Listener) error {
+	s.background.start(s.expireLoop)
 	if s.publicURL.Load() == nil {
 		u := listenerURL(ln.Addr())
 		if s.publicURL.CompareAndSwap(nil, &u) {
@@ -259,7 +269,7 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 // Shutdown stops accepting connections, waits for calls in flight until
-// ctx is done, then closes the database.
+// ctx is done, stops the periodic work, then closes the database.
 func (s *Server) Shutdown(ctx context.Context) error {
 	var err error
 	if s.http != nil {
@@ -268,8 +278,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return errors.Join(err, s.Close())
 }
 
-// Close closes the database without waiting for calls in flight.
+// Close stops the periodic work and closes the database without waiting
+// for calls in flight.
 func (s *Server) Close() error {
+	s.background.stop()
 	return s.db.Close()
 }
 

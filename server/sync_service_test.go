@@ -85,10 +85,15 @@ func (f *field) newShopper(tb testing.TB) (string, string) {
 // checklist at the store with code for shopper.
 func (f *field) assign(tb testing.TB, store, checklist, shopper string) *v1.Assignment {
 	tb.Helper()
-	now := time.Now()
+	return f.assignUntil(tb, store, checklist, shopper, time.Now().Add(7*24*time.Hour))
+}
+
+// assignUntil is assign with a window from an hour ago until end.
+func (f *field) assignUntil(tb testing.TB, store, checklist, shopper string, end time.Time) *v1.Assignment {
+	tb.Helper()
 	resp, err := call(tb, f.c.Assignment.CreateAssignment, f.admin, &v1.CreateAssignmentRequest{Spec: &v1.AssignmentSpec{
 		StoreId: f.stores[store], ChecklistId: checklist, ShopperId: shopper,
-		WindowStartTime: timestamppb.New(now.Add(-time.Hour)), WindowEndTime: timestamppb.New(now.Add(7 * 24 * time.Hour)),
+		WindowStartTime: timestamppb.New(time.Now().Add(-time.Hour)), WindowEndTime: timestamppb.New(end),
 	}})
 	require.NoError(tb, err)
 	return resp.Assignment
@@ -788,4 +793,28 @@ func TestSyncService_Pull(t *testing.T) {
 			})
 		})
 	}
+}
+
+func TestSyncService_Expiry(t *testing.T) {
+	ts := mustRunSyncServer(t, &server.Config{ExpireEvery: 50 * time.Millisecond})
+	c := ts.Clients(protocols[0].client, protocols[0].opts...)
+	f := newField(t, ts, c)
+	a := f.assignUntil(t, "MSK-01", "store-visit", f.shopperID, time.Now().Add(1500*time.Millisecond))
+	changes, cursor, _ := pullAll(t, c, f.token, "", 0)
+	up := upsertOf(changes, a.Id)
+	require.NotNil(t, up)
+	rec := record(t, up.Checklist, a.Id, a.StoreId) // recorded in time, pushed late
+
+	require.Eventually(t, func() bool {
+		changes, _, _ := pullAll(t, c, f.token, cursor, 0)
+		return slices.Contains(kinds(changes), "removal:"+a.Id+":expired")
+	}, 10*time.Second, 50*time.Millisecond, "the device learns that the window closed")
+
+	r := f.mustPush(t, submit(1, rec.visit)).Results[0]
+	require.Equal(t, v1.MutationStatus_MUTATION_STATUS_APPLIED, r.Status, "result %v", r)
+	assert.Contains(t, r.Receipt.Flags, string(audit.FlagAssignmentExpired))
+	assert.NotContains(t, r.Receipt.Flags, string(audit.FlagOutsideWindow))
+	stored, err := ts.DB().FindAssignment(context.Background(), audit.Scope{All: true}, a.Id)
+	require.NoError(t, err)
+	assert.Equal(t, audit.AssignmentExpired, stored.State)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/shopscore/shopscore/audit"
@@ -247,4 +248,47 @@ func (db *DB) CreateAssignments(ctx context.Context, scope audit.Scope, as []*au
 		return nil
 	})
 	return errs, err
+}
+
+// ExpireAssignments moves every open or accepted assignment whose window
+// ended at or before now to the expired state, and writes each one's row
+// in its shopper's sync feed (a tombstone on his next pull), in one
+// transaction. A visit recorded for it before the window closed is still
+// accepted when it arrives, flagged assignment_expired. It returns how
+// many assignments expired.
+func (db *DB) ExpireAssignments(ctx context.Context, now time.Time) (int, error) {
+	n := 0
+	err := db.update(ctx, func(tx *Tx) error {
+		n = 0
+		rows, err := tx.QueryContext(ctx, `UPDATE assignments SET state = 'expired', updated_at = ?
+			WHERE state IN ('open', 'accepted') AND window_end <= ? RETURNING id, COALESCE(shopper_id, '')`, millis(tx.now), millis(now))
+		if err != nil {
+			return fmt.Errorf("expire assignments: %w", err)
+		}
+		type expired struct{ id, shopper string }
+		var es []expired
+		for rows.Next() {
+			var e expired
+			if err := rows.Scan(&e.id, &e.shopper); err != nil {
+				rows.Close()
+				return err
+			}
+			es = append(es, e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("expire assignments: %w", err)
+		}
+		for _, e := range es {
+			if e.shopper == "" {
+				continue
+			}
+			if err := touchFeed(ctx, tx, e.shopper, feedAssignment, e.id); err != nil {
+				return err
+			}
+		}
+		n = len(es)
+		return nil
+	})
+	return n, err
 }

@@ -1,0 +1,66 @@
+package server
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// background is the periodic work of a serving server, started once by
+// Serve and stopped by Close.
+type background struct {
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// start runs fn in a goroutine with a context that stop cancels; only the
+// first call starts anything.
+func (b *background) start(fn func(context.Context)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cancel != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b.cancel = cancel
+	b.wg.Go(func() { fn(ctx) })
+}
+
+// stop cancels the work and waits for it to end. It leaves a stopped
+// background that start does not restart.
+func (b *background) stop() {
+	b.mu.Lock()
+	if b.cancel == nil {
+		b.cancel = func() {}
+	}
+	cancel := b.cancel
+	b.mu.Unlock()
+	cancel()
+	b.wg.Wait()
+}
+
+// expireLoop expires the assignments whose window has ended, at once and
+// then every Config.ExpireEvery, until ctx is done. Failures are logged
+// and retried on the next tick.
+func (s *Server) expireLoop(ctx context.Context) {
+	if s.cfg.ExpireEvery < 0 {
+		return
+	}
+	t := time.NewTicker(s.cfg.ExpireEvery)
+	defer t.Stop()
+	for {
+		n, err := s.db.ExpireAssignments(ctx, s.cfg.Now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.ErrorContext(ctx, "expire assignments", "err", err)
+		case n > 0:
+			s.log.InfoContext(ctx, "assignments expired", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
