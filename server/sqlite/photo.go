@@ -49,18 +49,16 @@ func (db *DB) FindVisitPhoto(ctx context.Context, shopperID, visitID, questionID
 // verified.
 func (db *DB) LinkVerifiedBlob(ctx context.Context, sha string) (bool, error) {
 	sha = strings.ToLower(sha)
-	found := false
-	err := db.update(ctx, func(tx *Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM verified_blobs WHERE sha256 = ?`, sha).Scan(&n); err != nil {
-			return fmt.Errorf("find verified blob: %w", err)
-		}
-		if found = n > 0; !found {
-			return nil
-		}
-		return markVerified(ctx, tx, sha)
-	})
-	return found, err
+	var n int
+	// Verified bytes are never forgotten: when the read finds none, there
+	// is nothing to mark, and the writer is left alone.
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM verified_blobs WHERE sha256 = ?`, sha).Scan(&n); err != nil {
+		return false, fmt.Errorf("find verified blob: %w", err)
+	}
+	if n == 0 {
+		return false, nil
+	}
+	return true, db.update(ctx, func(tx *Tx) error { return markVerified(ctx, tx, sha) })
 }
 
 // RecordVerifiedBlob records that the server verified the bytes with hex
