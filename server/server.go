@@ -59,7 +59,8 @@ type Config struct {
 	// Blob stores photo evidence. If nil, a blob.Local under
 	// <DataDir>/blobs, whose URLs are signed with a 32-byte secret made
 	// once in <DataDir>/blob.secret (mode 0600) and served by this server
-	// under /blob/.
+	// under /blob/. A *blob.Local given here is served under /blob/ too,
+	// so its base URL must end in /blob/.
 	Blob blob.Store
 	// PublicURL is the base URL at which devices reach this server
 	// ("https://shopscore.example.com"), used in the upload URLs of the
