@@ -1,0 +1,345 @@
+package faulttest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+	_ "github.com/mattn/go-sqlite3"
+	"github.com/stretchr/testify/require"
+
+	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
+	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
+	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/mobile-client/field"
+	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/sync/protocol"
+)
+
+const demoPassword = "correct horse battery staple"
+
+// binDir holds the shopper and shopscore binaries, built on first use.
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "shopscore-faulttest-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+var build struct {
+	once sync.Once
+	err  error
+}
+
+// binary returns the path of a command of the module (shopper or
+// shopscore), building both on first use.
+func binary(tb testing.TB, name string) string {
+	tb.Helper()
+	build.once.Do(func() {
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		cmd := exec.Command(goTool, "build", "-o", binDir+string(filepath.Separator),
+			"github.com/shopscore/shopscore/mobile-client/cmd/shopper",
+			"github.com/shopscore/shopscore/server/cmd/shopscore")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			build.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	require.NoError(tb, build.err)
+	return filepath.Join(binDir, name)
+}
+
+// testServer is the real server, in this process, on a loopback port,
+// with a proxy in front of it; upload URLs name the proxy.
+type testServer struct {
+	*server.Server
+	URL     string // the server itself
+	Proxy   *Proxy
+	DataDir string
+}
+
+// mustRunServer starts a server with the demo organisation behind a
+// proxy, and stops both when the test ends. cfg.PublicURL defaults to the
+// proxy's URL, cfg.DataDir to a new temporary folder.
+func mustRunServer(tb testing.TB, cfg server.Config) *testServer {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(tb, err)
+	proxy, err := NewProxy(ln.Addr().String())
+	require.NoError(tb, err)
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = proxy.URL
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = tb.TempDir()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	cfg.LoginRate = server.Rate{Burst: 10_000, Every: time.Millisecond}
+	srv, err := server.New(cfg)
+	require.NoError(tb, err)
+	_, err = srv.SeedDemo(context.Background(), demoPassword)
+	require.NoError(tb, err)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	tb.Cleanup(func() {
+		proxy.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		require.NoError(tb, srv.Shutdown(ctx))
+		require.NoError(tb, <-done)
+	})
+	return &testServer{Server: srv, URL: "http://" + ln.Addr().String(), Proxy: proxy, DataDir: cfg.DataDir}
+}
+
+// adminToken logs the demo admin in on a new device.
+func adminToken(tb testing.TB, url string) string {
+	tb.Helper()
+	resp, err := shopscorev1connect.NewAuthServiceClient(http.DefaultClient, url).Login(context.Background(),
+		connect.NewRequest(&v1.LoginRequest{Email: server.DemoUsers[audit.RoleAdmin], Password: demoPassword, DeviceId: "desk-" + uuid.NewString()}))
+	require.NoError(tb, err)
+	return resp.Msg.GetTokens().GetAccessToken()
+}
+
+// mustImportPack imports and publishes a standards pack through the API.
+func mustImportPack(tb testing.TB, url string, pack []byte) {
+	tb.Helper()
+	req := connect.NewRequest(&v1.ImportPackRequest{FileName: "test-pack.json", Content: pack, Publish: true})
+	req.Header().Set("Authorization", "Bearer "+adminToken(tb, url))
+	_, err := shopscorev1connect.NewChecklistServiceClient(http.DefaultClient, url).ImportPack(context.Background(), req)
+	require.NoError(tb, err)
+}
+
+// faultPack is a checklist open to unplanned visits at every store: three
+// scored yes/no questions and two photo questions, so that one device can
+// record as many visits as a test needs.
+var faultPack = []byte(`{
+  "format": "shopscore.pack/v1",
+  "name": "Fault tests",
+  "standards": [{"code": "FLT-1", "clause": "Every visit is documented.", "category": "merchandising"}],
+  "checklists": [{
+    "id": "fault-visit", "name": "Fault-test visit", "channel": "store_visit", "allow_unplanned": true,
+    "sections": [{"id": "s", "title": "Checks", "questions": [
+      {"id": "q1", "type": "yes_no", "text": "Shelf stocked?", "standard": "FLT-1", "required": true},
+      {"id": "q2", "type": "yes_no", "text": "Prices shown?", "standard": "FLT-1", "required": true},
+      {"id": "q3", "type": "yes_no", "text": "Aisle clear?", "standard": "FLT-1", "required": true},
+      {"id": "shelf", "type": "photo", "text": "Photo of the shelf.", "required_count": 1},
+      {"id": "floor", "type": "photo", "text": "Photo of the floor.", "required_count": 1}
+    ]}]
+  }]
+}`)
+
+// fieldConfig is the field client's configuration in these tests: quick
+// retries, small pull pages.
+func fieldConfig(dir, url string) field.Config {
+	return field.Config{
+		Dir: dir, ServerURL: url, MaxAttempts: 4, CallTimeout: 20 * time.Second, PullPageSize: 8,
+		Backoff: protocol.Backoff{Base: 2 * time.Millisecond, Max: 20 * time.Millisecond},
+	}
+}
+
+// mustOpenField opens a field client, signs the demo shopper in and pulls.
+func mustOpenField(tb testing.TB, cfg field.Config) *field.Client {
+	tb.Helper()
+	ctx := context.Background()
+	c, err := field.OpenConfig(cfg)
+	require.NoError(tb, err)
+	tb.Cleanup(func() { c.Close() })
+	_, err = c.Login(ctx, server.DemoUsers[audit.RoleShopper], demoPassword)
+	require.NoError(tb, err)
+	_, err = c.Pull(ctx)
+	require.NoError(tb, err)
+	return c
+}
+
+// writePhoto writes a JPEG-typed file of size random bytes and returns
+// its path.
+func writePhoto(tb testing.TB, dir string, rnd *rand.Rand, size int) string {
+	tb.Helper()
+	b := make([]byte, size)
+	var seed [32]byte
+	for i := range 4 {
+		s := rnd.Uint64()
+		for j := range 8 {
+			seed[i*8+j] = byte(s >> (8 * j))
+		}
+	}
+	rand.NewChaCha8(seed).Read(b)
+	copy(b, []byte{0xFF, 0xD8, 0xFF, 0xE0})
+	f, err := os.CreateTemp(dir, "photo-*.jpg")
+	require.NoError(tb, err)
+	_, err = f.Write(b)
+	require.NoError(tb, err)
+	require.NoError(tb, f.Close())
+	return f.Name()
+}
+
+// recordVisit records and submits an unplanned fault-visit at MSK-01 with
+// a photo on each photo question (two on floor when rnd says so), each of
+// minSize to maxSize bytes, and a note of up to maxNote bytes on each answer. It
+// returns the visit's ID and how many photos it has.
+func recordVisit(tb testing.TB, c *field.Client, rnd *rand.Rand, minSize, maxSize, maxNote int) (string, int) {
+	tb.Helper()
+	ctx := context.Background()
+	id, err := c.StartUnplannedVisit(ctx, "fault-visit", "MSK-01")
+	require.NoError(tb, err)
+	for _, q := range []string{"q1", "q2", "q3"} {
+		_, err := c.AnswerText(ctx, id, q, []string{"yes", "no"}[rnd.IntN(2)])
+		require.NoError(tb, err)
+		note := make([]byte, rnd.IntN(maxNote))
+		for i := range note {
+			note[i] = 'a' + byte(rnd.IntN(26))
+		}
+		_, err = c.AnswerNote(ctx, id, q, "seen: "+string(note))
+		require.NoError(tb, err)
+	}
+	dir := tb.TempDir()
+	photos := []string{"shelf", "floor"}
+	if rnd.IntN(2) == 0 {
+		photos = append(photos, "floor")
+	}
+	for _, q := range photos {
+		_, err := c.AddPhoto(ctx, id, q, writePhoto(tb, dir, rnd, minSize+rnd.IntN(maxSize-minSize+1)))
+		require.NoError(tb, err)
+	}
+	require.NoError(tb, c.Submit(ctx, id))
+	return id, len(photos)
+}
+
+// serverView is what the server's database holds, read from its file.
+type serverView struct {
+	// States maps the ID of each visit to its state.
+	States map[string]string
+	// Photos counts photo slots; Unverified those not verified.
+	Photos, Unverified int
+}
+
+// readServer reads visits and photo slots of the given visits (all when
+// ids is empty) from the server database in dataDir, read-only, while the
+// server may be running.
+func readServer(tb testing.TB, dataDir string, ids ...string) serverView {
+	tb.Helper()
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dataDir, "shopscore.db")+"?mode=ro&_busy_timeout=10000")
+	require.NoError(tb, err)
+	defer db.Close()
+	in, args := "", []any{}
+	if len(ids) > 0 {
+		in = " WHERE id IN (?" + strings.Repeat(",?", len(ids)-1) + ")"
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
+	v := serverView{States: map[string]string{}}
+	rows, err := db.Query(`SELECT id, state FROM visits`+in, args...)
+	require.NoError(tb, err)
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var id, state string
+		require.NoError(tb, rows.Scan(&id, &state))
+		v.States[id] = state
+		n++
+	}
+	require.NoError(tb, rows.Err())
+	require.Equal(tb, n, len(v.States), "a visit ID is stored once")
+	photoIn := ""
+	if in != "" {
+		photoIn = " WHERE visit_id IN (?" + strings.Repeat(",?", len(ids)-1) + ")"
+	}
+	require.NoError(tb, db.QueryRow(`SELECT COUNT(*), COALESCE(SUM(verified_at IS NULL), 0) FROM visit_photos`+photoIn, args...).
+		Scan(&v.Photos, &v.Unverified))
+	return v
+}
+
+// requireExactlyOnce asserts that the server holds exactly the given
+// visits, each once and complete, with photos slots all verified.
+func requireExactlyOnce(tb testing.TB, dataDir string, ids []string, photos int) {
+	tb.Helper()
+	all := readServer(tb, dataDir)
+	require.Len(tb, all.States, len(ids), "no visit is missing and none is extra")
+	for _, id := range ids {
+		require.Equal(tb, "complete", all.States[id], "visit %s", id)
+	}
+	require.Equal(tb, photos, all.Photos, "photo slots")
+	require.Zero(tb, all.Unverified, "every photo is verified")
+}
+
+// requireNothingWaits asserts that the field client has nothing left to
+// send: no pending mutation, no missing evidence, no rejection, and every
+// visit shown as sent.
+func requireNothingWaits(tb testing.TB, c *field.Client) {
+	tb.Helper()
+	st, err := c.Status(context.Background())
+	require.NoError(tb, err)
+	require.Empty(tb, st.Pending, "outbox")
+	require.Empty(tb, st.MissingEvidence, "missing evidence")
+	require.Empty(tb, st.Rejected, "rejections")
+	for _, v := range st.Visits {
+		require.Equal(tb, field.StateSent, v.State, "visit %s", v.ID)
+	}
+}
+
+// syncUntilDone runs Sync until it reports no error and the client has
+// nothing waiting, at most max times. It returns how many Syncs ran.
+func syncUntilDone(tb testing.TB, c *field.Client, max int) int {
+	tb.Helper()
+	ctx := context.Background()
+	var last error
+	for i := 1; i <= max; i++ {
+		res, err := c.Sync(ctx, nil)
+		if err == nil && len(res.PhotoErrors) == 0 {
+			st, serr := c.Status(ctx)
+			require.NoError(tb, serr)
+			if len(st.Pending) == 0 && len(st.MissingEvidence) == 0 {
+				return i
+			}
+		}
+		last = err
+		if err == nil && len(res.PhotoErrors) > 0 {
+			last = res.PhotoErrors[0]
+		}
+	}
+	require.FailNow(tb, "sync did not complete", "after %d syncs; last error: %v", max, last)
+	return max
+}
+
+// seed returns the seed of the test's random choices:
+// SHOPSCORE_FAULT_SEED, or def; it is logged so that a failure can be
+// replayed.
+func seed(tb testing.TB, def uint64) uint64 {
+	tb.Helper()
+	s := def
+	if v := os.Getenv("SHOPSCORE_FAULT_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		require.NoError(tb, err, "SHOPSCORE_FAULT_SEED")
+		s = n
+	}
+	tb.Logf("seed %d (set SHOPSCORE_FAULT_SEED to replay another)", s)
+	return s
+}
