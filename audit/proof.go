@@ -11,8 +11,8 @@ import (
 // where or when the visit claims to have happened that does not add up.
 // Flags never block sync and never change a score; they inform the review.
 type ProofFlag struct {
-	Code   string // one of the Proof* constants
-	Detail string // what was measured, for a person
+	Code   string `json:"code"`   // one of the Proof* constants
+	Detail string `json:"detail"` // what was measured, for a person
 }
 
 // The proof-of-visit flags.

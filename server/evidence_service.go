@@ -274,5 +274,9 @@ func (s *Server) verifyPhoto(ctx context.Context, sha string, size int64, conten
 	if err := blob.Verify(ctx, s.blob, key, size, sha); err != nil {
 		return err
 	}
-	return s.db.RecordVerifiedBlob(ctx, sha, size, contentType)
+	meta, err := readExif(ctx, s.blob, key)
+	if err != nil {
+		return err
+	}
+	return s.db.RecordVerifiedBlob(ctx, sha, size, contentType, meta)
 }

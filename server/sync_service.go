@@ -250,5 +250,8 @@ func receiptToProto(r *sqlite.VisitReceipt) *v1.VisitReceipt {
 	for _, f := range r.Flags {
 		out.Flags = append(out.Flags, string(f))
 	}
+	for _, c := range r.Comments {
+		out.Comments = append(out.Comments, &v1.ReviewComment{QuestionId: c.QuestionID, Text: c.Text})
+	}
 	return out
 }

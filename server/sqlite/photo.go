@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/shopscore/shopscore/audit"
 )
@@ -61,16 +62,28 @@ func (db *DB) LinkVerifiedBlob(ctx context.Context, sha string) (bool, error) {
 	return true, db.update(ctx, func(tx *Tx) error { return markVerified(ctx, tx, sha) })
 }
 
+// Exif is what the server read from a photo's EXIF: the time it was taken
+// (zero when absent or without a time zone) and where (nil when absent).
+type Exif struct {
+	Time  time.Time
+	Point *audit.GeoPoint
+}
+
 // RecordVerifiedBlob records that the server verified the bytes with hex
 // SHA-256 sha (size bytes of contentType) in the blob store, and marks
 // every photo slot of those bytes verified, in one write transaction: the
 // visits that miss nothing more become complete, and their receipts are
 // written to the feed. Recording the same bytes again changes nothing.
-func (db *DB) RecordVerifiedBlob(ctx context.Context, sha string, size int64, contentType string) error {
+func (db *DB) RecordVerifiedBlob(ctx context.Context, sha string, size int64, contentType string, exif Exif) error {
 	sha = strings.ToLower(sha)
+	var lat, lon sql.NullFloat64
+	if exif.Point != nil {
+		lat = sql.NullFloat64{Float64: exif.Point.Latitude, Valid: true}
+		lon = sql.NullFloat64{Float64: exif.Point.Longitude, Valid: true}
+	}
 	return db.update(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO verified_blobs (sha256, size, content_type, verified_at) VALUES (?, ?, ?, ?)`,
-			sha, size, contentType, millis(tx.now)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO verified_blobs (sha256, size, content_type, verified_at, exif_time, exif_latitude, exif_longitude)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, sha, size, contentType, millis(tx.now), nullMillis(exif.Time), lat, lon); err != nil {
 			return fmt.Errorf("record verified blob: %w", err)
 		}
 		return markVerified(ctx, tx, sha)
@@ -104,10 +117,20 @@ func markVerified(ctx context.Context, tx *Tx, sha string) error {
 		return fmt.Errorf("mark photos verified: %w", err)
 	}
 	for _, id := range visits {
-		if _, err := tx.ExecContext(ctx, `UPDATE visits SET state = 'complete', completed_at = ?
+		res, err := tx.ExecContext(ctx, `UPDATE visits SET state = 'complete', completed_at = ?
 			WHERE id = ? AND state = 'submitted'
-			AND NOT EXISTS (SELECT 1 FROM visit_photos WHERE visit_id = ? AND verified_at IS NULL)`, millis(tx.now), id, id); err != nil {
+			AND NOT EXISTS (SELECT 1 FROM visit_photos WHERE visit_id = ? AND verified_at IS NULL)`, millis(tx.now), id, id)
+		if err != nil {
 			return fmt.Errorf("complete visit: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			if err := addTransition(ctx, tx, id, Transition{From: VisitSubmitted, To: VisitComplete, ActorRole: "system",
+				Reason: "every photo verified"}); err != nil {
+				return err
+			}
+		}
+		if err := refreshProof(ctx, tx, id); err != nil {
+			return err
 		}
 		var shopper string
 		if err := tx.QueryRowContext(ctx, `SELECT shopper_id FROM visits WHERE id = ?`, id).Scan(&shopper); err != nil {

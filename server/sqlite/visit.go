@@ -15,21 +15,18 @@ import (
 	"github.com/shopscore/shopscore/audit"
 )
 
-// VisitState is where a submitted visit is on the server.
-type VisitState string
+// VisitState is the domain's visit state (audit.VisitState).
+type VisitState = audit.VisitState
 
-// The states of a visit. A visit arrives submitted, or complete when every
-// photo it references is already verified; it becomes complete once the
-// last one is (DESIGN.md §3 rule 11), and superseded when a correction
-// replaces it. The review states belong to the manager's work flow.
+// The states of a visit, as the domain defines them.
 const (
-	VisitSubmitted  VisitState = "submitted"
-	VisitComplete   VisitState = "complete"
-	VisitInReview   VisitState = "in_review"
-	VisitApproved   VisitState = "approved"
-	VisitReturned   VisitState = "returned"
-	VisitPublished  VisitState = "published"
-	VisitSuperseded VisitState = "superseded"
+	VisitSubmitted  = audit.VisitSubmitted
+	VisitComplete   = audit.VisitComplete
+	VisitInReview   = audit.VisitInReview
+	VisitApproved   = audit.VisitApproved
+	VisitReturned   = audit.VisitReturned
+	VisitPublished  = audit.VisitPublished
+	VisitSuperseded = audit.VisitSuperseded
 )
 
 // Flags the server adds to those of audit.Visit.Admit.
@@ -72,6 +69,7 @@ type VisitReceipt struct {
 	Missing      []MissingPhoto
 	Flags        []audit.VisitFlag
 	ReceivedAt   time.Time
+	Comments     []audit.ReviewComment // the reviewer's, while the visit is returned
 }
 
 // submission is what the server knows about the push a visit arrives in.
@@ -227,9 +225,24 @@ func submitVisit(ctx context.Context, tx *Tx, v *audit.Visit, digest string, sub
 			return nil, "", fmt.Errorf("insert visit photo: %w", err)
 		}
 	}
+	if err := addTransition(ctx, tx, v.ID, Transition{To: state, ActorID: v.ShopperID, ActorRole: string(audit.RoleShopper),
+		Reason: "submitted from device " + sub.device}); err != nil {
+		return nil, "", err
+	}
+	if err := refreshProof(ctx, tx, v.ID); err != nil {
+		return nil, "", err
+	}
 	if v.CorrectsVisitID != "" {
+		var old string
+		if err := tx.QueryRowContext(ctx, `SELECT state FROM visits WHERE id = ?`, v.CorrectsVisitID).Scan(&old); err != nil {
+			return nil, "", fmt.Errorf("find corrected visit: %w", err)
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE visits SET state = 'superseded' WHERE id = ?`, v.CorrectsVisitID); err != nil {
 			return nil, "", fmt.Errorf("supersede visit: %w", err)
+		}
+		if err := addTransition(ctx, tx, v.CorrectsVisitID, Transition{From: VisitState(old), To: VisitSuperseded, ActorID: v.ShopperID,
+			ActorRole: string(audit.RoleShopper), Reason: "corrected by visit " + v.ID}); err != nil {
+			return nil, "", err
 		}
 		if err := touchFeed(ctx, tx, v.ShopperID, feedVisit, v.CorrectsVisitID); err != nil {
 			return nil, "", err
@@ -312,6 +325,8 @@ func checkCorrection(ctx context.Context, tx *Tx, v *audit.Visit, flags []audit.
 		return nil, fmt.Errorf("find corrected visit: %w", err)
 	case state == string(VisitSuperseded):
 		return nil, audit.Errorf(audit.EPRECONDITION, "visit %s has already been corrected by another visit", v.CorrectsVisitID)
+	case !VisitState(state).Correctable():
+		return nil, audit.Errorf(audit.EPRECONDITION, "visit %s is %s and may count for pay already; a manager or admin must reopen it before it can be corrected", v.CorrectsVisitID, state)
 	case store != v.StoreID || assignment.String != v.AssignmentID:
 		return nil, audit.Errorf(audit.EINVALID, "visit %s: a correction must keep the store and assignment of visit %s", v.ID, v.CorrectsVisitID)
 	}
@@ -374,6 +389,11 @@ func visitReceipt(ctx context.Context, tx *Tx, shopperID, visitID string) (*Visi
 		return nil, fmt.Errorf("find visit: %w", err)
 	}
 	r.State, r.ReceivedAt = VisitState(state), fromMillis(received)
+	if r.State == VisitReturned {
+		if r.Comments, err = returnComments(ctx, tx, visitID); err != nil {
+			return nil, err
+		}
+	}
 	if percent.Valid {
 		p := percent.Float64
 		r.ScorePercent = &p

@@ -1,0 +1,365 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/shopscore/shopscore/audit"
+)
+
+// Transition is one recorded change of a visit's state.
+type Transition struct {
+	From, To  audit.VisitState
+	ActorID   string
+	ActorRole string // a role, or "system"
+	At        time.Time
+	Reason    string
+	Comments  []audit.ReviewComment
+}
+
+// addTransition records a change of a visit's state in tx.
+func addTransition(ctx context.Context, tx *Tx, visitID string, t Transition) error {
+	comments, err := json.Marshal(t.Comments)
+	if err != nil {
+		return fmt.Errorf("encode comments: %w", err)
+	}
+	if t.Comments == nil {
+		comments = []byte("[]")
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO visit_transitions (visit_id, from_state, to_state, actor_id, actor_role, at, reason, comments)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, visitID, string(t.From), string(t.To), t.ActorID, t.ActorRole, millis(tx.now), t.Reason, string(comments)); err != nil {
+		return fmt.Errorf("record visit transition: %w", err)
+	}
+	return nil
+}
+
+func history(ctx context.Context, tx *Tx, visitID string) ([]Transition, error) {
+	return queryAll(ctx, tx, func(row scanner) (Transition, error) {
+		var t Transition
+		var from, to, comments string
+		var at int64
+		if err := row.Scan(&from, &to, &t.ActorID, &t.ActorRole, &at, &t.Reason, &comments); err != nil {
+			return t, err
+		}
+		t.From, t.To, t.At = audit.VisitState(from), audit.VisitState(to), fromMillis(at)
+		if err := json.Unmarshal([]byte(comments), &t.Comments); err != nil {
+			return t, fmt.Errorf("decode comments: %w", err)
+		}
+		return t, nil
+	}, `SELECT from_state, to_state, actor_id, actor_role, at, reason, comments FROM visit_transitions WHERE visit_id = ? ORDER BY id`, visitID)
+}
+
+// returnComments returns the comments of the visit's latest return.
+func returnComments(ctx context.Context, tx *Tx, visitID string) ([]audit.ReviewComment, error) {
+	var comments string
+	err := tx.QueryRowContext(ctx, `SELECT comments FROM visit_transitions WHERE visit_id = ? AND to_state = 'returned' ORDER BY id DESC LIMIT 1`,
+		visitID).Scan(&comments)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("find return comments: %w", err)
+	}
+	var out []audit.ReviewComment
+	if err := json.Unmarshal([]byte(comments), &out); err != nil {
+		return nil, fmt.Errorf("decode comments: %w", err)
+	}
+	return out, nil
+}
+
+// visitScope returns the SQL condition selecting the visits (aliased v) in
+// scope: a manager's stores, a shopper's own visits, or all.
+func visitScope(sc audit.Scope) (string, []any) {
+	if sc.ShopperID != "" {
+		return `v.shopper_id = ?`, []any{sc.ShopperID}
+	}
+	return storeScope(sc, "v.store_id")
+}
+
+// VisitSummary is a visit as review lists show it.
+type VisitSummary struct {
+	ID, StoreID, ShopperID, AssignmentID string
+	ChecklistID                          string
+	ChecklistVersion                     int
+	Channel                              audit.Channel
+	State                                audit.VisitState
+	ScorePercent                         *float64
+	Flags                                []string
+	ProofFlags                           []audit.ProofFlag
+	StartedAt, ReceivedAt                time.Time
+	CorrectsVisitID, CorrectedByVisitID  string
+	MissingPhotos                        int
+}
+
+const visitSummaryColumns = `v.id, v.store_id, v.shopper_id, COALESCE(v.assignment_id, ''), v.checklist_id, v.checklist_version,
+	v.channel, v.state, v.score_percent, v.flags, v.proof_flags, v.started_at, v.received_at, COALESCE(v.corrects_visit_id, ''),
+	COALESCE((SELECT c.id FROM visits c WHERE c.corrects_visit_id = v.id), ''),
+	(SELECT COUNT(*) FROM visit_photos p WHERE p.visit_id = v.id AND p.verified_at IS NULL)`
+
+func scanVisitSummary(row scanner) (*VisitSummary, error) {
+	var s VisitSummary
+	var channel, state, flags, proof string
+	var percent sql.NullFloat64
+	var started, received int64
+	if err := row.Scan(&s.ID, &s.StoreID, &s.ShopperID, &s.AssignmentID, &s.ChecklistID, &s.ChecklistVersion, &channel, &state,
+		&percent, &flags, &proof, &started, &received, &s.CorrectsVisitID, &s.CorrectedByVisitID, &s.MissingPhotos); err != nil {
+		return nil, err
+	}
+	s.Channel, s.State = audit.Channel(channel), audit.VisitState(state)
+	s.StartedAt, s.ReceivedAt = fromMillis(started), fromMillis(received)
+	if percent.Valid {
+		p := percent.Float64
+		s.ScorePercent = &p
+	}
+	if err := json.Unmarshal([]byte(flags), &s.Flags); err != nil {
+		return nil, fmt.Errorf("visit %s: decode flags: %w", s.ID, err)
+	}
+	if err := json.Unmarshal([]byte(proof), &s.ProofFlags); err != nil {
+		return nil, fmt.Errorf("visit %s: decode proof flags: %w", s.ID, err)
+	}
+	return &s, nil
+}
+
+// VisitFilter selects visits for review, newest first.
+type VisitFilter struct {
+	Scope       audit.Scope
+	StoreID     string
+	State       audit.VisitState
+	FlaggedOnly bool      // only visits with proof flags
+	From, To    time.Time // received in [From, To), when set
+	// Before and BeforeID continue a listing after its last (received, id).
+	Before   time.Time
+	BeforeID string
+	Limit    int // 100 if zero
+}
+
+// ListVisits returns the visits in scope matching f, newest first.
+func (db *DB) ListVisits(ctx context.Context, f VisitFilter) ([]*VisitSummary, error) {
+	cond, args := visitScope(f.Scope)
+	q := `SELECT ` + visitSummaryColumns + ` FROM visits v WHERE ` + cond
+	add := func(clause string, v ...any) {
+		q += ` AND ` + clause
+		args = append(args, v...)
+	}
+	if f.StoreID != "" {
+		add(`v.store_id = ?`, f.StoreID)
+	}
+	if f.State != "" {
+		add(`v.state = ?`, string(f.State))
+	}
+	if f.FlaggedOnly {
+		add(`v.proof_flags <> '[]'`)
+	}
+	if !f.From.IsZero() {
+		add(`v.received_at >= ?`, millis(f.From))
+	}
+	if !f.To.IsZero() {
+		add(`v.received_at < ?`, millis(f.To))
+	}
+	if !f.Before.IsZero() {
+		add(`(v.received_at < ? OR (v.received_at = ? AND v.id < ?))`, millis(f.Before), millis(f.Before), f.BeforeID)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	return list(ctx, db, "list visits", scanVisitSummary, q+` ORDER BY v.received_at DESC, v.id DESC LIMIT ?`, append(args, limit)...)
+}
+
+func findVisitSummary(ctx context.Context, tx *Tx, scope audit.Scope, id string) (*VisitSummary, error) {
+	cond, args := visitScope(scope)
+	s, err := scanVisitSummary(tx.QueryRowContext(ctx, `SELECT `+visitSummaryColumns+` FROM visits v WHERE v.id = ? AND `+cond,
+		append([]any{id}, args...)...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, audit.Errorf(audit.ENOTFOUND, "visit %q not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find visit: %w", err)
+	}
+	return s, nil
+}
+
+// PhotoStatus is one photo slot of a visit and whether its bytes are
+// verified.
+type PhotoStatus struct {
+	QuestionID  string
+	Index       int
+	SHA256      string
+	Size        int64
+	ContentType string
+	Verified    bool
+}
+
+// VisitDetail is everything a reviewer sees of a visit.
+type VisitDetail struct {
+	VisitSummary
+	Visit    *audit.Visit
+	Score    *audit.VisitScore
+	Photos   []PhotoStatus
+	History  []Transition
+	Comments []audit.ReviewComment // of the latest return
+}
+
+// FindVisitDetail returns a visit in scope with its answers, score, photos
+// and history, read from one snapshot. Errors: ENOTFOUND.
+func (db *DB) FindVisitDetail(ctx context.Context, scope audit.Scope, id string) (*VisitDetail, error) {
+	var d VisitDetail
+	err := db.view(ctx, func(tx *Tx) error {
+		s, err := findVisitSummary(ctx, tx, scope, id)
+		if err != nil {
+			return err
+		}
+		d.VisitSummary = *s
+		var body, score []byte
+		if err := tx.QueryRowContext(ctx, `SELECT body, score FROM visits WHERE id = ?`, id).Scan(&body, &score); err != nil {
+			return fmt.Errorf("read visit: %w", err)
+		}
+		d.Visit, d.Score = &audit.Visit{}, &audit.VisitScore{}
+		if err := json.Unmarshal(body, d.Visit); err != nil {
+			return fmt.Errorf("visit %s: decode: %w", id, err)
+		}
+		if err := json.Unmarshal(score, d.Score); err != nil {
+			return fmt.Errorf("visit %s: decode score: %w", id, err)
+		}
+		if d.Photos, err = queryAll(ctx, tx, func(row scanner) (PhotoStatus, error) {
+			var p PhotoStatus
+			err := row.Scan(&p.QuestionID, &p.Index, &p.SHA256, &p.Size, &p.ContentType, &p.Verified)
+			return p, err
+		}, `SELECT question_id, idx, sha256, size, content_type, verified_at IS NOT NULL FROM visit_photos WHERE visit_id = ? ORDER BY rowid`, id); err != nil {
+			return fmt.Errorf("visit photos: %w", err)
+		}
+		if d.History, err = history(ctx, tx, id); err != nil {
+			return err
+		}
+		d.Comments, err = returnComments(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// ReviewVisit applies a review action to a visit in scope, in one
+// transaction: the state machine of audit.ReviewTransition decides, the
+// change is recorded with who, when and why, and the shopper's receipt
+// moves in his feed (a returned visit carries its comments to his phone).
+// Errors: ENOTFOUND, EFORBIDDEN, EPRECONDITION, EINVALID (a return without
+// comments, or with a comment on a question the checklist lacks; a reopen
+// without a reason).
+func (db *DB) ReviewVisit(ctx context.Context, scope audit.Scope, id string, action audit.ReviewAction, actor audit.Principal,
+	reason string, comments []audit.ReviewComment) (*VisitSummary, error) {
+	var out *VisitSummary
+	err := db.update(ctx, func(tx *Tx) error {
+		s, err := findVisitSummary(ctx, tx, scope, id)
+		if err != nil {
+			return err
+		}
+		to, err := audit.ReviewTransition(s.State, action, actor.Role)
+		if err != nil {
+			return err
+		}
+		switch action {
+		case audit.ActionReturn:
+			cv, err := findVersion(ctx, tx, s.ChecklistID, s.ChecklistVersion)
+			if err != nil {
+				return err
+			}
+			if err := audit.CheckReturn(&cv.Content, comments); err != nil {
+				return err
+			}
+		case audit.ActionReopen:
+			if reason == "" {
+				return audit.Errorf(audit.EINVALID, "reopening an approved visit needs a reason (it may already count for pay)")
+			}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE visits SET state = ? WHERE id = ? AND state = ?`, string(to), id, string(s.State))
+		if err != nil {
+			return fmt.Errorf("update visit state: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return audit.Errorf(audit.EABORTED, "visit %s changed meanwhile; reload and try again", id)
+		}
+		if err := addTransition(ctx, tx, id, Transition{From: s.State, To: to, ActorID: actor.UserID, ActorRole: string(actor.Role),
+			Reason: reason, Comments: comments}); err != nil {
+			return err
+		}
+		if err := touchFeed(ctx, tx, s.ShopperID, feedVisit, id); err != nil {
+			return err
+		}
+		out, err = findVisitSummary(ctx, tx, audit.Scope{All: true}, id)
+		return err
+	})
+	return out, err
+}
+
+// refreshProof recomputes a visit's proof-of-visit flags from what the
+// server knows now: its store, assignment window, checklist, the device's
+// clock offset, photos reused by other visits, and the EXIF the server read
+// from verified photo bytes (the device's own EXIF claims are not used).
+func refreshProof(ctx context.Context, tx *Tx, visitID string) error {
+	var body []byte
+	var storeID, assignmentID, correctsID string
+	var offset sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT body, store_id, COALESCE(assignment_id, ''), clock_offset_ms, COALESCE(corrects_visit_id, '')
+		FROM visits WHERE id = ?`, visitID).Scan(&body, &storeID, &assignmentID, &offset, &correctsID); err != nil {
+		return fmt.Errorf("proof: read visit: %w", err)
+	}
+	var v audit.Visit
+	if err := json.Unmarshal(body, &v); err != nil {
+		return fmt.Errorf("proof: decode visit %s: %w", visitID, err)
+	}
+	in := audit.ProofInput{Visit: &v, ClockOffset: time.Duration(offset.Int64) * time.Millisecond}
+	var err error
+	if in.Store, err = findStore(ctx, tx, audit.Scope{All: true}, storeID); err != nil {
+		return err
+	}
+	if assignmentID != "" {
+		if in.Assignment, err = findAssignment(ctx, tx, audit.Scope{All: true}, assignmentID); err != nil {
+			return err
+		}
+	}
+	cv, err := findVersion(ctx, tx, v.ChecklistID, v.ChecklistVersion)
+	if err != nil {
+		return err
+	}
+	in.Checklist = &cv.Content
+	for i := range v.Photos {
+		p := &v.Photos[i]
+		p.ExifTime, p.ExifPoint = time.Time{}, nil
+		var at sql.NullInt64
+		var lat, lon sql.NullFloat64
+		err := tx.QueryRowContext(ctx, `SELECT exif_time, exif_latitude, exif_longitude FROM verified_blobs WHERE sha256 = ?`, p.SHA256).
+			Scan(&at, &lat, &lon)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("proof: read EXIF: %w", err)
+		}
+		p.ExifTime = fromNullMillis(at)
+		if lat.Valid && lon.Valid {
+			p.ExifPoint = &audit.GeoPoint{Latitude: lat.Float64, Longitude: lon.Float64}
+		}
+	}
+	// A correction naturally repeats the photos of the visit it replaces.
+	if in.ReusedHashes, err = queryAll(ctx, tx, func(row scanner) (string, error) {
+		var h string
+		return h, row.Scan(&h)
+	}, `SELECT DISTINCT p.sha256 FROM visit_photos p WHERE p.visit_id = ? AND EXISTS (
+		SELECT 1 FROM visit_photos o WHERE o.sha256 = p.sha256 AND o.visit_id <> p.visit_id AND o.visit_id <> ?
+		AND o.visit_id NOT IN (SELECT id FROM visits WHERE corrects_visit_id = ?))`, visitID, correctsID, visitID); err != nil {
+		return fmt.Errorf("proof: reused photos: %w", err)
+	}
+	flags := audit.CheckProof(in, audit.ProofRules{})
+	if flags == nil {
+		flags = []audit.ProofFlag{}
+	}
+	b, err := json.Marshal(flags)
+	if err != nil {
+		return fmt.Errorf("proof: encode: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE visits SET proof_flags = ? WHERE id = ?`, string(b), visitID); err != nil {
+		return fmt.Errorf("proof: store flags: %w", err)
+	}
+	return nil
+}
