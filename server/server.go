@@ -205,6 +205,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(shopscorev1connect.NewChecklistServiceHandler(&checklistService{s}, opts...))
 	mux.Handle(shopscorev1connect.NewOrgServiceHandler(&orgService{s}, opts...))
 	mux.Handle(shopscorev1connect.NewAssignmentServiceHandler(&assignmentService{s}, opts...))
+	mux.Handle(shopscorev1connect.NewReviewServiceHandler(&reviewService{s}, opts...))
 	mux.Handle(shopscorev1connect.NewSyncServiceHandler(&syncService{s}, opts...))
 	mux.Handle(shopscorev1connect.NewEvidenceServiceHandler(&evidenceService{s}, opts...))
 	if s.local != nil {
@@ -218,6 +219,7 @@ func (s *Server) routes() http.Handler {
 		shopscorev1connect.ChecklistServiceName,
 		shopscorev1connect.OrgServiceName,
 		shopscorev1connect.AssignmentServiceName,
+		shopscorev1connect.ReviewServiceName,
 		shopscorev1connect.SyncServiceName,
 		shopscorev1connect.EvidenceServiceName,
 	}

@@ -91,6 +91,7 @@ type Clients struct {
 	Assignment shopscorev1connect.AssignmentServiceClient
 	Sync       shopscorev1connect.SyncServiceClient
 	Evidence   shopscorev1connect.EvidenceServiceClient
+	Review     shopscorev1connect.ReviewServiceClient
 }
 
 func (ts *TestServer) Clients(client *http.Client, opts ...connect.ClientOption) Clients {
@@ -102,6 +103,7 @@ func (ts *TestServer) Clients(client *http.Client, opts ...connect.ClientOption)
 		Assignment: shopscorev1connect.NewAssignmentServiceClient(client, ts.URL, opts...),
 		Sync:       shopscorev1connect.NewSyncServiceClient(client, ts.URL, opts...),
 		Evidence:   shopscorev1connect.NewEvidenceServiceClient(client, ts.URL, opts...),
+		Review:     shopscorev1connect.NewReviewServiceClient(client, ts.URL, opts...),
 	}
 }
 
@@ -133,10 +135,10 @@ func mustLogin(tb testing.TB, c Clients, role audit.Role, device string) *v1.Log
 }
 
 // requireCode asserts that err is a Connect error with the given code.
-func requireCode(tb testing.TB, want connect.Code, err error) {
+func requireCode(tb testing.TB, want connect.Code, err error, why ...string) {
 	tb.Helper()
-	require.Error(tb, err)
-	require.Equal(tb, want, connect.CodeOf(err), "error: %v", err)
+	require.Error(tb, err, why)
+	require.Equal(tb, want, connect.CodeOf(err), "error: %v %v", err, why)
 }
 
 // activeKey reads the server's active private signing key from its data

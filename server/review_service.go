@@ -1,0 +1,234 @@
+package server
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/blob"
+	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/sync/protocol"
+
+	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
+)
+
+// reviewService implements shopscore.v1.ReviewService.
+type reviewService struct{ s *Server }
+
+// photoLinkTTL is how long a reviewer's photo download link works.
+const photoLinkTTL = 10 * time.Minute
+
+func visitStateFromProto(s v1.VisitState) (audit.VisitState, error) {
+	if s == v1.VisitState_VISIT_STATE_UNSPECIFIED {
+		return "", nil
+	}
+	for k, v := range visitStateToProto {
+		if v == s {
+			return k, nil
+		}
+	}
+	return "", audit.Errorf(audit.EINVALID, "unknown visit state %d", s)
+}
+
+func visitSummaryToProto(s *sqlite.VisitSummary) *v1.VisitSummary {
+	out := &v1.VisitSummary{
+		Id: s.ID, StoreId: s.StoreID, ShopperId: s.ShopperID, AssignmentId: s.AssignmentID, ChecklistId: s.ChecklistID,
+		ChecklistVersion: int32(s.ChecklistVersion), Channel: channelToProto[s.Channel], State: visitStateToProto[s.State],
+		ScorePercent: s.ScorePercent, Flags: s.Flags, StartTime: timestamp(s.StartedAt), ReceiveTime: timestamp(s.ReceivedAt),
+		CorrectsVisitId: s.CorrectsVisitID, CorrectedByVisitId: s.CorrectedByVisitID, MissingPhotoCount: int32(s.MissingPhotos),
+	}
+	for _, f := range s.ProofFlags {
+		out.ProofFlags = append(out.ProofFlags, &v1.ProofFlag{Code: f.Code, Detail: f.Detail})
+	}
+	return out
+}
+
+func commentsToProto(cs []audit.ReviewComment) []*v1.ReviewComment {
+	var out []*v1.ReviewComment
+	for _, c := range cs {
+		out = append(out, &v1.ReviewComment{QuestionId: c.QuestionID, Text: c.Text})
+	}
+	return out
+}
+
+func scoreGroup(key, title string, st audit.Subtotal, capped bool) *v1.ScoreGroup {
+	return &v1.ScoreGroup{Key: key, Title: title, Points: st.Points, MaxPoints: st.Max, Percent: st.Percent, Capped: capped}
+}
+
+func scoreToProto(sc *audit.VisitScore) *v1.ScoreBreakdown {
+	out := &v1.ScoreBreakdown{Overall: scoreGroup("overall", "", sc.Overall, sc.Capped)}
+	for _, s := range sc.Sections {
+		out.Sections = append(out.Sections, scoreGroup(s.SectionID, s.Title, s.Subtotal, s.Capped))
+	}
+	for _, g := range sc.Categories {
+		out.Categories = append(out.Categories, scoreGroup(g.Key, "", g.Subtotal, false))
+	}
+	for _, g := range sc.Standards {
+		out.Standards = append(out.Standards, scoreGroup(g.Key, "", g.Subtotal, false))
+	}
+	for _, q := range sc.Questions {
+		critical := slices.ContainsFunc(sc.CriticalFailures, func(c audit.CriticalFailure) bool { return c.QuestionID == q.QuestionID })
+		out.Questions = append(out.Questions, &v1.QuestionScore{
+			QuestionId: q.QuestionID, SectionId: q.SectionID, StandardCode: q.StandardCode, Answered: q.Answered,
+			NotApplicable: q.NA, Failed: q.Failed, Points: q.Points, MaxPoints: q.Max, CriticalFailure: critical,
+		})
+	}
+	if sc.NPS != nil {
+		n := int32(*sc.NPS)
+		out.Nps = &n
+	}
+	return out
+}
+
+// ListVisits lists visits in the caller's scope, newest first. Errors:
+// EINVALID.
+func (r *reviewService) ListVisits(ctx context.Context, req *connect.Request[v1.ListVisitsRequest]) (*connect.Response[v1.ListVisitsResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := req.Msg
+	n, err := pageSize(m.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	f := sqlite.VisitFilter{Scope: audit.ScopeOf(p), StoreID: m.GetStoreId(), FlaggedOnly: m.GetFlaggedOnly(), Limit: n + 1}
+	if f.State, err = visitStateFromProto(m.GetState()); err != nil {
+		return nil, err
+	}
+	if f.From, err = timeFrom("from_time", m.GetFromTime()); err != nil {
+		return nil, err
+	}
+	if f.To, err = timeFrom("to_time", m.GetToTime()); err != nil {
+		return nil, err
+	}
+	if f.Before, f.BeforeID, err = decodeCursor(m.GetPageToken()); err != nil {
+		return nil, err
+	}
+	visits, err := r.s.db.ListVisits(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	resp := &v1.ListVisitsResponse{}
+	if len(visits) > n {
+		visits = visits[:n]
+		last := visits[n-1]
+		resp.NextPageToken = encodeCursor(last.ReceivedAt, last.ID)
+	}
+	for _, v := range visits {
+		resp.Visits = append(resp.Visits, visitSummaryToProto(v))
+	}
+	return connect.NewResponse(resp), nil
+}
+
+// GetVisit returns a visit with its answers, score, photos (with
+// short-lived download links for verified ones) and history. Errors:
+// EINVALID, ENOTFOUND.
+func (r *reviewService) GetVisit(ctx context.Context, req *connect.Request[v1.GetVisitRequest]) (*connect.Response[v1.GetVisitResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if req.Msg.GetVisitId() == "" {
+		return nil, audit.Errorf(audit.EINVALID, "visit_id is required")
+	}
+	d, err := r.s.db.FindVisitDetail(ctx, audit.ScopeOf(p), req.Msg.GetVisitId())
+	if err != nil {
+		return nil, err
+	}
+	resp := &v1.GetVisitResponse{
+		Summary: visitSummaryToProto(&d.VisitSummary), Visit: protocol.VisitToProto(d.Visit),
+		Score: scoreToProto(d.Score), Comments: commentsToProto(d.Comments),
+	}
+	for _, ph := range d.Photos {
+		view := &v1.PhotoView{QuestionId: ph.QuestionID, Index: int32(ph.Index), Sha256: ph.SHA256,
+			ContentType: ph.ContentType, SizeBytes: ph.Size, Verified: ph.Verified}
+		if ph.Verified {
+			key, err := blob.Key(ph.SHA256)
+			if err != nil {
+				return nil, err
+			}
+			url, err := r.s.blob.PresignGet(ctx, key, photoLinkTTL)
+			if err != nil {
+				return nil, err
+			}
+			view.DownloadUrl, view.DownloadExpireTime = url, timestamp(r.s.cfg.Now().Add(photoLinkTTL))
+		}
+		resp.Photos = append(resp.Photos, view)
+	}
+	for _, t := range d.History {
+		resp.History = append(resp.History, &v1.VisitTransition{
+			FromState: visitStateToProto[t.From], ToState: visitStateToProto[t.To], ActorId: t.ActorID, ActorRole: t.ActorRole,
+			Time: timestamp(t.At), Reason: t.Reason, Comments: commentsToProto(t.Comments),
+		})
+	}
+	return connect.NewResponse(resp), nil
+}
+
+// review applies one review action for the caller. Errors: EINVALID,
+// ENOTFOUND, EFORBIDDEN, EPRECONDITION.
+func (r *reviewService) review(ctx context.Context, visitID string, action audit.ReviewAction, reason string, comments []*v1.ReviewComment) (*v1.VisitSummary, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if visitID == "" {
+		return nil, audit.Errorf(audit.EINVALID, "visit_id is required")
+	}
+	var cs []audit.ReviewComment
+	for _, c := range comments {
+		cs = append(cs, audit.ReviewComment{QuestionID: c.GetQuestionId(), Text: c.GetText()})
+	}
+	s, err := r.s.db.ReviewVisit(ctx, audit.ScopeOf(p), visitID, action, p, reason, cs)
+	if err != nil {
+		return nil, err
+	}
+	return visitSummaryToProto(s), nil
+}
+
+// StartReview takes a complete visit into review.
+func (r *reviewService) StartReview(ctx context.Context, req *connect.Request[v1.StartReviewRequest]) (*connect.Response[v1.StartReviewResponse], error) {
+	s, err := r.review(ctx, req.Msg.GetVisitId(), audit.ActionStartReview, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.StartReviewResponse{Visit: s}), nil
+}
+
+// ApproveVisit approves a visit in review.
+func (r *reviewService) ApproveVisit(ctx context.Context, req *connect.Request[v1.ApproveVisitRequest]) (*connect.Response[v1.ApproveVisitResponse], error) {
+	s, err := r.review(ctx, req.Msg.GetVisitId(), audit.ActionApprove, req.Msg.GetNote(), nil)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.ApproveVisitResponse{Visit: s}), nil
+}
+
+// ReturnVisit returns a visit in review to its shopper with comments.
+func (r *reviewService) ReturnVisit(ctx context.Context, req *connect.Request[v1.ReturnVisitRequest]) (*connect.Response[v1.ReturnVisitResponse], error) {
+	s, err := r.review(ctx, req.Msg.GetVisitId(), audit.ActionReturn, "", req.Msg.GetComments())
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.ReturnVisitResponse{Visit: s}), nil
+}
+
+// PublishVisit publishes an approved visit.
+func (r *reviewService) PublishVisit(ctx context.Context, req *connect.Request[v1.PublishVisitRequest]) (*connect.Response[v1.PublishVisitResponse], error) {
+	s, err := r.review(ctx, req.Msg.GetVisitId(), audit.ActionPublish, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.PublishVisitResponse{Visit: s}), nil
+}
+
+// ReopenVisit takes an approved or published visit back into review.
+func (r *reviewService) ReopenVisit(ctx context.Context, req *connect.Request[v1.ReopenVisitRequest]) (*connect.Response[v1.ReopenVisitResponse], error) {
+	s, err := r.review(ctx, req.Msg.GetVisitId(), audit.ActionReopen, req.Msg.GetReason(), nil)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.ReopenVisitResponse{Visit: s}), nil
+}
