@@ -86,39 +86,10 @@ func TestEndToEnd_VisitWithPhotos(t *testing.T) {
 	_, err = c.Pull(ctx)
 	require.NoError(t, err)
 
-	as, err := c.Assignments(ctx)
-	require.NoError(t, err)
-	var assignment field.AssignmentInfo
-	for _, a := range as {
-		if a.ChecklistID == "store-visit" && a.StoreCode == "MSK-01" {
-			assignment = a
-		}
-	}
-	require.NotEmpty(t, assignment.ID, "the demo shopper has a store visit at MSK-01: %+v", as)
+	assignment := demoStoreVisit(t, c)
 
 	// The visit, recorded without touching the network.
-	id, err := c.StartVisit(ctx, assignment.ID)
-	require.NoError(t, err)
-	require.NoError(t, c.CheckIn(ctx, id, audit.GeoPoint{Latitude: 55.7652, Longitude: 37.6050, AccuracyMeters: 10}))
-	staff, err := c.Staff(ctx, assignment.StoreID)
-	require.NoError(t, err)
-	require.NotEmpty(t, staff)
-	require.NoError(t, c.SetStaff(ctx, id, staff[0].ID))
-	photos := t.TempDir()
-	for q, text := range map[string]string{
-		"greet_time": "12s", "greet_polite": "yes", "tags_present": "yes", "tags_correct": "no",
-		"tags_match_till": "yes", "placement": "4", "signage": "clear", "clean_areas": "entrance,sales_floor,fitting_area,checkout",
-		"queue_minutes": "3", "thanked": "yes", "advice": "na", "advice_notes": "asked about tiles", "nps": "9",
-	} {
-		_, err := c.AnswerText(ctx, id, q, text)
-		require.NoError(t, err, q)
-	}
-	_, err = c.AddPhoto(ctx, id, "tags_correct", writePNG(t, photos, "tag.png", 10))
-	require.NoError(t, err)
-	_, err = c.AddPhoto(ctx, id, "floor_photo", writePNG(t, photos, "floor.png", 20))
-	require.NoError(t, err)
-	_, err = c.AddPhoto(ctx, id, "floor_photo", writePNG(t, photos, "floor.png", 20)) // the same bytes in a second slot
-	require.NoError(t, err)
+	id := recordStoreVisit(t, c, assignment)
 	d, err := c.Visit(ctx, id)
 	require.NoError(t, err)
 	require.Empty(t, d.Missing)
@@ -154,6 +125,50 @@ func TestEndToEnd_VisitWithPhotos(t *testing.T) {
 	assert.Empty(t, st.Pending)
 	assert.Empty(t, st.MissingEvidence)
 	assert.Empty(t, st.Rejected)
+}
+
+// demoStoreVisit returns the demo shopper's store visit at MSK-01, pulled.
+func demoStoreVisit(tb testing.TB, c *field.Client) field.AssignmentInfo {
+	tb.Helper()
+	as, err := c.Assignments(context.Background())
+	require.NoError(tb, err)
+	for _, a := range as {
+		if a.ChecklistID == "store-visit" && a.StoreCode == "MSK-01" {
+			return a
+		}
+	}
+	tb.Fatalf("the demo shopper has no store visit at MSK-01: %+v", as)
+	return field.AssignmentInfo{}
+}
+
+// recordStoreVisit records a whole demo store visit offline, with three
+// photos (the same bytes in two slots), and returns its id.
+func recordStoreVisit(tb testing.TB, c *field.Client, assignment field.AssignmentInfo) string {
+	tb.Helper()
+	ctx := context.Background()
+	id, err := c.StartVisit(ctx, assignment.ID)
+	require.NoError(tb, err)
+	require.NoError(tb, c.CheckIn(ctx, id, audit.GeoPoint{Latitude: 55.7652, Longitude: 37.6050, AccuracyMeters: 10}))
+	staff, err := c.Staff(ctx, assignment.StoreID)
+	require.NoError(tb, err)
+	require.NotEmpty(tb, staff)
+	require.NoError(tb, c.SetStaff(ctx, id, staff[0].ID))
+	photos := tb.TempDir()
+	for q, text := range map[string]string{
+		"greet_time": "12s", "greet_polite": "yes", "tags_present": "yes", "tags_correct": "no",
+		"tags_match_till": "yes", "placement": "4", "signage": "clear", "clean_areas": "entrance,sales_floor,fitting_area,checkout",
+		"queue_minutes": "3", "thanked": "yes", "advice": "na", "advice_notes": "asked about tiles", "nps": "9",
+	} {
+		_, err := c.AnswerText(ctx, id, q, text)
+		require.NoError(tb, err, q)
+	}
+	_, err = c.AddPhoto(ctx, id, "tags_correct", writePNG(tb, photos, "tag.png", 10))
+	require.NoError(tb, err)
+	_, err = c.AddPhoto(ctx, id, "floor_photo", writePNG(tb, photos, "floor.png", 20))
+	require.NoError(tb, err)
+	_, err = c.AddPhoto(ctx, id, "floor_photo", writePNG(tb, photos, "floor.png", 20)) // the same bytes in a second slot
+	require.NoError(tb, err)
+	return id
 }
 
 func TestEndToEnd_Replay(t *testing.T) {
