@@ -34,8 +34,9 @@ import (
 
 const demoPassword = "correct horse battery staple"
 
-// binDir holds the shopper and shopscore binaries, built on first use.
-var binDir string
+// workDir holds, for the whole run, the shopper and shopscore binaries
+// (in bin/, built on first use) and the benchmarks' starting states.
+var workDir string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "shopscore-faulttest-")
@@ -43,7 +44,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binDir = dir
+	workDir = dir
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -63,7 +64,7 @@ func binary(tb testing.TB, name string) string {
 		if err != nil {
 			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
 		}
-		cmd := exec.Command(goTool, "build", "-o", binDir+string(filepath.Separator),
+		cmd := exec.Command(goTool, "build", "-o", filepath.Join(workDir, "bin")+string(filepath.Separator),
 			"github.com/shopscore/shopscore/mobile-client/cmd/shopper",
 			"github.com/shopscore/shopscore/server/cmd/shopscore")
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -71,7 +72,7 @@ func binary(tb testing.TB, name string) string {
 		}
 	})
 	require.NoError(tb, build.err)
-	return filepath.Join(binDir, name)
+	return filepath.Join(workDir, "bin", name)
 }
 
 // testServer is the real server, in this process, on a loopback port,

@@ -1,12 +1,3 @@
-// Package faulttest proves the sync guarantees of DESIGN.md §3 and §4 end
-// to end: the real server and the real field client (or the real shopper
-// and shopscore binaries as child processes) talk through a TCP proxy that
-// cuts connections at random byte offsets, drops a response after the
-// server committed, or kills a process at the moment a given request goes
-// by. Its tests also hold the W1 and W2 benchmarks (BENCHMARKS.md).
-//
-// The package itself holds only the proxy; everything else is in its
-// tests.
 package faulttest
 
 import (
