@@ -19,6 +19,7 @@ var (
 	editors  = []audit.Role{audit.RoleManager, audit.RoleAdmin}
 	readers  = []audit.Role{audit.RoleManager, audit.RoleHR, audit.RoleAdmin}
 	shoppers = []audit.Role{audit.RoleShopper}
+	hr       = []audit.Role{audit.RoleHR, audit.RoleAdmin}
 )
 
 // policy is the one table from procedure to the roles allowed to call it.
@@ -67,6 +68,17 @@ var policy = map[string][]audit.Role{
 	shopscorev1connect.ReviewServiceReturnVisitProcedure:  editors,
 	shopscorev1connect.ReviewServicePublishVisitProcedure: editors,
 	shopscorev1connect.ReviewServiceReopenVisitProcedure:  admin,
+
+	shopscorev1connect.ReportServiceCreatePolicyProcedure:          hr,
+	shopscorev1connect.ReportServiceListPoliciesProcedure:          hr,
+	shopscorev1connect.ReportServiceSetBasePayProcedure:            hr,
+	shopscorev1connect.ReportServiceImportBasePayProcedure:         hr,
+	shopscorev1connect.ReportServiceRunBonusProcedure:              hr,
+	shopscorev1connect.ReportServiceGetBonusRunProcedure:           hr,
+	shopscorev1connect.ReportServiceListBonusRunsProcedure:         hr,
+	shopscorev1connect.ReportServiceApproveBonusRunProcedure:       hr,
+	shopscorev1connect.ReportServiceDownloadPayrollProcedure:       hr,
+	shopscorev1connect.ReportServiceDownloadAuditWorkbookProcedure: readers,
 }
 
 // allowed reports whether role may call procedure.

@@ -208,6 +208,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(shopscorev1connect.NewReviewServiceHandler(&reviewService{s}, opts...))
 	mux.Handle(shopscorev1connect.NewSyncServiceHandler(&syncService{s}, opts...))
 	mux.Handle(shopscorev1connect.NewEvidenceServiceHandler(&evidenceService{s}, opts...))
+	mux.Handle(shopscorev1connect.NewReportServiceHandler(&reportService{s}, opts...))
+	s.reportRoutes(mux)
 	if s.local != nil {
 		// The local store checks its own HMAC-signed URLs; no token needed.
 		mux.Handle(blobPrefix, s.local)
@@ -222,6 +224,7 @@ func (s *Server) routes() http.Handler {
 		shopscorev1connect.ReviewServiceName,
 		shopscorev1connect.SyncServiceName,
 		shopscorev1connect.EvidenceServiceName,
+		shopscorev1connect.ReportServiceName,
 	}
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
 	reflector := grpcreflect.NewStaticReflector(services...)

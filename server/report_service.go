@@ -1,0 +1,618 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"connectrpc.com/connect"
+
+	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
+	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
+	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/reports"
+	"github.com/shopscore/shopscore/server/blob"
+	"github.com/shopscore/shopscore/server/sqlite"
+)
+
+// reportService implements shopscore.v1.ReportService.
+type reportService struct{ s *Server }
+
+// Limits of the report service's requests.
+const (
+	maxPolicyBytes  = 256 << 10 // a policy's JSON
+	maxBasePayBytes = 8 << 20   // an imported base pay file
+	downloadChunk   = 256 << 10 // bytes per streamed chunk
+)
+
+// xlsxType is the media type of an Excel workbook.
+const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// CreatePolicy stores the next version of a bonus policy. Errors:
+// EINVALID (malformed JSON, an unknown field, every problem of the
+// policy, an unknown store).
+func (r *reportService) CreatePolicy(ctx context.Context, req *connect.Request[v1.CreatePolicyRequest]) (*connect.Response[v1.CreatePolicyResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	body := req.Msg.GetPolicyJson()
+	if strings.TrimSpace(body) == "" {
+		return nil, audit.Errorf(audit.EINVALID, "policy_json is required: the policy as JSON")
+	}
+	if len(body) > maxPolicyBytes {
+		return nil, audit.Errorf(audit.EINVALID, "policy_json is %d bytes; at most %d", len(body), maxPolicyBytes)
+	}
+	pol, err := ParsePolicy([]byte(body))
+	if err != nil {
+		return nil, err
+	}
+	stored, created, err := r.s.db.CreatePolicy(ctx, pol, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	pp, err := policyToProto(stored)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.CreatePolicyResponse{Policy: pp, Created: created}), nil
+}
+
+// ParsePolicy reads a bonus policy from JSON, refusing unknown fields so
+// that a misspelt key is an error rather than a silent default. Errors:
+// EINVALID, with the position of a syntax error.
+func ParsePolicy(data []byte) (reports.Policy, error) {
+	var p reports.Policy
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			return p, audit.Errorf(audit.EINVALID, "policy JSON: syntax error at byte %d: %v", se.Offset, err)
+		case errors.As(err, &te):
+			return p, audit.Errorf(audit.EINVALID, "policy JSON: %q must be a %s, not %s", te.Field, te.Type, te.Value)
+		}
+		return p, audit.Errorf(audit.EINVALID, "policy JSON: %v", err)
+	}
+	if dec.More() {
+		return p, audit.Errorf(audit.EINVALID, "policy JSON: more than one value; give one policy object")
+	}
+	return p, nil
+}
+
+func policyToProto(p *sqlite.BonusPolicy) (*v1.BonusPolicy, error) {
+	body, err := json.Marshal(p.Policy)
+	if err != nil {
+		return nil, fmt.Errorf("encode policy: %w", err)
+	}
+	return &v1.BonusPolicy{
+		Id: p.Policy.ID, Version: int32(p.Policy.Version), Name: p.Policy.Name, PolicyJson: string(body),
+		CreateTime: timestamp(p.CreatedAt), CreatedBy: p.CreatedBy,
+	}, nil
+}
+
+// ListPolicies lists the stored policies.
+func (r *reportService) ListPolicies(ctx context.Context, req *connect.Request[v1.ListPoliciesRequest]) (*connect.Response[v1.ListPoliciesResponse], error) {
+	list, err := r.s.db.ListPolicies(ctx, req.Msg.GetLatestOnly())
+	if err != nil {
+		return nil, err
+	}
+	resp := &v1.ListPoliciesResponse{}
+	for _, p := range list {
+		pp, err := policyToProto(p)
+		if err != nil {
+			return nil, err
+		}
+		resp.Policies = append(resp.Policies, pp)
+	}
+	return connect.NewResponse(resp), nil
+}
+
+func payKind(k v1.PayKind) (string, error) {
+	switch k {
+	case v1.PayKind_PAY_KIND_UNSPECIFIED, v1.PayKind_PAY_KIND_BASE_PAY:
+		return sqlite.PayKindBase, nil
+	case v1.PayKind_PAY_KIND_TARGET_VARIABLE:
+		return sqlite.PayKindTargetVariable, nil
+	}
+	return "", audit.Errorf(audit.EINVALID, "unknown pay kind %d", k)
+}
+
+// SetBasePay sets one employee's pay from a month on. Errors: EINVALID.
+func (r *reportService) SetBasePay(ctx context.Context, req *connect.Request[v1.SetBasePayRequest]) (*connect.Response[v1.SetBasePayResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := req.Msg
+	kind, err := payKind(m.GetKind())
+	if err != nil {
+		return nil, err
+	}
+	if err := r.s.db.SetBasePay(ctx, []sqlite.BasePayRow{{
+		EmployeeNumber: m.GetEmployeeNumber(), Kind: kind, EffectiveMonth: m.GetEffectiveMonth(), AmountMinor: m.GetAmountMinor(),
+	}}, "api", p.UserID); err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.SetBasePayResponse{}), nil
+}
+
+// ImportBasePay sets the pay of many employees from a CSV or XLSX file.
+// Errors: EINVALID.
+func (r *reportService) ImportBasePay(ctx context.Context, req *connect.Request[v1.ImportBasePayRequest]) (*connect.Response[v1.ImportBasePayResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := req.Msg
+	kind, err := payKind(m.GetKind())
+	if err != nil {
+		return nil, err
+	}
+	n, err := ImportBasePay(ctx, r.s.db, m.GetFileName(), m.GetContent(), kind, m.GetEffectiveMonth(), p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.ImportBasePayResponse{Imported: int32(n)}), nil
+}
+
+// ImportBasePay parses a base pay file (reports.ParseBasePay) and stores
+// its amounts of the given kind from month on, all or nothing, returning
+// how many it stored. The API and the CLI share it. Errors: EINVALID
+// (every problem of the file, an unknown employee, a bad month or kind).
+func ImportBasePay(ctx context.Context, db *sqlite.DB, name string, data []byte, kind, month, by string) (int, error) {
+	if name == "" {
+		name = "base-pay"
+	}
+	if len(data) == 0 {
+		return 0, audit.Errorf(audit.EINVALID, "%s: the file is empty", name)
+	}
+	if len(data) > maxBasePayBytes {
+		return 0, audit.Errorf(audit.EINVALID, "%s: %d bytes; at most %d", name, len(data), maxBasePayBytes)
+	}
+	if _, err := sqlite.ParseMonth("effective_month", month); err != nil {
+		return 0, err
+	}
+	pays, err := reports.ParseBasePay(name, data)
+	if err != nil {
+		return 0, audit.Errorf(audit.EINVALID, "%s", strings.TrimPrefix(err.Error(), "reports: "))
+	}
+	rows := make([]sqlite.BasePayRow, len(pays))
+	for i, p := range pays {
+		rows[i] = sqlite.BasePayRow{EmployeeNumber: p.EmployeeNumber, Kind: kind, EffectiveMonth: month, AmountMinor: p.AmountMinor}
+	}
+	if err := db.SetBasePay(ctx, rows, name, by); err != nil {
+		return 0, err
+	}
+	return len(rows), nil
+}
+
+// RunBonus runs a policy over a month's approved visits. Errors: EINVALID,
+// ENOTFOUND.
+func (r *reportService) RunBonus(ctx context.Context, req *connect.Request[v1.RunBonusRequest]) (*connect.Response[v1.RunBonusResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := req.Msg
+	if strings.TrimSpace(m.GetPolicyId()) == "" {
+		return nil, audit.Errorf(audit.EINVALID, "policy_id is required")
+	}
+	run, err := r.s.db.RunBonus(ctx, m.GetPolicyId(), int(m.GetPolicyVersion()), m.GetPeriod(), p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.RunBonusResponse{Run: runToProto(run, true, false)}), nil
+}
+
+// GetBonusRun returns a run with its figures. Errors: EINVALID, ENOTFOUND.
+func (r *reportService) GetBonusRun(ctx context.Context, req *connect.Request[v1.GetBonusRunRequest]) (*connect.Response[v1.GetBonusRunResponse], error) {
+	if req.Msg.GetRunId() == "" {
+		return nil, audit.Errorf(audit.EINVALID, "run_id is required")
+	}
+	run, err := r.s.db.FindBonusRun(ctx, req.Msg.GetRunId())
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.GetBonusRunResponse{Run: runToProto(run, true, true)}), nil
+}
+
+// ListBonusRuns lists runs, newest first. Errors: EINVALID.
+func (r *reportService) ListBonusRuns(ctx context.Context, req *connect.Request[v1.ListBonusRunsRequest]) (*connect.Response[v1.ListBonusRunsResponse], error) {
+	runs, err := r.s.db.ListBonusRuns(ctx, sqlite.BonusRunFilter{PolicyID: req.Msg.GetPolicyId(), Period: req.Msg.GetPeriod()})
+	if err != nil {
+		return nil, err
+	}
+	resp := &v1.ListBonusRunsResponse{}
+	for _, run := range runs {
+		resp.Runs = append(resp.Runs, runToProto(run, false, false))
+	}
+	return connect.NewResponse(resp), nil
+}
+
+// ApproveBonusRun approves and locks a run. Errors: EINVALID, ENOTFOUND,
+// EPRECONDITION.
+func (r *reportService) ApproveBonusRun(ctx context.Context, req *connect.Request[v1.ApproveBonusRunRequest]) (*connect.Response[v1.ApproveBonusRunResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if req.Msg.GetRunId() == "" {
+		return nil, audit.Errorf(audit.EINVALID, "run_id is required")
+	}
+	run, err := r.s.db.ApproveBonusRun(ctx, req.Msg.GetRunId(), p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.ApproveBonusRunResponse{Run: runToProto(run, true, false)}), nil
+}
+
+var runStates = map[sqlite.BonusRunState]v1.BonusRunState{
+	sqlite.RunDraft:      v1.BonusRunState_BONUS_RUN_STATE_DRAFT,
+	sqlite.RunApproved:   v1.BonusRunState_BONUS_RUN_STATE_APPROVED,
+	sqlite.RunSuperseded: v1.BonusRunState_BONUS_RUN_STATE_SUPERSEDED,
+}
+
+// runToProto converts a run, with the employees' figures when
+// withEmployees and the stored JSON when withResult.
+func runToProto(r *sqlite.BonusRun, withEmployees, withResult bool) *v1.BonusRun {
+	st := r.Run.Stats
+	out := &v1.BonusRun{
+		Id: r.ID, PolicyId: r.PolicyID, PolicyVersion: int32(r.PolicyVersion), Period: r.Period, InputsHash: r.InputsHash,
+		State: runStates[r.State], CreateTime: timestamp(r.CreatedAt), CreatedBy: r.CreatedBy,
+		ApproveTime: timestamp(r.ApprovedAt), ApprovedBy: r.ApprovedBy, ComparedRunId: r.ComparedRunID,
+		MissingBasePay: r.MissingBasePay,
+		Stats: &v1.BonusRunStats{
+			Employees: int32(st.Employees), Covered: int32(st.Covered), Observations: st.Observations, Used: st.Used,
+			OutsidePeriod: st.OutsidePeriod, NotApplicable: st.NotApplicable, Unmatched: st.Unmatched, Unattributed: st.Unattributed,
+		},
+	}
+	for _, c := range r.Changes {
+		out.Changes = append(out.Changes, &v1.BonusChange{
+			StaffId: c.StaffID, Name: c.Name, Component: c.Component, Field: c.Field, OldValue: c.Old, NewValue: c.New, Text: c.String(),
+		})
+	}
+	if withResult {
+		out.ResultJson = string(r.Result)
+	}
+	if !withEmployees {
+		return out
+	}
+	for _, e := range r.Run.Employees {
+		pe := &v1.EmployeeBonus{
+			StaffId: e.StaffID, EmployeeNumber: e.EmployeeNumber, Name: e.Name, Position: e.Position, Department: e.Department,
+			StoreId: e.StoreID, BasePayMinor: e.BasePayMinor, UnlinkedMinor: e.UnlinkedMinor, TotalMinor: e.TotalMinor,
+		}
+		for _, c := range e.Components {
+			pc := &v1.ComponentBonus{
+				Name: c.Name, Share: c.Share, Visits: int32(c.Visits), ScorePercent: c.ScorePercent, Payout: c.Payout,
+				AmountMinor: c.AmountMinor, MinSampleDefault: c.MinSampleDefault, CriticalForfeit: c.CriticalForfeit,
+			}
+			for _, l := range c.Lines {
+				pc.Lines = append(pc.Lines, l.Text)
+			}
+			pe.Components = append(pe.Components, pc)
+		}
+		out.Employees = append(out.Employees, pe)
+	}
+	return out
+}
+
+// DownloadAuditWorkbook streams the audit workbook of a period and scope.
+// Errors: EINVALID, ENOTFOUND.
+func (r *reportService) DownloadAuditWorkbook(ctx context.Context, req *connect.Request[v1.DownloadAuditWorkbookRequest], stream *connect.ServerStream[v1.DownloadAuditWorkbookResponse]) error {
+	p, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	m := req.Msg
+	q := sqlite.AuditQuery{Scope: audit.ScopeOf(p), From: m.GetFrom(), To: m.GetTo(), StoreCode: m.GetStoreCode(), Region: m.GetRegion()}
+	if err := r.s.db.CheckAuditQuery(ctx, q); err != nil {
+		return err
+	}
+	return streamDownload(ctx, auditFileName(q), func(msg downloadMsg) error {
+		resp := &v1.DownloadAuditWorkbookResponse{}
+		switch {
+		case msg.progress != nil:
+			resp.Message = &v1.DownloadAuditWorkbookResponse_Progress{Progress: msg.progress}
+		case msg.file != nil:
+			resp.Message = &v1.DownloadAuditWorkbookResponse_File{File: msg.file}
+		default:
+			resp.Message = &v1.DownloadAuditWorkbookResponse_Chunk{Chunk: msg.chunk}
+		}
+		return stream.Send(resp)
+	}, func(ctx context.Context, w io.Writer, progress func(done, total int64)) error {
+		return r.s.WriteAuditWorkbook(ctx, q, w, progress)
+	})
+}
+
+// DownloadPayroll streams the payroll workbook of a bonus run. Errors:
+// EINVALID, ENOTFOUND.
+func (r *reportService) DownloadPayroll(ctx context.Context, req *connect.Request[v1.DownloadPayrollRequest], stream *connect.ServerStream[v1.DownloadPayrollResponse]) error {
+	id := req.Msg.GetRunId()
+	if id == "" {
+		return audit.Errorf(audit.EINVALID, "run_id is required")
+	}
+	if _, err := r.s.db.FindBonusRun(ctx, id); err != nil {
+		return err
+	}
+	return streamDownload(ctx, "payroll-"+id+".xlsx", func(msg downloadMsg) error {
+		resp := &v1.DownloadPayrollResponse{}
+		switch {
+		case msg.progress != nil:
+			resp.Message = &v1.DownloadPayrollResponse_Progress{Progress: msg.progress}
+		case msg.file != nil:
+			resp.Message = &v1.DownloadPayrollResponse_File{File: msg.file}
+		default:
+			resp.Message = &v1.DownloadPayrollResponse_Chunk{Chunk: msg.chunk}
+		}
+		return stream.Send(resp)
+	}, func(ctx context.Context, w io.Writer, _ func(done, total int64)) error {
+		return r.s.db.WritePayroll(ctx, id, w)
+	})
+}
+
+// downloadMsg is one message of a download stream: exactly one field set.
+type downloadMsg struct {
+	progress *v1.DownloadProgress
+	file     *v1.DownloadFile
+	chunk    []byte
+}
+
+// workbookWriter writes a workbook to w, reporting progress.
+type workbookWriter func(ctx context.Context, w io.Writer, progress func(done, total int64)) error
+
+// streamDownload runs write in a goroutine into a pipe and sends what it
+// writes in chunks, after the file's description; progress reports are
+// sent as they come, between chunks. send is never called concurrently.
+// A failure before the first byte is returned as it is (a domain error
+// keeps its code); the caller's cancellation stops the writer.
+func streamDownload(ctx context.Context, name string, send func(downloadMsg) error, write workbookWriter) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	var sendErr error
+	progress := func(done, total int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		if sendErr == nil {
+			if sendErr = send(downloadMsg{progress: &v1.DownloadProgress{RowsDone: done, RowsTotal: total}}); sendErr != nil {
+				cancel()
+			}
+		}
+	}
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := write(ctx, pw, progress)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	buf := make([]byte, downloadChunk)
+	started := false
+	for {
+		n, err := io.ReadFull(pr, buf)
+		if n > 0 {
+			mu.Lock()
+			if !started {
+				started = true
+				if sendErr == nil {
+					sendErr = send(downloadMsg{file: &v1.DownloadFile{FileName: name, ContentType: xlsxType}})
+				}
+			}
+			if sendErr == nil {
+				sendErr = send(downloadMsg{chunk: slices.Clone(buf[:n])})
+			}
+			failed := sendErr
+			mu.Unlock()
+			if failed != nil {
+				cancel()
+				pr.CloseWithError(failed)
+				<-done
+				return failed
+			}
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			<-done
+			return err
+		}
+	}
+	if err := <-done; err != nil {
+		return err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return sendErr
+}
+
+// auditFileName names an audit workbook after its period and scope.
+func auditFileName(q sqlite.AuditQuery) string {
+	name := "audit-" + q.From
+	if q.To != q.From {
+		name += "-to-" + q.To
+	}
+	for _, s := range []string{q.StoreCode, q.Region} {
+		if s != "" {
+			name += "-" + s
+		}
+	}
+	return safeFileName(name) + ".xlsx"
+}
+
+// safeFileName keeps letters, digits, '-', '_' and '.', replacing the rest.
+func safeFileName(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// WriteAuditWorkbook writes the audit workbook of q to w, with links to
+// verified photos when the evidence store can sign them (see
+// sqlite.DB.WriteAuditWorkbook). progress may be nil. The API, the HTTP
+// download and the CLI share it. Errors: EINVALID, ENOTFOUND, and any
+// error writing to w.
+func (s *Server) WriteAuditWorkbook(ctx context.Context, q sqlite.AuditQuery, w io.Writer, progress func(done, total int64)) error {
+	return s.db.WriteAuditWorkbook(ctx, q, w, sqlite.AuditWorkbookOptions{Progress: progress, EvidenceLink: s.evidenceLink(ctx)})
+}
+
+// evidenceLink returns a function that signs week-long download links to
+// verified photos, or nil when links cannot be made (the local store of a
+// server that does not know its public URL, as in the offline CLI).
+func (s *Server) evidenceLink(ctx context.Context) func(string) string {
+	if s.blob == nil || (s.local != nil && s.baseURL() == "") {
+		return nil
+	}
+	return func(sha string) string {
+		key, err := blob.Key(sha)
+		if err != nil {
+			return ""
+		}
+		u, err := s.blob.PresignGet(ctx, key, blob.MaxTTL)
+		if err != nil {
+			s.log.WarnContext(ctx, "evidence link", "sha256", sha, "err", err)
+			return ""
+		}
+		return u
+	}
+}
+
+// reportRoutes serves the workbooks as authenticated HTTP GETs for curl
+// and browsers, authorized through the same table as the download RPCs.
+func (s *Server) reportRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /reports/audit.xlsx", s.serveAuditWorkbook)
+	mux.HandleFunc("GET /reports/payroll/{file}", s.servePayroll)
+}
+
+// serveAuditWorkbook answers GET /reports/audit.xlsx?from=&to=[&store=|&region=].
+func (s *Server) serveAuditWorkbook(w http.ResponseWriter, r *http.Request) {
+	const procedure = shopscorev1connect.ReportServiceDownloadAuditWorkbookProcedure
+	ctx, err := s.authorize(r.Context(), procedure, r.Header.Get("Authorization"))
+	if err != nil {
+		s.httpError(ctx, w, r, procedure, err)
+		return
+	}
+	p, err := caller(ctx)
+	if err != nil {
+		s.httpError(ctx, w, r, procedure, err)
+		return
+	}
+	params := r.URL.Query()
+	for k := range params {
+		if !slices.Contains([]string{"from", "to", "store", "region"}, k) {
+			s.httpError(ctx, w, r, procedure, audit.Errorf(audit.EINVALID, "unknown parameter %q; want from, to, store or region", k))
+			return
+		}
+	}
+	q := sqlite.AuditQuery{Scope: audit.ScopeOf(p), From: params.Get("from"), To: params.Get("to"), StoreCode: params.Get("store"), Region: params.Get("region")}
+	if err := s.db.CheckAuditQuery(ctx, q); err != nil {
+		s.httpError(ctx, w, r, procedure, err)
+		return
+	}
+	s.serveWorkbook(ctx, w, r, procedure, auditFileName(q), func(ctx context.Context, w io.Writer) error {
+		return s.WriteAuditWorkbook(ctx, q, w, nil)
+	})
+}
+
+// servePayroll answers GET /reports/payroll/{run_id}.xlsx.
+func (s *Server) servePayroll(w http.ResponseWriter, r *http.Request) {
+	const procedure = shopscorev1connect.ReportServiceDownloadPayrollProcedure
+	ctx, err := s.authorize(r.Context(), procedure, r.Header.Get("Authorization"))
+	if err != nil {
+		s.httpError(ctx, w, r, procedure, err)
+		return
+	}
+	id, ok := strings.CutSuffix(r.PathValue("file"), ".xlsx")
+	if !ok || id == "" {
+		s.httpError(ctx, w, r, procedure, audit.Errorf(audit.EINVALID, "want /reports/payroll/RUN_ID.xlsx"))
+		return
+	}
+	if _, err := s.db.FindBonusRun(ctx, id); err != nil {
+		s.httpError(ctx, w, r, procedure, err)
+		return
+	}
+	s.serveWorkbook(ctx, w, r, procedure, "payroll-"+safeFileName(id)+".xlsx", func(ctx context.Context, w io.Writer) error {
+		return s.db.WritePayroll(ctx, id, w)
+	})
+}
+
+// httpError answers an error of a report GET the way Connect answers a
+// unary call (JSON {"code", "message"} with the matching HTTP status),
+// through the one error table.
+func (s *Server) httpError(ctx context.Context, w http.ResponseWriter, r *http.Request, procedure string, err error) {
+	cerr := connectError(ctx, s.log, procedure, err)
+	if connect.CodeOf(cerr) == connect.CodeUnauthenticated {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="shopscore"`)
+	}
+	_ = connect.NewErrorWriter().Write(w, r, cerr)
+}
+
+// serveWorkbook streams what write produces into the response through a
+// pipe. The status is sent with the first bytes, so a failure before them
+// is still answered as an error; a failure after them aborts the
+// connection, so that a client never keeps a truncated file as whole.
+func (s *Server) serveWorkbook(ctx context.Context, w http.ResponseWriter, r *http.Request, procedure, name string, write func(context.Context, io.Writer) error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := write(ctx, pw)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	buf := make([]byte, downloadChunk)
+	n, err := io.ReadFull(pr, buf)
+	if n == 0 {
+		<-done
+		if err == nil || errors.Is(err, io.EOF) {
+			err = errors.New("the workbook is empty")
+		}
+		s.httpError(ctx, w, r, procedure, err)
+		return
+	}
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		<-done // the writer failed before the first chunk was complete
+		s.httpError(ctx, w, r, procedure, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", xlsxType)
+	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if err != nil {
+		h.Set("Content-Length", fmt.Sprint(n)) // the whole file fits in one chunk
+	}
+	if _, werr := w.Write(buf[:n]); werr != nil {
+		cancel()
+		pr.CloseWithError(werr)
+		<-done
+		return
+	}
+	if err == nil {
+		if _, err = io.CopyBuffer(w, pr, buf); err != nil {
+			cancel()
+			pr.CloseWithError(err)
+		}
+	}
+	if werr := <-done; werr != nil || (err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF)) {
+		s.log.WarnContext(ctx, "report download failed after it started", "procedure", procedure, "err", errors.Join(werr, err))
+		panic(http.ErrAbortHandler)
+	}
+}

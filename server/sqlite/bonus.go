@@ -1,0 +1,611 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/reports"
+)
+
+// BonusPolicy is one stored version of a bonus policy.
+type BonusPolicy struct {
+	Policy    reports.Policy
+	CreatedAt time.Time
+	CreatedBy string
+}
+
+// ParseMonth reads a month written "YYYY-MM" and returns its period in
+// UTC, [first day, first day of the next month). Errors: EINVALID, naming
+// field.
+func ParseMonth(field, s string) (reports.Period, error) {
+	t, err := time.Parse("2006-01", strings.TrimSpace(s))
+	if err != nil || t.Year() < 2000 || t.Year() > 2999 {
+		return reports.Period{}, audit.Errorf(audit.EINVALID, "%s %q is not a month written YYYY-MM (e.g. 2026-03)", field, s)
+	}
+	return reports.Month(t), nil
+}
+
+// monthKey formats a period's first month as "YYYY-MM".
+func monthKey(p reports.Period) string { return p.From.Format("2006-01") }
+
+// reportsError turns an error of package reports about bad input into
+// EINVALID with its message; other errors pass through.
+func reportsError(err error) error {
+	if err != nil && errors.Is(err, reports.ErrInvalid) {
+		return audit.Errorf(audit.EINVALID, "%s", strings.TrimPrefix(err.Error(), "reports: "))
+	}
+	return err
+}
+
+// CreatePolicy stores p as the next version of the policy p.ID and
+// returns it with created true; when p's content equals the latest
+// version's, nothing is stored and that version is returned with created
+// false. p.Version is ignored (the server numbers versions). The values of
+// p.StoreIDs may be store ids or store codes; they are stored as ids.
+// Errors: EINVALID (every problem of the policy at once, or an unknown
+// store).
+func (db *DB) CreatePolicy(ctx context.Context, p reports.Policy, by string) (*BonusPolicy, bool, error) {
+	p.ID = strings.TrimSpace(p.ID)
+	p.Version = 1
+	if err := reportsError(p.Validate()); err != nil {
+		return nil, false, err
+	}
+	var out *BonusPolicy
+	created := false
+	err := db.update(ctx, func(tx *Tx) error {
+		for i, s := range p.StoreIDs {
+			var id string
+			err := tx.QueryRowContext(ctx, `SELECT id FROM stores WHERE id = ? OR code = ?`, s, s).Scan(&id)
+			if errors.Is(err, sql.ErrNoRows) {
+				return audit.Errorf(audit.EINVALID, "policy %q: store %q is neither a store id nor a store code", p.ID, s)
+			} else if err != nil {
+				return fmt.Errorf("find policy store: %w", err)
+			}
+			p.StoreIDs[i] = id
+		}
+		latest, err := findPolicy(ctx, tx, p.ID, 0)
+		switch {
+		case audit.ErrorCode(err) == audit.ENOTFOUND:
+		case err != nil:
+			return err
+		default:
+			p.Version = latest.Policy.Version
+			if samePolicy(&latest.Policy, &p) {
+				out = latest
+				return nil
+			}
+			p.Version++
+		}
+		body, err := json.Marshal(p)
+		if err != nil {
+			return fmt.Errorf("encode policy: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO bonus_policies (id, version, name, body, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)`,
+			p.ID, p.Version, p.Name, body, millis(tx.now), by); err != nil {
+			return fmt.Errorf("insert policy: %w", err)
+		}
+		out, created = &BonusPolicy{Policy: p, CreatedAt: tx.now, CreatedBy: by}, true
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return out, created, nil
+}
+
+func samePolicy(a, b *reports.Policy) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}
+
+// FindPolicy returns a version of a policy, or its latest when version is
+// 0. Errors: ENOTFOUND.
+func (db *DB) FindPolicy(ctx context.Context, id string, version int) (*BonusPolicy, error) {
+	var p *BonusPolicy
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		p, err = findPolicy(ctx, tx, id, version)
+		return err
+	})
+	return p, err
+}
+
+func findPolicy(ctx context.Context, tx *Tx, id string, version int) (*BonusPolicy, error) {
+	q := `SELECT body, created_at, created_by FROM bonus_policies WHERE id = ? AND version = ?`
+	args := []any{id, version}
+	if version == 0 {
+		q = `SELECT body, created_at, created_by FROM bonus_policies WHERE id = ? ORDER BY version DESC LIMIT 1`
+		args = args[:1]
+	}
+	p, err := scanPolicy(tx.QueryRowContext(ctx, q, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		if version == 0 {
+			return nil, audit.Errorf(audit.ENOTFOUND, "bonus policy %q not found", id)
+		}
+		return nil, audit.Errorf(audit.ENOTFOUND, "bonus policy %q version %d not found", id, version)
+	} else if err != nil {
+		return nil, fmt.Errorf("find policy: %w", err)
+	}
+	return p, nil
+}
+
+func scanPolicy(row scanner) (*BonusPolicy, error) {
+	var body []byte
+	var created int64
+	p := &BonusPolicy{}
+	if err := row.Scan(&body, &created, &p.CreatedBy); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(body, &p.Policy); err != nil {
+		return nil, fmt.Errorf("decode policy: %w", err)
+	}
+	p.CreatedAt = fromMillis(created)
+	return p, nil
+}
+
+// ListPolicies returns every version of every policy, by id then version;
+// only the latest version of each when latestOnly.
+func (db *DB) ListPolicies(ctx context.Context, latestOnly bool) ([]*BonusPolicy, error) {
+	q := `SELECT body, created_at, created_by FROM bonus_policies p`
+	if latestOnly {
+		q += ` WHERE version = (SELECT MAX(version) FROM bonus_policies l WHERE l.id = p.id)`
+	}
+	return list(ctx, db, "list policies", scanPolicy, q+` ORDER BY id, version`)
+}
+
+// The kinds of pay a base pay row holds; a policy's Base says which one it
+// splits.
+const (
+	PayKindBase           = reports.BasePay
+	PayKindTargetVariable = reports.BaseTargetVariable
+)
+
+// BasePayRow is one employee's base (or target variable) pay from a month
+// on, in minor units.
+type BasePayRow struct {
+	EmployeeNumber string
+	Kind           string // PayKindBase or PayKindTargetVariable
+	EffectiveMonth string // "YYYY-MM"
+	AmountMinor    int64
+}
+
+// SetBasePay stores the rows, all or nothing, replacing any amount of the
+// same employee, kind and month; source says where they came from (a file
+// name, "api"). Errors: EINVALID (listing every row with an unknown
+// employee number, an unknown kind, a bad month or a negative amount).
+func (db *DB) SetBasePay(ctx context.Context, rows []BasePayRow, source, by string) error {
+	if len(rows) == 0 {
+		return audit.Errorf(audit.EINVALID, "no base pay rows given")
+	}
+	var problems []string
+	for i := range rows {
+		r := &rows[i]
+		r.EmployeeNumber = strings.TrimSpace(r.EmployeeNumber)
+		if r.Kind == "" {
+			r.Kind = PayKindBase
+		}
+		switch {
+		case r.EmployeeNumber == "":
+			problems = append(problems, fmt.Sprintf("row %d: employee number is empty", i+1))
+		case r.Kind != PayKindBase && r.Kind != PayKindTargetVariable:
+			problems = append(problems, fmt.Sprintf("row %d (employee %s): kind %q, want %q or %q", i+1, r.EmployeeNumber, r.Kind, PayKindBase, PayKindTargetVariable))
+		case r.AmountMinor < 0:
+			problems = append(problems, fmt.Sprintf("row %d (employee %s): amount %d is negative", i+1, r.EmployeeNumber, r.AmountMinor))
+		}
+		if _, err := ParseMonth("effective month", r.EffectiveMonth); err != nil {
+			problems = append(problems, fmt.Sprintf("row %d (employee %s): %s", i+1, r.EmployeeNumber, audit.ErrorMessage(err)))
+		}
+	}
+	if len(problems) > 0 {
+		return audit.Errorf(audit.EINVALID, "base pay: %s", strings.Join(problems, "; "))
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		var unknown []string
+		for i, r := range rows {
+			var staffID string
+			err := tx.QueryRowContext(ctx, `SELECT id FROM staff WHERE employee_number = ?`, r.EmployeeNumber).Scan(&staffID)
+			if errors.Is(err, sql.ErrNoRows) {
+				unknown = append(unknown, fmt.Sprintf("row %d: %s", i+1, r.EmployeeNumber))
+				continue
+			} else if err != nil {
+				return fmt.Errorf("find staff: %w", err)
+			}
+			month, _ := ParseMonth("effective month", r.EffectiveMonth)
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO base_pay (staff_id, kind, effective_month, amount_minor, source, updated_at, updated_by)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`, staffID, r.Kind, monthKey(month), r.AmountMinor, source, millis(tx.now), by); err != nil {
+				return fmt.Errorf("store base pay: %w", err)
+			}
+		}
+		if len(unknown) > 0 {
+			return audit.Errorf(audit.EINVALID, "base pay: no staff with employee number %s; nothing was stored", strings.Join(unknown, ", "))
+		}
+		return nil
+	})
+}
+
+// BonusRunState is where a bonus run is in its approval.
+type BonusRunState string
+
+// The states of a bonus run.
+const (
+	RunDraft      BonusRunState = "draft"      // computed, not approved
+	RunApproved   BonusRunState = "approved"   // locked: what payroll pays
+	RunSuperseded BonusRunState = "superseded" // was approved; a later run replaced it
+)
+
+// BonusRun is a stored run of a bonus policy version for a month.
+type BonusRun struct {
+	ID            string
+	PolicyID      string
+	PolicyVersion int
+	Period        string // "YYYY-MM"
+	InputsHash    string
+	State         BonusRunState
+	// Result is the reports.Run as stored, JSON: byte-identical for runs
+	// with the same inputs. Run is the same, decoded.
+	Result []byte
+	Run    *reports.Run
+	// MissingBasePay lists the covered employees (by employee number) who
+	// had no base pay of the policy's kind for the month; they were paid
+	// from 0.
+	MissingBasePay []string
+	// ComparedRunID is the approved run of the same policy and month that
+	// existed when this one was computed; Changes are the differences
+	// from it (reports.Diff), empty when the figures are the same.
+	ComparedRunID string
+	Changes       []reports.Change
+	CreatedAt     time.Time
+	CreatedBy     string
+	ApprovedAt    time.Time
+	ApprovedBy    string
+}
+
+// noStore stands for the store of an employee tied to no store: such an
+// employee counts only the visits that name him.
+const noStore = "-"
+
+// RunBonus runs a version of a policy (its latest when version is 0) over
+// the approved visits (BonusStates) of a month ("YYYY-MM") and stores the
+// run as a draft. The employees are the staff with their base pay of the
+// policy's kind (the latest amount from a month at or before the run's);
+// the observations stream from the database in one read snapshot, so
+// memory grows with staff and visits, not answers. When an approved run of
+// the same policy and month exists, the new run records its differences
+// from it. Errors: EINVALID (the month, or data the bonus engine refuses),
+// ENOTFOUND (the policy or version).
+func (db *DB) RunBonus(ctx context.Context, policyID string, version int, month, by string) (*BonusRun, error) {
+	period, err := ParseMonth("period", month)
+	if err != nil {
+		return nil, err
+	}
+	if version < 0 {
+		return nil, audit.Errorf(audit.EINVALID, "policy version %d is negative; 0 means the latest", version)
+	}
+	if _, err := db.IndexReportRows(ctx); err != nil {
+		return nil, err
+	}
+	var run *reports.Run
+	var missing []string
+	err = db.view(ctx, func(tx *Tx) error {
+		pol, err := findPolicy(ctx, tx, policyID, version)
+		if err != nil {
+			return err
+		}
+		emps, hasPay, err := employees(ctx, tx, pol.Policy.Base, monthKey(period))
+		if err != nil {
+			return err
+		}
+		run, err = reports.Compute(pol.Policy, period, emps, Observations(ctx, tx, period))
+		if err != nil {
+			return reportsError(err)
+		}
+		for _, e := range run.Employees {
+			if !hasPay[e.StaffID] {
+				missing = append(missing, e.EmployeeNumber)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	result, err := json.Marshal(run)
+	if err != nil {
+		return nil, fmt.Errorf("encode run: %w", err)
+	}
+	if missing == nil {
+		missing = []string{}
+	}
+	r := &BonusRun{
+		ID: uuid.NewString(), PolicyID: run.Policy.ID, PolicyVersion: run.Policy.Version, Period: monthKey(period),
+		InputsHash: run.InputsHash, State: RunDraft, Result: result, Run: run, MissingBasePay: missing, CreatedBy: by,
+		Changes: []reports.Change{},
+	}
+	err = db.update(ctx, func(tx *Tx) error {
+		r.CreatedAt = tx.now
+		locked, err := scanRun(tx.QueryRowContext(ctx, runSelect+` WHERE policy_id = ? AND period = ? AND state = 'approved'`, r.PolicyID, r.Period))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("find locked run: %w", err)
+		default:
+			r.ComparedRunID = locked.ID
+			if d := reports.Diff(locked.Run, run); d != nil {
+				r.Changes = d
+			}
+		}
+		missingJSON, _ := json.Marshal(r.MissingBasePay)
+		diffJSON, err := json.Marshal(r.Changes)
+		if err != nil {
+			return fmt.Errorf("encode diff: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO bonus_runs (id, policy_id, policy_version, period, inputs_hash, result,
+			missing_base_pay, compared_run_id, diff, state, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, r.PolicyID, r.PolicyVersion, r.Period, r.InputsHash, r.Result, string(missingJSON),
+			nullString(r.ComparedRunID), diffJSON, string(r.State), millis(tx.now), by)
+		if err != nil {
+			return fmt.Errorf("insert run: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// employees returns the staff as the bonus engine sees them, with the pay
+// of the given kind in force in month, and which of them have such pay.
+func employees(ctx context.Context, tx *Tx, kind, month string) ([]reports.Employee, map[string]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT s.id, s.employee_number, s.name, s.position, s.department, COALESCE(s.store_id, ''),
+		(SELECT amount_minor FROM base_pay p WHERE p.staff_id = s.id AND p.kind = ? AND p.effective_month <= ?
+			ORDER BY p.effective_month DESC LIMIT 1)
+		FROM staff s ORDER BY s.id`, kind, month)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read staff: %w", err)
+	}
+	defer rows.Close()
+	var out []reports.Employee
+	hasPay := map[string]bool{}
+	for rows.Next() {
+		var e reports.Employee
+		var pay sql.NullInt64
+		if err := rows.Scan(&e.StaffID, &e.EmployeeNumber, &e.Name, &e.Position, &e.Department, &e.StoreID, &pay); err != nil {
+			return nil, nil, fmt.Errorf("read staff: %w", err)
+		}
+		if e.StoreID == "" {
+			e.StoreID = noStore
+		}
+		e.BasePayMinor = pay.Int64
+		hasPay[e.StaffID] = pay.Valid
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read staff: %w", err)
+	}
+	return out, hasPay, nil
+}
+
+// observationQuery reads the scored answers of the visits of a period
+// that count toward bonuses, visit by visit (the visits in time order,
+// each visit's answers together, clustered on disk).
+var observationQuery = `SELECT a.visit_id, a.store_id, a.staff_id, a.visited_at, a.question_id, a.category, a.standard_code,
+	a.points, a.max_points, a.critical_failure
+	FROM report_visits r JOIN visits v ON v.id = r.visit_id JOIN visit_answers a ON a.visit_id = r.visit_id
+	WHERE r.visited_at >= ? AND r.visited_at < ? AND v.state IN ` + stateList(BonusStates)
+
+// Observations streams the scored answers of the period's visits that
+// count toward bonuses (BonusStates) from one streaming SELECT in tx, as
+// the bonus engine reads them: never more than one row in memory. A visit
+// that names a staff member counts for him; one that names nobody is
+// store-level. Strings repeated across rows (store, staff, question,
+// category, clause, and the visit of consecutive rows) share one copy.
+func Observations(ctx context.Context, tx *Tx, period reports.Period) iter.Seq2[reports.Observation, error] {
+	return func(yield func(reports.Observation, error) bool) {
+		rows, err := tx.QueryContext(ctx, observationQuery, millis(period.From), millis(period.To))
+		if err != nil {
+			yield(reports.Observation{}, fmt.Errorf("read observations: %w", err))
+			return
+		}
+		defer rows.Close()
+		var visit, store, staff, question, category, clause sql.RawBytes
+		var at int64
+		var points, max float64
+		var critical bool
+		var o reports.Observation
+		names := interner{}
+		staffIDs := map[string][]string{}
+		for rows.Next() {
+			if err := rows.Scan(&visit, &store, &staff, &at, &question, &category, &clause, &points, &max, &critical); err != nil {
+				yield(reports.Observation{}, fmt.Errorf("read observation: %w", err))
+				return
+			}
+			if string(visit) != o.VisitID {
+				o.VisitID = string(visit)
+				o.VisitedAt = time.UnixMilli(at).UTC()
+			}
+			o.StoreID = names.get(store)
+			o.StaffIDs = nil
+			if len(staff) > 0 {
+				id := names.get(staff)
+				ids, ok := staffIDs[id]
+				if !ok {
+					ids = []string{id}
+					staffIDs[id] = ids
+				}
+				o.StaffIDs = ids
+			}
+			o.QuestionID = names.get(question)
+			o.Category = names.get(category)
+			o.Clause = names.get(clause)
+			o.Points, o.MaxPoints, o.CriticalFailed = points, max, critical
+			if !yield(o, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(reports.Observation{}, fmt.Errorf("read observations: %w", err))
+		}
+	}
+}
+
+// interner keeps one copy of each string of a small set (stores, staff,
+// questions, categories): looking a []byte up does not allocate.
+type interner map[string]string
+
+func (in interner) get(b []byte) string {
+	if s, ok := in[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	in[s] = s
+	return s
+}
+
+const runSelect = `SELECT id, policy_id, policy_version, period, inputs_hash, state, result, missing_base_pay,
+	COALESCE(compared_run_id, ''), diff, created_at, created_by, approved_at, COALESCE(approved_by, '') FROM bonus_runs`
+
+func scanRun(row scanner) (*BonusRun, error) {
+	r := &BonusRun{}
+	var state, missing string
+	var diff []byte
+	var created int64
+	var approved sql.NullInt64
+	if err := row.Scan(&r.ID, &r.PolicyID, &r.PolicyVersion, &r.Period, &r.InputsHash, &state, &r.Result, &missing,
+		&r.ComparedRunID, &diff, &created, &r.CreatedBy, &approved, &r.ApprovedBy); err != nil {
+		return nil, err
+	}
+	r.State, r.CreatedAt, r.ApprovedAt = BonusRunState(state), fromMillis(created), fromNullMillis(approved)
+	r.Run = &reports.Run{}
+	if err := json.Unmarshal(r.Result, r.Run); err != nil {
+		return nil, fmt.Errorf("run %s: decode result: %w", r.ID, err)
+	}
+	if err := json.Unmarshal([]byte(missing), &r.MissingBasePay); err != nil {
+		return nil, fmt.Errorf("run %s: decode missing base pay: %w", r.ID, err)
+	}
+	if err := json.Unmarshal(diff, &r.Changes); err != nil {
+		return nil, fmt.Errorf("run %s: decode diff: %w", r.ID, err)
+	}
+	return r, nil
+}
+
+// FindBonusRun returns a stored run. Errors: ENOTFOUND.
+func (db *DB) FindBonusRun(ctx context.Context, id string) (*BonusRun, error) {
+	var r *BonusRun
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		r, err = findRun(ctx, tx, id)
+		return err
+	})
+	return r, err
+}
+
+func findRun(ctx context.Context, tx *Tx, id string) (*BonusRun, error) {
+	r, err := scanRun(tx.QueryRowContext(ctx, runSelect+` WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, audit.Errorf(audit.ENOTFOUND, "bonus run %q not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find run: %w", err)
+	}
+	return r, nil
+}
+
+// BonusRunFilter selects bonus runs; empty fields match any.
+type BonusRunFilter struct {
+	PolicyID string
+	Period   string // "YYYY-MM"
+}
+
+// ListBonusRuns returns the runs that match, newest first, at most 500.
+// Errors: EINVALID (a malformed period).
+func (db *DB) ListBonusRuns(ctx context.Context, f BonusRunFilter) ([]*BonusRun, error) {
+	q, args := runSelect+` WHERE 1`, []any{}
+	if f.PolicyID != "" {
+		q += ` AND policy_id = ?`
+		args = append(args, f.PolicyID)
+	}
+	if f.Period != "" {
+		p, err := ParseMonth("period", f.Period)
+		if err != nil {
+			return nil, err
+		}
+		q += ` AND period = ?`
+		args = append(args, monthKey(p))
+	}
+	return list(ctx, db, "list bonus runs", scanRun, q+` ORDER BY created_at DESC, id LIMIT 500`, args...)
+}
+
+// ApproveBonusRun approves a draft run, which locks it; an approved run of
+// the same policy and month becomes superseded. Approving the approved run
+// again is a no-op. Errors: ENOTFOUND, EPRECONDITION (the run is
+// superseded, or an approved run of the same policy and month was
+// approved after this run was computed: re-run to see the difference
+// first).
+func (db *DB) ApproveBonusRun(ctx context.Context, id, by string) (*BonusRun, error) {
+	var out *BonusRun
+	err := db.update(ctx, func(tx *Tx) error {
+		r, err := findRun(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		switch r.State {
+		case RunApproved:
+			out = r
+			return nil
+		case RunSuperseded:
+			return audit.Errorf(audit.EPRECONDITION, "bonus run %s was superseded by a later approved run", id)
+		}
+		var locked string
+		err = tx.QueryRowContext(ctx, `SELECT id FROM bonus_runs WHERE policy_id = ? AND period = ? AND state = 'approved'`, r.PolicyID, r.Period).Scan(&locked)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("find locked run: %w", err)
+		case locked != r.ComparedRunID:
+			return audit.Errorf(audit.EPRECONDITION, "bonus run %s was computed before run %s was approved for %s %s; run the policy again to see the difference first", id, locked, r.PolicyID, r.Period)
+		default:
+			if _, err := tx.ExecContext(ctx, `UPDATE bonus_runs SET state = 'superseded' WHERE id = ?`, locked); err != nil {
+				return fmt.Errorf("supersede run: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE bonus_runs SET state = 'approved', approved_at = ?, approved_by = ? WHERE id = ?`,
+			millis(tx.now), by, id); err != nil {
+			return fmt.Errorf("approve run: %w", err)
+		}
+		out, err = findRun(ctx, tx, id)
+		return err
+	})
+	return out, err
+}
+
+// PayrollEmployees returns the current display fields of the staff (store
+// codes rather than ids) for the payroll workbook.
+func (db *DB) PayrollEmployees(ctx context.Context) ([]reports.Employee, error) {
+	return list(ctx, db, "list payroll employees", func(row scanner) (reports.Employee, error) {
+		var e reports.Employee
+		err := row.Scan(&e.StaffID, &e.EmployeeNumber, &e.Name, &e.Position, &e.Department, &e.StoreID)
+		return e, err
+	}, `SELECT s.id, s.employee_number, s.name, s.position, s.department, COALESCE(st.code, '')
+		FROM staff s LEFT JOIN stores st ON st.id = s.store_id ORDER BY s.id`)
+}
+
+// sortedKeys returns a map's keys, sorted.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

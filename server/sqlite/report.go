@@ -1,0 +1,232 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopscore/shopscore/audit"
+)
+
+// BonusStates are the visit states whose answers count toward bonus pay:
+// only visits a manager approved (and then perhaps published). This is the
+// one place that says so; every bonus query is built from it.
+var BonusStates = []VisitState{VisitApproved, VisitPublished}
+
+// AuditStates are the visit states the audit workbook lists: every scored
+// visit, whatever its review state (shown per row), except those a
+// correction superseded. Every audit workbook query is built from it.
+var AuditStates = []VisitState{VisitSubmitted, VisitComplete, VisitInReview, VisitApproved, VisitReturned, VisitPublished}
+
+// stateList returns states as an SQL list of literals for an IN clause.
+// The states are constants of this package, never input.
+func stateList(states []VisitState) string {
+	quoted := make([]string, len(states))
+	for i, s := range states {
+		quoted[i] = "'" + strings.ReplaceAll(string(s), "'", "''") + "'"
+	}
+	return "(" + strings.Join(quoted, ", ") + ")"
+}
+
+// indexBatch is how many visits one write transaction indexes when reports
+// catch up, so that the writer is never held long.
+const indexBatch = 200
+
+// IndexReportRows indexes every stored visit that has no report rows yet
+// (report_visits and visit_answers), in short write transactions, and
+// returns how many it indexed. Reports call it before they read, so that a
+// visit stored by any path, and every visit of a database older than the
+// reports, is counted. Errors: only internal ones (a stored visit that
+// cannot be decoded, or a database fault).
+func (db *DB) IndexReportRows(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		var ids []string
+		err := db.view(ctx, func(tx *Tx) error {
+			var err error
+			ids, err = queryAll(ctx, tx, scanString, `SELECT v.id FROM visits v
+				WHERE NOT EXISTS (SELECT 1 FROM report_visits r WHERE r.visit_id = v.id) LIMIT ?`, indexBatch)
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("find visits to index: %w", err)
+		}
+		if len(ids) == 0 {
+			return total, nil
+		}
+		err = db.update(ctx, func(tx *Tx) error {
+			ix := &answerIndexer{}
+			for _, id := range ids {
+				if err := ix.index(ctx, tx, id); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += len(ids)
+		if len(ids) < indexBatch {
+			return total, nil
+		}
+	}
+}
+
+func scanString(row scanner) (string, error) {
+	var s string
+	err := row.Scan(&s)
+	return s, err
+}
+
+// indexVisitAnswers (re)writes the report rows of one stored visit in tx:
+// its report_visits row and one visit_answers row per question of its
+// score. submitVisit calls it right after inserting a visit; calling it
+// again for the same visit replaces its rows. Errors: ENOTFOUND (no such
+// visit), or internal ones.
+func indexVisitAnswers(ctx context.Context, tx *Tx, visitID string) error {
+	return (&answerIndexer{}).index(ctx, tx, visitID)
+}
+
+// answerIndexer indexes visits, reading each checklist version once.
+type answerIndexer struct {
+	versions map[string]*audit.ChecklistVersion
+}
+
+func (ix *answerIndexer) version(ctx context.Context, tx *Tx, id string, version int) (*audit.ChecklistVersion, error) {
+	key := id + "\x00" + strconv.Itoa(version)
+	if cv, ok := ix.versions[key]; ok {
+		return cv, nil
+	}
+	cv, err := findVersion(ctx, tx, id, version)
+	if err != nil {
+		return nil, err
+	}
+	if ix.versions == nil {
+		ix.versions = map[string]*audit.ChecklistVersion{}
+	}
+	ix.versions[key] = cv
+	return cv, nil
+}
+
+func (ix *answerIndexer) index(ctx context.Context, tx *Tx, visitID string) error {
+	var storeID, checklistID string
+	var version int
+	var body, scoreJSON []byte
+	err := tx.QueryRowContext(ctx, `SELECT store_id, checklist_id, checklist_version, body, score FROM visits WHERE id = ?`, visitID).
+		Scan(&storeID, &checklistID, &version, &body, &scoreJSON)
+	if errors.Is(err, sql.ErrNoRows) {
+		return audit.Errorf(audit.ENOTFOUND, "visit %q not found", visitID)
+	} else if err != nil {
+		return fmt.Errorf("index visit %s: %w", visitID, err)
+	}
+	var v audit.Visit
+	if err := json.Unmarshal(body, &v); err != nil {
+		return fmt.Errorf("index visit %s: decode body: %w", visitID, err)
+	}
+	var score audit.VisitScore
+	if err := json.Unmarshal(scoreJSON, &score); err != nil {
+		return fmt.Errorf("index visit %s: decode score: %w", visitID, err)
+	}
+	cv, err := ix.version(ctx, tx, checklistID, version)
+	if err != nil {
+		return fmt.Errorf("index visit %s: %w", visitID, err)
+	}
+	answers := map[string]*audit.Answer{}
+	for i := range v.Answers {
+		if _, dup := answers[v.Answers[i].QuestionID]; !dup {
+			answers[v.Answers[i].QuestionID] = &v.Answers[i]
+		}
+	}
+	criticalFailed := map[string]bool{}
+	for _, f := range score.CriticalFailures {
+		criticalFailed[f.QuestionID] = true
+	}
+	visitedAt := millis(v.StartedAt)
+	for _, q := range []string{`DELETE FROM visit_answers WHERE visit_id = ?`, `DELETE FROM report_visits WHERE visit_id = ?`} {
+		if _, err := tx.ExecContext(ctx, q, visitID); err != nil {
+			return fmt.Errorf("index visit %s: %w", visitID, err)
+		}
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO visit_answers (visit_id, ord, question_id, section_id, standard_code,
+		category, points, max_points, not_applicable, failed, critical, critical_failure, nps, answer, note, staff_id, store_id, visited_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("index visit %s: %w", visitID, err)
+	}
+	defer stmt.Close()
+	for i, qs := range score.Questions {
+		var category string
+		if std, ok := cv.Content.Standard(qs.StandardCode); ok {
+			category = string(std.Category)
+		}
+		q, _, _ := cv.Content.Question(qs.QuestionID)
+		a := answers[qs.QuestionID]
+		var nps sql.NullInt64
+		var shown, note string
+		if a != nil {
+			shown, note = answerText(q, a), a.Note
+			if q != nil && q.Type == audit.QuestionNPS && a.Number != nil && !a.NA && *a.Number >= 0 && *a.Number <= 10 && *a.Number == float64(int64(*a.Number)) {
+				nps = sql.NullInt64{Int64: int64(*a.Number), Valid: true}
+			}
+		}
+		critical := q != nil && q.Critical
+		if _, err := stmt.ExecContext(ctx, visitID, i, qs.QuestionID, qs.SectionID, qs.StandardCode, category,
+			qs.Points, qs.Max, qs.NA, qs.Failed, critical, criticalFailed[qs.QuestionID], nps, shown, note,
+			v.StaffID, storeID, visitedAt); err != nil {
+			return fmt.Errorf("index visit %s question %s: %w", visitID, qs.QuestionID, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO report_visits (visit_id, store_id, staff_id, visited_at, points, max_points, critical_failed, answers)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, visitID, storeID, v.StaffID, visitedAt, score.Overall.Points, score.Overall.Max,
+		len(score.CriticalFailures) > 0, len(score.Questions)); err != nil {
+		return fmt.Errorf("index visit %s: %w", visitID, err)
+	}
+	return nil
+}
+
+// answerText renders an answer as the shopper gave it, for the Answers
+// sheet: "yes", "4", "2.5 min", "Partly; I had to search", a text, "2
+// photo(s)" or "n/a".
+func answerText(q *audit.Question, a *audit.Answer) string {
+	if a.NA {
+		return "n/a"
+	}
+	unit := ""
+	if q != nil && q.Unit != "" {
+		unit = " " + q.Unit
+	}
+	switch {
+	case a.Bool != nil:
+		if *a.Bool {
+			return "yes"
+		}
+		return "no"
+	case a.Number != nil:
+		return strconv.FormatFloat(*a.Number, 'f', -1, 64) + unit
+	case a.DurationMS != nil:
+		return (time.Duration(*a.DurationMS) * time.Millisecond).String()
+	case len(a.Choices) > 0:
+		labels := make([]string, len(a.Choices))
+		for i, c := range a.Choices {
+			labels[i] = c
+			if q != nil {
+				if j := slices.IndexFunc(q.Options, func(o audit.Option) bool { return o.Value == c }); j >= 0 && q.Options[j].Label != "" {
+					labels[i] = q.Options[j].Label
+				}
+			}
+		}
+		return strings.Join(labels, "; ")
+	case a.Text != "":
+		return a.Text
+	case len(a.PhotoHashes) > 0:
+		return strconv.Itoa(len(a.PhotoHashes)) + " photo(s)"
+	}
+	return ""
+}

@@ -1,0 +1,397 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/reports"
+)
+
+// MaxAuditMonths bounds the months one audit workbook covers.
+const MaxAuditMonths = 36
+
+// priorMonths is how many months before the period the audit workbook's
+// trend and month-on-month change look back.
+const priorMonths = 12
+
+// AuditQuery selects the visits of an audit workbook: those of the months
+// From to To (inclusive, "YYYY-MM", UTC) in the caller's scope, of one
+// store (by code), of one region, or of every store in scope.
+type AuditQuery struct {
+	Scope     audit.Scope
+	From, To  string
+	StoreCode string
+	Region    string
+}
+
+// AuditWorkbookOptions tune WriteAuditWorkbook; the zero value works.
+type AuditWorkbookOptions struct {
+	// Progress, when set, is called with the rows written so far and the
+	// rows expected (visits, answers and photos), every ProgressEvery rows
+	// and once at the end.
+	Progress      func(done, total int64)
+	ProgressEvery int64
+	// EvidenceLink, when set, returns a link to the photo with the given
+	// hash, for the Evidence sheet.
+	EvidenceLink func(sha256 string) string
+	// MaxRowsPerSheet is passed to reports.AuditOptions (0: Excel's limit).
+	MaxRowsPerSheet int
+}
+
+// auditPlan is an AuditQuery resolved against the database.
+type auditPlan struct {
+	period reports.Period
+	scope  string // for people: "Store MSK-01 …", "Region Moscow", "All stores"
+	cond   string // SQL condition on r (report_visits) and s (stores)
+	args   []any
+}
+
+// planAudit validates q and resolves its store or region in scope.
+// Errors: EINVALID, ENOTFOUND (a store not in scope).
+func planAudit(ctx context.Context, tx *Tx, q AuditQuery) (*auditPlan, error) {
+	if strings.TrimSpace(q.From) == "" || strings.TrimSpace(q.To) == "" {
+		return nil, audit.Errorf(audit.EINVALID, "from and to are required months written YYYY-MM, e.g. from 2026-01 to 2026-03")
+	}
+	from, err := ParseMonth("from", q.From)
+	if err != nil {
+		return nil, err
+	}
+	to, err := ParseMonth("to", q.To)
+	if err != nil {
+		return nil, err
+	}
+	if to.From.Before(from.From) {
+		return nil, audit.Errorf(audit.EINVALID, "to %s is before from %s", monthKey(to), monthKey(from))
+	}
+	if months := (to.From.Year()-from.From.Year())*12 + int(to.From.Month()-from.From.Month()) + 1; months > MaxAuditMonths {
+		return nil, audit.Errorf(audit.EINVALID, "from %s to %s is %d months; at most %d", monthKey(from), monthKey(to), months, MaxAuditMonths)
+	}
+	if q.StoreCode != "" && q.Region != "" {
+		return nil, audit.Errorf(audit.EINVALID, "give a store or a region, not both")
+	}
+	cond, args := storeScope(q.Scope, "r.store_id")
+	p := &auditPlan{period: reports.Period{From: from.From, To: to.To}, cond: cond, args: args}
+	switch {
+	case q.StoreCode != "":
+		var id, name string
+		err := tx.QueryRowContext(ctx, `SELECT s.id, s.name FROM stores s WHERE s.code = ? AND `+strings.ReplaceAll(cond, "r.store_id", "s.id"),
+			append([]any{q.StoreCode}, args...)...).Scan(&id, &name)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, audit.Errorf(audit.ENOTFOUND, "store %q not found", q.StoreCode)
+		} else if err != nil {
+			return nil, fmt.Errorf("find store: %w", err)
+		}
+		p.scope = fmt.Sprintf("Store %s (%s)", q.StoreCode, name)
+		p.cond += ` AND r.store_id = ?`
+		p.args = append(p.args, id)
+	case q.Region != "":
+		p.scope = "Region " + q.Region
+		p.cond += ` AND s.region = ?`
+		p.args = append(p.args, q.Region)
+	case q.Scope.All:
+		p.scope = "All stores"
+	default:
+		p.scope = "All my stores"
+	}
+	return p, nil
+}
+
+// auditFrom joins what every audit workbook query reads: the indexed
+// visit r, the visit v (its review state) and its store s.
+var auditFrom = ` FROM report_visits r JOIN visits v ON v.id = r.visit_id JOIN stores s ON s.id = r.store_id
+	WHERE r.visited_at >= ? AND r.visited_at < ? AND v.state IN ` + stateList(AuditStates) + ` AND `
+
+// WriteAuditWorkbook writes the audit workbook of q to w (see
+// reports.AuditWorkbook): the visits of the period in scope in every state
+// but superseded (AuditStates; the state is shown per row), their answers
+// and photos, and the twelve months before the period for the trend. It
+// first indexes any stored visit not indexed yet, then reads everything in
+// one read snapshot, streaming: memory grows with stores, staff and
+// questions, not with visits or answers. Errors: EINVALID (the query),
+// ENOTFOUND (a store not in the caller's scope), and any error writing to
+// w.
+func (db *DB) WriteAuditWorkbook(ctx context.Context, q AuditQuery, w io.Writer, o AuditWorkbookOptions) error {
+	if _, err := db.IndexReportRows(ctx); err != nil {
+		return err
+	}
+	return db.view(ctx, func(tx *Tx) error {
+		p, err := planAudit(ctx, tx, q)
+		if err != nil {
+			return err
+		}
+		return writeAudit(ctx, tx, p, w, o)
+	})
+}
+
+// CheckAuditQuery validates q and resolves its store in the caller's
+// scope without writing anything, so that a download can answer a bad
+// request before it starts streaming. Errors: those of WriteAuditWorkbook
+// about the query.
+func (db *DB) CheckAuditQuery(ctx context.Context, q AuditQuery) error {
+	return db.view(ctx, func(tx *Tx) error {
+		_, err := planAudit(ctx, tx, q)
+		return err
+	})
+}
+
+func writeAudit(ctx context.Context, tx *Tx, p *auditPlan, w io.Writer, o AuditWorkbookOptions) error {
+	span := []any{millis(p.period.From), millis(p.period.To)}
+	var visits, answers, photos int64
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(r.answers), 0)`+auditFrom+p.cond, append(span, p.args...)...).Scan(&visits, &answers); err != nil {
+		return fmt.Errorf("count visits: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM visit_photos ph WHERE ph.visit_id IN (SELECT r.visit_id`+auditFrom+p.cond+`)`,
+		append(span, p.args...)...).Scan(&photos); err != nil {
+		return fmt.Errorf("count photos: %w", err)
+	}
+	book, err := reports.NewAuditWorkbook(w, reports.AuditOptions{
+		Scope: p.scope, Period: p.period, MaxRowsPerSheet: o.MaxRowsPerSheet,
+		Progress: o.Progress, ProgressEvery: o.ProgressEvery, Total: visits + answers + photos,
+	})
+	if err != nil {
+		return reportsError(err)
+	}
+	fail := func(err error) error {
+		_ = book.Close()
+		return reportsError(err)
+	}
+	names, err := staffNames(ctx, tx)
+	if err != nil {
+		return fail(err)
+	}
+	if err := addPriorVisits(ctx, tx, p, book); err != nil {
+		return fail(err)
+	}
+	if err := addVisits(ctx, tx, p, book, names); err != nil {
+		return fail(err)
+	}
+	if err := addAnswers(ctx, tx, p, book, names); err != nil {
+		return fail(err)
+	}
+	if err := addEvidence(ctx, tx, p, book, o.EvidenceLink); err != nil {
+		return fail(err)
+	}
+	return reportsError(book.Close())
+}
+
+// staffNames maps staff ids to names; staff are few.
+func staffNames(ctx context.Context, tx *Tx) (map[string]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, name FROM staff`)
+	if err != nil {
+		return nil, fmt.Errorf("read staff: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, fmt.Errorf("read staff: %w", err)
+		}
+		out[id] = name
+	}
+	return out, rows.Err()
+}
+
+func addPriorVisits(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWorkbook) error {
+	from := p.period.From.AddDate(0, -priorMonths, 0)
+	rows, err := tx.QueryContext(ctx, `SELECT r.visit_id, s.code, r.visited_at, r.points, r.max_points`+auditFrom+p.cond,
+		append([]any{millis(from), millis(p.period.From)}, p.args...)...)
+	if err != nil {
+		return fmt.Errorf("read earlier visits: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v reports.VisitRow
+		var at int64
+		if err := rows.Scan(&v.VisitID, &v.StoreID, &at, &v.Points, &v.MaxPoints); err != nil {
+			return fmt.Errorf("read earlier visit: %w", err)
+		}
+		v.VisitedAt = fromMillis(at)
+		if err := book.AddPriorVisit(v); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func addVisits(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWorkbook, staff map[string]string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT r.visit_id, s.code, s.name, s.region, v.checklist_id, v.checklist_version, v.channel,
+		COALESCE(NULLIF(u.display_name, ''), u.email, v.shopper_id), r.staff_id, r.visited_at, v.state, r.points, r.max_points, r.critical_failed`+
+		strings.Replace(auditFrom, " WHERE ", " LEFT JOIN users u ON u.id = v.shopper_id WHERE ", 1)+p.cond+` ORDER BY r.visited_at, r.visit_id`,
+		append([]any{millis(p.period.From), millis(p.period.To)}, p.args...)...)
+	if err != nil {
+		return fmt.Errorf("read visits: %w", err)
+	}
+	defer rows.Close()
+	names := interner{}
+	var code, name, region, checklist, channel, shopper, staffID, state sql.RawBytes
+	for rows.Next() {
+		var v reports.VisitRow
+		var at int64
+		if err := rows.Scan(&v.VisitID, &code, &name, &region, &checklist, &v.ChecklistVersion, &channel, &shopper, &staffID,
+			&at, &state, &v.Points, &v.MaxPoints, &v.CriticalFailed); err != nil {
+			return fmt.Errorf("read visit: %w", err)
+		}
+		v.StoreID, v.StoreName, v.Region = names.get(code), names.get(name), names.get(region)
+		v.ChecklistID, v.Channel, v.ShopperID, v.Status = names.get(checklist), names.get(channel), names.get(shopper), names.get(state)
+		v.VisitedAt = fromMillis(at)
+		if len(staffID) > 0 {
+			id := names.get(staffID)
+			v.Staff = []reports.StaffRef{{ID: id, Name: staff[id]}}
+		}
+		if err := book.AddVisit(v); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// questionTexts holds, per checklist version, the text of each question
+// and of each standard clause; versions are few.
+type questionTexts struct {
+	tx       *Tx
+	versions map[string]*versionTexts
+}
+
+type versionTexts struct {
+	questions map[string]string
+	clauses   map[string]string
+}
+
+func (qt *questionTexts) get(ctx context.Context, checklist string, version int) (*versionTexts, error) {
+	key := checklist + "\x00" + strconv.Itoa(version)
+	if t, ok := qt.versions[key]; ok {
+		return t, nil
+	}
+	cv, err := findVersion(ctx, qt.tx, checklist, version)
+	if err != nil {
+		return nil, err
+	}
+	t := &versionTexts{questions: map[string]string{}, clauses: map[string]string{}}
+	for _, s := range cv.Content.Sections {
+		for _, q := range s.Questions {
+			t.questions[q.ID] = q.Text
+		}
+	}
+	for _, s := range cv.Content.Standards {
+		t.clauses[s.Code] = s.Clause
+	}
+	qt.versions[key] = t
+	return t, nil
+}
+
+func addAnswers(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWorkbook, staff map[string]string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT a.visit_id, s.code, a.visited_at, v.checklist_id, v.checklist_version, a.question_id,
+		a.category, a.standard_code, a.staff_id, a.answer, a.points, a.max_points, a.critical, a.critical_failure, a.nps, a.note`+
+		strings.Replace(auditFrom, " WHERE ", " JOIN visit_answers a ON a.visit_id = r.visit_id WHERE ", 1)+p.cond+
+		` ORDER BY r.visited_at, r.visit_id, a.ord`,
+		append([]any{millis(p.period.From), millis(p.period.To)}, p.args...)...)
+	if err != nil {
+		return fmt.Errorf("read answers: %w", err)
+	}
+	defer rows.Close()
+	texts := &questionTexts{tx: tx, versions: map[string]*versionTexts{}}
+	names := interner{}
+	staffIDs := map[string][]string{}
+	var visit, code, checklist, question, category, clause, staffID, answer, note sql.RawBytes
+	var a reports.AnswerRow
+	for rows.Next() {
+		var at int64
+		var version int
+		var nps sql.NullInt64
+		if err := rows.Scan(&visit, &code, &at, &checklist, &version, &question, &category, &clause, &staffID, &answer,
+			&a.Points, &a.MaxPoints, &a.Critical, &a.CriticalFailed, &nps, &note); err != nil {
+			return fmt.Errorf("read answer: %w", err)
+		}
+		if string(visit) != a.VisitID {
+			a.VisitID = string(visit)
+		}
+		a.StoreID, a.VisitedAt = names.get(code), fromMillis(at)
+		a.QuestionID, a.Category, a.Clause = names.get(question), names.get(category), names.get(clause)
+		t, err := texts.get(ctx, names.get(checklist), version)
+		if err != nil {
+			return err
+		}
+		a.QuestionText, a.ClauseText = t.questions[a.QuestionID], t.clauses[a.Clause]
+		a.StaffIDs = nil
+		if len(staffID) > 0 {
+			id := names.get(staffID)
+			ids, ok := staffIDs[id]
+			if !ok {
+				ids = []string{cmp.Or(staff[id], id)}
+				staffIDs[id] = ids
+			}
+			a.StaffIDs = ids
+		}
+		a.Value, a.Comment = string(answer), string(note)
+		a.NPS = nil
+		if nps.Valid {
+			n := int(nps.Int64)
+			a.NPS = &n
+		}
+		if err := book.AddAnswer(a); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func addEvidence(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWorkbook, link func(string) string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT ph.visit_id, s.code, ph.question_id, ph.idx, ph.sha256, ph.size, ph.content_type,
+		ph.captured_at, ph.verified_at, (SELECT COUNT(DISTINCT o.visit_id) FROM visit_photos o WHERE o.sha256 = ph.sha256 AND o.visit_id <> ph.visit_id)`+
+		strings.Replace(auditFrom, " WHERE ", " JOIN visit_photos ph ON ph.visit_id = r.visit_id WHERE ", 1)+p.cond+
+		` ORDER BY r.visited_at, r.visit_id, ph.question_id, ph.idx`,
+		append([]any{millis(p.period.From), millis(p.period.To)}, p.args...)...)
+	if err != nil {
+		return fmt.Errorf("read photos: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e reports.EvidenceRow
+		var idx, reused int
+		var captured, verified sql.NullInt64
+		if err := rows.Scan(&e.VisitID, &e.StoreID, &e.QuestionID, &idx, &e.SHA256, &e.SizeBytes, &e.ContentType,
+			&captured, &verified, &reused); err != nil {
+			return fmt.Errorf("read photo: %w", err)
+		}
+		e.PhotoID = fmt.Sprintf("%s[%d]", e.QuestionID, idx)
+		e.TakenAt = fromNullMillis(captured)
+		var notes []string
+		if !verified.Valid {
+			notes = append(notes, "not uploaded and verified yet")
+		} else if link != nil {
+			e.Link = link(e.SHA256)
+		}
+		if reused > 0 {
+			notes = append(notes, fmt.Sprintf("the same photo is in %d other visit(s)", reused))
+		}
+		e.Note = strings.Join(notes, "; ")
+		if err := book.AddEvidence(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// WritePayroll writes the payroll workbook of a stored bonus run to w
+// (see reports.WritePayroll), with the staff's current names and store
+// codes for display; the figures are the run's. Errors: ENOTFOUND, and any
+// error writing to w.
+func (db *DB) WritePayroll(ctx context.Context, runID string, w io.Writer) error {
+	r, err := db.FindBonusRun(ctx, runID)
+	if err != nil {
+		return err
+	}
+	emps, err := db.PayrollEmployees(ctx)
+	if err != nil {
+		return err
+	}
+	return reportsError(reports.WritePayroll(w, r.Run, emps))
+}
