@@ -104,9 +104,13 @@ func planAudit(ctx context.Context, tx *Tx, q AuditQuery) (*auditPlan, error) {
 }
 
 // auditFrom joins what every audit workbook query reads: the indexed
-// visit r, the visit v (its review state) and its store s.
-var auditFrom = ` FROM report_visits r JOIN visits v ON v.id = r.visit_id JOIN stores s ON s.id = r.store_id
+// visit r, the visit v (its review state) and its store s, then the extra
+// joins given; its WHERE clause takes the period's two bounds and ends in
+// AND, for the plan's condition.
+func auditFrom(joins string) string {
+	return ` FROM report_visits r JOIN visits v ON v.id = r.visit_id JOIN stores s ON s.id = r.store_id ` + joins + `
 	WHERE r.visited_at >= ? AND r.visited_at < ? AND v.state IN ` + stateList(AuditStates) + ` AND `
+}
 
 // WriteAuditWorkbook writes the audit workbook of q to w (see
 // reports.AuditWorkbook): the visits of the period in scope in every state
@@ -144,10 +148,10 @@ func (db *DB) CheckAuditQuery(ctx context.Context, q AuditQuery) error {
 func writeAudit(ctx context.Context, tx *Tx, p *auditPlan, w io.Writer, o AuditWorkbookOptions) error {
 	span := []any{millis(p.period.From), millis(p.period.To)}
 	var visits, answers, photos int64
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(r.answers), 0)`+auditFrom+p.cond, append(span, p.args...)...).Scan(&visits, &answers); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(r.answers), 0)`+auditFrom("")+p.cond, append(span, p.args...)...).Scan(&visits, &answers); err != nil {
 		return fmt.Errorf("count visits: %w", err)
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM visit_photos ph WHERE ph.visit_id IN (SELECT r.visit_id`+auditFrom+p.cond+`)`,
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM visit_photos ph WHERE ph.visit_id IN (SELECT r.visit_id`+auditFrom("")+p.cond+`)`,
 		append(span, p.args...)...).Scan(&photos); err != nil {
 		return fmt.Errorf("count photos: %w", err)
 	}
@@ -201,7 +205,7 @@ func staffNames(ctx context.Context, tx *Tx) (map[string]string, error) {
 
 func addPriorVisits(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWorkbook) error {
 	from := p.period.From.AddDate(0, -priorMonths, 0)
-	rows, err := tx.QueryContext(ctx, `SELECT r.visit_id, s.code, r.visited_at, r.points, r.max_points`+auditFrom+p.cond,
+	rows, err := tx.QueryContext(ctx, `SELECT r.visit_id, s.code, r.visited_at, r.points, r.max_points`+auditFrom("")+p.cond,
 		append([]any{millis(from), millis(p.period.From)}, p.args...)...)
 	if err != nil {
 		return fmt.Errorf("read earlier visits: %w", err)
@@ -224,7 +228,7 @@ func addPriorVisits(ctx context.Context, tx *Tx, p *auditPlan, book *reports.Aud
 func addVisits(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWorkbook, staff map[string]string) error {
 	rows, err := tx.QueryContext(ctx, `SELECT r.visit_id, s.code, s.name, s.region, v.checklist_id, v.checklist_version, v.channel,
 		COALESCE(NULLIF(u.display_name, ''), u.email, v.shopper_id), r.staff_id, r.visited_at, v.state, r.points, r.max_points, r.critical_failed`+
-		strings.Replace(auditFrom, " WHERE ", " LEFT JOIN users u ON u.id = v.shopper_id WHERE ", 1)+p.cond+` ORDER BY r.visited_at, r.visit_id`,
+		auditFrom("LEFT JOIN users u ON u.id = v.shopper_id")+p.cond+` ORDER BY r.visited_at, r.visit_id`,
 		append([]any{millis(p.period.From), millis(p.period.To)}, p.args...)...)
 	if err != nil {
 		return fmt.Errorf("read visits: %w", err)
@@ -290,7 +294,7 @@ func (qt *questionTexts) get(ctx context.Context, checklist string, version int)
 func addAnswers(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWorkbook, staff map[string]string) error {
 	rows, err := tx.QueryContext(ctx, `SELECT a.visit_id, s.code, a.visited_at, v.checklist_id, v.checklist_version, a.question_id,
 		a.category, a.standard_code, a.staff_id, a.answer, a.points, a.max_points, a.critical, a.critical_failure, a.nps, a.note`+
-		strings.Replace(auditFrom, " WHERE ", " JOIN visit_answers a ON a.visit_id = r.visit_id WHERE ", 1)+p.cond+
+		auditFrom("JOIN visit_answers a ON a.visit_id = r.visit_id")+p.cond+
 		` ORDER BY r.visited_at, r.visit_id, a.ord`,
 		append([]any{millis(p.period.From), millis(p.period.To)}, p.args...)...)
 	if err != nil {
@@ -346,7 +350,7 @@ func addAnswers(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWo
 func addEvidence(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWorkbook, link func(string) string) error {
 	rows, err := tx.QueryContext(ctx, `SELECT ph.visit_id, s.code, ph.question_id, ph.idx, ph.sha256, ph.size, ph.content_type,
 		ph.captured_at, ph.verified_at, (SELECT COUNT(DISTINCT o.visit_id) FROM visit_photos o WHERE o.sha256 = ph.sha256 AND o.visit_id <> ph.visit_id)`+
-		strings.Replace(auditFrom, " WHERE ", " JOIN visit_photos ph ON ph.visit_id = r.visit_id WHERE ", 1)+p.cond+
+		auditFrom("JOIN visit_photos ph ON ph.visit_id = r.visit_id")+p.cond+
 		` ORDER BY r.visited_at, r.visit_id, ph.question_id, ph.idx`,
 		append([]any{millis(p.period.From), millis(p.period.To)}, p.args...)...)
 	if err != nil {

@@ -7,6 +7,7 @@
 //	shopscore user list
 //	shopscore user disable --email E
 //	shopscore standards import [--publish] FILE
+//	shopscore report audit|payroll|policy|basepay|bonus ...   (see report.go)
 //
 // Flags fall back to environment variables (SHOPSCORE_ADDR, SHOPSCORE_DATA,
 // SHOPSCORE_LOG_FORMAT, SHOPSCORE_LOG_LEVEL, SHOPSCORE_PUBLIC_URL,
@@ -61,6 +62,8 @@ commands:
   standards import FILE
                  validate a standards pack (JSON) and store its checklists as
                  drafts; --publish publishes them at once
+  report ...     audit and payroll workbooks, bonus policies, base pay and
+                 bonus runs ("shopscore report" lists them)
 
 Run "shopscore <command> -h" for the flags of a command.
 `
@@ -72,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
+	case "report":
+		return runReport(ctx, rest, stdout, stderr, getenv)
 	case "user", "standards":
 		if len(rest) == 0 {
 			fmt.Fprint(stderr, usage)
@@ -238,6 +243,9 @@ func serve(ctx context.Context, cfg server.Config, addr string, demo bool, stdou
 			password = newPassword()
 		}
 		seeded, err := srv.SeedDemo(ctx, password)
+		if err == nil && seeded {
+			err = srv.SeedDemoReports(ctx)
+		}
 		if err != nil {
 			srv.Close()
 			return err

@@ -1,0 +1,286 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"image"
+	"image/png"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/reports"
+	"github.com/shopscore/shopscore/server/auth"
+	"github.com/shopscore/shopscore/server/blob"
+	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/sync/protocol"
+)
+
+// DemoArchiveShopper is the e-mail of the demo shopper who recorded the
+// demo's past visits; nobody can log in as him.
+const DemoArchiveShopper = "past-visits@demo.shopscore.test"
+
+// DemoPolicyID is the id of the demo bonus policy: the delivery drivers of
+// the source documents' example.
+const DemoPolicyID = "drivers"
+
+// DemoDriverPolicy returns the source documents' driver example as a bonus
+// policy: 55% of the target variable pay for the number of trips (not
+// audited), 15% for on-time delivery, 10% for politeness, 10% for a clean
+// truck and 10% for the hand-over of goods; a component's period score of
+// at least 90% pays it in full, at least 75% pays half, less pays nothing.
+func DemoDriverPolicy() reports.Policy {
+	rule := reports.Rule{Thresholds: []reports.Threshold{{MinPercent: 90, Payout: 1}, {MinPercent: 75, Payout: 0.5}}}
+	comp := func(name string, share float64, clause string) reports.Component {
+		return reports.Component{Name: name, Share: share, Clauses: []string{clause}, Rule: rule, DefaultPayout: 1}
+	}
+	return reports.Policy{
+		ID: DemoPolicyID, Version: 1, Name: "Delivery drivers: 55% trips, 45% audited quality",
+		Positions: []string{"driver"}, Base: reports.BaseTargetVariable, UnlinkedShare: 0.55,
+		Components: []reports.Component{
+			comp("on-time delivery", 0.15, "DLV-1"),
+			comp("politeness", 0.10, "POL-1"),
+			comp("clean truck", 0.10, "CLN-2"),
+			comp("hand-over", 0.10, "DLV-2"),
+		},
+	}
+}
+
+// demoDelivery is one audited delivery of the demo: the driver (employee
+// number), the day of the month, and what the shopper saw.
+type demoDelivery struct {
+	driver   string
+	day      int
+	late     float64 // minutes late
+	polite   bool
+	clean    bool
+	handover string // checked, unchecked or problem
+}
+
+// demoDeliveries are a month of audited deliveries per driver: Sergei
+// Morozov is on time in 9 of 10 (90%), polite in 8 (80%), clean in 6
+// (60%) and hands over well every time; Dmitri Lebedev does better on
+// politeness and the truck and worse on time.
+func demoDeliveries() []demoDelivery {
+	var out []demoDelivery
+	for i := range 10 {
+		out = append(out,
+			demoDelivery{driver: "E2001", day: 2 + 2*i, late: map[bool]float64{true: 7}[i == 6], polite: i%5 != 1, clean: i < 6, handover: "checked"},
+			demoDelivery{driver: "E2002", day: 3 + 2*i, late: map[bool]float64{true: 12}[i%5 == 3], polite: true, clean: i != 4,
+				handover: map[bool]string{true: "unchecked", false: "checked"}[i == 8]},
+		)
+	}
+	return out
+}
+
+// SeedDemoReports adds what the reports need to a freshly seeded demo
+// organisation: the driver bonus policy, the drivers' target variable pay,
+// and two months of audited deliveries (the last two whole months), pushed
+// by a second demo shopper (DemoArchiveShopper) through the sync path and approved by the demo
+// manager, but for the first two, left for him to review. Last month's
+// figures are the driver example: Sergei Morozov earns 85,000.00 of his
+// 100,000.00. It returns an error when the demo
+// organisation is not there.
+func (s *Server) SeedDemoReports(ctx context.Context) error {
+	db := s.db
+	// The audited deliveries are another shopper's, so that the demo
+	// shopper's phone starts with an empty history.
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	unusable, err := auth.HashPassword(rand.Text())
+	if err != nil {
+		return err
+	}
+	shopper := &audit.User{Email: DemoArchiveShopper, DisplayName: "Vera Ionescu (mystery shopper, past visits)", Role: audit.RoleShopper}
+	if err := db.CreateUser(ctx, shopper, unusable); err != nil {
+		return fmt.Errorf("demo reports: shopper: %w", err)
+	}
+	manager, _, err := db.FindUserByEmail(ctx, DemoUsers[audit.RoleManager])
+	if err != nil {
+		return fmt.Errorf("demo reports: manager: %w", err)
+	}
+	stores, err := db.ListStores(ctx, audit.StoreFilter{Scope: audit.Scope{All: true}})
+	if err != nil {
+		return err
+	}
+	var depot string
+	for _, st := range stores {
+		if st.Code == "DEPOT-1" {
+			depot = st.ID
+		}
+	}
+	staff, err := db.ListStaff(ctx, audit.StaffFilter{Scope: audit.Scope{All: true}})
+	if err != nil {
+		return err
+	}
+	drivers := map[string]string{}
+	for _, st := range staff {
+		if st.Position == "driver" {
+			drivers[st.EmployeeNumber] = st.ID
+		}
+	}
+	versions, err := db.ListVersions(ctx, audit.VersionFilter{PublishedOnly: true})
+	if err != nil {
+		return err
+	}
+	var cv *audit.ChecklistVersion
+	for _, v := range versions {
+		if v.ChecklistID == "delivery" && v.State == audit.VersionPublished && (cv == nil || v.Version > cv.Version) {
+			cv = v
+		}
+	}
+	if depot == "" || len(drivers) < 2 || cv == nil {
+		return fmt.Errorf("demo reports: the demo depot, its drivers or the delivery checklist is missing")
+	}
+
+	if _, _, err := db.CreatePolicy(ctx, DemoDriverPolicy(), manager.ID); err != nil {
+		return fmt.Errorf("demo reports: policy: %w", err)
+	}
+	thisMonth := reports.Month(s.cfg.Now().UTC()).From
+	months := []time.Time{thisMonth.AddDate(0, -2, 0), thisMonth.AddDate(0, -1, 0)}
+	if err := db.SetBasePay(ctx, []sqlite.BasePayRow{
+		{EmployeeNumber: "E2001", Kind: sqlite.PayKindTargetVariable, EffectiveMonth: months[0].Format("2006-01"), AmountMinor: 100_000_00},
+		{EmployeeNumber: "E2002", Kind: sqlite.PayKindTargetVariable, EffectiveMonth: months[0].Format("2006-01"), AmountMinor: 90_000_00},
+	}, "demo", manager.ID); err != nil {
+		return fmt.Errorf("demo reports: base pay: %w", err)
+	}
+
+	hash := sha256.Sum256(secret)
+	sess, err := db.CreateSession(ctx, shopper.ID, "demo-seed", "demo data", hash[:], s.cfg.Now().Add(time.Hour), "")
+	if err != nil {
+		return err
+	}
+	var muts []sqlite.Mutation
+	for mi, month := range months {
+		for i, d := range demoDeliveries() {
+			at := month.AddDate(0, 0, d.day-1).Add(time.Duration(9+i%8) * time.Hour)
+			a := &audit.Assignment{StoreID: depot, ChecklistID: cv.ChecklistID, ShopperID: shopper.ID, CreatedBy: manager.ID,
+				WindowStart: at.Add(-time.Hour), WindowEnd: at.Add(8 * time.Hour)}
+			if err := db.CreateAssignment(ctx, audit.Scope{All: true}, a); err != nil {
+				return fmt.Errorf("demo reports: assignment: %w", err)
+			}
+			late, polite, clean := d.late, d.polite, d.clean
+			if mi == 0 { // the month before: a little worse on time
+				late, clean = d.late+float64(i%4/3*5), d.clean || i%3 == 0
+			}
+			var photos []audit.Photo
+			var hashes []string
+			if !clean {
+				ph, err := s.demoPhoto(ctx, len(muts), at)
+				if err != nil {
+					return err
+				}
+				photos, hashes = []audit.Photo{ph}, []string{ph.SHA256}
+			}
+			v := &audit.Visit{
+				Photos: photos,
+				ID:     uuid.NewString(), AssignmentID: a.ID, StoreID: depot, ShopperID: shopper.ID,
+				ChecklistID: cv.ChecklistID, ChecklistVersion: cv.Version, ContentHash: cv.ContentHash, Channel: cv.Content.Channel,
+				StartedAt: at, FinishedAt: at.Add(25 * time.Minute), StaffID: drivers[d.driver],
+				Answers: []audit.Answer{
+					{QuestionID: "minutes_late", Number: &late},
+					{QuestionID: "driver_polite", Bool: &polite},
+					{QuestionID: "truck_clean", Bool: &clean, PhotoHashes: hashes},
+					{QuestionID: "handover", Choices: []string{d.handover}},
+				},
+			}
+			muts = append(muts, sqlite.Mutation{Seq: int64(len(muts) + 1), ID: uuid.NewString(), DeviceTime: at.Add(time.Hour),
+				Digest: protocol.VisitDigest(v), Visit: v})
+		}
+	}
+	res, err := db.Push(ctx, sqlite.Device{UserID: shopper.ID, SessionID: sess.ID}, time.Time{}, muts)
+	if err != nil {
+		return fmt.Errorf("demo reports: push: %w", err)
+	}
+	reviewer := audit.Principal{UserID: manager.ID, Role: audit.RoleManager}
+	scope := audit.ScopeOf(reviewer)
+	for i, r := range res.Results {
+		if r.Status != sqlite.MutationApplied {
+			return fmt.Errorf("demo reports: visit %d: %s %v", i+1, r.Status, r.Err)
+		}
+		if i < 2 {
+			continue // the first two are left for the manager to review
+		}
+		for _, action := range []audit.ReviewAction{audit.ActionStartReview, audit.ActionApprove} {
+			if _, err := db.ReviewVisit(ctx, scope, r.Receipt.VisitID, action, reviewer, "", nil); err != nil {
+				return fmt.Errorf("demo reports: review: %w", err)
+			}
+		}
+	}
+	if _, err := db.RevokeSession(ctx, sess.ID, string(audit.EventLogout), "demo data seeded", ""); err != nil {
+		return err
+	}
+	_, err = db.IndexReportRows(ctx)
+	return err
+}
+
+// demoPhoto makes a small PNG, a different one for each n, stores it in
+// the evidence store through its own upload URL as a phone would, and
+// verifies it, so that the visit that references it arrives complete.
+func (s *Server) demoPhoto(ctx context.Context, n int, at time.Time) (audit.Photo, error) {
+	img := image.NewRGBA(image.Rect(0, 0, 16, 12))
+	for i := range img.Pix {
+		img.Pix[i] = byte(90 + (i*7+n*31)%60)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return audit.Photo{}, err
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	ph := audit.Photo{QuestionID: "truck_clean", SHA256: hex.EncodeToString(sum[:]), Size: int64(buf.Len()), ContentType: "image/png", CapturedAt: at.Add(10 * time.Minute)}
+	key, err := blob.Key(ph.SHA256)
+	if err != nil {
+		return ph, err
+	}
+	store := s.blob
+	if s.local != nil && s.cfg.Blob == nil && s.baseURL() == "" {
+		// Before Serve the default local store knows no URL of its own: sign
+		// with the same secret under a placeholder address; the request is
+		// handed to the store directly below.
+		secret, err := loadOrCreateSecret(filepath.Join(s.cfg.DataDir, "blob.secret"))
+		if err != nil {
+			return ph, err
+		}
+		if store, err = blob.NewLocal(filepath.Join(s.cfg.DataDir, "blobs"), secret, func() string { return "http://localhost" + blobPrefix }); err != nil {
+			return ph, err
+		}
+	}
+	slot, err := store.PresignPut(ctx, key, ph.Size, ph.SHA256, ph.ContentType, 15*time.Minute)
+	if err != nil {
+		return ph, fmt.Errorf("demo photo: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, slot.Method, slot.URL, bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		return ph, fmt.Errorf("demo photo: %w", err)
+	}
+	req.ContentLength = ph.Size
+	for k, v := range slot.Headers {
+		req.Header.Set(k, v)
+	}
+	status := 0
+	if s.local != nil {
+		// The local store is served by this server, which is not listening
+		// yet: hand it the request directly.
+		rec := httptest.NewRecorder()
+		s.local.ServeHTTP(rec, req)
+		status = rec.Code
+	} else {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return ph, fmt.Errorf("demo photo: %w", err)
+		}
+		resp.Body.Close()
+		status = resp.StatusCode
+	}
+	if status/100 != 2 {
+		return ph, fmt.Errorf("demo photo: upload answered %d", status)
+	}
+	return ph, s.verifyPhoto(ctx, ph.SHA256, ph.Size, ph.ContentType)
+}
