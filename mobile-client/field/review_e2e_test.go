@@ -96,6 +96,7 @@ func TestEndToEnd_ReturnCorrectApprove(t *testing.T) {
 	got := do(t, m, m.c.GetVisit, &v1.GetVisitRequest{VisitId: fix})
 	assert.Equal(t, v1.VisitState_VISIT_STATE_COMPLETE, got.Summary.State, "the photos were verified already")
 	assert.Contains(t, got.Summary.Flags, "correction")
+	assert.NotContains(t, got.Summary.Flags, "photo_reused", "a correction repeats its own photos")
 	assert.Empty(t, got.Summary.ProofFlags, "a correction reuses its own photos without being flagged")
 	var queue *v1.QuestionScore
 	for _, q := range got.Score.Questions {

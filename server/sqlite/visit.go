@@ -175,7 +175,9 @@ func submitVisit(ctx context.Context, tx *Tx, v *audit.Visit, digest string, sub
 		}
 		if !slices.Contains(flags, FlagPhotoReused) {
 			var reused int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM visit_photos WHERE sha256 = ? AND visit_id <> ?`, p.SHA256, v.ID).Scan(&reused); err != nil {
+			// A correction repeats the photos of the visit it replaces.
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM visit_photos WHERE sha256 = ? AND visit_id <> ? AND visit_id <> ?`,
+				p.SHA256, v.ID, v.CorrectsVisitID).Scan(&reused); err != nil {
 				return nil, "", fmt.Errorf("find reused photo: %w", err)
 			}
 			if reused > 0 {
