@@ -135,8 +135,30 @@ func (db *DB) CreateStaff(ctx context.Context, scope audit.Scope, s *audit.Staff
 		} else if err != nil {
 			return fmt.Errorf("insert staff: %w", err)
 		}
+		if store.Valid {
+			return touchStoreAssignments(ctx, tx, s.StoreID)
+		}
 		return nil
 	})
+}
+
+// touchStoreAssignments moves the live assignments of a store in their
+// shoppers' feeds, so that phones pull the store's new staff list with them.
+func touchStoreAssignments(ctx context.Context, tx *Tx, storeID string) error {
+	type row struct{ id, shopper string }
+	rows, err := queryAll(ctx, tx, func(r scanner) (row, error) {
+		var x row
+		return x, r.Scan(&x.id, &x.shopper)
+	}, `SELECT id, shopper_id FROM assignments WHERE store_id = ? AND shopper_id IS NOT NULL AND state IN ('open', 'accepted')`, storeID)
+	if err != nil {
+		return fmt.Errorf("store assignments: %w", err)
+	}
+	for _, r := range rows {
+		if err := touchFeed(ctx, tx, r.shopper, feedAssignment, r.id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ListStaff returns the staff of the stores in scope (all staff, including
