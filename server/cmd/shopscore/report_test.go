@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/shopscore/shopscore/server"
+)
+
+// TestReport_Demo runs the README's commands on a demo data folder: the
+// payroll and audit workbooks of last month, offline.
+func TestReport_Demo(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := server.New(server.Config{DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	_, err = srv.SeedDemo(context.Background(), "a demo password")
+	require.NoError(t, err)
+	require.NoError(t, srv.SeedDemoReports(context.Background()))
+	require.NoError(t, srv.Close())
+
+	last := time.Now().UTC().AddDate(0, -1, 0).Format("2006-01")
+	getenv := func(string) string { return "" }
+	var stdout, stderr bytes.Buffer
+	payroll := filepath.Join(dir, "payroll.xlsx")
+	require.NoError(t, run(context.Background(), []string{"report", "payroll", "--data", dir, "--policy", server.DemoPolicyID, "--period", last, "-o", payroll},
+		&stdout, &stderr, getenv), stderr.String())
+	f, err := excelize.OpenFile(payroll)
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := f.GetRows("Payroll")
+	require.NoError(t, err)
+	require.Len(t, rows, 3, "the two drivers")
+	assert.Equal(t, "E2001", rows[1][0])
+	total, err := f.GetCellValue("Payroll", "X2", excelize.Options{RawCellValue: true})
+	require.NoError(t, err)
+	assert.Equal(t, "85000", total, "the driver example: 55,000 + 15,000 + 5,000 + 0 + 10,000")
+
+	audit := filepath.Join(dir, "audit.xlsx")
+	stderr.Reset()
+	require.NoError(t, run(context.Background(), []string{"report", "audit", "--data", dir, "--from", last, "-o", audit},
+		&stdout, &stderr, getenv), stderr.String())
+	assert.Contains(t, stderr.String(), "100%", "progress lines when stderr is not a terminal")
+	g, err := excelize.OpenFile(audit)
+	require.NoError(t, err)
+	defer g.Close()
+	visits, err := g.GetRows("Visits")
+	require.NoError(t, err)
+	assert.Len(t, visits, 1+20)
+
+	err = run(context.Background(), []string{"report", "audit", "--data", dir, "--from", "last-month", "-o", audit}, &stdout, &stderr, getenv)
+	require.Error(t, err)
+	assert.True(t, strings.Contains(err.Error(), "YYYY-MM"), err.Error())
+	err = run(context.Background(), []string{"report", "payroll", "--data", dir, "-o", payroll}, &stdout, &stderr, getenv)
+	require.ErrorContains(t, err, "--run ID or --policy ID --period YYYY-MM")
+}
