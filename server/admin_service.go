@@ -40,6 +40,22 @@ func decodePageToken(t string) (string, error) {
 	return string(b), nil
 }
 
+// page converts one page of a list that was asked for one row more than
+// its size n: it returns the rows to send, converted by conv, and the token
+// of the next page (empty on the last page), made from the last row sent.
+func page[T, P any](rows []T, n int, conv func(T) P, token func(T) string) ([]P, string) {
+	next := ""
+	if len(rows) > n {
+		rows = rows[:n]
+		next = token(rows[n-1])
+	}
+	out := make([]P, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, conv(r))
+	}
+	return out, next
+}
+
 // encodeCursor returns a page token for lists ordered by (time, id).
 func encodeCursor(t time.Time, id string) string {
 	return encodePageToken(fmt.Sprintf("%d|%s", t.UnixMilli(), id))
@@ -99,13 +115,7 @@ func (a *adminService) ListUsers(ctx context.Context, req *connect.Request[v1.Li
 		return nil, err
 	}
 	resp := &v1.ListUsersResponse{}
-	if len(users) > n {
-		users = users[:n]
-		resp.NextPageToken = encodePageToken(users[n-1].Email)
-	}
-	for _, u := range users {
-		resp.Users = append(resp.Users, userToProto(u))
-	}
+	resp.Users, resp.NextPageToken = page(users, n, userToProto, func(u *audit.User) string { return encodePageToken(u.Email) })
 	return connect.NewResponse(resp), nil
 }
 
@@ -154,14 +164,7 @@ func (a *adminService) ListSessions(ctx context.Context, req *connect.Request[v1
 		return nil, err
 	}
 	resp := &v1.ListSessionsResponse{}
-	if len(sessions) > n {
-		sessions = sessions[:n]
-		last := sessions[n-1]
-		resp.NextPageToken = encodeCursor(last.CreatedAt, last.ID)
-	}
-	for _, s := range sessions {
-		resp.Sessions = append(resp.Sessions, sessionToProto(s))
-	}
+	resp.Sessions, resp.NextPageToken = page(sessions, n, sessionToProto, func(s *audit.Session) string { return encodeCursor(s.CreatedAt, s.ID) })
 	return connect.NewResponse(resp), nil
 }
 

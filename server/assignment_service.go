@@ -186,13 +186,6 @@ func (a *assignmentService) ListAssignments(ctx context.Context, req *connect.Re
 		return nil, err
 	}
 	resp := &v1.ListAssignmentsResponse{}
-	if len(list) > n {
-		list = list[:n]
-		last := list[n-1]
-		resp.NextPageToken = encodeCursor(last.WindowStart, last.ID)
-	}
-	for _, as := range list {
-		resp.Assignments = append(resp.Assignments, assignmentToProto(as))
-	}
+	resp.Assignments, resp.NextPageToken = page(list, n, assignmentToProto, func(a *audit.Assignment) string { return encodeCursor(a.WindowStart, a.ID) })
 	return connect.NewResponse(resp), nil
 }

@@ -55,18 +55,23 @@ func checkVersionRef(id string, version int32) error {
 	return nil
 }
 
-// PublishVersion publishes a draft. Errors: EINVALID, ENOTFOUND,
-// EPRECONDITION.
-func (c *checklistService) PublishVersion(ctx context.Context, req *connect.Request[v1.PublishVersionRequest]) (*connect.Response[v1.PublishVersionResponse], error) {
-	m := req.Msg
-	if err := checkVersionRef(m.GetChecklistId(), m.GetVersion()); err != nil {
+// changeVersion checks a version reference and applies change to it.
+// Errors: EINVALID, and change's (ENOTFOUND, EPRECONDITION).
+func changeVersion(ctx context.Context, id string, version int32, change func(context.Context, string, int) (*audit.ChecklistVersion, error)) (*v1.ChecklistVersion, error) {
+	if err := checkVersionRef(id, version); err != nil {
 		return nil, err
 	}
-	v, err := c.s.db.PublishVersion(ctx, m.GetChecklistId(), int(m.GetVersion()))
+	v, err := change(ctx, id, int(version))
 	if err != nil {
 		return nil, err
 	}
-	pv, err := versionToProto(v, false)
+	return versionToProto(v, false)
+}
+
+// PublishVersion publishes a draft. Errors: EINVALID, ENOTFOUND,
+// EPRECONDITION.
+func (c *checklistService) PublishVersion(ctx context.Context, req *connect.Request[v1.PublishVersionRequest]) (*connect.Response[v1.PublishVersionResponse], error) {
+	pv, err := changeVersion(ctx, req.Msg.GetChecklistId(), req.Msg.GetVersion(), c.s.db.PublishVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -76,15 +81,7 @@ func (c *checklistService) PublishVersion(ctx context.Context, req *connect.Requ
 // RetireVersion retires a published version. Errors: EINVALID, ENOTFOUND,
 // EPRECONDITION.
 func (c *checklistService) RetireVersion(ctx context.Context, req *connect.Request[v1.RetireVersionRequest]) (*connect.Response[v1.RetireVersionResponse], error) {
-	m := req.Msg
-	if err := checkVersionRef(m.GetChecklistId(), m.GetVersion()); err != nil {
-		return nil, err
-	}
-	v, err := c.s.db.RetireVersion(ctx, m.GetChecklistId(), int(m.GetVersion()))
-	if err != nil {
-		return nil, err
-	}
-	pv, err := versionToProto(v, false)
+	pv, err := changeVersion(ctx, req.Msg.GetChecklistId(), req.Msg.GetVersion(), c.s.db.RetireVersion)
 	if err != nil {
 		return nil, err
 	}

@@ -112,14 +112,7 @@ func (r *reviewService) ListVisits(ctx context.Context, req *connect.Request[v1.
 		return nil, err
 	}
 	resp := &v1.ListVisitsResponse{}
-	if len(visits) > n {
-		visits = visits[:n]
-		last := visits[n-1]
-		resp.NextPageToken = encodeCursor(last.ReceivedAt, last.ID)
-	}
-	for _, v := range visits {
-		resp.Visits = append(resp.Visits, visitSummaryToProto(v))
-	}
+	resp.Visits, resp.NextPageToken = page(visits, n, visitSummaryToProto, func(v *sqlite.VisitSummary) string { return encodeCursor(v.ReceivedAt, v.ID) })
 	return connect.NewResponse(resp), nil
 }
 
