@@ -21,12 +21,21 @@ const inputsHashVersion = "shopscore/reports/inputs/v1"
 // matter).
 type canon struct {
 	h   hash.Hash
+	b   []byte // the encoding not yet written to h
 	buf [8]byte
 }
 
+// flush writes what was encoded to the hash.
+func (c *canon) flush() {
+	c.h.Write(c.b)
+	c.b = c.b[:0]
+}
+
 func (c *canon) u64(v uint64) {
-	binary.BigEndian.PutUint64(c.buf[:], v)
-	c.h.Write(c.buf[:])
+	c.b = binary.BigEndian.AppendUint64(c.b, v)
+	if len(c.b) >= 4096 {
+		c.flush()
+	}
 }
 
 func (c *canon) i64(v int64) { c.u64(uint64(v)) }
@@ -40,7 +49,7 @@ func (c *canon) f64(v float64) {
 
 func (c *canon) str(s string) {
 	c.u64(uint64(len(s)))
-	c.h.Write([]byte(s))
+	c.b = append(c.b, s...)
 }
 
 func (c *canon) boolean(b bool) {
@@ -58,8 +67,11 @@ func (c *canon) time(t time.Time) {
 
 // set encodes a list whose order carries no meaning, sorted.
 func (c *canon) set(list []string) {
-	s := slices.Clone(list)
-	slices.Sort(s)
+	s := list
+	if len(list) > 1 && !slices.IsSorted(list) {
+		s = slices.Clone(list)
+		slices.Sort(s)
+	}
 	c.u64(uint64(len(s)))
 	for _, v := range s {
 		c.str(v)
@@ -151,12 +163,14 @@ func newInputsHasher(p *Policy, period Period, sortedEmployees []Employee) *inpu
 	for i := range sortedEmployees {
 		c.employee(&sortedEmployees[i])
 	}
+	c.flush()
 	return &inputsHasher{head: c.h.Sum(nil), obs: canon{h: sha256.New()}}
 }
 
 func (ih *inputsHasher) addObservation(o *Observation) {
 	ih.obs.h.Reset()
 	ih.obs.observation(o)
+	ih.obs.flush()
 	var d [sha256.Size]byte
 	ih.obs.h.Sum(d[:0])
 	var carry uint64
@@ -174,5 +188,6 @@ func (ih *inputsHasher) sum() string {
 	for i := 3; i >= 0; i-- {
 		c.u64(ih.acc[i])
 	}
+	c.flush()
 	return hex.EncodeToString(c.h.Sum(nil))
 }

@@ -268,6 +268,9 @@ func Compute(p Policy, period Period, employees []Employee, obs iter.Seq2[Observ
 }
 
 func (o *Observation) validate() error {
+	if o.plausible() {
+		return nil
+	}
 	where := fmt.Sprintf("visit %q question %q", o.VisitID, o.QuestionID)
 	switch {
 	case strings.TrimSpace(o.VisitID) == "":
@@ -293,6 +296,27 @@ func (o *Observation) validate() error {
 	return nil
 }
 
+// plausible is the fast path of validate: true when every check passes,
+// so that the message is only formatted for a bad observation.
+func (o *Observation) plausible() bool {
+	if o.VisitID == "" || o.QuestionID == "" || o.StoreID == "" || o.VisitedAt.IsZero() ||
+		!(o.MaxPoints >= 0 && o.MaxPoints <= 1e6 && o.Points >= 0) || math.IsInf(o.Points, 0) ||
+		(o.MaxPoints > 0 && toMicro(o.Points) > toMicro(o.MaxPoints)) {
+		return false
+	}
+	for _, s := range [...]string{o.VisitID, o.QuestionID, o.StoreID} {
+		if s[0] <= ' ' || s[len(s)-1] <= ' ' {
+			return false // perhaps only spaces: let validate decide
+		}
+	}
+	for _, id := range o.StaffIDs {
+		if id == "" {
+			return false
+		}
+	}
+	return true
+}
+
 // computeState accumulates per-visit sums for each attribution target: a
 // covered employee (named observations) or a store with covered employees
 // (store-level observations).
@@ -301,7 +325,8 @@ type computeState struct {
 	staff   map[string]*target
 	stores  map[string]*target
 	covered map[string]bool
-	comps   []int // scratch: matching component indexes
+	comps   []int     // scratch: matching component indexes
+	targets []*target // scratch: the targets of an observation
 }
 
 type target struct {
@@ -356,12 +381,17 @@ func (st *computeState) add(o *Observation, period Period, stats *RunStats) erro
 		stats.Unmatched++
 		return nil
 	}
-	var targets []*target
-	if len(o.StaffIDs) == 0 {
+	targets := st.targets[:0]
+	switch len(o.StaffIDs) {
+	case 0:
 		if t := st.stores[o.StoreID]; t != nil {
 			targets = append(targets, t)
 		}
-	} else {
+	case 1:
+		if t := st.staff[o.StaffIDs[0]]; t != nil {
+			targets = append(targets, t)
+		}
+	default:
 		ids := slices.Clone(o.StaffIDs)
 		slices.Sort(ids)
 		for _, id := range slices.Compact(ids) {
@@ -370,6 +400,7 @@ func (st *computeState) add(o *Observation, period Period, stats *RunStats) erro
 			}
 		}
 	}
+	st.targets = targets
 	if len(targets) == 0 {
 		stats.Unattributed++
 		return nil

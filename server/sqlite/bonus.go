@@ -397,65 +397,97 @@ func employees(ctx context.Context, tx *Tx, kind, month string) ([]reports.Emplo
 	return out, hasPay, nil
 }
 
-// observationQuery reads the scored answers of the visits of a period
-// that count toward bonuses, visit by visit (the visits in time order,
-// each visit's answers together, clustered on disk).
-var observationQuery = `SELECT a.visit_id, a.store_id, a.staff_id, a.visited_at, a.question_id, a.category, a.standard_code,
-	a.points, a.max_points, a.critical_failure
-	FROM report_visits r JOIN visits v ON v.id = r.visit_id JOIN visit_answers a ON a.visit_id = r.visit_id
-	WHERE r.visited_at >= ? AND r.visited_at < ? AND v.state IN ` + stateList(BonusStates)
+// bonusVisits and bonusAnswers read the visits of a period that count
+// toward bonuses, and their answers, in the same order: visit by visit
+// (by time, then id), each visit's answers together, clustered on disk.
+// Observations merges them, so that the visit's fields are read once per
+// visit rather than once per answer.
+var (
+	bonusWhere  = ` WHERE r.visited_at >= ? AND r.visited_at < ? AND v.state IN ` + stateList(BonusStates)
+	bonusVisits = `SELECT r.visit_id, r.store_id, r.staff_id, r.visited_at
+	FROM report_visits r JOIN visits v ON v.id = r.visit_id` + bonusWhere + ` ORDER BY r.visited_at, r.visit_id`
+	bonusAnswers = `SELECT a.visit_id, a.question_id, a.category, a.standard_code, a.points, a.max_points, a.critical_failure
+	FROM report_visits r JOIN visits v ON v.id = r.visit_id JOIN visit_answers a ON a.visit_id = r.visit_id` +
+		bonusWhere + ` ORDER BY r.visited_at, r.visit_id, a.ord`
+)
 
 // Observations streams the scored answers of the period's visits that
-// count toward bonuses (BonusStates) from one streaming SELECT in tx, as
-// the bonus engine reads them: never more than one row in memory. A visit
-// that names a staff member counts for him; one that names nobody is
-// store-level. Strings repeated across rows (store, staff, question,
-// category, clause, and the visit of consecutive rows) share one copy.
+// count toward bonuses (BonusStates) from streaming SELECTs in tx, as the
+// bonus engine reads them: never more than a row of each in memory. A
+// visit that names a staff member counts for him; one that names nobody
+// is store-level. Strings repeated across rows (store, staff, question,
+// category, clause) share one copy.
 func Observations(ctx context.Context, tx *Tx, period reports.Period) iter.Seq2[reports.Observation, error] {
 	return func(yield func(reports.Observation, error) bool) {
-		rows, err := tx.QueryContext(ctx, observationQuery, millis(period.From), millis(period.To))
+		fail := func(err error) { yield(reports.Observation{}, fmt.Errorf("read observations: %w", err)) }
+		from, to := millis(period.From), millis(period.To)
+		visits, err := tx.QueryContext(ctx, bonusVisits, from, to)
 		if err != nil {
-			yield(reports.Observation{}, fmt.Errorf("read observations: %w", err))
+			fail(err)
 			return
 		}
-		defer rows.Close()
-		var visit, store, staff, question, category, clause sql.RawBytes
-		var at int64
-		var points, max float64
-		var critical bool
+		defer visits.Close()
+		answers, err := tx.QueryContext(ctx, bonusAnswers, from, to)
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer answers.Close()
 		var o reports.Observation
+		var visitID, store, staff, answerVisit, question, category, clause string
+		var at int64
 		names := interner{}
 		staffIDs := map[string][]string{}
-		for rows.Next() {
-			if err := rows.Scan(&visit, &store, &staff, &at, &question, &category, &clause, &points, &max, &critical); err != nil {
-				yield(reports.Observation{}, fmt.Errorf("read observation: %w", err))
+		for answers.Next() {
+			if err := answers.Scan(&answerVisit, &question, &category, &clause, &o.Points, &o.MaxPoints, &o.CriticalFailed); err != nil {
+				fail(err)
 				return
 			}
-			if string(visit) != o.VisitID {
-				o.VisitID = string(visit)
-				o.VisitedAt = time.UnixMilli(at).UTC()
-			}
-			o.StoreID = names.get(store)
-			o.StaffIDs = nil
-			if len(staff) > 0 {
-				id := names.get(staff)
-				ids, ok := staffIDs[id]
-				if !ok {
-					ids = []string{id}
-					staffIDs[id] = ids
+			if answerVisit != o.VisitID {
+				// The next visit: both queries list the same visits in the
+				// same order.
+				if !visits.Next() {
+					fail(fmt.Errorf("answers of visit %s, which is not listed", answerVisit))
+					return
 				}
-				o.StaffIDs = ids
+				if err := visits.Scan(&visitID, &store, &staff, &at); err != nil {
+					fail(err)
+					return
+				}
+				for visitID != answerVisit {
+					// A visit with no answer rows: skip it.
+					if !visits.Next() {
+						fail(fmt.Errorf("answers of visit %s, which is not listed", answerVisit))
+						return
+					}
+					if err := visits.Scan(&visitID, &store, &staff, &at); err != nil {
+						fail(err)
+						return
+					}
+				}
+				o.VisitID, o.VisitedAt, o.StoreID = visitID, time.UnixMilli(at).UTC(), names.str(store)
+				o.StaffIDs = nil
+				if staff != "" {
+					id := names.str(staff)
+					ids, ok := staffIDs[id]
+					if !ok {
+						ids = []string{id}
+						staffIDs[id] = ids
+					}
+					o.StaffIDs = ids
+				}
 			}
-			o.QuestionID = names.get(question)
-			o.Category = names.get(category)
-			o.Clause = names.get(clause)
-			o.Points, o.MaxPoints, o.CriticalFailed = points, max, critical
+			o.QuestionID, o.Category, o.Clause = names.str(question), names.str(category), names.str(clause)
 			if !yield(o, nil) {
 				return
 			}
 		}
-		if err := rows.Err(); err != nil {
-			yield(reports.Observation{}, fmt.Errorf("read observations: %w", err))
+		if err := answers.Err(); err != nil {
+			fail(err)
+			return
+		}
+		if err := visits.Err(); err != nil {
+			fail(err)
 		}
 	}
 }
@@ -463,6 +495,14 @@ func Observations(ctx context.Context, tx *Tx, period reports.Period) iter.Seq2[
 // interner keeps one copy of each string of a small set (stores, staff,
 // questions, categories): looking a []byte up does not allocate.
 type interner map[string]string
+
+func (in interner) str(s string) string {
+	if v, ok := in[s]; ok {
+		return v
+	}
+	in[s] = s
+	return s
+}
 
 func (in interner) get(b []byte) string {
 	if s, ok := in[string(b)]; ok {

@@ -16,6 +16,9 @@ CREATE TABLE report_visits (
     answers         INTEGER NOT NULL CHECK (answers >= 0)
 );
 CREATE INDEX report_visits_time ON report_visits (visited_at, visit_id);
+-- Reports join a visit's review state by id for every visit they read;
+-- this index answers that without reading the visit's large row.
+CREATE INDEX visits_id_state ON visits (id, state);
 
 -- One row per question of a visit, in checklist order (ord), from the
 -- visit's score: points and max_points after question weights (max_points 0
