@@ -241,23 +241,25 @@ type serverView struct {
 	Photos, Unverified int
 }
 
-// readServer reads visits and photo slots of the given visits (all when
-// ids is empty) from the server database in dataDir, read-only, while the
-// server may be running.
+// readServer reads the demo shopper's visits (only the given ones, when
+// ids are given) and their photo slots from the server database in
+// dataDir, read-only, while the server may be running. Other users' visits
+// (the demo's archive of past visits) are left out.
 func readServer(tb testing.TB, dataDir string, ids ...string) serverView {
 	tb.Helper()
 	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dataDir, "shopscore.db")+"?mode=ro&_busy_timeout=10000")
 	require.NoError(tb, err)
 	defer db.Close()
-	in, args := "", []any{}
+	where := ` WHERE v.shopper_id = (SELECT id FROM users WHERE email = ?)`
+	args := []any{server.DemoUsers[audit.RoleShopper]}
 	if len(ids) > 0 {
-		in = " WHERE id IN (?" + strings.Repeat(",?", len(ids)-1) + ")"
+		where += ` AND v.id IN (?` + strings.Repeat(",?", len(ids)-1) + `)`
 		for _, id := range ids {
 			args = append(args, id)
 		}
 	}
 	v := serverView{States: map[string]string{}}
-	rows, err := db.Query(`SELECT id, state FROM visits`+in, args...)
+	rows, err := db.Query(`SELECT v.id, v.state FROM visits v`+where, args...)
 	require.NoError(tb, err)
 	defer rows.Close()
 	n := 0
@@ -269,17 +271,14 @@ func readServer(tb testing.TB, dataDir string, ids ...string) serverView {
 	}
 	require.NoError(tb, rows.Err())
 	require.Equal(tb, n, len(v.States), "a visit ID is stored once")
-	photoIn := ""
-	if in != "" {
-		photoIn = " WHERE visit_id IN (?" + strings.Repeat(",?", len(ids)-1) + ")"
-	}
-	require.NoError(tb, db.QueryRow(`SELECT COUNT(*), COALESCE(SUM(verified_at IS NULL), 0) FROM visit_photos`+photoIn, args...).
-		Scan(&v.Photos, &v.Unverified))
+	require.NoError(tb, db.QueryRow(`SELECT COUNT(*), COALESCE(SUM(p.verified_at IS NULL), 0)
+		FROM visit_photos p JOIN visits v ON v.id = p.visit_id`+where, args...).Scan(&v.Photos, &v.Unverified))
 	return v
 }
 
 // requireExactlyOnce asserts that the server holds exactly the given
-// visits, each once and complete, with photos slots all verified.
+// visits of the demo shopper, each once and complete, with photo slots
+// all verified.
 func requireExactlyOnce(tb testing.TB, dataDir string, ids []string, photos int) {
 	tb.Helper()
 	all := readServer(tb, dataDir)

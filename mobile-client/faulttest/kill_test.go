@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -23,22 +24,53 @@ import (
 	"github.com/shopscore/shopscore/server"
 )
 
+// output is a child's output, written by os/exec's copying goroutine
+// while the test may read it.
+type output struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.Write(p)
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
 // child is a process of one of the module's binaries.
 type child struct {
-	cmd  *exec.Cmd
-	out  bytes.Buffer
-	done chan struct{}
-	err  error
-	once sync.Once
+	cmd     *exec.Cmd
+	out     output
+	started chan struct{} // closed once cmd.Start returned
+	done    chan struct{} // closed once the process was reaped
+	err     error
+	once    sync.Once
 }
 
 // start starts bin with args and env (added to the test's environment).
-func start(tb testing.TB, bin string, env []string, args ...string) *child {
+// When cur is not nil, the process is stored there before it starts, for
+// a proxy hook that may see its first request before start returns.
+func start(tb testing.TB, cur *atomic.Pointer[child], bin string, env []string, args ...string) *child {
 	tb.Helper()
-	p := &child{cmd: exec.Command(bin, args...), done: make(chan struct{})}
+	p := &child{cmd: exec.Command(bin, args...), started: make(chan struct{}), done: make(chan struct{})}
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
-	require.NoError(tb, p.cmd.Start())
+	if cur != nil {
+		cur.Store(p)
+	}
+	if err := p.cmd.Start(); err != nil {
+		p.err = err
+		close(p.started)
+		close(p.done)
+		require.NoError(tb, err)
+	}
+	close(p.started)
 	go func() {
 		p.err = p.cmd.Wait()
 		close(p.done)
@@ -50,7 +82,12 @@ func start(tb testing.TB, bin string, env []string, args ...string) *child {
 // kill sends SIGKILL and returns once the process is gone (reaped), so
 // that it can do nothing more. It may be called more than once.
 func (p *child) kill() {
-	p.once.Do(func() { p.cmd.Process.Kill() })
+	<-p.started
+	p.once.Do(func() {
+		if p.cmd.Process != nil {
+			p.cmd.Process.Kill()
+		}
+	})
 	<-p.done
 }
 
@@ -91,16 +128,16 @@ func newShopperCLI(tb testing.TB, url string) shopperCLI {
 	return shopperCLI{tb: tb, bin: binary(tb, "shopper"), dir: tb.TempDir(), url: url}
 }
 
-func (s shopperCLI) start(args ...string) *child {
+func (s shopperCLI) start(cur *atomic.Pointer[child], args ...string) *child {
 	s.tb.Helper()
-	return start(s.tb, s.bin, []string{"SHOPSCORE_PASSWORD=" + demoPassword},
+	return start(s.tb, cur, s.bin, []string{"SHOPSCORE_PASSWORD=" + demoPassword},
 		append([]string{"--dir", s.dir, "--server", s.url}, args...)...)
 }
 
 // ok runs a command to its end and returns its output; it must succeed.
 func (s shopperCLI) ok(args ...string) string {
 	s.tb.Helper()
-	p := s.start(args...)
+	p := s.start(nil, args...)
 	err := p.wait(s.tb, time.Minute)
 	require.NoError(s.tb, err, "shopper %s:\n%s", strings.Join(args, " "), p.out.String())
 	return p.out.String()
@@ -190,7 +227,7 @@ func TestKill_Client(t *testing.T) {
 			}
 
 			// The sync that dies.
-			var p *child
+			var cur atomic.Pointer[child]
 			var armed sync.Mutex
 			fired := false
 			ts.Proxy.SetOnRequest(func(method, path string) Fault {
@@ -203,9 +240,9 @@ func TestKill_Client(t *testing.T) {
 					return Fault{}
 				}
 				fired = true
-				return Fault{Action: tc.action, Do: p.kill}
+				return Fault{Action: tc.action, Do: cur.Load().kill}
 			})
-			p = sh.start("sync")
+			p := sh.start(&cur, "sync")
 			err := p.wait(t, time.Minute)
 			ts.Proxy.SetOnRequest(nil)
 			require.Error(t, err, "the sync was not killed:\n%s", p.out.String())
@@ -243,12 +280,12 @@ type serverProc struct {
 	tb   testing.TB
 	addr string
 	data string
-	p    *child
+	p    atomic.Pointer[child] // the current process
 }
 
 func (s *serverProc) start() {
 	s.tb.Helper()
-	s.p = start(s.tb, binary(s.tb, "shopscore"), []string{"SHOPSCORE_DEMO_PASSWORD=" + demoPassword, "SHOPSCORE_LOG_LEVEL=warn"},
+	p := start(s.tb, &s.p, binary(s.tb, "shopscore"), []string{"SHOPSCORE_DEMO_PASSWORD=" + demoPassword, "SHOPSCORE_LOG_LEVEL=warn"},
 		"serve", "--demo", "--addr", s.addr, "--data", s.data)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -260,11 +297,13 @@ func (s *serverProc) start() {
 			}
 		}
 		select {
-		case <-s.p.done:
-			require.FailNow(s.tb, "shopscore serve exited", "%v\n%s", s.p.err, s.p.out.String())
+		case <-p.done:
+			require.FailNow(s.tb, "shopscore serve exited", "%v\n%s", p.err, p.out.String())
 		default:
 		}
-		require.True(s.tb, time.Now().Before(deadline), "shopscore serve did not answer within 30s:\n%s", s.p.out.String())
+		if time.Now().After(deadline) {
+			require.FailNow(s.tb, "shopscore serve did not answer within 30s", p.out.String())
+		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
@@ -356,7 +395,7 @@ func TestKill_Server(t *testing.T) {
 			}
 			fired = true
 			f := tc.fault
-			f.Do = srv.p.kill
+			f.Do = srv.p.Load().kill
 			return f
 		})
 		res, err := c.Sync(ctx, nil)
@@ -364,7 +403,7 @@ func TestKill_Server(t *testing.T) {
 		mu.Lock()
 		require.True(t, fired, "%s: the server was not killed", tc.name)
 		mu.Unlock()
-		require.True(t, srv.p.killed(), "%s: SIGKILL", tc.name)
+		require.True(t, srv.p.Load().killed(), "%s: SIGKILL", tc.name)
 		require.True(t, err != nil || len(res.PhotoErrors) > 0, "%s: a sync against a dead server reports it", tc.name)
 		tc.left(t, readServer(t, srv.data, round...), roundPhotos)
 

@@ -2,6 +2,7 @@ package faulttest
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -191,11 +192,13 @@ func TestSync_ParallelPushes(t *testing.T) {
 		}
 		n := pushes.Add(1)
 		return Fault{Response: func(raw []byte) {
-			_, _, body, err := ParseResponse(raw)
+			code, _, body, err := ParseResponse(raw)
 			var pr v1.PushResponse
-			if err == nil && proto.Unmarshal(body, &pr) == nil && len(pr.Results) == 1 {
+			if err == nil && code == http.StatusOK && proto.Unmarshal(body, &pr) == nil && len(pr.Results) == 1 {
 				statuses.Store(n, pr.Results[0].Status)
+				return
 			}
+			statuses.Store(n, fmt.Sprintf("HTTP %d: %s (%v)", code, body, err))
 		}}
 	})
 	t.Cleanup(func() { ts.Proxy.SetOnRequest(nil) })
@@ -225,17 +228,19 @@ func TestSync_ParallelPushes(t *testing.T) {
 	}
 
 	applied, replayed := 0, 0
+	var answers []string
 	statuses.Range(func(_, v any) bool {
-		switch v.(v1.MutationStatus) {
+		switch v {
 		case v1.MutationStatus_MUTATION_STATUS_APPLIED:
 			applied++
 		case v1.MutationStatus_MUTATION_STATUS_REPLAYED:
 			replayed++
 		}
+		answers = append(answers, fmt.Sprint(v))
 		return true
 	})
-	assert.Equal(t, 1, applied, "exactly one push applied the visit")
-	assert.Equal(t, int(pushes.Load())-1, replayed, "every other push is a replay")
+	assert.Equal(t, 1, applied, "exactly one push applied the visit: %v", answers)
+	assert.Equal(t, int(pushes.Load())-1, replayed, "every other push is a replay: %v", answers)
 	v := readServer(t, ts.DataDir)
 	require.Len(t, v.States, 1, "one visit row")
 	require.Contains(t, v.States, id)

@@ -39,7 +39,8 @@ type Fault struct {
 	// (kill a process here). It may be nil.
 	Do func()
 	// Response, when set, receives the server's complete HTTP response to
-	// the request, whether it was passed on or dropped.
+	// the request, whether it is passed on or dropped; a response passed on
+	// reaches the client in full only after Response returned.
 	Response func(raw []byte)
 }
 
@@ -433,13 +434,11 @@ func (c *conn) downChunk(data []byte) bool {
 	}
 	c.mu.Unlock()
 	if w.Action != DropResponse {
-		if !c.send(c.client, data) {
-			return false
-		}
+		// The watcher sees the response before the client gets its end.
 		if complete && w.Response != nil {
 			w.Response(raw)
 		}
-		return true
+		return c.send(c.client, data)
 	}
 	if !complete {
 		return true
