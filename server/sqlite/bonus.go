@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"slices"
 	"strings"
 	"time"
 
@@ -638,14 +637,4 @@ func (db *DB) PayrollEmployees(ctx context.Context) ([]reports.Employee, error) 
 		return e, err
 	}, `SELECT s.id, s.employee_number, s.name, s.position, s.department, COALESCE(st.code, '')
 		FROM staff s LEFT JOIN stores st ON st.id = s.store_id ORDER BY s.id`)
-}
-
-// sortedKeys returns a map's keys, sorted.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
