@@ -227,6 +227,9 @@ func submitVisit(ctx context.Context, tx *Tx, v *audit.Visit, digest string, sub
 			return nil, "", fmt.Errorf("insert visit photo: %w", err)
 		}
 	}
+	if err := indexVisitAnswers(ctx, tx, v.ID); err != nil {
+		return nil, "", err
+	}
 	if err := addTransition(ctx, tx, v.ID, Transition{To: state, ActorID: v.ShopperID, ActorRole: string(audit.RoleShopper),
 		Reason: "submitted from device " + sub.device}); err != nil {
 		return nil, "", err
