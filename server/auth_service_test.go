@@ -30,7 +30,7 @@ func TestAuthService_Login(t *testing.T) {
 	ts := MustRunServer(t, nil)
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {
-			c := ts.Clients(p.client, p.opts...)
+			c := clientsOf(ts, p.client, p.opts...)
 			ctx := context.Background()
 			t.Run("OK", func(t *testing.T) {
 				resp := mustLogin(t, c, audit.RoleShopper, "phone-"+p.name)
@@ -75,7 +75,7 @@ func TestAuthService_Refresh(t *testing.T) {
 	ts := MustRunServer(t, nil)
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {
-			c := ts.Clients(p.client, p.opts...)
+			c := clientsOf(ts, p.client, p.opts...)
 			ctx := context.Background()
 			refresh := func(token, device string) (*v1.Tokens, error) {
 				resp, err := c.Auth.Refresh(ctx, connect.NewRequest(&v1.RefreshRequest{RefreshToken: token, DeviceId: device}))
@@ -158,9 +158,9 @@ func TestAccessToken_Refused(t *testing.T) {
 	ctx := context.Background()
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {
-			c := ts.Clients(p.client, p.opts...)
+			c := clientsOf(ts, p.client, p.opts...)
 			login := mustLogin(t, c, audit.RoleAdmin, "admin-"+p.name)
-			key := ts.activeKey(t)
+			key := activeKey(t, ts)
 			now := time.Now()
 			valid := func() map[string]any {
 				return map[string]any{
@@ -259,7 +259,7 @@ func TestAccessToken_RevokedOnNextCall(t *testing.T) {
 	ctx := context.Background()
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {
-			c := ts.Clients(p.client, p.opts...)
+			c := clientsOf(ts, p.client, p.opts...)
 			admin := mustLogin(t, c, audit.RoleAdmin, "console-"+p.name).Tokens.AccessToken
 			whoami := func(access string) error {
 				_, err := c.Auth.WhoAmI(ctx, withToken(connect.NewRequest(&v1.WhoAmIRequest{}), access))
@@ -299,7 +299,7 @@ func TestAuthorization(t *testing.T) {
 	ctx := context.Background()
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {
-			c := ts.Clients(p.client, p.opts...)
+			c := clientsOf(ts, p.client, p.opts...)
 			for _, role := range audit.Roles {
 				tok := mustLogin(t, c, role, "authz-"+p.name).Tokens.AccessToken
 				_, err := c.Admin.ListUsers(ctx, withToken(connect.NewRequest(&v1.ListUsersRequest{}), tok))
@@ -331,12 +331,12 @@ func TestAuthorization(t *testing.T) {
 func TestLimits(t *testing.T) {
 	ts := MustRunServer(t, &server.Config{LoginRate: server.Rate{Burst: 3, Every: time.Hour}})
 	ctx := context.Background()
-	c := ts.Clients(http.DefaultClient)
+	c := clientsOf(ts, http.DefaultClient)
 	admin := mustLogin(t, c, audit.RoleAdmin, "limits").Tokens.AccessToken
 
 	t.Run("oversized request", func(t *testing.T) {
 		for _, p := range protocols {
-			c := ts.Clients(p.client, p.opts...)
+			c := clientsOf(ts, p.client, p.opts...)
 			_, err := c.Admin.CreateUser(ctx, withToken(connect.NewRequest(&v1.CreateUserRequest{
 				Email: "big@example.com", Role: v1.Role_ROLE_SHOPPER, Password: "long enough", DisplayName: strings.Repeat("x", 5<<20)}), admin))
 			requireCode(t, connect.CodeResourceExhausted, err)
@@ -390,7 +390,7 @@ func TestLimits(t *testing.T) {
 func TestJWKS(t *testing.T) {
 	ts := MustRunServer(t, nil)
 	ctx := context.Background()
-	c := ts.Clients(http.DefaultClient)
+	c := clientsOf(ts, http.DefaultClient)
 	login := mustLogin(t, c, audit.RoleAdmin, "jwks")
 	fetch := func() jose.JSONWebKeySet {
 		resp, err := http.Get(ts.URL + "/.well-known/jwks.json")

@@ -25,7 +25,7 @@ func TestChecklistService(t *testing.T) {
 	ts := MustRunServer(t, nil)
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {
-			c := ts.Clients(p.client, p.opts...)
+			c := clientsOf(ts, p.client, p.opts...)
 			manager := mustLogin(t, c, audit.RoleManager, "cl-"+p.name).Tokens.AccessToken
 			shopper := mustLogin(t, c, audit.RoleShopper, "cl-"+p.name).Tokens.AccessToken
 			hr := mustLogin(t, c, audit.RoleHR, "cl-"+p.name).Tokens.AccessToken
@@ -126,7 +126,7 @@ func TestChecklistService(t *testing.T) {
 // loads is there, published, for every channel it covers.
 func TestChecklistService_DemoPack(t *testing.T) {
 	ts := MustRunServer(t, nil)
-	c := ts.Clients(http.DefaultClient)
+	c := clientsOf(ts, http.DefaultClient)
 	tok := mustLogin(t, c, audit.RoleShopper, "demo").Tokens.AccessToken
 	list, err := call(t, c.Checklist.ListChecklists, tok, &v1.ListChecklistsRequest{})
 	require.NoError(t, err)

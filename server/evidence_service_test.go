@@ -132,7 +132,7 @@ func (f *field) receiptOf(tb testing.TB, visitID string) *v1.VisitReceipt {
 func testEvidence(t *testing.T, ts *TestServer, store evidenceStore) {
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {
-			c := ts.Clients(p.client, p.opts...)
+			c := clientsOf(ts, p.client, p.opts...)
 			f := newField(t, ts, c)
 
 			t.Run("OK", func(t *testing.T) {
@@ -291,7 +291,7 @@ func TestEvidenceService_Local(t *testing.T) {
 		assert.Equal(t, int64(32), fi.Size())
 	})
 	t.Run("URLs", func(t *testing.T) {
-		c := ts.Clients(protocols[0].client, protocols[0].opts...)
+		c := clientsOf(ts, protocols[0].client, protocols[0].opts...)
 		f := newField(t, ts, c)
 		rec, _ := f.pushedVisit(t)
 		slot, err := f.slot(t, rec.visit.ID, rec.visit.Photos[0])
@@ -307,7 +307,7 @@ func TestEvidenceService_Local(t *testing.T) {
 		assert.Equal(t, http.StatusForbidden, upload(t, slot, rec.photos[rec.visit.Photos[0].SHA256]))
 	})
 	t.Run("MemoryDoesNotGrowWithPhotoSize", func(t *testing.T) {
-		c := ts.Clients(protocols[0].client, protocols[0].opts...)
+		c := clientsOf(ts, protocols[0].client, protocols[0].opts...)
 		f := newField(t, ts, c)
 		a := f.assign(t, "MSK-01", "store-visit", f.shopperID)
 		rec := record(t, f.pulledUpsert(t, a.Id).Checklist, a.Id, a.StoreId)
@@ -336,7 +336,7 @@ func TestEvidenceService_Local(t *testing.T) {
 
 func TestEvidenceService_RateLimit(t *testing.T) {
 	ts := mustRunSyncServer(t, &server.Config{UploadSlotRate: server.Rate{Burst: 2, Every: time.Hour}})
-	c := ts.Clients(protocols[0].client, protocols[0].opts...)
+	c := clientsOf(ts, protocols[0].client, protocols[0].opts...)
 	f := newField(t, ts, c)
 	rec, _ := f.pushedVisit(t)
 	ph := rec.visit.Photos[0]

@@ -28,7 +28,7 @@ type orgFixture struct {
 
 func newOrgFixture(t *testing.T, ts *TestServer) *orgFixture {
 	t.Helper()
-	c := ts.Clients(http.DefaultClient)
+	c := clientsOf(ts, http.DefaultClient)
 	f := &orgFixture{c: c, stores: map[string]string{}}
 	f.admin = mustLogin(t, c, audit.RoleAdmin, "fixture").Tokens.AccessToken
 	f.hr = mustLogin(t, c, audit.RoleHR, "fixture").Tokens.AccessToken

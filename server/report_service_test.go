@@ -103,7 +103,7 @@ type reportFixture struct {
 
 func newReportFixture(t *testing.T, ts *TestServer, client *http.Client, opts []connect.ClientOption, month time.Time) *reportFixture {
 	t.Helper()
-	c := ts.Clients(client, opts...)
+	c := clientsOf(ts, client, opts...)
 	x := &reportFixture{
 		f: newField(t, ts, c), c: c, rc: shopscorev1connect.NewReportServiceClient(client, ts.URL, opts...),
 		staff: map[string]string{}, month: month.Format("2006-01"), policyID: "drivers-" + uuid.NewString()[:8],

@@ -45,7 +45,7 @@ func TestReviewService(t *testing.T) {
 	ts := mustRunSyncServer(t, nil)
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {
-			c := ts.Clients(p.client, p.opts...)
+			c := clientsOf(ts, p.client, p.opts...)
 			f := newField(t, ts, c)
 			manager := mustLogin(t, c, audit.RoleManager, "desk-"+uuid.NewString()).Tokens.AccessToken
 			hr := mustLogin(t, c, audit.RoleHR, "desk-"+uuid.NewString()).Tokens.AccessToken
@@ -225,7 +225,7 @@ func TestReviewService(t *testing.T) {
 // sees, computed by the server from the pushed visit and the photo bytes.
 func TestReviewService_ProofFlags(t *testing.T) {
 	ts := mustRunSyncServer(t, nil)
-	c := ts.Clients(http.DefaultClient)
+	c := clientsOf(ts, http.DefaultClient)
 	f := newField(t, ts, c)
 	manager := mustLogin(t, c, audit.RoleManager, "desk").Tokens.AccessToken
 	flagsOf := func(id string) []string {

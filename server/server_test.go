@@ -4,14 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"connectrpc.com/connect"
 	"github.com/go-jose/go-jose/v4"
@@ -21,17 +17,14 @@ import (
 	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/servertest"
 )
 
 // TestServer is a real server listening on a loopback port, with its own
 // data folder, seeded with the demo organisation.
-type TestServer struct {
-	*server.Server
-	URL     string
-	DataDir string
-}
+type TestServer = servertest.Running
 
-const demoPassword = "correct horse battery staple"
+const demoPassword = servertest.DemoPassword
 
 // MustRunServer starts a server on 127.0.0.1:0 with a fresh data folder and
 // the demo data, and stops it when the test ends. cfg may be nil.
@@ -41,27 +34,7 @@ func MustRunServer(tb testing.TB, cfg *server.Config) *TestServer {
 	if cfg != nil {
 		c = *cfg
 	}
-	if c.DataDir == "" {
-		c.DataDir = tb.TempDir()
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	srv, err := server.New(c)
-	require.NoError(tb, err)
-	_, err = srv.SeedDemo(context.Background(), demoPassword)
-	require.NoError(tb, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(tb, err)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		require.NoError(tb, srv.Shutdown(ctx))
-		require.NoError(tb, <-done)
-	})
-	return &TestServer{Server: srv, URL: "http://" + ln.Addr().String(), DataDir: c.DataDir}
+	return servertest.Run(tb, c)
 }
 
 // h2c is an HTTP client speaking cleartext HTTP/2, as gRPC needs.
@@ -94,7 +67,7 @@ type Clients struct {
 	Review     shopscorev1connect.ReviewServiceClient
 }
 
-func (ts *TestServer) Clients(client *http.Client, opts ...connect.ClientOption) Clients {
+func clientsOf(ts *TestServer, client *http.Client, opts ...connect.ClientOption) Clients {
 	return Clients{
 		Auth:       shopscorev1connect.NewAuthServiceClient(client, ts.URL, opts...),
 		Admin:      shopscorev1connect.NewAdminServiceClient(client, ts.URL, opts...),
@@ -143,7 +116,7 @@ func requireCode(tb testing.TB, want connect.Code, err error, why ...string) {
 
 // activeKey reads the server's active private signing key from its data
 // folder, for tests that forge tokens with a valid signature.
-func (ts *TestServer) activeKey(tb testing.TB) jose.JSONWebKey {
+func activeKey(tb testing.TB, ts *TestServer) jose.JSONWebKey {
 	tb.Helper()
 	dir := filepath.Join(ts.DataDir, "keys")
 	var state struct{ Active string }

@@ -15,7 +15,7 @@ import (
 // name who served him.
 func TestSyncService_Pull_NewStaff(t *testing.T) {
 	ts := mustRunSyncServer(t, nil)
-	c := ts.Clients(http.DefaultClient)
+	c := clientsOf(ts, http.DefaultClient)
 	f := newField(t, ts, c)
 	_, cursor, _ := pullAll(t, c, f.token, "", 500)
 

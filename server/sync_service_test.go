@@ -321,7 +321,7 @@ func TestSyncService_Push(t *testing.T) {
 	ts := mustRunSyncServer(t, nil)
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {
-			c := ts.Clients(p.client, p.opts...)
+			c := clientsOf(ts, p.client, p.opts...)
 
 			f := newField(t, ts, c)
 			a := f.assign(t, "MSK-01", "store-visit", f.shopperID)
@@ -593,7 +593,7 @@ func republish(tb testing.TB, ts *TestServer, checklist, question string) *audit
 
 func TestSyncService_Push_Republished(t *testing.T) {
 	ts := mustRunSyncServer(t, nil)
-	c := ts.Clients(protocols[0].client, protocols[0].opts...)
+	c := clientsOf(ts, protocols[0].client, protocols[0].opts...)
 	f := newField(t, ts, c)
 
 	// The device pulls, goes offline, records; meanwhile both checklists
@@ -662,7 +662,7 @@ func TestSyncService_Pull(t *testing.T) {
 	ts := mustRunSyncServer(t, nil)
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {
-			c := ts.Clients(p.client, p.opts...)
+			c := clientsOf(ts, p.client, p.opts...)
 			f := newField(t, ts, c)
 
 			t.Run("OK", func(t *testing.T) {
@@ -797,7 +797,7 @@ func TestSyncService_Pull(t *testing.T) {
 
 func TestSyncService_Expiry(t *testing.T) {
 	ts := mustRunSyncServer(t, &server.Config{ExpireEvery: 50 * time.Millisecond})
-	c := ts.Clients(protocols[0].client, protocols[0].opts...)
+	c := clientsOf(ts, protocols[0].client, protocols[0].opts...)
 	f := newField(t, ts, c)
 	a := f.assignUntil(t, "MSK-01", "store-visit", f.shopperID, time.Now().Add(1500*time.Millisecond))
 	changes, cursor, _ := pullAll(t, c, f.token, "", 0)

@@ -5,9 +5,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"io"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -19,31 +16,18 @@ import (
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/mobile-client/field"
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/servertest"
 	"github.com/shopscore/shopscore/sync/protocol"
 )
 
-const demoPassword = "correct horse battery staple"
+const demoPassword = servertest.DemoPassword
 
 // MustRunServer starts the real shopscore server on 127.0.0.1:0 with a
 // fresh data folder and the demo organisation, and stops it when the test
 // ends. It returns the server's URL.
 func MustRunServer(tb testing.TB) string {
 	tb.Helper()
-	srv, err := server.New(server.Config{DataDir: tb.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	require.NoError(tb, err)
-	_, err = srv.SeedDemo(context.Background(), demoPassword)
-	require.NoError(tb, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(tb, err)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		require.NoError(tb, srv.Shutdown(ctx))
-		require.NoError(tb, <-done)
-	})
-	return "http://" + ln.Addr().String()
+	return servertest.Run(tb, server.Config{}).URL
 }
 
 // MustOpenField opens a field client in a fresh folder against url.

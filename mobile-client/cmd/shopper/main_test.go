@@ -6,42 +6,25 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"io"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/servertest"
 )
 
-const demoPassword = "correct horse battery staple"
+const demoPassword = servertest.DemoPassword
 
 func mustRunServer(tb testing.TB) string {
 	tb.Helper()
-	srv, err := server.New(server.Config{DataDir: tb.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	require.NoError(tb, err)
-	_, err = srv.SeedDemo(context.Background(), demoPassword)
-	require.NoError(tb, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(tb, err)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		require.NoError(tb, srv.Shutdown(ctx))
-		require.NoError(tb, <-done)
-	})
-	return "http://" + ln.Addr().String()
+	return servertest.Run(tb, server.Config{}).URL
 }
 
 // shopper runs the command in dir against url and returns its exit code

@@ -1,0 +1,56 @@
+// Package servertest runs a real shopscore server for the tests of other
+// packages: the server's own end-to-end tests, the field client's, the
+// shopper CLI's and the fault-injection tests all start it the same way.
+package servertest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shopscore/shopscore/server"
+)
+
+// DemoPassword is the password of the demo users of a test server.
+const DemoPassword = "correct horse battery staple"
+
+// Running is a server listening on a loopback port.
+type Running struct {
+	*server.Server
+	URL     string // http://127.0.0.1:PORT
+	DataDir string
+}
+
+// Run starts a server on 127.0.0.1:0 with the demo organisation (users
+// with DemoPassword), in a fresh data folder unless cfg names one, with
+// logs discarded unless cfg has a logger, and shuts it down gracefully
+// when the test ends.
+func Run(tb testing.TB, cfg server.Config) *Running {
+	tb.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = tb.TempDir()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	srv, err := server.New(cfg)
+	require.NoError(tb, err)
+	_, err = srv.SeedDemo(context.Background(), DemoPassword)
+	require.NoError(tb, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(tb, err)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(tb, srv.Shutdown(ctx))
+		require.NoError(tb, <-done)
+	})
+	return &Running{Server: srv, URL: "http://" + ln.Addr().String(), DataDir: cfg.DataDir}
+}
