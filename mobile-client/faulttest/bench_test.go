@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -316,11 +317,46 @@ func pushedRows(tb testing.TB, path, beforePath string) []table {
 }
 
 // rawInsert inserts the rows into the database at path in the given number
-// of transactions (each with its share of every table, like a push of a
-// batch), through mattn/go-sqlite3 with the server's pragmas, and returns
+// of transactions, like the pushes of as many batches: each visit's rows
+// (in visits, and in every table with a visit_id column) go with the
+// visit's batch, other tables' rows are shared out in order, and a table
+// of fewer rows than batches (the device's seq) is written by every batch.
+// It goes through mattn/go-sqlite3 with the server's pragmas and returns
 // the time from the first BEGIN to the last COMMIT.
 func rawInsert(tb testing.TB, path string, tables []table, batches int) time.Duration {
 	tb.Helper()
+	batchOf := map[any]int{}
+	for _, t := range tables {
+		if t.name == "visits" {
+			id := slices.Index(t.cols, "id")
+			for i, row := range t.rows {
+				batchOf[row[id]] = i * batches / len(t.rows)
+			}
+		}
+	}
+	split := make([][][][]any, len(tables)) // table, batch, rows
+	for ti, t := range tables {
+		split[ti] = make([][][]any, batches)
+		key := slices.Index(t.cols, "visit_id")
+		if t.name == "visits" {
+			key = slices.Index(t.cols, "id")
+		}
+		for i, row := range t.rows {
+			switch {
+			case key >= 0:
+				k, ok := batchOf[row[key]]
+				require.True(tb, ok, "%s row of an unknown visit", t.name)
+				split[ti][k] = append(split[ti][k], row)
+			case len(t.rows) < batches:
+				for k := range batches {
+					split[ti][k] = append(split[ti][k], row)
+				}
+			default:
+				k := i * batches / len(t.rows)
+				split[ti][k] = append(split[ti][k], row)
+			}
+		}
+	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_foreign_keys", "on")
@@ -336,15 +372,11 @@ func rawInsert(tb testing.TB, path string, tables []table, batches int) time.Dur
 	for k := range batches {
 		tx, err := db.Begin()
 		require.NoError(tb, err)
-		for _, t := range tables {
+		for ti, t := range tables {
 			stmt, err := tx.Prepare(`INSERT OR REPLACE INTO "` + t.name + `" (` + strings.Join(t.cols, ", ") + ") VALUES (?" +
 				strings.Repeat(", ?", len(t.cols)-1) + ")")
 			require.NoError(tb, err)
-			lo, hi := k*len(t.rows)/batches, (k+1)*len(t.rows)/batches
-			if len(t.rows) < batches {
-				lo, hi = 0, len(t.rows) // the device's seq row: written by every batch
-			}
-			for _, row := range t.rows[lo:hi] {
+			for _, row := range split[ti][k] {
 				_, err := stmt.Exec(row...)
 				require.NoError(tb, err)
 			}
