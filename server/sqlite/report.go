@@ -138,6 +138,14 @@ func (ix *answerIndexer) index(ctx context.Context, tx *Tx, visitID string) erro
 	if err != nil {
 		return fmt.Errorf("index visit %s: %w", visitID, err)
 	}
+	return writeVisitIndex(ctx, tx, &v, storeID, &score, cv)
+}
+
+// writeVisitIndex (re)writes the report rows of a visit from its decoded
+// body, its score and its checklist version: the report_visits row and the
+// visit_answers rows, the latter in multi-row INSERTs.
+func writeVisitIndex(ctx context.Context, tx *Tx, v *audit.Visit, storeID string, score *audit.VisitScore, cv *audit.ChecklistVersion) error {
+	visitID := v.ID
 	answers := map[string]*audit.Answer{}
 	for i := range v.Answers {
 		if _, dup := answers[v.Answers[i].QuestionID]; !dup {
@@ -154,13 +162,22 @@ func (ix *answerIndexer) index(ctx context.Context, tx *Tx, visitID string) erro
 			return fmt.Errorf("index visit %s: %w", visitID, err)
 		}
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO visit_answers (visit_id, ord, question_id, section_id, standard_code,
-		category, points, max_points, not_applicable, failed, critical, critical_failure, nps, answer, note, staff_id, store_id, visited_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("index visit %s: %w", visitID, err)
+	const columns = 18
+	const batch = 50 // rows per INSERT: 900 parameters, far below SQLite's limit
+	args := make([]any, 0, columns*min(batch, len(score.Questions)))
+	flush := func(rows int) error {
+		if rows == 0 {
+			return nil
+		}
+		q := `INSERT INTO visit_answers (visit_id, ord, question_id, section_id, standard_code, category, points, max_points,
+			not_applicable, failed, critical, critical_failure, nps, answer, note, staff_id, store_id, visited_at) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),", rows), ",")
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("index visit %s answers: %w", visitID, err)
+		}
+		args = args[:0]
+		return nil
 	}
-	defer stmt.Close()
 	for i, qs := range score.Questions {
 		var category string
 		if std, ok := cv.Content.Standard(qs.StandardCode); ok {
@@ -177,11 +194,17 @@ func (ix *answerIndexer) index(ctx context.Context, tx *Tx, visitID string) erro
 			}
 		}
 		critical := q != nil && q.Critical
-		if _, err := stmt.ExecContext(ctx, visitID, i, qs.QuestionID, qs.SectionID, qs.StandardCode, category,
+		args = append(args, visitID, i, qs.QuestionID, qs.SectionID, qs.StandardCode, category,
 			qs.Points, qs.Max, qs.NA, qs.Failed, critical, criticalFailed[qs.QuestionID], nps, shown, note,
-			v.StaffID, storeID, visitedAt); err != nil {
-			return fmt.Errorf("index visit %s question %s: %w", visitID, qs.QuestionID, err)
+			v.StaffID, storeID, visitedAt)
+		if len(args) == columns*batch {
+			if err := flush(batch); err != nil {
+				return err
+			}
 		}
+	}
+	if err := flush(len(args) / columns); err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO report_visits (visit_id, store_id, staff_id, visited_at, points, max_points, critical_failed, answers)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, visitID, storeID, v.StaffID, visitedAt, score.Overall.Points, score.Overall.Max,

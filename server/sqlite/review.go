@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/shopscore/shopscore/audit"
@@ -295,10 +296,11 @@ func (db *DB) ReviewVisit(ctx context.Context, scope audit.Scope, id string, act
 	return out, err
 }
 
-// refreshProof recomputes a visit's proof-of-visit flags from what the
-// server knows now: its store, assignment window, checklist, the device's
-// clock offset, photos reused by other visits, and the EXIF the server read
-// from verified photo bytes (the device's own EXIF claims are not used).
+// refreshProof recomputes a stored visit's proof-of-visit flags from what
+// the server knows now: its store, assignment window, checklist, the
+// device's clock offset, photos reused by other visits, and the EXIF the
+// server read from verified photo bytes (the device's own EXIF claims are
+// never used).
 func refreshProof(ctx context.Context, tx *Tx, visitID string) error {
 	var body []byte
 	var storeID, assignmentID, correctsID string
@@ -326,29 +328,52 @@ func refreshProof(ctx context.Context, tx *Tx, visitID string) error {
 		return err
 	}
 	in.Checklist = &cv.Content
-	for i := range v.Photos {
-		p := &v.Photos[i]
-		p.ExifTime, p.ExifPoint = time.Time{}, nil
-		var at sql.NullInt64
-		var lat, lon sql.NullFloat64
-		err := tx.QueryRowContext(ctx, `SELECT exif_time, exif_latitude, exif_longitude FROM verified_blobs WHERE sha256 = ?`, p.SHA256).
-			Scan(&at, &lat, &lon)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	return storeProof(ctx, tx, in, correctsID)
+}
+
+// storeProof computes and stores the proof flags of a stored visit from
+// in, whose visit the caller has at hand (at submission) or has just read.
+// It takes the EXIF of the visit's verified photos from verified_blobs and
+// the photos other visits share (the corrected visit's aside) from
+// visit_photos; in.Visit is not changed.
+func storeProof(ctx context.Context, tx *Tx, in audit.ProofInput, correctsID string) error {
+	v := *in.Visit
+	v.Photos = slices.Clone(v.Photos)
+	in.Visit = &v
+	if len(v.Photos) > 0 {
+		type exifRow struct {
+			sha string
+			at  sql.NullInt64
+			lat sql.NullFloat64
+			lon sql.NullFloat64
+		}
+		rows, err := queryAll(ctx, tx, func(r scanner) (exifRow, error) {
+			var x exifRow
+			return x, r.Scan(&x.sha, &x.at, &x.lat, &x.lon)
+		}, `SELECT b.sha256, b.exif_time, b.exif_latitude, b.exif_longitude FROM verified_blobs b
+			WHERE b.sha256 IN (SELECT sha256 FROM visit_photos WHERE visit_id = ?)`, v.ID)
+		if err != nil {
 			return fmt.Errorf("proof: read EXIF: %w", err)
 		}
-		p.ExifTime = fromNullMillis(at)
-		if lat.Valid && lon.Valid {
-			p.ExifPoint = &audit.GeoPoint{Latitude: lat.Float64, Longitude: lon.Float64}
+		exif := map[string]exifRow{}
+		for _, r := range rows {
+			exif[r.sha] = r
 		}
-	}
-	// A correction naturally repeats the photos of the visit it replaces.
-	if in.ReusedHashes, err = queryAll(ctx, tx, func(row scanner) (string, error) {
-		var h string
-		return h, row.Scan(&h)
-	}, `SELECT DISTINCT p.sha256 FROM visit_photos p WHERE p.visit_id = ? AND EXISTS (
-		SELECT 1 FROM visit_photos o WHERE o.sha256 = p.sha256 AND o.visit_id <> p.visit_id AND o.visit_id <> ?
-		AND o.visit_id NOT IN (SELECT id FROM visits WHERE corrects_visit_id = ?))`, visitID, correctsID, visitID); err != nil {
-		return fmt.Errorf("proof: reused photos: %w", err)
+		for i := range v.Photos {
+			p := &v.Photos[i]
+			x := exif[p.SHA256]
+			p.ExifTime, p.ExifPoint = fromNullMillis(x.at), nil
+			if x.lat.Valid && x.lon.Valid {
+				p.ExifPoint = &audit.GeoPoint{Latitude: x.lat.Float64, Longitude: x.lon.Float64}
+			}
+		}
+		// A correction naturally repeats the photos of the visit it replaces.
+		var err2 error
+		if in.ReusedHashes, err2 = queryAll(ctx, tx, scanString, `SELECT DISTINCT p.sha256 FROM visit_photos p WHERE p.visit_id = ? AND EXISTS (
+			SELECT 1 FROM visit_photos o WHERE o.sha256 = p.sha256 AND o.visit_id <> p.visit_id AND o.visit_id <> ?
+			AND o.visit_id NOT IN (SELECT id FROM visits WHERE corrects_visit_id = ?))`, v.ID, correctsID, v.ID); err2 != nil {
+			return fmt.Errorf("proof: reused photos: %w", err2)
+		}
 	}
 	flags := audit.CheckProof(in, audit.ProofRules{})
 	if flags == nil {
@@ -358,7 +383,7 @@ func refreshProof(ctx context.Context, tx *Tx, visitID string) error {
 	if err != nil {
 		return fmt.Errorf("proof: encode: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE visits SET proof_flags = ? WHERE id = ?`, string(b), visitID); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE visits SET proof_flags = ? WHERE id = ?`, string(b), v.ID); err != nil {
 		return fmt.Errorf("proof: store flags: %w", err)
 	}
 	return nil

@@ -227,14 +227,23 @@ func submitVisit(ctx context.Context, tx *Tx, v *audit.Visit, digest string, sub
 			return nil, "", fmt.Errorf("insert visit photo: %w", err)
 		}
 	}
-	if err := indexVisitAnswers(ctx, tx, v.ID); err != nil {
+	if err := writeVisitIndex(ctx, tx, v, v.StoreID, score, cv); err != nil {
 		return nil, "", err
 	}
 	if err := addTransition(ctx, tx, v.ID, Transition{To: state, ActorID: v.ShopperID, ActorRole: string(audit.RoleShopper),
 		Reason: "submitted from device " + sub.device}); err != nil {
 		return nil, "", err
 	}
-	if err := refreshProof(ctx, tx, v.ID); err != nil {
+	store, err := findStore(ctx, tx, audit.Scope{All: true}, v.StoreID)
+	if err != nil {
+		return nil, "", err
+	}
+	var offset time.Duration
+	if sub.clockOffset != nil {
+		offset = time.Duration(*sub.clockOffset) * time.Millisecond
+	}
+	if err := storeProof(ctx, tx, audit.ProofInput{Visit: v, Store: store, Assignment: a, Checklist: &cv.Content, ClockOffset: offset},
+		v.CorrectsVisitID); err != nil {
 		return nil, "", err
 	}
 	if v.CorrectsVisitID != "" {
