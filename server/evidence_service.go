@@ -271,12 +271,9 @@ func (s *Server) verifyPhoto(ctx context.Context, sha string, size int64, conten
 	if done, err := s.db.LinkVerifiedBlob(ctx, sha); err != nil || done {
 		return err
 	}
-	if err := blob.Verify(ctx, s.blob, key, size, sha); err != nil {
-		return err
-	}
-	meta, err := readExif(ctx, s.blob, key)
+	head, err := blob.VerifyHead(ctx, s.blob, key, size, sha, exifWindow)
 	if err != nil {
 		return err
 	}
-	return s.db.RecordVerifiedBlob(ctx, sha, size, contentType, meta)
+	return s.db.RecordVerifiedBlob(ctx, sha, size, contentType, parseExif(head))
 }

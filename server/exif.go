@@ -1,16 +1,12 @@
 package server
 
 import (
-	"context"
-	"fmt"
-	"io"
 	"strings"
 	"time"
 
 	exif "github.com/dsoprea/go-exif/v3"
 	exifcommon "github.com/dsoprea/go-exif/v3/common"
 	"github.com/shopscore/shopscore/audit"
-	"github.com/shopscore/shopscore/server/blob"
 	"github.com/shopscore/shopscore/server/sqlite"
 )
 
@@ -18,25 +14,13 @@ import (
 // sits at the start of a JPEG, and HEIC keeps it near the start too.
 const exifWindow = 256 << 10
 
-// readExif reads the time and place a photo was taken from its EXIF, with
-// dsoprea/go-exif. The time comes from the GPS clock (UTC) when present,
-// else from DateTimeOriginal with its OffsetTimeOriginal; a local time
-// without a zone is ignored, since it cannot be compared with the visit's
-// times. A photo without EXIF, or with EXIF the library cannot read, gives
-// an empty result: EXIF is a signal, never a requirement.
-func readExif(ctx context.Context, store blob.Store, key string) (sqlite.Exif, error) {
-	r, err := store.Open(ctx, key)
-	if err != nil {
-		return sqlite.Exif{}, err
-	}
-	defer r.Close()
-	head, err := io.ReadAll(io.LimitReader(r, exifWindow))
-	if err != nil {
-		return sqlite.Exif{}, fmt.Errorf("read photo %s: %w", key, err)
-	}
-	return parseExif(head), nil
-}
-
+// parseExif reads the time and place a photo was taken from its EXIF
+// (found in its first exifWindow bytes), with dsoprea/go-exif. The time
+// comes from the GPS clock (UTC) when present, else from DateTimeOriginal
+// with its OffsetTimeOriginal; a local time without a zone is ignored, since
+// it cannot be compared with the visit's times. A photo without EXIF, or
+// with EXIF the library cannot read, gives an empty result: EXIF is a
+// signal, never a requirement.
 func parseExif(data []byte) (out sqlite.Exif) {
 	defer func() {
 		if recover() != nil { // untrusted bytes: a parser panic is "no EXIF"

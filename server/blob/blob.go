@@ -97,42 +97,66 @@ func Key(sha256Hex string) (string, error) {
 // a failure to read is returned as it is and deletes nothing. Verify is the
 // one check for every store: none is trusted to have checked on upload.
 func Verify(ctx context.Context, s Store, key string, size int64, sha256Hex string) error {
+	_, err := VerifyHead(ctx, s, key, size, sha256Hex, 0)
+	return err
+}
+
+// VerifyHead is Verify that also returns the first head bytes of the
+// verified object (fewer when it is smaller), read in the same pass, so that
+// a caller that wants to look inside (at a photo's EXIF, say) does not read
+// the object a second time. It returns the same errors as Verify, and no
+// bytes unless the object verified.
+func VerifyHead(ctx context.Context, s Store, key string, size int64, sha256Hex string, head int) ([]byte, error) {
 	want, err := parseSHA256(sha256Hex)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := validKey(key); err != nil {
-		return err
+		return nil, err
 	}
 	if size < 0 {
-		return audit.Errorf(audit.EINVALID, "size %d is negative", size)
+		return nil, audit.Errorf(audit.EINVALID, "size %d is negative", size)
 	}
 	obj, err := s.Stat(ctx, key)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if obj.Size != size {
-		return discard(ctx, s, key, audit.Errorf(audit.EDATALOSS, "photo %s has %d bytes, want %d", key, obj.Size, size))
+		return nil, discard(ctx, s, key, audit.Errorf(audit.EDATALOSS, "photo %s has %d bytes, want %d", key, obj.Size, size))
 	}
 	rc, err := s.Open(ctx, key)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rc.Close()
 	h := sha256.New()
+	first := &headWriter{max: head}
 	// Read one byte more than expected to notice an object that grew
 	// between Stat and Open, without reading an unbounded stream.
-	n, err := io.CopyN(h, ctxReader{ctx: ctx, r: rc}, size+1)
+	n, err := io.CopyN(io.MultiWriter(h, first), ctxReader{ctx: ctx, r: rc}, size+1)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("blob: verify %s: read: %w", key, err)
+		return nil, fmt.Errorf("blob: verify %s: read: %w", key, err)
 	}
 	if n != size {
-		return discard(ctx, s, key, audit.Errorf(audit.EDATALOSS, "photo %s has %d bytes, want %d", key, n, size))
+		return nil, discard(ctx, s, key, audit.Errorf(audit.EDATALOSS, "photo %s has %d bytes, want %d", key, n, size))
 	}
 	if subtle.ConstantTimeCompare(h.Sum(nil), want) != 1 {
-		return discard(ctx, s, key, audit.Errorf(audit.EDATALOSS, "photo %s does not match its SHA-256", key))
+		return nil, discard(ctx, s, key, audit.Errorf(audit.EDATALOSS, "photo %s does not match its SHA-256", key))
 	}
-	return nil
+	return first.buf, nil
+}
+
+// headWriter keeps the first max bytes written to it.
+type headWriter struct {
+	max int
+	buf []byte
+}
+
+func (w *headWriter) Write(p []byte) (int, error) {
+	if room := w.max - len(w.buf); room > 0 {
+		w.buf = append(w.buf, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
 }
 
 // discard deletes the mismatched object under key and returns cause, joined
