@@ -162,6 +162,10 @@ func fieldConfig(dir, url string) field.Config {
 	return field.Config{
 		Dir: dir, ServerURL: url, MaxAttempts: 4, CallTimeout: 20 * time.Second, PullPageSize: 8,
 		Backoff: protocol.Backoff{Base: 2 * time.Millisecond, Max: 20 * time.Millisecond},
+		// One upload at a time keeps the faults' mix of pushes and uploads,
+		// and each kill point, what the tests count on; overlapping uploads
+		// are covered by the field client's own tests and by W2.
+		UploadWorkers: 1,
 	}
 }
 

@@ -130,8 +130,10 @@ func newShopperCLI(tb testing.TB, url string) shopperCLI {
 
 func (s shopperCLI) start(cur *atomic.Pointer[child], args ...string) *child {
 	s.tb.Helper()
+	// One upload at a time, so that each kill point is one well-defined
+	// state (the default overlaps uploads).
 	return start(s.tb, cur, s.bin, []string{"SHOPSCORE_PASSWORD=" + demoPassword},
-		append([]string{"--dir", s.dir, "--server", s.url}, args...)...)
+		append([]string{"--dir", s.dir, "--server", s.url, "--upload-workers", "1"}, args...)...)
 }
 
 // ok runs a command to its end and returns its output; it must succeed.

@@ -57,6 +57,9 @@ type Config struct {
 	// RefreshBefore refreshes the access token this long before it
 	// expires; 1 min if zero.
 	RefreshBefore time.Duration
+	// UploadWorkers is how many photos upload at once, so that one photo's
+	// upload overlaps another's verification on the server; 3 if zero.
+	UploadWorkers int
 }
 
 func (c Config) withDefaults() Config {
@@ -86,6 +89,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RefreshBefore <= 0 {
 		c.RefreshBefore = time.Minute
+	}
+	if c.UploadWorkers <= 0 {
+		c.UploadWorkers = 3
 	}
 	return c
 }

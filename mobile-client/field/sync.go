@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync/atomic"
+	"sync"
 
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/proto"
@@ -312,8 +312,8 @@ type pendingPhoto struct {
 }
 
 // uploadEvidence uploads every photo of a pushed (not rejected) visit that
-// is not verified yet, one by one; a failure is recorded on the photo and
-// does not stop the others.
+// is not verified yet, Config.UploadWorkers at a time; a failure is
+// recorded on the photo and does not stop the others.
 func (c *Client) uploadEvidence(ctx context.Context, report func(Progress)) (int, []error) {
 	ps, err := c.photos(ctx, c.db, `WHERE verified = 0 AND visit_id IN (SELECT visit_id FROM outbox WHERE status IN ('applied', 'replayed'))`)
 	if err != nil {
@@ -326,37 +326,70 @@ func (c *Client) uploadEvidence(ctx context.Context, report func(Progress)) (int
 	for _, p := range ps {
 		total += p.Size
 	}
-	var sent atomic.Int64
-	done := 0
-	progress := func() {
-		report(Progress{Phase: PhaseUpload, PhotoBytesUploaded: min(sent.Load(), total), PhotoBytesTotal: total, PhotosDone: done, PhotosTotal: len(ps)})
+	var (
+		mu       sync.Mutex // guards the counters below and report
+		sent     int64      // bytes of finished photos
+		inFlight = map[int]int64{}
+		done     int
+		verified int
+		errs     []error
+	)
+	progress := func() { // with mu held
+		bytes := sent
+		for _, n := range inFlight {
+			bytes += n
+		}
+		report(Progress{Phase: PhaseUpload, PhotoBytesUploaded: min(bytes, total), PhotoBytesTotal: total, PhotosDone: done, PhotosTotal: len(ps)})
 	}
+	mu.Lock()
 	progress()
-	verified := 0
-	var errs []error
-	for _, p := range ps {
+	mu.Unlock()
+
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(c.cfg.UploadWorkers, len(ps)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				p := ps[i]
+				err := c.uploadPhoto(ctx, p, func(n int64) {
+					mu.Lock()
+					inFlight[i] = n
+					progress()
+					mu.Unlock()
+				})
+				if err != nil {
+					if _, dberr := c.db.ExecContext(context.WithoutCancel(ctx), `UPDATE photos SET attempts = attempts + 1, last_error = ?
+						WHERE visit_id = ? AND question_id = ? AND idx = ?`, err.Error(), p.VisitID, p.QuestionID, p.Index); dberr != nil {
+						err = errors.Join(err, fmt.Errorf("field: record upload error: %w", dberr))
+					}
+				}
+				mu.Lock()
+				delete(inFlight, i)
+				sent += p.Size
+				done++
+				if err != nil {
+					errs = append(errs, fmt.Errorf("photo %s[%d] of visit %s: %w", p.QuestionID, p.Index, p.VisitID, err))
+				} else {
+					verified++
+				}
+				progress()
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range ps {
 		if ctx.Err() != nil {
+			mu.Lock()
 			errs = append(errs, ctx.Err())
+			mu.Unlock()
 			break
 		}
-		base := sent.Load()
-		err := c.uploadPhoto(ctx, p, func(n int64) {
-			sent.Store(base + n)
-			progress()
-		})
-		sent.Store(base + p.Size)
-		done++
-		if err != nil {
-			errs = append(errs, fmt.Errorf("photo %s[%d] of visit %s: %w", p.QuestionID, p.Index, p.VisitID, err))
-			if _, dberr := c.db.ExecContext(context.WithoutCancel(ctx), `UPDATE photos SET attempts = attempts + 1, last_error = ?
-				WHERE visit_id = ? AND question_id = ? AND idx = ?`, err.Error(), p.VisitID, p.QuestionID, p.Index); dberr != nil {
-				errs = append(errs, fmt.Errorf("field: record upload error: %w", dberr))
-			}
-		} else {
-			verified++
-		}
-		progress()
+		next <- i
 	}
+	close(next)
+	wg.Wait()
 	return verified, errs
 }
 

@@ -44,7 +44,9 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
 }
 
-const usage = `usage: shopper [--dir DIR] [--server URL] COMMAND
+const usage = `usage: shopper [--dir DIR] [--server URL] [--upload-workers N] COMMAND
+
+--upload-workers N uploads N photos at once during sync (3 by default).
 
 commands:
   login --email E                       sign in (password from $SHOPSCORE_PASSWORD or stdin)
@@ -85,6 +87,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.SetOutput(io.Discard)
 	dir := fs.String("dir", getenv("SHOPPER_DIR"), "")
 	srv := fs.String("server", getenv("SHOPSCORE_SERVER"), "")
+	workers := fs.Int("upload-workers", 0, "")
 	if err := fs.Parse(args); err != nil || fs.NArg() == 0 {
 		if err != nil && !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(stderr, "shopper: %v\n\n", err)
@@ -103,7 +106,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if *srv == "" {
 		*srv = "http://127.0.0.1:8080"
 	}
-	c, err := field.Open(*dir, *srv)
+	if *workers < 0 {
+		fmt.Fprintf(stderr, "shopper: --upload-workers must be 1 or more\n\n%s", usage)
+		return 2
+	}
+	c, err := field.OpenConfig(field.Config{Dir: *dir, ServerURL: *srv, UploadWorkers: *workers})
 	if err != nil {
 		fmt.Fprintf(stderr, "shopper: %s\n", describe(err))
 		return 1
