@@ -4,31 +4,21 @@ import (
 	"time"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/sync/protocol"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 )
 
-var channelToProto = map[audit.Channel]v1.Channel{
-	audit.ChannelStoreVisit:     v1.Channel_CHANNEL_STORE_VISIT,
-	audit.ChannelPhoneCall:      v1.Channel_CHANNEL_PHONE_CALL,
-	audit.ChannelBackOfficeCall: v1.Channel_CHANNEL_BACK_OFFICE_CALL,
-	audit.ChannelEmail:          v1.Channel_CHANNEL_EMAIL,
-	audit.ChannelChat:           v1.Channel_CHANNEL_CHAT,
-	audit.ChannelSocial:         v1.Channel_CHANNEL_SOCIAL,
-	audit.ChannelDelivery:       v1.Channel_CHANNEL_DELIVERY,
-}
-
-// channelFromProto returns the domain channel; CHANNEL_UNSPECIFIED is "".
-// Errors: EINVALID for an unknown value.
+// channelFromProto returns the domain channel, through the one table in
+// sync/protocol; CHANNEL_UNSPECIFIED is "". Errors: EINVALID for an unknown
+// value.
 func channelFromProto(c v1.Channel) (audit.Channel, error) {
 	if c == v1.Channel_CHANNEL_UNSPECIFIED {
 		return "", nil
 	}
-	for k, v := range channelToProto {
-		if v == c {
-			return k, nil
-		}
+	if ch := protocol.ChannelFromProto(c); ch != "" {
+		return ch, nil
 	}
 	return "", audit.Errorf(audit.EINVALID, "unknown channel %d", c)
 }
@@ -87,7 +77,7 @@ func versionToProto(v *audit.ChecklistVersion, withContent bool) (*v1.ChecklistV
 		ChecklistId: v.ChecklistID,
 		Version:     int32(v.Version),
 		Name:        v.Content.Name,
-		Channel:     channelToProto[v.Content.Channel],
+		Channel:     protocol.ChannelToProto(v.Content.Channel),
 		State:       versionStateToProto[v.State],
 		ContentHash: v.ContentHash,
 		PublishTime: timestamp(v.PublishedAt),
@@ -123,7 +113,7 @@ func staffToProto(s *audit.Staff) *v1.Staff {
 func assignmentToProto(a *audit.Assignment) *v1.Assignment {
 	return &v1.Assignment{
 		Id: a.ID, StoreId: a.StoreID, ChecklistId: a.ChecklistID, ChecklistVersion: int32(a.ChecklistVersion),
-		Channel: channelToProto[a.Channel], WindowStartTime: timestamp(a.WindowStart), WindowEndTime: timestamp(a.WindowEnd),
+		Channel: protocol.ChannelToProto(a.Channel), WindowStartTime: timestamp(a.WindowStart), WindowEndTime: timestamp(a.WindowEnd),
 		ShopperId: a.ShopperID, State: assignmentStateToProto[a.State], CancelReason: a.CancelReason,
 		CreateTime: timestamp(a.CreatedAt), UpdateTime: timestamp(a.UpdatedAt),
 	}

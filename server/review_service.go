@@ -35,7 +35,7 @@ func visitStateFromProto(s v1.VisitState) (audit.VisitState, error) {
 func visitSummaryToProto(s *sqlite.VisitSummary) *v1.VisitSummary {
 	out := &v1.VisitSummary{
 		Id: s.ID, StoreId: s.StoreID, ShopperId: s.ShopperID, AssignmentId: s.AssignmentID, ChecklistId: s.ChecklistID,
-		ChecklistVersion: int32(s.ChecklistVersion), Channel: channelToProto[s.Channel], State: visitStateToProto[s.State],
+		ChecklistVersion: int32(s.ChecklistVersion), Channel: protocol.ChannelToProto(s.Channel), State: visitStateToProto[s.State],
 		ScorePercent: s.ScorePercent, Flags: s.Flags, StartTime: timestamp(s.StartedAt), ReceiveTime: timestamp(s.ReceivedAt),
 		CorrectsVisitId: s.CorrectsVisitID, CorrectedByVisitId: s.CorrectedByVisitID, MissingPhotoCount: int32(s.MissingPhotos),
 	}

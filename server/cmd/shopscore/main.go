@@ -140,11 +140,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case fs.NArg() > 0:
 		return fmt.Errorf("%s: unexpected arguments %q", cmd, fs.Args())
 	}
-	log, err := newLogger(stderr, *logFormat, *logLevel)
-	if err != nil {
-		return err
-	}
-	srv, err := server.New(server.Config{DataDir: *data, Logger: log})
+	srv, err := openOffline(stderr, *data, *logFormat, *logLevel)
 	if err != nil {
 		return err
 	}
@@ -281,6 +277,16 @@ func serve(ctx context.Context, cfg server.Config, addr string, demo bool, stdou
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// openOffline opens the data folder for a command that works on it
+// directly, with or without a running server (SQLite serializes writers).
+func openOffline(stderr io.Writer, data, logFormat, logLevel string) (*server.Server, error) {
+	log, err := newLogger(stderr, logFormat, logLevel)
+	if err != nil {
+		return nil, err
+	}
+	return server.New(server.Config{DataDir: data, Logger: log})
 }
 
 func envOr(getenv func(string) string, key, def string) string {

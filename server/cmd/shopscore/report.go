@@ -111,11 +111,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 			return errors.New("report basepay import: --month YYYY-MM is required: the first month the amounts apply to")
 		}
 	}
-	log, err := newLogger(stderr, *logFormat, *logLevel)
-	if err != nil {
-		return err
-	}
-	srv, err := server.New(server.Config{DataDir: *data, Logger: log})
+	srv, err := openOffline(stderr, *data, *logFormat, *logLevel)
 	if err != nil {
 		return err
 	}
