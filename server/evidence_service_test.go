@@ -26,6 +26,7 @@ import (
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server"
 	"github.com/shopscore/shopscore/server/blob"
+	"github.com/shopscore/shopscore/server/blob/blobtest"
 )
 
 // evidenceStore is the blob store behind a test server, and a way around
@@ -349,19 +350,7 @@ func TestEvidenceService_RateLimit(t *testing.T) {
 }
 
 func TestEvidenceService_S3(t *testing.T) {
-	cfg := blob.S3Config{
-		Endpoint:  os.Getenv("SHOPSCORE_TEST_S3_ENDPOINT"),
-		AccessKey: os.Getenv("SHOPSCORE_TEST_S3_ACCESS_KEY"),
-		SecretKey: os.Getenv("SHOPSCORE_TEST_S3_SECRET_KEY"),
-	}
-	if cfg.Endpoint == "" || cfg.AccessKey == "" || cfg.SecretKey == "" {
-		const msg = "the S3 evidence test needs SHOPSCORE_TEST_S3_ENDPOINT, SHOPSCORE_TEST_S3_ACCESS_KEY and " +
-			"SHOPSCORE_TEST_S3_SECRET_KEY; start a local versitygw with: eval \"$(bash .ci/start-s3)\""
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + " (CI=true: not skipping)")
-		}
-		t.Skip(msg)
-	}
+	cfg := blobtest.S3Config(t)
 	b := make([]byte, 8)
 	_, err := rand.Read(b)
 	require.NoError(t, err)

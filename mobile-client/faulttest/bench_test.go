@@ -35,6 +35,7 @@ import (
 	"github.com/shopscore/shopscore/mobile-client/field"
 	"github.com/shopscore/shopscore/server"
 	"github.com/shopscore/shopscore/server/blob"
+	"github.com/shopscore/shopscore/server/blob/blobtest"
 	"github.com/shopscore/shopscore/sync/protocol"
 )
 
@@ -398,19 +399,8 @@ const (
 // w2S3 returns the S3 test service's configuration, or skips.
 func w2S3(b *testing.B) blob.S3Config {
 	b.Helper()
-	cfg := blob.S3Config{
-		Endpoint:  os.Getenv("SHOPSCORE_TEST_S3_ENDPOINT"),
-		AccessKey: os.Getenv("SHOPSCORE_TEST_S3_ACCESS_KEY"),
-		SecretKey: os.Getenv("SHOPSCORE_TEST_S3_SECRET_KEY"),
-	}
-	if cfg.Endpoint == "" || cfg.AccessKey == "" || cfg.SecretKey == "" {
-		const msg = "W2 needs an S3 service: set SHOPSCORE_TEST_S3_ENDPOINT, SHOPSCORE_TEST_S3_ACCESS_KEY and " +
-			"SHOPSCORE_TEST_S3_SECRET_KEY; start a local versitygw with: eval \"$(bash .ci/start-s3)\""
-		if os.Getenv("CI") == "true" {
-			b.Fatal(msg + " (CI=true: not skipping)")
-		}
-		b.Skip(msg)
-	}
+	cfg := blobtest.S3Config(b)
+	cfg.Bucket = ""
 	return cfg
 }
 

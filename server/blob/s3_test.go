@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopscore/shopscore/server/blob"
+	"github.com/shopscore/shopscore/server/blob/blobtest"
 )
 
 // s3TestConfig returns the S3 service the tests use, from
@@ -25,21 +25,7 @@ import (
 // _BUCKET. Without them the test is skipped, or fails when CI is "true".
 func s3TestConfig(tb testing.TB) blob.S3Config {
 	tb.Helper()
-	cfg := blob.S3Config{
-		Endpoint:  os.Getenv("SHOPSCORE_TEST_S3_ENDPOINT"),
-		AccessKey: os.Getenv("SHOPSCORE_TEST_S3_ACCESS_KEY"),
-		SecretKey: os.Getenv("SHOPSCORE_TEST_S3_SECRET_KEY"),
-		Bucket:    os.Getenv("SHOPSCORE_TEST_S3_BUCKET"),
-	}
-	if cfg.Endpoint == "" || cfg.AccessKey == "" || cfg.SecretKey == "" {
-		const msg = "S3 store tests need SHOPSCORE_TEST_S3_ENDPOINT, SHOPSCORE_TEST_S3_ACCESS_KEY and " +
-			"SHOPSCORE_TEST_S3_SECRET_KEY; start a local versitygw with: eval \"$(bash .ci/start-s3)\""
-		if os.Getenv("CI") == "true" {
-			tb.Fatal(msg + " (CI=true: not skipping)")
-		}
-		tb.Skip(msg)
-	}
-	return cfg
+	return blobtest.S3Config(tb)
 }
 
 // rawS3Client returns a minio-go client of cfg's service that goes around
