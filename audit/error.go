@@ -24,7 +24,7 @@ import (
 // code in a single table (server/errors.go); the field client maps back.
 type Code string
 
-// The error codes, one per row of the error table in DESIGN.md §6.
+// The error codes, one per row of the error table in docs/DESIGN.md §6.
 const (
 	EINVALID      Code = "invalid"             // malformed or invalid input
 	EPRECONDITION Code = "failed_precondition" // retired version, cancelled assignment, wrong state

@@ -5,7 +5,7 @@ import "slices"
 // VisitState is where a submitted visit is on the server.
 //
 // A visit arrives submitted, or complete when every photo it references is
-// verified already; it becomes complete once the last one is (DESIGN.md §3
+// verified already; it becomes complete once the last one is (docs/DESIGN.md §3
 // rule 11). A manager takes a complete visit into review, then approves it
 // or returns it to the shopper with comments; an approved visit is
 // published to reports. A returned visit is superseded when the shopper's

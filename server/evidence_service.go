@@ -22,7 +22,7 @@ import (
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 )
 
-// evidenceService implements shopscore.v1.EvidenceService (DESIGN.md §4):
+// evidenceService implements shopscore.v1.EvidenceService (docs/DESIGN.md §4):
 // photo bytes go straight between the device and the blob store through
 // short-lived signed URLs, and the server verifies what the store holds.
 type evidenceService struct{ s *Server }

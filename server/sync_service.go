@@ -14,7 +14,7 @@ import (
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 )
 
-// syncService implements shopscore.v1.SyncService (DESIGN.md §3).
+// syncService implements shopscore.v1.SyncService (docs/DESIGN.md §3).
 type syncService struct{ s *Server }
 
 // Limits of a push and a pull.

@@ -1,4 +1,4 @@
-// Package faulttest proves the sync guarantees of DESIGN.md §3 and §4 end
+// Package faulttest proves the sync guarantees of docs/DESIGN.md §3 and §4 end
 // to end, and measures them. Its tests run the real server and the real
 // field client (or the real shopper and shopscore binaries, built once
 // per run, as child processes) through Proxy, a TCP proxy that cuts

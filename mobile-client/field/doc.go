@@ -8,7 +8,7 @@
 // stores, staff, receipts), the device-owned drafts and the outbox. A draft
 // or a queued visit survives any kill of the process.
 //
-// The sync rules are those of DESIGN.md §3 and §4: the device makes every
+// The sync rules are those of docs/DESIGN.md §3 and §4: the device makes every
 // ID; a submitted visit is frozen into the outbox with the next device seq
 // in one transaction; Sync pushes the outbox in seq order, uploads the
 // evidence of pushed visits straight to the blob store, and pulls changes

@@ -1,7 +1,7 @@
 // Package blob stores photo evidence by content address, and hands out the
 // short-lived signed URLs through which the field client uploads and
 // downloads the bytes, so that they never pass through the RPC layer
-// (DESIGN.md §4).
+// (docs/DESIGN.md §4).
 //
 // Two stores implement Store: Local keeps files in a directory and serves
 // HMAC-signed URLs itself (it is an http.Handler the server mounts), and S3

@@ -96,7 +96,7 @@ func (db *DB) FeedEpoch(ctx context.Context) (string, error) {
 
 // Pull reads up to limit changes of the shopper's feed after position
 // after, and materializes each from the entity's current state, all in one
-// read transaction (one snapshot, DESIGN.md §3 rule 6). The shopper's feed
+// read transaction (one snapshot, docs/DESIGN.md §3 rule 6). The shopper's feed
 // holds his own assignments (upserts and tombstones) and visit receipts,
 // and the checklists every shopper may use for unplanned visits. Errors:
 // EINVALID (limit outside 1..MaxPullPage, a negative position).

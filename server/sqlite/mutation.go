@@ -75,7 +75,7 @@ type storedResult struct {
 
 // Push applies a batch of mutations from a device in one write
 // transaction, in order, and returns one result per mutation once it
-// committed (DESIGN.md §3 rules 1–5). The mutations must have consecutive
+// committed (docs/DESIGN.md §3 rules 1–5). The mutations must have consecutive
 // seqs. Seqs up to the device's last applied one are replays: they answer
 // the stored result (MutationReplayed for one that was applied, the same
 // rejection for one that was refused), or a rejection with EEXISTS when

@@ -40,7 +40,7 @@ const (
 	// the server's by more than ClockSkewLimit.
 	FlagClockSkew audit.VisitFlag = "clock_skew"
 	// FlagPhotoReused marks a visit with a photo (the same bytes) that
-	// another visit references too (DESIGN.md §4 rule 6).
+	// another visit references too (docs/DESIGN.md §4 rule 6).
 	FlagPhotoReused audit.VisitFlag = "photo_reused"
 	// FlagStaffNotInStore marks a visit naming a staff member who is not
 	// on the visited store's staff list.

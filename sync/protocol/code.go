@@ -8,7 +8,7 @@ import (
 )
 
 // codes is the one table from domain error codes to Connect codes
-// (DESIGN.md §6). The server maps with ConnectCode, the client back with
+// (docs/DESIGN.md §6). The server maps with ConnectCode, the client back with
 // DomainCode.
 var codes = map[audit.Code]connect.Code{
 	audit.EINVALID:      connect.CodeInvalidArgument,
