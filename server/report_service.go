@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"connectrpc.com/connect"
 
@@ -449,9 +450,13 @@ func streamDownload(ctx context.Context, name string, send func(downloadMsg) err
 
 // auditFileName names an audit workbook after its period and scope.
 func auditFileName(q sqlite.AuditQuery) string {
-	name := "audit-" + q.From
-	if q.To != q.From {
-		name += "-to-" + q.To
+	name := "audit"
+	if p, err := sqlite.AuditPeriod(q.From, q.To); err == nil {
+		first, last := p.From.Format("2006-01"), p.To.Add(-time.Nanosecond).Format("2006-01")
+		name += "-" + first
+		if last != first {
+			name += "-to-" + last
+		}
 	}
 	for _, s := range []string{q.StoreCode, q.Region} {
 		if s != "" {
@@ -509,7 +514,8 @@ func (s *Server) reportRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /reports/payroll/{file}", s.servePayroll)
 }
 
-// serveAuditWorkbook answers GET /reports/audit.xlsx?from=&to=[&store=|&region=].
+// serveAuditWorkbook answers GET /reports/audit.xlsx?from=[&to=][&store=|&region=];
+// to defaults to from, by the rule every caller shares (sqlite.AuditPeriod).
 func (s *Server) serveAuditWorkbook(w http.ResponseWriter, r *http.Request) {
 	const procedure = shopscorev1connect.ReportServiceDownloadAuditWorkbookProcedure
 	ctx, err := s.authorize(r.Context(), procedure, r.Header.Get("Authorization"))
