@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/servertest"
 )
 
 // readmeCommands returns the command lines of README.md's shell blocks
@@ -111,4 +113,53 @@ func TestReadme_Reports(t *testing.T) {
 	assert.Regexp(t, `^E2001\s+Sergei Morozov\s+100,000.00\s+55,000.00\s+15,000.00\s+5,000.00\s+0.00\s+10,000.00\s+85,000.00$`, sergei, bonusOut)
 	// Every header starts where its column's cells end (right-aligned).
 	assert.Equal(t, len(lines[1]), len(sergei), bonusOut)
+}
+
+// readmeBlock returns the README's shell block that contains marker.
+func readmeBlock(tb testing.TB, marker string) string {
+	tb.Helper()
+	body, err := os.ReadFile(filepath.Join("..", "..", "..", "README.md"))
+	require.NoError(tb, err)
+	for _, part := range strings.Split(string(body), "```sh\n")[1:] {
+		block, _, _ := strings.Cut(part, "```")
+		if strings.Contains(block, marker) {
+			return block
+		}
+	}
+	tb.Fatalf("README.md has no shell block with %q", marker)
+	return ""
+}
+
+// TestReadme_LoginHelper runs the README's login helper in bash against a
+// real server (its address and the demo password put in): it signs in,
+// does nothing while the token is fresh, and renews it with the refresh
+// token once it is old.
+func TestReadme_LoginHelper(t *testing.T) {
+	for _, tool := range []string{"bash", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	srv := servertest.Run(t, server.Config{})
+	block := readmeBlock(t, "login() {")
+	block = strings.ReplaceAll(block, "http://127.0.0.1:8080", srv.URL)
+	block = strings.ReplaceAll(block, "'choose-a-password'", "'"+servertest.DemoPassword+"'")
+	script := block + `
+first=$TOKEN r1=$REFRESH
+login admin@demo.shopscore.test || exit 11
+[ "$TOKEN" = "$first" ] && [ "$REFRESH" = "$r1" ] || { echo "a fresh token was renewed"; exit 12; }
+LOGIN_AT=$((LOGIN_AT - 600))  # ten minutes later
+login admin@demo.shopscore.test || exit 13
+[ "$REFRESH" != "$r1" ] || { echo "an old token was not renewed"; exit 14; }
+echo
+curl -s -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" -d '{}' "$SHOPSCORE/shopscore.v1.AuthService/WhoAmI"
+echo
+PASSWORD=wrong login hr@demo.shopscore.test && exit 15
+echo "refused as it should be"
+`
+	out, err := exec.Command("bash", "-c", script).CombinedOutput()
+	require.NoError(t, err, string(out))
+	assert.Equal(t, 2, strings.Count(string(out), `"email":"admin@demo.shopscore.test"`), "WhoAmI after login and after the renewal:\n%s", out)
+	assert.Contains(t, string(out), "login hr@demo.shopscore.test (Login): ")
+	assert.Contains(t, string(out), "refused as it should be")
 }
