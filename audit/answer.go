@@ -173,6 +173,13 @@ func (q *Question) evaluate(a *Answer) (result, []AnswerError) {
 	return r, errs
 }
 
+// MustAnswer reports whether a visit cannot be submitted without an answer
+// to the question: a required question, or a photo question that needs
+// photos (required or with a required_count).
+func (q *Question) MustAnswer() bool {
+	return q.Required || q.Type == QuestionPhoto && q.photosNeeded() > 0
+}
+
 // photosNeeded returns how many photos a photo question needs.
 func (q *Question) photosNeeded() int {
 	if q.Required && q.PhotoCount < 1 {

@@ -96,10 +96,10 @@ func Diff(locked, fresh *Run) []Change {
 		a, b := old[id], nw[id]
 		switch {
 		case a == nil:
-			add(Change{StaffID: id, Name: b.Name, Field: "employee", New: "added, total " + formatMinor(b.TotalMinor)})
+			add(Change{StaffID: id, Name: b.Name, Field: "employee", New: "added, total " + FormatMoney(b.TotalMinor)})
 			continue
 		case b == nil:
-			add(Change{StaffID: id, Name: a.Name, Field: "employee", Old: "total " + formatMinor(a.TotalMinor)})
+			add(Change{StaffID: id, Name: a.Name, Field: "employee", Old: "total " + FormatMoney(a.TotalMinor)})
 			continue
 		}
 		cmpField := func(comp, field, x, y string) {
@@ -107,8 +107,8 @@ func Diff(locked, fresh *Run) []Change {
 				add(Change{StaffID: id, Name: b.Name, Component: comp, Field: field, Old: x, New: y})
 			}
 		}
-		cmpField("", "base_pay_minor", formatMinor(a.BasePayMinor), formatMinor(b.BasePayMinor))
-		cmpField("", "unlinked_minor", formatMinor(a.UnlinkedMinor), formatMinor(b.UnlinkedMinor))
+		cmpField("", "base_pay_minor", FormatMoney(a.BasePayMinor), FormatMoney(b.BasePayMinor))
+		cmpField("", "unlinked_minor", FormatMoney(a.UnlinkedMinor), FormatMoney(b.UnlinkedMinor))
 		oldComp := map[string]*ComponentResult{}
 		for i := range a.Components {
 			oldComp[a.Components[i].Name] = &a.Components[i]
@@ -119,22 +119,22 @@ func Diff(locked, fresh *Run) []Change {
 			newNames[y.Name] = true
 			x := oldComp[y.Name]
 			if x == nil {
-				cmpField(y.Name, "component", "", "added, amount "+formatMinor(y.AmountMinor))
+				cmpField(y.Name, "component", "", "added, amount "+FormatMoney(y.AmountMinor))
 				continue
 			}
 			cmpField(y.Name, "visits", strconv.Itoa(x.Visits), strconv.Itoa(y.Visits))
 			cmpField(y.Name, "score_percent", formatScore(x.ScorePercent), formatScore(y.ScorePercent))
 			cmpField(y.Name, "payout", formatFraction(x.Payout), formatFraction(y.Payout))
-			cmpField(y.Name, "amount_minor", formatMinor(x.AmountMinor), formatMinor(y.AmountMinor))
+			cmpField(y.Name, "amount_minor", FormatMoney(x.AmountMinor), FormatMoney(y.AmountMinor))
 			cmpField(y.Name, "min_sample_default", strconv.FormatBool(x.MinSampleDefault), strconv.FormatBool(y.MinSampleDefault))
 			cmpField(y.Name, "critical_forfeit", strconv.FormatBool(x.CriticalForfeit), strconv.FormatBool(y.CriticalForfeit))
 		}
 		for i := range a.Components {
 			if x := &a.Components[i]; !newNames[x.Name] {
-				cmpField(x.Name, "component", "amount "+formatMinor(x.AmountMinor), "")
+				cmpField(x.Name, "component", "amount "+FormatMoney(x.AmountMinor), "")
 			}
 		}
-		cmpField("", "total_minor", formatMinor(a.TotalMinor), formatMinor(b.TotalMinor))
+		cmpField("", "total_minor", FormatMoney(a.TotalMinor), FormatMoney(b.TotalMinor))
 	}
 	return out
 }

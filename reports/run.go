@@ -585,7 +585,7 @@ func judge(c *Component, base int64, visits []*visitAcc, period Period, limit in
 		score = fmt.Sprintf("score %s%% (%s)", formatNumber(math.Round(*r.ScorePercent*100)/100), combine)
 	}
 	r.Lines = append(r.Lines, Line{Text: fmt.Sprintf("%s: %d visit(s), %s; %s → payout %s of share %s of %s = %s",
-		c.Name, len(visits), score, how, formatFraction(r.Payout), formatFraction(c.Share), formatMinor(base), formatMinor(r.AmountMinor))})
+		c.Name, len(visits), score, how, formatFraction(r.Payout), formatFraction(c.Share), FormatMoney(base), FormatMoney(r.AmountMinor))})
 	for i, v := range visits {
 		if i == limit {
 			r.OmittedVisits = len(visits) - limit
@@ -648,9 +648,11 @@ func roundHalfAway(num, den *big.Int) int64 {
 	return q.Int64()
 }
 
-// formatMinor formats minor units as a decimal amount with two decimals and
-// thousands separators: 8500000 → "85,000.00".
-func formatMinor(v int64) string {
+// FormatMoney formats minor units as a decimal amount with two decimals and
+// thousands separators, as the workbooks' money format (#,##0.00) shows
+// it: 8500000 → "85,000.00". Explanations, differences between runs and
+// the command line all use it.
+func FormatMoney(v int64) string {
 	neg := v < 0
 	if neg {
 		v = -v

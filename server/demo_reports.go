@@ -80,9 +80,14 @@ func demoDeliveries() []demoDelivery {
 	return out
 }
 
+// DemoReportMonths are the two months of the demo's audited deliveries,
+// the same whatever day the demo is seeded, so that the README's report
+// commands give the figures it prints on any day.
+var DemoReportMonths = [2]string{"2026-09", "2026-10"}
+
 // SeedDemoReports adds what the reports need to a freshly seeded demo
 // organisation: the driver bonus policy, the drivers' target variable pay,
-// and two months of audited deliveries (the last two whole months), pushed
+// and two months of audited deliveries (DemoReportMonths), pushed
 // by a second demo shopper (DemoArchiveShopper) through the sync path and approved by the demo
 // manager, but for the first two, left for him to review. Last month's
 // figures are the driver example: Sergei Morozov earns 85,000.00 of his
@@ -143,8 +148,14 @@ func (s *Server) SeedDemoReports(ctx context.Context) error {
 	if _, _, err := db.CreatePolicy(ctx, DemoDriverPolicy(), manager.ID); err != nil {
 		return fmt.Errorf("demo reports: policy: %w", err)
 	}
-	thisMonth := reports.Month(s.cfg.Now().UTC()).From
-	months := []time.Time{thisMonth.AddDate(0, -2, 0), thisMonth.AddDate(0, -1, 0)}
+	var months []time.Time
+	for _, m := range DemoReportMonths {
+		p, err := sqlite.ParseMonth("demo month", m)
+		if err != nil {
+			return err
+		}
+		months = append(months, p.From)
+	}
 	if err := db.SetBasePay(ctx, []sqlite.BasePayRow{
 		{EmployeeNumber: "E2001", Kind: sqlite.PayKindTargetVariable, EffectiveMonth: months[0].Format("2006-01"), AmountMinor: 100_000_00},
 		{EmployeeNumber: "E2002", Kind: sqlite.PayKindTargetVariable, EffectiveMonth: months[0].Format("2006-01"), AmountMinor: 90_000_00},

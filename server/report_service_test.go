@@ -292,10 +292,13 @@ func TestReportService(t *testing.T) {
 				_, err = call(t, rc.ImportBasePay, x.hr, &v1.ImportBasePayRequest{FileName: "pay.csv", Content: []byte("employee_number,amount\nE9999,5\nE2001,-3\n"),
 					EffectiveMonth: "2025-01"})
 				requireCode(t, connect.CodeInvalidArgument, err)
-				assert.ErrorContains(t, err, "negative")
-				_, err = call(t, rc.ImportBasePay, x.hr, &v1.ImportBasePayRequest{FileName: "pay.csv", Content: []byte("employee_number,amount\nE9999,5\n"),
+				// One pass: the unknown employee and the bad amount together,
+				// each at its row in the file (the header is row 1).
+				assert.ErrorContains(t, err, `pay.csv: row 2: no staff with employee number E9999`)
+				assert.ErrorContains(t, err, `pay.csv: row 3: employee E2001: "-3" is negative`)
+				_, err = call(t, rc.ImportBasePay, x.hr, &v1.ImportBasePayRequest{FileName: "pay.csv", Content: []byte("employee_number,amount\n\nE9999,5\n"),
 					EffectiveMonth: "2025-01"})
-				assert.ErrorContains(t, err, "E9999")
+				assert.ErrorContains(t, err, "row 3: no staff with employee number E9999", "a blank line counts as a row")
 				_, err = call(t, rc.SetBasePay, x.hr, &v1.SetBasePayRequest{EmployeeNumber: "E2001", EffectiveMonth: "2025-1", AmountMinor: 1})
 				requireCode(t, connect.CodeInvalidArgument, err)
 				assert.ErrorContains(t, err, "YYYY-MM")
@@ -512,6 +515,16 @@ func TestReportService(t *testing.T) {
 				assert.Equal(t, http.StatusForbidden, resp.StatusCode)
 				resp, _ = get("/reports/audit.xlsx?from="+x.month+"&to="+x.month+"&store=KIV-01", x.manager)
 				assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+				// One rule with the CLI: to defaults to from.
+				resp, body = get("/reports/audit.xlsx?from="+x.month+"&store=DEPOT-1", x.manager)
+				require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+				assert.Contains(t, resp.Header.Get("Content-Disposition"), "audit-"+x.month+"-DEPOT-1.xlsx")
+				visits, err = openWorkbook(t, body).GetRows("Visits")
+				require.NoError(t, err)
+				assert.Len(t, visits, 1+21)
+				resp, body = get("/reports/audit.xlsx?to="+x.month, x.manager)
+				assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+				assert.Contains(t, string(body), "from is required")
 				resp, body = get("/reports/audit.xlsx?from=March", x.manager)
 				assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 				assert.Contains(t, string(body), "YYYY-MM")

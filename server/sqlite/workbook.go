@@ -31,6 +31,34 @@ type AuditQuery struct {
 	Region    string
 }
 
+// AuditPeriod is the one rule for an audit workbook's months, whoever
+// asks (the RPC, the HTTP download, the command line): from is a month
+// written YYYY-MM; to is the last month, the same as from when empty, not
+// before it and at most MaxAuditMonths on. Errors: EINVALID.
+func AuditPeriod(from, to string) (reports.Period, error) {
+	if strings.TrimSpace(from) == "" {
+		return reports.Period{}, audit.Errorf(audit.EINVALID, "from is required: the first month, written YYYY-MM (e.g. 2026-01); to, the last month, defaults to from")
+	}
+	if strings.TrimSpace(to) == "" {
+		to = from
+	}
+	first, err := ParseMonth("from", from)
+	if err != nil {
+		return reports.Period{}, err
+	}
+	last, err := ParseMonth("to", to)
+	if err != nil {
+		return reports.Period{}, err
+	}
+	if last.From.Before(first.From) {
+		return reports.Period{}, audit.Errorf(audit.EINVALID, "to %s is before from %s", monthKey(last), monthKey(first))
+	}
+	if months := (last.From.Year()-first.From.Year())*12 + int(last.From.Month()-first.From.Month()) + 1; months > MaxAuditMonths {
+		return reports.Period{}, audit.Errorf(audit.EINVALID, "from %s to %s is %d months; at most %d", monthKey(first), monthKey(last), months, MaxAuditMonths)
+	}
+	return reports.Period{From: first.From, To: last.To}, nil
+}
+
 // AuditWorkbookOptions tune WriteAuditWorkbook; the zero value works.
 type AuditWorkbookOptions struct {
 	// Progress, when set, is called with the rows written so far and the
@@ -56,28 +84,15 @@ type auditPlan struct {
 // planAudit validates q and resolves its store or region in scope.
 // Errors: EINVALID, ENOTFOUND (a store not in scope).
 func planAudit(ctx context.Context, tx *Tx, q AuditQuery) (*auditPlan, error) {
-	if strings.TrimSpace(q.From) == "" || strings.TrimSpace(q.To) == "" {
-		return nil, audit.Errorf(audit.EINVALID, "from and to are required months written YYYY-MM, e.g. from 2026-01 to 2026-03")
-	}
-	from, err := ParseMonth("from", q.From)
+	period, err := AuditPeriod(q.From, q.To)
 	if err != nil {
 		return nil, err
-	}
-	to, err := ParseMonth("to", q.To)
-	if err != nil {
-		return nil, err
-	}
-	if to.From.Before(from.From) {
-		return nil, audit.Errorf(audit.EINVALID, "to %s is before from %s", monthKey(to), monthKey(from))
-	}
-	if months := (to.From.Year()-from.From.Year())*12 + int(to.From.Month()-from.From.Month()) + 1; months > MaxAuditMonths {
-		return nil, audit.Errorf(audit.EINVALID, "from %s to %s is %d months; at most %d", monthKey(from), monthKey(to), months, MaxAuditMonths)
 	}
 	if q.StoreCode != "" && q.Region != "" {
 		return nil, audit.Errorf(audit.EINVALID, "give a store or a region, not both")
 	}
 	cond, args := storeScope(q.Scope, "r.store_id")
-	p := &auditPlan{period: reports.Period{From: from.From, To: to.To}, cond: cond, args: args}
+	p := &auditPlan{period: period, cond: cond, args: args}
 	switch {
 	case q.StoreCode != "":
 		var id, name string

@@ -520,6 +520,7 @@ func (a *app) show(id string) error {
 	w := a.stdout
 	v := d.Visit
 	fmt.Fprintf(w, "visit %s  %s  %s %s (%s)  checklist %s v%d\n", v.ID, d.State, d.StoreCode, d.StoreName, v.StoreID, v.ChecklistID, v.ChecklistVersion)
+	fmt.Fprintln(w, "(* must be answered before submit; choice questions list their options)")
 	answers := map[string]audit.Answer{}
 	for _, x := range v.Answers {
 		answers[x.QuestionID] = x
@@ -528,10 +529,16 @@ func (a *app) show(id string) error {
 		fmt.Fprintf(w, "\n[%s] %s\n", s.ID, s.Title)
 		for _, q := range s.Questions {
 			req := " "
-			if q.Required {
+			if q.MustAnswer() {
 				req = "*"
 			}
 			fmt.Fprintf(w, " %s %-16s %-13s %s\n", req, q.ID, q.Type, q.Text)
+			if q.Type == audit.QuestionPhoto && q.PhotoCount > 1 {
+				fmt.Fprintf(w, "     (%d photos)\n", q.PhotoCount)
+			}
+			for _, o := range q.Options {
+				fmt.Fprintf(w, "     - %-14s %s (%s points)\n", o.Value, o.Label, strconv.FormatFloat(o.Points, 'f', -1, 64))
+			}
 			if x, ok := answers[q.ID]; ok {
 				fmt.Fprintf(w, "     = %s\n", render(x))
 			}
@@ -547,8 +554,13 @@ func (a *app) show(id string) error {
 	if v.StaffID != "" || v.StaffDescription != "" {
 		fmt.Fprintf(w, "\nstaff: %s%s\n", v.StaffID, v.StaffDescription)
 	}
-	if v.CheckIn != nil {
-		fmt.Fprintf(w, "check-in: %.6f, %.6f (±%.0f m)\n", v.CheckIn.Latitude, v.CheckIn.Longitude, v.CheckIn.AccuracyMeters)
+	for _, p := range []struct {
+		what string
+		at   *audit.GeoPoint
+	}{{"check-in", v.CheckIn}, {"check-out", v.CheckOut}} {
+		if p.at != nil {
+			fmt.Fprintf(w, "%s: %.6f, %.6f (±%.0f m)\n", p.what, p.at.Latitude, p.at.Longitude, p.at.AccuracyMeters)
+		}
 	}
 	if v.Notes != "" {
 		fmt.Fprintf(w, "notes: %s\n", v.Notes)

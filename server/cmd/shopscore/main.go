@@ -256,7 +256,9 @@ func serve(ctx context.Context, cfg server.Config, addr string, demo bool, stdou
 				fmt.Fprintln(stdout, "  (the password was generated; set SHOPSCORE_DEMO_PASSWORD to choose it)")
 			}
 		default:
-			fmt.Fprintln(stdout, "The database already has users; demo data not seeded again.")
+			fmt.Fprintf(stdout, "The database in %s already has users; demo data not seeded again.\n", cfg.DataDir)
+			fmt.Fprintln(stdout, demoPasswordNote(ctx, srv, password, generated))
+			fmt.Fprintf(stdout, "To start over with fresh demo data and a new password, stop the server, delete %s (`make reset`) and start it again.\n", cfg.DataDir)
 		}
 	}
 	ln, err := net.Listen("tcp", addr)
@@ -277,6 +279,24 @@ func serve(ctx context.Context, cfg server.Config, addr string, demo bool, stdou
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// demoPasswordNote says which password the demo users of an already
+// seeded database have: the one they were seeded with, which is the given
+// one only if it checks against the demo admin's hash.
+func demoPasswordNote(ctx context.Context, srv *server.Server, password string, generated bool) string {
+	const kept = "The demo users keep the password they were first seeded with"
+	if generated {
+		return kept + " (printed when they were seeded); SHOPSCORE_DEMO_PASSWORD was not set."
+	}
+	_, hash, err := srv.DB().FindUserByEmail(ctx, server.DemoUsers[audit.RoleAdmin])
+	if err != nil {
+		return kept + "."
+	}
+	if ok, err := auth.CheckPassword(hash, password); err == nil && ok {
+		return "The demo users' password is SHOPSCORE_DEMO_PASSWORD, as when they were seeded."
+	}
+	return kept + ": SHOPSCORE_DEMO_PASSWORD is not it, and logins with it will fail."
 }
 
 // openOffline opens the data folder for a command that works on it

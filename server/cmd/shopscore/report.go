@@ -9,10 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/reports"
 	"github.com/shopscore/shopscore/server"
 	"github.com/shopscore/shopscore/server/sqlite"
 )
@@ -88,9 +89,6 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	}
 	switch cmd {
 	case "audit":
-		if *to == "" {
-			*to = *from
-		}
 		if *out == "" {
 			return errors.New("report audit: -o FILE.xlsx is required")
 		}
@@ -215,22 +213,21 @@ func payrollRun(ctx context.Context, db *sqlite.DB, policy, period string) (*sql
 // the locked run.
 func printRun(w io.Writer, r *sqlite.BonusRun) {
 	fmt.Fprintf(w, "run %s: policy %s v%d, %s, %s, inputs %s\n", r.ID, r.PolicyID, r.PolicyVersion, r.Period, r.State, r.InputsHash[:16])
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	header := "EMPLOYEE\tNAME\tBASE\tUNLINKED\t"
+	header := []string{"EMPLOYEE", "NAME", "BASE", "UNLINKED"}
 	if len(r.Run.Employees) > 0 {
 		for _, c := range r.Run.Employees[0].Components {
-			header += strings.ToUpper(c.Name) + "\t"
+			header = append(header, strings.ToUpper(c.Name))
 		}
 	}
-	fmt.Fprintln(tw, header+"TOTAL")
+	rows := [][]string{append(header, "TOTAL")}
 	for _, e := range r.Run.Employees {
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t", e.EmployeeNumber, e.Name, money(e.BasePayMinor), money(e.UnlinkedMinor))
+		row := []string{e.EmployeeNumber, e.Name, reports.FormatMoney(e.BasePayMinor), reports.FormatMoney(e.UnlinkedMinor)}
 		for _, c := range e.Components {
-			line += money(c.AmountMinor) + "\t"
+			row = append(row, reports.FormatMoney(c.AmountMinor))
 		}
-		fmt.Fprintln(tw, line+money(e.TotalMinor))
+		rows = append(rows, append(row, reports.FormatMoney(e.TotalMinor)))
 	}
-	tw.Flush()
+	printTable(w, rows, 2)
 	if len(r.MissingBasePay) > 0 {
 		fmt.Fprintf(w, "no base pay for: %s (paid from 0)\n", strings.Join(r.MissingBasePay, ", "))
 	}
@@ -242,13 +239,34 @@ func printRun(w io.Writer, r *sqlite.BonusRun) {
 	}
 }
 
-// money formats minor units with two decimals.
-func money(minor int64) string {
-	sign := ""
-	if minor < 0 {
-		sign, minor = "-", -minor
+// printTable prints rows as columns two spaces apart: the first text
+// columns (names) aligned left, the others (amounts) right, every cell
+// padded to its column's width in characters.
+func printTable(w io.Writer, rows [][]string, text int) {
+	var widths []int
+	for _, row := range rows {
+		for i, c := range row {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
 	}
-	return fmt.Sprintf("%s%d.%02d", sign, minor/100, minor%100)
+	for _, row := range rows {
+		var b strings.Builder
+		for i, c := range row {
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			if i < text {
+				b.WriteString(c + pad)
+			} else {
+				b.WriteString(pad + c)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
 }
 
 // writeFileAtomic writes a file through a temporary one beside it, renamed
