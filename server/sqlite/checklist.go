@@ -153,22 +153,13 @@ func foreignPendingStores(ctx context.Context, tx *Tx, scope audit.Scope, checkl
 		return nil, nil
 	}
 	cond, args := storeScope(scope, "a.store_id")
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT s.code FROM assignments a JOIN stores s ON s.id = a.store_id
+	codes, err := queryAll(ctx, tx, scanString, `SELECT DISTINCT s.code FROM assignments a JOIN stores s ON s.id = a.store_id
 		WHERE a.checklist_id = ? AND a.checklist_version = ? AND a.state IN ('open', 'accepted') AND NOT (`+cond+`)
 		ORDER BY s.code`, append([]any{checklistID, version}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("find stores using the version: %w", err)
 	}
-	defer rows.Close()
-	var codes []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, fmt.Errorf("find stores using the version: %w", err)
-		}
-		codes = append(codes, c)
-	}
-	return codes, rows.Err()
+	return codes, nil
 }
 
 // FindVersion returns a version with its content; version 0 is the latest
