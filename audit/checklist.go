@@ -295,11 +295,23 @@ func Publish(v *ChecklistVersion, at time.Time) (*ChecklistVersion, error) {
 }
 
 // Retire returns a copy of a published version in the retired state: it
-// still scores the visits recorded against it, but takes no new ones. It
+// still scores the visits recorded against it, but takes no new ones.
+//
+// Checklists belong to the whole organisation, so retiring one reaches
+// every store that uses it. A caller whose scope is not the whole
+// organisation (a manager) may retire a version only while none of its
+// pending (open or accepted) assignments is at a store outside his scope;
+// foreign lists the codes of those stores, and when it is not empty Retire
+// returns EFORBIDDEN naming them: an admin, or the manager of those
+// stores once their assignments are done or cancelled, may retire it. It
 // returns EPRECONDITION when v is not published.
-func Retire(v *ChecklistVersion) (*ChecklistVersion, error) {
+func Retire(v *ChecklistVersion, scope Scope, foreign []string) (*ChecklistVersion, error) {
 	if v.State != VersionPublished {
 		return nil, Errorf(EPRECONDITION, "checklist %s version %d is %s; only a published version can be retired", v.ChecklistID, v.Version, v.State)
+	}
+	if !scope.All && len(foreign) > 0 {
+		return nil, Errorf(EFORBIDDEN, "checklist %s version %d has pending assignments at stores you do not manage (%s); an admin may retire it",
+			v.ChecklistID, v.Version, strings.Join(foreign, ", "))
 	}
 	out := *v
 	out.Content = v.Content.Clone()

@@ -56,7 +56,13 @@ func TestPublish(t *testing.T) {
 		v, _ := Publish(NewDraft(&c, 1), at)
 		_, err := Publish(v, at)
 		equal(t, "code", ErrorCode(err), EPRECONDITION)
-		r, err := Retire(v)
+		mgr := Scope{ManagerID: "m"}
+		_, err = Retire(v, mgr, []string{"B-1"})
+		equal(t, "retire in use at another manager's store", ErrorCode(err), EFORBIDDEN)
+		if _, err := Retire(v, Scope{All: true}, []string{"B-1"}); err != nil {
+			t.Errorf("an admin may retire a version in use anywhere: %v", err)
+		}
+		r, err := Retire(v, mgr, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,9 +70,9 @@ func TestPublish(t *testing.T) {
 		equal(t, "published still", v.State, VersionPublished)
 		_, err = Publish(r, at)
 		equal(t, "code after retire", ErrorCode(err), EPRECONDITION)
-		_, err = Retire(r)
+		_, err = Retire(r, mgr, nil)
 		equal(t, "retire twice", ErrorCode(err), EPRECONDITION)
-		_, err = Retire(NewDraft(&c, 2))
+		_, err = Retire(NewDraft(&c, 2), mgr, nil)
 		equal(t, "retire draft", ErrorCode(err), EPRECONDITION)
 		if _, err := Score(r, []Answer{yes("a")}); err != nil {
 			t.Errorf("a retired version still scores: %v", err)

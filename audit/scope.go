@@ -78,7 +78,9 @@ type ChecklistStore interface {
 	// place of an existing draft.
 	SaveDraft(ctx context.Context, c *Checklist, by string) (*ChecklistVersion, error)
 	PublishVersion(ctx context.Context, checklistID string, version int) (*ChecklistVersion, error)
-	RetireVersion(ctx context.Context, checklistID string, version int) (*ChecklistVersion, error)
+	// RetireVersion retires a published version for a caller with scope;
+	// see Retire for who may. Errors: EFORBIDDEN too.
+	RetireVersion(ctx context.Context, scope Scope, checklistID string, version int) (*ChecklistVersion, error)
 	// FindVersion returns a version; version 0 is the latest published.
 	FindVersion(ctx context.Context, checklistID string, version int) (*ChecklistVersion, error)
 	ListVersions(ctx context.Context, f VersionFilter) ([]*ChecklistVersion, error)

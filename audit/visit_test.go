@@ -31,7 +31,7 @@ func TestVisit_Admit(t *testing.T) {
 		{"OK", func(v *Visit, cv **ChecklistVersion, a **Assignment) {}, nil, ""},
 		{"Cancelled", func(v *Visit, cv **ChecklistVersion, a **Assignment) { (*a).State = AssignmentCancelled }, []VisitFlag{FlagAssignmentCancelled}, ""},
 		{"OutsideWindow", func(v *Visit, cv **ChecklistVersion, a **Assignment) { v.StartedAt = start.Add(48 * time.Hour) }, []VisitFlag{FlagOutsideWindow}, ""},
-		{"Retired", func(v *Visit, cv **ChecklistVersion, a **Assignment) { *cv, _ = Retire(*cv) }, []VisitFlag{FlagVersionRetired}, ""},
+		{"Retired", func(v *Visit, cv **ChecklistVersion, a **Assignment) { *cv, _ = Retire(*cv, Scope{All: true}, nil) }, []VisitFlag{FlagVersionRetired}, ""},
 		{"OtherShopper", func(v *Visit, cv **ChecklistVersion, a **Assignment) { (*a).ShopperID = "u2" }, nil, EFORBIDDEN},
 		{"WrongHash", func(v *Visit, cv **ChecklistVersion, a **Assignment) { v.ContentHash = hashA }, nil, EINVALID},
 		{"WrongChannel", func(v *Visit, cv **ChecklistVersion, a **Assignment) { v.Channel = ChannelEmail }, nil, EINVALID},

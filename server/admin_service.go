@@ -10,7 +10,6 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/audit"
-	"github.com/shopscore/shopscore/server/auth"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
@@ -90,7 +89,7 @@ func (a *adminService) CreateUser(ctx context.Context, req *connect.Request[v1.C
 	if err := u.Validate(); err != nil {
 		return nil, err
 	}
-	hash, err := auth.HashPassword(m.GetPassword())
+	hash, err := a.s.hashes.HashPassword(ctx, m.GetPassword())
 	if err != nil {
 		return nil, err
 	}

@@ -156,6 +156,16 @@ func TestAssignmentService(t *testing.T) {
 		_, err = call(t, c.Assignment.CancelAssignment, f.shopperA, &v1.CancelAssignmentRequest{AssignmentId: mine.Id})
 		requireCode(t, connect.CodePermissionDenied, err)
 	})
+	t.Run("RetireInUseAtAnotherManagersStores", func(t *testing.T) {
+		// store-visit 1 has an open assignment at manager A's MSK-02:
+		// manager B may not retire it for him.
+		_, err := call(t, c.Checklist.RetireVersion, f.managerB, &v1.RetireVersionRequest{ChecklistId: "store-visit", Version: 1})
+		requireCode(t, connect.CodePermissionDenied, err)
+		assert.Contains(t, err.Error(), "MSK-02")
+		v, err := call(t, c.Checklist.GetChecklistVersion, f.managerA, &v1.GetChecklistVersionRequest{ChecklistId: "store-visit", Version: 1})
+		require.NoError(t, err)
+		assert.Equal(t, v1.ChecklistVersionState_CHECKLIST_VERSION_STATE_PUBLISHED, v.Version.State)
+	})
 	t.Run("RetiredVersion", func(t *testing.T) {
 		_, err := call(t, c.Checklist.RetireVersion, f.managerA, &v1.RetireVersionRequest{ChecklistId: "delivery", Version: 1})
 		require.NoError(t, err)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -45,7 +46,10 @@ func (a *authService) Login(ctx context.Context, req *connect.Request[v1.LoginRe
 		return nil, err
 	}
 	peer := peerHost(req.Peer().Addr)
-	if !s.addrLimiter.Allow(peer) || !s.loginLimiter.Allow(email) {
+	// The tight limit is per account and address, so that one attacker's
+	// guesses lock out only himself; the looser per-account one bounds
+	// guesses spread over many addresses.
+	if !s.addrLimiter.Allow(peer) || !s.loginLimiter.Allow(email+"\x00"+peer) || !s.accountLimiter.Allow(email) {
 		return nil, audit.Errorf(audit.EEXHAUSTED, "too many login attempts; wait a minute and try again")
 	}
 	user, hash, err := s.db.FindUserByEmail(ctx, email)
@@ -54,14 +58,16 @@ func (a *authService) Login(ctx context.Context, req *connect.Request[v1.LoginRe
 	} else if err != nil {
 		return nil, err
 	}
-	ok, err := auth.CheckPassword(hash, m.GetPassword())
+	ok, err := s.hashes.CheckPassword(ctx, hash, m.GetPassword())
 	if err != nil {
 		return nil, err
 	}
 	if !ok || user == nil || user.Disabled {
-		ev := audit.SecurityEvent{Kind: audit.EventLoginFailed, Peer: peer, Detail: email}
+		ev := audit.SecurityEvent{Kind: audit.EventLoginFailed, Peer: peer}
 		if user != nil {
-			ev.UserID = user.ID
+			ev.UserID, ev.Detail = user.ID, user.Email
+		} else {
+			ev.Detail = unknownLogin(email)
 		}
 		if err := s.db.AddSecurityEvent(ctx, ev); err != nil {
 			return nil, err
@@ -82,6 +88,31 @@ func (a *authService) Login(ctx context.Context, req *connect.Request[v1.LoginRe
 		return nil, err
 	}
 	return connect.NewResponse(&v1.LoginResponse{Tokens: tokens, User: userToProto(user), SessionId: sess.ID}), nil
+}
+
+// unknownLogin describes, for the security log, what was typed as the
+// e-mail of a login no account has. People type passwords into the e-mail
+// field, so it is never kept: only its length, and for something shaped
+// like an address its domain.
+func unknownLogin(typed string) string {
+	local, domain, ok := strings.Cut(typed, "@")
+	if ok && local != "" && plausibleDomain(domain) {
+		return fmt.Sprintf("unknown e-mail …@%s (%d characters)", domain, utf8.RuneCountInString(typed))
+	}
+	return fmt.Sprintf("unknown e-mail, not an address (%d characters)", utf8.RuneCountInString(typed))
+}
+
+// plausibleDomain reports whether d looks like a DNS name with a dot.
+func plausibleDomain(d string) bool {
+	if len(d) < 3 || len(d) > 253 || !strings.Contains(d, ".") || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") {
+		return false
+	}
+	for _, r := range d {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) tokens(user *audit.User, sessionID, refresh string, refreshExpiry time.Time) (*v1.Tokens, error) {

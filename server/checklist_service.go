@@ -78,10 +78,19 @@ func (c *checklistService) PublishVersion(ctx context.Context, req *connect.Requ
 	return connect.NewResponse(&v1.PublishVersionResponse{Version: pv}), nil
 }
 
-// RetireVersion retires a published version. Errors: EINVALID, ENOTFOUND,
-// EPRECONDITION.
+// RetireVersion retires a published version. A manager may retire a
+// version only while none of its open or accepted assignments is at a
+// store he does not manage; admins may retire any. Errors: EINVALID,
+// ENOTFOUND, EPRECONDITION, EFORBIDDEN.
 func (c *checklistService) RetireVersion(ctx context.Context, req *connect.Request[v1.RetireVersionRequest]) (*connect.Response[v1.RetireVersionResponse], error) {
-	pv, err := changeVersion(ctx, req.Msg.GetChecklistId(), req.Msg.GetVersion(), c.s.db.RetireVersion)
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	retire := func(ctx context.Context, id string, version int) (*audit.ChecklistVersion, error) {
+		return c.s.db.RetireVersion(ctx, audit.ScopeOf(p), id, version)
+	}
+	pv, err := changeVersion(ctx, req.Msg.GetChecklistId(), req.Msg.GetVersion(), retire)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/auth"
 	"github.com/shopscore/shopscore/server/blob"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -90,12 +91,13 @@ func listenerURL(addr net.Addr) string {
 }
 
 // loadOrCreateSecret reads the secret in path, or makes one of
-// blobSecretLen random bytes there (mode 0600) on first start. The file
+// blobSecretLen random bytes there (mode 0600) on first start. A secret
+// file other users may access is refused, like the signing keys. The file
 // appears whole or not at all: it is written aside, synced, then linked
 // into place, so two processes starting at once agree on one secret.
 func loadOrCreateSecret(path string) ([]byte, error) {
 	for {
-		b, err := os.ReadFile(path)
+		b, err := auth.ReadPrivateFile(path)
 		if err == nil {
 			if len(b) < blob.MinSecretLen {
 				return nil, fmt.Errorf("%s has %d bytes, want %d: delete it to make a new one (outstanding upload URLs stop working)", path, len(b), blobSecretLen)
@@ -103,7 +105,7 @@ func loadOrCreateSecret(path string) ([]byte, error) {
 			return b, nil
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("read blob secret: %w", err)
+			return nil, fmt.Errorf("read blob secret (chmod 600 it if only its mode is wrong): %w", err)
 		}
 		dir := filepath.Dir(path)
 		if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -57,8 +57,9 @@ func (s *Server) authorize(ctx context.Context, procedure, authorization string)
 		// Deny by default: a procedure served but missing from the table.
 		return ctx, audit.Errorf(audit.EFORBIDDEN, "procedure %s is not open to anyone", procedure)
 	}
-	token, ok := strings.CutPrefix(authorization, "Bearer ")
-	if !ok || token == "" {
+	// The scheme is case-insensitive (RFC 6750, RFC 9110 §11.1).
+	scheme, token, ok := strings.Cut(strings.TrimSpace(authorization), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return ctx, audit.Errorf(audit.EUNAUTHORIZED, "missing bearer access token")
 	}
 	claims, err := s.verifier.Verify(strings.TrimSpace(token))

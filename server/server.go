@@ -46,10 +46,24 @@ type Config struct {
 	// RefreshTTL is the lifetime of a refresh token; 30 days if zero.
 	// Every refresh issues a new one, so an active device stays signed in.
 	RefreshTTL time.Duration
-	// LoginRate limits login attempts per account: a burst, then one more
-	// attempt per Every; 10 and 1/30 s if zero. A client address gets ten
-	// times that, since many shoppers may share one address behind NAT.
+	// LoginRate limits login attempts per account from one client
+	// address: a burst, then one more attempt per Every; 10 and 1/30 s if
+	// zero. A client address gets ten times that for all accounts
+	// together, since many shoppers may share one address behind NAT.
 	LoginRate Rate
+	// LoginAccountRate limits login attempts per account from all
+	// addresses together, against guessing from many addresses; 50 and
+	// 1/10 s if zero. It is looser than LoginRate, so that one attacker's
+	// wrong guesses do not lock the account for its owner.
+	LoginAccountRate Rate
+	// PasswordHashMemory bounds the memory, in bytes, that password
+	// hashes (Argon2id, 64 MiB each) use at once; 256 MiB (four hashes)
+	// if zero. At least one hash always runs.
+	PasswordHashMemory int64
+	// PasswordHashQueue is how many logins may wait for room within
+	// PasswordHashMemory; beyond it they are refused at once with
+	// ResourceExhausted. 16 if zero, none if negative.
+	PasswordHashQueue int
 	// RefreshRate limits refreshes per client address; 60 and 1/s if zero.
 	RefreshRate Rate
 	// UploadSlotRate limits EvidenceService.CreateUploadSlot per user; a
@@ -102,6 +116,15 @@ func (c Config) withDefaults() Config {
 	if c.LoginRate == (Rate{}) {
 		c.LoginRate = Rate{Burst: 10, Every: 30 * time.Second}
 	}
+	if c.LoginAccountRate == (Rate{}) {
+		c.LoginAccountRate = Rate{Burst: 50, Every: 10 * time.Second}
+	}
+	if c.PasswordHashMemory == 0 {
+		c.PasswordHashMemory = 256 << 20
+	}
+	if c.PasswordHashQueue == 0 {
+		c.PasswordHashQueue = 16
+	}
 	if c.RefreshRate == (Rate{}) {
 		c.RefreshRate = Rate{Burst: 60, Every: time.Second}
 	}
@@ -131,8 +154,10 @@ type Server struct {
 	verifier *auth.Verifier
 	tokenCfg auth.TokenConfig
 
-	loginLimiter   *auth.Limiter // per account
+	loginLimiter   *auth.Limiter // logins per account and client address
+	accountLimiter *auth.Limiter // logins per account, from any address
 	addrLimiter    *auth.Limiter // logins per client address
+	hashes         *auth.HashGate
 	refreshLimiter *auth.Limiter
 	slotLimiter    *auth.Limiter // upload slots per user
 
@@ -173,6 +198,8 @@ func New(cfg Config) (*Server, error) {
 	s.issuer = auth.NewIssuer(s.keys, s.tokenCfg)
 	s.verifier = auth.NewVerifier(s.keys.JWKS, s.tokenCfg)
 	s.loginLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.LoginRate.Every, Burst: cfg.LoginRate.Burst, Now: cfg.Now})
+	s.accountLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.LoginAccountRate.Every, Burst: cfg.LoginAccountRate.Burst, Now: cfg.Now})
+	s.hashes = auth.NewHashGate(cfg.PasswordHashMemory, cfg.PasswordHashQueue)
 	s.addrLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.LoginRate.Every / 10, Burst: cfg.LoginRate.Burst * 10, Now: cfg.Now})
 	s.refreshLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.RefreshRate.Every, Burst: cfg.RefreshRate.Burst, Now: cfg.Now})
 	s.slotLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.UploadSlotRate.Every, Burst: cfg.UploadSlotRate.Burst, Now: cfg.Now})

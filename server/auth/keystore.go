@@ -304,7 +304,7 @@ func (ks *KeyStore) saveLocked() error {
 // is none.
 func (ks *KeyStore) readState() (keyState, error) {
 	var st keyState
-	b, err := readPrivateFile(filepath.Join(ks.dir, stateFileName))
+	b, err := ReadPrivateFile(filepath.Join(ks.dir, stateFileName))
 	if err != nil {
 		return st, fmt.Errorf("auth: read key state: %w", err)
 	}
@@ -337,7 +337,7 @@ func (ks *KeyStore) newKey(now time.Time) (*signingKey, error) {
 
 // readKey reads the key file of r and checks that it holds the key r names.
 func (ks *KeyStore) readKey(r keyRecord) (*signingKey, error) {
-	b, err := readPrivateFile(ks.keyPath(r.KID))
+	b, err := ReadPrivateFile(ks.keyPath(r.KID))
 	if err != nil {
 		return nil, fmt.Errorf("auth: read key %s: %w", r.KID, err)
 	}
@@ -424,7 +424,7 @@ func checkPrivate(fi fs.FileInfo) error {
 }
 
 // readPrivateFile reads a regular file that only its owner may access.
-func readPrivateFile(path string) ([]byte, error) {
+func ReadPrivateFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

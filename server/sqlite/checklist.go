@@ -112,17 +112,23 @@ func publishVersion(ctx context.Context, tx *Tx, checklistID string, version int
 	return findVersion(ctx, tx, checklistID, version)
 }
 
-// RetireVersion retires a published version, and moves the checklist's
-// row in the sync feed so that devices see what is current. Errors:
-// ENOTFOUND, EPRECONDITION (not published).
-func (db *DB) RetireVersion(ctx context.Context, checklistID string, version int) (*audit.ChecklistVersion, error) {
+// RetireVersion retires a published version on behalf of a caller with
+// scope (the rule is audit.Retire's), and moves the checklist's row in the
+// sync feed so that devices see what is current. Errors: ENOTFOUND,
+// EPRECONDITION (not published), EFORBIDDEN (pending assignments at
+// stores outside scope).
+func (db *DB) RetireVersion(ctx context.Context, scope audit.Scope, checklistID string, version int) (*audit.ChecklistVersion, error) {
 	var out *audit.ChecklistVersion
 	err := db.update(ctx, func(tx *Tx) error {
 		v, err := findVersion(ctx, tx, checklistID, version)
 		if err != nil {
 			return err
 		}
-		if _, err := audit.Retire(v); err != nil {
+		foreign, err := foreignPendingStores(ctx, tx, scope, checklistID, version)
+		if err != nil {
+			return err
+		}
+		if _, err := audit.Retire(v, scope, foreign); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE checklist_versions SET state = 'retired', retired_at = ?
@@ -138,6 +144,22 @@ func (db *DB) RetireVersion(ctx context.Context, checklistID string, version int
 		return err
 	})
 	return out, err
+}
+
+// foreignPendingStores returns the codes of the stores outside scope with
+// open or accepted assignments of a checklist version, in code order.
+func foreignPendingStores(ctx context.Context, tx *Tx, scope audit.Scope, checklistID string, version int) ([]string, error) {
+	if scope.All {
+		return nil, nil
+	}
+	cond, args := storeScope(scope, "a.store_id")
+	codes, err := queryAll(ctx, tx, scanString, `SELECT DISTINCT s.code FROM assignments a JOIN stores s ON s.id = a.store_id
+		WHERE a.checklist_id = ? AND a.checklist_version = ? AND a.state IN ('open', 'accepted') AND NOT (`+cond+`)
+		ORDER BY s.code`, append([]any{checklistID, version}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("find stores using the version: %w", err)
+	}
+	return codes, nil
 }
 
 // FindVersion returns a version with its content; version 0 is the latest

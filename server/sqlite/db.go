@@ -43,7 +43,10 @@ func NewDB(path string) *DB {
 }
 
 // Open opens the database, creating the file and its folder if needed, and
-// applies any pending migrations.
+// applies any pending migrations. A new database file is created with
+// mode 0600 whatever the folder's mode and the process's umask; SQLite
+// gives its WAL and shared-memory files the mode of the database, so they
+// are private too.
 func (db *DB) Open() error {
 	if db.Path == "" {
 		return errors.New("sqlite: database path required")
@@ -51,6 +54,9 @@ func (db *DB) Open() error {
 	if db.Path != ":memory:" {
 		if err := os.MkdirAll(filepath.Dir(db.Path), 0o700); err != nil {
 			return fmt.Errorf("sqlite: create data folder: %w", err)
+		}
+		if err := createPrivate(db.Path); err != nil {
+			return fmt.Errorf("sqlite: create database: %w", err)
 		}
 	}
 	var err error
@@ -69,6 +75,24 @@ func (db *DB) Open() error {
 	}
 	db.read.SetMaxOpenConns(8)
 	return nil
+}
+
+// createPrivate creates an empty file at path with mode 0600 unless a
+// file is there already. SQLite would create it with 0644 less the umask.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// The umask may only have removed bits; make sure of the mode anyway.
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // Close closes both pools.

@@ -187,11 +187,12 @@ func testChecklistStore(t *testing.T, h Harness) {
 		assert.Equal(t, "second", old.Content.Sections[0].Questions[0].Text)
 	})
 	t.Run("Retire", func(t *testing.T) {
-		_, err := h.Checklists.RetireVersion(ctx, "c1", 1)
+		all := audit.Scope{All: true}
+		_, err := h.Checklists.RetireVersion(ctx, all, "c1", 1)
 		require.NoError(t, err)
-		_, err = h.Checklists.RetireVersion(ctx, "c1", 1)
+		_, err = h.Checklists.RetireVersion(ctx, all, "c1", 1)
 		requireCode(t, audit.EPRECONDITION, err)
-		_, err = h.Checklists.RetireVersion(ctx, "nope", 1)
+		_, err = h.Checklists.RetireVersion(ctx, all, "nope", 1)
 		requireCode(t, audit.ENOTFOUND, err)
 	})
 	t.Run("Invalid", func(t *testing.T) {
@@ -333,5 +334,28 @@ func testAssignmentStore(t *testing.T, h Harness) {
 			return a.Transition(audit.AssignmentAccepted)
 		})
 		requireCode(t, audit.EPRECONDITION, err)
+	})
+	t.Run("RetireInUseElsewhere", func(t *testing.T) {
+		// Version 1 has pending assignments at both managers' stores.
+		_, err := h.Checklists.RetireVersion(ctx, audit.Scope{ManagerID: mA}, "c", 1)
+		requireCode(t, audit.EFORBIDDEN, err)
+		assert.Contains(t, audit.ErrorMessage(err), "B-1")
+		assert.NotContains(t, audit.ErrorMessage(err), "A-1")
+		_, err = h.Checklists.RetireVersion(ctx, audit.Scope{ManagerID: mB}, "c", 1)
+		requireCode(t, audit.EFORBIDDEN, err)
+		v, err := h.Checklists.FindVersion(ctx, "c", 1)
+		require.NoError(t, err)
+		assert.Equal(t, audit.VersionPublished, v.State, "a refused retirement changes nothing")
+
+		// Version 2 is used nowhere: a manager may retire it.
+		_, err = h.Checklists.PublishVersion(ctx, "c", 2)
+		require.NoError(t, err)
+		v, err = h.Checklists.RetireVersion(ctx, audit.Scope{ManagerID: mB}, "c", 2)
+		require.NoError(t, err)
+		assert.Equal(t, audit.VersionRetired, v.State)
+		// An admin may retire what other managers' stores use.
+		v, err = h.Checklists.RetireVersion(ctx, audit.Scope{All: true}, "c", 1)
+		require.NoError(t, err)
+		assert.Equal(t, audit.VersionRetired, v.State)
 	})
 }
