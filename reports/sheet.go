@@ -140,8 +140,14 @@ func (s *sheetWriter) startPart(name string) error {
 }
 
 // write appends one row; values are excelize.Cell or plain values, one per
-// column (nil leaves a cell empty).
+// column (nil and "" leave a cell empty: an empty string is not written,
+// which saves excelize an inline string per empty cell).
 func (s *sheetWriter) write(values ...any) error {
+	for i, v := range values {
+		if v, ok := v.(string); ok && v == "" {
+			values[i] = nil
+		}
+	}
 	p := s.parts[len(s.parts)-1]
 	if p.rows >= s.maxRows {
 		if err := s.startPart(fmt.Sprintf("%s (%d)", s.name, len(s.parts)+1)); err != nil {

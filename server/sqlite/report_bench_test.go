@@ -416,6 +416,11 @@ func rawWorkbook(b *testing.B, db *sqlite.DB, w io.Writer, maxAnswers int) int64
 		if row == excelize.TotalRows {
 			next()
 		}
+		for i, v := range values { // empty cells are left out, as the workbook does
+			if v == "" {
+				values[i] = nil
+			}
+		}
 		row++
 		cell, _ := excelize.CoordinatesToCellName(1, row)
 		must(b, sw.SetRow(cell, values))
