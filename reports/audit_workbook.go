@@ -362,21 +362,22 @@ func (b *AuditWorkbook) AddPriorVisit(v VisitRow) error {
 }
 
 func (v *VisitRow) validate() error {
-	where := fmt.Sprintf("visit row %q", v.VisitID)
+	// where names the row in an error; it is built only for one.
+	where := func() string { return fmt.Sprintf("visit row %q", v.VisitID) }
 	switch {
 	case strings.TrimSpace(v.VisitID) == "":
-		return invalidf("%s: visit id is empty", where)
+		return invalidf("%s: visit id is empty", where())
 	case strings.TrimSpace(v.StoreID) == "":
-		return invalidf("%s: store id is empty", where)
+		return invalidf("%s: store id is empty", where())
 	case v.VisitedAt.IsZero():
-		return invalidf("%s: visit time is missing", where)
+		return invalidf("%s: visit time is missing", where())
 	}
 	if err := checkPoints(v.Points, v.MaxPoints); err != nil {
-		return invalidf("%s: %v", where, err)
+		return invalidf("%s: %v", where(), err)
 	}
 	for _, s := range v.Staff {
 		if strings.TrimSpace(s.ID) == "" {
-			return invalidf("%s: a named staff member has no id", where)
+			return invalidf("%s: a named staff member has no id", where())
 		}
 	}
 	return nil
@@ -442,21 +443,8 @@ func (b *AuditWorkbook) AddAnswer(a AnswerRow) error {
 	if err := b.usable(); err != nil {
 		return err
 	}
-	where := fmt.Sprintf("answer row (visit %q, question %q)", a.VisitID, a.QuestionID)
-	switch {
-	case strings.TrimSpace(a.VisitID) == "":
-		return invalidf("%s: visit id is empty", where)
-	case strings.TrimSpace(a.QuestionID) == "":
-		return invalidf("%s: question id is empty", where)
-	case strings.TrimSpace(a.StoreID) == "":
-		return invalidf("%s: store id is empty", where)
-	case a.VisitedAt.IsZero():
-		return invalidf("%s: visit time is missing", where)
-	case a.NPS != nil && (*a.NPS < 0 || *a.NPS > 10):
-		return invalidf("%s: recommendation answer %d, want 0 to 10", where, *a.NPS)
-	}
-	if err := checkPoints(a.Points, a.MaxPoints); err != nil {
-		return invalidf("%s: %v", where, err)
+	if err := a.validate(); err != nil {
+		return err
 	}
 	na := a.MaxPoints == 0
 	count := func(m map[string]*answerAgg, key, text string) {
@@ -523,6 +511,27 @@ func (b *AuditWorkbook) AddAnswer(a AnswerRow) error {
 		a.QuestionID, a.QuestionText, a.Category, a.Clause, value,
 		cell(b.st.decimal, a.Points), cell(b.st.decimal, a.MaxPoints), score, yesNo(na),
 		yesNo(a.Critical), yesNo(a.CriticalFailed), strings.Join(a.StaffIDs, ", "), a.Comment)
+}
+
+func (a *AnswerRow) validate() error {
+	// where names the row in an error; it is built only for one.
+	where := func() string { return fmt.Sprintf("answer row (visit %q, question %q)", a.VisitID, a.QuestionID) }
+	switch {
+	case strings.TrimSpace(a.VisitID) == "":
+		return invalidf("%s: visit id is empty", where())
+	case strings.TrimSpace(a.QuestionID) == "":
+		return invalidf("%s: question id is empty", where())
+	case strings.TrimSpace(a.StoreID) == "":
+		return invalidf("%s: store id is empty", where())
+	case a.VisitedAt.IsZero():
+		return invalidf("%s: visit time is missing", where())
+	case a.NPS != nil && (*a.NPS < 0 || *a.NPS > 10):
+		return invalidf("%s: recommendation answer %d, want 0 to 10", where(), *a.NPS)
+	}
+	if err := checkPoints(a.Points, a.MaxPoints); err != nil {
+		return invalidf("%s: %v", where(), err)
+	}
+	return nil
 }
 
 // AddEvidence writes a photo row. It returns an error wrapping ErrInvalid
@@ -654,12 +663,13 @@ func (b *AuditWorkbook) finish(f *excelize.File) error {
 	if err := b.writeCharts(f, storeIDs, months); err != nil {
 		return err
 	}
+	// orderSheets made the first sheet active; setting it again after the
+	// flushes would make excelize parse every flushed sheet back.
 	for _, s := range append(sheets, b.visits, b.evidence, b.answers) {
 		if err := s.finish(); err != nil {
 			return err
 		}
 	}
-	f.SetActiveSheet(0)
 	return nil
 }
 

@@ -1,6 +1,9 @@
 package reports
 
 import (
+	"archive/zip"
+	"bufio"
+	"compress/flate"
 	"fmt"
 	"io"
 
@@ -137,8 +140,14 @@ func (s *sheetWriter) startPart(name string) error {
 }
 
 // write appends one row; values are excelize.Cell or plain values, one per
-// column (nil leaves a cell empty).
+// column (nil and "" leave a cell empty: an empty string is not written,
+// which saves excelize an inline string per empty cell).
 func (s *sheetWriter) write(values ...any) error {
+	for i, v := range values {
+		if v, ok := v.(string); ok && v == "" {
+			values[i] = nil
+		}
+	}
 	p := s.parts[len(s.parts)-1]
 	if p.rows >= s.maxRows {
 		if err := s.startPart(fmt.Sprintf("%s (%d)", s.name, len(s.parts)+1)); err != nil {
@@ -221,16 +230,53 @@ func orderSheets(f *excelize.File, order []string) error {
 	return nil
 }
 
-// writeFile writes the finished workbook to w and releases it.
+// writeFile writes the finished workbook to w and releases it. The zip is
+// written to w as it is made (excelize's own WriteTo would first build the
+// whole file in memory), with the fast deflate of workbookDeflate.
 func writeFile(f *excelize.File, w io.Writer) error {
-	if _, err := f.WriteTo(w); err != nil {
-		_ = f.Close()
+	err := writeZip(f, w, workbookDeflate)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("reports: releasing the workbook: %w", cerr)
+	}
+	return err
+}
+
+// WriteWorkbook writes a workbook made by the caller to w the way this
+// package writes its own (streamed, with the same compression), and
+// releases it. Errors: any error writing to w.
+func WriteWorkbook(f *excelize.File, w io.Writer) error { return writeFile(f, w) }
+
+// writeZip zips the workbook straight into w through excelize's zip-writer
+// hook, compressing each part with deflate; excelize's in-memory buffer
+// stays empty.
+func writeZip(f *excelize.File, w io.Writer, deflate zip.Compressor) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var zw *zip.Writer
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
+		zw = zip.NewWriter(bw)
+		zw.RegisterCompressor(zip.Deflate, deflate)
+		return zw
+	})
+	buf, err := f.WriteToBuffer()
+	if err == nil && buf.Len() > 0 { // excelize wrote past the hook
+		_, err = buf.WriteTo(bw)
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
 		return fmt.Errorf("reports: writing the workbook: %w", err)
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("reports: releasing the workbook: %w", err)
-	}
 	return nil
+}
+
+// workbookDeflate compresses the parts of every workbook at deflate's
+// fastest level. BenchmarkWorkbookDeflate measures it against the default
+// level and against klauspost/compress (BENCHMARKS.md, W4): the standard
+// library's level 1 is klauspost's encoder, with the same output and speed,
+// so the standard library serves.
+func workbookDeflate(w io.Writer) (io.WriteCloser, error) {
+	return flate.NewWriter(w, flate.BestSpeed)
 }
 
 // cell wraps a value with a style.

@@ -408,12 +408,10 @@ func employees(ctx context.Context, tx *Tx, kind, month string) ([]reports.Emplo
 // Observations merges them, so that the visit's fields are read once per
 // visit rather than once per answer.
 var (
-	bonusWhere  = ` WHERE r.visited_at >= ? AND r.visited_at < ? AND v.state IN ` + stateList(BonusStates)
-	bonusVisits = `SELECT r.visit_id, r.store_id, r.staff_id, r.visited_at
-	FROM report_visits r JOIN visits v ON v.id = r.visit_id` + bonusWhere + ` ORDER BY r.visited_at, r.visit_id`
-	bonusAnswers = `SELECT a.visit_id, a.question_id, a.category, a.standard_code, a.points, a.max_points, a.critical_failure
-	FROM report_visits r JOIN visits v ON v.id = r.visit_id JOIN visit_answers a ON a.visit_id = r.visit_id` +
-		bonusWhere + ` ORDER BY r.visited_at, r.visit_id, a.ord`
+	bonusWhere   = ` WHERE r.visited_at >= ? AND r.visited_at < ? AND v.state IN ` + stateList(BonusStates)
+	bonusVisits  = `SELECT r.visit_id, r.store_id, r.staff_id, r.visited_at` + reportVisitsFrom + bonusWhere + ` ORDER BY r.visited_at, r.visit_id`
+	bonusAnswers = `SELECT a.visit_id, a.question_id, a.category, a.standard_code, a.points, a.max_points, a.critical_failure` +
+		reportVisitsFrom + ` CROSS JOIN visit_answers a ON a.visit_id = r.visit_id` + bonusWhere + ` ORDER BY r.visited_at, r.visit_id, a.ord`
 )
 
 // Observations streams the scored answers of the period's visits that

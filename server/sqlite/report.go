@@ -34,6 +34,15 @@ func stateList(states []VisitState) string {
 	return "(" + strings.Join(quoted, ", ") + ")"
 }
 
+// reportVisitsFrom starts every report query that reads the visits of a
+// period (bonus runs, the audit workbook): the time index of report_visits
+// drives it, and each visit's review state is looked up by id. Without it
+// SQLite, which has no statistics here, starts from the visits in a state
+// (visits_state) and sorts every answer of every month; CROSS JOIN keeps
+// the order (SQLite never reorders across it), so rows arrive in time order
+// from the first one and the cost follows the period asked, not the history.
+const reportVisitsFrom = ` FROM report_visits r INDEXED BY report_visits_time CROSS JOIN visits v ON v.id = r.visit_id`
+
 // indexBatch is how many visits one write transaction indexes when reports
 // catch up, so that the writer is never held long.
 const indexBatch = 200

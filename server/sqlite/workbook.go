@@ -119,11 +119,12 @@ func planAudit(ctx context.Context, tx *Tx, q AuditQuery) (*auditPlan, error) {
 }
 
 // auditFrom joins what every audit workbook query reads: the indexed
-// visit r, the visit v (its review state) and its store s, then the extra
-// joins given; its WHERE clause takes the period's two bounds and ends in
-// AND, for the plan's condition.
+// visit r, the visit v (its review state) and its store s, in that order
+// (reportVisitsFrom), then the extra joins given (CROSS JOIN keeps the
+// order); its WHERE clause takes the period's two bounds and ends in AND,
+// for the plan's condition.
 func auditFrom(joins string) string {
-	return ` FROM report_visits r JOIN visits v ON v.id = r.visit_id JOIN stores s ON s.id = r.store_id ` + joins + `
+	return reportVisitsFrom + ` CROSS JOIN stores s ON s.id = r.store_id ` + joins + `
 	WHERE r.visited_at >= ? AND r.visited_at < ? AND v.state IN ` + stateList(AuditStates) + ` AND `
 }
 
@@ -309,7 +310,7 @@ func (qt *questionTexts) get(ctx context.Context, checklist string, version int)
 func addAnswers(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWorkbook, staff map[string]string) error {
 	rows, err := tx.QueryContext(ctx, `SELECT a.visit_id, s.code, a.visited_at, v.checklist_id, v.checklist_version, a.question_id,
 		a.category, a.standard_code, a.staff_id, a.answer, a.points, a.max_points, a.critical, a.critical_failure, a.nps, a.note`+
-		auditFrom("JOIN visit_answers a ON a.visit_id = r.visit_id")+p.cond+
+		auditFrom("CROSS JOIN visit_answers a ON a.visit_id = r.visit_id")+p.cond+
 		` ORDER BY r.visited_at, r.visit_id, a.ord`,
 		append([]any{millis(p.period.From), millis(p.period.To)}, p.args...)...)
 	if err != nil {
@@ -365,7 +366,7 @@ func addAnswers(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWo
 func addEvidence(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWorkbook, link func(string) string) error {
 	rows, err := tx.QueryContext(ctx, `SELECT ph.visit_id, s.code, ph.question_id, ph.idx, ph.sha256, ph.size, ph.content_type,
 		ph.captured_at, ph.verified_at, (SELECT COUNT(DISTINCT o.visit_id) FROM visit_photos o WHERE o.sha256 = ph.sha256 AND o.visit_id <> ph.visit_id)`+
-		auditFrom("JOIN visit_photos ph ON ph.visit_id = r.visit_id")+p.cond+
+		auditFrom("CROSS JOIN visit_photos ph ON ph.visit_id = r.visit_id")+p.cond+
 		` ORDER BY r.visited_at, r.visit_id, ph.question_id, ph.idx`,
 		append([]any{millis(p.period.From), millis(p.period.To)}, p.args...)...)
 	if err != nil {
