@@ -63,7 +63,7 @@ func TestParsePack_Errors(t *testing.T) {
 			`syntax.json:4:3: invalid character '"' after object key:value pair`,
 		}},
 		{"truncated.json", []string{
-			`truncated.json:4:39: standards[0].clause: invalid character '\n' in string literal`,
+			`truncated.json:4:39: standards[0].clause: invalid character '\n' in string`,
 		}},
 		{"unknown-field.json", []string{
 			`unknown-field.json:5:82: standards[0]: unknown field "Owner"`,
@@ -98,7 +98,13 @@ func TestParsePack_Errors(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = ParsePack(tc.file, data)
-			equal(t, "errors", packMessages(t, err), tc.want)
+			got := packMessages(t, err)
+			for i := range got {
+				// encoding/json says "in string literal" before Go 1.27
+				// and "in string" from it on; the place is what matters.
+				got[i] = strings.Replace(got[i], "in string literal", "in string", 1)
+			}
+			equal(t, "errors", got, tc.want)
 		})
 	}
 }
