@@ -39,6 +39,14 @@ type Config struct {
 	// ReadHeaderTimeout bounds how long a client may take to send request
 	// headers; 10 s if zero.
 	ReadHeaderTimeout time.Duration
+	// RequestBodyTimeout bounds how long a client may take to send a
+	// call's request body once its headers are in; 1 min if zero. A body
+	// still arriving then is cut.
+	RequestBodyTimeout time.Duration
+	// MinUploadRate, in bytes per second, gives an evidence upload to the
+	// local store (under /blob/) RequestBodyTimeout plus its size at this
+	// rate to arrive; 16 KiB/s if zero (a 32 MiB photo: 35 min).
+	MinUploadRate int64
 	// IdleTimeout closes idle keep-alive connections; 2 min if zero.
 	IdleTimeout time.Duration
 	// AccessTTL is the lifetime of access tokens; 10 min if zero, at most 15.
@@ -106,6 +114,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ReadHeaderTimeout == 0 {
 		c.ReadHeaderTimeout = 10 * time.Second
+	}
+	if c.RequestBodyTimeout == 0 {
+		c.RequestBodyTimeout = time.Minute
+	}
+	if c.MinUploadRate <= 0 {
+		c.MinUploadRate = 16 << 10
 	}
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = 2 * time.Minute
@@ -258,7 +272,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.HandleFunc("GET /.well-known/jwks.json", s.serveJWKS)
-	return mux
+	return s.bodyDeadline(mux)
 }
 
 func (s *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
