@@ -78,6 +78,10 @@ type Config struct {
 	// burst of 1000 and 10 more per second if zero, enough for a phone
 	// that comes back online with a week of photos.
 	UploadSlotRate Rate
+	// PushRate limits SyncService.Push per device; a burst of 120 and 2
+	// more per second if zero, enough for a phone emptying a week's outbox
+	// 500 mutations at a time.
+	PushRate Rate
 	// Blob stores photo evidence. If nil, a blob.Local under
 	// <DataDir>/blobs, whose URLs are signed with a 32-byte secret made
 	// once in <DataDir>/blob.secret (mode 0600) and served by this server
@@ -145,6 +149,9 @@ func (c Config) withDefaults() Config {
 	if c.ExpireEvery == 0 {
 		c.ExpireEvery = time.Minute
 	}
+	if c.PushRate == (Rate{}) {
+		c.PushRate = Rate{Burst: 120, Every: 500 * time.Millisecond}
+	}
 	if c.UploadSlotRate == (Rate{}) {
 		c.UploadSlotRate = Rate{Burst: 1000, Every: 100 * time.Millisecond}
 	}
@@ -174,6 +181,7 @@ type Server struct {
 	hashes         *auth.HashGate
 	refreshLimiter *auth.Limiter
 	slotLimiter    *auth.Limiter // upload slots per user
+	pushLimiter    *auth.Limiter // pushes per device
 
 	feedEpoch string      // the database's feed epoch, fixed at creation
 	blob      blob.Store  // photo evidence
@@ -217,6 +225,7 @@ func New(cfg Config) (*Server, error) {
 	s.addrLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.LoginRate.Every / 10, Burst: cfg.LoginRate.Burst * 10, Now: cfg.Now})
 	s.refreshLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.RefreshRate.Every, Burst: cfg.RefreshRate.Burst, Now: cfg.Now})
 	s.slotLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.UploadSlotRate.Every, Burst: cfg.UploadSlotRate.Burst, Now: cfg.Now})
+	s.pushLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.PushRate.Every, Burst: cfg.PushRate.Burst, Now: cfg.Now})
 	if s.feedEpoch, err = s.db.FeedEpoch(context.Background()); err != nil {
 		s.db.Close()
 		return nil, err
