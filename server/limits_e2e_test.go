@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
+	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server"
 )
@@ -38,6 +39,17 @@ func TestRequestLimits(t *testing.T) {
 					assert.Less(t, len(stream.Msg().Detail), 300, "event %s", stream.Msg().Kind)
 				}
 				require.NoError(t, stream.Err())
+			})
+			t.Run("StreamingRequest", func(t *testing.T) {
+				hr := mustLogin(t, c, audit.RoleHR, "limits-"+p.name).Tokens.AccessToken
+				rc := shopscorev1connect.NewReportServiceClient(p.client, ts.URL, p.opts...)
+				stream, err := rc.DownloadAuditWorkbook(ctx, withToken(connect.NewRequest(&v1.DownloadAuditWorkbookRequest{
+					From: "2026-10", To: "2026-10", Region: strings.Repeat("r", audit.MaxNameLen+1)}), hr))
+				require.NoError(t, err)
+				for stream.Receive() {
+					t.Fatal("nothing is sent for a request beyond the limits")
+				}
+				requireCode(t, connect.CodeInvalidArgument, stream.Err())
 			})
 			t.Run("ReviewNote", func(t *testing.T) {
 				manager := mustLogin(t, c, audit.RoleManager, "limits-"+p.name).Tokens.AccessToken

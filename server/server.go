@@ -60,9 +60,10 @@ type Config struct {
 	// together, since many shoppers may share one address behind NAT.
 	LoginRate Rate
 	// LoginAccountRate limits login attempts per account from all
-	// addresses together, against guessing from many addresses; 50 and
-	// 1/10 s if zero. It is looser than LoginRate, so that one attacker's
-	// wrong guesses do not lock the account for its owner.
+	// addresses together, against guessing from many addresses; if zero,
+	// five times LoginRate's burst and three times its pace (50 and
+	// 1/10 s by default). It is looser than LoginRate, so that one
+	// attacker's wrong guesses do not lock the account for its owner.
 	LoginAccountRate Rate
 	// PasswordHashMemory bounds the memory, in bytes, that password
 	// hashes (Argon2id, 64 MiB each) use at once; 256 MiB (four hashes)
@@ -135,7 +136,7 @@ func (c Config) withDefaults() Config {
 		c.LoginRate = Rate{Burst: 10, Every: 30 * time.Second}
 	}
 	if c.LoginAccountRate == (Rate{}) {
-		c.LoginAccountRate = Rate{Burst: 50, Every: 10 * time.Second}
+		c.LoginAccountRate = Rate{Burst: c.LoginRate.Burst * 5, Every: max(c.LoginRate.Every/3, time.Nanosecond)}
 	}
 	if c.PasswordHashMemory == 0 {
 		c.PasswordHashMemory = 256 << 20
