@@ -39,16 +39,17 @@ const (
 	maxComments = 500
 )
 
+// The usual rows of requestLimits.
 var (
-	id       = limit{Bytes: audit.MaxIDLen}
-	code     = limit{Bytes: audit.MaxCodeLen}
-	name     = limit{Bytes: audit.MaxNameLen}
-	note     = limit{Bytes: audit.MaxNoteLen}
-	token    = limit{Bytes: audit.MaxTokenLen}
-	month    = limit{Bytes: maxMonthLen}
-	sha      = limit{Bytes: maxSHA256Len}
-	file     = limit{Bytes: audit.MaxFileNameLen}
-	messages = func(n int) limit { return limit{Items: n} }
+	limID     = limit{Bytes: audit.MaxIDLen}
+	limCode   = limit{Bytes: audit.MaxCodeLen}
+	limName   = limit{Bytes: audit.MaxNameLen}
+	limNote   = limit{Bytes: audit.MaxNoteLen}
+	limToken  = limit{Bytes: audit.MaxTokenLen}
+	limMonth  = limit{Bytes: maxMonthLen}
+	limSHA256 = limit{Bytes: maxSHA256Len}
+	limFile   = limit{Bytes: audit.MaxFileNameLen}
+	limItems  = func(n int) limit { return limit{Items: n} }
 )
 
 // requestLimits is the one table of how much a client may send in each
@@ -61,125 +62,125 @@ var (
 var requestLimits = map[protoreflect.FullName]limit{
 	// AdminService
 	"shopscore.v1.CreateUserRequest.email":         {Bytes: audit.MaxEmailLen},
-	"shopscore.v1.CreateUserRequest.display_name":  name,
+	"shopscore.v1.CreateUserRequest.display_name":  limName,
 	"shopscore.v1.CreateUserRequest.password":      {Bytes: auth.MaxPasswordLen},
-	"shopscore.v1.ListUsersRequest.page_token":     token,
-	"shopscore.v1.DisableUserRequest.user_id":      id,
-	"shopscore.v1.EnableUserRequest.user_id":       id,
-	"shopscore.v1.ListSessionsRequest.user_id":     id,
-	"shopscore.v1.ListSessionsRequest.page_token":  token,
-	"shopscore.v1.RevokeSessionRequest.session_id": id,
+	"shopscore.v1.ListUsersRequest.page_token":     limToken,
+	"shopscore.v1.DisableUserRequest.user_id":      limID,
+	"shopscore.v1.EnableUserRequest.user_id":       limID,
+	"shopscore.v1.ListSessionsRequest.user_id":     limID,
+	"shopscore.v1.ListSessionsRequest.page_token":  limToken,
+	"shopscore.v1.RevokeSessionRequest.session_id": limID,
 
 	// AssignmentService
-	"shopscore.v1.AssignmentSpec.store_id":                 id,
-	"shopscore.v1.AssignmentSpec.checklist_id":             id,
-	"shopscore.v1.AssignmentSpec.shopper_id":               id,
-	"shopscore.v1.BulkCreateAssignmentsRequest.specs":      messages(maxBulk),
-	"shopscore.v1.CancelAssignmentRequest.assignment_id":   id,
-	"shopscore.v1.CancelAssignmentRequest.reason":          note,
-	"shopscore.v1.ReassignAssignmentRequest.assignment_id": id,
-	"shopscore.v1.ReassignAssignmentRequest.shopper_id":    id,
-	"shopscore.v1.ListAssignmentsRequest.store_id":         id,
-	"shopscore.v1.ListAssignmentsRequest.shopper_id":       id,
-	"shopscore.v1.ListAssignmentsRequest.page_token":       token,
+	"shopscore.v1.AssignmentSpec.store_id":                 limID,
+	"shopscore.v1.AssignmentSpec.checklist_id":             limID,
+	"shopscore.v1.AssignmentSpec.shopper_id":               limID,
+	"shopscore.v1.BulkCreateAssignmentsRequest.specs":      limItems(maxBulk),
+	"shopscore.v1.CancelAssignmentRequest.assignment_id":   limID,
+	"shopscore.v1.CancelAssignmentRequest.reason":          limNote,
+	"shopscore.v1.ReassignAssignmentRequest.assignment_id": limID,
+	"shopscore.v1.ReassignAssignmentRequest.shopper_id":    limID,
+	"shopscore.v1.ListAssignmentsRequest.store_id":         limID,
+	"shopscore.v1.ListAssignmentsRequest.shopper_id":       limID,
+	"shopscore.v1.ListAssignmentsRequest.page_token":       limToken,
 
 	// AuthService
 	"shopscore.v1.LoginRequest.email":           {Bytes: audit.MaxEmailLen},
 	"shopscore.v1.LoginRequest.password":        {Bytes: auth.MaxPasswordLen},
 	"shopscore.v1.LoginRequest.device_id":       {Bytes: maxDeviceID},
-	"shopscore.v1.LoginRequest.device_name":     name,
-	"shopscore.v1.RefreshRequest.refresh_token": token,
+	"shopscore.v1.LoginRequest.device_name":     limName,
+	"shopscore.v1.RefreshRequest.refresh_token": limToken,
 	"shopscore.v1.RefreshRequest.device_id":     {Bytes: maxDeviceID},
 
 	// ChecklistService
-	"shopscore.v1.ImportPackRequest.file_name":             file,
+	"shopscore.v1.ImportPackRequest.file_name":             limFile,
 	"shopscore.v1.ImportPackRequest.content":               {Bytes: maxPackBytes},
-	"shopscore.v1.PublishVersionRequest.checklist_id":      id,
-	"shopscore.v1.RetireVersionRequest.checklist_id":       id,
-	"shopscore.v1.GetChecklistVersionRequest.checklist_id": id,
+	"shopscore.v1.PublishVersionRequest.checklist_id":      limID,
+	"shopscore.v1.RetireVersionRequest.checklist_id":       limID,
+	"shopscore.v1.GetChecklistVersionRequest.checklist_id": limID,
 
 	// OrgService
-	"shopscore.v1.Store.id":                  id,
-	"shopscore.v1.Store.code":                code,
-	"shopscore.v1.Store.name":                name,
+	"shopscore.v1.Store.id":                  limID,
+	"shopscore.v1.Store.code":                limCode,
+	"shopscore.v1.Store.name":                limName,
 	"shopscore.v1.Store.address":             {Bytes: audit.MaxTextLen},
-	"shopscore.v1.Store.region":              name,
+	"shopscore.v1.Store.region":              limName,
 	"shopscore.v1.Store.manager_ids":         {Bytes: audit.MaxIDLen, Items: maxManagers},
-	"shopscore.v1.Staff.id":                  id,
-	"shopscore.v1.Staff.employee_number":     code,
-	"shopscore.v1.Staff.name":                name,
-	"shopscore.v1.Staff.position":            name,
-	"shopscore.v1.Staff.department":          name,
-	"shopscore.v1.Staff.store_id":            id,
-	"shopscore.v1.ListStoresRequest.region":  name,
-	"shopscore.v1.ListStaffRequest.store_id": id,
+	"shopscore.v1.Staff.id":                  limID,
+	"shopscore.v1.Staff.employee_number":     limCode,
+	"shopscore.v1.Staff.name":                limName,
+	"shopscore.v1.Staff.position":            limName,
+	"shopscore.v1.Staff.department":          limName,
+	"shopscore.v1.Staff.store_id":            limID,
+	"shopscore.v1.ListStoresRequest.region":  limName,
+	"shopscore.v1.ListStaffRequest.store_id": limID,
 
 	// ReportService
 	"shopscore.v1.CreatePolicyRequest.policy_json":         {Bytes: maxPolicyBytes},
-	"shopscore.v1.SetBasePayRequest.employee_number":       code,
-	"shopscore.v1.SetBasePayRequest.effective_month":       month,
-	"shopscore.v1.ImportBasePayRequest.file_name":          file,
+	"shopscore.v1.SetBasePayRequest.employee_number":       limCode,
+	"shopscore.v1.SetBasePayRequest.effective_month":       limMonth,
+	"shopscore.v1.ImportBasePayRequest.file_name":          limFile,
 	"shopscore.v1.ImportBasePayRequest.content":            {Bytes: maxBasePayBytes},
-	"shopscore.v1.ImportBasePayRequest.effective_month":    month,
-	"shopscore.v1.RunBonusRequest.policy_id":               id,
-	"shopscore.v1.RunBonusRequest.period":                  month,
-	"shopscore.v1.GetBonusRunRequest.run_id":               id,
-	"shopscore.v1.ListBonusRunsRequest.policy_id":          id,
-	"shopscore.v1.ListBonusRunsRequest.period":             month,
-	"shopscore.v1.ApproveBonusRunRequest.run_id":           id,
-	"shopscore.v1.DownloadAuditWorkbookRequest.from":       month,
-	"shopscore.v1.DownloadAuditWorkbookRequest.to":         month,
-	"shopscore.v1.DownloadAuditWorkbookRequest.store_code": code,
-	"shopscore.v1.DownloadAuditWorkbookRequest.region":     name,
-	"shopscore.v1.DownloadPayrollRequest.run_id":           id,
+	"shopscore.v1.ImportBasePayRequest.effective_month":    limMonth,
+	"shopscore.v1.RunBonusRequest.policy_id":               limID,
+	"shopscore.v1.RunBonusRequest.period":                  limMonth,
+	"shopscore.v1.GetBonusRunRequest.run_id":               limID,
+	"shopscore.v1.ListBonusRunsRequest.policy_id":          limID,
+	"shopscore.v1.ListBonusRunsRequest.period":             limMonth,
+	"shopscore.v1.ApproveBonusRunRequest.run_id":           limID,
+	"shopscore.v1.DownloadAuditWorkbookRequest.from":       limMonth,
+	"shopscore.v1.DownloadAuditWorkbookRequest.to":         limMonth,
+	"shopscore.v1.DownloadAuditWorkbookRequest.store_code": limCode,
+	"shopscore.v1.DownloadAuditWorkbookRequest.region":     limName,
+	"shopscore.v1.DownloadPayrollRequest.run_id":           limID,
 
 	// ReviewService
-	"shopscore.v1.ListVisitsRequest.store_id":   id,
-	"shopscore.v1.ListVisitsRequest.page_token": token,
-	"shopscore.v1.GetVisitRequest.visit_id":     id,
-	"shopscore.v1.StartReviewRequest.visit_id":  id,
-	"shopscore.v1.ApproveVisitRequest.visit_id": id,
-	"shopscore.v1.ApproveVisitRequest.note":     note,
-	"shopscore.v1.ReturnVisitRequest.visit_id":  id,
-	"shopscore.v1.ReturnVisitRequest.comments":  messages(maxComments),
-	"shopscore.v1.ReviewComment.question_id":    id,
-	"shopscore.v1.ReviewComment.text":           note,
-	"shopscore.v1.PublishVisitRequest.visit_id": id,
-	"shopscore.v1.ReopenVisitRequest.visit_id":  id,
-	"shopscore.v1.ReopenVisitRequest.reason":    note,
+	"shopscore.v1.ListVisitsRequest.store_id":   limID,
+	"shopscore.v1.ListVisitsRequest.page_token": limToken,
+	"shopscore.v1.GetVisitRequest.visit_id":     limID,
+	"shopscore.v1.StartReviewRequest.visit_id":  limID,
+	"shopscore.v1.ApproveVisitRequest.visit_id": limID,
+	"shopscore.v1.ApproveVisitRequest.note":     limNote,
+	"shopscore.v1.ReturnVisitRequest.visit_id":  limID,
+	"shopscore.v1.ReturnVisitRequest.comments":  limItems(maxComments),
+	"shopscore.v1.ReviewComment.question_id":    limID,
+	"shopscore.v1.ReviewComment.text":           limNote,
+	"shopscore.v1.PublishVisitRequest.visit_id": limID,
+	"shopscore.v1.ReopenVisitRequest.visit_id":  limID,
+	"shopscore.v1.ReopenVisitRequest.reason":    limNote,
 
 	// SyncService: the batch; each SubmitVisit is checked as its own item.
-	"shopscore.v1.PushRequest.mutations": messages(sqlite.MaxPushMutations),
-	"shopscore.v1.Mutation.mutation_id":  id,
-	"shopscore.v1.PullRequest.cursor":    token,
+	"shopscore.v1.PushRequest.mutations": limItems(sqlite.MaxPushMutations),
+	"shopscore.v1.Mutation.mutation_id":  limID,
+	"shopscore.v1.PullRequest.cursor":    limToken,
 	// A pushed visit, checked per item (see itemLimits).
-	"shopscore.v1.Visit.id":                id,
-	"shopscore.v1.Visit.assignment_id":     id,
-	"shopscore.v1.Visit.store_id":          id,
-	"shopscore.v1.Visit.checklist_id":      id,
-	"shopscore.v1.Visit.content_hash":      sha,
-	"shopscore.v1.Visit.answers":           messages(maxVisitAnswers),
-	"shopscore.v1.Visit.photos":            messages(maxVisitPhotos),
-	"shopscore.v1.Visit.staff_id":          id,
-	"shopscore.v1.Visit.staff_description": note,
-	"shopscore.v1.Visit.notes":             note,
-	"shopscore.v1.Visit.corrects_visit_id": id,
-	"shopscore.v1.Answer.question_id":      id,
+	"shopscore.v1.Visit.id":                limID,
+	"shopscore.v1.Visit.assignment_id":     limID,
+	"shopscore.v1.Visit.store_id":          limID,
+	"shopscore.v1.Visit.checklist_id":      limID,
+	"shopscore.v1.Visit.content_hash":      limSHA256,
+	"shopscore.v1.Visit.answers":           limItems(maxVisitAnswers),
+	"shopscore.v1.Visit.photos":            limItems(maxVisitPhotos),
+	"shopscore.v1.Visit.staff_id":          limID,
+	"shopscore.v1.Visit.staff_description": limNote,
+	"shopscore.v1.Visit.notes":             limNote,
+	"shopscore.v1.Visit.corrects_visit_id": limID,
+	"shopscore.v1.Answer.question_id":      limID,
 	"shopscore.v1.Answer.choices":          {Bytes: audit.MaxCodeLen, Items: maxChoices},
-	"shopscore.v1.Answer.text":             note,
-	"shopscore.v1.Answer.note":             note,
+	"shopscore.v1.Answer.text":             limNote,
+	"shopscore.v1.Answer.note":             limNote,
 	"shopscore.v1.Answer.photo_hashes":     {Bytes: maxSHA256Len, Items: audit.MaxPhotosPerQuestion},
-	"shopscore.v1.PhotoRef.question_id":    id,
-	"shopscore.v1.PhotoRef.sha256":         sha,
-	"shopscore.v1.PhotoRef.content_type":   code,
+	"shopscore.v1.PhotoRef.question_id":    limID,
+	"shopscore.v1.PhotoRef.sha256":         limSHA256,
+	"shopscore.v1.PhotoRef.content_type":   limCode,
 
 	// EvidenceService
-	"shopscore.v1.CreateUploadSlotRequest.visit_id":     id,
-	"shopscore.v1.CreateUploadSlotRequest.question_id":  id,
-	"shopscore.v1.CreateUploadSlotRequest.sha256":       sha,
-	"shopscore.v1.CreateUploadSlotRequest.content_type": code,
-	"shopscore.v1.FinalizeUploadRequest.visit_id":       id,
-	"shopscore.v1.FinalizeUploadRequest.question_id":    id,
+	"shopscore.v1.CreateUploadSlotRequest.visit_id":     limID,
+	"shopscore.v1.CreateUploadSlotRequest.question_id":  limID,
+	"shopscore.v1.CreateUploadSlotRequest.sha256":       limSHA256,
+	"shopscore.v1.CreateUploadSlotRequest.content_type": limCode,
+	"shopscore.v1.FinalizeUploadRequest.visit_id":       limID,
+	"shopscore.v1.FinalizeUploadRequest.question_id":    limID,
 }
 
 // itemMessages are checked as items of their batch, not with the request:
