@@ -126,6 +126,7 @@ func (c *Checklist) bodyProblems(standards map[string]bool) []problem {
 	if strings.TrimSpace(c.Name) == "" {
 		add("", "name", `"name" is required`)
 	}
+	ps = append(ps, lengthProblems("", text{"id", c.ID, MaxIDLen}, text{"name", c.Name, MaxNameLen})...)
 	if !c.Channel.Valid() {
 		add("", "channel", `unknown channel %q (want one of %s)`, c.Channel, joinChannels())
 	}
@@ -151,6 +152,7 @@ func (c *Checklist) bodyProblems(standards map[string]bool) []problem {
 		if strings.TrimSpace(s.Title) == "" {
 			add(spath, "title", `section needs a "title"`)
 		}
+		ps = append(ps, lengthProblems(spath, text{"id", s.ID, MaxIDLen}, text{"title", s.Title, MaxNameLen})...)
 		if len(s.Questions) == 0 {
 			add(spath, "questions", `section needs at least one question`)
 		}

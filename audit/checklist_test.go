@@ -2,6 +2,7 @@ package audit
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -152,6 +153,26 @@ func TestChecklist_Validate(t *testing.T) {
 			c.Sections[0].Questions[0].Rules = []Rule{{When: Condition{Answer: "no"}}}
 		}, `rule must require a "note" or "photos"`},
 		{"NoSections", func(c *Checklist) { c.Sections = nil }, "at least one section"},
+		{"HugeWeight", func(c *Checklist) { c.Sections[0].Questions[0].Weight = 1e308 }, `"weight" must be > 0 and at most 1000`},
+		{"NaNWeight", func(c *Checklist) { c.Sections[0].Questions[0].Weight = math.NaN() }, `"weight"`},
+		{"HugeTarget", func(c *Checklist) { c.Sections[0].Questions[1].Target.Value = -1e300 }, `target "value" must be a finite number`},
+		{"HugeOptionPoints", func(c *Checklist) {
+			c.Sections[0].Questions[0] = Question{ID: "a", Type: QuestionSingleChoice, Text: "A",
+				Options: []Option{{Value: "x", Points: 1e308}, {Value: "y", Points: 1}}}
+		}, `option "points" must be 0 to 1000000`},
+		{"HugeScalePoints", func(c *Checklist) {
+			c.Sections[0].Questions[0] = Question{ID: "a", Type: QuestionScale, Text: "A", ScaleMax: 2, ScalePoints: []float64{0, math.Inf(1)}}
+		}, `"scale_points" must be 0 to`},
+		{"HugeMaxPoints", func(c *Checklist) {
+			c.Sections[0].Questions[0] = Question{ID: "a", Type: QuestionMultiChoice, Text: "A", MaxPoints: 1e9,
+				Options: []Option{{Value: "x", Points: 1}}}
+		}, `"max_points" must be > 0 and at most`},
+		{"ManyPhotos", func(c *Checklist) {
+			c.Sections[0].Questions[0] = Question{ID: "a", Type: QuestionPhoto, Text: "A", PhotoCount: 1 << 20}
+		}, `"required_count" must be 0 to 50`},
+		{"LongText", func(c *Checklist) { c.Sections[0].Questions[0].Text = strings.Repeat("x", MaxTextLen+1) }, `"text" has 2001 bytes`},
+		{"LongName", func(c *Checklist) { c.Name = strings.Repeat("x", MaxNameLen+1) }, `"name" has 201 bytes`},
+		{"LongSectionID", func(c *Checklist) { c.Sections[0].ID = strings.Repeat("x", MaxIDLen+1) }, `sections[0]: "id" has 129 bytes`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := sampleChecklist()

@@ -253,12 +253,14 @@ func (q *Question) problems() []problem {
 	if strings.TrimSpace(q.Text) == "" {
 		add("text", `"text" is required`)
 	}
+	ps = append(ps, lengthProblems("", text{"id", q.ID, MaxIDLen}, text{"text", q.Text, MaxTextLen},
+		text{"standard", q.StandardCode, MaxCodeLen}, text{"unit", q.Unit, MaxCodeLen})...)
 	if !q.Type.Valid() {
 		add("type", `unknown question type %q (want one of %s)`, q.Type, joinTypes(QuestionTypes))
 		return ps
 	}
-	if q.Weight < 0 || math.IsNaN(q.Weight) || math.IsInf(q.Weight, 0) {
-		add("weight", `"weight" must be > 0`)
+	if !InRange(q.Weight, 0, MaxWeight) {
+		add("weight", `"weight" must be > 0 and at most %d`, MaxWeight)
 	}
 	for _, f := range typeFields {
 		if f.set(q) && !hasType(f.types, q.Type) {
@@ -276,7 +278,7 @@ func (q *Question) problems() []problem {
 		case q.ScalePoints != nil && len(q.ScalePoints) != q.ScaleMax:
 			add("scale_points", `"scale_points" has %d entries, want "scale_max" = %d`, len(q.ScalePoints), q.ScaleMax)
 		case q.ScalePoints != nil && !pointsOK(q.ScalePoints):
-			add("scale_points", `"scale_points" must be >= 0 with at least one > 0`)
+			add("scale_points", `"scale_points" must be 0 to %d with at least one > 0`, MaxPoints)
 		}
 	case QuestionNumeric, QuestionTimer:
 		if q.Type == QuestionTimer {
@@ -289,19 +291,19 @@ func (q *Question) problems() []problem {
 			add("target", `%s question needs a "target" such as {"op": "<=", "value": 30}`, q.Type)
 		case q.Target.Op != AtMost && q.Target.Op != AtLeast:
 			add("target", `target "op" must be "<=" or ">=", not %q`, q.Target.Op)
-		case math.IsNaN(q.Target.Value) || math.IsInf(q.Target.Value, 0):
-			add("target", `target "value" must be a finite number`)
+		case !InRange(math.Abs(q.Target.Value), 0, MaxTargetValue):
+			add("target", `target "value" must be a finite number of magnitude at most %g`, MaxTargetValue)
 		case q.Type == QuestionTimer && q.Target.Value < 0:
 			add("target", `timer target "value" must not be negative`)
 		}
 	case QuestionSingleChoice, QuestionMultiChoice:
 		ps = append(ps, q.optionProblems()...)
-		if q.MaxPoints < 0 || math.IsNaN(q.MaxPoints) {
-			add("max_points", `"max_points" must be > 0`)
+		if !InRange(q.MaxPoints, 0, MaxPoints) {
+			add("max_points", `"max_points" must be > 0 and at most %d`, MaxPoints)
 		}
 	case QuestionPhoto:
-		if q.PhotoCount < 0 {
-			add("required_count", `"required_count" must not be negative`)
+		if q.PhotoCount < 0 || q.PhotoCount > MaxPhotosPerQuestion {
+			add("required_count", `"required_count" must be 0 to %d`, MaxPhotosPerQuestion)
 		}
 	}
 	for i, r := range q.Rules {
@@ -328,11 +330,12 @@ func (q *Question) optionProblems() []problem {
 		case seen[o.Value]:
 			ps = append(ps, problem{path: path, field: "value", msg: fmt.Sprintf("duplicate option value %q", o.Value)})
 		}
+		ps = append(ps, lengthProblems(path, text{"value", o.Value, MaxCodeLen}, text{"label", o.Label, MaxNameLen})...)
 		seen[o.Value] = true
 		points[i] = o.Points
 	}
 	if !pointsOK(points) {
-		ps = append(ps, problem{field: "options", msg: `option "points" must be >= 0 with at least one > 0`})
+		ps = append(ps, problem{field: "options", msg: fmt.Sprintf(`option "points" must be 0 to %d with at least one > 0`, MaxPoints)})
 	}
 	return ps
 }
@@ -362,19 +365,20 @@ func (q *Question) ruleProblems(r Rule) []problem {
 		}
 	}
 	switch {
-	case r.Require.Photos < 0:
-		add("require", "photos", `"photos" must not be negative`)
+	case r.Require.Photos < 0 || r.Require.Photos > MaxPhotosPerQuestion:
+		add("require", "photos", fmt.Sprintf(`"photos" must be 0 to %d`, MaxPhotosPerQuestion))
 	case !r.Require.Note && r.Require.Photos == 0:
 		add("require", "", `rule must require a "note" or "photos"`)
 	}
 	return ps
 }
 
-// pointsOK reports whether every value is finite and >= 0 and one is > 0.
+// pointsOK reports whether every value is within 0..MaxPoints and one is
+// > 0.
 func pointsOK(ps []float64) bool {
 	pos := false
 	for _, p := range ps {
-		if p < 0 || math.IsNaN(p) || math.IsInf(p, 0) {
+		if !InRange(p, 0, MaxPoints) {
 			return false
 		}
 		pos = pos || p > 0

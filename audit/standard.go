@@ -48,6 +48,8 @@ func (s *Standard) problems() []problem {
 	if !identifier(string(s.Category)) {
 		ps = append(ps, problem{field: "category", msg: `"category" must be a lower-case identifier such as "politeness"`})
 	}
+	ps = append(ps, lengthProblems("", text{"code", s.Code, MaxCodeLen}, text{"clause", s.Clause, MaxTextLen},
+		text{"category", string(s.Category), MaxCodeLen})...)
 	return ps
 }
 

@@ -37,17 +37,21 @@ type Store struct {
 
 // Validate returns EINVALID when the store cannot be stored.
 func (s *Store) Validate() error {
+	if err := checkLengths("store", text{"code", s.Code, MaxCodeLen}, text{"name", s.Name, MaxNameLen},
+		text{"address", s.Address, MaxTextLen}, text{"region", s.Region, MaxNameLen}); err != nil {
+		return err
+	}
 	switch {
 	case s.Code == "":
 		return Errorf(EINVALID, "store: code is required")
 	case s.Name == "":
 		return Errorf(EINVALID, "store %s: name is required", s.Code)
-	case s.Latitude < -90 || s.Latitude > 90:
+	case !InRange(s.Latitude, -90, 90):
 		return Errorf(EINVALID, "store %s: latitude %v is outside -90..90", s.Code, s.Latitude)
-	case s.Longitude < -180 || s.Longitude > 180:
+	case !InRange(s.Longitude, -180, 180):
 		return Errorf(EINVALID, "store %s: longitude %v is outside -180..180", s.Code, s.Longitude)
-	case s.GeofenceMeters < 0:
-		return Errorf(EINVALID, "store %s: geofence radius must not be negative", s.Code)
+	case !InRange(s.GeofenceMeters, 0, MaxGeofenceMeters):
+		return Errorf(EINVALID, "store %s: geofence radius %v m is outside 0..%d", s.Code, s.GeofenceMeters, MaxGeofenceMeters)
 	}
 	return nil
 }
@@ -93,6 +97,11 @@ type OrgSettings struct {
 
 // Validate returns EINVALID when the staff member cannot be stored.
 func (s *Staff) Validate() error {
+	if err := checkLengths("staff", text{"employee number", s.EmployeeNumber, MaxCodeLen},
+		text{"name", s.Name, MaxNameLen}, text{"position", s.Position, MaxNameLen},
+		text{"department", string(s.Department), MaxNameLen}, text{"store", s.StoreID, MaxIDLen}); err != nil {
+		return err
+	}
 	switch {
 	case s.EmployeeNumber == "":
 		return Errorf(EINVALID, "staff: employee number is required")

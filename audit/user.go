@@ -42,6 +42,9 @@ type User struct {
 
 // Validate returns EINVALID when the user cannot be stored.
 func (u *User) Validate() error {
+	if err := checkLengths("user", text{"email", u.Email, MaxEmailLen}, text{"display name", u.DisplayName, MaxNameLen}); err != nil {
+		return err
+	}
 	switch {
 	case u.Email == "":
 		return Errorf(EINVALID, "user: email is required")

@@ -67,6 +67,9 @@ const (
 
 // Validate returns EINVALID when the visit cannot be stored.
 func (v *Visit) Validate() error {
+	if err := v.validateSizes(); err != nil {
+		return err
+	}
 	var missing []string
 	for _, f := range []struct{ name, v string }{
 		{"id", v.ID}, {"store", v.StoreID}, {"shopper", v.ShopperID}, {"checklist", v.ChecklistID},
@@ -90,6 +93,43 @@ func (v *Visit) Validate() error {
 		return Errorf(EINVALID, "visit %s: finished before it started", v.ID)
 	}
 	return v.validatePhotos()
+}
+
+// validateSizes checks the lengths of what the shopper typed or the device
+// made, and that every position is a possible GPS fix.
+func (v *Visit) validateSizes() error {
+	prefix := "visit"
+	if err := checkLengths(prefix,
+		text{"id", v.ID, MaxIDLen}, text{"assignment", v.AssignmentID, MaxIDLen}, text{"store", v.StoreID, MaxIDLen},
+		text{"checklist", v.ChecklistID, MaxIDLen}, text{"staff", v.StaffID, MaxIDLen},
+		text{"corrected visit", v.CorrectsVisitID, MaxIDLen},
+		text{"staff description", v.StaffDescription, MaxNoteLen}, text{"notes", v.Notes, MaxNoteLen}); err != nil {
+		return err
+	}
+	for _, a := range v.Answers {
+		ts := []text{{"answer question id", a.QuestionID, MaxIDLen},
+			{"answer to " + a.QuestionID + ": note", a.Note, MaxNoteLen}, {"answer to " + a.QuestionID + ": text", a.Text, MaxNoteLen}}
+		for _, c := range a.Choices {
+			ts = append(ts, text{"answer to " + a.QuestionID + ": choice", c, MaxCodeLen})
+		}
+		if err := checkLengths(prefix, ts...); err != nil {
+			return err
+		}
+	}
+	for _, g := range []struct {
+		what string
+		p    *GeoPoint
+	}{{"check-in", v.CheckIn}, {"check-out", v.CheckOut}} {
+		if g.p != nil && !g.p.Valid() {
+			return Errorf(EINVALID, "visit %s: %s position %v, %v (accuracy %v m) is not a possible GPS fix", v.ID, g.what, g.p.Latitude, g.p.Longitude, g.p.AccuracyMeters)
+		}
+	}
+	for _, p := range v.Photos {
+		if p.ExifPoint != nil && !p.ExifPoint.Valid() {
+			return Errorf(EINVALID, "visit %s: photo %s[%d] position is not a possible GPS fix", v.ID, p.QuestionID, p.Index)
+		}
+	}
+	return nil
 }
 
 // MaxPhotoBytes bounds one photo.

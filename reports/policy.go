@@ -26,6 +26,14 @@ const (
 	CombineRecencyWeighted = "recency_weighted"
 )
 
+// The half-lives a recency-weighted Component may have, in days. Below a
+// day, the weight of a visit a month old underflows to zero and the
+// period's score is undefined; beyond ten years the weighting is a mean.
+const (
+	MinHalfLifeDays = 1
+	MaxHalfLifeDays = 3650
+)
+
 // ppm is the scale of shares and payout fractions: they are held as whole
 // parts per million so that amounts are computed exactly in integers.
 const ppm = 1_000_000
@@ -187,8 +195,8 @@ func (p *Policy) Validate() error {
 				add("%s: half-life set but combine is %q", where, CombineMean)
 			}
 		case CombineRecencyWeighted:
-			if !(c.HalfLifeDays > 0) || math.IsInf(c.HalfLifeDays, 0) {
-				add("%s: recency weighting needs a half-life in days above 0, got %v", where, c.HalfLifeDays)
+			if !(c.HalfLifeDays >= MinHalfLifeDays && c.HalfLifeDays <= MaxHalfLifeDays) {
+				add("%s: recency weighting needs a half-life of %v to %v days, got %v", where, MinHalfLifeDays, MaxHalfLifeDays, c.HalfLifeDays)
 			}
 		default:
 			add("%s: combine %q, want %q or %q", where, c.Combine, CombineMean, CombineRecencyWeighted)

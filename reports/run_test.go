@@ -393,9 +393,16 @@ func TestPolicy_Validate(t *testing.T) {
 		"ErrThresholdTwice": {func(p *Policy) { p.Components[0].Rule.Thresholds[1].MinPercent = 90 }, "min percent 90 listed twice"},
 		"ErrShareDecimals":  {func(p *Policy) { p.Components[0].Share = 0.1500001 }, "has more than six decimals"},
 		"ErrCombine":        {func(p *Policy) { p.Components[0].Combine = "median" }, `combine "median"`},
-		"ErrHalfLife":       {func(p *Policy) { p.Components[0].Combine = CombineRecencyWeighted }, "needs a half-life in days above 0"},
-		"ErrDefaultPayout":  {func(p *Policy) { p.Components[0].DefaultPayout = -0.1 }, "default payout -0.1, want 0 to 1"},
-		"ErrMinVisits":      {func(p *Policy) { p.Components[0].MinVisits = -1 }, "min visits -1 is negative"},
+		"ErrHalfLife":       {func(p *Policy) { p.Components[0].Combine = CombineRecencyWeighted }, "needs a half-life of 1 to 3650 days"},
+		"ErrTinyHalfLife": {func(p *Policy) {
+			p.Components[0].Combine, p.Components[0].HalfLifeDays = CombineRecencyWeighted, 0.001
+		}, "needs a half-life of 1 to 3650 days, got 0.001"},
+		"ErrNaNHalfLife": {func(p *Policy) {
+			p.Components[0].Combine, p.Components[0].HalfLifeDays = CombineRecencyWeighted, math.NaN()
+		}, "needs a half-life"},
+		"ErrNaNShare":      {func(p *Policy) { p.Components[0].Share = math.NaN() }, "share: NaN, want 0 to 1"},
+		"ErrDefaultPayout": {func(p *Policy) { p.Components[0].DefaultPayout = -0.1 }, "default payout -0.1, want 0 to 1"},
+		"ErrMinVisits":     {func(p *Policy) { p.Components[0].MinVisits = -1 }, "min visits -1 is negative"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := driverPolicy()

@@ -72,15 +72,16 @@ func (a *assignmentService) CreateAssignment(ctx context.Context, req *connect.R
 }
 
 // BulkCreateAssignments creates many assignments, answering per item.
-// Errors: EINVALID (too many items).
+// Errors: EINVALID (no items), EEXHAUSTED (more than maxBulk, refused by
+// requestLimits before the call).
 func (a *assignmentService) BulkCreateAssignments(ctx context.Context, req *connect.Request[v1.BulkCreateAssignmentsRequest]) (*connect.Response[v1.BulkCreateAssignmentsResponse], error) {
 	p, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
 	specs := req.Msg.GetSpecs()
-	if len(specs) == 0 || len(specs) > maxBulk {
-		return nil, audit.Errorf(audit.EINVALID, "specs must hold 1 to %d items, got %d", maxBulk, len(specs))
+	if len(specs) == 0 {
+		return nil, audit.Errorf(audit.EINVALID, "specs must hold 1 to %d items", maxBulk)
 	}
 	results := make([]*v1.BulkCreateResult, len(specs))
 	var valid []*audit.Assignment

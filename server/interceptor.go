@@ -9,8 +9,10 @@ import (
 	"github.com/shopscore/shopscore/audit"
 )
 
-// interceptor authenticates and authorizes every call, unary and streaming
-// alike, and turns handler errors into Connect errors through one table.
+// interceptor checks every request against the length limits
+// (requestLimits), authenticates and authorizes every call, unary and
+// streaming alike, and turns handler errors into Connect errors through
+// one table.
 type interceptor struct{ s *Server }
 
 var _ connect.Interceptor = interceptor{}
@@ -20,6 +22,9 @@ func (i interceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		procedure := req.Spec().Procedure
 		if req.Spec().IsClient {
 			return next(ctx, req)
+		}
+		if err := limitRequest(req); err != nil {
+			return nil, connectError(ctx, i.s.log, procedure, err)
 		}
 		ctx, err := i.s.authorize(ctx, procedure, req.Header().Get("Authorization"))
 		if err != nil {
@@ -41,7 +46,7 @@ func (i interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) con
 		if err != nil {
 			return connectError(ctx, i.s.log, procedure, err)
 		}
-		return connectError(ctx, i.s.log, procedure, next(ctx, conn))
+		return connectError(ctx, i.s.log, procedure, next(ctx, limitedConn{conn}))
 	}
 }
 

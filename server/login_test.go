@@ -170,12 +170,14 @@ func TestAuthService_LoginHashMemory(t *testing.T) {
 	assert.Equal(t, 200, codes[connect.CodeUnauthenticated]+codes[connect.CodeResourceExhausted], "only wrong-password and busy answers")
 	assert.GreaterOrEqual(t, codes[connect.CodeUnauthenticated], 2+8, "the budget's hashes and the queue are served")
 	assert.Positive(t, codes[connect.CodeResourceExhausted], "beyond the queue, refused")
-	// Live memory (what the last collection found reachable) holds at most
-	// the budget's hashes. The heap also holds garbage: finished hashes up
-	// to as much as the live heap again before a collection starts
-	// (GOGC=100), and the hashes begun while one runs, at most one budget
-	// more. Without the bound, 200 hashes would take 12.5 GiB.
+	// What the collector finds live is the budget's hashes, plus the ones
+	// begun while a collection runs (allocated during marking, they count
+	// as live): at most twice the budget. The heap also holds garbage,
+	// finished hashes, up to as much as the live heap again before the
+	// next collection (GOGC=100). So the bound is a few budgets whatever
+	// the number of logins; without the gate, 200 hashes would take
+	// 12.5 GiB, and with eight times the budget the test fails.
 	const slack = 32 << 20
-	assert.LessOrEqual(t, peakLive.Load(), baseLive+budget+slack, "live heap beyond the hash budget")
-	assert.LessOrEqual(t, peakHeap.Load(), 2*baseHeap+3*budget+slack, "heap beyond the budget and the collector's headroom")
+	assert.LessOrEqual(t, peakLive.Load(), baseLive+2*budget+slack, "live heap beyond the hash budget")
+	assert.LessOrEqual(t, peakHeap.Load(), 2*baseHeap+4*budget+slack, "heap beyond the budget and the collector's headroom")
 }

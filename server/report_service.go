@@ -48,9 +48,6 @@ func (r *reportService) CreatePolicy(ctx context.Context, req *connect.Request[v
 	if strings.TrimSpace(body) == "" {
 		return nil, audit.Errorf(audit.EINVALID, "policy_json is required: the policy as JSON")
 	}
-	if len(body) > maxPolicyBytes {
-		return nil, audit.Errorf(audit.EINVALID, "policy_json is %d bytes; at most %d", len(body), maxPolicyBytes)
-	}
 	pol, err := ParsePolicy([]byte(body))
 	if err != nil {
 		return nil, err

@@ -39,6 +39,14 @@ type Config struct {
 	// ReadHeaderTimeout bounds how long a client may take to send request
 	// headers; 10 s if zero.
 	ReadHeaderTimeout time.Duration
+	// RequestBodyTimeout bounds how long a client may take to send a
+	// call's request body once its headers are in; 1 min if zero. A body
+	// still arriving then is cut.
+	RequestBodyTimeout time.Duration
+	// MinUploadRate, in bytes per second, gives an evidence upload to the
+	// local store (under /blob/) RequestBodyTimeout plus its size at this
+	// rate to arrive; 16 KiB/s if zero (a 32 MiB photo: 35 min).
+	MinUploadRate int64
 	// IdleTimeout closes idle keep-alive connections; 2 min if zero.
 	IdleTimeout time.Duration
 	// AccessTTL is the lifetime of access tokens; 10 min if zero, at most 15.
@@ -52,9 +60,10 @@ type Config struct {
 	// together, since many shoppers may share one address behind NAT.
 	LoginRate Rate
 	// LoginAccountRate limits login attempts per account from all
-	// addresses together, against guessing from many addresses; 50 and
-	// 1/10 s if zero. It is looser than LoginRate, so that one attacker's
-	// wrong guesses do not lock the account for its owner.
+	// addresses together, against guessing from many addresses; if zero,
+	// five times LoginRate's burst and three times its pace (50 and
+	// 1/10 s by default). It is looser than LoginRate, so that one
+	// attacker's wrong guesses do not lock the account for its owner.
 	LoginAccountRate Rate
 	// PasswordHashMemory bounds the memory, in bytes, that password
 	// hashes (Argon2id, 64 MiB each) use at once; 256 MiB (four hashes)
@@ -70,6 +79,10 @@ type Config struct {
 	// burst of 1000 and 10 more per second if zero, enough for a phone
 	// that comes back online with a week of photos.
 	UploadSlotRate Rate
+	// PushRate limits SyncService.Push per device; a burst of 120 and 2
+	// more per second if zero, enough for a phone emptying a week's outbox
+	// 500 mutations at a time.
+	PushRate Rate
 	// Blob stores photo evidence. If nil, a blob.Local under
 	// <DataDir>/blobs, whose URLs are signed with a 32-byte secret made
 	// once in <DataDir>/blob.secret (mode 0600) and served by this server
@@ -107,6 +120,12 @@ func (c Config) withDefaults() Config {
 	if c.ReadHeaderTimeout == 0 {
 		c.ReadHeaderTimeout = 10 * time.Second
 	}
+	if c.RequestBodyTimeout == 0 {
+		c.RequestBodyTimeout = time.Minute
+	}
+	if c.MinUploadRate <= 0 {
+		c.MinUploadRate = 16 << 10
+	}
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = 2 * time.Minute
 	}
@@ -117,7 +136,7 @@ func (c Config) withDefaults() Config {
 		c.LoginRate = Rate{Burst: 10, Every: 30 * time.Second}
 	}
 	if c.LoginAccountRate == (Rate{}) {
-		c.LoginAccountRate = Rate{Burst: 50, Every: 10 * time.Second}
+		c.LoginAccountRate = Rate{Burst: c.LoginRate.Burst * 5, Every: max(c.LoginRate.Every/3, time.Nanosecond)}
 	}
 	if c.PasswordHashMemory == 0 {
 		c.PasswordHashMemory = 256 << 20
@@ -130,6 +149,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ExpireEvery == 0 {
 		c.ExpireEvery = time.Minute
+	}
+	if c.PushRate == (Rate{}) {
+		c.PushRate = Rate{Burst: 120, Every: 500 * time.Millisecond}
 	}
 	if c.UploadSlotRate == (Rate{}) {
 		c.UploadSlotRate = Rate{Burst: 1000, Every: 100 * time.Millisecond}
@@ -160,6 +182,7 @@ type Server struct {
 	hashes         *auth.HashGate
 	refreshLimiter *auth.Limiter
 	slotLimiter    *auth.Limiter // upload slots per user
+	pushLimiter    *auth.Limiter // pushes per device
 
 	feedEpoch string      // the database's feed epoch, fixed at creation
 	blob      blob.Store  // photo evidence
@@ -203,6 +226,7 @@ func New(cfg Config) (*Server, error) {
 	s.addrLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.LoginRate.Every / 10, Burst: cfg.LoginRate.Burst * 10, Now: cfg.Now})
 	s.refreshLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.RefreshRate.Every, Burst: cfg.RefreshRate.Burst, Now: cfg.Now})
 	s.slotLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.UploadSlotRate.Every, Burst: cfg.UploadSlotRate.Burst, Now: cfg.Now})
+	s.pushLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.PushRate.Every, Burst: cfg.PushRate.Burst, Now: cfg.Now})
 	if s.feedEpoch, err = s.db.FeedEpoch(context.Background()); err != nil {
 		s.db.Close()
 		return nil, err
@@ -258,7 +282,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.HandleFunc("GET /.well-known/jwks.json", s.serveJWKS)
-	return mux
+	return s.bodyDeadline(mux)
 }
 
 func (s *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {

@@ -48,7 +48,8 @@ const (
 // error_code and never fails the batch; its seq is consumed. Errors:
 // InvalidArgument (an empty batch, seqs not consecutive, a missing,
 // overlong or repeated mutation id), ResourceExhausted (more than
-// MaxPushMutations), Aborted (a gap: the message names applied_seq, and a
+// MaxPushMutations, refused by requestLimits before the call; too many
+// pushes from the device), Aborted (a gap: the message names applied_seq, and a
 // PushResponse error detail carries it; resend from applied_seq + 1).
 func (x *syncService) Push(ctx context.Context, req *connect.Request[v1.PushRequest]) (*connect.Response[v1.PushResponse], error) {
 	p, err := caller(ctx)
@@ -59,8 +60,8 @@ func (x *syncService) Push(ctx context.Context, req *connect.Request[v1.PushRequ
 	switch {
 	case len(in) == 0:
 		return nil, audit.Errorf(audit.EINVALID, "mutations must hold 1 to %d items", MaxPushMutations)
-	case len(in) > MaxPushMutations:
-		return nil, audit.Errorf(audit.EEXHAUSTED, "a push holds at most %d mutations, not %d: send the rest in the next push", MaxPushMutations, len(in))
+	case !x.s.pushLimiter.Allow(p.UserID + "\x00" + p.DeviceID):
+		return nil, audit.Errorf(audit.EEXHAUSTED, "too many pushes from this device; retry in a few seconds")
 	}
 	sentAt, err := timeFrom("device_time", req.Msg.GetDeviceTime())
 	if err != nil {
@@ -131,6 +132,12 @@ func mutationFromProto(m *v1.Mutation, shopperID string) sqlite.Mutation {
 		}
 		v := protocol.VisitFromProto(pv, shopperID)
 		out.Digest = "submit_visit:" + protocol.VisitDigest(v)
+		if err := checkItem(k.SubmitVisit); err != nil {
+			// Beyond a length limit: this item's rejection, checked
+			// before any work on it; the batch goes on.
+			out.Err = audit.Errorf(audit.ErrorCode(err), "mutation %s: %s", m.GetMutationId(), audit.ErrorMessage(err))
+			return out
+		}
 		switch {
 		case len(v.ID) > maxIDLen:
 			out.Err = audit.Errorf(audit.EINVALID, "visit id must have at most %d bytes", maxIDLen)

@@ -207,11 +207,14 @@ func writePhoto(tb testing.TB, dir string, rnd *rand.Rand, size int) string {
 
 // recordVisit records and submits an unplanned fault-visit at MSK-01 with
 // a photo on each photo question (two on floor when rnd says so), each of
-// minSize to maxSize bytes, and a note of up to maxNote bytes on each answer. It
-// returns the visit's ID and how many photos it has.
+// minSize to maxSize bytes, and a note of up to maxNote bytes on each answer
+// (at most what a note may hold, audit.MaxNoteLen). It returns the visit's
+// ID and how many photos it has.
 func recordVisit(tb testing.TB, c *field.Client, rnd *rand.Rand, minSize, maxSize, maxNote int) (string, int) {
 	tb.Helper()
 	ctx := context.Background()
+	const prefix = "seen: "
+	maxNote = min(maxNote, audit.MaxNoteLen-len(prefix))
 	id, err := c.StartUnplannedVisit(ctx, "fault-visit", "MSK-01")
 	require.NoError(tb, err)
 	for _, q := range []string{"q1", "q2", "q3"} {
@@ -221,7 +224,7 @@ func recordVisit(tb testing.TB, c *field.Client, rnd *rand.Rand, minSize, maxSiz
 		for i := range note {
 			note[i] = 'a' + byte(rnd.IntN(26))
 		}
-		_, err = c.AnswerNote(ctx, id, q, "seen: "+string(note))
+		_, err = c.AnswerNote(ctx, id, q, prefix+string(note))
 		require.NoError(tb, err)
 	}
 	dir := tb.TempDir()

@@ -327,7 +327,9 @@ func (db *DB) RunBonus(ctx context.Context, policyID string, version int, month,
 	}
 	result, err := json.Marshal(run)
 	if err != nil {
-		return nil, fmt.Errorf("encode run: %w", err)
+		// Only a non-finite figure fails to encode: the same policy and
+		// inputs would fail again.
+		return nil, audit.Errorf(audit.EINVALID, "the run's figures cannot be stored (%v): check the policy", err)
 	}
 	if missing == nil {
 		missing = []string{}

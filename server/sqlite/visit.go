@@ -196,7 +196,10 @@ func submitVisit(ctx context.Context, tx *Tx, v *audit.Visit, digest string, sub
 	}
 	scoreJSON, err := json.Marshal(score)
 	if err != nil {
-		return nil, "", fmt.Errorf("encode score: %w", err)
+		// Only a non-finite number fails to encode, and the same visit
+		// against the same version would fail again: the item's
+		// rejection, never a fault that blocks the device's queue.
+		return nil, "", audit.Errorf(audit.EINVALID, "visit %s cannot be scored against checklist %s version %d: %v", v.ID, v.ChecklistID, v.ChecklistVersion, err)
 	}
 	flagsJSON, err := json.Marshal(flagStrings(flags))
 	if err != nil {
