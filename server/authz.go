@@ -99,7 +99,20 @@ var policy = map[string][]audit.Role{
 	shopscorev1connect.ReportServiceDownloadAuditWorkbookProcedure: readers,
 }
 
-// allowed reports whether role may call procedure.
-func allowed(procedure string, role audit.Role) bool {
-	return slices.Contains(policy[procedure], role)
+// authorizeRole checks a call to a procedure that is not public against
+// the table: authenticated says whether p is a caller at all. Errors:
+// EFORBIDDEN (a procedure missing from the table, for everyone; or p's
+// role may not call it), EUNAUTHORIZED (no caller).
+func authorizeRole(procedure string, p audit.Principal, authenticated bool) error {
+	roles, known := policy[procedure]
+	switch {
+	case !known:
+		// Deny by default: a procedure served but missing from the table.
+		return audit.Errorf(audit.EFORBIDDEN, "procedure %s is not open to anyone", procedure)
+	case !authenticated:
+		return audit.Errorf(audit.EUNAUTHORIZED, "missing bearer access token")
+	case !slices.Contains(roles, p.Role):
+		return audit.Errorf(audit.EFORBIDDEN, "a %s may not call %s", p.Role, procedure)
+	}
+	return nil
 }

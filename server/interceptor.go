@@ -3,16 +3,49 @@ package server
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 
+	"connectrpc.com/authn"
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/audit"
 )
 
+// Every RPC passes three checks, in this order:
+//
+//  1. authentication, in HTTP middleware (authn) before connect-go reads
+//     the body: the bearer token and its session, from the headers alone,
+//     so an unauthenticated caller is answered Unauthenticated whatever he
+//     sends and the server decodes nothing for him;
+//  2. the length limits (requestLimits), in the interceptor, on the
+//     decoded message (they need it), before the handler, a log, a rate
+//     limiter or the database sees a field;
+//  3. authorization, in the interceptor, by the procedure → roles table
+//     (authz.go), deny by default.
+//
+// Public procedures (Login, Refresh) skip 1 and 3, never 2.
+
+// authenticateRPC is the authn.AuthFunc of the service handlers. A public
+// procedure passes without a token; so does a path that is no procedure
+// of the table, which connect-go answers Unimplemented or the interceptor
+// refuses (deny by default). Any other call needs a valid bearer token of
+// a live session; its caller becomes the request's authn info.
+func (s *Server) authenticateRPC(ctx context.Context, r *http.Request) (any, error) {
+	procedure, _ := authn.InferProcedure(r.URL)
+	if _, known := policy[procedure]; !known {
+		return nil, nil
+	}
+	p, err := s.authenticate(ctx, r.Header.Get("Authorization"))
+	if err != nil {
+		return nil, connectError(ctx, s.log, procedure, err)
+	}
+	return p, nil
+}
+
 // interceptor checks every request against the length limits
-// (requestLimits), authenticates and authorizes every call, unary and
-// streaming alike, and turns handler errors into Connect errors through
-// one table.
+// (requestLimits), authorizes every call, unary and streaming alike, by
+// the caller the authn middleware authenticated, and turns handler errors
+// into Connect errors through one table.
 type interceptor struct{ s *Server }
 
 var _ connect.Interceptor = interceptor{}
@@ -26,7 +59,7 @@ func (i interceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		if err := limitRequest(req); err != nil {
 			return nil, connectError(ctx, i.s.log, procedure, err)
 		}
-		ctx, err := i.s.authorize(ctx, procedure, req.Header().Get("Authorization"))
+		ctx, err := authorizeCall(ctx, procedure)
 		if err != nil {
 			return nil, connectError(ctx, i.s.log, procedure, err)
 		}
@@ -42,7 +75,7 @@ func (i interceptor) WrapStreamingClient(next connect.StreamingClientFunc) conne
 func (i interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
 		procedure := conn.Spec().Procedure
-		ctx, err := i.s.authorize(ctx, procedure, conn.RequestHeader().Get("Authorization"))
+		ctx, err := authorizeCall(ctx, procedure)
 		if err != nil {
 			return connectError(ctx, i.s.log, procedure, err)
 		}
@@ -50,37 +83,59 @@ func (i interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) con
 	}
 }
 
-// authorize checks the bearer token of a call to procedure and returns a
-// context carrying the caller. Public procedures pass without a token.
-// Errors: EUNAUTHORIZED (no, bad, expired or revoked credentials),
-// EFORBIDDEN (the caller's role may not call procedure).
+// authorizeCall authorizes a call to procedure by the caller that the authn
+// middleware put in ctx, and returns a context carrying him for the
+// handlers (audit.FromContext).
+func authorizeCall(ctx context.Context, procedure string) (context.Context, error) {
+	if public[procedure] {
+		return ctx, nil
+	}
+	p, ok := authn.GetInfo(ctx).(audit.Principal)
+	if err := authorizeRole(procedure, p, ok); err != nil {
+		return ctx, err
+	}
+	return audit.NewContext(ctx, p), nil
+}
+
+// authorize authenticates and authorizes a call to procedure that does not
+// pass the authn middleware (the report downloads over plain HTTP GET),
+// and returns a context carrying the caller. Public procedures pass
+// without a token. Errors as authenticate's and authorizeRole's.
 func (s *Server) authorize(ctx context.Context, procedure, authorization string) (context.Context, error) {
 	if public[procedure] {
 		return ctx, nil
 	}
 	if _, known := policy[procedure]; !known {
-		// Deny by default: a procedure served but missing from the table.
-		return ctx, audit.Errorf(audit.EFORBIDDEN, "procedure %s is not open to anyone", procedure)
+		return ctx, authorizeRole(procedure, audit.Principal{}, false)
 	}
+	p, err := s.authenticate(ctx, authorization)
+	if err != nil {
+		return ctx, err
+	}
+	if err := authorizeRole(procedure, p, true); err != nil {
+		return ctx, err
+	}
+	return audit.NewContext(ctx, p), nil
+}
+
+// authenticate verifies a bearer access token (the Authorization header's
+// value) and checks in the database that its session is live and its user
+// enabled. Errors: EUNAUTHORIZED (no, bad, expired or revoked credentials).
+func (s *Server) authenticate(ctx context.Context, authorization string) (audit.Principal, error) {
 	// The scheme is case-insensitive (RFC 6750, RFC 9110 §11.1).
 	scheme, token, ok := strings.Cut(strings.TrimSpace(authorization), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-		return ctx, audit.Errorf(audit.EUNAUTHORIZED, "missing bearer access token")
+		return audit.Principal{}, audit.Errorf(audit.EUNAUTHORIZED, "missing bearer access token")
 	}
 	claims, err := s.verifier.Verify(strings.TrimSpace(token))
 	if err != nil {
-		return ctx, err
+		return audit.Principal{}, err
 	}
 	user, err := s.db.Authenticate(ctx, claims.Device, claims.Subject)
 	if err != nil {
-		return ctx, err
+		return audit.Principal{}, err
 	}
-	p := audit.Principal{UserID: user.ID, Role: user.Role, DeviceID: claims.Device}
-	ctx = audit.NewContext(ctx, p)
-	if !allowed(procedure, p.Role) {
-		return ctx, audit.Errorf(audit.EFORBIDDEN, "a %s may not call %s", p.Role, procedure)
-	}
-	return ctx, nil
+	return audit.Principal{UserID: user.ID, Role: user.Role, DeviceID: claims.Device}, nil
 }
 
 // caller returns the authenticated principal of ctx. Every non-public

@@ -55,7 +55,8 @@ var (
 // requestLimits is the one table of how much a client may send in each
 // field of every request message (and the messages inside them), keyed
 // by the field's full name. The interceptor checks a request against it
-// before any other work, so a 3 MiB e-mail is refused before it reaches a
+// as soon as it is decoded, before authorization and any handler (only
+// authentication, which reads nothing but the headers, comes earlier), so a 3 MiB e-mail is refused before it reaches a
 // log, a rate limiter or the database. A string or bytes field missing
 // here is held to audit.MaxTextLen; TestRequestLimits_EveryField makes
 // sure none is missing.

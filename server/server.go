@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"connectrpc.com/authn"
 	"connectrpc.com/connect"
 	"connectrpc.com/grpchealth"
 	"connectrpc.com/grpcreflect"
@@ -251,15 +252,22 @@ func (s *Server) routes() http.Handler {
 		connect.WithReadMaxBytes(s.cfg.MaxRequestBytes),
 	}
 	mux := http.NewServeMux()
-	mux.Handle(shopscorev1connect.NewAuthServiceHandler(&authService{s}, opts...))
-	mux.Handle(shopscorev1connect.NewAdminServiceHandler(&adminService{s}, opts...))
-	mux.Handle(shopscorev1connect.NewChecklistServiceHandler(&checklistService{s}, opts...))
-	mux.Handle(shopscorev1connect.NewOrgServiceHandler(&orgService{s: s}, opts...))
-	mux.Handle(shopscorev1connect.NewAssignmentServiceHandler(&assignmentService{s}, opts...))
-	mux.Handle(shopscorev1connect.NewReviewServiceHandler(&reviewService{s}, opts...))
-	mux.Handle(shopscorev1connect.NewSyncServiceHandler(&syncService{s}, opts...))
-	mux.Handle(shopscorev1connect.NewEvidenceServiceHandler(&evidenceService{s}, opts...))
-	mux.Handle(shopscorev1connect.NewReportServiceHandler(&reportService{s}, opts...))
+	// Every service authenticates its callers before connect-go reads a
+	// request body (interceptor.go says in which order the checks run).
+	authenticated := authn.NewMiddleware(s.authenticateRPC, opts...)
+	handle := func(path string, h http.Handler) { mux.Handle(path, authenticated.Wrap(h)) }
+	handle(shopscorev1connect.NewAuthServiceHandler(&authService{s}, opts...))
+	handle(shopscorev1connect.NewAdminServiceHandler(&adminService{s}, opts...))
+	handle(shopscorev1connect.NewChecklistServiceHandler(&checklistService{s}, opts...))
+	handle(shopscorev1connect.NewOrgServiceHandler(&orgService{s: s}, opts...))
+	handle(shopscorev1connect.NewAssignmentServiceHandler(&assignmentService{s}, opts...))
+	handle(shopscorev1connect.NewReviewServiceHandler(&reviewService{s}, opts...))
+	handle(shopscorev1connect.NewSyncServiceHandler(&syncService{s}, opts...))
+	handle(shopscorev1connect.NewEvidenceServiceHandler(&evidenceService{s}, opts...))
+	handle(shopscorev1connect.NewReportServiceHandler(&reportService{s}, opts...))
+	// Public: the report GETs authenticate themselves (Server.authorize),
+	// the local store checks its signed URLs, and health, reflection and
+	// the JWKS document need no caller.
 	s.reportRoutes(mux)
 	if s.local != nil {
 		// The local store checks its own HMAC-signed URLs; no token needed.
