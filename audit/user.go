@@ -75,9 +75,12 @@ func validEmail(s string) bool {
 // Principal is the authenticated caller of a request, as established by
 // the server's auth interceptor.
 type Principal struct {
-	UserID   string
-	Role     Role
-	DeviceID string // the server-side device session id
+	UserID string
+	Role   Role
+	// SessionID is the caller's session (audit.Session.ID), from the
+	// access token's "sid" claim; the phone's own id is the session's
+	// DeviceID.
+	SessionID string
 }
 
 type principalKey struct{}

@@ -207,7 +207,7 @@ func (a *adminService) RotateSigningKey(ctx context.Context, req *connect.Reques
 	}
 	p, _ := caller(ctx)
 	if err := a.s.db.AddSecurityEvent(ctx, audit.SecurityEvent{Kind: audit.EventKeyRotated, UserID: p.UserID,
-		SessionID: p.DeviceID, Peer: peerHost(req.Peer().Addr), Detail: kid}); err != nil {
+		SessionID: p.SessionID, Peer: peerHost(req.Peer().Addr), Detail: kid}); err != nil {
 		return nil, err
 	}
 	return connect.NewResponse(&v1.RotateSigningKeyResponse{KeyId: kid}), nil

@@ -164,7 +164,7 @@ func (a *authService) Logout(ctx context.Context, req *connect.Request[v1.Logout
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.s.db.RevokeSession(ctx, p.DeviceID, audit.EventLogout, "logout", peerHost(req.Peer().Addr)); err != nil {
+	if _, err := a.s.db.RevokeSession(ctx, p.SessionID, audit.EventLogout, "logout", peerHost(req.Peer().Addr)); err != nil {
 		return nil, err
 	}
 	return connect.NewResponse(&v1.LogoutResponse{}), nil
@@ -180,5 +180,5 @@ func (a *authService) WhoAmI(ctx context.Context, _ *connect.Request[v1.WhoAmIRe
 	if err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&v1.WhoAmIResponse{User: userToProto(u), SessionId: p.DeviceID}), nil
+	return connect.NewResponse(&v1.WhoAmIResponse{User: userToProto(u), SessionId: p.SessionID}), nil
 }

@@ -165,7 +165,7 @@ func TestAccessToken_Refused(t *testing.T) {
 			valid := func() map[string]any {
 				return map[string]any{
 					"iss": "shopscore", "aud": "shopscore-api", "sub": login.User.Id, "role": "admin",
-					"dev": login.SessionId, "jti": "x", "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(),
+					"sid": login.SessionId, "jti": "x", "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(),
 				}
 			}
 			with := func(k string, v any) map[string]any {
@@ -413,7 +413,7 @@ func TestJWKS(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, login.User.Id, claims.Subject)
 	assert.Equal(t, "admin", claims.Role)
-	assert.Equal(t, login.SessionId, claims.Device)
+	assert.Equal(t, login.SessionId, claims.SessionID)
 
 	t.Run("rotation keeps the old key published", func(t *testing.T) {
 		rotated, err := c.Admin.RotateSigningKey(ctx, withToken(connect.NewRequest(&v1.RotateSigningKeyRequest{}), login.Tokens.AccessToken))

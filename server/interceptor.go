@@ -131,11 +131,11 @@ func (s *Server) authenticate(ctx context.Context, authorization string) (audit.
 	if err != nil {
 		return audit.Principal{}, err
 	}
-	user, err := s.db.Authenticate(ctx, claims.Device, claims.Subject)
+	user, err := s.db.Authenticate(ctx, claims.SessionID, claims.Subject)
 	if err != nil {
 		return audit.Principal{}, err
 	}
-	return audit.Principal{UserID: user.ID, Role: user.Role, DeviceID: claims.Device}, nil
+	return audit.Principal{UserID: user.ID, Role: user.Role, SessionID: claims.SessionID}, nil
 }
 
 // caller returns the authenticated principal of ctx. Every non-public

@@ -60,7 +60,7 @@ func (x *syncService) Push(ctx context.Context, req *connect.Request[v1.PushRequ
 	switch {
 	case len(in) == 0:
 		return nil, audit.Errorf(audit.EINVALID, "mutations must hold 1 to %d items", MaxPushMutations)
-	case !x.s.pushLimiter.Allow(p.UserID + "\x00" + p.DeviceID):
+	case !x.s.pushLimiter.Allow(p.UserID + "\x00" + p.SessionID):
 		return nil, audit.Errorf(audit.EEXHAUSTED, "too many pushes from this device; retry in a few seconds")
 	}
 	sentAt, err := timeFrom("device_time", req.Msg.GetDeviceTime())
@@ -83,7 +83,7 @@ func (x *syncService) Push(ctx context.Context, req *connect.Request[v1.PushRequ
 		ids[m.GetMutationId()] = true
 		muts[i] = mutationFromProto(m, p.UserID)
 	}
-	res, err := x.s.db.Push(ctx, sqlite.Device{UserID: p.UserID, SessionID: p.DeviceID}, sentAt, muts)
+	res, err := x.s.db.Push(ctx, sqlite.Device{UserID: p.UserID, SessionID: p.SessionID}, sentAt, muts)
 	if audit.ErrorCode(err) == audit.EABORTED && res != nil {
 		// The device resends from applied_seq + 1: give it the number as
 		// data (a PushResponse detail), not only in the message.

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
@@ -27,24 +28,30 @@ var accessAlgorithms = []jose.SignatureAlgorithm{jose.EdDSA}
 
 // AccessClaims are the claims of a verified access token.
 type AccessClaims struct {
-	Subject  string    // the user id ("sub")
-	Role     string    // the user's role, one of audit.Roles ("role")
-	Device   string    // the server-side device session id ("dev")
-	ID       string    // a random token id ("jti")
-	IssuedAt time.Time // "iat", also "nbf"; UTC, whole seconds
-	Expiry   time.Time // "exp"; UTC, whole seconds
+	Subject   string    // the user id ("sub")
+	Role      string    // the user's role, one of audit.Roles ("role")
+	SessionID string    // the server-side session id ("sid")
+	ID        string    // a random token id ("jti")
+	IssuedAt  time.Time // "iat", also "nbf"; UTC, whole seconds
+	Expiry    time.Time // "exp"; UTC, whole seconds
 }
 
 // Principal returns the caller the claims describe.
 func (c AccessClaims) Principal() audit.Principal {
-	return audit.Principal{UserID: c.Subject, Role: audit.Role(c.Role), DeviceID: c.Device}
+	return audit.Principal{UserID: c.Subject, Role: audit.Role(c.Role), SessionID: c.SessionID}
 }
 
 // accessPayload is the JSON payload of an access token.
 type accessPayload struct {
 	jwt.Claims
-	Role   string `json:"role"`
-	Device string `json:"dev"`
+	Role      string `json:"role"`
+	SessionID string `json:"sid"`
+	// LegacySession is the claim "dev", which held the session id in
+	// tokens issued before it was named "sid". Verify accepts it in a
+	// token without "sid": no issuer writes it any more and no access
+	// token lives longer than MaxAccessTTL, so a token carrying it is
+	// valid for at most one access-token lifetime after the upgrade.
+	LegacySession string `json:"dev,omitempty"`
 }
 
 // Issuer signs access tokens with the active key of a KeyStore.
@@ -76,18 +83,18 @@ func NewIssuer(ks *KeyStore, cfg TokenConfig) *Issuer {
 // IssueAccess returns a signed access token for the user with the given
 // id and role on the given device session, and its claims. The token is a
 // compact JWS signed with EdDSA, with headers kid and typ "at+jwt" and
-// claims iss, aud, sub, exp, iat, nbf, jti, role and dev. It returns
+// claims iss, aud, sub, exp, iat, nbf, jti, role and sid. It returns
 // EINVALID if an argument is empty or role is not one of audit.Roles, and
 // EINTERNAL if the Issuer is misconfigured or signing fails.
-func (i *Issuer) IssueAccess(userID, role, deviceID string) (token string, c AccessClaims, err error) {
+func (i *Issuer) IssueAccess(userID, role, sessionID string) (token string, c AccessClaims, err error) {
 	if i.err != nil {
 		return "", AccessClaims{}, i.err
 	}
 	switch {
 	case userID == "":
 		return "", AccessClaims{}, audit.Errorf(audit.EINVALID, "access token: user id is required")
-	case deviceID == "":
-		return "", AccessClaims{}, audit.Errorf(audit.EINVALID, "access token: device id is required")
+	case sessionID == "":
+		return "", AccessClaims{}, audit.Errorf(audit.EINVALID, "access token: session id is required")
 	case !audit.Role(role).Valid():
 		return "", AccessClaims{}, audit.Errorf(audit.EINVALID, "access token: unknown role %q", role)
 	}
@@ -97,12 +104,12 @@ func (i *Issuer) IssueAccess(userID, role, deviceID string) (token string, c Acc
 	}
 	now := i.cfg.Now().UTC().Truncate(time.Second) // JWT times have whole seconds
 	c = AccessClaims{
-		Subject:  userID,
-		Role:     role,
-		Device:   deviceID,
-		ID:       jti,
-		IssuedAt: now,
-		Expiry:   now.Add(i.cfg.AccessTTL),
+		Subject:   userID,
+		Role:      role,
+		SessionID: sessionID,
+		ID:        jti,
+		IssuedAt:  now,
+		Expiry:    now.Add(i.cfg.AccessTTL),
 	}
 
 	kid, priv := i.ks.activeKey()
@@ -123,8 +130,8 @@ func (i *Issuer) IssueAccess(userID, role, deviceID string) (token string, c Acc
 			NotBefore: jwt.NewNumericDate(c.IssuedAt),
 			ID:        jti,
 		},
-		Role:   role,
-		Device: deviceID,
+		Role:      role,
+		SessionID: sessionID,
 	}).Serialize()
 	if err != nil {
 		return "", AccessClaims{}, fmt.Errorf("auth: sign access token: %w", err)
@@ -159,8 +166,11 @@ func NewVerifier(keys func() jose.JSONWebKeySet, cfg TokenConfig) *Verifier {
 // in the key set (embedded jwk, jku and x5u headers are never used), with
 // typ "at+jwt". Its iss and aud must equal the configured ones; exp and
 // iat are required and, with nbf if present, must hold at now give or take
-// the Leeway; its lifetime may not exceed MaxAccessTTL; sub, role, dev and
-// jti must be set, and role must be one of audit.Roles.
+// the Leeway; its lifetime may not exceed MaxAccessTTL; sub, role, sid and
+// jti must be set, and role must be one of audit.Roles. A token issued
+// before the session claim was named "sid" carries it as "dev", which is
+// accepted in its place (see accessPayload.LegacySession); a token with
+// both is refused.
 //
 // Any failure is EUNAUTHORIZED with the message "invalid access token", or
 // "access token expired" for a genuine but expired token; the error's text
@@ -237,8 +247,10 @@ func (v *Verifier) verify(token string) (AccessClaims, error) {
 		return AccessClaims{}, errors.New("no iat claim")
 	case p.Subject == "":
 		return AccessClaims{}, errors.New("no sub claim")
-	case p.Device == "":
-		return AccessClaims{}, errors.New("no dev claim")
+	case p.SessionID != "" && p.LegacySession != "":
+		return AccessClaims{}, errors.New("both sid and dev claims")
+	case p.SessionID == "" && p.LegacySession == "":
+		return AccessClaims{}, errors.New("no sid claim")
 	case p.ID == "":
 		return AccessClaims{}, errors.New("no jti claim")
 	case !audit.Role(p.Role).Valid():
@@ -253,12 +265,12 @@ func (v *Verifier) verify(token string) (AccessClaims, error) {
 		return AccessClaims{}, fmt.Errorf("%w (now %v, iat %v, exp %v)", err, now.UTC(), iat.UTC(), exp.UTC())
 	}
 	return AccessClaims{
-		Subject:  p.Subject,
-		Role:     p.Role,
-		Device:   p.Device,
-		ID:       p.ID,
-		IssuedAt: iat,
-		Expiry:   exp,
+		Subject:   p.Subject,
+		Role:      p.Role,
+		SessionID: cmp.Or(p.SessionID, p.LegacySession),
+		ID:        p.ID,
+		IssuedAt:  iat,
+		Expiry:    exp,
 	}, nil
 }
 

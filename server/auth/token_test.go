@@ -71,7 +71,7 @@ func (f *tokenFixture) claims() map[string]any {
 		"exp":  now + int64(DefaultAccessTTL/time.Second),
 		"jti":  "jti-1",
 		"role": "manager",
-		"dev":  "device-1",
+		"sid":  "device-1",
 	}
 }
 
@@ -118,11 +118,11 @@ func TestIssuer_IssueAccess(t *testing.T) {
 		now := f.clock.Now()
 		assert.Equal(t, "user-1", c.Subject)
 		assert.Equal(t, "hr", c.Role)
-		assert.Equal(t, "device-1", c.Device)
+		assert.Equal(t, "device-1", c.SessionID)
 		assert.NotEmpty(t, c.ID)
 		assert.True(t, c.IssuedAt.Equal(now))
 		assert.True(t, c.Expiry.Equal(now.Add(DefaultAccessTTL)))
-		assert.Equal(t, audit.Principal{UserID: "user-1", Role: audit.RoleHR, DeviceID: "device-1"}, c.Principal())
+		assert.Equal(t, audit.Principal{UserID: "user-1", Role: audit.RoleHR, SessionID: "device-1"}, c.Principal())
 
 		h, p, _ := splitToken(t, token)
 		var header map[string]any
@@ -141,7 +141,7 @@ func TestIssuer_IssueAccess(t *testing.T) {
 			"exp":  float64(now.Add(10 * time.Minute).Unix()),
 			"jti":  c.ID,
 			"role": "hr",
-			"dev":  "device-1",
+			"sid":  "device-1",
 		}, claims)
 
 		got, err := f.verifier.Verify(token)
@@ -329,7 +329,7 @@ func TestVerifier_Verify(t *testing.T) {
 
 	t.Run("MissingClaims", func(t *testing.T) {
 		f := newTokenFixture(t)
-		for claim, cause := range map[string]string{"sub": "no sub", "dev": "no dev", "jti": "no jti", "role": "unknown role"} {
+		for claim, cause := range map[string]string{"sub": "no sub", "sid": "no sid", "jti": "no jti", "role": "unknown role"} {
 			_, err := f.verifier.Verify(f.sign(t, f.header(), with(f.claims(), claim, nil)))
 			requireUnauthorized(t, err, cause)
 			_, err = f.verifier.Verify(f.sign(t, f.header(), with(f.claims(), claim, "")))
@@ -337,8 +337,27 @@ func TestVerifier_Verify(t *testing.T) {
 		}
 		_, err := f.verifier.Verify(f.sign(t, f.header(), with(f.claims(), "role", "root")))
 		requireUnauthorized(t, err, "unknown role")
-		_, err = f.verifier.Verify(f.sign(t, f.header(), with(f.claims(), "dev", 7)))
+		_, err = f.verifier.Verify(f.sign(t, f.header(), with(f.claims(), "sid", 7)))
 		requireUnauthorized(t, err, "claims")
+	})
+
+	t.Run("LegacySessionClaim", func(t *testing.T) {
+		// A token issued before the session claim was named "sid" holds it
+		// as "dev"; it is accepted in place of sid (within its own
+		// lifetime, as every token), and a token with both is refused.
+		f := newTokenFixture(t)
+		legacy := with(f.claims(), "sid", nil)
+		legacy["dev"] = "device-1"
+		got, err := f.verifier.Verify(f.sign(t, f.header(), legacy))
+		require.NoError(t, err)
+		assert.Equal(t, "device-1", got.SessionID)
+		both := f.claims()
+		both["dev"] = "device-2"
+		_, err = f.verifier.Verify(f.sign(t, f.header(), both))
+		requireUnauthorized(t, err, "both sid and dev")
+		f.clock.Advance(DefaultAccessTTL + time.Hour)
+		_, err = f.verifier.Verify(f.sign(t, f.header(), legacy))
+		requireUnauthorized(t, err, "expired")
 	})
 
 	t.Run("RefreshToken", func(t *testing.T) {

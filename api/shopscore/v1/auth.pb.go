@@ -382,7 +382,7 @@ type LoginResponse struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Tokens *Tokens                `protobuf:"bytes,1,opt,name=tokens,proto3" json:"tokens,omitempty"`
 	User   *User                  `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
-	// The server-side device session id; it appears in the token's "dev" claim.
+	// The server-side session id; it appears in the access token's "sid" claim.
 	SessionId     string `protobuf:"bytes,3,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
