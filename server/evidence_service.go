@@ -8,7 +8,6 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,11 +40,7 @@ const blobSecretLen = 32
 // openBlobStore sets up the evidence store: the configured one, or the
 // local store under the data folder with its signing secret.
 func (s *Server) openBlobStore() error {
-	if u := s.cfg.PublicURL; u != "" {
-		p, err := url.Parse(u)
-		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" || p.Fragment != "" {
-			return fmt.Errorf("public URL %q is not an absolute http(s) URL without query", u)
-		}
+	if u := s.cfg.PublicURL; u != "" { // checked by Config.validate
 		s.publicURL.Store(&u)
 	}
 	if s.cfg.Blob != nil {

@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,13 +25,17 @@ import (
 	"connectrpc.com/grpchealth"
 	"connectrpc.com/grpcreflect"
 	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
+	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/auth"
 	"github.com/shopscore/shopscore/server/blob"
 	"github.com/shopscore/shopscore/server/sqlite"
 )
 
 // Config is the server's configuration. The zero value is usable: every
-// zero field takes the default documented on it.
+// zero field takes the default documented on it, each field on its own
+// (so Rate{Burst: 3} keeps the default Every). New refuses a value it
+// cannot work with, such as a negative duration or size, with EINVALID
+// naming the field.
 type Config struct {
 	// DataDir holds the database, the signing keys and local evidence;
 	// "data" if empty.
@@ -61,9 +67,9 @@ type Config struct {
 	// together, since many shoppers may share one address behind NAT.
 	LoginRate Rate
 	// LoginAccountRate limits login attempts per account from all
-	// addresses together, against guessing from many addresses; if zero,
-	// five times LoginRate's burst and three times its pace (50 and
-	// 1/10 s by default). It is looser than LoginRate, so that one
+	// addresses together, against guessing from many addresses; a zero
+	// Burst is five times LoginRate's and a zero Every a third of
+	// LoginRate's (50 and 1/10 s by default). It is looser than LoginRate, so that one
 	// attacker's wrong guesses do not lock the account for its owner.
 	LoginAccountRate Rate
 	// PasswordHashMemory bounds the memory, in bytes, that password
@@ -105,12 +111,30 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Rate is a token-bucket rate limit.
+// Rate is a token-bucket rate limit: Burst events at once, then one more
+// every Every. Each zero field takes its own default.
 type Rate struct {
 	Burst int
 	Every time.Duration
 }
 
+// or returns r with each zero field taken from def.
+func (r Rate) or(def Rate) Rate {
+	if r.Burst == 0 {
+		r.Burst = def.Burst
+	}
+	if r.Every == 0 {
+		r.Every = def.Every
+	}
+	return r
+}
+
+// maxHashMemory bounds Config.PasswordHashMemory: 1024 Argon2id hashes
+// at once, far beyond any machine's cores.
+const maxHashMemory = 1024 * auth.HashMemory
+
+// withDefaults returns c with every zero field set to its own default,
+// field by field (a Rate's Burst and Every each on its own too).
 func (c Config) withDefaults() Config {
 	if c.DataDir == "" {
 		c.DataDir = "data"
@@ -124,7 +148,7 @@ func (c Config) withDefaults() Config {
 	if c.RequestBodyTimeout == 0 {
 		c.RequestBodyTimeout = time.Minute
 	}
-	if c.MinUploadRate <= 0 {
+	if c.MinUploadRate == 0 {
 		c.MinUploadRate = 16 << 10
 	}
 	if c.IdleTimeout == 0 {
@@ -133,30 +157,23 @@ func (c Config) withDefaults() Config {
 	if c.RefreshTTL == 0 {
 		c.RefreshTTL = 30 * 24 * time.Hour
 	}
-	if c.LoginRate == (Rate{}) {
-		c.LoginRate = Rate{Burst: 10, Every: 30 * time.Second}
-	}
-	if c.LoginAccountRate == (Rate{}) {
-		c.LoginAccountRate = Rate{Burst: c.LoginRate.Burst * 5, Every: max(c.LoginRate.Every/3, time.Nanosecond)}
-	}
+	c.LoginRate = c.LoginRate.or(Rate{Burst: 10, Every: 30 * time.Second})
+	c.LoginAccountRate = c.LoginAccountRate.or(Rate{
+		Burst: c.LoginRate.Burst * loginAccountFactor,
+		Every: max(c.LoginRate.Every/3, time.Nanosecond),
+	})
 	if c.PasswordHashMemory == 0 {
 		c.PasswordHashMemory = 256 << 20
 	}
 	if c.PasswordHashQueue == 0 {
 		c.PasswordHashQueue = 16
 	}
-	if c.RefreshRate == (Rate{}) {
-		c.RefreshRate = Rate{Burst: 60, Every: time.Second}
-	}
+	c.RefreshRate = c.RefreshRate.or(Rate{Burst: 60, Every: time.Second})
 	if c.ExpireEvery == 0 {
 		c.ExpireEvery = time.Minute
 	}
-	if c.PushRate == (Rate{}) {
-		c.PushRate = Rate{Burst: 120, Every: 500 * time.Millisecond}
-	}
-	if c.UploadSlotRate == (Rate{}) {
-		c.UploadSlotRate = Rate{Burst: 1000, Every: 100 * time.Millisecond}
-	}
+	c.PushRate = c.PushRate.or(Rate{Burst: 120, Every: 500 * time.Millisecond})
+	c.UploadSlotRate = c.UploadSlotRate.or(Rate{Burst: 1000, Every: 100 * time.Millisecond})
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -165,6 +182,66 @@ func (c Config) withDefaults() Config {
 		c.Now = time.Now
 	}
 	return c
+}
+
+// The login limits per client address, and by default per account from
+// all addresses, are multiples of LoginRate's burst.
+const (
+	loginAddrFactor    = 10
+	loginAccountFactor = 5
+)
+
+// validate returns EINVALID, naming the field, for a value of c (with its
+// defaults applied) that the server cannot work with: a negative size,
+// duration or rate, a burst too large to multiply, a password-hash budget
+// beyond maxHashMemory, or a PublicURL that is not an absolute http(s)
+// URL. Negative PasswordHashQueue and ExpireEvery are valid (none, never).
+func (c Config) validate() error {
+	type check struct {
+		bad   bool
+		field string
+		value any
+		want  string
+	}
+	checks := []check{
+		{c.MaxRequestBytes < 0, "MaxRequestBytes", c.MaxRequestBytes, "a positive size"},
+		{c.ReadHeaderTimeout < 0, "ReadHeaderTimeout", c.ReadHeaderTimeout, "a positive duration"},
+		{c.RequestBodyTimeout < 0, "RequestBodyTimeout", c.RequestBodyTimeout, "a positive duration"},
+		{c.MinUploadRate < 0, "MinUploadRate", c.MinUploadRate, "a positive rate"},
+		{c.IdleTimeout < 0, "IdleTimeout", c.IdleTimeout, "a positive duration"},
+		{c.AccessTTL < 0, "AccessTTL", c.AccessTTL, "a positive duration"},
+		{c.RefreshTTL < 0, "RefreshTTL", c.RefreshTTL, "a positive duration"},
+		{c.PasswordHashMemory < 0 || c.PasswordHashMemory > maxHashMemory, "PasswordHashMemory", c.PasswordHashMemory,
+			fmt.Sprintf("a positive size of at most %d", int64(maxHashMemory))},
+	}
+	for _, r := range []struct {
+		field  string
+		rate   Rate
+		factor int // the largest multiple of Burst the server uses
+	}{
+		{"LoginRate", c.LoginRate, max(loginAddrFactor, loginAccountFactor)},
+		{"LoginAccountRate", c.LoginAccountRate, 1},
+		{"RefreshRate", c.RefreshRate, 1},
+		{"UploadSlotRate", c.UploadSlotRate, 1},
+		{"PushRate", c.PushRate, 1},
+	} {
+		checks = append(checks,
+			check{r.rate.Burst <= 0 || r.rate.Burst > math.MaxInt32/r.factor, r.field + ".Burst", r.rate.Burst,
+				fmt.Sprintf("a positive count of at most %d", math.MaxInt32/r.factor)},
+			check{r.rate.Every <= 0, r.field + ".Every", r.rate.Every, "a positive duration"})
+	}
+	for _, ch := range checks {
+		if ch.bad {
+			return audit.Errorf(audit.EINVALID, "server config: %s is %v; want %s", ch.field, ch.value, ch.want)
+		}
+	}
+	if u := c.PublicURL; u != "" {
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" || p.Fragment != "" {
+			return audit.Errorf(audit.EINVALID, "server config: PublicURL %q is not an absolute http(s) URL without query", u)
+		}
+	}
+	return auth.TokenConfig{AccessTTL: c.AccessTTL}.Validate()
 }
 
 // Server is a running shopscore server: its database, keys and handlers.
@@ -203,15 +280,18 @@ type Server struct {
 // cfg.DataDir, creating them on first start, and builds the handlers.
 func New(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
+	if err := s.newLimiters(); err != nil {
+		return nil, err
+	}
+	s.hashes = auth.NewHashGate(cfg.PasswordHashMemory, cfg.PasswordHashQueue)
+	s.tokenCfg = auth.TokenConfig{AccessTTL: cfg.AccessTTL, Now: cfg.Now}
 	s.db = sqlite.NewDB(filepath.Join(cfg.DataDir, "shopscore.db"))
 	s.db.Now = cfg.Now
 	if err := s.db.Open(); err != nil {
-		return nil, err
-	}
-	s.tokenCfg = auth.TokenConfig{AccessTTL: cfg.AccessTTL, Now: cfg.Now}
-	if err := s.tokenCfg.Validate(); err != nil {
-		s.db.Close()
 		return nil, err
 	}
 	var err error
@@ -221,13 +301,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.issuer = auth.NewIssuer(s.keys, s.tokenCfg)
 	s.verifier = auth.NewVerifier(s.keys.JWKS, s.tokenCfg)
-	s.loginLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.LoginRate.Every, Burst: cfg.LoginRate.Burst, Now: cfg.Now})
-	s.accountLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.LoginAccountRate.Every, Burst: cfg.LoginAccountRate.Burst, Now: cfg.Now})
-	s.hashes = auth.NewHashGate(cfg.PasswordHashMemory, cfg.PasswordHashQueue)
-	s.addrLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.LoginRate.Every / 10, Burst: cfg.LoginRate.Burst * 10, Now: cfg.Now})
-	s.refreshLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.RefreshRate.Every, Burst: cfg.RefreshRate.Burst, Now: cfg.Now})
-	s.slotLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.UploadSlotRate.Every, Burst: cfg.UploadSlotRate.Burst, Now: cfg.Now})
-	s.pushLimiter = auth.NewLimiterConfig(auth.LimiterConfig{Every: cfg.PushRate.Every, Burst: cfg.PushRate.Burst, Now: cfg.Now})
 	if s.feedEpoch, err = s.db.FeedEpoch(context.Background()); err != nil {
 		s.db.Close()
 		return nil, err
@@ -238,6 +311,29 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// newLimiters makes the server's rate limiters from its validated Config.
+func (s *Server) newLimiters() error {
+	c := s.cfg
+	addr := Rate{Burst: c.LoginRate.Burst * loginAddrFactor, Every: max(c.LoginRate.Every/loginAddrFactor, time.Nanosecond)}
+	for _, l := range []struct {
+		dst  **auth.Limiter
+		rate Rate
+	}{
+		{&s.loginLimiter, c.LoginRate},
+		{&s.accountLimiter, c.LoginAccountRate},
+		{&s.addrLimiter, addr},
+		{&s.refreshLimiter, c.RefreshRate},
+		{&s.slotLimiter, c.UploadSlotRate},
+		{&s.pushLimiter, c.PushRate},
+	} {
+		var err error
+		if *l.dst, err = auth.NewLimiterConfig(auth.LimiterConfig{Every: l.rate.Every, Burst: l.rate.Burst, Now: c.Now}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DB returns the server's database, for the CLI's offline commands and tests.

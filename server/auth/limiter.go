@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/shopscore/shopscore/audit"
 )
 
 // DefaultLimiterMaxKeys is the number of keys a Limiter tracks unless told
@@ -55,16 +57,17 @@ type limiterEntry struct {
 
 // NewLimiter returns a Limiter that lets each key have burst events at
 // once and one more every interval, tracking at most
-// DefaultLimiterMaxKeys keys. It panics if every or burst is not positive.
-func NewLimiter(every time.Duration, burst int) *Limiter {
+// DefaultLimiterMaxKeys keys. It returns EINVALID if every or burst is not
+// positive.
+func NewLimiter(every time.Duration, burst int) (*Limiter, error) {
 	return NewLimiterConfig(LimiterConfig{Every: every, Burst: burst})
 }
 
-// NewLimiterConfig returns a Limiter configured by cfg. It panics if
-// cfg.Every or cfg.Burst is not positive.
-func NewLimiterConfig(cfg LimiterConfig) *Limiter {
+// NewLimiterConfig returns a Limiter configured by cfg. It returns
+// EINVALID if cfg.Every or cfg.Burst is not positive.
+func NewLimiterConfig(cfg LimiterConfig) (*Limiter, error) {
 	if cfg.Every <= 0 || cfg.Burst <= 0 {
-		panic("auth: NewLimiter needs a positive interval and burst")
+		return nil, audit.Errorf(audit.EINVALID, "auth: a rate limit needs a positive interval and burst, not %v and %d", cfg.Every, cfg.Burst)
 	}
 	if cfg.MaxKeys <= 0 {
 		cfg.MaxKeys = DefaultLimiterMaxKeys
@@ -84,7 +87,7 @@ func NewLimiterConfig(cfg LimiterConfig) *Limiter {
 		now:     cfg.Now,
 		keys:    make(map[string]*list.Element),
 		lru:     list.New(),
-	}
+	}, nil
 }
 
 // Allow reports whether an event for key may happen now, and if so spends

@@ -9,17 +9,22 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/shopscore/shopscore/audit"
 )
 
 // newTestLimiter returns a Limiter on a fake clock.
-func newTestLimiter(every time.Duration, burst, maxKeys int) (*Limiter, *fakeClock) {
+func newTestLimiter(tb testing.TB, every time.Duration, burst, maxKeys int) (*Limiter, *fakeClock) {
+	tb.Helper()
 	clock := newFakeClock()
-	return NewLimiterConfig(LimiterConfig{Every: every, Burst: burst, MaxKeys: maxKeys, Now: clock.Now}), clock
+	l, err := NewLimiterConfig(LimiterConfig{Every: every, Burst: burst, MaxKeys: maxKeys, Now: clock.Now})
+	require.NoError(tb, err)
+	return l, clock
 }
 
 func TestLimiter_Allow(t *testing.T) {
 	t.Run("BurstThenRefusal", func(t *testing.T) {
-		l, clock := newTestLimiter(time.Minute, 3, 0)
+		l, clock := newTestLimiter(t, time.Minute, 3, 0)
 		for i := range 3 {
 			assert.True(t, l.Allow("alice"), "event %d", i)
 		}
@@ -34,7 +39,7 @@ func TestLimiter_Allow(t *testing.T) {
 	})
 
 	t.Run("KeysIndependent", func(t *testing.T) {
-		l, _ := newTestLimiter(time.Minute, 2, 0)
+		l, _ := newTestLimiter(t, time.Minute, 2, 0)
 		assert.True(t, l.Allow("alice"))
 		assert.True(t, l.Allow("alice"))
 		assert.False(t, l.Allow("alice"))
@@ -47,7 +52,7 @@ func TestLimiter_Allow(t *testing.T) {
 	})
 
 	t.Run("EvictionBound", func(t *testing.T) {
-		l, _ := newTestLimiter(time.Hour, 1, 3)
+		l, _ := newTestLimiter(t, time.Hour, 1, 3)
 		for i := range 100 {
 			assert.True(t, l.Allow(fmt.Sprintf("key-%d", i)))
 			assert.LessOrEqual(t, l.Len(), 3)
@@ -60,7 +65,7 @@ func TestLimiter_Allow(t *testing.T) {
 	})
 
 	t.Run("LeastRecentlyUsedEvicted", func(t *testing.T) {
-		l, _ := newTestLimiter(time.Hour, 1, 2)
+		l, _ := newTestLimiter(t, time.Hour, 1, 2)
 		assert.True(t, l.Allow("a"))
 		assert.True(t, l.Allow("b"))
 		assert.False(t, l.Allow("a")) // a is now the most recent
@@ -70,7 +75,7 @@ func TestLimiter_Allow(t *testing.T) {
 	})
 
 	t.Run("IdleEvicted", func(t *testing.T) {
-		l, clock := newTestLimiter(time.Minute, 5, 0)
+		l, clock := newTestLimiter(t, time.Minute, 5, 0)
 		for i := range 1000 {
 			l.Allow(fmt.Sprintf("key-%d", i))
 		}
@@ -90,7 +95,8 @@ func TestLimiter_Allow(t *testing.T) {
 	})
 
 	t.Run("Concurrent", func(t *testing.T) {
-		l := NewLimiter(time.Hour, 10)
+		l, err := NewLimiter(time.Hour, 10)
+		require.NoError(t, err)
 		var allowed atomic.Int64
 		var wg sync.WaitGroup
 		for range 8 {
@@ -109,7 +115,13 @@ func TestLimiter_Allow(t *testing.T) {
 	})
 
 	t.Run("ErrConfig", func(t *testing.T) {
-		require.Panics(t, func() { NewLimiter(0, 1) })
-		require.Panics(t, func() { NewLimiter(time.Second, 0) })
+		for _, c := range []struct {
+			every time.Duration
+			burst int
+		}{{0, 1}, {-time.Second, 1}, {time.Second, 0}, {time.Second, -1}} {
+			l, err := NewLimiter(c.every, c.burst)
+			assert.Nil(t, l)
+			assert.Equal(t, audit.EINVALID, audit.ErrorCode(err), "every %v, burst %d: %v", c.every, c.burst, err)
+		}
 	})
 }
