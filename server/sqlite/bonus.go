@@ -437,7 +437,9 @@ func Observations(ctx context.Context, tx *Tx, period reports.Period) iter.Seq2[
 		}
 		defer answers.Close()
 		var o reports.Observation
-		var visitID, store, staff, answerVisit, question, category, clause string
+		var visitID, store, staff string
+		// The answer's strings are read in place and interned: no copy per row.
+		var answerVisit, question, category, clause sql.RawBytes
 		var at int64
 		names := interner{}
 		staffIDs := map[string][]string{}
@@ -446,7 +448,7 @@ func Observations(ctx context.Context, tx *Tx, period reports.Period) iter.Seq2[
 				fail(err)
 				return
 			}
-			if answerVisit != o.VisitID {
+			if string(answerVisit) != o.VisitID {
 				// The next visit: both queries list the same visits in the
 				// same order.
 				if !visits.Next() {
@@ -457,7 +459,7 @@ func Observations(ctx context.Context, tx *Tx, period reports.Period) iter.Seq2[
 					fail(err)
 					return
 				}
-				for visitID != answerVisit {
+				for visitID != string(answerVisit) {
 					// A visit with no answer rows: skip it.
 					if !visits.Next() {
 						fail(fmt.Errorf("answers of visit %s, which is not listed", answerVisit))
@@ -480,7 +482,7 @@ func Observations(ctx context.Context, tx *Tx, period reports.Period) iter.Seq2[
 					o.StaffIDs = ids
 				}
 			}
-			o.QuestionID, o.Category, o.Clause = names.str(question), names.str(category), names.str(clause)
+			o.QuestionID, o.Category, o.Clause = names.get(question), names.get(category), names.get(clause)
 			if !yield(o, nil) {
 				return
 			}

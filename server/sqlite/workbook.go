@@ -307,7 +307,71 @@ func (qt *questionTexts) get(ctx context.Context, checklist string, version int)
 	return t, nil
 }
 
+// answerBatch is how many answer rows addAnswers reads ahead in a batch.
+const answerBatch = 256
+
+// addAnswers adds the period's answers to the workbook. The answers are
+// read from the database in a goroutine of their own, a few batches ahead
+// of the workbook, so that SQLite's work and excelize's overlap on two
+// cores; memory holds at most four batches.
 func addAnswers(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWorkbook, staff map[string]string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	full := make(chan []reports.AnswerRow, 2)
+	free := make(chan []reports.AnswerRow, 4)
+	for range cap(free) {
+		free <- make([]reports.AnswerRow, 0, answerBatch)
+	}
+	var readErr error
+	go func() {
+		defer close(full)
+		batch := <-free
+		send := func() bool {
+			select {
+			case full <- batch:
+			case <-ctx.Done():
+				return false
+			}
+			select {
+			case batch = <-free:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		readErr = readAnswers(ctx, tx, p, staff, func(a *reports.AnswerRow) error {
+			batch = append(batch, *a)
+			if len(batch) == answerBatch && !send() {
+				return ctx.Err()
+			}
+			return nil
+		})
+		if readErr == nil && len(batch) > 0 {
+			send()
+		}
+	}()
+	var addErr error
+	for batch := range full {
+		for i := range batch {
+			if addErr == nil {
+				addErr = book.AddAnswer(batch[i])
+			}
+		}
+		if addErr != nil {
+			cancel() // stop the reader; keep draining until it has left tx
+			continue
+		}
+		free <- batch[:0]
+	}
+	if addErr != nil {
+		return addErr
+	}
+	return readErr
+}
+
+// readAnswers reads the period's answers in order and hands each to emit,
+// which must copy what it keeps: the row is reused.
+func readAnswers(ctx context.Context, tx *Tx, p *auditPlan, staff map[string]string, emit func(*reports.AnswerRow) error) error {
 	rows, err := tx.QueryContext(ctx, `SELECT a.visit_id, s.code, a.visited_at, v.checklist_id, v.checklist_version, a.question_id,
 		a.category, a.standard_code, a.staff_id, a.answer, a.points, a.max_points, a.critical, a.critical_failure, a.nps, a.note`+
 		auditFrom("CROSS JOIN visit_answers a ON a.visit_id = r.visit_id")+p.cond+
@@ -356,7 +420,7 @@ func addAnswers(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWo
 			n := int(nps.Int64)
 			a.NPS = &n
 		}
-		if err := book.AddAnswer(a); err != nil {
+		if err := emit(&a); err != nil {
 			return err
 		}
 	}
