@@ -222,6 +222,10 @@ func (db *DB) ListVersions(ctx context.Context, f audit.VersionFilter) ([]*audit
 		q += ` AND channel = ?`
 		args = append(args, string(f.Channel))
 	}
+	if f.ChecklistID != "" {
+		q += ` AND checklist_id = ?`
+		args = append(args, f.ChecklistID)
+	}
 	if f.PublishedOnly {
 		q += ` AND state <> 'draft'`
 	}
@@ -249,15 +253,16 @@ func (db *DB) ListVersions(ctx context.Context, f audit.VersionFilter) ([]*audit
 
 // ImportPack parses a standards pack and saves each of its checklists as a
 // draft, publishing them when publish is set, all in one transaction: a
-// pack with any problem changes nothing. Errors: EINVALID (every problem
+// pack with any problem changes nothing, and a dry run (dryRun) returns
+// the versions it would make and stores nothing. Errors: EINVALID (every problem
 // as file:line:col: path: message), EPRECONDITION.
-func (db *DB) ImportPack(ctx context.Context, name string, data []byte, publish bool, by string) ([]*audit.ChecklistVersion, error) {
+func (db *DB) ImportPack(ctx context.Context, name string, data []byte, publish, dryRun bool, by string) ([]*audit.ChecklistVersion, error) {
 	pack, err := audit.ParsePack(name, data)
 	if err != nil {
 		return nil, err
 	}
 	var out []*audit.ChecklistVersion
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.writer(dryRun)(ctx, func(tx *Tx) error {
 		for i := range pack.Checklists {
 			v, err := saveDraft(ctx, tx, &pack.Checklists[i], by)
 			if err != nil {
@@ -273,4 +278,30 @@ func (db *DB) ImportPack(ctx context.Context, name string, data []byte, publish 
 		return nil
 	})
 	return out, err
+}
+
+// VersionKey names one checklist version.
+type VersionKey struct {
+	ChecklistID string
+	Version     int
+}
+
+// ChecklistNames returns the name of every checklist version.
+func (db *DB) ChecklistNames(ctx context.Context) (map[VersionKey]string, error) {
+	type row struct {
+		k    VersionKey
+		name string
+	}
+	rows, err := list(ctx, db, "checklist names", func(r scanner) (row, error) {
+		var x row
+		return x, r.Scan(&x.k.ChecklistID, &x.k.Version, &x.name)
+	}, `SELECT checklist_id, version, name FROM checklist_versions`)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[VersionKey]string, len(rows))
+	for _, r := range rows {
+		out[r.k] = r.name
+	}
+	return out, nil
 }

@@ -103,7 +103,7 @@ func mustBenchHistory(b *testing.B, visits, months int) *sqlite.DB {
 	ctx := context.Background()
 	shopper := &audit.User{Email: "bench-shopper@example.com", Role: audit.RoleShopper}
 	must(b, db.CreateUser(ctx, shopper, "not-a-hash"))
-	_, err := db.ImportPack(ctx, "demo-pack.json", demopack.JSON, true, "bench")
+	_, err := db.ImportPack(ctx, "demo-pack.json", demopack.JSON, true, false, "bench")
 	must(b, err)
 	var stores []string
 	staff := map[string][]string{}
