@@ -6,6 +6,7 @@ import (
 	"compress/flate"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -28,6 +29,35 @@ type styles struct {
 	month    int // yyyy-mm
 	points   int // 0.0, for NPS
 	delta    int // +0.0 pp, for changes in percentage points
+	// decimalOrInt is 0.##, for answers without a unit; banner the large
+	// framed red text across a draft; title a sheet's heading; totalMoney
+	// a bold money total under a line.
+	decimalOrInt, banner, title, totalMoney int
+
+	// printHeader and printFooter are the header and footer (Excel's
+	// &-codes) every sheet of the workbook prints with.
+	printHeader, printFooter string
+	// units holds the number styles of answers by unit ("min": 0.##" min").
+	units map[string]int
+	f     *excelize.File
+}
+
+// unit returns the number style that shows a value with its unit: 12 with
+// "min" is shown as "12 min", a number the reader can still sum.
+func (st *styles) unit(u string) (int, error) {
+	if u == "" {
+		return st.decimalOrInt, nil
+	}
+	if id, ok := st.units[u]; ok {
+		return id, nil
+	}
+	format := `0.##" ` + strings.ReplaceAll(u, `"`, `'`) + `"`
+	id, err := st.f.NewStyle(&excelize.Style{CustomNumFmt: &format})
+	if err != nil {
+		return 0, fmt.Errorf("reports: a number style for unit %q: %w", u, err)
+	}
+	st.units[u] = id
+	return id, nil
 }
 
 func newStyles(f *excelize.File) (*styles, error) {
@@ -53,9 +83,19 @@ func newStyles(f *excelize.File) (*styles, error) {
 		{nil, custom("yyyy-mm")},
 		{nil, custom("0.0")},
 		{nil, custom(`+0.0" pp";-0.0" pp";0.0" pp"`)},
+		{nil, custom(`0.##`)},
+		{nil, &excelize.Style{
+			Font:      &excelize.Font{Bold: true, Size: 28, Color: "C00000"},
+			Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true},
+			Border: []excelize.Border{{Type: "top", Color: "C00000", Style: 5}, {Type: "bottom", Color: "C00000", Style: 5},
+				{Type: "left", Color: "C00000", Style: 5}, {Type: "right", Color: "C00000", Style: 5}},
+		}},
+		{nil, &excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}}},
+		{nil, &excelize.Style{Font: &excelize.Font{Bold: true}, NumFmt: 4, Border: []excelize.Border{{Type: "top", Color: "000000", Style: 1}}}},
 	}
-	s := &styles{}
-	ids := []*int{nil, &s.header, &s.text, &s.integer, &s.decimal, &s.money, &s.percent, &s.datetime, &s.date, &s.month, &s.points, &s.delta}
+	s := &styles{f: f, units: map[string]int{}}
+	ids := []*int{nil, &s.header, &s.text, &s.integer, &s.decimal, &s.money, &s.percent, &s.datetime, &s.date, &s.month, &s.points, &s.delta,
+		&s.decimalOrInt, &s.banner, &s.title, &s.totalMoney}
 	for i, d := range defs {
 		if d.style == nil {
 			continue
@@ -207,8 +247,50 @@ func (s *sheetWriter) finish() error {
 		if err := s.f.AutoFilter(p.name, "A1:"+last, nil); err != nil {
 			return fmt.Errorf("reports: autofilter on %q: %w", p.name, err)
 		}
+		if err := printSetup(s.f, s.st, p.name, true); err != nil {
+			return err
+		}
 		if err := p.sw.Flush(); err != nil {
 			return fmt.Errorf("reports: flushing sheet %q: %w", p.name, err)
+		}
+	}
+	return nil
+}
+
+// printSetup makes a sheet print as people read it: A4 landscape, fit to
+// one page wide (as many pages down as it takes), the header row repeated
+// on every page when repeatHeader, and the workbook's print header and
+// footer. A row never splits across pages across its width, so a row's
+// first and last column (a name and a total) always print on one page.
+func printSetup(f *excelize.File, st *styles, sheet string, repeatHeader bool) error {
+	orientation, size, wide, tall := "landscape", 9, 1, 0
+	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{
+		Size: &size, Orientation: &orientation, FitToWidth: &wide, FitToHeight: &tall,
+	}); err != nil {
+		return fmt.Errorf("reports: page layout of %q: %w", sheet, err)
+	}
+	fit := true
+	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return fmt.Errorf("reports: fitting %q to the page: %w", sheet, err)
+	}
+	margin, edge := 0.5, 0.3
+	if err := f.SetPageMargins(sheet, &excelize.PageLayoutMarginsOptions{
+		Left: &margin, Right: &margin, Top: &margin, Bottom: &margin, Header: &edge, Footer: &edge,
+	}); err != nil {
+		return fmt.Errorf("reports: margins of %q: %w", sheet, err)
+	}
+	if st.printHeader != "" || st.printFooter != "" {
+		if err := f.SetHeaderFooter(sheet, &excelize.HeaderFooterOptions{
+			OddHeader: st.printHeader, OddFooter: st.printFooter,
+		}); err != nil {
+			return fmt.Errorf("reports: print header of %q: %w", sheet, err)
+		}
+	}
+	if repeatHeader {
+		if err := f.SetDefinedName(&excelize.DefinedName{
+			Name: "_xlnm.Print_Titles", RefersTo: "'" + sheet + "'!$1:$1", Scope: sheet,
+		}); err != nil {
+			return fmt.Errorf("reports: repeating the header of %q: %w", sheet, err)
 		}
 	}
 	return nil

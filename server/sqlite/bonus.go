@@ -65,21 +65,13 @@ func (db *DB) CreatePolicy(ctx context.Context, p reports.Policy, by string) (*B
 	var out *BonusPolicy
 	created := false
 	err := db.update(ctx, func(tx *Tx) error {
-		if err := resolvePolicyStores(ctx, tx, &p); err != nil {
+		latest, err := planPolicy(ctx, tx, &p)
+		if err != nil {
 			return err
 		}
-		latest, err := findPolicy(ctx, tx, p.ID, 0)
-		switch {
-		case audit.ErrorCode(err) == audit.ENOTFOUND:
-		case err != nil:
-			return err
-		default:
-			p.Version = latest.Policy.Version
-			if samePolicy(&latest.Policy, &p) {
-				out = latest
-				return nil
-			}
-			p.Version++
+		if latest != nil && latest.Policy.Version == p.Version {
+			out = latest
+			return nil
 		}
 		body, err := json.Marshal(p)
 		if err != nil {
@@ -96,6 +88,74 @@ func (db *DB) CreatePolicy(ctx context.Context, p reports.Policy, by string) (*B
 		return nil, false, err
 	}
 	return out, created, nil
+}
+
+// planPolicy resolves p's store codes and numbers it: the latest stored
+// version's number when p's content equals it (then that version is
+// returned), the next one otherwise, 1 for a new policy (with a nil
+// latest). Errors: EINVALID (an unknown store).
+func planPolicy(ctx context.Context, tx *Tx, p *reports.Policy) (*BonusPolicy, error) {
+	if err := resolvePolicyStores(ctx, tx, p); err != nil {
+		return nil, err
+	}
+	p.Version = 1
+	latest, err := findPolicy(ctx, tx, p.ID, 0)
+	switch {
+	case audit.ErrorCode(err) == audit.ENOTFOUND:
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	p.Version = latest.Policy.Version
+	if !samePolicy(&latest.Policy, p) {
+		p.Version++
+	}
+	return latest, nil
+}
+
+// CheckPolicy validates p as CreatePolicy would, storing nothing, and
+// returns every problem (nil when it can be stored), whether storing it
+// would change nothing, and the version it would be stored as. Errors:
+// only internal ones.
+func (db *DB) CheckPolicy(ctx context.Context, p reports.Policy) (problems []string, unchanged bool, version int, err error) {
+	p.ID = strings.TrimSpace(p.ID)
+	p.Version = 1
+	if verr := p.Validate(); verr != nil {
+		for _, line := range strings.Split(verr.Error(), "\n") {
+			problems = append(problems, strings.TrimPrefix(line, "reports: "))
+		}
+	}
+	err = db.view(ctx, func(tx *Tx) error {
+		latest, err := planPolicy(ctx, tx, &p)
+		if audit.ErrorCode(err) == audit.EINVALID {
+			problems = append(problems, audit.ErrorMessage(err))
+			return nil
+		} else if err != nil {
+			return err
+		}
+		unchanged, version = latest != nil && latest.Policy.Version == p.Version, p.Version
+		return nil
+	})
+	return problems, unchanged, version, err
+}
+
+// PolicyVersions returns the version numbers of a policy, oldest first.
+// Errors: ENOTFOUND.
+func (db *DB) PolicyVersions(ctx context.Context, id string) ([]int, error) {
+	var out []int
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		out, err = queryAll(ctx, tx, func(row scanner) (int, error) {
+			var v int
+			err := row.Scan(&v)
+			return v, err
+		}, `SELECT version FROM bonus_policies WHERE id = ? ORDER BY version`, id)
+		return err
+	})
+	if err == nil && len(out) == 0 {
+		err = audit.Errorf(audit.ENOTFOUND, "bonus policy %q not found", id)
+	}
+	return out, err
 }
 
 // resolvePolicyStores replaces the store codes among p.StoreIDs by the

@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/reports"
@@ -464,11 +465,24 @@ func addEvidence(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditW
 	return rows.Err()
 }
 
-// WritePayroll writes the payroll workbook of a stored bonus run to w
-// (see reports.WritePayroll), with the staff's current names and store
-// codes for display; the figures are the run's. Errors: ENOTFOUND, and any
-// error writing to w.
-func (db *DB) WritePayroll(ctx context.Context, runID string, w io.Writer) error {
+// PayrollFormat is the file a payroll download writes.
+type PayrollFormat int
+
+// The payroll files.
+const (
+	PayrollWorkbook   PayrollFormat = iota // the workbook to check and sign
+	PayrollExportCSV                       // the flat export for payroll systems, CSV
+	PayrollExportXLSX                      // the same, XLSX
+)
+
+// WritePayroll writes a file of a stored bonus run to w: the payroll
+// workbook (reports.WritePayroll), or the flat export for payroll systems
+// (reports.WritePayrollExportCSV or XLSX, in locale "ru" or "en"). The
+// staff's current names, numbers and store codes are shown, store names
+// and question texts name what the explanation lines read, times are in
+// loc (nil: UTC); the figures are the run's. Errors: ENOTFOUND, EINVALID
+// (the locale), and any error writing to w.
+func (db *DB) WritePayroll(ctx context.Context, runID string, format PayrollFormat, locale string, loc *time.Location, w io.Writer) error {
 	r, err := db.FindBonusRun(ctx, runID)
 	if err != nil {
 		return err
@@ -477,5 +491,97 @@ func (db *DB) WritePayroll(ctx context.Context, runID string, w io.Writer) error
 	if err != nil {
 		return err
 	}
-	return reportsError(reports.WritePayroll(w, r.Run, emps))
+	switch format {
+	case PayrollExportCSV:
+		return reportsError(reports.WritePayrollExportCSV(w, r.Run, emps, locale))
+	case PayrollExportXLSX:
+		return reportsError(reports.WritePayrollExportXLSX(w, r.Run, emps, locale))
+	}
+	names, err := db.RunNames(ctx, r.Run)
+	if err != nil {
+		return err
+	}
+	meta := reports.PayrollMeta{
+		RunID: r.ID, State: string(r.State), CreatedAt: r.CreatedAt, CreatedBy: r.CreatedByName,
+		ApprovedAt: r.ApprovedAt, ApprovedBy: r.ApprovedByName, Location: loc,
+		Stores: names.Stores, QuestionText: names.QuestionText,
+	}
+	return reportsError(reports.WritePayroll(w, r.Run, emps, meta))
+}
+
+// RunNames name what a run's explanation refers to by id: the stores by
+// code and name, and the questions of each visit by their text.
+type RunNames struct {
+	Stores       map[string]reports.StoreName
+	QuestionText func(visitID, questionID string) string
+}
+
+// RunNames reads the names of what run's explanation lines refer to, in
+// one read snapshot.
+func (db *DB) RunNames(ctx context.Context, run *reports.Run) (*RunNames, error) {
+	out := &RunNames{}
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		if out.Stores, err = storeNames(ctx, tx); err != nil {
+			return err
+		}
+		out.QuestionText, err = runQuestionTexts(ctx, tx, run)
+		return err
+	})
+	return out, err
+}
+
+// storeNames maps every store's id to its code and name; stores are few.
+func storeNames(ctx context.Context, tx *Tx) (map[string]reports.StoreName, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, code, name FROM stores`)
+	if err != nil {
+		return nil, fmt.Errorf("read stores: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]reports.StoreName{}
+	for rows.Next() {
+		var id string
+		var n reports.StoreName
+		if err := rows.Scan(&id, &n.Code, &n.Name); err != nil {
+			return nil, fmt.Errorf("read stores: %w", err)
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
+// runQuestionTexts returns a lookup of the question texts of the visits a
+// run's explanation names, from the checklist version each visit was
+// recorded with.
+func runQuestionTexts(ctx context.Context, tx *Tx, run *reports.Run) (func(visitID, questionID string) string, error) {
+	texts := &questionTexts{tx: tx, versions: map[string]*versionTexts{}}
+	byVisit := map[string]*versionTexts{}
+	for _, e := range run.Employees {
+		for _, c := range e.Components {
+			for _, l := range c.Lines {
+				if l.VisitID == "" || byVisit[l.VisitID] != nil {
+					continue
+				}
+				var checklist string
+				var version int
+				err := tx.QueryRowContext(ctx, `SELECT checklist_id, checklist_version FROM visits WHERE id = ?`, l.VisitID).Scan(&checklist, &version)
+				if errors.Is(err, sql.ErrNoRows) {
+					continue
+				} else if err != nil {
+					return nil, fmt.Errorf("read visit %s: %w", l.VisitID, err)
+				}
+				t, err := texts.get(ctx, checklist, version)
+				if err != nil {
+					return nil, err
+				}
+				byVisit[l.VisitID] = t
+			}
+		}
+	}
+	return func(visitID, questionID string) string {
+		if t := byVisit[visitID]; t != nil {
+			return t.questions[questionID]
+		}
+		return ""
+	}, nil
 }
