@@ -96,7 +96,7 @@ type AuditOptions struct {
 	// Location is the time zone of times and months; nil means UTC.
 	Location *time.Location
 	// PassScore is the score (fraction 0-1) a visit without a critical
-	// failure needs to pass; 0 means 0.8.
+	// failure needs to pass; 0 means DefaultPassScore.
 	PassScore float64
 	// MaxRowsPerSheet is the row limit of a sheet, header included, past
 	// which rows continue on "<name> (2)" and so on; 0 means MaxSheetRows.
@@ -211,7 +211,7 @@ func NewAuditWorkbook(w io.Writer, opts AuditOptions) (*AuditWorkbook, error) {
 	}
 	switch {
 	case opts.PassScore == 0:
-		opts.PassScore = 0.8
+		opts.PassScore = DefaultPassScore
 	case !(opts.PassScore > 0 && opts.PassScore <= 1):
 		return nil, invalidf("audit workbook: pass score %v, want above 0 and at most 1", opts.PassScore)
 	}

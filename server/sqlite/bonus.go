@@ -29,8 +29,12 @@ type BonusPolicy struct {
 // ParseMonth reads a month written "YYYY-MM" and returns its period in
 // UTC, [first day, first day of the next month). Errors: EINVALID, naming
 // field.
-func ParseMonth(field, s string) (reports.Period, error) {
-	t, err := time.Parse("2006-01", strings.TrimSpace(s))
+func ParseMonth(field, s string) (reports.Period, error) { return ParseMonthIn(field, s, time.UTC) }
+
+// ParseMonthIn is ParseMonth for a month of loc's calendar: its period
+// runs from midnight of its first day in loc.
+func ParseMonthIn(field, s string, loc *time.Location) (reports.Period, error) {
+	t, err := time.ParseInLocation("2006-01", strings.TrimSpace(s), loc)
 	if err != nil || t.Year() < 2000 || t.Year() > 2999 {
 		return reports.Period{}, audit.Errorf(audit.EINVALID, "%s %q is not a month written YYYY-MM (e.g. 2026-03)", field, s)
 	}

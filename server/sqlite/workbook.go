@@ -36,18 +36,25 @@ type AuditQuery struct {
 // asks (the RPC, the HTTP download, the command line): from is a month
 // written YYYY-MM; to is the last month, the same as from when empty, not
 // before it and at most MaxAuditMonths on. Errors: EINVALID.
-func AuditPeriod(from, to string) (reports.Period, error) {
+func AuditPeriod(from, to string) (reports.Period, error) { return AuditPeriodIn(from, to, time.UTC) }
+
+// AuditPeriodIn is AuditPeriod with months of loc's calendar (the
+// organisation's time zone). Errors: EINVALID.
+func AuditPeriodIn(from, to string, loc *time.Location) (reports.Period, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
 	if strings.TrimSpace(from) == "" {
 		return reports.Period{}, audit.Errorf(audit.EINVALID, "from is required: the first month, written YYYY-MM (e.g. 2026-01); to, the last month, defaults to from")
 	}
 	if strings.TrimSpace(to) == "" {
 		to = from
 	}
-	first, err := ParseMonth("from", from)
+	first, err := ParseMonthIn("from", from, loc)
 	if err != nil {
 		return reports.Period{}, err
 	}
-	last, err := ParseMonth("to", to)
+	last, err := ParseMonthIn("to", to, loc)
 	if err != nil {
 		return reports.Period{}, err
 	}
@@ -124,9 +131,13 @@ func planAudit(ctx context.Context, tx *Tx, q AuditQuery) (*auditPlan, error) {
 // (reportVisitsFrom), then the extra joins given (CROSS JOIN keeps the
 // order); its WHERE clause takes the period's two bounds and ends in AND,
 // for the plan's condition.
-func auditFrom(joins string) string {
+func auditFrom(joins string) string { return periodFrom(AuditStates, joins) }
+
+// periodFrom is auditFrom for visits in the given states (AuditStates or
+// BonusStates); the dashboards share it.
+func periodFrom(states []VisitState, joins string) string {
 	return reportVisitsFrom + ` CROSS JOIN stores s ON s.id = r.store_id ` + joins + `
-	WHERE r.visited_at >= ? AND r.visited_at < ? AND v.state IN ` + stateList(AuditStates) + ` AND `
+	WHERE r.visited_at >= ? AND r.visited_at < ? AND v.state IN ` + stateList(states) + ` AND `
 }
 
 // WriteAuditWorkbook writes the audit workbook of q to w (see
