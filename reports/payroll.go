@@ -414,7 +414,8 @@ func writeRunSheet(f *excelize.File, st *styles, run *Run, meta *PayrollMeta, ti
 		}
 		return nil
 	}
-	for col, width := range map[string]float64{"A": 26, "B": 30, "C": 22, "D": 22} {
+	for i, width := range []float64{26, 30, 22, 22} {
+		col := string(rune('A' + i))
 		if err := f.SetColWidth(sheet, col, col, width); err != nil {
 			return fmt.Errorf("reports: run sheet width: %w", err)
 		}
