@@ -267,7 +267,7 @@ func WritePayroll(w io.Writer, run *Run, employees []Employee, meta PayrollMeta)
 	}
 	f.SetActiveSheet(0)
 	ok = true
-	return writeFile(f, w)
+	return writeFileOrdered(f, w)
 }
 
 // checkPayrollRun refuses a nil run or one whose employees disagree with

@@ -212,5 +212,5 @@ func WritePayrollExportXLSX(w io.Writer, run *Run, employees []Employee, loc str
 		return err
 	}
 	ok = true
-	return writeFile(f, w)
+	return writeFileOrdered(f, w)
 }

@@ -3,9 +3,13 @@ package reports
 import (
 	"archive/zip"
 	"bufio"
+	"bytes"
 	"compress/flate"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -152,6 +156,12 @@ func (s *sheetWriter) startPart(name string) error {
 		if _, err := s.f.NewSheet(name); err != nil {
 			return fmt.Errorf("reports: creating sheet %q: %w", name, err)
 		}
+	}
+	// The stream writer writes the sheet's properties when it starts:
+	// fitting to the page (printSetup) must be set before it.
+	fit := true
+	if err := s.f.SetSheetProps(name, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return fmt.Errorf("reports: fitting %q to the page: %w", name, err)
 	}
 	sw, err := s.f.NewStreamWriter(name)
 	if err != nil {
@@ -315,8 +325,17 @@ func orderSheets(f *excelize.File, order []string) error {
 // writeFile writes the finished workbook to w and releases it. The zip is
 // written to w as it is made (excelize's own WriteTo would first build the
 // whole file in memory), with the fast deflate of workbookDeflate.
-func writeFile(f *excelize.File, w io.Writer) error {
-	err := writeZip(f, w, workbookDeflate)
+func writeFile(f *excelize.File, w io.Writer) error { return writeFileAs(f, w, false) }
+
+// writeFileOrdered is writeFile for a workbook whose bytes must depend on
+// its content only (a payroll: the same run, the same bytes). excelize
+// writes streamed sheets in map order, so each part is kept in memory and
+// the parts are zipped in name order: fine for workbooks the size of a
+// staff list, not for the audit workbook's answers.
+func writeFileOrdered(f *excelize.File, w io.Writer) error { return writeFileAs(f, w, true) }
+
+func writeFileAs(f *excelize.File, w io.Writer, ordered bool) error {
+	err := writeZip(f, w, workbookDeflate, ordered)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("reports: releasing the workbook: %w", cerr)
 	}
@@ -331,12 +350,14 @@ func WriteWorkbook(f *excelize.File, w io.Writer) error { return writeFile(f, w)
 // writeZip zips the workbook straight into w through excelize's zip-writer
 // hook, compressing each part with deflate; excelize's in-memory buffer
 // stays empty.
-func writeZip(f *excelize.File, w io.Writer, deflate zip.Compressor) error {
+func writeZip(f *excelize.File, w io.Writer, deflate zip.Compressor, ordered bool) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	var zw *zip.Writer
 	f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
-		zw = zip.NewWriter(bw)
+		zw := zip.NewWriter(bw)
 		zw.RegisterCompressor(zip.Deflate, deflate)
+		if ordered {
+			return &orderedZip{zw: zw, parts: map[string]*bytes.Buffer{}}
+		}
 		return zw
 	})
 	buf, err := f.WriteToBuffer()
@@ -350,6 +371,34 @@ func writeZip(f *excelize.File, w io.Writer, deflate zip.Compressor) error {
 		return fmt.Errorf("reports: writing the workbook: %w", err)
 	}
 	return nil
+}
+
+// orderedZip collects a workbook's parts and zips them in name order on
+// Close.
+type orderedZip struct {
+	zw    *zip.Writer
+	parts map[string]*bytes.Buffer
+}
+
+func (z *orderedZip) Create(name string) (io.Writer, error) {
+	b := &bytes.Buffer{}
+	z.parts[name] = b
+	return b, nil
+}
+
+func (z *orderedZip) AddFS(fsys fs.FS) error { return z.zw.AddFS(fsys) }
+
+func (z *orderedZip) Close() error {
+	for _, name := range slices.Sorted(maps.Keys(z.parts)) {
+		w, err := z.zw.Create(name)
+		if err != nil {
+			return err
+		}
+		if _, err := z.parts[name].WriteTo(w); err != nil {
+			return err
+		}
+	}
+	return z.zw.Close()
 }
 
 // workbookDeflate compresses the parts of every workbook at deflate's
