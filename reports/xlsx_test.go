@@ -265,7 +265,7 @@ func TestAuditWorkbook(t *testing.T) {
 	})
 	require.NoError(t, err)
 
-	anna := []StaffRef{{ID: "a", Name: "Anna"}}
+	anna := []StaffRef{{ID: "a", Name: "Anna", EmployeeNumber: "E-7"}}
 	// February, before the period: only the trend and the change count it.
 	require.NoError(t, b.AddPriorVisit(VisitRow{VisitID: "p1", StoreID: "s1", VisitedAt: day(1).AddDate(0, -1, 0), Points: 6, MaxPoints: 10}))
 	visits := []VisitRow{
@@ -278,7 +278,7 @@ func TestAuditWorkbook(t *testing.T) {
 	}
 	answers := []AnswerRow{
 		{VisitID: "v1", StoreID: "s1", VisitedAt: day(3), QuestionID: "q-greet", QuestionText: "Greeted within 10 s?", Category: "politeness", Clause: "P-1", ClauseText: "Greet every customer", Value: "yes", Points: 1, MaxPoints: 1},
-		{VisitID: "v1", StoreID: "s1", VisitedAt: day(3), QuestionID: "q-tags", Category: "price_tags", Clause: "T-1", Value: "no", Points: 0, MaxPoints: 1, Critical: true, CriticalFailed: false},
+		{VisitID: "v1", StoreID: "s1", VisitedAt: day(3), QuestionID: "q-tags", Category: "price_tags", Clause: "T-1", Value: "12 min", Numeric: true, Number: 12, Unit: "min", Points: 0, MaxPoints: 1, Critical: true, CriticalFailed: false},
 		{VisitID: "v1", StoreID: "s1", VisitedAt: day(3), QuestionID: "q-nps", Category: "recommendation", NPS: intp(10)},
 		{VisitID: "v2", StoreID: "s1", VisitedAt: day(20), QuestionID: "q-greet", Category: "politeness", Clause: "P-1", Value: "no", Points: 0, MaxPoints: 1},
 		{VisitID: "v2", StoreID: "s1", VisitedAt: day(20), QuestionID: "q-nps", Category: "recommendation", NPS: intp(3)},
@@ -325,7 +325,7 @@ func TestAuditWorkbook(t *testing.T) {
 		assertNumber(t, f, "Summary", "H4", 0, "0.0")
 	})
 	t.Run("ByStaffClauseQuestion", func(t *testing.T) {
-		assert.Equal(t, []string{"a", "Anna", "s1, s2"}, mustRow(t, f, "By staff", 2)[:3])
+		assert.Equal(t, []string{"E-7", "Anna", "s1, s2"}, mustRow(t, f, "By staff", 2)[:3], "staff by employee number and name")
 		assertNumber(t, f, "By staff", "E2", 0.95, "0.0%")
 		assertTableSheet(t, f, "By staff", "$A$1:$G$2")
 
@@ -361,6 +361,9 @@ func TestAuditWorkbook(t *testing.T) {
 		assert.Equal(t, "q-greet", raw(t, f, "Answers (3)", "D2"))
 		assert.Equal(t, "q-nps", raw(t, f, "Answers (3)", "D3"))
 		assertNumber(t, f, "Answers (3)", "H3", 8, 3) // the NPS answer as a number
+		// A numeric answer is a number, its unit in the number format.
+		assertNumber(t, f, "Answers", "H3", 12, `0.##" min"`)
+		assert.Equal(t, "Anna (E-7)", raw(t, f, "Visits", "J2"))
 		assertNumber(t, f, "Answers", "C2", 45719+10.0/24, "yyyy-mm-dd hh:mm")
 		assertNumber(t, f, "Answers", "K3", 0, "0.0%")
 		assert.Equal(t, "yes", raw(t, f, "Answers (2)", "L4")) // n/a
@@ -398,6 +401,38 @@ func TestAuditWorkbook(t *testing.T) {
 		assert.NotContains(t, charts["xl/charts/chart1.xml"], "&#39;Trend&#39;!$D$2", "MaxChartStores is 1")
 		assert.Contains(t, charts["xl/charts/chart2.xml"], "<barChart>")
 		assert.Contains(t, charts["xl/charts/chart2.xml"], "&#39;Categories&#39;!$B$2:$B$2")
+		// Each chart fills a printed page of its own.
+		for _, sheet := range f.GetSheetList() {
+			l, err := f.GetPageLayout(sheet)
+			require.NoError(t, err)
+			assert.Equal(t, "landscape", *l.Orientation, sheet)
+			assert.Equal(t, 1, *l.FitToWidth, sheet)
+		}
+		drawing := ""
+		for _, zf := range zr.File {
+			if strings.HasPrefix(zf.Name, "xl/drawings/drawing") {
+				rc, err := zf.Open()
+				require.NoError(t, err)
+				data, err := io.ReadAll(rc)
+				require.NoError(t, err)
+				drawing = string(data)
+			}
+		}
+		// 960 by 560 px (15 columns, 28 rows): an A4 landscape page within
+		// its margins; the second chart after a page break.
+		assert.Contains(t, drawing, `<xdr:to><xdr:col>15</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>30</xdr:row>`)
+		assert.Contains(t, drawing, `<xdr:from><xdr:col>0</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>32</xdr:row>`)
+		ws := ""
+		for _, zf := range zr.File {
+			if zf.Name == "xl/worksheets/sheet7.xml" {
+				rc, err := zf.Open()
+				require.NoError(t, err)
+				data, err := io.ReadAll(rc)
+				require.NoError(t, err)
+				ws = string(data)
+			}
+		}
+		assert.Contains(t, ws, "<rowBreaks", "the second chart starts a page")
 	})
 }
 

@@ -387,8 +387,8 @@ func (r *reportService) DownloadAuditWorkbook(ctx context.Context, req *connect.
 		return err
 	}
 	m := req.Msg
-	q := sqlite.AuditQuery{Scope: audit.ScopeOf(p), From: m.GetFrom(), To: m.GetTo(), StoreCode: m.GetStoreCode(), Region: m.GetRegion()}
-	if err := r.s.db.CheckAuditQuery(ctx, q); err != nil {
+	q, err := r.s.AuditQuery(ctx, sqlite.AuditQuery{Scope: audit.ScopeOf(p), From: m.GetFrom(), To: m.GetTo(), StoreCode: m.GetStoreCode(), Region: m.GetRegion()})
+	if err != nil {
 		return err
 	}
 	return streamDownload(ctx, &v1.DownloadFile{FileName: auditFileName(q), ContentType: xlsxType}, func(msg downloadMsg) error {
@@ -605,6 +605,19 @@ func safeFileName(s string) string {
 	}, s)
 }
 
+// AuditQuery completes an audit workbook's query with the organisation's
+// time zone and checks it (sqlite.DB.CheckAuditQuery) before anything is
+// written. The API, the HTTP download and the CLI share it. Errors:
+// EINVALID, ENOTFOUND.
+func (s *Server) AuditQuery(ctx context.Context, q sqlite.AuditQuery) (sqlite.AuditQuery, error) {
+	loc, err := s.orgLocation(ctx)
+	if err != nil {
+		return q, err
+	}
+	q.Location = loc
+	return q, s.db.CheckAuditQuery(ctx, q)
+}
+
 // WriteAuditWorkbook writes the audit workbook of q to w, with links to
 // verified photos when the evidence store can sign them (see
 // sqlite.DB.WriteAuditWorkbook). progress may be nil. The API, the HTTP
@@ -664,8 +677,9 @@ func (s *Server) serveAuditWorkbook(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	q := sqlite.AuditQuery{Scope: audit.ScopeOf(p), From: params.Get("from"), To: params.Get("to"), StoreCode: params.Get("store"), Region: params.Get("region")}
-	if err := s.db.CheckAuditQuery(ctx, q); err != nil {
+	q, err := s.AuditQuery(ctx, sqlite.AuditQuery{Scope: audit.ScopeOf(p), From: params.Get("from"), To: params.Get("to"),
+		StoreCode: params.Get("store"), Region: params.Get("region")})
+	if err != nil {
 		s.httpError(ctx, w, r, procedure, err)
 		return
 	}

@@ -30,6 +30,9 @@ type AuditQuery struct {
 	From, To  string
 	StoreCode string
 	Region    string
+	// Location is the organisation's time zone: months are cut and times
+	// shown in it; nil means UTC.
+	Location *time.Location
 }
 
 // AuditPeriod is the one rule for an audit workbook's months, whoever
@@ -84,6 +87,7 @@ type AuditWorkbookOptions struct {
 // auditPlan is an AuditQuery resolved against the database.
 type auditPlan struct {
 	period reports.Period
+	loc    *time.Location
 	scope  string // for people: "Store MSK-01 …", "Region Moscow", "All stores"
 	cond   string // SQL condition on r (report_visits) and s (stores)
 	args   []any
@@ -92,7 +96,7 @@ type auditPlan struct {
 // planAudit validates q and resolves its store or region in scope.
 // Errors: EINVALID, ENOTFOUND (a store not in scope).
 func planAudit(ctx context.Context, tx *Tx, q AuditQuery) (*auditPlan, error) {
-	period, err := AuditPeriod(q.From, q.To)
+	period, err := AuditPeriodIn(q.From, q.To, q.Location)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +104,7 @@ func planAudit(ctx context.Context, tx *Tx, q AuditQuery) (*auditPlan, error) {
 		return nil, audit.Errorf(audit.EINVALID, "give a store or a region, not both")
 	}
 	cond, args := storeScope(q.Scope, "r.store_id")
-	p := &auditPlan{period: period, cond: cond, args: args}
+	p := &auditPlan{period: period, loc: cmp.Or(q.Location, time.UTC), cond: cond, args: args}
 	switch {
 	case q.StoreCode != "":
 		var id, name string
@@ -184,7 +188,7 @@ func writeAudit(ctx context.Context, tx *Tx, p *auditPlan, w io.Writer, o AuditW
 		return fmt.Errorf("count photos: %w", err)
 	}
 	book, err := reports.NewAuditWorkbook(w, reports.AuditOptions{
-		Scope: p.scope, Period: p.period, MaxRowsPerSheet: o.MaxRowsPerSheet,
+		Scope: p.scope, Period: p.period, Location: p.loc, MaxRowsPerSheet: o.MaxRowsPerSheet,
 		Progress: o.Progress, ProgressEvery: o.ProgressEvery, Total: visits + answers + photos,
 	})
 	if err != nil {
@@ -213,20 +217,21 @@ func writeAudit(ctx context.Context, tx *Tx, p *auditPlan, w io.Writer, o AuditW
 	return reportsError(book.Close())
 }
 
-// staffNames maps staff ids to names; staff are few.
-func staffNames(ctx context.Context, tx *Tx) (map[string]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, name FROM staff`)
+// staffNames maps staff ids to their names and employee numbers; staff
+// are few.
+func staffNames(ctx context.Context, tx *Tx) (map[string]reports.StaffRef, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, name, employee_number FROM staff`)
 	if err != nil {
 		return nil, fmt.Errorf("read staff: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]string{}
+	out := map[string]reports.StaffRef{}
 	for rows.Next() {
-		var id, name string
-		if err := rows.Scan(&id, &name); err != nil {
+		var r reports.StaffRef
+		if err := rows.Scan(&r.ID, &r.Name, &r.EmployeeNumber); err != nil {
 			return nil, fmt.Errorf("read staff: %w", err)
 		}
-		out[id] = name
+		out[r.ID] = r
 	}
 	return out, rows.Err()
 }
@@ -253,7 +258,7 @@ func addPriorVisits(ctx context.Context, tx *Tx, p *auditPlan, book *reports.Aud
 	return rows.Err()
 }
 
-func addVisits(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWorkbook, staff map[string]string) error {
+func addVisits(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWorkbook, staff map[string]reports.StaffRef) error {
 	rows, err := tx.QueryContext(ctx, `SELECT r.visit_id, s.code, s.name, s.region, v.checklist_id, v.checklist_version, v.channel,
 		COALESCE(NULLIF(u.display_name, ''), u.email, v.shopper_id), r.staff_id, r.visited_at, v.state, r.points, r.max_points, r.critical_failed`+
 		auditFrom("LEFT JOIN users u ON u.id = v.shopper_id")+p.cond+` ORDER BY r.visited_at, r.visit_id`,
@@ -276,7 +281,9 @@ func addVisits(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWor
 		v.VisitedAt = fromMillis(at)
 		if len(staffID) > 0 {
 			id := names.get(staffID)
-			v.Staff = []reports.StaffRef{{ID: id, Name: staff[id]}}
+			ref := staff[id]
+			ref.ID = id
+			v.Staff = []reports.StaffRef{ref}
 		}
 		if err := book.AddVisit(v); err != nil {
 			return err
@@ -326,7 +333,7 @@ const answerBatch = 256
 // read from the database in a goroutine of their own, a few batches ahead
 // of the workbook, so that SQLite's work and excelize's overlap on two
 // cores; memory holds at most four batches.
-func addAnswers(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWorkbook, staff map[string]string) error {
+func addAnswers(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWorkbook, staff map[string]reports.StaffRef) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	full := make(chan []reports.AnswerRow, 2)
@@ -383,9 +390,10 @@ func addAnswers(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWo
 
 // readAnswers reads the period's answers in order and hands each to emit,
 // which must copy what it keeps: the row is reused.
-func readAnswers(ctx context.Context, tx *Tx, p *auditPlan, staff map[string]string, emit func(*reports.AnswerRow) error) error {
+func readAnswers(ctx context.Context, tx *Tx, p *auditPlan, staff map[string]reports.StaffRef, emit func(*reports.AnswerRow) error) error {
 	rows, err := tx.QueryContext(ctx, `SELECT a.visit_id, s.code, a.visited_at, v.checklist_id, v.checklist_version, a.question_id,
-		a.category, a.standard_code, a.staff_id, a.answer, a.points, a.max_points, a.critical, a.critical_failure, a.nps, a.note`+
+		a.category, a.standard_code, a.staff_id, a.answer, a.points, a.max_points, a.critical, a.critical_failure, a.nps, a.note,
+		a.value, a.unit`+
 		auditFrom("CROSS JOIN visit_answers a ON a.visit_id = r.visit_id")+p.cond+
 		` ORDER BY r.visited_at, r.visit_id, a.ord`,
 		append([]any{millis(p.period.From), millis(p.period.To)}, p.args...)...)
@@ -396,14 +404,15 @@ func readAnswers(ctx context.Context, tx *Tx, p *auditPlan, staff map[string]str
 	texts := &questionTexts{tx: tx, versions: map[string]*versionTexts{}}
 	names := interner{}
 	staffIDs := map[string][]string{}
-	var visit, code, checklist, question, category, clause, staffID, answer, note sql.RawBytes
+	var visit, code, checklist, question, category, clause, staffID, answer, note, unit sql.RawBytes
 	var a reports.AnswerRow
 	for rows.Next() {
 		var at int64
 		var version int
 		var nps sql.NullInt64
+		var value sql.NullFloat64
 		if err := rows.Scan(&visit, &code, &at, &checklist, &version, &question, &category, &clause, &staffID, &answer,
-			&a.Points, &a.MaxPoints, &a.Critical, &a.CriticalFailed, &nps, &note); err != nil {
+			&a.Points, &a.MaxPoints, &a.Critical, &a.CriticalFailed, &nps, &note, &value, &unit); err != nil {
 			return fmt.Errorf("read answer: %w", err)
 		}
 		if string(visit) != a.VisitID {
@@ -421,12 +430,15 @@ func readAnswers(ctx context.Context, tx *Tx, p *auditPlan, staff map[string]str
 			id := names.get(staffID)
 			ids, ok := staffIDs[id]
 			if !ok {
-				ids = []string{cmp.Or(staff[id], id)}
+				ref := staff[id]
+				ref.ID = id
+				ids = []string{ref.Label()}
 				staffIDs[id] = ids
 			}
 			a.StaffIDs = ids
 		}
 		a.Value, a.Comment = string(answer), string(note)
+		a.Number, a.Numeric, a.Unit = value.Float64, value.Valid, names.get(unit)
 		a.NPS = nil
 		if nps.Valid {
 			n := int(nps.Int64)

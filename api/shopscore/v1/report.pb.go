@@ -1945,8 +1945,8 @@ func (x *ApproveBonusRunResponse) GetRun() *BonusRun {
 
 type DownloadAuditWorkbookRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The first and last month, YYYY-MM (UTC), at most 36 months; an empty
-	// to is the same month as from.
+	// The first and last month, YYYY-MM, in the organisation's time zone,
+	// at most 36 months; an empty to is the same month as from.
 	From string `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
 	To   string `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
 	// One store by code, or one region; neither means every store the

@@ -135,12 +135,12 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	}
 	switch cmd {
 	case "audit":
-		q := sqlite.AuditQuery{Scope: audit.Scope{All: true}, From: *from, To: *to, StoreCode: *store, Region: *region}
-		if err := db.CheckAuditQuery(ctx, q); err != nil {
+		q, err := srv.AuditQuery(ctx, sqlite.AuditQuery{Scope: audit.Scope{All: true}, From: *from, To: *to, StoreCode: *store, Region: *region})
+		if err != nil {
 			return err
 		}
 		bar := newProgress(stderr, "audit workbook")
-		err := writeFileAtomic(*out, func(w io.Writer) error {
+		err = writeFileAtomic(*out, func(w io.Writer) error {
 			return srv.WriteAuditWorkbook(ctx, q, w, bar.update)
 		})
 		bar.finish(err)
