@@ -49,22 +49,22 @@ type StaffRef struct {
 // that the writer keeps no per-visit state. MaxPoints 0 means not
 // applicable.
 type AnswerRow struct {
-	VisitID        string
-	StoreID        string
-	VisitedAt      time.Time
-	QuestionID     string
-	QuestionText   string
-	Category       string
-	Clause         string // the standard clause's id or code
-	ClauseText     string // the clause as written for staff
-	StaffIDs       []string
-	Value          string // the answer as the shopper gave it, for display
+	VisitID      string
+	StoreID      string
+	VisitedAt    time.Time
+	QuestionID   string
+	QuestionText string
+	Category     string
+	Clause       string // the standard clause's id or code
+	ClauseText   string // the clause as written for staff
+	StaffIDs     []string
+	Value        string // the answer as the shopper gave it, for display
 	// Number, when Numeric, is a numeric, scale, NPS or timer answer as a
 	// number, in Unit ("min", "s"; "" for none): the Answers sheet writes
 	// it as a number with its unit in the number format, not as text.
-	Number  float64
-	Numeric bool
-	Unit    string
+	Number         float64
+	Numeric        bool
+	Unit           string
 	Points         float64
 	MaxPoints      float64
 	Critical       bool // the question is critical

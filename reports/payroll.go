@@ -123,7 +123,7 @@ func WritePayroll(w io.Writer, run *Run, employees []Employee, meta PayrollMeta)
 		if meta.State == "superseded" {
 			word = "SUPERSEDED"
 		}
-		st.printHeader = `&C&"-,Bold"&28&KC00000` + word + ` - NOT FOR PAYMENT`
+		st.printHeader = `&C&"-,Bold"&20&KC00000` + word + ` - NOT FOR PAYMENT`
 	}
 	props := &excelize.DocProperties{
 		Title:       title,
@@ -146,14 +146,15 @@ func WritePayroll(w io.Writer, run *Run, employees []Employee, meta PayrollMeta)
 		return fmt.Errorf("reports: payroll properties: %w", err)
 	}
 
+	// About 160 characters wide: A4 landscape prints it at 80% or more.
 	cols := []column{
-		{"Employee number", 12}, {"Name", 26}, {"Position", 14}, {"Store", 11},
-		{"Base pay", 13}, {fmt.Sprintf("Unlinked (%s)", formatFraction(p.UnlinkedShare)), 13},
+		{"Employee number", 11}, {"Name", 24}, {"Position", 12}, {"Store", 10},
+		{"Base pay", 12}, {fmt.Sprintf("Unlinked (%s)", formatFraction(p.UnlinkedShare)), 12},
 	}
 	for _, c := range p.Components {
-		cols = append(cols, column{fmt.Sprintf("%s (%s)", c.Name, formatFraction(c.Share)), 13})
+		cols = append(cols, column{fmt.Sprintf("%s (%s)", c.Name, formatFraction(c.Share)), 12})
 	}
-	cols = append(cols, column{"Total", 14}, column{"Flags", 30})
+	cols = append(cols, column{"Total", 13}, column{"Flags", 24})
 	pay, err := newSheetWriter(f, st, "Payroll", cols, MaxSheetRows)
 	if err != nil {
 		return err
@@ -175,8 +176,13 @@ func WritePayroll(w io.Writer, run *Run, employees []Employee, meta PayrollMeta)
 
 	var base, unlinked, total int64
 	compTotals := make([]int64, len(p.Components))
-	for i := range run.Employees {
-		e := &run.Employees[i]
+	// People find an employee by number; the run lists them by staff id.
+	order := slices.Clone(run.Employees)
+	slices.SortStableFunc(order, func(a, b EmployeeResult) int {
+		return strings.Compare(display[a.StaffID].EmployeeNumber, display[b.StaffID].EmployeeNumber)
+	})
+	for i := range order {
+		e := &order[i]
 		d := display[e.StaffID]
 		row := []any{d.EmployeeNumber, d.Name, d.Position, d.StoreID, money(st, e.BasePayMinor), money(st, e.UnlinkedMinor)}
 		var flags []string
@@ -209,7 +215,7 @@ func WritePayroll(w io.Writer, run *Run, employees []Employee, meta PayrollMeta)
 	}
 	// The total stays under the table, outside the filter.
 	pay.endTable()
-	totals := []any{nil, cell(st.title, fmt.Sprintf("Total, %d employee(s)", len(run.Employees))), nil, nil,
+	totals := []any{nil, cell(st.totalMoney, fmt.Sprintf("Total, %d employee(s)", len(run.Employees))), nil, nil,
 		cell(st.totalMoney, float64(base)/100), cell(st.totalMoney, float64(unlinked)/100)}
 	for _, t := range compTotals {
 		totals = append(totals, cell(st.totalMoney, float64(t)/100))
@@ -338,6 +344,11 @@ func explanationRow(st *styles, meta *PayrollMeta, d Employee, component string,
 			score = cell(st.percent, *l.ScorePercent/100)
 		}
 		text = visitLineText(meta, component, l)
+	}
+	if l.VisitID == "" {
+		// A component's summary: bold, above its visits.
+		return []any{cell(st.header, d.EmployeeNumber), cell(st.header, d.Name), cell(st.header, component),
+			cell(st.header, nil), cell(st.header, nil), cell(st.header, nil), cell(st.header, nil), cell(st.text, text)}
 	}
 	return []any{d.EmployeeNumber, d.Name, component, code, name, at, score, cell(st.text, text)}
 }

@@ -11,6 +11,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -182,7 +183,11 @@ func (s *sheetWriter) startPart(name string) error {
 	for i, c := range s.cols {
 		header[i] = excelize.Cell{StyleID: s.st.header, Value: c.title}
 	}
-	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 30}); err != nil {
+	lines := 2
+	for _, c := range s.cols {
+		lines = max(lines, (utf8.RuneCountInString(c.title)+int(c.width)-2)/max(int(c.width)-1, 1))
+	}
+	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 15 * float64(lines)}); err != nil {
 		return fmt.Errorf("reports: header of %q: %w", name, err)
 	}
 	s.parts = append(s.parts, &sheetPart{name: name, sw: sw, rows: 1})
@@ -210,10 +215,40 @@ func (s *sheetWriter) write(values ...any) error {
 	if err != nil {
 		return fmt.Errorf("reports: sheet %q row %d: %w", p.name, p.rows, err)
 	}
-	if err := p.sw.SetRow(cell, values); err != nil {
+	var opts []excelize.RowOpts
+	if lines := s.wrappedLines(values); lines > 1 {
+		// Spreadsheet programs do not grow a written row to its wrapped
+		// text when they open the file: give it the height it needs.
+		opts = append(opts, excelize.RowOpts{Height: min(15*float64(lines), 409)})
+	}
+	if err := p.sw.SetRow(cell, values, opts...); err != nil {
 		return fmt.Errorf("reports: writing sheet %q row %d: %w", p.name, p.rows, err)
 	}
 	return nil
+}
+
+// wrappedLines estimates the lines the row's wrapped text cells (the text
+// style) take in their columns' widths: the most of any cell.
+func (s *sheetWriter) wrappedLines(values []any) int {
+	most := 1
+	for i, v := range values {
+		c, ok := v.(excelize.Cell)
+		if !ok || c.StyleID != s.st.text || i >= len(s.cols) {
+			continue
+		}
+		text, ok := c.Value.(string)
+		if !ok {
+			continue
+		}
+		// About one character per unit of column width in the default font.
+		perLine := max(int(s.cols[i].width), 1)
+		lines := 0
+		for _, para := range strings.Split(text, "\n") {
+			lines += max(1, (utf8.RuneCountInString(para)+perLine-1)/perLine)
+		}
+		most = max(most, lines)
+	}
+	return most
 }
 
 // endTable ends the filtered table at the last row written: rows written
@@ -283,9 +318,12 @@ func printSetup(f *excelize.File, st *styles, sheet string, repeatHeader bool) e
 	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
 		return fmt.Errorf("reports: fitting %q to the page: %w", sheet, err)
 	}
-	margin, edge := 0.5, 0.3
+	margin, top, edge := 0.5, 0.6, 0.3
+	if st.printHeader != "" {
+		top = 1.0 // room for a large header above the sheet
+	}
 	if err := f.SetPageMargins(sheet, &excelize.PageLayoutMarginsOptions{
-		Left: &margin, Right: &margin, Top: &margin, Bottom: &margin, Header: &edge, Footer: &edge,
+		Left: &margin, Right: &margin, Top: &top, Bottom: &margin, Header: &edge, Footer: &edge,
 	}); err != nil {
 		return fmt.Errorf("reports: margins of %q: %w", sheet, err)
 	}
