@@ -361,6 +361,7 @@ func (s *Server) routes() http.Handler {
 	handle(shopscorev1connect.NewSyncServiceHandler(&syncService{s}, opts...))
 	handle(shopscorev1connect.NewEvidenceServiceHandler(&evidenceService{s}, opts...))
 	handle(shopscorev1connect.NewReportServiceHandler(&reportService{s}, opts...))
+	handle(shopscorev1connect.NewDashboardServiceHandler(&dashboardService{s}, opts...))
 	// Public: the report GETs authenticate themselves (Server.authorize),
 	// the local store checks its signed URLs, and health, reflection and
 	// the JWKS document need no caller.
@@ -380,6 +381,7 @@ func (s *Server) routes() http.Handler {
 		shopscorev1connect.SyncServiceName,
 		shopscorev1connect.EvidenceServiceName,
 		shopscorev1connect.ReportServiceName,
+		shopscorev1connect.DashboardServiceName,
 	}
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
 	reflector := grpcreflect.NewStaticReflector(services...)
