@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/mattn/go-sqlite3"
+
+	"github.com/shopscore/shopscore/audit"
 )
 
 //go:embed migrations/*.sql
@@ -74,6 +76,44 @@ func (db *DB) Open() error {
 		return fmt.Errorf("sqlite: open readers: %w", err)
 	}
 	db.read.SetMaxOpenConns(8)
+	return nil
+}
+
+// OpenReadOnly opens an existing database for reading only: it creates
+// no file or folder and applies no migration, for the commands that only
+// read (`shopscore user list`). Writes fail. Errors: ENOTFOUND when there
+// is no database at Path, EPRECONDITION when it lacks migrations
+// this build has (run `shopscore migrate`).
+func (db *DB) OpenReadOnly() error {
+	if _, err := os.Stat(db.Path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return audit.Errorf(audit.ENOTFOUND, "no database at %s", db.Path)
+		}
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	// Not SQLite's mode=ro: a read-only connection cannot remove the WAL
+	// and shared-memory files it makes, so they would stay behind. A
+	// read-write one that may not create the file (mode=rw) and refuses
+	// every change (query_only) removes them when it closes last.
+	q := url.Values{}
+	q.Set("mode", "rw")
+	q.Set("_query_only", "1")
+	q.Set("_busy_timeout", "10000")
+	var err error
+	if db.read, err = sql.Open("sqlite3", "file:"+db.Path+"?"+q.Encode()); err != nil {
+		return fmt.Errorf("sqlite: open readers: %w", err)
+	}
+	db.read.SetMaxOpenConns(8)
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		db.read.Close()
+		return err
+	}
+	var applied int
+	if err := db.read.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&applied); err != nil || applied < len(names) {
+		db.read.Close()
+		return audit.Errorf(audit.EPRECONDITION, "the database at %s has %d of %d migrations: run `shopscore migrate` first", db.Path, applied, len(names))
+	}
 	return nil
 }
 
@@ -139,6 +179,9 @@ type Tx struct {
 
 // BeginTx starts a write transaction on the single writer connection.
 func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
+	if db.write == nil {
+		return nil, errors.New("sqlite: begin: the database is open read-only")
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: begin: %w", err)

@@ -9,49 +9,43 @@
 //	shopscore standards import [--publish] FILE
 //	shopscore report audit|payroll|policy|basepay|bonus ...   (see report.go)
 //
-// Flags fall back to environment variables (SHOPSCORE_ADDR, SHOPSCORE_DATA,
-// SHOPSCORE_LOG_FORMAT, SHOPSCORE_LOG_LEVEL, SHOPSCORE_PUBLIC_URL,
-// SHOPSCORE_S3_ENDPOINT, SHOPSCORE_S3_BUCKET, SHOPSCORE_S3_REGION); the S3
-// keys come only from SHOPSCORE_S3_ACCESS_KEY and SHOPSCORE_S3_SECRET_KEY;
-// the demo password comes from SHOPSCORE_DEMO_PASSWORD and a new user's
-// from SHOPSCORE_PASSWORD, or is generated and printed.
+// Every command has its own flags (one file and one flag set per command:
+// serve.go, migrate.go, user.go, standards.go, report.go); they may come
+// before or after its arguments, and a flag the command does not have is
+// refused with its usage. Flags fall back to environment variables
+// (SHOPSCORE_ADDR, SHOPSCORE_DATA, SHOPSCORE_LOG_FORMAT, SHOPSCORE_LOG_LEVEL,
+// SHOPSCORE_PUBLIC_URL, SHOPSCORE_S3_ENDPOINT, SHOPSCORE_S3_BUCKET,
+// SHOPSCORE_S3_REGION); the S3 keys come only from SHOPSCORE_S3_ACCESS_KEY
+// and SHOPSCORE_S3_SECRET_KEY; the demo password comes from
+// SHOPSCORE_DEMO_PASSWORD and a new user's from SHOPSCORE_PASSWORD, or is
+// generated and printed.
 package main
 
 import (
 	"context"
 	"crypto/rand"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
-	"text/tabwriter"
-	"time"
 
-	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/internal/cli"
 	"github.com/shopscore/shopscore/server"
-	"github.com/shopscore/shopscore/server/auth"
-	"github.com/shopscore/shopscore/server/blob"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "shopscore:", err)
-		}
-		os.Exit(2)
-	}
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	code := cli.Exit(os.Stdout, os.Stderr, "shopscore", err, nil)
+	stop()
+	os.Exit(code)
 }
 
-const usage = `usage: shopscore <command> [flags]
+const usage = `usage: shopscore <command> [flags] [arguments]
 
 commands:
   serve          run the server (Connect, gRPC and gRPC-Web on one port)
@@ -68,245 +62,127 @@ commands:
 Run "shopscore <command> -h" for the flags of a command.
 `
 
+// cmdIO is where a command writes and how it reads the environment.
+type cmdIO struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// command is one command: the words that name it, its usage line, and
+// its run function, which defines the command's flags on its own flag
+// set, parses args with it and does the work.
+type command struct {
+	name     string
+	synopsis string
+	run      func(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) error
+}
+
+// commands are every command of shopscore, by name.
+var commands = map[string]command{}
+
+func register(cmds ...command) {
+	for _, c := range cmds {
+		commands[c.name] = c
+	}
+}
+
+// groups are the first words of commands with subcommands, and the usage
+// shown when the subcommand is missing or unknown.
+var groups = map[string]string{
+	"user":           usage,
+	"standards":      usage,
+	"report":         reportUsage,
+	"report policy":  reportUsage,
+	"report basepay": reportUsage,
+	"report bonus":   reportUsage,
+}
+
+// run runs the command line args (without the program name).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return errors.New("no command given")
+		return cli.Usage(usage, "no command given")
 	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "report":
-		return runReport(ctx, rest, stdout, stderr, getenv)
-	case "user", "standards":
-		if len(rest) == 0 {
-			fmt.Fprint(stderr, usage)
-			return fmt.Errorf("%s: want a subcommand", cmd)
-		}
-		cmd, rest = cmd+" "+rest[0], rest[1:]
-	}
-	fs := flag.NewFlagSet("shopscore "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", envOr(getenv, "SHOPSCORE_DATA", "data"), "data folder: database, signing keys, local evidence (env SHOPSCORE_DATA)")
-	logFormat := fs.String("log-format", envOr(getenv, "SHOPSCORE_LOG_FORMAT", "text"), "log format: text or json (env SHOPSCORE_LOG_FORMAT)")
-	logLevel := fs.String("log-level", envOr(getenv, "SHOPSCORE_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env SHOPSCORE_LOG_LEVEL)")
-	switch cmd {
-	case "serve":
-		addr := fs.String("addr", envOr(getenv, "SHOPSCORE_ADDR", "127.0.0.1:8080"), "listen address (env SHOPSCORE_ADDR)")
-		demo := fs.Bool("demo", false, "seed demo data into an empty database")
-		maxReq := fs.Int("max-request-bytes", 4<<20, "largest request message accepted, after decompression")
-		publicURL := fs.String("public-url", getenv("SHOPSCORE_PUBLIC_URL"), "base URL devices reach the server at, for photo upload URLs; derived from --addr if empty (env SHOPSCORE_PUBLIC_URL)")
-		s3Endpoint := fs.String("s3-endpoint", getenv("SHOPSCORE_S3_ENDPOINT"), "S3 endpoint for photo evidence, host:port or http(s) URL; the local store under --data if empty (env SHOPSCORE_S3_ENDPOINT)")
-		s3Bucket := fs.String("s3-bucket", envOr(getenv, "SHOPSCORE_S3_BUCKET", "shopscore-evidence"), "S3 bucket for photo evidence, created if missing (env SHOPSCORE_S3_BUCKET)")
-		s3Region := fs.String("s3-region", envOr(getenv, "SHOPSCORE_S3_REGION", blob.DefaultS3Region), "S3 region (env SHOPSCORE_S3_REGION)")
-		if err := fs.Parse(rest); err != nil {
-			return err
-		}
-		log, err := newLogger(stderr, *logFormat, *logLevel)
-		if err != nil {
-			return err
-		}
-		cfg := server.Config{DataDir: *data, Logger: log, MaxRequestBytes: *maxReq, PublicURL: *publicURL}
-		if *s3Endpoint != "" {
-			// The keys come from the environment only, so that ps never
-			// shows them.
-			store, err := blob.NewS3(ctx, blob.S3Config{
-				Endpoint: *s3Endpoint, Bucket: *s3Bucket, Region: *s3Region,
-				AccessKey: getenv("SHOPSCORE_S3_ACCESS_KEY"), SecretKey: getenv("SHOPSCORE_S3_SECRET_KEY"),
-			})
-			if err != nil {
-				return fmt.Errorf("evidence store: %w", err)
-			}
-			cfg.Blob = store
-		}
-		return serve(ctx, cfg, *addr, *demo, stdout, getenv)
-	case "migrate", "user list", "user add", "user disable", "standards import":
-	default:
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("unknown command %q", cmd)
-	}
-	email := fs.String("email", "", "the user's e-mail")
-	role := fs.String("role", "", "shopper, manager, hr or admin")
-	name := fs.String("name", "", "the user's display name")
-	publish := fs.Bool("publish", false, "standards import: publish the imported drafts")
-	if err := fs.Parse(rest); err != nil {
-		return err
-	}
-	var file string
-	switch {
-	case cmd == "standards import" && fs.NArg() == 1:
-		file = fs.Arg(0)
-	case cmd == "standards import":
-		return errors.New("standards import: give exactly one FILE (a standards pack in JSON)")
-	case fs.NArg() > 0:
-		return fmt.Errorf("%s: unexpected arguments %q", cmd, fs.Args())
-	}
-	srv, err := openOffline(stderr, *data, *logFormat, *logLevel)
-	if err != nil {
-		return err
-	}
-	defer srv.Close()
-	db := srv.DB()
-	switch cmd {
-	case "migrate":
-		names, err := db.Migrations(ctx)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "database %s is at migration %s (%d applied)\n", db.Path, names[len(names)-1], len(names))
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
 		return nil
-	case "standards import":
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return err
+	}
+	// The longest run of leading words that names a command.
+	for n := min(3, len(args)); n >= 1; n-- {
+		name := strings.Join(args[:n], " ")
+		if c, ok := commands[name]; ok {
+			fs := cli.NewFlagSet("shopscore "+name, c.synopsis)
+			return c.run(ctx, fs, args[n:], cmdIO{stdout: stdout, stderr: stderr, getenv: getenv})
 		}
-		versions, err := db.ImportPack(ctx, filepath.Base(file), data, *publish, false, "cli")
-		if err != nil {
-			return err
-		}
-		for _, v := range versions {
-			fmt.Fprintf(stdout, "%-20s version %d  %-9s %s\n", v.ChecklistID, v.Version, v.State, v.Content.Name)
-		}
-		if !*publish {
-			fmt.Fprintln(stdout, "Drafts saved; publish them with --publish or ChecklistService/PublishVersion.")
-		}
-		return nil
-	case "user list":
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "EMAIL\tROLE\tNAME\tSTATUS\tID")
-		after := ""
-		for {
-			users, err := db.ListUsers(ctx, after, 500)
-			if err != nil {
-				return err
+	}
+	for n := min(2, len(args)); n >= 1; n-- {
+		name := strings.Join(args[:n], " ")
+		if u, ok := groups[name]; ok {
+			if len(args) == n {
+				return cli.Usage(u, "%s: want a subcommand", name)
 			}
-			for _, u := range users {
-				status := "active"
-				if u.Disabled {
-					status = "disabled"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Email, u.Role, u.DisplayName, status, u.ID)
-				after = u.Email
-			}
-			if len(users) < 500 {
-				return tw.Flush()
-			}
+			return cli.Usage(u, "%s: unknown command %q", name, args[n])
 		}
-	case "user add":
-		password := getenv("SHOPSCORE_PASSWORD")
-		generated := password == ""
-		if generated {
-			password = newPassword()
-		}
-		hash, err := auth.HashPassword(password)
-		if err != nil {
-			return err
-		}
-		u := &audit.User{Email: *email, DisplayName: *name, Role: audit.Role(*role)}
-		if err := db.CreateUser(ctx, u, hash); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "added %s %s (id %s)\n", u.Role, u.Email, u.ID)
-		if generated {
-			fmt.Fprintf(stdout, "password: %s\n", password)
-		}
-		return nil
-	default: // user disable
-		if *email == "" {
-			return errors.New("user disable: --email is required")
-		}
-		u, _, err := db.FindUserByEmail(ctx, *email)
-		if err != nil {
-			return err
-		}
-		if _, err := db.SetUserDisabled(ctx, u.ID, true, "cli"); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "disabled %s; his sessions are revoked\n", u.Email)
-		return nil
+	}
+	return cli.Usage(usage, "unknown command %q", args[0])
+}
+
+// dataFlags are the flags of every command that works on the data folder.
+type dataFlags struct {
+	data, logFormat, logLevel *string
+}
+
+// addDataFlags defines --data, --log-format and --log-level on fs, the
+// log level defaulting to level.
+func addDataFlags(fs *cli.FlagSet, getenv func(string) string, level string) dataFlags {
+	return dataFlags{
+		data:      fs.String("data", envOr(getenv, "SHOPSCORE_DATA", "data"), "data folder: database, signing keys, local evidence (env SHOPSCORE_DATA)"),
+		logFormat: fs.String("log-format", envOr(getenv, "SHOPSCORE_LOG_FORMAT", "text"), "log format: text or json (env SHOPSCORE_LOG_FORMAT)"),
+		logLevel:  fs.String("log-level", envOr(getenv, "SHOPSCORE_LOG_LEVEL", level), "log level: debug, info, warn, error (env SHOPSCORE_LOG_LEVEL)"),
 	}
 }
 
-func serve(ctx context.Context, cfg server.Config, addr string, demo bool, stdout io.Writer, getenv func(string) string) error {
-	srv, err := server.New(cfg)
-	if err != nil {
-		return err
-	}
-	log := cfg.Logger
-	if demo {
-		password := getenv("SHOPSCORE_DEMO_PASSWORD")
-		generated := password == ""
-		if generated {
-			password = newPassword()
-		}
-		seeded, err := srv.SeedDemo(ctx, password)
-		if err == nil && seeded {
-			err = srv.SeedDemoReports(ctx)
-		}
-		if err != nil {
-			srv.Close()
-			return err
-		}
-		switch {
-		case seeded:
-			fmt.Fprintf(stdout, "Seeded demo data. Users (password %s):\n", password)
-			for _, r := range audit.Roles {
-				fmt.Fprintf(stdout, "  %-8s %s\n", r, server.DemoUsers[r])
-			}
-			if generated {
-				fmt.Fprintln(stdout, "  (the password was generated; set SHOPSCORE_DEMO_PASSWORD to choose it)")
-			}
-		default:
-			fmt.Fprintf(stdout, "The database in %s already has users; demo data not seeded again.\n", cfg.DataDir)
-			fmt.Fprintln(stdout, demoPasswordNote(ctx, srv, password, generated))
-			fmt.Fprintf(stdout, "To start over with fresh demo data and a new password, stop the server, delete %s (`make reset`) and start it again.\n", cfg.DataDir)
-		}
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		srv.Close()
-		return err
-	}
-	log.Info("shopscore listening", "addr", ln.Addr().String(), "data", cfg.DataDir)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		srv.Close()
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	return srv.Shutdown(shutdownCtx)
-}
-
-// demoPasswordNote says which password the demo users of an already
-// seeded database have: the one they were seeded with, which is the given
-// one only if it checks against the demo admin's hash.
-func demoPasswordNote(ctx context.Context, srv *server.Server, password string, generated bool) string {
-	const kept = "The demo users keep the password they were first seeded with"
-	if generated {
-		return kept + " (printed when they were seeded); SHOPSCORE_DEMO_PASSWORD was not set."
-	}
-	_, hash, err := srv.DB().FindUserByEmail(ctx, server.DemoUsers[audit.RoleAdmin])
-	if err != nil {
-		return kept + "."
-	}
-	if ok, err := auth.CheckPassword(hash, password); err == nil && ok {
-		return "The demo users' password is SHOPSCORE_DEMO_PASSWORD, as when they were seeded."
-	}
-	return kept + ": SHOPSCORE_DEMO_PASSWORD is not it, and logins with it will fail."
+// logger returns the logger the flags ask for, writing to w.
+func (d dataFlags) logger(w io.Writer) (*slog.Logger, error) {
+	return newLogger(w, *d.logFormat, *d.logLevel)
 }
 
 // openOffline opens the data folder for a command that works on it
-// directly, with or without a running server (SQLite serializes writers).
-func openOffline(stderr io.Writer, data, logFormat, logLevel string) (*server.Server, error) {
-	log, err := newLogger(stderr, logFormat, logLevel)
+// directly, with or without a running server (SQLite serializes
+// writers), creating what a first start creates.
+func (d dataFlags) openOffline(stderr io.Writer) (*server.Server, error) {
+	log, err := d.logger(stderr)
 	if err != nil {
 		return nil, err
 	}
-	return server.New(server.Config{DataDir: data, Logger: log})
+	return server.New(server.Config{DataDir: *d.data, Logger: log})
+}
+
+// parseArgs parses args with fs and checks the positional arguments:
+// none when file is empty, else exactly one, which file describes ("FILE
+// (a standards pack in JSON)").
+func parseArgs(fs *cli.FlagSet, args []string, file string) ([]string, error) {
+	pos, err := fs.Parse(args)
+	switch {
+	case err != nil:
+		return nil, err
+	case file == "" && len(pos) > 0:
+		return nil, fs.Usagef("%s: unexpected arguments %q", strings.TrimPrefix(fs.Name(), "shopscore "), pos)
+	case file != "" && len(pos) != 1:
+		return nil, fs.Usagef("%s: give exactly one %s", strings.TrimPrefix(fs.Name(), "shopscore "), file)
+	}
+	return pos, nil
+}
+
+// parseFile parses args with fs, wants exactly one positional argument,
+// the FILE that what describes, and reads it before anything else is
+// opened, so that a missing file changes nothing.
+func parseFile(fs *cli.FlagSet, args []string, what string) (name string, body []byte, err error) {
+	pos, err := parseArgs(fs, args, what)
+	if err != nil {
+		return "", nil, err
+	}
+	body, err = os.ReadFile(pos[0])
+	return pos[0], body, err
 }
 
 func envOr(getenv func(string) string, key, def string) string {

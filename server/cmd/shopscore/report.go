@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/internal/cli"
 	"github.com/shopscore/shopscore/reports"
 	"github.com/shopscore/shopscore/server"
 	"github.com/shopscore/shopscore/server/sqlite"
@@ -42,188 +41,266 @@ commands (offline, on the data folder):
 without it, everything but bonus approve is recorded as "cli".
 `
 
-// runReport runs "shopscore report ...": the reports and bonuses, offline
-// on the data folder like "standards import".
-func runReport(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, reportUsage)
-		return errors.New("report: want a command")
+func init() {
+	register(
+		command{name: "report audit", run: runReportAudit,
+			synopsis: "shopscore report audit --from YYYY-MM [--to YYYY-MM] [--store CODE | --region R] -o FILE.xlsx"},
+		command{name: "report payroll", run: runReportPayroll,
+			synopsis: "shopscore report payroll (--run ID | --policy ID --period YYYY-MM) [--export csv|xlsx [--locale ru|en]] [--as EMAIL] -o FILE"},
+		command{name: "report policy import", run: runReportPolicyImport,
+			synopsis: "shopscore report policy import [--as EMAIL] FILE.json"},
+		command{name: "report basepay import", run: runReportBasePayImport,
+			synopsis: "shopscore report basepay import [--kind base_pay|target_variable] --month YYYY-MM [--as EMAIL] FILE"},
+		command{name: "report bonus run", run: runReportBonusRun,
+			synopsis: "shopscore report bonus run --policy ID [--version N] --period YYYY-MM [--as EMAIL]"},
+		command{name: "report bonus approve", run: runReportBonusApprove,
+			synopsis: "shopscore report bonus approve --run ID --as EMAIL"},
+	)
+}
+
+// The report commands work offline on the data folder like "standards
+// import"; they log warnings and worse unless told otherwise.
+const reportLogLevel = "warn"
+
+// addActorFlag defines --as on fs: the HR user or admin a command acts as.
+func addActorFlag(fs *cli.FlagSet, required bool) *string {
+	what := `the e-mail of the HR user or admin acting, recorded on what the command stores ("cli" if empty)`
+	if required {
+		what = "the e-mail of the HR user or admin acting, recorded on what the command stores (required)"
 	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "policy", "basepay", "bonus":
-		if len(rest) == 0 {
-			fmt.Fprint(stderr, reportUsage)
-			return fmt.Errorf("report %s: want a subcommand", cmd)
-		}
-		cmd, rest = cmd+" "+rest[0], rest[1:]
+	return fs.String("as", "", what)
+}
+
+// actor returns the user id --as names, or "cli" when it is empty.
+func actor(ctx context.Context, db *sqlite.DB, fs *cli.FlagSet, as string) (string, error) {
+	if as == "" {
+		return "cli", nil
 	}
-	switch cmd {
-	case "audit", "payroll", "policy import", "basepay import", "bonus run", "bonus approve":
-	default:
-		fmt.Fprint(stderr, reportUsage)
-		return fmt.Errorf("report: unknown command %q", cmd)
+	id, err := actingUser(ctx, db, as)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", strings.TrimPrefix(fs.Name(), "shopscore "), err)
 	}
-	fs := flag.NewFlagSet("shopscore report "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", envOr(getenv, "SHOPSCORE_DATA", "data"), "data folder (env SHOPSCORE_DATA)")
-	logFormat := fs.String("log-format", envOr(getenv, "SHOPSCORE_LOG_FORMAT", "text"), "log format: text or json")
-	logLevel := fs.String("log-level", envOr(getenv, "SHOPSCORE_LOG_LEVEL", "warn"), "log level: debug, info, warn, error")
-	from := fs.String("from", "", "audit: first month, YYYY-MM")
-	to := fs.String("to", "", "audit: last month, YYYY-MM (default: --from)")
-	store := fs.String("store", "", "audit: one store, by code")
-	region := fs.String("region", "", "audit: one region")
-	out := fs.String("o", "", "audit, payroll: the workbook to write (.xlsx)")
-	runID := fs.String("run", "", "payroll, bonus approve: the bonus run id")
-	policy := fs.String("policy", "", "bonus run: the policy id")
-	version := fs.Int("version", 0, "bonus run: the policy version (0: the latest)")
-	period := fs.String("period", "", "bonus run: the month, YYYY-MM")
-	kind := fs.String("kind", sqlite.PayKindBase, "basepay import: base_pay or target_variable")
-	as := fs.String("as", "", "the e-mail of the HR user or admin acting (required by bonus approve)")
-	export := fs.String("export", "", "payroll: the flat export for payroll systems, csv or xlsx, instead of the workbook")
-	locale := fs.String("locale", "ru", "payroll --export: ru or en")
-	month := fs.String("month", "", "basepay import: the first month the amounts apply to, YYYY-MM")
-	if err := fs.Parse(rest); err != nil {
+	return id, nil
+}
+
+// openAs opens the data folder like openOffline and returns the user id
+// --as names ("cli" if empty). The caller closes the server.
+func (d dataFlags) openAs(ctx context.Context, stderr io.Writer, fs *cli.FlagSet, as string) (*server.Server, string, error) {
+	srv, err := d.openOffline(stderr)
+	if err != nil {
+		return nil, "", err
+	}
+	by, err := actor(ctx, srv.DB(), fs, as)
+	if err != nil {
+		srv.Close()
+		return nil, "", err
+	}
+	return srv, by, nil
+}
+
+// runReportAudit runs "shopscore report audit": the audit workbook.
+func runReportAudit(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) error {
+	d := addDataFlags(fs, o.getenv, reportLogLevel)
+	from := fs.String("from", "", "the first month, YYYY-MM")
+	to := fs.String("to", "", "the last month, YYYY-MM (default: --from)")
+	store := fs.String("store", "", "one store, by code")
+	region := fs.String("region", "", "one region")
+	out := fs.String("o", "", "the workbook to write (.xlsx)")
+	if _, err := parseArgs(fs, args, ""); err != nil {
 		return err
 	}
-	var file string
-	switch {
-	case cmd == "policy import" || cmd == "basepay import":
-		if fs.NArg() != 1 {
-			return fmt.Errorf("report %s: give exactly one FILE", cmd)
-		}
-		file = fs.Arg(0)
-	case fs.NArg() > 0:
-		return fmt.Errorf("report %s: unexpected arguments %q", cmd, fs.Args())
+	if *out == "" {
+		return fs.Usagef("report audit: -o FILE.xlsx is required")
 	}
-	switch cmd {
-	case "audit":
-		if *out == "" {
-			return errors.New("report audit: -o FILE.xlsx is required")
-		}
-	case "payroll":
-		if (*runID == "") == (*policy == "" || *period == "") || *out == "" {
-			return errors.New("report payroll: give -o FILE.xlsx and either --run ID or --policy ID --period YYYY-MM")
-		}
-	case "bonus run":
-		if *policy == "" || *period == "" {
-			return errors.New("report bonus run: --policy ID and --period YYYY-MM are required")
-		}
-	case "bonus approve":
-		if *runID == "" {
-			return errors.New("report bonus approve: --run ID is required")
-		}
-		if *as == "" {
-			return errors.New("report bonus approve: --as EMAIL is required: the HR user or admin who approves, recorded on the run")
-		}
-	case "basepay import":
-		if *month == "" {
-			return errors.New("report basepay import: --month YYYY-MM is required: the first month the amounts apply to")
-		}
+	srv, err := d.openOffline(o.stderr)
+	if err != nil {
+		return err
 	}
-	srv, err := openOffline(stderr, *data, *logFormat, *logLevel)
+	defer srv.Close()
+	q, err := srv.AuditQuery(ctx, sqlite.AuditQuery{Scope: audit.Scope{All: true}, From: *from, To: *to, StoreCode: *store, Region: *region})
+	if err != nil {
+		return err
+	}
+	bar := newProgress(o.stderr, "audit workbook")
+	err = writeFileAtomic(*out, func(w io.Writer) error {
+		return srv.WriteAuditWorkbook(ctx, q, w, bar.update)
+	})
+	bar.finish(err)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(o.stdout, "wrote %s\n", *out)
+	return nil
+}
+
+// runReportPayroll runs "shopscore report payroll": the payroll workbook
+// or flat export of a run, or of the month's approved run of a policy.
+func runReportPayroll(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) error {
+	d := addDataFlags(fs, o.getenv, reportLogLevel)
+	runID := fs.String("run", "", "the bonus run id")
+	policy := fs.String("policy", "", "the policy id, with --period")
+	period := fs.String("period", "", "the month, YYYY-MM, with --policy")
+	export := fs.String("export", "", "the flat export for payroll systems, csv or xlsx, instead of the workbook")
+	locale := fs.String("locale", "ru", "--export: ru or en")
+	out := fs.String("o", "", "the file to write")
+	as := addActorFlag(fs, false)
+	if _, err := parseArgs(fs, args, ""); err != nil {
+		return err
+	}
+	if (*runID == "") == (*policy == "" || *period == "") || *out == "" {
+		return fs.Usagef("report payroll: give -o FILE.xlsx and either --run ID or --policy ID --period YYYY-MM")
+	}
+	format := sqlite.PayrollWorkbook
+	switch *export {
+	case "":
+	case "csv":
+		format = sqlite.PayrollExportCSV
+	case "xlsx":
+		format = sqlite.PayrollExportXLSX
+	default:
+		return fs.Usagef("report payroll: --export %q, want csv or xlsx", *export)
+	}
+	srv, by, err := d.openAs(ctx, o.stderr, fs, *as)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
 	db := srv.DB()
-	actor := "cli"
-	if *as != "" {
-		if actor, err = actingUser(ctx, db, *as); err != nil {
-			return fmt.Errorf("report %s: %w", cmd, err)
+	if *runID == "" {
+		r, err := payrollRun(ctx, db, *policy, *period, by)
+		if err != nil {
+			return err
 		}
+		how := ""
+		if r.Reused {
+			how = ", reused: the same inputs as when it was computed"
+		}
+		fmt.Fprintf(o.stderr, "payroll of %s run %s (%s v%d, %s%s)\n", r.State, r.ID, r.PolicyID, r.PolicyVersion, r.Period, how)
+		*runID = r.ID
 	}
-	switch cmd {
-	case "audit":
-		q, err := srv.AuditQuery(ctx, sqlite.AuditQuery{Scope: audit.Scope{All: true}, From: *from, To: *to, StoreCode: *store, Region: *region})
-		if err != nil {
-			return err
-		}
-		bar := newProgress(stderr, "audit workbook")
-		err = writeFileAtomic(*out, func(w io.Writer) error {
-			return srv.WriteAuditWorkbook(ctx, q, w, bar.update)
-		})
-		bar.finish(err)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "wrote %s\n", *out)
-		return nil
-	case "payroll":
-		format := sqlite.PayrollWorkbook
-		switch *export {
-		case "":
-		case "csv":
-			format = sqlite.PayrollExportCSV
-		case "xlsx":
-			format = sqlite.PayrollExportXLSX
-		default:
-			return fmt.Errorf("report payroll: --export %q, want csv or xlsx", *export)
-		}
-		if *runID == "" {
-			r, err := payrollRun(ctx, db, *policy, *period, actor)
-			if err != nil {
-				return err
-			}
-			how := ""
-			if r.Reused {
-				how = ", reused: the same inputs as when it was computed"
-			}
-			fmt.Fprintf(stderr, "payroll of %s run %s (%s v%d, %s%s)\n", r.State, r.ID, r.PolicyID, r.PolicyVersion, r.Period, how)
-			*runID = r.ID
-		}
-		if err := writeFileAtomic(*out, func(w io.Writer) error { return srv.WritePayroll(ctx, *runID, format, *locale, w) }); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "wrote %s\n", *out)
-		return nil
-	case "policy import":
-		body, err := os.ReadFile(file)
-		if err != nil {
-			return err
-		}
-		p, err := server.ParsePolicy(body)
-		if err != nil {
-			return fmt.Errorf("%s: %w", file, err)
-		}
-		stored, created, err := db.CreatePolicy(ctx, p, actor)
-		if err != nil {
-			return fmt.Errorf("%s: %w", file, err)
-		}
-		what := "stored"
-		if !created {
-			what = "unchanged, still"
-		}
-		fmt.Fprintf(stdout, "policy %s %s as version %d (%s)\n", stored.Policy.ID, what, stored.Policy.Version, stored.Policy.Name)
-		return nil
-	case "basepay import":
-		body, err := os.ReadFile(file)
-		if err != nil {
-			return err
-		}
-		n, err := server.ImportBasePay(ctx, db, filepath.Base(file), body, *kind, *month, actor)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "set %s of %d employee(s) from %s\n", *kind, n, *month)
-		return nil
-	case "bonus run":
-		start := time.Now()
-		r, err := db.RunBonus(ctx, *policy, *version, *period, actor)
-		if err != nil {
-			return err
-		}
-		printRun(stdout, r)
-		fmt.Fprintf(stderr, "computed in %v from %d observation(s)\n", time.Since(start).Round(time.Millisecond), r.Run.Stats.Observations)
-		return nil
-	default: // bonus approve
-		r, err := db.ApproveBonusRun(ctx, *runID, actor)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "run %s (%s v%d, %s) is %s, by %s\n", r.ID, r.PolicyID, r.PolicyVersion, r.Period, r.State, r.ApprovedByName)
-		return nil
+	if err := writeFileAtomic(*out, func(w io.Writer) error { return srv.WritePayroll(ctx, *runID, format, *locale, w) }); err != nil {
+		return err
 	}
+	fmt.Fprintf(o.stdout, "wrote %s\n", *out)
+	return nil
+}
+
+// runReportPolicyImport runs "shopscore report policy import": a bonus
+// policy stored as its next version (unchanged content is a no-op).
+func runReportPolicyImport(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) error {
+	d := addDataFlags(fs, o.getenv, reportLogLevel)
+	as := addActorFlag(fs, false)
+	file, body, err := parseFile(fs, args, "FILE")
+	if err != nil {
+		return err
+	}
+	srv, by, err := d.openAs(ctx, o.stderr, fs, *as)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	db := srv.DB()
+	p, err := server.ParsePolicy(body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	stored, created, err := db.CreatePolicy(ctx, p, by)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	what := "stored"
+	if !created {
+		what = "unchanged, still"
+	}
+	fmt.Fprintf(o.stdout, "policy %s %s as version %d (%s)\n", stored.Policy.ID, what, stored.Policy.Version, stored.Policy.Name)
+	return nil
+}
+
+// runReportBasePayImport runs "shopscore report basepay import": base pay
+// from a CSV or XLSX file, all or nothing.
+func runReportBasePayImport(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) error {
+	d := addDataFlags(fs, o.getenv, reportLogLevel)
+	kind := fs.String("kind", sqlite.PayKindBase, "base_pay or target_variable")
+	month := fs.String("month", "", "the first month the amounts apply to, YYYY-MM")
+	as := addActorFlag(fs, false)
+	file, body, err := parseFile(fs, args, "FILE")
+	if err != nil {
+		return err
+	}
+	if *month == "" {
+		return fs.Usagef("report basepay import: --month YYYY-MM is required: the first month the amounts apply to")
+	}
+	srv, by, err := d.openAs(ctx, o.stderr, fs, *as)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	n, err := server.ImportBasePay(ctx, srv.DB(), filepath.Base(file), body, *kind, *month, by)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(o.stdout, "set %s of %d employee(s) from %s\n", *kind, n, *month)
+	return nil
+}
+
+// runReportBonusRun runs "shopscore report bonus run": a policy over the
+// month's approved visits, printed with its differences from the locked
+// run.
+func runReportBonusRun(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) error {
+	d := addDataFlags(fs, o.getenv, reportLogLevel)
+	policy := fs.String("policy", "", "the policy id")
+	version := fs.Int("version", 0, "the policy version (0: the latest)")
+	period := fs.String("period", "", "the month, YYYY-MM")
+	as := addActorFlag(fs, false)
+	if _, err := parseArgs(fs, args, ""); err != nil {
+		return err
+	}
+	if *policy == "" || *period == "" {
+		return fs.Usagef("report bonus run: --policy ID and --period YYYY-MM are required")
+	}
+	srv, by, err := d.openAs(ctx, o.stderr, fs, *as)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	db := srv.DB()
+	start := time.Now()
+	r, err := db.RunBonus(ctx, *policy, *version, *period, by)
+	if err != nil {
+		return err
+	}
+	printRun(o.stdout, r)
+	fmt.Fprintf(o.stderr, "computed in %v from %d observation(s)\n", time.Since(start).Round(time.Millisecond), r.Run.Stats.Observations)
+	return nil
+}
+
+// runReportBonusApprove runs "shopscore report bonus approve": the run is
+// locked, recorded as approved by the HR user or admin --as names.
+func runReportBonusApprove(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) error {
+	d := addDataFlags(fs, o.getenv, reportLogLevel)
+	runID := fs.String("run", "", "the bonus run id")
+	as := addActorFlag(fs, true)
+	if _, err := parseArgs(fs, args, ""); err != nil {
+		return err
+	}
+	if *runID == "" {
+		return fs.Usagef("report bonus approve: --run ID is required")
+	}
+	if *as == "" {
+		return fs.Usagef("report bonus approve: --as EMAIL is required: the HR user or admin who approves, recorded on the run")
+	}
+	srv, by, err := d.openAs(ctx, o.stderr, fs, *as)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	db := srv.DB()
+	r, err := db.ApproveBonusRun(ctx, *runID, by)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(o.stdout, "run %s (%s v%d, %s) is %s, by %s\n", r.ID, r.PolicyID, r.PolicyVersion, r.Period, r.State, r.ApprovedByName)
+	return nil
 }
 
 // actingUser returns the id of the HR user or admin with the e-mail, who

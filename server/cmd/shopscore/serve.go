@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/internal/cli"
+	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/auth"
+	"github.com/shopscore/shopscore/server/blob"
+)
+
+func init() {
+	register(command{
+		name: "serve",
+		synopsis: `shopscore serve [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--log-format text|json]
+                       [--public-url URL] [--s3-endpoint E [--s3-bucket B] [--s3-region R]]`,
+		run: runServe,
+	})
+}
+
+// runServe runs "shopscore serve": the server on --addr until ctx ends.
+func runServe(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) error {
+	getenv := o.getenv
+	d := addDataFlags(fs, getenv, "info")
+	addr := fs.String("addr", envOr(getenv, "SHOPSCORE_ADDR", "127.0.0.1:8080"), "listen address (env SHOPSCORE_ADDR)")
+	demo := fs.Bool("demo", false, "seed demo data into an empty database")
+	maxReq := fs.Int("max-request-bytes", 4<<20, "largest request message accepted, after decompression")
+	publicURL := fs.String("public-url", getenv("SHOPSCORE_PUBLIC_URL"), "base URL devices reach the server at, for photo upload URLs; derived from --addr if empty (env SHOPSCORE_PUBLIC_URL)")
+	s3Endpoint := fs.String("s3-endpoint", getenv("SHOPSCORE_S3_ENDPOINT"), "S3 endpoint for photo evidence, host:port or http(s) URL; the local store under --data if empty (env SHOPSCORE_S3_ENDPOINT)")
+	s3Bucket := fs.String("s3-bucket", envOr(getenv, "SHOPSCORE_S3_BUCKET", "shopscore-evidence"), "S3 bucket for photo evidence, created if missing (env SHOPSCORE_S3_BUCKET)")
+	s3Region := fs.String("s3-region", envOr(getenv, "SHOPSCORE_S3_REGION", blob.DefaultS3Region), "S3 region (env SHOPSCORE_S3_REGION)")
+	if _, err := parseArgs(fs, args, ""); err != nil {
+		return err
+	}
+	log, err := d.logger(o.stderr)
+	if err != nil {
+		return err
+	}
+	cfg := server.Config{DataDir: *d.data, Logger: log, MaxRequestBytes: *maxReq, PublicURL: *publicURL}
+	if *s3Endpoint != "" {
+		// The keys come from the environment only, so that ps never
+		// shows them.
+		store, err := blob.NewS3(ctx, blob.S3Config{
+			Endpoint: *s3Endpoint, Bucket: *s3Bucket, Region: *s3Region,
+			AccessKey: getenv("SHOPSCORE_S3_ACCESS_KEY"), SecretKey: getenv("SHOPSCORE_S3_SECRET_KEY"),
+		})
+		if err != nil {
+			return fmt.Errorf("evidence store: %w", err)
+		}
+		cfg.Blob = store
+	}
+	return serve(ctx, cfg, *addr, *demo, o.stdout, getenv)
+}
+
+func serve(ctx context.Context, cfg server.Config, addr string, demo bool, stdout io.Writer, getenv func(string) string) error {
+	srv, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	log := cfg.Logger
+	if demo {
+		password := getenv("SHOPSCORE_DEMO_PASSWORD")
+		generated := password == ""
+		if generated {
+			password = newPassword()
+		}
+		seeded, err := srv.SeedDemo(ctx, password)
+		if err == nil && seeded {
+			err = srv.SeedDemoReports(ctx)
+		}
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		switch {
+		case seeded:
+			fmt.Fprintf(stdout, "Seeded demo data. Users (password %s):\n", password)
+			for _, r := range audit.Roles {
+				fmt.Fprintf(stdout, "  %-8s %s\n", r, server.DemoUsers[r])
+			}
+			if generated {
+				fmt.Fprintln(stdout, "  (the password was generated; set SHOPSCORE_DEMO_PASSWORD to choose it)")
+			}
+		default:
+			fmt.Fprintf(stdout, "The database in %s already has users; demo data not seeded again.\n", cfg.DataDir)
+			fmt.Fprintln(stdout, demoPasswordNote(ctx, srv, password, generated))
+			fmt.Fprintf(stdout, "To start over with fresh demo data and a new password, stop the server, delete %s (`make reset`) and start it again.\n", cfg.DataDir)
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	log.Info("shopscore listening", "addr", ln.Addr().String(), "data", cfg.DataDir)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		srv.Close()
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// demoPasswordNote says which password the demo users of an already
+// seeded database have: the one they were seeded with, which is the given
+// one only if it checks against the demo admin's hash.
+func demoPasswordNote(ctx context.Context, srv *server.Server, password string, generated bool) string {
+	const kept = "The demo users keep the password they were first seeded with"
+	if generated {
+		return kept + " (printed when they were seeded); SHOPSCORE_DEMO_PASSWORD was not set."
+	}
+	_, hash, err := srv.DB().FindUserByEmail(ctx, server.DemoUsers[audit.RoleAdmin])
+	if err != nil {
+		return kept + "."
+	}
+	if ok, err := auth.CheckPassword(hash, password); err == nil && ok {
+		return "The demo users' password is SHOPSCORE_DEMO_PASSWORD, as when they were seeded."
+	}
+	return kept + ": SHOPSCORE_DEMO_PASSWORD is not it, and logins with it will fail."
+}
