@@ -158,3 +158,55 @@ func TestShopper_Errors(t *testing.T) {
 	out = sh.ok("assignments")
 	assert.Contains(t, out, "no assignments")
 }
+
+// TestShopper_Flags: each command has its own flags, refused elsewhere
+// with that command's usage; flags, the program's too, may follow the
+// arguments; negative coordinates are numbers; an error has one prefix.
+func TestShopper_Flags(t *testing.T) {
+	dir := t.TempDir()
+	sh := shopper{tb: t, dir: dir, url: "http://127.0.0.1:1", env: map[string]string{}}
+	for name, tc := range map[string]struct {
+		args []string
+		code int
+		want []string
+	}{
+		"status takes no --note": {[]string{"status", "--note", "x"}, 2,
+			[]string{"shopper: shopper status: flag provided but not defined: -note", "usage: shopper status"}},
+		"sync takes no --unplanned": {[]string{"sync", "--unplanned"}, 2,
+			[]string{"flag provided but not defined: -unplanned", "usage: shopper sync"}},
+		"show takes no --describe": {[]string{"visit", "show", "v", "--describe", "x"}, 2,
+			[]string{"flag provided but not defined: -describe", "usage: shopper visit show VISIT"}},
+		"status takes no arguments": {[]string{"status", "now"}, 2, []string{"status takes no arguments", "usage: shopper status"}},
+		"negative coordinates": {[]string{"visit", "checkin", "v", "-33.8688", "-151.2093", "10"}, 1,
+			[]string{`no visit "v"`}},
+		"program flags after the command": {[]string{"visit", "show", "v", "--server", "localhost:8080"}, 1,
+			[]string{"http://127.0.0.1:8080"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, out, errOut := sh.run("", tc.args...)
+			assert.Equal(t, tc.code, code, errOut)
+			assert.Empty(t, out)
+			for _, w := range tc.want {
+				assert.Contains(t, errOut, w)
+			}
+			assert.Equal(t, 1, strings.Count(errOut, "shopper: "), errOut)
+			assert.NotContains(t, errOut, "shopscore: ")
+		})
+	}
+	t.Run("help", func(t *testing.T) {
+		code, out, errOut := sh.run("", "visit", "answer", "-h")
+		assert.Equal(t, 0, code, errOut)
+		assert.Contains(t, out, "usage: shopper visit answer VISIT QUESTION VALUE [--note TEXT]")
+		assert.Contains(t, out, "-note")
+	})
+	t.Run("--dir after the command", func(t *testing.T) {
+		other := t.TempDir()
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), []string{"status", "--dir", other}, strings.NewReader(""), &out, &errOut, func(string) string { return "" })
+		require.Equal(t, 0, code, errOut.String())
+		assert.Contains(t, out.String(), "not signed in")
+		entries, err := os.ReadDir(other)
+		require.NoError(t, err)
+		assert.NotEmpty(t, entries, "the client's database is in --dir")
+	})
+}
