@@ -69,12 +69,19 @@ checkgenerate:
 	if ! diff -r api "$$tmp/api"; then echo "api/ is stale: run 'make generate' and commit" >&2; exit 1; fi && \
 	echo "api/ is up to date"
 
-## lint: buf lint, and buf breaking against main when git history is there
+## lint: buf lint; buf breaking against the last tag before this commit, or
+## else the previous commit (said and skipped when the clone has no history,
+## as a shallow one); go mod tidy -diff on the module and tools/; staticcheck
+## (tools/go.mod) on every package
 lint:
 	$(TOOL) buf lint
-	@if git rev-parse --verify -q main >/dev/null; then \
-		$(TOOL) buf breaking --against '.git#branch=main'; \
-	else echo "no main branch: skipping buf breaking"; fi
+	@if base=$$(git describe --tags --abbrev=0 HEAD~1 2>/dev/null || git rev-parse -q --verify HEAD~1 2>/dev/null); then \
+		echo "buf breaking against $$base"; \
+		$(TOOL) buf breaking --against ".git#ref=$$(git rev-parse "$$base^{commit}")"; \
+	else echo "buf breaking: skipped: this clone has no commit before HEAD (shallow?)"; fi
+	$(GO) mod tidy -diff
+	cd tools && $(GO) mod tidy -diff
+	$(TOOL) staticcheck $(PKGS)
 
 ## bench: run the benchmarks (figures and ratios go to BENCHMARKS.md)
 bench:

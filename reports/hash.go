@@ -20,9 +20,8 @@ const inputsHashVersion = "shopscore/reports/inputs/v1"
 // endian, times are Unix seconds and nanoseconds (so the location does not
 // matter).
 type canon struct {
-	h   hash.Hash
-	b   []byte // the encoding not yet written to h
-	buf [8]byte
+	h hash.Hash
+	b []byte // the encoding not yet written to h
 }
 
 // flush writes what was encoded to the hash.

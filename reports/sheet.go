@@ -258,15 +258,6 @@ func (s *sheetWriter) endTable() {
 	p.tableEnd = p.rows
 }
 
-// rows returns the data rows written to all parts, headers excluded.
-func (s *sheetWriter) rows() int64 {
-	var n int64
-	for _, p := range s.parts {
-		n += int64(p.rows - 1)
-	}
-	return n
-}
-
 // names returns the sheet names of the parts in order.
 func (s *sheetWriter) names() []string {
 	var out []string

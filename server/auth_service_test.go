@@ -38,7 +38,7 @@ func TestAuthService_Login(t *testing.T) {
 				assert.NotEmpty(t, resp.SessionId)
 				tok := resp.Tokens
 				assert.True(t, strings.HasPrefix(tok.RefreshToken, auth.RefreshTokenPrefix))
-				ttl := tok.AccessTokenExpireTime.AsTime().Sub(time.Now())
+				ttl := time.Until(tok.AccessTokenExpireTime.AsTime())
 				assert.True(t, ttl > 0 && ttl <= 15*time.Minute, "access token lives %v", ttl)
 
 				who, err := c.Auth.WhoAmI(ctx, withToken(connect.NewRequest(&v1.WhoAmIRequest{}), tok.AccessToken))

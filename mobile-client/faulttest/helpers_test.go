@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,9 +59,11 @@ var build struct {
 func binary(tb testing.TB, name string) string {
 	tb.Helper()
 	build.once.Do(func() {
+		// go test puts its own toolchain's bin folder first on PATH.
 		goTool, err := exec.LookPath("go")
 		if err != nil {
-			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+			build.err = fmt.Errorf("no go command on PATH: %w", err)
+			return
 		}
 		cmd := exec.Command(goTool, "build", "-o", filepath.Join(workDir, "bin")+string(filepath.Separator),
 			"github.com/shopscore/shopscore/mobile-client/cmd/shopper",

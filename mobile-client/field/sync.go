@@ -306,11 +306,6 @@ func (c *Client) recordResults(ctx context.Context, batch []outboxRow, resp *v1.
 	return n, err
 }
 
-// pendingPhoto is a photo to upload.
-type pendingPhoto struct {
-	PhotoInfo
-}
-
 // uploadEvidence uploads every photo of a pushed (not rejected) visit that
 // is not verified yet, Config.UploadWorkers at a time; a failure is
 // recorded on the photo and does not stop the others.

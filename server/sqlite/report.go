@@ -151,15 +151,6 @@ func scanString(row scanner) (string, error) {
 	return s, err
 }
 
-// indexVisitAnswers (re)writes the report rows of one stored visit in tx:
-// its report_visits row and one visit_answers row per question of its
-// score. submitVisit calls it right after inserting a visit; calling it
-// again for the same visit replaces its rows. Errors: ENOTFOUND (no such
-// visit), or internal ones.
-func indexVisitAnswers(ctx context.Context, tx *Tx, visitID string) error {
-	return (&answerIndexer{}).index(ctx, tx, visitID)
-}
-
 // answerIndexer indexes visits, reading each checklist version once.
 type answerIndexer struct {
 	versions map[string]*audit.ChecklistVersion
