@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/shopscore/shopscore/audit"
@@ -335,4 +337,52 @@ func (db *DB) SetOrgSettings(ctx context.Context, s audit.OrgSettings, by string
 		return nil, err
 	}
 	return db.OrgSettings(ctx)
+}
+
+// staffStoreAt returns the store the employee staffID worked at at time t
+// ("" for none, or an unknown employee): the store of his last transfer
+// dated on or before t's day in the organisation's time zone, else the
+// store he left by his first transfer dated after it, else his current
+// store. A visit is judged against the staff of its own day, so one synced
+// after the employee moved is not misjudged.
+func staffStoreAt(ctx context.Context, tx *Tx, staffID string, t time.Time) (string, error) {
+	var zone string
+	if err := tx.QueryRowContext(ctx, `SELECT time_zone FROM org_settings WHERE id = 1`).Scan(&zone); err != nil {
+		return "", fmt.Errorf("read org time zone: %w", err)
+	}
+	loc, err := orgLocation(zone)
+	if err != nil {
+		return "", err
+	}
+	day := t.In(loc).Format(time.DateOnly)
+	for _, q := range []string{
+		`SELECT to_store_id FROM staff_transfers WHERE staff_id = ?1 AND effective_date <= ?2 ORDER BY effective_date DESC, created_at DESC LIMIT 1`,
+		`SELECT COALESCE(from_store_id, '') FROM staff_transfers WHERE staff_id = ?1 AND effective_date > ?2 ORDER BY effective_date, created_at LIMIT 1`,
+		`SELECT COALESCE(store_id, '') FROM staff WHERE id = ?1`,
+	} {
+		var store string
+		err := tx.QueryRowContext(ctx, q, staffID, day).Scan(&store)
+		if err == nil {
+			return store, nil
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return "", fmt.Errorf("staff store at %s: %w", day, err)
+		}
+	}
+	return "", nil
+}
+
+// locations caches the time zones LoadLocation has read, by name.
+var locations sync.Map
+
+// orgLocation returns the time zone named zone (stored validated).
+func orgLocation(zone string) (*time.Location, error) {
+	if l, ok := locations.Load(zone); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(zone)
+	if err != nil {
+		return nil, fmt.Errorf("stored time zone %q: %w", zone, err)
+	}
+	locations.Store(zone, l)
+	return l, nil
 }
