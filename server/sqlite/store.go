@@ -148,8 +148,9 @@ func (db *DB) ListStores(ctx context.Context, f audit.StoreFilter) ([]*audit.Sto
 		q += ` AND s.deactivated_at IS NULL`
 	}
 	if f.Query != "" {
-		q += ` AND (instr(lower(s.code), lower(?)) > 0 OR instr(lower(s.name), lower(?)) > 0)`
-		args = append(args, f.Query, f.Query)
+		cond, qargs := matchText(f.Query, "s.code", "s.name")
+		q += ` AND ` + cond
+		args = append(args, qargs...)
 	}
 	return list(ctx, db, "list stores", scanStore, q+` ORDER BY s.code`, args...)
 }
@@ -227,7 +228,8 @@ func (db *DB) ListStaff(ctx context.Context, f audit.StaffFilter) ([]*audit.Staf
 		add(`sf.deactivated_at IS NULL`)
 	}
 	if f.Query != "" {
-		add(`(instr(lower(sf.name), lower(?)) > 0 OR instr(lower(sf.employee_number), lower(?)) > 0)`, f.Query, f.Query)
+		cond, qargs := matchText(f.Query, "sf.name", "sf.employee_number")
+		add(cond, qargs...)
 	}
 	if f.AfterNumber != "" {
 		add(`sf.employee_number > ?`, f.AfterNumber)
@@ -258,6 +260,5 @@ func scanStaff(row scanner) (*audit.Staff, error) {
 // ListShoppers returns the active shoppers by e-mail, those whose name or
 // e-mail contains query when it is not empty.
 func (db *DB) ListShoppers(ctx context.Context, query string) ([]*audit.User, error) {
-	return list(ctx, db, "list shoppers", scanUserRow, `SELECT `+userColumns+` FROM users WHERE role = 'shopper' AND disabled = 0
-		AND (? = '' OR instr(lower(email), lower(?)) > 0 OR instr(lower(display_name), lower(?)) > 0) ORDER BY email`, query, query, query)
+	return db.ListUsers(ctx, UserFilter{Role: audit.RoleShopper, Query: query, ActiveOnly: true})
 }
