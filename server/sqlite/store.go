@@ -34,16 +34,38 @@ func (db *DB) CreateStore(ctx context.Context, s *audit.Store) error {
 		return err
 	}
 	return db.update(ctx, func(tx *Tx) error {
-		s.ID, s.CreatedAt = uuid.NewString(), tx.now
-		_, err := tx.ExecContext(ctx, `INSERT INTO stores (id, code, name, address, region, latitude, longitude, geofence_meters, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.Code, s.Name, s.Address, s.Region, s.Latitude, s.Longitude, s.GeofenceMeters, millis(tx.now))
-		if isUniqueViolation(err) {
-			return audit.Errorf(audit.EEXISTS, "a store with code %s already exists", s.Code)
-		} else if err != nil {
-			return fmt.Errorf("insert store: %w", err)
+		if err := insertStore(ctx, tx, s); err != nil {
+			return err
 		}
 		return addStoreManagers(ctx, tx, s.ID, s.Code, s.ManagerIDs)
 	})
+}
+
+// insertStore stores s without managers, assigning ID and CreatedAt.
+// Errors: EEXISTS (the code is taken).
+func insertStore(ctx context.Context, tx *Tx, s *audit.Store) error {
+	s.ID, s.CreatedAt = uuid.NewString(), tx.now
+	_, err := tx.ExecContext(ctx, `INSERT INTO stores (id, code, name, address, region, latitude, longitude, geofence_meters, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.Code, s.Name, s.Address, s.Region, s.Latitude, s.Longitude, s.GeofenceMeters, millis(tx.now))
+	if isUniqueViolation(err) {
+		return audit.Errorf(audit.EEXISTS, "a store with code %s already exists", s.Code)
+	} else if err != nil {
+		return fmt.Errorf("insert store: %w", err)
+	}
+	return nil
+}
+
+// updateStoreFields replaces the editable fields of the store s.ID but its
+// managers. Errors: EEXISTS (the code is taken).
+func updateStoreFields(ctx context.Context, tx *Tx, s *audit.Store) error {
+	_, err := tx.ExecContext(ctx, `UPDATE stores SET code = ?, name = ?, address = ?, region = ?, latitude = ?, longitude = ?, geofence_meters = ?
+		WHERE id = ?`, s.Code, s.Name, s.Address, s.Region, s.Latitude, s.Longitude, s.GeofenceMeters, s.ID)
+	if isUniqueViolation(err) {
+		return audit.Errorf(audit.EEXISTS, "a store with code %s already exists", s.Code)
+	} else if err != nil {
+		return fmt.Errorf("update store: %w", err)
+	}
+	return nil
 }
 
 // addStoreManagers makes the users ids managers of store id (code for
@@ -166,25 +188,34 @@ func (db *DB) CreateStaff(ctx context.Context, scope audit.Scope, s *audit.Staff
 		return audit.Errorf(audit.EINVALID, "staff %s: store_id is required", s.EmployeeNumber)
 	}
 	return db.update(ctx, func(tx *Tx) error {
-		s.ID, s.CreatedAt = uuid.NewString(), tx.now
-		store := sql.NullString{String: s.StoreID, Valid: s.StoreID != ""}
-		if store.Valid {
+		if s.StoreID != "" {
 			if _, err := findStore(ctx, tx, scope, s.StoreID); err != nil {
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO staff (id, employee_number, name, position, department, back_office, store_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.EmployeeNumber, s.Name, s.Position, string(s.Department), s.BackOffice, store, millis(tx.now))
-		if isUniqueViolation(err) {
-			return audit.Errorf(audit.EEXISTS, "staff with employee number %s already exists", s.EmployeeNumber)
-		} else if err != nil {
-			return fmt.Errorf("insert staff: %w", err)
+		if err := insertStaff(ctx, tx, s); err != nil {
+			return err
 		}
-		if store.Valid {
+		if s.StoreID != "" {
 			return touchStoreAssignments(ctx, tx, s.StoreID)
 		}
 		return nil
 	})
+}
+
+// insertStaff stores s, assigning ID and CreatedAt; the caller checks its
+// store and moves the store's assignments in the feeds. Errors: EEXISTS
+// (the employee number is taken).
+func insertStaff(ctx context.Context, tx *Tx, s *audit.Staff) error {
+	s.ID, s.CreatedAt = uuid.NewString(), tx.now
+	_, err := tx.ExecContext(ctx, `INSERT INTO staff (id, employee_number, name, position, department, back_office, store_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.EmployeeNumber, s.Name, s.Position, string(s.Department), s.BackOffice, nullString(s.StoreID), millis(tx.now))
+	if isUniqueViolation(err) {
+		return audit.Errorf(audit.EEXISTS, "staff with employee number %s already exists", s.EmployeeNumber)
+	} else if err != nil {
+		return fmt.Errorf("insert staff: %w", err)
+	}
+	return nil
 }
 
 // touchStoreAssignments moves the live assignments of a store in their
