@@ -291,6 +291,25 @@ func TestOrgService_ImportStaff(t *testing.T) {
 		assert.Equal(t, []string{"2:3 store_code"}, where(importProblems(t, err)))
 	})
 
+	t.Run("ErrInvalidArgument: deactivated", func(t *testing.T) {
+		gone := staffOf("E1004").Staff // at MSK-02
+		_, err := call(t, c.Org.DeactivateStaff, admin, &v1.DeactivateStaffRequest{StaffId: gone.Id})
+		require.NoError(t, err)
+		closed, err := call(t, c.Org.CreateStore, admin, &v1.CreateStoreRequest{Store: &v1.Store{Code: "CLOSED-1", Name: "Closed"}})
+		require.NoError(t, err)
+		_, err = call(t, c.Org.DeactivateStore, admin, &v1.DeactivateStoreRequest{StoreId: closed.Store.Id})
+		require.NoError(t, err)
+		file := "employee_number;name;store_code\n" +
+			"E1004;Natalia Volkova;MSK-01\n" + // deactivated: not moved
+			"E8101;Новенький;CLOSED-1\n" // a closed store takes no one
+		_, err = call(t, c.Org.ImportStaff, admin, &v1.ImportStaffRequest{FileName: "d.csv", Content: []byte(file)})
+		problems := importProblems(t, err)
+		assert.Equal(t, []string{"2:3 store_code", "3:3 store_code"}, where(problems))
+		assert.Contains(t, problems[0].Message, "deactivated")
+		assert.Contains(t, problems[1].Message, "deactivated")
+		assert.Equal(t, "MSK-02", staffOf("E1004").Staff.StoreCode)
+	})
+
 	t.Run("ErrPermissionDenied", func(t *testing.T) {
 		for _, tok := range []string{hr, shopper} {
 			_, err := call(t, c.Org.ImportStaff, tok, &v1.ImportStaffRequest{FileName: "s.csv", Content: []byte("employee_number;name\nE1;A\n")})

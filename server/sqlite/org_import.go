@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 
@@ -56,6 +57,20 @@ func (p *importProblems) add(line int, field string, err error) {
 	*p = append(*p, audit.PackError{Line: line, Path: field, Msg: audit.ErrorMessage(err)})
 }
 
+// storesByCode returns the stores in scope by code.
+func storesByCode(ctx context.Context, tx *Tx, scope audit.Scope) (map[string]*audit.Store, error) {
+	cond, args := storeScope(scope, "s.id")
+	list, err := queryAll(ctx, tx, scanStore, storeSelect+` WHERE `+cond, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read stores: %w", err)
+	}
+	out := make(map[string]*audit.Store, len(list))
+	for _, st := range list {
+		out[st.Code] = st
+	}
+	return out, nil
+}
+
 // take sets *dst to v when the import's file has a column for field; a
 // field it has none for keeps its stored value.
 func take[T any](fields map[string]bool, field string, dst *T, v T) {
@@ -76,17 +91,19 @@ func (db *DB) ImportStores(ctx context.Context, rows []StoreImportRow, fields ma
 	err := db.writer(dryRun)(ctx, func(tx *Tx) error {
 		res = ImportResult{}
 		var problems importProblems
+		stores, err := storesByCode(ctx, tx, audit.Scope{All: true})
+		if err != nil {
+			return err
+		}
 		for _, r := range rows {
 			s := r.Store
-			old, err := findStoreByCode(ctx, tx, audit.Scope{All: true}, s.Code)
-			if audit.ErrorCode(err) == audit.ENOTFOUND {
+			old := stores[s.Code]
+			if old == nil {
 				if err := insertStore(ctx, tx, &s); err != nil {
 					problems.add(r.Line, FieldCode, err)
 				}
 				res.Created++
 				continue
-			} else if err != nil {
-				return err
 			}
 			next := *old
 			take(fields, FieldName, &next.Name, s.Name)
@@ -136,24 +153,33 @@ func (db *DB) ImportStaff(ctx context.Context, scope audit.Scope, rows []StaffIm
 	err := db.writer(dryRun)(ctx, func(tx *Tx) error {
 		res = ImportResult{}
 		var problems importProblems
-		stores := map[string]*audit.Store{} // by code
-		touched := map[string]bool{}        // store ids whose staff lists changed
+		stores, err := storesByCode(ctx, tx, scope) // the stores in scope
+		if err != nil {
+			return err
+		}
+		scoped := make(map[string]bool, len(stores)) // by id
+		for _, st := range stores {
+			scoped[st.ID] = true
+		}
+		all, err := queryAll(ctx, tx, scanStaff, staffSelect)
+		if err != nil {
+			return fmt.Errorf("read staff: %w", err)
+		}
+		staff := make(map[string]*audit.Staff, len(all)) // by employee number
+		for _, s := range all {
+			staff[s.EmployeeNumber] = s
+		}
+		touched := map[string]bool{} // store ids whose staff lists changed
 		for _, r := range rows {
 			var to *audit.Store
 			if r.StoreCode != "" {
 				if to = stores[r.StoreCode]; to == nil {
-					st, err := findStoreByCode(ctx, tx, scope, r.StoreCode)
-					if audit.ErrorCode(err) == audit.ENOTFOUND {
-						problems.add(r.Line, FieldStoreCode, err)
-						continue
-					} else if err != nil {
-						return err
-					}
-					stores[r.StoreCode], to = st, st
+					problems.add(r.Line, FieldStoreCode, audit.Errorf(audit.ENOTFOUND, "%s", noStoreCode(r.StoreCode)))
+					continue
 				}
 			}
-			old, err := findStaffWhere(ctx, tx, audit.Scope{All: true}, "sf.employee_number", r.Staff.EmployeeNumber)
-			if audit.ErrorCode(err) == audit.ENOTFOUND {
+			old := staff[r.Staff.EmployeeNumber]
+			if old == nil {
 				s := r.Staff
 				switch {
 				case to == nil && !scope.All:
@@ -171,13 +197,8 @@ func (db *DB) ImportStaff(ctx context.Context, scope audit.Scope, rows []StaffIm
 				}
 				res.Created++
 				continue
-			} else if err != nil {
-				return err
 			}
-			if _, err := findStaffWhere(ctx, tx, scope, "sf.id", old.ID); err != nil {
-				if audit.ErrorCode(err) != audit.ENOTFOUND {
-					return err
-				}
+			if !scope.All && !scoped[old.StoreID] {
 				problems.add(r.Line, FieldEmployeeNumber, audit.Errorf(audit.EINVALID,
 					"employee %s is not on the staff of your stores", old.EmployeeNumber))
 				continue

@@ -155,8 +155,12 @@ func (db *DB) FindStoreByCode(ctx context.Context, scope audit.Scope, code strin
 }
 
 func findStoreByCode(ctx context.Context, tx *Tx, scope audit.Scope, code string) (*audit.Store, error) {
-	return findStoreWhere(ctx, tx, scope, "s.code", code, fmt.Sprintf("no store with code %s", code))
+	return findStoreWhere(ctx, tx, scope, "s.code", code, noStoreCode(code))
 }
+
+// noStoreCode says that no store in the caller's scope has the code,
+// whether one outside it does or none at all.
+func noStoreCode(code string) string { return "no store with code " + code }
 
 // ListStores returns the stores in scope ordered by code, with managers.
 func (db *DB) ListStores(ctx context.Context, f audit.StoreFilter) ([]*audit.Store, error) {
