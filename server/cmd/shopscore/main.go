@@ -38,6 +38,7 @@ import (
 	"github.com/shopscore/shopscore/server"
 	"github.com/shopscore/shopscore/server/auth"
 	"github.com/shopscore/shopscore/server/blob"
+	"github.com/shopscore/shopscore/server/sqlite"
 )
 
 func main() {
@@ -175,7 +176,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintln(tw, "EMAIL\tROLE\tNAME\tSTATUS\tID")
 		after := ""
 		for {
-			users, err := db.ListUsers(ctx, after, 500)
+			users, err := db.ListUsers(ctx, sqlite.UserFilter{AfterEmail: after, Limit: 500})
 			if err != nil {
 				return err
 			}
