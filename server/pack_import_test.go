@@ -64,7 +64,7 @@ func TestChecklistService_ImportPack_Problems(t *testing.T) {
 	assert.Equal(t, &v1.ImportProblem{FileName: "kiosk.json", Line: targetLine, Column: targetCol,
 		Path: "checklists[0].sections[0].questions[0]", Message: `target "op" must be "<=" or ">=", not "<"`}, stripState(problems[0]))
 	assert.Equal(t, &v1.ImportProblem{FileName: "kiosk.json", Line: weightLine, Column: weightCol,
-		Path: "checklists[0].sections[0].questions[1]", Message: `"weight" must be > 0`}, stripState(problems[1]))
+		Path: "checklists[0].sections[0].questions[1]", Message: `"weight" must be > 0 and at most 1000`}, stripState(problems[1]))
 
 	t.Run("ValidateOnly reports the same problems", func(t *testing.T) {
 		_, verr := call(t, c.Checklist.ImportPack, manager, &v1.ImportPackRequest{FileName: "kiosk.json", Content: bad, ValidateOnly: true})
