@@ -48,3 +48,25 @@ func TestReportQueries_TimeIndexDrives(t *testing.T) {
 		})
 	}
 }
+
+// TestExpireAssignments_Index checks that assignment expiry reads the
+// index of assignments that can still expire, by window end, rather than
+// every assignment.
+func TestExpireAssignments_Index(t *testing.T) {
+	db := NewDB(filepath.Join(t.TempDir(), "plan.db"))
+	require.NoError(t, db.Open())
+	t.Cleanup(func() { require.NoError(t, db.Close()) })
+	rows, err := db.read.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+expireQuery, 0, 0)
+	require.NoError(t, err)
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		require.NoError(t, rows.Scan(&id, &parent, &unused, &detail))
+		plan = append(plan, detail)
+	}
+	require.NoError(t, rows.Err())
+	require.NotEmpty(t, plan)
+	require.Contains(t, plan[0], "USING INDEX assignments_expiry", "plan: %v", plan)
+}
