@@ -1,0 +1,284 @@
+// Checklists: import a standards pack by drag-and-drop (every problem at
+// its line and column), publish and retire versions, preview a version.
+import { useMemo, useState, type DragEvent } from "react";
+import { useQuery, useTransport } from "@connectrpc/connect-query";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { useQueryClient } from "@tanstack/react-query";
+import { ChecklistService, ChecklistVersionState, type ChecklistVersion } from "../gen/shopscore/v1/checklist_pb";
+import { useI18n } from "../i18n/context";
+import { ActionButton, Badge, Done, Empty, ErrorText, Loading, Section, useAction } from "../components";
+import { Link, useTitle } from "../lib/router";
+import { channelKey, questionTypeKey, versionStateKey } from "../labels";
+import { parseContent } from "../lib/checklist";
+import { parsePackProblems, type PackProblem } from "../lib/errors";
+import { formatDate, formatNumber } from "../lib/format";
+
+export function Checklists() {
+  const { t } = useI18n();
+  useTitle(t("checklist.title"));
+  const q = useQuery(ChecklistService.method.listChecklists, {});
+  const groups = useMemo(() => {
+    const m = new Map<string, ChecklistVersion[]>();
+    for (const v of q.data?.versions ?? []) m.set(v.checklistId, [...(m.get(v.checklistId) ?? []), v]);
+    return [...m.values()];
+  }, [q.data]);
+  return (
+    <div className="page">
+      <h1>{t("checklist.title")}</h1>
+      <Import />
+      <ErrorText error={q.error} />
+      {q.isPending ? (
+        <Loading />
+      ) : groups.length === 0 ? (
+        <Empty>{t("checklist.empty")}</Empty>
+      ) : (
+        groups.map((g) => <ChecklistCard key={g[0].checklistId} versions={g} />)
+      )}
+    </div>
+  );
+}
+
+function Import() {
+  const { t } = useI18n();
+  const transport = useTransport();
+  const client = useMemo(() => createClient(ChecklistService, transport), [transport]);
+  const qc = useQueryClient();
+  const [file, setFile] = useState<File | null>(null);
+  const [publish, setPublish] = useState(false);
+  const [over, setOver] = useState(false);
+  const [problems, setProblems] = useState<PackProblem[]>([]);
+  const imp = useAction(async () => {
+    if (!file) throw new Error("no file");
+    setProblems([]);
+    try {
+      const content = new Uint8Array(await file.arrayBuffer());
+      const r = await client.importPack({ fileName: file.name, content, publish });
+      await qc.invalidateQueries();
+      return r;
+    } catch (e) {
+      if (e instanceof ConnectError && e.code === Code.InvalidArgument) setProblems(parsePackProblems(e.rawMessage));
+      throw e;
+    }
+  });
+  const drop = (e: DragEvent) => {
+    e.preventDefault();
+    setOver(false);
+    const f = e.dataTransfer.files[0];
+    if (f) {
+      setFile(f);
+      imp.reset();
+      setProblems([]);
+    }
+  };
+  return (
+    <Section title={t("checklist.import")}>
+      <div
+        className={"dropzone" + (over ? " over" : "")}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setOver(true);
+        }}
+        onDragLeave={() => setOver(false)}
+        onDrop={drop}
+      >
+        <p>{t("checklist.dropHere")}</p>
+        <label className="btn secondary">
+          {t("checklist.chooseFile")}
+          <input
+            className="sr-only"
+            type="file"
+            accept=".json,application/json"
+            data-testid="pack-file"
+            onChange={(e) => {
+              setFile(e.target.files?.[0] ?? null);
+              imp.reset();
+              setProblems([]);
+            }}
+          />
+        </label>
+        {file && <p className="file-name">{t("checklist.chosen", { name: file.name, size: formatNumber("en", Math.ceil(file.size / 1024)) })}</p>}
+      </div>
+      <label className="check">
+        <input type="checkbox" checked={publish} onChange={(e) => setPublish(e.target.checked)} />
+        {t("checklist.publishAtOnce")}
+      </label>
+      <div className="actions">
+        <ActionButton action={imp} label={t("checklist.importButton")} busyLabel={t("checklist.importing")} disabled={!file} />
+      </div>
+      {imp.result && <Done message={t("checklist.imported", { n: imp.result.versions.length })} />}
+      {problems.length > 0 ? (
+        <div className="error" role="alert">
+          <strong>{t("checklist.problems", { n: problems.length })}</strong>
+          <table className="list compact problems">
+            <thead>
+              <tr>
+                <th scope="col">{t("checklist.line")}</th>
+                <th scope="col">{t("checklist.column")}</th>
+                <th scope="col">{t("checklist.where")}</th>
+                <th scope="col">{t("checklist.problem")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {problems.map((p, i) => (
+                <tr key={i}>
+                  <td className="num">{p.line}</td>
+                  <td className="num">{p.column}</td>
+                  <td>
+                    <code>{p.path}</code>
+                  </td>
+                  <td>{p.message}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : (
+        <ErrorText error={imp.error} />
+      )}
+    </Section>
+  );
+}
+
+function ChecklistCard({ versions }: { versions: ChecklistVersion[] }) {
+  const { t, tag, timeZone } = useI18n();
+  const latest = versions[versions.length - 1];
+  return (
+    <Section title={latest.name}>
+      <p className="muted">
+        {t(channelKey[latest.channel])} · <code>{latest.checklistId}</code>
+      </p>
+      <div className="table-wrap">
+        <table className="list">
+          <thead>
+            <tr>
+              <th scope="col">{t("checklist.version")}</th>
+              <th scope="col">{t("checklist.state")}</th>
+              <th scope="col" className="num">{t("checklist.questions")}</th>
+              <th scope="col">{t("checklist.published")}</th>
+              <th scope="col">{t("common.actions")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {versions.map((v) => (
+              <tr key={v.version}>
+                <td data-label={t("checklist.version")}>
+                  <Link href={`/checklists/${encodeURIComponent(v.checklistId)}/${v.version}`}>v{v.version}</Link>
+                </td>
+                <td data-label={t("checklist.state")}>
+                  <Badge tone={v.state === ChecklistVersionState.PUBLISHED ? "ok" : v.state === ChecklistVersionState.DRAFT ? "todo" : ""}>{t(versionStateKey[v.state])}</Badge>
+                </td>
+                <td data-label={t("checklist.questions")} className="num">
+                  {v.questionCount}
+                </td>
+                <td data-label={t("checklist.published")}>{v.publishTime ? formatDate(tag, timeZone, timestampDate(v.publishTime)) : "—"}</td>
+                <td data-label={t("common.actions")}>
+                  <VersionActions v={v} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </Section>
+  );
+}
+
+function VersionActions({ v }: { v: ChecklistVersion }) {
+  const { t } = useI18n();
+  const transport = useTransport();
+  const client = useMemo(() => createClient(ChecklistService, transport), [transport]);
+  const qc = useQueryClient();
+  const publish = useAction(async () => {
+    const r = await client.publishVersion({ checklistId: v.checklistId, version: v.version });
+    await qc.invalidateQueries();
+    return r;
+  });
+  const retire = useAction(async () => {
+    const r = await client.retireVersion({ checklistId: v.checklistId, version: v.version });
+    await qc.invalidateQueries();
+    return r;
+  });
+  return (
+    <div className="row-actions">
+      {v.state === ChecklistVersionState.DRAFT && <ActionButton action={publish} label={t("checklist.publish")} />}
+      {v.state === ChecklistVersionState.PUBLISHED && <ActionButton action={retire} label={t("checklist.retire")} kind="danger" />}
+      <ErrorText error={publish.error || retire.error} />
+    </div>
+  );
+}
+
+export function ChecklistPreview({ id, version }: { id: string; version: number }) {
+  const { t, tag } = useI18n();
+  const q = useQuery(ChecklistService.method.getChecklistVersion, { checklistId: id, version });
+  const v = q.data?.version;
+  const c = useMemo(() => parseContent(v?.content), [v]);
+  useTitle(v ? v.name + " v" + v.version : t("checklist.title"));
+  if (q.isPending) return <Loading />;
+  if (!v || !c)
+    return (
+      <div className="page">
+        <ErrorText error={q.error} />
+      </div>
+    );
+  const standards = new Map((c.standards ?? []).map((s) => [s.code, s]));
+  return (
+    <div className="page">
+      <p>
+        <Link href="/checklists">← {t("checklist.title")}</Link>
+      </p>
+      <h1>
+        {c.name} v{v.version}
+      </h1>
+      <p className="muted">
+        {t(versionStateKey[v.state])} · {t(channelKey[v.channel])} · {t("checklist.questionCount", { n: v.questionCount })}
+        {v.contentHash && (
+          <>
+            {" "}
+            · <code title={v.contentHash}>{v.contentHash.slice(0, 12)}</code>
+          </>
+        )}
+      </p>
+      {c.critical_cap && <p>{t("checklist.criticalCap", { percent: formatNumber(tag, c.critical_cap.percent) })}</p>}
+      {c.sections.map((s) => (
+        <Section key={s.id} title={s.title}>
+          <ol className="preview">
+            {s.questions.map((qq) => {
+              const std = qq.standard ? standards.get(qq.standard) : undefined;
+              return (
+                <li key={qq.id}>
+                  <div className="q">
+                    <span className="q-text">{qq.text}</span>
+                    <span className="q-points">{t("checklist.weight", { w: formatNumber(tag, qq.weight || 1, 1) })}</span>
+                  </div>
+                  <div className="meta">
+                    <Badge>{questionTypeKey[qq.type] ? t(questionTypeKey[qq.type]) : qq.type}</Badge>
+                    {qq.critical && <Badge tone="bad">{t("checklist.critical")}</Badge>}
+                    {qq.required && <Badge>{t("checklist.required")}</Badge>}
+                    {qq.allow_na && <Badge>{t("checklist.allowNA")}</Badge>}
+                    {qq.target && <Badge tone="todo">{t("checklist.target", { op: qq.target.op, value: formatNumber(tag, qq.target.value, Number.isInteger(qq.target.value) ? 0 : 1), unit: qq.unit ?? "" })}</Badge>}
+                    {qq.required_count ? <Badge>{t("checklist.photosNeeded", { n: qq.required_count })}</Badge> : null}
+                  </div>
+                  {qq.options && qq.options.length > 0 && <p className="small muted">{qq.options.map((o) => `${o.label} (${formatNumber(tag, o.points, 1)})`).join(" · ")}</p>}
+                  {(qq.rules ?? []).map((r, i) => (
+                    <p key={i} className="small">
+                      {t("checklist.rule", {
+                        when: r.when.failed ? t("checklist.whenFailed") : t("checklist.whenAnswer", { answer: r.when.answer ?? "" }),
+                        need: [r.require.note ? t("checklist.needNote") : "", r.require.photos ? t("checklist.photosNeeded", { n: r.require.photos }) : ""].filter(Boolean).join(", "),
+                      })}
+                    </p>
+                  ))}
+                  {std && (
+                    <p className="small clause">
+                      <strong>{std.code}</strong> {std.clause} <span className="muted">({std.category})</span>
+                    </p>
+                  )}
+                </li>
+              );
+            })}
+          </ol>
+        </Section>
+      ))}
+    </div>
+  );
+}
