@@ -10,9 +10,42 @@ import (
 // ProofFlag is a proof-of-visit signal for the reviewer: something about
 // where or when the visit claims to have happened that does not add up.
 // Flags never block sync and never change a score; they inform the review.
+//
+// Besides the English Detail, a flag carries what was measured in fields,
+// so that a reader in another language sees the same numbers: which are set
+// depends on the code (see CheckProof). Flags stored before the fields
+// existed have only Code and Detail.
 type ProofFlag struct {
 	Code   string `json:"code"`   // one of the Proof* constants
 	Detail string `json:"detail"` // what was measured, for a person
+
+	DistanceMeters  *float64  `json:"distance_m,omitzero"` // geofence flags: how far from the store
+	GeofenceMeters  *float64  `json:"geofence_m,omitzero"` // the store's radius
+	AccuracyMeters  *float64  `json:"accuracy_m,omitzero"` // the fix's reported accuracy
+	SkewMinutes     *float64  `json:"skew_min,omitzero"`   // clock skew: server minus device
+	QuestionID      string    `json:"question,omitzero"`   // the question of a photo or timer
+	PhotoIndex      *int      `json:"photo,omitzero"`      // the photo's index within its question
+	DurationSeconds *float64  `json:"duration_s,omitzero"` // timer: what was measured
+	MinSeconds      *float64  `json:"min_s,omitzero"`      // timer: the plausible range
+	MaxSeconds      *float64  `json:"max_s,omitzero"`
+	Time            time.Time `json:"time,omitzero"`         // the start (window) or EXIF time
+	WindowStart     time.Time `json:"window_start,omitzero"` // the assignment window, or the visit's span
+	WindowEnd       time.Time `json:"window_end,omitzero"`
+	GapMinutes      *float64  `json:"gap_min,omitzero"` // how far outside the window
+	SHA256          string    `json:"sha256,omitzero"`  // a reused photo
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// gapMinutes is how far t lies outside [start, end], in minutes (0 inside).
+func gapMinutes(t, start, end time.Time) float64 {
+	switch {
+	case t.Before(start):
+		return start.Sub(t).Minutes()
+	case t.After(end):
+		return t.Sub(end).Minutes()
+	}
+	return 0
 }
 
 // The proof-of-visit flags.
@@ -83,24 +116,27 @@ func CheckProof(in ProofInput, rules ProofRules) []ProofFlag {
 	r := rules.withDefaults()
 	v := in.Visit
 	var flags []ProofFlag
-	add := func(code, format string, args ...any) {
-		flags = append(flags, ProofFlag{Code: code, Detail: fmt.Sprintf(format, args...)})
+	add := func(f ProofFlag, format string, args ...any) {
+		f.Detail = fmt.Sprintf(format, args...)
+		flags = append(flags, f)
 	}
 	if s := in.Store; s != nil && s.GeofenceMeters > 0 && (s.Latitude != 0 || s.Longitude != 0) {
-		check := func(p *GeoPoint, code, what string) {
+		check := func(p *GeoPoint, f ProofFlag, what string) {
 			if p == nil {
 				return
 			}
 			d := DistanceMeters(s.Latitude, s.Longitude, p.Latitude, p.Longitude)
 			if limit := s.GeofenceMeters + r.GeofenceSlack + math.Max(p.AccuracyMeters, 0); d > limit {
-				add(code, "%s %.0f m from %s (geofence %.0f m, accuracy %.0f m)", what, d, s.Code, s.GeofenceMeters, p.AccuracyMeters)
+				f.DistanceMeters, f.GeofenceMeters, f.AccuracyMeters = ptr(math.Round(d)), ptr(s.GeofenceMeters), ptr(p.AccuracyMeters)
+				add(f, "%s %.0f m from %s (geofence %.0f m, accuracy %.0f m)", what, d, s.Code, s.GeofenceMeters, p.AccuracyMeters)
 			}
 		}
-		check(v.CheckIn, ProofCheckInOutsideGeofence, "check-in")
-		check(v.CheckOut, ProofCheckOutOutsideGeofence, "check-out")
+		check(v.CheckIn, ProofFlag{Code: ProofCheckInOutsideGeofence}, "check-in")
+		check(v.CheckOut, ProofFlag{Code: ProofCheckOutOutsideGeofence}, "check-out")
 		for _, p := range v.Photos {
 			if p.ExifPoint != nil {
-				check(p.ExifPoint, ProofExifOutsideGeofence, fmt.Sprintf("photo %s[%d] taken", p.QuestionID, p.Index))
+				check(p.ExifPoint, ProofFlag{Code: ProofExifOutsideGeofence, QuestionID: p.QuestionID, PhotoIndex: ptr(p.Index)},
+					fmt.Sprintf("photo %s[%d] taken", p.QuestionID, p.Index))
 			}
 		}
 	}
@@ -108,16 +144,17 @@ func CheckProof(in ProofInput, rules ProofRules) []ProofFlag {
 		// The claimed start, corrected by the device's measured offset.
 		start := v.StartedAt.Add(in.ClockOffset)
 		if start.Before(a.WindowStart) || !start.Before(a.WindowEnd) {
-			add(ProofOutsideWindow, "started %s, window %s to %s", start.Format(time.RFC3339), a.WindowStart.Format(time.RFC3339), a.WindowEnd.Format(time.RFC3339))
+			add(ProofFlag{Code: ProofOutsideWindow, Time: start, WindowStart: a.WindowStart, WindowEnd: a.WindowEnd,
+				GapMinutes: ptr(math.Round(gapMinutes(start, a.WindowStart, a.WindowEnd)))}, "started %s, window %s to %s", start.Format(time.RFC3339), a.WindowStart.Format(time.RFC3339), a.WindowEnd.Format(time.RFC3339))
 		}
 	}
 	if skew := in.ClockOffset; skew > r.MaxClockSkew || skew < -r.MaxClockSkew {
-		add(ProofClockSkew, "device clock off by %s", skew.Round(time.Second))
+		add(ProofFlag{Code: ProofClockSkew, SkewMinutes: ptr(math.Round(skew.Minutes()*10) / 10)}, "device clock off by %s", skew.Round(time.Second))
 	}
 	reused := slices.Clone(in.ReusedHashes)
 	slices.Sort(reused)
 	for _, h := range slices.Compact(reused) {
-		add(ProofPhotoReused, "photo %s… was already used in another visit", h[:min(12, len(h))])
+		add(ProofFlag{Code: ProofPhotoReused, SHA256: h}, "photo %s… was already used in another visit", h[:min(12, len(h))])
 	}
 	if c := in.Checklist; c != nil {
 		for _, a := range v.Answers {
@@ -127,7 +164,8 @@ func CheckProof(in ProofInput, rules ProofRules) []ProofFlag {
 			}
 			d := time.Duration(*a.DurationMS) * time.Millisecond
 			if d < r.MinTimer || d > r.MaxTimer {
-				add(ProofTimerImplausible, "timer %s measured %s (plausible %s to %s)", q.ID, d, r.MinTimer, r.MaxTimer)
+				add(ProofFlag{Code: ProofTimerImplausible, QuestionID: q.ID, DurationSeconds: ptr(d.Seconds()),
+					MinSeconds: ptr(r.MinTimer.Seconds()), MaxSeconds: ptr(r.MaxTimer.Seconds())}, "timer %s measured %s (plausible %s to %s)", q.ID, d, r.MinTimer, r.MaxTimer)
 			}
 		}
 	}
@@ -141,7 +179,8 @@ func CheckProof(in ProofInput, rules ProofRules) []ProofFlag {
 				continue
 			}
 			if p.ExifTime.Before(v.StartedAt.Add(-r.MaxExifGap)) || p.ExifTime.After(end.Add(r.MaxExifGap)) {
-				add(ProofExifTimeFar, "photo %s[%d] taken %s, visit %s to %s", p.QuestionID, p.Index,
+				add(ProofFlag{Code: ProofExifTimeFar, QuestionID: p.QuestionID, PhotoIndex: ptr(p.Index), Time: p.ExifTime,
+					WindowStart: v.StartedAt, WindowEnd: end, GapMinutes: ptr(math.Round(gapMinutes(p.ExifTime, v.StartedAt, end)))}, "photo %s[%d] taken %s, visit %s to %s", p.QuestionID, p.Index,
 					p.ExifTime.Format(time.RFC3339), v.StartedAt.Format(time.RFC3339), end.Format(time.RFC3339))
 			}
 		}

@@ -161,6 +161,15 @@ func (q *Question) Scored() bool {
 	return true
 }
 
+// MaxScore is the most points the question can earn: its weight when it
+// is scored, 0 otherwise.
+func (q *Question) MaxScore() float64 {
+	if !q.Scored() {
+		return 0
+	}
+	return q.weight()
+}
+
 // weight returns the question's weight with the default applied.
 func (q *Question) weight() float64 {
 	if q.Weight == 0 {

@@ -43,6 +43,7 @@ type StaffFilter struct {
 // VersionFilter selects checklist versions.
 type VersionFilter struct {
 	Channel       Channel // "" for any
+	ChecklistID   string  // "" for any
 	PublishedOnly bool    // published and retired versions only
 }
 

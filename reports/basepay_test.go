@@ -13,18 +13,18 @@ import (
 func TestParseBasePay_CSV(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		data := "\xef\xbb\xbfEmployee Number;Base pay\nE1001;55 000,50\nE1002;70000\n\nE2001;1 234.5\n"
-		got, err := ParseBasePay("pay.csv", []byte(data))
+		got, err := ParseBasePay("pay.csv", []byte(data), nil)
 		require.NoError(t, err)
-		assert.Equal(t, []PayRow{{"E1001", 5500050}, {"E1002", 7000000}, {"E2001", 123450}}, got)
+		assert.Equal(t, []PayRow{{"E1001", 5500050, 2}, {"E1002", 7000000, 3}, {"E2001", 123450, 5}}, got)
 	})
 	t.Run("CommaSeparatedAnyColumnOrder", func(t *testing.T) {
-		got, err := ParseBasePay("pay.csv", []byte("amount,name,employee_number\n100000.00,Ivan,E1\n"))
+		got, err := ParseBasePay("pay.csv", []byte("amount,name,employee_number\n100000.00,Ivan,E1\n"), nil)
 		require.NoError(t, err)
-		assert.Equal(t, []PayRow{{"E1", 10000000}}, got)
+		assert.Equal(t, []PayRow{{"E1", 10000000, 2}}, got)
 	})
 	t.Run("ErrEveryProblem", func(t *testing.T) {
 		data := "employee_number,base_pay\nE1,abc\nE2,-5\nE1,100\n,100\nE3,1.234\n"
-		_, err := ParseBasePay("pay.csv", []byte(data))
+		_, err := ParseBasePay("pay.csv", []byte(data), nil)
 		require.Error(t, err)
 		assert.True(t, errors.Is(err, ErrInvalid))
 		for _, want := range []string{
@@ -37,15 +37,32 @@ func TestParseBasePay_CSV(t *testing.T) {
 			assert.Contains(t, err.Error(), want)
 		}
 	})
+	t.Run("ErrUnknownInTheSamePass", func(t *testing.T) {
+		known := func(num string) bool { return num == "E1" || num == "E2" }
+		data := "employee_number,base_pay\nE1,100\nE9,100\n\nE2,x\nE8,-1\n"
+		_, err := ParseBasePay("pay.csv", []byte(data), known)
+		require.ErrorIs(t, err, ErrInvalid)
+		for _, want := range []string{
+			`pay.csv: row 3: no staff with employee number E9`,
+			`pay.csv: row 5: employee E2: "x" is not an amount`,
+			`pay.csv: row 6: employee E8: "-1" is negative`,
+			`pay.csv: row 6: no staff with employee number E8`,
+		} {
+			assert.Contains(t, err.Error(), want)
+		}
+		got, err := ParseBasePay("pay.csv", []byte("employee_number,base_pay\nE1,100\nE2,5\n"), known)
+		require.NoError(t, err)
+		assert.Len(t, got, 2)
+	})
 	t.Run("ErrHeader", func(t *testing.T) {
-		_, err := ParseBasePay("pay.csv", []byte("who,how much\nE1,100\n"))
+		_, err := ParseBasePay("pay.csv", []byte("who,how much\nE1,100\n"), nil)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "row 1: want a header")
 	})
 	t.Run("ErrEmpty", func(t *testing.T) {
-		_, err := ParseBasePay("pay.csv", nil)
+		_, err := ParseBasePay("pay.csv", nil, nil)
 		assert.ErrorIs(t, err, ErrInvalid)
-		_, err = ParseBasePay("pay.csv", []byte("employee_number,base_pay\n"))
+		_, err = ParseBasePay("pay.csv", []byte("employee_number,base_pay\n"), nil)
 		assert.ErrorIs(t, err, ErrInvalid)
 	})
 }
@@ -63,15 +80,15 @@ func TestParseBasePay_XLSX(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, f.Write(&buf))
 
-	got, err := ParseBasePay("pay.xlsx", buf.Bytes())
+	got, err := ParseBasePay("pay.xlsx", buf.Bytes(), nil)
 	require.NoError(t, err)
-	assert.Equal(t, []PayRow{{"E1001", 5500050}, {"E1002", 7000000}}, got)
+	assert.Equal(t, []PayRow{{"E1001", 5500050, 2}, {"E1002", 7000000, 3}}, got)
 
-	got, err = ParseBasePay("export", buf.Bytes())
+	got, err = ParseBasePay("export", buf.Bytes(), nil)
 	require.NoError(t, err, "XLSX is recognised by its content too")
 	assert.Len(t, got, 2)
 
-	_, err = ParseBasePay("pay.xlsx", []byte("PK\x03\x04 not really"))
+	_, err = ParseBasePay("pay.xlsx", []byte("PK\x03\x04 not really"), nil)
 	assert.ErrorIs(t, err, ErrInvalid)
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/auth"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -17,7 +18,12 @@ import (
 )
 
 // adminService implements shopscore.v1.AdminService.
-type adminService struct{ s *Server }
+// The embedded Unimplemented handler answers the procedures not yet built;
+// it goes once every procedure of the service is implemented.
+type adminService struct {
+	shopscorev1connect.UnimplementedAdminServiceHandler
+	s *Server
+}
 
 // pageSize returns the page size asked for. Errors: EINVALID.
 func pageSize(n int32) (int, error) {

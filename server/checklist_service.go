@@ -30,7 +30,7 @@ func (c *checklistService) ImportPack(ctx context.Context, req *connect.Request[
 	if len(req.Msg.GetContent()) > maxPackBytes {
 		return nil, audit.Errorf(audit.EINVALID, "%s: a pack may be at most %d bytes", name, maxPackBytes)
 	}
-	versions, err := c.s.db.ImportPack(ctx, name, req.Msg.GetContent(), req.Msg.GetPublish(), p.UserID)
+	versions, err := c.s.db.ImportPack(ctx, name, req.Msg.GetContent(), req.Msg.GetPublish(), req.Msg.GetValidateOnly(), p.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func (c *checklistService) ListChecklists(ctx context.Context, req *connect.Requ
 	if err != nil {
 		return nil, err
 	}
-	versions, err := c.s.db.ListVersions(ctx, audit.VersionFilter{Channel: ch, PublishedOnly: !canEditChecklists(p.Role)})
+	versions, err := c.s.db.ListVersions(ctx, audit.VersionFilter{Channel: ch, ChecklistID: req.Msg.GetChecklistId(), PublishedOnly: !canEditChecklists(p.Role)})
 	if err != nil {
 		return nil, err
 	}
@@ -137,8 +137,8 @@ func (c *checklistService) GetChecklistVersion(ctx context.Context, req *connect
 	if v.State == audit.VersionDraft && !canEditChecklists(p.Role) {
 		return nil, audit.Errorf(audit.ENOTFOUND, "checklist %q version %d not found", m.GetChecklistId(), m.GetVersion())
 	}
-	pv, err := versionToProto(v, true)
-	if err != nil {
+	pv := readableVersion(v)
+	if pv.Content, err = v.Content.CanonicalJSON(); err != nil {
 		return nil, err
 	}
 	return connect.NewResponse(&v1.GetChecklistVersionResponse{Version: pv}), nil

@@ -84,7 +84,7 @@ func (s *Server) SeedDemo(ctx context.Context, password string) (bool, error) {
 			return false, fmt.Errorf("demo staff %s: %w", st.EmployeeNumber, err)
 		}
 	}
-	if _, err := s.db.ImportPack(ctx, "demo-pack.json", demopack.JSON, true, users[audit.RoleAdmin].ID); err != nil {
+	if _, err := s.db.ImportPack(ctx, "demo-pack.json", demopack.JSON, true, false, users[audit.RoleAdmin].ID); err != nil {
 		return false, fmt.Errorf("demo standards pack: %w", err)
 	}
 	// A week of work for the demo shopper, starting today.

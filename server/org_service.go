@@ -4,13 +4,19 @@ import (
 	"context"
 
 	"connectrpc.com/connect"
+	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
 	"github.com/shopscore/shopscore/audit"
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 )
 
 // orgService implements shopscore.v1.OrgService.
-type orgService struct{ s *Server }
+// The embedded Unimplemented handler answers the procedures not yet built;
+// it goes once every procedure of the service is implemented.
+type orgService struct {
+	shopscorev1connect.UnimplementedOrgServiceHandler
+	s *Server
+}
 
 // CreateStore adds a store. Errors: EINVALID, EEXISTS, ENOTFOUND.
 func (o *orgService) CreateStore(ctx context.Context, req *connect.Request[v1.CreateStoreRequest]) (*connect.Response[v1.CreateStoreResponse], error) {

@@ -165,10 +165,12 @@ func (r *reportService) ImportBasePay(ctx context.Context, req *connect.Request[
 	return connect.NewResponse(&v1.ImportBasePayResponse{Imported: int32(n)}), nil
 }
 
-// ImportBasePay parses a base pay file (reports.ParseBasePay) and stores
-// its amounts of the given kind from month on, all or nothing, returning
-// how many it stored. The API and the CLI share it. Errors: EINVALID
-// (every problem of the file, an unknown employee, a bad month or kind).
+// ImportBasePay parses a base pay file (reports.ParseBasePay, which checks
+// the employee numbers against the staff in the same pass) and stores its
+// amounts of the given kind from month on, all or nothing, returning how
+// many it stored. The API and the CLI share it. Errors: EINVALID (every
+// problem of the file with its row, an unknown employee among them; a bad
+// month or kind).
 func ImportBasePay(ctx context.Context, db *sqlite.DB, name string, data []byte, kind, month, by string) (int, error) {
 	if name == "" {
 		name = "base-pay"
@@ -182,13 +184,21 @@ func ImportBasePay(ctx context.Context, db *sqlite.DB, name string, data []byte,
 	if _, err := sqlite.ParseMonth("effective_month", month); err != nil {
 		return 0, err
 	}
-	pays, err := reports.ParseBasePay(name, data)
+	staff, err := db.ListStaff(ctx, audit.StaffFilter{Scope: audit.Scope{All: true}})
+	if err != nil {
+		return 0, err
+	}
+	known := make(map[string]bool, len(staff))
+	for _, st := range staff {
+		known[st.EmployeeNumber] = true
+	}
+	pays, err := reports.ParseBasePay(name, data, func(num string) bool { return known[num] })
 	if err != nil {
 		return 0, audit.Errorf(audit.EINVALID, "%s", strings.TrimPrefix(err.Error(), "reports: "))
 	}
 	rows := make([]sqlite.BasePayRow, len(pays))
 	for i, p := range pays {
-		rows[i] = sqlite.BasePayRow{EmployeeNumber: p.EmployeeNumber, Kind: kind, EffectiveMonth: month, AmountMinor: p.AmountMinor}
+		rows[i] = sqlite.BasePayRow{EmployeeNumber: p.EmployeeNumber, Kind: kind, EffectiveMonth: month, AmountMinor: p.AmountMinor, Row: p.Row}
 	}
 	if err := db.SetBasePay(ctx, rows, name, by); err != nil {
 		return 0, err

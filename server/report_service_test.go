@@ -292,10 +292,13 @@ func TestReportService(t *testing.T) {
 				_, err = call(t, rc.ImportBasePay, x.hr, &v1.ImportBasePayRequest{FileName: "pay.csv", Content: []byte("employee_number,amount\nE9999,5\nE2001,-3\n"),
 					EffectiveMonth: "2025-01"})
 				requireCode(t, connect.CodeInvalidArgument, err)
-				assert.ErrorContains(t, err, "negative")
-				_, err = call(t, rc.ImportBasePay, x.hr, &v1.ImportBasePayRequest{FileName: "pay.csv", Content: []byte("employee_number,amount\nE9999,5\n"),
+				// One pass: the unknown employee and the bad amount together,
+				// each at its row in the file (the header is row 1).
+				assert.ErrorContains(t, err, `pay.csv: row 2: no staff with employee number E9999`)
+				assert.ErrorContains(t, err, `pay.csv: row 3: employee E2001: "-3" is negative`)
+				_, err = call(t, rc.ImportBasePay, x.hr, &v1.ImportBasePayRequest{FileName: "pay.csv", Content: []byte("employee_number,amount\n\nE9999,5\n"),
 					EffectiveMonth: "2025-01"})
-				assert.ErrorContains(t, err, "E9999")
+				assert.ErrorContains(t, err, "row 3: no staff with employee number E9999", "a blank line counts as a row")
 				_, err = call(t, rc.SetBasePay, x.hr, &v1.SetBasePayRequest{EmployeeNumber: "E2001", EffectiveMonth: "2025-1", AmountMinor: 1})
 				requireCode(t, connect.CodeInvalidArgument, err)
 				assert.ErrorContains(t, err, "YYYY-MM")

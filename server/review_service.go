@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"connectrpc.com/connect"
@@ -10,6 +12,7 @@ import (
 	"github.com/shopscore/shopscore/server/blob"
 	"github.com/shopscore/shopscore/server/sqlite"
 	"github.com/shopscore/shopscore/sync/protocol"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 )
@@ -32,15 +35,35 @@ func visitStateFromProto(s v1.VisitState) (audit.VisitState, error) {
 	return "", audit.Errorf(audit.EINVALID, "unknown visit state %d", s)
 }
 
+// seesShopperNames reports whether a role may see who the shoppers are:
+// managers and admins; HR and everyone else see visits anonymously.
+func seesShopperNames(r audit.Role) bool { return r == audit.RoleManager || r == audit.RoleAdmin }
+
+// visitSummaryFor converts a summary for a caller of role r.
+func visitSummaryFor(r audit.Role) func(*sqlite.VisitSummary) *v1.VisitSummary {
+	return func(s *sqlite.VisitSummary) *v1.VisitSummary {
+		out := visitSummaryToProto(s)
+		if !seesShopperNames(r) {
+			out.ShopperName = ""
+		}
+		return out
+	}
+}
+
+// visitSummaryToProto converts a summary with every name; callers that
+// answer a role other than manager or admin use visitSummaryFor.
 func visitSummaryToProto(s *sqlite.VisitSummary) *v1.VisitSummary {
 	out := &v1.VisitSummary{
 		Id: s.ID, StoreId: s.StoreID, ShopperId: s.ShopperID, AssignmentId: s.AssignmentID, ChecklistId: s.ChecklistID,
 		ChecklistVersion: int32(s.ChecklistVersion), Channel: protocol.ChannelToProto(s.Channel), State: visitStateToProto[s.State],
 		ScorePercent: s.ScorePercent, Flags: s.Flags, StartTime: timestamp(s.StartedAt), ReceiveTime: timestamp(s.ReceivedAt),
 		CorrectsVisitId: s.CorrectsVisitID, CorrectedByVisitId: s.CorrectedByVisitID, MissingPhotoCount: int32(s.MissingPhotos),
+		StoreCode: s.StoreCode, StoreName: s.StoreName, StaffId: s.StaffID, StaffName: s.StaffName,
+		StaffEmployeeNumber: s.StaffNumber, StaffDescription: s.StaffDescription, ChecklistName: s.ChecklistName,
+		ShopperName: s.ShopperName, FinishTime: timestamp(s.FinishedAt),
 	}
 	for _, f := range s.ProofFlags {
-		out.ProofFlags = append(out.ProofFlags, &v1.ProofFlag{Code: f.Code, Detail: f.Detail})
+		out.ProofFlags = append(out.ProofFlags, proofFlagToProto(f))
 	}
 	return out
 }
@@ -82,8 +105,9 @@ func scoreToProto(sc *audit.VisitScore) *v1.ScoreBreakdown {
 	return out
 }
 
-// ListVisits lists visits in the caller's scope, newest first. Errors:
-// EINVALID.
+// ListVisits lists visits in the caller's scope, newest first (flagged
+// ones first when asked), with counts per state when asked. Errors:
+// EINVALID, ENOTFOUND (a store code outside the caller's stores).
 func (r *reviewService) ListVisits(ctx context.Context, req *connect.Request[v1.ListVisitsRequest]) (*connect.Response[v1.ListVisitsResponse], error) {
 	p, err := caller(ctx)
 	if err != nil {
@@ -94,17 +118,33 @@ func (r *reviewService) ListVisits(ctx context.Context, req *connect.Request[v1.
 	if err != nil {
 		return nil, err
 	}
-	f := sqlite.VisitFilter{Scope: audit.ScopeOf(p), StoreID: m.GetStoreId(), FlaggedOnly: m.GetFlaggedOnly(), Limit: n + 1}
+	scope := audit.ScopeOf(p)
+	storeID, err := r.s.storeRef(ctx, scope, m.GetStoreId(), m.GetStoreCode())
+	if err != nil {
+		return nil, err
+	}
+	f := sqlite.VisitFilter{Scope: scope, StoreID: storeID, FlaggedOnly: m.GetFlaggedOnly(), StaffID: m.GetStaffId(),
+		ChecklistID: m.GetChecklistId(), ShopperID: m.GetShopperId(), Flag: m.GetFlag(), FlaggedFirst: m.GetFlaggedFirst(), Limit: n + 1}
 	if f.State, err = visitStateFromProto(m.GetState()); err != nil {
 		return nil, err
 	}
-	if f.From, err = timeFrom("from_time", m.GetFromTime()); err != nil {
-		return nil, err
+	for _, t := range []struct {
+		field string
+		ts    *timestamppb.Timestamp
+		dst   *time.Time
+	}{{"from_time", m.GetFromTime(), &f.From}, {"to_time", m.GetToTime(), &f.To},
+		{"visit_from_time", m.GetVisitFromTime(), &f.VisitFrom}, {"visit_to_time", m.GetVisitToTime(), &f.VisitTo}} {
+		if *t.dst, err = timeFrom(t.field, t.ts); err != nil {
+			return nil, err
+		}
 	}
-	if f.To, err = timeFrom("to_time", m.GetToTime()); err != nil {
-		return nil, err
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return nil, audit.Errorf(audit.EINVALID, "from_time must be before to_time")
 	}
-	if f.Before, f.BeforeID, err = decodeCursor(m.GetPageToken()); err != nil {
+	if !f.VisitFrom.IsZero() && !f.VisitTo.IsZero() && !f.VisitFrom.Before(f.VisitTo) {
+		return nil, audit.Errorf(audit.EINVALID, "visit_from_time must be before visit_to_time")
+	}
+	if f.After, err = decodeVisitCursor(m.GetPageToken(), f.FlaggedFirst); err != nil {
 		return nil, err
 	}
 	visits, err := r.s.db.ListVisits(ctx, f)
@@ -112,8 +152,56 @@ func (r *reviewService) ListVisits(ctx context.Context, req *connect.Request[v1.
 		return nil, err
 	}
 	resp := &v1.ListVisitsResponse{}
-	resp.Visits, resp.NextPageToken = page(visits, n, visitSummaryToProto, func(v *sqlite.VisitSummary) string { return encodeCursor(v.ReceivedAt, v.ID) })
+	resp.Visits, resp.NextPageToken = page(visits, n, visitSummaryFor(p.Role), func(v *sqlite.VisitSummary) string {
+		return encodeVisitCursor(v.Cursor(), f.FlaggedFirst)
+	})
+	if m.GetIncludeStateCounts() {
+		counts, err := r.s.db.CountVisitStates(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range audit.VisitStates {
+			if c := counts[st]; c > 0 {
+				resp.StateCounts = append(resp.StateCounts, &v1.VisitStateCount{State: visitStateToProto[st], Count: c})
+			}
+		}
+	}
 	return connect.NewResponse(resp), nil
+}
+
+// encodeVisitCursor returns the page token after c; a flagged-first
+// listing's token says so, so it is not used for the other order.
+func encodeVisitCursor(c sqlite.VisitCursor, flaggedFirst bool) string {
+	if !flaggedFirst {
+		return encodeCursor(c.Received, c.ID)
+	}
+	flag := "0"
+	if c.Flagged {
+		flag = "1"
+	}
+	return encodePageToken("f" + flag + "|" + fmt.Sprintf("%d|%s", c.Received.UnixMilli(), c.ID))
+}
+
+// decodeVisitCursor reads a token from encodeVisitCursor. Errors: EINVALID,
+// also for a token of the other order.
+func decodeVisitCursor(token string, flaggedFirst bool) (sqlite.VisitCursor, error) {
+	if !flaggedFirst {
+		t, id, err := decodeCursor(token)
+		return sqlite.VisitCursor{Received: t, ID: id}, err
+	}
+	if token == "" {
+		return sqlite.VisitCursor{}, nil
+	}
+	raw, err := decodePageToken(token)
+	if err != nil {
+		return sqlite.VisitCursor{}, err
+	}
+	flag, rest, ok := strings.Cut(raw, "|")
+	if !ok || (flag != "f0" && flag != "f1") {
+		return sqlite.VisitCursor{}, audit.Errorf(audit.EINVALID, "page_token is not one this server issued for this order (flagged_first changed?)")
+	}
+	t, id, err := decodeCursor(encodePageToken(rest))
+	return sqlite.VisitCursor{Flagged: flag == "f1", Received: t, ID: id}, err
 }
 
 // GetVisit returns a visit with its answers, score, photos (with
@@ -132,8 +220,8 @@ func (r *reviewService) GetVisit(ctx context.Context, req *connect.Request[v1.Ge
 		return nil, err
 	}
 	resp := &v1.GetVisitResponse{
-		Summary: visitSummaryToProto(&d.VisitSummary), Visit: protocol.VisitToProto(d.Visit),
-		Score: scoreToProto(d.Score), Comments: commentsToProto(d.Comments),
+		Summary: visitSummaryFor(p.Role)(&d.VisitSummary), Visit: protocol.VisitToProto(d.Visit),
+		Score: scoreToProto(d.Score), Comments: commentsToProto(d.Comments), Checklist: readableVersion(d.Checklist),
 	}
 	for _, ph := range d.Photos {
 		view := &v1.PhotoView{QuestionId: ph.QuestionID, Index: int32(ph.Index), Sha256: ph.SHA256,
@@ -152,9 +240,13 @@ func (r *reviewService) GetVisit(ctx context.Context, req *connect.Request[v1.Ge
 		resp.Photos = append(resp.Photos, view)
 	}
 	for _, t := range d.History {
+		name := d.ActorNames[t.ActorID]
+		if t.ActorRole == string(audit.RoleShopper) && !seesShopperNames(p.Role) {
+			name = ""
+		}
 		resp.History = append(resp.History, &v1.VisitTransition{
 			FromState: visitStateToProto[t.From], ToState: visitStateToProto[t.To], ActorId: t.ActorID, ActorRole: t.ActorRole,
-			Time: timestamp(t.At), Reason: t.Reason, Comments: commentsToProto(t.Comments),
+			Time: timestamp(t.At), Reason: t.Reason, Comments: commentsToProto(t.Comments), ActorName: name,
 		})
 	}
 	return connect.NewResponse(resp), nil
@@ -178,7 +270,7 @@ func (r *reviewService) review(ctx context.Context, visitID string, action audit
 	if err != nil {
 		return nil, err
 	}
-	return visitSummaryToProto(s), nil
+	return visitSummaryFor(p.Role)(s), nil
 }
 
 // StartReview takes a complete visit into review.

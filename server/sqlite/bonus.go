@@ -177,6 +177,9 @@ type BasePayRow struct {
 	Kind           string // PayKindBase or PayKindTargetVariable
 	EffectiveMonth string // "YYYY-MM"
 	AmountMinor    int64
+	// Row is where the row came from in an imported file, for messages;
+	// 0 names it by its place in the list.
+	Row int
 }
 
 // SetBasePay stores the rows, all or nothing, replacing any amount of the
@@ -190,20 +193,23 @@ func (db *DB) SetBasePay(ctx context.Context, rows []BasePayRow, source, by stri
 	var problems []string
 	for i := range rows {
 		r := &rows[i]
+		if r.Row == 0 {
+			r.Row = i + 1
+		}
 		r.EmployeeNumber = strings.TrimSpace(r.EmployeeNumber)
 		if r.Kind == "" {
 			r.Kind = PayKindBase
 		}
 		switch {
 		case r.EmployeeNumber == "":
-			problems = append(problems, fmt.Sprintf("row %d: employee number is empty", i+1))
+			problems = append(problems, fmt.Sprintf("row %d: employee number is empty", r.Row))
 		case r.Kind != PayKindBase && r.Kind != PayKindTargetVariable:
-			problems = append(problems, fmt.Sprintf("row %d (employee %s): kind %q, want %q or %q", i+1, r.EmployeeNumber, r.Kind, PayKindBase, PayKindTargetVariable))
+			problems = append(problems, fmt.Sprintf("row %d (employee %s): kind %q, want %q or %q", r.Row, r.EmployeeNumber, r.Kind, PayKindBase, PayKindTargetVariable))
 		case r.AmountMinor < 0:
-			problems = append(problems, fmt.Sprintf("row %d (employee %s): amount %d is negative", i+1, r.EmployeeNumber, r.AmountMinor))
+			problems = append(problems, fmt.Sprintf("row %d (employee %s): amount %d is negative", r.Row, r.EmployeeNumber, r.AmountMinor))
 		}
 		if _, err := ParseMonth("effective month", r.EffectiveMonth); err != nil {
-			problems = append(problems, fmt.Sprintf("row %d (employee %s): %s", i+1, r.EmployeeNumber, audit.ErrorMessage(err)))
+			problems = append(problems, fmt.Sprintf("row %d (employee %s): %s", r.Row, r.EmployeeNumber, audit.ErrorMessage(err)))
 		}
 	}
 	if len(problems) > 0 {
@@ -211,11 +217,11 @@ func (db *DB) SetBasePay(ctx context.Context, rows []BasePayRow, source, by stri
 	}
 	return db.update(ctx, func(tx *Tx) error {
 		var unknown []string
-		for i, r := range rows {
+		for _, r := range rows {
 			var staffID string
 			err := tx.QueryRowContext(ctx, `SELECT id FROM staff WHERE employee_number = ?`, r.EmployeeNumber).Scan(&staffID)
 			if errors.Is(err, sql.ErrNoRows) {
-				unknown = append(unknown, fmt.Sprintf("row %d: %s", i+1, r.EmployeeNumber))
+				unknown = append(unknown, fmt.Sprintf("row %d: %s", r.Row, r.EmployeeNumber))
 				continue
 			} else if err != nil {
 				return fmt.Errorf("find staff: %w", err)

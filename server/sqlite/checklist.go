@@ -200,6 +200,10 @@ func (db *DB) ListVersions(ctx context.Context, f audit.VersionFilter) ([]*audit
 		q += ` AND channel = ?`
 		args = append(args, string(f.Channel))
 	}
+	if f.ChecklistID != "" {
+		q += ` AND checklist_id = ?`
+		args = append(args, f.ChecklistID)
+	}
 	if f.PublishedOnly {
 		q += ` AND state <> 'draft'`
 	}
@@ -227,15 +231,16 @@ func (db *DB) ListVersions(ctx context.Context, f audit.VersionFilter) ([]*audit
 
 // ImportPack parses a standards pack and saves each of its checklists as a
 // draft, publishing them when publish is set, all in one transaction: a
-// pack with any problem changes nothing. Errors: EINVALID (every problem
+// pack with any problem changes nothing, and a dry run (dryRun) returns
+// the versions it would make and stores nothing. Errors: EINVALID (every problem
 // as file:line:col: path: message), EPRECONDITION.
-func (db *DB) ImportPack(ctx context.Context, name string, data []byte, publish bool, by string) ([]*audit.ChecklistVersion, error) {
+func (db *DB) ImportPack(ctx context.Context, name string, data []byte, publish, dryRun bool, by string) ([]*audit.ChecklistVersion, error) {
 	pack, err := audit.ParsePack(name, data)
 	if err != nil {
 		return nil, err
 	}
 	var out []*audit.ChecklistVersion
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.writer(dryRun)(ctx, func(tx *Tx) error {
 		for i := range pack.Checklists {
 			v, err := saveDraft(ctx, tx, &pack.Checklists[i], by)
 			if err != nil {

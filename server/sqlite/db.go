@@ -138,6 +138,26 @@ func (db *DB) update(ctx context.Context, fn func(*Tx) error) error {
 	return nil
 }
 
+// trial runs fn in a write transaction and rolls it back: what fn would
+// do, seen from inside, without storing anything (an import's
+// validate-only run takes the same path as the real one).
+func (db *DB) trial(ctx context.Context, fn func(*Tx) error) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+// writer runs fn with update, or with trial when dryRun.
+func (db *DB) writer(dryRun bool) func(context.Context, func(*Tx) error) error {
+	if dryRun {
+		return db.trial
+	}
+	return db.update
+}
+
 // view runs fn in a read-only snapshot.
 func (db *DB) view(ctx context.Context, fn func(*Tx) error) error {
 	tx, err := db.BeginRead(ctx)

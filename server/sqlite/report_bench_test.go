@@ -94,7 +94,7 @@ func mustBenchDB(b *testing.B, visits int) *sqlite.DB {
 	ctx := context.Background()
 	shopper := &audit.User{Email: "bench-shopper@example.com", Role: audit.RoleShopper}
 	must(b, db.CreateUser(ctx, shopper, "not-a-hash"))
-	_, err := db.ImportPack(ctx, "demo-pack.json", demopack.JSON, true, "bench")
+	_, err := db.ImportPack(ctx, "demo-pack.json", demopack.JSON, true, false, "bench")
 	must(b, err)
 	var stores []string
 	staff := map[string][]string{}

@@ -93,24 +93,46 @@ type VisitSummary struct {
 	StartedAt, ReceivedAt                time.Time
 	CorrectsVisitID, CorrectedByVisitID  string
 	MissingPhotos                        int
+	FinishedAt                           time.Time
+
+	// Names for people, joined from the visit's store, staff member,
+	// checklist version and shopper.
+	StoreCode, StoreName            string
+	StaffID, StaffName, StaffNumber string
+	StaffDescription                string // FindVisitDetail only
+	ChecklistName, ShopperName      string
 }
 
 const visitSummaryColumns = `v.id, v.store_id, v.shopper_id, COALESCE(v.assignment_id, ''), v.checklist_id, v.checklist_version,
 	v.channel, v.state, v.score_percent, v.flags, v.proof_flags, v.started_at, v.received_at, COALESCE(v.corrects_visit_id, ''),
 	COALESCE((SELECT c.id FROM visits c WHERE c.corrects_visit_id = v.id), ''),
-	(SELECT COUNT(*) FROM visit_photos p WHERE p.visit_id = v.id AND p.verified_at IS NULL)`
+	(SELECT COUNT(*) FROM visit_photos p WHERE p.visit_id = v.id AND p.verified_at IS NULL),
+	COALESCE(v.finished_at, 0), st.code, st.name, COALESCE(rv.staff_id, ''), COALESCE(sf.name, ''), COALESCE(sf.employee_number, ''),
+	COALESCE(cv.name, ''), COALESCE(sh.display_name, '')`
+
+// visitSummaryFrom joins what visitSummaryColumns names, the visit aliased v.
+const visitSummaryFrom = ` FROM visits v
+	JOIN stores st ON st.id = v.store_id
+	LEFT JOIN report_visits rv ON rv.visit_id = v.id
+	LEFT JOIN staff sf ON sf.id = rv.staff_id AND rv.staff_id <> ''
+	LEFT JOIN checklist_versions cv ON cv.checklist_id = v.checklist_id AND cv.version = v.checklist_version
+	LEFT JOIN users sh ON sh.id = v.shopper_id`
 
 func scanVisitSummary(row scanner) (*VisitSummary, error) {
 	var s VisitSummary
 	var channel, state, flags, proof string
 	var percent sql.NullFloat64
-	var started, received int64
+	var started, received, finished int64
 	if err := row.Scan(&s.ID, &s.StoreID, &s.ShopperID, &s.AssignmentID, &s.ChecklistID, &s.ChecklistVersion, &channel, &state,
-		&percent, &flags, &proof, &started, &received, &s.CorrectsVisitID, &s.CorrectedByVisitID, &s.MissingPhotos); err != nil {
+		&percent, &flags, &proof, &started, &received, &s.CorrectsVisitID, &s.CorrectedByVisitID, &s.MissingPhotos,
+		&finished, &s.StoreCode, &s.StoreName, &s.StaffID, &s.StaffName, &s.StaffNumber, &s.ChecklistName, &s.ShopperName); err != nil {
 		return nil, err
 	}
 	s.Channel, s.State = audit.Channel(channel), audit.VisitState(state)
 	s.StartedAt, s.ReceivedAt = fromMillis(started), fromMillis(received)
+	if finished != 0 {
+		s.FinishedAt = fromMillis(finished)
+	}
 	if percent.Valid {
 		p := percent.Float64
 		s.ScorePercent = &p
@@ -124,32 +146,51 @@ func scanVisitSummary(row scanner) (*VisitSummary, error) {
 	return &s, nil
 }
 
-// VisitFilter selects visits for review, newest first.
+// VisitFilter selects visits for review, newest first (flagged ones
+// first, with FlaggedFirst).
 type VisitFilter struct {
 	Scope       audit.Scope
 	StoreID     string
 	State       audit.VisitState
 	FlaggedOnly bool      // only visits with proof flags
 	From, To    time.Time // received in [From, To), when set
-	// Before and BeforeID continue a listing after its last (received, id).
-	Before   time.Time
-	BeforeID string
-	Limit    int // 100 if zero
+	// VisitFrom and VisitTo select visits started (as claimed) in
+	// [VisitFrom, VisitTo), when set.
+	VisitFrom, VisitTo time.Time
+	StaffID            string
+	ChecklistID        string
+	ShopperID          string
+	// Flag selects visits carrying a proof flag or admission flag code.
+	Flag         string
+	FlaggedFirst bool
+	// After continues a listing after its last row.
+	After VisitCursor
+	Limit int // 100 if zero
 }
 
-// ListVisits returns the visits in scope matching f, newest first.
-func (db *DB) ListVisits(ctx context.Context, f VisitFilter) ([]*VisitSummary, error) {
-	cond, args := visitScope(f.Scope)
-	q := `SELECT ` + visitSummaryColumns + ` FROM visits v WHERE ` + cond
+// VisitCursor is the position of a visit in a listing: (flagged, received,
+// id), flagged counting only with FlaggedFirst.
+type VisitCursor struct {
+	Flagged  bool
+	Received time.Time
+	ID       string
+}
+
+// Cursor returns the position of s in a listing.
+func (s *VisitSummary) Cursor() VisitCursor {
+	return VisitCursor{Flagged: len(s.ProofFlags) > 0, Received: s.ReceivedAt, ID: s.ID}
+}
+
+// where returns the SQL condition of every filter of f but its state and
+// cursor, with its arguments.
+func (f VisitFilter) where() (string, []any) {
+	q, args := visitScope(f.Scope)
 	add := func(clause string, v ...any) {
 		q += ` AND ` + clause
 		args = append(args, v...)
 	}
 	if f.StoreID != "" {
 		add(`v.store_id = ?`, f.StoreID)
-	}
-	if f.State != "" {
-		add(`v.state = ?`, string(f.State))
 	}
 	if f.FlaggedOnly {
 		add(`v.proof_flags <> '[]'`)
@@ -160,19 +201,86 @@ func (db *DB) ListVisits(ctx context.Context, f VisitFilter) ([]*VisitSummary, e
 	if !f.To.IsZero() {
 		add(`v.received_at < ?`, millis(f.To))
 	}
-	if !f.Before.IsZero() {
-		add(`(v.received_at < ? OR (v.received_at = ? AND v.id < ?))`, millis(f.Before), millis(f.Before), f.BeforeID)
+	if !f.VisitFrom.IsZero() {
+		add(`v.started_at >= ?`, millis(f.VisitFrom))
+	}
+	if !f.VisitTo.IsZero() {
+		add(`v.started_at < ?`, millis(f.VisitTo))
+	}
+	if f.StaffID != "" {
+		add(`v.id IN (SELECT visit_id FROM report_visits WHERE staff_id = ?)`, f.StaffID)
+	}
+	if f.ChecklistID != "" {
+		add(`v.checklist_id = ?`, f.ChecklistID)
+	}
+	if f.ShopperID != "" {
+		add(`v.shopper_id = ?`, f.ShopperID)
+	}
+	if f.Flag != "" {
+		add(`(EXISTS (SELECT 1 FROM json_each(v.proof_flags) j WHERE json_extract(j.value, '$.code') = ?)
+			OR EXISTS (SELECT 1 FROM json_each(v.flags) j WHERE j.value = ?))`, f.Flag, f.Flag)
+	}
+	return q, args
+}
+
+// ListVisits returns the visits in scope matching f, newest first.
+func (db *DB) ListVisits(ctx context.Context, f VisitFilter) ([]*VisitSummary, error) {
+	q, args := f.where()
+	if f.State != "" {
+		q += ` AND v.state = ?`
+		args = append(args, string(f.State))
+	}
+	order := ` ORDER BY v.received_at DESC, v.id DESC`
+	if f.FlaggedFirst {
+		order = ` ORDER BY (v.proof_flags <> '[]') DESC, v.received_at DESC, v.id DESC`
+	}
+	if c := f.After; c.ID != "" {
+		after := `(v.received_at < ? OR (v.received_at = ? AND v.id < ?))`
+		cargs := []any{millis(c.Received), millis(c.Received), c.ID}
+		if f.FlaggedFirst {
+			// Past the cursor: its group's later rows, or the unflagged
+			// group when the cursor is in the flagged one.
+			after = `((v.proof_flags <> '[]') = ? AND ` + after + `)`
+			cargs = append([]any{c.Flagged}, cargs...)
+			if c.Flagged {
+				after = `(` + after + ` OR v.proof_flags = '[]')`
+			}
+		}
+		q += ` AND ` + after
+		args = append(args, cargs...)
 	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 100
 	}
-	return list(ctx, db, "list visits", scanVisitSummary, q+` ORDER BY v.received_at DESC, v.id DESC LIMIT ?`, append(args, limit)...)
+	return list(ctx, db, "list visits", scanVisitSummary, `SELECT `+visitSummaryColumns+visitSummaryFrom+` WHERE `+q+order+` LIMIT ?`, append(args, limit)...)
+}
+
+// CountVisitStates returns, per state, how many visits in scope match
+// every filter of f but its state and cursor.
+func (db *DB) CountVisitStates(ctx context.Context, f VisitFilter) (map[audit.VisitState]int64, error) {
+	q, args := f.where()
+	type row struct {
+		state string
+		n     int64
+	}
+	rows, err := list(ctx, db, "count visits", func(r scanner) (row, error) {
+		var x row
+		return x, r.Scan(&x.state, &x.n)
+	}, `SELECT v.state, COUNT(*) FROM visits v WHERE `+q+` GROUP BY v.state`, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := map[audit.VisitState]int64{}
+	for _, r := range rows {
+		out[audit.VisitState(r.state)] = r.n
+	}
+	return out, nil
 }
 
 func findVisitSummary(ctx context.Context, tx *Tx, scope audit.Scope, id string) (*VisitSummary, error) {
 	cond, args := visitScope(scope)
-	s, err := scanVisitSummary(tx.QueryRowContext(ctx, `SELECT `+visitSummaryColumns+` FROM visits v WHERE v.id = ? AND `+cond,
+	s, err := scanVisitSummary(tx.QueryRowContext(ctx, `SELECT `+visitSummaryColumns+visitSummaryFrom+` WHERE v.id = ? AND `+cond,
 		append([]any{id}, args...)...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, audit.Errorf(audit.ENOTFOUND, "visit %q not found", id)
@@ -201,6 +309,10 @@ type VisitDetail struct {
 	Photos   []PhotoStatus
 	History  []Transition
 	Comments []audit.ReviewComment // of the latest return
+	// Checklist is the version the visit was recorded with.
+	Checklist *audit.ChecklistVersion
+	// ActorNames names the users of History by id.
+	ActorNames map[string]string
 }
 
 // FindVisitDetail returns a visit in scope with its answers, score, photos
@@ -221,6 +333,12 @@ func (db *DB) FindVisitDetail(ctx context.Context, scope audit.Scope, id string)
 		if err := json.Unmarshal(body, d.Visit); err != nil {
 			return fmt.Errorf("visit %s: decode: %w", id, err)
 		}
+		d.StaffDescription = d.Visit.StaffDescription
+		cv, err := findVersion(ctx, tx, s.ChecklistID, s.ChecklistVersion)
+		if err != nil {
+			return err
+		}
+		d.Checklist = cv
 		if err := json.Unmarshal(score, d.Score); err != nil {
 			return fmt.Errorf("visit %s: decode score: %w", id, err)
 		}
@@ -233,6 +351,17 @@ func (db *DB) FindVisitDetail(ctx context.Context, scope audit.Scope, id string)
 		}
 		if d.History, err = history(ctx, tx, id); err != nil {
 			return err
+		}
+		d.ActorNames = map[string]string{}
+		for _, t := range d.History {
+			if _, ok := d.ActorNames[t.ActorID]; ok || t.ActorID == "" {
+				continue
+			}
+			var name string
+			if err := tx.QueryRowContext(ctx, `SELECT display_name FROM users WHERE id = ?`, t.ActorID).Scan(&name); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("visit history: actor name: %w", err)
+			}
+			d.ActorNames[t.ActorID] = name
 		}
 		d.Comments, err = returnComments(ctx, tx, id)
 		return err

@@ -89,14 +89,36 @@ func (db *DB) FindStore(ctx context.Context, scope audit.Scope, id string) (*aud
 }
 
 func findStore(ctx context.Context, tx *Tx, scope audit.Scope, id string) (*audit.Store, error) {
+	return findStoreWhere(ctx, tx, scope, "s.id", id, fmt.Sprintf("store %q not found", id))
+}
+
+// findStoreWhere returns the store in scope whose column col holds value;
+// notFound is the message of the ENOTFOUND error when there is none.
+func findStoreWhere(ctx context.Context, tx *Tx, scope audit.Scope, col, value, notFound string) (*audit.Store, error) {
 	cond, args := storeScope(scope, "s.id")
-	s, err := scanStore(tx.QueryRowContext(ctx, storeSelect+` WHERE s.id = ? AND `+cond, append([]any{id}, args...)...))
+	s, err := scanStore(tx.QueryRowContext(ctx, storeSelect+` WHERE `+col+` = ? AND `+cond, append([]any{value}, args...)...))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, audit.Errorf(audit.ENOTFOUND, "store %q not found", id)
+		return nil, audit.Errorf(audit.ENOTFOUND, "%s", notFound)
 	} else if err != nil {
 		return nil, fmt.Errorf("find store: %w", err)
 	}
 	return s, nil
+}
+
+// FindStoreByCode returns a store in scope by its code. Errors: ENOTFOUND
+// (also outside the scope).
+func (db *DB) FindStoreByCode(ctx context.Context, scope audit.Scope, code string) (*audit.Store, error) {
+	var s *audit.Store
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		s, err = findStoreByCode(ctx, tx, scope, code)
+		return err
+	})
+	return s, err
+}
+
+func findStoreByCode(ctx context.Context, tx *Tx, scope audit.Scope, code string) (*audit.Store, error) {
+	return findStoreWhere(ctx, tx, scope, "s.code", code, fmt.Sprintf("no store with code %s", code))
 }
 
 // ListStores returns the stores in scope ordered by code, with managers.

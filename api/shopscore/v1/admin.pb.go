@@ -28,9 +28,12 @@ type CreateUserRequest struct {
 	DisplayName string                 `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	Role        Role                   `protobuf:"varint,3,opt,name=role,proto3,enum=shopscore.v1.Role" json:"role,omitempty"`
 	// At least 8 characters.
-	Password      string `protobuf:"bytes,4,opt,name=password,proto3" json:"password,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Password string `protobuf:"bytes,4,opt,name=password,proto3" json:"password,omitempty"`
+	// For a manager: the stores he manages, by id or by code.
+	ManagedStoreIds   []string `protobuf:"bytes,5,rep,name=managed_store_ids,json=managedStoreIds,proto3" json:"managed_store_ids,omitempty"`
+	ManagedStoreCodes []string `protobuf:"bytes,6,rep,name=managed_store_codes,json=managedStoreCodes,proto3" json:"managed_store_codes,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *CreateUserRequest) Reset() {
@@ -91,6 +94,20 @@ func (x *CreateUserRequest) GetPassword() string {
 	return ""
 }
 
+func (x *CreateUserRequest) GetManagedStoreIds() []string {
+	if x != nil {
+		return x.ManagedStoreIds
+	}
+	return nil
+}
+
+func (x *CreateUserRequest) GetManagedStoreCodes() []string {
+	if x != nil {
+		return x.ManagedStoreCodes
+	}
+	return nil
+}
+
 type CreateUserResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	User          *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
@@ -140,7 +157,11 @@ type ListUsersRequest struct {
 	// 1..500; 0 means 100.
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The next_page_token of the previous page, or empty for the first.
-	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only users of this role, when set.
+	Role Role `protobuf:"varint,3,opt,name=role,proto3,enum=shopscore.v1.Role" json:"role,omitempty"`
+	// Only users whose e-mail or name contains this text (any case).
+	Query         string `protobuf:"bytes,4,opt,name=query,proto3" json:"query,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -185,6 +206,20 @@ func (x *ListUsersRequest) GetPageSize() int32 {
 func (x *ListUsersRequest) GetPageToken() string {
 	if x != nil {
 		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListUsersRequest) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+func (x *ListUsersRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
 	}
 	return ""
 }
@@ -427,8 +462,11 @@ type Session struct {
 	CreateTime   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	LastSeenTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_seen_time,json=lastSeenTime,proto3" json:"last_seen_time,omitempty"`
 	// Set when revoked (logout, admin, or refresh-token reuse).
-	RevokeTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=revoke_time,json=revokeTime,proto3" json:"revoke_time,omitempty"`
-	RevokeReason  string                 `protobuf:"bytes,8,opt,name=revoke_reason,json=revokeReason,proto3" json:"revoke_reason,omitempty"`
+	RevokeTime   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=revoke_time,json=revokeTime,proto3" json:"revoke_time,omitempty"`
+	RevokeReason string                 `protobuf:"bytes,8,opt,name=revoke_reason,json=revokeReason,proto3" json:"revoke_reason,omitempty"`
+	// Output only: who the session belongs to.
+	UserEmail     string `protobuf:"bytes,9,opt,name=user_email,json=userEmail,proto3" json:"user_email,omitempty"`
+	UserName      string `protobuf:"bytes,10,opt,name=user_name,json=userName,proto3" json:"user_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -519,13 +557,29 @@ func (x *Session) GetRevokeReason() string {
 	return ""
 }
 
+func (x *Session) GetUserEmail() string {
+	if x != nil {
+		return x.UserEmail
+	}
+	return ""
+}
+
+func (x *Session) GetUserName() string {
+	if x != nil {
+		return x.UserName
+	}
+	return ""
+}
+
 type ListSessionsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Only this user's sessions, when set.
 	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	// 1..500; 0 means 100.
-	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageSize  int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Leave out revoked sessions.
+	ActiveOnly    bool `protobuf:"varint,4,opt,name=active_only,json=activeOnly,proto3" json:"active_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -579,6 +633,13 @@ func (x *ListSessionsRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListSessionsRequest) GetActiveOnly() bool {
+	if x != nil {
+		return x.ActiveOnly
+	}
+	return false
 }
 
 type ListSessionsResponse struct {
@@ -942,22 +1003,672 @@ func (x *StreamSecurityEventsResponse) GetDetail() string {
 	return ""
 }
 
+type GetUserRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUserRequest) Reset() {
+	*x = GetUserRequest{}
+	mi := &file_shopscore_v1_admin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUserRequest) ProtoMessage() {}
+
+func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_admin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUserRequest.ProtoReflect.Descriptor instead.
+func (*GetUserRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *GetUserRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+type GetUserResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUserResponse) Reset() {
+	*x = GetUserResponse{}
+	mi := &file_shopscore_v1_admin_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUserResponse) ProtoMessage() {}
+
+func (x *GetUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_admin_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUserResponse.ProtoReflect.Descriptor instead.
+func (*GetUserResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *GetUserResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+type ResetPasswordRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	UserId string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// At least 8 characters.
+	NewPassword   string `protobuf:"bytes,2,opt,name=new_password,json=newPassword,proto3" json:"new_password,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResetPasswordRequest) Reset() {
+	*x = ResetPasswordRequest{}
+	mi := &file_shopscore_v1_admin_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResetPasswordRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResetPasswordRequest) ProtoMessage() {}
+
+func (x *ResetPasswordRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_admin_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResetPasswordRequest.ProtoReflect.Descriptor instead.
+func (*ResetPasswordRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ResetPasswordRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *ResetPasswordRequest) GetNewPassword() string {
+	if x != nil {
+		return x.NewPassword
+	}
+	return ""
+}
+
+type ResetPasswordResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	User  *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	// How many sessions were revoked.
+	RevokedSessions int32 `protobuf:"varint,2,opt,name=revoked_sessions,json=revokedSessions,proto3" json:"revoked_sessions,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ResetPasswordResponse) Reset() {
+	*x = ResetPasswordResponse{}
+	mi := &file_shopscore_v1_admin_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResetPasswordResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResetPasswordResponse) ProtoMessage() {}
+
+func (x *ResetPasswordResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_admin_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResetPasswordResponse.ProtoReflect.Descriptor instead.
+func (*ResetPasswordResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ResetPasswordResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *ResetPasswordResponse) GetRevokedSessions() int32 {
+	if x != nil {
+		return x.RevokedSessions
+	}
+	return 0
+}
+
+type ChangeRoleRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Role          Role                   `protobuf:"varint,2,opt,name=role,proto3,enum=shopscore.v1.Role" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeRoleRequest) Reset() {
+	*x = ChangeRoleRequest{}
+	mi := &file_shopscore_v1_admin_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeRoleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeRoleRequest) ProtoMessage() {}
+
+func (x *ChangeRoleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_admin_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeRoleRequest.ProtoReflect.Descriptor instead.
+func (*ChangeRoleRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ChangeRoleRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *ChangeRoleRequest) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+type ChangeRoleResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeRoleResponse) Reset() {
+	*x = ChangeRoleResponse{}
+	mi := &file_shopscore_v1_admin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeRoleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeRoleResponse) ProtoMessage() {}
+
+func (x *ChangeRoleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_admin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeRoleResponse.ProtoReflect.Descriptor instead.
+func (*ChangeRoleResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ChangeRoleResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+type SetManagedStoresRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	UserId string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// The stores, by id or by code (both lists together).
+	StoreIds      []string `protobuf:"bytes,2,rep,name=store_ids,json=storeIds,proto3" json:"store_ids,omitempty"`
+	StoreCodes    []string `protobuf:"bytes,3,rep,name=store_codes,json=storeCodes,proto3" json:"store_codes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetManagedStoresRequest) Reset() {
+	*x = SetManagedStoresRequest{}
+	mi := &file_shopscore_v1_admin_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetManagedStoresRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetManagedStoresRequest) ProtoMessage() {}
+
+func (x *SetManagedStoresRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_admin_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetManagedStoresRequest.ProtoReflect.Descriptor instead.
+func (*SetManagedStoresRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *SetManagedStoresRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *SetManagedStoresRequest) GetStoreIds() []string {
+	if x != nil {
+		return x.StoreIds
+	}
+	return nil
+}
+
+func (x *SetManagedStoresRequest) GetStoreCodes() []string {
+	if x != nil {
+		return x.StoreCodes
+	}
+	return nil
+}
+
+type SetManagedStoresResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetManagedStoresResponse) Reset() {
+	*x = SetManagedStoresResponse{}
+	mi := &file_shopscore_v1_admin_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetManagedStoresResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetManagedStoresResponse) ProtoMessage() {}
+
+func (x *SetManagedStoresResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_admin_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetManagedStoresResponse.ProtoReflect.Descriptor instead.
+func (*SetManagedStoresResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *SetManagedStoresResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+// SecurityEvent is one entry of the security log.
+type SecurityEvent struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Seq        int64                  `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// As in StreamSecurityEventsResponse.kind.
+	Kind   string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	UserId string `protobuf:"bytes,4,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// The user's e-mail and name, when the event names a user.
+	UserEmail     string `protobuf:"bytes,5,opt,name=user_email,json=userEmail,proto3" json:"user_email,omitempty"`
+	UserName      string `protobuf:"bytes,6,opt,name=user_name,json=userName,proto3" json:"user_name,omitempty"`
+	SessionId     string `protobuf:"bytes,7,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	Peer          string `protobuf:"bytes,8,opt,name=peer,proto3" json:"peer,omitempty"`
+	Detail        string `protobuf:"bytes,9,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SecurityEvent) Reset() {
+	*x = SecurityEvent{}
+	mi := &file_shopscore_v1_admin_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SecurityEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SecurityEvent) ProtoMessage() {}
+
+func (x *SecurityEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_admin_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SecurityEvent.ProtoReflect.Descriptor instead.
+func (*SecurityEvent) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *SecurityEvent) GetSeq() int64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *SecurityEvent) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *SecurityEvent) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *SecurityEvent) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *SecurityEvent) GetUserEmail() string {
+	if x != nil {
+		return x.UserEmail
+	}
+	return ""
+}
+
+func (x *SecurityEvent) GetUserName() string {
+	if x != nil {
+		return x.UserName
+	}
+	return ""
+}
+
+func (x *SecurityEvent) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *SecurityEvent) GetPeer() string {
+	if x != nil {
+		return x.Peer
+	}
+	return ""
+}
+
+func (x *SecurityEvent) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+type ListSecurityEventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only events of these kinds, when set.
+	Kinds []string `protobuf:"bytes,1,rep,name=kinds,proto3" json:"kinds,omitempty"`
+	// Only events of this user, when set.
+	UserId string `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Events in [from, to), when set.
+	FromTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=from_time,json=fromTime,proto3" json:"from_time,omitempty"`
+	ToTime   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=to_time,json=toTime,proto3" json:"to_time,omitempty"`
+	// 1..500; 0 means 100.
+	PageSize      int32  `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSecurityEventsRequest) Reset() {
+	*x = ListSecurityEventsRequest{}
+	mi := &file_shopscore_v1_admin_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSecurityEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSecurityEventsRequest) ProtoMessage() {}
+
+func (x *ListSecurityEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_admin_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSecurityEventsRequest.ProtoReflect.Descriptor instead.
+func (*ListSecurityEventsRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListSecurityEventsRequest) GetKinds() []string {
+	if x != nil {
+		return x.Kinds
+	}
+	return nil
+}
+
+func (x *ListSecurityEventsRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *ListSecurityEventsRequest) GetFromTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FromTime
+	}
+	return nil
+}
+
+func (x *ListSecurityEventsRequest) GetToTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ToTime
+	}
+	return nil
+}
+
+func (x *ListSecurityEventsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListSecurityEventsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListSecurityEventsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Events        []*SecurityEvent       `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSecurityEventsResponse) Reset() {
+	*x = ListSecurityEventsResponse{}
+	mi := &file_shopscore_v1_admin_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSecurityEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSecurityEventsResponse) ProtoMessage() {}
+
+func (x *ListSecurityEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_admin_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSecurityEventsResponse.ProtoReflect.Descriptor instead.
+func (*ListSecurityEventsResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListSecurityEventsResponse) GetEvents() []*SecurityEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+func (x *ListSecurityEventsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_shopscore_v1_admin_proto protoreflect.FileDescriptor
 
 const file_shopscore_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x18shopscore/v1/admin.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17shopscore/v1/auth.proto\"\x90\x01\n" +
+	"\x18shopscore/v1/admin.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17shopscore/v1/auth.proto\"\xec\x01\n" +
 	"\x11CreateUserRequest\x12\x14\n" +
 	"\x05email\x18\x01 \x01(\tR\x05email\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12&\n" +
 	"\x04role\x18\x03 \x01(\x0e2\x12.shopscore.v1.RoleR\x04role\x12\x1a\n" +
-	"\bpassword\x18\x04 \x01(\tR\bpassword\"<\n" +
+	"\bpassword\x18\x04 \x01(\tR\bpassword\x12*\n" +
+	"\x11managed_store_ids\x18\x05 \x03(\tR\x0fmanagedStoreIds\x12.\n" +
+	"\x13managed_store_codes\x18\x06 \x03(\tR\x11managedStoreCodes\"<\n" +
 	"\x12CreateUserResponse\x12&\n" +
-	"\x04user\x18\x01 \x01(\v2\x12.shopscore.v1.UserR\x04user\"N\n" +
+	"\x04user\x18\x01 \x01(\v2\x12.shopscore.v1.UserR\x04user\"\x8c\x01\n" +
 	"\x10ListUsersRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\"e\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12&\n" +
+	"\x04role\x18\x03 \x01(\x0e2\x12.shopscore.v1.RoleR\x04role\x12\x14\n" +
+	"\x05query\x18\x04 \x01(\tR\x05query\"e\n" +
 	"\x11ListUsersResponse\x12(\n" +
 	"\x05users\x18\x01 \x03(\v2\x12.shopscore.v1.UserR\x05users\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"-\n" +
@@ -968,7 +1679,7 @@ const file_shopscore_v1_admin_proto_rawDesc = "" +
 	"\x11EnableUserRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\"<\n" +
 	"\x12EnableUserResponse\x12&\n" +
-	"\x04user\x18\x01 \x01(\v2\x12.shopscore.v1.UserR\x04user\"\xd1\x02\n" +
+	"\x04user\x18\x01 \x01(\v2\x12.shopscore.v1.UserR\x04user\"\x8d\x03\n" +
 	"\aSession\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\x1b\n" +
@@ -980,12 +1691,18 @@ const file_shopscore_v1_admin_proto_rawDesc = "" +
 	"\x0elast_seen_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\flastSeenTime\x12;\n" +
 	"\vrevoke_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"revokeTime\x12#\n" +
-	"\rrevoke_reason\x18\b \x01(\tR\frevokeReason\"j\n" +
+	"\rrevoke_reason\x18\b \x01(\tR\frevokeReason\x12\x1d\n" +
+	"\n" +
+	"user_email\x18\t \x01(\tR\tuserEmail\x12\x1b\n" +
+	"\tuser_name\x18\n" +
+	" \x01(\tR\buserName\"\x8b\x01\n" +
 	"\x13ListSessionsRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"q\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x1f\n" +
+	"\vactive_only\x18\x04 \x01(\bR\n" +
+	"activeOnly\"q\n" +
 	"\x14ListSessionsResponse\x121\n" +
 	"\bsessions\x18\x01 \x03(\v2\x15.shopscore.v1.SessionR\bsessions\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"5\n" +
@@ -1008,7 +1725,53 @@ const file_shopscore_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"session_id\x18\x05 \x01(\tR\tsessionId\x12\x12\n" +
 	"\x04peer\x18\x06 \x01(\tR\x04peer\x12\x16\n" +
-	"\x06detail\x18\a \x01(\tR\x06detail2\xd7\x05\n" +
+	"\x06detail\x18\a \x01(\tR\x06detail\")\n" +
+	"\x0eGetUserRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\"9\n" +
+	"\x0fGetUserResponse\x12&\n" +
+	"\x04user\x18\x01 \x01(\v2\x12.shopscore.v1.UserR\x04user\"R\n" +
+	"\x14ResetPasswordRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12!\n" +
+	"\fnew_password\x18\x02 \x01(\tR\vnewPassword\"j\n" +
+	"\x15ResetPasswordResponse\x12&\n" +
+	"\x04user\x18\x01 \x01(\v2\x12.shopscore.v1.UserR\x04user\x12)\n" +
+	"\x10revoked_sessions\x18\x02 \x01(\x05R\x0frevokedSessions\"T\n" +
+	"\x11ChangeRoleRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12&\n" +
+	"\x04role\x18\x02 \x01(\x0e2\x12.shopscore.v1.RoleR\x04role\"<\n" +
+	"\x12ChangeRoleResponse\x12&\n" +
+	"\x04user\x18\x01 \x01(\v2\x12.shopscore.v1.UserR\x04user\"p\n" +
+	"\x17SetManagedStoresRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1b\n" +
+	"\tstore_ids\x18\x02 \x03(\tR\bstoreIds\x12\x1f\n" +
+	"\vstore_codes\x18\x03 \x03(\tR\n" +
+	"storeCodes\"B\n" +
+	"\x18SetManagedStoresResponse\x12&\n" +
+	"\x04user\x18\x01 \x01(\v2\x12.shopscore.v1.UserR\x04user\"\x92\x02\n" +
+	"\rSecurityEvent\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x03R\x03seq\x12;\n" +
+	"\vcreate_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x17\n" +
+	"\auser_id\x18\x04 \x01(\tR\x06userId\x12\x1d\n" +
+	"\n" +
+	"user_email\x18\x05 \x01(\tR\tuserEmail\x12\x1b\n" +
+	"\tuser_name\x18\x06 \x01(\tR\buserName\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\a \x01(\tR\tsessionId\x12\x12\n" +
+	"\x04peer\x18\b \x01(\tR\x04peer\x12\x16\n" +
+	"\x06detail\x18\t \x01(\tR\x06detail\"\xf4\x01\n" +
+	"\x19ListSecurityEventsRequest\x12\x14\n" +
+	"\x05kinds\x18\x01 \x03(\tR\x05kinds\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId\x127\n" +
+	"\tfrom_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bfromTime\x123\n" +
+	"\ato_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x06toTime\x12\x1b\n" +
+	"\tpage_size\x18\x05 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x06 \x01(\tR\tpageToken\"y\n" +
+	"\x1aListSecurityEventsResponse\x123\n" +
+	"\x06events\x18\x01 \x03(\v2\x1b.shopscore.v1.SecurityEventR\x06events\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x96\t\n" +
 	"\fAdminService\x12O\n" +
 	"\n" +
 	"CreateUser\x12\x1f.shopscore.v1.CreateUserRequest\x1a .shopscore.v1.CreateUserResponse\x12L\n" +
@@ -1019,7 +1782,13 @@ const file_shopscore_v1_admin_proto_rawDesc = "" +
 	"\fListSessions\x12!.shopscore.v1.ListSessionsRequest\x1a\".shopscore.v1.ListSessionsResponse\x12X\n" +
 	"\rRevokeSession\x12\".shopscore.v1.RevokeSessionRequest\x1a#.shopscore.v1.RevokeSessionResponse\x12a\n" +
 	"\x10RotateSigningKey\x12%.shopscore.v1.RotateSigningKeyRequest\x1a&.shopscore.v1.RotateSigningKeyResponse\x12o\n" +
-	"\x14StreamSecurityEvents\x12).shopscore.v1.StreamSecurityEventsRequest\x1a*.shopscore.v1.StreamSecurityEventsResponse0\x01B=Z;github.com/shopscore/shopscore/api/shopscore/v1;shopscorev1b\x06proto3"
+	"\x14StreamSecurityEvents\x12).shopscore.v1.StreamSecurityEventsRequest\x1a*.shopscore.v1.StreamSecurityEventsResponse0\x01\x12F\n" +
+	"\aGetUser\x12\x1c.shopscore.v1.GetUserRequest\x1a\x1d.shopscore.v1.GetUserResponse\x12X\n" +
+	"\rResetPassword\x12\".shopscore.v1.ResetPasswordRequest\x1a#.shopscore.v1.ResetPasswordResponse\x12O\n" +
+	"\n" +
+	"ChangeRole\x12\x1f.shopscore.v1.ChangeRoleRequest\x1a .shopscore.v1.ChangeRoleResponse\x12a\n" +
+	"\x10SetManagedStores\x12%.shopscore.v1.SetManagedStoresRequest\x1a&.shopscore.v1.SetManagedStoresResponse\x12g\n" +
+	"\x12ListSecurityEvents\x12'.shopscore.v1.ListSecurityEventsRequest\x1a(.shopscore.v1.ListSecurityEventsResponseB=Z;github.com/shopscore/shopscore/api/shopscore/v1;shopscorev1b\x06proto3"
 
 var (
 	file_shopscore_v1_admin_proto_rawDescOnce sync.Once
@@ -1033,7 +1802,7 @@ func file_shopscore_v1_admin_proto_rawDescGZIP() []byte {
 	return file_shopscore_v1_admin_proto_rawDescData
 }
 
-var file_shopscore_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_shopscore_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_shopscore_v1_admin_proto_goTypes = []any{
 	(*CreateUserRequest)(nil),            // 0: shopscore.v1.CreateUserRequest
 	(*CreateUserResponse)(nil),           // 1: shopscore.v1.CreateUserResponse
@@ -1052,43 +1821,74 @@ var file_shopscore_v1_admin_proto_goTypes = []any{
 	(*RotateSigningKeyResponse)(nil),     // 14: shopscore.v1.RotateSigningKeyResponse
 	(*StreamSecurityEventsRequest)(nil),  // 15: shopscore.v1.StreamSecurityEventsRequest
 	(*StreamSecurityEventsResponse)(nil), // 16: shopscore.v1.StreamSecurityEventsResponse
-	(Role)(0),                            // 17: shopscore.v1.Role
-	(*User)(nil),                         // 18: shopscore.v1.User
-	(*timestamppb.Timestamp)(nil),        // 19: google.protobuf.Timestamp
+	(*GetUserRequest)(nil),               // 17: shopscore.v1.GetUserRequest
+	(*GetUserResponse)(nil),              // 18: shopscore.v1.GetUserResponse
+	(*ResetPasswordRequest)(nil),         // 19: shopscore.v1.ResetPasswordRequest
+	(*ResetPasswordResponse)(nil),        // 20: shopscore.v1.ResetPasswordResponse
+	(*ChangeRoleRequest)(nil),            // 21: shopscore.v1.ChangeRoleRequest
+	(*ChangeRoleResponse)(nil),           // 22: shopscore.v1.ChangeRoleResponse
+	(*SetManagedStoresRequest)(nil),      // 23: shopscore.v1.SetManagedStoresRequest
+	(*SetManagedStoresResponse)(nil),     // 24: shopscore.v1.SetManagedStoresResponse
+	(*SecurityEvent)(nil),                // 25: shopscore.v1.SecurityEvent
+	(*ListSecurityEventsRequest)(nil),    // 26: shopscore.v1.ListSecurityEventsRequest
+	(*ListSecurityEventsResponse)(nil),   // 27: shopscore.v1.ListSecurityEventsResponse
+	(Role)(0),                            // 28: shopscore.v1.Role
+	(*User)(nil),                         // 29: shopscore.v1.User
+	(*timestamppb.Timestamp)(nil),        // 30: google.protobuf.Timestamp
 }
 var file_shopscore_v1_admin_proto_depIdxs = []int32{
-	17, // 0: shopscore.v1.CreateUserRequest.role:type_name -> shopscore.v1.Role
-	18, // 1: shopscore.v1.CreateUserResponse.user:type_name -> shopscore.v1.User
-	18, // 2: shopscore.v1.ListUsersResponse.users:type_name -> shopscore.v1.User
-	18, // 3: shopscore.v1.DisableUserResponse.user:type_name -> shopscore.v1.User
-	18, // 4: shopscore.v1.EnableUserResponse.user:type_name -> shopscore.v1.User
-	19, // 5: shopscore.v1.Session.create_time:type_name -> google.protobuf.Timestamp
-	19, // 6: shopscore.v1.Session.last_seen_time:type_name -> google.protobuf.Timestamp
-	19, // 7: shopscore.v1.Session.revoke_time:type_name -> google.protobuf.Timestamp
-	8,  // 8: shopscore.v1.ListSessionsResponse.sessions:type_name -> shopscore.v1.Session
-	8,  // 9: shopscore.v1.RevokeSessionResponse.session:type_name -> shopscore.v1.Session
-	19, // 10: shopscore.v1.StreamSecurityEventsResponse.create_time:type_name -> google.protobuf.Timestamp
-	0,  // 11: shopscore.v1.AdminService.CreateUser:input_type -> shopscore.v1.CreateUserRequest
-	2,  // 12: shopscore.v1.AdminService.ListUsers:input_type -> shopscore.v1.ListUsersRequest
-	4,  // 13: shopscore.v1.AdminService.DisableUser:input_type -> shopscore.v1.DisableUserRequest
-	6,  // 14: shopscore.v1.AdminService.EnableUser:input_type -> shopscore.v1.EnableUserRequest
-	9,  // 15: shopscore.v1.AdminService.ListSessions:input_type -> shopscore.v1.ListSessionsRequest
-	11, // 16: shopscore.v1.AdminService.RevokeSession:input_type -> shopscore.v1.RevokeSessionRequest
-	13, // 17: shopscore.v1.AdminService.RotateSigningKey:input_type -> shopscore.v1.RotateSigningKeyRequest
-	15, // 18: shopscore.v1.AdminService.StreamSecurityEvents:input_type -> shopscore.v1.StreamSecurityEventsRequest
-	1,  // 19: shopscore.v1.AdminService.CreateUser:output_type -> shopscore.v1.CreateUserResponse
-	3,  // 20: shopscore.v1.AdminService.ListUsers:output_type -> shopscore.v1.ListUsersResponse
-	5,  // 21: shopscore.v1.AdminService.DisableUser:output_type -> shopscore.v1.DisableUserResponse
-	7,  // 22: shopscore.v1.AdminService.EnableUser:output_type -> shopscore.v1.EnableUserResponse
-	10, // 23: shopscore.v1.AdminService.ListSessions:output_type -> shopscore.v1.ListSessionsResponse
-	12, // 24: shopscore.v1.AdminService.RevokeSession:output_type -> shopscore.v1.RevokeSessionResponse
-	14, // 25: shopscore.v1.AdminService.RotateSigningKey:output_type -> shopscore.v1.RotateSigningKeyResponse
-	16, // 26: shopscore.v1.AdminService.StreamSecurityEvents:output_type -> shopscore.v1.StreamSecurityEventsResponse
-	19, // [19:27] is the sub-list for method output_type
-	11, // [11:19] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	28, // 0: shopscore.v1.CreateUserRequest.role:type_name -> shopscore.v1.Role
+	29, // 1: shopscore.v1.CreateUserResponse.user:type_name -> shopscore.v1.User
+	28, // 2: shopscore.v1.ListUsersRequest.role:type_name -> shopscore.v1.Role
+	29, // 3: shopscore.v1.ListUsersResponse.users:type_name -> shopscore.v1.User
+	29, // 4: shopscore.v1.DisableUserResponse.user:type_name -> shopscore.v1.User
+	29, // 5: shopscore.v1.EnableUserResponse.user:type_name -> shopscore.v1.User
+	30, // 6: shopscore.v1.Session.create_time:type_name -> google.protobuf.Timestamp
+	30, // 7: shopscore.v1.Session.last_seen_time:type_name -> google.protobuf.Timestamp
+	30, // 8: shopscore.v1.Session.revoke_time:type_name -> google.protobuf.Timestamp
+	8,  // 9: shopscore.v1.ListSessionsResponse.sessions:type_name -> shopscore.v1.Session
+	8,  // 10: shopscore.v1.RevokeSessionResponse.session:type_name -> shopscore.v1.Session
+	30, // 11: shopscore.v1.StreamSecurityEventsResponse.create_time:type_name -> google.protobuf.Timestamp
+	29, // 12: shopscore.v1.GetUserResponse.user:type_name -> shopscore.v1.User
+	29, // 13: shopscore.v1.ResetPasswordResponse.user:type_name -> shopscore.v1.User
+	28, // 14: shopscore.v1.ChangeRoleRequest.role:type_name -> shopscore.v1.Role
+	29, // 15: shopscore.v1.ChangeRoleResponse.user:type_name -> shopscore.v1.User
+	29, // 16: shopscore.v1.SetManagedStoresResponse.user:type_name -> shopscore.v1.User
+	30, // 17: shopscore.v1.SecurityEvent.create_time:type_name -> google.protobuf.Timestamp
+	30, // 18: shopscore.v1.ListSecurityEventsRequest.from_time:type_name -> google.protobuf.Timestamp
+	30, // 19: shopscore.v1.ListSecurityEventsRequest.to_time:type_name -> google.protobuf.Timestamp
+	25, // 20: shopscore.v1.ListSecurityEventsResponse.events:type_name -> shopscore.v1.SecurityEvent
+	0,  // 21: shopscore.v1.AdminService.CreateUser:input_type -> shopscore.v1.CreateUserRequest
+	2,  // 22: shopscore.v1.AdminService.ListUsers:input_type -> shopscore.v1.ListUsersRequest
+	4,  // 23: shopscore.v1.AdminService.DisableUser:input_type -> shopscore.v1.DisableUserRequest
+	6,  // 24: shopscore.v1.AdminService.EnableUser:input_type -> shopscore.v1.EnableUserRequest
+	9,  // 25: shopscore.v1.AdminService.ListSessions:input_type -> shopscore.v1.ListSessionsRequest
+	11, // 26: shopscore.v1.AdminService.RevokeSession:input_type -> shopscore.v1.RevokeSessionRequest
+	13, // 27: shopscore.v1.AdminService.RotateSigningKey:input_type -> shopscore.v1.RotateSigningKeyRequest
+	15, // 28: shopscore.v1.AdminService.StreamSecurityEvents:input_type -> shopscore.v1.StreamSecurityEventsRequest
+	17, // 29: shopscore.v1.AdminService.GetUser:input_type -> shopscore.v1.GetUserRequest
+	19, // 30: shopscore.v1.AdminService.ResetPassword:input_type -> shopscore.v1.ResetPasswordRequest
+	21, // 31: shopscore.v1.AdminService.ChangeRole:input_type -> shopscore.v1.ChangeRoleRequest
+	23, // 32: shopscore.v1.AdminService.SetManagedStores:input_type -> shopscore.v1.SetManagedStoresRequest
+	26, // 33: shopscore.v1.AdminService.ListSecurityEvents:input_type -> shopscore.v1.ListSecurityEventsRequest
+	1,  // 34: shopscore.v1.AdminService.CreateUser:output_type -> shopscore.v1.CreateUserResponse
+	3,  // 35: shopscore.v1.AdminService.ListUsers:output_type -> shopscore.v1.ListUsersResponse
+	5,  // 36: shopscore.v1.AdminService.DisableUser:output_type -> shopscore.v1.DisableUserResponse
+	7,  // 37: shopscore.v1.AdminService.EnableUser:output_type -> shopscore.v1.EnableUserResponse
+	10, // 38: shopscore.v1.AdminService.ListSessions:output_type -> shopscore.v1.ListSessionsResponse
+	12, // 39: shopscore.v1.AdminService.RevokeSession:output_type -> shopscore.v1.RevokeSessionResponse
+	14, // 40: shopscore.v1.AdminService.RotateSigningKey:output_type -> shopscore.v1.RotateSigningKeyResponse
+	16, // 41: shopscore.v1.AdminService.StreamSecurityEvents:output_type -> shopscore.v1.StreamSecurityEventsResponse
+	18, // 42: shopscore.v1.AdminService.GetUser:output_type -> shopscore.v1.GetUserResponse
+	20, // 43: shopscore.v1.AdminService.ResetPassword:output_type -> shopscore.v1.ResetPasswordResponse
+	22, // 44: shopscore.v1.AdminService.ChangeRole:output_type -> shopscore.v1.ChangeRoleResponse
+	24, // 45: shopscore.v1.AdminService.SetManagedStores:output_type -> shopscore.v1.SetManagedStoresResponse
+	27, // 46: shopscore.v1.AdminService.ListSecurityEvents:output_type -> shopscore.v1.ListSecurityEventsResponse
+	34, // [34:47] is the sub-list for method output_type
+	21, // [21:34] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_shopscore_v1_admin_proto_init() }
@@ -1103,7 +1903,7 @@ func file_shopscore_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_shopscore_v1_admin_proto_rawDesc), len(file_shopscore_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -92,11 +92,17 @@ type Assignment struct {
 	WindowStartTime  *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=window_start_time,json=windowStartTime,proto3" json:"window_start_time,omitempty"`
 	WindowEndTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=window_end_time,json=windowEndTime,proto3" json:"window_end_time,omitempty"`
 	// Empty while open to any shopper.
-	ShopperId     string                 `protobuf:"bytes,8,opt,name=shopper_id,json=shopperId,proto3" json:"shopper_id,omitempty"`
-	State         AssignmentState        `protobuf:"varint,9,opt,name=state,proto3,enum=shopscore.v1.AssignmentState" json:"state,omitempty"`
-	CancelReason  string                 `protobuf:"bytes,10,opt,name=cancel_reason,json=cancelReason,proto3" json:"cancel_reason,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	ShopperId    string                 `protobuf:"bytes,8,opt,name=shopper_id,json=shopperId,proto3" json:"shopper_id,omitempty"`
+	State        AssignmentState        `protobuf:"varint,9,opt,name=state,proto3,enum=shopscore.v1.AssignmentState" json:"state,omitempty"`
+	CancelReason string                 `protobuf:"bytes,10,opt,name=cancel_reason,json=cancelReason,proto3" json:"cancel_reason,omitempty"`
+	CreateTime   *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime   *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Output only: names for people.
+	StoreCode     string `protobuf:"bytes,13,opt,name=store_code,json=storeCode,proto3" json:"store_code,omitempty"`
+	StoreName     string `protobuf:"bytes,14,opt,name=store_name,json=storeName,proto3" json:"store_name,omitempty"`
+	ChecklistName string `protobuf:"bytes,15,opt,name=checklist_name,json=checklistName,proto3" json:"checklist_name,omitempty"`
+	// The shopper's display name; empty while open to any.
+	ShopperName   string `protobuf:"bytes,16,opt,name=shopper_name,json=shopperName,proto3" json:"shopper_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -215,6 +221,34 @@ func (x *Assignment) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Assignment) GetStoreCode() string {
+	if x != nil {
+		return x.StoreCode
+	}
+	return ""
+}
+
+func (x *Assignment) GetStoreName() string {
+	if x != nil {
+		return x.StoreName
+	}
+	return ""
+}
+
+func (x *Assignment) GetChecklistName() string {
+	if x != nil {
+		return x.ChecklistName
+	}
+	return ""
+}
+
+func (x *Assignment) GetShopperName() string {
+	if x != nil {
+		return x.ShopperName
+	}
+	return ""
+}
+
 // AssignmentSpec is what a manager asks for.
 type AssignmentSpec struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -225,8 +259,10 @@ type AssignmentSpec struct {
 	WindowStartTime  *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=window_start_time,json=windowStartTime,proto3" json:"window_start_time,omitempty"`
 	WindowEndTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=window_end_time,json=windowEndTime,proto3" json:"window_end_time,omitempty"`
 	ShopperId        string                 `protobuf:"bytes,6,opt,name=shopper_id,json=shopperId,proto3" json:"shopper_id,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The store by code ("MSK-01"), when store_id is empty.
+	StoreCode     string `protobuf:"bytes,7,opt,name=store_code,json=storeCode,proto3" json:"store_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AssignmentSpec) Reset() {
@@ -297,6 +333,13 @@ func (x *AssignmentSpec) GetWindowEndTime() *timestamppb.Timestamp {
 func (x *AssignmentSpec) GetShopperId() string {
 	if x != nil {
 		return x.ShopperId
+	}
+	return ""
+}
+
+func (x *AssignmentSpec) GetStoreCode() string {
+	if x != nil {
+		return x.StoreCode
 	}
 	return ""
 }
@@ -743,8 +786,12 @@ type ListAssignmentsRequest struct {
 	FromTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=from_time,json=fromTime,proto3" json:"from_time,omitempty"`
 	ToTime   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=to_time,json=toTime,proto3" json:"to_time,omitempty"`
 	// 1..500; 0 means 100.
-	PageSize      int32  `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageSize  int32  `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// The store by code, when store_id is empty.
+	StoreCode string `protobuf:"bytes,8,opt,name=store_code,json=storeCode,proto3" json:"store_code,omitempty"`
+	// Only assignments of this checklist, when set.
+	ChecklistId   string `protobuf:"bytes,9,opt,name=checklist_id,json=checklistId,proto3" json:"checklist_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -828,6 +875,20 @@ func (x *ListAssignmentsRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListAssignmentsRequest) GetStoreCode() string {
+	if x != nil {
+		return x.StoreCode
+	}
+	return ""
+}
+
+func (x *ListAssignmentsRequest) GetChecklistId() string {
+	if x != nil {
+		return x.ChecklistId
+	}
+	return ""
+}
+
 type ListAssignmentsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Assignments   []*Assignment          `protobuf:"bytes,1,rep,name=assignments,proto3" json:"assignments,omitempty"`
@@ -884,7 +945,7 @@ var File_shopscore_v1_assignment_proto protoreflect.FileDescriptor
 
 const file_shopscore_v1_assignment_proto_rawDesc = "" +
 	"\n" +
-	"\x1dshopscore/v1/assignment.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cshopscore/v1/checklist.proto\"\xb7\x04\n" +
+	"\x1dshopscore/v1/assignment.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cshopscore/v1/checklist.proto\"\xbf\x05\n" +
 	"\n" +
 	"Assignment\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
@@ -902,7 +963,13 @@ const file_shopscore_v1_assignment_proto_rawDesc = "" +
 	"\vcreate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xa6\x02\n" +
+	"updateTime\x12\x1d\n" +
+	"\n" +
+	"store_code\x18\r \x01(\tR\tstoreCode\x12\x1d\n" +
+	"\n" +
+	"store_name\x18\x0e \x01(\tR\tstoreName\x12%\n" +
+	"\x0echecklist_name\x18\x0f \x01(\tR\rchecklistName\x12!\n" +
+	"\fshopper_name\x18\x10 \x01(\tR\vshopperName\"\xc5\x02\n" +
 	"\x0eAssignmentSpec\x12\x19\n" +
 	"\bstore_id\x18\x01 \x01(\tR\astoreId\x12!\n" +
 	"\fchecklist_id\x18\x02 \x01(\tR\vchecklistId\x12+\n" +
@@ -910,7 +977,9 @@ const file_shopscore_v1_assignment_proto_rawDesc = "" +
 	"\x11window_start_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x0fwindowStartTime\x12B\n" +
 	"\x0fwindow_end_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\rwindowEndTime\x12\x1d\n" +
 	"\n" +
-	"shopper_id\x18\x06 \x01(\tR\tshopperId\"K\n" +
+	"shopper_id\x18\x06 \x01(\tR\tshopperId\x12\x1d\n" +
+	"\n" +
+	"store_code\x18\a \x01(\tR\tstoreCode\"K\n" +
 	"\x17CreateAssignmentRequest\x120\n" +
 	"\x04spec\x18\x01 \x01(\v2\x1c.shopscore.v1.AssignmentSpecR\x04spec\"T\n" +
 	"\x18CreateAssignmentResponse\x128\n" +
@@ -942,7 +1011,7 @@ const file_shopscore_v1_assignment_proto_rawDesc = "" +
 	"\x1aReassignAssignmentResponse\x128\n" +
 	"\n" +
 	"assignment\x18\x01 \x01(\v2\x18.shopscore.v1.AssignmentR\n" +
-	"assignment\"\xb1\x02\n" +
+	"assignment\"\xf3\x02\n" +
 	"\x16ListAssignmentsRequest\x12\x19\n" +
 	"\bstore_id\x18\x01 \x01(\tR\astoreId\x12\x1d\n" +
 	"\n" +
@@ -952,7 +1021,10 @@ const file_shopscore_v1_assignment_proto_rawDesc = "" +
 	"\ato_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x06toTime\x12\x1b\n" +
 	"\tpage_size\x18\x06 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\a \x01(\tR\tpageToken\"}\n" +
+	"page_token\x18\a \x01(\tR\tpageToken\x12\x1d\n" +
+	"\n" +
+	"store_code\x18\b \x01(\tR\tstoreCode\x12!\n" +
+	"\fchecklist_id\x18\t \x01(\tR\vchecklistId\"}\n" +
 	"\x17ListAssignmentsResponse\x12:\n" +
 	"\vassignments\x18\x01 \x03(\v2\x18.shopscore.v1.AssignmentR\vassignments\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xc6\x01\n" +

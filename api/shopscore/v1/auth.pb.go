@@ -84,13 +84,15 @@ func (Role) EnumDescriptor() ([]byte, []int) {
 
 // User is a person who signs in.
 type User struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Email         string                 `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
-	DisplayName   string                 `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
-	Role          Role                   `protobuf:"varint,4,opt,name=role,proto3,enum=shopscore.v1.Role" json:"role,omitempty"`
-	Disabled      bool                   `protobuf:"varint,5,opt,name=disabled,proto3" json:"disabled,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Id          string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Email       string                 `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
+	DisplayName string                 `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	Role        Role                   `protobuf:"varint,4,opt,name=role,proto3,enum=shopscore.v1.Role" json:"role,omitempty"`
+	Disabled    bool                   `protobuf:"varint,5,opt,name=disabled,proto3" json:"disabled,omitempty"`
+	CreateTime  *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Output only: the stores a manager manages (admins and WhoAmI).
+	ManagedStores []*StoreRef `protobuf:"bytes,7,rep,name=managed_stores,json=managedStores,proto3" json:"managed_stores,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -167,6 +169,74 @@ func (x *User) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *User) GetManagedStores() []*StoreRef {
+	if x != nil {
+		return x.ManagedStores
+	}
+	return nil
+}
+
+// StoreRef names a store for people.
+type StoreRef struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Code          string                 `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
+	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StoreRef) Reset() {
+	*x = StoreRef{}
+	mi := &file_shopscore_v1_auth_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StoreRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StoreRef) ProtoMessage() {}
+
+func (x *StoreRef) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_auth_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StoreRef.ProtoReflect.Descriptor instead.
+func (*StoreRef) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *StoreRef) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *StoreRef) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *StoreRef) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 // Tokens are the credentials a device keeps after Login or Refresh.
 type Tokens struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -182,7 +252,7 @@ type Tokens struct {
 
 func (x *Tokens) Reset() {
 	*x = Tokens{}
-	mi := &file_shopscore_v1_auth_proto_msgTypes[1]
+	mi := &file_shopscore_v1_auth_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -194,7 +264,7 @@ func (x *Tokens) String() string {
 func (*Tokens) ProtoMessage() {}
 
 func (x *Tokens) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_auth_proto_msgTypes[1]
+	mi := &file_shopscore_v1_auth_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -207,7 +277,7 @@ func (x *Tokens) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tokens.ProtoReflect.Descriptor instead.
 func (*Tokens) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{1}
+	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Tokens) GetAccessToken() string {
@@ -252,7 +322,7 @@ type LoginRequest struct {
 
 func (x *LoginRequest) Reset() {
 	*x = LoginRequest{}
-	mi := &file_shopscore_v1_auth_proto_msgTypes[2]
+	mi := &file_shopscore_v1_auth_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -264,7 +334,7 @@ func (x *LoginRequest) String() string {
 func (*LoginRequest) ProtoMessage() {}
 
 func (x *LoginRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_auth_proto_msgTypes[2]
+	mi := &file_shopscore_v1_auth_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -277,7 +347,7 @@ func (x *LoginRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoginRequest.ProtoReflect.Descriptor instead.
 func (*LoginRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{2}
+	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *LoginRequest) GetEmail() string {
@@ -320,7 +390,7 @@ type LoginResponse struct {
 
 func (x *LoginResponse) Reset() {
 	*x = LoginResponse{}
-	mi := &file_shopscore_v1_auth_proto_msgTypes[3]
+	mi := &file_shopscore_v1_auth_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -332,7 +402,7 @@ func (x *LoginResponse) String() string {
 func (*LoginResponse) ProtoMessage() {}
 
 func (x *LoginResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_auth_proto_msgTypes[3]
+	mi := &file_shopscore_v1_auth_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -345,7 +415,7 @@ func (x *LoginResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoginResponse.ProtoReflect.Descriptor instead.
 func (*LoginResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{3}
+	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *LoginResponse) GetTokens() *Tokens {
@@ -380,7 +450,7 @@ type RefreshRequest struct {
 
 func (x *RefreshRequest) Reset() {
 	*x = RefreshRequest{}
-	mi := &file_shopscore_v1_auth_proto_msgTypes[4]
+	mi := &file_shopscore_v1_auth_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -392,7 +462,7 @@ func (x *RefreshRequest) String() string {
 func (*RefreshRequest) ProtoMessage() {}
 
 func (x *RefreshRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_auth_proto_msgTypes[4]
+	mi := &file_shopscore_v1_auth_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -405,7 +475,7 @@ func (x *RefreshRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshRequest.ProtoReflect.Descriptor instead.
 func (*RefreshRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{4}
+	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RefreshRequest) GetRefreshToken() string {
@@ -431,7 +501,7 @@ type RefreshResponse struct {
 
 func (x *RefreshResponse) Reset() {
 	*x = RefreshResponse{}
-	mi := &file_shopscore_v1_auth_proto_msgTypes[5]
+	mi := &file_shopscore_v1_auth_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -443,7 +513,7 @@ func (x *RefreshResponse) String() string {
 func (*RefreshResponse) ProtoMessage() {}
 
 func (x *RefreshResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_auth_proto_msgTypes[5]
+	mi := &file_shopscore_v1_auth_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -456,7 +526,7 @@ func (x *RefreshResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshResponse.ProtoReflect.Descriptor instead.
 func (*RefreshResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{5}
+	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RefreshResponse) GetTokens() *Tokens {
@@ -474,7 +544,7 @@ type LogoutRequest struct {
 
 func (x *LogoutRequest) Reset() {
 	*x = LogoutRequest{}
-	mi := &file_shopscore_v1_auth_proto_msgTypes[6]
+	mi := &file_shopscore_v1_auth_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -486,7 +556,7 @@ func (x *LogoutRequest) String() string {
 func (*LogoutRequest) ProtoMessage() {}
 
 func (x *LogoutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_auth_proto_msgTypes[6]
+	mi := &file_shopscore_v1_auth_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -499,7 +569,7 @@ func (x *LogoutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogoutRequest.ProtoReflect.Descriptor instead.
 func (*LogoutRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{6}
+	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{7}
 }
 
 type LogoutResponse struct {
@@ -510,7 +580,7 @@ type LogoutResponse struct {
 
 func (x *LogoutResponse) Reset() {
 	*x = LogoutResponse{}
-	mi := &file_shopscore_v1_auth_proto_msgTypes[7]
+	mi := &file_shopscore_v1_auth_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -522,7 +592,7 @@ func (x *LogoutResponse) String() string {
 func (*LogoutResponse) ProtoMessage() {}
 
 func (x *LogoutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_auth_proto_msgTypes[7]
+	mi := &file_shopscore_v1_auth_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -535,7 +605,7 @@ func (x *LogoutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogoutResponse.ProtoReflect.Descriptor instead.
 func (*LogoutResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{7}
+	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{8}
 }
 
 type WhoAmIRequest struct {
@@ -546,7 +616,7 @@ type WhoAmIRequest struct {
 
 func (x *WhoAmIRequest) Reset() {
 	*x = WhoAmIRequest{}
-	mi := &file_shopscore_v1_auth_proto_msgTypes[8]
+	mi := &file_shopscore_v1_auth_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -558,7 +628,7 @@ func (x *WhoAmIRequest) String() string {
 func (*WhoAmIRequest) ProtoMessage() {}
 
 func (x *WhoAmIRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_auth_proto_msgTypes[8]
+	mi := &file_shopscore_v1_auth_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -571,7 +641,7 @@ func (x *WhoAmIRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhoAmIRequest.ProtoReflect.Descriptor instead.
 func (*WhoAmIRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{8}
+	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{9}
 }
 
 type WhoAmIResponse struct {
@@ -584,7 +654,7 @@ type WhoAmIResponse struct {
 
 func (x *WhoAmIResponse) Reset() {
 	*x = WhoAmIResponse{}
-	mi := &file_shopscore_v1_auth_proto_msgTypes[9]
+	mi := &file_shopscore_v1_auth_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -596,7 +666,7 @@ func (x *WhoAmIResponse) String() string {
 func (*WhoAmIResponse) ProtoMessage() {}
 
 func (x *WhoAmIResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_auth_proto_msgTypes[9]
+	mi := &file_shopscore_v1_auth_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -609,7 +679,7 @@ func (x *WhoAmIResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhoAmIResponse.ProtoReflect.Descriptor instead.
 func (*WhoAmIResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{9}
+	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *WhoAmIResponse) GetUser() *User {
@@ -630,7 +700,7 @@ var File_shopscore_v1_auth_proto protoreflect.FileDescriptor
 
 const file_shopscore_v1_auth_proto_rawDesc = "" +
 	"\n" +
-	"\x17shopscore/v1/auth.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd0\x01\n" +
+	"\x17shopscore/v1/auth.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\x02\n" +
 	"\x04User\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12!\n" +
@@ -638,7 +708,12 @@ const file_shopscore_v1_auth_proto_rawDesc = "" +
 	"\x04role\x18\x04 \x01(\x0e2\x12.shopscore.v1.RoleR\x04role\x12\x1a\n" +
 	"\bdisabled\x18\x05 \x01(\bR\bdisabled\x12;\n" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\xfc\x01\n" +
+	"createTime\x12=\n" +
+	"\x0emanaged_stores\x18\a \x03(\v2\x16.shopscore.v1.StoreRefR\rmanagedStores\"B\n" +
+	"\bStoreRef\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\"\xfc\x01\n" +
 	"\x06Tokens\x12!\n" +
 	"\faccess_token\x18\x01 \x01(\tR\vaccessToken\x12S\n" +
 	"\x18access_token_expire_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x15accessTokenExpireTime\x12#\n" +
@@ -693,43 +768,45 @@ func file_shopscore_v1_auth_proto_rawDescGZIP() []byte {
 }
 
 var file_shopscore_v1_auth_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_shopscore_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_shopscore_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_shopscore_v1_auth_proto_goTypes = []any{
 	(Role)(0),                     // 0: shopscore.v1.Role
 	(*User)(nil),                  // 1: shopscore.v1.User
-	(*Tokens)(nil),                // 2: shopscore.v1.Tokens
-	(*LoginRequest)(nil),          // 3: shopscore.v1.LoginRequest
-	(*LoginResponse)(nil),         // 4: shopscore.v1.LoginResponse
-	(*RefreshRequest)(nil),        // 5: shopscore.v1.RefreshRequest
-	(*RefreshResponse)(nil),       // 6: shopscore.v1.RefreshResponse
-	(*LogoutRequest)(nil),         // 7: shopscore.v1.LogoutRequest
-	(*LogoutResponse)(nil),        // 8: shopscore.v1.LogoutResponse
-	(*WhoAmIRequest)(nil),         // 9: shopscore.v1.WhoAmIRequest
-	(*WhoAmIResponse)(nil),        // 10: shopscore.v1.WhoAmIResponse
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(*StoreRef)(nil),              // 2: shopscore.v1.StoreRef
+	(*Tokens)(nil),                // 3: shopscore.v1.Tokens
+	(*LoginRequest)(nil),          // 4: shopscore.v1.LoginRequest
+	(*LoginResponse)(nil),         // 5: shopscore.v1.LoginResponse
+	(*RefreshRequest)(nil),        // 6: shopscore.v1.RefreshRequest
+	(*RefreshResponse)(nil),       // 7: shopscore.v1.RefreshResponse
+	(*LogoutRequest)(nil),         // 8: shopscore.v1.LogoutRequest
+	(*LogoutResponse)(nil),        // 9: shopscore.v1.LogoutResponse
+	(*WhoAmIRequest)(nil),         // 10: shopscore.v1.WhoAmIRequest
+	(*WhoAmIResponse)(nil),        // 11: shopscore.v1.WhoAmIResponse
+	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
 }
 var file_shopscore_v1_auth_proto_depIdxs = []int32{
 	0,  // 0: shopscore.v1.User.role:type_name -> shopscore.v1.Role
-	11, // 1: shopscore.v1.User.create_time:type_name -> google.protobuf.Timestamp
-	11, // 2: shopscore.v1.Tokens.access_token_expire_time:type_name -> google.protobuf.Timestamp
-	11, // 3: shopscore.v1.Tokens.refresh_token_expire_time:type_name -> google.protobuf.Timestamp
-	2,  // 4: shopscore.v1.LoginResponse.tokens:type_name -> shopscore.v1.Tokens
-	1,  // 5: shopscore.v1.LoginResponse.user:type_name -> shopscore.v1.User
-	2,  // 6: shopscore.v1.RefreshResponse.tokens:type_name -> shopscore.v1.Tokens
-	1,  // 7: shopscore.v1.WhoAmIResponse.user:type_name -> shopscore.v1.User
-	3,  // 8: shopscore.v1.AuthService.Login:input_type -> shopscore.v1.LoginRequest
-	5,  // 9: shopscore.v1.AuthService.Refresh:input_type -> shopscore.v1.RefreshRequest
-	7,  // 10: shopscore.v1.AuthService.Logout:input_type -> shopscore.v1.LogoutRequest
-	9,  // 11: shopscore.v1.AuthService.WhoAmI:input_type -> shopscore.v1.WhoAmIRequest
-	4,  // 12: shopscore.v1.AuthService.Login:output_type -> shopscore.v1.LoginResponse
-	6,  // 13: shopscore.v1.AuthService.Refresh:output_type -> shopscore.v1.RefreshResponse
-	8,  // 14: shopscore.v1.AuthService.Logout:output_type -> shopscore.v1.LogoutResponse
-	10, // 15: shopscore.v1.AuthService.WhoAmI:output_type -> shopscore.v1.WhoAmIResponse
-	12, // [12:16] is the sub-list for method output_type
-	8,  // [8:12] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	12, // 1: shopscore.v1.User.create_time:type_name -> google.protobuf.Timestamp
+	2,  // 2: shopscore.v1.User.managed_stores:type_name -> shopscore.v1.StoreRef
+	12, // 3: shopscore.v1.Tokens.access_token_expire_time:type_name -> google.protobuf.Timestamp
+	12, // 4: shopscore.v1.Tokens.refresh_token_expire_time:type_name -> google.protobuf.Timestamp
+	3,  // 5: shopscore.v1.LoginResponse.tokens:type_name -> shopscore.v1.Tokens
+	1,  // 6: shopscore.v1.LoginResponse.user:type_name -> shopscore.v1.User
+	3,  // 7: shopscore.v1.RefreshResponse.tokens:type_name -> shopscore.v1.Tokens
+	1,  // 8: shopscore.v1.WhoAmIResponse.user:type_name -> shopscore.v1.User
+	4,  // 9: shopscore.v1.AuthService.Login:input_type -> shopscore.v1.LoginRequest
+	6,  // 10: shopscore.v1.AuthService.Refresh:input_type -> shopscore.v1.RefreshRequest
+	8,  // 11: shopscore.v1.AuthService.Logout:input_type -> shopscore.v1.LogoutRequest
+	10, // 12: shopscore.v1.AuthService.WhoAmI:input_type -> shopscore.v1.WhoAmIRequest
+	5,  // 13: shopscore.v1.AuthService.Login:output_type -> shopscore.v1.LoginResponse
+	7,  // 14: shopscore.v1.AuthService.Refresh:output_type -> shopscore.v1.RefreshResponse
+	9,  // 15: shopscore.v1.AuthService.Logout:output_type -> shopscore.v1.LogoutResponse
+	11, // 16: shopscore.v1.AuthService.WhoAmI:output_type -> shopscore.v1.WhoAmIResponse
+	13, // [13:17] is the sub-list for method output_type
+	9,  // [9:13] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_shopscore_v1_auth_proto_init() }
@@ -743,7 +820,7 @@ func file_shopscore_v1_auth_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_shopscore_v1_auth_proto_rawDesc), len(file_shopscore_v1_auth_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -143,6 +143,129 @@ func (ChecklistVersionState) EnumDescriptor() ([]byte, []int) {
 	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{1}
 }
 
+// QuestionType says what kind of answer a question takes.
+type QuestionType int32
+
+const (
+	QuestionType_QUESTION_TYPE_UNSPECIFIED   QuestionType = 0
+	QuestionType_QUESTION_TYPE_YES_NO        QuestionType = 1
+	QuestionType_QUESTION_TYPE_SCALE         QuestionType = 2
+	QuestionType_QUESTION_TYPE_NUMERIC       QuestionType = 3
+	QuestionType_QUESTION_TYPE_TIMER         QuestionType = 4
+	QuestionType_QUESTION_TYPE_SINGLE_CHOICE QuestionType = 5
+	QuestionType_QUESTION_TYPE_MULTI_CHOICE  QuestionType = 6
+	QuestionType_QUESTION_TYPE_TEXT          QuestionType = 7
+	QuestionType_QUESTION_TYPE_PHOTO         QuestionType = 8
+	QuestionType_QUESTION_TYPE_NPS           QuestionType = 9
+)
+
+// Enum value maps for QuestionType.
+var (
+	QuestionType_name = map[int32]string{
+		0: "QUESTION_TYPE_UNSPECIFIED",
+		1: "QUESTION_TYPE_YES_NO",
+		2: "QUESTION_TYPE_SCALE",
+		3: "QUESTION_TYPE_NUMERIC",
+		4: "QUESTION_TYPE_TIMER",
+		5: "QUESTION_TYPE_SINGLE_CHOICE",
+		6: "QUESTION_TYPE_MULTI_CHOICE",
+		7: "QUESTION_TYPE_TEXT",
+		8: "QUESTION_TYPE_PHOTO",
+		9: "QUESTION_TYPE_NPS",
+	}
+	QuestionType_value = map[string]int32{
+		"QUESTION_TYPE_UNSPECIFIED":   0,
+		"QUESTION_TYPE_YES_NO":        1,
+		"QUESTION_TYPE_SCALE":         2,
+		"QUESTION_TYPE_NUMERIC":       3,
+		"QUESTION_TYPE_TIMER":         4,
+		"QUESTION_TYPE_SINGLE_CHOICE": 5,
+		"QUESTION_TYPE_MULTI_CHOICE":  6,
+		"QUESTION_TYPE_TEXT":          7,
+		"QUESTION_TYPE_PHOTO":         8,
+		"QUESTION_TYPE_NPS":           9,
+	}
+)
+
+func (x QuestionType) Enum() *QuestionType {
+	p := new(QuestionType)
+	*p = x
+	return p
+}
+
+func (x QuestionType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (QuestionType) Descriptor() protoreflect.EnumDescriptor {
+	return file_shopscore_v1_checklist_proto_enumTypes[2].Descriptor()
+}
+
+func (QuestionType) Type() protoreflect.EnumType {
+	return &file_shopscore_v1_checklist_proto_enumTypes[2]
+}
+
+func (x QuestionType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use QuestionType.Descriptor instead.
+func (QuestionType) EnumDescriptor() ([]byte, []int) {
+	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{2}
+}
+
+// TargetOperator compares a measure with its target.
+type TargetOperator int32
+
+const (
+	TargetOperator_TARGET_OPERATOR_UNSPECIFIED TargetOperator = 0
+	// Passes when the measure is at most the target ("queue <= 5 min").
+	TargetOperator_TARGET_OPERATOR_AT_MOST TargetOperator = 1
+	// Passes when the measure is at least the target.
+	TargetOperator_TARGET_OPERATOR_AT_LEAST TargetOperator = 2
+)
+
+// Enum value maps for TargetOperator.
+var (
+	TargetOperator_name = map[int32]string{
+		0: "TARGET_OPERATOR_UNSPECIFIED",
+		1: "TARGET_OPERATOR_AT_MOST",
+		2: "TARGET_OPERATOR_AT_LEAST",
+	}
+	TargetOperator_value = map[string]int32{
+		"TARGET_OPERATOR_UNSPECIFIED": 0,
+		"TARGET_OPERATOR_AT_MOST":     1,
+		"TARGET_OPERATOR_AT_LEAST":    2,
+	}
+)
+
+func (x TargetOperator) Enum() *TargetOperator {
+	p := new(TargetOperator)
+	*p = x
+	return p
+}
+
+func (x TargetOperator) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TargetOperator) Descriptor() protoreflect.EnumDescriptor {
+	return file_shopscore_v1_checklist_proto_enumTypes[3].Descriptor()
+}
+
+func (TargetOperator) Type() protoreflect.EnumType {
+	return &file_shopscore_v1_checklist_proto_enumTypes[3]
+}
+
+func (x TargetOperator) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TargetOperator.Descriptor instead.
+func (TargetOperator) EnumDescriptor() ([]byte, []int) {
+	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{3}
+}
+
 // ChecklistVersion is one version of a checklist.
 type ChecklistVersion struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -161,8 +284,17 @@ type ChecklistVersion struct {
 	QuestionCount int32                  `protobuf:"varint,8,opt,name=question_count,json=questionCount,proto3" json:"question_count,omitempty"`
 	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	PublishTime   *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=publish_time,json=publishTime,proto3" json:"publish_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The content, readable: sections with their questions, and the
+	// standard clauses they check. Set by GetChecklistVersion and in
+	// ReviewService.GetVisit; empty in list answers.
+	Sections  []*ChecklistSection `protobuf:"bytes,11,rep,name=sections,proto3" json:"sections,omitempty"`
+	Standards []*StandardClause   `protobuf:"bytes,12,rep,name=standards,proto3" json:"standards,omitempty"`
+	// What a failed critical question caps.
+	CriticalCap *CriticalCap `protobuf:"bytes,13,opt,name=critical_cap,json=criticalCap,proto3" json:"critical_cap,omitempty"`
+	// A shopper may start a visit without an assignment.
+	AllowUnplanned bool `protobuf:"varint,14,opt,name=allow_unplanned,json=allowUnplanned,proto3" json:"allow_unplanned,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ChecklistVersion) Reset() {
@@ -265,6 +397,613 @@ func (x *ChecklistVersion) GetPublishTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ChecklistVersion) GetSections() []*ChecklistSection {
+	if x != nil {
+		return x.Sections
+	}
+	return nil
+}
+
+func (x *ChecklistVersion) GetStandards() []*StandardClause {
+	if x != nil {
+		return x.Standards
+	}
+	return nil
+}
+
+func (x *ChecklistVersion) GetCriticalCap() *CriticalCap {
+	if x != nil {
+		return x.CriticalCap
+	}
+	return nil
+}
+
+func (x *ChecklistVersion) GetAllowUnplanned() bool {
+	if x != nil {
+		return x.AllowUnplanned
+	}
+	return false
+}
+
+// StandardClause is one clause of the corporate service standards.
+type StandardClause struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "POL-1".
+	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// The requirement as written for staff.
+	Clause string `protobuf:"bytes,2,opt,name=clause,proto3" json:"clause,omitempty"`
+	// How reports group it ("politeness").
+	Category      string `protobuf:"bytes,3,opt,name=category,proto3" json:"category,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StandardClause) Reset() {
+	*x = StandardClause{}
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StandardClause) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StandardClause) ProtoMessage() {}
+
+func (x *StandardClause) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StandardClause.ProtoReflect.Descriptor instead.
+func (*StandardClause) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *StandardClause) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *StandardClause) GetClause() string {
+	if x != nil {
+		return x.Clause
+	}
+	return ""
+}
+
+func (x *StandardClause) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+// CriticalCap limits the score when a critical question fails.
+type CriticalCap struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "visit" (the whole visit) or "section" (the failed question's section).
+	Scope string `protobuf:"bytes,1,opt,name=scope,proto3" json:"scope,omitempty"`
+	// The score is at most this percentage, 0..100.
+	Percent       float64 `protobuf:"fixed64,2,opt,name=percent,proto3" json:"percent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CriticalCap) Reset() {
+	*x = CriticalCap{}
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CriticalCap) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CriticalCap) ProtoMessage() {}
+
+func (x *CriticalCap) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CriticalCap.ProtoReflect.Descriptor instead.
+func (*CriticalCap) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *CriticalCap) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *CriticalCap) GetPercent() float64 {
+	if x != nil {
+		return x.Percent
+	}
+	return 0
+}
+
+// ChecklistSection is a titled group of questions with its own score.
+type ChecklistSection struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Title         string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	Questions     []*ChecklistQuestion   `protobuf:"bytes,3,rep,name=questions,proto3" json:"questions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChecklistSection) Reset() {
+	*x = ChecklistSection{}
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChecklistSection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChecklistSection) ProtoMessage() {}
+
+func (x *ChecklistSection) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChecklistSection.ProtoReflect.Descriptor instead.
+func (*ChecklistSection) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ChecklistSection) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ChecklistSection) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *ChecklistSection) GetQuestions() []*ChecklistQuestion {
+	if x != nil {
+		return x.Questions
+	}
+	return nil
+}
+
+// QuestionTarget is the pass mark of a numeric or timer question (for a
+// timer, its SLA), in the question's unit.
+type QuestionTarget struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Operator      TargetOperator         `protobuf:"varint,1,opt,name=operator,proto3,enum=shopscore.v1.TargetOperator" json:"operator,omitempty"`
+	Value         float64                `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QuestionTarget) Reset() {
+	*x = QuestionTarget{}
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QuestionTarget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QuestionTarget) ProtoMessage() {}
+
+func (x *QuestionTarget) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QuestionTarget.ProtoReflect.Descriptor instead.
+func (*QuestionTarget) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *QuestionTarget) GetOperator() TargetOperator {
+	if x != nil {
+		return x.Operator
+	}
+	return TargetOperator_TARGET_OPERATOR_UNSPECIFIED
+}
+
+func (x *QuestionTarget) GetValue() float64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+// ChoiceOption is one choice of a single or multiple choice question.
+type ChoiceOption struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key recorded in answers.
+	Value         string  `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	Label         string  `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	Points        float64 `protobuf:"fixed64,3,opt,name=points,proto3" json:"points,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChoiceOption) Reset() {
+	*x = ChoiceOption{}
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChoiceOption) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChoiceOption) ProtoMessage() {}
+
+func (x *ChoiceOption) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChoiceOption.ProtoReflect.Descriptor instead.
+func (*ChoiceOption) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ChoiceOption) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *ChoiceOption) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *ChoiceOption) GetPoints() float64 {
+	if x != nil {
+		return x.Points
+	}
+	return 0
+}
+
+// ConditionalRule makes an answer demand more evidence.
+type ConditionalRule struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When the answer is this ("yes", "no", or an option value)...
+	WhenAnswer string `protobuf:"bytes,1,opt,name=when_answer,json=whenAnswer,proto3" json:"when_answer,omitempty"`
+	// ...or when the answer earns less than full points.
+	WhenFailed bool `protobuf:"varint,2,opt,name=when_failed,json=whenFailed,proto3" json:"when_failed,omitempty"`
+	// ...the shopper must add a note, and at least this many photos.
+	RequireNote   bool  `protobuf:"varint,3,opt,name=require_note,json=requireNote,proto3" json:"require_note,omitempty"`
+	RequirePhotos int32 `protobuf:"varint,4,opt,name=require_photos,json=requirePhotos,proto3" json:"require_photos,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConditionalRule) Reset() {
+	*x = ConditionalRule{}
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConditionalRule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConditionalRule) ProtoMessage() {}
+
+func (x *ConditionalRule) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConditionalRule.ProtoReflect.Descriptor instead.
+func (*ConditionalRule) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ConditionalRule) GetWhenAnswer() string {
+	if x != nil {
+		return x.WhenAnswer
+	}
+	return ""
+}
+
+func (x *ConditionalRule) GetWhenFailed() bool {
+	if x != nil {
+		return x.WhenFailed
+	}
+	return false
+}
+
+func (x *ConditionalRule) GetRequireNote() bool {
+	if x != nil {
+		return x.RequireNote
+	}
+	return false
+}
+
+func (x *ConditionalRule) GetRequirePhotos() int32 {
+	if x != nil {
+		return x.RequirePhotos
+	}
+	return 0
+}
+
+// ChecklistQuestion is one question of a checklist, as a reader sees it.
+type ChecklistQuestion struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Type  QuestionType           `protobuf:"varint,2,opt,name=type,proto3,enum=shopscore.v1.QuestionType" json:"type,omitempty"`
+	Text  string                 `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	// The clause it checks, by code, and that clause (when the version
+	// carries it).
+	StandardCode string          `protobuf:"bytes,4,opt,name=standard_code,json=standardCode,proto3" json:"standard_code,omitempty"`
+	Standard     *StandardClause `protobuf:"bytes,5,opt,name=standard,proto3" json:"standard,omitempty"`
+	// The question's weight (1 when the pack gave none).
+	Weight float64 `protobuf:"fixed64,6,opt,name=weight,proto3" json:"weight,omitempty"`
+	// A failure caps the score (see critical_cap).
+	Critical bool `protobuf:"varint,7,opt,name=critical,proto3" json:"critical,omitempty"`
+	Required bool `protobuf:"varint,8,opt,name=required,proto3" json:"required,omitempty"`
+	// The shopper may answer "not applicable".
+	AllowNa bool `protobuf:"varint,9,opt,name=allow_na,json=allowNa,proto3" json:"allow_na,omitempty"`
+	// yes_no: "no" is the passing answer.
+	PassOnNo bool `protobuf:"varint,10,opt,name=pass_on_no,json=passOnNo,proto3" json:"pass_on_no,omitempty"`
+	// scale: steps 1..scale_max, and the points of each step.
+	ScaleMax    int32     `protobuf:"varint,11,opt,name=scale_max,json=scaleMax,proto3" json:"scale_max,omitempty"`
+	ScalePoints []float64 `protobuf:"fixed64,12,rep,packed,name=scale_points,json=scalePoints,proto3" json:"scale_points,omitempty"`
+	// numeric: free text; timer: ms, s, min or h.
+	Unit string `protobuf:"bytes,13,opt,name=unit,proto3" json:"unit,omitempty"`
+	// numeric and timer: the pass mark, in unit.
+	Target *QuestionTarget `protobuf:"bytes,14,opt,name=target,proto3" json:"target,omitempty"`
+	// single_choice and multi_choice.
+	Options []*ChoiceOption `protobuf:"bytes,15,rep,name=options,proto3" json:"options,omitempty"`
+	// multi_choice: the cap on points; 0 means the sum of the options.
+	MaxPoints float64 `protobuf:"fixed64,16,opt,name=max_points,json=maxPoints,proto3" json:"max_points,omitempty"`
+	// photo: the number of photos needed.
+	RequiredPhotoCount int32 `protobuf:"varint,17,opt,name=required_photo_count,json=requiredPhotoCount,proto3" json:"required_photo_count,omitempty"`
+	// nps: scored as value/10 of the weight.
+	ScoreNps bool               `protobuf:"varint,18,opt,name=score_nps,json=scoreNps,proto3" json:"score_nps,omitempty"`
+	Rules    []*ConditionalRule `protobuf:"bytes,19,rep,name=rules,proto3" json:"rules,omitempty"`
+	// The most points the question can earn.
+	MaxScorePoints float64 `protobuf:"fixed64,20,opt,name=max_score_points,json=maxScorePoints,proto3" json:"max_score_points,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ChecklistQuestion) Reset() {
+	*x = ChecklistQuestion{}
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChecklistQuestion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChecklistQuestion) ProtoMessage() {}
+
+func (x *ChecklistQuestion) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChecklistQuestion.ProtoReflect.Descriptor instead.
+func (*ChecklistQuestion) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ChecklistQuestion) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ChecklistQuestion) GetType() QuestionType {
+	if x != nil {
+		return x.Type
+	}
+	return QuestionType_QUESTION_TYPE_UNSPECIFIED
+}
+
+func (x *ChecklistQuestion) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *ChecklistQuestion) GetStandardCode() string {
+	if x != nil {
+		return x.StandardCode
+	}
+	return ""
+}
+
+func (x *ChecklistQuestion) GetStandard() *StandardClause {
+	if x != nil {
+		return x.Standard
+	}
+	return nil
+}
+
+func (x *ChecklistQuestion) GetWeight() float64 {
+	if x != nil {
+		return x.Weight
+	}
+	return 0
+}
+
+func (x *ChecklistQuestion) GetCritical() bool {
+	if x != nil {
+		return x.Critical
+	}
+	return false
+}
+
+func (x *ChecklistQuestion) GetRequired() bool {
+	if x != nil {
+		return x.Required
+	}
+	return false
+}
+
+func (x *ChecklistQuestion) GetAllowNa() bool {
+	if x != nil {
+		return x.AllowNa
+	}
+	return false
+}
+
+func (x *ChecklistQuestion) GetPassOnNo() bool {
+	if x != nil {
+		return x.PassOnNo
+	}
+	return false
+}
+
+func (x *ChecklistQuestion) GetScaleMax() int32 {
+	if x != nil {
+		return x.ScaleMax
+	}
+	return 0
+}
+
+func (x *ChecklistQuestion) GetScalePoints() []float64 {
+	if x != nil {
+		return x.ScalePoints
+	}
+	return nil
+}
+
+func (x *ChecklistQuestion) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *ChecklistQuestion) GetTarget() *QuestionTarget {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+func (x *ChecklistQuestion) GetOptions() []*ChoiceOption {
+	if x != nil {
+		return x.Options
+	}
+	return nil
+}
+
+func (x *ChecklistQuestion) GetMaxPoints() float64 {
+	if x != nil {
+		return x.MaxPoints
+	}
+	return 0
+}
+
+func (x *ChecklistQuestion) GetRequiredPhotoCount() int32 {
+	if x != nil {
+		return x.RequiredPhotoCount
+	}
+	return 0
+}
+
+func (x *ChecklistQuestion) GetScoreNps() bool {
+	if x != nil {
+		return x.ScoreNps
+	}
+	return false
+}
+
+func (x *ChecklistQuestion) GetRules() []*ConditionalRule {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *ChecklistQuestion) GetMaxScorePoints() float64 {
+	if x != nil {
+		return x.MaxScorePoints
+	}
+	return 0
+}
+
 type ImportPackRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The file name, used in error messages.
@@ -272,14 +1011,16 @@ type ImportPackRequest struct {
 	// The pack, as JSON.
 	Content []byte `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
 	// Publish every imported draft at once.
-	Publish       bool `protobuf:"varint,3,opt,name=publish,proto3" json:"publish,omitempty"`
+	Publish bool `protobuf:"varint,3,opt,name=publish,proto3" json:"publish,omitempty"`
+	// Check the pack and return the versions it would make, without storing.
+	ValidateOnly  bool `protobuf:"varint,4,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ImportPackRequest) Reset() {
 	*x = ImportPackRequest{}
-	mi := &file_shopscore_v1_checklist_proto_msgTypes[1]
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -291,7 +1032,7 @@ func (x *ImportPackRequest) String() string {
 func (*ImportPackRequest) ProtoMessage() {}
 
 func (x *ImportPackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_checklist_proto_msgTypes[1]
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -304,7 +1045,7 @@ func (x *ImportPackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportPackRequest.ProtoReflect.Descriptor instead.
 func (*ImportPackRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{1}
+	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ImportPackRequest) GetFileName() string {
@@ -328,6 +1069,13 @@ func (x *ImportPackRequest) GetPublish() bool {
 	return false
 }
 
+func (x *ImportPackRequest) GetValidateOnly() bool {
+	if x != nil {
+		return x.ValidateOnly
+	}
+	return false
+}
+
 type ImportPackResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Versions      []*ChecklistVersion    `protobuf:"bytes,1,rep,name=versions,proto3" json:"versions,omitempty"`
@@ -337,7 +1085,7 @@ type ImportPackResponse struct {
 
 func (x *ImportPackResponse) Reset() {
 	*x = ImportPackResponse{}
-	mi := &file_shopscore_v1_checklist_proto_msgTypes[2]
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -349,7 +1097,7 @@ func (x *ImportPackResponse) String() string {
 func (*ImportPackResponse) ProtoMessage() {}
 
 func (x *ImportPackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_checklist_proto_msgTypes[2]
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -362,7 +1110,7 @@ func (x *ImportPackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportPackResponse.ProtoReflect.Descriptor instead.
 func (*ImportPackResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{2}
+	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ImportPackResponse) GetVersions() []*ChecklistVersion {
@@ -382,7 +1130,7 @@ type PublishVersionRequest struct {
 
 func (x *PublishVersionRequest) Reset() {
 	*x = PublishVersionRequest{}
-	mi := &file_shopscore_v1_checklist_proto_msgTypes[3]
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -394,7 +1142,7 @@ func (x *PublishVersionRequest) String() string {
 func (*PublishVersionRequest) ProtoMessage() {}
 
 func (x *PublishVersionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_checklist_proto_msgTypes[3]
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -407,7 +1155,7 @@ func (x *PublishVersionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishVersionRequest.ProtoReflect.Descriptor instead.
 func (*PublishVersionRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{3}
+	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PublishVersionRequest) GetChecklistId() string {
@@ -433,7 +1181,7 @@ type PublishVersionResponse struct {
 
 func (x *PublishVersionResponse) Reset() {
 	*x = PublishVersionResponse{}
-	mi := &file_shopscore_v1_checklist_proto_msgTypes[4]
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -445,7 +1193,7 @@ func (x *PublishVersionResponse) String() string {
 func (*PublishVersionResponse) ProtoMessage() {}
 
 func (x *PublishVersionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_checklist_proto_msgTypes[4]
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -458,7 +1206,7 @@ func (x *PublishVersionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishVersionResponse.ProtoReflect.Descriptor instead.
 func (*PublishVersionResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{4}
+	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PublishVersionResponse) GetVersion() *ChecklistVersion {
@@ -478,7 +1226,7 @@ type RetireVersionRequest struct {
 
 func (x *RetireVersionRequest) Reset() {
 	*x = RetireVersionRequest{}
-	mi := &file_shopscore_v1_checklist_proto_msgTypes[5]
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -490,7 +1238,7 @@ func (x *RetireVersionRequest) String() string {
 func (*RetireVersionRequest) ProtoMessage() {}
 
 func (x *RetireVersionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_checklist_proto_msgTypes[5]
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -503,7 +1251,7 @@ func (x *RetireVersionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetireVersionRequest.ProtoReflect.Descriptor instead.
 func (*RetireVersionRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{5}
+	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RetireVersionRequest) GetChecklistId() string {
@@ -529,7 +1277,7 @@ type RetireVersionResponse struct {
 
 func (x *RetireVersionResponse) Reset() {
 	*x = RetireVersionResponse{}
-	mi := &file_shopscore_v1_checklist_proto_msgTypes[6]
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -541,7 +1289,7 @@ func (x *RetireVersionResponse) String() string {
 func (*RetireVersionResponse) ProtoMessage() {}
 
 func (x *RetireVersionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_checklist_proto_msgTypes[6]
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -554,7 +1302,7 @@ func (x *RetireVersionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetireVersionResponse.ProtoReflect.Descriptor instead.
 func (*RetireVersionResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{6}
+	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RetireVersionResponse) GetVersion() *ChecklistVersion {
@@ -567,14 +1315,16 @@ func (x *RetireVersionResponse) GetVersion() *ChecklistVersion {
 type ListChecklistsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Only checklists for this channel, when set.
-	Channel       Channel `protobuf:"varint,1,opt,name=channel,proto3,enum=shopscore.v1.Channel" json:"channel,omitempty"`
+	Channel Channel `protobuf:"varint,1,opt,name=channel,proto3,enum=shopscore.v1.Channel" json:"channel,omitempty"`
+	// Only this checklist's versions, when set.
+	ChecklistId   string `protobuf:"bytes,2,opt,name=checklist_id,json=checklistId,proto3" json:"checklist_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListChecklistsRequest) Reset() {
 	*x = ListChecklistsRequest{}
-	mi := &file_shopscore_v1_checklist_proto_msgTypes[7]
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -586,7 +1336,7 @@ func (x *ListChecklistsRequest) String() string {
 func (*ListChecklistsRequest) ProtoMessage() {}
 
 func (x *ListChecklistsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_checklist_proto_msgTypes[7]
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -599,7 +1349,7 @@ func (x *ListChecklistsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListChecklistsRequest.ProtoReflect.Descriptor instead.
 func (*ListChecklistsRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{7}
+	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListChecklistsRequest) GetChannel() Channel {
@@ -607,6 +1357,13 @@ func (x *ListChecklistsRequest) GetChannel() Channel {
 		return x.Channel
 	}
 	return Channel_CHANNEL_UNSPECIFIED
+}
+
+func (x *ListChecklistsRequest) GetChecklistId() string {
+	if x != nil {
+		return x.ChecklistId
+	}
+	return ""
 }
 
 type ListChecklistsResponse struct {
@@ -620,7 +1377,7 @@ type ListChecklistsResponse struct {
 
 func (x *ListChecklistsResponse) Reset() {
 	*x = ListChecklistsResponse{}
-	mi := &file_shopscore_v1_checklist_proto_msgTypes[8]
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -632,7 +1389,7 @@ func (x *ListChecklistsResponse) String() string {
 func (*ListChecklistsResponse) ProtoMessage() {}
 
 func (x *ListChecklistsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_checklist_proto_msgTypes[8]
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -645,7 +1402,7 @@ func (x *ListChecklistsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListChecklistsResponse.ProtoReflect.Descriptor instead.
 func (*ListChecklistsResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{8}
+	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListChecklistsResponse) GetVersions() []*ChecklistVersion {
@@ -666,7 +1423,7 @@ type GetChecklistVersionRequest struct {
 
 func (x *GetChecklistVersionRequest) Reset() {
 	*x = GetChecklistVersionRequest{}
-	mi := &file_shopscore_v1_checklist_proto_msgTypes[9]
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -678,7 +1435,7 @@ func (x *GetChecklistVersionRequest) String() string {
 func (*GetChecklistVersionRequest) ProtoMessage() {}
 
 func (x *GetChecklistVersionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_checklist_proto_msgTypes[9]
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -691,7 +1448,7 @@ func (x *GetChecklistVersionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetChecklistVersionRequest.ProtoReflect.Descriptor instead.
 func (*GetChecklistVersionRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{9}
+	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetChecklistVersionRequest) GetChecklistId() string {
@@ -717,7 +1474,7 @@ type GetChecklistVersionResponse struct {
 
 func (x *GetChecklistVersionResponse) Reset() {
 	*x = GetChecklistVersionResponse{}
-	mi := &file_shopscore_v1_checklist_proto_msgTypes[10]
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -729,7 +1486,7 @@ func (x *GetChecklistVersionResponse) String() string {
 func (*GetChecklistVersionResponse) ProtoMessage() {}
 
 func (x *GetChecklistVersionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_checklist_proto_msgTypes[10]
+	mi := &file_shopscore_v1_checklist_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -742,7 +1499,7 @@ func (x *GetChecklistVersionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetChecklistVersionResponse.ProtoReflect.Descriptor instead.
 func (*GetChecklistVersionResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{10}
+	return file_shopscore_v1_checklist_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetChecklistVersionResponse) GetVersion() *ChecklistVersion {
@@ -756,7 +1513,7 @@ var File_shopscore_v1_checklist_proto protoreflect.FileDescriptor
 
 const file_shopscore_v1_checklist_proto_rawDesc = "" +
 	"\n" +
-	"\x1cshopscore/v1/checklist.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaf\x03\n" +
+	"\x1cshopscore/v1/checklist.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8e\x05\n" +
 	"\x10ChecklistVersion\x12!\n" +
 	"\fchecklist_id\x18\x01 \x01(\tR\vchecklistId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x05R\aversion\x12\x12\n" +
@@ -769,11 +1526,65 @@ const file_shopscore_v1_checklist_proto_rawDesc = "" +
 	"\vcreate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12=\n" +
 	"\fpublish_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\vpublishTime\"d\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\vpublishTime\x12:\n" +
+	"\bsections\x18\v \x03(\v2\x1e.shopscore.v1.ChecklistSectionR\bsections\x12:\n" +
+	"\tstandards\x18\f \x03(\v2\x1c.shopscore.v1.StandardClauseR\tstandards\x12<\n" +
+	"\fcritical_cap\x18\r \x01(\v2\x19.shopscore.v1.CriticalCapR\vcriticalCap\x12'\n" +
+	"\x0fallow_unplanned\x18\x0e \x01(\bR\x0eallowUnplanned\"X\n" +
+	"\x0eStandardClause\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x16\n" +
+	"\x06clause\x18\x02 \x01(\tR\x06clause\x12\x1a\n" +
+	"\bcategory\x18\x03 \x01(\tR\bcategory\"=\n" +
+	"\vCriticalCap\x12\x14\n" +
+	"\x05scope\x18\x01 \x01(\tR\x05scope\x12\x18\n" +
+	"\apercent\x18\x02 \x01(\x01R\apercent\"w\n" +
+	"\x10ChecklistSection\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12=\n" +
+	"\tquestions\x18\x03 \x03(\v2\x1f.shopscore.v1.ChecklistQuestionR\tquestions\"`\n" +
+	"\x0eQuestionTarget\x128\n" +
+	"\boperator\x18\x01 \x01(\x0e2\x1c.shopscore.v1.TargetOperatorR\boperator\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value\"R\n" +
+	"\fChoiceOption\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\tR\x05value\x12\x14\n" +
+	"\x05label\x18\x02 \x01(\tR\x05label\x12\x16\n" +
+	"\x06points\x18\x03 \x01(\x01R\x06points\"\x9d\x01\n" +
+	"\x0fConditionalRule\x12\x1f\n" +
+	"\vwhen_answer\x18\x01 \x01(\tR\n" +
+	"whenAnswer\x12\x1f\n" +
+	"\vwhen_failed\x18\x02 \x01(\bR\n" +
+	"whenFailed\x12!\n" +
+	"\frequire_note\x18\x03 \x01(\bR\vrequireNote\x12%\n" +
+	"\x0erequire_photos\x18\x04 \x01(\x05R\rrequirePhotos\"\xdc\x05\n" +
+	"\x11ChecklistQuestion\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12.\n" +
+	"\x04type\x18\x02 \x01(\x0e2\x1a.shopscore.v1.QuestionTypeR\x04type\x12\x12\n" +
+	"\x04text\x18\x03 \x01(\tR\x04text\x12#\n" +
+	"\rstandard_code\x18\x04 \x01(\tR\fstandardCode\x128\n" +
+	"\bstandard\x18\x05 \x01(\v2\x1c.shopscore.v1.StandardClauseR\bstandard\x12\x16\n" +
+	"\x06weight\x18\x06 \x01(\x01R\x06weight\x12\x1a\n" +
+	"\bcritical\x18\a \x01(\bR\bcritical\x12\x1a\n" +
+	"\brequired\x18\b \x01(\bR\brequired\x12\x19\n" +
+	"\ballow_na\x18\t \x01(\bR\aallowNa\x12\x1c\n" +
+	"\n" +
+	"pass_on_no\x18\n" +
+	" \x01(\bR\bpassOnNo\x12\x1b\n" +
+	"\tscale_max\x18\v \x01(\x05R\bscaleMax\x12!\n" +
+	"\fscale_points\x18\f \x03(\x01R\vscalePoints\x12\x12\n" +
+	"\x04unit\x18\r \x01(\tR\x04unit\x124\n" +
+	"\x06target\x18\x0e \x01(\v2\x1c.shopscore.v1.QuestionTargetR\x06target\x124\n" +
+	"\aoptions\x18\x0f \x03(\v2\x1a.shopscore.v1.ChoiceOptionR\aoptions\x12\x1d\n" +
+	"\n" +
+	"max_points\x18\x10 \x01(\x01R\tmaxPoints\x120\n" +
+	"\x14required_photo_count\x18\x11 \x01(\x05R\x12requiredPhotoCount\x12\x1b\n" +
+	"\tscore_nps\x18\x12 \x01(\bR\bscoreNps\x123\n" +
+	"\x05rules\x18\x13 \x03(\v2\x1d.shopscore.v1.ConditionalRuleR\x05rules\x12(\n" +
+	"\x10max_score_points\x18\x14 \x01(\x01R\x0emaxScorePoints\"\x89\x01\n" +
 	"\x11ImportPackRequest\x12\x1b\n" +
 	"\tfile_name\x18\x01 \x01(\tR\bfileName\x12\x18\n" +
 	"\acontent\x18\x02 \x01(\fR\acontent\x12\x18\n" +
-	"\apublish\x18\x03 \x01(\bR\apublish\"P\n" +
+	"\apublish\x18\x03 \x01(\bR\apublish\x12#\n" +
+	"\rvalidate_only\x18\x04 \x01(\bR\fvalidateOnly\"P\n" +
 	"\x12ImportPackResponse\x12:\n" +
 	"\bversions\x18\x01 \x03(\v2\x1e.shopscore.v1.ChecklistVersionR\bversions\"T\n" +
 	"\x15PublishVersionRequest\x12!\n" +
@@ -785,9 +1596,10 @@ const file_shopscore_v1_checklist_proto_rawDesc = "" +
 	"\fchecklist_id\x18\x01 \x01(\tR\vchecklistId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x05R\aversion\"Q\n" +
 	"\x15RetireVersionResponse\x128\n" +
-	"\aversion\x18\x01 \x01(\v2\x1e.shopscore.v1.ChecklistVersionR\aversion\"H\n" +
+	"\aversion\x18\x01 \x01(\v2\x1e.shopscore.v1.ChecklistVersionR\aversion\"k\n" +
 	"\x15ListChecklistsRequest\x12/\n" +
-	"\achannel\x18\x01 \x01(\x0e2\x15.shopscore.v1.ChannelR\achannel\"T\n" +
+	"\achannel\x18\x01 \x01(\x0e2\x15.shopscore.v1.ChannelR\achannel\x12!\n" +
+	"\fchecklist_id\x18\x02 \x01(\tR\vchecklistId\"T\n" +
 	"\x16ListChecklistsResponse\x12:\n" +
 	"\bversions\x18\x01 \x03(\v2\x1e.shopscore.v1.ChecklistVersionR\bversions\"Y\n" +
 	"\x1aGetChecklistVersionRequest\x12!\n" +
@@ -808,7 +1620,22 @@ const file_shopscore_v1_checklist_proto_rawDesc = "" +
 	"#CHECKLIST_VERSION_STATE_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dCHECKLIST_VERSION_STATE_DRAFT\x10\x01\x12%\n" +
 	"!CHECKLIST_VERSION_STATE_PUBLISHED\x10\x02\x12#\n" +
-	"\x1fCHECKLIST_VERSION_STATE_RETIRED\x10\x032\xe3\x03\n" +
+	"\x1fCHECKLIST_VERSION_STATE_RETIRED\x10\x03*\x9d\x02\n" +
+	"\fQuestionType\x12\x1d\n" +
+	"\x19QUESTION_TYPE_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14QUESTION_TYPE_YES_NO\x10\x01\x12\x17\n" +
+	"\x13QUESTION_TYPE_SCALE\x10\x02\x12\x19\n" +
+	"\x15QUESTION_TYPE_NUMERIC\x10\x03\x12\x17\n" +
+	"\x13QUESTION_TYPE_TIMER\x10\x04\x12\x1f\n" +
+	"\x1bQUESTION_TYPE_SINGLE_CHOICE\x10\x05\x12\x1e\n" +
+	"\x1aQUESTION_TYPE_MULTI_CHOICE\x10\x06\x12\x16\n" +
+	"\x12QUESTION_TYPE_TEXT\x10\a\x12\x17\n" +
+	"\x13QUESTION_TYPE_PHOTO\x10\b\x12\x15\n" +
+	"\x11QUESTION_TYPE_NPS\x10\t*l\n" +
+	"\x0eTargetOperator\x12\x1f\n" +
+	"\x1bTARGET_OPERATOR_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17TARGET_OPERATOR_AT_MOST\x10\x01\x12\x1c\n" +
+	"\x18TARGET_OPERATOR_AT_LEAST\x10\x022\xe3\x03\n" +
 	"\x10ChecklistService\x12O\n" +
 	"\n" +
 	"ImportPack\x12\x1f.shopscore.v1.ImportPackRequest\x1a .shopscore.v1.ImportPackResponse\x12[\n" +
@@ -829,50 +1656,69 @@ func file_shopscore_v1_checklist_proto_rawDescGZIP() []byte {
 	return file_shopscore_v1_checklist_proto_rawDescData
 }
 
-var file_shopscore_v1_checklist_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_shopscore_v1_checklist_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_shopscore_v1_checklist_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_shopscore_v1_checklist_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_shopscore_v1_checklist_proto_goTypes = []any{
 	(Channel)(0),                        // 0: shopscore.v1.Channel
 	(ChecklistVersionState)(0),          // 1: shopscore.v1.ChecklistVersionState
-	(*ChecklistVersion)(nil),            // 2: shopscore.v1.ChecklistVersion
-	(*ImportPackRequest)(nil),           // 3: shopscore.v1.ImportPackRequest
-	(*ImportPackResponse)(nil),          // 4: shopscore.v1.ImportPackResponse
-	(*PublishVersionRequest)(nil),       // 5: shopscore.v1.PublishVersionRequest
-	(*PublishVersionResponse)(nil),      // 6: shopscore.v1.PublishVersionResponse
-	(*RetireVersionRequest)(nil),        // 7: shopscore.v1.RetireVersionRequest
-	(*RetireVersionResponse)(nil),       // 8: shopscore.v1.RetireVersionResponse
-	(*ListChecklistsRequest)(nil),       // 9: shopscore.v1.ListChecklistsRequest
-	(*ListChecklistsResponse)(nil),      // 10: shopscore.v1.ListChecklistsResponse
-	(*GetChecklistVersionRequest)(nil),  // 11: shopscore.v1.GetChecklistVersionRequest
-	(*GetChecklistVersionResponse)(nil), // 12: shopscore.v1.GetChecklistVersionResponse
-	(*timestamppb.Timestamp)(nil),       // 13: google.protobuf.Timestamp
+	(QuestionType)(0),                   // 2: shopscore.v1.QuestionType
+	(TargetOperator)(0),                 // 3: shopscore.v1.TargetOperator
+	(*ChecklistVersion)(nil),            // 4: shopscore.v1.ChecklistVersion
+	(*StandardClause)(nil),              // 5: shopscore.v1.StandardClause
+	(*CriticalCap)(nil),                 // 6: shopscore.v1.CriticalCap
+	(*ChecklistSection)(nil),            // 7: shopscore.v1.ChecklistSection
+	(*QuestionTarget)(nil),              // 8: shopscore.v1.QuestionTarget
+	(*ChoiceOption)(nil),                // 9: shopscore.v1.ChoiceOption
+	(*ConditionalRule)(nil),             // 10: shopscore.v1.ConditionalRule
+	(*ChecklistQuestion)(nil),           // 11: shopscore.v1.ChecklistQuestion
+	(*ImportPackRequest)(nil),           // 12: shopscore.v1.ImportPackRequest
+	(*ImportPackResponse)(nil),          // 13: shopscore.v1.ImportPackResponse
+	(*PublishVersionRequest)(nil),       // 14: shopscore.v1.PublishVersionRequest
+	(*PublishVersionResponse)(nil),      // 15: shopscore.v1.PublishVersionResponse
+	(*RetireVersionRequest)(nil),        // 16: shopscore.v1.RetireVersionRequest
+	(*RetireVersionResponse)(nil),       // 17: shopscore.v1.RetireVersionResponse
+	(*ListChecklistsRequest)(nil),       // 18: shopscore.v1.ListChecklistsRequest
+	(*ListChecklistsResponse)(nil),      // 19: shopscore.v1.ListChecklistsResponse
+	(*GetChecklistVersionRequest)(nil),  // 20: shopscore.v1.GetChecklistVersionRequest
+	(*GetChecklistVersionResponse)(nil), // 21: shopscore.v1.GetChecklistVersionResponse
+	(*timestamppb.Timestamp)(nil),       // 22: google.protobuf.Timestamp
 }
 var file_shopscore_v1_checklist_proto_depIdxs = []int32{
 	0,  // 0: shopscore.v1.ChecklistVersion.channel:type_name -> shopscore.v1.Channel
 	1,  // 1: shopscore.v1.ChecklistVersion.state:type_name -> shopscore.v1.ChecklistVersionState
-	13, // 2: shopscore.v1.ChecklistVersion.create_time:type_name -> google.protobuf.Timestamp
-	13, // 3: shopscore.v1.ChecklistVersion.publish_time:type_name -> google.protobuf.Timestamp
-	2,  // 4: shopscore.v1.ImportPackResponse.versions:type_name -> shopscore.v1.ChecklistVersion
-	2,  // 5: shopscore.v1.PublishVersionResponse.version:type_name -> shopscore.v1.ChecklistVersion
-	2,  // 6: shopscore.v1.RetireVersionResponse.version:type_name -> shopscore.v1.ChecklistVersion
-	0,  // 7: shopscore.v1.ListChecklistsRequest.channel:type_name -> shopscore.v1.Channel
-	2,  // 8: shopscore.v1.ListChecklistsResponse.versions:type_name -> shopscore.v1.ChecklistVersion
-	2,  // 9: shopscore.v1.GetChecklistVersionResponse.version:type_name -> shopscore.v1.ChecklistVersion
-	3,  // 10: shopscore.v1.ChecklistService.ImportPack:input_type -> shopscore.v1.ImportPackRequest
-	5,  // 11: shopscore.v1.ChecklistService.PublishVersion:input_type -> shopscore.v1.PublishVersionRequest
-	7,  // 12: shopscore.v1.ChecklistService.RetireVersion:input_type -> shopscore.v1.RetireVersionRequest
-	9,  // 13: shopscore.v1.ChecklistService.ListChecklists:input_type -> shopscore.v1.ListChecklistsRequest
-	11, // 14: shopscore.v1.ChecklistService.GetChecklistVersion:input_type -> shopscore.v1.GetChecklistVersionRequest
-	4,  // 15: shopscore.v1.ChecklistService.ImportPack:output_type -> shopscore.v1.ImportPackResponse
-	6,  // 16: shopscore.v1.ChecklistService.PublishVersion:output_type -> shopscore.v1.PublishVersionResponse
-	8,  // 17: shopscore.v1.ChecklistService.RetireVersion:output_type -> shopscore.v1.RetireVersionResponse
-	10, // 18: shopscore.v1.ChecklistService.ListChecklists:output_type -> shopscore.v1.ListChecklistsResponse
-	12, // 19: shopscore.v1.ChecklistService.GetChecklistVersion:output_type -> shopscore.v1.GetChecklistVersionResponse
-	15, // [15:20] is the sub-list for method output_type
-	10, // [10:15] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	22, // 2: shopscore.v1.ChecklistVersion.create_time:type_name -> google.protobuf.Timestamp
+	22, // 3: shopscore.v1.ChecklistVersion.publish_time:type_name -> google.protobuf.Timestamp
+	7,  // 4: shopscore.v1.ChecklistVersion.sections:type_name -> shopscore.v1.ChecklistSection
+	5,  // 5: shopscore.v1.ChecklistVersion.standards:type_name -> shopscore.v1.StandardClause
+	6,  // 6: shopscore.v1.ChecklistVersion.critical_cap:type_name -> shopscore.v1.CriticalCap
+	11, // 7: shopscore.v1.ChecklistSection.questions:type_name -> shopscore.v1.ChecklistQuestion
+	3,  // 8: shopscore.v1.QuestionTarget.operator:type_name -> shopscore.v1.TargetOperator
+	2,  // 9: shopscore.v1.ChecklistQuestion.type:type_name -> shopscore.v1.QuestionType
+	5,  // 10: shopscore.v1.ChecklistQuestion.standard:type_name -> shopscore.v1.StandardClause
+	8,  // 11: shopscore.v1.ChecklistQuestion.target:type_name -> shopscore.v1.QuestionTarget
+	9,  // 12: shopscore.v1.ChecklistQuestion.options:type_name -> shopscore.v1.ChoiceOption
+	10, // 13: shopscore.v1.ChecklistQuestion.rules:type_name -> shopscore.v1.ConditionalRule
+	4,  // 14: shopscore.v1.ImportPackResponse.versions:type_name -> shopscore.v1.ChecklistVersion
+	4,  // 15: shopscore.v1.PublishVersionResponse.version:type_name -> shopscore.v1.ChecklistVersion
+	4,  // 16: shopscore.v1.RetireVersionResponse.version:type_name -> shopscore.v1.ChecklistVersion
+	0,  // 17: shopscore.v1.ListChecklistsRequest.channel:type_name -> shopscore.v1.Channel
+	4,  // 18: shopscore.v1.ListChecklistsResponse.versions:type_name -> shopscore.v1.ChecklistVersion
+	4,  // 19: shopscore.v1.GetChecklistVersionResponse.version:type_name -> shopscore.v1.ChecklistVersion
+	12, // 20: shopscore.v1.ChecklistService.ImportPack:input_type -> shopscore.v1.ImportPackRequest
+	14, // 21: shopscore.v1.ChecklistService.PublishVersion:input_type -> shopscore.v1.PublishVersionRequest
+	16, // 22: shopscore.v1.ChecklistService.RetireVersion:input_type -> shopscore.v1.RetireVersionRequest
+	18, // 23: shopscore.v1.ChecklistService.ListChecklists:input_type -> shopscore.v1.ListChecklistsRequest
+	20, // 24: shopscore.v1.ChecklistService.GetChecklistVersion:input_type -> shopscore.v1.GetChecklistVersionRequest
+	13, // 25: shopscore.v1.ChecklistService.ImportPack:output_type -> shopscore.v1.ImportPackResponse
+	15, // 26: shopscore.v1.ChecklistService.PublishVersion:output_type -> shopscore.v1.PublishVersionResponse
+	17, // 27: shopscore.v1.ChecklistService.RetireVersion:output_type -> shopscore.v1.RetireVersionResponse
+	19, // 28: shopscore.v1.ChecklistService.ListChecklists:output_type -> shopscore.v1.ListChecklistsResponse
+	21, // 29: shopscore.v1.ChecklistService.GetChecklistVersion:output_type -> shopscore.v1.GetChecklistVersionResponse
+	25, // [25:30] is the sub-list for method output_type
+	20, // [20:25] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_shopscore_v1_checklist_proto_init() }
@@ -885,8 +1731,8 @@ func file_shopscore_v1_checklist_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_shopscore_v1_checklist_proto_rawDesc), len(file_shopscore_v1_checklist_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   11,
+			NumEnums:      4,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -37,8 +37,13 @@ type Store struct {
 	GeofenceMeters float64                `protobuf:"fixed64,8,opt,name=geofence_meters,json=geofenceMeters,proto3" json:"geofence_meters,omitempty"`
 	ManagerIds     []string               `protobuf:"bytes,9,rep,name=manager_ids,json=managerIds,proto3" json:"manager_ids,omitempty"`
 	CreateTime     *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Output only: a deactivated store takes no new assignments.
+	Deactivated    bool                   `protobuf:"varint,11,opt,name=deactivated,proto3" json:"deactivated,omitempty"`
+	DeactivateTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=deactivate_time,json=deactivateTime,proto3" json:"deactivate_time,omitempty"`
+	// Output only: the managers' names, in the order of manager_ids.
+	ManagerNames  []string `protobuf:"bytes,13,rep,name=manager_names,json=managerNames,proto3" json:"manager_names,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Store) Reset() {
@@ -141,6 +146,27 @@ func (x *Store) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Store) GetDeactivated() bool {
+	if x != nil {
+		return x.Deactivated
+	}
+	return false
+}
+
+func (x *Store) GetDeactivateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DeactivateTime
+	}
+	return nil
+}
+
+func (x *Store) GetManagerNames() []string {
+	if x != nil {
+		return x.ManagerNames
+	}
+	return nil
+}
+
 // Staff is an employee whose service is audited.
 type Staff struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -152,8 +178,19 @@ type Staff struct {
 	BackOffice     bool                   `protobuf:"varint,6,opt,name=back_office,json=backOffice,proto3" json:"back_office,omitempty"`
 	StoreId        string                 `protobuf:"bytes,7,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
 	CreateTime     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Output only: the store's code and name.
+	StoreCode string `protobuf:"bytes,9,opt,name=store_code,json=storeCode,proto3" json:"store_code,omitempty"`
+	StoreName string `protobuf:"bytes,10,opt,name=store_name,json=storeName,proto3" json:"store_name,omitempty"`
+	// Output only: a deactivated employee is kept for history only.
+	Deactivated    bool                   `protobuf:"varint,11,opt,name=deactivated,proto3" json:"deactivated,omitempty"`
+	DeactivateTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=deactivate_time,json=deactivateTime,proto3" json:"deactivate_time,omitempty"`
+	// Output only: the date (YYYY-MM-DD, organisation time zone) from which
+	// the employee works at store_id; empty when he always has.
+	StoreSinceDate string `protobuf:"bytes,13,opt,name=store_since_date,json=storeSinceDate,proto3" json:"store_since_date,omitempty"`
+	// Output only: a transfer dated later than today, waiting for its day.
+	PendingTransfer *StaffTransfer `protobuf:"bytes,14,opt,name=pending_transfer,json=pendingTransfer,proto3" json:"pending_transfer,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Staff) Reset() {
@@ -242,6 +279,193 @@ func (x *Staff) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Staff) GetStoreCode() string {
+	if x != nil {
+		return x.StoreCode
+	}
+	return ""
+}
+
+func (x *Staff) GetStoreName() string {
+	if x != nil {
+		return x.StoreName
+	}
+	return ""
+}
+
+func (x *Staff) GetDeactivated() bool {
+	if x != nil {
+		return x.Deactivated
+	}
+	return false
+}
+
+func (x *Staff) GetDeactivateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DeactivateTime
+	}
+	return nil
+}
+
+func (x *Staff) GetStoreSinceDate() string {
+	if x != nil {
+		return x.StoreSinceDate
+	}
+	return ""
+}
+
+func (x *Staff) GetPendingTransfer() *StaffTransfer {
+	if x != nil {
+		return x.PendingTransfer
+	}
+	return nil
+}
+
+// StaffTransfer is one move of an employee from one store to another.
+type StaffTransfer struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Id      string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	StaffId string                 `protobuf:"bytes,2,opt,name=staff_id,json=staffId,proto3" json:"staff_id,omitempty"`
+	// Empty when the employee had no store.
+	FromStoreId   string `protobuf:"bytes,3,opt,name=from_store_id,json=fromStoreId,proto3" json:"from_store_id,omitempty"`
+	FromStoreCode string `protobuf:"bytes,4,opt,name=from_store_code,json=fromStoreCode,proto3" json:"from_store_code,omitempty"`
+	FromStoreName string `protobuf:"bytes,5,opt,name=from_store_name,json=fromStoreName,proto3" json:"from_store_name,omitempty"`
+	ToStoreId     string `protobuf:"bytes,6,opt,name=to_store_id,json=toStoreId,proto3" json:"to_store_id,omitempty"`
+	ToStoreCode   string `protobuf:"bytes,7,opt,name=to_store_code,json=toStoreCode,proto3" json:"to_store_code,omitempty"`
+	ToStoreName   string `protobuf:"bytes,8,opt,name=to_store_name,json=toStoreName,proto3" json:"to_store_name,omitempty"`
+	// The first day at the new store, YYYY-MM-DD (organisation time zone).
+	EffectiveDate string `protobuf:"bytes,9,opt,name=effective_date,json=effectiveDate,proto3" json:"effective_date,omitempty"`
+	// True once the employee is at the new store.
+	Applied   bool   `protobuf:"varint,10,opt,name=applied,proto3" json:"applied,omitempty"`
+	CreatedBy string `protobuf:"bytes,11,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	// The name of the user who asked for the transfer.
+	CreatedByName string                 `protobuf:"bytes,12,opt,name=created_by_name,json=createdByName,proto3" json:"created_by_name,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StaffTransfer) Reset() {
+	*x = StaffTransfer{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StaffTransfer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StaffTransfer) ProtoMessage() {}
+
+func (x *StaffTransfer) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StaffTransfer.ProtoReflect.Descriptor instead.
+func (*StaffTransfer) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *StaffTransfer) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *StaffTransfer) GetStaffId() string {
+	if x != nil {
+		return x.StaffId
+	}
+	return ""
+}
+
+func (x *StaffTransfer) GetFromStoreId() string {
+	if x != nil {
+		return x.FromStoreId
+	}
+	return ""
+}
+
+func (x *StaffTransfer) GetFromStoreCode() string {
+	if x != nil {
+		return x.FromStoreCode
+	}
+	return ""
+}
+
+func (x *StaffTransfer) GetFromStoreName() string {
+	if x != nil {
+		return x.FromStoreName
+	}
+	return ""
+}
+
+func (x *StaffTransfer) GetToStoreId() string {
+	if x != nil {
+		return x.ToStoreId
+	}
+	return ""
+}
+
+func (x *StaffTransfer) GetToStoreCode() string {
+	if x != nil {
+		return x.ToStoreCode
+	}
+	return ""
+}
+
+func (x *StaffTransfer) GetToStoreName() string {
+	if x != nil {
+		return x.ToStoreName
+	}
+	return ""
+}
+
+func (x *StaffTransfer) GetEffectiveDate() string {
+	if x != nil {
+		return x.EffectiveDate
+	}
+	return ""
+}
+
+func (x *StaffTransfer) GetApplied() bool {
+	if x != nil {
+		return x.Applied
+	}
+	return false
+}
+
+func (x *StaffTransfer) GetCreatedBy() string {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return ""
+}
+
+func (x *StaffTransfer) GetCreatedByName() string {
+	if x != nil {
+		return x.CreatedByName
+	}
+	return ""
+}
+
+func (x *StaffTransfer) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
 type CreateStoreRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// id and create_time are ignored.
@@ -252,7 +476,7 @@ type CreateStoreRequest struct {
 
 func (x *CreateStoreRequest) Reset() {
 	*x = CreateStoreRequest{}
-	mi := &file_shopscore_v1_org_proto_msgTypes[2]
+	mi := &file_shopscore_v1_org_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -264,7 +488,7 @@ func (x *CreateStoreRequest) String() string {
 func (*CreateStoreRequest) ProtoMessage() {}
 
 func (x *CreateStoreRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_org_proto_msgTypes[2]
+	mi := &file_shopscore_v1_org_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -277,7 +501,7 @@ func (x *CreateStoreRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateStoreRequest.ProtoReflect.Descriptor instead.
 func (*CreateStoreRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{2}
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CreateStoreRequest) GetStore() *Store {
@@ -296,7 +520,7 @@ type CreateStoreResponse struct {
 
 func (x *CreateStoreResponse) Reset() {
 	*x = CreateStoreResponse{}
-	mi := &file_shopscore_v1_org_proto_msgTypes[3]
+	mi := &file_shopscore_v1_org_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -308,7 +532,7 @@ func (x *CreateStoreResponse) String() string {
 func (*CreateStoreResponse) ProtoMessage() {}
 
 func (x *CreateStoreResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_org_proto_msgTypes[3]
+	mi := &file_shopscore_v1_org_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -321,7 +545,7 @@ func (x *CreateStoreResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateStoreResponse.ProtoReflect.Descriptor instead.
 func (*CreateStoreResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{3}
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CreateStoreResponse) GetStore() *Store {
@@ -334,14 +558,18 @@ func (x *CreateStoreResponse) GetStore() *Store {
 type ListStoresRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Only stores of this region, when set.
-	Region        string `protobuf:"bytes,1,opt,name=region,proto3" json:"region,omitempty"`
+	Region string `protobuf:"bytes,1,opt,name=region,proto3" json:"region,omitempty"`
+	// List deactivated stores too.
+	IncludeDeactivated bool `protobuf:"varint,2,opt,name=include_deactivated,json=includeDeactivated,proto3" json:"include_deactivated,omitempty"`
+	// Only stores whose code or name contains this text (any case).
+	Query         string `protobuf:"bytes,3,opt,name=query,proto3" json:"query,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListStoresRequest) Reset() {
 	*x = ListStoresRequest{}
-	mi := &file_shopscore_v1_org_proto_msgTypes[4]
+	mi := &file_shopscore_v1_org_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -353,7 +581,7 @@ func (x *ListStoresRequest) String() string {
 func (*ListStoresRequest) ProtoMessage() {}
 
 func (x *ListStoresRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_org_proto_msgTypes[4]
+	mi := &file_shopscore_v1_org_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -366,12 +594,26 @@ func (x *ListStoresRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStoresRequest.ProtoReflect.Descriptor instead.
 func (*ListStoresRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{4}
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListStoresRequest) GetRegion() string {
 	if x != nil {
 		return x.Region
+	}
+	return ""
+}
+
+func (x *ListStoresRequest) GetIncludeDeactivated() bool {
+	if x != nil {
+		return x.IncludeDeactivated
+	}
+	return false
+}
+
+func (x *ListStoresRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
 	}
 	return ""
 }
@@ -385,7 +627,7 @@ type ListStoresResponse struct {
 
 func (x *ListStoresResponse) Reset() {
 	*x = ListStoresResponse{}
-	mi := &file_shopscore_v1_org_proto_msgTypes[5]
+	mi := &file_shopscore_v1_org_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -397,7 +639,7 @@ func (x *ListStoresResponse) String() string {
 func (*ListStoresResponse) ProtoMessage() {}
 
 func (x *ListStoresResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_org_proto_msgTypes[5]
+	mi := &file_shopscore_v1_org_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -410,7 +652,7 @@ func (x *ListStoresResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStoresResponse.ProtoReflect.Descriptor instead.
 func (*ListStoresResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{5}
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListStoresResponse) GetStores() []*Store {
@@ -430,7 +672,7 @@ type CreateStaffRequest struct {
 
 func (x *CreateStaffRequest) Reset() {
 	*x = CreateStaffRequest{}
-	mi := &file_shopscore_v1_org_proto_msgTypes[6]
+	mi := &file_shopscore_v1_org_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -442,7 +684,7 @@ func (x *CreateStaffRequest) String() string {
 func (*CreateStaffRequest) ProtoMessage() {}
 
 func (x *CreateStaffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_org_proto_msgTypes[6]
+	mi := &file_shopscore_v1_org_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -455,7 +697,7 @@ func (x *CreateStaffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateStaffRequest.ProtoReflect.Descriptor instead.
 func (*CreateStaffRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{6}
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CreateStaffRequest) GetStaff() *Staff {
@@ -474,7 +716,7 @@ type CreateStaffResponse struct {
 
 func (x *CreateStaffResponse) Reset() {
 	*x = CreateStaffResponse{}
-	mi := &file_shopscore_v1_org_proto_msgTypes[7]
+	mi := &file_shopscore_v1_org_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -486,7 +728,7 @@ func (x *CreateStaffResponse) String() string {
 func (*CreateStaffResponse) ProtoMessage() {}
 
 func (x *CreateStaffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_org_proto_msgTypes[7]
+	mi := &file_shopscore_v1_org_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -499,7 +741,7 @@ func (x *CreateStaffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateStaffResponse.ProtoReflect.Descriptor instead.
 func (*CreateStaffResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{7}
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CreateStaffResponse) GetStaff() *Staff {
@@ -512,14 +754,24 @@ func (x *CreateStaffResponse) GetStaff() *Staff {
 type ListStaffRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Only this store's staff, when set.
-	StoreId       string `protobuf:"bytes,1,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	StoreId string `protobuf:"bytes,1,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	// Only this store's staff, by code, when set (instead of store_id).
+	StoreCode string `protobuf:"bytes,2,opt,name=store_code,json=storeCode,proto3" json:"store_code,omitempty"`
+	// List deactivated employees too.
+	IncludeDeactivated bool `protobuf:"varint,3,opt,name=include_deactivated,json=includeDeactivated,proto3" json:"include_deactivated,omitempty"`
+	// Only employees whose name or employee number contains this text.
+	Query string `protobuf:"bytes,4,opt,name=query,proto3" json:"query,omitempty"`
+	// 1..500; 0 means 100.
+	PageSize int32 `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of the previous page, or empty for the first.
+	PageToken     string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListStaffRequest) Reset() {
 	*x = ListStaffRequest{}
-	mi := &file_shopscore_v1_org_proto_msgTypes[8]
+	mi := &file_shopscore_v1_org_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -531,7 +783,7 @@ func (x *ListStaffRequest) String() string {
 func (*ListStaffRequest) ProtoMessage() {}
 
 func (x *ListStaffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_org_proto_msgTypes[8]
+	mi := &file_shopscore_v1_org_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -544,7 +796,7 @@ func (x *ListStaffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStaffRequest.ProtoReflect.Descriptor instead.
 func (*ListStaffRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{8}
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListStaffRequest) GetStoreId() string {
@@ -554,16 +806,53 @@ func (x *ListStaffRequest) GetStoreId() string {
 	return ""
 }
 
+func (x *ListStaffRequest) GetStoreCode() string {
+	if x != nil {
+		return x.StoreCode
+	}
+	return ""
+}
+
+func (x *ListStaffRequest) GetIncludeDeactivated() bool {
+	if x != nil {
+		return x.IncludeDeactivated
+	}
+	return false
+}
+
+func (x *ListStaffRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *ListStaffRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListStaffRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 type ListStaffResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Staff         []*Staff               `protobuf:"bytes,1,rep,name=staff,proto3" json:"staff,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// By employee number.
+	Staff         []*Staff `protobuf:"bytes,1,rep,name=staff,proto3" json:"staff,omitempty"`
+	NextPageToken string   `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListStaffResponse) Reset() {
 	*x = ListStaffResponse{}
-	mi := &file_shopscore_v1_org_proto_msgTypes[9]
+	mi := &file_shopscore_v1_org_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -575,7 +864,7 @@ func (x *ListStaffResponse) String() string {
 func (*ListStaffResponse) ProtoMessage() {}
 
 func (x *ListStaffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_org_proto_msgTypes[9]
+	mi := &file_shopscore_v1_org_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -588,7 +877,7 @@ func (x *ListStaffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStaffResponse.ProtoReflect.Descriptor instead.
 func (*ListStaffResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{9}
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListStaffResponse) GetStaff() []*Staff {
@@ -598,15 +887,24 @@ func (x *ListStaffResponse) GetStaff() []*Staff {
 	return nil
 }
 
+func (x *ListStaffResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 type ListShoppersRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only shoppers whose name or e-mail contains this text (any case).
+	Query         string `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListShoppersRequest) Reset() {
 	*x = ListShoppersRequest{}
-	mi := &file_shopscore_v1_org_proto_msgTypes[10]
+	mi := &file_shopscore_v1_org_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -618,7 +916,7 @@ func (x *ListShoppersRequest) String() string {
 func (*ListShoppersRequest) ProtoMessage() {}
 
 func (x *ListShoppersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_org_proto_msgTypes[10]
+	mi := &file_shopscore_v1_org_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -631,7 +929,14 @@ func (x *ListShoppersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListShoppersRequest.ProtoReflect.Descriptor instead.
 func (*ListShoppersRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{10}
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListShoppersRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
 }
 
 type ListShoppersResponse struct {
@@ -643,7 +948,7 @@ type ListShoppersResponse struct {
 
 func (x *ListShoppersResponse) Reset() {
 	*x = ListShoppersResponse{}
-	mi := &file_shopscore_v1_org_proto_msgTypes[11]
+	mi := &file_shopscore_v1_org_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -655,7 +960,7 @@ func (x *ListShoppersResponse) String() string {
 func (*ListShoppersResponse) ProtoMessage() {}
 
 func (x *ListShoppersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_org_proto_msgTypes[11]
+	mi := &file_shopscore_v1_org_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -668,7 +973,7 @@ func (x *ListShoppersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListShoppersResponse.ProtoReflect.Descriptor instead.
 func (*ListShoppersResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{11}
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListShoppersResponse) GetShoppers() []*User {
@@ -678,11 +983,1389 @@ func (x *ListShoppersResponse) GetShoppers() []*User {
 	return nil
 }
 
+type GetStoreRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One of the two.
+	StoreId       string `protobuf:"bytes,1,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	StoreCode     string `protobuf:"bytes,2,opt,name=store_code,json=storeCode,proto3" json:"store_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetStoreRequest) Reset() {
+	*x = GetStoreRequest{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStoreRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStoreRequest) ProtoMessage() {}
+
+func (x *GetStoreRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStoreRequest.ProtoReflect.Descriptor instead.
+func (*GetStoreRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *GetStoreRequest) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
+func (x *GetStoreRequest) GetStoreCode() string {
+	if x != nil {
+		return x.StoreCode
+	}
+	return ""
+}
+
+type GetStoreResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Store         *Store                 `protobuf:"bytes,1,opt,name=store,proto3" json:"store,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetStoreResponse) Reset() {
+	*x = GetStoreResponse{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStoreResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStoreResponse) ProtoMessage() {}
+
+func (x *GetStoreResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStoreResponse.ProtoReflect.Descriptor instead.
+func (*GetStoreResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *GetStoreResponse) GetStore() *Store {
+	if x != nil {
+		return x.Store
+	}
+	return nil
+}
+
+type UpdateStoreRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Identified by id; code, name, address, region, latitude, longitude,
+	// geofence_meters and manager_ids are replaced; other fields ignored.
+	Store         *Store `protobuf:"bytes,1,opt,name=store,proto3" json:"store,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateStoreRequest) Reset() {
+	*x = UpdateStoreRequest{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateStoreRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateStoreRequest) ProtoMessage() {}
+
+func (x *UpdateStoreRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateStoreRequest.ProtoReflect.Descriptor instead.
+func (*UpdateStoreRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *UpdateStoreRequest) GetStore() *Store {
+	if x != nil {
+		return x.Store
+	}
+	return nil
+}
+
+type UpdateStoreResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Store         *Store                 `protobuf:"bytes,1,opt,name=store,proto3" json:"store,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateStoreResponse) Reset() {
+	*x = UpdateStoreResponse{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateStoreResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateStoreResponse) ProtoMessage() {}
+
+func (x *UpdateStoreResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateStoreResponse.ProtoReflect.Descriptor instead.
+func (*UpdateStoreResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *UpdateStoreResponse) GetStore() *Store {
+	if x != nil {
+		return x.Store
+	}
+	return nil
+}
+
+type DeactivateStoreRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	StoreId       string                 `protobuf:"bytes,1,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeactivateStoreRequest) Reset() {
+	*x = DeactivateStoreRequest{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeactivateStoreRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeactivateStoreRequest) ProtoMessage() {}
+
+func (x *DeactivateStoreRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeactivateStoreRequest.ProtoReflect.Descriptor instead.
+func (*DeactivateStoreRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *DeactivateStoreRequest) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
+type DeactivateStoreResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Store         *Store                 `protobuf:"bytes,1,opt,name=store,proto3" json:"store,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeactivateStoreResponse) Reset() {
+	*x = DeactivateStoreResponse{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeactivateStoreResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeactivateStoreResponse) ProtoMessage() {}
+
+func (x *DeactivateStoreResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeactivateStoreResponse.ProtoReflect.Descriptor instead.
+func (*DeactivateStoreResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *DeactivateStoreResponse) GetStore() *Store {
+	if x != nil {
+		return x.Store
+	}
+	return nil
+}
+
+type ReactivateStoreRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	StoreId       string                 `protobuf:"bytes,1,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReactivateStoreRequest) Reset() {
+	*x = ReactivateStoreRequest{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReactivateStoreRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReactivateStoreRequest) ProtoMessage() {}
+
+func (x *ReactivateStoreRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReactivateStoreRequest.ProtoReflect.Descriptor instead.
+func (*ReactivateStoreRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ReactivateStoreRequest) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
+type ReactivateStoreResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Store         *Store                 `protobuf:"bytes,1,opt,name=store,proto3" json:"store,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReactivateStoreResponse) Reset() {
+	*x = ReactivateStoreResponse{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReactivateStoreResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReactivateStoreResponse) ProtoMessage() {}
+
+func (x *ReactivateStoreResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReactivateStoreResponse.ProtoReflect.Descriptor instead.
+func (*ReactivateStoreResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ReactivateStoreResponse) GetStore() *Store {
+	if x != nil {
+		return x.Store
+	}
+	return nil
+}
+
+type ImportStoresRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The name decides the format (.csv or .xlsx); the content is sniffed
+	// otherwise.
+	FileName string `protobuf:"bytes,1,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
+	// A header row naming at least "code" and "name" columns, then one row
+	// per store; optional columns "address", "region", "latitude",
+	// "longitude", "geofence_meters" (Russian headers are understood too:
+	// "код", "название", "адрес", "регион", "широта", "долгота", "радиус").
+	// CSV with commas or semicolons, UTF-8 with or without a BOM. At most
+	// 8 MiB.
+	Content []byte `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	// Check the file and report what would happen, without storing.
+	ValidateOnly  bool `protobuf:"varint,3,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportStoresRequest) Reset() {
+	*x = ImportStoresRequest{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportStoresRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportStoresRequest) ProtoMessage() {}
+
+func (x *ImportStoresRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportStoresRequest.ProtoReflect.Descriptor instead.
+func (*ImportStoresRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ImportStoresRequest) GetFileName() string {
+	if x != nil {
+		return x.FileName
+	}
+	return ""
+}
+
+func (x *ImportStoresRequest) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *ImportStoresRequest) GetValidateOnly() bool {
+	if x != nil {
+		return x.ValidateOnly
+	}
+	return false
+}
+
+type ImportStoresResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Created int32                  `protobuf:"varint,1,opt,name=created,proto3" json:"created,omitempty"`
+	Updated int32                  `protobuf:"varint,2,opt,name=updated,proto3" json:"updated,omitempty"`
+	// Rows that changed nothing.
+	Unchanged     int32 `protobuf:"varint,3,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportStoresResponse) Reset() {
+	*x = ImportStoresResponse{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportStoresResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportStoresResponse) ProtoMessage() {}
+
+func (x *ImportStoresResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportStoresResponse.ProtoReflect.Descriptor instead.
+func (*ImportStoresResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ImportStoresResponse) GetCreated() int32 {
+	if x != nil {
+		return x.Created
+	}
+	return 0
+}
+
+func (x *ImportStoresResponse) GetUpdated() int32 {
+	if x != nil {
+		return x.Updated
+	}
+	return 0
+}
+
+func (x *ImportStoresResponse) GetUnchanged() int32 {
+	if x != nil {
+		return x.Unchanged
+	}
+	return 0
+}
+
+type GetStaffRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One of the two.
+	StaffId        string `protobuf:"bytes,1,opt,name=staff_id,json=staffId,proto3" json:"staff_id,omitempty"`
+	EmployeeNumber string `protobuf:"bytes,2,opt,name=employee_number,json=employeeNumber,proto3" json:"employee_number,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GetStaffRequest) Reset() {
+	*x = GetStaffRequest{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStaffRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStaffRequest) ProtoMessage() {}
+
+func (x *GetStaffRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStaffRequest.ProtoReflect.Descriptor instead.
+func (*GetStaffRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *GetStaffRequest) GetStaffId() string {
+	if x != nil {
+		return x.StaffId
+	}
+	return ""
+}
+
+func (x *GetStaffRequest) GetEmployeeNumber() string {
+	if x != nil {
+		return x.EmployeeNumber
+	}
+	return ""
+}
+
+type GetStaffResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Staff *Staff                 `protobuf:"bytes,1,opt,name=staff,proto3" json:"staff,omitempty"`
+	// Every transfer of the employee, newest first.
+	Transfers     []*StaffTransfer `protobuf:"bytes,2,rep,name=transfers,proto3" json:"transfers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetStaffResponse) Reset() {
+	*x = GetStaffResponse{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStaffResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStaffResponse) ProtoMessage() {}
+
+func (x *GetStaffResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStaffResponse.ProtoReflect.Descriptor instead.
+func (*GetStaffResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *GetStaffResponse) GetStaff() *Staff {
+	if x != nil {
+		return x.Staff
+	}
+	return nil
+}
+
+func (x *GetStaffResponse) GetTransfers() []*StaffTransfer {
+	if x != nil {
+		return x.Transfers
+	}
+	return nil
+}
+
+type UpdateStaffRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Identified by id; employee_number, name, position, department and
+	// back_office are replaced; other fields ignored.
+	Staff         *Staff `protobuf:"bytes,1,opt,name=staff,proto3" json:"staff,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateStaffRequest) Reset() {
+	*x = UpdateStaffRequest{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateStaffRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateStaffRequest) ProtoMessage() {}
+
+func (x *UpdateStaffRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateStaffRequest.ProtoReflect.Descriptor instead.
+func (*UpdateStaffRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *UpdateStaffRequest) GetStaff() *Staff {
+	if x != nil {
+		return x.Staff
+	}
+	return nil
+}
+
+type UpdateStaffResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Staff         *Staff                 `protobuf:"bytes,1,opt,name=staff,proto3" json:"staff,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateStaffResponse) Reset() {
+	*x = UpdateStaffResponse{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateStaffResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateStaffResponse) ProtoMessage() {}
+
+func (x *UpdateStaffResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateStaffResponse.ProtoReflect.Descriptor instead.
+func (*UpdateStaffResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *UpdateStaffResponse) GetStaff() *Staff {
+	if x != nil {
+		return x.Staff
+	}
+	return nil
+}
+
+type DeactivateStaffRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	StaffId       string                 `protobuf:"bytes,1,opt,name=staff_id,json=staffId,proto3" json:"staff_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeactivateStaffRequest) Reset() {
+	*x = DeactivateStaffRequest{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeactivateStaffRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeactivateStaffRequest) ProtoMessage() {}
+
+func (x *DeactivateStaffRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeactivateStaffRequest.ProtoReflect.Descriptor instead.
+func (*DeactivateStaffRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *DeactivateStaffRequest) GetStaffId() string {
+	if x != nil {
+		return x.StaffId
+	}
+	return ""
+}
+
+type DeactivateStaffResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Staff         *Staff                 `protobuf:"bytes,1,opt,name=staff,proto3" json:"staff,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeactivateStaffResponse) Reset() {
+	*x = DeactivateStaffResponse{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeactivateStaffResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeactivateStaffResponse) ProtoMessage() {}
+
+func (x *DeactivateStaffResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeactivateStaffResponse.ProtoReflect.Descriptor instead.
+func (*DeactivateStaffResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *DeactivateStaffResponse) GetStaff() *Staff {
+	if x != nil {
+		return x.Staff
+	}
+	return nil
+}
+
+type ReactivateStaffRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	StaffId       string                 `protobuf:"bytes,1,opt,name=staff_id,json=staffId,proto3" json:"staff_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReactivateStaffRequest) Reset() {
+	*x = ReactivateStaffRequest{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReactivateStaffRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReactivateStaffRequest) ProtoMessage() {}
+
+func (x *ReactivateStaffRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReactivateStaffRequest.ProtoReflect.Descriptor instead.
+func (*ReactivateStaffRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ReactivateStaffRequest) GetStaffId() string {
+	if x != nil {
+		return x.StaffId
+	}
+	return ""
+}
+
+type ReactivateStaffResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Staff         *Staff                 `protobuf:"bytes,1,opt,name=staff,proto3" json:"staff,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReactivateStaffResponse) Reset() {
+	*x = ReactivateStaffResponse{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReactivateStaffResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReactivateStaffResponse) ProtoMessage() {}
+
+func (x *ReactivateStaffResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReactivateStaffResponse.ProtoReflect.Descriptor instead.
+func (*ReactivateStaffResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ReactivateStaffResponse) GetStaff() *Staff {
+	if x != nil {
+		return x.Staff
+	}
+	return nil
+}
+
+type TransferStaffRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	StaffId string                 `protobuf:"bytes,1,opt,name=staff_id,json=staffId,proto3" json:"staff_id,omitempty"`
+	// The new store, by id or by code.
+	ToStoreId   string `protobuf:"bytes,2,opt,name=to_store_id,json=toStoreId,proto3" json:"to_store_id,omitempty"`
+	ToStoreCode string `protobuf:"bytes,3,opt,name=to_store_code,json=toStoreCode,proto3" json:"to_store_code,omitempty"`
+	// The first day at the new store, YYYY-MM-DD (organisation time zone);
+	// empty means today.
+	EffectiveDate string `protobuf:"bytes,4,opt,name=effective_date,json=effectiveDate,proto3" json:"effective_date,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferStaffRequest) Reset() {
+	*x = TransferStaffRequest{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferStaffRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferStaffRequest) ProtoMessage() {}
+
+func (x *TransferStaffRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferStaffRequest.ProtoReflect.Descriptor instead.
+func (*TransferStaffRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *TransferStaffRequest) GetStaffId() string {
+	if x != nil {
+		return x.StaffId
+	}
+	return ""
+}
+
+func (x *TransferStaffRequest) GetToStoreId() string {
+	if x != nil {
+		return x.ToStoreId
+	}
+	return ""
+}
+
+func (x *TransferStaffRequest) GetToStoreCode() string {
+	if x != nil {
+		return x.ToStoreCode
+	}
+	return ""
+}
+
+func (x *TransferStaffRequest) GetEffectiveDate() string {
+	if x != nil {
+		return x.EffectiveDate
+	}
+	return ""
+}
+
+type TransferStaffResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Staff         *Staff                 `protobuf:"bytes,1,opt,name=staff,proto3" json:"staff,omitempty"`
+	Transfer      *StaffTransfer         `protobuf:"bytes,2,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferStaffResponse) Reset() {
+	*x = TransferStaffResponse{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferStaffResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferStaffResponse) ProtoMessage() {}
+
+func (x *TransferStaffResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferStaffResponse.ProtoReflect.Descriptor instead.
+func (*TransferStaffResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *TransferStaffResponse) GetStaff() *Staff {
+	if x != nil {
+		return x.Staff
+	}
+	return nil
+}
+
+func (x *TransferStaffResponse) GetTransfer() *StaffTransfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+type ImportStaffRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The name decides the format (.csv or .xlsx); the content is sniffed
+	// otherwise.
+	FileName string `protobuf:"bytes,1,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
+	// A header row naming at least "employee_number" and "name" columns,
+	// then one row per employee; optional columns "store_code", "position",
+	// "department", "back_office" (Russian headers are understood too:
+	// "табельный номер", "фио", "код магазина", "должность", "отдел").
+	// CSV with commas or semicolons, UTF-8 with or without a BOM. At most
+	// 8 MiB.
+	Content []byte `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	// Check the file and report what would happen, without storing.
+	ValidateOnly  bool `protobuf:"varint,3,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportStaffRequest) Reset() {
+	*x = ImportStaffRequest{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportStaffRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportStaffRequest) ProtoMessage() {}
+
+func (x *ImportStaffRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportStaffRequest.ProtoReflect.Descriptor instead.
+func (*ImportStaffRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ImportStaffRequest) GetFileName() string {
+	if x != nil {
+		return x.FileName
+	}
+	return ""
+}
+
+func (x *ImportStaffRequest) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *ImportStaffRequest) GetValidateOnly() bool {
+	if x != nil {
+		return x.ValidateOnly
+	}
+	return false
+}
+
+type ImportStaffResponse struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Created   int32                  `protobuf:"varint,1,opt,name=created,proto3" json:"created,omitempty"`
+	Updated   int32                  `protobuf:"varint,2,opt,name=updated,proto3" json:"updated,omitempty"`
+	Unchanged int32                  `protobuf:"varint,3,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
+	// Existing employees whose store changed (a transfer from today).
+	Transferred   int32 `protobuf:"varint,4,opt,name=transferred,proto3" json:"transferred,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportStaffResponse) Reset() {
+	*x = ImportStaffResponse{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportStaffResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportStaffResponse) ProtoMessage() {}
+
+func (x *ImportStaffResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportStaffResponse.ProtoReflect.Descriptor instead.
+func (*ImportStaffResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ImportStaffResponse) GetCreated() int32 {
+	if x != nil {
+		return x.Created
+	}
+	return 0
+}
+
+func (x *ImportStaffResponse) GetUpdated() int32 {
+	if x != nil {
+		return x.Updated
+	}
+	return 0
+}
+
+func (x *ImportStaffResponse) GetUnchanged() int32 {
+	if x != nil {
+		return x.Unchanged
+	}
+	return 0
+}
+
+func (x *ImportStaffResponse) GetTransferred() int32 {
+	if x != nil {
+		return x.Transferred
+	}
+	return 0
+}
+
+// OrgSettings are the organisation's settings.
+type OrgSettings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// An IANA time zone name ("Europe/Moscow"): dates in the console and in
+	// the workbooks' date columns are shown in it.
+	TimeZone string `protobuf:"bytes,1,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	// A BCP 47 language tag ("ru-RU"): the default locale for numbers and
+	// dates when a user's browser gives none.
+	Locale string `protobuf:"bytes,2,opt,name=locale,proto3" json:"locale,omitempty"`
+	// An ISO 4217 code ("RUB"): the currency of pay amounts.
+	Currency string `protobuf:"bytes,3,opt,name=currency,proto3" json:"currency,omitempty"`
+	// Output only.
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdatedBy     string                 `protobuf:"bytes,5,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OrgSettings) Reset() {
+	*x = OrgSettings{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OrgSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OrgSettings) ProtoMessage() {}
+
+func (x *OrgSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OrgSettings.ProtoReflect.Descriptor instead.
+func (*OrgSettings) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *OrgSettings) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+func (x *OrgSettings) GetLocale() string {
+	if x != nil {
+		return x.Locale
+	}
+	return ""
+}
+
+func (x *OrgSettings) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *OrgSettings) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *OrgSettings) GetUpdatedBy() string {
+	if x != nil {
+		return x.UpdatedBy
+	}
+	return ""
+}
+
+type GetOrgSettingsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetOrgSettingsRequest) Reset() {
+	*x = GetOrgSettingsRequest{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetOrgSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetOrgSettingsRequest) ProtoMessage() {}
+
+func (x *GetOrgSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetOrgSettingsRequest.ProtoReflect.Descriptor instead.
+func (*GetOrgSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{36}
+}
+
+type GetOrgSettingsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Settings      *OrgSettings           `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetOrgSettingsResponse) Reset() {
+	*x = GetOrgSettingsResponse{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetOrgSettingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetOrgSettingsResponse) ProtoMessage() {}
+
+func (x *GetOrgSettingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetOrgSettingsResponse.ProtoReflect.Descriptor instead.
+func (*GetOrgSettingsResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *GetOrgSettingsResponse) GetSettings() *OrgSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+type UpdateOrgSettingsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every field is replaced; an empty field keeps its current value.
+	Settings      *OrgSettings `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateOrgSettingsRequest) Reset() {
+	*x = UpdateOrgSettingsRequest{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateOrgSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateOrgSettingsRequest) ProtoMessage() {}
+
+func (x *UpdateOrgSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateOrgSettingsRequest.ProtoReflect.Descriptor instead.
+func (*UpdateOrgSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *UpdateOrgSettingsRequest) GetSettings() *OrgSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+type UpdateOrgSettingsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Settings      *OrgSettings           `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateOrgSettingsResponse) Reset() {
+	*x = UpdateOrgSettingsResponse{}
+	mi := &file_shopscore_v1_org_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateOrgSettingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateOrgSettingsResponse) ProtoMessage() {}
+
+func (x *UpdateOrgSettingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_org_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateOrgSettingsResponse.ProtoReflect.Descriptor instead.
+func (*UpdateOrgSettingsResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_org_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *UpdateOrgSettingsResponse) GetSettings() *OrgSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
 var File_shopscore_v1_org_proto protoreflect.FileDescriptor
 
 const file_shopscore_v1_org_proto_rawDesc = "" +
 	"\n" +
-	"\x16shopscore/v1/org.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17shopscore/v1/auth.proto\"\xb2\x02\n" +
+	"\x16shopscore/v1/org.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17shopscore/v1/auth.proto\"\xbe\x03\n" +
 	"\x05Store\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x12\n" +
@@ -696,7 +2379,10 @@ const file_shopscore_v1_org_proto_rawDesc = "" +
 	"managerIds\x12;\n" +
 	"\vcreate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\x89\x02\n" +
+	"createTime\x12 \n" +
+	"\vdeactivated\x18\v \x01(\bR\vdeactivated\x12C\n" +
+	"\x0fdeactivate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x0edeactivateTime\x12#\n" +
+	"\rmanager_names\x18\r \x03(\tR\fmanagerNames\"\xa0\x04\n" +
 	"\x05Staff\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0femployee_number\x18\x02 \x01(\tR\x0eemployeeNumber\x12\x12\n" +
@@ -709,26 +2395,139 @@ const file_shopscore_v1_org_proto_rawDesc = "" +
 	"backOffice\x12\x19\n" +
 	"\bstore_id\x18\a \x01(\tR\astoreId\x12;\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12\x1d\n" +
+	"\n" +
+	"store_code\x18\t \x01(\tR\tstoreCode\x12\x1d\n" +
+	"\n" +
+	"store_name\x18\n" +
+	" \x01(\tR\tstoreName\x12 \n" +
+	"\vdeactivated\x18\v \x01(\bR\vdeactivated\x12C\n" +
+	"\x0fdeactivate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x0edeactivateTime\x12(\n" +
+	"\x10store_since_date\x18\r \x01(\tR\x0estoreSinceDate\x12F\n" +
+	"\x10pending_transfer\x18\x0e \x01(\v2\x1b.shopscore.v1.StaffTransferR\x0fpendingTransfer\"\xdb\x03\n" +
+	"\rStaffTransfer\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
+	"\bstaff_id\x18\x02 \x01(\tR\astaffId\x12\"\n" +
+	"\rfrom_store_id\x18\x03 \x01(\tR\vfromStoreId\x12&\n" +
+	"\x0ffrom_store_code\x18\x04 \x01(\tR\rfromStoreCode\x12&\n" +
+	"\x0ffrom_store_name\x18\x05 \x01(\tR\rfromStoreName\x12\x1e\n" +
+	"\vto_store_id\x18\x06 \x01(\tR\ttoStoreId\x12\"\n" +
+	"\rto_store_code\x18\a \x01(\tR\vtoStoreCode\x12\"\n" +
+	"\rto_store_name\x18\b \x01(\tR\vtoStoreName\x12%\n" +
+	"\x0eeffective_date\x18\t \x01(\tR\reffectiveDate\x12\x18\n" +
+	"\aapplied\x18\n" +
+	" \x01(\bR\aapplied\x12\x1d\n" +
+	"\n" +
+	"created_by\x18\v \x01(\tR\tcreatedBy\x12&\n" +
+	"\x0fcreated_by_name\x18\f \x01(\tR\rcreatedByName\x12;\n" +
+	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\"?\n" +
 	"\x12CreateStoreRequest\x12)\n" +
 	"\x05store\x18\x01 \x01(\v2\x13.shopscore.v1.StoreR\x05store\"@\n" +
 	"\x13CreateStoreResponse\x12)\n" +
-	"\x05store\x18\x01 \x01(\v2\x13.shopscore.v1.StoreR\x05store\"+\n" +
+	"\x05store\x18\x01 \x01(\v2\x13.shopscore.v1.StoreR\x05store\"r\n" +
 	"\x11ListStoresRequest\x12\x16\n" +
-	"\x06region\x18\x01 \x01(\tR\x06region\"A\n" +
+	"\x06region\x18\x01 \x01(\tR\x06region\x12/\n" +
+	"\x13include_deactivated\x18\x02 \x01(\bR\x12includeDeactivated\x12\x14\n" +
+	"\x05query\x18\x03 \x01(\tR\x05query\"A\n" +
 	"\x12ListStoresResponse\x12+\n" +
 	"\x06stores\x18\x01 \x03(\v2\x13.shopscore.v1.StoreR\x06stores\"?\n" +
 	"\x12CreateStaffRequest\x12)\n" +
 	"\x05staff\x18\x01 \x01(\v2\x13.shopscore.v1.StaffR\x05staff\"@\n" +
 	"\x13CreateStaffResponse\x12)\n" +
-	"\x05staff\x18\x01 \x01(\v2\x13.shopscore.v1.StaffR\x05staff\"-\n" +
+	"\x05staff\x18\x01 \x01(\v2\x13.shopscore.v1.StaffR\x05staff\"\xcf\x01\n" +
 	"\x10ListStaffRequest\x12\x19\n" +
-	"\bstore_id\x18\x01 \x01(\tR\astoreId\">\n" +
+	"\bstore_id\x18\x01 \x01(\tR\astoreId\x12\x1d\n" +
+	"\n" +
+	"store_code\x18\x02 \x01(\tR\tstoreCode\x12/\n" +
+	"\x13include_deactivated\x18\x03 \x01(\bR\x12includeDeactivated\x12\x14\n" +
+	"\x05query\x18\x04 \x01(\tR\x05query\x12\x1b\n" +
+	"\tpage_size\x18\x05 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x06 \x01(\tR\tpageToken\"f\n" +
 	"\x11ListStaffResponse\x12)\n" +
-	"\x05staff\x18\x01 \x03(\v2\x13.shopscore.v1.StaffR\x05staff\"\x15\n" +
-	"\x13ListShoppersRequest\"F\n" +
+	"\x05staff\x18\x01 \x03(\v2\x13.shopscore.v1.StaffR\x05staff\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"+\n" +
+	"\x13ListShoppersRequest\x12\x14\n" +
+	"\x05query\x18\x01 \x01(\tR\x05query\"F\n" +
 	"\x14ListShoppersResponse\x12.\n" +
-	"\bshoppers\x18\x01 \x03(\v2\x12.shopscore.v1.UserR\bshoppers2\xaa\x03\n" +
+	"\bshoppers\x18\x01 \x03(\v2\x12.shopscore.v1.UserR\bshoppers\"K\n" +
+	"\x0fGetStoreRequest\x12\x19\n" +
+	"\bstore_id\x18\x01 \x01(\tR\astoreId\x12\x1d\n" +
+	"\n" +
+	"store_code\x18\x02 \x01(\tR\tstoreCode\"=\n" +
+	"\x10GetStoreResponse\x12)\n" +
+	"\x05store\x18\x01 \x01(\v2\x13.shopscore.v1.StoreR\x05store\"?\n" +
+	"\x12UpdateStoreRequest\x12)\n" +
+	"\x05store\x18\x01 \x01(\v2\x13.shopscore.v1.StoreR\x05store\"@\n" +
+	"\x13UpdateStoreResponse\x12)\n" +
+	"\x05store\x18\x01 \x01(\v2\x13.shopscore.v1.StoreR\x05store\"3\n" +
+	"\x16DeactivateStoreRequest\x12\x19\n" +
+	"\bstore_id\x18\x01 \x01(\tR\astoreId\"D\n" +
+	"\x17DeactivateStoreResponse\x12)\n" +
+	"\x05store\x18\x01 \x01(\v2\x13.shopscore.v1.StoreR\x05store\"3\n" +
+	"\x16ReactivateStoreRequest\x12\x19\n" +
+	"\bstore_id\x18\x01 \x01(\tR\astoreId\"D\n" +
+	"\x17ReactivateStoreResponse\x12)\n" +
+	"\x05store\x18\x01 \x01(\v2\x13.shopscore.v1.StoreR\x05store\"q\n" +
+	"\x13ImportStoresRequest\x12\x1b\n" +
+	"\tfile_name\x18\x01 \x01(\tR\bfileName\x12\x18\n" +
+	"\acontent\x18\x02 \x01(\fR\acontent\x12#\n" +
+	"\rvalidate_only\x18\x03 \x01(\bR\fvalidateOnly\"h\n" +
+	"\x14ImportStoresResponse\x12\x18\n" +
+	"\acreated\x18\x01 \x01(\x05R\acreated\x12\x18\n" +
+	"\aupdated\x18\x02 \x01(\x05R\aupdated\x12\x1c\n" +
+	"\tunchanged\x18\x03 \x01(\x05R\tunchanged\"U\n" +
+	"\x0fGetStaffRequest\x12\x19\n" +
+	"\bstaff_id\x18\x01 \x01(\tR\astaffId\x12'\n" +
+	"\x0femployee_number\x18\x02 \x01(\tR\x0eemployeeNumber\"x\n" +
+	"\x10GetStaffResponse\x12)\n" +
+	"\x05staff\x18\x01 \x01(\v2\x13.shopscore.v1.StaffR\x05staff\x129\n" +
+	"\ttransfers\x18\x02 \x03(\v2\x1b.shopscore.v1.StaffTransferR\ttransfers\"?\n" +
+	"\x12UpdateStaffRequest\x12)\n" +
+	"\x05staff\x18\x01 \x01(\v2\x13.shopscore.v1.StaffR\x05staff\"@\n" +
+	"\x13UpdateStaffResponse\x12)\n" +
+	"\x05staff\x18\x01 \x01(\v2\x13.shopscore.v1.StaffR\x05staff\"3\n" +
+	"\x16DeactivateStaffRequest\x12\x19\n" +
+	"\bstaff_id\x18\x01 \x01(\tR\astaffId\"D\n" +
+	"\x17DeactivateStaffResponse\x12)\n" +
+	"\x05staff\x18\x01 \x01(\v2\x13.shopscore.v1.StaffR\x05staff\"3\n" +
+	"\x16ReactivateStaffRequest\x12\x19\n" +
+	"\bstaff_id\x18\x01 \x01(\tR\astaffId\"D\n" +
+	"\x17ReactivateStaffResponse\x12)\n" +
+	"\x05staff\x18\x01 \x01(\v2\x13.shopscore.v1.StaffR\x05staff\"\x9c\x01\n" +
+	"\x14TransferStaffRequest\x12\x19\n" +
+	"\bstaff_id\x18\x01 \x01(\tR\astaffId\x12\x1e\n" +
+	"\vto_store_id\x18\x02 \x01(\tR\ttoStoreId\x12\"\n" +
+	"\rto_store_code\x18\x03 \x01(\tR\vtoStoreCode\x12%\n" +
+	"\x0eeffective_date\x18\x04 \x01(\tR\reffectiveDate\"{\n" +
+	"\x15TransferStaffResponse\x12)\n" +
+	"\x05staff\x18\x01 \x01(\v2\x13.shopscore.v1.StaffR\x05staff\x127\n" +
+	"\btransfer\x18\x02 \x01(\v2\x1b.shopscore.v1.StaffTransferR\btransfer\"p\n" +
+	"\x12ImportStaffRequest\x12\x1b\n" +
+	"\tfile_name\x18\x01 \x01(\tR\bfileName\x12\x18\n" +
+	"\acontent\x18\x02 \x01(\fR\acontent\x12#\n" +
+	"\rvalidate_only\x18\x03 \x01(\bR\fvalidateOnly\"\x89\x01\n" +
+	"\x13ImportStaffResponse\x12\x18\n" +
+	"\acreated\x18\x01 \x01(\x05R\acreated\x12\x18\n" +
+	"\aupdated\x18\x02 \x01(\x05R\aupdated\x12\x1c\n" +
+	"\tunchanged\x18\x03 \x01(\x05R\tunchanged\x12 \n" +
+	"\vtransferred\x18\x04 \x01(\x05R\vtransferred\"\xba\x01\n" +
+	"\vOrgSettings\x12\x1b\n" +
+	"\ttime_zone\x18\x01 \x01(\tR\btimeZone\x12\x16\n" +
+	"\x06locale\x18\x02 \x01(\tR\x06locale\x12\x1a\n" +
+	"\bcurrency\x18\x03 \x01(\tR\bcurrency\x12;\n" +
+	"\vupdate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x12\x1d\n" +
+	"\n" +
+	"updated_by\x18\x05 \x01(\tR\tupdatedBy\"\x17\n" +
+	"\x15GetOrgSettingsRequest\"O\n" +
+	"\x16GetOrgSettingsResponse\x125\n" +
+	"\bsettings\x18\x01 \x01(\v2\x19.shopscore.v1.OrgSettingsR\bsettings\"Q\n" +
+	"\x18UpdateOrgSettingsRequest\x125\n" +
+	"\bsettings\x18\x01 \x01(\v2\x19.shopscore.v1.OrgSettingsR\bsettings\"R\n" +
+	"\x19UpdateOrgSettingsResponse\x125\n" +
+	"\bsettings\x18\x01 \x01(\v2\x19.shopscore.v1.OrgSettingsR\bsettings2\xb0\f\n" +
 	"\n" +
 	"OrgService\x12R\n" +
 	"\vCreateStore\x12 .shopscore.v1.CreateStoreRequest\x1a!.shopscore.v1.CreateStoreResponse\x12O\n" +
@@ -736,7 +2535,20 @@ const file_shopscore_v1_org_proto_rawDesc = "" +
 	"ListStores\x12\x1f.shopscore.v1.ListStoresRequest\x1a .shopscore.v1.ListStoresResponse\x12R\n" +
 	"\vCreateStaff\x12 .shopscore.v1.CreateStaffRequest\x1a!.shopscore.v1.CreateStaffResponse\x12L\n" +
 	"\tListStaff\x12\x1e.shopscore.v1.ListStaffRequest\x1a\x1f.shopscore.v1.ListStaffResponse\x12U\n" +
-	"\fListShoppers\x12!.shopscore.v1.ListShoppersRequest\x1a\".shopscore.v1.ListShoppersResponseB=Z;github.com/shopscore/shopscore/api/shopscore/v1;shopscorev1b\x06proto3"
+	"\fListShoppers\x12!.shopscore.v1.ListShoppersRequest\x1a\".shopscore.v1.ListShoppersResponse\x12I\n" +
+	"\bGetStore\x12\x1d.shopscore.v1.GetStoreRequest\x1a\x1e.shopscore.v1.GetStoreResponse\x12R\n" +
+	"\vUpdateStore\x12 .shopscore.v1.UpdateStoreRequest\x1a!.shopscore.v1.UpdateStoreResponse\x12^\n" +
+	"\x0fDeactivateStore\x12$.shopscore.v1.DeactivateStoreRequest\x1a%.shopscore.v1.DeactivateStoreResponse\x12^\n" +
+	"\x0fReactivateStore\x12$.shopscore.v1.ReactivateStoreRequest\x1a%.shopscore.v1.ReactivateStoreResponse\x12U\n" +
+	"\fImportStores\x12!.shopscore.v1.ImportStoresRequest\x1a\".shopscore.v1.ImportStoresResponse\x12I\n" +
+	"\bGetStaff\x12\x1d.shopscore.v1.GetStaffRequest\x1a\x1e.shopscore.v1.GetStaffResponse\x12R\n" +
+	"\vUpdateStaff\x12 .shopscore.v1.UpdateStaffRequest\x1a!.shopscore.v1.UpdateStaffResponse\x12^\n" +
+	"\x0fDeactivateStaff\x12$.shopscore.v1.DeactivateStaffRequest\x1a%.shopscore.v1.DeactivateStaffResponse\x12^\n" +
+	"\x0fReactivateStaff\x12$.shopscore.v1.ReactivateStaffRequest\x1a%.shopscore.v1.ReactivateStaffResponse\x12X\n" +
+	"\rTransferStaff\x12\".shopscore.v1.TransferStaffRequest\x1a#.shopscore.v1.TransferStaffResponse\x12R\n" +
+	"\vImportStaff\x12 .shopscore.v1.ImportStaffRequest\x1a!.shopscore.v1.ImportStaffResponse\x12[\n" +
+	"\x0eGetOrgSettings\x12#.shopscore.v1.GetOrgSettingsRequest\x1a$.shopscore.v1.GetOrgSettingsResponse\x12d\n" +
+	"\x11UpdateOrgSettings\x12&.shopscore.v1.UpdateOrgSettingsRequest\x1a'.shopscore.v1.UpdateOrgSettingsResponseB=Z;github.com/shopscore/shopscore/api/shopscore/v1;shopscorev1b\x06proto3"
 
 var (
 	file_shopscore_v1_org_proto_rawDescOnce sync.Once
@@ -750,48 +2562,123 @@ func file_shopscore_v1_org_proto_rawDescGZIP() []byte {
 	return file_shopscore_v1_org_proto_rawDescData
 }
 
-var file_shopscore_v1_org_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_shopscore_v1_org_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_shopscore_v1_org_proto_goTypes = []any{
-	(*Store)(nil),                 // 0: shopscore.v1.Store
-	(*Staff)(nil),                 // 1: shopscore.v1.Staff
-	(*CreateStoreRequest)(nil),    // 2: shopscore.v1.CreateStoreRequest
-	(*CreateStoreResponse)(nil),   // 3: shopscore.v1.CreateStoreResponse
-	(*ListStoresRequest)(nil),     // 4: shopscore.v1.ListStoresRequest
-	(*ListStoresResponse)(nil),    // 5: shopscore.v1.ListStoresResponse
-	(*CreateStaffRequest)(nil),    // 6: shopscore.v1.CreateStaffRequest
-	(*CreateStaffResponse)(nil),   // 7: shopscore.v1.CreateStaffResponse
-	(*ListStaffRequest)(nil),      // 8: shopscore.v1.ListStaffRequest
-	(*ListStaffResponse)(nil),     // 9: shopscore.v1.ListStaffResponse
-	(*ListShoppersRequest)(nil),   // 10: shopscore.v1.ListShoppersRequest
-	(*ListShoppersResponse)(nil),  // 11: shopscore.v1.ListShoppersResponse
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
-	(*User)(nil),                  // 13: shopscore.v1.User
+	(*Store)(nil),                     // 0: shopscore.v1.Store
+	(*Staff)(nil),                     // 1: shopscore.v1.Staff
+	(*StaffTransfer)(nil),             // 2: shopscore.v1.StaffTransfer
+	(*CreateStoreRequest)(nil),        // 3: shopscore.v1.CreateStoreRequest
+	(*CreateStoreResponse)(nil),       // 4: shopscore.v1.CreateStoreResponse
+	(*ListStoresRequest)(nil),         // 5: shopscore.v1.ListStoresRequest
+	(*ListStoresResponse)(nil),        // 6: shopscore.v1.ListStoresResponse
+	(*CreateStaffRequest)(nil),        // 7: shopscore.v1.CreateStaffRequest
+	(*CreateStaffResponse)(nil),       // 8: shopscore.v1.CreateStaffResponse
+	(*ListStaffRequest)(nil),          // 9: shopscore.v1.ListStaffRequest
+	(*ListStaffResponse)(nil),         // 10: shopscore.v1.ListStaffResponse
+	(*ListShoppersRequest)(nil),       // 11: shopscore.v1.ListShoppersRequest
+	(*ListShoppersResponse)(nil),      // 12: shopscore.v1.ListShoppersResponse
+	(*GetStoreRequest)(nil),           // 13: shopscore.v1.GetStoreRequest
+	(*GetStoreResponse)(nil),          // 14: shopscore.v1.GetStoreResponse
+	(*UpdateStoreRequest)(nil),        // 15: shopscore.v1.UpdateStoreRequest
+	(*UpdateStoreResponse)(nil),       // 16: shopscore.v1.UpdateStoreResponse
+	(*DeactivateStoreRequest)(nil),    // 17: shopscore.v1.DeactivateStoreRequest
+	(*DeactivateStoreResponse)(nil),   // 18: shopscore.v1.DeactivateStoreResponse
+	(*ReactivateStoreRequest)(nil),    // 19: shopscore.v1.ReactivateStoreRequest
+	(*ReactivateStoreResponse)(nil),   // 20: shopscore.v1.ReactivateStoreResponse
+	(*ImportStoresRequest)(nil),       // 21: shopscore.v1.ImportStoresRequest
+	(*ImportStoresResponse)(nil),      // 22: shopscore.v1.ImportStoresResponse
+	(*GetStaffRequest)(nil),           // 23: shopscore.v1.GetStaffRequest
+	(*GetStaffResponse)(nil),          // 24: shopscore.v1.GetStaffResponse
+	(*UpdateStaffRequest)(nil),        // 25: shopscore.v1.UpdateStaffRequest
+	(*UpdateStaffResponse)(nil),       // 26: shopscore.v1.UpdateStaffResponse
+	(*DeactivateStaffRequest)(nil),    // 27: shopscore.v1.DeactivateStaffRequest
+	(*DeactivateStaffResponse)(nil),   // 28: shopscore.v1.DeactivateStaffResponse
+	(*ReactivateStaffRequest)(nil),    // 29: shopscore.v1.ReactivateStaffRequest
+	(*ReactivateStaffResponse)(nil),   // 30: shopscore.v1.ReactivateStaffResponse
+	(*TransferStaffRequest)(nil),      // 31: shopscore.v1.TransferStaffRequest
+	(*TransferStaffResponse)(nil),     // 32: shopscore.v1.TransferStaffResponse
+	(*ImportStaffRequest)(nil),        // 33: shopscore.v1.ImportStaffRequest
+	(*ImportStaffResponse)(nil),       // 34: shopscore.v1.ImportStaffResponse
+	(*OrgSettings)(nil),               // 35: shopscore.v1.OrgSettings
+	(*GetOrgSettingsRequest)(nil),     // 36: shopscore.v1.GetOrgSettingsRequest
+	(*GetOrgSettingsResponse)(nil),    // 37: shopscore.v1.GetOrgSettingsResponse
+	(*UpdateOrgSettingsRequest)(nil),  // 38: shopscore.v1.UpdateOrgSettingsRequest
+	(*UpdateOrgSettingsResponse)(nil), // 39: shopscore.v1.UpdateOrgSettingsResponse
+	(*timestamppb.Timestamp)(nil),     // 40: google.protobuf.Timestamp
+	(*User)(nil),                      // 41: shopscore.v1.User
 }
 var file_shopscore_v1_org_proto_depIdxs = []int32{
-	12, // 0: shopscore.v1.Store.create_time:type_name -> google.protobuf.Timestamp
-	12, // 1: shopscore.v1.Staff.create_time:type_name -> google.protobuf.Timestamp
-	0,  // 2: shopscore.v1.CreateStoreRequest.store:type_name -> shopscore.v1.Store
-	0,  // 3: shopscore.v1.CreateStoreResponse.store:type_name -> shopscore.v1.Store
-	0,  // 4: shopscore.v1.ListStoresResponse.stores:type_name -> shopscore.v1.Store
-	1,  // 5: shopscore.v1.CreateStaffRequest.staff:type_name -> shopscore.v1.Staff
-	1,  // 6: shopscore.v1.CreateStaffResponse.staff:type_name -> shopscore.v1.Staff
-	1,  // 7: shopscore.v1.ListStaffResponse.staff:type_name -> shopscore.v1.Staff
-	13, // 8: shopscore.v1.ListShoppersResponse.shoppers:type_name -> shopscore.v1.User
-	2,  // 9: shopscore.v1.OrgService.CreateStore:input_type -> shopscore.v1.CreateStoreRequest
-	4,  // 10: shopscore.v1.OrgService.ListStores:input_type -> shopscore.v1.ListStoresRequest
-	6,  // 11: shopscore.v1.OrgService.CreateStaff:input_type -> shopscore.v1.CreateStaffRequest
-	8,  // 12: shopscore.v1.OrgService.ListStaff:input_type -> shopscore.v1.ListStaffRequest
-	10, // 13: shopscore.v1.OrgService.ListShoppers:input_type -> shopscore.v1.ListShoppersRequest
-	3,  // 14: shopscore.v1.OrgService.CreateStore:output_type -> shopscore.v1.CreateStoreResponse
-	5,  // 15: shopscore.v1.OrgService.ListStores:output_type -> shopscore.v1.ListStoresResponse
-	7,  // 16: shopscore.v1.OrgService.CreateStaff:output_type -> shopscore.v1.CreateStaffResponse
-	9,  // 17: shopscore.v1.OrgService.ListStaff:output_type -> shopscore.v1.ListStaffResponse
-	11, // 18: shopscore.v1.OrgService.ListShoppers:output_type -> shopscore.v1.ListShoppersResponse
-	14, // [14:19] is the sub-list for method output_type
-	9,  // [9:14] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	40, // 0: shopscore.v1.Store.create_time:type_name -> google.protobuf.Timestamp
+	40, // 1: shopscore.v1.Store.deactivate_time:type_name -> google.protobuf.Timestamp
+	40, // 2: shopscore.v1.Staff.create_time:type_name -> google.protobuf.Timestamp
+	40, // 3: shopscore.v1.Staff.deactivate_time:type_name -> google.protobuf.Timestamp
+	2,  // 4: shopscore.v1.Staff.pending_transfer:type_name -> shopscore.v1.StaffTransfer
+	40, // 5: shopscore.v1.StaffTransfer.create_time:type_name -> google.protobuf.Timestamp
+	0,  // 6: shopscore.v1.CreateStoreRequest.store:type_name -> shopscore.v1.Store
+	0,  // 7: shopscore.v1.CreateStoreResponse.store:type_name -> shopscore.v1.Store
+	0,  // 8: shopscore.v1.ListStoresResponse.stores:type_name -> shopscore.v1.Store
+	1,  // 9: shopscore.v1.CreateStaffRequest.staff:type_name -> shopscore.v1.Staff
+	1,  // 10: shopscore.v1.CreateStaffResponse.staff:type_name -> shopscore.v1.Staff
+	1,  // 11: shopscore.v1.ListStaffResponse.staff:type_name -> shopscore.v1.Staff
+	41, // 12: shopscore.v1.ListShoppersResponse.shoppers:type_name -> shopscore.v1.User
+	0,  // 13: shopscore.v1.GetStoreResponse.store:type_name -> shopscore.v1.Store
+	0,  // 14: shopscore.v1.UpdateStoreRequest.store:type_name -> shopscore.v1.Store
+	0,  // 15: shopscore.v1.UpdateStoreResponse.store:type_name -> shopscore.v1.Store
+	0,  // 16: shopscore.v1.DeactivateStoreResponse.store:type_name -> shopscore.v1.Store
+	0,  // 17: shopscore.v1.ReactivateStoreResponse.store:type_name -> shopscore.v1.Store
+	1,  // 18: shopscore.v1.GetStaffResponse.staff:type_name -> shopscore.v1.Staff
+	2,  // 19: shopscore.v1.GetStaffResponse.transfers:type_name -> shopscore.v1.StaffTransfer
+	1,  // 20: shopscore.v1.UpdateStaffRequest.staff:type_name -> shopscore.v1.Staff
+	1,  // 21: shopscore.v1.UpdateStaffResponse.staff:type_name -> shopscore.v1.Staff
+	1,  // 22: shopscore.v1.DeactivateStaffResponse.staff:type_name -> shopscore.v1.Staff
+	1,  // 23: shopscore.v1.ReactivateStaffResponse.staff:type_name -> shopscore.v1.Staff
+	1,  // 24: shopscore.v1.TransferStaffResponse.staff:type_name -> shopscore.v1.Staff
+	2,  // 25: shopscore.v1.TransferStaffResponse.transfer:type_name -> shopscore.v1.StaffTransfer
+	40, // 26: shopscore.v1.OrgSettings.update_time:type_name -> google.protobuf.Timestamp
+	35, // 27: shopscore.v1.GetOrgSettingsResponse.settings:type_name -> shopscore.v1.OrgSettings
+	35, // 28: shopscore.v1.UpdateOrgSettingsRequest.settings:type_name -> shopscore.v1.OrgSettings
+	35, // 29: shopscore.v1.UpdateOrgSettingsResponse.settings:type_name -> shopscore.v1.OrgSettings
+	3,  // 30: shopscore.v1.OrgService.CreateStore:input_type -> shopscore.v1.CreateStoreRequest
+	5,  // 31: shopscore.v1.OrgService.ListStores:input_type -> shopscore.v1.ListStoresRequest
+	7,  // 32: shopscore.v1.OrgService.CreateStaff:input_type -> shopscore.v1.CreateStaffRequest
+	9,  // 33: shopscore.v1.OrgService.ListStaff:input_type -> shopscore.v1.ListStaffRequest
+	11, // 34: shopscore.v1.OrgService.ListShoppers:input_type -> shopscore.v1.ListShoppersRequest
+	13, // 35: shopscore.v1.OrgService.GetStore:input_type -> shopscore.v1.GetStoreRequest
+	15, // 36: shopscore.v1.OrgService.UpdateStore:input_type -> shopscore.v1.UpdateStoreRequest
+	17, // 37: shopscore.v1.OrgService.DeactivateStore:input_type -> shopscore.v1.DeactivateStoreRequest
+	19, // 38: shopscore.v1.OrgService.ReactivateStore:input_type -> shopscore.v1.ReactivateStoreRequest
+	21, // 39: shopscore.v1.OrgService.ImportStores:input_type -> shopscore.v1.ImportStoresRequest
+	23, // 40: shopscore.v1.OrgService.GetStaff:input_type -> shopscore.v1.GetStaffRequest
+	25, // 41: shopscore.v1.OrgService.UpdateStaff:input_type -> shopscore.v1.UpdateStaffRequest
+	27, // 42: shopscore.v1.OrgService.DeactivateStaff:input_type -> shopscore.v1.DeactivateStaffRequest
+	29, // 43: shopscore.v1.OrgService.ReactivateStaff:input_type -> shopscore.v1.ReactivateStaffRequest
+	31, // 44: shopscore.v1.OrgService.TransferStaff:input_type -> shopscore.v1.TransferStaffRequest
+	33, // 45: shopscore.v1.OrgService.ImportStaff:input_type -> shopscore.v1.ImportStaffRequest
+	36, // 46: shopscore.v1.OrgService.GetOrgSettings:input_type -> shopscore.v1.GetOrgSettingsRequest
+	38, // 47: shopscore.v1.OrgService.UpdateOrgSettings:input_type -> shopscore.v1.UpdateOrgSettingsRequest
+	4,  // 48: shopscore.v1.OrgService.CreateStore:output_type -> shopscore.v1.CreateStoreResponse
+	6,  // 49: shopscore.v1.OrgService.ListStores:output_type -> shopscore.v1.ListStoresResponse
+	8,  // 50: shopscore.v1.OrgService.CreateStaff:output_type -> shopscore.v1.CreateStaffResponse
+	10, // 51: shopscore.v1.OrgService.ListStaff:output_type -> shopscore.v1.ListStaffResponse
+	12, // 52: shopscore.v1.OrgService.ListShoppers:output_type -> shopscore.v1.ListShoppersResponse
+	14, // 53: shopscore.v1.OrgService.GetStore:output_type -> shopscore.v1.GetStoreResponse
+	16, // 54: shopscore.v1.OrgService.UpdateStore:output_type -> shopscore.v1.UpdateStoreResponse
+	18, // 55: shopscore.v1.OrgService.DeactivateStore:output_type -> shopscore.v1.DeactivateStoreResponse
+	20, // 56: shopscore.v1.OrgService.ReactivateStore:output_type -> shopscore.v1.ReactivateStoreResponse
+	22, // 57: shopscore.v1.OrgService.ImportStores:output_type -> shopscore.v1.ImportStoresResponse
+	24, // 58: shopscore.v1.OrgService.GetStaff:output_type -> shopscore.v1.GetStaffResponse
+	26, // 59: shopscore.v1.OrgService.UpdateStaff:output_type -> shopscore.v1.UpdateStaffResponse
+	28, // 60: shopscore.v1.OrgService.DeactivateStaff:output_type -> shopscore.v1.DeactivateStaffResponse
+	30, // 61: shopscore.v1.OrgService.ReactivateStaff:output_type -> shopscore.v1.ReactivateStaffResponse
+	32, // 62: shopscore.v1.OrgService.TransferStaff:output_type -> shopscore.v1.TransferStaffResponse
+	34, // 63: shopscore.v1.OrgService.ImportStaff:output_type -> shopscore.v1.ImportStaffResponse
+	37, // 64: shopscore.v1.OrgService.GetOrgSettings:output_type -> shopscore.v1.GetOrgSettingsResponse
+	39, // 65: shopscore.v1.OrgService.UpdateOrgSettings:output_type -> shopscore.v1.UpdateOrgSettingsResponse
+	48, // [48:66] is the sub-list for method output_type
+	30, // [30:48] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_shopscore_v1_org_proto_init() }
@@ -806,7 +2693,7 @@ func file_shopscore_v1_org_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_shopscore_v1_org_proto_rawDesc), len(file_shopscore_v1_org_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

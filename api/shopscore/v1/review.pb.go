@@ -26,10 +26,39 @@ const (
 // outside the store's geofence, a visit outside its window, a skewed device
 // clock, a reused photo, an implausible timer, an EXIF time far from the
 // visit. Flags inform the review; they never block anything.
+//
+// The numbers behind a flag are in fields, so a screen can explain it in
+// the reader's language; which fields are set depends on the code:
+// checkin/checkout/exif_outside_geofence: distance_meters, geofence_meters,
+// accuracy_meters (and question_id, photo_index for a photo);
+// device_clock_skew: skew_minutes; outside_assignment_window: time (the
+// corrected start), window_start_time, window_end_time, gap_minutes;
+// timer_implausible: question_id, duration_seconds, min_seconds,
+// max_seconds; exif_time_far: question_id, photo_index, time (the EXIF
+// time), window_start_time and window_end_time (the visit), gap_minutes;
+// photo_reused: sha256. Flags stored before these fields existed carry
+// only code and detail.
 type ProofFlag struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
-	Detail        string                 `protobuf:"bytes,2,opt,name=detail,proto3" json:"detail,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Code  string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// The flag in English, with its numbers.
+	Detail         string   `protobuf:"bytes,2,opt,name=detail,proto3" json:"detail,omitempty"`
+	DistanceMeters *float64 `protobuf:"fixed64,3,opt,name=distance_meters,json=distanceMeters,proto3,oneof" json:"distance_meters,omitempty"`
+	GeofenceMeters *float64 `protobuf:"fixed64,4,opt,name=geofence_meters,json=geofenceMeters,proto3,oneof" json:"geofence_meters,omitempty"`
+	AccuracyMeters *float64 `protobuf:"fixed64,5,opt,name=accuracy_meters,json=accuracyMeters,proto3,oneof" json:"accuracy_meters,omitempty"`
+	// Positive when the device's clock is behind the server's.
+	SkewMinutes     *float64               `protobuf:"fixed64,6,opt,name=skew_minutes,json=skewMinutes,proto3,oneof" json:"skew_minutes,omitempty"`
+	QuestionId      string                 `protobuf:"bytes,7,opt,name=question_id,json=questionId,proto3" json:"question_id,omitempty"`
+	PhotoIndex      *int32                 `protobuf:"varint,8,opt,name=photo_index,json=photoIndex,proto3,oneof" json:"photo_index,omitempty"`
+	DurationSeconds *float64               `protobuf:"fixed64,9,opt,name=duration_seconds,json=durationSeconds,proto3,oneof" json:"duration_seconds,omitempty"`
+	MinSeconds      *float64               `protobuf:"fixed64,10,opt,name=min_seconds,json=minSeconds,proto3,oneof" json:"min_seconds,omitempty"`
+	MaxSeconds      *float64               `protobuf:"fixed64,11,opt,name=max_seconds,json=maxSeconds,proto3,oneof" json:"max_seconds,omitempty"`
+	Time            *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=time,proto3" json:"time,omitempty"`
+	WindowStartTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=window_start_time,json=windowStartTime,proto3" json:"window_start_time,omitempty"`
+	WindowEndTime   *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=window_end_time,json=windowEndTime,proto3" json:"window_end_time,omitempty"`
+	// How far outside the window, in minutes.
+	GapMinutes    *float64 `protobuf:"fixed64,15,opt,name=gap_minutes,json=gapMinutes,proto3,oneof" json:"gap_minutes,omitempty"`
+	Sha256        string   `protobuf:"bytes,16,opt,name=sha256,proto3" json:"sha256,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -78,16 +107,116 @@ func (x *ProofFlag) GetDetail() string {
 	return ""
 }
 
+func (x *ProofFlag) GetDistanceMeters() float64 {
+	if x != nil && x.DistanceMeters != nil {
+		return *x.DistanceMeters
+	}
+	return 0
+}
+
+func (x *ProofFlag) GetGeofenceMeters() float64 {
+	if x != nil && x.GeofenceMeters != nil {
+		return *x.GeofenceMeters
+	}
+	return 0
+}
+
+func (x *ProofFlag) GetAccuracyMeters() float64 {
+	if x != nil && x.AccuracyMeters != nil {
+		return *x.AccuracyMeters
+	}
+	return 0
+}
+
+func (x *ProofFlag) GetSkewMinutes() float64 {
+	if x != nil && x.SkewMinutes != nil {
+		return *x.SkewMinutes
+	}
+	return 0
+}
+
+func (x *ProofFlag) GetQuestionId() string {
+	if x != nil {
+		return x.QuestionId
+	}
+	return ""
+}
+
+func (x *ProofFlag) GetPhotoIndex() int32 {
+	if x != nil && x.PhotoIndex != nil {
+		return *x.PhotoIndex
+	}
+	return 0
+}
+
+func (x *ProofFlag) GetDurationSeconds() float64 {
+	if x != nil && x.DurationSeconds != nil {
+		return *x.DurationSeconds
+	}
+	return 0
+}
+
+func (x *ProofFlag) GetMinSeconds() float64 {
+	if x != nil && x.MinSeconds != nil {
+		return *x.MinSeconds
+	}
+	return 0
+}
+
+func (x *ProofFlag) GetMaxSeconds() float64 {
+	if x != nil && x.MaxSeconds != nil {
+		return *x.MaxSeconds
+	}
+	return 0
+}
+
+func (x *ProofFlag) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *ProofFlag) GetWindowStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WindowStartTime
+	}
+	return nil
+}
+
+func (x *ProofFlag) GetWindowEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WindowEndTime
+	}
+	return nil
+}
+
+func (x *ProofFlag) GetGapMinutes() float64 {
+	if x != nil && x.GapMinutes != nil {
+		return *x.GapMinutes
+	}
+	return 0
+}
+
+func (x *ProofFlag) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
 // VisitTransition is one step of a visit's history.
 type VisitTransition struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	FromState     VisitState             `protobuf:"varint,1,opt,name=from_state,json=fromState,proto3,enum=shopscore.v1.VisitState" json:"from_state,omitempty"`
-	ToState       VisitState             `protobuf:"varint,2,opt,name=to_state,json=toState,proto3,enum=shopscore.v1.VisitState" json:"to_state,omitempty"`
-	ActorId       string                 `protobuf:"bytes,3,opt,name=actor_id,json=actorId,proto3" json:"actor_id,omitempty"`
-	ActorRole     string                 `protobuf:"bytes,4,opt,name=actor_role,json=actorRole,proto3" json:"actor_role,omitempty"`
-	Time          *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=time,proto3" json:"time,omitempty"`
-	Reason        string                 `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
-	Comments      []*ReviewComment       `protobuf:"bytes,7,rep,name=comments,proto3" json:"comments,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	FromState VisitState             `protobuf:"varint,1,opt,name=from_state,json=fromState,proto3,enum=shopscore.v1.VisitState" json:"from_state,omitempty"`
+	ToState   VisitState             `protobuf:"varint,2,opt,name=to_state,json=toState,proto3,enum=shopscore.v1.VisitState" json:"to_state,omitempty"`
+	ActorId   string                 `protobuf:"bytes,3,opt,name=actor_id,json=actorId,proto3" json:"actor_id,omitempty"`
+	ActorRole string                 `protobuf:"bytes,4,opt,name=actor_role,json=actorRole,proto3" json:"actor_role,omitempty"`
+	Time      *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=time,proto3" json:"time,omitempty"`
+	Reason    string                 `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	Comments  []*ReviewComment       `protobuf:"bytes,7,rep,name=comments,proto3" json:"comments,omitempty"`
+	// The actor's display name (a shopper's only to managers and admins).
+	ActorName     string `protobuf:"bytes,8,opt,name=actor_name,json=actorName,proto3" json:"actor_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -171,6 +300,13 @@ func (x *VisitTransition) GetComments() []*ReviewComment {
 	return nil
 }
 
+func (x *VisitTransition) GetActorName() string {
+	if x != nil {
+		return x.ActorName
+	}
+	return ""
+}
+
 // VisitSummary is a visit as lists show it.
 type VisitSummary struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
@@ -192,8 +328,23 @@ type VisitSummary struct {
 	// Set when a correction replaced this visit.
 	CorrectedByVisitId string `protobuf:"bytes,15,opt,name=corrected_by_visit_id,json=correctedByVisitId,proto3" json:"corrected_by_visit_id,omitempty"`
 	MissingPhotoCount  int32  `protobuf:"varint,16,opt,name=missing_photo_count,json=missingPhotoCount,proto3" json:"missing_photo_count,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Output only: names for people.
+	StoreCode string `protobuf:"bytes,17,opt,name=store_code,json=storeCode,proto3" json:"store_code,omitempty"`
+	StoreName string `protobuf:"bytes,18,opt,name=store_name,json=storeName,proto3" json:"store_name,omitempty"`
+	// The staff member the shopper named, when he named one.
+	StaffId             string `protobuf:"bytes,19,opt,name=staff_id,json=staffId,proto3" json:"staff_id,omitempty"`
+	StaffName           string `protobuf:"bytes,20,opt,name=staff_name,json=staffName,proto3" json:"staff_name,omitempty"`
+	StaffEmployeeNumber string `protobuf:"bytes,21,opt,name=staff_employee_number,json=staffEmployeeNumber,proto3" json:"staff_employee_number,omitempty"`
+	// How the shopper described the staff member when he could not name him.
+	StaffDescription string `protobuf:"bytes,22,opt,name=staff_description,json=staffDescription,proto3" json:"staff_description,omitempty"`
+	ChecklistName    string `protobuf:"bytes,23,opt,name=checklist_name,json=checklistName,proto3" json:"checklist_name,omitempty"`
+	// The shopper's display name: to managers and admins only, empty for
+	// every other role.
+	ShopperName string `protobuf:"bytes,24,opt,name=shopper_name,json=shopperName,proto3" json:"shopper_name,omitempty"`
+	// When the visit was finished, as the device claims.
+	FinishTime    *timestamppb.Timestamp `protobuf:"bytes,25,opt,name=finish_time,json=finishTime,proto3" json:"finish_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *VisitSummary) Reset() {
@@ -338,6 +489,123 @@ func (x *VisitSummary) GetMissingPhotoCount() int32 {
 	return 0
 }
 
+func (x *VisitSummary) GetStoreCode() string {
+	if x != nil {
+		return x.StoreCode
+	}
+	return ""
+}
+
+func (x *VisitSummary) GetStoreName() string {
+	if x != nil {
+		return x.StoreName
+	}
+	return ""
+}
+
+func (x *VisitSummary) GetStaffId() string {
+	if x != nil {
+		return x.StaffId
+	}
+	return ""
+}
+
+func (x *VisitSummary) GetStaffName() string {
+	if x != nil {
+		return x.StaffName
+	}
+	return ""
+}
+
+func (x *VisitSummary) GetStaffEmployeeNumber() string {
+	if x != nil {
+		return x.StaffEmployeeNumber
+	}
+	return ""
+}
+
+func (x *VisitSummary) GetStaffDescription() string {
+	if x != nil {
+		return x.StaffDescription
+	}
+	return ""
+}
+
+func (x *VisitSummary) GetChecklistName() string {
+	if x != nil {
+		return x.ChecklistName
+	}
+	return ""
+}
+
+func (x *VisitSummary) GetShopperName() string {
+	if x != nil {
+		return x.ShopperName
+	}
+	return ""
+}
+
+func (x *VisitSummary) GetFinishTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishTime
+	}
+	return nil
+}
+
+// VisitStateCount is how many visits matching a listing's filters (all but
+// its state) are in one state.
+type VisitStateCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	State         VisitState             `protobuf:"varint,1,opt,name=state,proto3,enum=shopscore.v1.VisitState" json:"state,omitempty"`
+	Count         int64                  `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VisitStateCount) Reset() {
+	*x = VisitStateCount{}
+	mi := &file_shopscore_v1_review_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VisitStateCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VisitStateCount) ProtoMessage() {}
+
+func (x *VisitStateCount) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_review_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VisitStateCount.ProtoReflect.Descriptor instead.
+func (*VisitStateCount) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *VisitStateCount) GetState() VisitState {
+	if x != nil {
+		return x.State
+	}
+	return VisitState_VISIT_STATE_UNSPECIFIED
+}
+
+func (x *VisitStateCount) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 // ScoreGroup is a score over a group of questions.
 type ScoreGroup struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -354,7 +622,7 @@ type ScoreGroup struct {
 
 func (x *ScoreGroup) Reset() {
 	*x = ScoreGroup{}
-	mi := &file_shopscore_v1_review_proto_msgTypes[3]
+	mi := &file_shopscore_v1_review_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -366,7 +634,7 @@ func (x *ScoreGroup) String() string {
 func (*ScoreGroup) ProtoMessage() {}
 
 func (x *ScoreGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_review_proto_msgTypes[3]
+	mi := &file_shopscore_v1_review_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -379,7 +647,7 @@ func (x *ScoreGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScoreGroup.ProtoReflect.Descriptor instead.
 func (*ScoreGroup) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{3}
+	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ScoreGroup) GetKey() string {
@@ -442,7 +710,7 @@ type QuestionScore struct {
 
 func (x *QuestionScore) Reset() {
 	*x = QuestionScore{}
-	mi := &file_shopscore_v1_review_proto_msgTypes[4]
+	mi := &file_shopscore_v1_review_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -454,7 +722,7 @@ func (x *QuestionScore) String() string {
 func (*QuestionScore) ProtoMessage() {}
 
 func (x *QuestionScore) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_review_proto_msgTypes[4]
+	mi := &file_shopscore_v1_review_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -467,7 +735,7 @@ func (x *QuestionScore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuestionScore.ProtoReflect.Descriptor instead.
 func (*QuestionScore) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{4}
+	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *QuestionScore) GetQuestionId() string {
@@ -548,7 +816,7 @@ type ScoreBreakdown struct {
 
 func (x *ScoreBreakdown) Reset() {
 	*x = ScoreBreakdown{}
-	mi := &file_shopscore_v1_review_proto_msgTypes[5]
+	mi := &file_shopscore_v1_review_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -560,7 +828,7 @@ func (x *ScoreBreakdown) String() string {
 func (*ScoreBreakdown) ProtoMessage() {}
 
 func (x *ScoreBreakdown) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_review_proto_msgTypes[5]
+	mi := &file_shopscore_v1_review_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -573,7 +841,7 @@ func (x *ScoreBreakdown) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScoreBreakdown.ProtoReflect.Descriptor instead.
 func (*ScoreBreakdown) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{5}
+	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ScoreBreakdown) GetOverall() *ScoreGroup {
@@ -636,7 +904,7 @@ type PhotoView struct {
 
 func (x *PhotoView) Reset() {
 	*x = PhotoView{}
-	mi := &file_shopscore_v1_review_proto_msgTypes[6]
+	mi := &file_shopscore_v1_review_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -648,7 +916,7 @@ func (x *PhotoView) String() string {
 func (*PhotoView) ProtoMessage() {}
 
 func (x *PhotoView) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_review_proto_msgTypes[6]
+	mi := &file_shopscore_v1_review_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -661,7 +929,7 @@ func (x *PhotoView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhotoView.ProtoReflect.Descriptor instead.
 func (*PhotoView) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{6}
+	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PhotoView) GetQuestionId() string {
@@ -730,15 +998,35 @@ type ListVisitsRequest struct {
 	FromTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=from_time,json=fromTime,proto3" json:"from_time,omitempty"`
 	ToTime   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=to_time,json=toTime,proto3" json:"to_time,omitempty"`
 	// 1..500; 0 means 100.
-	PageSize      int32  `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	PageSize  int32  `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// The store by code, when store_id is empty.
+	StoreCode string `protobuf:"bytes,8,opt,name=store_code,json=storeCode,proto3" json:"store_code,omitempty"`
+	// Only visits naming this staff member.
+	StaffId string `protobuf:"bytes,9,opt,name=staff_id,json=staffId,proto3" json:"staff_id,omitempty"`
+	// Only visits of this checklist (any version).
+	ChecklistId string `protobuf:"bytes,10,opt,name=checklist_id,json=checklistId,proto3" json:"checklist_id,omitempty"`
+	// Only visits of this shopper.
+	ShopperId string `protobuf:"bytes,11,opt,name=shopper_id,json=shopperId,proto3" json:"shopper_id,omitempty"`
+	// Only visits carrying this flag: a proof flag code
+	// ("checkin_outside_geofence") or an admission flag ("unplanned").
+	Flag string `protobuf:"bytes,12,opt,name=flag,proto3" json:"flag,omitempty"`
+	// Visits that started (as the device claims) in [from, to), when set:
+	// the visit date, where from_time/to_time are the receipt time.
+	VisitFromTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=visit_from_time,json=visitFromTime,proto3" json:"visit_from_time,omitempty"`
+	VisitToTime   *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=visit_to_time,json=visitToTime,proto3" json:"visit_to_time,omitempty"`
+	// Visits with proof flags first, then the others; newest first within
+	// each.
+	FlaggedFirst bool `protobuf:"varint,15,opt,name=flagged_first,json=flaggedFirst,proto3" json:"flagged_first,omitempty"`
+	// Also return state_counts.
+	IncludeStateCounts bool `protobuf:"varint,16,opt,name=include_state_counts,json=includeStateCounts,proto3" json:"include_state_counts,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *ListVisitsRequest) Reset() {
 	*x = ListVisitsRequest{}
-	mi := &file_shopscore_v1_review_proto_msgTypes[7]
+	mi := &file_shopscore_v1_review_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -750,7 +1038,7 @@ func (x *ListVisitsRequest) String() string {
 func (*ListVisitsRequest) ProtoMessage() {}
 
 func (x *ListVisitsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_review_proto_msgTypes[7]
+	mi := &file_shopscore_v1_review_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -763,7 +1051,7 @@ func (x *ListVisitsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVisitsRequest.ProtoReflect.Descriptor instead.
 func (*ListVisitsRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{7}
+	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListVisitsRequest) GetStoreId() string {
@@ -815,17 +1103,83 @@ func (x *ListVisitsRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListVisitsRequest) GetStoreCode() string {
+	if x != nil {
+		return x.StoreCode
+	}
+	return ""
+}
+
+func (x *ListVisitsRequest) GetStaffId() string {
+	if x != nil {
+		return x.StaffId
+	}
+	return ""
+}
+
+func (x *ListVisitsRequest) GetChecklistId() string {
+	if x != nil {
+		return x.ChecklistId
+	}
+	return ""
+}
+
+func (x *ListVisitsRequest) GetShopperId() string {
+	if x != nil {
+		return x.ShopperId
+	}
+	return ""
+}
+
+func (x *ListVisitsRequest) GetFlag() string {
+	if x != nil {
+		return x.Flag
+	}
+	return ""
+}
+
+func (x *ListVisitsRequest) GetVisitFromTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VisitFromTime
+	}
+	return nil
+}
+
+func (x *ListVisitsRequest) GetVisitToTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VisitToTime
+	}
+	return nil
+}
+
+func (x *ListVisitsRequest) GetFlaggedFirst() bool {
+	if x != nil {
+		return x.FlaggedFirst
+	}
+	return false
+}
+
+func (x *ListVisitsRequest) GetIncludeStateCounts() bool {
+	if x != nil {
+		return x.IncludeStateCounts
+	}
+	return false
+}
+
 type ListVisitsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Visits        []*VisitSummary        `protobuf:"bytes,1,rep,name=visits,proto3" json:"visits,omitempty"`
 	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// With include_state_counts: per state, the visits matching every
+	// filter except state (states without visits left out).
+	StateCounts   []*VisitStateCount `protobuf:"bytes,3,rep,name=state_counts,json=stateCounts,proto3" json:"state_counts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListVisitsResponse) Reset() {
 	*x = ListVisitsResponse{}
-	mi := &file_shopscore_v1_review_proto_msgTypes[8]
+	mi := &file_shopscore_v1_review_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -837,7 +1191,7 @@ func (x *ListVisitsResponse) String() string {
 func (*ListVisitsResponse) ProtoMessage() {}
 
 func (x *ListVisitsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_review_proto_msgTypes[8]
+	mi := &file_shopscore_v1_review_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -850,7 +1204,7 @@ func (x *ListVisitsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVisitsResponse.ProtoReflect.Descriptor instead.
 func (*ListVisitsResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{8}
+	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListVisitsResponse) GetVisits() []*VisitSummary {
@@ -867,6 +1221,13 @@ func (x *ListVisitsResponse) GetNextPageToken() string {
 	return ""
 }
 
+func (x *ListVisitsResponse) GetStateCounts() []*VisitStateCount {
+	if x != nil {
+		return x.StateCounts
+	}
+	return nil
+}
+
 type GetVisitRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	VisitId       string                 `protobuf:"bytes,1,opt,name=visit_id,json=visitId,proto3" json:"visit_id,omitempty"`
@@ -876,7 +1237,7 @@ type GetVisitRequest struct {
 
 func (x *GetVisitRequest) Reset() {
 	*x = GetVisitRequest{}
-	mi := &file_shopscore_v1_review_proto_msgTypes[9]
+	mi := &file_shopscore_v1_review_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -888,7 +1249,7 @@ func (x *GetVisitRequest) String() string {
 func (*GetVisitRequest) ProtoMessage() {}
 
 func (x *GetVisitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_review_proto_msgTypes[9]
+	mi := &file_shopscore_v1_review_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -901,7 +1262,7 @@ func (x *GetVisitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetVisitRequest.ProtoReflect.Descriptor instead.
 func (*GetVisitRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{9}
+	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetVisitRequest) GetVisitId() string {
@@ -920,14 +1281,19 @@ type GetVisitResponse struct {
 	Photos  []*PhotoView       `protobuf:"bytes,4,rep,name=photos,proto3" json:"photos,omitempty"`
 	History []*VisitTransition `protobuf:"bytes,5,rep,name=history,proto3" json:"history,omitempty"`
 	// The comments of the last return, if any.
-	Comments      []*ReviewComment `protobuf:"bytes,6,rep,name=comments,proto3" json:"comments,omitempty"`
+	Comments []*ReviewComment `protobuf:"bytes,6,rep,name=comments,proto3" json:"comments,omitempty"`
+	// The checklist version the visit was recorded with, readable: its
+	// sections and questions (text, type, unit, target, options, rules,
+	// clause), so the answers can be shown grouped by section without
+	// another call. Its raw content bytes are left out.
+	Checklist     *ChecklistVersion `protobuf:"bytes,7,opt,name=checklist,proto3" json:"checklist,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetVisitResponse) Reset() {
 	*x = GetVisitResponse{}
-	mi := &file_shopscore_v1_review_proto_msgTypes[10]
+	mi := &file_shopscore_v1_review_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -939,7 +1305,7 @@ func (x *GetVisitResponse) String() string {
 func (*GetVisitResponse) ProtoMessage() {}
 
 func (x *GetVisitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_review_proto_msgTypes[10]
+	mi := &file_shopscore_v1_review_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -952,7 +1318,7 @@ func (x *GetVisitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetVisitResponse.ProtoReflect.Descriptor instead.
 func (*GetVisitResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{10}
+	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetVisitResponse) GetSummary() *VisitSummary {
@@ -997,6 +1363,13 @@ func (x *GetVisitResponse) GetComments() []*ReviewComment {
 	return nil
 }
 
+func (x *GetVisitResponse) GetChecklist() *ChecklistVersion {
+	if x != nil {
+		return x.Checklist
+	}
+	return nil
+}
+
 type StartReviewRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	VisitId       string                 `protobuf:"bytes,1,opt,name=visit_id,json=visitId,proto3" json:"visit_id,omitempty"`
@@ -1006,7 +1379,7 @@ type StartReviewRequest struct {
 
 func (x *StartReviewRequest) Reset() {
 	*x = StartReviewRequest{}
-	mi := &file_shopscore_v1_review_proto_msgTypes[11]
+	mi := &file_shopscore_v1_review_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1018,7 +1391,7 @@ func (x *StartReviewRequest) String() string {
 func (*StartReviewRequest) ProtoMessage() {}
 
 func (x *StartReviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_review_proto_msgTypes[11]
+	mi := &file_shopscore_v1_review_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1031,7 +1404,7 @@ func (x *StartReviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartReviewRequest.ProtoReflect.Descriptor instead.
 func (*StartReviewRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{11}
+	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *StartReviewRequest) GetVisitId() string {
@@ -1050,7 +1423,7 @@ type StartReviewResponse struct {
 
 func (x *StartReviewResponse) Reset() {
 	*x = StartReviewResponse{}
-	mi := &file_shopscore_v1_review_proto_msgTypes[12]
+	mi := &file_shopscore_v1_review_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1062,7 +1435,7 @@ func (x *StartReviewResponse) String() string {
 func (*StartReviewResponse) ProtoMessage() {}
 
 func (x *StartReviewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_review_proto_msgTypes[12]
+	mi := &file_shopscore_v1_review_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1075,7 +1448,7 @@ func (x *StartReviewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartReviewResponse.ProtoReflect.Descriptor instead.
 func (*StartReviewResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{12}
+	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *StartReviewResponse) GetVisit() *VisitSummary {
@@ -1095,7 +1468,7 @@ type ApproveVisitRequest struct {
 
 func (x *ApproveVisitRequest) Reset() {
 	*x = ApproveVisitRequest{}
-	mi := &file_shopscore_v1_review_proto_msgTypes[13]
+	mi := &file_shopscore_v1_review_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1107,7 +1480,7 @@ func (x *ApproveVisitRequest) String() string {
 func (*ApproveVisitRequest) ProtoMessage() {}
 
 func (x *ApproveVisitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_review_proto_msgTypes[13]
+	mi := &file_shopscore_v1_review_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1120,7 +1493,7 @@ func (x *ApproveVisitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveVisitRequest.ProtoReflect.Descriptor instead.
 func (*ApproveVisitRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{13}
+	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ApproveVisitRequest) GetVisitId() string {
@@ -1146,7 +1519,7 @@ type ApproveVisitResponse struct {
 
 func (x *ApproveVisitResponse) Reset() {
 	*x = ApproveVisitResponse{}
-	mi := &file_shopscore_v1_review_proto_msgTypes[14]
+	mi := &file_shopscore_v1_review_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1158,7 +1531,7 @@ func (x *ApproveVisitResponse) String() string {
 func (*ApproveVisitResponse) ProtoMessage() {}
 
 func (x *ApproveVisitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_review_proto_msgTypes[14]
+	mi := &file_shopscore_v1_review_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1171,7 +1544,7 @@ func (x *ApproveVisitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveVisitResponse.ProtoReflect.Descriptor instead.
 func (*ApproveVisitResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{14}
+	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ApproveVisitResponse) GetVisit() *VisitSummary {
@@ -1192,7 +1565,7 @@ type ReturnVisitRequest struct {
 
 func (x *ReturnVisitRequest) Reset() {
 	*x = ReturnVisitRequest{}
-	mi := &file_shopscore_v1_review_proto_msgTypes[15]
+	mi := &file_shopscore_v1_review_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1204,7 +1577,7 @@ func (x *ReturnVisitRequest) String() string {
 func (*ReturnVisitRequest) ProtoMessage() {}
 
 func (x *ReturnVisitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_review_proto_msgTypes[15]
+	mi := &file_shopscore_v1_review_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1217,7 +1590,7 @@ func (x *ReturnVisitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReturnVisitRequest.ProtoReflect.Descriptor instead.
 func (*ReturnVisitRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{15}
+	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ReturnVisitRequest) GetVisitId() string {
@@ -1243,7 +1616,7 @@ type ReturnVisitResponse struct {
 
 func (x *ReturnVisitResponse) Reset() {
 	*x = ReturnVisitResponse{}
-	mi := &file_shopscore_v1_review_proto_msgTypes[16]
+	mi := &file_shopscore_v1_review_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1255,7 +1628,7 @@ func (x *ReturnVisitResponse) String() string {
 func (*ReturnVisitResponse) ProtoMessage() {}
 
 func (x *ReturnVisitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_review_proto_msgTypes[16]
+	mi := &file_shopscore_v1_review_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1268,7 +1641,7 @@ func (x *ReturnVisitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReturnVisitResponse.ProtoReflect.Descriptor instead.
 func (*ReturnVisitResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{16}
+	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ReturnVisitResponse) GetVisit() *VisitSummary {
@@ -1287,7 +1660,7 @@ type PublishVisitRequest struct {
 
 func (x *PublishVisitRequest) Reset() {
 	*x = PublishVisitRequest{}
-	mi := &file_shopscore_v1_review_proto_msgTypes[17]
+	mi := &file_shopscore_v1_review_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1299,7 +1672,7 @@ func (x *PublishVisitRequest) String() string {
 func (*PublishVisitRequest) ProtoMessage() {}
 
 func (x *PublishVisitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_review_proto_msgTypes[17]
+	mi := &file_shopscore_v1_review_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1312,7 +1685,7 @@ func (x *PublishVisitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishVisitRequest.ProtoReflect.Descriptor instead.
 func (*PublishVisitRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{17}
+	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *PublishVisitRequest) GetVisitId() string {
@@ -1331,7 +1704,7 @@ type PublishVisitResponse struct {
 
 func (x *PublishVisitResponse) Reset() {
 	*x = PublishVisitResponse{}
-	mi := &file_shopscore_v1_review_proto_msgTypes[18]
+	mi := &file_shopscore_v1_review_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1343,7 +1716,7 @@ func (x *PublishVisitResponse) String() string {
 func (*PublishVisitResponse) ProtoMessage() {}
 
 func (x *PublishVisitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_review_proto_msgTypes[18]
+	mi := &file_shopscore_v1_review_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1356,7 +1729,7 @@ func (x *PublishVisitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishVisitResponse.ProtoReflect.Descriptor instead.
 func (*PublishVisitResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{18}
+	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *PublishVisitResponse) GetVisit() *VisitSummary {
@@ -1376,7 +1749,7 @@ type ReopenVisitRequest struct {
 
 func (x *ReopenVisitRequest) Reset() {
 	*x = ReopenVisitRequest{}
-	mi := &file_shopscore_v1_review_proto_msgTypes[19]
+	mi := &file_shopscore_v1_review_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1388,7 +1761,7 @@ func (x *ReopenVisitRequest) String() string {
 func (*ReopenVisitRequest) ProtoMessage() {}
 
 func (x *ReopenVisitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_review_proto_msgTypes[19]
+	mi := &file_shopscore_v1_review_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1401,7 +1774,7 @@ func (x *ReopenVisitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReopenVisitRequest.ProtoReflect.Descriptor instead.
 func (*ReopenVisitRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{19}
+	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ReopenVisitRequest) GetVisitId() string {
@@ -1427,7 +1800,7 @@ type ReopenVisitResponse struct {
 
 func (x *ReopenVisitResponse) Reset() {
 	*x = ReopenVisitResponse{}
-	mi := &file_shopscore_v1_review_proto_msgTypes[20]
+	mi := &file_shopscore_v1_review_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1439,7 +1812,7 @@ func (x *ReopenVisitResponse) String() string {
 func (*ReopenVisitResponse) ProtoMessage() {}
 
 func (x *ReopenVisitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_review_proto_msgTypes[20]
+	mi := &file_shopscore_v1_review_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1452,7 +1825,7 @@ func (x *ReopenVisitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReopenVisitResponse.ProtoReflect.Descriptor instead.
 func (*ReopenVisitResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{20}
+	return file_shopscore_v1_review_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ReopenVisitResponse) GetVisit() *VisitSummary {
@@ -1466,10 +1839,39 @@ var File_shopscore_v1_review_proto protoreflect.FileDescriptor
 
 const file_shopscore_v1_review_proto_rawDesc = "" +
 	"\n" +
-	"\x19shopscore/v1/review.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cshopscore/v1/checklist.proto\x1a\x17shopscore/v1/sync.proto\"7\n" +
+	"\x19shopscore/v1/review.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cshopscore/v1/checklist.proto\x1a\x17shopscore/v1/sync.proto\"\xc8\x06\n" +
 	"\tProofFlag\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x16\n" +
-	"\x06detail\x18\x02 \x01(\tR\x06detail\"\xba\x02\n" +
+	"\x06detail\x18\x02 \x01(\tR\x06detail\x12,\n" +
+	"\x0fdistance_meters\x18\x03 \x01(\x01H\x00R\x0edistanceMeters\x88\x01\x01\x12,\n" +
+	"\x0fgeofence_meters\x18\x04 \x01(\x01H\x01R\x0egeofenceMeters\x88\x01\x01\x12,\n" +
+	"\x0faccuracy_meters\x18\x05 \x01(\x01H\x02R\x0eaccuracyMeters\x88\x01\x01\x12&\n" +
+	"\fskew_minutes\x18\x06 \x01(\x01H\x03R\vskewMinutes\x88\x01\x01\x12\x1f\n" +
+	"\vquestion_id\x18\a \x01(\tR\n" +
+	"questionId\x12$\n" +
+	"\vphoto_index\x18\b \x01(\x05H\x04R\n" +
+	"photoIndex\x88\x01\x01\x12.\n" +
+	"\x10duration_seconds\x18\t \x01(\x01H\x05R\x0fdurationSeconds\x88\x01\x01\x12$\n" +
+	"\vmin_seconds\x18\n" +
+	" \x01(\x01H\x06R\n" +
+	"minSeconds\x88\x01\x01\x12$\n" +
+	"\vmax_seconds\x18\v \x01(\x01H\aR\n" +
+	"maxSeconds\x88\x01\x01\x12.\n" +
+	"\x04time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12F\n" +
+	"\x11window_start_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\x0fwindowStartTime\x12B\n" +
+	"\x0fwindow_end_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\rwindowEndTime\x12$\n" +
+	"\vgap_minutes\x18\x0f \x01(\x01H\bR\n" +
+	"gapMinutes\x88\x01\x01\x12\x16\n" +
+	"\x06sha256\x18\x10 \x01(\tR\x06sha256B\x12\n" +
+	"\x10_distance_metersB\x12\n" +
+	"\x10_geofence_metersB\x12\n" +
+	"\x10_accuracy_metersB\x0f\n" +
+	"\r_skew_minutesB\x0e\n" +
+	"\f_photo_indexB\x13\n" +
+	"\x11_duration_secondsB\x0e\n" +
+	"\f_min_secondsB\x0e\n" +
+	"\f_max_secondsB\x0e\n" +
+	"\f_gap_minutes\"\xd9\x02\n" +
 	"\x0fVisitTransition\x127\n" +
 	"\n" +
 	"from_state\x18\x01 \x01(\x0e2\x18.shopscore.v1.VisitStateR\tfromState\x123\n" +
@@ -1479,7 +1881,9 @@ const file_shopscore_v1_review_proto_rawDesc = "" +
 	"actor_role\x18\x04 \x01(\tR\tactorRole\x12.\n" +
 	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x16\n" +
 	"\x06reason\x18\x06 \x01(\tR\x06reason\x127\n" +
-	"\bcomments\x18\a \x03(\v2\x1b.shopscore.v1.ReviewCommentR\bcomments\"\xc3\x05\n" +
+	"\bcomments\x18\a \x03(\v2\x1b.shopscore.v1.ReviewCommentR\bcomments\x12\x1d\n" +
+	"\n" +
+	"actor_name\x18\b \x01(\tR\tactorName\"\xa3\b\n" +
 	"\fVisitSummary\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\bstore_id\x18\x02 \x01(\tR\astoreId\x12\x1d\n" +
@@ -1500,8 +1904,24 @@ const file_shopscore_v1_review_proto_rawDesc = "" +
 	"\freceive_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\x12*\n" +
 	"\x11corrects_visit_id\x18\x0e \x01(\tR\x0fcorrectsVisitId\x121\n" +
 	"\x15corrected_by_visit_id\x18\x0f \x01(\tR\x12correctedByVisitId\x12.\n" +
-	"\x13missing_photo_count\x18\x10 \x01(\x05R\x11missingPhotoCountB\x10\n" +
-	"\x0e_score_percent\"\xae\x01\n" +
+	"\x13missing_photo_count\x18\x10 \x01(\x05R\x11missingPhotoCount\x12\x1d\n" +
+	"\n" +
+	"store_code\x18\x11 \x01(\tR\tstoreCode\x12\x1d\n" +
+	"\n" +
+	"store_name\x18\x12 \x01(\tR\tstoreName\x12\x19\n" +
+	"\bstaff_id\x18\x13 \x01(\tR\astaffId\x12\x1d\n" +
+	"\n" +
+	"staff_name\x18\x14 \x01(\tR\tstaffName\x122\n" +
+	"\x15staff_employee_number\x18\x15 \x01(\tR\x13staffEmployeeNumber\x12+\n" +
+	"\x11staff_description\x18\x16 \x01(\tR\x10staffDescription\x12%\n" +
+	"\x0echecklist_name\x18\x17 \x01(\tR\rchecklistName\x12!\n" +
+	"\fshopper_name\x18\x18 \x01(\tR\vshopperName\x12;\n" +
+	"\vfinish_time\x18\x19 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"finishTimeB\x10\n" +
+	"\x0e_score_percent\"W\n" +
+	"\x0fVisitStateCount\x12.\n" +
+	"\x05state\x18\x01 \x01(\x0e2\x18.shopscore.v1.VisitStateR\x05state\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"\xae\x01\n" +
 	"\n" +
 	"ScoreGroup\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -1546,7 +1966,7 @@ const file_shopscore_v1_review_proto_rawDesc = "" +
 	"size_bytes\x18\x05 \x01(\x03R\tsizeBytes\x12\x1a\n" +
 	"\bverified\x18\x06 \x01(\bR\bverified\x12!\n" +
 	"\fdownload_url\x18\a \x01(\tR\vdownloadUrl\x12L\n" +
-	"\x14download_expire_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x12downloadExpireTime\"\xab\x02\n" +
+	"\x14download_expire_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x12downloadExpireTime\"\x96\x05\n" +
 	"\x11ListVisitsRequest\x12\x19\n" +
 	"\bstore_id\x18\x01 \x01(\tR\astoreId\x12.\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x18.shopscore.v1.VisitStateR\x05state\x12!\n" +
@@ -1555,19 +1975,33 @@ const file_shopscore_v1_review_proto_rawDesc = "" +
 	"\ato_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x06toTime\x12\x1b\n" +
 	"\tpage_size\x18\x06 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\a \x01(\tR\tpageToken\"p\n" +
+	"page_token\x18\a \x01(\tR\tpageToken\x12\x1d\n" +
+	"\n" +
+	"store_code\x18\b \x01(\tR\tstoreCode\x12\x19\n" +
+	"\bstaff_id\x18\t \x01(\tR\astaffId\x12!\n" +
+	"\fchecklist_id\x18\n" +
+	" \x01(\tR\vchecklistId\x12\x1d\n" +
+	"\n" +
+	"shopper_id\x18\v \x01(\tR\tshopperId\x12\x12\n" +
+	"\x04flag\x18\f \x01(\tR\x04flag\x12B\n" +
+	"\x0fvisit_from_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\rvisitFromTime\x12>\n" +
+	"\rvisit_to_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\vvisitToTime\x12#\n" +
+	"\rflagged_first\x18\x0f \x01(\bR\fflaggedFirst\x120\n" +
+	"\x14include_state_counts\x18\x10 \x01(\bR\x12includeStateCounts\"\xb2\x01\n" +
 	"\x12ListVisitsResponse\x122\n" +
 	"\x06visits\x18\x01 \x03(\v2\x1a.shopscore.v1.VisitSummaryR\x06visits\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\",\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12@\n" +
+	"\fstate_counts\x18\x03 \x03(\v2\x1d.shopscore.v1.VisitStateCountR\vstateCounts\",\n" +
 	"\x0fGetVisitRequest\x12\x19\n" +
-	"\bvisit_id\x18\x01 \x01(\tR\avisitId\"\xca\x02\n" +
+	"\bvisit_id\x18\x01 \x01(\tR\avisitId\"\x88\x03\n" +
 	"\x10GetVisitResponse\x124\n" +
 	"\asummary\x18\x01 \x01(\v2\x1a.shopscore.v1.VisitSummaryR\asummary\x12)\n" +
 	"\x05visit\x18\x02 \x01(\v2\x13.shopscore.v1.VisitR\x05visit\x122\n" +
 	"\x05score\x18\x03 \x01(\v2\x1c.shopscore.v1.ScoreBreakdownR\x05score\x12/\n" +
 	"\x06photos\x18\x04 \x03(\v2\x17.shopscore.v1.PhotoViewR\x06photos\x127\n" +
 	"\ahistory\x18\x05 \x03(\v2\x1d.shopscore.v1.VisitTransitionR\ahistory\x127\n" +
-	"\bcomments\x18\x06 \x03(\v2\x1b.shopscore.v1.ReviewCommentR\bcomments\"/\n" +
+	"\bcomments\x18\x06 \x03(\v2\x1b.shopscore.v1.ReviewCommentR\bcomments\x12<\n" +
+	"\tchecklist\x18\a \x01(\v2\x1e.shopscore.v1.ChecklistVersionR\tchecklist\"/\n" +
 	"\x12StartReviewRequest\x12\x19\n" +
 	"\bvisit_id\x18\x01 \x01(\tR\avisitId\"G\n" +
 	"\x13StartReviewResponse\x120\n" +
@@ -1613,86 +2047,97 @@ func file_shopscore_v1_review_proto_rawDescGZIP() []byte {
 	return file_shopscore_v1_review_proto_rawDescData
 }
 
-var file_shopscore_v1_review_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_shopscore_v1_review_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_shopscore_v1_review_proto_goTypes = []any{
 	(*ProofFlag)(nil),             // 0: shopscore.v1.ProofFlag
 	(*VisitTransition)(nil),       // 1: shopscore.v1.VisitTransition
 	(*VisitSummary)(nil),          // 2: shopscore.v1.VisitSummary
-	(*ScoreGroup)(nil),            // 3: shopscore.v1.ScoreGroup
-	(*QuestionScore)(nil),         // 4: shopscore.v1.QuestionScore
-	(*ScoreBreakdown)(nil),        // 5: shopscore.v1.ScoreBreakdown
-	(*PhotoView)(nil),             // 6: shopscore.v1.PhotoView
-	(*ListVisitsRequest)(nil),     // 7: shopscore.v1.ListVisitsRequest
-	(*ListVisitsResponse)(nil),    // 8: shopscore.v1.ListVisitsResponse
-	(*GetVisitRequest)(nil),       // 9: shopscore.v1.GetVisitRequest
-	(*GetVisitResponse)(nil),      // 10: shopscore.v1.GetVisitResponse
-	(*StartReviewRequest)(nil),    // 11: shopscore.v1.StartReviewRequest
-	(*StartReviewResponse)(nil),   // 12: shopscore.v1.StartReviewResponse
-	(*ApproveVisitRequest)(nil),   // 13: shopscore.v1.ApproveVisitRequest
-	(*ApproveVisitResponse)(nil),  // 14: shopscore.v1.ApproveVisitResponse
-	(*ReturnVisitRequest)(nil),    // 15: shopscore.v1.ReturnVisitRequest
-	(*ReturnVisitResponse)(nil),   // 16: shopscore.v1.ReturnVisitResponse
-	(*PublishVisitRequest)(nil),   // 17: shopscore.v1.PublishVisitRequest
-	(*PublishVisitResponse)(nil),  // 18: shopscore.v1.PublishVisitResponse
-	(*ReopenVisitRequest)(nil),    // 19: shopscore.v1.ReopenVisitRequest
-	(*ReopenVisitResponse)(nil),   // 20: shopscore.v1.ReopenVisitResponse
-	(VisitState)(0),               // 21: shopscore.v1.VisitState
+	(*VisitStateCount)(nil),       // 3: shopscore.v1.VisitStateCount
+	(*ScoreGroup)(nil),            // 4: shopscore.v1.ScoreGroup
+	(*QuestionScore)(nil),         // 5: shopscore.v1.QuestionScore
+	(*ScoreBreakdown)(nil),        // 6: shopscore.v1.ScoreBreakdown
+	(*PhotoView)(nil),             // 7: shopscore.v1.PhotoView
+	(*ListVisitsRequest)(nil),     // 8: shopscore.v1.ListVisitsRequest
+	(*ListVisitsResponse)(nil),    // 9: shopscore.v1.ListVisitsResponse
+	(*GetVisitRequest)(nil),       // 10: shopscore.v1.GetVisitRequest
+	(*GetVisitResponse)(nil),      // 11: shopscore.v1.GetVisitResponse
+	(*StartReviewRequest)(nil),    // 12: shopscore.v1.StartReviewRequest
+	(*StartReviewResponse)(nil),   // 13: shopscore.v1.StartReviewResponse
+	(*ApproveVisitRequest)(nil),   // 14: shopscore.v1.ApproveVisitRequest
+	(*ApproveVisitResponse)(nil),  // 15: shopscore.v1.ApproveVisitResponse
+	(*ReturnVisitRequest)(nil),    // 16: shopscore.v1.ReturnVisitRequest
+	(*ReturnVisitResponse)(nil),   // 17: shopscore.v1.ReturnVisitResponse
+	(*PublishVisitRequest)(nil),   // 18: shopscore.v1.PublishVisitRequest
+	(*PublishVisitResponse)(nil),  // 19: shopscore.v1.PublishVisitResponse
+	(*ReopenVisitRequest)(nil),    // 20: shopscore.v1.ReopenVisitRequest
+	(*ReopenVisitResponse)(nil),   // 21: shopscore.v1.ReopenVisitResponse
 	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
-	(*ReviewComment)(nil),         // 23: shopscore.v1.ReviewComment
-	(Channel)(0),                  // 24: shopscore.v1.Channel
-	(*Visit)(nil),                 // 25: shopscore.v1.Visit
+	(VisitState)(0),               // 23: shopscore.v1.VisitState
+	(*ReviewComment)(nil),         // 24: shopscore.v1.ReviewComment
+	(Channel)(0),                  // 25: shopscore.v1.Channel
+	(*Visit)(nil),                 // 26: shopscore.v1.Visit
+	(*ChecklistVersion)(nil),      // 27: shopscore.v1.ChecklistVersion
 }
 var file_shopscore_v1_review_proto_depIdxs = []int32{
-	21, // 0: shopscore.v1.VisitTransition.from_state:type_name -> shopscore.v1.VisitState
-	21, // 1: shopscore.v1.VisitTransition.to_state:type_name -> shopscore.v1.VisitState
-	22, // 2: shopscore.v1.VisitTransition.time:type_name -> google.protobuf.Timestamp
-	23, // 3: shopscore.v1.VisitTransition.comments:type_name -> shopscore.v1.ReviewComment
-	24, // 4: shopscore.v1.VisitSummary.channel:type_name -> shopscore.v1.Channel
-	21, // 5: shopscore.v1.VisitSummary.state:type_name -> shopscore.v1.VisitState
-	0,  // 6: shopscore.v1.VisitSummary.proof_flags:type_name -> shopscore.v1.ProofFlag
-	22, // 7: shopscore.v1.VisitSummary.start_time:type_name -> google.protobuf.Timestamp
-	22, // 8: shopscore.v1.VisitSummary.receive_time:type_name -> google.protobuf.Timestamp
-	3,  // 9: shopscore.v1.ScoreBreakdown.overall:type_name -> shopscore.v1.ScoreGroup
-	3,  // 10: shopscore.v1.ScoreBreakdown.sections:type_name -> shopscore.v1.ScoreGroup
-	3,  // 11: shopscore.v1.ScoreBreakdown.categories:type_name -> shopscore.v1.ScoreGroup
-	3,  // 12: shopscore.v1.ScoreBreakdown.standards:type_name -> shopscore.v1.ScoreGroup
-	4,  // 13: shopscore.v1.ScoreBreakdown.questions:type_name -> shopscore.v1.QuestionScore
-	22, // 14: shopscore.v1.PhotoView.download_expire_time:type_name -> google.protobuf.Timestamp
-	21, // 15: shopscore.v1.ListVisitsRequest.state:type_name -> shopscore.v1.VisitState
-	22, // 16: shopscore.v1.ListVisitsRequest.from_time:type_name -> google.protobuf.Timestamp
-	22, // 17: shopscore.v1.ListVisitsRequest.to_time:type_name -> google.protobuf.Timestamp
-	2,  // 18: shopscore.v1.ListVisitsResponse.visits:type_name -> shopscore.v1.VisitSummary
-	2,  // 19: shopscore.v1.GetVisitResponse.summary:type_name -> shopscore.v1.VisitSummary
-	25, // 20: shopscore.v1.GetVisitResponse.visit:type_name -> shopscore.v1.Visit
-	5,  // 21: shopscore.v1.GetVisitResponse.score:type_name -> shopscore.v1.ScoreBreakdown
-	6,  // 22: shopscore.v1.GetVisitResponse.photos:type_name -> shopscore.v1.PhotoView
-	1,  // 23: shopscore.v1.GetVisitResponse.history:type_name -> shopscore.v1.VisitTransition
-	23, // 24: shopscore.v1.GetVisitResponse.comments:type_name -> shopscore.v1.ReviewComment
-	2,  // 25: shopscore.v1.StartReviewResponse.visit:type_name -> shopscore.v1.VisitSummary
-	2,  // 26: shopscore.v1.ApproveVisitResponse.visit:type_name -> shopscore.v1.VisitSummary
-	23, // 27: shopscore.v1.ReturnVisitRequest.comments:type_name -> shopscore.v1.ReviewComment
-	2,  // 28: shopscore.v1.ReturnVisitResponse.visit:type_name -> shopscore.v1.VisitSummary
-	2,  // 29: shopscore.v1.PublishVisitResponse.visit:type_name -> shopscore.v1.VisitSummary
-	2,  // 30: shopscore.v1.ReopenVisitResponse.visit:type_name -> shopscore.v1.VisitSummary
-	7,  // 31: shopscore.v1.ReviewService.ListVisits:input_type -> shopscore.v1.ListVisitsRequest
-	9,  // 32: shopscore.v1.ReviewService.GetVisit:input_type -> shopscore.v1.GetVisitRequest
-	11, // 33: shopscore.v1.ReviewService.StartReview:input_type -> shopscore.v1.StartReviewRequest
-	13, // 34: shopscore.v1.ReviewService.ApproveVisit:input_type -> shopscore.v1.ApproveVisitRequest
-	15, // 35: shopscore.v1.ReviewService.ReturnVisit:input_type -> shopscore.v1.ReturnVisitRequest
-	17, // 36: shopscore.v1.ReviewService.PublishVisit:input_type -> shopscore.v1.PublishVisitRequest
-	19, // 37: shopscore.v1.ReviewService.ReopenVisit:input_type -> shopscore.v1.ReopenVisitRequest
-	8,  // 38: shopscore.v1.ReviewService.ListVisits:output_type -> shopscore.v1.ListVisitsResponse
-	10, // 39: shopscore.v1.ReviewService.GetVisit:output_type -> shopscore.v1.GetVisitResponse
-	12, // 40: shopscore.v1.ReviewService.StartReview:output_type -> shopscore.v1.StartReviewResponse
-	14, // 41: shopscore.v1.ReviewService.ApproveVisit:output_type -> shopscore.v1.ApproveVisitResponse
-	16, // 42: shopscore.v1.ReviewService.ReturnVisit:output_type -> shopscore.v1.ReturnVisitResponse
-	18, // 43: shopscore.v1.ReviewService.PublishVisit:output_type -> shopscore.v1.PublishVisitResponse
-	20, // 44: shopscore.v1.ReviewService.ReopenVisit:output_type -> shopscore.v1.ReopenVisitResponse
-	38, // [38:45] is the sub-list for method output_type
-	31, // [31:38] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	22, // 0: shopscore.v1.ProofFlag.time:type_name -> google.protobuf.Timestamp
+	22, // 1: shopscore.v1.ProofFlag.window_start_time:type_name -> google.protobuf.Timestamp
+	22, // 2: shopscore.v1.ProofFlag.window_end_time:type_name -> google.protobuf.Timestamp
+	23, // 3: shopscore.v1.VisitTransition.from_state:type_name -> shopscore.v1.VisitState
+	23, // 4: shopscore.v1.VisitTransition.to_state:type_name -> shopscore.v1.VisitState
+	22, // 5: shopscore.v1.VisitTransition.time:type_name -> google.protobuf.Timestamp
+	24, // 6: shopscore.v1.VisitTransition.comments:type_name -> shopscore.v1.ReviewComment
+	25, // 7: shopscore.v1.VisitSummary.channel:type_name -> shopscore.v1.Channel
+	23, // 8: shopscore.v1.VisitSummary.state:type_name -> shopscore.v1.VisitState
+	0,  // 9: shopscore.v1.VisitSummary.proof_flags:type_name -> shopscore.v1.ProofFlag
+	22, // 10: shopscore.v1.VisitSummary.start_time:type_name -> google.protobuf.Timestamp
+	22, // 11: shopscore.v1.VisitSummary.receive_time:type_name -> google.protobuf.Timestamp
+	22, // 12: shopscore.v1.VisitSummary.finish_time:type_name -> google.protobuf.Timestamp
+	23, // 13: shopscore.v1.VisitStateCount.state:type_name -> shopscore.v1.VisitState
+	4,  // 14: shopscore.v1.ScoreBreakdown.overall:type_name -> shopscore.v1.ScoreGroup
+	4,  // 15: shopscore.v1.ScoreBreakdown.sections:type_name -> shopscore.v1.ScoreGroup
+	4,  // 16: shopscore.v1.ScoreBreakdown.categories:type_name -> shopscore.v1.ScoreGroup
+	4,  // 17: shopscore.v1.ScoreBreakdown.standards:type_name -> shopscore.v1.ScoreGroup
+	5,  // 18: shopscore.v1.ScoreBreakdown.questions:type_name -> shopscore.v1.QuestionScore
+	22, // 19: shopscore.v1.PhotoView.download_expire_time:type_name -> google.protobuf.Timestamp
+	23, // 20: shopscore.v1.ListVisitsRequest.state:type_name -> shopscore.v1.VisitState
+	22, // 21: shopscore.v1.ListVisitsRequest.from_time:type_name -> google.protobuf.Timestamp
+	22, // 22: shopscore.v1.ListVisitsRequest.to_time:type_name -> google.protobuf.Timestamp
+	22, // 23: shopscore.v1.ListVisitsRequest.visit_from_time:type_name -> google.protobuf.Timestamp
+	22, // 24: shopscore.v1.ListVisitsRequest.visit_to_time:type_name -> google.protobuf.Timestamp
+	2,  // 25: shopscore.v1.ListVisitsResponse.visits:type_name -> shopscore.v1.VisitSummary
+	3,  // 26: shopscore.v1.ListVisitsResponse.state_counts:type_name -> shopscore.v1.VisitStateCount
+	2,  // 27: shopscore.v1.GetVisitResponse.summary:type_name -> shopscore.v1.VisitSummary
+	26, // 28: shopscore.v1.GetVisitResponse.visit:type_name -> shopscore.v1.Visit
+	6,  // 29: shopscore.v1.GetVisitResponse.score:type_name -> shopscore.v1.ScoreBreakdown
+	7,  // 30: shopscore.v1.GetVisitResponse.photos:type_name -> shopscore.v1.PhotoView
+	1,  // 31: shopscore.v1.GetVisitResponse.history:type_name -> shopscore.v1.VisitTransition
+	24, // 32: shopscore.v1.GetVisitResponse.comments:type_name -> shopscore.v1.ReviewComment
+	27, // 33: shopscore.v1.GetVisitResponse.checklist:type_name -> shopscore.v1.ChecklistVersion
+	2,  // 34: shopscore.v1.StartReviewResponse.visit:type_name -> shopscore.v1.VisitSummary
+	2,  // 35: shopscore.v1.ApproveVisitResponse.visit:type_name -> shopscore.v1.VisitSummary
+	24, // 36: shopscore.v1.ReturnVisitRequest.comments:type_name -> shopscore.v1.ReviewComment
+	2,  // 37: shopscore.v1.ReturnVisitResponse.visit:type_name -> shopscore.v1.VisitSummary
+	2,  // 38: shopscore.v1.PublishVisitResponse.visit:type_name -> shopscore.v1.VisitSummary
+	2,  // 39: shopscore.v1.ReopenVisitResponse.visit:type_name -> shopscore.v1.VisitSummary
+	8,  // 40: shopscore.v1.ReviewService.ListVisits:input_type -> shopscore.v1.ListVisitsRequest
+	10, // 41: shopscore.v1.ReviewService.GetVisit:input_type -> shopscore.v1.GetVisitRequest
+	12, // 42: shopscore.v1.ReviewService.StartReview:input_type -> shopscore.v1.StartReviewRequest
+	14, // 43: shopscore.v1.ReviewService.ApproveVisit:input_type -> shopscore.v1.ApproveVisitRequest
+	16, // 44: shopscore.v1.ReviewService.ReturnVisit:input_type -> shopscore.v1.ReturnVisitRequest
+	18, // 45: shopscore.v1.ReviewService.PublishVisit:input_type -> shopscore.v1.PublishVisitRequest
+	20, // 46: shopscore.v1.ReviewService.ReopenVisit:input_type -> shopscore.v1.ReopenVisitRequest
+	9,  // 47: shopscore.v1.ReviewService.ListVisits:output_type -> shopscore.v1.ListVisitsResponse
+	11, // 48: shopscore.v1.ReviewService.GetVisit:output_type -> shopscore.v1.GetVisitResponse
+	13, // 49: shopscore.v1.ReviewService.StartReview:output_type -> shopscore.v1.StartReviewResponse
+	15, // 50: shopscore.v1.ReviewService.ApproveVisit:output_type -> shopscore.v1.ApproveVisitResponse
+	17, // 51: shopscore.v1.ReviewService.ReturnVisit:output_type -> shopscore.v1.ReturnVisitResponse
+	19, // 52: shopscore.v1.ReviewService.PublishVisit:output_type -> shopscore.v1.PublishVisitResponse
+	21, // 53: shopscore.v1.ReviewService.ReopenVisit:output_type -> shopscore.v1.ReopenVisitResponse
+	47, // [47:54] is the sub-list for method output_type
+	40, // [40:47] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_shopscore_v1_review_proto_init() }
@@ -1702,16 +2147,17 @@ func file_shopscore_v1_review_proto_init() {
 	}
 	file_shopscore_v1_checklist_proto_init()
 	file_shopscore_v1_sync_proto_init()
+	file_shopscore_v1_review_proto_msgTypes[0].OneofWrappers = []any{}
 	file_shopscore_v1_review_proto_msgTypes[2].OneofWrappers = []any{}
-	file_shopscore_v1_review_proto_msgTypes[3].OneofWrappers = []any{}
-	file_shopscore_v1_review_proto_msgTypes[5].OneofWrappers = []any{}
+	file_shopscore_v1_review_proto_msgTypes[4].OneofWrappers = []any{}
+	file_shopscore_v1_review_proto_msgTypes[6].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_shopscore_v1_review_proto_rawDesc), len(file_shopscore_v1_review_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

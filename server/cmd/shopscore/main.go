@@ -162,7 +162,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		if err != nil {
 			return err
 		}
-		versions, err := db.ImportPack(ctx, filepath.Base(file), data, *publish, "cli")
+		versions, err := db.ImportPack(ctx, filepath.Base(file), data, *publish, false, "cli")
 		if err != nil {
 			return err
 		}

@@ -54,6 +54,19 @@ const (
 	// AdminServiceStreamSecurityEventsProcedure is the fully-qualified name of the AdminService's
 	// StreamSecurityEvents RPC.
 	AdminServiceStreamSecurityEventsProcedure = "/shopscore.v1.AdminService/StreamSecurityEvents"
+	// AdminServiceGetUserProcedure is the fully-qualified name of the AdminService's GetUser RPC.
+	AdminServiceGetUserProcedure = "/shopscore.v1.AdminService/GetUser"
+	// AdminServiceResetPasswordProcedure is the fully-qualified name of the AdminService's
+	// ResetPassword RPC.
+	AdminServiceResetPasswordProcedure = "/shopscore.v1.AdminService/ResetPassword"
+	// AdminServiceChangeRoleProcedure is the fully-qualified name of the AdminService's ChangeRole RPC.
+	AdminServiceChangeRoleProcedure = "/shopscore.v1.AdminService/ChangeRole"
+	// AdminServiceSetManagedStoresProcedure is the fully-qualified name of the AdminService's
+	// SetManagedStores RPC.
+	AdminServiceSetManagedStoresProcedure = "/shopscore.v1.AdminService/SetManagedStores"
+	// AdminServiceListSecurityEventsProcedure is the fully-qualified name of the AdminService's
+	// ListSecurityEvents RPC.
+	AdminServiceListSecurityEventsProcedure = "/shopscore.v1.AdminService/ListSecurityEvents"
 )
 
 // AdminServiceClient is a client for the shopscore.v1.AdminService service.
@@ -79,6 +92,24 @@ type AdminServiceClient interface {
 	// refresh-token reuse, revocations) after a cursor, oldest first, and ends
 	// when it has sent everything recorded so far.
 	StreamSecurityEvents(context.Context, *connect.Request[v1.StreamSecurityEventsRequest]) (*connect.ServerStreamForClient[v1.StreamSecurityEventsResponse], error)
+	// GetUser returns one user with the stores he manages. Errors:
+	// InvalidArgument, NotFound.
+	GetUser(context.Context, *connect.Request[v1.GetUserRequest]) (*connect.Response[v1.GetUserResponse], error)
+	// ResetPassword sets a new password for a user and revokes all his
+	// sessions. Errors: InvalidArgument (a password under 8 characters),
+	// NotFound.
+	ResetPassword(context.Context, *connect.Request[v1.ResetPasswordRequest]) (*connect.Response[v1.ResetPasswordResponse], error)
+	// ChangeRole gives a user another role; it applies to his next call. A
+	// user who stops being a manager keeps no stores. Errors:
+	// InvalidArgument, NotFound, FailedPrecondition (an admin demoting
+	// himself).
+	ChangeRole(context.Context, *connect.Request[v1.ChangeRoleRequest]) (*connect.Response[v1.ChangeRoleResponse], error)
+	// SetManagedStores replaces the stores a manager manages. Errors:
+	// InvalidArgument (not a manager), NotFound (the user or a store).
+	SetManagedStores(context.Context, *connect.Request[v1.SetManagedStoresRequest]) (*connect.Response[v1.SetManagedStoresResponse], error)
+	// ListSecurityEvents lists the security log newest first, filtered, a
+	// page at a time. Errors: InvalidArgument.
+	ListSecurityEvents(context.Context, *connect.Request[v1.ListSecurityEventsRequest]) (*connect.Response[v1.ListSecurityEventsResponse], error)
 }
 
 // NewAdminServiceClient constructs a client for the shopscore.v1.AdminService service. By default,
@@ -140,6 +171,36 @@ func NewAdminServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithSchema(adminServiceMethods.ByName("StreamSecurityEvents")),
 			connect.WithClientOptions(opts...),
 		),
+		getUser: connect.NewClient[v1.GetUserRequest, v1.GetUserResponse](
+			httpClient,
+			baseURL+AdminServiceGetUserProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("GetUser")),
+			connect.WithClientOptions(opts...),
+		),
+		resetPassword: connect.NewClient[v1.ResetPasswordRequest, v1.ResetPasswordResponse](
+			httpClient,
+			baseURL+AdminServiceResetPasswordProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ResetPassword")),
+			connect.WithClientOptions(opts...),
+		),
+		changeRole: connect.NewClient[v1.ChangeRoleRequest, v1.ChangeRoleResponse](
+			httpClient,
+			baseURL+AdminServiceChangeRoleProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ChangeRole")),
+			connect.WithClientOptions(opts...),
+		),
+		setManagedStores: connect.NewClient[v1.SetManagedStoresRequest, v1.SetManagedStoresResponse](
+			httpClient,
+			baseURL+AdminServiceSetManagedStoresProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("SetManagedStores")),
+			connect.WithClientOptions(opts...),
+		),
+		listSecurityEvents: connect.NewClient[v1.ListSecurityEventsRequest, v1.ListSecurityEventsResponse](
+			httpClient,
+			baseURL+AdminServiceListSecurityEventsProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ListSecurityEvents")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -153,6 +214,11 @@ type adminServiceClient struct {
 	revokeSession        *connect.Client[v1.RevokeSessionRequest, v1.RevokeSessionResponse]
 	rotateSigningKey     *connect.Client[v1.RotateSigningKeyRequest, v1.RotateSigningKeyResponse]
 	streamSecurityEvents *connect.Client[v1.StreamSecurityEventsRequest, v1.StreamSecurityEventsResponse]
+	getUser              *connect.Client[v1.GetUserRequest, v1.GetUserResponse]
+	resetPassword        *connect.Client[v1.ResetPasswordRequest, v1.ResetPasswordResponse]
+	changeRole           *connect.Client[v1.ChangeRoleRequest, v1.ChangeRoleResponse]
+	setManagedStores     *connect.Client[v1.SetManagedStoresRequest, v1.SetManagedStoresResponse]
+	listSecurityEvents   *connect.Client[v1.ListSecurityEventsRequest, v1.ListSecurityEventsResponse]
 }
 
 // CreateUser calls shopscore.v1.AdminService.CreateUser.
@@ -195,6 +261,31 @@ func (c *adminServiceClient) StreamSecurityEvents(ctx context.Context, req *conn
 	return c.streamSecurityEvents.CallServerStream(ctx, req)
 }
 
+// GetUser calls shopscore.v1.AdminService.GetUser.
+func (c *adminServiceClient) GetUser(ctx context.Context, req *connect.Request[v1.GetUserRequest]) (*connect.Response[v1.GetUserResponse], error) {
+	return c.getUser.CallUnary(ctx, req)
+}
+
+// ResetPassword calls shopscore.v1.AdminService.ResetPassword.
+func (c *adminServiceClient) ResetPassword(ctx context.Context, req *connect.Request[v1.ResetPasswordRequest]) (*connect.Response[v1.ResetPasswordResponse], error) {
+	return c.resetPassword.CallUnary(ctx, req)
+}
+
+// ChangeRole calls shopscore.v1.AdminService.ChangeRole.
+func (c *adminServiceClient) ChangeRole(ctx context.Context, req *connect.Request[v1.ChangeRoleRequest]) (*connect.Response[v1.ChangeRoleResponse], error) {
+	return c.changeRole.CallUnary(ctx, req)
+}
+
+// SetManagedStores calls shopscore.v1.AdminService.SetManagedStores.
+func (c *adminServiceClient) SetManagedStores(ctx context.Context, req *connect.Request[v1.SetManagedStoresRequest]) (*connect.Response[v1.SetManagedStoresResponse], error) {
+	return c.setManagedStores.CallUnary(ctx, req)
+}
+
+// ListSecurityEvents calls shopscore.v1.AdminService.ListSecurityEvents.
+func (c *adminServiceClient) ListSecurityEvents(ctx context.Context, req *connect.Request[v1.ListSecurityEventsRequest]) (*connect.Response[v1.ListSecurityEventsResponse], error) {
+	return c.listSecurityEvents.CallUnary(ctx, req)
+}
+
 // AdminServiceHandler is an implementation of the shopscore.v1.AdminService service.
 type AdminServiceHandler interface {
 	// CreateUser adds a user. Errors: InvalidArgument, AlreadyExists (e-mail taken).
@@ -218,6 +309,24 @@ type AdminServiceHandler interface {
 	// refresh-token reuse, revocations) after a cursor, oldest first, and ends
 	// when it has sent everything recorded so far.
 	StreamSecurityEvents(context.Context, *connect.Request[v1.StreamSecurityEventsRequest], *connect.ServerStream[v1.StreamSecurityEventsResponse]) error
+	// GetUser returns one user with the stores he manages. Errors:
+	// InvalidArgument, NotFound.
+	GetUser(context.Context, *connect.Request[v1.GetUserRequest]) (*connect.Response[v1.GetUserResponse], error)
+	// ResetPassword sets a new password for a user and revokes all his
+	// sessions. Errors: InvalidArgument (a password under 8 characters),
+	// NotFound.
+	ResetPassword(context.Context, *connect.Request[v1.ResetPasswordRequest]) (*connect.Response[v1.ResetPasswordResponse], error)
+	// ChangeRole gives a user another role; it applies to his next call. A
+	// user who stops being a manager keeps no stores. Errors:
+	// InvalidArgument, NotFound, FailedPrecondition (an admin demoting
+	// himself).
+	ChangeRole(context.Context, *connect.Request[v1.ChangeRoleRequest]) (*connect.Response[v1.ChangeRoleResponse], error)
+	// SetManagedStores replaces the stores a manager manages. Errors:
+	// InvalidArgument (not a manager), NotFound (the user or a store).
+	SetManagedStores(context.Context, *connect.Request[v1.SetManagedStoresRequest]) (*connect.Response[v1.SetManagedStoresResponse], error)
+	// ListSecurityEvents lists the security log newest first, filtered, a
+	// page at a time. Errors: InvalidArgument.
+	ListSecurityEvents(context.Context, *connect.Request[v1.ListSecurityEventsRequest]) (*connect.Response[v1.ListSecurityEventsResponse], error)
 }
 
 // NewAdminServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -275,6 +384,36 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 		connect.WithSchema(adminServiceMethods.ByName("StreamSecurityEvents")),
 		connect.WithHandlerOptions(opts...),
 	)
+	adminServiceGetUserHandler := connect.NewUnaryHandler(
+		AdminServiceGetUserProcedure,
+		svc.GetUser,
+		connect.WithSchema(adminServiceMethods.ByName("GetUser")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceResetPasswordHandler := connect.NewUnaryHandler(
+		AdminServiceResetPasswordProcedure,
+		svc.ResetPassword,
+		connect.WithSchema(adminServiceMethods.ByName("ResetPassword")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceChangeRoleHandler := connect.NewUnaryHandler(
+		AdminServiceChangeRoleProcedure,
+		svc.ChangeRole,
+		connect.WithSchema(adminServiceMethods.ByName("ChangeRole")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceSetManagedStoresHandler := connect.NewUnaryHandler(
+		AdminServiceSetManagedStoresProcedure,
+		svc.SetManagedStores,
+		connect.WithSchema(adminServiceMethods.ByName("SetManagedStores")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceListSecurityEventsHandler := connect.NewUnaryHandler(
+		AdminServiceListSecurityEventsProcedure,
+		svc.ListSecurityEvents,
+		connect.WithSchema(adminServiceMethods.ByName("ListSecurityEvents")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/shopscore.v1.AdminService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case AdminServiceCreateUserProcedure:
@@ -293,6 +432,16 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 			adminServiceRotateSigningKeyHandler.ServeHTTP(w, r)
 		case AdminServiceStreamSecurityEventsProcedure:
 			adminServiceStreamSecurityEventsHandler.ServeHTTP(w, r)
+		case AdminServiceGetUserProcedure:
+			adminServiceGetUserHandler.ServeHTTP(w, r)
+		case AdminServiceResetPasswordProcedure:
+			adminServiceResetPasswordHandler.ServeHTTP(w, r)
+		case AdminServiceChangeRoleProcedure:
+			adminServiceChangeRoleHandler.ServeHTTP(w, r)
+		case AdminServiceSetManagedStoresProcedure:
+			adminServiceSetManagedStoresHandler.ServeHTTP(w, r)
+		case AdminServiceListSecurityEventsProcedure:
+			adminServiceListSecurityEventsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -332,4 +481,24 @@ func (UnimplementedAdminServiceHandler) RotateSigningKey(context.Context, *conne
 
 func (UnimplementedAdminServiceHandler) StreamSecurityEvents(context.Context, *connect.Request[v1.StreamSecurityEventsRequest], *connect.ServerStream[v1.StreamSecurityEventsResponse]) error {
 	return connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.AdminService.StreamSecurityEvents is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) GetUser(context.Context, *connect.Request[v1.GetUserRequest]) (*connect.Response[v1.GetUserResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.AdminService.GetUser is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ResetPassword(context.Context, *connect.Request[v1.ResetPasswordRequest]) (*connect.Response[v1.ResetPasswordResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.AdminService.ResetPassword is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ChangeRole(context.Context, *connect.Request[v1.ChangeRoleRequest]) (*connect.Response[v1.ChangeRoleResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.AdminService.ChangeRole is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) SetManagedStores(context.Context, *connect.Request[v1.SetManagedStoresRequest]) (*connect.Response[v1.SetManagedStoresResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.AdminService.SetManagedStores is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ListSecurityEvents(context.Context, *connect.Request[v1.ListSecurityEventsRequest]) (*connect.Response[v1.ListSecurityEventsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.AdminService.ListSecurityEvents is not implemented"))
 }

@@ -56,7 +56,8 @@ type ChecklistServiceClient interface {
 	// audit/demopack/demo-pack.json) and stores each of its checklists as a
 	// draft: a new checklist's version 1, or the next version of an existing
 	// one (replacing an earlier unpublished draft). Errors: InvalidArgument,
-	// listing every problem as file:line:col: path: what is wrong.
+	// listing every problem as file:line:col: path: what is wrong, and
+	// carrying an ImportProblems detail with each problem's line and column.
 	ImportPack(context.Context, *connect.Request[v1.ImportPackRequest]) (*connect.Response[v1.ImportPackResponse], error)
 	// PublishVersion publishes a draft: its content hash is computed and the
 	// version becomes immutable. Errors: NotFound, FailedPrecondition (not a
@@ -157,7 +158,8 @@ type ChecklistServiceHandler interface {
 	// audit/demopack/demo-pack.json) and stores each of its checklists as a
 	// draft: a new checklist's version 1, or the next version of an existing
 	// one (replacing an earlier unpublished draft). Errors: InvalidArgument,
-	// listing every problem as file:line:col: path: what is wrong.
+	// listing every problem as file:line:col: path: what is wrong, and
+	// carrying an ImportProblems detail with each problem's line and column.
 	ImportPack(context.Context, *connect.Request[v1.ImportPackRequest]) (*connect.Response[v1.ImportPackResponse], error)
 	// PublishVersion publishes a draft: its content hash is computed and the
 	// version becomes immutable. Errors: NotFound, FailedPrecondition (not a

@@ -43,6 +43,39 @@ const (
 	OrgServiceListStaffProcedure = "/shopscore.v1.OrgService/ListStaff"
 	// OrgServiceListShoppersProcedure is the fully-qualified name of the OrgService's ListShoppers RPC.
 	OrgServiceListShoppersProcedure = "/shopscore.v1.OrgService/ListShoppers"
+	// OrgServiceGetStoreProcedure is the fully-qualified name of the OrgService's GetStore RPC.
+	OrgServiceGetStoreProcedure = "/shopscore.v1.OrgService/GetStore"
+	// OrgServiceUpdateStoreProcedure is the fully-qualified name of the OrgService's UpdateStore RPC.
+	OrgServiceUpdateStoreProcedure = "/shopscore.v1.OrgService/UpdateStore"
+	// OrgServiceDeactivateStoreProcedure is the fully-qualified name of the OrgService's
+	// DeactivateStore RPC.
+	OrgServiceDeactivateStoreProcedure = "/shopscore.v1.OrgService/DeactivateStore"
+	// OrgServiceReactivateStoreProcedure is the fully-qualified name of the OrgService's
+	// ReactivateStore RPC.
+	OrgServiceReactivateStoreProcedure = "/shopscore.v1.OrgService/ReactivateStore"
+	// OrgServiceImportStoresProcedure is the fully-qualified name of the OrgService's ImportStores RPC.
+	OrgServiceImportStoresProcedure = "/shopscore.v1.OrgService/ImportStores"
+	// OrgServiceGetStaffProcedure is the fully-qualified name of the OrgService's GetStaff RPC.
+	OrgServiceGetStaffProcedure = "/shopscore.v1.OrgService/GetStaff"
+	// OrgServiceUpdateStaffProcedure is the fully-qualified name of the OrgService's UpdateStaff RPC.
+	OrgServiceUpdateStaffProcedure = "/shopscore.v1.OrgService/UpdateStaff"
+	// OrgServiceDeactivateStaffProcedure is the fully-qualified name of the OrgService's
+	// DeactivateStaff RPC.
+	OrgServiceDeactivateStaffProcedure = "/shopscore.v1.OrgService/DeactivateStaff"
+	// OrgServiceReactivateStaffProcedure is the fully-qualified name of the OrgService's
+	// ReactivateStaff RPC.
+	OrgServiceReactivateStaffProcedure = "/shopscore.v1.OrgService/ReactivateStaff"
+	// OrgServiceTransferStaffProcedure is the fully-qualified name of the OrgService's TransferStaff
+	// RPC.
+	OrgServiceTransferStaffProcedure = "/shopscore.v1.OrgService/TransferStaff"
+	// OrgServiceImportStaffProcedure is the fully-qualified name of the OrgService's ImportStaff RPC.
+	OrgServiceImportStaffProcedure = "/shopscore.v1.OrgService/ImportStaff"
+	// OrgServiceGetOrgSettingsProcedure is the fully-qualified name of the OrgService's GetOrgSettings
+	// RPC.
+	OrgServiceGetOrgSettingsProcedure = "/shopscore.v1.OrgService/GetOrgSettings"
+	// OrgServiceUpdateOrgSettingsProcedure is the fully-qualified name of the OrgService's
+	// UpdateOrgSettings RPC.
+	OrgServiceUpdateOrgSettingsProcedure = "/shopscore.v1.OrgService/UpdateOrgSettings"
 )
 
 // OrgServiceClient is a client for the shopscore.v1.OrgService service.
@@ -60,6 +93,60 @@ type OrgServiceClient interface {
 	ListStaff(context.Context, *connect.Request[v1.ListStaffRequest]) (*connect.Response[v1.ListStaffResponse], error)
 	// ListShoppers lists active shoppers, for assigning visits.
 	ListShoppers(context.Context, *connect.Request[v1.ListShoppersRequest]) (*connect.Response[v1.ListShoppersResponse], error)
+	// GetStore returns one store in the caller's scope, by id or by code.
+	// Errors: InvalidArgument (neither given), NotFound (also a store outside
+	// the caller's stores).
+	GetStore(context.Context, *connect.Request[v1.GetStoreRequest]) (*connect.Response[v1.GetStoreResponse], error)
+	// UpdateStore replaces a store's editable fields (code, name, address,
+	// region, position, geofence, and, for admins, its managers). A manager
+	// may update the stores he manages but not their managers. Errors:
+	// InvalidArgument, AlreadyExists (code taken), NotFound,
+	// PermissionDenied (a manager changing managers).
+	UpdateStore(context.Context, *connect.Request[v1.UpdateStoreRequest]) (*connect.Response[v1.UpdateStoreResponse], error)
+	// DeactivateStore closes a store: it takes no new assignments and is
+	// left out of lists unless asked for; its visits, staff and history stay.
+	// Admins only. Errors: InvalidArgument, NotFound.
+	DeactivateStore(context.Context, *connect.Request[v1.DeactivateStoreRequest]) (*connect.Response[v1.DeactivateStoreResponse], error)
+	// ReactivateStore opens a deactivated store again. Admins only.
+	// Errors: InvalidArgument, NotFound.
+	ReactivateStore(context.Context, *connect.Request[v1.ReactivateStoreRequest]) (*connect.Response[v1.ReactivateStoreResponse], error)
+	// ImportStores creates or updates (by code) the stores of a CSV or XLSX
+	// file, all or nothing. Admins only. Errors: InvalidArgument with an
+	// ImportProblems detail listing every bad row with its row number.
+	ImportStores(context.Context, *connect.Request[v1.ImportStoresRequest]) (*connect.Response[v1.ImportStoresResponse], error)
+	// GetStaff returns one employee of the caller's stores, by id or by
+	// employee number, with his transfers. Errors: InvalidArgument, NotFound.
+	GetStaff(context.Context, *connect.Request[v1.GetStaffRequest]) (*connect.Response[v1.GetStaffResponse], error)
+	// UpdateStaff replaces an employee's editable fields (employee number,
+	// name, position, department, back office); his store changes only
+	// through TransferStaff. Errors: InvalidArgument, AlreadyExists
+	// (employee number taken), NotFound.
+	UpdateStaff(context.Context, *connect.Request[v1.UpdateStaffRequest]) (*connect.Response[v1.UpdateStaffResponse], error)
+	// DeactivateStaff marks an employee as gone: he is no longer offered to
+	// shoppers nor covered by new bonus runs; visits naming him stay.
+	// Errors: InvalidArgument, NotFound.
+	DeactivateStaff(context.Context, *connect.Request[v1.DeactivateStaffRequest]) (*connect.Response[v1.DeactivateStaffResponse], error)
+	// ReactivateStaff brings a deactivated employee back. Errors:
+	// InvalidArgument, NotFound.
+	ReactivateStaff(context.Context, *connect.Request[v1.ReactivateStaffRequest]) (*connect.Response[v1.ReactivateStaffResponse], error)
+	// TransferStaff moves an employee to another store from a date on (in
+	// the organisation's time zone). A date today or earlier applies at
+	// once; a later date applies on that day. A manager needs both stores
+	// to be his. Errors: InvalidArgument, NotFound, FailedPrecondition (the
+	// target store is deactivated, or the employee is).
+	TransferStaff(context.Context, *connect.Request[v1.TransferStaffRequest]) (*connect.Response[v1.TransferStaffResponse], error)
+	// ImportStaff creates or updates (by employee number) the employees of
+	// a CSV or XLSX file, all or nothing; a changed store is a transfer
+	// from today. A manager may import only into his stores. Errors:
+	// InvalidArgument with an ImportProblems detail listing every bad row
+	// with its row number.
+	ImportStaff(context.Context, *connect.Request[v1.ImportStaffRequest]) (*connect.Response[v1.ImportStaffResponse], error)
+	// GetOrgSettings returns the organisation's settings. Every role may
+	// read them.
+	GetOrgSettings(context.Context, *connect.Request[v1.GetOrgSettingsRequest]) (*connect.Response[v1.GetOrgSettingsResponse], error)
+	// UpdateOrgSettings changes the organisation's settings. Admins only.
+	// Errors: InvalidArgument (an unknown time zone, locale or currency).
+	UpdateOrgSettings(context.Context, *connect.Request[v1.UpdateOrgSettingsRequest]) (*connect.Response[v1.UpdateOrgSettingsResponse], error)
 }
 
 // NewOrgServiceClient constructs a client for the shopscore.v1.OrgService service. By default, it
@@ -103,16 +190,107 @@ func NewOrgServiceClient(httpClient connect.HTTPClient, baseURL string, opts ...
 			connect.WithSchema(orgServiceMethods.ByName("ListShoppers")),
 			connect.WithClientOptions(opts...),
 		),
+		getStore: connect.NewClient[v1.GetStoreRequest, v1.GetStoreResponse](
+			httpClient,
+			baseURL+OrgServiceGetStoreProcedure,
+			connect.WithSchema(orgServiceMethods.ByName("GetStore")),
+			connect.WithClientOptions(opts...),
+		),
+		updateStore: connect.NewClient[v1.UpdateStoreRequest, v1.UpdateStoreResponse](
+			httpClient,
+			baseURL+OrgServiceUpdateStoreProcedure,
+			connect.WithSchema(orgServiceMethods.ByName("UpdateStore")),
+			connect.WithClientOptions(opts...),
+		),
+		deactivateStore: connect.NewClient[v1.DeactivateStoreRequest, v1.DeactivateStoreResponse](
+			httpClient,
+			baseURL+OrgServiceDeactivateStoreProcedure,
+			connect.WithSchema(orgServiceMethods.ByName("DeactivateStore")),
+			connect.WithClientOptions(opts...),
+		),
+		reactivateStore: connect.NewClient[v1.ReactivateStoreRequest, v1.ReactivateStoreResponse](
+			httpClient,
+			baseURL+OrgServiceReactivateStoreProcedure,
+			connect.WithSchema(orgServiceMethods.ByName("ReactivateStore")),
+			connect.WithClientOptions(opts...),
+		),
+		importStores: connect.NewClient[v1.ImportStoresRequest, v1.ImportStoresResponse](
+			httpClient,
+			baseURL+OrgServiceImportStoresProcedure,
+			connect.WithSchema(orgServiceMethods.ByName("ImportStores")),
+			connect.WithClientOptions(opts...),
+		),
+		getStaff: connect.NewClient[v1.GetStaffRequest, v1.GetStaffResponse](
+			httpClient,
+			baseURL+OrgServiceGetStaffProcedure,
+			connect.WithSchema(orgServiceMethods.ByName("GetStaff")),
+			connect.WithClientOptions(opts...),
+		),
+		updateStaff: connect.NewClient[v1.UpdateStaffRequest, v1.UpdateStaffResponse](
+			httpClient,
+			baseURL+OrgServiceUpdateStaffProcedure,
+			connect.WithSchema(orgServiceMethods.ByName("UpdateStaff")),
+			connect.WithClientOptions(opts...),
+		),
+		deactivateStaff: connect.NewClient[v1.DeactivateStaffRequest, v1.DeactivateStaffResponse](
+			httpClient,
+			baseURL+OrgServiceDeactivateStaffProcedure,
+			connect.WithSchema(orgServiceMethods.ByName("DeactivateStaff")),
+			connect.WithClientOptions(opts...),
+		),
+		reactivateStaff: connect.NewClient[v1.ReactivateStaffRequest, v1.ReactivateStaffResponse](
+			httpClient,
+			baseURL+OrgServiceReactivateStaffProcedure,
+			connect.WithSchema(orgServiceMethods.ByName("ReactivateStaff")),
+			connect.WithClientOptions(opts...),
+		),
+		transferStaff: connect.NewClient[v1.TransferStaffRequest, v1.TransferStaffResponse](
+			httpClient,
+			baseURL+OrgServiceTransferStaffProcedure,
+			connect.WithSchema(orgServiceMethods.ByName("TransferStaff")),
+			connect.WithClientOptions(opts...),
+		),
+		importStaff: connect.NewClient[v1.ImportStaffRequest, v1.ImportStaffResponse](
+			httpClient,
+			baseURL+OrgServiceImportStaffProcedure,
+			connect.WithSchema(orgServiceMethods.ByName("ImportStaff")),
+			connect.WithClientOptions(opts...),
+		),
+		getOrgSettings: connect.NewClient[v1.GetOrgSettingsRequest, v1.GetOrgSettingsResponse](
+			httpClient,
+			baseURL+OrgServiceGetOrgSettingsProcedure,
+			connect.WithSchema(orgServiceMethods.ByName("GetOrgSettings")),
+			connect.WithClientOptions(opts...),
+		),
+		updateOrgSettings: connect.NewClient[v1.UpdateOrgSettingsRequest, v1.UpdateOrgSettingsResponse](
+			httpClient,
+			baseURL+OrgServiceUpdateOrgSettingsProcedure,
+			connect.WithSchema(orgServiceMethods.ByName("UpdateOrgSettings")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // orgServiceClient implements OrgServiceClient.
 type orgServiceClient struct {
-	createStore  *connect.Client[v1.CreateStoreRequest, v1.CreateStoreResponse]
-	listStores   *connect.Client[v1.ListStoresRequest, v1.ListStoresResponse]
-	createStaff  *connect.Client[v1.CreateStaffRequest, v1.CreateStaffResponse]
-	listStaff    *connect.Client[v1.ListStaffRequest, v1.ListStaffResponse]
-	listShoppers *connect.Client[v1.ListShoppersRequest, v1.ListShoppersResponse]
+	createStore       *connect.Client[v1.CreateStoreRequest, v1.CreateStoreResponse]
+	listStores        *connect.Client[v1.ListStoresRequest, v1.ListStoresResponse]
+	createStaff       *connect.Client[v1.CreateStaffRequest, v1.CreateStaffResponse]
+	listStaff         *connect.Client[v1.ListStaffRequest, v1.ListStaffResponse]
+	listShoppers      *connect.Client[v1.ListShoppersRequest, v1.ListShoppersResponse]
+	getStore          *connect.Client[v1.GetStoreRequest, v1.GetStoreResponse]
+	updateStore       *connect.Client[v1.UpdateStoreRequest, v1.UpdateStoreResponse]
+	deactivateStore   *connect.Client[v1.DeactivateStoreRequest, v1.DeactivateStoreResponse]
+	reactivateStore   *connect.Client[v1.ReactivateStoreRequest, v1.ReactivateStoreResponse]
+	importStores      *connect.Client[v1.ImportStoresRequest, v1.ImportStoresResponse]
+	getStaff          *connect.Client[v1.GetStaffRequest, v1.GetStaffResponse]
+	updateStaff       *connect.Client[v1.UpdateStaffRequest, v1.UpdateStaffResponse]
+	deactivateStaff   *connect.Client[v1.DeactivateStaffRequest, v1.DeactivateStaffResponse]
+	reactivateStaff   *connect.Client[v1.ReactivateStaffRequest, v1.ReactivateStaffResponse]
+	transferStaff     *connect.Client[v1.TransferStaffRequest, v1.TransferStaffResponse]
+	importStaff       *connect.Client[v1.ImportStaffRequest, v1.ImportStaffResponse]
+	getOrgSettings    *connect.Client[v1.GetOrgSettingsRequest, v1.GetOrgSettingsResponse]
+	updateOrgSettings *connect.Client[v1.UpdateOrgSettingsRequest, v1.UpdateOrgSettingsResponse]
 }
 
 // CreateStore calls shopscore.v1.OrgService.CreateStore.
@@ -140,6 +318,71 @@ func (c *orgServiceClient) ListShoppers(ctx context.Context, req *connect.Reques
 	return c.listShoppers.CallUnary(ctx, req)
 }
 
+// GetStore calls shopscore.v1.OrgService.GetStore.
+func (c *orgServiceClient) GetStore(ctx context.Context, req *connect.Request[v1.GetStoreRequest]) (*connect.Response[v1.GetStoreResponse], error) {
+	return c.getStore.CallUnary(ctx, req)
+}
+
+// UpdateStore calls shopscore.v1.OrgService.UpdateStore.
+func (c *orgServiceClient) UpdateStore(ctx context.Context, req *connect.Request[v1.UpdateStoreRequest]) (*connect.Response[v1.UpdateStoreResponse], error) {
+	return c.updateStore.CallUnary(ctx, req)
+}
+
+// DeactivateStore calls shopscore.v1.OrgService.DeactivateStore.
+func (c *orgServiceClient) DeactivateStore(ctx context.Context, req *connect.Request[v1.DeactivateStoreRequest]) (*connect.Response[v1.DeactivateStoreResponse], error) {
+	return c.deactivateStore.CallUnary(ctx, req)
+}
+
+// ReactivateStore calls shopscore.v1.OrgService.ReactivateStore.
+func (c *orgServiceClient) ReactivateStore(ctx context.Context, req *connect.Request[v1.ReactivateStoreRequest]) (*connect.Response[v1.ReactivateStoreResponse], error) {
+	return c.reactivateStore.CallUnary(ctx, req)
+}
+
+// ImportStores calls shopscore.v1.OrgService.ImportStores.
+func (c *orgServiceClient) ImportStores(ctx context.Context, req *connect.Request[v1.ImportStoresRequest]) (*connect.Response[v1.ImportStoresResponse], error) {
+	return c.importStores.CallUnary(ctx, req)
+}
+
+// GetStaff calls shopscore.v1.OrgService.GetStaff.
+func (c *orgServiceClient) GetStaff(ctx context.Context, req *connect.Request[v1.GetStaffRequest]) (*connect.Response[v1.GetStaffResponse], error) {
+	return c.getStaff.CallUnary(ctx, req)
+}
+
+// UpdateStaff calls shopscore.v1.OrgService.UpdateStaff.
+func (c *orgServiceClient) UpdateStaff(ctx context.Context, req *connect.Request[v1.UpdateStaffRequest]) (*connect.Response[v1.UpdateStaffResponse], error) {
+	return c.updateStaff.CallUnary(ctx, req)
+}
+
+// DeactivateStaff calls shopscore.v1.OrgService.DeactivateStaff.
+func (c *orgServiceClient) DeactivateStaff(ctx context.Context, req *connect.Request[v1.DeactivateStaffRequest]) (*connect.Response[v1.DeactivateStaffResponse], error) {
+	return c.deactivateStaff.CallUnary(ctx, req)
+}
+
+// ReactivateStaff calls shopscore.v1.OrgService.ReactivateStaff.
+func (c *orgServiceClient) ReactivateStaff(ctx context.Context, req *connect.Request[v1.ReactivateStaffRequest]) (*connect.Response[v1.ReactivateStaffResponse], error) {
+	return c.reactivateStaff.CallUnary(ctx, req)
+}
+
+// TransferStaff calls shopscore.v1.OrgService.TransferStaff.
+func (c *orgServiceClient) TransferStaff(ctx context.Context, req *connect.Request[v1.TransferStaffRequest]) (*connect.Response[v1.TransferStaffResponse], error) {
+	return c.transferStaff.CallUnary(ctx, req)
+}
+
+// ImportStaff calls shopscore.v1.OrgService.ImportStaff.
+func (c *orgServiceClient) ImportStaff(ctx context.Context, req *connect.Request[v1.ImportStaffRequest]) (*connect.Response[v1.ImportStaffResponse], error) {
+	return c.importStaff.CallUnary(ctx, req)
+}
+
+// GetOrgSettings calls shopscore.v1.OrgService.GetOrgSettings.
+func (c *orgServiceClient) GetOrgSettings(ctx context.Context, req *connect.Request[v1.GetOrgSettingsRequest]) (*connect.Response[v1.GetOrgSettingsResponse], error) {
+	return c.getOrgSettings.CallUnary(ctx, req)
+}
+
+// UpdateOrgSettings calls shopscore.v1.OrgService.UpdateOrgSettings.
+func (c *orgServiceClient) UpdateOrgSettings(ctx context.Context, req *connect.Request[v1.UpdateOrgSettingsRequest]) (*connect.Response[v1.UpdateOrgSettingsResponse], error) {
+	return c.updateOrgSettings.CallUnary(ctx, req)
+}
+
 // OrgServiceHandler is an implementation of the shopscore.v1.OrgService service.
 type OrgServiceHandler interface {
 	// CreateStore adds a service point. Admins only. Errors: InvalidArgument,
@@ -155,6 +398,60 @@ type OrgServiceHandler interface {
 	ListStaff(context.Context, *connect.Request[v1.ListStaffRequest]) (*connect.Response[v1.ListStaffResponse], error)
 	// ListShoppers lists active shoppers, for assigning visits.
 	ListShoppers(context.Context, *connect.Request[v1.ListShoppersRequest]) (*connect.Response[v1.ListShoppersResponse], error)
+	// GetStore returns one store in the caller's scope, by id or by code.
+	// Errors: InvalidArgument (neither given), NotFound (also a store outside
+	// the caller's stores).
+	GetStore(context.Context, *connect.Request[v1.GetStoreRequest]) (*connect.Response[v1.GetStoreResponse], error)
+	// UpdateStore replaces a store's editable fields (code, name, address,
+	// region, position, geofence, and, for admins, its managers). A manager
+	// may update the stores he manages but not their managers. Errors:
+	// InvalidArgument, AlreadyExists (code taken), NotFound,
+	// PermissionDenied (a manager changing managers).
+	UpdateStore(context.Context, *connect.Request[v1.UpdateStoreRequest]) (*connect.Response[v1.UpdateStoreResponse], error)
+	// DeactivateStore closes a store: it takes no new assignments and is
+	// left out of lists unless asked for; its visits, staff and history stay.
+	// Admins only. Errors: InvalidArgument, NotFound.
+	DeactivateStore(context.Context, *connect.Request[v1.DeactivateStoreRequest]) (*connect.Response[v1.DeactivateStoreResponse], error)
+	// ReactivateStore opens a deactivated store again. Admins only.
+	// Errors: InvalidArgument, NotFound.
+	ReactivateStore(context.Context, *connect.Request[v1.ReactivateStoreRequest]) (*connect.Response[v1.ReactivateStoreResponse], error)
+	// ImportStores creates or updates (by code) the stores of a CSV or XLSX
+	// file, all or nothing. Admins only. Errors: InvalidArgument with an
+	// ImportProblems detail listing every bad row with its row number.
+	ImportStores(context.Context, *connect.Request[v1.ImportStoresRequest]) (*connect.Response[v1.ImportStoresResponse], error)
+	// GetStaff returns one employee of the caller's stores, by id or by
+	// employee number, with his transfers. Errors: InvalidArgument, NotFound.
+	GetStaff(context.Context, *connect.Request[v1.GetStaffRequest]) (*connect.Response[v1.GetStaffResponse], error)
+	// UpdateStaff replaces an employee's editable fields (employee number,
+	// name, position, department, back office); his store changes only
+	// through TransferStaff. Errors: InvalidArgument, AlreadyExists
+	// (employee number taken), NotFound.
+	UpdateStaff(context.Context, *connect.Request[v1.UpdateStaffRequest]) (*connect.Response[v1.UpdateStaffResponse], error)
+	// DeactivateStaff marks an employee as gone: he is no longer offered to
+	// shoppers nor covered by new bonus runs; visits naming him stay.
+	// Errors: InvalidArgument, NotFound.
+	DeactivateStaff(context.Context, *connect.Request[v1.DeactivateStaffRequest]) (*connect.Response[v1.DeactivateStaffResponse], error)
+	// ReactivateStaff brings a deactivated employee back. Errors:
+	// InvalidArgument, NotFound.
+	ReactivateStaff(context.Context, *connect.Request[v1.ReactivateStaffRequest]) (*connect.Response[v1.ReactivateStaffResponse], error)
+	// TransferStaff moves an employee to another store from a date on (in
+	// the organisation's time zone). A date today or earlier applies at
+	// once; a later date applies on that day. A manager needs both stores
+	// to be his. Errors: InvalidArgument, NotFound, FailedPrecondition (the
+	// target store is deactivated, or the employee is).
+	TransferStaff(context.Context, *connect.Request[v1.TransferStaffRequest]) (*connect.Response[v1.TransferStaffResponse], error)
+	// ImportStaff creates or updates (by employee number) the employees of
+	// a CSV or XLSX file, all or nothing; a changed store is a transfer
+	// from today. A manager may import only into his stores. Errors:
+	// InvalidArgument with an ImportProblems detail listing every bad row
+	// with its row number.
+	ImportStaff(context.Context, *connect.Request[v1.ImportStaffRequest]) (*connect.Response[v1.ImportStaffResponse], error)
+	// GetOrgSettings returns the organisation's settings. Every role may
+	// read them.
+	GetOrgSettings(context.Context, *connect.Request[v1.GetOrgSettingsRequest]) (*connect.Response[v1.GetOrgSettingsResponse], error)
+	// UpdateOrgSettings changes the organisation's settings. Admins only.
+	// Errors: InvalidArgument (an unknown time zone, locale or currency).
+	UpdateOrgSettings(context.Context, *connect.Request[v1.UpdateOrgSettingsRequest]) (*connect.Response[v1.UpdateOrgSettingsResponse], error)
 }
 
 // NewOrgServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -194,6 +491,84 @@ func NewOrgServiceHandler(svc OrgServiceHandler, opts ...connect.HandlerOption) 
 		connect.WithSchema(orgServiceMethods.ByName("ListShoppers")),
 		connect.WithHandlerOptions(opts...),
 	)
+	orgServiceGetStoreHandler := connect.NewUnaryHandler(
+		OrgServiceGetStoreProcedure,
+		svc.GetStore,
+		connect.WithSchema(orgServiceMethods.ByName("GetStore")),
+		connect.WithHandlerOptions(opts...),
+	)
+	orgServiceUpdateStoreHandler := connect.NewUnaryHandler(
+		OrgServiceUpdateStoreProcedure,
+		svc.UpdateStore,
+		connect.WithSchema(orgServiceMethods.ByName("UpdateStore")),
+		connect.WithHandlerOptions(opts...),
+	)
+	orgServiceDeactivateStoreHandler := connect.NewUnaryHandler(
+		OrgServiceDeactivateStoreProcedure,
+		svc.DeactivateStore,
+		connect.WithSchema(orgServiceMethods.ByName("DeactivateStore")),
+		connect.WithHandlerOptions(opts...),
+	)
+	orgServiceReactivateStoreHandler := connect.NewUnaryHandler(
+		OrgServiceReactivateStoreProcedure,
+		svc.ReactivateStore,
+		connect.WithSchema(orgServiceMethods.ByName("ReactivateStore")),
+		connect.WithHandlerOptions(opts...),
+	)
+	orgServiceImportStoresHandler := connect.NewUnaryHandler(
+		OrgServiceImportStoresProcedure,
+		svc.ImportStores,
+		connect.WithSchema(orgServiceMethods.ByName("ImportStores")),
+		connect.WithHandlerOptions(opts...),
+	)
+	orgServiceGetStaffHandler := connect.NewUnaryHandler(
+		OrgServiceGetStaffProcedure,
+		svc.GetStaff,
+		connect.WithSchema(orgServiceMethods.ByName("GetStaff")),
+		connect.WithHandlerOptions(opts...),
+	)
+	orgServiceUpdateStaffHandler := connect.NewUnaryHandler(
+		OrgServiceUpdateStaffProcedure,
+		svc.UpdateStaff,
+		connect.WithSchema(orgServiceMethods.ByName("UpdateStaff")),
+		connect.WithHandlerOptions(opts...),
+	)
+	orgServiceDeactivateStaffHandler := connect.NewUnaryHandler(
+		OrgServiceDeactivateStaffProcedure,
+		svc.DeactivateStaff,
+		connect.WithSchema(orgServiceMethods.ByName("DeactivateStaff")),
+		connect.WithHandlerOptions(opts...),
+	)
+	orgServiceReactivateStaffHandler := connect.NewUnaryHandler(
+		OrgServiceReactivateStaffProcedure,
+		svc.ReactivateStaff,
+		connect.WithSchema(orgServiceMethods.ByName("ReactivateStaff")),
+		connect.WithHandlerOptions(opts...),
+	)
+	orgServiceTransferStaffHandler := connect.NewUnaryHandler(
+		OrgServiceTransferStaffProcedure,
+		svc.TransferStaff,
+		connect.WithSchema(orgServiceMethods.ByName("TransferStaff")),
+		connect.WithHandlerOptions(opts...),
+	)
+	orgServiceImportStaffHandler := connect.NewUnaryHandler(
+		OrgServiceImportStaffProcedure,
+		svc.ImportStaff,
+		connect.WithSchema(orgServiceMethods.ByName("ImportStaff")),
+		connect.WithHandlerOptions(opts...),
+	)
+	orgServiceGetOrgSettingsHandler := connect.NewUnaryHandler(
+		OrgServiceGetOrgSettingsProcedure,
+		svc.GetOrgSettings,
+		connect.WithSchema(orgServiceMethods.ByName("GetOrgSettings")),
+		connect.WithHandlerOptions(opts...),
+	)
+	orgServiceUpdateOrgSettingsHandler := connect.NewUnaryHandler(
+		OrgServiceUpdateOrgSettingsProcedure,
+		svc.UpdateOrgSettings,
+		connect.WithSchema(orgServiceMethods.ByName("UpdateOrgSettings")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/shopscore.v1.OrgService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case OrgServiceCreateStoreProcedure:
@@ -206,6 +581,32 @@ func NewOrgServiceHandler(svc OrgServiceHandler, opts ...connect.HandlerOption) 
 			orgServiceListStaffHandler.ServeHTTP(w, r)
 		case OrgServiceListShoppersProcedure:
 			orgServiceListShoppersHandler.ServeHTTP(w, r)
+		case OrgServiceGetStoreProcedure:
+			orgServiceGetStoreHandler.ServeHTTP(w, r)
+		case OrgServiceUpdateStoreProcedure:
+			orgServiceUpdateStoreHandler.ServeHTTP(w, r)
+		case OrgServiceDeactivateStoreProcedure:
+			orgServiceDeactivateStoreHandler.ServeHTTP(w, r)
+		case OrgServiceReactivateStoreProcedure:
+			orgServiceReactivateStoreHandler.ServeHTTP(w, r)
+		case OrgServiceImportStoresProcedure:
+			orgServiceImportStoresHandler.ServeHTTP(w, r)
+		case OrgServiceGetStaffProcedure:
+			orgServiceGetStaffHandler.ServeHTTP(w, r)
+		case OrgServiceUpdateStaffProcedure:
+			orgServiceUpdateStaffHandler.ServeHTTP(w, r)
+		case OrgServiceDeactivateStaffProcedure:
+			orgServiceDeactivateStaffHandler.ServeHTTP(w, r)
+		case OrgServiceReactivateStaffProcedure:
+			orgServiceReactivateStaffHandler.ServeHTTP(w, r)
+		case OrgServiceTransferStaffProcedure:
+			orgServiceTransferStaffHandler.ServeHTTP(w, r)
+		case OrgServiceImportStaffProcedure:
+			orgServiceImportStaffHandler.ServeHTTP(w, r)
+		case OrgServiceGetOrgSettingsProcedure:
+			orgServiceGetOrgSettingsHandler.ServeHTTP(w, r)
+		case OrgServiceUpdateOrgSettingsProcedure:
+			orgServiceUpdateOrgSettingsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -233,4 +634,56 @@ func (UnimplementedOrgServiceHandler) ListStaff(context.Context, *connect.Reques
 
 func (UnimplementedOrgServiceHandler) ListShoppers(context.Context, *connect.Request[v1.ListShoppersRequest]) (*connect.Response[v1.ListShoppersResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.OrgService.ListShoppers is not implemented"))
+}
+
+func (UnimplementedOrgServiceHandler) GetStore(context.Context, *connect.Request[v1.GetStoreRequest]) (*connect.Response[v1.GetStoreResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.OrgService.GetStore is not implemented"))
+}
+
+func (UnimplementedOrgServiceHandler) UpdateStore(context.Context, *connect.Request[v1.UpdateStoreRequest]) (*connect.Response[v1.UpdateStoreResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.OrgService.UpdateStore is not implemented"))
+}
+
+func (UnimplementedOrgServiceHandler) DeactivateStore(context.Context, *connect.Request[v1.DeactivateStoreRequest]) (*connect.Response[v1.DeactivateStoreResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.OrgService.DeactivateStore is not implemented"))
+}
+
+func (UnimplementedOrgServiceHandler) ReactivateStore(context.Context, *connect.Request[v1.ReactivateStoreRequest]) (*connect.Response[v1.ReactivateStoreResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.OrgService.ReactivateStore is not implemented"))
+}
+
+func (UnimplementedOrgServiceHandler) ImportStores(context.Context, *connect.Request[v1.ImportStoresRequest]) (*connect.Response[v1.ImportStoresResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.OrgService.ImportStores is not implemented"))
+}
+
+func (UnimplementedOrgServiceHandler) GetStaff(context.Context, *connect.Request[v1.GetStaffRequest]) (*connect.Response[v1.GetStaffResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.OrgService.GetStaff is not implemented"))
+}
+
+func (UnimplementedOrgServiceHandler) UpdateStaff(context.Context, *connect.Request[v1.UpdateStaffRequest]) (*connect.Response[v1.UpdateStaffResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.OrgService.UpdateStaff is not implemented"))
+}
+
+func (UnimplementedOrgServiceHandler) DeactivateStaff(context.Context, *connect.Request[v1.DeactivateStaffRequest]) (*connect.Response[v1.DeactivateStaffResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.OrgService.DeactivateStaff is not implemented"))
+}
+
+func (UnimplementedOrgServiceHandler) ReactivateStaff(context.Context, *connect.Request[v1.ReactivateStaffRequest]) (*connect.Response[v1.ReactivateStaffResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.OrgService.ReactivateStaff is not implemented"))
+}
+
+func (UnimplementedOrgServiceHandler) TransferStaff(context.Context, *connect.Request[v1.TransferStaffRequest]) (*connect.Response[v1.TransferStaffResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.OrgService.TransferStaff is not implemented"))
+}
+
+func (UnimplementedOrgServiceHandler) ImportStaff(context.Context, *connect.Request[v1.ImportStaffRequest]) (*connect.Response[v1.ImportStaffResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.OrgService.ImportStaff is not implemented"))
+}
+
+func (UnimplementedOrgServiceHandler) GetOrgSettings(context.Context, *connect.Request[v1.GetOrgSettingsRequest]) (*connect.Response[v1.GetOrgSettingsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.OrgService.GetOrgSettings is not implemented"))
+}
+
+func (UnimplementedOrgServiceHandler) UpdateOrgSettings(context.Context, *connect.Request[v1.UpdateOrgSettingsRequest]) (*connect.Response[v1.UpdateOrgSettingsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.OrgService.UpdateOrgSettings is not implemented"))
 }
