@@ -4,6 +4,12 @@ import { createContext, useCallback, useContext, useEffect, useState, type React
 import { authClient, deviceId, onSessionEnd, session, tokensOf } from "./lib/api";
 import { Role, type User } from "./gen/shopscore/v1/auth_pb";
 import type { EndReason } from "./lib/session";
+import { OrgService } from "./gen/shopscore/v1/org_pb";
+import { createClient } from "@connectrpc/connect";
+import { transport } from "./lib/api";
+import { useI18n } from "./i18n/context";
+
+const org = createClient(OrgService, transport);
 
 interface AuthState {
   user: User | null;
@@ -27,6 +33,17 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<User | null>(null);
   const [resuming, setResuming] = useState(() => session.hasStored());
   const [ended, setEnded] = useState<EndReason | null>(null);
+  const { setTimeZone } = useI18n();
+
+  // Dates show in the organisation's time zone (Europe/Moscow until the
+  // server says otherwise).
+  useEffect(() => {
+    if (!user) return;
+    org
+      .getOrgSettings({})
+      .then((r) => r.settings?.timeZone && setTimeZone(r.settings.timeZone))
+      .catch(() => undefined);
+  }, [user, setTimeZone]);
 
   useEffect(() => {
     onSessionEnd((reason) => {

@@ -1,7 +1,7 @@
 // Catalog keys for the API's enums and flag codes.
 import { VisitState } from "./gen/shopscore/v1/sync_pb";
 import { AssignmentState } from "./gen/shopscore/v1/assignment_pb";
-import { Channel, ChecklistVersionState } from "./gen/shopscore/v1/checklist_pb";
+import { Channel, ChecklistVersionState, QuestionType } from "./gen/shopscore/v1/checklist_pb";
 import type { MessageKey } from "./i18n/en";
 
 export const visitStateKey: Record<VisitState, MessageKey> = {
@@ -89,14 +89,15 @@ export const proofFlagKey: Record<string, MessageKey> = {
   exif_time_far: "proof.exifTimeFar",
 };
 
-export const questionTypeKey: Record<string, MessageKey> = {
-  yes_no: "qtype.yesNo",
-  scale: "qtype.scale",
-  numeric: "qtype.numeric",
-  timer: "qtype.timer",
-  single_choice: "qtype.singleChoice",
-  multi_choice: "qtype.multiChoice",
-  text: "qtype.text",
-  photo: "qtype.photo",
-  nps: "qtype.nps",
+export const questionTypeKey: Record<QuestionType, MessageKey> = {
+  [QuestionType.UNSPECIFIED]: "qtype.text",
+  [QuestionType.YES_NO]: "qtype.yesNo",
+  [QuestionType.SCALE]: "qtype.scale",
+  [QuestionType.NUMERIC]: "qtype.numeric",
+  [QuestionType.TIMER]: "qtype.timer",
+  [QuestionType.SINGLE_CHOICE]: "qtype.singleChoice",
+  [QuestionType.MULTI_CHOICE]: "qtype.multiChoice",
+  [QuestionType.TEXT]: "qtype.text",
+  [QuestionType.PHOTO]: "qtype.photo",
+  [QuestionType.NPS]: "qtype.nps",
 };

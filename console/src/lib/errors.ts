@@ -2,6 +2,7 @@
 // server's own message (which names what is wrong) follows it.
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { MessageKey } from "../i18n/en";
+import { ImportProblemsSchema } from "../gen/shopscore/v1/problem_pb";
 
 const codeKeys: Record<Code, MessageKey> = {
   [Code.Canceled]: "error.canceled",
@@ -59,6 +60,20 @@ export interface PackProblem {
   column: number;
   path: string;
   message: string;
+}
+
+/**
+ * importProblems lists what an import refused: the ImportProblems detail
+ * when the server sent one, else the lines of its message.
+ */
+export function importProblems(e: ConnectError): PackProblem[] {
+  const details = e.findDetails(ImportProblemsSchema);
+  if (details.length > 0) {
+    return details.flatMap((d) =>
+      d.problems.map((p) => ({ file: p.fileName, line: p.line, column: p.column, path: p.path, message: p.message })),
+    );
+  }
+  return parsePackProblems(e.rawMessage);
 }
 
 export function parsePackProblems(message: string): PackProblem[] {

@@ -9,7 +9,7 @@ import { AssignmentService, AssignmentState, type Assignment, type BulkCreateRes
 import { useI18n } from "../i18n/context";
 import { ActionButton, Badge, Done, Empty, ErrorText, Loading, Section, useAction } from "../components";
 import { setQuery, useLocation, useTitle } from "../lib/router";
-import { checklistName, published, storeLabel, useShoppers, useStoreList, useStores, useVersions } from "../lookups";
+import { published, storeLabel, useShoppers, useStoreList, useStores, useVersions } from "../lookups";
 import { assignmentStateKey } from "../labels";
 import { addDays, dateToZoned, formatDateTime, formatTime, formatWeekday, startOfWeek, zonedToDate } from "../lib/format";
 
@@ -187,10 +187,7 @@ function AssignmentList() {
   const state = Number(query.get("state") ?? 0) as AssignmentState;
   const storeId = query.get("store") ?? "";
   const list = useAssignments({ state, storeId });
-  const stores = useStores();
   const storeList = useStoreList();
-  const shoppers = useShoppers();
-  const versions = useVersions();
   const rows = list.data?.pages.flatMap((p) => p.assignments) ?? [];
   return (
     <Section title={t("assign.list")}>
@@ -238,9 +235,13 @@ function AssignmentList() {
             <tbody>
               {rows.map((a) => (
                 <tr key={a.id}>
-                  <td data-label={t("review.colStore")}>{storeLabel(stores, a.storeId)}</td>
-                  <td data-label={t("review.colChecklist")}>{checklistName(versions, a.checklistId, a.checklistVersion)}</td>
-                  <td data-label={t("review.colShopper")}>{a.shopperId ? (shoppers.get(a.shopperId)?.displayName ?? t("common.unknownPerson")) : t("assign.openToAny")}</td>
+                  <td data-label={t("review.colStore")}>
+                    <strong>{a.storeCode}</strong> {a.storeName}
+                  </td>
+                  <td data-label={t("review.colChecklist")}>
+                    {a.checklistName} v{a.checklistVersion}
+                  </td>
+                  <td data-label={t("review.colShopper")}>{a.shopperId ? a.shopperName || t("common.unknownPerson") : t("assign.openToAny")}</td>
                   <td data-label={t("assign.window")}>
                     {formatDateTime(tag, timeZone, a.windowStartTime && timestampDate(a.windowStartTime))} – {formatDateTime(tag, timeZone, a.windowEndTime && timestampDate(a.windowEndTime))}
                   </td>
@@ -343,8 +344,6 @@ function Week() {
   const days = Array.from({ length: 7 }, (_, i) => addDays(monday, i, timeZone));
   const next = addDays(monday, 7, timeZone);
   const list = useAssignments({ fromTime: monday, toTime: next });
-  const stores = useStores();
-  const shoppers = useShoppers();
   const rows = list.data?.pages.flatMap((p) => p.assignments) ?? [];
   const dayOf = (a: Assignment) => {
     const s = a.windowStartTime ? timestampDate(a.windowStartTime) : monday;
@@ -375,10 +374,10 @@ function Week() {
               .filter((a) => dayOf(a) === i)
               .map((a) => (
                 <div key={a.id} className={"slot state-" + a.state}>
-                  <strong>{stores.get(a.storeId)?.code ?? "—"}</strong> {a.windowStartTime && formatTime(tag, timeZone, timestampDate(a.windowStartTime))}
+                  <strong>{a.storeCode}</strong> {a.windowStartTime && formatTime(tag, timeZone, timestampDate(a.windowStartTime))}
                   <br />
                   <small>
-                    {a.shopperId ? shoppers.get(a.shopperId)?.displayName : t("assign.openToAny")} · {t(assignmentStateKey[a.state])}
+                    {a.shopperId ? a.shopperName : t("assign.openToAny")} · {t(assignmentStateKey[a.state])}
                   </small>
                 </div>
               ))}

@@ -5,13 +5,13 @@ import { useQuery, useTransport } from "@connectrpc/connect-query";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { useQueryClient } from "@tanstack/react-query";
-import { ChecklistService, ChecklistVersionState, type ChecklistVersion } from "../gen/shopscore/v1/checklist_pb";
+import { ChecklistService, ChecklistVersionState, TargetOperator, type ChecklistVersion } from "../gen/shopscore/v1/checklist_pb";
 import { useI18n } from "../i18n/context";
 import { ActionButton, Badge, Done, Empty, ErrorText, Loading, Section, useAction } from "../components";
 import { Link, useTitle } from "../lib/router";
 import { channelKey, questionTypeKey, versionStateKey } from "../labels";
-import { parseContent } from "../lib/checklist";
-import { parsePackProblems, type PackProblem } from "../lib/errors";
+import { opSign } from "../lib/checklist";
+import { importProblems, type PackProblem } from "../lib/errors";
 import { formatDate, formatNumber } from "../lib/format";
 
 export function Checklists() {
@@ -57,7 +57,7 @@ function Import() {
       await qc.invalidateQueries();
       return r;
     } catch (e) {
-      if (e instanceof ConnectError && e.code === Code.InvalidArgument) setProblems(parsePackProblems(e.rawMessage));
+      if (e instanceof ConnectError && e.code === Code.InvalidArgument) setProblems(importProblems(e));
       throw e;
     }
   });
@@ -212,23 +212,21 @@ export function ChecklistPreview({ id, version }: { id: string; version: number 
   const { t, tag } = useI18n();
   const q = useQuery(ChecklistService.method.getChecklistVersion, { checklistId: id, version });
   const v = q.data?.version;
-  const c = useMemo(() => parseContent(v?.content), [v]);
   useTitle(v ? v.name + " v" + v.version : t("checklist.title"));
   if (q.isPending) return <Loading />;
-  if (!v || !c)
+  if (!v)
     return (
       <div className="page">
         <ErrorText error={q.error} />
       </div>
     );
-  const standards = new Map((c.standards ?? []).map((s) => [s.code, s]));
   return (
     <div className="page">
       <p>
         <Link href="/checklists">← {t("checklist.title")}</Link>
       </p>
       <h1>
-        {c.name} v{v.version}
+        {v.name} v{v.version}
       </h1>
       <p className="muted">
         {t(versionStateKey[v.state])} · {t(channelKey[v.channel])} · {t("checklist.questionCount", { n: v.questionCount })}
@@ -239,43 +237,44 @@ export function ChecklistPreview({ id, version }: { id: string; version: number 
           </>
         )}
       </p>
-      {c.critical_cap && <p>{t("checklist.criticalCap", { percent: formatNumber(tag, c.critical_cap.percent) })}</p>}
-      {c.sections.map((s) => (
+      {v.criticalCap && v.criticalCap.percent < 100 && <p>{t("checklist.criticalCap", { percent: formatNumber(tag, v.criticalCap.percent) })}</p>}
+      {v.sections.map((s) => (
         <Section key={s.id} title={s.title}>
           <ol className="preview">
-            {s.questions.map((qq) => {
-              const std = qq.standard ? standards.get(qq.standard) : undefined;
-              return (
-                <li key={qq.id}>
-                  <div className="q">
-                    <span className="q-text">{qq.text}</span>
-                    <span className="q-points">{t("checklist.weight", { w: formatNumber(tag, qq.weight || 1, 1) })}</span>
-                  </div>
-                  <div className="meta">
-                    <Badge>{questionTypeKey[qq.type] ? t(questionTypeKey[qq.type]) : qq.type}</Badge>
-                    {qq.critical && <Badge tone="bad">{t("checklist.critical")}</Badge>}
-                    {qq.required && <Badge>{t("checklist.required")}</Badge>}
-                    {qq.allow_na && <Badge>{t("checklist.allowNA")}</Badge>}
-                    {qq.target && <Badge tone="todo">{t("checklist.target", { op: qq.target.op, value: formatNumber(tag, qq.target.value, Number.isInteger(qq.target.value) ? 0 : 1), unit: qq.unit ?? "" })}</Badge>}
-                    {qq.required_count ? <Badge>{t("checklist.photosNeeded", { n: qq.required_count })}</Badge> : null}
-                  </div>
-                  {qq.options && qq.options.length > 0 && <p className="small muted">{qq.options.map((o) => `${o.label} (${formatNumber(tag, o.points, 1)})`).join(" · ")}</p>}
-                  {(qq.rules ?? []).map((r, i) => (
-                    <p key={i} className="small">
-                      {t("checklist.rule", {
-                        when: r.when.failed ? t("checklist.whenFailed") : t("checklist.whenAnswer", { answer: r.when.answer ?? "" }),
-                        need: [r.require.note ? t("checklist.needNote") : "", r.require.photos ? t("checklist.photosNeeded", { n: r.require.photos }) : ""].filter(Boolean).join(", "),
-                      })}
-                    </p>
-                  ))}
-                  {std && (
-                    <p className="small clause">
-                      <strong>{std.code}</strong> {std.clause} <span className="muted">({std.category})</span>
-                    </p>
+            {s.questions.map((qq) => (
+              <li key={qq.id}>
+                <div className="q">
+                  <span className="q-text">{qq.text}</span>
+                  <span className="q-points">{t("checklist.weight", { w: formatNumber(tag, qq.weight || 1, 1) })}</span>
+                </div>
+                <div className="meta">
+                  <Badge>{t(questionTypeKey[qq.type])}</Badge>
+                  {qq.critical && <Badge tone="bad">{t("checklist.critical")}</Badge>}
+                  {qq.required && <Badge>{t("checklist.required")}</Badge>}
+                  {qq.allowNa && <Badge>{t("checklist.allowNA")}</Badge>}
+                  {qq.target && qq.target.operator !== TargetOperator.UNSPECIFIED && (
+                    <Badge tone="todo">
+                      {t("checklist.target", { op: opSign(qq.target.operator), value: formatNumber(tag, qq.target.value, Number.isInteger(qq.target.value) ? 0 : 1), unit: qq.unit })}
+                    </Badge>
                   )}
-                </li>
-              );
-            })}
+                  {qq.requiredPhotoCount ? <Badge>{t("checklist.photosNeeded", { n: qq.requiredPhotoCount })}</Badge> : null}
+                </div>
+                {qq.options.length > 0 && <p className="small muted">{qq.options.map((o) => `${o.label} (${formatNumber(tag, o.points, 1)})`).join(" · ")}</p>}
+                {qq.rules.map((r, i) => (
+                  <p key={i} className="small">
+                    {t("checklist.rule", {
+                      when: r.whenFailed ? t("checklist.whenFailed") : t("checklist.whenAnswer", { answer: r.whenAnswer }),
+                      need: [r.requireNote ? t("checklist.needNote") : "", r.requirePhotos ? t("checklist.photosNeeded", { n: r.requirePhotos }) : ""].filter(Boolean).join(", "),
+                    })}
+                  </p>
+                ))}
+                {qq.standard && (
+                  <p className="small clause">
+                    <strong>{qq.standard.code}</strong> {qq.standard.clause} <span className="muted">({qq.standard.category})</span>
+                  </p>
+                )}
+              </li>
+            ))}
           </ol>
         </Section>
       ))}

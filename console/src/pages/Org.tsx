@@ -8,7 +8,7 @@ import { useI18n } from "../i18n/context";
 import { ActionButton, Done, Empty, ErrorText, Loading, Section, useAction } from "../components";
 import { setQuery, useLocation, useTitle } from "../lib/router";
 import { isAdmin, isEditor, useAuth } from "../auth";
-import { useStoreList, useStores, storeLabel } from "../lookups";
+import { useStoreList } from "../lookups";
 import { formatNumber } from "../lib/format";
 
 export function Stores() {
@@ -125,7 +125,6 @@ export function StaffPage() {
   const { user } = useAuth();
   const { query } = useLocation();
   const storeId = query.get("store") ?? "";
-  const stores = useStores();
   const storeList = useStoreList();
   const q = useQuery(OrgService.method.listStaff, { storeId });
   const staff = q.data?.staff ?? [];
@@ -175,7 +174,9 @@ export function StaffPage() {
                     {s.backOffice && <small className="muted"> · {t("staff.backOffice")}</small>}
                   </td>
                   <td data-label={t("staff.department")}>{s.department}</td>
-                  <td data-label={t("review.colStore")}>{storeLabel(stores, s.storeId)}</td>
+                  <td data-label={t("review.colStore")}>
+                    {s.storeCode} · {s.storeName}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -2,36 +2,26 @@
 // filters in the URL, counts per state, flagged first, and the keyboard
 // (j/k or arrows to move, Enter to open).
 import { useEffect, useMemo, useRef, useState } from "react";
-import { useInfiniteQuery, useQuery } from "@connectrpc/connect-query";
+import { useInfiniteQuery } from "@connectrpc/connect-query";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ReviewService, type VisitSummary } from "../gen/shopscore/v1/review_pb";
 import { VisitState } from "../gen/shopscore/v1/sync_pb";
 import { useI18n } from "../i18n/context";
 import { Badge, Empty, ErrorText, Loading } from "../components";
 import { navigate, setQuery, useLocation, useTitle, Link } from "../lib/router";
-import { checklistName, storeLabel, useShoppers, useStoreList, useStores, useVersions } from "../lookups";
+import { useStoreList } from "../lookups";
 import { visitStateKey, visitStates, visitStateTone } from "../labels";
 import { formatDateTime, formatPercent, zonedToDate, addDays } from "../lib/format";
 
-const COUNT_PAGE = 500;
-
-export function isFlagged(v: VisitSummary): boolean {
+function isFlagged(v: VisitSummary): boolean {
   return v.proofFlags.length > 0 || v.flags.length > 0;
-}
-
-/** flaggedFirst puts flagged visits first, keeping newest first within each group. */
-export function flaggedFirst(vs: VisitSummary[]): VisitSummary[] {
-  return [...vs.filter(isFlagged), ...vs.filter((v) => !isFlagged(v))];
 }
 
 export function ReviewQueue() {
   const { t, tag, timeZone } = useI18n();
   useTitle(t("review.title"));
   const { query } = useLocation();
-  const stores = useStores();
   const storeList = useStoreList();
-  const shoppers = useShoppers();
-  const versions = useVersions();
   const state = Number(query.get("state") ?? VisitState.UNSPECIFIED) as VisitState;
   const storeId = query.get("store") ?? "";
   const flaggedOnly = query.get("flagged") === "1";
@@ -43,27 +33,23 @@ export function ReviewQueue() {
   const base = {
     storeId,
     flaggedOnly,
-    fromTime: fromDate ? timestampFromDate(fromDate) : undefined,
-    toTime: toDate ? timestampFromDate(addDays(toDate, 1, timeZone)) : undefined,
+    visitFromTime: fromDate ? timestampFromDate(fromDate) : undefined,
+    visitToTime: toDate ? timestampFromDate(addDays(toDate, 1, timeZone)) : undefined,
   };
-  const counts = useQuery(ReviewService.method.listVisits, { ...base, pageSize: COUNT_PAGE });
+  // The server orders flagged visits first across pages, and counts the
+  // visits per state under the same filters on the first page.
   const list = useInfiniteQuery(
     ReviewService.method.listVisits,
-    { ...base, state, pageSize: 50, pageToken: "" },
+    { ...base, state, flaggedFirst: first, includeStateCounts: true, pageSize: 50, pageToken: "" },
     { pageParamKey: "pageToken", getNextPageParam: (p) => p.nextPageToken || undefined },
   );
-  const visits = useMemo(() => {
-    const all = list.data?.pages.flatMap((p) => p.visits) ?? [];
-    return first ? flaggedFirst(all) : all;
-  }, [list.data, first]);
-
+  const visits = useMemo(() => list.data?.pages.flatMap((p) => p.visits) ?? [], [list.data]);
   const perState = useMemo(() => {
     const m = new Map<VisitState, number>();
-    for (const v of counts.data?.visits ?? []) m.set(v.state, (m.get(v.state) ?? 0) + 1);
+    for (const c of list.data?.pages[0]?.stateCounts ?? []) m.set(c.state, Number(c.count));
     return m;
-  }, [counts.data]);
-  const more = !!counts.data?.nextPageToken;
-  const total = counts.data?.visits.length ?? 0;
+  }, [list.data]);
+  const total = [...perState.values()].reduce((a, b) => a + b, 0);
 
   // Keyboard navigation over the rows.
   const [cursor, setCursor] = useState(0);
@@ -89,14 +75,13 @@ export function ReviewQueue() {
     rows.current[cursor]?.querySelector("a")?.focus({ preventScroll: false });
   }, [cursor]);
 
-  const countLabel = (n: number) => (more ? t("review.countAtLeast", { n }) : String(n));
 
   return (
     <div className="page">
       <h1>{t("review.title")}</h1>
       <div className="state-tabs" role="group" aria-label={t("review.byState")}>
         <button type="button" className={"tab" + (state === VisitState.UNSPECIFIED ? " active" : "")} aria-pressed={state === VisitState.UNSPECIFIED} onClick={() => setQuery({ state: undefined })}>
-          {t("visitState.any")} <span className="count">{countLabel(total)}</span>
+          {t("visitState.any")} <span className="count">{total}</span>
         </button>
         {visitStates.map((s) => (
           <button key={s} type="button" className={"tab" + (state === s ? " active" : "")} aria-pressed={state === s} onClick={() => setQuery({ state: String(s) })}>
@@ -148,6 +133,7 @@ export function ReviewQueue() {
                 <th scope="col">{t("review.colVisit")}</th>
                 <th scope="col">{t("review.colStore")}</th>
                 <th scope="col">{t("review.colChecklist")}</th>
+                <th scope="col">{t("review.colStaff")}</th>
                 <th scope="col">{t("review.colShopper")}</th>
                 <th scope="col">{t("review.colState")}</th>
                 <th scope="col" className="num">
@@ -162,9 +148,14 @@ export function ReviewQueue() {
                   <td data-label={t("review.colVisit")}>
                     <Link href={"/visits/" + v.id}>{formatDateTime(tag, timeZone, v.startTime ? timestampDate(v.startTime) : undefined)}</Link>
                   </td>
-                  <td data-label={t("review.colStore")}>{storeLabel(stores, v.storeId)}</td>
-                  <td data-label={t("review.colChecklist")}>{checklistName(versions, v.checklistId, v.checklistVersion)}</td>
-                  <td data-label={t("review.colShopper")}>{shoppers.get(v.shopperId)?.displayName ?? t("common.unknownPerson")}</td>
+                  <td data-label={t("review.colStore")}>
+                    <strong>{v.storeCode}</strong> {v.storeName}
+                  </td>
+                  <td data-label={t("review.colChecklist")}>
+                    {v.checklistName} v{v.checklistVersion}
+                  </td>
+                  <td data-label={t("review.colStaff")}>{v.staffName ? `${v.staffName} (${v.staffEmployeeNumber})` : v.staffDescription || "—"}</td>
+                  <td data-label={t("review.colShopper")}>{v.shopperName || "—"}</td>
                   <td data-label={t("review.colState")}>
                     <Badge tone={visitStateTone[v.state]}>{t(visitStateKey[v.state])}</Badge>
                   </td>

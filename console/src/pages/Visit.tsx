@@ -7,33 +7,20 @@ import { createClient } from "@connectrpc/connect";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { useQueryClient } from "@tanstack/react-query";
 import { ReviewService, type GetVisitResponse, type ProofFlag } from "../gen/shopscore/v1/review_pb";
-import { ChecklistService } from "../gen/shopscore/v1/checklist_pb";
+import { QuestionType, type ChecklistQuestion, type ChecklistSection } from "../gen/shopscore/v1/checklist_pb";
 import { VisitState, type Answer, type PhotoRef } from "../gen/shopscore/v1/sync_pb";
 import { useI18n } from "../i18n/context";
 import { ActionButton, Badge, Done, ErrorText, Loading, Section, useAction, type Translate } from "../components";
 import { Link, useTitle } from "../lib/router";
-import { checklistName, storeLabel, useShoppers, useStaff, useStores, useVersions } from "../lookups";
 import { channelKey, proofFlagKey, visitFlagKey, visitStateKey, visitStateTone } from "../labels";
-import { flagNumbers, parseContent, timerVerdict, unitMs, type Question } from "../lib/checklist";
+import { flagNumbers, opSign, timerVerdict, unitMs } from "../lib/checklist";
 import { formatDateTime, formatDuration, formatNumber, formatPercent } from "../lib/format";
 import { useAuth, isEditor } from "../auth";
-import { roleKey } from "../Layout";
-import { Role } from "../gen/shopscore/v1/auth_pb";
 
 export function VisitDetail({ id }: { id: string }) {
   const { t, tag, timeZone } = useI18n();
   const q = useQuery(ReviewService.method.getVisit, { visitId: id });
   const data = q.data;
-  const version = useQuery(
-    ChecklistService.method.getChecklistVersion,
-    { checklistId: data?.summary?.checklistId ?? "", version: data?.summary?.checklistVersion ?? 0 },
-    { enabled: !!data?.summary, staleTime: Infinity },
-  );
-  const content = useMemo(() => parseContent(version.data?.version?.content), [version.data]);
-  const stores = useStores();
-  const shoppers = useShoppers();
-  const versions = useVersions();
-  const staff = useStaff(data?.summary?.storeId);
   useTitle(t("visit.title"));
 
   if (q.isPending) return <Loading />;
@@ -46,7 +33,6 @@ export function VisitDetail({ id }: { id: string }) {
     );
   const s = data.summary;
   const v = data.visit;
-  const staffMember = v.staffId ? staff.get(v.staffId) : undefined;
   const when = (ts?: { seconds: bigint; nanos: number }) => formatDateTime(tag, timeZone, ts ? timestampDate(ts as never) : undefined);
 
   return (
@@ -56,9 +42,11 @@ export function VisitDetail({ id }: { id: string }) {
       </p>
       <div className="visit-head">
         <div>
-          <h1>{storeLabel(stores, s.storeId)}</h1>
+          <h1>
+            {s.storeCode} · {s.storeName}
+          </h1>
           <p className="muted">
-            {checklistName(versions, s.checklistId, s.checklistVersion)} · {t(channelKey[s.channel])}
+            {s.checklistName} v{s.checklistVersion} · {t(channelKey[s.channel])}
           </p>
         </div>
         <div className="score-big" aria-label={t("visit.score")}>
@@ -68,9 +56,9 @@ export function VisitDetail({ id }: { id: string }) {
       </div>
       <dl className="facts">
         <dt>{t("visit.shopper")}</dt>
-        <dd>{shoppers.get(s.shopperId)?.displayName ?? t("common.unknownPerson")}</dd>
+        <dd>{s.shopperName || t("common.unknownPerson")}</dd>
         <dt>{t("visit.staff")}</dt>
-        <dd>{staffMember ? `${staffMember.name} (${staffMember.employeeNumber})` : v.staffDescription || t("visit.staffUnknown")}</dd>
+        <dd>{s.staffName ? `${s.staffName} (${s.staffEmployeeNumber})` : s.staffDescription || t("visit.staffUnknown")}</dd>
         <dt>{t("visit.started")}</dt>
         <dd>{when(v.startTime)}</dd>
         <dt>{t("visit.finished")}</dt>
@@ -107,9 +95,9 @@ export function VisitDetail({ id }: { id: string }) {
         )}
       </dl>
       <Flags data={data} t={t} tag={tag} />
-      <Actions data={data} content={content?.sections.flatMap((x) => x.questions) ?? []} />
+      <Actions data={data} content={data.checklist?.sections.flatMap((x) => x.questions) ?? []} />
       <Scores data={data} />
-      <Answers data={data} sections={content?.sections ?? []} />
+      <Answers data={data} sections={data.checklist?.sections ?? []} />
       <History data={data} />
     </div>
   );
@@ -127,7 +115,7 @@ function Flags({ data, t, tag }: { data: GetVisitResponse; t: Translate; tag: st
           </li>
         ))}
         {s.proofFlags.map((f, i) => (
-          <li key={f.code + i}>{explainProof(f, t, tag)}</li>
+          <li key={f.code + i}>{explainProof(f, s.storeCode, t, tag)}</li>
         ))}
       </ul>
     </Section>
@@ -135,25 +123,37 @@ function Flags({ data, t, tag }: { data: GetVisitResponse; t: Translate; tag: st
 }
 
 /** explainProof says what a proof flag measured, in the user's language. */
-export function explainProof(f: ProofFlag, t: Translate, tag: string): string {
+export function explainProof(f: ProofFlag, store: string, t: Translate, tag: string): string {
   const key = proofFlagKey[f.code];
-  const n = flagNumbers(f.code, f.detail);
-  if (key && n.meters !== undefined) {
+  const parsed = flagNumbers(f.code, f.detail);
+  const meters = f.distanceMeters ?? parsed.meters;
+  const geofence = f.geofenceMeters ?? parsed.geofence ?? 0;
+  const skew = f.skewMinutes ?? parsed.skewMinutes;
+  if (key && meters !== undefined) {
     return t(key, {
-      meters: formatNumber(tag, n.meters),
-      geofence: formatNumber(tag, n.geofence ?? 0),
-      accuracy: formatNumber(tag, n.accuracy ?? 0),
-      over: formatNumber(tag, Math.max(0, n.meters - (n.geofence ?? 0))),
-      store: n.store ?? "",
-      detail: f.detail,
+      meters: formatNumber(tag, meters),
+      geofence: formatNumber(tag, geofence),
+      accuracy: formatNumber(tag, f.accuracyMeters ?? parsed.accuracy ?? 0),
+      over: formatNumber(tag, Math.max(0, meters - geofence)),
+      store,
     });
   }
-  if (key && n.skewMinutes !== undefined) return t("proof.deviceClockSkewMinutes", { minutes: formatNumber(tag, n.skewMinutes) });
-  if (key) return t("proof.generic", { what: t(key, { meters: "?", geofence: "?", accuracy: "?", over: "?", store: "", detail: f.detail }), detail: f.detail });
-  return f.code + ": " + f.detail;
+  if (f.code === "device_clock_skew" && skew !== undefined) return t("proof.deviceClockSkewMinutes", { minutes: formatNumber(tag, Math.abs(skew)) });
+  if (f.gapMinutes !== undefined && (f.code === "outside_assignment_window" || f.code === "exif_time_far")) {
+    return t(f.code === "exif_time_far" ? "proof.exifTimeFarMinutes" : "proof.outsideWindowMinutes", { minutes: formatNumber(tag, f.gapMinutes) });
+  }
+  if (f.code === "timer_implausible" && f.durationSeconds !== undefined) {
+    return t("proof.timerImplausibleSeconds", {
+      seconds: formatNumber(tag, f.durationSeconds, 1),
+      min: formatNumber(tag, f.minSeconds ?? 0),
+      max: formatNumber(tag, f.maxSeconds ?? 0),
+    });
+  }
+  if (key && meters === undefined && !f.code.endsWith("_geofence")) return t(key, { detail: f.detail });
+  return t("proof.unknown", { detail: f.detail || f.code });
 }
 
-function Actions({ data, content }: { data: GetVisitResponse; content: Question[] }) {
+function Actions({ data, content }: { data: GetVisitResponse; content: ChecklistQuestion[] }) {
   const { t } = useI18n();
   const { user } = useAuth();
   const transport = useTransport();
@@ -165,14 +165,18 @@ function Actions({ data, content }: { data: GetVisitResponse; content: Question[
   const [general, setGeneral] = useState("");
   const [perQuestion, setPerQuestion] = useState<Record<string, string>>({});
   const [invalid, setInvalid] = useState("");
-  const refreshAll = async <T,>(p: Promise<T>) => {
+  // The last action's result, in words.
+  const [done, setDone] = useState("");
+  const act = async <T,>(p: Promise<T>, message: string) => {
+    setDone("");
     const r = await p;
     await qc.invalidateQueries();
+    setDone(message);
     return r;
   };
-  const start = useAction(() => refreshAll(client.startReview({ visitId: s.id })));
-  const approve = useAction(() => refreshAll(client.approveVisit({ visitId: s.id, note: note.trim() })));
-  const publish = useAction(() => refreshAll(client.publishVisit({ visitId: s.id })));
+  const start = useAction(() => act(client.startReview({ visitId: s.id }), t("visit.startedReview")));
+  const approve = useAction(() => act(client.approveVisit({ visitId: s.id, note: note.trim() }), t("visit.approvedDone")));
+  const publish = useAction(() => act(client.publishVisit({ visitId: s.id }), t("visit.publishedDone")));
   const ret = useAction(async () => {
     const comments = [
       ...(general.trim() ? [{ questionId: "", text: general.trim() }] : []),
@@ -180,7 +184,7 @@ function Actions({ data, content }: { data: GetVisitResponse; content: Question[
         .filter(([, text]) => text.trim())
         .map(([questionId, text]) => ({ questionId, text: text.trim() })),
     ];
-    const r = await refreshAll(client.returnVisit({ visitId: s.id, comments }));
+    const r = await act(client.returnVisit({ visitId: s.id, comments }), t("visit.returnedDone"));
     setReturning(false);
     return r;
   });
@@ -196,7 +200,6 @@ function Actions({ data, content }: { data: GetVisitResponse; content: Question[
     void ret.run();
   };
   const answered = data.visit!.answers.map((a) => a.questionId);
-  const done = start.result ? t("visit.startedReview") : approve.result ? t("visit.approvedDone") : publish.result ? t("visit.publishedDone") : ret.result ? t("visit.returnedDone") : "";
 
   return (
     <Section title={t("visit.actions")}>
@@ -306,7 +309,7 @@ function Scores({ data }: { data: GetVisitResponse }) {
   );
 }
 
-function answerText(a: Answer | undefined, q: Question, t: Translate, tag: string): string {
+function answerText(a: Answer | undefined, q: ChecklistQuestion, t: Translate, tag: string): string {
   if (!a) return t("visit.unanswered");
   if (a.na) return t("visit.na");
   if (a.boolValue !== undefined) return a.boolValue ? t("common.yes") : t("common.no");
@@ -318,7 +321,7 @@ function answerText(a: Answer | undefined, q: Question, t: Translate, tag: strin
   return t("visit.unanswered");
 }
 
-function Answers({ data, sections }: { data: GetVisitResponse; sections: { id: string; title: string; questions: Question[] }[] }) {
+function Answers({ data, sections }: { data: GetVisitResponse; sections: ChecklistSection[] }) {
   const { t, tag, timeZone } = useI18n();
   const [zoom, setZoom] = useState<string | null>(null);
   const answers = new Map(data.visit!.answers.map((a) => [a.questionId, a]));
@@ -337,7 +340,7 @@ function Answers({ data, sections }: { data: GetVisitResponse; sections: { id: s
               const a = answers.get(q.id);
               const sc = scores.get(q.id);
               const photos = data.photos.filter((p) => p.questionId === q.id);
-              const verdict = q.type === "timer" && a?.durationMs !== undefined ? timerVerdict(q, Number(a.durationMs)) : "none";
+              const verdict = q.type === QuestionType.TIMER && a?.durationMs !== undefined ? timerVerdict(q, Number(a.durationMs)) : "none";
               return (
                 <li key={q.id} className={sc?.failed ? "failed" : ""}>
                   <div className="q">
@@ -354,7 +357,7 @@ function Answers({ data, sections }: { data: GetVisitResponse; sections: { id: s
                     {verdict !== "none" && q.target && (
                       <Badge tone={verdict === "within" ? "ok" : "bad"}>
                         {t(verdict === "within" ? "visit.slaWithin" : "visit.slaOver", {
-                          target: q.target.op + " " + formatDuration(tag, q.target.value * unitMs(q.unit)),
+                          target: opSign(q.target.operator) + " " + formatDuration(tag, q.target.value * unitMs(q.unit)),
                         })}
                       </Badge>
                     )}
@@ -406,14 +409,6 @@ function Answers({ data, sections }: { data: GetVisitResponse; sections: { id: s
 
 function History({ data }: { data: GetVisitResponse }) {
   const { t, tag, timeZone } = useI18n();
-  const shoppers = useShoppers();
-  const { user } = useAuth();
-  const actor = (id: string, role: string) => {
-    if (id === user?.id) return user.displayName;
-    const name = shoppers.get(id)?.displayName;
-    const r = Object.entries(roleKey).find(([k]) => Role[Number(k) as Role]?.toLowerCase() === role);
-    return name ?? (r ? t(r[1]) : role || t("common.unknownPerson"));
-  };
   return (
     <Section title={t("visit.history")}>
       <ol className="history">
@@ -422,7 +417,7 @@ function History({ data }: { data: GetVisitResponse }) {
             <time>{formatDateTime(tag, timeZone, h.time ? timestampDate(h.time) : undefined)}</time>{" "}
             <span>
               {t("visit.transition", {
-                who: actor(h.actorId, h.actorRole),
+                who: h.actorName || t("common.unknownPerson"),
                 from: t(visitStateKey[h.fromState]),
                 to: t(visitStateKey[h.toState]),
               })}

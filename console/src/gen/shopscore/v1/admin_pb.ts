@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shopscore/v1/admin.proto.
  */
 export const file_shopscore_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChhzaG9wc2NvcmUvdjEvYWRtaW4ucHJvdG8SDHNob3BzY29yZS52MSJsChFDcmVhdGVVc2VyUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSIAoEcm9sZRgDIAEoDjISLnNob3BzY29yZS52MS5Sb2xlEhAKCHBhc3N3b3JkGAQgASgJIjYKEkNyZWF0ZVVzZXJSZXNwb25zZRIgCgR1c2VyGAEgASgLMhIuc2hvcHNjb3JlLnYxLlVzZXIiOQoQTGlzdFVzZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJPChFMaXN0VXNlcnNSZXNwb25zZRIhCgV1c2VycxgBIAMoCzISLnNob3BzY29yZS52MS5Vc2VyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIlChJEaXNhYmxlVXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI3ChNEaXNhYmxlVXNlclJlc3BvbnNlEiAKBHVzZXIYASABKAsyEi5zaG9wc2NvcmUudjEuVXNlciIkChFFbmFibGVVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIjYKEkVuYWJsZVVzZXJSZXNwb25zZRIgCgR1c2VyGAEgASgLMhIuc2hvcHNjb3JlLnYxLlVzZXIi+wEKB1Nlc3Npb24SCgoCaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIRCglkZXZpY2VfaWQYAyABKAkSEwoLZGV2aWNlX25hbWUYBCABKAkSLwoLY3JlYXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmxhc3Rfc2Vlbl90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtyZXZva2VfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNcmV2b2tlX3JlYXNvbhgIIAEoCSJNChNMaXN0U2Vzc2lvbnNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiWAoUTGlzdFNlc3Npb25zUmVzcG9uc2USJwoIc2Vzc2lvbnMYASADKAsyFS5zaG9wc2NvcmUudjEuU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKgoUUmV2b2tlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSI/ChVSZXZva2VTZXNzaW9uUmVzcG9uc2USJgoHc2Vzc2lvbhgBIAEoCzIVLnNob3BzY29yZS52MS5TZXNzaW9uIhkKF1JvdGF0ZVNpZ25pbmdLZXlSZXF1ZXN0IioKGFJvdGF0ZVNpZ25pbmdLZXlSZXNwb25zZRIOCgZrZXlfaWQYASABKAkiMAobU3RyZWFtU2VjdXJpdHlFdmVudHNSZXF1ZXN0EhEKCWFmdGVyX3NlcRgBIAEoAyKtAQocU3RyZWFtU2VjdXJpdHlFdmVudHNSZXNwb25zZRILCgNzZXEYASABKAMSLwoLY3JlYXRlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGtpbmQYAyABKAkSDwoHdXNlcl9pZBgEIAEoCRISCgpzZXNzaW9uX2lkGAUgASgJEgwKBHBlZXIYBiABKAkSDgoGZGV0YWlsGAcgASgJMtcFCgxBZG1pblNlcnZpY2USTwoKQ3JlYXRlVXNlchIfLnNob3BzY29yZS52MS5DcmVhdGVVc2VyUmVxdWVzdBogLnNob3BzY29yZS52MS5DcmVhdGVVc2VyUmVzcG9uc2USTAoJTGlzdFVzZXJzEh4uc2hvcHNjb3JlLnYxLkxpc3RVc2Vyc1JlcXVlc3QaHy5zaG9wc2NvcmUudjEuTGlzdFVzZXJzUmVzcG9uc2USUgoLRGlzYWJsZVVzZXISIC5zaG9wc2NvcmUudjEuRGlzYWJsZVVzZXJSZXF1ZXN0GiEuc2hvcHNjb3JlLnYxLkRpc2FibGVVc2VyUmVzcG9uc2USTwoKRW5hYmxlVXNlchIfLnNob3BzY29yZS52MS5FbmFibGVVc2VyUmVxdWVzdBogLnNob3BzY29yZS52MS5FbmFibGVVc2VyUmVzcG9uc2USVQoMTGlzdFNlc3Npb25zEiEuc2hvcHNjb3JlLnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaIi5zaG9wc2NvcmUudjEuTGlzdFNlc3Npb25zUmVzcG9uc2USWAoNUmV2b2tlU2Vzc2lvbhIiLnNob3BzY29yZS52MS5SZXZva2VTZXNzaW9uUmVxdWVzdBojLnNob3BzY29yZS52MS5SZXZva2VTZXNzaW9uUmVzcG9uc2USYQoQUm90YXRlU2lnbmluZ0tleRIlLnNob3BzY29yZS52MS5Sb3RhdGVTaWduaW5nS2V5UmVxdWVzdBomLnNob3BzY29yZS52MS5Sb3RhdGVTaWduaW5nS2V5UmVzcG9uc2USbwoUU3RyZWFtU2VjdXJpdHlFdmVudHMSKS5zaG9wc2NvcmUudjEuU3RyZWFtU2VjdXJpdHlFdmVudHNSZXF1ZXN0Giouc2hvcHNjb3JlLnYxLlN0cmVhbVNlY3VyaXR5RXZlbnRzUmVzcG9uc2UwAUI9WjtnaXRodWIuY29tL3Nob3BzY29yZS9zaG9wc2NvcmUvYXBpL3Nob3BzY29yZS92MTtzaG9wc2NvcmV2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_shopscore_v1_auth]);
+  fileDesc("ChhzaG9wc2NvcmUvdjEvYWRtaW4ucHJvdG8SDHNob3BzY29yZS52MSKkAQoRQ3JlYXRlVXNlclJlcXVlc3QSDQoFZW1haWwYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEiAKBHJvbGUYAyABKA4yEi5zaG9wc2NvcmUudjEuUm9sZRIQCghwYXNzd29yZBgEIAEoCRIZChFtYW5hZ2VkX3N0b3JlX2lkcxgFIAMoCRIbChNtYW5hZ2VkX3N0b3JlX2NvZGVzGAYgAygJIjYKEkNyZWF0ZVVzZXJSZXNwb25zZRIgCgR1c2VyGAEgASgLMhIuc2hvcHNjb3JlLnYxLlVzZXIiagoQTGlzdFVzZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIgCgRyb2xlGAMgASgOMhIuc2hvcHNjb3JlLnYxLlJvbGUSDQoFcXVlcnkYBCABKAkiTwoRTGlzdFVzZXJzUmVzcG9uc2USIQoFdXNlcnMYASADKAsyEi5zaG9wc2NvcmUudjEuVXNlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiJQoSRGlzYWJsZVVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiNwoTRGlzYWJsZVVzZXJSZXNwb25zZRIgCgR1c2VyGAEgASgLMhIuc2hvcHNjb3JlLnYxLlVzZXIiJAoRRW5hYmxlVXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI2ChJFbmFibGVVc2VyUmVzcG9uc2USIAoEdXNlchgBIAEoCzISLnNob3BzY29yZS52MS5Vc2VyIqICCgdTZXNzaW9uEgoKAmlkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgJEhMKC2RldmljZV9uYW1lGAQgASgJEi8KC2NyZWF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X3NlZW5fdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmV2b2tlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJldm9rZV9yZWFzb24YCCABKAkSEgoKdXNlcl9lbWFpbBgJIAEoCRIRCgl1c2VyX25hbWUYCiABKAkiYgoTTGlzdFNlc3Npb25zUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEhMKC2FjdGl2ZV9vbmx5GAQgASgIIlgKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEicKCHNlc3Npb25zGAEgAygLMhUuc2hvcHNjb3JlLnYxLlNlc3Npb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIioKFFJldm9rZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiPwoVUmV2b2tlU2Vzc2lvblJlc3BvbnNlEiYKB3Nlc3Npb24YASABKAsyFS5zaG9wc2NvcmUudjEuU2Vzc2lvbiIZChdSb3RhdGVTaWduaW5nS2V5UmVxdWVzdCIqChhSb3RhdGVTaWduaW5nS2V5UmVzcG9uc2USDgoGa2V5X2lkGAEgASgJIjAKG1N0cmVhbVNlY3VyaXR5RXZlbnRzUmVxdWVzdBIRCglhZnRlcl9zZXEYASABKAMirQEKHFN0cmVhbVNlY3VyaXR5RXZlbnRzUmVzcG9uc2USCwoDc2VxGAEgASgDEi8KC2NyZWF0ZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRraW5kGAMgASgJEg8KB3VzZXJfaWQYBCABKAkSEgoKc2Vzc2lvbl9pZBgFIAEoCRIMCgRwZWVyGAYgASgJEg4KBmRldGFpbBgHIAEoCSIhCg5HZXRVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIjMKD0dldFVzZXJSZXNwb25zZRIgCgR1c2VyGAEgASgLMhIuc2hvcHNjb3JlLnYxLlVzZXIiPQoUUmVzZXRQYXNzd29yZFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIUCgxuZXdfcGFzc3dvcmQYAiABKAkiUwoVUmVzZXRQYXNzd29yZFJlc3BvbnNlEiAKBHVzZXIYASABKAsyEi5zaG9wc2NvcmUudjEuVXNlchIYChByZXZva2VkX3Nlc3Npb25zGAIgASgFIkYKEUNoYW5nZVJvbGVSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSIAoEcm9sZRgCIAEoDjISLnNob3BzY29yZS52MS5Sb2xlIjYKEkNoYW5nZVJvbGVSZXNwb25zZRIgCgR1c2VyGAEgASgLMhIuc2hvcHNjb3JlLnYxLlVzZXIiUgoXU2V0TWFuYWdlZFN0b3Jlc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIRCglzdG9yZV9pZHMYAiADKAkSEwoLc3RvcmVfY29kZXMYAyADKAkiPAoYU2V0TWFuYWdlZFN0b3Jlc1Jlc3BvbnNlEiAKBHVzZXIYASABKAsyEi5zaG9wc2NvcmUudjEuVXNlciLFAQoNU2VjdXJpdHlFdmVudBILCgNzZXEYASABKAMSLwoLY3JlYXRlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGtpbmQYAyABKAkSDwoHdXNlcl9pZBgEIAEoCRISCgp1c2VyX2VtYWlsGAUgASgJEhEKCXVzZXJfbmFtZRgGIAEoCRISCgpzZXNzaW9uX2lkGAcgASgJEgwKBHBlZXIYCCABKAkSDgoGZGV0YWlsGAkgASgJIr4BChlMaXN0U2VjdXJpdHlFdmVudHNSZXF1ZXN0Eg0KBWtpbmRzGAEgAygJEg8KB3VzZXJfaWQYAiABKAkSLQoJZnJvbV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgd0b190aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglwYWdlX3NpemUYBSABKAUSEgoKcGFnZV90b2tlbhgGIAEoCSJiChpMaXN0U2VjdXJpdHlFdmVudHNSZXNwb25zZRIrCgZldmVudHMYASADKAsyGy5zaG9wc2NvcmUudjEuU2VjdXJpdHlFdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkylgkKDEFkbWluU2VydmljZRJPCgpDcmVhdGVVc2VyEh8uc2hvcHNjb3JlLnYxLkNyZWF0ZVVzZXJSZXF1ZXN0GiAuc2hvcHNjb3JlLnYxLkNyZWF0ZVVzZXJSZXNwb25zZRJMCglMaXN0VXNlcnMSHi5zaG9wc2NvcmUudjEuTGlzdFVzZXJzUmVxdWVzdBofLnNob3BzY29yZS52MS5MaXN0VXNlcnNSZXNwb25zZRJSCgtEaXNhYmxlVXNlchIgLnNob3BzY29yZS52MS5EaXNhYmxlVXNlclJlcXVlc3QaIS5zaG9wc2NvcmUudjEuRGlzYWJsZVVzZXJSZXNwb25zZRJPCgpFbmFibGVVc2VyEh8uc2hvcHNjb3JlLnYxLkVuYWJsZVVzZXJSZXF1ZXN0GiAuc2hvcHNjb3JlLnYxLkVuYWJsZVVzZXJSZXNwb25zZRJVCgxMaXN0U2Vzc2lvbnMSIS5zaG9wc2NvcmUudjEuTGlzdFNlc3Npb25zUmVxdWVzdBoiLnNob3BzY29yZS52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJYCg1SZXZva2VTZXNzaW9uEiIuc2hvcHNjb3JlLnYxLlJldm9rZVNlc3Npb25SZXF1ZXN0GiMuc2hvcHNjb3JlLnYxLlJldm9rZVNlc3Npb25SZXNwb25zZRJhChBSb3RhdGVTaWduaW5nS2V5EiUuc2hvcHNjb3JlLnYxLlJvdGF0ZVNpZ25pbmdLZXlSZXF1ZXN0GiYuc2hvcHNjb3JlLnYxLlJvdGF0ZVNpZ25pbmdLZXlSZXNwb25zZRJvChRTdHJlYW1TZWN1cml0eUV2ZW50cxIpLnNob3BzY29yZS52MS5TdHJlYW1TZWN1cml0eUV2ZW50c1JlcXVlc3QaKi5zaG9wc2NvcmUudjEuU3RyZWFtU2VjdXJpdHlFdmVudHNSZXNwb25zZTABEkYKB0dldFVzZXISHC5zaG9wc2NvcmUudjEuR2V0VXNlclJlcXVlc3QaHS5zaG9wc2NvcmUudjEuR2V0VXNlclJlc3BvbnNlElgKDVJlc2V0UGFzc3dvcmQSIi5zaG9wc2NvcmUudjEuUmVzZXRQYXNzd29yZFJlcXVlc3QaIy5zaG9wc2NvcmUudjEuUmVzZXRQYXNzd29yZFJlc3BvbnNlEk8KCkNoYW5nZVJvbGUSHy5zaG9wc2NvcmUudjEuQ2hhbmdlUm9sZVJlcXVlc3QaIC5zaG9wc2NvcmUudjEuQ2hhbmdlUm9sZVJlc3BvbnNlEmEKEFNldE1hbmFnZWRTdG9yZXMSJS5zaG9wc2NvcmUudjEuU2V0TWFuYWdlZFN0b3Jlc1JlcXVlc3QaJi5zaG9wc2NvcmUudjEuU2V0TWFuYWdlZFN0b3Jlc1Jlc3BvbnNlEmcKEkxpc3RTZWN1cml0eUV2ZW50cxInLnNob3BzY29yZS52MS5MaXN0U2VjdXJpdHlFdmVudHNSZXF1ZXN0Giguc2hvcHNjb3JlLnYxLkxpc3RTZWN1cml0eUV2ZW50c1Jlc3BvbnNlQj1aO2dpdGh1Yi5jb20vc2hvcHNjb3JlL3Nob3BzY29yZS9hcGkvc2hvcHNjb3JlL3YxO3Nob3BzY29yZXYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_shopscore_v1_auth]);
 
 /**
  * @generated from message shopscore.v1.CreateUserRequest
@@ -41,6 +41,18 @@ export type CreateUserRequest = Message<"shopscore.v1.CreateUserRequest"> & {
    * @generated from field: string password = 4;
    */
   password: string;
+
+  /**
+   * For a manager: the stores he manages, by id or by code.
+   *
+   * @generated from field: repeated string managed_store_ids = 5;
+   */
+  managedStoreIds: string[];
+
+  /**
+   * @generated from field: repeated string managed_store_codes = 6;
+   */
+  managedStoreCodes: string[];
 };
 
 /**
@@ -84,6 +96,20 @@ export type ListUsersRequest = Message<"shopscore.v1.ListUsersRequest"> & {
    * @generated from field: string page_token = 2;
    */
   pageToken: string;
+
+  /**
+   * Only users of this role, when set.
+   *
+   * @generated from field: shopscore.v1.Role role = 3;
+   */
+  role: Role;
+
+  /**
+   * Only users whose e-mail or name contains this text (any case).
+   *
+   * @generated from field: string query = 4;
+   */
+  query: string;
 };
 
 /**
@@ -230,6 +256,18 @@ export type Session = Message<"shopscore.v1.Session"> & {
    * @generated from field: string revoke_reason = 8;
    */
   revokeReason: string;
+
+  /**
+   * Output only: who the session belongs to.
+   *
+   * @generated from field: string user_email = 9;
+   */
+  userEmail: string;
+
+  /**
+   * @generated from field: string user_name = 10;
+   */
+  userName: string;
 };
 
 /**
@@ -261,6 +299,13 @@ export type ListSessionsRequest = Message<"shopscore.v1.ListSessionsRequest"> & 
    * @generated from field: string page_token = 3;
    */
   pageToken: string;
+
+  /**
+   * Leave out revoked sessions.
+   *
+   * @generated from field: bool active_only = 4;
+   */
+  activeOnly: boolean;
 };
 
 /**
@@ -430,6 +475,308 @@ export const StreamSecurityEventsResponseSchema: GenMessage<StreamSecurityEvents
   messageDesc(file_shopscore_v1_admin, 16);
 
 /**
+ * @generated from message shopscore.v1.GetUserRequest
+ */
+export type GetUserRequest = Message<"shopscore.v1.GetUserRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message shopscore.v1.GetUserRequest.
+ * Use `create(GetUserRequestSchema)` to create a new message.
+ */
+export const GetUserRequestSchema: GenMessage<GetUserRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_admin, 17);
+
+/**
+ * @generated from message shopscore.v1.GetUserResponse
+ */
+export type GetUserResponse = Message<"shopscore.v1.GetUserResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.User user = 1;
+   */
+  user?: User | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.GetUserResponse.
+ * Use `create(GetUserResponseSchema)` to create a new message.
+ */
+export const GetUserResponseSchema: GenMessage<GetUserResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_admin, 18);
+
+/**
+ * @generated from message shopscore.v1.ResetPasswordRequest
+ */
+export type ResetPasswordRequest = Message<"shopscore.v1.ResetPasswordRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * At least 8 characters.
+   *
+   * @generated from field: string new_password = 2;
+   */
+  newPassword: string;
+};
+
+/**
+ * Describes the message shopscore.v1.ResetPasswordRequest.
+ * Use `create(ResetPasswordRequestSchema)` to create a new message.
+ */
+export const ResetPasswordRequestSchema: GenMessage<ResetPasswordRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_admin, 19);
+
+/**
+ * @generated from message shopscore.v1.ResetPasswordResponse
+ */
+export type ResetPasswordResponse = Message<"shopscore.v1.ResetPasswordResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.User user = 1;
+   */
+  user?: User | undefined;
+
+  /**
+   * How many sessions were revoked.
+   *
+   * @generated from field: int32 revoked_sessions = 2;
+   */
+  revokedSessions: number;
+};
+
+/**
+ * Describes the message shopscore.v1.ResetPasswordResponse.
+ * Use `create(ResetPasswordResponseSchema)` to create a new message.
+ */
+export const ResetPasswordResponseSchema: GenMessage<ResetPasswordResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_admin, 20);
+
+/**
+ * @generated from message shopscore.v1.ChangeRoleRequest
+ */
+export type ChangeRoleRequest = Message<"shopscore.v1.ChangeRoleRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: shopscore.v1.Role role = 2;
+   */
+  role: Role;
+};
+
+/**
+ * Describes the message shopscore.v1.ChangeRoleRequest.
+ * Use `create(ChangeRoleRequestSchema)` to create a new message.
+ */
+export const ChangeRoleRequestSchema: GenMessage<ChangeRoleRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_admin, 21);
+
+/**
+ * @generated from message shopscore.v1.ChangeRoleResponse
+ */
+export type ChangeRoleResponse = Message<"shopscore.v1.ChangeRoleResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.User user = 1;
+   */
+  user?: User | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.ChangeRoleResponse.
+ * Use `create(ChangeRoleResponseSchema)` to create a new message.
+ */
+export const ChangeRoleResponseSchema: GenMessage<ChangeRoleResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_admin, 22);
+
+/**
+ * @generated from message shopscore.v1.SetManagedStoresRequest
+ */
+export type SetManagedStoresRequest = Message<"shopscore.v1.SetManagedStoresRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * The stores, by id or by code (both lists together).
+   *
+   * @generated from field: repeated string store_ids = 2;
+   */
+  storeIds: string[];
+
+  /**
+   * @generated from field: repeated string store_codes = 3;
+   */
+  storeCodes: string[];
+};
+
+/**
+ * Describes the message shopscore.v1.SetManagedStoresRequest.
+ * Use `create(SetManagedStoresRequestSchema)` to create a new message.
+ */
+export const SetManagedStoresRequestSchema: GenMessage<SetManagedStoresRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_admin, 23);
+
+/**
+ * @generated from message shopscore.v1.SetManagedStoresResponse
+ */
+export type SetManagedStoresResponse = Message<"shopscore.v1.SetManagedStoresResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.User user = 1;
+   */
+  user?: User | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.SetManagedStoresResponse.
+ * Use `create(SetManagedStoresResponseSchema)` to create a new message.
+ */
+export const SetManagedStoresResponseSchema: GenMessage<SetManagedStoresResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_admin, 24);
+
+/**
+ * SecurityEvent is one entry of the security log.
+ *
+ * @generated from message shopscore.v1.SecurityEvent
+ */
+export type SecurityEvent = Message<"shopscore.v1.SecurityEvent"> & {
+  /**
+   * @generated from field: int64 seq = 1;
+   */
+  seq: bigint;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp create_time = 2;
+   */
+  createTime?: Timestamp | undefined;
+
+  /**
+   * As in StreamSecurityEventsResponse.kind.
+   *
+   * @generated from field: string kind = 3;
+   */
+  kind: string;
+
+  /**
+   * @generated from field: string user_id = 4;
+   */
+  userId: string;
+
+  /**
+   * The user's e-mail and name, when the event names a user.
+   *
+   * @generated from field: string user_email = 5;
+   */
+  userEmail: string;
+
+  /**
+   * @generated from field: string user_name = 6;
+   */
+  userName: string;
+
+  /**
+   * @generated from field: string session_id = 7;
+   */
+  sessionId: string;
+
+  /**
+   * @generated from field: string peer = 8;
+   */
+  peer: string;
+
+  /**
+   * @generated from field: string detail = 9;
+   */
+  detail: string;
+};
+
+/**
+ * Describes the message shopscore.v1.SecurityEvent.
+ * Use `create(SecurityEventSchema)` to create a new message.
+ */
+export const SecurityEventSchema: GenMessage<SecurityEvent> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_admin, 25);
+
+/**
+ * @generated from message shopscore.v1.ListSecurityEventsRequest
+ */
+export type ListSecurityEventsRequest = Message<"shopscore.v1.ListSecurityEventsRequest"> & {
+  /**
+   * Only events of these kinds, when set.
+   *
+   * @generated from field: repeated string kinds = 1;
+   */
+  kinds: string[];
+
+  /**
+   * Only events of this user, when set.
+   *
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+
+  /**
+   * Events in [from, to), when set.
+   *
+   * @generated from field: google.protobuf.Timestamp from_time = 3;
+   */
+  fromTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp to_time = 4;
+   */
+  toTime?: Timestamp | undefined;
+
+  /**
+   * 1..500; 0 means 100.
+   *
+   * @generated from field: int32 page_size = 5;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 6;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message shopscore.v1.ListSecurityEventsRequest.
+ * Use `create(ListSecurityEventsRequestSchema)` to create a new message.
+ */
+export const ListSecurityEventsRequestSchema: GenMessage<ListSecurityEventsRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_admin, 26);
+
+/**
+ * @generated from message shopscore.v1.ListSecurityEventsResponse
+ */
+export type ListSecurityEventsResponse = Message<"shopscore.v1.ListSecurityEventsResponse"> & {
+  /**
+   * @generated from field: repeated shopscore.v1.SecurityEvent events = 1;
+   */
+  events: SecurityEvent[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message shopscore.v1.ListSecurityEventsResponse.
+ * Use `create(ListSecurityEventsResponseSchema)` to create a new message.
+ */
+export const ListSecurityEventsResponseSchema: GenMessage<ListSecurityEventsResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_admin, 27);
+
+/**
  * AdminService manages users, device sessions and signing keys. Admins only.
  *
  * @generated from service shopscore.v1.AdminService
@@ -519,6 +866,64 @@ export const AdminService: GenService<{
     methodKind: "server_streaming";
     input: typeof StreamSecurityEventsRequestSchema;
     output: typeof StreamSecurityEventsResponseSchema;
+  },
+  /**
+   * GetUser returns one user with the stores he manages. Errors:
+   * InvalidArgument, NotFound.
+   *
+   * @generated from rpc shopscore.v1.AdminService.GetUser
+   */
+  getUser: {
+    methodKind: "unary";
+    input: typeof GetUserRequestSchema;
+    output: typeof GetUserResponseSchema;
+  },
+  /**
+   * ResetPassword sets a new password for a user and revokes all his
+   * sessions. Errors: InvalidArgument (a password under 8 characters),
+   * NotFound.
+   *
+   * @generated from rpc shopscore.v1.AdminService.ResetPassword
+   */
+  resetPassword: {
+    methodKind: "unary";
+    input: typeof ResetPasswordRequestSchema;
+    output: typeof ResetPasswordResponseSchema;
+  },
+  /**
+   * ChangeRole gives a user another role; it applies to his next call. A
+   * user who stops being a manager keeps no stores. Errors:
+   * InvalidArgument, NotFound, FailedPrecondition (an admin demoting
+   * himself).
+   *
+   * @generated from rpc shopscore.v1.AdminService.ChangeRole
+   */
+  changeRole: {
+    methodKind: "unary";
+    input: typeof ChangeRoleRequestSchema;
+    output: typeof ChangeRoleResponseSchema;
+  },
+  /**
+   * SetManagedStores replaces the stores a manager manages. Errors:
+   * InvalidArgument (not a manager), NotFound (the user or a store).
+   *
+   * @generated from rpc shopscore.v1.AdminService.SetManagedStores
+   */
+  setManagedStores: {
+    methodKind: "unary";
+    input: typeof SetManagedStoresRequestSchema;
+    output: typeof SetManagedStoresResponseSchema;
+  },
+  /**
+   * ListSecurityEvents lists the security log newest first, filtered, a
+   * page at a time. Errors: InvalidArgument.
+   *
+   * @generated from rpc shopscore.v1.AdminService.ListSecurityEvents
+   */
+  listSecurityEvents: {
+    methodKind: "unary";
+    input: typeof ListSecurityEventsRequestSchema;
+    output: typeof ListSecurityEventsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_shopscore_v1_admin, 0);

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shopscore/v1/auth.proto.
  */
 export const file_shopscore_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("ChdzaG9wc2NvcmUvdjEvYXV0aC5wcm90bxIMc2hvcHNjb3JlLnYxIpwBCgRVc2VyEgoKAmlkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIgCgRyb2xlGAQgASgOMhIuc2hvcHNjb3JlLnYxLlJvbGUSEAoIZGlzYWJsZWQYBSABKAgSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrIBCgZUb2tlbnMSFAoMYWNjZXNzX3Rva2VuGAEgASgJEjwKGGFjY2Vzc190b2tlbl9leHBpcmVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNcmVmcmVzaF90b2tlbhgDIAEoCRI9ChlyZWZyZXNoX3Rva2VuX2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJXCgxMb2dpblJlcXVlc3QSDQoFZW1haWwYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgJEhMKC2RldmljZV9uYW1lGAQgASgJImsKDUxvZ2luUmVzcG9uc2USJAoGdG9rZW5zGAEgASgLMhQuc2hvcHNjb3JlLnYxLlRva2VucxIgCgR1c2VyGAIgASgLMhIuc2hvcHNjb3JlLnYxLlVzZXISEgoKc2Vzc2lvbl9pZBgDIAEoCSI6Cg5SZWZyZXNoUmVxdWVzdBIVCg1yZWZyZXNoX3Rva2VuGAEgASgJEhEKCWRldmljZV9pZBgCIAEoCSI3Cg9SZWZyZXNoUmVzcG9uc2USJAoGdG9rZW5zGAEgASgLMhQuc2hvcHNjb3JlLnYxLlRva2VucyIPCg1Mb2dvdXRSZXF1ZXN0IhAKDkxvZ291dFJlc3BvbnNlIg8KDVdob0FtSVJlcXVlc3QiRgoOV2hvQW1JUmVzcG9uc2USIAoEdXNlchgBIAEoCzISLnNob3BzY29yZS52MS5Vc2VyEhIKCnNlc3Npb25faWQYAiABKAkqXQoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASEAoMUk9MRV9TSE9QUEVSEAESEAoMUk9MRV9NQU5BR0VSEAISCwoHUk9MRV9IUhADEg4KClJPTEVfQURNSU4QBDKhAgoLQXV0aFNlcnZpY2USQAoFTG9naW4SGi5zaG9wc2NvcmUudjEuTG9naW5SZXF1ZXN0Ghsuc2hvcHNjb3JlLnYxLkxvZ2luUmVzcG9uc2USRgoHUmVmcmVzaBIcLnNob3BzY29yZS52MS5SZWZyZXNoUmVxdWVzdBodLnNob3BzY29yZS52MS5SZWZyZXNoUmVzcG9uc2USQwoGTG9nb3V0Ehsuc2hvcHNjb3JlLnYxLkxvZ291dFJlcXVlc3QaHC5zaG9wc2NvcmUudjEuTG9nb3V0UmVzcG9uc2USQwoGV2hvQW1JEhsuc2hvcHNjb3JlLnYxLldob0FtSVJlcXVlc3QaHC5zaG9wc2NvcmUudjEuV2hvQW1JUmVzcG9uc2VCPVo7Z2l0aHViLmNvbS9zaG9wc2NvcmUvc2hvcHNjb3JlL2FwaS9zaG9wc2NvcmUvdjE7c2hvcHNjb3JldjFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChdzaG9wc2NvcmUvdjEvYXV0aC5wcm90bxIMc2hvcHNjb3JlLnYxIswBCgRVc2VyEgoKAmlkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIgCgRyb2xlGAQgASgOMhIuc2hvcHNjb3JlLnYxLlJvbGUSEAoIZGlzYWJsZWQYBSABKAgSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KDm1hbmFnZWRfc3RvcmVzGAcgAygLMhYuc2hvcHNjb3JlLnYxLlN0b3JlUmVmIjIKCFN0b3JlUmVmEgoKAmlkGAEgASgJEgwKBGNvZGUYAiABKAkSDAoEbmFtZRgDIAEoCSKyAQoGVG9rZW5zEhQKDGFjY2Vzc190b2tlbhgBIAEoCRI8ChhhY2Nlc3NfdG9rZW5fZXhwaXJlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJlZnJlc2hfdG9rZW4YAyABKAkSPQoZcmVmcmVzaF90b2tlbl9leHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiVwoMTG9naW5SZXF1ZXN0Eg0KBWVtYWlsGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEhEKCWRldmljZV9pZBgDIAEoCRITCgtkZXZpY2VfbmFtZRgEIAEoCSJrCg1Mb2dpblJlc3BvbnNlEiQKBnRva2VucxgBIAEoCzIULnNob3BzY29yZS52MS5Ub2tlbnMSIAoEdXNlchgCIAEoCzISLnNob3BzY29yZS52MS5Vc2VyEhIKCnNlc3Npb25faWQYAyABKAkiOgoOUmVmcmVzaFJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCRIRCglkZXZpY2VfaWQYAiABKAkiNwoPUmVmcmVzaFJlc3BvbnNlEiQKBnRva2VucxgBIAEoCzIULnNob3BzY29yZS52MS5Ub2tlbnMiDwoNTG9nb3V0UmVxdWVzdCIQCg5Mb2dvdXRSZXNwb25zZSIPCg1XaG9BbUlSZXF1ZXN0IkYKDldob0FtSVJlc3BvbnNlEiAKBHVzZXIYASABKAsyEi5zaG9wc2NvcmUudjEuVXNlchISCgpzZXNzaW9uX2lkGAIgASgJKl0KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEhAKDFJPTEVfU0hPUFBFUhABEhAKDFJPTEVfTUFOQUdFUhACEgsKB1JPTEVfSFIQAxIOCgpST0xFX0FETUlOEAQyoQIKC0F1dGhTZXJ2aWNlEkAKBUxvZ2luEhouc2hvcHNjb3JlLnYxLkxvZ2luUmVxdWVzdBobLnNob3BzY29yZS52MS5Mb2dpblJlc3BvbnNlEkYKB1JlZnJlc2gSHC5zaG9wc2NvcmUudjEuUmVmcmVzaFJlcXVlc3QaHS5zaG9wc2NvcmUudjEuUmVmcmVzaFJlc3BvbnNlEkMKBkxvZ291dBIbLnNob3BzY29yZS52MS5Mb2dvdXRSZXF1ZXN0Ghwuc2hvcHNjb3JlLnYxLkxvZ291dFJlc3BvbnNlEkMKBldob0FtSRIbLnNob3BzY29yZS52MS5XaG9BbUlSZXF1ZXN0Ghwuc2hvcHNjb3JlLnYxLldob0FtSVJlc3BvbnNlQj1aO2dpdGh1Yi5jb20vc2hvcHNjb3JlL3Nob3BzY29yZS9hcGkvc2hvcHNjb3JlL3YxO3Nob3BzY29yZXYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * User is a person who signs in.
@@ -49,6 +49,13 @@ export type User = Message<"shopscore.v1.User"> & {
    * @generated from field: google.protobuf.Timestamp create_time = 6;
    */
   createTime?: Timestamp | undefined;
+
+  /**
+   * Output only: the stores a manager manages (admins and WhoAmI).
+   *
+   * @generated from field: repeated shopscore.v1.StoreRef managed_stores = 7;
+   */
+  managedStores: StoreRef[];
 };
 
 /**
@@ -57,6 +64,35 @@ export type User = Message<"shopscore.v1.User"> & {
  */
 export const UserSchema: GenMessage<User> = /*@__PURE__*/
   messageDesc(file_shopscore_v1_auth, 0);
+
+/**
+ * StoreRef names a store for people.
+ *
+ * @generated from message shopscore.v1.StoreRef
+ */
+export type StoreRef = Message<"shopscore.v1.StoreRef"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string code = 2;
+   */
+  code: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message shopscore.v1.StoreRef.
+ * Use `create(StoreRefSchema)` to create a new message.
+ */
+export const StoreRefSchema: GenMessage<StoreRef> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_auth, 1);
 
 /**
  * Tokens are the credentials a device keeps after Login or Refresh.
@@ -94,7 +130,7 @@ export type Tokens = Message<"shopscore.v1.Tokens"> & {
  * Use `create(TokensSchema)` to create a new message.
  */
 export const TokensSchema: GenMessage<Tokens> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_auth, 1);
+  messageDesc(file_shopscore_v1_auth, 2);
 
 /**
  * @generated from message shopscore.v1.LoginRequest
@@ -130,7 +166,7 @@ export type LoginRequest = Message<"shopscore.v1.LoginRequest"> & {
  * Use `create(LoginRequestSchema)` to create a new message.
  */
 export const LoginRequestSchema: GenMessage<LoginRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_auth, 2);
+  messageDesc(file_shopscore_v1_auth, 3);
 
 /**
  * @generated from message shopscore.v1.LoginResponse
@@ -159,7 +195,7 @@ export type LoginResponse = Message<"shopscore.v1.LoginResponse"> & {
  * Use `create(LoginResponseSchema)` to create a new message.
  */
 export const LoginResponseSchema: GenMessage<LoginResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_auth, 3);
+  messageDesc(file_shopscore_v1_auth, 4);
 
 /**
  * @generated from message shopscore.v1.RefreshRequest
@@ -183,7 +219,7 @@ export type RefreshRequest = Message<"shopscore.v1.RefreshRequest"> & {
  * Use `create(RefreshRequestSchema)` to create a new message.
  */
 export const RefreshRequestSchema: GenMessage<RefreshRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_auth, 4);
+  messageDesc(file_shopscore_v1_auth, 5);
 
 /**
  * @generated from message shopscore.v1.RefreshResponse
@@ -200,7 +236,7 @@ export type RefreshResponse = Message<"shopscore.v1.RefreshResponse"> & {
  * Use `create(RefreshResponseSchema)` to create a new message.
  */
 export const RefreshResponseSchema: GenMessage<RefreshResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_auth, 5);
+  messageDesc(file_shopscore_v1_auth, 6);
 
 /**
  * @generated from message shopscore.v1.LogoutRequest
@@ -213,7 +249,7 @@ export type LogoutRequest = Message<"shopscore.v1.LogoutRequest"> & {
  * Use `create(LogoutRequestSchema)` to create a new message.
  */
 export const LogoutRequestSchema: GenMessage<LogoutRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_auth, 6);
+  messageDesc(file_shopscore_v1_auth, 7);
 
 /**
  * @generated from message shopscore.v1.LogoutResponse
@@ -226,7 +262,7 @@ export type LogoutResponse = Message<"shopscore.v1.LogoutResponse"> & {
  * Use `create(LogoutResponseSchema)` to create a new message.
  */
 export const LogoutResponseSchema: GenMessage<LogoutResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_auth, 7);
+  messageDesc(file_shopscore_v1_auth, 8);
 
 /**
  * @generated from message shopscore.v1.WhoAmIRequest
@@ -239,7 +275,7 @@ export type WhoAmIRequest = Message<"shopscore.v1.WhoAmIRequest"> & {
  * Use `create(WhoAmIRequestSchema)` to create a new message.
  */
 export const WhoAmIRequestSchema: GenMessage<WhoAmIRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_auth, 8);
+  messageDesc(file_shopscore_v1_auth, 9);
 
 /**
  * @generated from message shopscore.v1.WhoAmIResponse
@@ -261,7 +297,7 @@ export type WhoAmIResponse = Message<"shopscore.v1.WhoAmIResponse"> & {
  * Use `create(WhoAmIResponseSchema)` to create a new message.
  */
 export const WhoAmIResponseSchema: GenMessage<WhoAmIResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_auth, 9);
+  messageDesc(file_shopscore_v1_auth, 10);
 
 /**
  * Role is what a user may do.

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shopscore/v1/checklist.proto.
  */
 export const file_shopscore_v1_checklist: GenFile = /*@__PURE__*/
-  fileDesc("ChxzaG9wc2NvcmUvdjEvY2hlY2tsaXN0LnByb3RvEgxzaG9wc2NvcmUudjEixQIKEENoZWNrbGlzdFZlcnNpb24SFAoMY2hlY2tsaXN0X2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAUSDAoEbmFtZRgDIAEoCRImCgdjaGFubmVsGAQgASgOMhUuc2hvcHNjb3JlLnYxLkNoYW5uZWwSMgoFc3RhdGUYBSABKA4yIy5zaG9wc2NvcmUudjEuQ2hlY2tsaXN0VmVyc2lvblN0YXRlEhQKDGNvbnRlbnRfaGFzaBgGIAEoCRIPCgdjb250ZW50GAcgASgMEhYKDnF1ZXN0aW9uX2NvdW50GAggASgFEi8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxwdWJsaXNoX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkgKEUltcG9ydFBhY2tSZXF1ZXN0EhEKCWZpbGVfbmFtZRgBIAEoCRIPCgdjb250ZW50GAIgASgMEg8KB3B1Ymxpc2gYAyABKAgiRgoSSW1wb3J0UGFja1Jlc3BvbnNlEjAKCHZlcnNpb25zGAEgAygLMh4uc2hvcHNjb3JlLnYxLkNoZWNrbGlzdFZlcnNpb24iPgoVUHVibGlzaFZlcnNpb25SZXF1ZXN0EhQKDGNoZWNrbGlzdF9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgFIkkKFlB1Ymxpc2hWZXJzaW9uUmVzcG9uc2USLwoHdmVyc2lvbhgBIAEoCzIeLnNob3BzY29yZS52MS5DaGVja2xpc3RWZXJzaW9uIj0KFFJldGlyZVZlcnNpb25SZXF1ZXN0EhQKDGNoZWNrbGlzdF9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgFIkgKFVJldGlyZVZlcnNpb25SZXNwb25zZRIvCgd2ZXJzaW9uGAEgASgLMh4uc2hvcHNjb3JlLnYxLkNoZWNrbGlzdFZlcnNpb24iPwoVTGlzdENoZWNrbGlzdHNSZXF1ZXN0EiYKB2NoYW5uZWwYASABKA4yFS5zaG9wc2NvcmUudjEuQ2hhbm5lbCJKChZMaXN0Q2hlY2tsaXN0c1Jlc3BvbnNlEjAKCHZlcnNpb25zGAEgAygLMh4uc2hvcHNjb3JlLnYxLkNoZWNrbGlzdFZlcnNpb24iQwoaR2V0Q2hlY2tsaXN0VmVyc2lvblJlcXVlc3QSFAoMY2hlY2tsaXN0X2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAUiTgobR2V0Q2hlY2tsaXN0VmVyc2lvblJlc3BvbnNlEi8KB3ZlcnNpb24YASABKAsyHi5zaG9wc2NvcmUudjEuQ2hlY2tsaXN0VmVyc2lvbirAAQoHQ2hhbm5lbBIXChNDSEFOTkVMX1VOU1BFQ0lGSUVEEAASFwoTQ0hBTk5FTF9TVE9SRV9WSVNJVBABEhYKEkNIQU5ORUxfUEhPTkVfQ0FMTBACEhwKGENIQU5ORUxfQkFDS19PRkZJQ0VfQ0FMTBADEhEKDUNIQU5ORUxfRU1BSUwQBBIQCgxDSEFOTkVMX0NIQVQQBRISCg5DSEFOTkVMX1NPQ0lBTBAGEhQKEENIQU5ORUxfREVMSVZFUlkQByqvAQoVQ2hlY2tsaXN0VmVyc2lvblN0YXRlEicKI0NIRUNLTElTVF9WRVJTSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASIQodQ0hFQ0tMSVNUX1ZFUlNJT05fU1RBVEVfRFJBRlQQARIlCiFDSEVDS0xJU1RfVkVSU0lPTl9TVEFURV9QVUJMSVNIRUQQAhIjCh9DSEVDS0xJU1RfVkVSU0lPTl9TVEFURV9SRVRJUkVEEAMy4wMKEENoZWNrbGlzdFNlcnZpY2USTwoKSW1wb3J0UGFjaxIfLnNob3BzY29yZS52MS5JbXBvcnRQYWNrUmVxdWVzdBogLnNob3BzY29yZS52MS5JbXBvcnRQYWNrUmVzcG9uc2USWwoOUHVibGlzaFZlcnNpb24SIy5zaG9wc2NvcmUudjEuUHVibGlzaFZlcnNpb25SZXF1ZXN0GiQuc2hvcHNjb3JlLnYxLlB1Ymxpc2hWZXJzaW9uUmVzcG9uc2USWAoNUmV0aXJlVmVyc2lvbhIiLnNob3BzY29yZS52MS5SZXRpcmVWZXJzaW9uUmVxdWVzdBojLnNob3BzY29yZS52MS5SZXRpcmVWZXJzaW9uUmVzcG9uc2USWwoOTGlzdENoZWNrbGlzdHMSIy5zaG9wc2NvcmUudjEuTGlzdENoZWNrbGlzdHNSZXF1ZXN0GiQuc2hvcHNjb3JlLnYxLkxpc3RDaGVja2xpc3RzUmVzcG9uc2USagoTR2V0Q2hlY2tsaXN0VmVyc2lvbhIoLnNob3BzY29yZS52MS5HZXRDaGVja2xpc3RWZXJzaW9uUmVxdWVzdBopLnNob3BzY29yZS52MS5HZXRDaGVja2xpc3RWZXJzaW9uUmVzcG9uc2VCPVo7Z2l0aHViLmNvbS9zaG9wc2NvcmUvc2hvcHNjb3JlL2FwaS9zaG9wc2NvcmUvdjE7c2hvcHNjb3JldjFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChxzaG9wc2NvcmUvdjEvY2hlY2tsaXN0LnByb3RvEgxzaG9wc2NvcmUudjEi8gMKEENoZWNrbGlzdFZlcnNpb24SFAoMY2hlY2tsaXN0X2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAUSDAoEbmFtZRgDIAEoCRImCgdjaGFubmVsGAQgASgOMhUuc2hvcHNjb3JlLnYxLkNoYW5uZWwSMgoFc3RhdGUYBSABKA4yIy5zaG9wc2NvcmUudjEuQ2hlY2tsaXN0VmVyc2lvblN0YXRlEhQKDGNvbnRlbnRfaGFzaBgGIAEoCRIPCgdjb250ZW50GAcgASgMEhYKDnF1ZXN0aW9uX2NvdW50GAggASgFEi8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxwdWJsaXNoX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKCHNlY3Rpb25zGAsgAygLMh4uc2hvcHNjb3JlLnYxLkNoZWNrbGlzdFNlY3Rpb24SLwoJc3RhbmRhcmRzGAwgAygLMhwuc2hvcHNjb3JlLnYxLlN0YW5kYXJkQ2xhdXNlEi8KDGNyaXRpY2FsX2NhcBgNIAEoCzIZLnNob3BzY29yZS52MS5Dcml0aWNhbENhcBIXCg9hbGxvd191bnBsYW5uZWQYDiABKAgiQAoOU3RhbmRhcmRDbGF1c2USDAoEY29kZRgBIAEoCRIOCgZjbGF1c2UYAiABKAkSEAoIY2F0ZWdvcnkYAyABKAkiLQoLQ3JpdGljYWxDYXASDQoFc2NvcGUYASABKAkSDwoHcGVyY2VudBgCIAEoASJhChBDaGVja2xpc3RTZWN0aW9uEgoKAmlkGAEgASgJEg0KBXRpdGxlGAIgASgJEjIKCXF1ZXN0aW9ucxgDIAMoCzIfLnNob3BzY29yZS52MS5DaGVja2xpc3RRdWVzdGlvbiJPCg5RdWVzdGlvblRhcmdldBIuCghvcGVyYXRvchgBIAEoDjIcLnNob3BzY29yZS52MS5UYXJnZXRPcGVyYXRvchINCgV2YWx1ZRgCIAEoASI8CgxDaG9pY2VPcHRpb24SDQoFdmFsdWUYASABKAkSDQoFbGFiZWwYAiABKAkSDgoGcG9pbnRzGAMgASgBImkKD0NvbmRpdGlvbmFsUnVsZRITCgt3aGVuX2Fuc3dlchgBIAEoCRITCgt3aGVuX2ZhaWxlZBgCIAEoCBIUCgxyZXF1aXJlX25vdGUYAyABKAgSFgoOcmVxdWlyZV9waG90b3MYBCABKAUilwQKEUNoZWNrbGlzdFF1ZXN0aW9uEgoKAmlkGAEgASgJEigKBHR5cGUYAiABKA4yGi5zaG9wc2NvcmUudjEuUXVlc3Rpb25UeXBlEgwKBHRleHQYAyABKAkSFQoNc3RhbmRhcmRfY29kZRgEIAEoCRIuCghzdGFuZGFyZBgFIAEoCzIcLnNob3BzY29yZS52MS5TdGFuZGFyZENsYXVzZRIOCgZ3ZWlnaHQYBiABKAESEAoIY3JpdGljYWwYByABKAgSEAoIcmVxdWlyZWQYCCABKAgSEAoIYWxsb3dfbmEYCSABKAgSEgoKcGFzc19vbl9ubxgKIAEoCBIRCglzY2FsZV9tYXgYCyABKAUSFAoMc2NhbGVfcG9pbnRzGAwgAygBEgwKBHVuaXQYDSABKAkSLAoGdGFyZ2V0GA4gASgLMhwuc2hvcHNjb3JlLnYxLlF1ZXN0aW9uVGFyZ2V0EisKB29wdGlvbnMYDyADKAsyGi5zaG9wc2NvcmUudjEuQ2hvaWNlT3B0aW9uEhIKCm1heF9wb2ludHMYECABKAESHAoUcmVxdWlyZWRfcGhvdG9fY291bnQYESABKAUSEQoJc2NvcmVfbnBzGBIgASgIEiwKBXJ1bGVzGBMgAygLMh0uc2hvcHNjb3JlLnYxLkNvbmRpdGlvbmFsUnVsZRIYChBtYXhfc2NvcmVfcG9pbnRzGBQgASgBIl8KEUltcG9ydFBhY2tSZXF1ZXN0EhEKCWZpbGVfbmFtZRgBIAEoCRIPCgdjb250ZW50GAIgASgMEg8KB3B1Ymxpc2gYAyABKAgSFQoNdmFsaWRhdGVfb25seRgEIAEoCCJGChJJbXBvcnRQYWNrUmVzcG9uc2USMAoIdmVyc2lvbnMYASADKAsyHi5zaG9wc2NvcmUudjEuQ2hlY2tsaXN0VmVyc2lvbiI+ChVQdWJsaXNoVmVyc2lvblJlcXVlc3QSFAoMY2hlY2tsaXN0X2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAUiSQoWUHVibGlzaFZlcnNpb25SZXNwb25zZRIvCgd2ZXJzaW9uGAEgASgLMh4uc2hvcHNjb3JlLnYxLkNoZWNrbGlzdFZlcnNpb24iPQoUUmV0aXJlVmVyc2lvblJlcXVlc3QSFAoMY2hlY2tsaXN0X2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAUiSAoVUmV0aXJlVmVyc2lvblJlc3BvbnNlEi8KB3ZlcnNpb24YASABKAsyHi5zaG9wc2NvcmUudjEuQ2hlY2tsaXN0VmVyc2lvbiJVChVMaXN0Q2hlY2tsaXN0c1JlcXVlc3QSJgoHY2hhbm5lbBgBIAEoDjIVLnNob3BzY29yZS52MS5DaGFubmVsEhQKDGNoZWNrbGlzdF9pZBgCIAEoCSJKChZMaXN0Q2hlY2tsaXN0c1Jlc3BvbnNlEjAKCHZlcnNpb25zGAEgAygLMh4uc2hvcHNjb3JlLnYxLkNoZWNrbGlzdFZlcnNpb24iQwoaR2V0Q2hlY2tsaXN0VmVyc2lvblJlcXVlc3QSFAoMY2hlY2tsaXN0X2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAUiTgobR2V0Q2hlY2tsaXN0VmVyc2lvblJlc3BvbnNlEi8KB3ZlcnNpb24YASABKAsyHi5zaG9wc2NvcmUudjEuQ2hlY2tsaXN0VmVyc2lvbirAAQoHQ2hhbm5lbBIXChNDSEFOTkVMX1VOU1BFQ0lGSUVEEAASFwoTQ0hBTk5FTF9TVE9SRV9WSVNJVBABEhYKEkNIQU5ORUxfUEhPTkVfQ0FMTBACEhwKGENIQU5ORUxfQkFDS19PRkZJQ0VfQ0FMTBADEhEKDUNIQU5ORUxfRU1BSUwQBBIQCgxDSEFOTkVMX0NIQVQQBRISCg5DSEFOTkVMX1NPQ0lBTBAGEhQKEENIQU5ORUxfREVMSVZFUlkQByqvAQoVQ2hlY2tsaXN0VmVyc2lvblN0YXRlEicKI0NIRUNLTElTVF9WRVJTSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASIQodQ0hFQ0tMSVNUX1ZFUlNJT05fU1RBVEVfRFJBRlQQARIlCiFDSEVDS0xJU1RfVkVSU0lPTl9TVEFURV9QVUJMSVNIRUQQAhIjCh9DSEVDS0xJU1RfVkVSU0lPTl9TVEFURV9SRVRJUkVEEAMqnQIKDFF1ZXN0aW9uVHlwZRIdChlRVUVTVElPTl9UWVBFX1VOU1BFQ0lGSUVEEAASGAoUUVVFU1RJT05fVFlQRV9ZRVNfTk8QARIXChNRVUVTVElPTl9UWVBFX1NDQUxFEAISGQoVUVVFU1RJT05fVFlQRV9OVU1FUklDEAMSFwoTUVVFU1RJT05fVFlQRV9USU1FUhAEEh8KG1FVRVNUSU9OX1RZUEVfU0lOR0xFX0NIT0lDRRAFEh4KGlFVRVNUSU9OX1RZUEVfTVVMVElfQ0hPSUNFEAYSFgoSUVVFU1RJT05fVFlQRV9URVhUEAcSFwoTUVVFU1RJT05fVFlQRV9QSE9UTxAIEhUKEVFVRVNUSU9OX1RZUEVfTlBTEAkqbAoOVGFyZ2V0T3BlcmF0b3ISHwobVEFSR0VUX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASGwoXVEFSR0VUX09QRVJBVE9SX0FUX01PU1QQARIcChhUQVJHRVRfT1BFUkFUT1JfQVRfTEVBU1QQAjLjAwoQQ2hlY2tsaXN0U2VydmljZRJPCgpJbXBvcnRQYWNrEh8uc2hvcHNjb3JlLnYxLkltcG9ydFBhY2tSZXF1ZXN0GiAuc2hvcHNjb3JlLnYxLkltcG9ydFBhY2tSZXNwb25zZRJbCg5QdWJsaXNoVmVyc2lvbhIjLnNob3BzY29yZS52MS5QdWJsaXNoVmVyc2lvblJlcXVlc3QaJC5zaG9wc2NvcmUudjEuUHVibGlzaFZlcnNpb25SZXNwb25zZRJYCg1SZXRpcmVWZXJzaW9uEiIuc2hvcHNjb3JlLnYxLlJldGlyZVZlcnNpb25SZXF1ZXN0GiMuc2hvcHNjb3JlLnYxLlJldGlyZVZlcnNpb25SZXNwb25zZRJbCg5MaXN0Q2hlY2tsaXN0cxIjLnNob3BzY29yZS52MS5MaXN0Q2hlY2tsaXN0c1JlcXVlc3QaJC5zaG9wc2NvcmUudjEuTGlzdENoZWNrbGlzdHNSZXNwb25zZRJqChNHZXRDaGVja2xpc3RWZXJzaW9uEiguc2hvcHNjb3JlLnYxLkdldENoZWNrbGlzdFZlcnNpb25SZXF1ZXN0Gikuc2hvcHNjb3JlLnYxLkdldENoZWNrbGlzdFZlcnNpb25SZXNwb25zZUI9WjtnaXRodWIuY29tL3Nob3BzY29yZS9zaG9wc2NvcmUvYXBpL3Nob3BzY29yZS92MTtzaG9wc2NvcmV2MWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * ChecklistVersion is one version of a checklist.
@@ -76,6 +76,34 @@ export type ChecklistVersion = Message<"shopscore.v1.ChecklistVersion"> & {
    * @generated from field: google.protobuf.Timestamp publish_time = 10;
    */
   publishTime?: Timestamp | undefined;
+
+  /**
+   * The content, readable: sections with their questions, and the
+   * standard clauses they check. Set by GetChecklistVersion and in
+   * ReviewService.GetVisit; empty in list answers.
+   *
+   * @generated from field: repeated shopscore.v1.ChecklistSection sections = 11;
+   */
+  sections: ChecklistSection[];
+
+  /**
+   * @generated from field: repeated shopscore.v1.StandardClause standards = 12;
+   */
+  standards: StandardClause[];
+
+  /**
+   * What a failed critical question caps.
+   *
+   * @generated from field: shopscore.v1.CriticalCap critical_cap = 13;
+   */
+  criticalCap?: CriticalCap | undefined;
+
+  /**
+   * A shopper may start a visit without an assignment.
+   *
+   * @generated from field: bool allow_unplanned = 14;
+   */
+  allowUnplanned: boolean;
 };
 
 /**
@@ -84,6 +112,335 @@ export type ChecklistVersion = Message<"shopscore.v1.ChecklistVersion"> & {
  */
 export const ChecklistVersionSchema: GenMessage<ChecklistVersion> = /*@__PURE__*/
   messageDesc(file_shopscore_v1_checklist, 0);
+
+/**
+ * StandardClause is one clause of the corporate service standards.
+ *
+ * @generated from message shopscore.v1.StandardClause
+ */
+export type StandardClause = Message<"shopscore.v1.StandardClause"> & {
+  /**
+   * "POL-1".
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * The requirement as written for staff.
+   *
+   * @generated from field: string clause = 2;
+   */
+  clause: string;
+
+  /**
+   * How reports group it ("politeness").
+   *
+   * @generated from field: string category = 3;
+   */
+  category: string;
+};
+
+/**
+ * Describes the message shopscore.v1.StandardClause.
+ * Use `create(StandardClauseSchema)` to create a new message.
+ */
+export const StandardClauseSchema: GenMessage<StandardClause> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_checklist, 1);
+
+/**
+ * CriticalCap limits the score when a critical question fails.
+ *
+ * @generated from message shopscore.v1.CriticalCap
+ */
+export type CriticalCap = Message<"shopscore.v1.CriticalCap"> & {
+  /**
+   * "visit" (the whole visit) or "section" (the failed question's section).
+   *
+   * @generated from field: string scope = 1;
+   */
+  scope: string;
+
+  /**
+   * The score is at most this percentage, 0..100.
+   *
+   * @generated from field: double percent = 2;
+   */
+  percent: number;
+};
+
+/**
+ * Describes the message shopscore.v1.CriticalCap.
+ * Use `create(CriticalCapSchema)` to create a new message.
+ */
+export const CriticalCapSchema: GenMessage<CriticalCap> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_checklist, 2);
+
+/**
+ * ChecklistSection is a titled group of questions with its own score.
+ *
+ * @generated from message shopscore.v1.ChecklistSection
+ */
+export type ChecklistSection = Message<"shopscore.v1.ChecklistSection"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string title = 2;
+   */
+  title: string;
+
+  /**
+   * @generated from field: repeated shopscore.v1.ChecklistQuestion questions = 3;
+   */
+  questions: ChecklistQuestion[];
+};
+
+/**
+ * Describes the message shopscore.v1.ChecklistSection.
+ * Use `create(ChecklistSectionSchema)` to create a new message.
+ */
+export const ChecklistSectionSchema: GenMessage<ChecklistSection> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_checklist, 3);
+
+/**
+ * QuestionTarget is the pass mark of a numeric or timer question (for a
+ * timer, its SLA), in the question's unit.
+ *
+ * @generated from message shopscore.v1.QuestionTarget
+ */
+export type QuestionTarget = Message<"shopscore.v1.QuestionTarget"> & {
+  /**
+   * @generated from field: shopscore.v1.TargetOperator operator = 1;
+   */
+  operator: TargetOperator;
+
+  /**
+   * @generated from field: double value = 2;
+   */
+  value: number;
+};
+
+/**
+ * Describes the message shopscore.v1.QuestionTarget.
+ * Use `create(QuestionTargetSchema)` to create a new message.
+ */
+export const QuestionTargetSchema: GenMessage<QuestionTarget> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_checklist, 4);
+
+/**
+ * ChoiceOption is one choice of a single or multiple choice question.
+ *
+ * @generated from message shopscore.v1.ChoiceOption
+ */
+export type ChoiceOption = Message<"shopscore.v1.ChoiceOption"> & {
+  /**
+   * The key recorded in answers.
+   *
+   * @generated from field: string value = 1;
+   */
+  value: string;
+
+  /**
+   * @generated from field: string label = 2;
+   */
+  label: string;
+
+  /**
+   * @generated from field: double points = 3;
+   */
+  points: number;
+};
+
+/**
+ * Describes the message shopscore.v1.ChoiceOption.
+ * Use `create(ChoiceOptionSchema)` to create a new message.
+ */
+export const ChoiceOptionSchema: GenMessage<ChoiceOption> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_checklist, 5);
+
+/**
+ * ConditionalRule makes an answer demand more evidence.
+ *
+ * @generated from message shopscore.v1.ConditionalRule
+ */
+export type ConditionalRule = Message<"shopscore.v1.ConditionalRule"> & {
+  /**
+   * When the answer is this ("yes", "no", or an option value)...
+   *
+   * @generated from field: string when_answer = 1;
+   */
+  whenAnswer: string;
+
+  /**
+   * ...or when the answer earns less than full points.
+   *
+   * @generated from field: bool when_failed = 2;
+   */
+  whenFailed: boolean;
+
+  /**
+   * ...the shopper must add a note, and at least this many photos.
+   *
+   * @generated from field: bool require_note = 3;
+   */
+  requireNote: boolean;
+
+  /**
+   * @generated from field: int32 require_photos = 4;
+   */
+  requirePhotos: number;
+};
+
+/**
+ * Describes the message shopscore.v1.ConditionalRule.
+ * Use `create(ConditionalRuleSchema)` to create a new message.
+ */
+export const ConditionalRuleSchema: GenMessage<ConditionalRule> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_checklist, 6);
+
+/**
+ * ChecklistQuestion is one question of a checklist, as a reader sees it.
+ *
+ * @generated from message shopscore.v1.ChecklistQuestion
+ */
+export type ChecklistQuestion = Message<"shopscore.v1.ChecklistQuestion"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: shopscore.v1.QuestionType type = 2;
+   */
+  type: QuestionType;
+
+  /**
+   * @generated from field: string text = 3;
+   */
+  text: string;
+
+  /**
+   * The clause it checks, by code, and that clause (when the version
+   * carries it).
+   *
+   * @generated from field: string standard_code = 4;
+   */
+  standardCode: string;
+
+  /**
+   * @generated from field: shopscore.v1.StandardClause standard = 5;
+   */
+  standard?: StandardClause | undefined;
+
+  /**
+   * The question's weight (1 when the pack gave none).
+   *
+   * @generated from field: double weight = 6;
+   */
+  weight: number;
+
+  /**
+   * A failure caps the score (see critical_cap).
+   *
+   * @generated from field: bool critical = 7;
+   */
+  critical: boolean;
+
+  /**
+   * @generated from field: bool required = 8;
+   */
+  required: boolean;
+
+  /**
+   * The shopper may answer "not applicable".
+   *
+   * @generated from field: bool allow_na = 9;
+   */
+  allowNa: boolean;
+
+  /**
+   * yes_no: "no" is the passing answer.
+   *
+   * @generated from field: bool pass_on_no = 10;
+   */
+  passOnNo: boolean;
+
+  /**
+   * scale: steps 1..scale_max, and the points of each step.
+   *
+   * @generated from field: int32 scale_max = 11;
+   */
+  scaleMax: number;
+
+  /**
+   * @generated from field: repeated double scale_points = 12;
+   */
+  scalePoints: number[];
+
+  /**
+   * numeric: free text; timer: ms, s, min or h.
+   *
+   * @generated from field: string unit = 13;
+   */
+  unit: string;
+
+  /**
+   * numeric and timer: the pass mark, in unit.
+   *
+   * @generated from field: shopscore.v1.QuestionTarget target = 14;
+   */
+  target?: QuestionTarget | undefined;
+
+  /**
+   * single_choice and multi_choice.
+   *
+   * @generated from field: repeated shopscore.v1.ChoiceOption options = 15;
+   */
+  options: ChoiceOption[];
+
+  /**
+   * multi_choice: the cap on points; 0 means the sum of the options.
+   *
+   * @generated from field: double max_points = 16;
+   */
+  maxPoints: number;
+
+  /**
+   * photo: the number of photos needed.
+   *
+   * @generated from field: int32 required_photo_count = 17;
+   */
+  requiredPhotoCount: number;
+
+  /**
+   * nps: scored as value/10 of the weight.
+   *
+   * @generated from field: bool score_nps = 18;
+   */
+  scoreNps: boolean;
+
+  /**
+   * @generated from field: repeated shopscore.v1.ConditionalRule rules = 19;
+   */
+  rules: ConditionalRule[];
+
+  /**
+   * The most points the question can earn.
+   *
+   * @generated from field: double max_score_points = 20;
+   */
+  maxScorePoints: number;
+};
+
+/**
+ * Describes the message shopscore.v1.ChecklistQuestion.
+ * Use `create(ChecklistQuestionSchema)` to create a new message.
+ */
+export const ChecklistQuestionSchema: GenMessage<ChecklistQuestion> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_checklist, 7);
 
 /**
  * @generated from message shopscore.v1.ImportPackRequest
@@ -109,6 +466,13 @@ export type ImportPackRequest = Message<"shopscore.v1.ImportPackRequest"> & {
    * @generated from field: bool publish = 3;
    */
   publish: boolean;
+
+  /**
+   * Check the pack and return the versions it would make, without storing.
+   *
+   * @generated from field: bool validate_only = 4;
+   */
+  validateOnly: boolean;
 };
 
 /**
@@ -116,7 +480,7 @@ export type ImportPackRequest = Message<"shopscore.v1.ImportPackRequest"> & {
  * Use `create(ImportPackRequestSchema)` to create a new message.
  */
 export const ImportPackRequestSchema: GenMessage<ImportPackRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_checklist, 1);
+  messageDesc(file_shopscore_v1_checklist, 8);
 
 /**
  * @generated from message shopscore.v1.ImportPackResponse
@@ -133,7 +497,7 @@ export type ImportPackResponse = Message<"shopscore.v1.ImportPackResponse"> & {
  * Use `create(ImportPackResponseSchema)` to create a new message.
  */
 export const ImportPackResponseSchema: GenMessage<ImportPackResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_checklist, 2);
+  messageDesc(file_shopscore_v1_checklist, 9);
 
 /**
  * @generated from message shopscore.v1.PublishVersionRequest
@@ -155,7 +519,7 @@ export type PublishVersionRequest = Message<"shopscore.v1.PublishVersionRequest"
  * Use `create(PublishVersionRequestSchema)` to create a new message.
  */
 export const PublishVersionRequestSchema: GenMessage<PublishVersionRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_checklist, 3);
+  messageDesc(file_shopscore_v1_checklist, 10);
 
 /**
  * @generated from message shopscore.v1.PublishVersionResponse
@@ -172,7 +536,7 @@ export type PublishVersionResponse = Message<"shopscore.v1.PublishVersionRespons
  * Use `create(PublishVersionResponseSchema)` to create a new message.
  */
 export const PublishVersionResponseSchema: GenMessage<PublishVersionResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_checklist, 4);
+  messageDesc(file_shopscore_v1_checklist, 11);
 
 /**
  * @generated from message shopscore.v1.RetireVersionRequest
@@ -194,7 +558,7 @@ export type RetireVersionRequest = Message<"shopscore.v1.RetireVersionRequest"> 
  * Use `create(RetireVersionRequestSchema)` to create a new message.
  */
 export const RetireVersionRequestSchema: GenMessage<RetireVersionRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_checklist, 5);
+  messageDesc(file_shopscore_v1_checklist, 12);
 
 /**
  * @generated from message shopscore.v1.RetireVersionResponse
@@ -211,7 +575,7 @@ export type RetireVersionResponse = Message<"shopscore.v1.RetireVersionResponse"
  * Use `create(RetireVersionResponseSchema)` to create a new message.
  */
 export const RetireVersionResponseSchema: GenMessage<RetireVersionResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_checklist, 6);
+  messageDesc(file_shopscore_v1_checklist, 13);
 
 /**
  * @generated from message shopscore.v1.ListChecklistsRequest
@@ -223,6 +587,13 @@ export type ListChecklistsRequest = Message<"shopscore.v1.ListChecklistsRequest"
    * @generated from field: shopscore.v1.Channel channel = 1;
    */
   channel: Channel;
+
+  /**
+   * Only this checklist's versions, when set.
+   *
+   * @generated from field: string checklist_id = 2;
+   */
+  checklistId: string;
 };
 
 /**
@@ -230,7 +601,7 @@ export type ListChecklistsRequest = Message<"shopscore.v1.ListChecklistsRequest"
  * Use `create(ListChecklistsRequestSchema)` to create a new message.
  */
 export const ListChecklistsRequestSchema: GenMessage<ListChecklistsRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_checklist, 7);
+  messageDesc(file_shopscore_v1_checklist, 14);
 
 /**
  * @generated from message shopscore.v1.ListChecklistsResponse
@@ -250,7 +621,7 @@ export type ListChecklistsResponse = Message<"shopscore.v1.ListChecklistsRespons
  * Use `create(ListChecklistsResponseSchema)` to create a new message.
  */
 export const ListChecklistsResponseSchema: GenMessage<ListChecklistsResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_checklist, 8);
+  messageDesc(file_shopscore_v1_checklist, 15);
 
 /**
  * @generated from message shopscore.v1.GetChecklistVersionRequest
@@ -274,7 +645,7 @@ export type GetChecklistVersionRequest = Message<"shopscore.v1.GetChecklistVersi
  * Use `create(GetChecklistVersionRequestSchema)` to create a new message.
  */
 export const GetChecklistVersionRequestSchema: GenMessage<GetChecklistVersionRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_checklist, 9);
+  messageDesc(file_shopscore_v1_checklist, 16);
 
 /**
  * @generated from message shopscore.v1.GetChecklistVersionResponse
@@ -291,7 +662,7 @@ export type GetChecklistVersionResponse = Message<"shopscore.v1.GetChecklistVers
  * Use `create(GetChecklistVersionResponseSchema)` to create a new message.
  */
 export const GetChecklistVersionResponseSchema: GenMessage<GetChecklistVersionResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_checklist, 10);
+  messageDesc(file_shopscore_v1_checklist, 17);
 
 /**
  * Channel is how a service point is audited.
@@ -386,6 +757,101 @@ export const ChecklistVersionStateSchema: GenEnum<ChecklistVersionState> = /*@__
   enumDesc(file_shopscore_v1_checklist, 1);
 
 /**
+ * QuestionType says what kind of answer a question takes.
+ *
+ * @generated from enum shopscore.v1.QuestionType
+ */
+export enum QuestionType {
+  /**
+   * @generated from enum value: QUESTION_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: QUESTION_TYPE_YES_NO = 1;
+   */
+  YES_NO = 1,
+
+  /**
+   * @generated from enum value: QUESTION_TYPE_SCALE = 2;
+   */
+  SCALE = 2,
+
+  /**
+   * @generated from enum value: QUESTION_TYPE_NUMERIC = 3;
+   */
+  NUMERIC = 3,
+
+  /**
+   * @generated from enum value: QUESTION_TYPE_TIMER = 4;
+   */
+  TIMER = 4,
+
+  /**
+   * @generated from enum value: QUESTION_TYPE_SINGLE_CHOICE = 5;
+   */
+  SINGLE_CHOICE = 5,
+
+  /**
+   * @generated from enum value: QUESTION_TYPE_MULTI_CHOICE = 6;
+   */
+  MULTI_CHOICE = 6,
+
+  /**
+   * @generated from enum value: QUESTION_TYPE_TEXT = 7;
+   */
+  TEXT = 7,
+
+  /**
+   * @generated from enum value: QUESTION_TYPE_PHOTO = 8;
+   */
+  PHOTO = 8,
+
+  /**
+   * @generated from enum value: QUESTION_TYPE_NPS = 9;
+   */
+  NPS = 9,
+}
+
+/**
+ * Describes the enum shopscore.v1.QuestionType.
+ */
+export const QuestionTypeSchema: GenEnum<QuestionType> = /*@__PURE__*/
+  enumDesc(file_shopscore_v1_checklist, 2);
+
+/**
+ * TargetOperator compares a measure with its target.
+ *
+ * @generated from enum shopscore.v1.TargetOperator
+ */
+export enum TargetOperator {
+  /**
+   * @generated from enum value: TARGET_OPERATOR_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Passes when the measure is at most the target ("queue <= 5 min").
+   *
+   * @generated from enum value: TARGET_OPERATOR_AT_MOST = 1;
+   */
+  AT_MOST = 1,
+
+  /**
+   * Passes when the measure is at least the target.
+   *
+   * @generated from enum value: TARGET_OPERATOR_AT_LEAST = 2;
+   */
+  AT_LEAST = 2,
+}
+
+/**
+ * Describes the enum shopscore.v1.TargetOperator.
+ */
+export const TargetOperatorSchema: GenEnum<TargetOperator> = /*@__PURE__*/
+  enumDesc(file_shopscore_v1_checklist, 3);
+
+/**
  * ChecklistService turns corporate service standards into versioned
  * checklists. Managers and admins write them; everyone signed in reads the
  * published ones. A published version never changes; a change is a new
@@ -399,7 +865,8 @@ export const ChecklistService: GenService<{
    * audit/demopack/demo-pack.json) and stores each of its checklists as a
    * draft: a new checklist's version 1, or the next version of an existing
    * one (replacing an earlier unpublished draft). Errors: InvalidArgument,
-   * listing every problem as file:line:col: path: what is wrong.
+   * listing every problem as file:line:col: path: what is wrong, and
+   * carrying an ImportProblems detail with each problem's line and column.
    *
    * @generated from rpc shopscore.v1.ChecklistService.ImportPack
    */

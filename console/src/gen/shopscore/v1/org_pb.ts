@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shopscore/v1/org.proto.
  */
 export const file_shopscore_v1_org: GenFile = /*@__PURE__*/
-  fileDesc("ChZzaG9wc2NvcmUvdjEvb3JnLnByb3RvEgxzaG9wc2NvcmUudjEi1AEKBVN0b3JlEgoKAmlkGAEgASgJEgwKBGNvZGUYAiABKAkSDAoEbmFtZRgDIAEoCRIPCgdhZGRyZXNzGAQgASgJEg4KBnJlZ2lvbhgFIAEoCRIQCghsYXRpdHVkZRgGIAEoARIRCglsb25naXR1ZGUYByABKAESFwoPZ2VvZmVuY2VfbWV0ZXJzGAggASgBEhMKC21hbmFnZXJfaWRzGAkgAygJEi8KC2NyZWF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK4AQoFU3RhZmYSCgoCaWQYASABKAkSFwoPZW1wbG95ZWVfbnVtYmVyGAIgASgJEgwKBG5hbWUYAyABKAkSEAoIcG9zaXRpb24YBCABKAkSEgoKZGVwYXJ0bWVudBgFIAEoCRITCgtiYWNrX29mZmljZRgGIAEoCBIQCghzdG9yZV9pZBgHIAEoCRIvCgtjcmVhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOAoSQ3JlYXRlU3RvcmVSZXF1ZXN0EiIKBXN0b3JlGAEgASgLMhMuc2hvcHNjb3JlLnYxLlN0b3JlIjkKE0NyZWF0ZVN0b3JlUmVzcG9uc2USIgoFc3RvcmUYASABKAsyEy5zaG9wc2NvcmUudjEuU3RvcmUiIwoRTGlzdFN0b3Jlc1JlcXVlc3QSDgoGcmVnaW9uGAEgASgJIjkKEkxpc3RTdG9yZXNSZXNwb25zZRIjCgZzdG9yZXMYASADKAsyEy5zaG9wc2NvcmUudjEuU3RvcmUiOAoSQ3JlYXRlU3RhZmZSZXF1ZXN0EiIKBXN0YWZmGAEgASgLMhMuc2hvcHNjb3JlLnYxLlN0YWZmIjkKE0NyZWF0ZVN0YWZmUmVzcG9uc2USIgoFc3RhZmYYASABKAsyEy5zaG9wc2NvcmUudjEuU3RhZmYiJAoQTGlzdFN0YWZmUmVxdWVzdBIQCghzdG9yZV9pZBgBIAEoCSI3ChFMaXN0U3RhZmZSZXNwb25zZRIiCgVzdGFmZhgBIAMoCzITLnNob3BzY29yZS52MS5TdGFmZiIVChNMaXN0U2hvcHBlcnNSZXF1ZXN0IjwKFExpc3RTaG9wcGVyc1Jlc3BvbnNlEiQKCHNob3BwZXJzGAEgAygLMhIuc2hvcHNjb3JlLnYxLlVzZXIyqgMKCk9yZ1NlcnZpY2USUgoLQ3JlYXRlU3RvcmUSIC5zaG9wc2NvcmUudjEuQ3JlYXRlU3RvcmVSZXF1ZXN0GiEuc2hvcHNjb3JlLnYxLkNyZWF0ZVN0b3JlUmVzcG9uc2USTwoKTGlzdFN0b3JlcxIfLnNob3BzY29yZS52MS5MaXN0U3RvcmVzUmVxdWVzdBogLnNob3BzY29yZS52MS5MaXN0U3RvcmVzUmVzcG9uc2USUgoLQ3JlYXRlU3RhZmYSIC5zaG9wc2NvcmUudjEuQ3JlYXRlU3RhZmZSZXF1ZXN0GiEuc2hvcHNjb3JlLnYxLkNyZWF0ZVN0YWZmUmVzcG9uc2USTAoJTGlzdFN0YWZmEh4uc2hvcHNjb3JlLnYxLkxpc3RTdGFmZlJlcXVlc3QaHy5zaG9wc2NvcmUudjEuTGlzdFN0YWZmUmVzcG9uc2USVQoMTGlzdFNob3BwZXJzEiEuc2hvcHNjb3JlLnYxLkxpc3RTaG9wcGVyc1JlcXVlc3QaIi5zaG9wc2NvcmUudjEuTGlzdFNob3BwZXJzUmVzcG9uc2VCPVo7Z2l0aHViLmNvbS9zaG9wc2NvcmUvc2hvcHNjb3JlL2FwaS9zaG9wc2NvcmUvdjE7c2hvcHNjb3JldjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_shopscore_v1_auth]);
+  fileDesc("ChZzaG9wc2NvcmUvdjEvb3JnLnByb3RvEgxzaG9wc2NvcmUudjEitQIKBVN0b3JlEgoKAmlkGAEgASgJEgwKBGNvZGUYAiABKAkSDAoEbmFtZRgDIAEoCRIPCgdhZGRyZXNzGAQgASgJEg4KBnJlZ2lvbhgFIAEoCRIQCghsYXRpdHVkZRgGIAEoARIRCglsb25naXR1ZGUYByABKAESFwoPZ2VvZmVuY2VfbWV0ZXJzGAggASgBEhMKC21hbmFnZXJfaWRzGAkgAygJEi8KC2NyZWF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtkZWFjdGl2YXRlZBgLIAEoCBIzCg9kZWFjdGl2YXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDW1hbmFnZXJfbmFtZXMYDSADKAki+wIKBVN0YWZmEgoKAmlkGAEgASgJEhcKD2VtcGxveWVlX251bWJlchgCIAEoCRIMCgRuYW1lGAMgASgJEhAKCHBvc2l0aW9uGAQgASgJEhIKCmRlcGFydG1lbnQYBSABKAkSEwoLYmFja19vZmZpY2UYBiABKAgSEAoIc3RvcmVfaWQYByABKAkSLwoLY3JlYXRlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnN0b3JlX2NvZGUYCSABKAkSEgoKc3RvcmVfbmFtZRgKIAEoCRITCgtkZWFjdGl2YXRlZBgLIAEoCBIzCg9kZWFjdGl2YXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhgKEHN0b3JlX3NpbmNlX2RhdGUYDSABKAkSNQoQcGVuZGluZ190cmFuc2ZlchgOIAEoCzIbLnNob3BzY29yZS52MS5TdGFmZlRyYW5zZmVyIsACCg1TdGFmZlRyYW5zZmVyEgoKAmlkGAEgASgJEhAKCHN0YWZmX2lkGAIgASgJEhUKDWZyb21fc3RvcmVfaWQYAyABKAkSFwoPZnJvbV9zdG9yZV9jb2RlGAQgASgJEhcKD2Zyb21fc3RvcmVfbmFtZRgFIAEoCRITCgt0b19zdG9yZV9pZBgGIAEoCRIVCg10b19zdG9yZV9jb2RlGAcgASgJEhUKDXRvX3N0b3JlX25hbWUYCCABKAkSFgoOZWZmZWN0aXZlX2RhdGUYCSABKAkSDwoHYXBwbGllZBgKIAEoCBISCgpjcmVhdGVkX2J5GAsgASgJEhcKD2NyZWF0ZWRfYnlfbmFtZRgMIAEoCRIvCgtjcmVhdGVfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOAoSQ3JlYXRlU3RvcmVSZXF1ZXN0EiIKBXN0b3JlGAEgASgLMhMuc2hvcHNjb3JlLnYxLlN0b3JlIjkKE0NyZWF0ZVN0b3JlUmVzcG9uc2USIgoFc3RvcmUYASABKAsyEy5zaG9wc2NvcmUudjEuU3RvcmUiTwoRTGlzdFN0b3Jlc1JlcXVlc3QSDgoGcmVnaW9uGAEgASgJEhsKE2luY2x1ZGVfZGVhY3RpdmF0ZWQYAiABKAgSDQoFcXVlcnkYAyABKAkiOQoSTGlzdFN0b3Jlc1Jlc3BvbnNlEiMKBnN0b3JlcxgBIAMoCzITLnNob3BzY29yZS52MS5TdG9yZSI4ChJDcmVhdGVTdGFmZlJlcXVlc3QSIgoFc3RhZmYYASABKAsyEy5zaG9wc2NvcmUudjEuU3RhZmYiOQoTQ3JlYXRlU3RhZmZSZXNwb25zZRIiCgVzdGFmZhgBIAEoCzITLnNob3BzY29yZS52MS5TdGFmZiKLAQoQTGlzdFN0YWZmUmVxdWVzdBIQCghzdG9yZV9pZBgBIAEoCRISCgpzdG9yZV9jb2RlGAIgASgJEhsKE2luY2x1ZGVfZGVhY3RpdmF0ZWQYAyABKAgSDQoFcXVlcnkYBCABKAkSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkiUAoRTGlzdFN0YWZmUmVzcG9uc2USIgoFc3RhZmYYASADKAsyEy5zaG9wc2NvcmUudjEuU3RhZmYSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiQKE0xpc3RTaG9wcGVyc1JlcXVlc3QSDQoFcXVlcnkYASABKAkiPAoUTGlzdFNob3BwZXJzUmVzcG9uc2USJAoIc2hvcHBlcnMYASADKAsyEi5zaG9wc2NvcmUudjEuVXNlciI3Cg9HZXRTdG9yZVJlcXVlc3QSEAoIc3RvcmVfaWQYASABKAkSEgoKc3RvcmVfY29kZRgCIAEoCSI2ChBHZXRTdG9yZVJlc3BvbnNlEiIKBXN0b3JlGAEgASgLMhMuc2hvcHNjb3JlLnYxLlN0b3JlIjgKElVwZGF0ZVN0b3JlUmVxdWVzdBIiCgVzdG9yZRgBIAEoCzITLnNob3BzY29yZS52MS5TdG9yZSI5ChNVcGRhdGVTdG9yZVJlc3BvbnNlEiIKBXN0b3JlGAEgASgLMhMuc2hvcHNjb3JlLnYxLlN0b3JlIioKFkRlYWN0aXZhdGVTdG9yZVJlcXVlc3QSEAoIc3RvcmVfaWQYASABKAkiPQoXRGVhY3RpdmF0ZVN0b3JlUmVzcG9uc2USIgoFc3RvcmUYASABKAsyEy5zaG9wc2NvcmUudjEuU3RvcmUiKgoWUmVhY3RpdmF0ZVN0b3JlUmVxdWVzdBIQCghzdG9yZV9pZBgBIAEoCSI9ChdSZWFjdGl2YXRlU3RvcmVSZXNwb25zZRIiCgVzdG9yZRgBIAEoCzITLnNob3BzY29yZS52MS5TdG9yZSJQChNJbXBvcnRTdG9yZXNSZXF1ZXN0EhEKCWZpbGVfbmFtZRgBIAEoCRIPCgdjb250ZW50GAIgASgMEhUKDXZhbGlkYXRlX29ubHkYAyABKAgiSwoUSW1wb3J0U3RvcmVzUmVzcG9uc2USDwoHY3JlYXRlZBgBIAEoBRIPCgd1cGRhdGVkGAIgASgFEhEKCXVuY2hhbmdlZBgDIAEoBSI8Cg9HZXRTdGFmZlJlcXVlc3QSEAoIc3RhZmZfaWQYASABKAkSFwoPZW1wbG95ZWVfbnVtYmVyGAIgASgJImYKEEdldFN0YWZmUmVzcG9uc2USIgoFc3RhZmYYASABKAsyEy5zaG9wc2NvcmUudjEuU3RhZmYSLgoJdHJhbnNmZXJzGAIgAygLMhsuc2hvcHNjb3JlLnYxLlN0YWZmVHJhbnNmZXIiOAoSVXBkYXRlU3RhZmZSZXF1ZXN0EiIKBXN0YWZmGAEgASgLMhMuc2hvcHNjb3JlLnYxLlN0YWZmIjkKE1VwZGF0ZVN0YWZmUmVzcG9uc2USIgoFc3RhZmYYASABKAsyEy5zaG9wc2NvcmUudjEuU3RhZmYiKgoWRGVhY3RpdmF0ZVN0YWZmUmVxdWVzdBIQCghzdGFmZl9pZBgBIAEoCSI9ChdEZWFjdGl2YXRlU3RhZmZSZXNwb25zZRIiCgVzdGFmZhgBIAEoCzITLnNob3BzY29yZS52MS5TdGFmZiIqChZSZWFjdGl2YXRlU3RhZmZSZXF1ZXN0EhAKCHN0YWZmX2lkGAEgASgJIj0KF1JlYWN0aXZhdGVTdGFmZlJlc3BvbnNlEiIKBXN0YWZmGAEgASgLMhMuc2hvcHNjb3JlLnYxLlN0YWZmImwKFFRyYW5zZmVyU3RhZmZSZXF1ZXN0EhAKCHN0YWZmX2lkGAEgASgJEhMKC3RvX3N0b3JlX2lkGAIgASgJEhUKDXRvX3N0b3JlX2NvZGUYAyABKAkSFgoOZWZmZWN0aXZlX2RhdGUYBCABKAkiagoVVHJhbnNmZXJTdGFmZlJlc3BvbnNlEiIKBXN0YWZmGAEgASgLMhMuc2hvcHNjb3JlLnYxLlN0YWZmEi0KCHRyYW5zZmVyGAIgASgLMhsuc2hvcHNjb3JlLnYxLlN0YWZmVHJhbnNmZXIiTwoSSW1wb3J0U3RhZmZSZXF1ZXN0EhEKCWZpbGVfbmFtZRgBIAEoCRIPCgdjb250ZW50GAIgASgMEhUKDXZhbGlkYXRlX29ubHkYAyABKAgiXwoTSW1wb3J0U3RhZmZSZXNwb25zZRIPCgdjcmVhdGVkGAEgASgFEg8KB3VwZGF0ZWQYAiABKAUSEQoJdW5jaGFuZ2VkGAMgASgFEhMKC3RyYW5zZmVycmVkGAQgASgFIocBCgtPcmdTZXR0aW5ncxIRCgl0aW1lX3pvbmUYASABKAkSDgoGbG9jYWxlGAIgASgJEhAKCGN1cnJlbmN5GAMgASgJEi8KC3VwZGF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp1cGRhdGVkX2J5GAUgASgJIhcKFUdldE9yZ1NldHRpbmdzUmVxdWVzdCJFChZHZXRPcmdTZXR0aW5nc1Jlc3BvbnNlEisKCHNldHRpbmdzGAEgASgLMhkuc2hvcHNjb3JlLnYxLk9yZ1NldHRpbmdzIkcKGFVwZGF0ZU9yZ1NldHRpbmdzUmVxdWVzdBIrCghzZXR0aW5ncxgBIAEoCzIZLnNob3BzY29yZS52MS5PcmdTZXR0aW5ncyJIChlVcGRhdGVPcmdTZXR0aW5nc1Jlc3BvbnNlEisKCHNldHRpbmdzGAEgASgLMhkuc2hvcHNjb3JlLnYxLk9yZ1NldHRpbmdzMrAMCgpPcmdTZXJ2aWNlElIKC0NyZWF0ZVN0b3JlEiAuc2hvcHNjb3JlLnYxLkNyZWF0ZVN0b3JlUmVxdWVzdBohLnNob3BzY29yZS52MS5DcmVhdGVTdG9yZVJlc3BvbnNlEk8KCkxpc3RTdG9yZXMSHy5zaG9wc2NvcmUudjEuTGlzdFN0b3Jlc1JlcXVlc3QaIC5zaG9wc2NvcmUudjEuTGlzdFN0b3Jlc1Jlc3BvbnNlElIKC0NyZWF0ZVN0YWZmEiAuc2hvcHNjb3JlLnYxLkNyZWF0ZVN0YWZmUmVxdWVzdBohLnNob3BzY29yZS52MS5DcmVhdGVTdGFmZlJlc3BvbnNlEkwKCUxpc3RTdGFmZhIeLnNob3BzY29yZS52MS5MaXN0U3RhZmZSZXF1ZXN0Gh8uc2hvcHNjb3JlLnYxLkxpc3RTdGFmZlJlc3BvbnNlElUKDExpc3RTaG9wcGVycxIhLnNob3BzY29yZS52MS5MaXN0U2hvcHBlcnNSZXF1ZXN0GiIuc2hvcHNjb3JlLnYxLkxpc3RTaG9wcGVyc1Jlc3BvbnNlEkkKCEdldFN0b3JlEh0uc2hvcHNjb3JlLnYxLkdldFN0b3JlUmVxdWVzdBoeLnNob3BzY29yZS52MS5HZXRTdG9yZVJlc3BvbnNlElIKC1VwZGF0ZVN0b3JlEiAuc2hvcHNjb3JlLnYxLlVwZGF0ZVN0b3JlUmVxdWVzdBohLnNob3BzY29yZS52MS5VcGRhdGVTdG9yZVJlc3BvbnNlEl4KD0RlYWN0aXZhdGVTdG9yZRIkLnNob3BzY29yZS52MS5EZWFjdGl2YXRlU3RvcmVSZXF1ZXN0GiUuc2hvcHNjb3JlLnYxLkRlYWN0aXZhdGVTdG9yZVJlc3BvbnNlEl4KD1JlYWN0aXZhdGVTdG9yZRIkLnNob3BzY29yZS52MS5SZWFjdGl2YXRlU3RvcmVSZXF1ZXN0GiUuc2hvcHNjb3JlLnYxLlJlYWN0aXZhdGVTdG9yZVJlc3BvbnNlElUKDEltcG9ydFN0b3JlcxIhLnNob3BzY29yZS52MS5JbXBvcnRTdG9yZXNSZXF1ZXN0GiIuc2hvcHNjb3JlLnYxLkltcG9ydFN0b3Jlc1Jlc3BvbnNlEkkKCEdldFN0YWZmEh0uc2hvcHNjb3JlLnYxLkdldFN0YWZmUmVxdWVzdBoeLnNob3BzY29yZS52MS5HZXRTdGFmZlJlc3BvbnNlElIKC1VwZGF0ZVN0YWZmEiAuc2hvcHNjb3JlLnYxLlVwZGF0ZVN0YWZmUmVxdWVzdBohLnNob3BzY29yZS52MS5VcGRhdGVTdGFmZlJlc3BvbnNlEl4KD0RlYWN0aXZhdGVTdGFmZhIkLnNob3BzY29yZS52MS5EZWFjdGl2YXRlU3RhZmZSZXF1ZXN0GiUuc2hvcHNjb3JlLnYxLkRlYWN0aXZhdGVTdGFmZlJlc3BvbnNlEl4KD1JlYWN0aXZhdGVTdGFmZhIkLnNob3BzY29yZS52MS5SZWFjdGl2YXRlU3RhZmZSZXF1ZXN0GiUuc2hvcHNjb3JlLnYxLlJlYWN0aXZhdGVTdGFmZlJlc3BvbnNlElgKDVRyYW5zZmVyU3RhZmYSIi5zaG9wc2NvcmUudjEuVHJhbnNmZXJTdGFmZlJlcXVlc3QaIy5zaG9wc2NvcmUudjEuVHJhbnNmZXJTdGFmZlJlc3BvbnNlElIKC0ltcG9ydFN0YWZmEiAuc2hvcHNjb3JlLnYxLkltcG9ydFN0YWZmUmVxdWVzdBohLnNob3BzY29yZS52MS5JbXBvcnRTdGFmZlJlc3BvbnNlElsKDkdldE9yZ1NldHRpbmdzEiMuc2hvcHNjb3JlLnYxLkdldE9yZ1NldHRpbmdzUmVxdWVzdBokLnNob3BzY29yZS52MS5HZXRPcmdTZXR0aW5nc1Jlc3BvbnNlEmQKEVVwZGF0ZU9yZ1NldHRpbmdzEiYuc2hvcHNjb3JlLnYxLlVwZGF0ZU9yZ1NldHRpbmdzUmVxdWVzdBonLnNob3BzY29yZS52MS5VcGRhdGVPcmdTZXR0aW5nc1Jlc3BvbnNlQj1aO2dpdGh1Yi5jb20vc2hvcHNjb3JlL3Nob3BzY29yZS9hcGkvc2hvcHNjb3JlL3YxO3Nob3BzY29yZXYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_shopscore_v1_auth]);
 
 /**
  * Store is a service point: a shop, a depot, an office.
@@ -75,6 +75,25 @@ export type Store = Message<"shopscore.v1.Store"> & {
    * @generated from field: google.protobuf.Timestamp create_time = 10;
    */
   createTime?: Timestamp | undefined;
+
+  /**
+   * Output only: a deactivated store takes no new assignments.
+   *
+   * @generated from field: bool deactivated = 11;
+   */
+  deactivated: boolean;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp deactivate_time = 12;
+   */
+  deactivateTime?: Timestamp | undefined;
+
+  /**
+   * Output only: the managers' names, in the order of manager_ids.
+   *
+   * @generated from field: repeated string manager_names = 13;
+   */
+  managerNames: string[];
 };
 
 /**
@@ -129,6 +148,45 @@ export type Staff = Message<"shopscore.v1.Staff"> & {
    * @generated from field: google.protobuf.Timestamp create_time = 8;
    */
   createTime?: Timestamp | undefined;
+
+  /**
+   * Output only: the store's code and name.
+   *
+   * @generated from field: string store_code = 9;
+   */
+  storeCode: string;
+
+  /**
+   * @generated from field: string store_name = 10;
+   */
+  storeName: string;
+
+  /**
+   * Output only: a deactivated employee is kept for history only.
+   *
+   * @generated from field: bool deactivated = 11;
+   */
+  deactivated: boolean;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp deactivate_time = 12;
+   */
+  deactivateTime?: Timestamp | undefined;
+
+  /**
+   * Output only: the date (YYYY-MM-DD, organisation time zone) from which
+   * the employee works at store_id; empty when he always has.
+   *
+   * @generated from field: string store_since_date = 13;
+   */
+  storeSinceDate: string;
+
+  /**
+   * Output only: a transfer dated later than today, waiting for its day.
+   *
+   * @generated from field: shopscore.v1.StaffTransfer pending_transfer = 14;
+   */
+  pendingTransfer?: StaffTransfer | undefined;
 };
 
 /**
@@ -137,6 +195,93 @@ export type Staff = Message<"shopscore.v1.Staff"> & {
  */
 export const StaffSchema: GenMessage<Staff> = /*@__PURE__*/
   messageDesc(file_shopscore_v1_org, 1);
+
+/**
+ * StaffTransfer is one move of an employee from one store to another.
+ *
+ * @generated from message shopscore.v1.StaffTransfer
+ */
+export type StaffTransfer = Message<"shopscore.v1.StaffTransfer"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string staff_id = 2;
+   */
+  staffId: string;
+
+  /**
+   * Empty when the employee had no store.
+   *
+   * @generated from field: string from_store_id = 3;
+   */
+  fromStoreId: string;
+
+  /**
+   * @generated from field: string from_store_code = 4;
+   */
+  fromStoreCode: string;
+
+  /**
+   * @generated from field: string from_store_name = 5;
+   */
+  fromStoreName: string;
+
+  /**
+   * @generated from field: string to_store_id = 6;
+   */
+  toStoreId: string;
+
+  /**
+   * @generated from field: string to_store_code = 7;
+   */
+  toStoreCode: string;
+
+  /**
+   * @generated from field: string to_store_name = 8;
+   */
+  toStoreName: string;
+
+  /**
+   * The first day at the new store, YYYY-MM-DD (organisation time zone).
+   *
+   * @generated from field: string effective_date = 9;
+   */
+  effectiveDate: string;
+
+  /**
+   * True once the employee is at the new store.
+   *
+   * @generated from field: bool applied = 10;
+   */
+  applied: boolean;
+
+  /**
+   * @generated from field: string created_by = 11;
+   */
+  createdBy: string;
+
+  /**
+   * The name of the user who asked for the transfer.
+   *
+   * @generated from field: string created_by_name = 12;
+   */
+  createdByName: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp create_time = 13;
+   */
+  createTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.StaffTransfer.
+ * Use `create(StaffTransferSchema)` to create a new message.
+ */
+export const StaffTransferSchema: GenMessage<StaffTransfer> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 2);
 
 /**
  * @generated from message shopscore.v1.CreateStoreRequest
@@ -155,7 +300,7 @@ export type CreateStoreRequest = Message<"shopscore.v1.CreateStoreRequest"> & {
  * Use `create(CreateStoreRequestSchema)` to create a new message.
  */
 export const CreateStoreRequestSchema: GenMessage<CreateStoreRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_org, 2);
+  messageDesc(file_shopscore_v1_org, 3);
 
 /**
  * @generated from message shopscore.v1.CreateStoreResponse
@@ -172,7 +317,7 @@ export type CreateStoreResponse = Message<"shopscore.v1.CreateStoreResponse"> & 
  * Use `create(CreateStoreResponseSchema)` to create a new message.
  */
 export const CreateStoreResponseSchema: GenMessage<CreateStoreResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_org, 3);
+  messageDesc(file_shopscore_v1_org, 4);
 
 /**
  * @generated from message shopscore.v1.ListStoresRequest
@@ -184,6 +329,20 @@ export type ListStoresRequest = Message<"shopscore.v1.ListStoresRequest"> & {
    * @generated from field: string region = 1;
    */
   region: string;
+
+  /**
+   * List deactivated stores too.
+   *
+   * @generated from field: bool include_deactivated = 2;
+   */
+  includeDeactivated: boolean;
+
+  /**
+   * Only stores whose code or name contains this text (any case).
+   *
+   * @generated from field: string query = 3;
+   */
+  query: string;
 };
 
 /**
@@ -191,7 +350,7 @@ export type ListStoresRequest = Message<"shopscore.v1.ListStoresRequest"> & {
  * Use `create(ListStoresRequestSchema)` to create a new message.
  */
 export const ListStoresRequestSchema: GenMessage<ListStoresRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_org, 4);
+  messageDesc(file_shopscore_v1_org, 5);
 
 /**
  * @generated from message shopscore.v1.ListStoresResponse
@@ -208,7 +367,7 @@ export type ListStoresResponse = Message<"shopscore.v1.ListStoresResponse"> & {
  * Use `create(ListStoresResponseSchema)` to create a new message.
  */
 export const ListStoresResponseSchema: GenMessage<ListStoresResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_org, 5);
+  messageDesc(file_shopscore_v1_org, 6);
 
 /**
  * @generated from message shopscore.v1.CreateStaffRequest
@@ -227,7 +386,7 @@ export type CreateStaffRequest = Message<"shopscore.v1.CreateStaffRequest"> & {
  * Use `create(CreateStaffRequestSchema)` to create a new message.
  */
 export const CreateStaffRequestSchema: GenMessage<CreateStaffRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_org, 6);
+  messageDesc(file_shopscore_v1_org, 7);
 
 /**
  * @generated from message shopscore.v1.CreateStaffResponse
@@ -244,7 +403,7 @@ export type CreateStaffResponse = Message<"shopscore.v1.CreateStaffResponse"> & 
  * Use `create(CreateStaffResponseSchema)` to create a new message.
  */
 export const CreateStaffResponseSchema: GenMessage<CreateStaffResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_org, 7);
+  messageDesc(file_shopscore_v1_org, 8);
 
 /**
  * @generated from message shopscore.v1.ListStaffRequest
@@ -256,6 +415,41 @@ export type ListStaffRequest = Message<"shopscore.v1.ListStaffRequest"> & {
    * @generated from field: string store_id = 1;
    */
   storeId: string;
+
+  /**
+   * Only this store's staff, by code, when set (instead of store_id).
+   *
+   * @generated from field: string store_code = 2;
+   */
+  storeCode: string;
+
+  /**
+   * List deactivated employees too.
+   *
+   * @generated from field: bool include_deactivated = 3;
+   */
+  includeDeactivated: boolean;
+
+  /**
+   * Only employees whose name or employee number contains this text.
+   *
+   * @generated from field: string query = 4;
+   */
+  query: string;
+
+  /**
+   * 1..500; 0 means 100.
+   *
+   * @generated from field: int32 page_size = 5;
+   */
+  pageSize: number;
+
+  /**
+   * The next_page_token of the previous page, or empty for the first.
+   *
+   * @generated from field: string page_token = 6;
+   */
+  pageToken: string;
 };
 
 /**
@@ -263,16 +457,23 @@ export type ListStaffRequest = Message<"shopscore.v1.ListStaffRequest"> & {
  * Use `create(ListStaffRequestSchema)` to create a new message.
  */
 export const ListStaffRequestSchema: GenMessage<ListStaffRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_org, 8);
+  messageDesc(file_shopscore_v1_org, 9);
 
 /**
  * @generated from message shopscore.v1.ListStaffResponse
  */
 export type ListStaffResponse = Message<"shopscore.v1.ListStaffResponse"> & {
   /**
+   * By employee number.
+   *
    * @generated from field: repeated shopscore.v1.Staff staff = 1;
    */
   staff: Staff[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
 };
 
 /**
@@ -280,12 +481,18 @@ export type ListStaffResponse = Message<"shopscore.v1.ListStaffResponse"> & {
  * Use `create(ListStaffResponseSchema)` to create a new message.
  */
 export const ListStaffResponseSchema: GenMessage<ListStaffResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_org, 9);
+  messageDesc(file_shopscore_v1_org, 10);
 
 /**
  * @generated from message shopscore.v1.ListShoppersRequest
  */
 export type ListShoppersRequest = Message<"shopscore.v1.ListShoppersRequest"> & {
+  /**
+   * Only shoppers whose name or e-mail contains this text (any case).
+   *
+   * @generated from field: string query = 1;
+   */
+  query: string;
 };
 
 /**
@@ -293,7 +500,7 @@ export type ListShoppersRequest = Message<"shopscore.v1.ListShoppersRequest"> & 
  * Use `create(ListShoppersRequestSchema)` to create a new message.
  */
 export const ListShoppersRequestSchema: GenMessage<ListShoppersRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_org, 10);
+  messageDesc(file_shopscore_v1_org, 11);
 
 /**
  * @generated from message shopscore.v1.ListShoppersResponse
@@ -310,7 +517,621 @@ export type ListShoppersResponse = Message<"shopscore.v1.ListShoppersResponse"> 
  * Use `create(ListShoppersResponseSchema)` to create a new message.
  */
 export const ListShoppersResponseSchema: GenMessage<ListShoppersResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_org, 11);
+  messageDesc(file_shopscore_v1_org, 12);
+
+/**
+ * @generated from message shopscore.v1.GetStoreRequest
+ */
+export type GetStoreRequest = Message<"shopscore.v1.GetStoreRequest"> & {
+  /**
+   * One of the two.
+   *
+   * @generated from field: string store_id = 1;
+   */
+  storeId: string;
+
+  /**
+   * @generated from field: string store_code = 2;
+   */
+  storeCode: string;
+};
+
+/**
+ * Describes the message shopscore.v1.GetStoreRequest.
+ * Use `create(GetStoreRequestSchema)` to create a new message.
+ */
+export const GetStoreRequestSchema: GenMessage<GetStoreRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 13);
+
+/**
+ * @generated from message shopscore.v1.GetStoreResponse
+ */
+export type GetStoreResponse = Message<"shopscore.v1.GetStoreResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.Store store = 1;
+   */
+  store?: Store | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.GetStoreResponse.
+ * Use `create(GetStoreResponseSchema)` to create a new message.
+ */
+export const GetStoreResponseSchema: GenMessage<GetStoreResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 14);
+
+/**
+ * @generated from message shopscore.v1.UpdateStoreRequest
+ */
+export type UpdateStoreRequest = Message<"shopscore.v1.UpdateStoreRequest"> & {
+  /**
+   * Identified by id; code, name, address, region, latitude, longitude,
+   * geofence_meters and manager_ids are replaced; other fields ignored.
+   *
+   * @generated from field: shopscore.v1.Store store = 1;
+   */
+  store?: Store | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.UpdateStoreRequest.
+ * Use `create(UpdateStoreRequestSchema)` to create a new message.
+ */
+export const UpdateStoreRequestSchema: GenMessage<UpdateStoreRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 15);
+
+/**
+ * @generated from message shopscore.v1.UpdateStoreResponse
+ */
+export type UpdateStoreResponse = Message<"shopscore.v1.UpdateStoreResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.Store store = 1;
+   */
+  store?: Store | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.UpdateStoreResponse.
+ * Use `create(UpdateStoreResponseSchema)` to create a new message.
+ */
+export const UpdateStoreResponseSchema: GenMessage<UpdateStoreResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 16);
+
+/**
+ * @generated from message shopscore.v1.DeactivateStoreRequest
+ */
+export type DeactivateStoreRequest = Message<"shopscore.v1.DeactivateStoreRequest"> & {
+  /**
+   * @generated from field: string store_id = 1;
+   */
+  storeId: string;
+};
+
+/**
+ * Describes the message shopscore.v1.DeactivateStoreRequest.
+ * Use `create(DeactivateStoreRequestSchema)` to create a new message.
+ */
+export const DeactivateStoreRequestSchema: GenMessage<DeactivateStoreRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 17);
+
+/**
+ * @generated from message shopscore.v1.DeactivateStoreResponse
+ */
+export type DeactivateStoreResponse = Message<"shopscore.v1.DeactivateStoreResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.Store store = 1;
+   */
+  store?: Store | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.DeactivateStoreResponse.
+ * Use `create(DeactivateStoreResponseSchema)` to create a new message.
+ */
+export const DeactivateStoreResponseSchema: GenMessage<DeactivateStoreResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 18);
+
+/**
+ * @generated from message shopscore.v1.ReactivateStoreRequest
+ */
+export type ReactivateStoreRequest = Message<"shopscore.v1.ReactivateStoreRequest"> & {
+  /**
+   * @generated from field: string store_id = 1;
+   */
+  storeId: string;
+};
+
+/**
+ * Describes the message shopscore.v1.ReactivateStoreRequest.
+ * Use `create(ReactivateStoreRequestSchema)` to create a new message.
+ */
+export const ReactivateStoreRequestSchema: GenMessage<ReactivateStoreRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 19);
+
+/**
+ * @generated from message shopscore.v1.ReactivateStoreResponse
+ */
+export type ReactivateStoreResponse = Message<"shopscore.v1.ReactivateStoreResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.Store store = 1;
+   */
+  store?: Store | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.ReactivateStoreResponse.
+ * Use `create(ReactivateStoreResponseSchema)` to create a new message.
+ */
+export const ReactivateStoreResponseSchema: GenMessage<ReactivateStoreResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 20);
+
+/**
+ * @generated from message shopscore.v1.ImportStoresRequest
+ */
+export type ImportStoresRequest = Message<"shopscore.v1.ImportStoresRequest"> & {
+  /**
+   * The name decides the format (.csv or .xlsx); the content is sniffed
+   * otherwise.
+   *
+   * @generated from field: string file_name = 1;
+   */
+  fileName: string;
+
+  /**
+   * A header row naming at least "code" and "name" columns, then one row
+   * per store; optional columns "address", "region", "latitude",
+   * "longitude", "geofence_meters" (Russian headers are understood too:
+   * "код", "название", "адрес", "регион", "широта", "долгота", "радиус").
+   * CSV with commas or semicolons, UTF-8 with or without a BOM. At most
+   * 8 MiB.
+   *
+   * @generated from field: bytes content = 2;
+   */
+  content: Uint8Array;
+
+  /**
+   * Check the file and report what would happen, without storing.
+   *
+   * @generated from field: bool validate_only = 3;
+   */
+  validateOnly: boolean;
+};
+
+/**
+ * Describes the message shopscore.v1.ImportStoresRequest.
+ * Use `create(ImportStoresRequestSchema)` to create a new message.
+ */
+export const ImportStoresRequestSchema: GenMessage<ImportStoresRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 21);
+
+/**
+ * @generated from message shopscore.v1.ImportStoresResponse
+ */
+export type ImportStoresResponse = Message<"shopscore.v1.ImportStoresResponse"> & {
+  /**
+   * @generated from field: int32 created = 1;
+   */
+  created: number;
+
+  /**
+   * @generated from field: int32 updated = 2;
+   */
+  updated: number;
+
+  /**
+   * Rows that changed nothing.
+   *
+   * @generated from field: int32 unchanged = 3;
+   */
+  unchanged: number;
+};
+
+/**
+ * Describes the message shopscore.v1.ImportStoresResponse.
+ * Use `create(ImportStoresResponseSchema)` to create a new message.
+ */
+export const ImportStoresResponseSchema: GenMessage<ImportStoresResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 22);
+
+/**
+ * @generated from message shopscore.v1.GetStaffRequest
+ */
+export type GetStaffRequest = Message<"shopscore.v1.GetStaffRequest"> & {
+  /**
+   * One of the two.
+   *
+   * @generated from field: string staff_id = 1;
+   */
+  staffId: string;
+
+  /**
+   * @generated from field: string employee_number = 2;
+   */
+  employeeNumber: string;
+};
+
+/**
+ * Describes the message shopscore.v1.GetStaffRequest.
+ * Use `create(GetStaffRequestSchema)` to create a new message.
+ */
+export const GetStaffRequestSchema: GenMessage<GetStaffRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 23);
+
+/**
+ * @generated from message shopscore.v1.GetStaffResponse
+ */
+export type GetStaffResponse = Message<"shopscore.v1.GetStaffResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.Staff staff = 1;
+   */
+  staff?: Staff | undefined;
+
+  /**
+   * Every transfer of the employee, newest first.
+   *
+   * @generated from field: repeated shopscore.v1.StaffTransfer transfers = 2;
+   */
+  transfers: StaffTransfer[];
+};
+
+/**
+ * Describes the message shopscore.v1.GetStaffResponse.
+ * Use `create(GetStaffResponseSchema)` to create a new message.
+ */
+export const GetStaffResponseSchema: GenMessage<GetStaffResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 24);
+
+/**
+ * @generated from message shopscore.v1.UpdateStaffRequest
+ */
+export type UpdateStaffRequest = Message<"shopscore.v1.UpdateStaffRequest"> & {
+  /**
+   * Identified by id; employee_number, name, position, department and
+   * back_office are replaced; other fields ignored.
+   *
+   * @generated from field: shopscore.v1.Staff staff = 1;
+   */
+  staff?: Staff | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.UpdateStaffRequest.
+ * Use `create(UpdateStaffRequestSchema)` to create a new message.
+ */
+export const UpdateStaffRequestSchema: GenMessage<UpdateStaffRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 25);
+
+/**
+ * @generated from message shopscore.v1.UpdateStaffResponse
+ */
+export type UpdateStaffResponse = Message<"shopscore.v1.UpdateStaffResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.Staff staff = 1;
+   */
+  staff?: Staff | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.UpdateStaffResponse.
+ * Use `create(UpdateStaffResponseSchema)` to create a new message.
+ */
+export const UpdateStaffResponseSchema: GenMessage<UpdateStaffResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 26);
+
+/**
+ * @generated from message shopscore.v1.DeactivateStaffRequest
+ */
+export type DeactivateStaffRequest = Message<"shopscore.v1.DeactivateStaffRequest"> & {
+  /**
+   * @generated from field: string staff_id = 1;
+   */
+  staffId: string;
+};
+
+/**
+ * Describes the message shopscore.v1.DeactivateStaffRequest.
+ * Use `create(DeactivateStaffRequestSchema)` to create a new message.
+ */
+export const DeactivateStaffRequestSchema: GenMessage<DeactivateStaffRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 27);
+
+/**
+ * @generated from message shopscore.v1.DeactivateStaffResponse
+ */
+export type DeactivateStaffResponse = Message<"shopscore.v1.DeactivateStaffResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.Staff staff = 1;
+   */
+  staff?: Staff | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.DeactivateStaffResponse.
+ * Use `create(DeactivateStaffResponseSchema)` to create a new message.
+ */
+export const DeactivateStaffResponseSchema: GenMessage<DeactivateStaffResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 28);
+
+/**
+ * @generated from message shopscore.v1.ReactivateStaffRequest
+ */
+export type ReactivateStaffRequest = Message<"shopscore.v1.ReactivateStaffRequest"> & {
+  /**
+   * @generated from field: string staff_id = 1;
+   */
+  staffId: string;
+};
+
+/**
+ * Describes the message shopscore.v1.ReactivateStaffRequest.
+ * Use `create(ReactivateStaffRequestSchema)` to create a new message.
+ */
+export const ReactivateStaffRequestSchema: GenMessage<ReactivateStaffRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 29);
+
+/**
+ * @generated from message shopscore.v1.ReactivateStaffResponse
+ */
+export type ReactivateStaffResponse = Message<"shopscore.v1.ReactivateStaffResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.Staff staff = 1;
+   */
+  staff?: Staff | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.ReactivateStaffResponse.
+ * Use `create(ReactivateStaffResponseSchema)` to create a new message.
+ */
+export const ReactivateStaffResponseSchema: GenMessage<ReactivateStaffResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 30);
+
+/**
+ * @generated from message shopscore.v1.TransferStaffRequest
+ */
+export type TransferStaffRequest = Message<"shopscore.v1.TransferStaffRequest"> & {
+  /**
+   * @generated from field: string staff_id = 1;
+   */
+  staffId: string;
+
+  /**
+   * The new store, by id or by code.
+   *
+   * @generated from field: string to_store_id = 2;
+   */
+  toStoreId: string;
+
+  /**
+   * @generated from field: string to_store_code = 3;
+   */
+  toStoreCode: string;
+
+  /**
+   * The first day at the new store, YYYY-MM-DD (organisation time zone);
+   * empty means today.
+   *
+   * @generated from field: string effective_date = 4;
+   */
+  effectiveDate: string;
+};
+
+/**
+ * Describes the message shopscore.v1.TransferStaffRequest.
+ * Use `create(TransferStaffRequestSchema)` to create a new message.
+ */
+export const TransferStaffRequestSchema: GenMessage<TransferStaffRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 31);
+
+/**
+ * @generated from message shopscore.v1.TransferStaffResponse
+ */
+export type TransferStaffResponse = Message<"shopscore.v1.TransferStaffResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.Staff staff = 1;
+   */
+  staff?: Staff | undefined;
+
+  /**
+   * @generated from field: shopscore.v1.StaffTransfer transfer = 2;
+   */
+  transfer?: StaffTransfer | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.TransferStaffResponse.
+ * Use `create(TransferStaffResponseSchema)` to create a new message.
+ */
+export const TransferStaffResponseSchema: GenMessage<TransferStaffResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 32);
+
+/**
+ * @generated from message shopscore.v1.ImportStaffRequest
+ */
+export type ImportStaffRequest = Message<"shopscore.v1.ImportStaffRequest"> & {
+  /**
+   * The name decides the format (.csv or .xlsx); the content is sniffed
+   * otherwise.
+   *
+   * @generated from field: string file_name = 1;
+   */
+  fileName: string;
+
+  /**
+   * A header row naming at least "employee_number" and "name" columns,
+   * then one row per employee; optional columns "store_code", "position",
+   * "department", "back_office" (Russian headers are understood too:
+   * "табельный номер", "фио", "код магазина", "должность", "отдел").
+   * CSV with commas or semicolons, UTF-8 with or without a BOM. At most
+   * 8 MiB.
+   *
+   * @generated from field: bytes content = 2;
+   */
+  content: Uint8Array;
+
+  /**
+   * Check the file and report what would happen, without storing.
+   *
+   * @generated from field: bool validate_only = 3;
+   */
+  validateOnly: boolean;
+};
+
+/**
+ * Describes the message shopscore.v1.ImportStaffRequest.
+ * Use `create(ImportStaffRequestSchema)` to create a new message.
+ */
+export const ImportStaffRequestSchema: GenMessage<ImportStaffRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 33);
+
+/**
+ * @generated from message shopscore.v1.ImportStaffResponse
+ */
+export type ImportStaffResponse = Message<"shopscore.v1.ImportStaffResponse"> & {
+  /**
+   * @generated from field: int32 created = 1;
+   */
+  created: number;
+
+  /**
+   * @generated from field: int32 updated = 2;
+   */
+  updated: number;
+
+  /**
+   * @generated from field: int32 unchanged = 3;
+   */
+  unchanged: number;
+
+  /**
+   * Existing employees whose store changed (a transfer from today).
+   *
+   * @generated from field: int32 transferred = 4;
+   */
+  transferred: number;
+};
+
+/**
+ * Describes the message shopscore.v1.ImportStaffResponse.
+ * Use `create(ImportStaffResponseSchema)` to create a new message.
+ */
+export const ImportStaffResponseSchema: GenMessage<ImportStaffResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 34);
+
+/**
+ * OrgSettings are the organisation's settings.
+ *
+ * @generated from message shopscore.v1.OrgSettings
+ */
+export type OrgSettings = Message<"shopscore.v1.OrgSettings"> & {
+  /**
+   * An IANA time zone name ("Europe/Moscow"): dates in the console and in
+   * the workbooks' date columns are shown in it.
+   *
+   * @generated from field: string time_zone = 1;
+   */
+  timeZone: string;
+
+  /**
+   * A BCP 47 language tag ("ru-RU"): the default locale for numbers and
+   * dates when a user's browser gives none.
+   *
+   * @generated from field: string locale = 2;
+   */
+  locale: string;
+
+  /**
+   * An ISO 4217 code ("RUB"): the currency of pay amounts.
+   *
+   * @generated from field: string currency = 3;
+   */
+  currency: string;
+
+  /**
+   * Output only.
+   *
+   * @generated from field: google.protobuf.Timestamp update_time = 4;
+   */
+  updateTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string updated_by = 5;
+   */
+  updatedBy: string;
+};
+
+/**
+ * Describes the message shopscore.v1.OrgSettings.
+ * Use `create(OrgSettingsSchema)` to create a new message.
+ */
+export const OrgSettingsSchema: GenMessage<OrgSettings> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 35);
+
+/**
+ * @generated from message shopscore.v1.GetOrgSettingsRequest
+ */
+export type GetOrgSettingsRequest = Message<"shopscore.v1.GetOrgSettingsRequest"> & {
+};
+
+/**
+ * Describes the message shopscore.v1.GetOrgSettingsRequest.
+ * Use `create(GetOrgSettingsRequestSchema)` to create a new message.
+ */
+export const GetOrgSettingsRequestSchema: GenMessage<GetOrgSettingsRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 36);
+
+/**
+ * @generated from message shopscore.v1.GetOrgSettingsResponse
+ */
+export type GetOrgSettingsResponse = Message<"shopscore.v1.GetOrgSettingsResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.OrgSettings settings = 1;
+   */
+  settings?: OrgSettings | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.GetOrgSettingsResponse.
+ * Use `create(GetOrgSettingsResponseSchema)` to create a new message.
+ */
+export const GetOrgSettingsResponseSchema: GenMessage<GetOrgSettingsResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 37);
+
+/**
+ * @generated from message shopscore.v1.UpdateOrgSettingsRequest
+ */
+export type UpdateOrgSettingsRequest = Message<"shopscore.v1.UpdateOrgSettingsRequest"> & {
+  /**
+   * Every field is replaced; an empty field keeps its current value.
+   *
+   * @generated from field: shopscore.v1.OrgSettings settings = 1;
+   */
+  settings?: OrgSettings | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.UpdateOrgSettingsRequest.
+ * Use `create(UpdateOrgSettingsRequestSchema)` to create a new message.
+ */
+export const UpdateOrgSettingsRequestSchema: GenMessage<UpdateOrgSettingsRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 38);
+
+/**
+ * @generated from message shopscore.v1.UpdateOrgSettingsResponse
+ */
+export type UpdateOrgSettingsResponse = Message<"shopscore.v1.UpdateOrgSettingsResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.OrgSettings settings = 1;
+   */
+  settings?: OrgSettings | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.UpdateOrgSettingsResponse.
+ * Use `create(UpdateOrgSettingsResponseSchema)` to create a new message.
+ */
+export const UpdateOrgSettingsResponseSchema: GenMessage<UpdateOrgSettingsResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_org, 39);
 
 /**
  * OrgService keeps the organisation's service points, their staff and the
@@ -373,6 +1194,164 @@ export const OrgService: GenService<{
     methodKind: "unary";
     input: typeof ListShoppersRequestSchema;
     output: typeof ListShoppersResponseSchema;
+  },
+  /**
+   * GetStore returns one store in the caller's scope, by id or by code.
+   * Errors: InvalidArgument (neither given), NotFound (also a store outside
+   * the caller's stores).
+   *
+   * @generated from rpc shopscore.v1.OrgService.GetStore
+   */
+  getStore: {
+    methodKind: "unary";
+    input: typeof GetStoreRequestSchema;
+    output: typeof GetStoreResponseSchema;
+  },
+  /**
+   * UpdateStore replaces a store's editable fields (code, name, address,
+   * region, position, geofence, and, for admins, its managers). A manager
+   * may update the stores he manages but not their managers. Errors:
+   * InvalidArgument, AlreadyExists (code taken), NotFound,
+   * PermissionDenied (a manager changing managers).
+   *
+   * @generated from rpc shopscore.v1.OrgService.UpdateStore
+   */
+  updateStore: {
+    methodKind: "unary";
+    input: typeof UpdateStoreRequestSchema;
+    output: typeof UpdateStoreResponseSchema;
+  },
+  /**
+   * DeactivateStore closes a store: it takes no new assignments and is
+   * left out of lists unless asked for; its visits, staff and history stay.
+   * Admins only. Errors: InvalidArgument, NotFound.
+   *
+   * @generated from rpc shopscore.v1.OrgService.DeactivateStore
+   */
+  deactivateStore: {
+    methodKind: "unary";
+    input: typeof DeactivateStoreRequestSchema;
+    output: typeof DeactivateStoreResponseSchema;
+  },
+  /**
+   * ReactivateStore opens a deactivated store again. Admins only.
+   * Errors: InvalidArgument, NotFound.
+   *
+   * @generated from rpc shopscore.v1.OrgService.ReactivateStore
+   */
+  reactivateStore: {
+    methodKind: "unary";
+    input: typeof ReactivateStoreRequestSchema;
+    output: typeof ReactivateStoreResponseSchema;
+  },
+  /**
+   * ImportStores creates or updates (by code) the stores of a CSV or XLSX
+   * file, all or nothing. Admins only. Errors: InvalidArgument with an
+   * ImportProblems detail listing every bad row with its row number.
+   *
+   * @generated from rpc shopscore.v1.OrgService.ImportStores
+   */
+  importStores: {
+    methodKind: "unary";
+    input: typeof ImportStoresRequestSchema;
+    output: typeof ImportStoresResponseSchema;
+  },
+  /**
+   * GetStaff returns one employee of the caller's stores, by id or by
+   * employee number, with his transfers. Errors: InvalidArgument, NotFound.
+   *
+   * @generated from rpc shopscore.v1.OrgService.GetStaff
+   */
+  getStaff: {
+    methodKind: "unary";
+    input: typeof GetStaffRequestSchema;
+    output: typeof GetStaffResponseSchema;
+  },
+  /**
+   * UpdateStaff replaces an employee's editable fields (employee number,
+   * name, position, department, back office); his store changes only
+   * through TransferStaff. Errors: InvalidArgument, AlreadyExists
+   * (employee number taken), NotFound.
+   *
+   * @generated from rpc shopscore.v1.OrgService.UpdateStaff
+   */
+  updateStaff: {
+    methodKind: "unary";
+    input: typeof UpdateStaffRequestSchema;
+    output: typeof UpdateStaffResponseSchema;
+  },
+  /**
+   * DeactivateStaff marks an employee as gone: he is no longer offered to
+   * shoppers nor covered by new bonus runs; visits naming him stay.
+   * Errors: InvalidArgument, NotFound.
+   *
+   * @generated from rpc shopscore.v1.OrgService.DeactivateStaff
+   */
+  deactivateStaff: {
+    methodKind: "unary";
+    input: typeof DeactivateStaffRequestSchema;
+    output: typeof DeactivateStaffResponseSchema;
+  },
+  /**
+   * ReactivateStaff brings a deactivated employee back. Errors:
+   * InvalidArgument, NotFound.
+   *
+   * @generated from rpc shopscore.v1.OrgService.ReactivateStaff
+   */
+  reactivateStaff: {
+    methodKind: "unary";
+    input: typeof ReactivateStaffRequestSchema;
+    output: typeof ReactivateStaffResponseSchema;
+  },
+  /**
+   * TransferStaff moves an employee to another store from a date on (in
+   * the organisation's time zone). A date today or earlier applies at
+   * once; a later date applies on that day. A manager needs both stores
+   * to be his. Errors: InvalidArgument, NotFound, FailedPrecondition (the
+   * target store is deactivated, or the employee is).
+   *
+   * @generated from rpc shopscore.v1.OrgService.TransferStaff
+   */
+  transferStaff: {
+    methodKind: "unary";
+    input: typeof TransferStaffRequestSchema;
+    output: typeof TransferStaffResponseSchema;
+  },
+  /**
+   * ImportStaff creates or updates (by employee number) the employees of
+   * a CSV or XLSX file, all or nothing; a changed store is a transfer
+   * from today. A manager may import only into his stores. Errors:
+   * InvalidArgument with an ImportProblems detail listing every bad row
+   * with its row number.
+   *
+   * @generated from rpc shopscore.v1.OrgService.ImportStaff
+   */
+  importStaff: {
+    methodKind: "unary";
+    input: typeof ImportStaffRequestSchema;
+    output: typeof ImportStaffResponseSchema;
+  },
+  /**
+   * GetOrgSettings returns the organisation's settings. Every role may
+   * read them.
+   *
+   * @generated from rpc shopscore.v1.OrgService.GetOrgSettings
+   */
+  getOrgSettings: {
+    methodKind: "unary";
+    input: typeof GetOrgSettingsRequestSchema;
+    output: typeof GetOrgSettingsResponseSchema;
+  },
+  /**
+   * UpdateOrgSettings changes the organisation's settings. Admins only.
+   * Errors: InvalidArgument (an unknown time zone, locale or currency).
+   *
+   * @generated from rpc shopscore.v1.OrgService.UpdateOrgSettings
+   */
+  updateOrgSettings: {
+    methodKind: "unary";
+    input: typeof UpdateOrgSettingsRequestSchema;
+    output: typeof UpdateOrgSettingsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_shopscore_v1_org, 0);

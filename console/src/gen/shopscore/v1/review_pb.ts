@@ -6,7 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Channel } from "./checklist_pb";
+import type { Channel, ChecklistVersion } from "./checklist_pb";
 import { file_shopscore_v1_checklist } from "./checklist_pb";
 import type { ReviewComment, Visit, VisitState } from "./sync_pb";
 import { file_shopscore_v1_sync } from "./sync_pb";
@@ -16,13 +16,25 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shopscore/v1/review.proto.
  */
 export const file_shopscore_v1_review: GenFile = /*@__PURE__*/
-  fileDesc("ChlzaG9wc2NvcmUvdjEvcmV2aWV3LnByb3RvEgxzaG9wc2NvcmUudjEiKQoJUHJvb2ZGbGFnEgwKBGNvZGUYASABKAkSDgoGZGV0YWlsGAIgASgJIvoBCg9WaXNpdFRyYW5zaXRpb24SLAoKZnJvbV9zdGF0ZRgBIAEoDjIYLnNob3BzY29yZS52MS5WaXNpdFN0YXRlEioKCHRvX3N0YXRlGAIgASgOMhguc2hvcHNjb3JlLnYxLlZpc2l0U3RhdGUSEAoIYWN0b3JfaWQYAyABKAkSEgoKYWN0b3Jfcm9sZRgEIAEoCRIoCgR0aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YBiABKAkSLQoIY29tbWVudHMYByADKAsyGy5zaG9wc2NvcmUudjEuUmV2aWV3Q29tbWVudCL9AwoMVmlzaXRTdW1tYXJ5EgoKAmlkGAEgASgJEhAKCHN0b3JlX2lkGAIgASgJEhIKCnNob3BwZXJfaWQYAyABKAkSFQoNYXNzaWdubWVudF9pZBgEIAEoCRIUCgxjaGVja2xpc3RfaWQYBSABKAkSGQoRY2hlY2tsaXN0X3ZlcnNpb24YBiABKAUSJgoHY2hhbm5lbBgHIAEoDjIVLnNob3BzY29yZS52MS5DaGFubmVsEicKBXN0YXRlGAggASgOMhguc2hvcHNjb3JlLnYxLlZpc2l0U3RhdGUSGgoNc2NvcmVfcGVyY2VudBgJIAEoAUgAiAEBEg0KBWZsYWdzGAogAygJEiwKC3Byb29mX2ZsYWdzGAsgAygLMhcuc2hvcHNjb3JlLnYxLlByb29mRmxhZxIuCgpzdGFydF90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxyZWNlaXZlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKEWNvcnJlY3RzX3Zpc2l0X2lkGA4gASgJEh0KFWNvcnJlY3RlZF9ieV92aXNpdF9pZBgPIAEoCRIbChNtaXNzaW5nX3Bob3RvX2NvdW50GBAgASgFQhAKDl9zY29yZV9wZXJjZW50In4KClNjb3JlR3JvdXASCwoDa2V5GAEgASgJEg0KBXRpdGxlGAIgASgJEg4KBnBvaW50cxgDIAEoARISCgptYXhfcG9pbnRzGAQgASgBEhQKB3BlcmNlbnQYBSABKAFIAIgBARIOCgZjYXBwZWQYBiABKAhCCgoIX3BlcmNlbnQixwEKDVF1ZXN0aW9uU2NvcmUSEwoLcXVlc3Rpb25faWQYASABKAkSEgoKc2VjdGlvbl9pZBgCIAEoCRIVCg1zdGFuZGFyZF9jb2RlGAMgASgJEhAKCGFuc3dlcmVkGAQgASgIEhYKDm5vdF9hcHBsaWNhYmxlGAUgASgIEg4KBmZhaWxlZBgGIAEoCBIOCgZwb2ludHMYByABKAESEgoKbWF4X3BvaW50cxgIIAEoARIYChBjcml0aWNhbF9mYWlsdXJlGAkgASgIIowCCg5TY29yZUJyZWFrZG93bhIpCgdvdmVyYWxsGAEgASgLMhguc2hvcHNjb3JlLnYxLlNjb3JlR3JvdXASKgoIc2VjdGlvbnMYAiADKAsyGC5zaG9wc2NvcmUudjEuU2NvcmVHcm91cBIsCgpjYXRlZ29yaWVzGAMgAygLMhguc2hvcHNjb3JlLnYxLlNjb3JlR3JvdXASKwoJc3RhbmRhcmRzGAQgAygLMhguc2hvcHNjb3JlLnYxLlNjb3JlR3JvdXASLgoJcXVlc3Rpb25zGAUgAygLMhsuc2hvcHNjb3JlLnYxLlF1ZXN0aW9uU2NvcmUSEAoDbnBzGAYgASgFSACIAQFCBgoEX25wcyLLAQoJUGhvdG9WaWV3EhMKC3F1ZXN0aW9uX2lkGAEgASgJEg0KBWluZGV4GAIgASgFEg4KBnNoYTI1NhgDIAEoCRIUCgxjb250ZW50X3R5cGUYBCABKAkSEgoKc2l6ZV9ieXRlcxgFIAEoAxIQCgh2ZXJpZmllZBgGIAEoCBIUCgxkb3dubG9hZF91cmwYByABKAkSOAoUZG93bmxvYWRfZXhwaXJlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIucBChFMaXN0VmlzaXRzUmVxdWVzdBIQCghzdG9yZV9pZBgBIAEoCRInCgVzdGF0ZRgCIAEoDjIYLnNob3BzY29yZS52MS5WaXNpdFN0YXRlEhQKDGZsYWdnZWRfb25seRgDIAEoCBItCglmcm9tX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB3RvX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgGIAEoBRISCgpwYWdlX3Rva2VuGAcgASgJIlkKEkxpc3RWaXNpdHNSZXNwb25zZRIqCgZ2aXNpdHMYASADKAsyGi5zaG9wc2NvcmUudjEuVmlzaXRTdW1tYXJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIjCg9HZXRWaXNpdFJlcXVlc3QSEAoIdmlzaXRfaWQYASABKAkimAIKEEdldFZpc2l0UmVzcG9uc2USKwoHc3VtbWFyeRgBIAEoCzIaLnNob3BzY29yZS52MS5WaXNpdFN1bW1hcnkSIgoFdmlzaXQYAiABKAsyEy5zaG9wc2NvcmUudjEuVmlzaXQSKwoFc2NvcmUYAyABKAsyHC5zaG9wc2NvcmUudjEuU2NvcmVCcmVha2Rvd24SJwoGcGhvdG9zGAQgAygLMhcuc2hvcHNjb3JlLnYxLlBob3RvVmlldxIuCgdoaXN0b3J5GAUgAygLMh0uc2hvcHNjb3JlLnYxLlZpc2l0VHJhbnNpdGlvbhItCghjb21tZW50cxgGIAMoCzIbLnNob3BzY29yZS52MS5SZXZpZXdDb21tZW50IiYKElN0YXJ0UmV2aWV3UmVxdWVzdBIQCgh2aXNpdF9pZBgBIAEoCSJAChNTdGFydFJldmlld1Jlc3BvbnNlEikKBXZpc2l0GAEgASgLMhouc2hvcHNjb3JlLnYxLlZpc2l0U3VtbWFyeSI1ChNBcHByb3ZlVmlzaXRSZXF1ZXN0EhAKCHZpc2l0X2lkGAEgASgJEgwKBG5vdGUYAiABKAkiQQoUQXBwcm92ZVZpc2l0UmVzcG9uc2USKQoFdmlzaXQYASABKAsyGi5zaG9wc2NvcmUudjEuVmlzaXRTdW1tYXJ5IlUKElJldHVyblZpc2l0UmVxdWVzdBIQCgh2aXNpdF9pZBgBIAEoCRItCghjb21tZW50cxgCIAMoCzIbLnNob3BzY29yZS52MS5SZXZpZXdDb21tZW50IkAKE1JldHVyblZpc2l0UmVzcG9uc2USKQoFdmlzaXQYASABKAsyGi5zaG9wc2NvcmUudjEuVmlzaXRTdW1tYXJ5IicKE1B1Ymxpc2hWaXNpdFJlcXVlc3QSEAoIdmlzaXRfaWQYASABKAkiQQoUUHVibGlzaFZpc2l0UmVzcG9uc2USKQoFdmlzaXQYASABKAsyGi5zaG9wc2NvcmUudjEuVmlzaXRTdW1tYXJ5IjYKElJlb3BlblZpc2l0UmVxdWVzdBIQCgh2aXNpdF9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiQAoTUmVvcGVuVmlzaXRSZXNwb25zZRIpCgV2aXNpdBgBIAEoCzIaLnNob3BzY29yZS52MS5WaXNpdFN1bW1hcnky1QQKDVJldmlld1NlcnZpY2USTwoKTGlzdFZpc2l0cxIfLnNob3BzY29yZS52MS5MaXN0VmlzaXRzUmVxdWVzdBogLnNob3BzY29yZS52MS5MaXN0VmlzaXRzUmVzcG9uc2USSQoIR2V0VmlzaXQSHS5zaG9wc2NvcmUudjEuR2V0VmlzaXRSZXF1ZXN0Gh4uc2hvcHNjb3JlLnYxLkdldFZpc2l0UmVzcG9uc2USUgoLU3RhcnRSZXZpZXcSIC5zaG9wc2NvcmUudjEuU3RhcnRSZXZpZXdSZXF1ZXN0GiEuc2hvcHNjb3JlLnYxLlN0YXJ0UmV2aWV3UmVzcG9uc2USVQoMQXBwcm92ZVZpc2l0EiEuc2hvcHNjb3JlLnYxLkFwcHJvdmVWaXNpdFJlcXVlc3QaIi5zaG9wc2NvcmUudjEuQXBwcm92ZVZpc2l0UmVzcG9uc2USUgoLUmV0dXJuVmlzaXQSIC5zaG9wc2NvcmUudjEuUmV0dXJuVmlzaXRSZXF1ZXN0GiEuc2hvcHNjb3JlLnYxLlJldHVyblZpc2l0UmVzcG9uc2USVQoMUHVibGlzaFZpc2l0EiEuc2hvcHNjb3JlLnYxLlB1Ymxpc2hWaXNpdFJlcXVlc3QaIi5zaG9wc2NvcmUudjEuUHVibGlzaFZpc2l0UmVzcG9uc2USUgoLUmVvcGVuVmlzaXQSIC5zaG9wc2NvcmUudjEuUmVvcGVuVmlzaXRSZXF1ZXN0GiEuc2hvcHNjb3JlLnYxLlJlb3BlblZpc2l0UmVzcG9uc2VCPVo7Z2l0aHViLmNvbS9zaG9wc2NvcmUvc2hvcHNjb3JlL2FwaS9zaG9wc2NvcmUvdjE7c2hvcHNjb3JldjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_shopscore_v1_checklist, file_shopscore_v1_sync]);
+  fileDesc("ChlzaG9wc2NvcmUvdjEvcmV2aWV3LnByb3RvEgxzaG9wc2NvcmUudjEiggUKCVByb29mRmxhZxIMCgRjb2RlGAEgASgJEg4KBmRldGFpbBgCIAEoCRIcCg9kaXN0YW5jZV9tZXRlcnMYAyABKAFIAIgBARIcCg9nZW9mZW5jZV9tZXRlcnMYBCABKAFIAYgBARIcCg9hY2N1cmFjeV9tZXRlcnMYBSABKAFIAogBARIZCgxza2V3X21pbnV0ZXMYBiABKAFIA4gBARITCgtxdWVzdGlvbl9pZBgHIAEoCRIYCgtwaG90b19pbmRleBgIIAEoBUgEiAEBEh0KEGR1cmF0aW9uX3NlY29uZHMYCSABKAFIBYgBARIYCgttaW5fc2Vjb25kcxgKIAEoAUgGiAEBEhgKC21heF9zZWNvbmRzGAsgASgBSAeIAQESKAoEdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoRd2luZG93X3N0YXJ0X3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjMKD3dpbmRvd19lbmRfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoLZ2FwX21pbnV0ZXMYDyABKAFICIgBARIOCgZzaGEyNTYYECABKAlCEgoQX2Rpc3RhbmNlX21ldGVyc0ISChBfZ2VvZmVuY2VfbWV0ZXJzQhIKEF9hY2N1cmFjeV9tZXRlcnNCDwoNX3NrZXdfbWludXRlc0IOCgxfcGhvdG9faW5kZXhCEwoRX2R1cmF0aW9uX3NlY29uZHNCDgoMX21pbl9zZWNvbmRzQg4KDF9tYXhfc2Vjb25kc0IOCgxfZ2FwX21pbnV0ZXMijgIKD1Zpc2l0VHJhbnNpdGlvbhIsCgpmcm9tX3N0YXRlGAEgASgOMhguc2hvcHNjb3JlLnYxLlZpc2l0U3RhdGUSKgoIdG9fc3RhdGUYAiABKA4yGC5zaG9wc2NvcmUudjEuVmlzaXRTdGF0ZRIQCghhY3Rvcl9pZBgDIAEoCRISCgphY3Rvcl9yb2xlGAQgASgJEigKBHRpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgGIAEoCRItCghjb21tZW50cxgHIAMoCzIbLnNob3BzY29yZS52MS5SZXZpZXdDb21tZW50EhIKCmFjdG9yX25hbWUYCCABKAki5AUKDFZpc2l0U3VtbWFyeRIKCgJpZBgBIAEoCRIQCghzdG9yZV9pZBgCIAEoCRISCgpzaG9wcGVyX2lkGAMgASgJEhUKDWFzc2lnbm1lbnRfaWQYBCABKAkSFAoMY2hlY2tsaXN0X2lkGAUgASgJEhkKEWNoZWNrbGlzdF92ZXJzaW9uGAYgASgFEiYKB2NoYW5uZWwYByABKA4yFS5zaG9wc2NvcmUudjEuQ2hhbm5lbBInCgVzdGF0ZRgIIAEoDjIYLnNob3BzY29yZS52MS5WaXNpdFN0YXRlEhoKDXNjb3JlX3BlcmNlbnQYCSABKAFIAIgBARINCgVmbGFncxgKIAMoCRIsCgtwcm9vZl9mbGFncxgLIAMoCzIXLnNob3BzY29yZS52MS5Qcm9vZkZsYWcSLgoKc3RhcnRfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMcmVjZWl2ZV90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIZChFjb3JyZWN0c192aXNpdF9pZBgOIAEoCRIdChVjb3JyZWN0ZWRfYnlfdmlzaXRfaWQYDyABKAkSGwoTbWlzc2luZ19waG90b19jb3VudBgQIAEoBRISCgpzdG9yZV9jb2RlGBEgASgJEhIKCnN0b3JlX25hbWUYEiABKAkSEAoIc3RhZmZfaWQYEyABKAkSEgoKc3RhZmZfbmFtZRgUIAEoCRIdChVzdGFmZl9lbXBsb3llZV9udW1iZXIYFSABKAkSGQoRc3RhZmZfZGVzY3JpcHRpb24YFiABKAkSFgoOY2hlY2tsaXN0X25hbWUYFyABKAkSFAoMc2hvcHBlcl9uYW1lGBggASgJEi8KC2ZpbmlzaF90aW1lGBkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIQCg5fc2NvcmVfcGVyY2VudCJJCg9WaXNpdFN0YXRlQ291bnQSJwoFc3RhdGUYASABKA4yGC5zaG9wc2NvcmUudjEuVmlzaXRTdGF0ZRINCgVjb3VudBgCIAEoAyJ+CgpTY29yZUdyb3VwEgsKA2tleRgBIAEoCRINCgV0aXRsZRgCIAEoCRIOCgZwb2ludHMYAyABKAESEgoKbWF4X3BvaW50cxgEIAEoARIUCgdwZXJjZW50GAUgASgBSACIAQESDgoGY2FwcGVkGAYgASgIQgoKCF9wZXJjZW50IscBCg1RdWVzdGlvblNjb3JlEhMKC3F1ZXN0aW9uX2lkGAEgASgJEhIKCnNlY3Rpb25faWQYAiABKAkSFQoNc3RhbmRhcmRfY29kZRgDIAEoCRIQCghhbnN3ZXJlZBgEIAEoCBIWCg5ub3RfYXBwbGljYWJsZRgFIAEoCBIOCgZmYWlsZWQYBiABKAgSDgoGcG9pbnRzGAcgASgBEhIKCm1heF9wb2ludHMYCCABKAESGAoQY3JpdGljYWxfZmFpbHVyZRgJIAEoCCKMAgoOU2NvcmVCcmVha2Rvd24SKQoHb3ZlcmFsbBgBIAEoCzIYLnNob3BzY29yZS52MS5TY29yZUdyb3VwEioKCHNlY3Rpb25zGAIgAygLMhguc2hvcHNjb3JlLnYxLlNjb3JlR3JvdXASLAoKY2F0ZWdvcmllcxgDIAMoCzIYLnNob3BzY29yZS52MS5TY29yZUdyb3VwEisKCXN0YW5kYXJkcxgEIAMoCzIYLnNob3BzY29yZS52MS5TY29yZUdyb3VwEi4KCXF1ZXN0aW9ucxgFIAMoCzIbLnNob3BzY29yZS52MS5RdWVzdGlvblNjb3JlEhAKA25wcxgGIAEoBUgAiAEBQgYKBF9ucHMiywEKCVBob3RvVmlldxITCgtxdWVzdGlvbl9pZBgBIAEoCRINCgVpbmRleBgCIAEoBRIOCgZzaGEyNTYYAyABKAkSFAoMY29udGVudF90eXBlGAQgASgJEhIKCnNpemVfYnl0ZXMYBSABKAMSEAoIdmVyaWZpZWQYBiABKAgSFAoMZG93bmxvYWRfdXJsGAcgASgJEjgKFGRvd25sb2FkX2V4cGlyZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLiAwoRTGlzdFZpc2l0c1JlcXVlc3QSEAoIc3RvcmVfaWQYASABKAkSJwoFc3RhdGUYAiABKA4yGC5zaG9wc2NvcmUudjEuVmlzaXRTdGF0ZRIUCgxmbGFnZ2VkX29ubHkYAyABKAgSLQoJZnJvbV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgd0b190aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglwYWdlX3NpemUYBiABKAUSEgoKcGFnZV90b2tlbhgHIAEoCRISCgpzdG9yZV9jb2RlGAggASgJEhAKCHN0YWZmX2lkGAkgASgJEhQKDGNoZWNrbGlzdF9pZBgKIAEoCRISCgpzaG9wcGVyX2lkGAsgASgJEgwKBGZsYWcYDCABKAkSMwoPdmlzaXRfZnJvbV90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCg12aXNpdF90b190aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1mbGFnZ2VkX2ZpcnN0GA8gASgIEhwKFGluY2x1ZGVfc3RhdGVfY291bnRzGBAgASgIIo4BChJMaXN0VmlzaXRzUmVzcG9uc2USKgoGdmlzaXRzGAEgAygLMhouc2hvcHNjb3JlLnYxLlZpc2l0U3VtbWFyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSMwoMc3RhdGVfY291bnRzGAMgAygLMh0uc2hvcHNjb3JlLnYxLlZpc2l0U3RhdGVDb3VudCIjCg9HZXRWaXNpdFJlcXVlc3QSEAoIdmlzaXRfaWQYASABKAkiywIKEEdldFZpc2l0UmVzcG9uc2USKwoHc3VtbWFyeRgBIAEoCzIaLnNob3BzY29yZS52MS5WaXNpdFN1bW1hcnkSIgoFdmlzaXQYAiABKAsyEy5zaG9wc2NvcmUudjEuVmlzaXQSKwoFc2NvcmUYAyABKAsyHC5zaG9wc2NvcmUudjEuU2NvcmVCcmVha2Rvd24SJwoGcGhvdG9zGAQgAygLMhcuc2hvcHNjb3JlLnYxLlBob3RvVmlldxIuCgdoaXN0b3J5GAUgAygLMh0uc2hvcHNjb3JlLnYxLlZpc2l0VHJhbnNpdGlvbhItCghjb21tZW50cxgGIAMoCzIbLnNob3BzY29yZS52MS5SZXZpZXdDb21tZW50EjEKCWNoZWNrbGlzdBgHIAEoCzIeLnNob3BzY29yZS52MS5DaGVja2xpc3RWZXJzaW9uIiYKElN0YXJ0UmV2aWV3UmVxdWVzdBIQCgh2aXNpdF9pZBgBIAEoCSJAChNTdGFydFJldmlld1Jlc3BvbnNlEikKBXZpc2l0GAEgASgLMhouc2hvcHNjb3JlLnYxLlZpc2l0U3VtbWFyeSI1ChNBcHByb3ZlVmlzaXRSZXF1ZXN0EhAKCHZpc2l0X2lkGAEgASgJEgwKBG5vdGUYAiABKAkiQQoUQXBwcm92ZVZpc2l0UmVzcG9uc2USKQoFdmlzaXQYASABKAsyGi5zaG9wc2NvcmUudjEuVmlzaXRTdW1tYXJ5IlUKElJldHVyblZpc2l0UmVxdWVzdBIQCgh2aXNpdF9pZBgBIAEoCRItCghjb21tZW50cxgCIAMoCzIbLnNob3BzY29yZS52MS5SZXZpZXdDb21tZW50IkAKE1JldHVyblZpc2l0UmVzcG9uc2USKQoFdmlzaXQYASABKAsyGi5zaG9wc2NvcmUudjEuVmlzaXRTdW1tYXJ5IicKE1B1Ymxpc2hWaXNpdFJlcXVlc3QSEAoIdmlzaXRfaWQYASABKAkiQQoUUHVibGlzaFZpc2l0UmVzcG9uc2USKQoFdmlzaXQYASABKAsyGi5zaG9wc2NvcmUudjEuVmlzaXRTdW1tYXJ5IjYKElJlb3BlblZpc2l0UmVxdWVzdBIQCgh2aXNpdF9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiQAoTUmVvcGVuVmlzaXRSZXNwb25zZRIpCgV2aXNpdBgBIAEoCzIaLnNob3BzY29yZS52MS5WaXNpdFN1bW1hcnky1QQKDVJldmlld1NlcnZpY2USTwoKTGlzdFZpc2l0cxIfLnNob3BzY29yZS52MS5MaXN0VmlzaXRzUmVxdWVzdBogLnNob3BzY29yZS52MS5MaXN0VmlzaXRzUmVzcG9uc2USSQoIR2V0VmlzaXQSHS5zaG9wc2NvcmUudjEuR2V0VmlzaXRSZXF1ZXN0Gh4uc2hvcHNjb3JlLnYxLkdldFZpc2l0UmVzcG9uc2USUgoLU3RhcnRSZXZpZXcSIC5zaG9wc2NvcmUudjEuU3RhcnRSZXZpZXdSZXF1ZXN0GiEuc2hvcHNjb3JlLnYxLlN0YXJ0UmV2aWV3UmVzcG9uc2USVQoMQXBwcm92ZVZpc2l0EiEuc2hvcHNjb3JlLnYxLkFwcHJvdmVWaXNpdFJlcXVlc3QaIi5zaG9wc2NvcmUudjEuQXBwcm92ZVZpc2l0UmVzcG9uc2USUgoLUmV0dXJuVmlzaXQSIC5zaG9wc2NvcmUudjEuUmV0dXJuVmlzaXRSZXF1ZXN0GiEuc2hvcHNjb3JlLnYxLlJldHVyblZpc2l0UmVzcG9uc2USVQoMUHVibGlzaFZpc2l0EiEuc2hvcHNjb3JlLnYxLlB1Ymxpc2hWaXNpdFJlcXVlc3QaIi5zaG9wc2NvcmUudjEuUHVibGlzaFZpc2l0UmVzcG9uc2USUgoLUmVvcGVuVmlzaXQSIC5zaG9wc2NvcmUudjEuUmVvcGVuVmlzaXRSZXF1ZXN0GiEuc2hvcHNjb3JlLnYxLlJlb3BlblZpc2l0UmVzcG9uc2VCPVo7Z2l0aHViLmNvbS9zaG9wc2NvcmUvc2hvcHNjb3JlL2FwaS9zaG9wc2NvcmUvdjE7c2hvcHNjb3JldjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_shopscore_v1_checklist, file_shopscore_v1_sync]);
 
 /**
  * ProofFlag is a proof-of-visit signal computed by the server: a check-in
  * outside the store's geofence, a visit outside its window, a skewed device
  * clock, a reused photo, an implausible timer, an EXIF time far from the
  * visit. Flags inform the review; they never block anything.
+ *
+ * The numbers behind a flag are in fields, so a screen can explain it in
+ * the reader's language; which fields are set depends on the code:
+ * checkin/checkout/exif_outside_geofence: distance_meters, geofence_meters,
+ * accuracy_meters (and question_id, photo_index for a photo);
+ * device_clock_skew: skew_minutes; outside_assignment_window: time (the
+ * corrected start), window_start_time, window_end_time, gap_minutes;
+ * timer_implausible: question_id, duration_seconds, min_seconds,
+ * max_seconds; exif_time_far: question_id, photo_index, time (the EXIF
+ * time), window_start_time and window_end_time (the visit), gap_minutes;
+ * photo_reused: sha256. Flags stored before these fields existed carry
+ * only code and detail.
  *
  * @generated from message shopscore.v1.ProofFlag
  */
@@ -33,9 +45,85 @@ export type ProofFlag = Message<"shopscore.v1.ProofFlag"> & {
   code: string;
 
   /**
+   * The flag in English, with its numbers.
+   *
    * @generated from field: string detail = 2;
    */
   detail: string;
+
+  /**
+   * @generated from field: optional double distance_meters = 3;
+   */
+  distanceMeters?: number | undefined;
+
+  /**
+   * @generated from field: optional double geofence_meters = 4;
+   */
+  geofenceMeters?: number | undefined;
+
+  /**
+   * @generated from field: optional double accuracy_meters = 5;
+   */
+  accuracyMeters?: number | undefined;
+
+  /**
+   * Positive when the device's clock is behind the server's.
+   *
+   * @generated from field: optional double skew_minutes = 6;
+   */
+  skewMinutes?: number | undefined;
+
+  /**
+   * @generated from field: string question_id = 7;
+   */
+  questionId: string;
+
+  /**
+   * @generated from field: optional int32 photo_index = 8;
+   */
+  photoIndex?: number | undefined;
+
+  /**
+   * @generated from field: optional double duration_seconds = 9;
+   */
+  durationSeconds?: number | undefined;
+
+  /**
+   * @generated from field: optional double min_seconds = 10;
+   */
+  minSeconds?: number | undefined;
+
+  /**
+   * @generated from field: optional double max_seconds = 11;
+   */
+  maxSeconds?: number | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp time = 12;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp window_start_time = 13;
+   */
+  windowStartTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp window_end_time = 14;
+   */
+  windowEndTime?: Timestamp | undefined;
+
+  /**
+   * How far outside the window, in minutes.
+   *
+   * @generated from field: optional double gap_minutes = 15;
+   */
+  gapMinutes?: number | undefined;
+
+  /**
+   * @generated from field: string sha256 = 16;
+   */
+  sha256: string;
 };
 
 /**
@@ -85,6 +173,13 @@ export type VisitTransition = Message<"shopscore.v1.VisitTransition"> & {
    * @generated from field: repeated shopscore.v1.ReviewComment comments = 7;
    */
   comments: ReviewComment[];
+
+  /**
+   * The actor's display name (a shopper's only to managers and admins).
+   *
+   * @generated from field: string actor_name = 8;
+   */
+  actorName: string;
 };
 
 /**
@@ -183,6 +278,62 @@ export type VisitSummary = Message<"shopscore.v1.VisitSummary"> & {
    * @generated from field: int32 missing_photo_count = 16;
    */
   missingPhotoCount: number;
+
+  /**
+   * Output only: names for people.
+   *
+   * @generated from field: string store_code = 17;
+   */
+  storeCode: string;
+
+  /**
+   * @generated from field: string store_name = 18;
+   */
+  storeName: string;
+
+  /**
+   * The staff member the shopper named, when he named one.
+   *
+   * @generated from field: string staff_id = 19;
+   */
+  staffId: string;
+
+  /**
+   * @generated from field: string staff_name = 20;
+   */
+  staffName: string;
+
+  /**
+   * @generated from field: string staff_employee_number = 21;
+   */
+  staffEmployeeNumber: string;
+
+  /**
+   * How the shopper described the staff member when he could not name him.
+   *
+   * @generated from field: string staff_description = 22;
+   */
+  staffDescription: string;
+
+  /**
+   * @generated from field: string checklist_name = 23;
+   */
+  checklistName: string;
+
+  /**
+   * The shopper's display name: to managers and admins only, empty for
+   * every other role.
+   *
+   * @generated from field: string shopper_name = 24;
+   */
+  shopperName: string;
+
+  /**
+   * When the visit was finished, as the device claims.
+   *
+   * @generated from field: google.protobuf.Timestamp finish_time = 25;
+   */
+  finishTime?: Timestamp | undefined;
 };
 
 /**
@@ -191,6 +342,31 @@ export type VisitSummary = Message<"shopscore.v1.VisitSummary"> & {
  */
 export const VisitSummarySchema: GenMessage<VisitSummary> = /*@__PURE__*/
   messageDesc(file_shopscore_v1_review, 2);
+
+/**
+ * VisitStateCount is how many visits matching a listing's filters (all but
+ * its state) are in one state.
+ *
+ * @generated from message shopscore.v1.VisitStateCount
+ */
+export type VisitStateCount = Message<"shopscore.v1.VisitStateCount"> & {
+  /**
+   * @generated from field: shopscore.v1.VisitState state = 1;
+   */
+  state: VisitState;
+
+  /**
+   * @generated from field: int64 count = 2;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message shopscore.v1.VisitStateCount.
+ * Use `create(VisitStateCountSchema)` to create a new message.
+ */
+export const VisitStateCountSchema: GenMessage<VisitStateCount> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_review, 3);
 
 /**
  * ScoreGroup is a score over a group of questions.
@@ -236,7 +412,7 @@ export type ScoreGroup = Message<"shopscore.v1.ScoreGroup"> & {
  * Use `create(ScoreGroupSchema)` to create a new message.
  */
 export const ScoreGroupSchema: GenMessage<ScoreGroup> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_review, 3);
+  messageDesc(file_shopscore_v1_review, 4);
 
 /**
  * QuestionScore is one question's part of the score.
@@ -295,7 +471,7 @@ export type QuestionScore = Message<"shopscore.v1.QuestionScore"> & {
  * Use `create(QuestionScoreSchema)` to create a new message.
  */
 export const QuestionScoreSchema: GenMessage<QuestionScore> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_review, 4);
+  messageDesc(file_shopscore_v1_review, 5);
 
 /**
  * ScoreBreakdown is the authoritative score of a visit, explained.
@@ -339,7 +515,7 @@ export type ScoreBreakdown = Message<"shopscore.v1.ScoreBreakdown"> & {
  * Use `create(ScoreBreakdownSchema)` to create a new message.
  */
 export const ScoreBreakdownSchema: GenMessage<ScoreBreakdown> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_review, 5);
+  messageDesc(file_shopscore_v1_review, 6);
 
 /**
  * PhotoView is one photo of a visit as a reviewer sees it.
@@ -395,7 +571,7 @@ export type PhotoView = Message<"shopscore.v1.PhotoView"> & {
  * Use `create(PhotoViewSchema)` to create a new message.
  */
 export const PhotoViewSchema: GenMessage<PhotoView> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_review, 6);
+  messageDesc(file_shopscore_v1_review, 7);
 
 /**
  * @generated from message shopscore.v1.ListVisitsRequest
@@ -441,6 +617,70 @@ export type ListVisitsRequest = Message<"shopscore.v1.ListVisitsRequest"> & {
    * @generated from field: string page_token = 7;
    */
   pageToken: string;
+
+  /**
+   * The store by code, when store_id is empty.
+   *
+   * @generated from field: string store_code = 8;
+   */
+  storeCode: string;
+
+  /**
+   * Only visits naming this staff member.
+   *
+   * @generated from field: string staff_id = 9;
+   */
+  staffId: string;
+
+  /**
+   * Only visits of this checklist (any version).
+   *
+   * @generated from field: string checklist_id = 10;
+   */
+  checklistId: string;
+
+  /**
+   * Only visits of this shopper.
+   *
+   * @generated from field: string shopper_id = 11;
+   */
+  shopperId: string;
+
+  /**
+   * Only visits carrying this flag: a proof flag code
+   * ("checkin_outside_geofence") or an admission flag ("unplanned").
+   *
+   * @generated from field: string flag = 12;
+   */
+  flag: string;
+
+  /**
+   * Visits that started (as the device claims) in [from, to), when set:
+   * the visit date, where from_time/to_time are the receipt time.
+   *
+   * @generated from field: google.protobuf.Timestamp visit_from_time = 13;
+   */
+  visitFromTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp visit_to_time = 14;
+   */
+  visitToTime?: Timestamp | undefined;
+
+  /**
+   * Visits with proof flags first, then the others; newest first within
+   * each.
+   *
+   * @generated from field: bool flagged_first = 15;
+   */
+  flaggedFirst: boolean;
+
+  /**
+   * Also return state_counts.
+   *
+   * @generated from field: bool include_state_counts = 16;
+   */
+  includeStateCounts: boolean;
 };
 
 /**
@@ -448,7 +688,7 @@ export type ListVisitsRequest = Message<"shopscore.v1.ListVisitsRequest"> & {
  * Use `create(ListVisitsRequestSchema)` to create a new message.
  */
 export const ListVisitsRequestSchema: GenMessage<ListVisitsRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_review, 7);
+  messageDesc(file_shopscore_v1_review, 8);
 
 /**
  * @generated from message shopscore.v1.ListVisitsResponse
@@ -463,6 +703,14 @@ export type ListVisitsResponse = Message<"shopscore.v1.ListVisitsResponse"> & {
    * @generated from field: string next_page_token = 2;
    */
   nextPageToken: string;
+
+  /**
+   * With include_state_counts: per state, the visits matching every
+   * filter except state (states without visits left out).
+   *
+   * @generated from field: repeated shopscore.v1.VisitStateCount state_counts = 3;
+   */
+  stateCounts: VisitStateCount[];
 };
 
 /**
@@ -470,7 +718,7 @@ export type ListVisitsResponse = Message<"shopscore.v1.ListVisitsResponse"> & {
  * Use `create(ListVisitsResponseSchema)` to create a new message.
  */
 export const ListVisitsResponseSchema: GenMessage<ListVisitsResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_review, 8);
+  messageDesc(file_shopscore_v1_review, 9);
 
 /**
  * @generated from message shopscore.v1.GetVisitRequest
@@ -487,7 +735,7 @@ export type GetVisitRequest = Message<"shopscore.v1.GetVisitRequest"> & {
  * Use `create(GetVisitRequestSchema)` to create a new message.
  */
 export const GetVisitRequestSchema: GenMessage<GetVisitRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_review, 9);
+  messageDesc(file_shopscore_v1_review, 10);
 
 /**
  * @generated from message shopscore.v1.GetVisitResponse
@@ -526,6 +774,16 @@ export type GetVisitResponse = Message<"shopscore.v1.GetVisitResponse"> & {
    * @generated from field: repeated shopscore.v1.ReviewComment comments = 6;
    */
   comments: ReviewComment[];
+
+  /**
+   * The checklist version the visit was recorded with, readable: its
+   * sections and questions (text, type, unit, target, options, rules,
+   * clause), so the answers can be shown grouped by section without
+   * another call. Its raw content bytes are left out.
+   *
+   * @generated from field: shopscore.v1.ChecklistVersion checklist = 7;
+   */
+  checklist?: ChecklistVersion | undefined;
 };
 
 /**
@@ -533,7 +791,7 @@ export type GetVisitResponse = Message<"shopscore.v1.GetVisitResponse"> & {
  * Use `create(GetVisitResponseSchema)` to create a new message.
  */
 export const GetVisitResponseSchema: GenMessage<GetVisitResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_review, 10);
+  messageDesc(file_shopscore_v1_review, 11);
 
 /**
  * @generated from message shopscore.v1.StartReviewRequest
@@ -550,7 +808,7 @@ export type StartReviewRequest = Message<"shopscore.v1.StartReviewRequest"> & {
  * Use `create(StartReviewRequestSchema)` to create a new message.
  */
 export const StartReviewRequestSchema: GenMessage<StartReviewRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_review, 11);
+  messageDesc(file_shopscore_v1_review, 12);
 
 /**
  * @generated from message shopscore.v1.StartReviewResponse
@@ -567,7 +825,7 @@ export type StartReviewResponse = Message<"shopscore.v1.StartReviewResponse"> & 
  * Use `create(StartReviewResponseSchema)` to create a new message.
  */
 export const StartReviewResponseSchema: GenMessage<StartReviewResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_review, 12);
+  messageDesc(file_shopscore_v1_review, 13);
 
 /**
  * @generated from message shopscore.v1.ApproveVisitRequest
@@ -589,7 +847,7 @@ export type ApproveVisitRequest = Message<"shopscore.v1.ApproveVisitRequest"> & 
  * Use `create(ApproveVisitRequestSchema)` to create a new message.
  */
 export const ApproveVisitRequestSchema: GenMessage<ApproveVisitRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_review, 13);
+  messageDesc(file_shopscore_v1_review, 14);
 
 /**
  * @generated from message shopscore.v1.ApproveVisitResponse
@@ -606,7 +864,7 @@ export type ApproveVisitResponse = Message<"shopscore.v1.ApproveVisitResponse"> 
  * Use `create(ApproveVisitResponseSchema)` to create a new message.
  */
 export const ApproveVisitResponseSchema: GenMessage<ApproveVisitResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_review, 14);
+  messageDesc(file_shopscore_v1_review, 15);
 
 /**
  * @generated from message shopscore.v1.ReturnVisitRequest
@@ -630,7 +888,7 @@ export type ReturnVisitRequest = Message<"shopscore.v1.ReturnVisitRequest"> & {
  * Use `create(ReturnVisitRequestSchema)` to create a new message.
  */
 export const ReturnVisitRequestSchema: GenMessage<ReturnVisitRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_review, 15);
+  messageDesc(file_shopscore_v1_review, 16);
 
 /**
  * @generated from message shopscore.v1.ReturnVisitResponse
@@ -647,7 +905,7 @@ export type ReturnVisitResponse = Message<"shopscore.v1.ReturnVisitResponse"> & 
  * Use `create(ReturnVisitResponseSchema)` to create a new message.
  */
 export const ReturnVisitResponseSchema: GenMessage<ReturnVisitResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_review, 16);
+  messageDesc(file_shopscore_v1_review, 17);
 
 /**
  * @generated from message shopscore.v1.PublishVisitRequest
@@ -664,7 +922,7 @@ export type PublishVisitRequest = Message<"shopscore.v1.PublishVisitRequest"> & 
  * Use `create(PublishVisitRequestSchema)` to create a new message.
  */
 export const PublishVisitRequestSchema: GenMessage<PublishVisitRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_review, 17);
+  messageDesc(file_shopscore_v1_review, 18);
 
 /**
  * @generated from message shopscore.v1.PublishVisitResponse
@@ -681,7 +939,7 @@ export type PublishVisitResponse = Message<"shopscore.v1.PublishVisitResponse"> 
  * Use `create(PublishVisitResponseSchema)` to create a new message.
  */
 export const PublishVisitResponseSchema: GenMessage<PublishVisitResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_review, 18);
+  messageDesc(file_shopscore_v1_review, 19);
 
 /**
  * @generated from message shopscore.v1.ReopenVisitRequest
@@ -703,7 +961,7 @@ export type ReopenVisitRequest = Message<"shopscore.v1.ReopenVisitRequest"> & {
  * Use `create(ReopenVisitRequestSchema)` to create a new message.
  */
 export const ReopenVisitRequestSchema: GenMessage<ReopenVisitRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_review, 19);
+  messageDesc(file_shopscore_v1_review, 20);
 
 /**
  * @generated from message shopscore.v1.ReopenVisitResponse
@@ -720,7 +978,7 @@ export type ReopenVisitResponse = Message<"shopscore.v1.ReopenVisitResponse"> & 
  * Use `create(ReopenVisitResponseSchema)` to create a new message.
  */
 export const ReopenVisitResponseSchema: GenMessage<ReopenVisitResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_review, 20);
+  messageDesc(file_shopscore_v1_review, 21);
 
 /**
  * ReviewService is how a submitted visit becomes a fact: a manager reviews
