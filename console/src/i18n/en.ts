@@ -32,6 +32,7 @@ export const en = {
   "assign.reassign": "Reassign",
   "assign.shoppers": "Shoppers",
   "assign.shoppersHint": "None chosen: one assignment per store, open to any shopper.",
+  "assign.since": "since {date}",
   "assign.state": "State",
   "assign.stores": "Stores",
   "assign.title": "Assignments",

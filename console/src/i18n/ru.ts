@@ -33,6 +33,7 @@ export const ru: Record<MessageKey, string> = {
   "assign.reassign": "Передать",
   "assign.shoppers": "Тайные покупатели",
   "assign.shoppersHint": "Никто не выбран: по одному заданию на точку, открытому для любого.",
+  "assign.since": "с {date}",
   "assign.state": "Состояние",
   "assign.stores": "Точки",
   "assign.title": "Задания",

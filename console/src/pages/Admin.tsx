@@ -151,6 +151,9 @@ export function Sessions() {
   const { t, tag, timeZone } = useI18n();
   useTitle(t("sessions.title"));
   const q = useInfiniteQuery(AdminService.method.listSessions, { userId: "", pageSize: 200, pageToken: "" }, { pageParamKey: "pageToken", getNextPageParam: (p) => p.nextPageToken || undefined });
+  // Until ListSessions names the user itself, the user list does.
+  const users = useUsers();
+  const byId = new Map((users.data?.pages.flatMap((p) => p.users) ?? []).map((u) => [u.id, u]));
   const sessions = q.data?.pages.flatMap((p) => p.sessions) ?? [];
   const when = (ts: Session["createTime"]) => formatDateTime(tag, timeZone, ts && timestampDate(ts));
   return (
@@ -177,7 +180,7 @@ export function Sessions() {
             <tbody>
               {sessions.map((s) => (
                 <tr key={s.id}>
-                  <td data-label={t("sessions.user")}>{s.userName || s.userEmail || t("common.unknownPerson")}</td>
+                  <td data-label={t("sessions.user")}>{s.userName || byId.get(s.userId)?.displayName || s.userEmail || t("common.unknownPerson")}</td>
                   <td data-label={t("sessions.device")}>{s.deviceName || s.deviceId}</td>
                   <td data-label={t("sessions.started")}>{when(s.createTime)}</td>
                   <td data-label={t("sessions.lastSeen")}>{when(s.lastSeenTime)}</td>

@@ -9,7 +9,7 @@ import { AssignmentService, AssignmentState, type Assignment, type BulkCreateRes
 import { useI18n } from "../i18n/context";
 import { ActionButton, Badge, Done, Empty, ErrorText, Loading, Section, useAction } from "../components";
 import { setQuery, useLocation, useTitle } from "../lib/router";
-import { published, storeLabel, useShoppers, useStoreList, useStores, useVersions } from "../lookups";
+import { checklistName, published, storeLabel, useShoppers, useStoreList, useStores, useVersions } from "../lookups";
 import { assignmentStateKey } from "../labels";
 import { addDays, dateToZoned, formatDateTime, formatTime, formatWeekday, startOfWeek, zonedToDate } from "../lib/format";
 
@@ -181,6 +181,13 @@ function useAssignments(filter: { fromTime?: Date; toTime?: Date; state?: Assign
   );
 }
 
+/** useShopperName names an assignment's shopper (from the list's names, or the shopper list). */
+function useShopperName(): (a: Assignment) => string {
+  const { t } = useI18n();
+  const shoppers = useShoppers();
+  return (a) => (a.shopperId ? a.shopperName || shoppers.get(a.shopperId)?.displayName || t("common.unknownPerson") : t("assign.openToAny"));
+}
+
 function AssignmentList() {
   const { t, tag, timeZone } = useI18n();
   const { query } = useLocation();
@@ -188,6 +195,9 @@ function AssignmentList() {
   const storeId = query.get("store") ?? "";
   const list = useAssignments({ state, storeId });
   const storeList = useStoreList();
+  const stores = useStores();
+  const versions = useVersions();
+  const shopperOf = useShopperName();
   const rows = list.data?.pages.flatMap((p) => p.assignments) ?? [];
   return (
     <Section title={t("assign.list")}>
@@ -235,13 +245,9 @@ function AssignmentList() {
             <tbody>
               {rows.map((a) => (
                 <tr key={a.id}>
-                  <td data-label={t("review.colStore")}>
-                    <strong>{a.storeCode}</strong> {a.storeName}
-                  </td>
-                  <td data-label={t("review.colChecklist")}>
-                    {a.checklistName} v{a.checklistVersion}
-                  </td>
-                  <td data-label={t("review.colShopper")}>{a.shopperId ? a.shopperName || t("common.unknownPerson") : t("assign.openToAny")}</td>
+                  <td data-label={t("review.colStore")}>{a.storeCode ? `${a.storeCode} · ${a.storeName}` : storeLabel(stores, a.storeId)}</td>
+                  <td data-label={t("review.colChecklist")}>{a.checklistName ? `${a.checklistName} v${a.checklistVersion}` : checklistName(versions, a.checklistId, a.checklistVersion)}</td>
+                  <td data-label={t("review.colShopper")}>{shopperOf(a)}</td>
                   <td data-label={t("assign.window")}>
                     {formatDateTime(tag, timeZone, a.windowStartTime && timestampDate(a.windowStartTime))} – {formatDateTime(tag, timeZone, a.windowEndTime && timestampDate(a.windowEndTime))}
                   </td>
@@ -344,11 +350,19 @@ function Week() {
   const days = Array.from({ length: 7 }, (_, i) => addDays(monday, i, timeZone));
   const next = addDays(monday, 7, timeZone);
   const list = useAssignments({ fromTime: monday, toTime: next });
+  const stores = useStores();
+  const shopperOf = useShopperName();
   const rows = list.data?.pages.flatMap((p) => p.assignments) ?? [];
   const dayOf = (a: Assignment) => {
     const s = a.windowStartTime ? timestampDate(a.windowStartTime) : monday;
     const idx = days.findIndex((d, i) => s >= d && s < (days[i + 1] ?? next));
     return idx < 0 ? 0 : idx;
+  };
+  // A window that began before this week shows its first day instead of a time.
+  const slotStart = (a: Assignment) => {
+    if (!a.windowStartTime) return "";
+    const s = timestampDate(a.windowStartTime);
+    return s < monday ? t("assign.since", { date: formatWeekday(tag, timeZone, s) }) : formatTime(tag, timeZone, s);
   };
   const weekParam = (d: Date) => dateToZoned(d, timeZone).slice(0, 10);
   return (
@@ -374,10 +388,10 @@ function Week() {
               .filter((a) => dayOf(a) === i)
               .map((a) => (
                 <div key={a.id} className={"slot state-" + a.state}>
-                  <strong>{a.storeCode}</strong> {a.windowStartTime && formatTime(tag, timeZone, timestampDate(a.windowStartTime))}
+                  <strong>{a.storeCode || stores.get(a.storeId)?.code}</strong> {slotStart(a)}
                   <br />
                   <small>
-                    {a.shopperId ? a.shopperName : t("assign.openToAny")} · {t(assignmentStateKey[a.state])}
+                    {shopperOf(a)} · {t(assignmentStateKey[a.state])}
                   </small>
                 </div>
               ))}
