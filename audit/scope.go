@@ -30,14 +30,20 @@ func ScopeOf(p Principal) Scope {
 
 // StoreFilter selects stores.
 type StoreFilter struct {
-	Scope  Scope
-	Region string // "" for any
+	Scope              Scope
+	Region             string // "" for any
+	IncludeDeactivated bool
+	Query              string // code or name contains, any case
 }
 
-// StaffFilter selects staff.
+// StaffFilter selects staff, by employee number.
 type StaffFilter struct {
-	Scope   Scope
-	StoreID string // "" for any
+	Scope              Scope
+	StoreID            string // "" for any
+	IncludeDeactivated bool
+	Query              string // name or employee number contains, any case
+	AfterNumber        string // continue after this employee number
+	Limit              int    // 0 for all
 }
 
 // VersionFilter selects checklist versions.
@@ -50,14 +56,15 @@ type VersionFilter struct {
 // AssignmentFilter selects assignments. Results are ordered by window start,
 // then id; After continues after the given (window start, id).
 type AssignmentFilter struct {
-	Scope     Scope
-	StoreID   string
-	ShopperID string
-	State     AssignmentState
-	From, To  time.Time // windows overlapping [From, To), when set
-	AfterTime time.Time
-	AfterID   string
-	Limit     int
+	Scope       Scope
+	StoreID     string
+	ShopperID   string
+	ChecklistID string
+	State       AssignmentState
+	From, To    time.Time // windows overlapping [From, To), when set
+	AfterTime   time.Time
+	AfterID     string
+	Limit       int
 }
 
 // OrgStore keeps stores and staff. Errors: EINVALID, EEXISTS, ENOTFOUND
@@ -68,7 +75,7 @@ type OrgStore interface {
 	ListStores(ctx context.Context, f StoreFilter) ([]*Store, error)
 	CreateStaff(ctx context.Context, scope Scope, s *Staff) error
 	ListStaff(ctx context.Context, f StaffFilter) ([]*Staff, error)
-	ListShoppers(ctx context.Context) ([]*User, error)
+	ListShoppers(ctx context.Context, query string) ([]*User, error)
 }
 
 // ChecklistStore keeps checklists and their versions. A published version

@@ -41,5 +41,7 @@ const (
 	EventUserDisabled   = "user_disabled"
 	EventUserEnabled    = "user_enabled"
 	EventKeyRotated     = "key_rotated"
+	EventPasswordReset  = "password_reset"
+	EventRoleChanged    = "role_changed"
 	EventUserCreated    = "user_created"
 )

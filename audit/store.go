@@ -29,6 +29,10 @@ type Store struct {
 	GeofenceMeters float64 // a check-in farther than this from the store is flagged
 	ManagerIDs     []string
 	CreatedAt      time.Time
+	// Read-only: when the store was closed (zero while open), and the
+	// managers' names in the order of ManagerIDs.
+	DeactivatedAt time.Time
+	ManagerNames  []string
 }
 
 // Validate returns EINVALID when the store cannot be stored.
@@ -59,6 +63,32 @@ type Staff struct {
 	BackOffice     bool
 	StoreID        string // empty for staff not tied to a store
 	CreatedAt      time.Time
+	// Read-only: the store's code and name, when the employee left (zero
+	// while employed), and the first day at StoreID ("" if always).
+	StoreCode, StoreName string
+	DeactivatedAt        time.Time
+	StoreSince           string
+}
+
+// StaffTransfer moves an employee to another store from a day on.
+type StaffTransfer struct {
+	ID, StaffID                string
+	FromStoreID, ToStoreID     string
+	FromStoreCode, ToStoreCode string
+	FromStoreName, ToStoreName string
+	EffectiveDate              string // YYYY-MM-DD, organisation time zone
+	Applied                    bool
+	CreatedBy, CreatedByName   string
+	CreatedAt                  time.Time
+}
+
+// OrgSettings are the organisation's settings.
+type OrgSettings struct {
+	TimeZone  string // IANA name
+	Locale    string // BCP 47 tag
+	Currency  string // ISO 4217 code
+	UpdatedAt time.Time
+	UpdatedBy string
 }
 
 // Validate returns EINVALID when the staff member cannot be stored.

@@ -4,26 +4,23 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"connectrpc.com/connect"
-	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/auth"
+	"github.com/shopscore/shopscore/server/sqlite"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 )
 
 // adminService implements shopscore.v1.AdminService.
-// The embedded Unimplemented handler answers the procedures not yet built;
-// it goes once every procedure of the service is implemented.
-type adminService struct {
-	shopscorev1connect.UnimplementedAdminServiceHandler
-	s *Server
-}
+type adminService struct{ s *Server }
 
 // pageSize returns the page size asked for. Errors: EINVALID.
 func pageSize(n int32) (int, error) {
@@ -96,6 +93,13 @@ func (a *adminService) CreateUser(ctx context.Context, req *connect.Request[v1.C
 	if err := u.Validate(); err != nil {
 		return nil, err
 	}
+	stores, err := a.storeIDs(ctx, m.GetManagedStoreIds(), m.GetManagedStoreCodes())
+	if err != nil {
+		return nil, err
+	}
+	if len(stores) > 0 && role != audit.RoleManager {
+		return nil, audit.Errorf(audit.EINVALID, "managed_store_ids: only a manager manages stores")
+	}
 	hash, err := auth.HashPassword(m.GetPassword())
 	if err != nil {
 		return nil, err
@@ -103,7 +107,16 @@ func (a *adminService) CreateUser(ctx context.Context, req *connect.Request[v1.C
 	if err := a.s.db.CreateUser(ctx, u, hash); err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&v1.CreateUserResponse{User: userToProto(u)}), nil
+	if len(stores) > 0 {
+		if err := a.s.db.SetManagedStores(ctx, u.ID, stores); err != nil {
+			return nil, err
+		}
+	}
+	out, err := a.userView(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.CreateUserResponse{User: out}), nil
 }
 
 // ListUsers lists users by e-mail. Errors: EINVALID.
@@ -227,4 +240,174 @@ func (a *adminService) StreamSecurityEvents(ctx context.Context, req *connect.Re
 			return nil
 		}
 	}
+}
+
+// userView converts a user with the stores he manages.
+func (a *adminService) userView(ctx context.Context, u *audit.User) (*v1.User, error) {
+	out := userToProto(u)
+	if u.Role != audit.RoleManager {
+		return out, nil
+	}
+	stores, err := a.s.db.ManagedStores(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range stores {
+		out.ManagedStores = append(out.ManagedStores, &v1.StoreRef{Id: st.ID, Code: st.Code, Name: st.Name})
+	}
+	return out, nil
+}
+
+// storeIDs resolves stores named by id or code. Errors: ENOTFOUND.
+func (a *adminService) storeIDs(ctx context.Context, ids, codes []string) ([]string, error) {
+	out := slices.Clone(ids)
+	for _, c := range codes {
+		id, err := a.s.storeRef(ctx, audit.Scope{All: true}, "", c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// GetUser returns a user with his stores. Errors: EINVALID, ENOTFOUND.
+func (a *adminService) GetUser(ctx context.Context, req *connect.Request[v1.GetUserRequest]) (*connect.Response[v1.GetUserResponse], error) {
+	if req.Msg.GetUserId() == "" {
+		return nil, audit.Errorf(audit.EINVALID, "user_id is required")
+	}
+	u, err := a.s.db.FindUserByID(ctx, req.Msg.GetUserId())
+	if err != nil {
+		return nil, err
+	}
+	out, err := a.userView(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.GetUserResponse{User: out}), nil
+}
+
+// ResetPassword sets a new password and revokes the user's sessions.
+// Errors: EINVALID, ENOTFOUND.
+func (a *adminService) ResetPassword(ctx context.Context, req *connect.Request[v1.ResetPasswordRequest]) (*connect.Response[v1.ResetPasswordResponse], error) {
+	id := req.Msg.GetUserId()
+	if id == "" {
+		return nil, audit.Errorf(audit.EINVALID, "user_id is required")
+	}
+	if utf8.RuneCountInString(req.Msg.GetNewPassword()) < 8 {
+		return nil, audit.Errorf(audit.EINVALID, "new_password must have at least 8 characters")
+	}
+	hash, err := auth.HashPassword(req.Msg.GetNewPassword())
+	if err != nil {
+		return nil, err
+	}
+	n, err := a.s.db.ResetPassword(ctx, id, hash, peerHost(req.Peer().Addr))
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.s.db.FindUserByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.ResetPasswordResponse{User: userToProto(u), RevokedSessions: int32(n)}), nil
+}
+
+// ChangeRole gives a user another role. Errors: EINVALID, ENOTFOUND,
+// EPRECONDITION (an admin demoting himself).
+func (a *adminService) ChangeRole(ctx context.Context, req *connect.Request[v1.ChangeRoleRequest]) (*connect.Response[v1.ChangeRoleResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if req.Msg.GetUserId() == "" {
+		return nil, audit.Errorf(audit.EINVALID, "user_id is required")
+	}
+	role, err := roleFromProto(req.Msg.GetRole())
+	if err != nil {
+		return nil, err
+	}
+	if req.Msg.GetUserId() == p.UserID && role != audit.RoleAdmin {
+		return nil, audit.Errorf(audit.EPRECONDITION, "an admin cannot take his own admin role; ask another admin")
+	}
+	u, err := a.s.db.ChangeRole(ctx, req.Msg.GetUserId(), role, peerHost(req.Peer().Addr))
+	if err != nil {
+		return nil, err
+	}
+	out, err := a.userView(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.ChangeRoleResponse{User: out}), nil
+}
+
+// SetManagedStores replaces a manager's stores. Errors: EINVALID,
+// ENOTFOUND.
+func (a *adminService) SetManagedStores(ctx context.Context, req *connect.Request[v1.SetManagedStoresRequest]) (*connect.Response[v1.SetManagedStoresResponse], error) {
+	id := req.Msg.GetUserId()
+	if id == "" {
+		return nil, audit.Errorf(audit.EINVALID, "user_id is required")
+	}
+	stores, err := a.storeIDs(ctx, req.Msg.GetStoreIds(), req.Msg.GetStoreCodes())
+	if err != nil {
+		return nil, err
+	}
+	if err := a.s.db.SetManagedStores(ctx, id, stores); err != nil {
+		return nil, err
+	}
+	u, err := a.s.db.FindUserByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out, err := a.userView(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.SetManagedStoresResponse{User: out}), nil
+}
+
+// ListSecurityEvents lists the security log newest first. Errors: EINVALID.
+func (a *adminService) ListSecurityEvents(ctx context.Context, req *connect.Request[v1.ListSecurityEventsRequest]) (*connect.Response[v1.ListSecurityEventsResponse], error) {
+	m := req.Msg
+	n, err := pageSize(m.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	f := sqlite.EventFilter{Kinds: m.GetKinds(), UserID: m.GetUserId(), Limit: n + 1}
+	if f.From, err = timeFrom("from_time", m.GetFromTime()); err != nil {
+		return nil, err
+	}
+	if f.To, err = timeFrom("to_time", m.GetToTime()); err != nil {
+		return nil, err
+	}
+	if t := m.GetPageToken(); t != "" {
+		raw, err := decodePageToken(t)
+		if err != nil {
+			return nil, err
+		}
+		if f.BeforeSeq, err = strconv.ParseInt(raw, 10, 64); err != nil || f.BeforeSeq <= 0 {
+			return nil, audit.Errorf(audit.EINVALID, "page_token is not one this server issued")
+		}
+	}
+	events, err := a.s.db.ListSecurityEvents(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	users := map[string]*audit.User{}
+	resp := &v1.ListSecurityEventsResponse{}
+	resp.Events, resp.NextPageToken = page(events, n, func(e audit.SecurityEvent) *v1.SecurityEvent {
+		out := &v1.SecurityEvent{Seq: e.Seq, CreateTime: timestamppb.New(e.CreatedAt), Kind: e.Kind, UserId: e.UserID,
+			SessionId: e.SessionID, Peer: e.Peer, Detail: e.Detail}
+		if e.UserID != "" {
+			u, ok := users[e.UserID]
+			if !ok {
+				u, _ = a.s.db.FindUserByID(ctx, e.UserID) // an unknown user (a failed login) has no name
+				users[e.UserID] = u
+			}
+			if u != nil {
+				out.UserEmail, out.UserName = u.Email, u.DisplayName
+			}
+		}
+		return out
+	}, func(e audit.SecurityEvent) string { return encodePageToken(strconv.FormatInt(e.Seq, 10)) })
+	return connect.NewResponse(resp), nil
 }

@@ -6,6 +6,8 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/sqlite"
+	"google.golang.org/protobuf/proto"
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 )
@@ -32,7 +34,7 @@ func assignmentFromSpec(spec *v1.AssignmentSpec, by string) (*audit.Assignment, 
 	}
 	switch {
 	case spec.GetStoreId() == "":
-		return nil, audit.Errorf(audit.EINVALID, "store_id is required")
+		return nil, audit.Errorf(audit.EINVALID, "store_id or store_code is required")
 	case spec.GetChecklistId() == "":
 		return nil, audit.Errorf(audit.EINVALID, "checklist_id is required")
 	case spec.GetChecklistVersion() < 0:
@@ -55,14 +57,18 @@ func (a *assignmentService) CreateAssignment(ctx context.Context, req *connect.R
 	if err != nil {
 		return nil, err
 	}
-	as, err := assignmentFromSpec(req.Msg.GetSpec(), p.UserID)
+	as, err := a.fromSpec(ctx, p, req.Msg.GetSpec())
 	if err != nil {
 		return nil, err
 	}
 	if err := a.s.db.CreateAssignment(ctx, audit.ScopeOf(p), as); err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&v1.CreateAssignmentResponse{Assignment: assignmentToProto(as)}), nil
+	views, err := a.s.assignmentViews(ctx, []*audit.Assignment{as})
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.CreateAssignmentResponse{Assignment: views[0]}), nil
 }
 
 // BulkCreateAssignments creates many assignments, answering per item.
@@ -80,7 +86,7 @@ func (a *assignmentService) BulkCreateAssignments(ctx context.Context, req *conn
 	var valid []*audit.Assignment
 	var at []int
 	for i, spec := range specs {
-		as, err := assignmentFromSpec(spec, p.UserID)
+		as, err := a.fromSpec(ctx, p, spec)
 		if err != nil {
 			results[i] = a.s.itemError(ctx, req.Spec().Procedure, err)
 			continue
@@ -91,14 +97,74 @@ func (a *assignmentService) BulkCreateAssignments(ctx context.Context, req *conn
 	if err != nil {
 		return nil, err
 	}
+	views, err := a.s.assignmentViews(ctx, valid)
+	if err != nil {
+		return nil, err
+	}
 	for j, i := range at {
 		if errs[j] != nil {
 			results[i] = a.s.itemError(ctx, req.Spec().Procedure, errs[j])
 		} else {
-			results[i] = &v1.BulkCreateResult{Assignment: assignmentToProto(valid[j])}
+			results[i] = &v1.BulkCreateResult{Assignment: views[j]}
 		}
 	}
 	return connect.NewResponse(&v1.BulkCreateAssignmentsResponse{Results: results}), nil
+}
+
+// fromSpec is assignmentFromSpec with the store named by code resolved in
+// the caller's scope. Errors: EINVALID, ENOTFOUND.
+func (a *assignmentService) fromSpec(ctx context.Context, p audit.Principal, spec *v1.AssignmentSpec) (*audit.Assignment, error) {
+	as, err := assignmentFromSpec(spec, p.UserID)
+	if err == nil || spec.GetStoreId() != "" || strings.TrimSpace(spec.GetStoreCode()) == "" {
+		return as, err
+	}
+	id, err := a.s.storeRef(ctx, audit.ScopeOf(p), "", spec.GetStoreCode())
+	if err != nil {
+		return nil, err
+	}
+	named := proto.CloneOf(spec)
+	named.StoreId = id
+	return assignmentFromSpec(named, p.UserID)
+}
+
+// assignmentViews converts assignments with the names people read: store
+// code and name, checklist name, shopper name.
+func (s *Server) assignmentViews(ctx context.Context, as []*audit.Assignment) ([]*v1.Assignment, error) {
+	stores, err := s.db.ListStores(ctx, audit.StoreFilter{Scope: audit.Scope{All: true}, IncludeDeactivated: true})
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]*audit.Store{}
+	for _, st := range stores {
+		byID[st.ID] = st
+	}
+	names, err := s.db.ChecklistNames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	shoppers := map[string]string{}
+	out := make([]*v1.Assignment, len(as))
+	for i, a := range as {
+		v := assignmentToProto(a)
+		if st := byID[a.StoreID]; st != nil {
+			v.StoreCode, v.StoreName = st.Code, st.Name
+		}
+		v.ChecklistName = names[sqlite.VersionKey{ChecklistID: a.ChecklistID, Version: a.ChecklistVersion}]
+		if a.ShopperID != "" {
+			name, ok := shoppers[a.ShopperID]
+			if !ok {
+				u, err := s.db.FindUserByID(ctx, a.ShopperID)
+				if err != nil {
+					return nil, err
+				}
+				name = u.DisplayName
+				shoppers[a.ShopperID] = name
+			}
+			v.ShopperName = name
+		}
+		out[i] = v
+	}
+	return out, nil
 }
 
 // itemError is the per-item answer of a batch: the same code and message
@@ -125,7 +191,11 @@ func (a *assignmentService) CancelAssignment(ctx context.Context, req *connect.R
 	if err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&v1.CancelAssignmentResponse{Assignment: assignmentToProto(as)}), nil
+	views, err := a.s.assignmentViews(ctx, []*audit.Assignment{as})
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.CancelAssignmentResponse{Assignment: views[0]}), nil
 }
 
 // ReassignAssignment gives an open or accepted assignment to another
@@ -153,7 +223,11 @@ func (a *assignmentService) ReassignAssignment(ctx context.Context, req *connect
 	if err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&v1.ReassignAssignmentResponse{Assignment: assignmentToProto(as)}), nil
+	views, err := a.s.assignmentViews(ctx, []*audit.Assignment{as})
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.ReassignAssignmentResponse{Assignment: views[0]}), nil
 }
 
 // ListAssignments lists assignments in the caller's scope. Errors: EINVALID.
@@ -171,7 +245,12 @@ func (a *assignmentService) ListAssignments(ctx context.Context, req *connect.Re
 	if err != nil {
 		return nil, err
 	}
-	f := audit.AssignmentFilter{Scope: audit.ScopeOf(p), StoreID: m.GetStoreId(), ShopperID: m.GetShopperId(), State: state, Limit: n + 1}
+	scope := audit.ScopeOf(p)
+	storeID, err := a.s.storeRef(ctx, scope, m.GetStoreId(), m.GetStoreCode())
+	if err != nil {
+		return nil, err
+	}
+	f := audit.AssignmentFilter{Scope: scope, StoreID: storeID, ShopperID: m.GetShopperId(), ChecklistID: m.GetChecklistId(), State: state, Limit: n + 1}
 	if f.From, err = timeFrom("from_time", m.GetFromTime()); err != nil {
 		return nil, err
 	}
@@ -186,6 +265,10 @@ func (a *assignmentService) ListAssignments(ctx context.Context, req *connect.Re
 		return nil, err
 	}
 	resp := &v1.ListAssignmentsResponse{}
-	resp.Assignments, resp.NextPageToken = page(list, n, assignmentToProto, func(a *audit.Assignment) string { return encodeCursor(a.WindowStart, a.ID) })
+	rows, next := page(list, n, func(a *audit.Assignment) *audit.Assignment { return a }, func(a *audit.Assignment) string { return encodeCursor(a.WindowStart, a.ID) })
+	if resp.Assignments, err = a.s.assignmentViews(ctx, rows); err != nil {
+		return nil, err
+	}
+	resp.NextPageToken = next
 	return connect.NewResponse(resp), nil
 }

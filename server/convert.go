@@ -100,6 +100,7 @@ func storeToProto(s *audit.Store) *v1.Store {
 		Id: s.ID, Code: s.Code, Name: s.Name, Address: s.Address, Region: s.Region,
 		Latitude: s.Latitude, Longitude: s.Longitude, GeofenceMeters: s.GeofenceMeters,
 		ManagerIds: s.ManagerIDs, CreateTime: timestamp(s.CreatedAt),
+		Deactivated: !s.DeactivatedAt.IsZero(), DeactivateTime: timestamp(s.DeactivatedAt), ManagerNames: s.ManagerNames,
 	}
 }
 
@@ -107,7 +108,21 @@ func staffToProto(s *audit.Staff) *v1.Staff {
 	return &v1.Staff{
 		Id: s.ID, EmployeeNumber: s.EmployeeNumber, Name: s.Name, Position: s.Position,
 		Department: string(s.Department), BackOffice: s.BackOffice, StoreId: s.StoreID, CreateTime: timestamp(s.CreatedAt),
+		StoreCode: s.StoreCode, StoreName: s.StoreName, Deactivated: !s.DeactivatedAt.IsZero(),
+		DeactivateTime: timestamp(s.DeactivatedAt), StoreSinceDate: s.StoreSince,
 	}
+}
+
+func transferToProto(t *audit.StaffTransfer) *v1.StaffTransfer {
+	return &v1.StaffTransfer{
+		Id: t.ID, StaffId: t.StaffID, FromStoreId: t.FromStoreID, FromStoreCode: t.FromStoreCode, FromStoreName: t.FromStoreName,
+		ToStoreId: t.ToStoreID, ToStoreCode: t.ToStoreCode, ToStoreName: t.ToStoreName, EffectiveDate: t.EffectiveDate,
+		Applied: t.Applied, CreatedBy: t.CreatedBy, CreatedByName: t.CreatedByName, CreateTime: timestamp(t.CreatedAt),
+	}
+}
+
+func settingsToProto(s *audit.OrgSettings) *v1.OrgSettings {
+	return &v1.OrgSettings{TimeZone: s.TimeZone, Locale: s.Locale, Currency: s.Currency, UpdateTime: timestamp(s.UpdatedAt), UpdatedBy: s.UpdatedBy}
 }
 
 func assignmentToProto(a *audit.Assignment) *v1.Assignment {

@@ -57,10 +57,24 @@ func (s *Server) expireLoop(ctx context.Context) {
 		case n > 0:
 			s.log.InfoContext(ctx, "assignments expired", "count", n)
 		}
+		if n, err := s.applyDueTransfers(ctx); err != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "apply staff transfers", "err", err)
+		} else if n > 0 {
+			s.log.InfoContext(ctx, "staff transfers applied", "count", n)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// applyDueTransfers moves the employees whose transfer's day has come.
+func (s *Server) applyDueTransfers(ctx context.Context) (int, error) {
+	today, err := s.orgToday(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return s.db.ApplyDueTransfers(ctx, today)
 }

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"strings"
+	"time"
 
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
@@ -40,7 +42,8 @@ func (o *orgService) ListStores(ctx context.Context, req *connect.Request[v1.Lis
 	if err != nil {
 		return nil, err
 	}
-	stores, err := o.s.db.ListStores(ctx, audit.StoreFilter{Scope: audit.ScopeOf(p), Region: req.Msg.GetRegion()})
+	stores, err := o.s.db.ListStores(ctx, audit.StoreFilter{Scope: audit.ScopeOf(p), Region: req.Msg.GetRegion(),
+		IncludeDeactivated: req.Msg.GetIncludeDeactivated(), Query: req.Msg.GetQuery()})
 	if err != nil {
 		return nil, err
 	}
@@ -72,26 +75,41 @@ func (o *orgService) CreateStaff(ctx context.Context, req *connect.Request[v1.Cr
 	return connect.NewResponse(&v1.CreateStaffResponse{Staff: staffToProto(st)}), nil
 }
 
-// ListStaff lists the staff of the stores in the caller's scope.
+// ListStaff lists the staff of the stores in the caller's scope, by
+// employee number, a page at a time. Errors: EINVALID, ENOTFOUND (a store
+// code outside the caller's stores).
 func (o *orgService) ListStaff(ctx context.Context, req *connect.Request[v1.ListStaffRequest]) (*connect.Response[v1.ListStaffResponse], error) {
 	p, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	staff, err := o.s.db.ListStaff(ctx, audit.StaffFilter{Scope: audit.ScopeOf(p), StoreID: req.Msg.GetStoreId()})
+	m := req.Msg
+	n, err := pageSize(m.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	after, err := decodePageToken(m.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	scope := audit.ScopeOf(p)
+	storeID, err := o.s.storeRef(ctx, scope, m.GetStoreId(), m.GetStoreCode())
+	if err != nil {
+		return nil, err
+	}
+	staff, err := o.s.db.ListStaff(ctx, audit.StaffFilter{Scope: scope, StoreID: storeID, IncludeDeactivated: m.GetIncludeDeactivated(),
+		Query: m.GetQuery(), AfterNumber: after, Limit: n + 1})
 	if err != nil {
 		return nil, err
 	}
 	resp := &v1.ListStaffResponse{}
-	for _, st := range staff {
-		resp.Staff = append(resp.Staff, staffToProto(st))
-	}
+	resp.Staff, resp.NextPageToken = page(staff, n, staffToProto, func(s *audit.Staff) string { return encodePageToken(s.EmployeeNumber) })
 	return connect.NewResponse(resp), nil
 }
 
 // ListShoppers lists the active shoppers.
-func (o *orgService) ListShoppers(ctx context.Context, _ *connect.Request[v1.ListShoppersRequest]) (*connect.Response[v1.ListShoppersResponse], error) {
-	users, err := o.s.db.ListShoppers(ctx)
+func (o *orgService) ListShoppers(ctx context.Context, req *connect.Request[v1.ListShoppersRequest]) (*connect.Response[v1.ListShoppersResponse], error) {
+	users, err := o.s.db.ListShoppers(ctx, req.Msg.GetQuery())
 	if err != nil {
 		return nil, err
 	}
@@ -100,4 +118,255 @@ func (o *orgService) ListShoppers(ctx context.Context, _ *connect.Request[v1.Lis
 		resp.Shoppers = append(resp.Shoppers, userToProto(u))
 	}
 	return connect.NewResponse(resp), nil
+}
+
+// findStoreRef returns the store a request names by id or code, in scope.
+// Errors: EINVALID (neither), ENOTFOUND.
+func (o *orgService) findStoreRef(ctx context.Context, scope audit.Scope, id, code string) (*audit.Store, error) {
+	if id == "" && strings.TrimSpace(code) == "" {
+		return nil, audit.Errorf(audit.EINVALID, "store_id or store_code is required")
+	}
+	if id != "" {
+		return o.s.db.FindStore(ctx, scope, id)
+	}
+	return o.s.db.FindStoreByCode(ctx, scope, strings.TrimSpace(code))
+}
+
+// GetStore returns a store in scope by id or code. Errors: EINVALID,
+// ENOTFOUND.
+func (o *orgService) GetStore(ctx context.Context, req *connect.Request[v1.GetStoreRequest]) (*connect.Response[v1.GetStoreResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := o.findStoreRef(ctx, audit.ScopeOf(p), req.Msg.GetStoreId(), req.Msg.GetStoreCode())
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.GetStoreResponse{Store: storeToProto(st)}), nil
+}
+
+// UpdateStore replaces a store's editable fields; only admins change its
+// managers. Errors: EINVALID, EEXISTS, ENOTFOUND, EFORBIDDEN.
+func (o *orgService) UpdateStore(ctx context.Context, req *connect.Request[v1.UpdateStoreRequest]) (*connect.Response[v1.UpdateStoreResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := req.Msg.GetStore()
+	if m.GetId() == "" {
+		return nil, audit.Errorf(audit.EINVALID, "store.id is required")
+	}
+	st := &audit.Store{
+		ID: m.GetId(), Code: strings.TrimSpace(m.GetCode()), Name: m.GetName(), Address: m.GetAddress(), Region: m.GetRegion(),
+		Latitude: m.GetLatitude(), Longitude: m.GetLongitude(), GeofenceMeters: m.GetGeofenceMeters(), ManagerIDs: m.GetManagerIds(),
+	}
+	out, err := o.s.db.UpdateStore(ctx, audit.ScopeOf(p), st, p.Role == audit.RoleAdmin)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.UpdateStoreResponse{Store: storeToProto(out)}), nil
+}
+
+func (o *orgService) setStoreDeactivated(id string, deactivated bool, ctx context.Context) (*v1.Store, error) {
+	if id == "" {
+		return nil, audit.Errorf(audit.EINVALID, "store_id is required")
+	}
+	st, err := o.s.db.SetStoreDeactivated(ctx, id, deactivated)
+	if err != nil {
+		return nil, err
+	}
+	return storeToProto(st), nil
+}
+
+// DeactivateStore closes a store. Errors: EINVALID, ENOTFOUND.
+func (o *orgService) DeactivateStore(ctx context.Context, req *connect.Request[v1.DeactivateStoreRequest]) (*connect.Response[v1.DeactivateStoreResponse], error) {
+	st, err := o.setStoreDeactivated(req.Msg.GetStoreId(), true, ctx)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.DeactivateStoreResponse{Store: st}), nil
+}
+
+// ReactivateStore opens a closed store again. Errors: EINVALID, ENOTFOUND.
+func (o *orgService) ReactivateStore(ctx context.Context, req *connect.Request[v1.ReactivateStoreRequest]) (*connect.Response[v1.ReactivateStoreResponse], error) {
+	st, err := o.setStoreDeactivated(req.Msg.GetStoreId(), false, ctx)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.ReactivateStoreResponse{Store: st}), nil
+}
+
+// staffView converts an employee with his pending transfer, if any.
+func (o *orgService) staffView(ctx context.Context, s *audit.Staff) (*v1.Staff, error) {
+	out := staffToProto(s)
+	t, err := o.s.db.PendingTransfer(ctx, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	if t != nil {
+		out.PendingTransfer = transferToProto(t)
+	}
+	return out, nil
+}
+
+// GetStaff returns an employee of the caller's stores with his transfers.
+// Errors: EINVALID, ENOTFOUND.
+func (o *orgService) GetStaff(ctx context.Context, req *connect.Request[v1.GetStaffRequest]) (*connect.Response[v1.GetStaffResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, number := req.Msg.GetStaffId(), strings.TrimSpace(req.Msg.GetEmployeeNumber())
+	if id == "" && number == "" {
+		return nil, audit.Errorf(audit.EINVALID, "staff_id or employee_number is required")
+	}
+	s, ts, err := o.s.db.FindStaff(ctx, audit.ScopeOf(p), id, number)
+	if err != nil {
+		return nil, err
+	}
+	resp := &v1.GetStaffResponse{}
+	if resp.Staff, err = o.staffView(ctx, s); err != nil {
+		return nil, err
+	}
+	for i := range ts {
+		resp.Transfers = append(resp.Transfers, transferToProto(&ts[i]))
+	}
+	return connect.NewResponse(resp), nil
+}
+
+// UpdateStaff replaces an employee's editable fields. Errors: EINVALID,
+// EEXISTS, ENOTFOUND.
+func (o *orgService) UpdateStaff(ctx context.Context, req *connect.Request[v1.UpdateStaffRequest]) (*connect.Response[v1.UpdateStaffResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := req.Msg.GetStaff()
+	if m.GetId() == "" {
+		return nil, audit.Errorf(audit.EINVALID, "staff.id is required")
+	}
+	s, err := o.s.db.UpdateStaff(ctx, audit.ScopeOf(p), &audit.Staff{ID: m.GetId(), EmployeeNumber: strings.TrimSpace(m.GetEmployeeNumber()),
+		Name: m.GetName(), Position: m.GetPosition(), Department: audit.Department(m.GetDepartment()), BackOffice: m.GetBackOffice()})
+	if err != nil {
+		return nil, err
+	}
+	out, err := o.staffView(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.UpdateStaffResponse{Staff: out}), nil
+}
+
+func (o *orgService) setStaffDeactivated(ctx context.Context, id string, deactivated bool) (*v1.Staff, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if id == "" {
+		return nil, audit.Errorf(audit.EINVALID, "staff_id is required")
+	}
+	s, err := o.s.db.SetStaffDeactivated(ctx, audit.ScopeOf(p), id, deactivated)
+	if err != nil {
+		return nil, err
+	}
+	return o.staffView(ctx, s)
+}
+
+// DeactivateStaff marks an employee as gone. Errors: EINVALID, ENOTFOUND.
+func (o *orgService) DeactivateStaff(ctx context.Context, req *connect.Request[v1.DeactivateStaffRequest]) (*connect.Response[v1.DeactivateStaffResponse], error) {
+	s, err := o.setStaffDeactivated(ctx, req.Msg.GetStaffId(), true)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.DeactivateStaffResponse{Staff: s}), nil
+}
+
+// ReactivateStaff brings an employee back. Errors: EINVALID, ENOTFOUND.
+func (o *orgService) ReactivateStaff(ctx context.Context, req *connect.Request[v1.ReactivateStaffRequest]) (*connect.Response[v1.ReactivateStaffResponse], error) {
+	s, err := o.setStaffDeactivated(ctx, req.Msg.GetStaffId(), false)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.ReactivateStaffResponse{Staff: s}), nil
+}
+
+// TransferStaff moves an employee to another store from a date on.
+// Errors: EINVALID, ENOTFOUND, EPRECONDITION.
+func (o *orgService) TransferStaff(ctx context.Context, req *connect.Request[v1.TransferStaffRequest]) (*connect.Response[v1.TransferStaffResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := req.Msg
+	if m.GetStaffId() == "" {
+		return nil, audit.Errorf(audit.EINVALID, "staff_id is required")
+	}
+	scope := audit.ScopeOf(p)
+	if m.GetToStoreId() == "" && strings.TrimSpace(m.GetToStoreCode()) == "" {
+		return nil, audit.Errorf(audit.EINVALID, "to_store_id or to_store_code is required")
+	}
+	to, err := o.s.storeRef(ctx, scope, m.GetToStoreId(), m.GetToStoreCode())
+	if err != nil {
+		return nil, err
+	}
+	today, err := o.s.orgToday(ctx)
+	if err != nil {
+		return nil, err
+	}
+	date := m.GetEffectiveDate()
+	if date == "" {
+		date = today
+	} else if _, err := time.Parse(time.DateOnly, date); err != nil {
+		return nil, audit.Errorf(audit.EINVALID, "effective_date: %q is not a date YYYY-MM-DD", date)
+	}
+	s, t, err := o.s.db.TransferStaff(ctx, scope, m.GetStaffId(), to, date, today, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	out, err := o.staffView(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.TransferStaffResponse{Staff: out, Transfer: transferToProto(t)}), nil
+}
+
+// GetOrgSettings returns the organisation's settings.
+func (o *orgService) GetOrgSettings(ctx context.Context, _ *connect.Request[v1.GetOrgSettingsRequest]) (*connect.Response[v1.GetOrgSettingsResponse], error) {
+	st, err := o.s.db.OrgSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.GetOrgSettingsResponse{Settings: settingsToProto(st)}), nil
+}
+
+// UpdateOrgSettings changes the organisation's settings; an empty field
+// keeps its value. Errors: EINVALID naming the field.
+func (o *orgService) UpdateOrgSettings(ctx context.Context, req *connect.Request[v1.UpdateOrgSettingsRequest]) (*connect.Response[v1.UpdateOrgSettingsResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := o.s.db.OrgSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	next := *cur
+	m := req.Msg.GetSettings()
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{{&next.TimeZone, m.GetTimeZone()}, {&next.Locale, m.GetLocale()}, {&next.Currency, m.GetCurrency()}} {
+		if v := strings.TrimSpace(f.v); v != "" {
+			*f.dst = v
+		}
+	}
+	if err := validateSettings(next); err != nil {
+		return nil, err
+	}
+	st, err := o.s.db.SetOrgSettings(ctx, next, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.UpdateOrgSettingsResponse{Settings: settingsToProto(st)}), nil
 }

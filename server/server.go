@@ -205,7 +205,7 @@ func (s *Server) routes() http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle(shopscorev1connect.NewAuthServiceHandler(&authService{s}, opts...))
-	mux.Handle(shopscorev1connect.NewAdminServiceHandler(&adminService{s: s}, opts...))
+	mux.Handle(shopscorev1connect.NewAdminServiceHandler(&adminService{s}, opts...))
 	mux.Handle(shopscorev1connect.NewChecklistServiceHandler(&checklistService{s}, opts...))
 	mux.Handle(shopscorev1connect.NewOrgServiceHandler(&orgService{s: s}, opts...))
 	mux.Handle(shopscorev1connect.NewAssignmentServiceHandler(&assignmentService{s}, opts...))

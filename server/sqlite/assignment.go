@@ -67,8 +67,12 @@ func (db *DB) CreateAssignment(ctx context.Context, scope audit.Scope, a *audit.
 }
 
 func createAssignment(ctx context.Context, tx *Tx, scope audit.Scope, a *audit.Assignment) error {
-	if _, err := findStore(ctx, tx, scope, a.StoreID); err != nil {
+	st, err := findStore(ctx, tx, scope, a.StoreID)
+	if err != nil {
 		return err
+	}
+	if !st.DeactivatedAt.IsZero() {
+		return audit.Errorf(audit.EPRECONDITION, "store %s is deactivated; it takes no new assignments", st.Code)
 	}
 	v, err := findVersion(ctx, tx, a.ChecklistID, a.ChecklistVersion)
 	if err != nil {
@@ -184,6 +188,9 @@ func (db *DB) ListAssignments(ctx context.Context, f audit.AssignmentFilter) ([]
 	}
 	if f.ShopperID != "" {
 		add(`a.shopper_id = ?`, f.ShopperID)
+	}
+	if f.ChecklistID != "" {
+		add(`a.checklist_id = ?`, f.ChecklistID)
 	}
 	if f.State != "" {
 		add(`a.state = ?`, string(f.State))

@@ -257,3 +257,29 @@ func (db *DB) ImportPack(ctx context.Context, name string, data []byte, publish,
 	})
 	return out, err
 }
+
+// VersionKey names one checklist version.
+type VersionKey struct {
+	ChecklistID string
+	Version     int
+}
+
+// ChecklistNames returns the name of every checklist version.
+func (db *DB) ChecklistNames(ctx context.Context) (map[VersionKey]string, error) {
+	type row struct {
+		k    VersionKey
+		name string
+	}
+	rows, err := list(ctx, db, "checklist names", func(r scanner) (row, error) {
+		var x row
+		return x, r.Scan(&x.k.ChecklistID, &x.k.Version, &x.name)
+	}, `SELECT checklist_id, version, name FROM checklist_versions`)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[VersionKey]string, len(rows))
+	for _, r := range rows {
+		out[r.k] = r.name
+	}
+	return out, nil
+}

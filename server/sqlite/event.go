@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/shopscore/shopscore/audit"
 )
@@ -32,4 +34,42 @@ func scanEvent(row scanner) (audit.SecurityEvent, error) {
 	err := row.Scan(&e.Seq, &created, &e.Kind, &e.UserID, &e.SessionID, &e.Peer, &e.Detail)
 	e.CreatedAt = fromMillis(created)
 	return e, err
+}
+
+// EventFilter selects security events, newest first.
+type EventFilter struct {
+	Kinds     []string
+	UserID    string
+	From, To  time.Time // created in [From, To), when set
+	BeforeSeq int64     // continue before this seq; 0 for the newest
+	Limit     int
+}
+
+// ListSecurityEvents returns the events matching f, newest first.
+func (db *DB) ListSecurityEvents(ctx context.Context, f EventFilter) ([]audit.SecurityEvent, error) {
+	q := `SELECT seq, created_at, kind, user_id, session_id, peer, detail FROM security_events WHERE 1`
+	var args []any
+	if len(f.Kinds) > 0 {
+		q += ` AND kind IN (?` + strings.Repeat(`, ?`, len(f.Kinds)-1) + `)`
+		for _, k := range f.Kinds {
+			args = append(args, k)
+		}
+	}
+	if f.UserID != "" {
+		q += ` AND user_id = ?`
+		args = append(args, f.UserID)
+	}
+	if !f.From.IsZero() {
+		q += ` AND created_at >= ?`
+		args = append(args, millis(f.From))
+	}
+	if !f.To.IsZero() {
+		q += ` AND created_at < ?`
+		args = append(args, millis(f.To))
+	}
+	if f.BeforeSeq > 0 {
+		q += ` AND seq < ?`
+		args = append(args, f.BeforeSeq)
+	}
+	return list(ctx, db, "security events", scanEvent, q+` ORDER BY seq DESC LIMIT ?`, append(args, f.Limit)...)
 }

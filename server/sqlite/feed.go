@@ -286,7 +286,7 @@ func (m *materializer) staffOf(ctx context.Context, storeID string) ([]*audit.St
 		return s, nil
 	}
 	rows, err := m.tx.QueryContext(ctx, `SELECT id, employee_number, name, position, department, back_office, COALESCE(store_id, ''), created_at
-		FROM staff WHERE store_id = ? ORDER BY employee_number`, storeID)
+		FROM staff WHERE store_id = ? AND deactivated_at IS NULL ORDER BY employee_number`, storeID)
 	if err != nil {
 		return nil, fmt.Errorf("list staff: %w", err)
 	}

@@ -42,36 +42,51 @@ func (db *DB) CreateStore(ctx context.Context, s *audit.Store) error {
 		} else if err != nil {
 			return fmt.Errorf("insert store: %w", err)
 		}
-		for _, m := range s.ManagerIDs {
-			u, err := findUserByID(ctx, tx, m)
-			if err != nil {
-				return err
-			}
-			if u.Role != audit.RoleManager && u.Role != audit.RoleAdmin {
-				return audit.Errorf(audit.EINVALID, "store %s: user %s is a %s, not a manager", s.Code, u.Email, u.Role)
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO store_managers (store_id, user_id) VALUES (?, ?)`, s.ID, m); err != nil {
-				return fmt.Errorf("insert store manager: %w", err)
-			}
-		}
-		return nil
+		return addStoreManagers(ctx, tx, s.ID, s.Code, s.ManagerIDs)
 	})
 }
 
+// addStoreManagers makes the users ids managers of store id (code for
+// messages). Errors: ENOTFOUND (a user), EINVALID (not a manager or admin).
+func addStoreManagers(ctx context.Context, tx *Tx, id, code string, ids []string) error {
+	for _, m := range ids {
+		u, err := findUserByID(ctx, tx, m)
+		if err != nil {
+			return err
+		}
+		if u.Role != audit.RoleManager && u.Role != audit.RoleAdmin {
+			return audit.Errorf(audit.EINVALID, "store %s: user %s is a %s, not a manager", code, u.Email, u.Role)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO store_managers (store_id, user_id) VALUES (?, ?)`, id, m); err != nil {
+			return fmt.Errorf("insert store manager: %w", err)
+		}
+	}
+	return nil
+}
+
 const storeSelect = `SELECT id, code, name, address, region, latitude, longitude, geofence_meters, created_at,
-	COALESCE((SELECT group_concat(user_id) FROM store_managers m WHERE m.store_id = s.id), '')
+	COALESCE((SELECT group_concat(user_id, char(31)) FROM (SELECT m.user_id FROM store_managers m WHERE m.store_id = s.id ORDER BY m.user_id)), ''),
+	COALESCE((SELECT group_concat(display_name, char(31)) FROM (SELECT u.display_name FROM store_managers m JOIN users u ON u.id = m.user_id
+		WHERE m.store_id = s.id ORDER BY m.user_id)), ''),
+	COALESCE(deactivated_at, 0)
 	FROM stores s`
 
 func scanStore(row scanner) (*audit.Store, error) {
 	var s audit.Store
 	var created int64
-	var managers string
-	if err := row.Scan(&s.ID, &s.Code, &s.Name, &s.Address, &s.Region, &s.Latitude, &s.Longitude, &s.GeofenceMeters, &created, &managers); err != nil {
+	var managers, names string
+	var deactivated int64
+	if err := row.Scan(&s.ID, &s.Code, &s.Name, &s.Address, &s.Region, &s.Latitude, &s.Longitude, &s.GeofenceMeters, &created, &managers,
+		&names, &deactivated); err != nil {
 		return nil, err
 	}
 	s.CreatedAt = fromMillis(created)
 	if managers != "" {
-		s.ManagerIDs = strings.Split(managers, ",")
+		s.ManagerIDs = strings.Split(managers, "\x1f")
+		s.ManagerNames = strings.Split(names, "\x1f")
+	}
+	if deactivated != 0 {
+		s.DeactivatedAt = fromMillis(deactivated)
 	}
 	return &s, nil
 }
@@ -129,6 +144,13 @@ func (db *DB) ListStores(ctx context.Context, f audit.StoreFilter) ([]*audit.Sto
 		q += ` AND s.region = ?`
 		args = append(args, f.Region)
 	}
+	if !f.IncludeDeactivated {
+		q += ` AND s.deactivated_at IS NULL`
+	}
+	if f.Query != "" {
+		q += ` AND (instr(lower(s.code), lower(?)) > 0 OR instr(lower(s.name), lower(?)) > 0)`
+		args = append(args, f.Query, f.Query)
+	}
 	return list(ctx, db, "list stores", scanStore, q+` ORDER BY s.code`, args...)
 }
 
@@ -183,31 +205,59 @@ func touchStoreAssignments(ctx context.Context, tx *Tx, storeID string) error {
 	return nil
 }
 
+// staffSelect reads staff (aliased sf) with their store's code and name.
+const staffSelect = `SELECT sf.id, sf.employee_number, sf.name, sf.position, sf.department, sf.back_office, COALESCE(sf.store_id, ''),
+	sf.created_at, COALESCE(st.code, ''), COALESCE(st.name, ''), COALESCE(sf.deactivated_at, 0), sf.store_since
+	FROM staff sf LEFT JOIN stores st ON st.id = sf.store_id`
+
 // ListStaff returns the staff of the stores in scope (all staff, including
-// those tied to no store, for a scope of All), by employee number.
+// those tied to no store, for a scope of All), by employee number, after
+// f.AfterNumber, at most f.Limit (all if zero).
 func (db *DB) ListStaff(ctx context.Context, f audit.StaffFilter) ([]*audit.Staff, error) {
-	cond, args := storeScope(f.Scope, "store_id")
-	q := `SELECT id, employee_number, name, position, department, back_office, COALESCE(store_id, ''), created_at
-		FROM staff WHERE ` + cond
-	if f.StoreID != "" {
-		q += ` AND store_id = ?`
-		args = append(args, f.StoreID)
+	cond, args := storeScope(f.Scope, "sf.store_id")
+	q := staffSelect + ` WHERE ` + cond
+	add := func(clause string, v ...any) {
+		q += ` AND ` + clause
+		args = append(args, v...)
 	}
-	return list(ctx, db, "list staff", scanStaff, q+` ORDER BY employee_number`, args...)
+	if f.StoreID != "" {
+		add(`sf.store_id = ?`, f.StoreID)
+	}
+	if !f.IncludeDeactivated {
+		add(`sf.deactivated_at IS NULL`)
+	}
+	if f.Query != "" {
+		add(`(instr(lower(sf.name), lower(?)) > 0 OR instr(lower(sf.employee_number), lower(?)) > 0)`, f.Query, f.Query)
+	}
+	if f.AfterNumber != "" {
+		add(`sf.employee_number > ?`, f.AfterNumber)
+	}
+	q += ` ORDER BY sf.employee_number`
+	if f.Limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	return list(ctx, db, "list staff", scanStaff, q, args...)
 }
 
 func scanStaff(row scanner) (*audit.Staff, error) {
 	var s audit.Staff
 	var dept string
-	var created int64
-	if err := row.Scan(&s.ID, &s.EmployeeNumber, &s.Name, &s.Position, &dept, &s.BackOffice, &s.StoreID, &created); err != nil {
+	var created, deactivated int64
+	if err := row.Scan(&s.ID, &s.EmployeeNumber, &s.Name, &s.Position, &dept, &s.BackOffice, &s.StoreID, &created,
+		&s.StoreCode, &s.StoreName, &deactivated, &s.StoreSince); err != nil {
 		return nil, err
 	}
 	s.Department, s.CreatedAt = audit.Department(dept), fromMillis(created)
+	if deactivated != 0 {
+		s.DeactivatedAt = fromMillis(deactivated)
+	}
 	return &s, nil
 }
 
-// ListShoppers returns the active shoppers by e-mail.
-func (db *DB) ListShoppers(ctx context.Context) ([]*audit.User, error) {
-	return list(ctx, db, "list shoppers", scanUserRow, `SELECT `+userColumns+` FROM users WHERE role = 'shopper' AND disabled = 0 ORDER BY email`)
+// ListShoppers returns the active shoppers by e-mail, those whose name or
+// e-mail contains query when it is not empty.
+func (db *DB) ListShoppers(ctx context.Context, query string) ([]*audit.User, error) {
+	return list(ctx, db, "list shoppers", scanUserRow, `SELECT `+userColumns+` FROM users WHERE role = 'shopper' AND disabled = 0
+		AND (? = '' OR instr(lower(email), lower(?)) > 0 OR instr(lower(display_name), lower(?)) > 0) ORDER BY email`, query, query, query)
 }

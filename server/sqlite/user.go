@@ -144,3 +144,86 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	})
 	return n, err
 }
+
+// ResetPassword replaces a user's password hash and revokes all his
+// sessions, recording the event; it returns how many sessions it revoked.
+// Errors: ENOTFOUND.
+func (db *DB) ResetPassword(ctx context.Context, id, passwordHash, peer string) (int, error) {
+	n := 0
+	err := db.update(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, passwordHash, id)
+		if err != nil {
+			return fmt.Errorf("update password: %w", err)
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return audit.Errorf(audit.ENOTFOUND, "user %q not found", id)
+		}
+		res, err = tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ?, revoke_reason = 'password reset'
+			WHERE user_id = ? AND revoked_at IS NULL`, millis(tx.now), id)
+		if err != nil {
+			return fmt.Errorf("revoke sessions: %w", err)
+		}
+		k, _ := res.RowsAffected()
+		n = int(k)
+		return addEvent(ctx, tx, audit.SecurityEvent{Kind: audit.EventPasswordReset, UserID: id, Peer: peer})
+	})
+	return n, err
+}
+
+// ChangeRole gives a user another role; one who is no longer a manager or
+// admin keeps no stores. Errors: ENOTFOUND.
+func (db *DB) ChangeRole(ctx context.Context, id string, role audit.Role, peer string) (*audit.User, error) {
+	var u *audit.User
+	err := db.update(ctx, func(tx *Tx) error {
+		old, err := findUserByID(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ? WHERE id = ?`, string(role), id); err != nil {
+			return fmt.Errorf("change role: %w", err)
+		}
+		if role != audit.RoleManager && role != audit.RoleAdmin {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM store_managers WHERE user_id = ?`, id); err != nil {
+				return fmt.Errorf("drop managed stores: %w", err)
+			}
+		}
+		if err := addEvent(ctx, tx, audit.SecurityEvent{Kind: audit.EventRoleChanged, UserID: id, Peer: peer,
+			Detail: string(old.Role) + " -> " + string(role)}); err != nil {
+			return err
+		}
+		u, err = findUserByID(ctx, tx, id)
+		return err
+	})
+	return u, err
+}
+
+// SetManagedStores replaces the stores a manager manages. Errors:
+// ENOTFOUND (the user or a store), EINVALID (not a manager).
+func (db *DB) SetManagedStores(ctx context.Context, userID string, storeIDs []string) error {
+	return db.update(ctx, func(tx *Tx) error {
+		u, err := findUserByID(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if u.Role != audit.RoleManager {
+			return audit.Errorf(audit.EINVALID, "user %s is a %s; only a manager manages stores", u.Email, u.Role)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM store_managers WHERE user_id = ?`, userID); err != nil {
+			return fmt.Errorf("replace managed stores: %w", err)
+		}
+		for _, id := range storeIDs {
+			if _, err := findStore(ctx, tx, audit.Scope{All: true}, id); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO store_managers (store_id, user_id) VALUES (?, ?)`, id, userID); err != nil {
+				return fmt.Errorf("insert store manager: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// ManagedStores returns the stores a user manages, by code.
+func (db *DB) ManagedStores(ctx context.Context, userID string) ([]*audit.Store, error) {
+	return db.ListStores(ctx, audit.StoreFilter{Scope: audit.Scope{ManagerID: userID}, IncludeDeactivated: true})
+}

@@ -132,7 +132,7 @@ func testOrgStore(t *testing.T, h Harness) {
 		assert.Equal(t, 1, count(audit.StaffFilter{Scope: audit.Scope{All: true}, StoreID: b.ID}))
 	})
 	t.Run("ListShoppers", func(t *testing.T) {
-		list, err := h.Org.ListShoppers(ctx)
+		list, err := h.Org.ListShoppers(ctx, "")
 		require.NoError(t, err)
 		require.Len(t, list, 1)
 		assert.Equal(t, shopper, list[0].ID)
