@@ -2,7 +2,7 @@
 // empty states, badges and form fields.
 import { useCallback, useRef, useState, type ReactNode } from "react";
 import { useI18n } from "./i18n/context";
-import { describeError } from "./lib/errors";
+import { describeError, type PackProblem } from "./lib/errors";
 import type { MessageKey } from "./i18n/en";
 
 export function ErrorText({ error, id }: { error: unknown; id?: string }) {
@@ -155,3 +155,61 @@ export function Section({ title, children, actions }: { title: string; children:
 }
 
 export type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
+
+/** FileDrop takes one file by drag-and-drop or the file picker. */
+export function FileDrop({ accept, prompt, file, onFile }: { accept: string; prompt: string; file: File | null; onFile: (f: File | null) => void }) {
+  const { t } = useI18n();
+  const [over, setOver] = useState(false);
+  return (
+    <div
+      className={"dropzone" + (over ? " over" : "")}
+      onDragOver={(e) => {
+        e.preventDefault();
+        setOver(true);
+      }}
+      onDragLeave={() => setOver(false)}
+      onDrop={(e) => {
+        e.preventDefault();
+        setOver(false);
+        if (e.dataTransfer.files[0]) onFile(e.dataTransfer.files[0]);
+      }}
+    >
+      <p>{prompt}</p>
+      <label className="btn secondary">
+        {t("checklist.chooseFile")}
+        <input className="sr-only" type="file" accept={accept} onChange={(e) => onFile(e.target.files?.[0] ?? null)} />
+      </label>
+      {file && <p className="file-name">{t("checklist.chosen", { name: file.name, size: Math.max(1, Math.ceil(file.size / 1024)) })}</p>}
+    </div>
+  );
+}
+
+/** Problems lists what an import refused, each at its line (or row) and column. */
+export function Problems({ problems, title, lineLabel }: { problems: PackProblem[]; title: string; lineLabel: string }) {
+  const { t } = useI18n();
+  return (
+    <div className="error" role="alert">
+      <strong>{title}</strong>
+      <table className="list compact problems">
+        <thead>
+          <tr>
+            <th scope="col">{lineLabel}</th>
+            <th scope="col">{t("checklist.column")}</th>
+            <th scope="col">{t("checklist.where")}</th>
+            <th scope="col">{t("checklist.problem")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {problems.map((p, i) => (
+            <tr key={i}>
+              <td className="num">{p.line || "—"}</td>
+              <td className="num">{p.column || "—"}</td>
+              <td>{p.path && <code>{p.path}</code>}</td>
+              <td>{p.message}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,10 +1,11 @@
 // Administration: users, device sessions, the security log, signing keys.
-import { useEffect, useMemo, useState, type FormEvent } from "react";
+import { useMemo, useState, type FormEvent } from "react";
 import { useInfiniteQuery, useTransport } from "@connectrpc/connect-query";
 import { createClient } from "@connectrpc/connect";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { useQueryClient } from "@tanstack/react-query";
-import { AdminService, type Session, type StreamSecurityEventsResponse } from "../gen/shopscore/v1/admin_pb";
+import { AdminService, type Session } from "../gen/shopscore/v1/admin_pb";
+import { useStoreList } from "../lookups";
 import { Role, type User } from "../gen/shopscore/v1/auth_pb";
 import { useI18n } from "../i18n/context";
 import { ActionButton, Badge, Done, Empty, ErrorText, Loading, Section, useAction } from "../components";
@@ -55,7 +56,10 @@ export function Users() {
                     <strong>{u.displayName}</strong> {u.disabled && <Badge tone="bad">{t("users.disabled")}</Badge>}
                   </td>
                   <td data-label={t("users.email")}>{u.email}</td>
-                  <td data-label={t("users.role")}>{t(roleKey[u.role])}</td>
+                  <td data-label={t("users.role")}>
+                    {t(roleKey[u.role])}
+                    {u.managedStores.length > 0 && <small className="muted"> · {u.managedStores.map((s) => s.code).join(", ")}</small>}
+                  </td>
                   <td data-label={t("users.since")}>{formatDateTime(tag, timeZone, u.createTime && timestampDate(u.createTime))}</td>
                   <td data-label={t("common.actions")}>
                     <UserActions u={u} />
@@ -79,15 +83,97 @@ function UserActions({ u }: { u: User }) {
   const { t } = useI18n();
   const client = useAdmin();
   const qc = useQueryClient();
-  const toggle = useAction(async () => {
-    const r = u.disabled ? await client.enableUser({ userId: u.id }) : await client.disableUser({ userId: u.id });
+  const stores = useStoreList();
+  const [mode, setMode] = useState<"" | "password" | "role" | "stores">("");
+  const [password, setPassword] = useState("");
+  const [role, setRole] = useState(u.role);
+  const [managed, setManaged] = useState<string[]>(u.managedStores.map((s) => s.id));
+  const [invalid, setInvalid] = useState("");
+  const done = async <T,>(p: Promise<T>) => {
+    const r = await p;
     await qc.invalidateQueries();
+    setMode("");
     return r;
-  });
+  };
+  const toggle = useAction(() => done<unknown>(u.disabled ? client.enableUser({ userId: u.id }) : client.disableUser({ userId: u.id })));
+  const reset = useAction(() => done(client.resetPassword({ userId: u.id, newPassword: password })));
+  const change = useAction(() => done(client.changeRole({ userId: u.id, role })));
+  const setStores = useAction(() => done(client.setManagedStores({ userId: u.id, storeIds: managed })));
+  const error = toggle.error || reset.error || change.error || setStores.error;
   return (
     <div className="row-actions">
-      <ActionButton action={toggle} label={u.disabled ? t("users.enable") : t("users.disable")} kind={u.disabled ? "secondary" : "danger"} />
-      <ErrorText error={toggle.error} />
+      {mode === "" && (
+        <>
+          <ActionButton action={toggle} label={u.disabled ? t("users.enable") : t("users.disable")} kind={u.disabled ? "secondary" : "danger"} />
+          <button type="button" className="btn secondary small" onClick={() => setMode("password")}>
+            {t("users.resetPassword")}
+          </button>
+          <button type="button" className="btn secondary small" onClick={() => setMode("role")}>
+            {t("users.changeRole")}
+          </button>
+          {u.role === Role.MANAGER && (
+            <button type="button" className="btn secondary small" onClick={() => setMode("stores")}>
+              {t("users.stores")}
+            </button>
+          )}
+        </>
+      )}
+      {mode === "password" && (
+        <form
+          className="row-actions"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (password.length < 8) return setInvalid(t("users.passwordShort"));
+            setInvalid("");
+            void reset.run();
+          }}
+        >
+          <label>
+            {t("users.newPassword")}
+            <input type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+          </label>
+          {invalid && <small className="field-error">{invalid}</small>}
+          <ActionButton action={reset} type="submit" label={t("users.resetPassword")} kind="danger" />
+          <button type="button" className="btn secondary small" onClick={() => setMode("")}>
+            {t("common.cancel")}
+          </button>
+        </form>
+      )}
+      {mode === "role" && (
+        <>
+          <label>
+            {t("users.role")}
+            <select value={role} onChange={(e) => setRole(Number(e.target.value) as Role)}>
+              {[Role.SHOPPER, Role.MANAGER, Role.HR, Role.ADMIN].map((r) => (
+                <option key={r} value={r}>
+                  {t(roleKey[r])}
+                </option>
+              ))}
+            </select>
+          </label>
+          <ActionButton action={change} label={t("common.save")} />
+          <button type="button" className="btn secondary small" onClick={() => setMode("")}>
+            {t("common.cancel")}
+          </button>
+        </>
+      )}
+      {mode === "stores" && (
+        <fieldset className="checks">
+          <legend className="sr-only">{t("users.stores")}</legend>
+          {stores.map((s) => (
+            <label key={s.id} className="check">
+              <input type="checkbox" checked={managed.includes(s.id)} onChange={() => setManaged(managed.includes(s.id) ? managed.filter((x) => x !== s.id) : [...managed, s.id])} />
+              {s.code}
+            </label>
+          ))}
+          <ActionButton action={setStores} label={t("common.save")} />
+          <button type="button" className="btn secondary small" onClick={() => setMode("")}>
+            {t("common.cancel")}
+          </button>
+        </fieldset>
+      )}
+      {reset.result && <Done message={t("users.passwordReset", { n: reset.result.revokedSessions })} />}
+      <ErrorText error={error} />
     </div>
   );
 }
@@ -233,33 +319,14 @@ const eventKey = (k: string) => ("event." + k) as MessageKey;
 export function SecurityEvents() {
   const { t, tag, timeZone } = useI18n();
   useTitle(t("events.title"));
-  const client = useAdmin();
   const { query } = useLocation();
   const kind = query.get("kind") ?? "";
-  const users = useUsers();
-  const byId = new Map((users.data?.pages.flatMap((p) => p.users) ?? []).map((u) => [u.id, u]));
-  const [events, setEvents] = useState<StreamSecurityEventsResponse[]>([]);
-  const [error, setError] = useState<unknown>(null);
-  const [loading, setLoading] = useState(true);
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    const abort = new AbortController();
-    const got: StreamSecurityEventsResponse[] = [];
-    setLoading(true);
-    setError(null);
-    (async () => {
-      try {
-        for await (const e of client.streamSecurityEvents({ afterSeq: 0n }, { signal: abort.signal })) got.push(e);
-        setEvents(got.reverse());
-      } catch (e) {
-        if (!abort.signal.aborted) setError(e);
-      } finally {
-        if (!abort.signal.aborted) setLoading(false);
-      }
-    })();
-    return () => abort.abort();
-  }, [client, tick]);
-  const shown = kind ? events.filter((e) => e.kind === kind) : events;
+  const q = useInfiniteQuery(
+    AdminService.method.listSecurityEvents,
+    { kinds: kind ? [kind] : [], pageSize: 100, pageToken: "" },
+    { pageParamKey: "pageToken", getNextPageParam: (p) => p.nextPageToken || undefined },
+  );
+  const events = q.data?.pages.flatMap((p) => p.events) ?? [];
   return (
     <div className="page">
       <h1>{t("events.title")}</h1>
@@ -275,14 +342,14 @@ export function SecurityEvents() {
             ))}
           </select>
         </label>
-        <button type="button" className="btn secondary" onClick={() => setTick(tick + 1)} disabled={loading}>
+        <button type="button" className="btn secondary" onClick={() => void q.refetch()} disabled={q.isFetching}>
           {t("events.reload")}
         </button>
       </div>
-      <ErrorText error={error} />
-      {loading ? (
+      <ErrorText error={q.error} />
+      {q.isPending ? (
         <Loading />
-      ) : shown.length === 0 ? (
+      ) : events.length === 0 ? (
         <Empty>{t("events.empty")}</Empty>
       ) : (
         <div className="table-wrap">
@@ -297,13 +364,13 @@ export function SecurityEvents() {
               </tr>
             </thead>
             <tbody>
-              {shown.map((e) => (
+              {events.map((e) => (
                 <tr key={String(e.seq)}>
                   <td data-label={t("events.time")}>{formatDateTime(tag, timeZone, e.createTime && timestampDate(e.createTime))}</td>
                   <td data-label={t("events.kind")}>
                     <Badge tone={e.kind === "refresh_reuse" || e.kind === "login_failed" ? "bad" : ""}>{eventKinds.includes(e.kind) ? t(eventKey(e.kind)) : e.kind}</Badge>
                   </td>
-                  <td data-label={t("sessions.user")}>{byId.get(e.userId)?.displayName ?? (e.userId ? t("common.unknownPerson") : "—")}</td>
+                  <td data-label={t("sessions.user")}>{e.userName || e.userEmail || "—"}</td>
                   <td data-label={t("events.peer")}>{e.peer}</td>
                   <td data-label={t("events.detail")}>{e.detail}</td>
                 </tr>
@@ -311,6 +378,11 @@ export function SecurityEvents() {
             </tbody>
           </table>
         </div>
+      )}
+      {q.hasNextPage && (
+        <button type="button" className="btn secondary" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
+          {t("common.more")}
+        </button>
       )}
     </div>
   );

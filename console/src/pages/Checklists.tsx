@@ -1,13 +1,13 @@
 // Checklists: import a standards pack by drag-and-drop (every problem at
 // its line and column), publish and retire versions, preview a version.
-import { useMemo, useState, type DragEvent } from "react";
+import { useMemo, useState } from "react";
 import { useQuery, useTransport } from "@connectrpc/connect-query";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { useQueryClient } from "@tanstack/react-query";
 import { ChecklistService, ChecklistVersionState, TargetOperator, type ChecklistVersion } from "../gen/shopscore/v1/checklist_pb";
 import { useI18n } from "../i18n/context";
-import { ActionButton, Badge, Done, Empty, ErrorText, Loading, Section, useAction } from "../components";
+import { ActionButton, Badge, Done, Empty, ErrorText, FileDrop, Loading, Problems, Section, useAction } from "../components";
 import { Link, useTitle } from "../lib/router";
 import { channelKey, questionTypeKey, versionStateKey } from "../labels";
 import { opSign } from "../lib/checklist";
@@ -46,7 +46,6 @@ function Import() {
   const qc = useQueryClient();
   const [file, setFile] = useState<File | null>(null);
   const [publish, setPublish] = useState(false);
-  const [over, setOver] = useState(false);
   const [problems, setProblems] = useState<PackProblem[]>([]);
   const imp = useAction(async () => {
     if (!file) throw new Error("no file");
@@ -61,44 +60,14 @@ function Import() {
       throw e;
     }
   });
-  const drop = (e: DragEvent) => {
-    e.preventDefault();
-    setOver(false);
-    const f = e.dataTransfer.files[0];
-    if (f) {
-      setFile(f);
-      imp.reset();
-      setProblems([]);
-    }
+  const choose = (f: File | null) => {
+    setFile(f);
+    imp.reset();
+    setProblems([]);
   };
   return (
     <Section title={t("checklist.import")}>
-      <div
-        className={"dropzone" + (over ? " over" : "")}
-        onDragOver={(e) => {
-          e.preventDefault();
-          setOver(true);
-        }}
-        onDragLeave={() => setOver(false)}
-        onDrop={drop}
-      >
-        <p>{t("checklist.dropHere")}</p>
-        <label className="btn secondary">
-          {t("checklist.chooseFile")}
-          <input
-            className="sr-only"
-            type="file"
-            accept=".json,application/json"
-            data-testid="pack-file"
-            onChange={(e) => {
-              setFile(e.target.files?.[0] ?? null);
-              imp.reset();
-              setProblems([]);
-            }}
-          />
-        </label>
-        {file && <p className="file-name">{t("checklist.chosen", { name: file.name, size: formatNumber("en", Math.ceil(file.size / 1024)) })}</p>}
-      </div>
+      <FileDrop accept=".json,application/json" prompt={t("checklist.dropHere")} file={file} onFile={choose} />
       <label className="check">
         <input type="checkbox" checked={publish} onChange={(e) => setPublish(e.target.checked)} />
         {t("checklist.publishAtOnce")}
@@ -108,31 +77,7 @@ function Import() {
       </div>
       {imp.result && <Done message={t("checklist.imported", { n: imp.result.versions.length })} />}
       {problems.length > 0 ? (
-        <div className="error" role="alert">
-          <strong>{t("checklist.problems", { n: problems.length })}</strong>
-          <table className="list compact problems">
-            <thead>
-              <tr>
-                <th scope="col">{t("checklist.line")}</th>
-                <th scope="col">{t("checklist.column")}</th>
-                <th scope="col">{t("checklist.where")}</th>
-                <th scope="col">{t("checklist.problem")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {problems.map((p, i) => (
-                <tr key={i}>
-                  <td className="num">{p.line}</td>
-                  <td className="num">{p.column}</td>
-                  <td>
-                    <code>{p.path}</code>
-                  </td>
-                  <td>{p.message}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Problems problems={problems} title={t("checklist.problems", { n: problems.length })} lineLabel={t("checklist.line")} />
       ) : (
         <ErrorText error={imp.error} />
       )}
