@@ -6,6 +6,7 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { useQueryClient } from "@tanstack/react-query";
 import { AdminService, type Session } from "../gen/shopscore/v1/admin_pb";
 import { useStoreList } from "../lookups";
+import { useAuth } from "../auth";
 import { Role, type User } from "../gen/shopscore/v1/auth_pb";
 import { useI18n } from "../i18n/context";
 import { ActionButton, Badge, Done, Empty, ErrorText, Loading, Section, useAction } from "../components";
@@ -84,6 +85,8 @@ function UserActions({ u }: { u: User }) {
   const client = useAdmin();
   const qc = useQueryClient();
   const stores = useStoreList();
+  // An admin does not lock himself out from this screen.
+  const self = useAuth().user?.id === u.id;
   const [mode, setMode] = useState<"" | "password" | "role" | "stores">("");
   const [password, setPassword] = useState("");
   const [role, setRole] = useState(u.role);
@@ -104,13 +107,15 @@ function UserActions({ u }: { u: User }) {
     <div className="row-actions">
       {mode === "" && (
         <>
-          <ActionButton action={toggle} label={u.disabled ? t("users.enable") : t("users.disable")} kind={u.disabled ? "secondary" : "danger"} />
+          {!self && <ActionButton action={toggle} label={u.disabled ? t("users.enable") : t("users.disable")} kind={u.disabled ? "secondary" : "danger"} />}
           <button type="button" className="btn secondary small" onClick={() => setMode("password")}>
             {t("users.resetPassword")}
           </button>
-          <button type="button" className="btn secondary small" onClick={() => setMode("role")}>
-            {t("users.changeRole")}
-          </button>
+          {!self && (
+            <button type="button" className="btn secondary small" onClick={() => setMode("role")}>
+              {t("users.changeRole")}
+            </button>
+          )}
           {u.role === Role.MANAGER && (
             <button type="button" className="btn secondary small" onClick={() => setMode("stores")}>
               {t("users.stores")}
