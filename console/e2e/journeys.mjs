@@ -353,6 +353,14 @@ const phases = {
     await shot(page, "staff");
     await axe(page, "staff");
 
+    // Reads wait for the network and say so.
+    await ctx.setOffline(true);
+    await page.getByRole("navigation").getByRole("link", { name: "Stores" }).click();
+    await page.getByText("Offline, retrying").waitFor();
+    await ctx.setOffline(false);
+    await page.getByRole("cell", { name: "Building materials, Tverskaya" }).waitFor();
+    await page.getByText("Offline, retrying").waitFor({ state: "detached" });
+
     // The audit workbook, with the stream's progress.
     await page.goto(URL + "/reports");
     const download = page.waitForEvent("download");
@@ -411,6 +419,18 @@ const phases = {
     await page.getByRole("cell", { name: "Session revoked" }).first().waitFor();
     await shot(page, "security-events");
     await axe(page, "security events");
+
+    // The organisation's time zone, which every date follows.
+    await page.goto(URL + "/admin/settings");
+    await page.getByLabel("Time zone").waitFor();
+    expect((await page.getByLabel("Time zone").inputValue()) === "Europe/Moscow", "the demo organisation is on Moscow time");
+    await page.getByLabel("Time zone").selectOption("Europe/Chisinau");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Settings saved.").waitFor();
+    await page.getByLabel("Time zone").selectOption("Europe/Moscow");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Settings saved.").waitFor();
+    await axe(page, "settings");
 
     await page.goto(URL + "/admin/keys");
     await page.getByRole("button", { name: "Rotate now" }).click();

@@ -8,7 +8,7 @@ import { Assignments } from "./pages/Assignments";
 import { Checklists, ChecklistPreview } from "./pages/Checklists";
 import { Stores, StaffPage } from "./pages/Org";
 import { Reports } from "./pages/Reports";
-import { Users, Sessions, SecurityEvents, Keys } from "./pages/Admin";
+import { Users, Sessions, SecurityEvents, Keys, Settings } from "./pages/Admin";
 import { match, useLocation } from "./lib/router";
 import { useI18n } from "./i18n/context";
 import { Loading } from "./components";
@@ -35,6 +35,7 @@ function route(path: string, user: User): ReactNode {
     if (path === "/admin/sessions") return <Sessions />;
     if (path === "/admin/events") return <SecurityEvents />;
     if (path === "/admin/keys") return <Keys />;
+    if (path === "/admin/settings") return <Settings />;
   }
   return null;
 }

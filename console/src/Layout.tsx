@@ -58,6 +58,7 @@ export function Layout({ children }: { children: ReactNode }) {
     { href: "/admin/sessions", key: "nav.sessions", show: isAdmin(user) },
     { href: "/admin/events", key: "nav.events", show: isAdmin(user) },
     { href: "/admin/keys", key: "nav.keys", show: isAdmin(user) },
+    { href: "/admin/settings", key: "nav.settings", show: isAdmin(user) },
   ];
   return (
     <>

@@ -430,6 +430,16 @@ export const en = {
   "users.passwordReset": "Password changed; {n} session(s) signed out.",
   "users.resetPassword": "Reset password",
   "users.stores": "Stores managed",
+  "visit.recorded": "{who}: recorded, {to}",
+  "visit.server": "shopscore",
+  "nav.settings": "Settings",
+  "settings.title": "Settings",
+  "settings.org": "Organisation",
+  "settings.timeZone": "Time zone",
+  "settings.timeZoneHint": "Dates in the console and in the workbooks are shown in this zone.",
+  "settings.locale": "Default locale (e.g. ru-RU)",
+  "settings.currency": "Currency (ISO 4217, e.g. RUB)",
+  "settings.saved": "Settings saved.",
 } as const;
 
 export type MessageKey = keyof typeof en;

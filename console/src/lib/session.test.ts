@@ -135,6 +135,33 @@ describe("Session", () => {
     expect(await s.token()).toBe("a1");
   });
 
+  it("tries a refresh that failed on the network again", async () => {
+    const clock = { now: 0 };
+    const server = fakeServer(600_000);
+    const timers: { fn: () => void; ms: number }[] = [];
+    let offline = true;
+    const s = new Session({
+      store: sharedStore(),
+      lock: memoryLock(),
+      refresh: async (t) => {
+        if (offline) throw new TypeError("Failed to fetch");
+        return server.refresh(t, clock.now);
+      },
+      now: () => clock.now,
+      schedule: (fn, ms) => (timers.push({ fn, ms }), () => {}),
+    });
+    s.start(server.first(0), "dev");
+    clock.now = 540_000;
+    timers.shift()!.fn();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(timers.map((x) => x.ms)).toEqual([3000]);
+    offline = false;
+    timers.shift()!.fn();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(server.presented).toEqual(["r0"]);
+    expect(await s.token()).toBe("a1");
+  });
+
   it("schedules the refresh ahead of expiry", () => {
     const waits: number[] = [];
     const clock = { now: 0 };

@@ -56,6 +56,9 @@ export class RefreshRefused extends Error {}
 
 export const LOCK_NAME = "shopscore-refresh";
 
+/** RETRY_MS is how soon a refresh that failed on the network is tried again. */
+export const RETRY_MS = 3000;
+
 /**
  * refreshLead is how long before expiry the access token is renewed: a
  * third of its life, at most a minute, so a 10-minute token is renewed at
@@ -153,11 +156,14 @@ export class Session {
     this.cancelTimer?.();
     const life = t.accessExpire - issued;
     const wait = Math.max(0, life - refreshLead(life));
-    this.cancelTimer = this.schedule(() => {
-      this.refresh(t.accessToken).catch(() => {
-        /* the next call retries, or the session has ended */
+    // A refresh that fails for want of a network is tried again shortly,
+    // so the session is renewed (and "offline" cleared) when it is back.
+    const attempt = () => {
+      this.refresh(t.accessToken).catch((e) => {
+        if (!this.ended && !(e instanceof SessionEndedError)) this.cancelTimer = this.schedule(attempt, RETRY_MS);
       });
-    }, wait);
+    };
+    this.cancelTimer = this.schedule(attempt, wait);
   }
 
   /** Forgets everything this browser holds (after Logout, or when told). */

@@ -1,6 +1,7 @@
 // Administration: users, device sessions, the security log, signing keys.
 import { useMemo, useState, type FormEvent } from "react";
-import { useInfiniteQuery, useTransport } from "@connectrpc/connect-query";
+import { useInfiniteQuery, useQuery, useTransport } from "@connectrpc/connect-query";
+import { OrgService } from "../gen/shopscore/v1/org_pb";
 import { createClient } from "@connectrpc/connect";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { useQueryClient } from "@tanstack/react-query";
@@ -189,11 +190,14 @@ function CreateUser() {
   const qc = useQueryClient();
   const empty = { email: "", displayName: "", role: Role.MANAGER, password: "" };
   const [f, setF] = useState(empty);
+  const stores = useStoreList();
+  const [managed, setManaged] = useState<string[]>([]);
   const [invalid, setInvalid] = useState<Record<string, string>>({});
   const create = useAction(async () => {
-    const r = await client.createUser({ ...f, email: f.email.trim(), displayName: f.displayName.trim() });
+    const r = await client.createUser({ ...f, email: f.email.trim(), displayName: f.displayName.trim(), managedStoreIds: f.role === Role.MANAGER ? managed : [] });
     await qc.invalidateQueries();
     setF(empty);
+    setManaged([]);
     return r;
   });
   const submit = (e: FormEvent) => {
@@ -228,6 +232,19 @@ function CreateUser() {
           </select>
         </div>
         {field("password", t("users.password"), "password")}
+        {f.role === Role.MANAGER && (
+          <fieldset className="field">
+            <legend>{t("users.stores")}</legend>
+            <div className="checks">
+              {stores.map((s) => (
+                <label key={s.id} className="check">
+                  <input type="checkbox" checked={managed.includes(s.id)} onChange={() => setManaged(managed.includes(s.id) ? managed.filter((x) => x !== s.id) : [...managed, s.id])} />
+                  {s.code} · {s.name}
+                </label>
+              ))}
+            </div>
+          </fieldset>
+        )}
         <div className="actions">
           <ActionButton action={create} type="submit" label={t("users.createButton")} />
         </div>
@@ -406,6 +423,68 @@ export function Keys() {
         <ActionButton action={rotate} label={t("keys.rotateButton")} busyLabel={t("keys.rotating")} />
         {rotate.result && <Done message={t("keys.rotated", { kid: rotate.result.keyId })} />}
         <ErrorText error={rotate.error} />
+      </Section>
+    </div>
+  );
+}
+
+export function Settings() {
+  const { t, setTimeZone } = useI18n();
+  useTitle(t("settings.title"));
+  const transport = useTransport();
+  const org = useMemo(() => createClient(OrgService, transport), [transport]);
+  const q = useQuery(OrgService.method.getOrgSettings, {});
+  const [f, setF] = useState<{ timeZone: string; locale: string; currency: string } | null>(null);
+  const cur = f ?? { timeZone: q.data?.settings?.timeZone ?? "", locale: q.data?.settings?.locale ?? "", currency: q.data?.settings?.currency ?? "" };
+  const zones = useMemo(() => (typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [cur.timeZone]), [cur.timeZone]);
+  const save = useAction(async () => {
+    const r = await org.updateOrgSettings({ settings: cur });
+    if (r.settings?.timeZone) setTimeZone(r.settings.timeZone);
+    setF(null);
+    await q.refetch();
+    return r;
+  });
+  return (
+    <div className="page">
+      <h1>{t("settings.title")}</h1>
+      <Section title={t("settings.org")}>
+        <ErrorText error={q.error} />
+        {q.isPending ? (
+          <Loading />
+        ) : (
+          <form
+            className="grid-form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void save.run();
+            }}
+          >
+            <div className="field">
+              <label htmlFor="o-tz">{t("settings.timeZone")}</label>
+              <select id="o-tz" value={cur.timeZone} onChange={(e) => setF({ ...cur, timeZone: e.target.value })}>
+                {zones.map((z) => (
+                  <option key={z} value={z}>
+                    {z}
+                  </option>
+                ))}
+              </select>
+              <small className="hint">{t("settings.timeZoneHint")}</small>
+            </div>
+            <div className="field">
+              <label htmlFor="o-locale">{t("settings.locale")}</label>
+              <input id="o-locale" value={cur.locale} onChange={(e) => setF({ ...cur, locale: e.target.value })} />
+            </div>
+            <div className="field">
+              <label htmlFor="o-currency">{t("settings.currency")}</label>
+              <input id="o-currency" value={cur.currency} maxLength={3} onChange={(e) => setF({ ...cur, currency: e.target.value.toUpperCase() })} />
+            </div>
+            <div className="actions">
+              <ActionButton action={save} type="submit" label={t("common.save")} />
+            </div>
+          </form>
+        )}
+        {save.result && <Done message={t("settings.saved")} />}
+        <ErrorText error={save.error} />
       </Section>
     </div>
   );

@@ -349,7 +349,7 @@ function Answers({ data, sections }: { data: GetVisitResponse; sections: Checkli
                       {q.critical && <Badge tone="bad">{t("checklist.critical")}</Badge>}
                     </span>
                     <span className="q-points num">
-                      {sc?.notApplicable ? t("visit.na") : sc ? `${formatNumber(tag, sc.points, 1)} / ${formatNumber(tag, sc.maxPoints, 1)}` : ""}
+                      {sc?.notApplicable ? t("visit.na") : sc?.answered ? `${formatNumber(tag, sc.points, 1)} / ${formatNumber(tag, sc.maxPoints, 1)}` : ""}
                     </span>
                   </div>
                   <div className="a">
@@ -416,11 +416,13 @@ function History({ data }: { data: GetVisitResponse }) {
           <li key={i}>
             <time>{formatDateTime(tag, timeZone, h.time ? timestampDate(h.time) : undefined)}</time>{" "}
             <span>
-              {t("visit.transition", {
-                who: h.actorName || t("common.unknownPerson"),
-                from: t(visitStateKey[h.fromState]),
-                to: t(visitStateKey[h.toState]),
-              })}
+              {h.fromState === VisitState.UNSPECIFIED
+                ? t("visit.recorded", { who: h.actorName || t("visit.server"), to: t(visitStateKey[h.toState]) })
+                : t("visit.transition", {
+                    who: h.actorName || t("visit.server"),
+                    from: t(visitStateKey[h.fromState]),
+                    to: t(visitStateKey[h.toState]),
+                  })}
             </span>
             {h.reason && <span className="muted"> — {h.reason}</span>}
             {h.comments.length > 0 && (
