@@ -101,3 +101,15 @@ export const questionTypeKey: Record<QuestionType, MessageKey> = {
   [QuestionType.PHOTO]: "qtype.photo",
   [QuestionType.NPS]: "qtype.nps",
 };
+
+/** Short names of the proof-of-visit flags, for lists. */
+export const proofShortKey: Record<string, MessageKey> = {
+  checkin_outside_geofence: "proofShort.checkinOutsideGeofence",
+  checkout_outside_geofence: "proofShort.checkoutOutsideGeofence",
+  exif_outside_geofence: "proofShort.exifOutsideGeofence",
+  outside_assignment_window: "proofShort.outsideAssignmentWindow",
+  device_clock_skew: "proofShort.deviceClockSkew",
+  photo_reused: "proofShort.photoReused",
+  timer_implausible: "proofShort.timerImplausible",
+  exif_time_far: "proofShort.exifTimeFar",
+};

@@ -252,7 +252,6 @@ export const en = {
   "review.emptyAll": "No visits yet. Plan assignments; visits appear here when shoppers sync them.",
   "review.emptyFiltered": "No visits match these filters. Widen the dates or choose another state.",
   "review.filters": "Filters",
-  "review.flagCount": "{n} flag(s)",
   "review.flaggedFirst": "Flagged first",
   "review.flaggedOnly": "Only flagged",
   "review.from": "From",
@@ -440,6 +439,14 @@ export const en = {
   "settings.locale": "Default locale (e.g. ru-RU)",
   "settings.currency": "Currency (ISO 4217, e.g. RUB)",
   "settings.saved": "Settings saved.",
+  "proofShort.checkinOutsideGeofence": "Check-in far from the store",
+  "proofShort.checkoutOutsideGeofence": "Check-out far from the store",
+  "proofShort.exifOutsideGeofence": "Photo taken elsewhere",
+  "proofShort.outsideAssignmentWindow": "Outside the window",
+  "proofShort.deviceClockSkew": "Phone clock off",
+  "proofShort.photoReused": "Photo reused",
+  "proofShort.timerImplausible": "Implausible timer",
+  "proofShort.exifTimeFar": "Photo time off",
 } as const;
 
 export type MessageKey = keyof typeof en;

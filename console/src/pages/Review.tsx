@@ -4,18 +4,15 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useInfiniteQuery } from "@connectrpc/connect-query";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { ReviewService, type VisitSummary } from "../gen/shopscore/v1/review_pb";
+import { ReviewService } from "../gen/shopscore/v1/review_pb";
 import { VisitState } from "../gen/shopscore/v1/sync_pb";
 import { useI18n } from "../i18n/context";
 import { Badge, Empty, ErrorText, Loading } from "../components";
 import { navigate, setQuery, useLocation, useTitle, Link } from "../lib/router";
 import { useStoreList } from "../lookups";
-import { visitStateKey, visitStates, visitStateTone } from "../labels";
+import { proofShortKey, visitFlagKey, visitStateKey, visitStates, visitStateTone } from "../labels";
 import { formatDateTime, formatPercent, zonedToDate, addDays } from "../lib/format";
 
-function isFlagged(v: VisitSummary): boolean {
-  return v.proofFlags.length > 0 || v.flags.length > 0;
-}
 
 export function ReviewQueue() {
   const { t, tag, timeZone } = useI18n();
@@ -163,7 +160,14 @@ export function ReviewQueue() {
                     {formatPercent(tag, v.scorePercent)}
                   </td>
                   <td data-label={t("review.colFlags")}>
-                    {isFlagged(v) ? <Badge tone="warn">{t("review.flagCount", { n: v.flags.length + v.proofFlags.length })}</Badge> : ""}
+                    {v.proofFlags.map((f, j) => (
+                      <Badge key={"p" + j} tone="warn">
+                        {proofShortKey[f.code] ? t(proofShortKey[f.code]) : f.code}
+                      </Badge>
+                    ))}
+                    {v.flags.map((f) => (
+                      <Badge key={f}>{visitFlagKey[f] ? t(visitFlagKey[f]) : f}</Badge>
+                    ))}
                     {v.missingPhotoCount > 0 && <Badge tone="wait">{t("review.missingPhotos", { n: v.missingPhotoCount })}</Badge>}
                   </td>
                 </tr>
