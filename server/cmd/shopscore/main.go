@@ -26,6 +26,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -35,6 +36,7 @@ import (
 	"time"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/console"
 	"github.com/shopscore/shopscore/server"
 	"github.com/shopscore/shopscore/server/auth"
 	"github.com/shopscore/shopscore/server/blob"
@@ -107,6 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return err
 		}
 		cfg := server.Config{DataDir: *data, Logger: log, MaxRequestBytes: *maxReq, PublicURL: *publicURL}
+		cfg.Console = console.Handler(console.Options{ImageOrigins: endpointOrigins(*s3Endpoint)})
 		if *s3Endpoint != "" {
 			// The keys come from the environment only, so that ps never
 			// shows them.
@@ -268,6 +271,9 @@ func serve(ctx context.Context, cfg server.Config, addr string, demo bool, stdou
 		return err
 	}
 	log.Info("shopscore listening", "addr", ln.Addr().String(), "data", cfg.DataDir)
+	if cfg.Console != nil {
+		fmt.Fprintf(stdout, "Console: %s/\n", listenURL(ln.Addr().String()))
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -308,6 +314,31 @@ func openOffline(stderr io.Writer, data, logFormat, logLevel string) (*server.Se
 		return nil, err
 	}
 	return server.New(server.Config{DataDir: data, Logger: log})
+}
+
+// listenURL is the address a browser on this machine opens for a listener.
+func listenURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// endpointOrigins are the origins an S3 endpoint's download URLs may have,
+// for the console's image policy: the URL's own, or both schemes of a
+// bare host:port.
+func endpointOrigins(endpoint string) []string {
+	if endpoint == "" {
+		return nil
+	}
+	if u, err := url.Parse(endpoint); err == nil && u.Scheme != "" && u.Host != "" {
+		return []string{u.Scheme + "://" + u.Host}
+	}
+	return []string{"https://" + endpoint, "http://" + endpoint}
 }
 
 func envOr(getenv func(string) string, key, def string) string {
