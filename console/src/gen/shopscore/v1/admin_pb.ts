@@ -793,7 +793,9 @@ export const AdminService: GenService<{
     output: typeof CreateUserResponseSchema;
   },
   /**
-   * ListUsers lists users ordered by e-mail, a page at a time.
+   * ListUsers lists users ordered by e-mail, a page at a time, of one role
+   * or matching a text when asked. Errors: InvalidArgument (an unknown
+   * role, a bad page size or token).
    *
    * @generated from rpc shopscore.v1.AdminService.ListUsers
    */
@@ -824,7 +826,8 @@ export const AdminService: GenService<{
     output: typeof EnableUserResponseSchema;
   },
   /**
-   * ListSessions lists device sessions, newest first.
+   * ListSessions lists device sessions newest first, each with its user's
+   * e-mail and name; only active ones when asked.
    *
    * @generated from rpc shopscore.v1.AdminService.ListSessions
    */

@@ -388,7 +388,8 @@ export const AuthService: GenService<{
     output: typeof LogoutResponseSchema;
   },
   /**
-   * WhoAmI returns the authenticated caller.
+   * WhoAmI returns the authenticated caller; a manager's user carries the
+   * stores he manages (managed_stores).
    *
    * @generated from rpc shopscore.v1.AuthService.WhoAmI
    */

@@ -679,11 +679,14 @@ export type ImportStoresRequest = Message<"shopscore.v1.ImportStoresRequest"> & 
 
   /**
    * A header row naming at least "code" and "name" columns, then one row
-   * per store; optional columns "address", "region", "latitude",
-   * "longitude", "geofence_meters" (Russian headers are understood too:
-   * "код", "название", "адрес", "регион", "широта", "долгота", "радиус").
-   * CSV with commas or semicolons, UTF-8 with or without a BOM. At most
-   * 8 MiB.
+   * per store, at most 10 000; optional columns "address", "region",
+   * "latitude", "longitude", "geofence_meters" (Russian headers are
+   * understood too: "код", "название", "адрес", "регион", "широта",
+   * "долгота", "радиус"; any case, a unit in parentheses ignored; other
+   * columns are ignored). Numbers with a decimal comma or point. CSV with
+   * commas or semicolons, UTF-8 with or without a BOM, or the first sheet
+   * of an XLSX workbook. At most 8 MiB, and no more than the server's
+   * request limit.
    *
    * @generated from field: bytes content = 2;
    */
@@ -959,11 +962,14 @@ export type ImportStaffRequest = Message<"shopscore.v1.ImportStaffRequest"> & {
 
   /**
    * A header row naming at least "employee_number" and "name" columns,
-   * then one row per employee; optional columns "store_code", "position",
-   * "department", "back_office" (Russian headers are understood too:
-   * "табельный номер", "фио", "код магазина", "должность", "отдел").
-   * CSV with commas or semicolons, UTF-8 with or without a BOM. At most
-   * 8 MiB.
+   * then one row per employee, at most 50 000; optional columns
+   * "store_code", "position", "department", "back_office" (Russian headers
+   * are understood too: "табельный номер", "фио", "код магазина",
+   * "должность", "отдел", "бэк-офис"; any case; other columns are
+   * ignored). back_office is yes or no (да/нет, 1/0, empty for no). CSV
+   * with commas or semicolons, UTF-8 with or without a BOM, or the first
+   * sheet of an XLSX workbook. At most 8 MiB, and no more than the
+   * server's request limit.
    *
    * @generated from field: bytes content = 2;
    */
@@ -994,6 +1000,8 @@ export type ImportStaffResponse = Message<"shopscore.v1.ImportStaffResponse"> & 
   created: number;
 
   /**
+   * Existing employees changed, those transferred among them.
+   *
    * @generated from field: int32 updated = 2;
    */
   updated: number;
@@ -1246,8 +1254,12 @@ export const OrgService: GenService<{
   },
   /**
    * ImportStores creates or updates (by code) the stores of a CSV or XLSX
-   * file, all or nothing. Admins only. Errors: InvalidArgument with an
-   * ImportProblems detail listing every bad row with its row number.
+   * file, all or nothing. A store already there is updated in the columns
+   * the file has (its managers and deactivation stay), so importing the
+   * same export again changes nothing. Admins only. Errors:
+   * InvalidArgument with an ImportProblems detail listing every bad row
+   * with its row number and column, ResourceExhausted (a request larger
+   * than the server's request limit, 4 MiB by default).
    *
    * @generated from rpc shopscore.v1.OrgService.ImportStores
    */
@@ -1320,9 +1332,14 @@ export const OrgService: GenService<{
   /**
    * ImportStaff creates or updates (by employee number) the employees of
    * a CSV or XLSX file, all or nothing; a changed store is a transfer
-   * from today. A manager may import only into his stores. Errors:
-   * InvalidArgument with an ImportProblems detail listing every bad row
-   * with its row number.
+   * from today, an empty store code keeps an employee where he is. An
+   * employee already there is updated in the columns the file has, so
+   * importing the same export again changes nothing; employees the file
+   * does not list stay as they are. A manager may import only into his
+   * stores and update only his stores' staff. Errors: InvalidArgument with
+   * an ImportProblems detail listing every bad row with its row number and
+   * column, ResourceExhausted (a request larger than the server's request
+   * limit, 4 MiB by default).
    *
    * @generated from rpc shopscore.v1.OrgService.ImportStaff
    */

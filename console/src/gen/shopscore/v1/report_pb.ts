@@ -762,7 +762,8 @@ export const ApproveBonusRunResponseSchema: GenMessage<ApproveBonusRunResponse> 
  */
 export type DownloadAuditWorkbookRequest = Message<"shopscore.v1.DownloadAuditWorkbookRequest"> & {
   /**
-   * The first and last month, YYYY-MM (UTC), at most 36 months.
+   * The first and last month, YYYY-MM (UTC), at most 36 months; an empty
+   * to is the same month as from.
    *
    * @generated from field: string from = 1;
    */
@@ -1007,7 +1008,7 @@ export const BonusRunStateSchema: GenEnum<BonusRunState> = /*@__PURE__*/
  *
  * The two workbooks are also served as authenticated HTTP GETs that work
  * with curl and a bearer token, authorized exactly like the download RPCs:
- * GET /reports/audit.xlsx?from=YYYY-MM&to=YYYY-MM[&store=CODE|&region=R]
+ * GET /reports/audit.xlsx?from=YYYY-MM[&to=YYYY-MM][&store=CODE|&region=R]
  * and GET /reports/payroll/{run_id}.xlsx.
  *
  * @generated from service shopscore.v1.ReportService
