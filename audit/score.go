@@ -110,16 +110,40 @@ func (s *VisitScore) Complete() bool { return len(s.Errors) == 0 }
 // invalid, and EPRECONDITION when a published version's content no longer
 // matches its hash.
 func Score(v *ChecklistVersion, answers []Answer) (*VisitScore, error) {
+	sc, err := NewScorer(v)
+	if err != nil {
+		return nil, err
+	}
+	return sc.Score(answers), nil
+}
+
+// Scorer scores visits against one checklist version, which NewScorer
+// checks once (its hash and its content) instead of once per visit: for a
+// caller that scores many visits on the same version, such as a push. The
+// version must not change while the Scorer is in use (published versions
+// never do).
+type Scorer struct{ v *ChecklistVersion }
+
+// NewScorer checks v for scoring. It returns EINVALID when v is nil or its
+// content is invalid, and EPRECONDITION when a published version's content
+// no longer matches its hash.
+func NewScorer(v *ChecklistVersion) (*Scorer, error) {
 	if v == nil {
 		return nil, Errorf(EINVALID, "score: no checklist version")
 	}
 	if err := v.Verify(); err != nil {
 		return nil, err
 	}
-	c := &v.Content
-	if err := c.Validate(); err != nil {
+	if err := v.Content.Validate(); err != nil {
 		return nil, err
 	}
+	return &Scorer{v: v}, nil
+}
+
+// Score scores a visit's answers as the package's Score does.
+func (sc *Scorer) Score(answers []Answer) *VisitScore {
+	v := sc.v
+	c := &v.Content
 	s := &VisitScore{ChecklistID: v.ChecklistID, Version: v.Version, ContentHash: v.ContentHash}
 
 	byID := map[string][]*Answer{}
@@ -197,7 +221,7 @@ func Score(v *ChecklistVersion, answers []Answer) (*VisitScore, error) {
 	for _, id := range unknown {
 		s.Errors = append(s.Errors, AnswerError{id, AnswerUnknownQuestion, fmt.Sprintf("no question %q in checklist %s", id, c.ID)})
 	}
-	return s, nil
+	return s
 }
 
 // groups returns the subtotals sorted by key, percentages computed.

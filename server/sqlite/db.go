@@ -107,12 +107,21 @@ func (db *DB) Close() error {
 	return errors.Join(errs...)
 }
 
+// statementCache is how many prepared statements each connection keeps
+// (mattn/go-sqlite3's _stmt_cache_size): more than the distinct statements
+// of a push or a report.
+const statementCache = 128
+
 func dsn(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_foreign_keys", "on")
 	q.Set("_busy_timeout", "10000")
 	q.Set("_synchronous", "NORMAL")
+	// Every connection keeps its last statementCache prepared statements
+	// and reuses them by their SQL text, so that a push's or a report's
+	// repeated statements are parsed once, not once per row or visit.
+	q.Set("_stmt_cache_size", strconv.Itoa(statementCache))
 	if readOnly {
 		q.Set("mode", "ro")
 	} else {

@@ -52,22 +52,52 @@ const indexBatch = 200
 // (report_visits and visit_answers), in short write transactions, and
 // returns how many it indexed. Reports call it before they read, so that a
 // visit stored by any path, and every visit of a database older than the
-// reports, is counted. Errors: only internal ones (a stored visit that
-// cannot be decoded, or a database fault).
+// reports, is counted. It checks only the visits stored since its last
+// check (report_watermark), so its cost follows what arrived since, not
+// the history. Errors: only internal ones (a stored visit that cannot be
+// decoded, or a database fault).
 func (db *DB) IndexReportRows(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		var ids []string
+		var from, through watermark
 		err := db.view(ctx, func(tx *Tx) error {
 			var err error
-			ids, err = queryAll(ctx, tx, scanString, `SELECT v.id FROM visits v
-				WHERE NOT EXISTS (SELECT 1 FROM report_visits r WHERE r.visit_id = v.id) LIMIT ?`, indexBatch)
-			return err
+			if from, err = readWatermark(ctx, tx); err != nil {
+				return err
+			}
+			rows, err := tx.QueryContext(ctx, `SELECT v.rowid, v.id FROM visits v WHERE v.rowid > ?
+				AND NOT EXISTS (SELECT 1 FROM report_visits r WHERE r.visit_id = v.id) ORDER BY v.rowid LIMIT ?`, from.rowid, indexBatch)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				if err := rows.Scan(&through.rowid, &through.id); err != nil {
+					return err
+				}
+				ids = append(ids, through.id)
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if len(ids) < indexBatch {
+				// Everything after the mark is checked: move it to the last
+				// visit of this snapshot. A visit stored later gets a larger
+				// rowid (the server never deletes visits).
+				err := tx.QueryRowContext(ctx, `SELECT rowid, id FROM visits ORDER BY rowid DESC LIMIT 1`).Scan(&through.rowid, &through.id)
+				if errors.Is(err, sql.ErrNoRows) {
+					through = from
+					return nil
+				}
+				return err
+			}
+			return nil
 		})
 		if err != nil {
 			return total, fmt.Errorf("find visits to index: %w", err)
 		}
-		if len(ids) == 0 {
+		if len(ids) == 0 && through == from {
 			return total, nil
 		}
 		err = db.update(ctx, func(tx *Tx) error {
@@ -76,6 +106,11 @@ func (db *DB) IndexReportRows(ctx context.Context) (int, error) {
 				if err := ix.index(ctx, tx, id); err != nil {
 					return err
 				}
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO report_watermark (id, through, through_id) VALUES (1, ?, ?)
+				ON CONFLICT (id) DO UPDATE SET through = excluded.through, through_id = excluded.through_id`, through.rowid, through.id)
+			if err != nil {
+				return fmt.Errorf("move the report watermark: %w", err)
 			}
 			return nil
 		})
@@ -87,6 +122,27 @@ func (db *DB) IndexReportRows(ctx context.Context) (int, error) {
 			return total, nil
 		}
 	}
+}
+
+// watermark is a visit by its rowid and id.
+type watermark struct {
+	rowid int64
+	id    string
+}
+
+// readWatermark returns IndexReportRows' mark, or the zero mark (check
+// every visit) when there is none or the visit at its rowid is another
+// one.
+func readWatermark(ctx context.Context, tx *Tx) (watermark, error) {
+	var w watermark
+	err := tx.QueryRowContext(ctx, `SELECT m.through, m.through_id FROM report_watermark m
+		JOIN visits v ON v.rowid = m.through AND v.id = m.through_id WHERE m.id = 1`).Scan(&w.rowid, &w.id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return watermark{}, nil
+	} else if err != nil {
+		return watermark{}, fmt.Errorf("read the report watermark: %w", err)
+	}
+	return w, nil
 }
 
 func scanString(row scanner) (string, error) {

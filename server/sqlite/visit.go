@@ -79,7 +79,14 @@ type submission struct {
 	mutationID   string
 	deviceTime   time.Time // the mutation's claimed time
 	clockOffset  *int64    // server receive time minus the device's clock at push, in ms
-	versionCache map[string]*audit.ChecklistVersion
+	versionCache map[string]*pushVersion
+}
+
+// pushVersion is a checklist version a push has read, with its scorer:
+// checked (hash and content) once per push, not once per visit.
+type pushVersion struct {
+	cv     *audit.ChecklistVersion
+	scorer *audit.Scorer
 }
 
 // submitVisit validates, admits, scores and stores a visit recorded by
@@ -96,11 +103,13 @@ func submitVisit(ctx context.Context, tx *Tx, v *audit.Visit, digest string, sub
 	for i := range v.Photos {
 		v.Photos[i].SHA256 = strings.ToLower(v.Photos[i].SHA256)
 	}
-	cv, err := sub.version(ctx, tx, v.ChecklistID, v.ChecklistVersion)
+	pv, err := sub.version(ctx, tx, v.ChecklistID, v.ChecklistVersion)
 	if err != nil {
 		return nil, "", err
 	}
+	cv := pv.cv
 	var a *audit.Assignment
+	var store *audit.Store
 	reassigned := false
 	if v.AssignmentID != "" {
 		if a, err = findAssignment(ctx, tx, audit.Scope{All: true}, v.AssignmentID); err != nil {
@@ -120,7 +129,7 @@ func submitVisit(ctx context.Context, tx *Tx, v *audit.Visit, digest string, sub
 			view.ShopperID = v.ShopperID
 			a, reassigned = &view, true
 		}
-	} else if _, err := findStore(ctx, tx, audit.Scope{All: true}, v.StoreID); err != nil {
+	} else if store, err = findStore(ctx, tx, audit.Scope{All: true}, v.StoreID); err != nil {
 		return nil, "", err
 	}
 	flags, err := v.Admit(cv, a)
@@ -130,10 +139,7 @@ func submitVisit(ctx context.Context, tx *Tx, v *audit.Visit, digest string, sub
 	if reassigned {
 		flags = append(flags, FlagAssignmentReassigned)
 	}
-	score, err := audit.Score(cv, v.Answers)
-	if err != nil {
-		return nil, "", err
-	}
+	score := pv.scorer.Score(v.Answers)
 	if !score.Complete() {
 		msgs := make([]string, 0, len(score.Errors))
 		for _, e := range score.Errors {
@@ -234,9 +240,10 @@ func submitVisit(ctx context.Context, tx *Tx, v *audit.Visit, digest string, sub
 		Reason: "submitted from device " + sub.device}); err != nil {
 		return nil, "", err
 	}
-	store, err := findStore(ctx, tx, audit.Scope{All: true}, v.StoreID)
-	if err != nil {
-		return nil, "", err
+	if store == nil { // a planned visit: the assignment named the store
+		if store, err = findStore(ctx, tx, audit.Scope{All: true}, v.StoreID); err != nil {
+			return nil, "", err
+		}
 	}
 	var offset time.Duration
 	if sub.clockOffset != nil {
@@ -276,9 +283,18 @@ func submitVisit(ctx context.Context, tx *Tx, v *audit.Visit, digest string, sub
 	if err := touchFeed(ctx, tx, v.ShopperID, feedVisit, v.ID); err != nil {
 		return nil, "", err
 	}
-	r, err := visitReceipt(ctx, tx, v.ShopperID, v.ID)
-	if err != nil {
-		return nil, "", err
+	// The receipt is what was just stored, from memory (visitReceipt
+	// reads the same back for replays).
+	r := &VisitReceipt{VisitID: v.ID, ShopperID: v.ShopperID, State: state, ReceivedAt: fromMillis(millis(tx.now))}
+	r.Flags = append(r.Flags, flags...) // nil when none, as visitReceipt reads it
+	if percent.Valid {
+		p := percent.Float64
+		r.ScorePercent = &p
+	}
+	for i, p := range v.Photos {
+		if !verified[i] {
+			r.Missing = append(r.Missing, MissingPhoto{QuestionID: p.QuestionID, Index: p.Index, SHA256: p.SHA256})
+		}
 	}
 	return r, MutationApplied, nil
 }
@@ -359,21 +375,27 @@ func heldAssignment(ctx context.Context, tx *Tx, shopperID, assignmentID string)
 	return n > 0, nil
 }
 
-// version returns a checklist version, read once per push.
-func (s *submission) version(ctx context.Context, tx *Tx, id string, version int) (*audit.ChecklistVersion, error) {
+// version returns a checklist version and its scorer, read and checked
+// once per push. Errors: ENOTFOUND, and those of audit.NewScorer.
+func (s *submission) version(ctx context.Context, tx *Tx, id string, version int) (*pushVersion, error) {
 	key := fmt.Sprintf("%s\x00%d", id, version)
-	if cv, ok := s.versionCache[key]; ok {
-		return cv, nil
+	if pv, ok := s.versionCache[key]; ok {
+		return pv, nil
 	}
 	cv, err := findVersion(ctx, tx, id, version)
 	if err != nil {
 		return nil, err
 	}
-	if s.versionCache == nil {
-		s.versionCache = map[string]*audit.ChecklistVersion{}
+	sc, err := audit.NewScorer(cv)
+	if err != nil {
+		return nil, err
 	}
-	s.versionCache[key] = cv
-	return cv, nil
+	if s.versionCache == nil {
+		s.versionCache = map[string]*pushVersion{}
+	}
+	pv := &pushVersion{cv: cv, scorer: sc}
+	s.versionCache[key] = pv
+	return pv, nil
 }
 
 // VisitReceipt returns the receipt of one of the shopper's visits.
