@@ -24,7 +24,7 @@ func TestDB_IndexReportRows_Watermark(t *testing.T) {
 	db := MustOpenDB(t)
 	shopper := &audit.User{Email: "mark@example.com", Role: audit.RoleShopper}
 	require.NoError(t, db.CreateUser(ctx, shopper, "not-a-hash"))
-	_, err := db.ImportPack(ctx, "demo-pack.json", demopack.JSON, true, "test")
+	_, err := db.ImportPack(ctx, "demo-pack.json", demopack.JSON, true, false, "test")
 	require.NoError(t, err)
 	store := &audit.Store{Code: "W-1", Name: "Watermark"}
 	require.NoError(t, db.CreateStore(ctx, store))
