@@ -252,6 +252,27 @@ var requestLimits = map[protoreflect.FullName]limit{
 	"shopscore.v1.ListVisitsRequest.checklist_id":        limID,
 	"shopscore.v1.ListVisitsRequest.shopper_id":          limID,
 	"shopscore.v1.ListVisitsRequest.flag":                limCode,
+
+	// Dashboards and the HR workspace.
+	"shopscore.v1.DashboardFilter.from":                  limMonth,
+	"shopscore.v1.DashboardFilter.to":                    limMonth,
+	"shopscore.v1.DashboardFilter.region":                limName,
+	"shopscore.v1.DashboardFilter.store_code":            limCode,
+	"shopscore.v1.DashboardFilter.checklist_id":          limID,
+	"shopscore.v1.VisitDrill.month":                      limMonth,
+	"shopscore.v1.VisitDrill.category":                   limCode,
+	"shopscore.v1.VisitDrill.clause":                     limCode,
+	"shopscore.v1.VisitDrill.question_id":                limID,
+	"shopscore.v1.ListDashboardVisitsRequest.page_token": limToken,
+	"shopscore.v1.GetPolicyRequest.policy_id":            limID,
+	"shopscore.v1.DiffPoliciesRequest.policy_id":         limID,
+	"shopscore.v1.ValidatePolicyRequest.policy_json":     {Bytes: maxPolicyBytes},
+	"shopscore.v1.PreviewBonusRequest.policy_id":         limID,
+	"shopscore.v1.PreviewBonusRequest.policy_json":       {Bytes: maxPolicyBytes},
+	"shopscore.v1.PreviewBonusRequest.period":            limMonth,
+	"shopscore.v1.ListBasePayRequest.month":              limMonth,
+	"shopscore.v1.DownloadPayrollExportRequest.run_id":   limID,
+	"shopscore.v1.DownloadPayrollExportRequest.locale":   limCode,
 }
 
 // itemMessages are checked as items of their batch, not with the request:
