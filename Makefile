@@ -11,10 +11,11 @@ DATA    ?= $(or $(SHOPSCORE_DATA),data)
 ADDR    ?= $(or $(SHOPSCORE_ADDR),127.0.0.1:8080)
 BENCH   ?= .
 PKGS    := ./...
+NPM     ?= npm
 # The golang.org/x/vulndb version `make vulncheck` builds its database from.
 VULNDB  ?= latest
 
-.PHONY: all run reset build test vet vulncheck fmt generate checkgenerate lint bench clean
+.PHONY: all run reset build test vet vulncheck fmt generate checkgenerate console checkconsole lint bench clean
 
 all: build
 
@@ -68,6 +69,25 @@ checkgenerate:
 	$(TOOL) buf generate -o "$$tmp" && \
 	if ! diff -r api "$$tmp/api"; then echo "api/ is stale: run 'make generate' and commit" >&2; exit 1; fi && \
 	echo "api/ is up to date"
+
+## console: rebuild the web console (console/src/gen from proto/, console/dist
+## from the sources) with the packages package-lock.json pins
+console:
+	cd console && $(NPM) ci --no-audit --no-fund
+	$(TOOL) buf generate --template buf.gen.console.yaml
+	cd console && $(NPM) run build
+
+## checkconsole: fail when the committed console/src/gen or console/dist
+## differs from what the sources make; run the console's unit tests
+checkconsole:
+	@test -d console/node_modules || (cd console && $(NPM) ci --no-audit --no-fund)
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(TOOL) buf generate --template buf.gen.console.yaml -o "$$tmp" && \
+	if ! diff -r console/src/gen "$$tmp/console/src/gen"; then echo "console/src/gen is stale: run 'make console' and commit" >&2; exit 1; fi && \
+	(cd console && node_modules/.bin/tsc --noEmit && node_modules/.bin/vite build --logLevel warn --outDir "$$tmp/dist" --emptyOutDir) && \
+	if ! diff -r console/dist "$$tmp/dist"; then echo "console/dist is stale: run 'make console' and commit" >&2; exit 1; fi && \
+	echo "console/src/gen and console/dist are up to date"
+	cd console && $(NPM) test
 
 ## lint: buf lint; buf breaking against the last tag before this commit, or
 ## else the previous commit (said and skipped when the clone has no history,

@@ -1,6 +1,9 @@
 package audit
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // VisitState is where a submitted visit is on the server.
 //
@@ -70,6 +73,36 @@ var reviewRules = map[ReviewAction]reviewRule{
 	ActionReopen:      {from: []VisitState{VisitApproved, VisitPublished}, to: VisitInReview, roles: []Role{RoleAdmin}},
 }
 
+// stateWords and actionWords say states and actions as a person reads
+// them, for the refusals below.
+var (
+	stateWords = map[VisitState]string{
+		VisitSubmitted:  "waiting for evidence",
+		VisitComplete:   "waiting for review",
+		VisitInReview:   "in review",
+		VisitApproved:   "approved",
+		VisitReturned:   "returned to the shopper",
+		VisitPublished:  "published",
+		VisitSuperseded: "replaced by a correction",
+	}
+	actionWords = map[ReviewAction]string{
+		ActionStartReview: "taken into review",
+		ActionApprove:     "approved",
+		ActionReturn:      "returned",
+		ActionPublish:     "published",
+		ActionReopen:      "reopened",
+	}
+)
+
+// stateList says states as "in review" or "approved or published".
+func stateList(states []VisitState) string {
+	words := make([]string, len(states))
+	for i, st := range states {
+		words[i] = stateWords[st]
+	}
+	return strings.Join(words, " or ")
+}
+
 // ReviewTransition returns the state a visit in state from moves to when
 // a user with role does action. It returns EINVALID for an unknown action,
 // EFORBIDDEN when the role may not do it, and EPRECONDITION when the visit's
@@ -81,13 +114,13 @@ func ReviewTransition(from VisitState, action ReviewAction, role Role) (VisitSta
 		return "", Errorf(EINVALID, "unknown review action %q", action)
 	}
 	if !slices.Contains(rule.roles, role) {
-		return "", Errorf(EFORBIDDEN, "a %s may not %s a visit", role, action)
+		return "", Errorf(EFORBIDDEN, "a visit cannot be %s by a user with the %s role", actionWords[action], role)
 	}
 	if !slices.Contains(rule.from, from) {
 		if from == VisitSubmitted {
 			return "", Errorf(EPRECONDITION, "the visit still waits for evidence; it can be reviewed once every required photo is verified")
 		}
-		return "", Errorf(EPRECONDITION, "a %s visit cannot be given %s (allowed from %v)", from, action, rule.from)
+		return "", Errorf(EPRECONDITION, "the visit is %s, so it cannot be %s: only a visit %s can be", stateWords[from], actionWords[action], stateList(rule.from))
 	}
 	return rule.to, nil
 }

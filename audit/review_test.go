@@ -1,6 +1,9 @@
 package audit
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 // TestReviewTransition walks every state, action and role: the legal moves
 // are exactly the ones listed; every other is refused with the right code.
@@ -68,5 +71,42 @@ func TestCheckReturn(t *testing.T) {
 				t.Fatalf("code %q, want %q", got, tc.code)
 			}
 		})
+	}
+}
+
+// TestReviewTransition_Words checks that refusals speak as a person reads
+// them: no state or action codes, no Go slice syntax.
+func TestReviewTransition_Words(t *testing.T) {
+	for _, tc := range []struct {
+		from   VisitState
+		action ReviewAction
+		role   Role
+		want   string
+	}{
+		{VisitApproved, ActionApprove, RoleManager, "the visit is approved, so it cannot be approved: only a visit in review can be"},
+		{VisitComplete, ActionReopen, RoleAdmin, "the visit is waiting for review, so it cannot be reopened: only a visit approved or published can be"},
+		{VisitSuperseded, ActionStartReview, RoleManager, "the visit is replaced by a correction, so it cannot be taken into review: only a visit waiting for review can be"},
+		{VisitInReview, ActionApprove, RoleHR, "a visit cannot be approved by a user with the hr role"},
+	} {
+		_, err := ReviewTransition(tc.from, tc.action, tc.role)
+		var e *Error
+		if !errors.As(err, &e) || e.Message != tc.want {
+			t.Errorf("ReviewTransition(%s, %s, %s) = %v, want %q", tc.from, tc.action, tc.role, err, tc.want)
+		}
+	}
+	for st := range stateWords {
+		if !st.Valid() {
+			t.Errorf("stateWords has unknown state %q", st)
+		}
+	}
+	for _, st := range VisitStates {
+		if stateWords[st] == "" {
+			t.Errorf("state %q has no words", st)
+		}
+	}
+	for a := range reviewRules {
+		if actionWords[a] == "" {
+			t.Errorf("action %q has no words", a)
+		}
 	}
 }

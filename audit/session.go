@@ -14,6 +14,8 @@ type Session struct {
 	LastSeenAt   time.Time
 	RevokedAt    time.Time // zero while active
 	RevokeReason string
+	// Read-only: the user's e-mail and name, for people.
+	UserEmail, UserName string
 }
 
 // Revoked reports whether the session has been revoked.

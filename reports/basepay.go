@@ -59,7 +59,7 @@ func ParseBasePay(name string, data []byte, known func(employeeNumber string) bo
 		if !header {
 			header = true
 			for i, h := range row.Cells {
-				switch normalizeHeader(h) {
+				switch HeaderKey(h) {
 				case "employee_number", "employee", "employee_no", "tab_number", "number":
 					numCol = i
 				case "base_pay", "amount", "pay", "base", "target_variable_pay":
@@ -113,16 +113,6 @@ func ParseBasePay(name string, data []byte, known func(employeeNumber string) bo
 		return nil, invalidf("%s: no employee rows after the header", name)
 	}
 	return out, nil
-}
-
-func normalizeHeader(h string) string {
-	h = strings.ToLower(strings.TrimSpace(h))
-	return strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' || r == '.' {
-			return '_'
-		}
-		return r
-	}, h)
 }
 
 // parseMinor reads a decimal amount into hundredths without floating point:

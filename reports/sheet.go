@@ -185,7 +185,9 @@ func (s *sheetWriter) startPart(name string) error {
 	}
 	lines := 2
 	for _, c := range s.cols {
-		lines = max(lines, (utf8.RuneCountInString(c.title)+int(c.width)-2)/max(int(c.width)-1, 1))
+		// Bold titles: about 0.8 characters per unit of width.
+		per := max(int(c.width*0.8), 1)
+		lines = max(lines, (utf8.RuneCountInString(c.title)+per-1)/per)
 	}
 	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 15 * float64(lines)}); err != nil {
 		return fmt.Errorf("reports: header of %q: %w", name, err)

@@ -201,6 +201,36 @@ func checkXLSXParts(data []byte, lim TableLimits) error {
 // mib formats a byte count in MiB.
 func mib(n int64) string { return strconv.FormatFloat(float64(n)/(1<<20), 'f', -1, 64) + " MiB" }
 
+// HeaderKey returns the key a header cell is matched by, so that the
+// ways people write one header meet: lower case, surrounding spaces and
+// a trailing unit in parentheses dropped ("Радиус (м)" is "радиус"), "ё"
+// as "е", and runs of spaces, dashes, dots and underscores as one "_"
+// ("Табельный  номер" is "табельный_номер", "Back-office" is
+// "back_office").
+func HeaderKey(h string) string {
+	h = strings.ToLower(strings.TrimSpace(h))
+	if i := strings.LastIndexByte(h, '('); i > 0 && strings.HasSuffix(h, ")") {
+		h = strings.TrimSpace(h[:i])
+	}
+	var b strings.Builder
+	sep := false
+	for _, r := range h {
+		switch {
+		case r == ' ' || r == '-' || r == '.' || r == '_' || r == '\u00a0':
+			sep = b.Len() > 0
+			continue
+		case r == 'ё':
+			r = 'е'
+		}
+		if sep {
+			b.WriteByte('_')
+			sep = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 func blankRow(row []string) bool {
 	for _, c := range row {
 		if strings.TrimSpace(c) != "" {

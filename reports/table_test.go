@@ -210,3 +210,23 @@ func TestReadTable_XLSXParts(t *testing.T) {
 	_, err = readAll("s.xlsx", build("xl/styles.xml", MaxPartBytes+1), TableLimits{})
 	assert.ErrorContains(t, err, "part xl/styles.xml unpacks to more than 8 MiB, the limit")
 }
+
+func TestHeaderKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"employee_number":     "employee_number",
+		" Employee Number ":   "employee_number",
+		"Табельный  номер":    "табельный_номер",
+		"Back-office":         "back_office",
+		"Радиус (м)":          "радиус",
+		"Geofence meters (m)": "geofence_meters",
+		"Объём":               "объем",
+		"__code__":            "code",
+		"\u00a0Код\u00a0":     "код",
+		"(m)":                 "(m)",
+		"tab.number":          "tab_number",
+	} {
+		if got := HeaderKey(in); got != want {
+			t.Errorf("HeaderKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

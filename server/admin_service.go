@@ -111,14 +111,15 @@ func (a *adminService) CreateUser(ctx context.Context, req *connect.Request[v1.C
 			return nil, err
 		}
 	}
-	out, err := a.userView(ctx, u)
+	out, err := a.s.userView(ctx, u)
 	if err != nil {
 		return nil, err
 	}
 	return connect.NewResponse(&v1.CreateUserResponse{User: out}), nil
 }
 
-// ListUsers lists users by e-mail. Errors: EINVALID.
+// ListUsers lists users by e-mail, of one role or matching a text when
+// asked. Errors: EINVALID.
 func (a *adminService) ListUsers(ctx context.Context, req *connect.Request[v1.ListUsersRequest]) (*connect.Response[v1.ListUsersResponse], error) {
 	n, err := pageSize(req.Msg.GetPageSize())
 	if err != nil {
@@ -128,7 +129,13 @@ func (a *adminService) ListUsers(ctx context.Context, req *connect.Request[v1.Li
 	if err != nil {
 		return nil, err
 	}
-	users, err := a.s.db.ListUsers(ctx, after, n+1)
+	f := sqlite.UserFilter{Query: strings.TrimSpace(req.Msg.GetQuery()), AfterEmail: after, Limit: n + 1}
+	if r := req.Msg.GetRole(); r != v1.Role_ROLE_UNSPECIFIED {
+		if f.Role, err = roleFromProto(r); err != nil {
+			return nil, err
+		}
+	}
+	users, err := a.s.db.ListUsers(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +174,8 @@ func (a *adminService) EnableUser(ctx context.Context, req *connect.Request[v1.E
 	return connect.NewResponse(&v1.EnableUserResponse{User: u}), nil
 }
 
-// ListSessions lists device sessions, newest first. Errors: EINVALID.
+// ListSessions lists device sessions newest first, with their users'
+// names, only the active ones when asked. Errors: EINVALID.
 func (a *adminService) ListSessions(ctx context.Context, req *connect.Request[v1.ListSessionsRequest]) (*connect.Response[v1.ListSessionsResponse], error) {
 	n, err := pageSize(req.Msg.GetPageSize())
 	if err != nil {
@@ -177,7 +185,8 @@ func (a *adminService) ListSessions(ctx context.Context, req *connect.Request[v1
 	if err != nil {
 		return nil, err
 	}
-	sessions, err := a.s.db.ListSessions(ctx, req.Msg.GetUserId(), before, beforeID, n+1)
+	sessions, err := a.s.db.ListSessions(ctx, sqlite.SessionFilter{UserID: req.Msg.GetUserId(), ActiveOnly: req.Msg.GetActiveOnly(),
+		Before: before, BeforeID: beforeID, Limit: n + 1})
 	if err != nil {
 		return nil, err
 	}
@@ -242,12 +251,12 @@ func (a *adminService) StreamSecurityEvents(ctx context.Context, req *connect.Re
 }
 
 // userView converts a user with the stores he manages.
-func (a *adminService) userView(ctx context.Context, u *audit.User) (*v1.User, error) {
+func (s *Server) userView(ctx context.Context, u *audit.User) (*v1.User, error) {
 	out := userToProto(u)
 	if u.Role != audit.RoleManager {
 		return out, nil
 	}
-	stores, err := a.s.db.ManagedStores(ctx, u.ID)
+	stores, err := s.db.ManagedStores(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +288,7 @@ func (a *adminService) GetUser(ctx context.Context, req *connect.Request[v1.GetU
 	if err != nil {
 		return nil, err
 	}
-	out, err := a.userView(ctx, u)
+	out, err := a.s.userView(ctx, u)
 	if err != nil {
 		return nil, err
 	}
@@ -332,7 +341,7 @@ func (a *adminService) ChangeRole(ctx context.Context, req *connect.Request[v1.C
 	if err != nil {
 		return nil, err
 	}
-	out, err := a.userView(ctx, u)
+	out, err := a.s.userView(ctx, u)
 	if err != nil {
 		return nil, err
 	}
@@ -357,7 +366,7 @@ func (a *adminService) SetManagedStores(ctx context.Context, req *connect.Reques
 	if err != nil {
 		return nil, err
 	}
-	out, err := a.userView(ctx, u)
+	out, err := a.s.userView(ctx, u)
 	if err != nil {
 		return nil, err
 	}

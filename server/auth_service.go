@@ -170,7 +170,7 @@ func (a *authService) Logout(ctx context.Context, req *connect.Request[v1.Logout
 	return connect.NewResponse(&v1.LogoutResponse{}), nil
 }
 
-// WhoAmI returns the caller.
+// WhoAmI returns the caller, a manager with the stores he manages.
 func (a *authService) WhoAmI(ctx context.Context, _ *connect.Request[v1.WhoAmIRequest]) (*connect.Response[v1.WhoAmIResponse], error) {
 	p, err := caller(ctx)
 	if err != nil {
@@ -180,5 +180,9 @@ func (a *authService) WhoAmI(ctx context.Context, _ *connect.Request[v1.WhoAmIRe
 	if err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&v1.WhoAmIResponse{User: userToProto(u), SessionId: p.SessionID}), nil
+	out, err := a.s.userView(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.WhoAmIResponse{User: out, SessionId: p.SessionID}), nil
 }

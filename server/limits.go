@@ -37,6 +37,12 @@ const (
 	maxChoices = 200
 	// maxComments bounds the review comments of one return.
 	maxComments = 500
+	// maxManagedStores bounds the stores one manager is given at once.
+	maxManagedStores = 1000
+	// maxEventKinds bounds a security-log filter.
+	maxEventKinds = 50
+	// maxDateLen bounds a calendar date ("2026-12-01").
+	maxDateLen = 16
 )
 
 // The usual rows of requestLimits.
@@ -47,6 +53,7 @@ var (
 	limNote   = limit{Bytes: audit.MaxNoteLen}
 	limToken  = limit{Bytes: audit.MaxTokenLen}
 	limMonth  = limit{Bytes: maxMonthLen}
+	limDate   = limit{Bytes: maxDateLen}
 	limSHA256 = limit{Bytes: maxSHA256Len}
 	limFile   = limit{Bytes: audit.MaxFileNameLen}
 	limItems  = func(n int) limit { return limit{Items: n} }
@@ -182,6 +189,91 @@ var requestLimits = map[protoreflect.FullName]limit{
 	"shopscore.v1.CreateUploadSlotRequest.content_type": limCode,
 	"shopscore.v1.FinalizeUploadRequest.visit_id":       limID,
 	"shopscore.v1.FinalizeUploadRequest.question_id":    limID,
+
+	// The console's procedures: lookups, filters, administration.
+	"shopscore.v1.AssignmentSpec.store_code":             limCode,
+	"shopscore.v1.ListAssignmentsRequest.checklist_id":   limID,
+	"shopscore.v1.ListAssignmentsRequest.store_code":     limCode,
+	"shopscore.v1.ListChecklistsRequest.checklist_id":    limID,
+	"shopscore.v1.CreateUserRequest.managed_store_ids":   {Bytes: audit.MaxIDLen, Items: maxManagedStores},
+	"shopscore.v1.CreateUserRequest.managed_store_codes": {Bytes: audit.MaxCodeLen, Items: maxManagedStores},
+	"shopscore.v1.SetManagedStoresRequest.user_id":       limID,
+	"shopscore.v1.SetManagedStoresRequest.store_ids":     {Bytes: audit.MaxIDLen, Items: maxManagedStores},
+	"shopscore.v1.SetManagedStoresRequest.store_codes":   {Bytes: audit.MaxCodeLen, Items: maxManagedStores},
+	"shopscore.v1.GetUserRequest.user_id":                limID,
+	"shopscore.v1.ChangeRoleRequest.user_id":             limID,
+	"shopscore.v1.ResetPasswordRequest.user_id":          limID,
+	"shopscore.v1.ResetPasswordRequest.new_password":     {Bytes: auth.MaxPasswordLen},
+	"shopscore.v1.ListUsersRequest.query":                limName,
+	"shopscore.v1.ListShoppersRequest.query":             limName,
+	"shopscore.v1.ListSecurityEventsRequest.kinds":       {Bytes: audit.MaxCodeLen, Items: maxEventKinds},
+	"shopscore.v1.ListSecurityEventsRequest.user_id":     limID,
+	"shopscore.v1.ListSecurityEventsRequest.page_token":  limToken,
+	"shopscore.v1.GetStoreRequest.store_id":              limID,
+	"shopscore.v1.GetStoreRequest.store_code":            limCode,
+	"shopscore.v1.DeactivateStoreRequest.store_id":       limID,
+	"shopscore.v1.ReactivateStoreRequest.store_id":       limID,
+	"shopscore.v1.Store.manager_names":                   {Bytes: audit.MaxNameLen, Items: maxManagers},
+	"shopscore.v1.ListStoresRequest.query":               limName,
+	"shopscore.v1.GetStaffRequest.staff_id":              limID,
+	"shopscore.v1.GetStaffRequest.employee_number":       limCode,
+	"shopscore.v1.DeactivateStaffRequest.staff_id":       limID,
+	"shopscore.v1.ReactivateStaffRequest.staff_id":       limID,
+	"shopscore.v1.Staff.store_code":                      limCode,
+	"shopscore.v1.Staff.store_name":                      limName,
+	"shopscore.v1.Staff.store_since_date":                limDate,
+	"shopscore.v1.StaffTransfer.id":                      limID,
+	"shopscore.v1.StaffTransfer.staff_id":                limID,
+	"shopscore.v1.StaffTransfer.from_store_id":           limID,
+	"shopscore.v1.StaffTransfer.from_store_code":         limCode,
+	"shopscore.v1.StaffTransfer.from_store_name":         limName,
+	"shopscore.v1.StaffTransfer.to_store_id":             limID,
+	"shopscore.v1.StaffTransfer.to_store_code":           limCode,
+	"shopscore.v1.StaffTransfer.to_store_name":           limName,
+	"shopscore.v1.StaffTransfer.effective_date":          limDate,
+	"shopscore.v1.StaffTransfer.created_by":              limID,
+	"shopscore.v1.StaffTransfer.created_by_name":         limName,
+	"shopscore.v1.ListStaffRequest.store_code":           limCode,
+	"shopscore.v1.ListStaffRequest.query":                limName,
+	"shopscore.v1.ListStaffRequest.page_token":           limToken,
+	"shopscore.v1.TransferStaffRequest.staff_id":         limID,
+	"shopscore.v1.TransferStaffRequest.to_store_id":      limID,
+	"shopscore.v1.TransferStaffRequest.to_store_code":    limCode,
+	"shopscore.v1.TransferStaffRequest.effective_date":   limDate,
+	"shopscore.v1.ImportStoresRequest.file_name":         limFile,
+	"shopscore.v1.ImportStoresRequest.content":           {Bytes: maxImportBytes},
+	"shopscore.v1.ImportStaffRequest.file_name":          limFile,
+	"shopscore.v1.ImportStaffRequest.content":            {Bytes: maxImportBytes},
+	"shopscore.v1.OrgSettings.time_zone":                 limName,
+	"shopscore.v1.OrgSettings.locale":                    limCode,
+	"shopscore.v1.OrgSettings.currency":                  limCode,
+	"shopscore.v1.OrgSettings.updated_by":                limID,
+	"shopscore.v1.ListVisitsRequest.store_code":          limCode,
+	"shopscore.v1.ListVisitsRequest.staff_id":            limID,
+	"shopscore.v1.ListVisitsRequest.checklist_id":        limID,
+	"shopscore.v1.ListVisitsRequest.shopper_id":          limID,
+	"shopscore.v1.ListVisitsRequest.flag":                limCode,
+
+	// Dashboards and the HR workspace.
+	"shopscore.v1.DashboardFilter.from":                  limMonth,
+	"shopscore.v1.DashboardFilter.to":                    limMonth,
+	"shopscore.v1.DashboardFilter.region":                limName,
+	"shopscore.v1.DashboardFilter.store_code":            limCode,
+	"shopscore.v1.DashboardFilter.checklist_id":          limID,
+	"shopscore.v1.VisitDrill.month":                      limMonth,
+	"shopscore.v1.VisitDrill.category":                   limCode,
+	"shopscore.v1.VisitDrill.clause":                     limCode,
+	"shopscore.v1.VisitDrill.question_id":                limID,
+	"shopscore.v1.ListDashboardVisitsRequest.page_token": limToken,
+	"shopscore.v1.GetPolicyRequest.policy_id":            limID,
+	"shopscore.v1.DiffPoliciesRequest.policy_id":         limID,
+	"shopscore.v1.ValidatePolicyRequest.policy_json":     {Bytes: maxPolicyBytes},
+	"shopscore.v1.PreviewBonusRequest.policy_id":         limID,
+	"shopscore.v1.PreviewBonusRequest.policy_json":       {Bytes: maxPolicyBytes},
+	"shopscore.v1.PreviewBonusRequest.period":            limMonth,
+	"shopscore.v1.ListBasePayRequest.month":              limMonth,
+	"shopscore.v1.DownloadPayrollExportRequest.run_id":   limID,
+	"shopscore.v1.DownloadPayrollExportRequest.locale":   limCode,
 }
 
 // itemMessages are checked as items of their batch, not with the request:

@@ -13,12 +13,9 @@ import (
 )
 
 // orgService implements shopscore.v1.OrgService.
-// The embedded Unimplemented handler answers the procedures not yet built;
-// it goes once every procedure of the service is implemented.
-type orgService struct {
-	shopscorev1connect.UnimplementedOrgServiceHandler
-	s *Server
-}
+type orgService struct{ s *Server }
+
+var _ shopscorev1connect.OrgServiceHandler = (*orgService)(nil)
 
 // CreateStore adds a store. Errors: EINVALID, EEXISTS, ENOTFOUND.
 func (o *orgService) CreateStore(ctx context.Context, req *connect.Request[v1.CreateStoreRequest]) (*connect.Response[v1.CreateStoreResponse], error) {

@@ -105,6 +105,10 @@ type Config struct {
 	// accepted assignments whose window has ended (shoppers' devices pull
 	// them as tombstones); 1 min if zero, never if negative.
 	ExpireEvery time.Duration
+	// Console, when set, answers every path the server's own routes do
+	// not claim: the web console (package console). It must never answer
+	// a procedure path with anything but 404.
+	Console http.Handler
 	// Logger receives the server's logs; slog.Default() if nil.
 	Logger *slog.Logger
 	// Now is the clock; time.Now if nil.
@@ -388,6 +392,11 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.HandleFunc("GET /.well-known/jwks.json", s.serveJWKS)
+	if s.cfg.Console != nil {
+		// The most specific pattern wins in a ServeMux, so every route
+		// above keeps its paths; the console gets the rest.
+		mux.Handle("/", s.cfg.Console)
+	}
 	return s.bodyDeadline(mux)
 }
 

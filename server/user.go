@@ -44,6 +44,8 @@ func sessionToProto(s *audit.Session) *v1.Session {
 		CreateTime:   timestamppb.New(s.CreatedAt),
 		LastSeenTime: timestamppb.New(s.LastSeenAt),
 		RevokeReason: s.RevokeReason,
+		UserEmail:    s.UserEmail,
+		UserName:     s.UserName,
 	}
 	if s.Revoked() {
 		p.RevokeTime = timestamppb.New(s.RevokedAt)

@@ -257,6 +257,12 @@ func (db *DB) CreateAssignments(ctx context.Context, scope audit.Scope, as []*au
 	return errs, err
 }
 
+// expireQuery expires the due assignments; its state condition is the one
+// of the partial index assignments_expiry, word for word, so that SQLite
+// reads that index.
+const expireQuery = `UPDATE assignments SET state = 'expired', updated_at = ?
+	WHERE state IN ('open', 'accepted') AND window_end <= ? RETURNING id, COALESCE(shopper_id, '')`
+
 // ExpireAssignments moves every open or accepted assignment whose window
 // ended at or before now to the expired state, and writes each one's row
 // in its shopper's sync feed (a tombstone on his next pull), in one
@@ -267,8 +273,7 @@ func (db *DB) ExpireAssignments(ctx context.Context, now time.Time) (int, error)
 	n := 0
 	err := db.update(ctx, func(tx *Tx) error {
 		n = 0
-		rows, err := tx.QueryContext(ctx, `UPDATE assignments SET state = 'expired', updated_at = ?
-			WHERE state IN ('open', 'accepted') AND window_end <= ? RETURNING id, COALESCE(shopper_id, '')`, millis(tx.now), millis(now))
+		rows, err := tx.QueryContext(ctx, expireQuery, millis(tx.now), millis(now))
 		if err != nil {
 			return fmt.Errorf("expire assignments: %w", err)
 		}

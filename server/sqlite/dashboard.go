@@ -20,9 +20,9 @@ import (
 // months in Location, the caller's scope, optional region, store,
 // checklist and channel, which states count, and the drill of one figure.
 type DashboardQuery struct {
-	Scope    audit.Scope
-	From, To string         // "YYYY-MM", as AuditPeriod
-	Location *time.Location // nil: UTC
+	Scope                                   audit.Scope
+	From, To                                string         // "YYYY-MM", as AuditPeriod
+	Location                                *time.Location // nil: UTC
 	Region, StoreCode, ChecklistID, Channel string
 	// Approved counts only BonusStates (approved, published); otherwise
 	// AuditStates (every scored visit but superseded ones).
@@ -242,10 +242,10 @@ type DashboardParts int
 
 // The parts of a dashboard.
 const (
-	DashVisits  DashboardParts = 1 << iota // ByStoreMonth and Stores
-	DashAnswers                            // StoreCategories, Categories and Clauses
-	DashNPS                                // Promoters, Passives, Detractors
-	DashCritical                           // CriticalQuestions
+	DashVisits   DashboardParts = 1 << iota // ByStoreMonth and Stores
+	DashAnswers                             // StoreCategories, Categories and Clauses
+	DashNPS                                 // Promoters, Passives, Detractors
+	DashCritical                            // CriticalQuestions
 )
 
 // Dashboard computes the parts of the figures of q in the database, in

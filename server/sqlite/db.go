@@ -39,6 +39,31 @@ type DB struct {
 	read  *sql.DB
 }
 
+// driverName is go-sqlite3 with the SQL functions our queries add.
+const driverName = "sqlite3_shopscore"
+
+func init() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		return c.RegisterFunc("fold", fold, true)
+	}})
+}
+
+// fold is the SQL function fold(text): the text in lower case by
+// Unicode's rules, where SQLite's lower() changes ASCII letters only, so
+// that searching "any case" finds "Анна" for "анна".
+func fold(s string) string { return strings.ToLower(s) }
+
+// matchText returns an SQL condition that holds when any of the columns
+// cols contains q in any case (Unicode), with its arguments.
+func matchText(q string, cols ...string) (string, []any) {
+	conds := make([]string, len(cols))
+	args := make([]any, len(cols))
+	for i, c := range cols {
+		conds[i], args[i] = `instr(fold(`+c+`), fold(?)) > 0`, q
+	}
+	return `(` + strings.Join(conds, ` OR `) + `)`, args
+}
+
 // NewDB returns a DB for the file at path. Call Open before use.
 func NewDB(path string) *DB {
 	return &DB{Path: path, Now: time.Now}
@@ -62,7 +87,7 @@ func (db *DB) Open() error {
 		}
 	}
 	var err error
-	if db.write, err = sql.Open("sqlite3", dsn(db.Path, false)); err != nil {
+	if db.write, err = sql.Open(driverName, dsn(db.Path, false)); err != nil {
 		return fmt.Errorf("sqlite: open writer: %w", err)
 	}
 	db.write.SetMaxOpenConns(1)
@@ -71,7 +96,7 @@ func (db *DB) Open() error {
 		db.write.Close()
 		return err
 	}
-	if db.read, err = sql.Open("sqlite3", dsn(db.Path, true)); err != nil {
+	if db.read, err = sql.Open(driverName, dsn(db.Path, true)); err != nil {
 		db.write.Close()
 		return fmt.Errorf("sqlite: open readers: %w", err)
 	}

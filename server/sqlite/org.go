@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/shopscore/shopscore/audit"
@@ -25,12 +27,8 @@ func (db *DB) UpdateStore(ctx context.Context, scope audit.Scope, s *audit.Store
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE stores SET code = ?, name = ?, address = ?, region = ?, latitude = ?, longitude = ?, geofence_meters = ?
-			WHERE id = ?`, s.Code, s.Name, s.Address, s.Region, s.Latitude, s.Longitude, s.GeofenceMeters, s.ID)
-		if isUniqueViolation(err) {
-			return audit.Errorf(audit.EEXISTS, "a store with code %s already exists", s.Code)
-		} else if err != nil {
-			return fmt.Errorf("update store: %w", err)
+		if err := updateStoreFields(ctx, tx, s); err != nil {
+			return err
 		}
 		want := slices.Sorted(slices.Values(s.ManagerIDs))
 		if !slices.Equal(slices.Compact(want), old.ManagerIDs) {
@@ -162,12 +160,8 @@ func (db *DB) UpdateStaff(ctx context.Context, scope audit.Scope, s *audit.Staff
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE staff SET employee_number = ?, name = ?, position = ?, department = ?, back_office = ? WHERE id = ?`,
-			s.EmployeeNumber, s.Name, s.Position, string(s.Department), s.BackOffice, s.ID)
-		if isUniqueViolation(err) {
-			return audit.Errorf(audit.EEXISTS, "staff with employee number %s already exists", s.EmployeeNumber)
-		} else if err != nil {
-			return fmt.Errorf("update staff: %w", err)
+		if err := updateStaffFields(ctx, tx, s); err != nil {
+			return err
 		}
 		if old.StoreID != "" {
 			if err := touchStoreAssignments(ctx, tx, old.StoreID); err != nil {
@@ -178,6 +172,19 @@ func (db *DB) UpdateStaff(ctx context.Context, scope audit.Scope, s *audit.Staff
 		return err
 	})
 	return out, err
+}
+
+// updateStaffFields replaces the editable fields of the employee s.ID but
+// his store. Errors: EEXISTS (the number is taken).
+func updateStaffFields(ctx context.Context, tx *Tx, s *audit.Staff) error {
+	_, err := tx.ExecContext(ctx, `UPDATE staff SET employee_number = ?, name = ?, position = ?, department = ?, back_office = ? WHERE id = ?`,
+		s.EmployeeNumber, s.Name, s.Position, string(s.Department), s.BackOffice, s.ID)
+	if isUniqueViolation(err) {
+		return audit.Errorf(audit.EEXISTS, "staff with employee number %s already exists", s.EmployeeNumber)
+	} else if err != nil {
+		return fmt.Errorf("update staff: %w", err)
+	}
+	return nil
 }
 
 // SetStaffDeactivated marks an employee of the stores in scope as gone (or
@@ -222,27 +229,9 @@ func (db *DB) TransferStaff(ctx context.Context, scope audit.Scope, staffID, toS
 		if err != nil {
 			return err
 		}
-		switch {
-		case !to.DeactivatedAt.IsZero():
-			return audit.Errorf(audit.EPRECONDITION, "store %s is deactivated", to.Code)
-		case !s.DeactivatedAt.IsZero():
-			return audit.Errorf(audit.EPRECONDITION, "staff %s is deactivated; reactivate him first", s.EmployeeNumber)
-		case s.StoreID == to.ID:
-			return audit.Errorf(audit.EPRECONDITION, "staff %s already works at %s", s.EmployeeNumber, to.Code)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_transfers WHERE staff_id = ? AND applied_at IS NULL`, staffID); err != nil {
-			return fmt.Errorf("replace pending transfer: %w", err)
-		}
-		id := uuid.NewString()
-		from := sql.NullString{String: s.StoreID, Valid: s.StoreID != ""}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO staff_transfers (id, staff_id, from_store_id, to_store_id, effective_date, created_by, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, staffID, from, to.ID, date, by, millis(tx.now)); err != nil {
-			return fmt.Errorf("insert transfer: %w", err)
-		}
-		if date <= today {
-			if err := applyTransfer(ctx, tx, id); err != nil {
-				return err
-			}
+		id, err := transfer(ctx, tx, s, to, date, today, by)
+		if err != nil {
+			return err
 		}
 		if tr, err = scanTransfer(tx.QueryRowContext(ctx, transferSelect+` WHERE t.id = ?`, id)); err != nil {
 			return fmt.Errorf("read transfer: %w", err)
@@ -254,6 +243,35 @@ func (db *DB) TransferStaff(ctx context.Context, scope audit.Scope, staffID, toS
 		return nil, nil, err
 	}
 	return out, &tr, nil
+}
+
+// transfer records the move of employee s to store to from date on,
+// replacing a transfer not yet applied, and applies it when date is not
+// after today; it returns the transfer's id. Errors: EPRECONDITION (the
+// store or the employee is deactivated, or he is at that store already).
+func transfer(ctx context.Context, tx *Tx, s *audit.Staff, to *audit.Store, date, today, by string) (string, error) {
+	switch {
+	case !to.DeactivatedAt.IsZero():
+		return "", audit.Errorf(audit.EPRECONDITION, "store %s is deactivated", to.Code)
+	case !s.DeactivatedAt.IsZero():
+		return "", audit.Errorf(audit.EPRECONDITION, "staff %s is deactivated; reactivate him first", s.EmployeeNumber)
+	case s.StoreID == to.ID:
+		return "", audit.Errorf(audit.EPRECONDITION, "staff %s already works at %s", s.EmployeeNumber, to.Code)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM staff_transfers WHERE staff_id = ? AND applied_at IS NULL`, s.ID); err != nil {
+		return "", fmt.Errorf("replace pending transfer: %w", err)
+	}
+	id := uuid.NewString()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO staff_transfers (id, staff_id, from_store_id, to_store_id, effective_date, created_by, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, id, s.ID, nullString(s.StoreID), to.ID, date, by, millis(tx.now)); err != nil {
+		return "", fmt.Errorf("insert transfer: %w", err)
+	}
+	if date <= today {
+		if err := applyTransfer(ctx, tx, id); err != nil {
+			return "", err
+		}
+	}
+	return id, nil
 }
 
 // applyTransfer moves the employee of transfer id to its store, and both
@@ -335,4 +353,52 @@ func (db *DB) SetOrgSettings(ctx context.Context, s audit.OrgSettings, by string
 		return nil, err
 	}
 	return db.OrgSettings(ctx)
+}
+
+// staffStoreAt returns the store the employee staffID worked at at time t
+// ("" for none, or an unknown employee): the store of his last transfer
+// dated on or before t's day in the organisation's time zone, else the
+// store he left by his first transfer dated after it, else his current
+// store. A visit is judged against the staff of its own day, so one synced
+// after the employee moved is not misjudged.
+func staffStoreAt(ctx context.Context, tx *Tx, staffID string, t time.Time) (string, error) {
+	var zone string
+	if err := tx.QueryRowContext(ctx, `SELECT time_zone FROM org_settings WHERE id = 1`).Scan(&zone); err != nil {
+		return "", fmt.Errorf("read org time zone: %w", err)
+	}
+	loc, err := orgLocation(zone)
+	if err != nil {
+		return "", err
+	}
+	day := t.In(loc).Format(time.DateOnly)
+	for _, q := range []string{
+		`SELECT to_store_id FROM staff_transfers WHERE staff_id = ?1 AND effective_date <= ?2 ORDER BY effective_date DESC, created_at DESC LIMIT 1`,
+		`SELECT COALESCE(from_store_id, '') FROM staff_transfers WHERE staff_id = ?1 AND effective_date > ?2 ORDER BY effective_date, created_at LIMIT 1`,
+		`SELECT COALESCE(store_id, '') FROM staff WHERE id = ?1`,
+	} {
+		var store string
+		err := tx.QueryRowContext(ctx, q, staffID, day).Scan(&store)
+		if err == nil {
+			return store, nil
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return "", fmt.Errorf("staff store at %s: %w", day, err)
+		}
+	}
+	return "", nil
+}
+
+// locations caches the time zones LoadLocation has read, by name.
+var locations sync.Map
+
+// orgLocation returns the time zone named zone (stored validated).
+func orgLocation(zone string) (*time.Location, error) {
+	if l, ok := locations.Load(zone); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(zone)
+	if err != nil {
+		return nil, fmt.Errorf("stored time zone %q: %w", zone, err)
+	}
+	locations.Store(zone, l)
+	return l, nil
 }

@@ -27,24 +27,41 @@ func TestReportQueries_TimeIndexDrives(t *testing.T) {
 		"audit photos":   `SELECT ph.sha256` + auditFrom("CROSS JOIN visit_photos ph ON ph.visit_id = r.visit_id") + `1 ORDER BY r.visited_at, r.visit_id, ph.question_id, ph.idx`,
 		"audit by store": `SELECT r.visit_id` + auditFrom("") + `s.region = 'North' ORDER BY r.visited_at, r.visit_id`,
 	}
-	ctx := context.Background()
 	for name, q := range queries {
 		t.Run(name, func(t *testing.T) {
-			rows, err := db.read.QueryContext(ctx, `EXPLAIN QUERY PLAN `+q, 0, 1)
-			require.NoError(t, err)
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				require.NoError(t, rows.Scan(&id, &parent, &unused, &detail))
-				plan = append(plan, detail)
-			}
-			require.NoError(t, rows.Err())
-			require.NotEmpty(t, plan)
+			plan := queryPlan(t, db, q, 0, 1)
 			text := strings.Join(plan, "\n")
 			require.Contains(t, plan[0], "report_visits_time", "the plan does not start from the time index:\n%s", text)
 			require.NotContains(t, text, "TEMP B-TREE FOR ORDER BY", "the plan sorts the whole result:\n%s", text)
 		})
 	}
+}
+
+// TestExpireAssignments_Index checks that assignment expiry reads the
+// index of assignments that can still expire, by window end, rather than
+// every assignment.
+func TestExpireAssignments_Index(t *testing.T) {
+	db := NewDB(filepath.Join(t.TempDir(), "plan.db"))
+	require.NoError(t, db.Open())
+	t.Cleanup(func() { require.NoError(t, db.Close()) })
+	plan := queryPlan(t, db, expireQuery, 0, 0)
+	require.Contains(t, plan[0], "USING INDEX assignments_expiry", "plan: %v", plan)
+}
+
+// queryPlan returns the lines of SQLite's plan for q with args.
+func queryPlan(t *testing.T, db *DB, q string, args ...any) []string {
+	t.Helper()
+	rows, err := db.read.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+q, args...)
+	require.NoError(t, err)
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		require.NoError(t, rows.Scan(&id, &parent, &unused, &detail))
+		plan = append(plan, detail)
+	}
+	require.NoError(t, rows.Err())
+	require.NotEmpty(t, plan)
+	return plan
 }

@@ -36,7 +36,7 @@ func TestDB_OpenReadOnly(t *testing.T) {
 
 		db := sqlite.NewDB(path)
 		require.NoError(t, db.OpenReadOnly())
-		users, err := db.ListUsers(ctx, "", 10)
+		users, err := db.ListUsers(ctx, sqlite.UserFilter{Limit: 10})
 		require.NoError(t, err)
 		require.Len(t, users, 1)
 		assert.Equal(t, "ann@example.com", users[0].Email)

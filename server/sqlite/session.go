@@ -115,13 +115,16 @@ func (db *DB) RotateRefresh(ctx context.Context, oldHash []byte, deviceID string
 	return sess, user, nil
 }
 
-const sessionColumns = `id, user_id, device_id, device_name, created_at, last_seen_at, revoked_at, revoke_reason`
+// sessionSelect reads sessions (aliased s) with their user's e-mail and name.
+const sessionSelect = `SELECT s.id, s.user_id, s.device_id, s.device_name, s.created_at, s.last_seen_at, s.revoked_at, s.revoke_reason,
+	COALESCE(u.email, ''), COALESCE(u.display_name, '') FROM sessions s LEFT JOIN users u ON u.id = s.user_id`
 
 func scanSession(row scanner) (*audit.Session, error) {
 	var s audit.Session
 	var created, seen int64
 	var revoked sql.NullInt64
-	if err := row.Scan(&s.ID, &s.UserID, &s.DeviceID, &s.DeviceName, &created, &seen, &revoked, &s.RevokeReason); err != nil {
+	if err := row.Scan(&s.ID, &s.UserID, &s.DeviceID, &s.DeviceName, &created, &seen, &revoked, &s.RevokeReason,
+		&s.UserEmail, &s.UserName); err != nil {
 		return nil, err
 	}
 	s.CreatedAt, s.LastSeenAt, s.RevokedAt = fromMillis(created), fromMillis(seen), fromNullMillis(revoked)
@@ -129,7 +132,7 @@ func scanSession(row scanner) (*audit.Session, error) {
 }
 
 func findSession(ctx context.Context, tx *Tx, id string) (*audit.Session, error) {
-	s, err := scanSession(tx.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
+	s, err := scanSession(tx.QueryRowContext(ctx, sessionSelect+` WHERE s.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, audit.Errorf(audit.ENOTFOUND, "session %q not found", id)
 	} else if err != nil {
@@ -193,17 +196,31 @@ func (db *DB) Authenticate(ctx context.Context, sessionID, userID string) (*audi
 	return &u, nil
 }
 
-// ListSessions returns sessions newest first, optionally of one user, with
-// created_at before the cursor (the zero time for the first page).
-func (db *DB) ListSessions(ctx context.Context, userID string, before time.Time, beforeID string, limit int) ([]*audit.Session, error) {
-	q := `SELECT ` + sessionColumns + ` FROM sessions WHERE (? = '' OR user_id = ?)`
-	args := []any{userID, userID}
-	if !before.IsZero() {
-		q += ` AND (created_at < ? OR (created_at = ? AND id < ?))`
-		args = append(args, millis(before), millis(before), beforeID)
+// SessionFilter selects sessions, newest first.
+type SessionFilter struct {
+	UserID     string // only this user's, when set
+	ActiveOnly bool   // leave out revoked sessions
+	// Continue after the session (Before, BeforeID) of the previous page;
+	// the zero time for the first page.
+	Before   time.Time
+	BeforeID string
+	Limit    int
+}
+
+// ListSessions returns up to f.Limit sessions matching f, newest first,
+// with their users' e-mails and names.
+func (db *DB) ListSessions(ctx context.Context, f SessionFilter) ([]*audit.Session, error) {
+	q := sessionSelect + ` WHERE (? = '' OR s.user_id = ?)`
+	args := []any{f.UserID, f.UserID}
+	if f.ActiveOnly {
+		q += ` AND s.revoked_at IS NULL`
 	}
-	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
-	return list(ctx, db, "list sessions", scanSession, q, append(args, limit)...)
+	if !f.Before.IsZero() {
+		q += ` AND (s.created_at < ? OR (s.created_at = ? AND s.id < ?))`
+		args = append(args, millis(f.Before), millis(f.Before), f.BeforeID)
+	}
+	q += ` ORDER BY s.created_at DESC, s.id DESC LIMIT ?`
+	return list(ctx, db, "list sessions", scanSession, q, append(args, f.Limit)...)
 }
 
 // FindSession returns one session. Errors: ENOTFOUND.

@@ -34,16 +34,38 @@ func (db *DB) CreateStore(ctx context.Context, s *audit.Store) error {
 		return err
 	}
 	return db.update(ctx, func(tx *Tx) error {
-		s.ID, s.CreatedAt = uuid.NewString(), tx.now
-		_, err := tx.ExecContext(ctx, `INSERT INTO stores (id, code, name, address, region, latitude, longitude, geofence_meters, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.Code, s.Name, s.Address, s.Region, s.Latitude, s.Longitude, s.GeofenceMeters, millis(tx.now))
-		if isUniqueViolation(err) {
-			return audit.Errorf(audit.EEXISTS, "a store with code %s already exists", s.Code)
-		} else if err != nil {
-			return fmt.Errorf("insert store: %w", err)
+		if err := insertStore(ctx, tx, s); err != nil {
+			return err
 		}
 		return addStoreManagers(ctx, tx, s.ID, s.Code, s.ManagerIDs)
 	})
+}
+
+// insertStore stores s without managers, assigning ID and CreatedAt.
+// Errors: EEXISTS (the code is taken).
+func insertStore(ctx context.Context, tx *Tx, s *audit.Store) error {
+	s.ID, s.CreatedAt = uuid.NewString(), tx.now
+	_, err := tx.ExecContext(ctx, `INSERT INTO stores (id, code, name, address, region, latitude, longitude, geofence_meters, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.Code, s.Name, s.Address, s.Region, s.Latitude, s.Longitude, s.GeofenceMeters, millis(tx.now))
+	if isUniqueViolation(err) {
+		return audit.Errorf(audit.EEXISTS, "a store with code %s already exists", s.Code)
+	} else if err != nil {
+		return fmt.Errorf("insert store: %w", err)
+	}
+	return nil
+}
+
+// updateStoreFields replaces the editable fields of the store s.ID but its
+// managers. Errors: EEXISTS (the code is taken).
+func updateStoreFields(ctx context.Context, tx *Tx, s *audit.Store) error {
+	_, err := tx.ExecContext(ctx, `UPDATE stores SET code = ?, name = ?, address = ?, region = ?, latitude = ?, longitude = ?, geofence_meters = ?
+		WHERE id = ?`, s.Code, s.Name, s.Address, s.Region, s.Latitude, s.Longitude, s.GeofenceMeters, s.ID)
+	if isUniqueViolation(err) {
+		return audit.Errorf(audit.EEXISTS, "a store with code %s already exists", s.Code)
+	} else if err != nil {
+		return fmt.Errorf("update store: %w", err)
+	}
+	return nil
 }
 
 // addStoreManagers makes the users ids managers of store id (code for
@@ -133,8 +155,12 @@ func (db *DB) FindStoreByCode(ctx context.Context, scope audit.Scope, code strin
 }
 
 func findStoreByCode(ctx context.Context, tx *Tx, scope audit.Scope, code string) (*audit.Store, error) {
-	return findStoreWhere(ctx, tx, scope, "s.code", code, fmt.Sprintf("no store with code %s", code))
+	return findStoreWhere(ctx, tx, scope, "s.code", code, noStoreCode(code))
 }
+
+// noStoreCode says that no store in the caller's scope has the code,
+// whether one outside it does or none at all.
+func noStoreCode(code string) string { return "no store with code " + code }
 
 // ListStores returns the stores in scope ordered by code, with managers.
 func (db *DB) ListStores(ctx context.Context, f audit.StoreFilter) ([]*audit.Store, error) {
@@ -148,8 +174,9 @@ func (db *DB) ListStores(ctx context.Context, f audit.StoreFilter) ([]*audit.Sto
 		q += ` AND s.deactivated_at IS NULL`
 	}
 	if f.Query != "" {
-		q += ` AND (instr(lower(s.code), lower(?)) > 0 OR instr(lower(s.name), lower(?)) > 0)`
-		args = append(args, f.Query, f.Query)
+		cond, qargs := matchText(f.Query, "s.code", "s.name")
+		q += ` AND ` + cond
+		args = append(args, qargs...)
 	}
 	return list(ctx, db, "list stores", scanStore, q+` ORDER BY s.code`, args...)
 }
@@ -165,25 +192,34 @@ func (db *DB) CreateStaff(ctx context.Context, scope audit.Scope, s *audit.Staff
 		return audit.Errorf(audit.EINVALID, "staff %s: store_id is required", s.EmployeeNumber)
 	}
 	return db.update(ctx, func(tx *Tx) error {
-		s.ID, s.CreatedAt = uuid.NewString(), tx.now
-		store := sql.NullString{String: s.StoreID, Valid: s.StoreID != ""}
-		if store.Valid {
+		if s.StoreID != "" {
 			if _, err := findStore(ctx, tx, scope, s.StoreID); err != nil {
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO staff (id, employee_number, name, position, department, back_office, store_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.EmployeeNumber, s.Name, s.Position, string(s.Department), s.BackOffice, store, millis(tx.now))
-		if isUniqueViolation(err) {
-			return audit.Errorf(audit.EEXISTS, "staff with employee number %s already exists", s.EmployeeNumber)
-		} else if err != nil {
-			return fmt.Errorf("insert staff: %w", err)
+		if err := insertStaff(ctx, tx, s); err != nil {
+			return err
 		}
-		if store.Valid {
+		if s.StoreID != "" {
 			return touchStoreAssignments(ctx, tx, s.StoreID)
 		}
 		return nil
 	})
+}
+
+// insertStaff stores s, assigning ID and CreatedAt; the caller checks its
+// store and moves the store's assignments in the feeds. Errors: EEXISTS
+// (the employee number is taken).
+func insertStaff(ctx context.Context, tx *Tx, s *audit.Staff) error {
+	s.ID, s.CreatedAt = uuid.NewString(), tx.now
+	_, err := tx.ExecContext(ctx, `INSERT INTO staff (id, employee_number, name, position, department, back_office, store_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.EmployeeNumber, s.Name, s.Position, string(s.Department), s.BackOffice, nullString(s.StoreID), millis(tx.now))
+	if isUniqueViolation(err) {
+		return audit.Errorf(audit.EEXISTS, "staff with employee number %s already exists", s.EmployeeNumber)
+	} else if err != nil {
+		return fmt.Errorf("insert staff: %w", err)
+	}
+	return nil
 }
 
 // touchStoreAssignments moves the live assignments of a store in their
@@ -227,7 +263,8 @@ func (db *DB) ListStaff(ctx context.Context, f audit.StaffFilter) ([]*audit.Staf
 		add(`sf.deactivated_at IS NULL`)
 	}
 	if f.Query != "" {
-		add(`(instr(lower(sf.name), lower(?)) > 0 OR instr(lower(sf.employee_number), lower(?)) > 0)`, f.Query, f.Query)
+		cond, qargs := matchText(f.Query, "sf.name", "sf.employee_number")
+		add(cond, qargs...)
 	}
 	if f.AfterNumber != "" {
 		add(`sf.employee_number > ?`, f.AfterNumber)
@@ -258,6 +295,5 @@ func scanStaff(row scanner) (*audit.Staff, error) {
 // ListShoppers returns the active shoppers by e-mail, those whose name or
 // e-mail contains query when it is not empty.
 func (db *DB) ListShoppers(ctx context.Context, query string) ([]*audit.User, error) {
-	return list(ctx, db, "list shoppers", scanUserRow, `SELECT `+userColumns+` FROM users WHERE role = 'shopper' AND disabled = 0
-		AND (? = '' OR instr(lower(email), lower(?)) > 0 OR instr(lower(display_name), lower(?)) > 0) ORDER BY email`, query, query, query)
+	return db.ListUsers(ctx, UserFilter{Role: audit.RoleShopper, Query: query, ActiveOnly: true})
 }

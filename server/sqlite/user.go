@@ -85,10 +85,37 @@ func (db *DB) FindUserByEmail(ctx context.Context, email string) (*audit.User, s
 	return u, hash, err
 }
 
-// ListUsers returns up to limit users ordered by e-mail, after the e-mail
-// afterEmail ("" for the first page).
-func (db *DB) ListUsers(ctx context.Context, afterEmail string, limit int) ([]*audit.User, error) {
-	return list(ctx, db, "list users", scanUserRow, `SELECT `+userColumns+` FROM users WHERE email > ? ORDER BY email LIMIT ?`, afterEmail, limit)
+// UserFilter selects users, ordered by e-mail.
+type UserFilter struct {
+	Role       audit.Role // only this role, when set
+	Query      string     // only those whose e-mail or name contains it (any case), when set
+	ActiveOnly bool       // leave out disabled users
+	AfterEmail string     // continue after this e-mail; "" for the first page
+	Limit      int        // at most this many; 0 for all
+}
+
+// ListUsers returns the users matching f, ordered by e-mail.
+func (db *DB) ListUsers(ctx context.Context, f UserFilter) ([]*audit.User, error) {
+	q := `SELECT ` + userColumns + ` FROM users WHERE email > ?`
+	args := []any{f.AfterEmail}
+	if f.Role != "" {
+		q += ` AND role = ?`
+		args = append(args, string(f.Role))
+	}
+	if f.ActiveOnly {
+		q += ` AND disabled = 0`
+	}
+	if f.Query != "" {
+		cond, qargs := matchText(f.Query, "email", "display_name")
+		q += ` AND ` + cond
+		args = append(args, qargs...)
+	}
+	q += ` ORDER BY email`
+	if f.Limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	return list(ctx, db, "list users", scanUserRow, q, args...)
 }
 
 func scanUserRow(row scanner) (*audit.User, error) { return scanUser(row) }

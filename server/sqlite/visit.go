@@ -148,12 +148,11 @@ func submitVisit(ctx context.Context, tx *Tx, v *audit.Visit, digest string, sub
 		return nil, "", audit.Errorf(audit.EINVALID, "visit %s: %d answer problem(s): %s", v.ID, len(msgs), strings.Join(msgs, "; "))
 	}
 	if v.StaffID != "" {
-		var store sql.NullString
-		err := tx.QueryRowContext(ctx, `SELECT store_id FROM staff WHERE id = ?`, v.StaffID).Scan(&store)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, "", fmt.Errorf("find staff: %w", err)
+		store, err := staffStoreAt(ctx, tx, v.StaffID, v.StartedAt)
+		if err != nil {
+			return nil, "", err
 		}
-		if store.String != v.StoreID {
+		if store != v.StoreID {
 			flags = append(flags, FlagStaffNotInStore)
 		}
 	}

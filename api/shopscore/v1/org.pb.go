@@ -1352,11 +1352,14 @@ type ImportStoresRequest struct {
 	// otherwise.
 	FileName string `protobuf:"bytes,1,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
 	// A header row naming at least "code" and "name" columns, then one row
-	// per store; optional columns "address", "region", "latitude",
-	// "longitude", "geofence_meters" (Russian headers are understood too:
-	// "код", "название", "адрес", "регион", "широта", "долгота", "радиус").
-	// CSV with commas or semicolons, UTF-8 with or without a BOM. At most
-	// 8 MiB.
+	// per store, at most 10 000; optional columns "address", "region",
+	// "latitude", "longitude", "geofence_meters" (Russian headers are
+	// understood too: "код", "название", "адрес", "регион", "широта",
+	// "долгота", "радиус"; any case, a unit in parentheses ignored; other
+	// columns are ignored). Numbers with a decimal comma or point. CSV with
+	// commas or semicolons, UTF-8 with or without a BOM, or the first sheet
+	// of an XLSX workbook. At most 8 MiB, and no more than the server's
+	// request limit.
 	Content []byte `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
 	// Check the file and report what would happen, without storing.
 	ValidateOnly  bool `protobuf:"varint,3,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
@@ -1977,11 +1980,14 @@ type ImportStaffRequest struct {
 	// otherwise.
 	FileName string `protobuf:"bytes,1,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
 	// A header row naming at least "employee_number" and "name" columns,
-	// then one row per employee; optional columns "store_code", "position",
-	// "department", "back_office" (Russian headers are understood too:
-	// "табельный номер", "фио", "код магазина", "должность", "отдел").
-	// CSV with commas or semicolons, UTF-8 with or without a BOM. At most
-	// 8 MiB.
+	// then one row per employee, at most 50 000; optional columns
+	// "store_code", "position", "department", "back_office" (Russian headers
+	// are understood too: "табельный номер", "фио", "код магазина",
+	// "должность", "отдел", "бэк-офис"; any case; other columns are
+	// ignored). back_office is yes or no (да/нет, 1/0, empty for no). CSV
+	// with commas or semicolons, UTF-8 with or without a BOM, or the first
+	// sheet of an XLSX workbook. At most 8 MiB, and no more than the
+	// server's request limit.
 	Content []byte `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
 	// Check the file and report what would happen, without storing.
 	ValidateOnly  bool `protobuf:"varint,3,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
@@ -2041,10 +2047,11 @@ func (x *ImportStaffRequest) GetValidateOnly() bool {
 }
 
 type ImportStaffResponse struct {
-	state     protoimpl.MessageState `protogen:"open.v1"`
-	Created   int32                  `protobuf:"varint,1,opt,name=created,proto3" json:"created,omitempty"`
-	Updated   int32                  `protobuf:"varint,2,opt,name=updated,proto3" json:"updated,omitempty"`
-	Unchanged int32                  `protobuf:"varint,3,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Created int32                  `protobuf:"varint,1,opt,name=created,proto3" json:"created,omitempty"`
+	// Existing employees changed, those transferred among them.
+	Updated   int32 `protobuf:"varint,2,opt,name=updated,proto3" json:"updated,omitempty"`
+	Unchanged int32 `protobuf:"varint,3,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
 	// Existing employees whose store changed (a transfer from today).
 	Transferred   int32 `protobuf:"varint,4,opt,name=transferred,proto3" json:"transferred,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"time"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/console"
 	"github.com/shopscore/shopscore/internal/cli"
 	"github.com/shopscore/shopscore/server"
 	"github.com/shopscore/shopscore/server/auth"
@@ -42,6 +44,7 @@ func runServe(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) erro
 		return err
 	}
 	cfg := server.Config{DataDir: *d.data, Logger: log, MaxRequestBytes: *maxReq, PublicURL: *publicURL}
+	cfg.Console = console.Handler(console.Options{ImageOrigins: endpointOrigins(*s3Endpoint)})
 	if *s3Endpoint != "" {
 		// The keys come from the environment only, so that ps never
 		// shows them.
@@ -98,6 +101,9 @@ func serve(ctx context.Context, cfg server.Config, addr string, demo bool, stdou
 		return err
 	}
 	log.Info("shopscore listening", "addr", ln.Addr().String(), "data", cfg.DataDir)
+	if cfg.Console != nil {
+		fmt.Fprintf(stdout, "Console: %s/\n", listenURL(ln.Addr().String()))
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -128,4 +134,29 @@ func demoPasswordNote(ctx context.Context, srv *server.Server, password string, 
 		return "The demo users' password is SHOPSCORE_DEMO_PASSWORD, as when they were seeded."
 	}
 	return kept + ": SHOPSCORE_DEMO_PASSWORD is not it, and logins with it will fail."
+}
+
+// listenURL is the address a browser on this machine opens for a listener.
+func listenURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// endpointOrigins are the origins an S3 endpoint's download URLs may have,
+// for the console's image policy: the URL's own, or both schemes of a
+// bare host:port.
+func endpointOrigins(endpoint string) []string {
+	if endpoint == "" {
+		return nil
+	}
+	if u, err := url.Parse(endpoint); err == nil && u.Scheme != "" && u.Host != "" {
+		return []string{u.Scheme + "://" + u.Host}
+	}
+	return []string{"https://" + endpoint, "http://" + endpoint}
 }

@@ -75,7 +75,7 @@ func runUserList(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) e
 	fmt.Fprintln(tw, "EMAIL\tROLE\tNAME\tSTATUS\tID")
 	after := ""
 	for {
-		users, err := db.ListUsers(ctx, after, 500)
+		users, err := db.ListUsers(ctx, sqlite.UserFilter{AfterEmail: after, Limit: 500})
 		if err != nil {
 			return err
 		}

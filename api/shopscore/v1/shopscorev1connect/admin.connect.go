@@ -73,14 +73,17 @@ const (
 type AdminServiceClient interface {
 	// CreateUser adds a user. Errors: InvalidArgument, AlreadyExists (e-mail taken).
 	CreateUser(context.Context, *connect.Request[v1.CreateUserRequest]) (*connect.Response[v1.CreateUserResponse], error)
-	// ListUsers lists users ordered by e-mail, a page at a time.
+	// ListUsers lists users ordered by e-mail, a page at a time, of one role
+	// or matching a text when asked. Errors: InvalidArgument (an unknown
+	// role, a bad page size or token).
 	ListUsers(context.Context, *connect.Request[v1.ListUsersRequest]) (*connect.Response[v1.ListUsersResponse], error)
 	// DisableUser refuses the user's next call and revokes all his sessions.
 	// Errors: NotFound.
 	DisableUser(context.Context, *connect.Request[v1.DisableUserRequest]) (*connect.Response[v1.DisableUserResponse], error)
 	// EnableUser lets a disabled user log in again. Errors: NotFound.
 	EnableUser(context.Context, *connect.Request[v1.EnableUserRequest]) (*connect.Response[v1.EnableUserResponse], error)
-	// ListSessions lists device sessions, newest first.
+	// ListSessions lists device sessions newest first, each with its user's
+	// e-mail and name; only active ones when asked.
 	ListSessions(context.Context, *connect.Request[v1.ListSessionsRequest]) (*connect.Response[v1.ListSessionsResponse], error)
 	// RevokeSession refuses the device's next call and all its tokens.
 	// Errors: NotFound.
@@ -290,14 +293,17 @@ func (c *adminServiceClient) ListSecurityEvents(ctx context.Context, req *connec
 type AdminServiceHandler interface {
 	// CreateUser adds a user. Errors: InvalidArgument, AlreadyExists (e-mail taken).
 	CreateUser(context.Context, *connect.Request[v1.CreateUserRequest]) (*connect.Response[v1.CreateUserResponse], error)
-	// ListUsers lists users ordered by e-mail, a page at a time.
+	// ListUsers lists users ordered by e-mail, a page at a time, of one role
+	// or matching a text when asked. Errors: InvalidArgument (an unknown
+	// role, a bad page size or token).
 	ListUsers(context.Context, *connect.Request[v1.ListUsersRequest]) (*connect.Response[v1.ListUsersResponse], error)
 	// DisableUser refuses the user's next call and revokes all his sessions.
 	// Errors: NotFound.
 	DisableUser(context.Context, *connect.Request[v1.DisableUserRequest]) (*connect.Response[v1.DisableUserResponse], error)
 	// EnableUser lets a disabled user log in again. Errors: NotFound.
 	EnableUser(context.Context, *connect.Request[v1.EnableUserRequest]) (*connect.Response[v1.EnableUserResponse], error)
-	// ListSessions lists device sessions, newest first.
+	// ListSessions lists device sessions newest first, each with its user's
+	// e-mail and name; only active ones when asked.
 	ListSessions(context.Context, *connect.Request[v1.ListSessionsRequest]) (*connect.Response[v1.ListSessionsResponse], error)
 	// RevokeSession refuses the device's next call and all its tokens.
 	// Errors: NotFound.

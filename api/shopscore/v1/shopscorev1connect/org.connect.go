@@ -111,8 +111,12 @@ type OrgServiceClient interface {
 	// Errors: InvalidArgument, NotFound.
 	ReactivateStore(context.Context, *connect.Request[v1.ReactivateStoreRequest]) (*connect.Response[v1.ReactivateStoreResponse], error)
 	// ImportStores creates or updates (by code) the stores of a CSV or XLSX
-	// file, all or nothing. Admins only. Errors: InvalidArgument with an
-	// ImportProblems detail listing every bad row with its row number.
+	// file, all or nothing. A store already there is updated in the columns
+	// the file has (its managers and deactivation stay), so importing the
+	// same export again changes nothing. Admins only. Errors:
+	// InvalidArgument with an ImportProblems detail listing every bad row
+	// with its row number and column, ResourceExhausted (a request larger
+	// than the server's request limit, 4 MiB by default).
 	ImportStores(context.Context, *connect.Request[v1.ImportStoresRequest]) (*connect.Response[v1.ImportStoresResponse], error)
 	// GetStaff returns one employee of the caller's stores, by id or by
 	// employee number, with his transfers. Errors: InvalidArgument, NotFound.
@@ -137,9 +141,14 @@ type OrgServiceClient interface {
 	TransferStaff(context.Context, *connect.Request[v1.TransferStaffRequest]) (*connect.Response[v1.TransferStaffResponse], error)
 	// ImportStaff creates or updates (by employee number) the employees of
 	// a CSV or XLSX file, all or nothing; a changed store is a transfer
-	// from today. A manager may import only into his stores. Errors:
-	// InvalidArgument with an ImportProblems detail listing every bad row
-	// with its row number.
+	// from today, an empty store code keeps an employee where he is. An
+	// employee already there is updated in the columns the file has, so
+	// importing the same export again changes nothing; employees the file
+	// does not list stay as they are. A manager may import only into his
+	// stores and update only his stores' staff. Errors: InvalidArgument with
+	// an ImportProblems detail listing every bad row with its row number and
+	// column, ResourceExhausted (a request larger than the server's request
+	// limit, 4 MiB by default).
 	ImportStaff(context.Context, *connect.Request[v1.ImportStaffRequest]) (*connect.Response[v1.ImportStaffResponse], error)
 	// GetOrgSettings returns the organisation's settings. Every role may
 	// read them.
@@ -416,8 +425,12 @@ type OrgServiceHandler interface {
 	// Errors: InvalidArgument, NotFound.
 	ReactivateStore(context.Context, *connect.Request[v1.ReactivateStoreRequest]) (*connect.Response[v1.ReactivateStoreResponse], error)
 	// ImportStores creates or updates (by code) the stores of a CSV or XLSX
-	// file, all or nothing. Admins only. Errors: InvalidArgument with an
-	// ImportProblems detail listing every bad row with its row number.
+	// file, all or nothing. A store already there is updated in the columns
+	// the file has (its managers and deactivation stay), so importing the
+	// same export again changes nothing. Admins only. Errors:
+	// InvalidArgument with an ImportProblems detail listing every bad row
+	// with its row number and column, ResourceExhausted (a request larger
+	// than the server's request limit, 4 MiB by default).
 	ImportStores(context.Context, *connect.Request[v1.ImportStoresRequest]) (*connect.Response[v1.ImportStoresResponse], error)
 	// GetStaff returns one employee of the caller's stores, by id or by
 	// employee number, with his transfers. Errors: InvalidArgument, NotFound.
@@ -442,9 +455,14 @@ type OrgServiceHandler interface {
 	TransferStaff(context.Context, *connect.Request[v1.TransferStaffRequest]) (*connect.Response[v1.TransferStaffResponse], error)
 	// ImportStaff creates or updates (by employee number) the employees of
 	// a CSV or XLSX file, all or nothing; a changed store is a transfer
-	// from today. A manager may import only into his stores. Errors:
-	// InvalidArgument with an ImportProblems detail listing every bad row
-	// with its row number.
+	// from today, an empty store code keeps an employee where he is. An
+	// employee already there is updated in the columns the file has, so
+	// importing the same export again changes nothing; employees the file
+	// does not list stay as they are. A manager may import only into his
+	// stores and update only his stores' staff. Errors: InvalidArgument with
+	// an ImportProblems detail listing every bad row with its row number and
+	// column, ResourceExhausted (a request larger than the server's request
+	// limit, 4 MiB by default).
 	ImportStaff(context.Context, *connect.Request[v1.ImportStaffRequest]) (*connect.Response[v1.ImportStaffResponse], error)
 	// GetOrgSettings returns the organisation's settings. Every role may
 	// read them.

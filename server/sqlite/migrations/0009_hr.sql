@@ -26,8 +26,10 @@ CREATE INDEX bonus_runs_reuse ON bonus_runs (policy_id, period, policy_version, 
 -- The answer as a number (numeric, scale and NPS answers as given, timers
 -- in seconds) and its unit, so the Answers sheet writes numbers rather than
 -- text. Visits indexed before this migration are indexed again by the next
--- report (IndexReportRows indexes every visit without report rows).
+-- report: their rows are deleted and the indexing watermark starts over
+-- (IndexReportRows indexes every visit after it without report rows).
 ALTER TABLE visit_answers ADD COLUMN value REAL;
 ALTER TABLE visit_answers ADD COLUMN unit TEXT NOT NULL DEFAULT '';
 DELETE FROM visit_answers;
 DELETE FROM report_visits;
+DELETE FROM report_watermark;

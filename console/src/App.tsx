@@ -1,0 +1,59 @@
+import { useAuth, isAdmin, isEditor, isReader } from "./auth";
+import { Layout } from "./Layout";
+import { Login } from "./pages/Login";
+import { Home } from "./pages/Home";
+import { ReviewQueue } from "./pages/Review";
+import { VisitDetail } from "./pages/Visit";
+import { Assignments } from "./pages/Assignments";
+import { Checklists, ChecklistPreview } from "./pages/Checklists";
+import { Stores, StaffPage } from "./pages/Org";
+import { Reports } from "./pages/Reports";
+import { Users, Sessions, SecurityEvents, Keys, Settings } from "./pages/Admin";
+import { match, useLocation } from "./lib/router";
+import { useI18n } from "./i18n/context";
+import { Loading } from "./components";
+import type { User } from "./gen/shopscore/v1/auth_pb";
+import type { ReactNode } from "react";
+
+function route(path: string, user: User): ReactNode {
+  let m: Record<string, string> | null;
+  if (path === "/") return <Home />;
+  if (isReader(user)) {
+    if (path === "/review") return <ReviewQueue />;
+    if ((m = match("/visits/:id", path))) return <VisitDetail key={m.id} id={m.id} />;
+    if (path === "/stores") return <Stores />;
+    if (path === "/staff") return <StaffPage />;
+    if (path === "/reports") return <Reports />;
+  }
+  if (isEditor(user)) {
+    if (path === "/assignments") return <Assignments />;
+    if (path === "/checklists") return <Checklists />;
+    if ((m = match("/checklists/:id/:version", path))) return <ChecklistPreview id={m.id} version={Number(m.version)} />;
+  }
+  if (isAdmin(user)) {
+    if (path === "/admin/users") return <Users />;
+    if (path === "/admin/sessions") return <Sessions />;
+    if (path === "/admin/events") return <SecurityEvents />;
+    if (path === "/admin/keys") return <Keys />;
+    if (path === "/admin/settings") return <Settings />;
+  }
+  return null;
+}
+
+function NotFound() {
+  const { t } = useI18n();
+  return (
+    <div className="page">
+      <h1>{t("app.notFound")}</h1>
+      <p>{t("app.notFoundText")}</p>
+    </div>
+  );
+}
+
+export function App() {
+  const { user, resuming } = useAuth();
+  const { path } = useLocation();
+  if (resuming) return <Loading />;
+  if (!user) return <Login />;
+  return <Layout>{route(path, user) ?? <NotFound />}</Layout>;
+}

@@ -1,0 +1,215 @@
+// Pieces every screen shares: a guarded action button, errors in words,
+// empty states, badges and form fields.
+import { useCallback, useRef, useState, type ReactNode } from "react";
+import { useI18n } from "./i18n/context";
+import { describeError, type PackProblem } from "./lib/errors";
+import type { MessageKey } from "./i18n/en";
+
+export function ErrorText({ error, id }: { error: unknown; id?: string }) {
+  const { t } = useI18n();
+  if (!error) return null;
+  const d = describeError(error);
+  return (
+    <div className="error" role="alert" id={id}>
+      <strong>{t(d.key)}</strong>
+      {d.detail && <pre className="detail">{d.detail}</pre>}
+    </div>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <div className="empty">{children}</div>;
+}
+
+export function Loading() {
+  const { t } = useI18n();
+  return (
+    <p className="loading" role="status">
+      {t("common.loading")}
+    </p>
+  );
+}
+
+export interface ActionState<R> {
+  busy: boolean;
+  error: unknown;
+  result: R | undefined;
+  run: () => Promise<R | undefined>;
+  reset: () => void;
+}
+
+/**
+ * useAction runs fn at most once at a time: a double click, or a second
+ * press while the first is on its way, does nothing.
+ */
+export function useAction<R>(fn: () => Promise<R>): ActionState<R> {
+  const inflight = useRef(false);
+  const [state, setState] = useState<{ busy: boolean; error: unknown; result: R | undefined }>({
+    busy: false,
+    error: undefined,
+    result: undefined,
+  });
+  const fnRef = useRef(fn);
+  fnRef.current = fn;
+  const run = useCallback(async () => {
+    if (inflight.current) return undefined;
+    inflight.current = true;
+    setState({ busy: true, error: undefined, result: undefined });
+    try {
+      const result = await fnRef.current();
+      setState({ busy: false, error: undefined, result });
+      return result;
+    } catch (error) {
+      setState({ busy: false, error, result: undefined });
+      return undefined;
+    } finally {
+      inflight.current = false;
+    }
+  }, []);
+  const reset = useCallback(() => setState({ busy: false, error: undefined, result: undefined }), []);
+  return { ...state, run, reset };
+}
+
+export function ActionButton({
+  action,
+  label,
+  busyLabel,
+  kind = "primary",
+  disabled,
+  type = "button",
+}: {
+  action: ActionState<unknown>;
+  label: string;
+  busyLabel?: string;
+  kind?: "primary" | "secondary" | "danger";
+  disabled?: boolean;
+  type?: "button" | "submit";
+}) {
+  const { t } = useI18n();
+  return (
+    <button
+      type={type}
+      className={"btn " + kind}
+      disabled={disabled || action.busy}
+      aria-busy={action.busy}
+      onClick={type === "button" ? () => void action.run() : undefined}
+    >
+      {action.busy ? (busyLabel ?? t("common.working")) : label}
+    </button>
+  );
+}
+
+export function Field({
+  label,
+  hint,
+  error,
+  children,
+}: {
+  label: string;
+  hint?: string;
+  error?: string;
+  children: (id: string, describedBy: string | undefined) => ReactNode;
+}) {
+  const id = useRef("f" + Math.random().toString(36).slice(2, 9)).current;
+  const described = error ? id + "-err" : hint ? id + "-hint" : undefined;
+  return (
+    <div className={"field" + (error ? " invalid" : "")}>
+      <label htmlFor={id}>{label}</label>
+      {children(id, described)}
+      {hint && !error && (
+        <small id={id + "-hint"} className="hint">
+          {hint}
+        </small>
+      )}
+      {error && (
+        <small id={id + "-err"} className="field-error" role="alert">
+          {error}
+        </small>
+      )}
+    </div>
+  );
+}
+
+export function Badge({ tone, children }: { tone?: string; children: ReactNode }) {
+  return <span className={"badge " + (tone ?? "")}>{children}</span>;
+}
+
+export function Done({ message }: { message: string }) {
+  return (
+    <p className="done" role="status">
+      {message}
+    </p>
+  );
+}
+
+export function Section({ title, children, actions }: { title: string; children: ReactNode; actions?: ReactNode }) {
+  return (
+    <section className="card">
+      <div className="card-head">
+        <h2>{title}</h2>
+        {actions}
+      </div>
+      {children}
+    </section>
+  );
+}
+
+export type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
+
+/** FileDrop takes one file by drag-and-drop or the file picker. */
+export function FileDrop({ accept, prompt, file, onFile }: { accept: string; prompt: string; file: File | null; onFile: (f: File | null) => void }) {
+  const { t } = useI18n();
+  const [over, setOver] = useState(false);
+  return (
+    <div
+      className={"dropzone" + (over ? " over" : "")}
+      onDragOver={(e) => {
+        e.preventDefault();
+        setOver(true);
+      }}
+      onDragLeave={() => setOver(false)}
+      onDrop={(e) => {
+        e.preventDefault();
+        setOver(false);
+        if (e.dataTransfer.files[0]) onFile(e.dataTransfer.files[0]);
+      }}
+    >
+      <p>{prompt}</p>
+      <label className="btn secondary">
+        {t("checklist.chooseFile")}
+        <input className="sr-only" type="file" accept={accept} onChange={(e) => onFile(e.target.files?.[0] ?? null)} />
+      </label>
+      {file && <p className="file-name">{t("checklist.chosen", { name: file.name, size: Math.max(1, Math.ceil(file.size / 1024)) })}</p>}
+    </div>
+  );
+}
+
+/** Problems lists what an import refused, each at its line (or row) and column. */
+export function Problems({ problems, title, lineLabel }: { problems: PackProblem[]; title: string; lineLabel: string }) {
+  const { t } = useI18n();
+  return (
+    <div className="error" role="alert">
+      <strong>{title}</strong>
+      <table className="list compact problems">
+        <thead>
+          <tr>
+            <th scope="col">{lineLabel}</th>
+            <th scope="col">{t("checklist.column")}</th>
+            <th scope="col">{t("checklist.where")}</th>
+            <th scope="col">{t("checklist.problem")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {problems.map((p, i) => (
+            <tr key={i}>
+              <td className="num">{p.line || "—"}</td>
+              <td className="num">{p.column || "—"}</td>
+              <td>{p.path && <code>{p.path}</code>}</td>
+              <td>{p.message}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,497 @@
+// Stores and their staff: lists, and forms to add them.
+import { useMemo, useState, type FormEvent } from "react";
+import { useInfiniteQuery, useQuery, useTransport } from "@connectrpc/connect-query";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { useQueryClient } from "@tanstack/react-query";
+import { OrgService, type Staff, type Store } from "../gen/shopscore/v1/org_pb";
+import { useI18n } from "../i18n/context";
+import { ActionButton, Badge, Done, Empty, ErrorText, FileDrop, Loading, Problems, Section, useAction } from "../components";
+import { importProblems, type PackProblem } from "../lib/errors";
+import { setQuery, useLocation, useTitle } from "../lib/router";
+import { isAdmin, isEditor, useAuth } from "../auth";
+import { useStoreList } from "../lookups";
+import { dateToZoned, formatDate, formatNumber } from "../lib/format";
+
+export function Stores() {
+  const { t, tag } = useI18n();
+  useTitle(t("stores.title"));
+  const { user } = useAuth();
+  const { query } = useLocation();
+  const closed = query.get("closed") === "1";
+  const q = useQuery(OrgService.method.listStores, { includeDeactivated: closed });
+  const stores = q.data?.stores ?? [];
+  return (
+    <div className="page">
+      <h1>{t("stores.title")}</h1>
+      {isAdmin(user) && <CreateStore />}
+      {isAdmin(user) && <ImportFile kind="stores" />}
+      <div className="filters">
+        <label className="check">
+          <input type="checkbox" checked={closed} onChange={(e) => setQuery({ closed: e.target.checked ? "1" : undefined })} />
+          {t("stores.showClosed")}
+        </label>
+      </div>
+      <ErrorText error={q.error} />
+      {q.isPending ? (
+        <Loading />
+      ) : stores.length === 0 ? (
+        <Empty>{t(isAdmin(user) ? "stores.emptyAdmin" : "stores.empty")}</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="list">
+            <thead>
+              <tr>
+                <th scope="col">{t("stores.code")}</th>
+                <th scope="col">{t("stores.name")}</th>
+                <th scope="col">{t("stores.region")}</th>
+                <th scope="col">{t("stores.address")}</th>
+                <th scope="col" className="num">{t("stores.geofence")}</th>
+                <th scope="col">{t("stores.managers")}</th>
+                {isEditor(user) && <th scope="col">{t("common.actions")}</th>}
+              </tr>
+            </thead>
+            <tbody>
+              {stores.map((s) => (
+                <tr key={s.id}>
+                  <td data-label={t("stores.code")}>
+                    <strong>{s.code}</strong> {s.deactivated && <Badge>{t("stores.closed")}</Badge>}
+                  </td>
+                  <td data-label={t("stores.name")}>{s.name}</td>
+                  <td data-label={t("stores.region")}>{s.region}</td>
+                  <td data-label={t("stores.address")}>{s.address}</td>
+                  <td data-label={t("stores.geofence")} className="num">
+                    {s.geofenceMeters ? formatNumber(tag, s.geofenceMeters) + " m" : "—"}
+                  </td>
+                  <td data-label={t("stores.managers")}>{s.managerNames.join(", ") || "—"}</td>
+                  {isEditor(user) && (
+                    <td data-label={t("common.actions")}>
+                      <StoreActions s={s} admin={isAdmin(user)} />
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function StoreActions({ s, admin }: { s: Store; admin: boolean }) {
+  const { t } = useI18n();
+  const transport = useTransport();
+  const client = useMemo(() => createClient(OrgService, transport), [transport]);
+  const qc = useQueryClient();
+  const [editing, setEditing] = useState(false);
+  const [f, setF] = useState({ code: s.code, name: s.name, address: s.address, region: s.region });
+  const done = async <T,>(p: Promise<T>) => {
+    const r = await p;
+    await qc.invalidateQueries();
+    setEditing(false);
+    return r;
+  };
+  const save = useAction(() => done(client.updateStore({ store: { ...s, ...f, code: f.code.trim(), name: f.name.trim() } })));
+  const toggle = useAction(() => done<unknown>(s.deactivated ? client.reactivateStore({ storeId: s.id }) : client.deactivateStore({ storeId: s.id })));
+  if (editing)
+    return (
+      <form
+        className="row-actions"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (f.code.trim() && f.name.trim()) void save.run();
+        }}
+      >
+        {(["code", "name", "address", "region"] as const).map((k) => (
+          <label key={k}>
+            {t(("stores." + k) as "stores.code")}
+            <input value={f[k]} onChange={(e) => setF({ ...f, [k]: e.target.value })} required={k === "code" || k === "name"} />
+          </label>
+        ))}
+        <ActionButton action={save} type="submit" label={t("common.save")} />
+        <button type="button" className="btn secondary small" onClick={() => setEditing(false)}>
+          {t("common.cancel")}
+        </button>
+        <ErrorText error={save.error} />
+      </form>
+    );
+  return (
+    <div className="row-actions">
+      {!s.deactivated && (
+        <button type="button" className="btn secondary small" onClick={() => setEditing(true)}>
+          {t("common.edit")}
+        </button>
+      )}
+      {admin && <ActionButton action={toggle} label={s.deactivated ? t("stores.reopen") : t("stores.close")} kind={s.deactivated ? "secondary" : "danger"} />}
+      <ErrorText error={toggle.error} />
+    </div>
+  );
+}
+
+function CreateStore() {
+  const { t } = useI18n();
+  const transport = useTransport();
+  const client = useMemo(() => createClient(OrgService, transport), [transport]);
+  const qc = useQueryClient();
+  const [f, setF] = useState({ code: "", name: "", region: "", address: "", latitude: "", longitude: "", geofence: "150" });
+  const [invalid, setInvalid] = useState<Record<string, string>>({});
+  const create = useAction(async () => {
+    const r = await client.createStore({
+      store: {
+        code: f.code.trim(),
+        name: f.name.trim(),
+        region: f.region.trim(),
+        address: f.address.trim(),
+        latitude: Number(f.latitude || 0),
+        longitude: Number(f.longitude || 0),
+        geofenceMeters: Number(f.geofence || 0),
+      },
+    });
+    await qc.invalidateQueries();
+    setF({ code: "", name: "", region: "", address: "", latitude: "", longitude: "", geofence: "150" });
+    return r;
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const errs: Record<string, string> = {};
+    if (!f.code.trim()) errs.code = t("form.required");
+    if (!f.name.trim()) errs.name = t("form.required");
+    for (const k of ["latitude", "longitude", "geofence"] as const) if (f[k] && !Number.isFinite(Number(f[k]))) errs[k] = t("form.number");
+    setInvalid(errs);
+    if (Object.keys(errs).length === 0) void create.run();
+  };
+  const input = (k: keyof typeof f, label: string, type = "text") => (
+    <div className={"field" + (invalid[k] ? " invalid" : "")}>
+      <label htmlFor={"s-" + k}>{label}</label>
+      <input id={"s-" + k} type={type} inputMode={type === "number" ? "decimal" : undefined} value={f[k]} onChange={(e) => setF({ ...f, [k]: e.target.value })} aria-invalid={!!invalid[k]} />
+      {invalid[k] && <small className="field-error">{invalid[k]}</small>}
+    </div>
+  );
+  return (
+    <Section title={t("stores.create")}>
+      <form className="grid-form" onSubmit={submit} noValidate>
+        {input("code", t("stores.code"))}
+        {input("name", t("stores.name"))}
+        {input("region", t("stores.region"))}
+        {input("address", t("stores.address"))}
+        {input("latitude", t("stores.latitude"))}
+        {input("longitude", t("stores.longitude"))}
+        {input("geofence", t("stores.geofenceM"))}
+        <div className="actions">
+          <ActionButton action={create} type="submit" label={t("stores.createButton")} />
+        </div>
+      </form>
+      {create.result && <Done message={t("stores.created", { code: create.result.store?.code ?? "" })} />}
+      <ErrorText error={create.error} />
+    </Section>
+  );
+}
+
+export function StaffPage() {
+  const { t, tag, timeZone } = useI18n();
+  useTitle(t("staff.title"));
+  const { user } = useAuth();
+  const { query } = useLocation();
+  const storeId = query.get("store") ?? "";
+  const text = query.get("q") ?? "";
+  const gone = query.get("gone") === "1";
+  const storeList = useStoreList();
+  const q = useInfiniteQuery(
+    OrgService.method.listStaff,
+    { storeId, query: text, includeDeactivated: gone, pageSize: 100, pageToken: "" },
+    { pageParamKey: "pageToken", getNextPageParam: (p) => p.nextPageToken || undefined },
+  );
+  const staff = q.data?.pages.flatMap((p) => p.staff) ?? [];
+  return (
+    <div className="page">
+      <h1>{t("staff.title")}</h1>
+      {isEditor(user) && <CreateStaff />}
+      {isEditor(user) && <ImportFile kind="staff" />}
+      <div className="filters">
+        <label>
+          {t("review.store")}
+          <select value={storeId} onChange={(e) => setQuery({ store: e.target.value })}>
+            <option value="">{t("review.allStores")}</option>
+            {storeList.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.code} · {s.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t("staff.search")}
+          <input type="search" value={text} onChange={(e) => setQuery({ q: e.target.value })} />
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={gone} onChange={(e) => setQuery({ gone: e.target.checked ? "1" : undefined })} />
+          {t("staff.showGone")}
+        </label>
+      </div>
+      <ErrorText error={q.error} />
+      {q.isPending ? (
+        <Loading />
+      ) : staff.length === 0 ? (
+        <Empty>{t("staff.empty")}</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="list">
+            <thead>
+              <tr>
+                <th scope="col">{t("staff.number")}</th>
+                <th scope="col">{t("staff.name")}</th>
+                <th scope="col">{t("staff.position")}</th>
+                <th scope="col">{t("staff.department")}</th>
+                <th scope="col">{t("review.colStore")}</th>
+                {isEditor(user) && <th scope="col">{t("common.actions")}</th>}
+              </tr>
+            </thead>
+            <tbody>
+              {staff.map((s) => (
+                <tr key={s.id} className={s.deactivated ? "gone" : ""}>
+                  <td data-label={t("staff.number")}>{s.employeeNumber}</td>
+                  <td data-label={t("staff.name")}>
+                    <strong>{s.name}</strong> {s.deactivated && <Badge>{t("staff.gone", { date: formatDate(tag, timeZone, s.deactivateTime && timestampDate(s.deactivateTime)) })}</Badge>}
+                  </td>
+                  <td data-label={t("staff.position")}>
+                    {s.position}
+                    {s.backOffice && <small className="muted"> · {t("staff.backOffice")}</small>}
+                  </td>
+                  <td data-label={t("staff.department")}>{s.department}</td>
+                  <td data-label={t("review.colStore")}>
+                    {s.storeCode} · {s.storeName}
+                    {s.storeSinceDate && <small className="muted"> {t("staff.since", { date: s.storeSinceDate })}</small>}
+                    {s.pendingTransfer && (
+                      <small className="muted">
+                        {" "}
+                        {t("staff.pending", { store: s.pendingTransfer.toStoreCode, date: s.pendingTransfer.effectiveDate })}
+                      </small>
+                    )}
+                  </td>
+                  {isEditor(user) && (
+                    <td data-label={t("common.actions")}>
+                      <StaffActions s={s} />
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {q.hasNextPage && (
+        <button type="button" className="btn secondary" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
+          {t("common.more")}
+        </button>
+      )}
+    </div>
+  );
+}
+
+function StaffActions({ s }: { s: Staff }) {
+  const { t, timeZone } = useI18n();
+  const transport = useTransport();
+  const client = useMemo(() => createClient(OrgService, transport), [transport]);
+  const qc = useQueryClient();
+  const stores = useStoreList();
+  const [mode, setMode] = useState<"" | "edit" | "move">("");
+  const [f, setF] = useState({ employeeNumber: s.employeeNumber, name: s.name, position: s.position, department: s.department });
+  const [to, setTo] = useState("");
+  const [from, setFrom] = useState(dateToZoned(new Date(), timeZone).slice(0, 10));
+  const [invalid, setInvalid] = useState("");
+  const done = async <T,>(p: Promise<T>) => {
+    const r = await p;
+    await qc.invalidateQueries();
+    setMode("");
+    return r;
+  };
+  const save = useAction(() => done(client.updateStaff({ staff: { ...s, ...f, name: f.name.trim(), employeeNumber: f.employeeNumber.trim() } })));
+  const move = useAction(() => done(client.transferStaff({ staffId: s.id, toStoreId: to, effectiveDate: from })));
+  const toggle = useAction(() => done<unknown>(s.deactivated ? client.reactivateStaff({ staffId: s.id }) : client.deactivateStaff({ staffId: s.id })));
+  const error = save.error || move.error || toggle.error;
+  if (mode === "edit")
+    return (
+      <form
+        className="row-actions"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!f.name.trim() || !f.employeeNumber.trim()) return setInvalid(t("form.required"));
+          setInvalid("");
+          void save.run();
+        }}
+      >
+        {(["employeeNumber", "name", "position", "department"] as const).map((k) => (
+          <label key={k}>
+            {t(("staff." + (k === "employeeNumber" ? "number" : k)) as "staff.number")}
+            <input value={f[k]} onChange={(e) => setF({ ...f, [k]: e.target.value })} />
+          </label>
+        ))}
+        {invalid && <small className="field-error">{invalid}</small>}
+        <ActionButton action={save} type="submit" label={t("common.save")} />
+        <button type="button" className="btn secondary small" onClick={() => setMode("")}>
+          {t("common.cancel")}
+        </button>
+        <ErrorText error={error} />
+      </form>
+    );
+  if (mode === "move")
+    return (
+      <form
+        className="row-actions"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!to) return setInvalid(t("staff.chooseStore"));
+          setInvalid("");
+          void move.run();
+        }}
+      >
+        <label>
+          {t("staff.toStore")}
+          <select value={to} onChange={(e) => setTo(e.target.value)}>
+            <option value="">{t("assign.choose")}</option>
+            {stores
+              .filter((x) => x.id !== s.storeId && !x.deactivated)
+              .map((x) => (
+                <option key={x.id} value={x.id}>
+                  {x.code} · {x.name}
+                </option>
+              ))}
+          </select>
+        </label>
+        <label>
+          {t("staff.fromDate")}
+          <input type="date" value={from} onChange={(e) => setFrom(e.target.value)} />
+        </label>
+        {invalid && <small className="field-error">{invalid}</small>}
+        <ActionButton action={move} type="submit" label={t("staff.transfer")} />
+        <button type="button" className="btn secondary small" onClick={() => setMode("")}>
+          {t("common.cancel")}
+        </button>
+        <ErrorText error={error} />
+      </form>
+    );
+  return (
+    <div className="row-actions">
+      {!s.deactivated && (
+        <>
+          <button type="button" className="btn secondary small" onClick={() => setMode("edit")}>
+            {t("common.edit")}
+          </button>
+          <button type="button" className="btn secondary small" onClick={() => setMode("move")}>
+            {t("staff.transfer")}
+          </button>
+        </>
+      )}
+      <ActionButton action={toggle} label={s.deactivated ? t("staff.reactivate") : t("staff.deactivate")} kind={s.deactivated ? "secondary" : "danger"} />
+      <ErrorText error={error} />
+    </div>
+  );
+}
+
+/** ImportFile imports stores or staff from a CSV or XLSX file, all or nothing. */
+function ImportFile({ kind }: { kind: "staff" | "stores" }) {
+  const { t } = useI18n();
+  const transport = useTransport();
+  const client = useMemo(() => createClient(OrgService, transport), [transport]);
+  const qc = useQueryClient();
+  const [file, setFile] = useState<File | null>(null);
+  const [problems, setProblems] = useState<PackProblem[]>([]);
+  const imp = useAction(async () => {
+    if (!file) throw new Error("no file");
+    setProblems([]);
+    const content = new Uint8Array(await file.arrayBuffer());
+    try {
+      const r = kind === "staff" ? await client.importStaff({ fileName: file.name, content }) : await client.importStores({ fileName: file.name, content });
+      await qc.invalidateQueries();
+      return { created: r.created, updated: r.updated, unchanged: r.unchanged, transferred: "transferred" in r ? r.transferred : 0 };
+    } catch (e) {
+      if (e instanceof ConnectError && e.code === Code.InvalidArgument) setProblems(importProblems(e));
+      throw e;
+    }
+  });
+  return (
+    <Section title={t(kind === "staff" ? "staff.import" : "stores.import")}>
+      <p className="muted small">{t(kind === "staff" ? "staff.importHint" : "stores.importHint")}</p>
+      <FileDrop
+        accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        prompt={t("org.dropHere")}
+        file={file}
+        onFile={(f) => {
+          setFile(f);
+          setProblems([]);
+          imp.reset();
+        }}
+      />
+      <div className="actions">
+        <ActionButton action={imp} label={t("checklist.importButton")} busyLabel={t("checklist.importing")} disabled={!file} />
+      </div>
+      {imp.result && <Done message={t("org.imported", imp.result)} />}
+      {problems.length > 0 ? <Problems problems={problems} title={t("org.problems", { n: problems.length })} lineLabel={t("org.row")} /> : <ErrorText error={imp.error} />}
+    </Section>
+  );
+}
+
+function CreateStaff() {
+  const { t } = useI18n();
+  const transport = useTransport();
+  const client = useMemo(() => createClient(OrgService, transport), [transport]);
+  const qc = useQueryClient();
+  const stores = useStoreList();
+  const empty = { storeId: "", employeeNumber: "", name: "", position: "", department: "", backOffice: false };
+  const [f, setF] = useState(empty);
+  const [invalid, setInvalid] = useState<Record<string, string>>({});
+  const create = useAction(async () => {
+    const r = await client.createStaff({ staff: { ...f, employeeNumber: f.employeeNumber.trim(), name: f.name.trim() } });
+    await qc.invalidateQueries();
+    setF({ ...empty, storeId: f.storeId });
+    return r;
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const errs: Record<string, string> = {};
+    if (!f.storeId) errs.storeId = t("form.required");
+    if (!f.employeeNumber.trim()) errs.employeeNumber = t("form.required");
+    if (!f.name.trim()) errs.name = t("form.required");
+    setInvalid(errs);
+    if (Object.keys(errs).length === 0) void create.run();
+  };
+  const text = (k: "employeeNumber" | "name" | "position" | "department", label: string) => (
+    <div className={"field" + (invalid[k] ? " invalid" : "")}>
+      <label htmlFor={"st-" + k}>{label}</label>
+      <input id={"st-" + k} value={f[k]} onChange={(e) => setF({ ...f, [k]: e.target.value })} aria-invalid={!!invalid[k]} />
+      {invalid[k] && <small className="field-error">{invalid[k]}</small>}
+    </div>
+  );
+  return (
+    <Section title={t("staff.create")}>
+      <form className="grid-form" onSubmit={submit} noValidate>
+        <div className={"field" + (invalid.storeId ? " invalid" : "")}>
+          <label htmlFor="st-store">{t("review.store")}</label>
+          <select id="st-store" value={f.storeId} onChange={(e) => setF({ ...f, storeId: e.target.value })}>
+            <option value="">{t("assign.choose")}</option>
+            {stores.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.code} · {s.name}
+              </option>
+            ))}
+          </select>
+          {invalid.storeId && <small className="field-error">{invalid.storeId}</small>}
+        </div>
+        {text("employeeNumber", t("staff.number"))}
+        {text("name", t("staff.name"))}
+        {text("position", t("staff.position"))}
+        {text("department", t("staff.department"))}
+        <label className="check">
+          <input type="checkbox" checked={f.backOffice} onChange={(e) => setF({ ...f, backOffice: e.target.checked })} />
+          {t("staff.backOffice")}
+        </label>
+        <div className="actions">
+          <ActionButton action={create} type="submit" label={t("staff.createButton")} />
+        </div>
+      </form>
+      {create.result && <Done message={t("staff.created", { name: create.result.staff?.name ?? "" })} />}
+      <ErrorText error={create.error} />
+    </Section>
+  );
+}
