@@ -38,6 +38,7 @@ const (
 	EventLoginFailed    = "login_failed"
 	EventRefresh        = "refresh"
 	EventRefreshReuse   = "refresh_reuse"
+	EventRefreshRetry   = "refresh_retry"
 	EventLogout         = "logout"
 	EventSessionRevoked = "session_revoked"
 	EventUserDisabled   = "user_disabled"

@@ -147,7 +147,7 @@ func (a *authService) Refresh(ctx context.Context, req *connect.Request[v1.Refre
 		return nil, err
 	}
 	refreshExpiry := s.cfg.Now().Add(s.cfg.RefreshTTL)
-	sess, user, err := s.db.RotateRefresh(ctx, auth.HashRefreshToken(m.GetRefreshToken()), m.GetDeviceId(), refreshHash, refreshExpiry, peer)
+	sess, user, err := s.db.RotateRefresh(ctx, auth.HashRefreshToken(m.GetRefreshToken()), m.GetDeviceId(), refreshHash, refreshExpiry, s.cfg.RefreshRetryGrace, peer)
 	if err != nil {
 		return nil, err
 	}

@@ -108,6 +108,41 @@ func TestAuthService_Refresh(t *testing.T) {
 				requireCode(t, connect.CodeUnauthenticated, err)
 				requireCode(t, connect.CodeUnauthenticated, whoami(third.AccessToken))
 			})
+			t.Run("LostAnswerRetry", func(t *testing.T) {
+				// The answer to a refresh is lost: the device presents
+				// the same token again within the grace and gets a new
+				// pair; the pair it never received is retired.
+				device := "unlucky-" + p.name
+				first := mustLogin(t, c, audit.RoleShopper, device).Tokens
+				lost, err := refresh(first.RefreshToken, device)
+				require.NoError(t, err)
+				retried, err := refresh(first.RefreshToken, device)
+				require.NoError(t, err, "a retry within the grace is not reuse")
+				assert.NotEqual(t, lost.RefreshToken, retried.RefreshToken)
+				require.NoError(t, whoami(retried.AccessToken))
+				next, err := refresh(retried.RefreshToken, device)
+				require.NoError(t, err)
+
+				// Another device never retries: presenting a used token
+				// from it is reuse.
+				_, err = refresh(retried.RefreshToken, "thief-unlucky-"+p.name)
+				requireCode(t, connect.CodeUnauthenticated, err)
+				requireCode(t, connect.CodeUnauthenticated, whoami(next.AccessToken))
+			})
+			t.Run("ReuseAfterLaterUse", func(t *testing.T) {
+				device := "later-" + p.name
+				first := mustLogin(t, c, audit.RoleManager, device).Tokens
+				_, err := refresh(first.RefreshToken, device)
+				require.NoError(t, err)
+				retried, err := refresh(first.RefreshToken, device)
+				require.NoError(t, err)
+				next, err := refresh(retried.RefreshToken, device)
+				require.NoError(t, err)
+				// Once a later token has been used, the old one is reuse.
+				_, err = refresh(first.RefreshToken, device)
+				requireCode(t, connect.CodeUnauthenticated, err)
+				requireCode(t, connect.CodeUnauthenticated, whoami(next.AccessToken))
+			})
 			t.Run("ErrOtherDevice", func(t *testing.T) {
 				tok := mustLogin(t, c, audit.RoleShopper, "owner-"+p.name).Tokens
 				_, err := refresh(tok.RefreshToken, "thief-"+p.name)
@@ -443,4 +478,23 @@ func TestHealth(t *testing.T) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	assert.JSONEq(t, `{"status":"SERVING_STATUS_SERVING"}`, string(body))
+}
+
+// TestAuthService_RefreshAfterGrace checks that a rotated token presented
+// again after the retry grace is reuse, and revokes the session.
+func TestAuthService_RefreshAfterGrace(t *testing.T) {
+	ts := mustRunSyncServer(t, &server.Config{RefreshRetryGrace: time.Millisecond})
+	c := clientsOf(ts, http.DefaultClient)
+	ctx := context.Background()
+	refresh := func(token string) (*connect.Response[v1.RefreshResponse], error) {
+		return c.Auth.Refresh(ctx, connect.NewRequest(&v1.RefreshRequest{RefreshToken: token, DeviceId: "late"}))
+	}
+	first := mustLogin(t, c, audit.RoleShopper, "late").Tokens
+	second, err := refresh(first.RefreshToken)
+	require.NoError(t, err)
+	time.Sleep(5 * time.Millisecond)
+	_, err = refresh(first.RefreshToken)
+	requireCode(t, connect.CodeUnauthenticated, err)
+	_, err = refresh(second.Msg.Tokens.RefreshToken)
+	requireCode(t, connect.CodeUnauthenticated, err)
 }

@@ -61,6 +61,10 @@ type Config struct {
 	// RefreshTTL is the lifetime of a refresh token; 30 days if zero.
 	// Every refresh issues a new one, so an active device stays signed in.
 	RefreshTTL time.Duration
+	// RefreshRetryGrace is how long after a rotation the same device may
+	// present the rotated token once more, as the retry of an answer it
+	// never received, before that counts as reuse; 30 s if zero.
+	RefreshRetryGrace time.Duration
 	// LoginRate limits login attempts per account from one client
 	// address: a burst, then one more attempt per Every; 10 and 1/30 s if
 	// zero. A client address gets ten times that for all accounts
@@ -161,6 +165,9 @@ func (c Config) withDefaults() Config {
 	if c.RefreshTTL == 0 {
 		c.RefreshTTL = 30 * 24 * time.Hour
 	}
+	if c.RefreshRetryGrace == 0 {
+		c.RefreshRetryGrace = 30 * time.Second
+	}
 	c.LoginRate = c.LoginRate.or(Rate{Burst: 10, Every: 30 * time.Second})
 	c.LoginAccountRate = c.LoginAccountRate.or(Rate{
 		Burst: c.LoginRate.Burst * loginAccountFactor,
@@ -215,6 +222,7 @@ func (c Config) validate() error {
 		{c.IdleTimeout < 0, "IdleTimeout", c.IdleTimeout, "a positive duration"},
 		{c.AccessTTL < 0, "AccessTTL", c.AccessTTL, "a positive duration"},
 		{c.RefreshTTL < 0, "RefreshTTL", c.RefreshTTL, "a positive duration"},
+		{c.RefreshRetryGrace < 0, "RefreshRetryGrace", c.RefreshRetryGrace, "a positive duration"},
 		{c.PasswordHashMemory < 0 || c.PasswordHashMemory > maxHashMemory, "PasswordHashMemory", c.PasswordHashMemory,
 			fmt.Sprintf("a positive size of at most %d", int64(maxHashMemory))},
 	}

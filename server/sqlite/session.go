@@ -49,7 +49,15 @@ func insertRefresh(ctx context.Context, tx *Tx, hash []byte, sessionID string, e
 // whole session is revoked (committed) and EUNAUTHORIZED returned. Any other
 // problem (unknown, expired, revoked, another device, a disabled user) is
 // EUNAUTHORIZED too, with the cause in the message for the log.
-func (db *DB) RotateRefresh(ctx context.Context, oldHash []byte, deviceID string, newHash []byte, newExpiry time.Time, peer string) (*audit.Session, *audit.User, error) {
+//
+// One presentation of a used token is not reuse: the same device's retry
+// within retryGrace of the rotation, while no token the rotation issued has
+// been used yet. That is a client whose answer was lost on the way back (or
+// two tabs of one browser refreshing at once): the tokens it never received
+// are retired and a new one is issued, recorded as EventRefreshRetry. Once
+// any later token of the session has been used, or the grace has passed,
+// the old token is reuse as above.
+func (db *DB) RotateRefresh(ctx context.Context, oldHash []byte, deviceID string, newHash []byte, newExpiry time.Time, retryGrace time.Duration, peer string) (*audit.Session, *audit.User, error) {
 	var (
 		sess   *audit.Session
 		user   *audit.User
@@ -70,11 +78,20 @@ func (db *DB) RotateRefresh(ctx context.Context, oldHash []byte, deviceID string
 		if sess, err = findSession(ctx, tx, sessionID); err != nil {
 			return err
 		}
+		retry := false
+		if used.Valid && sess.DeviceID == deviceID && !sess.Revoked() && tx.now.UnixMilli()-used.Int64 < retryGrace.Milliseconds() {
+			var later int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM refresh_tokens WHERE session_id = ? AND used_at > ?`,
+				sess.ID, used.Int64).Scan(&later); err != nil {
+				return fmt.Errorf("find later refresh: %w", err)
+			}
+			retry = later == 0
+		}
 		switch {
 		case sess.Revoked():
 			denial = audit.Errorf(audit.EUNAUTHORIZED, "session revoked")
 			return nil
-		case used.Valid:
+		case used.Valid && !retry:
 			denial = audit.Errorf(audit.EUNAUTHORIZED, "refresh token reused; session revoked")
 			if err := revokeSession(ctx, tx, sess.ID, "refresh token reuse"); err != nil {
 				return err
@@ -94,7 +111,15 @@ func (db *DB) RotateRefresh(ctx context.Context, oldHash []byte, deviceID string
 			denial = audit.Errorf(audit.EUNAUTHORIZED, "user disabled")
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = ? WHERE hash = ?`, millis(tx.now), oldHash); err != nil {
+		kind := audit.EventRefresh
+		if retry {
+			// The tokens the lost answer carried are retired unused.
+			kind = audit.EventRefreshRetry
+			if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = ? WHERE session_id = ? AND used_at IS NULL`,
+				millis(tx.now), sess.ID); err != nil {
+				return fmt.Errorf("retire unreceived refresh tokens: %w", err)
+			}
+		} else if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = ? WHERE hash = ?`, millis(tx.now), oldHash); err != nil {
 			return fmt.Errorf("mark refresh token used: %w", err)
 		}
 		if err := insertRefresh(ctx, tx, newHash, sess.ID, newExpiry); err != nil {
@@ -104,7 +129,7 @@ func (db *DB) RotateRefresh(ctx context.Context, oldHash []byte, deviceID string
 			return fmt.Errorf("touch session: %w", err)
 		}
 		sess.LastSeenAt = tx.now
-		return addEvent(ctx, tx, audit.SecurityEvent{Kind: audit.EventRefresh, UserID: sess.UserID, SessionID: sess.ID, Peer: peer})
+		return addEvent(ctx, tx, audit.SecurityEvent{Kind: kind, UserID: sess.UserID, SessionID: sess.ID, Peer: peer})
 	})
 	if err != nil {
 		return nil, nil, err
