@@ -92,6 +92,18 @@ func (t Target) String() string {
 // timerUnits gives the milliseconds in one unit a timer target may use.
 var timerUnits = map[string]float64{"ms": 1, "s": 1000, "min": 60 * 1000, "h": 60 * 60 * 1000}
 
+// TimerValue converts a timer answer in milliseconds to the question's
+// unit (ms, s, min or h), as its target is written, and returns that unit;
+// a question without a known unit gets seconds.
+func (q *Question) TimerValue(ms int64) (float64, string) {
+	if q != nil {
+		if per, ok := timerUnits[q.Unit]; ok {
+			return float64(ms) / per, q.Unit
+		}
+	}
+	return float64(ms) / 1000, "s"
+}
+
 // Option is one choice of a single_choice or multi_choice question.
 type Option struct {
 	Value  string  `json:"value"` // the stable key recorded in answers

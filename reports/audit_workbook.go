@@ -38,8 +38,9 @@ type VisitRow struct {
 
 // StaffRef names a member of staff in a VisitRow.
 type StaffRef struct {
-	ID   string
-	Name string
+	ID             string
+	Name           string
+	EmployeeNumber string
 }
 
 // AnswerRow is one answer of a visit, written to the Answers sheets and
@@ -48,16 +49,22 @@ type StaffRef struct {
 // that the writer keeps no per-visit state. MaxPoints 0 means not
 // applicable.
 type AnswerRow struct {
-	VisitID        string
-	StoreID        string
-	VisitedAt      time.Time
-	QuestionID     string
-	QuestionText   string
-	Category       string
-	Clause         string // the standard clause's id or code
-	ClauseText     string // the clause as written for staff
-	StaffIDs       []string
-	Value          string // the answer as the shopper gave it, for display
+	VisitID      string
+	StoreID      string
+	VisitedAt    time.Time
+	QuestionID   string
+	QuestionText string
+	Category     string
+	Clause       string // the standard clause's id or code
+	ClauseText   string // the clause as written for staff
+	StaffIDs     []string
+	Value        string // the answer as the shopper gave it, for display
+	// Number, when Numeric, is a numeric, scale, NPS or timer answer as a
+	// number, in Unit ("min", "s"; "" for none): the Answers sheet writes
+	// it as a number with its unit in the number format, not as text.
+	Number         float64
+	Numeric        bool
+	Unit           string
 	Points         float64
 	MaxPoints      float64
 	Critical       bool // the question is critical
@@ -96,7 +103,7 @@ type AuditOptions struct {
 	// Location is the time zone of times and months; nil means UTC.
 	Location *time.Location
 	// PassScore is the score (fraction 0-1) a visit without a critical
-	// failure needs to pass; 0 means 0.8.
+	// failure needs to pass; 0 means DefaultPassScore.
 	PassScore float64
 	// MaxRowsPerSheet is the row limit of a sheet, header included, past
 	// which rows continue on "<name> (2)" and so on; 0 means MaxSheetRows.
@@ -159,6 +166,7 @@ type storeAgg struct {
 // groupAgg accumulates visit statistics.
 type groupAgg struct {
 	name     string
+	number   string // a member of staff's employee number
 	stores   map[string]bool
 	visits   int64
 	scored   int64
@@ -211,7 +219,7 @@ func NewAuditWorkbook(w io.Writer, opts AuditOptions) (*AuditWorkbook, error) {
 	}
 	switch {
 	case opts.PassScore == 0:
-		opts.PassScore = 0.8
+		opts.PassScore = DefaultPassScore
 	case !(opts.PassScore > 0 && opts.PassScore <= 1):
 		return nil, invalidf("audit workbook: pass score %v, want above 0 and at most 1", opts.PassScore)
 	}
@@ -326,13 +334,14 @@ func (b *AuditWorkbook) AddVisit(v VisitRow) error {
 			b.staff[ref.ID] = g
 		}
 		g.name = cmp.Or(ref.Name, g.name)
+		g.number = cmp.Or(ref.EmployeeNumber, g.number)
 		g.add(v.StoreID, scored, score, passed, v.CriticalFailed)
 	}
 	b.addMonth(v.StoreID, at, scored, score)
 
 	var staff []string
 	for _, ref := range v.Staff {
-		staff = append(staff, cmp.Or(ref.Name, ref.ID))
+		staff = append(staff, ref.Label())
 	}
 	var scoreCell any
 	if scored {
@@ -359,6 +368,15 @@ func (b *AuditWorkbook) AddPriorVisit(v VisitRow) error {
 		b.addMonth(v.StoreID, v.VisitedAt.In(b.opts.Location), true, v.Points/v.MaxPoints)
 	}
 	return nil
+}
+
+// Label names a member of staff for people: "Sergei Morozov (E2001)".
+func (r StaffRef) Label() string {
+	name := cmp.Or(r.Name, r.ID)
+	if r.EmployeeNumber != "" {
+		return name + " (" + r.EmployeeNumber + ")"
+	}
+	return name
 }
 
 func (v *VisitRow) validate() error {
@@ -504,7 +522,15 @@ func (b *AuditWorkbook) AddAnswer(a AnswerRow) error {
 		npsCell = cell(b.st.integer, *a.NPS)
 	}
 	value := any(a.Value)
-	if a.Value == "" {
+	switch {
+	case a.Numeric && !math.IsNaN(a.Number) && !math.IsInf(a.Number, 0):
+		style, err := b.st.unit(a.Unit)
+		if err != nil {
+			b.err = err
+			return err
+		}
+		value = cell(style, a.Number)
+	case a.Value == "":
 		value = npsCell
 	}
 	return b.row(b.answers, a.VisitID, a.StoreID, cell(b.st.datetime, a.VisitedAt.In(b.opts.Location)),
@@ -803,7 +829,7 @@ func (a *storeAgg) merge(o *storeAgg) {
 
 func (b *AuditWorkbook) writeByStaff(f *excelize.File, _ []string, _ []int) (*sheetWriter, error) {
 	s, err := b.sheet(f, sheetByStaff, []column{
-		{"Staff", 16}, {"Name", 26}, {"Stores", 16}, {"Visits", 9}, {"Mean score", 10},
+		{"Employee number", 12}, {"Name", 26}, {"Stores", 16}, {"Visits", 9}, {"Mean score", 10},
 		{"Pass rate", 10}, {"Critical failures", 10},
 	})
 	if err != nil {
@@ -816,7 +842,7 @@ func (b *AuditWorkbook) writeByStaff(f *excelize.File, _ []string, _ []int) (*sh
 	for _, id := range ids {
 		g := b.staff[id]
 		stores := slices.Sorted(maps.Keys(g.stores))
-		row := append([]any{id, g.name, strings.Join(stores, ", ")}, b.groupCells(g)...)
+		row := append([]any{g.number, cmp.Or(g.name, id), strings.Join(stores, ", ")}, b.groupCells(g)...)
 		if err := s.write(row...); err != nil {
 			return nil, err
 		}
@@ -996,7 +1022,7 @@ func (b *AuditWorkbook) writeCharts(f *excelize.File, storeIDs []string, months 
 			Type:      excelize.Line,
 			Series:    series,
 			Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Mean score by month"}}},
-			Dimension: excelize.ChartDimension{Width: 900, Height: 400},
+			Dimension: chartPage,
 			Legend:    excelize.ChartLegend{Position: "right"},
 			YAxis:     percentAxis(),
 			XAxis:     excelize.ChartAxis{NumFmt: excelize.ChartNumFmt{CustomNumFmt: "yyyy-mm"}},
@@ -1014,19 +1040,31 @@ func (b *AuditWorkbook) writeCharts(f *excelize.File, storeIDs []string, months 
 				Values:     ref(sheetCategories, 3+i, 2, shown+1),
 			})
 		}
-		if err := f.AddChart(sheetCharts, "A25", &excelize.Chart{
+		if err := f.AddChart(sheetCharts, fmt.Sprintf("A%d", chartSecondRow), &excelize.Chart{
 			Type:      excelize.Col,
 			Series:    series,
 			Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Compliance by category per store"}}},
-			Dimension: excelize.ChartDimension{Width: 900, Height: 400},
+			Dimension: chartPage,
 			Legend:    excelize.ChartLegend{Position: "right"},
 			YAxis:     percentAxis(),
 		}); err != nil {
 			return fmt.Errorf("reports: category chart: %w", err)
 		}
 	}
-	return nil
+	// Each chart prints on a page of its own.
+	if err := f.InsertPageBreak(sheetCharts, fmt.Sprintf("A%d", chartSecondRow-1)); err != nil {
+		return fmt.Errorf("reports: charts page break: %w", err)
+	}
+	return printSetup(f, b.st, sheetCharts, false)
 }
+
+// chartPage is the size of a chart that fills a printed A4 landscape page
+// within its margins (about 26 by 17 cm at 96 dpi), less the heading;
+// chartSecondRow is where the second chart starts, on the next page
+// (rows are 20 px).
+var chartPage = excelize.ChartDimension{Width: 960, Height: 560}
+
+const chartSecondRow = 3 + 560/20 + 2
 
 // percentAxis is a value axis from 0% to 100% with major grid lines.
 func percentAxis() excelize.ChartAxis {

@@ -1,9 +1,12 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Change is one difference between two runs of the same policy and period,
@@ -11,29 +14,66 @@ import (
 // StaffID is empty for run-level changes (policy version, inputs hash);
 // Component is empty for changes to the employee as a whole.
 type Change struct {
-	StaffID   string `json:"staff_id,omitempty"`
-	Name      string `json:"name,omitempty"`
-	Component string `json:"component,omitempty"`
+	StaffID        string `json:"staff_id,omitempty"`
+	EmployeeNumber string `json:"employee_number,omitempty"`
+	Name           string `json:"name,omitempty"`
+	Component      string `json:"component,omitempty"`
 	// Field is one of "policy", "period", "inputs_hash", "employee",
 	// "base_pay_minor", "unlinked_minor", "total_minor", "component",
 	// "visits", "score_percent", "payout", "amount_minor",
 	// "min_sample_default" or "critical_forfeit".
 	Field string `json:"field"`
-	// Old and New are the values formatted for people; "" means absent.
-	Old string `json:"old"`
-	New string `json:"new"`
+	// Old and New are the values formatted for people (money with two
+	// decimals, scores and payouts in percent to one decimal); "" means
+	// absent. Delta is the change, signed: "+5,000.00", "−10.5 pp", "+1".
+	Old   string `json:"old"`
+	New   string `json:"new"`
+	Delta string `json:"delta,omitempty"`
+	// OldMinor and NewMinor hold money fields in minor units, OldPercent
+	// and NewPercent scores and payouts in percent, unrounded, for screens
+	// that format numbers in the reader's locale.
+	OldMinor   *int64   `json:"old_minor,omitempty"`
+	NewMinor   *int64   `json:"new_minor,omitempty"`
+	OldPercent *float64 `json:"old_percent,omitempty"`
+	NewPercent *float64 `json:"new_percent,omitempty"`
 }
 
-// String formats the change on one line.
+// fieldNames are the fields of a Change as people read them.
+var fieldNames = map[string]string{
+	"policy": "policy", "period": "period", "inputs_hash": "inputs", "employee": "employee",
+	"base_pay_minor": "base pay", "unlinked_minor": "unlinked amount", "total_minor": "total",
+	"component": "component", "visits": "visits", "score_percent": "score", "payout": "payout",
+	"amount_minor": "amount", "min_sample_default": "too few visits (default paid)", "critical_forfeit": "critical forfeit",
+}
+
+// String formats the change on one line for people, naming the employee
+// by name and employee number: "Sergei Morozov (E2001) / on-time delivery:
+// score 95.0% → 100.0% (+5.0 pp)".
 func (c Change) String() string {
 	who := "run"
 	if c.StaffID != "" {
-		who = fmt.Sprintf("%s (%s)", c.StaffID, c.Name)
+		who = c.Name
+		if c.EmployeeNumber != "" {
+			who = fmt.Sprintf("%s (%s)", c.Name, c.EmployeeNumber)
+		}
 	}
 	if c.Component != "" {
 		who += " / " + c.Component
 	}
-	return fmt.Sprintf("%s: %s %q → %q", who, c.Field, c.Old, c.New)
+	field := cmp.Or(fieldNames[c.Field], c.Field)
+	switch {
+	case c.Field == "inputs_hash":
+		return who + ": the approved visits or base pay read are not the same"
+	case c.Old == "":
+		return fmt.Sprintf("%s: %s %s", who, field, c.New)
+	case c.New == "":
+		return fmt.Sprintf("%s: %s removed (was %s)", who, field, c.Old)
+	}
+	out := fmt.Sprintf("%s: %s %s → %s", who, field, c.Old, c.New)
+	if c.Delta != "" {
+		out += " (" + c.Delta + ")"
+	}
+	return out
 }
 
 // Diff lists the differences between a locked run and a fresh one: first
@@ -96,19 +136,46 @@ func Diff(locked, fresh *Run) []Change {
 		a, b := old[id], nw[id]
 		switch {
 		case a == nil:
-			add(Change{StaffID: id, Name: b.Name, Field: "employee", New: "added, total " + FormatMoney(b.TotalMinor)})
+			add(Change{StaffID: id, EmployeeNumber: b.EmployeeNumber, Name: b.Name, Field: "employee", New: "added, total " + FormatMoney(b.TotalMinor),
+				NewMinor: &b.TotalMinor})
 			continue
 		case b == nil:
-			add(Change{StaffID: id, Name: a.Name, Field: "employee", Old: "total " + FormatMoney(a.TotalMinor)})
+			add(Change{StaffID: id, EmployeeNumber: a.EmployeeNumber, Name: a.Name, Field: "employee", Old: "total " + FormatMoney(a.TotalMinor),
+				OldMinor: &a.TotalMinor})
 			continue
 		}
+		base := Change{StaffID: id, EmployeeNumber: b.EmployeeNumber, Name: b.Name}
 		cmpField := func(comp, field, x, y string) {
 			if x != y {
-				add(Change{StaffID: id, Name: b.Name, Component: comp, Field: field, Old: x, New: y})
+				c := base
+				c.Component, c.Field, c.Old, c.New = comp, field, x, y
+				add(c)
 			}
 		}
-		cmpField("", "base_pay_minor", FormatMoney(a.BasePayMinor), FormatMoney(b.BasePayMinor))
-		cmpField("", "unlinked_minor", FormatMoney(a.UnlinkedMinor), FormatMoney(b.UnlinkedMinor))
+		cmpMoney := func(comp, field string, x, y int64) {
+			if x != y {
+				c := base
+				c.Component, c.Field, c.Old, c.New, c.Delta = comp, field, FormatMoney(x), FormatMoney(y), signed(FormatMoney(y-x), y-x)
+				c.OldMinor, c.NewMinor = &x, &y
+				add(c)
+			}
+		}
+		cmpPercent := func(comp, field string, x, y *float64) {
+			switch {
+			case x == nil && y == nil, x != nil && y != nil && *x == *y:
+				return
+			}
+			c := base
+			c.Component, c.Field, c.Old, c.New = comp, field, formatPercent(x), formatPercent(y)
+			c.OldPercent, c.NewPercent = x, y
+			if x != nil && y != nil {
+				d := math.Round((*y-*x)*10) / 10
+				c.Delta = signed(strconv.FormatFloat(math.Abs(d), 'f', 1, 64)+" pp", int64(math.Copysign(1, d)*math.Ceil(math.Abs(d))))
+			}
+			add(c)
+		}
+		cmpMoney("", "base_pay_minor", a.BasePayMinor, b.BasePayMinor)
+		cmpMoney("", "unlinked_minor", a.UnlinkedMinor, b.UnlinkedMinor)
 		oldComp := map[string]*ComponentResult{}
 		for i := range a.Components {
 			oldComp[a.Components[i].Name] = &a.Components[i]
@@ -122,10 +189,16 @@ func Diff(locked, fresh *Run) []Change {
 				cmpField(y.Name, "component", "", "added, amount "+FormatMoney(y.AmountMinor))
 				continue
 			}
-			cmpField(y.Name, "visits", strconv.Itoa(x.Visits), strconv.Itoa(y.Visits))
-			cmpField(y.Name, "score_percent", formatScore(x.ScorePercent), formatScore(y.ScorePercent))
-			cmpField(y.Name, "payout", formatFraction(x.Payout), formatFraction(y.Payout))
-			cmpField(y.Name, "amount_minor", FormatMoney(x.AmountMinor), FormatMoney(y.AmountMinor))
+			if x.Visits != y.Visits {
+				c := base
+				c.Component, c.Field, c.Old, c.New = y.Name, "visits", strconv.Itoa(x.Visits), strconv.Itoa(y.Visits)
+				c.Delta = signed(strconv.Itoa(abs(y.Visits-x.Visits)), int64(y.Visits-x.Visits))
+				add(c)
+			}
+			cmpPercent(y.Name, "score_percent", x.ScorePercent, y.ScorePercent)
+			xp, yp := x.Payout*100, y.Payout*100
+			cmpPercent(y.Name, "payout", &xp, &yp)
+			cmpMoney(y.Name, "amount_minor", x.AmountMinor, y.AmountMinor)
 			cmpField(y.Name, "min_sample_default", strconv.FormatBool(x.MinSampleDefault), strconv.FormatBool(y.MinSampleDefault))
 			cmpField(y.Name, "critical_forfeit", strconv.FormatBool(x.CriticalForfeit), strconv.FormatBool(y.CriticalForfeit))
 		}
@@ -134,14 +207,35 @@ func Diff(locked, fresh *Run) []Change {
 				cmpField(x.Name, "component", "amount "+FormatMoney(x.AmountMinor), "")
 			}
 		}
-		cmpField("", "total_minor", FormatMoney(a.TotalMinor), FormatMoney(b.TotalMinor))
+		cmpMoney("", "total_minor", a.TotalMinor, b.TotalMinor)
 	}
 	return out
 }
 
-func formatScore(s *float64) string {
-	if s == nil {
+// formatPercent formats a percentage for people, to one decimal: "88.9%".
+func formatPercent(p *float64) string {
+	if p == nil {
 		return ""
 	}
-	return formatNumber(*s) + "%"
+	return strconv.FormatFloat(math.Round(*p*10)/10, 'f', 1, 64) + "%"
+}
+
+// signed puts the sign of sign before a magnitude: "+5,000.00", "−1".
+// magnitude may carry a leading '-', which is replaced.
+func signed(magnitude string, sign int64) string {
+	magnitude = strings.TrimPrefix(magnitude, "-")
+	switch {
+	case sign > 0:
+		return "+" + magnitude
+	case sign < 0:
+		return "−" + magnitude
+	}
+	return magnitude
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

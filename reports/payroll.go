@@ -1,50 +1,105 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 )
 
-// WritePayroll writes the payroll workbook of a bonus run to w:
+// PayrollMeta says which stored run a payroll is of and how to name what
+// the run holds by id. The figures always come from the run.
+type PayrollMeta struct {
+	RunID string
+	// State is "draft", "approved" or "superseded"; anything but approved
+	// prints DRAFT (or SUPERSEDED) across every page.
+	State      string
+	CreatedAt  time.Time
+	CreatedBy  string // a person's name
+	ApprovedAt time.Time
+	ApprovedBy string
+	// Location is the organisation's time zone for dates; nil means UTC.
+	Location *time.Location
+	// Stores names stores by id.
+	Stores map[string]StoreName
+	// QuestionText returns the text of a question of a visit ("" when
+	// unknown, and the question id is shown); nil shows ids.
+	QuestionText func(visitID, questionID string) string
+}
+
+// StoreName is a store's code and name.
+type StoreName struct{ Code, Name string }
+
+// approved reports whether the run is the locked one payroll pays.
+func (m *PayrollMeta) approved() bool { return m.State == "approved" }
+
+// stateText is the run's state in capitals, for people.
+func (m *PayrollMeta) stateText() string {
+	switch m.State {
+	case "approved":
+		return "APPROVED"
+	case "superseded":
+		return "SUPERSEDED: a later approved run replaced it; do not pay from this one"
+	}
+	return "DRAFT: not approved; do not pay from it"
+}
+
+func (m *PayrollMeta) loc() *time.Location {
+	if m.Location == nil {
+		return time.UTC
+	}
+	return m.Location
+}
+
+// store names a store for people: "DEPOT-1 Central depot".
+func (m *PayrollMeta) store(id string) (code, name string) {
+	if s, ok := m.Stores[id]; ok {
+		return s.Code, s.Name
+	}
+	if id == "-" {
+		return "", ""
+	}
+	return id, ""
+}
+
+// WritePayroll writes the payroll workbook of a bonus run to w, made to be
+// printed and signed:
 //
-//   - "Payroll": a row per employee with number, name, position,
-//     department, store, base pay, the unlinked amount, then for each
-//     component its visits, score %, payout % and amount, then the total
-//     and the flags;
-//   - "Explanation": a row per explanation line, naming the employee, the
-//     component and the visit;
+//   - "Run": the policy and its version, the period, the run id, its state
+//     (a draft says DRAFT across the top, and every printed page of every
+//     sheet says so in its header), who computed and who approved it when,
+//     the totals, and lines to sign;
+//   - "Payroll": a row per employee with number, name, position, store,
+//     base pay, the unlinked amount, each component's amount and the
+//     total, then the flags, and a total row;
+//   - "Components": a row per employee and component: share, visits,
+//     score, payout and amount;
+//   - "Explanation": a row per explanation line, naming the employee by
+//     name and number, the component, the visit's store by code and name
+//     and its time, the score, and the text with question texts, wrapped;
 //   - "Policy": the policy, its version, the period and the inputs hash,
 //     then a row per component.
 //
-// Amounts are numbers with two decimals (from minor units), percentages are
-// fractions with a percent format; every sheet has a frozen header row, an
-// autofilter and set column widths.
+// Every sheet prints A4 landscape, one page wide, with its header row on
+// every page; a row never splits across pages, so an employee's name and
+// total print on the same page. Amounts are numbers with two decimals,
+// percentages fractions with a percent format. The document properties
+// carry the run's creation time (not the clock: the same run gives the
+// same bytes), its creator and the run id.
 //
 // employees, when not nil, supply the current display fields (number, name,
-// position, department, store) by staff id; the figures always come from
-// the run. WritePayroll returns an error wrapping ErrInvalid for a nil run
-// or a run whose employees disagree with its policy's components.
-func WritePayroll(w io.Writer, run *Run, employees []Employee) error {
-	if run == nil {
-		return invalidf("payroll: run is nil")
+// position, department, store code) by staff id. WritePayroll returns an
+// error wrapping ErrInvalid for a nil run or a run whose employees disagree
+// with its policy's components.
+func WritePayroll(w io.Writer, run *Run, employees []Employee, meta PayrollMeta) error {
+	if err := checkPayrollRun(run); err != nil {
+		return err
 	}
-	for _, e := range run.Employees {
-		if len(e.Components) != len(run.Policy.Components) {
-			return invalidf("payroll: employee %q has %d components, the policy %d", e.StaffID, len(e.Components), len(run.Policy.Components))
-		}
-		for i, c := range e.Components {
-			if c.Name != run.Policy.Components[i].Name {
-				return invalidf("payroll: employee %q component %d is %q, the policy's is %q", e.StaffID, i+1, c.Name, run.Policy.Components[i].Name)
-			}
-		}
-	}
-	display := map[string]*Employee{}
-	for i := range employees {
-		display[employees[i].StaffID] = &employees[i]
-	}
+	display := displayEmployees(run, employees)
 
 	f := excelize.NewFile()
 	ok := false
@@ -53,90 +108,129 @@ func WritePayroll(w io.Writer, run *Run, employees []Employee) error {
 			_ = f.Close()
 		}
 	}()
-	if err := f.SetSheetName("Sheet1", "Payroll"); err != nil {
-		return fmt.Errorf("reports: naming the payroll sheet: %w", err)
+	if err := f.SetSheetName("Sheet1", "Run"); err != nil {
+		return fmt.Errorf("reports: naming the run sheet: %w", err)
 	}
 	st, err := newStyles(f)
 	if err != nil {
 		return err
 	}
-	if err := f.SetDocProps(&excelize.DocProperties{
-		Title:       fmt.Sprintf("Payroll: %s v%d", run.Policy.Name, run.Policy.Version),
-		Subject:     fmt.Sprintf("Bonus run %s – %s", run.Period.From.Format("2006-01-02"), run.Period.To.Format("2006-01-02")),
-		Description: "Inputs hash " + run.InputsHash,
-		Creator:     "shopscore",
-	}); err != nil {
+	p := &run.Policy
+	title := fmt.Sprintf("Payroll: %s, version %d, %s", p.Name, p.Version, run.Period.From.Format("2006-01"))
+	st.printFooter = "&L" + escapeHeader(title) + "&RPage &P of &N"
+	if !meta.approved() {
+		word := "DRAFT"
+		if meta.State == "superseded" {
+			word = "SUPERSEDED"
+		}
+		st.printHeader = `&C&"-,Bold"&20&KC00000` + word + ` - NOT FOR PAYMENT`
+	}
+	props := &excelize.DocProperties{
+		Title:       title,
+		Subject:     fmt.Sprintf("Bonus run %s (%s)", meta.RunID, strings.ToLower(strings.SplitN(meta.stateText(), ":", 2)[0])),
+		Description: fmt.Sprintf("Bonus run %s of policy %s version %d for %s; inputs hash %s", meta.RunID, p.ID, p.Version, run.Period.From.Format("2006-01"), run.InputsHash),
+		Creator:     cmp.Or(meta.CreatedBy, "shopscore"),
+		Identifier:  meta.RunID,
+		Keywords:    "payroll; bonus run " + meta.RunID,
+		Category:    "payroll",
+	}
+	if !meta.CreatedAt.IsZero() {
+		props.Created = meta.CreatedAt.UTC().Format(time.RFC3339)
+		props.Modified = props.Created
+	}
+	if !meta.ApprovedAt.IsZero() {
+		props.Modified = meta.ApprovedAt.UTC().Format(time.RFC3339)
+		props.LastModifiedBy = meta.ApprovedBy
+	}
+	if err := f.SetDocProps(props); err != nil {
 		return fmt.Errorf("reports: payroll properties: %w", err)
 	}
 
+	// About 160 characters wide: A4 landscape prints it at 80% or more.
 	cols := []column{
-		{"Employee number", 14}, {"Name", 28}, {"Position", 18}, {"Department", 18}, {"Store", 12},
-		{"Base pay", 14}, {fmt.Sprintf("Unlinked (%s)", formatFraction(run.Policy.UnlinkedShare)), 14},
+		{"Employee number", 11}, {"Name", 24}, {"Position", 12}, {"Store", 10},
+		{"Base pay", 12}, {fmt.Sprintf("Unlinked (%s)", formatFraction(p.UnlinkedShare)), 12},
 	}
-	for _, c := range run.Policy.Components {
-		share := formatFraction(c.Share)
-		cols = append(cols,
-			column{fmt.Sprintf("%s (%s) visits", c.Name, share), 10},
-			column{fmt.Sprintf("%s score %%", c.Name), 11},
-			column{fmt.Sprintf("%s payout %%", c.Name), 11},
-			column{fmt.Sprintf("%s amount", c.Name), 14},
-		)
+	for _, c := range p.Components {
+		cols = append(cols, column{fmt.Sprintf("%s (%s)", c.Name, formatFraction(c.Share)), 12})
 	}
-	cols = append(cols, column{"Total", 15}, column{"Flags", 40})
+	cols = append(cols, column{"Total", 13}, column{"Flags", 24})
 	pay, err := newSheetWriter(f, st, "Payroll", cols, MaxSheetRows)
 	if err != nil {
 		return err
 	}
+	comps, err := newSheetWriter(f, st, "Components", []column{
+		{"Employee number", 12}, {"Name", 26}, {"Component", 20}, {"Share", 8}, {"Visits", 8},
+		{"Score", 9}, {"Payout", 9}, {"Amount", 13}, {"Flag", 34},
+	}, MaxSheetRows)
+	if err != nil {
+		return err
+	}
 	expl, err := newSheetWriter(f, st, "Explanation", []column{
-		{"Employee number", 14}, {"Name", 28}, {"Component", 18}, {"Visit", 22}, {"Explanation", 110},
+		{"Employee number", 12}, {"Name", 22}, {"Component", 16}, {"Store", 11}, {"Store name", 20},
+		{"Visit time", 16}, {"Score", 8}, {"Explanation", 80},
 	}, MaxSheetRows)
 	if err != nil {
 		return err
 	}
 
-	for i := range run.Employees {
-		e := &run.Employees[i]
-		number, name, position, department, store := e.EmployeeNumber, e.Name, e.Position, e.Department, e.StoreID
-		if d := display[e.StaffID]; d != nil {
-			number, name, position, department, store = d.EmployeeNumber, d.Name, d.Position, d.Department, d.StoreID
-		}
-		if number == "" {
-			number = e.StaffID
-		}
-		row := []any{number, name, position, department, store, money(st, e.BasePayMinor), money(st, e.UnlinkedMinor)}
+	var base, unlinked, total int64
+	compTotals := make([]int64, len(p.Components))
+	// People find an employee by number; the run lists them by staff id.
+	order := slices.Clone(run.Employees)
+	slices.SortStableFunc(order, func(a, b EmployeeResult) int {
+		return strings.Compare(display[a.StaffID].EmployeeNumber, display[b.StaffID].EmployeeNumber)
+	})
+	for i := range order {
+		e := &order[i]
+		d := display[e.StaffID]
+		row := []any{d.EmployeeNumber, d.Name, d.Position, d.StoreID, money(st, e.BasePayMinor), money(st, e.UnlinkedMinor)}
 		var flags []string
-		for _, c := range e.Components {
+		for ci, c := range e.Components {
+			row = append(row, money(st, c.AmountMinor))
+			compTotals[ci] += c.AmountMinor
+			flag := componentFlag(&c)
+			if flag != "" {
+				flags = append(flags, c.Name+": "+flag)
+			}
 			var score any
 			if c.ScorePercent != nil {
 				score = cell(st.percent, *c.ScorePercent/100)
 			}
-			row = append(row, cell(st.integer, c.Visits), score, cell(st.percent, c.Payout), money(st, c.AmountMinor))
-			if c.CriticalForfeit {
-				flags = append(flags, c.Name+": critical forfeit")
-			}
-			if c.MinSampleDefault {
-				flags = append(flags, c.Name+": too few visits, default paid")
+			if err := comps.write(d.EmployeeNumber, d.Name, c.Name, cell(st.percent, c.Share), cell(st.integer, c.Visits),
+				score, cell(st.percent, c.Payout), money(st, c.AmountMinor), flag); err != nil {
+				return err
 			}
 			for _, l := range c.Lines {
-				if err := expl.write(number, name, c.Name, l.VisitID, cell(st.text, l.Text)); err != nil {
+				if err := expl.write(explanationRow(st, &meta, d, c.Name, &l)...); err != nil {
 					return err
 				}
 			}
 		}
-		row = append(row, money(st, e.TotalMinor), strings.Join(flags, "; "))
+		base, unlinked, total = base+e.BasePayMinor, unlinked+e.UnlinkedMinor, total+e.TotalMinor
+		row = append(row, money(st, e.TotalMinor), cell(st.text, strings.Join(flags, "; ")))
 		if err := pay.write(row...); err != nil {
 			return err
 		}
 	}
+	// The total stays under the table, outside the filter.
+	pay.endTable()
+	totals := []any{nil, cell(st.totalMoney, fmt.Sprintf("Total, %d employee(s)", len(run.Employees))), nil, nil,
+		cell(st.totalMoney, float64(base)/100), cell(st.totalMoney, float64(unlinked)/100)}
+	for _, t := range compTotals {
+		totals = append(totals, cell(st.totalMoney, float64(t)/100))
+	}
+	if err := pay.write(append(totals, cell(st.totalMoney, float64(total)/100))...); err != nil {
+		return err
+	}
 
 	pol, err := newSheetWriter(f, st, "Policy", []column{
-		{"Field", 24}, {"Value", 60}, {"Categories", 30}, {"Clauses", 30}, {"Rule", 50},
-		{"Forfeit on critical", 12}, {"Min visits", 10}, {"Default payout", 12}, {"Combine", 28},
+		{"Field", 22}, {"Value", 40}, {"Categories", 20}, {"Clauses", 16}, {"Rule", 40},
+		{"Forfeit on critical", 10}, {"Min visits", 8}, {"Default payout", 10}, {"Combine", 22},
 	}, MaxSheetRows)
 	if err != nil {
 		return err
 	}
-	p := &run.Policy
 	for _, kv := range [][2]any{
 		{"Policy id", p.ID},
 		{"Version", cell(st.integer, p.Version)},
@@ -144,7 +238,7 @@ func WritePayroll(w io.Writer, run *Run, employees []Employee) error {
 		{"Base", p.Base},
 		{"Covers positions", listOrAll(p.Positions)},
 		{"Covers departments", listOrAll(p.Departments)},
-		{"Covers stores", listOrAll(p.StoreIDs)},
+		{"Covers stores", listOrAll(storeCodes(&meta, p.StoreIDs))},
 		{"Period from", cell(st.date, run.Period.From)},
 		{"Period to (exclusive)", cell(st.date, run.Period.To)},
 		{"Inputs hash (SHA-256)", run.InputsHash},
@@ -163,25 +257,251 @@ func WritePayroll(w io.Writer, run *Run, employees []Employee) error {
 			combine = fmt.Sprintf("%s, half-life %s days", c.Combine, formatNumber(c.HalfLifeDays))
 		}
 		if err := pol.write("Component: "+c.Name, cell(st.percent, c.Share),
-			strings.Join(c.Categories, ", "), strings.Join(c.Clauses, ", "), c.Rule.describe(),
+			strings.Join(c.Categories, ", "), strings.Join(c.Clauses, ", "), cell(st.text, c.Rule.describe()),
 			yesNo(c.ForfeitOnCritical), cell(st.integer, c.MinVisits), cell(st.percent, c.DefaultPayout), combine); err != nil {
 			return err
 		}
 	}
 
-	for _, s := range []*sheetWriter{pay, expl, pol} {
+	if err := writeRunSheet(f, st, run, &meta, title, total); err != nil {
+		return err
+	}
+	for _, s := range []*sheetWriter{pay, comps, expl, pol} {
 		if err := s.finish(); err != nil {
 			return err
 		}
 	}
 	f.SetActiveSheet(0)
 	ok = true
-	return writeFile(f, w)
+	return writeFileOrdered(f, w)
 }
+
+// checkPayrollRun refuses a nil run or one whose employees disagree with
+// its policy's components. Errors: ErrInvalid.
+func checkPayrollRun(run *Run) error {
+	if run == nil {
+		return invalidf("payroll: run is nil")
+	}
+	for _, e := range run.Employees {
+		if len(e.Components) != len(run.Policy.Components) {
+			return invalidf("payroll: employee %q has %d components, the policy %d", e.StaffID, len(e.Components), len(run.Policy.Components))
+		}
+		for i, c := range e.Components {
+			if c.Name != run.Policy.Components[i].Name {
+				return invalidf("payroll: employee %q component %d is %q, the policy's is %q", e.StaffID, i+1, c.Name, run.Policy.Components[i].Name)
+			}
+		}
+	}
+	return nil
+}
+
+// displayEmployees returns each employee of the run as people see him:
+// the current fields of employees by staff id when given, else the run's;
+// an employee without a number is shown by his staff id.
+func displayEmployees(run *Run, employees []Employee) map[string]Employee {
+	byID := map[string]*Employee{}
+	for i := range employees {
+		byID[employees[i].StaffID] = &employees[i]
+	}
+	out := make(map[string]Employee, len(run.Employees))
+	for _, e := range run.Employees {
+		d := Employee{StaffID: e.StaffID, EmployeeNumber: e.EmployeeNumber, Name: e.Name, Position: e.Position,
+			Department: e.Department, StoreID: e.StoreID}
+		if cur := byID[e.StaffID]; cur != nil {
+			d = *cur
+		}
+		d.EmployeeNumber = cmp.Or(d.EmployeeNumber, e.StaffID)
+		out[e.StaffID] = d
+	}
+	return out
+}
+
+// componentFlag says, for people, why a component paid what it paid when
+// the rule was not applied to a score.
+func componentFlag(c *ComponentResult) string {
+	switch {
+	case c.CriticalForfeit:
+		return "critical forfeit"
+	case c.MinSampleDefault:
+		return "too few visits, default paid"
+	}
+	return ""
+}
+
+// explanationRow is one row of the Explanation sheet: the employee, the
+// component, the visit's store and time, its score and the line in words,
+// questions named by their text.
+func explanationRow(st *styles, meta *PayrollMeta, d Employee, component string, l *Line) []any {
+	var code, name string
+	var at, score any
+	text := l.Text
+	if l.VisitID != "" {
+		code, name = meta.store(l.StoreID)
+		if l.VisitedAt != nil {
+			at = cell(st.datetime, l.VisitedAt.In(meta.loc()))
+		}
+		if l.ScorePercent != nil {
+			score = cell(st.percent, *l.ScorePercent/100)
+		}
+		text = visitLineText(meta, component, l)
+	}
+	if l.VisitID == "" {
+		// A component's summary: bold, above its visits.
+		return []any{cell(st.header, d.EmployeeNumber), cell(st.header, d.Name), cell(st.header, component),
+			cell(st.header, nil), cell(st.header, nil), cell(st.header, nil), cell(st.header, nil), cell(st.text, text)}
+	}
+	return []any{d.EmployeeNumber, d.Name, component, code, name, at, score, cell(st.text, text)}
+}
+
+// visitLineText says what a visit scored and which questions lost points,
+// by their text: "1 of 2 points over 2 question(s); lost: «Was the driver
+// polite?» −1 of 1".
+func visitLineText(meta *PayrollMeta, component string, l *Line) string {
+	question := func(id string) string {
+		if meta.QuestionText != nil {
+			if t := meta.QuestionText(l.VisitID, id); t != "" {
+				return "«" + t + "»"
+			}
+		}
+		return id
+	}
+	// The summary of the line without its component and time, which the
+	// columns carry.
+	text := l.Text
+	if i := strings.Index(text, ": "); i >= 0 && strings.HasPrefix(text, component) {
+		text = text[i+2:]
+		if j := strings.Index(text, ": "); j >= 0 && strings.HasPrefix(text, "visit on ") {
+			text = text[j+2:]
+		}
+	}
+	if k := strings.Index(text, "; points lost on"); k >= 0 {
+		text = text[:k]
+	} else if k := strings.Index(text, "; critical failure on"); k >= 0 {
+		text = text[:k]
+	}
+	var parts []string
+	if len(l.Lost) > 0 {
+		lost := make([]string, len(l.Lost))
+		for i, q := range l.Lost {
+			lost[i] = fmt.Sprintf("%s −%s of %s", question(q.QuestionID), formatNumber(q.Lost), formatNumber(q.Max))
+		}
+		parts = append(parts, "points lost: "+strings.Join(lost, "; "))
+	}
+	if len(l.Critical) > 0 {
+		crit := make([]string, len(l.Critical))
+		for i, q := range l.Critical {
+			crit[i] = question(q)
+		}
+		parts = append(parts, "critical failure: "+strings.Join(crit, "; "))
+	}
+	if len(parts) > 0 {
+		text += ". " + strings.Join(parts, ". ")
+	}
+	return text
+}
+
+// storeCodes names stores by code for people.
+func storeCodes(meta *PayrollMeta, ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		code, name := meta.store(id)
+		out[i] = strings.TrimSpace(code + " " + name)
+	}
+	return out
+}
+
+// writeRunSheet writes the first sheet: what the workbook is, whether it
+// may be paid from, who approved it, and lines to sign.
+func writeRunSheet(f *excelize.File, st *styles, run *Run, meta *PayrollMeta, title string, total int64) error {
+	const sheet = "Run"
+	set := func(ref string, v any, style int) error {
+		if err := f.SetCellValue(sheet, ref, v); err != nil {
+			return fmt.Errorf("reports: run sheet %s: %w", ref, err)
+		}
+		if style != 0 {
+			if err := f.SetCellStyle(sheet, ref, ref, style); err != nil {
+				return fmt.Errorf("reports: run sheet %s: %w", ref, err)
+			}
+		}
+		return nil
+	}
+	for i, width := range []float64{26, 30, 22, 22} {
+		col := string(rune('A' + i))
+		if err := f.SetColWidth(sheet, col, col, width); err != nil {
+			return fmt.Errorf("reports: run sheet width: %w", err)
+		}
+	}
+	if err := set("A1", title, st.title); err != nil {
+		return err
+	}
+	if err := f.MergeCell(sheet, "A2", "D2"); err != nil {
+		return fmt.Errorf("reports: run sheet: %w", err)
+	}
+	if err := set("A2", meta.stateText(), st.banner); err != nil {
+		return err
+	}
+	height := 40.0
+	if !meta.approved() {
+		height = 80
+	}
+	if err := f.SetRowHeight(sheet, 2, height); err != nil {
+		return fmt.Errorf("reports: run sheet: %w", err)
+	}
+	loc := meta.loc()
+	when := func(t time.Time, by string) any {
+		if t.IsZero() {
+			return "not approved"
+		}
+		return fmt.Sprintf("%s, %s (%s)", cmp.Or(by, "unknown"), t.In(loc).Format("2006-01-02 15:04"), loc)
+	}
+	p := &run.Policy
+	rows := [][2]any{
+		{"Policy", fmt.Sprintf("%s (%s), version %d", p.Name, p.ID, p.Version)},
+		{"Period", fmt.Sprintf("%s: %s to %s", run.Period.From.Format("2006-01"), run.Period.From.Format("2006-01-02"),
+			run.Period.To.AddDate(0, 0, -1).Format("2006-01-02"))},
+		{"Run id", meta.RunID},
+		{"State", strings.SplitN(meta.stateText(), ":", 2)[0]},
+		{"Computed by", when(meta.CreatedAt, meta.CreatedBy)},
+		{"Approved by", when(meta.ApprovedAt, meta.ApprovedBy)},
+		{"Employees", cell(st.integer, len(run.Employees))},
+		{"Total to pay", money(st, total)},
+		{"Inputs hash (SHA-256)", run.InputsHash},
+	}
+	for i, kv := range rows {
+		r := i + 4
+		if err := set(fmt.Sprintf("A%d", r), kv[0], st.header); err != nil {
+			return err
+		}
+		v, style := kv[1], 0
+		if c, ok := v.(excelize.Cell); ok {
+			v, style = c.Value, c.StyleID
+		}
+		if err := set(fmt.Sprintf("B%d", r), v, style); err != nil {
+			return err
+		}
+	}
+	sign := len(rows) + 6
+	for i, label := range []string{"Checked by (HR)", "Approved by", "Date"} {
+		r := sign + 2*i
+		if err := set(fmt.Sprintf("A%d", r), label, 0); err != nil {
+			return err
+		}
+		if err := f.SetCellStyle(sheet, fmt.Sprintf("B%d", r), fmt.Sprintf("C%d", r), st.totalMoney); err != nil {
+			return fmt.Errorf("reports: run sheet: %w", err)
+		}
+	}
+	if err := set(fmt.Sprintf("A%d", sign+7), "The Payroll sheet lists every employee's pay; Components, Explanation and Policy say how each figure was reached.", 0); err != nil {
+		return err
+	}
+	return printSetup(f, st, sheet, false)
+}
+
+// escapeHeader escapes '&' in text for an Excel print header or footer.
+func escapeHeader(s string) string { return strings.ReplaceAll(s, "&", "&&") }
 
 func listOrAll(list []string) string {
 	if len(list) == 0 {
 		return "all"
 	}
-	return strings.Join(list, ", ")
+	return strings.Join(slices.Clone(list), ", ")
 }

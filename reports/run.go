@@ -149,10 +149,27 @@ type ComponentResult struct {
 	OmittedVisits int    `json:"omitted_visits,omitempty"`
 }
 
-// Line is one line of explanation; VisitID is set when it is about a visit.
+// Line is one line of explanation. A line about a visit names it
+// (VisitID, StoreID, VisitedAt) and says what it scored and which
+// questions lost points, so that a reader can show the store by code and
+// name, the date in its own time zone and the questions by their text;
+// Text says the same in words, without ids.
 type Line struct {
-	VisitID string `json:"visit_id,omitempty"`
-	Text    string `json:"text"`
+	VisitID      string         `json:"visit_id,omitempty"`
+	StoreID      string         `json:"store_id,omitempty"`
+	VisitedAt    *time.Time     `json:"visited_at,omitempty"`
+	ScorePercent *float64       `json:"score_percent,omitempty"`
+	Lost         []LostQuestion `json:"lost,omitempty"`
+	Critical     []string       `json:"critical,omitempty"` // failed critical questions
+	Text         string         `json:"text"`
+}
+
+// LostQuestion is a question that lost points in a visit: Lost of Max
+// points, after question weights.
+type LostQuestion struct {
+	QuestionID string  `json:"question_id"`
+	Lost       float64 `json:"lost"`
+	Max        float64 `json:"max"`
 }
 
 // Limits of the per-visit detail kept for explanations.
@@ -550,7 +567,7 @@ func judge(c *Component, base int64, visits []*visitAcc, period Period, limit in
 		sum += w * visitScore(v)
 		wsum += w
 		for _, q := range v.critical[:min(len(v.critical), criticalQuestionsPerVisit)] {
-			critical = append(critical, fmt.Sprintf("%s in visit %s", q, v.id))
+			critical = append(critical, fmt.Sprintf("%s on %s", q, v.at.UTC().Format("2006-01-02 15:04 UTC")))
 		}
 	}
 	var pay int64
@@ -592,7 +609,13 @@ func judge(c *Component, base int64, visits []*visitAcc, period Period, limit in
 			r.Lines = append(r.Lines, Line{Text: fmt.Sprintf("%s: %d more visit(s) not listed", c.Name, r.OmittedVisits)})
 			break
 		}
-		r.Lines = append(r.Lines, Line{VisitID: v.id, Text: describeVisit(c, v, weights[i])})
+		at, score := v.at.UTC(), math.Round(visitScore(v)*100)/100
+		l := Line{VisitID: v.id, StoreID: v.storeID, VisitedAt: &at, ScorePercent: &score, Text: describeVisit(c, v, weights[i])}
+		for _, it := range v.lost {
+			l.Lost = append(l.Lost, LostQuestion{QuestionID: it.question, Lost: float64(it.lost) / micro, Max: float64(it.maxPt) / micro})
+		}
+		l.Critical = slices.Clone(v.critical[:min(len(v.critical), criticalQuestionsPerVisit)])
+		r.Lines = append(r.Lines, l)
 	}
 	return r
 }
@@ -601,8 +624,8 @@ func visitScore(v *visitAcc) float64 { return float64(v.points) / float64(v.max)
 
 func describeVisit(c *Component, v *visitAcc, w float64) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: visit %s on %s at store %s: %s of %s points = %s%% over %d question(s)",
-		c.Name, v.id, v.at.UTC().Format("2006-01-02 15:04 UTC"), v.storeID,
+	fmt.Fprintf(&b, "%s: visit on %s: %s of %s points = %s%% over %d question(s)",
+		c.Name, v.at.UTC().Format("2006-01-02 15:04 UTC"),
 		formatMicro(v.points), formatMicro(v.max), formatNumber(math.Round(visitScore(v)*100)/100), v.questions)
 	if c.Combine == CombineRecencyWeighted {
 		fmt.Fprintf(&b, ", weight %s", formatNumber(math.Round(w*1000)/1000))

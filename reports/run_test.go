@@ -184,7 +184,8 @@ func TestCompute_CriticalForfeit(t *testing.T) {
 	assert.True(t, c[0].CriticalForfeit)
 	assert.Equal(t, 0.0, c[0].Payout)
 	assert.Equal(t, int64(0), c[0].AmountMinor)
-	assert.Contains(t, c[0].Lines[0].Text, "critical failure (q-on-time in visit v1): component forfeited")
+	assert.Regexp(t, `critical failure \(q-on-time on \d{4}-\d\d-\d\d \d\d:\d\d UTC\): component forfeited`, c[0].Lines[0].Text)
+	assert.Equal(t, []string{"q-on-time"}, c[0].Lines[1].Critical, "the visit line names the failed question")
 	assert.False(t, c[1].CriticalForfeit)
 	assert.Equal(t, int64(5_000_00), c[1].AmountMinor)
 	assert.Contains(t, c[1].Lines[1].Text, "critical failure on q-greet")
@@ -343,13 +344,16 @@ func TestDiff(t *testing.T) {
 	}
 	text := strings.Join(got, "\n")
 	assert.Equal(t, "inputs_hash", changes[0].Field)
-	assert.Contains(t, text, `d1 (Ivan Petrov) / on-time: visits "2" → "1"`)
-	assert.Contains(t, text, `d1 (Ivan Petrov) / on-time: score_percent "95%" → "100%"`)
+	// People read names and employee numbers, scores to one decimal with
+	// the change in percentage points, money with its signed difference.
+	assert.Contains(t, text, `Ivan Petrov (E-001) / on-time: visits 2 → 1 (−1)`)
+	assert.Contains(t, text, `Ivan Petrov (E-001) / on-time: score 95.0% → 100.0% (+5.0 pp)`)
+	assert.NotContains(t, text, "d1", "no staff ids")
 	// v1 alone still scores politeness 80% and cleanliness 60%: unchanged
 	// fields are not listed, and neither is the unchanged total.
-	assert.NotContains(t, text, "politeness: score_percent")
-	assert.NotContains(t, text, "total_minor")
-	assert.Contains(t, text, `d2 (Olga): employee "" → "added, total 5.50"`)
+	assert.NotContains(t, text, "politeness: score")
+	assert.NotContains(t, text, "(E-001): total")
+	assert.Contains(t, text, `Olga: employee added, total 5.50`)
 
 	// Now politeness drops: v1 had 4 of 5 points (80%); q-thanks gets 1 of 3.
 	obs[2].Points = 1
@@ -360,10 +364,16 @@ func TestDiff(t *testing.T) {
 		got = append(got, c.String())
 	}
 	text = strings.Join(got, "\n")
-	assert.Contains(t, text, `d1 (Ivan Petrov) / politeness: score_percent "80%" → "60%"`)
-	assert.Contains(t, text, `d1 (Ivan Petrov) / politeness: payout "50%" → "0%"`)
-	assert.Contains(t, text, `d1 (Ivan Petrov) / politeness: amount_minor "5,000.00" → "0.00"`)
-	assert.Contains(t, text, `d1 (Ivan Petrov): total_minor "85,000.00" → "80,000.00"`)
+	assert.Contains(t, text, `Ivan Petrov (E-001) / politeness: score 80.0% → 60.0% (−20.0 pp)`)
+	assert.Contains(t, text, `Ivan Petrov (E-001) / politeness: payout 50.0% → 0.0% (−50.0 pp)`)
+	assert.Contains(t, text, `Ivan Petrov (E-001) / politeness: amount 5,000.00 → 0.00 (−5,000.00)`)
+	assert.Contains(t, text, `Ivan Petrov (E-001): total 85,000.00 → 80,000.00 (−5,000.00)`)
+	for _, c := range changes {
+		if c.Field == "total_minor" {
+			assert.Equal(t, int64(85_000_00), *c.OldMinor, "money for screens in minor units")
+			assert.Equal(t, int64(80_000_00), *c.NewMinor)
+		}
+	}
 
 	p.Version = 2
 	assert.Equal(t, "policy", Diff(locked, mustCompute(t, p, []Employee{driver}, driverObservations()))[0].Field)

@@ -3,9 +3,15 @@ package reports
 import (
 	"archive/zip"
 	"bufio"
+	"bytes"
 	"compress/flate"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
+	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -28,6 +34,35 @@ type styles struct {
 	month    int // yyyy-mm
 	points   int // 0.0, for NPS
 	delta    int // +0.0 pp, for changes in percentage points
+	// decimalOrInt is 0.##, for answers without a unit; banner the large
+	// framed red text across a draft; title a sheet's heading; totalMoney
+	// a bold money total under a line.
+	decimalOrInt, banner, title, totalMoney int
+
+	// printHeader and printFooter are the header and footer (Excel's
+	// &-codes) every sheet of the workbook prints with.
+	printHeader, printFooter string
+	// units holds the number styles of answers by unit ("min": 0.##" min").
+	units map[string]int
+	f     *excelize.File
+}
+
+// unit returns the number style that shows a value with its unit: 12 with
+// "min" is shown as "12 min", a number the reader can still sum.
+func (st *styles) unit(u string) (int, error) {
+	if u == "" {
+		return st.decimalOrInt, nil
+	}
+	if id, ok := st.units[u]; ok {
+		return id, nil
+	}
+	format := `0.##" ` + strings.ReplaceAll(u, `"`, `'`) + `"`
+	id, err := st.f.NewStyle(&excelize.Style{CustomNumFmt: &format})
+	if err != nil {
+		return 0, fmt.Errorf("reports: a number style for unit %q: %w", u, err)
+	}
+	st.units[u] = id
+	return id, nil
 }
 
 func newStyles(f *excelize.File) (*styles, error) {
@@ -53,9 +88,19 @@ func newStyles(f *excelize.File) (*styles, error) {
 		{nil, custom("yyyy-mm")},
 		{nil, custom("0.0")},
 		{nil, custom(`+0.0" pp";-0.0" pp";0.0" pp"`)},
+		{nil, custom(`0.##`)},
+		{nil, &excelize.Style{
+			Font:      &excelize.Font{Bold: true, Size: 28, Color: "C00000"},
+			Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true},
+			Border: []excelize.Border{{Type: "top", Color: "C00000", Style: 5}, {Type: "bottom", Color: "C00000", Style: 5},
+				{Type: "left", Color: "C00000", Style: 5}, {Type: "right", Color: "C00000", Style: 5}},
+		}},
+		{nil, &excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}}},
+		{nil, &excelize.Style{Font: &excelize.Font{Bold: true}, NumFmt: 4, Border: []excelize.Border{{Type: "top", Color: "000000", Style: 1}}}},
 	}
-	s := &styles{}
-	ids := []*int{nil, &s.header, &s.text, &s.integer, &s.decimal, &s.money, &s.percent, &s.datetime, &s.date, &s.month, &s.points, &s.delta}
+	s := &styles{f: f, units: map[string]int{}}
+	ids := []*int{nil, &s.header, &s.text, &s.integer, &s.decimal, &s.money, &s.percent, &s.datetime, &s.date, &s.month, &s.points, &s.delta,
+		&s.decimalOrInt, &s.banner, &s.title, &s.totalMoney}
 	for i, d := range defs {
 		if d.style == nil {
 			continue
@@ -113,6 +158,12 @@ func (s *sheetWriter) startPart(name string) error {
 			return fmt.Errorf("reports: creating sheet %q: %w", name, err)
 		}
 	}
+	// The stream writer writes the sheet's properties when it starts:
+	// fitting to the page (printSetup) must be set before it.
+	fit := true
+	if err := s.f.SetSheetProps(name, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return fmt.Errorf("reports: fitting %q to the page: %w", name, err)
+	}
 	sw, err := s.f.NewStreamWriter(name)
 	if err != nil {
 		return fmt.Errorf("reports: streaming sheet %q: %w", name, err)
@@ -132,7 +183,13 @@ func (s *sheetWriter) startPart(name string) error {
 	for i, c := range s.cols {
 		header[i] = excelize.Cell{StyleID: s.st.header, Value: c.title}
 	}
-	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 30}); err != nil {
+	lines := 2
+	for _, c := range s.cols {
+		// Bold titles: about 0.8 characters per unit of width.
+		per := max(int(c.width*0.8), 1)
+		lines = max(lines, (utf8.RuneCountInString(c.title)+per-1)/per)
+	}
+	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 15 * float64(lines)}); err != nil {
 		return fmt.Errorf("reports: header of %q: %w", name, err)
 	}
 	s.parts = append(s.parts, &sheetPart{name: name, sw: sw, rows: 1})
@@ -160,10 +217,40 @@ func (s *sheetWriter) write(values ...any) error {
 	if err != nil {
 		return fmt.Errorf("reports: sheet %q row %d: %w", p.name, p.rows, err)
 	}
-	if err := p.sw.SetRow(cell, values); err != nil {
+	var opts []excelize.RowOpts
+	if lines := s.wrappedLines(values); lines > 1 {
+		// Spreadsheet programs do not grow a written row to its wrapped
+		// text when they open the file: give it the height it needs.
+		opts = append(opts, excelize.RowOpts{Height: min(15*float64(lines), 409)})
+	}
+	if err := p.sw.SetRow(cell, values, opts...); err != nil {
 		return fmt.Errorf("reports: writing sheet %q row %d: %w", p.name, p.rows, err)
 	}
 	return nil
+}
+
+// wrappedLines estimates the lines the row's wrapped text cells (the text
+// style) take in their columns' widths: the most of any cell.
+func (s *sheetWriter) wrappedLines(values []any) int {
+	most := 1
+	for i, v := range values {
+		c, ok := v.(excelize.Cell)
+		if !ok || c.StyleID != s.st.text || i >= len(s.cols) {
+			continue
+		}
+		text, ok := c.Value.(string)
+		if !ok {
+			continue
+		}
+		// About one character per unit of column width in the default font.
+		perLine := max(int(s.cols[i].width), 1)
+		lines := 0
+		for _, para := range strings.Split(text, "\n") {
+			lines += max(1, (utf8.RuneCountInString(para)+perLine-1)/perLine)
+		}
+		most = max(most, lines)
+	}
+	return most
 }
 
 // endTable ends the filtered table at the last row written: rows written
@@ -207,8 +294,53 @@ func (s *sheetWriter) finish() error {
 		if err := s.f.AutoFilter(p.name, "A1:"+last, nil); err != nil {
 			return fmt.Errorf("reports: autofilter on %q: %w", p.name, err)
 		}
+		if err := printSetup(s.f, s.st, p.name, true); err != nil {
+			return err
+		}
 		if err := p.sw.Flush(); err != nil {
 			return fmt.Errorf("reports: flushing sheet %q: %w", p.name, err)
+		}
+	}
+	return nil
+}
+
+// printSetup makes a sheet print as people read it: A4 landscape, fit to
+// one page wide (as many pages down as it takes), the header row repeated
+// on every page when repeatHeader, and the workbook's print header and
+// footer. A row never splits across pages across its width, so a row's
+// first and last column (a name and a total) always print on one page.
+func printSetup(f *excelize.File, st *styles, sheet string, repeatHeader bool) error {
+	orientation, size, wide, tall := "landscape", 9, 1, 0
+	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{
+		Size: &size, Orientation: &orientation, FitToWidth: &wide, FitToHeight: &tall,
+	}); err != nil {
+		return fmt.Errorf("reports: page layout of %q: %w", sheet, err)
+	}
+	fit := true
+	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return fmt.Errorf("reports: fitting %q to the page: %w", sheet, err)
+	}
+	margin, top, edge := 0.5, 0.6, 0.3
+	if st.printHeader != "" {
+		top = 1.0 // room for a large header above the sheet
+	}
+	if err := f.SetPageMargins(sheet, &excelize.PageLayoutMarginsOptions{
+		Left: &margin, Right: &margin, Top: &top, Bottom: &margin, Header: &edge, Footer: &edge,
+	}); err != nil {
+		return fmt.Errorf("reports: margins of %q: %w", sheet, err)
+	}
+	if st.printHeader != "" || st.printFooter != "" {
+		if err := f.SetHeaderFooter(sheet, &excelize.HeaderFooterOptions{
+			OddHeader: st.printHeader, OddFooter: st.printFooter,
+		}); err != nil {
+			return fmt.Errorf("reports: print header of %q: %w", sheet, err)
+		}
+	}
+	if repeatHeader {
+		if err := f.SetDefinedName(&excelize.DefinedName{
+			Name: "_xlnm.Print_Titles", RefersTo: "'" + sheet + "'!$1:$1", Scope: sheet,
+		}); err != nil {
+			return fmt.Errorf("reports: repeating the header of %q: %w", sheet, err)
 		}
 	}
 	return nil
@@ -233,8 +365,17 @@ func orderSheets(f *excelize.File, order []string) error {
 // writeFile writes the finished workbook to w and releases it. The zip is
 // written to w as it is made (excelize's own WriteTo would first build the
 // whole file in memory), with the fast deflate of workbookDeflate.
-func writeFile(f *excelize.File, w io.Writer) error {
-	err := writeZip(f, w, workbookDeflate)
+func writeFile(f *excelize.File, w io.Writer) error { return writeFileAs(f, w, false) }
+
+// writeFileOrdered is writeFile for a workbook whose bytes must depend on
+// its content only (a payroll: the same run, the same bytes). excelize
+// writes streamed sheets in map order, so each part is kept in memory and
+// the parts are zipped in name order: fine for workbooks the size of a
+// staff list, not for the audit workbook's answers.
+func writeFileOrdered(f *excelize.File, w io.Writer) error { return writeFileAs(f, w, true) }
+
+func writeFileAs(f *excelize.File, w io.Writer, ordered bool) error {
+	err := writeZip(f, w, workbookDeflate, ordered)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("reports: releasing the workbook: %w", cerr)
 	}
@@ -249,12 +390,14 @@ func WriteWorkbook(f *excelize.File, w io.Writer) error { return writeFile(f, w)
 // writeZip zips the workbook straight into w through excelize's zip-writer
 // hook, compressing each part with deflate; excelize's in-memory buffer
 // stays empty.
-func writeZip(f *excelize.File, w io.Writer, deflate zip.Compressor) error {
+func writeZip(f *excelize.File, w io.Writer, deflate zip.Compressor, ordered bool) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	var zw *zip.Writer
 	f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
-		zw = zip.NewWriter(bw)
+		zw := zip.NewWriter(bw)
 		zw.RegisterCompressor(zip.Deflate, deflate)
+		if ordered {
+			return &orderedZip{zw: zw, parts: map[string]*bytes.Buffer{}}
+		}
 		return zw
 	})
 	buf, err := f.WriteToBuffer()
@@ -268,6 +411,34 @@ func writeZip(f *excelize.File, w io.Writer, deflate zip.Compressor) error {
 		return fmt.Errorf("reports: writing the workbook: %w", err)
 	}
 	return nil
+}
+
+// orderedZip collects a workbook's parts and zips them in name order on
+// Close.
+type orderedZip struct {
+	zw    *zip.Writer
+	parts map[string]*bytes.Buffer
+}
+
+func (z *orderedZip) Create(name string) (io.Writer, error) {
+	b := &bytes.Buffer{}
+	z.parts[name] = b
+	return b, nil
+}
+
+func (z *orderedZip) AddFS(fsys fs.FS) error { return z.zw.AddFS(fsys) }
+
+func (z *orderedZip) Close() error {
+	for _, name := range slices.Sorted(maps.Keys(z.parts)) {
+		w, err := z.zw.Create(name)
+		if err != nil {
+			return err
+		}
+		if _, err := z.parts[name].WriteTo(w); err != nil {
+			return err
+		}
+	}
+	return z.zw.Close()
 }
 
 // workbookDeflate compresses the parts of every workbook at deflate's

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -83,50 +84,78 @@ func TestWritePayroll(t *testing.T) {
 	olga := Employee{StaffID: "d2", EmployeeNumber: "E-002", Name: "Olga", Position: "driver", StoreID: "fleet", BasePayMinor: 1234_56}
 	run := mustCompute(t, p, []Employee{driver, olga}, obs)
 
-	var buf bytes.Buffer
 	renamed := driver
 	renamed.Name = "Ivan A. Petrov"
-	require.NoError(t, WritePayroll(&buf, run, []Employee{renamed, olga}))
+	renamed.StoreID = "FLEET-1"
+	meta := PayrollMeta{
+		RunID: "run-1", State: "approved", CreatedAt: time.Date(2025, 4, 1, 9, 30, 0, 0, time.UTC), CreatedBy: "Olga Petrova",
+		ApprovedAt: time.Date(2025, 4, 2, 10, 0, 0, 0, time.UTC), ApprovedBy: "Anna Ivanova",
+		Location: time.FixedZone("MSK", 3*3600),
+		Stores:   map[string]StoreName{"fleet": {Code: "FLEET-1", Name: "Fleet yard"}},
+		QuestionText: func(visit, q string) string {
+			if q == "q-thanks" {
+				return "Did the driver thank you?"
+			}
+			return ""
+		},
+	}
+	var buf bytes.Buffer
+	require.NoError(t, WritePayroll(&buf, run, []Employee{renamed, olga}, meta))
 	f := openXLSX(t, buf.Bytes())
 
-	assert.Equal(t, []string{"Payroll", "Explanation", "Policy"}, f.GetSheetList())
-	// 7 fixed columns, 4 per component, total and flags: 25 columns, A to Y.
-	assertTableSheet(t, f, "Payroll", "$A$1:$Y$3")
+	assert.Equal(t, []string{"Run", "Payroll", "Components", "Explanation", "Policy"}, f.GetSheetList())
+	assert.Equal(t, "APPROVED", raw(t, f, "Run", "A2"))
+	assert.Equal(t, "run-1", raw(t, f, "Run", "B6"))
+	assert.Equal(t, "Anna Ivanova, 2025-04-02 13:00 (MSK)", raw(t, f, "Run", "B9"), "who approved it, when, in the organisation's time")
+	assertNumber(t, f, "Run", "B11", 85_000+679.01, 4)
+	// 4 fixed columns, base, unlinked, a column per component, total and
+	// flags: 12 columns, A to L, with the total row under the table.
+	assertTableSheet(t, f, "Payroll", "$A$1:$L$3")
 	assert.Equal(t, "Employee number", raw(t, f, "Payroll", "A1"))
-	assert.Equal(t, "on-time (15%) visits", raw(t, f, "Payroll", "H1"))
-	assert.Equal(t, "Total", raw(t, f, "Payroll", "X1"))
+	assert.Equal(t, "on-time (15%)", raw(t, f, "Payroll", "G1"))
+	assert.Equal(t, "Total", raw(t, f, "Payroll", "K1"))
 
 	// Row 2 is d1, the driver of the golden example.
 	assert.Equal(t, "E-001", raw(t, f, "Payroll", "A2"))
 	assert.Equal(t, "Ivan A. Petrov", raw(t, f, "Payroll", "B2"))
-	assertNumber(t, f, "Payroll", "F2", 100_000, 4)
-	assertNumber(t, f, "Payroll", "G2", 55_000, 4)
-	assertNumber(t, f, "Payroll", "H2", 2, 3)         // on-time visits
-	assertNumber(t, f, "Payroll", "I2", 0.95, "0.0%") // on-time score
-	assertNumber(t, f, "Payroll", "J2", 1, "0.0%")    // on-time payout
-	assertNumber(t, f, "Payroll", "K2", 15_000, 4)
-	assertNumber(t, f, "Payroll", "M2", 0.8, "0.0%")
-	assertNumber(t, f, "Payroll", "N2", 0.5, "0.0%")
-	assertNumber(t, f, "Payroll", "O2", 5_000, 4)
-	assertNumber(t, f, "Payroll", "S2", 0, 4) // clean truck forfeited
-	assertNumber(t, f, "Payroll", "W2", 10_000, 4)
-	assertNumber(t, f, "Payroll", "X2", 85_000, 4)
-	assert.Equal(t, "clean truck: critical forfeit", raw(t, f, "Payroll", "Y2"))
+	assert.Equal(t, "FLEET-1", raw(t, f, "Payroll", "D2"))
+	assertNumber(t, f, "Payroll", "E2", 100_000, 4)
+	assertNumber(t, f, "Payroll", "F2", 55_000, 4)
+	assertNumber(t, f, "Payroll", "G2", 15_000, 4)
+	assertNumber(t, f, "Payroll", "H2", 5_000, 4)
+	assertNumber(t, f, "Payroll", "I2", 0, 4) // clean truck forfeited
+	assertNumber(t, f, "Payroll", "J2", 10_000, 4)
+	assertNumber(t, f, "Payroll", "K2", 85_000, 4)
+	assert.Equal(t, "clean truck: critical forfeit", raw(t, f, "Payroll", "L2"))
+	assertNumber(t, f, "Payroll", "F3", 679.01, 4) // 55% of 1 234.56 = 679.008 → 679.01
+	assert.Contains(t, raw(t, f, "Payroll", "L3"), "on-time: too few visits, default paid")
+	assertNumber(t, f, "Payroll", "K4", 85_000+679.01, 4)
+	assert.Equal(t, "Total, 2 employee(s)", raw(t, f, "Payroll", "B4"))
 
-	// Olga has no visits: no score, default payout 0 flagged.
-	assert.Equal(t, "", raw(t, f, "Payroll", "I3"))
-	assertNumber(t, f, "Payroll", "F3", 1234.56, 4)
-	assertNumber(t, f, "Payroll", "X3", 679.01, 4) // 55% of 1 234.56 = 679.008 → 679.01
-	assert.Contains(t, raw(t, f, "Payroll", "Y3"), "on-time: too few visits, default paid")
+	// Components: a row per employee and component.
+	assertNumber(t, f, "Components", "E2", 2, 3)         // on-time visits
+	assertNumber(t, f, "Components", "F2", 0.95, "0.0%") // on-time score
+	assertNumber(t, f, "Components", "G2", 1, "0.0%")    // on-time payout
+	assertNumber(t, f, "Components", "H2", 15_000, 4)
+	assertNumber(t, f, "Components", "F3", 0.8, "0.0%")
+	assertNumber(t, f, "Components", "G3", 0.5, "0.0%")
+	assert.Equal(t, "", raw(t, f, "Components", "F6"), "Olga has no score")
 
 	rows, err := f.GetRows("Explanation")
 	require.NoError(t, err)
 	// d1: each component a summary and two visit lines; d2: four summaries.
 	require.Len(t, rows, 1+4*3+4)
 	assert.Equal(t, []string{"E-001", "Ivan A. Petrov", "on-time"}, rows[1][:3])
-	assert.Equal(t, "v1", rows[2][3])
-	assert.Contains(t, rows[7][4], "critical failure (q-truck in visit v1)")
-	assertTableSheet(t, f, "Explanation", "$A$1:$E$17")
+	assert.Equal(t, []string{"FLEET-1", "Fleet yard"}, rows[2][3:5], "the store by code and name")
+	assert.Equal(t, "2025-03-03 13:00", rows[2][5], "the visit time in the organisation's time zone")
+	for _, r := range rows {
+		for _, c := range r {
+			assert.NotRegexp(t, `\bv[12]\b|\bfleet\b|\bd[12]\b`, c, "no ids for people")
+		}
+	}
+	assert.Contains(t, rows[7][7], "critical failure")
+	assert.Contains(t, strings.Join(rows[5], " "), "«Did the driver thank you?»", "questions by their text")
+	assertTableSheet(t, f, "Explanation", "$A$1:$H$17")
 
 	pol, err := f.GetRows("Policy")
 	require.NoError(t, err)
@@ -143,16 +172,86 @@ func TestWritePayroll(t *testing.T) {
 	assert.Contains(t, pol[len(pol)-2][4], "thresholds: ≥ 90% pays 100%, ≥ 75% pays 50%, else 0")
 	assertNumber(t, f, "Policy", "B15", 0.55, "0.0%")
 
+	t.Run("PrintSetup", func(t *testing.T) {
+		for _, sheet := range f.GetSheetList() {
+			l, err := f.GetPageLayout(sheet)
+			require.NoError(t, err)
+			assert.Equal(t, "landscape", *l.Orientation, sheet)
+			assert.Equal(t, 9, *l.Size, "%s: A4", sheet)
+			assert.Equal(t, 1, *l.FitToWidth, sheet)
+			assert.Equal(t, 0, *l.FitToHeight, sheet)
+			props, err := f.GetSheetProps(sheet)
+			require.NoError(t, err)
+			assert.True(t, *props.FitToPage, sheet)
+			hf, err := f.GetHeaderFooter(sheet)
+			require.NoError(t, err)
+			assert.NotContains(t, hf.OddHeader, "DRAFT", "%s: approved", sheet)
+			assert.Contains(t, hf.OddFooter, "&P of &N", sheet)
+		}
+		props, err := f.GetDocProps()
+		require.NoError(t, err)
+		assert.Equal(t, "2025-04-01T09:30:00Z", props.Created, "the run's time, not the clock")
+		assert.Equal(t, "Olga Petrova", props.Creator)
+		assert.Equal(t, "run-1", props.Identifier)
+		assert.Equal(t, "Anna Ivanova", props.LastModifiedBy)
+	})
+	t.Run("Reproducible", func(t *testing.T) {
+		var again bytes.Buffer
+		require.NoError(t, WritePayroll(&again, run, []Employee{renamed, olga}, meta))
+		assert.True(t, bytes.Equal(buf.Bytes(), again.Bytes()), "the same run gives the same bytes")
+	})
+	t.Run("Draft", func(t *testing.T) {
+		draft := meta
+		draft.State, draft.ApprovedAt, draft.ApprovedBy = "draft", time.Time{}, ""
+		var b bytes.Buffer
+		require.NoError(t, WritePayroll(&b, run, nil, draft))
+		f := openXLSX(t, b.Bytes())
+		assert.True(t, strings.HasPrefix(raw(t, f, "Run", "A2"), "DRAFT"))
+		assert.Equal(t, "not approved", raw(t, f, "Run", "B9"))
+		for _, sheet := range f.GetSheetList() {
+			hf, err := f.GetHeaderFooter(sheet)
+			require.NoError(t, err)
+			assert.Contains(t, hf.OddHeader, "DRAFT", sheet)
+		}
+	})
 	t.Run("ErrNilRun", func(t *testing.T) {
-		assert.ErrorIs(t, WritePayroll(io.Discard, nil, nil), ErrInvalid)
+		assert.ErrorIs(t, WritePayroll(io.Discard, nil, nil, PayrollMeta{}), ErrInvalid)
 	})
 	t.Run("ErrComponentMismatch", func(t *testing.T) {
 		bad := *run
 		bad.Policy.Components = bad.Policy.Components[:2]
-		err := WritePayroll(io.Discard, &bad, nil)
+		err := WritePayroll(io.Discard, &bad, nil, PayrollMeta{})
 		assert.ErrorIs(t, err, ErrInvalid)
 		assert.ErrorContains(t, err, `employee "d1" has 4 components, the policy 2`)
 	})
+}
+
+func TestPayrollExport(t *testing.T) {
+	run := mustCompute(t, driverPolicy(), []Employee{driver}, driverObservations())
+	var b bytes.Buffer
+	require.NoError(t, WritePayrollExportCSV(&b, run, nil, "ru"))
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\r\n"), "\r\n")
+	assert.Equal(t, []string{
+		"\ufeffТабельный номер;Сотрудник;Период;Показатель;Сумма",
+		"E-001;Ivan Petrov;01.03.2025;DRIVERS_UNLINKED;55000,00",
+		"E-001;Ivan Petrov;01.03.2025;DRIVERS_ON_TIME;15000,00",
+		"E-001;Ivan Petrov;01.03.2025;DRIVERS_POLITENESS;5000,00",
+		"E-001;Ivan Petrov;01.03.2025;DRIVERS_CLEAN_TRUCK;0,00",
+		"E-001;Ivan Petrov;01.03.2025;DRIVERS_HAND_OVER;10000,00",
+	}, lines)
+	b.Reset()
+	require.NoError(t, WritePayrollExportCSV(&b, run, nil, "en"))
+	assert.Contains(t, b.String(), "employee_number,full_name,period,component_code,amount\r\nE-001,Ivan Petrov,2025-03-01,DRIVERS_UNLINKED,55000.00\r\n")
+	assert.ErrorIs(t, WritePayrollExportCSV(io.Discard, run, nil, "de"), ErrInvalid)
+
+	b.Reset()
+	require.NoError(t, WritePayrollExportXLSX(&b, run, nil, "ru"))
+	f := openXLSX(t, b.Bytes())
+	assert.Equal(t, "Показатель", raw(t, f, "Payroll export", "D1"))
+	assert.Equal(t, "E-001", raw(t, f, "Payroll export", "A2"))
+	assertNumber(t, f, "Payroll export", "E3", 15_000, 4)
+	assertNumber(t, f, "Payroll export", "C2", 45717, "dd.mm.yyyy") // 2025-03-01 as an Excel date
+	assert.Equal(t, "ДРАЙВЕРЫ_ЧИСТЫЙ_ГРУЗОВИК", ComponentCode("драйверы", "чистый грузовик!"), "codes keep letters of any script")
 }
 
 func intp(v int) *int { return &v }
@@ -166,7 +265,7 @@ func TestAuditWorkbook(t *testing.T) {
 	})
 	require.NoError(t, err)
 
-	anna := []StaffRef{{ID: "a", Name: "Anna"}}
+	anna := []StaffRef{{ID: "a", Name: "Anna", EmployeeNumber: "E-7"}}
 	// February, before the period: only the trend and the change count it.
 	require.NoError(t, b.AddPriorVisit(VisitRow{VisitID: "p1", StoreID: "s1", VisitedAt: day(1).AddDate(0, -1, 0), Points: 6, MaxPoints: 10}))
 	visits := []VisitRow{
@@ -179,7 +278,7 @@ func TestAuditWorkbook(t *testing.T) {
 	}
 	answers := []AnswerRow{
 		{VisitID: "v1", StoreID: "s1", VisitedAt: day(3), QuestionID: "q-greet", QuestionText: "Greeted within 10 s?", Category: "politeness", Clause: "P-1", ClauseText: "Greet every customer", Value: "yes", Points: 1, MaxPoints: 1},
-		{VisitID: "v1", StoreID: "s1", VisitedAt: day(3), QuestionID: "q-tags", Category: "price_tags", Clause: "T-1", Value: "no", Points: 0, MaxPoints: 1, Critical: true, CriticalFailed: false},
+		{VisitID: "v1", StoreID: "s1", VisitedAt: day(3), QuestionID: "q-tags", Category: "price_tags", Clause: "T-1", Value: "12 min", Numeric: true, Number: 12, Unit: "min", Points: 0, MaxPoints: 1, Critical: true, CriticalFailed: false},
 		{VisitID: "v1", StoreID: "s1", VisitedAt: day(3), QuestionID: "q-nps", Category: "recommendation", NPS: intp(10)},
 		{VisitID: "v2", StoreID: "s1", VisitedAt: day(20), QuestionID: "q-greet", Category: "politeness", Clause: "P-1", Value: "no", Points: 0, MaxPoints: 1},
 		{VisitID: "v2", StoreID: "s1", VisitedAt: day(20), QuestionID: "q-nps", Category: "recommendation", NPS: intp(3)},
@@ -226,7 +325,7 @@ func TestAuditWorkbook(t *testing.T) {
 		assertNumber(t, f, "Summary", "H4", 0, "0.0")
 	})
 	t.Run("ByStaffClauseQuestion", func(t *testing.T) {
-		assert.Equal(t, []string{"a", "Anna", "s1, s2"}, mustRow(t, f, "By staff", 2)[:3])
+		assert.Equal(t, []string{"E-7", "Anna", "s1, s2"}, mustRow(t, f, "By staff", 2)[:3], "staff by employee number and name")
 		assertNumber(t, f, "By staff", "E2", 0.95, "0.0%")
 		assertTableSheet(t, f, "By staff", "$A$1:$G$2")
 
@@ -262,6 +361,9 @@ func TestAuditWorkbook(t *testing.T) {
 		assert.Equal(t, "q-greet", raw(t, f, "Answers (3)", "D2"))
 		assert.Equal(t, "q-nps", raw(t, f, "Answers (3)", "D3"))
 		assertNumber(t, f, "Answers (3)", "H3", 8, 3) // the NPS answer as a number
+		// A numeric answer is a number, its unit in the number format.
+		assertNumber(t, f, "Answers", "H3", 12, `0.##" min"`)
+		assert.Equal(t, "Anna (E-7)", raw(t, f, "Visits", "J2"))
 		assertNumber(t, f, "Answers", "C2", 45719+10.0/24, "yyyy-mm-dd hh:mm")
 		assertNumber(t, f, "Answers", "K3", 0, "0.0%")
 		assert.Equal(t, "yes", raw(t, f, "Answers (2)", "L4")) // n/a
@@ -299,6 +401,38 @@ func TestAuditWorkbook(t *testing.T) {
 		assert.NotContains(t, charts["xl/charts/chart1.xml"], "&#39;Trend&#39;!$D$2", "MaxChartStores is 1")
 		assert.Contains(t, charts["xl/charts/chart2.xml"], "<barChart>")
 		assert.Contains(t, charts["xl/charts/chart2.xml"], "&#39;Categories&#39;!$B$2:$B$2")
+		// Each chart fills a printed page of its own.
+		for _, sheet := range f.GetSheetList() {
+			l, err := f.GetPageLayout(sheet)
+			require.NoError(t, err)
+			assert.Equal(t, "landscape", *l.Orientation, sheet)
+			assert.Equal(t, 1, *l.FitToWidth, sheet)
+		}
+		drawing := ""
+		for _, zf := range zr.File {
+			if strings.HasPrefix(zf.Name, "xl/drawings/drawing") {
+				rc, err := zf.Open()
+				require.NoError(t, err)
+				data, err := io.ReadAll(rc)
+				require.NoError(t, err)
+				drawing = string(data)
+			}
+		}
+		// 960 by 560 px (15 columns, 28 rows): an A4 landscape page within
+		// its margins; the second chart after a page break.
+		assert.Contains(t, drawing, `<xdr:to><xdr:col>15</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>30</xdr:row>`)
+		assert.Contains(t, drawing, `<xdr:from><xdr:col>0</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>32</xdr:row>`)
+		ws := ""
+		for _, zf := range zr.File {
+			if zf.Name == "xl/worksheets/sheet7.xml" {
+				rc, err := zf.Open()
+				require.NoError(t, err)
+				data, err := io.ReadAll(rc)
+				require.NoError(t, err)
+				ws = string(data)
+			}
+		}
+		assert.Contains(t, ws, "<rowBreaks", "the second chart starts a page")
 	})
 }
 

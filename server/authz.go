@@ -97,6 +97,20 @@ var policy = map[string][]audit.Role{
 	shopscorev1connect.ReportServiceApproveBonusRunProcedure:       hr,
 	shopscorev1connect.ReportServiceDownloadPayrollProcedure:       hr,
 	shopscorev1connect.ReportServiceDownloadAuditWorkbookProcedure: readers,
+	shopscorev1connect.ReportServiceGetPolicyProcedure:             hr,
+	shopscorev1connect.ReportServiceDiffPoliciesProcedure:          hr,
+	shopscorev1connect.ReportServiceValidatePolicyProcedure:        hr,
+	shopscorev1connect.ReportServicePreviewBonusProcedure:          hr,
+	shopscorev1connect.ReportServiceListBasePayProcedure:           hr,
+	shopscorev1connect.ReportServiceDownloadPayrollExportProcedure: hr,
+
+	// Dashboards: managers for their stores (object-level, in the
+	// queries), HR and admins for every store.
+	shopscorev1connect.DashboardServiceGetDashboardSummaryProcedure: readers,
+	shopscorev1connect.DashboardServiceGetScoreTrendProcedure:       readers,
+	shopscorev1connect.DashboardServiceGetStoreScoresProcedure:      readers,
+	shopscorev1connect.DashboardServiceGetCategoryScoresProcedure:   readers,
+	shopscorev1connect.DashboardServiceListDashboardVisitsProcedure: readers,
 }
 
 // allowed reports whether role may call procedure.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -33,8 +34,11 @@ const (
 	downloadChunk   = 256 << 10 // bytes per streamed chunk
 )
 
-// xlsxType is the media type of an Excel workbook.
-const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+// xlsxType is the media type of an Excel workbook, csvType of CSV.
+const (
+	xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	csvType  = "text/csv; charset=utf-8"
+)
 
 // CreatePolicy stores the next version of a bonus policy. Errors:
 // EINVALID (malformed JSON, an unknown field, every problem of the
@@ -45,8 +49,8 @@ func (r *reportService) CreatePolicy(ctx context.Context, req *connect.Request[v
 		return nil, err
 	}
 	body := req.Msg.GetPolicyJson()
-	if strings.TrimSpace(body) == "" {
-		return nil, audit.Errorf(audit.EINVALID, "policy_json is required: the policy as JSON")
+	if err := policyBody(body); err != nil {
+		return nil, err
 	}
 	pol, err := ParsePolicy([]byte(body))
 	if err != nil {
@@ -94,7 +98,7 @@ func policyToProto(p *sqlite.BonusPolicy) (*v1.BonusPolicy, error) {
 	}
 	return &v1.BonusPolicy{
 		Id: p.Policy.ID, Version: int32(p.Policy.Version), Name: p.Policy.Name, PolicyJson: string(body),
-		CreateTime: timestamp(p.CreatedAt), CreatedBy: p.CreatedBy,
+		CreateTime: timestamp(p.CreatedAt), CreatedBy: p.CreatedBy, CreatedByName: p.CreatedByName,
 	}, nil
 }
 
@@ -219,7 +223,11 @@ func (r *reportService) RunBonus(ctx context.Context, req *connect.Request[v1.Ru
 	if err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&v1.RunBonusResponse{Run: runToProto(run, true, false)}), nil
+	pr, err := r.s.runProto(ctx, run, true, false)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.RunBonusResponse{Run: pr, Reused: run.Reused}), nil
 }
 
 // GetBonusRun returns a run with its figures. Errors: EINVALID, ENOTFOUND.
@@ -231,7 +239,11 @@ func (r *reportService) GetBonusRun(ctx context.Context, req *connect.Request[v1
 	if err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&v1.GetBonusRunResponse{Run: runToProto(run, true, true)}), nil
+	pr, err := r.s.runProto(ctx, run, true, true)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.GetBonusRunResponse{Run: pr}), nil
 }
 
 // ListBonusRuns lists runs, newest first. Errors: EINVALID.
@@ -242,7 +254,7 @@ func (r *reportService) ListBonusRuns(ctx context.Context, req *connect.Request[
 	}
 	resp := &v1.ListBonusRunsResponse{}
 	for _, run := range runs {
-		resp.Runs = append(resp.Runs, runToProto(run, false, false))
+		resp.Runs = append(resp.Runs, runToProto(run, nil, false, false))
 	}
 	return connect.NewResponse(resp), nil
 }
@@ -261,7 +273,11 @@ func (r *reportService) ApproveBonusRun(ctx context.Context, req *connect.Reques
 	if err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&v1.ApproveBonusRunResponse{Run: runToProto(run, true, false)}), nil
+	pr, err := r.s.runProto(ctx, run, true, false)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.ApproveBonusRunResponse{Run: pr}), nil
 }
 
 var runStates = map[sqlite.BonusRunState]v1.BonusRunState{
@@ -270,15 +286,30 @@ var runStates = map[sqlite.BonusRunState]v1.BonusRunState{
 	sqlite.RunSuperseded: v1.BonusRunState_BONUS_RUN_STATE_SUPERSEDED,
 }
 
+// runProto converts a stored run for the API, naming the explanation's
+// stores and questions (see runToProto).
+func (s *Server) runProto(ctx context.Context, r *sqlite.BonusRun, withEmployees, withResult bool) (*v1.BonusRun, error) {
+	var names *sqlite.RunNames
+	if withEmployees {
+		var err error
+		if names, err = s.db.RunNames(ctx, r.Run); err != nil {
+			return nil, err
+		}
+	}
+	return runToProto(r, names, withEmployees, withResult), nil
+}
+
 // runToProto converts a run, with the employees' figures when
-// withEmployees and the stored JSON when withResult.
-func runToProto(r *sqlite.BonusRun, withEmployees, withResult bool) *v1.BonusRun {
+// withEmployees (their explanation lines naming stores and questions by
+// names when given) and the stored JSON when withResult.
+func runToProto(r *sqlite.BonusRun, names *sqlite.RunNames, withEmployees, withResult bool) *v1.BonusRun {
 	st := r.Run.Stats
 	out := &v1.BonusRun{
 		Id: r.ID, PolicyId: r.PolicyID, PolicyVersion: int32(r.PolicyVersion), Period: r.Period, InputsHash: r.InputsHash,
 		State: runStates[r.State], CreateTime: timestamp(r.CreatedAt), CreatedBy: r.CreatedBy,
 		ApproveTime: timestamp(r.ApprovedAt), ApprovedBy: r.ApprovedBy, ComparedRunId: r.ComparedRunID,
-		MissingBasePay: r.MissingBasePay,
+		MissingBasePay: r.MissingBasePay, CreatedByName: r.CreatedByName, ApprovedByName: r.ApprovedByName,
+		InputsStamp: r.InputsStamp,
 		Stats: &v1.BonusRunStats{
 			Employees: int32(st.Employees), Covered: int32(st.Covered), Observations: st.Observations, Used: st.Used,
 			OutsidePeriod: st.OutsidePeriod, NotApplicable: st.NotApplicable, Unmatched: st.Unmatched, Unattributed: st.Unattributed,
@@ -287,6 +318,8 @@ func runToProto(r *sqlite.BonusRun, withEmployees, withResult bool) *v1.BonusRun
 	for _, c := range r.Changes {
 		out.Changes = append(out.Changes, &v1.BonusChange{
 			StaffId: c.StaffID, Name: c.Name, Component: c.Component, Field: c.Field, OldValue: c.Old, NewValue: c.New, Text: c.String(),
+			EmployeeNumber: c.EmployeeNumber, Delta: c.Delta, OldMinor: c.OldMinor, NewMinor: c.NewMinor,
+			OldPercent: c.OldPercent, NewPercent: c.NewPercent,
 		})
 	}
 	if withResult {
@@ -307,10 +340,41 @@ func runToProto(r *sqlite.BonusRun, withEmployees, withResult bool) *v1.BonusRun
 			}
 			for _, l := range c.Lines {
 				pc.Lines = append(pc.Lines, l.Text)
+				pc.Explanation = append(pc.Explanation, explanationToProto(&l, names))
 			}
 			pe.Components = append(pe.Components, pc)
 		}
 		out.Employees = append(out.Employees, pe)
+	}
+	return out
+}
+
+// explanationToProto converts an explanation line, naming its store and
+// questions when names are given.
+func explanationToProto(l *reports.Line, names *sqlite.RunNames) *v1.ExplanationLine {
+	out := &v1.ExplanationLine{Text: l.Text, VisitId: l.VisitID, ScorePercent: l.ScorePercent}
+	if l.VisitedAt != nil {
+		out.VisitTime = timestamp(*l.VisitedAt)
+	}
+	question := func(id string) string {
+		if names != nil && names.QuestionText != nil {
+			return names.QuestionText(l.VisitID, id)
+		}
+		return ""
+	}
+	if l.StoreID != "" {
+		out.StoreCode = l.StoreID
+		if names != nil {
+			if st, ok := names.Stores[l.StoreID]; ok {
+				out.StoreCode, out.StoreName = st.Code, st.Name
+			}
+		}
+	}
+	for _, q := range l.Lost {
+		out.Lost = append(out.Lost, &v1.LostPoints{QuestionId: q.QuestionID, QuestionText: question(q.QuestionID), Lost: q.Lost, Max: q.Max})
+	}
+	for _, q := range l.Critical {
+		out.CriticalQuestions = append(out.CriticalQuestions, cmp.Or(question(q), q))
 	}
 	return out
 }
@@ -323,11 +387,11 @@ func (r *reportService) DownloadAuditWorkbook(ctx context.Context, req *connect.
 		return err
 	}
 	m := req.Msg
-	q := sqlite.AuditQuery{Scope: audit.ScopeOf(p), From: m.GetFrom(), To: m.GetTo(), StoreCode: m.GetStoreCode(), Region: m.GetRegion()}
-	if err := r.s.db.CheckAuditQuery(ctx, q); err != nil {
+	q, err := r.s.AuditQuery(ctx, sqlite.AuditQuery{Scope: audit.ScopeOf(p), From: m.GetFrom(), To: m.GetTo(), StoreCode: m.GetStoreCode(), Region: m.GetRegion()})
+	if err != nil {
 		return err
 	}
-	return streamDownload(ctx, auditFileName(q), func(msg downloadMsg) error {
+	return streamDownload(ctx, &v1.DownloadFile{FileName: auditFileName(q), ContentType: xlsxType}, func(msg downloadMsg) error {
 		resp := &v1.DownloadAuditWorkbookResponse{}
 		switch {
 		case msg.progress != nil:
@@ -350,10 +414,11 @@ func (r *reportService) DownloadPayroll(ctx context.Context, req *connect.Reques
 	if id == "" {
 		return audit.Errorf(audit.EINVALID, "run_id is required")
 	}
-	if _, err := r.s.db.FindBonusRun(ctx, id); err != nil {
+	file, err := r.s.payrollFile(ctx, id, sqlite.PayrollWorkbook, "")
+	if err != nil {
 		return err
 	}
-	return streamDownload(ctx, "payroll-"+id+".xlsx", func(msg downloadMsg) error {
+	return streamDownload(ctx, file, func(msg downloadMsg) error {
 		resp := &v1.DownloadPayrollResponse{}
 		switch {
 		case msg.progress != nil:
@@ -365,8 +430,74 @@ func (r *reportService) DownloadPayroll(ctx context.Context, req *connect.Reques
 		}
 		return stream.Send(resp)
 	}, func(ctx context.Context, w io.Writer, _ func(done, total int64)) error {
-		return r.s.db.WritePayroll(ctx, id, w)
+		return r.s.WritePayroll(ctx, id, sqlite.PayrollWorkbook, "", w)
 	})
+}
+
+// DownloadPayrollExport streams the flat export of a bonus run for
+// payroll systems. Errors: EINVALID, ENOTFOUND.
+func (r *reportService) DownloadPayrollExport(ctx context.Context, req *connect.Request[v1.DownloadPayrollExportRequest], stream *connect.ServerStream[v1.DownloadPayrollExportResponse]) error {
+	m := req.Msg
+	format := sqlite.PayrollExportCSV
+	switch m.GetFormat() {
+	case v1.PayrollExportFormat_PAYROLL_EXPORT_FORMAT_UNSPECIFIED, v1.PayrollExportFormat_PAYROLL_EXPORT_FORMAT_CSV:
+	case v1.PayrollExportFormat_PAYROLL_EXPORT_FORMAT_XLSX:
+		format = sqlite.PayrollExportXLSX
+	default:
+		return audit.Errorf(audit.EINVALID, "unknown format %d", m.GetFormat())
+	}
+	file, err := r.s.payrollFile(ctx, m.GetRunId(), format, m.GetLocale())
+	if err != nil {
+		return err
+	}
+	return streamDownload(ctx, file, func(msg downloadMsg) error {
+		resp := &v1.DownloadPayrollExportResponse{}
+		switch {
+		case msg.progress != nil:
+			resp.Message = &v1.DownloadPayrollExportResponse_Progress{Progress: msg.progress}
+		case msg.file != nil:
+			resp.Message = &v1.DownloadPayrollExportResponse_File{File: msg.file}
+		default:
+			resp.Message = &v1.DownloadPayrollExportResponse_Chunk{Chunk: msg.chunk}
+		}
+		return stream.Send(resp)
+	}, func(ctx context.Context, w io.Writer, _ func(done, total int64)) error {
+		return r.s.WritePayroll(ctx, m.GetRunId(), format, m.GetLocale(), w)
+	})
+}
+
+// payrollFile checks a payroll download's run and locale before anything
+// streams, and describes its file. Errors: EINVALID, ENOTFOUND.
+func (s *Server) payrollFile(ctx context.Context, runID string, format sqlite.PayrollFormat, locale string) (*v1.DownloadFile, error) {
+	if runID == "" {
+		return nil, audit.Errorf(audit.EINVALID, "run_id is required")
+	}
+	if format != sqlite.PayrollWorkbook && !slices.Contains(append(reports.ExportLocales(), ""), strings.ToLower(locale)) {
+		return nil, audit.Errorf(audit.EINVALID, "locale %q: want %s", locale, strings.Join(reports.ExportLocales(), " or "))
+	}
+	if _, err := s.db.FindBonusRun(ctx, runID); err != nil {
+		return nil, err
+	}
+	name := "payroll-" + safeFileName(runID)
+	switch format {
+	case sqlite.PayrollExportCSV:
+		return &v1.DownloadFile{FileName: name + "-export.csv", ContentType: csvType}, nil
+	case sqlite.PayrollExportXLSX:
+		return &v1.DownloadFile{FileName: name + "-export.xlsx", ContentType: xlsxType}, nil
+	}
+	return &v1.DownloadFile{FileName: name + ".xlsx", ContentType: xlsxType}, nil
+}
+
+// WritePayroll writes a payroll file of a bonus run to w (see
+// sqlite.DB.WritePayroll), with times in the organisation's time zone.
+// The API, the HTTP downloads and the CLI share it. Errors: ENOTFOUND,
+// EINVALID, and any error writing to w.
+func (s *Server) WritePayroll(ctx context.Context, runID string, format sqlite.PayrollFormat, locale string, w io.Writer) error {
+	loc, err := s.orgLocation(ctx)
+	if err != nil {
+		return err
+	}
+	return s.db.WritePayroll(ctx, runID, format, locale, loc, w)
 }
 
 // downloadMsg is one message of a download stream: exactly one field set.
@@ -384,7 +515,7 @@ type workbookWriter func(ctx context.Context, w io.Writer, progress func(done, t
 // sent as they come, between chunks. send is never called concurrently.
 // A failure before the first byte is returned as it is (a domain error
 // keeps its code); the caller's cancellation stops the writer.
-func streamDownload(ctx context.Context, name string, send func(downloadMsg) error, write workbookWriter) error {
+func streamDownload(ctx context.Context, file *v1.DownloadFile, send func(downloadMsg) error, write workbookWriter) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var mu sync.Mutex
@@ -414,7 +545,7 @@ func streamDownload(ctx context.Context, name string, send func(downloadMsg) err
 			if !started {
 				started = true
 				if sendErr == nil {
-					sendErr = send(downloadMsg{file: &v1.DownloadFile{FileName: name, ContentType: xlsxType}})
+					sendErr = send(downloadMsg{file: file})
 				}
 			}
 			if sendErr == nil {
@@ -474,6 +605,19 @@ func safeFileName(s string) string {
 	}, s)
 }
 
+// AuditQuery completes an audit workbook's query with the organisation's
+// time zone and checks it (sqlite.DB.CheckAuditQuery) before anything is
+// written. The API, the HTTP download and the CLI share it. Errors:
+// EINVALID, ENOTFOUND.
+func (s *Server) AuditQuery(ctx context.Context, q sqlite.AuditQuery) (sqlite.AuditQuery, error) {
+	loc, err := s.orgLocation(ctx)
+	if err != nil {
+		return q, err
+	}
+	q.Location = loc
+	return q, s.db.CheckAuditQuery(ctx, q)
+}
+
 // WriteAuditWorkbook writes the audit workbook of q to w, with links to
 // verified photos when the evidence store can sign them (see
 // sqlite.DB.WriteAuditWorkbook). progress may be nil. The API, the HTTP
@@ -509,6 +653,7 @@ func (s *Server) evidenceLink(ctx context.Context) func(string) string {
 func (s *Server) reportRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /reports/audit.xlsx", s.serveAuditWorkbook)
 	mux.HandleFunc("GET /reports/payroll/{file}", s.servePayroll)
+	mux.HandleFunc("GET /reports/payroll-export/{file}", s.servePayrollExport)
 }
 
 // serveAuditWorkbook answers GET /reports/audit.xlsx?from=[&to=][&store=|&region=];
@@ -532,12 +677,13 @@ func (s *Server) serveAuditWorkbook(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	q := sqlite.AuditQuery{Scope: audit.ScopeOf(p), From: params.Get("from"), To: params.Get("to"), StoreCode: params.Get("store"), Region: params.Get("region")}
-	if err := s.db.CheckAuditQuery(ctx, q); err != nil {
+	q, err := s.AuditQuery(ctx, sqlite.AuditQuery{Scope: audit.ScopeOf(p), From: params.Get("from"), To: params.Get("to"),
+		StoreCode: params.Get("store"), Region: params.Get("region")})
+	if err != nil {
 		s.httpError(ctx, w, r, procedure, err)
 		return
 	}
-	s.serveWorkbook(ctx, w, r, procedure, auditFileName(q), func(ctx context.Context, w io.Writer) error {
+	s.serveWorkbook(ctx, w, r, procedure, &v1.DownloadFile{FileName: auditFileName(q), ContentType: xlsxType}, func(ctx context.Context, w io.Writer) error {
 		return s.WriteAuditWorkbook(ctx, q, w, nil)
 	})
 }
@@ -555,12 +701,50 @@ func (s *Server) servePayroll(w http.ResponseWriter, r *http.Request) {
 		s.httpError(ctx, w, r, procedure, audit.Errorf(audit.EINVALID, "want /reports/payroll/RUN_ID.xlsx"))
 		return
 	}
-	if _, err := s.db.FindBonusRun(ctx, id); err != nil {
+	file, err := s.payrollFile(ctx, id, sqlite.PayrollWorkbook, "")
+	if err != nil {
 		s.httpError(ctx, w, r, procedure, err)
 		return
 	}
-	s.serveWorkbook(ctx, w, r, procedure, "payroll-"+safeFileName(id)+".xlsx", func(ctx context.Context, w io.Writer) error {
-		return s.db.WritePayroll(ctx, id, w)
+	s.serveWorkbook(ctx, w, r, procedure, file, func(ctx context.Context, w io.Writer) error {
+		return s.WritePayroll(ctx, id, sqlite.PayrollWorkbook, "", w)
+	})
+}
+
+// servePayrollExport answers GET /reports/payroll-export/{run_id}.csv or
+// .xlsx [?locale=ru|en]: the flat export for payroll systems.
+func (s *Server) servePayrollExport(w http.ResponseWriter, r *http.Request) {
+	const procedure = shopscorev1connect.ReportServiceDownloadPayrollExportProcedure
+	ctx, err := s.authorize(r.Context(), procedure, r.Header.Get("Authorization"))
+	if err != nil {
+		s.httpError(ctx, w, r, procedure, err)
+		return
+	}
+	for k := range r.URL.Query() {
+		if k != "locale" {
+			s.httpError(ctx, w, r, procedure, audit.Errorf(audit.EINVALID, "unknown parameter %q; want locale", k))
+			return
+		}
+	}
+	name := r.PathValue("file")
+	format, id := sqlite.PayrollExportCSV, ""
+	if v, ok := strings.CutSuffix(name, ".csv"); ok {
+		id = v
+	} else if v, ok := strings.CutSuffix(name, ".xlsx"); ok {
+		format, id = sqlite.PayrollExportXLSX, v
+	}
+	if id == "" {
+		s.httpError(ctx, w, r, procedure, audit.Errorf(audit.EINVALID, "want /reports/payroll-export/RUN_ID.csv or RUN_ID.xlsx"))
+		return
+	}
+	locale := r.URL.Query().Get("locale")
+	file, err := s.payrollFile(ctx, id, format, locale)
+	if err != nil {
+		s.httpError(ctx, w, r, procedure, err)
+		return
+	}
+	s.serveWorkbook(ctx, w, r, procedure, file, func(ctx context.Context, w io.Writer) error {
+		return s.WritePayroll(ctx, id, format, locale, w)
 	})
 }
 
@@ -579,7 +763,7 @@ func (s *Server) httpError(ctx context.Context, w http.ResponseWriter, r *http.R
 // pipe. The status is sent with the first bytes, so a failure before them
 // is still answered as an error; a failure after them aborts the
 // connection, so that a client never keeps a truncated file as whole.
-func (s *Server) serveWorkbook(ctx context.Context, w http.ResponseWriter, r *http.Request, procedure, name string, write func(context.Context, io.Writer) error) {
+func (s *Server) serveWorkbook(ctx context.Context, w http.ResponseWriter, r *http.Request, procedure string, file *v1.DownloadFile, write func(context.Context, io.Writer) error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pr, pw := io.Pipe()
@@ -605,8 +789,8 @@ func (s *Server) serveWorkbook(ctx context.Context, w http.ResponseWriter, r *ht
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Type", xlsxType)
-	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+	h.Set("Content-Type", file.ContentType)
+	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", file.FileName))
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	if err != nil {

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -339,41 +341,56 @@ func TestReportService(t *testing.T) {
 				// The other driver had no audited delivery: every component
 				// pays its default (0) and is flagged.
 				other := employee(t, run, "E2002")
-				assert.EqualValues(t, 49_500_00, other.TotalMinor)
+				assert.EqualValues(t, other.BasePayMinor*55/100, other.TotalMinor, "55% unlinked, nothing more")
 				assert.True(t, other.Components[0].MinSampleDefault)
 				assert.EqualValues(t, 2, run.Stats.Covered, "the policy covers the two drivers")
 				assert.Empty(t, run.MissingBasePay)
 
-				// Reproducible: the same inputs give a byte-identical result.
+				assert.False(t, resp.Reused)
+				assert.Len(t, run.InputsStamp, 64)
+				assert.Equal(t, "Olga Petrova (HR)", run.CreatedByName)
+				// The explanation names stores and questions for people.
+				line := d.Components[1].Explanation[1]
+				assert.Equal(t, "DEPOT-1", line.StoreCode)
+				assert.Equal(t, "Logistics depot", line.StoreName)
+				assert.NotNil(t, line.VisitTime)
+				assert.NotContains(t, line.Text, line.VisitId, "no visit ids in the text")
+
+				// The same inputs: the stored draft is reused, not copied.
 				again, err := call(t, rc.RunBonus, x.hr, &v1.RunBonusRequest{PolicyId: x.policyID, PolicyVersion: 1, Period: x.month})
 				require.NoError(t, err)
-				assert.NotEqual(t, run.Id, again.Run.Id)
-				assert.Equal(t, run.InputsHash, again.Run.InputsHash)
+				assert.True(t, again.Reused)
+				assert.Equal(t, run.Id, again.Run.Id)
+				list, err := call(t, rc.ListBonusRuns, x.hr, &v1.ListBonusRunsRequest{PolicyId: x.policyID, Period: x.month})
+				require.NoError(t, err)
+				assert.Len(t, list.Runs, 1, "one stored run")
 				a, err := call(t, rc.GetBonusRun, x.hr, &v1.GetBonusRunRequest{RunId: run.Id})
 				require.NoError(t, err)
-				b, err := call(t, rc.GetBonusRun, x.hr, &v1.GetBonusRunRequest{RunId: again.Run.Id})
-				require.NoError(t, err)
 				require.NotEmpty(t, a.Run.ResultJson)
-				assert.Equal(t, a.Run.ResultJson, b.Run.ResultJson)
 				var decoded reports.Run
 				require.NoError(t, json.Unmarshal([]byte(a.Run.ResultJson), &decoded))
 				assert.Equal(t, run.InputsHash, decoded.InputsHash)
+				// A preview of the same policy computes the same figures and
+				// stores nothing.
+				preview, err := call(t, rc.PreviewBonus, x.hr, &v1.PreviewBonusRequest{PolicyJson: testDriverPolicy(x.policyID), Period: x.month})
+				require.NoError(t, err)
+				assert.Empty(t, preview.Run.Id)
+				assert.Equal(t, run.InputsHash, preview.Run.InputsHash)
+				assert.EqualValues(t, 85_000_00, employee(t, preview.Run, "E2001").TotalMinor)
 
 				approved, err := call(t, rc.ApproveBonusRun, x.hr, &v1.ApproveBonusRunRequest{RunId: run.Id})
 				require.NoError(t, err)
 				assert.Equal(t, v1.BonusRunState_BONUS_RUN_STATE_APPROVED, approved.Run.State)
 				assert.NotNil(t, approved.Run.ApproveTime)
+				assert.Equal(t, "Olga Petrova (HR)", approved.Run.ApprovedByName, "the person who approved it")
 				locked = approved.Run
-				// Approving the twin computed before the lock is refused.
-				_, err = call(t, rc.ApproveBonusRun, x.hr, &v1.ApproveBonusRunRequest{RunId: again.Run.Id})
-				requireCode(t, connect.CodeFailedPrecondition, err)
 
-				// Re-running the closed month reproduces it: no difference.
+				// Re-running the closed month reproduces it: the approved run.
 				same, err := call(t, rc.RunBonus, x.hr, &v1.RunBonusRequest{PolicyId: x.policyID, Period: x.month})
 				require.NoError(t, err)
-				assert.Equal(t, run.Id, same.Run.ComparedRunId)
-				assert.Empty(t, same.Run.Changes)
-				assert.Equal(t, run.InputsHash, same.Run.InputsHash)
+				assert.True(t, same.Reused)
+				assert.Equal(t, run.Id, same.Run.Id)
+				assert.Equal(t, v1.BonusRunState_BONUS_RUN_STATE_APPROVED, same.Run.State)
 			})
 
 			t.Run("LaterChange", func(t *testing.T) {
@@ -393,6 +410,12 @@ func TestReportService(t *testing.T) {
 					if c.Component == "on-time delivery" && c.Field == "visits" {
 						assert.Equal(t, "20", c.OldValue)
 						assert.Equal(t, "19", c.NewValue)
+						assert.Equal(t, "E2001", c.EmployeeNumber)
+						assert.Equal(t, "Sergei Morozov (E2001) / on-time delivery: visits 20 → 19 (−1)", c.Text)
+					}
+					if c.Component == "politeness" && c.Field == "score_percent" {
+						// 16 of 20, then 15 of 19: rounded for people.
+						assert.Equal(t, "Sergei Morozov (E2001) / politeness: score 80.0% → 78.9% (−1.1 pp)", c.Text)
 					}
 				}
 				assert.Contains(t, fields, "inputs_hash")
@@ -411,8 +434,120 @@ func TestReportService(t *testing.T) {
 
 				list, err := call(t, rc.ListBonusRuns, x.hr, &v1.ListBonusRunsRequest{PolicyId: x.policyID, Period: x.month})
 				require.NoError(t, err)
-				assert.Len(t, list.Runs, 4)
+				assert.Len(t, list.Runs, 2)
 				assert.Empty(t, list.Runs[0].Employees, "lists carry no figures")
+				locked = approved.Run
+			})
+
+			t.Run("StaleDraft", func(t *testing.T) {
+				// A draft that differs from the locked run: Dmitri Lebedev's
+				// target pay changes.
+				_, err := call(t, rc.SetBasePay, x.hr, &v1.SetBasePayRequest{EmployeeNumber: "E2002", Kind: v1.PayKind_PAY_KIND_TARGET_VARIABLE,
+					EffectiveMonth: x.month, AmountMinor: 95_000_00})
+				require.NoError(t, err)
+				draft, err := call(t, rc.RunBonus, x.hr, &v1.RunBonusRequest{PolicyId: x.policyID, Period: x.month})
+				require.NoError(t, err)
+				require.False(t, draft.Reused)
+				require.Equal(t, v1.BonusRunState_BONUS_RUN_STATE_DRAFT, draft.Run.State)
+
+				// A visit it read leaves the approved state and comes back:
+				// the content is the same, the draft is not what was approved.
+				visit := x.approved[3]
+				_, err = call(t, x.c.Review.ReopenVisit, x.admin, &v1.ReopenVisitRequest{VisitId: visit, Reason: "checking the photo"})
+				require.NoError(t, err)
+				_, err = call(t, x.c.Review.ApproveVisit, x.manager, &v1.ApproveVisitRequest{VisitId: visit})
+				require.NoError(t, err)
+				_, err = call(t, rc.ApproveBonusRun, x.hr, &v1.ApproveBonusRunRequest{RunId: draft.Run.Id})
+				requireCode(t, connect.CodeFailedPrecondition, err)
+				assert.ErrorContains(t, err, "changed after it was computed")
+				got, err := call(t, rc.GetBonusRun, x.hr, &v1.GetBonusRunRequest{RunId: draft.Run.Id})
+				require.NoError(t, err)
+				assert.Equal(t, v1.BonusRunState_BONUS_RUN_STATE_DRAFT, got.Run.State, "nothing changed")
+
+				// Run again: the same figures, read afresh, a new draft.
+				fresh, err := call(t, rc.RunBonus, x.hr, &v1.RunBonusRequest{PolicyId: x.policyID, Period: x.month})
+				require.NoError(t, err)
+				assert.False(t, fresh.Reused, "the stamp differs: not the stale draft")
+				assert.NotEqual(t, draft.Run.Id, fresh.Run.Id)
+				assert.Equal(t, draft.Run.InputsHash, fresh.Run.InputsHash)
+				assert.NotEqual(t, draft.Run.InputsStamp, fresh.Run.InputsStamp)
+
+				// Base pay written again, even with the same amount, makes it
+				// stale too.
+				_, err = call(t, rc.SetBasePay, x.hr, &v1.SetBasePayRequest{EmployeeNumber: "E2002", Kind: v1.PayKind_PAY_KIND_TARGET_VARIABLE,
+					EffectiveMonth: x.month, AmountMinor: 95_000_00})
+				require.NoError(t, err)
+				_, err = call(t, rc.ApproveBonusRun, x.hr, &v1.ApproveBonusRunRequest{RunId: fresh.Run.Id})
+				requireCode(t, connect.CodeFailedPrecondition, err)
+
+				last, err := call(t, rc.RunBonus, x.hr, &v1.RunBonusRequest{PolicyId: x.policyID, Period: x.month})
+				require.NoError(t, err)
+				approved, err := call(t, rc.ApproveBonusRun, x.hr, &v1.ApproveBonusRunRequest{RunId: last.Run.Id})
+				require.NoError(t, err)
+				assert.Equal(t, v1.BonusRunState_BONUS_RUN_STATE_APPROVED, approved.Run.State)
+				assert.EqualValues(t, 95_000_00, employee(t, approved.Run, "E2002").BasePayMinor)
+				locked = approved.Run
+			})
+
+			t.Run("PolicyEditor", func(t *testing.T) {
+				p := server.DemoDriverPolicy()
+				p.ID = x.policyID
+				for i := range p.Components {
+					p.Components[i].DefaultPayout = 0
+				}
+				// The components share one rule: give politeness its own.
+				p.Components[1].Rule.Thresholds = []reports.Threshold{{MinPercent: 90, Payout: 1}, {MinPercent: 75, Payout: 0.4}}
+				body, err := json.Marshal(p)
+				require.NoError(t, err)
+				check, err := call(t, rc.ValidatePolicy, x.hr, &v1.ValidatePolicyRequest{PolicyJson: string(body)})
+				require.NoError(t, err)
+				assert.Empty(t, check.Problems)
+				assert.False(t, check.Unchanged)
+				assert.EqualValues(t, 2, check.NextVersion)
+				bad, err := call(t, rc.ValidatePolicy, x.hr, &v1.ValidatePolicyRequest{PolicyJson: `{"id":"x","name":"x","base":"base_pay","unlinked_share":0.5,"components":[{"name":"a","share":0.4,"categories":["politeness"],"rule":{}}]}`})
+				require.NoError(t, err, "problems are answers, not errors")
+				assert.Len(t, bad.Problems, 1, "%v", bad.Problems)
+				assert.Contains(t, bad.Problems[0], "neither thresholds nor linear")
+
+				created, err := call(t, rc.CreatePolicy, x.hr, &v1.CreatePolicyRequest{PolicyJson: string(body)})
+				require.NoError(t, err)
+				assert.True(t, created.Created)
+				assert.EqualValues(t, 2, created.Policy.Version)
+				same, err := call(t, rc.ValidatePolicy, x.hr, &v1.ValidatePolicyRequest{PolicyJson: string(body)})
+				require.NoError(t, err)
+				assert.True(t, same.Unchanged)
+
+				got, err := call(t, rc.GetPolicy, x.hr, &v1.GetPolicyRequest{PolicyId: x.policyID})
+				require.NoError(t, err)
+				assert.EqualValues(t, 2, got.Policy.Version)
+				assert.Equal(t, []int32{1, 2}, got.Versions)
+				assert.Equal(t, "Olga Petrova (HR)", got.Policy.CreatedByName)
+				diff, err := call(t, rc.DiffPolicies, x.hr, &v1.DiffPoliciesRequest{PolicyId: x.policyID, FromVersion: 1})
+				require.NoError(t, err)
+				require.Len(t, diff.Changes, 1)
+				assert.Equal(t, "components[politeness].rule.thresholds[2].payout", diff.Changes[0].Path)
+				assert.Equal(t, "0.5", diff.Changes[0].OldValue)
+				assert.Equal(t, "0.4", diff.Changes[0].NewValue)
+				_, err = call(t, rc.DiffPolicies, x.hr, &v1.DiffPoliciesRequest{PolicyId: x.policyID, FromVersion: 7})
+				requireCode(t, connect.CodeNotFound, err)
+				_, err = call(t, rc.GetPolicy, x.manager, &v1.GetPolicyRequest{PolicyId: x.policyID})
+				requireCode(t, connect.CodePermissionDenied, err)
+
+				pay, err := call(t, rc.ListBasePay, x.hr, &v1.ListBasePayRequest{Month: x.month, Kind: v1.PayKind_PAY_KIND_TARGET_VARIABLE})
+				require.NoError(t, err)
+				entries := map[string]*v1.BasePayEntry{}
+				for _, e := range pay.Entries {
+					entries[e.EmployeeNumber] = e
+				}
+				require.Contains(t, entries, "E2002")
+				assert.True(t, entries["E2002"].Set)
+				assert.EqualValues(t, 95_000_00, entries["E2002"].AmountMinor)
+				assert.Equal(t, x.month, entries["E2002"].EffectiveMonth)
+				assert.Equal(t, "Olga Petrova (HR)", entries["E2002"].UpdatedBy)
+				assert.Equal(t, "DEPOT-1", entries["E2002"].StoreCode)
+				assert.False(t, entries["E1001"].Set, "a cashier without target pay is listed, unset")
+				_, err = call(t, rc.ListBasePay, x.hr, &v1.ListBasePayRequest{Month: "May"})
+				requireCode(t, connect.CodeInvalidArgument, err)
 			})
 
 			t.Run("BadInput", func(t *testing.T) {
@@ -477,8 +612,29 @@ func TestReportService(t *testing.T) {
 				requireNumberCell(t, f, "Summary", "D2", 21)
 				staff := rowWith(t, f, "By staff", 1, "Sergei Morozov")
 				assert.Equal(t, "21", staff[3])
+				assert.Equal(t, "E2001", staff[0], "staff by employee number")
 				clause := rowWith(t, f, "By clause", 0, "CLN-2")
 				assert.Equal(t, "21", clause[3])
+				// Numbers are numbers: minutes late in its unit, not text.
+				late := rowNumber(t, f, "Answers", visits[1][0])
+				requireNumberCell(t, f, "Answers", "H"+late, 0)
+				typ, err := f.GetCellType("Answers", "H"+late)
+				require.NoError(t, err)
+				assert.NotEqual(t, excelize.CellTypeInlineString, typ)
+				style, err := f.GetCellStyle("Answers", "H"+late)
+				require.NoError(t, err)
+				st, err := f.GetStyle(style)
+				require.NoError(t, err)
+				require.NotNil(t, st.CustomNumFmt)
+				assert.Equal(t, `0.##" min"`, *st.CustomNumFmt)
+				// Times in the organisation's time zone (Europe/Moscow, UTC+3):
+				// the first delivery started at 09:00 UTC.
+				shown, err := f.GetCellValue("Visits", "E2")
+				require.NoError(t, err)
+				assert.Equal(t, x.month+"-01 12:00", shown)
+				layout, err := f.GetPageLayout("Answers")
+				require.NoError(t, err)
+				assert.Equal(t, "landscape", *layout.Orientation)
 				requireNumberCell(t, f, "By clause", "H"+rowNumber(t, f, "By clause", "CLN-2"), 12.0/21)
 			})
 
@@ -546,10 +702,10 @@ func TestReportService(t *testing.T) {
 				f := openWorkbook(t, body)
 				row := rowWith(t, f, "Payroll", 0, "E2001")
 				assert.Equal(t, "Sergei Morozov", row[1])
-				assert.Equal(t, "DEPOT-1", row[4], "stores are shown by code")
+				assert.Equal(t, "DEPOT-1", row[3], "stores are shown by code")
 				n := rowNumber(t, f, "Payroll", "E2001")
-				requireNumberCell(t, f, "Payroll", "F"+n, 100_000)
-				requireNumberCell(t, f, "Payroll", "G"+n, 55_000)
+				requireNumberCell(t, f, "Payroll", "E"+n, 100_000)
+				requireNumberCell(t, f, "Payroll", "F"+n, 55_000)
 				cols, err := f.GetCols("Payroll")
 				require.NoError(t, err)
 				totalCol, err := excelize.ColumnNumberToName(len(cols) - 1)
@@ -560,6 +716,52 @@ func TestReportService(t *testing.T) {
 				expl, err := f.GetRows("Explanation")
 				require.NoError(t, err)
 				assert.Greater(t, len(expl), 8)
+				requirePayrollForPeople(t, f, body, current, "APPROVED")
+				_, again := get("/reports/payroll/"+current+".xlsx", x.hr)
+				assert.Equal(t, body, again, "the same run gives the same bytes")
+
+				// The flat export for payroll systems, in Russian by default.
+				resp, body = get("/reports/payroll-export/"+current+".csv", x.hr)
+				require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+				assert.Equal(t, "text/csv; charset=utf-8", resp.Header.Get("Content-Type"))
+				csv := string(body)
+				assert.True(t, strings.HasPrefix(csv, "\ufeffТабельный номер;Сотрудник;Период;Показатель;Сумма\r\n"), csv)
+				first := x.month[5:] + "." + x.month[:4]
+				assert.Contains(t, csv, "E2001;Sergei Morozov;01."+first+";"+reports.ComponentCode(x.policyID, "on-time delivery")+";15000,00\r\n")
+				assert.Contains(t, csv, "E2001;Sergei Morozov;01."+first+";"+reports.ComponentCode(x.policyID, "unlinked")+";55000,00\r\n")
+				assert.Contains(t, csv, "E2001;Sergei Morozov;01."+first+";"+reports.ComponentCode(x.policyID, "clean truck")+";0,00\r\n")
+				assert.Equal(t, 1+2*5, strings.Count(csv, "\r\n"), "a row per employee and component, the unlinked share included")
+				resp, body = get("/reports/payroll-export/"+current+".csv?locale=en", x.hr)
+				require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+				assert.Contains(t, string(body), "E2001,Sergei Morozov,"+x.month+"-01,"+reports.ComponentCode(x.policyID, "on-time delivery")+",15000.00\r\n")
+				resp, _ = get("/reports/payroll-export/"+current+".csv?locale=fr", x.hr)
+				assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+				resp, _ = get("/reports/payroll-export/"+current+".csv", x.manager)
+				assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+				resp, body = get("/reports/payroll-export/"+current+".xlsx", x.hr)
+				require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+				ex := openWorkbook(t, body)
+				assert.Equal(t, "Табельный номер", rowWith(t, ex, "Payroll export", 0, "Табельный номер")[0])
+				en := rowNumber(t, ex, "Payroll export", "E2001")
+				requireNumberCell(t, ex, "Payroll export", "E"+en, 55_000)
+				typ, err := ex.GetCellType("Payroll export", "C"+en)
+				require.NoError(t, err)
+				assert.NotEqual(t, excelize.CellTypeInlineString, typ, "the period is a date")
+				streamedExport, err := downloadExport(t, rc, x.hr, &v1.DownloadPayrollExportRequest{RunId: current, Format: v1.PayrollExportFormat_PAYROLL_EXPORT_FORMAT_CSV})
+				require.NoError(t, err)
+				assert.Equal(t, csv, string(streamedExport))
+
+				// A draft says so on every page.
+				var draft string
+				for _, r := range runs.Runs {
+					if r.State == v1.BonusRunState_BONUS_RUN_STATE_DRAFT {
+						draft = r.Id
+					}
+				}
+				require.NotEmpty(t, draft)
+				resp, body = get("/reports/payroll/"+draft+".xlsx", x.hr)
+				require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+				requirePayrollForPeople(t, openWorkbook(t, body), body, draft, "DRAFT")
 
 				resp, _ = get("/reports/payroll/"+current+".xlsx", x.manager)
 				assert.Equal(t, http.StatusForbidden, resp.StatusCode)
@@ -578,6 +780,99 @@ func TestReportService(t *testing.T) {
 			})
 		})
 	}
+}
+
+// requirePayrollForPeople checks what makes a payroll workbook one a
+// person can sign: the Run sheet first naming the run and its state, the
+// print setup of every sheet, the document properties, and an explanation
+// without ids.
+func requirePayrollForPeople(t *testing.T, f *excelize.File, data []byte, runID, state string) {
+	t.Helper()
+	sheets := f.GetSheetList()
+	assert.Equal(t, []string{"Run", "Payroll", "Components", "Explanation", "Policy"}, sheets)
+	banner, err := f.GetCellValue("Run", "A2")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(banner, state), "the state across the top: %q", banner)
+	assert.Equal(t, runID, rowWith(t, f, "Run", 0, "Run id")[1])
+	assert.Contains(t, rowWith(t, f, "Run", 0, "Policy")[1], "version ")
+	approvedBy := rowWith(t, f, "Run", 0, "Approved by")[1]
+	if state == "APPROVED" {
+		assert.Contains(t, approvedBy, "Olga Petrova (HR), ")
+	} else {
+		assert.Equal(t, "not approved", approvedBy)
+	}
+	props, err := f.GetDocProps()
+	require.NoError(t, err)
+	assert.Equal(t, runID, props.Identifier)
+	assert.Equal(t, "Olga Petrova (HR)", props.Creator)
+	created, err := time.Parse(time.RFC3339, props.Created)
+	require.NoError(t, err, "created %q", props.Created)
+	assert.WithinDuration(t, time.Now(), created, time.Hour, "the run's creation time")
+	for _, sheet := range sheets {
+		layout, err := f.GetPageLayout(sheet)
+		require.NoError(t, err)
+		assert.Equal(t, "landscape", *layout.Orientation, sheet)
+		assert.Equal(t, 1, *layout.FitToWidth, "%s: one page wide", sheet)
+		assert.Equal(t, 0, *layout.FitToHeight, "%s: as many pages down as it takes", sheet)
+		hf, err := f.GetHeaderFooter(sheet)
+		require.NoError(t, err)
+		if state == "DRAFT" {
+			assert.Contains(t, hf.OddHeader, "DRAFT", "%s: DRAFT on every printed page", sheet)
+		} else {
+			assert.NotContains(t, hf.OddHeader, "DRAFT", sheet)
+		}
+	}
+	titles := map[string]string{}
+	for _, d := range f.GetDefinedName() {
+		if d.Name == "_xlnm.Print_Titles" {
+			titles[d.Scope] = d.RefersTo
+		}
+	}
+	assert.Equal(t, "'Payroll'!$1:$1", titles["Payroll"], "the header row repeats on every page")
+	assert.Equal(t, "'Explanation'!$1:$1", titles["Explanation"])
+	rows, err := f.GetRows("Explanation")
+	require.NoError(t, err)
+	uuidLike := regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	visitRows := 0
+	for _, r := range rows[1:] {
+		for _, c := range r {
+			assert.False(t, uuidLike.MatchString(c), "no ids for people: %q", c)
+		}
+		if len(r) > 5 && r[3] != "" {
+			visitRows++
+			assert.Equal(t, "DEPOT-1", r[3])
+			assert.Equal(t, "Logistics depot", r[4])
+		}
+	}
+	assert.Greater(t, visitRows, 10)
+	n := rowNumber(t, f, "Explanation", "E2001")
+	typ, err := f.GetCellType("Explanation", "F"+strconv.Itoa(mustAtoi(t, n)+1))
+	require.NoError(t, err)
+	assert.NotEqual(t, excelize.CellTypeInlineString, typ, "visit times are dates")
+	assert.NotEmpty(t, data)
+}
+
+func mustAtoi(tb testing.TB, s string) int {
+	tb.Helper()
+	n, err := strconv.Atoi(s)
+	require.NoError(tb, err)
+	return n
+}
+
+func downloadExport(tb testing.TB, rc shopscorev1connect.ReportServiceClient, token string, req *v1.DownloadPayrollExportRequest) ([]byte, error) {
+	tb.Helper()
+	stream, err := rc.DownloadPayrollExport(context.Background(), withToken(connect.NewRequest(req), token))
+	if err != nil {
+		return nil, err
+	}
+	defer stream.Close()
+	var buf bytes.Buffer
+	for stream.Receive() {
+		if ch, ok := stream.Msg().Message.(*v1.DownloadPayrollExportResponse_Chunk); ok {
+			buf.Write(ch.Chunk)
+		}
+	}
+	return buf.Bytes(), stream.Err()
 }
 
 // rowNumber returns the 1-based number, as text, of the first row of a

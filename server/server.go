@@ -264,6 +264,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(shopscorev1connect.NewSyncServiceHandler(&syncService{s}, opts...))
 	mux.Handle(shopscorev1connect.NewEvidenceServiceHandler(&evidenceService{s}, opts...))
 	mux.Handle(shopscorev1connect.NewReportServiceHandler(&reportService{s}, opts...))
+	mux.Handle(shopscorev1connect.NewDashboardServiceHandler(&dashboardService{s}, opts...))
 	s.reportRoutes(mux)
 	if s.local != nil {
 		// The local store checks its own HMAC-signed URLs; no token needed.
@@ -280,6 +281,7 @@ func (s *Server) routes() http.Handler {
 		shopscorev1connect.SyncServiceName,
 		shopscorev1connect.EvidenceServiceName,
 		shopscorev1connect.ReportServiceName,
+		shopscorev1connect.DashboardServiceName,
 	}
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
 	reflector := grpcreflect.NewStaticReflector(services...)

@@ -3,7 +3,9 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,16 +20,21 @@ import (
 
 // BonusPolicy is one stored version of a bonus policy.
 type BonusPolicy struct {
-	Policy    reports.Policy
-	CreatedAt time.Time
-	CreatedBy string
+	Policy        reports.Policy
+	CreatedAt     time.Time
+	CreatedBy     string
+	CreatedByName string // for people
 }
 
 // ParseMonth reads a month written "YYYY-MM" and returns its period in
 // UTC, [first day, first day of the next month). Errors: EINVALID, naming
 // field.
-func ParseMonth(field, s string) (reports.Period, error) {
-	t, err := time.Parse("2006-01", strings.TrimSpace(s))
+func ParseMonth(field, s string) (reports.Period, error) { return ParseMonthIn(field, s, time.UTC) }
+
+// ParseMonthIn is ParseMonth for a month of loc's calendar: its period
+// runs from midnight of its first day in loc.
+func ParseMonthIn(field, s string, loc *time.Location) (reports.Period, error) {
+	t, err := time.ParseInLocation("2006-01", strings.TrimSpace(s), loc)
 	if err != nil || t.Year() < 2000 || t.Year() > 2999 {
 		return reports.Period{}, audit.Errorf(audit.EINVALID, "%s %q is not a month written YYYY-MM (e.g. 2026-03)", field, s)
 	}
@@ -62,28 +69,13 @@ func (db *DB) CreatePolicy(ctx context.Context, p reports.Policy, by string) (*B
 	var out *BonusPolicy
 	created := false
 	err := db.update(ctx, func(tx *Tx) error {
-		for i, s := range p.StoreIDs {
-			var id string
-			err := tx.QueryRowContext(ctx, `SELECT id FROM stores WHERE id = ? OR code = ?`, s, s).Scan(&id)
-			if errors.Is(err, sql.ErrNoRows) {
-				return audit.Errorf(audit.EINVALID, "policy %q: store %q is neither a store id nor a store code", p.ID, s)
-			} else if err != nil {
-				return fmt.Errorf("find policy store: %w", err)
-			}
-			p.StoreIDs[i] = id
-		}
-		latest, err := findPolicy(ctx, tx, p.ID, 0)
-		switch {
-		case audit.ErrorCode(err) == audit.ENOTFOUND:
-		case err != nil:
+		latest, err := planPolicy(ctx, tx, &p)
+		if err != nil {
 			return err
-		default:
-			p.Version = latest.Policy.Version
-			if samePolicy(&latest.Policy, &p) {
-				out = latest
-				return nil
-			}
-			p.Version++
+		}
+		if latest != nil && latest.Policy.Version == p.Version {
+			out = latest
+			return nil
 		}
 		body, err := json.Marshal(p)
 		if err != nil {
@@ -100,6 +92,90 @@ func (db *DB) CreatePolicy(ctx context.Context, p reports.Policy, by string) (*B
 		return nil, false, err
 	}
 	return out, created, nil
+}
+
+// planPolicy resolves p's store codes and numbers it: the latest stored
+// version's number when p's content equals it (then that version is
+// returned), the next one otherwise, 1 for a new policy (with a nil
+// latest). Errors: EINVALID (an unknown store).
+func planPolicy(ctx context.Context, tx *Tx, p *reports.Policy) (*BonusPolicy, error) {
+	if err := resolvePolicyStores(ctx, tx, p); err != nil {
+		return nil, err
+	}
+	p.Version = 1
+	latest, err := findPolicy(ctx, tx, p.ID, 0)
+	switch {
+	case audit.ErrorCode(err) == audit.ENOTFOUND:
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	p.Version = latest.Policy.Version
+	if !samePolicy(&latest.Policy, p) {
+		p.Version++
+	}
+	return latest, nil
+}
+
+// CheckPolicy validates p as CreatePolicy would, storing nothing, and
+// returns every problem (nil when it can be stored), whether storing it
+// would change nothing, and the version it would be stored as. Errors:
+// only internal ones.
+func (db *DB) CheckPolicy(ctx context.Context, p reports.Policy) (problems []string, unchanged bool, version int, err error) {
+	p.ID = strings.TrimSpace(p.ID)
+	p.Version = 1
+	if verr := p.Validate(); verr != nil {
+		for _, line := range strings.Split(verr.Error(), "\n") {
+			problems = append(problems, strings.TrimPrefix(line, "reports: "))
+		}
+	}
+	err = db.view(ctx, func(tx *Tx) error {
+		latest, err := planPolicy(ctx, tx, &p)
+		if audit.ErrorCode(err) == audit.EINVALID {
+			problems = append(problems, audit.ErrorMessage(err))
+			return nil
+		} else if err != nil {
+			return err
+		}
+		unchanged, version = latest != nil && latest.Policy.Version == p.Version, p.Version
+		return nil
+	})
+	return problems, unchanged, version, err
+}
+
+// PolicyVersions returns the version numbers of a policy, oldest first.
+// Errors: ENOTFOUND.
+func (db *DB) PolicyVersions(ctx context.Context, id string) ([]int, error) {
+	var out []int
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		out, err = queryAll(ctx, tx, func(row scanner) (int, error) {
+			var v int
+			err := row.Scan(&v)
+			return v, err
+		}, `SELECT version FROM bonus_policies WHERE id = ? ORDER BY version`, id)
+		return err
+	})
+	if err == nil && len(out) == 0 {
+		err = audit.Errorf(audit.ENOTFOUND, "bonus policy %q not found", id)
+	}
+	return out, err
+}
+
+// resolvePolicyStores replaces the store codes among p.StoreIDs by the
+// stores' ids. Errors: EINVALID (neither an id nor a code).
+func resolvePolicyStores(ctx context.Context, tx *Tx, p *reports.Policy) error {
+	for i, s := range p.StoreIDs {
+		var id string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM stores WHERE id = ? OR code = ?`, s, s).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return audit.Errorf(audit.EINVALID, "policy %q: store %q is neither a store id nor a store code", p.ID, s)
+		} else if err != nil {
+			return fmt.Errorf("find policy store: %w", err)
+		}
+		p.StoreIDs[i] = id
+	}
+	return nil
 }
 
 func samePolicy(a, b *reports.Policy) bool {
@@ -121,10 +197,10 @@ func (db *DB) FindPolicy(ctx context.Context, id string, version int) (*BonusPol
 }
 
 func findPolicy(ctx context.Context, tx *Tx, id string, version int) (*BonusPolicy, error) {
-	q := `SELECT body, created_at, created_by FROM bonus_policies WHERE id = ? AND version = ?`
+	q := policySelect + ` WHERE id = ? AND version = ?`
 	args := []any{id, version}
 	if version == 0 {
-		q = `SELECT body, created_at, created_by FROM bonus_policies WHERE id = ? ORDER BY version DESC LIMIT 1`
+		q = policySelect + ` WHERE id = ? ORDER BY version DESC LIMIT 1`
 		args = args[:1]
 	}
 	p, err := scanPolicy(tx.QueryRowContext(ctx, q, args...))
@@ -139,11 +215,20 @@ func findPolicy(ctx context.Context, tx *Tx, id string, version int) (*BonusPoli
 	return p, nil
 }
 
+// userName is the SQL expression of the name of the user whose id is in
+// column col, for people: the display name, else the e-mail, else the id
+// itself ("cli", "demo" for older rows).
+func userName(col string) string {
+	return `COALESCE((SELECT COALESCE(NULLIF(u.display_name, ''), u.email) FROM users u WHERE u.id = ` + col + `), ` + col + `, '')`
+}
+
+var policySelect = `SELECT body, created_at, created_by, ` + userName("created_by") + ` FROM bonus_policies`
+
 func scanPolicy(row scanner) (*BonusPolicy, error) {
 	var body []byte
 	var created int64
 	p := &BonusPolicy{}
-	if err := row.Scan(&body, &created, &p.CreatedBy); err != nil {
+	if err := row.Scan(&body, &created, &p.CreatedBy, &p.CreatedByName); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(body, &p.Policy); err != nil {
@@ -156,7 +241,7 @@ func scanPolicy(row scanner) (*BonusPolicy, error) {
 // ListPolicies returns every version of every policy, by id then version;
 // only the latest version of each when latestOnly.
 func (db *DB) ListPolicies(ctx context.Context, latestOnly bool) ([]*BonusPolicy, error) {
-	q := `SELECT body, created_at, created_by FROM bonus_policies p`
+	q := policySelect + ` p`
 	if latestOnly {
 		q += ` WHERE version = (SELECT MAX(version) FROM bonus_policies l WHERE l.id = p.id)`
 	}
@@ -227,8 +312,10 @@ func (db *DB) SetBasePay(ctx context.Context, rows []BasePayRow, source, by stri
 				return fmt.Errorf("find staff: %w", err)
 			}
 			month, _ := ParseMonth("effective month", r.EffectiveMonth)
-			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO base_pay (staff_id, kind, effective_month, amount_minor, source, updated_at, updated_by)
-				VALUES (?, ?, ?, ?, ?, ?, ?)`, staffID, r.Kind, monthKey(month), r.AmountMinor, source, millis(tx.now), by); err != nil {
+			// Every write takes the next revision of the table, which a bonus
+			// run's stamp reads (inputsStamp).
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO base_pay (staff_id, kind, effective_month, amount_minor, source, updated_at, updated_by, revision)
+				VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(revision), 0) + 1 FROM base_pay))`, staffID, r.Kind, monthKey(month), r.AmountMinor, source, millis(tx.now), by); err != nil {
 				return fmt.Errorf("store base pay: %w", err)
 			}
 		}
@@ -256,7 +343,13 @@ type BonusRun struct {
 	PolicyVersion int
 	Period        string // "YYYY-MM"
 	InputsHash    string
-	State         BonusRunState
+	// InputsStamp is the hex SHA-256 of what the run read with its
+	// revisions (inputsStamp): the visits that counted and their
+	// revisions, the base pay rows and theirs, the staff. A run whose
+	// stamp no longer matches the database is stale and cannot be
+	// approved.
+	InputsStamp string
+	State       BonusRunState
 	// Result is the reports.Run as stored, JSON: byte-identical for runs
 	// with the same inputs. Run is the same, decoded.
 	Result []byte
@@ -274,11 +367,91 @@ type BonusRun struct {
 	CreatedBy     string
 	ApprovedAt    time.Time
 	ApprovedBy    string
+	// CreatedByName and ApprovedByName name those users for people.
+	CreatedByName  string
+	ApprovedByName string
+	// Reused is set by RunBonus when the run was already stored with the
+	// same inputs and stamp, and nothing new was stored.
+	Reused bool
 }
 
 // noStore stands for the store of an employee tied to no store: such an
 // employee counts only the visits that name him.
 const noStore = "-"
+
+// computed is a run computed in one read snapshot, with the stamp of
+// what it read.
+type computed struct {
+	run     *reports.Run
+	missing []string
+	stamp   string
+}
+
+// compute runs policy pol over period in tx: the employees with their pay
+// of the policy's kind in force in the month, the observations of the
+// visits that count (BonusStates), and the stamp of what was read.
+func compute(ctx context.Context, tx *Tx, pol reports.Policy, period reports.Period) (*computed, error) {
+	emps, hasPay, err := employees(ctx, tx, pol.Base, monthKey(period))
+	if err != nil {
+		return nil, err
+	}
+	run, err := reports.Compute(pol, period, emps, Observations(ctx, tx, period))
+	if err != nil {
+		return nil, reportsError(err)
+	}
+	c := &computed{run: run, missing: []string{}}
+	for _, e := range run.Employees {
+		if !hasPay[e.StaffID] {
+			c.missing = append(c.missing, e.EmployeeNumber)
+		}
+	}
+	if c.stamp, err = inputsStamp(ctx, tx, pol.Base, period); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// inputsStamp returns the hex SHA-256 of what a run of a policy of the
+// given base over period reads, with revisions: every visit that counts
+// (the same rows as Observations) and its revision, which every state or
+// score change bumps, so a visit reopened and approved again differs from
+// before; every base pay row of the kind up to the month and its revision;
+// and the staff fields the engine reads. Two stamps are equal only when
+// nothing a run reads was touched in between.
+func inputsStamp(ctx context.Context, tx *Tx, kind string, period reports.Period) (string, error) {
+	h := sha256.New()
+	for _, q := range []struct {
+		what, query string
+		args        []any
+	}{
+		{"visits", `SELECT r.visit_id, v.revision` + reportVisitsFrom + bonusWhere + ` ORDER BY r.visited_at, r.visit_id`,
+			[]any{millis(period.From), millis(period.To)}},
+		{"base pay", `SELECT staff_id || ':' || effective_month, revision FROM base_pay WHERE kind = ? AND effective_month <= ?
+			ORDER BY staff_id, effective_month`, []any{kind, monthKey(period)}},
+		{"staff", `SELECT id, employee_number || ':' || name || ':' || position || ':' || department || ':' || COALESCE(store_id, '')
+			FROM staff ORDER BY id`, nil},
+	} {
+		fmt.Fprintf(h, "%s\n", q.what)
+		rows, err := tx.QueryContext(ctx, q.query, q.args...)
+		if err != nil {
+			return "", fmt.Errorf("stamp %s: %w", q.what, err)
+		}
+		var key, rev sql.RawBytes
+		for rows.Next() {
+			if err := rows.Scan(&key, &rev); err != nil {
+				rows.Close()
+				return "", fmt.Errorf("stamp %s: %w", q.what, err)
+			}
+			fmt.Fprintf(h, "%d:%s=%s\n", len(key), key, rev)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return "", fmt.Errorf("stamp %s: %w", q.what, err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
 
 // RunBonus runs a version of a policy (its latest when version is 0) over
 // the approved visits (BonusStates) of a month ("YYYY-MM") and stores the
@@ -287,8 +460,13 @@ const noStore = "-"
 // the observations stream from the database in one read snapshot, so
 // memory grows with staff and visits, not answers. When an approved run of
 // the same policy and month exists, the new run records its differences
-// from it. Errors: EINVALID (the month, or data the bonus engine refuses),
-// ENOTFOUND (the policy or version).
+// from it.
+//
+// A run with the same policy version, inputs hash and stamp as a stored
+// one (the approved run, or a draft compared with the same approved run)
+// is not stored again: that run is returned with Reused set. Errors:
+// EINVALID (the month, or data the bonus engine refuses), ENOTFOUND (the
+// policy or version).
 func (db *DB) RunBonus(ctx context.Context, policyID string, version int, month, by string) (*BonusRun, error) {
 	period, err := ParseMonth("period", month)
 	if err != nil {
@@ -300,54 +478,58 @@ func (db *DB) RunBonus(ctx context.Context, policyID string, version int, month,
 	if _, err := db.IndexReportRows(ctx); err != nil {
 		return nil, err
 	}
-	var run *reports.Run
-	var missing []string
+	var c *computed
 	err = db.view(ctx, func(tx *Tx) error {
 		pol, err := findPolicy(ctx, tx, policyID, version)
 		if err != nil {
 			return err
 		}
-		emps, hasPay, err := employees(ctx, tx, pol.Policy.Base, monthKey(period))
-		if err != nil {
-			return err
-		}
-		run, err = reports.Compute(pol.Policy, period, emps, Observations(ctx, tx, period))
-		if err != nil {
-			return reportsError(err)
-		}
-		for _, e := range run.Employees {
-			if !hasPay[e.StaffID] {
-				missing = append(missing, e.EmployeeNumber)
-			}
-		}
-		return nil
+		c, err = compute(ctx, tx, pol.Policy, period)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	run := c.run
 	result, err := json.Marshal(run)
 	if err != nil {
 		// Only a non-finite figure fails to encode: the same policy and
 		// inputs would fail again.
 		return nil, audit.Errorf(audit.EINVALID, "the run's figures cannot be stored (%v): check the policy", err)
 	}
-	if missing == nil {
-		missing = []string{}
-	}
 	r := &BonusRun{
 		ID: uuid.NewString(), PolicyID: run.Policy.ID, PolicyVersion: run.Policy.Version, Period: monthKey(period),
-		InputsHash: run.InputsHash, State: RunDraft, Result: result, Run: run, MissingBasePay: missing, CreatedBy: by,
-		Changes: []reports.Change{},
+		InputsHash: run.InputsHash, InputsStamp: c.stamp, State: RunDraft, Result: result, Run: run, MissingBasePay: c.missing,
+		CreatedBy: by, Changes: []reports.Change{},
 	}
+	var out *BonusRun
 	err = db.update(ctx, func(tx *Tx) error {
 		r.CreatedAt = tx.now
 		locked, err := scanRun(tx.QueryRowContext(ctx, runSelect+` WHERE policy_id = ? AND period = ? AND state = 'approved'`, r.PolicyID, r.Period))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
+			locked = nil
 		case err != nil:
 			return fmt.Errorf("find locked run: %w", err)
 		default:
 			r.ComparedRunID = locked.ID
+		}
+		// The same inputs, read at the same revisions: the run is stored
+		// already (the locked run itself, or a draft against it).
+		same, err := queryAll(ctx, tx, scanRun, runSelect+` WHERE policy_id = ? AND period = ? AND policy_version = ? AND inputs_hash = ?
+			AND inputs_stamp = ? AND state <> 'superseded' ORDER BY created_at DESC, id`,
+			r.PolicyID, r.Period, r.PolicyVersion, r.InputsHash, r.InputsStamp)
+		if err != nil {
+			return fmt.Errorf("find an equal run: %w", err)
+		}
+		for _, s := range same {
+			if s.State == RunApproved || s.ComparedRunID == r.ComparedRunID {
+				out = s
+				out.Reused = true
+				return nil
+			}
+		}
+		if locked != nil {
 			if d := reports.Diff(locked.Run, run); d != nil {
 				r.Changes = d
 			}
@@ -357,19 +539,54 @@ func (db *DB) RunBonus(ctx context.Context, policyID string, version int, month,
 		if err != nil {
 			return fmt.Errorf("encode diff: %w", err)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO bonus_runs (id, policy_id, policy_version, period, inputs_hash, result,
-			missing_base_pay, compared_run_id, diff, state, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.ID, r.PolicyID, r.PolicyVersion, r.Period, r.InputsHash, r.Result, string(missingJSON),
+		_, err = tx.ExecContext(ctx, `INSERT INTO bonus_runs (id, policy_id, policy_version, period, inputs_hash, inputs_stamp, result,
+			missing_base_pay, compared_run_id, diff, state, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, r.PolicyID, r.PolicyVersion, r.Period, r.InputsHash, r.InputsStamp, r.Result, string(missingJSON),
 			nullString(r.ComparedRunID), diffJSON, string(r.State), millis(tx.now), by)
 		if err != nil {
 			return fmt.Errorf("insert run: %w", err)
 		}
-		return nil
+		out, err = findRun(ctx, tx, r.ID)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return r, nil
+	return out, nil
+}
+
+// PreviewBonus runs policy p (validated, store codes allowed as in
+// CreatePolicy) over a month as RunBonus would, and stores nothing: the
+// policy editor's preview. It returns the run and the covered employees
+// without base pay. Errors: EINVALID (the policy, every problem at once,
+// or the month).
+func (db *DB) PreviewBonus(ctx context.Context, p reports.Policy, month string) (*reports.Run, []string, error) {
+	period, err := ParseMonth("period", month)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.Version == 0 {
+		p.Version = 1
+	}
+	if err := reportsError(p.Validate()); err != nil {
+		return nil, nil, err
+	}
+	if _, err := db.IndexReportRows(ctx); err != nil {
+		return nil, nil, err
+	}
+	var c *computed
+	err = db.view(ctx, func(tx *Tx) error {
+		if err := resolvePolicyStores(ctx, tx, &p); err != nil {
+			return err
+		}
+		var err error
+		c, err = compute(ctx, tx, p, period)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.run, c.missing, nil
 }
 
 // employees returns the staff as the bonus engine sees them, with the pay
@@ -520,8 +737,9 @@ func (in interner) get(b []byte) string {
 	return s
 }
 
-const runSelect = `SELECT id, policy_id, policy_version, period, inputs_hash, state, result, missing_base_pay,
-	COALESCE(compared_run_id, ''), diff, created_at, created_by, approved_at, COALESCE(approved_by, '') FROM bonus_runs`
+var runSelect = `SELECT id, policy_id, policy_version, period, inputs_hash, inputs_stamp, state, result, missing_base_pay,
+	COALESCE(compared_run_id, ''), diff, created_at, created_by, approved_at, COALESCE(approved_by, ''),
+	` + userName("created_by") + `, ` + userName("approved_by") + ` FROM bonus_runs`
 
 func scanRun(row scanner) (*BonusRun, error) {
 	r := &BonusRun{}
@@ -529,8 +747,8 @@ func scanRun(row scanner) (*BonusRun, error) {
 	var diff []byte
 	var created int64
 	var approved sql.NullInt64
-	if err := row.Scan(&r.ID, &r.PolicyID, &r.PolicyVersion, &r.Period, &r.InputsHash, &state, &r.Result, &missing,
-		&r.ComparedRunID, &diff, &created, &r.CreatedBy, &approved, &r.ApprovedBy); err != nil {
+	if err := row.Scan(&r.ID, &r.PolicyID, &r.PolicyVersion, &r.Period, &r.InputsHash, &r.InputsStamp, &state, &r.Result, &missing,
+		&r.ComparedRunID, &diff, &created, &r.CreatedBy, &approved, &r.ApprovedBy, &r.CreatedByName, &r.ApprovedByName); err != nil {
 		return nil, err
 	}
 	r.State, r.CreatedAt, r.ApprovedAt = BonusRunState(state), fromMillis(created), fromNullMillis(approved)
@@ -613,6 +831,9 @@ func (db *DB) ApproveBonusRun(ctx context.Context, id, by string) (*BonusRun, er
 		case RunSuperseded:
 			return audit.Errorf(audit.EPRECONDITION, "bonus run %s was superseded by a later approved run", id)
 		}
+		if err := checkFresh(ctx, tx, r); err != nil {
+			return err
+		}
 		var locked string
 		err = tx.QueryRowContext(ctx, `SELECT id FROM bonus_runs WHERE policy_id = ? AND period = ? AND state = 'approved'`, r.PolicyID, r.Period).Scan(&locked)
 		switch {
@@ -636,6 +857,31 @@ func (db *DB) ApproveBonusRun(ctx context.Context, id, by string) (*BonusRun, er
 	return out, err
 }
 
+// checkFresh refuses a draft whose inputs changed since it was computed:
+// the stamp of what it read (inputsStamp), taken again now, must be the
+// one stored with it. A visit reopened and approved again, a visit
+// approved or reopened since, any base pay written for the month, a staff
+// member moved: each changes the stamp. Errors: EPRECONDITION.
+func checkFresh(ctx context.Context, tx *Tx, r *BonusRun) error {
+	pol, err := findPolicy(ctx, tx, r.PolicyID, r.PolicyVersion)
+	if err != nil {
+		return err
+	}
+	period, err := ParseMonth("period", r.Period)
+	if err != nil {
+		return err
+	}
+	now, err := inputsStamp(ctx, tx, pol.Policy.Base, period)
+	if err != nil {
+		return err
+	}
+	if now != r.InputsStamp {
+		return audit.Errorf(audit.EPRECONDITION, "bonus run %s is out of date: visits, base pay or staff it read for %s %s changed after it was computed (%s); run the policy again and approve the new run",
+			r.ID, r.PolicyID, r.Period, r.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	return nil
+}
+
 // PayrollEmployees returns the current display fields of the staff (store
 // codes rather than ids) for the payroll workbook.
 func (db *DB) PayrollEmployees(ctx context.Context) ([]reports.Employee, error) {
@@ -645,4 +891,57 @@ func (db *DB) PayrollEmployees(ctx context.Context) ([]reports.Employee, error) 
 		return e, err
 	}, `SELECT s.id, s.employee_number, s.name, s.position, s.department, COALESCE(st.code, '')
 		FROM staff s LEFT JOIN stores st ON st.id = s.store_id ORDER BY s.id`)
+}
+
+// BasePayEntry is one employee's pay of a kind in force in a month: the
+// latest row at or before it, or none.
+type BasePayEntry struct {
+	StaffID        string
+	EmployeeNumber string
+	Name           string
+	Position       string
+	Department     string
+	StoreCode      string
+	StoreName      string
+	Kind           string
+	// Set is false when the employee has no pay of the kind up to the
+	// month; the other fields of the row are then empty.
+	Set            bool
+	AmountMinor    int64
+	EffectiveMonth string // the month the amount was set from, "YYYY-MM"
+	Source         string // a file name, "api"
+	UpdatedAt      time.Time
+	UpdatedBy      string // the user's name, for people
+}
+
+// ListBasePay returns every current member of staff (and any former one
+// with pay of the kind up to the month) with the pay of the kind in force
+// in month, by employee number. Errors: EINVALID (the month or kind).
+func (db *DB) ListBasePay(ctx context.Context, month, kind string) ([]BasePayEntry, error) {
+	m, err := ParseMonth("month", month)
+	if err != nil {
+		return nil, err
+	}
+	if kind == "" {
+		kind = PayKindBase
+	}
+	if kind != PayKindBase && kind != PayKindTargetVariable {
+		return nil, audit.Errorf(audit.EINVALID, "kind %q, want %q or %q", kind, PayKindBase, PayKindTargetVariable)
+	}
+	return list(ctx, db, "list base pay", func(row scanner) (BasePayEntry, error) {
+		e := BasePayEntry{Kind: kind}
+		var amount, at sql.NullInt64
+		var from, source, by sql.NullString
+		err := row.Scan(&e.StaffID, &e.EmployeeNumber, &e.Name, &e.Position, &e.Department, &e.StoreCode, &e.StoreName,
+			&amount, &from, &source, &at, &by)
+		e.Set, e.AmountMinor, e.EffectiveMonth, e.Source, e.UpdatedBy = amount.Valid, amount.Int64, from.String, source.String, by.String
+		e.UpdatedAt = fromNullMillis(at)
+		return e, err
+	}, `SELECT s.id, s.employee_number, s.name, s.position, s.department, COALESCE(st.code, ''), COALESCE(st.name, ''),
+		p.amount_minor, p.effective_month, p.source, p.updated_at, `+userName("p.updated_by")+`
+		FROM staff s LEFT JOIN stores st ON st.id = s.store_id
+		LEFT JOIN base_pay p ON p.staff_id = s.id AND p.kind = ?1 AND p.effective_month = (SELECT MAX(l.effective_month)
+			FROM base_pay l WHERE l.staff_id = s.id AND l.kind = ?1 AND l.effective_month <= ?2)
+		WHERE s.deactivated_at IS NULL OR p.staff_id IS NOT NULL
+		ORDER BY s.employee_number, s.id`, kind, monthKey(m))
 }

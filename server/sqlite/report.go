@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -227,16 +228,16 @@ func writeVisitIndex(ctx context.Context, tx *Tx, v *audit.Visit, storeID string
 			return fmt.Errorf("index visit %s: %w", visitID, err)
 		}
 	}
-	const columns = 18
-	const batch = 50 // rows per INSERT: 900 parameters, far below SQLite's limit
+	const columns = 20
+	const batch = 45 // rows per INSERT: 900 parameters, far below SQLite's limit
 	args := make([]any, 0, columns*min(batch, len(score.Questions)))
 	flush := func(rows int) error {
 		if rows == 0 {
 			return nil
 		}
 		q := `INSERT INTO visit_answers (visit_id, ord, question_id, section_id, standard_code, category, points, max_points,
-			not_applicable, failed, critical, critical_failure, nps, answer, note, staff_id, store_id, visited_at) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),", rows), ",")
+			not_applicable, failed, critical, critical_failure, nps, answer, note, staff_id, store_id, visited_at, value, unit) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),", rows), ",")
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("index visit %s answers: %w", visitID, err)
 		}
@@ -251,9 +252,13 @@ func writeVisitIndex(ctx context.Context, tx *Tx, v *audit.Visit, storeID string
 		q, _, _ := cv.Content.Question(qs.QuestionID)
 		a := answers[qs.QuestionID]
 		var nps sql.NullInt64
-		var shown, note string
+		var value sql.NullFloat64
+		var shown, note, unit string
 		if a != nil {
 			shown, note = answerText(q, a), a.Note
+			if v, u, ok := answerNumber(q, a); ok {
+				value, unit = sql.NullFloat64{Float64: v, Valid: true}, u
+			}
 			if q != nil && q.Type == audit.QuestionNPS && a.Number != nil && !a.NA && *a.Number >= 0 && *a.Number <= 10 && *a.Number == float64(int64(*a.Number)) {
 				nps = sql.NullInt64{Int64: int64(*a.Number), Valid: true}
 			}
@@ -261,7 +266,7 @@ func writeVisitIndex(ctx context.Context, tx *Tx, v *audit.Visit, storeID string
 		critical := q != nil && q.Critical
 		args = append(args, visitID, i, qs.QuestionID, qs.SectionID, qs.StandardCode, category,
 			qs.Points, qs.Max, qs.NA, qs.Failed, critical, criticalFailed[qs.QuestionID], nps, shown, note,
-			v.StaffID, storeID, visitedAt)
+			v.StaffID, storeID, visitedAt, value, unit)
 		if len(args) == columns*batch {
 			if err := flush(batch); err != nil {
 				return err
@@ -277,6 +282,27 @@ func writeVisitIndex(ctx context.Context, tx *Tx, v *audit.Visit, storeID string
 		return fmt.Errorf("index visit %s: %w", visitID, err)
 	}
 	return nil
+}
+
+// answerNumber returns a numeric answer as a number and its unit, for
+// the Answers sheet: a numeric, scale or NPS answer as given with the
+// question's unit, a timer in its question's unit (audit.Question.TimerValue). ok is false for other
+// answers and for "not applicable".
+func answerNumber(q *audit.Question, a *audit.Answer) (v float64, unit string, ok bool) {
+	if a.NA {
+		return 0, "", false
+	}
+	switch {
+	case a.Number != nil && !math.IsNaN(*a.Number) && !math.IsInf(*a.Number, 0):
+		if q != nil {
+			unit = q.Unit
+		}
+		return *a.Number, unit, true
+	case a.DurationMS != nil:
+		v, unit := q.TimerValue(*a.DurationMS)
+		return v, unit, true
+	}
+	return 0, "", false
 }
 
 // answerText renders an answer as the shopper gave it, for the Answers

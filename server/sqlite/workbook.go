@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/reports"
@@ -29,24 +30,34 @@ type AuditQuery struct {
 	From, To  string
 	StoreCode string
 	Region    string
+	// Location is the organisation's time zone: months are cut and times
+	// shown in it; nil means UTC.
+	Location *time.Location
 }
 
 // AuditPeriod is the one rule for an audit workbook's months, whoever
 // asks (the RPC, the HTTP download, the command line): from is a month
 // written YYYY-MM; to is the last month, the same as from when empty, not
 // before it and at most MaxAuditMonths on. Errors: EINVALID.
-func AuditPeriod(from, to string) (reports.Period, error) {
+func AuditPeriod(from, to string) (reports.Period, error) { return AuditPeriodIn(from, to, time.UTC) }
+
+// AuditPeriodIn is AuditPeriod with months of loc's calendar (the
+// organisation's time zone). Errors: EINVALID.
+func AuditPeriodIn(from, to string, loc *time.Location) (reports.Period, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
 	if strings.TrimSpace(from) == "" {
 		return reports.Period{}, audit.Errorf(audit.EINVALID, "from is required: the first month, written YYYY-MM (e.g. 2026-01); to, the last month, defaults to from")
 	}
 	if strings.TrimSpace(to) == "" {
 		to = from
 	}
-	first, err := ParseMonth("from", from)
+	first, err := ParseMonthIn("from", from, loc)
 	if err != nil {
 		return reports.Period{}, err
 	}
-	last, err := ParseMonth("to", to)
+	last, err := ParseMonthIn("to", to, loc)
 	if err != nil {
 		return reports.Period{}, err
 	}
@@ -76,6 +87,7 @@ type AuditWorkbookOptions struct {
 // auditPlan is an AuditQuery resolved against the database.
 type auditPlan struct {
 	period reports.Period
+	loc    *time.Location
 	scope  string // for people: "Store MSK-01 …", "Region Moscow", "All stores"
 	cond   string // SQL condition on r (report_visits) and s (stores)
 	args   []any
@@ -84,7 +96,7 @@ type auditPlan struct {
 // planAudit validates q and resolves its store or region in scope.
 // Errors: EINVALID, ENOTFOUND (a store not in scope).
 func planAudit(ctx context.Context, tx *Tx, q AuditQuery) (*auditPlan, error) {
-	period, err := AuditPeriod(q.From, q.To)
+	period, err := AuditPeriodIn(q.From, q.To, q.Location)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +104,7 @@ func planAudit(ctx context.Context, tx *Tx, q AuditQuery) (*auditPlan, error) {
 		return nil, audit.Errorf(audit.EINVALID, "give a store or a region, not both")
 	}
 	cond, args := storeScope(q.Scope, "r.store_id")
-	p := &auditPlan{period: period, cond: cond, args: args}
+	p := &auditPlan{period: period, loc: cmp.Or(q.Location, time.UTC), cond: cond, args: args}
 	switch {
 	case q.StoreCode != "":
 		var id, name string
@@ -123,9 +135,13 @@ func planAudit(ctx context.Context, tx *Tx, q AuditQuery) (*auditPlan, error) {
 // (reportVisitsFrom), then the extra joins given (CROSS JOIN keeps the
 // order); its WHERE clause takes the period's two bounds and ends in AND,
 // for the plan's condition.
-func auditFrom(joins string) string {
+func auditFrom(joins string) string { return periodFrom(AuditStates, joins) }
+
+// periodFrom is auditFrom for visits in the given states (AuditStates or
+// BonusStates); the dashboards share it.
+func periodFrom(states []VisitState, joins string) string {
 	return reportVisitsFrom + ` CROSS JOIN stores s ON s.id = r.store_id ` + joins + `
-	WHERE r.visited_at >= ? AND r.visited_at < ? AND v.state IN ` + stateList(AuditStates) + ` AND `
+	WHERE r.visited_at >= ? AND r.visited_at < ? AND v.state IN ` + stateList(states) + ` AND `
 }
 
 // WriteAuditWorkbook writes the audit workbook of q to w (see
@@ -172,7 +188,7 @@ func writeAudit(ctx context.Context, tx *Tx, p *auditPlan, w io.Writer, o AuditW
 		return fmt.Errorf("count photos: %w", err)
 	}
 	book, err := reports.NewAuditWorkbook(w, reports.AuditOptions{
-		Scope: p.scope, Period: p.period, MaxRowsPerSheet: o.MaxRowsPerSheet,
+		Scope: p.scope, Period: p.period, Location: p.loc, MaxRowsPerSheet: o.MaxRowsPerSheet,
 		Progress: o.Progress, ProgressEvery: o.ProgressEvery, Total: visits + answers + photos,
 	})
 	if err != nil {
@@ -201,20 +217,21 @@ func writeAudit(ctx context.Context, tx *Tx, p *auditPlan, w io.Writer, o AuditW
 	return reportsError(book.Close())
 }
 
-// staffNames maps staff ids to names; staff are few.
-func staffNames(ctx context.Context, tx *Tx) (map[string]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, name FROM staff`)
+// staffNames maps staff ids to their names and employee numbers; staff
+// are few.
+func staffNames(ctx context.Context, tx *Tx) (map[string]reports.StaffRef, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, name, employee_number FROM staff`)
 	if err != nil {
 		return nil, fmt.Errorf("read staff: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]string{}
+	out := map[string]reports.StaffRef{}
 	for rows.Next() {
-		var id, name string
-		if err := rows.Scan(&id, &name); err != nil {
+		var r reports.StaffRef
+		if err := rows.Scan(&r.ID, &r.Name, &r.EmployeeNumber); err != nil {
 			return nil, fmt.Errorf("read staff: %w", err)
 		}
-		out[id] = name
+		out[r.ID] = r
 	}
 	return out, rows.Err()
 }
@@ -241,7 +258,7 @@ func addPriorVisits(ctx context.Context, tx *Tx, p *auditPlan, book *reports.Aud
 	return rows.Err()
 }
 
-func addVisits(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWorkbook, staff map[string]string) error {
+func addVisits(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWorkbook, staff map[string]reports.StaffRef) error {
 	rows, err := tx.QueryContext(ctx, `SELECT r.visit_id, s.code, s.name, s.region, v.checklist_id, v.checklist_version, v.channel,
 		COALESCE(NULLIF(u.display_name, ''), u.email, v.shopper_id), r.staff_id, r.visited_at, v.state, r.points, r.max_points, r.critical_failed`+
 		auditFrom("LEFT JOIN users u ON u.id = v.shopper_id")+p.cond+` ORDER BY r.visited_at, r.visit_id`,
@@ -264,7 +281,9 @@ func addVisits(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWor
 		v.VisitedAt = fromMillis(at)
 		if len(staffID) > 0 {
 			id := names.get(staffID)
-			v.Staff = []reports.StaffRef{{ID: id, Name: staff[id]}}
+			ref := staff[id]
+			ref.ID = id
+			v.Staff = []reports.StaffRef{ref}
 		}
 		if err := book.AddVisit(v); err != nil {
 			return err
@@ -314,7 +333,7 @@ const answerBatch = 256
 // read from the database in a goroutine of their own, a few batches ahead
 // of the workbook, so that SQLite's work and excelize's overlap on two
 // cores; memory holds at most four batches.
-func addAnswers(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWorkbook, staff map[string]string) error {
+func addAnswers(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWorkbook, staff map[string]reports.StaffRef) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	full := make(chan []reports.AnswerRow, 2)
@@ -371,9 +390,10 @@ func addAnswers(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditWo
 
 // readAnswers reads the period's answers in order and hands each to emit,
 // which must copy what it keeps: the row is reused.
-func readAnswers(ctx context.Context, tx *Tx, p *auditPlan, staff map[string]string, emit func(*reports.AnswerRow) error) error {
+func readAnswers(ctx context.Context, tx *Tx, p *auditPlan, staff map[string]reports.StaffRef, emit func(*reports.AnswerRow) error) error {
 	rows, err := tx.QueryContext(ctx, `SELECT a.visit_id, s.code, a.visited_at, v.checklist_id, v.checklist_version, a.question_id,
-		a.category, a.standard_code, a.staff_id, a.answer, a.points, a.max_points, a.critical, a.critical_failure, a.nps, a.note`+
+		a.category, a.standard_code, a.staff_id, a.answer, a.points, a.max_points, a.critical, a.critical_failure, a.nps, a.note,
+		a.value, a.unit`+
 		auditFrom("CROSS JOIN visit_answers a ON a.visit_id = r.visit_id")+p.cond+
 		` ORDER BY r.visited_at, r.visit_id, a.ord`,
 		append([]any{millis(p.period.From), millis(p.period.To)}, p.args...)...)
@@ -384,14 +404,15 @@ func readAnswers(ctx context.Context, tx *Tx, p *auditPlan, staff map[string]str
 	texts := &questionTexts{tx: tx, versions: map[string]*versionTexts{}}
 	names := interner{}
 	staffIDs := map[string][]string{}
-	var visit, code, checklist, question, category, clause, staffID, answer, note sql.RawBytes
+	var visit, code, checklist, question, category, clause, staffID, answer, note, unit sql.RawBytes
 	var a reports.AnswerRow
 	for rows.Next() {
 		var at int64
 		var version int
 		var nps sql.NullInt64
+		var value sql.NullFloat64
 		if err := rows.Scan(&visit, &code, &at, &checklist, &version, &question, &category, &clause, &staffID, &answer,
-			&a.Points, &a.MaxPoints, &a.Critical, &a.CriticalFailed, &nps, &note); err != nil {
+			&a.Points, &a.MaxPoints, &a.Critical, &a.CriticalFailed, &nps, &note, &value, &unit); err != nil {
 			return fmt.Errorf("read answer: %w", err)
 		}
 		if string(visit) != a.VisitID {
@@ -409,12 +430,15 @@ func readAnswers(ctx context.Context, tx *Tx, p *auditPlan, staff map[string]str
 			id := names.get(staffID)
 			ids, ok := staffIDs[id]
 			if !ok {
-				ids = []string{cmp.Or(staff[id], id)}
+				ref := staff[id]
+				ref.ID = id
+				ids = []string{ref.Label()}
 				staffIDs[id] = ids
 			}
 			a.StaffIDs = ids
 		}
 		a.Value, a.Comment = string(answer), string(note)
+		a.Number, a.Numeric, a.Unit = value.Float64, value.Valid, names.get(unit)
 		a.NPS = nil
 		if nps.Valid {
 			n := int(nps.Int64)
@@ -464,11 +488,24 @@ func addEvidence(ctx context.Context, tx *Tx, p *auditPlan, book *reports.AuditW
 	return rows.Err()
 }
 
-// WritePayroll writes the payroll workbook of a stored bonus run to w
-// (see reports.WritePayroll), with the staff's current names and store
-// codes for display; the figures are the run's. Errors: ENOTFOUND, and any
-// error writing to w.
-func (db *DB) WritePayroll(ctx context.Context, runID string, w io.Writer) error {
+// PayrollFormat is the file a payroll download writes.
+type PayrollFormat int
+
+// The payroll files.
+const (
+	PayrollWorkbook   PayrollFormat = iota // the workbook to check and sign
+	PayrollExportCSV                       // the flat export for payroll systems, CSV
+	PayrollExportXLSX                      // the same, XLSX
+)
+
+// WritePayroll writes a file of a stored bonus run to w: the payroll
+// workbook (reports.WritePayroll), or the flat export for payroll systems
+// (reports.WritePayrollExportCSV or XLSX, in locale "ru" or "en"). The
+// staff's current names, numbers and store codes are shown, store names
+// and question texts name what the explanation lines read, times are in
+// loc (nil: UTC); the figures are the run's. Errors: ENOTFOUND, EINVALID
+// (the locale), and any error writing to w.
+func (db *DB) WritePayroll(ctx context.Context, runID string, format PayrollFormat, locale string, loc *time.Location, w io.Writer) error {
 	r, err := db.FindBonusRun(ctx, runID)
 	if err != nil {
 		return err
@@ -477,5 +514,97 @@ func (db *DB) WritePayroll(ctx context.Context, runID string, w io.Writer) error
 	if err != nil {
 		return err
 	}
-	return reportsError(reports.WritePayroll(w, r.Run, emps))
+	switch format {
+	case PayrollExportCSV:
+		return reportsError(reports.WritePayrollExportCSV(w, r.Run, emps, locale))
+	case PayrollExportXLSX:
+		return reportsError(reports.WritePayrollExportXLSX(w, r.Run, emps, locale))
+	}
+	names, err := db.RunNames(ctx, r.Run)
+	if err != nil {
+		return err
+	}
+	meta := reports.PayrollMeta{
+		RunID: r.ID, State: string(r.State), CreatedAt: r.CreatedAt, CreatedBy: r.CreatedByName,
+		ApprovedAt: r.ApprovedAt, ApprovedBy: r.ApprovedByName, Location: loc,
+		Stores: names.Stores, QuestionText: names.QuestionText,
+	}
+	return reportsError(reports.WritePayroll(w, r.Run, emps, meta))
+}
+
+// RunNames name what a run's explanation refers to by id: the stores by
+// code and name, and the questions of each visit by their text.
+type RunNames struct {
+	Stores       map[string]reports.StoreName
+	QuestionText func(visitID, questionID string) string
+}
+
+// RunNames reads the names of what run's explanation lines refer to, in
+// one read snapshot.
+func (db *DB) RunNames(ctx context.Context, run *reports.Run) (*RunNames, error) {
+	out := &RunNames{}
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		if out.Stores, err = storeNames(ctx, tx); err != nil {
+			return err
+		}
+		out.QuestionText, err = runQuestionTexts(ctx, tx, run)
+		return err
+	})
+	return out, err
+}
+
+// storeNames maps every store's id to its code and name; stores are few.
+func storeNames(ctx context.Context, tx *Tx) (map[string]reports.StoreName, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, code, name FROM stores`)
+	if err != nil {
+		return nil, fmt.Errorf("read stores: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]reports.StoreName{}
+	for rows.Next() {
+		var id string
+		var n reports.StoreName
+		if err := rows.Scan(&id, &n.Code, &n.Name); err != nil {
+			return nil, fmt.Errorf("read stores: %w", err)
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
+// runQuestionTexts returns a lookup of the question texts of the visits a
+// run's explanation names, from the checklist version each visit was
+// recorded with.
+func runQuestionTexts(ctx context.Context, tx *Tx, run *reports.Run) (func(visitID, questionID string) string, error) {
+	texts := &questionTexts{tx: tx, versions: map[string]*versionTexts{}}
+	byVisit := map[string]*versionTexts{}
+	for _, e := range run.Employees {
+		for _, c := range e.Components {
+			for _, l := range c.Lines {
+				if l.VisitID == "" || byVisit[l.VisitID] != nil {
+					continue
+				}
+				var checklist string
+				var version int
+				err := tx.QueryRowContext(ctx, `SELECT checklist_id, checklist_version FROM visits WHERE id = ?`, l.VisitID).Scan(&checklist, &version)
+				if errors.Is(err, sql.ErrNoRows) {
+					continue
+				} else if err != nil {
+					return nil, fmt.Errorf("read visit %s: %w", l.VisitID, err)
+				}
+				t, err := texts.get(ctx, checklist, version)
+				if err != nil {
+					return nil, err
+				}
+				byVisit[l.VisitID] = t
+			}
+		}
+	}
+	return func(visitID, questionID string) string {
+		if t := byVisit[visitID]; t != nil {
+			return t.questions[questionID]
+		}
+		return ""
+	}, nil
 }

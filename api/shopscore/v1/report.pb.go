@@ -128,6 +128,57 @@ func (BonusRunState) EnumDescriptor() ([]byte, []int) {
 	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{1}
 }
 
+// PayrollExportFormat is the file format of a flat payroll export.
+type PayrollExportFormat int32
+
+const (
+	// CSV.
+	PayrollExportFormat_PAYROLL_EXPORT_FORMAT_UNSPECIFIED PayrollExportFormat = 0
+	PayrollExportFormat_PAYROLL_EXPORT_FORMAT_CSV         PayrollExportFormat = 1
+	PayrollExportFormat_PAYROLL_EXPORT_FORMAT_XLSX        PayrollExportFormat = 2
+)
+
+// Enum value maps for PayrollExportFormat.
+var (
+	PayrollExportFormat_name = map[int32]string{
+		0: "PAYROLL_EXPORT_FORMAT_UNSPECIFIED",
+		1: "PAYROLL_EXPORT_FORMAT_CSV",
+		2: "PAYROLL_EXPORT_FORMAT_XLSX",
+	}
+	PayrollExportFormat_value = map[string]int32{
+		"PAYROLL_EXPORT_FORMAT_UNSPECIFIED": 0,
+		"PAYROLL_EXPORT_FORMAT_CSV":         1,
+		"PAYROLL_EXPORT_FORMAT_XLSX":        2,
+	}
+)
+
+func (x PayrollExportFormat) Enum() *PayrollExportFormat {
+	p := new(PayrollExportFormat)
+	*p = x
+	return p
+}
+
+func (x PayrollExportFormat) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PayrollExportFormat) Descriptor() protoreflect.EnumDescriptor {
+	return file_shopscore_v1_report_proto_enumTypes[2].Descriptor()
+}
+
+func (PayrollExportFormat) Type() protoreflect.EnumType {
+	return &file_shopscore_v1_report_proto_enumTypes[2]
+}
+
+func (x PayrollExportFormat) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PayrollExportFormat.Descriptor instead.
+func (PayrollExportFormat) EnumDescriptor() ([]byte, []int) {
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{2}
+}
+
 // BonusPolicy is one stored version of a bonus policy.
 type BonusPolicy struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -137,9 +188,11 @@ type BonusPolicy struct {
 	// The policy as JSON (the reports.Policy format): whom it covers, the
 	// base it splits, the unlinked share and the quality components with
 	// their rules.
-	PolicyJson    string                 `protobuf:"bytes,4,opt,name=policy_json,json=policyJson,proto3" json:"policy_json,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	CreatedBy     string                 `protobuf:"bytes,6,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	PolicyJson string                 `protobuf:"bytes,4,opt,name=policy_json,json=policyJson,proto3" json:"policy_json,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreatedBy  string                 `protobuf:"bytes,6,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	// Output only: the name of the user who stored it.
+	CreatedByName string `protobuf:"bytes,7,opt,name=created_by_name,json=createdByName,proto3" json:"created_by_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -212,6 +265,13 @@ func (x *BonusPolicy) GetCreateTime() *timestamppb.Timestamp {
 func (x *BonusPolicy) GetCreatedBy() string {
 	if x != nil {
 		return x.CreatedBy
+	}
+	return ""
+}
+
+func (x *BonusPolicy) GetCreatedByName() string {
+	if x != nil {
+		return x.CreatedByName
 	}
 	return ""
 }
@@ -696,8 +756,12 @@ func (x *RunBonusRequest) GetPeriod() string {
 }
 
 type RunBonusResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Run           *BonusRun              `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Run   *BonusRun              `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
+	// True when a run with the same inputs, read at the same revisions, was
+	// stored already (a draft, or the approved run): that run is returned
+	// and nothing new is stored.
+	Reused        bool `protobuf:"varint,2,opt,name=reused,proto3" json:"reused,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -739,6 +803,13 @@ func (x *RunBonusResponse) GetRun() *BonusRun {
 	return nil
 }
 
+func (x *RunBonusResponse) GetReused() bool {
+	if x != nil {
+		return x.Reused
+	}
+	return false
+}
+
 // BonusRun is a stored run of a policy version over a month.
 type BonusRun struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -766,7 +837,14 @@ type BonusRun struct {
 	// Every covered employee's figures (GetBonusRun and RunBonus only).
 	Employees []*EmployeeBonus `protobuf:"bytes,15,rep,name=employees,proto3" json:"employees,omitempty"`
 	// The stored result as JSON, byte for byte (GetBonusRun only).
-	ResultJson    string `protobuf:"bytes,16,opt,name=result_json,json=resultJson,proto3" json:"result_json,omitempty"`
+	ResultJson string `protobuf:"bytes,16,opt,name=result_json,json=resultJson,proto3" json:"result_json,omitempty"`
+	// Output only: the names of the users who ran and approved it.
+	CreatedByName  string `protobuf:"bytes,17,opt,name=created_by_name,json=createdByName,proto3" json:"created_by_name,omitempty"`
+	ApprovedByName string `protobuf:"bytes,18,opt,name=approved_by_name,json=approvedByName,proto3" json:"approved_by_name,omitempty"`
+	// Hex SHA-256 of what the run read with its revisions (the visits that
+	// counted and their revisions, the base pay rows and theirs, the staff):
+	// a draft whose stamp no longer matches is refused for approval.
+	InputsStamp   string `protobuf:"bytes,19,opt,name=inputs_stamp,json=inputsStamp,proto3" json:"inputs_stamp,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -913,6 +991,27 @@ func (x *BonusRun) GetResultJson() string {
 	return ""
 }
 
+func (x *BonusRun) GetCreatedByName() string {
+	if x != nil {
+		return x.CreatedByName
+	}
+	return ""
+}
+
+func (x *BonusRun) GetApprovedByName() string {
+	if x != nil {
+		return x.ApprovedByName
+	}
+	return ""
+}
+
+func (x *BonusRun) GetInputsStamp() string {
+	if x != nil {
+		return x.InputsStamp
+	}
+	return ""
+}
+
 type BonusRunStats struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Employees     int32                  `protobuf:"varint,1,opt,name=employees,proto3" json:"employees,omitempty"`
@@ -1022,8 +1121,18 @@ type BonusChange struct {
 	Field     string                 `protobuf:"bytes,4,opt,name=field,proto3" json:"field,omitempty"`
 	OldValue  string                 `protobuf:"bytes,5,opt,name=old_value,json=oldValue,proto3" json:"old_value,omitempty"`
 	NewValue  string                 `protobuf:"bytes,6,opt,name=new_value,json=newValue,proto3" json:"new_value,omitempty"`
-	// The change on one line, for people.
-	Text          string `protobuf:"bytes,7,opt,name=text,proto3" json:"text,omitempty"`
+	// The change on one line, for people: "Sergei Morozov (E2001) /
+	// politeness: score 80.0% → 75.0% (−5.0 pp)".
+	Text           string `protobuf:"bytes,7,opt,name=text,proto3" json:"text,omitempty"`
+	EmployeeNumber string `protobuf:"bytes,8,opt,name=employee_number,json=employeeNumber,proto3" json:"employee_number,omitempty"`
+	// The signed difference for people: "+5,000.00", "−5.0 pp", "+1".
+	Delta string `protobuf:"bytes,9,opt,name=delta,proto3" json:"delta,omitempty"`
+	// Money fields in minor units, scores and payouts in percent, for
+	// screens that format numbers in the reader's locale.
+	OldMinor      *int64   `protobuf:"varint,10,opt,name=old_minor,json=oldMinor,proto3,oneof" json:"old_minor,omitempty"`
+	NewMinor      *int64   `protobuf:"varint,11,opt,name=new_minor,json=newMinor,proto3,oneof" json:"new_minor,omitempty"`
+	OldPercent    *float64 `protobuf:"fixed64,12,opt,name=old_percent,json=oldPercent,proto3,oneof" json:"old_percent,omitempty"`
+	NewPercent    *float64 `protobuf:"fixed64,13,opt,name=new_percent,json=newPercent,proto3,oneof" json:"new_percent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1105,6 +1214,48 @@ func (x *BonusChange) GetText() string {
 		return x.Text
 	}
 	return ""
+}
+
+func (x *BonusChange) GetEmployeeNumber() string {
+	if x != nil {
+		return x.EmployeeNumber
+	}
+	return ""
+}
+
+func (x *BonusChange) GetDelta() string {
+	if x != nil {
+		return x.Delta
+	}
+	return ""
+}
+
+func (x *BonusChange) GetOldMinor() int64 {
+	if x != nil && x.OldMinor != nil {
+		return *x.OldMinor
+	}
+	return 0
+}
+
+func (x *BonusChange) GetNewMinor() int64 {
+	if x != nil && x.NewMinor != nil {
+		return *x.NewMinor
+	}
+	return 0
+}
+
+func (x *BonusChange) GetOldPercent() float64 {
+	if x != nil && x.OldPercent != nil {
+		return *x.OldPercent
+	}
+	return 0
+}
+
+func (x *BonusChange) GetNewPercent() float64 {
+	if x != nil && x.NewPercent != nil {
+		return *x.NewPercent
+	}
+	return 0
 }
 
 // EmployeeBonus is one employee's bonus in a run; amounts in minor units.
@@ -1239,7 +1390,10 @@ type ComponentBonus struct {
 	MinSampleDefault bool    `protobuf:"varint,7,opt,name=min_sample_default,json=minSampleDefault,proto3" json:"min_sample_default,omitempty"`
 	CriticalForfeit  bool    `protobuf:"varint,8,opt,name=critical_forfeit,json=criticalForfeit,proto3" json:"critical_forfeit,omitempty"`
 	// The explanation: a summary line, then one line per visit.
-	Lines         []string `protobuf:"bytes,9,rep,name=lines,proto3" json:"lines,omitempty"`
+	Lines []string `protobuf:"bytes,9,rep,name=lines,proto3" json:"lines,omitempty"`
+	// The same lines with what they are about: the visit, its store by code
+	// and name, its time, and the questions that lost points by their text.
+	Explanation   []*ExplanationLine `protobuf:"bytes,10,rep,name=explanation,proto3" json:"explanation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1337,6 +1491,185 @@ func (x *ComponentBonus) GetLines() []string {
 	return nil
 }
 
+func (x *ComponentBonus) GetExplanation() []*ExplanationLine {
+	if x != nil {
+		return x.Explanation
+	}
+	return nil
+}
+
+// ExplanationLine is one line of a component's explanation.
+type ExplanationLine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Text  string                 `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
+	// Set on a line about a visit.
+	VisitId      string                 `protobuf:"bytes,2,opt,name=visit_id,json=visitId,proto3" json:"visit_id,omitempty"`
+	StoreCode    string                 `protobuf:"bytes,3,opt,name=store_code,json=storeCode,proto3" json:"store_code,omitempty"`
+	StoreName    string                 `protobuf:"bytes,4,opt,name=store_name,json=storeName,proto3" json:"store_name,omitempty"`
+	VisitTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=visit_time,json=visitTime,proto3" json:"visit_time,omitempty"`
+	ScorePercent *float64               `protobuf:"fixed64,6,opt,name=score_percent,json=scorePercent,proto3,oneof" json:"score_percent,omitempty"`
+	Lost         []*LostPoints          `protobuf:"bytes,7,rep,name=lost,proto3" json:"lost,omitempty"`
+	// The failed critical questions' texts.
+	CriticalQuestions []string `protobuf:"bytes,8,rep,name=critical_questions,json=criticalQuestions,proto3" json:"critical_questions,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ExplanationLine) Reset() {
+	*x = ExplanationLine{}
+	mi := &file_shopscore_v1_report_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplanationLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplanationLine) ProtoMessage() {}
+
+func (x *ExplanationLine) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_report_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplanationLine.ProtoReflect.Descriptor instead.
+func (*ExplanationLine) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ExplanationLine) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *ExplanationLine) GetVisitId() string {
+	if x != nil {
+		return x.VisitId
+	}
+	return ""
+}
+
+func (x *ExplanationLine) GetStoreCode() string {
+	if x != nil {
+		return x.StoreCode
+	}
+	return ""
+}
+
+func (x *ExplanationLine) GetStoreName() string {
+	if x != nil {
+		return x.StoreName
+	}
+	return ""
+}
+
+func (x *ExplanationLine) GetVisitTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VisitTime
+	}
+	return nil
+}
+
+func (x *ExplanationLine) GetScorePercent() float64 {
+	if x != nil && x.ScorePercent != nil {
+		return *x.ScorePercent
+	}
+	return 0
+}
+
+func (x *ExplanationLine) GetLost() []*LostPoints {
+	if x != nil {
+		return x.Lost
+	}
+	return nil
+}
+
+func (x *ExplanationLine) GetCriticalQuestions() []string {
+	if x != nil {
+		return x.CriticalQuestions
+	}
+	return nil
+}
+
+// LostPoints is a question that lost points in a visit.
+type LostPoints struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	QuestionId    string                 `protobuf:"bytes,1,opt,name=question_id,json=questionId,proto3" json:"question_id,omitempty"`
+	QuestionText  string                 `protobuf:"bytes,2,opt,name=question_text,json=questionText,proto3" json:"question_text,omitempty"`
+	Lost          float64                `protobuf:"fixed64,3,opt,name=lost,proto3" json:"lost,omitempty"`
+	Max           float64                `protobuf:"fixed64,4,opt,name=max,proto3" json:"max,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LostPoints) Reset() {
+	*x = LostPoints{}
+	mi := &file_shopscore_v1_report_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LostPoints) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LostPoints) ProtoMessage() {}
+
+func (x *LostPoints) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_report_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LostPoints.ProtoReflect.Descriptor instead.
+func (*LostPoints) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *LostPoints) GetQuestionId() string {
+	if x != nil {
+		return x.QuestionId
+	}
+	return ""
+}
+
+func (x *LostPoints) GetQuestionText() string {
+	if x != nil {
+		return x.QuestionText
+	}
+	return ""
+}
+
+func (x *LostPoints) GetLost() float64 {
+	if x != nil {
+		return x.Lost
+	}
+	return 0
+}
+
+func (x *LostPoints) GetMax() float64 {
+	if x != nil {
+		return x.Max
+	}
+	return 0
+}
+
 type GetBonusRunRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	RunId         string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
@@ -1346,7 +1679,7 @@ type GetBonusRunRequest struct {
 
 func (x *GetBonusRunRequest) Reset() {
 	*x = GetBonusRunRequest{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[16]
+	mi := &file_shopscore_v1_report_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1358,7 +1691,7 @@ func (x *GetBonusRunRequest) String() string {
 func (*GetBonusRunRequest) ProtoMessage() {}
 
 func (x *GetBonusRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[16]
+	mi := &file_shopscore_v1_report_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1371,7 +1704,7 @@ func (x *GetBonusRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBonusRunRequest.ProtoReflect.Descriptor instead.
 func (*GetBonusRunRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{16}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetBonusRunRequest) GetRunId() string {
@@ -1390,7 +1723,7 @@ type GetBonusRunResponse struct {
 
 func (x *GetBonusRunResponse) Reset() {
 	*x = GetBonusRunResponse{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[17]
+	mi := &file_shopscore_v1_report_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1402,7 +1735,7 @@ func (x *GetBonusRunResponse) String() string {
 func (*GetBonusRunResponse) ProtoMessage() {}
 
 func (x *GetBonusRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[17]
+	mi := &file_shopscore_v1_report_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1415,7 +1748,7 @@ func (x *GetBonusRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBonusRunResponse.ProtoReflect.Descriptor instead.
 func (*GetBonusRunResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{17}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetBonusRunResponse) GetRun() *BonusRun {
@@ -1436,7 +1769,7 @@ type ListBonusRunsRequest struct {
 
 func (x *ListBonusRunsRequest) Reset() {
 	*x = ListBonusRunsRequest{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[18]
+	mi := &file_shopscore_v1_report_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1448,7 +1781,7 @@ func (x *ListBonusRunsRequest) String() string {
 func (*ListBonusRunsRequest) ProtoMessage() {}
 
 func (x *ListBonusRunsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[18]
+	mi := &file_shopscore_v1_report_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1461,7 +1794,7 @@ func (x *ListBonusRunsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBonusRunsRequest.ProtoReflect.Descriptor instead.
 func (*ListBonusRunsRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{18}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListBonusRunsRequest) GetPolicyId() string {
@@ -1487,7 +1820,7 @@ type ListBonusRunsResponse struct {
 
 func (x *ListBonusRunsResponse) Reset() {
 	*x = ListBonusRunsResponse{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[19]
+	mi := &file_shopscore_v1_report_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1499,7 +1832,7 @@ func (x *ListBonusRunsResponse) String() string {
 func (*ListBonusRunsResponse) ProtoMessage() {}
 
 func (x *ListBonusRunsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[19]
+	mi := &file_shopscore_v1_report_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1512,7 +1845,7 @@ func (x *ListBonusRunsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBonusRunsResponse.ProtoReflect.Descriptor instead.
 func (*ListBonusRunsResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{19}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListBonusRunsResponse) GetRuns() []*BonusRun {
@@ -1531,7 +1864,7 @@ type ApproveBonusRunRequest struct {
 
 func (x *ApproveBonusRunRequest) Reset() {
 	*x = ApproveBonusRunRequest{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[20]
+	mi := &file_shopscore_v1_report_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1543,7 +1876,7 @@ func (x *ApproveBonusRunRequest) String() string {
 func (*ApproveBonusRunRequest) ProtoMessage() {}
 
 func (x *ApproveBonusRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[20]
+	mi := &file_shopscore_v1_report_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1556,7 +1889,7 @@ func (x *ApproveBonusRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveBonusRunRequest.ProtoReflect.Descriptor instead.
 func (*ApproveBonusRunRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{20}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ApproveBonusRunRequest) GetRunId() string {
@@ -1575,7 +1908,7 @@ type ApproveBonusRunResponse struct {
 
 func (x *ApproveBonusRunResponse) Reset() {
 	*x = ApproveBonusRunResponse{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[21]
+	mi := &file_shopscore_v1_report_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1587,7 +1920,7 @@ func (x *ApproveBonusRunResponse) String() string {
 func (*ApproveBonusRunResponse) ProtoMessage() {}
 
 func (x *ApproveBonusRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[21]
+	mi := &file_shopscore_v1_report_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1600,7 +1933,7 @@ func (x *ApproveBonusRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveBonusRunResponse.ProtoReflect.Descriptor instead.
 func (*ApproveBonusRunResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{21}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ApproveBonusRunResponse) GetRun() *BonusRun {
@@ -1612,8 +1945,8 @@ func (x *ApproveBonusRunResponse) GetRun() *BonusRun {
 
 type DownloadAuditWorkbookRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The first and last month, YYYY-MM (UTC), at most 36 months; an empty
-	// to is the same month as from.
+	// The first and last month, YYYY-MM, in the organisation's time zone,
+	// at most 36 months; an empty to is the same month as from.
 	From string `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
 	To   string `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
 	// One store by code, or one region; neither means every store the
@@ -1626,7 +1959,7 @@ type DownloadAuditWorkbookRequest struct {
 
 func (x *DownloadAuditWorkbookRequest) Reset() {
 	*x = DownloadAuditWorkbookRequest{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[22]
+	mi := &file_shopscore_v1_report_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1638,7 +1971,7 @@ func (x *DownloadAuditWorkbookRequest) String() string {
 func (*DownloadAuditWorkbookRequest) ProtoMessage() {}
 
 func (x *DownloadAuditWorkbookRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[22]
+	mi := &file_shopscore_v1_report_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1651,7 +1984,7 @@ func (x *DownloadAuditWorkbookRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadAuditWorkbookRequest.ProtoReflect.Descriptor instead.
 func (*DownloadAuditWorkbookRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{22}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DownloadAuditWorkbookRequest) GetFrom() string {
@@ -1694,7 +2027,7 @@ type DownloadProgress struct {
 
 func (x *DownloadProgress) Reset() {
 	*x = DownloadProgress{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[23]
+	mi := &file_shopscore_v1_report_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1706,7 +2039,7 @@ func (x *DownloadProgress) String() string {
 func (*DownloadProgress) ProtoMessage() {}
 
 func (x *DownloadProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[23]
+	mi := &file_shopscore_v1_report_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1719,7 +2052,7 @@ func (x *DownloadProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadProgress.ProtoReflect.Descriptor instead.
 func (*DownloadProgress) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{23}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DownloadProgress) GetRowsDone() int64 {
@@ -1747,7 +2080,7 @@ type DownloadFile struct {
 
 func (x *DownloadFile) Reset() {
 	*x = DownloadFile{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[24]
+	mi := &file_shopscore_v1_report_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1759,7 +2092,7 @@ func (x *DownloadFile) String() string {
 func (*DownloadFile) ProtoMessage() {}
 
 func (x *DownloadFile) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[24]
+	mi := &file_shopscore_v1_report_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1772,7 +2105,7 @@ func (x *DownloadFile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadFile.ProtoReflect.Descriptor instead.
 func (*DownloadFile) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{24}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *DownloadFile) GetFileName() string {
@@ -1803,7 +2136,7 @@ type DownloadAuditWorkbookResponse struct {
 
 func (x *DownloadAuditWorkbookResponse) Reset() {
 	*x = DownloadAuditWorkbookResponse{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[25]
+	mi := &file_shopscore_v1_report_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1815,7 +2148,7 @@ func (x *DownloadAuditWorkbookResponse) String() string {
 func (*DownloadAuditWorkbookResponse) ProtoMessage() {}
 
 func (x *DownloadAuditWorkbookResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[25]
+	mi := &file_shopscore_v1_report_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1828,7 +2161,7 @@ func (x *DownloadAuditWorkbookResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadAuditWorkbookResponse.ProtoReflect.Descriptor instead.
 func (*DownloadAuditWorkbookResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{25}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *DownloadAuditWorkbookResponse) GetMessage() isDownloadAuditWorkbookResponse_Message {
@@ -1897,7 +2230,7 @@ type DownloadPayrollRequest struct {
 
 func (x *DownloadPayrollRequest) Reset() {
 	*x = DownloadPayrollRequest{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[26]
+	mi := &file_shopscore_v1_report_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1909,7 +2242,7 @@ func (x *DownloadPayrollRequest) String() string {
 func (*DownloadPayrollRequest) ProtoMessage() {}
 
 func (x *DownloadPayrollRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[26]
+	mi := &file_shopscore_v1_report_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1922,7 +2255,7 @@ func (x *DownloadPayrollRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadPayrollRequest.ProtoReflect.Descriptor instead.
 func (*DownloadPayrollRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{26}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *DownloadPayrollRequest) GetRunId() string {
@@ -1946,7 +2279,7 @@ type DownloadPayrollResponse struct {
 
 func (x *DownloadPayrollResponse) Reset() {
 	*x = DownloadPayrollResponse{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[27]
+	mi := &file_shopscore_v1_report_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1958,7 +2291,7 @@ func (x *DownloadPayrollResponse) String() string {
 func (*DownloadPayrollResponse) ProtoMessage() {}
 
 func (x *DownloadPayrollResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[27]
+	mi := &file_shopscore_v1_report_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1971,7 +2304,7 @@ func (x *DownloadPayrollResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadPayrollResponse.ProtoReflect.Descriptor instead.
 func (*DownloadPayrollResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{27}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *DownloadPayrollResponse) GetMessage() isDownloadPayrollResponse_Message {
@@ -2030,11 +2363,943 @@ func (*DownloadPayrollResponse_File) isDownloadPayrollResponse_Message() {}
 
 func (*DownloadPayrollResponse_Chunk) isDownloadPayrollResponse_Message() {}
 
+type GetPolicyRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	PolicyId string                 `protobuf:"bytes,1,opt,name=policy_id,json=policyId,proto3" json:"policy_id,omitempty"`
+	// 0 means the latest.
+	Version       int32 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPolicyRequest) Reset() {
+	*x = GetPolicyRequest{}
+	mi := &file_shopscore_v1_report_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPolicyRequest) ProtoMessage() {}
+
+func (x *GetPolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_report_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPolicyRequest.ProtoReflect.Descriptor instead.
+func (*GetPolicyRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *GetPolicyRequest) GetPolicyId() string {
+	if x != nil {
+		return x.PolicyId
+	}
+	return ""
+}
+
+func (x *GetPolicyRequest) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type GetPolicyResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Policy *BonusPolicy           `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	// The policy's versions, oldest first.
+	Versions      []int32 `protobuf:"varint,2,rep,packed,name=versions,proto3" json:"versions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPolicyResponse) Reset() {
+	*x = GetPolicyResponse{}
+	mi := &file_shopscore_v1_report_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPolicyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPolicyResponse) ProtoMessage() {}
+
+func (x *GetPolicyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_report_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPolicyResponse.ProtoReflect.Descriptor instead.
+func (*GetPolicyResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *GetPolicyResponse) GetPolicy() *BonusPolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+func (x *GetPolicyResponse) GetVersions() []int32 {
+	if x != nil {
+		return x.Versions
+	}
+	return nil
+}
+
+type DiffPoliciesRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	PolicyId    string                 `protobuf:"bytes,1,opt,name=policy_id,json=policyId,proto3" json:"policy_id,omitempty"`
+	FromVersion int32                  `protobuf:"varint,2,opt,name=from_version,json=fromVersion,proto3" json:"from_version,omitempty"`
+	// 0 means the latest.
+	ToVersion     int32 `protobuf:"varint,3,opt,name=to_version,json=toVersion,proto3" json:"to_version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DiffPoliciesRequest) Reset() {
+	*x = DiffPoliciesRequest{}
+	mi := &file_shopscore_v1_report_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DiffPoliciesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DiffPoliciesRequest) ProtoMessage() {}
+
+func (x *DiffPoliciesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_report_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DiffPoliciesRequest.ProtoReflect.Descriptor instead.
+func (*DiffPoliciesRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *DiffPoliciesRequest) GetPolicyId() string {
+	if x != nil {
+		return x.PolicyId
+	}
+	return ""
+}
+
+func (x *DiffPoliciesRequest) GetFromVersion() int32 {
+	if x != nil {
+		return x.FromVersion
+	}
+	return 0
+}
+
+func (x *DiffPoliciesRequest) GetToVersion() int32 {
+	if x != nil {
+		return x.ToVersion
+	}
+	return 0
+}
+
+// PolicyChange is one field that differs between two policy versions.
+type PolicyChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Where, for people: "components[politeness].rule.thresholds[1].payout".
+	Path string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	// The values as JSON; empty when absent on that side.
+	OldValue      string `protobuf:"bytes,2,opt,name=old_value,json=oldValue,proto3" json:"old_value,omitempty"`
+	NewValue      string `protobuf:"bytes,3,opt,name=new_value,json=newValue,proto3" json:"new_value,omitempty"`
+	Text          string `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PolicyChange) Reset() {
+	*x = PolicyChange{}
+	mi := &file_shopscore_v1_report_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PolicyChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PolicyChange) ProtoMessage() {}
+
+func (x *PolicyChange) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_report_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PolicyChange.ProtoReflect.Descriptor instead.
+func (*PolicyChange) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *PolicyChange) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *PolicyChange) GetOldValue() string {
+	if x != nil {
+		return x.OldValue
+	}
+	return ""
+}
+
+func (x *PolicyChange) GetNewValue() string {
+	if x != nil {
+		return x.NewValue
+	}
+	return ""
+}
+
+func (x *PolicyChange) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+type DiffPoliciesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	From          *BonusPolicy           `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	To            *BonusPolicy           `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	Changes       []*PolicyChange        `protobuf:"bytes,3,rep,name=changes,proto3" json:"changes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DiffPoliciesResponse) Reset() {
+	*x = DiffPoliciesResponse{}
+	mi := &file_shopscore_v1_report_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DiffPoliciesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DiffPoliciesResponse) ProtoMessage() {}
+
+func (x *DiffPoliciesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_report_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DiffPoliciesResponse.ProtoReflect.Descriptor instead.
+func (*DiffPoliciesResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *DiffPoliciesResponse) GetFrom() *BonusPolicy {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *DiffPoliciesResponse) GetTo() *BonusPolicy {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *DiffPoliciesResponse) GetChanges() []*PolicyChange {
+	if x != nil {
+		return x.Changes
+	}
+	return nil
+}
+
+type ValidatePolicyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PolicyJson    string                 `protobuf:"bytes,1,opt,name=policy_json,json=policyJson,proto3" json:"policy_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidatePolicyRequest) Reset() {
+	*x = ValidatePolicyRequest{}
+	mi := &file_shopscore_v1_report_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidatePolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidatePolicyRequest) ProtoMessage() {}
+
+func (x *ValidatePolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_report_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidatePolicyRequest.ProtoReflect.Descriptor instead.
+func (*ValidatePolicyRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ValidatePolicyRequest) GetPolicyJson() string {
+	if x != nil {
+		return x.PolicyJson
+	}
+	return ""
+}
+
+type ValidatePolicyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every problem, one per entry; empty when the policy can be stored.
+	Problems []string `protobuf:"bytes,1,rep,name=problems,proto3" json:"problems,omitempty"`
+	// Whether storing it would store nothing (the latest version's content).
+	Unchanged bool `protobuf:"varint,2,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
+	// The version storing it would make (the latest's when unchanged).
+	NextVersion   int32 `protobuf:"varint,3,opt,name=next_version,json=nextVersion,proto3" json:"next_version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidatePolicyResponse) Reset() {
+	*x = ValidatePolicyResponse{}
+	mi := &file_shopscore_v1_report_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidatePolicyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidatePolicyResponse) ProtoMessage() {}
+
+func (x *ValidatePolicyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_report_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidatePolicyResponse.ProtoReflect.Descriptor instead.
+func (*ValidatePolicyResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ValidatePolicyResponse) GetProblems() []string {
+	if x != nil {
+		return x.Problems
+	}
+	return nil
+}
+
+func (x *ValidatePolicyResponse) GetUnchanged() bool {
+	if x != nil {
+		return x.Unchanged
+	}
+	return false
+}
+
+func (x *ValidatePolicyResponse) GetNextVersion() int32 {
+	if x != nil {
+		return x.NextVersion
+	}
+	return 0
+}
+
+type PreviewBonusRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A stored policy, or unsaved JSON; the JSON wins when both are given.
+	PolicyId      string `protobuf:"bytes,1,opt,name=policy_id,json=policyId,proto3" json:"policy_id,omitempty"`
+	PolicyVersion int32  `protobuf:"varint,2,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
+	PolicyJson    string `protobuf:"bytes,3,opt,name=policy_json,json=policyJson,proto3" json:"policy_json,omitempty"`
+	// YYYY-MM.
+	Period        string `protobuf:"bytes,4,opt,name=period,proto3" json:"period,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreviewBonusRequest) Reset() {
+	*x = PreviewBonusRequest{}
+	mi := &file_shopscore_v1_report_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreviewBonusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreviewBonusRequest) ProtoMessage() {}
+
+func (x *PreviewBonusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_report_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreviewBonusRequest.ProtoReflect.Descriptor instead.
+func (*PreviewBonusRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *PreviewBonusRequest) GetPolicyId() string {
+	if x != nil {
+		return x.PolicyId
+	}
+	return ""
+}
+
+func (x *PreviewBonusRequest) GetPolicyVersion() int32 {
+	if x != nil {
+		return x.PolicyVersion
+	}
+	return 0
+}
+
+func (x *PreviewBonusRequest) GetPolicyJson() string {
+	if x != nil {
+		return x.PolicyJson
+	}
+	return ""
+}
+
+func (x *PreviewBonusRequest) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+type PreviewBonusResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The run as RunBonus would store it, not stored: no id, no state.
+	Run           *BonusRun `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreviewBonusResponse) Reset() {
+	*x = PreviewBonusResponse{}
+	mi := &file_shopscore_v1_report_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreviewBonusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreviewBonusResponse) ProtoMessage() {}
+
+func (x *PreviewBonusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_report_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreviewBonusResponse.ProtoReflect.Descriptor instead.
+func (*PreviewBonusResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *PreviewBonusResponse) GetRun() *BonusRun {
+	if x != nil {
+		return x.Run
+	}
+	return nil
+}
+
+type ListBasePayRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// YYYY-MM.
+	Month string `protobuf:"bytes,1,opt,name=month,proto3" json:"month,omitempty"`
+	// Base pay when unspecified.
+	Kind          PayKind `protobuf:"varint,2,opt,name=kind,proto3,enum=shopscore.v1.PayKind" json:"kind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBasePayRequest) Reset() {
+	*x = ListBasePayRequest{}
+	mi := &file_shopscore_v1_report_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBasePayRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBasePayRequest) ProtoMessage() {}
+
+func (x *ListBasePayRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_report_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBasePayRequest.ProtoReflect.Descriptor instead.
+func (*ListBasePayRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *ListBasePayRequest) GetMonth() string {
+	if x != nil {
+		return x.Month
+	}
+	return ""
+}
+
+func (x *ListBasePayRequest) GetKind() PayKind {
+	if x != nil {
+		return x.Kind
+	}
+	return PayKind_PAY_KIND_UNSPECIFIED
+}
+
+// BasePayEntry is one employee's pay in force in a month.
+type BasePayEntry struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	StaffId        string                 `protobuf:"bytes,1,opt,name=staff_id,json=staffId,proto3" json:"staff_id,omitempty"`
+	EmployeeNumber string                 `protobuf:"bytes,2,opt,name=employee_number,json=employeeNumber,proto3" json:"employee_number,omitempty"`
+	Name           string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Position       string                 `protobuf:"bytes,4,opt,name=position,proto3" json:"position,omitempty"`
+	Department     string                 `protobuf:"bytes,5,opt,name=department,proto3" json:"department,omitempty"`
+	StoreCode      string                 `protobuf:"bytes,6,opt,name=store_code,json=storeCode,proto3" json:"store_code,omitempty"`
+	StoreName      string                 `protobuf:"bytes,7,opt,name=store_name,json=storeName,proto3" json:"store_name,omitempty"`
+	Kind           PayKind                `protobuf:"varint,8,opt,name=kind,proto3,enum=shopscore.v1.PayKind" json:"kind,omitempty"`
+	// False when nothing is set up to the month; the fields below are empty.
+	Set         bool  `protobuf:"varint,9,opt,name=set,proto3" json:"set,omitempty"`
+	AmountMinor int64 `protobuf:"varint,10,opt,name=amount_minor,json=amountMinor,proto3" json:"amount_minor,omitempty"`
+	// The month the amount applies from, YYYY-MM.
+	EffectiveMonth string `protobuf:"bytes,11,opt,name=effective_month,json=effectiveMonth,proto3" json:"effective_month,omitempty"`
+	// Where it came from: a file name, or "api".
+	Source     string                 `protobuf:"bytes,12,opt,name=source,proto3" json:"source,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// The name of the user who set it.
+	UpdatedBy     string `protobuf:"bytes,14,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BasePayEntry) Reset() {
+	*x = BasePayEntry{}
+	mi := &file_shopscore_v1_report_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BasePayEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BasePayEntry) ProtoMessage() {}
+
+func (x *BasePayEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_report_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BasePayEntry.ProtoReflect.Descriptor instead.
+func (*BasePayEntry) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *BasePayEntry) GetStaffId() string {
+	if x != nil {
+		return x.StaffId
+	}
+	return ""
+}
+
+func (x *BasePayEntry) GetEmployeeNumber() string {
+	if x != nil {
+		return x.EmployeeNumber
+	}
+	return ""
+}
+
+func (x *BasePayEntry) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *BasePayEntry) GetPosition() string {
+	if x != nil {
+		return x.Position
+	}
+	return ""
+}
+
+func (x *BasePayEntry) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *BasePayEntry) GetStoreCode() string {
+	if x != nil {
+		return x.StoreCode
+	}
+	return ""
+}
+
+func (x *BasePayEntry) GetStoreName() string {
+	if x != nil {
+		return x.StoreName
+	}
+	return ""
+}
+
+func (x *BasePayEntry) GetKind() PayKind {
+	if x != nil {
+		return x.Kind
+	}
+	return PayKind_PAY_KIND_UNSPECIFIED
+}
+
+func (x *BasePayEntry) GetSet() bool {
+	if x != nil {
+		return x.Set
+	}
+	return false
+}
+
+func (x *BasePayEntry) GetAmountMinor() int64 {
+	if x != nil {
+		return x.AmountMinor
+	}
+	return 0
+}
+
+func (x *BasePayEntry) GetEffectiveMonth() string {
+	if x != nil {
+		return x.EffectiveMonth
+	}
+	return ""
+}
+
+func (x *BasePayEntry) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *BasePayEntry) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *BasePayEntry) GetUpdatedBy() string {
+	if x != nil {
+		return x.UpdatedBy
+	}
+	return ""
+}
+
+type ListBasePayResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entries       []*BasePayEntry        `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBasePayResponse) Reset() {
+	*x = ListBasePayResponse{}
+	mi := &file_shopscore_v1_report_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBasePayResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBasePayResponse) ProtoMessage() {}
+
+func (x *ListBasePayResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_report_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBasePayResponse.ProtoReflect.Descriptor instead.
+func (*ListBasePayResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *ListBasePayResponse) GetEntries() []*BasePayEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+type DownloadPayrollExportRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	RunId  string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	Format PayrollExportFormat    `protobuf:"varint,2,opt,name=format,proto3,enum=shopscore.v1.PayrollExportFormat" json:"format,omitempty"`
+	// "ru" (the default: Russian headers, semicolons, decimal comma, dates
+	// DD.MM.YYYY) or "en" (English headers, commas, decimal point, ISO
+	// dates).
+	Locale        string `protobuf:"bytes,3,opt,name=locale,proto3" json:"locale,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DownloadPayrollExportRequest) Reset() {
+	*x = DownloadPayrollExportRequest{}
+	mi := &file_shopscore_v1_report_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DownloadPayrollExportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DownloadPayrollExportRequest) ProtoMessage() {}
+
+func (x *DownloadPayrollExportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_report_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DownloadPayrollExportRequest.ProtoReflect.Descriptor instead.
+func (*DownloadPayrollExportRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *DownloadPayrollExportRequest) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
+func (x *DownloadPayrollExportRequest) GetFormat() PayrollExportFormat {
+	if x != nil {
+		return x.Format
+	}
+	return PayrollExportFormat_PAYROLL_EXPORT_FORMAT_UNSPECIFIED
+}
+
+func (x *DownloadPayrollExportRequest) GetLocale() string {
+	if x != nil {
+		return x.Locale
+	}
+	return ""
+}
+
+type DownloadPayrollExportResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Message:
+	//
+	//	*DownloadPayrollExportResponse_Progress
+	//	*DownloadPayrollExportResponse_File
+	//	*DownloadPayrollExportResponse_Chunk
+	Message       isDownloadPayrollExportResponse_Message `protobuf_oneof:"message"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DownloadPayrollExportResponse) Reset() {
+	*x = DownloadPayrollExportResponse{}
+	mi := &file_shopscore_v1_report_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DownloadPayrollExportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DownloadPayrollExportResponse) ProtoMessage() {}
+
+func (x *DownloadPayrollExportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_report_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DownloadPayrollExportResponse.ProtoReflect.Descriptor instead.
+func (*DownloadPayrollExportResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *DownloadPayrollExportResponse) GetMessage() isDownloadPayrollExportResponse_Message {
+	if x != nil {
+		return x.Message
+	}
+	return nil
+}
+
+func (x *DownloadPayrollExportResponse) GetProgress() *DownloadProgress {
+	if x != nil {
+		if x, ok := x.Message.(*DownloadPayrollExportResponse_Progress); ok {
+			return x.Progress
+		}
+	}
+	return nil
+}
+
+func (x *DownloadPayrollExportResponse) GetFile() *DownloadFile {
+	if x != nil {
+		if x, ok := x.Message.(*DownloadPayrollExportResponse_File); ok {
+			return x.File
+		}
+	}
+	return nil
+}
+
+func (x *DownloadPayrollExportResponse) GetChunk() []byte {
+	if x != nil {
+		if x, ok := x.Message.(*DownloadPayrollExportResponse_Chunk); ok {
+			return x.Chunk
+		}
+	}
+	return nil
+}
+
+type isDownloadPayrollExportResponse_Message interface {
+	isDownloadPayrollExportResponse_Message()
+}
+
+type DownloadPayrollExportResponse_Progress struct {
+	Progress *DownloadProgress `protobuf:"bytes,1,opt,name=progress,proto3,oneof"`
+}
+
+type DownloadPayrollExportResponse_File struct {
+	File *DownloadFile `protobuf:"bytes,2,opt,name=file,proto3,oneof"`
+}
+
+type DownloadPayrollExportResponse_Chunk struct {
+	Chunk []byte `protobuf:"bytes,3,opt,name=chunk,proto3,oneof"`
+}
+
+func (*DownloadPayrollExportResponse_Progress) isDownloadPayrollExportResponse_Message() {}
+
+func (*DownloadPayrollExportResponse_File) isDownloadPayrollExportResponse_Message() {}
+
+func (*DownloadPayrollExportResponse_Chunk) isDownloadPayrollExportResponse_Message() {}
+
 var File_shopscore_v1_report_proto protoreflect.FileDescriptor
 
 const file_shopscore_v1_report_proto_rawDesc = "" +
 	"\n" +
-	"\x19shopscore/v1/report.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc8\x01\n" +
+	"\x19shopscore/v1/report.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x01\n" +
 	"\vBonusPolicy\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x05R\aversion\x12\x12\n" +
@@ -2044,7 +3309,8 @@ const file_shopscore_v1_report_proto_rawDesc = "" +
 	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12\x1d\n" +
 	"\n" +
-	"created_by\x18\x06 \x01(\tR\tcreatedBy\"6\n" +
+	"created_by\x18\x06 \x01(\tR\tcreatedBy\x12&\n" +
+	"\x0fcreated_by_name\x18\a \x01(\tR\rcreatedByName\"6\n" +
 	"\x13CreatePolicyRequest\x12\x1f\n" +
 	"\vpolicy_json\x18\x01 \x01(\tR\n" +
 	"policyJson\"c\n" +
@@ -2072,9 +3338,10 @@ const file_shopscore_v1_report_proto_rawDesc = "" +
 	"\x0fRunBonusRequest\x12\x1b\n" +
 	"\tpolicy_id\x18\x01 \x01(\tR\bpolicyId\x12%\n" +
 	"\x0epolicy_version\x18\x02 \x01(\x05R\rpolicyVersion\x12\x16\n" +
-	"\x06period\x18\x03 \x01(\tR\x06period\"<\n" +
+	"\x06period\x18\x03 \x01(\tR\x06period\"T\n" +
 	"\x10RunBonusResponse\x12(\n" +
-	"\x03run\x18\x01 \x01(\v2\x16.shopscore.v1.BonusRunR\x03run\"\x9c\x05\n" +
+	"\x03run\x18\x01 \x01(\v2\x16.shopscore.v1.BonusRunR\x03run\x12\x16\n" +
+	"\x06reused\x18\x02 \x01(\bR\x06reused\"\x91\x06\n" +
 	"\bBonusRun\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tpolicy_id\x18\x02 \x01(\tR\bpolicyId\x12%\n" +
@@ -2097,7 +3364,10 @@ const file_shopscore_v1_report_proto_rawDesc = "" +
 	"\x05stats\x18\x0e \x01(\v2\x1b.shopscore.v1.BonusRunStatsR\x05stats\x129\n" +
 	"\temployees\x18\x0f \x03(\v2\x1b.shopscore.v1.EmployeeBonusR\temployees\x12\x1f\n" +
 	"\vresult_json\x18\x10 \x01(\tR\n" +
-	"resultJson\"\x8f\x02\n" +
+	"resultJson\x12&\n" +
+	"\x0fcreated_by_name\x18\x11 \x01(\tR\rcreatedByName\x12(\n" +
+	"\x10approved_by_name\x18\x12 \x01(\tR\x0eapprovedByName\x12!\n" +
+	"\finputs_stamp\x18\x13 \x01(\tR\vinputsStamp\"\x8f\x02\n" +
 	"\rBonusRunStats\x12\x1c\n" +
 	"\temployees\x18\x01 \x01(\x05R\temployees\x12\x18\n" +
 	"\acovered\x18\x02 \x01(\x05R\acovered\x12\"\n" +
@@ -2106,7 +3376,7 @@ const file_shopscore_v1_report_proto_rawDesc = "" +
 	"\x0eoutside_period\x18\x05 \x01(\x03R\routsidePeriod\x12%\n" +
 	"\x0enot_applicable\x18\x06 \x01(\x03R\rnotApplicable\x12\x1c\n" +
 	"\tunmatched\x18\a \x01(\x03R\tunmatched\x12\"\n" +
-	"\funattributed\x18\b \x01(\x03R\funattributed\"\xbe\x01\n" +
+	"\funattributed\x18\b \x01(\x03R\funattributed\"\xc9\x03\n" +
 	"\vBonusChange\x12\x19\n" +
 	"\bstaff_id\x18\x01 \x01(\tR\astaffId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1c\n" +
@@ -2114,7 +3384,22 @@ const file_shopscore_v1_report_proto_rawDesc = "" +
 	"\x05field\x18\x04 \x01(\tR\x05field\x12\x1b\n" +
 	"\told_value\x18\x05 \x01(\tR\boldValue\x12\x1b\n" +
 	"\tnew_value\x18\x06 \x01(\tR\bnewValue\x12\x12\n" +
-	"\x04text\x18\a \x01(\tR\x04text\"\xea\x02\n" +
+	"\x04text\x18\a \x01(\tR\x04text\x12'\n" +
+	"\x0femployee_number\x18\b \x01(\tR\x0eemployeeNumber\x12\x14\n" +
+	"\x05delta\x18\t \x01(\tR\x05delta\x12 \n" +
+	"\told_minor\x18\n" +
+	" \x01(\x03H\x00R\boldMinor\x88\x01\x01\x12 \n" +
+	"\tnew_minor\x18\v \x01(\x03H\x01R\bnewMinor\x88\x01\x01\x12$\n" +
+	"\vold_percent\x18\f \x01(\x01H\x02R\n" +
+	"oldPercent\x88\x01\x01\x12$\n" +
+	"\vnew_percent\x18\r \x01(\x01H\x03R\n" +
+	"newPercent\x88\x01\x01B\f\n" +
+	"\n" +
+	"_old_minorB\f\n" +
+	"\n" +
+	"_new_minorB\x0e\n" +
+	"\f_old_percentB\x0e\n" +
+	"\f_new_percent\"\xea\x02\n" +
 	"\rEmployeeBonus\x12\x19\n" +
 	"\bstaff_id\x18\x01 \x01(\tR\astaffId\x12'\n" +
 	"\x0femployee_number\x18\x02 \x01(\tR\x0eemployeeNumber\x12\x12\n" +
@@ -2131,7 +3416,7 @@ const file_shopscore_v1_report_proto_rawDesc = "" +
 	"components\x12\x1f\n" +
 	"\vtotal_minor\x18\n" +
 	" \x01(\x03R\n" +
-	"totalMinor\"\xb8\x02\n" +
+	"totalMinor\"\xf9\x02\n" +
 	"\x0eComponentBonus\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05share\x18\x02 \x01(\x01R\x05share\x12\x16\n" +
@@ -2141,8 +3426,30 @@ const file_shopscore_v1_report_proto_rawDesc = "" +
 	"\famount_minor\x18\x06 \x01(\x03R\vamountMinor\x12,\n" +
 	"\x12min_sample_default\x18\a \x01(\bR\x10minSampleDefault\x12)\n" +
 	"\x10critical_forfeit\x18\b \x01(\bR\x0fcriticalForfeit\x12\x14\n" +
-	"\x05lines\x18\t \x03(\tR\x05linesB\x10\n" +
-	"\x0e_score_percent\"+\n" +
+	"\x05lines\x18\t \x03(\tR\x05lines\x12?\n" +
+	"\vexplanation\x18\n" +
+	" \x03(\v2\x1d.shopscore.v1.ExplanationLineR\vexplanationB\x10\n" +
+	"\x0e_score_percent\"\xd2\x02\n" +
+	"\x0fExplanationLine\x12\x12\n" +
+	"\x04text\x18\x01 \x01(\tR\x04text\x12\x19\n" +
+	"\bvisit_id\x18\x02 \x01(\tR\avisitId\x12\x1d\n" +
+	"\n" +
+	"store_code\x18\x03 \x01(\tR\tstoreCode\x12\x1d\n" +
+	"\n" +
+	"store_name\x18\x04 \x01(\tR\tstoreName\x129\n" +
+	"\n" +
+	"visit_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tvisitTime\x12(\n" +
+	"\rscore_percent\x18\x06 \x01(\x01H\x00R\fscorePercent\x88\x01\x01\x12,\n" +
+	"\x04lost\x18\a \x03(\v2\x18.shopscore.v1.LostPointsR\x04lost\x12-\n" +
+	"\x12critical_questions\x18\b \x03(\tR\x11criticalQuestionsB\x10\n" +
+	"\x0e_score_percent\"x\n" +
+	"\n" +
+	"LostPoints\x12\x1f\n" +
+	"\vquestion_id\x18\x01 \x01(\tR\n" +
+	"questionId\x12#\n" +
+	"\rquestion_text\x18\x02 \x01(\tR\fquestionText\x12\x12\n" +
+	"\x04lost\x18\x03 \x01(\x01R\x04lost\x12\x10\n" +
+	"\x03max\x18\x04 \x01(\x01R\x03max\"+\n" +
 	"\x12GetBonusRunRequest\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\"?\n" +
 	"\x13GetBonusRunResponse\x12(\n" +
@@ -2180,6 +3487,77 @@ const file_shopscore_v1_report_proto_rawDesc = "" +
 	"\bprogress\x18\x01 \x01(\v2\x1e.shopscore.v1.DownloadProgressH\x00R\bprogress\x120\n" +
 	"\x04file\x18\x02 \x01(\v2\x1a.shopscore.v1.DownloadFileH\x00R\x04file\x12\x16\n" +
 	"\x05chunk\x18\x03 \x01(\fH\x00R\x05chunkB\t\n" +
+	"\amessage\"I\n" +
+	"\x10GetPolicyRequest\x12\x1b\n" +
+	"\tpolicy_id\x18\x01 \x01(\tR\bpolicyId\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x05R\aversion\"b\n" +
+	"\x11GetPolicyResponse\x121\n" +
+	"\x06policy\x18\x01 \x01(\v2\x19.shopscore.v1.BonusPolicyR\x06policy\x12\x1a\n" +
+	"\bversions\x18\x02 \x03(\x05R\bversions\"t\n" +
+	"\x13DiffPoliciesRequest\x12\x1b\n" +
+	"\tpolicy_id\x18\x01 \x01(\tR\bpolicyId\x12!\n" +
+	"\ffrom_version\x18\x02 \x01(\x05R\vfromVersion\x12\x1d\n" +
+	"\n" +
+	"to_version\x18\x03 \x01(\x05R\ttoVersion\"p\n" +
+	"\fPolicyChange\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x1b\n" +
+	"\told_value\x18\x02 \x01(\tR\boldValue\x12\x1b\n" +
+	"\tnew_value\x18\x03 \x01(\tR\bnewValue\x12\x12\n" +
+	"\x04text\x18\x04 \x01(\tR\x04text\"\xa6\x01\n" +
+	"\x14DiffPoliciesResponse\x12-\n" +
+	"\x04from\x18\x01 \x01(\v2\x19.shopscore.v1.BonusPolicyR\x04from\x12)\n" +
+	"\x02to\x18\x02 \x01(\v2\x19.shopscore.v1.BonusPolicyR\x02to\x124\n" +
+	"\achanges\x18\x03 \x03(\v2\x1a.shopscore.v1.PolicyChangeR\achanges\"8\n" +
+	"\x15ValidatePolicyRequest\x12\x1f\n" +
+	"\vpolicy_json\x18\x01 \x01(\tR\n" +
+	"policyJson\"u\n" +
+	"\x16ValidatePolicyResponse\x12\x1a\n" +
+	"\bproblems\x18\x01 \x03(\tR\bproblems\x12\x1c\n" +
+	"\tunchanged\x18\x02 \x01(\bR\tunchanged\x12!\n" +
+	"\fnext_version\x18\x03 \x01(\x05R\vnextVersion\"\x92\x01\n" +
+	"\x13PreviewBonusRequest\x12\x1b\n" +
+	"\tpolicy_id\x18\x01 \x01(\tR\bpolicyId\x12%\n" +
+	"\x0epolicy_version\x18\x02 \x01(\x05R\rpolicyVersion\x12\x1f\n" +
+	"\vpolicy_json\x18\x03 \x01(\tR\n" +
+	"policyJson\x12\x16\n" +
+	"\x06period\x18\x04 \x01(\tR\x06period\"@\n" +
+	"\x14PreviewBonusResponse\x12(\n" +
+	"\x03run\x18\x01 \x01(\v2\x16.shopscore.v1.BonusRunR\x03run\"U\n" +
+	"\x12ListBasePayRequest\x12\x14\n" +
+	"\x05month\x18\x01 \x01(\tR\x05month\x12)\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x15.shopscore.v1.PayKindR\x04kind\"\xdd\x03\n" +
+	"\fBasePayEntry\x12\x19\n" +
+	"\bstaff_id\x18\x01 \x01(\tR\astaffId\x12'\n" +
+	"\x0femployee_number\x18\x02 \x01(\tR\x0eemployeeNumber\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x1a\n" +
+	"\bposition\x18\x04 \x01(\tR\bposition\x12\x1e\n" +
+	"\n" +
+	"department\x18\x05 \x01(\tR\n" +
+	"department\x12\x1d\n" +
+	"\n" +
+	"store_code\x18\x06 \x01(\tR\tstoreCode\x12\x1d\n" +
+	"\n" +
+	"store_name\x18\a \x01(\tR\tstoreName\x12)\n" +
+	"\x04kind\x18\b \x01(\x0e2\x15.shopscore.v1.PayKindR\x04kind\x12\x10\n" +
+	"\x03set\x18\t \x01(\bR\x03set\x12!\n" +
+	"\famount_minor\x18\n" +
+	" \x01(\x03R\vamountMinor\x12'\n" +
+	"\x0feffective_month\x18\v \x01(\tR\x0eeffectiveMonth\x12\x16\n" +
+	"\x06source\x18\f \x01(\tR\x06source\x12;\n" +
+	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x12\x1d\n" +
+	"\n" +
+	"updated_by\x18\x0e \x01(\tR\tupdatedBy\"K\n" +
+	"\x13ListBasePayResponse\x124\n" +
+	"\aentries\x18\x01 \x03(\v2\x1a.shopscore.v1.BasePayEntryR\aentries\"\x88\x01\n" +
+	"\x1cDownloadPayrollExportRequest\x12\x15\n" +
+	"\x06run_id\x18\x01 \x01(\tR\x05runId\x129\n" +
+	"\x06format\x18\x02 \x01(\x0e2!.shopscore.v1.PayrollExportFormatR\x06format\x12\x16\n" +
+	"\x06locale\x18\x03 \x01(\tR\x06locale\"\xb2\x01\n" +
+	"\x1dDownloadPayrollExportResponse\x12<\n" +
+	"\bprogress\x18\x01 \x01(\v2\x1e.shopscore.v1.DownloadProgressH\x00R\bprogress\x120\n" +
+	"\x04file\x18\x02 \x01(\v2\x1a.shopscore.v1.DownloadFileH\x00R\x04file\x12\x16\n" +
+	"\x05chunk\x18\x03 \x01(\fH\x00R\x05chunkB\t\n" +
 	"\amessage*X\n" +
 	"\aPayKind\x12\x18\n" +
 	"\x14PAY_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
@@ -2189,7 +3567,11 @@ const file_shopscore_v1_report_proto_rawDesc = "" +
 	"\x1bBONUS_RUN_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15BONUS_RUN_STATE_DRAFT\x10\x01\x12\x1c\n" +
 	"\x18BONUS_RUN_STATE_APPROVED\x10\x02\x12\x1e\n" +
-	"\x1aBONUS_RUN_STATE_SUPERSEDED\x10\x032\x97\a\n" +
+	"\x1aBONUS_RUN_STATE_SUPERSEDED\x10\x03*{\n" +
+	"\x13PayrollExportFormat\x12%\n" +
+	"!PAYROLL_EXPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19PAYROLL_EXPORT_FORMAT_CSV\x10\x01\x12\x1e\n" +
+	"\x1aPAYROLL_EXPORT_FORMAT_XLSX\x10\x022\xb8\v\n" +
 	"\rReportService\x12U\n" +
 	"\fCreatePolicy\x12!.shopscore.v1.CreatePolicyRequest\x1a\".shopscore.v1.CreatePolicyResponse\x12U\n" +
 	"\fListPolicies\x12!.shopscore.v1.ListPoliciesRequest\x1a\".shopscore.v1.ListPoliciesResponse\x12O\n" +
@@ -2201,7 +3583,13 @@ const file_shopscore_v1_report_proto_rawDesc = "" +
 	"\rListBonusRuns\x12\".shopscore.v1.ListBonusRunsRequest\x1a#.shopscore.v1.ListBonusRunsResponse\x12^\n" +
 	"\x0fApproveBonusRun\x12$.shopscore.v1.ApproveBonusRunRequest\x1a%.shopscore.v1.ApproveBonusRunResponse\x12r\n" +
 	"\x15DownloadAuditWorkbook\x12*.shopscore.v1.DownloadAuditWorkbookRequest\x1a+.shopscore.v1.DownloadAuditWorkbookResponse0\x01\x12`\n" +
-	"\x0fDownloadPayroll\x12$.shopscore.v1.DownloadPayrollRequest\x1a%.shopscore.v1.DownloadPayrollResponse0\x01B=Z;github.com/shopscore/shopscore/api/shopscore/v1;shopscorev1b\x06proto3"
+	"\x0fDownloadPayroll\x12$.shopscore.v1.DownloadPayrollRequest\x1a%.shopscore.v1.DownloadPayrollResponse0\x01\x12L\n" +
+	"\tGetPolicy\x12\x1e.shopscore.v1.GetPolicyRequest\x1a\x1f.shopscore.v1.GetPolicyResponse\x12U\n" +
+	"\fDiffPolicies\x12!.shopscore.v1.DiffPoliciesRequest\x1a\".shopscore.v1.DiffPoliciesResponse\x12[\n" +
+	"\x0eValidatePolicy\x12#.shopscore.v1.ValidatePolicyRequest\x1a$.shopscore.v1.ValidatePolicyResponse\x12U\n" +
+	"\fPreviewBonus\x12!.shopscore.v1.PreviewBonusRequest\x1a\".shopscore.v1.PreviewBonusResponse\x12R\n" +
+	"\vListBasePay\x12 .shopscore.v1.ListBasePayRequest\x1a!.shopscore.v1.ListBasePayResponse\x12r\n" +
+	"\x15DownloadPayrollExport\x12*.shopscore.v1.DownloadPayrollExportRequest\x1a+.shopscore.v1.DownloadPayrollExportResponse0\x01B=Z;github.com/shopscore/shopscore/api/shopscore/v1;shopscorev1b\x06proto3"
 
 var (
 	file_shopscore_v1_report_proto_rawDescOnce sync.Once
@@ -2215,87 +3603,131 @@ func file_shopscore_v1_report_proto_rawDescGZIP() []byte {
 	return file_shopscore_v1_report_proto_rawDescData
 }
 
-var file_shopscore_v1_report_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_shopscore_v1_report_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_shopscore_v1_report_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_shopscore_v1_report_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_shopscore_v1_report_proto_goTypes = []any{
 	(PayKind)(0),                          // 0: shopscore.v1.PayKind
 	(BonusRunState)(0),                    // 1: shopscore.v1.BonusRunState
-	(*BonusPolicy)(nil),                   // 2: shopscore.v1.BonusPolicy
-	(*CreatePolicyRequest)(nil),           // 3: shopscore.v1.CreatePolicyRequest
-	(*CreatePolicyResponse)(nil),          // 4: shopscore.v1.CreatePolicyResponse
-	(*ListPoliciesRequest)(nil),           // 5: shopscore.v1.ListPoliciesRequest
-	(*ListPoliciesResponse)(nil),          // 6: shopscore.v1.ListPoliciesResponse
-	(*SetBasePayRequest)(nil),             // 7: shopscore.v1.SetBasePayRequest
-	(*SetBasePayResponse)(nil),            // 8: shopscore.v1.SetBasePayResponse
-	(*ImportBasePayRequest)(nil),          // 9: shopscore.v1.ImportBasePayRequest
-	(*ImportBasePayResponse)(nil),         // 10: shopscore.v1.ImportBasePayResponse
-	(*RunBonusRequest)(nil),               // 11: shopscore.v1.RunBonusRequest
-	(*RunBonusResponse)(nil),              // 12: shopscore.v1.RunBonusResponse
-	(*BonusRun)(nil),                      // 13: shopscore.v1.BonusRun
-	(*BonusRunStats)(nil),                 // 14: shopscore.v1.BonusRunStats
-	(*BonusChange)(nil),                   // 15: shopscore.v1.BonusChange
-	(*EmployeeBonus)(nil),                 // 16: shopscore.v1.EmployeeBonus
-	(*ComponentBonus)(nil),                // 17: shopscore.v1.ComponentBonus
-	(*GetBonusRunRequest)(nil),            // 18: shopscore.v1.GetBonusRunRequest
-	(*GetBonusRunResponse)(nil),           // 19: shopscore.v1.GetBonusRunResponse
-	(*ListBonusRunsRequest)(nil),          // 20: shopscore.v1.ListBonusRunsRequest
-	(*ListBonusRunsResponse)(nil),         // 21: shopscore.v1.ListBonusRunsResponse
-	(*ApproveBonusRunRequest)(nil),        // 22: shopscore.v1.ApproveBonusRunRequest
-	(*ApproveBonusRunResponse)(nil),       // 23: shopscore.v1.ApproveBonusRunResponse
-	(*DownloadAuditWorkbookRequest)(nil),  // 24: shopscore.v1.DownloadAuditWorkbookRequest
-	(*DownloadProgress)(nil),              // 25: shopscore.v1.DownloadProgress
-	(*DownloadFile)(nil),                  // 26: shopscore.v1.DownloadFile
-	(*DownloadAuditWorkbookResponse)(nil), // 27: shopscore.v1.DownloadAuditWorkbookResponse
-	(*DownloadPayrollRequest)(nil),        // 28: shopscore.v1.DownloadPayrollRequest
-	(*DownloadPayrollResponse)(nil),       // 29: shopscore.v1.DownloadPayrollResponse
-	(*timestamppb.Timestamp)(nil),         // 30: google.protobuf.Timestamp
+	(PayrollExportFormat)(0),              // 2: shopscore.v1.PayrollExportFormat
+	(*BonusPolicy)(nil),                   // 3: shopscore.v1.BonusPolicy
+	(*CreatePolicyRequest)(nil),           // 4: shopscore.v1.CreatePolicyRequest
+	(*CreatePolicyResponse)(nil),          // 5: shopscore.v1.CreatePolicyResponse
+	(*ListPoliciesRequest)(nil),           // 6: shopscore.v1.ListPoliciesRequest
+	(*ListPoliciesResponse)(nil),          // 7: shopscore.v1.ListPoliciesResponse
+	(*SetBasePayRequest)(nil),             // 8: shopscore.v1.SetBasePayRequest
+	(*SetBasePayResponse)(nil),            // 9: shopscore.v1.SetBasePayResponse
+	(*ImportBasePayRequest)(nil),          // 10: shopscore.v1.ImportBasePayRequest
+	(*ImportBasePayResponse)(nil),         // 11: shopscore.v1.ImportBasePayResponse
+	(*RunBonusRequest)(nil),               // 12: shopscore.v1.RunBonusRequest
+	(*RunBonusResponse)(nil),              // 13: shopscore.v1.RunBonusResponse
+	(*BonusRun)(nil),                      // 14: shopscore.v1.BonusRun
+	(*BonusRunStats)(nil),                 // 15: shopscore.v1.BonusRunStats
+	(*BonusChange)(nil),                   // 16: shopscore.v1.BonusChange
+	(*EmployeeBonus)(nil),                 // 17: shopscore.v1.EmployeeBonus
+	(*ComponentBonus)(nil),                // 18: shopscore.v1.ComponentBonus
+	(*ExplanationLine)(nil),               // 19: shopscore.v1.ExplanationLine
+	(*LostPoints)(nil),                    // 20: shopscore.v1.LostPoints
+	(*GetBonusRunRequest)(nil),            // 21: shopscore.v1.GetBonusRunRequest
+	(*GetBonusRunResponse)(nil),           // 22: shopscore.v1.GetBonusRunResponse
+	(*ListBonusRunsRequest)(nil),          // 23: shopscore.v1.ListBonusRunsRequest
+	(*ListBonusRunsResponse)(nil),         // 24: shopscore.v1.ListBonusRunsResponse
+	(*ApproveBonusRunRequest)(nil),        // 25: shopscore.v1.ApproveBonusRunRequest
+	(*ApproveBonusRunResponse)(nil),       // 26: shopscore.v1.ApproveBonusRunResponse
+	(*DownloadAuditWorkbookRequest)(nil),  // 27: shopscore.v1.DownloadAuditWorkbookRequest
+	(*DownloadProgress)(nil),              // 28: shopscore.v1.DownloadProgress
+	(*DownloadFile)(nil),                  // 29: shopscore.v1.DownloadFile
+	(*DownloadAuditWorkbookResponse)(nil), // 30: shopscore.v1.DownloadAuditWorkbookResponse
+	(*DownloadPayrollRequest)(nil),        // 31: shopscore.v1.DownloadPayrollRequest
+	(*DownloadPayrollResponse)(nil),       // 32: shopscore.v1.DownloadPayrollResponse
+	(*GetPolicyRequest)(nil),              // 33: shopscore.v1.GetPolicyRequest
+	(*GetPolicyResponse)(nil),             // 34: shopscore.v1.GetPolicyResponse
+	(*DiffPoliciesRequest)(nil),           // 35: shopscore.v1.DiffPoliciesRequest
+	(*PolicyChange)(nil),                  // 36: shopscore.v1.PolicyChange
+	(*DiffPoliciesResponse)(nil),          // 37: shopscore.v1.DiffPoliciesResponse
+	(*ValidatePolicyRequest)(nil),         // 38: shopscore.v1.ValidatePolicyRequest
+	(*ValidatePolicyResponse)(nil),        // 39: shopscore.v1.ValidatePolicyResponse
+	(*PreviewBonusRequest)(nil),           // 40: shopscore.v1.PreviewBonusRequest
+	(*PreviewBonusResponse)(nil),          // 41: shopscore.v1.PreviewBonusResponse
+	(*ListBasePayRequest)(nil),            // 42: shopscore.v1.ListBasePayRequest
+	(*BasePayEntry)(nil),                  // 43: shopscore.v1.BasePayEntry
+	(*ListBasePayResponse)(nil),           // 44: shopscore.v1.ListBasePayResponse
+	(*DownloadPayrollExportRequest)(nil),  // 45: shopscore.v1.DownloadPayrollExportRequest
+	(*DownloadPayrollExportResponse)(nil), // 46: shopscore.v1.DownloadPayrollExportResponse
+	(*timestamppb.Timestamp)(nil),         // 47: google.protobuf.Timestamp
 }
 var file_shopscore_v1_report_proto_depIdxs = []int32{
-	30, // 0: shopscore.v1.BonusPolicy.create_time:type_name -> google.protobuf.Timestamp
-	2,  // 1: shopscore.v1.CreatePolicyResponse.policy:type_name -> shopscore.v1.BonusPolicy
-	2,  // 2: shopscore.v1.ListPoliciesResponse.policies:type_name -> shopscore.v1.BonusPolicy
+	47, // 0: shopscore.v1.BonusPolicy.create_time:type_name -> google.protobuf.Timestamp
+	3,  // 1: shopscore.v1.CreatePolicyResponse.policy:type_name -> shopscore.v1.BonusPolicy
+	3,  // 2: shopscore.v1.ListPoliciesResponse.policies:type_name -> shopscore.v1.BonusPolicy
 	0,  // 3: shopscore.v1.SetBasePayRequest.kind:type_name -> shopscore.v1.PayKind
 	0,  // 4: shopscore.v1.ImportBasePayRequest.kind:type_name -> shopscore.v1.PayKind
-	13, // 5: shopscore.v1.RunBonusResponse.run:type_name -> shopscore.v1.BonusRun
+	14, // 5: shopscore.v1.RunBonusResponse.run:type_name -> shopscore.v1.BonusRun
 	1,  // 6: shopscore.v1.BonusRun.state:type_name -> shopscore.v1.BonusRunState
-	30, // 7: shopscore.v1.BonusRun.create_time:type_name -> google.protobuf.Timestamp
-	30, // 8: shopscore.v1.BonusRun.approve_time:type_name -> google.protobuf.Timestamp
-	15, // 9: shopscore.v1.BonusRun.changes:type_name -> shopscore.v1.BonusChange
-	14, // 10: shopscore.v1.BonusRun.stats:type_name -> shopscore.v1.BonusRunStats
-	16, // 11: shopscore.v1.BonusRun.employees:type_name -> shopscore.v1.EmployeeBonus
-	17, // 12: shopscore.v1.EmployeeBonus.components:type_name -> shopscore.v1.ComponentBonus
-	13, // 13: shopscore.v1.GetBonusRunResponse.run:type_name -> shopscore.v1.BonusRun
-	13, // 14: shopscore.v1.ListBonusRunsResponse.runs:type_name -> shopscore.v1.BonusRun
-	13, // 15: shopscore.v1.ApproveBonusRunResponse.run:type_name -> shopscore.v1.BonusRun
-	25, // 16: shopscore.v1.DownloadAuditWorkbookResponse.progress:type_name -> shopscore.v1.DownloadProgress
-	26, // 17: shopscore.v1.DownloadAuditWorkbookResponse.file:type_name -> shopscore.v1.DownloadFile
-	25, // 18: shopscore.v1.DownloadPayrollResponse.progress:type_name -> shopscore.v1.DownloadProgress
-	26, // 19: shopscore.v1.DownloadPayrollResponse.file:type_name -> shopscore.v1.DownloadFile
-	3,  // 20: shopscore.v1.ReportService.CreatePolicy:input_type -> shopscore.v1.CreatePolicyRequest
-	5,  // 21: shopscore.v1.ReportService.ListPolicies:input_type -> shopscore.v1.ListPoliciesRequest
-	7,  // 22: shopscore.v1.ReportService.SetBasePay:input_type -> shopscore.v1.SetBasePayRequest
-	9,  // 23: shopscore.v1.ReportService.ImportBasePay:input_type -> shopscore.v1.ImportBasePayRequest
-	11, // 24: shopscore.v1.ReportService.RunBonus:input_type -> shopscore.v1.RunBonusRequest
-	18, // 25: shopscore.v1.ReportService.GetBonusRun:input_type -> shopscore.v1.GetBonusRunRequest
-	20, // 26: shopscore.v1.ReportService.ListBonusRuns:input_type -> shopscore.v1.ListBonusRunsRequest
-	22, // 27: shopscore.v1.ReportService.ApproveBonusRun:input_type -> shopscore.v1.ApproveBonusRunRequest
-	24, // 28: shopscore.v1.ReportService.DownloadAuditWorkbook:input_type -> shopscore.v1.DownloadAuditWorkbookRequest
-	28, // 29: shopscore.v1.ReportService.DownloadPayroll:input_type -> shopscore.v1.DownloadPayrollRequest
-	4,  // 30: shopscore.v1.ReportService.CreatePolicy:output_type -> shopscore.v1.CreatePolicyResponse
-	6,  // 31: shopscore.v1.ReportService.ListPolicies:output_type -> shopscore.v1.ListPoliciesResponse
-	8,  // 32: shopscore.v1.ReportService.SetBasePay:output_type -> shopscore.v1.SetBasePayResponse
-	10, // 33: shopscore.v1.ReportService.ImportBasePay:output_type -> shopscore.v1.ImportBasePayResponse
-	12, // 34: shopscore.v1.ReportService.RunBonus:output_type -> shopscore.v1.RunBonusResponse
-	19, // 35: shopscore.v1.ReportService.GetBonusRun:output_type -> shopscore.v1.GetBonusRunResponse
-	21, // 36: shopscore.v1.ReportService.ListBonusRuns:output_type -> shopscore.v1.ListBonusRunsResponse
-	23, // 37: shopscore.v1.ReportService.ApproveBonusRun:output_type -> shopscore.v1.ApproveBonusRunResponse
-	27, // 38: shopscore.v1.ReportService.DownloadAuditWorkbook:output_type -> shopscore.v1.DownloadAuditWorkbookResponse
-	29, // 39: shopscore.v1.ReportService.DownloadPayroll:output_type -> shopscore.v1.DownloadPayrollResponse
-	30, // [30:40] is the sub-list for method output_type
-	20, // [20:30] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	47, // 7: shopscore.v1.BonusRun.create_time:type_name -> google.protobuf.Timestamp
+	47, // 8: shopscore.v1.BonusRun.approve_time:type_name -> google.protobuf.Timestamp
+	16, // 9: shopscore.v1.BonusRun.changes:type_name -> shopscore.v1.BonusChange
+	15, // 10: shopscore.v1.BonusRun.stats:type_name -> shopscore.v1.BonusRunStats
+	17, // 11: shopscore.v1.BonusRun.employees:type_name -> shopscore.v1.EmployeeBonus
+	18, // 12: shopscore.v1.EmployeeBonus.components:type_name -> shopscore.v1.ComponentBonus
+	19, // 13: shopscore.v1.ComponentBonus.explanation:type_name -> shopscore.v1.ExplanationLine
+	47, // 14: shopscore.v1.ExplanationLine.visit_time:type_name -> google.protobuf.Timestamp
+	20, // 15: shopscore.v1.ExplanationLine.lost:type_name -> shopscore.v1.LostPoints
+	14, // 16: shopscore.v1.GetBonusRunResponse.run:type_name -> shopscore.v1.BonusRun
+	14, // 17: shopscore.v1.ListBonusRunsResponse.runs:type_name -> shopscore.v1.BonusRun
+	14, // 18: shopscore.v1.ApproveBonusRunResponse.run:type_name -> shopscore.v1.BonusRun
+	28, // 19: shopscore.v1.DownloadAuditWorkbookResponse.progress:type_name -> shopscore.v1.DownloadProgress
+	29, // 20: shopscore.v1.DownloadAuditWorkbookResponse.file:type_name -> shopscore.v1.DownloadFile
+	28, // 21: shopscore.v1.DownloadPayrollResponse.progress:type_name -> shopscore.v1.DownloadProgress
+	29, // 22: shopscore.v1.DownloadPayrollResponse.file:type_name -> shopscore.v1.DownloadFile
+	3,  // 23: shopscore.v1.GetPolicyResponse.policy:type_name -> shopscore.v1.BonusPolicy
+	3,  // 24: shopscore.v1.DiffPoliciesResponse.from:type_name -> shopscore.v1.BonusPolicy
+	3,  // 25: shopscore.v1.DiffPoliciesResponse.to:type_name -> shopscore.v1.BonusPolicy
+	36, // 26: shopscore.v1.DiffPoliciesResponse.changes:type_name -> shopscore.v1.PolicyChange
+	14, // 27: shopscore.v1.PreviewBonusResponse.run:type_name -> shopscore.v1.BonusRun
+	0,  // 28: shopscore.v1.ListBasePayRequest.kind:type_name -> shopscore.v1.PayKind
+	0,  // 29: shopscore.v1.BasePayEntry.kind:type_name -> shopscore.v1.PayKind
+	47, // 30: shopscore.v1.BasePayEntry.update_time:type_name -> google.protobuf.Timestamp
+	43, // 31: shopscore.v1.ListBasePayResponse.entries:type_name -> shopscore.v1.BasePayEntry
+	2,  // 32: shopscore.v1.DownloadPayrollExportRequest.format:type_name -> shopscore.v1.PayrollExportFormat
+	28, // 33: shopscore.v1.DownloadPayrollExportResponse.progress:type_name -> shopscore.v1.DownloadProgress
+	29, // 34: shopscore.v1.DownloadPayrollExportResponse.file:type_name -> shopscore.v1.DownloadFile
+	4,  // 35: shopscore.v1.ReportService.CreatePolicy:input_type -> shopscore.v1.CreatePolicyRequest
+	6,  // 36: shopscore.v1.ReportService.ListPolicies:input_type -> shopscore.v1.ListPoliciesRequest
+	8,  // 37: shopscore.v1.ReportService.SetBasePay:input_type -> shopscore.v1.SetBasePayRequest
+	10, // 38: shopscore.v1.ReportService.ImportBasePay:input_type -> shopscore.v1.ImportBasePayRequest
+	12, // 39: shopscore.v1.ReportService.RunBonus:input_type -> shopscore.v1.RunBonusRequest
+	21, // 40: shopscore.v1.ReportService.GetBonusRun:input_type -> shopscore.v1.GetBonusRunRequest
+	23, // 41: shopscore.v1.ReportService.ListBonusRuns:input_type -> shopscore.v1.ListBonusRunsRequest
+	25, // 42: shopscore.v1.ReportService.ApproveBonusRun:input_type -> shopscore.v1.ApproveBonusRunRequest
+	27, // 43: shopscore.v1.ReportService.DownloadAuditWorkbook:input_type -> shopscore.v1.DownloadAuditWorkbookRequest
+	31, // 44: shopscore.v1.ReportService.DownloadPayroll:input_type -> shopscore.v1.DownloadPayrollRequest
+	33, // 45: shopscore.v1.ReportService.GetPolicy:input_type -> shopscore.v1.GetPolicyRequest
+	35, // 46: shopscore.v1.ReportService.DiffPolicies:input_type -> shopscore.v1.DiffPoliciesRequest
+	38, // 47: shopscore.v1.ReportService.ValidatePolicy:input_type -> shopscore.v1.ValidatePolicyRequest
+	40, // 48: shopscore.v1.ReportService.PreviewBonus:input_type -> shopscore.v1.PreviewBonusRequest
+	42, // 49: shopscore.v1.ReportService.ListBasePay:input_type -> shopscore.v1.ListBasePayRequest
+	45, // 50: shopscore.v1.ReportService.DownloadPayrollExport:input_type -> shopscore.v1.DownloadPayrollExportRequest
+	5,  // 51: shopscore.v1.ReportService.CreatePolicy:output_type -> shopscore.v1.CreatePolicyResponse
+	7,  // 52: shopscore.v1.ReportService.ListPolicies:output_type -> shopscore.v1.ListPoliciesResponse
+	9,  // 53: shopscore.v1.ReportService.SetBasePay:output_type -> shopscore.v1.SetBasePayResponse
+	11, // 54: shopscore.v1.ReportService.ImportBasePay:output_type -> shopscore.v1.ImportBasePayResponse
+	13, // 55: shopscore.v1.ReportService.RunBonus:output_type -> shopscore.v1.RunBonusResponse
+	22, // 56: shopscore.v1.ReportService.GetBonusRun:output_type -> shopscore.v1.GetBonusRunResponse
+	24, // 57: shopscore.v1.ReportService.ListBonusRuns:output_type -> shopscore.v1.ListBonusRunsResponse
+	26, // 58: shopscore.v1.ReportService.ApproveBonusRun:output_type -> shopscore.v1.ApproveBonusRunResponse
+	30, // 59: shopscore.v1.ReportService.DownloadAuditWorkbook:output_type -> shopscore.v1.DownloadAuditWorkbookResponse
+	32, // 60: shopscore.v1.ReportService.DownloadPayroll:output_type -> shopscore.v1.DownloadPayrollResponse
+	34, // 61: shopscore.v1.ReportService.GetPolicy:output_type -> shopscore.v1.GetPolicyResponse
+	37, // 62: shopscore.v1.ReportService.DiffPolicies:output_type -> shopscore.v1.DiffPoliciesResponse
+	39, // 63: shopscore.v1.ReportService.ValidatePolicy:output_type -> shopscore.v1.ValidatePolicyResponse
+	41, // 64: shopscore.v1.ReportService.PreviewBonus:output_type -> shopscore.v1.PreviewBonusResponse
+	44, // 65: shopscore.v1.ReportService.ListBasePay:output_type -> shopscore.v1.ListBasePayResponse
+	46, // 66: shopscore.v1.ReportService.DownloadPayrollExport:output_type -> shopscore.v1.DownloadPayrollExportResponse
+	51, // [51:67] is the sub-list for method output_type
+	35, // [35:51] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_shopscore_v1_report_proto_init() }
@@ -2303,24 +3735,31 @@ func file_shopscore_v1_report_proto_init() {
 	if File_shopscore_v1_report_proto != nil {
 		return
 	}
+	file_shopscore_v1_report_proto_msgTypes[13].OneofWrappers = []any{}
 	file_shopscore_v1_report_proto_msgTypes[15].OneofWrappers = []any{}
-	file_shopscore_v1_report_proto_msgTypes[25].OneofWrappers = []any{
+	file_shopscore_v1_report_proto_msgTypes[16].OneofWrappers = []any{}
+	file_shopscore_v1_report_proto_msgTypes[27].OneofWrappers = []any{
 		(*DownloadAuditWorkbookResponse_Progress)(nil),
 		(*DownloadAuditWorkbookResponse_File)(nil),
 		(*DownloadAuditWorkbookResponse_Chunk)(nil),
 	}
-	file_shopscore_v1_report_proto_msgTypes[27].OneofWrappers = []any{
+	file_shopscore_v1_report_proto_msgTypes[29].OneofWrappers = []any{
 		(*DownloadPayrollResponse_Progress)(nil),
 		(*DownloadPayrollResponse_File)(nil),
 		(*DownloadPayrollResponse_Chunk)(nil),
+	}
+	file_shopscore_v1_report_proto_msgTypes[43].OneofWrappers = []any{
+		(*DownloadPayrollExportResponse_Progress)(nil),
+		(*DownloadPayrollExportResponse_File)(nil),
+		(*DownloadPayrollExportResponse_Chunk)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_shopscore_v1_report_proto_rawDesc), len(file_shopscore_v1_report_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   28,
+			NumEnums:      3,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,17 +23,23 @@ const reportUsage = `usage: shopscore report <command> [flags]
 commands (offline, on the data folder):
   audit   --from YYYY-MM --to YYYY-MM [--store CODE | --region R] -o FILE.xlsx
           the audit workbook of the months, for one store, one region or all
-  payroll (--run ID | --policy ID --period YYYY-MM) -o FILE.xlsx
-          the payroll workbook of a bonus run; with --policy, of the month's
-          approved run, or of a new run when the month has none
+  payroll (--run ID | --policy ID --period YYYY-MM) [--export csv|xlsx [--locale ru|en]] -o FILE
+          the payroll workbook of a bonus run (or, with --export, the flat
+          export for payroll systems); with --policy, of the month's
+          approved run, or of a run of the policy when the month has none
+          (an equal draft is reused, not stored again)
   policy import FILE.json
           store a bonus policy (JSON) as its next version
   basepay import [--kind base_pay|target_variable] --month YYYY-MM FILE
           set employees' base pay from a CSV or XLSX file, from a month on
   bonus run --policy ID [--version N] --period YYYY-MM
           run a bonus policy over the month's approved visits
-  bonus approve --run ID
-          approve (lock) a bonus run
+  bonus approve --run ID --as EMAIL
+          approve (lock) a bonus run, recorded as approved by the HR user
+          or admin with that e-mail
+
+--as EMAIL names the user a command acts as (recorded on what it stores);
+without it, everything but bonus approve is recorded as "cli".
 `
 
 // runReport runs "shopscore report ...": the reports and bonuses, offline
@@ -73,6 +79,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	version := fs.Int("version", 0, "bonus run: the policy version (0: the latest)")
 	period := fs.String("period", "", "bonus run: the month, YYYY-MM")
 	kind := fs.String("kind", sqlite.PayKindBase, "basepay import: base_pay or target_variable")
+	as := fs.String("as", "", "the e-mail of the HR user or admin acting (required by bonus approve)")
+	export := fs.String("export", "", "payroll: the flat export for payroll systems, csv or xlsx, instead of the workbook")
+	locale := fs.String("locale", "ru", "payroll --export: ru or en")
 	month := fs.String("month", "", "basepay import: the first month the amounts apply to, YYYY-MM")
 	if err := fs.Parse(rest); err != nil {
 		return err
@@ -104,6 +113,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		if *runID == "" {
 			return errors.New("report bonus approve: --run ID is required")
 		}
+		if *as == "" {
+			return errors.New("report bonus approve: --as EMAIL is required: the HR user or admin who approves, recorded on the run")
+		}
 	case "basepay import":
 		if *month == "" {
 			return errors.New("report basepay import: --month YYYY-MM is required: the first month the amounts apply to")
@@ -115,14 +127,20 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	}
 	defer srv.Close()
 	db := srv.DB()
+	actor := "cli"
+	if *as != "" {
+		if actor, err = actingUser(ctx, db, *as); err != nil {
+			return fmt.Errorf("report %s: %w", cmd, err)
+		}
+	}
 	switch cmd {
 	case "audit":
-		q := sqlite.AuditQuery{Scope: audit.Scope{All: true}, From: *from, To: *to, StoreCode: *store, Region: *region}
-		if err := db.CheckAuditQuery(ctx, q); err != nil {
+		q, err := srv.AuditQuery(ctx, sqlite.AuditQuery{Scope: audit.Scope{All: true}, From: *from, To: *to, StoreCode: *store, Region: *region})
+		if err != nil {
 			return err
 		}
 		bar := newProgress(stderr, "audit workbook")
-		err := writeFileAtomic(*out, func(w io.Writer) error {
+		err = writeFileAtomic(*out, func(w io.Writer) error {
 			return srv.WriteAuditWorkbook(ctx, q, w, bar.update)
 		})
 		bar.finish(err)
@@ -132,15 +150,29 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		fmt.Fprintf(stdout, "wrote %s\n", *out)
 		return nil
 	case "payroll":
+		format := sqlite.PayrollWorkbook
+		switch *export {
+		case "":
+		case "csv":
+			format = sqlite.PayrollExportCSV
+		case "xlsx":
+			format = sqlite.PayrollExportXLSX
+		default:
+			return fmt.Errorf("report payroll: --export %q, want csv or xlsx", *export)
+		}
 		if *runID == "" {
-			r, err := payrollRun(ctx, db, *policy, *period)
+			r, err := payrollRun(ctx, db, *policy, *period, actor)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stderr, "payroll of %s run %s (%s v%d, %s)\n", r.State, r.ID, r.PolicyID, r.PolicyVersion, r.Period)
+			how := ""
+			if r.Reused {
+				how = ", reused: the same inputs as when it was computed"
+			}
+			fmt.Fprintf(stderr, "payroll of %s run %s (%s v%d, %s%s)\n", r.State, r.ID, r.PolicyID, r.PolicyVersion, r.Period, how)
 			*runID = r.ID
 		}
-		if err := writeFileAtomic(*out, func(w io.Writer) error { return db.WritePayroll(ctx, *runID, w) }); err != nil {
+		if err := writeFileAtomic(*out, func(w io.Writer) error { return srv.WritePayroll(ctx, *runID, format, *locale, w) }); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", *out)
@@ -154,7 +186,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		if err != nil {
 			return fmt.Errorf("%s: %w", file, err)
 		}
-		stored, created, err := db.CreatePolicy(ctx, p, "cli")
+		stored, created, err := db.CreatePolicy(ctx, p, actor)
 		if err != nil {
 			return fmt.Errorf("%s: %w", file, err)
 		}
@@ -169,7 +201,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		if err != nil {
 			return err
 		}
-		n, err := server.ImportBasePay(ctx, db, filepath.Base(file), body, *kind, *month, "cli")
+		n, err := server.ImportBasePay(ctx, db, filepath.Base(file), body, *kind, *month, actor)
 		if err != nil {
 			return err
 		}
@@ -177,7 +209,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return nil
 	case "bonus run":
 		start := time.Now()
-		r, err := db.RunBonus(ctx, *policy, *version, *period, "cli")
+		r, err := db.RunBonus(ctx, *policy, *version, *period, actor)
 		if err != nil {
 			return err
 		}
@@ -185,18 +217,34 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		fmt.Fprintf(stderr, "computed in %v from %d observation(s)\n", time.Since(start).Round(time.Millisecond), r.Run.Stats.Observations)
 		return nil
 	default: // bonus approve
-		r, err := db.ApproveBonusRun(ctx, *runID, "cli")
+		r, err := db.ApproveBonusRun(ctx, *runID, actor)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "run %s (%s v%d, %s) is %s\n", r.ID, r.PolicyID, r.PolicyVersion, r.Period, r.State)
+		fmt.Fprintf(stdout, "run %s (%s v%d, %s) is %s, by %s\n", r.ID, r.PolicyID, r.PolicyVersion, r.Period, r.State, r.ApprovedByName)
 		return nil
 	}
 }
 
+// actingUser returns the id of the HR user or admin with the e-mail, who
+// a command acts as. Errors: an unknown, disabled or other user.
+func actingUser(ctx context.Context, db *sqlite.DB, email string) (string, error) {
+	u, _, err := db.FindUserByEmail(ctx, strings.TrimSpace(email))
+	if err != nil {
+		return "", fmt.Errorf("--as %s: %w", email, err)
+	}
+	if u.Disabled {
+		return "", fmt.Errorf("--as %s: the user is disabled", email)
+	}
+	if u.Role != audit.RoleHR && u.Role != audit.RoleAdmin {
+		return "", fmt.Errorf("--as %s: the user is a %s; HR users and admins run and approve bonuses", email, u.Role)
+	}
+	return u.ID, nil
+}
+
 // payrollRun returns the approved run of a policy and month, or runs the
-// policy when the month has none.
-func payrollRun(ctx context.Context, db *sqlite.DB, policy, period string) (*sqlite.BonusRun, error) {
+// policy when the month has none (RunBonus reuses an equal stored draft).
+func payrollRun(ctx context.Context, db *sqlite.DB, policy, period, by string) (*sqlite.BonusRun, error) {
 	runs, err := db.ListBonusRuns(ctx, sqlite.BonusRunFilter{PolicyID: policy, Period: period})
 	if err != nil {
 		return nil, err
@@ -206,7 +254,7 @@ func payrollRun(ctx context.Context, db *sqlite.DB, policy, period string) (*sql
 			return r, nil
 		}
 	}
-	return db.RunBonus(ctx, policy, 0, period, "cli")
+	return db.RunBonus(ctx, policy, 0, period, by)
 }
 
 // printRun prints a run's totals per employee and its differences from
@@ -230,6 +278,9 @@ func printRun(w io.Writer, r *sqlite.BonusRun) {
 	printTable(w, rows, 2)
 	if len(r.MissingBasePay) > 0 {
 		fmt.Fprintf(w, "no base pay for: %s (paid from 0)\n", strings.Join(r.MissingBasePay, ", "))
+	}
+	if r.Reused {
+		fmt.Fprintln(w, "reused: a run with the same inputs was stored already; nothing new was stored")
 	}
 	if r.ComparedRunID != "" {
 		fmt.Fprintf(w, "compared with the approved run %s: %d difference(s)\n", r.ComparedRunID, len(r.Changes))

@@ -5,7 +5,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
+	auditpkg "github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server"
 )
 
@@ -39,15 +42,37 @@ func TestReport_Demo(t *testing.T) {
 	defer f.Close()
 	rows, err := f.GetRows("Payroll")
 	require.NoError(t, err)
-	require.Len(t, rows, 3, "the two drivers")
+	require.Len(t, rows, 4, "the two drivers and the total")
 	row := 2 // rows follow staff ids, which are random
 	if rows[1][0] != "E2001" {
 		row = 3
 	}
 	assert.Equal(t, "E2001", rows[row-1][0])
-	total, err := f.GetCellValue("Payroll", "X"+strconv.Itoa(row), excelize.Options{RawCellValue: true})
+	total, err := f.GetCellValue("Payroll", "K"+strconv.Itoa(row), excelize.Options{RawCellValue: true})
 	require.NoError(t, err)
 	assert.Equal(t, "85000", total, "the driver example: 55,000 + 15,000 + 5,000 + 0 + 10,000")
+	assert.Contains(t, stderr.String(), "payroll of draft run ")
+
+	// Again: the same inputs reuse the stored draft, not a copy.
+	stderr.Reset()
+	require.NoError(t, run(context.Background(), []string{"report", "payroll", "--data", dir, "--policy", server.DemoPolicyID, "--period", last,
+		"--export", "csv", "-o", filepath.Join(dir, "payroll.csv")}, &stdout, &stderr, getenv), stderr.String())
+	assert.Contains(t, stderr.String(), "reused")
+	runID := regexp.MustCompile(`run (\S+) `).FindStringSubmatch(stderr.String())[1]
+	csv, err := os.ReadFile(filepath.Join(dir, "payroll.csv"))
+	require.NoError(t, err)
+	assert.Contains(t, string(csv), "E2001;Sergei Morozov;01.10.2026;DRIVERS_UNLINKED;55000,00")
+
+	// Approval names a person: without --as it is refused; a shopper may
+	// not approve; the HR user is recorded.
+	err = run(context.Background(), []string{"report", "bonus", "approve", "--data", dir, "--run", runID}, &stdout, &stderr, getenv)
+	require.ErrorContains(t, err, "--as EMAIL is required")
+	err = run(context.Background(), []string{"report", "bonus", "approve", "--data", dir, "--run", runID, "--as", server.DemoUsers[auditpkg.RoleShopper]}, &stdout, &stderr, getenv)
+	require.ErrorContains(t, err, "HR users and admins")
+	stdout.Reset()
+	require.NoError(t, run(context.Background(), []string{"report", "bonus", "approve", "--data", dir, "--run", runID, "--as", server.DemoUsers[auditpkg.RoleHR]},
+		&stdout, &stderr, getenv))
+	assert.Contains(t, stdout.String(), "is approved, by Olga Petrova (HR)")
 
 	audit := filepath.Join(dir, "audit.xlsx")
 	stderr.Reset()

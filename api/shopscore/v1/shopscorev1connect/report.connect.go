@@ -62,6 +62,23 @@ const (
 	// ReportServiceDownloadPayrollProcedure is the fully-qualified name of the ReportService's
 	// DownloadPayroll RPC.
 	ReportServiceDownloadPayrollProcedure = "/shopscore.v1.ReportService/DownloadPayroll"
+	// ReportServiceGetPolicyProcedure is the fully-qualified name of the ReportService's GetPolicy RPC.
+	ReportServiceGetPolicyProcedure = "/shopscore.v1.ReportService/GetPolicy"
+	// ReportServiceDiffPoliciesProcedure is the fully-qualified name of the ReportService's
+	// DiffPolicies RPC.
+	ReportServiceDiffPoliciesProcedure = "/shopscore.v1.ReportService/DiffPolicies"
+	// ReportServiceValidatePolicyProcedure is the fully-qualified name of the ReportService's
+	// ValidatePolicy RPC.
+	ReportServiceValidatePolicyProcedure = "/shopscore.v1.ReportService/ValidatePolicy"
+	// ReportServicePreviewBonusProcedure is the fully-qualified name of the ReportService's
+	// PreviewBonus RPC.
+	ReportServicePreviewBonusProcedure = "/shopscore.v1.ReportService/PreviewBonus"
+	// ReportServiceListBasePayProcedure is the fully-qualified name of the ReportService's ListBasePay
+	// RPC.
+	ReportServiceListBasePayProcedure = "/shopscore.v1.ReportService/ListBasePay"
+	// ReportServiceDownloadPayrollExportProcedure is the fully-qualified name of the ReportService's
+	// DownloadPayrollExport RPC.
+	ReportServiceDownloadPayrollExportProcedure = "/shopscore.v1.ReportService/DownloadPayrollExport"
 )
 
 // ReportServiceClient is a client for the shopscore.v1.ReportService service.
@@ -107,6 +124,30 @@ type ReportServiceClient interface {
 	// DownloadPayroll streams the payroll workbook (XLSX) of a bonus run.
 	// Errors: InvalidArgument, NotFound.
 	DownloadPayroll(context.Context, *connect.Request[v1.DownloadPayrollRequest]) (*connect.ServerStreamForClient[v1.DownloadPayrollResponse], error)
+	// GetPolicy returns one version of a policy, the latest when version is
+	// 0. Errors: InvalidArgument, NotFound.
+	GetPolicy(context.Context, *connect.Request[v1.GetPolicyRequest]) (*connect.Response[v1.GetPolicyResponse], error)
+	// DiffPolicies lists the differences between two versions of a policy,
+	// field by field. Errors: InvalidArgument, NotFound.
+	DiffPolicies(context.Context, *connect.Request[v1.DiffPoliciesRequest]) (*connect.Response[v1.DiffPoliciesResponse], error)
+	// ValidatePolicy checks a policy's JSON without storing it and answers
+	// every problem (never an error for a bad policy): the editor's live
+	// validation. Errors: InvalidArgument only for a missing or oversized
+	// body.
+	ValidatePolicy(context.Context, *connect.Request[v1.ValidatePolicyRequest]) (*connect.Response[v1.ValidatePolicyResponse], error)
+	// PreviewBonus computes a policy (stored, or the editor's unsaved JSON)
+	// over a month exactly as RunBonus would and stores nothing. Errors:
+	// InvalidArgument (the policy, every problem at once; the month),
+	// NotFound.
+	PreviewBonus(context.Context, *connect.Request[v1.PreviewBonusRequest]) (*connect.Response[v1.PreviewBonusResponse], error)
+	// ListBasePay returns every employee's pay of a kind in force in a
+	// month (the latest amount set from that month or before), with who set
+	// it. Errors: InvalidArgument.
+	ListBasePay(context.Context, *connect.Request[v1.ListBasePayRequest]) (*connect.Response[v1.ListBasePayResponse], error)
+	// DownloadPayrollExport streams the flat export of a run for payroll
+	// systems (1C:ZUP "Данные для расчета зарплаты"): one row per employee
+	// and component, as CSV or XLSX. Errors: InvalidArgument, NotFound.
+	DownloadPayrollExport(context.Context, *connect.Request[v1.DownloadPayrollExportRequest]) (*connect.ServerStreamForClient[v1.DownloadPayrollExportResponse], error)
 }
 
 // NewReportServiceClient constructs a client for the shopscore.v1.ReportService service. By
@@ -180,6 +221,42 @@ func NewReportServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithSchema(reportServiceMethods.ByName("DownloadPayroll")),
 			connect.WithClientOptions(opts...),
 		),
+		getPolicy: connect.NewClient[v1.GetPolicyRequest, v1.GetPolicyResponse](
+			httpClient,
+			baseURL+ReportServiceGetPolicyProcedure,
+			connect.WithSchema(reportServiceMethods.ByName("GetPolicy")),
+			connect.WithClientOptions(opts...),
+		),
+		diffPolicies: connect.NewClient[v1.DiffPoliciesRequest, v1.DiffPoliciesResponse](
+			httpClient,
+			baseURL+ReportServiceDiffPoliciesProcedure,
+			connect.WithSchema(reportServiceMethods.ByName("DiffPolicies")),
+			connect.WithClientOptions(opts...),
+		),
+		validatePolicy: connect.NewClient[v1.ValidatePolicyRequest, v1.ValidatePolicyResponse](
+			httpClient,
+			baseURL+ReportServiceValidatePolicyProcedure,
+			connect.WithSchema(reportServiceMethods.ByName("ValidatePolicy")),
+			connect.WithClientOptions(opts...),
+		),
+		previewBonus: connect.NewClient[v1.PreviewBonusRequest, v1.PreviewBonusResponse](
+			httpClient,
+			baseURL+ReportServicePreviewBonusProcedure,
+			connect.WithSchema(reportServiceMethods.ByName("PreviewBonus")),
+			connect.WithClientOptions(opts...),
+		),
+		listBasePay: connect.NewClient[v1.ListBasePayRequest, v1.ListBasePayResponse](
+			httpClient,
+			baseURL+ReportServiceListBasePayProcedure,
+			connect.WithSchema(reportServiceMethods.ByName("ListBasePay")),
+			connect.WithClientOptions(opts...),
+		),
+		downloadPayrollExport: connect.NewClient[v1.DownloadPayrollExportRequest, v1.DownloadPayrollExportResponse](
+			httpClient,
+			baseURL+ReportServiceDownloadPayrollExportProcedure,
+			connect.WithSchema(reportServiceMethods.ByName("DownloadPayrollExport")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -195,6 +272,12 @@ type reportServiceClient struct {
 	approveBonusRun       *connect.Client[v1.ApproveBonusRunRequest, v1.ApproveBonusRunResponse]
 	downloadAuditWorkbook *connect.Client[v1.DownloadAuditWorkbookRequest, v1.DownloadAuditWorkbookResponse]
 	downloadPayroll       *connect.Client[v1.DownloadPayrollRequest, v1.DownloadPayrollResponse]
+	getPolicy             *connect.Client[v1.GetPolicyRequest, v1.GetPolicyResponse]
+	diffPolicies          *connect.Client[v1.DiffPoliciesRequest, v1.DiffPoliciesResponse]
+	validatePolicy        *connect.Client[v1.ValidatePolicyRequest, v1.ValidatePolicyResponse]
+	previewBonus          *connect.Client[v1.PreviewBonusRequest, v1.PreviewBonusResponse]
+	listBasePay           *connect.Client[v1.ListBasePayRequest, v1.ListBasePayResponse]
+	downloadPayrollExport *connect.Client[v1.DownloadPayrollExportRequest, v1.DownloadPayrollExportResponse]
 }
 
 // CreatePolicy calls shopscore.v1.ReportService.CreatePolicy.
@@ -247,6 +330,36 @@ func (c *reportServiceClient) DownloadPayroll(ctx context.Context, req *connect.
 	return c.downloadPayroll.CallServerStream(ctx, req)
 }
 
+// GetPolicy calls shopscore.v1.ReportService.GetPolicy.
+func (c *reportServiceClient) GetPolicy(ctx context.Context, req *connect.Request[v1.GetPolicyRequest]) (*connect.Response[v1.GetPolicyResponse], error) {
+	return c.getPolicy.CallUnary(ctx, req)
+}
+
+// DiffPolicies calls shopscore.v1.ReportService.DiffPolicies.
+func (c *reportServiceClient) DiffPolicies(ctx context.Context, req *connect.Request[v1.DiffPoliciesRequest]) (*connect.Response[v1.DiffPoliciesResponse], error) {
+	return c.diffPolicies.CallUnary(ctx, req)
+}
+
+// ValidatePolicy calls shopscore.v1.ReportService.ValidatePolicy.
+func (c *reportServiceClient) ValidatePolicy(ctx context.Context, req *connect.Request[v1.ValidatePolicyRequest]) (*connect.Response[v1.ValidatePolicyResponse], error) {
+	return c.validatePolicy.CallUnary(ctx, req)
+}
+
+// PreviewBonus calls shopscore.v1.ReportService.PreviewBonus.
+func (c *reportServiceClient) PreviewBonus(ctx context.Context, req *connect.Request[v1.PreviewBonusRequest]) (*connect.Response[v1.PreviewBonusResponse], error) {
+	return c.previewBonus.CallUnary(ctx, req)
+}
+
+// ListBasePay calls shopscore.v1.ReportService.ListBasePay.
+func (c *reportServiceClient) ListBasePay(ctx context.Context, req *connect.Request[v1.ListBasePayRequest]) (*connect.Response[v1.ListBasePayResponse], error) {
+	return c.listBasePay.CallUnary(ctx, req)
+}
+
+// DownloadPayrollExport calls shopscore.v1.ReportService.DownloadPayrollExport.
+func (c *reportServiceClient) DownloadPayrollExport(ctx context.Context, req *connect.Request[v1.DownloadPayrollExportRequest]) (*connect.ServerStreamForClient[v1.DownloadPayrollExportResponse], error) {
+	return c.downloadPayrollExport.CallServerStream(ctx, req)
+}
+
 // ReportServiceHandler is an implementation of the shopscore.v1.ReportService service.
 type ReportServiceHandler interface {
 	// CreatePolicy stores a bonus policy as its next version; unchanged
@@ -290,6 +403,30 @@ type ReportServiceHandler interface {
 	// DownloadPayroll streams the payroll workbook (XLSX) of a bonus run.
 	// Errors: InvalidArgument, NotFound.
 	DownloadPayroll(context.Context, *connect.Request[v1.DownloadPayrollRequest], *connect.ServerStream[v1.DownloadPayrollResponse]) error
+	// GetPolicy returns one version of a policy, the latest when version is
+	// 0. Errors: InvalidArgument, NotFound.
+	GetPolicy(context.Context, *connect.Request[v1.GetPolicyRequest]) (*connect.Response[v1.GetPolicyResponse], error)
+	// DiffPolicies lists the differences between two versions of a policy,
+	// field by field. Errors: InvalidArgument, NotFound.
+	DiffPolicies(context.Context, *connect.Request[v1.DiffPoliciesRequest]) (*connect.Response[v1.DiffPoliciesResponse], error)
+	// ValidatePolicy checks a policy's JSON without storing it and answers
+	// every problem (never an error for a bad policy): the editor's live
+	// validation. Errors: InvalidArgument only for a missing or oversized
+	// body.
+	ValidatePolicy(context.Context, *connect.Request[v1.ValidatePolicyRequest]) (*connect.Response[v1.ValidatePolicyResponse], error)
+	// PreviewBonus computes a policy (stored, or the editor's unsaved JSON)
+	// over a month exactly as RunBonus would and stores nothing. Errors:
+	// InvalidArgument (the policy, every problem at once; the month),
+	// NotFound.
+	PreviewBonus(context.Context, *connect.Request[v1.PreviewBonusRequest]) (*connect.Response[v1.PreviewBonusResponse], error)
+	// ListBasePay returns every employee's pay of a kind in force in a
+	// month (the latest amount set from that month or before), with who set
+	// it. Errors: InvalidArgument.
+	ListBasePay(context.Context, *connect.Request[v1.ListBasePayRequest]) (*connect.Response[v1.ListBasePayResponse], error)
+	// DownloadPayrollExport streams the flat export of a run for payroll
+	// systems (1C:ZUP "Данные для расчета зарплаты"): one row per employee
+	// and component, as CSV or XLSX. Errors: InvalidArgument, NotFound.
+	DownloadPayrollExport(context.Context, *connect.Request[v1.DownloadPayrollExportRequest], *connect.ServerStream[v1.DownloadPayrollExportResponse]) error
 }
 
 // NewReportServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -359,6 +496,42 @@ func NewReportServiceHandler(svc ReportServiceHandler, opts ...connect.HandlerOp
 		connect.WithSchema(reportServiceMethods.ByName("DownloadPayroll")),
 		connect.WithHandlerOptions(opts...),
 	)
+	reportServiceGetPolicyHandler := connect.NewUnaryHandler(
+		ReportServiceGetPolicyProcedure,
+		svc.GetPolicy,
+		connect.WithSchema(reportServiceMethods.ByName("GetPolicy")),
+		connect.WithHandlerOptions(opts...),
+	)
+	reportServiceDiffPoliciesHandler := connect.NewUnaryHandler(
+		ReportServiceDiffPoliciesProcedure,
+		svc.DiffPolicies,
+		connect.WithSchema(reportServiceMethods.ByName("DiffPolicies")),
+		connect.WithHandlerOptions(opts...),
+	)
+	reportServiceValidatePolicyHandler := connect.NewUnaryHandler(
+		ReportServiceValidatePolicyProcedure,
+		svc.ValidatePolicy,
+		connect.WithSchema(reportServiceMethods.ByName("ValidatePolicy")),
+		connect.WithHandlerOptions(opts...),
+	)
+	reportServicePreviewBonusHandler := connect.NewUnaryHandler(
+		ReportServicePreviewBonusProcedure,
+		svc.PreviewBonus,
+		connect.WithSchema(reportServiceMethods.ByName("PreviewBonus")),
+		connect.WithHandlerOptions(opts...),
+	)
+	reportServiceListBasePayHandler := connect.NewUnaryHandler(
+		ReportServiceListBasePayProcedure,
+		svc.ListBasePay,
+		connect.WithSchema(reportServiceMethods.ByName("ListBasePay")),
+		connect.WithHandlerOptions(opts...),
+	)
+	reportServiceDownloadPayrollExportHandler := connect.NewServerStreamHandler(
+		ReportServiceDownloadPayrollExportProcedure,
+		svc.DownloadPayrollExport,
+		connect.WithSchema(reportServiceMethods.ByName("DownloadPayrollExport")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/shopscore.v1.ReportService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case ReportServiceCreatePolicyProcedure:
@@ -381,6 +554,18 @@ func NewReportServiceHandler(svc ReportServiceHandler, opts ...connect.HandlerOp
 			reportServiceDownloadAuditWorkbookHandler.ServeHTTP(w, r)
 		case ReportServiceDownloadPayrollProcedure:
 			reportServiceDownloadPayrollHandler.ServeHTTP(w, r)
+		case ReportServiceGetPolicyProcedure:
+			reportServiceGetPolicyHandler.ServeHTTP(w, r)
+		case ReportServiceDiffPoliciesProcedure:
+			reportServiceDiffPoliciesHandler.ServeHTTP(w, r)
+		case ReportServiceValidatePolicyProcedure:
+			reportServiceValidatePolicyHandler.ServeHTTP(w, r)
+		case ReportServicePreviewBonusProcedure:
+			reportServicePreviewBonusHandler.ServeHTTP(w, r)
+		case ReportServiceListBasePayProcedure:
+			reportServiceListBasePayHandler.ServeHTTP(w, r)
+		case ReportServiceDownloadPayrollExportProcedure:
+			reportServiceDownloadPayrollExportHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -428,4 +613,28 @@ func (UnimplementedReportServiceHandler) DownloadAuditWorkbook(context.Context, 
 
 func (UnimplementedReportServiceHandler) DownloadPayroll(context.Context, *connect.Request[v1.DownloadPayrollRequest], *connect.ServerStream[v1.DownloadPayrollResponse]) error {
 	return connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.ReportService.DownloadPayroll is not implemented"))
+}
+
+func (UnimplementedReportServiceHandler) GetPolicy(context.Context, *connect.Request[v1.GetPolicyRequest]) (*connect.Response[v1.GetPolicyResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.ReportService.GetPolicy is not implemented"))
+}
+
+func (UnimplementedReportServiceHandler) DiffPolicies(context.Context, *connect.Request[v1.DiffPoliciesRequest]) (*connect.Response[v1.DiffPoliciesResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.ReportService.DiffPolicies is not implemented"))
+}
+
+func (UnimplementedReportServiceHandler) ValidatePolicy(context.Context, *connect.Request[v1.ValidatePolicyRequest]) (*connect.Response[v1.ValidatePolicyResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.ReportService.ValidatePolicy is not implemented"))
+}
+
+func (UnimplementedReportServiceHandler) PreviewBonus(context.Context, *connect.Request[v1.PreviewBonusRequest]) (*connect.Response[v1.PreviewBonusResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.ReportService.PreviewBonus is not implemented"))
+}
+
+func (UnimplementedReportServiceHandler) ListBasePay(context.Context, *connect.Request[v1.ListBasePayRequest]) (*connect.Response[v1.ListBasePayResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.ReportService.ListBasePay is not implemented"))
+}
+
+func (UnimplementedReportServiceHandler) DownloadPayrollExport(context.Context, *connect.Request[v1.DownloadPayrollExportRequest], *connect.ServerStream[v1.DownloadPayrollExportResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.ReportService.DownloadPayrollExport is not implemented"))
 }

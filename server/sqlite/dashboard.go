@@ -1,0 +1,520 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/reports"
+)
+
+// DashboardQuery selects the visits of a dashboard figure: a period of
+// months in Location, the caller's scope, optional region, store,
+// checklist and channel, which states count, and the drill of one figure.
+type DashboardQuery struct {
+	Scope                                   audit.Scope
+	From, To                                string         // "YYYY-MM", as AuditPeriod
+	Location                                *time.Location // nil: UTC
+	Region, StoreCode, ChecklistID, Channel string
+	// Approved counts only BonusStates (approved, published); otherwise
+	// AuditStates (every scored visit but superseded ones).
+	Approved bool
+
+	// The drill: one month of the period, and visits with an applicable
+	// answer in a category, clause or question, with a failed critical
+	// question, with flags, with a recommendation answer in an NPS group,
+	// passed or failed.
+	Month                        string
+	Category, Clause, QuestionID string
+	CriticalOnly, FlaggedOnly    bool
+	NPS                          NPSGroup
+	Pass                         PassFilter
+}
+
+// NPSGroup selects recommendation (0-10) answers.
+type NPSGroup int
+
+// The NPS groups.
+const (
+	NPSNone NPSGroup = iota
+	NPSPromoters
+	NPSPassives
+	NPSDetractors
+	NPSAny
+)
+
+var npsRanges = map[NPSGroup][2]int{NPSPromoters: {9, 10}, NPSPassives: {7, 8}, NPSDetractors: {0, 6}, NPSAny: {0, 10}}
+
+// PassFilter selects passed or failed visits.
+type PassFilter int
+
+// The pass filters.
+const (
+	PassAny PassFilter = iota
+	PassPassed
+	PassFailed
+)
+
+// States returns the review states q counts: one place says which.
+func (q *DashboardQuery) States() []VisitState {
+	if q.Approved {
+		return BonusStates
+	}
+	return AuditStates
+}
+
+// passedSQL is the audit workbook's pass rule on a report_visits row r:
+// something applicable, no critical failure, a score of at least the pass
+// score (reports.DefaultPassScore, with the workbook's tolerance).
+var passedSQL = fmt.Sprintf(`(r.max_points > 0 AND r.critical_failed = 0 AND r.points / r.max_points >= %v)`, reports.DefaultPassScore-1e-9)
+
+// flaggedSQL says a visit v carries proof-of-visit or admission flags.
+const flaggedSQL = `(v.proof_flags <> '[]' OR v.flags <> '[]')`
+
+// dashPlan is a DashboardQuery resolved: its months and SQL condition.
+type dashPlan struct {
+	loc    *time.Location
+	months []reports.Period // the period's months, in order
+	from   time.Time        // the month before the first, for comparisons
+	to     time.Time
+	cond   string // on r, v and s, after the period bounds
+	args   []any
+}
+
+// MonthIndex numbers a month of loc's calendar as the dashboards do:
+// year*12 + month-1.
+func MonthIndex(t time.Time, loc *time.Location) int {
+	t = t.In(loc)
+	return t.Year()*12 + int(t.Month()) - 1
+}
+
+func planDashboard(ctx context.Context, tx *Tx, q *DashboardQuery) (*dashPlan, error) {
+	loc := q.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	period, err := AuditPeriodIn(q.From, q.To, loc)
+	if err != nil {
+		return nil, err
+	}
+	if q.Month != "" {
+		m, err := ParseMonthIn("month", q.Month, loc)
+		if err != nil {
+			return nil, err
+		}
+		if m.From.Before(period.From) || !m.To.After(period.From) || m.From.Compare(period.To) >= 0 {
+			return nil, audit.Errorf(audit.EINVALID, "month %s is outside the period", q.Month)
+		}
+		period = m
+	}
+	p := &dashPlan{loc: loc, to: period.To}
+	for t := period.From; t.Before(period.To); t = t.AddDate(0, 1, 0) {
+		p.months = append(p.months, reports.Period{From: t, To: t.AddDate(0, 1, 0)})
+	}
+	p.from = period.From.AddDate(0, -1, 0)
+
+	cond, args := storeScope(q.Scope, "r.store_id")
+	var b strings.Builder
+	b.WriteString(cond)
+	add := func(sql string, a ...any) {
+		b.WriteString(" AND " + sql)
+		args = append(args, a...)
+	}
+	if q.StoreCode != "" {
+		var id string
+		err := tx.QueryRowContext(ctx, `SELECT s.id FROM stores s WHERE s.code = ? AND `+strings.ReplaceAll(cond, "r.store_id", "s.id"),
+			append([]any{q.StoreCode}, args...)...).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, audit.Errorf(audit.ENOTFOUND, "store %q not found", q.StoreCode)
+		} else if err != nil {
+			return nil, fmt.Errorf("find store: %w", err)
+		}
+		add(`r.store_id = ?`, id)
+	}
+	if q.Region != "" {
+		add(`s.region = ?`, q.Region)
+	}
+	if q.ChecklistID != "" {
+		add(`v.checklist_id = ?`, q.ChecklistID)
+	}
+	if q.Channel != "" {
+		add(`v.channel = ?`, q.Channel)
+	}
+	answer := func(extra string, a ...any) {
+		add(`EXISTS (SELECT 1 FROM visit_answers a WHERE a.visit_id = r.visit_id AND `+extra+`)`, a...)
+	}
+	for _, f := range []struct{ col, v string }{{"a.category", q.Category}, {"a.standard_code", q.Clause}, {"a.question_id", q.QuestionID}} {
+		if f.v != "" && !(q.CriticalOnly && f.col == "a.question_id") {
+			answer(f.col+` = ? AND a.max_points > 0`, f.v)
+		}
+	}
+	switch {
+	case q.CriticalOnly && q.QuestionID != "":
+		answer(`a.question_id = ? AND a.critical_failure = 1`, q.QuestionID)
+	case q.CriticalOnly:
+		add(`r.critical_failed = 1`)
+	}
+	if q.FlaggedOnly {
+		add(flaggedSQL)
+	}
+	if rng, ok := npsRanges[q.NPS]; ok {
+		answer(`a.nps BETWEEN ? AND ?`, rng[0], rng[1])
+	} else if q.NPS != NPSNone {
+		return nil, audit.Errorf(audit.EINVALID, "unknown NPS group %d", q.NPS)
+	}
+	switch q.Pass {
+	case PassAny:
+	case PassPassed:
+		add(passedSQL)
+	case PassFailed:
+		add(`NOT ` + passedSQL)
+	default:
+		return nil, audit.Errorf(audit.EINVALID, "unknown pass filter %d", q.Pass)
+	}
+	p.cond, p.args = b.String(), args
+	return p, nil
+}
+
+// dashFrom starts a dashboard query as the audit workbook's (auditFrom),
+// with the states q counts; its WHERE clause takes the two period bounds
+// and ends in AND, for the plan's condition.
+func dashFrom(q *DashboardQuery, joins string) string { return periodFrom(q.States(), joins) }
+
+// monthCase is an SQL expression numbering r's month (MonthIndex) from
+// the plan's month bounds, the month before the period included.
+func (p *dashPlan) monthCase() string {
+	var b strings.Builder
+	b.WriteString("CASE")
+	first := MonthIndex(p.from, p.loc)
+	for i, t := 0, p.from; t.Before(p.to); i, t = i+1, t.AddDate(0, 1, 0) {
+		fmt.Fprintf(&b, " WHEN r.visited_at < %d THEN %d", millis(t.AddDate(0, 1, 0)), first+i)
+	}
+	b.WriteString(" END")
+	return b.String()
+}
+
+// Dashboard are the figures of a DashboardQuery, grouped in the database.
+type Dashboard struct {
+	// Months are the month indexes of the period (MonthIndex), in order;
+	// ByStoreMonth also holds the month before the first, for comparisons.
+	Months       []int
+	MonthStarts  []time.Time
+	ByStoreMonth reports.StoreMonths
+	// Stores names the stores with visits in ByStoreMonth, by id.
+	Stores map[string]DashboardStore
+	// StoreCategories are the answers by store id and category;
+	// Clauses by clause code.
+	StoreCategories map[[2]string]reports.AnswerFigures
+	Categories      map[string]reports.AnswerFigures
+	Clauses         map[string]DashboardClause
+	// Recommendation answers by group.
+	Promoters, Passives, Detractors int64
+	// CriticalQuestions are the failed critical questions, most failures
+	// first.
+	CriticalQuestions []DashboardCritical
+}
+
+// DashboardStore names a store.
+type DashboardStore struct{ Code, Name, Region string }
+
+// DashboardClause is a standard clause's answer figures and text.
+type DashboardClause struct {
+	reports.AnswerFigures
+	Text, Category string
+}
+
+// DashboardCritical is a critical question that failed.
+type DashboardCritical struct {
+	QuestionID, Text, Clause, Category string
+	Failures                           int64
+}
+
+// DashboardParts says what Dashboard reads.
+type DashboardParts int
+
+// The parts of a dashboard.
+const (
+	DashVisits   DashboardParts = 1 << iota // ByStoreMonth and Stores
+	DashAnswers                             // StoreCategories, Categories and Clauses
+	DashNPS                                 // Promoters, Passives, Detractors
+	DashCritical                            // CriticalQuestions
+)
+
+// Dashboard computes the parts of the figures of q in the database, in
+// one read snapshot, after indexing any visit not indexed yet. Errors:
+// EINVALID (the query), ENOTFOUND (a store not in the caller's scope).
+func (db *DB) Dashboard(ctx context.Context, q DashboardQuery, parts DashboardParts) (*Dashboard, error) {
+	if _, err := db.IndexReportRows(ctx); err != nil {
+		return nil, err
+	}
+	d := &Dashboard{
+		ByStoreMonth: reports.StoreMonths{}, Stores: map[string]DashboardStore{},
+		StoreCategories: map[[2]string]reports.AnswerFigures{}, Categories: map[string]reports.AnswerFigures{},
+		Clauses: map[string]DashboardClause{},
+	}
+	err := db.view(ctx, func(tx *Tx) error {
+		p, err := planDashboard(ctx, tx, &q)
+		if err != nil {
+			return err
+		}
+		for _, m := range p.months {
+			d.Months = append(d.Months, MonthIndex(m.From, p.loc))
+			d.MonthStarts = append(d.MonthStarts, m.From)
+		}
+		period := []any{millis(p.months[0].From), millis(p.to)}
+		if parts&DashVisits != 0 {
+			if err := d.readVisits(ctx, tx, &q, p); err != nil {
+				return err
+			}
+		}
+		if parts&DashAnswers != 0 {
+			if err := d.readAnswers(ctx, tx, &q, p, period); err != nil {
+				return err
+			}
+		}
+		if parts&DashNPS != 0 {
+			err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(a.nps >= 9), 0), COALESCE(SUM(a.nps BETWEEN 7 AND 8), 0), COALESCE(SUM(a.nps <= 6), 0)`+
+				dashFrom(&q, `CROSS JOIN visit_answers a ON a.visit_id = r.visit_id`)+p.cond+` AND a.nps IS NOT NULL`,
+				append(period, p.args...)...).Scan(&d.Promoters, &d.Passives, &d.Detractors)
+			if err != nil {
+				return fmt.Errorf("dashboard NPS: %w", err)
+			}
+		}
+		if parts&DashCritical != 0 {
+			if err := d.readCritical(ctx, tx, &q, p, period); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Dashboard) readVisits(ctx context.Context, tx *Tx, q *DashboardQuery, p *dashPlan) error {
+	rows, err := tx.QueryContext(ctx, `SELECT `+p.monthCase()+`, r.store_id, s.code, s.name, s.region, COUNT(*), SUM(r.max_points > 0),
+		COALESCE(SUM(CASE WHEN r.max_points > 0 THEN r.points / r.max_points END), 0), SUM(`+passedSQL+`), SUM(r.critical_failed), SUM(`+flaggedSQL+`)`+
+		dashFrom(q, "")+p.cond+` GROUP BY 1, 2`, append([]any{millis(p.from), millis(p.to)}, p.args...)...)
+	if err != nil {
+		return fmt.Errorf("dashboard visits: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k reports.StoreMonth
+		var st DashboardStore
+		var f reports.VisitFigures
+		if err := rows.Scan(&k.Month, &k.Store, &st.Code, &st.Name, &st.Region, &f.Visits, &f.Scored, &f.ScoreSum, &f.Passed, &f.Critical, &f.Flagged); err != nil {
+			return fmt.Errorf("dashboard visits: %w", err)
+		}
+		d.ByStoreMonth[k] = f
+		d.Stores[k.Store] = st
+	}
+	return rows.Err()
+}
+
+func (d *Dashboard) readAnswers(ctx context.Context, tx *Tx, q *DashboardQuery, p *dashPlan, period []any) error {
+	from := dashFrom(q, `CROSS JOIN visit_answers a ON a.visit_id = r.visit_id`)
+	const figures = `SUM(a.max_points > 0), SUM(a.max_points = 0), SUM(a.points), SUM(a.max_points), SUM(a.critical_failure),
+		COUNT(DISTINCT CASE WHEN a.max_points > 0 THEN r.visit_id END)`
+	scan := func(row scanner, f *reports.AnswerFigures, keys ...any) error {
+		return row.Scan(append(keys, &f.Answers, &f.NotApplicable, &f.Points, &f.MaxPoints, &f.CriticalFailures, &f.Visits)...)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT r.store_id, a.category, `+figures+from+p.cond+` AND a.category <> '' GROUP BY 1, 2`, append(period, p.args...)...)
+	if err != nil {
+		return fmt.Errorf("dashboard categories: %w", err)
+	}
+	for rows.Next() {
+		var k [2]string
+		var f reports.AnswerFigures
+		if err := scan(rows, &f, &k[0], &k[1]); err != nil {
+			rows.Close()
+			return fmt.Errorf("dashboard categories: %w", err)
+		}
+		d.StoreCategories[k] = f
+		c := d.Categories[k[1]]
+		c.Answers, c.NotApplicable, c.CriticalFailures, c.Visits = c.Answers+f.Answers, c.NotApplicable+f.NotApplicable, c.CriticalFailures+f.CriticalFailures, c.Visits+f.Visits
+		c.Points, c.MaxPoints = c.Points+f.Points, c.MaxPoints+f.MaxPoints
+		d.Categories[k[1]] = c
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return fmt.Errorf("dashboard categories: %w", err)
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT a.standard_code, v.checklist_id, v.checklist_version, MAX(a.category), `+figures+from+p.cond+
+		` AND a.standard_code <> '' GROUP BY 1, 2, 3`, append(period, p.args...)...)
+	if err != nil {
+		return fmt.Errorf("dashboard clauses: %w", err)
+	}
+	defer rows.Close()
+	texts := &questionTexts{tx: tx, versions: map[string]*versionTexts{}}
+	for rows.Next() {
+		var code, checklist, category string
+		var version int
+		var f reports.AnswerFigures
+		if err := scan(rows, &f, &code, &checklist, &version, &category); err != nil {
+			return fmt.Errorf("dashboard clauses: %w", err)
+		}
+		c := d.Clauses[code]
+		if c.Text == "" {
+			if t, err := texts.get(ctx, checklist, version); err == nil {
+				c.Text = t.clauses[code]
+			}
+		}
+		c.Category = category
+		c.Answers, c.NotApplicable, c.CriticalFailures, c.Visits = c.Answers+f.Answers, c.NotApplicable+f.NotApplicable, c.CriticalFailures+f.CriticalFailures, c.Visits+f.Visits
+		c.Points, c.MaxPoints = c.Points+f.Points, c.MaxPoints+f.MaxPoints
+		d.Clauses[code] = c
+	}
+	return rows.Err()
+}
+
+func (d *Dashboard) readCritical(ctx context.Context, tx *Tx, q *DashboardQuery, p *dashPlan, period []any) error {
+	rows, err := tx.QueryContext(ctx, `SELECT v.checklist_id, v.checklist_version, a.question_id, MAX(a.standard_code), MAX(a.category), COUNT(DISTINCT r.visit_id)`+
+		dashFrom(q, `CROSS JOIN visit_answers a ON a.visit_id = r.visit_id`)+p.cond+` AND a.critical_failure = 1 GROUP BY 1, 2, 3`,
+		append(period, p.args...)...)
+	if err != nil {
+		return fmt.Errorf("dashboard critical failures: %w", err)
+	}
+	defer rows.Close()
+	texts := &questionTexts{tx: tx, versions: map[string]*versionTexts{}}
+	byQuestion := map[string]int{}
+	for rows.Next() {
+		var checklist string
+		var version int
+		var c DashboardCritical
+		if err := rows.Scan(&checklist, &version, &c.QuestionID, &c.Clause, &c.Category, &c.Failures); err != nil {
+			return fmt.Errorf("dashboard critical failures: %w", err)
+		}
+		if t, err := texts.get(ctx, checklist, version); err == nil {
+			c.Text = t.questions[c.QuestionID]
+		}
+		if i, ok := byQuestion[c.QuestionID]; ok {
+			d.CriticalQuestions[i].Failures += c.Failures
+			continue
+		}
+		byQuestion[c.QuestionID] = len(d.CriticalQuestions)
+		d.CriticalQuestions = append(d.CriticalQuestions, c)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("dashboard critical failures: %w", err)
+	}
+	sortCritical(d.CriticalQuestions)
+	return nil
+}
+
+func sortCritical(list []DashboardCritical) {
+	slices.SortFunc(list, func(a, b DashboardCritical) int {
+		return cmp.Or(cmp.Compare(b.Failures, a.Failures), strings.Compare(a.QuestionID, b.QuestionID))
+	})
+}
+
+// DashboardVisit is one visit behind a dashboard figure.
+type DashboardVisit struct {
+	VisitID                         string
+	StoreCode, StoreName, Region    string
+	VisitedAt                       time.Time
+	ChecklistID                     string
+	ChecklistVersion                int
+	Channel                         string
+	State                           VisitState
+	Points, MaxPoints               float64
+	Passed, CriticalFailed, Flagged bool
+	StaffName, StaffNumber          string
+	// DrillPoints and DrillMax are the visit's points in the drill's
+	// category, clause or question (DrillMax 0 without one).
+	DrillPoints, DrillMax float64
+}
+
+// ListDashboardVisits lists the visits of q newest first, at most limit
+// (1..500), after the page token; it returns the next page's token, ""
+// after the last page. Errors: EINVALID (the query or the token),
+// ENOTFOUND (a store outside the caller's scope).
+func (db *DB) ListDashboardVisits(ctx context.Context, q DashboardQuery, limit int, token string) ([]DashboardVisit, string, error) {
+	if limit < 1 || limit > 500 {
+		return nil, "", audit.Errorf(audit.EINVALID, "page size %d, want 1 to 500", limit)
+	}
+	var afterAt int64
+	var afterID string
+	if token != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(token)
+		at, id, ok := strings.Cut(string(raw), ":")
+		if err == nil && ok {
+			afterAt, err = strconv.ParseInt(at, 10, 64)
+		}
+		if err != nil || !ok || id == "" {
+			return nil, "", audit.Errorf(audit.EINVALID, "page_token is not one this server gave")
+		}
+		afterID = id
+	}
+	if _, err := db.IndexReportRows(ctx); err != nil {
+		return nil, "", err
+	}
+	var out []DashboardVisit
+	err := db.view(ctx, func(tx *Tx) error {
+		p, err := planDashboard(ctx, tx, &q)
+		if err != nil {
+			return err
+		}
+		drill := `0, 0`
+		var drillArgs []any
+		for _, f := range []struct{ col, v string }{{"a.category", q.Category}, {"a.standard_code", q.Clause}, {"a.question_id", q.QuestionID}} {
+			if f.v != "" {
+				drill = `(SELECT COALESCE(SUM(a.points), 0) FROM visit_answers a WHERE a.visit_id = r.visit_id AND ` + f.col + ` = ?1x),
+					(SELECT COALESCE(SUM(a.max_points), 0) FROM visit_answers a WHERE a.visit_id = r.visit_id AND ` + f.col + ` = ?1x)`
+				drill = strings.ReplaceAll(drill, "?1x", "?")
+				drillArgs = []any{f.v, f.v}
+				break
+			}
+		}
+		args := append(drillArgs, millis(p.months[0].From), millis(p.to))
+		args = append(args, p.args...)
+		page := ""
+		if token != "" {
+			page = ` AND (r.visited_at < ? OR (r.visited_at = ? AND r.visit_id < ?))`
+			args = append(args, afterAt, afterAt, afterID)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT r.visit_id, s.code, s.name, s.region, r.visited_at, v.checklist_id, v.checklist_version,
+			v.channel, v.state, r.points, r.max_points, `+passedSQL+`, r.critical_failed, `+flaggedSQL+`,
+			COALESCE(st.name, ''), COALESCE(st.employee_number, ''), `+drill+
+			dashFrom(&q, `LEFT JOIN staff st ON st.id = r.staff_id`)+p.cond+page+
+			` ORDER BY r.visited_at DESC, r.visit_id DESC LIMIT ?`, append(args, limit+1)...)
+		if err != nil {
+			return fmt.Errorf("dashboard visits: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v DashboardVisit
+			var at int64
+			var state string
+			if err := rows.Scan(&v.VisitID, &v.StoreCode, &v.StoreName, &v.Region, &at, &v.ChecklistID, &v.ChecklistVersion,
+				&v.Channel, &state, &v.Points, &v.MaxPoints, &v.Passed, &v.CriticalFailed, &v.Flagged, &v.StaffName, &v.StaffNumber,
+				&v.DrillPoints, &v.DrillMax); err != nil {
+				return fmt.Errorf("dashboard visits: %w", err)
+			}
+			v.VisitedAt, v.State = fromMillis(at), VisitState(state)
+			out = append(out, v)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		next = base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%d:%s", millis(last.VisitedAt), last.VisitID)))
+	}
+	return out, next, nil
+}
