@@ -259,3 +259,26 @@ func TestConsole_Journeys(t *testing.T) {
 		assert.GreaterOrEqual(t, after["refresh"]-before["refresh"], 5, "the console renewed its tokens: %v", after)
 	})
 }
+
+// TestConsole_BonusAndDashboards drives HR's bonus workspace and a
+// manager's dashboards against a server with the demo's audited
+// deliveries (2026-09 and 2026-10) and driver policy.
+func TestConsole_BonusAndDashboards(t *testing.T) {
+	needBrowser(t)
+	srv := servertest.Run(t, server.Config{
+		Console:   console.Handler(console.Options{}),
+		LoginRate: server.Rate{Burst: 100, Every: time.Second},
+	})
+	require.NoError(t, srv.SeedDemoReports(context.Background()))
+	t.Run("HR", func(t *testing.T) {
+		res := journey(t, srv.URL, "hr", nil)
+		assert.Equal(t, "85 000,00 ₽", res["morozov"])
+		assert.Equal(t, true, res["approved"])
+		assert.Equal(t, true, res["staleRefused"])
+		assert.NotEmpty(t, res["payroll"])
+	})
+	t.Run("Dashboards", func(t *testing.T) {
+		res := journey(t, srv.URL, "dashboard", nil)
+		assert.Greater(t, res["visits"], float64(0))
+	})
+}

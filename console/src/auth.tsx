@@ -87,4 +87,6 @@ export function useAuth(): AuthState {
 
 export const isEditor = (u: User | null) => u?.role === Role.MANAGER || u?.role === Role.ADMIN;
 export const isReader = (u: User | null) => isEditor(u) || u?.role === Role.HR;
+/** isHR is who owns bonus policies, base pay and runs: HR and admins. */
+export const isHR = (u: User | null) => u?.role === Role.HR || u?.role === Role.ADMIN;
 export const isAdmin = (u: User | null) => u?.role === Role.ADMIN;

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shopscore/v1/report.proto.
  */
 export const file_shopscore_v1_report: GenFile = /*@__PURE__*/
-  fileDesc("ChlzaG9wc2NvcmUvdjEvcmVwb3J0LnByb3RvEgxzaG9wc2NvcmUudjEikgEKC0JvbnVzUG9saWN5EgoKAmlkGAEgASgJEg8KB3ZlcnNpb24YAiABKAUSDAoEbmFtZRgDIAEoCRITCgtwb2xpY3lfanNvbhgEIAEoCRIvCgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY3JlYXRlZF9ieRgGIAEoCSIqChNDcmVhdGVQb2xpY3lSZXF1ZXN0EhMKC3BvbGljeV9qc29uGAEgASgJIlIKFENyZWF0ZVBvbGljeVJlc3BvbnNlEikKBnBvbGljeRgBIAEoCzIZLnNob3BzY29yZS52MS5Cb251c1BvbGljeRIPCgdjcmVhdGVkGAIgASgIIioKE0xpc3RQb2xpY2llc1JlcXVlc3QSEwoLbGF0ZXN0X29ubHkYASABKAgiQwoUTGlzdFBvbGljaWVzUmVzcG9uc2USKwoIcG9saWNpZXMYASADKAsyGS5zaG9wc2NvcmUudjEuQm9udXNQb2xpY3kigAEKEVNldEJhc2VQYXlSZXF1ZXN0EhcKD2VtcGxveWVlX251bWJlchgBIAEoCRIjCgRraW5kGAIgASgOMhUuc2hvcHNjb3JlLnYxLlBheUtpbmQSFwoPZWZmZWN0aXZlX21vbnRoGAMgASgJEhQKDGFtb3VudF9taW5vchgEIAEoAyIUChJTZXRCYXNlUGF5UmVzcG9uc2UieAoUSW1wb3J0QmFzZVBheVJlcXVlc3QSEQoJZmlsZV9uYW1lGAEgASgJEg8KB2NvbnRlbnQYAiABKAwSIwoEa2luZBgDIAEoDjIVLnNob3BzY29yZS52MS5QYXlLaW5kEhcKD2VmZmVjdGl2ZV9tb250aBgEIAEoCSIpChVJbXBvcnRCYXNlUGF5UmVzcG9uc2USEAoIaW1wb3J0ZWQYASABKAUiTAoPUnVuQm9udXNSZXF1ZXN0EhEKCXBvbGljeV9pZBgBIAEoCRIWCg5wb2xpY3lfdmVyc2lvbhgCIAEoBRIOCgZwZXJpb2QYAyABKAkiNwoQUnVuQm9udXNSZXNwb25zZRIjCgNydW4YASABKAsyFi5zaG9wc2NvcmUudjEuQm9udXNSdW4i7gMKCEJvbnVzUnVuEgoKAmlkGAEgASgJEhEKCXBvbGljeV9pZBgCIAEoCRIWCg5wb2xpY3lfdmVyc2lvbhgDIAEoBRIOCgZwZXJpb2QYBCABKAkSEwoLaW5wdXRzX2hhc2gYBSABKAkSKgoFc3RhdGUYBiABKA4yGy5zaG9wc2NvcmUudjEuQm9udXNSdW5TdGF0ZRIvCgtjcmVhdGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY3JlYXRlZF9ieRgIIAEoCRIwCgxhcHByb3ZlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2FwcHJvdmVkX2J5GAogASgJEhcKD2NvbXBhcmVkX3J1bl9pZBgLIAEoCRIqCgdjaGFuZ2VzGAwgAygLMhkuc2hvcHNjb3JlLnYxLkJvbnVzQ2hhbmdlEhgKEG1pc3NpbmdfYmFzZV9wYXkYDSADKAkSKgoFc3RhdHMYDiABKAsyGy5zaG9wc2NvcmUudjEuQm9udXNSdW5TdGF0cxIuCgllbXBsb3llZXMYDyADKAsyGy5zaG9wc2NvcmUudjEuRW1wbG95ZWVCb251cxITCgtyZXN1bHRfanNvbhgQIAEoCSKwAQoNQm9udXNSdW5TdGF0cxIRCgllbXBsb3llZXMYASABKAUSDwoHY292ZXJlZBgCIAEoBRIUCgxvYnNlcnZhdGlvbnMYAyABKAMSDAoEdXNlZBgEIAEoAxIWCg5vdXRzaWRlX3BlcmlvZBgFIAEoAxIWCg5ub3RfYXBwbGljYWJsZRgGIAEoAxIRCgl1bm1hdGNoZWQYByABKAMSFAoMdW5hdHRyaWJ1dGVkGAggASgDIoMBCgtCb251c0NoYW5nZRIQCghzdGFmZl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhEKCWNvbXBvbmVudBgDIAEoCRINCgVmaWVsZBgEIAEoCRIRCglvbGRfdmFsdWUYBSABKAkSEQoJbmV3X3ZhbHVlGAYgASgJEgwKBHRleHQYByABKAki9wEKDUVtcGxveWVlQm9udXMSEAoIc3RhZmZfaWQYASABKAkSFwoPZW1wbG95ZWVfbnVtYmVyGAIgASgJEgwKBG5hbWUYAyABKAkSEAoIcG9zaXRpb24YBCABKAkSEgoKZGVwYXJ0bWVudBgFIAEoCRIQCghzdG9yZV9pZBgGIAEoCRIWCg5iYXNlX3BheV9taW5vchgHIAEoAxIWCg51bmxpbmtlZF9taW5vchgIIAEoAxIwCgpjb21wb25lbnRzGAkgAygLMhwuc2hvcHNjb3JlLnYxLkNvbXBvbmVudEJvbnVzEhMKC3RvdGFsX21pbm9yGAogASgDItYBCg5Db21wb25lbnRCb251cxIMCgRuYW1lGAEgASgJEg0KBXNoYXJlGAIgASgBEg4KBnZpc2l0cxgDIAEoBRIaCg1zY29yZV9wZXJjZW50GAQgASgBSACIAQESDgoGcGF5b3V0GAUgASgBEhQKDGFtb3VudF9taW5vchgGIAEoAxIaChJtaW5fc2FtcGxlX2RlZmF1bHQYByABKAgSGAoQY3JpdGljYWxfZm9yZmVpdBgIIAEoCBINCgVsaW5lcxgJIAMoCUIQCg5fc2NvcmVfcGVyY2VudCIkChJHZXRCb251c1J1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIjoKE0dldEJvbnVzUnVuUmVzcG9uc2USIwoDcnVuGAEgASgLMhYuc2hvcHNjb3JlLnYxLkJvbnVzUnVuIjkKFExpc3RCb251c1J1bnNSZXF1ZXN0EhEKCXBvbGljeV9pZBgBIAEoCRIOCgZwZXJpb2QYAiABKAkiPQoVTGlzdEJvbnVzUnVuc1Jlc3BvbnNlEiQKBHJ1bnMYASADKAsyFi5zaG9wc2NvcmUudjEuQm9udXNSdW4iKAoWQXBwcm92ZUJvbnVzUnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkiPgoXQXBwcm92ZUJvbnVzUnVuUmVzcG9uc2USIwoDcnVuGAEgASgLMhYuc2hvcHNjb3JlLnYxLkJvbnVzUnVuIlwKHERvd25sb2FkQXVkaXRXb3JrYm9va1JlcXVlc3QSDAoEZnJvbRgBIAEoCRIKCgJ0bxgCIAEoCRISCgpzdG9yZV9jb2RlGAMgASgJEg4KBnJlZ2lvbhgEIAEoCSI5ChBEb3dubG9hZFByb2dyZXNzEhEKCXJvd3NfZG9uZRgBIAEoAxISCgpyb3dzX3RvdGFsGAIgASgDIjcKDERvd25sb2FkRmlsZRIRCglmaWxlX25hbWUYASABKAkSFAoMY29udGVudF90eXBlGAIgASgJIpsBCh1Eb3dubG9hZEF1ZGl0V29ya2Jvb2tSZXNwb25zZRIyCghwcm9ncmVzcxgBIAEoCzIeLnNob3BzY29yZS52MS5Eb3dubG9hZFByb2dyZXNzSAASKgoEZmlsZRgCIAEoCzIaLnNob3BzY29yZS52MS5Eb3dubG9hZEZpbGVIABIPCgVjaHVuaxgDIAEoDEgAQgkKB21lc3NhZ2UiKAoWRG93bmxvYWRQYXlyb2xsUmVxdWVzdBIOCgZydW5faWQYASABKAkilQEKF0Rvd25sb2FkUGF5cm9sbFJlc3BvbnNlEjIKCHByb2dyZXNzGAEgASgLMh4uc2hvcHNjb3JlLnYxLkRvd25sb2FkUHJvZ3Jlc3NIABIqCgRmaWxlGAIgASgLMhouc2hvcHNjb3JlLnYxLkRvd25sb2FkRmlsZUgAEg8KBWNodW5rGAMgASgMSABCCQoHbWVzc2FnZSpYCgdQYXlLaW5kEhgKFFBBWV9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRUEFZX0tJTkRfQkFTRV9QQVkQARIcChhQQVlfS0lORF9UQVJHRVRfVkFSSUFCTEUQAiqJAQoNQm9udXNSdW5TdGF0ZRIfChtCT05VU19SVU5fU1RBVEVfVU5TUEVDSUZJRUQQABIZChVCT05VU19SVU5fU1RBVEVfRFJBRlQQARIcChhCT05VU19SVU5fU1RBVEVfQVBQUk9WRUQQAhIeChpCT05VU19SVU5fU1RBVEVfU1VQRVJTRURFRBADMpcHCg1SZXBvcnRTZXJ2aWNlElUKDENyZWF0ZVBvbGljeRIhLnNob3BzY29yZS52MS5DcmVhdGVQb2xpY3lSZXF1ZXN0GiIuc2hvcHNjb3JlLnYxLkNyZWF0ZVBvbGljeVJlc3BvbnNlElUKDExpc3RQb2xpY2llcxIhLnNob3BzY29yZS52MS5MaXN0UG9saWNpZXNSZXF1ZXN0GiIuc2hvcHNjb3JlLnYxLkxpc3RQb2xpY2llc1Jlc3BvbnNlEk8KClNldEJhc2VQYXkSHy5zaG9wc2NvcmUudjEuU2V0QmFzZVBheVJlcXVlc3QaIC5zaG9wc2NvcmUudjEuU2V0QmFzZVBheVJlc3BvbnNlElgKDUltcG9ydEJhc2VQYXkSIi5zaG9wc2NvcmUudjEuSW1wb3J0QmFzZVBheVJlcXVlc3QaIy5zaG9wc2NvcmUudjEuSW1wb3J0QmFzZVBheVJlc3BvbnNlEkkKCFJ1bkJvbnVzEh0uc2hvcHNjb3JlLnYxLlJ1bkJvbnVzUmVxdWVzdBoeLnNob3BzY29yZS52MS5SdW5Cb251c1Jlc3BvbnNlElIKC0dldEJvbnVzUnVuEiAuc2hvcHNjb3JlLnYxLkdldEJvbnVzUnVuUmVxdWVzdBohLnNob3BzY29yZS52MS5HZXRCb251c1J1blJlc3BvbnNlElgKDUxpc3RCb251c1J1bnMSIi5zaG9wc2NvcmUudjEuTGlzdEJvbnVzUnVuc1JlcXVlc3QaIy5zaG9wc2NvcmUudjEuTGlzdEJvbnVzUnVuc1Jlc3BvbnNlEl4KD0FwcHJvdmVCb251c1J1bhIkLnNob3BzY29yZS52MS5BcHByb3ZlQm9udXNSdW5SZXF1ZXN0GiUuc2hvcHNjb3JlLnYxLkFwcHJvdmVCb251c1J1blJlc3BvbnNlEnIKFURvd25sb2FkQXVkaXRXb3JrYm9vaxIqLnNob3BzY29yZS52MS5Eb3dubG9hZEF1ZGl0V29ya2Jvb2tSZXF1ZXN0Gisuc2hvcHNjb3JlLnYxLkRvd25sb2FkQXVkaXRXb3JrYm9va1Jlc3BvbnNlMAESYAoPRG93bmxvYWRQYXlyb2xsEiQuc2hvcHNjb3JlLnYxLkRvd25sb2FkUGF5cm9sbFJlcXVlc3QaJS5zaG9wc2NvcmUudjEuRG93bmxvYWRQYXlyb2xsUmVzcG9uc2UwAUI9WjtnaXRodWIuY29tL3Nob3BzY29yZS9zaG9wc2NvcmUvYXBpL3Nob3BzY29yZS92MTtzaG9wc2NvcmV2MWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChlzaG9wc2NvcmUvdjEvcmVwb3J0LnByb3RvEgxzaG9wc2NvcmUudjEiqwEKC0JvbnVzUG9saWN5EgoKAmlkGAEgASgJEg8KB3ZlcnNpb24YAiABKAUSDAoEbmFtZRgDIAEoCRITCgtwb2xpY3lfanNvbhgEIAEoCRIvCgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY3JlYXRlZF9ieRgGIAEoCRIXCg9jcmVhdGVkX2J5X25hbWUYByABKAkiKgoTQ3JlYXRlUG9saWN5UmVxdWVzdBITCgtwb2xpY3lfanNvbhgBIAEoCSJSChRDcmVhdGVQb2xpY3lSZXNwb25zZRIpCgZwb2xpY3kYASABKAsyGS5zaG9wc2NvcmUudjEuQm9udXNQb2xpY3kSDwoHY3JlYXRlZBgCIAEoCCIqChNMaXN0UG9saWNpZXNSZXF1ZXN0EhMKC2xhdGVzdF9vbmx5GAEgASgIIkMKFExpc3RQb2xpY2llc1Jlc3BvbnNlEisKCHBvbGljaWVzGAEgAygLMhkuc2hvcHNjb3JlLnYxLkJvbnVzUG9saWN5IoABChFTZXRCYXNlUGF5UmVxdWVzdBIXCg9lbXBsb3llZV9udW1iZXIYASABKAkSIwoEa2luZBgCIAEoDjIVLnNob3BzY29yZS52MS5QYXlLaW5kEhcKD2VmZmVjdGl2ZV9tb250aBgDIAEoCRIUCgxhbW91bnRfbWlub3IYBCABKAMiFAoSU2V0QmFzZVBheVJlc3BvbnNlIngKFEltcG9ydEJhc2VQYXlSZXF1ZXN0EhEKCWZpbGVfbmFtZRgBIAEoCRIPCgdjb250ZW50GAIgASgMEiMKBGtpbmQYAyABKA4yFS5zaG9wc2NvcmUudjEuUGF5S2luZBIXCg9lZmZlY3RpdmVfbW9udGgYBCABKAkiKQoVSW1wb3J0QmFzZVBheVJlc3BvbnNlEhAKCGltcG9ydGVkGAEgASgFIkwKD1J1bkJvbnVzUmVxdWVzdBIRCglwb2xpY3lfaWQYASABKAkSFgoOcG9saWN5X3ZlcnNpb24YAiABKAUSDgoGcGVyaW9kGAMgASgJIkcKEFJ1bkJvbnVzUmVzcG9uc2USIwoDcnVuGAEgASgLMhYuc2hvcHNjb3JlLnYxLkJvbnVzUnVuEg4KBnJldXNlZBgCIAEoCCK3BAoIQm9udXNSdW4SCgoCaWQYASABKAkSEQoJcG9saWN5X2lkGAIgASgJEhYKDnBvbGljeV92ZXJzaW9uGAMgASgFEg4KBnBlcmlvZBgEIAEoCRITCgtpbnB1dHNfaGFzaBgFIAEoCRIqCgVzdGF0ZRgGIAEoDjIbLnNob3BzY29yZS52MS5Cb251c1J1blN0YXRlEi8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpjcmVhdGVkX2J5GAggASgJEjAKDGFwcHJvdmVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLYXBwcm92ZWRfYnkYCiABKAkSFwoPY29tcGFyZWRfcnVuX2lkGAsgASgJEioKB2NoYW5nZXMYDCADKAsyGS5zaG9wc2NvcmUudjEuQm9udXNDaGFuZ2USGAoQbWlzc2luZ19iYXNlX3BheRgNIAMoCRIqCgVzdGF0cxgOIAEoCzIbLnNob3BzY29yZS52MS5Cb251c1J1blN0YXRzEi4KCWVtcGxveWVlcxgPIAMoCzIbLnNob3BzY29yZS52MS5FbXBsb3llZUJvbnVzEhMKC3Jlc3VsdF9qc29uGBAgASgJEhcKD2NyZWF0ZWRfYnlfbmFtZRgRIAEoCRIYChBhcHByb3ZlZF9ieV9uYW1lGBIgASgJEhQKDGlucHV0c19zdGFtcBgTIAEoCSKwAQoNQm9udXNSdW5TdGF0cxIRCgllbXBsb3llZXMYASABKAUSDwoHY292ZXJlZBgCIAEoBRIUCgxvYnNlcnZhdGlvbnMYAyABKAMSDAoEdXNlZBgEIAEoAxIWCg5vdXRzaWRlX3BlcmlvZBgFIAEoAxIWCg5ub3RfYXBwbGljYWJsZRgGIAEoAxIRCgl1bm1hdGNoZWQYByABKAMSFAoMdW5hdHRyaWJ1dGVkGAggASgDIssCCgtCb251c0NoYW5nZRIQCghzdGFmZl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhEKCWNvbXBvbmVudBgDIAEoCRINCgVmaWVsZBgEIAEoCRIRCglvbGRfdmFsdWUYBSABKAkSEQoJbmV3X3ZhbHVlGAYgASgJEgwKBHRleHQYByABKAkSFwoPZW1wbG95ZWVfbnVtYmVyGAggASgJEg0KBWRlbHRhGAkgASgJEhYKCW9sZF9taW5vchgKIAEoA0gAiAEBEhYKCW5ld19taW5vchgLIAEoA0gBiAEBEhgKC29sZF9wZXJjZW50GAwgASgBSAKIAQESGAoLbmV3X3BlcmNlbnQYDSABKAFIA4gBAUIMCgpfb2xkX21pbm9yQgwKCl9uZXdfbWlub3JCDgoMX29sZF9wZXJjZW50Qg4KDF9uZXdfcGVyY2VudCL3AQoNRW1wbG95ZWVCb251cxIQCghzdGFmZl9pZBgBIAEoCRIXCg9lbXBsb3llZV9udW1iZXIYAiABKAkSDAoEbmFtZRgDIAEoCRIQCghwb3NpdGlvbhgEIAEoCRISCgpkZXBhcnRtZW50GAUgASgJEhAKCHN0b3JlX2lkGAYgASgJEhYKDmJhc2VfcGF5X21pbm9yGAcgASgDEhYKDnVubGlua2VkX21pbm9yGAggASgDEjAKCmNvbXBvbmVudHMYCSADKAsyHC5zaG9wc2NvcmUudjEuQ29tcG9uZW50Qm9udXMSEwoLdG90YWxfbWlub3IYCiABKAMiigIKDkNvbXBvbmVudEJvbnVzEgwKBG5hbWUYASABKAkSDQoFc2hhcmUYAiABKAESDgoGdmlzaXRzGAMgASgFEhoKDXNjb3JlX3BlcmNlbnQYBCABKAFIAIgBARIOCgZwYXlvdXQYBSABKAESFAoMYW1vdW50X21pbm9yGAYgASgDEhoKEm1pbl9zYW1wbGVfZGVmYXVsdBgHIAEoCBIYChBjcml0aWNhbF9mb3JmZWl0GAggASgIEg0KBWxpbmVzGAkgAygJEjIKC2V4cGxhbmF0aW9uGAogAygLMh0uc2hvcHNjb3JlLnYxLkV4cGxhbmF0aW9uTGluZUIQCg5fc2NvcmVfcGVyY2VudCL7AQoPRXhwbGFuYXRpb25MaW5lEgwKBHRleHQYASABKAkSEAoIdmlzaXRfaWQYAiABKAkSEgoKc3RvcmVfY29kZRgDIAEoCRISCgpzdG9yZV9uYW1lGAQgASgJEi4KCnZpc2l0X3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhoKDXNjb3JlX3BlcmNlbnQYBiABKAFIAIgBARImCgRsb3N0GAcgAygLMhguc2hvcHNjb3JlLnYxLkxvc3RQb2ludHMSGgoSY3JpdGljYWxfcXVlc3Rpb25zGAggAygJQhAKDl9zY29yZV9wZXJjZW50IlMKCkxvc3RQb2ludHMSEwoLcXVlc3Rpb25faWQYASABKAkSFQoNcXVlc3Rpb25fdGV4dBgCIAEoCRIMCgRsb3N0GAMgASgBEgsKA21heBgEIAEoASIkChJHZXRCb251c1J1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIjoKE0dldEJvbnVzUnVuUmVzcG9uc2USIwoDcnVuGAEgASgLMhYuc2hvcHNjb3JlLnYxLkJvbnVzUnVuIjkKFExpc3RCb251c1J1bnNSZXF1ZXN0EhEKCXBvbGljeV9pZBgBIAEoCRIOCgZwZXJpb2QYAiABKAkiPQoVTGlzdEJvbnVzUnVuc1Jlc3BvbnNlEiQKBHJ1bnMYASADKAsyFi5zaG9wc2NvcmUudjEuQm9udXNSdW4iKAoWQXBwcm92ZUJvbnVzUnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkiPgoXQXBwcm92ZUJvbnVzUnVuUmVzcG9uc2USIwoDcnVuGAEgASgLMhYuc2hvcHNjb3JlLnYxLkJvbnVzUnVuIlwKHERvd25sb2FkQXVkaXRXb3JrYm9va1JlcXVlc3QSDAoEZnJvbRgBIAEoCRIKCgJ0bxgCIAEoCRISCgpzdG9yZV9jb2RlGAMgASgJEg4KBnJlZ2lvbhgEIAEoCSI5ChBEb3dubG9hZFByb2dyZXNzEhEKCXJvd3NfZG9uZRgBIAEoAxISCgpyb3dzX3RvdGFsGAIgASgDIjcKDERvd25sb2FkRmlsZRIRCglmaWxlX25hbWUYASABKAkSFAoMY29udGVudF90eXBlGAIgASgJIpsBCh1Eb3dubG9hZEF1ZGl0V29ya2Jvb2tSZXNwb25zZRIyCghwcm9ncmVzcxgBIAEoCzIeLnNob3BzY29yZS52MS5Eb3dubG9hZFByb2dyZXNzSAASKgoEZmlsZRgCIAEoCzIaLnNob3BzY29yZS52MS5Eb3dubG9hZEZpbGVIABIPCgVjaHVuaxgDIAEoDEgAQgkKB21lc3NhZ2UiKAoWRG93bmxvYWRQYXlyb2xsUmVxdWVzdBIOCgZydW5faWQYASABKAkilQEKF0Rvd25sb2FkUGF5cm9sbFJlc3BvbnNlEjIKCHByb2dyZXNzGAEgASgLMh4uc2hvcHNjb3JlLnYxLkRvd25sb2FkUHJvZ3Jlc3NIABIqCgRmaWxlGAIgASgLMhouc2hvcHNjb3JlLnYxLkRvd25sb2FkRmlsZUgAEg8KBWNodW5rGAMgASgMSABCCQoHbWVzc2FnZSI2ChBHZXRQb2xpY3lSZXF1ZXN0EhEKCXBvbGljeV9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgFIlAKEUdldFBvbGljeVJlc3BvbnNlEikKBnBvbGljeRgBIAEoCzIZLnNob3BzY29yZS52MS5Cb251c1BvbGljeRIQCgh2ZXJzaW9ucxgCIAMoBSJSChNEaWZmUG9saWNpZXNSZXF1ZXN0EhEKCXBvbGljeV9pZBgBIAEoCRIUCgxmcm9tX3ZlcnNpb24YAiABKAUSEgoKdG9fdmVyc2lvbhgDIAEoBSJQCgxQb2xpY3lDaGFuZ2USDAoEcGF0aBgBIAEoCRIRCglvbGRfdmFsdWUYAiABKAkSEQoJbmV3X3ZhbHVlGAMgASgJEgwKBHRleHQYBCABKAkikwEKFERpZmZQb2xpY2llc1Jlc3BvbnNlEicKBGZyb20YASABKAsyGS5zaG9wc2NvcmUudjEuQm9udXNQb2xpY3kSJQoCdG8YAiABKAsyGS5zaG9wc2NvcmUudjEuQm9udXNQb2xpY3kSKwoHY2hhbmdlcxgDIAMoCzIaLnNob3BzY29yZS52MS5Qb2xpY3lDaGFuZ2UiLAoVVmFsaWRhdGVQb2xpY3lSZXF1ZXN0EhMKC3BvbGljeV9qc29uGAEgASgJIlMKFlZhbGlkYXRlUG9saWN5UmVzcG9uc2USEAoIcHJvYmxlbXMYASADKAkSEQoJdW5jaGFuZ2VkGAIgASgIEhQKDG5leHRfdmVyc2lvbhgDIAEoBSJlChNQcmV2aWV3Qm9udXNSZXF1ZXN0EhEKCXBvbGljeV9pZBgBIAEoCRIWCg5wb2xpY3lfdmVyc2lvbhgCIAEoBRITCgtwb2xpY3lfanNvbhgDIAEoCRIOCgZwZXJpb2QYBCABKAkiOwoUUHJldmlld0JvbnVzUmVzcG9uc2USIwoDcnVuGAEgASgLMhYuc2hvcHNjb3JlLnYxLkJvbnVzUnVuIkgKEkxpc3RCYXNlUGF5UmVxdWVzdBINCgVtb250aBgBIAEoCRIjCgRraW5kGAIgASgOMhUuc2hvcHNjb3JlLnYxLlBheUtpbmQiywIKDEJhc2VQYXlFbnRyeRIQCghzdGFmZl9pZBgBIAEoCRIXCg9lbXBsb3llZV9udW1iZXIYAiABKAkSDAoEbmFtZRgDIAEoCRIQCghwb3NpdGlvbhgEIAEoCRISCgpkZXBhcnRtZW50GAUgASgJEhIKCnN0b3JlX2NvZGUYBiABKAkSEgoKc3RvcmVfbmFtZRgHIAEoCRIjCgRraW5kGAggASgOMhUuc2hvcHNjb3JlLnYxLlBheUtpbmQSCwoDc2V0GAkgASgIEhQKDGFtb3VudF9taW5vchgKIAEoAxIXCg9lZmZlY3RpdmVfbW9udGgYCyABKAkSDgoGc291cmNlGAwgASgJEi8KC3VwZGF0ZV90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp1cGRhdGVkX2J5GA4gASgJIkIKE0xpc3RCYXNlUGF5UmVzcG9uc2USKwoHZW50cmllcxgBIAMoCzIaLnNob3BzY29yZS52MS5CYXNlUGF5RW50cnkicQocRG93bmxvYWRQYXlyb2xsRXhwb3J0UmVxdWVzdBIOCgZydW5faWQYASABKAkSMQoGZm9ybWF0GAIgASgOMiEuc2hvcHNjb3JlLnYxLlBheXJvbGxFeHBvcnRGb3JtYXQSDgoGbG9jYWxlGAMgASgJIpsBCh1Eb3dubG9hZFBheXJvbGxFeHBvcnRSZXNwb25zZRIyCghwcm9ncmVzcxgBIAEoCzIeLnNob3BzY29yZS52MS5Eb3dubG9hZFByb2dyZXNzSAASKgoEZmlsZRgCIAEoCzIaLnNob3BzY29yZS52MS5Eb3dubG9hZEZpbGVIABIPCgVjaHVuaxgDIAEoDEgAQgkKB21lc3NhZ2UqWAoHUGF5S2luZBIYChRQQVlfS0lORF9VTlNQRUNJRklFRBAAEhUKEVBBWV9LSU5EX0JBU0VfUEFZEAESHAoYUEFZX0tJTkRfVEFSR0VUX1ZBUklBQkxFEAIqiQEKDUJvbnVzUnVuU3RhdGUSHwobQk9OVVNfUlVOX1NUQVRFX1VOU1BFQ0lGSUVEEAASGQoVQk9OVVNfUlVOX1NUQVRFX0RSQUZUEAESHAoYQk9OVVNfUlVOX1NUQVRFX0FQUFJPVkVEEAISHgoaQk9OVVNfUlVOX1NUQVRFX1NVUEVSU0VERUQQAyp7ChNQYXlyb2xsRXhwb3J0Rm9ybWF0EiUKIVBBWVJPTExfRVhQT1JUX0ZPUk1BVF9VTlNQRUNJRklFRBAAEh0KGVBBWVJPTExfRVhQT1JUX0ZPUk1BVF9DU1YQARIeChpQQVlST0xMX0VYUE9SVF9GT1JNQVRfWExTWBACMrgLCg1SZXBvcnRTZXJ2aWNlElUKDENyZWF0ZVBvbGljeRIhLnNob3BzY29yZS52MS5DcmVhdGVQb2xpY3lSZXF1ZXN0GiIuc2hvcHNjb3JlLnYxLkNyZWF0ZVBvbGljeVJlc3BvbnNlElUKDExpc3RQb2xpY2llcxIhLnNob3BzY29yZS52MS5MaXN0UG9saWNpZXNSZXF1ZXN0GiIuc2hvcHNjb3JlLnYxLkxpc3RQb2xpY2llc1Jlc3BvbnNlEk8KClNldEJhc2VQYXkSHy5zaG9wc2NvcmUudjEuU2V0QmFzZVBheVJlcXVlc3QaIC5zaG9wc2NvcmUudjEuU2V0QmFzZVBheVJlc3BvbnNlElgKDUltcG9ydEJhc2VQYXkSIi5zaG9wc2NvcmUudjEuSW1wb3J0QmFzZVBheVJlcXVlc3QaIy5zaG9wc2NvcmUudjEuSW1wb3J0QmFzZVBheVJlc3BvbnNlEkkKCFJ1bkJvbnVzEh0uc2hvcHNjb3JlLnYxLlJ1bkJvbnVzUmVxdWVzdBoeLnNob3BzY29yZS52MS5SdW5Cb251c1Jlc3BvbnNlElIKC0dldEJvbnVzUnVuEiAuc2hvcHNjb3JlLnYxLkdldEJvbnVzUnVuUmVxdWVzdBohLnNob3BzY29yZS52MS5HZXRCb251c1J1blJlc3BvbnNlElgKDUxpc3RCb251c1J1bnMSIi5zaG9wc2NvcmUudjEuTGlzdEJvbnVzUnVuc1JlcXVlc3QaIy5zaG9wc2NvcmUudjEuTGlzdEJvbnVzUnVuc1Jlc3BvbnNlEl4KD0FwcHJvdmVCb251c1J1bhIkLnNob3BzY29yZS52MS5BcHByb3ZlQm9udXNSdW5SZXF1ZXN0GiUuc2hvcHNjb3JlLnYxLkFwcHJvdmVCb251c1J1blJlc3BvbnNlEnIKFURvd25sb2FkQXVkaXRXb3JrYm9vaxIqLnNob3BzY29yZS52MS5Eb3dubG9hZEF1ZGl0V29ya2Jvb2tSZXF1ZXN0Gisuc2hvcHNjb3JlLnYxLkRvd25sb2FkQXVkaXRXb3JrYm9va1Jlc3BvbnNlMAESYAoPRG93bmxvYWRQYXlyb2xsEiQuc2hvcHNjb3JlLnYxLkRvd25sb2FkUGF5cm9sbFJlcXVlc3QaJS5zaG9wc2NvcmUudjEuRG93bmxvYWRQYXlyb2xsUmVzcG9uc2UwARJMCglHZXRQb2xpY3kSHi5zaG9wc2NvcmUudjEuR2V0UG9saWN5UmVxdWVzdBofLnNob3BzY29yZS52MS5HZXRQb2xpY3lSZXNwb25zZRJVCgxEaWZmUG9saWNpZXMSIS5zaG9wc2NvcmUudjEuRGlmZlBvbGljaWVzUmVxdWVzdBoiLnNob3BzY29yZS52MS5EaWZmUG9saWNpZXNSZXNwb25zZRJbCg5WYWxpZGF0ZVBvbGljeRIjLnNob3BzY29yZS52MS5WYWxpZGF0ZVBvbGljeVJlcXVlc3QaJC5zaG9wc2NvcmUudjEuVmFsaWRhdGVQb2xpY3lSZXNwb25zZRJVCgxQcmV2aWV3Qm9udXMSIS5zaG9wc2NvcmUudjEuUHJldmlld0JvbnVzUmVxdWVzdBoiLnNob3BzY29yZS52MS5QcmV2aWV3Qm9udXNSZXNwb25zZRJSCgtMaXN0QmFzZVBheRIgLnNob3BzY29yZS52MS5MaXN0QmFzZVBheVJlcXVlc3QaIS5zaG9wc2NvcmUudjEuTGlzdEJhc2VQYXlSZXNwb25zZRJyChVEb3dubG9hZFBheXJvbGxFeHBvcnQSKi5zaG9wc2NvcmUudjEuRG93bmxvYWRQYXlyb2xsRXhwb3J0UmVxdWVzdBorLnNob3BzY29yZS52MS5Eb3dubG9hZFBheXJvbGxFeHBvcnRSZXNwb25zZTABQj1aO2dpdGh1Yi5jb20vc2hvcHNjb3JlL3Nob3BzY29yZS9hcGkvc2hvcHNjb3JlL3YxO3Nob3BzY29yZXYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * BonusPolicy is one stored version of a bonus policy.
@@ -53,6 +53,13 @@ export type BonusPolicy = Message<"shopscore.v1.BonusPolicy"> & {
    * @generated from field: string created_by = 6;
    */
   createdBy: string;
+
+  /**
+   * Output only: the name of the user who stored it.
+   *
+   * @generated from field: string created_by_name = 7;
+   */
+  createdByName: string;
 };
 
 /**
@@ -295,6 +302,15 @@ export type RunBonusResponse = Message<"shopscore.v1.RunBonusResponse"> & {
    * @generated from field: shopscore.v1.BonusRun run = 1;
    */
   run?: BonusRun | undefined;
+
+  /**
+   * True when a run with the same inputs, read at the same revisions, was
+   * stored already (a draft, or the approved run): that run is returned
+   * and nothing new is stored.
+   *
+   * @generated from field: bool reused = 2;
+   */
+  reused: boolean;
 };
 
 /**
@@ -405,6 +421,27 @@ export type BonusRun = Message<"shopscore.v1.BonusRun"> & {
    * @generated from field: string result_json = 16;
    */
   resultJson: string;
+
+  /**
+   * Output only: the names of the users who ran and approved it.
+   *
+   * @generated from field: string created_by_name = 17;
+   */
+  createdByName: string;
+
+  /**
+   * @generated from field: string approved_by_name = 18;
+   */
+  approvedByName: string;
+
+  /**
+   * Hex SHA-256 of what the run read with its revisions (the visits that
+   * counted and their revisions, the base pay rows and theirs, the staff):
+   * a draft whose stamp no longer matches is refused for approval.
+   *
+   * @generated from field: string inputs_stamp = 19;
+   */
+  inputsStamp: string;
 };
 
 /**
@@ -503,11 +540,47 @@ export type BonusChange = Message<"shopscore.v1.BonusChange"> & {
   newValue: string;
 
   /**
-   * The change on one line, for people.
+   * The change on one line, for people: "Sergei Morozov (E2001) /
+   * politeness: score 80.0% → 75.0% (−5.0 pp)".
    *
    * @generated from field: string text = 7;
    */
   text: string;
+
+  /**
+   * @generated from field: string employee_number = 8;
+   */
+  employeeNumber: string;
+
+  /**
+   * The signed difference for people: "+5,000.00", "−5.0 pp", "+1".
+   *
+   * @generated from field: string delta = 9;
+   */
+  delta: string;
+
+  /**
+   * Money fields in minor units, scores and payouts in percent, for
+   * screens that format numbers in the reader's locale.
+   *
+   * @generated from field: optional int64 old_minor = 10;
+   */
+  oldMinor?: bigint | undefined;
+
+  /**
+   * @generated from field: optional int64 new_minor = 11;
+   */
+  newMinor?: bigint | undefined;
+
+  /**
+   * @generated from field: optional double old_percent = 12;
+   */
+  oldPercent?: number | undefined;
+
+  /**
+   * @generated from field: optional double new_percent = 13;
+   */
+  newPercent?: number | undefined;
 };
 
 /**
@@ -639,6 +712,14 @@ export type ComponentBonus = Message<"shopscore.v1.ComponentBonus"> & {
    * @generated from field: repeated string lines = 9;
    */
   lines: string[];
+
+  /**
+   * The same lines with what they are about: the visit, its store by code
+   * and name, its time, and the questions that lost points by their text.
+   *
+   * @generated from field: repeated shopscore.v1.ExplanationLine explanation = 10;
+   */
+  explanation: ExplanationLine[];
 };
 
 /**
@@ -647,6 +728,98 @@ export type ComponentBonus = Message<"shopscore.v1.ComponentBonus"> & {
  */
 export const ComponentBonusSchema: GenMessage<ComponentBonus> = /*@__PURE__*/
   messageDesc(file_shopscore_v1_report, 15);
+
+/**
+ * ExplanationLine is one line of a component's explanation.
+ *
+ * @generated from message shopscore.v1.ExplanationLine
+ */
+export type ExplanationLine = Message<"shopscore.v1.ExplanationLine"> & {
+  /**
+   * @generated from field: string text = 1;
+   */
+  text: string;
+
+  /**
+   * Set on a line about a visit.
+   *
+   * @generated from field: string visit_id = 2;
+   */
+  visitId: string;
+
+  /**
+   * @generated from field: string store_code = 3;
+   */
+  storeCode: string;
+
+  /**
+   * @generated from field: string store_name = 4;
+   */
+  storeName: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp visit_time = 5;
+   */
+  visitTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: optional double score_percent = 6;
+   */
+  scorePercent?: number | undefined;
+
+  /**
+   * @generated from field: repeated shopscore.v1.LostPoints lost = 7;
+   */
+  lost: LostPoints[];
+
+  /**
+   * The failed critical questions' texts.
+   *
+   * @generated from field: repeated string critical_questions = 8;
+   */
+  criticalQuestions: string[];
+};
+
+/**
+ * Describes the message shopscore.v1.ExplanationLine.
+ * Use `create(ExplanationLineSchema)` to create a new message.
+ */
+export const ExplanationLineSchema: GenMessage<ExplanationLine> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_report, 16);
+
+/**
+ * LostPoints is a question that lost points in a visit.
+ *
+ * @generated from message shopscore.v1.LostPoints
+ */
+export type LostPoints = Message<"shopscore.v1.LostPoints"> & {
+  /**
+   * @generated from field: string question_id = 1;
+   */
+  questionId: string;
+
+  /**
+   * @generated from field: string question_text = 2;
+   */
+  questionText: string;
+
+  /**
+   * @generated from field: double lost = 3;
+   */
+  lost: number;
+
+  /**
+   * @generated from field: double max = 4;
+   */
+  max: number;
+};
+
+/**
+ * Describes the message shopscore.v1.LostPoints.
+ * Use `create(LostPointsSchema)` to create a new message.
+ */
+export const LostPointsSchema: GenMessage<LostPoints> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_report, 17);
 
 /**
  * @generated from message shopscore.v1.GetBonusRunRequest
@@ -663,7 +836,7 @@ export type GetBonusRunRequest = Message<"shopscore.v1.GetBonusRunRequest"> & {
  * Use `create(GetBonusRunRequestSchema)` to create a new message.
  */
 export const GetBonusRunRequestSchema: GenMessage<GetBonusRunRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 16);
+  messageDesc(file_shopscore_v1_report, 18);
 
 /**
  * @generated from message shopscore.v1.GetBonusRunResponse
@@ -680,7 +853,7 @@ export type GetBonusRunResponse = Message<"shopscore.v1.GetBonusRunResponse"> & 
  * Use `create(GetBonusRunResponseSchema)` to create a new message.
  */
 export const GetBonusRunResponseSchema: GenMessage<GetBonusRunResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 17);
+  messageDesc(file_shopscore_v1_report, 19);
 
 /**
  * @generated from message shopscore.v1.ListBonusRunsRequest
@@ -704,7 +877,7 @@ export type ListBonusRunsRequest = Message<"shopscore.v1.ListBonusRunsRequest"> 
  * Use `create(ListBonusRunsRequestSchema)` to create a new message.
  */
 export const ListBonusRunsRequestSchema: GenMessage<ListBonusRunsRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 18);
+  messageDesc(file_shopscore_v1_report, 20);
 
 /**
  * @generated from message shopscore.v1.ListBonusRunsResponse
@@ -721,7 +894,7 @@ export type ListBonusRunsResponse = Message<"shopscore.v1.ListBonusRunsResponse"
  * Use `create(ListBonusRunsResponseSchema)` to create a new message.
  */
 export const ListBonusRunsResponseSchema: GenMessage<ListBonusRunsResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 19);
+  messageDesc(file_shopscore_v1_report, 21);
 
 /**
  * @generated from message shopscore.v1.ApproveBonusRunRequest
@@ -738,7 +911,7 @@ export type ApproveBonusRunRequest = Message<"shopscore.v1.ApproveBonusRunReques
  * Use `create(ApproveBonusRunRequestSchema)` to create a new message.
  */
 export const ApproveBonusRunRequestSchema: GenMessage<ApproveBonusRunRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 20);
+  messageDesc(file_shopscore_v1_report, 22);
 
 /**
  * @generated from message shopscore.v1.ApproveBonusRunResponse
@@ -755,15 +928,15 @@ export type ApproveBonusRunResponse = Message<"shopscore.v1.ApproveBonusRunRespo
  * Use `create(ApproveBonusRunResponseSchema)` to create a new message.
  */
 export const ApproveBonusRunResponseSchema: GenMessage<ApproveBonusRunResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 21);
+  messageDesc(file_shopscore_v1_report, 23);
 
 /**
  * @generated from message shopscore.v1.DownloadAuditWorkbookRequest
  */
 export type DownloadAuditWorkbookRequest = Message<"shopscore.v1.DownloadAuditWorkbookRequest"> & {
   /**
-   * The first and last month, YYYY-MM (UTC), at most 36 months; an empty
-   * to is the same month as from.
+   * The first and last month, YYYY-MM, in the organisation's time zone,
+   * at most 36 months; an empty to is the same month as from.
    *
    * @generated from field: string from = 1;
    */
@@ -793,7 +966,7 @@ export type DownloadAuditWorkbookRequest = Message<"shopscore.v1.DownloadAuditWo
  * Use `create(DownloadAuditWorkbookRequestSchema)` to create a new message.
  */
 export const DownloadAuditWorkbookRequestSchema: GenMessage<DownloadAuditWorkbookRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 22);
+  messageDesc(file_shopscore_v1_report, 24);
 
 /**
  * DownloadProgress tells how far an export is: rows written of rows
@@ -818,7 +991,7 @@ export type DownloadProgress = Message<"shopscore.v1.DownloadProgress"> & {
  * Use `create(DownloadProgressSchema)` to create a new message.
  */
 export const DownloadProgressSchema: GenMessage<DownloadProgress> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 23);
+  messageDesc(file_shopscore_v1_report, 25);
 
 /**
  * DownloadFile describes the file that the chunks which follow make up.
@@ -842,7 +1015,7 @@ export type DownloadFile = Message<"shopscore.v1.DownloadFile"> & {
  * Use `create(DownloadFileSchema)` to create a new message.
  */
 export const DownloadFileSchema: GenMessage<DownloadFile> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 24);
+  messageDesc(file_shopscore_v1_report, 26);
 
 /**
  * @generated from message shopscore.v1.DownloadAuditWorkbookResponse
@@ -879,7 +1052,7 @@ export type DownloadAuditWorkbookResponse = Message<"shopscore.v1.DownloadAuditW
  * Use `create(DownloadAuditWorkbookResponseSchema)` to create a new message.
  */
 export const DownloadAuditWorkbookResponseSchema: GenMessage<DownloadAuditWorkbookResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 25);
+  messageDesc(file_shopscore_v1_report, 27);
 
 /**
  * @generated from message shopscore.v1.DownloadPayrollRequest
@@ -896,7 +1069,7 @@ export type DownloadPayrollRequest = Message<"shopscore.v1.DownloadPayrollReques
  * Use `create(DownloadPayrollRequestSchema)` to create a new message.
  */
 export const DownloadPayrollRequestSchema: GenMessage<DownloadPayrollRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 26);
+  messageDesc(file_shopscore_v1_report, 28);
 
 /**
  * @generated from message shopscore.v1.DownloadPayrollResponse
@@ -931,7 +1104,455 @@ export type DownloadPayrollResponse = Message<"shopscore.v1.DownloadPayrollRespo
  * Use `create(DownloadPayrollResponseSchema)` to create a new message.
  */
 export const DownloadPayrollResponseSchema: GenMessage<DownloadPayrollResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 27);
+  messageDesc(file_shopscore_v1_report, 29);
+
+/**
+ * @generated from message shopscore.v1.GetPolicyRequest
+ */
+export type GetPolicyRequest = Message<"shopscore.v1.GetPolicyRequest"> & {
+  /**
+   * @generated from field: string policy_id = 1;
+   */
+  policyId: string;
+
+  /**
+   * 0 means the latest.
+   *
+   * @generated from field: int32 version = 2;
+   */
+  version: number;
+};
+
+/**
+ * Describes the message shopscore.v1.GetPolicyRequest.
+ * Use `create(GetPolicyRequestSchema)` to create a new message.
+ */
+export const GetPolicyRequestSchema: GenMessage<GetPolicyRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_report, 30);
+
+/**
+ * @generated from message shopscore.v1.GetPolicyResponse
+ */
+export type GetPolicyResponse = Message<"shopscore.v1.GetPolicyResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.BonusPolicy policy = 1;
+   */
+  policy?: BonusPolicy | undefined;
+
+  /**
+   * The policy's versions, oldest first.
+   *
+   * @generated from field: repeated int32 versions = 2;
+   */
+  versions: number[];
+};
+
+/**
+ * Describes the message shopscore.v1.GetPolicyResponse.
+ * Use `create(GetPolicyResponseSchema)` to create a new message.
+ */
+export const GetPolicyResponseSchema: GenMessage<GetPolicyResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_report, 31);
+
+/**
+ * @generated from message shopscore.v1.DiffPoliciesRequest
+ */
+export type DiffPoliciesRequest = Message<"shopscore.v1.DiffPoliciesRequest"> & {
+  /**
+   * @generated from field: string policy_id = 1;
+   */
+  policyId: string;
+
+  /**
+   * @generated from field: int32 from_version = 2;
+   */
+  fromVersion: number;
+
+  /**
+   * 0 means the latest.
+   *
+   * @generated from field: int32 to_version = 3;
+   */
+  toVersion: number;
+};
+
+/**
+ * Describes the message shopscore.v1.DiffPoliciesRequest.
+ * Use `create(DiffPoliciesRequestSchema)` to create a new message.
+ */
+export const DiffPoliciesRequestSchema: GenMessage<DiffPoliciesRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_report, 32);
+
+/**
+ * PolicyChange is one field that differs between two policy versions.
+ *
+ * @generated from message shopscore.v1.PolicyChange
+ */
+export type PolicyChange = Message<"shopscore.v1.PolicyChange"> & {
+  /**
+   * Where, for people: "components[politeness].rule.thresholds[1].payout".
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * The values as JSON; empty when absent on that side.
+   *
+   * @generated from field: string old_value = 2;
+   */
+  oldValue: string;
+
+  /**
+   * @generated from field: string new_value = 3;
+   */
+  newValue: string;
+
+  /**
+   * @generated from field: string text = 4;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message shopscore.v1.PolicyChange.
+ * Use `create(PolicyChangeSchema)` to create a new message.
+ */
+export const PolicyChangeSchema: GenMessage<PolicyChange> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_report, 33);
+
+/**
+ * @generated from message shopscore.v1.DiffPoliciesResponse
+ */
+export type DiffPoliciesResponse = Message<"shopscore.v1.DiffPoliciesResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.BonusPolicy from = 1;
+   */
+  from?: BonusPolicy | undefined;
+
+  /**
+   * @generated from field: shopscore.v1.BonusPolicy to = 2;
+   */
+  to?: BonusPolicy | undefined;
+
+  /**
+   * @generated from field: repeated shopscore.v1.PolicyChange changes = 3;
+   */
+  changes: PolicyChange[];
+};
+
+/**
+ * Describes the message shopscore.v1.DiffPoliciesResponse.
+ * Use `create(DiffPoliciesResponseSchema)` to create a new message.
+ */
+export const DiffPoliciesResponseSchema: GenMessage<DiffPoliciesResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_report, 34);
+
+/**
+ * @generated from message shopscore.v1.ValidatePolicyRequest
+ */
+export type ValidatePolicyRequest = Message<"shopscore.v1.ValidatePolicyRequest"> & {
+  /**
+   * @generated from field: string policy_json = 1;
+   */
+  policyJson: string;
+};
+
+/**
+ * Describes the message shopscore.v1.ValidatePolicyRequest.
+ * Use `create(ValidatePolicyRequestSchema)` to create a new message.
+ */
+export const ValidatePolicyRequestSchema: GenMessage<ValidatePolicyRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_report, 35);
+
+/**
+ * @generated from message shopscore.v1.ValidatePolicyResponse
+ */
+export type ValidatePolicyResponse = Message<"shopscore.v1.ValidatePolicyResponse"> & {
+  /**
+   * Every problem, one per entry; empty when the policy can be stored.
+   *
+   * @generated from field: repeated string problems = 1;
+   */
+  problems: string[];
+
+  /**
+   * Whether storing it would store nothing (the latest version's content).
+   *
+   * @generated from field: bool unchanged = 2;
+   */
+  unchanged: boolean;
+
+  /**
+   * The version storing it would make (the latest's when unchanged).
+   *
+   * @generated from field: int32 next_version = 3;
+   */
+  nextVersion: number;
+};
+
+/**
+ * Describes the message shopscore.v1.ValidatePolicyResponse.
+ * Use `create(ValidatePolicyResponseSchema)` to create a new message.
+ */
+export const ValidatePolicyResponseSchema: GenMessage<ValidatePolicyResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_report, 36);
+
+/**
+ * @generated from message shopscore.v1.PreviewBonusRequest
+ */
+export type PreviewBonusRequest = Message<"shopscore.v1.PreviewBonusRequest"> & {
+  /**
+   * A stored policy, or unsaved JSON; the JSON wins when both are given.
+   *
+   * @generated from field: string policy_id = 1;
+   */
+  policyId: string;
+
+  /**
+   * @generated from field: int32 policy_version = 2;
+   */
+  policyVersion: number;
+
+  /**
+   * @generated from field: string policy_json = 3;
+   */
+  policyJson: string;
+
+  /**
+   * YYYY-MM.
+   *
+   * @generated from field: string period = 4;
+   */
+  period: string;
+};
+
+/**
+ * Describes the message shopscore.v1.PreviewBonusRequest.
+ * Use `create(PreviewBonusRequestSchema)` to create a new message.
+ */
+export const PreviewBonusRequestSchema: GenMessage<PreviewBonusRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_report, 37);
+
+/**
+ * @generated from message shopscore.v1.PreviewBonusResponse
+ */
+export type PreviewBonusResponse = Message<"shopscore.v1.PreviewBonusResponse"> & {
+  /**
+   * The run as RunBonus would store it, not stored: no id, no state.
+   *
+   * @generated from field: shopscore.v1.BonusRun run = 1;
+   */
+  run?: BonusRun | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.PreviewBonusResponse.
+ * Use `create(PreviewBonusResponseSchema)` to create a new message.
+ */
+export const PreviewBonusResponseSchema: GenMessage<PreviewBonusResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_report, 38);
+
+/**
+ * @generated from message shopscore.v1.ListBasePayRequest
+ */
+export type ListBasePayRequest = Message<"shopscore.v1.ListBasePayRequest"> & {
+  /**
+   * YYYY-MM.
+   *
+   * @generated from field: string month = 1;
+   */
+  month: string;
+
+  /**
+   * Base pay when unspecified.
+   *
+   * @generated from field: shopscore.v1.PayKind kind = 2;
+   */
+  kind: PayKind;
+};
+
+/**
+ * Describes the message shopscore.v1.ListBasePayRequest.
+ * Use `create(ListBasePayRequestSchema)` to create a new message.
+ */
+export const ListBasePayRequestSchema: GenMessage<ListBasePayRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_report, 39);
+
+/**
+ * BasePayEntry is one employee's pay in force in a month.
+ *
+ * @generated from message shopscore.v1.BasePayEntry
+ */
+export type BasePayEntry = Message<"shopscore.v1.BasePayEntry"> & {
+  /**
+   * @generated from field: string staff_id = 1;
+   */
+  staffId: string;
+
+  /**
+   * @generated from field: string employee_number = 2;
+   */
+  employeeNumber: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string position = 4;
+   */
+  position: string;
+
+  /**
+   * @generated from field: string department = 5;
+   */
+  department: string;
+
+  /**
+   * @generated from field: string store_code = 6;
+   */
+  storeCode: string;
+
+  /**
+   * @generated from field: string store_name = 7;
+   */
+  storeName: string;
+
+  /**
+   * @generated from field: shopscore.v1.PayKind kind = 8;
+   */
+  kind: PayKind;
+
+  /**
+   * False when nothing is set up to the month; the fields below are empty.
+   *
+   * @generated from field: bool set = 9;
+   */
+  set: boolean;
+
+  /**
+   * @generated from field: int64 amount_minor = 10;
+   */
+  amountMinor: bigint;
+
+  /**
+   * The month the amount applies from, YYYY-MM.
+   *
+   * @generated from field: string effective_month = 11;
+   */
+  effectiveMonth: string;
+
+  /**
+   * Where it came from: a file name, or "api".
+   *
+   * @generated from field: string source = 12;
+   */
+  source: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp update_time = 13;
+   */
+  updateTime?: Timestamp | undefined;
+
+  /**
+   * The name of the user who set it.
+   *
+   * @generated from field: string updated_by = 14;
+   */
+  updatedBy: string;
+};
+
+/**
+ * Describes the message shopscore.v1.BasePayEntry.
+ * Use `create(BasePayEntrySchema)` to create a new message.
+ */
+export const BasePayEntrySchema: GenMessage<BasePayEntry> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_report, 40);
+
+/**
+ * @generated from message shopscore.v1.ListBasePayResponse
+ */
+export type ListBasePayResponse = Message<"shopscore.v1.ListBasePayResponse"> & {
+  /**
+   * @generated from field: repeated shopscore.v1.BasePayEntry entries = 1;
+   */
+  entries: BasePayEntry[];
+};
+
+/**
+ * Describes the message shopscore.v1.ListBasePayResponse.
+ * Use `create(ListBasePayResponseSchema)` to create a new message.
+ */
+export const ListBasePayResponseSchema: GenMessage<ListBasePayResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_report, 41);
+
+/**
+ * @generated from message shopscore.v1.DownloadPayrollExportRequest
+ */
+export type DownloadPayrollExportRequest = Message<"shopscore.v1.DownloadPayrollExportRequest"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: shopscore.v1.PayrollExportFormat format = 2;
+   */
+  format: PayrollExportFormat;
+
+  /**
+   * "ru" (the default: Russian headers, semicolons, decimal comma, dates
+   * DD.MM.YYYY) or "en" (English headers, commas, decimal point, ISO
+   * dates).
+   *
+   * @generated from field: string locale = 3;
+   */
+  locale: string;
+};
+
+/**
+ * Describes the message shopscore.v1.DownloadPayrollExportRequest.
+ * Use `create(DownloadPayrollExportRequestSchema)` to create a new message.
+ */
+export const DownloadPayrollExportRequestSchema: GenMessage<DownloadPayrollExportRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_report, 42);
+
+/**
+ * @generated from message shopscore.v1.DownloadPayrollExportResponse
+ */
+export type DownloadPayrollExportResponse = Message<"shopscore.v1.DownloadPayrollExportResponse"> & {
+  /**
+   * @generated from oneof shopscore.v1.DownloadPayrollExportResponse.message
+   */
+  message: {
+    /**
+     * @generated from field: shopscore.v1.DownloadProgress progress = 1;
+     */
+    value: DownloadProgress;
+    case: "progress";
+  } | {
+    /**
+     * @generated from field: shopscore.v1.DownloadFile file = 2;
+     */
+    value: DownloadFile;
+    case: "file";
+  } | {
+    /**
+     * @generated from field: bytes chunk = 3;
+     */
+    value: Uint8Array;
+    case: "chunk";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message shopscore.v1.DownloadPayrollExportResponse.
+ * Use `create(DownloadPayrollExportResponseSchema)` to create a new message.
+ */
+export const DownloadPayrollExportResponseSchema: GenMessage<DownloadPayrollExportResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_report, 43);
 
 /**
  * PayKind says what a base pay amount is; a policy's "base" says which
@@ -1000,6 +1621,36 @@ export const BonusRunStateSchema: GenEnum<BonusRunState> = /*@__PURE__*/
   enumDesc(file_shopscore_v1_report, 1);
 
 /**
+ * PayrollExportFormat is the file format of a flat payroll export.
+ *
+ * @generated from enum shopscore.v1.PayrollExportFormat
+ */
+export enum PayrollExportFormat {
+  /**
+   * CSV.
+   *
+   * @generated from enum value: PAYROLL_EXPORT_FORMAT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: PAYROLL_EXPORT_FORMAT_CSV = 1;
+   */
+  CSV = 1,
+
+  /**
+   * @generated from enum value: PAYROLL_EXPORT_FORMAT_XLSX = 2;
+   */
+  XLSX = 2,
+}
+
+/**
+ * Describes the enum shopscore.v1.PayrollExportFormat.
+ */
+export const PayrollExportFormatSchema: GenEnum<PayrollExportFormat> = /*@__PURE__*/
+  enumDesc(file_shopscore_v1_report, 2);
+
+/**
  * ReportService ties approved audit scores to staff pay and hands out the
  * Excel reports. HR owns bonus policies, base pay and bonus runs; managers
  * (for their stores), HR and admins download the audit workbook. Bonus pay
@@ -1009,7 +1660,9 @@ export const BonusRunStateSchema: GenEnum<BonusRunState> = /*@__PURE__*/
  * The two workbooks are also served as authenticated HTTP GETs that work
  * with curl and a bearer token, authorized exactly like the download RPCs:
  * GET /reports/audit.xlsx?from=YYYY-MM[&to=YYYY-MM][&store=CODE|&region=R]
- * and GET /reports/payroll/{run_id}.xlsx.
+ * and GET /reports/payroll/{run_id}.xlsx; the flat export for payroll
+ * systems is GET /reports/payroll-export/{run_id}.csv or .xlsx
+ * [?locale=ru|en].
  *
  * @generated from service shopscore.v1.ReportService
  */
@@ -1134,6 +1787,78 @@ export const ReportService: GenService<{
     methodKind: "server_streaming";
     input: typeof DownloadPayrollRequestSchema;
     output: typeof DownloadPayrollResponseSchema;
+  },
+  /**
+   * GetPolicy returns one version of a policy, the latest when version is
+   * 0. Errors: InvalidArgument, NotFound.
+   *
+   * @generated from rpc shopscore.v1.ReportService.GetPolicy
+   */
+  getPolicy: {
+    methodKind: "unary";
+    input: typeof GetPolicyRequestSchema;
+    output: typeof GetPolicyResponseSchema;
+  },
+  /**
+   * DiffPolicies lists the differences between two versions of a policy,
+   * field by field. Errors: InvalidArgument, NotFound.
+   *
+   * @generated from rpc shopscore.v1.ReportService.DiffPolicies
+   */
+  diffPolicies: {
+    methodKind: "unary";
+    input: typeof DiffPoliciesRequestSchema;
+    output: typeof DiffPoliciesResponseSchema;
+  },
+  /**
+   * ValidatePolicy checks a policy's JSON without storing it and answers
+   * every problem (never an error for a bad policy): the editor's live
+   * validation. Errors: InvalidArgument only for a missing or oversized
+   * body.
+   *
+   * @generated from rpc shopscore.v1.ReportService.ValidatePolicy
+   */
+  validatePolicy: {
+    methodKind: "unary";
+    input: typeof ValidatePolicyRequestSchema;
+    output: typeof ValidatePolicyResponseSchema;
+  },
+  /**
+   * PreviewBonus computes a policy (stored, or the editor's unsaved JSON)
+   * over a month exactly as RunBonus would and stores nothing. Errors:
+   * InvalidArgument (the policy, every problem at once; the month),
+   * NotFound.
+   *
+   * @generated from rpc shopscore.v1.ReportService.PreviewBonus
+   */
+  previewBonus: {
+    methodKind: "unary";
+    input: typeof PreviewBonusRequestSchema;
+    output: typeof PreviewBonusResponseSchema;
+  },
+  /**
+   * ListBasePay returns every employee's pay of a kind in force in a
+   * month (the latest amount set from that month or before), with who set
+   * it. Errors: InvalidArgument.
+   *
+   * @generated from rpc shopscore.v1.ReportService.ListBasePay
+   */
+  listBasePay: {
+    methodKind: "unary";
+    input: typeof ListBasePayRequestSchema;
+    output: typeof ListBasePayResponseSchema;
+  },
+  /**
+   * DownloadPayrollExport streams the flat export of a run for payroll
+   * systems (1C:ZUP "Данные для расчета зарплаты"): one row per employee
+   * and component, as CSV or XLSX. Errors: InvalidArgument, NotFound.
+   *
+   * @generated from rpc shopscore.v1.ReportService.DownloadPayrollExport
+   */
+  downloadPayrollExport: {
+    methodKind: "server_streaming";
+    input: typeof DownloadPayrollExportRequestSchema;
+    output: typeof DownloadPayrollExportResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_shopscore_v1_report, 0);
