@@ -188,6 +188,8 @@ export function FileDrop({ accept, prompt, file, onFile }: { accept: string; pro
 /** Problems lists what an import refused, each at its line (or row) and column. */
 export function Problems({ problems, title, lineLabel }: { problems: PackProblem[]; title: string; lineLabel: string }) {
   const { t } = useI18n();
+  // Columns and paths only when the importer names them.
+  const located = problems.some((p) => p.column || p.path);
   return (
     <div className="error" role="alert">
       <strong>{title}</strong>
@@ -195,8 +197,8 @@ export function Problems({ problems, title, lineLabel }: { problems: PackProblem
         <thead>
           <tr>
             <th scope="col">{lineLabel}</th>
-            <th scope="col">{t("checklist.column")}</th>
-            <th scope="col">{t("checklist.where")}</th>
+            {located && <th scope="col">{t("checklist.column")}</th>}
+            {located && <th scope="col">{t("checklist.where")}</th>}
             <th scope="col">{t("checklist.problem")}</th>
           </tr>
         </thead>
@@ -204,8 +206,8 @@ export function Problems({ problems, title, lineLabel }: { problems: PackProblem
           {problems.map((p, i) => (
             <tr key={i}>
               <td className="num">{p.line || "—"}</td>
-              <td className="num">{p.column || "—"}</td>
-              <td>{p.path && <code>{p.path}</code>}</td>
+              {located && <td className="num">{p.column || "—"}</td>}
+              {located && <td>{p.path && <code>{p.path}</code>}</td>}
               <td>{p.message}</td>
             </tr>
           ))}

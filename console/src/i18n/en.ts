@@ -544,6 +544,7 @@ export const en = {
   "bonus.title": "Bonuses",
   "bonus.toVersion": "To version",
   "bonus.total": "Total",
+  "bonus.unlinked": "Unlinked share",
   "bonus.version": "Version",
   "bonus.versions": "Versions",
   "bonus.workspace": "Bonus workspace",

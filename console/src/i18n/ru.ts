@@ -545,6 +545,7 @@ export const ru: Record<MessageKey, string> = {
   "bonus.title": "Премии",
   "bonus.toVersion": "По версию",
   "bonus.total": "Итого",
+  "bonus.unlinked": "Не связанная с аудитом часть",
   "bonus.version": "Версия",
   "bonus.versions": "Версии",
   "bonus.workspace": "Раздел премий",

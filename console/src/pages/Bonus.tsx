@@ -266,11 +266,30 @@ function Approve({ run }: { run: BonusRun }) {
   );
 }
 
+/** The fields a run's differences name, for people. */
+const changeFieldKey: Record<string, MessageKey> = {
+  base_pay_minor: "bonus.base",
+  unlinked_minor: "bonus.unlinked",
+  total_minor: "bonus.total",
+  amount_minor: "bonus.amount",
+  payout: "bonus.payout",
+  score_percent: "bonus.score",
+  visits: "bonus.sample",
+  employee: "bonus.employee",
+  component: "bonus.component",
+  critical_forfeit: "bonus.forfeit",
+  min_sample_default: "bonus.defaultPayout",
+  policy: "bonus.policy",
+  period: "bonus.month",
+};
+
 /** Changes lists what differs from the month's locked run, for people. */
 function Changes({ run }: { run: BonusRun }) {
   const { t, tag } = useI18n();
   const money = useMoney();
   if (!run.comparedRunId) return null;
+  // The inputs' hash differs whenever anything does; people read the rest.
+  const changes = run.changes.filter((c) => c.field !== "inputs_hash");
   const value = (c: BonusChange, which: "old" | "new") => {
     const minor = which === "old" ? c.oldMinor : c.newMinor;
     const pct = which === "old" ? c.oldPercent : c.newPercent;
@@ -294,7 +313,7 @@ function Changes({ run }: { run: BonusRun }) {
       <p className="muted small">
         <Link href={"/hr/runs/" + run.comparedRunId}>{t("bonus.comparedWith")}</Link>
       </p>
-      {run.changes.length === 0 ? (
+      {changes.length === 0 ? (
         <Empty>{t("bonus.noChanges")}</Empty>
       ) : (
         <div className="table-wrap">
@@ -311,13 +330,11 @@ function Changes({ run }: { run: BonusRun }) {
               </tr>
             </thead>
             <tbody>
-              {run.changes.map((c, i) => (
+              {changes.map((c, i) => (
                 <tr key={i}>
-                  <td data-label={t("bonus.employee")}>
-                    {c.name} ({c.employeeNumber})
-                  </td>
+                  <td data-label={t("bonus.employee")}>{c.employeeNumber ? `${c.name} (${c.employeeNumber})` : "—"}</td>
                   <td data-label={t("bonus.component")}>{c.component || "—"}</td>
-                  <td data-label={t("bonus.field")}>{c.field}</td>
+                  <td data-label={t("bonus.field")}>{changeFieldKey[c.field] ? t(changeFieldKey[c.field]) : c.field}</td>
                   <td data-label={t("bonus.before")} className="num">{value(c, "old")}</td>
                   <td data-label={t("bonus.after")} className="num">{value(c, "new")}</td>
                   <td data-label={t("bonus.difference")} className="num">{delta(c)}</td>
@@ -460,7 +477,8 @@ function Explanation({ employee, component, onClose }: { employee: EmployeeBonus
         })}
       </p>
       {summary.map((l, i) => (
-        <p key={i} className="muted">
+        // The engine's own wording (the rule and its arithmetic) is English.
+        <p key={i} className="muted" lang="en">
           {l.text}
         </p>
       ))}
@@ -681,6 +699,15 @@ function ImportBasePay({ month, kind }: { month: string; kind: PayKind }) {
   );
 }
 
+/** pretty indents a policy's JSON for reading and editing. */
+function pretty(json: string): string {
+  try {
+    return JSON.stringify(JSON.parse(json), null, 2);
+  } catch {
+    return json;
+  }
+}
+
 /** Policies lists versions, edits one with live validation, previews, saves and diffs. */
 export function Policies() {
   const { t, tag, timeZone } = useI18n();
@@ -694,7 +721,7 @@ export function Policies() {
   const versions = all.filter((p) => p.id === id).sort((a, b) => a.version - b.version);
   const latest = versions[versions.length - 1];
   const [draft, setDraft] = useState<{ id: string; text: string } | null>(null);
-  const text = draft?.id === id ? draft.text : (latest?.policyJson ?? "");
+  const text = draft?.id === id ? draft.text : pretty(latest?.policyJson ?? "");
   const [check, setCheck] = useState<{ problems: string[]; unchanged: boolean; next: number; error?: unknown } | null>(null);
   useEffect(() => {
     if (!text.trim()) return setCheck(null);
