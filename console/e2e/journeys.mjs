@@ -610,6 +610,8 @@ const phases = {
     const text = await page.locator("table.list").innerText();
     expect(text.includes("DEPOT-1"), "the visits name their store: " + text.slice(0, 300));
     expect((await page.locator(".lead").innerText()).toLowerCase().includes(category.toLowerCase()), "the drill names the category " + category);
+    const queue = await page.getByRole("link", { name: /Open the review queue/ }).getAttribute("href");
+    expect(queue.includes("from=2026-09-01") && queue.includes("to=2026-10-31"), "the review queue for the same dates: " + queue);
     await shot(page, "dashboard-visits");
     await axe(page, "dashboard visits");
     await rows.first().getByRole("link").click();

@@ -518,6 +518,27 @@ function NpsSplit({ nps }: { nps: Nps }) {
   );
 }
 
+/** lastDay is the last date (YYYY-MM-DD) of a month (YYYY-MM). */
+function lastDay(month: string): string {
+  const [y, m] = month.split("-").map(Number);
+  return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+}
+
+/**
+ * queueHref opens the review queue with the filters it has (store, dates,
+ * flagged) set as close to the drill as they go.
+ */
+export function queueHref(d: VisitDrill, storeId: string): string {
+  const from = d.month || d.filter?.from || "";
+  const to = d.month || d.filter?.to || from;
+  const q = new URLSearchParams();
+  if (storeId) q.set("store", storeId);
+  if (from) q.set("from", from + "-01");
+  if (to) q.set("to", lastDay(to));
+  if (d.flaggedOnly) q.set("flagged", "1");
+  return "/review?" + q.toString();
+}
+
 /** DrillVisits lists exactly the visits behind a figure. */
 export function DrillVisits() {
   const { t, tag, timeZone } = useI18n();
@@ -536,6 +557,8 @@ export function DrillVisits() {
     { pageParamKey: "pageToken", getNextPageParam: (p) => p.nextPageToken || undefined },
   );
   const visits = list.data?.pages.flatMap((p) => p.visits) ?? [];
+  const storeList = useStoreList();
+  const storeId = storeList.find((x) => x.code === drill.filter?.storeCode)?.id ?? "";
   const about = [drill.month, drill.category, drill.clause, drill.filter?.storeCode, drill.filter?.region].filter(Boolean).join(" · ");
   return (
     <div className="page">
@@ -544,6 +567,9 @@ export function DrillVisits() {
       </p>
       <h1>{t("dash.visitsBehind")}</h1>
       {about && <p className="lead">{about}</p>}
+      <p className="muted small">
+        {t("dash.exactly")} <Link href={queueHref(drill, storeId)}>{t("dash.inQueue")}</Link>
+      </p>
       <ErrorText error={list.error} />
       {list.isPending ? (
         <Loading />
