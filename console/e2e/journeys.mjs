@@ -564,9 +564,15 @@ const phases = {
     const json = JSON.parse(await editor.inputValue());
     await editor.fill("{ not json");
     await page.locator("#p-check .error").waitFor();
-    json.name = "Delivery drivers (revised)";
+    await page.getByText("The text below is not a policy's JSON yet").waitFor();
     await editor.fill(JSON.stringify(json, null, 2));
+    await page.getByText("Unchanged: saving stores nothing.").first().waitFor();
+    // The form writes the JSON the server checks.
+    await page.locator("#pf-name").fill("Delivery drivers (revised)");
+    await page.locator("#pf-c1-steps").fill("90:100, 70:50");
     await page.getByText("Valid. Saving stores version 2.").waitFor();
+    const edited = JSON.parse(await editor.inputValue());
+    expect(edited.name === "Delivery drivers (revised)" && edited.components[1].rule.thresholds[1].min_percent === 70, "the form edits the policy: " + JSON.stringify(edited).slice(0, 300));
     await page.getByLabel("Preview month").fill("2026-10");
     await page.getByRole("button", { name: "Preview" }).click();
     await page.locator("tbody tr", { hasText: "E2001" }).waitFor();

@@ -22,6 +22,7 @@ import { rowProblems } from "../lib/errors";
 import { Link, navigate, setQuery, useLocation, useTitle } from "../lib/router";
 import { dateToZoned, formatDate, formatDateTime, formatMoney, formatNumber, formatPercent, parseAmountMinor } from "../lib/format";
 import { saveStream } from "../lib/download";
+import { PolicyForm } from "./PolicyForm";
 import { useStores } from "../lookups";
 import type { MessageKey } from "../i18n/en";
 
@@ -784,6 +785,7 @@ export function Policies() {
       </Section>
       <Section title={t("bonus.editor")}>
         <p className="muted small">{t("bonus.editorText")}</p>
+        <PolicyForm text={text} onChange={(next) => setDraft({ id, text: next })} />
         <div className="field">
           <label htmlFor="p-json">{t("bonus.policyJson")}</label>
           <textarea
