@@ -33,7 +33,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<User | null>(null);
   const [resuming, setResuming] = useState(() => session.hasStored());
   const [ended, setEnded] = useState<EndReason | null>(null);
-  const { setTimeZone } = useI18n();
+  const { setTimeZone, setCurrency } = useI18n();
 
   // Dates show in the organisation's time zone (Europe/Moscow until the
   // server says otherwise).
@@ -41,9 +41,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     if (!user) return;
     org
       .getOrgSettings({})
-      .then((r) => r.settings?.timeZone && setTimeZone(r.settings.timeZone))
+      .then((r) => {
+        if (r.settings?.timeZone) setTimeZone(r.settings.timeZone);
+        if (r.settings?.currency) setCurrency(r.settings.currency);
+      })
       .catch(() => undefined);
-  }, [user, setTimeZone]);
+  }, [user, setTimeZone, setCurrency]);
 
   useEffect(() => {
     onSessionEnd((reason) => {

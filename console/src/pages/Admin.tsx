@@ -429,7 +429,7 @@ export function Keys() {
 }
 
 export function Settings() {
-  const { t, setTimeZone } = useI18n();
+  const { t, setTimeZone, setCurrency } = useI18n();
   useTitle(t("settings.title"));
   const transport = useTransport();
   const org = useMemo(() => createClient(OrgService, transport), [transport]);
@@ -440,6 +440,7 @@ export function Settings() {
   const save = useAction(async () => {
     const r = await org.updateOrgSettings({ settings: cur });
     if (r.settings?.timeZone) setTimeZone(r.settings.timeZone);
+    if (r.settings?.currency) setCurrency(r.settings.currency);
     setF(null);
     await q.refetch();
     return r;

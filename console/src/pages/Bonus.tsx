@@ -46,8 +46,8 @@ function useReport() {
 
 /** useMoney formats minor units (kopecks, cents) in the reader's locale. */
 function useMoney() {
-  const { tag } = useI18n();
-  return (minor: bigint | number | undefined) => (minor === undefined ? "—" : formatMoney(tag, Number(minor) / 100));
+  const { tag, currency } = useI18n();
+  return (minor: bigint | number | undefined) => (minor === undefined ? "—" : formatMoney(tag, Number(minor) / 100, currency));
 }
 
 function thisMonth(timeZone: string) {
