@@ -15,7 +15,7 @@ NPM     ?= npm
 # The golang.org/x/vulndb version `make vulncheck` builds its database from.
 VULNDB  ?= latest
 
-.PHONY: all run reset build test vet vulncheck fmt generate checkgenerate console checkconsole lint bench clean
+.PHONY: all run reset build test vet vulncheck fmt generate checkgenerate console checkconsole screenshots lint bench clean
 
 all: build
 
@@ -76,6 +76,11 @@ console:
 	cd console && $(NPM) ci --no-audit --no-fund
 	$(TOOL) buf generate --template buf.gen.console.yaml
 	cd console && $(NPM) run build
+
+## screenshots: run the browser tests and keep their screenshots in
+## docs/screenshots (a plain test run keeps them in a temporary folder)
+screenshots:
+	SHOPSCORE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run TestConsole ./console/e2e/
 
 ## checkconsole: fail when the committed console/src/gen or console/dist
 ## differs from what the sources make; run the console's unit tests

@@ -118,11 +118,18 @@ func journey(tb testing.TB, url, phase string, extra map[string]string) map[stri
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", filepath.Join(consoleDir(tb), "e2e", "journeys.mjs"), phase)
 	cmd.Dir = consoleDir(tb)
+	// The screenshots go to a temporary folder, so that a test run leaves
+	// the work tree as it was; `make screenshots` sets
+	// SHOPSCORE_SCREENSHOTS to docs/screenshots to renew the committed ones.
+	shots := os.Getenv("SHOPSCORE_SCREENSHOTS")
+	if shots == "" {
+		shots = tb.TempDir()
+	}
 	cmd.Env = append(os.Environ(),
 		"SHOPSCORE_URL="+url,
 		"SHOPSCORE_PASSWORD="+servertest.DemoPassword,
 		"SHOPSCORE_CHROMIUM="+chromium,
-		"SHOPSCORE_SCREENSHOTS="+filepath.Join(filepath.Dir(consoleDir(tb)), "docs", "screenshots"),
+		"SHOPSCORE_SCREENSHOTS="+shots,
 		"SHOPSCORE_TMP="+tb.TempDir(),
 	)
 	for k, v := range extra {
@@ -257,5 +264,28 @@ func TestConsole_Journeys(t *testing.T) {
 		after := securityEvents(t, srv.URL)
 		assert.Zero(t, after["refresh_reuse"], "a refresh token was presented twice: %v", after)
 		assert.GreaterOrEqual(t, after["refresh"]-before["refresh"], 5, "the console renewed its tokens: %v", after)
+	})
+}
+
+// TestConsole_BonusAndDashboards drives HR's bonus workspace and a
+// manager's dashboards against a server with the demo's audited
+// deliveries (2026-09 and 2026-10) and driver policy.
+func TestConsole_BonusAndDashboards(t *testing.T) {
+	needBrowser(t)
+	srv := servertest.Run(t, server.Config{
+		Console:   console.Handler(console.Options{}),
+		LoginRate: server.Rate{Burst: 100, Every: time.Second},
+	})
+	require.NoError(t, srv.SeedDemoReports(context.Background()))
+	t.Run("HR", func(t *testing.T) {
+		res := journey(t, srv.URL, "hr", nil)
+		assert.Equal(t, "85 000,00 ₽", res["morozov"])
+		assert.Equal(t, true, res["approved"])
+		assert.Equal(t, true, res["staleRefused"])
+		assert.NotEmpty(t, res["payroll"])
+	})
+	t.Run("Dashboards", func(t *testing.T) {
+		res := journey(t, srv.URL, "dashboard", nil)
+		assert.Greater(t, res["visits"], float64(0))
 	})
 }

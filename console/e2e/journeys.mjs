@@ -24,7 +24,30 @@ mkdirSync(SHOTS, { recursive: true });
 const users = {
   manager: "manager@demo.shopscore.test",
   admin: "admin@demo.shopscore.test",
+  hr: "hr@demo.shopscore.test",
 };
+
+/** plain replaces the no-break spaces Intl puts in numbers with spaces. */
+const plain = (s) => s.replace(/[\u00a0\u202f]/g, " ");
+
+/** dropFile drops a file on the page's drop zone inside section. */
+async function dropFile(section, name, content, type = "text/csv") {
+  await section.locator(".dropzone").evaluate((z, [n, c, ty]) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([c], n, { type: ty }));
+    z.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, [name, content, type]);
+  await section.getByText(name).waitFor();
+}
+
+async function save(page, click) {
+  const download = page.waitForEvent("download");
+  await click();
+  const file = await download;
+  const saved = join(TMP, file.suggestedFilename());
+  await file.saveAs(saved);
+  return { name: file.suggestedFilename(), bytes: readFileSync(saved) };
+}
 
 const log = (...a) => console.error("[" + phase + "]", ...a);
 function expect(cond, what) {
@@ -77,7 +100,7 @@ async function axe(page, name) {
 
 async function shot(page, name) {
   await page.waitForTimeout(150);
-  await page.screenshot({ path: join(SHOTS, name + ".png"), fullPage: name.startsWith("visit-detail") && !name.endsWith("360") });
+  await page.screenshot({ path: join(SHOTS, name + ".png"), fullPage: /^(visit-detail|bonus-|dashboard|policies|base-pay)/.test(name) && !name.endsWith("360") });
 }
 
 async function login(page, who) {
@@ -336,20 +359,11 @@ const phases = {
       await page.locator("section", { hasText: "Import staff from a file" }).getByRole("button", { name: "Import" }).click();
     };
     await drop("staff-bad.csv", csv(["табельный номер;фио;код магазина;должность", "E5001;Пётр Васильев;MSK-01;кассир", ";Без Номера;MSK-01;кассир", "E5003;Ольга Белова;NOPE-9;кассир"]));
-    let staffImport = "done";
-    const offered = page.getByText("The server does not offer this.");
-    const rowsTable = page.locator("table.problems tbody tr");
-    await offered.or(rowsTable.first()).first().waitFor();
-    if (await offered.count()) {
-      staffImport = "not offered by this server yet";
-      log("staff import: the server answers Unimplemented; skipped");
-    } else {
-      const rowsText = await page.locator("table.problems").innerText();
-      expect(/\b3\b/.test(rowsText) && /\b4\b/.test(rowsText), "bad rows listed with their row numbers: " + rowsText);
-      await drop("staff-good.csv", csv(["табельный номер;фио;код магазина;должность", "E5001;Пётр Васильев;MSK-01;кассир", "E5002;Ольга Белова;MSK-02;консультант"]));
-      await page.getByText(/Imported: 2 new/).waitFor();
-      await page.getByRole("cell", { name: "Ольга Белова" }).waitFor();
-    }
+    const rowsText = await page.locator("table.problems").innerText();
+    expect(/\b3\b/.test(rowsText) && /\b4\b/.test(rowsText), "bad rows listed with their row numbers: " + rowsText);
+    await drop("staff-good.csv", csv(["табельный номер;фио;код магазина;должность", "E5001;Пётр Васильев;MSK-01;кассир", "E5002;Ольга Белова;MSK-02;консультант"]));
+    await page.getByText(/Imported: 2 new/).waitFor();
+    await page.getByRole("cell", { name: "Ольга Белова" }).waitFor();
     await shot(page, "staff");
     await axe(page, "staff");
 
@@ -382,7 +396,7 @@ const phases = {
     await shot(page, "review-queue-ru");
     clean(page);
     await ctx.close();
-    return { created: 2, problems, workbook: file.suggestedFilename(), staffImport };
+    return { created: 2, problems, workbook: file.suggestedFilename() };
   },
 
   async admin() {
@@ -441,6 +455,180 @@ const phases = {
     clean(page);
     await ctx.close();
     return { revoked: true };
+  },
+
+  async hr() {
+    const ctx = await open();
+    const page = watch(await ctx.newPage());
+    await login(page, "hr");
+    await page.getByRole("navigation").getByRole("link", { name: "Bonuses" }).click();
+    await page.getByRole("heading", { name: "Bonuses", level: 1 }).waitFor();
+
+    // Base pay: the month's table, an import with bad rows, then a good one.
+    await page.goto(URL + "/hr/base-pay?month=2026-10");
+    const morozovRow = page.locator("tr", { hasText: "E2001" });
+    await morozovRow.waitFor();
+    expect(plain(await morozovRow.innerText()).includes("100,000.00"), "Sergei Morozov's target variable pay in the table");
+    const imp = page.locator("section", { hasText: "Import pay from a file" });
+    await dropFile(imp, "pay-bad.csv", "employee_number;amount\r\nE2001;100 000,00\r\nE404;5000\r\nE2002;lots\r\n");
+    await imp.getByRole("button", { name: "Import" }).click();
+    const problems = imp.locator("table.problems tbody tr");
+    await problems.first().waitFor();
+    const rows = await problems.allInnerTexts();
+    expect(rows.some((r) => /^3\b/.test(r) && r.includes("E404")) && rows.some((r) => /^4\b/.test(r) && r.includes("E2002")), "each bad row at its file row: " + rows.join(" | "));
+    await shot(page, "base-pay-errors");
+    await axe(page, "base pay");
+    await dropFile(imp, "pay-good.csv", "employee_number;amount\r\nE2001;100 000,00\r\nE2002;90 000,00\r\n");
+    await imp.getByRole("button", { name: "Import" }).click();
+    await page.getByText("Imported the pay of 2 employee(s) from 2026-10.").waitFor();
+
+    // Run the drivers' policy for October, in Russian.
+    await page.getByLabel("Language").selectOption("ru");
+    await page.goto(URL + "/hr/runs");
+    await page.getByLabel("Политика").selectOption("drivers");
+    await page.getByLabel("Месяц").fill("2026-10");
+    await page.getByRole("button", { name: "Рассчитать" }).click();
+    await page.waitForURL(/\/hr\/runs\/[^/?]+/);
+    const runUrl = page.url().split("?")[0];
+    await page.getByRole("heading", { name: /Премии за 2026-10/ }).waitFor();
+    const row = page.locator("tbody tr", { hasText: "E2001" });
+    await row.waitFor();
+    const rowText = plain(await row.innerText());
+    expect(rowText.includes("Sergei Morozov") && rowText.includes("85 000,00 ₽"), "Sergei Morozov's 85 000,00 ₽: " + rowText);
+    const total = plain(await row.locator("td").last().innerText()).trim();
+    await shot(page, "bonus-run-ru");
+    // The politeness figure (80 %) opens its explanation down to the answers.
+    await row.getByRole("button", { name: /Оценка, Sergei Morozov, politeness/ }).click();
+    const expl = page.getByRole("region", { name: "Объяснение" });
+    await expl.waitFor();
+    const explText = plain(await expl.innerText());
+    expect(explText.includes("DEPOT-1") && explText.includes("Logistics depot"), "the visits' store code and name: " + explText.slice(0, 400));
+    expect((await expl.locator("ol.visit-lines > li").count()) === 10, "one line per visit");
+    const lost = await expl.locator("ul.lost li").allInnerTexts();
+    expect(lost.length === 2 && lost.every((l) => /[A-Za-zА-Яа-я]{3,} .*: потеряно/.test(l)), "the two impolite deliveries' questions by their text: " + lost.join(" | "));
+    await expl.screenshot({ path: join(SHOTS, "bonus-explanation-ru.png") });
+    await axe(page, "bonus run");
+
+    // Approve, with a confirmation; who and when are shown.
+    await page.getByRole("button", { name: "Утвердить" }).click();
+    await page.getByText("Утвердить премии за 2026-10?").waitFor();
+    await page.getByRole("button", { name: "Да, утвердить" }).click();
+    await page.locator("h1").getByText("Утверждён").waitFor();
+    await page.getByText(/Olga Petrova \(HR\), /).waitFor();
+    const approved = true;
+
+    // The payroll workbook and the flat export.
+    const payroll = await save(page, () => page.getByRole("button", { name: "Ведомость (XLSX)" }).click());
+    expect(payroll.bytes[0] === 0x50 && payroll.bytes[1] === 0x4b, "the payroll is an XLSX (zip) file");
+    const flat = await save(page, () => page.getByRole("button", { name: "Выгрузка для зарплаты (CSV)" }).click());
+    const flatText = plain(flat.bytes.toString("utf8"));
+    expect(flatText.includes("E2001") && flatText.includes("Sergei Morozov"), "the flat export names the employees: " + flatText.slice(0, 300));
+
+    // A change of pay, then a rerun: the differences by name and number.
+    await page.goto(URL + "/hr/base-pay?month=2026-10");
+    await page.locator("tr", { hasText: "E2001" }).getByRole("button", { name: "Изменить оплату: Sergei Morozov" }).click();
+    await page.getByLabel("Сумма с 2026-10").fill("110 000,00");
+    await page.locator("tr", { hasText: "E2001" }).getByRole("button", { name: "Сохранить" }).click();
+    await page.locator("tr", { hasText: "E2001" }).getByText(/110\s000,00/).waitFor();
+    await shot(page, "base-pay-ru");
+    await page.goto(URL + "/hr/runs");
+    await page.getByLabel("Политика").selectOption("drivers");
+    await page.getByLabel("Месяц").fill("2026-10");
+    await page.getByRole("button", { name: "Рассчитать" }).click();
+    await page.waitForURL((u) => u.pathname.startsWith("/hr/runs/") && !runUrl.endsWith(u.pathname));
+    const changes = page.locator("section", { hasText: "Отличия от утверждённого расчёта" });
+    await changes.locator("tbody tr").first().waitFor();
+    const changeText = plain(await changes.innerText());
+    expect(changeText.includes("Sergei Morozov (E2001)") && changeText.includes("+8 500,00 ₽"), "the difference by name and number, in money: " + changeText.slice(0, 600));
+    await shot(page, "bonus-rerun-ru");
+    const draftUrl = page.url().split("?")[0];
+
+    // Pay changes again before the draft is approved: refused, in words.
+    await page.goto(URL + "/hr/base-pay?month=2026-10");
+    await page.locator("tr", { hasText: "E2001" }).getByRole("button", { name: "Изменить оплату: Sergei Morozov" }).click();
+    await page.getByLabel("Сумма с 2026-10").fill("120 000,00");
+    await page.locator("tr", { hasText: "E2001" }).getByRole("button", { name: "Сохранить" }).click();
+    await page.locator("tr", { hasText: "E2001" }).getByText(/120\s000,00/).waitFor();
+    await page.goto(draftUrl);
+    await page.getByRole("button", { name: "Утвердить" }).click();
+    await page.getByRole("button", { name: "Да, утвердить" }).click();
+    await page.getByText("После расчёта изменились визиты или оплата.", { exact: false }).waitFor();
+    const staleRefused = true;
+    await shot(page, "bonus-stale-ru");
+
+    // Policies: live validation, a preview, the next version, the diff.
+    await page.locator(".lang select").selectOption("en");
+    await page.goto(URL + "/hr/policies?policy=drivers");
+    const editor = page.getByLabel("Policy (JSON)");
+    await page.getByText("Unchanged: saving stores nothing.").first().waitFor();
+    const json = JSON.parse(await editor.inputValue());
+    await editor.fill("{ not json");
+    await page.locator("#p-check .error").waitFor();
+    await page.getByText("The text below is not a policy's JSON yet").waitFor();
+    await editor.fill(JSON.stringify(json, null, 2));
+    await page.getByText("Unchanged: saving stores nothing.").first().waitFor();
+    // The form writes the JSON the server checks.
+    await page.locator("#pf-name").fill("Delivery drivers (revised)");
+    await page.locator("#pf-c1-steps").fill("90:100, 70:50");
+    await page.getByText("Valid. Saving stores version 2.").waitFor();
+    const edited = JSON.parse(await editor.inputValue());
+    expect(edited.name === "Delivery drivers (revised)" && edited.components[1].rule.thresholds[1].min_percent === 70, "the form edits the policy: " + JSON.stringify(edited).slice(0, 300));
+    await page.getByLabel("Preview month").fill("2026-10");
+    await page.getByRole("button", { name: "Preview" }).click();
+    await page.locator("tbody tr", { hasText: "E2001" }).waitFor();
+    await page.getByRole("button", { name: "Save as the next version" }).click();
+    await page.getByText("Saved as version 2.").waitFor();
+    await page.getByRole("button", { name: "Compare" }).click();
+    await page.getByRole("table", { name: "Differences between versions" }).getByText("Delivery drivers (revised)").first().waitFor();
+    await shot(page, "policies");
+    await axe(page, "policies");
+
+    // The run page at 360 px.
+    await page.setViewportSize({ width: 360, height: 800 });
+    await page.goto(runUrl);
+    await page.locator("tbody tr", { hasText: "E2001" }).waitFor();
+    await shot(page, "bonus-run-360");
+    clean(page);
+    await ctx.close();
+    return { morozov: rowText.includes("85 000,00 ₽") ? "85 000,00 ₽" : total, approved, staleRefused, payroll: payroll.name };
+  },
+
+  async dashboard() {
+    const ctx = await open();
+    const page = watch(await ctx.newPage());
+    await login(page, "manager");
+    await page.getByRole("navigation").getByRole("link", { name: "Dashboards" }).click();
+    await page.getByRole("heading", { name: "Score dashboards" }).waitFor();
+    await page.goto(URL + "/dashboard?from=2026-09&to=2026-10");
+    const cats = page.locator("section", { hasText: "By category and standard clause" });
+    await cats.locator("tbody tr").first().waitFor();
+    await page.locator("table.heat").waitFor();
+    await shot(page, "dashboard");
+    await axe(page, "dashboard");
+    // The worst category is first; its figure opens the visits behind it.
+    const worst = cats.locator("tbody tr").first();
+    const category = (await worst.locator("th").innerText()).trim();
+    await worst.getByRole("link").click();
+    await page.getByRole("heading", { name: "Visits behind the figure" }).waitFor();
+    const rows = page.locator("table.list tbody tr");
+    await rows.first().waitFor();
+    const visits = await rows.count();
+    const text = await page.locator("table.list").innerText();
+    expect(text.includes("DEPOT-1"), "the visits name their store: " + text.slice(0, 300));
+    expect((await page.locator(".lead").innerText()).toLowerCase().includes(category.toLowerCase()), "the drill names the category " + category);
+    const queue = await page.getByRole("link", { name: /Open the review queue/ }).getAttribute("href");
+    expect(queue.includes("from=2026-09-01") && queue.includes("to=2026-10-31"), "the review queue for the same dates: " + queue);
+    await shot(page, "dashboard-visits");
+    await axe(page, "dashboard visits");
+    await rows.first().getByRole("link").click();
+    await page.waitForURL(/\/visits\//);
+    await page.setViewportSize({ width: 360, height: 800 });
+    await page.goto(URL + "/dashboard?from=2026-09&to=2026-10");
+    await page.locator("table.heat").waitFor();
+    await shot(page, "dashboard-360");
+    clean(page);
+    await ctx.close();
+    return { visits, category };
   },
 
   async refresh() {

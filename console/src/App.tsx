@@ -1,4 +1,4 @@
-import { useAuth, isAdmin, isEditor, isReader } from "./auth";
+import { useAuth, isAdmin, isEditor, isReader, isHR } from "./auth";
 import { Layout } from "./Layout";
 import { Login } from "./pages/Login";
 import { Home } from "./pages/Home";
@@ -8,6 +8,8 @@ import { Assignments } from "./pages/Assignments";
 import { Checklists, ChecklistPreview } from "./pages/Checklists";
 import { Stores, StaffPage } from "./pages/Org";
 import { Reports } from "./pages/Reports";
+import { Runs, RunPage, BasePay, Policies } from "./pages/Bonus";
+import { Dashboard, DrillVisits } from "./pages/Dashboard";
 import { Users, Sessions, SecurityEvents, Keys, Settings } from "./pages/Admin";
 import { match, useLocation } from "./lib/router";
 import { useI18n } from "./i18n/context";
@@ -24,6 +26,14 @@ function route(path: string, user: User): ReactNode {
     if (path === "/stores") return <Stores />;
     if (path === "/staff") return <StaffPage />;
     if (path === "/reports") return <Reports />;
+    if (path === "/dashboard") return <Dashboard />;
+    if (path === "/dashboard/visits") return <DrillVisits />;
+  }
+  if (isHR(user)) {
+    if (path === "/hr/runs") return <Runs />;
+    if ((m = match("/hr/runs/:id", path))) return <RunPage key={m.id} id={m.id} />;
+    if (path === "/hr/base-pay") return <BasePay />;
+    if (path === "/hr/policies") return <Policies />;
   }
   if (isEditor(user)) {
     if (path === "/assignments") return <Assignments />;

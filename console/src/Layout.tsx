@@ -1,5 +1,5 @@
 import { useState, useSyncExternalStore, type ReactNode } from "react";
-import { useAuth, isAdmin, isEditor, isReader } from "./auth";
+import { useAuth, isAdmin, isEditor, isReader, isHR } from "./auth";
 import { useI18n } from "./i18n/context";
 import { locales, type Locale } from "./i18n/translate";
 import { isOnline, subscribe } from "./lib/connectivity";
@@ -47,13 +47,15 @@ export function Layout({ children }: { children: ReactNode }) {
   const { user, logout } = useAuth();
   const { path } = useLocation();
   const [open, setOpen] = useState(false);
-  const links: { href: string; key: MessageKey; show: boolean }[] = [
+  const links: { href: string; key: MessageKey; show: boolean; section?: string }[] = [
+    { href: "/dashboard", key: "nav.dashboard", show: isReader(user) },
     { href: "/review", key: "nav.review", show: isReader(user) },
     { href: "/assignments", key: "nav.assignments", show: isEditor(user) },
     { href: "/checklists", key: "nav.checklists", show: isEditor(user) },
     { href: "/stores", key: "nav.stores", show: isReader(user) },
     { href: "/staff", key: "nav.staff", show: isReader(user) },
     { href: "/reports", key: "nav.reports", show: isReader(user) },
+    { href: "/hr/runs", key: "nav.bonus", show: isHR(user), section: "/hr/" },
     { href: "/admin/users", key: "nav.users", show: isAdmin(user) },
     { href: "/admin/sessions", key: "nav.sessions", show: isAdmin(user) },
     { href: "/admin/events", key: "nav.events", show: isAdmin(user) },
@@ -76,7 +78,7 @@ export function Layout({ children }: { children: ReactNode }) {
           {links
             .filter((l) => l.show)
             .map((l) => (
-              <Link key={l.href} href={l.href} aria-current={path.startsWith(l.href) ? "page" : undefined} onClick={() => setOpen(false)}>
+              <Link key={l.href} href={l.href} aria-current={path.startsWith(l.section ?? l.href) ? "page" : undefined} onClick={() => setOpen(false)}>
                 {t(l.key)}
               </Link>
             ))}

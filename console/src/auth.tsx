@@ -33,7 +33,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<User | null>(null);
   const [resuming, setResuming] = useState(() => session.hasStored());
   const [ended, setEnded] = useState<EndReason | null>(null);
-  const { setTimeZone } = useI18n();
+  const { setTimeZone, setCurrency } = useI18n();
 
   // Dates show in the organisation's time zone (Europe/Moscow until the
   // server says otherwise).
@@ -41,9 +41,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     if (!user) return;
     org
       .getOrgSettings({})
-      .then((r) => r.settings?.timeZone && setTimeZone(r.settings.timeZone))
+      .then((r) => {
+        if (r.settings?.timeZone) setTimeZone(r.settings.timeZone);
+        if (r.settings?.currency) setCurrency(r.settings.currency);
+      })
       .catch(() => undefined);
-  }, [user, setTimeZone]);
+  }, [user, setTimeZone, setCurrency]);
 
   useEffect(() => {
     onSessionEnd((reason) => {
@@ -87,4 +90,6 @@ export function useAuth(): AuthState {
 
 export const isEditor = (u: User | null) => u?.role === Role.MANAGER || u?.role === Role.ADMIN;
 export const isReader = (u: User | null) => isEditor(u) || u?.role === Role.HR;
+/** isHR is who owns bonus policies, base pay and runs: HR and admins. */
+export const isHR = (u: User | null) => u?.role === Role.HR || u?.role === Role.ADMIN;
 export const isAdmin = (u: User | null) => u?.role === Role.ADMIN;

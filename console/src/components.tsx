@@ -2,6 +2,7 @@
 // empty states, badges and form fields.
 import { useCallback, useRef, useState, type ReactNode } from "react";
 import { useI18n } from "./i18n/context";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { describeError, type PackProblem } from "./lib/errors";
 import type { MessageKey } from "./i18n/en";
 
@@ -187,6 +188,8 @@ export function FileDrop({ accept, prompt, file, onFile }: { accept: string; pro
 /** Problems lists what an import refused, each at its line (or row) and column. */
 export function Problems({ problems, title, lineLabel }: { problems: PackProblem[]; title: string; lineLabel: string }) {
   const { t } = useI18n();
+  // Columns and paths only when the importer names them.
+  const located = problems.some((p) => p.column || p.path);
   return (
     <div className="error" role="alert">
       <strong>{title}</strong>
@@ -194,8 +197,8 @@ export function Problems({ problems, title, lineLabel }: { problems: PackProblem
         <thead>
           <tr>
             <th scope="col">{lineLabel}</th>
-            <th scope="col">{t("checklist.column")}</th>
-            <th scope="col">{t("checklist.where")}</th>
+            {located && <th scope="col">{t("checklist.column")}</th>}
+            {located && <th scope="col">{t("checklist.where")}</th>}
             <th scope="col">{t("checklist.problem")}</th>
           </tr>
         </thead>
@@ -203,13 +206,77 @@ export function Problems({ problems, title, lineLabel }: { problems: PackProblem
           {problems.map((p, i) => (
             <tr key={i}>
               <td className="num">{p.line || "—"}</td>
-              <td className="num">{p.column || "—"}</td>
-              <td>{p.path && <code>{p.path}</code>}</td>
+              {located && <td className="num">{p.column || "—"}</td>}
+              {located && <td>{p.path && <code>{p.path}</code>}</td>}
               <td>{p.message}</td>
             </tr>
           ))}
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** More loads the next page of a paged list while there is one. */
+export function More({ list }: { list: { hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage: () => unknown } }) {
+  const { t } = useI18n();
+  if (!list.hasNextPage) return null;
+  return (
+    <button type="button" className="btn secondary" disabled={list.isFetchingNextPage} onClick={() => void list.fetchNextPage()}>
+      {list.isFetchingNextPage ? t("common.loading") : t("common.more")}
+    </button>
+  );
+}
+
+/**
+ * FileImport takes one CSV or XLSX file and hands its bytes to send, which
+ * returns the message to show; what the server refused is listed at its
+ * row (problemsOf reads the refusal).
+ */
+export function FileImport({
+  title,
+  hint,
+  problemsTitle,
+  send,
+  problemsOf,
+}: {
+  title: string;
+  hint: string;
+  problemsTitle: (n: number) => string;
+  send: (name: string, content: Uint8Array) => Promise<string>;
+  problemsOf: (e: ConnectError) => PackProblem[];
+}) {
+  const { t } = useI18n();
+  const [file, setFile] = useState<File | null>(null);
+  const [problems, setProblems] = useState<PackProblem[]>([]);
+  const imp = useAction(async () => {
+    if (!file) throw new Error("no file");
+    setProblems([]);
+    try {
+      return await send(file.name, new Uint8Array(await file.arrayBuffer()));
+    } catch (e) {
+      if (e instanceof ConnectError && e.code === Code.InvalidArgument) setProblems(problemsOf(e));
+      throw e;
+    }
+  });
+  return (
+    <Section title={title}>
+      <p className="muted small">{hint}</p>
+      <FileDrop
+        accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        prompt={t("org.dropHere")}
+        file={file}
+        onFile={(f) => {
+          setFile(f);
+          setProblems([]);
+          imp.reset();
+        }}
+      />
+      <div className="actions">
+        <ActionButton action={imp} label={t("checklist.importButton")} busyLabel={t("checklist.importing")} disabled={!file} />
+      </div>
+      {imp.result && <Done message={imp.result} />}
+      {problems.length > 0 ? <Problems problems={problems} title={problemsTitle(problems.length)} lineLabel={t("org.row")} /> : <ErrorText error={imp.error} />}
+    </Section>
   );
 }

@@ -13,6 +13,9 @@ export interface I18n {
   timeZone: string;
   setLocale(l: Locale): void;
   setTimeZone(tz: string): void;
+  /** The organisation's currency (ISO 4217) money is shown in. */
+  currency: string;
+  setCurrency(c: string): void;
   t(key: MessageKey, params?: Params): string;
 }
 
@@ -27,6 +30,7 @@ function initialLocale(): Locale {
 export function I18nProvider({ children }: { children: ReactNode }) {
   const [locale, setLocaleState] = useState<Locale>(initialLocale);
   const [timeZone, setTimeZone] = useState(DEFAULT_TIME_ZONE);
+  const [currency, setCurrency] = useState("RUB");
   const value = useMemo<I18n>(
     () => ({
       locale,
@@ -38,9 +42,11 @@ export function I18nProvider({ children }: { children: ReactNode }) {
         setLocaleState(l);
       },
       setTimeZone,
+      currency,
+      setCurrency,
       t: (key, params) => translate(locale, key, params),
     }),
-    [locale, timeZone],
+    [locale, timeZone, currency],
   );
   document.documentElement.lang = locale;
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { describeError, isNetworkError, parsePackProblems } from "./errors";
+import { describeError, isNetworkError, parsePackProblems, rowProblems } from "./errors";
 import { en } from "../i18n/en";
 
 describe("describeError", () => {
@@ -39,6 +39,16 @@ describe("parsePackProblems", () => {
       { file: "my-pack.json", line: 17, column: 22, path: "checklists[0].sections[0].questions[0]", message: 'target "op" must be "<=" or ">=", not "<"' },
       { file: "my-pack.json", line: 19, column: 75, path: "checklists[0].sections[0].questions[1]", message: '"weight" must be > 0' },
       { file: "my-pack.json", line: 1, column: 1, path: "", message: "invalid character '}' looking for beginning of value" },
+    ]);
+  });
+});
+
+describe("rowProblems", () => {
+  it("puts every problem at its file row", () => {
+    const e = new ConnectError("pay.csv: row 3: employee E9: the amount is empty\npay.csv: row 4: no staff with employee number E404", Code.InvalidArgument);
+    expect(rowProblems(e)).toEqual([
+      { file: "pay.csv", line: 3, column: 0, path: "", message: "employee E9: the amount is empty" },
+      { file: "pay.csv", line: 4, column: 0, path: "", message: "no staff with employee number E404" },
     ]);
   });
 });

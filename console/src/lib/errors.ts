@@ -86,3 +86,19 @@ export function parsePackProblems(message: string): PackProblem[] {
   }
   return out;
 }
+
+/**
+ * rowProblems lists what a file import refused when the server names rows
+ * in its message ("pay.csv: row 3: what is wrong", one per line), or the
+ * ImportProblems detail when it sent one.
+ */
+export function rowProblems(e: ConnectError): PackProblem[] {
+  if (e.findDetails(ImportProblemsSchema).length > 0) return importProblems(e);
+  const out: PackProblem[] = [];
+  for (const raw of e.rawMessage.split("\n")) {
+    const m = /^(.*?): row (\d+): (.*)$/.exec(raw.trim());
+    if (m) out.push({ file: m[1], line: Number(m[2]), column: 0, path: "", message: m[3] });
+    else if (raw.trim()) out.push({ file: "", line: 0, column: 0, path: "", message: raw.trim().replace(/^[^:]*\.(csv|xlsx): /, "") });
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addDays, dateToZoned, formatDateTime, formatDuration, formatMoney, formatNumber, formatPercent, startOfWeek, zonedToDate } from "./format";
+import { addDays, dateToZoned, formatDateTime, formatDuration, formatMoney, formatNumber, formatPercent, startOfWeek, zonedToDate, parseAmountMinor } from "./format";
 
 // Intl separates groups with a no-break space (U+00A0 or U+202F).
 const plain = (s: string) => s.replace(/[\u00a0\u202f]/g, " ");
@@ -41,5 +41,17 @@ describe("format", () => {
     // Berlin leaves summer time on 25 October 2026: the day has 25 hours.
     const before = zonedToDate("2026-10-25T00:00", "Europe/Berlin")!;
     expect(dateToZoned(addDays(before, 1, "Europe/Berlin"), "Europe/Berlin")).toBe("2026-10-26T00:00");
+  });
+});
+
+describe("parseAmountMinor", () => {
+  it("reads amounts typed in either locale", () => {
+    expect(parseAmountMinor("85 000,00")).toBe(8500000n);
+    expect(parseAmountMinor("85\u00a0000,5")).toBe(8500050n);
+    expect(parseAmountMinor("85,000.00")).toBe(8500000n);
+    expect(parseAmountMinor("100000")).toBe(10000000n);
+    expect(parseAmountMinor("-5")).toBeUndefined();
+    expect(parseAmountMinor("abc")).toBeUndefined();
+    expect(parseAmountMinor("1,5,5")).toBeUndefined();
   });
 });

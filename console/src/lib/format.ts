@@ -111,3 +111,15 @@ export function addDays(d: Date, days: number, timeZone: string): Date {
   base.setUTCDate(base.getUTCDate() + days);
   return zonedToDate(base.toISOString().slice(0, 16), timeZone)!;
 }
+
+/**
+ * parseAmountMinor reads an amount as people type it in either locale
+ * ("85 000,00", "85000.5", "85,000.00") into hundredths; undefined when it
+ * is not an amount.
+ */
+export function parseAmountMinor(text: string): bigint | undefined {
+  const s = text.replace(/[\s\u00a0\u202f']/g, "");
+  const m = /^(\d{1,3}(?:,\d{3})+|\d+)(?:[.,](\d{1,2}))?$/.exec(s);
+  if (!m) return undefined;
+  return BigInt(m[1].replace(/,/g, "")) * 100n + BigInt((m[2] ?? "").padEnd(2, "0"));
+}

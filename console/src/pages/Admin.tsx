@@ -335,7 +335,7 @@ function RevokeButton({ s }: { s: Session }) {
   );
 }
 
-const eventKinds = ["login", "login_failed", "refresh", "refresh_reuse", "logout", "session_revoked", "user_disabled", "user_enabled", "key_rotated"];
+const eventKinds = ["login", "login_failed", "refresh", "refresh_reuse", "refresh_retry", "logout", "session_revoked", "user_disabled", "user_enabled", "key_rotated"];
 const eventKey = (k: string) => ("event." + k) as MessageKey;
 
 export function SecurityEvents() {
@@ -429,7 +429,7 @@ export function Keys() {
 }
 
 export function Settings() {
-  const { t, setTimeZone } = useI18n();
+  const { t, setTimeZone, setCurrency } = useI18n();
   useTitle(t("settings.title"));
   const transport = useTransport();
   const org = useMemo(() => createClient(OrgService, transport), [transport]);
@@ -440,6 +440,7 @@ export function Settings() {
   const save = useAction(async () => {
     const r = await org.updateOrgSettings({ settings: cur });
     if (r.settings?.timeZone) setTimeZone(r.settings.timeZone);
+    if (r.settings?.currency) setCurrency(r.settings.currency);
     setF(null);
     await q.refetch();
     return r;

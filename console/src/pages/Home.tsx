@@ -25,6 +25,8 @@ export function Home() {
   const inReview = useQuery(ReviewService.method.listVisits, { state: VisitState.IN_REVIEW, pageSize: 500 }, { enabled: isReader(user) });
   if (!user) return null;
   const tiles: { href: string; title: MessageKey; text: MessageKey; roles: Role[] }[] = [
+    { href: "/dashboard", title: "nav.dashboard", text: "home.dashboardText", roles: [Role.MANAGER, Role.ADMIN, Role.HR] },
+    { href: "/hr/runs", title: "nav.bonus", text: "home.bonusText", roles: [Role.HR, Role.ADMIN] },
     { href: "/review?state=" + VisitState.COMPLETE, title: "nav.review", text: "home.reviewText", roles: [Role.MANAGER, Role.ADMIN, Role.HR] },
     { href: "/assignments", title: "nav.assignments", text: "home.assignmentsText", roles: [Role.MANAGER, Role.ADMIN] },
     { href: "/checklists", title: "nav.checklists", text: "home.checklistsText", roles: [Role.MANAGER, Role.ADMIN] },

@@ -1,13 +1,13 @@
 // Stores and their staff: lists, and forms to add them.
 import { useMemo, useState, type FormEvent } from "react";
 import { useInfiniteQuery, useQuery, useTransport } from "@connectrpc/connect-query";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createClient } from "@connectrpc/connect";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { useQueryClient } from "@tanstack/react-query";
 import { OrgService, type Staff, type Store } from "../gen/shopscore/v1/org_pb";
 import { useI18n } from "../i18n/context";
-import { ActionButton, Badge, Done, Empty, ErrorText, FileDrop, Loading, Problems, Section, useAction } from "../components";
-import { importProblems, type PackProblem } from "../lib/errors";
+import { ActionButton, Badge, Done, Empty, ErrorText, FileImport, Loading, Section, useAction } from "../components";
+import { importProblems } from "../lib/errors";
 import { setQuery, useLocation, useTitle } from "../lib/router";
 import { isAdmin, isEditor, useAuth } from "../auth";
 import { useStoreList } from "../lookups";
@@ -395,40 +395,18 @@ function ImportFile({ kind }: { kind: "staff" | "stores" }) {
   const transport = useTransport();
   const client = useMemo(() => createClient(OrgService, transport), [transport]);
   const qc = useQueryClient();
-  const [file, setFile] = useState<File | null>(null);
-  const [problems, setProblems] = useState<PackProblem[]>([]);
-  const imp = useAction(async () => {
-    if (!file) throw new Error("no file");
-    setProblems([]);
-    const content = new Uint8Array(await file.arrayBuffer());
-    try {
-      const r = kind === "staff" ? await client.importStaff({ fileName: file.name, content }) : await client.importStores({ fileName: file.name, content });
-      await qc.invalidateQueries();
-      return { created: r.created, updated: r.updated, unchanged: r.unchanged, transferred: "transferred" in r ? r.transferred : 0 };
-    } catch (e) {
-      if (e instanceof ConnectError && e.code === Code.InvalidArgument) setProblems(importProblems(e));
-      throw e;
-    }
-  });
   return (
-    <Section title={t(kind === "staff" ? "staff.import" : "stores.import")}>
-      <p className="muted small">{t(kind === "staff" ? "staff.importHint" : "stores.importHint")}</p>
-      <FileDrop
-        accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        prompt={t("org.dropHere")}
-        file={file}
-        onFile={(f) => {
-          setFile(f);
-          setProblems([]);
-          imp.reset();
-        }}
-      />
-      <div className="actions">
-        <ActionButton action={imp} label={t("checklist.importButton")} busyLabel={t("checklist.importing")} disabled={!file} />
-      </div>
-      {imp.result && <Done message={t("org.imported", imp.result)} />}
-      {problems.length > 0 ? <Problems problems={problems} title={t("org.problems", { n: problems.length })} lineLabel={t("org.row")} /> : <ErrorText error={imp.error} />}
-    </Section>
+    <FileImport
+      title={t(kind === "staff" ? "staff.import" : "stores.import")}
+      hint={t(kind === "staff" ? "staff.importHint" : "stores.importHint")}
+      problemsTitle={(n) => t("org.problems", { n })}
+      problemsOf={importProblems}
+      send={async (fileName, content) => {
+        const r = kind === "staff" ? await client.importStaff({ fileName, content }) : await client.importStores({ fileName, content });
+        await qc.invalidateQueries();
+        return t("org.imported", { created: r.created, updated: r.updated, unchanged: r.unchanged, transferred: "transferred" in r ? r.transferred : 0 });
+      }}
+    />
   );
 }
 

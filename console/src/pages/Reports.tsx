@@ -9,6 +9,7 @@ import { ActionButton, Done, ErrorText, Section, useAction } from "../components
 import { useTitle } from "../lib/router";
 import { useStoreList } from "../lookups";
 import { dateToZoned, formatNumber } from "../lib/format";
+import { saveStream } from "../lib/download";
 
 export function Reports() {
   const { t, tag, timeZone } = useI18n();
@@ -25,27 +26,12 @@ export function Reports() {
   const [invalid, setInvalid] = useState("");
   const download = useAction(async () => {
     setProgress({ done: 0, total: 0 });
-    const chunks: Uint8Array<ArrayBuffer>[] = [];
-    let name = "audit.xlsx";
-    let type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
     const [kind, value] = scope.split(":");
-    for await (const m of client.downloadAuditWorkbook({ from, to, storeCode: kind === "store" ? value : "", region: kind === "region" ? value : "" })) {
-      if (m.message.case === "progress") setProgress({ done: Number(m.message.value.rowsDone), total: Number(m.message.value.rowsTotal) });
-      else if (m.message.case === "file") {
-        name = m.message.value.fileName || name;
-        type = m.message.value.contentType || type;
-      } else if (m.message.case === "chunk") chunks.push(new Uint8Array(m.message.value));
-    }
-    const blob = new Blob(chunks, { type });
-    const url = URL.createObjectURL(blob);
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = name;
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
-    return { name, size: blob.size };
+    return saveStream(
+      client.downloadAuditWorkbook({ from, to, storeCode: kind === "store" ? value : "", region: kind === "region" ? value : "" }),
+      "audit.xlsx",
+      (done, total) => setProgress({ done, total }),
+    );
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();

@@ -7,7 +7,7 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ReviewService } from "../gen/shopscore/v1/review_pb";
 import { VisitState } from "../gen/shopscore/v1/sync_pb";
 import { useI18n } from "../i18n/context";
-import { Badge, Empty, ErrorText, Loading } from "../components";
+import { Badge, Empty, ErrorText, Loading, More } from "../components";
 import { navigate, setQuery, useLocation, useTitle, Link } from "../lib/router";
 import { useStoreList } from "../lookups";
 import { proofShortKey, visitFlagKey, visitStateKey, visitStates, visitStateTone } from "../labels";
@@ -176,11 +176,7 @@ export function ReviewQueue() {
           </table>
         </div>
       )}
-      {list.hasNextPage && (
-        <button type="button" className="btn secondary" disabled={list.isFetchingNextPage} onClick={() => void list.fetchNextPage()}>
-          {list.isFetchingNextPage ? t("common.loading") : t("common.more")}
-        </button>
-      )}
+      <More list={list} />
     </div>
   );
 }
