@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -35,6 +36,9 @@ type DB struct {
 
 	write *sql.DB
 	read  *sql.DB
+	// versions keeps published and retired checklist versions with their
+	// scorers (versionKey → *pushVersion): their content never changes.
+	versions sync.Map
 }
 
 // driverName is go-sqlite3 with the SQL functions our queries add.

@@ -165,19 +165,9 @@ type answerIndexer struct {
 }
 
 func (ix *answerIndexer) version(ctx context.Context, tx *Tx, id string, version int) (*audit.ChecklistVersion, error) {
-	key := id + "\x00" + strconv.Itoa(version)
-	if cv, ok := ix.versions[key]; ok {
-		return cv, nil
-	}
-	cv, err := findVersion(ctx, tx, id, version)
-	if err != nil {
-		return nil, err
-	}
-	if ix.versions == nil {
-		ix.versions = map[string]*audit.ChecklistVersion{}
-	}
-	ix.versions[key] = cv
-	return cv, nil
+	return memo(&ix.versions, id+"\x00"+strconv.Itoa(version), func() (*audit.ChecklistVersion, error) {
+		return findVersion(ctx, tx, id, version)
+	})
 }
 
 func (ix *answerIndexer) index(ctx context.Context, tx *Tx, visitID string) error {
