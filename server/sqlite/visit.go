@@ -227,7 +227,7 @@ func submitVisit(ctx context.Context, tx *Tx, v *audit.Visit, digest string, sub
 			return nil, "", fmt.Errorf("insert visit photo: %w", err)
 		}
 	}
-	if err := writeVisitIndex(ctx, tx, v, v.StoreID, score, cv); err != nil {
+	if err := insertVisitIndex(ctx, tx, pre.index); err != nil {
 		return nil, "", err
 	}
 	if err := addTransition(ctx, tx, v.ID, Transition{To: state, ActorID: v.ShopperID, ActorRole: string(audit.RoleShopper),
@@ -456,6 +456,7 @@ func memo[K comparable, V any](m *map[K]V, key K, load func() (V, error)) (V, er
 type preparedVisit struct {
 	score           *audit.VisitScore
 	body, scoreJSON []byte
+	index           *visitIndex // its report rows
 	// err is the visit's answer problems or encoding failure: its
 	// rejection, answered after its admission is checked (as if scored
 	// in the transaction).
@@ -484,7 +485,7 @@ func scoreVisit(v *audit.Visit, pv *pushVersion) *preparedVisit {
 		// rejection, never a fault that blocks the device's queue.
 		return &preparedVisit{err: audit.Errorf(audit.EINVALID, "visit %s cannot be scored against checklist %s version %d: %v", v.ID, v.ChecklistID, v.ChecklistVersion, err)}
 	}
-	return &preparedVisit{score: score, body: body, scoreJSON: scoreJSON}
+	return &preparedVisit{score: score, body: body, scoreJSON: scoreJSON, index: visitIndexOf(v, v.StoreID, score, pv.cv)}
 }
 
 // lowerPhotoHashes stores photo hashes in lower case.
