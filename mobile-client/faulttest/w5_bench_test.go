@@ -314,8 +314,10 @@ func BenchmarkW5_ConcurrentPush(b *testing.B) {
 		stored := readServer(b, burstDir)
 		require.Len(b, stored.States, devices*w5Visits-len(errs)*w5Visits, "every applied visit is stored once")
 
-		// One device, the same number of visits, batches of 100 in turn.
-		r, err = serve(server.Config{DataDir: singleDir})
+		// One device, the same number of visits, batches of 100 in turn;
+		// beyond the default push rate's burst of 120 pushes at 1 000
+		// devices' visits, so the rate is raised for it.
+		r, err = serve(server.Config{DataDir: singleDir, PushRate: server.Rate{Burst: 10_000, Every: time.Millisecond}})
 		require.NoError(b, err)
 		syncc = shopscorev1connect.NewSyncServiceClient(http.DefaultClient, r.url)
 		t0 := time.Now()
