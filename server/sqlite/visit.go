@@ -96,7 +96,9 @@ type pushVersion struct {
 // MutationReplayed. It writes the feed rows the visit changes. Errors (all
 // permanent for the visit): EINVALID, ENOTFOUND (checklist version,
 // assignment, store or corrected visit), EPRECONDITION, EEXISTS (the id is
-// taken by other content).
+// taken by other content). pre, when not nil, is what prepareVisits did
+// before the writer: the visit validated, scored, encoded and its report
+// rows built; submitVisit then checks and stores only.
 func submitVisit(ctx context.Context, tx *Tx, v *audit.Visit, digest string, sub *submission, pre *preparedVisit) (*VisitReceipt, MutationStatus, error) {
 	if pre == nil {
 		// Not prepared before the writer (a version read for the first
