@@ -820,3 +820,37 @@ func TestSyncService_Expiry(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, audit.AssignmentExpired, stored.State)
 }
+
+// TestSyncService_Push_RetiredAfterKept: the server keeps a checklist
+// version's content and scorer once it has checked them, but reads its
+// state in every push's transaction: a visit pushed after its version was
+// retired is flagged so, scored as before, and a visit with a bad answer
+// is still that item's rejection after its admission.
+func TestSyncService_Push_RetiredAfterKept(t *testing.T) {
+	ts := mustRunSyncServer(t, nil)
+	c := clientsOf(ts, protocols[0].client, protocols[0].opts...)
+	f := newField(t, ts, c)
+	changes, _, _ := pullAll(t, c, f.token, "", 0)
+	i := slices.IndexFunc(changes, func(ch *v1.Change) bool {
+		return ch.GetChecklistUpsert().GetChecklist().GetChecklistId() == "back-office-call"
+	})
+	require.GreaterOrEqual(t, i, 0)
+	cv := changes[i].GetChecklistUpsert().Checklist
+	first := record(t, cv, "", f.stores["HQ"])
+	second := record(t, cv, "", f.stores["HQ"], "resolved")
+	bad := record(t, cv, "", f.stores["HQ"])
+	bad.visit.Answers = append(bad.visit.Answers, audit.Answer{QuestionID: "no-such-question", Text: "x"})
+
+	resp := f.mustPush(t, submit(1, first.visit))
+	require.Equal(t, v1.MutationStatus_MUTATION_STATUS_APPLIED, resp.Results[0].Status)
+	assert.NotContains(t, resp.Results[0].Receipt.Flags, string(audit.FlagVersionRetired))
+
+	_, err := ts.DB().RetireVersion(context.Background(), audit.Scope{All: true}, cv.ChecklistId, int(cv.Version))
+	require.NoError(t, err)
+	resp = f.mustPush(t, submit(2, second.visit), submit(3, bad.visit))
+	require.Equal(t, v1.MutationStatus_MUTATION_STATUS_APPLIED, resp.Results[0].Status, "result %v", resp.Results[0])
+	assert.Contains(t, resp.Results[0].Receipt.Flags, string(audit.FlagVersionRetired), "the retirement is seen by the next push")
+	assert.InDelta(t, *second.score(t), *resp.Results[0].Receipt.ScorePercent, 1e-9)
+	requireRejected(t, resp.Results[1], connect.CodeInvalidArgument)
+	assert.Zero(t, f.countVisits(t, bad.visit.ID))
+}

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -37,13 +38,32 @@ type DB struct {
 
 	write *sql.DB
 	read  *sql.DB
+	// checkpoints copies the WAL into the database file on a connection
+	// of its own, after commits (see checkpointer).
+	checkpoints *sql.DB
+	wrote       chan struct{} // a commit happened (capacity 1)
+	stop        chan struct{} // closed by Close
+	stopped     chan struct{} // closed when the checkpointer has ended
+	// versions keeps published and retired checklist versions with their
+	// scorers (versionKey → *pushVersion): their content never changes.
+	versions sync.Map
 }
 
 // driverName is go-sqlite3 with the SQL functions our queries add.
 const driverName = "sqlite3_shopscore"
 
+// writerDriverName is the same for the writer connection, which leaves
+// checkpoints to the checkpointer (wal_autocheckpoint off).
+const writerDriverName = "sqlite3_shopscore_writer"
+
 func init() {
 	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		return c.RegisterFunc("fold", fold, true)
+	}})
+	sql.Register(writerDriverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		if _, err := c.Exec(`PRAGMA wal_autocheckpoint = 0`, nil); err != nil {
+			return err
+		}
 		return c.RegisterFunc("fold", fold, true)
 	}})
 }
@@ -87,7 +107,7 @@ func (db *DB) Open() error {
 		}
 	}
 	var err error
-	if db.write, err = sql.Open(driverName, dsn(db.Path, false)); err != nil {
+	if db.write, err = sql.Open(writerDriverName, dsn(db.Path, false)); err != nil {
 		return fmt.Errorf("sqlite: open writer: %w", err)
 	}
 	db.write.SetMaxOpenConns(1)
@@ -101,6 +121,14 @@ func (db *DB) Open() error {
 		return fmt.Errorf("sqlite: open readers: %w", err)
 	}
 	db.read.SetMaxOpenConns(8)
+	if db.checkpoints, err = sql.Open(driverName, dsn(db.Path, false)); err != nil {
+		db.read.Close()
+		db.write.Close()
+		return fmt.Errorf("sqlite: open checkpointer: %w", err)
+	}
+	db.checkpoints.SetMaxOpenConns(1)
+	db.wrote, db.stop, db.stopped = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	go db.checkpointer()
 	return nil
 }
 
@@ -142,6 +170,44 @@ func (db *DB) OpenReadOnly() error {
 	return nil
 }
 
+// checkpointDelay is how long the checkpointer lets commits gather
+// before it copies them into the database file.
+const checkpointDelay = 100 * time.Millisecond
+
+// checkpointer copies committed WAL frames into the database file, at
+// most once per checkpointDelay while commits come, on its own
+// connection. SQLite would otherwise do it inside the commit that crosses
+// its threshold (wal_autocheckpoint), with the writer held: that copy and
+// its fsync took a third of a busy writer's time (BENCHMARKS.md, W5). A
+// PASSIVE checkpoint never blocks the writer or readers; what it cannot
+// copy yet (a reader still needs it) the next one does. A failed
+// checkpoint leaves the frames in the WAL, where they are as safe as
+// in the database file, for the next one.
+func (db *DB) checkpointer() {
+	defer close(db.stopped)
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-db.wrote:
+		}
+		select {
+		case <-db.stop:
+			return
+		case <-time.After(checkpointDelay):
+		}
+		_, _ = db.checkpoints.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+	}
+}
+
+// committed tells the checkpointer that a write transaction committed.
+func (db *DB) committed() {
+	select {
+	case db.wrote <- struct{}{}:
+	default:
+	}
+}
+
 // createPrivate creates an empty file at path with mode 0600 unless a
 // file is there already. SQLite would create it with 0644 less the umask.
 func createPrivate(path string) error {
@@ -160,9 +226,16 @@ func createPrivate(path string) error {
 	return f.Close()
 }
 
-// Close closes both pools.
+// Close stops the checkpointer and closes the connections; the last one
+// to close copies what is left in the WAL into the database file.
 func (db *DB) Close() error {
 	var errs []error
+	if db.checkpoints != nil {
+		close(db.stop)
+		<-db.stopped
+		errs = append(errs, db.checkpoints.Close())
+		db.checkpoints = nil
+	}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}
@@ -236,6 +309,7 @@ func (db *DB) update(ctx context.Context, fn func(*Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
+	db.committed()
 	return nil
 }
 

@@ -251,19 +251,9 @@ func (m *materializer) checklist(ctx context.Context, id string) (Change, bool, 
 }
 
 func (m *materializer) version(ctx context.Context, id string, version int) (*audit.ChecklistVersion, error) {
-	key := fmt.Sprintf("%s\x00%d", id, version)
-	if v, ok := m.versions[key]; ok {
-		return v, nil
-	}
-	v, err := findVersion(ctx, m.tx, id, version)
-	if err != nil {
-		return nil, err
-	}
-	if m.versions == nil {
-		m.versions = map[string]*audit.ChecklistVersion{}
-	}
-	m.versions[key] = v
-	return v, nil
+	return memo(&m.versions, fmt.Sprintf("%s\x00%d", id, version), func() (*audit.ChecklistVersion, error) {
+		return findVersion(ctx, m.tx, id, version)
+	})
 }
 
 func (m *materializer) store(ctx context.Context, id string) (*audit.Store, error) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/shopscore/shopscore/audit"
@@ -28,6 +29,9 @@ type Mutation struct {
 	// malformed item): the mutation is rejected with it and its seq is
 	// still consumed.
 	Err error
+	// prepared is the visit's score and encodings, worked out before the
+	// push took the writer (nil: work them out in the transaction).
+	prepared *preparedVisit
 }
 
 // MutationStatus is the outcome of one mutation.
@@ -101,6 +105,13 @@ func (db *DB) Push(ctx context.Context, dev Device, sentAt time.Time, muts []Mut
 		case m.ID == "":
 			return nil, audit.Errorf(audit.EINVALID, "mutation with seq %d has no mutation_id", m.Seq)
 		}
+	}
+	// Validation, scoring and encoding need no writer: they run here, at
+	// once for every device that pushes, and the transaction only checks
+	// and stores. A copy, so that the caller's mutations stay as given.
+	muts = slices.Clone(muts)
+	if err := db.prepareVisits(ctx, dev, muts); err != nil {
+		return nil, err
 	}
 	out := &PushResult{Results: make([]MutationResult, 0, len(muts))}
 	err := db.update(ctx, func(tx *Tx) error {
@@ -185,7 +196,7 @@ func applyMutation(ctx context.Context, tx *Tx, userID, deviceID string, m Mutat
 		switch {
 		case m.Visit != nil:
 			sub.mutationID, sub.deviceTime = m.ID, m.DeviceTime
-			r.Receipt, r.Status, err = submitVisit(ctx, tx, m.Visit, m.Digest, sub)
+			r.Receipt, r.Status, err = submitVisit(ctx, tx, m.Visit, m.Digest, sub, m.prepared)
 			if rp, ok := errors.AsType[*replay](err); ok {
 				r.Receipt, r.Status, err = rp.receipt, MutationReplayed, nil
 			}

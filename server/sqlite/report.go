@@ -157,19 +157,9 @@ type answerIndexer struct {
 }
 
 func (ix *answerIndexer) version(ctx context.Context, tx *Tx, id string, version int) (*audit.ChecklistVersion, error) {
-	key := id + "\x00" + strconv.Itoa(version)
-	if cv, ok := ix.versions[key]; ok {
-		return cv, nil
-	}
-	cv, err := findVersion(ctx, tx, id, version)
-	if err != nil {
-		return nil, err
-	}
-	if ix.versions == nil {
-		ix.versions = map[string]*audit.ChecklistVersion{}
-	}
-	ix.versions[key] = cv
-	return cv, nil
+	return memo(&ix.versions, id+"\x00"+strconv.Itoa(version), func() (*audit.ChecklistVersion, error) {
+		return findVersion(ctx, tx, id, version)
+	})
 }
 
 func (ix *answerIndexer) index(ctx context.Context, tx *Tx, visitID string) error {
@@ -202,6 +192,26 @@ func (ix *answerIndexer) index(ctx context.Context, tx *Tx, visitID string) erro
 // body, its score and its checklist version: the report_visits row and the
 // visit_answers rows, the latter in multi-row INSERTs.
 func writeVisitIndex(ctx context.Context, tx *Tx, v *audit.Visit, storeID string, score *audit.VisitScore, cv *audit.ChecklistVersion) error {
+	return insertVisitIndex(ctx, tx, visitIndexOf(v, storeID, score, cv))
+}
+
+// visitIndex is a visit's report rows, worked out from the visit, its
+// score and its version's content alone (a push does it before it takes
+// the writer).
+type visitIndex struct {
+	visitID, storeID, staffID string
+	visitedAt                 int64
+	points, max               float64
+	criticalFailed            bool
+	answers                   int
+	args                      []any // visitAnswerColumns values of each answer row, in order
+}
+
+// visitAnswerColumns is how many values an answer row has.
+const visitAnswerColumns = 20
+
+// visitIndexOf returns the report rows of a visit.
+func visitIndexOf(v *audit.Visit, storeID string, score *audit.VisitScore, cv *audit.ChecklistVersion) *visitIndex {
 	visitID := v.ID
 	answers := map[string]*audit.Answer{}
 	for i := range v.Answers {
@@ -214,27 +224,9 @@ func writeVisitIndex(ctx context.Context, tx *Tx, v *audit.Visit, storeID string
 		criticalFailed[f.QuestionID] = true
 	}
 	visitedAt := millis(v.StartedAt)
-	for _, q := range []string{`DELETE FROM visit_answers WHERE visit_id = ?`, `DELETE FROM report_visits WHERE visit_id = ?`} {
-		if _, err := tx.ExecContext(ctx, q, visitID); err != nil {
-			return fmt.Errorf("index visit %s: %w", visitID, err)
-		}
-	}
-	const columns = 20
-	const batch = 45 // rows per INSERT: 900 parameters, far below SQLite's limit
-	args := make([]any, 0, columns*min(batch, len(score.Questions)))
-	flush := func(rows int) error {
-		if rows == 0 {
-			return nil
-		}
-		q := `INSERT INTO visit_answers (visit_id, ord, question_id, section_id, standard_code, category, points, max_points,
-			not_applicable, failed, critical, critical_failure, nps, answer, note, staff_id, store_id, visited_at, value, unit) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),", rows), ",")
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("index visit %s answers: %w", visitID, err)
-		}
-		args = args[:0]
-		return nil
-	}
+	ix := &visitIndex{visitID: visitID, storeID: storeID, staffID: v.StaffID, visitedAt: visitedAt,
+		points: score.Overall.Points, max: score.Overall.Max, criticalFailed: len(score.CriticalFailures) > 0,
+		answers: len(score.Questions), args: make([]any, 0, visitAnswerColumns*len(score.Questions))}
 	for i, qs := range score.Questions {
 		var category string
 		if std, ok := cv.Content.Standard(qs.StandardCode); ok {
@@ -255,22 +247,35 @@ func writeVisitIndex(ctx context.Context, tx *Tx, v *audit.Visit, storeID string
 			}
 		}
 		critical := q != nil && q.Critical
-		args = append(args, visitID, i, qs.QuestionID, qs.SectionID, qs.StandardCode, category,
+		ix.args = append(ix.args, visitID, i, qs.QuestionID, qs.SectionID, qs.StandardCode, category,
 			qs.Points, qs.Max, qs.NA, qs.Failed, critical, criticalFailed[qs.QuestionID], nps, shown, note,
 			v.StaffID, storeID, visitedAt, value, unit)
-		if len(args) == columns*batch {
-			if err := flush(batch); err != nil {
-				return err
-			}
+	}
+	return ix
+}
+
+// insertVisitIndex replaces a visit's report rows with ix.
+func insertVisitIndex(ctx context.Context, tx *Tx, ix *visitIndex) error {
+	for _, q := range []string{`DELETE FROM visit_answers WHERE visit_id = ?`, `DELETE FROM report_visits WHERE visit_id = ?`} {
+		if _, err := tx.ExecContext(ctx, q, ix.visitID); err != nil {
+			return fmt.Errorf("index visit %s: %w", ix.visitID, err)
 		}
 	}
-	if err := flush(len(args) / columns); err != nil {
-		return err
+	const batch = 45 // rows per INSERT: 900 parameters, far below SQLite's limit
+	for rest := ix.args; len(rest) > 0; {
+		rows := min(batch, len(rest)/visitAnswerColumns)
+		q := `INSERT INTO visit_answers (visit_id, ord, question_id, section_id, standard_code, category, points, max_points,
+			not_applicable, failed, critical, critical_failure, nps, answer, note, staff_id, store_id, visited_at, value, unit) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),", rows), ",")
+		if _, err := tx.ExecContext(ctx, q, rest[:rows*visitAnswerColumns]...); err != nil {
+			return fmt.Errorf("index visit %s answers: %w", ix.visitID, err)
+		}
+		rest = rest[rows*visitAnswerColumns:]
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO report_visits (visit_id, store_id, staff_id, visited_at, points, max_points, critical_failed, answers)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, visitID, storeID, v.StaffID, visitedAt, score.Overall.Points, score.Overall.Max,
-		len(score.CriticalFailures) > 0, len(score.Questions)); err != nil {
-		return fmt.Errorf("index visit %s: %w", visitID, err)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, ix.visitID, ix.storeID, ix.staffID, ix.visitedAt, ix.points, ix.max,
+		ix.criticalFailed, ix.answers); err != nil {
+		return fmt.Errorf("index visit %s: %w", ix.visitID, err)
 	}
 	return nil
 }

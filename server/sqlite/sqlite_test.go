@@ -2,8 +2,11 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -87,4 +90,35 @@ func TestDB_Reopen(t *testing.T) {
 	n, err := db.CountUsers(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
+}
+
+// TestDB_Checkpointer: a commit reaches the database file itself soon
+// after it is made, through the checkpointer, without waiting for the WAL
+// to grow to SQLite's threshold (1000 pages) and without the writer
+// copying it: a copy of the database file alone, without its WAL, holds
+// the new row.
+func TestDB_Checkpointer(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := sqlite.NewDB(filepath.Join(dir, "test.db"))
+	require.NoError(t, db.Open())
+	t.Cleanup(func() { require.NoError(t, db.Close()) })
+	u := &audit.User{Email: "checkpointed@example.com", Role: audit.RoleShopper}
+	require.NoError(t, db.CreateUser(ctx, u, "h"))
+
+	copied := filepath.Join(dir, "copy.db")
+	found := func() bool {
+		b, err := os.ReadFile(db.Path)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(copied, b, 0o600))
+		c, err := sql.Open("sqlite3", "file:"+copied+"?mode=ro")
+		require.NoError(t, err)
+		defer c.Close()
+		var n int
+		if err := c.QueryRow(`SELECT COUNT(*) FROM users WHERE email = ?`, u.Email).Scan(&n); err != nil {
+			return false
+		}
+		return n == 1
+	}
+	require.Eventually(t, found, 5*time.Second, 20*time.Millisecond, "the database file holds the commit")
 }

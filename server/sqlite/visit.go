@@ -79,7 +79,8 @@ type submission struct {
 	mutationID   string
 	deviceTime   time.Time // the mutation's claimed time
 	clockOffset  *int64    // server receive time minus the device's clock at push, in ms
-	versionCache map[string]*pushVersion
+	versionCache map[versionKey]*pushVersion
+	storeCache   map[string]*audit.Store
 }
 
 // pushVersion is a checklist version a push has read, with its scorer:
@@ -95,13 +96,17 @@ type pushVersion struct {
 // MutationReplayed. It writes the feed rows the visit changes. Errors (all
 // permanent for the visit): EINVALID, ENOTFOUND (checklist version,
 // assignment, store or corrected visit), EPRECONDITION, EEXISTS (the id is
-// taken by other content).
-func submitVisit(ctx context.Context, tx *Tx, v *audit.Visit, digest string, sub *submission) (*VisitReceipt, MutationStatus, error) {
-	if err := v.Validate(); err != nil {
-		return nil, "", err
-	}
-	for i := range v.Photos {
-		v.Photos[i].SHA256 = strings.ToLower(v.Photos[i].SHA256)
+// taken by other content). pre, when not nil, is what prepareVisits did
+// before the writer: the visit validated, scored, encoded and its report
+// rows built; submitVisit then checks and stores only.
+func submitVisit(ctx context.Context, tx *Tx, v *audit.Visit, digest string, sub *submission, pre *preparedVisit) (*VisitReceipt, MutationStatus, error) {
+	if pre == nil {
+		// Not prepared before the writer (a version read for the first
+		// time, a draft): the same work, here.
+		if err := v.Validate(); err != nil {
+			return nil, "", err
+		}
+		lowerPhotoHashes(v)
 	}
 	pv, err := sub.version(ctx, tx, v.ChecklistID, v.ChecklistVersion)
 	if err != nil {
@@ -129,7 +134,7 @@ func submitVisit(ctx context.Context, tx *Tx, v *audit.Visit, digest string, sub
 			view.ShopperID = v.ShopperID
 			a, reassigned = &view, true
 		}
-	} else if store, err = findStore(ctx, tx, audit.Scope{All: true}, v.StoreID); err != nil {
+	} else if store, err = sub.store(ctx, tx, v.StoreID); err != nil {
 		return nil, "", err
 	}
 	flags, err := v.Admit(cv, a)
@@ -139,14 +144,13 @@ func submitVisit(ctx context.Context, tx *Tx, v *audit.Visit, digest string, sub
 	if reassigned {
 		flags = append(flags, FlagAssignmentReassigned)
 	}
-	score := pv.scorer.Score(v.Answers)
-	if !score.Complete() {
-		msgs := make([]string, 0, len(score.Errors))
-		for _, e := range score.Errors {
-			msgs = append(msgs, e.Error())
-		}
-		return nil, "", audit.Errorf(audit.EINVALID, "visit %s: %d answer problem(s): %s", v.ID, len(msgs), strings.Join(msgs, "; "))
+	if pre == nil {
+		pre = scoreVisit(v, pv)
 	}
+	if pre.err != nil {
+		return nil, "", pre.err
+	}
+	score := pre.score
 	if v.StaffID != "" {
 		store, err := staffStoreAt(ctx, tx, v.StaffID, v.StartedAt)
 		if err != nil {
@@ -195,17 +199,7 @@ func submitVisit(ctx context.Context, tx *Tx, v *audit.Visit, digest string, sub
 		state, completed = VisitComplete, sql.NullInt64{Int64: millis(tx.now), Valid: true}
 	}
 
-	body, err := json.Marshal(v)
-	if err != nil {
-		return nil, "", audit.Errorf(audit.EINVALID, "visit %s cannot be encoded: %v", v.ID, err)
-	}
-	scoreJSON, err := json.Marshal(score)
-	if err != nil {
-		// Only a non-finite number fails to encode, and the same visit
-		// against the same version would fail again: the item's
-		// rejection, never a fault that blocks the device's queue.
-		return nil, "", audit.Errorf(audit.EINVALID, "visit %s cannot be scored against checklist %s version %d: %v", v.ID, v.ChecklistID, v.ChecklistVersion, err)
-	}
+	body, scoreJSON := pre.body, pre.scoreJSON
 	flagsJSON, err := json.Marshal(flagStrings(flags))
 	if err != nil {
 		return nil, "", fmt.Errorf("encode flags: %w", err)
@@ -235,7 +229,7 @@ func submitVisit(ctx context.Context, tx *Tx, v *audit.Visit, digest string, sub
 			return nil, "", fmt.Errorf("insert visit photo: %w", err)
 		}
 	}
-	if err := writeVisitIndex(ctx, tx, v, v.StoreID, score, cv); err != nil {
+	if err := insertVisitIndex(ctx, tx, pre.index); err != nil {
 		return nil, "", err
 	}
 	if err := addTransition(ctx, tx, v.ID, Transition{To: state, ActorID: v.ShopperID, ActorRole: string(audit.RoleShopper),
@@ -243,7 +237,7 @@ func submitVisit(ctx context.Context, tx *Tx, v *audit.Visit, digest string, sub
 		return nil, "", err
 	}
 	if store == nil { // a planned visit: the assignment named the store
-		if store, err = findStore(ctx, tx, audit.Scope{All: true}, v.StoreID); err != nil {
+		if store, err = sub.store(ctx, tx, v.StoreID); err != nil {
 			return nil, "", err
 		}
 	}
@@ -377,12 +371,44 @@ func heldAssignment(ctx context.Context, tx *Tx, shopperID, assignmentID string)
 	return n > 0, nil
 }
 
-// version returns a checklist version and its scorer, read and checked
-// once per push. Errors: ENOTFOUND, and those of audit.NewScorer.
+// version returns a checklist version and its scorer for the push: the
+// version's content and scorer once per process (db.versions: a
+// published or retired version never changes its content), its state once
+// per push, read in the push's own transaction (a version may be retired
+// meanwhile). Errors: ENOTFOUND, and those of audit.NewScorer.
 func (s *submission) version(ctx context.Context, tx *Tx, id string, version int) (*pushVersion, error) {
-	key := fmt.Sprintf("%s\x00%d", id, version)
-	if pv, ok := s.versionCache[key]; ok {
-		return pv, nil
+	return memo(&s.versionCache, versionKey{id, version}, func() (*pushVersion, error) {
+		return tx.db.checkedVersion(ctx, tx, id, version)
+	})
+}
+
+// versionKey names a checklist version.
+type versionKey struct {
+	id      string
+	version int
+}
+
+// checkedVersion returns a checklist version as tx sees it, with a scorer.
+// A published or retired version's content and scorer are kept for the
+// process after their first check; its state is read again each time (an
+// indexed read of one row). A draft is read and checked in full every
+// time. Errors: ENOTFOUND, and those of audit.NewScorer.
+func (db *DB) checkedVersion(ctx context.Context, tx *Tx, id string, version int) (*pushVersion, error) {
+	key := versionKey{id, version}
+	if c, ok := db.versions.Load(key); ok && version > 0 {
+		kept := c.(*pushVersion)
+		var state string
+		err := tx.QueryRowContext(ctx, `SELECT state FROM checklist_versions WHERE checklist_id = ? AND version = ?`, id, version).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, audit.Errorf(audit.ENOTFOUND, "checklist %q version %d not found", id, version)
+		} else if err != nil {
+			return nil, fmt.Errorf("find checklist version state: %w", err)
+		}
+		if st := audit.VersionState(state); st != audit.VersionDraft {
+			cv := *kept.cv
+			cv.State = st
+			return &pushVersion{cv: &cv, scorer: kept.scorer}, nil
+		}
 	}
 	cv, err := findVersion(ctx, tx, id, version)
 	if err != nil {
@@ -392,12 +418,119 @@ func (s *submission) version(ctx context.Context, tx *Tx, id string, version int
 	if err != nil {
 		return nil, err
 	}
-	if s.versionCache == nil {
-		s.versionCache = map[string]*pushVersion{}
-	}
 	pv := &pushVersion{cv: cv, scorer: sc}
-	s.versionCache[key] = pv
+	if cv.State != audit.VersionDraft && version > 0 {
+		// A copy, so that no caller's change of state reaches the kept one.
+		kept := *cv
+		db.versions.Store(key, &pushVersion{cv: &kept, scorer: sc})
+	}
 	return pv, nil
+}
+
+// store returns a store, read once per push.
+func (s *submission) store(ctx context.Context, tx *Tx, id string) (*audit.Store, error) {
+	return memo(&s.storeCache, id, func() (*audit.Store, error) {
+		return findStore(ctx, tx, audit.Scope{All: true}, id)
+	})
+}
+
+// memo returns (*m)[key], loading and keeping it on first use; an error
+// is not kept.
+func memo[K comparable, V any](m *map[K]V, key K, load func() (V, error)) (V, error) {
+	if v, ok := (*m)[key]; ok {
+		return v, nil
+	}
+	v, err := load()
+	if err != nil {
+		return v, err
+	}
+	if *m == nil {
+		*m = map[K]V{}
+	}
+	(*m)[key] = v
+	return v, nil
+}
+
+// preparedVisit is the part of a visit's submission that depends only on
+// the visit and the content of its checklist version, which never changes
+// once published: worked out before the push takes the writer, so that
+// pushes from many devices score and encode at once while one writes.
+type preparedVisit struct {
+	score           *audit.VisitScore
+	body, scoreJSON []byte
+	index           *visitIndex // its report rows
+	// err is the visit's answer problems or encoding failure: its
+	// rejection, answered after its admission is checked (as if scored
+	// in the transaction).
+	err error
+}
+
+// scoreVisit scores a validated visit against its version and encodes it
+// and its score for storage.
+func scoreVisit(v *audit.Visit, pv *pushVersion) *preparedVisit {
+	score := pv.scorer.Score(v.Answers)
+	if !score.Complete() {
+		msgs := make([]string, 0, len(score.Errors))
+		for _, e := range score.Errors {
+			msgs = append(msgs, e.Error())
+		}
+		return &preparedVisit{err: audit.Errorf(audit.EINVALID, "visit %s: %d answer problem(s): %s", v.ID, len(msgs), strings.Join(msgs, "; "))}
+	}
+	body, err := json.Marshal(v)
+	if err != nil {
+		return &preparedVisit{err: audit.Errorf(audit.EINVALID, "visit %s cannot be encoded: %v", v.ID, err)}
+	}
+	scoreJSON, err := json.Marshal(score)
+	if err != nil {
+		// Only a non-finite number fails to encode, and the same visit
+		// against the same version would fail again: the item's
+		// rejection, never a fault that blocks the device's queue.
+		return &preparedVisit{err: audit.Errorf(audit.EINVALID, "visit %s cannot be scored against checklist %s version %d: %v", v.ID, v.ChecklistID, v.ChecklistVersion, err)}
+	}
+	return &preparedVisit{score: score, body: body, scoreJSON: scoreJSON, index: visitIndexOf(v, v.StoreID, score, pv.cv)}
+}
+
+// lowerPhotoHashes stores photo hashes in lower case.
+func lowerPhotoHashes(v *audit.Visit) {
+	for i := range v.Photos {
+		v.Photos[i].SHA256 = strings.ToLower(v.Photos[i].SHA256)
+	}
+}
+
+// prepareVisits validates, scores and encodes the visits of the new
+// mutations of a push from one read snapshot, before the push takes the
+// writer. A visit that fails validation gets that as its mutation's Err
+// (its rejection, deterministic); one whose version is not known yet or
+// is a draft is left for the transaction. Seqs the device had applied in
+// the snapshot are replays and left alone. Only a fault reading the
+// snapshot is returned; the push then does the work in its transaction.
+func (db *DB) prepareVisits(ctx context.Context, dev Device, muts []Mutation) error {
+	return db.view(ctx, func(tx *Tx) error {
+		var last int64
+		err := tx.QueryRowContext(ctx, `SELECT d.last_seq FROM sessions s JOIN device_seqs d ON d.user_id = s.user_id AND d.device_id = s.device_id
+			WHERE s.id = ? AND s.user_id = ?`, dev.SessionID, dev.UserID).Scan(&last)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("find device seq: %w", err)
+		}
+		sub := &submission{}
+		for i := range muts {
+			m := &muts[i]
+			if m.Seq <= last || m.Err != nil || m.Visit == nil {
+				continue
+			}
+			if err := m.Visit.Validate(); err != nil {
+				m.Err = err
+				continue
+			}
+			lowerPhotoHashes(m.Visit)
+			pv, err := sub.version(ctx, tx, m.Visit.ChecklistID, m.Visit.ChecklistVersion)
+			if err != nil || pv.cv.State == audit.VersionDraft {
+				continue // the transaction reads it again and answers
+			}
+			m.prepared = scoreVisit(m.Visit, pv)
+		}
+		return nil
+	})
 }
 
 // VisitReceipt returns the receipt of one of the shopper's visits.
