@@ -116,10 +116,17 @@ func (sm StoreMonths) Compare(month int, stores map[string]bool) Comparison {
 // Ranked orders keys by mean score, best first; those without a scored
 // visit last, each group by key.
 func Ranked(figures map[string]VisitFigures) []string {
+	return orderedBy(figures, VisitFigures.Mean, true)
+}
+
+// orderedBy orders the keys of figures by the value measure gives, highest
+// first when desc, lowest first otherwise; keys whose figure has no value
+// (ok false) come last, and ties and the valueless keep key order.
+func orderedBy[F any](figures map[string]F, measure func(F) (float64, bool), desc bool) []string {
 	keys := slices.Sorted(maps.Keys(figures))
 	slices.SortStableFunc(keys, func(a, b string) int {
-		ma, oka := figures[a].Mean()
-		mb, okb := figures[b].Mean()
+		va, oka := measure(figures[a])
+		vb, okb := measure(figures[b])
 		switch {
 		case oka && !okb:
 			return -1
@@ -128,7 +135,10 @@ func Ranked(figures map[string]VisitFigures) []string {
 		case !oka:
 			return 0
 		}
-		return cmp.Compare(mb, ma)
+		if desc {
+			return cmp.Compare(vb, va)
+		}
+		return cmp.Compare(va, vb)
 	})
 	return keys
 }
@@ -153,21 +163,7 @@ func (a AnswerFigures) Compliance() (float64, bool) {
 // applicable answers last, each group by key (the audit workbook's By
 // clause order).
 func WorstFirst(figures map[string]AnswerFigures) []string {
-	keys := slices.Sorted(maps.Keys(figures))
-	slices.SortStableFunc(keys, func(a, b string) int {
-		ca, oka := figures[a].Compliance()
-		cb, okb := figures[b].Compliance()
-		switch {
-		case oka && !okb:
-			return -1
-		case !oka && okb:
-			return 1
-		case !oka:
-			return 0
-		}
-		return cmp.Compare(ca, cb)
-	})
-	return keys
+	return orderedBy(figures, AnswerFigures.Compliance, false)
 }
 
 // NPS returns the net promoter score of the answers: promoters minus

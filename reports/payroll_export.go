@@ -115,6 +115,17 @@ func formatAmount(minor int64, decimal string) string {
 	return sign + strconv.FormatInt(minor/100, 10) + decimal + fmt.Sprintf("%02d", minor%100)
 }
 
+// exportRows returns the locale's conventions and the rows of a flat
+// export, for both of its formats.
+func exportRows(run *Run, employees []Employee, loc string) (exportLocale, []ExportRow, error) {
+	l, err := locale(loc)
+	if err != nil {
+		return l, nil, err
+	}
+	rows, err := ExportRows(run, employees)
+	return l, rows, err
+}
+
 // WritePayrollExportCSV writes the flat export of a run as CSV: a header
 // row, then one row per employee and component (ExportRows). In "ru"
 // (the default) the header is Russian, fields are separated by semicolons,
@@ -123,11 +134,7 @@ func formatAmount(minor int64, decimal string) string {
 // English column names, commas, a decimal point and YYYY-MM-DD. Errors:
 // ErrInvalid (the run, the locale), and any error writing to w.
 func WritePayrollExportCSV(w io.Writer, run *Run, employees []Employee, loc string) error {
-	l, err := locale(loc)
-	if err != nil {
-		return err
-	}
-	rows, err := ExportRows(run, employees)
+	l, rows, err := exportRows(run, employees, loc)
 	if err != nil {
 		return err
 	}
@@ -162,11 +169,7 @@ func WritePayrollExportCSV(w io.Writer, run *Run, employees []Employee, loc stri
 // number as text, the period as a date, the amount as a number with two
 // decimals. Errors: as WritePayrollExportCSV.
 func WritePayrollExportXLSX(w io.Writer, run *Run, employees []Employee, loc string) error {
-	l, err := locale(loc)
-	if err != nil {
-		return err
-	}
-	rows, err := ExportRows(run, employees)
+	l, rows, err := exportRows(run, employees, loc)
 	if err != nil {
 		return err
 	}
