@@ -2,6 +2,7 @@
 // empty states, badges and form fields.
 import { useCallback, useRef, useState, type ReactNode } from "react";
 import { useI18n } from "./i18n/context";
+import { useStoreList } from "./lookups";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describeError, type PackProblem } from "./lib/errors";
 import type { MessageKey } from "./i18n/en";
@@ -278,5 +279,72 @@ export function FileImport({
       {imp.result && <Done message={imp.result} />}
       {problems.length > 0 ? <Problems problems={problems} title={problemsTitle(problems.length)} lineLabel={t("org.row")} /> : <ErrorText error={imp.error} />}
     </Section>
+  );
+}
+
+/** A column of a ListTable: its heading, or the heading and the cell class
+ * ("num" for figures); false leaves the column out. */
+export type Column = ReactNode | { label: ReactNode; className?: string } | false;
+
+function isLabelled(c: Column): c is { label: ReactNode; className?: string } {
+  return typeof c === "object" && c !== null && "label" in c;
+}
+
+/** ListTable is the scrolling list table every screen uses: an optional
+ * caption for screen readers, one heading row, and the rows as children. */
+export function ListTable({ columns, caption, className = "list", children }: { columns: Column[]; caption?: string; className?: string; children: ReactNode }) {
+  return (
+    <div className="table-wrap">
+      <table className={className}>
+        {caption !== undefined && <caption className="sr-only">{caption}</caption>}
+        <thead>
+          <tr>
+            {columns.map((c, i) =>
+              c === false ? null : isLabelled(c) ? (
+                <th key={i} scope="col" className={c.className}>
+                  {c.label}
+                </th>
+              ) : (
+                <th key={i} scope="col">
+                  {c}
+                </th>
+              ),
+            )}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Listing shows a query's error, then "loading", the empty text when it has
+ * no rows, or else the children. */
+export function Listing({ query, count, empty, children }: { query?: { error: unknown; isPending: boolean }; count: number; empty: ReactNode; children: ReactNode }) {
+  return (
+    <>
+      {query && <ErrorText error={query.error} />}
+      {query?.isPending ? <Loading /> : count === 0 ? <Empty>{empty}</Empty> : children}
+    </>
+  );
+}
+
+/** StoreFilter is the "Store" filter: every store by code and name, or all
+ * of them; the value is the store's id, or its code when by is "code". */
+export function StoreFilter({ value, onChange, by = "id" }: { value: string; onChange: (v: string) => void; by?: "id" | "code" }) {
+  const { t } = useI18n();
+  const stores = useStoreList();
+  return (
+    <label>
+      {t("review.store")}
+      <select value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">{t("review.allStores")}</option>
+        {stores.map((s) => (
+          <option key={s.id} value={by === "code" ? s.code : s.id}>
+            {s.code} · {s.name}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }

@@ -10,7 +10,7 @@ import { useStoreList } from "../lookups";
 import { useAuth } from "../auth";
 import { Role, type User } from "../gen/shopscore/v1/auth_pb";
 import { useI18n } from "../i18n/context";
-import { ActionButton, Badge, Done, Empty, ErrorText, Loading, Section, useAction } from "../components";
+import { ActionButton, Badge, Done, ErrorText, Listing, ListTable, Loading, Section, useAction } from "../components";
 import { setQuery, useLocation, useTitle } from "../lib/router";
 import { roleKey } from "../Layout";
 import { formatDateTime } from "../lib/format";
@@ -34,44 +34,26 @@ export function Users() {
     <div className="page">
       <h1>{t("users.title")}</h1>
       <CreateUser />
-      <ErrorText error={q.error} />
-      {q.isPending ? (
-        <Loading />
-      ) : users.length === 0 ? (
-        <Empty>{t("users.empty")}</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="list">
-            <thead>
-              <tr>
-                <th scope="col">{t("users.name")}</th>
-                <th scope="col">{t("users.email")}</th>
-                <th scope="col">{t("users.role")}</th>
-                <th scope="col">{t("users.since")}</th>
-                <th scope="col">{t("common.actions")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {users.map((u) => (
-                <tr key={u.id}>
-                  <td data-label={t("users.name")}>
-                    <strong>{u.displayName}</strong> {u.disabled && <Badge tone="bad">{t("users.disabled")}</Badge>}
-                  </td>
-                  <td data-label={t("users.email")}>{u.email}</td>
-                  <td data-label={t("users.role")}>
-                    {t(roleKey[u.role])}
-                    {u.managedStores.length > 0 && <small className="muted"> · {u.managedStores.map((s) => s.code).join(", ")}</small>}
-                  </td>
-                  <td data-label={t("users.since")}>{formatDateTime(tag, timeZone, u.createTime && timestampDate(u.createTime))}</td>
-                  <td data-label={t("common.actions")}>
-                    <UserActions u={u} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <Listing query={q} count={users.length} empty={t("users.empty")}>
+        <ListTable columns={[t("users.name"), t("users.email"), t("users.role"), t("users.since"), t("common.actions")]}>
+          {users.map((u) => (
+            <tr key={u.id}>
+              <td data-label={t("users.name")}>
+                <strong>{u.displayName}</strong> {u.disabled && <Badge tone="bad">{t("users.disabled")}</Badge>}
+              </td>
+              <td data-label={t("users.email")}>{u.email}</td>
+              <td data-label={t("users.role")}>
+                {t(roleKey[u.role])}
+                {u.managedStores.length > 0 && <small className="muted"> · {u.managedStores.map((s) => s.code).join(", ")}</small>}
+              </td>
+              <td data-label={t("users.since")}>{formatDateTime(tag, timeZone, u.createTime && timestampDate(u.createTime))}</td>
+              <td data-label={t("common.actions")}>
+                <UserActions u={u} />
+              </td>
+            </tr>
+          ))}
+        </ListTable>
+      </Listing>
       {q.hasNextPage && (
         <button type="button" className="btn secondary" onClick={() => void q.fetchNextPage()}>
           {t("common.more")}
@@ -267,48 +249,29 @@ export function Sessions() {
   return (
     <div className="page">
       <h1>{t("sessions.title")}</h1>
-      <ErrorText error={q.error} />
-      {q.isPending ? (
-        <Loading />
-      ) : sessions.length === 0 ? (
-        <Empty>{t("sessions.empty")}</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="list">
-            <thead>
-              <tr>
-                <th scope="col">{t("sessions.user")}</th>
-                <th scope="col">{t("sessions.device")}</th>
-                <th scope="col">{t("sessions.started")}</th>
-                <th scope="col">{t("sessions.lastSeen")}</th>
-                <th scope="col">{t("sessions.state")}</th>
-                <th scope="col">{t("common.actions")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sessions.map((s) => (
-                <tr key={s.id}>
-                  <td data-label={t("sessions.user")}>{s.userName || byId.get(s.userId)?.displayName || s.userEmail || t("common.unknownPerson")}</td>
-                  <td data-label={t("sessions.device")}>{s.deviceName || s.deviceId}</td>
-                  <td data-label={t("sessions.started")}>{when(s.createTime)}</td>
-                  <td data-label={t("sessions.lastSeen")}>{when(s.lastSeenTime)}</td>
-                  <td data-label={t("sessions.state")}>
-                    {s.revokeTime ? (
-                      <Badge>
-                        {t("sessions.revoked", { when: when(s.revokeTime) })}
-                        {s.revokeReason ? " · " + s.revokeReason : ""}
-                      </Badge>
-                    ) : (
-                      <Badge tone="ok">{t("sessions.active")}</Badge>
-                    )}
-                  </td>
-                  <td data-label={t("common.actions")}>{!s.revokeTime && <RevokeButton s={s} />}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <Listing query={q} count={sessions.length} empty={t("sessions.empty")}>
+        <ListTable columns={[t("sessions.user"), t("sessions.device"), t("sessions.started"), t("sessions.lastSeen"), t("sessions.state"), t("common.actions")]}>
+          {sessions.map((s) => (
+            <tr key={s.id}>
+              <td data-label={t("sessions.user")}>{s.userName || byId.get(s.userId)?.displayName || s.userEmail || t("common.unknownPerson")}</td>
+              <td data-label={t("sessions.device")}>{s.deviceName || s.deviceId}</td>
+              <td data-label={t("sessions.started")}>{when(s.createTime)}</td>
+              <td data-label={t("sessions.lastSeen")}>{when(s.lastSeenTime)}</td>
+              <td data-label={t("sessions.state")}>
+                {s.revokeTime ? (
+                  <Badge>
+                    {t("sessions.revoked", { when: when(s.revokeTime) })}
+                    {s.revokeReason ? " · " + s.revokeReason : ""}
+                  </Badge>
+                ) : (
+                  <Badge tone="ok">{t("sessions.active")}</Badge>
+                )}
+              </td>
+              <td data-label={t("common.actions")}>{!s.revokeTime && <RevokeButton s={s} />}</td>
+            </tr>
+          ))}
+        </ListTable>
+      </Listing>
       {q.hasNextPage && (
         <button type="button" className="btn secondary" onClick={() => void q.fetchNextPage()}>
           {t("common.more")}
@@ -368,39 +331,21 @@ export function SecurityEvents() {
           {t("events.reload")}
         </button>
       </div>
-      <ErrorText error={q.error} />
-      {q.isPending ? (
-        <Loading />
-      ) : events.length === 0 ? (
-        <Empty>{t("events.empty")}</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="list">
-            <thead>
-              <tr>
-                <th scope="col">{t("events.time")}</th>
-                <th scope="col">{t("events.kind")}</th>
-                <th scope="col">{t("sessions.user")}</th>
-                <th scope="col">{t("events.peer")}</th>
-                <th scope="col">{t("events.detail")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {events.map((e) => (
-                <tr key={String(e.seq)}>
-                  <td data-label={t("events.time")}>{formatDateTime(tag, timeZone, e.createTime && timestampDate(e.createTime))}</td>
-                  <td data-label={t("events.kind")}>
-                    <Badge tone={e.kind === "refresh_reuse" || e.kind === "login_failed" ? "bad" : ""}>{eventKinds.includes(e.kind) ? t(eventKey(e.kind)) : e.kind}</Badge>
-                  </td>
-                  <td data-label={t("sessions.user")}>{e.userName || e.userEmail || "—"}</td>
-                  <td data-label={t("events.peer")}>{e.peer}</td>
-                  <td data-label={t("events.detail")}>{e.detail}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <Listing query={q} count={events.length} empty={t("events.empty")}>
+        <ListTable columns={[t("events.time"), t("events.kind"), t("sessions.user"), t("events.peer"), t("events.detail")]}>
+          {events.map((e) => (
+            <tr key={String(e.seq)}>
+              <td data-label={t("events.time")}>{formatDateTime(tag, timeZone, e.createTime && timestampDate(e.createTime))}</td>
+              <td data-label={t("events.kind")}>
+                <Badge tone={e.kind === "refresh_reuse" || e.kind === "login_failed" ? "bad" : ""}>{eventKinds.includes(e.kind) ? t(eventKey(e.kind)) : e.kind}</Badge>
+              </td>
+              <td data-label={t("sessions.user")}>{e.userName || e.userEmail || "—"}</td>
+              <td data-label={t("events.peer")}>{e.peer}</td>
+              <td data-label={t("events.detail")}>{e.detail}</td>
+            </tr>
+          ))}
+        </ListTable>
+      </Listing>
       {q.hasNextPage && (
         <button type="button" className="btn secondary" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
           {t("common.more")}

@@ -7,7 +7,7 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { useQueryClient } from "@tanstack/react-query";
 import { AssignmentService, AssignmentState, type Assignment, type BulkCreateResult } from "../gen/shopscore/v1/assignment_pb";
 import { useI18n } from "../i18n/context";
-import { ActionButton, Badge, Done, Empty, ErrorText, Loading, Section, useAction } from "../components";
+import { ActionButton, Badge, Done, Empty, ErrorText, Listing, ListTable, Section, StoreFilter, useAction } from "../components";
 import { setQuery, useLocation, useTitle } from "../lib/router";
 import { checklistName, published, storeLabel, useShoppers, useStoreList, useStores, useVersions } from "../lookups";
 import { assignmentStateKey } from "../labels";
@@ -194,7 +194,6 @@ function AssignmentList() {
   const state = Number(query.get("state") ?? 0) as AssignmentState;
   const storeId = query.get("store") ?? "";
   const list = useAssignments({ state, storeId });
-  const storeList = useStoreList();
   const stores = useStores();
   const versions = useVersions();
   const shopperOf = useShopperName();
@@ -202,17 +201,7 @@ function AssignmentList() {
   return (
     <Section title={t("assign.list")}>
       <div className="filters">
-        <label>
-          {t("review.store")}
-          <select value={storeId} onChange={(e) => setQuery({ store: e.target.value })}>
-            <option value="">{t("review.allStores")}</option>
-            {storeList.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.code} · {s.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <StoreFilter value={storeId} onChange={(store) => setQuery({ store })} />
         <label>
           {t("assign.state")}
           <select value={state} onChange={(e) => setQuery({ state: e.target.value === "0" ? undefined : e.target.value })}>
@@ -224,46 +213,27 @@ function AssignmentList() {
           </select>
         </label>
       </div>
-      <ErrorText error={list.error} />
-      {list.isPending ? (
-        <Loading />
-      ) : rows.length === 0 ? (
-        <Empty>{t("assign.empty")}</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="list">
-            <thead>
-              <tr>
-                <th scope="col">{t("review.colStore")}</th>
-                <th scope="col">{t("review.colChecklist")}</th>
-                <th scope="col">{t("review.colShopper")}</th>
-                <th scope="col">{t("assign.window")}</th>
-                <th scope="col">{t("assign.state")}</th>
-                <th scope="col">{t("common.actions")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((a) => (
-                <tr key={a.id}>
-                  <td data-label={t("review.colStore")}>{a.storeCode ? `${a.storeCode} · ${a.storeName}` : storeLabel(stores, a.storeId)}</td>
-                  <td data-label={t("review.colChecklist")}>{a.checklistName ? `${a.checklistName} v${a.checklistVersion}` : checklistName(versions, a.checklistId, a.checklistVersion)}</td>
-                  <td data-label={t("review.colShopper")}>{shopperOf(a)}</td>
-                  <td data-label={t("assign.window")}>
-                    {formatDateTime(tag, timeZone, a.windowStartTime && timestampDate(a.windowStartTime))} – {formatDateTime(tag, timeZone, a.windowEndTime && timestampDate(a.windowEndTime))}
-                  </td>
-                  <td data-label={t("assign.state")}>
-                    <Badge>{t(assignmentStateKey[a.state])}</Badge>
-                    {a.cancelReason && <small className="muted"> {a.cancelReason}</small>}
-                  </td>
-                  <td data-label={t("common.actions")}>
-                    <RowActions a={a} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <Listing query={list} count={rows.length} empty={t("assign.empty")}>
+        <ListTable columns={[t("review.colStore"), t("review.colChecklist"), t("review.colShopper"), t("assign.window"), t("assign.state"), t("common.actions")]}>
+          {rows.map((a) => (
+            <tr key={a.id}>
+              <td data-label={t("review.colStore")}>{a.storeCode ? `${a.storeCode} · ${a.storeName}` : storeLabel(stores, a.storeId)}</td>
+              <td data-label={t("review.colChecklist")}>{a.checklistName ? `${a.checklistName} v${a.checklistVersion}` : checklistName(versions, a.checklistId, a.checklistVersion)}</td>
+              <td data-label={t("review.colShopper")}>{shopperOf(a)}</td>
+              <td data-label={t("assign.window")}>
+                {formatDateTime(tag, timeZone, a.windowStartTime && timestampDate(a.windowStartTime))} – {formatDateTime(tag, timeZone, a.windowEndTime && timestampDate(a.windowEndTime))}
+              </td>
+              <td data-label={t("assign.state")}>
+                <Badge>{t(assignmentStateKey[a.state])}</Badge>
+                {a.cancelReason && <small className="muted"> {a.cancelReason}</small>}
+              </td>
+              <td data-label={t("common.actions")}>
+                <RowActions a={a} />
+              </td>
+            </tr>
+          ))}
+        </ListTable>
+      </Listing>
       {list.hasNextPage && (
         <button type="button" className="btn secondary" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
           {t("common.more")}

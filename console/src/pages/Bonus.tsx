@@ -17,7 +17,7 @@ import {
   type EmployeeBonus,
 } from "../gen/shopscore/v1/report_pb";
 import { useI18n } from "../i18n/context";
-import { ActionButton, Badge, Done, Empty, ErrorText, FileImport, Loading, Section, useAction } from "../components";
+import { ActionButton, Badge, Done, Empty, ErrorText, FileImport, Listing, ListTable, Loading, Section, useAction } from "../components";
 import { rowProblems } from "../lib/errors";
 import { Link, navigate, setQuery, useLocation, useTitle } from "../lib/router";
 import { dateToZoned, formatDate, formatDateTime, formatMoney, formatNumber, formatPercent, parseAmountMinor } from "../lib/format";
@@ -141,46 +141,27 @@ export function Runs() {
         <ErrorText error={run.error} />
       </Section>
       <Section title={t("bonus.runList")}>
-        <ErrorText error={runs.error} />
-        {runs.isPending ? (
-          <Loading />
-        ) : list.length === 0 ? (
-          <Empty>{t("bonus.noRuns")}</Empty>
-        ) : (
-          <div className="table-wrap">
-            <table className="list">
-              <caption className="sr-only">{t("bonus.runList")}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t("bonus.month")}</th>
-                  <th scope="col">{t("bonus.policy")}</th>
-                  <th scope="col">{t("bonus.state")}</th>
-                  <th scope="col">{t("bonus.computed")}</th>
-                  <th scope="col">{t("bonus.approved")}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((r) => (
-                  <tr key={r.id}>
-                    <td data-label={t("bonus.month")}>
-                      <Link href={"/hr/runs/" + r.id}>{r.period}</Link>
-                    </td>
-                    <td data-label={t("bonus.policy")}>{policyLabel(all, r.policyId, r.policyVersion)}</td>
-                    <td data-label={t("bonus.state")}>
-                      <Badge tone={runStateTone[r.state]}>{t(runStateKey[r.state])}</Badge>
-                    </td>
-                    <td data-label={t("bonus.computed")}>
-                      {formatDateTime(tag, timeZone, r.createTime ? timestampDate(r.createTime) : undefined)} · {r.createdByName || r.createdBy}
-                    </td>
-                    <td data-label={t("bonus.approved")}>
-                      {r.approveTime ? `${formatDateTime(tag, timeZone, timestampDate(r.approveTime))} · ${r.approvedByName || r.approvedBy}` : "—"}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <Listing query={runs} count={list.length} empty={t("bonus.noRuns")}>
+          <ListTable caption={t("bonus.runList")} columns={[t("bonus.month"), t("bonus.policy"), t("bonus.state"), t("bonus.computed"), t("bonus.approved")]}>
+            {list.map((r) => (
+              <tr key={r.id}>
+                <td data-label={t("bonus.month")}>
+                  <Link href={"/hr/runs/" + r.id}>{r.period}</Link>
+                </td>
+                <td data-label={t("bonus.policy")}>{policyLabel(all, r.policyId, r.policyVersion)}</td>
+                <td data-label={t("bonus.state")}>
+                  <Badge tone={runStateTone[r.state]}>{t(runStateKey[r.state])}</Badge>
+                </td>
+                <td data-label={t("bonus.computed")}>
+                  {formatDateTime(tag, timeZone, r.createTime ? timestampDate(r.createTime) : undefined)} · {r.createdByName || r.createdBy}
+                </td>
+                <td data-label={t("bonus.approved")}>
+                  {r.approveTime ? `${formatDateTime(tag, timeZone, timestampDate(r.approveTime))} · ${r.approvedByName || r.approvedBy}` : "—"}
+                </td>
+              </tr>
+            ))}
+          </ListTable>
+        </Listing>
       </Section>
     </div>
   );
@@ -314,37 +295,20 @@ function Changes({ run }: { run: BonusRun }) {
       <p className="muted small">
         <Link href={"/hr/runs/" + run.comparedRunId}>{t("bonus.comparedWith")}</Link>
       </p>
-      {changes.length === 0 ? (
-        <Empty>{t("bonus.noChanges")}</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="list">
-            <caption className="sr-only">{t("bonus.changes")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t("bonus.employee")}</th>
-                <th scope="col">{t("bonus.component")}</th>
-                <th scope="col">{t("bonus.field")}</th>
-                <th scope="col" className="num">{t("bonus.before")}</th>
-                <th scope="col" className="num">{t("bonus.after")}</th>
-                <th scope="col" className="num">{t("bonus.difference")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {changes.map((c, i) => (
-                <tr key={i}>
-                  <td data-label={t("bonus.employee")}>{c.employeeNumber ? `${c.name} (${c.employeeNumber})` : "—"}</td>
-                  <td data-label={t("bonus.component")}>{c.component || "—"}</td>
-                  <td data-label={t("bonus.field")}>{changeFieldKey[c.field] ? t(changeFieldKey[c.field]) : c.field}</td>
-                  <td data-label={t("bonus.before")} className="num">{value(c, "old")}</td>
-                  <td data-label={t("bonus.after")} className="num">{value(c, "new")}</td>
-                  <td data-label={t("bonus.difference")} className="num">{delta(c)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <Listing count={changes.length} empty={t("bonus.noChanges")}>
+        <ListTable caption={t("bonus.changes")} columns={[t("bonus.employee"), t("bonus.component"), t("bonus.field"), { label: t("bonus.before"), className: "num" }, { label: t("bonus.after"), className: "num" }, { label: t("bonus.difference"), className: "num" }]}>
+          {changes.map((c, i) => (
+            <tr key={i}>
+              <td data-label={t("bonus.employee")}>{c.employeeNumber ? `${c.name} (${c.employeeNumber})` : "—"}</td>
+              <td data-label={t("bonus.component")}>{c.component || "—"}</td>
+              <td data-label={t("bonus.field")}>{changeFieldKey[c.field] ? t(changeFieldKey[c.field]) : c.field}</td>
+              <td data-label={t("bonus.before")} className="num">{value(c, "old")}</td>
+              <td data-label={t("bonus.after")} className="num">{value(c, "new")}</td>
+              <td data-label={t("bonus.difference")} className="num">{delta(c)}</td>
+            </tr>
+          ))}
+        </ListTable>
+      </Listing>
     </Section>
   );
 }
@@ -371,9 +335,7 @@ export function Employees({ run, total }: { run: BonusRun; total: bigint }) {
   const comp = shown && shown.components.find((c) => c.name === open.component);
   return (
     <Section title={t("bonus.employees")}>
-      {run.employees.length === 0 ? (
-        <Empty>{t("bonus.noEmployees")}</Empty>
-      ) : (
+      <Listing count={run.employees.length} empty={t("bonus.noEmployees")}>
         <div className="table-wrap">
           <table className="list compact bonus-table">
             <caption className="sr-only">{t("bonus.employees")}</caption>
@@ -442,7 +404,7 @@ export function Employees({ run, total }: { run: BonusRun; total: bigint }) {
             </tfoot>
           </table>
         </div>
-      )}
+      </Listing>
       {shown && comp && <Explanation employee={shown} component={comp} onClose={() => setOpen(null)} />}
     </Section>
   );
@@ -576,52 +538,31 @@ export function BasePay() {
       </form>
       <ImportBasePay month={month} kind={kind} />
       <Section title={t("bonus.basePayFor", { month })}>
-        <ErrorText error={q.error} />
-        {q.isPending ? (
-          <Loading />
-        ) : entries.length === 0 ? (
-          <Empty>{t("bonus.noStaff")}</Empty>
-        ) : (
-          <div className="table-wrap">
-            <table className="list">
-              <caption className="sr-only">{t("bonus.basePayFor", { month })}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t("bonus.employee")}</th>
-                  <th scope="col">{t("staff.position")}</th>
-                  <th scope="col">{t("review.colStore")}</th>
-                  <th scope="col" className="num">{t("bonus.amount")}</th>
-                  <th scope="col">{t("bonus.since")}</th>
-                  <th scope="col">{t("bonus.setBy")}</th>
-                  <th scope="col">{t("common.actions")}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {entries.map((e) => (
-                  <tr key={e.staffId}>
-                    <td data-label={t("bonus.employee")}>
-                      {e.name} ({e.employeeNumber})
-                    </td>
-                    <td data-label={t("staff.position")}>{e.position || "—"}</td>
-                    <td data-label={t("review.colStore")}>
-                      <strong>{e.storeCode}</strong> {e.storeName}
-                    </td>
-                    <td data-label={t("bonus.amount")} className="num">
-                      {e.set ? money(e.amountMinor) : <Badge tone="warn">{t("bonus.notSet")}</Badge>}
-                    </td>
-                    <td data-label={t("bonus.since")}>{e.effectiveMonth || "—"}</td>
-                    <td data-label={t("bonus.setBy")}>
-                      {e.set ? `${e.updatedBy || e.source} · ${formatDate(tag, timeZone, e.updateTime ? timestampDate(e.updateTime) : undefined)}` : "—"}
-                    </td>
-                    <td data-label={t("common.actions")}>
-                      <EditPay employeeNumber={e.employeeNumber} name={e.name} minor={e.set ? e.amountMinor : undefined} month={month} kind={kind} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <Listing query={q} count={entries.length} empty={t("bonus.noStaff")}>
+          <ListTable caption={t("bonus.basePayFor", { month })} columns={[t("bonus.employee"), t("staff.position"), t("review.colStore"), { label: t("bonus.amount"), className: "num" }, t("bonus.since"), t("bonus.setBy"), t("common.actions")]}>
+            {entries.map((e) => (
+              <tr key={e.staffId}>
+                <td data-label={t("bonus.employee")}>
+                  {e.name} ({e.employeeNumber})
+                </td>
+                <td data-label={t("staff.position")}>{e.position || "—"}</td>
+                <td data-label={t("review.colStore")}>
+                  <strong>{e.storeCode}</strong> {e.storeName}
+                </td>
+                <td data-label={t("bonus.amount")} className="num">
+                  {e.set ? money(e.amountMinor) : <Badge tone="warn">{t("bonus.notSet")}</Badge>}
+                </td>
+                <td data-label={t("bonus.since")}>{e.effectiveMonth || "—"}</td>
+                <td data-label={t("bonus.setBy")}>
+                  {e.set ? `${e.updatedBy || e.source} · ${formatDate(tag, timeZone, e.updateTime ? timestampDate(e.updateTime) : undefined)}` : "—"}
+                </td>
+                <td data-label={t("common.actions")}>
+                  <EditPay employeeNumber={e.employeeNumber} name={e.name} minor={e.set ? e.amountMinor : undefined} month={month} kind={kind} />
+                </td>
+              </tr>
+            ))}
+          </ListTable>
+        </Listing>
       </Section>
     </div>
   );
@@ -751,37 +692,23 @@ export function Policies() {
       <h1>{t("bonus.title")}</h1>
       <HrNav />
       <Section title={t("bonus.versions")}>
-        {all.length === 0 ? (
-          <Empty>{t("bonus.noPolicies")}</Empty>
-        ) : (
-          <div className="table-wrap">
-            <table className="list">
-              <caption className="sr-only">{t("bonus.versions")}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t("bonus.policy")}</th>
-                  <th scope="col" className="num">{t("bonus.version")}</th>
-                  <th scope="col">{t("bonus.computed")}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {all.map((p) => (
-                  <tr key={p.id + p.version} className={p.id === id ? "cursor" : ""}>
-                    <td data-label={t("bonus.policy")}>
-                      <Link href={"/hr/policies?policy=" + encodeURIComponent(p.id)}>{p.name || p.id}</Link> <code>{p.id}</code>
-                    </td>
-                    <td data-label={t("bonus.version")} className="num">
-                      {p.version}
-                    </td>
-                    <td data-label={t("bonus.computed")}>
-                      {formatDateTime(tag, timeZone, p.createTime ? timestampDate(p.createTime) : undefined)} · {p.createdByName || p.createdBy}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <Listing count={all.length} empty={t("bonus.noPolicies")}>
+          <ListTable caption={t("bonus.versions")} columns={[t("bonus.policy"), { label: t("bonus.version"), className: "num" }, t("bonus.computed")]}>
+            {all.map((p) => (
+              <tr key={p.id + p.version} className={p.id === id ? "cursor" : ""}>
+                <td data-label={t("bonus.policy")}>
+                  <Link href={"/hr/policies?policy=" + encodeURIComponent(p.id)}>{p.name || p.id}</Link> <code>{p.id}</code>
+                </td>
+                <td data-label={t("bonus.version")} className="num">
+                  {p.version}
+                </td>
+                <td data-label={t("bonus.computed")}>
+                  {formatDateTime(tag, timeZone, p.createTime ? timestampDate(p.createTime) : undefined)} · {p.createdByName || p.createdBy}
+                </td>
+              </tr>
+            ))}
+          </ListTable>
+        </Listing>
       </Section>
       <Section title={t("bonus.editor")}>
         <p className="muted small">{t("bonus.editorText")}</p>

@@ -7,7 +7,7 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { useQueryClient } from "@tanstack/react-query";
 import { ChecklistService, ChecklistVersionState, TargetOperator, type ChecklistVersion } from "../gen/shopscore/v1/checklist_pb";
 import { useI18n } from "../i18n/context";
-import { ActionButton, Badge, Done, Empty, ErrorText, FileDrop, Loading, Problems, Section, useAction } from "../components";
+import { ActionButton, Badge, Done, ErrorText, FileDrop, Listing, ListTable, Loading, Problems, Section, useAction } from "../components";
 import { Link, useTitle } from "../lib/router";
 import { channelKey, questionTypeKey, versionStateKey } from "../labels";
 import { opSign } from "../lib/checklist";
@@ -27,14 +27,9 @@ export function Checklists() {
     <div className="page">
       <h1>{t("checklist.title")}</h1>
       <Import />
-      <ErrorText error={q.error} />
-      {q.isPending ? (
-        <Loading />
-      ) : groups.length === 0 ? (
-        <Empty>{t("checklist.empty")}</Empty>
-      ) : (
-        groups.map((g) => <ChecklistCard key={g[0].checklistId} versions={g} />)
-      )}
+      <Listing query={q} count={groups.length} empty={t("checklist.empty")}>
+        {groups.map((g) => <ChecklistCard key={g[0].checklistId} versions={g} />)}
+      </Listing>
     </div>
   );
 }
@@ -93,38 +88,25 @@ function ChecklistCard({ versions }: { versions: ChecklistVersion[] }) {
       <p className="muted">
         {t(channelKey[latest.channel])} · <code>{latest.checklistId}</code>
       </p>
-      <div className="table-wrap">
-        <table className="list">
-          <thead>
-            <tr>
-              <th scope="col">{t("checklist.version")}</th>
-              <th scope="col">{t("checklist.state")}</th>
-              <th scope="col" className="num">{t("checklist.questions")}</th>
-              <th scope="col">{t("checklist.published")}</th>
-              <th scope="col">{t("common.actions")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {versions.map((v) => (
-              <tr key={v.version}>
-                <td data-label={t("checklist.version")}>
-                  <Link href={`/checklists/${encodeURIComponent(v.checklistId)}/${v.version}`}>v{v.version}</Link>
-                </td>
-                <td data-label={t("checklist.state")}>
-                  <Badge tone={v.state === ChecklistVersionState.PUBLISHED ? "ok" : v.state === ChecklistVersionState.DRAFT ? "todo" : ""}>{t(versionStateKey[v.state])}</Badge>
-                </td>
-                <td data-label={t("checklist.questions")} className="num">
-                  {v.questionCount}
-                </td>
-                <td data-label={t("checklist.published")}>{v.publishTime ? formatDate(tag, timeZone, timestampDate(v.publishTime)) : "—"}</td>
-                <td data-label={t("common.actions")}>
-                  <VersionActions v={v} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ListTable columns={[t("checklist.version"), t("checklist.state"), { label: t("checklist.questions"), className: "num" }, t("checklist.published"), t("common.actions")]}>
+        {versions.map((v) => (
+          <tr key={v.version}>
+            <td data-label={t("checklist.version")}>
+              <Link href={`/checklists/${encodeURIComponent(v.checklistId)}/${v.version}`}>v{v.version}</Link>
+            </td>
+            <td data-label={t("checklist.state")}>
+              <Badge tone={v.state === ChecklistVersionState.PUBLISHED ? "ok" : v.state === ChecklistVersionState.DRAFT ? "todo" : ""}>{t(versionStateKey[v.state])}</Badge>
+            </td>
+            <td data-label={t("checklist.questions")} className="num">
+              {v.questionCount}
+            </td>
+            <td data-label={t("checklist.published")}>{v.publishTime ? formatDate(tag, timeZone, timestampDate(v.publishTime)) : "—"}</td>
+            <td data-label={t("common.actions")}>
+              <VersionActions v={v} />
+            </td>
+          </tr>
+        ))}
+      </ListTable>
     </Section>
   );
 }

@@ -20,7 +20,7 @@ import {
 } from "../gen/shopscore/v1/dashboard_pb";
 import { Channel } from "../gen/shopscore/v1/checklist_pb";
 import { useI18n } from "../i18n/context";
-import { Badge, Empty, ErrorText, Loading, More, Section } from "../components";
+import { Badge, ErrorText, Listing, ListTable, Loading, More, Section, StoreFilter } from "../components";
 import { Link, setQuery, useLocation, useTitle } from "../lib/router";
 import { useStoreList, useVersions } from "../lookups";
 import { channelKey, visitStateKey, visitStateTone } from "../labels";
@@ -189,17 +189,7 @@ function Filters({ filter }: { filter: DashboardFilter }) {
           ))}
         </select>
       </label>
-      <label>
-        {t("review.store")}
-        <select value={filter.storeCode} onChange={(e) => setQuery({ store: e.target.value })}>
-          <option value="">{t("review.allStores")}</option>
-          {storeList.map((s) => (
-            <option key={s.id} value={s.code}>
-              {s.code} · {s.name}
-            </option>
-          ))}
-        </select>
-      </label>
+      <StoreFilter value={filter.storeCode} onChange={(store) => setQuery({ store })} by="code" />
       <label>
         {t("assign.checklist")}
         <select value={filter.checklistId} onChange={(e) => setQuery({ checklist: e.target.value })}>
@@ -271,37 +261,23 @@ function Trend({ months }: { months: { month: string; figures?: ScoreFigures; ch
       <p className="legend small">
         <span className="key mean" /> {t("dash.meanScore")} <span className="key pass" /> {t("dash.passRate")}
       </p>
-      <div className="table-wrap">
-        <table className="list compact">
-          <caption className="sr-only">{t("dash.trend")}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t("bonus.month")}</th>
-              <th scope="col" className="num">{t("dash.visits")}</th>
-              <th scope="col" className="num">{t("dash.meanScore")}</th>
-              <th scope="col" className="num">{t("dash.passRate")}</th>
-              <th scope="col">{t("dash.sameStores")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {months.map((m) => (
-              <tr key={m.month}>
-                <th scope="row">{m.month}</th>
-                <td className="num">
-                  <Figure drill={m.drill} label={t("dash.openVisits", { what: m.month })}>
-                    {formatNumber(tag, Number(m.figures?.visits ?? 0))}
-                  </Figure>
-                </td>
-                <td className="num">{pct(tag, m.figures?.meanScore)}</td>
-                <td className="num">{pct(tag, m.figures?.passRate)}</td>
-                <td>
-                  <Change c={m.change} /> <span className="muted small">{m.change?.note}</span>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ListTable className="list compact" caption={t("dash.trend")} columns={[t("bonus.month"), { label: t("dash.visits"), className: "num" }, { label: t("dash.meanScore"), className: "num" }, { label: t("dash.passRate"), className: "num" }, t("dash.sameStores")]}>
+        {months.map((m) => (
+          <tr key={m.month}>
+            <th scope="row">{m.month}</th>
+            <td className="num">
+              <Figure drill={m.drill} label={t("dash.openVisits", { what: m.month })}>
+                {formatNumber(tag, Number(m.figures?.visits ?? 0))}
+              </Figure>
+            </td>
+            <td className="num">{pct(tag, m.figures?.meanScore)}</td>
+            <td className="num">{pct(tag, m.figures?.passRate)}</td>
+            <td>
+              <Change c={m.change} /> <span className="muted small">{m.change?.note}</span>
+            </td>
+          </tr>
+        ))}
+      </ListTable>
     </Section>
   );
 }
@@ -363,35 +339,22 @@ function Categories({ data }: { data: CategoryData }) {
         </table>
       </div>
       <h3>{t("dash.clauses")}</h3>
-      <div className="table-wrap">
-        <table className="list compact">
-          <caption className="sr-only">{t("dash.clauses")}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t("dash.clause")}</th>
-              <th scope="col">{t("dash.category")}</th>
-              <th scope="col" className="num">{t("dash.compliance")}</th>
-              <th scope="col" className="num">{t("dash.critical")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.clauses.map((c) => (
-              <tr key={c.clause}>
-                <th scope="row">
-                  <strong>{c.clause}</strong> <span className="clause-text">{c.clauseText}</span>
-                </th>
-                <td>{c.category}</td>
-                <td className="num">
-                  <Figure drill={c.drill} label={t("dash.openVisits", { what: c.clause })}>
-                    {pct(tag, c.figures?.compliance)}
-                  </Figure>
-                </td>
-                <td className="num">{formatNumber(tag, Number(c.figures?.criticalFailures ?? 0))}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ListTable className="list compact" caption={t("dash.clauses")} columns={[t("dash.clause"), t("dash.category"), { label: t("dash.compliance"), className: "num" }, { label: t("dash.critical"), className: "num" }]}>
+        {data.clauses.map((c) => (
+          <tr key={c.clause}>
+            <th scope="row">
+              <strong>{c.clause}</strong> <span className="clause-text">{c.clauseText}</span>
+            </th>
+            <td>{c.category}</td>
+            <td className="num">
+              <Figure drill={c.drill} label={t("dash.openVisits", { what: c.clause })}>
+                {pct(tag, c.figures?.compliance)}
+              </Figure>
+            </td>
+            <td className="num">{formatNumber(tag, Number(c.figures?.criticalFailures ?? 0))}</td>
+          </tr>
+        ))}
+      </ListTable>
     </Section>
   );
 }
@@ -400,43 +363,27 @@ function StoresRanked({ data }: { data: StoreData }) {
   const { t, tag } = useI18n();
   return (
     <Section title={t("dash.stores")}>
-      <div className="table-wrap">
-        <table className="list compact">
-          <caption className="sr-only">{t("dash.stores")}</caption>
-          <thead>
-            <tr>
-              <th scope="col" className="num">{t("dash.rank")}</th>
-              <th scope="col">{t("review.colStore")}</th>
-              <th scope="col">{t("dash.region")}</th>
-              <th scope="col" className="num">{t("dash.visits")}</th>
-              <th scope="col" className="num">{t("dash.meanScore")}</th>
-              <th scope="col" className="num">{t("dash.passRate")}</th>
-              <th scope="col">{t("dash.lastMonth")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.stores.map((s) => (
-              <tr key={s.storeId}>
-                <td className="num">{s.rank}</td>
-                <th scope="row">
-                  <strong>{s.storeCode}</strong> {s.storeName}
-                </th>
-                <td>{s.region}</td>
-                <td className="num">
-                  <Figure drill={s.drill} label={t("dash.openVisits", { what: s.storeCode })}>
-                    {formatNumber(tag, Number(s.figures?.visits ?? 0))}
-                  </Figure>
-                </td>
-                <td className="num">{pct(tag, s.figures?.meanScore)}</td>
-                <td className="num">{pct(tag, s.figures?.passRate)}</td>
-                <td>
-                  <Change c={s.lastMonthChange} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ListTable className="list compact" caption={t("dash.stores")} columns={[{ label: t("dash.rank"), className: "num" }, t("review.colStore"), t("dash.region"), { label: t("dash.visits"), className: "num" }, { label: t("dash.meanScore"), className: "num" }, { label: t("dash.passRate"), className: "num" }, t("dash.lastMonth")]}>
+        {data.stores.map((s) => (
+          <tr key={s.storeId}>
+            <td className="num">{s.rank}</td>
+            <th scope="row">
+              <strong>{s.storeCode}</strong> {s.storeName}
+            </th>
+            <td>{s.region}</td>
+            <td className="num">
+              <Figure drill={s.drill} label={t("dash.openVisits", { what: s.storeCode })}>
+                {formatNumber(tag, Number(s.figures?.visits ?? 0))}
+              </Figure>
+            </td>
+            <td className="num">{pct(tag, s.figures?.meanScore)}</td>
+            <td className="num">{pct(tag, s.figures?.passRate)}</td>
+            <td>
+              <Change c={s.lastMonthChange} />
+            </td>
+          </tr>
+        ))}
+      </ListTable>
     </Section>
   );
 }
@@ -570,54 +517,34 @@ export function DrillVisits() {
       <p className="muted small">
         {t("dash.exactly")} <Link href={queueHref(drill, storeId)}>{t("dash.inQueue")}</Link>
       </p>
-      <ErrorText error={list.error} />
-      {list.isPending ? (
-        <Loading />
-      ) : visits.length === 0 ? (
-        <Empty>{t("review.emptyFiltered")}</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="list">
-            <caption className="sr-only">{t("dash.visitsBehind")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t("review.colVisit")}</th>
-                <th scope="col">{t("review.colStore")}</th>
-                <th scope="col">{t("review.colStaff")}</th>
-                <th scope="col">{t("review.colState")}</th>
-                <th scope="col" className="num">{t("review.colScore")}</th>
-                {(drill.category || drill.clause || drill.questionId) && <th scope="col" className="num">{t("dash.compliance")}</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {visits.map((v) => (
-                <tr key={v.visitId}>
-                  <td data-label={t("review.colVisit")}>
-                    <Link href={"/visits/" + v.visitId}>{formatDateTime(tag, timeZone, v.visitTime ? timestampDate(v.visitTime) : undefined)}</Link>
-                  </td>
-                  <td data-label={t("review.colStore")}>
-                    <strong>{v.storeCode}</strong> {v.storeName}
-                  </td>
-                  <td data-label={t("review.colStaff")}>{v.staffName ? `${v.staffName} (${v.staffEmployeeNumber})` : "—"}</td>
-                  <td data-label={t("review.colState")}>
-                    <Badge tone={visitStateTone[v.state]}>{t(visitStateKey[v.state])}</Badge>
-                    {v.criticalFailure && <Badge tone="bad">{t("dash.critical")}</Badge>}
-                    {v.flagged && <Badge tone="warn">{t("dash.flaggedBadge")}</Badge>}
-                  </td>
-                  <td data-label={t("review.colScore")} className="num">
-                    {pct(tag, v.score)}
-                  </td>
-                  {(drill.category || drill.clause || drill.questionId) && (
-                    <td data-label={t("dash.compliance")} className="num">
-                      {pct(tag, v.drillCompliance)}
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <Listing query={list} count={visits.length} empty={t("review.emptyFiltered")}>
+        <ListTable caption={t("dash.visitsBehind")} columns={[t("review.colVisit"), t("review.colStore"), t("review.colStaff"), t("review.colState"), { label: t("review.colScore"), className: "num" }, (drill.category || drill.clause || drill.questionId) && { label: t("dash.compliance"), className: "num" }]}>
+          {visits.map((v) => (
+            <tr key={v.visitId}>
+              <td data-label={t("review.colVisit")}>
+                <Link href={"/visits/" + v.visitId}>{formatDateTime(tag, timeZone, v.visitTime ? timestampDate(v.visitTime) : undefined)}</Link>
+              </td>
+              <td data-label={t("review.colStore")}>
+                <strong>{v.storeCode}</strong> {v.storeName}
+              </td>
+              <td data-label={t("review.colStaff")}>{v.staffName ? `${v.staffName} (${v.staffEmployeeNumber})` : "—"}</td>
+              <td data-label={t("review.colState")}>
+                <Badge tone={visitStateTone[v.state]}>{t(visitStateKey[v.state])}</Badge>
+                {v.criticalFailure && <Badge tone="bad">{t("dash.critical")}</Badge>}
+                {v.flagged && <Badge tone="warn">{t("dash.flaggedBadge")}</Badge>}
+              </td>
+              <td data-label={t("review.colScore")} className="num">
+                {pct(tag, v.score)}
+              </td>
+              {(drill.category || drill.clause || drill.questionId) && (
+                <td data-label={t("dash.compliance")} className="num">
+                  {pct(tag, v.drillCompliance)}
+                </td>
+              )}
+            </tr>
+          ))}
+        </ListTable>
+      </Listing>
       <More list={list} />
     </div>
   );

@@ -6,7 +6,7 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { useQueryClient } from "@tanstack/react-query";
 import { OrgService, type Staff, type Store } from "../gen/shopscore/v1/org_pb";
 import { useI18n } from "../i18n/context";
-import { ActionButton, Badge, Done, Empty, ErrorText, FileImport, Loading, Section, useAction } from "../components";
+import { ActionButton, Badge, Done, ErrorText, FileImport, Listing, ListTable, Section, StoreFilter, useAction } from "../components";
 import { importProblems } from "../lib/errors";
 import { setQuery, useLocation, useTitle } from "../lib/router";
 import { isAdmin, isEditor, useAuth } from "../auth";
@@ -32,49 +32,29 @@ export function Stores() {
           {t("stores.showClosed")}
         </label>
       </div>
-      <ErrorText error={q.error} />
-      {q.isPending ? (
-        <Loading />
-      ) : stores.length === 0 ? (
-        <Empty>{t(isAdmin(user) ? "stores.emptyAdmin" : "stores.empty")}</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="list">
-            <thead>
-              <tr>
-                <th scope="col">{t("stores.code")}</th>
-                <th scope="col">{t("stores.name")}</th>
-                <th scope="col">{t("stores.region")}</th>
-                <th scope="col">{t("stores.address")}</th>
-                <th scope="col" className="num">{t("stores.geofence")}</th>
-                <th scope="col">{t("stores.managers")}</th>
-                {isEditor(user) && <th scope="col">{t("common.actions")}</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {stores.map((s) => (
-                <tr key={s.id}>
-                  <td data-label={t("stores.code")}>
-                    <strong>{s.code}</strong> {s.deactivated && <Badge>{t("stores.closed")}</Badge>}
-                  </td>
-                  <td data-label={t("stores.name")}>{s.name}</td>
-                  <td data-label={t("stores.region")}>{s.region}</td>
-                  <td data-label={t("stores.address")}>{s.address}</td>
-                  <td data-label={t("stores.geofence")} className="num">
-                    {s.geofenceMeters ? formatNumber(tag, s.geofenceMeters) + " m" : "—"}
-                  </td>
-                  <td data-label={t("stores.managers")}>{s.managerNames.join(", ") || "—"}</td>
-                  {isEditor(user) && (
-                    <td data-label={t("common.actions")}>
-                      <StoreActions s={s} admin={isAdmin(user)} />
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <Listing query={q} count={stores.length} empty={t(isAdmin(user) ? "stores.emptyAdmin" : "stores.empty")}>
+        <ListTable columns={[t("stores.code"), t("stores.name"), t("stores.region"), t("stores.address"), { label: t("stores.geofence"), className: "num" }, t("stores.managers"), isEditor(user) && t("common.actions")]}>
+          {stores.map((s) => (
+            <tr key={s.id}>
+              <td data-label={t("stores.code")}>
+                <strong>{s.code}</strong> {s.deactivated && <Badge>{t("stores.closed")}</Badge>}
+              </td>
+              <td data-label={t("stores.name")}>{s.name}</td>
+              <td data-label={t("stores.region")}>{s.region}</td>
+              <td data-label={t("stores.address")}>{s.address}</td>
+              <td data-label={t("stores.geofence")} className="num">
+                {s.geofenceMeters ? formatNumber(tag, s.geofenceMeters) + " m" : "—"}
+              </td>
+              <td data-label={t("stores.managers")}>{s.managerNames.join(", ") || "—"}</td>
+              {isEditor(user) && (
+                <td data-label={t("common.actions")}>
+                  <StoreActions s={s} admin={isAdmin(user)} />
+                </td>
+              )}
+            </tr>
+          ))}
+        </ListTable>
+      </Listing>
     </div>
   );
 }
@@ -196,7 +176,6 @@ export function StaffPage() {
   const storeId = query.get("store") ?? "";
   const text = query.get("q") ?? "";
   const gone = query.get("gone") === "1";
-  const storeList = useStoreList();
   const q = useInfiniteQuery(
     OrgService.method.listStaff,
     { storeId, query: text, includeDeactivated: gone, pageSize: 100, pageToken: "" },
@@ -209,17 +188,7 @@ export function StaffPage() {
       {isEditor(user) && <CreateStaff />}
       {isEditor(user) && <ImportFile kind="staff" />}
       <div className="filters">
-        <label>
-          {t("review.store")}
-          <select value={storeId} onChange={(e) => setQuery({ store: e.target.value })}>
-            <option value="">{t("review.allStores")}</option>
-            {storeList.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.code} · {s.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <StoreFilter value={storeId} onChange={(store) => setQuery({ store })} />
         <label>
           {t("staff.search")}
           <input type="search" value={text} onChange={(e) => setQuery({ q: e.target.value })} />
@@ -229,57 +198,38 @@ export function StaffPage() {
           {t("staff.showGone")}
         </label>
       </div>
-      <ErrorText error={q.error} />
-      {q.isPending ? (
-        <Loading />
-      ) : staff.length === 0 ? (
-        <Empty>{t("staff.empty")}</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="list">
-            <thead>
-              <tr>
-                <th scope="col">{t("staff.number")}</th>
-                <th scope="col">{t("staff.name")}</th>
-                <th scope="col">{t("staff.position")}</th>
-                <th scope="col">{t("staff.department")}</th>
-                <th scope="col">{t("review.colStore")}</th>
-                {isEditor(user) && <th scope="col">{t("common.actions")}</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {staff.map((s) => (
-                <tr key={s.id} className={s.deactivated ? "gone" : ""}>
-                  <td data-label={t("staff.number")}>{s.employeeNumber}</td>
-                  <td data-label={t("staff.name")}>
-                    <strong>{s.name}</strong> {s.deactivated && <Badge>{t("staff.gone", { date: formatDate(tag, timeZone, s.deactivateTime && timestampDate(s.deactivateTime)) })}</Badge>}
-                  </td>
-                  <td data-label={t("staff.position")}>
-                    {s.position}
-                    {s.backOffice && <small className="muted"> · {t("staff.backOffice")}</small>}
-                  </td>
-                  <td data-label={t("staff.department")}>{s.department}</td>
-                  <td data-label={t("review.colStore")}>
-                    {s.storeCode} · {s.storeName}
-                    {s.storeSinceDate && <small className="muted"> {t("staff.since", { date: s.storeSinceDate })}</small>}
-                    {s.pendingTransfer && (
-                      <small className="muted">
-                        {" "}
-                        {t("staff.pending", { store: s.pendingTransfer.toStoreCode, date: s.pendingTransfer.effectiveDate })}
-                      </small>
-                    )}
-                  </td>
-                  {isEditor(user) && (
-                    <td data-label={t("common.actions")}>
-                      <StaffActions s={s} />
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <Listing query={q} count={staff.length} empty={t("staff.empty")}>
+        <ListTable columns={[t("staff.number"), t("staff.name"), t("staff.position"), t("staff.department"), t("review.colStore"), isEditor(user) && t("common.actions")]}>
+          {staff.map((s) => (
+            <tr key={s.id} className={s.deactivated ? "gone" : ""}>
+              <td data-label={t("staff.number")}>{s.employeeNumber}</td>
+              <td data-label={t("staff.name")}>
+                <strong>{s.name}</strong> {s.deactivated && <Badge>{t("staff.gone", { date: formatDate(tag, timeZone, s.deactivateTime && timestampDate(s.deactivateTime)) })}</Badge>}
+              </td>
+              <td data-label={t("staff.position")}>
+                {s.position}
+                {s.backOffice && <small className="muted"> · {t("staff.backOffice")}</small>}
+              </td>
+              <td data-label={t("staff.department")}>{s.department}</td>
+              <td data-label={t("review.colStore")}>
+                {s.storeCode} · {s.storeName}
+                {s.storeSinceDate && <small className="muted"> {t("staff.since", { date: s.storeSinceDate })}</small>}
+                {s.pendingTransfer && (
+                  <small className="muted">
+                    {" "}
+                    {t("staff.pending", { store: s.pendingTransfer.toStoreCode, date: s.pendingTransfer.effectiveDate })}
+                  </small>
+                )}
+              </td>
+              {isEditor(user) && (
+                <td data-label={t("common.actions")}>
+                  <StaffActions s={s} />
+                </td>
+              )}
+            </tr>
+          ))}
+        </ListTable>
+      </Listing>
       {q.hasNextPage && (
         <button type="button" className="btn secondary" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
           {t("common.more")}

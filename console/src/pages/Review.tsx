@@ -7,9 +7,8 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ReviewService } from "../gen/shopscore/v1/review_pb";
 import { VisitState } from "../gen/shopscore/v1/sync_pb";
 import { useI18n } from "../i18n/context";
-import { Badge, Empty, ErrorText, Loading, More } from "../components";
+import { Badge, Listing, ListTable, More, StoreFilter } from "../components";
 import { navigate, setQuery, useLocation, useTitle, Link } from "../lib/router";
-import { useStoreList } from "../lookups";
 import { proofShortKey, visitFlagKey, visitStateKey, visitStates, visitStateTone } from "../labels";
 import { formatDateTime, formatPercent, zonedToDate, addDays } from "../lib/format";
 
@@ -18,7 +17,6 @@ export function ReviewQueue() {
   const { t, tag, timeZone } = useI18n();
   useTitle(t("review.title"));
   const { query } = useLocation();
-  const storeList = useStoreList();
   const state = Number(query.get("state") ?? VisitState.UNSPECIFIED) as VisitState;
   const storeId = query.get("store") ?? "";
   const flaggedOnly = query.get("flagged") === "1";
@@ -87,17 +85,7 @@ export function ReviewQueue() {
         ))}
       </div>
       <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label={t("review.filters")}>
-        <label>
-          {t("review.store")}
-          <select value={storeId} onChange={(e) => setQuery({ store: e.target.value })}>
-            <option value="">{t("review.allStores")}</option>
-            {storeList.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.code} · {s.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <StoreFilter value={storeId} onChange={(store) => setQuery({ store })} />
         <label>
           {t("review.from")}
           <input type="date" value={from} onChange={(e) => setQuery({ from: e.target.value })} />
@@ -116,66 +104,42 @@ export function ReviewQueue() {
         </label>
       </form>
       <p className="muted small">{t("review.keys")}</p>
-      <ErrorText error={list.error} />
-      {list.isPending ? (
-        <Loading />
-      ) : visits.length === 0 ? (
-        <Empty>{t(state === VisitState.UNSPECIFIED && !storeId && !flaggedOnly && !from && !to ? "review.emptyAll" : "review.emptyFiltered")}</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="list">
-            <caption className="sr-only">{t("review.title")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t("review.colVisit")}</th>
-                <th scope="col">{t("review.colStore")}</th>
-                <th scope="col">{t("review.colChecklist")}</th>
-                <th scope="col">{t("review.colStaff")}</th>
-                <th scope="col">{t("review.colShopper")}</th>
-                <th scope="col">{t("review.colState")}</th>
-                <th scope="col" className="num">
-                  {t("review.colScore")}
-                </th>
-                <th scope="col">{t("review.colFlags")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {visits.map((v, i) => (
-                <tr key={v.id} ref={(el) => void (rows.current[i] = el)} className={i === cursor ? "cursor" : ""} onClick={() => setCursor(i)}>
-                  <td data-label={t("review.colVisit")}>
-                    <Link href={"/visits/" + v.id}>{formatDateTime(tag, timeZone, v.startTime ? timestampDate(v.startTime) : undefined)}</Link>
-                  </td>
-                  <td data-label={t("review.colStore")}>
-                    <strong>{v.storeCode}</strong> {v.storeName}
-                  </td>
-                  <td data-label={t("review.colChecklist")}>
-                    {v.checklistName} v{v.checklistVersion}
-                  </td>
-                  <td data-label={t("review.colStaff")}>{v.staffName ? `${v.staffName} (${v.staffEmployeeNumber})` : v.staffDescription || "—"}</td>
-                  <td data-label={t("review.colShopper")}>{v.shopperName || "—"}</td>
-                  <td data-label={t("review.colState")}>
-                    <Badge tone={visitStateTone[v.state]}>{t(visitStateKey[v.state])}</Badge>
-                  </td>
-                  <td data-label={t("review.colScore")} className="num">
-                    {formatPercent(tag, v.scorePercent)}
-                  </td>
-                  <td data-label={t("review.colFlags")}>
-                    {v.proofFlags.map((f, j) => (
-                      <Badge key={"p" + j} tone="warn">
-                        {proofShortKey[f.code] ? t(proofShortKey[f.code]) : f.code}
-                      </Badge>
-                    ))}
-                    {v.flags.map((f) => (
-                      <Badge key={f}>{visitFlagKey[f] ? t(visitFlagKey[f]) : f}</Badge>
-                    ))}
-                    {v.missingPhotoCount > 0 && <Badge tone="wait">{t("review.missingPhotos", { n: v.missingPhotoCount })}</Badge>}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <Listing query={list} count={visits.length} empty={t(state === VisitState.UNSPECIFIED && !storeId && !flaggedOnly && !from && !to ? "review.emptyAll" : "review.emptyFiltered")}>
+        <ListTable caption={t("review.title")} columns={[t("review.colVisit"), t("review.colStore"), t("review.colChecklist"), t("review.colStaff"), t("review.colShopper"), t("review.colState"), { label: t("review.colScore"), className: "num" }, t("review.colFlags")]}>
+          {visits.map((v, i) => (
+            <tr key={v.id} ref={(el) => void (rows.current[i] = el)} className={i === cursor ? "cursor" : ""} onClick={() => setCursor(i)}>
+              <td data-label={t("review.colVisit")}>
+                <Link href={"/visits/" + v.id}>{formatDateTime(tag, timeZone, v.startTime ? timestampDate(v.startTime) : undefined)}</Link>
+              </td>
+              <td data-label={t("review.colStore")}>
+                <strong>{v.storeCode}</strong> {v.storeName}
+              </td>
+              <td data-label={t("review.colChecklist")}>
+                {v.checklistName} v{v.checklistVersion}
+              </td>
+              <td data-label={t("review.colStaff")}>{v.staffName ? `${v.staffName} (${v.staffEmployeeNumber})` : v.staffDescription || "—"}</td>
+              <td data-label={t("review.colShopper")}>{v.shopperName || "—"}</td>
+              <td data-label={t("review.colState")}>
+                <Badge tone={visitStateTone[v.state]}>{t(visitStateKey[v.state])}</Badge>
+              </td>
+              <td data-label={t("review.colScore")} className="num">
+                {formatPercent(tag, v.scorePercent)}
+              </td>
+              <td data-label={t("review.colFlags")}>
+                {v.proofFlags.map((f, j) => (
+                  <Badge key={"p" + j} tone="warn">
+                    {proofShortKey[f.code] ? t(proofShortKey[f.code]) : f.code}
+                  </Badge>
+                ))}
+                {v.flags.map((f) => (
+                  <Badge key={f}>{visitFlagKey[f] ? t(visitFlagKey[f]) : f}</Badge>
+                ))}
+                {v.missingPhotoCount > 0 && <Badge tone="wait">{t("review.missingPhotos", { n: v.missingPhotoCount })}</Badge>}
+              </td>
+            </tr>
+          ))}
+        </ListTable>
+      </Listing>
       <More list={list} />
     </div>
   );
