@@ -1,6 +1,6 @@
 // Pieces every screen shares: a guarded action button, errors in words,
 // empty states, badges and form fields.
-import { useCallback, useRef, useState, type ReactNode } from "react";
+import { useCallback, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { useI18n } from "./i18n/context";
 import { useStoreList } from "./lookups";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -346,5 +346,42 @@ export function StoreFilter({ value, onChange, by = "id" }: { value: string; onC
         ))}
       </select>
     </label>
+  );
+}
+
+/** FormCard is a card holding one form that a single submit button sends:
+ * the fields as children, then the button, the done message once it worked
+ * and the action's error. */
+export function FormCard({
+  title,
+  intro,
+  onSubmit,
+  action,
+  label,
+  busyLabel,
+  done,
+  children,
+}: {
+  title: string;
+  intro?: ReactNode;
+  onSubmit: (e: FormEvent) => void;
+  action: ActionState<unknown>;
+  label: string;
+  busyLabel?: string;
+  done?: string | false;
+  children: ReactNode;
+}) {
+  return (
+    <Section title={title}>
+      {intro}
+      <form className="grid-form" onSubmit={onSubmit} noValidate>
+        {children}
+        <div className="actions">
+          <ActionButton action={action} type="submit" label={label} busyLabel={busyLabel} />
+        </div>
+      </form>
+      {done && <Done message={done} />}
+      <ErrorText error={action.error} />
+    </Section>
   );
 }

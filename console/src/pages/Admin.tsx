@@ -10,7 +10,7 @@ import { useStoreList } from "../lookups";
 import { useAuth } from "../auth";
 import { Role, type User } from "../gen/shopscore/v1/auth_pb";
 import { useI18n } from "../i18n/context";
-import { ActionButton, Badge, Done, ErrorText, Listing, ListTable, Loading, Section, useAction } from "../components";
+import { ActionButton, Badge, Done, ErrorText, FormCard, Listing, ListTable, Loading, Section, useAction } from "../components";
 import { setQuery, useLocation, useTitle } from "../lib/router";
 import { roleKey } from "../Layout";
 import { formatDateTime } from "../lib/format";
@@ -199,41 +199,34 @@ function CreateUser() {
     </div>
   );
   return (
-    <Section title={t("users.create")}>
-      <form className="grid-form" onSubmit={submit} noValidate>
-        {field("email", t("users.email"), "email")}
-        {field("displayName", t("users.name"))}
-        <div className="field">
-          <label htmlFor="u-role">{t("users.role")}</label>
-          <select id="u-role" value={f.role} onChange={(e) => setF({ ...f, role: Number(e.target.value) as Role })}>
-            {[Role.SHOPPER, Role.MANAGER, Role.HR, Role.ADMIN].map((r) => (
-              <option key={r} value={r}>
-                {t(roleKey[r])}
-              </option>
+    <FormCard title={t("users.create")} onSubmit={submit} action={create} label={t("users.createButton")} done={!!create.result && t("users.created", { email: create.result.user?.email ?? "" })}>
+      {field("email", t("users.email"), "email")}
+      {field("displayName", t("users.name"))}
+      <div className="field">
+        <label htmlFor="u-role">{t("users.role")}</label>
+        <select id="u-role" value={f.role} onChange={(e) => setF({ ...f, role: Number(e.target.value) as Role })}>
+          {[Role.SHOPPER, Role.MANAGER, Role.HR, Role.ADMIN].map((r) => (
+            <option key={r} value={r}>
+              {t(roleKey[r])}
+            </option>
+          ))}
+        </select>
+      </div>
+      {field("password", t("users.password"), "password")}
+      {f.role === Role.MANAGER && (
+        <fieldset className="field">
+          <legend>{t("users.stores")}</legend>
+          <div className="checks">
+            {stores.map((s) => (
+              <label key={s.id} className="check">
+                <input type="checkbox" checked={managed.includes(s.id)} onChange={() => setManaged(managed.includes(s.id) ? managed.filter((x) => x !== s.id) : [...managed, s.id])} />
+                {s.code} · {s.name}
+              </label>
             ))}
-          </select>
-        </div>
-        {field("password", t("users.password"), "password")}
-        {f.role === Role.MANAGER && (
-          <fieldset className="field">
-            <legend>{t("users.stores")}</legend>
-            <div className="checks">
-              {stores.map((s) => (
-                <label key={s.id} className="check">
-                  <input type="checkbox" checked={managed.includes(s.id)} onChange={() => setManaged(managed.includes(s.id) ? managed.filter((x) => x !== s.id) : [...managed, s.id])} />
-                  {s.code} · {s.name}
-                </label>
-              ))}
-            </div>
-          </fieldset>
-        )}
-        <div className="actions">
-          <ActionButton action={create} type="submit" label={t("users.createButton")} />
-        </div>
-      </form>
-      {create.result && <Done message={t("users.created", { email: create.result.user?.email ?? "" })} />}
-      <ErrorText error={create.error} />
-    </Section>
+          </div>
+        </fieldset>
+      )}
+    </FormCard>
   );
 }
 

@@ -17,7 +17,7 @@ import {
   type EmployeeBonus,
 } from "../gen/shopscore/v1/report_pb";
 import { useI18n } from "../i18n/context";
-import { ActionButton, Badge, Done, Empty, ErrorText, FileImport, Listing, ListTable, Loading, Section, useAction } from "../components";
+import { ActionButton, Badge, Done, Empty, ErrorText, FileImport, FormCard, Listing, ListTable, Loading, Section, useAction } from "../components";
 import { rowProblems } from "../lib/errors";
 import { Link, navigate, setQuery, useLocation, useTitle } from "../lib/router";
 import { dateToZoned, formatDate, formatDateTime, formatMoney, formatNumber, formatPercent, parseAmountMinor } from "../lib/format";
@@ -112,34 +112,27 @@ export function Runs() {
     <div className="page">
       <h1>{t("bonus.title")}</h1>
       <HrNav />
-      <Section title={t("bonus.newRun")}>
-        <p className="muted small">{t("bonus.newRunText")}</p>
-        <form className="grid-form" onSubmit={submit} noValidate>
-          <div className="field">
-            <label htmlFor="b-policy">{t("bonus.policy")}</label>
-            <select id="b-policy" value={chosen} onChange={(e) => setPolicy(e.target.value)}>
-              {latest.map((p) => (
-                <option key={p.id} value={p.id}>
-                  {p.name || p.id} · v{p.version}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className={"field" + (invalid ? " invalid" : "")}>
-            <label htmlFor="b-period">{t("bonus.month")}</label>
-            <input id="b-period" type="month" value={period} onChange={(e) => setPeriod(e.target.value)} />
-          </div>
-          {invalid && (
-            <p className="field-error" role="alert">
-              {invalid}
-            </p>
-          )}
-          <div className="actions">
-            <ActionButton action={run} type="submit" label={t("bonus.run")} busyLabel={t("bonus.running")} />
-          </div>
-        </form>
-        <ErrorText error={run.error} />
-      </Section>
+      <FormCard title={t("bonus.newRun")} intro={<p className="muted small">{t("bonus.newRunText")}</p>} onSubmit={submit} action={run} label={t("bonus.run")} busyLabel={t("bonus.running")}>
+        <div className="field">
+          <label htmlFor="b-policy">{t("bonus.policy")}</label>
+          <select id="b-policy" value={chosen} onChange={(e) => setPolicy(e.target.value)}>
+            {latest.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name || p.id} · v{p.version}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className={"field" + (invalid ? " invalid" : "")}>
+          <label htmlFor="b-period">{t("bonus.month")}</label>
+          <input id="b-period" type="month" value={period} onChange={(e) => setPeriod(e.target.value)} />
+        </div>
+        {invalid && (
+          <p className="field-error" role="alert">
+            {invalid}
+          </p>
+        )}
+      </FormCard>
       <Section title={t("bonus.runList")}>
         <Listing query={runs} count={list.length} empty={t("bonus.noRuns")}>
           <ListTable caption={t("bonus.runList")} columns={[t("bonus.month"), t("bonus.policy"), t("bonus.state"), t("bonus.computed"), t("bonus.approved")]}>

@@ -6,7 +6,7 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { useQueryClient } from "@tanstack/react-query";
 import { OrgService, type Staff, type Store } from "../gen/shopscore/v1/org_pb";
 import { useI18n } from "../i18n/context";
-import { ActionButton, Badge, Done, ErrorText, FileImport, Listing, ListTable, Section, StoreFilter, useAction } from "../components";
+import { ActionButton, Badge, ErrorText, FileImport, FormCard, Listing, ListTable, StoreFilter, useAction } from "../components";
 import { importProblems } from "../lib/errors";
 import { setQuery, useLocation, useTitle } from "../lib/router";
 import { isAdmin, isEditor, useAuth } from "../auth";
@@ -149,22 +149,15 @@ function CreateStore() {
     </div>
   );
   return (
-    <Section title={t("stores.create")}>
-      <form className="grid-form" onSubmit={submit} noValidate>
-        {input("code", t("stores.code"))}
-        {input("name", t("stores.name"))}
-        {input("region", t("stores.region"))}
-        {input("address", t("stores.address"))}
-        {input("latitude", t("stores.latitude"))}
-        {input("longitude", t("stores.longitude"))}
-        {input("geofence", t("stores.geofenceM"))}
-        <div className="actions">
-          <ActionButton action={create} type="submit" label={t("stores.createButton")} />
-        </div>
-      </form>
-      {create.result && <Done message={t("stores.created", { code: create.result.store?.code ?? "" })} />}
-      <ErrorText error={create.error} />
-    </Section>
+    <FormCard title={t("stores.create")} onSubmit={submit} action={create} label={t("stores.createButton")} done={!!create.result && t("stores.created", { code: create.result.store?.code ?? "" })}>
+      {input("code", t("stores.code"))}
+      {input("name", t("stores.name"))}
+      {input("region", t("stores.region"))}
+      {input("address", t("stores.address"))}
+      {input("latitude", t("stores.latitude"))}
+      {input("longitude", t("stores.longitude"))}
+      {input("geofence", t("stores.geofenceM"))}
+    </FormCard>
   );
 }
 
@@ -392,34 +385,27 @@ function CreateStaff() {
     </div>
   );
   return (
-    <Section title={t("staff.create")}>
-      <form className="grid-form" onSubmit={submit} noValidate>
-        <div className={"field" + (invalid.storeId ? " invalid" : "")}>
-          <label htmlFor="st-store">{t("review.store")}</label>
-          <select id="st-store" value={f.storeId} onChange={(e) => setF({ ...f, storeId: e.target.value })}>
-            <option value="">{t("assign.choose")}</option>
-            {stores.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.code} · {s.name}
-              </option>
-            ))}
-          </select>
-          {invalid.storeId && <small className="field-error">{invalid.storeId}</small>}
-        </div>
-        {text("employeeNumber", t("staff.number"))}
-        {text("name", t("staff.name"))}
-        {text("position", t("staff.position"))}
-        {text("department", t("staff.department"))}
-        <label className="check">
-          <input type="checkbox" checked={f.backOffice} onChange={(e) => setF({ ...f, backOffice: e.target.checked })} />
-          {t("staff.backOffice")}
-        </label>
-        <div className="actions">
-          <ActionButton action={create} type="submit" label={t("staff.createButton")} />
-        </div>
-      </form>
-      {create.result && <Done message={t("staff.created", { name: create.result.staff?.name ?? "" })} />}
-      <ErrorText error={create.error} />
-    </Section>
+    <FormCard title={t("staff.create")} onSubmit={submit} action={create} label={t("staff.createButton")} done={!!create.result && t("staff.created", { name: create.result.staff?.name ?? "" })}>
+      <div className={"field" + (invalid.storeId ? " invalid" : "")}>
+        <label htmlFor="st-store">{t("review.store")}</label>
+        <select id="st-store" value={f.storeId} onChange={(e) => setF({ ...f, storeId: e.target.value })}>
+          <option value="">{t("assign.choose")}</option>
+          {stores.map((s) => (
+            <option key={s.id} value={s.id}>
+              {s.code} · {s.name}
+            </option>
+          ))}
+        </select>
+        {invalid.storeId && <small className="field-error">{invalid.storeId}</small>}
+      </div>
+      {text("employeeNumber", t("staff.number"))}
+      {text("name", t("staff.name"))}
+      {text("position", t("staff.position"))}
+      {text("department", t("staff.department"))}
+      <label className="check">
+        <input type="checkbox" checked={f.backOffice} onChange={(e) => setF({ ...f, backOffice: e.target.checked })} />
+        {t("staff.backOffice")}
+      </label>
+    </FormCard>
   );
 }
