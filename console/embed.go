@@ -13,6 +13,7 @@ package console
 import (
 	"bytes"
 	"embed"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"path"
@@ -33,17 +34,19 @@ type Options struct {
 // serverPrefixes are the server's own path spaces besides the procedures.
 var serverPrefixes = []string{"/blob/", "/reports/", "/.well-known/"}
 
-// Handler returns the console's HTTP handler.
-func Handler(opts Options) http.Handler {
+// Handler returns the console's HTTP handler. It fails only when the
+// binary was built without the console's build output (dist/index.html):
+// run `make console` and build again.
+func Handler(opts Options) (http.Handler, error) {
 	files, err := fs.Sub(dist, "dist")
 	if err != nil {
-		panic(err) // the embed pattern guarantees the folder
+		return nil, fmt.Errorf("console: %w", err)
 	}
 	index, err := fs.ReadFile(files, "index.html")
 	if err != nil {
-		panic("console: dist/index.html missing: run make console")
+		return nil, fmt.Errorf("console: the build has no dist/index.html (run make console): %w", err)
 	}
-	return &handler{files: files, index: index, csp: ContentSecurityPolicy(opts)}
+	return &handler{files: files, index: index, csp: ContentSecurityPolicy(opts)}, nil
 }
 
 // ContentSecurityPolicy is the policy every console response carries: no

@@ -11,7 +11,10 @@ import (
 )
 
 func TestHandler(t *testing.T) {
-	h := Handler(Options{ImageOrigins: []string{"https://s3.example.com"}})
+	h, err := Handler(Options{ImageOrigins: []string{"https://s3.example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	get := func(method, target string) *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(method, target, nil))

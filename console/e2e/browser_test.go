@@ -178,7 +178,7 @@ func securityEvents(tb testing.TB, url string) map[string]int {
 func TestConsole_Journeys(t *testing.T) {
 	needBrowser(t)
 	srv := servertest.Run(t, server.Config{
-		Console:   console.Handler(console.Options{}),
+		Console:   mustConsole(t),
 		AccessTTL: accessTTL,
 		// The journeys log in many times from one address.
 		LoginRate: server.Rate{Burst: 100, Every: time.Second},
@@ -273,7 +273,7 @@ func TestConsole_Journeys(t *testing.T) {
 func TestConsole_BonusAndDashboards(t *testing.T) {
 	needBrowser(t)
 	srv := servertest.Run(t, server.Config{
-		Console:   console.Handler(console.Options{}),
+		Console:   mustConsole(t),
 		LoginRate: server.Rate{Burst: 100, Every: time.Second},
 	})
 	require.NoError(t, srv.SeedDemoReports(context.Background()))
@@ -288,4 +288,14 @@ func TestConsole_BonusAndDashboards(t *testing.T) {
 		res := journey(t, srv.URL, "dashboard", nil)
 		assert.Greater(t, res["visits"], float64(0))
 	})
+}
+
+// mustConsole returns the embedded console's handler.
+func mustConsole(tb testing.TB) http.Handler {
+	tb.Helper()
+	h, err := console.Handler(console.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return h
 }

@@ -44,7 +44,9 @@ func runServe(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) erro
 		return err
 	}
 	cfg := server.Config{DataDir: *d.data, Logger: log, MaxRequestBytes: *maxReq, PublicURL: *publicURL}
-	cfg.Console = console.Handler(console.Options{ImageOrigins: endpointOrigins(*s3Endpoint)})
+	if cfg.Console, err = console.Handler(console.Options{ImageOrigins: endpointOrigins(*s3Endpoint)}); err != nil {
+		return err
+	}
 	if *s3Endpoint != "" {
 		// The keys come from the environment only, so that ps never
 		// shows them.
