@@ -1,6 +1,9 @@
 package audit
 
-import "time"
+import (
+	"regexp"
+	"time"
+)
 
 // Department is where a staff member works. Back-office departments are
 // audited through calls and e-mails as well as the front line.
@@ -93,6 +96,26 @@ type OrgSettings struct {
 	Currency  string // ISO 4217 code
 	UpdatedAt time.Time
 	UpdatedBy string
+}
+
+var (
+	localeTag    = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
+	currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
+)
+
+// Validate checks settings before they are stored. Errors: EINVALID
+// naming the field.
+func (s OrgSettings) Validate() error {
+	if _, err := time.LoadLocation(s.TimeZone); err != nil || s.TimeZone == "" || s.TimeZone == "Local" {
+		return Errorf(EINVALID, "time_zone: %q is not an IANA time zone name (such as Europe/Moscow)", s.TimeZone)
+	}
+	if !localeTag.MatchString(s.Locale) {
+		return Errorf(EINVALID, "locale: %q is not a language tag (such as ru-RU or en-GB)", s.Locale)
+	}
+	if !currencyCode.MatchString(s.Currency) {
+		return Errorf(EINVALID, "currency: %q is not an ISO 4217 code (such as RUB or EUR)", s.Currency)
+	}
+	return nil
 }
 
 // Validate returns EINVALID when the staff member cannot be stored.

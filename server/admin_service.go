@@ -231,7 +231,7 @@ func (a *adminService) StreamSecurityEvents(ctx context.Context, req *connect.Re
 	}
 	const page = 500
 	for {
-		events, err := a.s.db.SecurityEvents(ctx, after, page)
+		events, err := a.s.db.SecurityEventsAfter(ctx, after, page)
 		if err != nil {
 			return err
 		}

@@ -330,7 +330,7 @@ func (o *orgService) TransferStaff(ctx context.Context, req *connect.Request[v1.
 
 // GetOrgSettings returns the organisation's settings.
 func (o *orgService) GetOrgSettings(ctx context.Context, _ *connect.Request[v1.GetOrgSettingsRequest]) (*connect.Response[v1.GetOrgSettingsResponse], error) {
-	st, err := o.s.db.OrgSettings(ctx)
+	st, err := o.s.st.OrgSettings().Find(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -344,24 +344,8 @@ func (o *orgService) UpdateOrgSettings(ctx context.Context, req *connect.Request
 	if err != nil {
 		return nil, err
 	}
-	cur, err := o.s.db.OrgSettings(ctx)
-	if err != nil {
-		return nil, err
-	}
-	next := *cur
 	m := req.Msg.GetSettings()
-	for _, f := range []struct {
-		dst *string
-		v   string
-	}{{&next.TimeZone, m.GetTimeZone()}, {&next.Locale, m.GetLocale()}, {&next.Currency, m.GetCurrency()}} {
-		if v := strings.TrimSpace(f.v); v != "" {
-			*f.dst = v
-		}
-	}
-	if err := validateSettings(next); err != nil {
-		return nil, err
-	}
-	st, err := o.s.db.SetOrgSettings(ctx, next, p.UserID)
+	st, err := o.s.app.UpdateOrgSettings(ctx, p, audit.OrgSettings{TimeZone: m.GetTimeZone(), Locale: m.GetLocale(), Currency: m.GetCurrency()})
 	if err != nil {
 		return nil, err
 	}

@@ -26,9 +26,11 @@ import (
 	"connectrpc.com/grpcreflect"
 	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/auth"
 	"github.com/shopscore/shopscore/server/blob"
 	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/storage"
 )
 
 // Config is the server's configuration. The zero value is usable: every
@@ -261,6 +263,8 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	db       *sqlite.DB
+	st       storage.Storage // the same database, as the use cases see it
+	app      *app.App
 	keys     *auth.KeyStore
 	issuer   *auth.Issuer
 	verifier *auth.Verifier
@@ -306,6 +310,8 @@ func New(cfg Config) (*Server, error) {
 	if err := s.db.Open(); err != nil {
 		return nil, err
 	}
+	s.st = s.db
+	s.app = app.New(s.st, app.Options{Now: cfg.Now})
 	var err error
 	if s.keys, err = auth.OpenKeyStore(filepath.Join(cfg.DataDir, "keys"), s.tokenCfg); err != nil {
 		s.db.Close()

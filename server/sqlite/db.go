@@ -271,9 +271,13 @@ func dsn(path string, readOnly bool) string {
 // Tx is a transaction with the request's notion of "now".
 type Tx struct {
 	*sql.Tx
-	db  *DB
-	now time.Time
+	db       *DB
+	now      time.Time
+	readOnly bool
 }
+
+// Now is the transaction's notion of the present (storage.Tx).
+func (tx *Tx) Now() time.Time { return tx.now }
 
 // BeginTx starts a write transaction on the single writer connection.
 func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
@@ -293,7 +297,7 @@ func (db *DB) BeginRead(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: begin read: %w", err)
 	}
-	return &Tx{Tx: tx, db: db, now: db.Now().UTC()}, nil
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), readOnly: true}, nil
 }
 
 // update runs fn in a write transaction and commits it when fn succeeds.

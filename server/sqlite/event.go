@@ -23,7 +23,7 @@ func (db *DB) AddSecurityEvent(ctx context.Context, e audit.SecurityEvent) error
 }
 
 // SecurityEvents returns up to limit events with seq > afterSeq, oldest first.
-func (db *DB) SecurityEvents(ctx context.Context, afterSeq int64, limit int) ([]audit.SecurityEvent, error) {
+func (db *DB) SecurityEventsAfter(ctx context.Context, afterSeq int64, limit int) ([]audit.SecurityEvent, error) {
 	return list(ctx, db, "security events", scanEvent, `SELECT seq, created_at, kind, user_id, session_id, peer, detail
 		FROM security_events WHERE seq > ? ORDER BY seq LIMIT ?`, afterSeq, limit)
 }

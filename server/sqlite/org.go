@@ -323,25 +323,26 @@ func (db *DB) ApplyDueTransfers(ctx context.Context, today string) (int, error) 
 	return n, err
 }
 
-// OrgSettings returns the organisation's settings.
-func (db *DB) OrgSettings(ctx context.Context) (*audit.OrgSettings, error) {
-	var s audit.OrgSettings
-	var at int64
-	err := db.read.QueryRowContext(ctx, `SELECT time_zone, locale, currency, updated_at, updated_by FROM org_settings WHERE id = 1`).
-		Scan(&s.TimeZone, &s.Locale, &s.Currency, &at, &s.UpdatedBy)
-	if err != nil {
-		return nil, fmt.Errorf("read org settings: %w", err)
-	}
-	if at != 0 {
-		s.UpdatedAt = fromMillis(at)
-	}
-	return &s, nil
+// Find returns the organisation's settings (storage.OrgSettings).
+func (r orgSettingRows) Find(ctx context.Context) (*audit.OrgSettings, error) {
+	return get(ctx, r.rows, func(tx *Tx) (*audit.OrgSettings, error) {
+		var s audit.OrgSettings
+		var at int64
+		err := tx.QueryRowContext(ctx, `SELECT time_zone, locale, currency, updated_at, updated_by FROM org_settings WHERE id = 1`).
+			Scan(&s.TimeZone, &s.Locale, &s.Currency, &at, &s.UpdatedBy)
+		if err != nil {
+			return nil, fmt.Errorf("read org settings: %w", err)
+		}
+		if at != 0 {
+			s.UpdatedAt = fromMillis(at)
+		}
+		return &s, nil
+	})
 }
 
-// SetOrgSettings stores the organisation's settings (validated by the
-// caller) and returns them.
-func (db *DB) SetOrgSettings(ctx context.Context, s audit.OrgSettings, by string) (*audit.OrgSettings, error) {
-	err := db.update(ctx, func(tx *Tx) error {
+// Set stores the organisation's settings (storage.OrgSettings).
+func (r orgSettingRows) Set(ctx context.Context, s audit.OrgSettings, by string) error {
+	return r.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE org_settings SET time_zone = ?, locale = ?, currency = ?, updated_at = ?, updated_by = ? WHERE id = 1`,
 			s.TimeZone, s.Locale, s.Currency, millis(tx.now), by)
 		if err != nil {
@@ -349,10 +350,6 @@ func (db *DB) SetOrgSettings(ctx context.Context, s audit.OrgSettings, by string
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return db.OrgSettings(ctx)
 }
 
 // staffStoreAt returns the store the employee staffID worked at at time t

@@ -1,0 +1,40 @@
+// Package app holds the server's use cases: every business rule that
+// needs storage (admitting, scoring and flagging a pushed visit; review
+// and assignment transitions; corrections; evidence completeness; bonus
+// runs; imports) written once, over the interfaces of package storage,
+// with the transaction boundary decided here. It imports no database
+// driver (TestNoStorageDriver proves it), so every backend runs the same
+// rules, and its tests run on each backend. Rules that need no storage
+// live in the domain, package audit; transport (Connect, HTTP) lives in
+// package server, which calls these use cases.
+package app
+
+import (
+	"time"
+
+	"github.com/shopscore/shopscore/server/storage"
+)
+
+// App is the use cases over one storage.
+type App struct {
+	st  storage.Storage
+	now func() time.Time
+}
+
+// Options configures an App; the zero value is the production one.
+type Options struct {
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// New returns the use cases over st.
+func New(st storage.Storage, o Options) *App {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &App{st: st, now: o.Now}
+}
+
+// Storage returns the storage the use cases run over, for queries that
+// carry no rule of their own.
+func (a *App) Storage() storage.Storage { return a.st }

@@ -1,0 +1,5 @@
+package storage
+
+// Assignments keeps assignments of shoppers to stores and checklists.
+type Assignments interface {
+}

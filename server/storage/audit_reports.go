@@ -1,0 +1,5 @@
+package storage
+
+// AuditReports answers the audit workbook's and the report index's queries.
+type AuditReports interface {
+}

@@ -1,0 +1,5 @@
+package storage
+
+// BasePay keeps employees' base pay by month.
+type BasePay interface {
+}

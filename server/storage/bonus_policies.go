@@ -1,0 +1,5 @@
+package storage
+
+// BonusPolicies keeps bonus policies and their versions.
+type BonusPolicies interface {
+}

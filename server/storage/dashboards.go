@@ -1,0 +1,5 @@
+package storage
+
+// Dashboards answers the dashboards' aggregate queries.
+type Dashboards interface {
+}

@@ -1,0 +1,5 @@
+package storage
+
+// SecurityEvents keeps the security log.
+type SecurityEvents interface {
+}

@@ -1,0 +1,5 @@
+package storage
+
+// Staff keeps the audited employees, their store and transfers.
+type Staff interface {
+}

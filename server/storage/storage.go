@@ -1,0 +1,66 @@
+// Package storage is the contract between the server's use cases and a
+// database: one interface per noun (users, visits, assignments, bonus
+// runs, …), the rows, filters and pages they take and return, and the
+// transaction boundary. It holds no rule and imports no driver: a rule
+// lives in package app (or in the domain, package audit), and a backend
+// (package sqlite; PostgreSQL later) only persists and queries. Every
+// backend passes the conformance suite in storage/storagetest.
+//
+// Every noun is reached the same two ways. On a Storage each call runs in
+// its own transaction (a read in one snapshot, a write committed before it
+// returns); on a Tx every call belongs to that transaction, which the use
+// case opened with Update, Trial or View and which commits or rolls back
+// as a whole (docs/DESIGN.md §1).
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Storage is a database: the nouns, each call in a transaction of its own,
+// and transactions the caller controls.
+type Storage interface {
+	Nouns
+	// Update runs fn in one write transaction and commits it when fn
+	// returns nil; any error rolls everything fn did back.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// Trial runs fn in one write transaction and always rolls it back:
+	// what fn would do, seen from inside, with nothing stored (an
+	// import's validate-only run takes the same path as the real one).
+	Trial(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in one read-only snapshot.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Close releases the database.
+	Close() error
+}
+
+// Tx is one transaction: the nouns, every call inside it.
+type Tx interface {
+	Nouns
+	// Now is the transaction's notion of the present, fixed when it
+	// began: every time it stores is this one.
+	Now() time.Time
+}
+
+// Nouns is what a Storage and a Tx have in common: one interface per
+// noun of the domain.
+type Nouns interface {
+	Users() Users
+	Sessions() Sessions
+	SecurityEvents() SecurityEvents
+	Stores() Stores
+	Staff() Staff
+	OrgSettings() OrgSettings
+	Checklists() Checklists
+	Assignments() Assignments
+	Visits() Visits
+	Devices() Devices
+	Feed() Feed
+	Photos() Photos
+	BonusPolicies() BonusPolicies
+	BasePay() BasePay
+	BonusRuns() BonusRuns
+	Dashboards() Dashboards
+	AuditReports() AuditReports
+}
