@@ -1,0 +1,84 @@
+// Package pgtest gives tests a fresh PostgreSQL database of their own in
+// the cluster .ci/start-postgres starts, so that every package's
+// PostgreSQL tests find it, skip, or fail in CI the same way, and run in
+// parallel without seeing each other's rows.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// URLVar names the variable that holds the test cluster's URL.
+const URLVar = "SHOPSCORE_TEST_DATABASE_URL"
+
+// URL creates a database with a random name in the cluster
+// SHOPSCORE_TEST_DATABASE_URL names, drops it when the test ends, and
+// returns its URL. Without the variable the test is skipped with a
+// message saying how to start a cluster, or fails when CI is "true": CI
+// never skips PostgreSQL.
+func URL(tb testing.TB) string {
+	tb.Helper()
+	admin := os.Getenv(URLVar)
+	if admin == "" {
+		const msg = "it needs PostgreSQL: set " + URLVar + "; start a throwaway cluster with: " +
+			"eval \"$(bash .ci/start-postgres)\" (stop it with bash .ci/stop-postgres)"
+		if os.Getenv("CI") == "true" {
+			tb.Fatal(tb.Name() + ": " + msg + " (CI=true: not skipping)")
+		}
+		tb.Skip(tb.Name() + ": " + msg)
+	}
+	cfg, err := pgx.ParseConfig(admin)
+	if err != nil {
+		tb.Fatalf("%s: %v", URLVar, err)
+	}
+	name := "shopscore_test_" + random()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		tb.Fatalf("connect to the test cluster: %v", err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name); err != nil {
+		tb.Fatalf("create test database: %v", err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		conn, err := pgx.ConnectConfig(ctx, cfg)
+		if err != nil {
+			tb.Errorf("drop test database %s: %v", name, err)
+			return
+		}
+		defer conn.Close(context.Background())
+		// WITH (FORCE): a connection the test left open does not keep it.
+		if _, err := conn.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			tb.Errorf("drop test database %s: %v", name, err)
+		}
+	})
+	return databaseURL(admin, name)
+}
+
+// databaseURL returns the connection string admin with the database name.
+func databaseURL(admin, name string) string {
+	if u, err := url.Parse(admin); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		u.Path = "/" + name
+		return u.String()
+	}
+	return admin + " dbname=" + name
+}
+
+// random returns 16 random hex digits.
+func random() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
