@@ -34,16 +34,30 @@ build:
 
 ## test: vet and run every test; without SHOPSCORE_TEST_S3_ENDPOINT it starts
 ## versitygw (tools/go.mod, .ci/start-s3; port SHOPSCORE_S3_PORT, default 9000)
-## for the S3 tests and stops it afterwards
+## for the S3 tests and stops it afterwards. The PostgreSQL tests run against
+## SHOPSCORE_TEST_DATABASE_URL; without it, a throwaway cluster from the
+## installed PostgreSQL (.ci/start-postgres; port SHOPSCORE_PG_PORT, default
+## 5432), or they are skipped, said so first; CI=true never skips them
 test: vet
-	@if [ -n "$$SHOPSCORE_TEST_S3_ENDPOINT" ]; then \
-		echo "S3 tests against $$SHOPSCORE_TEST_S3_ENDPOINT"; \
-		$(GO) test -count=1 -timeout 30m $(PKGS); \
+	@s3_dir=; pg_own=; \
+	trap '[ -z "$$s3_dir" ] || { kill "$$SHOPSCORE_TEST_S3_PID" 2>/dev/null; rm -rf "$$s3_dir"; }; [ -z "$$pg_own" ] || bash .ci/stop-postgres' EXIT; \
+	if [ -n "$$SHOPSCORE_TEST_DATABASE_URL" ]; then \
+		echo "PostgreSQL tests against $${SHOPSCORE_TEST_DATABASE_URL##*@}"; \
+	elif [ "$$CI" = true ]; then \
+		echo "make test: CI=true and SHOPSCORE_TEST_DATABASE_URL is not set: CI never skips the PostgreSQL tests (.ci/run starts a cluster)" >&2; exit 1; \
+	elif ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; then \
+		pg_env=$$(bash .ci/start-postgres) || exit 1; eval "$$pg_env"; pg_own=1; \
+		echo "PostgreSQL tests against a throwaway cluster in $$SHOPSCORE_TEST_PG_DIR"; \
 	else \
-		s3_env=$$(bash .ci/start-s3) || exit 1; eval "$$s3_env"; \
-		trap 'kill "$$SHOPSCORE_TEST_S3_PID" 2>/dev/null; rm -rf "$$SHOPSCORE_TEST_S3_DIR"' EXIT; \
-		$(GO) test -count=1 -timeout 30m $(PKGS); \
-	fi
+		echo "*** PostgreSQL tests SKIPPED: SHOPSCORE_TEST_DATABASE_URL is not set and PostgreSQL is not installed" \
+			"(apt-get install postgresql, or set the URL; eval \"\$$(bash .ci/start-postgres)\" starts a cluster) ***"; \
+	fi; \
+	if [ -n "$$SHOPSCORE_TEST_S3_ENDPOINT" ]; then \
+		echo "S3 tests against $$SHOPSCORE_TEST_S3_ENDPOINT"; \
+	else \
+		s3_env=$$(bash .ci/start-s3) || exit 1; eval "$$s3_env"; s3_dir=$$SHOPSCORE_TEST_S3_DIR; \
+	fi; \
+	$(GO) test -count=1 -timeout 30m $(PKGS)
 
 ## vulncheck: govulncheck (tools/go.mod) against a vulnerability database built
 ## from the golang.org/x/vulndb module (through the module proxy, not vuln.go.dev);
