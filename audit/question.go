@@ -92,6 +92,14 @@ func (t Target) String() string {
 // timerUnits gives the milliseconds in one unit a timer target may use.
 var timerUnits = map[string]float64{"ms": 1, "s": 1000, "min": 60 * 1000, "h": 60 * 60 * 1000}
 
+// TimerUnitMS returns the milliseconds in one unit a timer question may
+// use (ms, s, min or h), and false for any other unit: the one table the
+// server (scoring, reports) and the field client (typed answers) share.
+func TimerUnitMS(unit string) (float64, bool) {
+	ms, ok := timerUnits[unit]
+	return ms, ok
+}
+
 // TimerValue converts a timer answer in milliseconds to the question's
 // unit (ms, s, min or h), as its target is written, and returns that unit;
 // a question without a known unit gets seconds.

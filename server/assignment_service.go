@@ -7,6 +7,7 @@ import (
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/sync/protocol"
 	"google.golang.org/protobuf/proto"
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
@@ -146,7 +147,7 @@ func (s *Server) assignmentViews(ctx context.Context, as []*audit.Assignment) ([
 	shoppers := map[string]string{}
 	out := make([]*v1.Assignment, len(as))
 	for i, a := range as {
-		v := assignmentToProto(a)
+		v := protocol.AssignmentToProto(a)
 		if st := byID[a.StoreID]; st != nil {
 			v.StoreCode, v.StoreName = st.Code, st.Name
 		}
@@ -242,7 +243,7 @@ func (a *assignmentService) ListAssignments(ctx context.Context, req *connect.Re
 	if err != nil {
 		return nil, err
 	}
-	state, err := assignmentStateFromProto(m.GetState())
+	state, err := protocol.AssignmentStateFilterFromProto(m.GetState())
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/sync/protocol"
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 )
@@ -33,7 +34,7 @@ func (c *checklistService) ImportPack(ctx context.Context, req *connect.Request[
 	}
 	resp := &v1.ImportPackResponse{}
 	for _, v := range versions {
-		pv, err := versionToProto(v, false)
+		pv, err := protocol.VersionToProto(v, false)
 		if err != nil {
 			return nil, err
 		}
@@ -62,7 +63,7 @@ func changeVersion(ctx context.Context, id string, version int32, change func(co
 	if err != nil {
 		return nil, err
 	}
-	return versionToProto(v, false)
+	return protocol.VersionToProto(v, false)
 }
 
 // PublishVersion publishes a draft. Errors: EINVALID, ENOTFOUND,
@@ -101,7 +102,7 @@ func (c *checklistService) ListChecklists(ctx context.Context, req *connect.Requ
 	if err != nil {
 		return nil, err
 	}
-	ch, err := channelFromProto(req.Msg.GetChannel())
+	ch, err := protocol.ChannelFilterFromProto(req.Msg.GetChannel())
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +112,7 @@ func (c *checklistService) ListChecklists(ctx context.Context, req *connect.Requ
 	}
 	resp := &v1.ListChecklistsResponse{}
 	for _, v := range versions {
-		pv, err := versionToProto(v, false)
+		pv, err := protocol.VersionToProto(v, false)
 		if err != nil {
 			return nil, err
 		}

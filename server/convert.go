@@ -10,47 +10,6 @@ import (
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 )
 
-// channelFromProto returns the domain channel, through the one table in
-// sync/protocol; CHANNEL_UNSPECIFIED is "". Errors: EINVALID for an unknown
-// value.
-func channelFromProto(c v1.Channel) (audit.Channel, error) {
-	if c == v1.Channel_CHANNEL_UNSPECIFIED {
-		return "", nil
-	}
-	if ch := protocol.ChannelFromProto(c); ch != "" {
-		return ch, nil
-	}
-	return "", audit.Errorf(audit.EINVALID, "unknown channel %d", c)
-}
-
-var versionStateToProto = map[audit.VersionState]v1.ChecklistVersionState{
-	audit.VersionDraft:     v1.ChecklistVersionState_CHECKLIST_VERSION_STATE_DRAFT,
-	audit.VersionPublished: v1.ChecklistVersionState_CHECKLIST_VERSION_STATE_PUBLISHED,
-	audit.VersionRetired:   v1.ChecklistVersionState_CHECKLIST_VERSION_STATE_RETIRED,
-}
-
-var assignmentStateToProto = map[audit.AssignmentState]v1.AssignmentState{
-	audit.AssignmentOpen:      v1.AssignmentState_ASSIGNMENT_STATE_OPEN,
-	audit.AssignmentAccepted:  v1.AssignmentState_ASSIGNMENT_STATE_ACCEPTED,
-	audit.AssignmentCancelled: v1.AssignmentState_ASSIGNMENT_STATE_CANCELLED,
-	audit.AssignmentExpired:   v1.AssignmentState_ASSIGNMENT_STATE_EXPIRED,
-	audit.AssignmentDone:      v1.AssignmentState_ASSIGNMENT_STATE_DONE,
-}
-
-// assignmentStateFromProto returns the domain state; UNSPECIFIED is "".
-// Errors: EINVALID for an unknown value.
-func assignmentStateFromProto(s v1.AssignmentState) (audit.AssignmentState, error) {
-	if s == v1.AssignmentState_ASSIGNMENT_STATE_UNSPECIFIED {
-		return "", nil
-	}
-	for k, v := range assignmentStateToProto {
-		if v == s {
-			return k, nil
-		}
-	}
-	return "", audit.Errorf(audit.EINVALID, "unknown assignment state %d", s)
-}
-
 // timestamp returns nil for the zero time, so that "not set" stays unset.
 func timestamp(t time.Time) *timestamppb.Timestamp {
 	if t.IsZero() {
@@ -71,48 +30,6 @@ func timeFrom(field string, ts *timestamppb.Timestamp) (time.Time, error) {
 	return ts.AsTime(), nil
 }
 
-// versionToProto converts a version; content is included when withContent.
-func versionToProto(v *audit.ChecklistVersion, withContent bool) (*v1.ChecklistVersion, error) {
-	p := &v1.ChecklistVersion{
-		ChecklistId: v.ChecklistID,
-		Version:     int32(v.Version),
-		Name:        v.Content.Name,
-		Channel:     protocol.ChannelToProto(v.Content.Channel),
-		State:       versionStateToProto[v.State],
-		ContentHash: v.ContentHash,
-		PublishTime: timestamp(v.PublishedAt),
-	}
-	for _, s := range v.Content.Sections {
-		p.QuestionCount += int32(len(s.Questions))
-	}
-	if withContent {
-		b, err := v.Content.CanonicalJSON()
-		if err != nil {
-			return nil, err
-		}
-		p.Content = b
-	}
-	return p, nil
-}
-
-func storeToProto(s *audit.Store) *v1.Store {
-	return &v1.Store{
-		Id: s.ID, Code: s.Code, Name: s.Name, Address: s.Address, Region: s.Region,
-		Latitude: s.Latitude, Longitude: s.Longitude, GeofenceMeters: s.GeofenceMeters,
-		ManagerIds: s.ManagerIDs, CreateTime: timestamp(s.CreatedAt),
-		Deactivated: !s.DeactivatedAt.IsZero(), DeactivateTime: timestamp(s.DeactivatedAt), ManagerNames: s.ManagerNames,
-	}
-}
-
-func staffToProto(s *audit.Staff) *v1.Staff {
-	return &v1.Staff{
-		Id: s.ID, EmployeeNumber: s.EmployeeNumber, Name: s.Name, Position: s.Position,
-		Department: string(s.Department), BackOffice: s.BackOffice, StoreId: s.StoreID, CreateTime: timestamp(s.CreatedAt),
-		StoreCode: s.StoreCode, StoreName: s.StoreName, Deactivated: !s.DeactivatedAt.IsZero(),
-		DeactivateTime: timestamp(s.DeactivatedAt), StoreSinceDate: s.StoreSince,
-	}
-}
-
 func transferToProto(t *audit.StaffTransfer) *v1.StaffTransfer {
 	return &v1.StaffTransfer{
 		Id: t.ID, StaffId: t.StaffID, FromStoreId: t.FromStoreID, FromStoreCode: t.FromStoreCode, FromStoreName: t.FromStoreName,
@@ -123,15 +40,6 @@ func transferToProto(t *audit.StaffTransfer) *v1.StaffTransfer {
 
 func settingsToProto(s *audit.OrgSettings) *v1.OrgSettings {
 	return &v1.OrgSettings{TimeZone: s.TimeZone, Locale: s.Locale, Currency: s.Currency, UpdateTime: timestamp(s.UpdatedAt), UpdatedBy: s.UpdatedBy}
-}
-
-func assignmentToProto(a *audit.Assignment) *v1.Assignment {
-	return &v1.Assignment{
-		Id: a.ID, StoreId: a.StoreID, ChecklistId: a.ChecklistID, ChecklistVersion: int32(a.ChecklistVersion),
-		Channel: protocol.ChannelToProto(a.Channel), WindowStartTime: timestamp(a.WindowStart), WindowEndTime: timestamp(a.WindowEnd),
-		ShopperId: a.ShopperID, State: assignmentStateToProto[a.State], CancelReason: a.CancelReason,
-		CreateTime: timestamp(a.CreatedAt), UpdateTime: timestamp(a.UpdatedAt),
-	}
 }
 
 var questionTypeToProto = map[audit.QuestionType]v1.QuestionType{
@@ -149,7 +57,7 @@ var questionTypeToProto = map[audit.QuestionType]v1.QuestionType{
 // readableVersion returns a version with its content as sections and
 // questions a screen can show, the raw content bytes left out.
 func readableVersion(v *audit.ChecklistVersion) *v1.ChecklistVersion {
-	p, _ := versionToProto(v, false) // without content it cannot fail
+	p, _ := protocol.VersionToProto(v, false) // without content it cannot fail
 	c := &v.Content
 	p.AllowUnplanned = c.AllowUnplanned
 	scope := string(c.CriticalCap.Scope)

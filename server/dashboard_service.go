@@ -42,7 +42,7 @@ func (d *dashboardService) newDashboard(ctx context.Context, f *v1.DashboardFilt
 	if err != nil {
 		return nil, err
 	}
-	ch, err := channelFromProto(f.GetChannel())
+	ch, err := protocol.ChannelFilterFromProto(f.GetChannel())
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func (b *dashboard) counted() *v1.Counted {
 		c.Basis = v1.DashboardBasis_DASHBOARD_BASIS_APPROVED
 	}
 	for _, s := range b.query.States() {
-		c.States = append(c.States, visitStateToProto[s])
+		c.States = append(c.States, protocol.VisitStateToProto(s))
 	}
 	return c
 }
@@ -339,7 +339,7 @@ func (d *dashboardService) ListDashboardVisits(ctx context.Context, req *connect
 		pv := &v1.DashboardVisit{
 			VisitId: v.VisitID, StoreCode: v.StoreCode, StoreName: v.StoreName, Region: v.Region, VisitTime: timestamp(v.VisitedAt),
 			ChecklistId: v.ChecklistID, ChecklistVersion: int32(v.ChecklistVersion), Channel: protocol.ChannelToProto(audit.Channel(v.Channel)),
-			State: visitStateToProto[v.State], Passed: v.Passed, CriticalFailure: v.CriticalFailed, Flagged: v.Flagged,
+			State: protocol.VisitStateToProto(v.State), Passed: v.Passed, CriticalFailure: v.CriticalFailed, Flagged: v.Flagged,
 			StaffName: v.StaffName, StaffEmployeeNumber: v.StaffNumber,
 		}
 		if v.MaxPoints > 0 {

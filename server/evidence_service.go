@@ -17,6 +17,7 @@ import (
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/auth"
 	"github.com/shopscore/shopscore/server/blob"
+	"github.com/shopscore/shopscore/sync/protocol"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
@@ -247,7 +248,7 @@ func (e *evidenceService) FinalizeUpload(ctx context.Context, req *connect.Reque
 	if err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&v1.FinalizeUploadResponse{Receipt: receiptToProto(r)}), nil
+	return connect.NewResponse(&v1.FinalizeUploadResponse{Receipt: protocol.ReceiptToProto(r)}), nil
 }
 
 // verifyPhoto verifies the stored bytes of sha and records them verified,

@@ -8,6 +8,7 @@ import (
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/sync/protocol"
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 )
@@ -30,7 +31,7 @@ func (o *orgService) CreateStore(ctx context.Context, req *connect.Request[v1.Cr
 	if err := o.s.db.CreateStore(ctx, st); err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&v1.CreateStoreResponse{Store: storeToProto(st)}), nil
+	return connect.NewResponse(&v1.CreateStoreResponse{Store: protocol.StoreToProto(st)}), nil
 }
 
 // ListStores lists the stores in the caller's scope.
@@ -46,7 +47,7 @@ func (o *orgService) ListStores(ctx context.Context, req *connect.Request[v1.Lis
 	}
 	resp := &v1.ListStoresResponse{}
 	for _, st := range stores {
-		resp.Stores = append(resp.Stores, storeToProto(st))
+		resp.Stores = append(resp.Stores, protocol.StoreToProto(st))
 	}
 	return connect.NewResponse(resp), nil
 }
@@ -69,7 +70,7 @@ func (o *orgService) CreateStaff(ctx context.Context, req *connect.Request[v1.Cr
 	if err := o.s.db.CreateStaff(ctx, audit.ScopeOf(p), st); err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&v1.CreateStaffResponse{Staff: staffToProto(st)}), nil
+	return connect.NewResponse(&v1.CreateStaffResponse{Staff: protocol.StaffToProto(st)}), nil
 }
 
 // ListStaff lists the staff of the stores in the caller's scope, by
@@ -100,7 +101,7 @@ func (o *orgService) ListStaff(ctx context.Context, req *connect.Request[v1.List
 		return nil, err
 	}
 	resp := &v1.ListStaffResponse{}
-	resp.Staff, resp.NextPageToken = page(staff, n, staffToProto, func(s *audit.Staff) string { return encodePageToken(s.EmployeeNumber) })
+	resp.Staff, resp.NextPageToken = page(staff, n, protocol.StaffToProto, func(s *audit.Staff) string { return encodePageToken(s.EmployeeNumber) })
 	return connect.NewResponse(resp), nil
 }
 
@@ -140,7 +141,7 @@ func (o *orgService) GetStore(ctx context.Context, req *connect.Request[v1.GetSt
 	if err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&v1.GetStoreResponse{Store: storeToProto(st)}), nil
+	return connect.NewResponse(&v1.GetStoreResponse{Store: protocol.StoreToProto(st)}), nil
 }
 
 // UpdateStore replaces a store's editable fields; only admins change its
@@ -162,7 +163,7 @@ func (o *orgService) UpdateStore(ctx context.Context, req *connect.Request[v1.Up
 	if err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&v1.UpdateStoreResponse{Store: storeToProto(out)}), nil
+	return connect.NewResponse(&v1.UpdateStoreResponse{Store: protocol.StoreToProto(out)}), nil
 }
 
 func (o *orgService) setStoreDeactivated(id string, deactivated bool, ctx context.Context) (*v1.Store, error) {
@@ -173,7 +174,7 @@ func (o *orgService) setStoreDeactivated(id string, deactivated bool, ctx contex
 	if err != nil {
 		return nil, err
 	}
-	return storeToProto(st), nil
+	return protocol.StoreToProto(st), nil
 }
 
 // DeactivateStore closes a store. Errors: EINVALID, ENOTFOUND.
@@ -196,7 +197,7 @@ func (o *orgService) ReactivateStore(ctx context.Context, req *connect.Request[v
 
 // staffView converts an employee with his pending transfer, if any.
 func (o *orgService) staffView(ctx context.Context, s *audit.Staff) (*v1.Staff, error) {
-	out := staffToProto(s)
+	out := protocol.StaffToProto(s)
 	t, err := o.s.db.PendingTransfer(ctx, s.ID)
 	if err != nil {
 		return nil, err

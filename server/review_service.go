@@ -23,18 +23,6 @@ type reviewService struct{ s *Server }
 // photoLinkTTL is how long a reviewer's photo download link works.
 const photoLinkTTL = 10 * time.Minute
 
-func visitStateFromProto(s v1.VisitState) (audit.VisitState, error) {
-	if s == v1.VisitState_VISIT_STATE_UNSPECIFIED {
-		return "", nil
-	}
-	for k, v := range visitStateToProto {
-		if v == s {
-			return k, nil
-		}
-	}
-	return "", audit.Errorf(audit.EINVALID, "unknown visit state %d", s)
-}
-
 // seesShopperNames reports whether a role may see who the shoppers are:
 // managers and admins; HR and everyone else see visits anonymously.
 func seesShopperNames(r audit.Role) bool { return r == audit.RoleManager || r == audit.RoleAdmin }
@@ -55,7 +43,7 @@ func visitSummaryFor(r audit.Role) func(*sqlite.VisitSummary) *v1.VisitSummary {
 func visitSummaryToProto(s *sqlite.VisitSummary) *v1.VisitSummary {
 	out := &v1.VisitSummary{
 		Id: s.ID, StoreId: s.StoreID, ShopperId: s.ShopperID, AssignmentId: s.AssignmentID, ChecklistId: s.ChecklistID,
-		ChecklistVersion: int32(s.ChecklistVersion), Channel: protocol.ChannelToProto(s.Channel), State: visitStateToProto[s.State],
+		ChecklistVersion: int32(s.ChecklistVersion), Channel: protocol.ChannelToProto(s.Channel), State: protocol.VisitStateToProto(s.State),
 		ScorePercent: s.ScorePercent, Flags: s.Flags, StartTime: timestamp(s.StartedAt), ReceiveTime: timestamp(s.ReceivedAt),
 		CorrectsVisitId: s.CorrectsVisitID, CorrectedByVisitId: s.CorrectedByVisitID, MissingPhotoCount: int32(s.MissingPhotos),
 		StoreCode: s.StoreCode, StoreName: s.StoreName, StaffId: s.StaffID, StaffName: s.StaffName,
@@ -125,7 +113,7 @@ func (r *reviewService) ListVisits(ctx context.Context, req *connect.Request[v1.
 	}
 	f := sqlite.VisitFilter{Scope: scope, StoreID: storeID, FlaggedOnly: m.GetFlaggedOnly(), StaffID: m.GetStaffId(),
 		ChecklistID: m.GetChecklistId(), ShopperID: m.GetShopperId(), Flag: m.GetFlag(), FlaggedFirst: m.GetFlaggedFirst(), Limit: n + 1}
-	if f.State, err = visitStateFromProto(m.GetState()); err != nil {
+	if f.State, err = protocol.VisitStateFilterFromProto(m.GetState()); err != nil {
 		return nil, err
 	}
 	for _, t := range []struct {
@@ -162,7 +150,7 @@ func (r *reviewService) ListVisits(ctx context.Context, req *connect.Request[v1.
 		}
 		for _, st := range audit.VisitStates {
 			if c := counts[st]; c > 0 {
-				resp.StateCounts = append(resp.StateCounts, &v1.VisitStateCount{State: visitStateToProto[st], Count: c})
+				resp.StateCounts = append(resp.StateCounts, &v1.VisitStateCount{State: protocol.VisitStateToProto(st), Count: c})
 			}
 		}
 	}
@@ -245,7 +233,7 @@ func (r *reviewService) GetVisit(ctx context.Context, req *connect.Request[v1.Ge
 			name = ""
 		}
 		resp.History = append(resp.History, &v1.VisitTransition{
-			FromState: visitStateToProto[t.From], ToState: visitStateToProto[t.To], ActorId: t.ActorID, ActorRole: t.ActorRole,
+			FromState: protocol.VisitStateToProto(t.From), ToState: protocol.VisitStateToProto(t.To), ActorId: t.ActorID, ActorRole: t.ActorRole,
 			Time: timestamp(t.At), Reason: t.Reason, Comments: commentsToProto(t.Comments), ActorName: name,
 		})
 	}

@@ -278,7 +278,6 @@ type Server struct {
 	slotLimiter    *auth.Limiter // upload slots per user
 	pushLimiter    *auth.Limiter // pushes per device
 
-	feedEpoch string      // the database's feed epoch, fixed at creation
 	blob      blob.Store  // photo evidence
 	local     *blob.Local // the same store when it is the local one, served under /blob/
 	publicURL atomic.Pointer[string]
@@ -319,10 +318,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.issuer = auth.NewIssuer(s.keys, s.tokenCfg)
 	s.verifier = auth.NewVerifier(s.keys.JWKS, s.tokenCfg)
-	if s.feedEpoch, err = s.db.FeedEpoch(context.Background()); err != nil {
-		s.db.Close()
-		return nil, err
-	}
 	if err := s.openBlobStore(); err != nil {
 		s.db.Close()
 		return nil, err

@@ -6,9 +6,9 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/sqlite"
 	"github.com/shopscore/shopscore/sync/protocol"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
@@ -22,15 +22,11 @@ const (
 	// MaxPushMutations bounds the mutations of one push.
 	MaxPushMutations = sqlite.MaxPushMutations
 	// MaxPullPage bounds the changes of one pull page.
-	MaxPullPage = sqlite.MaxPullPage
+	MaxPullPage = app.MaxPullPage
 	// DefaultPullPage is the page size of a pull that names none.
-	DefaultPullPage = 200
+	DefaultPullPage = app.DefaultPullPage
 	// maxIDLen bounds the ids a device makes (UUIDs have 36 characters).
 	maxIDLen = 128
-	// pullBudget bounds the encoded size of one pull page's changes, so
-	// that a page of assignments with large checklists stays well within
-	// what clients accept; a page always holds at least one change.
-	pullBudget = 2 << 20
 )
 
 // Push applies a batch of mutations from the caller's device (the device
@@ -98,7 +94,7 @@ func (x *syncService) Push(ctx context.Context, req *connect.Request[v1.PushRequ
 	}
 	out := &v1.PushResponse{AppliedSeq: res.AppliedSeq, ServerTime: timestamppb.New(x.s.cfg.Now())}
 	for _, r := range res.Results {
-		mr := &v1.MutationResult{Seq: r.Seq, MutationId: r.MutationID, Receipt: receiptToProto(r.Receipt)}
+		mr := &v1.MutationResult{Seq: r.Seq, MutationId: r.MutationID, Receipt: protocol.ReceiptToProto(r.Receipt)}
 		switch r.Status {
 		case sqlite.MutationApplied:
 			mr.Status = v1.MutationStatus_MUTATION_STATUS_APPLIED
@@ -154,13 +150,13 @@ func mutationFromProto(m *v1.Mutation, shopperID string) sqlite.Mutation {
 }
 
 // Pull returns the caller's changes after a cursor, one page read and
-// materialized from one snapshot: his assignments (with their store, its
-// staff and the checklist version with content), tombstones for those
-// cancelled, reassigned or expired, the checklists open to unplanned
+// materialized from one snapshot (app.Pull): his assignments (with their
+// store, its staff and the checklist version with content), tombstones for
+// those cancelled, reassigned or expired, the checklists open to unplanned
 // visits, and the receipts of his visits (state, score, flags, missing
 // photos). An empty cursor starts at the beginning; an unknown or foreign
-// cursor (another database, a restored backup) answers reset = true from
-// the beginning. next_cursor is the position after the page, has_more
+// cursor (another database, a restored backup) answers full_resync = true
+// from the beginning. next_cursor is the position after the page, has_more
 // says whether more changes wait. Errors: InvalidArgument (page_size
 // outside 0..MaxPullPage).
 func (x *syncService) Pull(ctx context.Context, req *connect.Request[v1.PullRequest]) (*connect.Response[v1.PullResponse], error) {
@@ -168,97 +164,12 @@ func (x *syncService) Pull(ctx context.Context, req *connect.Request[v1.PullRequ
 	if err != nil {
 		return nil, err
 	}
-	n := int(req.Msg.GetPageSize())
-	switch {
-	case n == 0:
-		n = DefaultPullPage
-	case n < 0 || n > MaxPullPage:
-		return nil, audit.Errorf(audit.EINVALID, "page_size must be 0 to %d", MaxPullPage)
-	}
-	cursor := req.Msg.GetCursor()
-	after, ok := protocol.DecodeCursor(cursor, x.s.feedEpoch)
-	reset := cursor != "" && !ok
-	page, err := x.s.db.Pull(ctx, p.UserID, after, n)
+	page, err := x.s.app.Pull(ctx, p, req.Msg.GetCursor(), int(req.Msg.GetPageSize()))
 	if err != nil {
 		return nil, err
 	}
-	out := &v1.PullResponse{FullResync: reset || page.Reset, HasMore: page.HasMore, ServerTime: timestamppb.New(x.s.cfg.Now())}
-	last, size := page.Last, 0
-	for i, c := range page.Changes {
-		pc, err := changeToProto(c)
-		if err != nil {
-			return nil, err
-		}
-		if size += proto.Size(pc); size > pullBudget && i > 0 {
-			last, out.HasMore = page.Changes[i-1].Seq, true
-			break
-		}
-		out.Changes = append(out.Changes, pc)
-	}
-	out.NextCursor = protocol.EncodeCursor(x.s.feedEpoch, last)
-	return connect.NewResponse(out), nil
-}
-
-// changeToProto converts one feed change.
-func changeToProto(c sqlite.Change) (*v1.Change, error) {
-	switch {
-	case c.AssignmentUpsert != nil:
-		u := c.AssignmentUpsert
-		cv, err := versionToProto(u.Version, true)
-		if err != nil {
-			return nil, err
-		}
-		up := &v1.AssignmentUpsert{Assignment: assignmentToProto(u.Assignment), Store: storeToProto(u.Store), Checklist: cv}
-		for _, st := range u.Staff {
-			up.Staff = append(up.Staff, staffToProto(st))
-		}
-		return &v1.Change{Kind: &v1.Change_AssignmentUpsert{AssignmentUpsert: up}}, nil
-	case c.AssignmentRemoval != nil:
-		return &v1.Change{Kind: &v1.Change_AssignmentRemoval{AssignmentRemoval: &v1.AssignmentRemoval{
-			AssignmentId: c.AssignmentRemoval.AssignmentID, Reason: c.AssignmentRemoval.Reason,
-		}}}, nil
-	case c.ChecklistUpsert != nil:
-		cv, err := versionToProto(c.ChecklistUpsert.Version, true)
-		if err != nil {
-			return nil, err
-		}
-		up := &v1.ChecklistUpsert{Checklist: cv}
-		for _, st := range c.ChecklistUpsert.Stores {
-			up.Stores = append(up.Stores, storeToProto(st))
-		}
-		return &v1.Change{Kind: &v1.Change_ChecklistUpsert{ChecklistUpsert: up}}, nil
-	default:
-		return &v1.Change{Kind: &v1.Change_VisitReceipt{VisitReceipt: receiptToProto(c.VisitReceipt)}}, nil
-	}
-}
-
-var visitStateToProto = map[sqlite.VisitState]v1.VisitState{
-	sqlite.VisitSubmitted:  v1.VisitState_VISIT_STATE_SUBMITTED,
-	sqlite.VisitComplete:   v1.VisitState_VISIT_STATE_COMPLETE,
-	sqlite.VisitInReview:   v1.VisitState_VISIT_STATE_IN_REVIEW,
-	sqlite.VisitApproved:   v1.VisitState_VISIT_STATE_APPROVED,
-	sqlite.VisitReturned:   v1.VisitState_VISIT_STATE_RETURNED,
-	sqlite.VisitPublished:  v1.VisitState_VISIT_STATE_PUBLISHED,
-	sqlite.VisitSuperseded: v1.VisitState_VISIT_STATE_SUPERSEDED,
-}
-
-// receiptToProto converts a visit receipt; nil stays nil.
-func receiptToProto(r *sqlite.VisitReceipt) *v1.VisitReceipt {
-	if r == nil {
-		return nil
-	}
-	out := &v1.VisitReceipt{
-		VisitId: r.VisitID, State: visitStateToProto[r.State], ScorePercent: r.ScorePercent,
-		ReceiveTime: timestamp(r.ReceivedAt),
-	}
-	for _, m := range r.Missing {
-		out.MissingPhotos = append(out.MissingPhotos, &v1.MissingPhoto{QuestionId: m.QuestionID, Index: int32(m.Index), Sha256: m.SHA256})
-	}
-	for _, f := range r.Flags {
-		out.Flags = append(out.Flags, string(f))
-	}
-	for _, c := range r.Comments {
-		out.Comments = append(out.Comments, &v1.ReviewComment{QuestionId: c.QuestionID, Text: c.Text})
-	}
-	return out
+	return connect.NewResponse(&v1.PullResponse{
+		Changes: page.Changes, NextCursor: page.NextCursor, HasMore: page.HasMore, FullResync: page.FullResync,
+		ServerTime: timestamppb.New(x.s.cfg.Now()),
+	}), nil
 }

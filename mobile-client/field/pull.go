@@ -114,15 +114,13 @@ func (c *Client) applyChange(ctx context.Context, tx *sql.Tx, ch *v1.Change) err
 		return c.applyAssignment(ctx, tx, k.AssignmentUpsert)
 	case *v1.Change_AssignmentRemoval:
 		r := k.AssignmentRemoval
-		state := ""
-		switch r.GetReason() {
-		case "cancelled":
-			state = string(audit.AssignmentCancelled)
-		case "expired":
-			state = string(audit.AssignmentExpired)
+		reason, err := protocol.RemovalReasonFromProto(r)
+		if err != nil {
+			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE assignments SET removed_reason = ?, state = CASE WHEN ? = '' THEN state ELSE ? END
-			WHERE id = ?`, nonEmpty(r.GetReason(), "removed"), state, state, r.GetAssignmentId())
+		state := string(reason.AssignmentState())
+		_, err = tx.ExecContext(ctx, `UPDATE assignments SET removed_reason = ?, state = CASE WHEN ? = '' THEN state ELSE ? END
+			WHERE id = ?`, string(reason), state, state, r.GetAssignmentId())
 		return err
 	case *v1.Change_ChecklistUpsert:
 		u := k.ChecklistUpsert
@@ -156,9 +154,9 @@ func (c *Client) applyChange(ctx context.Context, tx *sql.Tx, ch *v1.Change) err
 }
 
 func (c *Client) applyAssignment(ctx context.Context, tx *sql.Tx, u *v1.AssignmentUpsert) error {
-	a := u.GetAssignment()
-	if a.GetId() == "" {
-		return audit.Errorf(audit.EINVALID, "assignment without an id")
+	a, err := protocol.AssignmentFromProto(u.GetAssignment())
+	if err != nil {
+		return err
 	}
 	if _, err := putVersion(ctx, tx, u.GetChecklist()); err != nil {
 		return err
@@ -174,7 +172,7 @@ func (c *Client) applyAssignment(ctx context.Context, tx *sql.Tx, u *v1.Assignme
 	for _, st := range u.GetStaff() {
 		storeID := st.GetStoreId()
 		if storeID == "" {
-			storeID = a.GetStoreId()
+			storeID = a.StoreID
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO staff (id, store_id, employee_number, name, position, department, back_office)
 			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET store_id = excluded.store_id,
@@ -184,37 +182,15 @@ func (c *Client) applyAssignment(ctx context.Context, tx *sql.Tx, u *v1.Assignme
 			return err
 		}
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO assignments (id, store_id, checklist_id, checklist_version, channel,
+	_, err = tx.ExecContext(ctx, `INSERT INTO assignments (id, store_id, checklist_id, checklist_version, channel,
 		window_start_ms, window_end_ms, shopper_id, state, cancel_reason, removed_reason)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '') ON CONFLICT (id) DO UPDATE SET store_id = excluded.store_id,
 		checklist_id = excluded.checklist_id, checklist_version = excluded.checklist_version, channel = excluded.channel,
 		window_start_ms = excluded.window_start_ms, window_end_ms = excluded.window_end_ms, shopper_id = excluded.shopper_id,
 		state = excluded.state, cancel_reason = excluded.cancel_reason, removed_reason = ''`,
-		a.GetId(), a.GetStoreId(), a.GetChecklistId(), a.GetChecklistVersion(), string(protocol.ChannelFromProto(a.GetChannel())),
-		timeMS(tsTime(a.GetWindowStartTime())), timeMS(tsTime(a.GetWindowEndTime())), a.GetShopperId(),
-		string(assignmentState(a.GetState())), a.GetCancelReason())
+		a.ID, a.StoreID, a.ChecklistID, a.ChecklistVersion, string(a.Channel),
+		timeMS(a.WindowStart), timeMS(a.WindowEnd), a.ShopperID, string(a.State), a.CancelReason)
 	return err
-}
-
-var versionStates = map[v1.ChecklistVersionState]audit.VersionState{
-	v1.ChecklistVersionState_CHECKLIST_VERSION_STATE_DRAFT:     audit.VersionDraft,
-	v1.ChecklistVersionState_CHECKLIST_VERSION_STATE_PUBLISHED: audit.VersionPublished,
-	v1.ChecklistVersionState_CHECKLIST_VERSION_STATE_RETIRED:   audit.VersionRetired,
-}
-
-var assignmentStates = map[v1.AssignmentState]audit.AssignmentState{
-	v1.AssignmentState_ASSIGNMENT_STATE_OPEN:      audit.AssignmentOpen,
-	v1.AssignmentState_ASSIGNMENT_STATE_ACCEPTED:  audit.AssignmentAccepted,
-	v1.AssignmentState_ASSIGNMENT_STATE_CANCELLED: audit.AssignmentCancelled,
-	v1.AssignmentState_ASSIGNMENT_STATE_EXPIRED:   audit.AssignmentExpired,
-	v1.AssignmentState_ASSIGNMENT_STATE_DONE:      audit.AssignmentDone,
-}
-
-func assignmentState(s v1.AssignmentState) audit.AssignmentState {
-	if st, ok := assignmentStates[s]; ok {
-		return st
-	}
-	return audit.AssignmentOpen
 }
 
 // putVersion stores a checklist version with its content. The content must
@@ -226,19 +202,17 @@ func putVersion(ctx context.Context, tx *sql.Tx, p *v1.ChecklistVersion) (*audit
 	if p == nil {
 		return nil, audit.Errorf(audit.EINVALID, "change without its checklist version")
 	}
-	cv := &audit.ChecklistVersion{ChecklistID: p.GetChecklistId(), Version: int(p.GetVersion()), ContentHash: p.GetContentHash()}
-	state, ok := versionStates[p.GetState()]
-	if !ok || state == audit.VersionDraft {
-		return nil, audit.Errorf(audit.EINVALID, "checklist %s version %d: state %v cannot be used for visits", cv.ChecklistID, cv.Version, p.GetState())
+	cv, err := protocol.VersionFromProto(p)
+	if err != nil {
+		return nil, err
 	}
-	cv.State = state
-	if err := json.Unmarshal(p.GetContent(), &cv.Content); err != nil {
-		return nil, audit.Errorf(audit.EINVALID, "checklist %s version %d: content is not a checklist: %v", cv.ChecklistID, cv.Version, err)
+	if cv.State == audit.VersionDraft {
+		return nil, audit.Errorf(audit.EINVALID, "checklist %s version %d: state %v cannot be used for visits", cv.ChecklistID, cv.Version, p.GetState())
 	}
 	if err := cv.Verify(); err != nil {
 		return nil, audit.Errorf(audit.EINVALID, "checklist %s version %d: %s", cv.ChecklistID, cv.Version, audit.ErrorMessage(err))
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO checklist_versions (checklist_id, version, name, channel, state, content_hash,
+	_, err = tx.ExecContext(ctx, `INSERT INTO checklist_versions (checklist_id, version, name, channel, state, content_hash,
 		content, allow_unplanned) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (checklist_id, version) DO UPDATE SET state = excluded.state`,
 		cv.ChecklistID, cv.Version, cv.Content.Name, string(cv.Content.Channel), string(cv.State), cv.ContentHash,
@@ -261,16 +235,6 @@ func putStore(ctx context.Context, tx *sql.Tx, s *v1.Store) error {
 	return err
 }
 
-var visitStates = map[v1.VisitState]string{
-	v1.VisitState_VISIT_STATE_SUBMITTED:  "submitted",
-	v1.VisitState_VISIT_STATE_COMPLETE:   "complete",
-	v1.VisitState_VISIT_STATE_IN_REVIEW:  "in_review",
-	v1.VisitState_VISIT_STATE_APPROVED:   "approved",
-	v1.VisitState_VISIT_STATE_RETURNED:   "returned",
-	v1.VisitState_VISIT_STATE_PUBLISHED:  "published",
-	v1.VisitState_VISIT_STATE_SUPERSEDED: "superseded",
-}
-
 // putReceipt stores the server's receipt of a visit and brings the local
 // photos' verified marks in line with it: what the server still misses is
 // not verified, whatever the device thought.
@@ -278,33 +242,33 @@ func putReceipt(ctx context.Context, tx *sql.Tx, r *v1.VisitReceipt) error {
 	if r == nil || r.GetVisitId() == "" {
 		return nil
 	}
-	missing := make([]MissingPhoto, 0, len(r.GetMissingPhotos()))
-	for _, m := range r.GetMissingPhotos() {
-		missing = append(missing, MissingPhoto{QuestionID: m.GetQuestionId(), Index: int(m.GetIndex()), SHA256: m.GetSha256()})
+	rec, err := protocol.ReceiptFromProto(r)
+	if err != nil {
+		return err
 	}
-	comments := make([]Comment, 0, len(r.GetComments()))
-	for _, cm := range r.GetComments() {
-		comments = append(comments, Comment{QuestionID: cm.GetQuestionId(), Text: cm.GetText()})
+	missing := make([]MissingPhoto, 0, len(rec.Missing))
+	for _, m := range rec.Missing {
+		missing = append(missing, MissingPhoto{QuestionID: m.QuestionID, Index: m.Index, SHA256: m.SHA256})
+	}
+	comments := make([]Comment, 0, len(rec.Comments))
+	for _, cm := range rec.Comments {
+		comments = append(comments, Comment{QuestionID: cm.QuestionID, Text: cm.Text})
+	}
+	flags := make([]string, 0, len(rec.Flags))
+	for _, f := range rec.Flags {
+		flags = append(flags, string(f))
 	}
 	cj, _ := json.Marshal(comments)
-	flags := r.GetFlags()
-	if flags == nil {
-		flags = []string{}
-	}
 	mj, _ := json.Marshal(missing)
 	fj, _ := json.Marshal(flags)
-	state := visitStates[r.GetState()]
-	if state == "" {
-		state = "unknown"
-	}
 	var score any
-	if r.ScorePercent != nil {
-		score = r.GetScorePercent()
+	if rec.ScorePercent != nil {
+		score = *rec.ScorePercent
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO receipts (visit_id, state, score_percent, missing_json, flags_json, comments_json, receive_time_ms)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (visit_id) DO UPDATE SET state = excluded.state, score_percent = excluded.score_percent,
 		missing_json = excluded.missing_json, flags_json = excluded.flags_json, comments_json = excluded.comments_json, receive_time_ms = excluded.receive_time_ms`,
-		r.GetVisitId(), state, score, string(mj), string(fj), string(cj), timeMS(tsTime(r.GetReceiveTime()))); err != nil {
+		rec.VisitID, string(rec.State), score, string(mj), string(fj), string(cj), timeMS(rec.ReceivedAt)); err != nil {
 		return fmt.Errorf("field: save receipt: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE photos SET verified = 1, last_error = '' WHERE visit_id = ?`, r.GetVisitId()); err != nil {
@@ -353,11 +317,4 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-func nonEmpty(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

@@ -10,9 +10,6 @@ import (
 	"github.com/shopscore/shopscore/audit"
 )
 
-// timerUnitMS gives the milliseconds of one unit a timer question may use.
-var timerUnitMS = map[string]float64{"ms": 1, "s": 1000, "min": 60 * 1000, "h": 60 * 60 * 1000}
-
 // ParseValue reads an answer typed as text for question q: "na" for not
 // applicable; yes/no (y/n, true/false) for yes_no; a number for scale,
 // numeric and nps; a duration for timer ("25s", "1m30s", or a bare number
@@ -57,7 +54,7 @@ func ParseValue(q *audit.Question, text string) (Value, error) {
 			return Value{DurationMS: &ms}, nil
 		}
 		x, err := strconv.ParseFloat(strings.ReplaceAll(t, ",", "."), 64)
-		unit, ok := timerUnitMS[q.Unit]
+		unit, ok := audit.TimerUnitMS(q.Unit)
 		if err != nil || !ok || math.IsNaN(x) || math.IsInf(x, 0) || math.Abs(x*unit) > 1e15 {
 			return bad(fmt.Sprintf("a duration like 25s or 1m30s, or a number%s (or use the timer)", unitSuffix(q.Unit)))
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/storage"
 )
 
 // The kinds of feed rows. Each names an entity whose current state a pull
@@ -15,16 +16,6 @@ const (
 	feedChecklist  = "checklist"  // audience: every shopper ('')
 	feedVisit      = "visit"      // audience: the visit's shopper
 )
-
-// The reasons an assignment leaves a shopper's device.
-const (
-	RemovalCancelled  = "cancelled"
-	RemovalReassigned = "reassigned"
-	RemovalExpired    = "expired"
-)
-
-// MaxPullPage bounds the changes of one pull.
-const MaxPullPage = 500
 
 // touchFeed records that entity changed for audience: its feed row moves to
 // a new, higher seq (INSERT OR REPLACE deletes the old row), so the feed
@@ -38,128 +29,72 @@ func touchFeed(ctx context.Context, tx *Tx, audience, kind, entity string) error
 	return nil
 }
 
-// AssignmentUpsert is an assignment a shopper has, with what he needs to
-// carry it out offline.
-type AssignmentUpsert struct {
-	Assignment *audit.Assignment
-	Store      *audit.Store
-	Staff      []*audit.Staff
-	Version    *audit.ChecklistVersion
+// Epoch returns the random id of this database's feed, made once with
+// the database (storage.Feed).
+func (r feedRows) Epoch(ctx context.Context) (string, error) {
+	return get(ctx, r.rows, func(tx *Tx) (string, error) {
+		var epoch string
+		if err := tx.QueryRowContext(ctx, `SELECT feed_epoch FROM sync_meta WHERE id = 1`).Scan(&epoch); err != nil {
+			return "", fmt.Errorf("read feed epoch: %w", err)
+		}
+		return epoch, nil
+	})
 }
 
-// AssignmentRemoval is a tombstone: the assignment left the shopper.
-type AssignmentRemoval struct {
-	AssignmentID string
-	Reason       string // RemovalCancelled, RemovalReassigned or RemovalExpired
-}
-
-// ChecklistUpsert is the latest published version of a checklist that
-// takes unplanned visits, with the stores a shopper may visit with it.
-type ChecklistUpsert struct {
-	Version *audit.ChecklistVersion
-	Stores  []*audit.Store
-}
-
-// Change is one materialized row of the feed; exactly one field besides
-// Seq is set.
-type Change struct {
-	Seq               int64
-	AssignmentUpsert  *AssignmentUpsert
-	AssignmentRemoval *AssignmentRemoval
-	ChecklistUpsert   *ChecklistUpsert
-	VisitReceipt      *VisitReceipt
-}
-
-// FeedPage is one page of a shopper's feed.
-type FeedPage struct {
-	Changes []Change
-	// Last is the feed position the page ends at: the seq of the last row
-	// read (rows that materialize to nothing count), or where it started
-	// for an empty page.
-	Last    int64
-	HasMore bool
-	// Reset is set when the position asked for lies beyond the feed's
-	// head (a database restored from an older backup): the page starts
-	// from the beginning instead.
-	Reset bool
-}
-
-// FeedEpoch returns the random id of this database's feed, made once with
-// the database; cursors of another epoch are unknown.
-func (db *DB) FeedEpoch(ctx context.Context) (string, error) {
-	var epoch string
-	if err := db.read.QueryRowContext(ctx, `SELECT feed_epoch FROM sync_meta WHERE id = 1`).Scan(&epoch); err != nil {
-		return "", fmt.Errorf("read feed epoch: %w", err)
-	}
-	return epoch, nil
-}
-
-// Pull reads up to limit changes of the shopper's feed after position
-// after, and materializes each from the entity's current state, all in one
-// read transaction (one snapshot, docs/DESIGN.md §3 rule 6). The shopper's feed
-// holds his own assignments (upserts and tombstones) and visit receipts,
-// and the checklists every shopper may use for unplanned visits. Errors:
-// EINVALID (limit outside 1..MaxPullPage, a negative position).
-func (db *DB) Pull(ctx context.Context, shopperID string, after int64, limit int) (*FeedPage, error) {
-	if limit < 1 || limit > MaxPullPage {
-		return nil, audit.Errorf(audit.EINVALID, "page size must be 1 to %d, not %d", MaxPullPage, limit)
-	}
-	if after < 0 {
-		return nil, audit.Errorf(audit.EINVALID, "feed position %d is negative", after)
-	}
-	page := &FeedPage{}
-	err := db.view(ctx, func(tx *Tx) error {
+// Head returns the highest position of the feed (storage.Feed).
+func (r feedRows) Head(ctx context.Context) (int64, error) {
+	return get(ctx, r.rows, func(tx *Tx) (int64, error) {
 		var head sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT MAX(seq) FROM sync_feed`).Scan(&head); err != nil {
-			return fmt.Errorf("feed head: %w", err)
+			return 0, fmt.Errorf("feed head: %w", err)
 		}
-		if after > head.Int64 {
-			after, page.Reset = 0, true
-		}
-		page.Last = after
+		return head.Int64, nil
+	})
+}
+
+// Read returns up to limit of the shopper's feed rows after position
+// after, each with its entity as it is now, all in one read transaction
+// (storage.Feed). The shopper's rows are his own assignments and visits
+// and the checklists of every shopper (”).
+func (r feedRows) Read(ctx context.Context, shopperID string, after int64, limit int) (*storage.FeedRows, error) {
+	return get(ctx, r.rows, func(tx *Tx) (*storage.FeedRows, error) {
 		type row struct {
-			seq                    int64
-			audience, kind, entity string
+			seq          int64
+			kind, entity string
 		}
 		var rs []row
-		q, err := tx.QueryContext(ctx, `SELECT seq, audience, kind, entity FROM sync_feed
+		q, err := tx.QueryContext(ctx, `SELECT seq, kind, entity FROM sync_feed
 			WHERE audience IN (?, '') AND seq > ? ORDER BY seq LIMIT ?`, shopperID, after, limit+1)
 		if err != nil {
-			return fmt.Errorf("read feed: %w", err)
+			return nil, fmt.Errorf("read feed: %w", err)
 		}
 		for q.Next() {
 			var r row
-			if err := q.Scan(&r.seq, &r.audience, &r.kind, &r.entity); err != nil {
+			if err := q.Scan(&r.seq, &r.kind, &r.entity); err != nil {
 				q.Close()
-				return err
+				return nil, err
 			}
 			rs = append(rs, r)
 		}
 		q.Close()
 		if err := q.Err(); err != nil {
-			return fmt.Errorf("read feed: %w", err)
+			return nil, fmt.Errorf("read feed: %w", err)
 		}
+		out := &storage.FeedRows{}
 		if len(rs) > limit {
-			rs, page.HasMore = rs[:limit], true
+			rs, out.HasMore = rs[:limit], true
 		}
 		m := materializer{tx: tx, shopper: shopperID}
 		for _, r := range rs {
-			c, ok, err := m.change(ctx, r.kind, r.entity)
+			fr, err := m.row(ctx, r.kind, r.entity)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			page.Last = r.seq
-			if ok {
-				c.Seq = r.seq
-				page.Changes = append(page.Changes, c)
-			}
+			fr.Seq = r.seq
+			out.Rows = append(out.Rows, fr)
 		}
-		return nil
+		return out, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return page, nil
 }
 
 // materializer turns feed rows into changes within one read transaction,
@@ -173,81 +108,69 @@ type materializer struct {
 	allStores []*audit.Store
 }
 
-// change materializes one feed row; false when it has nothing to say to
-// this shopper now (a checklist that no longer takes unplanned visits).
-func (m *materializer) change(ctx context.Context, kind, entity string) (Change, bool, error) {
+// row reads the entity of one feed row as it is now.
+func (m *materializer) row(ctx context.Context, kind, entity string) (storage.FeedRow, error) {
 	switch kind {
 	case feedAssignment:
-		return m.assignment(ctx, entity)
+		a, err := m.assignment(ctx, entity)
+		return storage.FeedRow{Assignment: a}, err
 	case feedChecklist:
-		return m.checklist(ctx, entity)
+		c, err := m.checklist(ctx, entity)
+		return storage.FeedRow{Checklist: c}, err
 	case feedVisit:
 		r, err := visitReceipt(ctx, m.tx, m.shopper, entity)
 		if audit.ErrorCode(err) == audit.ENOTFOUND {
-			return Change{}, false, nil
-		} else if err != nil {
-			return Change{}, false, err
+			return storage.FeedRow{}, nil
 		}
-		return Change{VisitReceipt: r}, true, nil
+		return storage.FeedRow{Receipt: r}, err
 	}
-	return Change{}, false, fmt.Errorf("feed row of unknown kind %q", kind)
+	return storage.FeedRow{}, fmt.Errorf("feed row of unknown kind %q", kind)
 }
 
-func (m *materializer) assignment(ctx context.Context, id string) (Change, bool, error) {
+func (m *materializer) assignment(ctx context.Context, id string) (*storage.FeedAssignment, error) {
 	a, err := findAssignment(ctx, m.tx, audit.Scope{All: true}, id)
 	if err != nil {
-		return Change{}, false, err
+		return nil, err
 	}
-	switch {
-	case a.ShopperID != m.shopper:
-		return Change{AssignmentRemoval: &AssignmentRemoval{AssignmentID: id, Reason: RemovalReassigned}}, true, nil
-	case a.State == audit.AssignmentCancelled:
-		return Change{AssignmentRemoval: &AssignmentRemoval{AssignmentID: id, Reason: RemovalCancelled}}, true, nil
-	case a.State == audit.AssignmentExpired:
-		return Change{AssignmentRemoval: &AssignmentRemoval{AssignmentID: id, Reason: RemovalExpired}}, true, nil
+	out := &storage.FeedAssignment{Assignment: a}
+	if out.Store, err = m.store(ctx, a.StoreID); err != nil {
+		return nil, err
 	}
-	up := &AssignmentUpsert{Assignment: a}
-	if up.Store, err = m.store(ctx, a.StoreID); err != nil {
-		return Change{}, false, err
+	if out.Staff, err = m.staffOf(ctx, a.StoreID); err != nil {
+		return nil, err
 	}
-	if up.Staff, err = m.staffOf(ctx, a.StoreID); err != nil {
-		return Change{}, false, err
+	if out.Version, err = m.version(ctx, a.ChecklistID, a.ChecklistVersion); err != nil {
+		return nil, err
 	}
-	if up.Version, err = m.version(ctx, a.ChecklistID, a.ChecklistVersion); err != nil {
-		return Change{}, false, err
-	}
-	return Change{AssignmentUpsert: up}, true, nil
+	return out, nil
 }
 
-func (m *materializer) checklist(ctx context.Context, id string) (Change, bool, error) {
+func (m *materializer) checklist(ctx context.Context, id string) (*storage.FeedChecklist, error) {
 	v, err := m.version(ctx, id, 0)
 	if audit.ErrorCode(err) == audit.ENOTFOUND {
-		return Change{}, false, nil // no published version (any more)
+		return nil, nil // no published version (any more)
 	} else if err != nil {
-		return Change{}, false, err
-	}
-	if !v.Content.AllowUnplanned {
-		return Change{}, false, nil
+		return nil, err
 	}
 	if m.allStores == nil {
 		rows, err := m.tx.QueryContext(ctx, storeSelect+` ORDER BY s.code`)
 		if err != nil {
-			return Change{}, false, fmt.Errorf("list stores: %w", err)
+			return nil, fmt.Errorf("list stores: %w", err)
 		}
 		defer rows.Close()
 		m.allStores = []*audit.Store{}
 		for rows.Next() {
 			s, err := scanStore(rows)
 			if err != nil {
-				return Change{}, false, err
+				return nil, err
 			}
 			m.allStores = append(m.allStores, s)
 		}
 		if err := rows.Err(); err != nil {
-			return Change{}, false, fmt.Errorf("list stores: %w", err)
+			return nil, fmt.Errorf("list stores: %w", err)
 		}
 	}
-	return Change{ChecklistUpsert: &ChecklistUpsert{Version: v, Stores: m.allStores}}, true, nil
+	return &storage.FeedChecklist{Version: v, Stores: m.allStores}, nil
 }
 
 func (m *materializer) version(ctx context.Context, id string, version int) (*audit.ChecklistVersion, error) {

@@ -19,7 +19,7 @@ func TestDB_FeedEpoch(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.db")
 	db := sqlite.NewDB(path)
 	require.NoError(t, db.Open())
-	first, err := db.FeedEpoch(ctx)
+	first, err := db.Feed().Epoch(ctx)
 	require.NoError(t, err)
 	require.Len(t, first, 32)
 	require.NoError(t, db.Close())
@@ -27,11 +27,11 @@ func TestDB_FeedEpoch(t *testing.T) {
 	db = sqlite.NewDB(path)
 	require.NoError(t, db.Open())
 	defer db.Close()
-	again, err := db.FeedEpoch(ctx)
+	again, err := db.Feed().Epoch(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, first, again, "made once, with the database")
 
-	other, err := MustOpenDB(t).FeedEpoch(ctx)
+	other, err := MustOpenDB(t).Feed().Epoch(ctx)
 	require.NoError(t, err)
 	assert.NotEqual(t, first, other, "another database has another epoch")
 }
@@ -62,47 +62,63 @@ func newFeedFixture(t *testing.T) feedFixture {
 	return feedFixture{db: db, shopper: shopper.ID, assignment: a}
 }
 
-func TestDB_Pull(t *testing.T) {
+// TestFeed_Read: the feed keeps one row per entity, each read with its
+// entity as it is now; which of those rows a shopper is sent, and how, is
+// the pull's rule (server/app, TestApp_Pull).
+func TestFeed_Read(t *testing.T) {
 	ctx := context.Background()
 	t.Run("Compacts", func(t *testing.T) {
 		f := newFeedFixture(t)
-		page, err := f.db.Pull(ctx, f.shopper, 0, 10)
+		rows, err := f.db.Feed().Read(ctx, f.shopper, 0, 10)
 		require.NoError(t, err)
-		require.Len(t, page.Changes, 1, "a checklist without unplanned visits is not in the feed")
-		require.NotNil(t, page.Changes[0].AssignmentUpsert)
-		cursor := page.Last
+		require.Len(t, rows.Rows, 1, "a checklist without unplanned visits is not in the feed")
+		r := rows.Rows[0]
+		require.NotNil(t, r.Assignment)
+		first := r.Seq
+		assert.Equal(t, f.assignment.ID, r.Assignment.Assignment.ID)
+		assert.Equal(t, "S-1", r.Assignment.Store.Code)
+		assert.NotNil(t, r.Assignment.Version, "with the version the shopper needs offline")
 
 		_, err = f.db.UpdateAssignment(ctx, audit.Scope{All: true}, f.assignment.ID, func(a *audit.Assignment) error {
 			return a.Transition(audit.AssignmentCancelled)
 		})
 		require.NoError(t, err)
-		page, err = f.db.Pull(ctx, f.shopper, 0, 10)
+		rows, err = f.db.Feed().Read(ctx, f.shopper, 0, 10)
 		require.NoError(t, err)
-		require.Len(t, page.Changes, 1, "one row per entity")
-		assert.Equal(t, &sqlite.AssignmentRemoval{AssignmentID: f.assignment.ID, Reason: sqlite.RemovalCancelled}, page.Changes[0].AssignmentRemoval)
-		assert.Greater(t, page.Changes[0].Seq, cursor, "the row moved past the old cursor")
+		require.Len(t, rows.Rows, 1, "one row per entity")
+		last := rows.Rows[len(rows.Rows)-1]
+		require.NotNil(t, last.Assignment)
+		assert.Equal(t, audit.AssignmentCancelled, last.Assignment.Assignment.State)
+		assert.Greater(t, last.Seq, first, "the row moved past the old position")
 
-		page, err = f.db.Pull(ctx, f.shopper, page.Last, 10)
+		head, err := f.db.Feed().Head(ctx)
 		require.NoError(t, err)
-		assert.Empty(t, page.Changes)
-		assert.False(t, page.HasMore)
-		assert.False(t, page.Reset)
-	})
-	t.Run("ResetBeyondHead", func(t *testing.T) {
-		f := newFeedFixture(t)
-		page, err := f.db.Pull(ctx, f.shopper, 1<<40, 10)
+		assert.Equal(t, last.Seq, head)
+		rows, err = f.db.Feed().Read(ctx, f.shopper, head, 10)
 		require.NoError(t, err)
-		assert.True(t, page.Reset)
-		assert.Len(t, page.Changes, 1)
+		assert.Empty(t, rows.Rows)
+		assert.False(t, rows.HasMore)
 	})
-	t.Run("ErrInvalid", func(t *testing.T) {
+	t.Run("HasMore", func(t *testing.T) {
 		f := newFeedFixture(t)
-		for _, n := range []int{0, sqlite.MaxPullPage + 1} {
-			_, err := f.db.Pull(ctx, f.shopper, 0, n)
-			assert.Equal(t, audit.EINVALID, audit.ErrorCode(err))
-		}
-		_, err := f.db.Pull(ctx, f.shopper, -1, 10)
-		assert.Equal(t, audit.EINVALID, audit.ErrorCode(err))
+		again := *f.assignment
+		again.ID = ""
+		require.NoError(t, f.db.CreateAssignment(ctx, audit.Scope{All: true}, &again))
+		rows, err := f.db.Feed().Read(ctx, f.shopper, 0, 1)
+		require.NoError(t, err)
+		require.Len(t, rows.Rows, 1)
+		assert.True(t, rows.HasMore)
+		rows, err = f.db.Feed().Read(ctx, f.shopper, rows.Rows[0].Seq, 1)
+		require.NoError(t, err)
+		require.Len(t, rows.Rows, 1)
+		assert.Equal(t, again.ID, rows.Rows[0].Assignment.Assignment.ID)
+		assert.False(t, rows.HasMore)
+	})
+	t.Run("OtherShopper", func(t *testing.T) {
+		f := newFeedFixture(t)
+		rows, err := f.db.Feed().Read(ctx, "someone-else", 0, 10)
+		require.NoError(t, err)
+		assert.Empty(t, rows.Rows, "another shopper's assignment is not in his feed")
 	})
 }
 
@@ -115,10 +131,11 @@ func TestDB_ExpireAssignments(t *testing.T) {
 	n, err = f.db.ExpireAssignments(ctx, f.assignment.WindowEnd)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
-	page, err := f.db.Pull(ctx, f.shopper, 0, 10)
+	rows, err := f.db.Feed().Read(ctx, f.shopper, 0, 10)
 	require.NoError(t, err)
-	require.Len(t, page.Changes, 1)
-	assert.Equal(t, sqlite.RemovalExpired, page.Changes[0].AssignmentRemoval.Reason)
+	last := rows.Rows[len(rows.Rows)-1]
+	require.NotNil(t, last.Assignment)
+	assert.Equal(t, audit.AssignmentExpired, last.Assignment.Assignment.State, "its tombstone says expired (audit.RemovalFor)")
 	n, err = f.db.ExpireAssignments(ctx, f.assignment.WindowEnd)
 	require.NoError(t, err)
 	assert.Zero(t, n, "expired is final")

@@ -51,26 +51,13 @@ const (
 // FlagClockSkew.
 const ClockSkewLimit = 10 * time.Minute
 
-// MissingPhoto is a photo slot of a visit whose bytes the server has not
-// verified yet.
-type MissingPhoto struct {
-	QuestionID string
-	Index      int
-	SHA256     string
-}
+// MissingPhoto is a photo slot of a visit not verified yet
+// (audit.MissingPhoto).
+type MissingPhoto = audit.MissingPhoto
 
-// VisitReceipt is the server's view of a submitted visit, as the shopper
-// sees it.
-type VisitReceipt struct {
-	VisitID      string
-	ShopperID    string
-	State        VisitState
-	ScorePercent *float64 // nil when nothing was scorable
-	Missing      []MissingPhoto
-	Flags        []audit.VisitFlag
-	ReceivedAt   time.Time
-	Comments     []audit.ReviewComment // the reviewer's, while the visit is returned
-}
+// VisitReceipt is the server's view of a submitted visit
+// (audit.VisitReceipt).
+type VisitReceipt = audit.VisitReceipt
 
 // submission is what the server knows about the push a visit arrives in.
 type submission struct {

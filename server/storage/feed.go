@@ -1,5 +1,58 @@
 package storage
 
+import (
+	"context"
+
+	"github.com/shopscore/shopscore/audit"
+)
+
 // Feed keeps the pull feed: which entity changed for which audience, in commit order.
 type Feed interface {
+	// The read side: what a pull reads (docs/DESIGN.md §3 rule 6).
+
+	// Epoch returns the random id of this database's feed, made once with
+	// the database: a cursor of another epoch is unknown.
+	Epoch(ctx context.Context) (string, error)
+	// Head returns the highest position of the feed; 0 for an empty one.
+	Head(ctx context.Context) (int64, error)
+	// Read returns up to limit rows of the feed after position after
+	// that are shopperID's (his assignments and visits) or everyone's
+	// (checklists), in feed order, each with its entity as it is now;
+	// HasMore says whether more rows follow. Call it inside View for a
+	// page read in one snapshot.
+	Read(ctx context.Context, shopperID string, after int64, limit int) (*FeedRows, error)
+}
+
+// FeedRows is a stretch of the feed, each row with the current state of
+// the entity it names.
+type FeedRows struct {
+	Rows    []FeedRow
+	HasMore bool
+}
+
+// FeedRow is one row of the feed: its position, and the current state of
+// the entity it names. Exactly one of Assignment, Checklist and Receipt is
+// set after the row's kind, or none when the entity has nothing left to
+// read (a checklist without a published version, a visit gone).
+type FeedRow struct {
+	Seq        int64
+	Assignment *FeedAssignment
+	Checklist  *FeedChecklist
+	Receipt    *audit.VisitReceipt
+}
+
+// FeedAssignment is an assignment as it is now, whoever has it and
+// whatever its state, with what a shopper needs to carry it out offline.
+type FeedAssignment struct {
+	Assignment *audit.Assignment
+	Store      *audit.Store
+	Staff      []*audit.Staff // the store's active staff
+	Version    *audit.ChecklistVersion
+}
+
+// FeedChecklist is the latest published version of a checklist, and
+// every store (each active or not), for unplanned visits.
+type FeedChecklist struct {
+	Version *audit.ChecklistVersion
+	Stores  []*audit.Store
 }

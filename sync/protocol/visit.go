@@ -12,30 +12,6 @@ import (
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 )
 
-var channels = map[audit.Channel]v1.Channel{
-	audit.ChannelStoreVisit:     v1.Channel_CHANNEL_STORE_VISIT,
-	audit.ChannelPhoneCall:      v1.Channel_CHANNEL_PHONE_CALL,
-	audit.ChannelBackOfficeCall: v1.Channel_CHANNEL_BACK_OFFICE_CALL,
-	audit.ChannelEmail:          v1.Channel_CHANNEL_EMAIL,
-	audit.ChannelChat:           v1.Channel_CHANNEL_CHAT,
-	audit.ChannelSocial:         v1.Channel_CHANNEL_SOCIAL,
-	audit.ChannelDelivery:       v1.Channel_CHANNEL_DELIVERY,
-}
-
-// ChannelToProto returns the wire form of a channel.
-func ChannelToProto(c audit.Channel) v1.Channel { return channels[c] }
-
-// ChannelFromProto returns the domain channel; "" for CHANNEL_UNSPECIFIED
-// or an unknown value.
-func ChannelFromProto(c v1.Channel) audit.Channel {
-	for k, v := range channels {
-		if v == c {
-			return k
-		}
-	}
-	return ""
-}
-
 func ts(t time.Time) *timestamppb.Timestamp {
 	if t.IsZero() {
 		return nil
@@ -107,7 +83,7 @@ func VisitFromProto(p *v1.Visit, shopperID string) *audit.Visit {
 	v := &audit.Visit{
 		ID: p.GetId(), AssignmentID: p.GetAssignmentId(), StoreID: p.GetStoreId(), ShopperID: shopperID,
 		ChecklistID: p.GetChecklistId(), ChecklistVersion: int(p.GetChecklistVersion()), ContentHash: p.GetContentHash(),
-		Channel: ChannelFromProto(p.GetChannel()), StartedAt: tm(p.GetStartTime()), FinishedAt: tm(p.GetFinishTime()),
+		Channel: visitChannel(p.GetChannel()), StartedAt: tm(p.GetStartTime()), FinishedAt: tm(p.GetFinishTime()),
 		StaffID: p.GetStaffId(), StaffDescription: p.GetStaffDescription(), CheckIn: pointFromProto(p.GetCheckIn()),
 		CheckOut: pointFromProto(p.GetCheckOut()), Notes: p.GetNotes(), CorrectsVisitID: p.GetCorrectsVisitId(),
 	}
@@ -122,6 +98,14 @@ func VisitFromProto(p *v1.Visit, shopperID string) *audit.Visit {
 		})
 	}
 	return v
+}
+
+// visitChannel is the channel of a pushed visit: an unknown or unset one
+// becomes "", which audit.Visit.Validate refuses as the visit's own
+// rejection (the digest of the item is still needed to answer it).
+func visitChannel(c v1.Channel) audit.Channel {
+	ch, _ := ChannelFromProto(c)
+	return ch
 }
 
 // VisitDigest is the hex SHA-256 of a visit's content, as both ends see it

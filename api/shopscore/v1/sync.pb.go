@@ -147,6 +147,62 @@ func (VisitState) EnumDescriptor() ([]byte, []int) {
 	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{1}
 }
 
+// RemovalReason is why an assignment left a shopper's device.
+type RemovalReason int32
+
+const (
+	RemovalReason_REMOVAL_REASON_UNSPECIFIED RemovalReason = 0
+	// A manager cancelled it.
+	RemovalReason_REMOVAL_REASON_CANCELLED RemovalReason = 1
+	// It was given to another shopper.
+	RemovalReason_REMOVAL_REASON_REASSIGNED RemovalReason = 2
+	// Its window closed without a visit.
+	RemovalReason_REMOVAL_REASON_EXPIRED RemovalReason = 3
+)
+
+// Enum value maps for RemovalReason.
+var (
+	RemovalReason_name = map[int32]string{
+		0: "REMOVAL_REASON_UNSPECIFIED",
+		1: "REMOVAL_REASON_CANCELLED",
+		2: "REMOVAL_REASON_REASSIGNED",
+		3: "REMOVAL_REASON_EXPIRED",
+	}
+	RemovalReason_value = map[string]int32{
+		"REMOVAL_REASON_UNSPECIFIED": 0,
+		"REMOVAL_REASON_CANCELLED":   1,
+		"REMOVAL_REASON_REASSIGNED":  2,
+		"REMOVAL_REASON_EXPIRED":     3,
+	}
+)
+
+func (x RemovalReason) Enum() *RemovalReason {
+	p := new(RemovalReason)
+	*p = x
+	return p
+}
+
+func (x RemovalReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RemovalReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_shopscore_v1_sync_proto_enumTypes[2].Descriptor()
+}
+
+func (RemovalReason) Type() protoreflect.EnumType {
+	return &file_shopscore_v1_sync_proto_enumTypes[2]
+}
+
+func (x RemovalReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RemovalReason.Descriptor instead.
+func (RemovalReason) EnumDescriptor() ([]byte, []int) {
+	return file_shopscore_v1_sync_proto_rawDescGZIP(), []int{2}
+}
+
 // GeoPoint is a GPS fix supplied by the device.
 type GeoPoint struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -1295,8 +1351,11 @@ func (x *AssignmentUpsert) GetChecklist() *ChecklistVersion {
 type AssignmentRemoval struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	AssignmentId string                 `protobuf:"bytes,1,opt,name=assignment_id,json=assignmentId,proto3" json:"assignment_id,omitempty"`
-	// "cancelled", "reassigned", "expired".
-	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The reason as text ("cancelled", "reassigned", "expired"), for clients
+	// that predate reason_code; it always says the same as reason_code.
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Why the assignment left the shopper.
+	ReasonCode    RemovalReason `protobuf:"varint,3,opt,name=reason_code,json=reasonCode,proto3,enum=shopscore.v1.RemovalReason" json:"reason_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1343,6 +1402,13 @@ func (x *AssignmentRemoval) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *AssignmentRemoval) GetReasonCode() RemovalReason {
+	if x != nil {
+		return x.ReasonCode
+	}
+	return RemovalReason_REMOVAL_REASON_UNSPECIFIED
 }
 
 // ChecklistUpsert is a published checklist the shopper may use for
@@ -1973,10 +2039,12 @@ const file_shopscore_v1_sync_proto_rawDesc = "" +
 	"assignment\x12)\n" +
 	"\x05store\x18\x02 \x01(\v2\x13.shopscore.v1.StoreR\x05store\x12)\n" +
 	"\x05staff\x18\x03 \x03(\v2\x13.shopscore.v1.StaffR\x05staff\x12<\n" +
-	"\tchecklist\x18\x04 \x01(\v2\x1e.shopscore.v1.ChecklistVersionR\tchecklist\"P\n" +
+	"\tchecklist\x18\x04 \x01(\v2\x1e.shopscore.v1.ChecklistVersionR\tchecklist\"\x8e\x01\n" +
 	"\x11AssignmentRemoval\x12#\n" +
 	"\rassignment_id\x18\x01 \x01(\tR\fassignmentId\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"|\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12<\n" +
+	"\vreason_code\x18\x03 \x01(\x0e2\x1b.shopscore.v1.RemovalReasonR\n" +
+	"reasonCode\"|\n" +
 	"\x0fChecklistUpsert\x12<\n" +
 	"\tchecklist\x18\x01 \x01(\v2\x1e.shopscore.v1.ChecklistVersionR\tchecklist\x12+\n" +
 	"\x06stores\x18\x02 \x03(\v2\x13.shopscore.v1.StoreR\x06stores\"\xc0\x02\n" +
@@ -2035,7 +2103,12 @@ const file_shopscore_v1_sync_proto_rawDesc = "" +
 	"\x14VISIT_STATE_APPROVED\x10\x04\x12\x18\n" +
 	"\x14VISIT_STATE_RETURNED\x10\x05\x12\x19\n" +
 	"\x15VISIT_STATE_PUBLISHED\x10\x06\x12\x1a\n" +
-	"\x16VISIT_STATE_SUPERSEDED\x10\a2\x8b\x01\n" +
+	"\x16VISIT_STATE_SUPERSEDED\x10\a*\x88\x01\n" +
+	"\rRemovalReason\x12\x1e\n" +
+	"\x1aREMOVAL_REASON_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18REMOVAL_REASON_CANCELLED\x10\x01\x12\x1d\n" +
+	"\x19REMOVAL_REASON_REASSIGNED\x10\x02\x12\x1a\n" +
+	"\x16REMOVAL_REASON_EXPIRED\x10\x032\x8b\x01\n" +
 	"\vSyncService\x12=\n" +
 	"\x04Push\x12\x19.shopscore.v1.PushRequest\x1a\x1a.shopscore.v1.PushResponse\x12=\n" +
 	"\x04Pull\x12\x19.shopscore.v1.PullRequest\x1a\x1a.shopscore.v1.PullResponse2\xd1\x01\n" +
@@ -2055,94 +2128,96 @@ func file_shopscore_v1_sync_proto_rawDescGZIP() []byte {
 	return file_shopscore_v1_sync_proto_rawDescData
 }
 
-var file_shopscore_v1_sync_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_shopscore_v1_sync_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
 var file_shopscore_v1_sync_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_shopscore_v1_sync_proto_goTypes = []any{
 	(MutationStatus)(0),              // 0: shopscore.v1.MutationStatus
 	(VisitState)(0),                  // 1: shopscore.v1.VisitState
-	(*GeoPoint)(nil),                 // 2: shopscore.v1.GeoPoint
-	(*Answer)(nil),                   // 3: shopscore.v1.Answer
-	(*PhotoRef)(nil),                 // 4: shopscore.v1.PhotoRef
-	(*Visit)(nil),                    // 5: shopscore.v1.Visit
-	(*SubmitVisit)(nil),              // 6: shopscore.v1.SubmitVisit
-	(*Mutation)(nil),                 // 7: shopscore.v1.Mutation
-	(*PushRequest)(nil),              // 8: shopscore.v1.PushRequest
-	(*MissingPhoto)(nil),             // 9: shopscore.v1.MissingPhoto
-	(*ReviewComment)(nil),            // 10: shopscore.v1.ReviewComment
-	(*VisitReceipt)(nil),             // 11: shopscore.v1.VisitReceipt
-	(*MutationResult)(nil),           // 12: shopscore.v1.MutationResult
-	(*PushResponse)(nil),             // 13: shopscore.v1.PushResponse
-	(*PullRequest)(nil),              // 14: shopscore.v1.PullRequest
-	(*AssignmentUpsert)(nil),         // 15: shopscore.v1.AssignmentUpsert
-	(*AssignmentRemoval)(nil),        // 16: shopscore.v1.AssignmentRemoval
-	(*ChecklistUpsert)(nil),          // 17: shopscore.v1.ChecklistUpsert
-	(*Change)(nil),                   // 18: shopscore.v1.Change
-	(*PullResponse)(nil),             // 19: shopscore.v1.PullResponse
-	(*CreateUploadSlotRequest)(nil),  // 20: shopscore.v1.CreateUploadSlotRequest
-	(*CreateUploadSlotResponse)(nil), // 21: shopscore.v1.CreateUploadSlotResponse
-	(*FinalizeUploadRequest)(nil),    // 22: shopscore.v1.FinalizeUploadRequest
-	(*FinalizeUploadResponse)(nil),   // 23: shopscore.v1.FinalizeUploadResponse
-	nil,                              // 24: shopscore.v1.CreateUploadSlotResponse.HeadersEntry
-	(*timestamppb.Timestamp)(nil),    // 25: google.protobuf.Timestamp
-	(Channel)(0),                     // 26: shopscore.v1.Channel
-	(*Assignment)(nil),               // 27: shopscore.v1.Assignment
-	(*Store)(nil),                    // 28: shopscore.v1.Store
-	(*Staff)(nil),                    // 29: shopscore.v1.Staff
-	(*ChecklistVersion)(nil),         // 30: shopscore.v1.ChecklistVersion
+	(RemovalReason)(0),               // 2: shopscore.v1.RemovalReason
+	(*GeoPoint)(nil),                 // 3: shopscore.v1.GeoPoint
+	(*Answer)(nil),                   // 4: shopscore.v1.Answer
+	(*PhotoRef)(nil),                 // 5: shopscore.v1.PhotoRef
+	(*Visit)(nil),                    // 6: shopscore.v1.Visit
+	(*SubmitVisit)(nil),              // 7: shopscore.v1.SubmitVisit
+	(*Mutation)(nil),                 // 8: shopscore.v1.Mutation
+	(*PushRequest)(nil),              // 9: shopscore.v1.PushRequest
+	(*MissingPhoto)(nil),             // 10: shopscore.v1.MissingPhoto
+	(*ReviewComment)(nil),            // 11: shopscore.v1.ReviewComment
+	(*VisitReceipt)(nil),             // 12: shopscore.v1.VisitReceipt
+	(*MutationResult)(nil),           // 13: shopscore.v1.MutationResult
+	(*PushResponse)(nil),             // 14: shopscore.v1.PushResponse
+	(*PullRequest)(nil),              // 15: shopscore.v1.PullRequest
+	(*AssignmentUpsert)(nil),         // 16: shopscore.v1.AssignmentUpsert
+	(*AssignmentRemoval)(nil),        // 17: shopscore.v1.AssignmentRemoval
+	(*ChecklistUpsert)(nil),          // 18: shopscore.v1.ChecklistUpsert
+	(*Change)(nil),                   // 19: shopscore.v1.Change
+	(*PullResponse)(nil),             // 20: shopscore.v1.PullResponse
+	(*CreateUploadSlotRequest)(nil),  // 21: shopscore.v1.CreateUploadSlotRequest
+	(*CreateUploadSlotResponse)(nil), // 22: shopscore.v1.CreateUploadSlotResponse
+	(*FinalizeUploadRequest)(nil),    // 23: shopscore.v1.FinalizeUploadRequest
+	(*FinalizeUploadResponse)(nil),   // 24: shopscore.v1.FinalizeUploadResponse
+	nil,                              // 25: shopscore.v1.CreateUploadSlotResponse.HeadersEntry
+	(*timestamppb.Timestamp)(nil),    // 26: google.protobuf.Timestamp
+	(Channel)(0),                     // 27: shopscore.v1.Channel
+	(*Assignment)(nil),               // 28: shopscore.v1.Assignment
+	(*Store)(nil),                    // 29: shopscore.v1.Store
+	(*Staff)(nil),                    // 30: shopscore.v1.Staff
+	(*ChecklistVersion)(nil),         // 31: shopscore.v1.ChecklistVersion
 }
 var file_shopscore_v1_sync_proto_depIdxs = []int32{
-	25, // 0: shopscore.v1.GeoPoint.time:type_name -> google.protobuf.Timestamp
-	25, // 1: shopscore.v1.PhotoRef.capture_time:type_name -> google.protobuf.Timestamp
-	2,  // 2: shopscore.v1.PhotoRef.exif_location:type_name -> shopscore.v1.GeoPoint
-	25, // 3: shopscore.v1.PhotoRef.exif_time:type_name -> google.protobuf.Timestamp
-	26, // 4: shopscore.v1.Visit.channel:type_name -> shopscore.v1.Channel
-	25, // 5: shopscore.v1.Visit.start_time:type_name -> google.protobuf.Timestamp
-	25, // 6: shopscore.v1.Visit.finish_time:type_name -> google.protobuf.Timestamp
-	3,  // 7: shopscore.v1.Visit.answers:type_name -> shopscore.v1.Answer
-	4,  // 8: shopscore.v1.Visit.photos:type_name -> shopscore.v1.PhotoRef
-	2,  // 9: shopscore.v1.Visit.check_in:type_name -> shopscore.v1.GeoPoint
-	2,  // 10: shopscore.v1.Visit.check_out:type_name -> shopscore.v1.GeoPoint
-	5,  // 11: shopscore.v1.SubmitVisit.visit:type_name -> shopscore.v1.Visit
-	25, // 12: shopscore.v1.Mutation.device_time:type_name -> google.protobuf.Timestamp
-	6,  // 13: shopscore.v1.Mutation.submit_visit:type_name -> shopscore.v1.SubmitVisit
-	7,  // 14: shopscore.v1.PushRequest.mutations:type_name -> shopscore.v1.Mutation
-	25, // 15: shopscore.v1.PushRequest.device_time:type_name -> google.protobuf.Timestamp
+	26, // 0: shopscore.v1.GeoPoint.time:type_name -> google.protobuf.Timestamp
+	26, // 1: shopscore.v1.PhotoRef.capture_time:type_name -> google.protobuf.Timestamp
+	3,  // 2: shopscore.v1.PhotoRef.exif_location:type_name -> shopscore.v1.GeoPoint
+	26, // 3: shopscore.v1.PhotoRef.exif_time:type_name -> google.protobuf.Timestamp
+	27, // 4: shopscore.v1.Visit.channel:type_name -> shopscore.v1.Channel
+	26, // 5: shopscore.v1.Visit.start_time:type_name -> google.protobuf.Timestamp
+	26, // 6: shopscore.v1.Visit.finish_time:type_name -> google.protobuf.Timestamp
+	4,  // 7: shopscore.v1.Visit.answers:type_name -> shopscore.v1.Answer
+	5,  // 8: shopscore.v1.Visit.photos:type_name -> shopscore.v1.PhotoRef
+	3,  // 9: shopscore.v1.Visit.check_in:type_name -> shopscore.v1.GeoPoint
+	3,  // 10: shopscore.v1.Visit.check_out:type_name -> shopscore.v1.GeoPoint
+	6,  // 11: shopscore.v1.SubmitVisit.visit:type_name -> shopscore.v1.Visit
+	26, // 12: shopscore.v1.Mutation.device_time:type_name -> google.protobuf.Timestamp
+	7,  // 13: shopscore.v1.Mutation.submit_visit:type_name -> shopscore.v1.SubmitVisit
+	8,  // 14: shopscore.v1.PushRequest.mutations:type_name -> shopscore.v1.Mutation
+	26, // 15: shopscore.v1.PushRequest.device_time:type_name -> google.protobuf.Timestamp
 	1,  // 16: shopscore.v1.VisitReceipt.state:type_name -> shopscore.v1.VisitState
-	9,  // 17: shopscore.v1.VisitReceipt.missing_photos:type_name -> shopscore.v1.MissingPhoto
-	25, // 18: shopscore.v1.VisitReceipt.receive_time:type_name -> google.protobuf.Timestamp
-	10, // 19: shopscore.v1.VisitReceipt.comments:type_name -> shopscore.v1.ReviewComment
+	10, // 17: shopscore.v1.VisitReceipt.missing_photos:type_name -> shopscore.v1.MissingPhoto
+	26, // 18: shopscore.v1.VisitReceipt.receive_time:type_name -> google.protobuf.Timestamp
+	11, // 19: shopscore.v1.VisitReceipt.comments:type_name -> shopscore.v1.ReviewComment
 	0,  // 20: shopscore.v1.MutationResult.status:type_name -> shopscore.v1.MutationStatus
-	11, // 21: shopscore.v1.MutationResult.receipt:type_name -> shopscore.v1.VisitReceipt
-	12, // 22: shopscore.v1.PushResponse.results:type_name -> shopscore.v1.MutationResult
-	25, // 23: shopscore.v1.PushResponse.server_time:type_name -> google.protobuf.Timestamp
-	27, // 24: shopscore.v1.AssignmentUpsert.assignment:type_name -> shopscore.v1.Assignment
-	28, // 25: shopscore.v1.AssignmentUpsert.store:type_name -> shopscore.v1.Store
-	29, // 26: shopscore.v1.AssignmentUpsert.staff:type_name -> shopscore.v1.Staff
-	30, // 27: shopscore.v1.AssignmentUpsert.checklist:type_name -> shopscore.v1.ChecklistVersion
-	30, // 28: shopscore.v1.ChecklistUpsert.checklist:type_name -> shopscore.v1.ChecklistVersion
-	28, // 29: shopscore.v1.ChecklistUpsert.stores:type_name -> shopscore.v1.Store
-	15, // 30: shopscore.v1.Change.assignment_upsert:type_name -> shopscore.v1.AssignmentUpsert
-	16, // 31: shopscore.v1.Change.assignment_removal:type_name -> shopscore.v1.AssignmentRemoval
-	17, // 32: shopscore.v1.Change.checklist_upsert:type_name -> shopscore.v1.ChecklistUpsert
-	11, // 33: shopscore.v1.Change.visit_receipt:type_name -> shopscore.v1.VisitReceipt
-	18, // 34: shopscore.v1.PullResponse.changes:type_name -> shopscore.v1.Change
-	25, // 35: shopscore.v1.PullResponse.server_time:type_name -> google.protobuf.Timestamp
-	24, // 36: shopscore.v1.CreateUploadSlotResponse.headers:type_name -> shopscore.v1.CreateUploadSlotResponse.HeadersEntry
-	25, // 37: shopscore.v1.CreateUploadSlotResponse.expire_time:type_name -> google.protobuf.Timestamp
-	11, // 38: shopscore.v1.FinalizeUploadResponse.receipt:type_name -> shopscore.v1.VisitReceipt
-	8,  // 39: shopscore.v1.SyncService.Push:input_type -> shopscore.v1.PushRequest
-	14, // 40: shopscore.v1.SyncService.Pull:input_type -> shopscore.v1.PullRequest
-	20, // 41: shopscore.v1.EvidenceService.CreateUploadSlot:input_type -> shopscore.v1.CreateUploadSlotRequest
-	22, // 42: shopscore.v1.EvidenceService.FinalizeUpload:input_type -> shopscore.v1.FinalizeUploadRequest
-	13, // 43: shopscore.v1.SyncService.Push:output_type -> shopscore.v1.PushResponse
-	19, // 44: shopscore.v1.SyncService.Pull:output_type -> shopscore.v1.PullResponse
-	21, // 45: shopscore.v1.EvidenceService.CreateUploadSlot:output_type -> shopscore.v1.CreateUploadSlotResponse
-	23, // 46: shopscore.v1.EvidenceService.FinalizeUpload:output_type -> shopscore.v1.FinalizeUploadResponse
-	43, // [43:47] is the sub-list for method output_type
-	39, // [39:43] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	12, // 21: shopscore.v1.MutationResult.receipt:type_name -> shopscore.v1.VisitReceipt
+	13, // 22: shopscore.v1.PushResponse.results:type_name -> shopscore.v1.MutationResult
+	26, // 23: shopscore.v1.PushResponse.server_time:type_name -> google.protobuf.Timestamp
+	28, // 24: shopscore.v1.AssignmentUpsert.assignment:type_name -> shopscore.v1.Assignment
+	29, // 25: shopscore.v1.AssignmentUpsert.store:type_name -> shopscore.v1.Store
+	30, // 26: shopscore.v1.AssignmentUpsert.staff:type_name -> shopscore.v1.Staff
+	31, // 27: shopscore.v1.AssignmentUpsert.checklist:type_name -> shopscore.v1.ChecklistVersion
+	2,  // 28: shopscore.v1.AssignmentRemoval.reason_code:type_name -> shopscore.v1.RemovalReason
+	31, // 29: shopscore.v1.ChecklistUpsert.checklist:type_name -> shopscore.v1.ChecklistVersion
+	29, // 30: shopscore.v1.ChecklistUpsert.stores:type_name -> shopscore.v1.Store
+	16, // 31: shopscore.v1.Change.assignment_upsert:type_name -> shopscore.v1.AssignmentUpsert
+	17, // 32: shopscore.v1.Change.assignment_removal:type_name -> shopscore.v1.AssignmentRemoval
+	18, // 33: shopscore.v1.Change.checklist_upsert:type_name -> shopscore.v1.ChecklistUpsert
+	12, // 34: shopscore.v1.Change.visit_receipt:type_name -> shopscore.v1.VisitReceipt
+	19, // 35: shopscore.v1.PullResponse.changes:type_name -> shopscore.v1.Change
+	26, // 36: shopscore.v1.PullResponse.server_time:type_name -> google.protobuf.Timestamp
+	25, // 37: shopscore.v1.CreateUploadSlotResponse.headers:type_name -> shopscore.v1.CreateUploadSlotResponse.HeadersEntry
+	26, // 38: shopscore.v1.CreateUploadSlotResponse.expire_time:type_name -> google.protobuf.Timestamp
+	12, // 39: shopscore.v1.FinalizeUploadResponse.receipt:type_name -> shopscore.v1.VisitReceipt
+	9,  // 40: shopscore.v1.SyncService.Push:input_type -> shopscore.v1.PushRequest
+	15, // 41: shopscore.v1.SyncService.Pull:input_type -> shopscore.v1.PullRequest
+	21, // 42: shopscore.v1.EvidenceService.CreateUploadSlot:input_type -> shopscore.v1.CreateUploadSlotRequest
+	23, // 43: shopscore.v1.EvidenceService.FinalizeUpload:input_type -> shopscore.v1.FinalizeUploadRequest
+	14, // 44: shopscore.v1.SyncService.Push:output_type -> shopscore.v1.PushResponse
+	20, // 45: shopscore.v1.SyncService.Pull:output_type -> shopscore.v1.PullResponse
+	22, // 46: shopscore.v1.EvidenceService.CreateUploadSlot:output_type -> shopscore.v1.CreateUploadSlotResponse
+	24, // 47: shopscore.v1.EvidenceService.FinalizeUpload:output_type -> shopscore.v1.FinalizeUploadResponse
+	44, // [44:48] is the sub-list for method output_type
+	40, // [40:44] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_shopscore_v1_sync_proto_init() }
@@ -2169,7 +2244,7 @@ func file_shopscore_v1_sync_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_shopscore_v1_sync_proto_rawDesc), len(file_shopscore_v1_sync_proto_rawDesc)),
-			NumEnums:      2,
+			NumEnums:      3,
 			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   2,
