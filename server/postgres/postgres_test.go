@@ -11,7 +11,6 @@ import (
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/postgres/pgtest"
-	"github.com/shopscore/shopscore/server/storage"
 )
 
 // open opens a fresh database of the test's own.
@@ -142,7 +141,7 @@ func TestTransactions(t *testing.T) {
 	fail := errors.New("fail")
 
 	// A failing Update and a Trial store nothing.
-	if err := db.Update(ctx, func(tx storage.Tx) error {
+	if err := db.Update(ctx, func(tx *Tx) error {
 		if err := tx.OrgSettings().Set(ctx, want, "u1"); err != nil {
 			return err
 		}
@@ -150,7 +149,7 @@ func TestTransactions(t *testing.T) {
 	}); !errors.Is(err, fail) {
 		t.Fatalf("Update: %v", err)
 	}
-	if err := db.Trial(ctx, func(tx storage.Tx) error {
+	if err := db.Trial(ctx, func(tx *Tx) error {
 		if err := tx.OrgSettings().Set(ctx, want, "u1"); err != nil {
 			return err
 		}
@@ -171,13 +170,13 @@ func TestTransactions(t *testing.T) {
 	}
 
 	// A View refuses writes.
-	if err := db.View(ctx, func(tx storage.Tx) error { return tx.OrgSettings().Set(ctx, want, "u1") }); err == nil {
+	if err := db.View(ctx, func(tx *Tx) error { return tx.OrgSettings().Set(ctx, want, "u1") }); err == nil {
 		t.Error("a write inside View succeeded")
 	}
 
 	// An Update commits, at its own time, to the millisecond, in UTC.
 	var now time.Time
-	if err := db.Update(ctx, func(tx storage.Tx) error {
+	if err := db.Update(ctx, func(tx *Tx) error {
 		now = tx.Now()
 		return tx.OrgSettings().Set(ctx, want, "u1")
 	}); err != nil {
@@ -217,16 +216,16 @@ func TestUpdateRunsAConflictingTransactionAgain(t *testing.T) {
 	for range writers {
 		wg.Go(func() {
 			for range each {
-				err := db.Update(ctx, func(tx storage.Tx) error {
+				err := db.Update(ctx, func(tx *Tx) error {
 					mu.Lock()
 					attempts++
 					mu.Unlock()
 					var n int
-					if err := tx.(*Tx).QueryRow(ctx, `SELECT n FROM counter`).Scan(&n); err != nil {
+					if err := tx.QueryRow(ctx, `SELECT n FROM counter`).Scan(&n); err != nil {
 						return err
 					}
 					time.Sleep(time.Millisecond) // let the others read the same n
-					_, err := tx.(*Tx).Exec(ctx, `UPDATE counter SET n = $1`, n+1)
+					_, err := tx.Exec(ctx, `UPDATE counter SET n = $1`, n+1)
 					return err
 				})
 				if err != nil {
