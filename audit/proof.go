@@ -16,8 +16,8 @@ import (
 // depends on the code (see CheckProof). Flags stored before the fields
 // existed have only Code and Detail.
 type ProofFlag struct {
-	Code   string `json:"code"`   // one of the Proof* constants
-	Detail string `json:"detail"` // what was measured, for a person
+	Code   VisitFlag `json:"code"`   // one of the Flag* constants of a proof check (see CheckProof)
+	Detail string    `json:"detail"` // what was measured, for a person
 
 	DistanceMeters  *float64  `json:"distance_m,omitzero"` // geofence flags: how far from the store
 	GeofenceMeters  *float64  `json:"geofence_m,omitzero"` // the store's radius
@@ -48,18 +48,6 @@ func gapMinutes(t, start, end time.Time) float64 {
 	return 0
 }
 
-// The proof-of-visit flags.
-const (
-	ProofCheckInOutsideGeofence  = "checkin_outside_geofence"
-	ProofCheckOutOutsideGeofence = "checkout_outside_geofence"
-	ProofOutsideWindow           = "outside_assignment_window"
-	ProofClockSkew               = "device_clock_skew"
-	ProofPhotoReused             = "photo_reused"
-	ProofTimerImplausible        = "timer_implausible"
-	ProofExifTimeFar             = "exif_time_far"
-	ProofExifOutsideGeofence     = "exif_outside_geofence"
-)
-
 // ProofRules are the thresholds of the proof-of-visit checks. The zero
 // value takes the defaults documented on each field.
 type ProofRules struct {
@@ -79,7 +67,7 @@ type ProofRules struct {
 
 func (r ProofRules) withDefaults() ProofRules {
 	if r.MaxClockSkew == 0 {
-		r.MaxClockSkew = 10 * time.Minute
+		r.MaxClockSkew = ClockSkewLimit
 	}
 	if r.MinTimer == 0 {
 		r.MinTimer = time.Second
@@ -131,11 +119,11 @@ func CheckProof(in ProofInput, rules ProofRules) []ProofFlag {
 				add(f, "%s %.0f m from %s (geofence %.0f m, accuracy %.0f m)", what, d, s.Code, s.GeofenceMeters, p.AccuracyMeters)
 			}
 		}
-		check(v.CheckIn, ProofFlag{Code: ProofCheckInOutsideGeofence}, "check-in")
-		check(v.CheckOut, ProofFlag{Code: ProofCheckOutOutsideGeofence}, "check-out")
+		check(v.CheckIn, ProofFlag{Code: FlagCheckInOutsideGeofence}, "check-in")
+		check(v.CheckOut, ProofFlag{Code: FlagCheckOutOutsideGeofence}, "check-out")
 		for _, p := range v.Photos {
 			if p.ExifPoint != nil {
-				check(p.ExifPoint, ProofFlag{Code: ProofExifOutsideGeofence, QuestionID: p.QuestionID, PhotoIndex: ptr(p.Index)},
+				check(p.ExifPoint, ProofFlag{Code: FlagExifOutsideGeofence, QuestionID: p.QuestionID, PhotoIndex: ptr(p.Index)},
 					fmt.Sprintf("photo %s[%d] taken", p.QuestionID, p.Index))
 			}
 		}
@@ -144,17 +132,17 @@ func CheckProof(in ProofInput, rules ProofRules) []ProofFlag {
 		// The claimed start, corrected by the device's measured offset.
 		start := v.StartedAt.Add(in.ClockOffset)
 		if start.Before(a.WindowStart) || !start.Before(a.WindowEnd) {
-			add(ProofFlag{Code: ProofOutsideWindow, Time: start, WindowStart: a.WindowStart, WindowEnd: a.WindowEnd,
+			add(ProofFlag{Code: FlagOutsideAssignmentWindow, Time: start, WindowStart: a.WindowStart, WindowEnd: a.WindowEnd,
 				GapMinutes: ptr(math.Round(gapMinutes(start, a.WindowStart, a.WindowEnd)))}, "started %s, window %s to %s", start.Format(time.RFC3339), a.WindowStart.Format(time.RFC3339), a.WindowEnd.Format(time.RFC3339))
 		}
 	}
 	if skew := in.ClockOffset; skew > r.MaxClockSkew || skew < -r.MaxClockSkew {
-		add(ProofFlag{Code: ProofClockSkew, SkewMinutes: ptr(math.Round(skew.Minutes()*10) / 10)}, "device clock off by %s", skew.Round(time.Second))
+		add(ProofFlag{Code: FlagClockSkew, SkewMinutes: ptr(math.Round(skew.Minutes()*10) / 10)}, "device clock off by %s", skew.Round(time.Second))
 	}
 	reused := slices.Clone(in.ReusedHashes)
 	slices.Sort(reused)
 	for _, h := range slices.Compact(reused) {
-		add(ProofFlag{Code: ProofPhotoReused, SHA256: h}, "photo %s… was already used in another visit", h[:min(12, len(h))])
+		add(ProofFlag{Code: FlagPhotoReused, SHA256: h}, "photo %s… was already used in another visit", h[:min(12, len(h))])
 	}
 	if c := in.Checklist; c != nil {
 		for _, a := range v.Answers {
@@ -164,7 +152,7 @@ func CheckProof(in ProofInput, rules ProofRules) []ProofFlag {
 			}
 			d := time.Duration(*a.DurationMS) * time.Millisecond
 			if d < r.MinTimer || d > r.MaxTimer {
-				add(ProofFlag{Code: ProofTimerImplausible, QuestionID: q.ID, DurationSeconds: ptr(d.Seconds()),
+				add(ProofFlag{Code: FlagTimerImplausible, QuestionID: q.ID, DurationSeconds: ptr(d.Seconds()),
 					MinSeconds: ptr(r.MinTimer.Seconds()), MaxSeconds: ptr(r.MaxTimer.Seconds())}, "timer %s measured %s (plausible %s to %s)", q.ID, d, r.MinTimer, r.MaxTimer)
 			}
 		}
@@ -179,7 +167,7 @@ func CheckProof(in ProofInput, rules ProofRules) []ProofFlag {
 				continue
 			}
 			if p.ExifTime.Before(v.StartedAt.Add(-r.MaxExifGap)) || p.ExifTime.After(end.Add(r.MaxExifGap)) {
-				add(ProofFlag{Code: ProofExifTimeFar, QuestionID: p.QuestionID, PhotoIndex: ptr(p.Index), Time: p.ExifTime,
+				add(ProofFlag{Code: FlagExifTimeFar, QuestionID: p.QuestionID, PhotoIndex: ptr(p.Index), Time: p.ExifTime,
 					WindowStart: v.StartedAt, WindowEnd: end, GapMinutes: ptr(math.Round(gapMinutes(p.ExifTime, v.StartedAt, end)))}, "photo %s[%d] taken %s, visit %s to %s", p.QuestionID, p.Index,
 					p.ExifTime.Format(time.RFC3339), v.StartedAt.Format(time.RFC3339), end.Format(time.RFC3339))
 			}

@@ -41,8 +41,8 @@ func TestCheckProof(t *testing.T) {
 	base := func(v *Visit) ProofInput {
 		return ProofInput{Visit: v, Store: store, Assignment: assignment, Checklist: checklist}
 	}
-	codes := func(flags []ProofFlag) []string {
-		var out []string
+	codes := func(flags []ProofFlag) []VisitFlag {
+		var out []VisitFlag
 		for _, f := range flags {
 			if f.Detail == "" {
 				t.Errorf("flag %s has no detail", f.Code)
@@ -55,28 +55,28 @@ func TestCheckProof(t *testing.T) {
 	tests := []struct {
 		name   string
 		change func(*ProofInput)
-		want   []string
+		want   []VisitFlag
 	}{
 		{"clean visit", func(*ProofInput) {}, nil},
-		{"check-in far away", func(in *ProofInput) { in.Visit.CheckIn = farAway }, []string{ProofCheckInOutsideGeofence}},
-		{"check-out far away", func(in *ProofInput) { in.Visit.CheckOut = farAway }, []string{ProofCheckOutOutsideGeofence}},
+		{"check-in far away", func(in *ProofInput) { in.Visit.CheckIn = farAway }, []VisitFlag{FlagCheckInOutsideGeofence}},
+		{"check-out far away", func(in *ProofInput) { in.Visit.CheckOut = farAway }, []VisitFlag{FlagCheckOutOutsideGeofence}},
 		{"poor accuracy widens the fence", func(in *ProofInput) {
 			in.Visit.CheckIn = &GeoPoint{Latitude: 55.7680, Longitude: 37.6050, AccuracyMeters: 200} // ~310 m
 		}, nil},
 		{"no fix, no flag", func(in *ProofInput) { in.Visit.CheckIn, in.Visit.CheckOut = nil, nil }, nil},
-		{"before the window", func(in *ProofInput) { in.Visit.StartedAt = start.Add(-2 * time.Hour) }, []string{ProofOutsideWindow}},
+		{"before the window", func(in *ProofInput) { in.Visit.StartedAt = start.Add(-2 * time.Hour) }, []VisitFlag{FlagOutsideAssignmentWindow}},
 		{"clock offset moves the start into the window", func(in *ProofInput) {
 			in.Visit.StartedAt = start.Add(-2 * time.Hour)
 			in.ClockOffset = 2 * time.Hour
-		}, []string{ProofClockSkew}},
-		{"clock skew", func(in *ProofInput) { in.ClockOffset = -11 * time.Minute }, []string{ProofClockSkew}},
+		}, []VisitFlag{FlagClockSkew}},
+		{"clock skew", func(in *ProofInput) { in.ClockOffset = -11 * time.Minute }, []VisitFlag{FlagClockSkew}},
 		{"small skew is fine", func(in *ProofInput) { in.ClockOffset = 9 * time.Minute }, nil},
-		{"photo reused", func(in *ProofInput) { in.ReusedHashes = []string{"ab12", "ab12"} }, []string{ProofPhotoReused}},
-		{"timer too short", func(in *ProofInput) { in.Visit.Answers[0].DurationMS = ms(200 * time.Millisecond) }, []string{ProofTimerImplausible}},
-		{"timer too long", func(in *ProofInput) { in.Visit.Answers[0].DurationMS = ms(3 * time.Hour) }, []string{ProofTimerImplausible}},
-		{"EXIF time far", func(in *ProofInput) { in.Visit.Photos[0].ExifTime = start.Add(-72 * time.Hour) }, []string{ProofExifTimeFar}},
+		{"photo reused", func(in *ProofInput) { in.ReusedHashes = []string{"ab12", "ab12"} }, []VisitFlag{FlagPhotoReused}},
+		{"timer too short", func(in *ProofInput) { in.Visit.Answers[0].DurationMS = ms(200 * time.Millisecond) }, []VisitFlag{FlagTimerImplausible}},
+		{"timer too long", func(in *ProofInput) { in.Visit.Answers[0].DurationMS = ms(3 * time.Hour) }, []VisitFlag{FlagTimerImplausible}},
+		{"EXIF time far", func(in *ProofInput) { in.Visit.Photos[0].ExifTime = start.Add(-72 * time.Hour) }, []VisitFlag{FlagExifTimeFar}},
 		{"no EXIF, no flag", func(in *ProofInput) { in.Visit.Photos[0].ExifTime, in.Visit.Photos[0].ExifPoint = time.Time{}, nil }, nil},
-		{"EXIF position far", func(in *ProofInput) { in.Visit.Photos[0].ExifPoint = farAway }, []string{ProofExifOutsideGeofence}},
+		{"EXIF position far", func(in *ProofInput) { in.Visit.Photos[0].ExifPoint = farAway }, []VisitFlag{FlagExifOutsideGeofence}},
 		{"unplanned visits have no window", func(in *ProofInput) {
 			in.Assignment = nil
 			in.Visit.StartedAt = start.Add(-48 * time.Hour)

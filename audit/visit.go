@@ -51,20 +51,6 @@ type Photo struct {
 	ExifPoint   *GeoPoint // nil when the photo has no EXIF position
 }
 
-// VisitFlag marks a recorded visit a manager should look at. Flags never
-// make a visit lost: what a shopper recorded is kept.
-type VisitFlag string
-
-// The visit flags.
-const (
-	FlagUnplanned           VisitFlag = "unplanned"            // no assignment
-	FlagAssignmentCancelled VisitFlag = "assignment_cancelled" // the assignment was cancelled
-	FlagAssignmentExpired   VisitFlag = "assignment_expired"   // the assignment expired
-	FlagAssignmentDone      VisitFlag = "assignment_done"      // another visit completed the assignment
-	FlagOutsideWindow       VisitFlag = "outside_window"       // started outside the assignment's window, as claimed
-	FlagVersionRetired      VisitFlag = "version_retired"      // the checklist version has been retired
-)
-
 // Validate returns EINVALID when the visit cannot be stored.
 func (v *Visit) Validate() error {
 	if err := v.validateSizes(); err != nil {
@@ -198,10 +184,6 @@ func (v *Visit) Admit(cv *ChecklistVersion, a *Assignment) ([]VisitFlag, error) 
 	case v.Channel != cv.Content.Channel:
 		return nil, Errorf(EINVALID, "visit %s: channel %s, but the checklist is for %s", v.ID, v.Channel, cv.Content.Channel)
 	}
-	var flags []VisitFlag
-	if cv.State == VersionRetired {
-		flags = append(flags, FlagVersionRetired)
-	}
 	if a == nil {
 		if v.AssignmentID != "" {
 			return nil, Errorf(EINVALID, "visit %s: assignment %s not given", v.ID, v.AssignmentID)
@@ -209,24 +191,13 @@ func (v *Visit) Admit(cv *ChecklistVersion, a *Assignment) ([]VisitFlag, error) 
 		if !cv.Content.AllowUnplanned {
 			return nil, Errorf(EPRECONDITION, "visit %s: checklist %s takes no unplanned visits", v.ID, cv.ChecklistID)
 		}
-		return append(flags, FlagUnplanned), nil
+	} else {
+		switch {
+		case v.AssignmentID != a.ID || v.StoreID != a.StoreID || v.ChecklistID != a.ChecklistID || v.ChecklistVersion != a.ChecklistVersion:
+			return nil, Errorf(EINVALID, "visit %s: does not match assignment %s", v.ID, a.ID)
+		case a.ShopperID != "" && a.ShopperID != v.ShopperID:
+			return nil, Errorf(EFORBIDDEN, "visit %s: assignment %s belongs to another shopper", v.ID, a.ID)
+		}
 	}
-	switch {
-	case v.AssignmentID != a.ID || v.StoreID != a.StoreID || v.ChecklistID != a.ChecklistID || v.ChecklistVersion != a.ChecklistVersion:
-		return nil, Errorf(EINVALID, "visit %s: does not match assignment %s", v.ID, a.ID)
-	case a.ShopperID != "" && a.ShopperID != v.ShopperID:
-		return nil, Errorf(EFORBIDDEN, "visit %s: assignment %s belongs to another shopper", v.ID, a.ID)
-	}
-	switch a.State {
-	case AssignmentCancelled:
-		flags = append(flags, FlagAssignmentCancelled)
-	case AssignmentExpired:
-		flags = append(flags, FlagAssignmentExpired)
-	case AssignmentDone:
-		flags = append(flags, FlagAssignmentDone)
-	}
-	if v.StartedAt.Before(a.WindowStart) || v.StartedAt.After(a.WindowEnd) {
-		flags = append(flags, FlagOutsideWindow)
-	}
-	return flags, nil
+	return admissionFlags(v, cv, a), nil
 }

@@ -112,7 +112,7 @@ func questionToProto(q *audit.Question, clause *v1.StandardClause) *v1.Checklist
 // proofFlagToProto converts a proof flag with its numbers.
 func proofFlagToProto(f audit.ProofFlag) *v1.ProofFlag {
 	p := &v1.ProofFlag{
-		Code: f.Code, Detail: f.Detail, DistanceMeters: f.DistanceMeters, GeofenceMeters: f.GeofenceMeters,
+		Code: string(f.Code), Detail: f.Detail, DistanceMeters: f.DistanceMeters, GeofenceMeters: f.GeofenceMeters,
 		AccuracyMeters: f.AccuracyMeters, SkewMinutes: f.SkewMinutes, QuestionId: f.QuestionID,
 		DurationSeconds: f.DurationSeconds, MinSeconds: f.MinSeconds, MaxSeconds: f.MaxSeconds,
 		Time: timestamp(f.Time), WindowStartTime: timestamp(f.WindowStart), WindowEndTime: timestamp(f.WindowEnd),

@@ -17,9 +17,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/reports"
+	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/auth"
 	"github.com/shopscore/shopscore/server/blob"
 	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/storage"
 	"github.com/shopscore/shopscore/sync/protocol"
 )
 
@@ -168,7 +170,7 @@ func (s *Server) SeedDemoReports(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var muts []sqlite.Mutation
+	var muts []app.Mutation
 	for mi, month := range months {
 		for i, d := range demoDeliveries() {
 			at := month.AddDate(0, 0, d.day-1).Add(time.Duration(9+i%8) * time.Hour)
@@ -202,18 +204,18 @@ func (s *Server) SeedDemoReports(ctx context.Context) error {
 					{QuestionID: "handover", Choices: []string{d.handover}},
 				},
 			}
-			muts = append(muts, sqlite.Mutation{Seq: int64(len(muts) + 1), ID: uuid.NewString(), DeviceTime: at.Add(time.Hour),
+			muts = append(muts, app.Mutation{Seq: int64(len(muts) + 1), ID: uuid.NewString(), DeviceTime: at.Add(time.Hour),
 				Digest: protocol.VisitDigest(v), Visit: v})
 		}
 	}
-	res, err := db.Push(ctx, sqlite.Device{UserID: shopper.ID, SessionID: sess.ID}, time.Time{}, muts)
+	res, err := s.app.Push(ctx, app.Device{UserID: shopper.ID, SessionID: sess.ID}, time.Time{}, muts)
 	if err != nil {
 		return fmt.Errorf("demo reports: push: %w", err)
 	}
 	reviewer := audit.Principal{UserID: manager.ID, Role: audit.RoleManager}
 	scope := audit.ScopeOf(reviewer)
 	for i, r := range res.Results {
-		if r.Status != sqlite.MutationApplied {
+		if r.Status != storage.MutationApplied {
 			return fmt.Errorf("demo reports: visit %d: %s %v", i+1, r.Status, r.Err)
 		}
 		if i < 2 {

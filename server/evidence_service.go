@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
+	"github.com/shopscore/shopscore/server/storage"
 )
 
 // evidenceService implements shopscore.v1.EvidenceService (docs/DESIGN.md §4):
@@ -180,7 +181,7 @@ func (e *evidenceService) CreateUploadSlot(ctx context.Context, req *connect.Req
 	if !e.s.slotLimiter.Allow(p.UserID) {
 		return nil, audit.Errorf(audit.EEXHAUSTED, "too many upload slots requested; retry in a few seconds")
 	}
-	ph, err := e.s.db.FindVisitPhoto(ctx, p.UserID, m.GetVisitId(), m.GetQuestionId(), int(m.GetIndex()))
+	ph, err := e.s.st.Photos().Find(ctx, p.UserID, m.GetVisitId(), m.GetQuestionId(), int(m.GetIndex()))
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +191,7 @@ func (e *evidenceService) CreateUploadSlot(ctx context.Context, req *connect.Req
 	}
 	verified := ph.Verified
 	if !verified {
-		if verified, err = e.s.db.LinkVerifiedBlob(ctx, ph.SHA256); err != nil {
+		if verified, err = e.s.app.LinkVerifiedPhoto(ctx, ph.SHA256); err != nil {
 			return nil, err
 		}
 	}
@@ -228,7 +229,7 @@ func (e *evidenceService) FinalizeUpload(ctx context.Context, req *connect.Reque
 	if err := photoSlot(m.GetVisitId(), m.GetQuestionId(), m.GetIndex()); err != nil {
 		return nil, err
 	}
-	ph, err := e.s.db.FindVisitPhoto(ctx, p.UserID, m.GetVisitId(), m.GetQuestionId(), int(m.GetIndex()))
+	ph, err := e.s.st.Photos().Find(ctx, p.UserID, m.GetVisitId(), m.GetQuestionId(), int(m.GetIndex()))
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +245,7 @@ func (e *evidenceService) FinalizeUpload(ctx context.Context, req *connect.Reque
 			return nil, err
 		}
 	}
-	r, err := e.s.db.VisitReceipt(ctx, p.UserID, ph.VisitID)
+	r, err := e.s.st.Visits().Receipt(ctx, p.UserID, ph.VisitID)
 	if err != nil {
 		return nil, err
 	}
@@ -266,12 +267,12 @@ func (s *Server) verifyPhoto(ctx context.Context, sha string, size int64, conten
 	mu := &s.finalizing[h.Sum32()%uint32(len(s.finalizing))]
 	mu.Lock()
 	defer mu.Unlock()
-	if done, err := s.db.LinkVerifiedBlob(ctx, sha); err != nil || done {
+	if done, err := s.app.LinkVerifiedPhoto(ctx, sha); err != nil || done {
 		return err
 	}
 	head, err := blob.VerifyHead(ctx, s.blob, key, size, sha, exifWindow)
 	if err != nil {
 		return err
 	}
-	return s.db.RecordVerifiedBlob(ctx, sha, size, contentType, parseExif(head))
+	return s.app.RecordVerifiedPhoto(ctx, storage.VerifiedBlob{SHA256: sha, Size: size, ContentType: contentType, Exif: parseExif(head)})
 }

@@ -7,7 +7,7 @@ import (
 	exif "github.com/dsoprea/go-exif/v3"
 	exifcommon "github.com/dsoprea/go-exif/v3/common"
 	"github.com/shopscore/shopscore/audit"
-	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/storage"
 )
 
 // exifWindow is how much of a photo is searched for EXIF: the APP1 segment
@@ -21,10 +21,10 @@ const exifWindow = 256 << 10
 // it cannot be compared with the visit's times. A photo without EXIF, or
 // with EXIF the library cannot read, gives an empty result: EXIF is a
 // signal, never a requirement.
-func parseExif(data []byte) (out sqlite.Exif) {
+func parseExif(data []byte) (out storage.Exif) {
 	defer func() {
 		if recover() != nil { // untrusted bytes: a parser panic is "no EXIF"
-			out = sqlite.Exif{}
+			out = storage.Exif{}
 		}
 	}()
 	raw, err := exif.SearchAndExtractExif(data)

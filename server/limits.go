@@ -8,8 +8,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/auth"
-	"github.com/shopscore/shopscore/server/sqlite"
 )
 
 // limit bounds one field of a request: a string or bytes field (each
@@ -158,7 +158,7 @@ var requestLimits = map[protoreflect.FullName]limit{
 	"shopscore.v1.ReopenVisitRequest.reason":    limNote,
 
 	// SyncService: the batch; each SubmitVisit is checked as its own item.
-	"shopscore.v1.PushRequest.mutations": limItems(sqlite.MaxPushMutations),
+	"shopscore.v1.PushRequest.mutations": limItems(app.MaxPushMutations),
 	"shopscore.v1.Mutation.mutation_id":  limID,
 	"shopscore.v1.PullRequest.cursor":    limToken,
 	// A pushed visit, checked per item (see itemLimits).

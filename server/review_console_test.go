@@ -63,7 +63,7 @@ func TestReviewService_ListVisits_Console(t *testing.T) {
 	})
 
 	t.Run("OK filters and counts", func(t *testing.T) {
-		byFlag, err := call(t, c.Review.ListVisits, manager, &v1.ListVisitsRequest{Flag: audit.ProofCheckInOutsideGeofence, IncludeStateCounts: true})
+		byFlag, err := call(t, c.Review.ListVisits, manager, &v1.ListVisitsRequest{Flag: string(audit.FlagCheckInOutsideGeofence), IncludeStateCounts: true})
 		require.NoError(t, err)
 		ids := visitIDs(byFlag.Visits)
 		assert.Contains(t, ids, flagged.visit.ID)
@@ -151,7 +151,7 @@ func TestReviewService_ListVisits_Console(t *testing.T) {
 		assert.NotNil(t, timer.Target)
 		assert.NotEmpty(t, timer.Unit)
 
-		i := slices.IndexFunc(got.Summary.ProofFlags, func(p *v1.ProofFlag) bool { return p.Code == audit.ProofCheckInOutsideGeofence })
+		i := slices.IndexFunc(got.Summary.ProofFlags, func(p *v1.ProofFlag) bool { return p.Code == string(audit.FlagCheckInOutsideGeofence) })
 		require.GreaterOrEqual(t, i, 0)
 		pf := got.Summary.ProofFlags[i]
 		require.NotNil(t, pf.DistanceMeters)

@@ -243,7 +243,7 @@ func TestReviewService_ProofFlags(t *testing.T) {
 		rec := record(t, f.pulledUpsert(t, a.Id).Checklist, a.Id, a.StoreId)
 		rec.visit.CheckIn = &audit.GeoPoint{Latitude: 47.0245, Longitude: 28.8323, AccuracyMeters: 15, Time: rec.visit.StartedAt} // Chisinau
 		f.submitNext(t, rec)
-		assert.Contains(t, flagsOf(rec.visit.ID), audit.ProofCheckInOutsideGeofence)
+		assert.Contains(t, flagsOf(rec.visit.ID), string(audit.FlagCheckInOutsideGeofence))
 
 		flagged, err := call(t, c.Review.ListVisits, manager, &v1.ListVisitsRequest{FlaggedOnly: true})
 		require.NoError(t, err)
@@ -256,7 +256,7 @@ func TestReviewService_ProofFlags(t *testing.T) {
 		ms := int64(100)
 		rec.visit.Answers[i].DurationMS = &ms
 		f.submitNext(t, rec)
-		assert.Contains(t, flagsOf(rec.visit.ID), audit.ProofTimerImplausible)
+		assert.Contains(t, flagsOf(rec.visit.ID), string(audit.FlagTimerImplausible))
 	})
 	t.Run("photo reused and EXIF from the bytes", func(t *testing.T) {
 		// A photo taken three days before the visit, 1.6 km away.
@@ -277,7 +277,7 @@ func TestReviewService_ProofFlags(t *testing.T) {
 		for _, p := range rec.visit.Photos {
 			f.mustUpload(t, rec, p)
 		}
-		assert.ElementsMatch(t, []string{audit.ProofExifOutsideGeofence, audit.ProofExifTimeFar}, flagsOf(rec.visit.ID))
+		assert.ElementsMatch(t, []string{string(audit.FlagExifOutsideGeofence), string(audit.FlagExifTimeFar)}, flagsOf(rec.visit.ID))
 
 		// The same bytes in another visit are flagged as reused, in both.
 		b := f.assign(t, "MSK-01", "store-visit", f.shopperID)
@@ -286,7 +286,7 @@ func TestReviewService_ProofFlags(t *testing.T) {
 		again.visit.Photos = slices.DeleteFunc(again.visit.Photos, func(p audit.Photo) bool { return p.QuestionID == "floor_photo" })
 		again.addPhoto(i, photo, sha)
 		f.submitNext(t, again)
-		assert.Contains(t, flagsOf(again.visit.ID), audit.ProofPhotoReused)
-		assert.Contains(t, flagsOf(again.visit.ID), audit.ProofExifTimeFar, "verified bytes are known at once")
+		assert.Contains(t, flagsOf(again.visit.ID), string(audit.FlagPhotoReused))
+		assert.Contains(t, flagsOf(again.visit.ID), string(audit.FlagExifTimeFar), "verified bytes are known at once")
 	})
 }

@@ -7,7 +7,7 @@ import (
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/app"
-	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/storage"
 	"github.com/shopscore/shopscore/sync/protocol"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -20,7 +20,7 @@ type syncService struct{ s *Server }
 // Limits of a push and a pull.
 const (
 	// MaxPushMutations bounds the mutations of one push.
-	MaxPushMutations = sqlite.MaxPushMutations
+	MaxPushMutations = app.MaxPushMutations
 	// MaxPullPage bounds the changes of one pull page.
 	MaxPullPage = app.MaxPullPage
 	// DefaultPullPage is the page size of a pull that names none.
@@ -63,7 +63,7 @@ func (x *syncService) Push(ctx context.Context, req *connect.Request[v1.PushRequ
 	if err != nil {
 		return nil, err
 	}
-	muts := make([]sqlite.Mutation, len(in))
+	muts := make([]app.Mutation, len(in))
 	ids := make(map[string]bool, len(in))
 	for i, m := range in {
 		switch {
@@ -79,7 +79,7 @@ func (x *syncService) Push(ctx context.Context, req *connect.Request[v1.PushRequ
 		ids[m.GetMutationId()] = true
 		muts[i] = mutationFromProto(m, p.UserID)
 	}
-	res, err := x.s.db.Push(ctx, sqlite.Device{UserID: p.UserID, SessionID: p.SessionID}, sentAt, muts)
+	res, err := x.s.app.Push(ctx, app.Device{UserID: p.UserID, SessionID: p.SessionID}, sentAt, muts)
 	if audit.ErrorCode(err) == audit.EABORTED && res != nil {
 		// The device resends from applied_seq + 1: give it the number as
 		// data (a PushResponse detail), not only in the message.
@@ -96,11 +96,11 @@ func (x *syncService) Push(ctx context.Context, req *connect.Request[v1.PushRequ
 	for _, r := range res.Results {
 		mr := &v1.MutationResult{Seq: r.Seq, MutationId: r.MutationID, Receipt: protocol.ReceiptToProto(r.Receipt)}
 		switch r.Status {
-		case sqlite.MutationApplied:
+		case storage.MutationApplied:
 			mr.Status = v1.MutationStatus_MUTATION_STATUS_APPLIED
-		case sqlite.MutationReplayed:
+		case storage.MutationReplayed:
 			mr.Status = v1.MutationStatus_MUTATION_STATUS_REPLAYED
-		case sqlite.MutationRejected:
+		case storage.MutationRejected:
 			mr.Status = v1.MutationStatus_MUTATION_STATUS_REJECTED
 			mr.ErrorCode = protocol.ConnectCode(r.Err.Code).String()
 			mr.ErrorMessage = r.Err.Message
@@ -113,8 +113,8 @@ func (x *syncService) Push(ctx context.Context, req *connect.Request[v1.PushRequ
 // mutationFromProto converts one mutation of shopper's device. What is
 // wrong with the item alone (no kind, no visit, a bad time or id) becomes
 // its permanent rejection, never an error of the batch.
-func mutationFromProto(m *v1.Mutation, shopperID string) sqlite.Mutation {
-	out := sqlite.Mutation{Seq: m.GetSeq(), ID: m.GetMutationId()}
+func mutationFromProto(m *v1.Mutation, shopperID string) app.Mutation {
+	out := app.Mutation{Seq: m.GetSeq(), ID: m.GetMutationId()}
 	if t := m.GetDeviceTime(); t != nil && t.CheckValid() == nil {
 		out.DeviceTime = t.AsTime()
 	}

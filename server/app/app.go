@@ -10,6 +10,7 @@
 package app
 
 import (
+	"sync"
 	"time"
 
 	"github.com/shopscore/shopscore/server/storage"
@@ -19,6 +20,10 @@ import (
 type App struct {
 	st  storage.Storage
 	now func() time.Time
+	// versions keeps published and retired checklist versions with their
+	// scorers (versionKey → *pushVersion) for pushes: their content never
+	// changes.
+	versions sync.Map
 }
 
 // Options configures an App; the zero value is the production one.

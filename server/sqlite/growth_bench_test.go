@@ -13,7 +13,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/storage"
 	"github.com/shopscore/shopscore/sync/protocol"
 )
 
@@ -47,6 +49,7 @@ func growthPack() []byte {
 // the 40-question checklist published, and the bench shopper and a store.
 type growthTarget struct {
 	db      *sqlite.DB
+	app     *app.App
 	shopper string
 	store   string
 	version *audit.ChecklistVersion
@@ -69,7 +72,7 @@ func mustGrowthTarget(b *testing.B, visits int) *growthTarget {
 	must(b, err)
 	st, err := db.FindStoreByCode(ctx, audit.Scope{All: true}, "S00")
 	must(b, err)
-	t := &growthTarget{db: db, shopper: u.ID, store: st.ID, version: vs[0]}
+	t := &growthTarget{db: db, app: app.New(db, app.Options{}), shopper: u.ID, store: st.ID, version: vs[0]}
 	growthTargets[db] = t
 	return t
 }
@@ -81,9 +84,9 @@ func (t *growthTarget) push(b *testing.B, rnd *rand.Rand) time.Duration {
 	ctx := context.Background()
 	s, err := t.db.CreateSession(ctx, t.shopper, "growth-"+uuid.NewString(), "bench", []byte(uuid.NewString()), time.Now().Add(time.Hour), "127.0.0.1")
 	must(b, err)
-	dev := sqlite.Device{UserID: t.shopper, SessionID: s.ID}
+	dev := app.Device{UserID: t.shopper, SessionID: s.ID}
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	batches := make([][]sqlite.Mutation, growthPushes)
+	batches := make([][]app.Mutation, growthPushes)
 	for i := range batches {
 		for j := range growthBatch {
 			v := &audit.Visit{
@@ -95,16 +98,16 @@ func (t *growthTarget) push(b *testing.B, rnd *rand.Rand) time.Duration {
 				yes := rnd.IntN(5) > 0
 				v.Answers = append(v.Answers, audit.Answer{QuestionID: fmt.Sprintf("q%02d", q), Bool: &yes})
 			}
-			batches[i] = append(batches[i], sqlite.Mutation{Seq: int64(i*growthBatch + j + 1), ID: uuid.NewString(), DeviceTime: now,
+			batches[i] = append(batches[i], app.Mutation{Seq: int64(i*growthBatch + j + 1), ID: uuid.NewString(), DeviceTime: now,
 				Digest: "submit_visit:" + protocol.VisitDigest(v), Visit: v})
 		}
 	}
 	t0 := time.Now()
 	for _, muts := range batches {
-		res, err := t.db.Push(ctx, dev, now, muts)
+		res, err := t.app.Push(ctx, dev, now, muts)
 		must(b, err)
 		for _, r := range res.Results {
-			if r.Status != sqlite.MutationApplied {
+			if r.Status != storage.MutationApplied {
 				b.Fatalf("seq %d: %s %v", r.Seq, r.Status, r.Err)
 			}
 		}
@@ -113,7 +116,7 @@ func (t *growthTarget) push(b *testing.B, rnd *rand.Rand) time.Duration {
 }
 
 // BenchmarkGrowth_Push pushes W1's 500 visits of 40 answers (five pushes
-// of 100 from a new device, through DB.Push) into a database holding
+// of 100 from a new device, through app.Push) into a database holding
 // growthVisits generated visits and into one holding none, alternately in
 // each iteration, and reports both rates and their ratio (target: history
 // costs at most 1.15 times as much). The pushed visits stay: each

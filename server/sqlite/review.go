@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/shopscore/shopscore/audit"
@@ -423,97 +422,4 @@ func (db *DB) ReviewVisit(ctx context.Context, scope audit.Scope, id string, act
 		return err
 	})
 	return out, err
-}
-
-// refreshProof recomputes a stored visit's proof-of-visit flags from what
-// the server knows now: its store, assignment window, checklist, the
-// device's clock offset, photos reused by other visits, and the EXIF the
-// server read from verified photo bytes (the device's own EXIF claims are
-// never used).
-func refreshProof(ctx context.Context, tx *Tx, visitID string) error {
-	var body []byte
-	var storeID, assignmentID, correctsID string
-	var offset sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT body, store_id, COALESCE(assignment_id, ''), clock_offset_ms, COALESCE(corrects_visit_id, '')
-		FROM visits WHERE id = ?`, visitID).Scan(&body, &storeID, &assignmentID, &offset, &correctsID); err != nil {
-		return fmt.Errorf("proof: read visit: %w", err)
-	}
-	var v audit.Visit
-	if err := json.Unmarshal(body, &v); err != nil {
-		return fmt.Errorf("proof: decode visit %s: %w", visitID, err)
-	}
-	in := audit.ProofInput{Visit: &v, ClockOffset: time.Duration(offset.Int64) * time.Millisecond}
-	var err error
-	if in.Store, err = findStore(ctx, tx, audit.Scope{All: true}, storeID); err != nil {
-		return err
-	}
-	if assignmentID != "" {
-		if in.Assignment, err = findAssignment(ctx, tx, audit.Scope{All: true}, assignmentID); err != nil {
-			return err
-		}
-	}
-	cv, err := findVersion(ctx, tx, v.ChecklistID, v.ChecklistVersion)
-	if err != nil {
-		return err
-	}
-	in.Checklist = &cv.Content
-	return storeProof(ctx, tx, in, correctsID)
-}
-
-// storeProof computes and stores the proof flags of a stored visit from
-// in, whose visit the caller has at hand (at submission) or has just read.
-// It takes the EXIF of the visit's verified photos from verified_blobs and
-// the photos other visits share (the corrected visit's aside) from
-// visit_photos; in.Visit is not changed.
-func storeProof(ctx context.Context, tx *Tx, in audit.ProofInput, correctsID string) error {
-	v := *in.Visit
-	v.Photos = slices.Clone(v.Photos)
-	in.Visit = &v
-	if len(v.Photos) > 0 {
-		type exifRow struct {
-			sha string
-			at  sql.NullInt64
-			lat sql.NullFloat64
-			lon sql.NullFloat64
-		}
-		rows, err := queryAll(ctx, tx, func(r scanner) (exifRow, error) {
-			var x exifRow
-			return x, r.Scan(&x.sha, &x.at, &x.lat, &x.lon)
-		}, `SELECT b.sha256, b.exif_time, b.exif_latitude, b.exif_longitude FROM verified_blobs b
-			WHERE b.sha256 IN (SELECT sha256 FROM visit_photos WHERE visit_id = ?)`, v.ID)
-		if err != nil {
-			return fmt.Errorf("proof: read EXIF: %w", err)
-		}
-		exif := map[string]exifRow{}
-		for _, r := range rows {
-			exif[r.sha] = r
-		}
-		for i := range v.Photos {
-			p := &v.Photos[i]
-			x := exif[p.SHA256]
-			p.ExifTime, p.ExifPoint = fromNullMillis(x.at), nil
-			if x.lat.Valid && x.lon.Valid {
-				p.ExifPoint = &audit.GeoPoint{Latitude: x.lat.Float64, Longitude: x.lon.Float64}
-			}
-		}
-		// A correction naturally repeats the photos of the visit it replaces.
-		var err2 error
-		if in.ReusedHashes, err2 = queryAll(ctx, tx, scanString, `SELECT DISTINCT p.sha256 FROM visit_photos p WHERE p.visit_id = ? AND EXISTS (
-			SELECT 1 FROM visit_photos o WHERE o.sha256 = p.sha256 AND o.visit_id <> p.visit_id AND o.visit_id <> ?
-			AND o.visit_id NOT IN (SELECT id FROM visits WHERE corrects_visit_id = ?))`, v.ID, correctsID, v.ID); err2 != nil {
-			return fmt.Errorf("proof: reused photos: %w", err2)
-		}
-	}
-	flags := audit.CheckProof(in, audit.ProofRules{})
-	if flags == nil {
-		flags = []audit.ProofFlag{}
-	}
-	b, err := json.Marshal(flags)
-	if err != nil {
-		return fmt.Errorf("proof: encode: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE visits SET proof_flags = ? WHERE id = ?`, string(b), v.ID); err != nil {
-		return fmt.Errorf("proof: store flags: %w", err)
-	}
-	return nil
 }

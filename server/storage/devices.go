@@ -1,5 +1,64 @@
 package storage
 
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/shopscore/shopscore/audit"
+)
+
 // Devices keeps each device's applied sequence number and the results of its mutations, for replays.
 type Devices interface {
+	// Find returns the device of a live session of the user, with the
+	// last seq it applied (0 before its first push). Errors: ENOTFOUND
+	// (no such session of the user, or a revoked one).
+	Find(ctx context.Context, userID, sessionID string) (*Device, error)
+	// LastSeq returns the last seq applied for the device of the user's
+	// session, revoked or not (0 when none), without a write lock.
+	LastSeq(ctx context.Context, userID, sessionID string) (int64, error)
+	// Advance sets the device's last applied seq and, when offset is not
+	// nil, its clock offset, at the transaction's time.
+	Advance(ctx context.Context, d Device, seq int64, offset *time.Duration) error
+	// Result returns the stored result of seq of the device. Errors:
+	// ENOTFOUND.
+	Result(ctx context.Context, d Device, seq int64) (*StoredMutation, error)
+	// Record stores the result of a mutation for replays, at the
+	// transaction's time; keepID false stores it without its mutation id.
+	// Errors: ErrMutationIDTaken (keepID, and another seq of the device
+	// holds the id).
+	Record(ctx context.Context, d Device, m StoredMutation, keepID bool) error
+}
+
+// ErrMutationIDTaken is Record's answer for a mutation id another seq of
+// the device used.
+var ErrMutationIDTaken = errors.New("mutation id taken")
+
+// Device is a user's device: its own id, which stays the same across
+// logins, and the last seq it applied.
+type Device struct {
+	UserID   string
+	DeviceID string
+	LastSeq  int64
+}
+
+// MutationStatus is the outcome of one mutation.
+type MutationStatus string
+
+// The outcomes of a mutation.
+const (
+	MutationApplied  MutationStatus = "applied"  // applied now
+	MutationReplayed MutationStatus = "replayed" // applied before; the original answer
+	MutationRejected MutationStatus = "rejected" // refused for good
+)
+
+// StoredMutation is the result of one mutation as kept for replays.
+type StoredMutation struct {
+	Seq        int64
+	MutationID string
+	Digest     string    // the mutation's content digest
+	DeviceTime time.Time // the mutation's claimed time (zero: unknown)
+	Status     MutationStatus
+	Err        *audit.Error // for MutationRejected
+	VisitID    string       // the visit it submitted, if any
 }

@@ -21,7 +21,29 @@ type Feed interface {
 	// HasMore says whether more rows follow. Call it inside View for a
 	// page read in one snapshot.
 	Read(ctx context.Context, shopperID string, after int64, limit int) (*FeedRows, error)
+
+	// The write side: what a change records for the devices.
+
+	// Touch records that entity of kind changed for audience (a
+	// shopper's id, or "" for every shopper): its row moves past every
+	// device's position, so each sees it again. It belongs in the
+	// transaction that made the change.
+	Touch(ctx context.Context, audience string, kind FeedKind, entity string) error
+	// Has reports whether audience's feed has a row for entity of kind:
+	// the entity was ever his.
+	Has(ctx context.Context, audience string, kind FeedKind, entity string) (bool, error)
 }
+
+// FeedKind names what a feed row is about.
+type FeedKind string
+
+// The kinds of feed rows. Each names an entity whose current state a
+// pull materializes.
+const (
+	FeedKindAssignment FeedKind = "assignment" // audience: the shopper who has or had it
+	FeedKindChecklist  FeedKind = "checklist"  // audience: every shopper ("")
+	FeedKindVisit      FeedKind = "visit"      // audience: the visit's shopper
+)
 
 // FeedRows is a stretch of the feed, each row with the current state of
 // the entity it names.

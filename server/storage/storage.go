@@ -41,6 +41,10 @@ type Tx interface {
 	// Now is the transaction's notion of the present, fixed when it
 	// began: every time it stores is this one.
 	Now() time.Time
+	// Savepoint runs fn inside the transaction; when fn returns an error,
+	// everything fn did is undone, the error is returned and the
+	// transaction goes on (a push refuses one mutation, not the batch).
+	Savepoint(ctx context.Context, fn func() error) error
 }
 
 // Nouns is what a Storage and a Tx have in common: one interface per
