@@ -72,7 +72,7 @@ export const visitFlagKey: Record<string, MessageKey> = {
   assignment_reassigned: "flag.assignmentReassigned",
   outside_window: "flag.outsideWindow",
   version_retired: "flag.versionRetired",
-  clock_skew: "flag.clockSkew",
+  device_clock_skew: "flag.clockSkew",
   photo_reused: "flag.photoReused",
   correction: "flag.correction",
 };
