@@ -17,7 +17,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -44,9 +43,6 @@ type DB struct {
 	wrote       chan struct{} // a commit happened (capacity 1)
 	stop        chan struct{} // closed by Close
 	stopped     chan struct{} // closed when the checkpointer has ended
-	// versions keeps published and retired checklist versions with their
-	// scorers (versionKey → *pushVersion): their content never changes.
-	versions sync.Map
 }
 
 // driverName is go-sqlite3 with the SQL functions our queries add.
