@@ -34,7 +34,7 @@ func TestEvidence(t *testing.T) {
 	r := res.Results[0].Receipt
 	require.NotNil(t, r, "%v", res.Results[0].Err)
 	assert.Equal(t, audit.VisitSubmitted, r.State)
-	assert.Equal(t, []storage.MissingPhoto{{QuestionID: "q", Index: 0, SHA256: sha}}, r.Missing)
+	assert.Equal(t, []audit.MissingPhoto{{QuestionID: "q", Index: 0, SHA256: sha}}, r.Missing)
 
 	linked, err := f.app.LinkVerifiedPhoto(ctx, sha)
 	require.NoError(t, err)
