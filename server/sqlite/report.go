@@ -33,15 +33,12 @@ func AuditPeriodIn(from, to string, loc *time.Location) (reports.Period, error) 
 	return reports.Period{From: first, To: end}, err
 }
 
-// BonusStates are the visit states whose answers count toward bonus pay:
-// only visits a manager approved (and then perhaps published). This is the
-// one place that says so; every bonus query is built from it.
-var BonusStates = []VisitState{VisitApproved, VisitPublished}
-
-// AuditStates are the visit states the audit workbook lists: every scored
-// visit, whatever its review state (shown per row), except those a
-// correction superseded. Every audit workbook query is built from it.
-var AuditStates = []VisitState{VisitSubmitted, VisitComplete, VisitInReview, VisitApproved, VisitReturned, VisitPublished}
+// BonusStates and AuditStates are the domain's (audit.BonusStates,
+// audit.AuditStates), for the queries built from them.
+var (
+	BonusStates = audit.BonusStates
+	AuditStates = audit.AuditStates
+)
 
 // stateList returns states as an SQL list of literals for an IN clause.
 // The states are constants of this package, never input.

@@ -83,7 +83,7 @@ type BonusRuns interface {
 	// such pay.
 	Employees(ctx context.Context, kind, month string) ([]reports.Employee, map[string]bool, error)
 	// Observations streams the scored answers of the period's visits that
-	// count toward bonuses (approved or published), as the bonus engine
+	// count toward bonuses (audit.BonusStates), as the bonus engine
 	// reads them, never more than a row at a time in memory. A visit that
 	// names a staff member counts for him; one that names nobody is
 	// store-level.

@@ -5,6 +5,19 @@ import (
 	"time"
 )
 
+// What a report (a bonus run, the audit workbook, a dashboard) counts: the
+// visits in which review states, over which months.
+
+// BonusStates are the visit states whose answers count toward bonus pay:
+// only visits a manager approved (and then perhaps published). This is the
+// one place that says so; every bonus query is built from it.
+var BonusStates = []VisitState{VisitApproved, VisitPublished}
+
+// AuditStates are the visit states the audit workbook lists: every scored
+// visit, whatever its review state (shown per row), except those a
+// correction superseded. Every audit workbook query is built from it.
+var AuditStates = []VisitState{VisitSubmitted, VisitComplete, VisitInReview, VisitApproved, VisitReturned, VisitPublished}
+
 // MaxReportMonths bounds the months one report (the audit workbook, a
 // dashboard) covers.
 const MaxReportMonths = 36
