@@ -163,16 +163,14 @@ type storeAgg struct {
 	promoters, detractors, npsAnswers int64
 }
 
-// groupAgg accumulates visit statistics.
+// groupAgg accumulates the visit statistics of a store or a member of
+// staff: the figures the dashboards sum too (VisitFigures; the workbook
+// flags no visit), and where they came from.
 type groupAgg struct {
-	name     string
-	number   string // a member of staff's employee number
-	stores   map[string]bool
-	visits   int64
-	scored   int64
-	scoreSum float64
-	passed   int64
-	critical int64
+	name   string
+	number string // a member of staff's employee number
+	stores map[string]bool
+	VisitFigures
 }
 
 type answerAgg struct {
@@ -418,16 +416,16 @@ func (g *groupAgg) add(store string, scored bool, score float64, passed, critica
 		g.stores = map[string]bool{}
 	}
 	g.stores[store] = true
-	g.visits++
+	g.Visits++
 	if scored {
-		g.scored++
-		g.scoreSum += score
+		g.Scored++
+		g.ScoreSum += score
 	}
 	if passed {
-		g.passed++
+		g.Passed++
 	}
 	if critical {
-		g.critical++
+		g.Critical++
 	}
 }
 
@@ -749,11 +747,13 @@ func (b *AuditWorkbook) sheet(f *excelize.File, name string, cols []column) (*sh
 
 func (b *AuditWorkbook) groupCells(g *groupAgg) []any {
 	var mean, rate any
-	if g.scored > 0 {
-		mean = cell(b.st.percent, g.scoreSum/float64(g.scored))
-		rate = cell(b.st.percent, float64(g.passed)/float64(g.scored))
+	if m, ok := g.Mean(); ok {
+		mean = cell(b.st.percent, m)
 	}
-	return []any{cell(b.st.integer, g.visits), mean, rate, cell(b.st.integer, g.critical)}
+	if r, ok := g.PassRate(); ok {
+		rate = cell(b.st.percent, r)
+	}
+	return []any{cell(b.st.integer, g.Visits), mean, rate, cell(b.st.integer, g.Critical)}
 }
 
 func (b *AuditWorkbook) writeSummary(f *excelize.File, storeIDs []string, months []int) (*sheetWriter, error) {
@@ -817,11 +817,7 @@ func (b *AuditWorkbook) writeSummary(f *excelize.File, storeIDs []string, months
 }
 
 func (a *storeAgg) merge(o *storeAgg) {
-	a.visits += o.visits
-	a.scored += o.scored
-	a.scoreSum += o.scoreSum
-	a.passed += o.passed
-	a.critical += o.critical
+	a.VisitFigures.Add(o.VisitFigures)
 	a.promoters += o.promoters
 	a.detractors += o.detractors
 	a.npsAnswers += o.npsAnswers

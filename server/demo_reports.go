@@ -147,20 +147,20 @@ func (s *Server) SeedDemoReports(ctx context.Context) error {
 		return fmt.Errorf("demo reports: the demo depot, its drivers or the delivery checklist is missing")
 	}
 
-	if _, _, err := db.CreatePolicy(ctx, DemoDriverPolicy(), manager.ID); err != nil {
+	if _, _, err := s.app.CreatePolicy(ctx, DemoDriverPolicy(), manager.ID); err != nil {
 		return fmt.Errorf("demo reports: policy: %w", err)
 	}
 	var months []time.Time
 	for _, m := range DemoReportMonths {
-		p, err := sqlite.ParseMonth("demo month", m)
+		from, err := audit.ParseMonth("demo month", m, nil)
 		if err != nil {
 			return err
 		}
-		months = append(months, p.From)
+		months = append(months, from)
 	}
-	if err := db.SetBasePay(ctx, []sqlite.BasePayRow{
-		{EmployeeNumber: "E2001", Kind: sqlite.PayKindTargetVariable, EffectiveMonth: months[0].Format("2006-01"), AmountMinor: 100_000_00},
-		{EmployeeNumber: "E2002", Kind: sqlite.PayKindTargetVariable, EffectiveMonth: months[0].Format("2006-01"), AmountMinor: 90_000_00},
+	if err := s.app.SetBasePay(ctx, []storage.BasePayRow{
+		{EmployeeNumber: "E2001", Kind: storage.PayKindTargetVariable, EffectiveMonth: months[0].Format("2006-01"), AmountMinor: 100_000_00},
+		{EmployeeNumber: "E2002", Kind: storage.PayKindTargetVariable, EffectiveMonth: months[0].Format("2006-01"), AmountMinor: 90_000_00},
 	}, "demo", manager.ID); err != nil {
 		return fmt.Errorf("demo reports: base pay: %w", err)
 	}
@@ -230,7 +230,7 @@ func (s *Server) SeedDemoReports(ctx context.Context) error {
 	if _, err := db.RevokeSession(ctx, sess.ID, string(audit.EventLogout), "demo data seeded", ""); err != nil {
 		return err
 	}
-	_, err = db.IndexReportRows(ctx)
+	_, err = s.st.AuditReports().Index(ctx)
 	return err
 }
 

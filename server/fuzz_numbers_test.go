@@ -12,6 +12,7 @@ import (
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/reports"
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/app"
 )
 
 // answerSource turns fuzz bytes into answers: each call takes the next
@@ -134,7 +135,7 @@ func FuzzPackPolicyScore(f *testing.F) {
 					Points: q.Points, MaxPoints: q.Max})
 			}
 		}
-		p, err := server.ParsePolicy(policyJSON)
+		p, err := app.ParsePolicy(policyJSON)
 		if err != nil || p.Validate() != nil {
 			return
 		}

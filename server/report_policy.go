@@ -9,7 +9,8 @@ import (
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/reports"
-	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/app"
+	"github.com/shopscore/shopscore/server/storage"
 )
 
 // The policy editor's and the base pay table's procedures of
@@ -25,11 +26,11 @@ func (r *reportService) GetPolicy(ctx context.Context, req *connect.Request[v1.G
 	if req.Msg.GetVersion() < 0 {
 		return nil, audit.Errorf(audit.EINVALID, "version %d is negative; 0 means the latest", req.Msg.GetVersion())
 	}
-	p, err := r.s.db.FindPolicy(ctx, id, int(req.Msg.GetVersion()))
+	p, err := r.s.st.BonusPolicies().Find(ctx, id, int(req.Msg.GetVersion()))
 	if err != nil {
 		return nil, err
 	}
-	versions, err := r.s.db.PolicyVersions(ctx, id)
+	versions, err := r.s.st.BonusPolicies().Versions(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -57,11 +58,11 @@ func (r *reportService) DiffPolicies(ctx context.Context, req *connect.Request[v
 	case m.GetToVersion() < 0:
 		return nil, audit.Errorf(audit.EINVALID, "to_version %d is negative; 0 means the latest", m.GetToVersion())
 	}
-	from, err := r.s.db.FindPolicy(ctx, id, int(m.GetFromVersion()))
+	from, err := r.s.st.BonusPolicies().Find(ctx, id, int(m.GetFromVersion()))
 	if err != nil {
 		return nil, err
 	}
-	to, err := r.s.db.FindPolicy(ctx, id, int(m.GetToVersion()))
+	to, err := r.s.st.BonusPolicies().Find(ctx, id, int(m.GetToVersion()))
 	if err != nil {
 		return nil, err
 	}
@@ -100,11 +101,11 @@ func (r *reportService) ValidatePolicy(ctx context.Context, req *connect.Request
 	if err := policyBody(body); err != nil {
 		return nil, err
 	}
-	pol, err := ParsePolicy([]byte(body))
+	pol, err := app.ParsePolicy([]byte(body))
 	if err != nil {
 		return connect.NewResponse(&v1.ValidatePolicyResponse{Problems: []string{audit.ErrorMessage(err)}}), nil
 	}
-	problems, unchanged, next, err := r.s.db.CheckPolicy(ctx, pol)
+	problems, unchanged, next, err := r.s.app.CheckPolicy(ctx, pol)
 	if err != nil {
 		return nil, err
 	}
@@ -122,14 +123,14 @@ func (r *reportService) PreviewBonus(ctx context.Context, req *connect.Request[v
 			return nil, err
 		}
 		var err error
-		if pol, err = ParsePolicy([]byte(m.GetPolicyJson())); err != nil {
+		if pol, err = app.ParsePolicy([]byte(m.GetPolicyJson())); err != nil {
 			return nil, err
 		}
 	case strings.TrimSpace(m.GetPolicyId()) != "":
 		if m.GetPolicyVersion() < 0 {
 			return nil, audit.Errorf(audit.EINVALID, "policy_version %d is negative; 0 means the latest", m.GetPolicyVersion())
 		}
-		stored, err := r.s.db.FindPolicy(ctx, m.GetPolicyId(), int(m.GetPolicyVersion()))
+		stored, err := r.s.st.BonusPolicies().Find(ctx, m.GetPolicyId(), int(m.GetPolicyVersion()))
 		if err != nil {
 			return nil, err
 		}
@@ -137,11 +138,11 @@ func (r *reportService) PreviewBonus(ctx context.Context, req *connect.Request[v
 	default:
 		return nil, audit.Errorf(audit.EINVALID, "give policy_json (the editor's policy) or policy_id")
 	}
-	run, missing, err := r.s.db.PreviewBonus(ctx, pol, m.GetPeriod())
+	run, missing, err := r.s.app.PreviewBonus(ctx, pol, m.GetPeriod())
 	if err != nil {
 		return nil, err
 	}
-	preview := &sqlite.BonusRun{PolicyID: run.Policy.ID, PolicyVersion: run.Policy.Version, Period: m.GetPeriod(),
+	preview := &storage.BonusRun{PolicyID: run.Policy.ID, PolicyVersion: run.Policy.Version, Period: m.GetPeriod(),
 		InputsHash: run.InputsHash, Run: run, MissingBasePay: missing}
 	pr, err := r.s.runProto(ctx, preview, true, false)
 	if err != nil {
@@ -158,7 +159,7 @@ func (r *reportService) ListBasePay(ctx context.Context, req *connect.Request[v1
 	if err != nil {
 		return nil, err
 	}
-	entries, err := r.s.db.ListBasePay(ctx, req.Msg.GetMonth(), kind)
+	entries, err := r.s.app.ListBasePay(ctx, req.Msg.GetMonth(), kind)
 	if err != nil {
 		return nil, err
 	}

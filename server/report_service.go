@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -20,8 +19,9 @@ import (
 	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/reports"
+	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/blob"
-	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/storage"
 )
 
 // reportService implements shopscore.v1.ReportService.
@@ -29,9 +29,9 @@ type reportService struct{ s *Server }
 
 // Limits of the report service's requests.
 const (
-	maxPolicyBytes  = 256 << 10 // a policy's JSON
-	maxBasePayBytes = 8 << 20   // an imported base pay file
-	downloadChunk   = 256 << 10 // bytes per streamed chunk
+	maxPolicyBytes  = 256 << 10           // a policy's JSON
+	maxBasePayBytes = app.MaxBasePayBytes // an imported base pay file
+	downloadChunk   = 256 << 10           // bytes per streamed chunk
 )
 
 // xlsxType is the media type of an Excel workbook, csvType of CSV.
@@ -52,11 +52,11 @@ func (r *reportService) CreatePolicy(ctx context.Context, req *connect.Request[v
 	if err := policyBody(body); err != nil {
 		return nil, err
 	}
-	pol, err := ParsePolicy([]byte(body))
+	pol, err := app.ParsePolicy([]byte(body))
 	if err != nil {
 		return nil, err
 	}
-	stored, created, err := r.s.db.CreatePolicy(ctx, pol, p.UserID)
+	stored, created, err := r.s.app.CreatePolicy(ctx, pol, p.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -67,31 +67,7 @@ func (r *reportService) CreatePolicy(ctx context.Context, req *connect.Request[v
 	return connect.NewResponse(&v1.CreatePolicyResponse{Policy: pp, Created: created}), nil
 }
 
-// ParsePolicy reads a bonus policy from JSON, refusing unknown fields so
-// that a misspelt key is an error rather than a silent default. Errors:
-// EINVALID, with the position of a syntax error.
-func ParsePolicy(data []byte) (reports.Policy, error) {
-	var p reports.Policy
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			return p, audit.Errorf(audit.EINVALID, "policy JSON: syntax error at byte %d: %v", se.Offset, err)
-		case errors.As(err, &te):
-			return p, audit.Errorf(audit.EINVALID, "policy JSON: %q must be a %s, not %s", te.Field, te.Type, te.Value)
-		}
-		return p, audit.Errorf(audit.EINVALID, "policy JSON: %v", err)
-	}
-	if dec.More() {
-		return p, audit.Errorf(audit.EINVALID, "policy JSON: more than one value; give one policy object")
-	}
-	return p, nil
-}
-
-func policyToProto(p *sqlite.BonusPolicy) (*v1.BonusPolicy, error) {
+func policyToProto(p *storage.BonusPolicy) (*v1.BonusPolicy, error) {
 	body, err := json.Marshal(p.Policy)
 	if err != nil {
 		return nil, fmt.Errorf("encode policy: %w", err)
@@ -104,7 +80,7 @@ func policyToProto(p *sqlite.BonusPolicy) (*v1.BonusPolicy, error) {
 
 // ListPolicies lists the stored policies.
 func (r *reportService) ListPolicies(ctx context.Context, req *connect.Request[v1.ListPoliciesRequest]) (*connect.Response[v1.ListPoliciesResponse], error) {
-	list, err := r.s.db.ListPolicies(ctx, req.Msg.GetLatestOnly())
+	list, err := r.s.st.BonusPolicies().List(ctx, req.Msg.GetLatestOnly())
 	if err != nil {
 		return nil, err
 	}
@@ -122,9 +98,9 @@ func (r *reportService) ListPolicies(ctx context.Context, req *connect.Request[v
 func payKind(k v1.PayKind) (string, error) {
 	switch k {
 	case v1.PayKind_PAY_KIND_UNSPECIFIED, v1.PayKind_PAY_KIND_BASE_PAY:
-		return sqlite.PayKindBase, nil
+		return storage.PayKindBase, nil
 	case v1.PayKind_PAY_KIND_TARGET_VARIABLE:
-		return sqlite.PayKindTargetVariable, nil
+		return storage.PayKindTargetVariable, nil
 	}
 	return "", audit.Errorf(audit.EINVALID, "unknown pay kind %d", k)
 }
@@ -140,7 +116,7 @@ func (r *reportService) SetBasePay(ctx context.Context, req *connect.Request[v1.
 	if err != nil {
 		return nil, err
 	}
-	if err := r.s.db.SetBasePay(ctx, []sqlite.BasePayRow{{
+	if err := r.s.app.SetBasePay(ctx, []storage.BasePayRow{{
 		EmployeeNumber: m.GetEmployeeNumber(), Kind: kind, EffectiveMonth: m.GetEffectiveMonth(), AmountMinor: m.GetAmountMinor(),
 	}}, "api", p.UserID); err != nil {
 		return nil, err
@@ -160,52 +136,11 @@ func (r *reportService) ImportBasePay(ctx context.Context, req *connect.Request[
 	if err != nil {
 		return nil, err
 	}
-	n, err := ImportBasePay(ctx, r.s.db, m.GetFileName(), m.GetContent(), kind, m.GetEffectiveMonth(), p.UserID)
+	n, err := r.s.app.ImportBasePay(ctx, m.GetFileName(), m.GetContent(), kind, m.GetEffectiveMonth(), p.UserID)
 	if err != nil {
 		return nil, err
 	}
 	return connect.NewResponse(&v1.ImportBasePayResponse{Imported: int32(n)}), nil
-}
-
-// ImportBasePay parses a base pay file (reports.ParseBasePay, which checks
-// the employee numbers against the staff in the same pass) and stores its
-// amounts of the given kind from month on, all or nothing, returning how
-// many it stored. The API and the CLI share it. Errors: EINVALID (every
-// problem of the file with its row, an unknown employee among them; a bad
-// month or kind).
-func ImportBasePay(ctx context.Context, db *sqlite.DB, name string, data []byte, kind, month, by string) (int, error) {
-	if name == "" {
-		name = "base-pay"
-	}
-	if len(data) == 0 {
-		return 0, audit.Errorf(audit.EINVALID, "%s: the file is empty", name)
-	}
-	if len(data) > maxBasePayBytes {
-		return 0, audit.Errorf(audit.EINVALID, "%s: %d bytes; at most %d", name, len(data), maxBasePayBytes)
-	}
-	if _, err := sqlite.ParseMonth("effective_month", month); err != nil {
-		return 0, err
-	}
-	staff, err := db.ListStaff(ctx, audit.StaffFilter{Scope: audit.Scope{All: true}})
-	if err != nil {
-		return 0, err
-	}
-	known := make(map[string]bool, len(staff))
-	for _, st := range staff {
-		known[st.EmployeeNumber] = true
-	}
-	pays, err := reports.ParseBasePay(name, data, func(num string) bool { return known[num] })
-	if err != nil {
-		return 0, audit.Errorf(audit.EINVALID, "%s", strings.TrimPrefix(err.Error(), "reports: "))
-	}
-	rows := make([]sqlite.BasePayRow, len(pays))
-	for i, p := range pays {
-		rows[i] = sqlite.BasePayRow{EmployeeNumber: p.EmployeeNumber, Kind: kind, EffectiveMonth: month, AmountMinor: p.AmountMinor, Row: p.Row}
-	}
-	if err := db.SetBasePay(ctx, rows, name, by); err != nil {
-		return 0, err
-	}
-	return len(rows), nil
 }
 
 // RunBonus runs a policy over a month's approved visits. Errors: EINVALID,
@@ -219,7 +154,7 @@ func (r *reportService) RunBonus(ctx context.Context, req *connect.Request[v1.Ru
 	if strings.TrimSpace(m.GetPolicyId()) == "" {
 		return nil, audit.Errorf(audit.EINVALID, "policy_id is required")
 	}
-	run, err := r.s.db.RunBonus(ctx, m.GetPolicyId(), int(m.GetPolicyVersion()), m.GetPeriod(), p.UserID)
+	run, err := r.s.app.RunBonus(ctx, m.GetPolicyId(), int(m.GetPolicyVersion()), m.GetPeriod(), p.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +170,7 @@ func (r *reportService) GetBonusRun(ctx context.Context, req *connect.Request[v1
 	if req.Msg.GetRunId() == "" {
 		return nil, audit.Errorf(audit.EINVALID, "run_id is required")
 	}
-	run, err := r.s.db.FindBonusRun(ctx, req.Msg.GetRunId())
+	run, err := r.s.st.BonusRuns().Find(ctx, req.Msg.GetRunId())
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +183,7 @@ func (r *reportService) GetBonusRun(ctx context.Context, req *connect.Request[v1
 
 // ListBonusRuns lists runs, newest first. Errors: EINVALID.
 func (r *reportService) ListBonusRuns(ctx context.Context, req *connect.Request[v1.ListBonusRunsRequest]) (*connect.Response[v1.ListBonusRunsResponse], error) {
-	runs, err := r.s.db.ListBonusRuns(ctx, sqlite.BonusRunFilter{PolicyID: req.Msg.GetPolicyId(), Period: req.Msg.GetPeriod()})
+	runs, err := r.s.app.ListBonusRuns(ctx, storage.BonusRunFilter{PolicyID: req.Msg.GetPolicyId(), Period: req.Msg.GetPeriod()})
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +204,7 @@ func (r *reportService) ApproveBonusRun(ctx context.Context, req *connect.Reques
 	if req.Msg.GetRunId() == "" {
 		return nil, audit.Errorf(audit.EINVALID, "run_id is required")
 	}
-	run, err := r.s.db.ApproveBonusRun(ctx, req.Msg.GetRunId(), p.UserID)
+	run, err := r.s.app.ApproveBonusRun(ctx, req.Msg.GetRunId(), p.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -280,19 +215,19 @@ func (r *reportService) ApproveBonusRun(ctx context.Context, req *connect.Reques
 	return connect.NewResponse(&v1.ApproveBonusRunResponse{Run: pr}), nil
 }
 
-var runStates = map[sqlite.BonusRunState]v1.BonusRunState{
-	sqlite.RunDraft:      v1.BonusRunState_BONUS_RUN_STATE_DRAFT,
-	sqlite.RunApproved:   v1.BonusRunState_BONUS_RUN_STATE_APPROVED,
-	sqlite.RunSuperseded: v1.BonusRunState_BONUS_RUN_STATE_SUPERSEDED,
+var runStates = map[storage.BonusRunState]v1.BonusRunState{
+	storage.RunDraft:      v1.BonusRunState_BONUS_RUN_STATE_DRAFT,
+	storage.RunApproved:   v1.BonusRunState_BONUS_RUN_STATE_APPROVED,
+	storage.RunSuperseded: v1.BonusRunState_BONUS_RUN_STATE_SUPERSEDED,
 }
 
 // runProto converts a stored run for the API, naming the explanation's
 // stores and questions (see runToProto).
-func (s *Server) runProto(ctx context.Context, r *sqlite.BonusRun, withEmployees, withResult bool) (*v1.BonusRun, error) {
-	var names *sqlite.RunNames
+func (s *Server) runProto(ctx context.Context, r *storage.BonusRun, withEmployees, withResult bool) (*v1.BonusRun, error) {
+	var names *storage.RunNames
 	if withEmployees {
 		var err error
-		if names, err = s.db.RunNames(ctx, r.Run); err != nil {
+		if names, err = s.st.BonusRuns().Names(ctx, r.Run); err != nil {
 			return nil, err
 		}
 	}
@@ -302,7 +237,7 @@ func (s *Server) runProto(ctx context.Context, r *sqlite.BonusRun, withEmployees
 // runToProto converts a run, with the employees' figures when
 // withEmployees (their explanation lines naming stores and questions by
 // names when given) and the stored JSON when withResult.
-func runToProto(r *sqlite.BonusRun, names *sqlite.RunNames, withEmployees, withResult bool) *v1.BonusRun {
+func runToProto(r *storage.BonusRun, names *storage.RunNames, withEmployees, withResult bool) *v1.BonusRun {
 	st := r.Run.Stats
 	out := &v1.BonusRun{
 		Id: r.ID, PolicyId: r.PolicyID, PolicyVersion: int32(r.PolicyVersion), Period: r.Period, InputsHash: r.InputsHash,
@@ -351,7 +286,7 @@ func runToProto(r *sqlite.BonusRun, names *sqlite.RunNames, withEmployees, withR
 
 // explanationToProto converts an explanation line, naming its store and
 // questions when names are given.
-func explanationToProto(l *reports.Line, names *sqlite.RunNames) *v1.ExplanationLine {
+func explanationToProto(l *reports.Line, names *storage.RunNames) *v1.ExplanationLine {
 	out := &v1.ExplanationLine{Text: l.Text, VisitId: l.VisitID, ScorePercent: l.ScorePercent}
 	if l.VisitedAt != nil {
 		out.VisitTime = timestamp(*l.VisitedAt)
@@ -387,7 +322,7 @@ func (r *reportService) DownloadAuditWorkbook(ctx context.Context, req *connect.
 		return err
 	}
 	m := req.Msg
-	q, err := r.s.AuditQuery(ctx, sqlite.AuditQuery{Scope: audit.ScopeOf(p), From: m.GetFrom(), To: m.GetTo(), StoreCode: m.GetStoreCode(), Region: m.GetRegion()})
+	q, err := r.s.AuditQuery(ctx, app.AuditQuery{Scope: audit.ScopeOf(p), From: m.GetFrom(), To: m.GetTo(), StoreCode: m.GetStoreCode(), Region: m.GetRegion()})
 	if err != nil {
 		return err
 	}
@@ -414,7 +349,7 @@ func (r *reportService) DownloadPayroll(ctx context.Context, req *connect.Reques
 	if id == "" {
 		return audit.Errorf(audit.EINVALID, "run_id is required")
 	}
-	file, err := r.s.payrollFile(ctx, id, sqlite.PayrollWorkbook, "")
+	file, err := r.s.payrollFile(ctx, id, app.PayrollWorkbook, "")
 	if err != nil {
 		return err
 	}
@@ -430,7 +365,7 @@ func (r *reportService) DownloadPayroll(ctx context.Context, req *connect.Reques
 		}
 		return stream.Send(resp)
 	}, func(ctx context.Context, w io.Writer, _ func(done, total int64)) error {
-		return r.s.WritePayroll(ctx, id, sqlite.PayrollWorkbook, "", w)
+		return r.s.WritePayroll(ctx, id, app.PayrollWorkbook, "", w)
 	})
 }
 
@@ -438,11 +373,11 @@ func (r *reportService) DownloadPayroll(ctx context.Context, req *connect.Reques
 // payroll systems. Errors: EINVALID, ENOTFOUND.
 func (r *reportService) DownloadPayrollExport(ctx context.Context, req *connect.Request[v1.DownloadPayrollExportRequest], stream *connect.ServerStream[v1.DownloadPayrollExportResponse]) error {
 	m := req.Msg
-	format := sqlite.PayrollExportCSV
+	format := app.PayrollExportCSV
 	switch m.GetFormat() {
 	case v1.PayrollExportFormat_PAYROLL_EXPORT_FORMAT_UNSPECIFIED, v1.PayrollExportFormat_PAYROLL_EXPORT_FORMAT_CSV:
 	case v1.PayrollExportFormat_PAYROLL_EXPORT_FORMAT_XLSX:
-		format = sqlite.PayrollExportXLSX
+		format = app.PayrollExportXLSX
 	default:
 		return audit.Errorf(audit.EINVALID, "unknown format %d", m.GetFormat())
 	}
@@ -468,36 +403,36 @@ func (r *reportService) DownloadPayrollExport(ctx context.Context, req *connect.
 
 // payrollFile checks a payroll download's run and locale before anything
 // streams, and describes its file. Errors: EINVALID, ENOTFOUND.
-func (s *Server) payrollFile(ctx context.Context, runID string, format sqlite.PayrollFormat, locale string) (*v1.DownloadFile, error) {
+func (s *Server) payrollFile(ctx context.Context, runID string, format app.PayrollFormat, locale string) (*v1.DownloadFile, error) {
 	if runID == "" {
 		return nil, audit.Errorf(audit.EINVALID, "run_id is required")
 	}
-	if format != sqlite.PayrollWorkbook && !slices.Contains(append(reports.ExportLocales(), ""), strings.ToLower(locale)) {
+	if format != app.PayrollWorkbook && !slices.Contains(append(reports.ExportLocales(), ""), strings.ToLower(locale)) {
 		return nil, audit.Errorf(audit.EINVALID, "locale %q: want %s", locale, strings.Join(reports.ExportLocales(), " or "))
 	}
-	if _, err := s.db.FindBonusRun(ctx, runID); err != nil {
+	if _, err := s.st.BonusRuns().Find(ctx, runID); err != nil {
 		return nil, err
 	}
 	name := "payroll-" + safeFileName(runID)
 	switch format {
-	case sqlite.PayrollExportCSV:
+	case app.PayrollExportCSV:
 		return &v1.DownloadFile{FileName: name + "-export.csv", ContentType: csvType}, nil
-	case sqlite.PayrollExportXLSX:
+	case app.PayrollExportXLSX:
 		return &v1.DownloadFile{FileName: name + "-export.xlsx", ContentType: xlsxType}, nil
 	}
 	return &v1.DownloadFile{FileName: name + ".xlsx", ContentType: xlsxType}, nil
 }
 
 // WritePayroll writes a payroll file of a bonus run to w (see
-// sqlite.DB.WritePayroll), with times in the organisation's time zone.
+// app.App.WritePayroll), with times in the organisation's time zone.
 // The API, the HTTP downloads and the CLI share it. Errors: ENOTFOUND,
 // EINVALID, and any error writing to w.
-func (s *Server) WritePayroll(ctx context.Context, runID string, format sqlite.PayrollFormat, locale string, w io.Writer) error {
+func (s *Server) WritePayroll(ctx context.Context, runID string, format app.PayrollFormat, locale string, w io.Writer) error {
 	loc, err := s.orgLocation(ctx)
 	if err != nil {
 		return err
 	}
-	return s.db.WritePayroll(ctx, runID, format, locale, loc, w)
+	return s.app.WritePayroll(ctx, runID, format, locale, loc, w)
 }
 
 // downloadMsg is one message of a download stream: exactly one field set.
@@ -577,9 +512,9 @@ func streamDownload(ctx context.Context, file *v1.DownloadFile, send func(downlo
 }
 
 // auditFileName names an audit workbook after its period and scope.
-func auditFileName(q sqlite.AuditQuery) string {
+func auditFileName(q app.AuditQuery) string {
 	name := "audit"
-	if p, err := sqlite.AuditPeriod(q.From, q.To); err == nil {
+	if p, err := app.AuditPeriod(q.From, q.To, nil); err == nil {
 		first, last := p.From.Format("2006-01"), p.To.Add(-time.Nanosecond).Format("2006-01")
 		name += "-" + first
 		if last != first {
@@ -606,25 +541,25 @@ func safeFileName(s string) string {
 }
 
 // AuditQuery completes an audit workbook's query with the organisation's
-// time zone and checks it (sqlite.DB.CheckAuditQuery) before anything is
+// time zone and checks it (app.App.CheckAuditQuery) before anything is
 // written. The API, the HTTP download and the CLI share it. Errors:
 // EINVALID, ENOTFOUND.
-func (s *Server) AuditQuery(ctx context.Context, q sqlite.AuditQuery) (sqlite.AuditQuery, error) {
+func (s *Server) AuditQuery(ctx context.Context, q app.AuditQuery) (app.AuditQuery, error) {
 	loc, err := s.orgLocation(ctx)
 	if err != nil {
 		return q, err
 	}
 	q.Location = loc
-	return q, s.db.CheckAuditQuery(ctx, q)
+	return q, s.app.CheckAuditQuery(ctx, q)
 }
 
 // WriteAuditWorkbook writes the audit workbook of q to w, with links to
 // verified photos when the evidence store can sign them (see
-// sqlite.DB.WriteAuditWorkbook). progress may be nil. The API, the HTTP
+// app.App.WriteAuditWorkbook). progress may be nil. The API, the HTTP
 // download and the CLI share it. Errors: EINVALID, ENOTFOUND, and any
 // error writing to w.
-func (s *Server) WriteAuditWorkbook(ctx context.Context, q sqlite.AuditQuery, w io.Writer, progress func(done, total int64)) error {
-	return s.db.WriteAuditWorkbook(ctx, q, w, sqlite.AuditWorkbookOptions{Progress: progress, EvidenceLink: s.evidenceLink(ctx)})
+func (s *Server) WriteAuditWorkbook(ctx context.Context, q app.AuditQuery, w io.Writer, progress func(done, total int64)) error {
+	return s.app.WriteAuditWorkbook(ctx, q, w, app.AuditWorkbookOptions{Progress: progress, EvidenceLink: s.evidenceLink(ctx)})
 }
 
 // evidenceLink returns a function that signs week-long download links to
@@ -657,7 +592,7 @@ func (s *Server) reportRoutes(mux *http.ServeMux) {
 }
 
 // serveAuditWorkbook answers GET /reports/audit.xlsx?from=[&to=][&store=|&region=];
-// to defaults to from, by the rule every caller shares (sqlite.AuditPeriod).
+// to defaults to from, by the rule every caller shares (app.AuditPeriod).
 func (s *Server) serveAuditWorkbook(w http.ResponseWriter, r *http.Request) {
 	const procedure = shopscorev1connect.ReportServiceDownloadAuditWorkbookProcedure
 	ctx, err := s.authorize(r.Context(), procedure, r.Header.Get("Authorization"))
@@ -677,7 +612,7 @@ func (s *Server) serveAuditWorkbook(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	q, err := s.AuditQuery(ctx, sqlite.AuditQuery{Scope: audit.ScopeOf(p), From: params.Get("from"), To: params.Get("to"),
+	q, err := s.AuditQuery(ctx, app.AuditQuery{Scope: audit.ScopeOf(p), From: params.Get("from"), To: params.Get("to"),
 		StoreCode: params.Get("store"), Region: params.Get("region")})
 	if err != nil {
 		s.httpError(ctx, w, r, procedure, err)
@@ -701,13 +636,13 @@ func (s *Server) servePayroll(w http.ResponseWriter, r *http.Request) {
 		s.httpError(ctx, w, r, procedure, audit.Errorf(audit.EINVALID, "want /reports/payroll/RUN_ID.xlsx"))
 		return
 	}
-	file, err := s.payrollFile(ctx, id, sqlite.PayrollWorkbook, "")
+	file, err := s.payrollFile(ctx, id, app.PayrollWorkbook, "")
 	if err != nil {
 		s.httpError(ctx, w, r, procedure, err)
 		return
 	}
 	s.serveWorkbook(ctx, w, r, procedure, file, func(ctx context.Context, w io.Writer) error {
-		return s.WritePayroll(ctx, id, sqlite.PayrollWorkbook, "", w)
+		return s.WritePayroll(ctx, id, app.PayrollWorkbook, "", w)
 	})
 }
 
@@ -727,11 +662,11 @@ func (s *Server) servePayrollExport(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	name := r.PathValue("file")
-	format, id := sqlite.PayrollExportCSV, ""
+	format, id := app.PayrollExportCSV, ""
 	if v, ok := strings.CutSuffix(name, ".csv"); ok {
 		id = v
 	} else if v, ok := strings.CutSuffix(name, ".xlsx"); ok {
-		format, id = sqlite.PayrollExportXLSX, v
+		format, id = app.PayrollExportXLSX, v
 	}
 	if id == "" {
 		s.httpError(ctx, w, r, procedure, audit.Errorf(audit.EINVALID, "want /reports/payroll-export/RUN_ID.csv or RUN_ID.xlsx"))

@@ -352,6 +352,9 @@ func (s *Server) newLimiters() error {
 // DB returns the server's database, for the CLI's offline commands and tests.
 func (s *Server) DB() *sqlite.DB { return s.db }
 
+// App returns the server's use cases, for the CLI's offline commands.
+func (s *Server) App() *app.App { return s.app }
+
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 

@@ -22,7 +22,9 @@ import (
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/audit/demopack"
 	"github.com/shopscore/shopscore/reports"
+	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/storage"
 )
 
 // The report benchmarks (BENCHMARKS.md, W3 and W4) generate their rows
@@ -107,7 +109,7 @@ func mustBenchHistory(b *testing.B, visits, months int) *sqlite.DB {
 	must(b, err)
 	var stores []string
 	staff := map[string][]string{}
-	var pay []sqlite.BasePayRow
+	var pay []storage.BasePayRow
 	for s := range benchStores {
 		st := &audit.Store{Code: fmt.Sprintf("S%02d", s), Name: fmt.Sprintf("Store %d", s), Region: []string{"North", "South"}[s%2]}
 		must(b, db.CreateStore(ctx, st))
@@ -116,12 +118,13 @@ func mustBenchHistory(b *testing.B, visits, months int) *sqlite.DB {
 			m := &audit.Staff{EmployeeNumber: fmt.Sprintf("E%02d%02d", s, e), Name: fmt.Sprintf("Employee %d-%d", s, e), Position: "cashier", StoreID: st.ID}
 			must(b, db.CreateStaff(ctx, audit.Scope{All: true}, m))
 			staff[st.ID] = append(staff[st.ID], m.ID)
-			pay = append(pay, sqlite.BasePayRow{EmployeeNumber: m.EmployeeNumber, EffectiveMonth: "2026-01", AmountMinor: int64(50_000_00 + 1000*e)})
+			pay = append(pay, storage.BasePayRow{EmployeeNumber: m.EmployeeNumber, EffectiveMonth: "2026-01", AmountMinor: int64(50_000_00 + 1000*e)})
 		}
 	}
-	must(b, db.SetBasePay(ctx, pay, "bench", "bench"))
+	uc := app.New(db, app.Options{})
+	must(b, uc.SetBasePay(ctx, pay, "bench", "bench"))
 	rule := reports.Rule{Thresholds: []reports.Threshold{{MinPercent: 90, Payout: 1}, {MinPercent: 75, Payout: 0.5}}}
-	_, _, err = db.CreatePolicy(ctx, reports.Policy{
+	_, _, err = uc.CreatePolicy(ctx, reports.Policy{
 		ID: "bench", Name: "Cashiers", Positions: []string{"cashier"}, Base: reports.BasePay, UnlinkedShare: 0.6,
 		Components: []reports.Component{
 			{Name: "politeness", Share: 0.1, Categories: []string{"politeness"}, Rule: rule, ForfeitOnCritical: true},
@@ -312,11 +315,11 @@ func BenchmarkW3_BonusRun(b *testing.B) {
 				if n != answers {
 					b.Fatalf("plain select read %d rows, want %d", n, answers)
 				}
-				var run *sqlite.BonusRun
+				var run *storage.BonusRun
 				start = time.Now()
 				heap += float64(heapPeak(func() {
 					var err error
-					run, err = db.RunBonus(ctx, "bench", 0, "2026-10", "bench")
+					run, err = app.New(db, app.Options{}).RunBonus(ctx, "bench", 0, "2026-10", "bench")
 					must(b, err)
 				}))
 				runNS += float64(time.Since(start).Nanoseconds())
@@ -356,7 +359,7 @@ func BenchmarkW3_BonusHistory(b *testing.B) {
 			must(b, err)
 			tx, err := db.BeginRead(ctx)
 			must(b, err)
-			for _, err := range sqlite.Observations(ctx, tx, period) {
+			for _, err := range tx.BonusRuns().Observations(ctx, period) {
 				must(b, err)
 				break
 			}
@@ -364,7 +367,7 @@ func BenchmarkW3_BonusHistory(b *testing.B) {
 			must(b, tx.Rollback())
 
 			start = time.Now()
-			run, err := db.RunBonus(ctx, "bench", 0, "2026-10", "bench")
+			run, err := app.New(db, app.Options{}).RunBonus(ctx, "bench", 0, "2026-10", "bench")
 			must(b, err)
 			runNS[i] += float64(time.Since(start).Nanoseconds())
 			if run.Run.Stats.Observations != int64(answers) {
@@ -513,7 +516,7 @@ func BenchmarkW4_AuditWorkbook(b *testing.B) {
 		resetPeakRSS()
 		start = time.Now()
 		heap += float64(heapPeak(func() {
-			must(b, db.WriteAuditWorkbook(ctx, sqlite.AuditQuery{Scope: audit.Scope{All: true}, From: "2026-10", To: "2026-10"}, ourOut, sqlite.AuditWorkbookOptions{}))
+			must(b, app.New(db, app.Options{}).WriteAuditWorkbook(ctx, app.AuditQuery{Scope: audit.Scope{All: true}, From: "2026-10", To: "2026-10"}, ourOut, app.AuditWorkbookOptions{}))
 		}))
 		oursNS += float64(time.Since(start).Nanoseconds())
 		rss += float64(peakRSS())

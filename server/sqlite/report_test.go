@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/audit/demopack"
+	"github.com/shopscore/shopscore/server/storage"
 )
 
 // TestDB_IndexReportRows_Watermark stores visits the way a path that does
@@ -67,4 +68,31 @@ func TestDB_IndexReportRows_Watermark(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, index(), "a mark on another visit means a full check, which finds the first visit")
 	require.Equal(t, 0, index())
+
+	// Inside a transaction the use case opened, every visit without
+	// report rows is indexed in it, and only if it commits.
+	unindex(first)
+	insert(4)
+	txIndex := func(commit bool) int {
+		var n int
+		fail := fmt.Errorf("roll back")
+		err := db.Update(ctx, func(tx storage.Tx) error {
+			var err error
+			if n, err = tx.AuditReports().Index(ctx); err != nil || commit {
+				return err
+			}
+			return fail
+		})
+		if !commit {
+			require.ErrorIs(t, err, fail)
+		} else {
+			require.NoError(t, err)
+		}
+		return n
+	}
+	require.Equal(t, 2, txIndex(false), "the unindexed visit and the new one")
+	require.Equal(t, 2, txIndex(true), "nothing was kept of the rolled back transaction")
+	require.Equal(t, 0, txIndex(true))
+	err = db.View(ctx, func(tx storage.Tx) error { _, err := tx.AuditReports().Index(ctx); return err })
+	require.Error(t, err, "indexing in a read-only transaction")
 }

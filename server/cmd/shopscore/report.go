@@ -14,7 +14,9 @@ import (
 	"github.com/shopscore/shopscore/internal/cli"
 	"github.com/shopscore/shopscore/reports"
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/storage"
 )
 
 const reportUsage = `usage: shopscore report <command> [flags]
@@ -117,7 +119,7 @@ func runReportAudit(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO
 		return err
 	}
 	defer srv.Close()
-	q, err := srv.AuditQuery(ctx, sqlite.AuditQuery{Scope: audit.Scope{All: true}, From: *from, To: *to, StoreCode: *store, Region: *region})
+	q, err := srv.AuditQuery(ctx, app.AuditQuery{Scope: audit.Scope{All: true}, From: *from, To: *to, StoreCode: *store, Region: *region})
 	if err != nil {
 		return err
 	}
@@ -150,13 +152,13 @@ func runReportPayroll(ctx context.Context, fs *cli.FlagSet, args []string, o cmd
 	if (*runID == "") == (*policy == "" || *period == "") || *out == "" {
 		return fs.Usagef("report payroll: give -o FILE.xlsx and either --run ID or --policy ID --period YYYY-MM")
 	}
-	format := sqlite.PayrollWorkbook
+	format := app.PayrollWorkbook
 	switch *export {
 	case "":
 	case "csv":
-		format = sqlite.PayrollExportCSV
+		format = app.PayrollExportCSV
 	case "xlsx":
-		format = sqlite.PayrollExportXLSX
+		format = app.PayrollExportXLSX
 	default:
 		return fs.Usagef("report payroll: --export %q, want csv or xlsx", *export)
 	}
@@ -165,9 +167,8 @@ func runReportPayroll(ctx context.Context, fs *cli.FlagSet, args []string, o cmd
 		return err
 	}
 	defer srv.Close()
-	db := srv.DB()
 	if *runID == "" {
-		r, err := payrollRun(ctx, db, *policy, *period, by)
+		r, err := payrollRun(ctx, srv.App(), *policy, *period, by)
 		if err != nil {
 			return err
 		}
@@ -199,12 +200,11 @@ func runReportPolicyImport(ctx context.Context, fs *cli.FlagSet, args []string, 
 		return err
 	}
 	defer srv.Close()
-	db := srv.DB()
-	p, err := server.ParsePolicy(body)
+	p, err := app.ParsePolicy(body)
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
-	stored, created, err := db.CreatePolicy(ctx, p, by)
+	stored, created, err := srv.App().CreatePolicy(ctx, p, by)
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
@@ -220,7 +220,7 @@ func runReportPolicyImport(ctx context.Context, fs *cli.FlagSet, args []string, 
 // from a CSV or XLSX file, all or nothing.
 func runReportBasePayImport(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) error {
 	d := addDataFlags(fs, o.getenv, reportLogLevel)
-	kind := fs.String("kind", sqlite.PayKindBase, "base_pay or target_variable")
+	kind := fs.String("kind", storage.PayKindBase, "base_pay or target_variable")
 	month := fs.String("month", "", "the first month the amounts apply to, YYYY-MM")
 	as := addActorFlag(fs, false)
 	file, body, err := parseFile(fs, args, "FILE")
@@ -235,7 +235,7 @@ func runReportBasePayImport(ctx context.Context, fs *cli.FlagSet, args []string,
 		return err
 	}
 	defer srv.Close()
-	n, err := server.ImportBasePay(ctx, srv.DB(), filepath.Base(file), body, *kind, *month, by)
+	n, err := srv.App().ImportBasePay(ctx, filepath.Base(file), body, *kind, *month, by)
 	if err != nil {
 		return err
 	}
@@ -263,9 +263,8 @@ func runReportBonusRun(ctx context.Context, fs *cli.FlagSet, args []string, o cm
 		return err
 	}
 	defer srv.Close()
-	db := srv.DB()
 	start := time.Now()
-	r, err := db.RunBonus(ctx, *policy, *version, *period, by)
+	r, err := srv.App().RunBonus(ctx, *policy, *version, *period, by)
 	if err != nil {
 		return err
 	}
@@ -294,8 +293,7 @@ func runReportBonusApprove(ctx context.Context, fs *cli.FlagSet, args []string, 
 		return err
 	}
 	defer srv.Close()
-	db := srv.DB()
-	r, err := db.ApproveBonusRun(ctx, *runID, by)
+	r, err := srv.App().ApproveBonusRun(ctx, *runID, by)
 	if err != nil {
 		return err
 	}
@@ -321,22 +319,22 @@ func actingUser(ctx context.Context, db *sqlite.DB, email string) (string, error
 
 // payrollRun returns the approved run of a policy and month, or runs the
 // policy when the month has none (RunBonus reuses an equal stored draft).
-func payrollRun(ctx context.Context, db *sqlite.DB, policy, period, by string) (*sqlite.BonusRun, error) {
-	runs, err := db.ListBonusRuns(ctx, sqlite.BonusRunFilter{PolicyID: policy, Period: period})
+func payrollRun(ctx context.Context, a *app.App, policy, period, by string) (*storage.BonusRun, error) {
+	runs, err := a.ListBonusRuns(ctx, storage.BonusRunFilter{PolicyID: policy, Period: period})
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range runs {
-		if r.State == sqlite.RunApproved {
+		if r.State == storage.RunApproved {
 			return r, nil
 		}
 	}
-	return db.RunBonus(ctx, policy, 0, period, by)
+	return a.RunBonus(ctx, policy, 0, period, by)
 }
 
 // printRun prints a run's totals per employee and its differences from
 // the locked run.
-func printRun(w io.Writer, r *sqlite.BonusRun) {
+func printRun(w io.Writer, r *storage.BonusRun) {
 	fmt.Fprintf(w, "run %s: policy %s v%d, %s, %s, inputs %s\n", r.ID, r.PolicyID, r.PolicyVersion, r.Period, r.State, r.InputsHash[:16])
 	header := []string{"EMPLOYEE", "NAME", "BASE", "UNLINKED"}
 	if len(r.Run.Employees) > 0 {
