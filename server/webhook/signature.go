@@ -184,7 +184,9 @@ func Verify(h http.Header, body []byte, secrets []Secret, now time.Time, toleran
 	if sigText == "" || len(sigText) > 64*1024 {
 		return fail("empty or oversized %s", HeaderSignature)
 	}
-	var found bool
+	// The whole header is read before any comparison, so a malformed
+	// entry is refused wherever it stands.
+	var v1 [][]byte
 	for _, entry := range strings.Split(sigText, " ") {
 		version, b64, ok := strings.Cut(entry, ",")
 		if !ok || version == "" || b64 == "" {
@@ -193,19 +195,25 @@ func Verify(h http.Header, body []byte, secrets []Secret, now time.Time, toleran
 		if version != "v1" {
 			continue
 		}
-		found = true
 		got, err := base64.StdEncoding.DecodeString(b64)
 		if err != nil || len(got) != sha256.Size {
 			return fail("signature %q is not a base64 HMAC-SHA256", entry)
 		}
-		for _, s := range secrets {
-			if !s.IsZero() && hmac.Equal(got, s.sign(id, ts, body)) {
+		v1 = append(v1, got)
+	}
+	if len(v1) == 0 {
+		return fail("no v1 signature")
+	}
+	for _, s := range secrets {
+		if s.IsZero() {
+			continue
+		}
+		want := s.sign(id, ts, body)
+		for _, got := range v1 {
+			if hmac.Equal(got, want) {
 				return id, nil
 			}
 		}
-	}
-	if !found {
-		return fail("no v1 signature")
 	}
 	return fail("no signature matches")
 }
