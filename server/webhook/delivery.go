@@ -18,6 +18,11 @@ const (
 	DefaultExcerptBytes   = 1024
 )
 
+// drainBytes is how much of an answer past the excerpt is read and
+// dropped, so that the connection of an endpoint answering briefly is
+// kept for the next delivery.
+const drainBytes = 64 << 10
+
 // userAgent names the sender to receivers.
 const userAgent = "shopscore-webhook/1"
 
@@ -121,6 +126,8 @@ func (s *Sender) Attempt(ctx context.Context, ep Endpoint, msg Message, n int) (
 		limit = DefaultExcerptBytes
 	}
 	head, readErr := io.ReadAll(io.LimitReader(resp.Body, int64(limit)))
+	// Read a little more so a short answer's connection can be reused.
+	io.Copy(io.Discard, io.LimitReader(resp.Body, drainBytes))
 	a.Excerpt = excerpt(head)
 	a.Duration = s.now().Sub(start)
 	switch {

@@ -137,7 +137,8 @@ func (w *Worker) Run(ctx context.Context) error {
 // RunOnce claims one batch of due deliveries, makes one attempt of each
 // (Concurrency at a time) and records the results. It returns how many it
 // claimed and the errors of the Source, joined; a delivery whose result
-// could not be recorded is due again when its lease runs out.
+// could not be recorded, or whose attempt ctx cut short, is due again when
+// its lease runs out.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	batch := w.Batch
 	if batch <= 0 {
@@ -161,7 +162,14 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if err := w.Source.Record(ctx, d, w.deliver(ctx, d)); err != nil {
+			r := w.deliver(ctx, d)
+			if ctx.Err() != nil {
+				// Stopping: an attempt cut short is not the endpoint's
+				// failure. It stays unrecorded and is due again when its
+				// lease runs out.
+				return
+			}
+			if err := w.Source.Record(ctx, d, r); err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()

@@ -359,3 +359,33 @@ func TestWorkerRun(t *testing.T) {
 	sort.Strings(delivered)
 	assert.Equal(t, ids, delivered)
 }
+
+// TestWorkerStopping: an attempt cut short because the worker stops is not
+// recorded as the endpoint's failure; the delivery stays due.
+func TestWorkerStopping(t *testing.T) {
+	c := &clock{now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	entered, release := make(chan struct{}), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	src := &memSource{clock: c, lease: time.Minute, failing: map[string]time.Time{}}
+	src.add(Endpoint{ID: "ep", URL: srv.URL, Secrets: []EndpointSecret{{Secret: mustSecret(t)}}}, Message{ID: "evt_s", Body: []byte(`{}`)})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-entered; cancel() }()
+	n, err := newWorker(c, src).RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	it := src.items[0]
+	assert.Empty(t, it.log, "nothing recorded")
+	assert.Zero(t, it.state)
+	c.Set(c.Now().Add(time.Minute))
+	due, err := src.Due(context.Background(), c.Now(), 10)
+	require.NoError(t, err)
+	assert.Len(t, due, 1, "due again after the lease")
+}
