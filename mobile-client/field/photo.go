@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/internal/sqlitedb"
 )
 
 // PhotoInfo is a photo of a visit with its upload state on this device.
@@ -215,7 +216,7 @@ func (c *Client) photos(ctx context.Context, q querier, where string, args ...an
 			&p.Verified, &p.Attempts, &p.LastError); err != nil {
 			return nil, fmt.Errorf("field: list photos: %w", err)
 		}
-		p.CapturedAt = msTime(captured)
+		p.CapturedAt = sqlitedb.FromOptMillis(captured)
 		out = append(out, p)
 	}
 	return out, rows.Err()

@@ -11,6 +11,7 @@ import (
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/internal/sqlitedb"
 	"github.com/shopscore/shopscore/sync/protocol"
 )
 
@@ -189,7 +190,7 @@ func (c *Client) applyAssignment(ctx context.Context, tx *sql.Tx, u *v1.Assignme
 		window_start_ms = excluded.window_start_ms, window_end_ms = excluded.window_end_ms, shopper_id = excluded.shopper_id,
 		state = excluded.state, cancel_reason = excluded.cancel_reason, removed_reason = ''`,
 		a.ID, a.StoreID, a.ChecklistID, a.ChecklistVersion, string(a.Channel),
-		timeMS(a.WindowStart), timeMS(a.WindowEnd), a.ShopperID, string(a.State), a.CancelReason)
+		sqlitedb.OptMillis(a.WindowStart), sqlitedb.OptMillis(a.WindowEnd), a.ShopperID, string(a.State), a.CancelReason)
 	return err
 }
 
@@ -268,7 +269,7 @@ func putReceipt(ctx context.Context, tx *sql.Tx, r *v1.VisitReceipt) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO receipts (visit_id, state, score_percent, missing_json, flags_json, comments_json, receive_time_ms)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (visit_id) DO UPDATE SET state = excluded.state, score_percent = excluded.score_percent,
 		missing_json = excluded.missing_json, flags_json = excluded.flags_json, comments_json = excluded.comments_json, receive_time_ms = excluded.receive_time_ms`,
-		rec.VisitID, string(rec.State), score, string(mj), string(fj), string(cj), timeMS(rec.ReceivedAt)); err != nil {
+		rec.VisitID, string(rec.State), score, string(mj), string(fj), string(cj), sqlitedb.OptMillis(rec.ReceivedAt)); err != nil {
 		return fmt.Errorf("field: save receipt: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE photos SET verified = 1, last_error = '' WHERE visit_id = ?`, r.GetVisitId()); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/internal/sqlitedb"
 	"github.com/shopscore/shopscore/sync/protocol"
 )
 
@@ -42,7 +43,7 @@ func (c *Client) Session(ctx context.Context) (Session, error) {
 	if err != nil {
 		return Session{}, fmt.Errorf("field: read session: %w", err)
 	}
-	s.AccessExpiry, s.RefreshExpiry = msTime(access), msTime(refresh)
+	s.AccessExpiry, s.RefreshExpiry = sqlitedb.FromOptMillis(access), sqlitedb.FromOptMillis(refresh)
 	return s, nil
 }
 
@@ -102,8 +103,8 @@ func (c *Client) Login(ctx context.Context, email, password string) (Session, er
 		_, err := tx.ExecContext(ctx, `UPDATE device SET user_id = ?, email = ?, display_name = ?, role = ?, session_id = ?,
 			access_token = ?, access_expires_ms = ?, refresh_token = ?, refresh_expires_ms = ? WHERE id = 1`,
 			u.GetId(), u.GetEmail(), u.GetDisplayName(), roleNames[u.GetRole()], resp.Msg.GetSessionId(),
-			t.GetAccessToken(), timeMS(t.GetAccessTokenExpireTime().AsTime()),
-			t.GetRefreshToken(), timeMS(t.GetRefreshTokenExpireTime().AsTime()))
+			t.GetAccessToken(), sqlitedb.OptMillis(t.GetAccessTokenExpireTime().AsTime()),
+			t.GetRefreshToken(), sqlitedb.OptMillis(t.GetRefreshTokenExpireTime().AsTime()))
 		return err
 	})
 	if err != nil {
@@ -167,7 +168,7 @@ func (c *Client) tokens(ctx context.Context) (access string, accessExp time.Time
 	if err != nil {
 		return "", time.Time{}, "", "", fmt.Errorf("field: read tokens: %w", err)
 	}
-	return access, msTime(exp), refresh, deviceID, nil
+	return access, sqlitedb.FromOptMillis(exp), refresh, deviceID, nil
 }
 
 // accessToken returns a usable access token, refreshing it first when it
@@ -206,8 +207,8 @@ func (c *Client) accessToken(ctx context.Context, stale string) (string, error) 
 	}
 	t := resp.Msg.GetTokens()
 	_, err = c.db.ExecContext(ctx, `UPDATE device SET access_token = ?, access_expires_ms = ?, refresh_token = ?,
-		refresh_expires_ms = ? WHERE id = 1`, t.GetAccessToken(), timeMS(t.GetAccessTokenExpireTime().AsTime()),
-		t.GetRefreshToken(), timeMS(t.GetRefreshTokenExpireTime().AsTime()))
+		refresh_expires_ms = ? WHERE id = 1`, t.GetAccessToken(), sqlitedb.OptMillis(t.GetAccessTokenExpireTime().AsTime()),
+		t.GetRefreshToken(), sqlitedb.OptMillis(t.GetRefreshTokenExpireTime().AsTime()))
 	if err != nil {
 		return "", fmt.Errorf("field: save refreshed tokens: %w", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/shopscore/shopscore/internal/sqlitedb"
 )
 
 // MissingPhoto is evidence the server still waits for.
@@ -120,7 +122,7 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 		FROM device WHERE id = 1`).Scan(&pull, &push, &offset, &s.ServerAppliedSeq, &s.NextSeq, &s.Assignments, &s.UnplannedChecklists); err != nil {
 		return nil, fmt.Errorf("field: read status: %w", err)
 	}
-	s.LastPull, s.LastPush, s.ServerClockOffset = msTime(pull), msTime(push), msDuration(offset)
+	s.LastPull, s.LastPush, s.ServerClockOffset = sqlitedb.FromOptMillis(pull), sqlitedb.FromOptMillis(push), msDuration(offset)
 	if s.Visits, err = c.visitSummaries(ctx, ""); err != nil {
 		return nil, err
 	}
@@ -162,7 +164,7 @@ func (c *Client) outbox(ctx context.Context, where string, args ...any) ([]Outbo
 		if err := rows.Scan(&o.Seq, &o.MutationID, &o.VisitID, &o.Kind, &o.Status, &o.ErrorCode, &o.ErrorMessage, &created, &processed); err != nil {
 			return nil, fmt.Errorf("field: read outbox: %w", err)
 		}
-		o.CreatedAt, o.ProcessedAt = msTime(created), msTime(processed)
+		o.CreatedAt, o.ProcessedAt = sqlitedb.FromOptMillis(created), sqlitedb.FromOptMillis(processed)
 		out = append(out, o)
 	}
 	return out, rows.Err()
@@ -196,7 +198,7 @@ func (c *Client) receipts(ctx context.Context, where string, args ...any) ([]Rec
 		if err := json.Unmarshal([]byte(flags), &r.Flags); err != nil {
 			return nil, fmt.Errorf("field: decode receipt: %w", err)
 		}
-		r.ReceiveTime = msTime(received)
+		r.ReceiveTime = sqlitedb.FromOptMillis(received)
 		out = append(out, r)
 	}
 	return out, rows.Err()
@@ -225,7 +227,7 @@ func (c *Client) visitSummaries(ctx context.Context, where string, args ...any) 
 			rows.Close()
 			return nil, fmt.Errorf("field: list visits: %w", err)
 		}
-		v.StartedAt, v.FinishedAt, v.State = msTime(started), msTime(finished), status
+		v.StartedAt, v.FinishedAt, v.State = sqlitedb.FromOptMillis(started), sqlitedb.FromOptMillis(finished), status
 		out = append(out, v)
 		seqs = append(seqs, seq)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/internal/sqlitedb"
 )
 
 // querier is what *sql.DB and *sql.Tx share.
@@ -60,7 +61,7 @@ func (c *Client) Assignments(ctx context.Context) ([]AssignmentInfo, error) {
 			&a.ChecklistName, &a.DraftVisitID); err != nil {
 			return nil, fmt.Errorf("field: list assignments: %w", err)
 		}
-		a.WindowStart, a.WindowEnd = msTime(start), msTime(end)
+		a.WindowStart, a.WindowEnd = sqlitedb.FromOptMillis(start), sqlitedb.FromOptMillis(end)
 		out = append(out, a)
 	}
 	return out, rows.Err()
@@ -211,7 +212,7 @@ func (c *Client) assignment(ctx context.Context, q querier, id string) (Assignme
 	if err != nil {
 		return a, fmt.Errorf("field: read assignment %s: %w", id, err)
 	}
-	a.WindowStart, a.WindowEnd = msTime(start), msTime(end)
+	a.WindowStart, a.WindowEnd = sqlitedb.FromOptMillis(start), sqlitedb.FromOptMillis(end)
 	return a, nil
 }
 

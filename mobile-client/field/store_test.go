@@ -51,6 +51,39 @@ func TestOpen(t *testing.T) {
 		require.NoError(t, c2.db.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&applied))
 		assert.Equal(t, len(ms), applied)
 	})
+	t.Run("OlderDatabase", func(t *testing.T) {
+		// A database of a client from before the shared migration runner:
+		// its schema_migrations named the time column applied_ms. It opens
+		// with its history and device ID, and no migration runs twice.
+		dir := t.TempDir()
+		db, err := openDB(filepath.Join(dir, DatabaseFile))
+		require.NoError(t, err)
+		ms, err := migrations()
+		require.NoError(t, err)
+		_, err = db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms INTEGER NOT NULL)`)
+		require.NoError(t, err)
+		for _, m := range ms {
+			_, err = db.Exec(m.SQL)
+			require.NoError(t, err)
+			_, err = db.Exec(`INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)`, m.Version, m.Name, 1_700_000_000_000+m.Version)
+			require.NoError(t, err)
+		}
+		_, err = db.Exec(`INSERT INTO device (id, device_id) VALUES (1, 'phone-1')`)
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+
+		c, err := Open(dir, "http://127.0.0.1:1")
+		require.NoError(t, err)
+		defer c.Close()
+		id, err := c.DeviceID(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, "phone-1", id)
+		var n int
+		var first int64
+		require.NoError(t, c.db.QueryRow(`SELECT COUNT(*), MIN(applied_at) FROM schema_migrations`).Scan(&n, &first))
+		assert.Equal(t, len(ms), n)
+		assert.Equal(t, int64(1_700_000_000_000+ms[0].Version), first, "the history is kept")
+	})
 	t.Run("ErrInvalid", func(t *testing.T) {
 		_, err := Open("", "http://x")
 		requireCode(t, audit.EINVALID, err)

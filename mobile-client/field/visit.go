@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/internal/sqlitedb"
 )
 
 // The local states of a visit, as Visits and VisitDetail report them.
@@ -215,7 +216,7 @@ func (c *Client) loadVisit(ctx context.Context, q querier, id string) (*localVis
 	if err != nil {
 		return nil, fmt.Errorf("field: read visit %s: %w", id, err)
 	}
-	v.StartedAt, v.FinishedAt = msTime(started), msTime(finished)
+	v.StartedAt, v.FinishedAt = sqlitedb.FromOptMillis(started), sqlitedb.FromOptMillis(finished)
 	if v.CheckIn, err = decodePoint(checkIn); err != nil {
 		return nil, err
 	}

@@ -1,7 +1,8 @@
 // Package sqlite stores shopscore's data in an embedded SQLite database
 // (github.com/mattn/go-sqlite3): WAL journal, foreign keys on, a busy
 // timeout, one writer connection and a pool of readers. Migrations are
-// embedded SQL files applied in order, each in its own transaction.
+// embedded SQL files applied in order, each in its own transaction, by the
+// runner the field client uses too (internal/sqlitedb).
 package sqlite
 
 import (
@@ -11,17 +12,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/internal/sqlitedb"
 )
 
 //go:embed migrations/*.sql
@@ -103,7 +102,7 @@ func (db *DB) Open() error {
 		}
 	}
 	var err error
-	if db.write, err = sql.Open(writerDriverName, dsn(db.Path, false)); err != nil {
+	if db.write, err = sql.Open(writerDriverName, dsn(db.Path, sqlitedb.ReadWrite)); err != nil {
 		return fmt.Errorf("sqlite: open writer: %w", err)
 	}
 	db.write.SetMaxOpenConns(1)
@@ -112,12 +111,12 @@ func (db *DB) Open() error {
 		db.write.Close()
 		return err
 	}
-	if db.read, err = sql.Open(driverName, dsn(db.Path, true)); err != nil {
+	if db.read, err = sql.Open(driverName, dsn(db.Path, sqlitedb.ReadOnly)); err != nil {
 		db.write.Close()
 		return fmt.Errorf("sqlite: open readers: %w", err)
 	}
 	db.read.SetMaxOpenConns(8)
-	if db.checkpoints, err = sql.Open(driverName, dsn(db.Path, false)); err != nil {
+	if db.checkpoints, err = sql.Open(driverName, dsn(db.Path, sqlitedb.ReadWrite)); err != nil {
 		db.read.Close()
 		db.write.Close()
 		return fmt.Errorf("sqlite: open checkpointer: %w", err)
@@ -140,28 +139,25 @@ func (db *DB) OpenReadOnly() error {
 		}
 		return fmt.Errorf("sqlite: %w", err)
 	}
-	// Not SQLite's mode=ro: a read-only connection cannot remove the WAL
-	// and shared-memory files it makes, so they would stay behind. A
-	// read-write one that may not create the file (mode=rw) and refuses
-	// every change (query_only) removes them when it closes last.
-	q := url.Values{}
-	q.Set("mode", "rw")
-	q.Set("_query_only", "1")
-	q.Set("_busy_timeout", "10000")
+	// sqlitedb.Inspect removes the WAL and shared-memory files it makes
+	// when it closes last, where SQLite's mode=ro would leave them.
 	var err error
-	if db.read, err = sql.Open("sqlite3", "file:"+db.Path+"?"+q.Encode()); err != nil {
+	if db.read, err = sql.Open("sqlite3", sqlitedb.DSN(db.Path, sqlitedb.Options{Mode: sqlitedb.Inspect})); err != nil {
 		return fmt.Errorf("sqlite: open readers: %w", err)
 	}
 	db.read.SetMaxOpenConns(8)
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	ms, err := migrations()
 	if err != nil {
 		db.read.Close()
 		return err
 	}
-	var applied int
-	if err := db.read.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&applied); err != nil || applied < len(names) {
+	missing, err := sqlitedb.Missing(context.Background(), db.read, ms)
+	if err != nil {
+		missing = len(ms)
+	}
+	if missing > 0 {
 		db.read.Close()
-		return audit.Errorf(audit.EPRECONDITION, "the database at %s has %d of %d migrations: run `shopscore migrate` first", db.Path, applied, len(names))
+		return audit.Errorf(audit.EPRECONDITION, "the database at %s has %d of %d migrations: run `shopscore migrate` first", db.Path, len(ms)-missing, len(ms))
 	}
 	return nil
 }
@@ -246,22 +242,13 @@ func (db *DB) Close() error {
 // of a push or a report.
 const statementCache = 128
 
-func dsn(path string, readOnly bool) string {
-	q := url.Values{}
-	q.Set("_journal_mode", "WAL")
-	q.Set("_foreign_keys", "on")
-	q.Set("_busy_timeout", "10000")
-	q.Set("_synchronous", "NORMAL")
-	// Every connection keeps its last statementCache prepared statements
-	// and reuses them by their SQL text, so that a push's or a report's
-	// repeated statements are parsed once, not once per row or visit.
-	q.Set("_stmt_cache_size", strconv.Itoa(statementCache))
-	if readOnly {
-		q.Set("mode", "ro")
-	} else {
-		q.Set("_txlock", "immediate")
-	}
-	return "file:" + path + "?" + q.Encode()
+// dsn is the connection string of the server's connections: synchronous
+// NORMAL (a commit lost to a power cut is a push the phone repeats), and
+// every connection keeps its last statementCache prepared statements and
+// reuses them by their SQL text, so that a push's or a report's repeated
+// statements are parsed once, not once per row or visit.
+func dsn(path string, mode sqlitedb.Mode) string {
+	return sqlitedb.DSN(path, sqlitedb.Options{Mode: mode, Synchronous: sqlitedb.SyncNormal, StatementCache: statementCache})
 }
 
 // Tx is a transaction with the request's notion of "now".
@@ -302,12 +289,8 @@ func (db *DB) update(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
+	if err := sqlitedb.Commit(tx, fn); err != nil {
 		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	db.committed()
 	return nil
@@ -321,8 +304,7 @@ func (db *DB) trial(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	return fn(tx)
+	return sqlitedb.Discard(tx, fn)
 }
 
 // writer runs fn with update, or with trial when dryRun.
@@ -339,76 +321,32 @@ func (db *DB) view(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	return fn(tx)
+	return sqlitedb.Discard(tx, fn)
+}
+
+// migrations are the embedded migrations, in order.
+func migrations() ([]sqlitedb.Migration, error) {
+	ms, err := sqlitedb.LoadMigrations(migrationFS, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	return ms, nil
 }
 
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("sqlite: create schema_migrations: %w", err)
-	}
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	ms, err := migrations()
 	if err != nil {
 		return err
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		base := filepath.Base(name)
-		n, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("sqlite: migration %s: name must start with a number", base)
-		}
-		if err := db.applyMigration(ctx, n, name); err != nil {
-			return err
-		}
+	if err := sqlitedb.Migrate(ctx, db.write, ms, db.Now()); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	return nil
 }
 
-func (db *DB) applyMigration(ctx context.Context, version int, name string) error {
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: migration %s: %w", name, err)
-	}
-	defer tx.Rollback()
-	var done int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&done); err != nil {
-		return fmt.Errorf("sqlite: migration %s: %w", name, err)
-	}
-	if done > 0 {
-		return nil
-	}
-	body, err := migrationFS.ReadFile(name)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-		return fmt.Errorf("sqlite: migration %s: %w", name, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		version, filepath.Base(name), db.Now().UnixMilli()); err != nil {
-		return fmt.Errorf("sqlite: migration %s: %w", name, err)
-	}
-	return tx.Commit()
-}
-
 // Migrations returns the applied migrations, oldest first.
 func (db *DB) Migrations(ctx context.Context) ([]string, error) {
-	rows, err := db.write.QueryContext(ctx, `SELECT name FROM schema_migrations ORDER BY version`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return sqlitedb.Applied(ctx, db.write)
 }
 
 // isUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY failure.
@@ -416,17 +354,6 @@ func isUniqueViolation(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint &&
 		(se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
-}
-
-func millis(t time.Time) int64 { return t.UnixMilli() }
-
-func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
-
-func fromNullMillis(ms sql.NullInt64) time.Time {
-	if !ms.Valid {
-		return time.Time{}
-	}
-	return fromMillis(ms.Int64)
 }
 
 // scanner is a *sql.Row or *sql.Rows.
