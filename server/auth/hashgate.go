@@ -37,9 +37,6 @@ func NewHashGate(budget int64, queue int) *HashGate {
 	return g
 }
 
-// Concurrency returns how many hashes of HashMemory may run at once.
-func (g *HashGate) Concurrency() int { return cap(g.slots) }
-
 // acquire waits for the room a hash of memory KiB needs. It returns
 // EEXHAUSTED when the queue is full, or ctx's error when ctx ends first;
 // otherwise the caller must call the release it returns.

@@ -14,7 +14,7 @@ import (
 func TestHashGate(t *testing.T) {
 	t.Run("BoundAndQueue", func(t *testing.T) {
 		g := NewHashGate(2*HashMemory, 1)
-		require.Equal(t, 2, g.Concurrency())
+		require.Equal(t, 2, cap(g.slots))
 		ctx := context.Background()
 		r1, err := g.acquire(ctx, argonMemory)
 		require.NoError(t, err)
@@ -66,7 +66,7 @@ func TestHashGate(t *testing.T) {
 	})
 	t.Run("SmallBudgetStillRunsOne", func(t *testing.T) {
 		g := NewHashGate(1, 0)
-		assert.Equal(t, 1, g.Concurrency())
+		assert.Equal(t, 1, cap(g.slots))
 		ok, err := g.CheckPassword(context.Background(), DummyHash, "guess")
 		require.NoError(t, err)
 		assert.False(t, ok)

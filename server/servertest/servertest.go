@@ -5,6 +5,7 @@ package servertest
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/shopscore/shopscore/internal/sqlitedb"
 	"github.com/shopscore/shopscore/server"
 )
 
@@ -53,4 +55,17 @@ func Run(tb testing.TB, cfg server.Config) *Running {
 		require.NoError(tb, <-done)
 	})
 	return &Running{Server: srv, URL: "http://" + ln.Addr().String(), DataDir: cfg.DataDir}
+}
+
+// OpenDB opens the server database file at path (Server.DB().Path)
+// read-only, beside a server that may be running, for the tests that
+// count rows no API shows (a visit stored once, a photo slot verified).
+// It is closed when the test ends.
+func OpenDB(tb testing.TB, path string) *sql.DB {
+	tb.Helper()
+	db, err := sql.Open("sqlite3", sqlitedb.DSN(path, sqlitedb.Options{Mode: sqlitedb.ReadOnly}))
+	require.NoError(tb, err)
+	tb.Cleanup(func() { db.Close() })
+	require.NoError(tb, db.Ping())
+	return db
 }

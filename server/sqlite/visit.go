@@ -330,15 +330,4 @@ func (db *DB) FindVisit(ctx context.Context, shopperID, visitID string) (*audit.
 	return &v, nil
 }
 
-// CountVisits returns how many visits with the given id are stored (0 or
-// 1: the id is the primary key). Tests use it to prove that replays and
-// races never duplicate a visit.
-func (db *DB) CountVisits(ctx context.Context, id string) (int, error) {
-	var n int
-	err := db.view(ctx, func(tx *Tx) error {
-		return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM visits WHERE id = ?`, id).Scan(&n)
-	})
-	return n, err
-}
-
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
