@@ -11,7 +11,7 @@ import (
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 	"github.com/shopscore/shopscore/audit"
-	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/demo"
 )
 
 // TestAdminService_ListUsers_Filters checks the console's user list
@@ -90,7 +90,7 @@ func TestAdminService_ListSessions_Console(t *testing.T) {
 	require.Contains(t, every, gone.SessionId)
 	assert.NotNil(t, every[gone.SessionId].RevokeTime)
 	for _, s := range every {
-		assert.Equal(t, server.DemoUsers[audit.RoleHR], s.UserEmail)
+		assert.Equal(t, demo.Users[audit.RoleHR], s.UserEmail)
 		assert.Equal(t, kept.User.DisplayName, s.UserName)
 		assert.NotEmpty(t, s.UserName)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server"
 	"github.com/shopscore/shopscore/server/auth"
+	"github.com/shopscore/shopscore/server/demo"
 )
 
 func TestAuthService_Login(t *testing.T) {
@@ -43,12 +44,12 @@ func TestAuthService_Login(t *testing.T) {
 
 				who, err := c.Auth.WhoAmI(ctx, withToken(connect.NewRequest(&v1.WhoAmIRequest{}), tok.AccessToken))
 				require.NoError(t, err)
-				assert.Equal(t, server.DemoUsers[audit.RoleShopper], who.Msg.User.Email)
+				assert.Equal(t, demo.Users[audit.RoleShopper], who.Msg.User.Email)
 				assert.Equal(t, resp.SessionId, who.Msg.SessionId)
 			})
 			t.Run("ErrWrongPassword", func(t *testing.T) {
 				_, err := c.Auth.Login(ctx, connect.NewRequest(&v1.LoginRequest{
-					Email: server.DemoUsers[audit.RoleHR], Password: "wrong password", DeviceId: "d"}))
+					Email: demo.Users[audit.RoleHR], Password: "wrong password", DeviceId: "d"}))
 				requireCode(t, connect.CodeUnauthenticated, err)
 			})
 			t.Run("ErrUnknownEmail", func(t *testing.T) {
@@ -59,9 +60,9 @@ func TestAuthService_Login(t *testing.T) {
 			t.Run("ErrInvalid", func(t *testing.T) {
 				for _, req := range []*v1.LoginRequest{
 					{Password: demoPassword, DeviceId: "d"},
-					{Email: server.DemoUsers[audit.RoleHR], DeviceId: "d"},
-					{Email: server.DemoUsers[audit.RoleHR], Password: demoPassword},
-					{Email: server.DemoUsers[audit.RoleHR], Password: demoPassword, DeviceId: strings.Repeat("x", 200)},
+					{Email: demo.Users[audit.RoleHR], DeviceId: "d"},
+					{Email: demo.Users[audit.RoleHR], Password: demoPassword},
+					{Email: demo.Users[audit.RoleHR], Password: demoPassword, DeviceId: strings.Repeat("x", 200)},
 				} {
 					_, err := c.Auth.Login(ctx, connect.NewRequest(req))
 					requireCode(t, connect.CodeInvalidArgument, err)
@@ -409,7 +410,7 @@ func TestLimits(t *testing.T) {
 		var codes []connect.Code
 		for range 5 {
 			_, err := c.Auth.Login(ctx, connect.NewRequest(&v1.LoginRequest{
-				Email: server.DemoUsers[audit.RoleHR], Password: "guess", DeviceId: "brute"}))
+				Email: demo.Users[audit.RoleHR], Password: "guess", DeviceId: "brute"}))
 			codes = append(codes, connect.CodeOf(err))
 		}
 		assert.Equal(t, []connect.Code{connect.CodeUnauthenticated, connect.CodeUnauthenticated, connect.CodeUnauthenticated,

@@ -11,8 +11,8 @@ import (
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/reports"
-	"github.com/shopscore/shopscore/server"
 	"github.com/shopscore/shopscore/server/app"
+	"github.com/shopscore/shopscore/server/demo"
 )
 
 // answerSource turns fuzz bytes into answers: each call takes the next
@@ -82,7 +82,7 @@ func FuzzPackPolicyScore(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	policy := server.DemoDriverPolicy()
+	policy := demo.DriverPolicy()
 	demoPolicy, _ := json.Marshal(policy)
 	policy.Components[0].Combine, policy.Components[0].HalfLifeDays = reports.CombineRecencyWeighted, 0.001
 	tinyHalfLife, _ := json.Marshal(policy)

@@ -19,6 +19,7 @@ import (
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server"
 	"github.com/shopscore/shopscore/server/auth"
+	"github.com/shopscore/shopscore/server/demo"
 )
 
 // fromAddr returns an HTTP client whose connections leave from the given
@@ -36,7 +37,7 @@ func TestAuthService_LoginLimits(t *testing.T) {
 	ctx := context.Background()
 	login := func(c Clients, password string) connect.Code {
 		_, err := c.Auth.Login(ctx, connect.NewRequest(&v1.LoginRequest{
-			Email: server.DemoUsers[audit.RoleHR], Password: password, DeviceId: "d"}))
+			Email: demo.Users[audit.RoleHR], Password: password, DeviceId: "d"}))
 		return connect.CodeOf(err)
 	}
 	attacker := clientsOf(ts, fromAddr("127.0.0.2"))
@@ -50,7 +51,7 @@ func TestAuthService_LoginLimits(t *testing.T) {
 		assert.Equal(t, []connect.Code{connect.CodeUnauthenticated, connect.CodeUnauthenticated, connect.CodeUnauthenticated,
 			connect.CodeResourceExhausted, connect.CodeResourceExhausted}, codes)
 		_, err := owner.Auth.Login(ctx, connect.NewRequest(&v1.LoginRequest{
-			Email: server.DemoUsers[audit.RoleHR], Password: demoPassword, DeviceId: "d"}))
+			Email: demo.Users[audit.RoleHR], Password: demoPassword, DeviceId: "d"}))
 		assert.NoError(t, err, "the owner, from his own address, still logs in")
 	})
 	t.Run("ManyAddressesMeetTheAccountLimit", func(t *testing.T) {

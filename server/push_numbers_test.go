@@ -21,7 +21,7 @@ import (
 	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/reports"
-	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/demo"
 )
 
 // plantLegacyVersion writes a published checklist version straight into
@@ -117,7 +117,7 @@ func TestNumbers_RefusedAtCreate(t *testing.T) {
 	})
 	t.Run("Policy", func(t *testing.T) {
 		rc := shopscorev1connect.NewReportServiceClient(http.DefaultClient, ts.URL)
-		p := server.DemoDriverPolicy()
+		p := demo.DriverPolicy()
 		p.ID = "tiny-half-life"
 		p.Components[0].Combine, p.Components[0].HalfLifeDays = reports.CombineRecencyWeighted, 0.001
 		body, err := json.Marshal(p)

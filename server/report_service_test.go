@@ -22,14 +22,14 @@ import (
 	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/reports"
-	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/demo"
 )
 
 // testDriverPolicy is the driver example under its own id: 55% unlinked,
 // 15/10/10/10 for on-time, politeness, clean truck and hand-over, judged
 // on the delivery checklist's clauses; ≥ 90% pays in full, ≥ 75% half.
 func testDriverPolicy(id string) string {
-	p := server.DemoDriverPolicy()
+	p := demo.DriverPolicy()
 	p.ID = id
 	for i := range p.Components {
 		p.Components[i].DefaultPayout = 0
@@ -490,7 +490,7 @@ func TestReportService(t *testing.T) {
 			})
 
 			t.Run("PolicyEditor", func(t *testing.T) {
-				p := server.DemoDriverPolicy()
+				p := demo.DriverPolicy()
 				p.ID = x.policyID
 				for i := range p.Components {
 					p.Components[i].DefaultPayout = 0

@@ -17,6 +17,7 @@ import (
 	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/demo"
 	"github.com/shopscore/shopscore/server/servertest"
 )
 
@@ -101,7 +102,7 @@ func withToken[T any](req *connect.Request[T], token string) *connect.Request[T]
 func mustLogin(tb testing.TB, c Clients, role audit.Role, device string) *v1.LoginResponse {
 	tb.Helper()
 	resp, err := c.Auth.Login(context.Background(), connect.NewRequest(&v1.LoginRequest{
-		Email: server.DemoUsers[role], Password: demoPassword, DeviceId: device, DeviceName: "test device",
+		Email: demo.Users[role], Password: demoPassword, DeviceId: device, DeviceName: "test device",
 	}))
 	require.NoError(tb, err)
 	return resp.Msg

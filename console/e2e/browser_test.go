@@ -30,6 +30,7 @@ import (
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/console"
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/demo"
 	"github.com/shopscore/shopscore/server/servertest"
 )
 
@@ -150,7 +151,7 @@ func adminClient(tb testing.TB, url string) (shopscorev1connect.AdminServiceClie
 	tb.Helper()
 	auth := shopscorev1connect.NewAuthServiceClient(http.DefaultClient, url)
 	res, err := auth.Login(context.Background(), connect.NewRequest(&v1.LoginRequest{
-		Email: server.DemoUsers[audit.RoleAdmin], Password: servertest.DemoPassword, DeviceId: "e2e-check",
+		Email: demo.Users[audit.RoleAdmin], Password: servertest.DemoPassword, DeviceId: "e2e-check",
 	}))
 	require.NoError(tb, err)
 	token := res.Msg.Tokens.AccessToken
@@ -184,7 +185,7 @@ func TestConsole_Journeys(t *testing.T) {
 		LoginRate: server.Rate{Burst: 100, Every: time.Second},
 	})
 	sh := shopper{tb: t, bin: buildShopper(t), dir: t.TempDir(), url: srv.URL}
-	sh.ok("login", "--email", server.DemoUsers[audit.RoleShopper])
+	sh.ok("login", "--email", demo.Users[audit.RoleShopper])
 	sh.ok("sync")
 	out := sh.ok("assignments")
 	assignment := func(code string) string {
@@ -276,7 +277,7 @@ func TestConsole_BonusAndDashboards(t *testing.T) {
 		Console:   mustConsole(t),
 		LoginRate: server.Rate{Burst: 100, Every: time.Second},
 	})
-	require.NoError(t, srv.SeedDemoReports(context.Background()))
+	require.NoError(t, demo.SeedReports(context.Background(), srv.Server))
 	t.Run("HR", func(t *testing.T) {
 		res := journey(t, srv.URL, "hr", nil)
 		assert.Equal(t, "85 000,00 ₽", res["morozov"])

@@ -36,6 +36,7 @@ import (
 	"github.com/shopscore/shopscore/server"
 	"github.com/shopscore/shopscore/server/blob"
 	"github.com/shopscore/shopscore/server/blob/blobtest"
+	"github.com/shopscore/shopscore/server/demo"
 	"github.com/shopscore/shopscore/sync/protocol"
 )
 
@@ -68,7 +69,7 @@ func benchPack(id string, n int, extra ...string) []byte {
 // importPack imports and publishes a pack through the API, as an admin.
 func importPack(ctx context.Context, base string, pack []byte) error {
 	lr, err := shopscorev1connect.NewAuthServiceClient(http.DefaultClient, base).Login(ctx, connect.NewRequest(&v1.LoginRequest{
-		Email: server.DemoUsers[audit.RoleAdmin], Password: demoPassword, DeviceId: "desk-" + uuid.NewString(),
+		Email: demo.Users[audit.RoleAdmin], Password: demoPassword, DeviceId: "desk-" + uuid.NewString(),
 	}))
 	if err != nil {
 		return err
@@ -96,7 +97,7 @@ func serve(cfg server.Config) (*running, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := srv.SeedDemo(context.Background(), demoPassword); err != nil {
+	if _, err := demo.Seed(context.Background(), srv, demoPassword); err != nil {
 		srv.Close()
 		return nil, err
 	}
@@ -160,7 +161,7 @@ func buildW1(serverDir, fieldDir string) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, c.Close()) }()
-	if _, err := c.Login(ctx, server.DemoUsers[audit.RoleShopper], demoPassword); err != nil {
+	if _, err := c.Login(ctx, demo.Users[audit.RoleShopper], demoPassword); err != nil {
 		return err
 	}
 	if _, err := c.Pull(ctx); err != nil {

@@ -28,6 +28,7 @@ import (
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/mobile-client/field"
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/demo"
 	"github.com/shopscore/shopscore/sync/protocol"
 )
 
@@ -106,7 +107,7 @@ func mustRunServer(tb testing.TB, cfg server.Config) *testServer {
 	cfg.LoginRate = server.Rate{Burst: 10_000, Every: time.Millisecond}
 	srv, err := server.New(cfg)
 	require.NoError(tb, err)
-	_, err = srv.SeedDemo(context.Background(), demoPassword)
+	_, err = demo.Seed(context.Background(), srv, demoPassword)
 	require.NoError(tb, err)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
@@ -124,7 +125,7 @@ func mustRunServer(tb testing.TB, cfg server.Config) *testServer {
 func adminToken(tb testing.TB, url string) string {
 	tb.Helper()
 	resp, err := shopscorev1connect.NewAuthServiceClient(http.DefaultClient, url).Login(context.Background(),
-		connect.NewRequest(&v1.LoginRequest{Email: server.DemoUsers[audit.RoleAdmin], Password: demoPassword, DeviceId: "desk-" + uuid.NewString()}))
+		connect.NewRequest(&v1.LoginRequest{Email: demo.Users[audit.RoleAdmin], Password: demoPassword, DeviceId: "desk-" + uuid.NewString()}))
 	require.NoError(tb, err)
 	return resp.Msg.GetTokens().GetAccessToken()
 }
@@ -177,7 +178,7 @@ func mustOpenField(tb testing.TB, cfg field.Config) *field.Client {
 	c, err := field.OpenConfig(cfg)
 	require.NoError(tb, err)
 	tb.Cleanup(func() { c.Close() })
-	_, err = c.Login(ctx, server.DemoUsers[audit.RoleShopper], demoPassword)
+	_, err = c.Login(ctx, demo.Users[audit.RoleShopper], demoPassword)
 	require.NoError(tb, err)
 	_, err = c.Pull(ctx)
 	require.NoError(tb, err)
@@ -259,7 +260,7 @@ func readServer(tb testing.TB, dataDir string, ids ...string) serverView {
 	require.NoError(tb, err)
 	defer db.Close()
 	where := ` WHERE v.shopper_id = (SELECT id FROM users WHERE email = ?)`
-	args := []any{server.DemoUsers[audit.RoleShopper]}
+	args := []any{demo.Users[audit.RoleShopper]}
 	if len(ids) > 0 {
 		where += ` AND v.id IN (?` + strings.Repeat(",?", len(ids)-1) + `)`
 		for _, id := range ids {

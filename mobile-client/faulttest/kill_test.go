@@ -22,6 +22,7 @@ import (
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/mobile-client/field"
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/demo"
 )
 
 // output is a child's output, written by os/exec's copying goroutine
@@ -214,7 +215,7 @@ func TestKill_Client(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sh := newShopperCLI(t, ts.Proxy.URL)
-			sh.ok("login", "--email", server.DemoUsers[audit.RoleShopper])
+			sh.ok("login", "--email", demo.Users[audit.RoleShopper])
 			sh.ok("sync")
 			id := strings.TrimSpace(sh.ok("visit", "start", "--unplanned", "--checklist", "fault-visit", "--store", "MSK-01"))
 			for _, q := range []string{"q1", "q2", "q3"} {

@@ -23,6 +23,7 @@ import (
 	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/demo"
 	"github.com/shopscore/shopscore/sync/protocol"
 )
 
@@ -111,7 +112,7 @@ func buildW5(dir string, devices int) (t *w5Template, err error) {
 		go func() {
 			for i := range work {
 				lr, err := auth.Login(ctx, connect.NewRequest(&v1.LoginRequest{
-					Email: server.DemoUsers[audit.RoleShopper], Password: demoPassword, DeviceId: fmt.Sprintf("w5-%05d", i),
+					Email: demo.Users[audit.RoleShopper], Password: demoPassword, DeviceId: fmt.Sprintf("w5-%05d", i),
 				}))
 				if err != nil {
 					errs <- err

@@ -16,6 +16,7 @@ import (
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/mobile-client/field"
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/demo"
 	"github.com/shopscore/shopscore/server/servertest"
 	"github.com/shopscore/shopscore/sync/protocol"
 )
@@ -64,7 +65,7 @@ func TestEndToEnd_VisitWithPhotos(t *testing.T) {
 	url := MustRunServer(t)
 	c, _ := MustOpenField(t, url)
 
-	s, err := c.Login(ctx, server.DemoUsers[audit.RoleShopper], demoPassword)
+	s, err := c.Login(ctx, demo.Users[audit.RoleShopper], demoPassword)
 	require.NoError(t, err)
 	assert.Equal(t, "shopper", s.Role)
 	_, err = c.Pull(ctx)
@@ -162,7 +163,7 @@ func TestEndToEnd_Replay(t *testing.T) {
 	ctx := context.Background()
 	url := MustRunServer(t)
 	c, dir := MustOpenField(t, url)
-	_, err := c.Login(ctx, server.DemoUsers[audit.RoleShopper], demoPassword)
+	_, err := c.Login(ctx, demo.Users[audit.RoleShopper], demoPassword)
 	require.NoError(t, err)
 	_, err = c.Pull(ctx)
 	require.NoError(t, err)

@@ -13,7 +13,7 @@ import (
 	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/mobile-client/field"
-	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/demo"
 )
 
 // reviewer is the demo manager at his desk, with the real generated client.
@@ -26,7 +26,7 @@ func newReviewer(tb testing.TB, url string) *reviewer {
 	tb.Helper()
 	auth := shopscorev1connect.NewAuthServiceClient(http.DefaultClient, url)
 	resp, err := auth.Login(context.Background(), connect.NewRequest(&v1.LoginRequest{
-		Email: server.DemoUsers[audit.RoleManager], Password: demoPassword, DeviceId: "desk"}))
+		Email: demo.Users[audit.RoleManager], Password: demoPassword, DeviceId: "desk"}))
 	require.NoError(tb, err)
 	return &reviewer{c: shopscorev1connect.NewReviewServiceClient(http.DefaultClient, url), token: resp.Msg.Tokens.AccessToken}
 }
@@ -48,7 +48,7 @@ func TestEndToEnd_ReturnCorrectApprove(t *testing.T) {
 	ctx := context.Background()
 	url := MustRunServer(t)
 	c, _ := MustOpenField(t, url)
-	_, err := c.Login(ctx, server.DemoUsers[audit.RoleShopper], demoPassword)
+	_, err := c.Login(ctx, demo.Users[audit.RoleShopper], demoPassword)
 	require.NoError(t, err)
 	_, err = c.Pull(ctx)
 	require.NoError(t, err)

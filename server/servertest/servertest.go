@@ -16,6 +16,7 @@ import (
 
 	"github.com/shopscore/shopscore/internal/sqlitedb"
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/demo"
 )
 
 // DemoPassword is the password of the demo users of a test server.
@@ -42,7 +43,7 @@ func Run(tb testing.TB, cfg server.Config) *Running {
 	}
 	srv, err := server.New(cfg)
 	require.NoError(tb, err)
-	_, err = srv.SeedDemo(context.Background(), DemoPassword)
+	_, err = demo.Seed(context.Background(), srv, DemoPassword)
 	require.NoError(tb, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(tb, err)

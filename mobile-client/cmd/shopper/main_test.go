@@ -17,6 +17,7 @@ import (
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/demo"
 	"github.com/shopscore/shopscore/server/servertest"
 )
 
@@ -68,10 +69,10 @@ func TestShopper_FullVisit(t *testing.T) {
 	sh := shopper{tb: t, dir: t.TempDir(), url: url, env: map[string]string{}}
 
 	// The password from stdin.
-	code, _, errOut := sh.run("wrong\n", "login", "--email", server.DemoUsers[audit.RoleShopper])
+	code, _, errOut := sh.run("wrong\n", "login", "--email", demo.Users[audit.RoleShopper])
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "unauthenticated")
-	code, out, errOut := sh.run(demoPassword+"\n", "login", "--email", server.DemoUsers[audit.RoleShopper])
+	code, out, errOut := sh.run(demoPassword+"\n", "login", "--email", demo.Users[audit.RoleShopper])
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, "signed in as")
 

@@ -19,6 +19,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/demo"
 	"github.com/shopscore/shopscore/server/servertest"
 )
 
@@ -54,9 +55,9 @@ func TestReadme_Reports(t *testing.T) {
 	work := t.TempDir()
 	srv, err := server.New(server.Config{DataDir: filepath.Join(work, "data"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
-	_, err = srv.SeedDemo(context.Background(), "a demo password")
+	_, err = demo.Seed(context.Background(), srv, "a demo password")
 	require.NoError(t, err)
-	require.NoError(t, srv.SeedDemoReports(context.Background()))
+	require.NoError(t, demo.SeedReports(context.Background(), srv))
 	require.NoError(t, srv.Close())
 	cmds := readmeCommands(t, "./bin/shopscore report ")
 	t.Chdir(work)

@@ -18,6 +18,7 @@ import (
 
 	auditpkg "github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/demo"
 )
 
 // TestReport_Demo runs the README's commands on a demo data folder: the
@@ -26,16 +27,16 @@ func TestReport_Demo(t *testing.T) {
 	dir := t.TempDir()
 	srv, err := server.New(server.Config{DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
-	_, err = srv.SeedDemo(context.Background(), "a demo password")
+	_, err = demo.Seed(context.Background(), srv, "a demo password")
 	require.NoError(t, err)
-	require.NoError(t, srv.SeedDemoReports(context.Background()))
+	require.NoError(t, demo.SeedReports(context.Background(), srv))
 	require.NoError(t, srv.Close())
 
-	last := server.DemoReportMonths[1]
+	last := demo.ReportMonths[1]
 	getenv := func(string) string { return "" }
 	var stdout, stderr bytes.Buffer
 	payroll := filepath.Join(dir, "payroll.xlsx")
-	require.NoError(t, run(context.Background(), []string{"report", "payroll", "--data", dir, "--policy", server.DemoPolicyID, "--period", last, "-o", payroll},
+	require.NoError(t, run(context.Background(), []string{"report", "payroll", "--data", dir, "--policy", demo.PolicyID, "--period", last, "-o", payroll},
 		&stdout, &stderr, getenv), stderr.String())
 	f, err := excelize.OpenFile(payroll)
 	require.NoError(t, err)
@@ -55,7 +56,7 @@ func TestReport_Demo(t *testing.T) {
 
 	// Again: the same inputs reuse the stored draft, not a copy.
 	stderr.Reset()
-	require.NoError(t, run(context.Background(), []string{"report", "payroll", "--data", dir, "--policy", server.DemoPolicyID, "--period", last,
+	require.NoError(t, run(context.Background(), []string{"report", "payroll", "--data", dir, "--policy", demo.PolicyID, "--period", last,
 		"--export", "csv", "-o", filepath.Join(dir, "payroll.csv")}, &stdout, &stderr, getenv), stderr.String())
 	assert.Contains(t, stderr.String(), "reused")
 	runID := regexp.MustCompile(`run (\S+) `).FindStringSubmatch(stderr.String())[1]
@@ -67,10 +68,10 @@ func TestReport_Demo(t *testing.T) {
 	// not approve; the HR user is recorded.
 	err = run(context.Background(), []string{"report", "bonus", "approve", "--data", dir, "--run", runID}, &stdout, &stderr, getenv)
 	require.ErrorContains(t, err, "--as EMAIL is required")
-	err = run(context.Background(), []string{"report", "bonus", "approve", "--data", dir, "--run", runID, "--as", server.DemoUsers[auditpkg.RoleShopper]}, &stdout, &stderr, getenv)
+	err = run(context.Background(), []string{"report", "bonus", "approve", "--data", dir, "--run", runID, "--as", demo.Users[auditpkg.RoleShopper]}, &stdout, &stderr, getenv)
 	require.ErrorContains(t, err, "HR users and admins")
 	stdout.Reset()
-	require.NoError(t, run(context.Background(), []string{"report", "bonus", "approve", "--data", dir, "--run", runID, "--as", server.DemoUsers[auditpkg.RoleHR]},
+	require.NoError(t, run(context.Background(), []string{"report", "bonus", "approve", "--data", dir, "--run", runID, "--as", demo.Users[auditpkg.RoleHR]},
 		&stdout, &stderr, getenv))
 	assert.Contains(t, stdout.String(), "is approved, by Olga Petrova (HR)")
 

@@ -14,6 +14,7 @@ import (
 	"github.com/shopscore/shopscore/server"
 	"github.com/shopscore/shopscore/server/auth"
 	"github.com/shopscore/shopscore/server/blob"
+	"github.com/shopscore/shopscore/server/demo"
 )
 
 func init() {
@@ -30,7 +31,7 @@ func runServe(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) erro
 	getenv := o.getenv
 	d := addDataFlags(fs, getenv, "info")
 	addr := fs.String("addr", envOr(getenv, "SHOPSCORE_ADDR", "127.0.0.1:8080"), "listen address (env SHOPSCORE_ADDR)")
-	demo := fs.Bool("demo", false, "seed demo data into an empty database")
+	withDemo := fs.Bool("demo", false, "seed demo data into an empty database")
 	maxReq := fs.Int("max-request-bytes", 4<<20, "largest request message accepted, after decompression")
 	publicURL := fs.String("public-url", getenv("SHOPSCORE_PUBLIC_URL"), "base URL devices reach the server at, for photo upload URLs; derived from --addr if empty (env SHOPSCORE_PUBLIC_URL)")
 	s3Endpoint := fs.String("s3-endpoint", getenv("SHOPSCORE_S3_ENDPOINT"), "S3 endpoint for photo evidence, host:port or http(s) URL; the local store under --data if empty (env SHOPSCORE_S3_ENDPOINT)")
@@ -59,24 +60,24 @@ func runServe(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) erro
 		}
 		cfg.Blob = store
 	}
-	return serve(ctx, cfg, *addr, *demo, o.stdout, getenv)
+	return serve(ctx, cfg, *addr, *withDemo, o.stdout, getenv)
 }
 
-func serve(ctx context.Context, cfg server.Config, addr string, demo bool, stdout io.Writer, getenv func(string) string) error {
+func serve(ctx context.Context, cfg server.Config, addr string, withDemo bool, stdout io.Writer, getenv func(string) string) error {
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
 	}
 	log := cfg.Logger
-	if demo {
+	if withDemo {
 		password := getenv("SHOPSCORE_DEMO_PASSWORD")
 		generated := password == ""
 		if generated {
 			password = newPassword()
 		}
-		seeded, err := srv.SeedDemo(ctx, password)
+		seeded, err := demo.Seed(ctx, srv, password)
 		if err == nil && seeded {
-			err = srv.SeedDemoReports(ctx)
+			err = demo.SeedReports(ctx, srv)
 		}
 		if err != nil {
 			srv.Close()
@@ -86,7 +87,7 @@ func serve(ctx context.Context, cfg server.Config, addr string, demo bool, stdou
 		case seeded:
 			fmt.Fprintf(stdout, "Seeded demo data. Users (password %s):\n", password)
 			for _, r := range audit.Roles {
-				fmt.Fprintf(stdout, "  %-8s %s\n", r, server.DemoUsers[r])
+				fmt.Fprintf(stdout, "  %-8s %s\n", r, demo.Users[r])
 			}
 			if generated {
 				fmt.Fprintln(stdout, "  (the password was generated; set SHOPSCORE_DEMO_PASSWORD to choose it)")
@@ -128,7 +129,7 @@ func demoPasswordNote(ctx context.Context, srv *server.Server, password string, 
 	if generated {
 		return kept + " (printed when they were seeded); SHOPSCORE_DEMO_PASSWORD was not set."
 	}
-	_, hash, err := srv.DB().FindUserByEmail(ctx, server.DemoUsers[audit.RoleAdmin])
+	_, hash, err := srv.DB().FindUserByEmail(ctx, demo.Users[audit.RoleAdmin])
 	if err != nil {
 		return kept + "."
 	}

@@ -1,4 +1,4 @@
-package server
+package demo
 
 import (
 	"bytes"
@@ -9,41 +9,38 @@ import (
 	"fmt"
 	"image"
 	"image/png"
-	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/reports"
+	"github.com/shopscore/shopscore/server"
 	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/auth"
-	"github.com/shopscore/shopscore/server/blob"
 	"github.com/shopscore/shopscore/server/storage"
 	"github.com/shopscore/shopscore/sync/protocol"
 )
 
-// DemoArchiveShopper is the e-mail of the demo shopper who recorded the
+// ArchiveShopper is the e-mail of the demo shopper who recorded the
 // demo's past visits; nobody can log in as him.
-const DemoArchiveShopper = "past-visits@demo.shopscore.test"
+const ArchiveShopper = "past-visits@demo.shopscore.test"
 
-// DemoPolicyID is the id of the demo bonus policy: the delivery drivers of
+// PolicyID is the id of the demo bonus policy: the delivery drivers of
 // the source documents' example.
-const DemoPolicyID = "drivers"
+const PolicyID = "drivers"
 
-// DemoDriverPolicy returns the source documents' driver example as a bonus
+// DriverPolicy returns the source documents' driver example as a bonus
 // policy: 55% of the target variable pay for the number of trips (not
 // audited), 15% for on-time delivery, 10% for politeness, 10% for a clean
 // truck and 10% for the hand-over of goods; a component's period score of
 // at least 90% pays it in full, at least 75% pays half, less pays nothing.
-func DemoDriverPolicy() reports.Policy {
+func DriverPolicy() reports.Policy {
 	rule := reports.Rule{Thresholds: []reports.Threshold{{MinPercent: 90, Payout: 1}, {MinPercent: 75, Payout: 0.5}}}
 	comp := func(name string, share float64, clause string) reports.Component {
 		return reports.Component{Name: name, Share: share, Clauses: []string{clause}, Rule: rule, DefaultPayout: 1}
 	}
 	return reports.Policy{
-		ID: DemoPolicyID, Version: 1, Name: "Delivery drivers: 55% trips, 45% audited quality",
+		ID: PolicyID, Version: 1, Name: "Delivery drivers: 55% trips, 45% audited quality",
 		Positions: []string{"driver"}, Base: reports.BaseTargetVariable, UnlinkedShare: 0.55,
 		Components: []reports.Component{
 			comp("on-time delivery", 0.15, "DLV-1"),
@@ -81,21 +78,24 @@ func demoDeliveries() []demoDelivery {
 	return out
 }
 
-// DemoReportMonths are the two months of the demo's audited deliveries,
+// ReportMonths are the two months of the demo's audited deliveries,
 // the same whatever day the demo is seeded, so that the README's report
 // commands give the figures it prints on any day.
-var DemoReportMonths = [2]string{"2026-09", "2026-10"}
+var ReportMonths = [2]string{"2026-09", "2026-10"}
 
-// SeedDemoReports adds what the reports need to a freshly seeded demo
+// SeedReports adds what the reports need to a freshly seeded demo
 // organisation: the driver bonus policy, the drivers' target variable pay,
-// and two months of audited deliveries (DemoReportMonths), pushed
-// by a second demo shopper (DemoArchiveShopper) through the sync path and approved by the demo
+// and two months of audited deliveries (ReportMonths), pushed
+// by a second demo shopper (ArchiveShopper) through the sync path and approved by the demo
 // manager, but for the first two, left for him to review. Last month's
 // figures are the driver example: Sergei Morozov earns 85,000.00 of his
 // 100,000.00. It returns an error when the demo
 // organisation is not there.
-func (s *Server) SeedDemoReports(ctx context.Context) error {
-	db := s.db
+func SeedReports(ctx context.Context, srv *server.Server) error {
+	db := srv.DB()
+	// The use cases a console's or a phone's calls run, over the server's
+	// storage.
+	uc := app.New(db, app.Options{Now: db.Now})
 	// The audited deliveries are another shopper's, so that the demo
 	// shopper's phone starts with an empty history.
 	secret := make([]byte, 32)
@@ -104,11 +104,11 @@ func (s *Server) SeedDemoReports(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	shopper := &audit.User{Email: DemoArchiveShopper, DisplayName: "Vera Ionescu (mystery shopper, past visits)", Role: audit.RoleShopper}
+	shopper := &audit.User{Email: ArchiveShopper, DisplayName: "Vera Ionescu (mystery shopper, past visits)", Role: audit.RoleShopper}
 	if err := db.CreateUser(ctx, shopper, unusable); err != nil {
 		return fmt.Errorf("demo reports: shopper: %w", err)
 	}
-	manager, _, err := db.FindUserByEmail(ctx, DemoUsers[audit.RoleManager])
+	manager, _, err := db.FindUserByEmail(ctx, Users[audit.RoleManager])
 	if err != nil {
 		return fmt.Errorf("demo reports: manager: %w", err)
 	}
@@ -146,18 +146,18 @@ func (s *Server) SeedDemoReports(ctx context.Context) error {
 		return fmt.Errorf("demo reports: the demo depot, its drivers or the delivery checklist is missing")
 	}
 
-	if _, _, err := s.app.CreatePolicy(ctx, DemoDriverPolicy(), manager.ID); err != nil {
+	if _, _, err := uc.CreatePolicy(ctx, DriverPolicy(), manager.ID); err != nil {
 		return fmt.Errorf("demo reports: policy: %w", err)
 	}
 	var months []time.Time
-	for _, m := range DemoReportMonths {
+	for _, m := range ReportMonths {
 		from, err := audit.ParseMonth("demo month", m, nil)
 		if err != nil {
 			return err
 		}
 		months = append(months, from)
 	}
-	if err := s.app.SetBasePay(ctx, []storage.BasePayRow{
+	if err := uc.SetBasePay(ctx, []storage.BasePayRow{
 		{EmployeeNumber: "E2001", Kind: storage.PayKindTargetVariable, EffectiveMonth: months[0].Format("2006-01"), AmountMinor: 100_000_00},
 		{EmployeeNumber: "E2002", Kind: storage.PayKindTargetVariable, EffectiveMonth: months[0].Format("2006-01"), AmountMinor: 90_000_00},
 	}, "demo", manager.ID); err != nil {
@@ -165,7 +165,7 @@ func (s *Server) SeedDemoReports(ctx context.Context) error {
 	}
 
 	hash := sha256.Sum256(secret)
-	sess, err := db.CreateSession(ctx, shopper.ID, "demo-seed", "demo data", hash[:], s.cfg.Now().Add(time.Hour), "")
+	sess, err := db.CreateSession(ctx, shopper.ID, "demo-seed", "demo data", hash[:], db.Now().Add(time.Hour), "")
 	if err != nil {
 		return err
 	}
@@ -185,7 +185,7 @@ func (s *Server) SeedDemoReports(ctx context.Context) error {
 			var photos []audit.Photo
 			var hashes []string
 			if !clean {
-				ph, err := s.demoPhoto(ctx, len(muts), at)
+				ph, err := photo(ctx, srv, len(muts), at)
 				if err != nil {
 					return err
 				}
@@ -207,7 +207,7 @@ func (s *Server) SeedDemoReports(ctx context.Context) error {
 				Digest: protocol.VisitDigest(v), Visit: v})
 		}
 	}
-	res, err := s.app.Push(ctx, app.Device{UserID: shopper.ID, SessionID: sess.ID}, time.Time{}, muts)
+	res, err := uc.Push(ctx, app.Device{UserID: shopper.ID, SessionID: sess.ID}, time.Time{}, muts)
 	if err != nil {
 		return fmt.Errorf("demo reports: push: %w", err)
 	}
@@ -229,14 +229,14 @@ func (s *Server) SeedDemoReports(ctx context.Context) error {
 	if _, err := db.RevokeSession(ctx, sess.ID, string(audit.EventLogout), "demo data seeded", ""); err != nil {
 		return err
 	}
-	_, err = s.st.AuditReports().Index(ctx)
+	_, err = db.AuditReports().Index(ctx)
 	return err
 }
 
-// demoPhoto makes a small PNG, a different one for each n, stores it in
-// the evidence store through its own upload URL as a phone would, and
-// verifies it, so that the visit that references it arrives complete.
-func (s *Server) demoPhoto(ctx context.Context, n int, at time.Time) (audit.Photo, error) {
+// photo makes a small PNG, a different one for each n, and stores it as
+// verified evidence of srv, so that the visit that references it arrives
+// complete.
+func photo(ctx context.Context, srv *server.Server, n int, at time.Time) (audit.Photo, error) {
 	img := image.NewRGBA(image.Rect(0, 0, 16, 12))
 	for i := range img.Pix {
 		img.Pix[i] = byte(90 + (i*7+n*31)%60)
@@ -247,52 +247,8 @@ func (s *Server) demoPhoto(ctx context.Context, n int, at time.Time) (audit.Phot
 	}
 	sum := sha256.Sum256(buf.Bytes())
 	ph := audit.Photo{QuestionID: "truck_clean", SHA256: hex.EncodeToString(sum[:]), Size: int64(buf.Len()), ContentType: "image/png", CapturedAt: at.Add(10 * time.Minute)}
-	key, err := blob.Key(ph.SHA256)
-	if err != nil {
-		return ph, err
-	}
-	store := s.blob
-	if s.local != nil && s.cfg.Blob == nil && s.baseURL() == "" {
-		// Before Serve the default local store knows no URL of its own: sign
-		// with the same secret under a placeholder address; the request is
-		// handed to the store directly below.
-		secret, err := loadOrCreateSecret(filepath.Join(s.cfg.DataDir, "blob.secret"))
-		if err != nil {
-			return ph, err
-		}
-		if store, err = blob.NewLocal(filepath.Join(s.cfg.DataDir, "blobs"), secret, func() string { return "http://localhost" + blobPrefix }); err != nil {
-			return ph, err
-		}
-	}
-	slot, err := store.PresignPut(ctx, key, ph.Size, ph.SHA256, ph.ContentType, 15*time.Minute)
-	if err != nil {
+	if err := srv.PutPhoto(ctx, ph, buf.Bytes()); err != nil {
 		return ph, fmt.Errorf("demo photo: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, slot.Method, slot.URL, bytes.NewReader(buf.Bytes()))
-	if err != nil {
-		return ph, fmt.Errorf("demo photo: %w", err)
-	}
-	req.ContentLength = ph.Size
-	for k, v := range slot.Headers {
-		req.Header.Set(k, v)
-	}
-	status := 0
-	if s.local != nil {
-		// The local store is served by this server, which is not listening
-		// yet: hand it the request directly.
-		rec := httptest.NewRecorder()
-		s.local.ServeHTTP(rec, req)
-		status = rec.Code
-	} else {
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return ph, fmt.Errorf("demo photo: %w", err)
-		}
-		resp.Body.Close()
-		status = resp.StatusCode
-	}
-	if status/100 != 2 {
-		return ph, fmt.Errorf("demo photo: upload answered %d", status)
-	}
-	return ph, s.verifyPhoto(ctx, ph.SHA256, ph.Size, ph.ContentType)
+	return ph, nil
 }

@@ -1,4 +1,9 @@
-package server
+// Package demo seeds the demo organisation `make run` starts with (and the
+// end-to-end tests run against): users, stores, staff, the demo standards
+// pack and a week of assignments (Seed), and what the reports need on top
+// of that (SeedReports). It goes through the server's storage and its
+// evidence store as the server's own calls do; nothing else depends on it.
+package demo
 
 import (
 	"context"
@@ -7,24 +12,26 @@ import (
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/audit/demopack"
+	"github.com/shopscore/shopscore/server"
 	"github.com/shopscore/shopscore/server/auth"
 )
 
-// DemoUsers are the e-mails of the demo accounts, one per role.
-var DemoUsers = map[audit.Role]string{
+// Users are the e-mails of the demo accounts, one per role.
+var Users = map[audit.Role]string{
 	audit.RoleAdmin:   "admin@demo.shopscore.test",
 	audit.RoleManager: "manager@demo.shopscore.test",
 	audit.RoleHR:      "hr@demo.shopscore.test",
 	audit.RoleShopper: "shopper@demo.shopscore.test",
 }
 
-// SeedDemo fills an empty database with a demo organisation: one user per
+// Seed fills the empty database of srv with a demo organisation: one user per
 // role (all with the given password), a few stores, a depot and a head
 // office, and their front-line and back-office staff; the demo standards
 // pack, published; and a week of assignments. It reports whether
 // it seeded anything: a database that already has users is left alone.
-func (s *Server) SeedDemo(ctx context.Context, password string) (bool, error) {
-	n, err := s.db.CountUsers(ctx)
+func Seed(ctx context.Context, srv *server.Server, password string) (bool, error) {
+	db := srv.DB()
+	n, err := db.CountUsers(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -41,8 +48,8 @@ func (s *Server) SeedDemo(ctx context.Context, password string) (bool, error) {
 	}
 	users := map[audit.Role]*audit.User{}
 	for _, role := range audit.Roles {
-		u := &audit.User{Email: DemoUsers[role], DisplayName: names[role], Role: role}
-		if err := s.db.CreateUser(ctx, u, hash); err != nil {
+		u := &audit.User{Email: Users[role], DisplayName: names[role], Role: role}
+		if err := db.CreateUser(ctx, u, hash); err != nil {
 			return false, fmt.Errorf("demo user %s: %w", u.Email, err)
 		}
 		users[role] = u
@@ -62,7 +69,7 @@ func (s *Server) SeedDemo(ctx context.Context, password string) (bool, error) {
 	}
 	byCode := map[string]string{}
 	for _, st := range stores {
-		if err := s.db.CreateStore(ctx, st); err != nil {
+		if err := db.CreateStore(ctx, st); err != nil {
 			return false, fmt.Errorf("demo store %s: %w", st.Code, err)
 		}
 		byCode[st.Code] = st.ID
@@ -80,15 +87,15 @@ func (s *Server) SeedDemo(ctx context.Context, password string) (bool, error) {
 		{EmployeeNumber: "E3003", Name: "Svetlana Popova", Position: "secretary", Department: audit.DeptSecretary, BackOffice: true, StoreID: byCode["HQ"]},
 	}
 	for _, st := range staff {
-		if err := s.db.CreateStaff(ctx, audit.Scope{All: true}, st); err != nil {
+		if err := db.CreateStaff(ctx, audit.Scope{All: true}, st); err != nil {
 			return false, fmt.Errorf("demo staff %s: %w", st.EmployeeNumber, err)
 		}
 	}
-	if _, err := s.db.ImportPack(ctx, "demo-pack.json", demopack.JSON, true, false, users[audit.RoleAdmin].ID); err != nil {
+	if _, err := db.ImportPack(ctx, "demo-pack.json", demopack.JSON, true, false, users[audit.RoleAdmin].ID); err != nil {
 		return false, fmt.Errorf("demo standards pack: %w", err)
 	}
 	// A week of work for the demo shopper, starting today.
-	day := s.cfg.Now().UTC().Truncate(24 * time.Hour)
+	day := db.Now().UTC().Truncate(24 * time.Hour)
 	shopper := users[audit.RoleShopper].ID
 	work := []struct {
 		store, checklist string
@@ -106,7 +113,7 @@ func (s *Server) SeedDemo(ctx context.Context, password string) (bool, error) {
 			StoreID: byCode[w.store], ChecklistID: w.checklist, ShopperID: w.shopper, CreatedBy: users[audit.RoleManager].ID,
 			WindowStart: day, WindowEnd: day.Add(time.Duration(7+i) * 24 * time.Hour),
 		}
-		if err := s.db.CreateAssignment(ctx, audit.Scope{All: true}, a); err != nil {
+		if err := db.CreateAssignment(ctx, audit.Scope{All: true}, a); err != nil {
 			return false, fmt.Errorf("demo assignment %s/%s: %w", w.store, w.checklist, err)
 		}
 	}
