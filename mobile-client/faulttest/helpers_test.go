@@ -314,6 +314,19 @@ func requireNothingWaits(tb testing.TB, c *field.Client) {
 	}
 }
 
+// visitBudget is the time a fault test allows for each visit it records
+// and syncs through its faults, generous for a loaded machine and -race:
+// on a busy two-core machine TestSync_CutConnections took 0.3 s a visit
+// without -race, 1.5 s with it, and 4.7 s a visit in its slowest round.
+// The tests bound their work by counts (visits, rounds, syncs, cuts) and
+// give each piece of it the budget of its visits, never one wall-clock
+// limit for the whole test, which a slower machine or -race would exceed
+// with every guarantee kept.
+const visitBudget = 15 * time.Second
+
+// budget is the time allowed for work on n visits.
+func budget(visits int) time.Duration { return time.Duration(max(visits, 1)) * visitBudget }
+
 // syncUntilDone runs Sync until it reports no error and the client has
 // nothing waiting, at most max times. It returns how many Syncs ran.
 func syncUntilDone(tb testing.TB, c *field.Client, max int) int {
