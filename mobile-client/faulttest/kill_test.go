@@ -137,11 +137,12 @@ func (s shopperCLI) start(cur *atomic.Pointer[child], args ...string) *child {
 		append([]string{"--dir", s.dir, "--server", s.url, "--upload-workers", "1"}, args...)...)
 }
 
-// ok runs a command to its end and returns its output; it must succeed.
+// ok runs a command to its end, within the budget of the one visit a
+// command works on, and returns its output; it must succeed.
 func (s shopperCLI) ok(args ...string) string {
 	s.tb.Helper()
 	p := s.start(nil, args...)
-	err := p.wait(s.tb, time.Minute)
+	err := p.wait(s.tb, budget(1))
 	require.NoError(s.tb, err, "shopper %s:\n%s", strings.Join(args, " "), p.out.String())
 	return p.out.String()
 }
@@ -246,7 +247,7 @@ func TestKill_Client(t *testing.T) {
 				return Fault{Action: tc.action, Do: cur.Load().kill}
 			})
 			p := sh.start(&cur, "sync")
-			err := p.wait(t, time.Minute)
+			err := p.wait(t, budget(1))
 			ts.Proxy.SetOnRequest(nil)
 			require.Error(t, err, "the sync was not killed:\n%s", p.out.String())
 			require.True(t, p.killed(), "ended by SIGKILL: %v\n%s", err, p.out.String())
