@@ -4,52 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/shopscore/shopscore/internal/migration"
 )
-
-// Migration is one numbered SQL file: NNNN_name.sql.
-type Migration struct {
-	Version int
-	Name    string // the file's name, 0001_init.sql
-	SQL     string
-}
-
-// LoadMigrations reads the *.sql files of folder dir in fsys (an embedded
-// folder), in the order of their numbers. A file whose name does not
-// start with a number followed by "_", or two files with the same number,
-// are an error: which of the two would count as applied is undefined.
-func LoadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
-	names, err := fs.Glob(fsys, path.Join(dir, "*.sql"))
-	if err != nil {
-		return nil, err
-	}
-	byVersion := map[int]string{}
-	var out []Migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		n, err := strconv.Atoi(num)
-		if !ok || err != nil || n < 0 {
-			return nil, fmt.Errorf("migration %s: the name must start with a number and _ (0001_name.sql)", base)
-		}
-		if other, dup := byVersion[n]; dup {
-			return nil, fmt.Errorf("migrations %s and %s have the same number %d", other, base, n)
-		}
-		byVersion[n] = base
-		body, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: %w", base, err)
-		}
-		out = append(out, Migration{Version: n, Name: base, SQL: string(body)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
-	return out, nil
-}
 
 // migrationsTable is the table of applied migrations. Field clients up
 // to the shared runner named its last column applied_ms; Migrate renames
@@ -60,7 +18,7 @@ const migrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 // Migrate applies every migration of ms that db has not applied yet, in
 // order, each in its own transaction together with its row in
 // schema_migrations (applied at now).
-func Migrate(ctx context.Context, db *sql.DB, ms []Migration, now time.Time) error {
+func Migrate(ctx context.Context, db *sql.DB, ms []migration.File, now time.Time) error {
 	if err := Update(ctx, db, migrationsTableTx); err != nil {
 		return fmt.Errorf("schema_migrations: %w", err)
 	}
@@ -127,7 +85,7 @@ func Applied(ctx context.Context, q Queryer) ([]string, error) {
 
 // Missing returns how many of ms the database has not applied; an error
 // when it has no schema_migrations table.
-func Missing(ctx context.Context, q Queryer, ms []Migration) (int, error) {
+func Missing(ctx context.Context, q Queryer, ms []migration.File) (int, error) {
 	var applied int
 	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&applied); err != nil {
 		return 0, err

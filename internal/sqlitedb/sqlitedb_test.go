@@ -5,13 +5,13 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shopscore/shopscore/internal/migration"
 	"github.com/shopscore/shopscore/internal/sqlitedb"
 )
 
@@ -24,44 +24,7 @@ func open(t *testing.T, path string, o sqlitedb.Options) *sql.DB {
 	return db
 }
 
-func TestLoadMigrations(t *testing.T) {
-	t.Run("InOrderOfNumbers", func(t *testing.T) {
-		ms, err := sqlitedb.LoadMigrations(fstest.MapFS{
-			"m/0010_ten.sql":   {Data: []byte("SELECT 10")},
-			"m/0002_two.sql":   {Data: []byte("SELECT 2")},
-			"m/0001_one.sql":   {Data: []byte("SELECT 1")},
-			"m/README.md":      {Data: []byte("not a migration")},
-			"other/0003_x.sql": {Data: []byte("SELECT 3")},
-		}, "m")
-		require.NoError(t, err)
-		assert.Equal(t, []sqlitedb.Migration{
-			{Version: 1, Name: "0001_one.sql", SQL: "SELECT 1"},
-			{Version: 2, Name: "0002_two.sql", SQL: "SELECT 2"},
-			{Version: 10, Name: "0010_ten.sql", SQL: "SELECT 10"},
-		}, ms)
-	})
-	t.Run("RefusesTwoFilesWithOneNumber", func(t *testing.T) {
-		_, err := sqlitedb.LoadMigrations(fstest.MapFS{
-			"m/0001_one.sql":      {Data: []byte("SELECT 1")},
-			"m/0002_stores.sql":   {Data: []byte("SELECT 2")},
-			"m/002_visits.sql":    {Data: []byte("SELECT 2")},
-			"m/0003_sessions.sql": {Data: []byte("SELECT 3")},
-		}, "m")
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "002_visits.sql")
-		assert.Contains(t, err.Error(), "0002_stores.sql")
-		assert.Contains(t, err.Error(), "same number 2")
-	})
-	t.Run("RefusesANameWithoutNumber", func(t *testing.T) {
-		for _, name := range []string{"init.sql", "0001.sql", "x1_init.sql", "-1_init.sql"} {
-			_, err := sqlitedb.LoadMigrations(fstest.MapFS{"m/" + name: {Data: []byte("SELECT 1")}}, "m")
-			require.Error(t, err, name)
-			assert.Contains(t, err.Error(), name)
-		}
-	})
-}
-
-var testMigrations = []sqlitedb.Migration{
+var testMigrations = []migration.File{
 	{Version: 1, Name: "0001_a.sql", SQL: `CREATE TABLE a (id INTEGER PRIMARY KEY);`},
 	{Version: 2, Name: "0002_b.sql", SQL: `CREATE TABLE b (id INTEGER PRIMARY KEY); INSERT INTO a (id) VALUES (1);`},
 }
@@ -82,13 +45,13 @@ func TestMigrate(t *testing.T) {
 		var at int64
 		require.NoError(t, db.QueryRow(`SELECT applied_at FROM schema_migrations WHERE version = 2`).Scan(&at))
 		assert.Equal(t, now.UnixMilli(), at)
-		missing, err := sqlitedb.Missing(ctx, db, append(testMigrations, sqlitedb.Migration{Version: 3}))
+		missing, err := sqlitedb.Missing(ctx, db, append(testMigrations, migration.File{Version: 3}))
 		require.NoError(t, err)
 		assert.Equal(t, 1, missing)
 	})
 	t.Run("AFailedMigrationLeavesNoTrace", func(t *testing.T) {
 		db := open(t, filepath.Join(t.TempDir(), "x.db"), sqlitedb.Options{})
-		bad := []sqlitedb.Migration{testMigrations[0],
+		bad := []migration.File{testMigrations[0],
 			{Version: 2, Name: "0002_bad.sql", SQL: `CREATE TABLE c (id INTEGER); INSERT INTO nowhere VALUES (1);`}}
 		err := sqlitedb.Migrate(ctx, db, bad, now)
 		require.Error(t, err)

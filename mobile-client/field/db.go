@@ -9,6 +9,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
 
+	"github.com/shopscore/shopscore/internal/migration"
 	"github.com/shopscore/shopscore/internal/sqlitedb"
 )
 
@@ -35,8 +36,8 @@ func openDB(p string) (*sql.DB, error) {
 }
 
 // migrations lists the embedded migrations in order.
-func migrations() ([]sqlitedb.Migration, error) {
-	ms, err := sqlitedb.LoadMigrations(migrationFS, "migrations")
+func migrations() ([]migration.File, error) {
+	ms, err := migration.Load(migrationFS, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("field: %w", err)
 	}

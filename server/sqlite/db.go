@@ -20,6 +20,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/internal/migration"
 	"github.com/shopscore/shopscore/internal/sqlitedb"
 )
 
@@ -325,8 +326,8 @@ func (db *DB) view(ctx context.Context, fn func(*Tx) error) error {
 }
 
 // migrations are the embedded migrations, in order.
-func migrations() ([]sqlitedb.Migration, error) {
-	ms, err := sqlitedb.LoadMigrations(migrationFS, "migrations")
+func migrations() ([]migration.File, error) {
+	ms, err := migration.Load(migrationFS, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
