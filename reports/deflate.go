@@ -6,6 +6,8 @@ import (
 	"io"
 	"runtime"
 	"sync"
+
+	kflate "github.com/klauspost/compress/flate"
 )
 
 // parallelDeflate compresses one zip part on every core: the input is cut
@@ -16,7 +18,7 @@ import (
 // matches that cross a block's start and are not found.
 type parallelDeflate struct {
 	w       io.Writer
-	level   int
+	newDict dictDeflater
 	block   []byte
 	dict    []byte // the end of the block before, read by its successor
 	pending []*deflateJob
@@ -39,17 +41,63 @@ type deflateJob struct {
 	err  error
 }
 
+// dictDeflater starts a deflate writer at a fixed level whose window holds
+// dict (flate.NewWriterDict of the standard library or of klauspost).
+type dictDeflater func(w io.Writer, dict []byte) (deflateWriter, error)
+
+type deflateWriter interface {
+	io.WriteCloser
+	Flush() error
+}
+
+func stdDeflater(level int) dictDeflater {
+	return func(w io.Writer, dict []byte) (deflateWriter, error) { return flate.NewWriterDict(w, level, dict) }
+}
+
+// klauspostDeflater reuses its writers (ResetDict), which the standard
+// library's cannot do with a new dictionary: a writer's state is about
+// a megabyte.
+func klauspostDeflater(level int) dictDeflater {
+	var pool sync.Pool
+	return func(w io.Writer, dict []byte) (deflateWriter, error) {
+		if fw, ok := pool.Get().(*kflate.Writer); ok {
+			fw.ResetDict(w, dict)
+			return pooledWriter{fw, &pool}, nil
+		}
+		fw, err := kflate.NewWriterDict(w, level, dict)
+		if err != nil {
+			return nil, err
+		}
+		return pooledWriter{fw, &pool}, nil
+	}
+}
+
+// pooledWriter returns its writer to the pool when closed; a writer only
+// flushed (a parallel block before the last) goes back on release.
+type pooledWriter struct {
+	*kflate.Writer
+	pool *sync.Pool
+}
+
+func (p pooledWriter) Close() error {
+	err := p.Writer.Close()
+	p.release()
+	return err
+}
+
+func (p pooledWriter) release() { p.pool.Put(p.Writer) }
+
 var blocks = sync.Pool{New: func() any { b := make([]byte, 0, deflateBlock); return &b }}
 
-// newParallelDeflate returns a zip.Compressor at the given level on
-// GOMAXPROCS goroutines; with one, it is the standard library's writer.
-func newParallelDeflate(level int) func(io.Writer) (io.WriteCloser, error) {
+// newParallelDeflate returns a zip.Compressor on GOMAXPROCS goroutines;
+// with one, it is the deflater alone.
+func newParallelDeflate(deflater dictDeflater) func(io.Writer) (io.WriteCloser, error) {
 	return func(w io.Writer) (io.WriteCloser, error) {
 		workers := runtime.GOMAXPROCS(0)
 		if workers < 2 {
-			return flate.NewWriter(w, level)
+			return deflater(w, nil)
 		}
-		return &parallelDeflate{w: w, level: level, workers: workers, block: (*blocks.Get().(*[]byte))[:0]}, nil
+		return &parallelDeflate{w: w, newDict: deflater, workers: workers, block: (*blocks.Get().(*[]byte))[:0]}, nil
 	}
 }
 
@@ -76,7 +124,7 @@ func (p *parallelDeflate) submit(final bool) {
 	j := &deflateJob{done: make(chan struct{}), in: in}
 	go func() {
 		defer close(j.done)
-		fw, err := flate.NewWriterDict(&j.out, p.level, dict)
+		fw, err := p.newDict(&j.out, dict)
 		if err == nil {
 			_, err = fw.Write(in)
 		}
@@ -84,6 +132,9 @@ func (p *parallelDeflate) submit(final bool) {
 			err = fw.Close()
 		} else if err == nil {
 			err = fw.Flush()
+			if r, ok := fw.(interface{ release() }); ok {
+				r.release()
+			}
 		}
 		j.err = err
 	}()

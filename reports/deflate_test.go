@@ -119,7 +119,8 @@ func BenchmarkWorkbookDeflate(b *testing.B) {
 		{"klauspost-1", klaus(kflate.BestSpeed)},
 		{"klauspost-2", klaus(2)},
 		{"klauspost-3", klaus(3)},
-		{"parallel-1", newParallelDeflate(flate.BestSpeed)},
+		{"parallel-std-1", newParallelDeflate(stdDeflater(flate.BestSpeed))},
+		{"parallel-klauspost-1", newParallelDeflate(klauspostDeflater(kflate.BestSpeed))},
 		{"workbookDeflate", workbookDeflate},
 	} {
 		b.Run(c.name, func(b *testing.B) {
@@ -148,21 +149,23 @@ func TestParallelDeflate_RoundTrip(t *testing.T) {
 	sampleAuditWorkbook(t, &sample, 50)
 	text := bytes.Repeat(sample.Bytes(), 1+3*deflateBlock/sample.Len())
 	text = append(text, "tail"...)
-	for _, n := range []int{0, 10, deflateBlock, deflateBlock + 1, len(text)} {
-		for _, piece := range []int{1 << 10, 64 << 10, deflateBlock + 7} {
-			var out bytes.Buffer
-			w, err := newParallelDeflate(flate.BestSpeed)(&out)
-			require.NoError(t, err)
-			for rest := text[:n]; len(rest) > 0; {
-				k := min(piece, len(rest))
-				_, err := w.Write(rest[:k])
+	for _, deflater := range []dictDeflater{stdDeflater(flate.BestSpeed), klauspostDeflater(kflate.BestSpeed)} {
+		for _, n := range []int{0, 10, deflateBlock, deflateBlock + 1, len(text)} {
+			for _, piece := range []int{1 << 10, 64 << 10, deflateBlock + 7} {
+				var out bytes.Buffer
+				w, err := newParallelDeflate(deflater)(&out)
 				require.NoError(t, err)
-				rest = rest[k:]
+				for rest := text[:n]; len(rest) > 0; {
+					k := min(piece, len(rest))
+					_, err := w.Write(rest[:k])
+					require.NoError(t, err)
+					rest = rest[k:]
+				}
+				require.NoError(t, w.Close())
+				got, err := io.ReadAll(flate.NewReader(&out))
+				require.NoError(t, err, "%d bytes in pieces of %d", n, piece)
+				require.True(t, bytes.Equal(text[:n], got), "%d bytes in pieces of %d read back differently", n, piece)
 			}
-			require.NoError(t, w.Close())
-			got, err := io.ReadAll(flate.NewReader(&out))
-			require.NoError(t, err, "%d bytes in pieces of %d", n, piece)
-			require.True(t, bytes.Equal(text[:n], got), "%d bytes in pieces of %d read back differently", n, piece)
 		}
 	}
 }

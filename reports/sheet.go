@@ -490,7 +490,7 @@ func (z *orderedZip) Close() error {
 // measures it against the default level and against klauspost/compress
 // (BENCHMARKS.md, W4): the standard library's level 1 is klauspost's
 // encoder, with the same output and speed, so the standard library serves.
-var workbookDeflate = newParallelDeflate(flate.BestSpeed)
+var workbookDeflate = newParallelDeflate(klauspostDeflater(flate.BestSpeed))
 
 // cell wraps a value with a style.
 func cell(style int, v any) excelize.Cell { return excelize.Cell{StyleID: style, Value: v} }
