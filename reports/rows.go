@@ -46,12 +46,14 @@ type spool struct {
 	size  int64  // bytes in file
 }
 
-// spoolToken is a placeholder no data can contain: data never goes
-// through excelize's rows, and the number is drawn per process.
-var spoolTokens = rand.Uint64()
+// spoolPrefix begins every placeholder: text no data can contain, since
+// data never goes through excelize's rows and the number is drawn per
+// process, so that a sheet whose print header or cells (a sheet excelize
+// writes whole) happen to say "shopscore-rows-" is left alone.
+var spoolPrefix = fmt.Appendf(nil, "shopscore-rows-%016x-", rand.Uint64())
 
 func newSpool(n int) *spool {
-	return &spool{token: fmt.Sprintf("shopscore-rows-%016x-%d", spoolTokens, n)}
+	return &spool{token: fmt.Sprintf("%s%d", spoolPrefix, n)}
 }
 
 func (s *spool) write(p []byte) error {
@@ -154,8 +156,6 @@ type splicer struct {
 // spliceWindow is how much of a part is searched for a placeholder.
 const spliceWindow = 1 << 20
 
-var spoolPrefix = []byte("shopscore-rows-")
-
 func (s *splicer) Write(p []byte) (int, error) {
 	if s.through {
 		return s.w.Write(p)
@@ -190,7 +190,7 @@ func (s *splicer) splice(atEnd bool) (bool, error) {
 		return false, nil
 	}
 	tokEnd := at + len(spoolPrefix)
-	for tokEnd < len(s.pending) && (s.pending[tokEnd] == '-' || isHex(s.pending[tokEnd])) {
+	for tokEnd < len(s.pending) && '0' <= s.pending[tokEnd] && s.pending[tokEnd] <= '9' {
 		tokEnd++
 	}
 	sp := s.spools[string(s.pending[at:tokEnd])]
@@ -221,8 +221,6 @@ func (s *splicer) flush() error {
 	_, err := s.splice(true)
 	return err
 }
-
-func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
 
 // colNames holds the names of the first columns ("A", "B"...).
 var colNames = func() []string {

@@ -151,6 +151,26 @@ func TestSpool_BoundedMemory(t *testing.T) {
 	zr, err := zip.NewReader(bytes.NewReader(out.Bytes()), int64(out.Len()))
 	require.NoError(t, err)
 	for _, part := range zr.File {
-		assert.NotContains(t, readPart(t, out.Bytes(), part.Name), "shopscore-rows-", "a placeholder row was left in %s", part.Name)
+		assert.NotContains(t, readPart(t, out.Bytes(), part.Name), string(spoolPrefix), "a placeholder row was left in %s", part.Name)
+	}
+}
+
+// TestSplicer_LeavesLookalikes checks that a worksheet part which happens
+// to contain text like a placeholder, but not this process's, passes
+// through unchanged, and that a part without one does too.
+func TestSplicer_LeavesLookalikes(t *testing.T) {
+	for _, part := range []string{
+		`<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>shopscore-rows-0</t></is></c></row></sheetData></worksheet>`,
+		`<worksheet><sheetData/><headerFooter><oddFooter>&amp;Lshopscore-rows-0123456789abcdef-1</oddFooter></headerFooter></worksheet>`,
+		`<worksheet><sheetData/></worksheet>`,
+	} {
+		var out bytes.Buffer
+		s := &splicer{w: &out, spools: map[string]*spool{}}
+		for i := 0; i < len(part); i += 7 {
+			_, err := s.Write([]byte(part[i:min(i+7, len(part))]))
+			require.NoError(t, err)
+		}
+		require.NoError(t, s.flush())
+		assert.Equal(t, part, out.String())
 	}
 }
