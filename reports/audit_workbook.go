@@ -259,7 +259,7 @@ func NewAuditWorkbook(w io.Writer, opts AuditOptions) (*AuditWorkbook, error) {
 		storeCats: map[[2]string]*ratioAgg{},
 	}
 	if err := b.start(); err != nil {
-		_ = b.f.Close()
+		_ = release(b.f, b.st)
 		return nil, err
 	}
 	return b, nil
@@ -641,14 +641,14 @@ func (b *AuditWorkbook) Close() error {
 	f := b.f
 	b.f = nil
 	if b.err != nil {
-		_ = f.Close()
+		_ = release(f, b.st)
 		return b.err
 	}
 	if err := b.finish(f); err != nil {
-		_ = f.Close()
+		_ = release(f, b.st)
 		return err
 	}
-	if err := writeFile(f, b.w); err != nil {
+	if err := writeFile(f, b.st, b.w); err != nil {
 		return err
 	}
 	if b.opts.Progress != nil {

@@ -61,8 +61,11 @@ func sampleAuditWorkbook(tb testing.TB, w io.Writer, visits int) {
 func TestWriteFile_Streams(t *testing.T) {
 	var out chunkWriter
 	sampleAuditWorkbook(t, &out, 200)
-	require.Greater(t, out.Len(), 256<<10, "the sample should be larger than one write")
-	require.LessOrEqual(t, out.largest, 64<<10, "one write of %d bytes out of %d: the workbook was buffered", out.largest, out.Len())
+	require.Greater(t, out.Len(), 2*deflateBlock/4, "the sample should be larger than a few writes")
+	require.Greater(t, out.writes, 4, "the workbook came in %d writes", out.writes)
+	// A write is at most one compressed block of parallelDeflate: a
+	// deflateBlock of this XML compresses to about a tenth.
+	require.LessOrEqual(t, out.largest, deflateBlock/4, "one write of %d bytes out of %d: the workbook was buffered", out.largest, out.Len())
 	f := openXLSX(t, out.Bytes())
 	rows, err := f.GetRows(sheetAnswers)
 	require.NoError(t, err)
@@ -116,6 +119,8 @@ func BenchmarkWorkbookDeflate(b *testing.B) {
 		{"klauspost-1", klaus(kflate.BestSpeed)},
 		{"klauspost-2", klaus(2)},
 		{"klauspost-3", klaus(3)},
+		{"parallel-std-1", newParallelDeflate(stdDeflater(flate.BestSpeed))},
+		{"parallel-klauspost-1", newParallelDeflate(klauspostDeflater(kflate.BestSpeed))},
 		{"workbookDeflate", workbookDeflate},
 	} {
 		b.Run(c.name, func(b *testing.B) {
@@ -134,3 +139,33 @@ func BenchmarkWorkbookDeflate(b *testing.B) {
 type countingWriter struct{ n int64 }
 
 func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// TestParallelDeflate_RoundTrip checks that the blocks compressed in
+// parallel read back as one deflate stream, for inputs shorter than a
+// block, of exactly one, and of several with a part-filled last one,
+// written in pieces of every size.
+func TestParallelDeflate_RoundTrip(t *testing.T) {
+	var sample bytes.Buffer
+	sampleAuditWorkbook(t, &sample, 50)
+	text := bytes.Repeat(sample.Bytes(), 1+3*deflateBlock/sample.Len())
+	text = append(text, "tail"...)
+	for _, deflater := range []dictDeflater{stdDeflater(flate.BestSpeed), klauspostDeflater(kflate.BestSpeed)} {
+		for _, n := range []int{0, 10, deflateBlock, deflateBlock + 1, len(text)} {
+			for _, piece := range []int{1 << 10, 64 << 10, deflateBlock + 7} {
+				var out bytes.Buffer
+				w, err := newParallelDeflate(deflater)(&out)
+				require.NoError(t, err)
+				for rest := text[:n]; len(rest) > 0; {
+					k := min(piece, len(rest))
+					_, err := w.Write(rest[:k])
+					require.NoError(t, err)
+					rest = rest[k:]
+				}
+				require.NoError(t, w.Close())
+				got, err := io.ReadAll(flate.NewReader(&out))
+				require.NoError(t, err, "%d bytes in pieces of %d", n, piece)
+				require.True(t, bytes.Equal(text[:n], got), "%d bytes in pieces of %d read back differently", n, piece)
+			}
+		}
+	}
+}

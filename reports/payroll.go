@@ -102,16 +102,18 @@ func WritePayroll(w io.Writer, run *Run, employees []Employee, meta PayrollMeta)
 	display := displayEmployees(run, employees)
 
 	f := excelize.NewFile()
+	var st *styles
 	ok := false
 	defer func() {
 		if !ok {
-			_ = f.Close()
+			_ = release(f, st)
 		}
 	}()
 	if err := f.SetSheetName("Sheet1", "Run"); err != nil {
 		return fmt.Errorf("reports: naming the run sheet: %w", err)
 	}
-	st, err := newStyles(f)
+	var err error
+	st, err = newStyles(f)
 	if err != nil {
 		return err
 	}
@@ -273,7 +275,7 @@ func WritePayroll(w io.Writer, run *Run, employees []Employee, meta PayrollMeta)
 	}
 	f.SetActiveSheet(0)
 	ok = true
-	return writeFileOrdered(f, w)
+	return writeFileOrdered(f, st, w)
 }
 
 // checkPayrollRun refuses a nil run or one whose employees disagree with

@@ -174,17 +174,18 @@ func WritePayrollExportXLSX(w io.Writer, run *Run, employees []Employee, loc str
 		return err
 	}
 	f := excelize.NewFile()
+	var st *styles
 	ok := false
 	defer func() {
 		if !ok {
-			_ = f.Close()
+			_ = release(f, st)
 		}
 	}()
 	const sheet = "Payroll export"
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
 		return fmt.Errorf("reports: payroll export: %w", err)
 	}
-	st, err := newStyles(f)
+	st, err = newStyles(f)
 	if err != nil {
 		return err
 	}
@@ -215,5 +216,5 @@ func WritePayrollExportXLSX(w io.Writer, run *Run, employees []Employee, loc str
 		return err
 	}
 	ok = true
-	return writeFileOrdered(f, w)
+	return writeFileOrdered(f, st, w)
 }

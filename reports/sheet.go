@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/flate"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -45,6 +46,38 @@ type styles struct {
 	// units holds the number styles of answers by unit ("min": 0.##" min").
 	units map[string]int
 	f     *excelize.File
+	// timeStyle is excelize's style for a time written without one (0:
+	// not made yet); spools hold the rows of every streamed sheet part.
+	timeStyle int
+	spools    []*spool
+}
+
+// defaultTime is the style excelize gives a time cell without a style.
+func (st *styles) defaultTime() (int, error) {
+	if st.timeStyle == 0 {
+		id, err := st.f.NewStyle(&excelize.Style{NumFmt: 22})
+		if err != nil {
+			return 0, fmt.Errorf("reports: a time style: %w", err)
+		}
+		st.timeStyle = id
+	}
+	return st.timeStyle, nil
+}
+
+// release closes the workbook and removes the spooled rows of its sheets;
+// st may be nil (a workbook without streamed sheets).
+func release(f *excelize.File, st *styles) error {
+	var errs []error
+	if st != nil {
+		for _, s := range st.spools {
+			errs = append(errs, s.close())
+		}
+		st.spools = nil
+	}
+	if err := f.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("reports: releasing the workbook: %w", err))
+	}
+	return errors.Join(errs...)
 }
 
 // unit returns the number style that shows a value with its unit: 12 with
@@ -131,6 +164,7 @@ type sheetWriter struct {
 	cols    []column
 	maxRows int
 	parts   []*sheetPart
+	row     []byte // the row being encoded
 }
 
 type sheetPart struct {
@@ -138,6 +172,7 @@ type sheetPart struct {
 	sw       *excelize.StreamWriter
 	rows     int // rows written, header included
 	tableEnd int // the last row the autofilter covers; 0 means all rows
+	spool    *spool
 }
 
 // newSheetWriter creates (or, for an existing empty sheet, takes over) the
@@ -192,7 +227,14 @@ func (s *sheetWriter) startPart(name string) error {
 	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 15 * float64(lines)}); err != nil {
 		return fmt.Errorf("reports: header of %q: %w", name, err)
 	}
-	s.parts = append(s.parts, &sheetPart{name: name, sw: sw, rows: 1})
+	// The data rows are encoded by this package (rows.go); excelize writes
+	// a placeholder row where they go.
+	sp := newSpool(len(s.st.spools))
+	s.st.spools = append(s.st.spools, sp)
+	if err := sw.SetRow("A2", []any{sp.token}); err != nil {
+		return fmt.Errorf("reports: rows of %q: %w", name, err)
+	}
+	s.parts = append(s.parts, &sheetPart{name: name, sw: sw, rows: 1, spool: sp})
 	return nil
 }
 
@@ -213,17 +255,17 @@ func (s *sheetWriter) write(values ...any) error {
 		p = s.parts[len(s.parts)-1]
 	}
 	p.rows++
-	cell, err := excelize.CoordinatesToCellName(1, p.rows)
-	if err != nil {
-		return fmt.Errorf("reports: sheet %q row %d: %w", p.name, p.rows, err)
-	}
-	var opts []excelize.RowOpts
+	height := 0.0
 	if lines := s.wrappedLines(values); lines > 1 {
 		// Spreadsheet programs do not grow a written row to its wrapped
 		// text when they open the file: give it the height it needs.
-		opts = append(opts, excelize.RowOpts{Height: min(15*float64(lines), 409)})
+		height = min(15*float64(lines), 409)
 	}
-	if err := p.sw.SetRow(cell, values, opts...); err != nil {
+	var err error
+	if s.row, err = appendRow(s.row[:0], s.st, p.rows, height, values); err != nil {
+		return fmt.Errorf("reports: writing sheet %q row %d: %w", p.name, p.rows, err)
+	}
+	if err := p.spool.write(s.row); err != nil {
 		return fmt.Errorf("reports: writing sheet %q row %d: %w", p.name, p.rows, err)
 	}
 	return nil
@@ -356,19 +398,25 @@ func orderSheets(f *excelize.File, order []string) error {
 // writeFile writes the finished workbook to w and releases it. The zip is
 // written to w as it is made (excelize's own WriteTo would first build the
 // whole file in memory), with the fast deflate of workbookDeflate.
-func writeFile(f *excelize.File, w io.Writer) error { return writeFileAs(f, w, false) }
+func writeFile(f *excelize.File, st *styles, w io.Writer) error { return writeFileAs(f, st, w, false) }
 
 // writeFileOrdered is writeFile for a workbook whose bytes must depend on
 // its content only (a payroll: the same run, the same bytes). excelize
 // writes streamed sheets in map order, so each part is kept in memory and
 // the parts are zipped in name order: fine for workbooks the size of a
 // staff list, not for the audit workbook's answers.
-func writeFileOrdered(f *excelize.File, w io.Writer) error { return writeFileAs(f, w, true) }
+func writeFileOrdered(f *excelize.File, st *styles, w io.Writer) error {
+	return writeFileAs(f, st, w, true)
+}
 
-func writeFileAs(f *excelize.File, w io.Writer, ordered bool) error {
-	err := writeZip(f, w, workbookDeflate, ordered)
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("reports: releasing the workbook: %w", cerr)
+func writeFileAs(f *excelize.File, st *styles, w io.Writer, ordered bool) error {
+	var spools []*spool
+	if st != nil {
+		spools = st.spools
+	}
+	err := writeZip(f, w, workbookDeflate, ordered, spools)
+	if rerr := release(f, st); err == nil {
+		err = rerr
 	}
 	return err
 }
@@ -376,20 +424,25 @@ func writeFileAs(f *excelize.File, w io.Writer, ordered bool) error {
 // WriteWorkbook writes a workbook made by the caller to w the way this
 // package writes its own (streamed, with the same compression), and
 // releases it. Errors: any error writing to w.
-func WriteWorkbook(f *excelize.File, w io.Writer) error { return writeFile(f, w) }
+func WriteWorkbook(f *excelize.File, w io.Writer) error { return writeFile(f, nil, w) }
 
 // writeZip zips the workbook straight into w through excelize's zip-writer
-// hook, compressing each part with deflate; excelize's in-memory buffer
-// stays empty.
-func writeZip(f *excelize.File, w io.Writer, deflate zip.Compressor, ordered bool) error {
+// hook, compressing each part with deflate and putting the spooled rows of
+// its streamed sheets in place; excelize's in-memory buffer stays empty.
+func writeZip(f *excelize.File, w io.Writer, deflate zip.Compressor, ordered bool, spools []*spool) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
 		zw := zip.NewWriter(bw)
 		zw.RegisterCompressor(zip.Deflate, deflate)
+		var out excelize.ZipWriter = zw
 		if ordered {
-			return &orderedZip{zw: zw, parts: map[string]*bytes.Buffer{}}
+			out = &orderedZip{zw: zw, parts: map[string]*bytes.Buffer{}}
 		}
-		return zw
+		z := &splicingZip{ZipWriter: out, spools: map[string]*spool{}}
+		for _, s := range spools {
+			z.spools[s.token] = s
+		}
+		return z
 	})
 	buf, err := f.WriteToBuffer()
 	if err == nil && buf.Len() > 0 { // excelize wrote past the hook
@@ -433,13 +486,12 @@ func (z *orderedZip) Close() error {
 }
 
 // workbookDeflate compresses the parts of every workbook at deflate's
-// fastest level. BenchmarkWorkbookDeflate measures it against the default
-// level and against klauspost/compress (BENCHMARKS.md, W4): the standard
-// library's level 1 is klauspost's encoder, with the same output and speed,
-// so the standard library serves.
-func workbookDeflate(w io.Writer) (io.WriteCloser, error) {
-	return flate.NewWriter(w, flate.BestSpeed)
-}
+// fastest level, on every core (parallelDeflate), with klauspost/compress:
+// BenchmarkWorkbookDeflate measures it against the standard library and
+// the default level (BENCHMARKS.md, W4). The output is the same size as
+// the standard library's level 1; klauspost's writers can be reused with a
+// new dictionary, which the parallel blocks need.
+var workbookDeflate = newParallelDeflate(klauspostDeflater(flate.BestSpeed))
 
 // cell wraps a value with a style.
 func cell(style int, v any) excelize.Cell { return excelize.Cell{StyleID: style, Value: v} }
