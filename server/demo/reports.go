@@ -93,9 +93,8 @@ var ReportMonths = [2]string{"2026-09", "2026-10"}
 // organisation is not there.
 func SeedReports(ctx context.Context, srv *server.Server) error {
 	db := srv.DB()
-	// The use cases a console's or a phone's calls run, over the server's
-	// storage.
-	uc := app.New(db, app.Options{Now: db.Now})
+	// The server's own use cases: the ones a console's or a phone's calls run.
+	uc := srv.App()
 	// The audited deliveries are another shopper's, so that the demo
 	// shopper's phone starts with an empty history.
 	secret := make([]byte, 32)

@@ -4,10 +4,9 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"github.com/shopscore/shopscore/internal/migration"
 	"io/fs"
-	"path"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -23,41 +22,15 @@ var migrationFS embed.FS
 // what is missing, the others find it applied.
 const migrationLock int64 = 0x73686f7073636f72 // "shopscor"
 
-// migration is one numbered SQL file.
-type migration struct {
-	version int
-	name    string // the file's name, 0001_schema.sql
-	body    string
-}
-
 // loadMigrations reads migrations/NNNN_name.sql from fsys in version
-// order. Errors: a name that does not start with a number, or two files
-// with the same number.
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "migrations/*.sql")
+// order, refusing a name without a number and two files with one number
+// (internal/migration, the rule SQLite's migrations follow too).
+func loadMigrations(fsys fs.FS) ([]migration.File, error) {
+	ms, err := migration.Load(fsys, "migrations")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	var out []migration
-	seen := map[int]string{}
-	for _, name := range names {
-		base := path.Base(name)
-		n, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("postgres: migration %s: the name must start with a number from 1", base)
-		}
-		if other, ok := seen[n]; ok {
-			return nil, fmt.Errorf("postgres: migrations %s and %s have the same number", other, base)
-		}
-		seen[n] = base
-		body, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: n, name: base, body: string(body)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	return out, nil
+	return ms, nil
 }
 
 // migrate applies the migrations of fsys the database lacks, each in one
@@ -85,25 +58,25 @@ func (db *DB) migrate(ctx context.Context, fsys fs.FS) error {
 		return err
 	}
 	for _, m := range ms {
-		if _, ok := applied[m.version]; ok {
+		if _, ok := applied[m.Version]; ok {
 			continue
 		}
 		err := db.locked(ctx, func(tx pgx.Tx) error {
 			// Another server may have applied it while this one waited.
 			var done bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.version).Scan(&done); err != nil {
-				return fmt.Errorf("postgres: migration %s: %w", m.name, err)
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.Version).Scan(&done); err != nil {
+				return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
 			}
 			if done {
 				return nil
 			}
-			if _, err := tx.Exec(ctx, m.body); err != nil {
-				return fmt.Errorf("postgres: migration %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-				return fmt.Errorf("postgres: migration %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
+				return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
 			}
-			db.applied = append(db.applied, m.name)
+			db.applied = append(db.applied, m.Name)
 			return nil
 		})
 		if err != nil {
@@ -145,10 +118,10 @@ func appliedMigrations(ctx context.Context, tx pgx.Tx) (map[int]string, error) {
 
 // checkKnown refuses a database whose applied migrations are not all
 // among ms, by number and name.
-func checkKnown(ms []migration, applied map[int]string) error {
+func checkKnown(ms []migration.File, applied map[int]string) error {
 	known := make(map[int]string, len(ms))
 	for _, m := range ms {
-		known[m.version] = m.name
+		known[m.Version] = m.Name
 	}
 	var unknown []int
 	for v, name := range applied {

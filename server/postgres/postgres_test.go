@@ -59,8 +59,8 @@ func TestThreeServersStartingAtOnceApplyEachMigrationOnce(t *testing.T) {
 		t.Errorf("applied %v, want each of the %d migrations", applied, len(ms))
 	}
 	for _, m := range ms {
-		if applied[m.name] != 1 {
-			t.Errorf("migration %s applied %d times, want once", m.name, applied[m.name])
+		if applied[m.Name] != 1 {
+			t.Errorf("migration %s applied %d times, want once", m.Name, applied[m.Name])
 		}
 	}
 	var n int
@@ -115,7 +115,7 @@ func TestLoadMigrations(t *testing.T) {
 	}
 	var got []string
 	for _, m := range ms {
-		got = append(got, m.name)
+		got = append(got, m.Name)
 	}
 	if strings.Join(got, " ") != "0001_a.sql 0002_b.sql 0010_c.sql" {
 		t.Errorf("order %v", got)
