@@ -71,10 +71,16 @@ func (m *Mailer) Send(ctx context.Context, to Address, c Content) error {
 	return nil
 }
 
-// cause names the timeout when it is why err happened.
+// cause names the timeout or the cancellation when it is why err
+// happened. The connection's deadline is the context's, and may fire a
+// moment before the context itself says it is done.
 func (m *Mailer) cause(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return fmt.Errorf("%w (limit %v): %w", ctx.Err(), m.cfg.Timeout, err)
+	reason := ctx.Err()
+	if deadline, ok := ctx.Deadline(); reason == nil && ok && !time.Now().Before(deadline) {
+		reason = context.DeadlineExceeded
+	}
+	if reason != nil {
+		return fmt.Errorf("%w (limit %v): %w", reason, m.cfg.Timeout, err)
 	}
 	return err
 }
