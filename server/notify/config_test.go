@@ -91,7 +91,7 @@ func TestConfigNeverPrintsThePassword(t *testing.T) {
 
 func TestHeaderText(t *testing.T) {
 	for in, want := range map[string]string{
-		"Отчёт\r\nBcc: x@example.com": "Отчёт Bcc: x@example.com",
+		"Отчёт\r\nBcc: x@example.com":   "Отчёт Bcc: x@example.com",
 		"  a\t\tb \u2028c\u0085d\x00e ": "a b c d e",
 		"\r\n":                          "",
 		"M-014 «Тверская»":              "M-014 «Тверская»",
