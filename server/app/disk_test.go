@@ -46,3 +46,40 @@ func TestPush_VisitReadsBackAsStored(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, score, d.Score)
 }
+
+// Results older than the retention are pruned, newer ones kept; a replay
+// of a pruned seq is answered EPRECONDITION with the applied seq (the
+// device resets), and a replay of a kept one as before.
+func TestPruneMutationResults(t *testing.T) {
+	ctx := context.Background()
+	f := newPushFixture(t)
+	at := time.Now()
+	f.db.Now = func() time.Time { return at }
+	old := []app.Mutation{f.visit(1, false, nil), f.visit(2, false, nil)}
+	_, err := f.app.Push(ctx, f.dev, time.Time{}, old)
+	require.NoError(t, err)
+	at = at.Add(2 * time.Hour)
+	recent := f.visit(3, false, nil)
+	_, err = f.app.Push(ctx, f.dev, time.Time{}, []app.Mutation{recent})
+	require.NoError(t, err)
+
+	n, err := f.app.PruneMutationResults(ctx, at, time.Hour)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	n, err = f.app.PruneMutationResults(ctx, at, time.Hour)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+
+	res, err := f.app.Push(ctx, f.dev, time.Time{}, old)
+	assert.Equal(t, audit.EPRECONDITION, audit.ErrorCode(err), "%v", err)
+	require.NotNil(t, res)
+	assert.Equal(t, int64(3), res.AppliedSeq)
+	res, err = f.app.Push(ctx, f.dev, time.Time{}, []app.Mutation{recent})
+	require.NoError(t, err)
+	assert.Equal(t, storage.MutationReplayed, res.Results[0].Status)
+	for _, m := range append(old, recent) {
+		c, err := f.db.CountVisits(ctx, m.Visit.ID)
+		require.NoError(t, err)
+		assert.Equal(t, 1, c)
+	}
+}
