@@ -14,6 +14,7 @@ import (
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/mobile-client/field"
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/demo"
 	"github.com/shopscore/shopscore/server/servertest"
 )
 
@@ -33,7 +34,7 @@ func TestEndToEnd_ResetAfterRetention(t *testing.T) {
 		MutationRetention: time.Minute,
 	})
 	c, dir := MustOpenField(t, run.URL)
-	_, err := c.Login(ctx, server.DemoUsers[audit.RoleShopper], demoPassword)
+	_, err := c.Login(ctx, demo.Users[audit.RoleShopper], demoPassword)
 	require.NoError(t, err)
 	_, err = c.Pull(ctx)
 	require.NoError(t, err)

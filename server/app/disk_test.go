@@ -78,8 +78,7 @@ func TestPruneMutationResults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, storage.MutationReplayed, res.Results[0].Status)
 	for _, m := range append(old, recent) {
-		c, err := f.db.CountVisits(ctx, m.Visit.ID)
+		_, err := f.db.Visits().Find(ctx, m.Visit.ID) // one row at most: the id is the key
 		require.NoError(t, err)
-		assert.Equal(t, 1, c)
 	}
 }
