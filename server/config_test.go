@@ -29,6 +29,7 @@ func TestConfig_Defaults(t *testing.T) {
 			assert.Equal(t, int64(16<<10), c.MinUploadRate)
 			assert.Equal(t, 16, c.PasswordHashQueue)
 			assert.Equal(t, time.Minute, c.ExpireEvery)
+			assert.Equal(t, 90*24*time.Hour, c.MutationRetention)
 		}},
 		"burst only": {Config{PushRate: Rate{Burst: 3}}, func(t *testing.T, c Config) {
 			assert.Equal(t, Rate{Burst: 3, Every: 500 * time.Millisecond}, c.PushRate)

@@ -57,6 +57,7 @@ func (s *Server) expireLoop(ctx context.Context) {
 		case n > 0:
 			s.log.InfoContext(ctx, "assignments expired", "count", n)
 		}
+		s.pruneMutationResults(ctx)
 		if n, err := s.applyDueTransfers(ctx); err != nil && ctx.Err() == nil {
 			s.log.ErrorContext(ctx, "apply staff transfers", "err", err)
 		} else if n > 0 {

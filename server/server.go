@@ -111,6 +111,12 @@ type Config struct {
 	// accepted assignments whose window has ended (shoppers' devices pull
 	// them as tombstones); 1 min if zero, never if negative.
 	ExpireEvery time.Duration
+	// MutationRetention is how long the result of a pushed mutation is
+	// kept for the device's replays (app.DefaultMutationRetention, 90
+	// days, if zero; kept for ever if negative). Older results are pruned
+	// on ExpireEvery's tick; a device that replays a pruned seq is told to
+	// reset (docs/DESIGN.md §3).
+	MutationRetention time.Duration
 	// Console, when set, answers every path the server's own routes do
 	// not claim: the web console (package console). It must never answer
 	// a procedure path with anything but 404.
@@ -184,6 +190,9 @@ func (c Config) withDefaults() Config {
 	c.RefreshRate = c.RefreshRate.or(Rate{Burst: 60, Every: time.Second})
 	if c.ExpireEvery == 0 {
 		c.ExpireEvery = time.Minute
+	}
+	if c.MutationRetention == 0 {
+		c.MutationRetention = app.DefaultMutationRetention
 	}
 	c.PushRate = c.PushRate.or(Rate{Burst: 120, Every: 500 * time.Millisecond})
 	c.UploadSlotRate = c.UploadSlotRate.or(Rate{Burst: 1000, Every: 100 * time.Millisecond})

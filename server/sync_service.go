@@ -80,10 +80,11 @@ func (x *syncService) Push(ctx context.Context, req *connect.Request[v1.PushRequ
 		muts[i] = mutationFromProto(m, p.UserID)
 	}
 	res, err := x.s.app.Push(ctx, app.Device{UserID: p.UserID, SessionID: p.SessionID}, sentAt, muts)
-	if audit.ErrorCode(err) == audit.EABORTED && res != nil {
-		// The device resends from applied_seq + 1: give it the number as
+	if code := audit.ErrorCode(err); (code == audit.EABORTED || code == audit.EPRECONDITION) && res != nil {
+		// A gap (the device resends from applied_seq + 1) or a reset (the
+		// answers up to applied_seq are pruned): give it the number as
 		// data (a PushResponse detail), not only in the message.
-		ce := connect.NewError(connect.CodeAborted, errors.New(audit.ErrorMessage(err)))
+		ce := connect.NewError(protocol.ConnectCode(code), errors.New(audit.ErrorMessage(err)))
 		if d, derr := connect.NewErrorDetail(&v1.PushResponse{AppliedSeq: res.AppliedSeq, ServerTime: timestamppb.New(x.s.cfg.Now())}); derr == nil {
 			ce.AddDetail(d)
 		}

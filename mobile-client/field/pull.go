@@ -40,6 +40,13 @@ func (c *Client) Pull(ctx context.Context) (PullResult, error) {
 }
 
 func (c *Client) pull(ctx context.Context, progress func(Progress)) (PullResult, error) {
+	return c.pullPages(ctx, progress, true)
+}
+
+// pullPages pulls every page after the saved cursor; pushFirst false is
+// a reset's pull (push.go), which must not push the outbox it is
+// repairing.
+func (c *Client) pullPages(ctx context.Context, progress func(Progress), pushFirst bool) (PullResult, error) {
 	var res PullResult
 	for {
 		var cursor string
@@ -58,7 +65,7 @@ func (c *Client) pull(ctx context.Context, progress func(Progress)) (PullResult,
 		if err != nil {
 			return res, err
 		}
-		if resp.GetFullResync() {
+		if resp.GetFullResync() && pushFirst {
 			// Rule 7: the outbox goes first, and is never discarded.
 			if _, err := c.push(ctx, progress); err != nil {
 				return res, err

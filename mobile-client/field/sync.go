@@ -144,6 +144,7 @@ func (c *Client) push(ctx context.Context, report func(Progress)) (int, error) {
 	}
 	var from int64 // 0: from the first pending mutation; else resend from this seq
 	failures := 0
+	reset := false
 	var lastErr error
 	for {
 		var batch []outboxRow
@@ -195,6 +196,16 @@ func (c *Client) push(ctx context.Context, report func(Progress)) (int, error) {
 				} else if first, ok := c.firstSeq(ctx); ok {
 					from = first
 				}
+				continue
+			}
+			if applied, ok := appliedSeq(err); ok && connect.CodeOf(err) == connect.CodeFailedPrecondition && !reset {
+				// The server no longer keeps the answers of seqs up to
+				// applied: reset, once a push.
+				reset = true
+				if err := c.reset(ctx, applied, report); err != nil {
+					return done, err
+				}
+				from, failures = 0, 0
 				continue
 			}
 			if !protocol.Retryable(err) {

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
@@ -71,7 +70,9 @@ type Device struct {
 // the device's clock offset is recorded. Errors: EINVALID (an empty,
 // oversized or unordered batch), EABORTED (a gap: the message names
 // applied_seq, and the result, returned with the error, holds only
-// AppliedSeq), EUNAUTHORIZED (no such session of the user); nothing is
+// AppliedSeq), EPRECONDITION (a replayed seq's result was pruned after the
+// retention: the device must reset; the result holds AppliedSeq),
+// EUNAUTHORIZED (no such session of the user); nothing is
 // applied then.
 func (a *App) Push(ctx context.Context, dev Device, sentAt time.Time, muts []Mutation) (*PushResult, error) {
 	if err := checkBatch(muts); err != nil {
@@ -108,6 +109,10 @@ func (a *App) Push(ctx context.Context, dev Device, sentAt time.Time, muts []Mut
 			var r MutationResult
 			if m.Seq <= last {
 				r, err = replayMutation(ctx, tx, *d, m)
+				if err == errResultPruned {
+					out.AppliedSeq = last
+					return resetNeeded(m.Seq, last)
+				}
 			} else {
 				r, err = a.applyMutation(ctx, tx, *d, m, sub)
 			}
@@ -120,7 +125,7 @@ func (a *App) Push(ctx context.Context, dev Device, sentAt time.Time, muts []Mut
 		return tx.Devices().Advance(ctx, *d, out.AppliedSeq, sub.offset)
 	})
 	switch {
-	case audit.ErrorCode(err) == audit.EABORTED:
+	case audit.ErrorCode(err) == audit.EABORTED, audit.ErrorCode(err) == audit.EPRECONDITION:
 		return &PushResult{AppliedSeq: out.AppliedSeq}, err
 	case err != nil:
 		return nil, err
@@ -210,9 +215,9 @@ func stored(m Mutation, r MutationResult) storage.StoredMutation {
 func replayMutation(ctx context.Context, tx storage.Tx, d storage.Device, m Mutation) (MutationResult, error) {
 	s, err := tx.Devices().Result(ctx, d, m.Seq)
 	if audit.ErrorCode(err) == audit.ENOTFOUND {
-		// The seq and its result are written in one transaction: a missing
-		// result is corruption, not the device's fault.
-		return MutationResult{}, fmt.Errorf("find result of seq %d: none stored", m.Seq)
+		// The seq and its result are written in one transaction: a
+		// missing result was pruned after the retention.
+		return MutationResult{}, errResultPruned
 	} else if err != nil {
 		return MutationResult{}, err
 	}

@@ -137,6 +137,22 @@ func (r deviceRows) Result(ctx context.Context, d storage.Device, seq int64) (*s
 	})
 }
 
+// PruneResults deletes old stored results (storage.Devices). Rows are
+// read in rowid order, which is the order they were stored in: the batch
+// is the oldest limit rows, of which those received before before go.
+// Nothing needs an index of receive times.
+func (r deviceRows) PruneResults(ctx context.Context, before time.Time, limit int) (int, error) {
+	return put(ctx, r.rows, func(tx *Tx) (int, error) {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sync_mutations WHERE rowid IN (SELECT rowid FROM sync_mutations ORDER BY rowid LIMIT ?)
+			AND received_at < ?`, limit, millis(before))
+		if err != nil {
+			return 0, fmt.Errorf("prune mutation results: %w", err)
+		}
+		n, err := res.RowsAffected()
+		return int(n), err
+	})
+}
+
 // nullDuration stores a duration in milliseconds; nil is NULL.
 func nullDuration(d *time.Duration) sql.NullInt64 {
 	if d == nil {

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -189,11 +188,11 @@ func (ix *answerIndexer) index(ctx context.Context, tx *Tx, visitID string) erro
 		return fmt.Errorf("index visit %s: %w", visitID, err)
 	}
 	var v audit.Visit
-	if err := json.Unmarshal(body, &v); err != nil {
+	if err := unpackJSON(body, &v); err != nil {
 		return fmt.Errorf("index visit %s: decode body: %w", visitID, err)
 	}
 	var score audit.VisitScore
-	if err := json.Unmarshal(scoreJSON, &score); err != nil {
+	if err := unpackJSON(scoreJSON, &score); err != nil {
 		return fmt.Errorf("index visit %s: decode score: %w", visitID, err)
 	}
 	cv, err := ix.version(ctx, tx, checklistID, version)
@@ -223,7 +222,7 @@ type visitIndex struct {
 }
 
 // visitAnswerColumns is how many values an answer row has.
-const visitAnswerColumns = 20
+const visitAnswerColumns = 17
 
 // visitIndexOf returns the report rows of a visit.
 func visitIndexOf(v *audit.Visit, storeID string, score *audit.VisitScore, cv *audit.ChecklistVersion) *visitIndex {
@@ -263,8 +262,7 @@ func visitIndexOf(v *audit.Visit, storeID string, score *audit.VisitScore, cv *a
 		}
 		critical := q != nil && q.Critical
 		ix.args = append(ix.args, visitID, i, qs.QuestionID, qs.SectionID, qs.StandardCode, category,
-			qs.Points, qs.Max, qs.NA, qs.Failed, critical, criticalFailed[qs.QuestionID], nps, shown, note,
-			v.StaffID, storeID, visitedAt, value, unit)
+			qs.Points, qs.Max, qs.NA, qs.Failed, critical, criticalFailed[qs.QuestionID], nps, shown, note, value, unit)
 	}
 	return ix
 }
@@ -280,8 +278,8 @@ func insertVisitIndex(ctx context.Context, tx *Tx, ix *visitIndex) error {
 	for rest := ix.args; len(rest) > 0; {
 		rows := min(batch, len(rest)/visitAnswerColumns)
 		q := `INSERT INTO visit_answers (visit_id, ord, question_id, section_id, standard_code, category, points, max_points,
-			not_applicable, failed, critical, critical_failure, nps, answer, note, staff_id, store_id, visited_at, value, unit) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),", rows), ",")
+			not_applicable, failed, critical, critical_failure, nps, answer, note, value, unit) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),", rows), ",")
 		if _, err := tx.ExecContext(ctx, q, rest[:rows*visitAnswerColumns]...); err != nil {
 			return fmt.Errorf("index visit %s answers: %w", ix.visitID, err)
 		}

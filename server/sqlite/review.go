@@ -329,7 +329,7 @@ func (db *DB) FindVisitDetail(ctx context.Context, scope audit.Scope, id string)
 			return fmt.Errorf("read visit: %w", err)
 		}
 		d.Visit, d.Score = &audit.Visit{}, &audit.VisitScore{}
-		if err := json.Unmarshal(body, d.Visit); err != nil {
+		if err := unpackJSON(body, d.Visit); err != nil {
 			return fmt.Errorf("visit %s: decode: %w", id, err)
 		}
 		d.StaffDescription = d.Visit.StaffDescription
@@ -338,7 +338,7 @@ func (db *DB) FindVisitDetail(ctx context.Context, scope audit.Scope, id string)
 			return err
 		}
 		d.Checklist = cv
-		if err := json.Unmarshal(score, d.Score); err != nil {
+		if err := unpackJSON(score, d.Score); err != nil {
 			return fmt.Errorf("visit %s: decode score: %w", id, err)
 		}
 		if d.Photos, err = queryAll(ctx, tx, func(row scanner) (PhotoStatus, error) {

@@ -36,11 +36,11 @@ type encodedVisit struct {
 
 // Encode works out a visit's stored form (storage.Visits).
 func (visitRows) Encode(v *audit.Visit, score *audit.VisitScore, cv *audit.ChecklistVersion) (storage.EncodedVisit, error) {
-	body, err := json.Marshal(v)
+	body, err := packJSON(v)
 	if err != nil {
 		return nil, audit.Errorf(audit.EINVALID, "visit %s cannot be encoded: %v", v.ID, err)
 	}
-	scoreJSON, err := json.Marshal(score)
+	scoreJSON, err := packJSON(score)
 	if err != nil {
 		// Only a non-finite number fails to encode, and the same visit
 		// against the same version would fail again.
@@ -149,7 +149,7 @@ func (r visitRows) Find(ctx context.Context, id string) (*storage.StoredVisit, e
 		} else if err != nil {
 			return nil, fmt.Errorf("find visit: %w", err)
 		}
-		if err := json.Unmarshal(body, sv.Visit); err != nil {
+		if err := unpackJSON(body, sv.Visit); err != nil {
 			return nil, fmt.Errorf("visit %s: decode: %w", id, err)
 		}
 		sv.State, sv.ClockOffset = audit.VisitState(state), time.Duration(offset.Int64)*time.Millisecond
@@ -319,7 +319,7 @@ func (db *DB) FindVisit(ctx context.Context, shopperID, visitID string) (*audit.
 		} else if err != nil {
 			return fmt.Errorf("find visit: %w", err)
 		}
-		if err := json.Unmarshal(body, &v); err != nil {
+		if err := unpackJSON(body, &v); err != nil {
 			return fmt.Errorf("visit %s: decode: %w", visitID, err)
 		}
 		return nil

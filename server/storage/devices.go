@@ -28,6 +28,10 @@ type Devices interface {
 	// Errors: ErrMutationIDTaken (keepID, and another seq of the device
 	// holds the id).
 	Record(ctx context.Context, d Device, m StoredMutation, keepID bool) error
+	// PruneResults deletes at most limit stored results received before
+	// before, oldest first, and returns how many it deleted. The devices'
+	// last seqs stay: a pruned seq is still known to be applied.
+	PruneResults(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // ErrMutationIDTaken is Record's answer for a mutation id another seq of
