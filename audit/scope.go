@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"time"
 )
 
 // Scope is what part of the organisation a caller may see. Storage applies
@@ -53,20 +52,6 @@ type VersionFilter struct {
 	PublishedOnly bool    // published and retired versions only
 }
 
-// AssignmentFilter selects assignments. Results are ordered by window start,
-// then id; After continues after the given (window start, id).
-type AssignmentFilter struct {
-	Scope       Scope
-	StoreID     string
-	ShopperID   string
-	ChecklistID string
-	State       AssignmentState
-	From, To    time.Time // windows overlapping [From, To), when set
-	AfterTime   time.Time
-	AfterID     string
-	Limit       int
-}
-
 // OrgStore keeps stores and staff. Errors: EINVALID, EEXISTS, ENOTFOUND
 // (including a store outside the scope).
 type OrgStore interface {
@@ -92,17 +77,4 @@ type ChecklistStore interface {
 	// FindVersion returns a version; version 0 is the latest published.
 	FindVersion(ctx context.Context, checklistID string, version int) (*ChecklistVersion, error)
 	ListVersions(ctx context.Context, f VersionFilter) ([]*ChecklistVersion, error)
-}
-
-// AssignmentStore keeps assignments. Errors: EINVALID, ENOTFOUND (including
-// outside the scope), EPRECONDITION.
-type AssignmentStore interface {
-	// CreateAssignment stores a, assigning ID and times; the store must be
-	// in scope, the version published and the shopper an active shopper.
-	CreateAssignment(ctx context.Context, scope Scope, a *Assignment) error
-	FindAssignment(ctx context.Context, scope Scope, id string) (*Assignment, error)
-	// UpdateAssignment reads the assignment, lets fn change it and writes
-	// it back in one transaction.
-	UpdateAssignment(ctx context.Context, scope Scope, id string, fn func(*Assignment) error) (*Assignment, error)
-	ListAssignments(ctx context.Context, f AssignmentFilter) ([]*Assignment, error)
 }

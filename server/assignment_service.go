@@ -7,6 +7,7 @@ import (
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/storage"
 	"github.com/shopscore/shopscore/sync/protocol"
 	"google.golang.org/protobuf/proto"
 
@@ -62,7 +63,7 @@ func (a *assignmentService) CreateAssignment(ctx context.Context, req *connect.R
 	if err != nil {
 		return nil, err
 	}
-	if err := a.s.db.CreateAssignment(ctx, audit.ScopeOf(p), as); err != nil {
+	if err := a.s.app.CreateAssignment(ctx, audit.ScopeOf(p), as); err != nil {
 		return nil, err
 	}
 	views, err := a.s.assignmentViews(ctx, []*audit.Assignment{as})
@@ -95,7 +96,7 @@ func (a *assignmentService) BulkCreateAssignments(ctx context.Context, req *conn
 		}
 		valid, at = append(valid, as), append(at, i)
 	}
-	errs, err := a.s.db.CreateAssignments(ctx, audit.ScopeOf(p), valid)
+	errs, err := a.s.app.CreateAssignments(ctx, audit.ScopeOf(p), valid)
 	if err != nil {
 		return nil, err
 	}
@@ -186,10 +187,7 @@ func (a *assignmentService) CancelAssignment(ctx context.Context, req *connect.R
 	if req.Msg.GetAssignmentId() == "" {
 		return nil, audit.Errorf(audit.EINVALID, "assignment_id is required")
 	}
-	as, err := a.s.db.UpdateAssignment(ctx, audit.ScopeOf(p), req.Msg.GetAssignmentId(), func(as *audit.Assignment) error {
-		as.CancelReason = strings.TrimSpace(req.Msg.GetReason())
-		return as.Transition(audit.AssignmentCancelled)
-	})
+	as, err := a.s.app.CancelAssignment(ctx, audit.ScopeOf(p), req.Msg.GetAssignmentId(), strings.TrimSpace(req.Msg.GetReason()))
 	if err != nil {
 		return nil, err
 	}
@@ -210,18 +208,7 @@ func (a *assignmentService) ReassignAssignment(ctx context.Context, req *connect
 	if req.Msg.GetAssignmentId() == "" {
 		return nil, audit.Errorf(audit.EINVALID, "assignment_id is required")
 	}
-	as, err := a.s.db.UpdateAssignment(ctx, audit.ScopeOf(p), req.Msg.GetAssignmentId(), func(as *audit.Assignment) error {
-		if as.State != audit.AssignmentOpen && as.State != audit.AssignmentAccepted {
-			return audit.Errorf(audit.EPRECONDITION, "assignment %s is %s; only an open or accepted assignment can be reassigned", as.ID, as.State)
-		}
-		as.ShopperID = req.Msg.GetShopperId()
-		if as.ShopperID == "" {
-			as.State = audit.AssignmentOpen
-		} else {
-			as.State = audit.AssignmentAccepted
-		}
-		return nil
-	})
+	as, err := a.s.app.ReassignAssignment(ctx, audit.ScopeOf(p), req.Msg.GetAssignmentId(), req.Msg.GetShopperId())
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +239,7 @@ func (a *assignmentService) ListAssignments(ctx context.Context, req *connect.Re
 	if err != nil {
 		return nil, err
 	}
-	f := audit.AssignmentFilter{Scope: scope, StoreID: storeID, ShopperID: m.GetShopperId(), ChecklistID: m.GetChecklistId(), State: state, Limit: n + 1}
+	f := storage.AssignmentFilter{Scope: scope, StoreID: storeID, ShopperID: m.GetShopperId(), ChecklistID: m.GetChecklistId(), State: state, Limit: n + 1}
 	if f.From, err = timeFrom("from_time", m.GetFromTime()); err != nil {
 		return nil, err
 	}
@@ -262,7 +249,7 @@ func (a *assignmentService) ListAssignments(ctx context.Context, req *connect.Re
 	if f.AfterTime, f.AfterID, err = decodeCursor(m.GetPageToken()); err != nil {
 		return nil, err
 	}
-	list, err := a.s.db.ListAssignments(ctx, f)
+	list, err := a.s.st.Assignments().List(ctx, f)
 	if err != nil {
 		return nil, err
 	}

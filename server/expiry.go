@@ -50,7 +50,7 @@ func (s *Server) expireLoop(ctx context.Context) {
 	t := time.NewTicker(s.cfg.ExpireEvery)
 	defer t.Stop()
 	for {
-		n, err := s.db.ExpireAssignments(ctx, s.cfg.Now())
+		n, err := s.app.ExpireAssignments(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			s.log.ErrorContext(ctx, "expire assignments", "err", err)

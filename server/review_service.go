@@ -10,7 +10,7 @@ import (
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/blob"
-	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/storage"
 	"github.com/shopscore/shopscore/sync/protocol"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -28,8 +28,8 @@ const photoLinkTTL = 10 * time.Minute
 func seesShopperNames(r audit.Role) bool { return r == audit.RoleManager || r == audit.RoleAdmin }
 
 // visitSummaryFor converts a summary for a caller of role r.
-func visitSummaryFor(r audit.Role) func(*sqlite.VisitSummary) *v1.VisitSummary {
-	return func(s *sqlite.VisitSummary) *v1.VisitSummary {
+func visitSummaryFor(r audit.Role) func(*storage.VisitSummary) *v1.VisitSummary {
+	return func(s *storage.VisitSummary) *v1.VisitSummary {
 		out := visitSummaryToProto(s)
 		if !seesShopperNames(r) {
 			out.ShopperName = ""
@@ -40,7 +40,7 @@ func visitSummaryFor(r audit.Role) func(*sqlite.VisitSummary) *v1.VisitSummary {
 
 // visitSummaryToProto converts a summary with every name; callers that
 // answer a role other than manager or admin use visitSummaryFor.
-func visitSummaryToProto(s *sqlite.VisitSummary) *v1.VisitSummary {
+func visitSummaryToProto(s *storage.VisitSummary) *v1.VisitSummary {
 	out := &v1.VisitSummary{
 		Id: s.ID, StoreId: s.StoreID, ShopperId: s.ShopperID, AssignmentId: s.AssignmentID, ChecklistId: s.ChecklistID,
 		ChecklistVersion: int32(s.ChecklistVersion), Channel: protocol.ChannelToProto(s.Channel), State: protocol.VisitStateToProto(s.State),
@@ -111,7 +111,7 @@ func (r *reviewService) ListVisits(ctx context.Context, req *connect.Request[v1.
 	if err != nil {
 		return nil, err
 	}
-	f := sqlite.VisitFilter{Scope: scope, StoreID: storeID, FlaggedOnly: m.GetFlaggedOnly(), StaffID: m.GetStaffId(),
+	f := storage.VisitFilter{Scope: scope, StoreID: storeID, FlaggedOnly: m.GetFlaggedOnly(), StaffID: m.GetStaffId(),
 		ChecklistID: m.GetChecklistId(), ShopperID: m.GetShopperId(), Flag: m.GetFlag(), FlaggedFirst: m.GetFlaggedFirst(), Limit: n + 1}
 	if f.State, err = protocol.VisitStateFilterFromProto(m.GetState()); err != nil {
 		return nil, err
@@ -135,16 +135,16 @@ func (r *reviewService) ListVisits(ctx context.Context, req *connect.Request[v1.
 	if f.After, err = decodeVisitCursor(m.GetPageToken(), f.FlaggedFirst); err != nil {
 		return nil, err
 	}
-	visits, err := r.s.db.ListVisits(ctx, f)
+	visits, err := r.s.st.Visits().List(ctx, f)
 	if err != nil {
 		return nil, err
 	}
 	resp := &v1.ListVisitsResponse{}
-	resp.Visits, resp.NextPageToken = page(visits, n, visitSummaryFor(p.Role), func(v *sqlite.VisitSummary) string {
+	resp.Visits, resp.NextPageToken = page(visits, n, visitSummaryFor(p.Role), func(v *storage.VisitSummary) string {
 		return encodeVisitCursor(v.Cursor(), f.FlaggedFirst)
 	})
 	if m.GetIncludeStateCounts() {
-		counts, err := r.s.db.CountVisitStates(ctx, f)
+		counts, err := r.s.st.Visits().CountStates(ctx, f)
 		if err != nil {
 			return nil, err
 		}
@@ -159,7 +159,7 @@ func (r *reviewService) ListVisits(ctx context.Context, req *connect.Request[v1.
 
 // encodeVisitCursor returns the page token after c; a flagged-first
 // listing's token says so, so it is not used for the other order.
-func encodeVisitCursor(c sqlite.VisitCursor, flaggedFirst bool) string {
+func encodeVisitCursor(c storage.VisitCursor, flaggedFirst bool) string {
 	if !flaggedFirst {
 		return encodeCursor(c.Received, c.ID)
 	}
@@ -172,24 +172,24 @@ func encodeVisitCursor(c sqlite.VisitCursor, flaggedFirst bool) string {
 
 // decodeVisitCursor reads a token from encodeVisitCursor. Errors: EINVALID,
 // also for a token of the other order.
-func decodeVisitCursor(token string, flaggedFirst bool) (sqlite.VisitCursor, error) {
+func decodeVisitCursor(token string, flaggedFirst bool) (storage.VisitCursor, error) {
 	if !flaggedFirst {
 		t, id, err := decodeCursor(token)
-		return sqlite.VisitCursor{Received: t, ID: id}, err
+		return storage.VisitCursor{Received: t, ID: id}, err
 	}
 	if token == "" {
-		return sqlite.VisitCursor{}, nil
+		return storage.VisitCursor{}, nil
 	}
 	raw, err := decodePageToken(token)
 	if err != nil {
-		return sqlite.VisitCursor{}, err
+		return storage.VisitCursor{}, err
 	}
 	flag, rest, ok := strings.Cut(raw, "|")
 	if !ok || (flag != "f0" && flag != "f1") {
-		return sqlite.VisitCursor{}, audit.Errorf(audit.EINVALID, "page_token is not one this server issued for this order (flagged_first changed?)")
+		return storage.VisitCursor{}, audit.Errorf(audit.EINVALID, "page_token is not one this server issued for this order (flagged_first changed?)")
 	}
 	t, id, err := decodeCursor(encodePageToken(rest))
-	return sqlite.VisitCursor{Flagged: flag == "f1", Received: t, ID: id}, err
+	return storage.VisitCursor{Flagged: flag == "f1", Received: t, ID: id}, err
 }
 
 // GetVisit returns a visit with its answers, score, photos (with
@@ -203,7 +203,7 @@ func (r *reviewService) GetVisit(ctx context.Context, req *connect.Request[v1.Ge
 	if req.Msg.GetVisitId() == "" {
 		return nil, audit.Errorf(audit.EINVALID, "visit_id is required")
 	}
-	d, err := r.s.db.FindVisitDetail(ctx, audit.ScopeOf(p), req.Msg.GetVisitId())
+	d, err := r.s.st.Visits().FindDetail(ctx, audit.ScopeOf(p), req.Msg.GetVisitId())
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +254,7 @@ func (r *reviewService) review(ctx context.Context, visitID string, action audit
 	for _, c := range comments {
 		cs = append(cs, audit.ReviewComment{QuestionID: c.GetQuestionId(), Text: c.GetText()})
 	}
-	s, err := r.s.db.ReviewVisit(ctx, audit.ScopeOf(p), visitID, action, p, reason, cs)
+	s, err := r.s.app.ReviewVisit(ctx, p, visitID, action, reason, cs)
 	if err != nil {
 		return nil, err
 	}

@@ -518,7 +518,7 @@ func TestSyncService_Push(t *testing.T) {
 				require.Equal(t, v1.MutationStatus_MUTATION_STATUS_APPLIED, r.Status, "result %v", r)
 				assert.Contains(t, r.Receipt.Flags, string(audit.FlagAssignmentCancelled))
 				assert.InDelta(t, *rec.score(t), *r.Receipt.ScorePercent, 1e-9)
-				stored, err := ts.DB().FindAssignment(context.Background(), audit.Scope{All: true}, a.Id)
+				stored, err := ts.DB().Assignments().Find(context.Background(), audit.Scope{All: true}, a.Id)
 				require.NoError(t, err)
 				assert.Equal(t, audit.AssignmentCancelled, stored.State, "a cancelled assignment is never marked done")
 			})
@@ -534,7 +534,7 @@ func TestSyncService_Push(t *testing.T) {
 				r := resp.Results[0]
 				require.Equal(t, v1.MutationStatus_MUTATION_STATUS_APPLIED, r.Status, "result %v", r)
 				assert.Contains(t, r.Receipt.Flags, "assignment_reassigned")
-				stored, err := ts.DB().FindAssignment(context.Background(), audit.Scope{All: true}, a.Id)
+				stored, err := ts.DB().Assignments().Find(context.Background(), audit.Scope{All: true}, a.Id)
 				require.NoError(t, err)
 				assert.Equal(t, other, stored.ShopperID)
 				assert.Equal(t, audit.AssignmentAccepted, stored.State, "the other shopper's assignment stays his")
@@ -817,7 +817,7 @@ func TestSyncService_Expiry(t *testing.T) {
 	require.Equal(t, v1.MutationStatus_MUTATION_STATUS_APPLIED, r.Status, "result %v", r)
 	assert.Contains(t, r.Receipt.Flags, string(audit.FlagAssignmentExpired))
 	assert.NotContains(t, r.Receipt.Flags, string(audit.FlagOutsideWindow))
-	stored, err := ts.DB().FindAssignment(context.Background(), audit.Scope{All: true}, a.Id)
+	stored, err := ts.DB().Assignments().Find(context.Background(), audit.Scope{All: true}, a.Id)
 	require.NoError(t, err)
 	assert.Equal(t, audit.AssignmentExpired, stored.State)
 }

@@ -113,7 +113,7 @@ func Seed(ctx context.Context, srv *server.Server, password string) (bool, error
 			StoreID: byCode[w.store], ChecklistID: w.checklist, ShopperID: w.shopper, CreatedBy: users[audit.RoleManager].ID,
 			WindowStart: day, WindowEnd: day.Add(time.Duration(7+i) * 24 * time.Hour),
 		}
-		if err := db.CreateAssignment(ctx, audit.Scope{All: true}, a); err != nil {
+		if err := srv.App().CreateAssignment(ctx, audit.Scope{All: true}, a); err != nil {
 			return false, fmt.Errorf("demo assignment %s/%s: %w", w.store, w.checklist, err)
 		}
 	}

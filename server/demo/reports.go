@@ -174,7 +174,7 @@ func SeedReports(ctx context.Context, srv *server.Server) error {
 			at := month.AddDate(0, 0, d.day-1).Add(time.Duration(9+i%8) * time.Hour)
 			a := &audit.Assignment{StoreID: depot, ChecklistID: cv.ChecklistID, ShopperID: shopper.ID, CreatedBy: manager.ID,
 				WindowStart: at.Add(-time.Hour), WindowEnd: at.Add(8 * time.Hour)}
-			if err := db.CreateAssignment(ctx, audit.Scope{All: true}, a); err != nil {
+			if err := uc.CreateAssignment(ctx, audit.Scope{All: true}, a); err != nil {
 				return fmt.Errorf("demo reports: assignment: %w", err)
 			}
 			late, polite, clean := d.late, d.polite, d.clean
@@ -211,7 +211,6 @@ func SeedReports(ctx context.Context, srv *server.Server) error {
 		return fmt.Errorf("demo reports: push: %w", err)
 	}
 	reviewer := audit.Principal{UserID: manager.ID, Role: audit.RoleManager}
-	scope := audit.ScopeOf(reviewer)
 	for i, r := range res.Results {
 		if r.Status != storage.MutationApplied {
 			return fmt.Errorf("demo reports: visit %d: %s %v", i+1, r.Status, r.Err)
@@ -220,7 +219,7 @@ func SeedReports(ctx context.Context, srv *server.Server) error {
 			continue // the first two are left for the manager to review
 		}
 		for _, action := range []audit.ReviewAction{audit.ActionStartReview, audit.ActionApprove} {
-			if _, err := db.ReviewVisit(ctx, scope, r.Receipt.VisitID, action, reviewer, "", nil); err != nil {
+			if _, err := uc.ReviewVisit(ctx, reviewer, r.Receipt.VisitID, action, "", nil); err != nil {
 				return fmt.Errorf("demo reports: review: %w", err)
 			}
 		}

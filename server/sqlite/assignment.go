@@ -7,16 +7,16 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/storage"
 )
 
-var _ audit.AssignmentStore = (*DB)(nil)
+var _ storage.Assignments = assignmentRows{}
 
 const assignmentColumns = `a.id, a.store_id, a.checklist_id, a.checklist_version, a.channel, a.window_start, a.window_end,
 	COALESCE(a.shopper_id, ''), a.state, a.cancel_reason, a.created_by, a.created_at, a.updated_at`
 
-func scanAssignment(row interface{ Scan(...any) error }) (*audit.Assignment, error) {
+func scanAssignment(row scanner) (*audit.Assignment, error) {
 	var a audit.Assignment
 	var channel, state string
 	var start, end, created, updated int64
@@ -39,82 +39,31 @@ func assignmentScope(sc audit.Scope) (string, []any) {
 	return storeScope(sc, "a.store_id")
 }
 
-// checkShopper returns EPRECONDITION unless id is an active shopper, and
-// ENOTFOUND if there is no such user.
-func checkShopper(ctx context.Context, tx *Tx, id string) error {
-	u, err := findUserByID(ctx, tx, id)
-	if err != nil {
-		return err
-	}
-	switch {
-	case u.Role != audit.RoleShopper:
-		return audit.Errorf(audit.EPRECONDITION, "user %s is a %s, not a shopper", u.Email, u.Role)
-	case u.Disabled:
-		return audit.Errorf(audit.EPRECONDITION, "shopper %s is disabled", u.Email)
-	}
-	return nil
-}
+// shopperColumn is the stored form of an assignment's shopper: NULL while
+// it is open to any.
+func shopperColumn(id string) sql.NullString { return sql.NullString{String: id, Valid: id != ""} }
 
-// CreateAssignment stores a in the open state (accepted when it names a
-// shopper), resolving version 0 to the latest published version, and
-// writes it to the shopper's sync feed in the same transaction. The store
-// must be in scope, the version published, the shopper an active shopper.
-// Errors: EINVALID, ENOTFOUND, EPRECONDITION.
-func (db *DB) CreateAssignment(ctx context.Context, scope audit.Scope, a *audit.Assignment) error {
-	return db.update(ctx, func(tx *Tx) error {
-		return createAssignment(ctx, tx, scope, a)
-	})
-}
-
-func createAssignment(ctx context.Context, tx *Tx, scope audit.Scope, a *audit.Assignment) error {
-	st, err := findStore(ctx, tx, scope, a.StoreID)
-	if err != nil {
-		return err
-	}
-	if !st.DeactivatedAt.IsZero() {
-		return audit.Errorf(audit.EPRECONDITION, "store %s is deactivated; it takes no new assignments", st.Code)
-	}
-	v, err := findVersion(ctx, tx, a.ChecklistID, a.ChecklistVersion)
-	if err != nil {
-		return err
-	}
-	if v.State != audit.VersionPublished {
-		return audit.Errorf(audit.EPRECONDITION, "checklist %s version %d is %s; only a published version can be assigned", v.ChecklistID, v.Version, v.State)
-	}
-	a.ID, a.ChecklistVersion, a.Channel = uuid.NewString(), v.Version, v.Content.Channel
-	a.State = audit.AssignmentOpen
-	if a.ShopperID != "" {
-		if err := checkShopper(ctx, tx, a.ShopperID); err != nil {
-			return err
-		}
-		a.State = audit.AssignmentAccepted
-	}
-	a.CreatedAt, a.UpdatedAt = tx.now, tx.now
-	if err := a.Validate(); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO assignments (id, store_id, checklist_id, checklist_version, channel, window_start, window_end,
+// Create stores a and writes it to its shopper's sync feed
+// (storage.Assignments).
+func (r assignmentRows) Create(ctx context.Context, a *audit.Assignment) error {
+	return r.write(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO assignments (id, store_id, checklist_id, checklist_version, channel, window_start, window_end,
 		shopper_id, state, cancel_reason, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, a.StoreID, a.ChecklistID, a.ChecklistVersion, string(a.Channel), millis(a.WindowStart), millis(a.WindowEnd),
-		sql.NullString{String: a.ShopperID, Valid: a.ShopperID != ""}, string(a.State), a.CancelReason, a.CreatedBy,
-		millis(tx.now), millis(tx.now)); err != nil {
-		return fmt.Errorf("insert assignment: %w", err)
-	}
-	if a.ShopperID != "" {
-		return touchFeed(ctx, tx, a.ShopperID, feedAssignment, a.ID)
-	}
-	return nil
+			a.ID, a.StoreID, a.ChecklistID, a.ChecklistVersion, string(a.Channel), millis(a.WindowStart), millis(a.WindowEnd),
+			shopperColumn(a.ShopperID), string(a.State), a.CancelReason, a.CreatedBy,
+			millis(a.CreatedAt), millis(a.UpdatedAt)); err != nil {
+			return fmt.Errorf("insert assignment: %w", err)
+		}
+		if a.ShopperID != "" {
+			return touchFeed(ctx, tx, a.ShopperID, feedAssignment, a.ID)
+		}
+		return nil
+	})
 }
 
-// FindAssignment returns an assignment in scope. Errors: ENOTFOUND.
-func (db *DB) FindAssignment(ctx context.Context, scope audit.Scope, id string) (*audit.Assignment, error) {
-	var a *audit.Assignment
-	err := db.view(ctx, func(tx *Tx) error {
-		var err error
-		a, err = findAssignment(ctx, tx, scope, id)
-		return err
-	})
-	return a, err
+// Find returns an assignment in scope (storage.Assignments).
+func (r assignmentRows) Find(ctx context.Context, scope audit.Scope, id string) (*audit.Assignment, error) {
+	return get(ctx, r.rows, func(tx *Tx) (*audit.Assignment, error) { return findAssignment(ctx, tx, scope, id) })
 }
 
 func findAssignment(ctx context.Context, tx *Tx, scope audit.Scope, id string) (*audit.Assignment, error) {
@@ -129,54 +78,38 @@ func findAssignment(ctx context.Context, tx *Tx, scope audit.Scope, id string) (
 	return a, nil
 }
 
-// UpdateAssignment reads an assignment in scope, lets fn change it, checks
-// the result, and writes it back in the same transaction, together with
-// the sync feed rows of its old and new shopper. fn may change the state
-// (through Transition), the shopper and the cancel reason. Errors:
-// ENOTFOUND, and whatever fn or validation returns.
-func (db *DB) UpdateAssignment(ctx context.Context, scope audit.Scope, id string, fn func(*audit.Assignment) error) (*audit.Assignment, error) {
-	var a *audit.Assignment
-	err := db.update(ctx, func(tx *Tx) error {
-		var err error
-		if a, err = findAssignment(ctx, tx, scope, id); err != nil {
-			return err
+// Update writes a over the stored assignment and the feed rows of its old
+// and new shopper (storage.Assignments).
+func (r assignmentRows) Update(ctx context.Context, a *audit.Assignment) error {
+	return r.write(ctx, func(tx *Tx) error {
+		var old string
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE(shopper_id, '') FROM assignments WHERE id = ?`, a.ID).Scan(&old)
+		if errors.Is(err, sql.ErrNoRows) {
+			return audit.Errorf(audit.ENOTFOUND, "assignment %q not found", a.ID)
+		} else if err != nil {
+			return fmt.Errorf("update assignment: %w", err)
 		}
-		old := *a
-		if err := fn(a); err != nil {
-			return err
-		}
-		if a.ShopperID != old.ShopperID && a.ShopperID != "" {
-			if err := checkShopper(ctx, tx, a.ShopperID); err != nil {
-				return err
-			}
-		}
-		a.UpdatedAt = tx.now
-		if err := a.Validate(); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE assignments SET shopper_id = ?, state = ?, cancel_reason = ?, updated_at = ? WHERE id = ?`,
-			sql.NullString{String: a.ShopperID, Valid: a.ShopperID != ""}, string(a.State), a.CancelReason, millis(tx.now), id)
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE assignments SET shopper_id = ?, state = ?, cancel_reason = ?, updated_at = ? WHERE id = ?`,
+			shopperColumn(a.ShopperID), string(a.State), a.CancelReason, millis(a.UpdatedAt), a.ID); err != nil {
 			return fmt.Errorf("update assignment: %w", err)
 		}
 		// Both shoppers' devices learn of the change: the old one pulls a
 		// tombstone when the assignment left him, the new one an upsert.
-		if old.ShopperID != "" {
-			if err := touchFeed(ctx, tx, old.ShopperID, feedAssignment, id); err != nil {
+		if old != "" {
+			if err := touchFeed(ctx, tx, old, feedAssignment, a.ID); err != nil {
 				return err
 			}
 		}
-		if a.ShopperID != "" && a.ShopperID != old.ShopperID {
-			return touchFeed(ctx, tx, a.ShopperID, feedAssignment, id)
+		if a.ShopperID != "" && a.ShopperID != old {
+			return touchFeed(ctx, tx, a.ShopperID, feedAssignment, a.ID)
 		}
 		return nil
 	})
-	return a, err
 }
 
-// ListAssignments returns the assignments in scope matching f, by window
-// start then id, at most f.Limit (100 if zero).
-func (db *DB) ListAssignments(ctx context.Context, f audit.AssignmentFilter) ([]*audit.Assignment, error) {
+// List returns the assignments in scope matching f, by window start then
+// id, at most f.Limit (100 if zero) (storage.Assignments).
+func (r assignmentRows) List(ctx context.Context, f storage.AssignmentFilter) ([]*audit.Assignment, error) {
 	cond, args := assignmentScope(f.Scope)
 	q := `SELECT ` + assignmentColumns + ` FROM assignments a WHERE ` + cond
 	add := func(clause string, v ...any) {
@@ -209,98 +142,54 @@ func (db *DB) ListAssignments(ctx context.Context, f audit.AssignmentFilter) ([]
 		limit = 100
 	}
 	q += ` ORDER BY a.window_start, a.id LIMIT ?`
-	args = append(args, limit)
-	var out []*audit.Assignment
-	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, q, args...)
+	return get(ctx, r.rows, func(tx *Tx) ([]*audit.Assignment, error) {
+		out, err := queryAll(ctx, tx, scanAssignment, q, append(args, limit)...)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("list assignments: %w", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			a, err := scanAssignment(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, a)
-		}
-		return rows.Err()
+		return out, nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("list assignments: %w", err)
-	}
-	return out, nil
 }
 
-// CreateAssignments creates many assignments in one transaction, each
-// under its own savepoint, so that one refused item does not stop the
-// others. It returns one error (or nil) per item, in order; the error
-// return is for the transaction as a whole.
-func (db *DB) CreateAssignments(ctx context.Context, scope audit.Scope, as []*audit.Assignment) ([]error, error) {
-	errs := make([]error, len(as))
-	err := db.update(ctx, func(tx *Tx) error {
-		for i, a := range as {
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT item`); err != nil {
-				return fmt.Errorf("savepoint: %w", err)
-			}
-			if errs[i] = createAssignment(ctx, tx, scope, a); errs[i] != nil {
-				if _, err := tx.ExecContext(ctx, `ROLLBACK TO item`); err != nil {
-					return fmt.Errorf("rollback to savepoint: %w", err)
-				}
-			}
-			if _, err := tx.ExecContext(ctx, `RELEASE item`); err != nil {
-				return fmt.Errorf("release savepoint: %w", err)
-			}
+// dueQuery selects the assignments whose window has ended and that may
+// still expire; its state condition is the one of the partial index
+// assignments_expiry, word for word, so that SQLite reads that index.
+const dueQuery = `SELECT ` + assignmentColumns + ` FROM assignments a
+	WHERE state IN ('open', 'accepted') AND window_end <= ? ORDER BY window_end`
+
+// Due returns the open or accepted assignments whose window ended at or
+// before now (storage.Assignments).
+func (r assignmentRows) Due(ctx context.Context, now time.Time) ([]*audit.Assignment, error) {
+	return get(ctx, r.rows, func(tx *Tx) ([]*audit.Assignment, error) {
+		out, err := queryAll(ctx, tx, scanAssignment, dueQuery, millis(now))
+		if err != nil {
+			return nil, fmt.Errorf("due assignments: %w", err)
 		}
-		return nil
+		return out, nil
 	})
-	return errs, err
 }
 
-// expireQuery expires the due assignments; its state condition is the one
-// of the partial index assignments_expiry, word for word, so that SQLite
-// reads that index.
-const expireQuery = `UPDATE assignments SET state = 'expired', updated_at = ?
-	WHERE state IN ('open', 'accepted') AND window_end <= ? RETURNING id, COALESCE(shopper_id, '')`
-
-// ExpireAssignments moves every open or accepted assignment whose window
-// ended at or before now to the expired state, and writes each one's row
-// in its shopper's sync feed (a tombstone on his next pull), in one
-// transaction. A visit recorded for it before the window closed is still
-// accepted when it arrives, flagged assignment_expired. It returns how
-// many assignments expired.
-func (db *DB) ExpireAssignments(ctx context.Context, now time.Time) (int, error) {
-	n := 0
-	err := db.update(ctx, func(tx *Tx) error {
-		n = 0
-		rows, err := tx.QueryContext(ctx, expireQuery, millis(tx.now), millis(now))
-		if err != nil {
-			return fmt.Errorf("expire assignments: %w", err)
-		}
-		type expired struct{ id, shopper string }
-		var es []expired
-		for rows.Next() {
-			var e expired
-			if err := rows.Scan(&e.id, &e.shopper); err != nil {
-				rows.Close()
-				return err
-			}
-			es = append(es, e)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("expire assignments: %w", err)
-		}
-		for _, e := range es {
-			if e.shopper == "" {
-				continue
-			}
-			if err := touchFeed(ctx, tx, e.shopper, feedAssignment, e.id); err != nil {
-				return err
+// Refs returns the store, checklist version and shopper a names
+// (storage.Assignments).
+func (r assignmentRows) Refs(ctx context.Context, scope audit.Scope, a *audit.Assignment) (*storage.AssignmentRefs, error) {
+	return get(ctx, r.rows, func(tx *Tx) (*storage.AssignmentRefs, error) {
+		var out storage.AssignmentRefs
+		var err error
+		if a.StoreID != "" {
+			if out.Store, err = findStore(ctx, tx, scope, a.StoreID); err != nil {
+				return nil, err
 			}
 		}
-		n = len(es)
-		return nil
+		if a.ChecklistID != "" {
+			if out.Checklist, err = findVersion(ctx, tx, a.ChecklistID, a.ChecklistVersion); err != nil {
+				return nil, err
+			}
+		}
+		if a.ShopperID != "" {
+			if out.Shopper, err = findUserByID(ctx, tx, a.ShopperID); err != nil {
+				return nil, err
+			}
+		}
+		return &out, nil
 	})
-	return n, err
 }

@@ -57,8 +57,10 @@ func newFeedFixture(t *testing.T) feedFixture {
 	_, err = db.PublishVersion(ctx, c.ID, v.Version)
 	require.NoError(t, err)
 	start := time.Now().Add(-time.Hour)
-	a := &audit.Assignment{StoreID: store.ID, ChecklistID: c.ID, ShopperID: shopper.ID, WindowStart: start, WindowEnd: start.Add(48 * time.Hour)}
-	require.NoError(t, db.CreateAssignment(ctx, audit.Scope{All: true}, a))
+	a := &audit.Assignment{ID: "a-1", StoreID: store.ID, ChecklistID: c.ID, ChecklistVersion: v.Version, Channel: c.Channel,
+		ShopperID: shopper.ID, State: audit.AssignmentAccepted, WindowStart: start, WindowEnd: start.Add(48 * time.Hour),
+		CreatedAt: start, UpdatedAt: start}
+	require.NoError(t, db.Assignments().Create(ctx, a))
 	return feedFixture{db: db, shopper: shopper.ID, assignment: a}
 }
 
@@ -79,10 +81,9 @@ func TestFeed_Read(t *testing.T) {
 		assert.Equal(t, "S-1", r.Assignment.Store.Code)
 		assert.NotNil(t, r.Assignment.Version, "with the version the shopper needs offline")
 
-		_, err = f.db.UpdateAssignment(ctx, audit.Scope{All: true}, f.assignment.ID, func(a *audit.Assignment) error {
-			return a.Transition(audit.AssignmentCancelled)
-		})
-		require.NoError(t, err)
+		cancelled := *f.assignment
+		require.NoError(t, cancelled.Transition(audit.AssignmentCancelled))
+		require.NoError(t, f.db.Assignments().Update(ctx, &cancelled))
 		rows, err = f.db.Feed().Read(ctx, f.shopper, 0, 10)
 		require.NoError(t, err)
 		require.Len(t, rows.Rows, 1, "one row per entity")
@@ -102,8 +103,8 @@ func TestFeed_Read(t *testing.T) {
 	t.Run("HasMore", func(t *testing.T) {
 		f := newFeedFixture(t)
 		again := *f.assignment
-		again.ID = ""
-		require.NoError(t, f.db.CreateAssignment(ctx, audit.Scope{All: true}, &again))
+		again.ID = "a-2"
+		require.NoError(t, f.db.Assignments().Create(ctx, &again))
 		rows, err := f.db.Feed().Read(ctx, f.shopper, 0, 1)
 		require.NoError(t, err)
 		require.Len(t, rows.Rows, 1)
@@ -120,23 +121,4 @@ func TestFeed_Read(t *testing.T) {
 		require.NoError(t, err)
 		assert.Empty(t, rows.Rows, "another shopper's assignment is not in his feed")
 	})
-}
-
-func TestDB_ExpireAssignments(t *testing.T) {
-	ctx := context.Background()
-	f := newFeedFixture(t)
-	n, err := f.db.ExpireAssignments(ctx, f.assignment.WindowEnd.Add(-time.Second))
-	require.NoError(t, err)
-	assert.Zero(t, n, "the window is still open")
-	n, err = f.db.ExpireAssignments(ctx, f.assignment.WindowEnd)
-	require.NoError(t, err)
-	assert.Equal(t, 1, n)
-	rows, err := f.db.Feed().Read(ctx, f.shopper, 0, 10)
-	require.NoError(t, err)
-	last := rows.Rows[len(rows.Rows)-1]
-	require.NotNil(t, last.Assignment)
-	assert.Equal(t, audit.AssignmentExpired, last.Assignment.Assignment.State, "its tombstone says expired (audit.RemovalFor)")
-	n, err = f.db.ExpireAssignments(ctx, f.assignment.WindowEnd)
-	require.NoError(t, err)
-	assert.Zero(t, n, "expired is final")
 }

@@ -168,14 +168,14 @@ func BenchmarkGrowth_ReviewList(b *testing.B) {
 	ctx := context.Background()
 	page := func(db *sqlite.DB) time.Duration {
 		t0 := time.Now()
-		first, err := db.ListVisits(ctx, sqlite.VisitFilter{Scope: audit.Scope{All: true}, Limit: 50})
+		first, err := db.Visits().List(ctx, storage.VisitFilter{Scope: audit.Scope{All: true}, Limit: 50})
 		must(b, err)
 		if len(first) != 50 {
 			b.Fatalf("first page: %d visits", len(first))
 		}
 		last := first[len(first)-1]
-		next, err := db.ListVisits(ctx, sqlite.VisitFilter{Scope: audit.Scope{All: true}, Limit: 50,
-			After: sqlite.VisitCursor{Received: last.ReceivedAt, ID: last.ID}})
+		next, err := db.Visits().List(ctx, storage.VisitFilter{Scope: audit.Scope{All: true}, Limit: 50,
+			After: storage.VisitCursor{Received: last.ReceivedAt, ID: last.ID}})
 		must(b, err)
 		if len(next) != 50 {
 			b.Fatalf("second page: %d visits", len(next))

@@ -37,14 +37,14 @@ func TestReportQueries_TimeIndexDrives(t *testing.T) {
 	}
 }
 
-// TestExpireAssignments_Index checks that assignment expiry reads the
-// index of assignments that can still expire, by window end, rather than
-// every assignment.
+// TestExpireAssignments_Index checks that assignment expiry finds the due
+// assignments through the index of assignments that can still expire, by
+// window end, rather than reading every assignment.
 func TestExpireAssignments_Index(t *testing.T) {
 	db := NewDB(filepath.Join(t.TempDir(), "plan.db"))
 	require.NoError(t, db.Open())
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
-	plan := queryPlan(t, db, expireQuery, 0, 0)
+	plan := queryPlan(t, db, dueQuery, 0)
 	require.Contains(t, plan[0], "USING INDEX assignments_expiry", "plan: %v", plan)
 }
 

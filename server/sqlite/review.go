@@ -6,20 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/storage"
 )
 
-// Transition is one recorded change of a visit's state.
-type Transition struct {
-	From, To  audit.VisitState
-	ActorID   string
-	ActorRole string // a role, or "system"
-	At        time.Time
-	Reason    string
-	Comments  []audit.ReviewComment
-}
+// Transition is one recorded change of a visit's state; the name this
+// package's code uses for storage.Transition.
+type Transition = storage.Transition
 
 // addTransition records a change of a visit's state in tx.
 func addTransition(ctx context.Context, tx *Tx, visitID string, t Transition) error {
@@ -79,29 +73,6 @@ func visitScope(sc audit.Scope) (string, []any) {
 	return storeScope(sc, "v.store_id")
 }
 
-// VisitSummary is a visit as review lists show it.
-type VisitSummary struct {
-	ID, StoreID, ShopperID, AssignmentID string
-	ChecklistID                          string
-	ChecklistVersion                     int
-	Channel                              audit.Channel
-	State                                audit.VisitState
-	ScorePercent                         *float64
-	Flags                                []string
-	ProofFlags                           []audit.ProofFlag
-	StartedAt, ReceivedAt                time.Time
-	CorrectsVisitID, CorrectedByVisitID  string
-	MissingPhotos                        int
-	FinishedAt                           time.Time
-
-	// Names for people, joined from the visit's store, staff member,
-	// checklist version and shopper.
-	StoreCode, StoreName            string
-	StaffID, StaffName, StaffNumber string
-	StaffDescription                string // FindVisitDetail only
-	ChecklistName, ShopperName      string
-}
-
 const visitSummaryColumns = `v.id, v.store_id, v.shopper_id, COALESCE(v.assignment_id, ''), v.checklist_id, v.checklist_version,
 	v.channel, v.state, v.score_percent, v.flags, v.proof_flags, v.started_at, v.received_at, COALESCE(v.corrects_visit_id, ''),
 	COALESCE((SELECT c.id FROM visits c WHERE c.corrects_visit_id = v.id), ''),
@@ -117,8 +88,8 @@ const visitSummaryFrom = ` FROM visits v
 	LEFT JOIN checklist_versions cv ON cv.checklist_id = v.checklist_id AND cv.version = v.checklist_version
 	LEFT JOIN users sh ON sh.id = v.shopper_id`
 
-func scanVisitSummary(row scanner) (*VisitSummary, error) {
-	var s VisitSummary
+func scanVisitSummary(row scanner) (*storage.VisitSummary, error) {
+	var s storage.VisitSummary
 	var channel, state, flags, proof string
 	var percent sql.NullFloat64
 	var started, received, finished int64
@@ -145,44 +116,9 @@ func scanVisitSummary(row scanner) (*VisitSummary, error) {
 	return &s, nil
 }
 
-// VisitFilter selects visits for review, newest first (flagged ones
-// first, with FlaggedFirst).
-type VisitFilter struct {
-	Scope       audit.Scope
-	StoreID     string
-	State       audit.VisitState
-	FlaggedOnly bool      // only visits with proof flags
-	From, To    time.Time // received in [From, To), when set
-	// VisitFrom and VisitTo select visits started (as claimed) in
-	// [VisitFrom, VisitTo), when set.
-	VisitFrom, VisitTo time.Time
-	StaffID            string
-	ChecklistID        string
-	ShopperID          string
-	// Flag selects visits carrying a proof flag or admission flag code.
-	Flag         string
-	FlaggedFirst bool
-	// After continues a listing after its last row.
-	After VisitCursor
-	Limit int // 100 if zero
-}
-
-// VisitCursor is the position of a visit in a listing: (flagged, received,
-// id), flagged counting only with FlaggedFirst.
-type VisitCursor struct {
-	Flagged  bool
-	Received time.Time
-	ID       string
-}
-
-// Cursor returns the position of s in a listing.
-func (s *VisitSummary) Cursor() VisitCursor {
-	return VisitCursor{Flagged: len(s.ProofFlags) > 0, Received: s.ReceivedAt, ID: s.ID}
-}
-
-// where returns the SQL condition of every filter of f but its state and
-// cursor, with its arguments.
-func (f VisitFilter) where() (string, []any) {
+// visitWhere returns the SQL condition of every filter of f but its state
+// and cursor, with its arguments.
+func visitWhere(f storage.VisitFilter) (string, []any) {
 	q, args := visitScope(f.Scope)
 	add := func(clause string, v ...any) {
 		q += ` AND ` + clause
@@ -222,9 +158,10 @@ func (f VisitFilter) where() (string, []any) {
 	return q, args
 }
 
-// ListVisits returns the visits in scope matching f, newest first.
-func (db *DB) ListVisits(ctx context.Context, f VisitFilter) ([]*VisitSummary, error) {
-	q, args := f.where()
+// List returns the visits in scope matching f, newest first
+// (storage.Visits).
+func (r visitRows) List(ctx context.Context, f storage.VisitFilter) ([]*storage.VisitSummary, error) {
+	q, args := visitWhere(f)
 	if f.State != "" {
 		q += ` AND v.state = ?`
 		args = append(args, string(f.State))
@@ -252,32 +189,46 @@ func (db *DB) ListVisits(ctx context.Context, f VisitFilter) ([]*VisitSummary, e
 	if limit <= 0 {
 		limit = 100
 	}
-	return list(ctx, db, "list visits", scanVisitSummary, `SELECT `+visitSummaryColumns+visitSummaryFrom+` WHERE `+q+order+` LIMIT ?`, append(args, limit)...)
+	return get(ctx, r.rows, func(tx *Tx) ([]*storage.VisitSummary, error) {
+		out, err := queryAll(ctx, tx, scanVisitSummary, `SELECT `+visitSummaryColumns+visitSummaryFrom+` WHERE `+q+order+` LIMIT ?`, append(args, limit)...)
+		if err != nil {
+			return nil, fmt.Errorf("list visits: %w", err)
+		}
+		return out, nil
+	})
 }
 
-// CountVisitStates returns, per state, how many visits in scope match
-// every filter of f but its state and cursor.
-func (db *DB) CountVisitStates(ctx context.Context, f VisitFilter) (map[audit.VisitState]int64, error) {
-	q, args := f.where()
+// CountStates returns, per state, how many visits in scope match every
+// filter of f but its state and cursor (storage.Visits).
+func (r visitRows) CountStates(ctx context.Context, f storage.VisitFilter) (map[audit.VisitState]int64, error) {
+	q, args := visitWhere(f)
 	type row struct {
 		state string
 		n     int64
 	}
-	rows, err := list(ctx, db, "count visits", func(r scanner) (row, error) {
-		var x row
-		return x, r.Scan(&x.state, &x.n)
-	}, `SELECT v.state, COUNT(*) FROM visits v WHERE `+q+` GROUP BY v.state`, args...)
-	if err != nil {
-		return nil, err
-	}
-	out := map[audit.VisitState]int64{}
-	for _, r := range rows {
-		out[audit.VisitState(r.state)] = r.n
-	}
-	return out, nil
+	return get(ctx, r.rows, func(tx *Tx) (map[audit.VisitState]int64, error) {
+		rows, err := queryAll(ctx, tx, func(r scanner) (row, error) {
+			var x row
+			return x, r.Scan(&x.state, &x.n)
+		}, `SELECT v.state, COUNT(*) FROM visits v WHERE `+q+` GROUP BY v.state`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("count visits: %w", err)
+		}
+		out := map[audit.VisitState]int64{}
+		for _, r := range rows {
+			out[audit.VisitState(r.state)] = r.n
+		}
+		return out, nil
+	})
 }
 
-func findVisitSummary(ctx context.Context, tx *Tx, scope audit.Scope, id string) (*VisitSummary, error) {
+// FindSummary returns a visit in scope as review lists show it
+// (storage.Visits).
+func (r visitRows) FindSummary(ctx context.Context, scope audit.Scope, id string) (*storage.VisitSummary, error) {
+	return get(ctx, r.rows, func(tx *Tx) (*storage.VisitSummary, error) { return findVisitSummary(ctx, tx, scope, id) })
+}
+
+func findVisitSummary(ctx context.Context, tx *Tx, scope audit.Scope, id string) (*storage.VisitSummary, error) {
 	cond, args := visitScope(scope)
 	s, err := scanVisitSummary(tx.QueryRowContext(ctx, `SELECT `+visitSummaryColumns+visitSummaryFrom+` WHERE v.id = ? AND `+cond,
 		append([]any{id}, args...)...))
@@ -289,67 +240,40 @@ func findVisitSummary(ctx context.Context, tx *Tx, scope audit.Scope, id string)
 	return s, nil
 }
 
-// PhotoStatus is one photo slot of a visit and whether its bytes are
-// verified.
-type PhotoStatus struct {
-	QuestionID  string
-	Index       int
-	SHA256      string
-	Size        int64
-	ContentType string
-	Verified    bool
-}
-
-// VisitDetail is everything a reviewer sees of a visit.
-type VisitDetail struct {
-	VisitSummary
-	Visit    *audit.Visit
-	Score    *audit.VisitScore
-	Photos   []PhotoStatus
-	History  []Transition
-	Comments []audit.ReviewComment // of the latest return
-	// Checklist is the version the visit was recorded with.
-	Checklist *audit.ChecklistVersion
-	// ActorNames names the users of History by id.
-	ActorNames map[string]string
-}
-
-// FindVisitDetail returns a visit in scope with its answers, score, photos
-// and history, read from one snapshot. Errors: ENOTFOUND.
-func (db *DB) FindVisitDetail(ctx context.Context, scope audit.Scope, id string) (*VisitDetail, error) {
-	var d VisitDetail
-	err := db.view(ctx, func(tx *Tx) error {
+// FindDetail returns a visit in scope with its answers, score, photos and
+// history, read from one snapshot (storage.Visits).
+func (r visitRows) FindDetail(ctx context.Context, scope audit.Scope, id string) (*storage.VisitDetail, error) {
+	return get(ctx, r.rows, func(tx *Tx) (*storage.VisitDetail, error) {
+		var d storage.VisitDetail
 		s, err := findVisitSummary(ctx, tx, scope, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		d.VisitSummary = *s
 		var body, score []byte
 		if err := tx.QueryRowContext(ctx, `SELECT body, score FROM visits WHERE id = ?`, id).Scan(&body, &score); err != nil {
-			return fmt.Errorf("read visit: %w", err)
+			return nil, fmt.Errorf("read visit: %w", err)
 		}
 		d.Visit, d.Score = &audit.Visit{}, &audit.VisitScore{}
 		if err := unpackJSON(body, d.Visit); err != nil {
-			return fmt.Errorf("visit %s: decode: %w", id, err)
+			return nil, fmt.Errorf("visit %s: decode: %w", id, err)
 		}
 		d.StaffDescription = d.Visit.StaffDescription
-		cv, err := findVersion(ctx, tx, s.ChecklistID, s.ChecklistVersion)
-		if err != nil {
-			return err
+		if d.Checklist, err = findVersion(ctx, tx, s.ChecklistID, s.ChecklistVersion); err != nil {
+			return nil, err
 		}
-		d.Checklist = cv
 		if err := unpackJSON(score, d.Score); err != nil {
-			return fmt.Errorf("visit %s: decode score: %w", id, err)
+			return nil, fmt.Errorf("visit %s: decode score: %w", id, err)
 		}
-		if d.Photos, err = queryAll(ctx, tx, func(row scanner) (PhotoStatus, error) {
-			var p PhotoStatus
+		if d.Photos, err = queryAll(ctx, tx, func(row scanner) (storage.PhotoStatus, error) {
+			var p storage.PhotoStatus
 			err := row.Scan(&p.QuestionID, &p.Index, &p.SHA256, &p.Size, &p.ContentType, &p.Verified)
 			return p, err
 		}, `SELECT question_id, idx, sha256, size, content_type, verified_at IS NOT NULL FROM visit_photos WHERE visit_id = ? ORDER BY rowid`, id); err != nil {
-			return fmt.Errorf("visit photos: %w", err)
+			return nil, fmt.Errorf("visit photos: %w", err)
 		}
 		if d.History, err = history(ctx, tx, id); err != nil {
-			return err
+			return nil, err
 		}
 		d.ActorNames = map[string]string{}
 		for _, t := range d.History {
@@ -358,68 +282,13 @@ func (db *DB) FindVisitDetail(ctx context.Context, scope audit.Scope, id string)
 			}
 			var name string
 			if err := tx.QueryRowContext(ctx, `SELECT display_name FROM users WHERE id = ?`, t.ActorID).Scan(&name); err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("visit history: actor name: %w", err)
+				return nil, fmt.Errorf("visit history: actor name: %w", err)
 			}
 			d.ActorNames[t.ActorID] = name
 		}
-		d.Comments, err = returnComments(ctx, tx, id)
-		return err
+		if d.Comments, err = returnComments(ctx, tx, id); err != nil {
+			return nil, err
+		}
+		return &d, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &d, nil
-}
-
-// ReviewVisit applies a review action to a visit in scope, in one
-// transaction: the state machine of audit.ReviewTransition decides, the
-// change is recorded with who, when and why, and the shopper's receipt
-// moves in his feed (a returned visit carries its comments to his phone).
-// Errors: ENOTFOUND, EFORBIDDEN, EPRECONDITION, EINVALID (a return without
-// comments, or with a comment on a question the checklist lacks; a reopen
-// without a reason).
-func (db *DB) ReviewVisit(ctx context.Context, scope audit.Scope, id string, action audit.ReviewAction, actor audit.Principal,
-	reason string, comments []audit.ReviewComment) (*VisitSummary, error) {
-	var out *VisitSummary
-	err := db.update(ctx, func(tx *Tx) error {
-		s, err := findVisitSummary(ctx, tx, scope, id)
-		if err != nil {
-			return err
-		}
-		to, err := audit.ReviewTransition(s.State, action, actor.Role)
-		if err != nil {
-			return err
-		}
-		switch action {
-		case audit.ActionReturn:
-			cv, err := findVersion(ctx, tx, s.ChecklistID, s.ChecklistVersion)
-			if err != nil {
-				return err
-			}
-			if err := audit.CheckReturn(&cv.Content, comments); err != nil {
-				return err
-			}
-		case audit.ActionReopen:
-			if reason == "" {
-				return audit.Errorf(audit.EINVALID, "reopening an approved visit needs a reason (it may already count for pay)")
-			}
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE visits SET state = ? WHERE id = ? AND state = ?`, string(to), id, string(s.State))
-		if err != nil {
-			return fmt.Errorf("update visit state: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return audit.Errorf(audit.EABORTED, "visit %s changed meanwhile; reload and try again", id)
-		}
-		if err := addTransition(ctx, tx, id, Transition{From: s.State, To: to, ActorID: actor.UserID, ActorRole: string(actor.Role),
-			Reason: reason, Comments: comments}); err != nil {
-			return err
-		}
-		if err := touchFeed(ctx, tx, s.ShopperID, feedVisit, id); err != nil {
-			return err
-		}
-		out, err = findVisitSummary(ctx, tx, audit.Scope{All: true}, id)
-		return err
-	})
-	return out, err
 }

@@ -30,7 +30,7 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Harness {
 		db := MustOpenDB(t)
 		return storetest.Harness{
-			Org: db, Checklists: db, Assignments: db,
+			Org: db, Checklists: db, Assignments: db.Assignments(),
 			CreateUser: func(ctx context.Context, role audit.Role, email string) (string, error) {
 				u := &audit.User{Email: email, Role: role}
 				err := db.CreateUser(ctx, u, "not-a-real-hash")

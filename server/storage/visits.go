@@ -33,6 +33,26 @@ type Visits interface {
 	SetState(ctx context.Context, id string, t Transition) error
 	// SetProof replaces the visit's proof-of-visit flags.
 	SetProof(ctx context.Context, id string, flags []audit.ProofFlag) error
+
+	// Review: the queries of the review queue. Which review action is
+	// allowed, by whom and to which state is the use case's
+	// (app.ReviewVisit over audit.ReviewTransition), which stores it with
+	// SetState above.
+
+	// List returns the visits in f.Scope matching f, newest first
+	// (flagged ones first with f.FlaggedFirst), at most f.Limit (100 if
+	// zero), after f.After.
+	List(ctx context.Context, f VisitFilter) ([]*VisitSummary, error)
+	// CountStates returns, per state, how many visits in f.Scope match
+	// every filter of f but its state, cursor and limit.
+	CountStates(ctx context.Context, f VisitFilter) (map[audit.VisitState]int64, error)
+	// FindSummary returns a visit in scope as review lists show it.
+	// Errors: ENOTFOUND (also outside the scope).
+	FindSummary(ctx context.Context, scope audit.Scope, id string) (*VisitSummary, error)
+	// FindDetail returns a visit in scope with its answers, score, photos,
+	// history and checklist version, read from one snapshot. Errors:
+	// ENOTFOUND (also outside the scope).
+	FindDetail(ctx context.Context, scope audit.Scope, id string) (*VisitDetail, error)
 }
 
 // VisitReferences reads (and, for the assignment a visit carries out,
@@ -102,4 +122,87 @@ type Transition struct {
 	At        time.Time
 	Reason    string
 	Comments  []audit.ReviewComment
+}
+
+// VisitSummary is a visit as review lists show it.
+type VisitSummary struct {
+	ID, StoreID, ShopperID, AssignmentID string
+	ChecklistID                          string
+	ChecklistVersion                     int
+	Channel                              audit.Channel
+	State                                audit.VisitState
+	ScorePercent                         *float64
+	Flags                                []string
+	ProofFlags                           []audit.ProofFlag
+	StartedAt, ReceivedAt                time.Time
+	CorrectsVisitID, CorrectedByVisitID  string
+	MissingPhotos                        int
+	FinishedAt                           time.Time
+
+	// Names for people, joined from the visit's store, staff member,
+	// checklist version and shopper.
+	StoreCode, StoreName            string
+	StaffID, StaffName, StaffNumber string
+	StaffDescription                string // FindDetail only
+	ChecklistName, ShopperName      string
+}
+
+// Cursor returns the position of s in a listing.
+func (s *VisitSummary) Cursor() VisitCursor {
+	return VisitCursor{Flagged: len(s.ProofFlags) > 0, Received: s.ReceivedAt, ID: s.ID}
+}
+
+// VisitFilter selects visits for review, newest first (flagged ones
+// first, with FlaggedFirst).
+type VisitFilter struct {
+	Scope       audit.Scope
+	StoreID     string
+	State       audit.VisitState
+	FlaggedOnly bool      // only visits with proof flags
+	From, To    time.Time // received in [From, To), when set
+	// VisitFrom and VisitTo select visits started (as claimed) in
+	// [VisitFrom, VisitTo), when set.
+	VisitFrom, VisitTo time.Time
+	StaffID            string
+	ChecklistID        string
+	ShopperID          string
+	// Flag selects visits carrying a proof flag or admission flag code.
+	Flag         string
+	FlaggedFirst bool
+	// After continues a listing after its last row.
+	After VisitCursor
+	Limit int // 100 if zero
+}
+
+// VisitCursor is the position of a visit in a listing: (flagged, received,
+// id), flagged counting only with FlaggedFirst.
+type VisitCursor struct {
+	Flagged  bool
+	Received time.Time
+	ID       string
+}
+
+// PhotoStatus is one photo slot of a visit and whether its bytes are
+// verified.
+type PhotoStatus struct {
+	QuestionID  string
+	Index       int
+	SHA256      string
+	Size        int64
+	ContentType string
+	Verified    bool
+}
+
+// VisitDetail is everything a reviewer sees of a visit.
+type VisitDetail struct {
+	VisitSummary
+	Visit    *audit.Visit
+	Score    *audit.VisitScore
+	Photos   []PhotoStatus
+	History  []Transition
+	Comments []audit.ReviewComment // of the latest return
+	// Checklist is the version the visit was recorded with.
+	Checklist *audit.ChecklistVersion
+	// ActorNames names the users of History by id.
+	ActorNames map[string]string
 }

@@ -1,5 +1,5 @@
 // Package storetest is the conformance suite of the storage interfaces in
-// package audit (OrgStore, ChecklistStore, AssignmentStore). Every storage
+// package audit (OrgStore, ChecklistStore) and of storage.Assignments. Every storage
 // implementation runs it from its own tests, so that a later backend
 // (PostgreSQL) must behave exactly as the embedded SQLite one does.
 package storetest
@@ -14,13 +14,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/storage"
 )
 
 // Harness is one fresh, empty store under test.
 type Harness struct {
 	Org         audit.OrgStore
 	Checklists  audit.ChecklistStore
-	Assignments audit.AssignmentStore
+	Assignments storage.Assignments
 	// CreateUser adds a user with the given role and returns his id: stores
 	// need managers and assignments shoppers, and users are not part of
 	// the interfaces under test.
@@ -31,7 +32,7 @@ type Harness struct {
 func Run(t *testing.T, open func(t *testing.T) Harness) {
 	t.Run("OrgStore", func(t *testing.T) { testOrgStore(t, open(t)) })
 	t.Run("ChecklistStore", func(t *testing.T) { testChecklistStore(t, open(t)) })
-	t.Run("AssignmentStore", func(t *testing.T) { testAssignmentStore(t, open(t)) })
+	t.Run("Assignments", func(t *testing.T) { testAssignments(t, open(t)) })
 }
 
 func requireCode(t *testing.T, want audit.Code, err error) {
@@ -220,7 +221,7 @@ func testChecklistStore(t *testing.T, h Harness) {
 	})
 }
 
-func testAssignmentStore(t *testing.T, h Harness) {
+func testAssignments(t *testing.T, h Harness) {
 	ctx := context.Background()
 	mA := mustUser(t, h, audit.RoleManager, "a@example.com")
 	mB := mustUser(t, h, audit.RoleManager, "b@example.com")
@@ -235,62 +236,60 @@ func testAssignmentStore(t *testing.T, h Harness) {
 	_, err = h.Checklists.SaveDraft(ctx, Checklist("c", "q2"), "me")
 	require.NoError(t, err)
 	day := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	n := 0
+	// newA is an assignment as the use case hands it to storage: complete.
 	newA := func(store *audit.Store, shopper string, startDay int) *audit.Assignment {
-		return &audit.Assignment{StoreID: store.ID, ChecklistID: "c", ShopperID: shopper,
+		n++
+		state := audit.AssignmentAccepted
+		if shopper == "" {
+			state = audit.AssignmentOpen
+		}
+		return &audit.Assignment{ID: fmt.Sprintf("a%02d", n), StoreID: store.ID, ChecklistID: "c", ChecklistVersion: 1,
+			Channel: audit.ChannelStoreVisit, ShopperID: shopper, State: state, CreatedBy: mA, CreatedAt: day, UpdatedAt: day,
 			WindowStart: day.Add(time.Duration(startDay) * 24 * time.Hour), WindowEnd: day.Add(time.Duration(startDay+3) * 24 * time.Hour)}
 	}
 
 	a1 := newA(storeA, s1, 0)
 	t.Run("Create", func(t *testing.T) {
-		require.NoError(t, h.Assignments.CreateAssignment(ctx, audit.Scope{ManagerID: mA}, a1))
-		assert.NotEmpty(t, a1.ID)
-		assert.Equal(t, 1, a1.ChecklistVersion, "0 resolves to the latest published, not the draft")
-		assert.Equal(t, audit.AssignmentAccepted, a1.State)
-		assert.Equal(t, audit.ChannelStoreVisit, a1.Channel)
-
-		requireCode(t, audit.ENOTFOUND, h.Assignments.CreateAssignment(ctx, audit.Scope{ManagerID: mA}, newA(storeB, s1, 0)))
-		draft := newA(storeA, s1, 0)
-		draft.ChecklistVersion = 2
-		requireCode(t, audit.EPRECONDITION, h.Assignments.CreateAssignment(ctx, audit.Scope{All: true}, draft))
-		requireCode(t, audit.EPRECONDITION, h.Assignments.CreateAssignment(ctx, audit.Scope{All: true}, newA(storeA, mA, 0)))
-		empty := newA(storeA, s1, 0)
-		empty.WindowEnd = empty.WindowStart
-		requireCode(t, audit.EINVALID, h.Assignments.CreateAssignment(ctx, audit.Scope{All: true}, empty))
-
+		require.NoError(t, h.Assignments.Create(ctx, a1))
+		got, err := h.Assignments.Find(ctx, audit.Scope{All: true}, a1.ID)
+		require.NoError(t, err)
+		assert.Equal(t, a1, got, "stored as given")
 		for i, sh := range []string{s1, s2, ""} {
-			require.NoError(t, h.Assignments.CreateAssignment(ctx, audit.Scope{All: true}, newA(storeA, sh, i+1)))
+			require.NoError(t, h.Assignments.Create(ctx, newA(storeA, sh, i+1)))
 		}
-		require.NoError(t, h.Assignments.CreateAssignment(ctx, audit.Scope{ManagerID: mB}, newA(storeB, s2, 5)))
+		require.NoError(t, h.Assignments.Create(ctx, newA(storeB, s2, 5)))
+		require.Error(t, h.Assignments.Create(ctx, a1), "an id is stored once")
 	})
 	t.Run("FindAndScope", func(t *testing.T) {
-		got, err := h.Assignments.FindAssignment(ctx, audit.Scope{ShopperID: s1}, a1.ID)
+		got, err := h.Assignments.Find(ctx, audit.Scope{ShopperID: s1}, a1.ID)
 		require.NoError(t, err)
 		assert.Equal(t, a1.WindowStart, got.WindowStart)
 		for _, sc := range []audit.Scope{{ShopperID: s2}, {ManagerID: mB}, {}} {
-			_, err := h.Assignments.FindAssignment(ctx, sc, a1.ID)
+			_, err := h.Assignments.Find(ctx, sc, a1.ID)
 			requireCode(t, audit.ENOTFOUND, err)
 		}
 	})
 	t.Run("List", func(t *testing.T) {
-		count := func(f audit.AssignmentFilter) int {
-			list, err := h.Assignments.ListAssignments(ctx, f)
+		count := func(f storage.AssignmentFilter) int {
+			list, err := h.Assignments.List(ctx, f)
 			require.NoError(t, err)
 			return len(list)
 		}
-		assert.Equal(t, 5, count(audit.AssignmentFilter{Scope: audit.Scope{All: true}}))
-		assert.Equal(t, 4, count(audit.AssignmentFilter{Scope: audit.Scope{ManagerID: mA}}))
-		assert.Equal(t, 2, count(audit.AssignmentFilter{Scope: audit.Scope{ShopperID: s1}}))
-		assert.Equal(t, 0, count(audit.AssignmentFilter{Scope: audit.Scope{ShopperID: s1}, ShopperID: s2}))
-		assert.Equal(t, 1, count(audit.AssignmentFilter{Scope: audit.Scope{All: true}, State: audit.AssignmentOpen}))
-		assert.Equal(t, 1, count(audit.AssignmentFilter{Scope: audit.Scope{All: true}, StoreID: storeB.ID}))
+		assert.Equal(t, 5, count(storage.AssignmentFilter{Scope: audit.Scope{All: true}}))
+		assert.Equal(t, 4, count(storage.AssignmentFilter{Scope: audit.Scope{ManagerID: mA}}))
+		assert.Equal(t, 2, count(storage.AssignmentFilter{Scope: audit.Scope{ShopperID: s1}}))
+		assert.Equal(t, 0, count(storage.AssignmentFilter{Scope: audit.Scope{ShopperID: s1}, ShopperID: s2}))
+		assert.Equal(t, 1, count(storage.AssignmentFilter{Scope: audit.Scope{All: true}, State: audit.AssignmentOpen}))
+		assert.Equal(t, 1, count(storage.AssignmentFilter{Scope: audit.Scope{All: true}, StoreID: storeB.ID}))
 		// Windows overlapping day 5 to day 6: those starting on days 3, 4 (to day 6, 7) and 5.
-		assert.Equal(t, 2, count(audit.AssignmentFilter{Scope: audit.Scope{All: true},
+		assert.Equal(t, 2, count(storage.AssignmentFilter{Scope: audit.Scope{All: true},
 			From: day.Add(5 * 24 * time.Hour), To: day.Add(6 * 24 * time.Hour)}))
 
 		var seen []string
-		f := audit.AssignmentFilter{Scope: audit.Scope{All: true}, Limit: 2}
+		f := storage.AssignmentFilter{Scope: audit.Scope{All: true}, Limit: 2}
 		for {
-			page, err := h.Assignments.ListAssignments(ctx, f)
+			page, err := h.Assignments.List(ctx, f)
 			require.NoError(t, err)
 			for _, a := range page {
 				seen = append(seen, a.ID)
@@ -303,37 +302,49 @@ func testAssignmentStore(t *testing.T, h Harness) {
 		}
 		assert.Len(t, seen, 5)
 	})
+	t.Run("Refs", func(t *testing.T) {
+		refs, err := h.Assignments.Refs(ctx, audit.Scope{ManagerID: mA}, &audit.Assignment{StoreID: storeA.ID, ChecklistID: "c", ShopperID: s1})
+		require.NoError(t, err)
+		assert.Equal(t, "A-1", refs.Store.Code)
+		assert.Equal(t, 2, refs.Checklist.Version, "version 0 is the latest version, a draft here: the caller judges it")
+		assert.Equal(t, s1, refs.Shopper.ID)
+		refs, err = h.Assignments.Refs(ctx, audit.Scope{All: true}, &audit.Assignment{ShopperID: s2})
+		require.NoError(t, err)
+		assert.Nil(t, refs.Store)
+		assert.Nil(t, refs.Checklist)
+		assert.Equal(t, s2, refs.Shopper.ID)
+		for _, a := range []*audit.Assignment{{StoreID: storeB.ID}, {ChecklistID: "nope"}, {ShopperID: "nobody"}} {
+			_, err = h.Assignments.Refs(ctx, audit.Scope{ManagerID: mA}, a)
+			requireCode(t, audit.ENOTFOUND, err)
+		}
+	})
 	t.Run("Update", func(t *testing.T) {
-		got, err := h.Assignments.UpdateAssignment(ctx, audit.Scope{ManagerID: mA}, a1.ID, func(a *audit.Assignment) error {
-			a.ShopperID = s2
-			return nil
-		})
+		next := *a1
+		next.ShopperID, next.State, next.CancelReason, next.UpdatedAt = s2, audit.AssignmentCancelled, "closed", day.Add(time.Hour)
+		require.NoError(t, h.Assignments.Update(ctx, &next))
+		got, err := h.Assignments.Find(ctx, audit.Scope{All: true}, a1.ID)
 		require.NoError(t, err)
-		assert.Equal(t, s2, got.ShopperID)
-		assert.True(t, !got.UpdatedAt.Before(got.CreatedAt))
-
-		_, err = h.Assignments.UpdateAssignment(ctx, audit.Scope{ManagerID: mA}, a1.ID, func(a *audit.Assignment) error {
-			a.ShopperID = mB
-			return nil
-		})
-		requireCode(t, audit.EPRECONDITION, err)
-		still, err := h.Assignments.FindAssignment(ctx, audit.Scope{All: true}, a1.ID)
-		require.NoError(t, err)
-		assert.Equal(t, s2, still.ShopperID, "a refused update changes nothing")
-
-		_, err = h.Assignments.UpdateAssignment(ctx, audit.Scope{ManagerID: mB}, a1.ID, func(a *audit.Assignment) error { return nil })
-		requireCode(t, audit.ENOTFOUND, err)
-
-		cancelled, err := h.Assignments.UpdateAssignment(ctx, audit.Scope{All: true}, a1.ID, func(a *audit.Assignment) error {
-			a.CancelReason = "closed"
-			return a.Transition(audit.AssignmentCancelled)
-		})
-		require.NoError(t, err)
-		assert.Equal(t, audit.AssignmentCancelled, cancelled.State)
-		_, err = h.Assignments.UpdateAssignment(ctx, audit.Scope{All: true}, a1.ID, func(a *audit.Assignment) error {
-			return a.Transition(audit.AssignmentAccepted)
-		})
-		requireCode(t, audit.EPRECONDITION, err)
+		assert.Equal(t, &next, got)
+		missing := *a1
+		missing.ID = "nope"
+		requireCode(t, audit.ENOTFOUND, h.Assignments.Update(ctx, &missing))
+	})
+	t.Run("Due", func(t *testing.T) {
+		// a1 (cancelled) ends on day 3, a02 (accepted) on day 4, a03
+		// (accepted) on day 5, a04 (open) on day 6.
+		ids := func(now time.Time) []string {
+			due, err := h.Assignments.Due(ctx, now)
+			require.NoError(t, err)
+			var out []string
+			for _, a := range due {
+				assert.True(t, a.State.CanTransition(audit.AssignmentExpired), "%s is %s", a.ID, a.State)
+				out = append(out, a.ID)
+			}
+			return out
+		}
+		assert.Empty(t, ids(day.Add(4*24*time.Hour-time.Millisecond)))
+		assert.Equal(t, []string{"a02"}, ids(day.Add(4*24*time.Hour)), "due when the window has ended")
+		assert.Equal(t, []string{"a02", "a03", "a04"}, ids(day.Add(6*24*time.Hour)), "by window end; a cancelled one never")
 	})
 	t.Run("RetireInUseElsewhere", func(t *testing.T) {
 		// Version 1 has pending assignments at both managers' stores.
