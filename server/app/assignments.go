@@ -2,9 +2,9 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 
-	"github.com/google/uuid"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/storage"
 )
@@ -60,7 +60,7 @@ func createAssignment(ctx context.Context, tx storage.Tx, scope audit.Scope, as 
 		return audit.Errorf(audit.EPRECONDITION, "checklist %s version %d is %s; only a published version can be assigned", v.ChecklistID, v.Version, v.State)
 	}
 	next := *as
-	next.ID, next.ChecklistVersion, next.Channel = uuid.NewString(), v.Version, v.Content.Channel
+	next.ID, next.ChecklistVersion, next.Channel = newID(), v.Version, v.Content.Channel
 	next.State = audit.AssignmentOpen
 	if next.ShopperID != "" {
 		if err := checkShopper(refs.Shopper); err != nil {
@@ -180,4 +180,15 @@ func (a *App) ExpireAssignments(ctx context.Context) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// newID returns a random (version 4) UUID, the form of every id the
+// server gives; package uuid is not used here because it brings
+// database/sql/driver with it.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
