@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 	"github.com/shopscore/shopscore/audit"
-	"github.com/shopscore/shopscore/server/sqlite"
 )
 
 func TestCreateAssignment(t *testing.T) {
@@ -25,10 +25,10 @@ func TestCreateAssignment(t *testing.T) {
 	stored, err := w.db.Assignments().Find(ctx, audit.Scope{All: true}, a.ID)
 	require.NoError(t, err)
 	assert.Equal(t, a, stored)
-	page, err := w.db.Pull(ctx, w.s1, 0, 10)
+	page, err := w.app.Pull(ctx, shopper(w.s1), "", 10)
 	require.NoError(t, err)
 	require.Len(t, page.Changes, 1, "the shopper's feed has it")
-	assert.Equal(t, a.ID, page.Changes[0].AssignmentUpsert.Assignment.ID)
+	assert.Equal(t, a.ID, page.Changes[0].GetAssignmentUpsert().GetAssignment().GetId())
 
 	open := w.assignment(w.storeA, "", 1)
 	require.NoError(t, w.app.CreateAssignment(ctx, audit.ScopeOf(w.mA), open))
@@ -108,14 +108,14 @@ func TestUpdateAssignment(t *testing.T) {
 	assert.Equal(t, w.s2, got.ShopperID)
 	assert.Equal(t, audit.AssignmentAccepted, got.State)
 	assert.True(t, got.UpdatedAt.After(got.CreatedAt))
-	for _, shopper := range []string{w.s1, w.s2} {
-		page, err := w.db.Pull(ctx, shopper, 0, 10)
+	for _, id := range []string{w.s1, w.s2} {
+		page, err := w.app.Pull(ctx, shopper(id), "", 10)
 		require.NoError(t, err)
 		require.Len(t, page.Changes, 1, "both shoppers' feeds learn of it")
-		if shopper == w.s1 {
-			assert.NotNil(t, page.Changes[0].AssignmentRemoval, "it left s1")
+		if id == w.s1 {
+			assert.Equal(t, v1.RemovalReason_REMOVAL_REASON_REASSIGNED, page.Changes[0].GetAssignmentRemoval().GetReasonCode(), "it left s1")
 		} else {
-			assert.NotNil(t, page.Changes[0].AssignmentUpsert, "it reached s2")
+			assert.Equal(t, a1.ID, page.Changes[0].GetAssignmentUpsert().GetAssignment().GetId(), "it reached s2")
 		}
 	}
 
@@ -160,10 +160,10 @@ func TestExpireAssignments(t *testing.T) {
 	n, err = w.app.ExpireAssignments(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n, "a cancelled assignment does not expire")
-	page, err := w.db.Pull(ctx, w.s1, 0, 10)
+	page, err := w.app.Pull(ctx, shopper(w.s1), "", 10)
 	require.NoError(t, err)
 	require.Len(t, page.Changes, 1)
-	assert.Equal(t, sqlite.RemovalExpired, page.Changes[0].AssignmentRemoval.Reason)
+	assert.Equal(t, v1.RemovalReason_REMOVAL_REASON_EXPIRED, page.Changes[0].GetAssignmentRemoval().GetReasonCode(), "its tombstone says expired")
 	stored, err := w.db.Assignments().Find(ctx, audit.Scope{All: true}, a.ID)
 	require.NoError(t, err)
 	assert.Equal(t, audit.AssignmentExpired, stored.State)
@@ -172,3 +172,6 @@ func TestExpireAssignments(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, n, "expired is final")
 }
+
+// shopper is the shopper with user id id.
+func shopper(id string) audit.Principal { return audit.Principal{UserID: id, Role: audit.RoleShopper} }

@@ -59,14 +59,8 @@ func (f pullFixture) assign(t *testing.T, shopperID string) *audit.Assignment {
 	t.Helper()
 	start := time.Now().Add(-time.Hour)
 	a := &audit.Assignment{StoreID: f.store.ID, ChecklistID: f.checklist.ID, ShopperID: shopperID, WindowStart: start, WindowEnd: start.Add(48 * time.Hour)}
-	require.NoError(t, f.db.CreateAssignment(context.Background(), audit.Scope{All: true}, a))
+	require.NoError(t, f.app.CreateAssignment(context.Background(), audit.Scope{All: true}, a))
 	return a
-}
-
-func (f pullFixture) update(t *testing.T, id string, fn func(*audit.Assignment) error) {
-	t.Helper()
-	_, err := f.db.UpdateAssignment(context.Background(), audit.Scope{All: true}, id, fn)
-	require.NoError(t, err)
 }
 
 func removal(c *v1.Change) string {
@@ -92,7 +86,8 @@ func TestApp_Pull(t *testing.T) {
 		assert.False(t, page.FullResync)
 		cursor := page.NextCursor
 
-		f.update(t, a.ID, func(a *audit.Assignment) error { return a.Transition(audit.AssignmentCancelled) })
+		_, err = f.app.CancelAssignment(ctx, audit.Scope{All: true}, a.ID, "")
+		require.NoError(t, err)
 		page, err = f.app.Pull(ctx, f.shopper, "", 10)
 		require.NoError(t, err)
 		require.Len(t, page.Changes, 1, "one row per entity")
@@ -113,10 +108,13 @@ func TestApp_Pull(t *testing.T) {
 		other := &audit.User{Email: "o@example.com", Role: audit.RoleShopper}
 		require.NoError(t, f.db.CreateUser(ctx, other, "h"))
 		expired := f.assign(t, f.shopper.UserID)
-		_, err := f.db.ExpireAssignments(ctx, expired.WindowEnd)
+		f.db.Now = func() time.Time { return expired.WindowEnd }
+		_, err := f.app.ExpireAssignments(ctx)
 		require.NoError(t, err)
+		f.db.Now = time.Now
 		given := f.assign(t, f.shopper.UserID)
-		f.update(t, given.ID, func(a *audit.Assignment) error { a.ShopperID = other.ID; return nil })
+		_, err = f.app.ReassignAssignment(ctx, audit.Scope{All: true}, given.ID, other.ID)
+		require.NoError(t, err)
 		page, err := f.app.Pull(ctx, f.shopper, "", 10)
 		require.NoError(t, err)
 		var got []string

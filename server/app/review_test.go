@@ -96,15 +96,15 @@ func TestReviewVisit(t *testing.T) {
 	assert.Equal(t, "a@example.com", d.ActorNames[w.mA.UserID])
 	assert.Equal(t, w.clock, d.History[len(d.History)-1].At)
 
-	page, err := w.db.Pull(ctx, w.s1, 0, 100)
+	rows, err := w.db.Feed().Read(ctx, w.s1, 0, 100)
 	require.NoError(t, err)
-	var receipt *sqlite.Change
-	for i, c := range page.Changes {
-		if c.VisitReceipt != nil && c.VisitReceipt.VisitID == id {
-			receipt = &page.Changes[i]
+	var receipt *audit.VisitReceipt
+	for _, r := range rows.Rows {
+		if r.Receipt != nil && r.Receipt.VisitID == id {
+			receipt = r.Receipt
 		}
 	}
 	require.NotNil(t, receipt, "the return reaches the shopper's feed")
-	assert.Equal(t, audit.VisitReturned, receipt.VisitReceipt.State)
-	assert.Equal(t, comments, receipt.VisitReceipt.Comments)
+	assert.Equal(t, audit.VisitReturned, receipt.State)
+	assert.Equal(t, comments, receipt.Comments)
 }
