@@ -45,7 +45,7 @@ func TestEvidence(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, audit.VisitComplete, r.State, "its one photo is verified")
 	assert.Empty(t, r.Missing)
-	detail, err := f.db.FindVisitDetail(ctx, audit.Scope{All: true}, first.Visit.ID)
+	detail, err := f.db.Visits().FindDetail(ctx, audit.Scope{All: true}, first.Visit.ID)
 	require.NoError(t, err)
 	last := detail.History[len(detail.History)-1]
 	assert.Equal(t, []audit.VisitState{audit.VisitSubmitted, audit.VisitComplete, "system"}, []audit.VisitState{last.From, last.To, audit.VisitState(last.ActorRole)})
@@ -57,7 +57,7 @@ func TestEvidence(t *testing.T) {
 	require.NotNil(t, r, "%v", res.Results[0].Err)
 	assert.Equal(t, audit.VisitComplete, r.State, "the bytes are verified already")
 	assert.Equal(t, []audit.VisitFlag{audit.FlagUnplanned, audit.FlagPhotoReused}, r.Flags)
-	detail, err = f.db.FindVisitDetail(ctx, audit.Scope{All: true}, second.Visit.ID)
+	detail, err = f.db.Visits().FindDetail(ctx, audit.Scope{All: true}, second.Visit.ID)
 	require.NoError(t, err)
 	assert.True(t, slices.ContainsFunc(detail.ProofFlags, func(p audit.ProofFlag) bool { return p.Code == audit.FlagPhotoReused && p.SHA256 == sha }),
 		"the proof flag names the photo: %v", detail.ProofFlags)

@@ -48,10 +48,11 @@ func newPushFixture(t *testing.T) pushFixture {
 	require.NoError(t, err)
 	start := time.Now().Add(-time.Hour)
 	a := &audit.Assignment{StoreID: store.ID, ChecklistID: c.ID, ShopperID: shopper.ID, WindowStart: start, WindowEnd: start.Add(48 * time.Hour)}
-	require.NoError(t, db.CreateAssignment(ctx, audit.Scope{All: true}, a))
+	uses := app.New(db, app.Options{})
+	require.NoError(t, uses.CreateAssignment(ctx, audit.Scope{All: true}, a))
 	s, err := db.CreateSession(ctx, shopper.ID, "phone-1", "phone", []byte("refresh-hash"), time.Now().Add(time.Hour), "127.0.0.1")
 	require.NoError(t, err)
-	return pushFixture{db: db, app: app.New(db, app.Options{}), shopper: shopper.ID, dev: app.Device{UserID: shopper.ID, SessionID: s.ID},
+	return pushFixture{db: db, app: uses, shopper: shopper.ID, dev: app.Device{UserID: shopper.ID, SessionID: s.ID},
 		store: store, version: cv, assignment: a}
 }
 

@@ -9,7 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopscore/shopscore/audit"
-	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/app"
+	"github.com/shopscore/shopscore/server/storage"
 	"github.com/shopscore/shopscore/sync/protocol"
 )
 
@@ -28,10 +29,10 @@ func (w *world) pushVisit(t *testing.T) string {
 		StartedAt: w.clock.Add(time.Hour), FinishedAt: w.clock.Add(90 * time.Minute),
 		Answers: []audit.Answer{{QuestionID: "q", Bool: &yes}}}
 	w.clock = w.clock.Add(2 * time.Hour)
-	res, err := w.db.Push(ctx, sqlite.Device{UserID: w.s1, SessionID: sess.ID}, w.clock,
-		[]sqlite.Mutation{{Seq: 1, ID: "m-" + a.ID, DeviceTime: w.clock, Digest: protocol.VisitDigest(v), Visit: v}})
+	res, err := w.app.Push(ctx, app.Device{UserID: w.s1, SessionID: sess.ID}, w.clock,
+		[]app.Mutation{{Seq: 1, ID: "m-" + a.ID, DeviceTime: w.clock, Digest: protocol.VisitDigest(v), Visit: v}})
 	require.NoError(t, err)
-	require.Equal(t, sqlite.MutationApplied, res.Results[0].Status, "%v", res.Results[0].Err)
+	require.Equal(t, storage.MutationApplied, res.Results[0].Status, "%v", res.Results[0].Err)
 	return v.ID
 }
 
