@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 
 	"github.com/shopscore/shopscore/audit"
@@ -180,15 +179,4 @@ func (a *App) ExpireAssignments(ctx context.Context) (int, error) {
 		return nil
 	})
 	return n, err
-}
-
-// newID returns a random (version 4) UUID, the form of every id the
-// server gives; package uuid is not used here because it brings
-// database/sql/driver with it.
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
