@@ -39,7 +39,7 @@ func TestPush_VisitReadsBackAsStored(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, &want, mine)
 
-	d, err := f.db.FindVisitDetail(ctx, audit.Scope{All: true}, want.ID)
+	d, err := f.db.Visits().FindDetail(ctx, audit.Scope{All: true}, want.ID)
 	require.NoError(t, err)
 	assert.Equal(t, &want, d.Visit)
 	score, err := audit.Score(f.version, want.Answers)

@@ -9,7 +9,7 @@ import (
 )
 
 // BenchmarkVisitDetail reads a W1 visit as the review page shows it
-// (DB.FindVisitDetail: the visit, its score, photos, history and
+// (storage.Visits.FindDetail: the visit, its score, photos, history and
 // version), the read that pays for the visit's packed body and score
 // (BENCHMARKS.md, disk per visit).
 func BenchmarkVisitDetail(b *testing.B) {
@@ -23,7 +23,7 @@ func BenchmarkVisitDetail(b *testing.B) {
 	must(b, tx.Rollback())
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		d, err := t.db.FindVisitDetail(ctx, audit.Scope{All: true}, id)
+		d, err := t.db.Visits().FindDetail(ctx, audit.Scope{All: true}, id)
 		must(b, err)
 		if len(d.Score.Questions) != growthQuestions {
 			b.Fatalf("%d scored questions", len(d.Score.Questions))
