@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"github.com/shopscore/shopscore/server/storage"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,7 +13,6 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/audit"
-	"github.com/shopscore/shopscore/server/sqlite"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
@@ -103,11 +103,11 @@ func (a *adminService) CreateUser(ctx context.Context, req *connect.Request[v1.C
 	if err != nil {
 		return nil, err
 	}
-	if err := a.s.db.CreateUser(ctx, u, hash); err != nil {
+	if err := a.s.app.CreateUser(ctx, u, hash); err != nil {
 		return nil, err
 	}
 	if len(stores) > 0 {
-		if err := a.s.db.SetManagedStores(ctx, u.ID, stores); err != nil {
+		if err := a.s.app.SetManagedStores(ctx, u.ID, stores); err != nil {
 			return nil, err
 		}
 	}
@@ -129,13 +129,13 @@ func (a *adminService) ListUsers(ctx context.Context, req *connect.Request[v1.Li
 	if err != nil {
 		return nil, err
 	}
-	f := sqlite.UserFilter{Query: strings.TrimSpace(req.Msg.GetQuery()), AfterEmail: after, Limit: n + 1}
+	f := storage.UserFilter{Query: strings.TrimSpace(req.Msg.GetQuery()), AfterEmail: after, Limit: n + 1}
 	if r := req.Msg.GetRole(); r != v1.Role_ROLE_UNSPECIFIED {
 		if f.Role, err = roleFromProto(r); err != nil {
 			return nil, err
 		}
 	}
-	users, err := a.s.db.ListUsers(ctx, f)
+	users, err := a.s.st.Users().List(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func (a *adminService) setDisabled(ctx context.Context, id string, disabled bool
 	if id == "" {
 		return nil, audit.Errorf(audit.EINVALID, "user_id is required")
 	}
-	u, err := a.s.db.SetUserDisabled(ctx, id, disabled, peer)
+	u, err := a.s.app.SetUserDisabled(ctx, id, disabled, peer)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +185,7 @@ func (a *adminService) ListSessions(ctx context.Context, req *connect.Request[v1
 	if err != nil {
 		return nil, err
 	}
-	sessions, err := a.s.db.ListSessions(ctx, sqlite.SessionFilter{UserID: req.Msg.GetUserId(), ActiveOnly: req.Msg.GetActiveOnly(),
+	sessions, err := a.s.st.Sessions().List(ctx, storage.SessionFilter{UserID: req.Msg.GetUserId(), ActiveOnly: req.Msg.GetActiveOnly(),
 		Before: before, BeforeID: beforeID, Limit: n + 1})
 	if err != nil {
 		return nil, err
@@ -201,7 +201,7 @@ func (a *adminService) RevokeSession(ctx context.Context, req *connect.Request[v
 	if id == "" {
 		return nil, audit.Errorf(audit.EINVALID, "session_id is required")
 	}
-	s, err := a.s.db.RevokeSession(ctx, id, audit.EventSessionRevoked, "revoked by an admin", peerHost(req.Peer().Addr))
+	s, err := a.s.app.RevokeSession(ctx, id, audit.EventSessionRevoked, "revoked by an admin", peerHost(req.Peer().Addr))
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +215,7 @@ func (a *adminService) RotateSigningKey(ctx context.Context, req *connect.Reques
 		return nil, err
 	}
 	p, _ := caller(ctx)
-	if err := a.s.db.AddSecurityEvent(ctx, audit.SecurityEvent{Kind: audit.EventKeyRotated, UserID: p.UserID,
+	if err := a.s.st.SecurityEvents().Add(ctx, audit.SecurityEvent{Kind: audit.EventKeyRotated, UserID: p.UserID,
 		SessionID: p.SessionID, Peer: peerHost(req.Peer().Addr), Detail: kid}); err != nil {
 		return nil, err
 	}
@@ -231,7 +231,7 @@ func (a *adminService) StreamSecurityEvents(ctx context.Context, req *connect.Re
 	}
 	const page = 500
 	for {
-		events, err := a.s.db.SecurityEventsAfter(ctx, after, page)
+		events, err := a.s.st.SecurityEvents().After(ctx, after, page)
 		if err != nil {
 			return err
 		}
@@ -256,7 +256,7 @@ func (s *Server) userView(ctx context.Context, u *audit.User) (*v1.User, error) 
 	if u.Role != audit.RoleManager {
 		return out, nil
 	}
-	stores, err := s.db.ManagedStores(ctx, u.ID)
+	stores, err := s.app.ManagedStores(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +284,7 @@ func (a *adminService) GetUser(ctx context.Context, req *connect.Request[v1.GetU
 	if req.Msg.GetUserId() == "" {
 		return nil, audit.Errorf(audit.EINVALID, "user_id is required")
 	}
-	u, err := a.s.db.FindUserByID(ctx, req.Msg.GetUserId())
+	u, err := a.s.st.Users().Find(ctx, req.Msg.GetUserId())
 	if err != nil {
 		return nil, err
 	}
@@ -309,11 +309,11 @@ func (a *adminService) ResetPassword(ctx context.Context, req *connect.Request[v
 	if err != nil {
 		return nil, err
 	}
-	n, err := a.s.db.ResetPassword(ctx, id, hash, peerHost(req.Peer().Addr))
+	n, err := a.s.app.ResetPassword(ctx, id, hash, peerHost(req.Peer().Addr))
 	if err != nil {
 		return nil, err
 	}
-	u, err := a.s.db.FindUserByID(ctx, id)
+	u, err := a.s.st.Users().Find(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -337,7 +337,7 @@ func (a *adminService) ChangeRole(ctx context.Context, req *connect.Request[v1.C
 	if req.Msg.GetUserId() == p.UserID && role != audit.RoleAdmin {
 		return nil, audit.Errorf(audit.EPRECONDITION, "an admin cannot take his own admin role; ask another admin")
 	}
-	u, err := a.s.db.ChangeRole(ctx, req.Msg.GetUserId(), role, peerHost(req.Peer().Addr))
+	u, err := a.s.app.ChangeRole(ctx, req.Msg.GetUserId(), role, peerHost(req.Peer().Addr))
 	if err != nil {
 		return nil, err
 	}
@@ -359,10 +359,10 @@ func (a *adminService) SetManagedStores(ctx context.Context, req *connect.Reques
 	if err != nil {
 		return nil, err
 	}
-	if err := a.s.db.SetManagedStores(ctx, id, stores); err != nil {
+	if err := a.s.app.SetManagedStores(ctx, id, stores); err != nil {
 		return nil, err
 	}
-	u, err := a.s.db.FindUserByID(ctx, id)
+	u, err := a.s.st.Users().Find(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -380,7 +380,7 @@ func (a *adminService) ListSecurityEvents(ctx context.Context, req *connect.Requ
 	if err != nil {
 		return nil, err
 	}
-	f := sqlite.EventFilter{Kinds: m.GetKinds(), UserID: m.GetUserId(), Limit: n + 1}
+	f := storage.EventFilter{Kinds: m.GetKinds(), UserID: m.GetUserId(), Limit: n + 1}
 	if f.From, err = timeFrom("from_time", m.GetFromTime()); err != nil {
 		return nil, err
 	}
@@ -396,7 +396,7 @@ func (a *adminService) ListSecurityEvents(ctx context.Context, req *connect.Requ
 			return nil, audit.Errorf(audit.EINVALID, "page_token is not one this server issued")
 		}
 	}
-	events, err := a.s.db.ListSecurityEvents(ctx, f)
+	events, err := a.s.st.SecurityEvents().List(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -408,7 +408,7 @@ func (a *adminService) ListSecurityEvents(ctx context.Context, req *connect.Requ
 		if e.UserID != "" {
 			u, ok := users[e.UserID]
 			if !ok {
-				u, _ = a.s.db.FindUserByID(ctx, e.UserID) // an unknown user (a failed login) has no name
+				u, _ = a.s.st.Users().Find(ctx, e.UserID) // an unknown user (a failed login) has no name
 				users[e.UserID] = u
 			}
 			if u != nil {

@@ -6,7 +6,6 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/audit"
-	"github.com/shopscore/shopscore/server/sqlite"
 	"github.com/shopscore/shopscore/server/storage"
 	"github.com/shopscore/shopscore/sync/protocol"
 	"google.golang.org/protobuf/proto"
@@ -133,7 +132,7 @@ func (a *assignmentService) fromSpec(ctx context.Context, p audit.Principal, spe
 // assignmentViews converts assignments with the names people read: store
 // code and name, checklist name, shopper name.
 func (s *Server) assignmentViews(ctx context.Context, as []*audit.Assignment) ([]*v1.Assignment, error) {
-	stores, err := s.db.ListStores(ctx, audit.StoreFilter{Scope: audit.Scope{All: true}, IncludeDeactivated: true})
+	stores, err := s.st.Stores().List(ctx, audit.StoreFilter{Scope: audit.Scope{All: true}, IncludeDeactivated: true})
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +140,7 @@ func (s *Server) assignmentViews(ctx context.Context, as []*audit.Assignment) ([
 	for _, st := range stores {
 		byID[st.ID] = st
 	}
-	names, err := s.db.ChecklistNames(ctx)
+	names, err := s.st.Checklists().Names(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -152,11 +151,11 @@ func (s *Server) assignmentViews(ctx context.Context, as []*audit.Assignment) ([
 		if st := byID[a.StoreID]; st != nil {
 			v.StoreCode, v.StoreName = st.Code, st.Name
 		}
-		v.ChecklistName = names[sqlite.VersionKey{ChecklistID: a.ChecklistID, Version: a.ChecklistVersion}]
+		v.ChecklistName = names[storage.VersionKey{ChecklistID: a.ChecklistID, Version: a.ChecklistVersion}]
 		if a.ShopperID != "" {
 			name, ok := shoppers[a.ShopperID]
 			if !ok {
-				u, err := s.db.FindUserByID(ctx, a.ShopperID)
+				u, err := s.st.Users().Find(ctx, a.ShopperID)
 				if err != nil {
 					return nil, err
 				}

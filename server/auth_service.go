@@ -52,7 +52,7 @@ func (a *authService) Login(ctx context.Context, req *connect.Request[v1.LoginRe
 	if !s.addrLimiter.Allow(peer) || !s.loginLimiter.Allow(email+"\x00"+peer) || !s.accountLimiter.Allow(email) {
 		return nil, audit.Errorf(audit.EEXHAUSTED, "too many login attempts; wait a minute and try again")
 	}
-	user, hash, err := s.db.FindUserByEmail(ctx, email)
+	user, hash, err := s.st.Users().FindByEmail(ctx, email)
 	if audit.ErrorCode(err) == audit.ENOTFOUND {
 		hash = auth.DummyHash // spend the same time as for a real account
 	} else if err != nil {
@@ -69,7 +69,7 @@ func (a *authService) Login(ctx context.Context, req *connect.Request[v1.LoginRe
 		} else {
 			ev.Detail = unknownLogin(email)
 		}
-		if err := s.db.AddSecurityEvent(ctx, ev); err != nil {
+		if err := s.st.SecurityEvents().Add(ctx, ev); err != nil {
 			return nil, err
 		}
 		return nil, audit.Errorf(audit.EUNAUTHORIZED, "wrong e-mail or password, or the account is disabled")
@@ -79,7 +79,7 @@ func (a *authService) Login(ctx context.Context, req *connect.Request[v1.LoginRe
 		return nil, err
 	}
 	refreshExpiry := s.cfg.Now().Add(s.cfg.RefreshTTL)
-	sess, err := s.db.CreateSession(ctx, user.ID, m.GetDeviceId(), m.GetDeviceName(), refreshHash, refreshExpiry, peer)
+	sess, err := s.app.CreateSession(ctx, user.ID, m.GetDeviceId(), m.GetDeviceName(), refreshHash, refreshExpiry, peer)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +147,7 @@ func (a *authService) Refresh(ctx context.Context, req *connect.Request[v1.Refre
 		return nil, err
 	}
 	refreshExpiry := s.cfg.Now().Add(s.cfg.RefreshTTL)
-	sess, user, err := s.db.RotateRefresh(ctx, auth.HashRefreshToken(m.GetRefreshToken()), m.GetDeviceId(), refreshHash, refreshExpiry, s.cfg.RefreshRetryGrace, peer)
+	sess, user, err := s.app.RotateRefresh(ctx, auth.HashRefreshToken(m.GetRefreshToken()), m.GetDeviceId(), refreshHash, refreshExpiry, s.cfg.RefreshRetryGrace, peer)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func (a *authService) Logout(ctx context.Context, req *connect.Request[v1.Logout
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.s.db.RevokeSession(ctx, p.SessionID, audit.EventLogout, "logout", peerHost(req.Peer().Addr)); err != nil {
+	if _, err := a.s.app.RevokeSession(ctx, p.SessionID, audit.EventLogout, "logout", peerHost(req.Peer().Addr)); err != nil {
 		return nil, err
 	}
 	return connect.NewResponse(&v1.LogoutResponse{}), nil
@@ -176,7 +176,7 @@ func (a *authService) WhoAmI(ctx context.Context, _ *connect.Request[v1.WhoAmIRe
 	if err != nil {
 		return nil, err
 	}
-	u, err := a.s.db.FindUserByID(ctx, p.UserID)
+	u, err := a.s.st.Users().Find(ctx, p.UserID)
 	if err != nil {
 		return nil, err
 	}

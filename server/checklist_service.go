@@ -28,7 +28,7 @@ func (c *checklistService) ImportPack(ctx context.Context, req *connect.Request[
 	if name == "" {
 		name = "pack.json"
 	}
-	versions, err := c.s.db.ImportPack(ctx, name, req.Msg.GetContent(), req.Msg.GetPublish(), req.Msg.GetValidateOnly(), p.UserID)
+	versions, err := c.s.app.ImportPack(ctx, name, req.Msg.GetContent(), req.Msg.GetPublish(), req.Msg.GetValidateOnly(), p.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ func changeVersion(ctx context.Context, id string, version int32, change func(co
 // PublishVersion publishes a draft. Errors: EINVALID, ENOTFOUND,
 // EPRECONDITION.
 func (c *checklistService) PublishVersion(ctx context.Context, req *connect.Request[v1.PublishVersionRequest]) (*connect.Response[v1.PublishVersionResponse], error) {
-	pv, err := changeVersion(ctx, req.Msg.GetChecklistId(), req.Msg.GetVersion(), c.s.db.PublishVersion)
+	pv, err := changeVersion(ctx, req.Msg.GetChecklistId(), req.Msg.GetVersion(), c.s.app.PublishVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func (c *checklistService) RetireVersion(ctx context.Context, req *connect.Reque
 		return nil, err
 	}
 	retire := func(ctx context.Context, id string, version int) (*audit.ChecklistVersion, error) {
-		return c.s.db.RetireVersion(ctx, audit.ScopeOf(p), id, version)
+		return c.s.app.RetireVersion(ctx, audit.ScopeOf(p), id, version)
 	}
 	pv, err := changeVersion(ctx, req.Msg.GetChecklistId(), req.Msg.GetVersion(), retire)
 	if err != nil {
@@ -106,7 +106,7 @@ func (c *checklistService) ListChecklists(ctx context.Context, req *connect.Requ
 	if err != nil {
 		return nil, err
 	}
-	versions, err := c.s.db.ListVersions(ctx, audit.VersionFilter{Channel: ch, ChecklistID: req.Msg.GetChecklistId(), PublishedOnly: !canEditChecklists(p.Role)})
+	versions, err := c.s.st.Checklists().List(ctx, audit.VersionFilter{Channel: ch, ChecklistID: req.Msg.GetChecklistId(), PublishedOnly: !canEditChecklists(p.Role)})
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +137,7 @@ func (c *checklistService) GetChecklistVersion(ctx context.Context, req *connect
 	if m.GetVersion() < 0 {
 		return nil, audit.Errorf(audit.EINVALID, "version must be >= 0 (0 for the latest published), got %d", m.GetVersion())
 	}
-	v, err := c.s.db.FindVersion(ctx, m.GetChecklistId(), int(m.GetVersion()))
+	v, err := c.s.st.Checklists().Find(ctx, m.GetChecklistId(), int(m.GetVersion()))
 	if err != nil {
 		return nil, err
 	}

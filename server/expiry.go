@@ -73,9 +73,5 @@ func (s *Server) expireLoop(ctx context.Context) {
 
 // applyDueTransfers moves the employees whose transfer's day has come.
 func (s *Server) applyDueTransfers(ctx context.Context) (int, error) {
-	today, err := s.orgToday(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return s.db.ApplyDueTransfers(ctx, today)
+	return s.app.ApplyDueTransfers(ctx)
 }

@@ -131,7 +131,7 @@ func (s *Server) authenticate(ctx context.Context, authorization string) (audit.
 	if err != nil {
 		return audit.Principal{}, err
 	}
-	user, err := s.db.Authenticate(ctx, claims.SessionID, claims.Subject)
+	user, err := s.app.Authenticate(ctx, claims.SessionID, claims.Subject)
 	if err != nil {
 		return audit.Principal{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/shopscore/shopscore/server/app"
 	"math"
 	"slices"
 	"strconv"
@@ -15,7 +16,6 @@ import (
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/reports"
-	"github.com/shopscore/shopscore/server/sqlite"
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 )
@@ -33,31 +33,31 @@ const (
 
 // importColumn is a column a store or staff import understands.
 type importColumn struct {
-	field    string   // its name in problems (a sqlite.Field* constant)
+	field    string   // its name in problems (an app.Field* constant)
 	headers  []string // the header keys (reports.HeaderKey) that name it, in English and Russian
 	required bool
 }
 
 // storeColumns are the columns of a store import.
 var storeColumns = []importColumn{
-	{sqlite.FieldCode, []string{"code", "store_code", "код", "код_магазина", "код_точки"}, true},
-	{sqlite.FieldName, []string{"name", "store_name", "название", "наименование", "название_магазина"}, true},
-	{sqlite.FieldAddress, []string{"address", "адрес"}, false},
-	{sqlite.FieldRegion, []string{"region", "регион"}, false},
-	{sqlite.FieldLatitude, []string{"latitude", "lat", "широта"}, false},
-	{sqlite.FieldLongitude, []string{"longitude", "lon", "lng", "долгота"}, false},
-	{sqlite.FieldGeofenceMeters, []string{"geofence_meters", "geofence", "radius", "радиус", "радиус_геозоны"}, false},
+	{app.FieldCode, []string{"code", "store_code", "код", "код_магазина", "код_точки"}, true},
+	{app.FieldName, []string{"name", "store_name", "название", "наименование", "название_магазина"}, true},
+	{app.FieldAddress, []string{"address", "адрес"}, false},
+	{app.FieldRegion, []string{"region", "регион"}, false},
+	{app.FieldLatitude, []string{"latitude", "lat", "широта"}, false},
+	{app.FieldLongitude, []string{"longitude", "lon", "lng", "долгота"}, false},
+	{app.FieldGeofenceMeters, []string{"geofence_meters", "geofence", "radius", "радиус", "радиус_геозоны"}, false},
 }
 
 // staffColumns are the columns of a staff import.
 var staffColumns = []importColumn{
-	{sqlite.FieldEmployeeNumber, []string{"employee_number", "employee_no", "tab_number", "number",
+	{app.FieldEmployeeNumber, []string{"employee_number", "employee_no", "tab_number", "number",
 		"табельный_номер", "таб_номер", "табельный", "табельный_№", "таб_№"}, true},
-	{sqlite.FieldName, []string{"name", "full_name", "employee_name", "фио", "ф_и_о", "имя", "сотрудник"}, true},
-	{sqlite.FieldStoreCode, []string{"store_code", "store", "код_магазина", "код_точки", "магазин"}, false},
-	{sqlite.FieldPosition, []string{"position", "job_title", "должность"}, false},
-	{sqlite.FieldDepartment, []string{"department", "отдел", "подразделение"}, false},
-	{sqlite.FieldBackOffice, []string{"back_office", "бэк_офис", "бек_офис"}, false},
+	{app.FieldName, []string{"name", "full_name", "employee_name", "фио", "ф_и_о", "имя", "сотрудник"}, true},
+	{app.FieldStoreCode, []string{"store_code", "store", "код_магазина", "код_точки", "магазин"}, false},
+	{app.FieldPosition, []string{"position", "job_title", "должность"}, false},
+	{app.FieldDepartment, []string{"department", "отдел", "подразделение"}, false},
+	{app.FieldBackOffice, []string{"back_office", "бэк_офис", "бек_офис"}, false},
 }
 
 // tableImport is one store or staff file being read: its columns, and
@@ -301,16 +301,16 @@ func (r importRow) valid(before int, validate func() error) bool {
 
 // parseStores reads a store import file: every row a valid store, codes
 // distinct.
-func parseStores(file string, data []byte) (*tableImport, []sqlite.StoreImportRow, error) {
-	var rows []sqlite.StoreImportRow
+func parseStores(file string, data []byte) (*tableImport, []app.StoreImportRow, error) {
+	var rows []app.StoreImportRow
 	seen := map[string]int{}
 	t, err := readImport(file, data, "store", storeColumns, maxImportStores, func(r importRow) {
 		before := len(r.t.problems)
-		s := audit.Store{Code: r.key(sqlite.FieldCode, "store code", seen), Name: r.required(sqlite.FieldName, "store name"),
-			Address: r.text(sqlite.FieldAddress), Region: r.text(sqlite.FieldRegion), Latitude: r.number(sqlite.FieldLatitude),
-			Longitude: r.number(sqlite.FieldLongitude), GeofenceMeters: r.number(sqlite.FieldGeofenceMeters)}
+		s := audit.Store{Code: r.key(app.FieldCode, "store code", seen), Name: r.required(app.FieldName, "store name"),
+			Address: r.text(app.FieldAddress), Region: r.text(app.FieldRegion), Latitude: r.number(app.FieldLatitude),
+			Longitude: r.number(app.FieldLongitude), GeofenceMeters: r.number(app.FieldGeofenceMeters)}
 		if r.valid(before, s.Validate) {
-			rows = append(rows, sqlite.StoreImportRow{Line: r.line, Store: s})
+			rows = append(rows, app.StoreImportRow{Line: r.line, Store: s})
 		}
 	})
 	return t, rows, err
@@ -318,16 +318,16 @@ func parseStores(file string, data []byte) (*tableImport, []sqlite.StoreImportRo
 
 // parseStaff reads a staff import file: every row a valid employee,
 // employee numbers distinct.
-func parseStaff(file string, data []byte) (*tableImport, []sqlite.StaffImportRow, error) {
-	var rows []sqlite.StaffImportRow
+func parseStaff(file string, data []byte) (*tableImport, []app.StaffImportRow, error) {
+	var rows []app.StaffImportRow
 	seen := map[string]int{}
 	t, err := readImport(file, data, "employee", staffColumns, maxImportStaff, func(r importRow) {
 		before := len(r.t.problems)
-		s := audit.Staff{EmployeeNumber: r.key(sqlite.FieldEmployeeNumber, "employee number", seen),
-			Name: r.required(sqlite.FieldName, "employee's name"), Position: r.text(sqlite.FieldPosition),
-			Department: audit.Department(r.text(sqlite.FieldDepartment)), BackOffice: r.yesNo(sqlite.FieldBackOffice)}
+		s := audit.Staff{EmployeeNumber: r.key(app.FieldEmployeeNumber, "employee number", seen),
+			Name: r.required(app.FieldName, "employee's name"), Position: r.text(app.FieldPosition),
+			Department: audit.Department(r.text(app.FieldDepartment)), BackOffice: r.yesNo(app.FieldBackOffice)}
 		if r.valid(before, s.Validate) {
-			rows = append(rows, sqlite.StaffImportRow{Line: r.line, Staff: s, StoreCode: r.text(sqlite.FieldStoreCode)})
+			rows = append(rows, app.StaffImportRow{Line: r.line, Staff: s, StoreCode: r.text(app.FieldStoreCode)})
 		}
 	})
 	return t, rows, err
@@ -343,7 +343,7 @@ func (o *orgService) ImportStores(ctx context.Context, req *connect.Request[v1.I
 	if err != nil {
 		return nil, err
 	}
-	res, err := o.s.db.ImportStores(ctx, rows, t.fields(), req.Msg.GetValidateOnly() || len(t.problems) > 0)
+	res, err := o.s.app.ImportStores(ctx, rows, t.fields(), req.Msg.GetValidateOnly() || len(t.problems) > 0)
 	if err := t.finish(err); err != nil {
 		return nil, err
 	}
@@ -366,11 +366,7 @@ func (o *orgService) ImportStaff(ctx context.Context, req *connect.Request[v1.Im
 	if err != nil {
 		return nil, err
 	}
-	today, err := o.s.orgToday(ctx)
-	if err != nil {
-		return nil, err
-	}
-	res, err := o.s.db.ImportStaff(ctx, audit.ScopeOf(p), rows, t.fields(), today, p.UserID,
+	res, err := o.s.app.ImportStaff(ctx, audit.ScopeOf(p), rows, t.fields(), p.UserID,
 		req.Msg.GetValidateOnly() || len(t.problems) > 0)
 	if err := t.finish(err); err != nil {
 		return nil, err

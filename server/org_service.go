@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"strings"
-	"time"
 
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
@@ -28,7 +27,7 @@ func (o *orgService) CreateStore(ctx context.Context, req *connect.Request[v1.Cr
 		Code: m.GetCode(), Name: m.GetName(), Address: m.GetAddress(), Region: m.GetRegion(),
 		Latitude: m.GetLatitude(), Longitude: m.GetLongitude(), GeofenceMeters: m.GetGeofenceMeters(), ManagerIDs: m.GetManagerIds(),
 	}
-	if err := o.s.db.CreateStore(ctx, st); err != nil {
+	if err := o.s.app.CreateStore(ctx, st); err != nil {
 		return nil, err
 	}
 	return connect.NewResponse(&v1.CreateStoreResponse{Store: protocol.StoreToProto(st)}), nil
@@ -40,7 +39,7 @@ func (o *orgService) ListStores(ctx context.Context, req *connect.Request[v1.Lis
 	if err != nil {
 		return nil, err
 	}
-	stores, err := o.s.db.ListStores(ctx, audit.StoreFilter{Scope: audit.ScopeOf(p), Region: req.Msg.GetRegion(),
+	stores, err := o.s.st.Stores().List(ctx, audit.StoreFilter{Scope: audit.ScopeOf(p), Region: req.Msg.GetRegion(),
 		IncludeDeactivated: req.Msg.GetIncludeDeactivated(), Query: req.Msg.GetQuery()})
 	if err != nil {
 		return nil, err
@@ -67,7 +66,7 @@ func (o *orgService) CreateStaff(ctx context.Context, req *connect.Request[v1.Cr
 		EmployeeNumber: m.GetEmployeeNumber(), Name: m.GetName(), Position: m.GetPosition(),
 		Department: audit.Department(m.GetDepartment()), BackOffice: m.GetBackOffice(), StoreID: m.GetStoreId(),
 	}
-	if err := o.s.db.CreateStaff(ctx, audit.ScopeOf(p), st); err != nil {
+	if err := o.s.app.CreateStaff(ctx, audit.ScopeOf(p), st); err != nil {
 		return nil, err
 	}
 	return connect.NewResponse(&v1.CreateStaffResponse{Staff: protocol.StaffToProto(st)}), nil
@@ -95,7 +94,7 @@ func (o *orgService) ListStaff(ctx context.Context, req *connect.Request[v1.List
 	if err != nil {
 		return nil, err
 	}
-	staff, err := o.s.db.ListStaff(ctx, audit.StaffFilter{Scope: scope, StoreID: storeID, IncludeDeactivated: m.GetIncludeDeactivated(),
+	staff, err := o.s.st.Staff().List(ctx, audit.StaffFilter{Scope: scope, StoreID: storeID, IncludeDeactivated: m.GetIncludeDeactivated(),
 		Query: m.GetQuery(), AfterNumber: after, Limit: n + 1})
 	if err != nil {
 		return nil, err
@@ -107,7 +106,7 @@ func (o *orgService) ListStaff(ctx context.Context, req *connect.Request[v1.List
 
 // ListShoppers lists the active shoppers.
 func (o *orgService) ListShoppers(ctx context.Context, req *connect.Request[v1.ListShoppersRequest]) (*connect.Response[v1.ListShoppersResponse], error) {
-	users, err := o.s.db.ListShoppers(ctx, req.Msg.GetQuery())
+	users, err := o.s.app.ListShoppers(ctx, req.Msg.GetQuery())
 	if err != nil {
 		return nil, err
 	}
@@ -125,9 +124,9 @@ func (o *orgService) findStoreRef(ctx context.Context, scope audit.Scope, id, co
 		return nil, audit.Errorf(audit.EINVALID, "store_id or store_code is required")
 	}
 	if id != "" {
-		return o.s.db.FindStore(ctx, scope, id)
+		return o.s.st.Stores().Find(ctx, scope, id)
 	}
-	return o.s.db.FindStoreByCode(ctx, scope, strings.TrimSpace(code))
+	return o.s.st.Stores().FindByCode(ctx, scope, strings.TrimSpace(code))
 }
 
 // GetStore returns a store in scope by id or code. Errors: EINVALID,
@@ -159,7 +158,7 @@ func (o *orgService) UpdateStore(ctx context.Context, req *connect.Request[v1.Up
 		ID: m.GetId(), Code: strings.TrimSpace(m.GetCode()), Name: m.GetName(), Address: m.GetAddress(), Region: m.GetRegion(),
 		Latitude: m.GetLatitude(), Longitude: m.GetLongitude(), GeofenceMeters: m.GetGeofenceMeters(), ManagerIDs: m.GetManagerIds(),
 	}
-	out, err := o.s.db.UpdateStore(ctx, audit.ScopeOf(p), st, p.Role == audit.RoleAdmin)
+	out, err := o.s.app.UpdateStore(ctx, audit.ScopeOf(p), st, p.Role == audit.RoleAdmin)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +169,7 @@ func (o *orgService) setStoreDeactivated(id string, deactivated bool, ctx contex
 	if id == "" {
 		return nil, audit.Errorf(audit.EINVALID, "store_id is required")
 	}
-	st, err := o.s.db.SetStoreDeactivated(ctx, id, deactivated)
+	st, err := o.s.app.SetStoreDeactivated(ctx, id, deactivated)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +197,7 @@ func (o *orgService) ReactivateStore(ctx context.Context, req *connect.Request[v
 // staffView converts an employee with his pending transfer, if any.
 func (o *orgService) staffView(ctx context.Context, s *audit.Staff) (*v1.Staff, error) {
 	out := protocol.StaffToProto(s)
-	t, err := o.s.db.PendingTransfer(ctx, s.ID)
+	t, err := o.s.app.PendingTransfer(ctx, s.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +218,7 @@ func (o *orgService) GetStaff(ctx context.Context, req *connect.Request[v1.GetSt
 	if id == "" && number == "" {
 		return nil, audit.Errorf(audit.EINVALID, "staff_id or employee_number is required")
 	}
-	s, ts, err := o.s.db.FindStaff(ctx, audit.ScopeOf(p), id, number)
+	s, ts, err := o.s.app.FindStaff(ctx, audit.ScopeOf(p), id, number)
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +243,7 @@ func (o *orgService) UpdateStaff(ctx context.Context, req *connect.Request[v1.Up
 	if m.GetId() == "" {
 		return nil, audit.Errorf(audit.EINVALID, "staff.id is required")
 	}
-	s, err := o.s.db.UpdateStaff(ctx, audit.ScopeOf(p), &audit.Staff{ID: m.GetId(), EmployeeNumber: strings.TrimSpace(m.GetEmployeeNumber()),
+	s, err := o.s.app.UpdateStaff(ctx, audit.ScopeOf(p), &audit.Staff{ID: m.GetId(), EmployeeNumber: strings.TrimSpace(m.GetEmployeeNumber()),
 		Name: m.GetName(), Position: m.GetPosition(), Department: audit.Department(m.GetDepartment()), BackOffice: m.GetBackOffice()})
 	if err != nil {
 		return nil, err
@@ -264,7 +263,7 @@ func (o *orgService) setStaffDeactivated(ctx context.Context, id string, deactiv
 	if id == "" {
 		return nil, audit.Errorf(audit.EINVALID, "staff_id is required")
 	}
-	s, err := o.s.db.SetStaffDeactivated(ctx, audit.ScopeOf(p), id, deactivated)
+	s, err := o.s.app.SetStaffDeactivated(ctx, audit.ScopeOf(p), id, deactivated)
 	if err != nil {
 		return nil, err
 	}
@@ -308,17 +307,7 @@ func (o *orgService) TransferStaff(ctx context.Context, req *connect.Request[v1.
 	if err != nil {
 		return nil, err
 	}
-	today, err := o.s.orgToday(ctx)
-	if err != nil {
-		return nil, err
-	}
-	date := m.GetEffectiveDate()
-	if date == "" {
-		date = today
-	} else if _, err := time.Parse(time.DateOnly, date); err != nil {
-		return nil, audit.Errorf(audit.EINVALID, "effective_date: %q is not a date YYYY-MM-DD", date)
-	}
-	s, t, err := o.s.db.TransferStaff(ctx, scope, m.GetStaffId(), to, date, today, p.UserID)
+	s, t, err := o.s.app.TransferStaff(ctx, scope, m.GetStaffId(), to, m.GetEffectiveDate(), p.UserID)
 	if err != nil {
 		return nil, err
 	}

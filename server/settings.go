@@ -19,12 +19,3 @@ func (s *Server) orgLocation(ctx context.Context) (*time.Location, error) {
 	}
 	return loc, nil
 }
-
-// orgToday returns today's date, YYYY-MM-DD, in the organisation's time zone.
-func (s *Server) orgToday(ctx context.Context) (string, error) {
-	loc, err := s.orgLocation(ctx)
-	if err != nil {
-		return "", err
-	}
-	return s.cfg.Now().In(loc).Format(time.DateOnly), nil
-}

@@ -15,7 +15,7 @@ func (s *Server) storeRef(ctx context.Context, scope audit.Scope, id, code strin
 	if id != "" || code == "" {
 		return id, nil
 	}
-	st, err := s.db.FindStoreByCode(ctx, scope, code)
+	st, err := s.st.Stores().FindByCode(ctx, scope, code)
 	if err != nil {
 		return "", err
 	}

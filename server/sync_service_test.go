@@ -579,16 +579,16 @@ func TestSyncService_Push(t *testing.T) {
 func republish(tb testing.TB, ts *TestServer, checklist, question string) *audit.ChecklistVersion {
 	tb.Helper()
 	ctx := context.Background()
-	cur, err := ts.DB().FindVersion(ctx, checklist, 0)
+	cur, err := ts.DB().Checklists().Find(ctx, checklist, 0)
 	require.NoError(tb, err)
 	c := cur.Content.Clone()
 	q, _, ok := c.Question(question)
 	require.True(tb, ok)
 	q.Weight = 10
 	q.Text += " (revised)"
-	draft, err := ts.DB().SaveDraft(ctx, &c, "test")
+	draft, err := ts.App().SaveDraft(ctx, &c, "test")
 	require.NoError(tb, err)
-	v, err := ts.DB().PublishVersion(ctx, checklist, draft.Version)
+	v, err := ts.App().PublishVersion(ctx, checklist, draft.Version)
 	require.NoError(tb, err)
 	require.Greater(tb, v.Version, cur.Version)
 	return v
@@ -846,7 +846,7 @@ func TestSyncService_Push_RetiredAfterKept(t *testing.T) {
 	require.Equal(t, v1.MutationStatus_MUTATION_STATUS_APPLIED, resp.Results[0].Status)
 	assert.NotContains(t, resp.Results[0].Receipt.Flags, string(audit.FlagVersionRetired))
 
-	_, err := ts.DB().RetireVersion(context.Background(), audit.Scope{All: true}, cv.ChecklistId, int(cv.Version))
+	_, err := ts.App().RetireVersion(context.Background(), audit.Scope{All: true}, cv.ChecklistId, int(cv.Version))
 	require.NoError(t, err)
 	resp = f.mustPush(t, submit(2, second.visit), submit(3, bad.visit))
 	require.Equal(t, v1.MutationStatus_MUTATION_STATUS_APPLIED, resp.Results[0].Status, "result %v", resp.Results[0])

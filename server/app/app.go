@@ -10,6 +10,7 @@
 package app
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -43,3 +44,12 @@ func New(st storage.Storage, o Options) *App {
 // Storage returns the storage the use cases run over, for queries that
 // carry no rule of their own.
 func (a *App) Storage() storage.Storage { return a.st }
+
+// updateOrTrial is Update, or Trial for a dry run: a validate-only run
+// takes the same path as the real one and stores nothing.
+func (a *App) updateOrTrial(dryRun bool) func(context.Context, func(storage.Tx) error) error {
+	if dryRun {
+		return a.st.Trial
+	}
+	return a.st.Update
+}

@@ -31,7 +31,7 @@ var Users = map[audit.Role]string{
 // it seeded anything: a database that already has users is left alone.
 func Seed(ctx context.Context, srv *server.Server, password string) (bool, error) {
 	db := srv.DB()
-	n, err := db.CountUsers(ctx)
+	n, err := db.Users().Count(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -49,7 +49,7 @@ func Seed(ctx context.Context, srv *server.Server, password string) (bool, error
 	users := map[audit.Role]*audit.User{}
 	for _, role := range audit.Roles {
 		u := &audit.User{Email: Users[role], DisplayName: names[role], Role: role}
-		if err := db.CreateUser(ctx, u, hash); err != nil {
+		if err := srv.App().CreateUser(ctx, u, hash); err != nil {
 			return false, fmt.Errorf("demo user %s: %w", u.Email, err)
 		}
 		users[role] = u
@@ -69,7 +69,7 @@ func Seed(ctx context.Context, srv *server.Server, password string) (bool, error
 	}
 	byCode := map[string]string{}
 	for _, st := range stores {
-		if err := db.CreateStore(ctx, st); err != nil {
+		if err := srv.App().CreateStore(ctx, st); err != nil {
 			return false, fmt.Errorf("demo store %s: %w", st.Code, err)
 		}
 		byCode[st.Code] = st.ID
@@ -87,11 +87,11 @@ func Seed(ctx context.Context, srv *server.Server, password string) (bool, error
 		{EmployeeNumber: "E3003", Name: "Svetlana Popova", Position: "secretary", Department: audit.DeptSecretary, BackOffice: true, StoreID: byCode["HQ"]},
 	}
 	for _, st := range staff {
-		if err := db.CreateStaff(ctx, audit.Scope{All: true}, st); err != nil {
+		if err := srv.App().CreateStaff(ctx, audit.Scope{All: true}, st); err != nil {
 			return false, fmt.Errorf("demo staff %s: %w", st.EmployeeNumber, err)
 		}
 	}
-	if _, err := db.ImportPack(ctx, "demo-pack.json", demopack.JSON, true, false, users[audit.RoleAdmin].ID); err != nil {
+	if _, err := srv.App().ImportPack(ctx, "demo-pack.json", demopack.JSON, true, false, users[audit.RoleAdmin].ID); err != nil {
 		return false, fmt.Errorf("demo standards pack: %w", err)
 	}
 	// A week of work for the demo shopper, starting today.

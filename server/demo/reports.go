@@ -104,14 +104,14 @@ func SeedReports(ctx context.Context, srv *server.Server) error {
 		return err
 	}
 	shopper := &audit.User{Email: ArchiveShopper, DisplayName: "Vera Ionescu (mystery shopper, past visits)", Role: audit.RoleShopper}
-	if err := db.CreateUser(ctx, shopper, unusable); err != nil {
+	if err := srv.App().CreateUser(ctx, shopper, unusable); err != nil {
 		return fmt.Errorf("demo reports: shopper: %w", err)
 	}
-	manager, _, err := db.FindUserByEmail(ctx, Users[audit.RoleManager])
+	manager, _, err := db.Users().FindByEmail(ctx, Users[audit.RoleManager])
 	if err != nil {
 		return fmt.Errorf("demo reports: manager: %w", err)
 	}
-	stores, err := db.ListStores(ctx, audit.StoreFilter{Scope: audit.Scope{All: true}})
+	stores, err := db.Stores().List(ctx, audit.StoreFilter{Scope: audit.Scope{All: true}})
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func SeedReports(ctx context.Context, srv *server.Server) error {
 			depot = st.ID
 		}
 	}
-	staff, err := db.ListStaff(ctx, audit.StaffFilter{Scope: audit.Scope{All: true}})
+	staff, err := db.Staff().List(ctx, audit.StaffFilter{Scope: audit.Scope{All: true}})
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func SeedReports(ctx context.Context, srv *server.Server) error {
 			drivers[st.EmployeeNumber] = st.ID
 		}
 	}
-	versions, err := db.ListVersions(ctx, audit.VersionFilter{PublishedOnly: true})
+	versions, err := db.Checklists().List(ctx, audit.VersionFilter{PublishedOnly: true})
 	if err != nil {
 		return err
 	}
@@ -164,7 +164,7 @@ func SeedReports(ctx context.Context, srv *server.Server) error {
 	}
 
 	hash := sha256.Sum256(secret)
-	sess, err := db.CreateSession(ctx, shopper.ID, "demo-seed", "demo data", hash[:], db.Now().Add(time.Hour), "")
+	sess, err := srv.App().CreateSession(ctx, shopper.ID, "demo-seed", "demo data", hash[:], db.Now().Add(time.Hour), "")
 	if err != nil {
 		return err
 	}
@@ -224,7 +224,7 @@ func SeedReports(ctx context.Context, srv *server.Server) error {
 			}
 		}
 	}
-	if _, err := db.RevokeSession(ctx, sess.ID, string(audit.EventLogout), "demo data seeded", ""); err != nil {
+	if _, err := srv.App().RevokeSession(ctx, sess.ID, string(audit.EventLogout), "demo data seeded", ""); err != nil {
 		return err
 	}
 	_, err = db.AuditReports().Index(ctx)

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -9,9 +8,8 @@ import (
 	"fmt"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/storage"
 )
-
-var _ audit.ChecklistStore = (*DB)(nil)
 
 func questionCount(c *audit.Checklist) int {
 	n := 0
@@ -21,129 +19,73 @@ func questionCount(c *audit.Checklist) int {
 	return n
 }
 
-// SaveDraft stores c as its checklist's draft: version 1 of a new
-// checklist, the next version after the latest published or retired one,
-// or in place of the existing draft. Content identical to the latest
-// version, when that is published, returns that version unchanged.
-// Errors: EINVALID.
-func (db *DB) SaveDraft(ctx context.Context, c *audit.Checklist, by string) (*audit.ChecklistVersion, error) {
-	var out *audit.ChecklistVersion
-	err := db.update(ctx, func(tx *Tx) error {
-		var err error
-		out, err = saveDraft(ctx, tx, c, by)
-		return err
-	})
-	return out, err
-}
-
-func saveDraft(ctx context.Context, tx *Tx, c *audit.Checklist, by string) (*audit.ChecklistVersion, error) {
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	content, err := c.CanonicalJSON()
-	if err != nil {
-		return nil, err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO checklists (id, created_at) VALUES (?, ?)`, c.ID, millis(tx.now)); err != nil {
-		return nil, fmt.Errorf("insert checklist: %w", err)
-	}
-	var latest int
-	var state sql.NullString
-	var latestContent []byte
-	err = tx.QueryRowContext(ctx, `SELECT version, state, content FROM checklist_versions WHERE checklist_id = ? ORDER BY version DESC LIMIT 1`, c.ID).
-		Scan(&latest, &state, &latestContent)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("latest version: %w", err)
-	}
-	if state.String == string(audit.VersionPublished) && bytes.Equal(latestContent, content) {
-		// Importing the same content again changes nothing.
-		return findVersion(ctx, tx, c.ID, latest)
-	}
-	if state.String == string(audit.VersionDraft) {
-		_, err = tx.ExecContext(ctx, `UPDATE checklist_versions SET name = ?, channel = ?, content = ?, question_count = ?, created_at = ?, created_by = ?
-		WHERE checklist_id = ? AND version = ? AND state = 'draft'`,
-			c.Name, string(c.Channel), content, questionCount(c), millis(tx.now), by, c.ID, latest)
-	} else {
-		latest++
-		_, err = tx.ExecContext(ctx, `INSERT INTO checklist_versions (checklist_id, version, name, channel, state, content, question_count, created_at, created_by)
-		VALUES (?, ?, ?, ?, 'draft', ?, ?, ?, ?)`, c.ID, latest, c.Name, string(c.Channel), content, questionCount(c), millis(tx.now), by)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("save draft: %w", err)
-	}
-	return findVersion(ctx, tx, c.ID, latest)
-}
-
-// PublishVersion publishes a draft, computing its content hash; from then
-// on the version never changes. When the version takes unplanned visits
-// it writes the checklist to every shopper's sync feed in the same
-// transaction. Errors: ENOTFOUND,
-// EPRECONDITION (not a draft), EINVALID.
-func (db *DB) PublishVersion(ctx context.Context, checklistID string, version int) (*audit.ChecklistVersion, error) {
-	var out *audit.ChecklistVersion
-	err := db.update(ctx, func(tx *Tx) error {
-		var err error
-		out, err = publishVersion(ctx, tx, checklistID, version)
-		return err
-	})
-	return out, err
-}
-
-func publishVersion(ctx context.Context, tx *Tx, checklistID string, version int) (*audit.ChecklistVersion, error) {
-	v, err := findVersion(ctx, tx, checklistID, version)
-	if err != nil {
-		return nil, err
-	}
-	p, err := audit.Publish(v, tx.now)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE checklist_versions SET state = 'published', content_hash = ?, published_at = ?
-		WHERE checklist_id = ? AND version = ? AND state = 'draft'`, p.ContentHash, millis(tx.now), checklistID, version); err != nil {
-		return nil, fmt.Errorf("publish: %w", err)
-	}
-	// Every shopper's device learns of a new version it may use for
-	// unplanned visits.
-	if p.Content.AllowUnplanned {
-		if err := touchFeed(ctx, tx, "", feedChecklist, checklistID); err != nil {
-			return nil, err
-		}
-	}
-	return findVersion(ctx, tx, checklistID, version)
-}
-
-// RetireVersion retires a published version on behalf of a caller with
-// scope (the rule is audit.Retire's), and moves the checklist's row in the
-// sync feed so that devices see what is current. Errors: ENOTFOUND,
-// EPRECONDITION (not published), EFORBIDDEN (pending assignments at
-// stores outside scope).
-func (db *DB) RetireVersion(ctx context.Context, scope audit.Scope, checklistID string, version int) (*audit.ChecklistVersion, error) {
-	var out *audit.ChecklistVersion
-	err := db.update(ctx, func(tx *Tx) error {
-		v, err := findVersion(ctx, tx, checklistID, version)
+// AddDraft stores c as the draft version of its checklist
+// (storage.Checklists).
+func (r checklistRows) AddDraft(ctx context.Context, c *audit.Checklist, version int, by string) error {
+	return r.write(ctx, func(tx *Tx) error {
+		content, err := c.CanonicalJSON()
 		if err != nil {
 			return err
 		}
-		foreign, err := foreignPendingStores(ctx, tx, scope, checklistID, version)
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO checklists (id, created_at) VALUES (?, ?)`, c.ID, millis(tx.now)); err != nil {
+			return fmt.Errorf("insert checklist: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO checklist_versions (checklist_id, version, name, channel, state, content, question_count, created_at, created_by)
+			VALUES (?, ?, ?, ?, 'draft', ?, ?, ?, ?)`, c.ID, version, c.Name, string(c.Channel), content, questionCount(c), millis(tx.now), by); err != nil {
+			return fmt.Errorf("save draft: %w", err)
+		}
+		return nil
+	})
+}
+
+// ReplaceDraft replaces the content of a draft (storage.Checklists).
+func (r checklistRows) ReplaceDraft(ctx context.Context, c *audit.Checklist, version int, by string) error {
+	return r.write(ctx, func(tx *Tx) error {
+		content, err := c.CanonicalJSON()
 		if err != nil {
 			return err
 		}
-		if _, err := audit.Retire(v, scope, foreign); err != nil {
-			return err
+		if _, err := tx.ExecContext(ctx, `UPDATE checklist_versions SET name = ?, channel = ?, content = ?, question_count = ?, created_at = ?, created_by = ?
+			WHERE checklist_id = ? AND version = ? AND state = 'draft'`,
+			c.Name, string(c.Channel), content, questionCount(c), millis(tx.now), by, c.ID, version); err != nil {
+			return fmt.Errorf("save draft: %w", err)
 		}
+		return nil
+	})
+}
+
+// Publish marks a draft published (storage.Checklists).
+func (r checklistRows) Publish(ctx context.Context, checklistID string, version int, contentHash string) error {
+	return r.write(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE checklist_versions SET state = 'published', content_hash = ?, published_at = ?
+			WHERE checklist_id = ? AND version = ? AND state = 'draft'`, contentHash, millis(tx.now), checklistID, version); err != nil {
+			return fmt.Errorf("publish: %w", err)
+		}
+		return nil
+	})
+}
+
+// Retire marks a version retired (storage.Checklists).
+func (r checklistRows) Retire(ctx context.Context, checklistID string, version int) error {
+	return r.write(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE checklist_versions SET state = 'retired', retired_at = ?
 			WHERE checklist_id = ? AND version = ?`, millis(tx.now), checklistID, version); err != nil {
 			return fmt.Errorf("retire: %w", err)
 		}
-		if v.Content.AllowUnplanned {
-			if err := touchFeed(ctx, tx, "", feedChecklist, checklistID); err != nil {
-				return err
-			}
-		}
-		out, err = findVersion(ctx, tx, checklistID, version)
-		return err
+		return nil
 	})
-	return out, err
+}
+
+// Touch moves the checklist in every shopper's sync feed
+// (storage.Checklists).
+func (r checklistRows) Touch(ctx context.Context, checklistID string) error {
+	return r.write(ctx, func(tx *Tx) error { return touchFeed(ctx, tx, "", feedChecklist, checklistID) })
+}
+
+// PendingStoresOutside returns the codes of the stores outside scope with
+// open or accepted assignments of a version (storage.Checklists).
+func (r checklistRows) PendingStoresOutside(ctx context.Context, scope audit.Scope, checklistID string, version int) ([]string, error) {
+	return get(ctx, r.rows, func(tx *Tx) ([]string, error) { return foreignPendingStores(ctx, tx, scope, checklistID, version) })
 }
 
 // foreignPendingStores returns the codes of the stores outside scope with
@@ -162,17 +104,24 @@ func foreignPendingStores(ctx context.Context, tx *Tx, scope audit.Scope, checkl
 	return codes, nil
 }
 
-// FindVersion returns a version with its content; version 0 is the latest
-// published one. Errors: ENOTFOUND, EINTERNAL when a published version no
-// longer matches its hash.
-func (db *DB) FindVersion(ctx context.Context, checklistID string, version int) (*audit.ChecklistVersion, error) {
-	var out *audit.ChecklistVersion
-	err := db.view(ctx, func(tx *Tx) error {
-		var err error
-		out, err = findVersion(ctx, tx, checklistID, version)
-		return err
+// Find returns a version with its content; version 0 is the latest
+// published one (storage.Checklists). Errors: ENOTFOUND, EINTERNAL when a
+// published version no longer matches its hash.
+func (r checklistRows) Find(ctx context.Context, checklistID string, version int) (*audit.ChecklistVersion, error) {
+	return get(ctx, r.rows, func(tx *Tx) (*audit.ChecklistVersion, error) { return findVersion(ctx, tx, checklistID, version) })
+}
+
+// Latest returns the checklist's highest version in any state
+// (storage.Checklists). Errors: ENOTFOUND.
+func (r checklistRows) Latest(ctx context.Context, checklistID string) (*audit.ChecklistVersion, error) {
+	return get(ctx, r.rows, func(tx *Tx) (*audit.ChecklistVersion, error) {
+		v, err := scanVersion(tx.QueryRowContext(ctx, `SELECT `+versionColumns+` FROM checklist_versions WHERE checklist_id = ?
+			ORDER BY version DESC LIMIT 1`, checklistID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, audit.Errorf(audit.ENOTFOUND, "checklist %q has no version", checklistID)
+		}
+		return v, err
 	})
-	return out, err
 }
 
 const versionColumns = `checklist_id, version, state, content, content_hash, published_at, created_at`
@@ -213,9 +162,9 @@ func scanVersion(row interface{ Scan(...any) error }) (*audit.ChecklistVersion, 
 	return &v, nil
 }
 
-// ListVersions returns every version matching f, by checklist id then
-// version.
-func (db *DB) ListVersions(ctx context.Context, f audit.VersionFilter) ([]*audit.ChecklistVersion, error) {
+// List returns every version matching f, by checklist id then version
+// (storage.Checklists).
+func (r checklistRows) List(ctx context.Context, f audit.VersionFilter) ([]*audit.ChecklistVersion, error) {
 	q := `SELECT ` + versionColumns + ` FROM checklist_versions WHERE 1`
 	var args []any
 	if f.Channel != "" {
@@ -229,77 +178,26 @@ func (db *DB) ListVersions(ctx context.Context, f audit.VersionFilter) ([]*audit
 	if f.PublishedOnly {
 		q += ` AND state <> 'draft'`
 	}
-	var out []*audit.ChecklistVersion
-	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, q+` ORDER BY checklist_id, version`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			v, err := scanVersion(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, v)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list checklist versions: %w", err)
-	}
-	return out, nil
+	return selectAll(ctx, r.rows, "list checklist versions", scanVersionRow, q+` ORDER BY checklist_id, version`, args...)
 }
 
-// ImportPack parses a standards pack and saves each of its checklists as a
-// draft, publishing them when publish is set, all in one transaction: a
-// pack with any problem changes nothing, and a dry run (dryRun) returns
-// the versions it would make and stores nothing. Errors: EINVALID (every problem
-// as file:line:col: path: message), EPRECONDITION.
-func (db *DB) ImportPack(ctx context.Context, name string, data []byte, publish, dryRun bool, by string) ([]*audit.ChecklistVersion, error) {
-	pack, err := audit.ParsePack(name, data)
-	if err != nil {
-		return nil, err
-	}
-	var out []*audit.ChecklistVersion
-	err = db.writer(dryRun)(ctx, func(tx *Tx) error {
-		for i := range pack.Checklists {
-			v, err := saveDraft(ctx, tx, &pack.Checklists[i], by)
-			if err != nil {
-				return err
-			}
-			if publish && v.State == audit.VersionDraft {
-				if v, err = publishVersion(ctx, tx, v.ChecklistID, v.Version); err != nil {
-					return err
-				}
-			}
-			out = append(out, v)
-		}
-		return nil
-	})
-	return out, err
-}
+func scanVersionRow(row scanner) (*audit.ChecklistVersion, error) { return scanVersion(row) }
 
-// VersionKey names one checklist version.
-type VersionKey struct {
-	ChecklistID string
-	Version     int
-}
-
-// ChecklistNames returns the name of every checklist version.
-func (db *DB) ChecklistNames(ctx context.Context) (map[VersionKey]string, error) {
+// Names returns the name of every checklist version
+// (storage.Checklists).
+func (r checklistRows) Names(ctx context.Context) (map[storage.VersionKey]string, error) {
 	type row struct {
-		k    VersionKey
+		k    storage.VersionKey
 		name string
 	}
-	rows, err := list(ctx, db, "checklist names", func(r scanner) (row, error) {
+	rows, err := selectAll(ctx, r.rows, "checklist names", func(r scanner) (row, error) {
 		var x row
 		return x, r.Scan(&x.k.ChecklistID, &x.k.Version, &x.name)
 	}, `SELECT checklist_id, version, name FROM checklist_versions`)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[VersionKey]string, len(rows))
+	out := make(map[storage.VersionKey]string, len(rows))
 	for _, r := range rows {
 		out[r.k] = r.name
 	}

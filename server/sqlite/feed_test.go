@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"github.com/shopscore/shopscore/server/app"
 	"path/filepath"
 	"testing"
 	"time"
@@ -11,7 +12,7 @@ import (
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/sqlite"
-	"github.com/shopscore/shopscore/server/storetest"
+	"github.com/shopscore/shopscore/server/storage/storagetest"
 )
 
 func TestDB_FeedEpoch(t *testing.T) {
@@ -48,13 +49,13 @@ func newFeedFixture(t *testing.T) feedFixture {
 	ctx := context.Background()
 	db := MustOpenDB(t)
 	shopper := &audit.User{Email: "s@example.com", Role: audit.RoleShopper}
-	require.NoError(t, db.CreateUser(ctx, shopper, "h"))
+	require.NoError(t, app.New(db, app.Options{}).CreateUser(ctx, shopper, "h"))
 	store := &audit.Store{Code: "S-1", Name: "Store"}
-	require.NoError(t, db.CreateStore(ctx, store))
-	c := storetest.Checklist("visit", "Greeted?")
-	v, err := db.SaveDraft(ctx, c, "test")
+	require.NoError(t, app.New(db, app.Options{}).CreateStore(ctx, store))
+	c := storagetest.Checklist("visit", "Greeted?")
+	v, err := app.New(db, app.Options{}).SaveDraft(ctx, c, "test")
 	require.NoError(t, err)
-	_, err = db.PublishVersion(ctx, c.ID, v.Version)
+	_, err = app.New(db, app.Options{}).PublishVersion(ctx, c.ID, v.Version)
 	require.NoError(t, err)
 	start := time.Now().Add(-time.Hour)
 	a := &audit.Assignment{ID: "a-1", StoreID: store.ID, ChecklistID: c.ID, ChecklistVersion: v.Version, Channel: c.Channel,

@@ -4,6 +4,7 @@ package sqlite_test
 
 import (
 	"context"
+	"github.com/shopscore/shopscore/server/app"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -29,7 +30,7 @@ func TestDB_FilesPrivate(t *testing.T) {
 	require.NoError(t, db.Open())
 	t.Cleanup(func() { db.Close() })
 	// A write makes sure the WAL and the shared-memory file exist.
-	require.NoError(t, db.CreateUser(context.Background(), &audit.User{Email: "a@example.com", Role: audit.RoleAdmin}, "h"))
+	require.NoError(t, app.New(db, app.Options{}).CreateUser(context.Background(), &audit.User{Email: "a@example.com", Role: audit.RoleAdmin}, "h"))
 	for _, name := range []string{"shopscore.db", "shopscore.db-wal", "shopscore.db-shm"} {
 		fi, err := os.Stat(filepath.Join(dir, name))
 		require.NoError(t, err, name)

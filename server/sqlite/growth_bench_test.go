@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/shopscore/shopscore/server/app"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -66,11 +67,11 @@ func mustGrowthTarget(b *testing.B, visits int) *growthTarget {
 		return t
 	}
 	ctx := context.Background()
-	vs, err := db.ImportPack(ctx, "growth-pack.json", growthPack(), true, false, "bench")
+	vs, err := app.New(db, app.Options{}).ImportPack(ctx, "growth-pack.json", growthPack(), true, false, "bench")
 	must(b, err)
-	u, _, err := db.FindUserByEmail(ctx, "bench-shopper@example.com")
+	u, _, err := db.Users().FindByEmail(ctx, "bench-shopper@example.com")
 	must(b, err)
-	st, err := db.FindStoreByCode(ctx, audit.Scope{All: true}, "S00")
+	st, err := db.Stores().FindByCode(ctx, audit.Scope{All: true}, "S00")
 	must(b, err)
 	t := &growthTarget{db: db, app: app.New(db, app.Options{}), shopper: u.ID, store: st.ID, version: vs[0]}
 	growthTargets[db] = t
@@ -82,7 +83,7 @@ func mustGrowthTarget(b *testing.B, visits int) *growthTarget {
 func (t *growthTarget) push(b *testing.B, rnd *rand.Rand) time.Duration {
 	b.Helper()
 	ctx := context.Background()
-	s, err := t.db.CreateSession(ctx, t.shopper, "growth-"+uuid.NewString(), "bench", []byte(uuid.NewString()), time.Now().Add(time.Hour), "127.0.0.1")
+	s, err := app.New(t.db, app.Options{}).CreateSession(ctx, t.shopper, "growth-"+uuid.NewString(), "bench", []byte(uuid.NewString()), time.Now().Add(time.Hour), "127.0.0.1")
 	must(b, err)
 	dev := app.Device{UserID: t.shopper, SessionID: s.ID}
 	now := time.Now().UTC().Truncate(time.Millisecond)

@@ -5,71 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/shopscore/shopscore/audit"
 )
-
-// UpdateStore replaces the editable fields of the store s.ID in scope:
-// code, name, address, region, position, geofence, and its managers when
-// setManagers. Errors: EINVALID, EEXISTS (the code is taken), ENOTFOUND,
-// EFORBIDDEN (managers changed without setManagers).
-func (db *DB) UpdateStore(ctx context.Context, scope audit.Scope, s *audit.Store, setManagers bool) (*audit.Store, error) {
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
-	var out *audit.Store
-	err := db.update(ctx, func(tx *Tx) error {
-		old, err := findStore(ctx, tx, scope, s.ID)
-		if err != nil {
-			return err
-		}
-		if err := updateStoreFields(ctx, tx, s); err != nil {
-			return err
-		}
-		want := slices.Sorted(slices.Values(s.ManagerIDs))
-		if !slices.Equal(slices.Compact(want), old.ManagerIDs) {
-			if !setManagers {
-				return audit.Errorf(audit.EFORBIDDEN, "store %s: only an admin may change a store's managers", old.Code)
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM store_managers WHERE store_id = ?`, s.ID); err != nil {
-				return fmt.Errorf("update store managers: %w", err)
-			}
-			if err := addStoreManagers(ctx, tx, s.ID, s.Code, s.ManagerIDs); err != nil {
-				return err
-			}
-		}
-		if err := touchStoreAssignments(ctx, tx, s.ID); err != nil {
-			return err
-		}
-		out, err = findStore(ctx, tx, audit.Scope{All: true}, s.ID)
-		return err
-	})
-	return out, err
-}
-
-// SetStoreDeactivated closes (or opens again) a store. Its visits, staff and
-// history stay. Errors: ENOTFOUND.
-func (db *DB) SetStoreDeactivated(ctx context.Context, id string, deactivated bool) (*audit.Store, error) {
-	var out *audit.Store
-	err := db.update(ctx, func(tx *Tx) error {
-		if _, err := findStore(ctx, tx, audit.Scope{All: true}, id); err != nil {
-			return err
-		}
-		at := sql.NullInt64{Int64: millis(tx.now), Valid: deactivated}
-		if _, err := tx.ExecContext(ctx, `UPDATE stores SET deactivated_at = CASE WHEN ? THEN COALESCE(deactivated_at, ?) END WHERE id = ?`,
-			deactivated, at, id); err != nil {
-			return fmt.Errorf("deactivate store: %w", err)
-		}
-		var err error
-		out, err = findStore(ctx, tx, audit.Scope{All: true}, id)
-		return err
-	})
-	return out, err
-}
 
 // findStaffWhere returns the employee in scope whose column col holds value.
 func findStaffWhere(ctx context.Context, tx *Tx, scope audit.Scope, col, value string) (*audit.Staff, error) {
@@ -83,26 +24,18 @@ func findStaffWhere(ctx context.Context, tx *Tx, scope audit.Scope, col, value s
 	return s, nil
 }
 
-// FindStaff returns an employee of the stores in scope by id or, when id
-// is empty, by employee number, with his transfers newest first. Errors:
-// ENOTFOUND (also outside the scope).
-func (db *DB) FindStaff(ctx context.Context, scope audit.Scope, id, number string) (*audit.Staff, []audit.StaffTransfer, error) {
-	var s *audit.Staff
-	var ts []audit.StaffTransfer
-	err := db.view(ctx, func(tx *Tx) error {
-		var err error
-		if id != "" {
-			s, err = findStaffWhere(ctx, tx, scope, "sf.id", id)
-		} else {
-			s, err = findStaffWhere(ctx, tx, scope, "sf.employee_number", number)
-		}
-		if err != nil {
-			return err
-		}
-		ts, err = staffTransfers(ctx, tx, s.ID, false)
-		return err
+// Find returns an employee of the stores in scope by id (storage.Staff).
+// Errors: ENOTFOUND (also outside the scope).
+func (r staffRows) Find(ctx context.Context, scope audit.Scope, id string) (*audit.Staff, error) {
+	return get(ctx, r.rows, func(tx *Tx) (*audit.Staff, error) { return findStaffWhere(ctx, tx, scope, "sf.id", id) })
+}
+
+// FindByNumber returns an employee of the stores in scope by employee
+// number (storage.Staff). Errors: ENOTFOUND (also outside the scope).
+func (r staffRows) FindByNumber(ctx context.Context, scope audit.Scope, number string) (*audit.Staff, error) {
+	return get(ctx, r.rows, func(tx *Tx) (*audit.Staff, error) {
+		return findStaffWhere(ctx, tx, scope, "sf.employee_number", number)
 	})
-	return s, ts, err
 }
 
 const transferSelect = `SELECT t.id, t.staff_id, COALESCE(t.from_store_id, ''), COALESCE(f.code, ''), COALESCE(f.name, ''),
@@ -119,208 +52,98 @@ func scanTransfer(row scanner) (audit.StaffTransfer, error) {
 	return t, err
 }
 
-// staffTransfers returns an employee's transfers newest first, or only
-// those not yet applied.
-func staffTransfers(ctx context.Context, tx *Tx, staffID string, pendingOnly bool) ([]audit.StaffTransfer, error) {
+// Transfers returns an employee's transfers newest first, or only those
+// not yet applied (storage.Staff).
+func (r staffRows) Transfers(ctx context.Context, staffID string, pendingOnly bool) ([]audit.StaffTransfer, error) {
 	q := transferSelect + ` WHERE t.staff_id = ?`
 	if pendingOnly {
 		q += ` AND t.applied_at IS NULL`
 	}
-	out, err := queryAll(ctx, tx, scanTransfer, q+` ORDER BY t.effective_date DESC, t.created_at DESC`, staffID)
-	if err != nil {
-		return nil, fmt.Errorf("staff transfers: %w", err)
-	}
-	return out, nil
+	return selectAll(ctx, r.rows, "staff transfers", scanTransfer, q+` ORDER BY t.effective_date DESC, t.created_at DESC`, staffID)
 }
 
-// PendingTransfer returns the employee's transfer waiting for its day, if
-// any.
-func (db *DB) PendingTransfer(ctx context.Context, staffID string) (*audit.StaffTransfer, error) {
-	var out *audit.StaffTransfer
-	err := db.view(ctx, func(tx *Tx) error {
-		ts, err := staffTransfers(ctx, tx, staffID, true)
-		if len(ts) > 0 {
-			out = &ts[0]
+// DueTransfers returns the waiting transfers dated on or before day,
+// oldest first (storage.Staff).
+func (r staffRows) DueTransfers(ctx context.Context, day string) ([]audit.StaffTransfer, error) {
+	return selectAll(ctx, r.rows, "due transfers", scanTransfer,
+		transferSelect+` WHERE t.applied_at IS NULL AND t.effective_date <= ? ORDER BY t.effective_date, t.created_at`, day)
+}
+
+// FindTransfer returns one transfer (storage.Staff). Errors: ENOTFOUND.
+func (r staffRows) FindTransfer(ctx context.Context, id string) (*audit.StaffTransfer, error) {
+	return get(ctx, r.rows, func(tx *Tx) (*audit.StaffTransfer, error) {
+		t, err := scanTransfer(tx.QueryRowContext(ctx, transferSelect+` WHERE t.id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, audit.Errorf(audit.ENOTFOUND, "transfer %q not found", id)
+		} else if err != nil {
+			return nil, fmt.Errorf("read transfer: %w", err)
 		}
-		return err
+		return &t, nil
 	})
-	return out, err
 }
 
-// UpdateStaff replaces the editable fields of the employee s.ID in scope:
-// employee number, name, position, department, back office. Errors:
-// EINVALID, EEXISTS (the number is taken), ENOTFOUND.
-func (db *DB) UpdateStaff(ctx context.Context, scope audit.Scope, s *audit.Staff) (*audit.Staff, error) {
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
-	var out *audit.Staff
-	err := db.update(ctx, func(tx *Tx) error {
-		old, err := findStaffWhere(ctx, tx, scope, "sf.id", s.ID)
-		if err != nil {
-			return err
+// Update replaces the fields of the employee s.ID but his store
+// (storage.Staff). Errors: EEXISTS (the number is taken).
+func (r staffRows) Update(ctx context.Context, s *audit.Staff) error {
+	return r.write(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE staff SET employee_number = ?, name = ?, position = ?, department = ?, back_office = ? WHERE id = ?`,
+			s.EmployeeNumber, s.Name, s.Position, string(s.Department), s.BackOffice, s.ID)
+		if isUniqueViolation(err) {
+			return audit.Errorf(audit.EEXISTS, "staff with employee number %s already exists", s.EmployeeNumber)
+		} else if err != nil {
+			return fmt.Errorf("update staff: %w", err)
 		}
-		if err := updateStaffFields(ctx, tx, s); err != nil {
-			return err
-		}
-		if old.StoreID != "" {
-			if err := touchStoreAssignments(ctx, tx, old.StoreID); err != nil {
-				return err
-			}
-		}
-		out, err = findStaffWhere(ctx, tx, audit.Scope{All: true}, "sf.id", s.ID)
-		return err
+		return nil
 	})
-	return out, err
 }
 
-// updateStaffFields replaces the editable fields of the employee s.ID but
-// his store. Errors: EEXISTS (the number is taken).
-func updateStaffFields(ctx context.Context, tx *Tx, s *audit.Staff) error {
-	_, err := tx.ExecContext(ctx, `UPDATE staff SET employee_number = ?, name = ?, position = ?, department = ?, back_office = ? WHERE id = ?`,
-		s.EmployeeNumber, s.Name, s.Position, string(s.Department), s.BackOffice, s.ID)
-	if isUniqueViolation(err) {
-		return audit.Errorf(audit.EEXISTS, "staff with employee number %s already exists", s.EmployeeNumber)
-	} else if err != nil {
-		return fmt.Errorf("update staff: %w", err)
-	}
-	return nil
-}
-
-// SetStaffDeactivated marks an employee of the stores in scope as gone (or
-// back). Visits naming him stay. Errors: ENOTFOUND.
-func (db *DB) SetStaffDeactivated(ctx context.Context, scope audit.Scope, id string, deactivated bool) (*audit.Staff, error) {
-	var out *audit.Staff
-	err := db.update(ctx, func(tx *Tx) error {
-		old, err := findStaffWhere(ctx, tx, scope, "sf.id", id)
-		if err != nil {
-			return err
-		}
+// SetDeactivated marks an employee as gone (or back) (storage.Staff).
+func (r staffRows) SetDeactivated(ctx context.Context, id string, deactivated bool) error {
+	return r.write(ctx, func(tx *Tx) error {
 		at := sql.NullInt64{Int64: millis(tx.now), Valid: deactivated}
 		if _, err := tx.ExecContext(ctx, `UPDATE staff SET deactivated_at = CASE WHEN ? THEN COALESCE(deactivated_at, ?) END WHERE id = ?`,
 			deactivated, at, id); err != nil {
 			return fmt.Errorf("deactivate staff: %w", err)
 		}
-		if old.StoreID != "" {
-			if err := touchStoreAssignments(ctx, tx, old.StoreID); err != nil {
-				return err
-			}
-		}
-		out, err = findStaffWhere(ctx, tx, audit.Scope{All: true}, "sf.id", id)
-		return err
-	})
-	return out, err
-}
-
-// TransferStaff records the move of an employee of the stores in scope to
-// the store toStoreID (also in scope) from date on; a date not after today
-// applies at once. A transfer not yet applied is replaced. Errors:
-// ENOTFOUND, EPRECONDITION (the target store or the employee is
-// deactivated, or he is at that store already).
-func (db *DB) TransferStaff(ctx context.Context, scope audit.Scope, staffID, toStoreID, date, today, by string) (*audit.Staff, *audit.StaffTransfer, error) {
-	var out *audit.Staff
-	var tr audit.StaffTransfer
-	err := db.update(ctx, func(tx *Tx) error {
-		s, err := findStaffWhere(ctx, tx, scope, "sf.id", staffID)
-		if err != nil {
-			return err
-		}
-		to, err := findStore(ctx, tx, scope, toStoreID)
-		if err != nil {
-			return err
-		}
-		id, err := transfer(ctx, tx, s, to, date, today, by)
-		if err != nil {
-			return err
-		}
-		if tr, err = scanTransfer(tx.QueryRowContext(ctx, transferSelect+` WHERE t.id = ?`, id)); err != nil {
-			return fmt.Errorf("read transfer: %w", err)
-		}
-		out, err = findStaffWhere(ctx, tx, audit.Scope{All: true}, "sf.id", staffID)
-		return err
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return out, &tr, nil
-}
-
-// transfer records the move of employee s to store to from date on,
-// replacing a transfer not yet applied, and applies it when date is not
-// after today; it returns the transfer's id. Errors: EPRECONDITION (the
-// store or the employee is deactivated, or he is at that store already).
-func transfer(ctx context.Context, tx *Tx, s *audit.Staff, to *audit.Store, date, today, by string) (string, error) {
-	switch {
-	case !to.DeactivatedAt.IsZero():
-		return "", audit.Errorf(audit.EPRECONDITION, "store %s is deactivated", to.Code)
-	case !s.DeactivatedAt.IsZero():
-		return "", audit.Errorf(audit.EPRECONDITION, "staff %s is deactivated; reactivate him first", s.EmployeeNumber)
-	case s.StoreID == to.ID:
-		return "", audit.Errorf(audit.EPRECONDITION, "staff %s already works at %s", s.EmployeeNumber, to.Code)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM staff_transfers WHERE staff_id = ? AND applied_at IS NULL`, s.ID); err != nil {
-		return "", fmt.Errorf("replace pending transfer: %w", err)
-	}
-	id := uuid.NewString()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO staff_transfers (id, staff_id, from_store_id, to_store_id, effective_date, created_by, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, id, s.ID, nullString(s.StoreID), to.ID, date, by, millis(tx.now)); err != nil {
-		return "", fmt.Errorf("insert transfer: %w", err)
-	}
-	if date <= today {
-		if err := applyTransfer(ctx, tx, id); err != nil {
-			return "", err
-		}
-	}
-	return id, nil
-}
-
-// applyTransfer moves the employee of transfer id to its store, and both
-// stores' live assignments in their shoppers' feeds (phones pull the new
-// staff lists).
-func applyTransfer(ctx context.Context, tx *Tx, id string) error {
-	var staffID, from, to, date string
-	if err := tx.QueryRowContext(ctx, `SELECT staff_id, COALESCE(from_store_id, ''), to_store_id, effective_date FROM staff_transfers WHERE id = ?`, id).
-		Scan(&staffID, &from, &to, &date); err != nil {
-		return fmt.Errorf("read transfer: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE staff SET store_id = ?, store_since = ? WHERE id = ?`, to, date, staffID); err != nil {
-		return fmt.Errorf("apply transfer: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE staff_transfers SET applied_at = ? WHERE id = ?`, millis(tx.now), id); err != nil {
-		return fmt.Errorf("apply transfer: %w", err)
-	}
-	for _, st := range []string{from, to} {
-		if st == "" {
-			continue
-		}
-		if err := touchStoreAssignments(ctx, tx, st); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// ApplyDueTransfers applies every transfer dated today or earlier that is
-// still waiting, and returns how many it applied.
-func (db *DB) ApplyDueTransfers(ctx context.Context, today string) (int, error) {
-	n := 0
-	err := db.update(ctx, func(tx *Tx) error {
-		ids, err := queryAll(ctx, tx, func(r scanner) (string, error) {
-			var id string
-			return id, r.Scan(&id)
-		}, `SELECT id FROM staff_transfers WHERE applied_at IS NULL AND effective_date <= ? ORDER BY effective_date, created_at`, today)
-		if err != nil {
-			return fmt.Errorf("due transfers: %w", err)
-		}
-		for _, id := range ids {
-			if err := applyTransfer(ctx, tx, id); err != nil {
-				return err
-			}
-		}
-		n = len(ids)
 		return nil
 	})
-	return n, err
+}
+
+// DropPendingTransfers deletes the employee's transfers not yet applied
+// (storage.Staff).
+func (r staffRows) DropPendingTransfers(ctx context.Context, staffID string) error {
+	return r.write(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_transfers WHERE staff_id = ? AND applied_at IS NULL`, staffID); err != nil {
+			return fmt.Errorf("replace pending transfer: %w", err)
+		}
+		return nil
+	})
+}
+
+// AddTransfer stores a transfer not yet applied (storage.Staff).
+func (r staffRows) AddTransfer(ctx context.Context, t *audit.StaffTransfer) error {
+	return r.write(ctx, func(tx *Tx) error {
+		t.ID, t.CreatedAt, t.Applied = uuid.NewString(), tx.now, false
+		if _, err := tx.ExecContext(ctx, `INSERT INTO staff_transfers (id, staff_id, from_store_id, to_store_id, effective_date, created_by, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, t.ID, t.StaffID, nullString(t.FromStoreID), t.ToStoreID, t.EffectiveDate, t.CreatedBy, millis(tx.now)); err != nil {
+			return fmt.Errorf("insert transfer: %w", err)
+		}
+		return nil
+	})
+}
+
+// ApplyTransfer moves the employee of t to its store and marks it applied
+// (storage.Staff).
+func (r staffRows) ApplyTransfer(ctx context.Context, t audit.StaffTransfer) error {
+	return r.write(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE staff SET store_id = ?, store_since = ? WHERE id = ?`, t.ToStoreID, t.EffectiveDate, t.StaffID); err != nil {
+			return fmt.Errorf("apply transfer: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE staff_transfers SET applied_at = ? WHERE id = ?`, millis(tx.now), t.ID); err != nil {
+			return fmt.Errorf("apply transfer: %w", err)
+		}
+		return nil
+	})
 }
 
 // Find returns the organisation's settings (storage.OrgSettings).

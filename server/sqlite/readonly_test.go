@@ -2,6 +2,8 @@ package sqlite_test
 
 import (
 	"context"
+	"github.com/shopscore/shopscore/server/app"
+	"github.com/shopscore/shopscore/server/storage"
 	"os"
 	"path/filepath"
 	"testing"
@@ -29,18 +31,18 @@ func TestDB_OpenReadOnly(t *testing.T) {
 		path := filepath.Join(dir, "shopscore.db")
 		w := sqlite.NewDB(path)
 		require.NoError(t, w.Open())
-		require.NoError(t, w.CreateUser(ctx, &audit.User{Email: "ann@example.com", Role: audit.RoleHR}, "hash"))
+		require.NoError(t, app.New(w, app.Options{}).CreateUser(ctx, &audit.User{Email: "ann@example.com", Role: audit.RoleHR}, "hash"))
 		require.NoError(t, w.Close())
 		before, err := os.ReadDir(dir)
 		require.NoError(t, err)
 
 		db := sqlite.NewDB(path)
 		require.NoError(t, db.OpenReadOnly())
-		users, err := db.ListUsers(ctx, sqlite.UserFilter{Limit: 10})
+		users, err := db.Users().List(ctx, storage.UserFilter{Limit: 10})
 		require.NoError(t, err)
 		require.Len(t, users, 1)
 		assert.Equal(t, "ann@example.com", users[0].Email)
-		assert.Error(t, db.CreateUser(ctx, &audit.User{Email: "bob@example.com", Role: audit.RoleHR}, "hash"))
+		assert.Error(t, app.New(db, app.Options{}).CreateUser(ctx, &audit.User{Email: "bob@example.com", Role: audit.RoleHR}, "hash"))
 		require.NoError(t, db.Close())
 
 		after, err := os.ReadDir(dir)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/shopscore/shopscore/server/app"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -104,19 +105,19 @@ func mustBenchHistory(b *testing.B, visits, months int) *sqlite.DB {
 	must(b, db.Open())
 	ctx := context.Background()
 	shopper := &audit.User{Email: "bench-shopper@example.com", Role: audit.RoleShopper}
-	must(b, db.CreateUser(ctx, shopper, "not-a-hash"))
-	_, err := db.ImportPack(ctx, "demo-pack.json", demopack.JSON, true, false, "bench")
+	must(b, app.New(db, app.Options{}).CreateUser(ctx, shopper, "not-a-hash"))
+	_, err := app.New(db, app.Options{}).ImportPack(ctx, "demo-pack.json", demopack.JSON, true, false, "bench")
 	must(b, err)
 	var stores []string
 	staff := map[string][]string{}
 	var pay []storage.BasePayRow
 	for s := range benchStores {
 		st := &audit.Store{Code: fmt.Sprintf("S%02d", s), Name: fmt.Sprintf("Store %d", s), Region: []string{"North", "South"}[s%2]}
-		must(b, db.CreateStore(ctx, st))
+		must(b, app.New(db, app.Options{}).CreateStore(ctx, st))
 		stores = append(stores, st.ID)
 		for e := range benchStaffPerStore {
 			m := &audit.Staff{EmployeeNumber: fmt.Sprintf("E%02d%02d", s, e), Name: fmt.Sprintf("Employee %d-%d", s, e), Position: "cashier", StoreID: st.ID}
-			must(b, db.CreateStaff(ctx, audit.Scope{All: true}, m))
+			must(b, app.New(db, app.Options{}).CreateStaff(ctx, audit.Scope{All: true}, m))
 			staff[st.ID] = append(staff[st.ID], m.ID)
 			pay = append(pay, storage.BasePayRow{EmployeeNumber: m.EmployeeNumber, EffectiveMonth: "2026-01", AmountMinor: int64(50_000_00 + 1000*e)})
 		}

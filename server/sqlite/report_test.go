@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/shopscore/shopscore/server/app"
 	"testing"
 	"time"
 
@@ -24,11 +25,11 @@ func TestDB_IndexReportRows_Watermark(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpenDB(t)
 	shopper := &audit.User{Email: "mark@example.com", Role: audit.RoleShopper}
-	require.NoError(t, db.CreateUser(ctx, shopper, "not-a-hash"))
-	_, err := db.ImportPack(ctx, "demo-pack.json", demopack.JSON, true, false, "test")
+	require.NoError(t, app.New(db, app.Options{}).CreateUser(ctx, shopper, "not-a-hash"))
+	_, err := app.New(db, app.Options{}).ImportPack(ctx, "demo-pack.json", demopack.JSON, true, false, "test")
 	require.NoError(t, err)
 	store := &audit.Store{Code: "W-1", Name: "Watermark"}
-	require.NoError(t, db.CreateStore(ctx, store))
+	require.NoError(t, app.New(db, app.Options{}).CreateStore(ctx, store))
 	raw, err := sql.Open("sqlite3", "file:"+db.Path+"?_busy_timeout=10000")
 	require.NoError(t, err)
 	t.Cleanup(func() { raw.Close() })

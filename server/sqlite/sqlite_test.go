@@ -12,8 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/sqlite"
-	"github.com/shopscore/shopscore/server/storetest"
+	"github.com/shopscore/shopscore/server/storage/storagetest"
 )
 
 // MustOpenDB opens a fresh database in a temporary folder and closes it when
@@ -27,13 +28,13 @@ func MustOpenDB(tb testing.TB) *sqlite.DB {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) storetest.Harness {
+	storagetest.Run(t, func(t *testing.T) storagetest.Harness {
 		db := MustOpenDB(t)
-		return storetest.Harness{
-			Org: db, Checklists: db, Assignments: db.Assignments(),
+		return storagetest.Harness{
+			Storage: db, Assignments: db.Assignments(),
 			CreateUser: func(ctx context.Context, role audit.Role, email string) (string, error) {
 				u := &audit.User{Email: email, Role: role}
-				err := db.CreateUser(ctx, u, "not-a-real-hash")
+				err := app.New(db, app.Options{}).CreateUser(ctx, u, "not-a-real-hash")
 				return u.ID, err
 			},
 		}
@@ -45,9 +46,9 @@ func TestConformance(t *testing.T) {
 func TestChecklistVersions_ImmutableInSchema(t *testing.T) {
 	db := MustOpenDB(t)
 	ctx := context.Background()
-	_, err := db.SaveDraft(ctx, storetest.Checklist("c", "q"), "me")
+	_, err := app.New(db, app.Options{}).SaveDraft(ctx, storagetest.Checklist("c", "q"), "me")
 	require.NoError(t, err)
-	_, err = db.PublishVersion(ctx, "c", 1)
+	_, err = app.New(db, app.Options{}).PublishVersion(ctx, "c", 1)
 	require.NoError(t, err)
 
 	for name, stmt := range map[string]string{
@@ -65,7 +66,7 @@ func TestChecklistVersions_ImmutableInSchema(t *testing.T) {
 			assert.Contains(t, err.Error(), "immutable")
 		})
 	}
-	v, err := db.FindVersion(ctx, "c", 1)
+	v, err := db.Checklists().Find(ctx, "c", 1)
 	require.NoError(t, err)
 	assert.NoError(t, v.Verify())
 }
@@ -76,7 +77,7 @@ func TestDB_Reopen(t *testing.T) {
 	db := sqlite.NewDB(path)
 	require.NoError(t, db.Open())
 	ctx := context.Background()
-	require.NoError(t, db.CreateUser(ctx, &audit.User{Email: "a@example.com", Role: audit.RoleAdmin}, "h"))
+	require.NoError(t, app.New(db, app.Options{}).CreateUser(ctx, &audit.User{Email: "a@example.com", Role: audit.RoleAdmin}, "h"))
 	first, err := db.Migrations(ctx)
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
@@ -87,7 +88,7 @@ func TestDB_Reopen(t *testing.T) {
 	again, err := db.Migrations(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, first, again)
-	n, err := db.CountUsers(ctx)
+	n, err := db.Users().Count(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
 }
@@ -104,7 +105,7 @@ func TestDB_Checkpointer(t *testing.T) {
 	require.NoError(t, db.Open())
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
 	u := &audit.User{Email: "checkpointed@example.com", Role: audit.RoleShopper}
-	require.NoError(t, db.CreateUser(ctx, u, "h"))
+	require.NoError(t, app.New(db, app.Options{}).CreateUser(ctx, u, "h"))
 
 	copied := filepath.Join(dir, "copy.db")
 	found := func() bool {

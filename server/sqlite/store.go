@@ -11,8 +11,6 @@ import (
 	"github.com/shopscore/shopscore/audit"
 )
 
-var _ audit.OrgStore = (*DB)(nil)
-
 // storeScope returns an SQL condition on the store id column col that
 // holds only for stores in scope, with its arguments.
 func storeScope(sc audit.Scope, col string) (string, []any) {
@@ -25,20 +23,6 @@ func storeScope(sc audit.Scope, col string) (string, []any) {
 		return col + ` IN (SELECT store_id FROM assignments WHERE shopper_id = ?)`, []any{sc.ShopperID}
 	}
 	return "0", nil
-}
-
-// CreateStore stores s and its managers, assigning ID and CreatedAt.
-// Errors: EINVALID, EEXISTS (the code is taken), ENOTFOUND (a manager).
-func (db *DB) CreateStore(ctx context.Context, s *audit.Store) error {
-	if err := s.Validate(); err != nil {
-		return err
-	}
-	return db.update(ctx, func(tx *Tx) error {
-		if err := insertStore(ctx, tx, s); err != nil {
-			return err
-		}
-		return addStoreManagers(ctx, tx, s.ID, s.Code, s.ManagerIDs)
-	})
 }
 
 // insertStore stores s without managers, assigning ID and CreatedAt.
@@ -68,22 +52,51 @@ func updateStoreFields(ctx context.Context, tx *Tx, s *audit.Store) error {
 	return nil
 }
 
-// addStoreManagers makes the users ids managers of store id (code for
-// messages). Errors: ENOTFOUND (a user), EINVALID (not a manager or admin).
-func addStoreManagers(ctx context.Context, tx *Tx, id, code string, ids []string) error {
-	for _, m := range ids {
-		u, err := findUserByID(ctx, tx, m)
-		if err != nil {
+// Create stores s without managers (storage.Stores). Errors: EEXISTS.
+func (r storeRows) Create(ctx context.Context, s *audit.Store) error {
+	return r.write(ctx, func(tx *Tx) error { return insertStore(ctx, tx, s) })
+}
+
+// Update replaces the fields of the store s.ID but its managers
+// (storage.Stores). Errors: EEXISTS.
+func (r storeRows) Update(ctx context.Context, s *audit.Store) error {
+	return r.write(ctx, func(tx *Tx) error { return updateStoreFields(ctx, tx, s) })
+}
+
+// SetManagers replaces the managers of a store (storage.Stores).
+func (r storeRows) SetManagers(ctx context.Context, storeID string, userIDs []string) error {
+	return r.write(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM store_managers WHERE store_id = ?`, storeID); err != nil {
+			return fmt.Errorf("update store managers: %w", err)
+		}
+		for _, m := range userIDs {
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO store_managers (store_id, user_id) VALUES (?, ?)`, storeID, m); err != nil {
+				return fmt.Errorf("insert store manager: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// SetDeactivated closes (or opens again) a store (storage.Stores). Errors:
+// ENOTFOUND.
+func (r storeRows) SetDeactivated(ctx context.Context, id string, deactivated bool) error {
+	return r.write(ctx, func(tx *Tx) error {
+		if _, err := findStore(ctx, tx, audit.Scope{All: true}, id); err != nil {
 			return err
 		}
-		if u.Role != audit.RoleManager && u.Role != audit.RoleAdmin {
-			return audit.Errorf(audit.EINVALID, "store %s: user %s is a %s, not a manager", code, u.Email, u.Role)
+		at := sql.NullInt64{Int64: millis(tx.now), Valid: deactivated}
+		if _, err := tx.ExecContext(ctx, `UPDATE stores SET deactivated_at = CASE WHEN ? THEN COALESCE(deactivated_at, ?) END WHERE id = ?`,
+			deactivated, at, id); err != nil {
+			return fmt.Errorf("deactivate store: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO store_managers (store_id, user_id) VALUES (?, ?)`, id, m); err != nil {
-			return fmt.Errorf("insert store manager: %w", err)
-		}
-	}
-	return nil
+		return nil
+	})
+}
+
+// Touch moves the store's live assignments in the feeds (storage.Stores).
+func (r storeRows) Touch(ctx context.Context, storeID string) error {
+	return r.write(ctx, func(tx *Tx) error { return touchStoreAssignments(ctx, tx, storeID) })
 }
 
 const storeSelect = `SELECT id, code, name, address, region, latitude, longitude, geofence_meters, created_at,
@@ -113,16 +126,10 @@ func scanStore(row scanner) (*audit.Store, error) {
 	return &s, nil
 }
 
-// FindStore returns a store in scope. Errors: ENOTFOUND (also when the
+// Find returns a store in scope (storage.Stores). Errors: ENOTFOUND (also when the
 // store exists outside the scope: a caller learns nothing of it).
-func (db *DB) FindStore(ctx context.Context, scope audit.Scope, id string) (*audit.Store, error) {
-	var s *audit.Store
-	err := db.view(ctx, func(tx *Tx) error {
-		var err error
-		s, err = findStore(ctx, tx, scope, id)
-		return err
-	})
-	return s, err
+func (r storeRows) Find(ctx context.Context, scope audit.Scope, id string) (*audit.Store, error) {
+	return get(ctx, r.rows, func(tx *Tx) (*audit.Store, error) { return findStore(ctx, tx, scope, id) })
 }
 
 func findStore(ctx context.Context, tx *Tx, scope audit.Scope, id string) (*audit.Store, error) {
@@ -142,28 +149,21 @@ func findStoreWhere(ctx context.Context, tx *Tx, scope audit.Scope, col, value, 
 	return s, nil
 }
 
-// FindStoreByCode returns a store in scope by its code. Errors: ENOTFOUND
+// FindByCode returns a store in scope by its code (storage.Stores). Errors: ENOTFOUND
 // (also outside the scope).
-func (db *DB) FindStoreByCode(ctx context.Context, scope audit.Scope, code string) (*audit.Store, error) {
-	var s *audit.Store
-	err := db.view(ctx, func(tx *Tx) error {
-		var err error
-		s, err = findStoreByCode(ctx, tx, scope, code)
-		return err
+func (r storeRows) FindByCode(ctx context.Context, scope audit.Scope, code string) (*audit.Store, error) {
+	return get(ctx, r.rows, func(tx *Tx) (*audit.Store, error) {
+		return findStoreWhere(ctx, tx, scope, "s.code", code, noStoreCode(code))
 	})
-	return s, err
-}
-
-func findStoreByCode(ctx context.Context, tx *Tx, scope audit.Scope, code string) (*audit.Store, error) {
-	return findStoreWhere(ctx, tx, scope, "s.code", code, noStoreCode(code))
 }
 
 // noStoreCode says that no store in the caller's scope has the code,
 // whether one outside it does or none at all.
 func noStoreCode(code string) string { return "no store with code " + code }
 
-// ListStores returns the stores in scope ordered by code, with managers.
-func (db *DB) ListStores(ctx context.Context, f audit.StoreFilter) ([]*audit.Store, error) {
+// List returns the stores in scope ordered by code, with managers
+// (storage.Stores).
+func (r storeRows) List(ctx context.Context, f audit.StoreFilter) ([]*audit.Store, error) {
 	cond, args := storeScope(f.Scope, "s.id")
 	q := storeSelect + ` WHERE ` + cond
 	if f.Region != "" {
@@ -178,33 +178,12 @@ func (db *DB) ListStores(ctx context.Context, f audit.StoreFilter) ([]*audit.Sto
 		q += ` AND ` + cond
 		args = append(args, qargs...)
 	}
-	return list(ctx, db, "list stores", scanStore, q+` ORDER BY s.code`, args...)
+	return selectAll(ctx, r.rows, "list stores", scanStore, q+` ORDER BY s.code`, args...)
 }
 
-// CreateStaff stores s, assigning ID and CreatedAt; its store must be in
-// scope. Errors: EINVALID, EEXISTS (the employee number is taken),
-// ENOTFOUND (the store, or a store outside the scope).
-func (db *DB) CreateStaff(ctx context.Context, scope audit.Scope, s *audit.Staff) error {
-	if err := s.Validate(); err != nil {
-		return err
-	}
-	if s.StoreID == "" && !scope.All {
-		return audit.Errorf(audit.EINVALID, "staff %s: store_id is required", s.EmployeeNumber)
-	}
-	return db.update(ctx, func(tx *Tx) error {
-		if s.StoreID != "" {
-			if _, err := findStore(ctx, tx, scope, s.StoreID); err != nil {
-				return err
-			}
-		}
-		if err := insertStaff(ctx, tx, s); err != nil {
-			return err
-		}
-		if s.StoreID != "" {
-			return touchStoreAssignments(ctx, tx, s.StoreID)
-		}
-		return nil
-	})
+// Create stores s (storage.Staff). Errors: EEXISTS.
+func (r staffRows) Create(ctx context.Context, s *audit.Staff) error {
+	return r.write(ctx, func(tx *Tx) error { return insertStaff(ctx, tx, s) })
 }
 
 // insertStaff stores s, assigning ID and CreatedAt; the caller checks its
@@ -246,10 +225,10 @@ const staffSelect = `SELECT sf.id, sf.employee_number, sf.name, sf.position, sf.
 	sf.created_at, COALESCE(st.code, ''), COALESCE(st.name, ''), COALESCE(sf.deactivated_at, 0), sf.store_since
 	FROM staff sf LEFT JOIN stores st ON st.id = sf.store_id`
 
-// ListStaff returns the staff of the stores in scope (all staff, including
+// List returns the staff of the stores in scope (all staff, including
 // those tied to no store, for a scope of All), by employee number, after
-// f.AfterNumber, at most f.Limit (all if zero).
-func (db *DB) ListStaff(ctx context.Context, f audit.StaffFilter) ([]*audit.Staff, error) {
+// f.AfterNumber, at most f.Limit (all if zero) (storage.Staff).
+func (r staffRows) List(ctx context.Context, f audit.StaffFilter) ([]*audit.Staff, error) {
 	cond, args := storeScope(f.Scope, "sf.store_id")
 	q := staffSelect + ` WHERE ` + cond
 	add := func(clause string, v ...any) {
@@ -274,7 +253,7 @@ func (db *DB) ListStaff(ctx context.Context, f audit.StaffFilter) ([]*audit.Staf
 		q += ` LIMIT ?`
 		args = append(args, f.Limit)
 	}
-	return list(ctx, db, "list staff", scanStaff, q, args...)
+	return selectAll(ctx, r.rows, "list staff", scanStaff, q, args...)
 }
 
 func scanStaff(row scanner) (*audit.Staff, error) {
@@ -290,10 +269,4 @@ func scanStaff(row scanner) (*audit.Staff, error) {
 		s.DeactivatedAt = fromMillis(deactivated)
 	}
 	return &s, nil
-}
-
-// ListShoppers returns the active shoppers by e-mail, those whose name or
-// e-mail contains query when it is not empty.
-func (db *DB) ListShoppers(ctx context.Context, query string) ([]*audit.User, error) {
-	return db.ListUsers(ctx, UserFilter{Role: audit.RoleShopper, Query: query, ActiveOnly: true})
 }

@@ -304,7 +304,7 @@ func runReportBonusApprove(ctx context.Context, fs *cli.FlagSet, args []string, 
 // actingUser returns the id of the HR user or admin with the e-mail, who
 // a command acts as. Errors: an unknown, disabled or other user.
 func actingUser(ctx context.Context, db *sqlite.DB, email string) (string, error) {
-	u, _, err := db.FindUserByEmail(ctx, strings.TrimSpace(email))
+	u, _, err := db.Users().FindByEmail(ctx, strings.TrimSpace(email))
 	if err != nil {
 		return "", fmt.Errorf("--as %s: %w", email, err)
 	}

@@ -129,7 +129,7 @@ func demoPasswordNote(ctx context.Context, srv *server.Server, password string, 
 	if generated {
 		return kept + " (printed when they were seeded); SHOPSCORE_DEMO_PASSWORD was not set."
 	}
-	_, hash, err := srv.DB().FindUserByEmail(ctx, demo.Users[audit.RoleAdmin])
+	_, hash, err := srv.DB().Users().FindByEmail(ctx, demo.Users[audit.RoleAdmin])
 	if err != nil {
 		return kept + "."
 	}

@@ -26,7 +26,7 @@ func runStandardsImport(ctx context.Context, fs *cli.FlagSet, args []string, o c
 		return err
 	}
 	defer srv.Close()
-	versions, err := srv.DB().ImportPack(ctx, filepath.Base(file), data, *publish, false, "cli")
+	versions, err := srv.App().ImportPack(ctx, filepath.Base(file), data, *publish, false, "cli")
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/shopscore/shopscore/server/storage"
 	"path/filepath"
 	"text/tabwriter"
 
@@ -45,7 +46,7 @@ func runUserAdd(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) er
 		return err
 	}
 	u := &audit.User{Email: *email, DisplayName: *name, Role: audit.Role(*role)}
-	if err := srv.DB().CreateUser(ctx, u, hash); err != nil {
+	if err := srv.App().CreateUser(ctx, u, hash); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.stdout, "added %s %s (id %s)\n", u.Role, u.Email, u.ID)
@@ -75,7 +76,7 @@ func runUserList(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) e
 	fmt.Fprintln(tw, "EMAIL\tROLE\tNAME\tSTATUS\tID")
 	after := ""
 	for {
-		users, err := db.ListUsers(ctx, sqlite.UserFilter{AfterEmail: after, Limit: 500})
+		users, err := db.Users().List(ctx, storage.UserFilter{AfterEmail: after, Limit: 500})
 		if err != nil {
 			return err
 		}
@@ -110,11 +111,11 @@ func runUserDisable(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO
 	}
 	defer srv.Close()
 	db := srv.DB()
-	u, _, err := db.FindUserByEmail(ctx, *email)
+	u, _, err := db.Users().FindByEmail(ctx, *email)
 	if err != nil {
 		return err
 	}
-	if _, err := db.SetUserDisabled(ctx, u.ID, true, "cli"); err != nil {
+	if _, err := srv.App().SetUserDisabled(ctx, u.ID, true, "cli"); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.stdout, "disabled %s; his sessions are revoked\n", u.Email)

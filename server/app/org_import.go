@@ -1,12 +1,12 @@
-package sqlite
+package app
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/storage"
 )
 
 // The fields of a store or staff import that a file may carry; a field
@@ -57,12 +57,11 @@ func (p *importProblems) add(line int, field string, err error) {
 	*p = append(*p, audit.PackError{Line: line, Path: field, Msg: audit.ErrorMessage(err)})
 }
 
-// storesByCode returns the stores in scope by code.
-func storesByCode(ctx context.Context, tx *Tx, scope audit.Scope) (map[string]*audit.Store, error) {
-	cond, args := storeScope(scope, "s.id")
-	list, err := queryAll(ctx, tx, scanStore, storeSelect+` WHERE `+cond, args...)
+// storesByCode returns the stores in scope by code, closed ones too.
+func storesByCode(ctx context.Context, tx storage.Tx, scope audit.Scope) (map[string]*audit.Store, error) {
+	list, err := tx.Stores().List(ctx, audit.StoreFilter{Scope: scope, IncludeDeactivated: true})
 	if err != nil {
-		return nil, fmt.Errorf("read stores: %w", err)
+		return nil, err
 	}
 	out := make(map[string]*audit.Store, len(list))
 	for _, st := range list {
@@ -86,9 +85,9 @@ func take[T any](fields map[string]bool, field string, dst *T, v T) {
 // valid and their codes distinct (the caller parses the file). Errors:
 // audit.PackErrors (EINVALID) listing every row's problem with its line and
 // field.
-func (db *DB) ImportStores(ctx context.Context, rows []StoreImportRow, fields map[string]bool, dryRun bool) (ImportResult, error) {
+func (a *App) ImportStores(ctx context.Context, rows []StoreImportRow, fields map[string]bool, dryRun bool) (ImportResult, error) {
 	var res ImportResult
-	err := db.writer(dryRun)(ctx, func(tx *Tx) error {
+	err := a.updateOrTrial(dryRun)(ctx, func(tx storage.Tx) error {
 		res = ImportResult{}
 		var problems importProblems
 		stores, err := storesByCode(ctx, tx, audit.Scope{All: true})
@@ -99,7 +98,7 @@ func (db *DB) ImportStores(ctx context.Context, rows []StoreImportRow, fields ma
 			s := r.Store
 			old := stores[s.Code]
 			if old == nil {
-				if err := insertStore(ctx, tx, &s); err != nil {
+				if err := tx.Stores().Create(ctx, &s); err != nil {
 					problems.add(r.Line, FieldCode, err)
 				}
 				res.Created++
@@ -121,10 +120,10 @@ func (db *DB) ImportStores(ctx context.Context, rows []StoreImportRow, fields ma
 				problems.add(r.Line, "", err)
 				continue
 			}
-			if err := updateStoreFields(ctx, tx, &next); err != nil {
+			if err := tx.Stores().Update(ctx, &next); err != nil {
 				return err
 			}
-			if err := touchStoreAssignments(ctx, tx, next.ID); err != nil {
+			if err := tx.Stores().Touch(ctx, next.ID); err != nil {
 				return err
 			}
 			res.Updated++
@@ -140,19 +139,24 @@ func (db *DB) ImportStores(ctx context.Context, rows []StoreImportRow, fields ma
 // ImportStaff creates the employees of rows whose employee number is new
 // and updates the others (only the fields in fields), all in one
 // transaction, rolled back when dryRun or when any row has a problem. A
-// store code other than an employee's store moves him there from today (a
-// transfer, as TransferStaff records it, by the user by); an empty one
+// store code other than an employee's store moves him there from today in
+// the organisation's time zone (a transfer, as TransferStaff records it, by
+// the user by); an empty one
 // keeps him where he is. Every store named and every employee updated
 // must be in scope, so a manager imports only into his stores, and a new
 // employee needs a store unless scope is All. Rows must be valid and
 // their numbers distinct (the caller parses the file). Errors:
 // audit.PackErrors (EINVALID) listing every row's problem with its line
 // and field.
-func (db *DB) ImportStaff(ctx context.Context, scope audit.Scope, rows []StaffImportRow, fields map[string]bool, today, by string, dryRun bool) (ImportResult, error) {
+func (a *App) ImportStaff(ctx context.Context, scope audit.Scope, rows []StaffImportRow, fields map[string]bool, by string, dryRun bool) (ImportResult, error) {
 	var res ImportResult
-	err := db.writer(dryRun)(ctx, func(tx *Tx) error {
+	err := a.updateOrTrial(dryRun)(ctx, func(tx storage.Tx) error {
 		res = ImportResult{}
 		var problems importProblems
+		today, err := a.orgToday(ctx, tx)
+		if err != nil {
+			return err
+		}
 		stores, err := storesByCode(ctx, tx, scope) // the stores in scope
 		if err != nil {
 			return err
@@ -161,9 +165,9 @@ func (db *DB) ImportStaff(ctx context.Context, scope audit.Scope, rows []StaffIm
 		for _, st := range stores {
 			scoped[st.ID] = true
 		}
-		all, err := queryAll(ctx, tx, scanStaff, staffSelect)
+		all, err := tx.Staff().List(ctx, audit.StaffFilter{Scope: audit.Scope{All: true}, IncludeDeactivated: true})
 		if err != nil {
-			return fmt.Errorf("read staff: %w", err)
+			return err
 		}
 		staff := make(map[string]*audit.Staff, len(all)) // by employee number
 		for _, s := range all {
@@ -174,7 +178,7 @@ func (db *DB) ImportStaff(ctx context.Context, scope audit.Scope, rows []StaffIm
 			var to *audit.Store
 			if r.StoreCode != "" {
 				if to = stores[r.StoreCode]; to == nil {
-					problems.add(r.Line, FieldStoreCode, audit.Errorf(audit.ENOTFOUND, "%s", noStoreCode(r.StoreCode)))
+					problems.add(r.Line, FieldStoreCode, audit.Errorf(audit.ENOTFOUND, "no store with code %s", r.StoreCode))
 					continue
 				}
 			}
@@ -192,7 +196,7 @@ func (db *DB) ImportStaff(ctx context.Context, scope audit.Scope, rows []StaffIm
 					s.StoreID = to.ID
 					touched[to.ID] = true
 				}
-				if err := insertStaff(ctx, tx, &s); err != nil {
+				if err := tx.Staff().Create(ctx, &s); err != nil {
 					problems.add(r.Line, FieldEmployeeNumber, err)
 				}
 				res.Created++
@@ -213,7 +217,7 @@ func (db *DB) ImportStaff(ctx context.Context, scope audit.Scope, rows []StaffIm
 				res.Unchanged++
 				continue
 			}
-			if err := updateStaffFields(ctx, tx, &next); err != nil {
+			if err := tx.Staff().Update(ctx, &next); err != nil {
 				return err
 			}
 			if old.StoreID != "" {
@@ -235,7 +239,7 @@ func (db *DB) ImportStaff(ctx context.Context, scope audit.Scope, rows []StaffIm
 			return audit.PackErrors(problems)
 		}
 		for _, id := range slices.Sorted(maps.Keys(touched)) {
-			if err := touchStoreAssignments(ctx, tx, id); err != nil {
+			if err := tx.Stores().Touch(ctx, id); err != nil {
 				return err
 			}
 		}

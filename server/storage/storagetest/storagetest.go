@@ -1,8 +1,11 @@
-// Package storetest is the conformance suite of the storage interfaces in
-// package audit (OrgStore, ChecklistStore) and of storage.Assignments. Every storage
-// implementation runs it from its own tests, so that a later backend
-// (PostgreSQL) must behave exactly as the embedded SQLite one does.
-package storetest
+// Package storagetest is the conformance suite of the storage interfaces
+// (storage.Stores, storage.Staff, storage.Checklists, storage.Assignments).
+// Every backend runs it from its own tests, so that a later one
+// (PostgreSQL) must behave exactly as the embedded SQLite one does. Stores,
+// staff and checklists are driven through the use cases of package app,
+// whose rules the expected errors come from, and read back through
+// storage.
+package storagetest
 
 import (
 	"context"
@@ -14,13 +17,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/storage"
 )
 
-// Harness is one fresh, empty store under test.
+// Harness is one fresh, empty database under test.
 type Harness struct {
-	Org         audit.OrgStore
-	Checklists  audit.ChecklistStore
+	Storage     storage.Storage
 	Assignments storage.Assignments
 	// CreateUser adds a user with the given role and returns his id: stores
 	// need managers and assignments shoppers, and users are not part of
@@ -28,12 +31,15 @@ type Harness struct {
 	CreateUser func(ctx context.Context, role audit.Role, email string) (string, error)
 }
 
-// Run runs the whole suite; open returns a fresh, empty store each call.
+// Run runs the whole suite; open returns a fresh, empty database each call.
 func Run(t *testing.T, open func(t *testing.T) Harness) {
-	t.Run("OrgStore", func(t *testing.T) { testOrgStore(t, open(t)) })
-	t.Run("ChecklistStore", func(t *testing.T) { testChecklistStore(t, open(t)) })
+	t.Run("Stores", func(t *testing.T) { testStores(t, open(t)) })
+	t.Run("Checklists", func(t *testing.T) { testChecklists(t, open(t)) })
 	t.Run("Assignments", func(t *testing.T) { testAssignments(t, open(t)) })
 }
+
+// app returns the use cases over the storage under test.
+func (h Harness) app() *app.App { return app.New(h.Storage, app.Options{}) }
 
 func requireCode(t *testing.T, want audit.Code, err error) {
 	t.Helper()
@@ -51,7 +57,7 @@ func mustUser(t *testing.T, h Harness, role audit.Role, email string) string {
 func mustStore(t *testing.T, h Harness, code string, managers ...string) *audit.Store {
 	t.Helper()
 	s := &audit.Store{Code: code, Name: "Store " + code, Region: "R", Latitude: 55, Longitude: 37, GeofenceMeters: 100, ManagerIDs: managers}
-	require.NoError(t, h.Org.CreateStore(context.Background(), s))
+	require.NoError(t, h.app().CreateStore(context.Background(), s))
 	return s
 }
 
@@ -66,7 +72,7 @@ func Checklist(id, text string) *audit.Checklist {
 	}
 }
 
-func testOrgStore(t *testing.T, h Harness) {
+func testStores(t *testing.T, h Harness) {
 	ctx := context.Background()
 	mA := mustUser(t, h, audit.RoleManager, "a@example.com")
 	mB := mustUser(t, h, audit.RoleManager, "b@example.com")
@@ -78,27 +84,27 @@ func testOrgStore(t *testing.T, h Harness) {
 	t.Run("CreateStore", func(t *testing.T) {
 		assert.NotEmpty(t, a.ID)
 		assert.False(t, a.CreatedAt.IsZero())
-		requireCode(t, audit.EEXISTS, h.Org.CreateStore(ctx, &audit.Store{Code: "A-1", Name: "again"}))
-		requireCode(t, audit.EINVALID, h.Org.CreateStore(ctx, &audit.Store{Code: "X", Name: "x", Latitude: 100}))
-		requireCode(t, audit.ENOTFOUND, h.Org.CreateStore(ctx, &audit.Store{Code: "X", Name: "x", ManagerIDs: []string{"nobody"}}))
-		requireCode(t, audit.EINVALID, h.Org.CreateStore(ctx, &audit.Store{Code: "X", Name: "x", ManagerIDs: []string{shopper}}))
+		requireCode(t, audit.EEXISTS, h.app().CreateStore(ctx, &audit.Store{Code: "A-1", Name: "again"}))
+		requireCode(t, audit.EINVALID, h.app().CreateStore(ctx, &audit.Store{Code: "X", Name: "x", Latitude: 100}))
+		requireCode(t, audit.ENOTFOUND, h.app().CreateStore(ctx, &audit.Store{Code: "X", Name: "x", ManagerIDs: []string{"nobody"}}))
+		requireCode(t, audit.EINVALID, h.app().CreateStore(ctx, &audit.Store{Code: "X", Name: "x", ManagerIDs: []string{shopper}}))
 	})
 	t.Run("FindStore", func(t *testing.T) {
-		got, err := h.Org.FindStore(ctx, audit.Scope{All: true}, a.ID)
+		got, err := h.Storage.Stores().Find(ctx, audit.Scope{All: true}, a.ID)
 		require.NoError(t, err)
 		assert.Equal(t, a.Code, got.Code)
 		assert.Equal(t, []string{mA}, got.ManagerIDs)
-		_, err = h.Org.FindStore(ctx, audit.Scope{ManagerID: mA}, b.ID)
+		_, err = h.Storage.Stores().Find(ctx, audit.Scope{ManagerID: mA}, b.ID)
 		requireCode(t, audit.ENOTFOUND, err)
-		_, err = h.Org.FindStore(ctx, audit.Scope{}, a.ID)
+		_, err = h.Storage.Stores().Find(ctx, audit.Scope{}, a.ID)
 		requireCode(t, audit.ENOTFOUND, err)
-		shared, err := h.Org.FindStore(ctx, audit.Scope{ManagerID: mB}, both.ID)
+		shared, err := h.Storage.Stores().Find(ctx, audit.Scope{ManagerID: mB}, both.ID)
 		require.NoError(t, err)
 		assert.ElementsMatch(t, []string{mA, mB}, shared.ManagerIDs)
 	})
 	t.Run("ListStores", func(t *testing.T) {
 		codes := func(sc audit.Scope) []string {
-			list, err := h.Org.ListStores(ctx, audit.StoreFilter{Scope: sc})
+			list, err := h.Storage.Stores().List(ctx, audit.StoreFilter{Scope: sc})
 			require.NoError(t, err)
 			var out []string
 			for _, s := range list {
@@ -114,16 +120,16 @@ func testOrgStore(t *testing.T, h Harness) {
 	})
 	t.Run("Staff", func(t *testing.T) {
 		s := &audit.Staff{EmployeeNumber: "E1", Name: "Ivan", Position: "cashier", Department: audit.DeptSales, StoreID: a.ID}
-		require.NoError(t, h.Org.CreateStaff(ctx, audit.Scope{ManagerID: mA}, s))
+		require.NoError(t, h.app().CreateStaff(ctx, audit.Scope{ManagerID: mA}, s))
 		assert.NotEmpty(t, s.ID)
-		requireCode(t, audit.EEXISTS, h.Org.CreateStaff(ctx, audit.Scope{All: true}, &audit.Staff{EmployeeNumber: "E1", Name: "dup", StoreID: a.ID}))
-		requireCode(t, audit.ENOTFOUND, h.Org.CreateStaff(ctx, audit.Scope{ManagerID: mA}, &audit.Staff{EmployeeNumber: "E2", Name: "x", StoreID: b.ID}))
-		requireCode(t, audit.EINVALID, h.Org.CreateStaff(ctx, audit.Scope{ManagerID: mA}, &audit.Staff{EmployeeNumber: "E3", Name: "no store"}))
-		require.NoError(t, h.Org.CreateStaff(ctx, audit.Scope{All: true}, &audit.Staff{EmployeeNumber: "E4", Name: "Head office", BackOffice: true}))
-		require.NoError(t, h.Org.CreateStaff(ctx, audit.Scope{ManagerID: mB}, &audit.Staff{EmployeeNumber: "E5", Name: "Bob", StoreID: b.ID}))
+		requireCode(t, audit.EEXISTS, h.app().CreateStaff(ctx, audit.Scope{All: true}, &audit.Staff{EmployeeNumber: "E1", Name: "dup", StoreID: a.ID}))
+		requireCode(t, audit.ENOTFOUND, h.app().CreateStaff(ctx, audit.Scope{ManagerID: mA}, &audit.Staff{EmployeeNumber: "E2", Name: "x", StoreID: b.ID}))
+		requireCode(t, audit.EINVALID, h.app().CreateStaff(ctx, audit.Scope{ManagerID: mA}, &audit.Staff{EmployeeNumber: "E3", Name: "no store"}))
+		require.NoError(t, h.app().CreateStaff(ctx, audit.Scope{All: true}, &audit.Staff{EmployeeNumber: "E4", Name: "Head office", BackOffice: true}))
+		require.NoError(t, h.app().CreateStaff(ctx, audit.Scope{ManagerID: mB}, &audit.Staff{EmployeeNumber: "E5", Name: "Bob", StoreID: b.ID}))
 
 		count := func(f audit.StaffFilter) int {
-			list, err := h.Org.ListStaff(ctx, f)
+			list, err := h.Storage.Staff().List(ctx, f)
 			require.NoError(t, err)
 			return len(list)
 		}
@@ -133,89 +139,89 @@ func testOrgStore(t *testing.T, h Harness) {
 		assert.Equal(t, 1, count(audit.StaffFilter{Scope: audit.Scope{All: true}, StoreID: b.ID}))
 	})
 	t.Run("ListShoppers", func(t *testing.T) {
-		list, err := h.Org.ListShoppers(ctx, "")
+		list, err := h.app().ListShoppers(ctx, "")
 		require.NoError(t, err)
 		require.Len(t, list, 1)
 		assert.Equal(t, shopper, list[0].ID)
 	})
 }
 
-func testChecklistStore(t *testing.T, h Harness) {
+func testChecklists(t *testing.T, h Harness) {
 	ctx := context.Background()
 	t.Run("DraftPublishNewVersion", func(t *testing.T) {
-		v, err := h.Checklists.SaveDraft(ctx, Checklist("c1", "first"), "me")
+		v, err := h.app().SaveDraft(ctx, Checklist("c1", "first"), "me")
 		require.NoError(t, err)
 		assert.Equal(t, 1, v.Version)
 		assert.Equal(t, audit.VersionDraft, v.State)
 
-		v, err = h.Checklists.SaveDraft(ctx, Checklist("c1", "second"), "me")
+		v, err = h.app().SaveDraft(ctx, Checklist("c1", "second"), "me")
 		require.NoError(t, err)
 		assert.Equal(t, 1, v.Version, "a draft is replaced in place")
 		assert.Equal(t, "second", v.Content.Sections[0].Questions[0].Text)
 
-		_, err = h.Checklists.FindVersion(ctx, "c1", 0)
+		_, err = h.Storage.Checklists().Find(ctx, "c1", 0)
 		requireCode(t, audit.ENOTFOUND, err)
 
-		p, err := h.Checklists.PublishVersion(ctx, "c1", 1)
+		p, err := h.app().PublishVersion(ctx, "c1", 1)
 		require.NoError(t, err)
 		assert.Equal(t, audit.VersionPublished, p.State)
 		hash, err := p.Content.ContentHash()
 		require.NoError(t, err)
 		assert.Equal(t, hash, p.ContentHash)
-		_, err = h.Checklists.PublishVersion(ctx, "c1", 1)
+		_, err = h.app().PublishVersion(ctx, "c1", 1)
 		requireCode(t, audit.EPRECONDITION, err)
 
-		same, err := h.Checklists.SaveDraft(ctx, Checklist("c1", "second"), "me")
+		same, err := h.app().SaveDraft(ctx, Checklist("c1", "second"), "me")
 		require.NoError(t, err)
 		assert.Equal(t, 1, same.Version)
 		assert.Equal(t, audit.VersionPublished, same.State, "unchanged content is the published version")
 
-		v2, err := h.Checklists.SaveDraft(ctx, Checklist("c1", "third"), "me")
+		v2, err := h.app().SaveDraft(ctx, Checklist("c1", "third"), "me")
 		require.NoError(t, err)
 		assert.Equal(t, 2, v2.Version)
-		latest, err := h.Checklists.FindVersion(ctx, "c1", 0)
+		latest, err := h.Storage.Checklists().Find(ctx, "c1", 0)
 		require.NoError(t, err)
 		assert.Equal(t, 1, latest.Version, "the latest published is still 1 while 2 is a draft")
-		_, err = h.Checklists.PublishVersion(ctx, "c1", 2)
+		_, err = h.app().PublishVersion(ctx, "c1", 2)
 		require.NoError(t, err)
-		latest, err = h.Checklists.FindVersion(ctx, "c1", 0)
+		latest, err = h.Storage.Checklists().Find(ctx, "c1", 0)
 		require.NoError(t, err)
 		assert.Equal(t, 2, latest.Version)
 
-		old, err := h.Checklists.FindVersion(ctx, "c1", 1)
+		old, err := h.Storage.Checklists().Find(ctx, "c1", 1)
 		require.NoError(t, err)
 		assert.Equal(t, p.ContentHash, old.ContentHash)
 		assert.Equal(t, "second", old.Content.Sections[0].Questions[0].Text)
 	})
 	t.Run("Retire", func(t *testing.T) {
 		all := audit.Scope{All: true}
-		_, err := h.Checklists.RetireVersion(ctx, all, "c1", 1)
+		_, err := h.app().RetireVersion(ctx, all, "c1", 1)
 		require.NoError(t, err)
-		_, err = h.Checklists.RetireVersion(ctx, all, "c1", 1)
+		_, err = h.app().RetireVersion(ctx, all, "c1", 1)
 		requireCode(t, audit.EPRECONDITION, err)
-		_, err = h.Checklists.RetireVersion(ctx, all, "nope", 1)
+		_, err = h.app().RetireVersion(ctx, all, "nope", 1)
 		requireCode(t, audit.ENOTFOUND, err)
 	})
 	t.Run("Invalid", func(t *testing.T) {
 		bad := Checklist("c2", "x")
 		bad.Sections = nil
-		_, err := h.Checklists.SaveDraft(ctx, bad, "me")
+		_, err := h.app().SaveDraft(ctx, bad, "me")
 		requireCode(t, audit.EINVALID, err)
 	})
 	t.Run("ListVersions", func(t *testing.T) {
-		_, err := h.Checklists.SaveDraft(ctx, Checklist("c3", "draft only"), "me")
+		_, err := h.app().SaveDraft(ctx, Checklist("c3", "draft only"), "me")
 		require.NoError(t, err)
-		all, err := h.Checklists.ListVersions(ctx, audit.VersionFilter{})
+		all, err := h.Storage.Checklists().List(ctx, audit.VersionFilter{})
 		require.NoError(t, err)
 		var keys []string
 		for _, v := range all {
 			keys = append(keys, fmt.Sprintf("%s/%d/%s", v.ChecklistID, v.Version, v.State))
 		}
 		assert.Equal(t, []string{"c1/1/retired", "c1/2/published", "c3/1/draft"}, keys)
-		pub, err := h.Checklists.ListVersions(ctx, audit.VersionFilter{PublishedOnly: true})
+		pub, err := h.Storage.Checklists().List(ctx, audit.VersionFilter{PublishedOnly: true})
 		require.NoError(t, err)
 		assert.Len(t, pub, 2)
-		none, err := h.Checklists.ListVersions(ctx, audit.VersionFilter{Channel: audit.ChannelEmail})
+		none, err := h.Storage.Checklists().List(ctx, audit.VersionFilter{Channel: audit.ChannelEmail})
 		require.NoError(t, err)
 		assert.Empty(t, none)
 	})
@@ -229,11 +235,11 @@ func testAssignments(t *testing.T, h Harness) {
 	s2 := mustUser(t, h, audit.RoleShopper, "s2@example.com")
 	storeA := mustStore(t, h, "A-1", mA)
 	storeB := mustStore(t, h, "B-1", mB)
-	_, err := h.Checklists.SaveDraft(ctx, Checklist("c", "q"), "me")
+	_, err := h.app().SaveDraft(ctx, Checklist("c", "q"), "me")
 	require.NoError(t, err)
-	_, err = h.Checklists.PublishVersion(ctx, "c", 1)
+	_, err = h.app().PublishVersion(ctx, "c", 1)
 	require.NoError(t, err)
-	_, err = h.Checklists.SaveDraft(ctx, Checklist("c", "q2"), "me")
+	_, err = h.app().SaveDraft(ctx, Checklist("c", "q2"), "me")
 	require.NoError(t, err)
 	day := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	n := 0
@@ -348,24 +354,24 @@ func testAssignments(t *testing.T, h Harness) {
 	})
 	t.Run("RetireInUseElsewhere", func(t *testing.T) {
 		// Version 1 has pending assignments at both managers' stores.
-		_, err := h.Checklists.RetireVersion(ctx, audit.Scope{ManagerID: mA}, "c", 1)
+		_, err := h.app().RetireVersion(ctx, audit.Scope{ManagerID: mA}, "c", 1)
 		requireCode(t, audit.EFORBIDDEN, err)
 		assert.Contains(t, audit.ErrorMessage(err), "B-1")
 		assert.NotContains(t, audit.ErrorMessage(err), "A-1")
-		_, err = h.Checklists.RetireVersion(ctx, audit.Scope{ManagerID: mB}, "c", 1)
+		_, err = h.app().RetireVersion(ctx, audit.Scope{ManagerID: mB}, "c", 1)
 		requireCode(t, audit.EFORBIDDEN, err)
-		v, err := h.Checklists.FindVersion(ctx, "c", 1)
+		v, err := h.Storage.Checklists().Find(ctx, "c", 1)
 		require.NoError(t, err)
 		assert.Equal(t, audit.VersionPublished, v.State, "a refused retirement changes nothing")
 
 		// Version 2 is used nowhere: a manager may retire it.
-		_, err = h.Checklists.PublishVersion(ctx, "c", 2)
+		_, err = h.app().PublishVersion(ctx, "c", 2)
 		require.NoError(t, err)
-		v, err = h.Checklists.RetireVersion(ctx, audit.Scope{ManagerID: mB}, "c", 2)
+		v, err = h.app().RetireVersion(ctx, audit.Scope{ManagerID: mB}, "c", 2)
 		require.NoError(t, err)
 		assert.Equal(t, audit.VersionRetired, v.State)
 		// An admin may retire what other managers' stores use.
-		v, err = h.Checklists.RetireVersion(ctx, audit.Scope{All: true}, "c", 1)
+		v, err = h.app().RetireVersion(ctx, audit.Scope{All: true}, "c", 1)
 		require.NoError(t, err)
 		assert.Equal(t, audit.VersionRetired, v.State)
 	})
