@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"github.com/shopscore/shopscore/server/storage"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/storage"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"

@@ -11,12 +11,12 @@ import (
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/reports"
-	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/storage"
 	"github.com/shopscore/shopscore/sync/protocol"
 )
 
 // dashboardService implements shopscore.v1.DashboardService: the
-// aggregates are grouped in SQLite (sqlite.DB.Dashboard), the comparisons
+// aggregates are grouped in SQLite (storage.Dashboards), the comparisons
 // and rankings made by package reports, and every figure carries the
 // drill that lists its visits.
 type dashboardService struct{ s *Server }
@@ -24,7 +24,7 @@ type dashboardService struct{ s *Server }
 // dashboard is one request's resolved filter.
 type dashboard struct {
 	filter *v1.DashboardFilter
-	query  sqlite.DashboardQuery
+	query  storage.DashboardQuery
 	loc    *time.Location
 }
 
@@ -46,7 +46,7 @@ func (d *dashboardService) newDashboard(ctx context.Context, f *v1.DashboardFilt
 	if err != nil {
 		return nil, err
 	}
-	q := sqlite.DashboardQuery{
+	q := storage.DashboardQuery{
 		Scope: audit.ScopeOf(p), From: f.GetFrom(), To: f.GetTo(), Location: loc,
 		Region: f.GetRegion(), StoreCode: f.GetStoreCode(), ChecklistID: f.GetChecklistId(), Channel: string(ch),
 	}
@@ -108,7 +108,7 @@ func figuresToProto(g reports.VisitFigures) *v1.ScoreFigures {
 	}
 }
 
-// monthText formats a month index (sqlite.MonthIndex) as YYYY-MM.
+// monthText formats a month index (storage.MonthIndex) as YYYY-MM.
 func monthText(m int) string {
 	return time.Date(m/12, time.Month(m%12+1), 1, 0, 0, 0, 0, time.UTC).Format("2006-01")
 }
@@ -130,7 +130,7 @@ func comparisonToProto(c reports.Comparison) *v1.SameStoreChange {
 
 // total sums the figures of the period's months of the stores in keep
 // (nil: all).
-func total(d *sqlite.Dashboard, keep func(store string) bool) reports.VisitFigures {
+func total(d *storage.Dashboard, keep func(store string) bool) reports.VisitFigures {
 	var g reports.VisitFigures
 	first := d.Months[0]
 	for k, f := range d.ByStoreMonth {
@@ -141,12 +141,12 @@ func total(d *sqlite.Dashboard, keep func(store string) bool) reports.VisitFigur
 	return g
 }
 
-func (d *dashboardService) load(ctx context.Context, f *v1.DashboardFilter, parts sqlite.DashboardParts) (*dashboard, *sqlite.Dashboard, error) {
+func (d *dashboardService) load(ctx context.Context, f *v1.DashboardFilter, parts storage.DashboardParts) (*dashboard, *storage.Dashboard, error) {
 	b, err := d.newDashboard(ctx, f)
 	if err != nil {
 		return nil, nil, err
 	}
-	data, err := d.s.db.Dashboard(ctx, b.query, parts)
+	data, err := d.s.st.Dashboards().Figures(ctx, b.query, parts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -156,7 +156,7 @@ func (d *dashboardService) load(ctx context.Context, f *v1.DashboardFilter, part
 // GetDashboardSummary returns the period's totals. Errors: EINVALID,
 // ENOTFOUND.
 func (d *dashboardService) GetDashboardSummary(ctx context.Context, req *connect.Request[v1.GetDashboardSummaryRequest]) (*connect.Response[v1.GetDashboardSummaryResponse], error) {
-	b, data, err := d.load(ctx, req.Msg.GetFilter(), sqlite.DashVisits|sqlite.DashNPS|sqlite.DashCritical)
+	b, data, err := d.load(ctx, req.Msg.GetFilter(), storage.DashVisits|storage.DashNPS|storage.DashCritical)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +190,7 @@ func (d *dashboardService) GetDashboardSummary(ctx context.Context, req *connect
 // GetScoreTrend returns every month's figures with its same-store
 // change. Errors: EINVALID, ENOTFOUND.
 func (d *dashboardService) GetScoreTrend(ctx context.Context, req *connect.Request[v1.GetScoreTrendRequest]) (*connect.Response[v1.GetScoreTrendResponse], error) {
-	b, data, err := d.load(ctx, req.Msg.GetFilter(), sqlite.DashVisits)
+	b, data, err := d.load(ctx, req.Msg.GetFilter(), storage.DashVisits)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +214,7 @@ func (d *dashboardService) GetScoreTrend(ctx context.Context, req *connect.Reque
 // GetStoreScores ranks stores and regions and returns the heat map.
 // Errors: EINVALID, ENOTFOUND.
 func (d *dashboardService) GetStoreScores(ctx context.Context, req *connect.Request[v1.GetStoreScoresRequest]) (*connect.Response[v1.GetStoreScoresResponse], error) {
-	b, data, err := d.load(ctx, req.Msg.GetFilter(), sqlite.DashVisits|sqlite.DashAnswers)
+	b, data, err := d.load(ctx, req.Msg.GetFilter(), storage.DashVisits|storage.DashAnswers)
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +285,7 @@ func complianceToProto(f reports.AnswerFigures) *v1.ComplianceFigures {
 // GetCategoryScores returns compliance by category and clause, worst
 // first. Errors: EINVALID, ENOTFOUND.
 func (d *dashboardService) GetCategoryScores(ctx context.Context, req *connect.Request[v1.GetCategoryScoresRequest]) (*connect.Response[v1.GetCategoryScoresResponse], error) {
-	b, data, err := d.load(ctx, req.Msg.GetFilter(), sqlite.DashAnswers)
+	b, data, err := d.load(ctx, req.Msg.GetFilter(), storage.DashAnswers)
 	if err != nil {
 		return nil, err
 	}
@@ -325,12 +325,15 @@ func (d *dashboardService) ListDashboardVisits(ctx context.Context, req *connect
 	q := b.query
 	q.Month, q.Category, q.Clause, q.QuestionID = drill.GetMonth(), drill.GetCategory(), drill.GetClause(), drill.GetQuestionId()
 	q.CriticalOnly, q.FlaggedOnly = drill.GetCriticalFailuresOnly(), drill.GetFlaggedOnly()
-	q.NPS, q.Pass = sqlite.NPSGroup(drill.GetNpsGroup()), sqlite.PassFilter(drill.GetPass())
+	q.NPS, q.Pass = storage.NPSGroup(drill.GetNpsGroup()), storage.PassFilter(drill.GetPass())
 	size := int(req.Msg.GetPageSize())
 	if size == 0 {
 		size = 100
 	}
-	visits, next, err := d.s.db.ListDashboardVisits(ctx, q, size, req.Msg.GetPageToken())
+	if size < 1 || size > 500 {
+		return nil, audit.Errorf(audit.EINVALID, "page size %d, want 1 to 500", size)
+	}
+	visits, next, err := d.s.st.Dashboards().Visits(ctx, q, size, req.Msg.GetPageToken())
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/shopscore/shopscore/server/app"
 	"math"
 	"slices"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/reports"
+	"github.com/shopscore/shopscore/server/app"
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 )

@@ -14,62 +14,10 @@ import (
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/reports"
+	"github.com/shopscore/shopscore/server/storage"
 )
 
-// DashboardQuery selects the visits of a dashboard figure: a period of
-// months in Location, the caller's scope, optional region, store,
-// checklist and channel, which states count, and the drill of one figure.
-type DashboardQuery struct {
-	Scope                                   audit.Scope
-	From, To                                string         // "YYYY-MM", as AuditPeriod
-	Location                                *time.Location // nil: UTC
-	Region, StoreCode, ChecklistID, Channel string
-	// Approved counts only BonusStates (approved, published); otherwise
-	// AuditStates (every scored visit but superseded ones).
-	Approved bool
-
-	// The drill: one month of the period, and visits with an applicable
-	// answer in a category, clause or question, with a failed critical
-	// question, with flags, with a recommendation answer in an NPS group,
-	// passed or failed.
-	Month                        string
-	Category, Clause, QuestionID string
-	CriticalOnly, FlaggedOnly    bool
-	NPS                          NPSGroup
-	Pass                         PassFilter
-}
-
-// NPSGroup selects recommendation (0-10) answers.
-type NPSGroup int
-
-// The NPS groups.
-const (
-	NPSNone NPSGroup = iota
-	NPSPromoters
-	NPSPassives
-	NPSDetractors
-	NPSAny
-)
-
-var npsRanges = map[NPSGroup][2]int{NPSPromoters: {9, 10}, NPSPassives: {7, 8}, NPSDetractors: {0, 6}, NPSAny: {0, 10}}
-
-// PassFilter selects passed or failed visits.
-type PassFilter int
-
-// The pass filters.
-const (
-	PassAny PassFilter = iota
-	PassPassed
-	PassFailed
-)
-
-// States returns the review states q counts: one place says which.
-func (q *DashboardQuery) States() []VisitState {
-	if q.Approved {
-		return BonusStates
-	}
-	return AuditStates
-}
+var npsRanges = map[storage.NPSGroup][2]int{storage.NPSPromoters: {9, 10}, storage.NPSPassives: {7, 8}, storage.NPSDetractors: {0, 6}, storage.NPSAny: {0, 10}}
 
 // passedSQL is the audit workbook's pass rule on a report_visits row r:
 // something applicable, no critical failure, a score of at least the pass
@@ -79,7 +27,7 @@ var passedSQL = fmt.Sprintf(`(r.max_points > 0 AND r.critical_failed = 0 AND r.p
 // flaggedSQL says a visit v carries proof-of-visit or admission flags.
 const flaggedSQL = `(v.proof_flags <> '[]' OR v.flags <> '[]')`
 
-// dashPlan is a DashboardQuery resolved: its months and SQL condition.
+// dashPlan is a storage.DashboardQuery resolved: its months and SQL condition.
 type dashPlan struct {
 	loc    *time.Location
 	months []reports.Period // the period's months, in order
@@ -89,14 +37,7 @@ type dashPlan struct {
 	args   []any
 }
 
-// MonthIndex numbers a month of loc's calendar as the dashboards do:
-// year*12 + month-1.
-func MonthIndex(t time.Time, loc *time.Location) int {
-	t = t.In(loc)
-	return t.Year()*12 + int(t.Month()) - 1
-}
-
-func planDashboard(ctx context.Context, tx *Tx, q *DashboardQuery) (*dashPlan, error) {
+func planDashboard(ctx context.Context, tx *Tx, q *storage.DashboardQuery) (*dashPlan, error) {
 	loc := q.Location
 	if loc == nil {
 		loc = time.UTC
@@ -167,14 +108,14 @@ func planDashboard(ctx context.Context, tx *Tx, q *DashboardQuery) (*dashPlan, e
 	}
 	if rng, ok := npsRanges[q.NPS]; ok {
 		answer(`a.nps BETWEEN ? AND ?`, rng[0], rng[1])
-	} else if q.NPS != NPSNone {
+	} else if q.NPS != storage.NPSNone {
 		return nil, audit.Errorf(audit.EINVALID, "unknown NPS group %d", q.NPS)
 	}
 	switch q.Pass {
-	case PassAny:
-	case PassPassed:
+	case storage.PassAny:
+	case storage.PassPassed:
 		add(passedSQL)
-	case PassFailed:
+	case storage.PassFailed:
 		add(`NOT ` + passedSQL)
 	default:
 		return nil, audit.Errorf(audit.EINVALID, "unknown pass filter %d", q.Pass)
@@ -186,14 +127,14 @@ func planDashboard(ctx context.Context, tx *Tx, q *DashboardQuery) (*dashPlan, e
 // dashFrom starts a dashboard query as the audit workbook's (auditFrom),
 // with the states q counts; its WHERE clause takes the two period bounds
 // and ends in AND, for the plan's condition.
-func dashFrom(q *DashboardQuery, joins string) string { return periodFrom(q.States(), joins) }
+func dashFrom(q *storage.DashboardQuery, joins string) string { return periodFrom(q.States(), joins) }
 
-// monthCase is an SQL expression numbering r's month (MonthIndex) from
+// monthCase is an SQL expression numbering r's month (storage.MonthIndex) from
 // the plan's month bounds, the month before the period included.
 func (p *dashPlan) monthCase() string {
 	var b strings.Builder
 	b.WriteString("CASE")
-	first := MonthIndex(p.from, p.loc)
+	first := storage.MonthIndex(p.from, p.loc)
 	for i, t := 0, p.from; t.Before(p.to); i, t = i+1, t.AddDate(0, 1, 0) {
 		fmt.Fprintf(&b, " WHEN r.visited_at < %d THEN %d", millis(t.AddDate(0, 1, 0)), first+i)
 	}
@@ -201,86 +142,51 @@ func (p *dashPlan) monthCase() string {
 	return b.String()
 }
 
-// Dashboard are the figures of a DashboardQuery, grouped in the database.
-type Dashboard struct {
-	// Months are the month indexes of the period (MonthIndex), in order;
-	// ByStoreMonth also holds the month before the first, for comparisons.
-	Months       []int
-	MonthStarts  []time.Time
-	ByStoreMonth reports.StoreMonths
-	// Stores names the stores with visits in ByStoreMonth, by id.
-	Stores map[string]DashboardStore
-	// StoreCategories are the answers by store id and category;
-	// Clauses by clause code.
-	StoreCategories map[[2]string]reports.AnswerFigures
-	Categories      map[string]reports.AnswerFigures
-	Clauses         map[string]DashboardClause
-	// Recommendation answers by group.
-	Promoters, Passives, Detractors int64
-	// CriticalQuestions are the failed critical questions, most failures
-	// first.
-	CriticalQuestions []DashboardCritical
+// indexFirst indexes any visit not indexed yet before a dashboard query
+// that runs on its own; inside a transaction the caller's rows are taken
+// as they are.
+func (r dashboardRows) indexFirst(ctx context.Context) error {
+	if r.tx != nil {
+		return nil
+	}
+	_, err := r.db.IndexReportRows(ctx)
+	return err
 }
 
-// DashboardStore names a store.
-type DashboardStore struct{ Code, Name, Region string }
-
-// DashboardClause is a standard clause's answer figures and text.
-type DashboardClause struct {
-	reports.AnswerFigures
-	Text, Category string
-}
-
-// DashboardCritical is a critical question that failed.
-type DashboardCritical struct {
-	QuestionID, Text, Clause, Category string
-	Failures                           int64
-}
-
-// DashboardParts says what Dashboard reads.
-type DashboardParts int
-
-// The parts of a dashboard.
-const (
-	DashVisits   DashboardParts = 1 << iota // ByStoreMonth and Stores
-	DashAnswers                             // StoreCategories, Categories and Clauses
-	DashNPS                                 // Promoters, Passives, Detractors
-	DashCritical                            // CriticalQuestions
-)
-
-// Dashboard computes the parts of the figures of q in the database, in
-// one read snapshot, after indexing any visit not indexed yet. Errors:
-// EINVALID (the query), ENOTFOUND (a store not in the caller's scope).
-func (db *DB) Dashboard(ctx context.Context, q DashboardQuery, parts DashboardParts) (*Dashboard, error) {
-	if _, err := db.IndexReportRows(ctx); err != nil {
+// Figures computes the parts of the figures of q in the database, in one
+// read snapshot, after indexing any visit not indexed yet
+// (storage.Dashboards). Errors: EINVALID (the query), ENOTFOUND (a store
+// not in the caller's scope).
+func (r dashboardRows) Figures(ctx context.Context, q storage.DashboardQuery, parts storage.DashboardParts) (*storage.Dashboard, error) {
+	if err := r.indexFirst(ctx); err != nil {
 		return nil, err
 	}
-	d := &Dashboard{
-		ByStoreMonth: reports.StoreMonths{}, Stores: map[string]DashboardStore{},
+	d := &storage.Dashboard{
+		ByStoreMonth: reports.StoreMonths{}, Stores: map[string]storage.DashboardStore{},
 		StoreCategories: map[[2]string]reports.AnswerFigures{}, Categories: map[string]reports.AnswerFigures{},
-		Clauses: map[string]DashboardClause{},
+		Clauses: map[string]storage.DashboardClause{},
 	}
-	err := db.view(ctx, func(tx *Tx) error {
+	err := r.read(ctx, func(tx *Tx) error {
 		p, err := planDashboard(ctx, tx, &q)
 		if err != nil {
 			return err
 		}
 		for _, m := range p.months {
-			d.Months = append(d.Months, MonthIndex(m.From, p.loc))
+			d.Months = append(d.Months, storage.MonthIndex(m.From, p.loc))
 			d.MonthStarts = append(d.MonthStarts, m.From)
 		}
 		period := []any{millis(p.months[0].From), millis(p.to)}
-		if parts&DashVisits != 0 {
-			if err := d.readVisits(ctx, tx, &q, p); err != nil {
+		if parts&storage.DashVisits != 0 {
+			if err := readDashVisits(ctx, d, tx, &q, p); err != nil {
 				return err
 			}
 		}
-		if parts&DashAnswers != 0 {
-			if err := d.readAnswers(ctx, tx, &q, p, period); err != nil {
+		if parts&storage.DashAnswers != 0 {
+			if err := readDashAnswers(ctx, d, tx, &q, p, period); err != nil {
 				return err
 			}
 		}
-		if parts&DashNPS != 0 {
+		if parts&storage.DashNPS != 0 {
 			err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(a.nps >= 9), 0), COALESCE(SUM(a.nps BETWEEN 7 AND 8), 0), COALESCE(SUM(a.nps <= 6), 0)`+
 				dashFrom(&q, `CROSS JOIN visit_answers a ON a.visit_id = r.visit_id`)+p.cond+` AND a.nps IS NOT NULL`,
 				append(period, p.args...)...).Scan(&d.Promoters, &d.Passives, &d.Detractors)
@@ -288,8 +194,8 @@ func (db *DB) Dashboard(ctx context.Context, q DashboardQuery, parts DashboardPa
 				return fmt.Errorf("dashboard NPS: %w", err)
 			}
 		}
-		if parts&DashCritical != 0 {
-			if err := d.readCritical(ctx, tx, &q, p, period); err != nil {
+		if parts&storage.DashCritical != 0 {
+			if err := readDashCritical(ctx, d, tx, &q, p, period); err != nil {
 				return err
 			}
 		}
@@ -301,7 +207,7 @@ func (db *DB) Dashboard(ctx context.Context, q DashboardQuery, parts DashboardPa
 	return d, nil
 }
 
-func (d *Dashboard) readVisits(ctx context.Context, tx *Tx, q *DashboardQuery, p *dashPlan) error {
+func readDashVisits(ctx context.Context, d *storage.Dashboard, tx *Tx, q *storage.DashboardQuery, p *dashPlan) error {
 	rows, err := tx.QueryContext(ctx, `SELECT `+p.monthCase()+`, r.store_id, s.code, s.name, s.region, COUNT(*), SUM(r.max_points > 0),
 		COALESCE(SUM(CASE WHEN r.max_points > 0 THEN r.points / r.max_points END), 0), SUM(`+passedSQL+`), SUM(r.critical_failed), SUM(`+flaggedSQL+`)`+
 		dashFrom(q, "")+p.cond+` GROUP BY 1, 2`, append([]any{millis(p.from), millis(p.to)}, p.args...)...)
@@ -311,7 +217,7 @@ func (d *Dashboard) readVisits(ctx context.Context, tx *Tx, q *DashboardQuery, p
 	defer rows.Close()
 	for rows.Next() {
 		var k reports.StoreMonth
-		var st DashboardStore
+		var st storage.DashboardStore
 		var f reports.VisitFigures
 		if err := rows.Scan(&k.Month, &k.Store, &st.Code, &st.Name, &st.Region, &f.Visits, &f.Scored, &f.ScoreSum, &f.Passed, &f.Critical, &f.Flagged); err != nil {
 			return fmt.Errorf("dashboard visits: %w", err)
@@ -322,7 +228,7 @@ func (d *Dashboard) readVisits(ctx context.Context, tx *Tx, q *DashboardQuery, p
 	return rows.Err()
 }
 
-func (d *Dashboard) readAnswers(ctx context.Context, tx *Tx, q *DashboardQuery, p *dashPlan, period []any) error {
+func readDashAnswers(ctx context.Context, d *storage.Dashboard, tx *Tx, q *storage.DashboardQuery, p *dashPlan, period []any) error {
 	from := dashFrom(q, `CROSS JOIN visit_answers a ON a.visit_id = r.visit_id`)
 	const figures = `SUM(a.max_points > 0), SUM(a.max_points = 0), SUM(a.points), SUM(a.max_points), SUM(a.critical_failure),
 		COUNT(DISTINCT CASE WHEN a.max_points > 0 THEN r.visit_id END)`
@@ -379,7 +285,7 @@ func (d *Dashboard) readAnswers(ctx context.Context, tx *Tx, q *DashboardQuery, 
 	return rows.Err()
 }
 
-func (d *Dashboard) readCritical(ctx context.Context, tx *Tx, q *DashboardQuery, p *dashPlan, period []any) error {
+func readDashCritical(ctx context.Context, d *storage.Dashboard, tx *Tx, q *storage.DashboardQuery, p *dashPlan, period []any) error {
 	rows, err := tx.QueryContext(ctx, `SELECT v.checklist_id, v.checklist_version, a.question_id, MAX(a.standard_code), MAX(a.category), COUNT(DISTINCT r.visit_id)`+
 		dashFrom(q, `CROSS JOIN visit_answers a ON a.visit_id = r.visit_id`)+p.cond+` AND a.critical_failure = 1 GROUP BY 1, 2, 3`,
 		append(period, p.args...)...)
@@ -392,7 +298,7 @@ func (d *Dashboard) readCritical(ctx context.Context, tx *Tx, q *DashboardQuery,
 	for rows.Next() {
 		var checklist string
 		var version int
-		var c DashboardCritical
+		var c storage.DashboardCritical
 		if err := rows.Scan(&checklist, &version, &c.QuestionID, &c.Clause, &c.Category, &c.Failures); err != nil {
 			return fmt.Errorf("dashboard critical failures: %w", err)
 		}
@@ -413,37 +319,17 @@ func (d *Dashboard) readCritical(ctx context.Context, tx *Tx, q *DashboardQuery,
 	return nil
 }
 
-func sortCritical(list []DashboardCritical) {
-	slices.SortFunc(list, func(a, b DashboardCritical) int {
+func sortCritical(list []storage.DashboardCritical) {
+	slices.SortFunc(list, func(a, b storage.DashboardCritical) int {
 		return cmp.Or(cmp.Compare(b.Failures, a.Failures), strings.Compare(a.QuestionID, b.QuestionID))
 	})
 }
 
-// DashboardVisit is one visit behind a dashboard figure.
-type DashboardVisit struct {
-	VisitID                         string
-	StoreCode, StoreName, Region    string
-	VisitedAt                       time.Time
-	ChecklistID                     string
-	ChecklistVersion                int
-	Channel                         string
-	State                           VisitState
-	Points, MaxPoints               float64
-	Passed, CriticalFailed, Flagged bool
-	StaffName, StaffNumber          string
-	// DrillPoints and DrillMax are the visit's points in the drill's
-	// category, clause or question (DrillMax 0 without one).
-	DrillPoints, DrillMax float64
-}
-
-// ListDashboardVisits lists the visits of q newest first, at most limit
-// (1..500), after the page token; it returns the next page's token, ""
-// after the last page. Errors: EINVALID (the query or the token),
+// Visits lists the visits of q newest first, at most limit, after the
+// page token; it returns the next page's token, "" after the last page
+// (storage.Dashboards). Errors: EINVALID (the query or the token),
 // ENOTFOUND (a store outside the caller's scope).
-func (db *DB) ListDashboardVisits(ctx context.Context, q DashboardQuery, limit int, token string) ([]DashboardVisit, string, error) {
-	if limit < 1 || limit > 500 {
-		return nil, "", audit.Errorf(audit.EINVALID, "page size %d, want 1 to 500", limit)
-	}
+func (r dashboardRows) Visits(ctx context.Context, q storage.DashboardQuery, limit int, token string) ([]storage.DashboardVisit, string, error) {
 	var afterAt int64
 	var afterID string
 	if token != "" {
@@ -457,11 +343,11 @@ func (db *DB) ListDashboardVisits(ctx context.Context, q DashboardQuery, limit i
 		}
 		afterID = id
 	}
-	if _, err := db.IndexReportRows(ctx); err != nil {
+	if err := r.indexFirst(ctx); err != nil {
 		return nil, "", err
 	}
-	var out []DashboardVisit
-	err := db.view(ctx, func(tx *Tx) error {
+	var out []storage.DashboardVisit
+	err := r.read(ctx, func(tx *Tx) error {
 		p, err := planDashboard(ctx, tx, &q)
 		if err != nil {
 			return err
@@ -494,7 +380,7 @@ func (db *DB) ListDashboardVisits(ctx context.Context, q DashboardQuery, limit i
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var v DashboardVisit
+			var v storage.DashboardVisit
 			var at int64
 			var state string
 			if err := rows.Scan(&v.VisitID, &v.StoreCode, &v.StoreName, &v.Region, &at, &v.ChecklistID, &v.ChecklistVersion,
@@ -502,7 +388,7 @@ func (db *DB) ListDashboardVisits(ctx context.Context, q DashboardQuery, limit i
 				&v.DrillPoints, &v.DrillMax); err != nil {
 				return fmt.Errorf("dashboard visits: %w", err)
 			}
-			v.VisitedAt, v.State = fromMillis(at), VisitState(state)
+			v.VisitedAt, v.State = fromMillis(at), audit.VisitState(state)
 			out = append(out, v)
 		}
 		return rows.Err()

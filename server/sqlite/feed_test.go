@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"context"
-	"github.com/shopscore/shopscore/server/app"
 	"path/filepath"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/sqlite"
 	"github.com/shopscore/shopscore/server/storage/storagetest"
 )

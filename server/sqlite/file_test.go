@@ -4,7 +4,6 @@ package sqlite_test
 
 import (
 	"context"
-	"github.com/shopscore/shopscore/server/app"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/sqlite"
 )
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"github.com/shopscore/shopscore/server/app"
 	"math/rand/v2"
 	"slices"
 	"strings"

@@ -2,8 +2,6 @@ package sqlite_test
 
 import (
 	"context"
-	"github.com/shopscore/shopscore/server/app"
-	"github.com/shopscore/shopscore/server/storage"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,7 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/storage"
 )
 
 // TestDB_OpenReadOnly: a read-only database creates no file, reads what

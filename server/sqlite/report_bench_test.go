@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"github.com/shopscore/shopscore/server/app"
 	"io"
 	"math/rand/v2"
 	"os"

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"github.com/shopscore/shopscore/server/app"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/audit/demopack"
+	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/storage"
 )
 

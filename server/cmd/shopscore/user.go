@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/shopscore/shopscore/server/storage"
 	"path/filepath"
 	"text/tabwriter"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/shopscore/shopscore/internal/cli"
 	"github.com/shopscore/shopscore/server/auth"
 	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/storage"
 )
 
 func init() {
