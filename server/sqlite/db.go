@@ -308,14 +308,6 @@ func (db *DB) trial(ctx context.Context, fn func(*Tx) error) error {
 	return sqlitedb.Discard(tx, fn)
 }
 
-// writer runs fn with update, or with trial when dryRun.
-func (db *DB) writer(dryRun bool) func(context.Context, func(*Tx) error) error {
-	if dryRun {
-		return db.trial
-	}
-	return db.update
-}
-
 // view runs fn in a read-only snapshot.
 func (db *DB) view(ctx context.Context, fn func(*Tx) error) error {
 	tx, err := db.BeginRead(ctx)
