@@ -149,8 +149,8 @@ func findStoreWhere(ctx context.Context, tx *Tx, scope audit.Scope, col, value, 
 	return s, nil
 }
 
-// FindByCode returns a store in scope by its code (storage.Stores). Errors: ENOTFOUND
-// (also outside the scope).
+// FindByCode returns a store in scope by its code (storage.Stores).
+// Errors: ENOTFOUND (also outside the scope).
 func (r storeRows) FindByCode(ctx context.Context, scope audit.Scope, code string) (*audit.Store, error) {
 	return get(ctx, r.rows, func(tx *Tx) (*audit.Store, error) {
 		return findStoreWhere(ctx, tx, scope, "s.code", code, noStoreCode(code))

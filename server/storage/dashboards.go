@@ -25,7 +25,7 @@ type Dashboards interface {
 // checklist and channel, which states count, and the drill of one figure.
 type DashboardQuery struct {
 	Scope                                   audit.Scope
-	From, To                                string         // "YYYY-MM", as AuditPeriod
+	From, To                                string         // "YYYY-MM"; an empty To is From
 	Location                                *time.Location // nil: UTC
 	Region, StoreCode, ChecklistID, Channel string
 	// Approved counts only BonusStates (approved, published); otherwise
