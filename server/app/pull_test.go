@@ -35,15 +35,16 @@ func newPullFixture(t *testing.T, c *audit.Checklist) pullFixture {
 	db := sqlite.NewDB(filepath.Join(t.TempDir(), "app.db"))
 	require.NoError(t, db.Open())
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
+	a := app.New(db, app.Options{})
 	u := &audit.User{Email: "s@example.com", Role: audit.RoleShopper}
-	require.NoError(t, db.CreateUser(ctx, u, "h"))
+	require.NoError(t, a.CreateUser(ctx, u, "h"))
 	store := &audit.Store{Code: "S-1", Name: "Store"}
-	require.NoError(t, db.CreateStore(ctx, store))
-	v, err := db.SaveDraft(ctx, c, "test")
+	require.NoError(t, a.CreateStore(ctx, store))
+	v, err := a.SaveDraft(ctx, c, "test")
 	require.NoError(t, err)
-	_, err = db.PublishVersion(ctx, c.ID, v.Version)
+	_, err = a.PublishVersion(ctx, c.ID, v.Version)
 	require.NoError(t, err)
-	return pullFixture{db: db, app: app.New(db, app.Options{}), shopper: audit.Principal{UserID: u.ID, Role: audit.RoleShopper},
+	return pullFixture{db: db, app: a, shopper: audit.Principal{UserID: u.ID, Role: audit.RoleShopper},
 		store: store, checklist: c}
 }
 
@@ -106,7 +107,7 @@ func TestApp_Pull(t *testing.T) {
 	t.Run("Removals", func(t *testing.T) {
 		f := newPullFixture(t, checklist("visit", 1, "Greeted?"))
 		other := &audit.User{Email: "o@example.com", Role: audit.RoleShopper}
-		require.NoError(t, f.db.CreateUser(ctx, other, "h"))
+		require.NoError(t, f.app.CreateUser(ctx, other, "h"))
 		expired := f.assign(t, f.shopper.UserID)
 		f.db.Now = func() time.Time { return expired.WindowEnd }
 		_, err := f.app.ExpireAssignments(ctx)
