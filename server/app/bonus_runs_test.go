@@ -34,12 +34,12 @@ func newBonusFixture(t *testing.T) *bonusFixture {
 	t.Cleanup(func() { db.Close() })
 	f := &bonusFixture{ctx: context.Background(), db: db, app: app.New(db, app.Options{})}
 	f.store = &audit.Store{Code: "S01", Name: "First"}
-	if err := db.CreateStore(f.ctx, f.store); err != nil {
+	if err := f.app.CreateStore(f.ctx, f.store); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []string{"E1", "E2"} {
 		s := &audit.Staff{EmployeeNumber: n, Name: "Employee " + n, Position: "cashier", StoreID: f.store.ID}
-		if err := db.CreateStaff(f.ctx, audit.Scope{All: true}, s); err != nil {
+		if err := f.app.CreateStaff(f.ctx, audit.Scope{All: true}, s); err != nil {
 			t.Fatal(err)
 		}
 		f.staff = append(f.staff, s)
@@ -136,7 +136,7 @@ func TestRunBonus_ReuseStaleApproveSupersede(t *testing.T) {
 	// A change, two drafts compared with the approved run: approving one
 	// supersedes it; the other was computed before that approval.
 	f.staff[1].Name = "Employee Two"
-	if _, err := f.db.UpdateStaff(f.ctx, audit.Scope{All: true}, f.staff[1]); err != nil {
+	if _, err := f.app.UpdateStaff(f.ctx, audit.Scope{All: true}, f.staff[1]); err != nil {
 		t.Fatal(err)
 	}
 	third, err := f.app.RunBonus(f.ctx, "cashiers", 0, "2026-03", "hr")

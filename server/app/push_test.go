@@ -14,7 +14,7 @@ import (
 	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/sqlite"
 	"github.com/shopscore/shopscore/server/storage"
-	"github.com/shopscore/shopscore/server/storetest"
+	"github.com/shopscore/shopscore/server/storage/storagetest"
 	"github.com/shopscore/shopscore/sync/protocol"
 )
 
@@ -37,20 +37,20 @@ func newPushFixture(t *testing.T) pushFixture {
 	require.NoError(t, db.Open())
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
 	shopper := &audit.User{Email: "s@example.com", Role: audit.RoleShopper}
-	require.NoError(t, db.CreateUser(ctx, shopper, "h"))
+	require.NoError(t, app.New(db, app.Options{}).CreateUser(ctx, shopper, "h"))
 	store := &audit.Store{Code: "S-1", Name: "Store"}
-	require.NoError(t, db.CreateStore(ctx, store))
-	c := storetest.Checklist("visit", "Greeted?")
+	require.NoError(t, app.New(db, app.Options{}).CreateStore(ctx, store))
+	c := storagetest.Checklist("visit", "Greeted?")
 	c.AllowUnplanned = true
-	v, err := db.SaveDraft(ctx, c, "test")
+	v, err := app.New(db, app.Options{}).SaveDraft(ctx, c, "test")
 	require.NoError(t, err)
-	cv, err := db.PublishVersion(ctx, c.ID, v.Version)
+	cv, err := app.New(db, app.Options{}).PublishVersion(ctx, c.ID, v.Version)
 	require.NoError(t, err)
 	start := time.Now().Add(-time.Hour)
 	a := &audit.Assignment{StoreID: store.ID, ChecklistID: c.ID, ShopperID: shopper.ID, WindowStart: start, WindowEnd: start.Add(48 * time.Hour)}
 	uses := app.New(db, app.Options{})
 	require.NoError(t, uses.CreateAssignment(ctx, audit.Scope{All: true}, a))
-	s, err := db.CreateSession(ctx, shopper.ID, "phone-1", "phone", []byte("refresh-hash"), time.Now().Add(time.Hour), "127.0.0.1")
+	s, err := uses.CreateSession(ctx, shopper.ID, "phone-1", "phone", []byte("refresh-hash"), time.Now().Add(time.Hour), "127.0.0.1")
 	require.NoError(t, err)
 	return pushFixture{db: db, app: uses, shopper: shopper.ID, dev: app.Device{UserID: shopper.ID, SessionID: s.ID},
 		store: store, version: cv, assignment: a}
@@ -100,7 +100,7 @@ func TestPush(t *testing.T) {
 	})
 	t.Run("SameDeviceNewSession", func(t *testing.T) {
 		// A new login on the same phone continues its sequence.
-		s2, err := f.db.CreateSession(ctx, f.shopper, "phone-1", "phone", []byte("refresh-hash-2"), time.Now().Add(time.Hour), "127.0.0.1")
+		s2, err := f.app.CreateSession(ctx, f.shopper, "phone-1", "phone", []byte("refresh-hash-2"), time.Now().Add(time.Hour), "127.0.0.1")
 		require.NoError(t, err)
 		res, err := f.app.Push(ctx, app.Device{UserID: f.shopper, SessionID: s2.ID}, time.Time{}, []app.Mutation{bad})
 		require.NoError(t, err)

@@ -23,7 +23,7 @@ import (
 func TestMigration0010(t *testing.T) {
 	ctx := context.Background()
 	f := newFeedFixture(t)
-	s, err := f.db.CreateSession(ctx, f.shopper, "phone-1", "phone", []byte("refresh-hash"), time.Now().Add(time.Hour), "127.0.0.1")
+	s, err := app.New(f.db, app.Options{}).CreateSession(ctx, f.shopper, "phone-1", "phone", []byte("refresh-hash"), time.Now().Add(time.Hour), "127.0.0.1")
 	require.NoError(t, err)
 	yes := true
 	v := &audit.Visit{ID: uuid.NewString(), AssignmentID: f.assignment.ID, StoreID: f.assignment.StoreID, ShopperID: f.shopper,
