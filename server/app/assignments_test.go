@@ -65,14 +65,14 @@ func TestCreateAssignment(t *testing.T) {
 		})
 	}
 	t.Run("DeactivatedStore", func(t *testing.T) {
-		_, err := w.db.SetStoreDeactivated(ctx, w.storeB.ID, true)
+		_, err := w.app.SetStoreDeactivated(ctx, w.storeB.ID, true)
 		require.NoError(t, err)
 		err = w.app.CreateAssignment(ctx, audit.Scope{All: true}, w.assignment(w.storeB, w.s1, 0))
 		requireCode(t, audit.EPRECONDITION, err)
 		assert.Contains(t, audit.ErrorMessage(err), "B-1")
 	})
 	t.Run("DisabledShopper", func(t *testing.T) {
-		_, err := w.db.SetUserDisabled(ctx, w.s2, true, "")
+		_, err := w.app.SetUserDisabled(ctx, w.s2, true, "")
 		require.NoError(t, err)
 		requireCode(t, audit.EPRECONDITION, w.app.CreateAssignment(ctx, audit.Scope{All: true}, w.assignment(w.storeA, w.s2, 0)))
 	})

@@ -12,7 +12,7 @@ import (
 	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/sqlite"
 	"github.com/shopscore/shopscore/server/storage"
-	"github.com/shopscore/shopscore/server/storetest"
+	"github.com/shopscore/shopscore/server/storage/storagetest"
 )
 
 // world is a real SQLite database under the use cases, with a manager of
@@ -41,7 +41,7 @@ func newWorld(t *testing.T) *world {
 	w.app = app.New(w.db, app.Options{Now: w.db.Now})
 	user := func(role audit.Role, email string) string {
 		u := &audit.User{Email: email, Role: role, DisplayName: email}
-		require.NoError(t, w.db.CreateUser(ctx, u, "not-a-real-hash"))
+		require.NoError(t, w.app.CreateUser(ctx, u, "not-a-real-hash"))
 		return u.ID
 	}
 	w.admin = audit.Principal{UserID: user(audit.RoleAdmin, "admin@example.com"), Role: audit.RoleAdmin}
@@ -50,15 +50,15 @@ func newWorld(t *testing.T) *world {
 	w.s1, w.s2 = user(audit.RoleShopper, "s1@example.com"), user(audit.RoleShopper, "s2@example.com")
 	store := func(code, manager string) *audit.Store {
 		s := &audit.Store{Code: code, Name: "Store " + code, Region: "R", Latitude: 55, Longitude: 37, GeofenceMeters: 100, ManagerIDs: []string{manager}}
-		require.NoError(t, w.db.CreateStore(ctx, s))
+		require.NoError(t, w.app.CreateStore(ctx, s))
 		return s
 	}
 	w.storeA, w.storeB = store("A-1", w.mA.UserID), store("B-1", w.mB.UserID)
-	_, err := w.db.SaveDraft(ctx, storetest.Checklist("c", "Greeted?"), "me")
+	_, err := w.app.SaveDraft(ctx, storagetest.Checklist("c", "Greeted?"), "me")
 	require.NoError(t, err)
-	w.checklist, err = w.db.PublishVersion(ctx, "c", 1)
+	w.checklist, err = w.app.PublishVersion(ctx, "c", 1)
 	require.NoError(t, err)
-	_, err = w.db.SaveDraft(ctx, storetest.Checklist("c", "Greeted at once?"), "me")
+	_, err = w.app.SaveDraft(ctx, storagetest.Checklist("c", "Greeted at once?"), "me")
 	require.NoError(t, err)
 	return w
 }

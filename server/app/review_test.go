@@ -21,7 +21,7 @@ func (w *world) pushVisit(t *testing.T) string {
 	ctx := context.Background()
 	a := w.assignment(w.storeA, w.s1, 0)
 	require.NoError(t, w.app.CreateAssignment(ctx, audit.Scope{All: true}, a))
-	sess, err := w.db.CreateSession(ctx, w.s1, "phone", "phone", []byte("refresh"), w.clock.Add(time.Hour), "")
+	sess, err := w.app.CreateSession(ctx, w.s1, "phone", "phone", []byte("refresh"), w.clock.Add(time.Hour), "")
 	require.NoError(t, err)
 	yes := true
 	v := &audit.Visit{ID: "v-" + a.ID, AssignmentID: a.ID, StoreID: w.storeA.ID, ShopperID: w.s1, ChecklistID: "c",

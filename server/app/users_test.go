@@ -57,12 +57,6 @@ func eventKinds(t *testing.T, st storage.Storage, userID string) []string {
 	return out
 }
 
-func requireCode(t *testing.T, want audit.Code, err error) {
-	t.Helper()
-	require.Error(t, err)
-	require.Equal(t, want, audit.ErrorCode(err), "error: %v", err)
-}
-
 func TestCreateUser(t *testing.T) {
 	ctx := context.Background()
 	a, st := openOrgApp(t, newClock())
