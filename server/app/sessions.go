@@ -68,7 +68,7 @@ func (a *App) RotateRefresh(ctx context.Context, oldHash []byte, deviceID string
 		used := !tok.UsedAt.IsZero()
 		retry := false
 		if used && sess.DeviceID == deviceID && !sess.Revoked() && now.UnixMilli()-tok.UsedAt.UnixMilli() < retryGrace.Milliseconds() {
-			later, err := sessions.RefreshUsedAfter(ctx, sess.ID, tok.UsedAt)
+			later, err := sessions.RefreshUsedSince(ctx, sess.ID, tok.UsedAt, oldHash)
 			if err != nil {
 				return err
 			}

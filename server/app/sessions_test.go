@@ -82,6 +82,24 @@ func TestRotateRefresh(t *testing.T) {
 		requireCode(t, audit.EUNAUTHORIZED, err)
 		assert.Contains(t, err.Error(), "reused")
 	})
+	t.Run("ReuseWithinOneMillisecond", func(t *testing.T) {
+		// A fast device can rotate, retry and rotate again within one
+		// millisecond, the resolution of stored times: the later use
+		// still counts, and the old token presented again is reuse.
+		_, rotate := open(t) // the clock does not move
+		_, err := rotate("t0", "t1", "phone")
+		require.NoError(t, err)
+		_, err = rotate("t0", "t1b", "phone") // the answer carrying t1 was lost
+		require.NoError(t, err)
+		_, err = rotate("t1b", "t2", "phone")
+		require.NoError(t, err)
+		_, err = rotate("t0", "t3", "phone")
+		requireCode(t, audit.EUNAUTHORIZED, err)
+		assert.Contains(t, err.Error(), "reused")
+		_, err = rotate("t2", "t4", "phone")
+		requireCode(t, audit.EUNAUTHORIZED, err)
+		assert.Contains(t, err.Error(), "session revoked")
+	})
 	t.Run("RetryFromAnotherDevice", func(t *testing.T) {
 		_, rotate := open(t)
 		_, err := rotate("t0", "t1", "phone")

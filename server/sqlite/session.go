@@ -58,13 +58,13 @@ func (r sessionRows) FindRefresh(ctx context.Context, hash []byte) (*storage.Ref
 	})
 }
 
-// RefreshUsedAfter reports whether a token of the session was used after t
+// RefreshUsedSince reports whether another token of the session was used at or after t
 // (storage.Sessions).
-func (r sessionRows) RefreshUsedAfter(ctx context.Context, sessionID string, t time.Time) (bool, error) {
+func (r sessionRows) RefreshUsedSince(ctx context.Context, sessionID string, t time.Time, except []byte) (bool, error) {
 	return get(ctx, r.rows, func(tx *Tx) (bool, error) {
 		var later int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM refresh_tokens WHERE session_id = ? AND used_at > ?`,
-			sessionID, millis(t)).Scan(&later); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM refresh_tokens WHERE session_id = ? AND used_at >= ? AND hash <> ?`,
+			sessionID, millis(t), except).Scan(&later); err != nil {
 			return false, fmt.Errorf("find later refresh: %w", err)
 		}
 		return later > 0, nil

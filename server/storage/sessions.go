@@ -35,9 +35,11 @@ type Sessions interface {
 	AddRefresh(ctx context.Context, hash []byte, sessionID string, expires time.Time) error
 	// FindRefresh returns the refresh token with the given hash.
 	FindRefresh(ctx context.Context, hash []byte) (*RefreshToken, error)
-	// RefreshUsedAfter reports whether a refresh token of the session was
-	// used after t.
-	RefreshUsedAfter(ctx context.Context, sessionID string, t time.Time) (bool, error)
+	// RefreshUsedSince reports whether a refresh token of the session
+	// other than the one with hash except was used (or retired) at t or
+	// later. Times have millisecond resolution: a later use within the
+	// same millisecond counts too.
+	RefreshUsedSince(ctx context.Context, sessionID string, t time.Time, except []byte) (bool, error)
 	// UseRefresh marks the token with the given hash used at the
 	// transaction's time.
 	UseRefresh(ctx context.Context, hash []byte) error
