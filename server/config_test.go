@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/sqlite"
 )
 
 // TestConfig_Defaults fills each field's default on its own: a partly
@@ -73,6 +74,9 @@ func TestNew_Config(t *testing.T) {
 		} {
 			t.Run(name, func(t *testing.T) {
 				cfg.DataDir = t.TempDir()
+				db, err := sqlite.Open(filepath.Join(cfg.DataDir, "shopscore.db"), nil)
+				require.NoError(t, err)
+				cfg.Storage = db
 				s, err := New(cfg)
 				require.NoError(t, err)
 				require.NoError(t, s.Close())

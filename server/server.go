@@ -1,8 +1,10 @@
 // Package server is shopscore's Connect-RPC server: the handlers of every
 // service, authentication and authorization, the error table, and the
 // HTTP plumbing (Connect, gRPC and gRPC-Web on one h2c port, health,
-// reflection, the JWKS document). Storage lives in server/sqlite, token
-// primitives in server/auth; only server/cmd reads flags and environment.
+// reflection, the JWKS document). The rules live in server/app, the
+// database behind server/storage (handed over in Config.Storage), token
+// primitives in server/auth; only server/cmd reads flags and environment
+// and chooses the concrete backend.
 package server
 
 import (
@@ -29,7 +31,6 @@ import (
 	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/auth"
 	"github.com/shopscore/shopscore/server/blob"
-	"github.com/shopscore/shopscore/server/sqlite"
 	"github.com/shopscore/shopscore/server/storage"
 )
 
@@ -39,8 +40,12 @@ import (
 // cannot work with, such as a negative duration or size, with EINVALID
 // naming the field.
 type Config struct {
-	// DataDir holds the database, the signing keys and local evidence;
-	// "data" if empty.
+	// Storage is the database, opened and migrated by the caller
+	// (sqlite.Open; server/cmd chooses the backend). It is required. New
+	// takes it over: Close closes it, and so does a failing New. Its
+	// clock must be Now.
+	Storage storage.Storage
+	// DataDir holds the signing keys and local evidence; "data" if empty.
 	DataDir string
 	// MaxRequestBytes bounds a request message after decompression;
 	// 4 MiB if zero. Larger messages are refused with ResourceExhausted.
@@ -264,15 +269,20 @@ func (c Config) validate() error {
 			return audit.Errorf(audit.EINVALID, "server config: PublicURL %q is not an absolute http(s) URL without query", u)
 		}
 	}
-	return auth.TokenConfig{AccessTTL: c.AccessTTL}.Validate()
+	if err := (auth.TokenConfig{AccessTTL: c.AccessTTL}).Validate(); err != nil {
+		return err
+	}
+	if c.Storage == nil {
+		return audit.Errorf(audit.EINVALID, "server config: Storage is nil; want an open database (sqlite.Open)")
+	}
+	return nil
 }
 
 // Server is a running shopscore server: its database, keys and handlers.
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
-	db       *sqlite.DB
-	st       storage.Storage // the same database, as the use cases see it
+	st       storage.Storage
 	app      *app.App
 	keys     *auth.KeyStore
 	issuer   *auth.Issuer
@@ -300,35 +310,33 @@ type Server struct {
 	http    *http.Server
 }
 
-// New opens the database (applying migrations) and the signing keys under
-// cfg.DataDir, creating them on first start, and builds the handlers.
-func New(cfg Config) (*Server, error) {
+// New opens the signing keys under cfg.DataDir, creating them on first
+// start, and builds the handlers over cfg.Storage.
+func New(cfg Config) (s *Server, err error) {
+	if cfg.Storage != nil {
+		defer func() {
+			if err != nil {
+				cfg.Storage.Close()
+			}
+		}()
+	}
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	s = &Server{cfg: cfg, log: cfg.Logger, st: cfg.Storage}
 	if err := s.newLimiters(); err != nil {
 		return nil, err
 	}
 	s.hashes = auth.NewHashGate(cfg.PasswordHashMemory, cfg.PasswordHashQueue)
 	s.tokenCfg = auth.TokenConfig{AccessTTL: cfg.AccessTTL, Now: cfg.Now}
-	s.db = sqlite.NewDB(filepath.Join(cfg.DataDir, "shopscore.db"))
-	s.db.Now = cfg.Now
-	if err := s.db.Open(); err != nil {
-		return nil, err
-	}
-	s.st = s.db
 	s.app = app.New(s.st, app.Options{Now: cfg.Now})
-	var err error
 	if s.keys, err = auth.OpenKeyStore(filepath.Join(cfg.DataDir, "keys"), s.tokenCfg); err != nil {
-		s.db.Close()
 		return nil, fmt.Errorf("open signing keys: %w", err)
 	}
 	s.issuer = auth.NewIssuer(s.keys, s.tokenCfg)
 	s.verifier = auth.NewVerifier(s.keys.JWKS, s.tokenCfg)
 	if err := s.openBlobStore(); err != nil {
-		s.db.Close()
 		return nil, err
 	}
 	s.handler = s.routes()
@@ -358,8 +366,11 @@ func (s *Server) newLimiters() error {
 	return nil
 }
 
-// DB returns the server's database, for the CLI's offline commands and tests.
-func (s *Server) DB() *sqlite.DB { return s.db }
+// Storage returns the server's database, for the CLI's offline commands and tests.
+func (s *Server) Storage() storage.Storage { return s.st }
+
+// Now is the server's clock (Config.Now).
+func (s *Server) Now() time.Time { return s.cfg.Now() }
 
 // App returns the server's use cases, for the CLI's offline commands.
 func (s *Server) App() *app.App { return s.app }
@@ -475,7 +486,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // for calls in flight.
 func (s *Server) Close() error {
 	s.background.stop()
-	return s.db.Close()
+	return s.st.Close()
 }
 
 // peerHost returns the host part of a peer address.

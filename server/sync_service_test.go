@@ -307,7 +307,7 @@ func (f *field) mustPush(tb testing.TB, muts ...*v1.Mutation) *v1.PushResponse {
 func (f *field) countVisits(tb testing.TB, id string) int {
 	tb.Helper()
 	var n int
-	require.NoError(tb, servertest.OpenDB(tb, f.ts.DB().Path).QueryRow(`SELECT COUNT(*) FROM visits WHERE id = ?`, id).Scan(&n))
+	require.NoError(tb, servertest.OpenDB(tb, f.ts.DBPath).QueryRow(`SELECT COUNT(*) FROM visits WHERE id = ?`, id).Scan(&n))
 	return n
 }
 
@@ -388,9 +388,10 @@ func TestSyncService_Push(t *testing.T) {
 				resp := f.mustPush(t, submit(3, &changed))
 				requireRejected(t, resp.Results[0], connect.CodeAlreadyExists)
 				assert.Equal(t, int64(3), resp.AppliedSeq, "a rejection consumes its seq")
-				stored, err := ts.DB().FindVisit(context.Background(), f.shopperID, rec.visit.ID)
+				stored, err := ts.Storage().Visits().Find(context.Background(), rec.visit.ID)
 				require.NoError(t, err)
-				assert.Equal(t, rec.visit.Notes, stored.Notes, "the original is kept")
+				assert.Equal(t, f.shopperID, stored.Visit.ShopperID)
+				assert.Equal(t, rec.visit.Notes, stored.Visit.Notes, "the original is kept")
 				assert.Equal(t, 1, f.countVisits(t, rec.visit.ID))
 			})
 			t.Run("ErrSeqReused", func(t *testing.T) {
@@ -518,7 +519,7 @@ func TestSyncService_Push(t *testing.T) {
 				require.Equal(t, v1.MutationStatus_MUTATION_STATUS_APPLIED, r.Status, "result %v", r)
 				assert.Contains(t, r.Receipt.Flags, string(audit.FlagAssignmentCancelled))
 				assert.InDelta(t, *rec.score(t), *r.Receipt.ScorePercent, 1e-9)
-				stored, err := ts.DB().Assignments().Find(context.Background(), audit.Scope{All: true}, a.Id)
+				stored, err := ts.Storage().Assignments().Find(context.Background(), audit.Scope{All: true}, a.Id)
 				require.NoError(t, err)
 				assert.Equal(t, audit.AssignmentCancelled, stored.State, "a cancelled assignment is never marked done")
 			})
@@ -534,7 +535,7 @@ func TestSyncService_Push(t *testing.T) {
 				r := resp.Results[0]
 				require.Equal(t, v1.MutationStatus_MUTATION_STATUS_APPLIED, r.Status, "result %v", r)
 				assert.Contains(t, r.Receipt.Flags, "assignment_reassigned")
-				stored, err := ts.DB().Assignments().Find(context.Background(), audit.Scope{All: true}, a.Id)
+				stored, err := ts.Storage().Assignments().Find(context.Background(), audit.Scope{All: true}, a.Id)
 				require.NoError(t, err)
 				assert.Equal(t, other, stored.ShopperID)
 				assert.Equal(t, audit.AssignmentAccepted, stored.State, "the other shopper's assignment stays his")
@@ -579,7 +580,7 @@ func TestSyncService_Push(t *testing.T) {
 func republish(tb testing.TB, ts *TestServer, checklist, question string) *audit.ChecklistVersion {
 	tb.Helper()
 	ctx := context.Background()
-	cur, err := ts.DB().Checklists().Find(ctx, checklist, 0)
+	cur, err := ts.Storage().Checklists().Find(ctx, checklist, 0)
 	require.NoError(tb, err)
 	c := cur.Content.Clone()
 	q, _, ok := c.Question(question)
@@ -817,7 +818,7 @@ func TestSyncService_Expiry(t *testing.T) {
 	require.Equal(t, v1.MutationStatus_MUTATION_STATUS_APPLIED, r.Status, "result %v", r)
 	assert.Contains(t, r.Receipt.Flags, string(audit.FlagAssignmentExpired))
 	assert.NotContains(t, r.Receipt.Flags, string(audit.FlagOutsideWindow))
-	stored, err := ts.DB().Assignments().Find(context.Background(), audit.Scope{All: true}, a.Id)
+	stored, err := ts.Storage().Assignments().Find(context.Background(), audit.Scope{All: true}, a.Id)
 	require.NoError(t, err)
 	assert.Equal(t, audit.AssignmentExpired, stored.State)
 }

@@ -37,6 +37,8 @@ import (
 	"github.com/shopscore/shopscore/server/blob"
 	"github.com/shopscore/shopscore/server/blob/blobtest"
 	"github.com/shopscore/shopscore/server/demo"
+	"github.com/shopscore/shopscore/server/servertest"
+	"github.com/shopscore/shopscore/server/sqlite"
 	"github.com/shopscore/shopscore/sync/protocol"
 )
 
@@ -93,6 +95,11 @@ func serve(cfg server.Config) (*running, error) {
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg.LoginRate = server.Rate{Burst: 10_000, Every: time.Millisecond}
 	cfg.AccessTTL = 15 * time.Minute // the W1 device folders are copies of one signed-in device
+	db, err := sqlite.Open(servertest.DBPath(cfg.DataDir), cfg.Now)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Storage = db
 	srv, err := server.New(cfg)
 	if err != nil {
 		return nil, err

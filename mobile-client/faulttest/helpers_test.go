@@ -29,6 +29,7 @@ import (
 	"github.com/shopscore/shopscore/mobile-client/field"
 	"github.com/shopscore/shopscore/server"
 	"github.com/shopscore/shopscore/server/demo"
+	"github.com/shopscore/shopscore/server/servertest"
 	"github.com/shopscore/shopscore/sync/protocol"
 )
 
@@ -105,7 +106,7 @@ func mustRunServer(tb testing.TB, cfg server.Config) *testServer {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	cfg.LoginRate = server.Rate{Burst: 10_000, Every: time.Millisecond}
-	srv, err := server.New(cfg)
+	srv, err := server.New(servertest.SQLite(tb, cfg))
 	require.NoError(tb, err)
 	_, err = demo.Seed(context.Background(), srv, demoPassword)
 	require.NoError(tb, err)

@@ -35,9 +35,7 @@ func TestPush_VisitReadsBackAsStored(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, &want, got.Visit)
 	assert.Equal(t, m.Digest, got.Digest)
-	mine, err := f.db.FindVisit(ctx, f.shopper, want.ID)
-	require.NoError(t, err)
-	assert.Equal(t, &want, mine)
+	assert.Equal(t, f.shopper, got.Visit.ShopperID)
 
 	d, err := f.db.Visits().FindDetail(ctx, audit.Scope{All: true}, want.ID)
 	require.NoError(t, err)

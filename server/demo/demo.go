@@ -30,7 +30,7 @@ var Users = map[audit.Role]string{
 // pack, published; and a week of assignments. It reports whether
 // it seeded anything: a database that already has users is left alone.
 func Seed(ctx context.Context, srv *server.Server, password string) (bool, error) {
-	db := srv.DB()
+	db := srv.Storage()
 	n, err := db.Users().Count(ctx)
 	if err != nil {
 		return false, err
@@ -95,7 +95,7 @@ func Seed(ctx context.Context, srv *server.Server, password string) (bool, error
 		return false, fmt.Errorf("demo standards pack: %w", err)
 	}
 	// A week of work for the demo shopper, starting today.
-	day := db.Now().UTC().Truncate(24 * time.Hour)
+	day := srv.Now().UTC().Truncate(24 * time.Hour)
 	shopper := users[audit.RoleShopper].ID
 	work := []struct {
 		store, checklist string

@@ -92,7 +92,7 @@ var ReportMonths = [2]string{"2026-09", "2026-10"}
 // 100,000.00. It returns an error when the demo
 // organisation is not there.
 func SeedReports(ctx context.Context, srv *server.Server) error {
-	db := srv.DB()
+	db := srv.Storage()
 	// The server's own use cases: the ones a console's or a phone's calls run.
 	uc := srv.App()
 	// The audited deliveries are another shopper's, so that the demo
@@ -164,7 +164,7 @@ func SeedReports(ctx context.Context, srv *server.Server) error {
 	}
 
 	hash := sha256.Sum256(secret)
-	sess, err := srv.App().CreateSession(ctx, shopper.ID, "demo-seed", "demo data", hash[:], db.Now().Add(time.Hour), "")
+	sess, err := srv.App().CreateSession(ctx, shopper.ID, "demo-seed", "demo data", hash[:], srv.Now().Add(time.Hour), "")
 	if err != nil {
 		return err
 	}

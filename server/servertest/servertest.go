@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/shopscore/shopscore/internal/sqlitedb"
 	"github.com/shopscore/shopscore/server"
 	"github.com/shopscore/shopscore/server/demo"
+	"github.com/shopscore/shopscore/server/sqlite"
 )
 
 // DemoPassword is the password of the demo users of a test server.
@@ -27,6 +29,7 @@ type Running struct {
 	*server.Server
 	URL     string // http://127.0.0.1:PORT
 	DataDir string
+	DBPath  string // the SQLite database file
 }
 
 // Run starts a server on 127.0.0.1:0 with the demo organisation (users
@@ -35,8 +38,8 @@ type Running struct {
 // when the test ends.
 func Run(tb testing.TB, cfg server.Config) *Running {
 	tb.Helper()
-	if cfg.DataDir == "" {
-		cfg.DataDir = tb.TempDir()
+	if cfg.Storage == nil {
+		cfg = SQLite(tb, cfg)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -55,7 +58,24 @@ func Run(tb testing.TB, cfg server.Config) *Running {
 		require.NoError(tb, srv.Shutdown(ctx))
 		require.NoError(tb, <-done)
 	})
-	return &Running{Server: srv, URL: "http://" + ln.Addr().String(), DataDir: cfg.DataDir}
+	return &Running{Server: srv, URL: "http://" + ln.Addr().String(), DataDir: cfg.DataDir, DBPath: DBPath(cfg.DataDir)}
+}
+
+// DBPath is where SQLite keeps the database of a data folder.
+func DBPath(dataDir string) string { return filepath.Join(dataDir, "shopscore.db") }
+
+// SQLite returns cfg with Storage set to the SQLite database of
+// cfg.DataDir (a new temporary folder when empty) on cfg's clock, opened
+// the way the binary opens it. The server that cfg starts closes it.
+func SQLite(tb testing.TB, cfg server.Config) server.Config {
+	tb.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = tb.TempDir()
+	}
+	db, err := sqlite.Open(DBPath(cfg.DataDir), cfg.Now)
+	require.NoError(tb, err)
+	cfg.Storage = db
+	return cfg
 }
 
 // OpenDB opens the server database file at path (Server.DB().Path)

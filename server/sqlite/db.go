@@ -85,6 +85,20 @@ func NewDB(path string) *DB {
 	return &DB{Path: path, Now: time.Now}
 }
 
+// Open opens the database file at path with the clock now (time.Now when
+// nil), creating and migrating it as DB.Open does: what a binary or a test
+// hands to server.Config.Storage.
+func Open(path string, now func() time.Time) (*DB, error) {
+	db := NewDB(path)
+	if now != nil {
+		db.Now = now
+	}
+	if err := db.Open(); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
 // Open opens the database, creating the file and its folder if needed, and
 // applies any pending migrations. A new database file is created with
 // mode 0600 whatever the folder's mode and the process's umask; SQLite

@@ -307,27 +307,4 @@ func visitReceipt(ctx context.Context, tx *Tx, shopperID, visitID string) (*audi
 	return r, rows.Err()
 }
 
-// FindVisit returns one of the shopper's visits as it was recorded.
-// Errors: ENOTFOUND (no such visit, or another shopper's).
-func (db *DB) FindVisit(ctx context.Context, shopperID, visitID string) (*audit.Visit, error) {
-	var v audit.Visit
-	err := db.view(ctx, func(tx *Tx) error {
-		var body []byte
-		err := tx.QueryRowContext(ctx, `SELECT body FROM visits WHERE id = ? AND shopper_id = ?`, visitID, shopperID).Scan(&body)
-		if errors.Is(err, sql.ErrNoRows) {
-			return audit.Errorf(audit.ENOTFOUND, "visit %q not found", visitID)
-		} else if err != nil {
-			return fmt.Errorf("find visit: %w", err)
-		}
-		if err := unpackJSON(body, &v); err != nil {
-			return fmt.Errorf("visit %s: decode: %w", visitID, err)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &v, nil
-}
-
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

@@ -29,11 +29,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/shopscore/shopscore/internal/cli"
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/sqlite"
 )
 
 func main() {
@@ -149,12 +151,26 @@ func (d dataFlags) logger(w io.Writer) (*slog.Logger, error) {
 // openOffline opens the data folder for a command that works on it
 // directly, with or without a running server (SQLite serializes
 // writers), creating what a first start creates.
-func (d dataFlags) openOffline(stderr io.Writer) (*server.Server, error) {
+func (d dataFlags) openOffline(stderr io.Writer) (*server.Server, *sqlite.DB, error) {
 	log, err := d.logger(stderr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return server.New(server.Config{DataDir: *d.data, Logger: log})
+	db, err := d.openStorage()
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, err := server.New(server.Config{DataDir: *d.data, Logger: log, Storage: db})
+	if err != nil {
+		return nil, nil, err
+	}
+	return srv, db, nil
+}
+
+// openStorage opens (creating and migrating) the database of the data
+// folder: the one place the binary chooses its storage backend.
+func (d dataFlags) openStorage() (*sqlite.DB, error) {
+	return sqlite.Open(filepath.Join(*d.data, "shopscore.db"), nil)
 }
 
 // parseArgs parses args with fs and checks the positional arguments:

@@ -18,12 +18,11 @@ func runMigrate(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) er
 	if _, err := parseArgs(fs, args, ""); err != nil {
 		return err
 	}
-	srv, err := d.openOffline(o.stderr)
+	srv, db, err := d.openOffline(o.stderr)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	db := srv.DB()
 	names, err := db.Migrations(ctx)
 	if err != nil {
 		return err

@@ -53,7 +53,7 @@ func readmeCommands(tb testing.TB, prefix string) []string {
 // figures are the ones the README prints.
 func TestReadme_Reports(t *testing.T) {
 	work := t.TempDir()
-	srv, err := server.New(server.Config{DataDir: filepath.Join(work, "data"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv, err := server.New(servertest.SQLite(t, server.Config{DataDir: filepath.Join(work, "data"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	require.NoError(t, err)
 	_, err = demo.Seed(context.Background(), srv, "a demo password")
 	require.NoError(t, err)

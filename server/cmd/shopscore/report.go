@@ -15,7 +15,6 @@ import (
 	"github.com/shopscore/shopscore/reports"
 	"github.com/shopscore/shopscore/server"
 	"github.com/shopscore/shopscore/server/app"
-	"github.com/shopscore/shopscore/server/sqlite"
 	"github.com/shopscore/shopscore/server/storage"
 )
 
@@ -74,7 +73,7 @@ func addActorFlag(fs *cli.FlagSet, required bool) *string {
 }
 
 // actor returns the user id --as names, or "cli" when it is empty.
-func actor(ctx context.Context, db *sqlite.DB, fs *cli.FlagSet, as string) (string, error) {
+func actor(ctx context.Context, db storage.Storage, fs *cli.FlagSet, as string) (string, error) {
 	if as == "" {
 		return "cli", nil
 	}
@@ -88,11 +87,11 @@ func actor(ctx context.Context, db *sqlite.DB, fs *cli.FlagSet, as string) (stri
 // openAs opens the data folder like openOffline and returns the user id
 // --as names ("cli" if empty). The caller closes the server.
 func (d dataFlags) openAs(ctx context.Context, stderr io.Writer, fs *cli.FlagSet, as string) (*server.Server, string, error) {
-	srv, err := d.openOffline(stderr)
+	srv, _, err := d.openOffline(stderr)
 	if err != nil {
 		return nil, "", err
 	}
-	by, err := actor(ctx, srv.DB(), fs, as)
+	by, err := actor(ctx, srv.Storage(), fs, as)
 	if err != nil {
 		srv.Close()
 		return nil, "", err
@@ -114,7 +113,7 @@ func runReportAudit(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO
 	if *out == "" {
 		return fs.Usagef("report audit: -o FILE.xlsx is required")
 	}
-	srv, err := d.openOffline(o.stderr)
+	srv, _, err := d.openOffline(o.stderr)
 	if err != nil {
 		return err
 	}
@@ -303,7 +302,7 @@ func runReportBonusApprove(ctx context.Context, fs *cli.FlagSet, args []string, 
 
 // actingUser returns the id of the HR user or admin with the e-mail, who
 // a command acts as. Errors: an unknown, disabled or other user.
-func actingUser(ctx context.Context, db *sqlite.DB, email string) (string, error) {
+func actingUser(ctx context.Context, db storage.Storage, email string) (string, error) {
 	u, _, err := db.Users().FindByEmail(ctx, strings.TrimSpace(email))
 	if err != nil {
 		return "", fmt.Errorf("--as %s: %w", email, err)

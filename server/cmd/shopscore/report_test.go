@@ -19,13 +19,14 @@ import (
 	auditpkg "github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server"
 	"github.com/shopscore/shopscore/server/demo"
+	"github.com/shopscore/shopscore/server/servertest"
 )
 
 // TestReport_Demo runs the README's commands on a demo data folder: the
 // payroll and audit workbooks of last month, offline.
 func TestReport_Demo(t *testing.T) {
 	dir := t.TempDir()
-	srv, err := server.New(server.Config{DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv, err := server.New(servertest.SQLite(t, server.Config{DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	require.NoError(t, err)
 	_, err = demo.Seed(context.Background(), srv, "a demo password")
 	require.NoError(t, err)

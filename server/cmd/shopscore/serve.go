@@ -60,6 +60,9 @@ func runServe(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) erro
 		}
 		cfg.Blob = store
 	}
+	if cfg.Storage, err = d.openStorage(); err != nil {
+		return err
+	}
 	return serve(ctx, cfg, *addr, *withDemo, o.stdout, getenv)
 }
 
@@ -129,7 +132,7 @@ func demoPasswordNote(ctx context.Context, srv *server.Server, password string, 
 	if generated {
 		return kept + " (printed when they were seeded); SHOPSCORE_DEMO_PASSWORD was not set."
 	}
-	_, hash, err := srv.DB().Users().FindByEmail(ctx, demo.Users[audit.RoleAdmin])
+	_, hash, err := srv.Storage().Users().FindByEmail(ctx, demo.Users[audit.RoleAdmin])
 	if err != nil {
 		return kept + "."
 	}

@@ -21,7 +21,7 @@ func runStandardsImport(ctx context.Context, fs *cli.FlagSet, args []string, o c
 	if err != nil {
 		return err
 	}
-	srv, err := d.openOffline(o.stderr)
+	srv, _, err := d.openOffline(o.stderr)
 	if err != nil {
 		return err
 	}

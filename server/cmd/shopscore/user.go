@@ -31,7 +31,7 @@ func runUserAdd(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) er
 	if _, err := parseArgs(fs, args, ""); err != nil {
 		return err
 	}
-	srv, err := d.openOffline(o.stderr)
+	srv, _, err := d.openOffline(o.stderr)
 	if err != nil {
 		return err
 	}
@@ -105,12 +105,12 @@ func runUserDisable(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO
 	if *email == "" {
 		return fs.Usagef("user disable: --email is required")
 	}
-	srv, err := d.openOffline(o.stderr)
+	srv, _, err := d.openOffline(o.stderr)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	db := srv.DB()
+	db := srv.Storage()
 	u, _, err := db.Users().FindByEmail(ctx, *email)
 	if err != nil {
 		return err
