@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/internal/sqlitedb"
@@ -521,11 +520,4 @@ func (c *Client) setVisitField(ctx context.Context, visitID, set string, args ..
 		}
 		return nil
 	})
-}
-
-func tsTime(t *timestamppb.Timestamp) time.Time {
-	if t == nil || t.CheckValid() != nil {
-		return time.Time{}
-	}
-	return t.AsTime().UTC()
 }

@@ -383,18 +383,3 @@ func queryAll[T any](ctx context.Context, tx *Tx, scan func(scanner) (T, error),
 	}
 	return out, rows.Err()
 }
-
-// list runs a query in a read snapshot and scans every row; what names
-// the list in the error.
-func list[T any](ctx context.Context, db *DB, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	var out []T
-	err := db.view(ctx, func(tx *Tx) error {
-		var err error
-		out, err = queryAll(ctx, tx, scan, query, args...)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return out, nil
-}
