@@ -107,6 +107,7 @@ func TestNew_Config(t *testing.T) {
 		"public URL not absolute": {Config{PublicURL: "shopscore.example.com"}, "PublicURL"},
 		"public URL with query":   {Config{PublicURL: "https://shopscore.example.com/?a=b"}, "PublicURL"},
 		"public URL ftp":          {Config{PublicURL: "ftp://shopscore.example.com"}, "PublicURL"},
+		"no storage":              {Config{}, "Storage"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "data")

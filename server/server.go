@@ -269,13 +269,7 @@ func (c Config) validate() error {
 			return audit.Errorf(audit.EINVALID, "server config: PublicURL %q is not an absolute http(s) URL without query", u)
 		}
 	}
-	if err := (auth.TokenConfig{AccessTTL: c.AccessTTL}).Validate(); err != nil {
-		return err
-	}
-	if c.Storage == nil {
-		return audit.Errorf(audit.EINVALID, "server config: Storage is nil; want an open database (sqlite.Open)")
-	}
-	return nil
+	return auth.TokenConfig{AccessTTL: c.AccessTTL}.Validate()
 }
 
 // Server is a running shopscore server: its database, keys and handlers.
@@ -323,6 +317,9 @@ func New(cfg Config) (s *Server, err error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
+	}
+	if cfg.Storage == nil {
+		return nil, audit.Errorf(audit.EINVALID, "server config: Storage is nil; want an open database (sqlite.Open)")
 	}
 	s = &Server{cfg: cfg, log: cfg.Logger, st: cfg.Storage}
 	if err := s.newLimiters(); err != nil {
