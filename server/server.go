@@ -106,7 +106,7 @@ type Config struct {
 	// once in <DataDir>/blob.secret (mode 0600) and served by this server
 	// under /blob/. A *blob.Local given here is served under /blob/ too,
 	// so its base URL must end in /blob/.
-	Blob blob.Store
+	Blob blob.Bucket
 	// PublicURL is the base URL at which devices reach this server
 	// ("https://shopscore.example.com"), used in the upload URLs of the
 	// local blob store. If empty, Serve derives it from its listener's
@@ -291,7 +291,7 @@ type Server struct {
 	slotLimiter    *auth.Limiter // upload slots per user
 	pushLimiter    *auth.Limiter // pushes per device
 
-	blob      blob.Store  // photo evidence
+	blob      blob.Bucket  // photo evidence
 	local     *blob.Local // the same store when it is the local one, served under /blob/
 	publicURL atomic.Pointer[string]
 	// finalizing serializes the verification of the same bytes, so that

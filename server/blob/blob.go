@@ -3,9 +3,9 @@
 // downloads the bytes, so that they never pass through the RPC layer
 // (docs/DESIGN.md §4).
 //
-// Two stores implement Store: Local keeps files in a directory and serves
+// Two kinds implement Bucket: Local keeps files in a directory and serves
 // HMAC-signed URLs itself (it is an http.Handler the server mounts), and S3
-// presigns URLs of any S3-compatible service with minio-go. Whatever a store
+// presigns URLs of any S3-compatible service with minio-go. Whatever a bucket
 // promises to check, the server never trusts it: Verify stats and re-hashes
 // every stored object, and deletes it on a mismatch.
 //
@@ -28,7 +28,7 @@ import (
 	"github.com/shopscore/shopscore/audit"
 )
 
-// Limits of the presigned URLs, the same for every store. S3 refuses a
+// Limits of the presigned URLs, the same for every bucket. S3 refuses a
 // presigned URL that lives longer than seven days or less than a second.
 const (
 	MinTTL = time.Second
@@ -55,13 +55,13 @@ type Object struct {
 	ContentType string
 }
 
-// Store keeps objects by key and signs URLs to upload and download them.
+// Bucket keeps objects by key and signs URLs to upload and download them.
 //
 // Keys are slash-separated paths of segments made of ASCII letters, digits,
 // '.', '_' and '-', none of them empty or starting with '.'; Key derives the
 // key of a photo from its hash. An invalid key, size, hash, content type or
 // TTL is an audit.EINVALID error.
-type Store interface {
+type Bucket interface {
 	// PresignPut returns a short-lived upload URL bound to the key, the
 	// exact size, the content type and (where the backend can) the SHA-256
 	// of the bytes. The ttl must be within [MinTTL, MaxTTL].
@@ -95,8 +95,8 @@ func Key(sha256Hex string) (string, error) {
 // audit.EDATALOSS error (joined with the delete's error should that fail).
 // A missing object is audit.ENOTFOUND, malformed arguments audit.EINVALID;
 // a failure to read is returned as it is and deletes nothing. Verify is the
-// one check for every store: none is trusted to have checked on upload.
-func Verify(ctx context.Context, s Store, key string, size int64, sha256Hex string) error {
+// one check for every bucket: none is trusted to have checked on upload.
+func Verify(ctx context.Context, s Bucket, key string, size int64, sha256Hex string) error {
 	_, err := VerifyHead(ctx, s, key, size, sha256Hex, 0)
 	return err
 }
@@ -106,7 +106,7 @@ func Verify(ctx context.Context, s Store, key string, size int64, sha256Hex stri
 // a caller that wants to look inside (at a photo's EXIF, say) does not read
 // the object a second time. It returns the same errors as Verify, and no
 // bytes unless the object verified.
-func VerifyHead(ctx context.Context, s Store, key string, size int64, sha256Hex string, head int) ([]byte, error) {
+func VerifyHead(ctx context.Context, s Bucket, key string, size int64, sha256Hex string, head int) ([]byte, error) {
 	want, err := parseSHA256(sha256Hex)
 	if err != nil {
 		return nil, err
@@ -161,7 +161,7 @@ func (w *headWriter) Write(p []byte) (int, error) {
 
 // discard deletes the mismatched object under key and returns cause, joined
 // with the delete's error if there is one.
-func discard(ctx context.Context, s Store, key string, cause error) error {
+func discard(ctx context.Context, s Bucket, key string, cause error) error {
 	if err := s.Delete(ctx, key); err != nil {
 		return errors.Join(cause, fmt.Errorf("blob: delete mismatched %s: %w", key, err))
 	}
@@ -193,7 +193,7 @@ func parseSHA256(s string) ([]byte, error) {
 	return b, nil
 }
 
-// validKey checks the key syntax every store accepts (see Store).
+// validKey checks the key syntax every bucket accepts (see Bucket).
 func validKey(key string) error {
 	if key == "" || len(key) > maxKeyLen {
 		return audit.Errorf(audit.EINVALID, "key must have 1 to %d bytes", maxKeyLen)
@@ -238,7 +238,7 @@ func validContentType(ct string) error {
 	return nil
 }
 
-// validPut checks the arguments of PresignPut shared by every store.
+// validPut checks the arguments of PresignPut shared by every bucket.
 func validPut(key string, size int64, sha256Hex, contentType string, ttl time.Duration) ([]byte, error) {
 	if err := validKey(key); err != nil {
 		return nil, err

@@ -20,12 +20,12 @@ import (
 	"github.com/shopscore/shopscore/server/blob"
 )
 
-// This file is the one conformance suite of blob.Store. Every store runs
+// This file is the one conformance suite of blob.Bucket. Every store runs
 // each test* function below from its own TestLocal_*, TestS3_* functions.
 
 // harness is a store under test and a way around it.
 type harness struct {
-	store blob.Store
+	store blob.Bucket
 	// putRaw stores data under key behind the store's back, with no check
 	// at all, as a faulty disk or anyone holding the storage credentials
 	// could.

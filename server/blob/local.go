@@ -111,7 +111,7 @@ func NewLocal(dir string, secret []byte, baseURL func() string) (*Local, error) 
 	return l, nil
 }
 
-// PresignPut implements Store. The URL is signed with HMAC-SHA256 over the
+// PresignPut implements Bucket. The URL is signed with HMAC-SHA256 over the
 // key, size, SHA-256, content type and expiry; the slot's headers are
 // Content-Type and Content-Length.
 func (l *Local) PresignPut(ctx context.Context, key string, size int64, sha256Hex, contentType string, ttl time.Duration) (UploadSlot, error) {
@@ -141,7 +141,7 @@ func (l *Local) PresignPut(ctx context.Context, key string, size int64, sha256He
 	}, nil
 }
 
-// PresignGet implements Store.
+// PresignGet implements Bucket.
 func (l *Local) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error) {
 	if err := validKey(key); err != nil {
 		return "", err
@@ -155,7 +155,7 @@ func (l *Local) PresignGet(ctx context.Context, key string, ttl time.Duration) (
 	})
 }
 
-// Stat implements Store.
+// Stat implements Bucket.
 func (l *Local) Stat(ctx context.Context, key string) (Object, error) {
 	if err := validKey(key); err != nil {
 		return Object{}, err
@@ -170,7 +170,7 @@ func (l *Local) Stat(ctx context.Context, key string) (Object, error) {
 	return Object{Key: key, Size: fi.Size(), ContentType: l.contentType(key)}, nil
 }
 
-// Open implements Store.
+// Open implements Bucket.
 func (l *Local) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err := validKey(key); err != nil {
 		return nil, err
@@ -182,7 +182,7 @@ func (l *Local) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// Delete implements Store.
+// Delete implements Bucket.
 func (l *Local) Delete(ctx context.Context, key string) error {
 	if err := validKey(key); err != nil {
 		return err

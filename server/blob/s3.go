@@ -34,7 +34,7 @@ type S3Config struct {
 	UseTLS bool
 }
 
-// S3 is a Store in a bucket of an S3-compatible service, reached with
+// S3 is a Bucket in a bucket of an S3-compatible service, reached with
 // path-style addressing through minio-go.
 //
 // Its upload URLs are presigned (AWS Signature V4) over Content-Type,
@@ -97,7 +97,7 @@ func s3Endpoint(endpoint string, useTLS bool) (string, bool, error) {
 	return u.Host, u.Scheme == "https", nil
 }
 
-// PresignPut implements Store. The slot's headers are Content-Type,
+// PresignPut implements Bucket. The slot's headers are Content-Type,
 // Content-Length and X-Amz-Checksum-Sha256 (the base64 digest), all signed.
 func (s *S3) PresignPut(ctx context.Context, key string, size int64, sha256Hex, contentType string, ttl time.Duration) (UploadSlot, error) {
 	sum, err := validPut(key, size, sha256Hex, contentType, ttl)
@@ -123,7 +123,7 @@ func (s *S3) PresignPut(ctx context.Context, key string, size int64, sha256Hex, 
 	return UploadSlot{URL: u.String(), Method: http.MethodPut, Headers: headers, ExpiresAt: expires}, nil
 }
 
-// PresignGet implements Store.
+// PresignGet implements Bucket.
 func (s *S3) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error) {
 	if err := validKey(key); err != nil {
 		return "", err
@@ -138,7 +138,7 @@ func (s *S3) PresignGet(ctx context.Context, key string, ttl time.Duration) (str
 	return u.String(), nil
 }
 
-// Stat implements Store.
+// Stat implements Bucket.
 func (s *S3) Stat(ctx context.Context, key string) (Object, error) {
 	if err := validKey(key); err != nil {
 		return Object{}, err
@@ -150,7 +150,7 @@ func (s *S3) Stat(ctx context.Context, key string) (Object, error) {
 	return Object{Key: key, Size: info.Size, ContentType: info.ContentType}, nil
 }
 
-// Open implements Store.
+// Open implements Bucket.
 func (s *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err := validKey(key); err != nil {
 		return nil, err
@@ -168,7 +168,7 @@ func (s *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	return obj, nil
 }
 
-// Delete implements Store.
+// Delete implements Bucket.
 func (s *S3) Delete(ctx context.Context, key string) error {
 	if err := validKey(key); err != nil {
 		return err
