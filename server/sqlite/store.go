@@ -65,17 +65,30 @@ func (r storeRows) Update(ctx context.Context, s *audit.Store) error {
 
 // SetManagers replaces the managers of a store (storage.Stores).
 func (r storeRows) SetManagers(ctx context.Context, storeID string, userIDs []string) error {
-	return r.write(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM store_managers WHERE store_id = ?`, storeID); err != nil {
-			return fmt.Errorf("update store managers: %w", err)
+	return r.write(ctx, func(tx *Tx) error { return replaceStoreManagers(ctx, tx, true, storeID, userIDs) })
+}
+
+// replaceStoreManagers replaces the rows of store_managers of one store
+// (byStore: key is a store id, others user ids) or of one manager (key a
+// user id, others store ids).
+func replaceStoreManagers(ctx context.Context, tx *Tx, byStore bool, key string, others []string) error {
+	del := `DELETE FROM store_managers WHERE user_id = ?`
+	if byStore {
+		del = `DELETE FROM store_managers WHERE store_id = ?`
+	}
+	if _, err := tx.ExecContext(ctx, del, key); err != nil {
+		return fmt.Errorf("replace store managers: %w", err)
+	}
+	for _, other := range others {
+		store, user := other, key
+		if byStore {
+			store, user = key, other
 		}
-		for _, m := range userIDs {
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO store_managers (store_id, user_id) VALUES (?, ?)`, storeID, m); err != nil {
-				return fmt.Errorf("insert store manager: %w", err)
-			}
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO store_managers (store_id, user_id) VALUES (?, ?)`, store, user); err != nil {
+			return fmt.Errorf("insert store manager: %w", err)
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // SetDeactivated closes (or opens again) a store (storage.Stores). Errors:

@@ -155,15 +155,5 @@ func (r userRows) SetRole(ctx context.Context, id string, role audit.Role) error
 
 // SetManagedStores replaces the stores a user manages (storage.Users).
 func (r userRows) SetManagedStores(ctx context.Context, userID string, storeIDs []string) error {
-	return r.write(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM store_managers WHERE user_id = ?`, userID); err != nil {
-			return fmt.Errorf("replace managed stores: %w", err)
-		}
-		for _, id := range storeIDs {
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO store_managers (store_id, user_id) VALUES (?, ?)`, id, userID); err != nil {
-				return fmt.Errorf("insert store manager: %w", err)
-			}
-		}
-		return nil
-	})
+	return r.write(ctx, func(tx *Tx) error { return replaceStoreManagers(ctx, tx, false, userID, storeIDs) })
 }
