@@ -17,7 +17,14 @@ import (
 // server can be started on a half-built backend; the compile-time checks
 // `var _ storage.Storage = (*DB)(nil)` and `var _ storage.Tx = (*Tx)(nil)`
 // come back with the last noun. The nouns that are complete are checked:
-var _ storage.OrgSettings = orgSettingRows{}
+var (
+	_ storage.Users          = userRows{}
+	_ storage.Sessions       = sessionRows{}
+	_ storage.SecurityEvents = securityEventRows{}
+	_ storage.Stores         = storeRows{}
+	_ storage.Staff          = staffRows{}
+	_ storage.OrgSettings    = orgSettingRows{}
+)
 
 // rows is what every noun's implementation holds: the database, and the
 // transaction its calls belong to (nil: each call opens its own).

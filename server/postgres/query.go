@@ -1,0 +1,115 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// SQLSTATEs of the constraint violations storage turns into domain errors.
+const (
+	codeUniqueViolation     = "23505"
+	codeForeignKeyViolation = "23503"
+)
+
+// isUniqueViolation reports whether err is a unique (or primary key)
+// constraint refusing a row.
+func isUniqueViolation(err error) bool { return hasCode(err, codeUniqueViolation) }
+
+// isForeignKeyViolation reports whether err is a foreign key refusing a
+// row that names one that does not exist.
+func isForeignKeyViolation(err error) bool { return hasCode(err, codeForeignKeyViolation) }
+
+func hasCode(err error, code string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == code
+}
+
+// args collects the arguments of a query built piece by piece; add
+// returns the placeholder of the value it appends.
+type args []any
+
+func (a *args) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+// matchText returns a condition that holds when any of the columns cols
+// contains q in any case (Unicode, as SQLite's fold() compares), adding q
+// to a. The comparison runs under ICU's root collation, which is
+// deterministic (strpos refuses the nondeterministic nocase of e-mails)
+// and lowers every script, Cyrillic included.
+func matchText(a *args, q string, cols ...string) string {
+	p := a.add(q)
+	conds := make([]string, len(cols))
+	for i, c := range cols {
+		conds[i] = `strpos(lower(` + c + ` COLLATE "und-x-icu"), lower(` + p + `::text COLLATE "und-x-icu")) > 0`
+	}
+	return `(` + strings.Join(conds, ` OR `) + `)`
+}
+
+// ms returns t in UTC to the millisecond: what SQLite keeps of a time, so
+// that both backends store and compare the same instants.
+func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+// nullTime returns t to the millisecond, or NULL for the zero time.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = ms(t)
+	return &t
+}
+
+// timeOf returns *t, or the zero time for NULL.
+func timeOf(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+// nullString returns s, or NULL for "".
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// selectAll runs a query in the rows' transaction and scans every row
+// with scan; its error names what.
+func selectAll[T any](ctx context.Context, r rows, what string, scan func(pgx.Row) (T, error), q string, a ...any) ([]T, error) {
+	out, err := query(ctx, r, func(tx *Tx) ([]T, error) {
+		rs, err := tx.Query(ctx, q, a...)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rs, func(row pgx.CollectableRow) (T, error) { return scan(row) })
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
+// exec runs one statement in the rows' write transaction and returns how
+// many rows it changed; its error names what.
+func exec(ctx context.Context, r rows, what, stmt string, a ...any) (int64, error) {
+	var n int64
+	err := r.write(ctx, func(tx *Tx) error {
+		tag, err := tx.Exec(ctx, stmt, a...)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		n = tag.RowsAffected()
+		return nil
+	})
+	return n, err
+}
