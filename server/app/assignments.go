@@ -74,7 +74,26 @@ func createAssignment(ctx context.Context, tx storage.Tx, scope audit.Scope, as 
 	if err := tx.Assignments().Create(ctx, &next); err != nil {
 		return err
 	}
+	if err := touchAssignmentFeeds(ctx, tx, "", &next); err != nil {
+		return err
+	}
 	*as = next
+	return nil
+}
+
+// touchAssignmentFeeds writes an assignment's row in the sync feed of the
+// shopper it left (his next pull gets its tombstone) and of the shopper it
+// names now (an upsert), in the caller's transaction: every change of an
+// assignment reaches the phones it concerns (docs/DESIGN.md §3).
+func touchAssignmentFeeds(ctx context.Context, tx storage.Tx, oldShopper string, as *audit.Assignment) error {
+	if oldShopper != "" {
+		if err := tx.Feed().Touch(ctx, oldShopper, storage.FeedKindAssignment, as.ID); err != nil {
+			return err
+		}
+	}
+	if as.ShopperID != "" && as.ShopperID != oldShopper {
+		return tx.Feed().Touch(ctx, as.ShopperID, storage.FeedKindAssignment, as.ID)
+	}
 	return nil
 }
 
@@ -147,6 +166,9 @@ func (a *App) updateAssignment(ctx context.Context, scope audit.Scope, id string
 		if err := tx.Assignments().Update(ctx, as); err != nil {
 			return err
 		}
+		if err := touchAssignmentFeeds(ctx, tx, old, as); err != nil {
+			return err
+		}
 		out = as
 		return nil
 	})
@@ -172,6 +194,9 @@ func (a *App) ExpireAssignments(ctx context.Context) (int, error) {
 			}
 			as.UpdatedAt = tx.Now()
 			if err := tx.Assignments().Update(ctx, as); err != nil {
+				return err
+			}
+			if err := touchAssignmentFeeds(ctx, tx, as.ShopperID, as); err != nil {
 				return err
 			}
 		}

@@ -43,8 +43,7 @@ func assignmentScope(sc audit.Scope) (string, []any) {
 // it is open to any.
 func shopperColumn(id string) sql.NullString { return sql.NullString{String: id, Valid: id != ""} }
 
-// Create stores a and writes it to its shopper's sync feed
-// (storage.Assignments).
+// Create stores a (storage.Assignments).
 func (r assignmentRows) Create(ctx context.Context, a *audit.Assignment) error {
 	return r.write(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO assignments (id, store_id, checklist_id, checklist_version, channel, window_start, window_end,
@@ -53,9 +52,6 @@ func (r assignmentRows) Create(ctx context.Context, a *audit.Assignment) error {
 			shopperColumn(a.ShopperID), string(a.State), a.CancelReason, a.CreatedBy,
 			millis(a.CreatedAt), millis(a.UpdatedAt)); err != nil {
 			return fmt.Errorf("insert assignment: %w", err)
-		}
-		if a.ShopperID != "" {
-			return touchFeed(ctx, tx, a.ShopperID, feedAssignment, a.ID)
 		}
 		return nil
 	})
@@ -78,30 +74,18 @@ func findAssignment(ctx context.Context, tx *Tx, scope audit.Scope, id string) (
 	return a, nil
 }
 
-// Update writes a over the stored assignment and the feed rows of its old
-// and new shopper (storage.Assignments).
+// Update writes a over the stored assignment (storage.Assignments).
 func (r assignmentRows) Update(ctx context.Context, a *audit.Assignment) error {
 	return r.write(ctx, func(tx *Tx) error {
-		var old string
-		err := tx.QueryRowContext(ctx, `SELECT COALESCE(shopper_id, '') FROM assignments WHERE id = ?`, a.ID).Scan(&old)
-		if errors.Is(err, sql.ErrNoRows) {
+		res, err := tx.ExecContext(ctx, `UPDATE assignments SET shopper_id = ?, state = ?, cancel_reason = ?, updated_at = ? WHERE id = ?`,
+			shopperColumn(a.ShopperID), string(a.State), a.CancelReason, millis(a.UpdatedAt), a.ID)
+		if err != nil {
+			return fmt.Errorf("update assignment: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("update assignment: %w", err)
+		} else if n == 0 {
 			return audit.Errorf(audit.ENOTFOUND, "assignment %q not found", a.ID)
-		} else if err != nil {
-			return fmt.Errorf("update assignment: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE assignments SET shopper_id = ?, state = ?, cancel_reason = ?, updated_at = ? WHERE id = ?`,
-			shopperColumn(a.ShopperID), string(a.State), a.CancelReason, millis(a.UpdatedAt), a.ID); err != nil {
-			return fmt.Errorf("update assignment: %w", err)
-		}
-		// Both shoppers' devices learn of the change: the old one pulls a
-		// tombstone when the assignment left him, the new one an upsert.
-		if old != "" {
-			if err := touchFeed(ctx, tx, old, feedAssignment, a.ID); err != nil {
-				return err
-			}
-		}
-		if a.ShopperID != "" && a.ShopperID != old {
-			return touchFeed(ctx, tx, a.ShopperID, feedAssignment, a.ID)
 		}
 		return nil
 	})

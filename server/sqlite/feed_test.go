@@ -12,6 +12,7 @@ import (
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/storage"
 	"github.com/shopscore/shopscore/server/storage/storagetest"
 )
 
@@ -62,10 +63,12 @@ func newFeedFixture(t *testing.T) feedFixture {
 		ShopperID: shopper.ID, State: audit.AssignmentAccepted, WindowStart: start, WindowEnd: start.Add(48 * time.Hour),
 		CreatedAt: start, UpdatedAt: start}
 	require.NoError(t, db.Assignments().Create(ctx, a))
+	require.NoError(t, db.Feed().Touch(ctx, shopper.ID, storage.FeedKindAssignment, a.ID))
 	return feedFixture{db: db, shopper: shopper.ID, assignment: a}
 }
 
-// TestFeed_Read: the feed keeps one row per entity, each read with its
+// TestFeed_Read: the feed keeps one row per entity touched (the use cases
+// touch it: storage never decides who must hear of a change), each read with its
 // entity as it is now; which of those rows a shopper is sent, and how, is
 // the pull's rule (server/app, TestApp_Pull).
 func TestFeed_Read(t *testing.T) {
@@ -85,6 +88,7 @@ func TestFeed_Read(t *testing.T) {
 		cancelled := *f.assignment
 		require.NoError(t, cancelled.Transition(audit.AssignmentCancelled))
 		require.NoError(t, f.db.Assignments().Update(ctx, &cancelled))
+		require.NoError(t, f.db.Feed().Touch(ctx, f.shopper, storage.FeedKindAssignment, cancelled.ID))
 		rows, err = f.db.Feed().Read(ctx, f.shopper, 0, 10)
 		require.NoError(t, err)
 		require.Len(t, rows.Rows, 1, "one row per entity")
@@ -106,6 +110,7 @@ func TestFeed_Read(t *testing.T) {
 		again := *f.assignment
 		again.ID = "a-2"
 		require.NoError(t, f.db.Assignments().Create(ctx, &again))
+		require.NoError(t, f.db.Feed().Touch(ctx, f.shopper, storage.FeedKindAssignment, again.ID))
 		rows, err := f.db.Feed().Read(ctx, f.shopper, 0, 1)
 		require.NoError(t, err)
 		require.Len(t, rows.Rows, 1)

@@ -10,17 +10,17 @@ import (
 // Assignments keeps assignments of shoppers to stores and checklists.
 // Which assignment may be created, by whom, and which state follows which
 // is the use case's (app.CreateAssignment, audit.Assignment.Transition);
-// storage stores what it is given. Every change of an assignment that
-// names a shopper writes its row in his sync feed in the same
-// transaction. Errors: ENOTFOUND (also outside the scope).
+// storage stores what it is given, and so are the feed rows that tell
+// the shoppers concerned (app's touchAssignmentFeeds, in the same
+// transaction). Errors: ENOTFOUND (also outside the scope).
 type Assignments interface {
 	// Create stores a as it is (id, state, times and all).
 	Create(ctx context.Context, a *audit.Assignment) error
 	// Find returns an assignment in scope.
 	Find(ctx context.Context, scope audit.Scope, id string) (*audit.Assignment, error)
 	// Update writes a's shopper, state, cancel reason and update time
-	// over the stored assignment of its id; the feeds of both the old and
-	// the new shopper learn of it.
+	// over the stored assignment of its id. The feed rows the change needs
+	// are the use case's to write.
 	Update(ctx context.Context, a *audit.Assignment) error
 	// List returns the assignments in f.Scope matching f, by window start
 	// then id, at most f.Limit (100 if zero).
