@@ -25,6 +25,9 @@ type App struct {
 	// scorers (versionKey → *pushVersion) for pushes: their content never
 	// changes.
 	versions sync.Map
+	// pushes gathers the pushes waiting for the writer into group
+	// commits.
+	pushes pushQueue
 }
 
 // Options configures an App; the zero value is the production one.

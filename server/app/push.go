@@ -56,24 +56,30 @@ type Device struct {
 	SessionID string
 }
 
-// Push applies a batch of mutations from a device in one write
-// transaction, in order, and returns one result per mutation once it
-// committed (docs/DESIGN.md §3 rules 1–5). The mutations must have
-// consecutive seqs. Seqs up to the device's last applied one are replays:
-// they answer the stored result (MutationReplayed for one that was
-// applied, the same rejection for one that was refused), or a rejection
-// with EEXISTS when the seq was applied with another mutation id or
-// digest. New seqs must continue at the last applied one plus one; each is
-// applied, or rejected for good (still consuming its seq), and the
-// device's last seq advances in the same transaction. sentAt is the
-// device's clock when it sent the push (zero when unknown), from which
-// the device's clock offset is recorded. Errors: EINVALID (an empty,
-// oversized or unordered batch), EABORTED (a gap: the message names
-// applied_seq, and the result, returned with the error, holds only
-// AppliedSeq), EPRECONDITION (a replayed seq's result was pruned after the
-// retention: the device must reset; the result holds AppliedSeq),
-// EUNAUTHORIZED (no such session of the user); nothing is
+// Push applies a batch of mutations from a device, in order, and returns
+// one result per mutation once it committed (docs/DESIGN.md §3 rules
+// 1–5). The mutations must have consecutive seqs. Seqs up to the device's
+// last applied one are replays: they answer the stored result
+// (MutationReplayed for one that was applied, the same rejection for one
+// that was refused), or a rejection with EEXISTS when the seq was applied
+// with another mutation id or digest. New seqs must continue at the last
+// applied one plus one; each is applied, or rejected for good (still
+// consuming its seq), and the device's last seq advances in the same
+// transaction. sentAt is the device's clock when it sent the push (zero
+// when unknown), from which the device's clock offset is recorded.
+// Errors: EINVALID (an empty, oversized or unordered batch), EABORTED (a
+// gap: the message names applied_seq, and the result, returned with the
+// error, holds only AppliedSeq), EPRECONDITION (a replayed seq's result
+// was pruned after the retention: the device must reset; the result holds
+// AppliedSeq), EUNAUTHORIZED (no such session of the user); nothing is
 // applied then.
+//
+// Pushes that wait for the writer while another write transaction runs
+// are committed together, in one write transaction, each under a
+// savepoint of its own (group commit, see pushQueue): one push's refusal
+// undoes only its own work, and every answer is given after the shared
+// commit. Two pushes of the same device stay in the order they reached
+// the queue, one after the other.
 func (a *App) Push(ctx context.Context, dev Device, sentAt time.Time, muts []Mutation) (*PushResult, error) {
 	if err := checkBatch(muts); err != nil {
 		return nil, err
@@ -85,52 +91,52 @@ func (a *App) Push(ctx context.Context, dev Device, sentAt time.Time, muts []Mut
 	if err := a.prepareVisits(ctx, dev, muts); err != nil {
 		return nil, err
 	}
-	out := &PushResult{Results: make([]MutationResult, 0, len(muts))}
-	err := a.st.Update(ctx, func(tx storage.Tx) error {
-		out.Results = out.Results[:0]
-		d, err := tx.Devices().Find(ctx, dev.UserID, dev.SessionID)
-		if audit.ErrorCode(err) == audit.ENOTFOUND {
-			return audit.Errorf(audit.EUNAUTHORIZED, "unknown or revoked session")
-		} else if err != nil {
+	p := &pendingPush{ctx: ctx, dev: dev, sentAt: sentAt, muts: muts}
+	a.pushes.run(p, a.commitPushes)
+	return p.answer()
+}
+
+// applyPush is one push inside a write transaction: its outcome goes to
+// p.out; an error undoes what it did (the caller's savepoint).
+func (a *App) applyPush(ctx context.Context, tx storage.Tx, p *pendingPush) error {
+	muts := p.muts
+	p.out = &PushResult{Results: make([]MutationResult, 0, len(muts))}
+	out := p.out
+	d, err := tx.Devices().Find(ctx, p.dev.UserID, p.dev.SessionID)
+	if audit.ErrorCode(err) == audit.ENOTFOUND {
+		return audit.Errorf(audit.EUNAUTHORIZED, "unknown or revoked session")
+	} else if err != nil {
+		return err
+	}
+	last := d.LastSeq
+	if first := muts[0].Seq; first > last+1 {
+		out.AppliedSeq = last
+		return audit.Errorf(audit.EABORTED, "sequence gap: applied_seq=%d, but the push starts at seq %d; resend from seq %d", last, first, last+1)
+	}
+	sub := &submission{device: d.DeviceID, session: p.dev.SessionID}
+	if !p.sentAt.IsZero() {
+		// Kept in whole milliseconds, as it is stored.
+		off := time.Duration(tx.Now().Sub(p.sentAt).Milliseconds()) * time.Millisecond
+		sub.offset = &off
+	}
+	for _, m := range muts {
+		var r MutationResult
+		if m.Seq <= last {
+			r, err = replayMutation(ctx, tx, *d, m)
+			if err == errResultPruned {
+				out.AppliedSeq = last
+				return resetNeeded(m.Seq, last)
+			}
+		} else {
+			r, err = a.applyMutation(ctx, tx, *d, m, sub)
+		}
+		if err != nil {
 			return err
 		}
-		last := d.LastSeq
-		if first := muts[0].Seq; first > last+1 {
-			out.AppliedSeq = last
-			return audit.Errorf(audit.EABORTED, "sequence gap: applied_seq=%d, but the push starts at seq %d; resend from seq %d", last, first, last+1)
-		}
-		sub := &submission{device: d.DeviceID, session: dev.SessionID}
-		if !sentAt.IsZero() {
-			// Kept in whole milliseconds, as it is stored.
-			off := time.Duration(tx.Now().Sub(sentAt).Milliseconds()) * time.Millisecond
-			sub.offset = &off
-		}
-		for _, m := range muts {
-			var r MutationResult
-			if m.Seq <= last {
-				r, err = replayMutation(ctx, tx, *d, m)
-				if err == errResultPruned {
-					out.AppliedSeq = last
-					return resetNeeded(m.Seq, last)
-				}
-			} else {
-				r, err = a.applyMutation(ctx, tx, *d, m, sub)
-			}
-			if err != nil {
-				return err
-			}
-			out.Results = append(out.Results, r)
-		}
-		out.AppliedSeq = max(last, muts[len(muts)-1].Seq)
-		return tx.Devices().Advance(ctx, *d, out.AppliedSeq, sub.offset)
-	})
-	switch {
-	case audit.ErrorCode(err) == audit.EABORTED, audit.ErrorCode(err) == audit.EPRECONDITION:
-		return &PushResult{AppliedSeq: out.AppliedSeq}, err
-	case err != nil:
-		return nil, err
+		out.Results = append(out.Results, r)
 	}
-	return out, nil
+	out.AppliedSeq = max(last, muts[len(muts)-1].Seq)
+	return tx.Devices().Advance(ctx, *d, out.AppliedSeq, sub.offset)
 }
 
 // checkBatch checks the shape of a push: 1 to MaxPushMutations mutations,
