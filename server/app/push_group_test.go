@@ -48,7 +48,13 @@ type faultyDevices struct {
 
 var errDisk = errors.New("disk I/O error")
 
+// panicking is the user id whose device lookup panics.
+const panicking = "user-who-panics"
+
 func (d faultyDevices) Find(ctx context.Context, userID, sessionID string) (*storage.Device, error) {
+	if userID == panicking {
+		panic("a bug in a push")
+	}
 	if sessionID == d.faulty {
 		return nil, errDisk
 	}
@@ -79,8 +85,9 @@ func newGroupFixture(t *testing.T) *groupFixture {
 }
 
 type answer struct {
-	res *app.PushResult
-	err error
+	res      *app.PushResult
+	err      error
+	panicked any // what the push's goroutine panicked with, if it did
 }
 
 // push sends a push in the background and waits until it leads (the
@@ -91,6 +98,7 @@ func (f *groupFixture) push(t *testing.T, wg *sync.WaitGroup, dev app.Device, qu
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		defer func() { a.panicked = recover() }()
 		a.res, a.err = f.app.Push(context.Background(), dev, time.Now(), muts)
 	}()
 	if queued > 0 {
@@ -212,4 +220,30 @@ func TestPush_GroupCommitFault(t *testing.T) {
 	last, err := f.db.Devices().LastSeq(ctx, f.d4.UserID, f.d4.SessionID)
 	require.NoError(t, err)
 	assert.Equal(t, int64(0), last, "nothing of the faulty push stayed")
+}
+
+// TestPush_GroupCommitPanic proves that the queue outlives a panic in its
+// leader's transaction: the leader's request fails with it, the other
+// pushes of that group are answered with an internal error and nothing
+// of theirs is stored, and the next push finds the writer again.
+func TestPush_GroupCommitPanic(t *testing.T) {
+	ctx := context.Background()
+	f := newGroupFixture(t)
+	var wg sync.WaitGroup
+	first := f.push(t, &wg, f.dev, 0, f.visit(1, false, nil))
+	leader := f.push(t, &wg, app.Device{UserID: panicking, SessionID: f.d2.SessionID}, 1, f.visit(1, false, nil))
+	v3 := f.visit(1, false, nil)
+	other := f.push(t, &wg, f.d3, 2, v3)
+	close(f.gated.gate)
+	wg.Wait()
+
+	require.NoError(t, first.err)
+	assert.Equal(t, "a bug in a push", leader.panicked, "the leader's own request sees the panic")
+	requireCode(t, audit.EINTERNAL, other.err)
+	_, err := f.db.Visits().Find(ctx, v3.Visit.ID)
+	requireCode(t, audit.ENOTFOUND, err)
+
+	res, err := f.app.Push(ctx, f.d3, time.Now(), []app.Mutation{v3})
+	require.NoError(t, err, "the writer is free again")
+	assert.Equal(t, storage.MutationApplied, res.Results[0].Status, "%v", res.Results[0].Err)
 }

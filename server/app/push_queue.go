@@ -123,18 +123,32 @@ func (q *pushQueue) lead(commit func([]*pendingPush)) {
 	q.waiting = slices.Delete(q.waiting, 0, n)
 	q.mu.Unlock()
 
+	committed := false
+	defer func() {
+		// Even when commit panics, the group is answered and the lead
+		// passed on: the queue never stops.
+		for _, p := range group {
+			if !committed {
+				p.out, p.err = nil, errGroupFailed
+			}
+			p.turn <- false
+		}
+		q.mu.Lock()
+		if len(q.waiting) > 0 {
+			q.waiting[0].turn <- true
+		} else {
+			q.busy = false
+		}
+		q.mu.Unlock()
+	}()
 	commit(group)
-	for _, p := range group {
-		p.turn <- false
-	}
-	q.mu.Lock()
-	if len(q.waiting) > 0 {
-		q.waiting[0].turn <- true
-	} else {
-		q.busy = false
-	}
-	q.mu.Unlock()
+	committed = true
 }
+
+// errGroupFailed answers the pushes of a group whose commit did not
+// return (it panicked): nothing of theirs is known to be stored, and the
+// device's retry is a replay if it was.
+var errGroupFailed = audit.Errorf(audit.EINTERNAL, "the push's transaction failed; retry")
 
 // commitPushes applies a group of pushes in one write transaction, each
 // under its own savepoint, and sets each push's answer. A push whose
