@@ -291,7 +291,7 @@ type Server struct {
 	slotLimiter    *auth.Limiter // upload slots per user
 	pushLimiter    *auth.Limiter // pushes per device
 
-	blob      blob.Bucket  // photo evidence
+	blob      blob.Bucket // photo evidence
 	local     *blob.Local // the same store when it is the local one, served under /blob/
 	publicURL atomic.Pointer[string]
 	// finalizing serializes the verification of the same bytes, so that
