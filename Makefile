@@ -111,7 +111,7 @@ checkconsole:
 ## lint: buf lint; buf breaking against the last tag before this commit, or
 ## else the previous commit (said and skipped when the clone has no history,
 ## as a shallow one); go mod tidy -diff on the module and tools/; staticcheck
-## (tools/go.mod) on every package
+## (tools/go.mod) on every package; gofmt and go vet on every file and package
 lint:
 	$(TOOL) buf lint
 	@if base=$$(git describe --tags --abbrev=0 HEAD~1 2>/dev/null || git rev-parse -q --verify HEAD~1 2>/dev/null); then \
@@ -121,6 +121,8 @@ lint:
 	$(GO) mod tidy -diff
 	cd tools && $(GO) mod tidy -diff
 	$(TOOL) staticcheck $(PKGS)
+	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt: not formatted:"; echo "$$bad"; exit 1; fi
+	$(GO) vet $(PKGS)
 
 ## bench: run the benchmarks (figures and ratios go to BENCHMARKS.md)
 bench:

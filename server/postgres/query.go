@@ -58,15 +58,6 @@ func matchText(a *args, q string, cols ...string) string {
 // that both backends store and compare the same instants.
 func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
-// nullTime returns t to the millisecond, or NULL for the zero time.
-func nullTime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	t = ms(t)
-	return &t
-}
-
 // timeOf returns *t, or the zero time for NULL.
 func timeOf(t *time.Time) time.Time {
 	if t == nil {
