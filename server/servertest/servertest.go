@@ -78,7 +78,7 @@ func SQLite(tb testing.TB, cfg server.Config) server.Config {
 	return cfg
 }
 
-// OpenDB opens the server database file at path (Server.DB().Path)
+// OpenDB opens the server database file at path (Running.DBPath)
 // read-only, beside a server that may be running, for the tests that
 // count rows no API shows (a visit stored once, a photo slot verified).
 // It is closed when the test ends.
