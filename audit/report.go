@@ -63,3 +63,20 @@ func ReportMonths(from, to string, loc *time.Location) (first, end time.Time, er
 	}
 	return first, last.AddDate(0, 1, 0), nil
 }
+
+// DashboardMonths is ReportMonths narrowed, when month is not empty, to
+// that one month, which must lie inside the report's months: the months a
+// dashboard (or its drill into one month) counts. Errors: EINVALID.
+func DashboardMonths(from, to, month string, loc *time.Location) (first, end time.Time, err error) {
+	if first, end, err = ReportMonths(from, to, loc); err != nil || month == "" {
+		return first, end, err
+	}
+	m, err := ParseMonth("month", month, loc)
+	if err != nil {
+		return first, end, err
+	}
+	if m.Before(first) || !m.Before(end) {
+		return first, end, Errorf(EINVALID, "month %s is outside the period", month)
+	}
+	return m, m.AddDate(0, 1, 0), nil
+}

@@ -42,20 +42,11 @@ func planDashboard(ctx context.Context, tx *Tx, q *storage.DashboardQuery) (*das
 	if loc == nil {
 		loc = time.UTC
 	}
-	period, err := AuditPeriodIn(q.From, q.To, loc)
+	first, end, err := audit.DashboardMonths(q.From, q.To, q.Month, loc)
 	if err != nil {
 		return nil, err
 	}
-	if q.Month != "" {
-		m, err := ParseMonthIn("month", q.Month, loc)
-		if err != nil {
-			return nil, err
-		}
-		if m.From.Before(period.From) || !m.To.After(period.From) || m.From.Compare(period.To) >= 0 {
-			return nil, audit.Errorf(audit.EINVALID, "month %s is outside the period", q.Month)
-		}
-		period = m
-	}
+	period := reports.Period{From: first, To: end}
 	p := &dashPlan{loc: loc, to: period.To}
 	for t := period.From; t.Before(period.To); t = t.AddDate(0, 1, 0) {
 		p.months = append(p.months, reports.Period{From: t, To: t.AddDate(0, 1, 0)})

@@ -12,31 +12,6 @@ import (
 	"time"
 
 	"github.com/shopscore/shopscore/audit"
-	"github.com/shopscore/shopscore/reports"
-)
-
-// ParseMonthIn reads a month of loc's calendar, written "YYYY-MM", as its
-// period (audit.ParseMonth). Errors: EINVALID, naming field.
-func ParseMonthIn(field, s string, loc *time.Location) (reports.Period, error) {
-	t, err := audit.ParseMonth(field, s, loc)
-	if err != nil {
-		return reports.Period{}, err
-	}
-	return reports.Month(t), nil
-}
-
-// AuditPeriodIn is a report's months (audit.ReportMonths) as a period.
-// Errors: EINVALID.
-func AuditPeriodIn(from, to string, loc *time.Location) (reports.Period, error) {
-	first, end, err := audit.ReportMonths(from, to, loc)
-	return reports.Period{From: first, To: end}, err
-}
-
-// BonusStates and AuditStates are the domain's (audit.BonusStates,
-// audit.AuditStates), for the queries built from them.
-var (
-	BonusStates = audit.BonusStates
-	AuditStates = audit.AuditStates
 )
 
 // stateList returns states as an SQL list of literals for an IN clause.

@@ -20,10 +20,10 @@ import (
 // (reportVisitsFrom), then the extra joins given (CROSS JOIN keeps the
 // order); its WHERE clause takes the period's two bounds and ends in AND,
 // for the selection's condition.
-func auditFrom(joins string) string { return periodFrom(AuditStates, joins) }
+func auditFrom(joins string) string { return periodFrom(audit.AuditStates, joins) }
 
-// periodFrom is auditFrom for visits in the given states (AuditStates or
-// BonusStates); the dashboards share it.
+// periodFrom is auditFrom for visits in the given states (audit.AuditStates or
+// audit.BonusStates); the dashboards share it.
 func periodFrom(states []VisitState, joins string) string {
 	return reportVisitsFrom + ` CROSS JOIN stores s ON s.id = r.store_id ` + joins + `
 	WHERE r.visited_at >= ? AND r.visited_at < ? AND v.state IN ` + stateList(states) + ` AND `
