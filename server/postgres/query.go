@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/shopscore/shopscore/audit"
 )
 
 // SQLSTATEs of the constraint violations storage turns into domain errors.
@@ -88,6 +90,20 @@ func selectAll[T any](ctx context.Context, r rows, what string, scan func(pgx.Ro
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
+}
+
+// selectOne runs a query for one row, scanned by scan; no row is
+// ENOTFOUND with the message notFound, any other error names what.
+func selectOne[T any](ctx context.Context, r rows, what, notFound string, scan func(pgx.Row) (T, error), q string, a ...any) (T, error) {
+	return query(ctx, r, func(tx *Tx) (T, error) {
+		v, err := scan(tx.QueryRow(ctx, q, a...))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return v, audit.Errorf(audit.ENOTFOUND, "%s", notFound)
+		} else if err != nil {
+			return v, fmt.Errorf("%s: %w", what, err)
+		}
+		return v, nil
+	})
 }
 
 // exec runs one statement in the rows' write transaction and returns how

@@ -91,17 +91,9 @@ func (r staffRows) FindByNumber(ctx context.Context, scope audit.Scope, number s
 
 // findWhere returns the employee in scope whose column col holds value.
 func (r staffRows) findWhere(ctx context.Context, scope audit.Scope, col, value string) (*audit.Staff, error) {
-	return query(ctx, r.rows, func(tx *Tx) (*audit.Staff, error) {
-		var a args
-		q := staffSelect + ` WHERE ` + col + ` = ` + a.add(value) + ` AND ` + storeScope(&a, scope, "sf.store_id")
-		s, err := scanStaff(tx.QueryRow(ctx, q, a...))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, audit.Errorf(audit.ENOTFOUND, "staff %q not found", value)
-		} else if err != nil {
-			return nil, fmt.Errorf("find staff: %w", err)
-		}
-		return s, nil
-	})
+	var a args
+	q := staffSelect + ` WHERE ` + col + ` = ` + a.add(value) + ` AND ` + storeScope(&a, scope, "sf.store_id")
+	return selectOne(ctx, r.rows, "find staff", fmt.Sprintf("staff %q not found", value), scanStaff, q, a...)
 }
 
 // List returns the staff of the stores in scope (all staff, including

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -169,17 +168,9 @@ func (r storeRows) FindByCode(ctx context.Context, scope audit.Scope, code strin
 // findWhere returns the store in scope whose column col holds value;
 // notFound is the message of the ENOTFOUND error when there is none.
 func (r storeRows) findWhere(ctx context.Context, scope audit.Scope, col, value, notFound string) (*audit.Store, error) {
-	return query(ctx, r.rows, func(tx *Tx) (*audit.Store, error) {
-		var a args
-		q := storeSelect + ` WHERE ` + col + ` = ` + a.add(value) + ` AND ` + storeScope(&a, scope, "s.id")
-		s, err := scanStore(tx.QueryRow(ctx, q, a...))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, audit.Errorf(audit.ENOTFOUND, "%s", notFound)
-		} else if err != nil {
-			return nil, fmt.Errorf("find store: %w", err)
-		}
-		return s, nil
-	})
+	var a args
+	q := storeSelect + ` WHERE ` + col + ` = ` + a.add(value) + ` AND ` + storeScope(&a, scope, "s.id")
+	return selectOne(ctx, r.rows, "find store", notFound, scanStore, q, a...)
 }
 
 // List returns the stores matching f ordered by code (bytewise, as
