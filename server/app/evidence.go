@@ -87,15 +87,15 @@ func refreshProof(ctx context.Context, tx storage.Tx, sv *storage.StoredVisit) e
 	v := sv.Visit
 	f := audit.VisitFacts{Visit: v, ClockOffset: sv.ClockOffset}
 	var err error
-	if f.Store, err = tx.Visits().Store(ctx, v.StoreID); err != nil {
+	if f.Store, err = tx.Stores().Find(ctx, audit.Scope{All: true}, v.StoreID); err != nil {
 		return err
 	}
 	if v.AssignmentID != "" {
-		if f.Assignment, err = tx.Visits().Assignment(ctx, v.AssignmentID); err != nil {
+		if f.Assignment, err = tx.Assignments().Find(ctx, audit.Scope{All: true}, v.AssignmentID); err != nil {
 			return err
 		}
 	}
-	if f.Version, err = tx.Visits().Version(ctx, v.ChecklistID, v.ChecklistVersion); err != nil {
+	if f.Version, err = tx.Checklists().Find(ctx, v.ChecklistID, v.ChecklistVersion); err != nil {
 		return err
 	}
 	if err := photoFacts(ctx, tx, &f); err != nil {

@@ -139,7 +139,7 @@ func (a *App) version(ctx context.Context, tx storage.Tx, sub *submission, id st
 func (a *App) checkedVersion(ctx context.Context, tx storage.Tx, key versionKey) (*pushVersion, error) {
 	if c, ok := a.versions.Load(key); ok && key.version > 0 {
 		kept := c.(*pushVersion)
-		st, err := tx.Visits().VersionState(ctx, key.id, key.version)
+		st, err := tx.Checklists().State(ctx, key.id, key.version)
 		if err != nil {
 			return nil, err
 		}
@@ -149,7 +149,7 @@ func (a *App) checkedVersion(ctx context.Context, tx storage.Tx, key versionKey)
 			return &pushVersion{cv: &cv, scorer: kept.scorer}, nil
 		}
 	}
-	cv, err := tx.Visits().Version(ctx, key.id, key.version)
+	cv, err := tx.Checklists().Find(ctx, key.id, key.version)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +170,7 @@ func (s *submission) store(ctx context.Context, tx storage.Tx, id string) (*audi
 	if st, ok := s.stores[id]; ok {
 		return st, nil
 	}
-	st, err := tx.Visits().Store(ctx, id)
+	st, err := tx.Stores().Find(ctx, audit.Scope{All: true}, id)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func (a *App) submitVisit(ctx context.Context, tx storage.Tx, v *audit.Visit, di
 		return nil, "", pre.err
 	}
 	if v.StaffID != "" {
-		if f.StaffStoreID, err = tx.Visits().StaffStoreAt(ctx, v.StaffID, v.StartedAt); err != nil {
+		if f.StaffStoreID, err = tx.Staff().StoreAt(ctx, v.StaffID, v.StartedAt); err != nil {
 			return nil, "", err
 		}
 	}
@@ -324,7 +324,7 @@ func heldAssignment(ctx context.Context, tx storage.Tx, v *audit.Visit) (*audit.
 	if v.AssignmentID == "" {
 		return nil, nil
 	}
-	asg, err := tx.Visits().Assignment(ctx, v.AssignmentID)
+	asg, err := tx.Assignments().Find(ctx, audit.Scope{All: true}, v.AssignmentID)
 	if err != nil {
 		return nil, err
 	}
@@ -357,7 +357,7 @@ func carryOut(ctx context.Context, tx storage.Tx, asg *audit.Assignment, shopper
 	if err := next.Transition(audit.AssignmentDone); err != nil {
 		return err
 	}
-	if _, err := tx.Visits().SetAssignment(ctx, &next, asg.State); err != nil {
+	if _, err := tx.Assignments().SetStateFrom(ctx, &next, asg.State); err != nil {
 		return err
 	}
 	return tx.Feed().Touch(ctx, shopperID, storage.FeedKindAssignment, asg.ID)

@@ -192,6 +192,21 @@ func TestStaff(t *testing.T) {
 	soon := &audit.StaffTransfer{StaffID: ivan.ID, FromStoreID: a.ID, ToStoreID: b.ID, EffectiveDate: "2026-03-02", CreatedBy: hr}
 	require.NoError(t, db.Staff().AddTransfer(ctx, soon))
 	requireCode(t, audit.ENOTFOUND, db.Staff().AddTransfer(ctx, &audit.StaffTransfer{StaffID: "nobody", ToStoreID: b.ID, EffectiveDate: "2026-03-02"}))
+	// The store of a day (UTC, the default time zone): before both
+	// transfers the store he left, between them the first's, after both
+	// the last's; bob has none (his current store), nobody has no store.
+	for day, want := range map[string]string{"2026-03-01": a.ID, "2026-03-02": b.ID, "2026-03-31": b.ID, "2026-04-01": b.ID} {
+		when, _ := time.Parse(time.DateOnly, day)
+		got, err := db.Staff().StoreAt(ctx, ivan.ID, when.Add(12*time.Hour))
+		require.NoError(t, err)
+		assert.Equal(t, want, got, day)
+	}
+	store, err := db.Staff().StoreAt(ctx, bob.ID, at)
+	require.NoError(t, err)
+	assert.Equal(t, b.ID, store)
+	store, err = db.Staff().StoreAt(ctx, "nobody", at)
+	require.NoError(t, err)
+	assert.Empty(t, store)
 	tr, err := db.Staff().FindTransfer(ctx, soon.ID)
 	require.NoError(t, err)
 	assert.Equal(t, audit.StaffTransfer{ID: soon.ID, StaffID: ivan.ID, FromStoreID: a.ID, FromStoreCode: "A-1", FromStoreName: "Store A",

@@ -203,3 +203,36 @@ func (r staffRows) ApplyTransfer(ctx context.Context, t audit.StaffTransfer) err
 		return nil
 	})
 }
+
+// StoreAt returns the store staffID worked at on t's day in the
+// organisation's time zone, by the rule of server/sqlite's StoreAt: his
+// last transfer dated on or before the day, else the store he left by his
+// first transfer after it, else his current store; "" for none or an
+// unknown employee (storage.Staff).
+func (r staffRows) StoreAt(ctx context.Context, staffID string, t time.Time) (string, error) {
+	return query(ctx, r.rows, func(tx *Tx) (string, error) {
+		var zone string
+		if err := tx.QueryRow(ctx, `SELECT time_zone FROM org_settings WHERE id = 1`).Scan(&zone); err != nil {
+			return "", fmt.Errorf("read org time zone: %w", err)
+		}
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			return "", fmt.Errorf("stored time zone %q: %w", zone, err)
+		}
+		day := t.In(loc).Format(time.DateOnly)
+		for _, q := range []string{
+			`SELECT to_store_id FROM staff_transfers WHERE staff_id = $1 AND effective_date COLLATE "C" <= $2 ORDER BY effective_date COLLATE "C" DESC, created_at DESC LIMIT 1`,
+			`SELECT COALESCE(from_store_id, '') FROM staff_transfers WHERE staff_id = $1 AND effective_date COLLATE "C" > $2 ORDER BY effective_date COLLATE "C", created_at LIMIT 1`,
+			`SELECT COALESCE(store_id, '') FROM staff WHERE id = $1 AND $2::text IS NOT NULL`,
+		} {
+			var store string
+			err := tx.QueryRow(ctx, q, staffID, day).Scan(&store)
+			if err == nil {
+				return store, nil
+			} else if !errors.Is(err, pgx.ErrNoRows) {
+				return "", fmt.Errorf("staff store at %s: %w", day, err)
+			}
+		}
+		return "", nil
+	})
+}

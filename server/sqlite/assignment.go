@@ -177,3 +177,17 @@ func (r assignmentRows) Refs(ctx context.Context, scope audit.Scope, a *audit.As
 		return &out, nil
 	})
 }
+
+// SetStateFrom stores an assignment's shopper and state while it is in
+// state from (storage.Assignments).
+func (r assignmentRows) SetStateFrom(ctx context.Context, a *audit.Assignment, from audit.AssignmentState) (bool, error) {
+	return put(ctx, r.rows, func(tx *Tx) (bool, error) {
+		res, err := tx.ExecContext(ctx, `UPDATE assignments SET shopper_id = ?, state = ?, updated_at = ? WHERE id = ? AND state = ?`,
+			nullString(a.ShopperID), string(a.State), millis(tx.now), a.ID, string(from))
+		if err != nil {
+			return false, fmt.Errorf("set assignment %s %s: %w", a.ID, a.State, err)
+		}
+		n, err := res.RowsAffected()
+		return n == 1, err
+	})
+}

@@ -203,3 +203,17 @@ func (r checklistRows) Names(ctx context.Context) (map[storage.VersionKey]string
 	}
 	return out, nil
 }
+
+// State returns a checklist version's state (storage.Checklists).
+func (r checklistRows) State(ctx context.Context, checklistID string, version int) (audit.VersionState, error) {
+	return get(ctx, r.rows, func(tx *Tx) (audit.VersionState, error) {
+		var state string
+		err := tx.QueryRowContext(ctx, `SELECT state FROM checklist_versions WHERE checklist_id = ? AND version = ?`, checklistID, version).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", audit.Errorf(audit.ENOTFOUND, "checklist %q version %d not found", checklistID, version)
+		} else if err != nil {
+			return "", fmt.Errorf("find checklist version state: %w", err)
+		}
+		return audit.VersionState(state), nil
+	})
+}

@@ -29,7 +29,7 @@ func TestMigration0010(t *testing.T) {
 	v := &audit.Visit{ID: uuid.NewString(), AssignmentID: f.assignment.ID, StoreID: f.assignment.StoreID, ShopperID: f.shopper,
 		ChecklistID: f.assignment.ChecklistID, ChecklistVersion: f.assignment.ChecklistVersion, Channel: audit.ChannelStoreVisit,
 		StartedAt: time.Now().Add(-30 * time.Minute), Answers: []audit.Answer{{QuestionID: "q", Bool: &yes}}}
-	cv, err := f.db.Visits().Version(ctx, v.ChecklistID, v.ChecklistVersion)
+	cv, err := f.db.Checklists().Find(ctx, v.ChecklistID, v.ChecklistVersion)
 	require.NoError(t, err)
 	v.ContentHash = cv.ContentHash
 	res, err := app.New(f.db, app.Options{}).Push(ctx, app.Device{UserID: f.shopper, SessionID: s.ID}, time.Now().Add(-time.Hour),

@@ -222,3 +222,9 @@ func orgLocation(zone string) (*time.Location, error) {
 	locations.Store(zone, l)
 	return l, nil
 }
+
+// StoreAt returns the store a staff member worked at on t's day
+// (storage.Staff).
+func (r staffRows) StoreAt(ctx context.Context, staffID string, t time.Time) (string, error) {
+	return get(ctx, r.rows, func(tx *Tx) (string, error) { return staffStoreAt(ctx, tx, staffID, t) })
+}

@@ -194,55 +194,6 @@ func (r visitRows) SetProof(ctx context.Context, id string, flags []audit.ProofF
 	})
 }
 
-// Version returns a checklist version (storage.VisitReferences).
-func (r visitRows) Version(ctx context.Context, checklistID string, version int) (*audit.ChecklistVersion, error) {
-	return get(ctx, r.rows, func(tx *Tx) (*audit.ChecklistVersion, error) { return findVersion(ctx, tx, checklistID, version) })
-}
-
-// VersionState returns a checklist version's state (storage.VisitReferences).
-func (r visitRows) VersionState(ctx context.Context, checklistID string, version int) (audit.VersionState, error) {
-	return get(ctx, r.rows, func(tx *Tx) (audit.VersionState, error) {
-		var state string
-		err := tx.QueryRowContext(ctx, `SELECT state FROM checklist_versions WHERE checklist_id = ? AND version = ?`, checklistID, version).Scan(&state)
-		if errors.Is(err, sql.ErrNoRows) {
-			return "", audit.Errorf(audit.ENOTFOUND, "checklist %q version %d not found", checklistID, version)
-		} else if err != nil {
-			return "", fmt.Errorf("find checklist version state: %w", err)
-		}
-		return audit.VersionState(state), nil
-	})
-}
-
-// Assignment returns an assignment (storage.VisitReferences).
-func (r visitRows) Assignment(ctx context.Context, id string) (*audit.Assignment, error) {
-	return get(ctx, r.rows, func(tx *Tx) (*audit.Assignment, error) { return findAssignment(ctx, tx, audit.Scope{All: true}, id) })
-}
-
-// SetAssignment stores an assignment's shopper and state
-// (storage.VisitReferences).
-func (r visitRows) SetAssignment(ctx context.Context, a *audit.Assignment, from audit.AssignmentState) (bool, error) {
-	return put(ctx, r.rows, func(tx *Tx) (bool, error) {
-		res, err := tx.ExecContext(ctx, `UPDATE assignments SET shopper_id = ?, state = ?, updated_at = ? WHERE id = ? AND state = ?`,
-			nullString(a.ShopperID), string(a.State), millis(tx.now), a.ID, string(from))
-		if err != nil {
-			return false, fmt.Errorf("set assignment %s %s: %w", a.ID, a.State, err)
-		}
-		n, err := res.RowsAffected()
-		return n == 1, err
-	})
-}
-
-// Store returns a store (storage.VisitReferences).
-func (r visitRows) Store(ctx context.Context, id string) (*audit.Store, error) {
-	return get(ctx, r.rows, func(tx *Tx) (*audit.Store, error) { return findStore(ctx, tx, audit.Scope{All: true}, id) })
-}
-
-// StaffStoreAt returns the store a staff member worked at on t's day
-// (storage.VisitReferences).
-func (r visitRows) StaffStoreAt(ctx context.Context, staffID string, t time.Time) (string, error) {
-	return get(ctx, r.rows, func(tx *Tx) (string, error) { return staffStoreAt(ctx, tx, staffID, t) })
-}
-
 // memo returns (*m)[key], loading and keeping it on first use; an error
 // is not kept.
 func memo[K comparable, V any](m *map[K]V, key K, load func() (V, error)) (V, error) {

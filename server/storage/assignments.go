@@ -22,6 +22,11 @@ type Assignments interface {
 	// over the stored assignment of its id. The feed rows the change needs
 	// are the use case's to write.
 	Update(ctx context.Context, a *audit.Assignment) error
+	// SetStateFrom stores a's shopper and state, stamped with the
+	// transaction's time, when the stored assignment is still in state
+	// from; it reports whether it was (the visit that carries it out
+	// changes nothing when it moved meanwhile).
+	SetStateFrom(ctx context.Context, a *audit.Assignment, from audit.AssignmentState) (bool, error)
 	// List returns the assignments in f.Scope matching f, by window start
 	// then id, at most f.Limit (100 if zero).
 	List(ctx context.Context, f AssignmentFilter) ([]*audit.Assignment, error)

@@ -24,6 +24,10 @@ type Checklists interface {
 	// Find returns a version with its content; version 0 is the latest
 	// published one.
 	Find(ctx context.Context, checklistID string, version int) (*audit.ChecklistVersion, error)
+	// State returns the state of a checklist version (an indexed read of
+	// one row, for a push that keeps the version's content). Errors:
+	// ENOTFOUND.
+	State(ctx context.Context, checklistID string, version int) (audit.VersionState, error)
 	// Latest returns the checklist's highest version, whatever its state.
 	Latest(ctx context.Context, checklistID string) (*audit.ChecklistVersion, error)
 	// List returns every version matching f, by checklist id then version.

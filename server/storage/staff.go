@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"time"
 
 	"github.com/shopscore/shopscore/audit"
 )
@@ -24,6 +25,10 @@ type Staff interface {
 	// FindByNumber returns an employee of the stores in scope by his
 	// employee number.
 	FindByNumber(ctx context.Context, scope audit.Scope, number string) (*audit.Staff, error)
+	// StoreAt returns the store the staff member worked at on t's day in
+	// the organisation's time zone ("" for none, or an unknown staff
+	// member): a visit is judged against the staff of its own day.
+	StoreAt(ctx context.Context, staffID string, t time.Time) (string, error)
 	// List returns the staff matching f by employee number (for a scope of
 	// All, those tied to no store too).
 	List(ctx context.Context, f audit.StaffFilter) ([]*audit.Staff, error)

@@ -10,7 +10,6 @@ import (
 
 // Visits keeps visits: their answers, scores, flags, states and history.
 type Visits interface {
-	VisitReferences
 	// Encode works out the stored form of a visit scored score against cv
 	// (its encodings and report rows) without touching the database, so
 	// that a use case can do it before it takes the writer. Errors:
@@ -53,30 +52,6 @@ type Visits interface {
 	// history and checklist version, read from one snapshot. Errors:
 	// ENOTFOUND (also outside the scope).
 	FindDetail(ctx context.Context, scope audit.Scope, id string) (*VisitDetail, error)
-}
-
-// VisitReferences reads (and, for the assignment a visit carries out,
-// writes) the rows of other nouns a pushed visit names. They belong to
-// Checklists, Assignments, Stores and Staff, and move there once those
-// interfaces hold them.
-type VisitReferences interface {
-	// Version returns a checklist version. Errors: ENOTFOUND.
-	Version(ctx context.Context, checklistID string, version int) (*audit.ChecklistVersion, error)
-	// VersionState returns the state of a checklist version (an indexed
-	// read of one row). Errors: ENOTFOUND.
-	VersionState(ctx context.Context, checklistID string, version int) (audit.VersionState, error)
-	// Assignment returns an assignment, whoever holds it. Errors: ENOTFOUND.
-	Assignment(ctx context.Context, id string) (*audit.Assignment, error)
-	// SetAssignment stores a's shopper and state, stamped with the
-	// transaction's time, when it is still in state from; it reports
-	// whether it was.
-	SetAssignment(ctx context.Context, a *audit.Assignment, from audit.AssignmentState) (bool, error)
-	// Store returns a store, active or not. Errors: ENOTFOUND.
-	Store(ctx context.Context, id string) (*audit.Store, error)
-	// StaffStoreAt returns the store the staff member worked at at t's
-	// day in the organisation's time zone ("" for none, or an unknown
-	// staff member).
-	StaffStoreAt(ctx context.Context, staffID string, t time.Time) (string, error)
 }
 
 // ErrVisitExists is Insert's answer for a visit id that is stored already.
