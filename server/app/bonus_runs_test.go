@@ -4,22 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/reports"
 	"github.com/shopscore/shopscore/server/app"
-	"github.com/shopscore/shopscore/server/sqlite"
 	"github.com/shopscore/shopscore/server/storage"
+	"github.com/shopscore/shopscore/server/storage/testdb"
 )
 
 // bonusFixture is the use cases over a fresh SQLite database holding one
 // store (S01) with two cashiers (E1, E2) and a policy "cashiers" on them.
 type bonusFixture struct {
 	ctx   context.Context
-	db    *sqlite.DB
+	db    storage.Storage
 	app   *app.App
 	store *audit.Store
 	staff []*audit.Staff
@@ -27,11 +26,7 @@ type bonusFixture struct {
 
 func newBonusFixture(t *testing.T) *bonusFixture {
 	t.Helper()
-	db := sqlite.NewDB(filepath.Join(t.TempDir(), "shopscore.db"))
-	if err := db.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testdb.Open(t, nil)
 	f := &bonusFixture{ctx: context.Background(), db: db, app: app.New(db, app.Options{})}
 	f.store = &audit.Store{Code: "S01", Name: "First"}
 	if err := f.app.CreateStore(f.ctx, f.store); err != nil {

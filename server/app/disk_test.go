@@ -52,11 +52,12 @@ func TestPruneMutationResults(t *testing.T) {
 	ctx := context.Background()
 	f := newPushFixture(t)
 	at := time.Now()
-	f.db.Now = func() time.Time { return at }
+	f.clock.Set(at)
 	old := []app.Mutation{f.visit(1, false, nil), f.visit(2, false, nil)}
 	_, err := f.app.Push(ctx, f.dev, time.Time{}, old)
 	require.NoError(t, err)
 	at = at.Add(2 * time.Hour)
+	f.clock.Set(at)
 	recent := f.visit(3, false, nil)
 	_, err = f.app.Push(ctx, f.dev, time.Time{}, []app.Mutation{recent})
 	require.NoError(t, err)

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,16 +9,16 @@ import (
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/app"
-	"github.com/shopscore/shopscore/server/sqlite"
 	"github.com/shopscore/shopscore/server/storage"
 	"github.com/shopscore/shopscore/server/storage/storagetest"
+	"github.com/shopscore/shopscore/server/storage/testdb"
 )
 
-// world is a real SQLite database under the use cases, with a manager of
+// world is a real database (testdb: SQLite, or PostgreSQL) under the use cases, with a manager of
 // store A-1, another of B-1, two shoppers, an admin and checklist c
 // (version 1 published, version 2 a draft).
 type world struct {
-	db             *sqlite.DB
+	db             storage.Storage
 	app            *app.App
 	admin, mA, mB  audit.Principal
 	s1, s2         string
@@ -34,11 +33,9 @@ func newWorld(t *testing.T) *world {
 	ctx := context.Background()
 	w := &world{day: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
 	w.clock = w.day
-	w.db = sqlite.NewDB(filepath.Join(t.TempDir(), "app.db"))
-	w.db.Now = func() time.Time { return w.clock }
-	require.NoError(t, w.db.Open())
-	t.Cleanup(func() { require.NoError(t, w.db.Close()) })
-	w.app = app.New(w.db, app.Options{Now: w.db.Now})
+	now := func() time.Time { return w.clock }
+	w.db = testdb.Open(t, now)
+	w.app = app.New(w.db, app.Options{Now: now})
 	user := func(role audit.Role, email string) string {
 		u := &audit.User{Email: email, Role: role, DisplayName: email}
 		require.NoError(t, w.app.CreateUser(ctx, u, "not-a-real-hash"))

@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,14 +14,16 @@ import (
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/app"
-	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/storage"
+	"github.com/shopscore/shopscore/server/storage/testdb"
 	"github.com/shopscore/shopscore/sync/protocol"
 )
 
 // pullFixture is a real SQLite database with a shopper, a store and a
 // published checklist, and the use cases over it.
 type pullFixture struct {
-	db        *sqlite.DB
+	db        storage.Storage
+	clock     *testdb.Clock
 	app       *app.App
 	shopper   audit.Principal
 	store     *audit.Store
@@ -32,10 +33,9 @@ type pullFixture struct {
 func newPullFixture(t *testing.T, c *audit.Checklist) pullFixture {
 	t.Helper()
 	ctx := context.Background()
-	db := sqlite.NewDB(filepath.Join(t.TempDir(), "app.db"))
-	require.NoError(t, db.Open())
-	t.Cleanup(func() { require.NoError(t, db.Close()) })
-	a := app.New(db, app.Options{})
+	clock := testdb.NewClock(time.Time{})
+	db := testdb.Open(t, clock.Now)
+	a := app.New(db, app.Options{Now: clock.Now})
 	u := &audit.User{Email: "s@example.com", Role: audit.RoleShopper}
 	require.NoError(t, a.CreateUser(ctx, u, "h"))
 	store := &audit.Store{Code: "S-1", Name: "Store"}
@@ -44,7 +44,7 @@ func newPullFixture(t *testing.T, c *audit.Checklist) pullFixture {
 	require.NoError(t, err)
 	_, err = a.PublishVersion(ctx, c.ID, v.Version)
 	require.NoError(t, err)
-	return pullFixture{db: db, app: a, shopper: audit.Principal{UserID: u.ID, Role: audit.RoleShopper},
+	return pullFixture{db: db, clock: clock, app: a, shopper: audit.Principal{UserID: u.ID, Role: audit.RoleShopper},
 		store: store, checklist: c}
 }
 
@@ -109,10 +109,10 @@ func TestApp_Pull(t *testing.T) {
 		other := &audit.User{Email: "o@example.com", Role: audit.RoleShopper}
 		require.NoError(t, f.app.CreateUser(ctx, other, "h"))
 		expired := f.assign(t, f.shopper.UserID)
-		f.db.Now = func() time.Time { return expired.WindowEnd }
+		f.clock.Set(expired.WindowEnd)
 		_, err := f.app.ExpireAssignments(ctx)
 		require.NoError(t, err)
-		f.db.Now = time.Now
+		f.clock.Set(time.Time{})
 		given := f.assign(t, f.shopper.UserID)
 		_, err = f.app.ReassignAssignment(ctx, audit.Scope{All: true}, given.ID, other.ID)
 		require.NoError(t, err)

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,16 +11,17 @@ import (
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/app"
-	"github.com/shopscore/shopscore/server/sqlite"
 	"github.com/shopscore/shopscore/server/storage"
 	"github.com/shopscore/shopscore/server/storage/storagetest"
+	"github.com/shopscore/shopscore/server/storage/testdb"
 	"github.com/shopscore/shopscore/sync/protocol"
 )
 
 // pushFixture is a database with a shopper, his phone's session, a store,
 // a published checklist and an assignment of it to him.
 type pushFixture struct {
-	db         *sqlite.DB
+	db         storage.Storage
+	clock      *testdb.Clock
 	app        *app.App
 	shopper    string
 	dev        app.Device
@@ -33,9 +33,8 @@ type pushFixture struct {
 func newPushFixture(t *testing.T) pushFixture {
 	t.Helper()
 	ctx := context.Background()
-	db := sqlite.NewDB(filepath.Join(t.TempDir(), "test.db"))
-	require.NoError(t, db.Open())
-	t.Cleanup(func() { require.NoError(t, db.Close()) })
+	clock := testdb.NewClock(time.Time{})
+	db := testdb.Open(t, clock.Now)
 	shopper := &audit.User{Email: "s@example.com", Role: audit.RoleShopper}
 	require.NoError(t, app.New(db, app.Options{}).CreateUser(ctx, shopper, "h"))
 	store := &audit.Store{Code: "S-1", Name: "Store"}
@@ -48,11 +47,11 @@ func newPushFixture(t *testing.T) pushFixture {
 	require.NoError(t, err)
 	start := time.Now().Add(-time.Hour)
 	a := &audit.Assignment{StoreID: store.ID, ChecklistID: c.ID, ShopperID: shopper.ID, WindowStart: start, WindowEnd: start.Add(48 * time.Hour)}
-	uses := app.New(db, app.Options{})
+	uses := app.New(db, app.Options{Now: clock.Now})
 	require.NoError(t, uses.CreateAssignment(ctx, audit.Scope{All: true}, a))
 	s, err := uses.CreateSession(ctx, shopper.ID, "phone-1", "phone", []byte("refresh-hash"), time.Now().Add(time.Hour), "127.0.0.1")
 	require.NoError(t, err)
-	return pushFixture{db: db, app: uses, shopper: shopper.ID, dev: app.Device{UserID: shopper.ID, SessionID: s.ID},
+	return pushFixture{db: db, clock: clock, app: uses, shopper: shopper.ID, dev: app.Device{UserID: shopper.ID, SessionID: s.ID},
 		store: store, version: cv, assignment: a}
 }
 

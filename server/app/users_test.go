@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -12,8 +11,8 @@ import (
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/app"
-	"github.com/shopscore/shopscore/server/sqlite"
 	"github.com/shopscore/shopscore/server/storage"
+	"github.com/shopscore/shopscore/server/storage/testdb"
 )
 
 // testClock is a settable clock shared by the use cases and the database.
@@ -26,14 +25,11 @@ func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c
 
 func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-// openOrgApp returns the use cases over a fresh SQLite database in a
-// temporary folder, both on clock.
+// openOrgApp returns the use cases over a fresh database (testdb), both
+// on clock.
 func openOrgApp(t *testing.T, clock *testClock) (*app.App, storage.Storage) {
 	t.Helper()
-	db := sqlite.NewDB(filepath.Join(t.TempDir(), "app.db"))
-	db.Now = clock.Now
-	require.NoError(t, db.Open())
-	t.Cleanup(func() { require.NoError(t, db.Close()) })
+	db := testdb.Open(t, clock.Now)
 	return app.New(db, app.Options{Now: clock.Now}), db
 }
 

@@ -11,19 +11,28 @@ import (
 // to a transaction (reached from a Tx) or to the database (reached from
 // the DB: each call runs in a transaction of its own).
 
-// PostgreSQL gains the nouns one by one (issue 12). Until every method of
-// storage.Nouns is here, DB is not a storage.Storage (the accessors return
-// the concrete rows types, and Update, Trial and View take a *Tx), so no
-// server can be started on a half-built backend; the compile-time checks
-// `var _ storage.Storage = (*DB)(nil)` and `var _ storage.Tx = (*Tx)(nil)`
-// come back with the last noun. The nouns that are complete are checked:
+// Every noun of storage.Nouns, and the transaction boundary:
 var (
+	_ storage.Storage = (*DB)(nil)
+	_ storage.Tx      = (*Tx)(nil)
+
 	_ storage.Users          = userRows{}
 	_ storage.Sessions       = sessionRows{}
 	_ storage.SecurityEvents = securityEventRows{}
 	_ storage.Stores         = storeRows{}
 	_ storage.Staff          = staffRows{}
 	_ storage.OrgSettings    = orgSettingRows{}
+	_ storage.Checklists     = checklistRows{}
+	_ storage.Assignments    = assignmentRows{}
+	_ storage.Visits         = visitRows{}
+	_ storage.Devices        = deviceRows{}
+	_ storage.Feed           = feedRows{}
+	_ storage.Photos         = photoRows{}
+	_ storage.BonusPolicies  = bonusPolicyRows{}
+	_ storage.BasePay        = basePayRows{}
+	_ storage.BonusRuns      = bonusRunRows{}
+	_ storage.Dashboards     = dashboardRows{}
+	_ storage.AuditReports   = auditReportRows{}
 )
 
 // rows is what every noun's implementation holds: the database, and the
@@ -69,170 +78,170 @@ func query[T any](ctx context.Context, r rows, fn func(*Tx) (T, error)) (T, erro
 // Update runs fn in one write transaction (storage.Storage). fn runs
 // again, in a new transaction, when the database aborted the last one
 // for a serialization conflict.
-func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
-	return db.update(ctx, fn)
+func (db *DB) Update(ctx context.Context, fn func(storage.Tx) error) error {
+	return db.update(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
 // Trial runs fn in one write transaction and rolls it back
 // (storage.Storage).
-func (db *DB) Trial(ctx context.Context, fn func(*Tx) error) error {
-	return db.trial(ctx, fn)
+func (db *DB) Trial(ctx context.Context, fn func(storage.Tx) error) error {
+	return db.trial(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
 // View runs fn in one read snapshot (storage.Storage).
-func (db *DB) View(ctx context.Context, fn func(*Tx) error) error {
-	return db.view(ctx, fn)
+func (db *DB) View(ctx context.Context, fn func(storage.Tx) error) error {
+	return db.view(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
 // userRows is storage.Users on PostgreSQL.
 type userRows struct{ rows }
 
 // Users returns the users, each call in a transaction of its own.
-func (db *DB) Users() userRows { return userRows{in(db, nil)} }
+func (db *DB) Users() storage.Users { return userRows{in(db, nil)} }
 
 // Users returns the users as this transaction sees them.
-func (tx *Tx) Users() userRows { return userRows{in(tx.db, tx)} }
+func (tx *Tx) Users() storage.Users { return userRows{in(tx.db, tx)} }
 
 // sessionRows is storage.Sessions on PostgreSQL.
 type sessionRows struct{ rows }
 
 // Sessions returns the sessions, each call in a transaction of its own.
-func (db *DB) Sessions() sessionRows { return sessionRows{in(db, nil)} }
+func (db *DB) Sessions() storage.Sessions { return sessionRows{in(db, nil)} }
 
 // Sessions returns the sessions as this transaction sees them.
-func (tx *Tx) Sessions() sessionRows { return sessionRows{in(tx.db, tx)} }
+func (tx *Tx) Sessions() storage.Sessions { return sessionRows{in(tx.db, tx)} }
 
 // securityEventRows is storage.SecurityEvents on PostgreSQL.
 type securityEventRows struct{ rows }
 
 // SecurityEvents returns the security events, each call in a transaction of its own.
-func (db *DB) SecurityEvents() securityEventRows { return securityEventRows{in(db, nil)} }
+func (db *DB) SecurityEvents() storage.SecurityEvents { return securityEventRows{in(db, nil)} }
 
 // SecurityEvents returns the security events as this transaction sees them.
-func (tx *Tx) SecurityEvents() securityEventRows { return securityEventRows{in(tx.db, tx)} }
+func (tx *Tx) SecurityEvents() storage.SecurityEvents { return securityEventRows{in(tx.db, tx)} }
 
 // storeRows is storage.Stores on PostgreSQL.
 type storeRows struct{ rows }
 
 // Stores returns the stores, each call in a transaction of its own.
-func (db *DB) Stores() storeRows { return storeRows{in(db, nil)} }
+func (db *DB) Stores() storage.Stores { return storeRows{in(db, nil)} }
 
 // Stores returns the stores as this transaction sees them.
-func (tx *Tx) Stores() storeRows { return storeRows{in(tx.db, tx)} }
+func (tx *Tx) Stores() storage.Stores { return storeRows{in(tx.db, tx)} }
 
 // staffRows is storage.Staff on PostgreSQL.
 type staffRows struct{ rows }
 
 // Staff returns the staff, each call in a transaction of its own.
-func (db *DB) Staff() staffRows { return staffRows{in(db, nil)} }
+func (db *DB) Staff() storage.Staff { return staffRows{in(db, nil)} }
 
 // Staff returns the staff as this transaction sees them.
-func (tx *Tx) Staff() staffRows { return staffRows{in(tx.db, tx)} }
+func (tx *Tx) Staff() storage.Staff { return staffRows{in(tx.db, tx)} }
 
 // orgSettingRows is storage.OrgSettings on PostgreSQL.
 type orgSettingRows struct{ rows }
 
 // OrgSettings returns the organisation's settings, each call in a transaction of its own.
-func (db *DB) OrgSettings() orgSettingRows { return orgSettingRows{in(db, nil)} }
+func (db *DB) OrgSettings() storage.OrgSettings { return orgSettingRows{in(db, nil)} }
 
 // OrgSettings returns the organisation's settings as this transaction sees them.
-func (tx *Tx) OrgSettings() orgSettingRows { return orgSettingRows{in(tx.db, tx)} }
+func (tx *Tx) OrgSettings() storage.OrgSettings { return orgSettingRows{in(tx.db, tx)} }
 
 // checklistRows is storage.Checklists on PostgreSQL.
 type checklistRows struct{ rows }
 
 // Checklists returns the checklists, each call in a transaction of its own.
-func (db *DB) Checklists() checklistRows { return checklistRows{in(db, nil)} }
+func (db *DB) Checklists() storage.Checklists { return checklistRows{in(db, nil)} }
 
 // Checklists returns the checklists as this transaction sees them.
-func (tx *Tx) Checklists() checklistRows { return checklistRows{in(tx.db, tx)} }
+func (tx *Tx) Checklists() storage.Checklists { return checklistRows{in(tx.db, tx)} }
 
 // assignmentRows is storage.Assignments on PostgreSQL.
 type assignmentRows struct{ rows }
 
 // Assignments returns the assignments, each call in a transaction of its own.
-func (db *DB) Assignments() assignmentRows { return assignmentRows{in(db, nil)} }
+func (db *DB) Assignments() storage.Assignments { return assignmentRows{in(db, nil)} }
 
 // Assignments returns the assignments as this transaction sees them.
-func (tx *Tx) Assignments() assignmentRows { return assignmentRows{in(tx.db, tx)} }
+func (tx *Tx) Assignments() storage.Assignments { return assignmentRows{in(tx.db, tx)} }
 
 // visitRows is storage.Visits on PostgreSQL.
 type visitRows struct{ rows }
 
 // Visits returns the visits, each call in a transaction of its own.
-func (db *DB) Visits() visitRows { return visitRows{in(db, nil)} }
+func (db *DB) Visits() storage.Visits { return visitRows{in(db, nil)} }
 
 // Visits returns the visits as this transaction sees them.
-func (tx *Tx) Visits() visitRows { return visitRows{in(tx.db, tx)} }
+func (tx *Tx) Visits() storage.Visits { return visitRows{in(tx.db, tx)} }
 
 // deviceRows is storage.Devices on PostgreSQL.
 type deviceRows struct{ rows }
 
 // Devices returns the devices, each call in a transaction of its own.
-func (db *DB) Devices() deviceRows { return deviceRows{in(db, nil)} }
+func (db *DB) Devices() storage.Devices { return deviceRows{in(db, nil)} }
 
 // Devices returns the devices as this transaction sees them.
-func (tx *Tx) Devices() deviceRows { return deviceRows{in(tx.db, tx)} }
+func (tx *Tx) Devices() storage.Devices { return deviceRows{in(tx.db, tx)} }
 
 // feedRows is storage.Feed on PostgreSQL.
 type feedRows struct{ rows }
 
 // Feed returns the pull feed, each call in a transaction of its own.
-func (db *DB) Feed() feedRows { return feedRows{in(db, nil)} }
+func (db *DB) Feed() storage.Feed { return feedRows{in(db, nil)} }
 
 // Feed returns the pull feed as this transaction sees them.
-func (tx *Tx) Feed() feedRows { return feedRows{in(tx.db, tx)} }
+func (tx *Tx) Feed() storage.Feed { return feedRows{in(tx.db, tx)} }
 
 // photoRows is storage.Photos on PostgreSQL.
 type photoRows struct{ rows }
 
 // Photos returns the photos, each call in a transaction of its own.
-func (db *DB) Photos() photoRows { return photoRows{in(db, nil)} }
+func (db *DB) Photos() storage.Photos { return photoRows{in(db, nil)} }
 
 // Photos returns the photos as this transaction sees them.
-func (tx *Tx) Photos() photoRows { return photoRows{in(tx.db, tx)} }
+func (tx *Tx) Photos() storage.Photos { return photoRows{in(tx.db, tx)} }
 
 // bonusPolicyRows is storage.BonusPolicies on PostgreSQL.
 type bonusPolicyRows struct{ rows }
 
 // BonusPolicies returns the bonus policies, each call in a transaction of its own.
-func (db *DB) BonusPolicies() bonusPolicyRows { return bonusPolicyRows{in(db, nil)} }
+func (db *DB) BonusPolicies() storage.BonusPolicies { return bonusPolicyRows{in(db, nil)} }
 
 // BonusPolicies returns the bonus policies as this transaction sees them.
-func (tx *Tx) BonusPolicies() bonusPolicyRows { return bonusPolicyRows{in(tx.db, tx)} }
+func (tx *Tx) BonusPolicies() storage.BonusPolicies { return bonusPolicyRows{in(tx.db, tx)} }
 
 // basePayRows is storage.BasePay on PostgreSQL.
 type basePayRows struct{ rows }
 
 // BasePay returns the base pay, each call in a transaction of its own.
-func (db *DB) BasePay() basePayRows { return basePayRows{in(db, nil)} }
+func (db *DB) BasePay() storage.BasePay { return basePayRows{in(db, nil)} }
 
 // BasePay returns the base pay as this transaction sees them.
-func (tx *Tx) BasePay() basePayRows { return basePayRows{in(tx.db, tx)} }
+func (tx *Tx) BasePay() storage.BasePay { return basePayRows{in(tx.db, tx)} }
 
 // bonusRunRows is storage.BonusRuns on PostgreSQL.
 type bonusRunRows struct{ rows }
 
 // BonusRuns returns the bonus runs, each call in a transaction of its own.
-func (db *DB) BonusRuns() bonusRunRows { return bonusRunRows{in(db, nil)} }
+func (db *DB) BonusRuns() storage.BonusRuns { return bonusRunRows{in(db, nil)} }
 
 // BonusRuns returns the bonus runs as this transaction sees them.
-func (tx *Tx) BonusRuns() bonusRunRows { return bonusRunRows{in(tx.db, tx)} }
+func (tx *Tx) BonusRuns() storage.BonusRuns { return bonusRunRows{in(tx.db, tx)} }
 
 // dashboardRows is storage.Dashboards on PostgreSQL.
 type dashboardRows struct{ rows }
 
 // Dashboards returns the dashboards, each call in a transaction of its own.
-func (db *DB) Dashboards() dashboardRows { return dashboardRows{in(db, nil)} }
+func (db *DB) Dashboards() storage.Dashboards { return dashboardRows{in(db, nil)} }
 
 // Dashboards returns the dashboards as this transaction sees them.
-func (tx *Tx) Dashboards() dashboardRows { return dashboardRows{in(tx.db, tx)} }
+func (tx *Tx) Dashboards() storage.Dashboards { return dashboardRows{in(tx.db, tx)} }
 
 // auditReportRows is storage.AuditReports on PostgreSQL.
 type auditReportRows struct{ rows }
 
 // AuditReports returns the audit reports, each call in a transaction of its own.
-func (db *DB) AuditReports() auditReportRows { return auditReportRows{in(db, nil)} }
+func (db *DB) AuditReports() storage.AuditReports { return auditReportRows{in(db, nil)} }
 
 // AuditReports returns the audit reports as this transaction sees them.
-func (tx *Tx) AuditReports() auditReportRows { return auditReportRows{in(tx.db, tx)} }
+func (tx *Tx) AuditReports() storage.AuditReports { return auditReportRows{in(tx.db, tx)} }

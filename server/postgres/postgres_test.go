@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/postgres/pgtest"
+	"github.com/shopscore/shopscore/server/storage"
 )
 
 // open opens a fresh database of the test's own.
@@ -141,7 +142,7 @@ func TestTransactions(t *testing.T) {
 	fail := errors.New("fail")
 
 	// A failing Update and a Trial store nothing.
-	if err := db.Update(ctx, func(tx *Tx) error {
+	if err := db.Update(ctx, func(tx storage.Tx) error {
 		if err := tx.OrgSettings().Set(ctx, want, "u1"); err != nil {
 			return err
 		}
@@ -149,7 +150,7 @@ func TestTransactions(t *testing.T) {
 	}); !errors.Is(err, fail) {
 		t.Fatalf("Update: %v", err)
 	}
-	if err := db.Trial(ctx, func(tx *Tx) error {
+	if err := db.Trial(ctx, func(tx storage.Tx) error {
 		if err := tx.OrgSettings().Set(ctx, want, "u1"); err != nil {
 			return err
 		}
@@ -170,13 +171,13 @@ func TestTransactions(t *testing.T) {
 	}
 
 	// A View refuses writes.
-	if err := db.View(ctx, func(tx *Tx) error { return tx.OrgSettings().Set(ctx, want, "u1") }); err == nil {
+	if err := db.View(ctx, func(tx storage.Tx) error { return tx.OrgSettings().Set(ctx, want, "u1") }); err == nil {
 		t.Error("a write inside View succeeded")
 	}
 
 	// An Update commits, at its own time, to the millisecond, in UTC.
 	var now time.Time
-	if err := db.Update(ctx, func(tx *Tx) error {
+	if err := db.Update(ctx, func(tx storage.Tx) error {
 		now = tx.Now()
 		return tx.OrgSettings().Set(ctx, want, "u1")
 	}); err != nil {
@@ -216,7 +217,7 @@ func TestUpdateRunsAConflictingTransactionAgain(t *testing.T) {
 	for range writers {
 		wg.Go(func() {
 			for range each {
-				err := db.Update(ctx, func(tx *Tx) error {
+				err := db.update(ctx, func(tx *Tx) error {
 					mu.Lock()
 					attempts++
 					mu.Unlock()

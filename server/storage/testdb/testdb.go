@@ -1,0 +1,102 @@
+// Package testdb opens the database a test runs its use cases on: an
+// SQLite file in the test's own folder by default, or a fresh PostgreSQL
+// database of its own (package pgtest) when SHOPSCORE_TEST_BACKEND is
+// "postgres". `make test` runs the suites that use it once on each
+// backend, so that every use case is proven on both (issue 12).
+package testdb
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shopscore/shopscore/server/postgres"
+	"github.com/shopscore/shopscore/server/postgres/pgtest"
+	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/storage"
+)
+
+// BackendVar names the variable that chooses the backend: "sqlite" (or
+// empty) or "postgres".
+const BackendVar = "SHOPSCORE_TEST_BACKEND"
+
+// Backend returns the backend the tests of this process run on.
+func Backend() string {
+	switch b := os.Getenv(BackendVar); b {
+	case "", "sqlite":
+		return "sqlite"
+	default:
+		return b
+	}
+}
+
+// Postgres reports whether the tests run on PostgreSQL.
+func Postgres() bool { return Backend() == "postgres" }
+
+// Clock is a test's notion of the present: the database and the use
+// cases both read it, and the test moves it.
+type Clock struct {
+	mu sync.Mutex
+	at time.Time // zero: the real time
+}
+
+// NewClock returns a clock stopped at at (zero: one that follows the
+// real time until Set).
+func NewClock(at time.Time) *Clock { return &Clock{at: at} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at.IsZero() {
+		return time.Now()
+	}
+	return c.at
+}
+
+// Set stops the clock at at; the zero time lets it follow the real time
+// again.
+func (c *Clock) Set(at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at = at
+}
+
+// Open returns a fresh, empty, migrated database on the chosen backend,
+// reading the present from now (nil: the real time), closed when the
+// test ends. An unknown backend, or PostgreSQL without a cluster, fails
+// or skips the test the way pgtest.URL says.
+func Open(tb testing.TB, now func() time.Time) storage.Storage {
+	tb.Helper()
+	if now == nil {
+		now = time.Now
+	}
+	switch Backend() {
+	case "sqlite":
+		db := sqlite.NewDB(filepath.Join(tb.TempDir(), "shopscore.db"))
+		db.Now = now
+		if err := db.Open(); err != nil {
+			tb.Fatalf("open SQLite: %v", err)
+		}
+		tb.Cleanup(func() { _ = db.Close() })
+		return db
+	case "postgres":
+		url := pgtest.URL(tb)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		db, err := postgres.Open(ctx, url)
+		if err != nil {
+			tb.Fatalf("open PostgreSQL: %v", err)
+		}
+		db.Now = now
+		tb.Cleanup(func() { _ = db.Close() })
+		return db
+	default:
+		tb.Fatalf("%s=%q: want sqlite or postgres", BackendVar, Backend())
+		panic(fmt.Sprintf("unreachable: %s", BackendVar))
+	}
+}
