@@ -307,7 +307,7 @@ func (f *field) mustPush(tb testing.TB, muts ...*v1.Mutation) *v1.PushResponse {
 func (f *field) countVisits(tb testing.TB, id string) int {
 	tb.Helper()
 	var n int
-	require.NoError(tb, servertest.OpenDB(tb, f.ts.DBPath).QueryRow(`SELECT COUNT(*) FROM visits WHERE id = ?`, id).Scan(&n))
+	require.NoError(tb, servertest.Inspect(tb, f.ts.DataDir).QueryRow(`SELECT COUNT(*) FROM visits WHERE id = ?`, id).Scan(&n))
 	return n
 }
 

@@ -2,7 +2,6 @@ package faulttest
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -106,7 +105,7 @@ func mustRunServer(tb testing.TB, cfg server.Config) *testServer {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	cfg.LoginRate = server.Rate{Burst: 10_000, Every: time.Millisecond}
-	srv, err := server.New(servertest.SQLite(tb, cfg))
+	srv, err := server.New(servertest.Storage(tb, cfg))
 	require.NoError(tb, err)
 	_, err = demo.Seed(context.Background(), srv, demoPassword)
 	require.NoError(tb, err)
@@ -257,9 +256,7 @@ type serverView struct {
 // (the demo's archive of past visits) are left out.
 func readServer(tb testing.TB, dataDir string, ids ...string) serverView {
 	tb.Helper()
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dataDir, "shopscore.db")+"?mode=ro&_busy_timeout=10000")
-	require.NoError(tb, err)
-	defer db.Close()
+	db := servertest.Inspect(tb, dataDir)
 	where := ` WHERE v.shopper_id = (SELECT id FROM users WHERE email = ?)`
 	args := []any{demo.Users[audit.RoleShopper]}
 	if len(ids) > 0 {
@@ -281,7 +278,7 @@ func readServer(tb testing.TB, dataDir string, ids ...string) serverView {
 	}
 	require.NoError(tb, rows.Err())
 	require.Equal(tb, n, len(v.States), "a visit ID is stored once")
-	require.NoError(tb, db.QueryRow(`SELECT COUNT(*), COALESCE(SUM(p.verified_at IS NULL), 0)
+	require.NoError(tb, db.QueryRow(`SELECT COUNT(*), COUNT(*) FILTER (WHERE p.verified_at IS NULL)
 		FROM visit_photos p JOIN visits v ON v.id = p.visit_id`+where, args...).Scan(&v.Photos, &v.Unverified))
 	return v
 }

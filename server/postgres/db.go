@@ -64,6 +64,13 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	return db, nil
 }
 
+// Where names the database for people: host, port and database name,
+// never the password.
+func (db *DB) Where() string {
+	c := db.pool.Config().ConnConfig
+	return fmt.Sprintf("postgres://%s:%d/%s", c.Host, c.Port, c.Database)
+}
+
 // Close closes every connection of the pool.
 func (db *DB) Close() error {
 	db.pool.Close()

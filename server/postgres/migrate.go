@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"github.com/shopscore/shopscore/internal/migration"
 	"io/fs"
 	"sort"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/internal/migration"
 )
 
 //go:embed migrations/*.sql
@@ -84,6 +84,29 @@ func (db *DB) migrate(ctx context.Context, fsys fs.FS) error {
 		}
 	}
 	return db.locked(ctx, func(tx pgx.Tx) error { return rebaseFeed(ctx, tx) })
+}
+
+// Migrations returns the names of the applied migrations in order, the
+// newest last (as the SQLite backend's Migrations does).
+func (db *DB) Migrations(ctx context.Context) ([]string, error) {
+	var applied map[int]string
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) (err error) {
+		applied, err = appliedMigrations(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	versions := make([]int, 0, len(applied))
+	for v := range applied {
+		versions = append(versions, v)
+	}
+	sort.Ints(versions)
+	names := make([]string, len(versions))
+	for i, v := range versions {
+		names[i] = applied[v]
+	}
+	return names, nil
 }
 
 // locked runs fn in a transaction that holds the migration lock, and

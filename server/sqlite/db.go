@@ -351,6 +351,9 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
+// Where names the database for people: its file.
+func (db *DB) Where() string { return db.Path }
+
 // Migrations returns the applied migrations, oldest first.
 func (db *DB) Migrations(ctx context.Context) ([]string, error) {
 	return sqlitedb.Applied(ctx, db.write)

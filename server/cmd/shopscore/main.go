@@ -27,15 +27,20 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/internal/cli"
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/postgres"
 	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/storage"
 )
 
 func main() {
@@ -130,7 +135,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 
 // dataFlags are the flags of every command that works on the data folder.
 type dataFlags struct {
-	data, logFormat, logLevel *string
+	data, database, logFormat, logLevel *string
 }
 
 // addDataFlags defines --data, --log-format and --log-level on fs, the
@@ -138,6 +143,7 @@ type dataFlags struct {
 func addDataFlags(fs *cli.FlagSet, getenv func(string) string, level string) dataFlags {
 	return dataFlags{
 		data:      fs.String("data", envOr(getenv, "SHOPSCORE_DATA", "data"), "data folder: database, signing keys, local evidence (env SHOPSCORE_DATA)"),
+		database:  fs.String("database", envOr(getenv, "SHOPSCORE_DATABASE_URL", ""), "PostgreSQL URL (postgres://user:password@host:5432/shopscore); empty: SQLite in the data folder (env SHOPSCORE_DATABASE_URL)"),
 		logFormat: fs.String("log-format", envOr(getenv, "SHOPSCORE_LOG_FORMAT", "text"), "log format: text or json (env SHOPSCORE_LOG_FORMAT)"),
 		logLevel:  fs.String("log-level", envOr(getenv, "SHOPSCORE_LOG_LEVEL", level), "log level: debug, info, warn, error (env SHOPSCORE_LOG_LEVEL)"),
 	}
@@ -151,7 +157,7 @@ func (d dataFlags) logger(w io.Writer) (*slog.Logger, error) {
 // openOffline opens the data folder for a command that works on it
 // directly, with or without a running server (SQLite serializes
 // writers), creating what a first start creates.
-func (d dataFlags) openOffline(stderr io.Writer) (*server.Server, *sqlite.DB, error) {
+func (d dataFlags) openOffline(stderr io.Writer) (*server.Server, database, error) {
 	log, err := d.logger(stderr)
 	if err != nil {
 		return nil, nil, err
@@ -167,10 +173,60 @@ func (d dataFlags) openOffline(stderr io.Writer) (*server.Server, *sqlite.DB, er
 	return srv, db, nil
 }
 
-// openStorage opens (creating and migrating) the database of the data
-// folder: the one place the binary chooses its storage backend.
-func (d dataFlags) openStorage() (*sqlite.DB, error) {
-	return sqlite.Open(filepath.Join(*d.data, "shopscore.db"), nil)
+// database is a storage backend as the binary uses it: the storage, the
+// migrations it applied, and where it is, for people.
+type database interface {
+	storage.Storage
+	Migrations(ctx context.Context) ([]string, error)
+	Where() string
+}
+
+// openStorage opens (creating and migrating) the database: PostgreSQL at
+// --database when it is given, else SQLite in the data folder. It is the
+// one place the binary chooses its storage backend.
+func (d dataFlags) openStorage() (database, error) {
+	if url := strings.TrimSpace(*d.database); url != "" {
+		if !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") {
+			return nil, audit.Errorf(audit.EINVALID, "--database: want a PostgreSQL URL (postgres://user:password@host:5432/name), got %q", redactURL(url))
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		db, err := postgres.Open(ctx, url)
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
+	}
+	db, err := sqlite.Open(filepath.Join(*d.data, "shopscore.db"), nil)
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// openReadOnly opens the database for a command that only reads: SQLite
+// read-only, creating nothing (not even a database where there is none);
+// PostgreSQL as openStorage opens it (reading creates nothing there but
+// the migrations a new database lacks).
+func (d dataFlags) openReadOnly() (storage.Storage, error) {
+	if strings.TrimSpace(*d.database) != "" {
+		return d.openStorage()
+	}
+	db := sqlite.NewDB(filepath.Join(*d.data, "shopscore.db"))
+	if err := db.OpenReadOnly(); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// redactURL returns url with its password, if any, replaced by "xxxxx",
+// for messages.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
 }
 
 // parseArgs parses args with fs and checks the positional arguments:

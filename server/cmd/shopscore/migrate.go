@@ -27,6 +27,6 @@ func runMigrate(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) er
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.stdout, "database %s is at migration %s (%d applied)\n", db.Path, names[len(names)-1], len(names))
+	fmt.Fprintf(o.stdout, "database %s is at migration %s (%d applied)\n", db.Where(), names[len(names)-1], len(names))
 	return nil
 }

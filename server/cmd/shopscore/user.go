@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/internal/cli"
 	"github.com/shopscore/shopscore/server/auth"
-	"github.com/shopscore/shopscore/server/sqlite"
 	"github.com/shopscore/shopscore/server/storage"
 )
 
@@ -67,8 +65,8 @@ func runUserList(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) e
 	if _, err := d.logger(o.stderr); err != nil {
 		return err
 	}
-	db := sqlite.NewDB(filepath.Join(*d.data, "shopscore.db"))
-	if err := db.OpenReadOnly(); err != nil {
+	db, err := d.openReadOnly()
+	if err != nil {
 		return err
 	}
 	defer db.Close()

@@ -72,20 +72,53 @@ func (c *Clock) Set(at time.Time) {
 // or skips the test the way pgtest.URL says.
 func Open(tb testing.TB, now func() time.Time) storage.Storage {
 	tb.Helper()
+	return OpenAt(tb, tb.TempDir(), now)
+}
+
+// urlFile is where OpenAt leaves the URL of the PostgreSQL database it
+// made for a folder, so that a test reopening the folder (a server
+// restarted on the same data) finds the same database.
+const urlFile = "test-database-url"
+
+// URLAt returns the URL of the PostgreSQL database OpenAt made for
+// folder dir, if it made one.
+func URLAt(dir string) (string, bool) {
+	raw, err := os.ReadFile(filepath.Join(dir, urlFile))
+	return string(raw), err == nil
+}
+
+// OpenAt opens the database of folder dir on the chosen backend: SQLite's
+// file dir/shopscore.db, or the PostgreSQL database made for dir on its
+// first open (a fresh one, dropped when the test ends). The test closes
+// what it opened (a server given it closes it).
+func OpenAt(tb testing.TB, dir string, now func() time.Time) storage.Storage {
+	tb.Helper()
 	if now == nil {
 		now = time.Now
 	}
 	switch Backend() {
 	case "sqlite":
-		db := sqlite.NewDB(filepath.Join(tb.TempDir(), "shopscore.db"))
-		db.Now = now
-		if err := db.Open(); err != nil {
+		db, err := sqlite.Open(filepath.Join(dir, "shopscore.db"), now)
+		if err != nil {
 			tb.Fatalf("open SQLite: %v", err)
 		}
 		tb.Cleanup(func() { _ = db.Close() })
 		return db
 	case "postgres":
-		url := pgtest.URL(tb)
+		path := filepath.Join(dir, urlFile)
+		raw, err := os.ReadFile(path)
+		url := string(raw)
+		if os.IsNotExist(err) {
+			url = pgtest.URL(tb)
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				tb.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(url), 0o600); err != nil {
+				tb.Fatal(err)
+			}
+		} else if err != nil {
+			tb.Fatal(err)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		db, err := postgres.Open(ctx, url)
