@@ -37,7 +37,10 @@ build:
 ## for the S3 tests and stops it afterwards. The PostgreSQL tests run against
 ## SHOPSCORE_TEST_DATABASE_URL; without it, a throwaway cluster from the
 ## installed PostgreSQL (.ci/start-postgres; port SHOPSCORE_PG_PORT, default
-## 5432), or they are skipped, said so first; CI=true never skips them
+## 5432), or they are skipped, said so first; CI=true never skips them. With
+## PostgreSQL, the packages whose tests open their databases through
+## server/storage/testdb (directly or by servertest) run a second time with
+## SHOPSCORE_TEST_BACKEND=postgres: every use case and server test on both
 test: vet
 	@s3_dir=; pg_own=; \
 	trap '[ -z "$$s3_dir" ] || { kill "$$SHOPSCORE_TEST_S3_PID" 2>/dev/null; rm -rf "$$s3_dir"; }; [ -z "$$pg_own" ] || bash .ci/stop-postgres' EXIT; \
@@ -57,7 +60,13 @@ test: vet
 	else \
 		s3_env=$$(bash .ci/start-s3) || exit 1; eval "$$s3_env"; s3_dir=$$SHOPSCORE_TEST_S3_DIR; \
 	fi; \
-	$(GO) test -count=1 -timeout 30m $(PKGS)
+	$(GO) test -count=1 -timeout 30m $(PKGS) && \
+	if [ -n "$$SHOPSCORE_TEST_DATABASE_URL" ]; then \
+		pg_pkgs=$$($(GO) list -f '{{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}' $(PKGS) | \
+			awk '/server\/servertest|server\/storage\/testdb/ {print $$1}'); \
+		echo "make test: again on PostgreSQL (SHOPSCORE_TEST_BACKEND=postgres), the packages whose tests open databases through server/storage/testdb:" $$pg_pkgs; \
+		SHOPSCORE_TEST_BACKEND=postgres $(GO) test -count=1 -timeout 30m $$pg_pkgs; \
+	fi
 
 ## vulncheck: govulncheck (tools/go.mod) against a vulnerability database built
 ## from the golang.org/x/vulndb module (through the module proxy, not vuln.go.dev);
