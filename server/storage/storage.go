@@ -23,7 +23,11 @@ import (
 type Storage interface {
 	Nouns
 	// Update runs fn in one write transaction and commits it when fn
-	// returns nil; any error rolls everything fn did back.
+	// returns nil; any error rolls everything fn did back. fn may run
+	// more than once: a backend whose transactions can fail to serialize
+	// (PostgreSQL) runs it again in a new transaction, so fn changes
+	// nothing outside the transaction (no channel sends, no counters, no
+	// files) and keeps its results in variables it sets afresh each run.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Trial runs fn in one write transaction and always rolls it back:
 	// what fn would do, seen from inside, with nothing stored (an
