@@ -108,10 +108,6 @@ func (feedRows) Read(_ context.Context, _ string, _ int64, _ int) (*storage.Feed
 	return nil, errUnported
 }
 
-func (feedRows) Touch(_ context.Context, _ string, _ storage.FeedKind, _ string) error {
-	return errUnported
-}
-
 // photoRows: storage.Photos, not ported yet.
 
 func (photoRows) Exif(_ context.Context, _ []string) (map[string]storage.Exif, error) {
