@@ -224,16 +224,6 @@ func (bonusRunRows) Supersede(_ context.Context, _ string) error {
 	return errUnported
 }
 
-// dashboardRows: storage.Dashboards, not ported yet.
-
-func (dashboardRows) Figures(_ context.Context, _ storage.DashboardQuery, _ storage.DashboardParts) (*storage.Dashboard, error) {
-	return nil, errUnported
-}
-
-func (dashboardRows) Visits(_ context.Context, _ storage.DashboardQuery, _ int, _ string) ([]storage.DashboardVisit, string, error) {
-	return nil, "", errUnported
-}
-
 // auditReportRows: storage.AuditReports, not ported yet.
 
 func (auditReportRows) Answers(_ context.Context, _ storage.AuditSelection, _ func(*reports.AnswerRow) error) error {
