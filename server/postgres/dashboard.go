@@ -1,12 +1,8 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
-	"encoding/base64"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -311,13 +307,11 @@ func readDashAnswers(ctx context.Context, d *storage.Dashboard, tx *Tx, p *dashP
 	if err != nil {
 		return fmt.Errorf("dashboard clauses: %w", err)
 	}
-	texts := newQuestionTexts(tx)
+	texts := newVersionTexts(tx)
 	for _, x := range list {
 		c := d.Clauses[x.code]
 		if c.Text == "" {
-			if t, err := texts.get(ctx, x.checklist, x.version); err == nil {
-				c.Text = t.clauses[x.code]
-			}
+			c.Text = texts.clause(ctx, x.checklist, x.version, x.code)
 		}
 		c.Category = x.category
 		addAnswerFigures(&c.AnswerFigures, x.f)
@@ -347,13 +341,11 @@ func readDashCritical(ctx context.Context, d *storage.Dashboard, tx *Tx, p *dash
 	if err != nil {
 		return fmt.Errorf("dashboard critical failures: %w", err)
 	}
-	texts := newQuestionTexts(tx)
+	texts := newVersionTexts(tx)
 	byQuestion := map[string]int{}
 	for _, x := range list {
 		c := x.c
-		if t, err := texts.get(ctx, x.checklist, x.version); err == nil {
-			c.Text = t.questions[c.QuestionID]
-		}
+		c.Text = texts.question(ctx, x.checklist, x.version, c.QuestionID)
 		if i, ok := byQuestion[c.QuestionID]; ok {
 			d.CriticalQuestions[i].Failures += c.Failures
 			continue
@@ -361,30 +353,22 @@ func readDashCritical(ctx context.Context, d *storage.Dashboard, tx *Tx, p *dash
 		byQuestion[c.QuestionID] = len(d.CriticalQuestions)
 		d.CriticalQuestions = append(d.CriticalQuestions, c)
 	}
-	slices.SortFunc(d.CriticalQuestions, func(a, b storage.DashboardCritical) int {
-		return cmp.Or(cmp.Compare(b.Failures, a.Failures), strings.Compare(a.QuestionID, b.QuestionID))
-	})
+	storage.SortCritical(d.CriticalQuestions)
 	return nil
 }
 
 // Visits lists the visits of q newest first, at most limit, after the
-// page token; it returns the next page's token, "" after the last page
-// (storage.Dashboards). The token is SQLite's (the last visit's time in
-// milliseconds and its id). Errors: EINVALID (the query or the token),
+// page token (storage.DashboardPageToken); it returns the next page's
+// token, "" after the last page (storage.Dashboards). Errors: EINVALID (the query or the token),
 // ENOTFOUND (a store outside the caller's scope).
 func (r dashboardRows) Visits(ctx context.Context, q storage.DashboardQuery, limit int, token string) ([]storage.DashboardVisit, string, error) {
-	var afterAt int64
+	var afterAt time.Time
 	var afterID string
 	if token != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(token)
-		at, id, ok := strings.Cut(string(raw), ":")
-		if err == nil && ok {
-			afterAt, err = strconv.ParseInt(at, 10, 64)
+		var err error
+		if afterAt, afterID, err = storage.ParseDashboardPageToken(token); err != nil {
+			return nil, "", err
 		}
-		if err != nil || !ok || id == "" {
-			return nil, "", audit.Errorf(audit.EINVALID, "page_token is not one this server gave")
-		}
-		afterID = id
 	}
 	if err := r.indexFirst(ctx); err != nil {
 		return nil, "", err
@@ -410,7 +394,7 @@ func (r dashboardRows) Visits(ctx context.Context, q storage.DashboardQuery, lim
 			COALESCE(st.name, ''), COALESCE(st.employee_number, ''), ` + drill +
 			p.from(&a, p.months[0].From, `LEFT JOIN staff st ON st.id = r.staff_id`)
 		if token != "" {
-			at := a.add(time.UnixMilli(afterAt).UTC())
+			at := a.add(afterAt)
 			sql += ` AND (r.visited_at < ` + at + ` OR (r.visited_at = ` + at + ` AND r.visit_id COLLATE "C" < ` + a.add(afterID) + `))`
 		}
 		sql += ` ORDER BY r.visited_at DESC, r.visit_id COLLATE "C" DESC LIMIT ` + a.add(limit+1)
@@ -439,7 +423,7 @@ func (r dashboardRows) Visits(ctx context.Context, q storage.DashboardQuery, lim
 	if len(out) > limit {
 		out = out[:limit]
 		last := out[limit-1]
-		next = base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%d:%s", last.VisitedAt.UnixMilli(), last.VisitID)))
+		next = storage.DashboardPageToken(last.VisitedAt, last.VisitID)
 	}
 	return out, next, nil
 }

@@ -1,14 +1,10 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -306,14 +302,8 @@ func readDashCritical(ctx context.Context, d *storage.Dashboard, tx *Tx, q *stor
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("dashboard critical failures: %w", err)
 	}
-	sortCritical(d.CriticalQuestions)
+	storage.SortCritical(d.CriticalQuestions)
 	return nil
-}
-
-func sortCritical(list []storage.DashboardCritical) {
-	slices.SortFunc(list, func(a, b storage.DashboardCritical) int {
-		return cmp.Or(cmp.Compare(b.Failures, a.Failures), strings.Compare(a.QuestionID, b.QuestionID))
-	})
 }
 
 // Visits lists the visits of q newest first, at most limit, after the
@@ -324,15 +314,11 @@ func (r dashboardRows) Visits(ctx context.Context, q storage.DashboardQuery, lim
 	var afterAt int64
 	var afterID string
 	if token != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(token)
-		at, id, ok := strings.Cut(string(raw), ":")
-		if err == nil && ok {
-			afterAt, err = strconv.ParseInt(at, 10, 64)
+		at, id, err := storage.ParseDashboardPageToken(token)
+		if err != nil {
+			return nil, "", err
 		}
-		if err != nil || !ok || id == "" {
-			return nil, "", audit.Errorf(audit.EINVALID, "page_token is not one this server gave")
-		}
-		afterID = id
+		afterAt, afterID = millis(at), id
 	}
 	if err := r.indexFirst(ctx); err != nil {
 		return nil, "", err
@@ -391,7 +377,7 @@ func (r dashboardRows) Visits(ctx context.Context, q storage.DashboardQuery, lim
 	if len(out) > limit {
 		out = out[:limit]
 		last := out[limit-1]
-		next = base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%d:%s", millis(last.VisitedAt), last.VisitID)))
+		next = storage.DashboardPageToken(last.VisitedAt, last.VisitID)
 	}
 	return out, next, nil
 }
