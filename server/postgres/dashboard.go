@@ -172,20 +172,13 @@ func (r dashboardRows) Figures(ctx context.Context, q storage.DashboardQuery, pa
 	if err := r.indexFirst(ctx); err != nil {
 		return nil, err
 	}
-	d := &storage.Dashboard{
-		ByStoreMonth: reports.StoreMonths{}, Stores: map[string]storage.DashboardStore{},
-		StoreCategories: map[[2]string]reports.AnswerFigures{}, Categories: map[string]reports.AnswerFigures{},
-		Clauses: map[string]storage.DashboardClause{},
-	}
+	var d *storage.Dashboard
 	err := r.read(ctx, func(tx *Tx) error {
 		p, err := planDashboard(ctx, tx, &q)
 		if err != nil {
 			return err
 		}
-		for _, m := range p.months {
-			d.Months = append(d.Months, storage.MonthIndex(m.From, p.loc))
-			d.MonthStarts = append(d.MonthStarts, m.From)
-		}
+		d = storage.NewDashboard(p.months[0].From, p.to, p.loc)
 		if parts&storage.DashVisits != 0 {
 			if err := readDashVisits(ctx, d, tx, p); err != nil {
 				return err
@@ -253,13 +246,6 @@ func scanAnswerFigures(row pgx.Row, f *reports.AnswerFigures, keys ...any) error
 	return row.Scan(append(keys, &f.Answers, &f.NotApplicable, &f.Points, &f.MaxPoints, &f.CriticalFailures, &f.Visits)...)
 }
 
-// addAnswerFigures adds f to *to.
-func addAnswerFigures(to *reports.AnswerFigures, f reports.AnswerFigures) {
-	to.Answers, to.NotApplicable, to.CriticalFailures, to.Visits = to.Answers+f.Answers, to.NotApplicable+f.NotApplicable,
-		to.CriticalFailures+f.CriticalFailures, to.Visits+f.Visits
-	to.Points, to.MaxPoints = to.Points+f.Points, to.MaxPoints+f.MaxPoints
-}
-
 func readDashAnswers(ctx context.Context, d *storage.Dashboard, tx *Tx, p *dashPlan) error {
 	const joins = `JOIN visit_answers a ON a.visit_id = r.visit_id`
 	var a args
@@ -277,7 +263,7 @@ func readDashAnswers(ctx context.Context, d *storage.Dashboard, tx *Tx, p *dashP
 		}
 		d.StoreCategories[k] = f
 		c := d.Categories[k[1]]
-		addAnswerFigures(&c, f)
+		c.Add(f)
 		d.Categories[k[1]] = c
 	}
 	rows.Close()
@@ -314,7 +300,7 @@ func readDashAnswers(ctx context.Context, d *storage.Dashboard, tx *Tx, p *dashP
 			c.Text = texts.clause(ctx, x.checklist, x.version, x.code)
 		}
 		c.Category = x.category
-		addAnswerFigures(&c.AnswerFigures, x.f)
+		c.Add(x.f)
 		d.Clauses[x.code] = c
 	}
 	return nil

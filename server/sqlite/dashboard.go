@@ -148,20 +148,13 @@ func (r dashboardRows) Figures(ctx context.Context, q storage.DashboardQuery, pa
 	if err := r.indexFirst(ctx); err != nil {
 		return nil, err
 	}
-	d := &storage.Dashboard{
-		ByStoreMonth: reports.StoreMonths{}, Stores: map[string]storage.DashboardStore{},
-		StoreCategories: map[[2]string]reports.AnswerFigures{}, Categories: map[string]reports.AnswerFigures{},
-		Clauses: map[string]storage.DashboardClause{},
-	}
+	var d *storage.Dashboard
 	err := r.read(ctx, func(tx *Tx) error {
 		p, err := planDashboard(ctx, tx, &q)
 		if err != nil {
 			return err
 		}
-		for _, m := range p.months {
-			d.Months = append(d.Months, storage.MonthIndex(m.From, p.loc))
-			d.MonthStarts = append(d.MonthStarts, m.From)
-		}
+		d = storage.NewDashboard(p.months[0].From, p.to, p.loc)
 		period := []any{millis(p.months[0].From), millis(p.to)}
 		if parts&storage.DashVisits != 0 {
 			if err := readDashVisits(ctx, d, tx, &q, p); err != nil {
@@ -235,8 +228,7 @@ func readDashAnswers(ctx context.Context, d *storage.Dashboard, tx *Tx, q *stora
 		}
 		d.StoreCategories[k] = f
 		c := d.Categories[k[1]]
-		c.Answers, c.NotApplicable, c.CriticalFailures, c.Visits = c.Answers+f.Answers, c.NotApplicable+f.NotApplicable, c.CriticalFailures+f.CriticalFailures, c.Visits+f.Visits
-		c.Points, c.MaxPoints = c.Points+f.Points, c.MaxPoints+f.MaxPoints
+		c.Add(f)
 		d.Categories[k[1]] = c
 	}
 	err = rows.Err()
@@ -265,8 +257,7 @@ func readDashAnswers(ctx context.Context, d *storage.Dashboard, tx *Tx, q *stora
 			}
 		}
 		c.Category = category
-		c.Answers, c.NotApplicable, c.CriticalFailures, c.Visits = c.Answers+f.Answers, c.NotApplicable+f.NotApplicable, c.CriticalFailures+f.CriticalFailures, c.Visits+f.Visits
-		c.Points, c.MaxPoints = c.Points+f.Points, c.MaxPoints+f.MaxPoints
+		c.Add(f)
 		d.Clauses[code] = c
 	}
 	return rows.Err()

@@ -106,6 +106,22 @@ type Dashboard struct {
 	CriticalQuestions []DashboardCritical
 }
 
+// NewDashboard returns the empty figures of the months of loc from the
+// one starting at first to end (audit.DashboardMonths), for a backend to
+// fill.
+func NewDashboard(first, end time.Time, loc *time.Location) *Dashboard {
+	d := &Dashboard{
+		ByStoreMonth: reports.StoreMonths{}, Stores: map[string]DashboardStore{},
+		StoreCategories: map[[2]string]reports.AnswerFigures{}, Categories: map[string]reports.AnswerFigures{},
+		Clauses: map[string]DashboardClause{},
+	}
+	for t := first; t.Before(end); t = t.AddDate(0, 1, 0) {
+		d.Months = append(d.Months, MonthIndex(t, loc))
+		d.MonthStarts = append(d.MonthStarts, t)
+	}
+	return d
+}
+
 // DashboardStore names a store.
 type DashboardStore struct{ Code, Name, Region string }
 
