@@ -263,3 +263,52 @@ func TestExpiryReadsTheWindowEndIndex(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, len(w.ids), n)
 }
+
+// Assignments are listed by window start, then id bytewise, as SQLite
+// orders them, and a page continues after the last one's (start, id),
+// whatever the database's locale; the stores of a version's pending
+// assignments outside a scope come in code order, bytewise too.
+func TestAssignmentsListedBytewise(t *testing.T) {
+	t.Parallel()
+	db := openInLanguageOrder(t)
+	ctx := context.Background()
+	a := app.New(db, app.Options{})
+	_, err := a.SaveDraft(ctx, storagetest.Checklist("c", "Greeted?"), "me")
+	require.NoError(t, err)
+	_, err = a.PublishVersion(ctx, "c", 1)
+	require.NoError(t, err)
+	manager := mustUser(t, db, audit.RoleManager, "m@example.com", "Manager")
+	mine := mustStore(t, db, "M-1", "Mine", manager.ID)
+	day := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	for _, code := range []string{"b-2", "B-1", "a-1"} {
+		store := mustStore(t, db, code, "Store "+code)
+		require.NoError(t, db.Assignments().Create(ctx, &audit.Assignment{ID: "x-" + code, StoreID: store.ID, ChecklistID: "c",
+			ChecklistVersion: 1, Channel: audit.ChannelStoreVisit, State: audit.AssignmentOpen, CreatedAt: day, UpdatedAt: day,
+			WindowStart: day, WindowEnd: day.Add(time.Hour)}))
+	}
+	ids := []string{"b", "B", "a-b", "ab", "A"}
+	for _, id := range ids {
+		require.NoError(t, db.Assignments().Create(ctx, &audit.Assignment{ID: id, StoreID: mine.ID, ChecklistID: "c", ChecklistVersion: 1,
+			Channel: audit.ChannelStoreVisit, State: audit.AssignmentOpen, CreatedAt: day, UpdatedAt: day,
+			WindowStart: day.Add(time.Hour), WindowEnd: day.Add(2 * time.Hour)}))
+	}
+	var got []string
+	f := storage.AssignmentFilter{Scope: audit.Scope{ManagerID: manager.ID}, Limit: 2}
+	for range 10 {
+		page, err := db.Assignments().List(ctx, f)
+		require.NoError(t, err)
+		if len(page) == 0 {
+			break
+		}
+		for _, x := range page {
+			got = append(got, x.ID)
+		}
+		last := page[len(page)-1]
+		f.AfterTime, f.AfterID = last.WindowStart, last.ID
+	}
+	assert.Equal(t, []string{"A", "B", "a-b", "ab", "b"}, got)
+
+	codes, err := db.Checklists().PendingStoresOutside(ctx, audit.Scope{ManagerID: manager.ID}, "c", 1)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"B-1", "a-1", "b-2"}, codes)
+}

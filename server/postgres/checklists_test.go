@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/app"
+	"github.com/shopscore/shopscore/server/postgres/pgtest"
 	"github.com/shopscore/shopscore/server/storage/storagetest"
 )
 
@@ -99,11 +100,24 @@ func TestDraftsSavedAtOnceMakeOneNextVersion(t *testing.T) {
 	assert.Equal(t, audit.VersionDraft, list[1].State)
 }
 
+// openInLanguageOrder opens a fresh database whose text sorts in
+// English order (ICU), as many installations' databases do, unlike the
+// test cluster's C.UTF-8: there only COLLATE "C" gives SQLite's bytewise
+// order.
+func openInLanguageOrder(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), pgtest.URLWith(t, `TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en'`))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // Versions are listed by checklist id bytewise, as SQLite orders them
-// (upper case before lower case), then by version.
+// (upper case before lower case), then by version, whatever the
+// database's locale.
 func TestChecklistVersionsListedBytewise(t *testing.T) {
 	t.Parallel()
-	db, _ := open(t)
+	db := openInLanguageOrder(t)
 	ctx := context.Background()
 	a := app.New(db, app.Options{})
 	for _, id := range []string{"b", "B", "a", "A-2"} {
