@@ -312,3 +312,59 @@ func TestAssignmentsListedBytewise(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"B-1", "a-1", "b-2"}, codes)
 }
+
+// SetStateFrom moves an assignment only from the state given, stamped
+// with the transaction's time; of two servers moving it from the same
+// state at once (two visits carrying it out), one does and the other
+// finds it moved.
+func TestSetStateFromMovesAnAssignmentOnce(t *testing.T) {
+	t.Parallel()
+	w := newExpiryWorld(t, 2, 1)
+	ctx := context.Background()
+	id := w.ids[0]
+	first, second := w.servers[0], w.servers[1]
+	as, err := first.Assignments().Find(ctx, audit.Scope{All: true}, id)
+	require.NoError(t, err)
+	done := *as
+	done.State = audit.AssignmentDone
+
+	moved, release := make(chan bool, 1), make(chan struct{})
+	go func() {
+		_ = first.Update(ctx, func(tx storage.Tx) error {
+			ok, err := tx.Assignments().SetStateFrom(ctx, &done, audit.AssignmentAccepted)
+			if err != nil {
+				return err
+			}
+			moved <- ok
+			<-release
+			return nil
+		})
+		close(moved)
+	}()
+	require.True(t, <-moved, "the first server moves it")
+	result := make(chan bool, 1)
+	go func() {
+		var ok bool
+		err := second.Update(ctx, func(tx storage.Tx) error {
+			var err error
+			ok, err = tx.Assignments().SetStateFrom(ctx, &done, audit.AssignmentAccepted)
+			return err
+		})
+		assert.NoError(t, err)
+		result <- ok
+	}()
+	select {
+	case <-result:
+		t.Fatal("the second server moved it while the first held it")
+	case <-time.After(200 * time.Millisecond): // it waits for the row
+	}
+	close(release)
+	<-moved
+	assert.False(t, <-result, "the second server finds it moved")
+
+	stored, err := second.Assignments().Find(ctx, audit.Scope{All: true}, id)
+	require.NoError(t, err)
+	assert.Equal(t, audit.AssignmentDone, stored.State)
+	assert.Equal(t, w.at, stored.UpdatedAt, "stamped with the transaction's time")
+	assert.Equal(t, as.ShopperID, stored.ShopperID)
+}
