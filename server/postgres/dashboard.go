@@ -343,9 +343,10 @@ func readDashCritical(ctx context.Context, d *storage.Dashboard, tx *Tx, p *dash
 	return nil
 }
 
-// Visits lists the visits of q newest first, at most limit, after the
-// page token (storage.DashboardPageToken); it returns the next page's
-// token, "" after the last page (storage.Dashboards). Errors: EINVALID (the query or the token),
+// Visits lists the visits of q newest first (ties by id, bytewise), at
+// most limit, after the page token (storage.DashboardPageToken); it
+// returns the next page's token, "" after the last page
+// (storage.Dashboards). Errors: EINVALID (the query or the token),
 // ENOTFOUND (a store outside the caller's scope).
 func (r dashboardRows) Visits(ctx context.Context, q storage.DashboardQuery, limit int, token string) ([]storage.DashboardVisit, string, error) {
 	var afterAt time.Time
