@@ -24,6 +24,8 @@ var (
 	_ storage.Stores         = storeRows{}
 	_ storage.Staff          = staffRows{}
 	_ storage.OrgSettings    = orgSettingRows{}
+	_ storage.SigningKeys    = signingKeyRows{}
+	_ storage.RateLimits     = rateLimitRows{}
 )
 
 // rows is what every noun's implementation holds: the database, and the
@@ -236,3 +238,21 @@ func (db *DB) AuditReports() auditReportRows { return auditReportRows{in(db, nil
 
 // AuditReports returns the audit reports as this transaction sees them.
 func (tx *Tx) AuditReports() auditReportRows { return auditReportRows{in(tx.db, tx)} }
+
+// signingKeyRows is storage.SigningKeys on PostgreSQL.
+type signingKeyRows struct{ rows }
+
+// SigningKeys returns the signing keys, each call in a transaction of its own.
+func (db *DB) SigningKeys() signingKeyRows { return signingKeyRows{in(db, nil)} }
+
+// SigningKeys returns the signing keys as this transaction sees them.
+func (tx *Tx) SigningKeys() signingKeyRows { return signingKeyRows{in(tx.db, tx)} }
+
+// rateLimitRows is storage.RateLimits on PostgreSQL.
+type rateLimitRows struct{ rows }
+
+// RateLimits returns the shared rate limits, each call in a transaction of its own.
+func (db *DB) RateLimits() rateLimitRows { return rateLimitRows{in(db, nil)} }
+
+// RateLimits returns the shared rate limits as this transaction sees them.
+func (tx *Tx) RateLimits() rateLimitRows { return rateLimitRows{in(tx.db, tx)} }
