@@ -89,9 +89,9 @@ func (r signingKeyRows) Rotate(ctx context.Context, k storage.SigningKey) error 
 	})
 }
 
-// DeleteRetired deletes the keys of purpose retired before before
+// DeleteRetired deletes the keys of purpose retired at or before until
 // (storage.SigningKeys).
-func (r signingKeyRows) DeleteRetired(ctx context.Context, purpose string, before time.Time) (int64, error) {
+func (r signingKeyRows) DeleteRetired(ctx context.Context, purpose string, until time.Time) (int64, error) {
 	return exec(ctx, r.rows, "delete retired signing keys",
-		`DELETE FROM signing_keys WHERE purpose = $1 AND retired_at < $2`, purpose, ms(before))
+		`DELETE FROM signing_keys WHERE purpose = $1 AND retired_at <= $2`, purpose, ms(until))
 }

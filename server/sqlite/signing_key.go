@@ -75,11 +75,11 @@ func (r signingKeyRows) Rotate(ctx context.Context, k storage.SigningKey) error 
 	})
 }
 
-// DeleteRetired deletes the keys of purpose retired before before
+// DeleteRetired deletes the keys of purpose retired at or before until
 // (storage.SigningKeys).
-func (r signingKeyRows) DeleteRetired(ctx context.Context, purpose string, before time.Time) (int64, error) {
+func (r signingKeyRows) DeleteRetired(ctx context.Context, purpose string, until time.Time) (int64, error) {
 	return put(ctx, r.rows, func(tx *Tx) (int64, error) {
-		res, err := tx.ExecContext(ctx, `DELETE FROM signing_keys WHERE purpose = ? AND retired_at < ?`, purpose, millis(before))
+		res, err := tx.ExecContext(ctx, `DELETE FROM signing_keys WHERE purpose = ? AND retired_at <= ?`, purpose, millis(until))
 		if err != nil {
 			return 0, fmt.Errorf("delete retired signing keys: %w", err)
 		}

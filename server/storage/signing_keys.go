@@ -23,9 +23,9 @@ type SigningKeys interface {
 	// purpose that is not retired as retired at k.CreatedAt, at once.
 	// Errors: EEXISTS (k's kid is stored).
 	Rotate(ctx context.Context, k SigningKey) error
-	// DeleteRetired deletes the keys of purpose retired before before
-	// and returns how many it deleted.
-	DeleteRetired(ctx context.Context, purpose string, before time.Time) (int64, error)
+	// DeleteRetired deletes the keys of purpose retired at or before
+	// until and returns how many it deleted.
+	DeleteRetired(ctx context.Context, purpose string, until time.Time) (int64, error)
 }
 
 // SigningKey is one stored signing key.
