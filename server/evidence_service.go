@@ -83,7 +83,6 @@ func listenerURL(addr net.Addr) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-
 // photoSlot checks the fields naming a photo slot. Errors: EINVALID.
 func photoSlot(visitID, questionID string, index int32) error {
 	switch {

@@ -120,8 +120,10 @@ func TestOpenKeyStore(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, rows, 2)
 		for name, change := range map[string]func([]storage.SigningKey){
-			"flipped bit":    func(r []storage.SigningKey) { r[1].SealedPrivateKey[20] ^= 1 },
-			"swapped sealed": func(r []storage.SigningKey) { r[0].SealedPrivateKey, r[1].SealedPrivateKey = r[1].SealedPrivateKey, r[0].SealedPrivateKey },
+			"flipped bit": func(r []storage.SigningKey) { r[1].SealedPrivateKey[20] ^= 1 },
+			"swapped sealed": func(r []storage.SigningKey) {
+				r[0].SealedPrivateKey, r[1].SealedPrivateKey = r[1].SealedPrivateKey, r[0].SealedPrivateKey
+			},
 			"other public":   func(r []storage.SigningKey) { r[1].PublicKey = r[0].PublicKey },
 			"other purpose":  func(r []storage.SigningKey) { r[0].Purpose, r[1].Purpose = "other", "other" },
 			"unknown format": func(r []storage.SigningKey) { r[1].SealedPrivateKey[0] = 9 },
