@@ -255,6 +255,7 @@ func (c Config) validate() error {
 		{c.AccessTTL < 0, "AccessTTL", c.AccessTTL, "a positive duration"},
 		{c.RefreshTTL < 0, "RefreshTTL", c.RefreshTTL, "a positive duration"},
 		{c.RefreshRetryGrace < 0, "RefreshRetryGrace", c.RefreshRetryGrace, "a positive duration"},
+		{c.KeyReload < 0, "KeyReload", c.KeyReload, "a positive duration"},
 		{c.PasswordHashMemory < 0 || c.PasswordHashMemory > maxHashMemory, "PasswordHashMemory", c.PasswordHashMemory,
 			fmt.Sprintf("a positive size of at most %d", int64(maxHashMemory))},
 	}

@@ -98,7 +98,7 @@ func TestCommands_Flags(t *testing.T) {
 
 // TestUserList_ReadOnly: user list opens the database read-only and
 // creates nothing: no database where there is none, no signing keys and
-// no blob secret where there is one.
+// no key-encryption key where there is one.
 func TestUserList_ReadOnly(t *testing.T) {
 	empty := t.TempDir()
 	code, _, stderr := shopscore(t, nil, "user", "list", "--data", empty)
@@ -114,7 +114,7 @@ func TestUserList_ReadOnly(t *testing.T) {
 	code, stdout, stderr := shopscore(t, nil, "user", "list", "--data", dir)
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "EMAIL")
-	assert.Equal(t, before, files(t, dir), "user list creates no keys/ and no blob.secret")
+	assert.Equal(t, before, files(t, dir), "user list creates no key-encryption key and no signing key")
 
 	// A user added by the writing command is listed.
 	code, _, stderr = shopscore(t, map[string]string{"SHOPSCORE_PASSWORD": "a long password"}, "user", "add", "--data", dir,
