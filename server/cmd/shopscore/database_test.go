@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	neturl "net/url"
 	"regexp"
 	"testing"
@@ -19,8 +20,13 @@ import (
 func TestDatabase_Postgres(t *testing.T) {
 	url := pgtest.URL(t)
 	dir := t.TempDir()
+	kek := map[string]string{"SHOPSCORE_KEY_ENCRYPTION_KEY": base64.StdEncoding.EncodeToString(make([]byte, 32))}
 
-	code, stdout, stderr := shopscore(t, nil, "migrate", "--data", dir, "--database", url)
+	code, _, stderr := shopscore(t, nil, "migrate", "--data", dir, "--database", url)
+	assert.Equal(t, 1, code, "PostgreSQL needs the key-encryption key given")
+	assert.Contains(t, stderr, "SHOPSCORE_KEY_ENCRYPTION_KEY")
+
+	code, stdout, stderr := shopscore(t, kek, "migrate", "--data", dir, "--database", url)
 	require.Equal(t, 0, code, stderr)
 	assert.Regexp(t, `^database postgres://[^@]+/shopscore_test_\w+ is at migration \d{4}_[\w.]+ \(\d+ applied\)\n$`, stdout)
 	if u, err := neturl.Parse(url); err == nil {
@@ -29,7 +35,8 @@ func TestDatabase_Postgres(t *testing.T) {
 		}
 	}
 
-	env := map[string]string{"SHOPSCORE_PASSWORD": "a long password", "SHOPSCORE_DATABASE_URL": url}
+	env := map[string]string{"SHOPSCORE_PASSWORD": "a long password", "SHOPSCORE_DATABASE_URL": url,
+		"SHOPSCORE_KEY_ENCRYPTION_KEY": kek["SHOPSCORE_KEY_ENCRYPTION_KEY"]}
 	code, _, stderr = shopscore(t, env, "user", "add", "--data", dir, "--email", "ann@example.com", "--role", "hr", "--name", "Ann")
 	require.Equal(t, 0, code, stderr)
 	code, stdout, stderr = shopscore(t, env, "user", "list", "--data", dir)
