@@ -83,6 +83,18 @@ func auditCounts(sel storage.AuditSelection) [2]string {
 		`SELECT COALESCE(SUM((SELECT COUNT(*) FROM visit_photos ph WHERE ph.visit_id = r.visit_id)), 0)` + from}
 }
 
+// auditVersions lists the checklist versions of the visits sel selects,
+// with auditCond's arguments, for the texts of their answers. Each visit
+// of the month (from the time index) looks its visit up by key: a LATERAL
+// subquery with OFFSET 0, which the planner can neither flatten nor hash,
+// since a DISTINCT is no cursor's first rows (see periodVisits).
+func auditVersions(sel storage.AuditSelection) string {
+	cond, _ := auditCond(sel)
+	return `SELECT DISTINCT v.checklist_id, v.checklist_version FROM report_visits r
+		CROSS JOIN LATERAL (SELECT v.checklist_id, v.checklist_version, v.state FROM visits v WHERE v.id = r.visit_id OFFSET 0) v
+		JOIN stores s ON s.id = r.store_id` + periodWhere + cond
+}
+
 // errStop is what a row callback returns when its reader stopped asking
 // for rows; it never leaves the package.
 var errStop = errors.New("postgres: the reader stopped")
@@ -241,14 +253,13 @@ func versionNotFound(k versionKey) error {
 // the visit was recorded with, and the staff member by label
 // (storage.AuditReports).
 func (r auditReportRows) Answers(ctx context.Context, sel storage.AuditSelection, fn func(*reports.AnswerRow) error) error {
-	from, a := auditFrom(sel, "")
-	q, _ := auditAnswers(sel)
+	q, a := auditAnswers(sel)
 	return r.read(ctx, func(tx *Tx) error {
 		staff, err := staffNames(ctx, tx)
 		if err != nil {
 			return err
 		}
-		texts, err := readVersionTexts(ctx, tx, `SELECT DISTINCT v.checklist_id, v.checklist_version`+from, a...)
+		texts, err := readVersionTexts(ctx, tx, auditVersions(sel), a...)
 		if err != nil {
 			return err
 		}
