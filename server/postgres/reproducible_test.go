@@ -99,7 +99,7 @@ const seededVisits = 42
 // months, with fixed ids, to a backend. Ids differ in case and share
 // start times, so that the order of rows (time, then id in byte order)
 // is tested, not just the order of insertion.
-func seedReports(t *testing.T, s seeder, at time.Time) {
+func seedReports(t *testing.T, s seeder, at time.Time) *audit.ChecklistVersion {
 	t.Helper()
 	s.exec(t, `INSERT INTO users (id, email, display_name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		"u-shop", "Shopper@example.com", "", "shopper", "x", at)
@@ -133,59 +133,66 @@ func seedReports(t *testing.T, s seeder, at time.Time) {
 	s.exec(t, `INSERT INTO checklist_versions (checklist_id, version, name, channel, state, content, content_hash, question_count, created_at, published_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, "c", 1, c.Name, string(c.Channel), "published", content, hash, 6, at, at)
 
+	for i := range seededVisits {
+		seedVisit(t, s, cv, i, fmt.Sprintf("%c-%02d", "vV"[i%2], 41-i), at)
+	}
+	return cv
+}
+
+// seedVisit writes the i-th visit of seedReports, recorded with cv and
+// received at at, under the id given, without report rows.
+func seedVisit(t *testing.T, s seeder, cv *audit.ChecklistVersion, i int, id string, at time.Time) {
+	t.Helper()
 	yes, no := true, false
 	num := func(f float64) *float64 { return &f }
 	staffOf := []string{"stf-1", "stf-2", "", "stf-3", "stf-4", "stf-1"}
 	statesOf := []audit.VisitState{audit.VisitApproved, audit.VisitPublished, audit.VisitApproved, audit.VisitInReview,
 		audit.VisitApproved, audit.VisitSuperseded, audit.VisitReturned}
-	for i := range seededVisits {
-		// Two visits at each instant, in February, March and April; their
-		// ids differ in case first.
-		pair := i / 2
-		start := time.Date(2026, time.Month(2+pair%3), 1+pair/3, 10, 0, 0, 0, time.UTC)
-		id := fmt.Sprintf("%c-%02d", "vV"[i%2], 41-i)
-		store := "st-1"
-		if i%4 == 3 {
-			store = "st-2"
-		}
-		v := &audit.Visit{ID: id, StoreID: store, ShopperID: "u-shop", ChecklistID: "c", ChecklistVersion: 1, ContentHash: hash,
-			Channel: audit.ChannelStoreVisit, StartedAt: start, FinishedAt: start.Add(20 * time.Minute), StaffID: staffOf[i%len(staffOf)]}
-		v.Answers = []audit.Answer{
-			{QuestionID: "greet", Bool: []*bool{&yes, &no}[i%2]},
-			{QuestionID: "wait", Number: num(float64(i%9) + 0.5)},
-			{QuestionID: "clean", Bool: []*bool{&yes, &yes, &yes, &no}[i%4]},
-			{QuestionID: "nps", Number: num(float64(i % 11))},
-			{QuestionID: "remark", Text: fmt.Sprintf("визит %d", i), Note: "ok"},
-		}
-		if i%5 == 0 {
-			v.Answers = append(v.Answers, audit.Answer{QuestionID: "smile", NA: true})
-		} else {
-			v.Answers = append(v.Answers, audit.Answer{QuestionID: "smile", Number: num(float64(1 + i%5))})
-		}
-		score, err := audit.Score(cv, v.Answers)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		scoreJSON, err := json.Marshal(score)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.exec(t, `INSERT INTO visits (id, shopper_id, store_id, checklist_id, checklist_version, content_hash, channel, body, digest, state,
-			score_percent, score, started_at, finished_at, received_at, device_id, session_id, mutation_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			id, "u-shop", store, "c", 1, hash, string(v.Channel), body, "digest-"+id, string(statesOf[i%len(statesOf)]),
-			score.Overall.Percent, scoreJSON, start, v.FinishedAt, at, "dev", "sess", "m-"+id)
-		if i%3 == 0 {
-			// A photo, the same bytes in every third visit of a month.
-			s.exec(t, `INSERT INTO visit_photos (visit_id, question_id, idx, sha256, size, content_type, captured_at, verified_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, "remark", 0, fmt.Sprintf("%064x", i%2), 1000+i, "image/jpeg", start, at)
-			s.exec(t, `INSERT INTO visit_photos (visit_id, question_id, idx, sha256, size, content_type, captured_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?)`, id, "greet", 1, fmt.Sprintf("%064x", 100+i), 2000+i, "image/png", start)
-		}
+	// Two visits at each instant, in February, March and April; their ids
+	// differ in case first.
+	pair := i / 2
+	start := time.Date(2026, time.Month(2+pair%3), 1+pair/3, 10, 0, 0, 0, time.UTC)
+	store := "st-1"
+	if i%4 == 3 {
+		store = "st-2"
+	}
+	v := &audit.Visit{ID: id, StoreID: store, ShopperID: "u-shop", ChecklistID: "c", ChecklistVersion: 1, ContentHash: cv.ContentHash,
+		Channel: audit.ChannelStoreVisit, StartedAt: start, FinishedAt: start.Add(20 * time.Minute), StaffID: staffOf[i%len(staffOf)]}
+	v.Answers = []audit.Answer{
+		{QuestionID: "greet", Bool: []*bool{&yes, &no}[i%2]},
+		{QuestionID: "wait", Number: num(float64(i%9) + 0.5)},
+		{QuestionID: "clean", Bool: []*bool{&yes, &yes, &yes, &no}[i%4]},
+		{QuestionID: "nps", Number: num(float64(i % 11))},
+		{QuestionID: "remark", Text: fmt.Sprintf("визит %d", i), Note: "ok"},
+	}
+	if i%5 == 0 {
+		v.Answers = append(v.Answers, audit.Answer{QuestionID: "smile", NA: true})
+	} else {
+		v.Answers = append(v.Answers, audit.Answer{QuestionID: "smile", Number: num(float64(1 + i%5))})
+	}
+	score, err := audit.Score(cv, v.Answers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scoreJSON, err := json.Marshal(score)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.exec(t, `INSERT INTO visits (id, shopper_id, store_id, checklist_id, checklist_version, content_hash, channel, body, digest, state,
+		score_percent, score, started_at, finished_at, received_at, device_id, session_id, mutation_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, "u-shop", store, "c", 1, cv.ContentHash, string(v.Channel), body, "digest-"+id, string(statesOf[i%len(statesOf)]),
+		score.Overall.Percent, scoreJSON, start, v.FinishedAt, at, "dev", "sess", "m-"+id)
+	if i%3 == 0 {
+		// A photo, the same bytes in every other such visit.
+		s.exec(t, `INSERT INTO visit_photos (visit_id, question_id, idx, sha256, size, content_type, captured_at, verified_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, "remark", 0, fmt.Sprintf("%064x", i%2), 1000+i, "image/jpeg", start, at)
+		s.exec(t, `INSERT INTO visit_photos (visit_id, question_id, idx, sha256, size, content_type, captured_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, "greet", 1, fmt.Sprintf("%064x", 100+i), 2000+i, "image/png", start)
 	}
 }
 
