@@ -15,9 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/reports"
 	"github.com/shopscore/shopscore/server/app"
+	"github.com/shopscore/shopscore/server/postgres/pgtest"
 	"github.com/shopscore/shopscore/server/sqlite"
 	"github.com/shopscore/shopscore/server/storage"
 )
@@ -134,7 +137,9 @@ func seedReports(t *testing.T, s seeder, at time.Time) *audit.ChecklistVersion {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, "c", 1, c.Name, string(c.Channel), "published", content, hash, 6, at, at)
 
 	for i := range seededVisits {
-		seedVisit(t, s, cv, i, fmt.Sprintf("%c-%02d", "vV"[i%2], 41-i), at)
+		// Two visits at each instant: "V-41" and "v-40", ..., whose order
+		// in bytes (SQLite's) is not their order in a language's collation.
+		seedVisit(t, s, cv, i, fmt.Sprintf("%c-%02d", "Vv"[i%2], 41-i), at)
 	}
 	return cv
 }
@@ -310,7 +315,14 @@ func TestReportsAreTheSameOnBothBackends(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	pg, _ := open(t)
+	// A database whose default collation is a language's (ICU, en-US),
+	// as an installation's may be: the rows must still come in SQLite's
+	// byte order.
+	pg, err := Open(context.Background(), icuDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
 	pg.Now = now
 	if err := pg.update(context.Background(), func(tx *Tx) error {
 		seedReports(t, pgSeeder{tx}, at)
@@ -377,4 +389,30 @@ func zipParts(t *testing.T, b []byte) []byte {
 		fmt.Fprintf(&out, "== %s\n%s\n", n, parts[n])
 	}
 	return out.Bytes()
+}
+
+// icuDatabase returns the URL of a fresh database of the test's own
+// (pgtest.URL) made anew with ICU's en-US as its default collation.
+func icuDatabase(t *testing.T) string {
+	t.Helper()
+	u := pgtest.URL(t)
+	cfg, err := pgx.ParseConfig(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := cfg.Database
+	cfg.Database = "postgres"
+	ctx := context.Background()
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, q := range []string{`DROP DATABASE ` + name,
+		`CREATE DATABASE ` + name + ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'`} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return u
 }
