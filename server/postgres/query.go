@@ -76,6 +76,21 @@ func nullString(s string) *string {
 	return &s
 }
 
+// deref returns *s, or "" for NULL.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// scanString scans a row of one text column.
+func scanString(row pgx.Row) (string, error) {
+	var s string
+	err := row.Scan(&s)
+	return s, err
+}
+
 // selectAll runs a query in the rows' transaction and scans every row
 // with scan; its error names what.
 func selectAll[T any](ctx context.Context, r rows, what string, scan func(pgx.Row) (T, error), q string, a ...any) ([]T, error) {
