@@ -200,6 +200,9 @@ func writeReportRows(ctx context.Context, tx *Tx, rv *audit.ReportVisit) error {
 		rv.CriticalFailed, len(rv.Answers)); err != nil {
 		return fmt.Errorf("index visit %s: %w", rv.VisitID, err)
 	}
+	if len(rv.Answers) == 0 {
+		return nil
+	}
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"visit_answers"}, []string{"visit_id", "ord", "question_id", "section_id", "standard_code",
 		"category", "points", "max_points", "not_applicable", "failed", "critical", "critical_failure", "nps", "answer", "note", "value", "unit"},
 		pgx.CopyFromSlice(len(rv.Answers), func(i int) ([]any, error) {
