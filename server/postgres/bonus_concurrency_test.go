@@ -182,3 +182,37 @@ func TestApproveBonusRun_TwoServersAtOnce(t *testing.T) {
 		t.Errorf("%d runs approved, want one", approved)
 	}
 }
+
+// Two servers running the same policy over the same month at once store
+// one run: the other finds it and returns it, reused, as it would have
+// one after the other.
+func TestRunBonus_TwoServersAtOnce(t *testing.T) {
+	t.Parallel()
+	db, a := bonusOrg(t, true)
+	ctx := context.Background()
+	for round := range 3 {
+		month := fmt.Sprintf("2026-%02d", round+1)
+		var runs [2]*storage.BonusRun
+		errs := atOnce(func(i int) error {
+			var err error
+			runs[i], err = a.RunBonus(ctx, "cashiers", 0, month, "hr")
+			return err
+		})
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("%s, server %d: %v", month, i, err)
+			}
+		}
+		if runs[0].ID != runs[1].ID || runs[0].Reused == runs[1].Reused {
+			t.Errorf("%s: runs %s (reused %v) and %s (reused %v), want one run, stored by one server and reused by the other",
+				month, runs[0].ID, runs[0].Reused, runs[1].ID, runs[1].Reused)
+		}
+		stored, err := db.BonusRuns().List(ctx, storage.BonusRunFilter{PolicyID: "cashiers", Period: month})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(stored) != 1 {
+			t.Errorf("%s: %d runs stored, want one", month, len(stored))
+		}
+	}
+}
