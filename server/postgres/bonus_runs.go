@@ -116,8 +116,9 @@ func (r bonusRunRows) InputsStamp(ctx context.Context, kind string, period repor
 // bonusAnswers reads the scored answers of the visits of a period that
 // count toward bonuses, visit by visit (by time, then id), each visit's
 // answers together in checklist order. The visit's fields repeat on each
-// of its answers' rows: one connection streams one result at a time, so
-// SQLite's two merged queries would have to be read whole.
+// of its answers' rows, one cursor, where SQLite merges two queries: a
+// connection answers one query at a time, so two cursors would have to
+// copy each batch out before FETCHing the other's.
 var bonusAnswers = `SELECT r.visit_id, r.store_id, r.staff_id, r.visited_at, a.question_id, a.category, a.standard_code,
 	a.points, a.max_points, a.critical_failure` + periodVisits + answersJoin + periodWhere + visitOrder + `, a.ord`
 
@@ -126,8 +127,8 @@ var bonusAnswers = `SELECT r.visit_id, r.store_id, r.staff_id, r.visited_at, a.q
 const answersJoin = ` JOIN visit_answers a ON a.visit_id = r.visit_id`
 
 // Observations streams the scored answers of the period's visits that
-// count toward bonuses, as the bonus engine reads them: the rows are read
-// from the connection as they are iterated, never the whole result, and
+// count toward bonuses, as the bonus engine reads them: from a cursor, a
+// batch of rows at a time (stream), never the whole result, and
 // strings repeated across rows (store, staff, question, category,
 // clause) share one copy (storage.BonusRuns).
 func (r bonusRunRows) Observations(ctx context.Context, period reports.Period) iter.Seq2[reports.Observation, error] {
