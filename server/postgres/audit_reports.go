@@ -68,31 +68,31 @@ func auditPhotos(sel storage.AuditSelection) (string, args) {
 // periodVisits.
 const photosJoin = ` JOIN visit_photos ph ON ph.visit_id = r.visit_id`
 
-// auditCounts are Count's queries, with auditCond's arguments: of the
-// visits and their answers, and of their photos. An aggregate is not a
-// cursor's first rows, so the planner would hash every visit (and every
-// photo) of every month to join the month's; each visit's state and
-// photos are therefore looked up by subqueries, run for each visit of the
-// month read from the time index, which the planner cannot turn into
-// hashes.
-func auditCounts(sel storage.AuditSelection) [2]string {
+// keyedFrom is auditFrom for the queries that aggregate the month (Count's,
+// and the checklist versions of the answers), with auditCond's arguments.
+// An aggregate is no cursor's first rows, so the planner would hash every
+// visit of every month to join the month's; each visit of the month (from
+// the time index) looks its visit up by key instead, in a LATERAL
+// subquery with OFFSET 0, which the planner can neither flatten nor hash.
+func keyedFrom(sel storage.AuditSelection) string {
 	cond, _ := auditCond(sel)
-	from := ` FROM report_visits r JOIN stores s ON s.id = r.store_id
-		WHERE r.visited_at >= $1 AND r.visited_at < $2 AND (SELECT v.state FROM visits v WHERE v.id = r.visit_id) = ANY($3)` + cond
+	return ` FROM report_visits r
+		CROSS JOIN LATERAL (SELECT v.state, v.checklist_id, v.checklist_version FROM visits v WHERE v.id = r.visit_id OFFSET 0) v
+		JOIN stores s ON s.id = r.store_id` + periodWhere + cond
+}
+
+// auditCounts are Count's queries: of the visits and their answers, and
+// of their photos, each visit's counted by a subquery (keyedFrom).
+func auditCounts(sel storage.AuditSelection) [2]string {
+	from := keyedFrom(sel)
 	return [2]string{`SELECT COUNT(*), COALESCE(SUM(r.answers), 0)` + from,
 		`SELECT COALESCE(SUM((SELECT COUNT(*) FROM visit_photos ph WHERE ph.visit_id = r.visit_id)), 0)` + from}
 }
 
 // auditVersions lists the checklist versions of the visits sel selects,
-// with auditCond's arguments, for the texts of their answers. Each visit
-// of the month (from the time index) looks its visit up by key: a LATERAL
-// subquery with OFFSET 0, which the planner can neither flatten nor hash,
-// since a DISTINCT is no cursor's first rows (see periodVisits).
+// for the texts of their answers (keyedFrom).
 func auditVersions(sel storage.AuditSelection) string {
-	cond, _ := auditCond(sel)
-	return `SELECT DISTINCT v.checklist_id, v.checklist_version FROM report_visits r
-		CROSS JOIN LATERAL (SELECT v.checklist_id, v.checklist_version, v.state FROM visits v WHERE v.id = r.visit_id OFFSET 0) v
-		JOIN stores s ON s.id = r.store_id` + periodWhere + cond
+	return `SELECT DISTINCT v.checklist_id, v.checklist_version` + keyedFrom(sel)
 }
 
 // errStop is what a row callback returns when its reader stopped asking
