@@ -107,3 +107,39 @@ func TestIndex_VisitCommittedLate(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// Two servers indexing the same visits at once both succeed, and each
+// visit ends with its report rows once.
+func TestIndex_TwoServersAtOnce(t *testing.T) {
+	t.Parallel()
+	db, _ := open(t)
+	ctx := context.Background()
+	if err := db.update(ctx, func(tx *Tx) error {
+		seedReports(t, pgSeeder{tx}, time.Date(2026, 5, 2, 9, 30, 0, 0, time.UTC))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var counts [2]int
+	errs := atOnce(func(i int) error {
+		var err error
+		counts[i], err = db.AuditReports().Index(ctx)
+		return err
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("server %d: %v", i, err)
+		}
+	}
+	if counts[0]+counts[1] < seededVisits {
+		t.Errorf("the two servers indexed %d and %d visits, want %d at least between them", counts[0], counts[1], seededVisits)
+	}
+	var visits, answers, want int
+	if err := db.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM report_visits), (SELECT count(*) FROM visit_answers),
+		(SELECT COALESCE(sum(answers), 0) FROM report_visits)`).Scan(&visits, &answers, &want); err != nil {
+		t.Fatal(err)
+	}
+	if visits != seededVisits || answers != want || want == 0 {
+		t.Errorf("%d visits with %d answer rows indexed, want %d visits with %d", visits, answers, seededVisits, want)
+	}
+}
