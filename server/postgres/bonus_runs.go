@@ -252,7 +252,8 @@ func (r bonusRunRows) Same(ctx context.Context, run *storage.BonusRun) ([]*stora
 }
 
 // Add stores a run as created at the transaction's time
-// (storage.BonusRuns).
+// (storage.BonusRuns). Two servers storing the same run at once conflict
+// over Same's read (serializable): one runs again and reuses the other's.
 func (r bonusRunRows) Add(ctx context.Context, run *storage.BonusRun) error {
 	missing, err := json.Marshal(run.MissingBasePay)
 	if err != nil {
@@ -275,7 +276,11 @@ func (r bonusRunRows) Add(ctx context.Context, run *storage.BonusRun) error {
 }
 
 // Approve marks a run approved by by at the transaction's time
-// (storage.BonusRuns).
+// (storage.BonusRuns). No lock: two servers approving two runs of one
+// policy and month at once both read the month's approved run (none) and
+// write theirs, which serializable isolation refuses to one of them; it
+// runs again and sees the other's approval, as it would have one after
+// the other (the unique index bonus_runs_one_approved backs it).
 func (r bonusRunRows) Approve(ctx context.Context, id, by string) error {
 	return r.write(ctx, func(tx *Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE bonus_runs SET state = 'approved', approved_at = $1, approved_by = $2 WHERE id = $3`,
