@@ -67,4 +67,7 @@ type Nouns interface {
 	BonusRuns() BonusRuns
 	Dashboards() Dashboards
 	AuditReports() AuditReports
+	Outbox() Outbox
+	WebhookEndpoints() WebhookEndpoints
+	WebhookDeliveries() WebhookDeliveries
 }
