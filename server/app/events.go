@@ -101,7 +101,7 @@ type (
 	eventChecklist struct {
 		ID      string `json:"id"`
 		Version int    `json:"version"`
-		Title   string `json:"title"`
+		Name    string `json:"name"`
 	}
 	eventUser struct {
 		ID   string `json:"id"`
@@ -151,7 +151,7 @@ func visitEvent(ctx context.Context, tx storage.Tx, typ, id string, actor audit.
 		StartedAt: s.StartedAt, ReceivedAt: s.ReceivedAt, MissingPhotos: s.MissingPhotos,
 		AssignmentID: s.AssignmentID, CorrectsVisitID: s.CorrectsVisitID, ProofFlags: []string{},
 		Store:     eventStore{ID: s.StoreID, Code: s.StoreCode, Name: s.StoreName},
-		Checklist: eventChecklist{ID: s.ChecklistID, Version: s.ChecklistVersion, Title: s.ChecklistName},
+		Checklist: eventChecklist{ID: s.ChecklistID, Version: s.ChecklistVersion, Name: s.ChecklistName},
 	}
 	for _, f := range s.ProofFlags {
 		v.ProofFlags = append(v.ProofFlags, string(f.Code))
