@@ -1,10 +1,10 @@
 package app_test
 
 import (
-	"encoding/json"
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
