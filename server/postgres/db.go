@@ -105,6 +105,7 @@ func (db *DB) begin(ctx context.Context, opts pgx.TxOptions) (*Tx, error) {
 var (
 	writeTx = pgx.TxOptions{IsoLevel: pgx.Serializable}
 	readTx  = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	queueTx = pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
 )
 
 // update runs fn in a write transaction and commits it when fn succeeds;
@@ -136,6 +137,28 @@ func (db *DB) trial(ctx context.Context, fn func(*Tx) error) error {
 		}
 		defer tx.Rollback(context.WithoutCancel(ctx))
 		return fn(tx)
+	})
+}
+
+// queue runs fn in a READ COMMITTED write transaction and commits it:
+// for claiming rows of a work queue with FOR UPDATE SKIP LOCKED, where
+// each statement must see the claims other servers committed while it
+// waited, and where serializable isolation would abort every claim that
+// raced another for nothing.
+func (db *DB) queue(ctx context.Context, fn func(*Tx) error) error {
+	return db.retry(ctx, func() error {
+		tx, err := db.begin(ctx, queueTx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(context.WithoutCancel(ctx))
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return fmt.Errorf("postgres: commit: %w", err)
+		}
+		return nil
 	})
 }
 

@@ -18,12 +18,15 @@ import (
 // `var _ storage.Storage = (*DB)(nil)` and `var _ storage.Tx = (*Tx)(nil)`
 // come back with the last noun. The nouns that are complete are checked:
 var (
-	_ storage.Users          = userRows{}
-	_ storage.Sessions       = sessionRows{}
-	_ storage.SecurityEvents = securityEventRows{}
-	_ storage.Stores         = storeRows{}
-	_ storage.Staff          = staffRows{}
-	_ storage.OrgSettings    = orgSettingRows{}
+	_ storage.Users             = userRows{}
+	_ storage.Sessions          = sessionRows{}
+	_ storage.SecurityEvents    = securityEventRows{}
+	_ storage.Stores            = storeRows{}
+	_ storage.Staff             = staffRows{}
+	_ storage.OrgSettings       = orgSettingRows{}
+	_ storage.Outbox            = outboxRows{}
+	_ storage.WebhookEndpoints  = webhookEndpointRows{}
+	_ storage.WebhookDeliveries = webhookDeliveryRows{}
 )
 
 // rows is what every noun's implementation holds: the database, and the
@@ -236,3 +239,30 @@ func (db *DB) AuditReports() auditReportRows { return auditReportRows{in(db, nil
 
 // AuditReports returns the audit reports as this transaction sees them.
 func (tx *Tx) AuditReports() auditReportRows { return auditReportRows{in(tx.db, tx)} }
+
+// outboxRows is storage.Outbox on PostgreSQL.
+type outboxRows struct{ rows }
+
+// Outbox returns the event outbox, each call in a transaction of its own.
+func (db *DB) Outbox() outboxRows { return outboxRows{in(db, nil)} }
+
+// Outbox returns the event outbox as this transaction sees it.
+func (tx *Tx) Outbox() outboxRows { return outboxRows{in(tx.db, tx)} }
+
+// webhookEndpointRows is storage.WebhookEndpoints on PostgreSQL.
+type webhookEndpointRows struct{ rows }
+
+// WebhookEndpoints returns the webhook endpoints, each call in a transaction of its own.
+func (db *DB) WebhookEndpoints() webhookEndpointRows { return webhookEndpointRows{in(db, nil)} }
+
+// WebhookEndpoints returns the webhook endpoints as this transaction sees them.
+func (tx *Tx) WebhookEndpoints() webhookEndpointRows { return webhookEndpointRows{in(tx.db, tx)} }
+
+// webhookDeliveryRows is storage.WebhookDeliveries on PostgreSQL.
+type webhookDeliveryRows struct{ rows }
+
+// WebhookDeliveries returns the webhook deliveries, each call in a transaction of its own.
+func (db *DB) WebhookDeliveries() webhookDeliveryRows { return webhookDeliveryRows{in(db, nil)} }
+
+// WebhookDeliveries returns the webhook deliveries as this transaction sees them.
+func (tx *Tx) WebhookDeliveries() webhookDeliveryRows { return webhookDeliveryRows{in(tx.db, tx)} }

@@ -12,38 +12,19 @@ import (
 	"github.com/shopscore/shopscore/server/storage"
 )
 
-// storedSecret is a webhook secret as the endpoints' secrets column keeps
-// it (JSON).
-type storedSecret struct {
-	Secret  string `json:"secret"`
-	Retires int64  `json:"retires_ms,omitempty"`
-}
-
+// encodeSecrets and decodeSecrets convert an endpoint's secrets to and
+// from their column (JSON).
 func encodeSecrets(ss []storage.WebhookSecret) (string, error) {
-	out := make([]storedSecret, len(ss))
-	for i, s := range ss {
-		out[i] = storedSecret{Secret: s.Secret}
-		if !s.Retires.IsZero() {
-			out[i].Retires = millis(s.Retires)
-		}
+	if ss == nil {
+		ss = []storage.WebhookSecret{}
 	}
-	b, err := json.Marshal(out)
+	b, err := json.Marshal(ss)
 	return string(b), err
 }
 
 func decodeSecrets(text string) ([]storage.WebhookSecret, error) {
-	var in []storedSecret
-	if err := json.Unmarshal([]byte(text), &in); err != nil {
-		return nil, err
-	}
-	out := make([]storage.WebhookSecret, len(in))
-	for i, s := range in {
-		out[i] = storage.WebhookSecret{Secret: s.Secret}
-		if s.Retires != 0 {
-			out[i].Retires = fromMillis(s.Retires)
-		}
-	}
-	return out, nil
+	var out []storage.WebhookSecret
+	return out, json.Unmarshal([]byte(text), &out)
 }
 
 func encodeTypes(types []string) (string, error) {

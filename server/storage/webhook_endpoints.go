@@ -7,10 +7,10 @@ import (
 
 // WebhookSecret is one of an endpoint's signing secrets, in its text form
 // (`whsec_…`): the current one has a zero Retires; one rotated out keeps
-// signing until Retires.
+// signing until Retires. Backends keep an endpoint's list as this JSON.
 type WebhookSecret struct {
-	Secret  string
-	Retires time.Time
+	Secret  string    `json:"secret"`
+	Retires time.Time `json:"retires,omitzero"`
 }
 
 // WebhookEndpoint is a URL an admin registered to receive events of some
