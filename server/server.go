@@ -126,6 +126,9 @@ type Config struct {
 	// not claim: the web console (package console). It must never answer
 	// a procedure path with anything but 404.
 	Console http.Handler
+	// Webhooks configures the delivery of events to webhook endpoints
+	// (docs/DESIGN.md §11).
+	Webhooks Webhooks
 	// Logger receives the server's logs; slog.Default() if nil.
 	Logger *slog.Logger
 	// Now is the clock; time.Now if nil.
@@ -241,6 +244,9 @@ func (c Config) validate() error {
 		{c.RefreshRetryGrace < 0, "RefreshRetryGrace", c.RefreshRetryGrace, "a positive duration"},
 		{c.PasswordHashMemory < 0 || c.PasswordHashMemory > maxHashMemory, "PasswordHashMemory", c.PasswordHashMemory,
 			fmt.Sprintf("a positive size of at most %d", int64(maxHashMemory))},
+		{c.Webhooks.Poll < 0, "Webhooks.Poll", c.Webhooks.Poll, "a positive duration"},
+		{c.Webhooks.Lease < 0, "Webhooks.Lease", c.Webhooks.Lease, "a positive duration"},
+		{c.Webhooks.Concurrency < 0, "Webhooks.Concurrency", c.Webhooks.Concurrency, "a positive count"},
 	}
 	for _, r := range []struct {
 		field  string
@@ -327,7 +333,7 @@ func New(cfg Config) (s *Server, err error) {
 	}
 	s.hashes = auth.NewHashGate(cfg.PasswordHashMemory, cfg.PasswordHashQueue)
 	s.tokenCfg = auth.TokenConfig{AccessTTL: cfg.AccessTTL, Now: cfg.Now}
-	s.app = app.New(s.st, app.Options{Now: cfg.Now})
+	s.app = app.New(s.st, app.Options{Now: cfg.Now, WebhookPolicy: cfg.Webhooks.policy()})
 	if s.keys, err = auth.OpenKeyStore(filepath.Join(cfg.DataDir, "keys"), s.tokenCfg); err != nil {
 		return nil, fmt.Errorf("open signing keys: %w", err)
 	}
@@ -395,6 +401,7 @@ func (s *Server) routes() http.Handler {
 	handle(shopscorev1connect.NewEvidenceServiceHandler(&evidenceService{s}, opts...))
 	handle(shopscorev1connect.NewReportServiceHandler(&reportService{s}, opts...))
 	handle(shopscorev1connect.NewDashboardServiceHandler(&dashboardService{s}, opts...))
+	handle(shopscorev1connect.NewWebhookServiceHandler(&webhookService{s}, opts...))
 	// Public: the report GETs authenticate themselves (Server.authorize),
 	// the local store checks its signed URLs, and health, reflection and
 	// the JWKS document need no caller.
@@ -415,6 +422,7 @@ func (s *Server) routes() http.Handler {
 		shopscorev1connect.EvidenceServiceName,
 		shopscorev1connect.ReportServiceName,
 		shopscorev1connect.DashboardServiceName,
+		shopscorev1connect.WebhookServiceName,
 	}
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
 	reflector := grpcreflect.NewStaticReflector(services...)
@@ -445,7 +453,7 @@ func (s *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
 // cleartext HTTP/2 (h2c), so Connect, gRPC and gRPC-Web share one port.
 // It returns nil after a graceful shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	s.background.start(s.expireLoop)
+	s.background.start(s.expireLoop, s.webhookLoop)
 	if s.publicURL.Load() == nil {
 		u := listenerURL(ln.Addr())
 		if s.publicURL.CompareAndSwap(nil, &u) {

@@ -25,8 +25,12 @@ const (
 	// worker: one attempt (webhook.DefaultAttemptTimeout) and some.
 	DefaultDeliveryLease = time.Minute
 
-	maxEndpointURL         = 2048
-	maxEndpointDescription = 200
+	// MaxWebhookURLBytes bounds an endpoint's URL, and
+	// MaxWebhookDescription its description in characters.
+	MaxWebhookURLBytes    = 2048
+	MaxWebhookDescription = 200
+	// MaxWebhookEventTypes bounds the event types of one endpoint.
+	MaxWebhookEventTypes = 50
 )
 
 // WebhookEndpointInput is what an admin says about an endpoint.
@@ -44,14 +48,14 @@ func (a *App) checkEndpoint(in WebhookEndpointInput) ([]string, error) {
 	if in.URL == "" {
 		return nil, audit.Errorf(audit.EINVALID, "a webhook endpoint needs a URL")
 	}
-	if len(in.URL) > maxEndpointURL {
-		return nil, audit.Errorf(audit.EINVALID, "the webhook URL is %d bytes; at most %d", len(in.URL), maxEndpointURL)
+	if len(in.URL) > MaxWebhookURLBytes {
+		return nil, audit.Errorf(audit.EINVALID, "the webhook URL is %d bytes; at most %d", len(in.URL), MaxWebhookURLBytes)
 	}
 	if _, err := a.webhookPolicy.CheckURL(in.URL); err != nil {
 		return nil, audit.Errorf(audit.EINVALID, "webhook URL %q refused: %s", in.URL, strings.TrimPrefix(strings.TrimPrefix(err.Error(), webhook.ErrForbidden.Error()), ": "))
 	}
-	if n := utf8.RuneCountInString(in.Description); n > maxEndpointDescription || !utf8.ValidString(in.Description) {
-		return nil, audit.Errorf(audit.EINVALID, "the webhook description is %d characters; at most %d of valid UTF-8", n, maxEndpointDescription)
+	if n := utf8.RuneCountInString(in.Description); n > MaxWebhookDescription || !utf8.ValidString(in.Description) {
+		return nil, audit.Errorf(audit.EINVALID, "the webhook description is %d characters; at most %d of valid UTF-8", n, MaxWebhookDescription)
 	}
 	if len(in.EventTypes) == 0 {
 		return nil, audit.Errorf(audit.EINVALID, "a webhook endpoint needs at least one event type (one of %s)", strings.Join(EventTypes, ", "))
