@@ -111,8 +111,15 @@ var (
 // update runs fn in a write transaction and commits it when fn succeeds;
 // a serialization conflict or deadlock runs fn again in a new one.
 func (db *DB) update(ctx context.Context, fn func(*Tx) error) error {
+	return db.commit(ctx, writeTx, fn)
+}
+
+// commit runs fn in a transaction with opts and commits it when fn
+// succeeds; a serialization conflict or deadlock runs fn again in a new
+// one.
+func (db *DB) commit(ctx context.Context, opts pgx.TxOptions, fn func(*Tx) error) error {
 	return db.retry(ctx, func() error {
-		tx, err := db.begin(ctx, writeTx)
+		tx, err := db.begin(ctx, opts)
 		if err != nil {
 			return err
 		}
@@ -146,20 +153,7 @@ func (db *DB) trial(ctx context.Context, fn func(*Tx) error) error {
 // waited, and where serializable isolation would abort every claim that
 // raced another for nothing.
 func (db *DB) queue(ctx context.Context, fn func(*Tx) error) error {
-	return db.retry(ctx, func() error {
-		tx, err := db.begin(ctx, queueTx)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback(context.WithoutCancel(ctx))
-		if err := fn(tx); err != nil {
-			return err
-		}
-		if err := tx.Commit(ctx); err != nil {
-			return fmt.Errorf("postgres: commit: %w", err)
-		}
-		return nil
-	})
+	return db.commit(ctx, queueTx, fn)
 }
 
 // view runs fn in a read-only snapshot.

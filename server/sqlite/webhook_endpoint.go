@@ -35,13 +35,19 @@ func encodeTypes(types []string) (string, error) {
 	return string(b), err
 }
 
+// endpointJSON returns an endpoint's event types and secrets as their
+// columns hold them (JSON).
+func endpointJSON(e *storage.WebhookEndpoint) (types, secrets string, err error) {
+	if types, err = encodeTypes(e.EventTypes); err != nil {
+		return "", "", err
+	}
+	secrets, err = encodeSecrets(e.Secrets)
+	return types, secrets, err
+}
+
 // Add stores a new endpoint (storage.WebhookEndpoints). Errors: EEXISTS.
 func (r webhookEndpointRows) Add(ctx context.Context, e *storage.WebhookEndpoint) error {
-	types, err := encodeTypes(e.EventTypes)
-	if err != nil {
-		return err
-	}
-	secrets, err := encodeSecrets(e.Secrets)
+	types, secrets, err := endpointJSON(e)
 	if err != nil {
 		return err
 	}
@@ -114,11 +120,7 @@ func (r webhookEndpointRows) Subscribed(ctx context.Context, eventType string) (
 // Update stores an endpoint's changes (storage.WebhookEndpoints). Errors:
 // ENOTFOUND.
 func (r webhookEndpointRows) Update(ctx context.Context, e *storage.WebhookEndpoint) error {
-	types, err := encodeTypes(e.EventTypes)
-	if err != nil {
-		return err
-	}
-	secrets, err := encodeSecrets(e.Secrets)
+	types, secrets, err := endpointJSON(e)
 	if err != nil {
 		return err
 	}

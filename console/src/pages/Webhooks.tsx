@@ -8,7 +8,7 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { useQueryClient } from "@tanstack/react-query";
 import { WebhookDeliveryState, WebhookService, type WebhookDelivery, type WebhookEndpoint } from "../gen/shopscore/v1/webhook_pb";
 import { useI18n } from "../i18n/context";
-import { ActionButton, Badge, Done, ErrorText, FormCard, Listing, ListTable, Section, useAction } from "../components";
+import { ActionButton, Badge, Done, ErrorText, FormCard, Listing, ListTable, More, Section, useAction } from "../components";
 import { useTitle } from "../lib/router";
 import { formatDateTime } from "../lib/format";
 import { en, type MessageKey } from "../i18n/en";
@@ -288,11 +288,7 @@ function DeliveryLog({ endpointId }: { endpointId: string }) {
           ))}
         </ListTable>
       </Listing>
-      {q.hasNextPage && (
-        <button type="button" className="btn secondary" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
-          {t("common.more")}
-        </button>
-      )}
+      <More list={q} />
     </div>
   );
 }
