@@ -404,3 +404,73 @@ func TestWebhook_PrivateRangesWhenAllowed(t *testing.T) {
 		requireCode(t, connect.CodeInvalidArgument, err, url)
 	}
 }
+
+// TestWebhook_ServerDiesMidDelivery: a server stopped while its attempt
+// is in flight records nothing; the delivery's lease runs out and the next
+// server delivers it, so the receiver has the event once.
+func TestWebhook_ServerDiesMidDelivery(t *testing.T) {
+	dir := t.TempDir()
+	inFlight := make(chan struct{})
+	var mu sync.Mutex
+	hits, accepted := 0, map[string]int{}
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		hits++
+		first := hits == 1
+		mu.Unlock()
+		if first {
+			close(inFlight)
+			<-r.Context().Done() // the sender goes away mid-attempt
+			return
+		}
+		mu.Lock()
+		accepted[r.Header.Get(webhook.HeaderID)]++
+		mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(receiver.Close)
+
+	lease := 300 * time.Millisecond
+	hooks := server.Webhooks{AllowLoopback: true, Poll: 20 * time.Millisecond, Lease: lease}
+	first, kill := killable(t, server.Config{DataDir: dir, Webhooks: hooks})
+	c := clientsOf(first, http.DefaultClient)
+	admin := mustLogin(t, c, audit.RoleAdmin, "desk").Tokens.AccessToken
+	hc := shopscorev1connect.NewWebhookServiceClient(http.DefaultClient, first.URL)
+	ep, err := call(t, hc.CreateWebhookEndpoint, admin, &v1.CreateWebhookEndpointRequest{Url: receiver.URL, EventTypes: []string{"visit.approved"}})
+	require.NoError(t, err)
+	test, err := call(t, hc.SendTestWebhook, admin, &v1.SendTestWebhookRequest{EndpointId: ep.Endpoint.Id})
+	require.NoError(t, err)
+	select {
+	case <-inFlight:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first server never attempted the delivery")
+	}
+	kill()
+
+	second := servertest.Run(t, server.Config{DataDir: dir, Webhooks: hooks})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mu.Lock()
+		n := accepted[test.Delivery.EventId]
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the next server never delivered the event")
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(3 * lease) // nothing more is sent once delivered
+	mu.Lock()
+	assert.Equal(t, 1, accepted[test.Delivery.EventId])
+	assert.Equal(t, 2, hits, "the attempt cut short, then the delivery")
+	mu.Unlock()
+	admin2 := mustLogin(t, clientsOf(second, http.DefaultClient), audit.RoleAdmin, "desk2").Tokens.AccessToken
+	pg, err := call(t, shopscorev1connect.NewWebhookServiceClient(http.DefaultClient, second.URL).ListWebhookDeliveries, admin2,
+		&v1.ListWebhookDeliveriesRequest{EndpointId: ep.Endpoint.Id})
+	require.NoError(t, err)
+	require.Len(t, pg.Deliveries, 1)
+	assert.Equal(t, v1.WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_DELIVERED, pg.Deliveries[0].State)
+	require.Len(t, pg.Deliveries[0].Attempts, 1, "the attempt cut short was never recorded")
+	assert.Equal(t, int32(200), pg.Deliveries[0].Attempts[0].StatusCode)
+}
