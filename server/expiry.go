@@ -60,6 +60,7 @@ func (s *Server) expireLoop(ctx context.Context) {
 			s.log.InfoContext(ctx, "assignments expired", "count", n)
 		}
 		s.pruneMutationResults(ctx)
+		s.pruneEvents(ctx)
 		if n, err := s.applyDueTransfers(ctx); err != nil && ctx.Err() == nil {
 			s.log.ErrorContext(ctx, "apply staff transfers", "err", err)
 		} else if n > 0 {

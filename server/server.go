@@ -122,6 +122,11 @@ type Config struct {
 	// on ExpireEvery's tick; a device that replays a pruned seq is told to
 	// reset (docs/DESIGN.md §3).
 	MutationRetention time.Duration
+	// EventRetention is how long the event outbox keeps events and their
+	// delivery log (app.DefaultEventRetention, 30 days, if zero; kept for
+	// ever if negative); an event with a delivery still pending is kept
+	// until it is done. Pruned on ExpireEvery's tick.
+	EventRetention time.Duration
 	// Console, when set, answers every path the server's own routes do
 	// not claim: the web console (package console). It must never answer
 	// a procedure path with anything but 404.
@@ -201,6 +206,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MutationRetention == 0 {
 		c.MutationRetention = app.DefaultMutationRetention
+	}
+	if c.EventRetention == 0 {
+		c.EventRetention = app.DefaultEventRetention
 	}
 	c.PushRate = c.PushRate.or(Rate{Burst: 120, Every: 500 * time.Millisecond})
 	c.UploadSlotRate = c.UploadSlotRate.or(Rate{Burst: 1000, Every: 100 * time.Millisecond})

@@ -36,6 +36,27 @@ var EventTypes = []string{
 	EventVisitPublished, EventVisitReopened, EventBonusRunComputed, EventBonusRunApproved,
 }
 
+// DefaultEventRetention is how long events are kept, with their delivery
+// log, when the server's configuration does not say; an event with a
+// delivery still pending is kept until it is done.
+const DefaultEventRetention = 30 * 24 * time.Hour
+
+// PruneEvents deletes the events created more than retention before now
+// whose deliveries are all done, with their deliveries and attempts, in
+// short transactions of pruneBatch events, until none is left or ctx is
+// done; it returns how many went.
+func (a *App) PruneEvents(ctx context.Context, now time.Time, retention time.Duration) (int, error) {
+	total := 0
+	for ctx.Err() == nil {
+		n, err := a.st.Outbox().Prune(ctx, now.Add(-retention), pruneBatch)
+		total += n
+		if err != nil || n < pruneBatch {
+			return total, err
+		}
+	}
+	return total, ctx.Err()
+}
+
 // KnownEventType reports whether endpoints may subscribe to t.
 func KnownEventType(t string) bool { return slices.Contains(EventTypes, t) }
 
@@ -54,17 +75,19 @@ func newEventID() string { return "evt_" + newID() }
 // emit writes an event of type typ about data to the outbox in tx, and
 // queues a delivery of it to every endpoint subscribed to typ, so the
 // event and its deliveries commit or roll back with the change they
-// report. It returns the stored event.
-func emit(ctx context.Context, tx storage.Tx, typ string, data any) (*storage.Event, error) {
+// report.
+func emit(ctx context.Context, tx storage.Tx, typ string, data any) error {
 	eps, err := tx.WebhookEndpoints().Subscribed(ctx, typ)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return emitTo(ctx, tx, typ, data, eps)
+	_, err = emitTo(ctx, tx, typ, data, eps)
+	return err
 }
 
-// emitTo is emit to the endpoints eps only.
-func emitTo(ctx context.Context, tx storage.Tx, typ string, data any, eps []string) (*storage.Event, error) {
+// emitTo is emit to the endpoints eps only; it returns the ids of the
+// deliveries, one per endpoint.
+func emitTo(ctx context.Context, tx storage.Tx, typ string, data any, eps []string) ([]string, error) {
 	e := &storage.Event{ID: newEventID(), Type: typ}
 	body, err := json.Marshal(eventBody{ID: e.ID, Type: typ, Timestamp: tx.Now().UTC().Truncate(time.Millisecond), Data: data})
 	if err != nil {
@@ -74,16 +97,16 @@ func emitTo(ctx context.Context, tx storage.Tx, typ string, data any, eps []stri
 	if err := tx.Outbox().Add(ctx, e); err != nil {
 		return nil, err
 	}
+	ids := make([]string, len(eps))
+	for i := range ids {
+		ids[i] = newID()
+	}
 	if len(eps) > 0 {
-		ids := make([]string, len(eps))
-		for i := range ids {
-			ids[i] = newID()
-		}
 		if err := tx.WebhookDeliveries().Add(ctx, e.ID, eps, ids); err != nil {
 			return nil, err
 		}
 	}
-	return e, nil
+	return ids, nil
 }
 
 // The parts of event bodies, with names as well as ids.
@@ -168,8 +191,7 @@ func visitEvent(ctx context.Context, tx storage.Tx, typ, id string, actor audit.
 	for _, c := range comments {
 		data.Comments = append(data.Comments, eventComment{QuestionID: c.QuestionID, Text: c.Text})
 	}
-	_, err = emit(ctx, tx, typ, data)
-	return err
+	return emit(ctx, tx, typ, data)
 }
 
 // eventActor names a user for an event.
@@ -227,6 +249,5 @@ func bonusRunEvent(ctx context.Context, tx storage.Tx, typ string, r *storage.Bo
 	if r.ApprovedBy != "" {
 		d.Run.ApprovedBy = &eventUser{ID: r.ApprovedBy, Name: r.ApprovedByName}
 	}
-	_, err := emit(ctx, tx, typ, d)
-	return err
+	return emit(ctx, tx, typ, d)
 }

@@ -321,3 +321,17 @@ func TestWebhookSource_FailingEndpoint(t *testing.T) {
 	require.Equal(t, attempts, len(as))
 	assert.GreaterOrEqual(t, as[len(as)-1].StartedAt.Sub(as[0].StartedAt), 24*time.Hour, "retried for at least a day")
 }
+
+func TestPruneEvents(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	w.pushVisit(t)
+	require.Len(t, w.events(t), 2)
+	n, err := w.app.PruneEvents(ctx, w.clock.Add(app.DefaultEventRetention), app.DefaultEventRetention)
+	require.NoError(t, err)
+	assert.Zero(t, n, "not older than the retention yet")
+	n, err = w.app.PruneEvents(ctx, w.clock.Add(app.DefaultEventRetention+time.Second), app.DefaultEventRetention)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	assert.Empty(t, w.events(t))
+}

@@ -257,19 +257,12 @@ func (a *App) SendTestWebhook(ctx context.Context, actor audit.Principal, endpoi
 				return err
 			}
 		}
-		ev, err := emitTo(ctx, tx, EventWebhookTest, d, []string{e.ID})
+		ids, err := emitTo(ctx, tx, EventWebhookTest, d, []string{e.ID})
 		if err != nil {
 			return err
 		}
-		ds, err := tx.WebhookDeliveries().List(ctx, storage.DeliveryFilter{EndpointID: e.ID, Limit: 1})
-		if err != nil {
-			return err
-		}
-		if len(ds) == 0 || ds[0].EventID != ev.ID {
-			return fmt.Errorf("test event %s: its delivery is not listed", ev.ID)
-		}
-		out = ds[0]
-		return nil
+		out, err = tx.WebhookDeliveries().Find(ctx, ids[0])
+		return err
 	})
 	return out, err
 }

@@ -67,3 +67,13 @@ func (r outboxRows) List(ctx context.Context, f storage.OutboxFilter) ([]*storag
 	}
 	return selectAll(ctx, r.rows, "list events", scanOutbox, q, a...)
 }
+
+// Prune deletes old events whose deliveries are done, with them
+// (storage.Outbox).
+func (r outboxRows) Prune(ctx context.Context, before time.Time, limit int) (int, error) {
+	n, err := exec(ctx, r.rows, "prune events", `DELETE FROM outbox_events WHERE seq IN (
+		SELECT seq FROM outbox_events e WHERE created_at < $1
+			AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.state = 'pending')
+		ORDER BY seq LIMIT $2)`, ms(before), limit)
+	return int(n), err
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/storage"
@@ -68,4 +69,20 @@ func (r outboxRows) List(ctx context.Context, f storage.OutboxFilter) ([]*storag
 		limit = -1
 	}
 	return selectAll(ctx, r.rows, "list events", scanOutbox, q+` ORDER BY seq LIMIT ?`, append(args, limit)...)
+}
+
+// Prune deletes old events whose deliveries are done, with them
+// (storage.Outbox).
+func (r outboxRows) Prune(ctx context.Context, before time.Time, limit int) (int, error) {
+	return put(ctx, r.rows, func(tx *Tx) (int, error) {
+		res, err := tx.ExecContext(ctx, `DELETE FROM outbox_events WHERE seq IN (
+			SELECT seq FROM outbox_events e WHERE created_at < ?
+				AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.state = 'pending')
+			ORDER BY seq LIMIT ?)`, millis(before), limit)
+		if err != nil {
+			return 0, fmt.Errorf("prune events: %w", err)
+		}
+		n, err := res.RowsAffected()
+		return int(n), err
+	})
 }

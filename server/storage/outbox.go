@@ -40,4 +40,8 @@ type Outbox interface {
 	Find(ctx context.Context, id string) (*Event, error)
 	// List returns the events that match f, oldest first.
 	List(ctx context.Context, f OutboxFilter) ([]*Event, error)
+	// Prune deletes up to limit of the oldest events created before
+	// before none of whose deliveries is pending, with their deliveries
+	// and attempts, and returns how many events went.
+	Prune(ctx context.Context, before time.Time, limit int) (int, error)
 }

@@ -3,6 +3,8 @@
 -- delivery per subscribed endpoint is queued beside it, and the webhook
 -- workers of every server claim due deliveries with FOR UPDATE SKIP
 -- LOCKED under a lease, so each attempt is made by one server.
+-- Events older than the retention whose deliveries are all done are pruned
+-- with them (Outbox.Prune).
 CREATE TABLE outbox_events (
     seq        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     id         text NOT NULL UNIQUE,
@@ -27,7 +29,7 @@ CREATE TABLE webhook_endpoints (
 CREATE TABLE webhook_deliveries (
     id          text PRIMARY KEY,
     endpoint_id text NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
-    event_id    text NOT NULL REFERENCES outbox_events(id),
+    event_id    text NOT NULL REFERENCES outbox_events(id) ON DELETE CASCADE,
     state       text NOT NULL CHECK (state IN ('pending', 'delivered', 'failing', 'unsendable')),
     attempts    integer NOT NULL DEFAULT 0,
     first_at    timestamptz,

@@ -3,6 +3,8 @@
 -- subscribed endpoint is queued beside it and webhook workers claim the
 -- due deliveries under a lease (on SQLite the single writer serializes
 -- the claims).
+-- Events older than the retention whose deliveries are all done are pruned
+-- with them (Outbox.Prune).
 CREATE TABLE outbox_events (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
     id         TEXT NOT NULL UNIQUE,
@@ -27,7 +29,7 @@ CREATE TABLE webhook_endpoints (
 CREATE TABLE webhook_deliveries (
     id          TEXT PRIMARY KEY,
     endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
-    event_id    TEXT NOT NULL REFERENCES outbox_events(id),
+    event_id    TEXT NOT NULL REFERENCES outbox_events(id) ON DELETE CASCADE,
     state       TEXT NOT NULL,
     attempts    INTEGER NOT NULL DEFAULT 0,
     first_at    INTEGER,
@@ -45,6 +47,8 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at) WHERE state = 'pending';
 -- An endpoint's delivery log, newest first.
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at DESC, id DESC);
+-- An event's deliveries, for pruning old events.
+CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id);
 
 CREATE TABLE webhook_attempts (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -38,6 +38,7 @@ func RunWebhooks(t *testing.T, open func(t *testing.T) WebhookNouns) {
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, open(t)) })
 	t.Run("Endpoints", func(t *testing.T) { testEndpoints(t, open(t)) })
 	t.Run("Deliveries", func(t *testing.T) { testDeliveries(t, open(t)) })
+	t.Run("Prune", func(t *testing.T) { testPrune(t, open(t)) })
 	t.Run("ClaimsOfTwoServers", func(t *testing.T) { testClaimsOfTwoServers(t, open(t)) })
 }
 
@@ -275,6 +276,65 @@ func testDeliveries(t *testing.T, n WebhookNouns) {
 	assert.Empty(t, as)
 	_, err = n.Outbox.Find(ctx, "evt_1")
 	require.NoError(t, err, "the event stays")
+}
+
+// testPrune: old events whose deliveries are done go with their log; an
+// event with a delivery pending, or a recent one, stays.
+func testPrune(t *testing.T, n WebhookNouns) {
+	ctx := context.Background()
+	mustEndpoint(t, n, "ep", "visit.approved")
+	add := func(at time.Time, id string) {
+		n.SetNow(at)
+		require.NoError(t, n.Update(ctx, func(o storage.Outbox, d storage.WebhookDeliveries) error {
+			if err := o.Add(ctx, &storage.Event{ID: id, Type: "visit.approved", Body: []byte(`{}`)}); err != nil {
+				return err
+			}
+			return d.Add(ctx, id, []string{"ep"}, []string{"d-" + id})
+		}))
+	}
+	add(t0, "evt_old_done")
+	add(t0.Add(time.Second), "evt_old_pending")
+	add(t0.Add(2*time.Second), "evt_old_failing")
+	add(t0.Add(48*time.Hour), "evt_new_done")
+	require.NoError(t, n.Outbox.Add(ctx, &storage.Event{ID: "evt_new_none", Type: "visit.approved", Body: []byte(`{}`)}))
+	n.SetNow(t0)
+	require.NoError(t, n.Outbox.Add(ctx, &storage.Event{ID: "evt_old_none", Type: "visit.approved", Body: []byte(`{}`)}))
+	now := t0.Add(49 * time.Hour)
+	claimed, err := n.Deliveries.Claim(ctx, storage.Claim{Now: now, Until: now.Add(time.Minute), Token: "w", Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, claimed, 4)
+	for _, c := range claimed {
+		state := storage.DeliveryDelivered
+		switch c.EventID {
+		case "evt_old_pending":
+			state = storage.DeliveryPending
+		case "evt_old_failing":
+			state = storage.DeliveryFailing
+		}
+		ok, err := n.Deliveries.Record(ctx, storage.DeliveryResult{ID: c.ID, Lease: "w", State: state, NextAt: now.Add(time.Hour),
+			Attempt: storage.DeliveryAttempt{Number: 1, StartedAt: now, StatusCode: 200}, FirstAt: now})
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	got, err := n.Outbox.Prune(ctx, t0.Add(24*time.Hour), 2)
+	require.NoError(t, err)
+	assert.Equal(t, 2, got, "at most the limit")
+	got, err = n.Outbox.Prune(ctx, t0.Add(24*time.Hour), 10)
+	require.NoError(t, err)
+	assert.Equal(t, 1, got)
+	left, err := n.Outbox.List(ctx, storage.OutboxFilter{})
+	require.NoError(t, err)
+	var ids []string
+	for _, e := range left {
+		ids = append(ids, e.ID)
+	}
+	assert.ElementsMatch(t, []string{"evt_old_pending", "evt_new_done", "evt_new_none"}, ids)
+	_, err = n.Deliveries.Find(ctx, "d-evt_old_done")
+	requireCode(t, audit.ENOTFOUND, err)
+	as, err := n.Deliveries.Attempts(ctx, []string{"d-evt_old_done", "d-evt_old_failing", "d-evt_old_pending"})
+	require.NoError(t, err)
+	assert.Len(t, as, 1, "only the pending delivery keeps its log")
+	assert.Len(t, as["d-evt_old_pending"], 1)
 }
 
 // testClaimsOfTwoServers has two handles on one database (two servers)
