@@ -194,10 +194,14 @@ func visitEvent(ctx context.Context, tx storage.Tx, typ, id string, actor audit.
 	return emit(ctx, tx, typ, data)
 }
 
-// eventActor names a user for an event.
+// eventActor names a user for an event. Users are disabled, never
+// deleted, so every actor is stored; one that is not is named by id and
+// role only rather than failing the change the event reports.
 func eventActor(ctx context.Context, tx storage.Tx, id, role string) (*eventUser, error) {
 	u, err := tx.Users().Find(ctx, id)
-	if err != nil {
+	if audit.ErrorCode(err) == audit.ENOTFOUND {
+		return &eventUser{ID: id, Role: role}, nil
+	} else if err != nil {
 		return nil, err
 	}
 	if role == "" {
