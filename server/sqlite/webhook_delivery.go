@@ -46,15 +46,36 @@ func scanDelivery(row scanner, extra ...any) (*storage.WebhookDelivery, error) {
 	return &d, nil
 }
 
+// dueDeliveries selects the ids of the due deliveries to enabled
+// endpoints whose lease ran out, earliest due first: the arguments are
+// now, now and the limit.
+const dueDeliveries = `SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+	WHERE d.state = 'pending' AND d.next_at <= ? AND d.lease_until <= ? AND NOT e.disabled
+	ORDER BY d.next_at, d.id LIMIT ?`
+
 // Claim leases due deliveries (storage.WebhookDeliveries): on SQLite the
 // single writer runs one claim at a time, so no two claims take one row.
+// Called on the DB, it looks on a reader first and takes the writer only
+// when something is due, so that an idle worker's polls never make a
+// push wait.
 func (r webhookDeliveryRows) Claim(ctx context.Context, c storage.Claim) ([]*storage.ClaimedDelivery, error) {
+	now := millis(c.Now)
+	if r.tx == nil {
+		due, err := get(ctx, r.rows, func(tx *Tx) (bool, error) {
+			var id string
+			err := tx.QueryRowContext(ctx, dueDeliveries, now, now, 1).Scan(&id)
+			if errors.Is(err, sql.ErrNoRows) {
+				return false, nil
+			}
+			return err == nil, err
+		})
+		if err != nil || !due {
+			return nil, err
+		}
+	}
 	return put(ctx, r.rows, func(tx *Tx) ([]*storage.ClaimedDelivery, error) {
-		now := millis(c.Now)
 		if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET lease_token = ?, lease_until = ?
-			WHERE id IN (SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-				WHERE d.state = 'pending' AND d.next_at <= ? AND d.lease_until <= ? AND NOT e.disabled
-				ORDER BY d.next_at, d.id LIMIT ?)`, c.Token, millis(c.Until), now, now, c.Limit); err != nil {
+			WHERE id IN (`+dueDeliveries+`)`, c.Token, millis(c.Until), now, now, c.Limit); err != nil {
 			return nil, fmt.Errorf("claim webhook deliveries: %w", err)
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT d.id, d.endpoint_id, d.event_id, ev.type, d.state, d.attempts, d.first_at, d.next_at,
