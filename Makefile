@@ -21,7 +21,7 @@ all: build
 
 ## run: build and start the server on its embedded defaults with demo data
 run: build
-	./bin/shopscore serve --demo --data '$(DATA)' --addr '$(ADDR)'
+	./bin/shopscore serve --demo --webhook-allow-loopback --data '$(DATA)' --addr '$(ADDR)'
 
 ## reset: delete the data folder, so that the next `make run` seeds the demo afresh
 reset:

@@ -111,6 +111,15 @@ var policy = map[string][]audit.Role{
 	shopscorev1connect.DashboardServiceGetStoreScoresProcedure:      readers,
 	shopscorev1connect.DashboardServiceGetCategoryScoresProcedure:   readers,
 	shopscorev1connect.DashboardServiceListDashboardVisitsProcedure: readers,
+
+	shopscorev1connect.WebhookServiceCreateWebhookEndpointProcedure: admin,
+	shopscorev1connect.WebhookServiceListWebhookEndpointsProcedure:  admin,
+	shopscorev1connect.WebhookServiceUpdateWebhookEndpointProcedure: admin,
+	shopscorev1connect.WebhookServiceRotateWebhookSecretProcedure:   admin,
+	shopscorev1connect.WebhookServiceDeleteWebhookEndpointProcedure: admin,
+	shopscorev1connect.WebhookServiceListWebhookDeliveriesProcedure: admin,
+	shopscorev1connect.WebhookServiceRedeliverWebhookProcedure:      admin,
+	shopscorev1connect.WebhookServiceSendTestWebhookProcedure:       admin,
 }
 
 // authorizeRole checks a call to a procedure that is not public against

@@ -16,9 +16,9 @@ type background struct {
 	wg     sync.WaitGroup
 }
 
-// start runs fn in a goroutine with a context that stop cancels; only the
-// first call starts anything.
-func (b *background) start(fn func(context.Context)) {
+// start runs each of fns in a goroutine with a context that stop
+// cancels; only the first call starts anything.
+func (b *background) start(fns ...func(context.Context)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.cancel != nil {
@@ -26,7 +26,9 @@ func (b *background) start(fn func(context.Context)) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
-	b.wg.Go(func() { fn(ctx) })
+	for _, fn := range fns {
+		b.wg.Go(func() { fn(ctx) })
+	}
 }
 
 // stop cancels the work and waits for it to end. It leaves a stopped
@@ -61,6 +63,7 @@ func (s *Server) expireLoop(ctx context.Context) {
 		}
 		s.pruneMutationResults(ctx)
 		s.pruneShared(ctx)
+		s.pruneEvents(ctx)
 		if n, err := s.applyDueTransfers(ctx); err != nil && ctx.Err() == nil {
 			s.log.ErrorContext(ctx, "apply staff transfers", "err", err)
 		} else if n > 0 {

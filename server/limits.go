@@ -274,7 +274,29 @@ var requestLimits = map[protoreflect.FullName]limit{
 	"shopscore.v1.ListBasePayRequest.month":              limMonth,
 	"shopscore.v1.DownloadPayrollExportRequest.run_id":   limID,
 	"shopscore.v1.DownloadPayrollExportRequest.locale":   limCode,
+
+	// WebhookService
+	"shopscore.v1.CreateWebhookEndpointRequest.url":         limWebhookURL,
+	"shopscore.v1.CreateWebhookEndpointRequest.description": limWebhookDescription,
+	"shopscore.v1.CreateWebhookEndpointRequest.event_types": limWebhookTypes,
+	"shopscore.v1.UpdateWebhookEndpointRequest.id":          limID,
+	"shopscore.v1.UpdateWebhookEndpointRequest.url":         limWebhookURL,
+	"shopscore.v1.UpdateWebhookEndpointRequest.description": limWebhookDescription,
+	"shopscore.v1.UpdateWebhookEndpointRequest.event_types": limWebhookTypes,
+	"shopscore.v1.RotateWebhookSecretRequest.id":            limID,
+	"shopscore.v1.DeleteWebhookEndpointRequest.id":          limID,
+	"shopscore.v1.ListWebhookDeliveriesRequest.endpoint_id": limID,
+	"shopscore.v1.ListWebhookDeliveriesRequest.page_token":  limToken,
+	"shopscore.v1.RedeliverWebhookRequest.delivery_id":      limID,
+	"shopscore.v1.SendTestWebhookRequest.endpoint_id":       limID,
 }
+
+// The limits of webhook endpoints' fields (an event type is a code).
+var (
+	limWebhookURL         = limit{Bytes: app.MaxWebhookURLBytes}
+	limWebhookDescription = limit{Bytes: 4 * app.MaxWebhookDescription}
+	limWebhookTypes       = limit{Bytes: audit.MaxCodeLen, Items: app.MaxWebhookEventTypes}
+)
 
 // itemMessages are checked as items of their batch, not with the request:
 // a pushed visit beyond a limit is that mutation's rejection, so that it

@@ -138,10 +138,18 @@ type Config struct {
 	// on ExpireEvery's tick; a device that replays a pruned seq is told to
 	// reset (docs/DESIGN.md §3).
 	MutationRetention time.Duration
+	// EventRetention is how long the event outbox keeps events and their
+	// delivery log (app.DefaultEventRetention, 30 days, if zero; kept for
+	// ever if negative); an event with a delivery still pending is kept
+	// until it is done. Pruned on ExpireEvery's tick.
+	EventRetention time.Duration
 	// Console, when set, answers every path the server's own routes do
 	// not claim: the web console (package console). It must never answer
 	// a procedure path with anything but 404.
 	Console http.Handler
+	// Webhooks configures the delivery of events to webhook endpoints
+	// (docs/DESIGN.md §11).
+	Webhooks Webhooks
 	// Logger receives the server's logs; slog.Default() if nil.
 	Logger *slog.Logger
 	// Now is the clock; time.Now if nil.
@@ -215,6 +223,9 @@ func (c Config) withDefaults() Config {
 	if c.MutationRetention == 0 {
 		c.MutationRetention = app.DefaultMutationRetention
 	}
+	if c.EventRetention == 0 {
+		c.EventRetention = app.DefaultEventRetention
+	}
 	c.PushRate = c.PushRate.or(Rate{Burst: 120, Every: 500 * time.Millisecond})
 	c.UploadSlotRate = c.UploadSlotRate.or(Rate{Burst: 1000, Every: 100 * time.Millisecond})
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
@@ -258,6 +269,9 @@ func (c Config) validate() error {
 		{c.KeyReload < 0, "KeyReload", c.KeyReload, "a positive duration"},
 		{c.PasswordHashMemory < 0 || c.PasswordHashMemory > maxHashMemory, "PasswordHashMemory", c.PasswordHashMemory,
 			fmt.Sprintf("a positive size of at most %d", int64(maxHashMemory))},
+		{c.Webhooks.Poll < 0, "Webhooks.Poll", c.Webhooks.Poll, "a positive duration"},
+		{c.Webhooks.Lease < 0, "Webhooks.Lease", c.Webhooks.Lease, "a positive duration"},
+		{c.Webhooks.Concurrency < 0, "Webhooks.Concurrency", c.Webhooks.Concurrency, "a positive count"},
 	}
 	for _, r := range []struct {
 		field  string
@@ -349,7 +363,7 @@ func New(cfg Config) (s *Server, err error) {
 	}
 	s.hashes = auth.NewHashGate(cfg.PasswordHashMemory, cfg.PasswordHashQueue)
 	s.tokenCfg = auth.TokenConfig{AccessTTL: cfg.AccessTTL, Now: cfg.Now}
-	s.app = app.New(s.st, app.Options{Now: cfg.Now})
+	s.app = app.New(s.st, app.Options{Now: cfg.Now, WebhookPolicy: cfg.Webhooks.policy()})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s.keys, err = auth.OpenKeyStore(ctx, s.st.SigningKeys(), s.kek, s.tokenCfg, auth.KeyStoreOptions{
@@ -466,6 +480,7 @@ func (s *Server) routes() http.Handler {
 	handle(shopscorev1connect.NewEvidenceServiceHandler(&evidenceService{s}, opts...))
 	handle(shopscorev1connect.NewReportServiceHandler(&reportService{s}, opts...))
 	handle(shopscorev1connect.NewDashboardServiceHandler(&dashboardService{s}, opts...))
+	handle(shopscorev1connect.NewWebhookServiceHandler(&webhookService{s}, opts...))
 	// Public: the report GETs authenticate themselves (Server.authorize),
 	// the local store checks its signed URLs, and health, reflection and
 	// the JWKS document need no caller.
@@ -486,6 +501,7 @@ func (s *Server) routes() http.Handler {
 		shopscorev1connect.EvidenceServiceName,
 		shopscorev1connect.ReportServiceName,
 		shopscorev1connect.DashboardServiceName,
+		shopscorev1connect.WebhookServiceName,
 	}
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
 	reflector := grpcreflect.NewStaticReflector(services...)
@@ -516,7 +532,7 @@ func (s *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
 // cleartext HTTP/2 (h2c), so Connect, gRPC and gRPC-Web share one port.
 // It returns nil after a graceful shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	s.background.start(s.expireLoop)
+	s.background.start(s.expireLoop, s.webhookLoop)
 	if s.publicURL.Load() == nil {
 		u := listenerURL(ln.Addr())
 		if s.publicURL.CompareAndSwap(nil, &u) {

@@ -11,6 +11,7 @@ import { Reports } from "./pages/Reports";
 import { Runs, RunPage, BasePay, Policies } from "./pages/Bonus";
 import { Dashboard, DrillVisits } from "./pages/Dashboard";
 import { Users, Sessions, SecurityEvents, Keys, Settings } from "./pages/Admin";
+import { Webhooks } from "./pages/Webhooks";
 import { match, useLocation } from "./lib/router";
 import { useI18n } from "./i18n/context";
 import { Loading } from "./components";
@@ -46,6 +47,7 @@ function route(path: string, user: User): ReactNode {
     if (path === "/admin/events") return <SecurityEvents />;
     if (path === "/admin/keys") return <Keys />;
     if (path === "/admin/settings") return <Settings />;
+    if (path === "/admin/webhooks") return <Webhooks />;
   }
   return null;
 }

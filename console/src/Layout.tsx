@@ -61,6 +61,7 @@ export function Layout({ children }: { children: ReactNode }) {
     { href: "/admin/events", key: "nav.events", show: isAdmin(user) },
     { href: "/admin/keys", key: "nav.keys", show: isAdmin(user) },
     { href: "/admin/settings", key: "nav.settings", show: isAdmin(user) },
+    { href: "/admin/webhooks", key: "nav.webhooks", show: isAdmin(user) },
   ];
   return (
     <>

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/shopscore/shopscore/server/storage"
+	"github.com/shopscore/shopscore/server/webhook"
 )
 
 // App is the use cases over one storage.
@@ -28,12 +29,18 @@ type App struct {
 	// pushes gathers the pushes waiting for the writer into group
 	// commits.
 	pushes pushQueue
+	// webhookPolicy decides which endpoint URLs may be registered.
+	webhookPolicy webhook.Policy
 }
 
 // Options configures an App; the zero value is the production one.
 type Options struct {
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// WebhookPolicy decides which webhook endpoint URLs may be
+	// registered (the zero Policy: https to public addresses only); the
+	// delivery client is built from the same policy.
+	WebhookPolicy webhook.Policy
 }
 
 // New returns the use cases over st.
@@ -41,7 +48,7 @@ func New(st storage.Storage, o Options) *App {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &App{st: st, now: o.Now}
+	return &App{st: st, now: o.Now, webhookPolicy: o.WebhookPolicy}
 }
 
 // Storage returns the storage the use cases run over, for queries that

@@ -55,7 +55,8 @@ func compute(ctx context.Context, tx storage.Tx, pol reports.Policy, period repo
 //
 // A run with the same policy version, inputs hash and stamp as a stored
 // one (the approved run, or a draft compared with the same approved run)
-// is not stored again: that run is returned with Reused set. Errors:
+// is not stored again: that run is returned with Reused set; a run
+// stored writes the bonus_run.computed event. Errors:
 // EINVALID (the month, or data the bonus engine refuses), ENOTFOUND (the
 // policy or version).
 func (a *App) RunBonus(ctx context.Context, policyID string, version int, in, by string) (*storage.BonusRun, error) {
@@ -123,8 +124,10 @@ func (a *App) RunBonus(ctx context.Context, policyID string, version int, in, by
 		if err := tx.BonusRuns().Add(ctx, r); err != nil {
 			return err
 		}
-		out, err = tx.BonusRuns().Find(ctx, r.ID)
-		return err
+		if out, err = tx.BonusRuns().Find(ctx, r.ID); err != nil {
+			return err
+		}
+		return bonusRunEvent(ctx, tx, EventBonusRunComputed, out)
 	})
 	if err != nil {
 		return nil, err
@@ -181,7 +184,8 @@ func (a *App) ListBonusRuns(ctx context.Context, f storage.BonusRunFilter) ([]*s
 
 // ApproveBonusRun approves a draft run, which locks it; an approved run of
 // the same policy and month becomes superseded. Approving the approved run
-// again is a no-op. Errors: ENOTFOUND, EPRECONDITION (the run is
+// again is a no-op; an approval writes the bonus_run.approved event.
+// Errors: ENOTFOUND, EPRECONDITION (the run is
 // superseded or stale, or an approved run of the same policy and month
 // was approved after this run was computed: re-run to see the difference
 // first).
@@ -217,8 +221,10 @@ func (a *App) ApproveBonusRun(ctx context.Context, id, by string) (*storage.Bonu
 		if err := tx.BonusRuns().Approve(ctx, id, by); err != nil {
 			return err
 		}
-		out, err = tx.BonusRuns().Find(ctx, id)
-		return err
+		if out, err = tx.BonusRuns().Find(ctx, id); err != nil {
+			return err
+		}
+		return bonusRunEvent(ctx, tx, EventBonusRunApproved, out)
 	})
 	return out, err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -172,6 +173,37 @@ func TestRunBonus_ReuseStaleApproveSupersede(t *testing.T) {
 	}
 	_, err = f.app.ListBonusRuns(f.ctx, storage.BonusRunFilter{Period: "March"})
 	wantCode(t, err, audit.EINVALID, "YYYY-MM")
+
+	// One event per run stored and per approval; none for a run reused,
+	// an approval repeated or refused.
+	events, err := f.db.Outbox().List(f.ctx, storage.OutboxFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range events {
+		var b struct {
+			Data struct {
+				Run struct {
+					ID         string `json:"id"`
+					PolicyName string `json:"policy_name"`
+				} `json:"run"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(e.Body, &b); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, e.Type+" "+b.Data.Run.ID)
+		if b.Data.Run.PolicyName != cashierPolicy().Name {
+			t.Errorf("event %s names policy %q, want %q", e.ID, b.Data.Run.PolicyName, cashierPolicy().Name)
+		}
+	}
+	want := []string{app.EventBonusRunComputed + " " + first.ID, app.EventBonusRunComputed + " " + second.ID,
+		app.EventBonusRunApproved + " " + second.ID, app.EventBonusRunComputed + " " + third.ID,
+		app.EventBonusRunComputed + " " + fourth.ID, app.EventBonusRunApproved + " " + fourth.ID}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }
 
 func TestRunBonus_RefusesBadInput(t *testing.T) {

@@ -47,7 +47,8 @@ func (a *App) RecordVerifiedPhoto(ctx context.Context, b storage.VerifiedBlob) e
 // markVerified sets the unverified slots of sha verified, completes the
 // visits among theirs that miss no photo any more, recomputes their
 // proof-of-visit flags (the server knows the photos' EXIF now), and moves
-// each touched visit's receipt in its shopper's feed.
+// each touched visit's receipt in its shopper's feed; a visit completed
+// gets its event.
 func markVerified(ctx context.Context, tx storage.Tx, sha string) error {
 	ids, err := tx.Photos().MarkVerified(ctx, sha)
 	if err != nil {
@@ -62,7 +63,8 @@ func markVerified(ctx context.Context, tx storage.Tx, sha string) error {
 		if err != nil {
 			return err
 		}
-		if to, ok := audit.EvidenceTransition(sv.State, missing); ok {
+		to, moved := audit.EvidenceTransition(sv.State, missing)
+		if moved {
 			if err := tx.Visits().SetState(ctx, id, storage.Transition{From: sv.State, To: to, ActorRole: "system",
 				Reason: "every photo verified"}); err != nil {
 				return err
@@ -70,6 +72,11 @@ func markVerified(ctx context.Context, tx storage.Tx, sha string) error {
 		}
 		if err := refreshProof(ctx, tx, sv); err != nil {
 			return err
+		}
+		if moved && to == audit.VisitComplete {
+			if err := visitEvent(ctx, tx, EventVisitComplete, id, audit.Principal{}, "", nil); err != nil {
+				return err
+			}
 		}
 		if err := tx.Feed().Touch(ctx, sv.Visit.ShopperID, storage.FeedKindVisit, id); err != nil {
 			return err

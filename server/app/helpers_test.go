@@ -19,6 +19,7 @@ import (
 // (version 1 published, version 2 a draft).
 type world struct {
 	db             storage.Storage
+	now            func() time.Time // the clock of the database and the use cases: w.clock
 	app            *app.App
 	admin, mA, mB  audit.Principal
 	s1, s2         string
@@ -33,9 +34,9 @@ func newWorld(t *testing.T) *world {
 	ctx := context.Background()
 	w := &world{day: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
 	w.clock = w.day
-	now := func() time.Time { return w.clock }
-	w.db = testdb.Open(t, now)
-	w.app = app.New(w.db, app.Options{Now: now})
+	w.now = func() time.Time { return w.clock }
+	w.db = testdb.Open(t, w.now)
+	w.app = app.New(w.db, app.Options{Now: w.now})
 	user := func(role audit.Role, email string) string {
 		u := &audit.User{Email: email, Role: role, DisplayName: email}
 		require.NoError(t, w.app.CreateUser(ctx, u, "not-a-real-hash"))

@@ -12,7 +12,8 @@ import (
 // allowed and which state follows, a return needs comments on the
 // visit's own checklist, a reopen a reason; the change is stored with who,
 // when and why, and the shopper's receipt moves in his feed (a returned
-// visit carries its comments to his phone). It returns the visit as
+// visit carries its comments to his phone), and the outbox gets the
+// action's event (reviewEvents). It returns the visit as
 // changed. Errors: ENOTFOUND, EFORBIDDEN, EPRECONDITION, EINVALID (a
 // return without comments, or with a comment on a question the checklist
 // lacks; a reopen without a reason).
@@ -49,6 +50,11 @@ func (a *App) ReviewVisit(ctx context.Context, actor audit.Principal, id string,
 		}
 		if err := tx.Feed().Touch(ctx, s.ShopperID, storage.FeedKindVisit, id); err != nil {
 			return err
+		}
+		if typ, ok := reviewEvents[action]; ok {
+			if err := visitEvent(ctx, tx, typ, id, actor, reason, comments); err != nil {
+				return err
+			}
 		}
 		out, err = tx.Visits().FindSummary(ctx, audit.Scope{All: true}, id)
 		return err

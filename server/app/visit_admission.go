@@ -184,7 +184,8 @@ func (s *submission) store(ctx context.Context, tx storage.Tx, id string) (*audi
 // submitVisit validates, admits, scores, flags and stores a visit recorded
 // by v.ShopperID, and returns its receipt with MutationApplied; or, when
 // the visit is stored already with the same content, its receipt with
-// MutationReplayed. It writes the feed rows the visit changes, supersedes
+// MutationReplayed. It writes the feed rows the visit changes and its
+// events (submitted; complete too when no photo is missing), supersedes
 // the visit it corrects and carries out its assignment. Errors (all
 // permanent for the visit): EINVALID, ENOTFOUND (checklist version,
 // assignment, store or corrected visit), EPRECONDITION, EEXISTS (the id is
@@ -298,6 +299,15 @@ func (a *App) submitVisit(ctx context.Context, tx storage.Tx, v *audit.Visit, di
 	}
 	if err := tx.Feed().Touch(ctx, v.ShopperID, storage.FeedKindVisit, v.ID); err != nil {
 		return nil, "", err
+	}
+	if err := visitEvent(ctx, tx, EventVisitSubmitted, v.ID, audit.Principal{}, "", nil); err != nil {
+		return nil, "", err
+	}
+	if state == audit.VisitComplete {
+		// Arrived with every photo verified already: complete at once.
+		if err := visitEvent(ctx, tx, EventVisitComplete, v.ID, audit.Principal{}, "", nil); err != nil {
+			return nil, "", err
+		}
 	}
 	// The receipt is what was just stored, from memory (Visits.Receipt
 	// reads the same back for replays).

@@ -112,13 +112,21 @@ func (db *DB) begin(ctx context.Context, opts pgx.TxOptions) (*Tx, error) {
 var (
 	writeTx = pgx.TxOptions{IsoLevel: pgx.Serializable}
 	readTx  = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	queueTx = pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
 )
 
 // update runs fn in a write transaction and commits it when fn succeeds;
 // a serialization conflict or deadlock runs fn again in a new one.
 func (db *DB) update(ctx context.Context, fn func(*Tx) error) error {
+	return db.commit(ctx, writeTx, fn)
+}
+
+// commit runs fn in a transaction with opts and commits it when fn
+// succeeds; a serialization conflict or deadlock runs fn again in a new
+// one.
+func (db *DB) commit(ctx context.Context, opts pgx.TxOptions, fn func(*Tx) error) error {
 	return db.retry(ctx, func() error {
-		tx, err := db.begin(ctx, writeTx)
+		tx, err := db.begin(ctx, opts)
 		if err != nil {
 			return err
 		}
@@ -144,6 +152,15 @@ func (db *DB) trial(ctx context.Context, fn func(*Tx) error) error {
 		defer tx.Rollback(context.WithoutCancel(ctx))
 		return fn(tx)
 	})
+}
+
+// queue runs fn in a READ COMMITTED write transaction and commits it:
+// for claiming rows of a work queue with FOR UPDATE SKIP LOCKED, where
+// each statement must see the claims other servers committed while it
+// waited, and where serializable isolation would abort every claim that
+// raced another for nothing.
+func (db *DB) queue(ctx context.Context, fn func(*Tx) error) error {
+	return db.commit(ctx, queueTx, fn)
 }
 
 // view runs fn in a read-only snapshot.

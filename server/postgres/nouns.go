@@ -16,25 +16,28 @@ var (
 	_ storage.Storage = (*DB)(nil)
 	_ storage.Tx      = (*Tx)(nil)
 
-	_ storage.Users          = userRows{}
-	_ storage.Sessions       = sessionRows{}
-	_ storage.SecurityEvents = securityEventRows{}
-	_ storage.Stores         = storeRows{}
-	_ storage.Staff          = staffRows{}
-	_ storage.OrgSettings    = orgSettingRows{}
-	_ storage.Checklists     = checklistRows{}
-	_ storage.Assignments    = assignmentRows{}
-	_ storage.Visits         = visitRows{}
-	_ storage.Devices        = deviceRows{}
-	_ storage.Feed           = feedRows{}
-	_ storage.Photos         = photoRows{}
-	_ storage.BonusPolicies  = bonusPolicyRows{}
-	_ storage.BasePay        = basePayRows{}
-	_ storage.BonusRuns      = bonusRunRows{}
-	_ storage.Dashboards     = dashboardRows{}
-	_ storage.AuditReports   = auditReportRows{}
-	_ storage.SigningKeys    = signingKeyRows{}
-	_ storage.RateLimits     = rateLimitRows{}
+	_ storage.Users             = userRows{}
+	_ storage.Sessions          = sessionRows{}
+	_ storage.SecurityEvents    = securityEventRows{}
+	_ storage.Stores            = storeRows{}
+	_ storage.Staff             = staffRows{}
+	_ storage.OrgSettings       = orgSettingRows{}
+	_ storage.Checklists        = checklistRows{}
+	_ storage.Assignments       = assignmentRows{}
+	_ storage.Visits            = visitRows{}
+	_ storage.Devices           = deviceRows{}
+	_ storage.Feed              = feedRows{}
+	_ storage.Photos            = photoRows{}
+	_ storage.BonusPolicies     = bonusPolicyRows{}
+	_ storage.BasePay           = basePayRows{}
+	_ storage.BonusRuns         = bonusRunRows{}
+	_ storage.Dashboards        = dashboardRows{}
+	_ storage.AuditReports      = auditReportRows{}
+	_ storage.SigningKeys       = signingKeyRows{}
+	_ storage.RateLimits        = rateLimitRows{}
+	_ storage.Outbox            = outboxRows{}
+	_ storage.WebhookEndpoints  = webhookEndpointRows{}
+	_ storage.WebhookDeliveries = webhookDeliveryRows{}
 )
 
 // rows is what every noun's implementation holds: the database, and the
@@ -265,3 +268,32 @@ func (db *DB) RateLimits() storage.RateLimits { return rateLimitRows{in(db, nil)
 
 // RateLimits returns the shared rate limits as this transaction sees them.
 func (tx *Tx) RateLimits() storage.RateLimits { return rateLimitRows{in(tx.db, tx)} }
+
+// outboxRows is storage.Outbox on PostgreSQL.
+type outboxRows struct{ rows }
+
+// Outbox returns the event outbox, each call in a transaction of its own.
+func (db *DB) Outbox() storage.Outbox { return outboxRows{in(db, nil)} }
+
+// Outbox returns the event outbox as this transaction sees it.
+func (tx *Tx) Outbox() storage.Outbox { return outboxRows{in(tx.db, tx)} }
+
+// webhookEndpointRows is storage.WebhookEndpoints on PostgreSQL.
+type webhookEndpointRows struct{ rows }
+
+// WebhookEndpoints returns the webhook endpoints, each call in a transaction of its own.
+func (db *DB) WebhookEndpoints() storage.WebhookEndpoints { return webhookEndpointRows{in(db, nil)} }
+
+// WebhookEndpoints returns the webhook endpoints as this transaction sees them.
+func (tx *Tx) WebhookEndpoints() storage.WebhookEndpoints { return webhookEndpointRows{in(tx.db, tx)} }
+
+// webhookDeliveryRows is storage.WebhookDeliveries on PostgreSQL.
+type webhookDeliveryRows struct{ rows }
+
+// WebhookDeliveries returns the webhook deliveries, each call in a transaction of its own.
+func (db *DB) WebhookDeliveries() storage.WebhookDeliveries { return webhookDeliveryRows{in(db, nil)} }
+
+// WebhookDeliveries returns the webhook deliveries as this transaction sees them.
+func (tx *Tx) WebhookDeliveries() storage.WebhookDeliveries {
+	return webhookDeliveryRows{in(tx.db, tx)}
+}

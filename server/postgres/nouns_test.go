@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/storage"
+	"github.com/shopscore/shopscore/server/storage/storagetest"
 )
 
 // The nouns of this backend observed as server/sqlite's are: the same
@@ -266,4 +268,28 @@ func TestSecurityEvents(t *testing.T) {
 	assert.Equal(t, s(2, 0), seqs(storage.EventFilter{UserID: "u1"}))
 	assert.Equal(t, s(2, 1), seqs(storage.EventFilter{From: all[1].CreatedAt, To: all[3].CreatedAt}))
 	assert.Equal(t, s(1, 0), seqs(storage.EventFilter{BeforeSeq: all[2].Seq}))
+}
+
+func TestWebhookConformance(t *testing.T) {
+	t.Parallel()
+	storagetest.RunWebhooks(t, func(t *testing.T) storagetest.WebhookNouns {
+		db, url := open(t)
+		var mu sync.Mutex
+		now := time.Now()
+		db.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		return storagetest.WebhookNouns{
+			Outbox: db.Outbox(), Endpoints: db.WebhookEndpoints(), Deliveries: db.WebhookDeliveries(),
+			Update: func(ctx context.Context, fn func(storage.Outbox, storage.WebhookDeliveries) error) error {
+				return db.Update(ctx, func(tx storage.Tx) error { return fn(tx.Outbox(), tx.WebhookDeliveries()) })
+			},
+			SetNow: func(t time.Time) { mu.Lock(); defer mu.Unlock(); now = t },
+			Again: func(t *testing.T) storage.WebhookDeliveries {
+				other, err := Open(context.Background(), url)
+				require.NoError(t, err)
+				other.Now = db.Now
+				t.Cleanup(func() { other.Close() })
+				return other.WebhookDeliveries()
+			},
+		}
+	})
 }

@@ -203,3 +203,12 @@ func fetchAll(ctx context.Context, tx *Tx, what string, fn func(pgx.Rows) error)
 		}
 	}
 }
+
+// nullTime returns t to the millisecond, or NULL for the zero time.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = ms(t)
+	return &t
+}

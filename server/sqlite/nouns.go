@@ -253,3 +253,34 @@ func (db *DB) RateLimits() storage.RateLimits { return rateLimitRows{rows{db: db
 
 // RateLimits returns the shared rate limits as this transaction sees them.
 func (tx *Tx) RateLimits() storage.RateLimits { return rateLimitRows{rows{db: tx.db, tx: tx}} }
+
+// outboxRows is storage.Outbox on SQLite.
+type outboxRows struct{ rows }
+
+// Outbox returns the event outbox, each call in its own transaction.
+func (db *DB) Outbox() storage.Outbox { return outboxRows{rows{db: db}} }
+
+// Outbox returns the event outbox as this transaction sees it.
+func (tx *Tx) Outbox() storage.Outbox { return outboxRows{rows{db: tx.db, tx: tx}} }
+
+// webhookEndpointRows is storage.WebhookEndpoints on SQLite.
+type webhookEndpointRows struct{ rows }
+
+// WebhookEndpoints returns the webhook endpoints, each call in its own transaction.
+func (db *DB) WebhookEndpoints() storage.WebhookEndpoints { return webhookEndpointRows{rows{db: db}} }
+
+// WebhookEndpoints returns the webhook endpoints as this transaction sees them.
+func (tx *Tx) WebhookEndpoints() storage.WebhookEndpoints {
+	return webhookEndpointRows{rows{db: tx.db, tx: tx}}
+}
+
+// webhookDeliveryRows is storage.WebhookDeliveries on SQLite.
+type webhookDeliveryRows struct{ rows }
+
+// WebhookDeliveries returns the webhook deliveries, each call in its own transaction.
+func (db *DB) WebhookDeliveries() storage.WebhookDeliveries { return webhookDeliveryRows{rows{db: db}} }
+
+// WebhookDeliveries returns the webhook deliveries as this transaction sees them.
+func (tx *Tx) WebhookDeliveries() storage.WebhookDeliveries {
+	return webhookDeliveryRows{rows{db: tx.db, tx: tx}}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/storage"
 	"github.com/shopscore/shopscore/server/storage/storagetest"
 )
 
@@ -127,3 +129,25 @@ func TestDB_Checkpointer(t *testing.T) {
 func TestSigningKeys(t *testing.T) { storagetest.SigningKeys(t, MustOpenDB(t).SigningKeys()) }
 
 func TestRateLimits(t *testing.T) { storagetest.RateLimits(t, MustOpenDB(t).RateLimits()) }
+func TestWebhookConformance(t *testing.T) {
+	storagetest.RunWebhooks(t, func(t *testing.T) storagetest.WebhookNouns {
+		db := MustOpenDB(t)
+		var mu sync.Mutex
+		now := time.Now()
+		db.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		return storagetest.WebhookNouns{
+			Outbox: db.Outbox(), Endpoints: db.WebhookEndpoints(), Deliveries: db.WebhookDeliveries(),
+			Update: func(ctx context.Context, fn func(storage.Outbox, storage.WebhookDeliveries) error) error {
+				return db.Update(ctx, func(tx storage.Tx) error { return fn(tx.Outbox(), tx.WebhookDeliveries()) })
+			},
+			SetNow: func(t time.Time) { mu.Lock(); defer mu.Unlock(); now = t },
+			Again: func(t *testing.T) storage.WebhookDeliveries {
+				other := sqlite.NewDB(db.Path)
+				other.Now = db.Now
+				require.NoError(t, other.Open())
+				t.Cleanup(func() { require.NoError(t, other.Close()) })
+				return other.WebhookDeliveries()
+			},
+		}
+	})
+}

@@ -73,4 +73,7 @@ type Nouns interface {
 	AuditReports() AuditReports
 	SigningKeys() SigningKeys
 	RateLimits() RateLimits
+	Outbox() Outbox
+	WebhookEndpoints() WebhookEndpoints
+	WebhookDeliveries() WebhookDeliveries
 }

@@ -23,6 +23,9 @@ type Delivery struct {
 	Message  Message
 	Attempts int       // attempts made before this one
 	First    time.Time // when the first attempt was made; zero before it
+	// Claim is the Source's own handle of the delivery (storage: its
+	// row and lease), handed back to Record; the Worker never reads it.
+	Claim string
 }
 
 // State is where a delivery stands after an attempt.

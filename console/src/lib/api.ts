@@ -27,6 +27,9 @@ const notRetried = new Set([
   "CreateStore",
   "CreateStaff",
   "RotateSigningKey",
+  "CreateWebhookEndpoint",
+  "RotateWebhookSecret",
+  "SendTestWebhook",
 ]);
 
 export function tokensOf(t: Tokens | undefined): IssuedTokens {

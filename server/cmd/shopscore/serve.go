@@ -37,6 +37,9 @@ func runServe(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) erro
 	s3Endpoint := fs.String("s3-endpoint", getenv("SHOPSCORE_S3_ENDPOINT"), "S3 endpoint for photo evidence, host:port or http(s) URL; the local store under --data if empty (env SHOPSCORE_S3_ENDPOINT)")
 	s3Bucket := fs.String("s3-bucket", envOr(getenv, "SHOPSCORE_S3_BUCKET", "shopscore-evidence"), "S3 bucket for photo evidence, created if missing (env SHOPSCORE_S3_BUCKET)")
 	s3Region := fs.String("s3-region", envOr(getenv, "SHOPSCORE_S3_REGION", blob.DefaultS3Region), "S3 region (env SHOPSCORE_S3_REGION)")
+	hookLoopback := fs.Bool("webhook-allow-loopback", false, "development only: let webhook endpoints be on this machine, over http too")
+	hookPrivate := fs.Bool("webhook-allow-private", false, "let webhook endpoints be in private networks (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7); link-local and metadata addresses stay refused")
+	hookOff := fs.Bool("webhook-off", false, "deliver no webhooks from this server (another server of the same database does)")
 	if _, err := parseArgs(fs, args, ""); err != nil {
 		return err
 	}
@@ -45,6 +48,7 @@ func runServe(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) erro
 		return err
 	}
 	cfg.MaxRequestBytes, cfg.PublicURL = *maxReq, *publicURL
+	cfg.Webhooks = server.Webhooks{AllowLoopback: *hookLoopback, AllowPrivate: *hookPrivate, Off: *hookOff}
 	if cfg.Console, err = console.Handler(console.Options{ImageOrigins: endpointOrigins(*s3Endpoint)}); err != nil {
 		return err
 	}
