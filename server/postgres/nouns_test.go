@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/storage"
+	"github.com/shopscore/shopscore/server/storage/storagetest"
 )
 
 // The nouns of this backend observed as server/sqlite's are: the same
@@ -266,4 +267,11 @@ func TestSecurityEvents(t *testing.T) {
 	assert.Equal(t, s(2, 0), seqs(storage.EventFilter{UserID: "u1"}))
 	assert.Equal(t, s(2, 1), seqs(storage.EventFilter{From: all[1].CreatedAt, To: all[3].CreatedAt}))
 	assert.Equal(t, s(1, 0), seqs(storage.EventFilter{BeforeSeq: all[2].Seq}))
+}
+
+func TestStaffAccounts(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 3, 1, 9, 0, 0, 123_456_789, time.UTC)
+	db := clocked(t, &at)
+	storagetest.StaffAccounts(t, db.Users(), db.Staff(), &at)
 }
