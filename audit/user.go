@@ -24,6 +24,9 @@ const (
 // Roles lists every role, in a stable order.
 var Roles = []Role{RoleShopper, RoleManager, RoleHR, RoleAdmin, RoleStaff}
 
+// InvitationTTL is how long an employee's set-password link stays valid.
+const InvitationTTL = 7 * 24 * time.Hour
+
 // Valid reports whether r is one of the known roles.
 func (r Role) Valid() bool {
 	for _, x := range Roles {
