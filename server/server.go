@@ -395,6 +395,8 @@ func (s *Server) routes() http.Handler {
 	handle(shopscorev1connect.NewEvidenceServiceHandler(&evidenceService{s}, opts...))
 	handle(shopscorev1connect.NewReportServiceHandler(&reportService{s}, opts...))
 	handle(shopscorev1connect.NewDashboardServiceHandler(&dashboardService{s}, opts...))
+	handle(shopscorev1connect.NewStaffAccountServiceHandler(&staffAccountService{s}, opts...))
+	handle(shopscorev1connect.NewMyResultsServiceHandler(&myResultsService{s}, opts...))
 	// Public: the report GETs authenticate themselves (Server.authorize),
 	// the local store checks its signed URLs, and health, reflection and
 	// the JWKS document need no caller.
@@ -415,6 +417,8 @@ func (s *Server) routes() http.Handler {
 		shopscorev1connect.EvidenceServiceName,
 		shopscorev1connect.ReportServiceName,
 		shopscorev1connect.DashboardServiceName,
+		shopscorev1connect.StaffAccountServiceName,
+		shopscorev1connect.MyResultsServiceName,
 	}
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
 	reflector := grpcreflect.NewStaticReflector(services...)
