@@ -291,6 +291,36 @@ func TestConsole_BonusAndDashboards(t *testing.T) {
 	})
 }
 
+// TestConsole_StaffResults drives employees' accounts: HR invites a
+// driver from the staff list, he sets his password from the link on his
+// phone, and the demo's staff account (Sergei Morozov) sees his September
+// visits and pay line but not the other driver's visit.
+func TestConsole_StaffResults(t *testing.T) {
+	needBrowser(t)
+	srv := servertest.Run(t, server.Config{
+		Console:   mustConsole(t),
+		LoginRate: server.Rate{Burst: 100, Every: time.Second},
+	})
+	require.NoError(t, demo.SeedReports(context.Background(), srv.Server))
+	admin := shopscorev1connect.NewAuthServiceClient(http.DefaultClient, srv.URL)
+	login, err := admin.Login(context.Background(), connect.NewRequest(&v1.LoginRequest{
+		Email: demo.Users[audit.RoleAdmin], Password: servertest.DemoPassword, DeviceId: "e2e-staff",
+	}))
+	require.NoError(t, err)
+	bearer := func(r connect.AnyRequest) { r.Header().Set("Authorization", "Bearer "+login.Msg.Tokens.AccessToken) }
+	staffReq := connect.NewRequest(&v1.GetStaffRequest{EmployeeNumber: "E2002"})
+	bearer(staffReq)
+	other, err := shopscorev1connect.NewOrgServiceClient(http.DefaultClient, srv.URL).GetStaff(context.Background(), staffReq)
+	require.NoError(t, err)
+	visitsReq := connect.NewRequest(&v1.ListVisitsRequest{StaffId: other.Msg.Staff.Id, State: v1.VisitState_VISIT_STATE_APPROVED})
+	bearer(visitsReq)
+	visits, err := shopscorev1connect.NewReviewServiceClient(http.DefaultClient, srv.URL).ListVisits(context.Background(), visitsReq)
+	require.NoError(t, err)
+	require.NotEmpty(t, visits.Msg.Visits)
+	res := journey(t, srv.URL, "staff", map[string]string{"SHOPSCORE_OTHER_VISIT": visits.Msg.Visits[0].Id})
+	assert.Equal(t, true, res["otherRefused"])
+}
+
 // mustConsole returns the embedded console's handler.
 func mustConsole(tb testing.TB) http.Handler {
 	tb.Helper()
