@@ -127,6 +127,7 @@ var policy = map[string][]audit.Role{
 	shopscorev1connect.MyResultsServiceListMyVisitsProcedure:   staff,
 	shopscorev1connect.MyResultsServiceGetMyVisitProcedure:     staff,
 	shopscorev1connect.MyResultsServiceGetMyPayProcedure:       staff,
+	shopscorev1connect.MyResultsServiceGetMyPhotoProcedure:     staff,
 }
 
 // authorizeRole checks a call to a procedure that is not public against

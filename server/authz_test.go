@@ -52,6 +52,7 @@ func TestPolicy_StaffReachesOnlyHisOwn(t *testing.T) {
 		shopscorev1connect.MyResultsServiceListMyVisitsProcedure: true,
 		shopscorev1connect.MyResultsServiceGetMyVisitProcedure:   true,
 		shopscorev1connect.MyResultsServiceGetMyPayProcedure:     true,
+		shopscorev1connect.MyResultsServiceGetMyPhotoProcedure:   true,
 	}
 	staff := audit.Principal{UserID: "u", Role: audit.RoleStaff}
 	n := 0

@@ -78,6 +78,8 @@ var requestLimits = map[protoreflect.FullName]limit{
 	"shopscore.v1.ListMyVisitsRequest.month":        limMonth,
 	"shopscore.v1.GetMyVisitRequest.visit_id":       limID,
 	"shopscore.v1.GetMyPayRequest.month":            limMonth,
+	"shopscore.v1.GetMyPhotoRequest.visit_id":       limID,
+	"shopscore.v1.GetMyPhotoRequest.question_id":    limID,
 
 	// AdminService
 	"shopscore.v1.CreateUserRequest.email":         {Bytes: audit.MaxEmailLen},

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"slices"
 
 	"connectrpc.com/connect"
@@ -188,21 +190,47 @@ func (m *myResultsService) GetMyVisit(ctx context.Context, req *connect.Request[
 		}
 	}
 	for _, ph := range d.Photos {
-		if !ph.Verified {
-			continue
+		if ph.Verified {
+			resp.Photos = append(resp.Photos, &v1.MyPhoto{QuestionId: ph.QuestionID, Index: int32(ph.Index), ContentType: ph.ContentType})
 		}
-		key, err := blob.Key(ph.SHA256)
-		if err != nil {
-			return nil, err
-		}
-		url, err := m.s.blob.PresignGet(ctx, key, photoLinkTTL)
-		if err != nil {
-			return nil, err
-		}
-		resp.Photos = append(resp.Photos, &v1.MyPhoto{QuestionId: ph.QuestionID, Index: int32(ph.Index), ContentType: ph.ContentType,
-			DownloadUrl: url, DownloadExpireTime: timestamp(m.s.cfg.Now().Add(photoLinkTTL))})
 	}
 	return connect.NewResponse(resp), nil
+}
+
+// GetMyPhoto returns a verified photo of one of the caller's visits with
+// its metadata (the GPS position, the time, the device) removed: the
+// bytes pass through the server, never a link to the stored original.
+// Errors: as app.MyPhoto, and those of stripPhotoMetadata.
+func (m *myResultsService) GetMyPhoto(ctx context.Context, req *connect.Request[v1.GetMyPhotoRequest]) (*connect.Response[v1.GetMyPhotoResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ph, err := m.s.app.MyPhoto(ctx, p, req.Msg.GetVisitId(), req.Msg.GetQuestionId(), int(req.Msg.GetIndex()))
+	if err != nil {
+		return nil, err
+	}
+	key, err := blob.Key(ph.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	r, err := m.s.blob.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	b, err := io.ReadAll(io.LimitReader(r, audit.MaxPhotoBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read photo %s: %w", key, err)
+	}
+	if len(b) > audit.MaxPhotoBytes {
+		return nil, fmt.Errorf("photo %s is larger than %d bytes", key, audit.MaxPhotoBytes)
+	}
+	clean, err := stripPhotoMetadata(ph.ContentType, b)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.GetMyPhotoResponse{ContentType: ph.ContentType, Content: clean}), nil
 }
 
 // GetMyPay returns the caller's part of each approved bonus run of the

@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
+	"image/png"
 	"net/http"
 	"strings"
 	"testing"
@@ -151,7 +153,13 @@ func TestMyResults(t *testing.T) {
 		assert.Equal(t, v.GetScorePercent(), detail.GetVisit().GetScorePercent())
 		photos += len(detail.GetPhotos())
 		for _, ph := range detail.GetPhotos() {
-			assert.NotEmpty(t, ph.GetDownloadUrl())
+			pic, err := call(t, my.GetMyPhoto, token, &v1.GetMyPhotoRequest{VisitId: v.GetVisitId(), QuestionId: ph.GetQuestionId(), Index: ph.GetIndex()})
+			require.NoError(t, err)
+			assert.Equal(t, "image/png", pic.GetContentType())
+			_, err = png.Decode(bytes.NewReader(pic.GetContent()))
+			require.NoError(t, err, "the picture itself")
+			_, err = call(t, my.GetMyPhoto, token, &v1.GetMyPhotoRequest{VisitId: v.GetVisitId(), QuestionId: ph.GetQuestionId(), Index: ph.GetIndex() + 7})
+			requireCode(t, connect.CodeNotFound, err)
 		}
 		details = append(details, detail)
 	}
@@ -191,6 +199,8 @@ func TestMyResults(t *testing.T) {
 	require.NotEmpty(t, others.GetVisits())
 	_, err = call(t, my.GetMyVisit, token, &v1.GetMyVisitRequest{VisitId: others.GetVisits()[0].GetId()})
 	requireCode(t, connect.CodeNotFound, err, "Dmitri Lebedev's visit")
+	_, err = call(t, my.GetMyPhoto, token, &v1.GetMyPhotoRequest{VisitId: others.GetVisits()[0].GetId(), QuestionId: "truck_clean"})
+	requireCode(t, connect.CodeNotFound, err, "Dmitri Lebedev's photo")
 	_, err = call(t, c.Review.ListVisits, token, &v1.ListVisitsRequest{})
 	requireCode(t, connect.CodePermissionDenied, err)
 	_, err = call(t, c.Org.ListStores, token, &v1.ListStoresRequest{})

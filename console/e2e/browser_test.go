@@ -317,7 +317,29 @@ func TestConsole_StaffResults(t *testing.T) {
 	visits, err := shopscorev1connect.NewReviewServiceClient(http.DefaultClient, srv.URL).ListVisits(context.Background(), visitsReq)
 	require.NoError(t, err)
 	require.NotEmpty(t, visits.Msg.Visits)
-	res := journey(t, srv.URL, "staff", map[string]string{"SHOPSCORE_OTHER_VISIT": visits.Msg.Visits[0].Id})
+	// One of Sergei Morozov's own visits with a photo, as he would open it.
+	staffLogin, err := admin.Login(context.Background(), connect.NewRequest(&v1.LoginRequest{
+		Email: demo.Users[audit.RoleStaff], Password: servertest.DemoPassword, DeviceId: "e2e-staff-check",
+	}))
+	require.NoError(t, err)
+	my := shopscorev1connect.NewMyResultsServiceClient(http.DefaultClient, srv.URL)
+	mine := connect.NewRequest(&v1.ListMyVisitsRequest{Month: demo.ReportMonths[0]})
+	mine.Header().Set("Authorization", "Bearer "+staffLogin.Msg.Tokens.AccessToken)
+	own, err := my.ListMyVisits(context.Background(), mine)
+	require.NoError(t, err)
+	withPhoto := ""
+	for _, v := range own.Msg.Visits {
+		one := connect.NewRequest(&v1.GetMyVisitRequest{VisitId: v.VisitId})
+		one.Header().Set("Authorization", "Bearer "+staffLogin.Msg.Tokens.AccessToken)
+		d, err := my.GetMyVisit(context.Background(), one)
+		require.NoError(t, err)
+		if len(d.Msg.Photos) > 0 {
+			withPhoto = v.VisitId
+			break
+		}
+	}
+	require.NotEmpty(t, withPhoto, "a visit of his with a photo")
+	res := journey(t, srv.URL, "staff", map[string]string{"SHOPSCORE_OTHER_VISIT": visits.Msg.Visits[0].Id, "SHOPSCORE_PHOTO_VISIT": withPhoto})
 	assert.Equal(t, true, res["otherRefused"])
 }
 

@@ -664,6 +664,17 @@ const phases = {
     expect((await page.locator(".me-answers > li").count()) > 3, "the visit's questions");
     await shot(page, "my-visit-360");
     await axe(page, "my visit");
+    // A visit with a photo: the picture is the server's cleaned copy (a
+    // blob of GetMyPhoto's bytes), never a link to the stored original.
+    await page.goto(URL + "/me/visits/" + encodeURIComponent(env("SHOPSCORE_PHOTO_VISIT")));
+    const img = page.locator(".me-answers img").first();
+    await img.waitFor();
+    await page.waitForFunction(() => {
+      const i = document.querySelector(".me-answers img");
+      return i && i.complete && i.naturalWidth > 0;
+    });
+    const src = await img.getAttribute("src");
+    expect(src.startsWith("blob:"), "the photo is shown from the cleaned bytes: " + src);
     // Another driver's visit is not found, even by its address.
     await page.goto(URL + "/me/visits/" + encodeURIComponent(other));
     await page.getByRole("alert").filter({ hasText: "not found" }).waitFor();

@@ -235,3 +235,23 @@ func (a *App) MyPay(ctx context.Context, p audit.Principal, monthText string) ([
 	})
 	return out, err
 }
+
+// MyPhoto returns the verified photo (question, index) of a visit that
+// concerns the staff user p. Errors: EINVALID, ENOTFOUND (also a photo not
+// verified, or a visit that does not concern him), EFORBIDDEN (not a
+// staff user).
+func (a *App) MyPhoto(ctx context.Context, p audit.Principal, visitID, questionID string, index int) (storage.PhotoStatus, error) {
+	if questionID == "" {
+		return storage.PhotoStatus{}, audit.Errorf(audit.EINVALID, "question_id is required")
+	}
+	d, err := a.MyVisit(ctx, p, visitID)
+	if err != nil {
+		return storage.PhotoStatus{}, err
+	}
+	for _, ph := range d.Photos {
+		if ph.QuestionID == questionID && ph.Index == index && ph.Verified {
+			return ph, nil
+		}
+	}
+	return storage.PhotoStatus{}, audit.Errorf(audit.ENOTFOUND, "visit %q has no verified photo %d for question %q", visitID, index+1, questionID)
+}

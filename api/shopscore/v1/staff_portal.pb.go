@@ -476,6 +476,118 @@ func (x *AcceptInvitationResponse) GetStaffName() string {
 	return ""
 }
 
+type GetMyPhotoRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	VisitId       string                 `protobuf:"bytes,1,opt,name=visit_id,json=visitId,proto3" json:"visit_id,omitempty"`
+	QuestionId    string                 `protobuf:"bytes,2,opt,name=question_id,json=questionId,proto3" json:"question_id,omitempty"`
+	Index         int32                  `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMyPhotoRequest) Reset() {
+	*x = GetMyPhotoRequest{}
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMyPhotoRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMyPhotoRequest) ProtoMessage() {}
+
+func (x *GetMyPhotoRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMyPhotoRequest.ProtoReflect.Descriptor instead.
+func (*GetMyPhotoRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GetMyPhotoRequest) GetVisitId() string {
+	if x != nil {
+		return x.VisitId
+	}
+	return ""
+}
+
+func (x *GetMyPhotoRequest) GetQuestionId() string {
+	if x != nil {
+		return x.QuestionId
+	}
+	return ""
+}
+
+func (x *GetMyPhotoRequest) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+type GetMyPhotoResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ContentType   string                 `protobuf:"bytes,1,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	Content       []byte                 `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMyPhotoResponse) Reset() {
+	*x = GetMyPhotoResponse{}
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMyPhotoResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMyPhotoResponse) ProtoMessage() {}
+
+func (x *GetMyPhotoResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMyPhotoResponse.ProtoReflect.Descriptor instead.
+func (*GetMyPhotoResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GetMyPhotoResponse) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *GetMyPhotoResponse) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
 type GetMyProfileRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -484,7 +596,7 @@ type GetMyProfileRequest struct {
 
 func (x *GetMyProfileRequest) Reset() {
 	*x = GetMyProfileRequest{}
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[8]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -496,7 +608,7 @@ func (x *GetMyProfileRequest) String() string {
 func (*GetMyProfileRequest) ProtoMessage() {}
 
 func (x *GetMyProfileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[8]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -509,7 +621,7 @@ func (x *GetMyProfileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMyProfileRequest.ProtoReflect.Descriptor instead.
 func (*GetMyProfileRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{8}
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{10}
 }
 
 type GetMyProfileResponse struct {
@@ -530,7 +642,7 @@ type GetMyProfileResponse struct {
 
 func (x *GetMyProfileResponse) Reset() {
 	*x = GetMyProfileResponse{}
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[9]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -542,7 +654,7 @@ func (x *GetMyProfileResponse) String() string {
 func (*GetMyProfileResponse) ProtoMessage() {}
 
 func (x *GetMyProfileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[9]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -555,7 +667,7 @@ func (x *GetMyProfileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMyProfileResponse.ProtoReflect.Descriptor instead.
 func (*GetMyProfileResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{9}
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetMyProfileResponse) GetName() string {
@@ -641,7 +753,7 @@ type MyVisit struct {
 
 func (x *MyVisit) Reset() {
 	*x = MyVisit{}
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[10]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -653,7 +765,7 @@ func (x *MyVisit) String() string {
 func (*MyVisit) ProtoMessage() {}
 
 func (x *MyVisit) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[10]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -666,7 +778,7 @@ func (x *MyVisit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MyVisit.ProtoReflect.Descriptor instead.
 func (*MyVisit) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{10}
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *MyVisit) GetVisitId() string {
@@ -735,7 +847,7 @@ type ListMyVisitsRequest struct {
 
 func (x *ListMyVisitsRequest) Reset() {
 	*x = ListMyVisitsRequest{}
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[11]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -747,7 +859,7 @@ func (x *ListMyVisitsRequest) String() string {
 func (*ListMyVisitsRequest) ProtoMessage() {}
 
 func (x *ListMyVisitsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[11]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -760,7 +872,7 @@ func (x *ListMyVisitsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMyVisitsRequest.ProtoReflect.Descriptor instead.
 func (*ListMyVisitsRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{11}
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListMyVisitsRequest) GetMonth() string {
@@ -779,7 +891,7 @@ type ListMyVisitsResponse struct {
 
 func (x *ListMyVisitsResponse) Reset() {
 	*x = ListMyVisitsResponse{}
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[12]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -791,7 +903,7 @@ func (x *ListMyVisitsResponse) String() string {
 func (*ListMyVisitsResponse) ProtoMessage() {}
 
 func (x *ListMyVisitsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[12]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -804,7 +916,7 @@ func (x *ListMyVisitsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMyVisitsResponse.ProtoReflect.Descriptor instead.
 func (*ListMyVisitsResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{12}
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListMyVisitsResponse) GetVisits() []*MyVisit {
@@ -823,7 +935,7 @@ type GetMyVisitRequest struct {
 
 func (x *GetMyVisitRequest) Reset() {
 	*x = GetMyVisitRequest{}
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[13]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -835,7 +947,7 @@ func (x *GetMyVisitRequest) String() string {
 func (*GetMyVisitRequest) ProtoMessage() {}
 
 func (x *GetMyVisitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[13]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -848,7 +960,7 @@ func (x *GetMyVisitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMyVisitRequest.ProtoReflect.Descriptor instead.
 func (*GetMyVisitRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{13}
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetMyVisitRequest) GetVisitId() string {
@@ -884,7 +996,7 @@ type MyAnswer struct {
 
 func (x *MyAnswer) Reset() {
 	*x = MyAnswer{}
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[14]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -896,7 +1008,7 @@ func (x *MyAnswer) String() string {
 func (*MyAnswer) ProtoMessage() {}
 
 func (x *MyAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[14]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -909,7 +1021,7 @@ func (x *MyAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MyAnswer.ProtoReflect.Descriptor instead.
 func (*MyAnswer) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{14}
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *MyAnswer) GetQuestionId() string {
@@ -1017,21 +1129,20 @@ func (x *MyAnswer) GetCriticalFailure() bool {
 	return false
 }
 
-// MyPhoto is a verified photo of the visit, with a short-lived link.
+// MyPhoto is a verified photo of the visit; GetMyPhoto returns its
+// picture.
 type MyPhoto struct {
-	state              protoimpl.MessageState `protogen:"open.v1"`
-	QuestionId         string                 `protobuf:"bytes,1,opt,name=question_id,json=questionId,proto3" json:"question_id,omitempty"`
-	Index              int32                  `protobuf:"varint,2,opt,name=index,proto3" json:"index,omitempty"`
-	ContentType        string                 `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
-	DownloadUrl        string                 `protobuf:"bytes,4,opt,name=download_url,json=downloadUrl,proto3" json:"download_url,omitempty"`
-	DownloadExpireTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=download_expire_time,json=downloadExpireTime,proto3" json:"download_expire_time,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	QuestionId    string                 `protobuf:"bytes,1,opt,name=question_id,json=questionId,proto3" json:"question_id,omitempty"`
+	Index         int32                  `protobuf:"varint,2,opt,name=index,proto3" json:"index,omitempty"`
+	ContentType   string                 `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *MyPhoto) Reset() {
 	*x = MyPhoto{}
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[15]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1043,7 +1154,7 @@ func (x *MyPhoto) String() string {
 func (*MyPhoto) ProtoMessage() {}
 
 func (x *MyPhoto) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[15]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1056,7 +1167,7 @@ func (x *MyPhoto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MyPhoto.ProtoReflect.Descriptor instead.
 func (*MyPhoto) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{15}
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MyPhoto) GetQuestionId() string {
@@ -1080,20 +1191,6 @@ func (x *MyPhoto) GetContentType() string {
 	return ""
 }
 
-func (x *MyPhoto) GetDownloadUrl() string {
-	if x != nil {
-		return x.DownloadUrl
-	}
-	return ""
-}
-
-func (x *MyPhoto) GetDownloadExpireTime() *timestamppb.Timestamp {
-	if x != nil {
-		return x.DownloadExpireTime
-	}
-	return nil
-}
-
 type GetMyVisitResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Visit         *MyVisit               `protobuf:"bytes,1,opt,name=visit,proto3" json:"visit,omitempty"`
@@ -1106,7 +1203,7 @@ type GetMyVisitResponse struct {
 
 func (x *GetMyVisitResponse) Reset() {
 	*x = GetMyVisitResponse{}
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[16]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1118,7 +1215,7 @@ func (x *GetMyVisitResponse) String() string {
 func (*GetMyVisitResponse) ProtoMessage() {}
 
 func (x *GetMyVisitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[16]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1131,7 +1228,7 @@ func (x *GetMyVisitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMyVisitResponse.ProtoReflect.Descriptor instead.
 func (*GetMyVisitResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{16}
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetMyVisitResponse) GetVisit() *MyVisit {
@@ -1172,7 +1269,7 @@ type GetMyPayRequest struct {
 
 func (x *GetMyPayRequest) Reset() {
 	*x = GetMyPayRequest{}
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[17]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1184,7 +1281,7 @@ func (x *GetMyPayRequest) String() string {
 func (*GetMyPayRequest) ProtoMessage() {}
 
 func (x *GetMyPayRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[17]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1197,7 +1294,7 @@ func (x *GetMyPayRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMyPayRequest.ProtoReflect.Descriptor instead.
 func (*GetMyPayRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{17}
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetMyPayRequest) GetMonth() string {
@@ -1227,7 +1324,7 @@ type MyComponent struct {
 
 func (x *MyComponent) Reset() {
 	*x = MyComponent{}
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[18]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1239,7 +1336,7 @@ func (x *MyComponent) String() string {
 func (*MyComponent) ProtoMessage() {}
 
 func (x *MyComponent) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[18]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1252,7 +1349,7 @@ func (x *MyComponent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MyComponent.ProtoReflect.Descriptor instead.
 func (*MyComponent) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{18}
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *MyComponent) GetName() string {
@@ -1338,7 +1435,7 @@ type MyBonus struct {
 
 func (x *MyBonus) Reset() {
 	*x = MyBonus{}
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[19]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1350,7 +1447,7 @@ func (x *MyBonus) String() string {
 func (*MyBonus) ProtoMessage() {}
 
 func (x *MyBonus) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[19]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1363,7 +1460,7 @@ func (x *MyBonus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MyBonus.ProtoReflect.Descriptor instead.
 func (*MyBonus) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{19}
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *MyBonus) GetRunId() string {
@@ -1445,7 +1542,7 @@ type GetMyPayResponse struct {
 
 func (x *GetMyPayResponse) Reset() {
 	*x = GetMyPayResponse{}
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[20]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1457,7 +1554,7 @@ func (x *GetMyPayResponse) String() string {
 func (*GetMyPayResponse) ProtoMessage() {}
 
 func (x *GetMyPayResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[20]
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1470,7 +1567,7 @@ func (x *GetMyPayResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMyPayResponse.ProtoReflect.Descriptor instead.
 func (*GetMyPayResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{20}
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetMyPayResponse) GetBonuses() []*MyBonus {
@@ -1517,7 +1614,15 @@ const file_shopscore_v1_staff_portal_proto_rawDesc = "" +
 	"\x18AcceptInvitationResponse\x12\x14\n" +
 	"\x05email\x18\x01 \x01(\tR\x05email\x12\x1d\n" +
 	"\n" +
-	"staff_name\x18\x02 \x01(\tR\tstaffName\"\x15\n" +
+	"staff_name\x18\x02 \x01(\tR\tstaffName\"e\n" +
+	"\x11GetMyPhotoRequest\x12\x19\n" +
+	"\bvisit_id\x18\x01 \x01(\tR\avisitId\x12\x1f\n" +
+	"\vquestion_id\x18\x02 \x01(\tR\n" +
+	"questionId\x12\x14\n" +
+	"\x05index\x18\x03 \x01(\x05R\x05index\"Q\n" +
+	"\x12GetMyPhotoResponse\x12!\n" +
+	"\fcontent_type\x18\x01 \x01(\tR\vcontentType\x12\x18\n" +
+	"\acontent\x18\x02 \x01(\fR\acontent\"\x15\n" +
 	"\x13GetMyProfileRequest\"\x94\x02\n" +
 	"\x14GetMyProfileResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12'\n" +
@@ -1572,14 +1677,12 @@ const file_shopscore_v1_staff_portal_proto_rawDesc = "" +
 	"\x10critical_failure\x18\x0f \x01(\bR\x0fcriticalFailureB\x06\n" +
 	"\x04_yesB\t\n" +
 	"\a_numberB\x0e\n" +
-	"\f_duration_ms\"\xd4\x01\n" +
+	"\f_duration_ms\"c\n" +
 	"\aMyPhoto\x12\x1f\n" +
 	"\vquestion_id\x18\x01 \x01(\tR\n" +
 	"questionId\x12\x14\n" +
 	"\x05index\x18\x02 \x01(\x05R\x05index\x12!\n" +
-	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\x12!\n" +
-	"\fdownload_url\x18\x04 \x01(\tR\vdownloadUrl\x12L\n" +
-	"\x14download_expire_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x12downloadExpireTime\"\xd6\x01\n" +
+	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\"\xd6\x01\n" +
 	"\x12GetMyVisitResponse\x12+\n" +
 	"\x05visit\x18\x01 \x01(\v2\x15.shopscore.v1.MyVisitR\x05visit\x120\n" +
 	"\aanswers\x18\x02 \x03(\v2\x16.shopscore.v1.MyAnswerR\aanswers\x122\n" +
@@ -1619,13 +1722,15 @@ const file_shopscore_v1_staff_portal_proto_rawDesc = "" +
 	"\x13StaffAccountService\x12R\n" +
 	"\vInviteStaff\x12 .shopscore.v1.InviteStaffRequest\x1a!.shopscore.v1.InviteStaffResponse\x12^\n" +
 	"\x0fCheckInvitation\x12$.shopscore.v1.CheckInvitationRequest\x1a%.shopscore.v1.CheckInvitationResponse\x12a\n" +
-	"\x10AcceptInvitation\x12%.shopscore.v1.AcceptInvitationRequest\x1a&.shopscore.v1.AcceptInvitationResponse2\xdc\x02\n" +
+	"\x10AcceptInvitation\x12%.shopscore.v1.AcceptInvitationRequest\x1a&.shopscore.v1.AcceptInvitationResponse2\xad\x03\n" +
 	"\x10MyResultsService\x12U\n" +
 	"\fGetMyProfile\x12!.shopscore.v1.GetMyProfileRequest\x1a\".shopscore.v1.GetMyProfileResponse\x12U\n" +
 	"\fListMyVisits\x12!.shopscore.v1.ListMyVisitsRequest\x1a\".shopscore.v1.ListMyVisitsResponse\x12O\n" +
 	"\n" +
 	"GetMyVisit\x12\x1f.shopscore.v1.GetMyVisitRequest\x1a .shopscore.v1.GetMyVisitResponse\x12I\n" +
-	"\bGetMyPay\x12\x1d.shopscore.v1.GetMyPayRequest\x1a\x1e.shopscore.v1.GetMyPayResponseB=Z;github.com/shopscore/shopscore/api/shopscore/v1;shopscorev1b\x06proto3"
+	"\bGetMyPay\x12\x1d.shopscore.v1.GetMyPayRequest\x1a\x1e.shopscore.v1.GetMyPayResponse\x12O\n" +
+	"\n" +
+	"GetMyPhoto\x12\x1f.shopscore.v1.GetMyPhotoRequest\x1a .shopscore.v1.GetMyPhotoResponseB=Z;github.com/shopscore/shopscore/api/shopscore/v1;shopscorev1b\x06proto3"
 
 var (
 	file_shopscore_v1_staff_portal_proto_rawDescOnce sync.Once
@@ -1639,7 +1744,7 @@ func file_shopscore_v1_staff_portal_proto_rawDescGZIP() []byte {
 	return file_shopscore_v1_staff_portal_proto_rawDescData
 }
 
-var file_shopscore_v1_staff_portal_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_shopscore_v1_staff_portal_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_shopscore_v1_staff_portal_proto_goTypes = []any{
 	(*StaffInvite)(nil),              // 0: shopscore.v1.StaffInvite
 	(*InviteStaffRequest)(nil),       // 1: shopscore.v1.InviteStaffRequest
@@ -1649,58 +1754,61 @@ var file_shopscore_v1_staff_portal_proto_goTypes = []any{
 	(*CheckInvitationResponse)(nil),  // 5: shopscore.v1.CheckInvitationResponse
 	(*AcceptInvitationRequest)(nil),  // 6: shopscore.v1.AcceptInvitationRequest
 	(*AcceptInvitationResponse)(nil), // 7: shopscore.v1.AcceptInvitationResponse
-	(*GetMyProfileRequest)(nil),      // 8: shopscore.v1.GetMyProfileRequest
-	(*GetMyProfileResponse)(nil),     // 9: shopscore.v1.GetMyProfileResponse
-	(*MyVisit)(nil),                  // 10: shopscore.v1.MyVisit
-	(*ListMyVisitsRequest)(nil),      // 11: shopscore.v1.ListMyVisitsRequest
-	(*ListMyVisitsResponse)(nil),     // 12: shopscore.v1.ListMyVisitsResponse
-	(*GetMyVisitRequest)(nil),        // 13: shopscore.v1.GetMyVisitRequest
-	(*MyAnswer)(nil),                 // 14: shopscore.v1.MyAnswer
-	(*MyPhoto)(nil),                  // 15: shopscore.v1.MyPhoto
-	(*GetMyVisitResponse)(nil),       // 16: shopscore.v1.GetMyVisitResponse
-	(*GetMyPayRequest)(nil),          // 17: shopscore.v1.GetMyPayRequest
-	(*MyComponent)(nil),              // 18: shopscore.v1.MyComponent
-	(*MyBonus)(nil),                  // 19: shopscore.v1.MyBonus
-	(*GetMyPayResponse)(nil),         // 20: shopscore.v1.GetMyPayResponse
-	(*timestamppb.Timestamp)(nil),    // 21: google.protobuf.Timestamp
-	(*ScoreBreakdown)(nil),           // 22: shopscore.v1.ScoreBreakdown
-	(*ExplanationLine)(nil),          // 23: shopscore.v1.ExplanationLine
+	(*GetMyPhotoRequest)(nil),        // 8: shopscore.v1.GetMyPhotoRequest
+	(*GetMyPhotoResponse)(nil),       // 9: shopscore.v1.GetMyPhotoResponse
+	(*GetMyProfileRequest)(nil),      // 10: shopscore.v1.GetMyProfileRequest
+	(*GetMyProfileResponse)(nil),     // 11: shopscore.v1.GetMyProfileResponse
+	(*MyVisit)(nil),                  // 12: shopscore.v1.MyVisit
+	(*ListMyVisitsRequest)(nil),      // 13: shopscore.v1.ListMyVisitsRequest
+	(*ListMyVisitsResponse)(nil),     // 14: shopscore.v1.ListMyVisitsResponse
+	(*GetMyVisitRequest)(nil),        // 15: shopscore.v1.GetMyVisitRequest
+	(*MyAnswer)(nil),                 // 16: shopscore.v1.MyAnswer
+	(*MyPhoto)(nil),                  // 17: shopscore.v1.MyPhoto
+	(*GetMyVisitResponse)(nil),       // 18: shopscore.v1.GetMyVisitResponse
+	(*GetMyPayRequest)(nil),          // 19: shopscore.v1.GetMyPayRequest
+	(*MyComponent)(nil),              // 20: shopscore.v1.MyComponent
+	(*MyBonus)(nil),                  // 21: shopscore.v1.MyBonus
+	(*GetMyPayResponse)(nil),         // 22: shopscore.v1.GetMyPayResponse
+	(*timestamppb.Timestamp)(nil),    // 23: google.protobuf.Timestamp
+	(*ScoreBreakdown)(nil),           // 24: shopscore.v1.ScoreBreakdown
+	(*ExplanationLine)(nil),          // 25: shopscore.v1.ExplanationLine
 }
 var file_shopscore_v1_staff_portal_proto_depIdxs = []int32{
 	0,  // 0: shopscore.v1.InviteStaffRequest.invites:type_name -> shopscore.v1.StaffInvite
-	21, // 1: shopscore.v1.StaffInvitationLink.expire_time:type_name -> google.protobuf.Timestamp
+	23, // 1: shopscore.v1.StaffInvitationLink.expire_time:type_name -> google.protobuf.Timestamp
 	2,  // 2: shopscore.v1.InviteStaffResponse.links:type_name -> shopscore.v1.StaffInvitationLink
-	21, // 3: shopscore.v1.CheckInvitationResponse.expire_time:type_name -> google.protobuf.Timestamp
-	21, // 4: shopscore.v1.MyVisit.visit_time:type_name -> google.protobuf.Timestamp
-	10, // 5: shopscore.v1.ListMyVisitsResponse.visits:type_name -> shopscore.v1.MyVisit
-	21, // 6: shopscore.v1.MyPhoto.download_expire_time:type_name -> google.protobuf.Timestamp
-	10, // 7: shopscore.v1.GetMyVisitResponse.visit:type_name -> shopscore.v1.MyVisit
-	14, // 8: shopscore.v1.GetMyVisitResponse.answers:type_name -> shopscore.v1.MyAnswer
-	22, // 9: shopscore.v1.GetMyVisitResponse.score:type_name -> shopscore.v1.ScoreBreakdown
-	15, // 10: shopscore.v1.GetMyVisitResponse.photos:type_name -> shopscore.v1.MyPhoto
-	23, // 11: shopscore.v1.MyComponent.explanation:type_name -> shopscore.v1.ExplanationLine
-	21, // 12: shopscore.v1.MyBonus.approve_time:type_name -> google.protobuf.Timestamp
-	18, // 13: shopscore.v1.MyBonus.components:type_name -> shopscore.v1.MyComponent
-	19, // 14: shopscore.v1.GetMyPayResponse.bonuses:type_name -> shopscore.v1.MyBonus
-	1,  // 15: shopscore.v1.StaffAccountService.InviteStaff:input_type -> shopscore.v1.InviteStaffRequest
-	4,  // 16: shopscore.v1.StaffAccountService.CheckInvitation:input_type -> shopscore.v1.CheckInvitationRequest
-	6,  // 17: shopscore.v1.StaffAccountService.AcceptInvitation:input_type -> shopscore.v1.AcceptInvitationRequest
-	8,  // 18: shopscore.v1.MyResultsService.GetMyProfile:input_type -> shopscore.v1.GetMyProfileRequest
-	11, // 19: shopscore.v1.MyResultsService.ListMyVisits:input_type -> shopscore.v1.ListMyVisitsRequest
-	13, // 20: shopscore.v1.MyResultsService.GetMyVisit:input_type -> shopscore.v1.GetMyVisitRequest
-	17, // 21: shopscore.v1.MyResultsService.GetMyPay:input_type -> shopscore.v1.GetMyPayRequest
+	23, // 3: shopscore.v1.CheckInvitationResponse.expire_time:type_name -> google.protobuf.Timestamp
+	23, // 4: shopscore.v1.MyVisit.visit_time:type_name -> google.protobuf.Timestamp
+	12, // 5: shopscore.v1.ListMyVisitsResponse.visits:type_name -> shopscore.v1.MyVisit
+	12, // 6: shopscore.v1.GetMyVisitResponse.visit:type_name -> shopscore.v1.MyVisit
+	16, // 7: shopscore.v1.GetMyVisitResponse.answers:type_name -> shopscore.v1.MyAnswer
+	24, // 8: shopscore.v1.GetMyVisitResponse.score:type_name -> shopscore.v1.ScoreBreakdown
+	17, // 9: shopscore.v1.GetMyVisitResponse.photos:type_name -> shopscore.v1.MyPhoto
+	25, // 10: shopscore.v1.MyComponent.explanation:type_name -> shopscore.v1.ExplanationLine
+	23, // 11: shopscore.v1.MyBonus.approve_time:type_name -> google.protobuf.Timestamp
+	20, // 12: shopscore.v1.MyBonus.components:type_name -> shopscore.v1.MyComponent
+	21, // 13: shopscore.v1.GetMyPayResponse.bonuses:type_name -> shopscore.v1.MyBonus
+	1,  // 14: shopscore.v1.StaffAccountService.InviteStaff:input_type -> shopscore.v1.InviteStaffRequest
+	4,  // 15: shopscore.v1.StaffAccountService.CheckInvitation:input_type -> shopscore.v1.CheckInvitationRequest
+	6,  // 16: shopscore.v1.StaffAccountService.AcceptInvitation:input_type -> shopscore.v1.AcceptInvitationRequest
+	10, // 17: shopscore.v1.MyResultsService.GetMyProfile:input_type -> shopscore.v1.GetMyProfileRequest
+	13, // 18: shopscore.v1.MyResultsService.ListMyVisits:input_type -> shopscore.v1.ListMyVisitsRequest
+	15, // 19: shopscore.v1.MyResultsService.GetMyVisit:input_type -> shopscore.v1.GetMyVisitRequest
+	19, // 20: shopscore.v1.MyResultsService.GetMyPay:input_type -> shopscore.v1.GetMyPayRequest
+	8,  // 21: shopscore.v1.MyResultsService.GetMyPhoto:input_type -> shopscore.v1.GetMyPhotoRequest
 	3,  // 22: shopscore.v1.StaffAccountService.InviteStaff:output_type -> shopscore.v1.InviteStaffResponse
 	5,  // 23: shopscore.v1.StaffAccountService.CheckInvitation:output_type -> shopscore.v1.CheckInvitationResponse
 	7,  // 24: shopscore.v1.StaffAccountService.AcceptInvitation:output_type -> shopscore.v1.AcceptInvitationResponse
-	9,  // 25: shopscore.v1.MyResultsService.GetMyProfile:output_type -> shopscore.v1.GetMyProfileResponse
-	12, // 26: shopscore.v1.MyResultsService.ListMyVisits:output_type -> shopscore.v1.ListMyVisitsResponse
-	16, // 27: shopscore.v1.MyResultsService.GetMyVisit:output_type -> shopscore.v1.GetMyVisitResponse
-	20, // 28: shopscore.v1.MyResultsService.GetMyPay:output_type -> shopscore.v1.GetMyPayResponse
-	22, // [22:29] is the sub-list for method output_type
-	15, // [15:22] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	11, // 25: shopscore.v1.MyResultsService.GetMyProfile:output_type -> shopscore.v1.GetMyProfileResponse
+	14, // 26: shopscore.v1.MyResultsService.ListMyVisits:output_type -> shopscore.v1.ListMyVisitsResponse
+	18, // 27: shopscore.v1.MyResultsService.GetMyVisit:output_type -> shopscore.v1.GetMyVisitResponse
+	22, // 28: shopscore.v1.MyResultsService.GetMyPay:output_type -> shopscore.v1.GetMyPayResponse
+	9,  // 29: shopscore.v1.MyResultsService.GetMyPhoto:output_type -> shopscore.v1.GetMyPhotoResponse
+	22, // [22:30] is the sub-list for method output_type
+	14, // [14:22] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_shopscore_v1_staff_portal_proto_init() }
@@ -1710,16 +1818,16 @@ func file_shopscore_v1_staff_portal_proto_init() {
 	}
 	file_shopscore_v1_report_proto_init()
 	file_shopscore_v1_review_proto_init()
-	file_shopscore_v1_staff_portal_proto_msgTypes[10].OneofWrappers = []any{}
-	file_shopscore_v1_staff_portal_proto_msgTypes[14].OneofWrappers = []any{}
-	file_shopscore_v1_staff_portal_proto_msgTypes[18].OneofWrappers = []any{}
+	file_shopscore_v1_staff_portal_proto_msgTypes[12].OneofWrappers = []any{}
+	file_shopscore_v1_staff_portal_proto_msgTypes[16].OneofWrappers = []any{}
+	file_shopscore_v1_staff_portal_proto_msgTypes[20].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_shopscore_v1_staff_portal_proto_rawDesc), len(file_shopscore_v1_staff_portal_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

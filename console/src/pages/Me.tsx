@@ -5,7 +5,8 @@
 // here can ask for anyone else's.
 import { useQuery } from "@connectrpc/connect-query";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { MyResultsService, type MyAnswer, type MyBonus, type MyVisit } from "../gen/shopscore/v1/staff_portal_pb";
+import { useEffect, useMemo } from "react";
+import { MyResultsService, type MyAnswer, type MyBonus, type MyPhoto, type MyVisit } from "../gen/shopscore/v1/staff_portal_pb";
 import { useI18n } from "../i18n/context";
 import { Badge, Empty, ErrorText, Loading, Section } from "../components";
 import { Link, setQuery, useLocation, useTitle } from "../lib/router";
@@ -132,6 +133,23 @@ function Bonus({ b }: { b: MyBonus }) {
   );
 }
 
+/**
+ * Photo shows one verified photo as the server gives it to an employee:
+ * the picture without its metadata (GetMyPhoto), never the stored original.
+ */
+function Photo({ visitId, photo, alt }: { visitId: string; photo: MyPhoto; alt: string }) {
+  const q = useQuery(MyResultsService.method.getMyPhoto, { visitId, questionId: photo.questionId, index: photo.index });
+  const url = useMemo(() => (q.data ? URL.createObjectURL(new Blob([q.data.content as BlobPart], { type: q.data.contentType })) : ""), [q.data]);
+  useEffect(() => () => (url ? URL.revokeObjectURL(url) : undefined), [url]);
+  if (q.error) return <ErrorText error={q.error} />;
+  if (!url) return <span className="thumb missing">…</span>;
+  return (
+    <a href={url} target="_blank" rel="noreferrer" className="thumb">
+      <img src={url} alt={alt} />
+    </a>
+  );
+}
+
 function answerText(a: MyAnswer, t: ReturnType<typeof useI18n>["t"], tag: string): string {
   if (a.notApplicable) return t("visit.na");
   if (!a.answered && a.yes === undefined && a.number === undefined && a.durationMs === undefined && a.choices.length === 0 && !a.text) return "—";
@@ -192,9 +210,7 @@ export function MyVisitPage({ id }: { id: string }) {
                 {shots.length > 0 && (
                   <div className="thumbs">
                     {shots.map((p) => (
-                      <a key={p.index} href={p.downloadUrl} target="_blank" rel="noreferrer" className="thumb">
-                        <img src={p.downloadUrl} alt={t("visit.photoAlt", { n: p.index + 1, question: a.questionText })} loading="lazy" />
-                      </a>
+                      <Photo key={p.index} visitId={v.visitId} photo={p} alt={t("visit.photoAlt", { n: p.index + 1, question: a.questionText })} />
                     ))}
                   </div>
                 )}

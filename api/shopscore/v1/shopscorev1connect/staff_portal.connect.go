@@ -56,6 +56,9 @@ const (
 	// MyResultsServiceGetMyPayProcedure is the fully-qualified name of the MyResultsService's GetMyPay
 	// RPC.
 	MyResultsServiceGetMyPayProcedure = "/shopscore.v1.MyResultsService/GetMyPay"
+	// MyResultsServiceGetMyPhotoProcedure is the fully-qualified name of the MyResultsService's
+	// GetMyPhoto RPC.
+	MyResultsServiceGetMyPhotoProcedure = "/shopscore.v1.MyResultsService/GetMyPhoto"
 )
 
 // StaffAccountServiceClient is a client for the shopscore.v1.StaffAccountService service.
@@ -225,6 +228,13 @@ type MyResultsServiceClient interface {
 	// GetMyPay returns the caller's own part of each approved bonus run of
 	// the month. Errors: InvalidArgument (the month).
 	GetMyPay(context.Context, *connect.Request[v1.GetMyPayRequest]) (*connect.Response[v1.GetMyPayResponse], error)
+	// GetMyPhoto returns a verified photo of one of his visits without the
+	// metadata the phone wrote into it (EXIF with the GPS position and the
+	// device, XMP, IPTC, comments): never a link to the stored original.
+	// Errors: InvalidArgument, NotFound (also a visit that does not concern
+	// the caller), FailedPrecondition (a type whose metadata cannot be
+	// removed, such as HEIC).
+	GetMyPhoto(context.Context, *connect.Request[v1.GetMyPhotoRequest]) (*connect.Response[v1.GetMyPhotoResponse], error)
 }
 
 // NewMyResultsServiceClient constructs a client for the shopscore.v1.MyResultsService service. By
@@ -262,6 +272,12 @@ func NewMyResultsServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithSchema(myResultsServiceMethods.ByName("GetMyPay")),
 			connect.WithClientOptions(opts...),
 		),
+		getMyPhoto: connect.NewClient[v1.GetMyPhotoRequest, v1.GetMyPhotoResponse](
+			httpClient,
+			baseURL+MyResultsServiceGetMyPhotoProcedure,
+			connect.WithSchema(myResultsServiceMethods.ByName("GetMyPhoto")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -271,6 +287,7 @@ type myResultsServiceClient struct {
 	listMyVisits *connect.Client[v1.ListMyVisitsRequest, v1.ListMyVisitsResponse]
 	getMyVisit   *connect.Client[v1.GetMyVisitRequest, v1.GetMyVisitResponse]
 	getMyPay     *connect.Client[v1.GetMyPayRequest, v1.GetMyPayResponse]
+	getMyPhoto   *connect.Client[v1.GetMyPhotoRequest, v1.GetMyPhotoResponse]
 }
 
 // GetMyProfile calls shopscore.v1.MyResultsService.GetMyProfile.
@@ -293,6 +310,11 @@ func (c *myResultsServiceClient) GetMyPay(ctx context.Context, req *connect.Requ
 	return c.getMyPay.CallUnary(ctx, req)
 }
 
+// GetMyPhoto calls shopscore.v1.MyResultsService.GetMyPhoto.
+func (c *myResultsServiceClient) GetMyPhoto(ctx context.Context, req *connect.Request[v1.GetMyPhotoRequest]) (*connect.Response[v1.GetMyPhotoResponse], error) {
+	return c.getMyPhoto.CallUnary(ctx, req)
+}
+
 // MyResultsServiceHandler is an implementation of the shopscore.v1.MyResultsService service.
 type MyResultsServiceHandler interface {
 	// GetMyProfile returns the employee behind the caller and the
@@ -308,6 +330,13 @@ type MyResultsServiceHandler interface {
 	// GetMyPay returns the caller's own part of each approved bonus run of
 	// the month. Errors: InvalidArgument (the month).
 	GetMyPay(context.Context, *connect.Request[v1.GetMyPayRequest]) (*connect.Response[v1.GetMyPayResponse], error)
+	// GetMyPhoto returns a verified photo of one of his visits without the
+	// metadata the phone wrote into it (EXIF with the GPS position and the
+	// device, XMP, IPTC, comments): never a link to the stored original.
+	// Errors: InvalidArgument, NotFound (also a visit that does not concern
+	// the caller), FailedPrecondition (a type whose metadata cannot be
+	// removed, such as HEIC).
+	GetMyPhoto(context.Context, *connect.Request[v1.GetMyPhotoRequest]) (*connect.Response[v1.GetMyPhotoResponse], error)
 }
 
 // NewMyResultsServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -341,6 +370,12 @@ func NewMyResultsServiceHandler(svc MyResultsServiceHandler, opts ...connect.Han
 		connect.WithSchema(myResultsServiceMethods.ByName("GetMyPay")),
 		connect.WithHandlerOptions(opts...),
 	)
+	myResultsServiceGetMyPhotoHandler := connect.NewUnaryHandler(
+		MyResultsServiceGetMyPhotoProcedure,
+		svc.GetMyPhoto,
+		connect.WithSchema(myResultsServiceMethods.ByName("GetMyPhoto")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/shopscore.v1.MyResultsService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case MyResultsServiceGetMyProfileProcedure:
@@ -351,6 +386,8 @@ func NewMyResultsServiceHandler(svc MyResultsServiceHandler, opts ...connect.Han
 			myResultsServiceGetMyVisitHandler.ServeHTTP(w, r)
 		case MyResultsServiceGetMyPayProcedure:
 			myResultsServiceGetMyPayHandler.ServeHTTP(w, r)
+		case MyResultsServiceGetMyPhotoProcedure:
+			myResultsServiceGetMyPhotoHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -374,4 +411,8 @@ func (UnimplementedMyResultsServiceHandler) GetMyVisit(context.Context, *connect
 
 func (UnimplementedMyResultsServiceHandler) GetMyPay(context.Context, *connect.Request[v1.GetMyPayRequest]) (*connect.Response[v1.GetMyPayResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.MyResultsService.GetMyPay is not implemented"))
+}
+
+func (UnimplementedMyResultsServiceHandler) GetMyPhoto(context.Context, *connect.Request[v1.GetMyPhotoRequest]) (*connect.Response[v1.GetMyPhotoResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.MyResultsService.GetMyPhoto is not implemented"))
 }

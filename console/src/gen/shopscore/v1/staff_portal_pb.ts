@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shopscore/v1/staff_portal.proto.
  */
 export const file_shopscore_v1_staff_portal: GenFile = /*@__PURE__*/
-  fileDesc("Ch9zaG9wc2NvcmUvdjEvc3RhZmZfcG9ydGFsLnByb3RvEgxzaG9wc2NvcmUudjEiNQoLU3RhZmZJbnZpdGUSFwoPZW1wbG95ZWVfbnVtYmVyGAEgASgJEg0KBWVtYWlsGAIgASgJIkAKEkludml0ZVN0YWZmUmVxdWVzdBIqCgdpbnZpdGVzGAEgAygLMhkuc2hvcHNjb3JlLnYxLlN0YWZmSW52aXRlIr0BChNTdGFmZkludml0YXRpb25MaW5rEhcKD2VtcGxveWVlX251bWJlchgBIAEoCRISCgpzdGFmZl9uYW1lGAIgASgJEg8KB3VzZXJfaWQYAyABKAkSDQoFZW1haWwYBCABKAkSDQoFdG9rZW4YBSABKAkSGQoRc2V0X3Bhc3N3b3JkX3BhdGgYBiABKAkSLwoLZXhwaXJlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkcKE0ludml0ZVN0YWZmUmVzcG9uc2USMAoFbGlua3MYASADKAsyIS5zaG9wc2NvcmUudjEuU3RhZmZJbnZpdGF0aW9uTGluayInChZDaGVja0ludml0YXRpb25SZXF1ZXN0Eg0KBXRva2VuGAEgASgJIoYBChdDaGVja0ludml0YXRpb25SZXNwb25zZRISCgpzdGFmZl9uYW1lGAEgASgJEhcKD2VtcGxveWVlX251bWJlchgCIAEoCRINCgVlbWFpbBgDIAEoCRIvCgtleHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOgoXQWNjZXB0SW52aXRhdGlvblJlcXVlc3QSDQoFdG9rZW4YASABKAkSEAoIcGFzc3dvcmQYAiABKAkiPQoYQWNjZXB0SW52aXRhdGlvblJlc3BvbnNlEg0KBWVtYWlsGAEgASgJEhIKCnN0YWZmX25hbWUYAiABKAkiFQoTR2V0TXlQcm9maWxlUmVxdWVzdCK7AQoUR2V0TXlQcm9maWxlUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIXCg9lbXBsb3llZV9udW1iZXIYAiABKAkSEAoIcG9zaXRpb24YAyABKAkSEgoKc3RvcmVfY29kZRgEIAEoCRISCgpzdG9yZV9uYW1lGAUgASgJEg0KBWVtYWlsGAYgASgJEhEKCXRpbWVfem9uZRgHIAEoCRIOCgZsb2NhbGUYCCABKAkSEAoIY3VycmVuY3kYCSABKAki2gEKB015VmlzaXQSEAoIdmlzaXRfaWQYASABKAkSEgoKc3RvcmVfY29kZRgCIAEoCRISCgpzdG9yZV9uYW1lGAMgASgJEhYKDmNoZWNrbGlzdF9uYW1lGAQgASgJEi4KCnZpc2l0X3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhoKDXNjb3JlX3BlcmNlbnQYBiABKAFIAIgBARIQCghuYW1lc19tZRgHIAEoCBINCgVzdGF0ZRgIIAEoCUIQCg5fc2NvcmVfcGVyY2VudCIkChNMaXN0TXlWaXNpdHNSZXF1ZXN0Eg0KBW1vbnRoGAEgASgJIj0KFExpc3RNeVZpc2l0c1Jlc3BvbnNlEiUKBnZpc2l0cxgBIAMoCzIVLnNob3BzY29yZS52MS5NeVZpc2l0IiUKEUdldE15VmlzaXRSZXF1ZXN0EhAKCHZpc2l0X2lkGAEgASgJItQCCghNeUFuc3dlchITCgtxdWVzdGlvbl9pZBgBIAEoCRIVCg1zZWN0aW9uX3RpdGxlGAIgASgJEhUKDXF1ZXN0aW9uX3RleHQYAyABKAkSEAoIYW5zd2VyZWQYBCABKAgSFgoObm90X2FwcGxpY2FibGUYBSABKAgSEAoDeWVzGAYgASgISACIAQESEwoGbnVtYmVyGAcgASgBSAGIAQESDAoEdW5pdBgIIAEoCRIYCgtkdXJhdGlvbl9tcxgJIAEoA0gCiAEBEg8KB2Nob2ljZXMYCiADKAkSDAoEdGV4dBgLIAEoCRIMCgRub3RlGAwgASgJEg4KBnBvaW50cxgNIAEoARISCgptYXhfcG9pbnRzGA4gASgBEhgKEGNyaXRpY2FsX2ZhaWx1cmUYDyABKAhCBgoEX3llc0IJCgdfbnVtYmVyQg4KDF9kdXJhdGlvbl9tcyKTAQoHTXlQaG90bxITCgtxdWVzdGlvbl9pZBgBIAEoCRINCgVpbmRleBgCIAEoBRIUCgxjb250ZW50X3R5cGUYAyABKAkSFAoMZG93bmxvYWRfdXJsGAQgASgJEjgKFGRvd25sb2FkX2V4cGlyZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK3AQoSR2V0TXlWaXNpdFJlc3BvbnNlEiQKBXZpc2l0GAEgASgLMhUuc2hvcHNjb3JlLnYxLk15VmlzaXQSJwoHYW5zd2VycxgCIAMoCzIWLnNob3BzY29yZS52MS5NeUFuc3dlchIrCgVzY29yZRgDIAEoCzIcLnNob3BzY29yZS52MS5TY29yZUJyZWFrZG93bhIlCgZwaG90b3MYBCADKAsyFS5zaG9wc2NvcmUudjEuTXlQaG90byIgCg9HZXRNeVBheVJlcXVlc3QSDQoFbW9udGgYASABKAki+AEKC015Q29tcG9uZW50EgwKBG5hbWUYASABKAkSDQoFc2hhcmUYAiABKAESDgoGdmlzaXRzGAMgASgFEhoKDXNjb3JlX3BlcmNlbnQYBCABKAFIAIgBARIOCgZwYXlvdXQYBSABKAESFAoMYW1vdW50X21pbm9yGAYgASgDEhoKEm1pbl9zYW1wbGVfZGVmYXVsdBgHIAEoCBIYChBjcml0aWNhbF9mb3JmZWl0GAggASgIEjIKC2V4cGxhbmF0aW9uGAkgAygLMh0uc2hvcHNjb3JlLnYxLkV4cGxhbmF0aW9uTGluZUIQCg5fc2NvcmVfcGVyY2VudCKPAgoHTXlCb251cxIOCgZydW5faWQYASABKAkSEQoJcG9saWN5X2lkGAIgASgJEhMKC3BvbGljeV9uYW1lGAMgASgJEhYKDnBvbGljeV92ZXJzaW9uGAQgASgFEg4KBnBlcmlvZBgFIAEoCRIwCgxhcHByb3ZlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmJhc2VfcGF5X21pbm9yGAcgASgDEhYKDnVubGlua2VkX21pbm9yGAggASgDEi0KCmNvbXBvbmVudHMYCSADKAsyGS5zaG9wc2NvcmUudjEuTXlDb21wb25lbnQSEwoLdG90YWxfbWlub3IYCiABKAMiOgoQR2V0TXlQYXlSZXNwb25zZRImCgdib251c2VzGAEgAygLMhUuc2hvcHNjb3JlLnYxLk15Qm9udXMyrAIKE1N0YWZmQWNjb3VudFNlcnZpY2USUgoLSW52aXRlU3RhZmYSIC5zaG9wc2NvcmUudjEuSW52aXRlU3RhZmZSZXF1ZXN0GiEuc2hvcHNjb3JlLnYxLkludml0ZVN0YWZmUmVzcG9uc2USXgoPQ2hlY2tJbnZpdGF0aW9uEiQuc2hvcHNjb3JlLnYxLkNoZWNrSW52aXRhdGlvblJlcXVlc3QaJS5zaG9wc2NvcmUudjEuQ2hlY2tJbnZpdGF0aW9uUmVzcG9uc2USYQoQQWNjZXB0SW52aXRhdGlvbhIlLnNob3BzY29yZS52MS5BY2NlcHRJbnZpdGF0aW9uUmVxdWVzdBomLnNob3BzY29yZS52MS5BY2NlcHRJbnZpdGF0aW9uUmVzcG9uc2Uy3AIKEE15UmVzdWx0c1NlcnZpY2USVQoMR2V0TXlQcm9maWxlEiEuc2hvcHNjb3JlLnYxLkdldE15UHJvZmlsZVJlcXVlc3QaIi5zaG9wc2NvcmUudjEuR2V0TXlQcm9maWxlUmVzcG9uc2USVQoMTGlzdE15VmlzaXRzEiEuc2hvcHNjb3JlLnYxLkxpc3RNeVZpc2l0c1JlcXVlc3QaIi5zaG9wc2NvcmUudjEuTGlzdE15VmlzaXRzUmVzcG9uc2USTwoKR2V0TXlWaXNpdBIfLnNob3BzY29yZS52MS5HZXRNeVZpc2l0UmVxdWVzdBogLnNob3BzY29yZS52MS5HZXRNeVZpc2l0UmVzcG9uc2USSQoIR2V0TXlQYXkSHS5zaG9wc2NvcmUudjEuR2V0TXlQYXlSZXF1ZXN0Gh4uc2hvcHNjb3JlLnYxLkdldE15UGF5UmVzcG9uc2VCPVo7Z2l0aHViLmNvbS9zaG9wc2NvcmUvc2hvcHNjb3JlL2FwaS9zaG9wc2NvcmUvdjE7c2hvcHNjb3JldjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_shopscore_v1_report, file_shopscore_v1_review]);
+  fileDesc("Ch9zaG9wc2NvcmUvdjEvc3RhZmZfcG9ydGFsLnByb3RvEgxzaG9wc2NvcmUudjEiNQoLU3RhZmZJbnZpdGUSFwoPZW1wbG95ZWVfbnVtYmVyGAEgASgJEg0KBWVtYWlsGAIgASgJIkAKEkludml0ZVN0YWZmUmVxdWVzdBIqCgdpbnZpdGVzGAEgAygLMhkuc2hvcHNjb3JlLnYxLlN0YWZmSW52aXRlIr0BChNTdGFmZkludml0YXRpb25MaW5rEhcKD2VtcGxveWVlX251bWJlchgBIAEoCRISCgpzdGFmZl9uYW1lGAIgASgJEg8KB3VzZXJfaWQYAyABKAkSDQoFZW1haWwYBCABKAkSDQoFdG9rZW4YBSABKAkSGQoRc2V0X3Bhc3N3b3JkX3BhdGgYBiABKAkSLwoLZXhwaXJlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkcKE0ludml0ZVN0YWZmUmVzcG9uc2USMAoFbGlua3MYASADKAsyIS5zaG9wc2NvcmUudjEuU3RhZmZJbnZpdGF0aW9uTGluayInChZDaGVja0ludml0YXRpb25SZXF1ZXN0Eg0KBXRva2VuGAEgASgJIoYBChdDaGVja0ludml0YXRpb25SZXNwb25zZRISCgpzdGFmZl9uYW1lGAEgASgJEhcKD2VtcGxveWVlX251bWJlchgCIAEoCRINCgVlbWFpbBgDIAEoCRIvCgtleHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOgoXQWNjZXB0SW52aXRhdGlvblJlcXVlc3QSDQoFdG9rZW4YASABKAkSEAoIcGFzc3dvcmQYAiABKAkiPQoYQWNjZXB0SW52aXRhdGlvblJlc3BvbnNlEg0KBWVtYWlsGAEgASgJEhIKCnN0YWZmX25hbWUYAiABKAkiSQoRR2V0TXlQaG90b1JlcXVlc3QSEAoIdmlzaXRfaWQYASABKAkSEwoLcXVlc3Rpb25faWQYAiABKAkSDQoFaW5kZXgYAyABKAUiOwoSR2V0TXlQaG90b1Jlc3BvbnNlEhQKDGNvbnRlbnRfdHlwZRgBIAEoCRIPCgdjb250ZW50GAIgASgMIhUKE0dldE15UHJvZmlsZVJlcXVlc3QiuwEKFEdldE15UHJvZmlsZVJlc3BvbnNlEgwKBG5hbWUYASABKAkSFwoPZW1wbG95ZWVfbnVtYmVyGAIgASgJEhAKCHBvc2l0aW9uGAMgASgJEhIKCnN0b3JlX2NvZGUYBCABKAkSEgoKc3RvcmVfbmFtZRgFIAEoCRINCgVlbWFpbBgGIAEoCRIRCgl0aW1lX3pvbmUYByABKAkSDgoGbG9jYWxlGAggASgJEhAKCGN1cnJlbmN5GAkgASgJItoBCgdNeVZpc2l0EhAKCHZpc2l0X2lkGAEgASgJEhIKCnN0b3JlX2NvZGUYAiABKAkSEgoKc3RvcmVfbmFtZRgDIAEoCRIWCg5jaGVja2xpc3RfbmFtZRgEIAEoCRIuCgp2aXNpdF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIaCg1zY29yZV9wZXJjZW50GAYgASgBSACIAQESEAoIbmFtZXNfbWUYByABKAgSDQoFc3RhdGUYCCABKAlCEAoOX3Njb3JlX3BlcmNlbnQiJAoTTGlzdE15VmlzaXRzUmVxdWVzdBINCgVtb250aBgBIAEoCSI9ChRMaXN0TXlWaXNpdHNSZXNwb25zZRIlCgZ2aXNpdHMYASADKAsyFS5zaG9wc2NvcmUudjEuTXlWaXNpdCIlChFHZXRNeVZpc2l0UmVxdWVzdBIQCgh2aXNpdF9pZBgBIAEoCSLUAgoITXlBbnN3ZXISEwoLcXVlc3Rpb25faWQYASABKAkSFQoNc2VjdGlvbl90aXRsZRgCIAEoCRIVCg1xdWVzdGlvbl90ZXh0GAMgASgJEhAKCGFuc3dlcmVkGAQgASgIEhYKDm5vdF9hcHBsaWNhYmxlGAUgASgIEhAKA3llcxgGIAEoCEgAiAEBEhMKBm51bWJlchgHIAEoAUgBiAEBEgwKBHVuaXQYCCABKAkSGAoLZHVyYXRpb25fbXMYCSABKANIAogBARIPCgdjaG9pY2VzGAogAygJEgwKBHRleHQYCyABKAkSDAoEbm90ZRgMIAEoCRIOCgZwb2ludHMYDSABKAESEgoKbWF4X3BvaW50cxgOIAEoARIYChBjcml0aWNhbF9mYWlsdXJlGA8gASgIQgYKBF95ZXNCCQoHX251bWJlckIOCgxfZHVyYXRpb25fbXMiQwoHTXlQaG90bxITCgtxdWVzdGlvbl9pZBgBIAEoCRINCgVpbmRleBgCIAEoBRIUCgxjb250ZW50X3R5cGUYAyABKAkitwEKEkdldE15VmlzaXRSZXNwb25zZRIkCgV2aXNpdBgBIAEoCzIVLnNob3BzY29yZS52MS5NeVZpc2l0EicKB2Fuc3dlcnMYAiADKAsyFi5zaG9wc2NvcmUudjEuTXlBbnN3ZXISKwoFc2NvcmUYAyABKAsyHC5zaG9wc2NvcmUudjEuU2NvcmVCcmVha2Rvd24SJQoGcGhvdG9zGAQgAygLMhUuc2hvcHNjb3JlLnYxLk15UGhvdG8iIAoPR2V0TXlQYXlSZXF1ZXN0Eg0KBW1vbnRoGAEgASgJIvgBCgtNeUNvbXBvbmVudBIMCgRuYW1lGAEgASgJEg0KBXNoYXJlGAIgASgBEg4KBnZpc2l0cxgDIAEoBRIaCg1zY29yZV9wZXJjZW50GAQgASgBSACIAQESDgoGcGF5b3V0GAUgASgBEhQKDGFtb3VudF9taW5vchgGIAEoAxIaChJtaW5fc2FtcGxlX2RlZmF1bHQYByABKAgSGAoQY3JpdGljYWxfZm9yZmVpdBgIIAEoCBIyCgtleHBsYW5hdGlvbhgJIAMoCzIdLnNob3BzY29yZS52MS5FeHBsYW5hdGlvbkxpbmVCEAoOX3Njb3JlX3BlcmNlbnQijwIKB015Qm9udXMSDgoGcnVuX2lkGAEgASgJEhEKCXBvbGljeV9pZBgCIAEoCRITCgtwb2xpY3lfbmFtZRgDIAEoCRIWCg5wb2xpY3lfdmVyc2lvbhgEIAEoBRIOCgZwZXJpb2QYBSABKAkSMAoMYXBwcm92ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5iYXNlX3BheV9taW5vchgHIAEoAxIWCg51bmxpbmtlZF9taW5vchgIIAEoAxItCgpjb21wb25lbnRzGAkgAygLMhkuc2hvcHNjb3JlLnYxLk15Q29tcG9uZW50EhMKC3RvdGFsX21pbm9yGAogASgDIjoKEEdldE15UGF5UmVzcG9uc2USJgoHYm9udXNlcxgBIAMoCzIVLnNob3BzY29yZS52MS5NeUJvbnVzMqwCChNTdGFmZkFjY291bnRTZXJ2aWNlElIKC0ludml0ZVN0YWZmEiAuc2hvcHNjb3JlLnYxLkludml0ZVN0YWZmUmVxdWVzdBohLnNob3BzY29yZS52MS5JbnZpdGVTdGFmZlJlc3BvbnNlEl4KD0NoZWNrSW52aXRhdGlvbhIkLnNob3BzY29yZS52MS5DaGVja0ludml0YXRpb25SZXF1ZXN0GiUuc2hvcHNjb3JlLnYxLkNoZWNrSW52aXRhdGlvblJlc3BvbnNlEmEKEEFjY2VwdEludml0YXRpb24SJS5zaG9wc2NvcmUudjEuQWNjZXB0SW52aXRhdGlvblJlcXVlc3QaJi5zaG9wc2NvcmUudjEuQWNjZXB0SW52aXRhdGlvblJlc3BvbnNlMq0DChBNeVJlc3VsdHNTZXJ2aWNlElUKDEdldE15UHJvZmlsZRIhLnNob3BzY29yZS52MS5HZXRNeVByb2ZpbGVSZXF1ZXN0GiIuc2hvcHNjb3JlLnYxLkdldE15UHJvZmlsZVJlc3BvbnNlElUKDExpc3RNeVZpc2l0cxIhLnNob3BzY29yZS52MS5MaXN0TXlWaXNpdHNSZXF1ZXN0GiIuc2hvcHNjb3JlLnYxLkxpc3RNeVZpc2l0c1Jlc3BvbnNlEk8KCkdldE15VmlzaXQSHy5zaG9wc2NvcmUudjEuR2V0TXlWaXNpdFJlcXVlc3QaIC5zaG9wc2NvcmUudjEuR2V0TXlWaXNpdFJlc3BvbnNlEkkKCEdldE15UGF5Eh0uc2hvcHNjb3JlLnYxLkdldE15UGF5UmVxdWVzdBoeLnNob3BzY29yZS52MS5HZXRNeVBheVJlc3BvbnNlEk8KCkdldE15UGhvdG8SHy5zaG9wc2NvcmUudjEuR2V0TXlQaG90b1JlcXVlc3QaIC5zaG9wc2NvcmUudjEuR2V0TXlQaG90b1Jlc3BvbnNlQj1aO2dpdGh1Yi5jb20vc2hvcHNjb3JlL3Nob3BzY29yZS9hcGkvc2hvcHNjb3JlL3YxO3Nob3BzY29yZXYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_shopscore_v1_report, file_shopscore_v1_review]);
 
 /**
  * @generated from message shopscore.v1.StaffInvite
@@ -226,6 +226,55 @@ export const AcceptInvitationResponseSchema: GenMessage<AcceptInvitationResponse
   messageDesc(file_shopscore_v1_staff_portal, 7);
 
 /**
+ * @generated from message shopscore.v1.GetMyPhotoRequest
+ */
+export type GetMyPhotoRequest = Message<"shopscore.v1.GetMyPhotoRequest"> & {
+  /**
+   * @generated from field: string visit_id = 1;
+   */
+  visitId: string;
+
+  /**
+   * @generated from field: string question_id = 2;
+   */
+  questionId: string;
+
+  /**
+   * @generated from field: int32 index = 3;
+   */
+  index: number;
+};
+
+/**
+ * Describes the message shopscore.v1.GetMyPhotoRequest.
+ * Use `create(GetMyPhotoRequestSchema)` to create a new message.
+ */
+export const GetMyPhotoRequestSchema: GenMessage<GetMyPhotoRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_staff_portal, 8);
+
+/**
+ * @generated from message shopscore.v1.GetMyPhotoResponse
+ */
+export type GetMyPhotoResponse = Message<"shopscore.v1.GetMyPhotoResponse"> & {
+  /**
+   * @generated from field: string content_type = 1;
+   */
+  contentType: string;
+
+  /**
+   * @generated from field: bytes content = 2;
+   */
+  content: Uint8Array;
+};
+
+/**
+ * Describes the message shopscore.v1.GetMyPhotoResponse.
+ * Use `create(GetMyPhotoResponseSchema)` to create a new message.
+ */
+export const GetMyPhotoResponseSchema: GenMessage<GetMyPhotoResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_staff_portal, 9);
+
+/**
  * @generated from message shopscore.v1.GetMyProfileRequest
  */
 export type GetMyProfileRequest = Message<"shopscore.v1.GetMyProfileRequest"> & {
@@ -236,7 +285,7 @@ export type GetMyProfileRequest = Message<"shopscore.v1.GetMyProfileRequest"> & 
  * Use `create(GetMyProfileRequestSchema)` to create a new message.
  */
 export const GetMyProfileRequestSchema: GenMessage<GetMyProfileRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_staff_portal, 8);
+  messageDesc(file_shopscore_v1_staff_portal, 10);
 
 /**
  * @generated from message shopscore.v1.GetMyProfileResponse
@@ -295,7 +344,7 @@ export type GetMyProfileResponse = Message<"shopscore.v1.GetMyProfileResponse"> 
  * Use `create(GetMyProfileResponseSchema)` to create a new message.
  */
 export const GetMyProfileResponseSchema: GenMessage<GetMyProfileResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_staff_portal, 9);
+  messageDesc(file_shopscore_v1_staff_portal, 11);
 
 /**
  * MyVisit is one visit as the employee sees it.
@@ -354,7 +403,7 @@ export type MyVisit = Message<"shopscore.v1.MyVisit"> & {
  * Use `create(MyVisitSchema)` to create a new message.
  */
 export const MyVisitSchema: GenMessage<MyVisit> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_staff_portal, 10);
+  messageDesc(file_shopscore_v1_staff_portal, 12);
 
 /**
  * @generated from message shopscore.v1.ListMyVisitsRequest
@@ -373,7 +422,7 @@ export type ListMyVisitsRequest = Message<"shopscore.v1.ListMyVisitsRequest"> & 
  * Use `create(ListMyVisitsRequestSchema)` to create a new message.
  */
 export const ListMyVisitsRequestSchema: GenMessage<ListMyVisitsRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_staff_portal, 11);
+  messageDesc(file_shopscore_v1_staff_portal, 13);
 
 /**
  * @generated from message shopscore.v1.ListMyVisitsResponse
@@ -390,7 +439,7 @@ export type ListMyVisitsResponse = Message<"shopscore.v1.ListMyVisitsResponse"> 
  * Use `create(ListMyVisitsResponseSchema)` to create a new message.
  */
 export const ListMyVisitsResponseSchema: GenMessage<ListMyVisitsResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_staff_portal, 12);
+  messageDesc(file_shopscore_v1_staff_portal, 14);
 
 /**
  * @generated from message shopscore.v1.GetMyVisitRequest
@@ -407,7 +456,7 @@ export type GetMyVisitRequest = Message<"shopscore.v1.GetMyVisitRequest"> & {
  * Use `create(GetMyVisitRequestSchema)` to create a new message.
  */
 export const GetMyVisitRequestSchema: GenMessage<GetMyVisitRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_staff_portal, 13);
+  messageDesc(file_shopscore_v1_staff_portal, 15);
 
 /**
  * MyAnswer is one question of a visit and what was found.
@@ -500,10 +549,11 @@ export type MyAnswer = Message<"shopscore.v1.MyAnswer"> & {
  * Use `create(MyAnswerSchema)` to create a new message.
  */
 export const MyAnswerSchema: GenMessage<MyAnswer> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_staff_portal, 14);
+  messageDesc(file_shopscore_v1_staff_portal, 16);
 
 /**
- * MyPhoto is a verified photo of the visit, with a short-lived link.
+ * MyPhoto is a verified photo of the visit; GetMyPhoto returns its
+ * picture.
  *
  * @generated from message shopscore.v1.MyPhoto
  */
@@ -522,16 +572,6 @@ export type MyPhoto = Message<"shopscore.v1.MyPhoto"> & {
    * @generated from field: string content_type = 3;
    */
   contentType: string;
-
-  /**
-   * @generated from field: string download_url = 4;
-   */
-  downloadUrl: string;
-
-  /**
-   * @generated from field: google.protobuf.Timestamp download_expire_time = 5;
-   */
-  downloadExpireTime?: Timestamp | undefined;
 };
 
 /**
@@ -539,7 +579,7 @@ export type MyPhoto = Message<"shopscore.v1.MyPhoto"> & {
  * Use `create(MyPhotoSchema)` to create a new message.
  */
 export const MyPhotoSchema: GenMessage<MyPhoto> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_staff_portal, 15);
+  messageDesc(file_shopscore_v1_staff_portal, 17);
 
 /**
  * @generated from message shopscore.v1.GetMyVisitResponse
@@ -571,7 +611,7 @@ export type GetMyVisitResponse = Message<"shopscore.v1.GetMyVisitResponse"> & {
  * Use `create(GetMyVisitResponseSchema)` to create a new message.
  */
 export const GetMyVisitResponseSchema: GenMessage<GetMyVisitResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_staff_portal, 16);
+  messageDesc(file_shopscore_v1_staff_portal, 18);
 
 /**
  * @generated from message shopscore.v1.GetMyPayRequest
@@ -590,7 +630,7 @@ export type GetMyPayRequest = Message<"shopscore.v1.GetMyPayRequest"> & {
  * Use `create(GetMyPayRequestSchema)` to create a new message.
  */
 export const GetMyPayRequestSchema: GenMessage<GetMyPayRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_staff_portal, 17);
+  messageDesc(file_shopscore_v1_staff_portal, 19);
 
 /**
  * MyComponent is one quality component of the employee's bonus.
@@ -653,7 +693,7 @@ export type MyComponent = Message<"shopscore.v1.MyComponent"> & {
  * Use `create(MyComponentSchema)` to create a new message.
  */
 export const MyComponentSchema: GenMessage<MyComponent> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_staff_portal, 18);
+  messageDesc(file_shopscore_v1_staff_portal, 20);
 
 /**
  * MyBonus is the employee's own part of one approved bonus run; amounts in
@@ -718,7 +758,7 @@ export type MyBonus = Message<"shopscore.v1.MyBonus"> & {
  * Use `create(MyBonusSchema)` to create a new message.
  */
 export const MyBonusSchema: GenMessage<MyBonus> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_staff_portal, 19);
+  messageDesc(file_shopscore_v1_staff_portal, 21);
 
 /**
  * @generated from message shopscore.v1.GetMyPayResponse
@@ -735,7 +775,7 @@ export type GetMyPayResponse = Message<"shopscore.v1.GetMyPayResponse"> & {
  * Use `create(GetMyPayResponseSchema)` to create a new message.
  */
 export const GetMyPayResponseSchema: GenMessage<GetMyPayResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_staff_portal, 20);
+  messageDesc(file_shopscore_v1_staff_portal, 22);
 
 /**
  * StaffAccountService makes accounts for employees (ROLE_STAFF), linked to
@@ -845,6 +885,21 @@ export const MyResultsService: GenService<{
     methodKind: "unary";
     input: typeof GetMyPayRequestSchema;
     output: typeof GetMyPayResponseSchema;
+  },
+  /**
+   * GetMyPhoto returns a verified photo of one of his visits without the
+   * metadata the phone wrote into it (EXIF with the GPS position and the
+   * device, XMP, IPTC, comments): never a link to the stored original.
+   * Errors: InvalidArgument, NotFound (also a visit that does not concern
+   * the caller), FailedPrecondition (a type whose metadata cannot be
+   * removed, such as HEIC).
+   *
+   * @generated from rpc shopscore.v1.MyResultsService.GetMyPhoto
+   */
+  getMyPhoto: {
+    methodKind: "unary";
+    input: typeof GetMyPhotoRequestSchema;
+    output: typeof GetMyPhotoResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_shopscore_v1_staff_portal, 1);
