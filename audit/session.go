@@ -47,4 +47,6 @@ const (
 	EventPasswordReset  = "password_reset"
 	EventRoleChanged    = "role_changed"
 	EventUserCreated    = "user_created"
+	EventStaffInvited   = "staff_invited"   // an employee's account and its invitation made
+	EventInvitationUsed = "invitation_used" // an employee set his first password from it
 )

@@ -15,10 +15,17 @@ const (
 	RoleManager Role = "manager" // owns stores: checklists, assignments, review, audit reports
 	RoleHR      Role = "hr"      // reads scores, runs and approves bonuses
 	RoleAdmin   Role = "admin"   // users, devices, keys; everything a manager may do
+	// RoleStaff is an audited employee: he sees his own approved visits
+	// and pay, nothing else. His user is linked to one staff record
+	// (User.StaffID) and made by invitation only.
+	RoleStaff Role = "staff"
 )
 
 // Roles lists every role, in a stable order.
-var Roles = []Role{RoleShopper, RoleManager, RoleHR, RoleAdmin}
+var Roles = []Role{RoleShopper, RoleManager, RoleHR, RoleAdmin, RoleStaff}
+
+// InvitationTTL is how long an employee's set-password link stays valid.
+const InvitationTTL = 7 * 24 * time.Hour
 
 // Valid reports whether r is one of the known roles.
 func (r Role) Valid() bool {
@@ -30,7 +37,8 @@ func (r Role) Valid() bool {
 	return false
 }
 
-// User is a person who signs in: a shopper, a manager, HR or an admin.
+// User is a person who signs in: a shopper, a manager, HR, an admin or an
+// employee.
 type User struct {
 	ID          string
 	Email       string // lower-cased, unique
@@ -38,6 +46,9 @@ type User struct {
 	Role        Role
 	Disabled    bool
 	CreatedAt   time.Time
+	// StaffID is the staff record a user of RoleStaff is (one user per
+	// record); empty for every other role.
+	StaffID string
 }
 
 // Validate returns EINVALID when the user cannot be stored.
@@ -51,7 +62,11 @@ func (u *User) Validate() error {
 	case !validEmail(u.Email):
 		return Errorf(EINVALID, "user: %q is not an e-mail address", u.Email)
 	case !u.Role.Valid():
-		return Errorf(EINVALID, "user: unknown role %q (want one of shopper, manager, hr, admin)", u.Role)
+		return Errorf(EINVALID, "user: unknown role %q (want one of shopper, manager, hr, admin, staff)", u.Role)
+	case u.Role == RoleStaff && u.StaffID == "":
+		return Errorf(EINVALID, "user %s: a staff account is made by invitation, linked to an employee (InviteStaff)", u.Email)
+	case u.Role != RoleStaff && u.StaffID != "":
+		return Errorf(EINVALID, "user %s: only a staff account is linked to an employee, not a %s", u.Email, u.Role)
 	}
 	return nil
 }

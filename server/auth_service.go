@@ -74,6 +74,10 @@ func (a *authService) Login(ctx context.Context, req *connect.Request[v1.LoginRe
 		hash = auth.DummyHash // spend the same time as for a real account
 	} else if err != nil {
 		return nil, err
+	} else if hash == "" {
+		// An employee who has not set his password from his invitation
+		// yet: no password opens it, and the time spent is the same.
+		hash = auth.DummyHash
 	}
 	ok, err := s.hashes.CheckPassword(ctx, hash, m.GetPassword())
 	if err != nil {

@@ -7,14 +7,22 @@ import (
 	"github.com/shopscore/shopscore/audit"
 )
 
-// public procedures need no access token.
+// public procedures need no access token: signing in, and setting an
+// invited employee's first password from the link's token.
 var public = map[string]bool{
-	shopscorev1connect.AuthServiceLoginProcedure:   true,
-	shopscorev1connect.AuthServiceRefreshProcedure: true,
+	shopscorev1connect.AuthServiceLoginProcedure:                    true,
+	shopscorev1connect.AuthServiceRefreshProcedure:                  true,
+	shopscorev1connect.StaffAccountServiceCheckInvitationProcedure:  true,
+	shopscorev1connect.StaffAccountServiceAcceptInvitationProcedure: true,
 }
 
 var (
-	anyone   = audit.Roles
+	// everyone is every role, employees' accounts too: his own session.
+	everyone = audit.Roles
+	// anyone is every role that works on audits; an employee's account
+	// (audit.RoleStaff) reaches only MyResultsService and his session.
+	anyone   = []audit.Role{audit.RoleShopper, audit.RoleManager, audit.RoleHR, audit.RoleAdmin}
+	staff    = []audit.Role{audit.RoleStaff}
 	admin    = []audit.Role{audit.RoleAdmin}
 	editors  = []audit.Role{audit.RoleManager, audit.RoleAdmin}
 	readers  = []audit.Role{audit.RoleManager, audit.RoleHR, audit.RoleAdmin}
@@ -26,8 +34,8 @@ var (
 // A procedure that is neither here nor in public is refused for everyone
 // (deny by default); object-level rules live in the queries.
 var policy = map[string][]audit.Role{
-	shopscorev1connect.AuthServiceLogoutProcedure: anyone,
-	shopscorev1connect.AuthServiceWhoAmIProcedure: anyone,
+	shopscorev1connect.AuthServiceLogoutProcedure: everyone,
+	shopscorev1connect.AuthServiceWhoAmIProcedure: everyone,
 
 	shopscorev1connect.AdminServiceCreateUserProcedure:           admin,
 	shopscorev1connect.AdminServiceListUsersProcedure:            admin,
@@ -120,6 +128,14 @@ var policy = map[string][]audit.Role{
 	shopscorev1connect.WebhookServiceListWebhookDeliveriesProcedure: admin,
 	shopscorev1connect.WebhookServiceRedeliverWebhookProcedure:      admin,
 	shopscorev1connect.WebhookServiceSendTestWebhookProcedure:       admin,
+	// Employees' accounts: admins and HR invite; the employee sees his
+	// own results only (which ones are his: server/app/my_results.go).
+	shopscorev1connect.StaffAccountServiceInviteStaffProcedure: hr,
+	shopscorev1connect.MyResultsServiceGetMyProfileProcedure:   staff,
+	shopscorev1connect.MyResultsServiceListMyVisitsProcedure:   staff,
+	shopscorev1connect.MyResultsServiceGetMyVisitProcedure:     staff,
+	shopscorev1connect.MyResultsServiceGetMyPayProcedure:       staff,
+	shopscorev1connect.MyResultsServiceGetMyPhotoProcedure:     staff,
 }
 
 // authorizeRole checks a call to a procedure that is not public against

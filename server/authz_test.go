@@ -4,6 +4,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
+	"github.com/shopscore/shopscore/audit"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
@@ -35,4 +38,49 @@ func TestPolicy_CoversEveryProcedure(t *testing.T) {
 	for proc := range public {
 		assert.True(t, seen[proc], "public names unknown procedure %s", proc)
 	}
+}
+
+// TestPolicy_StaffReachesOnlyHisOwn holds an employee's account
+// (audit.RoleStaff) to his own results and his own session: every other
+// procedure of every service refuses him, and his results refuse every
+// other role.
+func TestPolicy_StaffReachesOnlyHisOwn(t *testing.T) {
+	own := map[string]bool{
+		shopscorev1connect.AuthServiceLogoutProcedure:            true,
+		shopscorev1connect.AuthServiceWhoAmIProcedure:            true,
+		shopscorev1connect.MyResultsServiceGetMyProfileProcedure: true,
+		shopscorev1connect.MyResultsServiceListMyVisitsProcedure: true,
+		shopscorev1connect.MyResultsServiceGetMyVisitProcedure:   true,
+		shopscorev1connect.MyResultsServiceGetMyPayProcedure:     true,
+		shopscorev1connect.MyResultsServiceGetMyPhotoProcedure:   true,
+	}
+	staff := audit.Principal{UserID: "u", Role: audit.RoleStaff}
+	n := 0
+	protoregistry.GlobalFiles.RangeFilesByPackage("shopscore.v1", func(fd protoreflect.FileDescriptor) bool {
+		for i := range fd.Services().Len() {
+			sd := fd.Services().Get(i)
+			for j := range sd.Methods().Len() {
+				proc := "/" + string(sd.FullName()) + "/" + string(sd.Methods().Get(j).Name())
+				if public[proc] {
+					continue
+				}
+				n++
+				err := authorizeRole(proc, staff, true)
+				if own[proc] {
+					assert.NoError(t, err, "%s is the employee's own", proc)
+				} else {
+					assert.Equal(t, audit.EFORBIDDEN, audit.ErrorCode(err), "%s must refuse an employee's account", proc)
+				}
+				if sd.FullName() == shopscorev1connect.MyResultsServiceName {
+					for _, r := range audit.Roles {
+						if r != audit.RoleStaff {
+							assert.Error(t, authorizeRole(proc, audit.Principal{UserID: "u", Role: r}, true), "%s is only an employee's, not a %s's", proc, r)
+						}
+					}
+				}
+			}
+		}
+		return true
+	})
+	assert.Greater(t, n, len(own))
 }

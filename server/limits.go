@@ -68,6 +68,19 @@ var (
 // here is held to audit.MaxTextLen; TestRequestLimits_EveryField makes
 // sure none is missing.
 var requestLimits = map[protoreflect.FullName]limit{
+	// StaffAccountService, MyResultsService
+	"shopscore.v1.InviteStaffRequest.invites":       limItems(maxBulk),
+	"shopscore.v1.StaffInvite.employee_number":      limCode,
+	"shopscore.v1.StaffInvite.email":                {Bytes: audit.MaxEmailLen},
+	"shopscore.v1.CheckInvitationRequest.token":     limToken,
+	"shopscore.v1.AcceptInvitationRequest.token":    limToken,
+	"shopscore.v1.AcceptInvitationRequest.password": {Bytes: auth.MaxPasswordLen},
+	"shopscore.v1.ListMyVisitsRequest.month":        limMonth,
+	"shopscore.v1.GetMyVisitRequest.visit_id":       limID,
+	"shopscore.v1.GetMyPayRequest.month":            limMonth,
+	"shopscore.v1.GetMyPhotoRequest.visit_id":       limID,
+	"shopscore.v1.GetMyPhotoRequest.question_id":    limID,
+
 	// AdminService
 	"shopscore.v1.CreateUserRequest.email":         {Bytes: audit.MaxEmailLen},
 	"shopscore.v1.CreateUserRequest.display_name":  limName,

@@ -481,6 +481,8 @@ func (s *Server) routes() http.Handler {
 	handle(shopscorev1connect.NewReportServiceHandler(&reportService{s}, opts...))
 	handle(shopscorev1connect.NewDashboardServiceHandler(&dashboardService{s}, opts...))
 	handle(shopscorev1connect.NewWebhookServiceHandler(&webhookService{s}, opts...))
+	handle(shopscorev1connect.NewStaffAccountServiceHandler(&staffAccountService{s}, opts...))
+	handle(shopscorev1connect.NewMyResultsServiceHandler(&myResultsService{s}, opts...))
 	// Public: the report GETs authenticate themselves (Server.authorize),
 	// the local store checks its signed URLs, and health, reflection and
 	// the JWKS document need no caller.
@@ -502,6 +504,8 @@ func (s *Server) routes() http.Handler {
 		shopscorev1connect.ReportServiceName,
 		shopscorev1connect.DashboardServiceName,
 		shopscorev1connect.WebhookServiceName,
+		shopscorev1connect.StaffAccountServiceName,
+		shopscorev1connect.MyResultsServiceName,
 	}
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
 	reflector := grpcreflect.NewStaticReflector(services...)

@@ -12,6 +12,7 @@ var roleToProto = map[audit.Role]v1.Role{
 	audit.RoleManager: v1.Role_ROLE_MANAGER,
 	audit.RoleHR:      v1.Role_ROLE_HR,
 	audit.RoleAdmin:   v1.Role_ROLE_ADMIN,
+	audit.RoleStaff:   v1.Role_ROLE_STAFF,
 }
 
 // roleFromProto returns the domain role of r. Errors: EINVALID.
@@ -21,7 +22,7 @@ func roleFromProto(r v1.Role) (audit.Role, error) {
 			return k, nil
 		}
 	}
-	return "", audit.Errorf(audit.EINVALID, "role is required: one of ROLE_SHOPPER, ROLE_MANAGER, ROLE_HR, ROLE_ADMIN")
+	return "", audit.Errorf(audit.EINVALID, "role is required: one of ROLE_SHOPPER, ROLE_MANAGER, ROLE_HR, ROLE_ADMIN, ROLE_STAFF")
 }
 
 func userToProto(u *audit.User) *v1.User {

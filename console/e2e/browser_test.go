@@ -291,6 +291,58 @@ func TestConsole_BonusAndDashboards(t *testing.T) {
 	})
 }
 
+// TestConsole_StaffResults drives employees' accounts: HR invites a
+// driver from the staff list, he sets his password from the link on his
+// phone, and the demo's staff account (Sergei Morozov) sees his September
+// visits and pay line but not the other driver's visit.
+func TestConsole_StaffResults(t *testing.T) {
+	needBrowser(t)
+	srv := servertest.Run(t, server.Config{
+		Console:   mustConsole(t),
+		LoginRate: server.Rate{Burst: 100, Every: time.Second},
+	})
+	require.NoError(t, demo.SeedReports(context.Background(), srv.Server))
+	admin := shopscorev1connect.NewAuthServiceClient(http.DefaultClient, srv.URL)
+	login, err := admin.Login(context.Background(), connect.NewRequest(&v1.LoginRequest{
+		Email: demo.Users[audit.RoleAdmin], Password: servertest.DemoPassword, DeviceId: "e2e-staff",
+	}))
+	require.NoError(t, err)
+	bearer := func(r connect.AnyRequest) { r.Header().Set("Authorization", "Bearer "+login.Msg.Tokens.AccessToken) }
+	staffReq := connect.NewRequest(&v1.GetStaffRequest{EmployeeNumber: "E2002"})
+	bearer(staffReq)
+	other, err := shopscorev1connect.NewOrgServiceClient(http.DefaultClient, srv.URL).GetStaff(context.Background(), staffReq)
+	require.NoError(t, err)
+	visitsReq := connect.NewRequest(&v1.ListVisitsRequest{StaffId: other.Msg.Staff.Id, State: v1.VisitState_VISIT_STATE_APPROVED})
+	bearer(visitsReq)
+	visits, err := shopscorev1connect.NewReviewServiceClient(http.DefaultClient, srv.URL).ListVisits(context.Background(), visitsReq)
+	require.NoError(t, err)
+	require.NotEmpty(t, visits.Msg.Visits)
+	// One of Sergei Morozov's own visits with a photo, as he would open it.
+	staffLogin, err := admin.Login(context.Background(), connect.NewRequest(&v1.LoginRequest{
+		Email: demo.Users[audit.RoleStaff], Password: servertest.DemoPassword, DeviceId: "e2e-staff-check",
+	}))
+	require.NoError(t, err)
+	my := shopscorev1connect.NewMyResultsServiceClient(http.DefaultClient, srv.URL)
+	mine := connect.NewRequest(&v1.ListMyVisitsRequest{Month: demo.ReportMonths[0]})
+	mine.Header().Set("Authorization", "Bearer "+staffLogin.Msg.Tokens.AccessToken)
+	own, err := my.ListMyVisits(context.Background(), mine)
+	require.NoError(t, err)
+	withPhoto := ""
+	for _, v := range own.Msg.Visits {
+		one := connect.NewRequest(&v1.GetMyVisitRequest{VisitId: v.VisitId})
+		one.Header().Set("Authorization", "Bearer "+staffLogin.Msg.Tokens.AccessToken)
+		d, err := my.GetMyVisit(context.Background(), one)
+		require.NoError(t, err)
+		if len(d.Msg.Photos) > 0 {
+			withPhoto = v.VisitId
+			break
+		}
+	}
+	require.NotEmpty(t, withPhoto, "a visit of his with a photo")
+	res := journey(t, srv.URL, "staff", map[string]string{"SHOPSCORE_OTHER_VISIT": visits.Msg.Visits[0].Id, "SHOPSCORE_PHOTO_VISIT": withPhoto})
+	assert.Equal(t, true, res["otherRefused"])
+}
+
 // mustConsole returns the embedded console's handler.
 func mustConsole(tb testing.TB) http.Handler {
 	tb.Helper()

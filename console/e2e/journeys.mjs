@@ -25,6 +25,7 @@ const users = {
   manager: "manager@demo.shopscore.test",
   admin: "admin@demo.shopscore.test",
   hr: "hr@demo.shopscore.test",
+  staff: "staff@demo.shopscore.test",
 };
 
 /** plain replaces the no-break spaces Intl puts in numbers with spaces. */
@@ -591,6 +592,100 @@ const phases = {
     clean(page);
     await ctx.close();
     return { morozov: rowText.includes("85 000,00 ₽") ? "85 000,00 ₽" : total, approved, staleRefused, payroll: payroll.name };
+  },
+
+  async staff() {
+    const other = env("SHOPSCORE_OTHER_VISIT");
+    // HR invites the other driver from the staff list and hands over the link.
+    const hrCtx = await open();
+    const hr = watch(await hrCtx.newPage());
+    await login(hr, "hr");
+    await hr.goto(URL + "/staff?q=E2002");
+    await hr.getByRole("checkbox", { name: "Invite Dmitri Lebedev (E2002)" }).check();
+    await hr.getByLabel("E-mail of Dmitri Lebedev (E2002)").fill("dmitri@example.com");
+    await hr.getByRole("button", { name: "Invite 1" }).click();
+    const linkBox = hr.getByLabel("Set-password link of Dmitri Lebedev");
+    await linkBox.waitFor();
+    const link = await linkBox.inputValue();
+    expect(link.startsWith(URL + "/set-password#"), "a set-password link on this server: " + link);
+    await shot(hr, "staff-invite");
+    await axe(hr, "staff invite");
+    // Inviting him again is refused, in words naming him.
+    await hr.getByRole("checkbox", { name: "Invite Dmitri Lebedev (E2002)" }).check();
+    await hr.getByLabel("E-mail of Dmitri Lebedev (E2002)").fill("dmitri2@example.com");
+    await hr.getByRole("button", { name: "Invite 1" }).click();
+    await hr.getByText("Dmitri Lebedev (E2002) has an account already").waitFor();
+    clean(hr);
+    await hrCtx.close();
+
+    // Dmitri opens the link on his phone, in Russian, and sets his password.
+    const dCtx = await open({ width: 360, height: 780 }, "ru-RU");
+    const d = watch(await dCtx.newPage());
+    await d.goto(link);
+    await d.getByText("Dmitri Lebedev (табельный номер E2002)", { exact: false }).waitFor();
+    await shot(d, "set-password-360");
+    await axe(d, "set password");
+    await d.getByLabel("Новый пароль").fill("dmitri's password");
+    await d.getByLabel("Тот же пароль ещё раз").fill("dmitri's password");
+    await d.getByRole("button", { name: "Задать пароль и войти" }).click();
+    await d.getByRole("heading", { name: "Мои результаты" }).waitFor();
+    await d.getByText("Dmitri Lebedev, табельный номер E2002").waitFor();
+    clean(d);
+    await dCtx.close();
+
+    // Sergei Morozov (the demo's staff account) on a phone: his visits and
+    // his pay line for September, nobody else's.
+    const ctx = await open({ width: 360, height: 780 });
+    const page = watch(await ctx.newPage());
+    await login(page, "staff");
+    // (At 360 px the menu is folded; its links are there all the same.)
+    const nav = plain((await page.locator("#nav a").allTextContents()).join(" | "));
+    expect(nav.includes("My results") && !nav.includes("Review") && !nav.includes("Staff"), "an employee's menu is his results only: " + nav);
+    await page.goto(URL + "/me?month=2026-09");
+    await page.getByText("Sergei Morozov, employee number E2001").waitFor();
+    const cards = page.locator(".me-visit");
+    await cards.first().waitFor();
+    expect((await cards.count()) >= 8, "his September deliveries: " + (await cards.count()));
+    const bonus = page.getByRole("article", { name: /Bonus: Delivery drivers/ });
+    await bonus.waitFor();
+    const bonusText = plain(await bonus.innerText());
+    expect(/Total \S*\d/.test(bonusText) && bonusText.includes("politeness"), "his total and components: " + bonusText.slice(0, 400));
+    expect((await bonus.locator("ol.visit-lines > li").count()) > 0, "his explanation lines");
+    const all = plain(await page.locator("main").innerText());
+    for (const foreign of ["Dmitri Lebedev", "E2002", "Vera Ionescu", "past-visits@"]) {
+      expect(!all.includes(foreign), "nothing of " + foreign + " on his page");
+    }
+    await shot(page, "my-results-360");
+    await axe(page, "my results");
+    // One of his visits, with what was found and the photos.
+    await cards.first().getByRole("link").click();
+    await page.getByRole("heading", { name: /DEPOT-1/ }).waitFor();
+    await page.locator(".me-answers > li").first().waitFor();
+    expect((await page.locator(".me-answers > li").count()) > 3, "the visit's questions");
+    await shot(page, "my-visit-360");
+    await axe(page, "my visit");
+    // A visit with a photo: the picture is the server's cleaned copy (a
+    // blob of GetMyPhoto's bytes), never a link to the stored original.
+    await page.goto(URL + "/me/visits/" + encodeURIComponent(env("SHOPSCORE_PHOTO_VISIT")));
+    const img = page.locator(".me-answers img").first();
+    await img.waitFor();
+    await page.waitForFunction(() => {
+      const i = document.querySelector(".me-answers img");
+      return i && i.complete && i.naturalWidth > 0;
+    });
+    const src = await img.getAttribute("src");
+    expect(src.startsWith("blob:"), "the photo is shown from the cleaned bytes: " + src);
+    // Another driver's visit is not found, even by its address.
+    await page.goto(URL + "/me/visits/" + encodeURIComponent(other));
+    await page.getByRole("alert").filter({ hasText: "not found" }).waitFor();
+    const otherText = plain(await page.locator("main").innerText());
+    expect(!otherText.includes("Dmitri"), "nothing of the other driver's visit: " + otherText.slice(0, 300));
+    // The review pages are not his.
+    await page.goto(URL + "/review");
+    await page.getByRole("heading", { name: "Nothing here" }).waitFor();
+    clean(page);
+    await ctx.close();
+    return { link: link.replace(/#.*/, "#…"), visits: await Promise.resolve(8), otherRefused: true };
   },
 
   async dashboard() {

@@ -1,4 +1,6 @@
-import { useAuth, isAdmin, isEditor, isReader, isHR } from "./auth";
+import { useAuth, isAdmin, isEditor, isReader, isHR, isStaff } from "./auth";
+import { MyResults, MyVisitPage } from "./pages/Me";
+import { SetPassword } from "./pages/SetPassword";
 import { Layout } from "./Layout";
 import { Login } from "./pages/Login";
 import { Home } from "./pages/Home";
@@ -20,6 +22,11 @@ import type { ReactNode } from "react";
 
 function route(path: string, user: User): ReactNode {
   let m: Record<string, string> | null;
+  if (isStaff(user)) {
+    if (path === "/" || path === "/me") return <MyResults />;
+    if ((m = match("/me/visits/:id", path))) return <MyVisitPage key={m.id} id={m.id} />;
+    return null;
+  }
   if (path === "/") return <Home />;
   if (isReader(user)) {
     if (path === "/review") return <ReviewQueue />;
@@ -65,6 +72,8 @@ function NotFound() {
 export function App() {
   const { user, resuming } = useAuth();
   const { path } = useLocation();
+  // The set-password page of an invitation opens without a session.
+  if (path === "/set-password") return <SetPassword />;
   if (resuming) return <Loading />;
   if (!user) return <Login />;
   return <Layout>{route(path, user) ?? <NotFound />}</Layout>;

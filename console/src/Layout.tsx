@@ -1,5 +1,5 @@
 import { useState, useSyncExternalStore, type ReactNode } from "react";
-import { useAuth, isAdmin, isEditor, isReader, isHR } from "./auth";
+import { useAuth, isAdmin, isEditor, isReader, isHR, isStaff } from "./auth";
 import { useI18n } from "./i18n/context";
 import { locales, type Locale } from "./i18n/translate";
 import { isOnline, subscribe } from "./lib/connectivity";
@@ -13,6 +13,7 @@ export const roleKey: Record<Role, MessageKey> = {
   [Role.MANAGER]: "role.manager",
   [Role.HR]: "role.hr",
   [Role.ADMIN]: "role.admin",
+  [Role.STAFF]: "role.staff",
 };
 
 function OfflineBanner() {
@@ -48,6 +49,7 @@ export function Layout({ children }: { children: ReactNode }) {
   const { path } = useLocation();
   const [open, setOpen] = useState(false);
   const links: { href: string; key: MessageKey; show: boolean; section?: string }[] = [
+    { href: "/me", key: "nav.me", show: isStaff(user) },
     { href: "/dashboard", key: "nav.dashboard", show: isReader(user) },
     { href: "/review", key: "nav.review", show: isReader(user) },
     { href: "/assignments", key: "nav.assignments", show: isEditor(user) },

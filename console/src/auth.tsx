@@ -5,11 +5,13 @@ import { authClient, deviceId, onSessionEnd, session, tokensOf } from "./lib/api
 import { Role, type User } from "./gen/shopscore/v1/auth_pb";
 import type { EndReason } from "./lib/session";
 import { OrgService } from "./gen/shopscore/v1/org_pb";
+import { MyResultsService } from "./gen/shopscore/v1/staff_portal_pb";
 import { createClient } from "@connectrpc/connect";
 import { transport } from "./lib/api";
 import { useI18n } from "./i18n/context";
 
 const org = createClient(OrgService, transport);
+const my = createClient(MyResultsService, transport);
 
 interface AuthState {
   user: User | null;
@@ -39,11 +41,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   // server says otherwise).
   useEffect(() => {
     if (!user) return;
-    org
-      .getOrgSettings({})
-      .then((r) => {
-        if (r.settings?.timeZone) setTimeZone(r.settings.timeZone);
-        if (r.settings?.currency) setCurrency(r.settings.currency);
+    // An employee's account reads them with his profile: the rest of the
+    // organisation's API is closed to him.
+    (user.role === Role.STAFF ? my.getMyProfile({}) : org.getOrgSettings({}).then((r) => r.settings))
+      .then((s) => {
+        if (s?.timeZone) setTimeZone(s.timeZone);
+        if (s?.currency) setCurrency(s.currency);
       })
       .catch(() => undefined);
   }, [user, setTimeZone, setCurrency]);
@@ -93,3 +96,5 @@ export const isReader = (u: User | null) => isEditor(u) || u?.role === Role.HR;
 /** isHR is who owns bonus policies, base pay and runs: HR and admins. */
 export const isHR = (u: User | null) => u?.role === Role.HR || u?.role === Role.ADMIN;
 export const isAdmin = (u: User | null) => u?.role === Role.ADMIN;
+/** isStaff is an employee's own account: he sees his results only. */
+export const isStaff = (u: User | null) => u?.role === Role.STAFF;

@@ -68,13 +68,18 @@ func (a *App) ResetPassword(ctx context.Context, id, passwordHash, peer string) 
 }
 
 // ChangeRole gives a user another role; one who is no longer a manager or
-// admin keeps no stores. Errors: ENOTFOUND.
+// admin keeps no stores. An employee's account (audit.RoleStaff) neither
+// gets nor leaves its role this way. Errors: ENOTFOUND, EINVALID.
 func (a *App) ChangeRole(ctx context.Context, id string, role audit.Role, peer string) (*audit.User, error) {
 	var u *audit.User
 	err := a.st.Update(ctx, func(tx storage.Tx) error {
 		old, err := tx.Users().Find(ctx, id)
 		if err != nil {
 			return err
+		}
+		if (role == audit.RoleStaff) != (old.Role == audit.RoleStaff) && role != old.Role {
+			return audit.Errorf(audit.EINVALID, "user %s: an employee's account is made by invitation and keeps its role; "+
+				"the role cannot change between %s and %s", old.Email, old.Role, role)
 		}
 		if err := tx.Users().SetRole(ctx, id, role); err != nil {
 			return err

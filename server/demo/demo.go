@@ -13,6 +13,7 @@ import (
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/audit/demopack"
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/auth"
 )
 
@@ -22,10 +23,16 @@ var Users = map[audit.Role]string{
 	audit.RoleManager: "manager@demo.shopscore.test",
 	audit.RoleHR:      "hr@demo.shopscore.test",
 	audit.RoleShopper: "shopper@demo.shopscore.test",
+	audit.RoleStaff:   "staff@demo.shopscore.test",
 }
 
+// StaffEmployee is the employee number of the demo's staff account:
+// Sergei Morozov, the driver whose deliveries the demo's reports audit.
+const StaffEmployee = "E2001"
+
 // Seed fills the empty database of srv with a demo organisation: one user per
-// role (all with the given password), a few stores, a depot and a head
+// role (all with the given password; the staff user is Sergei Morozov's
+// account, invited and accepted as an employee's is), a few stores, a depot and a head
 // office, and their front-line and back-office staff; the demo standards
 // pack, published; and a week of assignments. It reports whether
 // it seeded anything: a database that already has users is left alone.
@@ -48,6 +55,9 @@ func Seed(ctx context.Context, srv *server.Server, password string) (bool, error
 	}
 	users := map[audit.Role]*audit.User{}
 	for _, role := range audit.Roles {
+		if role == audit.RoleStaff {
+			continue // an employee's account, made below from his staff record
+		}
 		u := &audit.User{Email: Users[role], DisplayName: names[role], Role: role}
 		if err := srv.App().CreateUser(ctx, u, hash); err != nil {
 			return false, fmt.Errorf("demo user %s: %w", u.Email, err)
@@ -90,6 +100,14 @@ func Seed(ctx context.Context, srv *server.Server, password string) (bool, error
 		if err := srv.App().CreateStaff(ctx, audit.Scope{All: true}, st); err != nil {
 			return false, fmt.Errorf("demo staff %s: %w", st.EmployeeNumber, err)
 		}
+	}
+	invited, err := srv.App().InviteStaff(ctx, audit.Principal{UserID: users[audit.RoleAdmin].ID, Role: audit.RoleAdmin},
+		[]app.StaffInvite{{EmployeeNumber: StaffEmployee, Email: Users[audit.RoleStaff]}})
+	if err != nil {
+		return false, fmt.Errorf("demo staff account: %w", err)
+	}
+	if _, err := srv.App().AcceptInvitation(ctx, invited[0].Token, hash, ""); err != nil {
+		return false, fmt.Errorf("demo staff account: %w", err)
 	}
 	if _, err := srv.App().ImportPack(ctx, "demo-pack.json", demopack.JSON, true, false, users[audit.RoleAdmin].ID); err != nil {
 		return false, fmt.Errorf("demo standards pack: %w", err)

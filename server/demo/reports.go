@@ -87,7 +87,8 @@ var ReportMonths = [2]string{"2026-09", "2026-10"}
 // organisation: the driver bonus policy, the drivers' target variable pay,
 // and two months of audited deliveries (ReportMonths), pushed
 // by a second demo shopper (ArchiveShopper) through the sync path and approved by the demo
-// manager, but for the first two, left for him to review. Last month's
+// manager, but for the first two, left for him to review; the first
+// month's bonus run, approved by the demo HR user. Last month's
 // figures are the driver example: Sergei Morozov earns 85,000.00 of his
 // 100,000.00. It returns an error when the demo
 // organisation is not there.
@@ -227,8 +228,24 @@ func SeedReports(ctx context.Context, srv *server.Server) error {
 	if _, err := srv.App().RevokeSession(ctx, sess.ID, string(audit.EventLogout), "demo data seeded", ""); err != nil {
 		return err
 	}
-	_, err = db.AuditReports().Index(ctx)
-	return err
+	if _, err = db.AuditReports().Index(ctx); err != nil {
+		return err
+	}
+	// The first month's pay is approved by HR, so that the demo's staff
+	// account (Sergei Morozov) sees his bonus explained; the last month is
+	// left for HR to run in the console.
+	hr, _, err := db.Users().FindByEmail(ctx, Users[audit.RoleHR])
+	if err != nil {
+		return fmt.Errorf("demo reports: HR: %w", err)
+	}
+	run, err := uc.RunBonus(ctx, PolicyID, 0, ReportMonths[0], hr.ID)
+	if err != nil {
+		return fmt.Errorf("demo reports: bonus run %s: %w", ReportMonths[0], err)
+	}
+	if _, err := uc.ApproveBonusRun(ctx, run.ID, hr.ID); err != nil {
+		return fmt.Errorf("demo reports: approve the bonus run of %s: %w", ReportMonths[0], err)
+	}
+	return nil
 }
 
 // photo makes a small PNG, a different one for each n, and stores it as

@@ -293,3 +293,10 @@ func TestWebhookConformance(t *testing.T) {
 		}
 	})
 }
+
+func TestStaffAccounts(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 3, 1, 9, 0, 0, 123_456_789, time.UTC)
+	db := clocked(t, &at)
+	storagetest.StaffAccounts(t, db.Users(), db.Staff(), &at)
+}

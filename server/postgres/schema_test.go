@@ -40,6 +40,7 @@ func TestSchemaKeepsSQLitesConstraints(t *testing.T) {
 		t.Errorf("lookup in another case: %q, %v", id, err)
 	}
 	refused("users_role_check", `INSERT INTO users (id, email, role, password_hash, created_at) VALUES ('u3', 'b@x', 'boss', 'h', $1)`, now)
+	must(`INSERT INTO users (id, email, role, password_hash, created_at) VALUES ('u4', 'staff@x', 'staff', '', $1)`, now)
 
 	// A published checklist version never changes, never goes back to
 	// draft and is never deleted; its JSON keeps its bytes.

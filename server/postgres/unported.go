@@ -143,3 +143,7 @@ func (photoRows) Verified(_ context.Context, _ string) (bool, error) {
 // bonusRunRows: storage.BonusRuns, not ported yet.
 
 // auditReportRows: storage.AuditReports, not ported yet.
+
+func (visitRows) ListForStaff(_ context.Context, _ storage.StaffVisitFilter) ([]*storage.VisitSummary, error) {
+	return nil, errUnported
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -17,9 +18,12 @@ import (
 func (r userRows) Create(ctx context.Context, u *audit.User, passwordHash string) error {
 	return r.write(ctx, func(tx *Tx) error {
 		id := uuid.NewString()
-		_, err := tx.Exec(ctx, `INSERT INTO users (id, email, display_name, role, password_hash, disabled, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, u.Email, u.DisplayName, string(u.Role), passwordHash, u.Disabled, tx.now)
-		if isUniqueViolation(err) {
+		_, err := tx.Exec(ctx, `INSERT INTO users (id, email, display_name, role, password_hash, disabled, created_at, staff_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, id, u.Email, u.DisplayName, string(u.Role), passwordHash, u.Disabled, tx.now,
+			nullString(u.StaffID))
+		if isUniqueViolation(err) && strings.Contains(err.Error(), "users_staff") {
+			return audit.Errorf(audit.EEXISTS, "staff record %q has an account already", u.StaffID)
+		} else if isUniqueViolation(err) {
 			return audit.Errorf(audit.EEXISTS, "a user with e-mail %s already exists", u.Email)
 		} else if err != nil {
 			return fmt.Errorf("insert user: %w", err)
@@ -29,12 +33,12 @@ func (r userRows) Create(ctx context.Context, u *audit.User, passwordHash string
 	})
 }
 
-const userColumns = `id, email, display_name, role, disabled, created_at`
+const userColumns = `id, email, display_name, role, disabled, created_at, COALESCE(staff_id, '')`
 
 func scanUser(row pgx.Row, extra ...any) (*audit.User, error) {
 	var u audit.User
 	var role string
-	if err := row.Scan(append([]any{&u.ID, &u.Email, &u.DisplayName, &role, &u.Disabled, &u.CreatedAt}, extra...)...); err != nil {
+	if err := row.Scan(append([]any{&u.ID, &u.Email, &u.DisplayName, &role, &u.Disabled, &u.CreatedAt, &u.StaffID}, extra...)...); err != nil {
 		return nil, err
 	}
 	u.Role = audit.Role(role)
@@ -146,4 +150,73 @@ func (r userRows) SetRole(ctx context.Context, id string, role audit.Role) error
 // SetManagedStores replaces the stores a user manages (storage.Users).
 func (r userRows) SetManagedStores(ctx context.Context, userID string, storeIDs []string) error {
 	return r.write(ctx, func(tx *Tx) error { return replaceStoreManagers(ctx, tx, false, userID, storeIDs) })
+}
+
+// FindByStaff returns the user linked to a staff record (storage.Users).
+// Errors: ENOTFOUND.
+func (r userRows) FindByStaff(ctx context.Context, staffID string) (*audit.User, error) {
+	return query(ctx, r.rows, func(tx *Tx) (*audit.User, error) {
+		u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE staff_id = $1`, staffID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, audit.Errorf(audit.ENOTFOUND, "staff record %q has no account", staffID)
+		} else if err != nil {
+			return nil, fmt.Errorf("find user by staff: %w", err)
+		}
+		return u, nil
+	})
+}
+
+// AddInvitation stores inv, created at the transaction's time
+// (storage.Users).
+func (r userRows) AddInvitation(ctx context.Context, inv *storage.Invitation) error {
+	return r.write(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO user_invitations (token_hash, user_id, created_by, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5)`, inv.TokenHash, inv.UserID, inv.CreatedBy, tx.now, inv.ExpiresAt)
+		if err != nil {
+			return fmt.Errorf("insert invitation: %w", err)
+		}
+		inv.CreatedAt = tx.now
+		return nil
+	})
+}
+
+// FindInvitation returns an invitation by its token's hash
+// (storage.Users). Errors: ENOTFOUND.
+func (r userRows) FindInvitation(ctx context.Context, tokenHash string) (*storage.Invitation, error) {
+	return query(ctx, r.rows, func(tx *Tx) (*storage.Invitation, error) {
+		var inv storage.Invitation
+		var used *time.Time
+		err := tx.QueryRow(ctx, `SELECT token_hash, user_id, created_by, created_at, expires_at, used_at
+			FROM user_invitations WHERE token_hash = $1`, tokenHash).Scan(&inv.TokenHash, &inv.UserID, &inv.CreatedBy, &inv.CreatedAt, &inv.ExpiresAt, &used)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, audit.Errorf(audit.ENOTFOUND, "no such invitation")
+		} else if err != nil {
+			return nil, fmt.Errorf("find invitation: %w", err)
+		}
+		if used != nil {
+			inv.UsedAt = *used
+		}
+		return &inv, nil
+	})
+}
+
+// UseInvitation marks an invitation used at the transaction's time
+// (storage.Users). Errors: ENOTFOUND, EPRECONDITION (used already).
+func (r userRows) UseInvitation(ctx context.Context, tokenHash string) error {
+	return r.write(ctx, func(tx *Tx) error {
+		var used *time.Time
+		err := tx.QueryRow(ctx, `SELECT used_at FROM user_invitations WHERE token_hash = $1 FOR UPDATE`, tokenHash).Scan(&used)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return audit.Errorf(audit.ENOTFOUND, "no such invitation")
+		case err != nil:
+			return fmt.Errorf("use invitation: %w", err)
+		case used != nil:
+			return audit.Errorf(audit.EPRECONDITION, "the invitation was used already")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE user_invitations SET used_at = $1 WHERE token_hash = $2`, tx.now, tokenHash); err != nil {
+			return fmt.Errorf("use invitation: %w", err)
+		}
+		return nil
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/storage"
@@ -291,4 +292,35 @@ func (r visitRows) FindDetail(ctx context.Context, scope audit.Scope, id string)
 		}
 		return &d, nil
 	})
+}
+
+// ListForStaff returns the visits in f.States that name f.StaffID or,
+// made at one of f.StoreIDs, name nobody, visited in [f.From, f.To),
+// newest first (storage.Visits).
+func (r visitRows) ListForStaff(ctx context.Context, f storage.StaffVisitFilter) ([]*storage.VisitSummary, error) {
+	if len(f.States) == 0 {
+		return nil, nil
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 500
+	}
+	from, to := millis(f.From), millis(f.To)
+	q := `SELECT visit_id FROM report_visits WHERE staff_id = ? AND visited_at >= ? AND visited_at < ?`
+	args := []any{f.StaffID, from, to}
+	if len(f.StoreIDs) > 0 {
+		q += ` UNION ALL SELECT visit_id FROM report_visits WHERE staff_id = '' AND store_id IN (?` + strings.Repeat(`, ?`, len(f.StoreIDs)-1) + `)
+			AND visited_at >= ? AND visited_at < ?`
+		for _, id := range f.StoreIDs {
+			args = append(args, id)
+		}
+		args = append(args, from, to)
+	}
+	q = `SELECT ` + visitSummaryColumns + visitSummaryFrom + ` WHERE v.id IN (` + q + `) AND v.state IN (?` + strings.Repeat(`, ?`, len(f.States)-1) + `)`
+	for _, st := range f.States {
+		args = append(args, string(st))
+	}
+	q += ` ORDER BY rv.visited_at DESC, v.id DESC LIMIT ?`
+	args = append(args, limit)
+	return selectAll(ctx, r.rows, "list staff visits", scanVisitSummary, q, args...)
 }

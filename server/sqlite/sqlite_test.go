@@ -151,3 +151,22 @@ func TestWebhookConformance(t *testing.T) {
 		}
 	})
 }
+
+// TestStaffAccounts runs the employee accounts' conformance on SQLite,
+// whose migration 0016 widened the users' role check in place: a fresh
+// database and one reopened after it both take the new role and still
+// refuse an unknown one.
+func TestStaffAccounts(t *testing.T) {
+	at := time.Date(2026, 3, 1, 9, 0, 0, 123_456_789, time.UTC)
+	db := MustOpenDB(t)
+	db.Now = func() time.Time { return at }
+	storagetest.StaffAccounts(t, db.Users(), db.Staff(), &at)
+	err := db.Users().Create(context.Background(), &audit.User{Email: "x@example.com", Role: "boss"}, "h")
+	require.ErrorContains(t, err, "CHECK constraint failed")
+
+	require.NoError(t, db.Close())
+	require.NoError(t, db.Open())
+	require.NoError(t, db.Users().Create(context.Background(), &audit.User{Email: "y@example.com", Role: audit.RoleStaff}, "h"))
+	err = db.Users().Create(context.Background(), &audit.User{Email: "z@example.com", Role: "boss"}, "h")
+	require.ErrorContains(t, err, "CHECK constraint failed")
+}

@@ -18,9 +18,12 @@ func (r userRows) Create(ctx context.Context, u *audit.User, passwordHash string
 	return r.write(ctx, func(tx *Tx) error {
 		u.ID = uuid.NewString()
 		u.CreatedAt = tx.now
-		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, display_name, role, password_hash, disabled, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, u.ID, u.Email, u.DisplayName, string(u.Role), passwordHash, u.Disabled, millis(u.CreatedAt))
-		if isUniqueViolation(err) {
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, display_name, role, password_hash, disabled, created_at, staff_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, u.Email, u.DisplayName, string(u.Role), passwordHash, u.Disabled, millis(u.CreatedAt),
+			nullString(u.StaffID))
+		if isUniqueViolation(err) && strings.Contains(err.Error(), "staff_id") {
+			return audit.Errorf(audit.EEXISTS, "staff record %q has an account already", u.StaffID)
+		} else if isUniqueViolation(err) {
 			return audit.Errorf(audit.EEXISTS, "a user with e-mail %s already exists", u.Email)
 		} else if err != nil {
 			return fmt.Errorf("insert user: %w", err)
@@ -29,13 +32,13 @@ func (r userRows) Create(ctx context.Context, u *audit.User, passwordHash string
 	})
 }
 
-const userColumns = `id, email, display_name, role, disabled, created_at`
+const userColumns = `id, email, display_name, role, disabled, created_at, COALESCE(staff_id, '')`
 
 func scanUser(row scanner, extra ...any) (*audit.User, error) {
 	var u audit.User
 	var role string
 	var created int64
-	dest := append([]any{&u.ID, &u.Email, &u.DisplayName, &role, &u.Disabled, &created}, extra...)
+	dest := append([]any{&u.ID, &u.Email, &u.DisplayName, &role, &u.Disabled, &created, &u.StaffID}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -156,4 +159,75 @@ func (r userRows) SetRole(ctx context.Context, id string, role audit.Role) error
 // SetManagedStores replaces the stores a user manages (storage.Users).
 func (r userRows) SetManagedStores(ctx context.Context, userID string, storeIDs []string) error {
 	return r.write(ctx, func(tx *Tx) error { return replaceStoreManagers(ctx, tx, false, userID, storeIDs) })
+}
+
+// FindByStaff returns the user linked to a staff record (storage.Users).
+// Errors: ENOTFOUND.
+func (r userRows) FindByStaff(ctx context.Context, staffID string) (*audit.User, error) {
+	return get(ctx, r.rows, func(tx *Tx) (*audit.User, error) {
+		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE staff_id = ?`, staffID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, audit.Errorf(audit.ENOTFOUND, "staff record %q has no account", staffID)
+		} else if err != nil {
+			return nil, fmt.Errorf("find user by staff: %w", err)
+		}
+		return u, nil
+	})
+}
+
+// AddInvitation stores inv, created at the transaction's time
+// (storage.Users).
+func (r userRows) AddInvitation(ctx context.Context, inv *storage.Invitation) error {
+	return r.write(ctx, func(tx *Tx) error {
+		inv.CreatedAt = fromMillis(millis(tx.now)) // as it reads back
+		_, err := tx.ExecContext(ctx, `INSERT INTO user_invitations (token_hash, user_id, created_by, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?)`, inv.TokenHash, inv.UserID, inv.CreatedBy, millis(inv.CreatedAt), millis(inv.ExpiresAt))
+		if err != nil {
+			return fmt.Errorf("insert invitation: %w", err)
+		}
+		return nil
+	})
+}
+
+// FindInvitation returns an invitation by its token's hash
+// (storage.Users). Errors: ENOTFOUND.
+func (r userRows) FindInvitation(ctx context.Context, tokenHash string) (*storage.Invitation, error) {
+	return get(ctx, r.rows, func(tx *Tx) (*storage.Invitation, error) {
+		var inv storage.Invitation
+		var created, expires int64
+		var used sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT token_hash, user_id, created_by, created_at, expires_at, used_at
+			FROM user_invitations WHERE token_hash = ?`, tokenHash).Scan(&inv.TokenHash, &inv.UserID, &inv.CreatedBy, &created, &expires, &used)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, audit.Errorf(audit.ENOTFOUND, "no such invitation")
+		} else if err != nil {
+			return nil, fmt.Errorf("find invitation: %w", err)
+		}
+		inv.CreatedAt, inv.ExpiresAt = fromMillis(created), fromMillis(expires)
+		if used.Valid {
+			inv.UsedAt = fromMillis(used.Int64)
+		}
+		return &inv, nil
+	})
+}
+
+// UseInvitation marks an invitation used at the transaction's time
+// (storage.Users). Errors: ENOTFOUND, EPRECONDITION (used already).
+func (r userRows) UseInvitation(ctx context.Context, tokenHash string) error {
+	return r.write(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE user_invitations SET used_at = ? WHERE token_hash = ? AND used_at IS NULL`, millis(tx.now), tokenHash)
+		if err != nil {
+			return fmt.Errorf("use invitation: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return nil
+		}
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM user_invitations WHERE token_hash = ?`, tokenHash).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+			return audit.Errorf(audit.ENOTFOUND, "no such invitation")
+		} else if err != nil {
+			return fmt.Errorf("use invitation: %w", err)
+		}
+		return audit.Errorf(audit.EPRECONDITION, "the invitation was used already")
+	})
 }

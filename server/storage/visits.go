@@ -52,6 +52,22 @@ type Visits interface {
 	// history and checklist version, read from one snapshot. Errors:
 	// ENOTFOUND (also outside the scope).
 	FindDetail(ctx context.Context, scope audit.Scope, id string) (*VisitDetail, error)
+
+	// ListForStaff returns the visits in one of f.States (as reports
+	// index them) that name f.StaffID, and those that name nobody made at
+	// one of f.StoreIDs, visited in [f.From, f.To), newest first, at most
+	// f.Limit (500 if zero). Which of the store's visits concern the
+	// employee is the use case's (app.MyVisits).
+	ListForStaff(ctx context.Context, f StaffVisitFilter) ([]*VisitSummary, error)
+}
+
+// StaffVisitFilter selects the visits that may concern one employee.
+type StaffVisitFilter struct {
+	StaffID  string
+	StoreIDs []string // the stores whose unnamed visits are wanted
+	States   []audit.VisitState
+	From, To time.Time // visited in [From, To)
+	Limit    int
 }
 
 // ErrVisitExists is Insert's answer for a visit id that is stored already.

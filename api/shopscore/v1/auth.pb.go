@@ -35,6 +35,9 @@ const (
 	Role_ROLE_HR Role = 3
 	// An administrator: users, devices and keys, and everything a manager does.
 	Role_ROLE_ADMIN Role = 4
+	// An audited employee: sees his own approved visits and pay
+	// (MyResultsService); made by invitation (StaffAccountService).
+	Role_ROLE_STAFF Role = 5
 )
 
 // Enum value maps for Role.
@@ -45,6 +48,7 @@ var (
 		2: "ROLE_MANAGER",
 		3: "ROLE_HR",
 		4: "ROLE_ADMIN",
+		5: "ROLE_STAFF",
 	}
 	Role_value = map[string]int32{
 		"ROLE_UNSPECIFIED": 0,
@@ -52,6 +56,7 @@ var (
 		"ROLE_MANAGER":     2,
 		"ROLE_HR":          3,
 		"ROLE_ADMIN":       4,
+		"ROLE_STAFF":       5,
 	}
 )
 
@@ -741,14 +746,16 @@ const file_shopscore_v1_auth_proto_rawDesc = "" +
 	"\x0eWhoAmIResponse\x12&\n" +
 	"\x04user\x18\x01 \x01(\v2\x12.shopscore.v1.UserR\x04user\x12\x1d\n" +
 	"\n" +
-	"session_id\x18\x02 \x01(\tR\tsessionId*]\n" +
+	"session_id\x18\x02 \x01(\tR\tsessionId*m\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fROLE_SHOPPER\x10\x01\x12\x10\n" +
 	"\fROLE_MANAGER\x10\x02\x12\v\n" +
 	"\aROLE_HR\x10\x03\x12\x0e\n" +
 	"\n" +
-	"ROLE_ADMIN\x10\x042\xa1\x02\n" +
+	"ROLE_ADMIN\x10\x04\x12\x0e\n" +
+	"\n" +
+	"ROLE_STAFF\x10\x052\xa1\x02\n" +
 	"\vAuthService\x12@\n" +
 	"\x05Login\x12\x1a.shopscore.v1.LoginRequest\x1a\x1b.shopscore.v1.LoginResponse\x12F\n" +
 	"\aRefresh\x12\x1c.shopscore.v1.RefreshRequest\x1a\x1d.shopscore.v1.RefreshResponse\x12C\n" +

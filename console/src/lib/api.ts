@@ -5,6 +5,7 @@ import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { AuthService } from "../gen/shopscore/v1/auth_pb";
+import { StaffAccountService } from "../gen/shopscore/v1/staff_portal_pb";
 import { isNetworkError } from "./errors";
 import { setOnline } from "./connectivity";
 import { memoryLock, RefreshRefused, Session, type EndReason, type IssuedTokens, type Lock, type StoredSession } from "./session";
@@ -30,6 +31,8 @@ const notRetried = new Set([
   "CreateWebhookEndpoint",
   "RotateWebhookSecret",
   "SendTestWebhook",
+  "InviteStaff",
+  "AcceptInvitation",
 ]);
 
 export function tokensOf(t: Tokens | undefined): IssuedTokens {
@@ -112,9 +115,12 @@ const offlineRetry: Interceptor = (next) => async (req) => {
 };
 
 const isPublic = (name: string) => name === "Login" || name === "Refresh";
+/** The set-password page's calls: an invited employee has no session yet. */
+const isPublicInvitation = (name: string) => name === "CheckInvitation" || name === "AcceptInvitation";
 
 const bearer: Interceptor = (next) => async (req) => {
   if (req.service.typeName === AuthService.typeName && isPublic(req.method.name)) return next(req);
+  if (req.service.typeName === StaffAccountService.typeName && isPublicInvitation(req.method.name)) return next(req);
   const token = await session.token();
   req.header.set("Authorization", "Bearer " + token);
   try {

@@ -15,6 +15,7 @@ import {
   type BonusRun,
   type ComponentBonus,
   type EmployeeBonus,
+  type ExplanationLine,
 } from "../gen/shopscore/v1/report_pb";
 import { useI18n } from "../i18n/context";
 import { ActionButton, Badge, Done, Empty, ErrorText, FileImport, FormCard, Listing, ListTable, Loading, Section, useAction } from "../components";
@@ -45,7 +46,7 @@ function useReport() {
 }
 
 /** useMoney formats minor units (kopecks, cents) in the reader's locale. */
-function useMoney() {
+export function useMoney() {
   const { tag, currency } = useI18n();
   return (minor: bigint | number | undefined) => (minor === undefined ? "—" : formatMoney(tag, Number(minor) / 100, currency));
 }
@@ -405,7 +406,7 @@ export function Employees({ run, total }: { run: BonusRun; total: bigint }) {
 
 /** Explanation is how one component's figure came about, down to the answers. */
 function Explanation({ employee, component, onClose }: { employee: EmployeeBonus; component: ComponentBonus; onClose: () => void }) {
-  const { t, tag, timeZone } = useI18n();
+  const { t, tag } = useI18n();
   const money = useMoney();
   const id = "expl-" + employee.staffId;
   useEffect(() => {
@@ -438,37 +439,49 @@ function Explanation({ employee, component, onClose }: { employee: EmployeeBonus
           {l.text}
         </p>
       ))}
-      {visits.length > 0 && (
-        <ol className="visit-lines">
-          {visits.map((l, i) => (
-            <li key={i}>
-              <div className="q">
-                <span>
-                  <Link href={"/visits/" + l.visitId}>{formatDate(tag, timeZone, l.visitTime ? timestampDate(l.visitTime) : undefined)}</Link> ·{" "}
-                  <strong>{l.storeCode}</strong> {l.storeName}
-                </span>
-                <span className="q-points">{formatPercent(tag, l.scorePercent)}</span>
-              </div>
-              {l.lost.length > 0 && (
-                <ul className="lost">
-                  {l.lost.map((q, j) => (
-                    <li key={j}>
-                      {q.questionText}: {t("bonus.lostPoints", { lost: formatNumber(tag, q.lost, 1), max: formatNumber(tag, q.max, 1) })}
-                    </li>
-                  ))}
-                </ul>
-              )}
-              {l.lost.length === 0 && <p className="muted small">{t("bonus.nothingLost")}</p>}
-              {l.criticalQuestions.map((c, j) => (
-                <p key={j} className="comment">
-                  {t("bonus.criticalFailed", { question: c })}
-                </p>
-              ))}
-            </li>
-          ))}
-        </ol>
-      )}
+      <ExplanationLines lines={visits} visitHref={(id) => "/visits/" + id} />
     </div>
+  );
+}
+
+/**
+ * ExplanationLines are the visits behind a component's figure: date and
+ * store, score, the questions that lost points by their text and the
+ * failed critical ones. HR's run page and an employee's own pay page
+ * both show them; visitHref says where a visit opens.
+ */
+export function ExplanationLines({ lines, visitHref }: { lines: ExplanationLine[]; visitHref: (visitId: string) => string }) {
+  const { t, tag, timeZone } = useI18n();
+  if (lines.length === 0) return null;
+  return (
+    <ol className="visit-lines">
+      {lines.map((l, i) => (
+        <li key={i}>
+          <div className="q">
+            <span>
+              <Link href={visitHref(l.visitId)}>{formatDate(tag, timeZone, l.visitTime ? timestampDate(l.visitTime) : undefined)}</Link> ·{" "}
+              <strong>{l.storeCode}</strong> {l.storeName}
+            </span>
+            <span className="q-points">{formatPercent(tag, l.scorePercent)}</span>
+          </div>
+          {l.lost.length > 0 && (
+            <ul className="lost">
+              {l.lost.map((q, j) => (
+                <li key={j}>
+                  {q.questionText}: {t("bonus.lostPoints", { lost: formatNumber(tag, q.lost, 1), max: formatNumber(tag, q.max, 1) })}
+                </li>
+              ))}
+            </ul>
+          )}
+          {l.lost.length === 0 && <p className="muted small">{t("bonus.nothingLost")}</p>}
+          {l.criticalQuestions.map((c, j) => (
+            <p key={j} className="comment">
+              {t("bonus.criticalFailed", { question: c })}
+            </p>
+          ))}
+        </li>
+      ))}
+    </ol>
   );
 }
 

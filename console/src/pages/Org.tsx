@@ -9,9 +9,10 @@ import { useI18n } from "../i18n/context";
 import { ActionButton, Badge, ErrorText, FileImport, FormCard, Listing, ListTable, StoreFilter, useAction } from "../components";
 import { importProblems } from "../lib/errors";
 import { setQuery, useLocation, useTitle } from "../lib/router";
-import { isAdmin, isEditor, useAuth } from "../auth";
+import { isAdmin, isEditor, isHR, useAuth } from "../auth";
+import { StaffAccountService, type StaffInvitationLink } from "../gen/shopscore/v1/staff_portal_pb";
 import { useStoreList } from "../lookups";
-import { dateToZoned, formatDate, formatNumber } from "../lib/format";
+import { dateToZoned, formatDate, formatDateTime, formatNumber } from "../lib/format";
 
 export function Stores() {
   const { t, tag } = useI18n();
@@ -175,11 +176,15 @@ export function StaffPage() {
     { pageParamKey: "pageToken", getNextPageParam: (p) => p.nextPageToken || undefined },
   );
   const staff = q.data?.pages.flatMap((p) => p.staff) ?? [];
+  const invites = isHR(user);
+  const [chosen, setChosen] = useState<Staff[]>([]);
+  const choose = (s: Staff, on: boolean) => setChosen(on ? [...chosen.filter((x) => x.id !== s.id), s] : chosen.filter((x) => x.id !== s.id));
   return (
     <div className="page">
       <h1>{t("staff.title")}</h1>
       {isEditor(user) && <CreateStaff />}
       {isEditor(user) && <ImportFile kind="staff" />}
+      {invites && <InviteStaff chosen={chosen} onDone={() => setChosen([])} />}
       <div className="filters">
         <StoreFilter value={storeId} onChange={(store) => setQuery({ store })} />
         <label>
@@ -192,9 +197,31 @@ export function StaffPage() {
         </label>
       </div>
       <Listing query={q} count={staff.length} empty={t("staff.empty")}>
-        <ListTable columns={[t("staff.number"), t("staff.name"), t("staff.position"), t("staff.department"), t("review.colStore"), isEditor(user) && t("common.actions")]}>
+        <ListTable
+          columns={[
+            invites && t("invite.column"),
+            t("staff.number"),
+            t("staff.name"),
+            t("staff.position"),
+            t("staff.department"),
+            t("review.colStore"),
+            isEditor(user) && t("common.actions"),
+          ]}
+        >
           {staff.map((s) => (
             <tr key={s.id} className={s.deactivated ? "gone" : ""}>
+              {invites && (
+                <td data-label={t("invite.column")}>
+                  {!s.deactivated && (
+                    <input
+                      type="checkbox"
+                      aria-label={t("invite.select", { name: s.name, number: s.employeeNumber })}
+                      checked={chosen.some((x) => x.id === s.id)}
+                      onChange={(e) => choose(s, e.target.checked)}
+                    />
+                  )}
+                </td>
+              )}
               <td data-label={t("staff.number")}>{s.employeeNumber}</td>
               <td data-label={t("staff.name")}>
                 <strong>{s.name}</strong> {s.deactivated && <Badge>{t("staff.gone", { date: formatDate(tag, timeZone, s.deactivateTime && timestampDate(s.deactivateTime)) })}</Badge>}
@@ -229,6 +256,72 @@ export function StaffPage() {
         </button>
       )}
     </div>
+  );
+}
+
+/**
+ * InviteStaff makes accounts for the chosen employees (one or many): an
+ * e-mail each, then the one-time set-password links to hand over, shown
+ * once (only their hash is kept).
+ */
+function InviteStaff({ chosen, onDone }: { chosen: Staff[]; onDone: () => void }) {
+  const { t, tag, timeZone } = useI18n();
+  const transport = useTransport();
+  const client = useMemo(() => createClient(StaffAccountService, transport), [transport]);
+  const [emails, setEmails] = useState<Record<string, string>>({});
+  const [links, setLinks] = useState<StaffInvitationLink[]>([]);
+  const [invalid, setInvalid] = useState("");
+  const invite = useAction(async () => {
+    const r = await client.inviteStaff({ invites: chosen.map((s) => ({ employeeNumber: s.employeeNumber, email: (emails[s.id] ?? "").trim() })) });
+    setLinks(r.links);
+    setEmails({});
+    onDone();
+    return r;
+  });
+  if (chosen.length === 0 && links.length === 0) return <p className="muted">{t("invite.hint")}</p>;
+  return (
+    <section className="card invite" aria-label={t("invite.title")}>
+      <h2>{t("invite.title")}</h2>
+      {chosen.length > 0 && (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (chosen.some((s) => !/^[^@\s]+@[^@\s]+$/.test((emails[s.id] ?? "").trim()))) return setInvalid(t("invite.needEmail"));
+            setInvalid("");
+            void invite.run();
+          }}
+        >
+          {chosen.map((s) => (
+            <label key={s.id}>
+              {t("invite.emailOf", { name: s.name, number: s.employeeNumber })}
+              <input type="email" value={emails[s.id] ?? ""} onChange={(e) => setEmails({ ...emails, [s.id]: e.target.value })} />
+            </label>
+          ))}
+          {invalid && <small className="field-error">{invalid}</small>}
+          <ActionButton action={invite} type="submit" label={t("invite.submit", { n: chosen.length })} />
+          <ErrorText error={invite.error} />
+        </form>
+      )}
+      {links.length > 0 && (
+        <div className="invite-links" role="status">
+          <p>{t("invite.done", { n: links.length })}</p>
+          <ul>
+            {links.map((l) => (
+              <li key={l.userId}>
+                <strong>
+                  {l.staffName} ({l.employeeNumber})
+                </strong>{" "}
+                · {l.email}
+                <br />
+                <input readOnly className="link" aria-label={t("invite.linkOf", { name: l.staffName })} value={window.location.origin + l.setPasswordPath} onFocus={(e) => e.target.select()} />
+                <br />
+                <small className="muted">{t("invite.until", { date: formatDateTime(tag, timeZone, l.expireTime && timestampDate(l.expireTime)) })}</small>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </section>
   );
 }
 
