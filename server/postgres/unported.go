@@ -20,8 +20,6 @@ import (
 
 var errUnported = errors.New("postgres: not ported yet (issue 12)")
 
-func (tx *Tx) Savepoint(_ context.Context, _ func() error) error { return errUnported }
-
 // checklistRows: storage.Checklists, not ported yet.
 
 func (checklistRows) AddDraft(_ context.Context, _ *audit.Checklist, _ int, _ string) error {
@@ -140,32 +138,6 @@ func (visitRows) SetState(_ context.Context, _ string, _ storage.Transition) err
 	return errUnported
 }
 
-// deviceRows: storage.Devices, not ported yet.
-
-func (deviceRows) Advance(_ context.Context, _ storage.Device, _ int64, _ *time.Duration) error {
-	return errUnported
-}
-
-func (deviceRows) Find(_ context.Context, _ string, _ string) (*storage.Device, error) {
-	return nil, errUnported
-}
-
-func (deviceRows) LastSeq(_ context.Context, _ string, _ string) (int64, error) {
-	return 0, errUnported
-}
-
-func (deviceRows) PruneResults(_ context.Context, _ time.Time, _ int) (int, error) {
-	return 0, errUnported
-}
-
-func (deviceRows) Record(_ context.Context, _ storage.Device, _ storage.StoredMutation, _ bool) error {
-	return errUnported
-}
-
-func (deviceRows) Result(_ context.Context, _ storage.Device, _ int64) (*storage.StoredMutation, error) {
-	return nil, errUnported
-}
-
 // feedRows: storage.Feed, not ported yet.
 
 func (feedRows) Epoch(_ context.Context) (string, error) {
@@ -186,36 +158,6 @@ func (feedRows) Read(_ context.Context, _ string, _ int64, _ int) (*storage.Feed
 
 func (feedRows) Touch(_ context.Context, _ string, _ storage.FeedKind, _ string) error {
 	return errUnported
-}
-
-// photoRows: storage.Photos, not ported yet.
-
-func (photoRows) Exif(_ context.Context, _ []string) (map[string]storage.Exif, error) {
-	return nil, errUnported
-}
-
-func (photoRows) Find(_ context.Context, _ string, _ string, _ string, _ int) (*storage.VisitPhoto, error) {
-	return nil, errUnported
-}
-
-func (photoRows) MarkVerified(_ context.Context, _ string) ([]string, error) {
-	return nil, errUnported
-}
-
-func (photoRows) Missing(_ context.Context, _ string) (int, error) {
-	return 0, errUnported
-}
-
-func (photoRows) RecordVerified(_ context.Context, _ storage.VerifiedBlob) error {
-	return errUnported
-}
-
-func (photoRows) Reused(_ context.Context, _ string, _ string, _ []string) ([]string, error) {
-	return nil, errUnported
-}
-
-func (photoRows) Verified(_ context.Context, _ string) (bool, error) {
-	return false, errUnported
 }
 
 // bonusPolicyRows: storage.BonusPolicies, not ported yet.
