@@ -68,6 +68,32 @@ var (
 // here is held to audit.MaxTextLen; TestRequestLimits_EveryField makes
 // sure none is missing.
 var requestLimits = map[protoreflect.FullName]limit{
+	// AppealService
+	"shopscore.v1.FileAppealRequest.visit_id":                limID,
+	"shopscore.v1.FileAppealRequest.questions":               limItems(audit.MaxAppealQuestions),
+	"shopscore.v1.AppealQuestion.question_id":                limID,
+	"shopscore.v1.AppealQuestion.reason":                     limNote,
+	"shopscore.v1.AppealQuestion.evidence":                   limItems(audit.MaxAppealEvidence),
+	"shopscore.v1.AppealQuestion.ruling_reason":              limNote,
+	"shopscore.v1.AppealQuestion.question_text":              {Bytes: audit.MaxTextLen},
+	"shopscore.v1.EvidenceFile.sha256":                       limSHA256,
+	"shopscore.v1.EvidenceFile.content_type":                 limCode,
+	"shopscore.v1.EvidenceFile.file_name":                    limFile,
+	"shopscore.v1.EvidenceFile.download_url":                 limToken,
+	"shopscore.v1.ListAppealsRequest.store_code":             limCode,
+	"shopscore.v1.ListAppealsRequest.visit_id":               limID,
+	"shopscore.v1.GetAppealRequest.appeal_id":                limID,
+	"shopscore.v1.RuleAppealRequest.appeal_id":               limID,
+	"shopscore.v1.RuleAppealRequest.rulings":                 limItems(audit.MaxAppealQuestions),
+	"shopscore.v1.QuestionRuling.question_id":                limID,
+	"shopscore.v1.QuestionRuling.reason":                     limNote,
+	"shopscore.v1.CreateEvidenceUploadRequest.appeal_id":     limID,
+	"shopscore.v1.CreateEvidenceUploadRequest.question_id":   limID,
+	"shopscore.v1.CreateEvidenceUploadRequest.sha256":        limSHA256,
+	"shopscore.v1.CreateEvidenceUploadRequest.content_type":  limCode,
+	"shopscore.v1.FinalizeEvidenceUploadRequest.appeal_id":   limID,
+	"shopscore.v1.FinalizeEvidenceUploadRequest.question_id": limID,
+
 	// AdminService
 	"shopscore.v1.CreateUserRequest.email":         {Bytes: audit.MaxEmailLen},
 	"shopscore.v1.CreateUserRequest.display_name":  limName,
@@ -136,6 +162,7 @@ var requestLimits = map[protoreflect.FullName]limit{
 	"shopscore.v1.ListBonusRunsRequest.policy_id":          limID,
 	"shopscore.v1.ListBonusRunsRequest.period":             limMonth,
 	"shopscore.v1.ApproveBonusRunRequest.run_id":           limID,
+	"shopscore.v1.ApproveBonusRunRequest.override_reason":  limNote,
 	"shopscore.v1.DownloadAuditWorkbookRequest.from":       limMonth,
 	"shopscore.v1.DownloadAuditWorkbookRequest.to":         limMonth,
 	"shopscore.v1.DownloadAuditWorkbookRequest.store_code": limCode,

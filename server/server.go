@@ -395,6 +395,7 @@ func (s *Server) routes() http.Handler {
 	handle(shopscorev1connect.NewEvidenceServiceHandler(&evidenceService{s}, opts...))
 	handle(shopscorev1connect.NewReportServiceHandler(&reportService{s}, opts...))
 	handle(shopscorev1connect.NewDashboardServiceHandler(&dashboardService{s}, opts...))
+	handle(shopscorev1connect.NewAppealServiceHandler(&appealService{s}, opts...))
 	// Public: the report GETs authenticate themselves (Server.authorize),
 	// the local store checks its signed URLs, and health, reflection and
 	// the JWKS document need no caller.

@@ -28,12 +28,18 @@ type App struct {
 	// pushes gathers the pushes waiting for the writer into group
 	// commits.
 	pushes pushQueue
+	// staffOfUser links a staff user to his staff record (Options).
+	staffOfUser StaffOfUser
 }
 
 // Options configures an App; the zero value is the production one.
 type Options struct {
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// StaffOfUser links a user of the staff role to his staff record,
+	// for the appeals he files for himself (FileAppeal); nil: no staff
+	// user is linked to one.
+	StaffOfUser StaffOfUser
 }
 
 // New returns the use cases over st.
@@ -41,7 +47,7 @@ func New(st storage.Storage, o Options) *App {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &App{st: st, now: o.Now}
+	return &App{st: st, now: o.Now, staffOfUser: o.StaffOfUser}
 }
 
 // Storage returns the storage the use cases run over, for queries that

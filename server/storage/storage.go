@@ -67,4 +67,5 @@ type Nouns interface {
 	BonusRuns() BonusRuns
 	Dashboards() Dashboards
 	AuditReports() AuditReports
+	Appeals() Appeals
 }
