@@ -53,10 +53,11 @@ func (a *App) filerScope(ctx context.Context, tx storage.Tx, filer audit.Princip
 	return audit.Scope{}, "", audit.Errorf(audit.EFORBIDDEN, "an appeal is filed by the employee or a manager of the store on his behalf, not by a user with the %s role", filer.Role)
 }
 
-// approvedAt returns when a visit was last approved, from its history.
+// approvedAt returns when a visit was last approved, from its history (a
+// ruling's row, which keeps the state, is no approval).
 func approvedAt(h []storage.Transition) (time.Time, bool) {
 	for i := len(h) - 1; i >= 0; i-- {
-		if h[i].To == audit.VisitApproved {
+		if h[i].To == audit.VisitApproved && h[i].From != audit.VisitApproved {
 			return h[i].At, true
 		}
 	}

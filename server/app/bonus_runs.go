@@ -386,7 +386,7 @@ func payrollAppeals(ctx context.Context, tx storage.Tx, r *storage.BonusRun, loc
 	}
 	rulings := map[string]string{}
 	for _, ap := range ruled {
-		if ap.Upheld() == 0 || !ap.RuledAt.Before(r.CreatedAt) {
+		if ap.Upheld() == 0 || ap.RuledAt.After(r.CreatedAt) {
 			continue
 		}
 		rulings[ap.VisitID] = fmt.Sprintf("ruling on appeal %s by %s on %s: %d of %d question(s) upheld, score %s → %s",
