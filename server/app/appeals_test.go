@@ -90,7 +90,9 @@ func (w *appealWorld) approvedVisit(t *testing.T) string {
 	return v.ID
 }
 
-func reasoned(q, reason string) audit.AppealQuestion { return audit.AppealQuestion{QuestionID: q, Reason: reason} }
+func reasoned(q, reason string) audit.AppealQuestion {
+	return audit.AppealQuestion{QuestionID: q, Reason: reason}
+}
 
 // TestAppeal_FileRuleAndPay walks an appeal from filing to pay: who may
 // file, the open appeal blocking approval (and the override), the
