@@ -24,6 +24,7 @@ var (
 	_ storage.Stores         = storeRows{}
 	_ storage.Staff          = staffRows{}
 	_ storage.OrgSettings    = orgSettingRows{}
+	_ storage.Appeals        = appealRows{}
 )
 
 // rows is what every noun's implementation holds: the database, and the

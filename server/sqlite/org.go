@@ -167,7 +167,7 @@ func (r orgSettingRows) Find(ctx context.Context) (*audit.OrgSettings, error) {
 func (r orgSettingRows) Set(ctx context.Context, s audit.OrgSettings, by string) error {
 	return r.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE org_settings SET time_zone = ?, locale = ?, currency = ?, appeal_window_days = ?,
-			updated_at = ?, updated_by = ? WHERE id = 1`, s.TimeZone, s.Locale, s.Currency, s.AppealWindow(), millis(tx.now), by)
+			updated_at = ?, updated_by = ? WHERE id = 1`, s.TimeZone, s.Locale, s.Currency, s.AppealWindowDays, millis(tx.now), by)
 		if err != nil {
 			return fmt.Errorf("store org settings: %w", err)
 		}

@@ -57,9 +57,10 @@ CREATE TABLE appeal_evidence (
 );
 CREATE INDEX appeal_evidence_sha256 ON appeal_evidence (sha256);
 
--- The organisation's appeal window, in days after a visit's approval.
+-- The organisation's appeal window, in days after a visit's approval
+-- (0: the default, audit.DefaultAppealWindowDays).
 ALTER TABLE org_settings ADD COLUMN appeal_window_days INTEGER NOT NULL DEFAULT 7
-    CHECK (appeal_window_days BETWEEN 1 AND 365);
+    CHECK (appeal_window_days BETWEEN 0 AND 365);
 
 -- Why a run was approved while appeals on visits it read were open, and
 -- which (a JSON list of appeal ids); set once, when it is approved.
