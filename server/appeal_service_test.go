@@ -219,8 +219,24 @@ func TestAppealService_EndToEnd(t *testing.T) {
 		}
 	}
 	assert.Positive(t, marked, "the Explanation marks the visit the ruling changed")
+
+	// The audit workbook's Appeals sheet: the visit, store, questions,
+	// filing, ruling, outcome and scores before and after.
+	book, _, err := downloadAudit(t, rc, x.manager, &v1.DownloadAuditWorkbookRequest{From: x.month})
+	require.NoError(t, err)
+	wb := openWorkbook(t, book)
+	row := rowWith(t, wb, "Appeals", 0, visitID)
+	assert.Equal(t, "DEPOT-1", row[1])
+	assert.Contains(t, row[4], "(E2001)")
+	assert.Contains(t, row[5], "— upheld: the signed receipt settles it")
+	assert.Contains(t, row[5], "— rejected")
+	assert.Equal(t, "Maria Ivanova (store manager)", row[7])
+	assert.Equal(t, "Pavel Smirnov", row[10])
+	assert.Equal(t, "upheld 1 of 2", row[11])
+	assert.NotEqual(t, row[12], row[13], "score before and after")
 	if dir := os.Getenv("SHOPSCORE_APPEAL_WORKBOOKS"); dir != "" {
-		// For a person to open: the payroll workbook of the run after the ruling.
+		// For a person to open: the workbooks after the ruling.
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "payroll-after-ruling.xlsx"), data, 0o600))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "audit-with-appeals.xlsx"), book, 0o600))
 	}
 }

@@ -180,6 +180,9 @@ func (r appealRows) List(ctx context.Context, f storage.AppealFilter) ([]*audit.
 	if f.StoreID != "" {
 		where = append(where, `a.store_id = `+a.add(f.StoreID))
 	}
+	if f.Region != "" {
+		where = append(where, `a.store_id IN (SELECT id FROM stores WHERE region = `+a.add(f.Region)+`)`)
+	}
 	if !f.VisitFrom.IsZero() {
 		where = append(where, `a.visited_at >= `+a.add(ms(f.VisitFrom)))
 	}

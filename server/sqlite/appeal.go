@@ -170,6 +170,9 @@ func (r appealRows) List(ctx context.Context, f storage.AppealFilter) ([]*audit.
 	if f.StoreID != "" {
 		add(`a.store_id = ?`, f.StoreID)
 	}
+	if f.Region != "" {
+		add(`a.store_id IN (SELECT id FROM stores WHERE region = ?)`, f.Region)
+	}
 	if !f.VisitFrom.IsZero() {
 		add(`a.visited_at >= ?`, millis(f.VisitFrom))
 	}

@@ -54,6 +54,7 @@ type AppealFilter struct {
 	State   audit.AppealState
 	VisitID string
 	StoreID string
+	Region  string // the stores of a region
 	// VisitFrom and VisitTo select appeals on visits started (as
 	// claimed) in [VisitFrom, VisitTo), when set: the visits of a bonus
 	// run's period.
