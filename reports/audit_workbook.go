@@ -319,9 +319,9 @@ func (b *AuditWorkbook) start() error {
 		return err
 	}
 	if b.appeals, err = newSheetWriter(b.f, b.st, sheetAppeals, []column{
-		{"Visit", 24}, {"Store", 12}, {"Store name", 24}, {"Visited at", 17}, {"Staff", 24}, {"Questions", 50},
-		{"Filed", 17}, {"Filed by", 20}, {"Deadline", 17}, {"Ruled", 17}, {"Ruled by", 20}, {"Outcome", 16},
-		{"Score before", 10}, {"Score after", 10}, {"Appeal", 24},
+		{"Visit", 24}, {"Store", 12}, {"Store name", 24}, {"Visited at", 17}, {"Staff", 24}, {"Questions", 70},
+		{"Filed", 17}, {"Filed by", 22}, {"Window closes", 17}, {"Ruled", 17}, {"Ruled by", 22}, {"Outcome", 16},
+		{"Score before", 10}, {"Score after", 10}, {"Appeal", 38},
 	}, max); err != nil {
 		return err
 	}

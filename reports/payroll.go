@@ -34,11 +34,20 @@ type PayrollMeta struct {
 	// (store, visit date, employee); both empty when none were.
 	OverrideReason string
 	Overridden     []string
-	// Rulings says, by visit id, the ruling on an appeal that changed
-	// the visit's score before the run was computed ("ruling on appeal
-	// … by …: score 50.0% → 100.0%"): the Explanation sheet marks the
-	// figures it changed.
-	Rulings map[string]string
+	// Ruling says the ruling on an appeal that changed, before the run
+	// was computed, an answer of the visit that counts for the
+	// component ("ruling on appeal … by …: score 50.0% → 100.0%"), or
+	// "" when none did: the Explanation sheet marks the figures it
+	// changed. Nil marks nothing.
+	Ruling func(visitID, component string) string
+}
+
+// ruling is meta.Ruling, "" without one.
+func (m *PayrollMeta) ruling(visitID, component string) string {
+	if m.Ruling == nil || visitID == "" {
+		return ""
+	}
+	return m.Ruling(visitID, component)
 }
 
 // StoreName is a store's code and name.
@@ -215,7 +224,7 @@ func WritePayroll(w io.Writer, run *Run, employees []Employee, meta PayrollMeta)
 			}
 			ruled := 0
 			for _, l := range c.Lines {
-				if meta.Rulings[l.VisitID] != "" {
+				if meta.ruling(l.VisitID, c.Name) != "" {
 					ruled++
 				}
 			}
@@ -365,7 +374,7 @@ func explanationRow(st *styles, meta *PayrollMeta, d Employee, component string,
 			score = cell(st.percent, *l.ScorePercent/100)
 		}
 		text = visitLineText(meta, component, l)
-		if r := meta.Rulings[l.VisitID]; r != "" {
+		if r := meta.ruling(l.VisitID, component); r != "" {
 			text = "[RULING] " + text + ". Changed by the " + r
 		}
 	}

@@ -292,9 +292,9 @@ func (p *Policy) covers(e *Employee) bool {
 	return in(p.Positions, e.Position) && in(p.Departments, e.Department) && in(p.StoreIDs, e.StoreID)
 }
 
-// matches reports whether an observation with the category and clause
-// counts for the component.
-func (c *Component) matches(category, clause string) bool {
+// Matches reports whether an observation (an answer) with the category
+// and clause (its standard's code) counts for the component.
+func (c *Component) Matches(category, clause string) bool {
 	return (category != "" && slices.Contains(c.Categories, category)) ||
 		(clause != "" && slices.Contains(c.Clauses, clause))
 }

@@ -400,7 +400,7 @@ func (st *computeState) add(o *Observation, period Period, stats *RunStats) erro
 	}
 	st.comps = st.comps[:0]
 	for i := range st.policy.Components {
-		if st.policy.Components[i].matches(o.Category, o.Clause) {
+		if st.policy.Components[i].Matches(o.Category, o.Clause) {
 			st.comps = append(st.comps, i)
 		}
 	}

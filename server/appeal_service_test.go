@@ -215,6 +215,7 @@ func TestAppealService_EndToEnd(t *testing.T) {
 	var marked int
 	for _, r := range rows {
 		if strings.Contains(strings.Join(r, " "), "Changed by the ruling on appeal "+ap.Id) {
+			assert.Equal(t, "politeness", r[2], "only the component whose answer the ruling amended is marked")
 			marked++
 		}
 	}

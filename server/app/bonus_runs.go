@@ -363,14 +363,17 @@ func (a *App) WritePayroll(ctx context.Context, runID string, format PayrollForm
 		RunID: r.ID, State: string(r.State), CreatedAt: r.CreatedAt, CreatedBy: r.CreatedByName,
 		ApprovedAt: r.ApprovedAt, ApprovedBy: r.ApprovedByName, Location: loc,
 		Stores: names.Stores, QuestionText: names.QuestionText,
-		OverrideReason: r.OverrideReason, Overridden: overridden, Rulings: rulings,
+		OverrideReason: r.OverrideReason, Overridden: overridden,
+		Ruling: func(visitID, component string) string { return rulings[visitID+"\x00"+component] },
 	}
 	return reportsError(reports.WritePayroll(w, r.Run, emps, meta))
 }
 
 // payrollAppeals reads what a run's payroll workbook says of appeals: the
 // rulings that changed visits of its month before it was computed, by
-// visit, and the open appeals it was approved over, for people.
+// visit and the run's component whose answers they amended
+// (visitID + "\x00" + component), and the open appeals it was approved
+// over, for people.
 func payrollAppeals(ctx context.Context, tx storage.Tx, r *storage.BonusRun, loc *time.Location) (map[string]string, []string, error) {
 	if loc == nil {
 		loc = time.UTC
@@ -389,8 +392,34 @@ func payrollAppeals(ctx context.Context, tx storage.Tx, r *storage.BonusRun, loc
 		if ap.Upheld() == 0 || ap.RuledAt.After(r.CreatedAt) {
 			continue
 		}
-		rulings[ap.VisitID] = fmt.Sprintf("ruling on appeal %s by %s on %s: %d of %d question(s) upheld, score %s → %s",
+		s, err := tx.Visits().FindSummary(ctx, audit.Scope{All: true}, ap.VisitID)
+		if err != nil {
+			return nil, nil, err
+		}
+		cv, err := tx.Checklists().Find(ctx, s.ChecklistID, s.ChecklistVersion)
+		if err != nil {
+			return nil, nil, err
+		}
+		text := fmt.Sprintf("ruling on appeal %s by %s on %s: %d of %d question(s) upheld, score %s → %s",
 			ap.ID, ap.RuledByName, ap.RuledAt.In(loc).Format("2006-01-02"), ap.Upheld(), len(ap.Questions), percentText(ap.ScoreBefore), percentText(ap.ScoreAfter))
+		for _, q := range ap.Questions {
+			if q.Outcome != audit.OutcomeUpheld {
+				continue
+			}
+			cq, _, ok := cv.Content.Question(q.QuestionID)
+			if !ok {
+				continue
+			}
+			var category string
+			if std, ok := cv.Content.Standard(cq.StandardCode); ok {
+				category = string(std.Category)
+			}
+			for i := range r.Run.Policy.Components {
+				if c := &r.Run.Policy.Components[i]; c.Matches(category, cq.StandardCode) {
+					rulings[ap.VisitID+"\x00"+c.Name] = text
+				}
+			}
+		}
 	}
 	var overridden []*audit.Appeal
 	for _, id := range r.OverriddenAppeals {
