@@ -17,7 +17,7 @@ export const en = {
   "appeal.byState": "Appeals by state",
   "appeal.choose": "Choose…",
   "appeal.closed": "Ruled",
-  "appeal.colDeadline": "Window closes",
+  "appeal.colDeadline": "Last day to appeal",
   "appeal.colFiled": "Filed",
   "appeal.colOutcome": "Outcome",
   "appeal.colQuestions": "Questions",

@@ -18,7 +18,7 @@ export const ru: Record<MessageKey, string> = {
   "appeal.byState": "Апелляции по состоянию",
   "appeal.choose": "Выберите…",
   "appeal.closed": "Рассмотрены",
-  "appeal.colDeadline": "Срок подачи до",
+  "appeal.colDeadline": "Последний день подачи",
   "appeal.colFiled": "Подана",
   "appeal.colOutcome": "Решение",
   "appeal.colQuestions": "Вопросов",

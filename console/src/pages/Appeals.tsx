@@ -25,6 +25,13 @@ import { answerText } from "./Visit";
 type TS = { seconds: bigint; nanos: number } | undefined;
 const dateOf = (ts: TS) => (ts ? timestampDate(ts as never) : undefined);
 
+/** lastDay is the last day of an appeal's window: the window closes at
+ * the start of the next day in the organisation's time zone. */
+function lastDay(tag: string, timeZone: string, a: Appeal): string {
+  const d = dateOf(a.deadlineTime);
+  return formatDate(tag, timeZone, d ? new Date(d.getTime() - 1) : undefined);
+}
+
 /** outcomeText says how an appeal ended: open, rejected, upheld n of m. */
 function outcomeText(a: Appeal, t: Translate): string {
   if (a.state === AppealState.OPEN) return t("appeal.open");
@@ -84,7 +91,7 @@ export function AppealsQueue() {
                   {formatDateTime(tag, timeZone, dateOf(a.fileTime))} · {a.filedByName}
                 </td>
                 <td data-label={t("appeal.colDeadline")}>
-                  {formatDate(tag, timeZone, deadline ? new Date(deadline.getTime() - 1) : undefined)}
+                  {lastDay(tag, timeZone, a)}
                   {late && <Badge tone="bad">{t("appeal.windowClosed")}</Badge>}
                 </td>
                 <td data-label={t("appeal.colOutcome")}>
@@ -241,7 +248,7 @@ export function AppealRuling({ id }: { id: string }) {
           {appeal.filedByName} · {formatDateTime(tag, timeZone, dateOf(appeal.fileTime))}
         </dd>
         <dt>{t("appeal.colDeadline")}</dt>
-        <dd>{formatDateTime(tag, timeZone, dateOf(appeal.deadlineTime))}</dd>
+        <dd>{lastDay(tag, timeZone, appeal)}</dd>
         {!open && (
           <>
             <dt>{t("appeal.ruledBy")}</dt>
