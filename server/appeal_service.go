@@ -6,6 +6,7 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/reports"
 	"github.com/shopscore/shopscore/server/blob"
 	"github.com/shopscore/shopscore/server/storage"
 	"github.com/shopscore/shopscore/sync/protocol"
@@ -272,4 +273,35 @@ func (a *appealService) FinalizeEvidenceUpload(ctx context.Context, req *connect
 		}
 	}
 	return connect.NewResponse(&v1.FinalizeEvidenceUploadResponse{Evidence: evidenceToProto(*e)}), nil
+}
+
+// GetAppealRates counts the appeals of a dashboard filter's period per
+// store and per reviewer.
+func (a *appealService) GetAppealRates(ctx context.Context, req *connect.Request[v1.GetAppealRatesRequest]) (*connect.Response[v1.GetAppealRatesResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b, err := (&dashboardService{a.s}).newDashboard(ctx, req.Msg.GetFilter())
+	if err != nil {
+		return nil, err
+	}
+	rates, err := a.s.app.AppealRates(ctx, p, b.query)
+	if err != nil {
+		return nil, err
+	}
+	row := func(id, code, name string, f reports.AppealFigures) *v1.AppealRates {
+		ar, okA := f.AppealRate()
+		or, okO := f.OverturnRate()
+		return &v1.AppealRates{Id: id, Code: code, Name: name, Visits: f.Visits, Appeals: f.Appeals, Ruled: f.Ruled, Overturned: f.Overturned,
+			AppealRate: optional(ar, okA), OverturnRate: optional(or, okO)}
+	}
+	resp := &v1.GetAppealRatesResponse{}
+	for _, s := range rates.Stores {
+		resp.Stores = append(resp.Stores, row(s.StoreID, s.Code, s.Name, s.AppealFigures))
+	}
+	for _, r := range rates.Reviewers {
+		resp.Reviewers = append(resp.Reviewers, row(r.UserID, "", r.Name, r.AppealFigures))
+	}
+	return connect.NewResponse(resp), nil
 }

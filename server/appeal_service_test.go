@@ -178,6 +178,23 @@ func TestAppealService_EndToEnd(t *testing.T) {
 		assert.NotEqual(t, visitID, c.GetVisitReceipt().GetVisitId(), "the ruling reached the shopper's feed")
 	}
 
+	// The dashboard's appeal and overturn rates, per store and reviewer.
+	rates, err := call(t, ac.GetAppealRates, x.hr, &v1.GetAppealRatesRequest{Filter: &v1.DashboardFilter{From: x.month}})
+	require.NoError(t, err)
+	require.Len(t, rates.Stores, 1)
+	depot := rates.Stores[0]
+	assert.Equal(t, "DEPOT-1", depot.Code)
+	assert.EqualValues(t, len(x.approved), depot.Visits)
+	assert.EqualValues(t, 1, depot.Appeals)
+	assert.EqualValues(t, 1, depot.Overturned)
+	assert.InDelta(t, 1.0/float64(len(x.approved)), depot.GetAppealRate(), 1e-9)
+	assert.InDelta(t, 1, depot.GetOverturnRate(), 1e-9)
+	require.Len(t, rates.Reviewers, 1)
+	assert.Equal(t, "Maria Ivanova (store manager)", rates.Reviewers[0].Name)
+	assert.EqualValues(t, 1, rates.Reviewers[0].Overturned)
+	_, err = call(t, ac.GetAppealRates, x.shopper, &v1.GetAppealRatesRequest{Filter: &v1.DashboardFilter{From: x.month}})
+	requireCode(t, connect.CodePermissionDenied, err)
+
 	// Pay follows: the next run differs from the locked one and says why.
 	next, err := call(t, rc.RunBonus, x.hr, &v1.RunBonusRequest{PolicyId: x.policyID, Period: x.month})
 	require.NoError(t, err)

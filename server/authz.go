@@ -125,6 +125,7 @@ var policy = map[string][]audit.Role{
 	shopscorev1connect.AppealServiceListAppealsProcedure:            readers,
 	shopscorev1connect.AppealServiceGetAppealProcedure:              readers,
 	shopscorev1connect.AppealServiceRuleAppealProcedure:             judges,
+	shopscorev1connect.AppealServiceGetAppealRatesProcedure:         readers,
 }
 
 // authorizeRole checks a call to a procedure that is not public against

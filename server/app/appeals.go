@@ -3,10 +3,12 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/reports"
 	"github.com/shopscore/shopscore/server/storage"
 )
 
@@ -278,4 +280,119 @@ func appealNames(open []*audit.Appeal, loc *time.Location) []string {
 		parts[i] = fmt.Sprintf("%s %s, visit of %s, %s", ap.StoreCode, ap.StoreName, ap.VisitedAt.In(loc).Format("2006-01-02"), who)
 	}
 	return parts
+}
+
+// AppealRates are the appeal and overturn figures of a period, per store
+// and per reviewer of the appealed visits.
+type AppealRates struct {
+	Stores    []StoreAppeals
+	Reviewers []ReviewerAppeals
+}
+
+// StoreAppeals are one store's appeal figures.
+type StoreAppeals struct {
+	StoreID, Code, Name string
+	reports.AppealFigures
+}
+
+// ReviewerAppeals are the appeal figures of the visits one user reviewed.
+type ReviewerAppeals struct {
+	UserID, Name string
+	reports.AppealFigures
+}
+
+// AppealRates counts, for the dashboard query q (its scope, months,
+// region or store; approved visits only), the approved visits and the
+// appeals against them per store, and the appeals per reviewer of the
+// appealed visits (a visit two users reviewed counts for both), with how
+// many were ruled and overturned (ruled with a question upheld). Stores
+// by code, reviewers by name. Errors: EINVALID (the query), ENOTFOUND (a
+// store outside the scope), EFORBIDDEN.
+func (a *App) AppealRates(ctx context.Context, p audit.Principal, q storage.DashboardQuery) (*AppealRates, error) {
+	if _, err := appealScope(p); err != nil {
+		return nil, err
+	}
+	q.Approved = true
+	period, err := AuditPeriod(q.From, q.To, q.Location)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.st.AuditReports().Index(ctx); err != nil {
+		return nil, err
+	}
+	out := &AppealRates{}
+	err = a.st.View(ctx, func(tx storage.Tx) error {
+		d, err := tx.Dashboards().Figures(ctx, q, storage.DashVisits)
+		if err != nil {
+			return err
+		}
+		f := storage.AppealFilter{Scope: q.Scope, Region: q.Region, VisitFrom: period.From, VisitTo: period.To, Limit: 1000}
+		if q.StoreCode != "" {
+			st, err := tx.Stores().FindByCode(ctx, q.Scope, q.StoreCode)
+			if err != nil {
+				return err
+			}
+			f.StoreID = st.ID
+		}
+		list, err := tx.Appeals().List(ctx, f)
+		if err != nil {
+			return err
+		}
+		stores := map[string]*StoreAppeals{}
+		store := func(id string) *StoreAppeals {
+			if stores[id] == nil {
+				n := d.Stores[id]
+				stores[id] = &StoreAppeals{StoreID: id, Code: n.Code, Name: n.Name}
+			}
+			return stores[id]
+		}
+		first := d.Months[0]
+		for k, fig := range d.ByStoreMonth {
+			if k.Month >= first {
+				store(k.Store).Visits += fig.Visits
+			}
+		}
+		reviewers := map[string]*ReviewerAppeals{}
+		for _, ap := range list {
+			s := store(ap.StoreID)
+			s.Code, s.Name = cmpOr(s.Code, ap.StoreCode), cmpOr(s.Name, ap.StoreName)
+			count := func(g *reports.AppealFigures) {
+				g.Appeals++
+				if ap.State == audit.AppealClosed {
+					g.Ruled++
+					if ap.Upheld() > 0 {
+						g.Overturned++
+					}
+				}
+			}
+			count(&s.AppealFigures)
+			who, err := tx.Appeals().Reviewers(ctx, ap.VisitID)
+			if err != nil {
+				return err
+			}
+			for id, name := range who {
+				if reviewers[id] == nil {
+					reviewers[id] = &ReviewerAppeals{UserID: id, Name: name}
+				}
+				count(&reviewers[id].AppealFigures)
+			}
+		}
+		for _, s := range stores {
+			out.Stores = append(out.Stores, *s)
+		}
+		for _, r := range reviewers {
+			out.Reviewers = append(out.Reviewers, *r)
+		}
+		return nil
+	})
+	slices.SortFunc(out.Stores, func(x, y StoreAppeals) int { return strings.Compare(x.Code, y.Code) })
+	slices.SortFunc(out.Reviewers, func(x, y ReviewerAppeals) int { return strings.Compare(x.Name+x.UserID, y.Name+y.UserID) })
+	return out, err
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

@@ -35,6 +35,7 @@ func appealVisit(t *testing.T, db *DB, id, store, staffID, shopper, reviewer str
 	for _, tr := range []struct{ from, to, actor, role string }{
 		{"", "complete", shopper, "shopper"}, {"complete", "in_review", reviewer, "manager"},
 		{"in_review", "approved", reviewer, "manager"}, {"approved", "approved", "", "system"},
+		{"approved", "approved", "judge-of-an-earlier-appeal", "hr"},
 	} {
 		_, err := db.pool.Exec(ctx, `INSERT INTO visit_transitions (visit_id, from_state, to_state, actor_id, actor_role, at) VALUES ($1, $2, $3, $4, $5, $6)`,
 			id, tr.from, tr.to, tr.actor, tr.role, at)
@@ -65,7 +66,7 @@ func TestAppeals(t *testing.T) {
 
 	reviewers, err := db.Appeals().Reviewers(ctx, "v1")
 	require.NoError(t, err)
-	assert.Equal(t, map[string]string{mA: "Alla"}, reviewers, "the shopper and the system are no reviewers")
+	assert.Equal(t, map[string]string{mA: "Alla"}, reviewers, "the shopper, the system and a ruling are no reviewers")
 
 	sha := strings.Repeat("ab", 32)
 	_, err = db.pool.Exec(ctx, `INSERT INTO verified_blobs (sha256, size, content_type, verified_at) VALUES ($1, 10, 'image/jpeg', $2)`, sha, at)

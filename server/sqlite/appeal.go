@@ -265,7 +265,7 @@ func (r appealRows) Reviewers(ctx context.Context, visitID string) (map[string]s
 			return x, err
 		}, `SELECT DISTINCT t.actor_id, `+userName("t.actor_id")+` FROM visit_transitions t
 			WHERE t.visit_id = ? AND t.actor_id <> '' AND t.actor_role NOT IN ('shopper', 'system')
-			AND t.to_state IN ('in_review', 'approved', 'returned', 'published')`, visitID)
+			AND t.to_state IN ('in_review', 'approved', 'returned', 'published') AND t.from_state <> t.to_state`, visitID)
 		if err != nil {
 			return nil, fmt.Errorf("visit %s reviewers: %w", visitID, err)
 		}

@@ -35,8 +35,9 @@ type Appeals interface {
 	// on beside its own answers (audit.AmendAnswers).
 	Amendments(ctx context.Context, visitID string) ([]audit.Answer, error)
 	// Reviewers returns the users who took a review action on the visit
-	// (anyone but the shopper and the system in its history), by id with
-	// their names.
+	// (a change of its state by anyone but the shopper and the system in
+	// its history; a ruling's row, which keeps the state, is none), by id
+	// with their names.
 	Reviewers(ctx context.Context, visitID string) (map[string]string, error)
 
 	// FindEvidence returns one evidence file of an appeal in scope.

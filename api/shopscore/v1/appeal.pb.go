@@ -1272,11 +1272,221 @@ func (x *FinalizeEvidenceUploadResponse) GetEvidence() *EvidenceFile {
 	return nil
 }
 
+type GetAppealRatesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Filter        *DashboardFilter       `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAppealRatesRequest) Reset() {
+	*x = GetAppealRatesRequest{}
+	mi := &file_shopscore_v1_appeal_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAppealRatesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAppealRatesRequest) ProtoMessage() {}
+
+func (x *GetAppealRatesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_appeal_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAppealRatesRequest.ProtoReflect.Descriptor instead.
+func (*GetAppealRatesRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_appeal_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *GetAppealRatesRequest) GetFilter() *DashboardFilter {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
+// AppealRates are one group's appeal figures: a store's (with its
+// approved visits) or a reviewer's.
+type AppealRates struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A store: its id, code and name; a reviewer: his user id and name.
+	Id   string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Code string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// Approved visits of the period (stores only).
+	Visits     int64 `protobuf:"varint,4,opt,name=visits,proto3" json:"visits,omitempty"`
+	Appeals    int64 `protobuf:"varint,5,opt,name=appeals,proto3" json:"appeals,omitempty"`
+	Ruled      int64 `protobuf:"varint,6,opt,name=ruled,proto3" json:"ruled,omitempty"`
+	Overturned int64 `protobuf:"varint,7,opt,name=overturned,proto3" json:"overturned,omitempty"`
+	// Appeals per approved visit and overturned per ruled appeal, 0-1;
+	// unset when there is nothing to divide by.
+	AppealRate    *float64 `protobuf:"fixed64,8,opt,name=appeal_rate,json=appealRate,proto3,oneof" json:"appeal_rate,omitempty"`
+	OverturnRate  *float64 `protobuf:"fixed64,9,opt,name=overturn_rate,json=overturnRate,proto3,oneof" json:"overturn_rate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AppealRates) Reset() {
+	*x = AppealRates{}
+	mi := &file_shopscore_v1_appeal_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AppealRates) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AppealRates) ProtoMessage() {}
+
+func (x *AppealRates) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_appeal_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AppealRates.ProtoReflect.Descriptor instead.
+func (*AppealRates) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_appeal_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *AppealRates) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AppealRates) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *AppealRates) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AppealRates) GetVisits() int64 {
+	if x != nil {
+		return x.Visits
+	}
+	return 0
+}
+
+func (x *AppealRates) GetAppeals() int64 {
+	if x != nil {
+		return x.Appeals
+	}
+	return 0
+}
+
+func (x *AppealRates) GetRuled() int64 {
+	if x != nil {
+		return x.Ruled
+	}
+	return 0
+}
+
+func (x *AppealRates) GetOverturned() int64 {
+	if x != nil {
+		return x.Overturned
+	}
+	return 0
+}
+
+func (x *AppealRates) GetAppealRate() float64 {
+	if x != nil && x.AppealRate != nil {
+		return *x.AppealRate
+	}
+	return 0
+}
+
+func (x *AppealRates) GetOverturnRate() float64 {
+	if x != nil && x.OverturnRate != nil {
+		return *x.OverturnRate
+	}
+	return 0
+}
+
+type GetAppealRatesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Stores        []*AppealRates         `protobuf:"bytes,1,rep,name=stores,proto3" json:"stores,omitempty"`
+	Reviewers     []*AppealRates         `protobuf:"bytes,2,rep,name=reviewers,proto3" json:"reviewers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAppealRatesResponse) Reset() {
+	*x = GetAppealRatesResponse{}
+	mi := &file_shopscore_v1_appeal_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAppealRatesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAppealRatesResponse) ProtoMessage() {}
+
+func (x *GetAppealRatesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_appeal_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAppealRatesResponse.ProtoReflect.Descriptor instead.
+func (*GetAppealRatesResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_appeal_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *GetAppealRatesResponse) GetStores() []*AppealRates {
+	if x != nil {
+		return x.Stores
+	}
+	return nil
+}
+
+func (x *GetAppealRatesResponse) GetReviewers() []*AppealRates {
+	if x != nil {
+		return x.Reviewers
+	}
+	return nil
+}
+
 var File_shopscore_v1_appeal_proto protoreflect.FileDescriptor
 
 const file_shopscore_v1_appeal_proto_rawDesc = "" +
 	"\n" +
-	"\x19shopscore/v1/appeal.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17shopscore/v1/sync.proto\"\xda\x01\n" +
+	"\x19shopscore/v1/appeal.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cshopscore/v1/dashboard.proto\x1a\x17shopscore/v1/sync.proto\"\xda\x01\n" +
 	"\fEvidenceFile\x12\x16\n" +
 	"\x06sha256\x18\x01 \x01(\tR\x06sha256\x12\x1d\n" +
 	"\n" +
@@ -1381,7 +1591,27 @@ const file_shopscore_v1_appeal_proto_rawDesc = "" +
 	"questionId\x12\x14\n" +
 	"\x05index\x18\x03 \x01(\x05R\x05index\"X\n" +
 	"\x1eFinalizeEvidenceUploadResponse\x126\n" +
-	"\bevidence\x18\x01 \x01(\v2\x1a.shopscore.v1.EvidenceFileR\bevidence*[\n" +
+	"\bevidence\x18\x01 \x01(\v2\x1a.shopscore.v1.EvidenceFileR\bevidence\"N\n" +
+	"\x15GetAppealRatesRequest\x125\n" +
+	"\x06filter\x18\x01 \x01(\v2\x1d.shopscore.v1.DashboardFilterR\x06filter\"\x9f\x02\n" +
+	"\vAppealRates\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x16\n" +
+	"\x06visits\x18\x04 \x01(\x03R\x06visits\x12\x18\n" +
+	"\aappeals\x18\x05 \x01(\x03R\aappeals\x12\x14\n" +
+	"\x05ruled\x18\x06 \x01(\x03R\x05ruled\x12\x1e\n" +
+	"\n" +
+	"overturned\x18\a \x01(\x03R\n" +
+	"overturned\x12$\n" +
+	"\vappeal_rate\x18\b \x01(\x01H\x00R\n" +
+	"appealRate\x88\x01\x01\x12(\n" +
+	"\roverturn_rate\x18\t \x01(\x01H\x01R\foverturnRate\x88\x01\x01B\x0e\n" +
+	"\f_appeal_rateB\x10\n" +
+	"\x0e_overturn_rate\"\x84\x01\n" +
+	"\x16GetAppealRatesResponse\x121\n" +
+	"\x06stores\x18\x01 \x03(\v2\x19.shopscore.v1.AppealRatesR\x06stores\x127\n" +
+	"\treviewers\x18\x02 \x03(\v2\x19.shopscore.v1.AppealRatesR\treviewers*[\n" +
 	"\vAppealState\x12\x1c\n" +
 	"\x18APPEAL_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11APPEAL_STATE_OPEN\x10\x01\x12\x17\n" +
@@ -1389,7 +1619,7 @@ const file_shopscore_v1_appeal_proto_rawDesc = "" +
 	"\rAppealOutcome\x12\x1e\n" +
 	"\x1aAPPEAL_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15APPEAL_OUTCOME_UPHELD\x10\x01\x12\x1b\n" +
-	"\x17APPEAL_OUTCOME_REJECTED\x10\x022\xb7\x04\n" +
+	"\x17APPEAL_OUTCOME_REJECTED\x10\x022\x94\x05\n" +
 	"\rAppealService\x12O\n" +
 	"\n" +
 	"FileAppeal\x12\x1f.shopscore.v1.FileAppealRequest\x1a .shopscore.v1.FileAppealResponse\x12R\n" +
@@ -1398,7 +1628,8 @@ const file_shopscore_v1_appeal_proto_rawDesc = "" +
 	"\n" +
 	"RuleAppeal\x12\x1f.shopscore.v1.RuleAppealRequest\x1a .shopscore.v1.RuleAppealResponse\x12m\n" +
 	"\x14CreateEvidenceUpload\x12).shopscore.v1.CreateEvidenceUploadRequest\x1a*.shopscore.v1.CreateEvidenceUploadResponse\x12s\n" +
-	"\x16FinalizeEvidenceUpload\x12+.shopscore.v1.FinalizeEvidenceUploadRequest\x1a,.shopscore.v1.FinalizeEvidenceUploadResponseB=Z;github.com/shopscore/shopscore/api/shopscore/v1;shopscorev1b\x06proto3"
+	"\x16FinalizeEvidenceUpload\x12+.shopscore.v1.FinalizeEvidenceUploadRequest\x1a,.shopscore.v1.FinalizeEvidenceUploadResponse\x12[\n" +
+	"\x0eGetAppealRates\x12#.shopscore.v1.GetAppealRatesRequest\x1a$.shopscore.v1.GetAppealRatesResponseB=Z;github.com/shopscore/shopscore/api/shopscore/v1;shopscorev1b\x06proto3"
 
 var (
 	file_shopscore_v1_appeal_proto_rawDescOnce sync.Once
@@ -1413,7 +1644,7 @@ func file_shopscore_v1_appeal_proto_rawDescGZIP() []byte {
 }
 
 var file_shopscore_v1_appeal_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_shopscore_v1_appeal_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_shopscore_v1_appeal_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_shopscore_v1_appeal_proto_goTypes = []any{
 	(AppealState)(0),                       // 0: shopscore.v1.AppealState
 	(AppealOutcome)(0),                     // 1: shopscore.v1.AppealOutcome
@@ -1433,49 +1664,58 @@ var file_shopscore_v1_appeal_proto_goTypes = []any{
 	(*CreateEvidenceUploadResponse)(nil),   // 15: shopscore.v1.CreateEvidenceUploadResponse
 	(*FinalizeEvidenceUploadRequest)(nil),  // 16: shopscore.v1.FinalizeEvidenceUploadRequest
 	(*FinalizeEvidenceUploadResponse)(nil), // 17: shopscore.v1.FinalizeEvidenceUploadResponse
-	nil,                                    // 18: shopscore.v1.CreateEvidenceUploadResponse.HeadersEntry
-	(*Answer)(nil),                         // 19: shopscore.v1.Answer
-	(*timestamppb.Timestamp)(nil),          // 20: google.protobuf.Timestamp
+	(*GetAppealRatesRequest)(nil),          // 18: shopscore.v1.GetAppealRatesRequest
+	(*AppealRates)(nil),                    // 19: shopscore.v1.AppealRates
+	(*GetAppealRatesResponse)(nil),         // 20: shopscore.v1.GetAppealRatesResponse
+	nil,                                    // 21: shopscore.v1.CreateEvidenceUploadResponse.HeadersEntry
+	(*Answer)(nil),                         // 22: shopscore.v1.Answer
+	(*timestamppb.Timestamp)(nil),          // 23: google.protobuf.Timestamp
+	(*DashboardFilter)(nil),                // 24: shopscore.v1.DashboardFilter
 }
 var file_shopscore_v1_appeal_proto_depIdxs = []int32{
 	2,  // 0: shopscore.v1.AppealQuestion.evidence:type_name -> shopscore.v1.EvidenceFile
 	1,  // 1: shopscore.v1.AppealQuestion.outcome:type_name -> shopscore.v1.AppealOutcome
-	19, // 2: shopscore.v1.AppealQuestion.amended_answer:type_name -> shopscore.v1.Answer
+	22, // 2: shopscore.v1.AppealQuestion.amended_answer:type_name -> shopscore.v1.Answer
 	0,  // 3: shopscore.v1.Appeal.state:type_name -> shopscore.v1.AppealState
 	3,  // 4: shopscore.v1.Appeal.questions:type_name -> shopscore.v1.AppealQuestion
-	20, // 5: shopscore.v1.Appeal.visit_time:type_name -> google.protobuf.Timestamp
-	20, // 6: shopscore.v1.Appeal.file_time:type_name -> google.protobuf.Timestamp
-	20, // 7: shopscore.v1.Appeal.deadline_time:type_name -> google.protobuf.Timestamp
-	20, // 8: shopscore.v1.Appeal.rule_time:type_name -> google.protobuf.Timestamp
+	23, // 5: shopscore.v1.Appeal.visit_time:type_name -> google.protobuf.Timestamp
+	23, // 6: shopscore.v1.Appeal.file_time:type_name -> google.protobuf.Timestamp
+	23, // 7: shopscore.v1.Appeal.deadline_time:type_name -> google.protobuf.Timestamp
+	23, // 8: shopscore.v1.Appeal.rule_time:type_name -> google.protobuf.Timestamp
 	3,  // 9: shopscore.v1.FileAppealRequest.questions:type_name -> shopscore.v1.AppealQuestion
 	4,  // 10: shopscore.v1.FileAppealResponse.appeal:type_name -> shopscore.v1.Appeal
 	0,  // 11: shopscore.v1.ListAppealsRequest.state:type_name -> shopscore.v1.AppealState
 	4,  // 12: shopscore.v1.ListAppealsResponse.appeals:type_name -> shopscore.v1.Appeal
 	4,  // 13: shopscore.v1.GetAppealResponse.appeal:type_name -> shopscore.v1.Appeal
 	1,  // 14: shopscore.v1.QuestionRuling.outcome:type_name -> shopscore.v1.AppealOutcome
-	19, // 15: shopscore.v1.QuestionRuling.amended_answer:type_name -> shopscore.v1.Answer
+	22, // 15: shopscore.v1.QuestionRuling.amended_answer:type_name -> shopscore.v1.Answer
 	11, // 16: shopscore.v1.RuleAppealRequest.rulings:type_name -> shopscore.v1.QuestionRuling
 	4,  // 17: shopscore.v1.RuleAppealResponse.appeal:type_name -> shopscore.v1.Appeal
-	18, // 18: shopscore.v1.CreateEvidenceUploadResponse.headers:type_name -> shopscore.v1.CreateEvidenceUploadResponse.HeadersEntry
-	20, // 19: shopscore.v1.CreateEvidenceUploadResponse.expire_time:type_name -> google.protobuf.Timestamp
+	21, // 18: shopscore.v1.CreateEvidenceUploadResponse.headers:type_name -> shopscore.v1.CreateEvidenceUploadResponse.HeadersEntry
+	23, // 19: shopscore.v1.CreateEvidenceUploadResponse.expire_time:type_name -> google.protobuf.Timestamp
 	2,  // 20: shopscore.v1.FinalizeEvidenceUploadResponse.evidence:type_name -> shopscore.v1.EvidenceFile
-	5,  // 21: shopscore.v1.AppealService.FileAppeal:input_type -> shopscore.v1.FileAppealRequest
-	7,  // 22: shopscore.v1.AppealService.ListAppeals:input_type -> shopscore.v1.ListAppealsRequest
-	9,  // 23: shopscore.v1.AppealService.GetAppeal:input_type -> shopscore.v1.GetAppealRequest
-	12, // 24: shopscore.v1.AppealService.RuleAppeal:input_type -> shopscore.v1.RuleAppealRequest
-	14, // 25: shopscore.v1.AppealService.CreateEvidenceUpload:input_type -> shopscore.v1.CreateEvidenceUploadRequest
-	16, // 26: shopscore.v1.AppealService.FinalizeEvidenceUpload:input_type -> shopscore.v1.FinalizeEvidenceUploadRequest
-	6,  // 27: shopscore.v1.AppealService.FileAppeal:output_type -> shopscore.v1.FileAppealResponse
-	8,  // 28: shopscore.v1.AppealService.ListAppeals:output_type -> shopscore.v1.ListAppealsResponse
-	10, // 29: shopscore.v1.AppealService.GetAppeal:output_type -> shopscore.v1.GetAppealResponse
-	13, // 30: shopscore.v1.AppealService.RuleAppeal:output_type -> shopscore.v1.RuleAppealResponse
-	15, // 31: shopscore.v1.AppealService.CreateEvidenceUpload:output_type -> shopscore.v1.CreateEvidenceUploadResponse
-	17, // 32: shopscore.v1.AppealService.FinalizeEvidenceUpload:output_type -> shopscore.v1.FinalizeEvidenceUploadResponse
-	27, // [27:33] is the sub-list for method output_type
-	21, // [21:27] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	24, // 21: shopscore.v1.GetAppealRatesRequest.filter:type_name -> shopscore.v1.DashboardFilter
+	19, // 22: shopscore.v1.GetAppealRatesResponse.stores:type_name -> shopscore.v1.AppealRates
+	19, // 23: shopscore.v1.GetAppealRatesResponse.reviewers:type_name -> shopscore.v1.AppealRates
+	5,  // 24: shopscore.v1.AppealService.FileAppeal:input_type -> shopscore.v1.FileAppealRequest
+	7,  // 25: shopscore.v1.AppealService.ListAppeals:input_type -> shopscore.v1.ListAppealsRequest
+	9,  // 26: shopscore.v1.AppealService.GetAppeal:input_type -> shopscore.v1.GetAppealRequest
+	12, // 27: shopscore.v1.AppealService.RuleAppeal:input_type -> shopscore.v1.RuleAppealRequest
+	14, // 28: shopscore.v1.AppealService.CreateEvidenceUpload:input_type -> shopscore.v1.CreateEvidenceUploadRequest
+	16, // 29: shopscore.v1.AppealService.FinalizeEvidenceUpload:input_type -> shopscore.v1.FinalizeEvidenceUploadRequest
+	18, // 30: shopscore.v1.AppealService.GetAppealRates:input_type -> shopscore.v1.GetAppealRatesRequest
+	6,  // 31: shopscore.v1.AppealService.FileAppeal:output_type -> shopscore.v1.FileAppealResponse
+	8,  // 32: shopscore.v1.AppealService.ListAppeals:output_type -> shopscore.v1.ListAppealsResponse
+	10, // 33: shopscore.v1.AppealService.GetAppeal:output_type -> shopscore.v1.GetAppealResponse
+	13, // 34: shopscore.v1.AppealService.RuleAppeal:output_type -> shopscore.v1.RuleAppealResponse
+	15, // 35: shopscore.v1.AppealService.CreateEvidenceUpload:output_type -> shopscore.v1.CreateEvidenceUploadResponse
+	17, // 36: shopscore.v1.AppealService.FinalizeEvidenceUpload:output_type -> shopscore.v1.FinalizeEvidenceUploadResponse
+	20, // 37: shopscore.v1.AppealService.GetAppealRates:output_type -> shopscore.v1.GetAppealRatesResponse
+	31, // [31:38] is the sub-list for method output_type
+	24, // [24:31] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_shopscore_v1_appeal_proto_init() }
@@ -1483,15 +1723,17 @@ func file_shopscore_v1_appeal_proto_init() {
 	if File_shopscore_v1_appeal_proto != nil {
 		return
 	}
+	file_shopscore_v1_dashboard_proto_init()
 	file_shopscore_v1_sync_proto_init()
 	file_shopscore_v1_appeal_proto_msgTypes[2].OneofWrappers = []any{}
+	file_shopscore_v1_appeal_proto_msgTypes[17].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_shopscore_v1_appeal_proto_rawDesc), len(file_shopscore_v1_appeal_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   17,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

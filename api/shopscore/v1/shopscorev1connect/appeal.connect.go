@@ -50,6 +50,9 @@ const (
 	// AppealServiceFinalizeEvidenceUploadProcedure is the fully-qualified name of the AppealService's
 	// FinalizeEvidenceUpload RPC.
 	AppealServiceFinalizeEvidenceUploadProcedure = "/shopscore.v1.AppealService/FinalizeEvidenceUpload"
+	// AppealServiceGetAppealRatesProcedure is the fully-qualified name of the AppealService's
+	// GetAppealRates RPC.
+	AppealServiceGetAppealRatesProcedure = "/shopscore.v1.AppealService/GetAppealRates"
 )
 
 // AppealServiceClient is a client for the shopscore.v1.AppealService service.
@@ -90,6 +93,13 @@ type AppealServiceClient interface {
 	// Errors: NotFound (nothing uploaded), DataLoss (the bytes do not match
 	// and were deleted: upload again).
 	FinalizeEvidenceUpload(context.Context, *connect.Request[v1.FinalizeEvidenceUploadRequest]) (*connect.Response[v1.FinalizeEvidenceUploadResponse], error)
+	// GetAppealRates counts, over a dashboard filter's months (approved
+	// visits only) in the caller's scope, the appeals per store (with the
+	// approved visits they could be filed against) and per reviewer of the
+	// appealed visits, and how many were overturned (ruled with a question
+	// upheld). Errors: InvalidArgument, NotFound (a store outside the
+	// caller's stores).
+	GetAppealRates(context.Context, *connect.Request[v1.GetAppealRatesRequest]) (*connect.Response[v1.GetAppealRatesResponse], error)
 }
 
 // NewAppealServiceClient constructs a client for the shopscore.v1.AppealService service. By
@@ -139,6 +149,12 @@ func NewAppealServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithSchema(appealServiceMethods.ByName("FinalizeEvidenceUpload")),
 			connect.WithClientOptions(opts...),
 		),
+		getAppealRates: connect.NewClient[v1.GetAppealRatesRequest, v1.GetAppealRatesResponse](
+			httpClient,
+			baseURL+AppealServiceGetAppealRatesProcedure,
+			connect.WithSchema(appealServiceMethods.ByName("GetAppealRates")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -150,6 +166,7 @@ type appealServiceClient struct {
 	ruleAppeal             *connect.Client[v1.RuleAppealRequest, v1.RuleAppealResponse]
 	createEvidenceUpload   *connect.Client[v1.CreateEvidenceUploadRequest, v1.CreateEvidenceUploadResponse]
 	finalizeEvidenceUpload *connect.Client[v1.FinalizeEvidenceUploadRequest, v1.FinalizeEvidenceUploadResponse]
+	getAppealRates         *connect.Client[v1.GetAppealRatesRequest, v1.GetAppealRatesResponse]
 }
 
 // FileAppeal calls shopscore.v1.AppealService.FileAppeal.
@@ -180,6 +197,11 @@ func (c *appealServiceClient) CreateEvidenceUpload(ctx context.Context, req *con
 // FinalizeEvidenceUpload calls shopscore.v1.AppealService.FinalizeEvidenceUpload.
 func (c *appealServiceClient) FinalizeEvidenceUpload(ctx context.Context, req *connect.Request[v1.FinalizeEvidenceUploadRequest]) (*connect.Response[v1.FinalizeEvidenceUploadResponse], error) {
 	return c.finalizeEvidenceUpload.CallUnary(ctx, req)
+}
+
+// GetAppealRates calls shopscore.v1.AppealService.GetAppealRates.
+func (c *appealServiceClient) GetAppealRates(ctx context.Context, req *connect.Request[v1.GetAppealRatesRequest]) (*connect.Response[v1.GetAppealRatesResponse], error) {
+	return c.getAppealRates.CallUnary(ctx, req)
 }
 
 // AppealServiceHandler is an implementation of the shopscore.v1.AppealService service.
@@ -220,6 +242,13 @@ type AppealServiceHandler interface {
 	// Errors: NotFound (nothing uploaded), DataLoss (the bytes do not match
 	// and were deleted: upload again).
 	FinalizeEvidenceUpload(context.Context, *connect.Request[v1.FinalizeEvidenceUploadRequest]) (*connect.Response[v1.FinalizeEvidenceUploadResponse], error)
+	// GetAppealRates counts, over a dashboard filter's months (approved
+	// visits only) in the caller's scope, the appeals per store (with the
+	// approved visits they could be filed against) and per reviewer of the
+	// appealed visits, and how many were overturned (ruled with a question
+	// upheld). Errors: InvalidArgument, NotFound (a store outside the
+	// caller's stores).
+	GetAppealRates(context.Context, *connect.Request[v1.GetAppealRatesRequest]) (*connect.Response[v1.GetAppealRatesResponse], error)
 }
 
 // NewAppealServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -265,6 +294,12 @@ func NewAppealServiceHandler(svc AppealServiceHandler, opts ...connect.HandlerOp
 		connect.WithSchema(appealServiceMethods.ByName("FinalizeEvidenceUpload")),
 		connect.WithHandlerOptions(opts...),
 	)
+	appealServiceGetAppealRatesHandler := connect.NewUnaryHandler(
+		AppealServiceGetAppealRatesProcedure,
+		svc.GetAppealRates,
+		connect.WithSchema(appealServiceMethods.ByName("GetAppealRates")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/shopscore.v1.AppealService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case AppealServiceFileAppealProcedure:
@@ -279,6 +314,8 @@ func NewAppealServiceHandler(svc AppealServiceHandler, opts ...connect.HandlerOp
 			appealServiceCreateEvidenceUploadHandler.ServeHTTP(w, r)
 		case AppealServiceFinalizeEvidenceUploadProcedure:
 			appealServiceFinalizeEvidenceUploadHandler.ServeHTTP(w, r)
+		case AppealServiceGetAppealRatesProcedure:
+			appealServiceGetAppealRatesHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -310,4 +347,8 @@ func (UnimplementedAppealServiceHandler) CreateEvidenceUpload(context.Context, *
 
 func (UnimplementedAppealServiceHandler) FinalizeEvidenceUpload(context.Context, *connect.Request[v1.FinalizeEvidenceUploadRequest]) (*connect.Response[v1.FinalizeEvidenceUploadResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.AppealService.FinalizeEvidenceUpload is not implemented"))
+}
+
+func (UnimplementedAppealServiceHandler) GetAppealRates(context.Context, *connect.Request[v1.GetAppealRatesRequest]) (*connect.Response[v1.GetAppealRatesResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.AppealService.GetAppealRates is not implemented"))
 }
