@@ -714,6 +714,12 @@ const phases = {
     await page.getByText("Upheld 1 of 1").first().waitFor();
     const score = await page.locator(".score-big").innerText();
     await noAlert(page);
+    // The dashboard counts the appeal and its overturn, per store and reviewer.
+    await page.goto(URL + "/dashboard");
+    const rates = page.locator("section.card").filter({ has: page.getByRole("heading", { name: "Appeals", exact: true }) });
+    await rates.getByText("DEPOT-1").waitFor();
+    await rates.getByText("Maria Ivanova (store manager)").waitFor();
+    await axe(page, "dashboard with appeals");
     clean(page);
     await ctx.close();
     return { ruled: true, score };

@@ -6,6 +6,8 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { DashboardFilter } from "./dashboard_pb";
+import { file_shopscore_v1_dashboard } from "./dashboard_pb";
 import type { Answer } from "./sync_pb";
 import { file_shopscore_v1_sync } from "./sync_pb";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shopscore/v1/appeal.proto.
  */
 export const file_shopscore_v1_appeal: GenFile = /*@__PURE__*/
-  fileDesc("ChlzaG9wc2NvcmUvdjEvYXBwZWFsLnByb3RvEgxzaG9wc2NvcmUudjEikgEKDEV2aWRlbmNlRmlsZRIOCgZzaGEyNTYYASABKAkSEgoKc2l6ZV9ieXRlcxgCIAEoAxIUCgxjb250ZW50X3R5cGUYAyABKAkSEQoJZmlsZV9uYW1lGAQgASgJEg0KBWluZGV4GAUgASgFEhAKCHZlcmlmaWVkGAYgASgIEhQKDGRvd25sb2FkX3VybBgHIAEoCSLtAQoOQXBwZWFsUXVlc3Rpb24SEwoLcXVlc3Rpb25faWQYASABKAkSDgoGcmVhc29uGAIgASgJEiwKCGV2aWRlbmNlGAMgAygLMhouc2hvcHNjb3JlLnYxLkV2aWRlbmNlRmlsZRIsCgdvdXRjb21lGAQgASgOMhsuc2hvcHNjb3JlLnYxLkFwcGVhbE91dGNvbWUSLAoOYW1lbmRlZF9hbnN3ZXIYBSABKAsyFC5zaG9wc2NvcmUudjEuQW5zd2VyEhUKDXJ1bGluZ19yZWFzb24YBiABKAkSFQoNcXVlc3Rpb25fdGV4dBgHIAEoCSKRBQoGQXBwZWFsEgoKAmlkGAEgASgJEhAKCHZpc2l0X2lkGAIgASgJEigKBXN0YXRlGAMgASgOMhkuc2hvcHNjb3JlLnYxLkFwcGVhbFN0YXRlEi8KCXF1ZXN0aW9ucxgEIAMoCzIcLnNob3BzY29yZS52MS5BcHBlYWxRdWVzdGlvbhIQCghzdG9yZV9pZBgFIAEoCRISCgpzdG9yZV9jb2RlGAYgASgJEhIKCnN0b3JlX25hbWUYByABKAkSEAoIc3RhZmZfaWQYCCABKAkSEgoKc3RhZmZfbmFtZRgJIAEoCRIdChVzdGFmZl9lbXBsb3llZV9udW1iZXIYCiABKAkSLgoKdmlzaXRfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIZmlsZWRfYnkYDCABKAkSFQoNZmlsZWRfYnlfbmFtZRgNIAEoCRISCgpmaWxlZF9yb2xlGA4gASgJEi0KCWZpbGVfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNZGVhZGxpbmVfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIcnVsZWRfYnkYESABKAkSFQoNcnVsZWRfYnlfbmFtZRgSIAEoCRISCgpydWxlZF9yb2xlGBMgASgJEi0KCXJ1bGVfdGltZRgUIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGQoMc2NvcmVfYmVmb3JlGBUgASgBSACIAQESGAoLc2NvcmVfYWZ0ZXIYFiABKAFIAYgBAUIPCg1fc2NvcmVfYmVmb3JlQg4KDF9zY29yZV9hZnRlciJWChFGaWxlQXBwZWFsUmVxdWVzdBIQCgh2aXNpdF9pZBgBIAEoCRIvCglxdWVzdGlvbnMYAiADKAsyHC5zaG9wc2NvcmUudjEuQXBwZWFsUXVlc3Rpb24iOgoSRmlsZUFwcGVhbFJlc3BvbnNlEiQKBmFwcGVhbBgBIAEoCzIULnNob3BzY29yZS52MS5BcHBlYWwidwoSTGlzdEFwcGVhbHNSZXF1ZXN0EigKBXN0YXRlGAEgASgOMhkuc2hvcHNjb3JlLnYxLkFwcGVhbFN0YXRlEhIKCnN0b3JlX2NvZGUYAiABKAkSEAoIdmlzaXRfaWQYAyABKAkSEQoJcGFnZV9zaXplGAQgASgFIjwKE0xpc3RBcHBlYWxzUmVzcG9uc2USJQoHYXBwZWFscxgBIAMoCzIULnNob3BzY29yZS52MS5BcHBlYWwiJQoQR2V0QXBwZWFsUmVxdWVzdBIRCglhcHBlYWxfaWQYASABKAkiOQoRR2V0QXBwZWFsUmVzcG9uc2USJAoGYXBwZWFsGAEgASgLMhQuc2hvcHNjb3JlLnYxLkFwcGVhbCKRAQoOUXVlc3Rpb25SdWxpbmcSEwoLcXVlc3Rpb25faWQYASABKAkSLAoHb3V0Y29tZRgCIAEoDjIbLnNob3BzY29yZS52MS5BcHBlYWxPdXRjb21lEiwKDmFtZW5kZWRfYW5zd2VyGAMgASgLMhQuc2hvcHNjb3JlLnYxLkFuc3dlchIOCgZyZWFzb24YBCABKAkiVQoRUnVsZUFwcGVhbFJlcXVlc3QSEQoJYXBwZWFsX2lkGAEgASgJEi0KB3J1bGluZ3MYAiADKAsyHC5zaG9wc2NvcmUudjEuUXVlc3Rpb25SdWxpbmciOgoSUnVsZUFwcGVhbFJlc3BvbnNlEiQKBmFwcGVhbBgBIAEoCzIULnNob3BzY29yZS52MS5BcHBlYWwijgEKG0NyZWF0ZUV2aWRlbmNlVXBsb2FkUmVxdWVzdBIRCglhcHBlYWxfaWQYASABKAkSEwoLcXVlc3Rpb25faWQYAiABKAkSDQoFaW5kZXgYAyABKAUSDgoGc2hhMjU2GAQgASgJEhIKCnNpemVfYnl0ZXMYBSABKAMSFAoMY29udGVudF90eXBlGAYgASgJIoACChxDcmVhdGVFdmlkZW5jZVVwbG9hZFJlc3BvbnNlEhgKEGFscmVhZHlfdmVyaWZpZWQYASABKAgSCwoDdXJsGAIgASgJEg4KBm1ldGhvZBgDIAEoCRJICgdoZWFkZXJzGAQgAygLMjcuc2hvcHNjb3JlLnYxLkNyZWF0ZUV2aWRlbmNlVXBsb2FkUmVzcG9uc2UuSGVhZGVyc0VudHJ5Ei8KC2V4cGlyZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBouCgxIZWFkZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJWCh1GaW5hbGl6ZUV2aWRlbmNlVXBsb2FkUmVxdWVzdBIRCglhcHBlYWxfaWQYASABKAkSEwoLcXVlc3Rpb25faWQYAiABKAkSDQoFaW5kZXgYAyABKAUiTgoeRmluYWxpemVFdmlkZW5jZVVwbG9hZFJlc3BvbnNlEiwKCGV2aWRlbmNlGAEgASgLMhouc2hvcHNjb3JlLnYxLkV2aWRlbmNlRmlsZSpbCgtBcHBlYWxTdGF0ZRIcChhBUFBFQUxfU1RBVEVfVU5TUEVDSUZJRUQQABIVChFBUFBFQUxfU1RBVEVfT1BFThABEhcKE0FQUEVBTF9TVEFURV9DTE9TRUQQAipnCg1BcHBlYWxPdXRjb21lEh4KGkFQUEVBTF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASGQoVQVBQRUFMX09VVENPTUVfVVBIRUxEEAESGwoXQVBQRUFMX09VVENPTUVfUkVKRUNURUQQAjK3BAoNQXBwZWFsU2VydmljZRJPCgpGaWxlQXBwZWFsEh8uc2hvcHNjb3JlLnYxLkZpbGVBcHBlYWxSZXF1ZXN0GiAuc2hvcHNjb3JlLnYxLkZpbGVBcHBlYWxSZXNwb25zZRJSCgtMaXN0QXBwZWFscxIgLnNob3BzY29yZS52MS5MaXN0QXBwZWFsc1JlcXVlc3QaIS5zaG9wc2NvcmUudjEuTGlzdEFwcGVhbHNSZXNwb25zZRJMCglHZXRBcHBlYWwSHi5zaG9wc2NvcmUudjEuR2V0QXBwZWFsUmVxdWVzdBofLnNob3BzY29yZS52MS5HZXRBcHBlYWxSZXNwb25zZRJPCgpSdWxlQXBwZWFsEh8uc2hvcHNjb3JlLnYxLlJ1bGVBcHBlYWxSZXF1ZXN0GiAuc2hvcHNjb3JlLnYxLlJ1bGVBcHBlYWxSZXNwb25zZRJtChRDcmVhdGVFdmlkZW5jZVVwbG9hZBIpLnNob3BzY29yZS52MS5DcmVhdGVFdmlkZW5jZVVwbG9hZFJlcXVlc3QaKi5zaG9wc2NvcmUudjEuQ3JlYXRlRXZpZGVuY2VVcGxvYWRSZXNwb25zZRJzChZGaW5hbGl6ZUV2aWRlbmNlVXBsb2FkEisuc2hvcHNjb3JlLnYxLkZpbmFsaXplRXZpZGVuY2VVcGxvYWRSZXF1ZXN0Giwuc2hvcHNjb3JlLnYxLkZpbmFsaXplRXZpZGVuY2VVcGxvYWRSZXNwb25zZUI9WjtnaXRodWIuY29tL3Nob3BzY29yZS9zaG9wc2NvcmUvYXBpL3Nob3BzY29yZS92MTtzaG9wc2NvcmV2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_shopscore_v1_sync]);
+  fileDesc("ChlzaG9wc2NvcmUvdjEvYXBwZWFsLnByb3RvEgxzaG9wc2NvcmUudjEikgEKDEV2aWRlbmNlRmlsZRIOCgZzaGEyNTYYASABKAkSEgoKc2l6ZV9ieXRlcxgCIAEoAxIUCgxjb250ZW50X3R5cGUYAyABKAkSEQoJZmlsZV9uYW1lGAQgASgJEg0KBWluZGV4GAUgASgFEhAKCHZlcmlmaWVkGAYgASgIEhQKDGRvd25sb2FkX3VybBgHIAEoCSLtAQoOQXBwZWFsUXVlc3Rpb24SEwoLcXVlc3Rpb25faWQYASABKAkSDgoGcmVhc29uGAIgASgJEiwKCGV2aWRlbmNlGAMgAygLMhouc2hvcHNjb3JlLnYxLkV2aWRlbmNlRmlsZRIsCgdvdXRjb21lGAQgASgOMhsuc2hvcHNjb3JlLnYxLkFwcGVhbE91dGNvbWUSLAoOYW1lbmRlZF9hbnN3ZXIYBSABKAsyFC5zaG9wc2NvcmUudjEuQW5zd2VyEhUKDXJ1bGluZ19yZWFzb24YBiABKAkSFQoNcXVlc3Rpb25fdGV4dBgHIAEoCSKRBQoGQXBwZWFsEgoKAmlkGAEgASgJEhAKCHZpc2l0X2lkGAIgASgJEigKBXN0YXRlGAMgASgOMhkuc2hvcHNjb3JlLnYxLkFwcGVhbFN0YXRlEi8KCXF1ZXN0aW9ucxgEIAMoCzIcLnNob3BzY29yZS52MS5BcHBlYWxRdWVzdGlvbhIQCghzdG9yZV9pZBgFIAEoCRISCgpzdG9yZV9jb2RlGAYgASgJEhIKCnN0b3JlX25hbWUYByABKAkSEAoIc3RhZmZfaWQYCCABKAkSEgoKc3RhZmZfbmFtZRgJIAEoCRIdChVzdGFmZl9lbXBsb3llZV9udW1iZXIYCiABKAkSLgoKdmlzaXRfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIZmlsZWRfYnkYDCABKAkSFQoNZmlsZWRfYnlfbmFtZRgNIAEoCRISCgpmaWxlZF9yb2xlGA4gASgJEi0KCWZpbGVfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNZGVhZGxpbmVfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIcnVsZWRfYnkYESABKAkSFQoNcnVsZWRfYnlfbmFtZRgSIAEoCRISCgpydWxlZF9yb2xlGBMgASgJEi0KCXJ1bGVfdGltZRgUIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGQoMc2NvcmVfYmVmb3JlGBUgASgBSACIAQESGAoLc2NvcmVfYWZ0ZXIYFiABKAFIAYgBAUIPCg1fc2NvcmVfYmVmb3JlQg4KDF9zY29yZV9hZnRlciJWChFGaWxlQXBwZWFsUmVxdWVzdBIQCgh2aXNpdF9pZBgBIAEoCRIvCglxdWVzdGlvbnMYAiADKAsyHC5zaG9wc2NvcmUudjEuQXBwZWFsUXVlc3Rpb24iOgoSRmlsZUFwcGVhbFJlc3BvbnNlEiQKBmFwcGVhbBgBIAEoCzIULnNob3BzY29yZS52MS5BcHBlYWwidwoSTGlzdEFwcGVhbHNSZXF1ZXN0EigKBXN0YXRlGAEgASgOMhkuc2hvcHNjb3JlLnYxLkFwcGVhbFN0YXRlEhIKCnN0b3JlX2NvZGUYAiABKAkSEAoIdmlzaXRfaWQYAyABKAkSEQoJcGFnZV9zaXplGAQgASgFIjwKE0xpc3RBcHBlYWxzUmVzcG9uc2USJQoHYXBwZWFscxgBIAMoCzIULnNob3BzY29yZS52MS5BcHBlYWwiJQoQR2V0QXBwZWFsUmVxdWVzdBIRCglhcHBlYWxfaWQYASABKAkiOQoRR2V0QXBwZWFsUmVzcG9uc2USJAoGYXBwZWFsGAEgASgLMhQuc2hvcHNjb3JlLnYxLkFwcGVhbCKRAQoOUXVlc3Rpb25SdWxpbmcSEwoLcXVlc3Rpb25faWQYASABKAkSLAoHb3V0Y29tZRgCIAEoDjIbLnNob3BzY29yZS52MS5BcHBlYWxPdXRjb21lEiwKDmFtZW5kZWRfYW5zd2VyGAMgASgLMhQuc2hvcHNjb3JlLnYxLkFuc3dlchIOCgZyZWFzb24YBCABKAkiVQoRUnVsZUFwcGVhbFJlcXVlc3QSEQoJYXBwZWFsX2lkGAEgASgJEi0KB3J1bGluZ3MYAiADKAsyHC5zaG9wc2NvcmUudjEuUXVlc3Rpb25SdWxpbmciOgoSUnVsZUFwcGVhbFJlc3BvbnNlEiQKBmFwcGVhbBgBIAEoCzIULnNob3BzY29yZS52MS5BcHBlYWwijgEKG0NyZWF0ZUV2aWRlbmNlVXBsb2FkUmVxdWVzdBIRCglhcHBlYWxfaWQYASABKAkSEwoLcXVlc3Rpb25faWQYAiABKAkSDQoFaW5kZXgYAyABKAUSDgoGc2hhMjU2GAQgASgJEhIKCnNpemVfYnl0ZXMYBSABKAMSFAoMY29udGVudF90eXBlGAYgASgJIoACChxDcmVhdGVFdmlkZW5jZVVwbG9hZFJlc3BvbnNlEhgKEGFscmVhZHlfdmVyaWZpZWQYASABKAgSCwoDdXJsGAIgASgJEg4KBm1ldGhvZBgDIAEoCRJICgdoZWFkZXJzGAQgAygLMjcuc2hvcHNjb3JlLnYxLkNyZWF0ZUV2aWRlbmNlVXBsb2FkUmVzcG9uc2UuSGVhZGVyc0VudHJ5Ei8KC2V4cGlyZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBouCgxIZWFkZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJWCh1GaW5hbGl6ZUV2aWRlbmNlVXBsb2FkUmVxdWVzdBIRCglhcHBlYWxfaWQYASABKAkSEwoLcXVlc3Rpb25faWQYAiABKAkSDQoFaW5kZXgYAyABKAUiTgoeRmluYWxpemVFdmlkZW5jZVVwbG9hZFJlc3BvbnNlEiwKCGV2aWRlbmNlGAEgASgLMhouc2hvcHNjb3JlLnYxLkV2aWRlbmNlRmlsZSJGChVHZXRBcHBlYWxSYXRlc1JlcXVlc3QSLQoGZmlsdGVyGAEgASgLMh0uc2hvcHNjb3JlLnYxLkRhc2hib2FyZEZpbHRlciLRAQoLQXBwZWFsUmF0ZXMSCgoCaWQYASABKAkSDAoEY29kZRgCIAEoCRIMCgRuYW1lGAMgASgJEg4KBnZpc2l0cxgEIAEoAxIPCgdhcHBlYWxzGAUgASgDEg0KBXJ1bGVkGAYgASgDEhIKCm92ZXJ0dXJuZWQYByABKAMSGAoLYXBwZWFsX3JhdGUYCCABKAFIAIgBARIaCg1vdmVydHVybl9yYXRlGAkgASgBSAGIAQFCDgoMX2FwcGVhbF9yYXRlQhAKDl9vdmVydHVybl9yYXRlInEKFkdldEFwcGVhbFJhdGVzUmVzcG9uc2USKQoGc3RvcmVzGAEgAygLMhkuc2hvcHNjb3JlLnYxLkFwcGVhbFJhdGVzEiwKCXJldmlld2VycxgCIAMoCzIZLnNob3BzY29yZS52MS5BcHBlYWxSYXRlcypbCgtBcHBlYWxTdGF0ZRIcChhBUFBFQUxfU1RBVEVfVU5TUEVDSUZJRUQQABIVChFBUFBFQUxfU1RBVEVfT1BFThABEhcKE0FQUEVBTF9TVEFURV9DTE9TRUQQAipnCg1BcHBlYWxPdXRjb21lEh4KGkFQUEVBTF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASGQoVQVBQRUFMX09VVENPTUVfVVBIRUxEEAESGwoXQVBQRUFMX09VVENPTUVfUkVKRUNURUQQAjKUBQoNQXBwZWFsU2VydmljZRJPCgpGaWxlQXBwZWFsEh8uc2hvcHNjb3JlLnYxLkZpbGVBcHBlYWxSZXF1ZXN0GiAuc2hvcHNjb3JlLnYxLkZpbGVBcHBlYWxSZXNwb25zZRJSCgtMaXN0QXBwZWFscxIgLnNob3BzY29yZS52MS5MaXN0QXBwZWFsc1JlcXVlc3QaIS5zaG9wc2NvcmUudjEuTGlzdEFwcGVhbHNSZXNwb25zZRJMCglHZXRBcHBlYWwSHi5zaG9wc2NvcmUudjEuR2V0QXBwZWFsUmVxdWVzdBofLnNob3BzY29yZS52MS5HZXRBcHBlYWxSZXNwb25zZRJPCgpSdWxlQXBwZWFsEh8uc2hvcHNjb3JlLnYxLlJ1bGVBcHBlYWxSZXF1ZXN0GiAuc2hvcHNjb3JlLnYxLlJ1bGVBcHBlYWxSZXNwb25zZRJtChRDcmVhdGVFdmlkZW5jZVVwbG9hZBIpLnNob3BzY29yZS52MS5DcmVhdGVFdmlkZW5jZVVwbG9hZFJlcXVlc3QaKi5zaG9wc2NvcmUudjEuQ3JlYXRlRXZpZGVuY2VVcGxvYWRSZXNwb25zZRJzChZGaW5hbGl6ZUV2aWRlbmNlVXBsb2FkEisuc2hvcHNjb3JlLnYxLkZpbmFsaXplRXZpZGVuY2VVcGxvYWRSZXF1ZXN0Giwuc2hvcHNjb3JlLnYxLkZpbmFsaXplRXZpZGVuY2VVcGxvYWRSZXNwb25zZRJbCg5HZXRBcHBlYWxSYXRlcxIjLnNob3BzY29yZS52MS5HZXRBcHBlYWxSYXRlc1JlcXVlc3QaJC5zaG9wc2NvcmUudjEuR2V0QXBwZWFsUmF0ZXNSZXNwb25zZUI9WjtnaXRodWIuY29tL3Nob3BzY29yZS9zaG9wc2NvcmUvYXBpL3Nob3BzY29yZS92MTtzaG9wc2NvcmV2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_shopscore_v1_dashboard, file_shopscore_v1_sync]);
 
 /**
  * EvidenceFile is one evidence file of an appeal question, as the filer
@@ -600,6 +602,112 @@ export const FinalizeEvidenceUploadResponseSchema: GenMessage<FinalizeEvidenceUp
   messageDesc(file_shopscore_v1_appeal, 15);
 
 /**
+ * @generated from message shopscore.v1.GetAppealRatesRequest
+ */
+export type GetAppealRatesRequest = Message<"shopscore.v1.GetAppealRatesRequest"> & {
+  /**
+   * @generated from field: shopscore.v1.DashboardFilter filter = 1;
+   */
+  filter?: DashboardFilter | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.GetAppealRatesRequest.
+ * Use `create(GetAppealRatesRequestSchema)` to create a new message.
+ */
+export const GetAppealRatesRequestSchema: GenMessage<GetAppealRatesRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_appeal, 16);
+
+/**
+ * AppealRates are one group's appeal figures: a store's (with its
+ * approved visits) or a reviewer's.
+ *
+ * @generated from message shopscore.v1.AppealRates
+ */
+export type AppealRates = Message<"shopscore.v1.AppealRates"> & {
+  /**
+   * A store: its id, code and name; a reviewer: his user id and name.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string code = 2;
+   */
+  code: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * Approved visits of the period (stores only).
+   *
+   * @generated from field: int64 visits = 4;
+   */
+  visits: bigint;
+
+  /**
+   * @generated from field: int64 appeals = 5;
+   */
+  appeals: bigint;
+
+  /**
+   * @generated from field: int64 ruled = 6;
+   */
+  ruled: bigint;
+
+  /**
+   * @generated from field: int64 overturned = 7;
+   */
+  overturned: bigint;
+
+  /**
+   * Appeals per approved visit and overturned per ruled appeal, 0-1;
+   * unset when there is nothing to divide by.
+   *
+   * @generated from field: optional double appeal_rate = 8;
+   */
+  appealRate?: number | undefined;
+
+  /**
+   * @generated from field: optional double overturn_rate = 9;
+   */
+  overturnRate?: number | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.AppealRates.
+ * Use `create(AppealRatesSchema)` to create a new message.
+ */
+export const AppealRatesSchema: GenMessage<AppealRates> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_appeal, 17);
+
+/**
+ * @generated from message shopscore.v1.GetAppealRatesResponse
+ */
+export type GetAppealRatesResponse = Message<"shopscore.v1.GetAppealRatesResponse"> & {
+  /**
+   * @generated from field: repeated shopscore.v1.AppealRates stores = 1;
+   */
+  stores: AppealRates[];
+
+  /**
+   * @generated from field: repeated shopscore.v1.AppealRates reviewers = 2;
+   */
+  reviewers: AppealRates[];
+};
+
+/**
+ * Describes the message shopscore.v1.GetAppealRatesResponse.
+ * Use `create(GetAppealRatesResponseSchema)` to create a new message.
+ */
+export const GetAppealRatesResponseSchema: GenMessage<GetAppealRatesResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_appeal, 18);
+
+/**
  * @generated from enum shopscore.v1.AppealState
  */
 export enum AppealState {
@@ -763,6 +871,21 @@ export const AppealService: GenService<{
     methodKind: "unary";
     input: typeof FinalizeEvidenceUploadRequestSchema;
     output: typeof FinalizeEvidenceUploadResponseSchema;
+  },
+  /**
+   * GetAppealRates counts, over a dashboard filter's months (approved
+   * visits only) in the caller's scope, the appeals per store (with the
+   * approved visits they could be filed against) and per reviewer of the
+   * appealed visits, and how many were overturned (ruled with a question
+   * upheld). Errors: InvalidArgument, NotFound (a store outside the
+   * caller's stores).
+   *
+   * @generated from rpc shopscore.v1.AppealService.GetAppealRates
+   */
+  getAppealRates: {
+    methodKind: "unary";
+    input: typeof GetAppealRatesRequestSchema;
+    output: typeof GetAppealRatesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_shopscore_v1_appeal, 0);
