@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"connectrpc.com/connect"
@@ -10,7 +11,6 @@ import (
 	"github.com/shopscore/shopscore/server/blob"
 	"github.com/shopscore/shopscore/server/storage"
 	"github.com/shopscore/shopscore/sync/protocol"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 )
@@ -224,26 +224,12 @@ func (a *appealService) CreateEvidenceUpload(ctx context.Context, req *connect.R
 		return nil, audit.Errorf(audit.EINVALID, "appeal %s declared for %s[%d] a file of %d bytes (%s) with SHA-256 %s, not the one asked for",
 			m.GetAppealId(), m.GetQuestionId(), m.GetIndex(), e.Size, e.ContentType, e.SHA256)
 	}
-	verified := e.Verified
-	if !verified {
-		if verified, err = a.s.app.LinkVerifiedPhoto(ctx, e.SHA256); err != nil {
-			return nil, err
-		}
-	}
-	if verified {
-		return connect.NewResponse(&v1.CreateEvidenceUploadResponse{AlreadyVerified: true}), nil
-	}
-	key, err := blob.Key(e.SHA256)
+	slot, err := a.s.uploadSlot(ctx, e.SHA256, e.Size, e.ContentType, e.Verified)
 	if err != nil {
 		return nil, err
 	}
-	slot, err := a.s.blob.PresignPut(ctx, key, e.Size, e.SHA256, e.ContentType, UploadSlotTTL)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.CreateEvidenceUploadResponse{
-		Url: slot.URL, Method: slot.Method, Headers: slot.Headers, ExpireTime: timestamppb.New(slot.ExpiresAt),
-	}), nil
+	return connect.NewResponse(&v1.CreateEvidenceUploadResponse{AlreadyVerified: slot.AlreadyVerified, Url: slot.Url, Method: slot.Method,
+		Headers: slot.Headers, ExpireTime: slot.ExpireTime}), nil
 }
 
 // FinalizeEvidenceUpload verifies an evidence file's stored bytes.
@@ -258,14 +244,8 @@ func (a *appealService) FinalizeEvidenceUpload(ctx context.Context, req *connect
 		return nil, err
 	}
 	if !e.Verified {
-		if err := a.s.verifyPhoto(ctx, e.SHA256, e.Size, e.ContentType); err != nil {
-			switch audit.ErrorCode(err) {
-			case audit.ENOTFOUND:
-				return nil, audit.Errorf(audit.ENOTFOUND, "evidence %s[%d] of appeal %s has not been uploaded: ask for an upload URL and upload it", m.GetQuestionId(), m.GetIndex(), m.GetAppealId())
-			case audit.EDATALOSS:
-				a.s.log.WarnContext(ctx, "appeal evidence mismatch deleted", "appeal", m.GetAppealId(), "question", m.GetQuestionId(), "index", m.GetIndex(), "err", err)
-				return nil, audit.Errorf(audit.EDATALOSS, "the bytes uploaded for evidence %s[%d] of appeal %s do not match its size or SHA-256 and were deleted: upload the file again", m.GetQuestionId(), m.GetIndex(), m.GetAppealId())
-			}
+		what := fmt.Sprintf("evidence %s[%d] of appeal %s", m.GetQuestionId(), m.GetIndex(), m.GetAppealId())
+		if err := a.s.verifyUpload(ctx, e.SHA256, e.Size, e.ContentType, what); err != nil {
 			return nil, err
 		}
 		if e, err = a.evidenceOf(ctx, p, m.GetAppealId(), m.GetQuestionId(), m.GetIndex()); err != nil {
