@@ -642,7 +642,7 @@ type ListAppealsRequest struct {
 	State     AppealState `protobuf:"varint,1,opt,name=state,proto3,enum=shopscore.v1.AppealState" json:"state,omitempty"`
 	StoreCode string      `protobuf:"bytes,2,opt,name=store_code,json=storeCode,proto3" json:"store_code,omitempty"`
 	VisitId   string      `protobuf:"bytes,3,opt,name=visit_id,json=visitId,proto3" json:"visit_id,omitempty"`
-	// 1..1000, 100 when 0.
+	// 1..500, 100 when 0.
 	PageSize      int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -330,7 +330,7 @@ export type ListAppealsRequest = Message<"shopscore.v1.ListAppealsRequest"> & {
   visitId: string;
 
   /**
-   * 1..1000, 100 when 0.
+   * 1..500, 100 when 0.
    *
    * @generated from field: int32 page_size = 4;
    */
