@@ -91,11 +91,15 @@ type StaffTransfer struct {
 
 // OrgSettings are the organisation's settings.
 type OrgSettings struct {
-	TimeZone  string // IANA name
-	Locale    string // BCP 47 tag
-	Currency  string // ISO 4217 code
-	UpdatedAt time.Time
-	UpdatedBy string
+	TimeZone string // IANA name
+	Locale   string // BCP 47 tag
+	Currency string // ISO 4217 code
+	// AppealWindowDays is how many days after a visit's approval an
+	// appeal against it is taken (AppealDeadline); 0 means
+	// DefaultAppealWindowDays.
+	AppealWindowDays int
+	UpdatedAt        time.Time
+	UpdatedBy        string
 }
 
 var (
@@ -115,7 +119,18 @@ func (s OrgSettings) Validate() error {
 	if !currencyCode.MatchString(s.Currency) {
 		return Errorf(EINVALID, "currency: %q is not an ISO 4217 code (such as RUB or EUR)", s.Currency)
 	}
+	if s.AppealWindowDays < 0 || s.AppealWindowDays > MaxAppealWindowDays {
+		return Errorf(EINVALID, "appeal_window_days: %d; want 1 to %d days after a visit's approval", s.AppealWindowDays, MaxAppealWindowDays)
+	}
 	return nil
+}
+
+// AppealWindow returns the organisation's appeal window in days.
+func (s OrgSettings) AppealWindow() int {
+	if s.AppealWindowDays == 0 {
+		return DefaultAppealWindowDays
+	}
+	return s.AppealWindowDays
 }
 
 // Validate returns EINVALID when the staff member cannot be stored.

@@ -91,6 +91,29 @@ type EvidenceRow struct {
 	Note        string // flags such as "hash reused in visit X"
 }
 
+// AppealRow is one appeal against a visit of the period, written to the
+// Appeals sheet: the visit, its store and employee, the questions
+// appealed (by their text, each with its outcome), when it was filed and
+// ruled and by whom, the outcome, and the visit's score before and after
+// the ruling (nil: none, or not ruled yet).
+type AppealRow struct {
+	AppealID    string
+	VisitID     string
+	StoreCode   string
+	StoreName   string
+	VisitedAt   time.Time
+	Staff       string // "Ivan Petrov (E1)", "" when the visit names nobody
+	Questions   []string
+	FiledAt     time.Time
+	FiledBy     string
+	Deadline    time.Time
+	RuledAt     time.Time // zero while open
+	RuledBy     string
+	Outcome     string // "open", "upheld 1 of 2", "rejected"
+	ScoreBefore *float64
+	ScoreAfter  *float64
+}
+
 // AuditOptions configure an AuditWorkbook. The zero value works.
 type AuditOptions struct {
 	// Scope and Period describe the report ("Store 12", "Region North",
@@ -134,7 +157,9 @@ var ErrClosed = errors.New("reports: audit workbook is closed")
 // clause (compliance, worst first), By question, Trend (mean score by month
 // per store), Categories (compliance per store and category), Charts (a
 // line chart of the trend and a bar chart of categories per store), Visits,
-// Evidence, Answers (continued on "Answers (2)"... past the row limit).
+// Evidence, Appeals (every appeal against a visit of the period: its
+// questions, filing, ruling, outcome and the score before and after),
+// Answers (continued on "Answers (2)"... past the row limit).
 //
 // An AuditWorkbook is not safe for concurrent use.
 type AuditWorkbook struct {
@@ -144,7 +169,7 @@ type AuditWorkbook struct {
 	st   *styles
 	err  error // the first failure; Close reports it
 
-	visits, evidence, answers *sheetWriter
+	visits, evidence, appeals, answers *sheetWriter
 
 	done     int64
 	nextTick int64
@@ -203,6 +228,7 @@ const (
 	sheetCharts     = "Charts"
 	sheetVisits     = "Visits"
 	sheetEvidence   = "Evidence"
+	sheetAppeals    = "Appeals"
 	sheetAnswers    = "Answers"
 )
 
@@ -289,6 +315,13 @@ func (b *AuditWorkbook) start() error {
 	if b.evidence, err = newSheetWriter(b.f, b.st, sheetEvidence, []column{
 		{"Visit", 24}, {"Store", 12}, {"Question", 16}, {"Photo", 24}, {"SHA-256", 66},
 		{"Link", 50}, {"Taken at", 17}, {"Size (bytes)", 12}, {"Type", 12}, {"Note", 30},
+	}, max); err != nil {
+		return err
+	}
+	if b.appeals, err = newSheetWriter(b.f, b.st, sheetAppeals, []column{
+		{"Visit", 24}, {"Store", 12}, {"Store name", 24}, {"Visited at", 17}, {"Staff", 24}, {"Questions", 70},
+		{"Filed", 17}, {"Filed by", 22}, {"Window closes", 17}, {"Ruled", 17}, {"Ruled by", 22}, {"Outcome", 16},
+		{"Score before", 10}, {"Score after", 10}, {"Appeal", 38},
 	}, max); err != nil {
 		return err
 	}
@@ -587,6 +620,32 @@ func (b *AuditWorkbook) AddEvidence(e EvidenceRow) error {
 		link, taken, cell(b.st.integer, e.SizeBytes), e.ContentType, e.Note)
 }
 
+// AddAppeal writes an appeal row. It returns an error wrapping ErrInvalid
+// for a row without a visit id or filing time, ErrClosed after Close,
+// and any earlier failure again.
+func (b *AuditWorkbook) AddAppeal(a AppealRow) error {
+	if err := b.usable(); err != nil {
+		return err
+	}
+	if strings.TrimSpace(a.VisitID) == "" || a.FiledAt.IsZero() {
+		return invalidf("appeal row %q: visit id or filing time is missing", a.AppealID)
+	}
+	when := func(t time.Time) any {
+		if t.IsZero() {
+			return nil
+		}
+		return cell(b.st.datetime, t.In(b.opts.Location))
+	}
+	score := func(p *float64) any {
+		if p == nil {
+			return nil
+		}
+		return cell(b.st.percent, *p/100)
+	}
+	return b.row(b.appeals, a.VisitID, a.StoreCode, a.StoreName, when(a.VisitedAt), a.Staff, strings.Join(a.Questions, "; "),
+		when(a.FiledAt), a.FiledBy, when(a.Deadline), when(a.RuledAt), a.RuledBy, a.Outcome, score(a.ScoreBefore), score(a.ScoreAfter), a.AppealID)
+}
+
 func isHexHash(s string) bool {
 	if len(s) != 64 {
 		return false
@@ -659,7 +718,7 @@ func (b *AuditWorkbook) Close() error {
 
 func (b *AuditWorkbook) finish(f *excelize.File) error {
 	order := []string{sheetSummary, sheetByStaff, sheetByClause, sheetByQuestion, sheetTrend, sheetCategories, sheetCharts}
-	for _, s := range []*sheetWriter{b.visits, b.evidence, b.answers} {
+	for _, s := range []*sheetWriter{b.visits, b.evidence, b.appeals, b.answers} {
 		order = append(order, s.names()...)
 	}
 	if err := orderSheets(f, order); err != nil {
@@ -689,7 +748,7 @@ func (b *AuditWorkbook) finish(f *excelize.File) error {
 	}
 	// orderSheets made the first sheet active; setting it again after the
 	// flushes would make excelize parse every flushed sheet back.
-	for _, s := range append(sheets, b.visits, b.evidence, b.answers) {
+	for _, s := range append(sheets, b.visits, b.evidence, b.appeals, b.answers) {
 		if err := s.finish(); err != nil {
 			return err
 		}

@@ -185,3 +185,29 @@ func NPS(promoters, passives, detractors int64) (float64, bool) {
 	}
 	return math.Round(float64(promoters-detractors)/float64(n)*1e6) / 1e4, true
 }
+
+// AppealFigures count the appeals of a group (a store, a reviewer):
+// Visits the approved visits they could have been filed against (0 when
+// unknown, as for a reviewer), Appeals those filed, Ruled those ruled on,
+// Overturned those ruled with at least one question upheld.
+type AppealFigures struct {
+	Visits, Appeals, Ruled, Overturned int64
+}
+
+// AppealRate is appeals per approved visit (0-1); ok is false without
+// visits.
+func (f AppealFigures) AppealRate() (rate float64, ok bool) {
+	if f.Visits == 0 {
+		return 0, false
+	}
+	return float64(f.Appeals) / float64(f.Visits), true
+}
+
+// OverturnRate is the share of ruled appeals that changed the visit
+// (0-1); ok is false before any ruling.
+func (f AppealFigures) OverturnRate() (rate float64, ok bool) {
+	if f.Ruled == 0 {
+		return 0, false
+	}
+	return float64(f.Overturned) / float64(f.Ruled), true
+}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Change is one difference between two runs of the same policy and period,
@@ -36,6 +37,70 @@ type Change struct {
 	NewMinor   *int64   `json:"new_minor,omitempty"`
 	OldPercent *float64 `json:"old_percent,omitempty"`
 	NewPercent *float64 `json:"new_percent,omitempty"`
+	// Causes are the rulings on appeals that changed visits of the
+	// employee's after the compared run was approved (CiteCauses).
+	Causes []Cause `json:"causes,omitempty"`
+}
+
+// Cause is a ruling on an appeal against a visit, named for people: the
+// reason a figure differs from an approved run's.
+type Cause struct {
+	AppealID    string    `json:"appeal_id"`
+	VisitID     string    `json:"visit_id"`
+	StoreID     string    `json:"store_id"`
+	StoreCode   string    `json:"store_code,omitempty"`
+	StoreName   string    `json:"store_name,omitempty"`
+	StaffID     string    `json:"staff_id,omitempty"` // "" for a visit that names nobody
+	VisitedAt   time.Time `json:"visited_at"`
+	RuledAt     time.Time `json:"ruled_at"`
+	RuledBy     string    `json:"ruled_by,omitempty"` // the judge's name
+	Upheld      int       `json:"upheld"`             // questions upheld
+	Questions   int       `json:"questions"`          // questions appealed
+	ScoreBefore *float64  `json:"score_before,omitempty"`
+	ScoreAfter  *float64  `json:"score_after,omitempty"`
+}
+
+// String names the ruling on one line: "appeal A (visit of 2026-03-05 at
+// S01 First, ruled 2026-04-02 by Maria Ivanova: 1 of 2 question(s)
+// upheld, score 50.0% → 100.0%)".
+func (c Cause) String() string {
+	store := cmp.Or(strings.TrimSpace(c.StoreCode+" "+c.StoreName), c.StoreID)
+	out := fmt.Sprintf("appeal %s (visit of %s at %s, ruled %s", c.AppealID, c.VisitedAt.UTC().Format("2006-01-02"), store, c.RuledAt.UTC().Format("2006-01-02"))
+	if c.RuledBy != "" {
+		out += " by " + c.RuledBy
+	}
+	out += fmt.Sprintf(": %d of %d question(s) upheld", c.Upheld, c.Questions)
+	if c.ScoreBefore != nil && c.ScoreAfter != nil {
+		out += fmt.Sprintf(", score %s → %s", formatPercent(c.ScoreBefore), formatPercent(c.ScoreAfter))
+	}
+	return out + ")"
+}
+
+// CiteCauses gives each employee's change in changes the rulings among
+// causes that touched his visits: a visit that names him, or one that
+// names nobody at his store in the fresh run. Run-level changes cite
+// nothing.
+func CiteCauses(changes []Change, fresh *Run, causes []Cause) {
+	if len(causes) == 0 {
+		return
+	}
+	store := map[string]string{}
+	if fresh != nil {
+		for _, e := range fresh.Employees {
+			store[e.StaffID] = e.StoreID
+		}
+	}
+	for i := range changes {
+		c := &changes[i]
+		if c.StaffID == "" {
+			continue
+		}
+		for _, k := range causes {
+			if k.StaffID == c.StaffID || (k.StaffID == "" && k.StoreID == store[c.StaffID]) {
+				c.Causes = append(c.Causes, k)
+			}
+		}
+	}
 }
 
 // fieldNames are the fields of a Change as people read them.
@@ -65,15 +130,27 @@ func (c Change) String() string {
 	case c.Field == "inputs_hash":
 		return who + ": the approved visits or base pay read are not the same"
 	case c.Old == "":
-		return fmt.Sprintf("%s: %s %s", who, field, c.New)
+		return fmt.Sprintf("%s: %s %s", who, field, c.New) + c.causeText()
 	case c.New == "":
-		return fmt.Sprintf("%s: %s removed (was %s)", who, field, c.Old)
+		return fmt.Sprintf("%s: %s removed (was %s)", who, field, c.Old) + c.causeText()
 	}
 	out := fmt.Sprintf("%s: %s %s → %s", who, field, c.Old, c.New)
 	if c.Delta != "" {
 		out += " (" + c.Delta + ")"
 	}
-	return out
+	return out + c.causeText()
+}
+
+// causeText is "; because of appeal …" for a change with causes.
+func (c Change) causeText() string {
+	if len(c.Causes) == 0 {
+		return ""
+	}
+	parts := make([]string, len(c.Causes))
+	for i, k := range c.Causes {
+		parts[i] = k.String()
+	}
+	return "; because of the ruling on " + strings.Join(parts, "; ")
 }
 
 // Diff lists the differences between a locked run and a fresh one: first

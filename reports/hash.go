@@ -87,6 +87,12 @@ func (c *canon) policy(p *Policy) {
 	c.str(p.Base)
 	c.f64(p.UnlinkedShare)
 	c.i64(int64(p.ExplanationLimit))
+	if p.ForfeitCap != 0 {
+		// Hashed only when set, so that the runs of policies without a
+		// cap keep the hashes they had before caps existed.
+		c.str("forfeit_cap")
+		c.f64(p.ForfeitCap)
+	}
 	c.u64(uint64(len(p.Components)))
 	for i := range p.Components {
 		comp := &p.Components[i]

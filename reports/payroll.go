@@ -29,6 +29,25 @@ type PayrollMeta struct {
 	// QuestionText returns the text of a question of a visit ("" when
 	// unknown, and the question id is shown); nil shows ids.
 	QuestionText func(visitID, questionID string) string
+	// OverrideReason is why the run was approved while appeals on its
+	// visits were open, and Overridden names those appeals for people
+	// (store, visit date, employee); both empty when none were.
+	OverrideReason string
+	Overridden     []string
+	// Ruling says the ruling on an appeal that changed, before the run
+	// was computed, an answer of the visit that counts for the
+	// component ("ruling on appeal … by …: score 50.0% → 100.0%"), or
+	// "" when none did: the Explanation sheet marks the figures it
+	// changed. Nil marks nothing.
+	Ruling func(visitID, component string) string
+}
+
+// ruling is meta.Ruling, "" without one.
+func (m *PayrollMeta) ruling(visitID, component string) string {
+	if m.Ruling == nil || visitID == "" {
+		return ""
+	}
+	return m.Ruling(visitID, component)
 }
 
 // StoreName is a store's code and name.
@@ -203,7 +222,16 @@ func WritePayroll(w io.Writer, run *Run, employees []Employee, meta PayrollMeta)
 				score, cell(st.percent, c.Payout), money(st, c.AmountMinor), flag); err != nil {
 				return err
 			}
+			ruled := 0
 			for _, l := range c.Lines {
+				if meta.ruling(l.VisitID, c.Name) != "" {
+					ruled++
+				}
+			}
+			for li, l := range c.Lines {
+				if li == 0 && l.VisitID == "" && ruled > 0 {
+					l.Text += fmt.Sprintf(" [RULING: %d visit(s) below changed by a ruling on an appeal]", ruled)
+				}
 				if err := expl.write(explanationRow(st, &meta, d, c.Name, &l)...); err != nil {
 					return err
 				}
@@ -346,6 +374,9 @@ func explanationRow(st *styles, meta *PayrollMeta, d Employee, component string,
 			score = cell(st.percent, *l.ScorePercent/100)
 		}
 		text = visitLineText(meta, component, l)
+		if r := meta.ruling(l.VisitID, component); r != "" {
+			text = "[RULING] " + text + ". Changed by the " + r
+		}
 	}
 	if l.VisitID == "" {
 		// A component's summary: bold, above its visits.
@@ -468,6 +499,10 @@ func writeRunSheet(f *excelize.File, st *styles, run *Run, meta *PayrollMeta, ti
 		{"Employees", cell(st.integer, len(run.Employees))},
 		{"Total to pay", money(st, total)},
 		{"Inputs hash (SHA-256)", run.InputsHash},
+	}
+	if meta.OverrideReason != "" {
+		rows = append(rows, [2]any{"Approved over open appeals", fmt.Sprintf("%d appeal(s) open at approval: %s", len(meta.Overridden), strings.Join(meta.Overridden, "; "))},
+			[2]any{"Override reason", meta.OverrideReason})
 	}
 	for i, kv := range rows {
 		r := i + 4

@@ -67,6 +67,14 @@ type Policy struct {
 	// ExplanationLimit caps the visit lines listed per component in a run's
 	// explanation; the number left out is reported. Zero means 10.
 	ExplanationLimit int `json:"explanation_limit,omitempty"`
+
+	// ForfeitCap caps what critical-failure forfeits take from one
+	// employee in one period, as a fraction (0-1, at most six decimals)
+	// of his base: 0.2 means they take at most 20 % of it, and what they
+	// would take beyond is paid back, component by component in the
+	// policy's order. Zero means no cap: a forfeit takes the whole
+	// component.
+	ForfeitCap float64 `json:"forfeit_cap,omitempty"`
 }
 
 // Component is one quality-linked part of a Policy.
@@ -153,6 +161,9 @@ func (p *Policy) Validate() error {
 	unlinked, err := sharePPM(p.UnlinkedShare)
 	if err != nil {
 		add("policy %q: unlinked share: %v", p.ID, err)
+	}
+	if _, err := sharePPM(p.ForfeitCap); err != nil {
+		add("policy %q: forfeit cap: %v", p.ID, err)
 	}
 	if len(p.Components) == 0 {
 		add("policy %q: no components", p.ID)
@@ -281,9 +292,9 @@ func (p *Policy) covers(e *Employee) bool {
 	return in(p.Positions, e.Position) && in(p.Departments, e.Department) && in(p.StoreIDs, e.StoreID)
 }
 
-// matches reports whether an observation with the category and clause
-// counts for the component.
-func (c *Component) matches(category, clause string) bool {
+// Matches reports whether an observation (an answer) with the category
+// and clause (its standard's code) counts for the component.
+func (c *Component) Matches(category, clause string) bool {
 	return (category != "" && slices.Contains(c.Categories, category)) ||
 		(clause != "" && slices.Contains(c.Clauses, clause))
 }

@@ -141,6 +141,12 @@ type ComponentResult struct {
 	// CriticalForfeit is set when a failed critical question forfeited the
 	// component; it takes precedence over MinSampleDefault.
 	CriticalForfeit bool `json:"critical_forfeit"`
+	// ForfeitedMinor is what the forfeit took: what the component would
+	// have paid without it, less what the policy's ForfeitCap paid back
+	// (ForfeitRestoredMinor, which AmountMinor includes: a component
+	// paid back pays more than base × share × payout).
+	ForfeitedMinor       int64 `json:"forfeited_minor,omitempty"`
+	ForfeitRestoredMinor int64 `json:"forfeit_restored_minor,omitempty"`
 
 	// Lines explain the figure: a summary, the flags, and one line per visit
 	// naming the questions that lost points, up to the policy's
@@ -161,7 +167,11 @@ type Line struct {
 	ScorePercent *float64       `json:"score_percent,omitempty"`
 	Lost         []LostQuestion `json:"lost,omitempty"`
 	Critical     []string       `json:"critical,omitempty"` // failed critical questions
-	Text         string         `json:"text"`
+	// ForfeitCapMinor is set on a component's summary line when the
+	// policy's forfeit cap paid some of its forfeit back: the cap, in
+	// minor units.
+	ForfeitCapMinor *int64 `json:"forfeit_cap_minor,omitempty"`
+	Text            string `json:"text"`
 }
 
 // LostQuestion is a question that lost points in a visit: Lost of Max
@@ -390,7 +400,7 @@ func (st *computeState) add(o *Observation, period Period, stats *RunStats) erro
 	}
 	st.comps = st.comps[:0]
 	for i := range st.policy.Components {
-		if st.policy.Components[i].matches(o.Category, o.Clause) {
+		if st.policy.Components[i].Matches(o.Category, o.Clause) {
 			st.comps = append(st.comps, i)
 		}
 	}
@@ -544,10 +554,50 @@ func (st *computeState) result(e *Employee, period Period, limit int) (EmployeeR
 			return strings.Compare(a.id, b.id)
 		})
 		res.Components = append(res.Components, judge(&p.Components[ci], e.BasePayMinor, visits, period, limit))
+	}
+	capForfeits(p.ForfeitCap, e.BasePayMinor, res.Components)
+	for ci := range res.Components {
 		res.TotalMinor += res.Components[ci].AmountMinor
 	}
 	return res, nil
 }
+
+// capForfeits holds what the forfeited components of one employee take in
+// the period to capShare of his base (no cap when 0): what they would take
+// beyond it is paid back, component by component in the policy's order,
+// and each component paid back says so in its summary line.
+func capForfeits(capShare float64, base int64, comps []ComponentResult) {
+	if capShare == 0 {
+		return
+	}
+	capPPM, _ := sharePPM(capShare)
+	limit := amountMinor(base, capPPM, ppm)
+	var taken int64
+	for i := range comps {
+		taken += comps[i].ForfeitedMinor
+	}
+	excess := taken - limit
+	for i := range comps {
+		c := &comps[i]
+		if excess <= 0 {
+			break
+		}
+		if c.ForfeitedMinor == 0 {
+			continue
+		}
+		back := min(excess, c.ForfeitedMinor)
+		excess -= back
+		c.ForfeitRestoredMinor = back
+		c.ForfeitedMinor -= back
+		c.AmountMinor += back
+		c.Lines[0].Text += fmt.Sprintf("; forfeits capped at %s of base pay %s in the period (%s): %s of the forfeit paid back → amount %s",
+			formatPercentShare(capShare), FormatMoney(base), FormatMoney(limit), FormatMoney(back), FormatMoney(c.AmountMinor))
+		c.Lines[0].ForfeitCapMinor = &limit
+	}
+}
+
+// formatPercentShare says a fraction as a percentage: 0.2 → "20%".
+func formatPercentShare(f float64) string { return formatNumber(math.Round(f*1e6)/1e4) + "%" }
 
 // judge computes one component for one employee from its visits, sorted by
 // time then id.
@@ -570,13 +620,11 @@ func judge(c *Component, base int64, visits []*visitAcc, period Period, limit in
 			critical = append(critical, fmt.Sprintf("%s on %s", q, v.at.UTC().Format("2006-01-02 15:04 UTC")))
 		}
 	}
+	// pay is what the component pays without a forfeit: the default
+	// payout of too small a sample, else the rule's payout of the score.
 	var pay int64
 	how := ""
-	switch {
-	case len(critical) > 0 && c.ForfeitOnCritical:
-		r.CriticalForfeit = true
-		how = "critical failure (" + strings.Join(critical, ", ") + "): component forfeited"
-	case len(visits) == 0 || len(visits) < c.MinVisits:
+	if len(visits) == 0 || len(visits) < c.MinVisits {
 		r.MinSampleDefault = true
 		pay = int64(math.Round(c.DefaultPayout * ppm))
 		need := max(c.MinVisits, 1)
@@ -589,6 +637,12 @@ func judge(c *Component, base int64, visits []*visitAcc, period Period, limit in
 			pay = c.Rule.payout(s)
 			how = c.Rule.describe()
 		}
+	}
+	if len(critical) > 0 && c.ForfeitOnCritical {
+		r.CriticalForfeit, r.MinSampleDefault = true, false
+		r.ForfeitedMinor = amountMinor(base, share, pay)
+		pay = 0
+		how = "critical failure (" + strings.Join(critical, ", ") + "): component forfeited"
 	}
 	r.Payout = float64(pay) / ppm
 	r.AmountMinor = amountMinor(base, share, pay)

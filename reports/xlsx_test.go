@@ -299,7 +299,7 @@ func TestAuditWorkbook(t *testing.T) {
 
 	f := openXLSX(t, buf.Bytes())
 	assert.Equal(t, []string{"Summary", "By staff", "By clause", "By question", "Trend", "Categories", "Charts",
-		"Visits", "Evidence", "Answers", "Answers (2)", "Answers (3)"}, f.GetSheetList())
+		"Visits", "Evidence", "Appeals", "Answers", "Answers (2)", "Answers (3)"}, f.GetSheetList())
 	assert.Equal(t, 0, f.GetActiveSheetIndex())
 
 	t.Run("Summary", func(t *testing.T) {
@@ -505,7 +505,7 @@ func TestAuditWorkbook_SplitKeepsOrder(t *testing.T) {
 
 	f := openXLSX(t, buf.Bytes())
 	assert.Equal(t, []string{"Summary", "By staff", "By clause", "By question", "Trend", "Categories", "Charts",
-		"Visits", "Visits (2)", "Visits (3)", "Evidence", "Evidence (2)", "Evidence (3)", "Answers"}, f.GetSheetList())
+		"Visits", "Visits (2)", "Visits (3)", "Evidence", "Evidence (2)", "Evidence (3)", "Appeals", "Answers"}, f.GetSheetList())
 	for i, name := range []string{"Visits", "Visits (2)", "Visits (3)"} {
 		assertTableSheet(t, f, name, "$A$1:$P$2")
 		assert.Equal(t, "v"+strconv.Itoa(i+1), raw(t, f, name, "A2"))

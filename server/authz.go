@@ -28,6 +28,9 @@ var (
 	readers  = []audit.Role{audit.RoleManager, audit.RoleHR, audit.RoleAdmin}
 	shoppers = []audit.Role{audit.RoleShopper}
 	hr       = []audit.Role{audit.RoleHR, audit.RoleAdmin}
+	// appealFilers file appeals and upload their evidence; judges rule.
+	appealFilers = []audit.Role{audit.RoleManager}
+	judges       = []audit.Role{audit.RoleManager, audit.RoleHR}
 )
 
 // policy is the one table from procedure to the roles allowed to call it.
@@ -136,6 +139,17 @@ var policy = map[string][]audit.Role{
 	shopscorev1connect.MyResultsServiceGetMyVisitProcedure:     staff,
 	shopscorev1connect.MyResultsServiceGetMyPayProcedure:       staff,
 	shopscorev1connect.MyResultsServiceGetMyPhotoProcedure:     staff,
+	// Appeals: filed by a manager for his stores' staff (and, with the
+	// staff role, by the employee for himself: app.FileAppeal scopes
+	// him); ruled by a manager or HR who did not review the visit (four
+	// eyes, in app.RuleAppeal); read by managers, HR and admins.
+	shopscorev1connect.AppealServiceFileAppealProcedure:             appealFilers,
+	shopscorev1connect.AppealServiceCreateEvidenceUploadProcedure:   appealFilers,
+	shopscorev1connect.AppealServiceFinalizeEvidenceUploadProcedure: appealFilers,
+	shopscorev1connect.AppealServiceListAppealsProcedure:            readers,
+	shopscorev1connect.AppealServiceGetAppealProcedure:              readers,
+	shopscorev1connect.AppealServiceRuleAppealProcedure:             judges,
+	shopscorev1connect.AppealServiceGetAppealRatesProcedure:         readers,
 }
 
 // authorizeRole checks a call to a procedure that is not public against

@@ -39,7 +39,8 @@ func transferToProto(t *audit.StaffTransfer) *v1.StaffTransfer {
 }
 
 func settingsToProto(s *audit.OrgSettings) *v1.OrgSettings {
-	return &v1.OrgSettings{TimeZone: s.TimeZone, Locale: s.Locale, Currency: s.Currency, UpdateTime: timestamp(s.UpdatedAt), UpdatedBy: s.UpdatedBy}
+	return &v1.OrgSettings{TimeZone: s.TimeZone, Locale: s.Locale, Currency: s.Currency, UpdateTime: timestamp(s.UpdatedAt), UpdatedBy: s.UpdatedBy,
+		AppealWindowDays: int32(s.AppealWindow())}
 }
 
 var questionTypeToProto = map[audit.QuestionType]v1.QuestionType{

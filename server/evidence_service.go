@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -133,26 +134,37 @@ func (e *evidenceService) CreateUploadSlot(ctx context.Context, req *connect.Req
 		return nil, audit.Errorf(audit.EINVALID, "visit %s references in %s[%d] a photo of %d bytes (%s) with SHA-256 %s, not the one asked for",
 			ph.VisitID, ph.QuestionID, ph.Index, ph.Size, ph.ContentType, ph.SHA256)
 	}
-	verified := ph.Verified
+	slot, err := e.s.uploadSlot(ctx, ph.SHA256, ph.Size, ph.ContentType, ph.Verified)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(slot), nil
+}
+
+// uploadSlot answers a request to upload the evidence bytes sha (a
+// visit's photo, an appeal's file): already_verified when the server
+// holds them verified (verified, or bytes verified for any other slot,
+// which this links: storage is content-addressed), otherwise an upload
+// URL valid for UploadSlotTTL bound to size, type and hash.
+func (s *Server) uploadSlot(ctx context.Context, sha string, size int64, contentType string, verified bool) (*v1.CreateUploadSlotResponse, error) {
 	if !verified {
-		if verified, err = e.s.app.LinkVerifiedPhoto(ctx, ph.SHA256); err != nil {
+		var err error
+		if verified, err = s.app.LinkVerifiedPhoto(ctx, sha); err != nil {
 			return nil, err
 		}
 	}
 	if verified {
-		return connect.NewResponse(&v1.CreateUploadSlotResponse{AlreadyVerified: true}), nil
+		return &v1.CreateUploadSlotResponse{AlreadyVerified: true}, nil
 	}
-	key, err := blob.Key(ph.SHA256)
+	key, err := blob.Key(sha)
 	if err != nil {
 		return nil, err
 	}
-	slot, err := e.s.blob.PresignPut(ctx, key, ph.Size, ph.SHA256, ph.ContentType, UploadSlotTTL)
+	slot, err := s.blob.PresignPut(ctx, key, size, sha, contentType, UploadSlotTTL)
 	if err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&v1.CreateUploadSlotResponse{
-		Url: slot.URL, Method: slot.Method, Headers: slot.Headers, ExpireTime: timestamppb.New(slot.ExpiresAt),
-	}), nil
+	return &v1.CreateUploadSlotResponse{Url: slot.URL, Method: slot.Method, Headers: slot.Headers, ExpireTime: timestamppb.New(slot.ExpiresAt)}, nil
 }
 
 // FinalizeUpload verifies the bytes the blob store holds for a photo slot
@@ -178,14 +190,7 @@ func (e *evidenceService) FinalizeUpload(ctx context.Context, req *connect.Reque
 		return nil, err
 	}
 	if !ph.Verified {
-		if err := e.s.verifyPhoto(ctx, ph.SHA256, ph.Size, ph.ContentType); err != nil {
-			switch audit.ErrorCode(err) {
-			case audit.ENOTFOUND:
-				return nil, audit.Errorf(audit.ENOTFOUND, "photo %s[%d] of visit %s has not been uploaded: ask for an upload slot and upload it", ph.QuestionID, ph.Index, ph.VisitID)
-			case audit.EDATALOSS:
-				e.s.log.WarnContext(ctx, "evidence mismatch deleted", "visit", ph.VisitID, "question", ph.QuestionID, "index", ph.Index, "err", err)
-				return nil, audit.Errorf(audit.EDATALOSS, "the bytes uploaded for photo %s[%d] of visit %s do not match its size or SHA-256 and were deleted: upload the photo again", ph.QuestionID, ph.Index, ph.VisitID)
-			}
+		if err := e.s.verifyUpload(ctx, ph.SHA256, ph.Size, ph.ContentType, fmt.Sprintf("photo %s[%d] of visit %s", ph.QuestionID, ph.Index, ph.VisitID)); err != nil {
 			return nil, err
 		}
 	}
@@ -194,6 +199,22 @@ func (e *evidenceService) FinalizeUpload(ctx context.Context, req *connect.Reque
 		return nil, err
 	}
 	return connect.NewResponse(&v1.FinalizeUploadResponse{Receipt: protocol.ReceiptToProto(r)}), nil
+}
+
+// verifyUpload verifies the uploaded bytes of the evidence file what
+// names ("photo q[0] of visit v") with verifyPhoto, saying what to do when
+// they are missing (ENOTFOUND: upload them) or do not match (EDATALOSS:
+// they were deleted, upload again; logged).
+func (s *Server) verifyUpload(ctx context.Context, sha string, size int64, contentType, what string) error {
+	err := s.verifyPhoto(ctx, sha, size, contentType)
+	switch audit.ErrorCode(err) {
+	case audit.ENOTFOUND:
+		return audit.Errorf(audit.ENOTFOUND, "%s has not been uploaded: ask for an upload slot and upload it", what)
+	case audit.EDATALOSS:
+		s.log.WarnContext(ctx, "evidence mismatch deleted", "file", what, "err", err)
+		return audit.Errorf(audit.EDATALOSS, "the bytes uploaded for %s do not match its size or SHA-256 and were deleted: upload it again", what)
+	}
+	return err
 }
 
 // verifyPhoto verifies the stored bytes of sha and records them verified,

@@ -335,7 +335,8 @@ func (o *orgService) UpdateOrgSettings(ctx context.Context, req *connect.Request
 		return nil, err
 	}
 	m := req.Msg.GetSettings()
-	st, err := o.s.app.UpdateOrgSettings(ctx, p, audit.OrgSettings{TimeZone: m.GetTimeZone(), Locale: m.GetLocale(), Currency: m.GetCurrency()})
+	st, err := o.s.app.UpdateOrgSettings(ctx, p, audit.OrgSettings{TimeZone: m.GetTimeZone(), Locale: m.GetLocale(), Currency: m.GetCurrency(),
+		AppealWindowDays: int(m.GetAppealWindowDays())})
 	if err != nil {
 		return nil, err
 	}

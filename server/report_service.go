@@ -204,7 +204,7 @@ func (r *reportService) ApproveBonusRun(ctx context.Context, req *connect.Reques
 	if req.Msg.GetRunId() == "" {
 		return nil, audit.Errorf(audit.EINVALID, "run_id is required")
 	}
-	run, err := r.s.app.ApproveBonusRun(ctx, req.Msg.GetRunId(), p.UserID)
+	run, err := r.s.app.ApproveBonusRun(ctx, req.Msg.GetRunId(), p.UserID, req.Msg.GetOverrideReason())
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +244,7 @@ func runToProto(r *storage.BonusRun, names *storage.RunNames, withEmployees, wit
 		State: runStates[r.State], CreateTime: timestamp(r.CreatedAt), CreatedBy: r.CreatedBy,
 		ApproveTime: timestamp(r.ApprovedAt), ApprovedBy: r.ApprovedBy, ComparedRunId: r.ComparedRunID,
 		MissingBasePay: r.MissingBasePay, CreatedByName: r.CreatedByName, ApprovedByName: r.ApprovedByName,
-		InputsStamp: r.InputsStamp,
+		InputsStamp: r.InputsStamp, OverrideReason: r.OverrideReason, OverriddenAppealIds: r.OverriddenAppeals,
 		Stats: &v1.BonusRunStats{
 			Employees: int32(st.Employees), Covered: int32(st.Covered), Observations: st.Observations, Used: st.Used,
 			OutsidePeriod: st.OutsidePeriod, NotApplicable: st.NotApplicable, Unmatched: st.Unmatched, Unattributed: st.Unattributed,
@@ -254,7 +254,7 @@ func runToProto(r *storage.BonusRun, names *storage.RunNames, withEmployees, wit
 		out.Changes = append(out.Changes, &v1.BonusChange{
 			StaffId: c.StaffID, Name: c.Name, Component: c.Component, Field: c.Field, OldValue: c.Old, NewValue: c.New, Text: c.String(),
 			EmployeeNumber: c.EmployeeNumber, Delta: c.Delta, OldMinor: c.OldMinor, NewMinor: c.NewMinor,
-			OldPercent: c.OldPercent, NewPercent: c.NewPercent,
+			OldPercent: c.OldPercent, NewPercent: c.NewPercent, Causes: causesToProto(c.Causes),
 		})
 	}
 	if withResult {
@@ -747,4 +747,15 @@ func (s *Server) serveWorkbook(ctx context.Context, w http.ResponseWriter, r *ht
 		s.log.WarnContext(ctx, "report download failed after it started", "procedure", procedure, "err", errors.Join(werr, err))
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// causesToProto converts the rulings a change cites.
+func causesToProto(cs []reports.Cause) []*v1.BonusChangeCause {
+	var out []*v1.BonusChangeCause
+	for _, c := range cs {
+		out = append(out, &v1.BonusChangeCause{AppealId: c.AppealID, VisitId: c.VisitID, StoreCode: c.StoreCode, StoreName: c.StoreName,
+			VisitTime: timestamp(c.VisitedAt), RuleTime: timestamp(c.RuledAt), RuledByName: c.RuledBy, Upheld: int32(c.Upheld),
+			Questions: int32(c.Questions), ScoreBefore: c.ScoreBefore, ScoreAfter: c.ScoreAfter})
+	}
+	return out
 }

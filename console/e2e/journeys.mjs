@@ -753,7 +753,82 @@ const phases = {
     await ctx.close();
     return { stillSignedIn: true };
   },
+
+  // A manager appeals an approved delivery with a PDF till receipt from
+  // the visit's page; he is refused as judge; a second manager rules from
+  // the appeals queue, side by side with the original answer.
+  async appeal() {
+    const visit = env("SHOPSCORE_VISIT");
+    const judge = env("SHOPSCORE_JUDGE");
+    const ctx = await open();
+    const page = watch(await ctx.newPage());
+    await login(page, "manager");
+    await page.goto(URL + "/visits/" + visit);
+    await page.getByRole("button", { name: "File an appeal" }).click();
+    const polite = page.locator("fieldset.appeal-question").filter({ hasText: "Was the driver polite with you?" });
+    // Nothing chosen: refused before sending.
+    await page.getByRole("button", { name: "File the appeal" }).click();
+    await page.getByRole("alert").filter({ hasText: "Choose at least one question" }).waitFor();
+    await polite.getByRole("checkbox").check();
+    await polite.locator("textarea").fill("The till receipt the customer signed says the driver thanked him.");
+    await polite.locator('input[type="file"]').setInputFiles({
+      name: "receipt-4471.pdf",
+      mimeType: "application/pdf",
+      buffer: Buffer.from("%PDF-1.4\n% till receipt 4471, customer thanked\n%%EOF\n"),
+    });
+    await shot(page, "appeal-file");
+    await axe(page, "file an appeal");
+    await page.getByRole("button", { name: "File the appeal" }).click();
+    await page.getByText("Appeal filed.").waitFor();
+    await page.getByRole("link", { name: /Appeal of/ }).click();
+    await page.waitForURL(/\/appeals\//);
+    await page.getByRole("link", { name: /Document receipt-4471.pdf/ }).waitFor();
+    // The reviewer of the visit may not judge it.
+    await polite_rule(page);
+    await page.getByRole("alert").filter({ hasText: "reviewed this visit" }).waitFor();
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByRole("button", { name: "Log in" }).waitFor();
+
+    await page.getByLabel("E-mail").fill(judge);
+    await page.getByLabel("Password").fill(env("SHOPSCORE_JUDGE_PASSWORD"));
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByRole("navigation").getByRole("link", { name: "Appeals" }).click();
+    await page.getByRole("heading", { name: "Appeals" }).waitFor();
+    const rows = page.locator("table.list tbody tr");
+    await rows.first().waitFor();
+    expect((await rows.first().innerText()).includes("DEPOT-1"), "the queue names the store");
+    expect((await rows.first().innerText()).includes("(E2001)"), "the queue names the employee");
+    await shot(page, "appeals-queue");
+    await axe(page, "appeals queue");
+    await rows.first().getByRole("link").click();
+    await page.getByText("Original answer").first().waitFor();
+    await shot(page, "appeal-ruling");
+    await axe(page, "appeal ruling");
+    await polite_rule(page);
+    await page.getByText("Ruled. The visit is rescored").waitFor();
+    await page.getByText("Upheld 1 of 1").first().waitFor();
+    const score = await page.locator(".score-big").innerText();
+    await noAlert(page);
+    // The dashboard counts the appeal and its overturn, per store and reviewer.
+    await page.goto(URL + "/dashboard");
+    const rates = page.locator("section.card").filter({ has: page.getByRole("heading", { name: "Appeals", exact: true }) });
+    await rates.getByText("DEPOT-1").waitFor();
+    await rates.getByText("Maria Ivanova (store manager)").waitFor();
+    await axe(page, "dashboard with appeals");
+    clean(page);
+    await ctx.close();
+    return { ruled: true, score };
+  },
 };
+
+/** polite_rule upholds the politeness question with "yes" and rules. */
+async function polite_rule(page) {
+  const q = page.locator("section.card").filter({ hasText: "Was the driver polite with you?" });
+  await q.getByLabel("Uphold: amend the answer").check();
+  await q.getByLabel("Amended answer").selectOption("yes");
+  await q.getByLabel("Reason of the ruling").fill("The signed receipt settles it.");
+  await page.getByRole("button", { name: "Rule and close the appeal" }).click();
+}
 
 const phase = process.argv[2];
 if (!phases[phase]) {

@@ -12,6 +12,7 @@ import { Stores, StaffPage } from "./pages/Org";
 import { Reports } from "./pages/Reports";
 import { Runs, RunPage, BasePay, Policies } from "./pages/Bonus";
 import { Dashboard, DrillVisits } from "./pages/Dashboard";
+import { AppealsQueue, AppealRuling } from "./pages/Appeals";
 import { Users, Sessions, SecurityEvents, Keys, Settings } from "./pages/Admin";
 import { Webhooks } from "./pages/Webhooks";
 import { match, useLocation } from "./lib/router";
@@ -36,6 +37,8 @@ function route(path: string, user: User): ReactNode {
     if (path === "/reports") return <Reports />;
     if (path === "/dashboard") return <Dashboard />;
     if (path === "/dashboard/visits") return <DrillVisits />;
+    if (path === "/appeals") return <AppealsQueue />;
+    if ((m = match("/appeals/:id", path))) return <AppealRuling key={m.id} id={m.id} />;
   }
   if (isHR(user)) {
     if (path === "/hr/runs") return <Runs />;

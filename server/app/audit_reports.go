@@ -118,11 +118,12 @@ func (a *App) WriteAuditWorkbook(ctx context.Context, q AuditQuery, w io.Writer,
 		if err != nil {
 			return err
 		}
-		return writeAudit(ctx, tx.AuditReports(), p, w, o)
+		return writeAudit(ctx, tx, p, w, o)
 	})
 }
 
-func writeAudit(ctx context.Context, ar storage.AuditReports, p *auditPlan, w io.Writer, o AuditWorkbookOptions) error {
+func writeAudit(ctx context.Context, tx storage.Tx, p *auditPlan, w io.Writer, o AuditWorkbookOptions) error {
+	ar := tx.AuditReports()
 	visits, answers, photos, err := ar.Count(ctx, p.sel)
 	if err != nil {
 		return err
@@ -154,7 +155,74 @@ func writeAudit(ctx context.Context, ar storage.AuditReports, p *auditPlan, w io
 	}); err != nil {
 		return fail(err)
 	}
+	if err := addAppeals(ctx, tx, p, book); err != nil {
+		return fail(err)
+	}
 	return reportsError(book.Close())
+}
+
+// addAppeals adds the appeals against the period's visits in the plan's
+// scope to the workbook, their questions named by text.
+func addAppeals(ctx context.Context, tx storage.Tx, p *auditPlan, book *reports.AuditWorkbook) error {
+	f := storage.AppealFilter{Scope: p.sel.Scope, StoreID: p.sel.StoreID, Region: p.sel.Region, VisitFrom: p.period.From, VisitTo: p.period.To, Limit: 1000}
+	list, err := tx.Appeals().List(ctx, f)
+	if err != nil {
+		return err
+	}
+	versions := map[string]*audit.ChecklistVersion{}
+	for _, ap := range list {
+		s, err := tx.Visits().FindSummary(ctx, audit.Scope{All: true}, ap.VisitID)
+		if err != nil {
+			return err
+		}
+		key := fmt.Sprintf("%s\x00%d", s.ChecklistID, s.ChecklistVersion)
+		cv := versions[key]
+		if cv == nil {
+			if cv, err = tx.Checklists().Find(ctx, s.ChecklistID, s.ChecklistVersion); err != nil {
+				return err
+			}
+			versions[key] = cv
+		}
+		if err := book.AddAppeal(appealRow(ap, &cv.Content)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appealRow is an appeal as the Appeals sheet shows it.
+func appealRow(ap *audit.Appeal, c *audit.Checklist) reports.AppealRow {
+	r := reports.AppealRow{AppealID: ap.ID, VisitID: ap.VisitID, StoreCode: ap.StoreCode, StoreName: ap.StoreName, VisitedAt: ap.VisitedAt,
+		FiledAt: ap.FiledAt, FiledBy: ap.FiledByName, Deadline: ap.Deadline, RuledAt: ap.RuledAt, RuledBy: ap.RuledByName,
+		ScoreBefore: ap.ScoreBefore, ScoreAfter: ap.ScoreAfter}
+	if ap.StaffName != "" {
+		r.Staff = fmt.Sprintf("%s (%s)", ap.StaffName, ap.StaffNumber)
+	}
+	for _, q := range ap.Questions {
+		text := q.QuestionID
+		if cq, _, ok := c.Question(q.QuestionID); ok && cq.Text != "" {
+			text = cq.Text
+		}
+		switch q.Outcome {
+		case audit.OutcomeUpheld:
+			text += " — upheld"
+		case audit.OutcomeRejected:
+			text += " — rejected"
+		}
+		if q.RulingReason != "" {
+			text += ": " + q.RulingReason
+		}
+		r.Questions = append(r.Questions, text)
+	}
+	switch {
+	case ap.State == audit.AppealOpen:
+		r.Outcome = "open"
+	case ap.Upheld() == 0:
+		r.Outcome = "rejected"
+	default:
+		r.Outcome = fmt.Sprintf("upheld %d of %d", ap.Upheld(), len(ap.Questions))
+	}
+	return r
 }
 
 // evidenceRow is a photo's row of the Evidence sheet: its place, its link

@@ -3,7 +3,9 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/shopscore/shopscore/audit"
@@ -119,6 +121,11 @@ func (a *App) RunBonus(ctx context.Context, policyID string, version int, in, by
 		if locked != nil {
 			if d := reports.Diff(locked.Run, run); d != nil {
 				r.Changes = d
+				causes, err := rulingsSince(ctx, tx, period, locked.ApprovedAt)
+				if err != nil {
+					return err
+				}
+				reports.CiteCauses(r.Changes, run, causes)
 			}
 		}
 		if err := tx.BonusRuns().Add(ctx, r); err != nil {
@@ -182,14 +189,42 @@ func (a *App) ListBonusRuns(ctx context.Context, f storage.BonusRunFilter) ([]*s
 	return a.st.BonusRuns().List(ctx, f)
 }
 
+// rulingsSince returns the rulings on appeals against visits of the
+// period ruled after since, as the causes a run's differences cite.
+func rulingsSince(ctx context.Context, tx storage.Tx, period reports.Period, since time.Time) ([]reports.Cause, error) {
+	ruled, err := tx.Appeals().List(ctx, storage.AppealFilter{Scope: audit.Scope{All: true}, State: audit.AppealClosed,
+		VisitFrom: period.From, VisitTo: period.To, RuledAfter: since, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	var out []reports.Cause
+	for _, ap := range ruled {
+		if ap.Upheld() == 0 {
+			continue // nothing changed
+		}
+		out = append(out, reports.Cause{AppealID: ap.ID, VisitID: ap.VisitID, StoreID: ap.StoreID, StoreCode: ap.StoreCode,
+			StoreName: ap.StoreName, StaffID: ap.StaffID, VisitedAt: ap.VisitedAt.UTC(), RuledAt: ap.RuledAt.UTC(), RuledBy: ap.RuledByName,
+			Upheld: ap.Upheld(), Questions: len(ap.Questions), ScoreBefore: ap.ScoreBefore, ScoreAfter: ap.ScoreAfter})
+	}
+	return out, nil
+}
+
 // ApproveBonusRun approves a draft run, which locks it; an approved run of
 // the same policy and month becomes superseded. Approving the approved run
 // again is a no-op; an approval writes the bonus_run.approved event.
-// Errors: ENOTFOUND, EPRECONDITION (the run is
-// superseded or stale, or an approved run of the same policy and month
-// was approved after this run was computed: re-run to see the difference
-// first).
-func (a *App) ApproveBonusRun(ctx context.Context, id, by string) (*storage.BonusRun, error) {
+// While appeals against visits of the run's month are
+// open, the run is approved only with an override reason, which is
+// recorded on it with those appeals (and printed in its payroll
+// workbook). Errors: ENOTFOUND, EPRECONDITION (the run is superseded or
+// stale; an approved run of the same policy and month was approved after
+// this run was computed: re-run to see the difference first; or appeals
+// are open and no override reason was given: the refusal lists them by
+// store, visit date and employee), EINVALID (an overlong reason).
+func (a *App) ApproveBonusRun(ctx context.Context, id, by, overrideReason string) (*storage.BonusRun, error) {
+	overrideReason = strings.TrimSpace(overrideReason)
+	if err := audit.CheckLen("override_reason", overrideReason, audit.MaxNoteLen); err != nil {
+		return nil, err
+	}
 	var out *storage.BonusRun
 	err := a.st.Update(ctx, func(tx storage.Tx) error {
 		r, err := tx.BonusRuns().Find(ctx, id)
@@ -218,7 +253,32 @@ func (a *App) ApproveBonusRun(ctx context.Context, id, by string) (*storage.Bonu
 				return err
 			}
 		}
-		if err := tx.BonusRuns().Approve(ctx, id, by); err != nil {
+		period, err := month("period", r.Period)
+		if err != nil {
+			return err
+		}
+		open, err := tx.Appeals().List(ctx, storage.AppealFilter{Scope: audit.Scope{All: true}, State: audit.AppealOpen,
+			VisitFrom: period.From, VisitTo: period.To, Limit: 1000})
+		if err != nil {
+			return err
+		}
+		var overridden []string
+		if len(open) > 0 {
+			if overrideReason == "" {
+				_, loc, err := orgLocation(ctx, tx)
+				if err != nil {
+					return err
+				}
+				return audit.Errorf(audit.EPRECONDITION, "bonus run %s for %s %s cannot be approved while %d appeal(s) on visits it read are open: %s; rule on them first, or approve with an override reason",
+					id, r.PolicyID, r.Period, len(open), strings.Join(appealNames(open, loc), "; "))
+			}
+			for _, ap := range open {
+				overridden = append(overridden, ap.ID)
+			}
+		} else {
+			overrideReason = ""
+		}
+		if err := tx.BonusRuns().Approve(ctx, id, by, overrideReason, overridden); err != nil {
 			return err
 		}
 		if out, err = tx.BonusRuns().Find(ctx, id); err != nil {
@@ -277,6 +337,8 @@ func (a *App) WritePayroll(ctx context.Context, runID string, format PayrollForm
 	var r *storage.BonusRun
 	var emps []reports.Employee
 	var names *storage.RunNames
+	var rulings map[string]string
+	var overridden []string
 	err := a.st.View(ctx, func(tx storage.Tx) error {
 		var err error
 		if r, err = tx.BonusRuns().Find(ctx, runID); err != nil {
@@ -285,9 +347,13 @@ func (a *App) WritePayroll(ctx context.Context, runID string, format PayrollForm
 		if emps, err = tx.BonusRuns().PayrollEmployees(ctx); err != nil {
 			return err
 		}
-		if format == PayrollWorkbook {
-			names, err = tx.BonusRuns().Names(ctx, r.Run)
+		if format != PayrollWorkbook {
+			return nil
 		}
+		if names, err = tx.BonusRuns().Names(ctx, r.Run); err != nil {
+			return err
+		}
+		rulings, overridden, err = payrollAppeals(ctx, tx, r, loc)
 		return err
 	})
 	if err != nil {
@@ -303,6 +369,71 @@ func (a *App) WritePayroll(ctx context.Context, runID string, format PayrollForm
 		RunID: r.ID, State: string(r.State), CreatedAt: r.CreatedAt, CreatedBy: r.CreatedByName,
 		ApprovedAt: r.ApprovedAt, ApprovedBy: r.ApprovedByName, Location: loc,
 		Stores: names.Stores, QuestionText: names.QuestionText,
+		OverrideReason: r.OverrideReason, Overridden: overridden,
+		Ruling: func(visitID, component string) string { return rulings[visitID+"\x00"+component] },
 	}
 	return reportsError(reports.WritePayroll(w, r.Run, emps, meta))
+}
+
+// payrollAppeals reads what a run's payroll workbook says of appeals: the
+// rulings that changed visits of its month before it was computed, by
+// visit and the run's component whose answers they amended
+// (visitID + "\x00" + component), and the open appeals it was approved
+// over, for people.
+func payrollAppeals(ctx context.Context, tx storage.Tx, r *storage.BonusRun, loc *time.Location) (map[string]string, []string, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	period, err := month("period", r.Period)
+	if err != nil {
+		return nil, nil, err
+	}
+	ruled, err := tx.Appeals().List(ctx, storage.AppealFilter{Scope: audit.Scope{All: true}, State: audit.AppealClosed,
+		VisitFrom: period.From, VisitTo: period.To, Limit: 1000})
+	if err != nil {
+		return nil, nil, err
+	}
+	rulings := map[string]string{}
+	for _, ap := range ruled {
+		if ap.Upheld() == 0 || ap.RuledAt.After(r.CreatedAt) {
+			continue
+		}
+		s, err := tx.Visits().FindSummary(ctx, audit.Scope{All: true}, ap.VisitID)
+		if err != nil {
+			return nil, nil, err
+		}
+		cv, err := tx.Checklists().Find(ctx, s.ChecklistID, s.ChecklistVersion)
+		if err != nil {
+			return nil, nil, err
+		}
+		text := fmt.Sprintf("ruling on appeal %s by %s on %s: %d of %d question(s) upheld, score %s → %s",
+			ap.ID, ap.RuledByName, ap.RuledAt.In(loc).Format("2006-01-02"), ap.Upheld(), len(ap.Questions), percentText(ap.ScoreBefore), percentText(ap.ScoreAfter))
+		for _, q := range ap.Questions {
+			if q.Outcome != audit.OutcomeUpheld {
+				continue
+			}
+			cq, _, ok := cv.Content.Question(q.QuestionID)
+			if !ok {
+				continue
+			}
+			var category string
+			if std, ok := cv.Content.Standard(cq.StandardCode); ok {
+				category = string(std.Category)
+			}
+			for i := range r.Run.Policy.Components {
+				if c := &r.Run.Policy.Components[i]; c.Matches(category, cq.StandardCode) {
+					rulings[ap.VisitID+"\x00"+c.Name] = text
+				}
+			}
+		}
+	}
+	var overridden []*audit.Appeal
+	for _, id := range r.OverriddenAppeals {
+		ap, err := tx.Appeals().Find(ctx, audit.Scope{All: true}, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		overridden = append(overridden, ap)
+	}
+	return rulings, appealNames(overridden, loc), nil
 }

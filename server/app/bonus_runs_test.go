@@ -105,7 +105,7 @@ func TestRunBonus_ReuseStaleApproveSupersede(t *testing.T) {
 	if err := f.app.SetBasePay(f.ctx, []storage.BasePayRow{{EmployeeNumber: "E2", EffectiveMonth: "2026-02", AmountMinor: 90_000}}, "api", "hr"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.app.ApproveBonusRun(f.ctx, first.ID, "hr")
+	_, err = f.app.ApproveBonusRun(f.ctx, first.ID, "hr", "")
 	wantCode(t, err, audit.EPRECONDITION, "out of date")
 	second, err := f.app.RunBonus(f.ctx, "cashiers", 0, "2026-03", "hr")
 	if err != nil {
@@ -114,14 +114,14 @@ func TestRunBonus_ReuseStaleApproveSupersede(t *testing.T) {
 	if second.Reused || second.ID == first.ID || second.InputsStamp == first.InputsStamp || len(second.MissingBasePay) != 0 {
 		t.Fatalf("after base pay changed: %+v", second)
 	}
-	approved, err := f.app.ApproveBonusRun(f.ctx, second.ID, "hr")
+	approved, err := f.app.ApproveBonusRun(f.ctx, second.ID, "hr", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if approved.State != storage.RunApproved || approved.ApprovedBy != "hr" || approved.ApprovedAt.IsZero() {
 		t.Fatalf("approved run %+v", approved)
 	}
-	if again, err := f.app.ApproveBonusRun(f.ctx, second.ID, "someone"); err != nil || again.ApprovedBy != "hr" {
+	if again, err := f.app.ApproveBonusRun(f.ctx, second.ID, "someone", ""); err != nil || again.ApprovedBy != "hr" {
 		t.Fatalf("approving again: %v, approved by %q; want a no-op", err, again.ApprovedBy)
 	}
 	// The approved run is reused when nothing changed.
@@ -152,7 +152,7 @@ func TestRunBonus_ReuseStaleApproveSupersede(t *testing.T) {
 	if len(fourth.Changes) == 0 {
 		t.Fatalf("fourth run lists no change from the approved run (base pay %d → %d)", int64(90_000), int64(95_000))
 	}
-	if _, err := f.app.ApproveBonusRun(f.ctx, fourth.ID, "hr"); err != nil {
+	if _, err := f.app.ApproveBonusRun(f.ctx, fourth.ID, "hr", ""); err != nil {
 		t.Fatal(err)
 	}
 	old, err := f.db.BonusRuns().Find(f.ctx, second.ID)
@@ -162,9 +162,9 @@ func TestRunBonus_ReuseStaleApproveSupersede(t *testing.T) {
 	if old.State != storage.RunSuperseded {
 		t.Fatalf("the run approved before is %s, want superseded", old.State)
 	}
-	_, err = f.app.ApproveBonusRun(f.ctx, second.ID, "hr")
+	_, err = f.app.ApproveBonusRun(f.ctx, second.ID, "hr", "")
 	wantCode(t, err, audit.EPRECONDITION, "superseded")
-	_, err = f.app.ApproveBonusRun(f.ctx, third.ID, "hr")
+	_, err = f.app.ApproveBonusRun(f.ctx, third.ID, "hr", "")
 	wantCode(t, err, audit.EPRECONDITION)
 
 	runs, err := f.app.ListBonusRuns(f.ctx, storage.BonusRunFilter{PolicyID: "cashiers", Period: " 2026-03 "})
@@ -217,7 +217,7 @@ func TestRunBonus_RefusesBadInput(t *testing.T) {
 	f.createPolicy(t, cashierPolicy())
 	_, err = f.app.RunBonus(f.ctx, "cashiers", 2, "2026-03", "hr")
 	wantCode(t, err, audit.ENOTFOUND, "version 2")
-	_, err = f.app.ApproveBonusRun(f.ctx, "no-such-run", "hr")
+	_, err = f.app.ApproveBonusRun(f.ctx, "no-such-run", "hr", "")
 	wantCode(t, err, audit.ENOTFOUND)
 }
 

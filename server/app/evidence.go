@@ -44,12 +44,18 @@ func (a *App) RecordVerifiedPhoto(ctx context.Context, b storage.VerifiedBlob) e
 	})
 }
 
-// markVerified sets the unverified slots of sha verified, completes the
+// markVerified sets the unverified slots of sha verified (visits' photos
+// and appeals' evidence), completes the
 // visits among theirs that miss no photo any more, recomputes their
 // proof-of-visit flags (the server knows the photos' EXIF now), and moves
 // each touched visit's receipt in its shopper's feed; a visit completed
 // gets its event.
 func markVerified(ctx context.Context, tx storage.Tx, sha string) error {
+	// The same bytes may be an appeal's evidence too (a photo, a PDF):
+	// they count as verified there from now on.
+	if _, err := tx.Appeals().MarkEvidenceVerified(ctx, sha); err != nil {
+		return err
+	}
 	ids, err := tx.Photos().MarkVerified(ctx, sha)
 	if err != nil {
 		return err

@@ -28,6 +28,9 @@ func (a *App) UpdateOrgSettings(ctx context.Context, p audit.Principal, change a
 				*f.dst = v
 			}
 		}
+		if change.AppealWindowDays != 0 {
+			next.AppealWindowDays = change.AppealWindowDays
+		}
 		if err := next.Validate(); err != nil {
 			return err
 		}

@@ -242,7 +242,7 @@ func SeedReports(ctx context.Context, srv *server.Server) error {
 	if err != nil {
 		return fmt.Errorf("demo reports: bonus run %s: %w", ReportMonths[0], err)
 	}
-	if _, err := uc.ApproveBonusRun(ctx, run.ID, hr.ID); err != nil {
+	if _, err := uc.ApproveBonusRun(ctx, run.ID, hr.ID, ""); err != nil {
 		return fmt.Errorf("demo reports: approve the bonus run of %s: %w", ReportMonths[0], err)
 	}
 	return nil

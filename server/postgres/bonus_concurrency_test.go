@@ -153,7 +153,7 @@ func TestApproveBonusRun_TwoServersAtOnce(t *testing.T) {
 	}
 	ids := [2]string{run.ID, copied.ID}
 	errs := atOnce(func(i int) error {
-		_, err := a.ApproveBonusRun(ctx, ids[i], "hr")
+		_, err := a.ApproveBonusRun(ctx, ids[i], "hr", "")
 		return err
 	})
 	ok := 0

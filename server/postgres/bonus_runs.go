@@ -187,16 +187,20 @@ func (in interner) get(b []byte) string {
 
 var runSelect = `SELECT id, policy_id, policy_version, period, inputs_hash, inputs_stamp, state, result, missing_base_pay,
 	COALESCE(compared_run_id, ''), diff, created_at, created_by, approved_at, COALESCE(approved_by, ''),
-	` + userName("created_by") + `, ` + userName("approved_by") + ` FROM bonus_runs`
+	override_reason, overridden_appeals, ` + userName("created_by") + `, ` + userName("approved_by") + ` FROM bonus_runs`
 
 func scanRun(row pgx.Row) (*storage.BonusRun, error) {
 	r := &storage.BonusRun{}
 	var state string
-	var missing, diff []byte
+	var missing, diff, overridden []byte
 	var approved *time.Time
 	if err := row.Scan(&r.ID, &r.PolicyID, &r.PolicyVersion, &r.Period, &r.InputsHash, &r.InputsStamp, &state, &r.Result, &missing,
-		&r.ComparedRunID, &diff, &r.CreatedAt, &r.CreatedBy, &approved, &r.ApprovedBy, &r.CreatedByName, &r.ApprovedByName); err != nil {
+		&r.ComparedRunID, &diff, &r.CreatedAt, &r.CreatedBy, &approved, &r.ApprovedBy, &r.OverrideReason, &overridden,
+		&r.CreatedByName, &r.ApprovedByName); err != nil {
 		return nil, err
+	}
+	if err := json.Unmarshal(overridden, &r.OverriddenAppeals); err != nil {
+		return nil, fmt.Errorf("run %s: decode overridden appeals: %w", r.ID, err)
 	}
 	r.State, r.ApprovedAt = storage.BonusRunState(state), timeOf(approved)
 	r.Run = &reports.Run{}
@@ -281,10 +285,17 @@ func (r bonusRunRows) Add(ctx context.Context, run *storage.BonusRun) error {
 // write theirs, which serializable isolation refuses to one of them; it
 // runs again and sees the other's approval, as it would have one after
 // the other (the unique index bonus_runs_one_approved backs it).
-func (r bonusRunRows) Approve(ctx context.Context, id, by string) error {
+func (r bonusRunRows) Approve(ctx context.Context, id, by, overrideReason string, overridden []string) error {
 	return r.write(ctx, func(tx *Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE bonus_runs SET state = 'approved', approved_at = $1, approved_by = $2 WHERE id = $3`,
-			tx.now, by, id); err != nil {
+		if overridden == nil {
+			overridden = []string{}
+		}
+		ids, err := json.Marshal(overridden)
+		if err != nil {
+			return fmt.Errorf("encode overridden appeals: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE bonus_runs SET state = 'approved', approved_at = $1, approved_by = $2,
+			override_reason = $3, overridden_appeals = $4::jsonb WHERE id = $5`, tx.now, by, overrideReason, string(ids), id); err != nil {
 			return fmt.Errorf("approve run: %w", err)
 		}
 		return nil

@@ -38,6 +38,7 @@ var (
 	_ storage.Outbox            = outboxRows{}
 	_ storage.WebhookEndpoints  = webhookEndpointRows{}
 	_ storage.WebhookDeliveries = webhookDeliveryRows{}
+	_ storage.Appeals           = appealRows{}
 )
 
 // rows is what every noun's implementation holds: the database, and the

@@ -18,6 +18,7 @@ import (
 // rows.
 type encodedVisit struct {
 	body, score []byte
+	percent     *float64 // the score's overall percent
 	index       *audit.ReportVisit
 }
 
@@ -33,7 +34,7 @@ func (visitRows) Encode(v *audit.Visit, score *audit.VisitScore, cv *audit.Check
 		// against the same version would fail again.
 		return nil, audit.Errorf(audit.EINVALID, "visit %s cannot be scored against checklist %s version %d: %v", v.ID, v.ChecklistID, v.ChecklistVersion, err)
 	}
-	return &encodedVisit{body: body, score: scoreJSON, index: audit.ReportRows(v, v.StoreID, score, cv)}, nil
+	return &encodedVisit{body: body, score: scoreJSON, percent: score.Overall.Percent, index: audit.ReportRows(v, v.StoreID, score, cv)}, nil
 }
 
 // Insert stores a new visit with its photo slots, report rows and first
@@ -257,6 +258,36 @@ func (r visitRows) SetState(ctx context.Context, id string, t storage.Transition
 		}
 		if tag.RowsAffected() != 1 {
 			return audit.Errorf(audit.EPRECONDITION, "visit %s is no longer %s", id, t.From)
+		}
+		var b pgx.Batch
+		if err := queueTransition(&b, tx, id, t); err != nil {
+			return err
+		}
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return fmt.Errorf("record visit transition: %w", err)
+		}
+		return nil
+	})
+}
+
+// Rescore replaces a visit's score and its report rows with e's (the
+// visit's own body is never changed) and adds the history row t
+// (storage.Visits). Errors: ENOTFOUND.
+func (r visitRows) Rescore(ctx context.Context, id string, e storage.EncodedVisit, t storage.Transition) error {
+	return r.write(ctx, func(tx *Tx) error {
+		enc, ok := e.(*encodedVisit)
+		if !ok || enc.index == nil || enc.index.VisitID != id {
+			return fmt.Errorf("rescore visit %s: not encoded by this backend for this visit", id)
+		}
+		tag, err := tx.Exec(ctx, `UPDATE visits SET score = $1, score_percent = $2 WHERE id = $3`, string(enc.score), enc.percent, id)
+		if err != nil {
+			return fmt.Errorf("rescore visit %s: %w", id, err)
+		}
+		if tag.RowsAffected() != 1 {
+			return audit.Errorf(audit.ENOTFOUND, "visit %q not found", id)
+		}
+		if err := writeReportRows(ctx, tx, enc.index); err != nil {
+			return err
 		}
 		var b pgx.Batch
 		if err := queueTransition(&b, tx, id, t); err != nil {

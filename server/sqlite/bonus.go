@@ -400,17 +400,21 @@ func (in interner) get(b []byte) string {
 
 var runSelect = `SELECT id, policy_id, policy_version, period, inputs_hash, inputs_stamp, state, result, missing_base_pay,
 	COALESCE(compared_run_id, ''), diff, created_at, created_by, approved_at, COALESCE(approved_by, ''),
-	` + userName("created_by") + `, ` + userName("approved_by") + ` FROM bonus_runs`
+	override_reason, overridden_appeals, ` + userName("created_by") + `, ` + userName("approved_by") + ` FROM bonus_runs`
 
 func scanRun(row scanner) (*storage.BonusRun, error) {
 	r := &storage.BonusRun{}
-	var state, missing string
+	var state, missing, overridden string
 	var diff []byte
 	var created int64
 	var approved sql.NullInt64
 	if err := row.Scan(&r.ID, &r.PolicyID, &r.PolicyVersion, &r.Period, &r.InputsHash, &r.InputsStamp, &state, &r.Result, &missing,
-		&r.ComparedRunID, &diff, &created, &r.CreatedBy, &approved, &r.ApprovedBy, &r.CreatedByName, &r.ApprovedByName); err != nil {
+		&r.ComparedRunID, &diff, &created, &r.CreatedBy, &approved, &r.ApprovedBy, &r.OverrideReason, &overridden,
+		&r.CreatedByName, &r.ApprovedByName); err != nil {
 		return nil, err
+	}
+	if err := json.Unmarshal([]byte(overridden), &r.OverriddenAppeals); err != nil {
+		return nil, fmt.Errorf("run %s: decode overridden appeals: %w", r.ID, err)
 	}
 	r.State, r.CreatedAt, r.ApprovedAt = storage.BonusRunState(state), fromMillis(created), fromNullMillis(approved)
 	r.Run = &reports.Run{}
@@ -511,10 +515,17 @@ func (r bonusRunRows) Add(ctx context.Context, run *storage.BonusRun) error {
 }
 
 // Approve marks a run approved (storage.BonusRuns).
-func (r bonusRunRows) Approve(ctx context.Context, id, by string) error {
+func (r bonusRunRows) Approve(ctx context.Context, id, by, overrideReason string, overridden []string) error {
 	return r.write(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE bonus_runs SET state = 'approved', approved_at = ?, approved_by = ? WHERE id = ?`,
-			millis(tx.now), by, id); err != nil {
+		if overridden == nil {
+			overridden = []string{}
+		}
+		ids, err := json.Marshal(overridden)
+		if err != nil {
+			return fmt.Errorf("encode overridden appeals: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE bonus_runs SET state = 'approved', approved_at = ?, approved_by = ?,
+			override_reason = ?, overridden_appeals = ? WHERE id = ?`, millis(tx.now), by, overrideReason, string(ids), id); err != nil {
 			return fmt.Errorf("approve run: %w", err)
 		}
 		return nil

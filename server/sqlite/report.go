@@ -171,6 +171,13 @@ func (ix *answerIndexer) index(ctx context.Context, tx *Tx, visitID string) erro
 	if err != nil {
 		return fmt.Errorf("index visit %s: %w", visitID, err)
 	}
+	// The rows show the answers the stored score was computed on: the
+	// visit's own, with the amendments of upheld appeals over them.
+	am, err := amendments(ctx, tx, visitID)
+	if err != nil {
+		return fmt.Errorf("index visit %s: %w", visitID, err)
+	}
+	v.Answers = audit.AmendAnswers(v.Answers, am)
 	return writeVisitIndex(ctx, tx, &v, storeID, &score, cv)
 }
 

@@ -43,6 +43,45 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestAppealsConformance runs the conformance suite of storage.Appeals;
+// visits and verified bytes are stored with raw SQL, as on PostgreSQL.
+func TestAppealsConformance(t *testing.T) {
+	var at time.Time
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "test.db"))
+	db.Now = func() time.Time { return at }
+	require.NoError(t, db.Open())
+	t.Cleanup(func() { require.NoError(t, db.Close()) })
+	ctx := context.Background()
+	exec := func(t *testing.T, q string, args ...any) {
+		t.Helper()
+		tx, err := db.BeginTx(ctx)
+		require.NoError(t, err)
+		_, err = tx.ExecContext(ctx, q, args...)
+		require.NoError(t, err)
+		require.NoError(t, tx.Commit())
+	}
+	storagetest.TestAppeals(t, storagetest.AppealsHarness{
+		Users: db.Users(), Stores: db.Stores(), Staff: db.Staff(), OrgSettings: db.OrgSettings(), Appeals: db.Appeals(), Clock: &at,
+		Visit: func(t *testing.T, id, store, staffID, shopper, reviewer string, started time.Time) {
+			ms := started.UnixMilli()
+			exec(t, `INSERT OR IGNORE INTO checklists (id, created_at) VALUES ('c', ?)`, ms)
+			exec(t, `INSERT OR IGNORE INTO checklist_versions (checklist_id, version, name, channel, state, content, content_hash, question_count, created_at)
+				VALUES ('c', 1, 'C', 'store_visit', 'published', '{}', 'h', 1, ?)`, ms)
+			exec(t, `INSERT INTO visits (id, shopper_id, store_id, checklist_id, checklist_version, content_hash, channel, body, digest,
+				state, score, started_at, received_at, device_id, session_id, mutation_id)
+				VALUES (?1, ?2, ?3, 'c', 1, 'h', 'store_visit', ?4, 'd', 'approved', '{}', ?5, ?5, 'dev', 'sess', 'm-' || ?1)`,
+				id, shopper, store, `{"StaffID":"`+staffID+`"}`, ms)
+			for _, tr := range storagetest.AppealHistory(shopper, reviewer) {
+				exec(t, `INSERT INTO visit_transitions (visit_id, from_state, to_state, actor_id, actor_role, at) VALUES (?, ?, ?, ?, ?, ?)`,
+					id, string(tr.From), string(tr.To), tr.ActorID, tr.ActorRole, ms)
+			}
+		},
+		Verified: func(t *testing.T, sha string) {
+			exec(t, `INSERT INTO verified_blobs (sha256, size, content_type, verified_at) VALUES (?, 10, 'image/jpeg', ?)`, sha, at.UnixMilli())
+		},
+	})
+}
+
 // TestChecklistVersions_ImmutableInSchema shows that the schema itself
 // refuses to change a published version, whatever code runs against it.
 func TestChecklistVersions_ImmutableInSchema(t *testing.T) {

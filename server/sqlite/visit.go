@@ -31,6 +31,7 @@ const (
 // as stored, and its report rows.
 type encodedVisit struct {
 	body, score []byte
+	percent     *float64 // the score's overall percent
 	index       *visitIndex
 }
 
@@ -46,7 +47,7 @@ func (visitRows) Encode(v *audit.Visit, score *audit.VisitScore, cv *audit.Check
 		// against the same version would fail again.
 		return nil, audit.Errorf(audit.EINVALID, "visit %s cannot be scored against checklist %s version %d: %v", v.ID, v.ChecklistID, v.ChecklistVersion, err)
 	}
-	return &encodedVisit{body: body, score: scoreJSON, index: visitIndexOf(v, v.StoreID, score, cv)}, nil
+	return &encodedVisit{body: body, score: scoreJSON, percent: score.Overall.Percent, index: visitIndexOf(v, v.StoreID, score, cv)}, nil
 }
 
 // Insert stores a new visit (storage.Visits).
@@ -175,6 +176,34 @@ func (r visitRows) SetState(ctx context.Context, id string, t storage.Transition
 			return fmt.Errorf("set visit state: %w", err)
 		} else if n != 1 {
 			return audit.Errorf(audit.EPRECONDITION, "visit %s is no longer %s", id, t.From)
+		}
+		return addTransition(ctx, tx, id, Transition(t))
+	})
+}
+
+// Rescore stores a visit's new score and report rows, its body as it was
+// (storage.Visits).
+func (r visitRows) Rescore(ctx context.Context, id string, e storage.EncodedVisit, t storage.Transition) error {
+	return r.write(ctx, func(tx *Tx) error {
+		enc, ok := e.(*encodedVisit)
+		if !ok || enc.index == nil || enc.index.visitID != id {
+			return fmt.Errorf("rescore visit %s: not encoded by this backend for this visit", id)
+		}
+		var percent sql.NullFloat64
+		if enc.percent != nil {
+			percent = sql.NullFloat64{Float64: *enc.percent, Valid: true}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE visits SET score = ?, score_percent = ? WHERE id = ?`, enc.score, percent, id)
+		if err != nil {
+			return fmt.Errorf("rescore visit %s: %w", id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("rescore visit %s: %w", id, err)
+		} else if n != 1 {
+			return audit.Errorf(audit.ENOTFOUND, "visit %q not found", id)
+		}
+		if err := insertVisitIndex(ctx, tx, enc.index); err != nil {
+			return err
 		}
 		return addTransition(ctx, tx, id, Transition(t))
 	})

@@ -49,6 +49,11 @@ type BonusRun struct {
 	CreatedBy     string
 	ApprovedAt    time.Time
 	ApprovedBy    string
+	// OverrideReason is why the run was approved while appeals on visits
+	// it read were open ("" when none were); OverriddenAppeals names
+	// those appeals by id.
+	OverrideReason    string
+	OverriddenAppeals []string
 	// CreatedByName and ApprovedByName name those users for people.
 	CreatedByName  string
 	ApprovedByName string
@@ -110,8 +115,9 @@ type BonusRuns interface {
 	// Add stores r as created at the transaction's time.
 	Add(ctx context.Context, r *BonusRun) error
 	// Approve marks the run approved by the user by at the transaction's
-	// time; Supersede marks it superseded.
-	Approve(ctx context.Context, id, by string) error
+	// time, with the reason for approving over open appeals and those
+	// appeals (none: "" and nil); Supersede marks it superseded.
+	Approve(ctx context.Context, id, by, overrideReason string, overridden []string) error
 	Supersede(ctx context.Context, id string) error
 
 	// PayrollEmployees returns the current display fields of the staff

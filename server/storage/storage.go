@@ -78,6 +78,7 @@ type Nouns interface {
 	Outbox() Outbox
 	WebhookEndpoints() WebhookEndpoints
 	WebhookDeliveries() WebhookDeliveries
+	Appeals() Appeals
 }
 
 // ErrUnavailable is a backend's answer when the database could not be

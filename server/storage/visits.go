@@ -30,6 +30,12 @@ type Visits interface {
 	// completion time) and records t in its history, at the transaction's
 	// time. Errors: EPRECONDITION (the visit is no longer in t.From).
 	SetState(ctx context.Context, id string, t Transition) error
+	// Rescore stores a new score of the visit id with its report rows,
+	// both from enc (Encode of the visit with its answers as amended,
+	// its new score and its version), keeping the visit's recorded body
+	// (its answers as the shopper gave them) unchanged, and records t in
+	// its history at the transaction's time. Errors: ENOTFOUND.
+	Rescore(ctx context.Context, id string, enc EncodedVisit, t Transition) error
 	// SetProof replaces the visit's proof-of-visit flags.
 	SetProof(ctx context.Context, id string, flags []audit.ProofFlag) error
 

@@ -2128,10 +2128,14 @@ type OrgSettings struct {
 	// An ISO 4217 code ("RUB"): the currency of pay amounts.
 	Currency string `protobuf:"bytes,3,opt,name=currency,proto3" json:"currency,omitempty"`
 	// Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	UpdatedBy     string                 `protobuf:"bytes,5,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdatedBy  string                 `protobuf:"bytes,5,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
+	// How many days after a visit's approval an appeal against it is taken
+	// (to the end of the last day, in time_zone); 1 to 365, 7 by default.
+	// 0 in an update keeps the current value.
+	AppealWindowDays int32 `protobuf:"varint,6,opt,name=appeal_window_days,json=appealWindowDays,proto3" json:"appeal_window_days,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *OrgSettings) Reset() {
@@ -2197,6 +2201,13 @@ func (x *OrgSettings) GetUpdatedBy() string {
 		return x.UpdatedBy
 	}
 	return ""
+}
+
+func (x *OrgSettings) GetAppealWindowDays() int32 {
+	if x != nil {
+		return x.AppealWindowDays
+	}
+	return 0
 }
 
 type GetOrgSettingsRequest struct {
@@ -2519,7 +2530,7 @@ const file_shopscore_v1_org_proto_rawDesc = "" +
 	"\acreated\x18\x01 \x01(\x05R\acreated\x12\x18\n" +
 	"\aupdated\x18\x02 \x01(\x05R\aupdated\x12\x1c\n" +
 	"\tunchanged\x18\x03 \x01(\x05R\tunchanged\x12 \n" +
-	"\vtransferred\x18\x04 \x01(\x05R\vtransferred\"\xba\x01\n" +
+	"\vtransferred\x18\x04 \x01(\x05R\vtransferred\"\xe8\x01\n" +
 	"\vOrgSettings\x12\x1b\n" +
 	"\ttime_zone\x18\x01 \x01(\tR\btimeZone\x12\x16\n" +
 	"\x06locale\x18\x02 \x01(\tR\x06locale\x12\x1a\n" +
@@ -2527,7 +2538,8 @@ const file_shopscore_v1_org_proto_rawDesc = "" +
 	"\vupdate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x1d\n" +
 	"\n" +
-	"updated_by\x18\x05 \x01(\tR\tupdatedBy\"\x17\n" +
+	"updated_by\x18\x05 \x01(\tR\tupdatedBy\x12,\n" +
+	"\x12appeal_window_days\x18\x06 \x01(\x05R\x10appealWindowDays\"\x17\n" +
 	"\x15GetOrgSettingsRequest\"O\n" +
 	"\x16GetOrgSettingsResponse\x125\n" +
 	"\bsettings\x18\x01 \x01(\v2\x19.shopscore.v1.OrgSettingsR\bsettings\"Q\n" +

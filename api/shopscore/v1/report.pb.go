@@ -844,9 +844,13 @@ type BonusRun struct {
 	// Hex SHA-256 of what the run read with its revisions (the visits that
 	// counted and their revisions, the base pay rows and theirs, the staff):
 	// a draft whose stamp no longer matches is refused for approval.
-	InputsStamp   string `protobuf:"bytes,19,opt,name=inputs_stamp,json=inputsStamp,proto3" json:"inputs_stamp,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	InputsStamp string `protobuf:"bytes,19,opt,name=inputs_stamp,json=inputsStamp,proto3" json:"inputs_stamp,omitempty"`
+	// Why the run was approved over open appeals, and those appeals by id
+	// (empty when none were open).
+	OverrideReason      string   `protobuf:"bytes,20,opt,name=override_reason,json=overrideReason,proto3" json:"override_reason,omitempty"`
+	OverriddenAppealIds []string `protobuf:"bytes,21,rep,name=overridden_appeal_ids,json=overriddenAppealIds,proto3" json:"overridden_appeal_ids,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *BonusRun) Reset() {
@@ -1012,6 +1016,20 @@ func (x *BonusRun) GetInputsStamp() string {
 	return ""
 }
 
+func (x *BonusRun) GetOverrideReason() string {
+	if x != nil {
+		return x.OverrideReason
+	}
+	return ""
+}
+
+func (x *BonusRun) GetOverriddenAppealIds() []string {
+	if x != nil {
+		return x.OverriddenAppealIds
+	}
+	return nil
+}
+
 type BonusRunStats struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Employees     int32                  `protobuf:"varint,1,opt,name=employees,proto3" json:"employees,omitempty"`
@@ -1129,10 +1147,13 @@ type BonusChange struct {
 	Delta string `protobuf:"bytes,9,opt,name=delta,proto3" json:"delta,omitempty"`
 	// Money fields in minor units, scores and payouts in percent, for
 	// screens that format numbers in the reader's locale.
-	OldMinor      *int64   `protobuf:"varint,10,opt,name=old_minor,json=oldMinor,proto3,oneof" json:"old_minor,omitempty"`
-	NewMinor      *int64   `protobuf:"varint,11,opt,name=new_minor,json=newMinor,proto3,oneof" json:"new_minor,omitempty"`
-	OldPercent    *float64 `protobuf:"fixed64,12,opt,name=old_percent,json=oldPercent,proto3,oneof" json:"old_percent,omitempty"`
-	NewPercent    *float64 `protobuf:"fixed64,13,opt,name=new_percent,json=newPercent,proto3,oneof" json:"new_percent,omitempty"`
+	OldMinor   *int64   `protobuf:"varint,10,opt,name=old_minor,json=oldMinor,proto3,oneof" json:"old_minor,omitempty"`
+	NewMinor   *int64   `protobuf:"varint,11,opt,name=new_minor,json=newMinor,proto3,oneof" json:"new_minor,omitempty"`
+	OldPercent *float64 `protobuf:"fixed64,12,opt,name=old_percent,json=oldPercent,proto3,oneof" json:"old_percent,omitempty"`
+	NewPercent *float64 `protobuf:"fixed64,13,opt,name=new_percent,json=newPercent,proto3,oneof" json:"new_percent,omitempty"`
+	// The rulings on appeals that changed the employee's visits after the
+	// compared run was approved: why the figure differs.
+	Causes        []*BonusChangeCause `protobuf:"bytes,14,rep,name=causes,proto3" json:"causes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1258,6 +1279,138 @@ func (x *BonusChange) GetNewPercent() float64 {
 	return 0
 }
 
+func (x *BonusChange) GetCauses() []*BonusChangeCause {
+	if x != nil {
+		return x.Causes
+	}
+	return nil
+}
+
+// BonusChangeCause is a ruling on an appeal, named for people.
+type BonusChangeCause struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AppealId      string                 `protobuf:"bytes,1,opt,name=appeal_id,json=appealId,proto3" json:"appeal_id,omitempty"`
+	VisitId       string                 `protobuf:"bytes,2,opt,name=visit_id,json=visitId,proto3" json:"visit_id,omitempty"`
+	StoreCode     string                 `protobuf:"bytes,3,opt,name=store_code,json=storeCode,proto3" json:"store_code,omitempty"`
+	StoreName     string                 `protobuf:"bytes,4,opt,name=store_name,json=storeName,proto3" json:"store_name,omitempty"`
+	VisitTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=visit_time,json=visitTime,proto3" json:"visit_time,omitempty"`
+	RuleTime      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=rule_time,json=ruleTime,proto3" json:"rule_time,omitempty"`
+	RuledByName   string                 `protobuf:"bytes,7,opt,name=ruled_by_name,json=ruledByName,proto3" json:"ruled_by_name,omitempty"`
+	Upheld        int32                  `protobuf:"varint,8,opt,name=upheld,proto3" json:"upheld,omitempty"`
+	Questions     int32                  `protobuf:"varint,9,opt,name=questions,proto3" json:"questions,omitempty"`
+	ScoreBefore   *float64               `protobuf:"fixed64,10,opt,name=score_before,json=scoreBefore,proto3,oneof" json:"score_before,omitempty"`
+	ScoreAfter    *float64               `protobuf:"fixed64,11,opt,name=score_after,json=scoreAfter,proto3,oneof" json:"score_after,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BonusChangeCause) Reset() {
+	*x = BonusChangeCause{}
+	mi := &file_shopscore_v1_report_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BonusChangeCause) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BonusChangeCause) ProtoMessage() {}
+
+func (x *BonusChangeCause) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_report_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BonusChangeCause.ProtoReflect.Descriptor instead.
+func (*BonusChangeCause) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *BonusChangeCause) GetAppealId() string {
+	if x != nil {
+		return x.AppealId
+	}
+	return ""
+}
+
+func (x *BonusChangeCause) GetVisitId() string {
+	if x != nil {
+		return x.VisitId
+	}
+	return ""
+}
+
+func (x *BonusChangeCause) GetStoreCode() string {
+	if x != nil {
+		return x.StoreCode
+	}
+	return ""
+}
+
+func (x *BonusChangeCause) GetStoreName() string {
+	if x != nil {
+		return x.StoreName
+	}
+	return ""
+}
+
+func (x *BonusChangeCause) GetVisitTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VisitTime
+	}
+	return nil
+}
+
+func (x *BonusChangeCause) GetRuleTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RuleTime
+	}
+	return nil
+}
+
+func (x *BonusChangeCause) GetRuledByName() string {
+	if x != nil {
+		return x.RuledByName
+	}
+	return ""
+}
+
+func (x *BonusChangeCause) GetUpheld() int32 {
+	if x != nil {
+		return x.Upheld
+	}
+	return 0
+}
+
+func (x *BonusChangeCause) GetQuestions() int32 {
+	if x != nil {
+		return x.Questions
+	}
+	return 0
+}
+
+func (x *BonusChangeCause) GetScoreBefore() float64 {
+	if x != nil && x.ScoreBefore != nil {
+		return *x.ScoreBefore
+	}
+	return 0
+}
+
+func (x *BonusChangeCause) GetScoreAfter() float64 {
+	if x != nil && x.ScoreAfter != nil {
+		return *x.ScoreAfter
+	}
+	return 0
+}
+
 // EmployeeBonus is one employee's bonus in a run; amounts in minor units.
 type EmployeeBonus struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -1277,7 +1430,7 @@ type EmployeeBonus struct {
 
 func (x *EmployeeBonus) Reset() {
 	*x = EmployeeBonus{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[14]
+	mi := &file_shopscore_v1_report_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1289,7 +1442,7 @@ func (x *EmployeeBonus) String() string {
 func (*EmployeeBonus) ProtoMessage() {}
 
 func (x *EmployeeBonus) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[14]
+	mi := &file_shopscore_v1_report_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1302,7 +1455,7 @@ func (x *EmployeeBonus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EmployeeBonus.ProtoReflect.Descriptor instead.
 func (*EmployeeBonus) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{14}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *EmployeeBonus) GetStaffId() string {
@@ -1400,7 +1553,7 @@ type ComponentBonus struct {
 
 func (x *ComponentBonus) Reset() {
 	*x = ComponentBonus{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[15]
+	mi := &file_shopscore_v1_report_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1412,7 +1565,7 @@ func (x *ComponentBonus) String() string {
 func (*ComponentBonus) ProtoMessage() {}
 
 func (x *ComponentBonus) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[15]
+	mi := &file_shopscore_v1_report_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1425,7 +1578,7 @@ func (x *ComponentBonus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComponentBonus.ProtoReflect.Descriptor instead.
 func (*ComponentBonus) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{15}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ComponentBonus) GetName() string {
@@ -1517,7 +1670,7 @@ type ExplanationLine struct {
 
 func (x *ExplanationLine) Reset() {
 	*x = ExplanationLine{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[16]
+	mi := &file_shopscore_v1_report_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1529,7 +1682,7 @@ func (x *ExplanationLine) String() string {
 func (*ExplanationLine) ProtoMessage() {}
 
 func (x *ExplanationLine) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[16]
+	mi := &file_shopscore_v1_report_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1542,7 +1695,7 @@ func (x *ExplanationLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplanationLine.ProtoReflect.Descriptor instead.
 func (*ExplanationLine) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{16}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ExplanationLine) GetText() string {
@@ -1614,7 +1767,7 @@ type LostPoints struct {
 
 func (x *LostPoints) Reset() {
 	*x = LostPoints{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[17]
+	mi := &file_shopscore_v1_report_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1626,7 +1779,7 @@ func (x *LostPoints) String() string {
 func (*LostPoints) ProtoMessage() {}
 
 func (x *LostPoints) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[17]
+	mi := &file_shopscore_v1_report_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1639,7 +1792,7 @@ func (x *LostPoints) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LostPoints.ProtoReflect.Descriptor instead.
 func (*LostPoints) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{17}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *LostPoints) GetQuestionId() string {
@@ -1679,7 +1832,7 @@ type GetBonusRunRequest struct {
 
 func (x *GetBonusRunRequest) Reset() {
 	*x = GetBonusRunRequest{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[18]
+	mi := &file_shopscore_v1_report_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1691,7 +1844,7 @@ func (x *GetBonusRunRequest) String() string {
 func (*GetBonusRunRequest) ProtoMessage() {}
 
 func (x *GetBonusRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[18]
+	mi := &file_shopscore_v1_report_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1704,7 +1857,7 @@ func (x *GetBonusRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBonusRunRequest.ProtoReflect.Descriptor instead.
 func (*GetBonusRunRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{18}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetBonusRunRequest) GetRunId() string {
@@ -1723,7 +1876,7 @@ type GetBonusRunResponse struct {
 
 func (x *GetBonusRunResponse) Reset() {
 	*x = GetBonusRunResponse{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[19]
+	mi := &file_shopscore_v1_report_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1735,7 +1888,7 @@ func (x *GetBonusRunResponse) String() string {
 func (*GetBonusRunResponse) ProtoMessage() {}
 
 func (x *GetBonusRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[19]
+	mi := &file_shopscore_v1_report_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1748,7 +1901,7 @@ func (x *GetBonusRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBonusRunResponse.ProtoReflect.Descriptor instead.
 func (*GetBonusRunResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{19}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetBonusRunResponse) GetRun() *BonusRun {
@@ -1769,7 +1922,7 @@ type ListBonusRunsRequest struct {
 
 func (x *ListBonusRunsRequest) Reset() {
 	*x = ListBonusRunsRequest{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[20]
+	mi := &file_shopscore_v1_report_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1781,7 +1934,7 @@ func (x *ListBonusRunsRequest) String() string {
 func (*ListBonusRunsRequest) ProtoMessage() {}
 
 func (x *ListBonusRunsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[20]
+	mi := &file_shopscore_v1_report_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1794,7 +1947,7 @@ func (x *ListBonusRunsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBonusRunsRequest.ProtoReflect.Descriptor instead.
 func (*ListBonusRunsRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{20}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListBonusRunsRequest) GetPolicyId() string {
@@ -1820,7 +1973,7 @@ type ListBonusRunsResponse struct {
 
 func (x *ListBonusRunsResponse) Reset() {
 	*x = ListBonusRunsResponse{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[21]
+	mi := &file_shopscore_v1_report_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1832,7 +1985,7 @@ func (x *ListBonusRunsResponse) String() string {
 func (*ListBonusRunsResponse) ProtoMessage() {}
 
 func (x *ListBonusRunsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[21]
+	mi := &file_shopscore_v1_report_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1845,7 +1998,7 @@ func (x *ListBonusRunsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBonusRunsResponse.ProtoReflect.Descriptor instead.
 func (*ListBonusRunsResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{21}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListBonusRunsResponse) GetRuns() []*BonusRun {
@@ -1856,15 +2009,19 @@ func (x *ListBonusRunsResponse) GetRuns() []*BonusRun {
 }
 
 type ApproveBonusRunRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RunId         string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	RunId string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	// Why the run is approved while appeals on visits of its month are
+	// open; without it such a run is refused (FailedPrecondition listing
+	// them). Recorded on the run and printed in its payroll workbook.
+	OverrideReason string `protobuf:"bytes,2,opt,name=override_reason,json=overrideReason,proto3" json:"override_reason,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ApproveBonusRunRequest) Reset() {
 	*x = ApproveBonusRunRequest{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[22]
+	mi := &file_shopscore_v1_report_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1876,7 +2033,7 @@ func (x *ApproveBonusRunRequest) String() string {
 func (*ApproveBonusRunRequest) ProtoMessage() {}
 
 func (x *ApproveBonusRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[22]
+	mi := &file_shopscore_v1_report_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1889,12 +2046,19 @@ func (x *ApproveBonusRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveBonusRunRequest.ProtoReflect.Descriptor instead.
 func (*ApproveBonusRunRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{22}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ApproveBonusRunRequest) GetRunId() string {
 	if x != nil {
 		return x.RunId
+	}
+	return ""
+}
+
+func (x *ApproveBonusRunRequest) GetOverrideReason() string {
+	if x != nil {
+		return x.OverrideReason
 	}
 	return ""
 }
@@ -1908,7 +2072,7 @@ type ApproveBonusRunResponse struct {
 
 func (x *ApproveBonusRunResponse) Reset() {
 	*x = ApproveBonusRunResponse{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[23]
+	mi := &file_shopscore_v1_report_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1920,7 +2084,7 @@ func (x *ApproveBonusRunResponse) String() string {
 func (*ApproveBonusRunResponse) ProtoMessage() {}
 
 func (x *ApproveBonusRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[23]
+	mi := &file_shopscore_v1_report_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1933,7 +2097,7 @@ func (x *ApproveBonusRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveBonusRunResponse.ProtoReflect.Descriptor instead.
 func (*ApproveBonusRunResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{23}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ApproveBonusRunResponse) GetRun() *BonusRun {
@@ -1959,7 +2123,7 @@ type DownloadAuditWorkbookRequest struct {
 
 func (x *DownloadAuditWorkbookRequest) Reset() {
 	*x = DownloadAuditWorkbookRequest{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[24]
+	mi := &file_shopscore_v1_report_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1971,7 +2135,7 @@ func (x *DownloadAuditWorkbookRequest) String() string {
 func (*DownloadAuditWorkbookRequest) ProtoMessage() {}
 
 func (x *DownloadAuditWorkbookRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[24]
+	mi := &file_shopscore_v1_report_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1984,7 +2148,7 @@ func (x *DownloadAuditWorkbookRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadAuditWorkbookRequest.ProtoReflect.Descriptor instead.
 func (*DownloadAuditWorkbookRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{24}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DownloadAuditWorkbookRequest) GetFrom() string {
@@ -2027,7 +2191,7 @@ type DownloadProgress struct {
 
 func (x *DownloadProgress) Reset() {
 	*x = DownloadProgress{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[25]
+	mi := &file_shopscore_v1_report_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2039,7 +2203,7 @@ func (x *DownloadProgress) String() string {
 func (*DownloadProgress) ProtoMessage() {}
 
 func (x *DownloadProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[25]
+	mi := &file_shopscore_v1_report_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2052,7 +2216,7 @@ func (x *DownloadProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadProgress.ProtoReflect.Descriptor instead.
 func (*DownloadProgress) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{25}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *DownloadProgress) GetRowsDone() int64 {
@@ -2080,7 +2244,7 @@ type DownloadFile struct {
 
 func (x *DownloadFile) Reset() {
 	*x = DownloadFile{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[26]
+	mi := &file_shopscore_v1_report_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2092,7 +2256,7 @@ func (x *DownloadFile) String() string {
 func (*DownloadFile) ProtoMessage() {}
 
 func (x *DownloadFile) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[26]
+	mi := &file_shopscore_v1_report_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2105,7 +2269,7 @@ func (x *DownloadFile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadFile.ProtoReflect.Descriptor instead.
 func (*DownloadFile) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{26}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *DownloadFile) GetFileName() string {
@@ -2136,7 +2300,7 @@ type DownloadAuditWorkbookResponse struct {
 
 func (x *DownloadAuditWorkbookResponse) Reset() {
 	*x = DownloadAuditWorkbookResponse{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[27]
+	mi := &file_shopscore_v1_report_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2148,7 +2312,7 @@ func (x *DownloadAuditWorkbookResponse) String() string {
 func (*DownloadAuditWorkbookResponse) ProtoMessage() {}
 
 func (x *DownloadAuditWorkbookResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[27]
+	mi := &file_shopscore_v1_report_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2161,7 +2325,7 @@ func (x *DownloadAuditWorkbookResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadAuditWorkbookResponse.ProtoReflect.Descriptor instead.
 func (*DownloadAuditWorkbookResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{27}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *DownloadAuditWorkbookResponse) GetMessage() isDownloadAuditWorkbookResponse_Message {
@@ -2230,7 +2394,7 @@ type DownloadPayrollRequest struct {
 
 func (x *DownloadPayrollRequest) Reset() {
 	*x = DownloadPayrollRequest{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[28]
+	mi := &file_shopscore_v1_report_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2242,7 +2406,7 @@ func (x *DownloadPayrollRequest) String() string {
 func (*DownloadPayrollRequest) ProtoMessage() {}
 
 func (x *DownloadPayrollRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[28]
+	mi := &file_shopscore_v1_report_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2255,7 +2419,7 @@ func (x *DownloadPayrollRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadPayrollRequest.ProtoReflect.Descriptor instead.
 func (*DownloadPayrollRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{28}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *DownloadPayrollRequest) GetRunId() string {
@@ -2279,7 +2443,7 @@ type DownloadPayrollResponse struct {
 
 func (x *DownloadPayrollResponse) Reset() {
 	*x = DownloadPayrollResponse{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[29]
+	mi := &file_shopscore_v1_report_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2291,7 +2455,7 @@ func (x *DownloadPayrollResponse) String() string {
 func (*DownloadPayrollResponse) ProtoMessage() {}
 
 func (x *DownloadPayrollResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[29]
+	mi := &file_shopscore_v1_report_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2304,7 +2468,7 @@ func (x *DownloadPayrollResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadPayrollResponse.ProtoReflect.Descriptor instead.
 func (*DownloadPayrollResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{29}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *DownloadPayrollResponse) GetMessage() isDownloadPayrollResponse_Message {
@@ -2374,7 +2538,7 @@ type GetPolicyRequest struct {
 
 func (x *GetPolicyRequest) Reset() {
 	*x = GetPolicyRequest{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[30]
+	mi := &file_shopscore_v1_report_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2386,7 +2550,7 @@ func (x *GetPolicyRequest) String() string {
 func (*GetPolicyRequest) ProtoMessage() {}
 
 func (x *GetPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[30]
+	mi := &file_shopscore_v1_report_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2399,7 +2563,7 @@ func (x *GetPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPolicyRequest.ProtoReflect.Descriptor instead.
 func (*GetPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{30}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetPolicyRequest) GetPolicyId() string {
@@ -2427,7 +2591,7 @@ type GetPolicyResponse struct {
 
 func (x *GetPolicyResponse) Reset() {
 	*x = GetPolicyResponse{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[31]
+	mi := &file_shopscore_v1_report_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2439,7 +2603,7 @@ func (x *GetPolicyResponse) String() string {
 func (*GetPolicyResponse) ProtoMessage() {}
 
 func (x *GetPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[31]
+	mi := &file_shopscore_v1_report_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2452,7 +2616,7 @@ func (x *GetPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPolicyResponse.ProtoReflect.Descriptor instead.
 func (*GetPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{31}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetPolicyResponse) GetPolicy() *BonusPolicy {
@@ -2481,7 +2645,7 @@ type DiffPoliciesRequest struct {
 
 func (x *DiffPoliciesRequest) Reset() {
 	*x = DiffPoliciesRequest{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[32]
+	mi := &file_shopscore_v1_report_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2493,7 +2657,7 @@ func (x *DiffPoliciesRequest) String() string {
 func (*DiffPoliciesRequest) ProtoMessage() {}
 
 func (x *DiffPoliciesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[32]
+	mi := &file_shopscore_v1_report_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2506,7 +2670,7 @@ func (x *DiffPoliciesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiffPoliciesRequest.ProtoReflect.Descriptor instead.
 func (*DiffPoliciesRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{32}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *DiffPoliciesRequest) GetPolicyId() string {
@@ -2545,7 +2709,7 @@ type PolicyChange struct {
 
 func (x *PolicyChange) Reset() {
 	*x = PolicyChange{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[33]
+	mi := &file_shopscore_v1_report_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2557,7 +2721,7 @@ func (x *PolicyChange) String() string {
 func (*PolicyChange) ProtoMessage() {}
 
 func (x *PolicyChange) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[33]
+	mi := &file_shopscore_v1_report_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2570,7 +2734,7 @@ func (x *PolicyChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PolicyChange.ProtoReflect.Descriptor instead.
 func (*PolicyChange) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{33}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *PolicyChange) GetPath() string {
@@ -2612,7 +2776,7 @@ type DiffPoliciesResponse struct {
 
 func (x *DiffPoliciesResponse) Reset() {
 	*x = DiffPoliciesResponse{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[34]
+	mi := &file_shopscore_v1_report_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2624,7 +2788,7 @@ func (x *DiffPoliciesResponse) String() string {
 func (*DiffPoliciesResponse) ProtoMessage() {}
 
 func (x *DiffPoliciesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[34]
+	mi := &file_shopscore_v1_report_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2637,7 +2801,7 @@ func (x *DiffPoliciesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiffPoliciesResponse.ProtoReflect.Descriptor instead.
 func (*DiffPoliciesResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{34}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *DiffPoliciesResponse) GetFrom() *BonusPolicy {
@@ -2670,7 +2834,7 @@ type ValidatePolicyRequest struct {
 
 func (x *ValidatePolicyRequest) Reset() {
 	*x = ValidatePolicyRequest{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[35]
+	mi := &file_shopscore_v1_report_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2682,7 +2846,7 @@ func (x *ValidatePolicyRequest) String() string {
 func (*ValidatePolicyRequest) ProtoMessage() {}
 
 func (x *ValidatePolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[35]
+	mi := &file_shopscore_v1_report_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2695,7 +2859,7 @@ func (x *ValidatePolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidatePolicyRequest.ProtoReflect.Descriptor instead.
 func (*ValidatePolicyRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{35}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ValidatePolicyRequest) GetPolicyJson() string {
@@ -2719,7 +2883,7 @@ type ValidatePolicyResponse struct {
 
 func (x *ValidatePolicyResponse) Reset() {
 	*x = ValidatePolicyResponse{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[36]
+	mi := &file_shopscore_v1_report_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2731,7 +2895,7 @@ func (x *ValidatePolicyResponse) String() string {
 func (*ValidatePolicyResponse) ProtoMessage() {}
 
 func (x *ValidatePolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[36]
+	mi := &file_shopscore_v1_report_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2744,7 +2908,7 @@ func (x *ValidatePolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidatePolicyResponse.ProtoReflect.Descriptor instead.
 func (*ValidatePolicyResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{36}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ValidatePolicyResponse) GetProblems() []string {
@@ -2782,7 +2946,7 @@ type PreviewBonusRequest struct {
 
 func (x *PreviewBonusRequest) Reset() {
 	*x = PreviewBonusRequest{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[37]
+	mi := &file_shopscore_v1_report_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2794,7 +2958,7 @@ func (x *PreviewBonusRequest) String() string {
 func (*PreviewBonusRequest) ProtoMessage() {}
 
 func (x *PreviewBonusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[37]
+	mi := &file_shopscore_v1_report_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2807,7 +2971,7 @@ func (x *PreviewBonusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewBonusRequest.ProtoReflect.Descriptor instead.
 func (*PreviewBonusRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{37}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *PreviewBonusRequest) GetPolicyId() string {
@@ -2848,7 +3012,7 @@ type PreviewBonusResponse struct {
 
 func (x *PreviewBonusResponse) Reset() {
 	*x = PreviewBonusResponse{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[38]
+	mi := &file_shopscore_v1_report_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2860,7 +3024,7 @@ func (x *PreviewBonusResponse) String() string {
 func (*PreviewBonusResponse) ProtoMessage() {}
 
 func (x *PreviewBonusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[38]
+	mi := &file_shopscore_v1_report_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2873,7 +3037,7 @@ func (x *PreviewBonusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewBonusResponse.ProtoReflect.Descriptor instead.
 func (*PreviewBonusResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{38}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *PreviewBonusResponse) GetRun() *BonusRun {
@@ -2895,7 +3059,7 @@ type ListBasePayRequest struct {
 
 func (x *ListBasePayRequest) Reset() {
 	*x = ListBasePayRequest{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[39]
+	mi := &file_shopscore_v1_report_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2907,7 +3071,7 @@ func (x *ListBasePayRequest) String() string {
 func (*ListBasePayRequest) ProtoMessage() {}
 
 func (x *ListBasePayRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[39]
+	mi := &file_shopscore_v1_report_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2920,7 +3084,7 @@ func (x *ListBasePayRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBasePayRequest.ProtoReflect.Descriptor instead.
 func (*ListBasePayRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{39}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListBasePayRequest) GetMonth() string {
@@ -2964,7 +3128,7 @@ type BasePayEntry struct {
 
 func (x *BasePayEntry) Reset() {
 	*x = BasePayEntry{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[40]
+	mi := &file_shopscore_v1_report_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2976,7 +3140,7 @@ func (x *BasePayEntry) String() string {
 func (*BasePayEntry) ProtoMessage() {}
 
 func (x *BasePayEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[40]
+	mi := &file_shopscore_v1_report_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2989,7 +3153,7 @@ func (x *BasePayEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BasePayEntry.ProtoReflect.Descriptor instead.
 func (*BasePayEntry) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{40}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *BasePayEntry) GetStaffId() string {
@@ -3099,7 +3263,7 @@ type ListBasePayResponse struct {
 
 func (x *ListBasePayResponse) Reset() {
 	*x = ListBasePayResponse{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[41]
+	mi := &file_shopscore_v1_report_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3111,7 +3275,7 @@ func (x *ListBasePayResponse) String() string {
 func (*ListBasePayResponse) ProtoMessage() {}
 
 func (x *ListBasePayResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[41]
+	mi := &file_shopscore_v1_report_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3124,7 +3288,7 @@ func (x *ListBasePayResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBasePayResponse.ProtoReflect.Descriptor instead.
 func (*ListBasePayResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{41}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ListBasePayResponse) GetEntries() []*BasePayEntry {
@@ -3148,7 +3312,7 @@ type DownloadPayrollExportRequest struct {
 
 func (x *DownloadPayrollExportRequest) Reset() {
 	*x = DownloadPayrollExportRequest{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[42]
+	mi := &file_shopscore_v1_report_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3160,7 +3324,7 @@ func (x *DownloadPayrollExportRequest) String() string {
 func (*DownloadPayrollExportRequest) ProtoMessage() {}
 
 func (x *DownloadPayrollExportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[42]
+	mi := &file_shopscore_v1_report_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3173,7 +3337,7 @@ func (x *DownloadPayrollExportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadPayrollExportRequest.ProtoReflect.Descriptor instead.
 func (*DownloadPayrollExportRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{42}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *DownloadPayrollExportRequest) GetRunId() string {
@@ -3211,7 +3375,7 @@ type DownloadPayrollExportResponse struct {
 
 func (x *DownloadPayrollExportResponse) Reset() {
 	*x = DownloadPayrollExportResponse{}
-	mi := &file_shopscore_v1_report_proto_msgTypes[43]
+	mi := &file_shopscore_v1_report_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3223,7 +3387,7 @@ func (x *DownloadPayrollExportResponse) String() string {
 func (*DownloadPayrollExportResponse) ProtoMessage() {}
 
 func (x *DownloadPayrollExportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_report_proto_msgTypes[43]
+	mi := &file_shopscore_v1_report_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3236,7 +3400,7 @@ func (x *DownloadPayrollExportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadPayrollExportResponse.ProtoReflect.Descriptor instead.
 func (*DownloadPayrollExportResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{43}
+	return file_shopscore_v1_report_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *DownloadPayrollExportResponse) GetMessage() isDownloadPayrollExportResponse_Message {
@@ -3341,7 +3505,7 @@ const file_shopscore_v1_report_proto_rawDesc = "" +
 	"\x06period\x18\x03 \x01(\tR\x06period\"T\n" +
 	"\x10RunBonusResponse\x12(\n" +
 	"\x03run\x18\x01 \x01(\v2\x16.shopscore.v1.BonusRunR\x03run\x12\x16\n" +
-	"\x06reused\x18\x02 \x01(\bR\x06reused\"\x91\x06\n" +
+	"\x06reused\x18\x02 \x01(\bR\x06reused\"\xee\x06\n" +
 	"\bBonusRun\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tpolicy_id\x18\x02 \x01(\tR\bpolicyId\x12%\n" +
@@ -3367,7 +3531,9 @@ const file_shopscore_v1_report_proto_rawDesc = "" +
 	"resultJson\x12&\n" +
 	"\x0fcreated_by_name\x18\x11 \x01(\tR\rcreatedByName\x12(\n" +
 	"\x10approved_by_name\x18\x12 \x01(\tR\x0eapprovedByName\x12!\n" +
-	"\finputs_stamp\x18\x13 \x01(\tR\vinputsStamp\"\x8f\x02\n" +
+	"\finputs_stamp\x18\x13 \x01(\tR\vinputsStamp\x12'\n" +
+	"\x0foverride_reason\x18\x14 \x01(\tR\x0eoverrideReason\x122\n" +
+	"\x15overridden_appeal_ids\x18\x15 \x03(\tR\x13overriddenAppealIds\"\x8f\x02\n" +
 	"\rBonusRunStats\x12\x1c\n" +
 	"\temployees\x18\x01 \x01(\x05R\temployees\x12\x18\n" +
 	"\acovered\x18\x02 \x01(\x05R\acovered\x12\"\n" +
@@ -3376,7 +3542,7 @@ const file_shopscore_v1_report_proto_rawDesc = "" +
 	"\x0eoutside_period\x18\x05 \x01(\x03R\routsidePeriod\x12%\n" +
 	"\x0enot_applicable\x18\x06 \x01(\x03R\rnotApplicable\x12\x1c\n" +
 	"\tunmatched\x18\a \x01(\x03R\tunmatched\x12\"\n" +
-	"\funattributed\x18\b \x01(\x03R\funattributed\"\xc9\x03\n" +
+	"\funattributed\x18\b \x01(\x03R\funattributed\"\x81\x04\n" +
 	"\vBonusChange\x12\x19\n" +
 	"\bstaff_id\x18\x01 \x01(\tR\astaffId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1c\n" +
@@ -3393,13 +3559,33 @@ const file_shopscore_v1_report_proto_rawDesc = "" +
 	"\vold_percent\x18\f \x01(\x01H\x02R\n" +
 	"oldPercent\x88\x01\x01\x12$\n" +
 	"\vnew_percent\x18\r \x01(\x01H\x03R\n" +
-	"newPercent\x88\x01\x01B\f\n" +
+	"newPercent\x88\x01\x01\x126\n" +
+	"\x06causes\x18\x0e \x03(\v2\x1e.shopscore.v1.BonusChangeCauseR\x06causesB\f\n" +
 	"\n" +
 	"_old_minorB\f\n" +
 	"\n" +
 	"_new_minorB\x0e\n" +
 	"\f_old_percentB\x0e\n" +
-	"\f_new_percent\"\xea\x02\n" +
+	"\f_new_percent\"\xc5\x03\n" +
+	"\x10BonusChangeCause\x12\x1b\n" +
+	"\tappeal_id\x18\x01 \x01(\tR\bappealId\x12\x19\n" +
+	"\bvisit_id\x18\x02 \x01(\tR\avisitId\x12\x1d\n" +
+	"\n" +
+	"store_code\x18\x03 \x01(\tR\tstoreCode\x12\x1d\n" +
+	"\n" +
+	"store_name\x18\x04 \x01(\tR\tstoreName\x129\n" +
+	"\n" +
+	"visit_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tvisitTime\x127\n" +
+	"\trule_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\bruleTime\x12\"\n" +
+	"\rruled_by_name\x18\a \x01(\tR\vruledByName\x12\x16\n" +
+	"\x06upheld\x18\b \x01(\x05R\x06upheld\x12\x1c\n" +
+	"\tquestions\x18\t \x01(\x05R\tquestions\x12&\n" +
+	"\fscore_before\x18\n" +
+	" \x01(\x01H\x00R\vscoreBefore\x88\x01\x01\x12$\n" +
+	"\vscore_after\x18\v \x01(\x01H\x01R\n" +
+	"scoreAfter\x88\x01\x01B\x0f\n" +
+	"\r_score_beforeB\x0e\n" +
+	"\f_score_after\"\xea\x02\n" +
 	"\rEmployeeBonus\x12\x19\n" +
 	"\bstaff_id\x18\x01 \x01(\tR\astaffId\x12'\n" +
 	"\x0femployee_number\x18\x02 \x01(\tR\x0eemployeeNumber\x12\x12\n" +
@@ -3458,9 +3644,10 @@ const file_shopscore_v1_report_proto_rawDesc = "" +
 	"\tpolicy_id\x18\x01 \x01(\tR\bpolicyId\x12\x16\n" +
 	"\x06period\x18\x02 \x01(\tR\x06period\"C\n" +
 	"\x15ListBonusRunsResponse\x12*\n" +
-	"\x04runs\x18\x01 \x03(\v2\x16.shopscore.v1.BonusRunR\x04runs\"/\n" +
+	"\x04runs\x18\x01 \x03(\v2\x16.shopscore.v1.BonusRunR\x04runs\"X\n" +
 	"\x16ApproveBonusRunRequest\x12\x15\n" +
-	"\x06run_id\x18\x01 \x01(\tR\x05runId\"C\n" +
+	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12'\n" +
+	"\x0foverride_reason\x18\x02 \x01(\tR\x0eoverrideReason\"C\n" +
 	"\x17ApproveBonusRunResponse\x12(\n" +
 	"\x03run\x18\x01 \x01(\v2\x16.shopscore.v1.BonusRunR\x03run\"y\n" +
 	"\x1cDownloadAuditWorkbookRequest\x12\x12\n" +
@@ -3604,7 +3791,7 @@ func file_shopscore_v1_report_proto_rawDescGZIP() []byte {
 }
 
 var file_shopscore_v1_report_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_shopscore_v1_report_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_shopscore_v1_report_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_shopscore_v1_report_proto_goTypes = []any{
 	(PayKind)(0),                          // 0: shopscore.v1.PayKind
 	(BonusRunState)(0),                    // 1: shopscore.v1.BonusRunState
@@ -3623,111 +3810,115 @@ var file_shopscore_v1_report_proto_goTypes = []any{
 	(*BonusRun)(nil),                      // 14: shopscore.v1.BonusRun
 	(*BonusRunStats)(nil),                 // 15: shopscore.v1.BonusRunStats
 	(*BonusChange)(nil),                   // 16: shopscore.v1.BonusChange
-	(*EmployeeBonus)(nil),                 // 17: shopscore.v1.EmployeeBonus
-	(*ComponentBonus)(nil),                // 18: shopscore.v1.ComponentBonus
-	(*ExplanationLine)(nil),               // 19: shopscore.v1.ExplanationLine
-	(*LostPoints)(nil),                    // 20: shopscore.v1.LostPoints
-	(*GetBonusRunRequest)(nil),            // 21: shopscore.v1.GetBonusRunRequest
-	(*GetBonusRunResponse)(nil),           // 22: shopscore.v1.GetBonusRunResponse
-	(*ListBonusRunsRequest)(nil),          // 23: shopscore.v1.ListBonusRunsRequest
-	(*ListBonusRunsResponse)(nil),         // 24: shopscore.v1.ListBonusRunsResponse
-	(*ApproveBonusRunRequest)(nil),        // 25: shopscore.v1.ApproveBonusRunRequest
-	(*ApproveBonusRunResponse)(nil),       // 26: shopscore.v1.ApproveBonusRunResponse
-	(*DownloadAuditWorkbookRequest)(nil),  // 27: shopscore.v1.DownloadAuditWorkbookRequest
-	(*DownloadProgress)(nil),              // 28: shopscore.v1.DownloadProgress
-	(*DownloadFile)(nil),                  // 29: shopscore.v1.DownloadFile
-	(*DownloadAuditWorkbookResponse)(nil), // 30: shopscore.v1.DownloadAuditWorkbookResponse
-	(*DownloadPayrollRequest)(nil),        // 31: shopscore.v1.DownloadPayrollRequest
-	(*DownloadPayrollResponse)(nil),       // 32: shopscore.v1.DownloadPayrollResponse
-	(*GetPolicyRequest)(nil),              // 33: shopscore.v1.GetPolicyRequest
-	(*GetPolicyResponse)(nil),             // 34: shopscore.v1.GetPolicyResponse
-	(*DiffPoliciesRequest)(nil),           // 35: shopscore.v1.DiffPoliciesRequest
-	(*PolicyChange)(nil),                  // 36: shopscore.v1.PolicyChange
-	(*DiffPoliciesResponse)(nil),          // 37: shopscore.v1.DiffPoliciesResponse
-	(*ValidatePolicyRequest)(nil),         // 38: shopscore.v1.ValidatePolicyRequest
-	(*ValidatePolicyResponse)(nil),        // 39: shopscore.v1.ValidatePolicyResponse
-	(*PreviewBonusRequest)(nil),           // 40: shopscore.v1.PreviewBonusRequest
-	(*PreviewBonusResponse)(nil),          // 41: shopscore.v1.PreviewBonusResponse
-	(*ListBasePayRequest)(nil),            // 42: shopscore.v1.ListBasePayRequest
-	(*BasePayEntry)(nil),                  // 43: shopscore.v1.BasePayEntry
-	(*ListBasePayResponse)(nil),           // 44: shopscore.v1.ListBasePayResponse
-	(*DownloadPayrollExportRequest)(nil),  // 45: shopscore.v1.DownloadPayrollExportRequest
-	(*DownloadPayrollExportResponse)(nil), // 46: shopscore.v1.DownloadPayrollExportResponse
-	(*timestamppb.Timestamp)(nil),         // 47: google.protobuf.Timestamp
+	(*BonusChangeCause)(nil),              // 17: shopscore.v1.BonusChangeCause
+	(*EmployeeBonus)(nil),                 // 18: shopscore.v1.EmployeeBonus
+	(*ComponentBonus)(nil),                // 19: shopscore.v1.ComponentBonus
+	(*ExplanationLine)(nil),               // 20: shopscore.v1.ExplanationLine
+	(*LostPoints)(nil),                    // 21: shopscore.v1.LostPoints
+	(*GetBonusRunRequest)(nil),            // 22: shopscore.v1.GetBonusRunRequest
+	(*GetBonusRunResponse)(nil),           // 23: shopscore.v1.GetBonusRunResponse
+	(*ListBonusRunsRequest)(nil),          // 24: shopscore.v1.ListBonusRunsRequest
+	(*ListBonusRunsResponse)(nil),         // 25: shopscore.v1.ListBonusRunsResponse
+	(*ApproveBonusRunRequest)(nil),        // 26: shopscore.v1.ApproveBonusRunRequest
+	(*ApproveBonusRunResponse)(nil),       // 27: shopscore.v1.ApproveBonusRunResponse
+	(*DownloadAuditWorkbookRequest)(nil),  // 28: shopscore.v1.DownloadAuditWorkbookRequest
+	(*DownloadProgress)(nil),              // 29: shopscore.v1.DownloadProgress
+	(*DownloadFile)(nil),                  // 30: shopscore.v1.DownloadFile
+	(*DownloadAuditWorkbookResponse)(nil), // 31: shopscore.v1.DownloadAuditWorkbookResponse
+	(*DownloadPayrollRequest)(nil),        // 32: shopscore.v1.DownloadPayrollRequest
+	(*DownloadPayrollResponse)(nil),       // 33: shopscore.v1.DownloadPayrollResponse
+	(*GetPolicyRequest)(nil),              // 34: shopscore.v1.GetPolicyRequest
+	(*GetPolicyResponse)(nil),             // 35: shopscore.v1.GetPolicyResponse
+	(*DiffPoliciesRequest)(nil),           // 36: shopscore.v1.DiffPoliciesRequest
+	(*PolicyChange)(nil),                  // 37: shopscore.v1.PolicyChange
+	(*DiffPoliciesResponse)(nil),          // 38: shopscore.v1.DiffPoliciesResponse
+	(*ValidatePolicyRequest)(nil),         // 39: shopscore.v1.ValidatePolicyRequest
+	(*ValidatePolicyResponse)(nil),        // 40: shopscore.v1.ValidatePolicyResponse
+	(*PreviewBonusRequest)(nil),           // 41: shopscore.v1.PreviewBonusRequest
+	(*PreviewBonusResponse)(nil),          // 42: shopscore.v1.PreviewBonusResponse
+	(*ListBasePayRequest)(nil),            // 43: shopscore.v1.ListBasePayRequest
+	(*BasePayEntry)(nil),                  // 44: shopscore.v1.BasePayEntry
+	(*ListBasePayResponse)(nil),           // 45: shopscore.v1.ListBasePayResponse
+	(*DownloadPayrollExportRequest)(nil),  // 46: shopscore.v1.DownloadPayrollExportRequest
+	(*DownloadPayrollExportResponse)(nil), // 47: shopscore.v1.DownloadPayrollExportResponse
+	(*timestamppb.Timestamp)(nil),         // 48: google.protobuf.Timestamp
 }
 var file_shopscore_v1_report_proto_depIdxs = []int32{
-	47, // 0: shopscore.v1.BonusPolicy.create_time:type_name -> google.protobuf.Timestamp
+	48, // 0: shopscore.v1.BonusPolicy.create_time:type_name -> google.protobuf.Timestamp
 	3,  // 1: shopscore.v1.CreatePolicyResponse.policy:type_name -> shopscore.v1.BonusPolicy
 	3,  // 2: shopscore.v1.ListPoliciesResponse.policies:type_name -> shopscore.v1.BonusPolicy
 	0,  // 3: shopscore.v1.SetBasePayRequest.kind:type_name -> shopscore.v1.PayKind
 	0,  // 4: shopscore.v1.ImportBasePayRequest.kind:type_name -> shopscore.v1.PayKind
 	14, // 5: shopscore.v1.RunBonusResponse.run:type_name -> shopscore.v1.BonusRun
 	1,  // 6: shopscore.v1.BonusRun.state:type_name -> shopscore.v1.BonusRunState
-	47, // 7: shopscore.v1.BonusRun.create_time:type_name -> google.protobuf.Timestamp
-	47, // 8: shopscore.v1.BonusRun.approve_time:type_name -> google.protobuf.Timestamp
+	48, // 7: shopscore.v1.BonusRun.create_time:type_name -> google.protobuf.Timestamp
+	48, // 8: shopscore.v1.BonusRun.approve_time:type_name -> google.protobuf.Timestamp
 	16, // 9: shopscore.v1.BonusRun.changes:type_name -> shopscore.v1.BonusChange
 	15, // 10: shopscore.v1.BonusRun.stats:type_name -> shopscore.v1.BonusRunStats
-	17, // 11: shopscore.v1.BonusRun.employees:type_name -> shopscore.v1.EmployeeBonus
-	18, // 12: shopscore.v1.EmployeeBonus.components:type_name -> shopscore.v1.ComponentBonus
-	19, // 13: shopscore.v1.ComponentBonus.explanation:type_name -> shopscore.v1.ExplanationLine
-	47, // 14: shopscore.v1.ExplanationLine.visit_time:type_name -> google.protobuf.Timestamp
-	20, // 15: shopscore.v1.ExplanationLine.lost:type_name -> shopscore.v1.LostPoints
-	14, // 16: shopscore.v1.GetBonusRunResponse.run:type_name -> shopscore.v1.BonusRun
-	14, // 17: shopscore.v1.ListBonusRunsResponse.runs:type_name -> shopscore.v1.BonusRun
-	14, // 18: shopscore.v1.ApproveBonusRunResponse.run:type_name -> shopscore.v1.BonusRun
-	28, // 19: shopscore.v1.DownloadAuditWorkbookResponse.progress:type_name -> shopscore.v1.DownloadProgress
-	29, // 20: shopscore.v1.DownloadAuditWorkbookResponse.file:type_name -> shopscore.v1.DownloadFile
-	28, // 21: shopscore.v1.DownloadPayrollResponse.progress:type_name -> shopscore.v1.DownloadProgress
-	29, // 22: shopscore.v1.DownloadPayrollResponse.file:type_name -> shopscore.v1.DownloadFile
-	3,  // 23: shopscore.v1.GetPolicyResponse.policy:type_name -> shopscore.v1.BonusPolicy
-	3,  // 24: shopscore.v1.DiffPoliciesResponse.from:type_name -> shopscore.v1.BonusPolicy
-	3,  // 25: shopscore.v1.DiffPoliciesResponse.to:type_name -> shopscore.v1.BonusPolicy
-	36, // 26: shopscore.v1.DiffPoliciesResponse.changes:type_name -> shopscore.v1.PolicyChange
-	14, // 27: shopscore.v1.PreviewBonusResponse.run:type_name -> shopscore.v1.BonusRun
-	0,  // 28: shopscore.v1.ListBasePayRequest.kind:type_name -> shopscore.v1.PayKind
-	0,  // 29: shopscore.v1.BasePayEntry.kind:type_name -> shopscore.v1.PayKind
-	47, // 30: shopscore.v1.BasePayEntry.update_time:type_name -> google.protobuf.Timestamp
-	43, // 31: shopscore.v1.ListBasePayResponse.entries:type_name -> shopscore.v1.BasePayEntry
-	2,  // 32: shopscore.v1.DownloadPayrollExportRequest.format:type_name -> shopscore.v1.PayrollExportFormat
-	28, // 33: shopscore.v1.DownloadPayrollExportResponse.progress:type_name -> shopscore.v1.DownloadProgress
-	29, // 34: shopscore.v1.DownloadPayrollExportResponse.file:type_name -> shopscore.v1.DownloadFile
-	4,  // 35: shopscore.v1.ReportService.CreatePolicy:input_type -> shopscore.v1.CreatePolicyRequest
-	6,  // 36: shopscore.v1.ReportService.ListPolicies:input_type -> shopscore.v1.ListPoliciesRequest
-	8,  // 37: shopscore.v1.ReportService.SetBasePay:input_type -> shopscore.v1.SetBasePayRequest
-	10, // 38: shopscore.v1.ReportService.ImportBasePay:input_type -> shopscore.v1.ImportBasePayRequest
-	12, // 39: shopscore.v1.ReportService.RunBonus:input_type -> shopscore.v1.RunBonusRequest
-	21, // 40: shopscore.v1.ReportService.GetBonusRun:input_type -> shopscore.v1.GetBonusRunRequest
-	23, // 41: shopscore.v1.ReportService.ListBonusRuns:input_type -> shopscore.v1.ListBonusRunsRequest
-	25, // 42: shopscore.v1.ReportService.ApproveBonusRun:input_type -> shopscore.v1.ApproveBonusRunRequest
-	27, // 43: shopscore.v1.ReportService.DownloadAuditWorkbook:input_type -> shopscore.v1.DownloadAuditWorkbookRequest
-	31, // 44: shopscore.v1.ReportService.DownloadPayroll:input_type -> shopscore.v1.DownloadPayrollRequest
-	33, // 45: shopscore.v1.ReportService.GetPolicy:input_type -> shopscore.v1.GetPolicyRequest
-	35, // 46: shopscore.v1.ReportService.DiffPolicies:input_type -> shopscore.v1.DiffPoliciesRequest
-	38, // 47: shopscore.v1.ReportService.ValidatePolicy:input_type -> shopscore.v1.ValidatePolicyRequest
-	40, // 48: shopscore.v1.ReportService.PreviewBonus:input_type -> shopscore.v1.PreviewBonusRequest
-	42, // 49: shopscore.v1.ReportService.ListBasePay:input_type -> shopscore.v1.ListBasePayRequest
-	45, // 50: shopscore.v1.ReportService.DownloadPayrollExport:input_type -> shopscore.v1.DownloadPayrollExportRequest
-	5,  // 51: shopscore.v1.ReportService.CreatePolicy:output_type -> shopscore.v1.CreatePolicyResponse
-	7,  // 52: shopscore.v1.ReportService.ListPolicies:output_type -> shopscore.v1.ListPoliciesResponse
-	9,  // 53: shopscore.v1.ReportService.SetBasePay:output_type -> shopscore.v1.SetBasePayResponse
-	11, // 54: shopscore.v1.ReportService.ImportBasePay:output_type -> shopscore.v1.ImportBasePayResponse
-	13, // 55: shopscore.v1.ReportService.RunBonus:output_type -> shopscore.v1.RunBonusResponse
-	22, // 56: shopscore.v1.ReportService.GetBonusRun:output_type -> shopscore.v1.GetBonusRunResponse
-	24, // 57: shopscore.v1.ReportService.ListBonusRuns:output_type -> shopscore.v1.ListBonusRunsResponse
-	26, // 58: shopscore.v1.ReportService.ApproveBonusRun:output_type -> shopscore.v1.ApproveBonusRunResponse
-	30, // 59: shopscore.v1.ReportService.DownloadAuditWorkbook:output_type -> shopscore.v1.DownloadAuditWorkbookResponse
-	32, // 60: shopscore.v1.ReportService.DownloadPayroll:output_type -> shopscore.v1.DownloadPayrollResponse
-	34, // 61: shopscore.v1.ReportService.GetPolicy:output_type -> shopscore.v1.GetPolicyResponse
-	37, // 62: shopscore.v1.ReportService.DiffPolicies:output_type -> shopscore.v1.DiffPoliciesResponse
-	39, // 63: shopscore.v1.ReportService.ValidatePolicy:output_type -> shopscore.v1.ValidatePolicyResponse
-	41, // 64: shopscore.v1.ReportService.PreviewBonus:output_type -> shopscore.v1.PreviewBonusResponse
-	44, // 65: shopscore.v1.ReportService.ListBasePay:output_type -> shopscore.v1.ListBasePayResponse
-	46, // 66: shopscore.v1.ReportService.DownloadPayrollExport:output_type -> shopscore.v1.DownloadPayrollExportResponse
-	51, // [51:67] is the sub-list for method output_type
-	35, // [35:51] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	18, // 11: shopscore.v1.BonusRun.employees:type_name -> shopscore.v1.EmployeeBonus
+	17, // 12: shopscore.v1.BonusChange.causes:type_name -> shopscore.v1.BonusChangeCause
+	48, // 13: shopscore.v1.BonusChangeCause.visit_time:type_name -> google.protobuf.Timestamp
+	48, // 14: shopscore.v1.BonusChangeCause.rule_time:type_name -> google.protobuf.Timestamp
+	19, // 15: shopscore.v1.EmployeeBonus.components:type_name -> shopscore.v1.ComponentBonus
+	20, // 16: shopscore.v1.ComponentBonus.explanation:type_name -> shopscore.v1.ExplanationLine
+	48, // 17: shopscore.v1.ExplanationLine.visit_time:type_name -> google.protobuf.Timestamp
+	21, // 18: shopscore.v1.ExplanationLine.lost:type_name -> shopscore.v1.LostPoints
+	14, // 19: shopscore.v1.GetBonusRunResponse.run:type_name -> shopscore.v1.BonusRun
+	14, // 20: shopscore.v1.ListBonusRunsResponse.runs:type_name -> shopscore.v1.BonusRun
+	14, // 21: shopscore.v1.ApproveBonusRunResponse.run:type_name -> shopscore.v1.BonusRun
+	29, // 22: shopscore.v1.DownloadAuditWorkbookResponse.progress:type_name -> shopscore.v1.DownloadProgress
+	30, // 23: shopscore.v1.DownloadAuditWorkbookResponse.file:type_name -> shopscore.v1.DownloadFile
+	29, // 24: shopscore.v1.DownloadPayrollResponse.progress:type_name -> shopscore.v1.DownloadProgress
+	30, // 25: shopscore.v1.DownloadPayrollResponse.file:type_name -> shopscore.v1.DownloadFile
+	3,  // 26: shopscore.v1.GetPolicyResponse.policy:type_name -> shopscore.v1.BonusPolicy
+	3,  // 27: shopscore.v1.DiffPoliciesResponse.from:type_name -> shopscore.v1.BonusPolicy
+	3,  // 28: shopscore.v1.DiffPoliciesResponse.to:type_name -> shopscore.v1.BonusPolicy
+	37, // 29: shopscore.v1.DiffPoliciesResponse.changes:type_name -> shopscore.v1.PolicyChange
+	14, // 30: shopscore.v1.PreviewBonusResponse.run:type_name -> shopscore.v1.BonusRun
+	0,  // 31: shopscore.v1.ListBasePayRequest.kind:type_name -> shopscore.v1.PayKind
+	0,  // 32: shopscore.v1.BasePayEntry.kind:type_name -> shopscore.v1.PayKind
+	48, // 33: shopscore.v1.BasePayEntry.update_time:type_name -> google.protobuf.Timestamp
+	44, // 34: shopscore.v1.ListBasePayResponse.entries:type_name -> shopscore.v1.BasePayEntry
+	2,  // 35: shopscore.v1.DownloadPayrollExportRequest.format:type_name -> shopscore.v1.PayrollExportFormat
+	29, // 36: shopscore.v1.DownloadPayrollExportResponse.progress:type_name -> shopscore.v1.DownloadProgress
+	30, // 37: shopscore.v1.DownloadPayrollExportResponse.file:type_name -> shopscore.v1.DownloadFile
+	4,  // 38: shopscore.v1.ReportService.CreatePolicy:input_type -> shopscore.v1.CreatePolicyRequest
+	6,  // 39: shopscore.v1.ReportService.ListPolicies:input_type -> shopscore.v1.ListPoliciesRequest
+	8,  // 40: shopscore.v1.ReportService.SetBasePay:input_type -> shopscore.v1.SetBasePayRequest
+	10, // 41: shopscore.v1.ReportService.ImportBasePay:input_type -> shopscore.v1.ImportBasePayRequest
+	12, // 42: shopscore.v1.ReportService.RunBonus:input_type -> shopscore.v1.RunBonusRequest
+	22, // 43: shopscore.v1.ReportService.GetBonusRun:input_type -> shopscore.v1.GetBonusRunRequest
+	24, // 44: shopscore.v1.ReportService.ListBonusRuns:input_type -> shopscore.v1.ListBonusRunsRequest
+	26, // 45: shopscore.v1.ReportService.ApproveBonusRun:input_type -> shopscore.v1.ApproveBonusRunRequest
+	28, // 46: shopscore.v1.ReportService.DownloadAuditWorkbook:input_type -> shopscore.v1.DownloadAuditWorkbookRequest
+	32, // 47: shopscore.v1.ReportService.DownloadPayroll:input_type -> shopscore.v1.DownloadPayrollRequest
+	34, // 48: shopscore.v1.ReportService.GetPolicy:input_type -> shopscore.v1.GetPolicyRequest
+	36, // 49: shopscore.v1.ReportService.DiffPolicies:input_type -> shopscore.v1.DiffPoliciesRequest
+	39, // 50: shopscore.v1.ReportService.ValidatePolicy:input_type -> shopscore.v1.ValidatePolicyRequest
+	41, // 51: shopscore.v1.ReportService.PreviewBonus:input_type -> shopscore.v1.PreviewBonusRequest
+	43, // 52: shopscore.v1.ReportService.ListBasePay:input_type -> shopscore.v1.ListBasePayRequest
+	46, // 53: shopscore.v1.ReportService.DownloadPayrollExport:input_type -> shopscore.v1.DownloadPayrollExportRequest
+	5,  // 54: shopscore.v1.ReportService.CreatePolicy:output_type -> shopscore.v1.CreatePolicyResponse
+	7,  // 55: shopscore.v1.ReportService.ListPolicies:output_type -> shopscore.v1.ListPoliciesResponse
+	9,  // 56: shopscore.v1.ReportService.SetBasePay:output_type -> shopscore.v1.SetBasePayResponse
+	11, // 57: shopscore.v1.ReportService.ImportBasePay:output_type -> shopscore.v1.ImportBasePayResponse
+	13, // 58: shopscore.v1.ReportService.RunBonus:output_type -> shopscore.v1.RunBonusResponse
+	23, // 59: shopscore.v1.ReportService.GetBonusRun:output_type -> shopscore.v1.GetBonusRunResponse
+	25, // 60: shopscore.v1.ReportService.ListBonusRuns:output_type -> shopscore.v1.ListBonusRunsResponse
+	27, // 61: shopscore.v1.ReportService.ApproveBonusRun:output_type -> shopscore.v1.ApproveBonusRunResponse
+	31, // 62: shopscore.v1.ReportService.DownloadAuditWorkbook:output_type -> shopscore.v1.DownloadAuditWorkbookResponse
+	33, // 63: shopscore.v1.ReportService.DownloadPayroll:output_type -> shopscore.v1.DownloadPayrollResponse
+	35, // 64: shopscore.v1.ReportService.GetPolicy:output_type -> shopscore.v1.GetPolicyResponse
+	38, // 65: shopscore.v1.ReportService.DiffPolicies:output_type -> shopscore.v1.DiffPoliciesResponse
+	40, // 66: shopscore.v1.ReportService.ValidatePolicy:output_type -> shopscore.v1.ValidatePolicyResponse
+	42, // 67: shopscore.v1.ReportService.PreviewBonus:output_type -> shopscore.v1.PreviewBonusResponse
+	45, // 68: shopscore.v1.ReportService.ListBasePay:output_type -> shopscore.v1.ListBasePayResponse
+	47, // 69: shopscore.v1.ReportService.DownloadPayrollExport:output_type -> shopscore.v1.DownloadPayrollExportResponse
+	54, // [54:70] is the sub-list for method output_type
+	38, // [38:54] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_shopscore_v1_report_proto_init() }
@@ -3736,19 +3927,20 @@ func file_shopscore_v1_report_proto_init() {
 		return
 	}
 	file_shopscore_v1_report_proto_msgTypes[13].OneofWrappers = []any{}
-	file_shopscore_v1_report_proto_msgTypes[15].OneofWrappers = []any{}
+	file_shopscore_v1_report_proto_msgTypes[14].OneofWrappers = []any{}
 	file_shopscore_v1_report_proto_msgTypes[16].OneofWrappers = []any{}
-	file_shopscore_v1_report_proto_msgTypes[27].OneofWrappers = []any{
+	file_shopscore_v1_report_proto_msgTypes[17].OneofWrappers = []any{}
+	file_shopscore_v1_report_proto_msgTypes[28].OneofWrappers = []any{
 		(*DownloadAuditWorkbookResponse_Progress)(nil),
 		(*DownloadAuditWorkbookResponse_File)(nil),
 		(*DownloadAuditWorkbookResponse_Chunk)(nil),
 	}
-	file_shopscore_v1_report_proto_msgTypes[29].OneofWrappers = []any{
+	file_shopscore_v1_report_proto_msgTypes[30].OneofWrappers = []any{
 		(*DownloadPayrollResponse_Progress)(nil),
 		(*DownloadPayrollResponse_File)(nil),
 		(*DownloadPayrollResponse_Chunk)(nil),
 	}
-	file_shopscore_v1_report_proto_msgTypes[43].OneofWrappers = []any{
+	file_shopscore_v1_report_proto_msgTypes[44].OneofWrappers = []any{
 		(*DownloadPayrollExportResponse_Progress)(nil),
 		(*DownloadPayrollExportResponse_File)(nil),
 		(*DownloadPayrollExportResponse_Chunk)(nil),
@@ -3759,7 +3951,7 @@ func file_shopscore_v1_report_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_shopscore_v1_report_proto_rawDesc), len(file_shopscore_v1_report_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   44,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,6 +19,7 @@ import {
   type VisitDrill,
 } from "../gen/shopscore/v1/dashboard_pb";
 import { Channel } from "../gen/shopscore/v1/checklist_pb";
+import { AppealService, type AppealRates } from "../gen/shopscore/v1/appeal_pb";
 import { useI18n } from "../i18n/context";
 import { Badge, ErrorText, Listing, ListTable, Loading, More, Section, StoreFilter } from "../components";
 import { Link, setQuery, useLocation, useTitle } from "../lib/router";
@@ -120,6 +121,7 @@ export function Dashboard() {
       {cats.data && <Categories data={cats.data} />}
       {stores.data && <StoresRanked data={stores.data} />}
       {stores.data && <HeatMap data={stores.data} />}
+      <AppealRatesSection filter={filter} />
       {s?.nps && <NpsSplit nps={s.nps} />}
       {s && s.criticalQuestions.length > 0 && (
         <Section title={t("dash.criticalQuestions")}>
@@ -547,5 +549,49 @@ export function DrillVisits() {
       </Listing>
       <More list={list} />
     </div>
+  );
+}
+
+/** AppealRatesSection shows the appeals of the period's approved visits
+ * per store and per reviewer: how often the audited side appealed, and
+ * how often a ruling changed the visit. */
+function AppealRatesSection({ filter }: { filter: DashboardFilter }) {
+  const { t, tag } = useI18n();
+  const q = useQuery(AppealService.method.getAppealRates, { filter });
+  const rows = (list: AppealRates[], stores: boolean) =>
+    list.map((r) => (
+      <tr key={r.id}>
+        <th scope="row">{stores ? <><strong>{r.code}</strong> {r.name}</> : r.name}</th>
+        {stores && <td className="num">{formatNumber(tag, Number(r.visits))}</td>}
+        <td className="num">{formatNumber(tag, Number(r.appeals))}</td>
+        {stores && <td className="num">{pct(tag, r.appealRate)}</td>}
+        <td className="num">{formatNumber(tag, Number(r.overturned))}</td>
+        <td className="num">{pct(tag, r.overturnRate)}</td>
+      </tr>
+    ));
+  const d = q.data;
+  return (
+    <Section title={t("dash.appeals")}>
+      <p className="muted small">{t("dash.appealsText")}</p>
+      <ErrorText error={q.error} />
+      {q.isPending ? (
+        <Loading />
+      ) : !d || d.stores.length === 0 ? (
+        <p className="muted">{t("dash.appealsNone")}</p>
+      ) : (
+        <>
+          <h3>{t("dash.appealsByStore")}</h3>
+          <ListTable className="list compact" caption={t("dash.appealsByStore")} columns={[t("review.colStore"), { label: t("dash.approvedVisits"), className: "num" }, { label: t("dash.appealCount"), className: "num" }, { label: t("dash.appealRate"), className: "num" }, { label: t("dash.overturned"), className: "num" }, { label: t("dash.overturnRate"), className: "num" }]}>
+            {rows(d.stores, true)}
+          </ListTable>
+          {d.reviewers.length > 0 && <h3>{t("dash.appealsByReviewer")}</h3>}
+          {d.reviewers.length > 0 && (
+            <ListTable className="list compact" caption={t("dash.appealsByReviewer")} columns={[t("dash.reviewer"), { label: t("dash.appealCount"), className: "num" }, { label: t("dash.overturned"), className: "num" }, { label: t("dash.overturnRate"), className: "num" }]}>
+              {rows(d.reviewers, false)}
+            </ListTable>
+          )}
+        </>
+      )}
+    </Section>
   );
 }

@@ -16,6 +16,7 @@ import { channelKey, proofFlagKey, visitFlagKey, visitStateKey, visitStateTone }
 import { flagNumbers, opSign, timerVerdict, unitMs } from "../lib/checklist";
 import { formatDateTime, formatDuration, formatNumber, formatPercent } from "../lib/format";
 import { useAuth, isEditor } from "../auth";
+import { VisitAppeals } from "./Appeals";
 
 export function VisitDetail({ id }: { id: string }) {
   const { t, tag, timeZone } = useI18n();
@@ -96,6 +97,7 @@ export function VisitDetail({ id }: { id: string }) {
       </dl>
       <Flags data={data} t={t} tag={tag} />
       <Actions data={data} content={data.checklist?.sections.flatMap((x) => x.questions) ?? []} />
+      <VisitAppeals data={data} />
       <Scores data={data} />
       <Answers data={data} sections={data.checklist?.sections ?? []} />
       <History data={data} />
@@ -309,7 +311,7 @@ function Scores({ data }: { data: GetVisitResponse }) {
   );
 }
 
-function answerText(a: Answer | undefined, q: ChecklistQuestion, t: Translate, tag: string): string {
+export function answerText(a: Answer | undefined, q: ChecklistQuestion, t: Translate, tag: string): string {
   if (!a) return t("visit.unanswered");
   if (a.na) return t("visit.na");
   if (a.boolValue !== undefined) return a.boolValue ? t("common.yes") : t("common.no");

@@ -277,6 +277,7 @@ func runReportBonusRun(ctx context.Context, fs *cli.FlagSet, args []string, o cm
 func runReportBonusApprove(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) error {
 	d := addDataFlags(fs, o.getenv, reportLogLevel)
 	runID := fs.String("run", "", "the bonus run id")
+	override := fs.String("override-reason", "", "why the run is approved while appeals on visits of its month are open (recorded on the run)")
 	as := addActorFlag(fs, true)
 	if _, err := parseArgs(fs, args, ""); err != nil {
 		return err
@@ -292,7 +293,7 @@ func runReportBonusApprove(ctx context.Context, fs *cli.FlagSet, args []string, 
 		return err
 	}
 	defer srv.Close()
-	r, err := srv.App().ApproveBonusRun(ctx, *runID, by)
+	r, err := srv.App().ApproveBonusRun(ctx, *runID, by, *override)
 	if err != nil {
 		return err
 	}

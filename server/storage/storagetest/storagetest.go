@@ -1,7 +1,7 @@
 // Package storagetest is the conformance suite of the storage interfaces
 // (storage.Stores, storage.Staff, storage.Checklists, storage.Assignments;
 // storage.SigningKeys and storage.RateLimits, which take the noun alone;
-// storage.Users' employee accounts and invitations, StaffAccounts).
+// storage.Users' employee accounts and invitations, StaffAccounts; storage.Appeals).
 // Every backend runs it from its own tests, so that a later one
 // (PostgreSQL) must behave exactly as the embedded SQLite one does. Stores,
 // staff and checklists are driven through the use cases of package app,

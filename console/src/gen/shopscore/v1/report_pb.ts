@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shopscore/v1/report.proto.
  */
 export const file_shopscore_v1_report: GenFile = /*@__PURE__*/
-  fileDesc("ChlzaG9wc2NvcmUvdjEvcmVwb3J0LnByb3RvEgxzaG9wc2NvcmUudjEiqwEKC0JvbnVzUG9saWN5EgoKAmlkGAEgASgJEg8KB3ZlcnNpb24YAiABKAUSDAoEbmFtZRgDIAEoCRITCgtwb2xpY3lfanNvbhgEIAEoCRIvCgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY3JlYXRlZF9ieRgGIAEoCRIXCg9jcmVhdGVkX2J5X25hbWUYByABKAkiKgoTQ3JlYXRlUG9saWN5UmVxdWVzdBITCgtwb2xpY3lfanNvbhgBIAEoCSJSChRDcmVhdGVQb2xpY3lSZXNwb25zZRIpCgZwb2xpY3kYASABKAsyGS5zaG9wc2NvcmUudjEuQm9udXNQb2xpY3kSDwoHY3JlYXRlZBgCIAEoCCIqChNMaXN0UG9saWNpZXNSZXF1ZXN0EhMKC2xhdGVzdF9vbmx5GAEgASgIIkMKFExpc3RQb2xpY2llc1Jlc3BvbnNlEisKCHBvbGljaWVzGAEgAygLMhkuc2hvcHNjb3JlLnYxLkJvbnVzUG9saWN5IoABChFTZXRCYXNlUGF5UmVxdWVzdBIXCg9lbXBsb3llZV9udW1iZXIYASABKAkSIwoEa2luZBgCIAEoDjIVLnNob3BzY29yZS52MS5QYXlLaW5kEhcKD2VmZmVjdGl2ZV9tb250aBgDIAEoCRIUCgxhbW91bnRfbWlub3IYBCABKAMiFAoSU2V0QmFzZVBheVJlc3BvbnNlIngKFEltcG9ydEJhc2VQYXlSZXF1ZXN0EhEKCWZpbGVfbmFtZRgBIAEoCRIPCgdjb250ZW50GAIgASgMEiMKBGtpbmQYAyABKA4yFS5zaG9wc2NvcmUudjEuUGF5S2luZBIXCg9lZmZlY3RpdmVfbW9udGgYBCABKAkiKQoVSW1wb3J0QmFzZVBheVJlc3BvbnNlEhAKCGltcG9ydGVkGAEgASgFIkwKD1J1bkJvbnVzUmVxdWVzdBIRCglwb2xpY3lfaWQYASABKAkSFgoOcG9saWN5X3ZlcnNpb24YAiABKAUSDgoGcGVyaW9kGAMgASgJIkcKEFJ1bkJvbnVzUmVzcG9uc2USIwoDcnVuGAEgASgLMhYuc2hvcHNjb3JlLnYxLkJvbnVzUnVuEg4KBnJldXNlZBgCIAEoCCK3BAoIQm9udXNSdW4SCgoCaWQYASABKAkSEQoJcG9saWN5X2lkGAIgASgJEhYKDnBvbGljeV92ZXJzaW9uGAMgASgFEg4KBnBlcmlvZBgEIAEoCRITCgtpbnB1dHNfaGFzaBgFIAEoCRIqCgVzdGF0ZRgGIAEoDjIbLnNob3BzY29yZS52MS5Cb251c1J1blN0YXRlEi8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpjcmVhdGVkX2J5GAggASgJEjAKDGFwcHJvdmVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLYXBwcm92ZWRfYnkYCiABKAkSFwoPY29tcGFyZWRfcnVuX2lkGAsgASgJEioKB2NoYW5nZXMYDCADKAsyGS5zaG9wc2NvcmUudjEuQm9udXNDaGFuZ2USGAoQbWlzc2luZ19iYXNlX3BheRgNIAMoCRIqCgVzdGF0cxgOIAEoCzIbLnNob3BzY29yZS52MS5Cb251c1J1blN0YXRzEi4KCWVtcGxveWVlcxgPIAMoCzIbLnNob3BzY29yZS52MS5FbXBsb3llZUJvbnVzEhMKC3Jlc3VsdF9qc29uGBAgASgJEhcKD2NyZWF0ZWRfYnlfbmFtZRgRIAEoCRIYChBhcHByb3ZlZF9ieV9uYW1lGBIgASgJEhQKDGlucHV0c19zdGFtcBgTIAEoCSKwAQoNQm9udXNSdW5TdGF0cxIRCgllbXBsb3llZXMYASABKAUSDwoHY292ZXJlZBgCIAEoBRIUCgxvYnNlcnZhdGlvbnMYAyABKAMSDAoEdXNlZBgEIAEoAxIWCg5vdXRzaWRlX3BlcmlvZBgFIAEoAxIWCg5ub3RfYXBwbGljYWJsZRgGIAEoAxIRCgl1bm1hdGNoZWQYByABKAMSFAoMdW5hdHRyaWJ1dGVkGAggASgDIssCCgtCb251c0NoYW5nZRIQCghzdGFmZl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhEKCWNvbXBvbmVudBgDIAEoCRINCgVmaWVsZBgEIAEoCRIRCglvbGRfdmFsdWUYBSABKAkSEQoJbmV3X3ZhbHVlGAYgASgJEgwKBHRleHQYByABKAkSFwoPZW1wbG95ZWVfbnVtYmVyGAggASgJEg0KBWRlbHRhGAkgASgJEhYKCW9sZF9taW5vchgKIAEoA0gAiAEBEhYKCW5ld19taW5vchgLIAEoA0gBiAEBEhgKC29sZF9wZXJjZW50GAwgASgBSAKIAQESGAoLbmV3X3BlcmNlbnQYDSABKAFIA4gBAUIMCgpfb2xkX21pbm9yQgwKCl9uZXdfbWlub3JCDgoMX29sZF9wZXJjZW50Qg4KDF9uZXdfcGVyY2VudCL3AQoNRW1wbG95ZWVCb251cxIQCghzdGFmZl9pZBgBIAEoCRIXCg9lbXBsb3llZV9udW1iZXIYAiABKAkSDAoEbmFtZRgDIAEoCRIQCghwb3NpdGlvbhgEIAEoCRISCgpkZXBhcnRtZW50GAUgASgJEhAKCHN0b3JlX2lkGAYgASgJEhYKDmJhc2VfcGF5X21pbm9yGAcgASgDEhYKDnVubGlua2VkX21pbm9yGAggASgDEjAKCmNvbXBvbmVudHMYCSADKAsyHC5zaG9wc2NvcmUudjEuQ29tcG9uZW50Qm9udXMSEwoLdG90YWxfbWlub3IYCiABKAMiigIKDkNvbXBvbmVudEJvbnVzEgwKBG5hbWUYASABKAkSDQoFc2hhcmUYAiABKAESDgoGdmlzaXRzGAMgASgFEhoKDXNjb3JlX3BlcmNlbnQYBCABKAFIAIgBARIOCgZwYXlvdXQYBSABKAESFAoMYW1vdW50X21pbm9yGAYgASgDEhoKEm1pbl9zYW1wbGVfZGVmYXVsdBgHIAEoCBIYChBjcml0aWNhbF9mb3JmZWl0GAggASgIEg0KBWxpbmVzGAkgAygJEjIKC2V4cGxhbmF0aW9uGAogAygLMh0uc2hvcHNjb3JlLnYxLkV4cGxhbmF0aW9uTGluZUIQCg5fc2NvcmVfcGVyY2VudCL7AQoPRXhwbGFuYXRpb25MaW5lEgwKBHRleHQYASABKAkSEAoIdmlzaXRfaWQYAiABKAkSEgoKc3RvcmVfY29kZRgDIAEoCRISCgpzdG9yZV9uYW1lGAQgASgJEi4KCnZpc2l0X3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhoKDXNjb3JlX3BlcmNlbnQYBiABKAFIAIgBARImCgRsb3N0GAcgAygLMhguc2hvcHNjb3JlLnYxLkxvc3RQb2ludHMSGgoSY3JpdGljYWxfcXVlc3Rpb25zGAggAygJQhAKDl9zY29yZV9wZXJjZW50IlMKCkxvc3RQb2ludHMSEwoLcXVlc3Rpb25faWQYASABKAkSFQoNcXVlc3Rpb25fdGV4dBgCIAEoCRIMCgRsb3N0GAMgASgBEgsKA21heBgEIAEoASIkChJHZXRCb251c1J1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIjoKE0dldEJvbnVzUnVuUmVzcG9uc2USIwoDcnVuGAEgASgLMhYuc2hvcHNjb3JlLnYxLkJvbnVzUnVuIjkKFExpc3RCb251c1J1bnNSZXF1ZXN0EhEKCXBvbGljeV9pZBgBIAEoCRIOCgZwZXJpb2QYAiABKAkiPQoVTGlzdEJvbnVzUnVuc1Jlc3BvbnNlEiQKBHJ1bnMYASADKAsyFi5zaG9wc2NvcmUudjEuQm9udXNSdW4iKAoWQXBwcm92ZUJvbnVzUnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkiPgoXQXBwcm92ZUJvbnVzUnVuUmVzcG9uc2USIwoDcnVuGAEgASgLMhYuc2hvcHNjb3JlLnYxLkJvbnVzUnVuIlwKHERvd25sb2FkQXVkaXRXb3JrYm9va1JlcXVlc3QSDAoEZnJvbRgBIAEoCRIKCgJ0bxgCIAEoCRISCgpzdG9yZV9jb2RlGAMgASgJEg4KBnJlZ2lvbhgEIAEoCSI5ChBEb3dubG9hZFByb2dyZXNzEhEKCXJvd3NfZG9uZRgBIAEoAxISCgpyb3dzX3RvdGFsGAIgASgDIjcKDERvd25sb2FkRmlsZRIRCglmaWxlX25hbWUYASABKAkSFAoMY29udGVudF90eXBlGAIgASgJIpsBCh1Eb3dubG9hZEF1ZGl0V29ya2Jvb2tSZXNwb25zZRIyCghwcm9ncmVzcxgBIAEoCzIeLnNob3BzY29yZS52MS5Eb3dubG9hZFByb2dyZXNzSAASKgoEZmlsZRgCIAEoCzIaLnNob3BzY29yZS52MS5Eb3dubG9hZEZpbGVIABIPCgVjaHVuaxgDIAEoDEgAQgkKB21lc3NhZ2UiKAoWRG93bmxvYWRQYXlyb2xsUmVxdWVzdBIOCgZydW5faWQYASABKAkilQEKF0Rvd25sb2FkUGF5cm9sbFJlc3BvbnNlEjIKCHByb2dyZXNzGAEgASgLMh4uc2hvcHNjb3JlLnYxLkRvd25sb2FkUHJvZ3Jlc3NIABIqCgRmaWxlGAIgASgLMhouc2hvcHNjb3JlLnYxLkRvd25sb2FkRmlsZUgAEg8KBWNodW5rGAMgASgMSABCCQoHbWVzc2FnZSI2ChBHZXRQb2xpY3lSZXF1ZXN0EhEKCXBvbGljeV9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgFIlAKEUdldFBvbGljeVJlc3BvbnNlEikKBnBvbGljeRgBIAEoCzIZLnNob3BzY29yZS52MS5Cb251c1BvbGljeRIQCgh2ZXJzaW9ucxgCIAMoBSJSChNEaWZmUG9saWNpZXNSZXF1ZXN0EhEKCXBvbGljeV9pZBgBIAEoCRIUCgxmcm9tX3ZlcnNpb24YAiABKAUSEgoKdG9fdmVyc2lvbhgDIAEoBSJQCgxQb2xpY3lDaGFuZ2USDAoEcGF0aBgBIAEoCRIRCglvbGRfdmFsdWUYAiABKAkSEQoJbmV3X3ZhbHVlGAMgASgJEgwKBHRleHQYBCABKAkikwEKFERpZmZQb2xpY2llc1Jlc3BvbnNlEicKBGZyb20YASABKAsyGS5zaG9wc2NvcmUudjEuQm9udXNQb2xpY3kSJQoCdG8YAiABKAsyGS5zaG9wc2NvcmUudjEuQm9udXNQb2xpY3kSKwoHY2hhbmdlcxgDIAMoCzIaLnNob3BzY29yZS52MS5Qb2xpY3lDaGFuZ2UiLAoVVmFsaWRhdGVQb2xpY3lSZXF1ZXN0EhMKC3BvbGljeV9qc29uGAEgASgJIlMKFlZhbGlkYXRlUG9saWN5UmVzcG9uc2USEAoIcHJvYmxlbXMYASADKAkSEQoJdW5jaGFuZ2VkGAIgASgIEhQKDG5leHRfdmVyc2lvbhgDIAEoBSJlChNQcmV2aWV3Qm9udXNSZXF1ZXN0EhEKCXBvbGljeV9pZBgBIAEoCRIWCg5wb2xpY3lfdmVyc2lvbhgCIAEoBRITCgtwb2xpY3lfanNvbhgDIAEoCRIOCgZwZXJpb2QYBCABKAkiOwoUUHJldmlld0JvbnVzUmVzcG9uc2USIwoDcnVuGAEgASgLMhYuc2hvcHNjb3JlLnYxLkJvbnVzUnVuIkgKEkxpc3RCYXNlUGF5UmVxdWVzdBINCgVtb250aBgBIAEoCRIjCgRraW5kGAIgASgOMhUuc2hvcHNjb3JlLnYxLlBheUtpbmQiywIKDEJhc2VQYXlFbnRyeRIQCghzdGFmZl9pZBgBIAEoCRIXCg9lbXBsb3llZV9udW1iZXIYAiABKAkSDAoEbmFtZRgDIAEoCRIQCghwb3NpdGlvbhgEIAEoCRISCgpkZXBhcnRtZW50GAUgASgJEhIKCnN0b3JlX2NvZGUYBiABKAkSEgoKc3RvcmVfbmFtZRgHIAEoCRIjCgRraW5kGAggASgOMhUuc2hvcHNjb3JlLnYxLlBheUtpbmQSCwoDc2V0GAkgASgIEhQKDGFtb3VudF9taW5vchgKIAEoAxIXCg9lZmZlY3RpdmVfbW9udGgYCyABKAkSDgoGc291cmNlGAwgASgJEi8KC3VwZGF0ZV90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp1cGRhdGVkX2J5GA4gASgJIkIKE0xpc3RCYXNlUGF5UmVzcG9uc2USKwoHZW50cmllcxgBIAMoCzIaLnNob3BzY29yZS52MS5CYXNlUGF5RW50cnkicQocRG93bmxvYWRQYXlyb2xsRXhwb3J0UmVxdWVzdBIOCgZydW5faWQYASABKAkSMQoGZm9ybWF0GAIgASgOMiEuc2hvcHNjb3JlLnYxLlBheXJvbGxFeHBvcnRGb3JtYXQSDgoGbG9jYWxlGAMgASgJIpsBCh1Eb3dubG9hZFBheXJvbGxFeHBvcnRSZXNwb25zZRIyCghwcm9ncmVzcxgBIAEoCzIeLnNob3BzY29yZS52MS5Eb3dubG9hZFByb2dyZXNzSAASKgoEZmlsZRgCIAEoCzIaLnNob3BzY29yZS52MS5Eb3dubG9hZEZpbGVIABIPCgVjaHVuaxgDIAEoDEgAQgkKB21lc3NhZ2UqWAoHUGF5S2luZBIYChRQQVlfS0lORF9VTlNQRUNJRklFRBAAEhUKEVBBWV9LSU5EX0JBU0VfUEFZEAESHAoYUEFZX0tJTkRfVEFSR0VUX1ZBUklBQkxFEAIqiQEKDUJvbnVzUnVuU3RhdGUSHwobQk9OVVNfUlVOX1NUQVRFX1VOU1BFQ0lGSUVEEAASGQoVQk9OVVNfUlVOX1NUQVRFX0RSQUZUEAESHAoYQk9OVVNfUlVOX1NUQVRFX0FQUFJPVkVEEAISHgoaQk9OVVNfUlVOX1NUQVRFX1NVUEVSU0VERUQQAyp7ChNQYXlyb2xsRXhwb3J0Rm9ybWF0EiUKIVBBWVJPTExfRVhQT1JUX0ZPUk1BVF9VTlNQRUNJRklFRBAAEh0KGVBBWVJPTExfRVhQT1JUX0ZPUk1BVF9DU1YQARIeChpQQVlST0xMX0VYUE9SVF9GT1JNQVRfWExTWBACMrgLCg1SZXBvcnRTZXJ2aWNlElUKDENyZWF0ZVBvbGljeRIhLnNob3BzY29yZS52MS5DcmVhdGVQb2xpY3lSZXF1ZXN0GiIuc2hvcHNjb3JlLnYxLkNyZWF0ZVBvbGljeVJlc3BvbnNlElUKDExpc3RQb2xpY2llcxIhLnNob3BzY29yZS52MS5MaXN0UG9saWNpZXNSZXF1ZXN0GiIuc2hvcHNjb3JlLnYxLkxpc3RQb2xpY2llc1Jlc3BvbnNlEk8KClNldEJhc2VQYXkSHy5zaG9wc2NvcmUudjEuU2V0QmFzZVBheVJlcXVlc3QaIC5zaG9wc2NvcmUudjEuU2V0QmFzZVBheVJlc3BvbnNlElgKDUltcG9ydEJhc2VQYXkSIi5zaG9wc2NvcmUudjEuSW1wb3J0QmFzZVBheVJlcXVlc3QaIy5zaG9wc2NvcmUudjEuSW1wb3J0QmFzZVBheVJlc3BvbnNlEkkKCFJ1bkJvbnVzEh0uc2hvcHNjb3JlLnYxLlJ1bkJvbnVzUmVxdWVzdBoeLnNob3BzY29yZS52MS5SdW5Cb251c1Jlc3BvbnNlElIKC0dldEJvbnVzUnVuEiAuc2hvcHNjb3JlLnYxLkdldEJvbnVzUnVuUmVxdWVzdBohLnNob3BzY29yZS52MS5HZXRCb251c1J1blJlc3BvbnNlElgKDUxpc3RCb251c1J1bnMSIi5zaG9wc2NvcmUudjEuTGlzdEJvbnVzUnVuc1JlcXVlc3QaIy5zaG9wc2NvcmUudjEuTGlzdEJvbnVzUnVuc1Jlc3BvbnNlEl4KD0FwcHJvdmVCb251c1J1bhIkLnNob3BzY29yZS52MS5BcHByb3ZlQm9udXNSdW5SZXF1ZXN0GiUuc2hvcHNjb3JlLnYxLkFwcHJvdmVCb251c1J1blJlc3BvbnNlEnIKFURvd25sb2FkQXVkaXRXb3JrYm9vaxIqLnNob3BzY29yZS52MS5Eb3dubG9hZEF1ZGl0V29ya2Jvb2tSZXF1ZXN0Gisuc2hvcHNjb3JlLnYxLkRvd25sb2FkQXVkaXRXb3JrYm9va1Jlc3BvbnNlMAESYAoPRG93bmxvYWRQYXlyb2xsEiQuc2hvcHNjb3JlLnYxLkRvd25sb2FkUGF5cm9sbFJlcXVlc3QaJS5zaG9wc2NvcmUudjEuRG93bmxvYWRQYXlyb2xsUmVzcG9uc2UwARJMCglHZXRQb2xpY3kSHi5zaG9wc2NvcmUudjEuR2V0UG9saWN5UmVxdWVzdBofLnNob3BzY29yZS52MS5HZXRQb2xpY3lSZXNwb25zZRJVCgxEaWZmUG9saWNpZXMSIS5zaG9wc2NvcmUudjEuRGlmZlBvbGljaWVzUmVxdWVzdBoiLnNob3BzY29yZS52MS5EaWZmUG9saWNpZXNSZXNwb25zZRJbCg5WYWxpZGF0ZVBvbGljeRIjLnNob3BzY29yZS52MS5WYWxpZGF0ZVBvbGljeVJlcXVlc3QaJC5zaG9wc2NvcmUudjEuVmFsaWRhdGVQb2xpY3lSZXNwb25zZRJVCgxQcmV2aWV3Qm9udXMSIS5zaG9wc2NvcmUudjEuUHJldmlld0JvbnVzUmVxdWVzdBoiLnNob3BzY29yZS52MS5QcmV2aWV3Qm9udXNSZXNwb25zZRJSCgtMaXN0QmFzZVBheRIgLnNob3BzY29yZS52MS5MaXN0QmFzZVBheVJlcXVlc3QaIS5zaG9wc2NvcmUudjEuTGlzdEJhc2VQYXlSZXNwb25zZRJyChVEb3dubG9hZFBheXJvbGxFeHBvcnQSKi5zaG9wc2NvcmUudjEuRG93bmxvYWRQYXlyb2xsRXhwb3J0UmVxdWVzdBorLnNob3BzY29yZS52MS5Eb3dubG9hZFBheXJvbGxFeHBvcnRSZXNwb25zZTABQj1aO2dpdGh1Yi5jb20vc2hvcHNjb3JlL3Nob3BzY29yZS9hcGkvc2hvcHNjb3JlL3YxO3Nob3BzY29yZXYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChlzaG9wc2NvcmUvdjEvcmVwb3J0LnByb3RvEgxzaG9wc2NvcmUudjEiqwEKC0JvbnVzUG9saWN5EgoKAmlkGAEgASgJEg8KB3ZlcnNpb24YAiABKAUSDAoEbmFtZRgDIAEoCRITCgtwb2xpY3lfanNvbhgEIAEoCRIvCgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY3JlYXRlZF9ieRgGIAEoCRIXCg9jcmVhdGVkX2J5X25hbWUYByABKAkiKgoTQ3JlYXRlUG9saWN5UmVxdWVzdBITCgtwb2xpY3lfanNvbhgBIAEoCSJSChRDcmVhdGVQb2xpY3lSZXNwb25zZRIpCgZwb2xpY3kYASABKAsyGS5zaG9wc2NvcmUudjEuQm9udXNQb2xpY3kSDwoHY3JlYXRlZBgCIAEoCCIqChNMaXN0UG9saWNpZXNSZXF1ZXN0EhMKC2xhdGVzdF9vbmx5GAEgASgIIkMKFExpc3RQb2xpY2llc1Jlc3BvbnNlEisKCHBvbGljaWVzGAEgAygLMhkuc2hvcHNjb3JlLnYxLkJvbnVzUG9saWN5IoABChFTZXRCYXNlUGF5UmVxdWVzdBIXCg9lbXBsb3llZV9udW1iZXIYASABKAkSIwoEa2luZBgCIAEoDjIVLnNob3BzY29yZS52MS5QYXlLaW5kEhcKD2VmZmVjdGl2ZV9tb250aBgDIAEoCRIUCgxhbW91bnRfbWlub3IYBCABKAMiFAoSU2V0QmFzZVBheVJlc3BvbnNlIngKFEltcG9ydEJhc2VQYXlSZXF1ZXN0EhEKCWZpbGVfbmFtZRgBIAEoCRIPCgdjb250ZW50GAIgASgMEiMKBGtpbmQYAyABKA4yFS5zaG9wc2NvcmUudjEuUGF5S2luZBIXCg9lZmZlY3RpdmVfbW9udGgYBCABKAkiKQoVSW1wb3J0QmFzZVBheVJlc3BvbnNlEhAKCGltcG9ydGVkGAEgASgFIkwKD1J1bkJvbnVzUmVxdWVzdBIRCglwb2xpY3lfaWQYASABKAkSFgoOcG9saWN5X3ZlcnNpb24YAiABKAUSDgoGcGVyaW9kGAMgASgJIkcKEFJ1bkJvbnVzUmVzcG9uc2USIwoDcnVuGAEgASgLMhYuc2hvcHNjb3JlLnYxLkJvbnVzUnVuEg4KBnJldXNlZBgCIAEoCCLvBAoIQm9udXNSdW4SCgoCaWQYASABKAkSEQoJcG9saWN5X2lkGAIgASgJEhYKDnBvbGljeV92ZXJzaW9uGAMgASgFEg4KBnBlcmlvZBgEIAEoCRITCgtpbnB1dHNfaGFzaBgFIAEoCRIqCgVzdGF0ZRgGIAEoDjIbLnNob3BzY29yZS52MS5Cb251c1J1blN0YXRlEi8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpjcmVhdGVkX2J5GAggASgJEjAKDGFwcHJvdmVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLYXBwcm92ZWRfYnkYCiABKAkSFwoPY29tcGFyZWRfcnVuX2lkGAsgASgJEioKB2NoYW5nZXMYDCADKAsyGS5zaG9wc2NvcmUudjEuQm9udXNDaGFuZ2USGAoQbWlzc2luZ19iYXNlX3BheRgNIAMoCRIqCgVzdGF0cxgOIAEoCzIbLnNob3BzY29yZS52MS5Cb251c1J1blN0YXRzEi4KCWVtcGxveWVlcxgPIAMoCzIbLnNob3BzY29yZS52MS5FbXBsb3llZUJvbnVzEhMKC3Jlc3VsdF9qc29uGBAgASgJEhcKD2NyZWF0ZWRfYnlfbmFtZRgRIAEoCRIYChBhcHByb3ZlZF9ieV9uYW1lGBIgASgJEhQKDGlucHV0c19zdGFtcBgTIAEoCRIXCg9vdmVycmlkZV9yZWFzb24YFCABKAkSHQoVb3ZlcnJpZGRlbl9hcHBlYWxfaWRzGBUgAygJIrABCg1Cb251c1J1blN0YXRzEhEKCWVtcGxveWVlcxgBIAEoBRIPCgdjb3ZlcmVkGAIgASgFEhQKDG9ic2VydmF0aW9ucxgDIAEoAxIMCgR1c2VkGAQgASgDEhYKDm91dHNpZGVfcGVyaW9kGAUgASgDEhYKDm5vdF9hcHBsaWNhYmxlGAYgASgDEhEKCXVubWF0Y2hlZBgHIAEoAxIUCgx1bmF0dHJpYnV0ZWQYCCABKAMi+wIKC0JvbnVzQ2hhbmdlEhAKCHN0YWZmX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEQoJY29tcG9uZW50GAMgASgJEg0KBWZpZWxkGAQgASgJEhEKCW9sZF92YWx1ZRgFIAEoCRIRCgluZXdfdmFsdWUYBiABKAkSDAoEdGV4dBgHIAEoCRIXCg9lbXBsb3llZV9udW1iZXIYCCABKAkSDQoFZGVsdGEYCSABKAkSFgoJb2xkX21pbm9yGAogASgDSACIAQESFgoJbmV3X21pbm9yGAsgASgDSAGIAQESGAoLb2xkX3BlcmNlbnQYDCABKAFIAogBARIYCgtuZXdfcGVyY2VudBgNIAEoAUgDiAEBEi4KBmNhdXNlcxgOIAMoCzIeLnNob3BzY29yZS52MS5Cb251c0NoYW5nZUNhdXNlQgwKCl9vbGRfbWlub3JCDAoKX25ld19taW5vckIOCgxfb2xkX3BlcmNlbnRCDgoMX25ld19wZXJjZW50Is4CChBCb251c0NoYW5nZUNhdXNlEhEKCWFwcGVhbF9pZBgBIAEoCRIQCgh2aXNpdF9pZBgCIAEoCRISCgpzdG9yZV9jb2RlGAMgASgJEhIKCnN0b3JlX25hbWUYBCABKAkSLgoKdmlzaXRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJcnVsZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1ydWxlZF9ieV9uYW1lGAcgASgJEg4KBnVwaGVsZBgIIAEoBRIRCglxdWVzdGlvbnMYCSABKAUSGQoMc2NvcmVfYmVmb3JlGAogASgBSACIAQESGAoLc2NvcmVfYWZ0ZXIYCyABKAFIAYgBAUIPCg1fc2NvcmVfYmVmb3JlQg4KDF9zY29yZV9hZnRlciL3AQoNRW1wbG95ZWVCb251cxIQCghzdGFmZl9pZBgBIAEoCRIXCg9lbXBsb3llZV9udW1iZXIYAiABKAkSDAoEbmFtZRgDIAEoCRIQCghwb3NpdGlvbhgEIAEoCRISCgpkZXBhcnRtZW50GAUgASgJEhAKCHN0b3JlX2lkGAYgASgJEhYKDmJhc2VfcGF5X21pbm9yGAcgASgDEhYKDnVubGlua2VkX21pbm9yGAggASgDEjAKCmNvbXBvbmVudHMYCSADKAsyHC5zaG9wc2NvcmUudjEuQ29tcG9uZW50Qm9udXMSEwoLdG90YWxfbWlub3IYCiABKAMiigIKDkNvbXBvbmVudEJvbnVzEgwKBG5hbWUYASABKAkSDQoFc2hhcmUYAiABKAESDgoGdmlzaXRzGAMgASgFEhoKDXNjb3JlX3BlcmNlbnQYBCABKAFIAIgBARIOCgZwYXlvdXQYBSABKAESFAoMYW1vdW50X21pbm9yGAYgASgDEhoKEm1pbl9zYW1wbGVfZGVmYXVsdBgHIAEoCBIYChBjcml0aWNhbF9mb3JmZWl0GAggASgIEg0KBWxpbmVzGAkgAygJEjIKC2V4cGxhbmF0aW9uGAogAygLMh0uc2hvcHNjb3JlLnYxLkV4cGxhbmF0aW9uTGluZUIQCg5fc2NvcmVfcGVyY2VudCL7AQoPRXhwbGFuYXRpb25MaW5lEgwKBHRleHQYASABKAkSEAoIdmlzaXRfaWQYAiABKAkSEgoKc3RvcmVfY29kZRgDIAEoCRISCgpzdG9yZV9uYW1lGAQgASgJEi4KCnZpc2l0X3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhoKDXNjb3JlX3BlcmNlbnQYBiABKAFIAIgBARImCgRsb3N0GAcgAygLMhguc2hvcHNjb3JlLnYxLkxvc3RQb2ludHMSGgoSY3JpdGljYWxfcXVlc3Rpb25zGAggAygJQhAKDl9zY29yZV9wZXJjZW50IlMKCkxvc3RQb2ludHMSEwoLcXVlc3Rpb25faWQYASABKAkSFQoNcXVlc3Rpb25fdGV4dBgCIAEoCRIMCgRsb3N0GAMgASgBEgsKA21heBgEIAEoASIkChJHZXRCb251c1J1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIjoKE0dldEJvbnVzUnVuUmVzcG9uc2USIwoDcnVuGAEgASgLMhYuc2hvcHNjb3JlLnYxLkJvbnVzUnVuIjkKFExpc3RCb251c1J1bnNSZXF1ZXN0EhEKCXBvbGljeV9pZBgBIAEoCRIOCgZwZXJpb2QYAiABKAkiPQoVTGlzdEJvbnVzUnVuc1Jlc3BvbnNlEiQKBHJ1bnMYASADKAsyFi5zaG9wc2NvcmUudjEuQm9udXNSdW4iQQoWQXBwcm92ZUJvbnVzUnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkSFwoPb3ZlcnJpZGVfcmVhc29uGAIgASgJIj4KF0FwcHJvdmVCb251c1J1blJlc3BvbnNlEiMKA3J1bhgBIAEoCzIWLnNob3BzY29yZS52MS5Cb251c1J1biJcChxEb3dubG9hZEF1ZGl0V29ya2Jvb2tSZXF1ZXN0EgwKBGZyb20YASABKAkSCgoCdG8YAiABKAkSEgoKc3RvcmVfY29kZRgDIAEoCRIOCgZyZWdpb24YBCABKAkiOQoQRG93bmxvYWRQcm9ncmVzcxIRCglyb3dzX2RvbmUYASABKAMSEgoKcm93c190b3RhbBgCIAEoAyI3CgxEb3dubG9hZEZpbGUSEQoJZmlsZV9uYW1lGAEgASgJEhQKDGNvbnRlbnRfdHlwZRgCIAEoCSKbAQodRG93bmxvYWRBdWRpdFdvcmtib29rUmVzcG9uc2USMgoIcHJvZ3Jlc3MYASABKAsyHi5zaG9wc2NvcmUudjEuRG93bmxvYWRQcm9ncmVzc0gAEioKBGZpbGUYAiABKAsyGi5zaG9wc2NvcmUudjEuRG93bmxvYWRGaWxlSAASDwoFY2h1bmsYAyABKAxIAEIJCgdtZXNzYWdlIigKFkRvd25sb2FkUGF5cm9sbFJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIpUBChdEb3dubG9hZFBheXJvbGxSZXNwb25zZRIyCghwcm9ncmVzcxgBIAEoCzIeLnNob3BzY29yZS52MS5Eb3dubG9hZFByb2dyZXNzSAASKgoEZmlsZRgCIAEoCzIaLnNob3BzY29yZS52MS5Eb3dubG9hZEZpbGVIABIPCgVjaHVuaxgDIAEoDEgAQgkKB21lc3NhZ2UiNgoQR2V0UG9saWN5UmVxdWVzdBIRCglwb2xpY3lfaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoBSJQChFHZXRQb2xpY3lSZXNwb25zZRIpCgZwb2xpY3kYASABKAsyGS5zaG9wc2NvcmUudjEuQm9udXNQb2xpY3kSEAoIdmVyc2lvbnMYAiADKAUiUgoTRGlmZlBvbGljaWVzUmVxdWVzdBIRCglwb2xpY3lfaWQYASABKAkSFAoMZnJvbV92ZXJzaW9uGAIgASgFEhIKCnRvX3ZlcnNpb24YAyABKAUiUAoMUG9saWN5Q2hhbmdlEgwKBHBhdGgYASABKAkSEQoJb2xkX3ZhbHVlGAIgASgJEhEKCW5ld192YWx1ZRgDIAEoCRIMCgR0ZXh0GAQgASgJIpMBChREaWZmUG9saWNpZXNSZXNwb25zZRInCgRmcm9tGAEgASgLMhkuc2hvcHNjb3JlLnYxLkJvbnVzUG9saWN5EiUKAnRvGAIgASgLMhkuc2hvcHNjb3JlLnYxLkJvbnVzUG9saWN5EisKB2NoYW5nZXMYAyADKAsyGi5zaG9wc2NvcmUudjEuUG9saWN5Q2hhbmdlIiwKFVZhbGlkYXRlUG9saWN5UmVxdWVzdBITCgtwb2xpY3lfanNvbhgBIAEoCSJTChZWYWxpZGF0ZVBvbGljeVJlc3BvbnNlEhAKCHByb2JsZW1zGAEgAygJEhEKCXVuY2hhbmdlZBgCIAEoCBIUCgxuZXh0X3ZlcnNpb24YAyABKAUiZQoTUHJldmlld0JvbnVzUmVxdWVzdBIRCglwb2xpY3lfaWQYASABKAkSFgoOcG9saWN5X3ZlcnNpb24YAiABKAUSEwoLcG9saWN5X2pzb24YAyABKAkSDgoGcGVyaW9kGAQgASgJIjsKFFByZXZpZXdCb251c1Jlc3BvbnNlEiMKA3J1bhgBIAEoCzIWLnNob3BzY29yZS52MS5Cb251c1J1biJIChJMaXN0QmFzZVBheVJlcXVlc3QSDQoFbW9udGgYASABKAkSIwoEa2luZBgCIAEoDjIVLnNob3BzY29yZS52MS5QYXlLaW5kIssCCgxCYXNlUGF5RW50cnkSEAoIc3RhZmZfaWQYASABKAkSFwoPZW1wbG95ZWVfbnVtYmVyGAIgASgJEgwKBG5hbWUYAyABKAkSEAoIcG9zaXRpb24YBCABKAkSEgoKZGVwYXJ0bWVudBgFIAEoCRISCgpzdG9yZV9jb2RlGAYgASgJEhIKCnN0b3JlX25hbWUYByABKAkSIwoEa2luZBgIIAEoDjIVLnNob3BzY29yZS52MS5QYXlLaW5kEgsKA3NldBgJIAEoCBIUCgxhbW91bnRfbWlub3IYCiABKAMSFwoPZWZmZWN0aXZlX21vbnRoGAsgASgJEg4KBnNvdXJjZRgMIAEoCRIvCgt1cGRhdGVfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKdXBkYXRlZF9ieRgOIAEoCSJCChNMaXN0QmFzZVBheVJlc3BvbnNlEisKB2VudHJpZXMYASADKAsyGi5zaG9wc2NvcmUudjEuQmFzZVBheUVudHJ5InEKHERvd25sb2FkUGF5cm9sbEV4cG9ydFJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEjEKBmZvcm1hdBgCIAEoDjIhLnNob3BzY29yZS52MS5QYXlyb2xsRXhwb3J0Rm9ybWF0Eg4KBmxvY2FsZRgDIAEoCSKbAQodRG93bmxvYWRQYXlyb2xsRXhwb3J0UmVzcG9uc2USMgoIcHJvZ3Jlc3MYASABKAsyHi5zaG9wc2NvcmUudjEuRG93bmxvYWRQcm9ncmVzc0gAEioKBGZpbGUYAiABKAsyGi5zaG9wc2NvcmUudjEuRG93bmxvYWRGaWxlSAASDwoFY2h1bmsYAyABKAxIAEIJCgdtZXNzYWdlKlgKB1BheUtpbmQSGAoUUEFZX0tJTkRfVU5TUEVDSUZJRUQQABIVChFQQVlfS0lORF9CQVNFX1BBWRABEhwKGFBBWV9LSU5EX1RBUkdFVF9WQVJJQUJMRRACKokBCg1Cb251c1J1blN0YXRlEh8KG0JPTlVTX1JVTl9TVEFURV9VTlNQRUNJRklFRBAAEhkKFUJPTlVTX1JVTl9TVEFURV9EUkFGVBABEhwKGEJPTlVTX1JVTl9TVEFURV9BUFBST1ZFRBACEh4KGkJPTlVTX1JVTl9TVEFURV9TVVBFUlNFREVEEAMqewoTUGF5cm9sbEV4cG9ydEZvcm1hdBIlCiFQQVlST0xMX0VYUE9SVF9GT1JNQVRfVU5TUEVDSUZJRUQQABIdChlQQVlST0xMX0VYUE9SVF9GT1JNQVRfQ1NWEAESHgoaUEFZUk9MTF9FWFBPUlRfRk9STUFUX1hMU1gQAjK4CwoNUmVwb3J0U2VydmljZRJVCgxDcmVhdGVQb2xpY3kSIS5zaG9wc2NvcmUudjEuQ3JlYXRlUG9saWN5UmVxdWVzdBoiLnNob3BzY29yZS52MS5DcmVhdGVQb2xpY3lSZXNwb25zZRJVCgxMaXN0UG9saWNpZXMSIS5zaG9wc2NvcmUudjEuTGlzdFBvbGljaWVzUmVxdWVzdBoiLnNob3BzY29yZS52MS5MaXN0UG9saWNpZXNSZXNwb25zZRJPCgpTZXRCYXNlUGF5Eh8uc2hvcHNjb3JlLnYxLlNldEJhc2VQYXlSZXF1ZXN0GiAuc2hvcHNjb3JlLnYxLlNldEJhc2VQYXlSZXNwb25zZRJYCg1JbXBvcnRCYXNlUGF5EiIuc2hvcHNjb3JlLnYxLkltcG9ydEJhc2VQYXlSZXF1ZXN0GiMuc2hvcHNjb3JlLnYxLkltcG9ydEJhc2VQYXlSZXNwb25zZRJJCghSdW5Cb251cxIdLnNob3BzY29yZS52MS5SdW5Cb251c1JlcXVlc3QaHi5zaG9wc2NvcmUudjEuUnVuQm9udXNSZXNwb25zZRJSCgtHZXRCb251c1J1bhIgLnNob3BzY29yZS52MS5HZXRCb251c1J1blJlcXVlc3QaIS5zaG9wc2NvcmUudjEuR2V0Qm9udXNSdW5SZXNwb25zZRJYCg1MaXN0Qm9udXNSdW5zEiIuc2hvcHNjb3JlLnYxLkxpc3RCb251c1J1bnNSZXF1ZXN0GiMuc2hvcHNjb3JlLnYxLkxpc3RCb251c1J1bnNSZXNwb25zZRJeCg9BcHByb3ZlQm9udXNSdW4SJC5zaG9wc2NvcmUudjEuQXBwcm92ZUJvbnVzUnVuUmVxdWVzdBolLnNob3BzY29yZS52MS5BcHByb3ZlQm9udXNSdW5SZXNwb25zZRJyChVEb3dubG9hZEF1ZGl0V29ya2Jvb2sSKi5zaG9wc2NvcmUudjEuRG93bmxvYWRBdWRpdFdvcmtib29rUmVxdWVzdBorLnNob3BzY29yZS52MS5Eb3dubG9hZEF1ZGl0V29ya2Jvb2tSZXNwb25zZTABEmAKD0Rvd25sb2FkUGF5cm9sbBIkLnNob3BzY29yZS52MS5Eb3dubG9hZFBheXJvbGxSZXF1ZXN0GiUuc2hvcHNjb3JlLnYxLkRvd25sb2FkUGF5cm9sbFJlc3BvbnNlMAESTAoJR2V0UG9saWN5Eh4uc2hvcHNjb3JlLnYxLkdldFBvbGljeVJlcXVlc3QaHy5zaG9wc2NvcmUudjEuR2V0UG9saWN5UmVzcG9uc2USVQoMRGlmZlBvbGljaWVzEiEuc2hvcHNjb3JlLnYxLkRpZmZQb2xpY2llc1JlcXVlc3QaIi5zaG9wc2NvcmUudjEuRGlmZlBvbGljaWVzUmVzcG9uc2USWwoOVmFsaWRhdGVQb2xpY3kSIy5zaG9wc2NvcmUudjEuVmFsaWRhdGVQb2xpY3lSZXF1ZXN0GiQuc2hvcHNjb3JlLnYxLlZhbGlkYXRlUG9saWN5UmVzcG9uc2USVQoMUHJldmlld0JvbnVzEiEuc2hvcHNjb3JlLnYxLlByZXZpZXdCb251c1JlcXVlc3QaIi5zaG9wc2NvcmUudjEuUHJldmlld0JvbnVzUmVzcG9uc2USUgoLTGlzdEJhc2VQYXkSIC5zaG9wc2NvcmUudjEuTGlzdEJhc2VQYXlSZXF1ZXN0GiEuc2hvcHNjb3JlLnYxLkxpc3RCYXNlUGF5UmVzcG9uc2UScgoVRG93bmxvYWRQYXlyb2xsRXhwb3J0Eiouc2hvcHNjb3JlLnYxLkRvd25sb2FkUGF5cm9sbEV4cG9ydFJlcXVlc3QaKy5zaG9wc2NvcmUudjEuRG93bmxvYWRQYXlyb2xsRXhwb3J0UmVzcG9uc2UwAUI9WjtnaXRodWIuY29tL3Nob3BzY29yZS9zaG9wc2NvcmUvYXBpL3Nob3BzY29yZS92MTtzaG9wc2NvcmV2MWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * BonusPolicy is one stored version of a bonus policy.
@@ -442,6 +442,19 @@ export type BonusRun = Message<"shopscore.v1.BonusRun"> & {
    * @generated from field: string inputs_stamp = 19;
    */
   inputsStamp: string;
+
+  /**
+   * Why the run was approved over open appeals, and those appeals by id
+   * (empty when none were open).
+   *
+   * @generated from field: string override_reason = 20;
+   */
+  overrideReason: string;
+
+  /**
+   * @generated from field: repeated string overridden_appeal_ids = 21;
+   */
+  overriddenAppealIds: string[];
 };
 
 /**
@@ -581,6 +594,14 @@ export type BonusChange = Message<"shopscore.v1.BonusChange"> & {
    * @generated from field: optional double new_percent = 13;
    */
   newPercent?: number | undefined;
+
+  /**
+   * The rulings on appeals that changed the employee's visits after the
+   * compared run was approved: why the figure differs.
+   *
+   * @generated from field: repeated shopscore.v1.BonusChangeCause causes = 14;
+   */
+  causes: BonusChangeCause[];
 };
 
 /**
@@ -589,6 +610,75 @@ export type BonusChange = Message<"shopscore.v1.BonusChange"> & {
  */
 export const BonusChangeSchema: GenMessage<BonusChange> = /*@__PURE__*/
   messageDesc(file_shopscore_v1_report, 13);
+
+/**
+ * BonusChangeCause is a ruling on an appeal, named for people.
+ *
+ * @generated from message shopscore.v1.BonusChangeCause
+ */
+export type BonusChangeCause = Message<"shopscore.v1.BonusChangeCause"> & {
+  /**
+   * @generated from field: string appeal_id = 1;
+   */
+  appealId: string;
+
+  /**
+   * @generated from field: string visit_id = 2;
+   */
+  visitId: string;
+
+  /**
+   * @generated from field: string store_code = 3;
+   */
+  storeCode: string;
+
+  /**
+   * @generated from field: string store_name = 4;
+   */
+  storeName: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp visit_time = 5;
+   */
+  visitTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp rule_time = 6;
+   */
+  ruleTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string ruled_by_name = 7;
+   */
+  ruledByName: string;
+
+  /**
+   * @generated from field: int32 upheld = 8;
+   */
+  upheld: number;
+
+  /**
+   * @generated from field: int32 questions = 9;
+   */
+  questions: number;
+
+  /**
+   * @generated from field: optional double score_before = 10;
+   */
+  scoreBefore?: number | undefined;
+
+  /**
+   * @generated from field: optional double score_after = 11;
+   */
+  scoreAfter?: number | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.BonusChangeCause.
+ * Use `create(BonusChangeCauseSchema)` to create a new message.
+ */
+export const BonusChangeCauseSchema: GenMessage<BonusChangeCause> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_report, 14);
 
 /**
  * EmployeeBonus is one employee's bonus in a run; amounts in minor units.
@@ -652,7 +742,7 @@ export type EmployeeBonus = Message<"shopscore.v1.EmployeeBonus"> & {
  * Use `create(EmployeeBonusSchema)` to create a new message.
  */
 export const EmployeeBonusSchema: GenMessage<EmployeeBonus> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 14);
+  messageDesc(file_shopscore_v1_report, 15);
 
 /**
  * ComponentBonus is one quality component of one employee's bonus.
@@ -727,7 +817,7 @@ export type ComponentBonus = Message<"shopscore.v1.ComponentBonus"> & {
  * Use `create(ComponentBonusSchema)` to create a new message.
  */
 export const ComponentBonusSchema: GenMessage<ComponentBonus> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 15);
+  messageDesc(file_shopscore_v1_report, 16);
 
 /**
  * ExplanationLine is one line of a component's explanation.
@@ -785,7 +875,7 @@ export type ExplanationLine = Message<"shopscore.v1.ExplanationLine"> & {
  * Use `create(ExplanationLineSchema)` to create a new message.
  */
 export const ExplanationLineSchema: GenMessage<ExplanationLine> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 16);
+  messageDesc(file_shopscore_v1_report, 17);
 
 /**
  * LostPoints is a question that lost points in a visit.
@@ -819,7 +909,7 @@ export type LostPoints = Message<"shopscore.v1.LostPoints"> & {
  * Use `create(LostPointsSchema)` to create a new message.
  */
 export const LostPointsSchema: GenMessage<LostPoints> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 17);
+  messageDesc(file_shopscore_v1_report, 18);
 
 /**
  * @generated from message shopscore.v1.GetBonusRunRequest
@@ -836,7 +926,7 @@ export type GetBonusRunRequest = Message<"shopscore.v1.GetBonusRunRequest"> & {
  * Use `create(GetBonusRunRequestSchema)` to create a new message.
  */
 export const GetBonusRunRequestSchema: GenMessage<GetBonusRunRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 18);
+  messageDesc(file_shopscore_v1_report, 19);
 
 /**
  * @generated from message shopscore.v1.GetBonusRunResponse
@@ -853,7 +943,7 @@ export type GetBonusRunResponse = Message<"shopscore.v1.GetBonusRunResponse"> & 
  * Use `create(GetBonusRunResponseSchema)` to create a new message.
  */
 export const GetBonusRunResponseSchema: GenMessage<GetBonusRunResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 19);
+  messageDesc(file_shopscore_v1_report, 20);
 
 /**
  * @generated from message shopscore.v1.ListBonusRunsRequest
@@ -877,7 +967,7 @@ export type ListBonusRunsRequest = Message<"shopscore.v1.ListBonusRunsRequest"> 
  * Use `create(ListBonusRunsRequestSchema)` to create a new message.
  */
 export const ListBonusRunsRequestSchema: GenMessage<ListBonusRunsRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 20);
+  messageDesc(file_shopscore_v1_report, 21);
 
 /**
  * @generated from message shopscore.v1.ListBonusRunsResponse
@@ -894,7 +984,7 @@ export type ListBonusRunsResponse = Message<"shopscore.v1.ListBonusRunsResponse"
  * Use `create(ListBonusRunsResponseSchema)` to create a new message.
  */
 export const ListBonusRunsResponseSchema: GenMessage<ListBonusRunsResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 21);
+  messageDesc(file_shopscore_v1_report, 22);
 
 /**
  * @generated from message shopscore.v1.ApproveBonusRunRequest
@@ -904,6 +994,15 @@ export type ApproveBonusRunRequest = Message<"shopscore.v1.ApproveBonusRunReques
    * @generated from field: string run_id = 1;
    */
   runId: string;
+
+  /**
+   * Why the run is approved while appeals on visits of its month are
+   * open; without it such a run is refused (FailedPrecondition listing
+   * them). Recorded on the run and printed in its payroll workbook.
+   *
+   * @generated from field: string override_reason = 2;
+   */
+  overrideReason: string;
 };
 
 /**
@@ -911,7 +1010,7 @@ export type ApproveBonusRunRequest = Message<"shopscore.v1.ApproveBonusRunReques
  * Use `create(ApproveBonusRunRequestSchema)` to create a new message.
  */
 export const ApproveBonusRunRequestSchema: GenMessage<ApproveBonusRunRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 22);
+  messageDesc(file_shopscore_v1_report, 23);
 
 /**
  * @generated from message shopscore.v1.ApproveBonusRunResponse
@@ -928,7 +1027,7 @@ export type ApproveBonusRunResponse = Message<"shopscore.v1.ApproveBonusRunRespo
  * Use `create(ApproveBonusRunResponseSchema)` to create a new message.
  */
 export const ApproveBonusRunResponseSchema: GenMessage<ApproveBonusRunResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 23);
+  messageDesc(file_shopscore_v1_report, 24);
 
 /**
  * @generated from message shopscore.v1.DownloadAuditWorkbookRequest
@@ -966,7 +1065,7 @@ export type DownloadAuditWorkbookRequest = Message<"shopscore.v1.DownloadAuditWo
  * Use `create(DownloadAuditWorkbookRequestSchema)` to create a new message.
  */
 export const DownloadAuditWorkbookRequestSchema: GenMessage<DownloadAuditWorkbookRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 24);
+  messageDesc(file_shopscore_v1_report, 25);
 
 /**
  * DownloadProgress tells how far an export is: rows written of rows
@@ -991,7 +1090,7 @@ export type DownloadProgress = Message<"shopscore.v1.DownloadProgress"> & {
  * Use `create(DownloadProgressSchema)` to create a new message.
  */
 export const DownloadProgressSchema: GenMessage<DownloadProgress> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 25);
+  messageDesc(file_shopscore_v1_report, 26);
 
 /**
  * DownloadFile describes the file that the chunks which follow make up.
@@ -1015,7 +1114,7 @@ export type DownloadFile = Message<"shopscore.v1.DownloadFile"> & {
  * Use `create(DownloadFileSchema)` to create a new message.
  */
 export const DownloadFileSchema: GenMessage<DownloadFile> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 26);
+  messageDesc(file_shopscore_v1_report, 27);
 
 /**
  * @generated from message shopscore.v1.DownloadAuditWorkbookResponse
@@ -1052,7 +1151,7 @@ export type DownloadAuditWorkbookResponse = Message<"shopscore.v1.DownloadAuditW
  * Use `create(DownloadAuditWorkbookResponseSchema)` to create a new message.
  */
 export const DownloadAuditWorkbookResponseSchema: GenMessage<DownloadAuditWorkbookResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 27);
+  messageDesc(file_shopscore_v1_report, 28);
 
 /**
  * @generated from message shopscore.v1.DownloadPayrollRequest
@@ -1069,7 +1168,7 @@ export type DownloadPayrollRequest = Message<"shopscore.v1.DownloadPayrollReques
  * Use `create(DownloadPayrollRequestSchema)` to create a new message.
  */
 export const DownloadPayrollRequestSchema: GenMessage<DownloadPayrollRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 28);
+  messageDesc(file_shopscore_v1_report, 29);
 
 /**
  * @generated from message shopscore.v1.DownloadPayrollResponse
@@ -1104,7 +1203,7 @@ export type DownloadPayrollResponse = Message<"shopscore.v1.DownloadPayrollRespo
  * Use `create(DownloadPayrollResponseSchema)` to create a new message.
  */
 export const DownloadPayrollResponseSchema: GenMessage<DownloadPayrollResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 29);
+  messageDesc(file_shopscore_v1_report, 30);
 
 /**
  * @generated from message shopscore.v1.GetPolicyRequest
@@ -1128,7 +1227,7 @@ export type GetPolicyRequest = Message<"shopscore.v1.GetPolicyRequest"> & {
  * Use `create(GetPolicyRequestSchema)` to create a new message.
  */
 export const GetPolicyRequestSchema: GenMessage<GetPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 30);
+  messageDesc(file_shopscore_v1_report, 31);
 
 /**
  * @generated from message shopscore.v1.GetPolicyResponse
@@ -1152,7 +1251,7 @@ export type GetPolicyResponse = Message<"shopscore.v1.GetPolicyResponse"> & {
  * Use `create(GetPolicyResponseSchema)` to create a new message.
  */
 export const GetPolicyResponseSchema: GenMessage<GetPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 31);
+  messageDesc(file_shopscore_v1_report, 32);
 
 /**
  * @generated from message shopscore.v1.DiffPoliciesRequest
@@ -1181,7 +1280,7 @@ export type DiffPoliciesRequest = Message<"shopscore.v1.DiffPoliciesRequest"> & 
  * Use `create(DiffPoliciesRequestSchema)` to create a new message.
  */
 export const DiffPoliciesRequestSchema: GenMessage<DiffPoliciesRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 32);
+  messageDesc(file_shopscore_v1_report, 33);
 
 /**
  * PolicyChange is one field that differs between two policy versions.
@@ -1219,7 +1318,7 @@ export type PolicyChange = Message<"shopscore.v1.PolicyChange"> & {
  * Use `create(PolicyChangeSchema)` to create a new message.
  */
 export const PolicyChangeSchema: GenMessage<PolicyChange> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 33);
+  messageDesc(file_shopscore_v1_report, 34);
 
 /**
  * @generated from message shopscore.v1.DiffPoliciesResponse
@@ -1246,7 +1345,7 @@ export type DiffPoliciesResponse = Message<"shopscore.v1.DiffPoliciesResponse"> 
  * Use `create(DiffPoliciesResponseSchema)` to create a new message.
  */
 export const DiffPoliciesResponseSchema: GenMessage<DiffPoliciesResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 34);
+  messageDesc(file_shopscore_v1_report, 35);
 
 /**
  * @generated from message shopscore.v1.ValidatePolicyRequest
@@ -1263,7 +1362,7 @@ export type ValidatePolicyRequest = Message<"shopscore.v1.ValidatePolicyRequest"
  * Use `create(ValidatePolicyRequestSchema)` to create a new message.
  */
 export const ValidatePolicyRequestSchema: GenMessage<ValidatePolicyRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 35);
+  messageDesc(file_shopscore_v1_report, 36);
 
 /**
  * @generated from message shopscore.v1.ValidatePolicyResponse
@@ -1296,7 +1395,7 @@ export type ValidatePolicyResponse = Message<"shopscore.v1.ValidatePolicyRespons
  * Use `create(ValidatePolicyResponseSchema)` to create a new message.
  */
 export const ValidatePolicyResponseSchema: GenMessage<ValidatePolicyResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 36);
+  messageDesc(file_shopscore_v1_report, 37);
 
 /**
  * @generated from message shopscore.v1.PreviewBonusRequest
@@ -1332,7 +1431,7 @@ export type PreviewBonusRequest = Message<"shopscore.v1.PreviewBonusRequest"> & 
  * Use `create(PreviewBonusRequestSchema)` to create a new message.
  */
 export const PreviewBonusRequestSchema: GenMessage<PreviewBonusRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 37);
+  messageDesc(file_shopscore_v1_report, 38);
 
 /**
  * @generated from message shopscore.v1.PreviewBonusResponse
@@ -1351,7 +1450,7 @@ export type PreviewBonusResponse = Message<"shopscore.v1.PreviewBonusResponse"> 
  * Use `create(PreviewBonusResponseSchema)` to create a new message.
  */
 export const PreviewBonusResponseSchema: GenMessage<PreviewBonusResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 38);
+  messageDesc(file_shopscore_v1_report, 39);
 
 /**
  * @generated from message shopscore.v1.ListBasePayRequest
@@ -1377,7 +1476,7 @@ export type ListBasePayRequest = Message<"shopscore.v1.ListBasePayRequest"> & {
  * Use `create(ListBasePayRequestSchema)` to create a new message.
  */
 export const ListBasePayRequestSchema: GenMessage<ListBasePayRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 39);
+  messageDesc(file_shopscore_v1_report, 40);
 
 /**
  * BasePayEntry is one employee's pay in force in a month.
@@ -1469,7 +1568,7 @@ export type BasePayEntry = Message<"shopscore.v1.BasePayEntry"> & {
  * Use `create(BasePayEntrySchema)` to create a new message.
  */
 export const BasePayEntrySchema: GenMessage<BasePayEntry> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 40);
+  messageDesc(file_shopscore_v1_report, 41);
 
 /**
  * @generated from message shopscore.v1.ListBasePayResponse
@@ -1486,7 +1585,7 @@ export type ListBasePayResponse = Message<"shopscore.v1.ListBasePayResponse"> & 
  * Use `create(ListBasePayResponseSchema)` to create a new message.
  */
 export const ListBasePayResponseSchema: GenMessage<ListBasePayResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 41);
+  messageDesc(file_shopscore_v1_report, 42);
 
 /**
  * @generated from message shopscore.v1.DownloadPayrollExportRequest
@@ -1517,7 +1616,7 @@ export type DownloadPayrollExportRequest = Message<"shopscore.v1.DownloadPayroll
  * Use `create(DownloadPayrollExportRequestSchema)` to create a new message.
  */
 export const DownloadPayrollExportRequestSchema: GenMessage<DownloadPayrollExportRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 42);
+  messageDesc(file_shopscore_v1_report, 43);
 
 /**
  * @generated from message shopscore.v1.DownloadPayrollExportResponse
@@ -1552,7 +1651,7 @@ export type DownloadPayrollExportResponse = Message<"shopscore.v1.DownloadPayrol
  * Use `create(DownloadPayrollExportResponseSchema)` to create a new message.
  */
 export const DownloadPayrollExportResponseSchema: GenMessage<DownloadPayrollExportResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_report, 43);
+  messageDesc(file_shopscore_v1_report, 44);
 
 /**
  * PayKind says what a base pay amount is; a policy's "base" says which

@@ -1,0 +1,82 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
+	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
+	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/demo"
+	"github.com/shopscore/shopscore/server/servertest"
+)
+
+// TestConsole_Appeals drives an appeal through the console: the demo
+// manager files it with a PDF from a delivery's page and is refused as
+// its judge; a second manager of the depot rules from the queue.
+func TestConsole_Appeals(t *testing.T) {
+	needBrowser(t)
+	srv := servertest.Run(t, server.Config{
+		Console:   mustConsole(t),
+		LoginRate: server.Rate{Burst: 100, Every: time.Second},
+	})
+	require.NoError(t, demo.SeedReports(context.Background(), srv.Server))
+	ctx := context.Background()
+	login := func(email, password string) string {
+		res, err := shopscorev1connect.NewAuthServiceClient(http.DefaultClient, srv.URL).Login(ctx, connect.NewRequest(&v1.LoginRequest{
+			Email: email, Password: password, DeviceId: "e2e-" + email}))
+		require.NoError(t, err)
+		return res.Msg.Tokens.AccessToken
+	}
+	bearer := func(token string) connect.Option {
+		return connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
+			return func(ctx context.Context, r connect.AnyRequest) (connect.AnyResponse, error) {
+				r.Header().Set("Authorization", "Bearer "+token)
+				return next(ctx, r)
+			}
+		}))
+	}
+	admin := shopscorev1connect.NewAdminServiceClient(http.DefaultClient, srv.URL, bearer(login(demo.Users[audit.RoleAdmin], servertest.DemoPassword)))
+	const judge, password = "pavel.smirnov@demo.shopscore.test", "second manager's password"
+	_, err := admin.CreateUser(ctx, connect.NewRequest(&v1.CreateUserRequest{Email: judge, DisplayName: "Pavel Smirnov", Role: v1.Role_ROLE_MANAGER,
+		Password: password, ManagedStoreCodes: []string{"DEPOT-1"}}))
+	require.NoError(t, err)
+
+	// An approved delivery of Sergei Morozov's that the shopper found
+	// impolite.
+	review := shopscorev1connect.NewReviewServiceClient(http.DefaultClient, srv.URL, bearer(login(demo.Users[audit.RoleManager], servertest.DemoPassword)))
+	list, err := review.ListVisits(ctx, connect.NewRequest(&v1.ListVisitsRequest{State: v1.VisitState_VISIT_STATE_APPROVED, PageSize: 500}))
+	require.NoError(t, err)
+	var visit string
+	for _, s := range list.Msg.Visits {
+		if s.StaffEmployeeNumber != "E2001" {
+			continue
+		}
+		d, err := review.GetVisit(ctx, connect.NewRequest(&v1.GetVisitRequest{VisitId: s.Id}))
+		require.NoError(t, err)
+		for _, a := range d.Msg.Visit.Answers {
+			if a.QuestionId == "driver_polite" && !a.GetBoolValue() {
+				visit = s.Id
+			}
+		}
+		if visit != "" {
+			break
+		}
+	}
+	require.NotEmpty(t, visit, "the demo has an impolite delivery of E2001")
+
+	res := journey(t, srv.URL, "appeal", map[string]string{"SHOPSCORE_VISIT": visit, "SHOPSCORE_JUDGE": judge, "SHOPSCORE_JUDGE_PASSWORD": password})
+	assert.Equal(t, true, res["ruled"])
+	after, err := review.GetVisit(ctx, connect.NewRequest(&v1.GetVisitRequest{VisitId: visit}))
+	require.NoError(t, err)
+	last := after.Msg.History[len(after.Msg.History)-1]
+	assert.Equal(t, "Pavel Smirnov", last.ActorName)
+	assert.Contains(t, last.Reason, "upheld: The signed receipt settles it.")
+}
