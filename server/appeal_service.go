@@ -202,7 +202,7 @@ func (a *appealService) evidenceOf(ctx context.Context, p audit.Principal, appea
 	if err := photoSlot(appealID, questionID, index); err != nil {
 		return nil, audit.Errorf(audit.EINVALID, "%s", strings.Replace(audit.ErrorMessage(err), "visit_id", "appeal_id", 1))
 	}
-	return a.s.st.Appeals().FindEvidence(ctx, audit.ScopeOf(p), appealID, questionID, int(index))
+	return a.s.app.AppealEvidence(ctx, p, appealID, questionID, int(index))
 }
 
 // CreateEvidenceUpload returns an upload URL for an evidence file, or

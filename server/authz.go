@@ -29,8 +29,11 @@ var (
 	shoppers = []audit.Role{audit.RoleShopper}
 	hr       = []audit.Role{audit.RoleHR, audit.RoleAdmin}
 	// appealFilers file appeals and upload their evidence; judges rule.
-	appealFilers = []audit.Role{audit.RoleManager}
-	judges       = []audit.Role{audit.RoleManager, audit.RoleHR}
+	appealFilers = []audit.Role{audit.RoleManager, audit.RoleStaff}
+	// appealReaders follow appeals: the readers, and an employee his own
+	// (app.ListAppeals narrows him to them).
+	appealReaders = []audit.Role{audit.RoleManager, audit.RoleHR, audit.RoleAdmin, audit.RoleStaff}
+	judges        = []audit.Role{audit.RoleManager, audit.RoleHR}
 )
 
 // policy is the one table from procedure to the roles allowed to call it.
@@ -146,8 +149,8 @@ var policy = map[string][]audit.Role{
 	shopscorev1connect.AppealServiceFileAppealProcedure:             appealFilers,
 	shopscorev1connect.AppealServiceCreateEvidenceUploadProcedure:   appealFilers,
 	shopscorev1connect.AppealServiceFinalizeEvidenceUploadProcedure: appealFilers,
-	shopscorev1connect.AppealServiceListAppealsProcedure:            readers,
-	shopscorev1connect.AppealServiceGetAppealProcedure:              readers,
+	shopscorev1connect.AppealServiceListAppealsProcedure:            appealReaders,
+	shopscorev1connect.AppealServiceGetAppealProcedure:              appealReaders,
 	shopscorev1connect.AppealServiceRuleAppealProcedure:             judges,
 	shopscorev1connect.AppealServiceGetAppealRatesProcedure:         readers,
 }

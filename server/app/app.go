@@ -31,8 +31,6 @@ type App struct {
 	pushes pushQueue
 	// webhookPolicy decides which endpoint URLs may be registered.
 	webhookPolicy webhook.Policy
-	// staffOfUser links a staff user to his staff record (Options).
-	staffOfUser StaffOfUser
 }
 
 // Options configures an App; the zero value is the production one.
@@ -43,10 +41,6 @@ type Options struct {
 	// registered (the zero Policy: https to public addresses only); the
 	// delivery client is built from the same policy.
 	WebhookPolicy webhook.Policy
-	// StaffOfUser links a user of the staff role to his staff record,
-	// for the appeals he files for himself (FileAppeal); nil: no staff
-	// user is linked to one.
-	StaffOfUser StaffOfUser
 }
 
 // New returns the use cases over st.
@@ -54,7 +48,7 @@ func New(st storage.Storage, o Options) *App {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &App{st: st, now: o.Now, webhookPolicy: o.WebhookPolicy, staffOfUser: o.StaffOfUser}
+	return &App{st: st, now: o.Now, webhookPolicy: o.WebhookPolicy}
 }
 
 // Storage returns the storage the use cases run over, for queries that

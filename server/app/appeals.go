@@ -20,37 +20,21 @@ import (
 // engine as at push. Nothing of it reaches the shopper's device: no use
 // case here writes a feed row.
 
-// roleStaff is the role of an employee's own account (audit.RoleStaff
-// where the staff role exists): he files appeals for himself, on visits
-// that name him.
-const roleStaff audit.Role = "staff"
-
-// StaffOfUser returns the staff record (by id) a user of the staff role
-// is linked to, and whether he is linked to one. The staff role's accounts
-// link a user to his record by employee number; until that link is
-// stored, Options.StaffOfUser supplies it, and without it no staff user
-// can file.
-type StaffOfUser func(ctx context.Context, tx storage.Tx, userID string) (staffID string, ok bool, err error)
-
 // filerScope returns the scope in which filer may file appeals, and the
-// staff record the visit must name ("" for any): a manager files for the
-// staff of his stores, a staff user for himself. Errors: EFORBIDDEN (any
-// other role, or a staff user linked to no record).
+// employee the visit must concern ("" for any): a manager files for the
+// staff of his stores, an employee (role staff) for himself, on the
+// visits his own results show him (concerns). Errors: EFORBIDDEN (any
+// other role, or an account linked to no employee).
 func (a *App) filerScope(ctx context.Context, tx storage.Tx, filer audit.Principal) (audit.Scope, string, error) {
 	switch filer.Role {
 	case audit.RoleManager:
 		return audit.ScopeOf(filer), "", nil
-	case roleStaff:
-		if a.staffOfUser != nil {
-			id, ok, err := a.staffOfUser(ctx, tx, filer.UserID)
-			if err != nil {
-				return audit.Scope{}, "", err
-			}
-			if ok && id != "" {
-				return audit.Scope{All: true}, id, nil
-			}
+	case audit.RoleStaff:
+		me, err := staffOf(ctx, tx, filer)
+		if err != nil {
+			return audit.Scope{}, "", err
 		}
-		return audit.Scope{}, "", audit.Errorf(audit.EFORBIDDEN, "your account is not linked to a staff record, so you cannot file an appeal: ask HR to link it")
+		return audit.Scope{All: true}, me.Staff.ID, nil
 	}
 	return audit.Scope{}, "", audit.Errorf(audit.EFORBIDDEN, "an appeal is filed by the employee or a manager of the store on his behalf, not by a user with the %s role", filer.Role)
 }
@@ -104,8 +88,12 @@ func (a *App) FileAppeal(ctx context.Context, filer audit.Principal, in *audit.A
 		if err != nil {
 			return err
 		}
-		if staffID != "" && d.StaffID != staffID {
-			return audit.Errorf(audit.ENOTFOUND, "visit %q not found", in.VisitID)
+		if staffID != "" {
+			if mine, err := concerns(ctx, tx, staffID, &d.VisitSummary); err != nil {
+				return err
+			} else if !mine {
+				return audit.Errorf(audit.ENOTFOUND, "visit %q not found", in.VisitID)
+			}
 		}
 		if !d.State.Counts() {
 			return audit.Errorf(audit.EPRECONDITION, "visit %s is %s: only an approved or published visit can be appealed", in.VisitID, d.State)
@@ -240,32 +228,78 @@ func percentText(p *float64) string {
 // is p's), open ones by deadline first. Errors: EFORBIDDEN (a role that
 // sees no appeals).
 func (a *App) ListAppeals(ctx context.Context, p audit.Principal, f storage.AppealFilter) ([]*audit.Appeal, error) {
-	scope, err := appealScope(p)
-	if err != nil {
-		return nil, err
-	}
-	f.Scope = scope
-	return a.st.Appeals().List(ctx, f)
+	var out []*audit.Appeal
+	err := a.st.View(ctx, func(tx storage.Tx) error {
+		if err := appealScope(ctx, tx, p, &f); err != nil {
+			return err
+		}
+		var err error
+		out, err = tx.Appeals().List(ctx, f)
+		return err
+	})
+	return out, err
 }
 
 // GetAppeal returns an appeal in p's scope. Errors: ENOTFOUND,
 // EFORBIDDEN.
 func (a *App) GetAppeal(ctx context.Context, p audit.Principal, id string) (*audit.Appeal, error) {
-	scope, err := appealScope(p)
+	var out *audit.Appeal
+	err := a.st.View(ctx, func(tx storage.Tx) (err error) {
+		out, err = findAppeal(ctx, tx, p, id)
+		return err
+	})
+	return out, err
+}
+
+// findAppeal returns an appeal p sees. Errors: ENOTFOUND, EFORBIDDEN.
+func findAppeal(ctx context.Context, tx storage.Tx, p audit.Principal, id string) (*audit.Appeal, error) {
+	var f storage.AppealFilter
+	if err := appealScope(ctx, tx, p, &f); err != nil {
+		return nil, err
+	}
+	ap, err := tx.Appeals().Find(ctx, f.Scope, id)
 	if err != nil {
 		return nil, err
 	}
-	return a.st.Appeals().Find(ctx, scope, id)
+	if m := f.Mine; (m.StaffID != "" || m.FiledBy != "") && !(ap.StaffID != "" && ap.StaffID == m.StaffID) && ap.FiledBy != m.FiledBy {
+		return nil, audit.Errorf(audit.ENOTFOUND, "appeal %q not found", id)
+	}
+	return ap, nil
 }
 
-// appealScope is what appeals p sees: a manager his stores', HR and
-// admins all. Errors: EFORBIDDEN.
-func appealScope(p audit.Principal) (audit.Scope, error) {
+// AppealEvidence returns an evidence file of an appeal p sees (GetAppeal).
+// Errors: ENOTFOUND, EFORBIDDEN.
+func (a *App) AppealEvidence(ctx context.Context, p audit.Principal, appealID, questionID string, index int) (*audit.AppealEvidence, error) {
+	var out *audit.AppealEvidence
+	err := a.st.View(ctx, func(tx storage.Tx) error {
+		ap, err := findAppeal(ctx, tx, p, appealID)
+		if err != nil {
+			return err
+		}
+		out, err = tx.Appeals().FindEvidence(ctx, audit.Scope{All: true}, ap.ID, questionID, index)
+		return err
+	})
+	return out, err
+}
+
+// appealScope narrows f to the appeals p sees: a manager his stores', HR
+// and admins all, an employee his own (those that name him and those he
+// filed). Errors: EFORBIDDEN.
+func appealScope(ctx context.Context, tx storage.Tx, p audit.Principal, f *storage.AppealFilter) error {
 	switch p.Role {
 	case audit.RoleManager, audit.RoleHR, audit.RoleAdmin:
-		return audit.ScopeOf(p), nil
+		f.Scope = audit.ScopeOf(p)
+		return nil
+	case audit.RoleStaff:
+		me, err := staffOf(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		f.Scope = audit.Scope{All: true}
+		f.Mine.StaffID, f.Mine.FiledBy = me.Staff.ID, p.UserID
+		return nil
 	}
-	return audit.Scope{}, audit.Errorf(audit.EFORBIDDEN, "a %s does not see appeals", p.Role)
+	return audit.Errorf(audit.EFORBIDDEN, "a %s does not see appeals", p.Role)
 }
 
 // appealNames names appeals for people, one each: "S01 First, visit of
@@ -309,8 +343,10 @@ type ReviewerAppeals struct {
 // by code, reviewers by name. Errors: EINVALID (the query), ENOTFOUND (a
 // store outside the scope), EFORBIDDEN.
 func (a *App) AppealRates(ctx context.Context, p audit.Principal, q storage.DashboardQuery) (*AppealRates, error) {
-	if _, err := appealScope(p); err != nil {
-		return nil, err
+	switch p.Role {
+	case audit.RoleManager, audit.RoleHR, audit.RoleAdmin:
+	default:
+		return nil, audit.Errorf(audit.EFORBIDDEN, "a %s does not see appeal rates", p.Role)
 	}
 	q.Approved = true
 	period, err := AuditPeriod(q.From, q.To, q.Location)

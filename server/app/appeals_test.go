@@ -104,6 +104,14 @@ func TestAppeal_FileRuleAndPay(t *testing.T) {
 	visitID := w.approvedVisit(t)
 	yes := true
 
+	staffUser := func(s *audit.Staff, email string) audit.Principal {
+		u := &audit.User{Email: email, Role: audit.RoleStaff, StaffID: s.ID, DisplayName: s.Name}
+		require.NoError(t, w.app.CreateUser(ctx, u, "not-a-real-hash"))
+		return audit.Principal{UserID: u.ID, Role: audit.RoleStaff}
+	}
+	olga := &audit.Staff{EmployeeNumber: "E9", Name: "Olga Sidorova", Position: "driver", StoreID: w.storeB.ID}
+	require.NoError(t, w.app.CreateStaff(ctx, audit.Scope{All: true}, olga))
+	olgaUser, ivanUser := staffUser(olga, "olga@example.com"), staffUser(w.staff, "ivan@example.com")
 	first, err := w.app.RunBonus(ctx, "cashiers", 0, "2026-12", w.hr.UserID)
 	require.NoError(t, err)
 	require.Len(t, first.Run.Employees, 1)
@@ -116,8 +124,10 @@ func TestAppeal_FileRuleAndPay(t *testing.T) {
 	requireCode(t, audit.ENOTFOUND, err)
 	_, err = w.app.FileAppeal(ctx, w.mA, &audit.Appeal{VisitID: visitID, Questions: []audit.AppealQuestion{reasoned("greet", " ")}})
 	requireCode(t, audit.EINVALID, err)
-	_, err = w.app.FileAppeal(ctx, audit.Principal{UserID: "someone", Role: "staff"}, &audit.Appeal{VisitID: visitID, Questions: []audit.AppealQuestion{reasoned("greet", "x")}})
-	requireCode(t, audit.EFORBIDDEN, err)
+	// An employee's own account files for himself, on the visits his
+	// results show him: another store's employee finds no such visit.
+	_, err = w.app.FileAppeal(ctx, olgaUser, &audit.Appeal{VisitID: visitID, Questions: []audit.AppealQuestion{reasoned("greet", "x")}})
+	requireCode(t, audit.ENOTFOUND, err)
 
 	ap, err := w.app.FileAppeal(ctx, w.mA, &audit.Appeal{VisitID: visitID, Questions: []audit.AppealQuestion{
 		reasoned("greet", "The CCTV shows Ivan greeting the shopper at 10:02"), reasoned("thank", "He thanked, too")}})
@@ -128,6 +138,21 @@ func TestAppeal_FileRuleAndPay(t *testing.T) {
 	assert.True(t, time.Date(2026, 12, 8, 21, 0, 0, 0, time.UTC).Equal(ap.Deadline), "approved on 1 December (Moscow): the window ends with the 8th, Moscow time; deadline %v", ap.Deadline)
 	_, err = w.app.FileAppeal(ctx, w.mA, &audit.Appeal{VisitID: visitID, Questions: []audit.AppealQuestion{reasoned("greet", "again")}})
 	requireCode(t, audit.EPRECONDITION, err)
+	_, err = w.app.FileAppeal(ctx, ivanUser, &audit.Appeal{VisitID: visitID, Questions: []audit.AppealQuestion{reasoned("greet", "again")}})
+	requireCode(t, audit.EPRECONDITION, err)
+
+	// Ivan follows the appeal filed for him; Olga sees none of it.
+	mine, err := w.app.ListAppeals(ctx, ivanUser, storage.AppealFilter{})
+	require.NoError(t, err)
+	require.Len(t, mine, 1)
+	assert.Equal(t, ap.ID, mine[0].ID)
+	_, err = w.app.GetAppeal(ctx, ivanUser, ap.ID)
+	require.NoError(t, err)
+	theirs, err := w.app.ListAppeals(ctx, olgaUser, storage.AppealFilter{})
+	require.NoError(t, err)
+	assert.Empty(t, theirs)
+	_, err = w.app.GetAppeal(ctx, olgaUser, ap.ID)
+	requireCode(t, audit.ENOTFOUND, err)
 
 	// The open appeal blocks approval, naming the store, day and employee.
 	_, err = w.app.ApproveBonusRun(ctx, first.ID, w.hr.UserID, "")

@@ -168,6 +168,9 @@ func (r appealRows) List(ctx context.Context, f storage.AppealFilter) ([]*audit.
 	if f.State != "" {
 		where = append(where, `a.state = `+a.add(string(f.State)))
 	}
+	if m := f.Mine; m.StaffID != "" || m.FiledBy != "" {
+		where = append(where, `(a.staff_id = `+a.add(m.StaffID)+` AND a.staff_id <> '' OR a.filed_by = `+a.add(m.FiledBy)+`)`)
+	}
 	if f.VisitID != "" {
 		where = append(where, `a.visit_id = `+a.add(f.VisitID))
 	}

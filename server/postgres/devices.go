@@ -186,4 +186,3 @@ func durationMillis(d *time.Duration) *int64 {
 	n := d.Milliseconds()
 	return &n
 }
-

@@ -164,6 +164,10 @@ func (r appealRows) List(ctx context.Context, f storage.AppealFilter) ([]*audit.
 	if f.State != "" {
 		add(`a.state = ?`, string(f.State))
 	}
+	if m := f.Mine; m.StaffID != "" || m.FiledBy != "" {
+		where = append(where, `(a.staff_id = ? AND a.staff_id <> '' OR a.filed_by = ?)`)
+		args = append(args, m.StaffID, m.FiledBy)
+	}
 	if f.VisitID != "" {
 		add(`a.visit_id = ?`, f.VisitID)
 	}

@@ -56,6 +56,10 @@ type AppealFilter struct {
 	VisitID string
 	StoreID string
 	Region  string // the stores of a region
+	// Mine selects, when StaffID or FiledBy is set, the appeals that
+	// name the employee StaffID or that user FiledBy filed: an
+	// employee's own appeals.
+	Mine struct{ StaffID, FiledBy string }
 	// VisitFrom and VisitTo select appeals on visits started (as
 	// claimed) in [VisitFrom, VisitTo), when set: the visits of a bonus
 	// run's period.
