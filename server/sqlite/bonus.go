@@ -274,8 +274,8 @@ func inputsStamp(ctx context.Context, tx *Tx, kind string, period reports.Period
 var (
 	bonusWhere   = ` WHERE r.visited_at >= ? AND r.visited_at < ? AND v.state IN ` + stateList(audit.BonusStates)
 	bonusVisits  = `SELECT r.visit_id, r.store_id, r.staff_id, r.visited_at` + reportVisitsFrom + bonusWhere + ` ORDER BY r.visited_at, r.visit_id`
-	bonusAnswers = `SELECT a.visit_id, a.question_id, a.category, a.standard_code, a.points, a.max_points, a.critical_failure` +
-		reportVisitsFrom + ` CROSS JOIN visit_answers a ON a.visit_id = r.visit_id` + bonusWhere + ` ORDER BY r.visited_at, r.visit_id, a.ord`
+	bonusAnswers = `SELECT r.visit_id, a.question_id, a.category, a.standard_code, a.points, a.max_points, a.critical_failure` +
+		reportVisitsFrom + ` CROSS JOIN visit_answers a ON a.visit_no = r.no` + bonusWhere + ` ORDER BY r.visited_at, r.visit_id, a.ord`
 )
 
 // Observations streams the scored answers of the period's visits that

@@ -81,7 +81,7 @@ func planDashboard(ctx context.Context, tx *Tx, q *storage.DashboardQuery) (*das
 		add(`v.channel = ?`, q.Channel)
 	}
 	answer := func(extra string, a ...any) {
-		add(`EXISTS (SELECT 1 FROM visit_answers a WHERE a.visit_id = r.visit_id AND `+extra+`)`, a...)
+		add(`EXISTS (SELECT 1 FROM visit_answers a WHERE a.visit_no = r.no AND `+extra+`)`, a...)
 	}
 	for _, f := range []struct{ col, v string }{{"a.category", q.Category}, {"a.standard_code", q.Clause}, {"a.question_id", q.QuestionID}} {
 		if f.v != "" && !(q.CriticalOnly && f.col == "a.question_id") {
@@ -179,7 +179,7 @@ func (r dashboardRows) Figures(ctx context.Context, q storage.DashboardQuery, pa
 		}
 		if parts&storage.DashNPS != 0 {
 			err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(a.nps >= 9), 0), COALESCE(SUM(a.nps BETWEEN 7 AND 8), 0), COALESCE(SUM(a.nps <= 6), 0)`+
-				dashFrom(&q, `CROSS JOIN visit_answers a ON a.visit_id = r.visit_id`)+p.cond+` AND a.nps IS NOT NULL`,
+				dashFrom(&q, `CROSS JOIN visit_answers a ON a.visit_no = r.no`)+p.cond+` AND a.nps IS NOT NULL`,
 				append(period, p.args...)...).Scan(&d.Promoters, &d.Passives, &d.Detractors)
 			if err != nil {
 				return fmt.Errorf("dashboard NPS: %w", err)
@@ -220,7 +220,7 @@ func readDashVisits(ctx context.Context, d *storage.Dashboard, tx *Tx, q *storag
 }
 
 func readDashAnswers(ctx context.Context, d *storage.Dashboard, tx *Tx, q *storage.DashboardQuery, p *dashPlan, period []any) error {
-	from := dashFrom(q, `CROSS JOIN visit_answers a ON a.visit_id = r.visit_id`)
+	from := dashFrom(q, `CROSS JOIN visit_answers a ON a.visit_no = r.no`)
 	const figures = `SUM(a.max_points > 0), SUM(a.max_points = 0), SUM(a.points), SUM(a.max_points), SUM(a.critical_failure),
 		COUNT(DISTINCT CASE WHEN a.max_points > 0 THEN r.visit_id END)`
 	scan := func(row scanner, f *reports.AnswerFigures, keys ...any) error {
@@ -278,7 +278,7 @@ func readDashAnswers(ctx context.Context, d *storage.Dashboard, tx *Tx, q *stora
 
 func readDashCritical(ctx context.Context, d *storage.Dashboard, tx *Tx, q *storage.DashboardQuery, p *dashPlan, period []any) error {
 	rows, err := tx.QueryContext(ctx, `SELECT v.checklist_id, v.checklist_version, a.question_id, MAX(a.standard_code), MAX(a.category), COUNT(DISTINCT r.visit_id)`+
-		dashFrom(q, `CROSS JOIN visit_answers a ON a.visit_id = r.visit_id`)+p.cond+` AND a.critical_failure = 1 GROUP BY 1, 2, 3`,
+		dashFrom(q, `CROSS JOIN visit_answers a ON a.visit_no = r.no`)+p.cond+` AND a.critical_failure = 1 GROUP BY 1, 2, 3`,
 		append(period, p.args...)...)
 	if err != nil {
 		return fmt.Errorf("dashboard critical failures: %w", err)
@@ -347,8 +347,8 @@ func (r dashboardRows) Visits(ctx context.Context, q storage.DashboardQuery, lim
 		var drillArgs []any
 		for _, f := range []struct{ col, v string }{{"a.category", q.Category}, {"a.standard_code", q.Clause}, {"a.question_id", q.QuestionID}} {
 			if f.v != "" {
-				drill = `(SELECT COALESCE(SUM(a.points), 0) FROM visit_answers a WHERE a.visit_id = r.visit_id AND ` + f.col + ` = ?1x),
-					(SELECT COALESCE(SUM(a.max_points), 0) FROM visit_answers a WHERE a.visit_id = r.visit_id AND ` + f.col + ` = ?1x)`
+				drill = `(SELECT COALESCE(SUM(a.points), 0) FROM visit_answers a WHERE a.visit_no = r.no AND ` + f.col + ` = ?1x),
+					(SELECT COALESCE(SUM(a.max_points), 0) FROM visit_answers a WHERE a.visit_no = r.no AND ` + f.col + ` = ?1x)`
 				drill = strings.ReplaceAll(drill, "?1x", "?")
 				drillArgs = []any{f.v, f.v}
 				break

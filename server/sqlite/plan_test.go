@@ -23,7 +23,7 @@ func TestReportQueries_TimeIndexDrives(t *testing.T) {
 		"bonus visits":   bonusVisits,
 		"bonus answers":  bonusAnswers,
 		"audit visits":   `SELECT r.visit_id` + auditFrom("LEFT JOIN users u ON u.id = v.shopper_id") + `1 ORDER BY r.visited_at, r.visit_id`,
-		"audit answers":  `SELECT a.visit_id` + auditFrom("CROSS JOIN visit_answers a ON a.visit_id = r.visit_id") + `1 ORDER BY r.visited_at, r.visit_id, a.ord`,
+		"audit answers":  `SELECT r.visit_id` + auditFrom("CROSS JOIN visit_answers a ON a.visit_no = r.no") + `1 ORDER BY r.visited_at, r.visit_id, a.ord`,
 		"audit photos":   `SELECT ph.sha256` + auditFrom("CROSS JOIN visit_photos ph ON ph.visit_id = r.visit_id") + `1 ORDER BY r.visited_at, r.visit_id, ph.question_id, ph.idx`,
 		"audit by store": `SELECT r.visit_id` + auditFrom("") + `s.region = 'North' ORDER BY r.visited_at, r.visit_id`,
 	}

@@ -196,8 +196,10 @@ type visitIndex struct {
 	args                      []any // visitAnswerColumns values of each answer row, in order
 }
 
-// visitAnswerColumns is how many values an answer row has.
-const visitAnswerColumns = 17
+// visitAnswerColumns is how many values an answer row has besides the
+// number of its visit's report row (visit_no), which is known once that
+// row is written.
+const visitAnswerColumns = 16
 
 // visitIndexOf returns the report rows of a visit.
 func visitIndexOf(v *audit.Visit, storeID string, score *audit.VisitScore, cv *audit.ChecklistVersion) *visitIndex {
@@ -236,7 +238,7 @@ func visitIndexOf(v *audit.Visit, storeID string, score *audit.VisitScore, cv *a
 			}
 		}
 		critical := q != nil && q.Critical
-		ix.args = append(ix.args, visitID, i, qs.QuestionID, qs.SectionID, qs.StandardCode, category,
+		ix.args = append(ix.args, i, qs.QuestionID, qs.SectionID, qs.StandardCode, category,
 			qs.Points, qs.Max, qs.NA, qs.Failed, critical, criticalFailed[qs.QuestionID], nps, shown, note, value, unit)
 	}
 	return ix
@@ -244,26 +246,35 @@ func visitIndexOf(v *audit.Visit, storeID string, score *audit.VisitScore, cv *a
 
 // insertVisitIndex replaces a visit's report rows with ix.
 func insertVisitIndex(ctx context.Context, tx *Tx, ix *visitIndex) error {
-	for _, q := range []string{`DELETE FROM visit_answers WHERE visit_id = ?`, `DELETE FROM report_visits WHERE visit_id = ?`} {
-		if _, err := tx.ExecContext(ctx, q, ix.visitID); err != nil {
-			return fmt.Errorf("index visit %s: %w", ix.visitID, err)
-		}
+	// The answer rows go first: they refer to the report row by its number.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM visit_answers WHERE visit_no = (SELECT no FROM report_visits WHERE visit_id = ?)`, ix.visitID); err != nil {
+		return fmt.Errorf("index visit %s: %w", ix.visitID, err)
 	}
-	const batch = 45 // rows per INSERT: 900 parameters, far below SQLite's limit
+	if _, err := tx.ExecContext(ctx, `DELETE FROM report_visits WHERE visit_id = ?`, ix.visitID); err != nil {
+		return fmt.Errorf("index visit %s: %w", ix.visitID, err)
+	}
+	var no int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO report_visits (visit_id, store_id, staff_id, visited_at, points, max_points, critical_failed, answers)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING no`, ix.visitID, ix.storeID, ix.staffID, ix.visitedAt, ix.points, ix.max,
+		ix.criticalFailed, ix.answers).Scan(&no); err != nil {
+		return fmt.Errorf("index visit %s: %w", ix.visitID, err)
+	}
+	const batch = 45 // rows per INSERT: 810 parameters, far below SQLite's limit
+	args := make([]any, 0, min(batch, ix.answers)*(visitAnswerColumns+1))
 	for rest := ix.args; len(rest) > 0; {
 		rows := min(batch, len(rest)/visitAnswerColumns)
-		q := `INSERT INTO visit_answers (visit_id, ord, question_id, section_id, standard_code, category, points, max_points,
+		args = args[:0]
+		for i := range rows {
+			args = append(args, no)
+			args = append(args, rest[i*visitAnswerColumns:(i+1)*visitAnswerColumns]...)
+		}
+		q := `INSERT INTO visit_answers (visit_no, ord, question_id, section_id, standard_code, category, points, max_points,
 			not_applicable, failed, critical, critical_failure, nps, answer, note, value, unit) VALUES ` +
 			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),", rows), ",")
-		if _, err := tx.ExecContext(ctx, q, rest[:rows*visitAnswerColumns]...); err != nil {
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("index visit %s answers: %w", ix.visitID, err)
 		}
 		rest = rest[rows*visitAnswerColumns:]
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO report_visits (visit_id, store_id, staff_id, visited_at, points, max_points, critical_failed, answers)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, ix.visitID, ix.storeID, ix.staffID, ix.visitedAt, ix.points, ix.max,
-		ix.criticalFailed, ix.answers); err != nil {
-		return fmt.Errorf("index visit %s: %w", ix.visitID, err)
 	}
 	return nil
 }

@@ -146,9 +146,9 @@ func mustBenchHistory(b *testing.B, visits, months int) *sqlite.DB {
 		VALUES (?, ?, ?, 'store-visit', 1, ?, 'store_visit', '{}', ?, 'approved', ?, '{}', ?, ?, 'bench', 'bench', ?)`)
 	must(b, err)
 	insReport, err := tx.Prepare(`INSERT INTO report_visits (visit_id, store_id, staff_id, visited_at, points, max_points, critical_failed, answers)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING no`)
 	must(b, err)
-	insAnswer, err := tx.Prepare(`INSERT INTO visit_answers (visit_id, ord, question_id, section_id, standard_code, category, points,
+	insAnswer, err := tx.Prepare(`INSERT INTO visit_answers (visit_no, ord, question_id, section_id, standard_code, category, points,
 		max_points, not_applicable, failed, critical, critical_failure, nps, answer, note)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')`)
 	must(b, err)
@@ -169,6 +169,7 @@ func mustBenchHistory(b *testing.B, visits, months int) *sqlite.DB {
 			at := month.Add(time.Duration(rng.Int64N(int64(span)))).UnixMilli()
 			var points, max float64
 			critical := false
+			answers := make([][]any, 0, benchAnswersPerVisit)
 			for q := range benchAnswersPerVisit {
 				m := float64(1 + q%3)
 				na := q%13 == 5
@@ -192,14 +193,17 @@ func mustBenchHistory(b *testing.B, visits, months int) *sqlite.DB {
 				}
 				points += p
 				max += m
-				_, err := insAnswer.Exec(id, q, fmt.Sprintf("q%02d", q), fmt.Sprintf("sec%d", q/10), fmt.Sprintf("STD-%02d", q%20),
-					categories[q%len(categories)], p, m, na, p < m, crit, critFail, nps, answer)
-				must(b, err)
+				answers = append(answers, []any{q, fmt.Sprintf("q%02d", q), fmt.Sprintf("sec%d", q/10), fmt.Sprintf("STD-%02d", q%20),
+					categories[q%len(categories)], p, m, na, p < m, crit, critFail, nps, answer})
 			}
 			_, err := insVisit.Exec(id, shopper.ID, store, hash, hash, 100*points/max, at, at, id)
 			must(b, err)
-			_, err = insReport.Exec(id, store, staffID, at, points, max, critical, benchAnswersPerVisit)
-			must(b, err)
+			var no int64
+			must(b, insReport.QueryRow(id, store, staffID, at, points, max, critical, benchAnswersPerVisit).Scan(&no))
+			for _, a := range answers {
+				_, err := insAnswer.Exec(append([]any{no}, a...)...)
+				must(b, err)
+			}
 		}
 	}
 	must(b, tx.Commit())
@@ -302,7 +306,7 @@ func plainSelect(b *testing.B, db *sqlite.DB) int {
 	must(b, err)
 	defer tx.Rollback()
 	rows, err := tx.Query(`SELECT r.visit_id, r.store_id, r.staff_id, r.visited_at, a.question_id, a.category, a.standard_code,
-		a.points, a.max_points, a.critical_failure FROM report_visits r CROSS JOIN visit_answers a ON a.visit_id = r.visit_id
+		a.points, a.max_points, a.critical_failure FROM report_visits r CROSS JOIN visit_answers a ON a.visit_no = r.no
 		WHERE r.visited_at >= ? AND r.visited_at < ?`,
 		benchMonth.UnixMilli(), benchMonth.AddDate(0, 1, 0).UnixMilli())
 	must(b, err)
@@ -471,9 +475,9 @@ func rawWorkbook(b *testing.B, db *sqlite.DB, w io.Writer, maxAnswers int) int64
 	}
 	must(b, rows.Err())
 	rows.Close()
-	rows, err = tx.Query(`SELECT a.visit_id, s.code, r.visited_at, a.question_id, a.category, a.standard_code, a.answer,
+	rows, err = tx.Query(`SELECT r.visit_id, s.code, r.visited_at, a.question_id, a.category, a.standard_code, a.answer,
 		a.points, a.max_points, a.not_applicable, a.critical, a.critical_failure, r.staff_id, a.note
-		FROM report_visits r JOIN visits v ON v.id = r.visit_id JOIN stores s ON s.id = r.store_id JOIN visit_answers a ON a.visit_id = r.visit_id
+		FROM report_visits r JOIN visits v ON v.id = r.visit_id JOIN stores s ON s.id = r.store_id JOIN visit_answers a ON a.visit_no = r.no
 		WHERE r.visited_at >= ? AND r.visited_at < ? ORDER BY r.visited_at, r.visit_id, a.ord LIMIT ?`, from, to, maxAnswers)
 	must(b, err)
 	for rows.Next() {

@@ -230,10 +230,10 @@ func (r auditReportRows) Answers(ctx context.Context, sel storage.AuditSelection
 		if err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT a.visit_id, s.code, r.visited_at, v.checklist_id, v.checklist_version, a.question_id,
+		rows, err := tx.QueryContext(ctx, `SELECT r.visit_id, s.code, r.visited_at, v.checklist_id, v.checklist_version, a.question_id,
 			a.category, a.standard_code, r.staff_id, a.answer, a.points, a.max_points, a.critical, a.critical_failure, a.nps, a.note,
 			a.value, a.unit`+
-			auditFrom("CROSS JOIN visit_answers a ON a.visit_id = r.visit_id")+cond+
+			auditFrom("CROSS JOIN visit_answers a ON a.visit_no = r.no")+cond+
 			` ORDER BY r.visited_at, r.visit_id, a.ord`, args...)
 		if err != nil {
 			return fmt.Errorf("read answers: %w", err)
