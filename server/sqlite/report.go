@@ -5,13 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/reports"
 )
 
 // stateList returns states as an SQL list of literals for an IN clause.
@@ -184,16 +182,12 @@ func writeVisitIndex(ctx context.Context, tx *Tx, v *audit.Visit, storeID string
 	return insertVisitIndex(ctx, tx, visitIndexOf(v, storeID, score, cv))
 }
 
-// visitIndex is a visit's report rows, worked out from the visit, its
-// score and its version's content alone (a push does it before it takes
-// the writer).
+// visitIndex is a visit's report rows (reports.IndexVisit) with the
+// values of its answer rows laid out for insertVisitIndex's INSERTs,
+// worked out before a push takes the writer.
 type visitIndex struct {
-	visitID, storeID, staffID string
-	visitedAt                 int64
-	points, max               float64
-	criticalFailed            bool
-	answers                   int
-	args                      []any // visitAnswerColumns values of each answer row, in order
+	*reports.VisitIndex
+	args []any // visitAnswerColumns values of each answer row, in order
 }
 
 // visitAnswerColumns is how many values an answer row has besides the
@@ -203,43 +197,19 @@ const visitAnswerColumns = 16
 
 // visitIndexOf returns the report rows of a visit.
 func visitIndexOf(v *audit.Visit, storeID string, score *audit.VisitScore, cv *audit.ChecklistVersion) *visitIndex {
-	visitID := v.ID
-	answers := map[string]*audit.Answer{}
-	for i := range v.Answers {
-		if _, dup := answers[v.Answers[i].QuestionID]; !dup {
-			answers[v.Answers[i].QuestionID] = &v.Answers[i]
-		}
-	}
-	criticalFailed := map[string]bool{}
-	for _, f := range score.CriticalFailures {
-		criticalFailed[f.QuestionID] = true
-	}
-	visitedAt := millis(v.StartedAt)
-	ix := &visitIndex{visitID: visitID, storeID: storeID, staffID: v.StaffID, visitedAt: visitedAt,
-		points: score.Overall.Points, max: score.Overall.Max, criticalFailed: len(score.CriticalFailures) > 0,
-		answers: len(score.Questions), args: make([]any, 0, visitAnswerColumns*len(score.Questions))}
-	for i, qs := range score.Questions {
-		var category string
-		if std, ok := cv.Content.Standard(qs.StandardCode); ok {
-			category = string(std.Category)
-		}
-		q, _, _ := cv.Content.Question(qs.QuestionID)
-		a := answers[qs.QuestionID]
+	ix := &visitIndex{VisitIndex: reports.IndexVisit(v, storeID, score, cv)}
+	ix.args = make([]any, 0, visitAnswerColumns*len(ix.Answers))
+	for i, a := range ix.Answers {
 		var nps sql.NullInt64
-		var value sql.NullFloat64
-		var shown, note, unit string
-		if a != nil {
-			shown, note = answerText(q, a), a.Note
-			if v, u, ok := answerNumber(q, a); ok {
-				value, unit = sql.NullFloat64{Float64: v, Valid: true}, u
-			}
-			if q != nil && q.Type == audit.QuestionNPS && a.Number != nil && !a.NA && *a.Number >= 0 && *a.Number <= 10 && *a.Number == float64(int64(*a.Number)) {
-				nps = sql.NullInt64{Int64: int64(*a.Number), Valid: true}
-			}
+		if a.NPS != nil {
+			nps = sql.NullInt64{Int64: *a.NPS, Valid: true}
 		}
-		critical := q != nil && q.Critical
-		ix.args = append(ix.args, i, qs.QuestionID, qs.SectionID, qs.StandardCode, category,
-			qs.Points, qs.Max, qs.NA, qs.Failed, critical, criticalFailed[qs.QuestionID], nps, shown, note, value, unit)
+		var value sql.NullFloat64
+		if a.Value != nil {
+			value = sql.NullFloat64{Float64: *a.Value, Valid: true}
+		}
+		ix.args = append(ix.args, i, a.QuestionID, a.SectionID, a.StandardCode, a.Category,
+			a.Points, a.Max, a.NA, a.Failed, a.Critical, a.CriticalFailure, nps, a.Answer, a.Note, value, a.Unit)
 	}
 	return ix
 }
@@ -247,20 +217,20 @@ func visitIndexOf(v *audit.Visit, storeID string, score *audit.VisitScore, cv *a
 // insertVisitIndex replaces a visit's report rows with ix.
 func insertVisitIndex(ctx context.Context, tx *Tx, ix *visitIndex) error {
 	// The answer rows go first: they refer to the report row by its number.
-	if _, err := tx.ExecContext(ctx, `DELETE FROM visit_answers WHERE visit_no = (SELECT no FROM report_visits WHERE visit_id = ?)`, ix.visitID); err != nil {
-		return fmt.Errorf("index visit %s: %w", ix.visitID, err)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM visit_answers WHERE visit_no = (SELECT no FROM report_visits WHERE visit_id = ?)`, ix.VisitID); err != nil {
+		return fmt.Errorf("index visit %s: %w", ix.VisitID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM report_visits WHERE visit_id = ?`, ix.visitID); err != nil {
-		return fmt.Errorf("index visit %s: %w", ix.visitID, err)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM report_visits WHERE visit_id = ?`, ix.VisitID); err != nil {
+		return fmt.Errorf("index visit %s: %w", ix.VisitID, err)
 	}
 	var no int64
 	if err := tx.QueryRowContext(ctx, `INSERT INTO report_visits (visit_id, store_id, staff_id, visited_at, points, max_points, critical_failed, answers)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING no`, ix.visitID, ix.storeID, ix.staffID, ix.visitedAt, ix.points, ix.max,
-		ix.criticalFailed, ix.answers).Scan(&no); err != nil {
-		return fmt.Errorf("index visit %s: %w", ix.visitID, err)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING no`, ix.VisitID, ix.StoreID, ix.StaffID, millis(ix.VisitedAt), ix.Points, ix.Max,
+		ix.CriticalFailed, len(ix.Answers)).Scan(&no); err != nil {
+		return fmt.Errorf("index visit %s: %w", ix.VisitID, err)
 	}
 	const batch = 45 // rows per INSERT: 810 parameters, far below SQLite's limit
-	args := make([]any, 0, min(batch, ix.answers)*(visitAnswerColumns+1))
+	args := make([]any, 0, min(batch, len(ix.Answers))*(visitAnswerColumns+1))
 	for rest := ix.args; len(rest) > 0; {
 		rows := min(batch, len(rest)/visitAnswerColumns)
 		args = args[:0]
@@ -272,70 +242,9 @@ func insertVisitIndex(ctx context.Context, tx *Tx, ix *visitIndex) error {
 			not_applicable, failed, critical, critical_failure, nps, answer, note, value, unit) VALUES ` +
 			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),", rows), ",")
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("index visit %s answers: %w", ix.visitID, err)
+			return fmt.Errorf("index visit %s answers: %w", ix.VisitID, err)
 		}
 		rest = rest[rows*visitAnswerColumns:]
 	}
 	return nil
-}
-
-// answerNumber returns a numeric answer as a number and its unit, for
-// the Answers sheet: a numeric, scale or NPS answer as given with the
-// question's unit, a timer in its question's unit (audit.Question.TimerValue). ok is false for other
-// answers and for "not applicable".
-func answerNumber(q *audit.Question, a *audit.Answer) (v float64, unit string, ok bool) {
-	if a.NA {
-		return 0, "", false
-	}
-	switch {
-	case a.Number != nil && !math.IsNaN(*a.Number) && !math.IsInf(*a.Number, 0):
-		if q != nil {
-			unit = q.Unit
-		}
-		return *a.Number, unit, true
-	case a.DurationMS != nil:
-		v, unit := q.TimerValue(*a.DurationMS)
-		return v, unit, true
-	}
-	return 0, "", false
-}
-
-// answerText renders an answer as the shopper gave it, for the Answers
-// sheet: "yes", "4", "2.5 min", "Partly; I had to search", a text, "2
-// photo(s)" or "n/a".
-func answerText(q *audit.Question, a *audit.Answer) string {
-	if a.NA {
-		return "n/a"
-	}
-	unit := ""
-	if q != nil && q.Unit != "" {
-		unit = " " + q.Unit
-	}
-	switch {
-	case a.Bool != nil:
-		if *a.Bool {
-			return "yes"
-		}
-		return "no"
-	case a.Number != nil:
-		return strconv.FormatFloat(*a.Number, 'f', -1, 64) + unit
-	case a.DurationMS != nil:
-		return (time.Duration(*a.DurationMS) * time.Millisecond).String()
-	case len(a.Choices) > 0:
-		labels := make([]string, len(a.Choices))
-		for i, c := range a.Choices {
-			labels[i] = c
-			if q != nil {
-				if j := slices.IndexFunc(q.Options, func(o audit.Option) bool { return o.Value == c }); j >= 0 && q.Options[j].Label != "" {
-					labels[i] = q.Options[j].Label
-				}
-			}
-		}
-		return strings.Join(labels, "; ")
-	case a.Text != "":
-		return a.Text
-	case len(a.PhotoHashes) > 0:
-		return strconv.Itoa(len(a.PhotoHashes)) + " photo(s)"
-	}
-	return ""
 }
