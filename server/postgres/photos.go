@@ -45,12 +45,6 @@ func (r photoRows) Reused(ctx context.Context, visitID, correctsID string, hashe
 	return out, err
 }
 
-// scanText scans a row of one text column.
-func scanText(row pgx.Row) (string, error) {
-	var s string
-	return s, row.Scan(&s)
-}
-
 // Exif returns what the server read from verified bytes (storage.Photos).
 func (r photoRows) Exif(ctx context.Context, hashes []string) (map[string]storage.Exif, error) {
 	type blobExif struct {

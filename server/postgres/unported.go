@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"iter"
-	"time"
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/reports"
@@ -19,82 +18,6 @@ import (
 )
 
 var errUnported = errors.New("postgres: not ported yet (issue 12)")
-
-// checklistRows: storage.Checklists, not ported yet.
-
-func (checklistRows) AddDraft(_ context.Context, _ *audit.Checklist, _ int, _ string) error {
-	return errUnported
-}
-
-func (checklistRows) Find(_ context.Context, _ string, _ int) (*audit.ChecklistVersion, error) {
-	return nil, errUnported
-}
-
-func (checklistRows) Latest(_ context.Context, _ string) (*audit.ChecklistVersion, error) {
-	return nil, errUnported
-}
-
-func (checklistRows) List(_ context.Context, _ audit.VersionFilter) ([]*audit.ChecklistVersion, error) {
-	return nil, errUnported
-}
-
-func (checklistRows) Names(_ context.Context) (map[storage.VersionKey]string, error) {
-	return nil, errUnported
-}
-
-func (checklistRows) PendingStoresOutside(_ context.Context, _ audit.Scope, _ string, _ int) ([]string, error) {
-	return nil, errUnported
-}
-
-func (checklistRows) Publish(_ context.Context, _ string, _ int, _ string) error {
-	return errUnported
-}
-
-func (checklistRows) ReplaceDraft(_ context.Context, _ *audit.Checklist, _ int, _ string) error {
-	return errUnported
-}
-
-func (checklistRows) Retire(_ context.Context, _ string, _ int) error {
-	return errUnported
-}
-
-func (checklistRows) State(_ context.Context, _ string, _ int) (audit.VersionState, error) {
-	return "", errUnported
-}
-
-func (checklistRows) Touch(_ context.Context, _ string) error {
-	return errUnported
-}
-
-// assignmentRows: storage.Assignments, not ported yet.
-
-func (assignmentRows) Create(_ context.Context, _ *audit.Assignment) error {
-	return errUnported
-}
-
-func (assignmentRows) Due(_ context.Context, _ time.Time) ([]*audit.Assignment, error) {
-	return nil, errUnported
-}
-
-func (assignmentRows) Find(_ context.Context, _ audit.Scope, _ string) (*audit.Assignment, error) {
-	return nil, errUnported
-}
-
-func (assignmentRows) List(_ context.Context, _ storage.AssignmentFilter) ([]*audit.Assignment, error) {
-	return nil, errUnported
-}
-
-func (assignmentRows) Refs(_ context.Context, _ audit.Scope, _ *audit.Assignment) (*storage.AssignmentRefs, error) {
-	return nil, errUnported
-}
-
-func (assignmentRows) SetStateFrom(_ context.Context, _ *audit.Assignment, _ audit.AssignmentState) (bool, error) {
-	return false, errUnported
-}
-
-func (assignmentRows) Update(_ context.Context, _ *audit.Assignment) error {
-	return errUnported
-}
 
 // bonusPolicyRows: storage.BonusPolicies, not ported yet.
 
@@ -180,16 +103,6 @@ func (bonusRunRows) Same(_ context.Context, _ *storage.BonusRun) ([]*storage.Bon
 
 func (bonusRunRows) Supersede(_ context.Context, _ string) error {
 	return errUnported
-}
-
-// dashboardRows: storage.Dashboards, not ported yet.
-
-func (dashboardRows) Figures(_ context.Context, _ storage.DashboardQuery, _ storage.DashboardParts) (*storage.Dashboard, error) {
-	return nil, errUnported
-}
-
-func (dashboardRows) Visits(_ context.Context, _ storage.DashboardQuery, _ int, _ string) ([]storage.DashboardVisit, string, error) {
-	return nil, "", errUnported
 }
 
 // auditReportRows: storage.AuditReports, not ported yet.
