@@ -215,19 +215,20 @@ func (r checklistRows) State(ctx context.Context, checklistID string, version in
 	return audit.VersionState(state), err
 }
 
-// versionTexts reads, and keeps, the checklist versions a report names,
+// checklistTexts (the dashboards'; audit_reports.go has versionTexts for the
+// workbook: one of the two should go) reads, and keeps, the checklist versions a report names,
 // for the texts of their questions and clauses (versions are few, a
 // report's rows many). A version that cannot be read has no texts.
-type versionTexts struct {
+type checklistTexts struct {
 	tx       *Tx
 	versions map[storage.VersionKey]*audit.Checklist
 }
 
-func newVersionTexts(tx *Tx) *versionTexts {
-	return &versionTexts{tx: tx, versions: map[storage.VersionKey]*audit.Checklist{}}
+func newChecklistTexts(tx *Tx) *checklistTexts {
+	return &checklistTexts{tx: tx, versions: map[storage.VersionKey]*audit.Checklist{}}
 }
 
-func (vt *versionTexts) content(ctx context.Context, checklist string, version int) *audit.Checklist {
+func (vt *checklistTexts) content(ctx context.Context, checklist string, version int) *audit.Checklist {
 	k := storage.VersionKey{ChecklistID: checklist, Version: version}
 	if c, ok := vt.versions[k]; ok {
 		return c
@@ -241,7 +242,7 @@ func (vt *versionTexts) content(ctx context.Context, checklist string, version i
 }
 
 // question returns the text of a question of a checklist version.
-func (vt *versionTexts) question(ctx context.Context, checklist string, version int, id string) string {
+func (vt *checklistTexts) question(ctx context.Context, checklist string, version int, id string) string {
 	if c := vt.content(ctx, checklist, version); c != nil {
 		if q, _, ok := c.Question(id); ok {
 			return q.Text
@@ -251,7 +252,7 @@ func (vt *versionTexts) question(ctx context.Context, checklist string, version 
 }
 
 // clause returns the text of a standard clause of a checklist version.
-func (vt *versionTexts) clause(ctx context.Context, checklist string, version int, code string) string {
+func (vt *checklistTexts) clause(ctx context.Context, checklist string, version int, code string) string {
 	if c := vt.content(ctx, checklist, version); c != nil {
 		if s, ok := c.Standard(code); ok {
 			return s.Clause

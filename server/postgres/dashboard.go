@@ -293,7 +293,7 @@ func readDashAnswers(ctx context.Context, d *storage.Dashboard, tx *Tx, p *dashP
 	if err != nil {
 		return fmt.Errorf("dashboard clauses: %w", err)
 	}
-	texts := newVersionTexts(tx)
+	texts := newChecklistTexts(tx)
 	for _, x := range list {
 		c := d.Clauses[x.code]
 		if c.Text == "" {
@@ -327,7 +327,7 @@ func readDashCritical(ctx context.Context, d *storage.Dashboard, tx *Tx, p *dash
 	if err != nil {
 		return fmt.Errorf("dashboard critical failures: %w", err)
 	}
-	texts := newVersionTexts(tx)
+	texts := newChecklistTexts(tx)
 	byQuestion := map[string]int{}
 	for _, x := range list {
 		c := x.c
