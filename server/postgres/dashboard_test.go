@@ -190,13 +190,14 @@ func openDashBackends(t *testing.T) []*dashBackend {
 			v.id, sb.shopper, sb.stores[v.store], v.checklist, v.version, v.channel, string(v.state), flagsJSON(v.flagged), flagsJSON(v.proofFlagged),
 			at, at, v.id)
 		require.NoError(t, err)
-		_, err = tx.ExecContext(ctx, `INSERT INTO report_visits (visit_id, store_id, staff_id, visited_at, points, max_points, critical_failed, answers)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, v.id, sb.stores[v.store], sb.staff[v.staff], at, v.points, v.max, v.critical, len(v.answers))
+		var no int64
+		err = tx.QueryRowContext(ctx, `INSERT INTO report_visits (visit_id, store_id, staff_id, visited_at, points, max_points, critical_failed, answers)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING no`, v.id, sb.stores[v.store], sb.staff[v.staff], at, v.points, v.max, v.critical, len(v.answers)).Scan(&no)
 		require.NoError(t, err)
 		for i, a := range v.answers {
-			_, err = tx.ExecContext(ctx, `INSERT INTO visit_answers (visit_id, ord, question_id, section_id, standard_code, category, points,
+			_, err = tx.ExecContext(ctx, `INSERT INTO visit_answers (visit_no, ord, question_id, section_id, standard_code, category, points,
 				max_points, not_applicable, failed, critical, critical_failure, nps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				v.id, i, a.question, a.section, a.standard, a.category, a.points, a.max, a.na, a.failed, a.critical, a.criticalFailure, a.nps)
+				no, i, a.question, a.section, a.standard, a.category, a.points, a.max, a.na, a.failed, a.critical, a.criticalFailure, a.nps)
 			require.NoError(t, err)
 		}
 		require.NoError(t, tx.Commit())
