@@ -56,10 +56,10 @@ type Report struct {
 
 // TableReport is one table's verification.
 type TableReport struct {
-	Table                     string
-	SourceRows, TargetRows    int64
-	SourceCheck, TargetCheck  string // hex digests of the normalized rows
-	OK                        bool
+	Table                    string
+	SourceRows, TargetRows   int64
+	SourceCheck, TargetCheck string // hex digests of the normalized rows
+	OK                       bool
 }
 
 // OK reports whether every table was copied whole.
