@@ -72,14 +72,18 @@ func (r *Report) OK() bool {
 	return true
 }
 
-// Write prints the report as a table: table, rows, checksum, ok.
+// Write prints the report as a table: table, rows, checksum (its first 16
+// hex digits), ok; a table that does not verify shows the source's and
+// the target's count and checksum, and MISMATCH.
 func (r *Report) Write(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "table\trows\tchecksum\tok\t")
 	for _, t := range r.Tables {
 		rows, check, ok := strconv.FormatInt(t.SourceRows, 10), t.SourceCheck[:16], "ok"
-		if !t.OK {
+		if t.TargetRows != t.SourceRows {
 			rows = fmt.Sprintf("%d → %d", t.SourceRows, t.TargetRows)
+		}
+		if !t.OK {
 			check, ok = t.SourceCheck[:16]+" → "+t.TargetCheck[:16], "MISMATCH"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", t.Table, rows, check, ok)
