@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	"github.com/stretchr/testify/assert"
@@ -213,6 +214,32 @@ func TestRun_MovesAnInstallation(t *testing.T) {
 	require.NoError(t, err, "the same password logs in")
 	_, err = auth.Login(ctx, connect.NewRequest(&v1.LoginRequest{Email: demo.Users[audit.RoleManager], Password: "wrong", DeviceId: "after-the-move"}))
 	assert.Equal(t, connect.CodeUnauthenticated, connect.CodeOf(err))
+
+	// The archive shopper's phone goes on pushing where it was: its last
+	// seq is replayed with its stored answer, a seq past the next is a
+	// gap named from the seq SQLite had applied.
+	archive, _, err := pg.Users().FindByEmail(ctx, demo.ArchiveShopper)
+	require.NoError(t, err)
+	hash := sha256.Sum256([]byte("after the move"))
+	sess, err := uc.CreateSession(ctx, archive.ID, "demo-seed", "the same phone", hash[:], time.Now().Add(time.Hour), "")
+	require.NoError(t, err)
+	dev := storage.Device{UserID: archive.ID, DeviceID: "demo-seed"}
+	last := int64(len(s.visits))
+	stored, err := pg.Devices().Result(ctx, dev, last)
+	require.NoError(t, err)
+	visit, err := pg.Visits().Find(ctx, stored.VisitID)
+	require.NoError(t, err)
+	res, err := uc.Push(ctx, app.Device{UserID: archive.ID, SessionID: sess.ID}, time.Time{},
+		[]app.Mutation{{Seq: last, ID: stored.MutationID, Digest: stored.Digest, DeviceTime: stored.DeviceTime, Visit: visit.Visit}})
+	require.NoError(t, err)
+	require.Len(t, res.Results, 1)
+	assert.Equal(t, storage.MutationReplayed, res.Results[0].Status)
+	assert.Equal(t, stored.VisitID, res.Results[0].Receipt.VisitID)
+	assert.Equal(t, last, res.AppliedSeq)
+	_, err = uc.Push(ctx, app.Device{UserID: archive.ID, SessionID: sess.ID}, time.Time{},
+		[]app.Mutation{{Seq: last + 5, ID: "gap", Digest: stored.Digest, Visit: visit.Visit}})
+	assert.Equal(t, audit.EABORTED, audit.ErrorCode(err))
+	assert.Contains(t, err.Error(), "applied_seq="+itoa(last))
 
 	// The phone's cursor is the SQLite feed's: its first pull starts over
 	// and brings what a first pull from SQLite brought; then it goes on.
