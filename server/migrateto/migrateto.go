@@ -461,7 +461,8 @@ func (m *move) upsert(ctx context.Context, p *plan, in *rowSource) error {
 type rowSource struct {
 	p        *plan
 	rows     *sql.Rows
-	raw      []any
+	raw      []any // the scanned values
+	ptrs     []any // &raw[i], for Scan
 	vals     []any
 	buf      []byte
 	n, total int64
@@ -473,11 +474,13 @@ func (r *rowSource) Next() bool {
 	if r.err != nil || !r.rows.Next() {
 		return false
 	}
-	ptrs := make([]any, len(r.raw))
-	for i := range r.raw {
-		ptrs[i] = &r.raw[i]
+	if r.ptrs == nil {
+		r.ptrs = make([]any, len(r.raw))
+		for i := range r.raw {
+			r.ptrs[i] = &r.raw[i]
+		}
 	}
-	if r.err = r.rows.Scan(ptrs...); r.err != nil {
+	if r.err = r.rows.Scan(r.ptrs...); r.err != nil {
 		return false
 	}
 	r.buf = r.buf[:0]
