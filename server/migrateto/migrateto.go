@@ -8,7 +8,9 @@
 // they are when it runs.
 //
 // The source is opened read-only and never written. The target must hold
-// no data (a new database); whatever goes wrong, it is left as it was.
+// no data (a new database); whatever goes wrong, no row is written to it
+// (its schema, which the backend's migrations make before the copy's
+// transaction begins, stays).
 // Phones' pull cursors of the SQLite feed mean nothing to the target,
 // whose feed has a new epoch: their next pull is a full resync
 // (docs/DESIGN.md §9 says why).
