@@ -212,6 +212,17 @@ type plan struct {
 }
 
 func (m *move) run(ctx context.Context, beforeVerify func(context.Context, pgx.Tx) error) (*Report, error) {
+	srcSchema, err := sqliteSchema(ctx, m.src.tx)
+	if err != nil {
+		return nil, err
+	}
+	dstSchema, err := pgSchema(ctx, m.tx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkMapping(srcSchema, dstSchema); err != nil {
+		return nil, audit.Errorf(audit.EPRECONDITION, "the two schemas and the copy's mapping disagree (this build cannot move this database):\n%v", err)
+	}
 	names := make([]string, len(tables))
 	for i, t := range tables {
 		names[i] = quote(t.name)
@@ -223,17 +234,6 @@ func (m *move) run(ctx context.Context, beforeVerify func(context.Context, pgx.T
 	}
 	if err := m.checkEmpty(ctx); err != nil {
 		return nil, err
-	}
-	srcSchema, err := sqliteSchema(ctx, m.src.tx)
-	if err != nil {
-		return nil, err
-	}
-	dstSchema, err := pgSchema(ctx, m.tx)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkMapping(srcSchema, dstSchema); err != nil {
-		return nil, audit.Errorf(audit.EPRECONDITION, "the two schemas and the copy's mapping disagree (this build cannot move this database):\n%v", err)
 	}
 	if err := m.tx.QueryRow(ctx, `SELECT pg_current_xact_id()`).Scan(&m.xid); err != nil {
 		return nil, fmt.Errorf("%s: %w", m.where, err)
