@@ -3,6 +3,7 @@ package migrateto
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"os"
@@ -133,4 +134,29 @@ func TestRun_MismatchRollsBack(t *testing.T) {
 	report, err = Run(ctx, Options{SQLite: s.path, Postgres: url})
 	require.NoError(t, err)
 	assert.True(t, report.OK())
+}
+
+// TestRun_RefusesWhatTheMappingDoesNotExplain: a source with a column
+// this build's mapping does not know (a database migrated by another
+// build) is refused before anything is written, naming the column.
+func TestRun_RefusesWhatTheMappingDoesNotExplain(t *testing.T) {
+	ctx := t.Context()
+	s := seed(t, false)
+	db, err := sql.Open("sqlite3", "file:"+s.path)
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, `ALTER TABLE users ADD COLUMN nickname TEXT NOT NULL DEFAULT ''`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	url := pgtest.URL(t)
+
+	_, err = Run(ctx, Options{SQLite: s.path, Postgres: url})
+	require.Error(t, err)
+	assert.Equal(t, audit.EPRECONDITION, audit.ErrorCode(err))
+	assert.Contains(t, err.Error(), "SQLite column users.nickname has no PostgreSQL column of its name")
+	conn, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	var users int
+	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&users))
+	assert.Zero(t, users)
 }
