@@ -20,6 +20,7 @@ import (
 // connection to each (to change them).
 func freshSchemas(t *testing.T) (*sql.DB, *pgx.Conn, func() (*schema, *schema)) {
 	ctx := t.Context()
+	url := pgtest.URL(t)
 	path := filepath.Join(t.TempDir(), "shopscore.db")
 	lite, err := sqlite.Open(path, nil)
 	require.NoError(t, err)
@@ -28,7 +29,6 @@ func freshSchemas(t *testing.T) (*sql.DB, *pgx.Conn, func() (*schema, *schema)) 
 	require.NoError(t, err)
 	t.Cleanup(func() { sdb.Close() })
 
-	url := pgtest.URL(t)
 	pg, err := postgres.Open(ctx, url)
 	require.NoError(t, err)
 	pg.Close()

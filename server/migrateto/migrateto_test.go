@@ -133,9 +133,9 @@ func fileState(t *testing.T, dir string) map[string][32]byte {
 // cursor is the SQLite feed's, is told to resync and gets the same feed.
 func TestRun_MovesAnInstallation(t *testing.T) {
 	ctx := t.Context()
+	url := pgtest.URL(t)
 	s := seed(t, true)
 	before := fileState(t, s.dir)
-	url := pgtest.URL(t)
 
 	var progress bytes.Buffer
 	report, err := Run(ctx, Options{SQLite: s.path, Postgres: url, Progress: &progress})

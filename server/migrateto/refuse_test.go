@@ -44,8 +44,8 @@ func TestMain(m *testing.M) {
 // would) has the SQLite database open, the move is refused, naming it;
 // once it has closed it, the move goes through.
 func TestRun_RefusesAHeldDatabase(t *testing.T) {
-	s := seed(t, false)
 	url := pgtest.URL(t)
+	s := seed(t, false)
 
 	child := exec.Command(os.Args[0])
 	child.Env = append(os.Environ(), holdEnv+"="+s.path)
@@ -92,8 +92,8 @@ func TestRun_RefusesAMissingDatabase(t *testing.T) {
 // it: a move run again goes through.
 func TestRun_MismatchRollsBack(t *testing.T) {
 	ctx := t.Context()
-	s := seed(t, false)
 	url := pgtest.URL(t)
+	s := seed(t, false)
 
 	report, err := Run(ctx, Options{SQLite: s.path, Postgres: url, beforeVerify: func(ctx context.Context, tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE stores SET name = name || ' (renamed)' WHERE code = 'HQ'`)
@@ -141,13 +141,13 @@ func TestRun_MismatchRollsBack(t *testing.T) {
 // build) is refused before anything is written, naming the column.
 func TestRun_RefusesWhatTheMappingDoesNotExplain(t *testing.T) {
 	ctx := t.Context()
+	url := pgtest.URL(t)
 	s := seed(t, false)
 	db, err := sql.Open("sqlite3", "file:"+s.path)
 	require.NoError(t, err)
 	_, err = db.ExecContext(ctx, `ALTER TABLE users ADD COLUMN nickname TEXT NOT NULL DEFAULT ''`)
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
-	url := pgtest.URL(t)
 
 	_, err = Run(ctx, Options{SQLite: s.path, Postgres: url})
 	require.Error(t, err)
