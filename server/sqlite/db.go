@@ -169,18 +169,28 @@ func (db *DB) OpenReadOnly() error {
 		return fmt.Errorf("sqlite: open readers: %w", err)
 	}
 	db.read.SetMaxOpenConns(8)
-	ms, err := migrations()
-	if err != nil {
+	if err := CheckMigrated(context.Background(), db.read, db.Path); err != nil {
 		db.read.Close()
 		return err
 	}
-	missing, err := sqlitedb.Missing(context.Background(), db.read, ms)
+	return nil
+}
+
+// CheckMigrated returns an error unless the database q reads (the one at
+// path, for the message) has every migration of this build: EPRECONDITION
+// naming how many it has, for the commands that read a database without
+// migrating it.
+func CheckMigrated(ctx context.Context, q sqlitedb.Queryer, path string) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	missing, err := sqlitedb.Missing(ctx, q, ms)
 	if err != nil {
 		missing = len(ms)
 	}
 	if missing > 0 {
-		db.read.Close()
-		return audit.Errorf(audit.EPRECONDITION, "the database at %s has %d of %d migrations: run `shopscore migrate` first", db.Path, len(ms)-missing, len(ms))
+		return audit.Errorf(audit.EPRECONDITION, "the database at %s has %d of %d migrations: run `shopscore migrate` first", path, len(ms)-missing, len(ms))
 	}
 	return nil
 }

@@ -46,17 +46,28 @@ func packJSON(v any) ([]byte, error) {
 
 // unpackJSON decodes what packJSON stored, or plain JSON, into v.
 func unpackJSON(b []byte, v any) error {
+	raw, err := PlainJSON(b)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, v)
+}
+
+// PlainJSON returns the JSON text of a column that may hold it packed
+// (packJSON) or plain (b itself): the bytes that were encoded, for a
+// reader of the database that is not this package (shopscore migrate-to).
+func PlainJSON(b []byte) ([]byte, error) {
 	if len(b) == 0 || b[0] != packedJSON {
-		return json.Unmarshal(b, v)
+		return b, nil
 	}
 	r := unpackers.Get().(io.ReadCloser)
 	defer unpackers.Put(r)
 	if err := r.(flate.Resetter).Reset(bytes.NewReader(b[1:]), nil); err != nil {
-		return fmt.Errorf("unpack: %w", err)
+		return nil, fmt.Errorf("unpack: %w", err)
 	}
 	raw, err := io.ReadAll(r)
 	if err != nil {
-		return fmt.Errorf("unpack: %w", err)
+		return nil, fmt.Errorf("unpack: %w", err)
 	}
-	return json.Unmarshal(raw, v)
+	return raw, nil
 }

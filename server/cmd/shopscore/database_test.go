@@ -55,3 +55,35 @@ func TestDatabase_Postgres(t *testing.T) {
 	assert.Regexp(t, regexp.QuoteMeta(`shopscore: invalid: --database: want a PostgreSQL URL`), stderr)
 	assert.NotContains(t, stderr, "hunter2")
 }
+
+// TestMigrateTo: migrate-to copies the data folder's SQLite database into
+// the PostgreSQL database --database names, a line per table on stderr
+// and the verification table on stdout, after which the commands on
+// PostgreSQL find its users; run again it is refused, naming what the
+// target holds; without --database it says what it needs.
+func TestMigrateTo(t *testing.T) {
+	url := pgtest.URL(t)
+	dir := t.TempDir()
+	env := map[string]string{"SHOPSCORE_PASSWORD": "a long password"}
+	code, _, stderr := shopscore(t, env, "user", "add", "--data", dir, "--email", "ann@example.com", "--role", "hr", "--name", "Ann")
+	require.Equal(t, 0, code, stderr)
+
+	code, stdout, stderr := shopscore(t, nil, "migrate-to", "--data", dir, "--database", url)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "users: 1 of 1 rows\n")
+	assert.Regexp(t, `(?m)^table\s+rows\s+checksum\s+ok\s*$`, stdout)
+	assert.Regexp(t, `(?m)^users\s+1\s+[0-9a-f]{16}\s+ok\s*$`, stdout)
+	assert.Regexp(t, `copied .*shopscore.db into \d+ tables`, stdout)
+
+	code, stdout, stderr = shopscore(t, nil, "user", "list", "--data", t.TempDir(), "--database", url)
+	require.Equal(t, 0, code, stderr)
+	assert.Regexp(t, `ann@example.com\s+hr\s+Ann\s+active`, stdout)
+
+	code, _, stderr = shopscore(t, nil, "migrate-to", "--data", dir, "--database", url)
+	assert.Equal(t, 1, code)
+	assert.Regexp(t, `shopscore: failed_precondition: the database postgres://[^ ]+ is not empty: it has users \(1 row\)`, stderr)
+
+	code, _, stderr = shopscore(t, nil, "migrate-to", "--data", dir)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "migrate-to: --database (or SHOPSCORE_DATABASE_URL) names the PostgreSQL database to copy into")
+}

@@ -3,6 +3,7 @@
 //	shopscore serve [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--log-format text|json]
 //	                [--public-url URL] [--s3-endpoint E --s3-bucket B --s3-region R]
 //	shopscore migrate [--data ./data]
+//	shopscore migrate-to [--data ./data] --database postgres://…
 //	shopscore user add --email E --role shopper|manager|hr|admin [--name N]
 //	shopscore user list
 //	shopscore user disable --email E
@@ -10,7 +11,7 @@
 //	shopscore report audit|payroll|policy|basepay|bonus ...   (see report.go)
 //
 // Every command has its own flags (one file and one flag set per command:
-// serve.go, migrate.go, user.go, standards.go, report.go); they may come
+// serve.go, migrate.go, migrate_to.go, user.go, standards.go, report.go); they may come
 // before or after its arguments, and a flag the command does not have is
 // refused with its usage. Flags fall back to environment variables
 // (SHOPSCORE_ADDR, SHOPSCORE_DATA, SHOPSCORE_LOG_FORMAT, SHOPSCORE_LOG_LEVEL,
@@ -29,7 +30,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -60,6 +60,8 @@ const usage = `usage: shopscore <command> [flags] [arguments]
 commands:
   serve          run the server (Connect, gRPC and gRPC-Web on one port)
   migrate        apply database migrations and exit
+  migrate-to     copy the data folder's SQLite database into an empty
+                 PostgreSQL database (--database) and verify every table
   user add       add a user (--email, --role, --name)
   user list      list users
   user disable   disable a user and revoke his sessions (--email)
@@ -244,8 +246,8 @@ func (d dataFlags) openStorage(kek *auth.KEK) (database, error) {
 // open opens the database as openStorage does, the key unchecked.
 func (d dataFlags) open() (database, error) {
 	if url := strings.TrimSpace(*d.database); url != "" {
-		if !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") {
-			return nil, audit.Errorf(audit.EINVALID, "--database: want a PostgreSQL URL (postgres://user:password@host:5432/name), got %q", redactURL(url))
+		if err := postgres.CheckURL(url); err != nil {
+			return nil, err
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -275,16 +277,6 @@ func (d dataFlags) openReadOnly() (storage.Storage, error) {
 		return nil, err
 	}
 	return db, nil
-}
-
-// redactURL returns url with its password, if any, replaced by "xxxxx",
-// for messages.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	return u.Redacted()
 }
 
 // checkKEK is the rule between the database and the key-encryption key:

@@ -20,6 +20,7 @@ import (
 
 	"github.com/shopscore/shopscore/server"
 	"github.com/shopscore/shopscore/server/demo"
+	"github.com/shopscore/shopscore/server/postgres/pgtest"
 	"github.com/shopscore/shopscore/server/servertest"
 )
 
@@ -163,4 +164,28 @@ echo "refused as it should be"
 	assert.Equal(t, 2, strings.Count(string(out), `"email":"admin@demo.shopscore.test"`), "WhoAmI after login and after the renewal:\n%s", out)
 	assert.Contains(t, string(out), "login hr@demo.shopscore.test (Login): ")
 	assert.Contains(t, string(out), "refused as it should be")
+}
+
+// TestReadme_MigrateTo runs the README's migrate-to command as written,
+// its PostgreSQL URL replaced by a test database's, in a folder whose
+// ./data holds a seeded demo: it copies, and prints the table of the
+// README's example.
+func TestReadme_MigrateTo(t *testing.T) {
+	url := pgtest.URL(t)
+	work := t.TempDir()
+	srv, err := server.New(servertest.SQLite(t, server.Config{DataDir: filepath.Join(work, "data"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	require.NoError(t, err)
+	_, err = demo.Seed(context.Background(), srv, "a demo password")
+	require.NoError(t, err)
+	require.NoError(t, srv.Close())
+	cmds := readmeCommands(t, "shopscore migrate-to ")
+	t.Chdir(work)
+	for _, line := range cmds {
+		line = regexp.MustCompile(`'postgres://[^']*'`).ReplaceAllString(line, url)
+		var stdout, stderr bytes.Buffer
+		require.NoError(t, run(context.Background(), strings.Fields(line)[1:], &stdout, &stderr, func(string) string { return "" }), "%s\n%s", line, stderr.String())
+		assert.Regexp(t, `(?m)^table\s+rows\s+checksum\s+ok\s*$`, stdout.String())
+		assert.Regexp(t, `(?m)^users\s+4\s+[0-9a-f]{16}\s+ok\s*$`, stdout.String())
+		assert.Regexp(t, `(?m)^users: 4 of 4 rows$`, stderr.String())
+	}
 }
