@@ -22,82 +22,6 @@ var errUnported = errors.New("postgres: not ported yet (issue 12)")
 
 func (tx *Tx) Savepoint(_ context.Context, _ func() error) error { return errUnported }
 
-// checklistRows: storage.Checklists, not ported yet.
-
-func (checklistRows) AddDraft(_ context.Context, _ *audit.Checklist, _ int, _ string) error {
-	return errUnported
-}
-
-func (checklistRows) Find(_ context.Context, _ string, _ int) (*audit.ChecklistVersion, error) {
-	return nil, errUnported
-}
-
-func (checklistRows) Latest(_ context.Context, _ string) (*audit.ChecklistVersion, error) {
-	return nil, errUnported
-}
-
-func (checklistRows) List(_ context.Context, _ audit.VersionFilter) ([]*audit.ChecklistVersion, error) {
-	return nil, errUnported
-}
-
-func (checklistRows) Names(_ context.Context) (map[storage.VersionKey]string, error) {
-	return nil, errUnported
-}
-
-func (checklistRows) PendingStoresOutside(_ context.Context, _ audit.Scope, _ string, _ int) ([]string, error) {
-	return nil, errUnported
-}
-
-func (checklistRows) Publish(_ context.Context, _ string, _ int, _ string) error {
-	return errUnported
-}
-
-func (checklistRows) ReplaceDraft(_ context.Context, _ *audit.Checklist, _ int, _ string) error {
-	return errUnported
-}
-
-func (checklistRows) Retire(_ context.Context, _ string, _ int) error {
-	return errUnported
-}
-
-func (checklistRows) State(_ context.Context, _ string, _ int) (audit.VersionState, error) {
-	return "", errUnported
-}
-
-func (checklistRows) Touch(_ context.Context, _ string) error {
-	return errUnported
-}
-
-// assignmentRows: storage.Assignments, not ported yet.
-
-func (assignmentRows) Create(_ context.Context, _ *audit.Assignment) error {
-	return errUnported
-}
-
-func (assignmentRows) Due(_ context.Context, _ time.Time) ([]*audit.Assignment, error) {
-	return nil, errUnported
-}
-
-func (assignmentRows) Find(_ context.Context, _ audit.Scope, _ string) (*audit.Assignment, error) {
-	return nil, errUnported
-}
-
-func (assignmentRows) List(_ context.Context, _ storage.AssignmentFilter) ([]*audit.Assignment, error) {
-	return nil, errUnported
-}
-
-func (assignmentRows) Refs(_ context.Context, _ audit.Scope, _ *audit.Assignment) (*storage.AssignmentRefs, error) {
-	return nil, errUnported
-}
-
-func (assignmentRows) SetStateFrom(_ context.Context, _ *audit.Assignment, _ audit.AssignmentState) (bool, error) {
-	return false, errUnported
-}
-
-func (assignmentRows) Update(_ context.Context, _ *audit.Assignment) error {
-	return errUnported
-}
-
 // visitRows: storage.Visits, not ported yet.
 
 func (visitRows) CountStates(_ context.Context, _ storage.VisitFilter) (map[audit.VisitState]int64, error) {
@@ -182,10 +106,6 @@ func (feedRows) Head(_ context.Context) (int64, error) {
 
 func (feedRows) Read(_ context.Context, _ string, _ int64, _ int) (*storage.FeedRows, error) {
 	return nil, errUnported
-}
-
-func (feedRows) Touch(_ context.Context, _ string, _ storage.FeedKind, _ string) error {
-	return errUnported
 }
 
 // photoRows: storage.Photos, not ported yet.
