@@ -120,3 +120,26 @@ func exec(ctx context.Context, r rows, what, stmt string, a ...any) (int64, erro
 	})
 	return n, err
 }
+
+// each runs a query in tx and calls fn on each row as it arrives: pgx
+// reads the result from the connection as the rows are iterated, so
+// memory holds a row, never the whole result. fn must not use tx (its
+// connection is busy with the query until the rows end). An error from
+// fn stops the query and is returned as it is; the database's errors
+// name what.
+func each(ctx context.Context, tx *Tx, what, q string, a []any, fn func(pgx.Rows) error) error {
+	rows, err := tx.Query(ctx, q, a...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}

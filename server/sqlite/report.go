@@ -5,11 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/shopscore/shopscore/audit"
 )
@@ -199,45 +196,24 @@ type visitIndex struct {
 // visitAnswerColumns is how many values an answer row has.
 const visitAnswerColumns = 17
 
-// visitIndexOf returns the report rows of a visit.
+// visitIndexOf returns the report rows of a visit (audit.ReportRows), as
+// the values of their INSERTs.
 func visitIndexOf(v *audit.Visit, storeID string, score *audit.VisitScore, cv *audit.ChecklistVersion) *visitIndex {
-	visitID := v.ID
-	answers := map[string]*audit.Answer{}
-	for i := range v.Answers {
-		if _, dup := answers[v.Answers[i].QuestionID]; !dup {
-			answers[v.Answers[i].QuestionID] = &v.Answers[i]
-		}
-	}
-	criticalFailed := map[string]bool{}
-	for _, f := range score.CriticalFailures {
-		criticalFailed[f.QuestionID] = true
-	}
-	visitedAt := millis(v.StartedAt)
-	ix := &visitIndex{visitID: visitID, storeID: storeID, staffID: v.StaffID, visitedAt: visitedAt,
-		points: score.Overall.Points, max: score.Overall.Max, criticalFailed: len(score.CriticalFailures) > 0,
-		answers: len(score.Questions), args: make([]any, 0, visitAnswerColumns*len(score.Questions))}
-	for i, qs := range score.Questions {
-		var category string
-		if std, ok := cv.Content.Standard(qs.StandardCode); ok {
-			category = string(std.Category)
-		}
-		q, _, _ := cv.Content.Question(qs.QuestionID)
-		a := answers[qs.QuestionID]
+	rv := audit.ReportRows(v, storeID, score, cv)
+	ix := &visitIndex{visitID: rv.VisitID, storeID: rv.StoreID, staffID: rv.StaffID, visitedAt: millis(rv.VisitedAt),
+		points: rv.Points, max: rv.Max, criticalFailed: rv.CriticalFailed,
+		answers: len(rv.Answers), args: make([]any, 0, visitAnswerColumns*len(rv.Answers))}
+	for _, a := range rv.Answers {
 		var nps sql.NullInt64
-		var value sql.NullFloat64
-		var shown, note, unit string
-		if a != nil {
-			shown, note = answerText(q, a), a.Note
-			if v, u, ok := answerNumber(q, a); ok {
-				value, unit = sql.NullFloat64{Float64: v, Valid: true}, u
-			}
-			if q != nil && q.Type == audit.QuestionNPS && a.Number != nil && !a.NA && *a.Number >= 0 && *a.Number <= 10 && *a.Number == float64(int64(*a.Number)) {
-				nps = sql.NullInt64{Int64: int64(*a.Number), Valid: true}
-			}
+		if a.NPS != nil {
+			nps = sql.NullInt64{Int64: int64(*a.NPS), Valid: true}
 		}
-		critical := q != nil && q.Critical
-		ix.args = append(ix.args, visitID, i, qs.QuestionID, qs.SectionID, qs.StandardCode, category,
-			qs.Points, qs.Max, qs.NA, qs.Failed, critical, criticalFailed[qs.QuestionID], nps, shown, note, value, unit)
+		var value sql.NullFloat64
+		if a.Value != nil {
+			value = sql.NullFloat64{Float64: *a.Value, Valid: true}
+		}
+		ix.args = append(ix.args, rv.VisitID, a.Ord, a.QuestionID, a.SectionID, a.StandardCode, a.Category,
+			a.Points, a.Max, a.NA, a.Failed, a.Critical, a.CriticalFailure, nps, a.Answer, a.Note, value, a.Unit)
 	}
 	return ix
 }
@@ -266,65 +242,4 @@ func insertVisitIndex(ctx context.Context, tx *Tx, ix *visitIndex) error {
 		return fmt.Errorf("index visit %s: %w", ix.visitID, err)
 	}
 	return nil
-}
-
-// answerNumber returns a numeric answer as a number and its unit, for
-// the Answers sheet: a numeric, scale or NPS answer as given with the
-// question's unit, a timer in its question's unit (audit.Question.TimerValue). ok is false for other
-// answers and for "not applicable".
-func answerNumber(q *audit.Question, a *audit.Answer) (v float64, unit string, ok bool) {
-	if a.NA {
-		return 0, "", false
-	}
-	switch {
-	case a.Number != nil && !math.IsNaN(*a.Number) && !math.IsInf(*a.Number, 0):
-		if q != nil {
-			unit = q.Unit
-		}
-		return *a.Number, unit, true
-	case a.DurationMS != nil:
-		v, unit := q.TimerValue(*a.DurationMS)
-		return v, unit, true
-	}
-	return 0, "", false
-}
-
-// answerText renders an answer as the shopper gave it, for the Answers
-// sheet: "yes", "4", "2.5 min", "Partly; I had to search", a text, "2
-// photo(s)" or "n/a".
-func answerText(q *audit.Question, a *audit.Answer) string {
-	if a.NA {
-		return "n/a"
-	}
-	unit := ""
-	if q != nil && q.Unit != "" {
-		unit = " " + q.Unit
-	}
-	switch {
-	case a.Bool != nil:
-		if *a.Bool {
-			return "yes"
-		}
-		return "no"
-	case a.Number != nil:
-		return strconv.FormatFloat(*a.Number, 'f', -1, 64) + unit
-	case a.DurationMS != nil:
-		return (time.Duration(*a.DurationMS) * time.Millisecond).String()
-	case len(a.Choices) > 0:
-		labels := make([]string, len(a.Choices))
-		for i, c := range a.Choices {
-			labels[i] = c
-			if q != nil {
-				if j := slices.IndexFunc(q.Options, func(o audit.Option) bool { return o.Value == c }); j >= 0 && q.Options[j].Label != "" {
-					labels[i] = q.Options[j].Label
-				}
-			}
-		}
-		return strings.Join(labels, "; ")
-	case a.Text != "":
-		return a.Text
-	case len(a.PhotoHashes) > 0:
-		return strconv.Itoa(len(a.PhotoHashes)) + " photo(s)"
-	}
-	return ""
 }
