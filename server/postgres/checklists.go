@@ -216,12 +216,7 @@ func (r checklistRows) State(ctx context.Context, checklistID string, version in
 	return audit.VersionState(state), err
 }
 
-// versionTexts are the text of each question and of each standard clause
-// of one checklist version, by id and code.
-type versionTexts struct {
-	questions map[string]string
-	clauses   map[string]string
-}
+// versionTexts (audit_reports.go) holds one version's texts.
 
 // questionTexts reads, and keeps, the texts of the checklist versions a
 // report names (versions are few, their rows many).
