@@ -210,7 +210,7 @@ func (a *adminService) RevokeSession(ctx context.Context, req *connect.Request[v
 
 // RotateSigningKey makes a new key sign access tokens.
 func (a *adminService) RotateSigningKey(ctx context.Context, req *connect.Request[v1.RotateSigningKeyRequest]) (*connect.Response[v1.RotateSigningKeyResponse], error) {
-	kid, err := a.s.keys.Rotate()
+	kid, err := a.s.keys.Rotate(ctx)
 	if err != nil {
 		return nil, err
 	}

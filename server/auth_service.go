@@ -31,6 +31,9 @@ func checkDeviceID(id string) error {
 	return nil
 }
 
+// errTooManyLogins answers a login over one of its limits.
+var errTooManyLogins = audit.Errorf(audit.EEXHAUSTED, "too many login attempts; wait a minute and try again")
+
 // Login checks credentials and opens a device session. Errors: EINVALID,
 // EUNAUTHORIZED, EEXHAUSTED.
 func (a *authService) Login(ctx context.Context, req *connect.Request[v1.LoginRequest]) (*connect.Response[v1.LoginResponse], error) {
@@ -48,9 +51,21 @@ func (a *authService) Login(ctx context.Context, req *connect.Request[v1.LoginRe
 	peer := peerHost(req.Peer().Addr)
 	// The tight limit is per account and address, so that one attacker's
 	// guesses lock out only himself; the looser per-account one bounds
-	// guesses spread over many addresses.
-	if !s.addrLimiter.Allow(peer) || !s.loginLimiter.Allow(email+"\x00"+peer) || !s.accountLimiter.Allow(email) {
-		return nil, audit.Errorf(audit.EEXHAUSTED, "too many login attempts; wait a minute and try again")
+	// guesses spread over many addresses. Both are counted in the
+	// database, so that they hold across servers; the one per address
+	// alone is this server's.
+	if !s.addrLimiter.Allow(peer) {
+		return nil, errTooManyLogins
+	}
+	for _, l := range []struct {
+		lim *auth.SharedLimiter
+		key string
+	}{{s.loginLimiter, email + "\x00" + peer}, {s.accountLimiter, email}} {
+		if ok, err := l.lim.Allow(ctx, l.key); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, errTooManyLogins
+		}
 	}
 	user, hash, err := s.st.Users().FindByEmail(ctx, email)
 	if audit.ErrorCode(err) == audit.ENOTFOUND {

@@ -26,11 +26,7 @@ func (s *Server) PutPhoto(ctx context.Context, ph audit.Photo, body []byte) erro
 		// Before Serve the default local store knows no URL of its own: sign
 		// with the same secret under a placeholder address; the request is
 		// handed to the store directly below.
-		secret, err := loadOrCreateSecret(filepath.Join(s.cfg.DataDir, "blob.secret"))
-		if err != nil {
-			return err
-		}
-		if store, err = blob.NewLocal(filepath.Join(s.cfg.DataDir, "blobs"), secret, func() string { return "http://localhost" + blobPrefix }); err != nil {
+		if store, err = blob.NewLocal(filepath.Join(s.cfg.DataDir, "blobs"), s.blobSecret(), func() string { return "http://localhost" + blobPrefix }); err != nil {
 			return err
 		}
 	}

@@ -2,20 +2,14 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"errors"
-	"fmt"
 	"hash/fnv"
-	"io/fs"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/audit"
-	"github.com/shopscore/shopscore/server/auth"
 	"github.com/shopscore/shopscore/server/blob"
 	"github.com/shopscore/shopscore/sync/protocol"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -39,6 +33,12 @@ const UploadSlotTTL = 15 * time.Minute
 // blobSecretLen is the length of the local store's signing secret.
 const blobSecretLen = 32
 
+// blobSecret is the local store's URL signing secret: derived from the
+// key-encryption key, so that every server with that key accepts the
+// URLs another signed, and nothing more is kept on one server's disk.
+// A blob.secret file older builds made is no longer read.
+func (s *Server) blobSecret() []byte { return s.kek.Derive(blobSecretLabel, blobSecretLen) }
+
 // openBlobStore sets up the evidence store: the configured one, or the
 // local store under the data folder with its signing secret.
 func (s *Server) openBlobStore() error {
@@ -52,11 +52,7 @@ func (s *Server) openBlobStore() error {
 		}
 		return nil
 	}
-	secret, err := loadOrCreateSecret(filepath.Join(s.cfg.DataDir, "blob.secret"))
-	if err != nil {
-		return err
-	}
-	local, err := blob.NewLocal(filepath.Join(s.cfg.DataDir, "blobs"), secret, func() string { return s.baseURL() + blobPrefix })
+	local, err := blob.NewLocal(filepath.Join(s.cfg.DataDir, "blobs"), s.blobSecret(), func() string { return s.baseURL() + blobPrefix })
 	if err != nil {
 		return err
 	}
@@ -85,61 +81,6 @@ func listenerURL(addr net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
-}
-
-// loadOrCreateSecret reads the secret in path, or makes one of
-// blobSecretLen random bytes there (mode 0600) on first start. A secret
-// file other users may access is refused, like the signing keys. The file
-// appears whole or not at all: it is written aside, synced, then linked
-// into place, so two processes starting at once agree on one secret.
-func loadOrCreateSecret(path string) ([]byte, error) {
-	for {
-		b, err := auth.ReadPrivateFile(path)
-		if err == nil {
-			if len(b) < blob.MinSecretLen {
-				return nil, fmt.Errorf("%s has %d bytes, want %d: delete it to make a new one (outstanding upload URLs stop working)", path, len(b), blobSecretLen)
-			}
-			return b, nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("read blob secret (chmod 600 it if only its mode is wrong): %w", err)
-		}
-		dir := filepath.Dir(path)
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("create data folder: %w", err)
-		}
-		secret := make([]byte, blobSecretLen)
-		rand.Read(secret)
-		tmp, err := os.CreateTemp(dir, ".blob.secret-*")
-		if err != nil {
-			return nil, fmt.Errorf("write blob secret: %w", err)
-		}
-		_, err = tmp.Write(secret)
-		if err == nil {
-			err = tmp.Chmod(0o600)
-		}
-		if err == nil {
-			err = tmp.Sync()
-		}
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Link(tmp.Name(), path)
-		}
-		os.Remove(tmp.Name())
-		switch {
-		case errors.Is(err, fs.ErrExist):
-			continue // another process made it first: use that one
-		case err != nil:
-			return nil, fmt.Errorf("write blob secret: %w", err)
-		}
-		if d, err := os.Open(dir); err == nil {
-			d.Sync()
-			d.Close()
-		}
-		return secret, nil
-	}
 }
 
 // photoSlot checks the fields naming a photo slot. Errors: EINVALID.

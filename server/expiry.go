@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/shopscore/shopscore/server/auth"
 )
 
 // background is the periodic work of a serving server, started once by
@@ -58,6 +60,7 @@ func (s *Server) expireLoop(ctx context.Context) {
 			s.log.InfoContext(ctx, "assignments expired", "count", n)
 		}
 		s.pruneMutationResults(ctx)
+		s.pruneShared(ctx)
 		if n, err := s.applyDueTransfers(ctx); err != nil && ctx.Err() == nil {
 			s.log.ErrorContext(ctx, "apply staff transfers", "err", err)
 		} else if n > 0 {
@@ -74,4 +77,17 @@ func (s *Server) expireLoop(ctx context.Context) {
 // applyDueTransfers moves the employees whose transfer's day has come.
 func (s *Server) applyDueTransfers(ctx context.Context) (int, error) {
 	return s.app.ApplyDueTransfers(ctx)
+}
+
+// pruneShared deletes what the servers share and no longer need: the
+// signing keys retired past their retention, the login-limit buckets
+// full again. Any server may do it, as often as it likes; failures are
+// logged and retried on the next tick.
+func (s *Server) pruneShared(ctx context.Context) {
+	if err := s.keys.Prune(ctx); err != nil && ctx.Err() == nil {
+		s.log.ErrorContext(ctx, "prune signing keys", "err", err)
+	}
+	if _, err := auth.DeleteIdleBuckets(ctx, s.st.RateLimits(), s.cfg.Now()); err != nil && ctx.Err() == nil {
+		s.log.ErrorContext(ctx, "prune login limits", "err", err)
+	}
 }

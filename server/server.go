@@ -45,8 +45,22 @@ type Config struct {
 	// takes it over: Close closes it, and so does a failing New. Its
 	// clock must be Now.
 	Storage storage.Storage
-	// DataDir holds the signing keys and local evidence; "data" if empty.
+	// DataDir holds the local evidence and, when KeyEncryptionKey is
+	// nil, the key-encryption key; "data" if empty. The signing keys
+	// live in Storage; an older build's key folder <DataDir>/keys is
+	// imported into an empty database on first start.
 	DataDir string
+	// KeyEncryptionKey seals the signing keys in Storage and derives
+	// the local evidence store's URL secret and the login limits' key
+	// secret; every server on one database must have the same one. If
+	// nil, the key in <DataDir>/key-encryption.key, made there (mode
+	// 0600) on first start: the single-server default (server/cmd
+	// refuses it on PostgreSQL).
+	KeyEncryptionKey *auth.KEK
+	// KeyReload is how often the signing keys are read again from
+	// Storage, so that a key rotated on one server signs on every other;
+	// auth.DefaultKeyReload (3 s) if zero.
+	KeyReload time.Duration
 	// MaxRequestBytes bounds a request message after decompression;
 	// 4 MiB if zero. Larger messages are refused with ResourceExhausted.
 	MaxRequestBytes int
@@ -76,6 +90,8 @@ type Config struct {
 	// address: a burst, then one more attempt per Every; 10 and 1/30 s if
 	// zero. A client address gets ten times that for all accounts
 	// together, since many shoppers may share one address behind NAT.
+	// The limits per account are counted in Storage, shared by every
+	// server on it; the one per address by each server alone.
 	LoginRate Rate
 	// LoginAccountRate limits login attempts per account from all
 	// addresses together, against guessing from many addresses; a zero
@@ -102,9 +118,9 @@ type Config struct {
 	// 500 mutations at a time.
 	PushRate Rate
 	// Blob stores photo evidence. If nil, a blob.Local under
-	// <DataDir>/blobs, whose URLs are signed with a 32-byte secret made
-	// once in <DataDir>/blob.secret (mode 0600) and served by this server
-	// under /blob/. A *blob.Local given here is served under /blob/ too,
+	// <DataDir>/blobs, whose URLs are signed with a 32-byte secret
+	// derived from KeyEncryptionKey (so every server with that key
+	// accepts another's URLs) and served by this server under /blob/. A *blob.Local given here is served under /blob/ too,
 	// so its base URL must end in /blob/.
 	Blob blob.Bucket
 	// PublicURL is the base URL at which devices reach this server
@@ -283,9 +299,10 @@ type Server struct {
 	verifier *auth.Verifier
 	tokenCfg auth.TokenConfig
 
-	loginLimiter   *auth.Limiter // logins per account and client address
-	accountLimiter *auth.Limiter // logins per account, from any address
-	addrLimiter    *auth.Limiter // logins per client address
+	kek            *auth.KEK
+	loginLimiter   *auth.SharedLimiter // logins per account and client address, on every server
+	accountLimiter *auth.SharedLimiter // logins per account, from any address, on every server
+	addrLimiter    *auth.Limiter       // logins per client address, on this server
 	hashes         *auth.HashGate
 	refreshLimiter *auth.Limiter
 	slotLimiter    *auth.Limiter // upload slots per user
@@ -304,8 +321,9 @@ type Server struct {
 	http    *http.Server
 }
 
-// New opens the signing keys under cfg.DataDir, creating them on first
-// start, and builds the handlers over cfg.Storage.
+// New opens the signing keys in cfg.Storage under the key-encryption
+// key, creating them on first start, and builds the handlers over
+// cfg.Storage.
 func New(cfg Config) (s *Server, err error) {
 	if cfg.Storage != nil {
 		defer func() {
@@ -322,17 +340,25 @@ func New(cfg Config) (s *Server, err error) {
 		return nil, audit.Errorf(audit.EINVALID, "server config: Storage is nil; want an open database (sqlite.Open)")
 	}
 	s = &Server{cfg: cfg, log: cfg.Logger, st: cfg.Storage}
+	if s.kek, err = s.keyEncryptionKey(); err != nil {
+		return nil, err
+	}
 	if err := s.newLimiters(); err != nil {
 		return nil, err
 	}
 	s.hashes = auth.NewHashGate(cfg.PasswordHashMemory, cfg.PasswordHashQueue)
 	s.tokenCfg = auth.TokenConfig{AccessTTL: cfg.AccessTTL, Now: cfg.Now}
 	s.app = app.New(s.st, app.Options{Now: cfg.Now})
-	if s.keys, err = auth.OpenKeyStore(filepath.Join(cfg.DataDir, "keys"), s.tokenCfg); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s.keys, err = auth.OpenKeyStore(ctx, s.st.SigningKeys(), s.kek, s.tokenCfg, auth.KeyStoreOptions{
+		ImportDir: filepath.Join(cfg.DataDir, "keys"), Reload: cfg.KeyReload, Logger: s.log,
+	})
+	if err != nil {
 		return nil, fmt.Errorf("open signing keys: %w", err)
 	}
 	s.issuer = auth.NewIssuer(s.keys, s.tokenCfg)
-	s.verifier = auth.NewVerifier(s.keys.JWKS, s.tokenCfg)
+	s.verifier = s.keys.Verifier(s.tokenCfg)
 	if err := s.openBlobStore(); err != nil {
 		return nil, err
 	}
@@ -340,16 +366,60 @@ func New(cfg Config) (s *Server, err error) {
 	return s, nil
 }
 
-// newLimiters makes the server's rate limiters from its validated Config.
+// keyEncryptionKey returns Config.KeyEncryptionKey, or the one in the
+// data folder, made there on first start.
+func (s *Server) keyEncryptionKey() (*auth.KEK, error) {
+	if s.cfg.KeyEncryptionKey != nil {
+		return s.cfg.KeyEncryptionKey, nil
+	}
+	path := filepath.Join(s.cfg.DataDir, KEKFileName)
+	kek, created, err := auth.LoadOrCreateKEKFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		s.log.Info("made a key-encryption key for the signing keys in the data folder; keep it with the database (back both up), "+
+			"and give every server the same one when several run (SHOPSCORE_KEY_ENCRYPTION_KEY or --key-encryption-key-file)", "file", path)
+	}
+	return kek, nil
+}
+
+// KEKFileName names the key-encryption key in the data folder when none
+// is configured.
+const KEKFileName = "key-encryption.key"
+
+// The labels of the secrets derived from the key-encryption key
+// (auth.KEK.Derive); changing one changes the secret.
+const (
+	blobSecretLabel  = "local blob URL signing v1"
+	loginLimitsLabel = "login limit keys v1"
+)
+
+// newLimiters makes the server's rate limiters from its validated Config:
+// the login limits per account in Storage, shared by every server; the
+// others in this process.
 func (s *Server) newLimiters() error {
 	c := s.cfg
+	for _, l := range []struct {
+		dst  **auth.SharedLimiter
+		name string
+		rate Rate
+	}{
+		{&s.loginLimiter, "login-account-address", c.LoginRate},
+		{&s.accountLimiter, "login-account", c.LoginAccountRate},
+	} {
+		var err error
+		if *l.dst, err = auth.NewSharedLimiter(s.st.RateLimits(), auth.SharedLimiterConfig{
+			Name: l.name, Every: l.rate.Every, Burst: l.rate.Burst, Secret: s.kek.Derive(loginLimitsLabel, 32), Now: c.Now,
+		}); err != nil {
+			return err
+		}
+	}
 	addr := Rate{Burst: c.LoginRate.Burst * loginAddrFactor, Every: max(c.LoginRate.Every/loginAddrFactor, time.Nanosecond)}
 	for _, l := range []struct {
 		dst  **auth.Limiter
 		rate Rate
 	}{
-		{&s.loginLimiter, c.LoginRate},
-		{&s.accountLimiter, c.LoginAccountRate},
 		{&s.addrLimiter, addr},
 		{&s.refreshLimiter, c.RefreshRate},
 		{&s.slotLimiter, c.UploadSlotRate},

@@ -3,9 +3,7 @@ package server_test
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"net/http"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/auth"
 	"github.com/shopscore/shopscore/server/demo"
 	"github.com/shopscore/shopscore/server/servertest"
 )
@@ -115,18 +114,22 @@ func requireCode(tb testing.TB, want connect.Code, err error, why ...string) {
 	require.Equal(tb, want, connect.CodeOf(err), "error: %v %v", err, why)
 }
 
-// activeKey reads the server's active private signing key from its data
-// folder, for tests that forge tokens with a valid signature.
+// activeKey reads the server's active private signing key from its
+// database, opened with the key-encryption key of its data folder, for
+// tests that forge tokens with a valid signature.
 func activeKey(tb testing.TB, ts *TestServer) jose.JSONWebKey {
 	tb.Helper()
-	dir := filepath.Join(ts.DataDir, "keys")
-	var state struct{ Active string }
-	b, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	kek, err := auth.ReadKEKFile(filepath.Join(ts.DataDir, server.KEKFileName))
 	require.NoError(tb, err)
-	require.NoError(tb, json.Unmarshal(b, &state))
-	b, err = os.ReadFile(filepath.Join(dir, state.Active+".jwk"))
+	rows, err := ts.Storage().SigningKeys().List(context.Background(), auth.AccessTokenKeys)
 	require.NoError(tb, err)
-	var k jose.JSONWebKey
-	require.NoError(tb, json.Unmarshal(b, &k))
-	return k
+	for _, r := range rows {
+		if r.RetiredAt.IsZero() {
+			priv, err := kek.OpenSigningKey(r)
+			require.NoError(tb, err)
+			return jose.JSONWebKey{Key: priv, KeyID: r.KID, Algorithm: string(jose.EdDSA), Use: "sig"}
+		}
+	}
+	tb.Fatal("no active signing key")
+	return jose.JSONWebKey{}
 }

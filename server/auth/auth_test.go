@@ -1,10 +1,12 @@
 package auth
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,6 +14,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/shopscore/shopscore/server/sqlite"
+	"github.com/shopscore/shopscore/server/storage"
 )
 
 // fakeClock is a settable clock for TokenConfig.Now and LimiterConfig.Now.
@@ -39,15 +44,32 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// MustOpenKeyStore opens a key store in a fresh directory and returns it
-// with the directory's path.
-func MustOpenKeyStore(tb testing.TB, cfg TokenConfig) (*KeyStore, string) {
+// testKEK is the key-encryption key of the tests' key stores.
+var testKEK = GenerateKEK()
+
+// openSQLite opens (creating) the SQLite database at path, closed when
+// the test ends: a test that opens one path twice plays two servers on
+// one database.
+func openSQLite(tb testing.TB, path string) *sqlite.DB {
 	tb.Helper()
-	dir := filepath.Join(tb.TempDir(), "keys")
-	ks, err := OpenKeyStore(dir, cfg)
+	db, err := sqlite.Open(path, nil)
 	require.NoError(tb, err)
-	return ks, dir
+	tb.Cleanup(func() { db.Close() })
+	return db
 }
+
+// MustOpenKeyStore opens a key store under testKEK in a fresh SQLite
+// database and returns it with the database's signing keys.
+func MustOpenKeyStore(tb testing.TB, cfg TokenConfig) (*KeyStore, storage.SigningKeys) {
+	tb.Helper()
+	db := openSQLite(tb, filepath.Join(tb.TempDir(), "shopscore.db")).SigningKeys()
+	ks, err := OpenKeyStore(context.Background(), db, testKEK, cfg, KeyStoreOptions{Logger: discardLog})
+	require.NoError(tb, err)
+	return ks, db
+}
+
+// discardLog is a logger that writes nowhere.
+var discardLog = slog.New(slog.DiscardHandler)
 
 // b64 encodes b as unpadded base64url, as JWS does.
 func b64(b []byte) string {

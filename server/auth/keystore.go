@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -10,38 +11,59 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/shopscore/shopscore/server/storage"
 )
 
+// AccessTokenKeys is the purpose of the keys that sign access tokens
+// (storage.SigningKey.Purpose), part of their sealed bytes' associated
+// data.
+const AccessTokenKeys = "access-token"
+
+// DefaultKeyReload is how often a KeyStore reads the keys again from the
+// database unless told otherwise: a key rotated on one server signs and
+// verifies on every other within it.
+const DefaultKeyReload = 3 * time.Second
+
+// missReloadEvery bounds how often a token with an unknown kid makes a
+// KeyStore read the database at once, so that made-up kids cannot make
+// every request a query.
+const missReloadEvery = time.Second
+
+// keyStoreTimeout bounds a reload that runs inside a request.
+const keyStoreTimeout = 5 * time.Second
+
+// The files of the key folder older builds kept (data/keys), read only to
+// import them into the database.
 const (
 	// stateFileName names the file that says which key is active and when
 	// the others were retired.
 	stateFileName = "state.json"
 	// keyFileSuffix ends the name of every key file: "<kid>.jwk".
 	keyFileSuffix = ".jwk"
-	// tempFilePrefix starts the name of a file being written; leftovers of
-	// a crash are removed on open.
+	// tempFilePrefix starts the name of a file being written.
 	tempFilePrefix = ".tmp-"
 	// stateVersion is the format version of the state file.
 	stateVersion = 1
 )
 
-// keyRecord is one key's entry in the state file.
+// keyRecord is one key's times (and its entry in an old state file).
 type keyRecord struct {
 	KID     string     `json:"kid"`
 	Created time.Time  `json:"created"`
 	Retired *time.Time `json:"retired,omitempty"`
 }
 
-// keyState is the content of the state file.
+// keyState is the content of an old state file.
 type keyState struct {
 	Version int         `json:"version"`
 	Active  string      `json:"active"`
@@ -56,157 +78,343 @@ type signingKey struct {
 	pub  jose.JSONWebKey
 }
 
-// KeyStore keeps the Ed25519 keys that sign access tokens, in a directory
-// that belongs to one process. The directory has mode 0700; each key is a
-// JSON Web Key file "<kid>.jwk" of mode 0600 that holds the private key,
-// and state.json names the active key and when the others were retired.
-// A key's kid is its RFC 7638 SHA-256 thumbprint, base64url-encoded.
+// KeyStoreOptions are a KeyStore's settings beyond its TokenConfig. The
+// zero value is usable.
+type KeyStoreOptions struct {
+	// ImportDir is the key folder of an older build (<data>/keys): when
+	// the database holds no access-token key yet, the keys there are
+	// sealed and stored in it, and the folder is not read again. Empty:
+	// nothing to import.
+	ImportDir string
+	// Reload is how often the keys are read again from the database;
+	// DefaultKeyReload if zero.
+	Reload time.Duration
+	// Logger receives the key store's notices (an import, a first key)
+	// and the reloads that failed; slog.Default() if nil.
+	Logger *slog.Logger
+}
+
+// KeyStore keeps the Ed25519 keys that sign access tokens in the database
+// every server shares (storage.SigningKeys), each private key sealed under
+// the key-encryption key, and the ones in use in memory. It reads them
+// again every Reload, and at once (at most every second) for a token
+// whose kid it does not know, so that a key rotated on one server signs
+// and verifies on all within seconds. A key's kid is its RFC 7638
+// SHA-256 thumbprint, base64url-encoded.
 //
 // A KeyStore is safe for concurrent use.
 type KeyStore struct {
-	dir string
-	cfg TokenConfig
+	db     storage.SigningKeys
+	kek    *KEK
+	cfg    TokenConfig
+	reload time.Duration
+	log    *slog.Logger
 
-	mu     sync.RWMutex
-	keys   []*signingKey // oldest first; the last one is active
-	jwks   []jose.JSONWebKey
-	expiry time.Time // when the next retired key leaves the JWKS; zero if none
-	dirty  bool      // a pruning failed to update the disk
+	mu       sync.RWMutex
+	keys     []*signingKey // oldest first; the last one is active
+	jwks     []jose.JSONWebKey
+	expiry   time.Time // when the next retired key leaves the JWKS; zero if none
+	loadedAt time.Time // when keys were last read (or tried to be)
+	missAt   time.Time // when an unknown kid last made a reload
+
+	reloading sync.Mutex // one reload at a time
 }
 
-// OpenKeyStore opens the key store in dir, creating the directory and a
-// first active key if needed. It refuses a directory or key file that
-// other users may access, a key file whose content does not match its kid,
-// and a state file that names missing keys; a directory without a state
-// file is a new, empty store. Retired keys past their
-// retention (cfg.AccessTTL+cfg.Leeway) are deleted, as are key files the
-// state does not name. It returns EINVALID for an invalid cfg and
-// EINTERNAL for any other failure.
-func OpenKeyStore(dir string, cfg TokenConfig) (*KeyStore, error) {
+// OpenKeyStore opens the key store in db under kek. On a database
+// without an access-token key it stores the first ones: the keys of
+// opts.ImportDir if that folder holds an older build's keys (and says so
+// in the log), else a new key; servers starting at once store one set
+// between them. It then reads every key, refusing one that does not open
+// under kek (naming its kid) or does not match its kid, and deletes the
+// retired keys past their retention (cfg.AccessTTL+cfg.Leeway). It
+// returns EINVALID for an invalid cfg and EINTERNAL for any other
+// failure.
+func OpenKeyStore(ctx context.Context, db storage.SigningKeys, kek *KEK, cfg TokenConfig, opts KeyStoreOptions) (*KeyStore, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	cfg = cfg.withDefaults()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("auth: create key directory: %w", err)
+	if db == nil || kek == nil {
+		return nil, errors.New("auth: a key store needs a database and a key-encryption key")
 	}
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return nil, fmt.Errorf("auth: key directory: %w", err)
+	ks := &KeyStore{db: db, kek: kek, cfg: cfg.withDefaults(), reload: opts.Reload, log: opts.Logger}
+	if ks.reload <= 0 {
+		ks.reload = DefaultKeyReload
 	}
-	if !fi.IsDir() {
-		return nil, fmt.Errorf("auth: key directory %s is not a directory", dir)
+	if ks.log == nil {
+		ks.log = slog.Default()
 	}
-	if err := checkPrivate(fi); err != nil {
-		return nil, fmt.Errorf("auth: key directory %s: %w", dir, err)
-	}
-
-	ks := &KeyStore{dir: dir, cfg: cfg}
-	st, err := ks.readState()
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		if err := ks.create(); err != nil {
-			return nil, err
-		}
-	case err != nil:
+	if err := ks.storeFirst(ctx, opts.ImportDir); err != nil {
 		return nil, err
-	default:
-		if err := ks.load(st); err != nil {
-			return nil, err
-		}
 	}
-
-	ks.mu.Lock()
-	defer ks.mu.Unlock()
-	ks.dirty = true // check the disk for strays once
-	if err := ks.pruneLocked(cfg.Now()); err != nil {
+	if err := ks.load(ctx); err != nil {
+		return nil, err
+	}
+	if err := ks.Prune(ctx); err != nil {
 		return nil, err
 	}
 	return ks, nil
 }
 
-// create makes the first key of an empty store.
-func (ks *KeyStore) create() error {
-	k, err := ks.newKey(ks.cfg.Now())
+// storeFirst stores the first keys of an empty database: those of
+// importDir, or a new one.
+func (ks *KeyStore) storeFirst(ctx context.Context, importDir string) error {
+	have, err := ks.db.List(ctx, AccessTokenKeys)
 	if err != nil {
-		return err
+		return fmt.Errorf("auth: read signing keys: %w", err)
 	}
-	ks.keys = []*signingKey{k}
-	if err := ks.saveLocked(); err != nil {
-		return err
+	if len(have) > 0 {
+		return nil
 	}
-	ks.rebuildLocked()
-	return nil
-}
-
-// load reads the keys st names.
-func (ks *KeyStore) load(st keyState) error {
-	if st.Version != stateVersion {
-		return fmt.Errorf("auth: key state version %d, want %d", st.Version, stateVersion)
-	}
-	if len(st.Keys) == 0 {
-		return errors.New("auth: key state lists no keys")
-	}
-	seen := make(map[string]bool, len(st.Keys))
-	for i, r := range st.Keys {
-		if !validKID(r.KID) {
-			return fmt.Errorf("auth: key state: malformed kid %q", r.KID)
+	var keys []*signingKey
+	if importDir != "" {
+		if keys, err = readKeyDir(importDir); err != nil {
+			return fmt.Errorf("auth: import the signing keys of %s: %w", importDir, err)
 		}
-		if seen[r.KID] {
-			return fmt.Errorf("auth: key state: duplicate kid %s", r.KID)
-		}
-		seen[r.KID] = true
-		last := i == len(st.Keys)-1
-		if last != (r.KID == st.Active) || last != (r.Retired == nil) {
-			return fmt.Errorf("auth: key state: the active key %s must be the last and the only one not retired", st.Active)
-		}
-		k, err := ks.readKey(r)
+	}
+	imported := len(keys) > 0
+	if !imported {
+		k, err := generateKey(ks.cfg.Now())
 		if err != nil {
 			return err
 		}
-		ks.keys = append(ks.keys, k)
+		keys = []*signingKey{k}
 	}
-	ks.rebuildLocked()
+	rows := make([]storage.SigningKey, len(keys))
+	for i, k := range keys {
+		rows[i] = ks.row(k)
+	}
+	stored, err := ks.db.AddFirst(ctx, AccessTokenKeys, rows)
+	if err != nil {
+		return fmt.Errorf("auth: store the first signing keys: %w", err)
+	}
+	switch {
+	case stored && imported:
+		ks.log.Info("imported the signing keys of the key folder into the database, sealed under the key-encryption key; the folder is not read again and may be deleted",
+			"keys", len(rows), "folder", importDir)
+	case stored:
+		ks.log.Info("made the first signing key, stored in the database", "kid", rows[0].KID)
+	}
 	return nil
 }
 
-// Rotate makes a new key the active one and returns its kid. The old key
-// becomes verify-only: it stays in JWKS until its retention has passed, so
-// that the tokens it signed stay valid until they expire. It returns
-// EINTERNAL if the new key or the state cannot be written, in which case
-// the old key stays active.
-func (ks *KeyStore) Rotate() (newKID string, err error) {
+// row returns the stored form of k, its private key sealed.
+func (ks *KeyStore) row(k *signingKey) storage.SigningKey {
+	r := storage.SigningKey{
+		KID:              k.KID,
+		Purpose:          AccessTokenKeys,
+		PublicKey:        slices.Clone(k.priv.Public().(ed25519.PublicKey)),
+		SealedPrivateKey: ks.kek.seal(AccessTokenKeys, k.KID, k.priv.Seed()),
+		CreatedAt:        k.Created,
+	}
+	if k.Retired != nil {
+		r.RetiredAt = *k.Retired
+	}
+	return r
+}
+
+// OpenSigningKey returns the private key of a stored signing key,
+// refusing one that does not open under k or does not match its kid and
+// public key (for tools and tests; a KeyStore opens its own).
+func (k *KEK) OpenSigningKey(r storage.SigningKey) (ed25519.PrivateKey, error) {
+	sk, err := unseal(k, r)
+	if err != nil {
+		return nil, err
+	}
+	return sk.priv, nil
+}
+
+// unseal returns the in-memory key of a stored one.
+func (ks *KeyStore) unseal(r storage.SigningKey) (*signingKey, error) { return unseal(ks.kek, r) }
+
+// unseal returns the in-memory key of a stored one, refusing one that
+// does not open under kek or does not match its kid.
+func unseal(kek *KEK, r storage.SigningKey) (*signingKey, error) {
+	seed, err := kek.open(r.Purpose, r.KID, r.SealedPrivateKey)
+	if err != nil {
+		return nil, err
+	}
+	if len(seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("auth: signing key %s: %d bytes sealed, want an Ed25519 seed of %d", r.KID, len(seed), ed25519.SeedSize)
+	}
+	rec := keyRecord{KID: r.KID, Created: r.CreatedAt}
+	if !r.RetiredAt.IsZero() {
+		t := r.RetiredAt
+		rec.Retired = &t
+	}
+	k, err := newSigningKey(ed25519.NewKeyFromSeed(seed), rec)
+	if err != nil {
+		return nil, err
+	}
+	if k.KID != r.KID || !k.priv.Public().(ed25519.PublicKey).Equal(ed25519.PublicKey(r.PublicKey)) {
+		return nil, fmt.Errorf("auth: signing key %s holds key %s", r.KID, k.KID)
+	}
+	k.KID = r.KID
+	return k, nil
+}
+
+// load reads the keys from the database and makes them the ones in
+// use. A key already in memory is not opened again. On an error the keys
+// in use stay as they were.
+func (ks *KeyStore) load(ctx context.Context) error {
+	rows, err := ks.db.List(ctx, AccessTokenKeys)
+	now := ks.cfg.Now()
+	if err != nil {
+		ks.setLoaded(now)
+		return fmt.Errorf("auth: read signing keys: %w", err)
+	}
+	ks.mu.RLock()
+	known := make(map[string]*signingKey, len(ks.keys))
+	for _, k := range ks.keys {
+		known[k.KID] = k
+	}
+	ks.mu.RUnlock()
+
+	keys := make([]*signingKey, 0, len(rows))
+	active := 0
+	for _, r := range rows {
+		var k *signingKey
+		if old, ok := known[r.KID]; ok {
+			c := *old
+			c.Retired = nil
+			if !r.RetiredAt.IsZero() {
+				t := r.RetiredAt
+				c.Retired = &t
+			}
+			k = &c
+		} else if k, err = ks.unseal(r); err != nil {
+			ks.setLoaded(now)
+			return err
+		}
+		if k.Retired == nil {
+			active++
+		}
+		keys = append(keys, k)
+	}
+	if active != 1 {
+		ks.setLoaded(now)
+		return fmt.Errorf("auth: the database holds %d access-token signing keys that are not retired, want exactly one", active)
+	}
+	// The retired keys in the order they were retired, the active one last.
+	slices.SortStableFunc(keys, func(a, b *signingKey) int {
+		switch {
+		case a.Retired == nil && b.Retired != nil:
+			return 1
+		case a.Retired != nil && b.Retired == nil:
+			return -1
+		case a.Retired != nil:
+			return a.Retired.Compare(*b.Retired)
+		}
+		return 0
+	})
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
-	now := ks.cfg.Now()
-	if err := ks.pruneLocked(now); err != nil {
-		return "", err
+	ks.keys, ks.loadedAt = keys, now
+	ks.rebuildLocked(now)
+	return nil
+}
+
+// setLoaded records a read of the database that failed, so that the next
+// try waits for the next interval.
+func (ks *KeyStore) setLoaded(now time.Time) {
+	ks.mu.Lock()
+	ks.loadedAt = now
+	ks.mu.Unlock()
+}
+
+// Reload reads the keys from the database now. On an error the keys in
+// use stay as they were.
+func (ks *KeyStore) Reload(ctx context.Context) error {
+	ks.reloading.Lock()
+	defer ks.reloading.Unlock()
+	return ks.load(ctx)
+}
+
+// fresh reads the keys again when the last read is Reload old, unless
+// another call is reading them (it then uses the keys in use). A failure
+// is logged and the keys in use are kept.
+func (ks *KeyStore) fresh(now time.Time) {
+	ks.mu.RLock()
+	stale := now.Sub(ks.loadedAt) >= ks.reload
+	ks.mu.RUnlock()
+	if !stale || !ks.reloading.TryLock() {
+		return
 	}
-	k, err := ks.newKey(now)
+	defer ks.reloading.Unlock()
+	ks.reloadLogged()
+}
+
+// reloadLogged runs load under a timeout and logs its failure.
+func (ks *KeyStore) reloadLogged() {
+	ctx, cancel := context.WithTimeout(context.Background(), keyStoreTimeout)
+	defer cancel()
+	if err := ks.load(ctx); err != nil {
+		ks.log.Error("reload signing keys; the keys read before stay in use", "err", err)
+	}
+}
+
+// reloadFor reads the keys again for a token signed by kid, which the
+// keys in use do not have, and reports whether it did: not for a kid
+// that cannot be a key's, and at most once per missReloadEvery.
+func (ks *KeyStore) reloadFor(kid string) bool {
+	if !validKID(kid) {
+		return false
+	}
+	now := ks.cfg.Now()
+	ks.reloading.Lock()
+	defer ks.reloading.Unlock()
+	ks.mu.Lock()
+	if slices.ContainsFunc(ks.keys, func(k *signingKey) bool { return k.KID == kid }) {
+		ks.mu.Unlock()
+		return true // another call has just read it
+	}
+	if !ks.missAt.IsZero() && now.Sub(ks.missAt) < missReloadEvery {
+		ks.mu.Unlock()
+		return false
+	}
+	ks.missAt = now
+	ks.mu.Unlock()
+	ks.reloadLogged()
+	return true
+}
+
+// Verifier returns a Verifier of the keys of ks that reads them again
+// from the database when a token names a kid it does not know.
+func (ks *KeyStore) Verifier(cfg TokenConfig) *Verifier {
+	v := NewVerifier(ks.JWKS, cfg)
+	v.miss = ks.reloadFor
+	return v
+}
+
+// Rotate makes a new key the active one, on every server, and returns its
+// kid. The old key becomes verify-only: it stays in JWKS until its
+// retention has passed, so that the tokens it signed stay valid until
+// they expire. It returns EINTERNAL if the new key cannot be stored, in
+// which case the old key stays active.
+func (ks *KeyStore) Rotate(ctx context.Context) (newKID string, err error) {
+	now := ks.cfg.Now()
+	k, err := generateKey(now)
 	if err != nil {
 		return "", err
 	}
-	old := ks.keys
-	retired := *old[len(old)-1]
-	retired.Retired = &now
-	ks.keys = append(slices.Clone(old[:len(old)-1]), &retired, k)
-	if err := ks.saveLocked(); err != nil {
-		ks.keys = old
-		_ = os.Remove(ks.keyPath(k.KID))
+	if err := ks.db.Rotate(ctx, ks.row(k)); err != nil {
+		return "", fmt.Errorf("auth: store the new signing key: %w", err)
+	}
+	if err := ks.Reload(ctx); err != nil {
 		return "", err
 	}
-	ks.rebuildLocked()
+	if err := ks.Prune(ctx); err != nil {
+		return "", err
+	}
 	return k.KID, nil
 }
 
 // JWKS returns the public keys that verify valid access tokens: the
 // active key and every retired key retired less than AccessTTL+Leeway ago.
-// Keys past their retention are also deleted from disk; should that fail,
-// the deletion is retried by the next Rotate, Prune or OpenKeyStore.
 func (ks *KeyStore) JWKS() jose.JSONWebKeySet {
 	now := ks.cfg.Now()
+	ks.fresh(now)
 	ks.mu.RLock()
-	if !ks.dirty && (ks.expiry.IsZero() || now.Before(ks.expiry)) {
+	if ks.expiry.IsZero() || now.Before(ks.expiry) {
 		defer ks.mu.RUnlock()
 		return jose.JSONWebKeySet{Keys: slices.Clone(ks.jwks)}
 	}
@@ -214,7 +422,7 @@ func (ks *KeyStore) JWKS() jose.JSONWebKeySet {
 
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
-	_ = ks.pruneLocked(now)
+	ks.rebuildLocked(now)
 	return jose.JSONWebKeySet{Keys: slices.Clone(ks.jwks)}
 }
 
@@ -228,140 +436,138 @@ func (ks *KeyStore) JWKSJSON() ([]byte, error) {
 	return b, nil
 }
 
-// Prune deletes the retired keys past their retention, from memory and
-// disk, and returns the first disk error (EINTERNAL). JWKS prunes too but cannot
-// report errors; a server may call Prune periodically to see them.
-func (ks *KeyStore) Prune() error {
-	ks.mu.Lock()
-	defer ks.mu.Unlock()
-	return ks.pruneLocked(ks.cfg.Now())
+// Prune deletes from the database the retired keys past their retention;
+// JWKS stops publishing them by itself. Any server may call it, as often
+// as it likes (a server calls it on its periodic tick). Errors: EINTERNAL.
+func (ks *KeyStore) Prune(ctx context.Context) error {
+	// A key retired retention ago is no longer published (rebuildLocked).
+	if _, err := ks.db.DeleteRetired(ctx, AccessTokenKeys, ks.cfg.Now().Add(-ks.cfg.retention())); err != nil {
+		return fmt.Errorf("auth: delete old signing keys: %w", err)
+	}
+	return nil
 }
 
 // activeKey returns the kid and private key that sign new tokens.
 func (ks *KeyStore) activeKey() (string, ed25519.PrivateKey) {
+	ks.fresh(ks.cfg.Now())
 	ks.mu.RLock()
 	defer ks.mu.RUnlock()
 	k := ks.keys[len(ks.keys)-1]
 	return k.KID, k.priv
 }
 
-// pruneLocked drops the retired keys whose retention has passed at now,
-// saves the state and deletes their files. The keys leave memory even if
-// the disk update fails, so that JWKS never publishes them again; the disk
-// update is then retried by the next call.
-func (ks *KeyStore) pruneLocked(now time.Time) error {
-	keep := ks.keys[:0:0]
-	for _, k := range ks.keys {
-		if k.Retired == nil || now.Sub(*k.Retired) < ks.cfg.retention() {
-			keep = append(keep, k)
-		}
-	}
-	if len(keep) == len(ks.keys) && !ks.dirty {
-		return nil
-	}
-	ks.keys = keep
-	ks.rebuildLocked()
-	err := ks.saveLocked()
-	if err == nil {
-		err = ks.removeStrays()
-	}
-	ks.dirty = err != nil
-	return err
-}
-
-// rebuildLocked recomputes the published key set and when it next changes.
-func (ks *KeyStore) rebuildLocked() {
+// rebuildLocked recomputes the published key set at now (the keys still
+// within their retention) and when it next changes.
+func (ks *KeyStore) rebuildLocked(now time.Time) {
 	ks.jwks = ks.jwks[:0:0]
 	ks.expiry = time.Time{}
 	for i := len(ks.keys) - 1; i >= 0; i-- { // active first, then newest retired
 		k := ks.keys[i]
-		ks.jwks = append(ks.jwks, k.pub)
 		if k.Retired != nil {
-			if end := k.Retired.Add(ks.cfg.retention()); ks.expiry.IsZero() || end.Before(ks.expiry) {
+			end := k.Retired.Add(ks.cfg.retention())
+			if !now.Before(end) {
+				continue
+			}
+			if ks.expiry.IsZero() || end.Before(ks.expiry) {
 				ks.expiry = end
 			}
 		}
+		ks.jwks = append(ks.jwks, k.pub)
 	}
 }
 
-// saveLocked writes the state file for the keys in memory.
-func (ks *KeyStore) saveLocked() error {
-	st := keyState{Version: stateVersion, Active: ks.keys[len(ks.keys)-1].KID}
-	for _, k := range ks.keys {
-		st.Keys = append(st.Keys, k.keyRecord)
-	}
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return fmt.Errorf("auth: encode key state: %w", err)
-	}
-	if err := writeFileAtomic(ks.dir, stateFileName, b); err != nil {
-		return fmt.Errorf("auth: save key state: %w", err)
-	}
-	return nil
-}
-
-// readState reads the state file; the error wraps fs.ErrNotExist if there
-// is none.
-func (ks *KeyStore) readState() (keyState, error) {
-	var st keyState
-	b, err := ReadPrivateFile(filepath.Join(ks.dir, stateFileName))
-	if err != nil {
-		return st, fmt.Errorf("auth: read key state: %w", err)
-	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		return st, fmt.Errorf("auth: decode key state: %w", err)
-	}
-	return st, nil
-}
-
-// newKey generates a key and writes its file.
-func (ks *KeyStore) newKey(now time.Time) (*signingKey, error) {
+// generateKey makes a new key created at now.
+func generateKey(now time.Time) (*signingKey, error) {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("auth: generate key: %w", err)
 	}
-	k, err := newSigningKey(priv, keyRecord{Created: now})
-	if err != nil {
-		return nil, err
-	}
-	jwk := jose.JSONWebKey{Key: priv, KeyID: k.KID, Algorithm: string(jose.EdDSA), Use: "sig"}
-	b, err := jwk.MarshalJSON()
-	if err != nil {
-		return nil, fmt.Errorf("auth: encode key: %w", err)
-	}
-	if err := writeFileAtomic(ks.dir, k.KID+keyFileSuffix, b); err != nil {
-		return nil, fmt.Errorf("auth: save key: %w", err)
-	}
-	return k, nil
+	return newSigningKey(priv, keyRecord{Created: now})
 }
 
-// readKey reads the key file of r and checks that it holds the key r names.
-func (ks *KeyStore) readKey(r keyRecord) (*signingKey, error) {
-	b, err := ReadPrivateFile(ks.keyPath(r.KID))
+// readKeyDir reads the keys an older build kept in dir, oldest first:
+// none when dir has no state file. It refuses a folder or key file that
+// other users may access, a key file whose content does not match its
+// kid, and a state file that names missing keys.
+func readKeyDir(dir string) ([]*signingKey, error) {
+	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", dir)
+	}
+	if err := checkPrivate(fi); err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	b, err := ReadPrivateFile(filepath.Join(dir, stateFileName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("read key state: %w", err)
+	}
+	var st keyState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("decode key state: %w", err)
+	}
+	if st.Version != stateVersion {
+		return nil, fmt.Errorf("key state version %d, want %d", st.Version, stateVersion)
+	}
+	if len(st.Keys) == 0 {
+		return nil, errors.New("key state lists no keys")
+	}
+	seen := make(map[string]bool, len(st.Keys))
+	var keys []*signingKey
+	for i, r := range st.Keys {
+		if !validKID(r.KID) {
+			return nil, fmt.Errorf("key state: malformed kid %q", r.KID)
+		}
+		if seen[r.KID] {
+			return nil, fmt.Errorf("key state: duplicate kid %s", r.KID)
+		}
+		seen[r.KID] = true
+		last := i == len(st.Keys)-1
+		if last != (r.KID == st.Active) || last != (r.Retired == nil) {
+			return nil, fmt.Errorf("key state: the active key %s must be the last and the only one not retired", st.Active)
+		}
+		k, err := readKeyFile(dir, r)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// readKeyFile reads the key file of r in dir and checks that it holds the
+// key r names.
+func readKeyFile(dir string, r keyRecord) (*signingKey, error) {
+	b, err := ReadPrivateFile(filepath.Join(dir, r.KID+keyFileSuffix))
 	if err != nil {
-		return nil, fmt.Errorf("auth: read key %s: %w", r.KID, err)
+		return nil, fmt.Errorf("read key %s: %w", r.KID, err)
 	}
 	var jwk jose.JSONWebKey
 	if err := jwk.UnmarshalJSON(b); err != nil {
-		return nil, fmt.Errorf("auth: decode key %s: %w", r.KID, err)
+		return nil, fmt.Errorf("decode key %s: %w", r.KID, err)
 	}
 	priv, ok := jwk.Key.(ed25519.PrivateKey)
 	if !ok {
-		return nil, fmt.Errorf("auth: key %s is a %T, want an Ed25519 private key", r.KID, jwk.Key)
+		return nil, fmt.Errorf("key %s is a %T, want an Ed25519 private key", r.KID, jwk.Key)
 	}
 	k, err := newSigningKey(priv, r)
 	if err != nil {
 		return nil, err
 	}
 	if k.KID != r.KID || jwk.KeyID != r.KID {
-		return nil, fmt.Errorf("auth: key file %s holds key %s (kid %q)", r.KID, k.KID, jwk.KeyID)
+		return nil, fmt.Errorf("key file %s holds key %s (kid %q)", r.KID, k.KID, jwk.KeyID)
 	}
 	return k, nil
 }
 
-// newSigningKey returns the in-memory key for priv. If r has no kid, the
-// key's thumbprint becomes its kid; otherwise the thumbprint is computed
-// into the returned key's KID for the caller to compare.
+// newSigningKey returns the in-memory key for priv. Its KID is the key's
+// thumbprint, whatever r says, for the caller to compare.
 func newSigningKey(priv ed25519.PrivateKey, r keyRecord) (*signingKey, error) {
 	pub := jose.JSONWebKey{Key: priv.Public().(ed25519.PublicKey), Algorithm: string(jose.EdDSA), Use: "sig"}
 	tp, err := pub.Thumbprint(crypto.SHA256)
@@ -371,34 +577,6 @@ func newSigningKey(priv ed25519.PrivateKey, r keyRecord) (*signingKey, error) {
 	r.KID = base64.RawURLEncoding.EncodeToString(tp)
 	pub.KeyID = r.KID
 	return &signingKey{keyRecord: r, priv: priv, pub: pub}, nil
-}
-
-// removeStrays deletes the key files the keys in memory do not name and
-// the temporary files a crash left behind.
-func (ks *KeyStore) removeStrays() error {
-	entries, err := os.ReadDir(ks.dir)
-	if err != nil {
-		return fmt.Errorf("auth: list key directory: %w", err)
-	}
-	var first error
-	for _, e := range entries {
-		name := e.Name()
-		kid, isKey := strings.CutSuffix(name, keyFileSuffix)
-		stray := strings.HasPrefix(name, tempFilePrefix) ||
-			isKey && !slices.ContainsFunc(ks.keys, func(k *signingKey) bool { return k.KID == kid })
-		if !stray || e.IsDir() {
-			continue
-		}
-		if err := os.Remove(filepath.Join(ks.dir, name)); err != nil && first == nil {
-			first = fmt.Errorf("auth: delete old key: %w", err)
-		}
-	}
-	return first
-}
-
-// keyPath returns the path of the key file for kid.
-func (ks *KeyStore) keyPath(kid string) string {
-	return filepath.Join(ks.dir, kid+keyFileSuffix)
 }
 
 // validKID reports whether kid looks like a base64url SHA-256 thumbprint,
@@ -423,7 +601,7 @@ func checkPrivate(fi fs.FileInfo) error {
 	return nil
 }
 
-// readPrivateFile reads a regular file that only its owner may access.
+// ReadPrivateFile reads a regular file that only its owner may access.
 func ReadPrivateFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -451,39 +629,8 @@ func ReadPrivateFile(path string) ([]byte, error) {
 	return b, nil
 }
 
-// writeFileAtomic replaces dir/name with data, mode 0600: it writes a
-// temporary file, syncs it, renames it into place and syncs the directory.
-func writeFileAtomic(dir, name string, data []byte) (err error) {
-	f, err := os.CreateTemp(dir, tempFilePrefix+"*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes a rename in dir durable. Windows cannot sync a directory.
+// syncDir makes a rename or link in dir durable. Windows cannot sync a
+// directory.
 func syncDir(dir string) error {
 	if runtime.GOOS == "windows" {
 		return nil

@@ -143,6 +143,10 @@ func (i *Issuer) IssueAccess(userID, role, sessionID string) (token string, c Ac
 // It is safe for concurrent use if its keys function is.
 type Verifier struct {
 	keys func() jose.JSONWebKeySet
+	// miss, when set, is called for a kid keys does not have; when it
+	// reports true, keys is asked once more (KeyStore.Verifier: the key
+	// store reads the database again).
+	miss func(kid string) bool
 	cfg  TokenConfig
 	err  error // a configuration error, returned by every Verify
 }
@@ -276,8 +280,11 @@ func (v *Verifier) verify(token string) (AccessClaims, error) {
 
 // publicKey returns the one Ed25519 signing key the key set has for kid.
 func (v *Verifier) publicKey(kid string) (ed25519.PublicKey, error) {
-	var found []ed25519.PublicKey
 	set := v.keys()
+	if len(set.Key(kid)) == 0 && v.miss != nil && v.miss(kid) {
+		set = v.keys()
+	}
+	var found []ed25519.PublicKey
 	for _, k := range set.Key(kid) {
 		pub, ok := k.Key.(ed25519.PublicKey)
 		if !ok || (k.Use != "" && k.Use != "sig") || (k.Algorithm != "" && k.Algorithm != string(jose.EdDSA)) {

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -19,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/storage"
 )
 
 // tokenFixture is a key store, an Issuer and a Verifier on a fake clock.
@@ -26,6 +28,7 @@ type tokenFixture struct {
 	clock    *fakeClock
 	cfg      TokenConfig
 	ks       *KeyStore
+	db       storage.SigningKeys
 	issuer   *Issuer
 	verifier *Verifier
 }
@@ -35,13 +38,14 @@ func newTokenFixture(tb testing.TB) *tokenFixture {
 	tb.Helper()
 	clock := newFakeClock()
 	cfg := TokenConfig{Now: clock.Now}
-	ks, _ := MustOpenKeyStore(tb, cfg)
+	ks, db := MustOpenKeyStore(tb, cfg)
 	return &tokenFixture{
 		clock:    clock,
 		cfg:      cfg,
 		ks:       ks,
+		db:       db,
 		issuer:   NewIssuer(ks, cfg),
-		verifier: NewVerifier(ks.JWKS, cfg),
+		verifier: ks.Verifier(cfg),
 	}
 }
 
@@ -532,7 +536,7 @@ func TestVerifier_Concurrent(t *testing.T) {
 		}()
 	}
 	for range 5 {
-		_, err := f.ks.Rotate()
+		_, err := f.ks.Rotate(context.Background())
 		require.NoError(t, err)
 	}
 	wg.Wait()

@@ -33,6 +33,8 @@ var (
 	_ storage.BonusRuns      = bonusRunRows{}
 	_ storage.Dashboards     = dashboardRows{}
 	_ storage.AuditReports   = auditReportRows{}
+	_ storage.SigningKeys    = signingKeyRows{}
+	_ storage.RateLimits     = rateLimitRows{}
 )
 
 // rows is what every noun's implementation holds: the database, and the
@@ -245,3 +247,21 @@ func (db *DB) AuditReports() storage.AuditReports { return auditReportRows{in(db
 
 // AuditReports returns the audit reports as this transaction sees them.
 func (tx *Tx) AuditReports() storage.AuditReports { return auditReportRows{in(tx.db, tx)} }
+
+// signingKeyRows is storage.SigningKeys on PostgreSQL.
+type signingKeyRows struct{ rows }
+
+// SigningKeys returns the signing keys, each call in a transaction of its own.
+func (db *DB) SigningKeys() storage.SigningKeys { return signingKeyRows{in(db, nil)} }
+
+// SigningKeys returns the signing keys as this transaction sees them.
+func (tx *Tx) SigningKeys() storage.SigningKeys { return signingKeyRows{in(tx.db, tx)} }
+
+// rateLimitRows is storage.RateLimits on PostgreSQL.
+type rateLimitRows struct{ rows }
+
+// RateLimits returns the shared rate limits, each call in a transaction of its own.
+func (db *DB) RateLimits() storage.RateLimits { return rateLimitRows{in(db, nil)} }
+
+// RateLimits returns the shared rate limits as this transaction sees them.
+func (tx *Tx) RateLimits() storage.RateLimits { return rateLimitRows{in(tx.db, tx)} }

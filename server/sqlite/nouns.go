@@ -235,3 +235,21 @@ func (db *DB) AuditReports() storage.AuditReports { return auditReportRows{rows{
 
 // AuditReports returns the auditReports as this transaction sees them.
 func (tx *Tx) AuditReports() storage.AuditReports { return auditReportRows{rows{db: tx.db, tx: tx}} }
+
+// signingKeyRows is storage.SigningKeys on SQLite.
+type signingKeyRows struct{ rows }
+
+// SigningKeys returns the signing keys of the database, each call in its own transaction.
+func (db *DB) SigningKeys() storage.SigningKeys { return signingKeyRows{rows{db: db}} }
+
+// SigningKeys returns the signing keys as this transaction sees them.
+func (tx *Tx) SigningKeys() storage.SigningKeys { return signingKeyRows{rows{db: tx.db, tx: tx}} }
+
+// rateLimitRows is storage.RateLimits on SQLite.
+type rateLimitRows struct{ rows }
+
+// RateLimits returns the shared rate limits of the database, each call in its own transaction.
+func (db *DB) RateLimits() storage.RateLimits { return rateLimitRows{rows{db: db}} }
+
+// RateLimits returns the shared rate limits as this transaction sees them.
+func (tx *Tx) RateLimits() storage.RateLimits { return rateLimitRows{rows{db: tx.db, tx: tx}} }

@@ -123,3 +123,7 @@ func TestDB_Checkpointer(t *testing.T) {
 	}
 	require.Eventually(t, found, 5*time.Second, 20*time.Millisecond, "the database file holds the commit")
 }
+
+func TestSigningKeys(t *testing.T) { storagetest.SigningKeys(t, MustOpenDB(t).SigningKeys()) }
+
+func TestRateLimits(t *testing.T) { storagetest.RateLimits(t, MustOpenDB(t).RateLimits()) }

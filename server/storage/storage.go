@@ -67,4 +67,6 @@ type Nouns interface {
 	BonusRuns() BonusRuns
 	Dashboards() Dashboards
 	AuditReports() AuditReports
+	SigningKeys() SigningKeys
+	RateLimits() RateLimits
 }

@@ -1,5 +1,7 @@
 // Package storagetest is the conformance suite of the storage interfaces
-// (storage.Stores, storage.Staff, storage.Checklists, storage.Assignments).
+// (storage.Stores, storage.Staff, storage.Checklists, storage.Assignments;
+// storage.SigningKeys and storage.RateLimits, which take the noun alone,
+// so that PostgreSQL runs them before it is a whole storage.Storage).
 // Every backend runs it from its own tests, so that a later one
 // (PostgreSQL) must behave exactly as the embedded SQLite one does. Stores,
 // staff and checklists are driven through the use cases of package app,

@@ -1,0 +1,97 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/storage"
+)
+
+const signingKeySelect = `SELECT kid, purpose, public_key, sealed_private_key, created_at, retired_at FROM signing_keys`
+
+func scanSigningKey(row pgx.Row) (storage.SigningKey, error) {
+	var k storage.SigningKey
+	var retired *time.Time
+	err := row.Scan(&k.KID, &k.Purpose, &k.PublicKey, &k.SealedPrivateKey, &k.CreatedAt, &retired)
+	k.RetiredAt = timeOf(retired)
+	return k, err
+}
+
+// List returns the keys of purpose, oldest first (storage.SigningKeys).
+func (r signingKeyRows) List(ctx context.Context, purpose string) ([]storage.SigningKey, error) {
+	return selectAll(ctx, r.rows, "signing keys", scanSigningKey,
+		signingKeySelect+` WHERE purpose = $1 ORDER BY created_at, kid`, purpose)
+}
+
+// nullTime returns t to the millisecond, or NULL for the zero time.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = ms(t)
+	return &t
+}
+
+// insertSigningKey stores k in tx.
+func insertSigningKey(ctx context.Context, tx *Tx, k storage.SigningKey) error {
+	_, err := tx.Exec(ctx, `INSERT INTO signing_keys (kid, purpose, public_key, sealed_private_key, created_at, retired_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, k.KID, k.Purpose, k.PublicKey, k.SealedPrivateKey, ms(k.CreatedAt), nullTime(k.RetiredAt))
+	if isUniqueViolation(err) {
+		return audit.Errorf(audit.EEXISTS, "signing key %s is already stored", k.KID)
+	} else if err != nil {
+		return fmt.Errorf("store signing key %s: %w", k.KID, err)
+	}
+	return nil
+}
+
+// AddFirst stores keys when none of purpose is stored
+// (storage.SigningKeys). Two servers doing it at once conflict, and the
+// one run again finds the other's keys.
+func (r signingKeyRows) AddFirst(ctx context.Context, purpose string, keys []storage.SigningKey) (bool, error) {
+	var stored bool
+	err := r.write(ctx, func(tx *Tx) error {
+		stored = false
+		var any bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM signing_keys WHERE purpose = $1)`, purpose).Scan(&any); err != nil {
+			return fmt.Errorf("look for signing keys: %w", err)
+		}
+		if any {
+			return nil
+		}
+		for _, k := range keys {
+			if k.Purpose != purpose {
+				return fmt.Errorf("signing key %s is for %q, not %q", k.KID, k.Purpose, purpose)
+			}
+			if err := insertSigningKey(ctx, tx, k); err != nil {
+				return err
+			}
+		}
+		stored = true
+		return nil
+	})
+	return stored, err
+}
+
+// Rotate stores k and retires the other active keys of its purpose
+// (storage.SigningKeys). Errors: EEXISTS.
+func (r signingKeyRows) Rotate(ctx context.Context, k storage.SigningKey) error {
+	return r.write(ctx, func(tx *Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE signing_keys SET retired_at = $1 WHERE purpose = $2 AND retired_at IS NULL AND kid <> $3`,
+			ms(k.CreatedAt), k.Purpose, k.KID); err != nil {
+			return fmt.Errorf("retire signing keys: %w", err)
+		}
+		k.RetiredAt = time.Time{}
+		return insertSigningKey(ctx, tx, k)
+	})
+}
+
+// DeleteRetired deletes the keys of purpose retired at or before until
+// (storage.SigningKeys).
+func (r signingKeyRows) DeleteRetired(ctx context.Context, purpose string, until time.Time) (int64, error) {
+	return exec(ctx, r.rows, "delete retired signing keys",
+		`DELETE FROM signing_keys WHERE purpose = $1 AND retired_at <= $2`, purpose, ms(until))
+}
