@@ -1,0 +1,315 @@
+package faulttest
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
+	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
+	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/demo"
+	"github.com/shopscore/shopscore/server/servertest"
+)
+
+// The tests of several servers (issue 12 §4): three servers on one
+// PostgreSQL database and one S3 bucket behind a round-robin proxy keep
+// every guarantee one server keeps. They are PostgreSQL's by nature, and
+// skip or fail without it (and without S3) the way pgtest.URL says.
+
+// TestCluster_CutConnections is TestSync_CutConnections against three
+// servers: the device's connections, cut at random offsets, go to the
+// servers in turn and its uploads to S3 through a cutting proxy too.
+func TestCluster_CutConnections(t *testing.T) {
+	c := newCluster(t, clusterSize, clusterOptions{})
+	cutConnections(t, c.deployment())
+	requireEveryServer(t, c, c.Proxy.Stats().ConnsTo)
+}
+
+// TestCluster_LostResponse is TestSync_LostResponse against three
+// servers: the retry of a push, an upload or a finalize whose answer was
+// lost reaches another server, which answers the original result.
+func TestCluster_LostResponse(t *testing.T) {
+	lostResponse(t, func(t *testing.T) deployment { return newCluster(t, clusterSize, clusterOptions{}).deployment() })
+}
+
+// TestCluster_ParallelPushes is TestSync_ParallelPushes against three
+// servers: five copies of one device push the same outbox at once, to
+// different servers; the database serializes them (one APPLIED, the
+// rest REPLAYED, one visit).
+func TestCluster_ParallelPushes(t *testing.T) {
+	c := newCluster(t, clusterSize, clusterOptions{})
+	targets := parallelPushes(t, c.deployment())
+	t.Logf("pushes by server: %v", targets)
+	require.GreaterOrEqual(t, len(targets), 2, "the copies' pushes reached more than one server: %v", targets)
+}
+
+// requireEveryServer asserts that every server of c had connections.
+func requireEveryServer(t *testing.T, c *cluster, connsTo map[string]int) {
+	t.Helper()
+	for _, u := range c.URLs() {
+		assert.NotZero(t, connsTo[strings.TrimPrefix(u, "http://")], "connections to %s: %v", u, connsTo)
+	}
+}
+
+// TestCluster_KillServer kills (SIGKILL) the server process that has a
+// push, mid-request and after it committed, and a finalize, mid-request
+// and after it verified the photo; the device goes on through the proxy,
+// which moves on to the servers that are left, and the killed server is
+// started again on its own data folder before the next round. Every
+// visit exists exactly once, complete, with its photos verified.
+func TestCluster_KillServer(t *testing.T) {
+	ctx := context.Background()
+	c := newProcCluster(t, clusterSize)
+	byAddr := map[string]*serverProc{}
+	for _, p := range c.Procs {
+		byAddr[p.addr] = p
+	}
+	mustImportPack(t, c.URLs()[0], faultPack)
+	dev := mustOpenField(t, c.fieldConfig(t.TempDir()))
+	rnd := rand.New(rand.NewPCG(seed(t, 12), 4))
+
+	var ids []string
+	photos := 0
+	for _, tc := range []struct {
+		name    string
+		request string
+		fault   Fault
+	}{
+		{"MidPush", "Push", Fault{Action: Drop, After: 2 << 10}},
+		{"PushCommitted", "Push", Fault{Action: DropResponse}},
+		{"MidFinalize", "FinalizeUpload", Fault{Action: Drop, After: 64}},
+		{"Finalized", "FinalizeUpload", Fault{Action: DropResponse}},
+	} {
+		for range 2 {
+			id, n := recordVisit(t, dev, rnd, 200<<10, 400<<10, 4<<10)
+			ids, photos = append(ids, id), photos+n
+		}
+		var mu sync.Mutex
+		var killed *serverProc
+		c.Proxy.SetOnTargetRequest(func(target, method, path string) Fault {
+			if RequestName(method, path) != tc.request {
+				return Fault{}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if killed != nil {
+				return Fault{}
+			}
+			killed = byAddr[target]
+			f := tc.fault
+			f.Do = killed.p.Load().kill
+			return f
+		})
+		res, err := dev.Sync(ctx, nil)
+		c.Proxy.SetOnRequest(nil)
+		mu.Lock()
+		require.NotNil(t, killed, "%s: no server was killed", tc.name)
+		mu.Unlock()
+		require.True(t, killed.p.Load().killed(), "%s: SIGKILL", tc.name)
+		t.Logf("%s: killed %s; the sync went on with the others: %v, photo errors %v", tc.name, killed.addr, err, res.PhotoErrors)
+
+		// Two servers are left; the device completes on them.
+		n := syncUntilDone(t, dev, 3)
+		t.Logf("%s: completed in %d more sync(s) on the servers left", tc.name, n)
+		requireNothingWaits(t, dev)
+		requireExactlyOnce(t, c.DBDir, ids, photos)
+		killed.start()
+	}
+	st := c.Proxy.Stats()
+	t.Logf("proxy: %d connections (%v), %d refused by a dead server", st.Conns, st.ConnsTo, st.Refused)
+}
+
+// TestCluster_KeyRotation rotates the signing key on one server: the
+// others accept the tokens the new key signs at once (an unknown kid
+// makes them read the keys again), keep accepting the old key's tokens,
+// publish both keys, and sign with the new key within their reload.
+func TestCluster_KeyRotation(t *testing.T) {
+	ctx := context.Background()
+	c := newCluster(t, clusterSize, clusterOptions{KeyReload: 200 * time.Millisecond})
+	urls := c.URLs()
+
+	old := adminToken(t, urls[0])
+	oldKID := tokenKID(t, old)
+	for _, u := range urls {
+		assert.Equal(t, oldKID, tokenKID(t, adminToken(t, u)), "%s signs with the one shared key", u)
+	}
+
+	req := connect.NewRequest(&v1.RotateSigningKeyRequest{})
+	req.Header().Set("Authorization", "Bearer "+old)
+	resp, err := shopscorev1connect.NewAdminServiceClient(http.DefaultClient, urls[0]).RotateSigningKey(ctx, req)
+	require.NoError(t, err)
+	newKID := resp.Msg.GetKeyId()
+	require.NotEqual(t, oldKID, newKID)
+
+	fresh := adminToken(t, urls[0])
+	require.Equal(t, newKID, tokenKID(t, fresh), "the rotating server signs with the new key")
+	for _, u := range urls {
+		requireWhoAmI(t, u, fresh, "a token of the new key")
+		requireWhoAmI(t, u, old, "a token of the old key")
+	}
+	for _, u := range urls {
+		require.Eventually(t, func() bool { return tokenKID(t, adminToken(t, u)) == newKID }, 10*time.Second, 50*time.Millisecond,
+			"%s signs with the rotated key", u)
+		kids := jwksKIDs(t, u)
+		assert.Contains(t, kids, oldKID, "%s still publishes the old key", u)
+		assert.Contains(t, kids, newKID, "%s publishes the new key", u)
+	}
+}
+
+// requireWhoAmI asserts that the server at url accepts token.
+func requireWhoAmI(t *testing.T, url, token, what string) {
+	t.Helper()
+	req := connect.NewRequest(&v1.WhoAmIRequest{})
+	req.Header().Set("Authorization", "Bearer "+token)
+	_, err := shopscorev1connect.NewAuthServiceClient(http.DefaultClient, url).WhoAmI(context.Background(), req)
+	require.NoError(t, err, "%s accepts %s", url, what)
+}
+
+// tokenKID returns the key id in a JWT's header.
+func tokenKID(t *testing.T, token string) string {
+	t.Helper()
+	head, _, ok := strings.Cut(token, ".")
+	require.True(t, ok, "a JWT")
+	raw, err := base64.RawURLEncoding.DecodeString(head)
+	require.NoError(t, err)
+	var h struct {
+		KID string `json:"kid"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &h))
+	require.NotEmpty(t, h.KID)
+	return h.KID
+}
+
+// jwksKIDs returns the key ids a server publishes.
+func jwksKIDs(t *testing.T, url string) []string {
+	t.Helper()
+	resp, err := http.Get(url + "/.well-known/jwks.json")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var set struct {
+		Keys []struct {
+			KID string `json:"kid"`
+		} `json:"keys"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&set))
+	var out []string
+	for _, k := range set.Keys {
+		out = append(out, k.KID)
+	}
+	return out
+}
+
+// TestCluster_ExpiresOnce lets assignments' windows end while three
+// servers run their expiry every few milliseconds: each assignment is
+// expired by one server, once (the servers' logged counts add up to the
+// assignments, and none logs a failure, as a second expiry of an expired
+// assignment would).
+func TestCluster_ExpiresOnce(t *testing.T) {
+	const assignments = 40
+	ctx := context.Background()
+	c := newCluster(t, clusterSize, clusterOptions{ExpireEvery: 5 * time.Millisecond})
+	mustImportPack(t, c.URLs()[0], faultPack)
+	shopper, _, err := c.Servers[0].Storage().Users().FindByEmail(ctx, demo.Users[audit.RoleShopper])
+	require.NoError(t, err)
+
+	// The windows end a little apart, from two seconds on, so that the
+	// servers' ticks meet them at different moments.
+	start, end := time.Now().Add(-time.Hour), time.Now().Add(2*time.Second)
+	var specs []*v1.AssignmentSpec
+	for i := range assignments {
+		specs = append(specs, &v1.AssignmentSpec{
+			StoreCode: "MSK-01", ChecklistId: "fault-visit", ShopperId: shopper.ID,
+			WindowStartTime: timestamppb.New(start), WindowEndTime: timestamppb.New(end.Add(time.Duration(i) * 20 * time.Millisecond)),
+		})
+	}
+	req := connect.NewRequest(&v1.BulkCreateAssignmentsRequest{Specs: specs})
+	req.Header().Set("Authorization", "Bearer "+adminToken(t, c.URLs()[1]))
+	resp, err := shopscorev1connect.NewAssignmentServiceClient(http.DefaultClient, c.URLs()[1]).BulkCreateAssignments(ctx, req)
+	require.NoError(t, err)
+	var ids []string
+	for _, r := range resp.Msg.GetResults() {
+		require.Empty(t, r.GetErrorMessage())
+		ids = append(ids, r.GetAssignment().GetId())
+	}
+	require.Len(t, ids, assignments)
+
+	db := servertest.Inspect(t, c.DBDir)
+	require.Eventually(t, func() bool {
+		for _, st := range readAssignments(t, db, ids) {
+			if st != string(audit.AssignmentExpired) {
+				return false
+			}
+		}
+		return true
+	}, 30*time.Second, 50*time.Millisecond, "every assignment expires")
+	time.Sleep(100 * time.Millisecond) // more ticks of every server, which find nothing due
+
+	total := 0
+	for i, s := range c.Servers {
+		n, failures := expiryLog(t, s.Log.String())
+		t.Logf("server %d expired %d", i, n)
+		assert.Empty(t, failures, "server %d logged no expiry failure", i)
+		total += n
+	}
+	assert.Equal(t, assignments, total, "each assignment expired once across the servers")
+}
+
+// readAssignments returns the states of the assignments ids.
+func readAssignments(t *testing.T, in *servertest.Inspector, ids []string) map[string]string {
+	t.Helper()
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := in.Query(`SELECT id, state FROM assignments WHERE id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...)
+	require.NoError(t, err)
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, state string
+		require.NoError(t, rows.Scan(&id, &state))
+		out[id] = state
+	}
+	require.NoError(t, rows.Err())
+	require.Len(t, out, len(ids))
+	return out
+}
+
+// expiryLog adds up the counts a server logged as expired, and returns
+// the messages of the expiry failures it logged.
+func expiryLog(t *testing.T, log string) (int, []string) {
+	t.Helper()
+	n := 0
+	var failures []string
+	for _, line := range strings.Split(strings.TrimSpace(log), "\n") {
+		if line == "" {
+			continue
+		}
+		var rec struct {
+			Msg   string `json:"msg"`
+			Count int    `json:"count"`
+			Err   string `json:"err"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &rec), "log line %q", line)
+		switch rec.Msg {
+		case "assignments expired":
+			n += rec.Count
+		case "expire assignments":
+			failures = append(failures, rec.Err)
+		}
+	}
+	return n, failures
+}
