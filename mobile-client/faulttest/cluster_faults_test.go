@@ -58,8 +58,8 @@ func TestCluster_ParallelPushes(t *testing.T) {
 // requireEveryServer asserts that every server of c had connections.
 func requireEveryServer(t *testing.T, c *cluster, connsTo map[string]int) {
 	t.Helper()
-	for _, u := range c.URLs() {
-		assert.NotZero(t, connsTo[strings.TrimPrefix(u, "http://")], "connections to %s: %v", u, connsTo)
+	for _, addr := range c.Addrs() {
+		assert.NotZero(t, connsTo[addr], "connections to %s: %v", addr, connsTo)
 	}
 }
 
