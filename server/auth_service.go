@@ -32,7 +32,9 @@ func checkDeviceID(id string) error {
 }
 
 // errTooManyLogins answers a login over one of its limits.
-var errTooManyLogins = audit.Errorf(audit.EEXHAUSTED, "too many login attempts; wait a minute and try again")
+func errTooManyLogins() error {
+	return audit.Errorf(audit.EEXHAUSTED, "too many login attempts; wait a minute and try again")
+}
 
 // Login checks credentials and opens a device session. Errors: EINVALID,
 // EUNAUTHORIZED, EEXHAUSTED.
@@ -55,7 +57,7 @@ func (a *authService) Login(ctx context.Context, req *connect.Request[v1.LoginRe
 	// database, so that they hold across servers; the one per address
 	// alone is this server's.
 	if !s.addrLimiter.Allow(peer) {
-		return nil, errTooManyLogins
+		return nil, errTooManyLogins()
 	}
 	for _, l := range []struct {
 		lim *auth.SharedLimiter
@@ -64,7 +66,7 @@ func (a *authService) Login(ctx context.Context, req *connect.Request[v1.LoginRe
 		if ok, err := l.lim.Allow(ctx, l.key); err != nil {
 			return nil, err
 		} else if !ok {
-			return nil, errTooManyLogins
+			return nil, errTooManyLogins()
 		}
 	}
 	user, hash, err := s.st.Users().FindByEmail(ctx, email)

@@ -100,6 +100,7 @@ func TestNew_Config(t *testing.T) {
 		"negative login burst":    {Config{LoginRate: Rate{Burst: -1}}, "LoginRate.Burst"},
 		"login burst overflows":   {Config{LoginRate: Rate{Burst: 1 << 30}}, "LoginRate.Burst"},
 		"negative login pace":     {Config{LoginRate: Rate{Every: -time.Second}}, "LoginRate.Every"},
+		"negative key reload":     {Config{KeyReload: -time.Second}, "KeyReload"},
 		"negative account burst":  {Config{LoginAccountRate: Rate{Burst: -5}}, "LoginAccountRate.Burst"},
 		"negative refresh pace":   {Config{RefreshRate: Rate{Burst: 1, Every: -1}}, "RefreshRate.Every"},
 		"negative slot burst":     {Config{UploadSlotRate: Rate{Burst: -1, Every: time.Second}}, "UploadSlotRate.Burst"},

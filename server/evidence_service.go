@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/fnv"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -51,6 +52,9 @@ func (s *Server) openBlobStore() error {
 			s.local = l
 		}
 		return nil
+	}
+	if old := filepath.Join(s.cfg.DataDir, "blob.secret"); fileExists(old) {
+		s.log.Info("the local evidence store's URLs are now signed with a secret derived from the key-encryption key; blob.secret is not read and may be deleted", "file", old)
 	}
 	local, err := blob.NewLocal(filepath.Join(s.cfg.DataDir, "blobs"), s.blobSecret(), func() string { return s.baseURL() + blobPrefix })
 	if err != nil {
@@ -216,4 +220,10 @@ func (s *Server) verifyPhoto(ctx context.Context, sha string, size int64, conten
 		return err
 	}
 	return s.app.RecordVerifiedPhoto(ctx, storage.VerifiedBlob{SHA256: sha, Size: size, ContentType: contentType, Exif: parseExif(head)})
+}
+
+// fileExists reports whether path names something.
+func fileExists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }

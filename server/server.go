@@ -255,6 +255,7 @@ func (c Config) validate() error {
 		{c.AccessTTL < 0, "AccessTTL", c.AccessTTL, "a positive duration"},
 		{c.RefreshTTL < 0, "RefreshTTL", c.RefreshTTL, "a positive duration"},
 		{c.RefreshRetryGrace < 0, "RefreshRetryGrace", c.RefreshRetryGrace, "a positive duration"},
+		{c.KeyReload < 0, "KeyReload", c.KeyReload, "a positive duration"},
 		{c.PasswordHashMemory < 0 || c.PasswordHashMemory > maxHashMemory, "PasswordHashMemory", c.PasswordHashMemory,
 			fmt.Sprintf("a positive size of at most %d", int64(maxHashMemory))},
 	}
@@ -378,7 +379,7 @@ func (s *Server) keyEncryptionKey() (*auth.KEK, error) {
 		return nil, err
 	}
 	if created {
-		s.log.Info("made a key-encryption key for the signing keys in the data folder; keep it with the database (back both up), "+
+		s.log.Info("made a key-encryption key in the data folder: it seals the signing keys in the database; back it up, apart from the database's backups, "+
 			"and give every server the same one when several run (SHOPSCORE_KEY_ENCRYPTION_KEY or --key-encryption-key-file)", "file", path)
 	}
 	return kek, nil

@@ -152,25 +152,6 @@ func TestOpenKeyStore(t *testing.T) {
 		}
 	})
 
-	t.Run("StartingAtOnce", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "shopscore.db")
-		const servers = 4
-		stores := make([]*KeyStore, servers)
-		errs := make([]error, servers)
-		var wg sync.WaitGroup
-		for i := range servers {
-			db := openSQLite(t, path).SigningKeys()
-			wg.Go(func() { stores[i], errs[i] = openKeys(db, testKEK, TokenConfig{}, KeyStoreOptions{}) })
-		}
-		wg.Wait()
-		first, _ := stores[0].activeKey()
-		for i := range servers {
-			require.NoError(t, errs[i])
-			kid, _ := stores[i].activeKey()
-			assert.Equal(t, first, kid, "one first key for every server")
-		}
-	})
-
 	t.Run("ErrConfig", func(t *testing.T) {
 		db := openSQLite(t, filepath.Join(t.TempDir(), "shopscore.db")).SigningKeys()
 		for _, cfg := range []TokenConfig{
@@ -396,6 +377,48 @@ func TestKeyStore_Rotate(t *testing.T) {
 		assert.True(t, byKID[newKID].RetiredAt.IsZero())
 		assert.True(t, byKID[newKID].CreatedAt.Equal(f.clock.Now()))
 	})
+}
+
+// TestKeyStore_StartingAtOnce: servers starting at once on an empty
+// database store one first key between them.
+func TestKeyStore_StartingAtOnce(t *testing.T) {
+	t.Run("SQLite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "shopscore.db")
+		testStartingAtOnce(t, func() storage.SigningKeys { return openSQLite(t, path).SigningKeys() })
+	})
+	t.Run("PostgreSQL", func(t *testing.T) {
+		url := pgtest.URL(t)
+		testStartingAtOnce(t, func() storage.SigningKeys {
+			db, err := postgres.Open(context.Background(), url)
+			require.NoError(t, err)
+			t.Cleanup(func() { db.Close() })
+			return db.SigningKeys()
+		})
+	})
+}
+
+func testStartingAtOnce(t *testing.T, open func() storage.SigningKeys) {
+	const servers = 4
+	dbs := make([]storage.SigningKeys, servers)
+	for i := range servers {
+		dbs[i] = open()
+	}
+	stores := make([]*KeyStore, servers)
+	errs := make([]error, servers)
+	var wg sync.WaitGroup
+	for i := range servers {
+		wg.Go(func() { stores[i], errs[i] = openKeys(dbs[i], testKEK, TokenConfig{}, KeyStoreOptions{}) })
+	}
+	wg.Wait()
+	for i := range servers {
+		require.NoError(t, errs[i], "server %d", i)
+	}
+	first, _ := stores[0].activeKey()
+	for i := range servers {
+		kid, _ := stores[i].activeKey()
+		assert.Equal(t, first, kid, "one first key for every server")
+	}
+	assert.Equal(t, []string{first}, storedKIDs(t, dbs[0]))
 }
 
 // TestKeyStore_TwoServers plays two servers on one database: a key

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -49,12 +50,19 @@ func insertSigningKey(ctx context.Context, tx *Tx, k storage.SigningKey) error {
 }
 
 // AddFirst stores keys when none of purpose is stored
-// (storage.SigningKeys). Two servers doing it at once conflict, and the
-// one run again finds the other's keys.
+// (storage.SigningKeys). Servers doing it at once wait for each other on
+// a lock of the purpose held until commit; a later one whose snapshot
+// predates the first one's commit meets its rows in the unique indexes
+// (or a serialization failure, run again) and has lost the race: it
+// stores nothing and reports false. Inside a caller's transaction that
+// is an error, since the transaction is spoiled.
 func (r signingKeyRows) AddFirst(ctx context.Context, purpose string, keys []storage.SigningKey) (bool, error) {
 	var stored bool
 	err := r.write(ctx, func(tx *Tx) error {
 		stored = false
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('shopscore signing keys ' || $1, 0))`, purpose); err != nil {
+			return fmt.Errorf("lock signing keys: %w", err)
+		}
 		var any bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM signing_keys WHERE purpose = $1)`, purpose).Scan(&any); err != nil {
 			return fmt.Errorf("look for signing keys: %w", err)
@@ -67,14 +75,23 @@ func (r signingKeyRows) AddFirst(ctx context.Context, purpose string, keys []sto
 				return fmt.Errorf("signing key %s is for %q, not %q", k.KID, k.Purpose, purpose)
 			}
 			if err := insertSigningKey(ctx, tx, k); err != nil {
+				if audit.ErrorCode(err) == audit.EEXISTS && r.tx == nil {
+					return errLostFirst
+				}
 				return err
 			}
 		}
 		stored = true
 		return nil
 	})
+	if errors.Is(err, errLostFirst) {
+		return false, nil
+	}
 	return stored, err
 }
+
+// errLostFirst is AddFirst meeting another server's first keys.
+var errLostFirst = errors.New("postgres: another server stored the first signing keys")
 
 // Rotate stores k and retires the other active keys of its purpose
 // (storage.SigningKeys). Errors: EEXISTS.

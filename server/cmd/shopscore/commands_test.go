@@ -98,7 +98,7 @@ func TestCommands_Flags(t *testing.T) {
 
 // TestUserList_ReadOnly: user list opens the database read-only and
 // creates nothing: no database where there is none, no signing keys and
-// no blob secret where there is one.
+// no key-encryption key where there is one.
 func TestUserList_ReadOnly(t *testing.T) {
 	empty := t.TempDir()
 	code, _, stderr := shopscore(t, nil, "user", "list", "--data", empty)
@@ -114,7 +114,7 @@ func TestUserList_ReadOnly(t *testing.T) {
 	code, stdout, stderr := shopscore(t, nil, "user", "list", "--data", dir)
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "EMAIL")
-	assert.Equal(t, before, files(t, dir), "user list creates no keys/ and no blob.secret")
+	assert.Equal(t, before, files(t, dir), "user list creates no key-encryption key and no signing key")
 
 	// A user added by the writing command is listed.
 	code, _, stderr = shopscore(t, map[string]string{"SHOPSCORE_PASSWORD": "a long password"}, "user", "add", "--data", dir,
@@ -132,6 +132,9 @@ func TestCommands_OnePrefix(t *testing.T) {
 	code, _, stderr := shopscore(t, map[string]string{"SHOPSCORE_PASSWORD": "a long password"},
 		"user", "add", "--data", dir, "--email", "bob@example.com", "--role", "boss")
 	assert.Equal(t, 1, code)
-	assert.True(t, strings.HasPrefix(stderr, "shopscore: invalid: "), stderr)
+	// The lines before are the first start's log (a key-encryption key
+	// and a signing key made).
+	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	assert.True(t, strings.HasPrefix(lines[len(lines)-1], "shopscore: invalid: "), stderr)
 	assert.Equal(t, 1, strings.Count(stderr, "shopscore:"), stderr)
 }

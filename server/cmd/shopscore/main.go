@@ -14,9 +14,11 @@
 // before or after its arguments, and a flag the command does not have is
 // refused with its usage. Flags fall back to environment variables
 // (SHOPSCORE_ADDR, SHOPSCORE_DATA, SHOPSCORE_LOG_FORMAT, SHOPSCORE_LOG_LEVEL,
-// SHOPSCORE_PUBLIC_URL, SHOPSCORE_S3_ENDPOINT, SHOPSCORE_S3_BUCKET,
-// SHOPSCORE_S3_REGION); the S3 keys come only from SHOPSCORE_S3_ACCESS_KEY
-// and SHOPSCORE_S3_SECRET_KEY; the demo password comes from
+// SHOPSCORE_KEY_ENCRYPTION_KEY_FILE, SHOPSCORE_PUBLIC_URL,
+// SHOPSCORE_S3_ENDPOINT, SHOPSCORE_S3_BUCKET, SHOPSCORE_S3_REGION); the S3
+// keys come only from SHOPSCORE_S3_ACCESS_KEY and SHOPSCORE_S3_SECRET_KEY,
+// and the key-encryption key itself (instead of a file) only from
+// SHOPSCORE_KEY_ENCRYPTION_KEY; the demo password comes from
 // SHOPSCORE_DEMO_PASSWORD and a new user's from SHOPSCORE_PASSWORD, or is
 // generated and printed.
 package main
@@ -38,6 +40,7 @@ import (
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/internal/cli"
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/auth"
 	"github.com/shopscore/shopscore/server/postgres"
 	"github.com/shopscore/shopscore/server/sqlite"
 	"github.com/shopscore/shopscore/server/storage"
@@ -135,18 +138,62 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 
 // dataFlags are the flags of every command that works on the data folder.
 type dataFlags struct {
-	data, database, logFormat, logLevel *string
+	data, database, logFormat, logLevel, kekFile *string
+	getenv                                       func(string) string
 }
 
-// addDataFlags defines --data, --log-format and --log-level on fs, the
-// log level defaulting to level.
+// kekVar names the variable that holds the key-encryption key itself.
+const kekVar = "SHOPSCORE_KEY_ENCRYPTION_KEY"
+
+// addDataFlags defines --data, --log-format, --log-level and
+// --key-encryption-key-file on fs, the log level defaulting to level.
 func addDataFlags(fs *cli.FlagSet, getenv func(string) string, level string) dataFlags {
 	return dataFlags{
-		data:      fs.String("data", envOr(getenv, "SHOPSCORE_DATA", "data"), "data folder: database, signing keys, local evidence (env SHOPSCORE_DATA)"),
+		data:      fs.String("data", envOr(getenv, "SHOPSCORE_DATA", "data"), "data folder: SQLite database, local evidence, and the key-encryption key unless one is given (env SHOPSCORE_DATA)"),
 		database:  fs.String("database", envOr(getenv, "SHOPSCORE_DATABASE_URL", ""), "PostgreSQL URL (postgres://user:password@host:5432/shopscore); empty: SQLite in the data folder (env SHOPSCORE_DATABASE_URL)"),
 		logFormat: fs.String("log-format", envOr(getenv, "SHOPSCORE_LOG_FORMAT", "text"), "log format: text or json (env SHOPSCORE_LOG_FORMAT)"),
 		logLevel:  fs.String("log-level", envOr(getenv, "SHOPSCORE_LOG_LEVEL", level), "log level: debug, info, warn, error (env SHOPSCORE_LOG_LEVEL)"),
+		kekFile: fs.String("key-encryption-key-file", getenv("SHOPSCORE_KEY_ENCRYPTION_KEY_FILE"),
+			"file (mode 0600) holding the key-encryption key, base64 of 32 bytes, that seals the signing keys in the database; "+
+				"or the key itself in env "+kekVar+"; if neither, <data>/"+server.KEKFileName+", made on first start (env SHOPSCORE_KEY_ENCRYPTION_KEY_FILE)"),
+		getenv: getenv,
 	}
+}
+
+// keyEncryptionKey returns the key-encryption key the flags or the
+// environment give, or nil when neither does (the server then uses the
+// data folder's). Errors: EINVALID for both at once or a key that is not
+// base64 of 32 bytes, naming where it came from and never its text.
+func (d dataFlags) keyEncryptionKey() (*auth.KEK, error) {
+	text, file := d.getenv(kekVar), *d.kekFile
+	switch {
+	case text != "" && file != "":
+		return nil, audit.Errorf(audit.EINVALID, "give the key-encryption key once: %s and --key-encryption-key-file are both set", kekVar)
+	case text != "":
+		k, err := auth.ParseKEK(text)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", kekVar, err)
+		}
+		return k, nil
+	case file != "":
+		return auth.ReadKEKFile(file)
+	}
+	return nil, nil
+}
+
+// serverConfig returns the configuration every command that starts a
+// server shares: the data folder, the logger, the key-encryption key and
+// the storage (opened last, so that a bad flag opens nothing).
+func (d dataFlags) serverConfig(stderr io.Writer) (server.Config, error) {
+	log, err := d.logger(stderr)
+	if err != nil {
+		return server.Config{}, err
+	}
+	cfg := server.Config{DataDir: *d.data, Logger: log}
+	if cfg.KeyEncryptionKey, err = d.keyEncryptionKey(); err != nil {
+		return server.Config{}, err
+	}
+	return cfg, nil
 }
 
 // logger returns the logger the flags ask for, writing to w.
@@ -158,15 +205,16 @@ func (d dataFlags) logger(w io.Writer) (*slog.Logger, error) {
 // directly, with or without a running server (SQLite serializes
 // writers), creating what a first start creates.
 func (d dataFlags) openOffline(stderr io.Writer) (*server.Server, database, error) {
-	log, err := d.logger(stderr)
+	cfg, err := d.serverConfig(stderr)
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := d.openStorage()
+	db, err := d.openStorage(cfg.KeyEncryptionKey)
 	if err != nil {
 		return nil, nil, err
 	}
-	srv, err := server.New(server.Config{DataDir: *d.data, Logger: log, Storage: db})
+	cfg.Storage = db
+	srv, err := server.New(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -183,8 +231,18 @@ type database interface {
 
 // openStorage opens (creating and migrating) the database: PostgreSQL at
 // --database when it is given, else SQLite in the data folder. It is the
-// one place the binary chooses its storage backend.
-func (d dataFlags) openStorage() (database, error) {
+// one place the binary chooses its storage backend. kek is the
+// key-encryption key the flags gave (nil: none), which PostgreSQL needs
+// (checkKEK).
+func (d dataFlags) openStorage(kek *auth.KEK) (database, error) {
+	if err := checkKEK(strings.TrimSpace(*d.database), kek); err != nil {
+		return nil, err
+	}
+	return d.open()
+}
+
+// open opens the database as openStorage does, the key unchecked.
+func (d dataFlags) open() (database, error) {
 	if url := strings.TrimSpace(*d.database); url != "" {
 		if !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") {
 			return nil, audit.Errorf(audit.EINVALID, "--database: want a PostgreSQL URL (postgres://user:password@host:5432/name), got %q", redactURL(url))
@@ -210,7 +268,7 @@ func (d dataFlags) openStorage() (database, error) {
 // the migrations a new database lacks).
 func (d dataFlags) openReadOnly() (storage.Storage, error) {
 	if strings.TrimSpace(*d.database) != "" {
-		return d.openStorage()
+		return d.open()
 	}
 	db := sqlite.NewDB(filepath.Join(*d.data, "shopscore.db"))
 	if err := db.OpenReadOnly(); err != nil {
@@ -227,6 +285,26 @@ func redactURL(raw string) string {
 		return raw
 	}
 	return u.Redacted()
+}
+
+// checkKEK is the rule between the database and the key-encryption key:
+// several servers share a PostgreSQL database (database is a postgres://
+// or postgresql:// URL), so they must be given one key explicitly; the
+// key made in one server's data folder is for SQLite (database empty, or
+// a file path), where one server runs. Errors: EINVALID.
+func checkKEK(database string, kek *auth.KEK) error {
+	if kek != nil || !isPostgresURL(database) {
+		return nil
+	}
+	return audit.Errorf(audit.EINVALID, "a PostgreSQL database needs a key-encryption key given explicitly, the same on every server: "+
+		"set %s to the base64 of 32 random bytes (openssl rand -base64 32) or name a file holding it with --key-encryption-key-file; "+
+		"the key a single server makes in its data folder is for SQLite only", kekVar)
+}
+
+// isPostgresURL reports whether database names a PostgreSQL database.
+func isPostgresURL(database string) bool {
+	scheme, _, ok := strings.Cut(database, "://")
+	return ok && (strings.EqualFold(scheme, "postgres") || strings.EqualFold(scheme, "postgresql"))
 }
 
 // parseArgs parses args with fs and checks the positional arguments:

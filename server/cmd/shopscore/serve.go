@@ -40,11 +40,11 @@ func runServe(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) erro
 	if _, err := parseArgs(fs, args, ""); err != nil {
 		return err
 	}
-	log, err := d.logger(o.stderr)
+	cfg, err := d.serverConfig(o.stderr)
 	if err != nil {
 		return err
 	}
-	cfg := server.Config{DataDir: *d.data, Logger: log, MaxRequestBytes: *maxReq, PublicURL: *publicURL}
+	cfg.MaxRequestBytes, cfg.PublicURL = *maxReq, *publicURL
 	if cfg.Console, err = console.Handler(console.Options{ImageOrigins: endpointOrigins(*s3Endpoint)}); err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func runServe(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) erro
 		}
 		cfg.Blob = store
 	}
-	if cfg.Storage, err = d.openStorage(); err != nil {
+	if cfg.Storage, err = d.openStorage(cfg.KeyEncryptionKey); err != nil {
 		return err
 	}
 	return serve(ctx, cfg, *addr, *withDemo, o.stdout, getenv)

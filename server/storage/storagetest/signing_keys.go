@@ -87,26 +87,34 @@ func SigningKeys(t *testing.T, keys storage.SigningKeys) {
 	assert.Len(t, list("other"), 1)
 
 	// Servers starting at once on an empty purpose store one first set.
+	won := race(t, func(i int) (bool, error) {
+		k := signingKey(string(rune('a'+i))+"-first", "race", t0)
+		return keys.AddFirst(ctx, "race", []storage.SigningKey{k})
+	})
+	assert.Equal(t, 1, won)
+	assert.Len(t, list("race"), 1)
+}
+
+// race runs try for eight servers at once and returns how many it
+// reported true for, failing the test on any error.
+func race(t *testing.T, try func(server int) (bool, error)) int {
+	t.Helper()
 	const servers = 8
 	var wg sync.WaitGroup
 	wins := make([]bool, servers)
 	errs := make([]error, servers)
 	for i := range servers {
-		wg.Go(func() {
-			k := signingKey(string(rune('a'+i))+"-first", "race", t0)
-			wins[i], errs[i] = keys.AddFirst(ctx, "race", []storage.SigningKey{k})
-		})
+		wg.Go(func() { wins[i], errs[i] = try(i) })
 	}
 	wg.Wait()
 	won := 0
 	for i := range servers {
-		require.NoError(t, errs[i])
+		require.NoError(t, errs[i], "server %d", i)
 		if wins[i] {
 			won++
 		}
 	}
-	assert.Equal(t, 1, won)
-	assert.Len(t, list("race"), 1)
+	return won
 }
 
 // RateLimits tests storage.RateLimits on limits, the noun of a fresh,
@@ -140,23 +148,9 @@ func RateLimits(t *testing.T, limits storage.RateLimits) {
 	assert.Equal(t, storage.RateBucket{Key: "login:a", Full: t0.Add(time.Minute), Version: 2}, b)
 
 	// Of many servers putting the same version, one wins.
-	const servers = 8
-	var wg sync.WaitGroup
-	wins := make([]bool, servers)
-	errs := make([]error, servers)
-	for i := range servers {
-		wg.Go(func() {
-			wins[i], errs[i] = limits.Put(ctx, storage.RateBucket{Key: "login:a", Full: t0.Add(time.Duration(i) * time.Second)}, 2)
-		})
-	}
-	wg.Wait()
-	won := 0
-	for i := range servers {
-		require.NoError(t, errs[i])
-		if wins[i] {
-			won++
-		}
-	}
+	won := race(t, func(i int) (bool, error) {
+		return limits.Put(ctx, storage.RateBucket{Key: "login:a", Full: t0.Add(time.Duration(i) * time.Second)}, 2)
+	})
 	assert.Equal(t, 1, won)
 	b, err = limits.Find(ctx, "login:a")
 	require.NoError(t, err)
