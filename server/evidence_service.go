@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"hash/fnv"
 	"net"
 	"os"
 	"path/filepath"
@@ -199,19 +198,20 @@ func (e *evidenceService) FinalizeUpload(ctx context.Context, req *connect.Reque
 
 // verifyPhoto verifies the stored bytes of sha and records them verified,
 // unless they are verified already. The verification of one hash runs
-// alone, so that deleting a mismatched object never removes good bytes
-// another call has just verified. Errors: ENOTFOUND (nothing stored),
-// EDATALOSS (mismatch; the object is deleted).
+// alone, on every server of the database (Photos.LockHash), so that
+// deleting a mismatched object never removes good bytes another call has
+// just verified. Errors: ENOTFOUND (nothing stored), EDATALOSS (mismatch;
+// the object is deleted).
 func (s *Server) verifyPhoto(ctx context.Context, sha string, size int64, contentType string) error {
 	key, err := blob.Key(sha)
 	if err != nil {
 		return err
 	}
-	h := fnv.New32a()
-	h.Write([]byte(key))
-	mu := &s.finalizing[h.Sum32()%uint32(len(s.finalizing))]
-	mu.Lock()
-	defer mu.Unlock()
+	unlock, err := s.st.Photos().LockHash(ctx, strings.ToLower(sha))
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if done, err := s.app.LinkVerifiedPhoto(ctx, sha); err != nil || done {
 		return err
 	}

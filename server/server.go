@@ -18,7 +18,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -312,9 +311,6 @@ type Server struct {
 	blob      blob.Bucket // photo evidence
 	local     *blob.Local // the same store when it is the local one, served under /blob/
 	publicURL atomic.Pointer[string]
-	// finalizing serializes the verification of the same bytes, so that
-	// the deletion of a mismatched upload never races a good one.
-	finalizing [64]sync.Mutex
 	// background runs the periodic work of a serving server.
 	background background
 

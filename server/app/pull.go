@@ -33,7 +33,7 @@ type PullPage struct {
 	// HasMore says whether more changes wait after NextCursor.
 	HasMore bool
 	// FullResync is set when the cursor was unknown (empty is not), of
-	// another database, or beyond the feed's head (a database restored
+	// another database, or beyond the feed's head or not of its form (a database restored
 	// from an older backup): the page starts from the beginning, and the
 	// device replaces what it holds of the server's data.
 	FullResync bool
@@ -61,14 +61,16 @@ func (a *App) Pull(ctx context.Context, p audit.Principal, cursor string, pageSi
 		if err != nil {
 			return err
 		}
-		after, known := protocol.DecodeCursor(cursor, epoch)
+		var after storage.FeedPos
+		var known bool
+		after.Tx, after.Seq, known = protocol.DecodeCursorAt(cursor, epoch)
 		page = &PullPage{FullResync: cursor != "" && !known}
 		head, err := tx.Feed().Head(ctx)
 		if err != nil {
 			return err
 		}
-		if after > head {
-			after, page.FullResync = 0, true
+		if !after.Within(head) {
+			after, page.FullResync = storage.FeedPos{}, true
 		}
 		rows, err := tx.Feed().Read(ctx, p.UserID, after, pageSize)
 		if err != nil {
@@ -88,9 +90,9 @@ func (a *App) Pull(ctx context.Context, p audit.Principal, cursor string, pageSi
 				}
 				page.Changes = append(page.Changes, c)
 			}
-			last = r.Seq
+			last = r.Pos
 		}
-		page.NextCursor = protocol.EncodeCursor(epoch, last)
+		page.NextCursor = protocol.EncodeCursorAt(epoch, last.Tx, last.Seq)
 		return nil
 	})
 	if err != nil {

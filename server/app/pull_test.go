@@ -137,8 +137,11 @@ func TestApp_Pull(t *testing.T) {
 		require.NoError(t, err)
 		for name, cursor := range map[string]string{
 			"ahead of head": protocol.EncodeCursor(epoch, 1<<40),
-			"other epoch":   protocol.EncodeCursor("another-database", 1),
-			"garbage":       "not a cursor",
+			// Ahead of a head of either form (PostgreSQL's positions
+			// start with a transaction id).
+			"far ahead of head": protocol.EncodeCursorAt(epoch, 1<<62, 1<<40),
+			"other epoch":       protocol.EncodeCursor("another-database", 1),
+			"garbage":           "not a cursor",
 		} {
 			page, err := f.app.Pull(ctx, f.shopper, cursor, 10)
 			require.NoError(t, err, name)

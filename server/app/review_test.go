@@ -97,7 +97,7 @@ func TestReviewVisit(t *testing.T) {
 	assert.Equal(t, "a@example.com", d.ActorNames[w.mA.UserID])
 	assert.Equal(t, w.clock, d.History[len(d.History)-1].At)
 
-	rows, err := w.db.Feed().Read(ctx, w.s1, 0, 100)
+	rows, err := w.db.Feed().Read(ctx, w.s1, storage.FeedPos{}, 100)
 	require.NoError(t, err)
 	var receipt *audit.VisitReceipt
 	for _, r := range rows.Rows {

@@ -11,20 +11,27 @@
 // same guarantee across servers. A transaction the database aborts for a
 // serialization conflict or a deadlock is run again (Update and Trial call
 // their function again, in a new transaction); reads run REPEATABLE READ
-// READ ONLY, one snapshot for the whole View.
+// READ ONLY, one snapshot for the whole View. A connection lost mid-way (a
+// restart, a terminated backend, a cut network) is storage.ErrUnavailable,
+// which the server answers Unavailable and a device retries.
 package postgres
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/shopscore/shopscore/server/storage"
 )
 
 // DB is a PostgreSQL database, reached through a pool of connections.
@@ -33,6 +40,11 @@ type DB struct {
 	Now func() time.Time
 
 	pool *pgxpool.Pool
+	// locks holds the transactions that hold locks for longer than one
+	// transaction of pool (Photos.LockHash): a pool of its own, so that
+	// callers holding such a lock, and waiting for a connection of pool,
+	// never take pool's last connections.
+	locks *pgxpool.Pool
 	// applied names the migrations this Open applied (tests read it).
 	applied []string
 }
@@ -56,9 +68,16 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	db := &DB{Now: time.Now, pool: pool}
-	if err := db.migrate(ctx, migrationFS); err != nil {
+	lockCfg := cfg.Copy()
+	lockCfg.MaxConns = maxLockConns
+	locks, err := pgxpool.NewWithConfig(ctx, lockCfg)
+	if err != nil {
 		pool.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	db := &DB{Now: time.Now, pool: pool, locks: locks}
+	if err := db.migrate(ctx, migrationFS); err != nil {
+		db.Close()
 		return nil, err
 	}
 	return db, nil
@@ -71,9 +90,14 @@ func (db *DB) Where() string {
 	return fmt.Sprintf("postgres://%s:%d/%s", c.Host, c.Port, c.Database)
 }
 
-// Close closes every connection of the pool.
+// maxLockConns bounds the connections of the lock pool: how many photo
+// verifications of one server run at once; more wait for a turn.
+const maxLockConns = 8
+
+// Close closes every connection of the pools.
 func (db *DB) Close() error {
 	db.pool.Close()
+	db.locks.Close()
 	return nil
 }
 
@@ -117,7 +141,7 @@ var (
 // update runs fn in a write transaction and commits it when fn succeeds;
 // a serialization conflict or deadlock runs fn again in a new one.
 func (db *DB) update(ctx context.Context, fn func(*Tx) error) error {
-	return db.retry(ctx, func() error {
+	return db.attempts(ctx, func() error {
 		tx, err := db.begin(ctx, writeTx)
 		if err != nil {
 			return err
@@ -136,7 +160,7 @@ func (db *DB) update(ctx context.Context, fn func(*Tx) error) error {
 // trial runs fn in a write transaction and rolls it back: what fn would
 // do, seen from inside, without storing anything.
 func (db *DB) trial(ctx context.Context, fn func(*Tx) error) error {
-	return db.retry(ctx, func() error {
+	return db.attempts(ctx, func() error {
 		tx, err := db.begin(ctx, writeTx)
 		if err != nil {
 			return err
@@ -150,10 +174,16 @@ func (db *DB) trial(ctx context.Context, fn func(*Tx) error) error {
 func (db *DB) view(ctx context.Context, fn func(*Tx) error) error {
 	tx, err := db.begin(ctx, readTx)
 	if err != nil {
-		return err
+		return unavailable(ctx, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	return fn(tx)
+	return unavailable(ctx, fn(tx))
+}
+
+// attempts is retry, its final error storage.ErrUnavailable when the
+// connection failed.
+func (db *DB) attempts(ctx context.Context, attempt func() error) error {
+	return unavailable(ctx, db.retry(ctx, attempt))
 }
 
 // retry runs attempt until it succeeds, fails otherwise than by a
@@ -181,6 +211,36 @@ const (
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
 )
+
+// unavailable returns err, wrapped in storage.ErrUnavailable when it is
+// the database unreachable or the connection lost (isTransient) rather
+// than the caller's context ending or an answer of the database.
+func unavailable(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() != nil || errors.Is(err, storage.ErrUnavailable) || !isTransient(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
+}
+
+// isTransient reports whether err is a fault of the connection, not of
+// the work: the server refusing connections or shutting down
+// (pg_terminate_backend, a restart: SQLSTATE class 08, 57P01-57P03, too
+// many connections), a failed dial, a socket closed or cut mid-answer, or
+// a connection the driver had closed already.
+func isTransient(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "57P01", "57P02", "57P03", "53300":
+			return true
+		}
+		return strings.HasPrefix(pe.Code, "08")
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
 
 // isConflict reports whether err is the database aborting a transaction
 // for a serialization conflict or a deadlock.

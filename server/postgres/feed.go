@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/shopscore/shopscore/server/storage"
 )
 
 // The pull feed on PostgreSQL. A sequence number is not commit order
@@ -20,19 +22,13 @@ import (
 // later, and the rows the pull returns are final. ARCHITECTURE.md ("The
 // pull feed on PostgreSQL") gives the whole argument.
 //
-// These are the low-level operations storage.Feed will be built on.
+// storage.Feed is built on the low-level operations below (touchFeed,
+// readFeed, feedHead, feedEpoch), in feed_rows.go.
 
-// feedPos is a position in the pull feed; the zero position is before
-// every row.
-type feedPos struct {
-	XID uint64 // the writing transaction (xid8)
-	ID  int64  // the row's number within the feed (sync_feed_id)
-}
-
-// less reports whether p comes before q.
-func (p feedPos) less(q feedPos) bool {
-	return p.XID < q.XID || p.XID == q.XID && p.ID < q.ID
-}
+// feedPos is a position in the pull feed (storage.FeedPos): Tx is the
+// writing transaction (xid8), Seq the row's number within the feed
+// (sync_feed_id). The zero position is before every row.
+type feedPos = storage.FeedPos
 
 // feedRow is one row of the feed: entity of kind changed for audience.
 type feedRow struct {
@@ -68,13 +64,13 @@ func readFeed(ctx context.Context, tx *Tx, audience string, after feedPos, limit
 	rows, err := tx.Query(ctx, `SELECT xid, id, audience, kind, entity FROM sync_feed
 		WHERE audience IN ($1, '') AND (xid, id) > ($2::xid8, $3::bigint)
 			AND xid < pg_snapshot_xmin(pg_current_snapshot())
-		ORDER BY xid, id LIMIT $4`, audience, after.XID, after.ID, limit+1)
+		ORDER BY xid, id LIMIT $4`, audience, after.Tx, after.Seq, limit+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("read feed: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (feedRow, error) {
 		var f feedRow
-		return f, r.Scan(&f.Pos.XID, &f.Pos.ID, &f.Audience, &f.Kind, &f.Entity)
+		return f, r.Scan(&f.Pos.Tx, &f.Pos.Seq, &f.Audience, &f.Kind, &f.Entity)
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("read feed: %w", err)
@@ -90,7 +86,7 @@ func readFeed(ctx context.Context, tx *Tx, audience string, after feedPos, limit
 // database, or from this one before it was restored from a backup.
 func feedHead(ctx context.Context, tx *Tx) (feedPos, error) {
 	var p feedPos
-	err := tx.QueryRow(ctx, `SELECT xid, id FROM sync_feed ORDER BY xid DESC, id DESC LIMIT 1`).Scan(&p.XID, &p.ID)
+	err := tx.QueryRow(ctx, `SELECT xid, id FROM sync_feed ORDER BY xid DESC, id DESC LIMIT 1`).Scan(&p.Tx, &p.Seq)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return feedPos{}, nil
 	}

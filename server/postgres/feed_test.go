@@ -22,7 +22,7 @@ func pull(t *testing.T, db *DB, audience string, after feedPos) ([]string, feedP
 				return err
 			}
 			for _, r := range rows {
-				if !after.less(r.Pos) {
+				if !after.Less(r.Pos) {
 					return fmt.Errorf("row %+v not after the cursor %+v", r, after)
 				}
 				out, after = append(out, r.Entity), r.Pos
@@ -146,7 +146,7 @@ func TestPullNeverPassesAFeedWriteCommittedLate(t *testing.T) {
 				if err := late.QueryRow(ctx, `SELECT id FROM sync_feed WHERE entity = 'late'`).Scan(&lateID); err != nil {
 					t.Fatal(err)
 				}
-				rows, err := db.pool.Query(ctx, `SELECT entity FROM sync_feed WHERE id > $1 ORDER BY id`, cursor.ID)
+				rows, err := db.pool.Query(ctx, `SELECT entity FROM sync_feed WHERE id > $1 ORDER BY id`, cursor.Seq)
 				if err != nil {
 					t.Fatal(err)
 				}

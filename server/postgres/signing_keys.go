@@ -28,15 +28,6 @@ func (r signingKeyRows) List(ctx context.Context, purpose string) ([]storage.Sig
 		signingKeySelect+` WHERE purpose = $1 ORDER BY created_at, kid`, purpose)
 }
 
-// nullTime returns t to the millisecond, or NULL for the zero time.
-func nullTime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	t = ms(t)
-	return &t
-}
-
 // insertSigningKey stores k in tx.
 func insertSigningKey(ctx context.Context, tx *Tx, k storage.SigningKey) error {
 	_, err := tx.Exec(ctx, `INSERT INTO signing_keys (kid, purpose, public_key, sealed_private_key, created_at, retired_at)

@@ -43,6 +43,9 @@ type DB struct {
 	wrote       chan struct{} // a commit happened (capacity 1)
 	stop        chan struct{} // closed by Close
 	stopped     chan struct{} // closed when the checkpointer has ended
+	// hashLocks are Photos.LockHash's locks, one for each of as many
+	// groups of hashes: a channel holding one token, taken to lock.
+	hashLocks [64]chan struct{}
 }
 
 // driverName is go-sqlite3 with the SQL functions our queries add.
@@ -82,7 +85,12 @@ func matchText(q string, cols ...string) (string, []any) {
 
 // NewDB returns a DB for the file at path. Call Open before use.
 func NewDB(path string) *DB {
-	return &DB{Path: path, Now: time.Now}
+	db := &DB{Path: path, Now: time.Now}
+	for i := range db.hashLocks {
+		db.hashLocks[i] = make(chan struct{}, 1)
+		db.hashLocks[i] <- struct{}{}
+	}
+	return db
 }
 
 // Open opens the database file at path with the clock now (time.Now when

@@ -42,13 +42,14 @@ func (r feedRows) Epoch(ctx context.Context) (string, error) {
 }
 
 // Head returns the highest position of the feed (storage.Feed).
-func (r feedRows) Head(ctx context.Context) (int64, error) {
-	return get(ctx, r.rows, func(tx *Tx) (int64, error) {
+// SQLite's positions are seqs alone (storage.FeedPos).
+func (r feedRows) Head(ctx context.Context) (storage.FeedPos, error) {
+	return get(ctx, r.rows, func(tx *Tx) (storage.FeedPos, error) {
 		var head sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT MAX(seq) FROM sync_feed`).Scan(&head); err != nil {
-			return 0, fmt.Errorf("feed head: %w", err)
+			return storage.FeedPos{}, fmt.Errorf("feed head: %w", err)
 		}
-		return head.Int64, nil
+		return storage.FeedPos{Seq: head.Int64}, nil
 	})
 }
 
@@ -56,7 +57,11 @@ func (r feedRows) Head(ctx context.Context) (int64, error) {
 // after, each with its entity as it is now, all in one read transaction
 // (storage.Feed). The shopper's rows are his own assignments and visits
 // and the checklists of every shopper (”).
-func (r feedRows) Read(ctx context.Context, shopperID string, after int64, limit int) (*storage.FeedRows, error) {
+func (r feedRows) Read(ctx context.Context, shopperID string, after storage.FeedPos, limit int) (*storage.FeedRows, error) {
+	if after.Tx != 0 {
+		// Past every seq: a position of another backend's form.
+		return &storage.FeedRows{}, nil
+	}
 	return get(ctx, r.rows, func(tx *Tx) (*storage.FeedRows, error) {
 		type row struct {
 			seq          int64
@@ -64,7 +69,7 @@ func (r feedRows) Read(ctx context.Context, shopperID string, after int64, limit
 		}
 		var rs []row
 		q, err := tx.QueryContext(ctx, `SELECT seq, kind, entity FROM sync_feed
-			WHERE audience IN (?, '') AND seq > ? ORDER BY seq LIMIT ?`, shopperID, after, limit+1)
+			WHERE audience IN (?, '') AND seq > ? ORDER BY seq LIMIT ?`, shopperID, after.Seq, limit+1)
 		if err != nil {
 			return nil, fmt.Errorf("read feed: %w", err)
 		}
@@ -90,7 +95,7 @@ func (r feedRows) Read(ctx context.Context, shopperID string, after int64, limit
 			if err != nil {
 				return nil, err
 			}
-			fr.Seq = r.seq
+			fr.Pos = storage.FeedPos{Seq: r.seq}
 			out.Rows = append(out.Rows, fr)
 		}
 		return out, nil

@@ -75,12 +75,12 @@ func TestFeed_Read(t *testing.T) {
 	ctx := context.Background()
 	t.Run("Compacts", func(t *testing.T) {
 		f := newFeedFixture(t)
-		rows, err := f.db.Feed().Read(ctx, f.shopper, 0, 10)
+		rows, err := f.db.Feed().Read(ctx, f.shopper, storage.FeedPos{}, 10)
 		require.NoError(t, err)
 		require.Len(t, rows.Rows, 1, "a checklist without unplanned visits is not in the feed")
 		r := rows.Rows[0]
 		require.NotNil(t, r.Assignment)
-		first := r.Seq
+		first := r.Pos
 		assert.Equal(t, f.assignment.ID, r.Assignment.Assignment.ID)
 		assert.Equal(t, "S-1", r.Assignment.Store.Code)
 		assert.NotNil(t, r.Assignment.Version, "with the version the shopper needs offline")
@@ -89,17 +89,17 @@ func TestFeed_Read(t *testing.T) {
 		require.NoError(t, cancelled.Transition(audit.AssignmentCancelled))
 		require.NoError(t, f.db.Assignments().Update(ctx, &cancelled))
 		require.NoError(t, f.db.Feed().Touch(ctx, f.shopper, storage.FeedKindAssignment, cancelled.ID))
-		rows, err = f.db.Feed().Read(ctx, f.shopper, 0, 10)
+		rows, err = f.db.Feed().Read(ctx, f.shopper, storage.FeedPos{}, 10)
 		require.NoError(t, err)
 		require.Len(t, rows.Rows, 1, "one row per entity")
 		last := rows.Rows[len(rows.Rows)-1]
 		require.NotNil(t, last.Assignment)
 		assert.Equal(t, audit.AssignmentCancelled, last.Assignment.Assignment.State)
-		assert.Greater(t, last.Seq, first, "the row moved past the old position")
+		assert.True(t, first.Less(last.Pos), "the row moved past the old position")
 
 		head, err := f.db.Feed().Head(ctx)
 		require.NoError(t, err)
-		assert.Equal(t, last.Seq, head)
+		assert.Equal(t, last.Pos, head)
 		rows, err = f.db.Feed().Read(ctx, f.shopper, head, 10)
 		require.NoError(t, err)
 		assert.Empty(t, rows.Rows)
@@ -111,11 +111,11 @@ func TestFeed_Read(t *testing.T) {
 		again.ID = "a-2"
 		require.NoError(t, f.db.Assignments().Create(ctx, &again))
 		require.NoError(t, f.db.Feed().Touch(ctx, f.shopper, storage.FeedKindAssignment, again.ID))
-		rows, err := f.db.Feed().Read(ctx, f.shopper, 0, 1)
+		rows, err := f.db.Feed().Read(ctx, f.shopper, storage.FeedPos{}, 1)
 		require.NoError(t, err)
 		require.Len(t, rows.Rows, 1)
 		assert.True(t, rows.HasMore)
-		rows, err = f.db.Feed().Read(ctx, f.shopper, rows.Rows[0].Seq, 1)
+		rows, err = f.db.Feed().Read(ctx, f.shopper, rows.Rows[0].Pos, 1)
 		require.NoError(t, err)
 		require.Len(t, rows.Rows, 1)
 		assert.Equal(t, again.ID, rows.Rows[0].Assignment.Assignment.ID)
@@ -123,7 +123,7 @@ func TestFeed_Read(t *testing.T) {
 	})
 	t.Run("OtherShopper", func(t *testing.T) {
 		f := newFeedFixture(t)
-		rows, err := f.db.Feed().Read(ctx, "someone-else", 0, 10)
+		rows, err := f.db.Feed().Read(ctx, "someone-else", storage.FeedPos{}, 10)
 		require.NoError(t, err)
 		assert.Empty(t, rows.Rows, "another shopper's assignment is not in his feed")
 	})

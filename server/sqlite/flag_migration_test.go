@@ -56,7 +56,7 @@ func TestMigration0010(t *testing.T) {
 	r, err := db.Visits().Receipt(ctx, f.shopper, v.ID)
 	require.NoError(t, err)
 	assert.Equal(t, []audit.VisitFlag{audit.FlagClockSkew, audit.FlagPhotoReused}, r.Flags, "renamed in place, order kept")
-	rows, err := db.Feed().Read(ctx, f.shopper, before, 10)
+	rows, err := db.Feed().Read(ctx, f.shopper, storage.FeedPos{Seq: before}, 10)
 	require.NoError(t, err)
 	require.Len(t, rows.Rows, 1, "the receipt moved past the phone's cursor")
 	require.NotNil(t, rows.Rows[0].Receipt)

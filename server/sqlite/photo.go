@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/storage"
@@ -134,4 +135,24 @@ func (r photoRows) MarkVerified(ctx context.Context, sha string) ([]string, erro
 		}
 		return out, nil
 	})
+}
+
+// LockHash takes the lock of the bytes sha (storage.Photos): a mutex of
+// this process, chosen by the hash of sha (two hashes may share one,
+// and then wait for each other needlessly, never wrongly). That is the
+// lock of every server, because a SQLite database is served by one
+// process. The single writer would not do: the verification holds the
+// lock while it reads the bytes from the blob store, outside any
+// transaction, and it must not hold the writer, which every push needs,
+// for that long. On a Tx it is the same lock, given back by unlock.
+func (r photoRows) LockHash(ctx context.Context, sha string) (func(), error) {
+	h := fnv.New32a()
+	h.Write([]byte(sha))
+	lock := r.db.hashLocks[h.Sum32()%uint32(len(r.db.hashLocks))]
+	select {
+	case <-lock:
+		return func() { lock <- struct{}{} }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

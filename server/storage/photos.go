@@ -32,6 +32,15 @@ type Photos interface {
 	// at the transaction's time, and returns the visits of those slots,
 	// each once, in the order first met.
 	MarkVerified(ctx context.Context, sha string) ([]string, error)
+	// LockHash waits until no other caller, on any server of the
+	// database, holds the lock of the bytes sha, takes it, and returns
+	// the function that gives it back (call it once). The verification of
+	// uploaded bytes holds it from its first check to its record, so that
+	// deleting a mismatched upload never removes good bytes another
+	// server has just verified. On a Storage it belongs to no
+	// transaction; on a Tx it may last until the transaction ends. Only
+	// ctx ending, or the database failing, stops the wait.
+	LockHash(ctx context.Context, sha string) (unlock func(), err error)
 }
 
 // VisitPhoto is one photo slot of a stored visit: the bytes it must be,

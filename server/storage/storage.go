@@ -16,6 +16,8 @@ package storage
 import (
 	"context"
 	"time"
+
+	"github.com/shopscore/shopscore/audit"
 )
 
 // Storage is a database: the nouns, each call in a transaction of its own,
@@ -70,3 +72,13 @@ type Nouns interface {
 	SigningKeys() SigningKeys
 	RateLimits() RateLimits
 }
+
+// ErrUnavailable is a backend's answer when the database could not be
+// reached, or dropped the connection while a transaction ran (a restart, a
+// network cut, the backend terminated): the transaction did not commit,
+// unless the connection broke during the commit itself, when its outcome
+// is unknown; the same call may succeed later. It is an EUNAVAILABLE
+// domain error, so the server answers Unavailable and a device retries (a
+// push's retry is a replay of whatever committed). Backends wrap it with
+// the cause: test it with errors.Is.
+var ErrUnavailable = audit.Errorf(audit.EUNAVAILABLE, "the database is unavailable for a moment; try again")

@@ -34,6 +34,38 @@ func TestCursor(t *testing.T) {
 	}
 }
 
+// TestCursorAt: a two-number position round-trips in the c2 form, one
+// whose first number is 0 is the c1 form (cursors saved before c2 stay
+// valid), and the one-number decoder refuses the c2 form rather than
+// dropping half of it.
+func TestCursorAt(t *testing.T) {
+	c := EncodeCursorAt("epoch-a", 7, 42)
+	tx, seq, ok := DecodeCursorAt(c, "epoch-a")
+	require.True(t, ok)
+	assert.Equal(t, uint64(7), tx)
+	assert.Equal(t, int64(42), seq)
+	_, ok = DecodeCursor(c, "epoch-a")
+	assert.False(t, ok, "a c2 cursor is no one-number position")
+
+	assert.Equal(t, EncodeCursor("epoch-a", 42), EncodeCursorAt("epoch-a", 0, 42))
+	tx, seq, ok = DecodeCursorAt(EncodeCursor("epoch-a", 42), "epoch-a")
+	require.True(t, ok)
+	assert.Equal(t, uint64(0), tx)
+	assert.Equal(t, int64(42), seq)
+
+	for name, cursor := range map[string]string{
+		"other epoch":  EncodeCursorAt("epoch-b", 7, 42),
+		"zero tx":      "YzI6ZXBvY2gtYTowOjQy", // c2:epoch-a:0:42
+		"negative seq": EncodeCursorAt("epoch-a", 7, -1),
+		"bad tx":       "YzI6ZXBvY2gtYTp4OjQy", // c2:epoch-a:x:42
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, _, ok := DecodeCursorAt(cursor, "epoch-a")
+			assert.False(t, ok)
+		})
+	}
+}
+
 func TestCodes_RoundTrip(t *testing.T) {
 	for d, c := range codes {
 		assert.Equal(t, c, ConnectCode(d))
