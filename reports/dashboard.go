@@ -150,6 +150,16 @@ type AnswerFigures struct {
 	Points, MaxPoints                                float64
 }
 
+// Add adds another group's figures.
+func (a *AnswerFigures) Add(o AnswerFigures) {
+	a.Answers += o.Answers
+	a.NotApplicable += o.NotApplicable
+	a.CriticalFailures += o.CriticalFailures
+	a.Visits += o.Visits
+	a.Points += o.Points
+	a.MaxPoints += o.MaxPoints
+}
+
 // Compliance is points over maximum points; ok is false without
 // applicable answers.
 func (a AnswerFigures) Compliance() (float64, bool) {

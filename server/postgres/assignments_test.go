@@ -256,10 +256,116 @@ func TestExpiryReadsTheWindowEndIndex(t *testing.T) {
 		plan = append(plan, line)
 	}
 	require.NoError(t, rs.Err())
-	assert.Contains(t, strings.Join(plan, "\n"), "Index Scan using assignments_expiry", "plan:\n%s", strings.Join(plan, "\n"))
-	assert.NotContains(t, strings.Join(plan, "\n"), "Seq Scan", "plan:\n%s", strings.Join(plan, "\n"))
+	text := strings.Join(plan, "\n")
+	assert.Contains(t, text, "assignments_expiry", "plan:\n%s", text)
+	assert.NotContains(t, text, "Seq Scan", "plan:\n%s", text)
 
 	n, err := app.New(db, app.Options{}).ExpireAssignments(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, len(w.ids), n)
+}
+
+// Assignments are listed by window start, then id bytewise, as SQLite
+// orders them, and a page continues after the last one's (start, id),
+// whatever the database's locale; the stores of a version's pending
+// assignments outside a scope come in code order, bytewise too.
+func TestAssignmentsListedBytewise(t *testing.T) {
+	t.Parallel()
+	db := openInLanguageOrder(t)
+	ctx := context.Background()
+	a := app.New(db, app.Options{})
+	_, err := a.SaveDraft(ctx, storagetest.Checklist("c", "Greeted?"), "me")
+	require.NoError(t, err)
+	_, err = a.PublishVersion(ctx, "c", 1)
+	require.NoError(t, err)
+	manager := mustUser(t, db, audit.RoleManager, "m@example.com", "Manager")
+	mine := mustStore(t, db, "M-1", "Mine", manager.ID)
+	day := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	for _, code := range []string{"b-2", "B-1", "a-1"} {
+		store := mustStore(t, db, code, "Store "+code)
+		require.NoError(t, db.Assignments().Create(ctx, &audit.Assignment{ID: "x-" + code, StoreID: store.ID, ChecklistID: "c",
+			ChecklistVersion: 1, Channel: audit.ChannelStoreVisit, State: audit.AssignmentOpen, CreatedAt: day, UpdatedAt: day,
+			WindowStart: day, WindowEnd: day.Add(time.Hour)}))
+	}
+	ids := []string{"b", "B", "a-b", "ab", "A"}
+	for _, id := range ids {
+		require.NoError(t, db.Assignments().Create(ctx, &audit.Assignment{ID: id, StoreID: mine.ID, ChecklistID: "c", ChecklistVersion: 1,
+			Channel: audit.ChannelStoreVisit, State: audit.AssignmentOpen, CreatedAt: day, UpdatedAt: day,
+			WindowStart: day.Add(time.Hour), WindowEnd: day.Add(2 * time.Hour)}))
+	}
+	var got []string
+	f := storage.AssignmentFilter{Scope: audit.Scope{ManagerID: manager.ID}, Limit: 2}
+	for range 10 {
+		page, err := db.Assignments().List(ctx, f)
+		require.NoError(t, err)
+		if len(page) == 0 {
+			break
+		}
+		for _, x := range page {
+			got = append(got, x.ID)
+		}
+		last := page[len(page)-1]
+		f.AfterTime, f.AfterID = last.WindowStart, last.ID
+	}
+	assert.Equal(t, []string{"A", "B", "a-b", "ab", "b"}, got)
+
+	codes, err := db.Checklists().PendingStoresOutside(ctx, audit.Scope{ManagerID: manager.ID}, "c", 1)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"B-1", "a-1", "b-2"}, codes)
+}
+
+// SetStateFrom moves an assignment only from the state given, stamped
+// with the transaction's time; of two servers moving it from the same
+// state at once (two visits carrying it out), one does and the other
+// finds it moved.
+func TestSetStateFromMovesAnAssignmentOnce(t *testing.T) {
+	t.Parallel()
+	w := newExpiryWorld(t, 2, 1)
+	ctx := context.Background()
+	id := w.ids[0]
+	first, second := w.servers[0], w.servers[1]
+	as, err := first.Assignments().Find(ctx, audit.Scope{All: true}, id)
+	require.NoError(t, err)
+	done := *as
+	done.State = audit.AssignmentDone
+
+	moved, release := make(chan bool, 1), make(chan struct{})
+	go func() {
+		_ = first.Update(ctx, func(tx storage.Tx) error {
+			ok, err := tx.Assignments().SetStateFrom(ctx, &done, audit.AssignmentAccepted)
+			if err != nil {
+				return err
+			}
+			moved <- ok
+			<-release
+			return nil
+		})
+		close(moved)
+	}()
+	require.True(t, <-moved, "the first server moves it")
+	result := make(chan bool, 1)
+	go func() {
+		var ok bool
+		err := second.Update(ctx, func(tx storage.Tx) error {
+			var err error
+			ok, err = tx.Assignments().SetStateFrom(ctx, &done, audit.AssignmentAccepted)
+			return err
+		})
+		assert.NoError(t, err)
+		result <- ok
+	}()
+	select {
+	case <-result:
+		t.Fatal("the second server moved it while the first held it")
+	case <-time.After(200 * time.Millisecond): // it waits for the row
+	}
+	close(release)
+	<-moved
+	assert.False(t, <-result, "the second server finds it moved")
+
+	stored, err := second.Assignments().Find(ctx, audit.Scope{All: true}, id)
+	require.NoError(t, err)
+	assert.Equal(t, audit.AssignmentDone, stored.State)
+	assert.Equal(t, w.at, stored.UpdatedAt, "stamped with the transaction's time")
+	assert.Equal(t, as.ShopperID, stored.ShopperID)
 }

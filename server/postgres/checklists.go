@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -216,39 +215,47 @@ func (r checklistRows) State(ctx context.Context, checklistID string, version in
 	return audit.VersionState(state), err
 }
 
-// versionTexts (audit_reports.go) holds one version's texts.
-
-// questionTexts reads, and keeps, the texts of the checklist versions a
-// report names (versions are few, their rows many).
-type questionTexts struct {
+// versionTexts reads, and keeps, the checklist versions a report names,
+// for the texts of their questions and clauses (versions are few, a
+// report's rows many). A version that cannot be read has no texts.
+type versionTexts struct {
 	tx       *Tx
-	versions map[string]*versionTexts
+	versions map[storage.VersionKey]*audit.Checklist
 }
 
-func newQuestionTexts(tx *Tx) *questionTexts {
-	return &questionTexts{tx: tx, versions: map[string]*versionTexts{}}
+func newVersionTexts(tx *Tx) *versionTexts {
+	return &versionTexts{tx: tx, versions: map[storage.VersionKey]*audit.Checklist{}}
 }
 
-// get returns the texts of a checklist version. Errors: those of
-// findVersion.
-func (qt *questionTexts) get(ctx context.Context, checklist string, version int) (*versionTexts, error) {
-	key := checklist + "\x00" + strconv.Itoa(version)
-	if t, ok := qt.versions[key]; ok {
-		return t, nil
+func (vt *versionTexts) content(ctx context.Context, checklist string, version int) *audit.Checklist {
+	k := storage.VersionKey{ChecklistID: checklist, Version: version}
+	if c, ok := vt.versions[k]; ok {
+		return c
 	}
-	cv, err := findVersion(ctx, qt.tx, checklist, version)
-	if err != nil {
-		return nil, err
+	var c *audit.Checklist
+	if v, err := findVersion(ctx, vt.tx, checklist, version); err == nil {
+		c = &v.Content
 	}
-	t := &versionTexts{questions: map[string]string{}, clauses: map[string]string{}}
-	for _, s := range cv.Content.Sections {
-		for _, q := range s.Questions {
-			t.questions[q.ID] = q.Text
+	vt.versions[k] = c
+	return c
+}
+
+// question returns the text of a question of a checklist version.
+func (vt *versionTexts) question(ctx context.Context, checklist string, version int, id string) string {
+	if c := vt.content(ctx, checklist, version); c != nil {
+		if q, _, ok := c.Question(id); ok {
+			return q.Text
 		}
 	}
-	for _, s := range cv.Content.Standards {
-		t.clauses[s.Code] = s.Clause
+	return ""
+}
+
+// clause returns the text of a standard clause of a checklist version.
+func (vt *versionTexts) clause(ctx context.Context, checklist string, version int, code string) string {
+	if c := vt.content(ctx, checklist, version); c != nil {
+		if s, ok := c.Standard(code); ok {
+			return s.Clause
+		}
 	}
-	qt.versions[key] = t
-	return t, nil
+	return ""
 }

@@ -1,14 +1,10 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -152,20 +148,13 @@ func (r dashboardRows) Figures(ctx context.Context, q storage.DashboardQuery, pa
 	if err := r.indexFirst(ctx); err != nil {
 		return nil, err
 	}
-	d := &storage.Dashboard{
-		ByStoreMonth: reports.StoreMonths{}, Stores: map[string]storage.DashboardStore{},
-		StoreCategories: map[[2]string]reports.AnswerFigures{}, Categories: map[string]reports.AnswerFigures{},
-		Clauses: map[string]storage.DashboardClause{},
-	}
+	var d *storage.Dashboard
 	err := r.read(ctx, func(tx *Tx) error {
 		p, err := planDashboard(ctx, tx, &q)
 		if err != nil {
 			return err
 		}
-		for _, m := range p.months {
-			d.Months = append(d.Months, storage.MonthIndex(m.From, p.loc))
-			d.MonthStarts = append(d.MonthStarts, m.From)
-		}
+		d = storage.NewDashboard(p.months[0].From, p.to, p.loc)
 		period := []any{millis(p.months[0].From), millis(p.to)}
 		if parts&storage.DashVisits != 0 {
 			if err := readDashVisits(ctx, d, tx, &q, p); err != nil {
@@ -239,8 +228,7 @@ func readDashAnswers(ctx context.Context, d *storage.Dashboard, tx *Tx, q *stora
 		}
 		d.StoreCategories[k] = f
 		c := d.Categories[k[1]]
-		c.Answers, c.NotApplicable, c.CriticalFailures, c.Visits = c.Answers+f.Answers, c.NotApplicable+f.NotApplicable, c.CriticalFailures+f.CriticalFailures, c.Visits+f.Visits
-		c.Points, c.MaxPoints = c.Points+f.Points, c.MaxPoints+f.MaxPoints
+		c.Add(f)
 		d.Categories[k[1]] = c
 	}
 	err = rows.Err()
@@ -269,8 +257,7 @@ func readDashAnswers(ctx context.Context, d *storage.Dashboard, tx *Tx, q *stora
 			}
 		}
 		c.Category = category
-		c.Answers, c.NotApplicable, c.CriticalFailures, c.Visits = c.Answers+f.Answers, c.NotApplicable+f.NotApplicable, c.CriticalFailures+f.CriticalFailures, c.Visits+f.Visits
-		c.Points, c.MaxPoints = c.Points+f.Points, c.MaxPoints+f.MaxPoints
+		c.Add(f)
 		d.Clauses[code] = c
 	}
 	return rows.Err()
@@ -306,14 +293,8 @@ func readDashCritical(ctx context.Context, d *storage.Dashboard, tx *Tx, q *stor
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("dashboard critical failures: %w", err)
 	}
-	sortCritical(d.CriticalQuestions)
+	storage.SortCritical(d.CriticalQuestions)
 	return nil
-}
-
-func sortCritical(list []storage.DashboardCritical) {
-	slices.SortFunc(list, func(a, b storage.DashboardCritical) int {
-		return cmp.Or(cmp.Compare(b.Failures, a.Failures), strings.Compare(a.QuestionID, b.QuestionID))
-	})
 }
 
 // Visits lists the visits of q newest first, at most limit, after the
@@ -324,15 +305,11 @@ func (r dashboardRows) Visits(ctx context.Context, q storage.DashboardQuery, lim
 	var afterAt int64
 	var afterID string
 	if token != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(token)
-		at, id, ok := strings.Cut(string(raw), ":")
-		if err == nil && ok {
-			afterAt, err = strconv.ParseInt(at, 10, 64)
+		at, id, err := storage.ParseDashboardPageToken(token)
+		if err != nil {
+			return nil, "", err
 		}
-		if err != nil || !ok || id == "" {
-			return nil, "", audit.Errorf(audit.EINVALID, "page_token is not one this server gave")
-		}
-		afterID = id
+		afterAt, afterID = millis(at), id
 	}
 	if err := r.indexFirst(ctx); err != nil {
 		return nil, "", err
@@ -391,7 +368,7 @@ func (r dashboardRows) Visits(ctx context.Context, q storage.DashboardQuery, lim
 	if len(out) > limit {
 		out = out[:limit]
 		last := out[limit-1]
-		next = base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%d:%s", millis(last.VisitedAt), last.VisitID)))
+		next = storage.DashboardPageToken(last.VisitedAt, last.VisitID)
 	}
 	return out, next, nil
 }

@@ -1,7 +1,12 @@
 package storage
 
 import (
+	"cmp"
 	"context"
+	"encoding/base64"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shopscore/shopscore/audit"
@@ -101,6 +106,22 @@ type Dashboard struct {
 	CriticalQuestions []DashboardCritical
 }
 
+// NewDashboard returns the empty figures of the months of loc from the
+// one starting at first to end (audit.DashboardMonths), for a backend to
+// fill.
+func NewDashboard(first, end time.Time, loc *time.Location) *Dashboard {
+	d := &Dashboard{
+		ByStoreMonth: reports.StoreMonths{}, Stores: map[string]DashboardStore{},
+		StoreCategories: map[[2]string]reports.AnswerFigures{}, Categories: map[string]reports.AnswerFigures{},
+		Clauses: map[string]DashboardClause{},
+	}
+	for t := first; t.Before(end); t = t.AddDate(0, 1, 0) {
+		d.Months = append(d.Months, MonthIndex(t, loc))
+		d.MonthStarts = append(d.MonthStarts, t)
+	}
+	return d
+}
+
 // DashboardStore names a store.
 type DashboardStore struct{ Code, Name, Region string }
 
@@ -142,4 +163,34 @@ type DashboardVisit struct {
 	// DrillPoints and DrillMax are the visit's points in the drill's
 	// category, clause or question (DrillMax 0 without one).
 	DrillPoints, DrillMax float64
+}
+
+// SortCritical puts critical questions in Dashboard's order: most
+// failures first, then by question id.
+func SortCritical(list []DashboardCritical) {
+	slices.SortFunc(list, func(a, b DashboardCritical) int {
+		return cmp.Or(cmp.Compare(b.Failures, a.Failures), strings.Compare(a.QuestionID, b.QuestionID))
+	})
+}
+
+// DashboardPageToken is the page token of Visits for the page after the
+// visit with id at at (to the millisecond, as visits are stored): the
+// same on every backend.
+func DashboardPageToken(at time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at.UnixMilli(), 10) + ":" + id))
+}
+
+// ParseDashboardPageToken returns the time and id of a DashboardPageToken.
+// Errors: EINVALID.
+func ParseDashboardPageToken(token string) (time.Time, string, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	at, id, ok := strings.Cut(string(raw), ":")
+	var ms int64
+	if err == nil && ok {
+		ms, err = strconv.ParseInt(at, 10, 64)
+	}
+	if err != nil || !ok || id == "" {
+		return time.Time{}, "", audit.Errorf(audit.EINVALID, "page_token is not one this server gave")
+	}
+	return time.UnixMilli(ms).UTC(), id, nil
 }

@@ -26,6 +26,15 @@ const URLVar = "SHOPSCORE_TEST_DATABASE_URL"
 // never skips PostgreSQL.
 func URL(tb testing.TB) string {
 	tb.Helper()
+	return URLWith(tb, "")
+}
+
+// URLWith is URL for a database created with the options of CREATE
+// DATABASE given (for example TEMPLATE template0 LOCALE_PROVIDER icu
+// ICU_LOCALE 'en': a database whose text sorts in a language's order, as
+// many installations' do, unlike the test cluster's C.UTF-8).
+func URLWith(tb testing.TB, createOptions string) string {
+	tb.Helper()
 	admin := os.Getenv(URLVar)
 	if admin == "" {
 		const msg = "it needs PostgreSQL: set " + URLVar + "; start a throwaway cluster with: " +
@@ -47,7 +56,7 @@ func URL(tb testing.TB) string {
 		tb.Fatalf("connect to the test cluster: %v", err)
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name); err != nil {
+	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name+` `+createOptions); err != nil {
 		tb.Fatalf("create test database: %v", err)
 	}
 	tb.Cleanup(func() {
