@@ -22,6 +22,13 @@ import (
 // sel selects, in audit.AuditStates: report_visits r, its visit v and
 // store s, then the extra joins given; and its arguments.
 func auditFrom(sel storage.AuditSelection, joins string) (string, args) {
+	cond, a := auditCond(sel)
+	return periodVisits + ` JOIN stores s ON s.id = r.store_id` + joins + periodWhere + cond, a
+}
+
+// auditCond returns the condition of sel on r and s beyond the period and
+// the states, and the arguments of a query over periodWhere with it.
+func auditCond(sel storage.AuditSelection) (string, args) {
 	a := args{ms(sel.From), ms(sel.To), states(audit.AuditStates)}
 	cond := ` AND ` + storeScope(&a, sel.Scope, "r.store_id")
 	if sel.StoreID != "" {
@@ -30,7 +37,62 @@ func auditFrom(sel storage.AuditSelection, joins string) (string, args) {
 	if sel.Region != "" {
 		cond += ` AND s.region = ` + a.add(sel.Region)
 	}
-	return periodVisits + ` JOIN stores s ON s.id = r.store_id ` + joins + periodWhere + cond, a
+	return cond, a
+}
+
+// auditVisits, auditAnswers and auditPhotos are the streaming queries of
+// the audit workbook's rows, in visit time order, and their arguments.
+func auditVisits(sel storage.AuditSelection) (string, args) {
+	from, a := auditFrom(sel, ` LEFT JOIN users u ON u.id = v.shopper_id`)
+	return `SELECT r.visit_id, s.code, s.name, s.region, v.checklist_id, v.checklist_version, v.channel,
+		COALESCE(NULLIF(u.display_name, ''), u.email COLLATE "default", v.shopper_id), r.staff_id, r.visited_at, v.state,
+		r.points, r.max_points, r.critical_failed` + from + visitOrder, a
+}
+
+func auditAnswers(sel storage.AuditSelection) (string, args) {
+	from, a := auditFrom(sel, answersJoin)
+	return `SELECT a.visit_id, s.code, r.visited_at, v.checklist_id, v.checklist_version, a.question_id,
+		a.category, a.standard_code, r.staff_id, a.answer, a.points, a.max_points, a.critical, a.critical_failure, a.nps, a.note,
+		a.value, a.unit` + from + visitOrder + `, a.ord`, a
+}
+
+func auditPhotos(sel storage.AuditSelection) (string, args) {
+	from, a := auditFrom(sel, photosJoin)
+	return `SELECT ph.visit_id, s.code, ph.question_id, ph.idx, ph.sha256, ph.size, ph.content_type,
+		ph.captured_at, ph.verified_at IS NOT NULL,
+		(SELECT COUNT(DISTINCT o.visit_id) FROM visit_photos o WHERE o.sha256 = ph.sha256 AND o.visit_id <> ph.visit_id)` + from +
+		visitOrder + `, ph.question_id COLLATE "C", ph.idx`, a
+}
+
+// photosJoin joins a visit's photos (visit_photos ph) in a query over
+// periodVisits.
+const photosJoin = ` JOIN visit_photos ph ON ph.visit_id = r.visit_id`
+
+// keyedFrom is auditFrom for the queries that aggregate the month (Count's,
+// and the checklist versions of the answers), with auditCond's arguments.
+// An aggregate is no cursor's first rows, so the planner would hash every
+// visit of every month to join the month's; each visit of the month (from
+// the time index) looks its visit up by key instead, in a LATERAL
+// subquery with OFFSET 0, which the planner can neither flatten nor hash.
+func keyedFrom(sel storage.AuditSelection) string {
+	cond, _ := auditCond(sel)
+	return ` FROM report_visits r
+		CROSS JOIN LATERAL (SELECT v.state, v.checklist_id, v.checklist_version FROM visits v WHERE v.id = r.visit_id OFFSET 0) v
+		JOIN stores s ON s.id = r.store_id` + periodWhere + cond
+}
+
+// auditCounts are Count's queries: of the visits and their answers, and
+// of their photos, each visit's counted by a subquery (keyedFrom).
+func auditCounts(sel storage.AuditSelection) [2]string {
+	from := keyedFrom(sel)
+	return [2]string{`SELECT COUNT(*), COALESCE(SUM(r.answers), 0)` + from,
+		`SELECT COALESCE(SUM((SELECT COUNT(*) FROM visit_photos ph WHERE ph.visit_id = r.visit_id)), 0)` + from}
+}
+
+// auditVersions lists the checklist versions of the visits sel selects,
+// for the texts of their answers (keyedFrom).
+func auditVersions(sel storage.AuditSelection) string {
+	return `SELECT DISTINCT v.checklist_id, v.checklist_version` + keyedFrom(sel)
 }
 
 // errStop is what a row callback returns when its reader stopped asking
@@ -52,13 +114,13 @@ func (r auditReportRows) Store(ctx context.Context, scope audit.Scope, code stri
 // Count returns how many visits, answers and photos sel selects
 // (storage.AuditReports).
 func (r auditReportRows) Count(ctx context.Context, sel storage.AuditSelection) (visits, answers, photos int64, err error) {
-	from, a := auditFrom(sel, "")
+	counts := auditCounts(sel)
+	_, a := auditCond(sel)
 	err = r.read(ctx, func(tx *Tx) error {
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(r.answers), 0)`+from, a...).Scan(&visits, &answers); err != nil {
+		if err := tx.QueryRow(ctx, counts[0], a...).Scan(&visits, &answers); err != nil {
 			return fmt.Errorf("count visits: %w", err)
 		}
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM visit_photos ph WHERE ph.visit_id IN (SELECT r.visit_id`+from+`)`, a...).
-			Scan(&photos); err != nil {
+		if err := tx.QueryRow(ctx, counts[1], a...).Scan(&photos); err != nil {
 			return fmt.Errorf("count photos: %w", err)
 		}
 		return nil
@@ -90,7 +152,7 @@ func (r auditReportRows) Scores(ctx context.Context, sel storage.AuditSelection,
 	from, a := auditFrom(sel, "")
 	return r.read(ctx, func(tx *Tx) error {
 		names := interner{}
-		err := each(ctx, tx, "read earlier visits", `SELECT r.visit_id, s.code, r.visited_at, r.points, r.max_points`+from, a, func(rows pgx.Rows) error {
+		err := stream(ctx, tx, "read earlier visits", `SELECT r.visit_id, s.code, r.visited_at, r.points, r.max_points`+from, a, func(rows pgx.Rows) error {
 			var v reports.VisitRow
 			if err := rows.Scan(&v.VisitID, nil, &v.VisitedAt, &v.Points, &v.MaxPoints); err != nil {
 				return fmt.Errorf("read earlier visit: %w", err)
@@ -105,16 +167,14 @@ func (r auditReportRows) Scores(ctx context.Context, sel storage.AuditSelection,
 // Visits streams the selection's visits by time, their store by code and
 // name, their shopper and staff member by name (storage.AuditReports).
 func (r auditReportRows) Visits(ctx context.Context, sel storage.AuditSelection, fn func(reports.VisitRow) error) error {
-	from, a := auditFrom(sel, "LEFT JOIN users u ON u.id = v.shopper_id")
+	q, a := auditVisits(sel)
 	return r.read(ctx, func(tx *Tx) error {
 		staff, err := staffNames(ctx, tx)
 		if err != nil {
 			return err
 		}
 		names := interner{}
-		err = each(ctx, tx, "read visits", `SELECT r.visit_id, s.code, s.name, s.region, v.checklist_id, v.checklist_version, v.channel,
-			COALESCE(NULLIF(u.display_name, ''), u.email COLLATE "default", v.shopper_id), r.staff_id, r.visited_at, v.state,
-			r.points, r.max_points, r.critical_failed`+from+visitOrder, a, func(rows pgx.Rows) error {
+		err = stream(ctx, tx, "read visits", q, a, func(rows pgx.Rows) error {
 			var v reports.VisitRow
 			if err := rows.Scan(&v.VisitID, nil, nil, nil, nil, &v.ChecklistVersion, nil, nil, nil, &v.VisitedAt, nil,
 				&v.Points, &v.MaxPoints, &v.CriticalFailed); err != nil {
@@ -193,14 +253,13 @@ func versionNotFound(k versionKey) error {
 // the visit was recorded with, and the staff member by label
 // (storage.AuditReports).
 func (r auditReportRows) Answers(ctx context.Context, sel storage.AuditSelection, fn func(*reports.AnswerRow) error) error {
-	from, a := auditFrom(sel, "")
-	answersFrom, _ := auditFrom(sel, "JOIN visit_answers a ON a.visit_id = r.visit_id")
+	q, a := auditAnswers(sel)
 	return r.read(ctx, func(tx *Tx) error {
 		staff, err := staffNames(ctx, tx)
 		if err != nil {
 			return err
 		}
-		texts, err := readWorkbookTexts(ctx, tx, `SELECT DISTINCT v.checklist_id, v.checklist_version`+from, a...)
+		texts, err := readWorkbookTexts(ctx, tx, auditVersions(sel), a...)
 		if err != nil {
 			return err
 		}
@@ -209,9 +268,7 @@ func (r auditReportRows) Answers(ctx context.Context, sel storage.AuditSelection
 		var row reports.AnswerRow
 		var k versionKey
 		var t *workbookTexts
-		err = each(ctx, tx, "read answers", `SELECT a.visit_id, s.code, r.visited_at, v.checklist_id, v.checklist_version, a.question_id,
-			a.category, a.standard_code, r.staff_id, a.answer, a.points, a.max_points, a.critical, a.critical_failure, a.nps, a.note,
-			a.value, a.unit`+answersFrom+visitOrder+`, a.ord`, a, func(rows pgx.Rows) error {
+		err = stream(ctx, tx, "read answers", q, a, func(rows pgx.Rows) error {
 			var version int
 			var nps *int
 			var value *float64
@@ -259,12 +316,9 @@ func (r auditReportRows) Answers(ctx context.Context, sel storage.AuditSelection
 // Photos streams the selection's photos by visit time, question and place
 // (storage.AuditReports).
 func (r auditReportRows) Photos(ctx context.Context, sel storage.AuditSelection, fn func(*storage.AuditPhoto) error) error {
-	from, a := auditFrom(sel, "JOIN visit_photos ph ON ph.visit_id = r.visit_id")
+	q, a := auditPhotos(sel)
 	return r.read(ctx, func(tx *Tx) error {
-		err := each(ctx, tx, "read photos", `SELECT ph.visit_id, s.code, ph.question_id, ph.idx, ph.sha256, ph.size, ph.content_type,
-			ph.captured_at, ph.verified_at IS NOT NULL,
-			(SELECT COUNT(DISTINCT o.visit_id) FROM visit_photos o WHERE o.sha256 = ph.sha256 AND o.visit_id <> ph.visit_id)`+from+
-			visitOrder+`, ph.question_id COLLATE "C", ph.idx`, a, func(rows pgx.Rows) error {
+		err := stream(ctx, tx, "read photos", q, a, func(rows pgx.Rows) error {
 			var p storage.AuditPhoto
 			var captured *time.Time
 			if err := rows.Scan(&p.VisitID, &p.StoreID, &p.QuestionID, &p.Index, &p.SHA256, &p.SizeBytes, &p.ContentType,

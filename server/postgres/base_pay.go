@@ -75,11 +75,3 @@ func (r basePayRows) List(ctx context.Context, month, kind string) ([]storage.Ba
 		WHERE s.deactivated_at IS NULL OR p.staff_id IS NOT NULL
 		ORDER BY s.employee_number COLLATE "C", s.id COLLATE "C"`, kind, month)
 }
-
-// deref returns *s, or "" for NULL.
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}

@@ -103,9 +103,3 @@ func (r bonusPolicyRows) StoreID(ctx context.Context, ref string) (string, error
 	}
 	return ids[0], nil
 }
-
-func scanString(row pgx.Row) (string, error) {
-	var s string
-	err := row.Scan(&s)
-	return s, err
-}

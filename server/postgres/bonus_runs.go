@@ -32,10 +32,16 @@ func states(s []audit.VisitState) []string {
 }
 
 // periodVisits starts every query of the visits of a period in some
-// states (bonus runs, the audit workbook): report_visits r, in the
-// period [$1, $2), joined to its visit v, in one of the states $3. The
-// time index of report_visits (migration 0009) drives it for a month of
-// any history; visitOrder is its order, SQLite's (the id in byte order).
+// states (bonus runs, the audit workbook): report_visits r, in the period
+// [$1, $2), joined to its visit v, in one of the states $3; visitOrder is
+// their order, SQLite's (the id in byte order), which the time index of
+// report_visits gives (migration 0009). The queries that stream run as
+// cursors (stream), for which the planner chooses a plan that returns its
+// first rows at once: the month read from the time index, each visit's
+// rows looked up by key, in order, rather than every month's visits or
+// answers hashed and the month sorted (plan_test.go holds this), so that
+// the first row's time and the memory follow the month asked, never the
+// history (issue 14).
 const (
 	periodVisits = ` FROM report_visits r JOIN visits v ON v.id = r.visit_id`
 	periodWhere  = ` WHERE r.visited_at >= $1 AND r.visited_at < $2 AND v.state = ANY($3)`
@@ -71,6 +77,10 @@ func (r bonusRunRows) Employees(ctx context.Context, kind, month string) ([]repo
 	return out, hasPay, nil
 }
 
+// stampVisits lists the visits a run counts with their revisions, for its
+// stamp.
+const stampVisits = `SELECT r.visit_id, v.revision::text` + periodVisits + periodWhere + visitOrder
+
 // InputsStamp returns the stamp of what a run reads (storage.BonusRuns):
 // the same text hashed as on SQLite, so that the same rows at the same
 // revisions give the same stamp on either backend.
@@ -81,7 +91,7 @@ func (r bonusRunRows) InputsStamp(ctx context.Context, kind string, period repor
 			what, query string
 			args        []any
 		}{
-			{"visits", `SELECT r.visit_id, v.revision::text` + periodVisits + periodWhere + visitOrder,
+			{"visits", stampVisits,
 				[]any{ms(period.From), ms(period.To), states(audit.BonusStates)}},
 			{"base pay", `SELECT staff_id || ':' || effective_month, revision::text FROM base_pay
 				WHERE kind = $1 AND effective_month COLLATE "C" <= $2 ORDER BY staff_id COLLATE "C", effective_month COLLATE "C"`,
@@ -90,7 +100,7 @@ func (r bonusRunRows) InputsStamp(ctx context.Context, kind string, period repor
 				FROM staff ORDER BY id COLLATE "C"`, nil},
 		} {
 			fmt.Fprintf(h, "%s\n", q.what)
-			err := each(ctx, tx, "stamp "+q.what, q.query, q.args, func(rows pgx.Rows) error {
+			err := stream(ctx, tx, "stamp "+q.what, q.query, q.args, func(rows pgx.Rows) error {
 				v := rows.RawValues()
 				fmt.Fprintf(h, "%d:%s=%s\n", len(v[0]), v[0], v[1])
 				return nil
@@ -106,15 +116,19 @@ func (r bonusRunRows) InputsStamp(ctx context.Context, kind string, period repor
 // bonusAnswers reads the scored answers of the visits of a period that
 // count toward bonuses, visit by visit (by time, then id), each visit's
 // answers together in checklist order. The visit's fields repeat on each
-// of its answers' rows: one connection streams one result at a time, so
-// SQLite's two merged queries would have to be read whole.
+// of its answers' rows, one cursor, where SQLite merges two queries: a
+// connection answers one query at a time, so two cursors would have to
+// copy each batch out before FETCHing the other's.
 var bonusAnswers = `SELECT r.visit_id, r.store_id, r.staff_id, r.visited_at, a.question_id, a.category, a.standard_code,
-	a.points, a.max_points, a.critical_failure` + periodVisits + ` JOIN visit_answers a ON a.visit_id = r.visit_id` +
-	periodWhere + visitOrder + `, a.ord`
+	a.points, a.max_points, a.critical_failure` + periodVisits + answersJoin + periodWhere + visitOrder + `, a.ord`
+
+// answersJoin joins a visit's answers (visit_answers a) in a query over
+// periodVisits.
+const answersJoin = ` JOIN visit_answers a ON a.visit_id = r.visit_id`
 
 // Observations streams the scored answers of the period's visits that
-// count toward bonuses, as the bonus engine reads them: the rows are read
-// from the connection as they are iterated, never the whole result, and
+// count toward bonuses, as the bonus engine reads them: from a cursor, a
+// batch of rows at a time (stream), never the whole result, and
 // strings repeated across rows (store, staff, question, category,
 // clause) share one copy (storage.BonusRuns).
 func (r bonusRunRows) Observations(ctx context.Context, period reports.Period) iter.Seq2[reports.Observation, error] {
@@ -124,7 +138,7 @@ func (r bonusRunRows) Observations(ctx context.Context, period reports.Period) i
 			var o reports.Observation
 			names := interner{}
 			staffIDs := map[string][]string{}
-			return each(ctx, tx, "read observations", bonusAnswers, []any{ms(period.From), ms(period.To), states(audit.BonusStates)}, func(rows pgx.Rows) error {
+			return stream(ctx, tx, "read observations", bonusAnswers, []any{ms(period.From), ms(period.To), states(audit.BonusStates)}, func(rows pgx.Rows) error {
 				v := rows.RawValues()
 				if string(v[0]) != o.VisitID {
 					o.VisitID = string(v[0])
@@ -238,7 +252,8 @@ func (r bonusRunRows) Same(ctx context.Context, run *storage.BonusRun) ([]*stora
 }
 
 // Add stores a run as created at the transaction's time
-// (storage.BonusRuns).
+// (storage.BonusRuns). Two servers storing the same run at once conflict
+// over Same's read (serializable): one runs again and reuses the other's.
 func (r bonusRunRows) Add(ctx context.Context, run *storage.BonusRun) error {
 	missing, err := json.Marshal(run.MissingBasePay)
 	if err != nil {
@@ -261,7 +276,11 @@ func (r bonusRunRows) Add(ctx context.Context, run *storage.BonusRun) error {
 }
 
 // Approve marks a run approved by by at the transaction's time
-// (storage.BonusRuns).
+// (storage.BonusRuns). No lock: two servers approving two runs of one
+// policy and month at once both read the month's approved run (none) and
+// write theirs, which serializable isolation refuses to one of them; it
+// runs again and sees the other's approval, as it would have one after
+// the other (the unique index bonus_runs_one_approved backs it).
 func (r bonusRunRows) Approve(ctx context.Context, id, by string) error {
 	return r.write(ctx, func(tx *Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE bonus_runs SET state = 'approved', approved_at = $1, approved_by = $2 WHERE id = $3`,

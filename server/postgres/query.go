@@ -76,6 +76,21 @@ func nullString(s string) *string {
 	return &s
 }
 
+// deref returns *s, or "" for NULL.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// scanString scans a row of one text column.
+func scanString(row pgx.Row) (string, error) {
+	var s string
+	err := row.Scan(&s)
+	return s, err
+}
+
 // selectAll runs a query in the rows' transaction and scans every row
 // with scan; its error names what.
 func selectAll[T any](ctx context.Context, r rows, what string, scan func(pgx.Row) (T, error), q string, a ...any) ([]T, error) {
@@ -142,4 +157,49 @@ func each(ctx context.Context, tx *Tx, what, q string, a []any, fn func(pgx.Rows
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
+}
+
+// cursorRows is how many rows one FETCH of stream brings (a test makes
+// it small).
+var cursorRows = 1000
+
+// stream is each for a query whose rows must come as the query finds
+// them: it runs as a cursor, FETCHed cursorRows at a time. A cursor's plan
+// is chosen for its first rows (cursor_tuple_fraction), so the planner
+// reads the rows in the order asked from an index that has it, looking
+// each joined row up by key, rather than hashing whole tables and sorting
+// the result, which would hold the first row back until every row was
+// read. fn must not use tx; one stream runs at a time in a transaction.
+func stream(ctx context.Context, tx *Tx, what, q string, a []any, fn func(pgx.Rows) error) error {
+	if _, err := tx.Exec(ctx, cursorFor(q), a...); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	err := fetchAll(ctx, tx, what, fn)
+	// Closed even when fn stopped early, so that the transaction may run
+	// another stream; after a database error the transaction is aborted,
+	// and its end closes the cursor.
+	if _, cerr := tx.Exec(ctx, `CLOSE report_rows`); err == nil && cerr != nil {
+		err = fmt.Errorf("%s: %w", what, cerr)
+	}
+	return err
+}
+
+// cursorFor declares stream's cursor for q.
+func cursorFor(q string) string { return `DECLARE report_rows NO SCROLL CURSOR FOR ` + q }
+
+// fetchAll FETCHes the rows of stream's cursor until there are none left.
+func fetchAll(ctx context.Context, tx *Tx, what string, fn func(pgx.Rows) error) error {
+	for {
+		n := 0
+		// Described anew each time: the same FETCH returns other columns
+		// for another cursor, which pgx's cache of statements would not
+		// know.
+		err := each(ctx, tx, what, `FETCH FORWARD `+strconv.Itoa(cursorRows)+` FROM report_rows`, []any{pgx.QueryExecModeDescribeExec}, func(rows pgx.Rows) error {
+			n++
+			return fn(rows)
+		})
+		if err != nil || n < cursorRows {
+			return err
+		}
+	}
 }

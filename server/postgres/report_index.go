@@ -57,42 +57,53 @@ type visitPos struct {
 
 // indexReportRows indexes every stored visit that has no report rows yet,
 // in short write transactions, and returns how many it indexed. It checks
-// only the visits after report_watermark's position, and moves the mark
-// to the last visit it checked. The mark moves, like a pull's cursor
-// (feed.go), only over visits whose xid is below the oldest transaction
-// in flight when its snapshot was taken: a visit whose transaction commits
-// later always lies after the mark, whatever its seq, so none is passed
-// over for good.
+// only the visits after report_watermark's position, in position order,
+// and indexes every one it sees without rows. The mark moves, like a
+// pull's cursor (feed.go), only over visits whose xid is below the oldest
+// transaction in flight when the batch was read ("settled"): a visit whose
+// transaction commits later always lies after the mark, whatever its seq,
+// so none is passed over for good; the visits after the mark that are
+// already there are checked again next time, and cost nothing then but
+// the check.
 func (db *DB) indexReportRows(ctx context.Context) (int, error) {
+	var mark visitPos
+	err := db.view(ctx, func(tx *Tx) error {
+		err := tx.QueryRow(ctx, `SELECT m.through_xid, m.through, m.through_id FROM report_watermark m
+			JOIN visits v ON v.seq = m.through AND v.id = m.through_id WHERE m.id = 1`).Scan(&mark.XID, &mark.Seq, &mark.ID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			// No mark, or one at a visit that is not there: check every visit.
+			mark = visitPos{}
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read the report watermark: %w", err)
+	}
 	total := 0
-	for {
+	for from := mark; ; {
 		var batch []visitPos
 		var todo []string
-		var from visitPos
+		var settled visitPos // the last visit of the batch below the bound, if any
 		err := db.view(ctx, func(tx *Tx) error {
-			err := tx.QueryRow(ctx, `SELECT m.through_xid, m.through, m.through_id FROM report_watermark m
-				JOIN visits v ON v.seq = m.through AND v.id = m.through_id WHERE m.id = 1`).Scan(&from.XID, &from.Seq, &from.ID)
-			if errors.Is(err, pgx.ErrNoRows) {
-				// No mark, or one at a visit that is not there: check every visit.
-				from = visitPos{}
-			} else if err != nil {
-				return fmt.Errorf("read the report watermark: %w", err)
-			}
 			return each(ctx, tx, "find visits to index", `SELECT v.xid, v.seq, v.id,
-					NOT EXISTS (SELECT 1 FROM report_visits r WHERE r.visit_id = v.id)
-				FROM visits v WHERE (v.xid, v.seq) > ($1::xid8, $2::bigint) AND v.xid < pg_snapshot_xmin(pg_current_snapshot())
-				ORDER BY v.xid, v.seq LIMIT $3`, []any{from.XID, from.Seq, indexBatch}, func(rows pgx.Rows) error {
-				var p visitPos
-				var missing bool
-				if err := rows.Scan(&p.XID, &p.Seq, &p.ID, &missing); err != nil {
-					return err
-				}
-				batch = append(batch, p)
-				if missing {
-					todo = append(todo, p.ID)
-				}
-				return nil
-			})
+					NOT EXISTS (SELECT 1 FROM report_visits r WHERE r.visit_id = v.id), v.xid < pg_snapshot_xmin(pg_current_snapshot())
+				FROM visits v WHERE (v.xid, v.seq) > ($1::xid8, $2::bigint) ORDER BY v.xid, v.seq LIMIT $3`,
+				[]any{from.XID, from.Seq, indexBatch}, func(rows pgx.Rows) error {
+					var p visitPos
+					var missing, done bool
+					if err := rows.Scan(&p.XID, &p.Seq, &p.ID, &missing, &done); err != nil {
+						return err
+					}
+					batch = append(batch, p)
+					if missing {
+						todo = append(todo, p.ID)
+					}
+					if done {
+						settled = p
+					}
+					return nil
+				})
 		})
 		if err != nil {
 			return total, err
@@ -100,14 +111,19 @@ func (db *DB) indexReportRows(ctx context.Context) (int, error) {
 		if len(batch) == 0 {
 			return total, nil
 		}
-		through := batch[len(batch)-1]
+		if settled != (visitPos{}) {
+			mark = settled
+		}
 		err = db.update(ctx, func(tx *Tx) error {
 			if err := indexVisits(ctx, tx, todo); err != nil {
 				return err
 			}
+			if mark == (visitPos{}) {
+				return nil
+			}
 			if _, err := tx.Exec(ctx, `INSERT INTO report_watermark (id, through_xid, through, through_id) VALUES (1, $1, $2, $3)
 				ON CONFLICT (id) DO UPDATE SET through_xid = excluded.through_xid, through = excluded.through, through_id = excluded.through_id`,
-				through.XID, through.Seq, through.ID); err != nil {
+				mark.XID, mark.Seq, mark.ID); err != nil {
 				return fmt.Errorf("move the report watermark: %w", err)
 			}
 			return nil
@@ -119,6 +135,7 @@ func (db *DB) indexReportRows(ctx context.Context) (int, error) {
 		if len(batch) < indexBatch {
 			return total, nil
 		}
+		from = batch[len(batch)-1]
 	}
 }
 
@@ -182,6 +199,9 @@ func writeReportRows(ctx context.Context, tx *Tx, rv *audit.ReportVisit) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, rv.VisitID, rv.StoreID, rv.StaffID, ms(rv.VisitedAt), rv.Points, rv.Max,
 		rv.CriticalFailed, len(rv.Answers)); err != nil {
 		return fmt.Errorf("index visit %s: %w", rv.VisitID, err)
+	}
+	if len(rv.Answers) == 0 {
+		return nil
 	}
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"visit_answers"}, []string{"visit_id", "ord", "question_id", "section_id", "standard_code",
 		"category", "points", "max_points", "not_applicable", "failed", "critical", "critical_failure", "nps", "answer", "note", "value", "unit"},
