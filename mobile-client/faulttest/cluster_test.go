@@ -8,8 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -166,12 +164,7 @@ func newProcCluster(tb testing.TB, n int) *cluster {
 	}
 	c := newClusterBase(tb, addrs)
 	for i := range n {
-		data := tb.TempDir()
-		// Until `shopscore serve` reads SHOPSCORE_KEY_ENCRYPTION_KEY, the
-		// servers find the one key in the file of their data folders that
-		// a server without a configured key reads.
-		require.NoError(tb, os.WriteFile(filepath.Join(data, server.KEKFileName), []byte(c.KEK.Text()+"\n"), 0o600))
-		p := &serverProc{tb: tb, addr: addrs[i], data: data,
+		p := &serverProc{tb: tb, addr: addrs[i], data: tb.TempDir(),
 			args: []string{"--database", c.DatabaseURL, "--public-url", c.Proxy.URL,
 				"--s3-endpoint", c.S3.Endpoint, "--s3-bucket", c.S3.Bucket},
 			env: []string{"SHOPSCORE_S3_ACCESS_KEY=" + c.S3.AccessKey, "SHOPSCORE_S3_SECRET_KEY=" + c.S3.SecretKey,
