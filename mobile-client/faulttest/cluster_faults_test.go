@@ -79,6 +79,7 @@ func TestCluster_KillServer(t *testing.T) {
 	mustImportPack(t, c.URLs()[0], faultPack)
 	dev := mustOpenField(t, c.fieldConfig(t.TempDir()))
 	rnd := rand.New(rand.NewPCG(seed(t, 12), 4))
+	token := adminToken(t, c.URLs()[0]) // any server accepts it: the keys are shared
 
 	var ids []string
 	photos := 0
@@ -120,7 +121,12 @@ func TestCluster_KillServer(t *testing.T) {
 		require.True(t, killed.p.Load().killed(), "%s: SIGKILL", tc.name)
 		t.Logf("%s: killed %s; the sync went on with the others: %v, photo errors %v", tc.name, killed.addr, err, res.PhotoErrors)
 
-		// Two servers are left; the device completes on them.
+		// Two servers are left. New connections the proxy would give the
+		// dead one go to the next (every caller gets an answer), and the
+		// device completes on them.
+		for range 2 * clusterSize {
+			requireWhoAmI(t, c.Proxy.URL, token, "a new connection while "+killed.addr+" is down")
+		}
 		n := syncUntilDone(t, dev, 3)
 		t.Logf("%s: completed in %d more sync(s) on the servers left", tc.name, n)
 		requireNothingWaits(t, dev)
@@ -129,6 +135,7 @@ func TestCluster_KillServer(t *testing.T) {
 	}
 	st := c.Proxy.Stats()
 	t.Logf("proxy: %d connections (%v), %d refused by a dead server", st.Conns, st.ConnsTo, st.Refused)
+	assert.NotZero(t, st.Refused, "the proxy met a dead server and moved on")
 }
 
 // TestCluster_KeyRotation rotates the signing key on one server: the
@@ -169,11 +176,13 @@ func TestCluster_KeyRotation(t *testing.T) {
 }
 
 // requireWhoAmI asserts that the server at url accepts token.
+// Each call opens a connection of its own.
 func requireWhoAmI(t *testing.T, url, token, what string) {
 	t.Helper()
 	req := connect.NewRequest(&v1.WhoAmIRequest{})
 	req.Header().Set("Authorization", "Bearer "+token)
-	_, err := shopscorev1connect.NewAuthServiceClient(http.DefaultClient, url).WhoAmI(context.Background(), req)
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	_, err := shopscorev1connect.NewAuthServiceClient(client, url).WhoAmI(context.Background(), req)
 	require.NoError(t, err, "%s accepts %s", url, what)
 }
 
