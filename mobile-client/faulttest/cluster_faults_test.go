@@ -64,11 +64,12 @@ func requireEveryServer(t *testing.T, c *cluster, connsTo map[string]int) {
 }
 
 // TestCluster_KillServer kills (SIGKILL) the server process that has a
-// push, mid-request and after it committed, and a finalize, mid-request
-// and after it verified the photo; the device goes on through the proxy,
-// which moves on to the servers that are left, and the killed server is
-// started again on its own data folder before the next round. Every
-// visit exists exactly once, complete, with its photos verified.
+// push, mid-request and after it committed, and a finalize, mid-request,
+// while it reads the photo back from S3 to hash it (holding the photo's
+// lock) and after it verified the photo; the device goes on through the
+// proxy, which moves on to the servers that are left, and the killed
+// server is started again on its own data folder before the next round.
+// Every visit exists exactly once, complete, with its photos verified.
 func TestCluster_KillServer(t *testing.T) {
 	ctx := context.Background()
 	c := newProcCluster(t, clusterSize)
@@ -87,34 +88,59 @@ func TestCluster_KillServer(t *testing.T) {
 		name    string
 		request string
 		fault   Fault
+		// atS3Read moves the fault from the request to the server's own
+		// read of the photo from S3 while it answers the request (the
+		// server's S3 proxy sees it).
+		atS3Read bool
 	}{
-		{"MidPush", "Push", Fault{Action: Drop, After: 2 << 10}},
-		{"PushCommitted", "Push", Fault{Action: DropResponse}},
-		{"MidFinalize", "FinalizeUpload", Fault{Action: Drop, After: 64}},
-		{"Finalized", "FinalizeUpload", Fault{Action: DropResponse}},
+		{"MidPush", "Push", Fault{Action: Drop, After: 2 << 10}, false},
+		{"PushCommitted", "Push", Fault{Action: DropResponse}, false},
+		{"MidFinalize", "FinalizeUpload", Fault{Action: Drop, After: 64}, false},
+		{"MidVerify", "FinalizeUpload", Fault{Action: Drop, After: 64 << 10}, true},
+		{"Finalized", "FinalizeUpload", Fault{Action: DropResponse}, false},
 	} {
 		for range 2 {
 			id, n := recordVisit(t, dev, rnd, 200<<10, 400<<10, 4<<10)
 			ids, photos = append(ids, id), photos+n
 		}
 		var mu sync.Mutex
-		var killed *serverProc
+		var armed, killed *serverProc // armed: has the request, killed at its S3 read
+		kill := func(p *serverProc) Fault {
+			killed = p
+			f := tc.fault
+			f.Do = p.p.Load().kill
+			return f
+		}
 		c.Proxy.SetOnTargetRequest(func(target, method, path string) Fault {
 			if RequestName(method, path) != tc.request {
 				return Fault{}
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			if killed != nil {
+			switch {
+			case killed != nil || armed != nil:
+				return Fault{}
+			case tc.atS3Read:
+				armed = byAddr[target]
 				return Fault{}
 			}
-			killed = byAddr[target]
-			f := tc.fault
-			f.Do = killed.p.Load().kill
-			return f
+			return kill(byAddr[target])
 		})
+		for i, p := range c.Procs {
+			c.ServerS3[i].SetOnRequest(func(method, _ string) Fault {
+				mu.Lock()
+				defer mu.Unlock()
+				if method != http.MethodGet || armed != p || killed != nil {
+					return Fault{}
+				}
+				return kill(p)
+			})
+		}
 		res, err := dev.Sync(ctx, nil)
 		c.Proxy.SetOnRequest(nil)
+		for _, p := range c.ServerS3 {
+			p.SetOnRequest(nil)
+		}
 		mu.Lock()
 		require.NotNil(t, killed, "%s: no server was killed", tc.name)
 		mu.Unlock()

@@ -50,6 +50,11 @@ type cluster struct {
 	// child processes (newProcCluster). Their order is the proxy's.
 	Servers []*clusterServer
 	Procs   []*serverProc
+	// ServerS3 are, on a cluster of processes, a proxy for each server
+	// in front of the S3 service, which the server reaches the bucket
+	// through (--s3-endpoint), so that a test sees the server's own S3
+	// requests; the upload URLs it hands out name it too.
+	ServerS3 []*Proxy
 
 	s3Host string // the S3 service's host:port, as upload URLs name it
 }
@@ -164,9 +169,13 @@ func newProcCluster(tb testing.TB, n int) *cluster {
 	}
 	c := newClusterBase(tb, addrs)
 	for i := range n {
+		s3, err := NewProxy(c.s3Host)
+		require.NoError(tb, err)
+		tb.Cleanup(func() { s3.Close() })
+		c.ServerS3 = append(c.ServerS3, s3)
 		p := &serverProc{tb: tb, addr: addrs[i], data: tb.TempDir(),
 			args: []string{"--database", c.DatabaseURL, "--public-url", c.Proxy.URL,
-				"--s3-endpoint", c.S3.Endpoint, "--s3-bucket", c.S3.Bucket},
+				"--s3-endpoint", s3.URL, "--s3-bucket", c.S3.Bucket},
 			env: []string{"SHOPSCORE_S3_ACCESS_KEY=" + c.S3.AccessKey, "SHOPSCORE_S3_SECRET_KEY=" + c.S3.SecretKey,
 				"SHOPSCORE_KEY_ENCRYPTION_KEY=" + c.KEK.Text()},
 		}
