@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shopscore/shopscore/server/auth"
 	"github.com/shopscore/shopscore/server/postgres/pgtest"
 )
 
@@ -19,8 +20,10 @@ import (
 func TestDatabase_Postgres(t *testing.T) {
 	url := pgtest.URL(t)
 	dir := t.TempDir()
+	// PostgreSQL wants the key-encryption key given (checkKEK).
+	kek := map[string]string{"SHOPSCORE_KEY_ENCRYPTION_KEY": auth.GenerateKEK().Text()}
 
-	code, stdout, stderr := shopscore(t, nil, "migrate", "--data", dir, "--database", url)
+	code, stdout, stderr := shopscore(t, kek, "migrate", "--data", dir, "--database", url)
 	require.Equal(t, 0, code, stderr)
 	assert.Regexp(t, `^database postgres://[^@]+/shopscore_test_\w+ is at migration \d{4}_[\w.]+ \(\d+ applied\)\n$`, stdout)
 	if u, err := neturl.Parse(url); err == nil {
@@ -29,7 +32,8 @@ func TestDatabase_Postgres(t *testing.T) {
 		}
 	}
 
-	env := map[string]string{"SHOPSCORE_PASSWORD": "a long password", "SHOPSCORE_DATABASE_URL": url}
+	env := map[string]string{"SHOPSCORE_PASSWORD": "a long password", "SHOPSCORE_DATABASE_URL": url,
+		"SHOPSCORE_KEY_ENCRYPTION_KEY": kek["SHOPSCORE_KEY_ENCRYPTION_KEY"]}
 	code, _, stderr = shopscore(t, env, "user", "add", "--data", dir, "--email", "ann@example.com", "--role", "hr", "--name", "Ann")
 	require.Equal(t, 0, code, stderr)
 	code, stdout, stderr = shopscore(t, env, "user", "list", "--data", dir)
@@ -37,7 +41,7 @@ func TestDatabase_Postgres(t *testing.T) {
 	assert.Regexp(t, `ann@example.com\s+hr\s+Ann\s+active`, stdout)
 
 	// The data folder's own SQLite database knows nothing of her.
-	code, stdout, stderr = shopscore(t, nil, "migrate", "--data", dir)
+	code, _, stderr = shopscore(t, nil, "migrate", "--data", dir)
 	require.Equal(t, 0, code, stderr)
 	code, stdout, stderr = shopscore(t, nil, "user", "list", "--data", dir)
 	require.Equal(t, 0, code, stderr)
