@@ -18,6 +18,7 @@ import (
 	"github.com/shopscore/shopscore/server/postgres"
 	"github.com/shopscore/shopscore/server/postgres/pgtest"
 	"github.com/shopscore/shopscore/server/storage"
+	"github.com/shopscore/shopscore/server/storage/storagetest"
 	"github.com/shopscore/shopscore/sync/protocol"
 )
 
@@ -363,4 +364,130 @@ func TestPhotoHashLockAcrossServers(t *testing.T) {
 		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&terminated))
 	require.True(t, terminated)
 	(<-got)()
+}
+
+// visitOutbox publishes a checklist open to unplanned visits at a new
+// store and returns n visits of the shopper's to it, as mutations of
+// seqs 1..n.
+func visitOutbox(t *testing.T, db *postgres.DB, shopperID string, n int) []app.Mutation {
+	t.Helper()
+	ctx := context.Background()
+	uses := app.New(db, app.Options{})
+	store := &audit.Store{Code: "S-1", Name: "Store"}
+	require.NoError(t, uses.CreateStore(ctx, store))
+	c := storagetest.Checklist("visit", "Greeted?")
+	c.AllowUnplanned = true
+	draft, err := uses.SaveDraft(ctx, c, "test")
+	require.NoError(t, err)
+	cv, err := uses.PublishVersion(ctx, c.ID, draft.Version)
+	require.NoError(t, err)
+	muts := make([]app.Mutation, n)
+	yes := true
+	for i := range muts {
+		v := &audit.Visit{
+			ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i+1), StoreID: store.ID, ShopperID: shopperID,
+			ChecklistID: cv.ChecklistID, ChecklistVersion: cv.Version, ContentHash: cv.ContentHash, Channel: audit.ChannelStoreVisit,
+			StartedAt: time.Now().Add(-30 * time.Minute), FinishedAt: time.Now().Add(-10 * time.Minute),
+			Answers: []audit.Answer{{QuestionID: "q", Bool: &yes}},
+		}
+		muts[i] = app.Mutation{Seq: int64(i + 1), ID: fmt.Sprintf("m-%03d", i+1), DeviceTime: time.Now(),
+			Digest: "submit_visit:" + protocol.VisitDigest(v), Visit: v}
+	}
+	return muts
+}
+
+// TestVisitsOfOneDeviceRacingAcrossServers: four copies of one device's
+// outbox of visits push it at once over three servers. Each visit is
+// stored once, in the device's order, with its own mutation; every copy
+// is answered the same receipt for a seq; and a pull from any server
+// returns each visit's receipt once.
+func TestVisitsOfOneDeviceRacingAcrossServers(t *testing.T) {
+	t.Parallel()
+	dbs, admin := servers(t, 3)
+	dev := device(t, dbs[0])
+	const seqs, copies, batch = 30, 4, 4
+	muts := visitOutbox(t, dbs[0], dev.UserID, seqs)
+
+	answers := make([]map[int64]app.MutationResult, copies)
+	var wg sync.WaitGroup
+	errs := make(chan error, copies)
+	for c := range copies {
+		answers[c] = map[int64]app.MutationResult{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			uses := make([]*app.App, len(dbs))
+			for i, db := range dbs {
+				uses[i] = app.New(db, app.Options{})
+			}
+			for from, round := int64(1), 0; from <= seqs; round++ {
+				to := min(from+batch-1, seqs)
+				res, err := uses[(c+round)%len(uses)].Push(context.Background(), dev, time.Time{}, muts[from-1:to])
+				if err != nil {
+					errs <- fmt.Errorf("copy %d: push %d-%d: %w", c, from, to, err)
+					return
+				}
+				for _, r := range res.Results {
+					answers[c][r.Seq] = r
+				}
+				from = res.AppliedSeq + 1
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+
+	rows, err := admin.Query(context.Background(), `SELECT ARRAY[id, mutation_id] FROM visits ORDER BY seq`)
+	require.NoError(t, err)
+	got, err := pgx.CollectRows(rows, pgx.RowTo[[2]string])
+	require.NoError(t, err)
+	require.Len(t, got, seqs, "each visit stored once")
+	for i, v := range got {
+		assert.Equal(t, [2]string{muts[i].Visit.ID, muts[i].ID}, v, "in the device's order")
+	}
+	for s := int64(1); s <= seqs; s++ {
+		var want *app.MutationResult
+		for c := range copies {
+			r, ok := answers[c][s]
+			switch {
+			case !ok:
+			case want == nil:
+				want = &r
+				require.NotNil(t, r.Receipt, "seq %d: %+v", s, r)
+				assert.Equal(t, muts[s-1].Visit.ID, r.Receipt.VisitID)
+			default:
+				require.NotNil(t, r.Receipt, "copy %d, seq %d: %+v", c, s, r)
+				assert.Equal(t, *want.Receipt, *r.Receipt, "copy %d, seq %d", c, s)
+			}
+		}
+		assert.NotNil(t, want, "seq %d answered to some copy", s)
+	}
+
+	// Pull as a phone does, page after page and again later: a
+	// transaction in flight anywhere in the cluster (another test's) may
+	// hold rows back for a while, never lose or double them.
+	seen := map[string]int{}
+	cursor := ""
+	for page, deadline := 0, time.Now().Add(30*time.Second); len(seen) < seqs && time.Now().Before(deadline); page++ {
+		p, err := app.New(dbs[page%len(dbs)], app.Options{}).Pull(context.Background(),
+			audit.Principal{UserID: dev.UserID, Role: audit.RoleShopper}, cursor, 7)
+		require.NoError(t, err)
+		require.False(t, p.FullResync)
+		for _, c := range p.Changes {
+			if r := c.GetVisitReceipt(); r != nil {
+				seen[r.GetVisitId()]++
+			}
+		}
+		cursor = p.NextCursor
+		if !p.HasMore {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	require.Len(t, seen, seqs)
+	for id, n := range seen {
+		assert.Equal(t, 1, n, "visit %s pulled once", id)
+	}
 }

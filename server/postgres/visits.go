@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/shopscore/shopscore/audit"
-	"github.com/shopscore/shopscore/reports"
 	"github.com/shopscore/shopscore/server/storage"
 )
 
@@ -19,7 +18,7 @@ import (
 // rows.
 type encodedVisit struct {
 	body, score []byte
-	index       *reports.VisitIndex
+	index       *audit.ReportVisit
 }
 
 // Encode works out a visit's stored form (storage.Visits).
@@ -34,7 +33,7 @@ func (visitRows) Encode(v *audit.Visit, score *audit.VisitScore, cv *audit.Check
 		// against the same version would fail again.
 		return nil, audit.Errorf(audit.EINVALID, "visit %s cannot be scored against checklist %s version %d: %v", v.ID, v.ChecklistID, v.ChecklistVersion, err)
 	}
-	return &encodedVisit{body: body, score: scoreJSON, index: reports.IndexVisit(v, v.StoreID, score, cv)}, nil
+	return &encodedVisit{body: body, score: scoreJSON, index: audit.ReportRows(v, v.StoreID, score, cv)}, nil
 }
 
 // Insert stores a new visit with its photo slots, report rows and first
@@ -121,18 +120,20 @@ func queuePhotos(b *pgx.Batch, tx *Tx, nv storage.NewVisit) {
 		ORDER BY n`, nv.Visit.ID, qs, idx, shas, sizes, types, captured, verified, tx.now)
 }
 
-// queueVisitIndex queues the insert of a new visit's report rows: its
-// report_visits row and its visit_answers rows, the latter in one
-// statement over arrays.
-func queueVisitIndex(b *pgx.Batch, ix *reports.VisitIndex) {
+// queueVisitIndex queues the insert of a new visit's report rows
+// (audit.ReportRows): its report_visits row and its visit_answers rows,
+// the latter in one statement over arrays, so that a push stores a
+// visit in two round trips (report indexing, which rewrites the rows of
+// visits stored without them, copies them instead).
+func queueVisitIndex(b *pgx.Batch, ix *audit.ReportVisit) {
 	n := len(ix.Answers)
 	ord, qs, sections, standards, categories := make([]int64, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	points, maxes := make([]float64, n), make([]float64, n)
 	na, failed, critical, criticalFailure := make([]bool, n), make([]bool, n), make([]bool, n), make([]bool, n)
-	nps, values := make([]*int64, n), make([]*float64, n)
+	nps, values := make([]*int, n), make([]*float64, n)
 	answers, notes, units := make([]string, n), make([]string, n), make([]string, n)
 	for i, a := range ix.Answers {
-		ord[i], qs[i], sections[i], standards[i], categories[i] = int64(i), a.QuestionID, a.SectionID, a.StandardCode, a.Category
+		ord[i], qs[i], sections[i], standards[i], categories[i] = int64(a.Ord), a.QuestionID, a.SectionID, a.StandardCode, a.Category
 		points[i], maxes[i], na[i], failed[i], critical[i], criticalFailure[i] = a.Points, a.Max, a.NA, a.Failed, a.Critical, a.CriticalFailure
 		nps[i], answers[i], notes[i], values[i], units[i] = a.NPS, a.Answer, a.Note, a.Value, a.Unit
 	}
@@ -144,7 +145,7 @@ func queueVisitIndex(b *pgx.Batch, ix *reports.VisitIndex) {
 			ix.VisitID, ord, qs, sections, standards, categories, points, maxes, na, failed, critical, criticalFailure, nps, answers, notes, values, units)
 	}
 	b.Queue(`INSERT INTO report_visits (visit_id, store_id, staff_id, visited_at, points, max_points, critical_failed, answers)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, ix.VisitID, ix.StoreID, ix.StaffID, ix.VisitedAt, ix.Points, ix.Max, ix.CriticalFailed, n)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, ix.VisitID, ix.StoreID, ix.StaffID, ms(ix.VisitedAt), ix.Points, ix.Max, ix.CriticalFailed, n)
 }
 
 // queueTransition queues the record of a change of a visit's state, at
