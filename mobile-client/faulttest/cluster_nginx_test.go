@@ -146,7 +146,8 @@ func runNginx(tb testing.TB, bin, dir string, addrs []string, httpAddr, grpcAddr
 // front of three servers as a real load balancer: Connect (binary and
 // JSON) and gRPC-Web over HTTP/1.1, gRPC over h2c, the health check, and a
 // field client's whole sync (login, pull, push, photos to S3, finalize)
-// pass through it, and nginx spreads the requests over every server.
+// pass through it, nginx spreads the requests over every server, and
+// with one server stopped the others answer everything.
 func TestCluster_Nginx(t *testing.T) {
 	bin := nginxBinary(t)
 	ctx := context.Background()
@@ -221,6 +222,20 @@ func TestCluster_Nginx(t *testing.T) {
 		assert.Contains(t, string(logged), "upstream="+addr, "nginx sent requests to %s", addr)
 	}
 	assert.NotContains(t, string(bytes.ToLower(logged)), "upstream_status=5", "no server error through nginx")
+
+	// One server stops: nginx passes the requests it would have sent
+	// there to the others (proxy_next_upstream, grpc_next_upstream).
+	c.Servers[clusterSize-1].Stop()
+	for range 2 * clusterSize {
+		for _, tc := range []struct {
+			client connect.HTTPClient
+			url    string
+			opts   []connect.ClientOption
+		}{{http1, base, nil}, {h2c, grpcBase, []connect.ClientOption{connect.WithGRPC()}}} {
+			_, err := whoAmI(tc.client, tc.url, tc.opts...)
+			require.NoError(t, err, "through nginx with %s stopped", c.Servers[clusterSize-1].Addr)
+		}
+	}
 }
 
 // h2cOnly is the protocols of a client that speaks cleartext HTTP/2 with

@@ -8,11 +8,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopscore/shopscore/mobile-client/field"
@@ -66,7 +68,15 @@ type clusterServer struct {
 	URL     string // "http://" + Addr, to reach it directly
 	DataDir string
 	Log     *output // its JSON log lines
+
+	stopOnce sync.Once
+	stop     func() // shuts the server down and waits for Serve
 }
+
+// Stop shuts the server down (gracefully) before the test ends, as an
+// operator stopping one server does; the proxy then finds nothing at its
+// address. It may be called more than once.
+func (s *clusterServer) Stop() { s.stopOnce.Do(s.stop) }
 
 // clusterOptions change what newCluster starts.
 type clusterOptions struct {
@@ -142,11 +152,14 @@ func newCluster(tb testing.TB, n int, opts clusterOptions) *cluster {
 		s.Server = srv
 		done := make(chan error, 1)
 		go func() { done <- srv.Serve(ln) }()
-		tb.Cleanup(func() {
+		s.stop = func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			require.NoError(tb, srv.Shutdown(ctx))
-			require.NoError(tb, <-done)
+			assert.NoError(tb, srv.Shutdown(ctx), "shut server %d down", i)
+			assert.NoError(tb, <-done, "server %d serves until shut down", i)
+		}
+		tb.Cleanup(func() {
+			s.Stop()
 			if tb.Failed() {
 				tb.Logf("server %d (%s) log:\n%s", i, s.Addr, s.Log.String())
 			}
