@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,7 +23,9 @@ import (
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/auth"
 	"github.com/shopscore/shopscore/server/demo"
+	"github.com/shopscore/shopscore/server/postgres/pgtest"
 	"github.com/shopscore/shopscore/server/servertest"
 )
 
@@ -170,7 +176,7 @@ func TestCluster_KillServer(t *testing.T) {
 // publish both keys, and sign with the new key within their reload.
 func TestCluster_KeyRotation(t *testing.T) {
 	ctx := context.Background()
-	c := newCluster(t, clusterSize, clusterOptions{KeyReload: 200 * time.Millisecond})
+	c := newCluster(t, clusterSize, clusterOptions{}) // the default reload, as in production
 	urls := c.URLs()
 
 	old := adminToken(t, urls[0])
@@ -347,4 +353,45 @@ func expiryLog(t *testing.T, log string) (int, []string) {
 		}
 	}
 	return n, failures
+}
+
+// TestCluster_StartTogether starts three `shopscore serve` processes at
+// the same moment on one empty PostgreSQL database: each applies the
+// migrations or waits for the one that does (an advisory lock), one set
+// of signing keys is made between them, and every server publishes it.
+func TestCluster_StartTogether(t *testing.T) {
+	url := pgtest.URL(t)
+	kek := auth.GenerateKEK()
+	procs := make([]*serverProc, clusterSize)
+	for i := range procs {
+		procs[i] = &serverProc{tb: t, addr: freeAddr(t), data: t.TempDir(),
+			args: []string{"--database", url}, env: []string{"SHOPSCORE_KEY_ENCRYPTION_KEY=" + kek.Text()}}
+	}
+	for _, p := range procs {
+		p.launch()
+	}
+	for _, p := range procs {
+		p.ready()
+	}
+	first := jwksKIDs(t, "http://"+procs[0].addr)
+	require.Len(t, first, 1, "one signing key")
+	for _, p := range procs[1:] {
+		assert.Equal(t, first, jwksKIDs(t, "http://"+p.addr), "%s publishes the same key", p.addr)
+	}
+
+	// Every migration the build has is applied, once.
+	files, err := filepath.Glob("../../server/postgres/migrations/*.sql")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	out, err := exec.Command(binary(t, "shopscore"), "migrate", "--database", url).CombinedOutput()
+	require.Error(t, err, "migrate without the key-encryption key is refused on PostgreSQL:\n%s", out)
+	cmd := exec.Command(binary(t, "shopscore"), "migrate", "--database", url)
+	cmd.Env = append(os.Environ(), "SHOPSCORE_KEY_ENCRYPTION_KEY="+kek.Text())
+	out, err = cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), fmt.Sprintf("(%d applied)", len(files)), "every migration applied once")
+	for _, p := range procs {
+		p.p.Load().kill()
+		assert.True(t, p.p.Load().killed(), "%s served until killed:\n%s", p.addr, p.p.Load().out.String())
+	}
 }

@@ -292,9 +292,22 @@ type serverProc struct {
 // start starts the server and returns once it answers.
 func (s *serverProc) start() {
 	s.tb.Helper()
+	s.launch()
+	s.ready()
+}
+
+// launch starts the server process and returns at once.
+func (s *serverProc) launch() {
+	s.tb.Helper()
 	env := append([]string{"SHOPSCORE_DEMO_PASSWORD=" + demoPassword, "SHOPSCORE_LOG_LEVEL=warn"}, s.env...)
-	p := start(s.tb, &s.p, binary(s.tb, "shopscore"), env,
+	start(s.tb, &s.p, binary(s.tb, "shopscore"), env,
 		append([]string{"serve", "--addr", s.addr, "--data", s.data}, s.args...)...)
+}
+
+// ready waits, at most 30 s, until the launched server answers.
+func (s *serverProc) ready() {
+	s.tb.Helper()
+	p := s.p.Load()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get("http://" + s.addr + "/.well-known/jwks.json")
