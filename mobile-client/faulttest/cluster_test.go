@@ -102,14 +102,15 @@ func newClusterBase(tb testing.TB, addrs []string) *cluster {
 	if u.Host == "" {
 		c.s3Host = c.S3.Endpoint // a bare host:port
 	}
-	tb.Cleanup(func() { removeBucket(tb, c.S3, c.s3Host) })
 
 	// The first open makes the database and migrates it; the demo
 	// organisation is seeded once, before any server serves.
 	db := testdb.OpenPostgresAt(tb, c.DBDir, nil)
 	c.DatabaseURL, _ = testdb.URLAt(c.DBDir)
+	bucket := c.bucket(tb) // made here, removed when the test ends
+	tb.Cleanup(func() { removeBucket(tb, c.S3, c.s3Host) })
 	seeder, err := server.New(server.Config{
-		Storage: db, DataDir: tb.TempDir(), KeyEncryptionKey: c.KEK, Blob: c.bucket(tb),
+		Storage: db, DataDir: tb.TempDir(), KeyEncryptionKey: c.KEK, Blob: bucket,
 		Logger: slog.New(slog.DiscardHandler),
 	})
 	require.NoError(tb, err)
