@@ -23,6 +23,7 @@ import (
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
 	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server"
 	"github.com/shopscore/shopscore/server/auth"
 	"github.com/shopscore/shopscore/server/demo"
 	"github.com/shopscore/shopscore/server/postgres/pgtest"
@@ -394,4 +395,28 @@ func TestCluster_StartTogether(t *testing.T) {
 		p.p.Load().kill()
 		assert.True(t, p.p.Load().killed(), "%s served until killed:\n%s", p.addr, p.p.Load().out.String())
 	}
+}
+
+// TestCluster_LoginLimits guesses one account's password through the
+// round-robin proxy, each guess on a new connection, so that the guesses
+// reach all three servers: the limit per account and address holds for
+// the three together (it is counted in the database), not three times
+// over.
+func TestCluster_LoginLimits(t *testing.T) {
+	const burst = 4
+	c := newCluster(t, clusterSize, clusterOptions{LoginRate: server.Rate{Burst: burst, Every: time.Hour}})
+	email := demo.Users[audit.RoleShopper]
+	codes := map[connect.Code]int{}
+	for i := range 3 * clusterSize * burst {
+		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		_, err := shopscorev1connect.NewAuthServiceClient(client, c.Proxy.URL).Login(context.Background(), connect.NewRequest(&v1.LoginRequest{
+			Email: email, Password: fmt.Sprintf("guess %d", i), DeviceId: "guesser-device",
+		}))
+		require.Error(t, err)
+		codes[connect.CodeOf(err)]++
+	}
+	t.Logf("answers: %v; connections by server: %v", codes, c.Proxy.Stats().ConnsTo)
+	requireEveryServer(t, c, c.Proxy.Stats().ConnsTo)
+	assert.Equal(t, burst, codes[connect.CodeUnauthenticated], "the guesses checked, across the servers together")
+	assert.Equal(t, 3*clusterSize*burst-burst, codes[connect.CodeResourceExhausted], "the rest refused by the shared limit")
 }

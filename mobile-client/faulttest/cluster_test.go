@@ -84,6 +84,9 @@ type clusterOptions struct {
 	ExpireEvery time.Duration
 	// KeyReload is each server's Config.KeyReload (0: the default).
 	KeyReload time.Duration
+	// LoginRate and LoginAccountRate are each server's login limits
+	// (zero: so loose that no test meets them).
+	LoginRate, LoginAccountRate server.Rate
 }
 
 // newClusterBase makes what both kinds of cluster share: the database
@@ -140,14 +143,17 @@ func newCluster(tb testing.TB, n int, opts clusterOptions) *cluster {
 		lns[i], addrs[i] = ln, ln.Addr().String()
 	}
 	c := newClusterBase(tb, addrs)
+	if opts.LoginRate == (server.Rate{}) {
+		opts.LoginRate = server.Rate{Burst: 10_000, Every: time.Millisecond}
+	}
 	for i, ln := range lns {
 		s := &clusterServer{Addr: addrs[i], URL: "http://" + addrs[i], DataDir: tb.TempDir(), Log: &output{}}
 		srv, err := server.New(server.Config{
 			Storage: testdb.OpenPostgresAt(tb, c.DBDir, nil), DataDir: s.DataDir,
 			KeyEncryptionKey: c.KEK, KeyReload: opts.KeyReload, Blob: c.bucket(tb),
 			PublicURL: c.Proxy.URL, ExpireEvery: opts.ExpireEvery,
-			LoginRate: server.Rate{Burst: 10_000, Every: time.Millisecond},
-			Logger:    slog.New(slog.NewJSONHandler(s.Log, nil)),
+			LoginRate: opts.LoginRate, LoginAccountRate: opts.LoginAccountRate,
+			Logger: slog.New(slog.NewJSONHandler(s.Log, nil)),
 		})
 		require.NoError(tb, err)
 		s.Server = srv
