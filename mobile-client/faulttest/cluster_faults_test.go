@@ -267,9 +267,11 @@ func TestCluster_ExpiresOnce(t *testing.T) {
 	shopper, _, err := c.Servers[0].Storage().Users().FindByEmail(ctx, demo.Users[audit.RoleShopper])
 	require.NoError(t, err)
 
-	// The windows end a little apart, from two seconds on, so that the
-	// servers' ticks meet them at different moments.
-	start, end := time.Now().Add(-time.Hour), time.Now().Add(2*time.Second)
+	// The windows end a little apart, from three seconds on (time enough
+	// to create them on a busy machine), so that the servers' ticks meet
+	// them at different moments.
+	token := adminToken(t, c.URLs()[1])
+	start, end := time.Now().Add(-time.Hour), time.Now().Add(3*time.Second)
 	var specs []*v1.AssignmentSpec
 	for i := range assignments {
 		specs = append(specs, &v1.AssignmentSpec{
@@ -278,7 +280,7 @@ func TestCluster_ExpiresOnce(t *testing.T) {
 		})
 	}
 	req := connect.NewRequest(&v1.BulkCreateAssignmentsRequest{Specs: specs})
-	req.Header().Set("Authorization", "Bearer "+adminToken(t, c.URLs()[1]))
+	req.Header().Set("Authorization", "Bearer "+token)
 	resp, err := shopscorev1connect.NewAssignmentServiceClient(http.DefaultClient, c.URLs()[1]).BulkCreateAssignments(ctx, req)
 	require.NoError(t, err)
 	var ids []string
