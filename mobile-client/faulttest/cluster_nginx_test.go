@@ -3,8 +3,16 @@ package faulttest
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	cryptorand "crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -47,15 +55,36 @@ func nginxBinary(tb testing.TB) string {
 	return ""
 }
 
+// nginxAddrs are where runNginx's servers listen: the sample's HTTP/1.1
+// one, its h2c one, and its TLS one (commented out in the sample, which
+// the test uncomments) with the certificate in CertPEM.
+type nginxAddrs struct {
+	HTTP, GRPC, TLS string
+	CertPEM         []byte
+}
+
 // runNginx starts nginx with docs/nginx.conf in front of the servers at
-// addrs (its three upstream servers replaced by them, in order), its
-// HTTP/1.1 server on httpAddr and its h2c one on grpcAddr, in dir. It
-// returns the access log's path.
-func runNginx(tb testing.TB, bin, dir string, addrs []string, httpAddr, grpcAddr string) string {
+// addrs (its three upstream servers replaced by them, in order) on the
+// addresses at (setting its CertPEM), in dir. It returns the access
+// log's path.
+func runNginx(tb testing.TB, bin, dir string, addrs []string, at *nginxAddrs) string {
 	tb.Helper()
 	sample, err := os.ReadFile(nginxConf)
 	require.NoError(tb, err)
 	conf := string(sample)
+	// The TLS server at the sample's end, uncommented.
+	tlsStart := strings.Index(conf, "\n# server {\n")
+	require.GreaterOrEqual(tb, tlsStart, 0, "the commented TLS server in %s", nginxConf)
+	var tlsConf []string
+	for _, line := range strings.Split(conf[tlsStart+1:], "\n") {
+		tlsConf = append(tlsConf, strings.TrimPrefix(strings.TrimPrefix(line, "#"), " "))
+	}
+	conf = conf[:tlsStart+1] + strings.Join(tlsConf, "\n")
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	certPEM, keyPEM := selfSigned(tb)
+	at.CertPEM = certPEM
+	require.NoError(tb, os.WriteFile(certFile, certPEM, 0o600))
+	require.NoError(tb, os.WriteFile(keyFile, keyPEM, 0o600))
 	upstreams := regexp.MustCompile(`server 10\.0\.0\.1([123]):8080`)
 	require.Len(tb, upstreams.FindAllString(conf, -1), 2*len(addrs), "two upstream blocks of three servers in %s", nginxConf)
 	conf = upstreams.ReplaceAllStringFunc(conf, func(m string) string {
@@ -63,8 +92,11 @@ func runNginx(tb testing.TB, bin, dir string, addrs []string, httpAddr, grpcAddr
 	})
 	accessLog := filepath.Join(dir, "access.log")
 	for _, r := range []struct{ old, new string }{
-		{"listen 8080;", "listen " + httpAddr + ";"},
-		{"listen 8081 http2;", "listen " + grpcAddr + " http2;"},
+		{"listen 8080;", "listen " + at.HTTP + ";"},
+		{"listen 8081 http2;", "listen " + at.GRPC + " http2;"},
+		{"listen 443 ssl http2;", "listen " + at.TLS + " ssl http2;"},
+		{"/etc/ssl/certs/audits.example.com.pem", certFile},
+		{"/etc/ssl/private/audits.example.com.key", keyFile},
 		{"/var/log/nginx/shopscore.log", accessLog},
 	} {
 		require.Contains(tb, conf, r.old, nginxConf)
@@ -117,7 +149,7 @@ func runNginx(tb testing.TB, bin, dir string, addrs []string, httpAddr, grpcAddr
 		return string(b)
 	}
 	deadline := time.Now().Add(20 * time.Second)
-	for _, addr := range []string{httpAddr, grpcAddr} {
+	for _, addr := range []string{at.HTTP, at.GRPC, at.TLS} {
 		for {
 			conn, err := net.Dial("tcp", addr)
 			if err == nil {
@@ -144,7 +176,8 @@ func runNginx(tb testing.TB, bin, dir string, addrs []string, httpAddr, grpcAddr
 
 // TestCluster_Nginx puts Debian's nginx, configured by docs/nginx.conf, in
 // front of three servers as a real load balancer: Connect (binary and
-// JSON) and gRPC-Web over HTTP/1.1, gRPC over h2c, the health check, and a
+// JSON) and gRPC-Web over HTTP/1.1, gRPC over h2c, all of them on the TLS
+// port (HTTP/2 by ALPN, and HTTP/1.1), the health check, and a
 // field client's whole sync (login, pull, push, photos to S3, finalize)
 // pass through it, nginx spreads the requests over every server, and
 // with one server stopped the others answer everything.
@@ -152,9 +185,9 @@ func TestCluster_Nginx(t *testing.T) {
 	bin := nginxBinary(t)
 	ctx := context.Background()
 	c := newCluster(t, clusterSize, clusterOptions{})
-	httpAddr, grpcAddr := freeAddr(t), freeAddr(t)
-	accessLog := runNginx(t, bin, t.TempDir(), c.Addrs(), httpAddr, grpcAddr)
-	base, grpcBase := "http://"+httpAddr, "http://"+grpcAddr
+	at := nginxAddrs{HTTP: freeAddr(t), GRPC: freeAddr(t), TLS: freeAddr(t)}
+	accessLog := runNginx(t, bin, t.TempDir(), c.Addrs(), &at)
+	base, grpcBase, tlsBase := "http://"+at.HTTP, "http://"+at.GRPC, "https://localhost:"+strings.Split(at.TLS, ":")[1]
 
 	// Connect over HTTP/1.1, binary.
 	http1 := &http.Client{Transport: &http.Transport{}}
@@ -172,8 +205,18 @@ func TestCluster_Nginx(t *testing.T) {
 		}
 		return resp.Msg, nil
 	}
-	// Connect JSON and gRPC-Web over HTTP/1.1, gRPC over h2c.
+	// Connect JSON and gRPC-Web over HTTP/1.1, gRPC over h2c; on the
+	// TLS port, everything over HTTP/2 (ALPN) and over HTTP/1.1.
 	h2c := &http.Client{Transport: &http.Transport{Protocols: h2cOnly()}}
+	roots := x509.NewCertPool()
+	require.True(t, roots.AppendCertsFromPEM(at.CertPEM))
+	tlsClient := func(h2 bool) *http.Client {
+		var p http.Protocols
+		p.SetHTTP1(!h2)
+		p.SetHTTP2(h2)
+		return &http.Client{Transport: &http.Transport{Protocols: &p, TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	}
+	h2, h1s := tlsClient(true), tlsClient(false)
 	for _, tc := range []struct {
 		name   string
 		client connect.HTTPClient
@@ -184,6 +227,11 @@ func TestCluster_Nginx(t *testing.T) {
 		{"ConnectJSON", http1, base, []connect.ClientOption{connect.WithProtoJSON()}},
 		{"gRPC-Web", http1, base, []connect.ClientOption{connect.WithGRPCWeb()}},
 		{"gRPC", h2c, grpcBase, []connect.ClientOption{connect.WithGRPC()}},
+		{"TLS/Connect", h2, tlsBase, nil},
+		{"TLS/gRPC", h2, tlsBase, []connect.ClientOption{connect.WithGRPC()}},
+		{"TLS/gRPC-Web", h2, tlsBase, []connect.ClientOption{connect.WithGRPCWeb()}},
+		{"TLS/HTTP1.1/Connect", h1s, tlsBase, nil},
+		{"TLS/HTTP1.1/gRPC-Web", h1s, tlsBase, []connect.ClientOption{connect.WithGRPCWeb()}},
 	} {
 		for range clusterSize { // every server answers each protocol
 			me, err := whoAmI(tc.client, tc.url, tc.opts...)
@@ -236,6 +284,24 @@ func TestCluster_Nginx(t *testing.T) {
 			require.NoError(t, err, "through nginx with %s stopped", c.Servers[clusterSize-1].Addr)
 		}
 	}
+}
+
+// selfSigned returns a certificate for localhost and its key, in PEM.
+func selfSigned(tb testing.TB) (certPEM, keyPEM []byte) {
+	tb.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), cryptorand.Reader)
+	require.NoError(tb, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(cryptorand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(tb, err)
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	require.NoError(tb, err)
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
 }
 
 // h2cOnly is the protocols of a client that speaks cleartext HTTP/2 with
