@@ -2,6 +2,7 @@ package faulttest
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -421,4 +422,76 @@ func TestCluster_LoginLimits(t *testing.T) {
 	requireEveryServer(t, c, c.Proxy.Stats().ConnsTo)
 	assert.Equal(t, burst, codes[connect.CodeUnauthenticated], "the guesses checked, across the servers together")
 	assert.Equal(t, 3*clusterSize*burst-burst, codes[connect.CodeResourceExhausted], "the rest refused by the shared limit")
+}
+
+// TestCluster_DatabaseDrop terminates every connection the servers hold
+// to PostgreSQL (pg_terminate_backend, as a restart or a cut network
+// does) again and again while the device pushes and uploads through the
+// three servers: the servers answer Unavailable, the device retries, and
+// every visit exists exactly once, complete, with its photos verified.
+func TestCluster_DatabaseDrop(t *testing.T) {
+	ctx := context.Background()
+	c := newCluster(t, clusterSize, clusterOptions{})
+	mustImportPack(t, c.URLs()[0], faultPack)
+	dev := mustOpenField(t, c.fieldConfig(t.TempDir()))
+	rnd := rand.New(rand.NewPCG(seed(t, 21), 8))
+	admin, err := sql.Open("pgx", c.DatabaseURL)
+	require.NoError(t, err)
+	t.Cleanup(func() { admin.Close() })
+	admin.SetMaxOpenConns(1)
+
+	// terminate ends every other connection to the database, every few
+	// milliseconds, until stop is closed; it counts what it ended.
+	terminate := func(stop <-chan struct{}, ended *int) {
+		for {
+			var n int
+			if err := admin.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE pg_terminate_backend(pid))
+				FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&n); err == nil {
+				*ended += n
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Duration(2+rnd.IntN(8)) * time.Millisecond):
+			}
+		}
+	}
+
+	var ids []string
+	photos, ended := 0, 0
+	var mu sync.Mutex
+	unavailable := map[string]int{} // by request
+	c.Proxy.SetOnRequest(func(method, path string) Fault {
+		return Fault{Response: func(raw []byte) {
+			if code, _, _, err := ParseResponse(raw); err == nil && code == http.StatusServiceUnavailable {
+				mu.Lock()
+				unavailable[RequestName(method, path)]++
+				mu.Unlock()
+			}
+		}}
+	})
+	t.Cleanup(func() { c.Proxy.SetOnRequest(nil) })
+	for round := 0; round < 12; round++ {
+		for range 2 {
+			id, n := recordVisit(t, dev, rnd, 8<<10, 64<<10, 2<<10)
+			ids, photos = append(ids, id), photos+n
+		}
+		stop, done := make(chan struct{}), make(chan struct{})
+		go func() { defer close(done); terminate(stop, &ended) }()
+		_, _ = dev.Sync(ctx, nil) // through the storm: it may fail
+		close(stop)
+		<-done
+		syncUntilDone(t, dev, 5)
+		mu.Lock()
+		pushes := unavailable["Push"]
+		mu.Unlock()
+		if round >= 2 && pushes > 0 {
+			break
+		}
+	}
+	t.Logf("%d visits, %d connections terminated, answers Unavailable by request: %v", len(ids), ended, unavailable)
+	require.NotZero(t, ended, "connections were terminated")
+	require.NotZero(t, unavailable["Push"], "a push was answered Unavailable while its server's connections were cut")
+	requireNothingWaits(t, dev)
+	requireExactlyOnce(t, c.DBDir, ids, photos)
 }

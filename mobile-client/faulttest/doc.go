@@ -39,7 +39,9 @@
 // TestCluster_StartTogether starts three server processes at once on an
 // empty database (migrations and signing keys made once);
 // TestCluster_LoginLimits guesses one password on all three servers and
-// meets one shared limit, not three; TestCluster_Nginx
+// meets one shared limit, not three; TestCluster_DatabaseDrop terminates
+// the servers' PostgreSQL connections again and again mid-push (they
+// answer Unavailable, the device retries); TestCluster_Nginx
 // puts Debian's nginx with docs/nginx.conf in front of three servers.
 // They are PostgreSQL's by nature: without SHOPSCORE_TEST_DATABASE_URL
 // (and S3) they skip, or fail when CI is "true".
