@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -329,7 +330,11 @@ type Server struct {
 	background background
 
 	handler http.Handler
-	http    *http.Server
+	// httpMu guards http and shut: Serve and Shutdown run on different
+	// goroutines, and a Shutdown that comes first must stop a later Serve.
+	httpMu sync.Mutex
+	http   *http.Server
+	shut   bool
 }
 
 // New opens the signing keys in cfg.Storage under the key-encryption
@@ -543,14 +548,22 @@ func (s *Server) Serve(ln net.Listener) error {
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
-	s.http = &http.Server{
+	hs := &http.Server{
 		Handler:           s.handler,
 		Protocols:         &protocols,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	err := s.http.Serve(ln)
+	s.httpMu.Lock()
+	if s.shut {
+		s.httpMu.Unlock()
+		ln.Close()
+		return nil
+	}
+	s.http = hs
+	s.httpMu.Unlock()
+	err := hs.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -560,9 +573,13 @@ func (s *Server) Serve(ln net.Listener) error {
 // Shutdown stops accepting connections, waits for calls in flight until
 // ctx is done, stops the periodic work, then closes the database.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.httpMu.Lock()
+	s.shut = true
+	hs := s.http
+	s.httpMu.Unlock()
 	var err error
-	if s.http != nil {
-		err = s.http.Shutdown(ctx)
+	if hs != nil {
+		err = hs.Shutdown(ctx)
 	}
 	return errors.Join(err, s.Close())
 }

@@ -24,6 +24,28 @@
 //     restarted on the same port and data; the next sync completes exactly
 //     once.
 //
+// The same guarantees hold for several servers (issue 12): a cluster
+// (cluster_test.go) runs three servers on one PostgreSQL database and one
+// S3 bucket, each with its own data folder and all with one key-encryption
+// key, behind a round-robin Proxy (NewRoundRobin; the device reaches S3
+// through a Proxy too), in this process or as child processes of the
+// shopscore binary. TestCluster_CutConnections, _LostResponse and
+// _ParallelPushes run the bodies of the tests above against it;
+// TestCluster_KillServer kills the server process that has a push or a
+// finalize (mid-request and after it committed) and the device goes on
+// with the servers left; TestCluster_KeyRotation rotates the signing key
+// on one server and the others honour it; TestCluster_ExpiresOnce lets
+// three servers' expiry race over the same assignments;
+// TestCluster_StartTogether starts three server processes at once on an
+// empty database (migrations and signing keys made once);
+// TestCluster_LoginLimits guesses one password on all three servers and
+// meets one shared limit, not three; TestCluster_DatabaseDrop terminates
+// the servers' PostgreSQL connections again and again mid-push (they
+// answer Unavailable, the device retries); TestCluster_Nginx
+// puts Debian's nginx with docs/nginx.conf in front of three servers.
+// They are PostgreSQL's by nature: without SHOPSCORE_TEST_DATABASE_URL
+// (and S3) they skip, or fail when CI is "true".
+//
 // The rest of issue 4's fault list is tested next to the server, with the
 // generated client: wrong bytes for a slot (finalize answers DataLoss, the
 // visit stays incomplete) in TestEvidenceService_Local and _S3

@@ -363,3 +363,66 @@ func seed(tb testing.TB, def uint64) uint64 {
 	tb.Logf("seed %d (set SHOPSCORE_FAULT_SEED to replay another)", s)
 	return s
 }
+
+// deployment is what a fault test runs against: one server behind its
+// proxy (mustRunServer), or several behind a round-robin proxy, with
+// their evidence on S3 behind a proxy of its own (newCluster). The same
+// test body runs on both, so that a guarantee is proven once for each.
+type deployment struct {
+	// URL is what the device dials for the servers: a proxy.
+	URL string
+	// AdminURL reaches a server directly, for the setup calls of a test.
+	AdminURL string
+	// DBDir is the folder readServer and requireExactlyOnce read the
+	// database through (servertest.Inspect).
+	DBDir string
+	// proxies are every proxy in the device's way: the servers' first,
+	// then, on a cluster, the S3 service's (the uploads).
+	proxies []*Proxy
+	// field is the field client's configuration for a device folder.
+	field func(dir string) field.Config
+}
+
+// single is the deployment of one server started by mustRunServer.
+func (ts *testServer) single() deployment {
+	return deployment{
+		URL: ts.Proxy.URL, AdminURL: ts.URL, DBDir: ts.DataDir, proxies: []*Proxy{ts.Proxy},
+		field: func(dir string) field.Config { return fieldConfig(dir, ts.Proxy.URL) },
+	}
+}
+
+// SetCut sets the cut of every proxy (Proxy.SetCut).
+func (d deployment) SetCut(fn func() int64) {
+	for _, p := range d.proxies {
+		p.SetCut(fn)
+	}
+}
+
+// SetOnRequest sets the faults of every proxy (Proxy.SetOnRequest).
+func (d deployment) SetOnRequest(fn func(method, path string) Fault) {
+	for _, p := range d.proxies {
+		p.SetOnRequest(fn)
+	}
+}
+
+// CloseConns closes every connection of every proxy.
+func (d deployment) CloseConns() {
+	for _, p := range d.proxies {
+		p.CloseConns()
+	}
+}
+
+// Stats adds up the counters of every proxy.
+func (d deployment) Stats() Stats {
+	sum := Stats{CutsDuring: map[string]int{}, Requests: map[string]int{}, ConnsTo: map[string]int{}}
+	for _, p := range d.proxies {
+		st := p.Stats()
+		sum.Conns, sum.Cuts, sum.Faults, sum.Refused = sum.Conns+st.Conns, sum.Cuts+st.Cuts, sum.Faults+st.Faults, sum.Refused+st.Refused
+		for _, m := range []struct{ dst, src map[string]int }{{sum.CutsDuring, st.CutsDuring}, {sum.Requests, st.Requests}, {sum.ConnsTo, st.ConnsTo}} {
+			for k, v := range m.src {
+				m.dst[k] += v
+			}
+		}
+	}
+	return sum
+}

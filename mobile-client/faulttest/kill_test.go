@@ -279,18 +279,35 @@ func TestKill_Client(t *testing.T) {
 }
 
 // serverProc is the real shopscore binary serving a data folder on a
-// fixed loopback address, with the demo organisation.
+// fixed loopback address.
 type serverProc struct {
 	tb   testing.TB
 	addr string
 	data string
+	args []string              // more flags of shopscore serve ("--demo")
+	env  []string              // more environment
 	p    atomic.Pointer[child] // the current process
 }
 
+// start starts the server and returns once it answers.
 func (s *serverProc) start() {
 	s.tb.Helper()
-	p := start(s.tb, &s.p, binary(s.tb, "shopscore"), []string{"SHOPSCORE_DEMO_PASSWORD=" + demoPassword, "SHOPSCORE_LOG_LEVEL=warn"},
-		"serve", "--demo", "--addr", s.addr, "--data", s.data)
+	s.launch()
+	s.ready()
+}
+
+// launch starts the server process and returns at once.
+func (s *serverProc) launch() {
+	s.tb.Helper()
+	env := append([]string{"SHOPSCORE_DEMO_PASSWORD=" + demoPassword, "SHOPSCORE_LOG_LEVEL=warn"}, s.env...)
+	start(s.tb, &s.p, binary(s.tb, "shopscore"), env,
+		append([]string{"serve", "--addr", s.addr, "--data", s.data}, s.args...)...)
+}
+
+// ready waits, at most 30 s, until the launched server answers.
+func (s *serverProc) ready() {
+	s.tb.Helper()
+	p := s.p.Load()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get("http://" + s.addr + "/.well-known/jwks.json")
@@ -328,7 +345,7 @@ func freeAddr(tb testing.TB) string {
 // complete, with its photos verified.
 func TestKill_Server(t *testing.T) {
 	ctx := context.Background()
-	srv := &serverProc{tb: t, addr: freeAddr(t), data: t.TempDir()}
+	srv := &serverProc{tb: t, addr: freeAddr(t), data: t.TempDir(), args: []string{"--demo"}}
 	srv.start()
 	proxy, err := NewProxy(srv.addr)
 	require.NoError(t, err)

@@ -3,6 +3,7 @@ package faulttest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -30,6 +31,12 @@ import (
 // nothing waiting. The work is bounded by counts (rounds, and syncs per
 // round); each round's time budget is its visits' (visitBudget).
 func TestSync_CutConnections(t *testing.T) {
+	ts := mustRunServer(t, server.Config{})
+	cutConnections(t, ts.single())
+}
+
+// cutConnections is TestSync_CutConnections on deployment d.
+func cutConnections(t *testing.T, d deployment) {
 	const (
 		wantCuts      = 200
 		wantPushCuts  = 20
@@ -44,9 +51,8 @@ func TestSync_CutConnections(t *testing.T) {
 	)
 	rnd := rand.New(rand.NewPCG(seed(t, 20261126), 1))
 	var rndMu sync.Mutex
-	ts := mustRunServer(t, server.Config{})
-	mustImportPack(t, ts.URL, faultPack)
-	c := mustOpenField(t, fieldConfig(t.TempDir(), ts.Proxy.URL))
+	mustImportPack(t, d.AdminURL, faultPack)
+	c := mustOpenField(t, d.field(t.TempDir()))
 
 	// Three connections in four are cut at an offset drawn log-uniformly
 	// between 32 bytes and 256 KiB: in request headers, small bodies,
@@ -54,7 +60,7 @@ func TestSync_CutConnections(t *testing.T) {
 	// 320 KiB, more than any photo), so that every step gets through
 	// eventually.
 	lo, hi := math.Log(32), math.Log(256<<10)
-	ts.Proxy.SetCut(func() int64 {
+	d.SetCut(func() int64 {
 		rndMu.Lock()
 		defer rndMu.Unlock()
 		if rnd.IntN(4) == 0 {
@@ -62,14 +68,14 @@ func TestSync_CutConnections(t *testing.T) {
 		}
 		return int64(math.Exp(lo + rnd.Float64()*(hi-lo)))
 	})
-	ts.Proxy.CloseConns() // the client's idle connection was opened uncut
+	d.CloseConns() // the client's idle connections were opened uncut
 
 	start := time.Now()
 	var ids []string
 	photos, syncs, rounds := 0, 0, 0
 	var slowest time.Duration
 	for {
-		st := ts.Proxy.Stats()
+		st := d.Stats()
 		if st.Cuts >= wantCuts && st.CutsDuring["Push"] >= wantPushCuts && st.CutsDuring["upload"] >= wantPutCuts {
 			break
 		}
@@ -85,10 +91,10 @@ func TestSync_CutConnections(t *testing.T) {
 		syncs += syncUntilDone(t, c, 200)
 		took := time.Since(round)
 		slowest = max(slowest, took)
-		require.Less(t, took, allowed, "round %d (%d visits) took %s, more than its budget %s: %+v", rounds, visitsByRound, took, allowed, ts.Proxy.Stats())
+		require.Less(t, took, allowed, "round %d (%d visits) took %s, more than its budget %s: %+v", rounds, visitsByRound, took, allowed, d.Stats())
 	}
-	ts.Proxy.SetCut(nil)
-	st := ts.Proxy.Stats()
+	d.SetCut(nil)
+	st := d.Stats()
 	t.Logf("%d visits with %d photos in %d rounds (the slowest %s), %d syncs, %s: %d connections, %d cut (by request: %v)",
 		len(ids), photos, rounds, slowest.Round(time.Millisecond), syncs, time.Since(start).Round(time.Millisecond), st.Conns, st.Cuts, st.CutsDuring)
 
@@ -98,26 +104,32 @@ func TestSync_CutConnections(t *testing.T) {
 	assert.Zero(t, res.Pushed)
 	assert.Empty(t, res.PhotoErrors)
 	requireNothingWaits(t, c)
-	requireExactlyOnce(t, ts.DataDir, ids, photos)
+	requireExactlyOnce(t, d.DBDir, ids, photos)
 }
 
 // TestSync_LostResponse loses the server's answer to one request after
 // the server did the work; the client retries and ends with one visit
 // and the original result.
 func TestSync_LostResponse(t *testing.T) {
+	lostResponse(t, func(t *testing.T) deployment { return mustRunServer(t, server.Config{}).single() })
+}
+
+// lostResponse is TestSync_LostResponse on the deployments deploy starts,
+// a fresh one for each request whose answer is lost.
+func lostResponse(t *testing.T, deploy func(t *testing.T) deployment) {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	for _, request := range []string{"Push", "upload", "FinalizeUpload"} {
 		t.Run(request, func(t *testing.T) {
 			ctx := context.Background()
-			ts := mustRunServer(t, server.Config{})
-			mustImportPack(t, ts.URL, faultPack)
-			c := mustOpenField(t, fieldConfig(t.TempDir(), ts.Proxy.URL))
+			d := deploy(t)
+			mustImportPack(t, d.AdminURL, faultPack)
+			c := mustOpenField(t, d.field(t.TempDir()))
 			id, photos := recordVisit(t, c, rnd, 4<<10, 32<<10, 2<<10)
 
 			var mu sync.Mutex
 			var responses [][]byte
 			seen := 0
-			ts.Proxy.SetOnRequest(func(method, path string) Fault {
+			d.SetOnRequest(func(method, path string) Fault {
 				if RequestName(method, path) != request {
 					return Fault{}
 				}
@@ -148,10 +160,10 @@ func TestSync_LostResponse(t *testing.T) {
 			require.Equal(t, http.StatusOK, code, "the server did the work before its answer was lost")
 
 			requireNothingWaits(t, c)
-			requireExactlyOnce(t, ts.DataDir, []string{id}, photos)
-			d, err := c.Visit(ctx, id)
+			requireExactlyOnce(t, d.DBDir, []string{id}, photos)
+			detail, err := c.Visit(ctx, id)
 			require.NoError(t, err)
-			require.NotNil(t, d.Receipt)
+			require.NotNil(t, detail.Receipt)
 
 			if request != "Push" {
 				return
@@ -174,7 +186,7 @@ func TestSync_LostResponse(t *testing.T) {
 			assert.Equal(t, v1.MutationStatus_MUTATION_STATUS_APPLIED, results[0].Status)
 			assert.Equal(t, v1.MutationStatus_MUTATION_STATUS_REPLAYED, results[1].Status)
 			assert.True(t, proto.Equal(results[0].Receipt, results[1].Receipt), "the original result: %v, then %v", results[0].Receipt, results[1].Receipt)
-			assert.Equal(t, results[0].Receipt.ReceiveTime.AsTime(), d.Receipt.ReceiveTime, "the device keeps the original receipt time")
+			assert.Equal(t, results[0].Receipt.ReceiveTime.AsTime(), detail.Receipt.ReceiveTime, "the device keeps the original receipt time")
 		})
 	}
 }
@@ -185,20 +197,30 @@ func TestSync_LostResponse(t *testing.T) {
 // and every copy ends with the same receipt. The same race with the
 // generated client is TestSyncService_Push/*/Parallel in server/.
 func TestSync_ParallelPushes(t *testing.T) {
+	parallelPushes(t, mustRunServer(t, server.Config{}).single())
+}
+
+// parallelPushes is TestSync_ParallelPushes on deployment d. It returns
+// the targets (server addresses) the pushes reached.
+func parallelPushes(t *testing.T, d deployment) map[string]int {
 	ctx := context.Background()
-	ts := mustRunServer(t, server.Config{})
-	mustImportPack(t, ts.URL, faultPack)
+	mustImportPack(t, d.AdminURL, faultPack)
 	dir := t.TempDir()
-	c := mustOpenField(t, fieldConfig(dir, ts.Proxy.URL))
+	c := mustOpenField(t, d.field(dir))
 	id, photos := recordVisit(t, c, rand.New(rand.NewPCG(3, 4)), 4<<10, 16<<10, 2<<10)
 	require.NoError(t, c.Close())
 
 	var statuses sync.Map
 	var pushes atomic.Int32
-	ts.Proxy.SetOnRequest(func(method, path string) Fault {
+	var targetsMu sync.Mutex
+	targets := map[string]int{}
+	d.proxies[0].SetOnTargetRequest(func(target, method, path string) Fault {
 		if RequestName(method, path) != "Push" {
 			return Fault{}
 		}
+		targetsMu.Lock()
+		targets[target]++
+		targetsMu.Unlock()
 		n := pushes.Add(1)
 		return Fault{Response: func(raw []byte) {
 			code, _, body, err := ParseResponse(raw)
@@ -210,13 +232,13 @@ func TestSync_ParallelPushes(t *testing.T) {
 			statuses.Store(n, fmt.Sprintf("HTTP %d: %s (%v)", code, body, err))
 		}}
 	})
-	t.Cleanup(func() { ts.Proxy.SetOnRequest(nil) })
+	t.Cleanup(func() { d.proxies[0].SetOnRequest(nil) })
 
 	clients := make([]*field.Client, 5)
 	for i := range clients {
 		copyTo := filepath.Join(t.TempDir(), "copy")
 		copyDir(t, dir, copyTo)
-		cl, err := field.OpenConfig(fieldConfig(copyTo, ts.Proxy.URL))
+		cl, err := field.OpenConfig(d.field(copyTo))
 		require.NoError(t, err)
 		t.Cleanup(func() { cl.Close() })
 		clients[i] = cl
@@ -250,26 +272,29 @@ func TestSync_ParallelPushes(t *testing.T) {
 	})
 	assert.Equal(t, 1, applied, "exactly one push applied the visit: %v", answers)
 	assert.Equal(t, int(pushes.Load())-1, replayed, "every other push is a replay: %v", answers)
-	v := readServer(t, ts.DataDir)
+	v := readServer(t, d.DBDir)
 	require.Len(t, v.States, 1, "one visit row")
 	require.Contains(t, v.States, id)
 	var first *field.Receipt
 	for i, cl := range clients {
-		d, err := cl.Visit(ctx, id)
+		detail, err := cl.Visit(ctx, id)
 		require.NoError(t, err)
-		require.NotNil(t, d.Receipt, "copy %d", i)
+		require.NotNil(t, detail.Receipt, "copy %d", i)
 		if first == nil {
-			first = d.Receipt
+			first = detail.Receipt
 			continue
 		}
-		assert.Equal(t, first.ReceiveTime, d.Receipt.ReceiveTime, "copy %d: the same receipt", i)
-		assert.Equal(t, first.ScorePercent, d.Receipt.ScorePercent, "copy %d: the same score", i)
+		assert.Equal(t, first.ReceiveTime, detail.Receipt.ReceiveTime, "copy %d: the same receipt", i)
+		assert.Equal(t, first.ScorePercent, detail.Receipt.ScorePercent, "copy %d: the same score", i)
 	}
 
 	// Any one copy then completes the evidence.
 	_, err := clients[0].Sync(ctx, nil)
 	require.NoError(t, err)
-	requireExactlyOnce(t, ts.DataDir, []string{id}, photos)
+	requireExactlyOnce(t, d.DBDir, []string{id}, photos)
+	targetsMu.Lock()
+	defer targetsMu.Unlock()
+	return maps.Clone(targets)
 }
 
 // copyDir copies the files of a folder tree.

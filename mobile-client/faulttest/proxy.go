@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"regexp"
@@ -57,10 +58,16 @@ type Stats struct {
 	Faults int
 	// Requests counts requests by the same names.
 	Requests map[string]int
+	// ConnsTo counts connections by the target (host:port) they reached;
+	// Refused counts the dials a target refused (a dead server), after
+	// which the connection tried the next target.
+	ConnsTo map[string]int
+	Refused int
 }
 
-// Proxy is a TCP proxy on a loopback port in front of one server address.
-// It understands just enough HTTP/1.1 to see request lines and to find the
+// Proxy is a TCP proxy on a loopback port in front of one server address,
+// or of several that it balances connections over (NewRoundRobin). It
+// understands just enough HTTP/1.1 to see request lines and to find the
 // end of a response. Its methods are safe for concurrent use.
 type Proxy struct {
 	// URL is "http://" + the proxy's address.
@@ -68,12 +75,13 @@ type Proxy struct {
 	// Addr is the proxy's host:port.
 	Addr string
 
-	ln     net.Listener
-	target string
+	ln      net.Listener
+	targets []string
 
 	mu        sync.Mutex
+	next      int // the target of the next connection, round-robin
 	cut       func() int64
-	onRequest func(method, path string) Fault
+	onRequest func(target, method, path string) Fault
 	stats     Stats
 	conns     map[*conn]struct{}
 	closed    bool
@@ -82,15 +90,27 @@ type Proxy struct {
 
 // NewProxy listens on 127.0.0.1:0 and forwards every connection to target
 // (host:port) until Close.
-func NewProxy(target string) (*Proxy, error) {
+func NewProxy(target string) (*Proxy, error) { return NewRoundRobin(target) }
+
+// NewRoundRobin listens on 127.0.0.1:0 and forwards each new connection
+// to the next of targets (host:port) in turn, until Close, as a load
+// balancer in front of several servers does. A target that refuses the
+// connection (a killed server) is passed over for the one after it, so
+// that the clients move on to the servers that are left; a connection no
+// target accepts is closed.
+func NewRoundRobin(targets ...string) (*Proxy, error) {
+	if len(targets) == 0 {
+		return nil, errors.New("faulttest: a proxy needs at least one target")
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	p := &Proxy{
-		URL: "http://" + ln.Addr().String(), Addr: ln.Addr().String(), ln: ln, target: target,
-		conns: map[*conn]struct{}{},
-		stats: Stats{CutsDuring: map[string]int{}, Requests: map[string]int{}},
+		URL: "http://" + ln.Addr().String(), Addr: ln.Addr().String(), ln: ln,
+		targets: append([]string(nil), targets...),
+		conns:   map[*conn]struct{}{},
+		stats:   Stats{CutsDuring: map[string]int{}, Requests: map[string]int{}, ConnsTo: map[string]int{}},
 	}
 	p.wg.Add(1)
 	go p.accept()
@@ -112,6 +132,18 @@ func (p *Proxy) SetCut(fn func() int64) {
 // the proxy sees, by method and path; nil forwards everything. It runs on
 // the connection's goroutine, before any byte of the request is passed on.
 func (p *Proxy) SetOnRequest(fn func(method, path string) Fault) {
+	if fn == nil {
+		p.SetOnTargetRequest(nil)
+		return
+	}
+	p.SetOnTargetRequest(func(_, method, path string) Fault { return fn(method, path) })
+}
+
+// SetOnTargetRequest is SetOnRequest for a proxy in front of several
+// servers: fn is also told the target (host:port) the request's
+// connection reached, so that a fault can kill the server that has the
+// request.
+func (p *Proxy) SetOnTargetRequest(fn func(target, method, path string) Fault) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.onRequest = fn
@@ -122,13 +154,7 @@ func (p *Proxy) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.stats
-	s.CutsDuring, s.Requests = map[string]int{}, map[string]int{}
-	for k, v := range p.stats.CutsDuring {
-		s.CutsDuring[k] = v
-	}
-	for k, v := range p.stats.Requests {
-		s.Requests[k] = v
-	}
+	s.CutsDuring, s.Requests, s.ConnsTo = maps.Clone(p.stats.CutsDuring), maps.Clone(p.stats.Requests), maps.Clone(p.stats.ConnsTo)
 	return s
 }
 
@@ -173,7 +199,8 @@ func (p *Proxy) accept() {
 		if p.cut != nil {
 			cutAt = p.cut()
 		}
-		c := &conn{p: p, client: client, stopAt: cutAt, cutting: cutAt >= 0}
+		c := &conn{p: p, client: client, first: p.next, stopAt: cutAt, cutting: cutAt >= 0}
+		p.next = (p.next + 1) % len(p.targets)
 		p.conns[c] = struct{}{}
 		p.stats.Conns++
 		p.wg.Add(1)
@@ -187,6 +214,8 @@ type conn struct {
 	p      *Proxy
 	client net.Conn
 	server net.Conn
+	first  int    // the index of the first target to dial
+	target string // the target dialled, once connected
 
 	mu      sync.Mutex
 	total   int64 // bytes passed on, both directions
@@ -210,13 +239,13 @@ func (c *conn) run() {
 		delete(c.p.conns, c)
 		c.p.mu.Unlock()
 	}()
-	server, err := net.Dial("tcp", c.p.target)
-	if err != nil {
+	server, target := c.dial()
+	if server == nil {
 		c.client.Close()
 		return
 	}
 	c.mu.Lock()
-	c.server = server
+	c.server, c.target = server, target
 	closed := c.closed
 	c.mu.Unlock()
 	if closed {
@@ -231,6 +260,27 @@ func (c *conn) run() {
 	c.up()
 	<-done
 	c.close()
+}
+
+// dial connects to the connection's target, or to the next one that
+// accepts; it returns nil when none does.
+func (c *conn) dial() (net.Conn, string) {
+	n := len(c.p.targets)
+	for i := range n {
+		target := c.p.targets[(c.first+i)%n]
+		server, err := net.Dial("tcp", target)
+		c.p.mu.Lock()
+		if err != nil {
+			c.p.stats.Refused++
+		} else {
+			c.p.stats.ConnsTo[target]++
+		}
+		c.p.mu.Unlock()
+		if err == nil {
+			return server, target
+		}
+	}
+	return nil, ""
 }
 
 func (c *conn) close() {
@@ -324,7 +374,7 @@ func (c *conn) request(method, path string) bool {
 	c.p.mu.Unlock()
 	f := Fault{}
 	if decide != nil {
-		f = decide(method, path)
+		f = decide(c.target, method, path)
 	}
 	c.mu.Lock()
 	c.last = name

@@ -201,19 +201,19 @@ type versionKey struct {
 	version   int
 }
 
-// versionTexts holds the text of each question and of each standard
+// workbookTexts holds the text of each question and of each standard
 // clause of a checklist version.
-type versionTexts struct {
+type workbookTexts struct {
 	questions map[string]string
 	clauses   map[string]string
 }
 
-// readVersionTexts returns the texts of the checklist versions that keys
+// readWorkbookTexts returns the texts of the checklist versions that keys
 // (a query of (checklist id, version) pairs, with its arguments a) lists:
 // read before a streaming query starts, since the connection answers one
 // query at a time. Versions are few.
-func readVersionTexts(ctx context.Context, tx *Tx, keys string, a ...any) (map[versionKey]*versionTexts, error) {
-	out := map[versionKey]*versionTexts{}
+func readWorkbookTexts(ctx context.Context, tx *Tx, keys string, a ...any) (map[versionKey]*workbookTexts, error) {
+	out := map[versionKey]*workbookTexts{}
 	err := each(ctx, tx, "read checklist texts", `SELECT cv.checklist_id, cv.version, cv.content FROM checklist_versions cv
 		WHERE (cv.checklist_id, cv.version) IN (`+keys+`)`, a, func(rows pgx.Rows) error {
 		var k versionKey
@@ -225,7 +225,7 @@ func readVersionTexts(ctx context.Context, tx *Tx, keys string, a ...any) (map[v
 		if err := json.Unmarshal(content, &c); err != nil {
 			return fmt.Errorf("checklist %s version %d: decode content: %w", k.checklist, k.version, err)
 		}
-		t := &versionTexts{questions: map[string]string{}, clauses: map[string]string{}}
+		t := &workbookTexts{questions: map[string]string{}, clauses: map[string]string{}}
 		for _, s := range c.Sections {
 			for _, q := range s.Questions {
 				t.questions[q.ID] = q.Text
@@ -259,7 +259,7 @@ func (r auditReportRows) Answers(ctx context.Context, sel storage.AuditSelection
 		if err != nil {
 			return err
 		}
-		texts, err := readVersionTexts(ctx, tx, auditVersions(sel), a...)
+		texts, err := readWorkbookTexts(ctx, tx, auditVersions(sel), a...)
 		if err != nil {
 			return err
 		}
@@ -267,7 +267,7 @@ func (r auditReportRows) Answers(ctx context.Context, sel storage.AuditSelection
 		staffIDs := map[string][]string{}
 		var row reports.AnswerRow
 		var k versionKey
-		var t *versionTexts
+		var t *workbookTexts
 		err = stream(ctx, tx, "read answers", q, a, func(rows pgx.Rows) error {
 			var version int
 			var nps *int

@@ -363,7 +363,7 @@ func (r bonusRunRows) Names(ctx context.Context, run *reports.Run) (*storage.Run
 		if err != nil {
 			return err
 		}
-		texts, err := readVersionTexts(ctx, tx, `SELECT DISTINCT checklist_id, checklist_version FROM visits WHERE id = ANY($1)`, ids)
+		texts, err := readWorkbookTexts(ctx, tx, `SELECT DISTINCT checklist_id, checklist_version FROM visits WHERE id = ANY($1)`, ids)
 		if err != nil {
 			return err
 		}

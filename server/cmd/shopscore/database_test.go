@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/base64"
 	neturl "net/url"
 	"regexp"
 	"testing"
@@ -9,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shopscore/shopscore/server/auth"
 	"github.com/shopscore/shopscore/server/postgres/pgtest"
 )
 
@@ -20,7 +20,7 @@ import (
 func TestDatabase_Postgres(t *testing.T) {
 	url := pgtest.URL(t)
 	dir := t.TempDir()
-	kek := map[string]string{"SHOPSCORE_KEY_ENCRYPTION_KEY": base64.StdEncoding.EncodeToString(make([]byte, 32))}
+	kek := map[string]string{"SHOPSCORE_KEY_ENCRYPTION_KEY": auth.GenerateKEK().Text()}
 
 	code, _, stderr := shopscore(t, nil, "migrate", "--data", dir, "--database", url)
 	assert.Equal(t, 1, code, "PostgreSQL needs the key-encryption key given")
@@ -44,7 +44,7 @@ func TestDatabase_Postgres(t *testing.T) {
 	assert.Regexp(t, `ann@example.com\s+hr\s+Ann\s+active`, stdout)
 
 	// The data folder's own SQLite database knows nothing of her.
-	code, stdout, stderr = shopscore(t, nil, "migrate", "--data", dir)
+	code, _, stderr = shopscore(t, nil, "migrate", "--data", dir)
 	require.Equal(t, 0, code, stderr)
 	code, stdout, stderr = shopscore(t, nil, "user", "list", "--data", dir)
 	require.Equal(t, 0, code, stderr)

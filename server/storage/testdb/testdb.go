@@ -105,31 +105,45 @@ func OpenAt(tb testing.TB, dir string, now func() time.Time) storage.Storage {
 		tb.Cleanup(func() { _ = db.Close() })
 		return db
 	case "postgres":
-		path := filepath.Join(dir, urlFile)
-		raw, err := os.ReadFile(path)
-		url := string(raw)
-		if os.IsNotExist(err) {
-			url = pgtest.URL(tb)
-			if err := os.MkdirAll(dir, 0o700); err != nil {
-				tb.Fatal(err)
-			}
-			if err := os.WriteFile(path, []byte(url), 0o600); err != nil {
-				tb.Fatal(err)
-			}
-		} else if err != nil {
-			tb.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		db, err := postgres.Open(ctx, url)
-		if err != nil {
-			tb.Fatalf("open PostgreSQL: %v", err)
-		}
-		db.Now = now
-		tb.Cleanup(func() { _ = db.Close() })
-		return db
+		return OpenPostgresAt(tb, dir, now)
 	default:
 		tb.Fatalf("%s=%q: want sqlite or postgres", BackendVar, Backend())
 		panic(fmt.Sprintf("unreachable: %s", BackendVar))
 	}
+}
+
+// OpenPostgresAt opens the PostgreSQL database made for folder dir,
+// whatever the backend of the run: a fresh one on its first open (the
+// URL left in dir, dropped when the test ends), the same one after. Tests
+// of several servers on one database (PostgreSQL by nature) open it once
+// per server; it skips or fails without a cluster the way pgtest.URL
+// says. The test closes what it opened (a server given it closes it).
+func OpenPostgresAt(tb testing.TB, dir string, now func() time.Time) *postgres.DB {
+	tb.Helper()
+	if now == nil {
+		now = time.Now
+	}
+	path := filepath.Join(dir, urlFile)
+	raw, err := os.ReadFile(path)
+	url := string(raw)
+	if os.IsNotExist(err) {
+		url = pgtest.URL(tb)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(url), 0o600); err != nil {
+			tb.Fatal(err)
+		}
+	} else if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		tb.Fatalf("open PostgreSQL: %v", err)
+	}
+	db.Now = now
+	tb.Cleanup(func() { _ = db.Close() })
+	return db
 }
