@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", to plant rows on PostgreSQL
 	_ "github.com/mattn/go-sqlite3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,6 +24,7 @@ import (
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/reports"
 	"github.com/shopscore/shopscore/server/demo"
+	"github.com/shopscore/shopscore/server/storage/testdb"
 )
 
 // plantLegacyVersion writes a published checklist version straight into
@@ -38,14 +41,19 @@ func plantLegacyVersion(t *testing.T, ts *TestServer, id string) *audit.Checklis
 	require.NoError(t, err)
 	hash, err := c.ContentHash()
 	require.NoError(t, err)
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(ts.DataDir, "shopscore.db")+"?_busy_timeout=10000")
+	// SQLite keeps milliseconds, PostgreSQL timestamptz.
+	driver, dsn, ph := "sqlite3", "file:"+filepath.Join(ts.DataDir, "shopscore.db")+"?_busy_timeout=10000", func(n int) string { return "?" }
+	var now any = time.Now().UnixMilli()
+	if url, ok := testdb.URLAt(ts.DataDir); ok {
+		driver, dsn, ph, now = "pgx", url, func(n int) string { return fmt.Sprintf("$%d", n) }, time.Now()
+	}
+	db, err := sql.Open(driver, dsn)
 	require.NoError(t, err)
 	defer db.Close()
-	now := time.Now().UnixMilli()
-	_, err = db.Exec(`INSERT INTO checklists (id, created_at) VALUES (?, ?)`, id, now)
+	_, err = db.Exec(`INSERT INTO checklists (id, created_at) VALUES (`+ph(1)+`, `+ph(2)+`)`, id, now)
 	require.NoError(t, err)
 	_, err = db.Exec(`INSERT INTO checklist_versions (checklist_id, version, name, channel, state, content, content_hash, question_count, created_at, published_at)
-		VALUES (?, 1, ?, ?, 'published', ?, ?, 2, ?, ?)`, id, c.Name, string(c.Channel), content, hash, now, now)
+		VALUES (`+ph(1)+`, 1, `+ph(2)+`, `+ph(3)+`, 'published', `+ph(4)+`, `+ph(5)+`, 2, `+ph(6)+`, `+ph(7)+`)`, id, c.Name, string(c.Channel), string(content), hash, now, now)
 	require.NoError(t, err)
 	return &audit.ChecklistVersion{ChecklistID: id, Version: 1, State: audit.VersionPublished, Content: c, ContentHash: hash}
 }

@@ -153,7 +153,7 @@ func pythonVerify(t *testing.T, secret string, reqs []hookRequest) []string {
 // dies.
 func killable(t *testing.T, cfg server.Config) (*servertest.Running, func()) {
 	t.Helper()
-	cfg = servertest.SQLite(t, cfg)
+	cfg = servertest.Storage(t, cfg)
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := server.New(cfg)
 	require.NoError(t, err)
@@ -249,7 +249,7 @@ func TestWebhook_OutboxSurvivesRestart(t *testing.T) {
 	assert.Equal(t, "webhook.test", test.Delivery.EventType)
 
 	// Committed, not delivered: the server dies.
-	db := servertest.OpenDB(t, first.DBPath)
+	db := servertest.Inspect(t, first.DataDir)
 	rows, err := db.Query(`SELECT id, type FROM outbox_events ORDER BY seq`)
 	require.NoError(t, err)
 	var ids, kinds []string

@@ -2,8 +2,6 @@ package field_test
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -75,9 +73,7 @@ func TestEndToEnd_ResetAfterRetention(t *testing.T) {
 	defer phone.Close()
 	third := record(phone, "8")
 
-	serverDB, err := sql.Open("sqlite3", "file:"+filepath.Join(run.DataDir, "shopscore.db")+"?mode=ro&_busy_timeout=5000")
-	require.NoError(t, err)
-	defer serverDB.Close()
+	serverDB := servertest.Inspect(t, run.DataDir)
 	count := func(q string, args ...any) int {
 		var n int
 		require.NoError(t, serverDB.QueryRow(q, args...).Scan(&n))
