@@ -40,7 +40,9 @@ build:
 ## 5432), or they are skipped, said so first; CI=true never skips them. With
 ## PostgreSQL, the packages whose tests open their databases through
 ## server/storage/testdb (directly or by servertest) run a second time with
-## SHOPSCORE_TEST_BACKEND=postgres: every use case and server test on both
+## SHOPSCORE_TEST_BACKEND=postgres: every use case and server test on both;
+## one package at a time, since a write transaction another package's test
+## holds open anywhere in the cluster holds back what pulls see (DESIGN §9)
 test: vet
 	@s3_dir=; pg_own=; \
 	trap '[ -z "$$s3_dir" ] || { kill "$$SHOPSCORE_TEST_S3_PID" 2>/dev/null; rm -rf "$$s3_dir"; }; [ -z "$$pg_own" ] || bash .ci/stop-postgres' EXIT; \
@@ -65,7 +67,7 @@ test: vet
 		pg_pkgs=$$($(GO) list -f '{{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}' $(PKGS) | \
 			awk '/server\/servertest|server\/storage\/testdb/ {print $$1}'); \
 		echo "make test: again on PostgreSQL (SHOPSCORE_TEST_BACKEND=postgres), the packages whose tests open databases through server/storage/testdb:" $$pg_pkgs; \
-		SHOPSCORE_TEST_BACKEND=postgres $(GO) test -count=1 -timeout 30m $$pg_pkgs; \
+		SHOPSCORE_TEST_BACKEND=postgres $(GO) test -p 1 -count=1 -timeout 30m $$pg_pkgs; \
 	fi
 
 ## vulncheck: govulncheck (tools/go.mod) against a vulnerability database built

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -498,4 +499,28 @@ func TestAuthService_RefreshAfterGrace(t *testing.T) {
 	requireCode(t, connect.CodeUnauthenticated, err)
 	_, err = refresh(second.Msg.Tokens.RefreshToken)
 	requireCode(t, connect.CodeUnauthenticated, err)
+}
+
+// TestLogin_BehindTrustedProxy: behind a load balancer named in
+// TrustedProxies, the limit of logins per client address counts each
+// client (X-Forwarded-For), not the balancer: one client that exhausts
+// its address's logins leaves another's untouched.
+func TestLogin_BehindTrustedProxy(t *testing.T) {
+	trusted, err := server.ParseTrustedProxies("127.0.0.1")
+	require.NoError(t, err)
+	ts := MustRunServer(t, &server.Config{LoginRate: server.Rate{Burst: 1, Every: time.Hour}, TrustedProxies: trusted})
+	c := clientsOf(ts, http.DefaultClient)
+	login := func(client, email string) error {
+		req := connect.NewRequest(&v1.LoginRequest{Email: email, Password: "wrong password", DeviceId: "desk"})
+		req.Header().Set("X-Forwarded-For", client)
+		_, err := c.Auth.Login(context.Background(), req)
+		return err
+	}
+	// The address's limit is ten times LoginRate for all accounts.
+	var last error
+	for i := range 11 {
+		last = login("198.51.100.1", fmt.Sprintf("guess%d@example.com", i))
+	}
+	requireCode(t, connect.CodeResourceExhausted, last, "the eleventh guess from one client")
+	requireCode(t, connect.CodeUnauthenticated, login("198.51.100.2", "guess0@example.com"), "another client behind the same balancer")
 }

@@ -15,6 +15,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -128,6 +129,12 @@ type Config struct {
 	// local blob store. If empty, Serve derives it from its listener's
 	// address ("http://127.0.0.1:8080").
 	PublicURL string
+	// TrustedProxies are the load balancers in front of the server: from
+	// one of them, the client's address is the rightmost address of
+	// X-Forwarded-For that is not a trusted proxy (clientAddr), so that
+	// limits per client address and the security log see the client, not
+	// the balancer. Empty: the header is ignored.
+	TrustedProxies []netip.Prefix
 	// ExpireEvery is how often a serving server expires the open and
 	// accepted assignments whose window has ended (shoppers' devices pull
 	// them as tombstones); 1 min if zero, never if negative.
@@ -519,7 +526,7 @@ func (s *Server) routes() http.Handler {
 		// above keeps its paths; the console gets the rest.
 		mux.Handle("/", s.cfg.Console)
 	}
-	return s.bodyDeadline(mux)
+	return clientAddr(s.cfg.TrustedProxies, s.bodyDeadline(mux))
 }
 
 func (s *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {

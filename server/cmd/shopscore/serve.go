@@ -21,7 +21,7 @@ func init() {
 	register(command{
 		name: "serve",
 		synopsis: `shopscore serve [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--log-format text|json]
-                       [--public-url URL] [--s3-endpoint E [--s3-bucket B] [--s3-region R]]`,
+                       [--public-url URL] [--trusted-proxies CIDR,…] [--s3-endpoint E [--s3-bucket B] [--s3-region R]]`,
 		run: runServe,
 	})
 }
@@ -34,6 +34,7 @@ func runServe(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) erro
 	withDemo := fs.Bool("demo", false, "seed demo data into an empty database")
 	maxReq := fs.Int("max-request-bytes", 4<<20, "largest request message accepted, after decompression")
 	publicURL := fs.String("public-url", getenv("SHOPSCORE_PUBLIC_URL"), "base URL devices reach the server at, for photo upload URLs; derived from --addr if empty (env SHOPSCORE_PUBLIC_URL)")
+	trusted := fs.String("trusted-proxies", getenv("SHOPSCORE_TRUSTED_PROXIES"), "load balancers in front of the server, addresses or CIDR prefixes separated by commas: from them the client's address is read from X-Forwarded-For (env SHOPSCORE_TRUSTED_PROXIES)")
 	s3Endpoint := fs.String("s3-endpoint", getenv("SHOPSCORE_S3_ENDPOINT"), "S3 endpoint for photo evidence, host:port or http(s) URL; the local store under --data if empty (env SHOPSCORE_S3_ENDPOINT)")
 	s3Bucket := fs.String("s3-bucket", envOr(getenv, "SHOPSCORE_S3_BUCKET", "shopscore-evidence"), "S3 bucket for photo evidence, created if missing (env SHOPSCORE_S3_BUCKET)")
 	s3Region := fs.String("s3-region", envOr(getenv, "SHOPSCORE_S3_REGION", blob.DefaultS3Region), "S3 region (env SHOPSCORE_S3_REGION)")
@@ -48,6 +49,9 @@ func runServe(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) erro
 		return err
 	}
 	cfg.MaxRequestBytes, cfg.PublicURL = *maxReq, *publicURL
+	if cfg.TrustedProxies, err = server.ParseTrustedProxies(*trusted); err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	cfg.Webhooks = server.Webhooks{AllowLoopback: *hookLoopback, AllowPrivate: *hookPrivate, Off: *hookOff}
 	if cfg.Console, err = console.Handler(console.Options{ImageOrigins: endpointOrigins(*s3Endpoint)}); err != nil {
 		return err
