@@ -62,11 +62,19 @@ func runMigrateTo(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) 
 func kekAdvice(r *migrateto.Report) string {
 	switch {
 	case r.KEKFrom == kekVar:
-		return fmt.Sprintf("the %d signing keys opened with the key in %s: give every PostgreSQL server that same %s", r.Keys, kekVar, kekVar)
+		return fmt.Sprintf("the %s opened with the key in %s: give every PostgreSQL server that same %s", signingKeys(r.Keys), kekVar, kekVar)
 	case r.KEKFrom != "":
-		return fmt.Sprintf("the %d signing keys opened with the key-encryption key in %s: give every PostgreSQL server that key: "+
-			"--key-encryption-key-file %s (a copy, mode 0600, on each server) or its content in %s", r.Keys, r.KEKFrom, r.KEKFrom, kekVar)
+		return fmt.Sprintf("the %s opened with the key-encryption key in %s: give every PostgreSQL server that key: "+
+			"--key-encryption-key-file %s (a copy, mode 0600, on each server) or its content in %s", signingKeys(r.Keys), r.KEKFrom, r.KEKFrom, kekVar)
 	}
 	return fmt.Sprintf("no signing keys were stored: give every PostgreSQL server one new key-encryption key, the same on each "+
 		"(%s=$(openssl rand -base64 32))", kekVar)
+}
+
+// signingKeys says n signing keys.
+func signingKeys(n int) string {
+	if n == 1 {
+		return "1 signing key"
+	}
+	return fmt.Sprintf("%d signing keys", n)
 }
