@@ -409,7 +409,7 @@ func (s *Server) keyEncryptionKey() (*auth.KEK, error) {
 
 // KEKFileName names the key-encryption key in the data folder when none
 // is configured.
-const KEKFileName = "key-encryption.key"
+const KEKFileName = auth.KEKFileName
 
 // The labels of the secrets derived from the key-encryption key
 // (auth.KEK.Derive); changing one changes the secret.

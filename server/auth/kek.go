@@ -20,6 +20,11 @@ import (
 // KEKLen is the length of a key-encryption key: AES-256.
 const KEKLen = 32
 
+// KEKFileName names the key-encryption key a server makes in its data
+// folder when it is given none (SQLite's single server), which
+// `shopscore migrate-to` reads by default.
+const KEKFileName = "key-encryption.key"
+
 // KEK is the key-encryption key: the one secret every server of an
 // installation shares (SHOPSCORE_KEY_ENCRYPTION_KEY or a file), under
 // which the private signing keys are sealed in the database (AES-256-GCM,

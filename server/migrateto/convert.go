@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/shopscore/shopscore/server/sqlite"
 )
 
@@ -21,12 +23,20 @@ import (
 // packed (sqlite.PlainJSON), hashes as BLOBs; PostgreSQL as timestamptz,
 // boolean, json or jsonb, and bytea. Each value of either side is decoded
 // into one normal form (nil, string, int64, float64, bool, time.Time in
-// UTC, []byte, jsonText, and uint64 for a transaction id), which is what the copy writes and what the
+// UTC or negInfinity, []byte, jsonText, and uint64 for a transaction id), which is what the copy writes and what the
 // checksums hash, so that both sides' checksums agree exactly when the
 // target holds what the source meant.
 
 // jsonText is a JSON document's text.
 type jsonText string
+
+// negInfinity is PostgreSQL's timestamptz before every instant: a from
+// expression gives it as this text where SQLite keeps a 0 for "never"
+// in a column PostgreSQL may not leave NULL.
+const negInfinity = "-infinity"
+
+// minusInfinity is the normal form of negInfinity.
+type minusInfinity struct{}
 
 // sourceTypes are the SQLite declared types each target type may be
 // copied from, for a column of the same name on both sides.
@@ -72,8 +82,13 @@ func fromSource(udt string, v any) (any, error) {
 			return v == 1, nil
 		}
 	case "timestamptz":
-		if v, ok := v.(int64); ok {
+		switch v := v.(type) {
+		case int64:
 			return time.UnixMilli(v).UTC(), nil
+		case string:
+			if v == negInfinity {
+				return minusInfinity{}, nil
+			}
 		}
 	case "json", "jsonb":
 		var b []byte
@@ -112,8 +127,11 @@ func fromSource(udt string, v any) (any, error) {
 
 // toTarget is the value the copy hands pgx for a normal value.
 func toTarget(v any) any {
-	if j, ok := v.(jsonText); ok {
-		return string(j) // pgx writes a string into json and jsonb as it is
+	switch v := v.(type) {
+	case jsonText:
+		return string(v) // pgx writes a string into json and jsonb as it is
+	case minusInfinity:
+		return pgtype.Timestamptz{InfinityModifier: pgtype.NegativeInfinity, Valid: true}
 	}
 	return v
 }
@@ -145,6 +163,10 @@ func fromTarget(udt string, v any) (any, error) {
 		return v, nil
 	case time.Time:
 		return v.UTC(), nil
+	case pgtype.InfinityModifier:
+		if v == pgtype.NegativeInfinity {
+			return minusInfinity{}, nil
+		}
 	}
 	return nil, fmt.Errorf("cannot compare %T from PostgreSQL type %s", v, udt)
 }
@@ -195,6 +217,8 @@ func appendValue(b []byte, udt string, v any) ([]byte, error) {
 		return append(b, 'b', 0), nil
 	case time.Time:
 		return binary.BigEndian.AppendUint64(append(b, 't'), uint64(v.UnixMicro())), nil
+	case minusInfinity:
+		return append(b, 'T', '-'), nil
 	case []byte:
 		return appendBytes(append(b, 'x'), v), nil
 	case jsonText:

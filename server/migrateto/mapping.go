@@ -73,6 +73,31 @@ var tables = []table{
 	{name: "bonus_policies"},
 	{name: "base_pay"},
 	{name: "bonus_runs"},
+	{name: "user_invitations"},
+	// The sealed private halves move as they are: they open on
+	// PostgreSQL under the key-encryption key that sealed them, which
+	// Run checks before it copies (Options.KEK).
+	{name: "signing_keys"},
+	// The login limits' buckets: their keys are keyed by a secret
+	// derived from the key-encryption key, so they mean the same
+	// accounts on the servers given that key.
+	{name: "rate_buckets"},
+	{name: "appeals"},
+	{name: "appeal_questions", order: "appeal_id, ord"},
+	{name: "appeal_evidence"},
+	// Events keep their seq (rowid; the identity sequence is moved past
+	// it) and their body's text.
+	{name: "outbox_events"},
+	// Endpoints with their secrets, which receivers check signatures
+	// with: the same secrets sign after the move.
+	{name: "webhook_endpoints"},
+	{name: "webhook_deliveries",
+		// SQLite says "no lease" with 0, PostgreSQL with -infinity (what
+		// its nouns write when a lease ends); a lease held when the
+		// SQLite server stopped keeps its end, after which the delivery
+		// is due again.
+		from: map[string]string{"lease_until": "CASE lease_until WHEN 0 THEN '" + negInfinity + "' ELSE lease_until END"}},
+	{name: "webhook_attempts"},
 }
 
 // xactID, as a from expression, is this transaction's id on the target:

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,6 +33,7 @@ import (
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/internal/sqlitedb"
+	"github.com/shopscore/shopscore/server/auth"
 	"github.com/shopscore/shopscore/server/postgres"
 	"github.com/shopscore/shopscore/server/sqlite"
 )
@@ -45,15 +47,30 @@ type Options struct {
 	// Progress receives a line per table as it is copied (rows copied of
 	// rows total); nil for none.
 	Progress io.Writer
+	// KEK is the key-encryption key the SQLite server sealed the signing
+	// keys with, and KEKFrom says where it came from, for people (a
+	// file's path, or the variable that held it). When KEK is nil it is
+	// read from the file KEKFrom names, or, when that is empty, from the
+	// data folder's (auth.KEKFileName beside SQLite), where a server given
+	// no key made one. Run opens every stored signing key with it before
+	// it writes anything: the PostgreSQL servers must be given this key.
+	KEK     *auth.KEK
+	KEKFrom string
 
 	// beforeVerify, when set (tests), runs on the target's transaction
 	// after the copy and before the verification.
 	beforeVerify func(ctx context.Context, tx pgx.Tx) error
 }
 
-// Report is the verification of a move: one line per table.
+// Report is the verification of a move: one line per table, and the
+// key-encryption key the moved signing keys open with.
 type Report struct {
 	Tables []TableReport
+	// Keys is how many signing keys moved, each opened with the
+	// key-encryption key of KEKFrom (Options.KEKFrom, made absolute when
+	// a file; "" when no key was needed and none was found).
+	Keys    int
+	KEKFrom string
 }
 
 // TableReport is one table's verification.
@@ -121,6 +138,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	defer src.close()
+	// Before anything is written (the target's schema included): moved
+	// keys that the servers cannot open would leave every token
+	// unverifiable and no server able to start.
+	keys, kekFrom, err := checkKeys(ctx, src, opts)
+	if err != nil {
+		return nil, err
+	}
 
 	// The target's schema is the backend's own: its migrations, applied
 	// (under their lock) as a server would at start.
@@ -147,6 +171,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		m.progress = io.Discard
 	}
 	report, err := m.run(ctx, opts.beforeVerify)
+	if report != nil {
+		report.Keys, report.KEKFrom = keys, kekFrom
+	}
 	if err != nil {
 		return report, err
 	}
@@ -577,4 +604,47 @@ func (m *move) verify(ctx context.Context, p *plan) (TableReport, error) {
 	}
 	return TableReport{Table: p.name, SourceRows: p.rows, TargetRows: n, SourceCheck: p.sum.String(), TargetCheck: sum.String(),
 		OK: n == p.rows && sum == p.sum}, nil
+}
+
+// checkKeys opens every signing key of the source with the
+// key-encryption key of opts and returns how many there are and where
+// the key came from. Errors: EPRECONDITION when a key does not open with
+// it (naming the key and where the key-encryption key came from), or
+// when keys are stored and no key-encryption key is given or found.
+func checkKeys(ctx context.Context, src *source, opts Options) (int, string, error) {
+	keys, err := sqlite.AllSigningKeys(ctx, src.tx)
+	if err != nil {
+		return 0, "", fmt.Errorf("%s: %w", opts.SQLite, err)
+	}
+	kek, from := opts.KEK, opts.KEKFrom
+	if kek == nil {
+		if from == "" {
+			from = filepath.Join(filepath.Dir(opts.SQLite), auth.KEKFileName)
+		}
+		if abs, err := filepath.Abs(from); err == nil {
+			from = abs
+		}
+		kek, err = auth.ReadKEKFile(from)
+		switch {
+		case errors.Is(err, os.ErrNotExist) && len(keys) == 0:
+			return 0, "", nil
+		case errors.Is(err, os.ErrNotExist):
+			return 0, "", audit.Errorf(audit.EPRECONDITION, "the %d signing keys of %s are sealed under a key-encryption key, and there is none at %s: "+
+				"give the one the SQLite server was started with (--key-encryption-key-file or SHOPSCORE_KEY_ENCRYPTION_KEY)", len(keys), opts.SQLite, from)
+		case err != nil:
+			return 0, "", err
+		}
+	}
+	given := "the key-encryption key given"
+	if from != "" {
+		given = "the key-encryption key of " + from
+	}
+	for _, k := range keys {
+		if _, err := kek.OpenSigningKey(k); err != nil {
+			return 0, "", audit.Errorf(audit.EPRECONDITION, "signing key %s (%s, made %s) of %s does not open with %s: "+
+				"give migrate-to the key the SQLite server was started with (--key-encryption-key-file or SHOPSCORE_KEY_ENCRYPTION_KEY); nothing was written",
+				k.KID, k.Purpose, k.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), opts.SQLite, given)
+		}
+	}
+	return len(keys), from, nil
 }

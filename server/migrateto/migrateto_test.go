@@ -3,6 +3,7 @@ package migrateto
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/http"
@@ -41,6 +42,7 @@ type seeded struct {
 	users     []*audit.User
 	visits    []*storage.VisitSummary
 	run       *storage.BonusRun
+	appeals   []string // their ids
 }
 
 // seed makes a SQLite installation through the real use cases: the demo
@@ -65,6 +67,7 @@ func seed(t *testing.T, reports bool) *seeded {
 	require.NoError(t, err)
 	if reports {
 		require.NoError(t, demo.SeedReports(ctx, srv))
+		seedAppeals(t, srv, db)
 		s.run, err = srv.App().RunBonus(ctx, demo.PolicyID, 0, demo.ReportMonths[1], admin.ID)
 		require.NoError(t, err)
 	}
@@ -73,11 +76,56 @@ func seed(t *testing.T, reports bool) *seeded {
 	s.shopper = audit.Principal{UserID: shopper.ID, Role: audit.RoleShopper}
 	s.cursor, s.first = pullAll(t, srv.App(), s.shopper, "")
 	require.NotEmpty(t, s.first, "the demo shopper has assignments")
+	aps, err := db.Appeals().List(ctx, storage.AppealFilter{Scope: audit.Scope{All: true}})
+	require.NoError(t, err)
+	for _, ap := range aps {
+		s.appeals = append(s.appeals, ap.ID)
+	}
+	require.Equal(t, reports, len(s.appeals) == 2)
 	s.users, err = db.Users().List(ctx, storage.UserFilter{})
 	require.NoError(t, err)
 	s.visits, err = db.Visits().List(ctx, storage.VisitFilter{Scope: audit.Scope{All: true}, Limit: 1000})
 	require.NoError(t, err)
 	return s
+}
+
+// seedAppeals files two appeals against approved deliveries of the demo
+// reports, as the demo manager, each with an evidence file: HR rules on
+// the first (one question upheld with its amended answer, one
+// rejected), the second stays open.
+func seedAppeals(t *testing.T, srv *server.Server, db *sqlite.DB) {
+	ctx := t.Context()
+	manager, _, err := db.Users().FindByEmail(ctx, demo.Users[audit.RoleManager])
+	require.NoError(t, err)
+	hr, _, err := db.Users().FindByEmail(ctx, demo.Users[audit.RoleHR])
+	require.NoError(t, err)
+	visits, err := db.Visits().List(ctx, storage.VisitFilter{Scope: audit.Scope{All: true}, Limit: 1000})
+	require.NoError(t, err)
+	var approved []string
+	for _, v := range visits {
+		if v.State.Counts() && v.ChecklistID == "delivery" {
+			approved = append(approved, v.ID)
+		}
+	}
+	require.GreaterOrEqual(t, len(approved), 2)
+	filer := audit.Principal{UserID: manager.ID, Role: audit.RoleManager}
+	var ids []string
+	for i, visit := range approved[:2] {
+		doc := sha256.Sum256([]byte("the waybill, signed " + itoa(int64(i))))
+		ap, err := srv.App().FileAppeal(ctx, filer, &audit.Appeal{VisitID: visit, Questions: []audit.AppealQuestion{
+			{QuestionID: "driver_polite", Reason: "Клиент подтвердил, что водитель был вежлив",
+				Evidence: []audit.AppealEvidence{{Index: 0, SHA256: hex.EncodeToString(doc[:]), Size: 1234, ContentType: "application/pdf", FileName: "накладная.pdf"}}},
+			{QuestionID: "truck_clean", Reason: "The truck was washed that morning"},
+		}})
+		require.NoError(t, err)
+		ids = append(ids, ap.ID)
+	}
+	yes := true
+	_, err = srv.App().RuleAppeal(ctx, audit.Principal{UserID: hr.ID, Role: audit.RoleHR}, ids[0], []audit.QuestionRuling{
+		{QuestionID: "driver_polite", Outcome: audit.OutcomeUpheld, Amended: &audit.Answer{QuestionID: "driver_polite", Bool: &yes}, Reason: "the customer's letter"},
+		{QuestionID: "truck_clean", Outcome: audit.OutcomeRejected, Reason: "the photo shows it dirty"},
+	})
+	require.NoError(t, err)
 }
 
 // pullAll pulls p's feed from cursor to its end and returns the last
@@ -157,7 +205,8 @@ func TestRun_MovesAnInstallation(t *testing.T) {
 	}
 	assert.Equal(t, int64(len(s.users)), rows["users"])
 	assert.Equal(t, int64(len(s.visits)), rows["visits"])
-	for _, tb := range []string{"visit_photos", "verified_blobs", "visit_answers", "report_visits", "sync_feed", "bonus_runs", "security_events", "visit_transitions", "base_pay", "sync_mutations", "device_seqs"} {
+	for _, tb := range []string{"visit_photos", "verified_blobs", "visit_answers", "report_visits", "sync_feed", "bonus_runs", "security_events", "visit_transitions", "base_pay", "sync_mutations", "device_seqs",
+		"appeals", "appeal_questions", "appeal_evidence", "user_invitations", "signing_keys", "outbox_events"} {
 		assert.Positive(t, rows[tb], "the seed wrote %s", tb)
 	}
 	var printed bytes.Buffer
@@ -198,6 +247,15 @@ func TestRun_MovesAnInstallation(t *testing.T) {
 		got, err := pg.Visits().Find(ctx, v.ID)
 		require.NoError(t, err)
 		assert.Equal(t, want, got, "visit %s", v.ID)
+	}
+	// The appeals, the ruled one with its amended answer and scores, the
+	// open one with its evidence, read as SQLite read them.
+	for _, id := range s.appeals {
+		want, err := sqliteAppeal(t, s.path, id)
+		require.NoError(t, err)
+		got, err := pg.Appeals().Find(ctx, audit.Scope{All: true}, id)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, "appeal %s", id)
 	}
 	// The same month's run on PostgreSQL reads the same inputs, so it is
 	// the run SQLite stored, reused.
@@ -253,6 +311,14 @@ func TestRun_MovesAnInstallation(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, page.FullResync)
 	assert.Empty(t, page.Changes)
+}
+
+// sqliteAppeal reads an appeal from the (closed) SQLite installation.
+func sqliteAppeal(t *testing.T, path, id string) (*audit.Appeal, error) {
+	db := sqlite.NewDB(path)
+	require.NoError(t, db.OpenReadOnly())
+	defer db.Close()
+	return db.Appeals().Find(t.Context(), audit.Scope{All: true}, id)
 }
 
 // sqliteVisit reads a stored visit from the (closed) SQLite installation.

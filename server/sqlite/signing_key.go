@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/internal/sqlitedb"
 	"github.com/shopscore/shopscore/server/storage"
 )
 
@@ -25,6 +26,29 @@ func scanSigningKey(row scanner) (storage.SigningKey, error) {
 func (r signingKeyRows) List(ctx context.Context, purpose string) ([]storage.SigningKey, error) {
 	return selectAll(ctx, r.rows, "signing keys", scanSigningKey,
 		signingKeySelect+` WHERE purpose = ? ORDER BY created_at, kid`, purpose)
+}
+
+// AllSigningKeys returns every signing key q reads, of every purpose,
+// oldest first: for a tool reading a database in a transaction of its
+// own (migrate-to checks that each opens before it copies them).
+func AllSigningKeys(ctx context.Context, q sqlitedb.Queryer) ([]storage.SigningKey, error) {
+	rows, err := q.QueryContext(ctx, signingKeySelect+` ORDER BY created_at, kid`)
+	if err != nil {
+		return nil, fmt.Errorf("read signing keys: %w", err)
+	}
+	defer rows.Close()
+	var out []storage.SigningKey
+	for rows.Next() {
+		k, err := scanSigningKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read signing keys: %w", err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read signing keys: %w", err)
+	}
+	return out, nil
 }
 
 // insertSigningKey stores k in tx.

@@ -2,6 +2,7 @@ package main
 
 import (
 	neturl "net/url"
+	"path/filepath"
 	"regexp"
 	"testing"
 
@@ -68,8 +69,16 @@ func TestMigrateTo(t *testing.T) {
 	code, _, stderr := shopscore(t, env, "user", "add", "--data", dir, "--email", "ann@example.com", "--role", "hr", "--name", "Ann")
 	require.Equal(t, 0, code, stderr)
 
+	// A key-encryption key other than the one the keys were sealed
+	// under is refused before anything is written.
+	code, _, stderr = shopscore(t, map[string]string{"SHOPSCORE_KEY_ENCRYPTION_KEY": auth.GenerateKEK().Text()}, "migrate-to", "--data", dir, "--database", url)
+	assert.Equal(t, 1, code)
+	assert.Regexp(t, `shopscore: failed_precondition: signing key \S+ \(access-token, .*\) of .*shopscore.db does not open with the key-encryption key of SHOPSCORE_KEY_ENCRYPTION_KEY`, stderr)
+
 	code, stdout, stderr := shopscore(t, nil, "migrate-to", "--data", dir, "--database", url)
 	require.Equal(t, 0, code, stderr)
+	kekFile := filepath.Join(dir, "key-encryption.key")
+	assert.Contains(t, stdout, "the 1 signing key opened with the key-encryption key in "+kekFile+": give every PostgreSQL server that key: --key-encryption-key-file "+kekFile)
 	assert.Contains(t, stderr, "users: 1 of 1 rows\n")
 	assert.Regexp(t, `(?m)^table\s+rows\s+checksum\s+ok\s*$`, stdout)
 	assert.Regexp(t, `(?m)^users\s+1\s+[0-9a-f]{16}\s+ok\s*$`, stdout)

@@ -22,6 +22,7 @@ import (
 	"github.com/shopscore/shopscore/server/demo"
 	"github.com/shopscore/shopscore/server/postgres/pgtest"
 	"github.com/shopscore/shopscore/server/servertest"
+	"github.com/shopscore/shopscore/server/storage"
 )
 
 // readmeCommands returns the command lines of README.md's shell blocks
@@ -177,7 +178,10 @@ func TestReadme_MigrateTo(t *testing.T) {
 	require.NoError(t, err)
 	_, err = demo.Seed(context.Background(), srv, "a demo password")
 	require.NoError(t, err)
+	users, err := srv.Storage().Users().List(context.Background(), storage.UserFilter{})
+	require.NoError(t, err)
 	require.NoError(t, srv.Close())
+	n := strconv.Itoa(len(users))
 	cmds := readmeCommands(t, "shopscore migrate-to ")
 	t.Chdir(work)
 	for _, line := range cmds {
@@ -185,7 +189,8 @@ func TestReadme_MigrateTo(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		require.NoError(t, run(context.Background(), strings.Fields(line)[1:], &stdout, &stderr, func(string) string { return "" }), "%s\n%s", line, stderr.String())
 		assert.Regexp(t, `(?m)^table\s+rows\s+checksum\s+ok\s*$`, stdout.String())
-		assert.Regexp(t, `(?m)^users\s+4\s+[0-9a-f]{16}\s+ok\s*$`, stdout.String())
-		assert.Regexp(t, `(?m)^users: 4 of 4 rows$`, stderr.String())
+		assert.Regexp(t, `(?m)^users\s+`+n+`\s+[0-9a-f]{16}\s+ok\s*$`, stdout.String())
+		assert.Regexp(t, `(?m)^users: `+n+` of `+n+` rows$`, stderr.String())
+		assert.Contains(t, stdout.String(), "give every PostgreSQL server that key: --key-encryption-key-file "+filepath.Join(work, "data", "key-encryption.key"))
 	}
 }
