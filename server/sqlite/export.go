@@ -12,7 +12,7 @@ import (
 // Export returns a page of the incremental visit export
 // (storage.AuditReports): visits after after.Seq in export_seq order
 // (migration 0021), which the single writer makes commit order.
-func (r auditReportRows) Export(ctx context.Context, scope audit.Scope, after storage.FeedPos, limit int) ([]*storage.ExportVisit, error) {
+func (r auditReportRows) Export(ctx context.Context, scope audit.Scope, after, through storage.FeedPos, limit int) ([]*storage.ExportVisit, error) {
 	cond, args := storeScope(scope, "v.store_id")
 	var out []*storage.ExportVisit
 	err := r.read(ctx, func(tx *Tx) error {
@@ -24,7 +24,7 @@ func (r auditReportRows) Export(ctx context.Context, scope audit.Scope, after st
 			FROM visits v JOIN stores s ON s.id = v.store_id
 			LEFT JOIN report_visits r ON r.visit_id = v.id
 			LEFT JOIN staff st ON st.id = r.staff_id
-			WHERE v.export_seq > ? AND `+cond+` ORDER BY v.export_seq LIMIT ?`, append(append([]any{after.Seq}, args...), limit)...)
+			WHERE v.export_seq > ? AND v.export_seq <= ? AND `+cond+` ORDER BY v.export_seq LIMIT ?`, append(append([]any{after.Seq, through.Seq}, args...), limit)...)
 		if err != nil {
 			return fmt.Errorf("export visits: %w", err)
 		}
@@ -65,6 +65,35 @@ func (r auditReportRows) Export(ctx context.Context, scope audit.Scope, after st
 		return nil
 	})
 	return out, err
+}
+
+// ExportEnd returns the end of an export response
+// (storage.AuditReports).
+func (r auditReportRows) ExportEnd(ctx context.Context, scope audit.Scope, after storage.FeedPos, limit int) (storage.FeedPos, int, error) {
+	cond, args := storeScope(scope, "v.store_id")
+	end, n := after, 0
+	err := r.read(ctx, func(tx *Tx) error {
+		end, n = after, 0
+		rows, err := tx.QueryContext(ctx, `SELECT v.export_seq, r.visit_id IS NOT NULL FROM visits v LEFT JOIN report_visits r ON r.visit_id = v.id
+			WHERE v.export_seq > ? AND `+cond+` ORDER BY v.export_seq LIMIT ?`, append(append([]any{after.Seq}, args...), limit)...)
+		if err != nil {
+			return fmt.Errorf("export end: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var seq int64
+			var indexed bool
+			if err := rows.Scan(&seq, &indexed); err != nil {
+				return fmt.Errorf("export end: %w", err)
+			}
+			if !indexed {
+				break
+			}
+			end, n = storage.FeedPos{Seq: seq}, n+1
+		}
+		return rows.Err()
+	})
+	return end, n, err
 }
 
 // rows2 is the rows of the bound transaction tx.
