@@ -167,6 +167,10 @@ var policy = map[string][]audit.Role{
 // tables (server/export.go).
 const exportVisitsProcedure = "/exports/visits"
 
+// httpProcedures are the names in policy that are no RPC but plain HTTP
+// routes authorized by the table (Server.authorize).
+var httpProcedures = map[string]bool{exportVisitsProcedure: true}
+
 // tokenScopes is the second half of the table for integration tokens
 // (issue 16 §5): the procedures a token may call, each with the scope it
 // needs. A token has no role; a procedure of policy that is not here is
