@@ -12,6 +12,10 @@ type Scope struct {
 
 // ScopeOf returns the scope of an authenticated caller.
 func ScopeOf(p Principal) Scope {
+	if p.HasScope(ScopeReports) {
+		// A BI token reads the reports of every store.
+		return Scope{All: true}
+	}
 	switch p.Role {
 	case RoleAdmin, RoleHR:
 		return Scope{All: true}

@@ -96,6 +96,11 @@ type Principal struct {
 	// access token's "sid" claim; the phone's own id is the session's
 	// DeviceID.
 	SessionID string
+	// TokenID is set when the caller is an integration token (a service
+	// account) rather than a user's session: UserID, Role and SessionID
+	// are then empty, and Scopes say what the token may reach.
+	TokenID string
+	Scopes  []TokenScope
 }
 
 type principalKey struct{}

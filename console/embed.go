@@ -32,7 +32,7 @@ type Options struct {
 }
 
 // serverPrefixes are the server's own path spaces besides the procedures.
-var serverPrefixes = []string{"/blob/", "/reports/", "/.well-known/"}
+var serverPrefixes = []string{"/blob/", "/reports/", "/exports/", "/.well-known/"}
 
 // Handler returns the console's HTTP handler. It fails only when the
 // binary was built without the console's build output (dist/index.html):

@@ -43,19 +43,27 @@ var policy = map[string][]audit.Role{
 	shopscorev1connect.AuthServiceLogoutProcedure: everyone,
 	shopscorev1connect.AuthServiceWhoAmIProcedure: everyone,
 
-	shopscorev1connect.AdminServiceCreateUserProcedure:           admin,
-	shopscorev1connect.AdminServiceListUsersProcedure:            admin,
-	shopscorev1connect.AdminServiceDisableUserProcedure:          admin,
-	shopscorev1connect.AdminServiceEnableUserProcedure:           admin,
-	shopscorev1connect.AdminServiceListSessionsProcedure:         admin,
-	shopscorev1connect.AdminServiceRevokeSessionProcedure:        admin,
-	shopscorev1connect.AdminServiceRotateSigningKeyProcedure:     admin,
-	shopscorev1connect.AdminServiceStreamSecurityEventsProcedure: admin,
-	shopscorev1connect.AdminServiceGetUserProcedure:              admin,
-	shopscorev1connect.AdminServiceResetPasswordProcedure:        admin,
-	shopscorev1connect.AdminServiceChangeRoleProcedure:           admin,
-	shopscorev1connect.AdminServiceSetManagedStoresProcedure:     admin,
-	shopscorev1connect.AdminServiceListSecurityEventsProcedure:   admin,
+	shopscorev1connect.AdminServiceCreateUserProcedure:             admin,
+	shopscorev1connect.AdminServiceListUsersProcedure:              admin,
+	shopscorev1connect.AdminServiceDisableUserProcedure:            admin,
+	shopscorev1connect.AdminServiceEnableUserProcedure:             admin,
+	shopscorev1connect.AdminServiceListSessionsProcedure:           admin,
+	shopscorev1connect.AdminServiceRevokeSessionProcedure:          admin,
+	shopscorev1connect.AdminServiceRotateSigningKeyProcedure:       admin,
+	shopscorev1connect.AdminServiceStreamSecurityEventsProcedure:   admin,
+	shopscorev1connect.AdminServiceGetUserProcedure:                admin,
+	shopscorev1connect.AdminServiceResetPasswordProcedure:          admin,
+	shopscorev1connect.AdminServiceChangeRoleProcedure:             admin,
+	shopscorev1connect.AdminServiceSetManagedStoresProcedure:       admin,
+	shopscorev1connect.AdminServiceListSecurityEventsProcedure:     admin,
+	shopscorev1connect.AdminServiceCreateIntegrationTokenProcedure: admin,
+	shopscorev1connect.AdminServiceListIntegrationTokensProcedure:  admin,
+	shopscorev1connect.AdminServiceRevokeIntegrationTokenProcedure: admin,
+
+	// The incremental visit export (GET /exports/visits.csv and .jsonl),
+	// which is no RPC but is authorized by this table like one:
+	// managers for their stores, HR and admins for all.
+	exportVisitsProcedure: readers,
 
 	shopscorev1connect.ChecklistServiceImportPackProcedure:          editors,
 	shopscorev1connect.ChecklistServicePublishVersionProcedure:      editors,
@@ -155,10 +163,45 @@ var policy = map[string][]audit.Role{
 	shopscorev1connect.AppealServiceGetAppealRatesProcedure:         readers,
 }
 
+// exportVisitsProcedure names the incremental visit export in the
+// tables (server/export.go).
+const exportVisitsProcedure = "/exports/visits"
+
+// httpProcedures are the names in policy that are no RPC but plain HTTP
+// routes authorized by the table (Server.authorize).
+var httpProcedures = map[string]bool{exportVisitsProcedure: true}
+
+// tokenScopes is the second half of the table for integration tokens
+// (issue 16 §5): the procedures a token may call, each with the scope it
+// needs. A token has no role; a procedure of policy that is not here is
+// refused to every token (deny by default). The reports scope only reads.
+var tokenScopes = map[string]audit.TokenScope{
+	exportVisitsProcedure: audit.ScopeReports,
+	shopscorev1connect.DashboardServiceGetDashboardSummaryProcedure: audit.ScopeReports,
+	shopscorev1connect.DashboardServiceGetScoreTrendProcedure:       audit.ScopeReports,
+	shopscorev1connect.DashboardServiceGetStoreScoresProcedure:      audit.ScopeReports,
+	shopscorev1connect.DashboardServiceGetCategoryScoresProcedure:   audit.ScopeReports,
+	shopscorev1connect.DashboardServiceListDashboardVisitsProcedure: audit.ScopeReports,
+	shopscorev1connect.ReportServiceDownloadAuditWorkbookProcedure:  audit.ScopeReports,
+	shopscorev1connect.OrgServiceListStoresProcedure:                audit.ScopeReports,
+	shopscorev1connect.ChecklistServiceListChecklistsProcedure:      audit.ScopeReports,
+	shopscorev1connect.ChecklistServiceGetChecklistVersionProcedure: audit.ScopeReports,
+
+	shopscorev1connect.WebhookServiceCreateWebhookEndpointProcedure: audit.ScopeWebhooks,
+	shopscorev1connect.WebhookServiceListWebhookEndpointsProcedure:  audit.ScopeWebhooks,
+	shopscorev1connect.WebhookServiceUpdateWebhookEndpointProcedure: audit.ScopeWebhooks,
+	shopscorev1connect.WebhookServiceRotateWebhookSecretProcedure:   audit.ScopeWebhooks,
+	shopscorev1connect.WebhookServiceDeleteWebhookEndpointProcedure: audit.ScopeWebhooks,
+	shopscorev1connect.WebhookServiceListWebhookDeliveriesProcedure: audit.ScopeWebhooks,
+	shopscorev1connect.WebhookServiceRedeliverWebhookProcedure:      audit.ScopeWebhooks,
+	shopscorev1connect.WebhookServiceSendTestWebhookProcedure:       audit.ScopeWebhooks,
+}
+
 // authorizeRole checks a call to a procedure that is not public against
 // the table: authenticated says whether p is a caller at all. Errors:
-// EFORBIDDEN (a procedure missing from the table, for everyone; or p's
-// role may not call it), EUNAUTHORIZED (no caller).
+// EFORBIDDEN (a procedure missing from the table, for everyone; p's
+// role may not call it; p is an integration token and the procedure is
+// outside its scopes), EUNAUTHORIZED (no caller).
 func authorizeRole(procedure string, p audit.Principal, authenticated bool) error {
 	roles, known := policy[procedure]
 	switch {
@@ -167,6 +210,15 @@ func authorizeRole(procedure string, p audit.Principal, authenticated bool) erro
 		return audit.Errorf(audit.EFORBIDDEN, "procedure %s is not open to anyone", procedure)
 	case !authenticated:
 		return audit.Errorf(audit.EUNAUTHORIZED, "missing bearer access token")
+	case p.TokenID != "":
+		scope, open := tokenScopes[procedure]
+		if !open {
+			return audit.Errorf(audit.EFORBIDDEN, "an integration token may not call %s", procedure)
+		}
+		if !p.HasScope(scope) {
+			return audit.Errorf(audit.EFORBIDDEN, "an integration token without the %s scope may not call %s", scope, procedure)
+		}
+		return nil
 	case !slices.Contains(roles, p.Role):
 		return audit.Errorf(audit.EFORBIDDEN, "a %s may not call %s", p.Role, procedure)
 	}

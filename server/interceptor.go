@@ -120,14 +120,20 @@ func (s *Server) authorize(ctx context.Context, procedure, authorization string)
 
 // authenticate verifies a bearer access token (the Authorization header's
 // value) and checks in the database that its session is live and its user
-// enabled. Errors: EUNAUTHORIZED (no, bad, expired or revoked credentials).
+// enabled; or, for an integration token (sst_…), that it is a live one. Errors: EUNAUTHORIZED (no, bad, expired or revoked credentials).
 func (s *Server) authenticate(ctx context.Context, authorization string) (audit.Principal, error) {
 	// The scheme is case-insensitive (RFC 6750, RFC 9110 §11.1).
 	scheme, token, ok := strings.Cut(strings.TrimSpace(authorization), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return audit.Principal{}, audit.Errorf(audit.EUNAUTHORIZED, "missing bearer access token")
 	}
-	claims, err := s.verifier.Verify(strings.TrimSpace(token))
+	token = strings.TrimSpace(token)
+	if strings.HasPrefix(token, audit.IntegrationTokenPrefix) {
+		// A service account's integration token (issue 16 §5), checked
+		// in the database on every call: a revoked one is refused at once.
+		return s.app.AuthenticateIntegrationToken(ctx, token)
+	}
+	claims, err := s.verifier.Verify(token)
 	if err != nil {
 		return audit.Principal{}, err
 	}

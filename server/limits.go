@@ -107,15 +107,18 @@ var requestLimits = map[protoreflect.FullName]limit{
 	"shopscore.v1.FinalizeEvidenceUploadRequest.question_id": limID,
 
 	// AdminService
-	"shopscore.v1.CreateUserRequest.email":         {Bytes: audit.MaxEmailLen},
-	"shopscore.v1.CreateUserRequest.display_name":  limName,
-	"shopscore.v1.CreateUserRequest.password":      {Bytes: auth.MaxPasswordLen},
-	"shopscore.v1.ListUsersRequest.page_token":     limToken,
-	"shopscore.v1.DisableUserRequest.user_id":      limID,
-	"shopscore.v1.EnableUserRequest.user_id":       limID,
-	"shopscore.v1.ListSessionsRequest.user_id":     limID,
-	"shopscore.v1.ListSessionsRequest.page_token":  limToken,
-	"shopscore.v1.RevokeSessionRequest.session_id": limID,
+	"shopscore.v1.CreateUserRequest.email":                {Bytes: audit.MaxEmailLen},
+	"shopscore.v1.CreateUserRequest.display_name":         limName,
+	"shopscore.v1.CreateUserRequest.password":             {Bytes: auth.MaxPasswordLen},
+	"shopscore.v1.ListUsersRequest.page_token":            limToken,
+	"shopscore.v1.DisableUserRequest.user_id":             limID,
+	"shopscore.v1.EnableUserRequest.user_id":              limID,
+	"shopscore.v1.ListSessionsRequest.user_id":            limID,
+	"shopscore.v1.ListSessionsRequest.page_token":         limToken,
+	"shopscore.v1.RevokeSessionRequest.session_id":        limID,
+	"shopscore.v1.CreateIntegrationTokenRequest.name":     limName,
+	"shopscore.v1.CreateIntegrationTokenRequest.scopes":   {Items: 16, Bytes: audit.MaxCodeLen},
+	"shopscore.v1.RevokeIntegrationTokenRequest.token_id": limID,
 
 	// AssignmentService
 	"shopscore.v1.AssignmentSpec.store_id":                 limID,

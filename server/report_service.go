@@ -589,6 +589,7 @@ func (s *Server) reportRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /reports/audit.xlsx", s.serveAuditWorkbook)
 	mux.HandleFunc("GET /reports/payroll/{file}", s.servePayroll)
 	mux.HandleFunc("GET /reports/payroll-export/{file}", s.servePayrollExport)
+	s.exportRoutes(mux)
 }
 
 // serveAuditWorkbook answers GET /reports/audit.xlsx?from=[&to=][&store=|&region=];

@@ -15,6 +15,7 @@ import { Dashboard, DrillVisits } from "./pages/Dashboard";
 import { AppealsQueue, AppealRuling } from "./pages/Appeals";
 import { Users, Sessions, SecurityEvents, Keys, Settings } from "./pages/Admin";
 import { Webhooks } from "./pages/Webhooks";
+import { Tokens } from "./pages/Tokens";
 import { match, useLocation } from "./lib/router";
 import { useI18n } from "./i18n/context";
 import { Loading } from "./components";
@@ -58,6 +59,7 @@ function route(path: string, user: User): ReactNode {
     if (path === "/admin/keys") return <Keys />;
     if (path === "/admin/settings") return <Settings />;
     if (path === "/admin/webhooks") return <Webhooks />;
+    if (path === "/admin/tokens") return <Tokens />;
   }
   return null;
 }

@@ -65,6 +65,7 @@ export function Layout({ children }: { children: ReactNode }) {
     { href: "/admin/keys", key: "nav.keys", show: isAdmin(user) },
     { href: "/admin/settings", key: "nav.settings", show: isAdmin(user) },
     { href: "/admin/webhooks", key: "nav.webhooks", show: isAdmin(user) },
+    { href: "/admin/tokens", key: "nav.tokens", show: isAdmin(user) },
   ];
   return (
     <>

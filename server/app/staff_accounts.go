@@ -144,14 +144,23 @@ func (p *problems) err() error {
 // newInvitationToken returns a random token (32 bytes, URL-safe base64)
 // and the hex SHA-256 that is stored of it.
 func newInvitationToken() (token, hash string, err error) {
+	return newSecretToken("")
+}
+
+// newSecretToken returns a random token (prefix, then 32 bytes in
+// URL-safe base64) and the hex SHA-256 that is stored of it, for
+// invitations and integration tokens alike.
+func newSecretToken(prefix string) (token, hash string, err error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
-		return "", "", fmt.Errorf("invitation token: %w", err)
+		return "", "", fmt.Errorf("secret token: %w", err)
 	}
-	token = base64.RawURLEncoding.EncodeToString(b)
+	token = prefix + base64.RawURLEncoding.EncodeToString(b)
 	return token, invitationHash(token), nil
 }
 
+// invitationHash is the hex SHA-256 stored of a secret token (an
+// invitation's or an integration token's).
 func invitationHash(token string) string {
 	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
 	return hex.EncodeToString(sum[:])

@@ -52,7 +52,8 @@ var tables = []table{
 		own: map[string]string{"feed_epoch": "the target keeps the epoch its migration made, so that every cursor a phone took from the SQLite feed is unknown to it and the phone reads its feed anew (docs/DESIGN.md §9)"}},
 	{name: "visits",
 		from: map[string]string{"seq": "rowid"},
-		own:  map[string]string{"xid": "this transaction's id (the column's default): every copied visit is settled once the copy commits"}},
+		own: map[string]string{"xid": "this transaction's id (the column's default): every copied visit is settled once the copy commits",
+			"export_xid": "this transaction's id (the column's default): the copied visits keep their export order by export_seq"}},
 	{name: "visit_photos",
 		from: map[string]string{"ord": "rowid"}},
 	{name: "verified_blobs"},
@@ -98,6 +99,7 @@ var tables = []table{
 		// is due again.
 		from: map[string]string{"lease_until": "CASE lease_until WHEN 0 THEN '" + negInfinity + "' ELSE lease_until END"}},
 	{name: "webhook_attempts"},
+	{name: "integration_tokens"},
 }
 
 // xactID, as a from expression, is this transaction's id on the target:

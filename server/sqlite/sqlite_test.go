@@ -209,3 +209,11 @@ func TestStaffAccounts(t *testing.T) {
 	err = db.Users().Create(context.Background(), &audit.User{Email: "z@example.com", Role: "boss"}, "h")
 	require.ErrorContains(t, err, "CHECK constraint failed")
 }
+
+// TestIntegrationTokens runs the integration tokens' conformance on SQLite.
+func TestIntegrationTokens(t *testing.T) {
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	db := MustOpenDB(t)
+	db.Now = func() time.Time { return at }
+	storagetest.IntegrationTokens(t, db.IntegrationTokens(), &at)
+}

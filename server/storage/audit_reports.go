@@ -59,4 +59,52 @@ type AuditReports interface {
 	// Photos streams the photos of the visits s selects, by visit time,
 	// question and place.
 	Photos(ctx context.Context, s AuditSelection, fn func(*AuditPhoto) error) error
+	// ExportEnd returns the export position of the last of up to limit
+	// visits in scope after position after, and how many there are
+	// (after itself and 0 when none): the end of one export response,
+	// known before its first row is written. A visit's export position is
+	// taken when it is stored and again when its state or score changes.
+	// On PostgreSQL only positions below the oldest transaction in
+	// flight are read (as the pull feed's), so a change committed late is
+	// never behind a position returned before it committed. The count
+	// stops before the first visit without report rows (call Index
+	// first). Positions are FeedPos values: Tx is 0 on SQLite.
+	ExportEnd(ctx context.Context, scope audit.Scope, after FeedPos, limit int) (FeedPos, int, error)
+	// Export returns up to limit visits in scope whose export position
+	// is after after and at most through, in export order, each with its
+	// answers in question order.
+	Export(ctx context.Context, scope audit.Scope, after, through FeedPos, limit int) ([]*ExportVisit, error)
+}
+
+// ExportVisit is a visit of the incremental export with its names.
+type ExportVisit struct {
+	Pos              FeedPos
+	VisitID          string
+	State            string
+	StoreID          string
+	StoreCode        string
+	StoreName        string
+	StaffID          string // "" when the visit names no employee
+	StaffName        string
+	StaffNumber      string
+	ChecklistID      string
+	ChecklistVersion int
+	VisitedAt        time.Time
+	Points, Max      float64
+	CriticalFailed   bool
+	Answers          []ExportAnswer
+}
+
+// ExportAnswer is one answer of an exported visit, as report indexing
+// stored it (visit_answers).
+type ExportAnswer struct {
+	QuestionID    string
+	StandardCode  string
+	Category      string
+	Points, Max   float64
+	NotApplicable bool
+	Failed        bool
+	Critical      bool
+	Answer        string
+	Note          string
 }

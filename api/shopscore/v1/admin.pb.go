@@ -22,6 +22,387 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// IntegrationToken is a service account's API token, never with the
+// token itself.
+type IntegrationToken struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name  string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// scopes: "reports", "webhooks".
+	Scopes     []string               `protobuf:"bytes,3,rep,name=scopes,proto3" json:"scopes,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// created_by_name names the admin who made it.
+	CreatedByName string `protobuf:"bytes,5,opt,name=created_by_name,json=createdByName,proto3" json:"created_by_name,omitempty"`
+	// last_used_time is unset when the token was never used; it is kept
+	// to the minute.
+	LastUsedTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_used_time,json=lastUsedTime,proto3" json:"last_used_time,omitempty"`
+	// revoke_time is unset while the token is live.
+	RevokeTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=revoke_time,json=revokeTime,proto3" json:"revoke_time,omitempty"`
+	RevokedByName string                 `protobuf:"bytes,8,opt,name=revoked_by_name,json=revokedByName,proto3" json:"revoked_by_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IntegrationToken) Reset() {
+	*x = IntegrationToken{}
+	mi := &file_shopscore_v1_admin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IntegrationToken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IntegrationToken) ProtoMessage() {}
+
+func (x *IntegrationToken) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_admin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IntegrationToken.ProtoReflect.Descriptor instead.
+func (*IntegrationToken) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *IntegrationToken) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *IntegrationToken) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *IntegrationToken) GetScopes() []string {
+	if x != nil {
+		return x.Scopes
+	}
+	return nil
+}
+
+func (x *IntegrationToken) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *IntegrationToken) GetCreatedByName() string {
+	if x != nil {
+		return x.CreatedByName
+	}
+	return ""
+}
+
+func (x *IntegrationToken) GetLastUsedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastUsedTime
+	}
+	return nil
+}
+
+func (x *IntegrationToken) GetRevokeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevokeTime
+	}
+	return nil
+}
+
+func (x *IntegrationToken) GetRevokedByName() string {
+	if x != nil {
+		return x.RevokedByName
+	}
+	return ""
+}
+
+type CreateIntegrationTokenRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Scopes        []string               `protobuf:"bytes,2,rep,name=scopes,proto3" json:"scopes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateIntegrationTokenRequest) Reset() {
+	*x = CreateIntegrationTokenRequest{}
+	mi := &file_shopscore_v1_admin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateIntegrationTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateIntegrationTokenRequest) ProtoMessage() {}
+
+func (x *CreateIntegrationTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_admin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateIntegrationTokenRequest.ProtoReflect.Descriptor instead.
+func (*CreateIntegrationTokenRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CreateIntegrationTokenRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CreateIntegrationTokenRequest) GetScopes() []string {
+	if x != nil {
+		return x.Scopes
+	}
+	return nil
+}
+
+type CreateIntegrationTokenResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Token *IntegrationToken      `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	// secret is the token to give the service (Authorization: Bearer
+	// sst_…), shown only in this answer.
+	Secret        string `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateIntegrationTokenResponse) Reset() {
+	*x = CreateIntegrationTokenResponse{}
+	mi := &file_shopscore_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateIntegrationTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateIntegrationTokenResponse) ProtoMessage() {}
+
+func (x *CreateIntegrationTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateIntegrationTokenResponse.ProtoReflect.Descriptor instead.
+func (*CreateIntegrationTokenResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *CreateIntegrationTokenResponse) GetToken() *IntegrationToken {
+	if x != nil {
+		return x.Token
+	}
+	return nil
+}
+
+func (x *CreateIntegrationTokenResponse) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+type ListIntegrationTokensRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListIntegrationTokensRequest) Reset() {
+	*x = ListIntegrationTokensRequest{}
+	mi := &file_shopscore_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListIntegrationTokensRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListIntegrationTokensRequest) ProtoMessage() {}
+
+func (x *ListIntegrationTokensRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListIntegrationTokensRequest.ProtoReflect.Descriptor instead.
+func (*ListIntegrationTokensRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+type ListIntegrationTokensResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tokens        []*IntegrationToken    `protobuf:"bytes,1,rep,name=tokens,proto3" json:"tokens,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListIntegrationTokensResponse) Reset() {
+	*x = ListIntegrationTokensResponse{}
+	mi := &file_shopscore_v1_admin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListIntegrationTokensResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListIntegrationTokensResponse) ProtoMessage() {}
+
+func (x *ListIntegrationTokensResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_admin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListIntegrationTokensResponse.ProtoReflect.Descriptor instead.
+func (*ListIntegrationTokensResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ListIntegrationTokensResponse) GetTokens() []*IntegrationToken {
+	if x != nil {
+		return x.Tokens
+	}
+	return nil
+}
+
+type RevokeIntegrationTokenRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TokenId       string                 `protobuf:"bytes,1,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeIntegrationTokenRequest) Reset() {
+	*x = RevokeIntegrationTokenRequest{}
+	mi := &file_shopscore_v1_admin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeIntegrationTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeIntegrationTokenRequest) ProtoMessage() {}
+
+func (x *RevokeIntegrationTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_admin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeIntegrationTokenRequest.ProtoReflect.Descriptor instead.
+func (*RevokeIntegrationTokenRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RevokeIntegrationTokenRequest) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
+type RevokeIntegrationTokenResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         *IntegrationToken      `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeIntegrationTokenResponse) Reset() {
+	*x = RevokeIntegrationTokenResponse{}
+	mi := &file_shopscore_v1_admin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeIntegrationTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeIntegrationTokenResponse) ProtoMessage() {}
+
+func (x *RevokeIntegrationTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_admin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeIntegrationTokenResponse.ProtoReflect.Descriptor instead.
+func (*RevokeIntegrationTokenResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *RevokeIntegrationTokenResponse) GetToken() *IntegrationToken {
+	if x != nil {
+		return x.Token
+	}
+	return nil
+}
+
 type CreateUserRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	Email       string                 `protobuf:"bytes,1,opt,name=email,proto3" json:"email,omitempty"`
@@ -38,7 +419,7 @@ type CreateUserRequest struct {
 
 func (x *CreateUserRequest) Reset() {
 	*x = CreateUserRequest{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[0]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -50,7 +431,7 @@ func (x *CreateUserRequest) String() string {
 func (*CreateUserRequest) ProtoMessage() {}
 
 func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[0]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -63,7 +444,7 @@ func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUserRequest.ProtoReflect.Descriptor instead.
 func (*CreateUserRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{0}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CreateUserRequest) GetEmail() string {
@@ -117,7 +498,7 @@ type CreateUserResponse struct {
 
 func (x *CreateUserResponse) Reset() {
 	*x = CreateUserResponse{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[1]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -129,7 +510,7 @@ func (x *CreateUserResponse) String() string {
 func (*CreateUserResponse) ProtoMessage() {}
 
 func (x *CreateUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[1]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -142,7 +523,7 @@ func (x *CreateUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUserResponse.ProtoReflect.Descriptor instead.
 func (*CreateUserResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CreateUserResponse) GetUser() *User {
@@ -168,7 +549,7 @@ type ListUsersRequest struct {
 
 func (x *ListUsersRequest) Reset() {
 	*x = ListUsersRequest{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[2]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -180,7 +561,7 @@ func (x *ListUsersRequest) String() string {
 func (*ListUsersRequest) ProtoMessage() {}
 
 func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[2]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -193,7 +574,7 @@ func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersRequest.ProtoReflect.Descriptor instead.
 func (*ListUsersRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListUsersRequest) GetPageSize() int32 {
@@ -234,7 +615,7 @@ type ListUsersResponse struct {
 
 func (x *ListUsersResponse) Reset() {
 	*x = ListUsersResponse{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[3]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -246,7 +627,7 @@ func (x *ListUsersResponse) String() string {
 func (*ListUsersResponse) ProtoMessage() {}
 
 func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[3]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -259,7 +640,7 @@ func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersResponse.ProtoReflect.Descriptor instead.
 func (*ListUsersResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListUsersResponse) GetUsers() []*User {
@@ -285,7 +666,7 @@ type DisableUserRequest struct {
 
 func (x *DisableUserRequest) Reset() {
 	*x = DisableUserRequest{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[4]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -297,7 +678,7 @@ func (x *DisableUserRequest) String() string {
 func (*DisableUserRequest) ProtoMessage() {}
 
 func (x *DisableUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[4]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -310,7 +691,7 @@ func (x *DisableUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisableUserRequest.ProtoReflect.Descriptor instead.
 func (*DisableUserRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DisableUserRequest) GetUserId() string {
@@ -329,7 +710,7 @@ type DisableUserResponse struct {
 
 func (x *DisableUserResponse) Reset() {
 	*x = DisableUserResponse{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[5]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -341,7 +722,7 @@ func (x *DisableUserResponse) String() string {
 func (*DisableUserResponse) ProtoMessage() {}
 
 func (x *DisableUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[5]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -354,7 +735,7 @@ func (x *DisableUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisableUserResponse.ProtoReflect.Descriptor instead.
 func (*DisableUserResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DisableUserResponse) GetUser() *User {
@@ -373,7 +754,7 @@ type EnableUserRequest struct {
 
 func (x *EnableUserRequest) Reset() {
 	*x = EnableUserRequest{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[6]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -385,7 +766,7 @@ func (x *EnableUserRequest) String() string {
 func (*EnableUserRequest) ProtoMessage() {}
 
 func (x *EnableUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[6]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -398,7 +779,7 @@ func (x *EnableUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnableUserRequest.ProtoReflect.Descriptor instead.
 func (*EnableUserRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *EnableUserRequest) GetUserId() string {
@@ -417,7 +798,7 @@ type EnableUserResponse struct {
 
 func (x *EnableUserResponse) Reset() {
 	*x = EnableUserResponse{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[7]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -429,7 +810,7 @@ func (x *EnableUserResponse) String() string {
 func (*EnableUserResponse) ProtoMessage() {}
 
 func (x *EnableUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[7]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -442,7 +823,7 @@ func (x *EnableUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnableUserResponse.ProtoReflect.Descriptor instead.
 func (*EnableUserResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *EnableUserResponse) GetUser() *User {
@@ -473,7 +854,7 @@ type Session struct {
 
 func (x *Session) Reset() {
 	*x = Session{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[8]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -485,7 +866,7 @@ func (x *Session) String() string {
 func (*Session) ProtoMessage() {}
 
 func (x *Session) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[8]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -498,7 +879,7 @@ func (x *Session) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Session.ProtoReflect.Descriptor instead.
 func (*Session) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Session) GetId() string {
@@ -586,7 +967,7 @@ type ListSessionsRequest struct {
 
 func (x *ListSessionsRequest) Reset() {
 	*x = ListSessionsRequest{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[9]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -598,7 +979,7 @@ func (x *ListSessionsRequest) String() string {
 func (*ListSessionsRequest) ProtoMessage() {}
 
 func (x *ListSessionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[9]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -611,7 +992,7 @@ func (x *ListSessionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSessionsRequest.ProtoReflect.Descriptor instead.
 func (*ListSessionsRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListSessionsRequest) GetUserId() string {
@@ -652,7 +1033,7 @@ type ListSessionsResponse struct {
 
 func (x *ListSessionsResponse) Reset() {
 	*x = ListSessionsResponse{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[10]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -664,7 +1045,7 @@ func (x *ListSessionsResponse) String() string {
 func (*ListSessionsResponse) ProtoMessage() {}
 
 func (x *ListSessionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[10]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -677,7 +1058,7 @@ func (x *ListSessionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSessionsResponse.ProtoReflect.Descriptor instead.
 func (*ListSessionsResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListSessionsResponse) GetSessions() []*Session {
@@ -703,7 +1084,7 @@ type RevokeSessionRequest struct {
 
 func (x *RevokeSessionRequest) Reset() {
 	*x = RevokeSessionRequest{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[11]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -715,7 +1096,7 @@ func (x *RevokeSessionRequest) String() string {
 func (*RevokeSessionRequest) ProtoMessage() {}
 
 func (x *RevokeSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[11]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -728,7 +1109,7 @@ func (x *RevokeSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeSessionRequest.ProtoReflect.Descriptor instead.
 func (*RevokeSessionRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RevokeSessionRequest) GetSessionId() string {
@@ -747,7 +1128,7 @@ type RevokeSessionResponse struct {
 
 func (x *RevokeSessionResponse) Reset() {
 	*x = RevokeSessionResponse{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[12]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -759,7 +1140,7 @@ func (x *RevokeSessionResponse) String() string {
 func (*RevokeSessionResponse) ProtoMessage() {}
 
 func (x *RevokeSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[12]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -772,7 +1153,7 @@ func (x *RevokeSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeSessionResponse.ProtoReflect.Descriptor instead.
 func (*RevokeSessionResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RevokeSessionResponse) GetSession() *Session {
@@ -790,7 +1171,7 @@ type RotateSigningKeyRequest struct {
 
 func (x *RotateSigningKeyRequest) Reset() {
 	*x = RotateSigningKeyRequest{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[13]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -802,7 +1183,7 @@ func (x *RotateSigningKeyRequest) String() string {
 func (*RotateSigningKeyRequest) ProtoMessage() {}
 
 func (x *RotateSigningKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[13]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -815,7 +1196,7 @@ func (x *RotateSigningKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateSigningKeyRequest.ProtoReflect.Descriptor instead.
 func (*RotateSigningKeyRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 type RotateSigningKeyResponse struct {
@@ -828,7 +1209,7 @@ type RotateSigningKeyResponse struct {
 
 func (x *RotateSigningKeyResponse) Reset() {
 	*x = RotateSigningKeyResponse{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[14]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -840,7 +1221,7 @@ func (x *RotateSigningKeyResponse) String() string {
 func (*RotateSigningKeyResponse) ProtoMessage() {}
 
 func (x *RotateSigningKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[14]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -853,7 +1234,7 @@ func (x *RotateSigningKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateSigningKeyResponse.ProtoReflect.Descriptor instead.
 func (*RotateSigningKeyResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RotateSigningKeyResponse) GetKeyId() string {
@@ -873,7 +1254,7 @@ type StreamSecurityEventsRequest struct {
 
 func (x *StreamSecurityEventsRequest) Reset() {
 	*x = StreamSecurityEventsRequest{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[15]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -885,7 +1266,7 @@ func (x *StreamSecurityEventsRequest) String() string {
 func (*StreamSecurityEventsRequest) ProtoMessage() {}
 
 func (x *StreamSecurityEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[15]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -898,7 +1279,7 @@ func (x *StreamSecurityEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamSecurityEventsRequest.ProtoReflect.Descriptor instead.
 func (*StreamSecurityEventsRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *StreamSecurityEventsRequest) GetAfterSeq() int64 {
@@ -926,7 +1307,7 @@ type StreamSecurityEventsResponse struct {
 
 func (x *StreamSecurityEventsResponse) Reset() {
 	*x = StreamSecurityEventsResponse{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[16]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -938,7 +1319,7 @@ func (x *StreamSecurityEventsResponse) String() string {
 func (*StreamSecurityEventsResponse) ProtoMessage() {}
 
 func (x *StreamSecurityEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[16]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -951,7 +1332,7 @@ func (x *StreamSecurityEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamSecurityEventsResponse.ProtoReflect.Descriptor instead.
 func (*StreamSecurityEventsResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *StreamSecurityEventsResponse) GetSeq() int64 {
@@ -1012,7 +1393,7 @@ type GetUserRequest struct {
 
 func (x *GetUserRequest) Reset() {
 	*x = GetUserRequest{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[17]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1024,7 +1405,7 @@ func (x *GetUserRequest) String() string {
 func (*GetUserRequest) ProtoMessage() {}
 
 func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[17]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1037,7 +1418,7 @@ func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserRequest.ProtoReflect.Descriptor instead.
 func (*GetUserRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetUserRequest) GetUserId() string {
@@ -1056,7 +1437,7 @@ type GetUserResponse struct {
 
 func (x *GetUserResponse) Reset() {
 	*x = GetUserResponse{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[18]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1068,7 +1449,7 @@ func (x *GetUserResponse) String() string {
 func (*GetUserResponse) ProtoMessage() {}
 
 func (x *GetUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[18]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1081,7 +1462,7 @@ func (x *GetUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserResponse.ProtoReflect.Descriptor instead.
 func (*GetUserResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetUserResponse) GetUser() *User {
@@ -1102,7 +1483,7 @@ type ResetPasswordRequest struct {
 
 func (x *ResetPasswordRequest) Reset() {
 	*x = ResetPasswordRequest{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[19]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1114,7 +1495,7 @@ func (x *ResetPasswordRequest) String() string {
 func (*ResetPasswordRequest) ProtoMessage() {}
 
 func (x *ResetPasswordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[19]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1127,7 +1508,7 @@ func (x *ResetPasswordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetPasswordRequest.ProtoReflect.Descriptor instead.
 func (*ResetPasswordRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ResetPasswordRequest) GetUserId() string {
@@ -1155,7 +1536,7 @@ type ResetPasswordResponse struct {
 
 func (x *ResetPasswordResponse) Reset() {
 	*x = ResetPasswordResponse{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[20]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1167,7 +1548,7 @@ func (x *ResetPasswordResponse) String() string {
 func (*ResetPasswordResponse) ProtoMessage() {}
 
 func (x *ResetPasswordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[20]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1180,7 +1561,7 @@ func (x *ResetPasswordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetPasswordResponse.ProtoReflect.Descriptor instead.
 func (*ResetPasswordResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ResetPasswordResponse) GetUser() *User {
@@ -1207,7 +1588,7 @@ type ChangeRoleRequest struct {
 
 func (x *ChangeRoleRequest) Reset() {
 	*x = ChangeRoleRequest{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[21]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1219,7 +1600,7 @@ func (x *ChangeRoleRequest) String() string {
 func (*ChangeRoleRequest) ProtoMessage() {}
 
 func (x *ChangeRoleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[21]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1232,7 +1613,7 @@ func (x *ChangeRoleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeRoleRequest.ProtoReflect.Descriptor instead.
 func (*ChangeRoleRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ChangeRoleRequest) GetUserId() string {
@@ -1258,7 +1639,7 @@ type ChangeRoleResponse struct {
 
 func (x *ChangeRoleResponse) Reset() {
 	*x = ChangeRoleResponse{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[22]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1270,7 +1651,7 @@ func (x *ChangeRoleResponse) String() string {
 func (*ChangeRoleResponse) ProtoMessage() {}
 
 func (x *ChangeRoleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[22]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1283,7 +1664,7 @@ func (x *ChangeRoleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeRoleResponse.ProtoReflect.Descriptor instead.
 func (*ChangeRoleResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ChangeRoleResponse) GetUser() *User {
@@ -1305,7 +1686,7 @@ type SetManagedStoresRequest struct {
 
 func (x *SetManagedStoresRequest) Reset() {
 	*x = SetManagedStoresRequest{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[23]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1317,7 +1698,7 @@ func (x *SetManagedStoresRequest) String() string {
 func (*SetManagedStoresRequest) ProtoMessage() {}
 
 func (x *SetManagedStoresRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[23]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1330,7 +1711,7 @@ func (x *SetManagedStoresRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetManagedStoresRequest.ProtoReflect.Descriptor instead.
 func (*SetManagedStoresRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SetManagedStoresRequest) GetUserId() string {
@@ -1363,7 +1744,7 @@ type SetManagedStoresResponse struct {
 
 func (x *SetManagedStoresResponse) Reset() {
 	*x = SetManagedStoresResponse{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[24]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1375,7 +1756,7 @@ func (x *SetManagedStoresResponse) String() string {
 func (*SetManagedStoresResponse) ProtoMessage() {}
 
 func (x *SetManagedStoresResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[24]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1388,7 +1769,7 @@ func (x *SetManagedStoresResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetManagedStoresResponse.ProtoReflect.Descriptor instead.
 func (*SetManagedStoresResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *SetManagedStoresResponse) GetUser() *User {
@@ -1418,7 +1799,7 @@ type SecurityEvent struct {
 
 func (x *SecurityEvent) Reset() {
 	*x = SecurityEvent{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[25]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1430,7 +1811,7 @@ func (x *SecurityEvent) String() string {
 func (*SecurityEvent) ProtoMessage() {}
 
 func (x *SecurityEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[25]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1443,7 +1824,7 @@ func (x *SecurityEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SecurityEvent.ProtoReflect.Descriptor instead.
 func (*SecurityEvent) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SecurityEvent) GetSeq() int64 {
@@ -1527,7 +1908,7 @@ type ListSecurityEventsRequest struct {
 
 func (x *ListSecurityEventsRequest) Reset() {
 	*x = ListSecurityEventsRequest{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[26]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1539,7 +1920,7 @@ func (x *ListSecurityEventsRequest) String() string {
 func (*ListSecurityEventsRequest) ProtoMessage() {}
 
 func (x *ListSecurityEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[26]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1552,7 +1933,7 @@ func (x *ListSecurityEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSecurityEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListSecurityEventsRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListSecurityEventsRequest) GetKinds() []string {
@@ -1607,7 +1988,7 @@ type ListSecurityEventsResponse struct {
 
 func (x *ListSecurityEventsResponse) Reset() {
 	*x = ListSecurityEventsResponse{}
-	mi := &file_shopscore_v1_admin_proto_msgTypes[27]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1619,7 +2000,7 @@ func (x *ListSecurityEventsResponse) String() string {
 func (*ListSecurityEventsResponse) ProtoMessage() {}
 
 func (x *ListSecurityEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_admin_proto_msgTypes[27]
+	mi := &file_shopscore_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1632,7 +2013,7 @@ func (x *ListSecurityEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSecurityEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListSecurityEventsResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_shopscore_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListSecurityEventsResponse) GetEvents() []*SecurityEvent {
@@ -1653,7 +2034,31 @@ var File_shopscore_v1_admin_proto protoreflect.FileDescriptor
 
 const file_shopscore_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x18shopscore/v1/admin.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17shopscore/v1/auth.proto\"\xec\x01\n" +
+	"\x18shopscore/v1/admin.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17shopscore/v1/auth.proto\"\xda\x02\n" +
+	"\x10IntegrationToken\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
+	"\x06scopes\x18\x03 \x03(\tR\x06scopes\x12;\n" +
+	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12&\n" +
+	"\x0fcreated_by_name\x18\x05 \x01(\tR\rcreatedByName\x12@\n" +
+	"\x0elast_used_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\flastUsedTime\x12;\n" +
+	"\vrevoke_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"revokeTime\x12&\n" +
+	"\x0frevoked_by_name\x18\b \x01(\tR\rrevokedByName\"K\n" +
+	"\x1dCreateIntegrationTokenRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06scopes\x18\x02 \x03(\tR\x06scopes\"n\n" +
+	"\x1eCreateIntegrationTokenResponse\x124\n" +
+	"\x05token\x18\x01 \x01(\v2\x1e.shopscore.v1.IntegrationTokenR\x05token\x12\x16\n" +
+	"\x06secret\x18\x02 \x01(\tR\x06secret\"\x1e\n" +
+	"\x1cListIntegrationTokensRequest\"W\n" +
+	"\x1dListIntegrationTokensResponse\x126\n" +
+	"\x06tokens\x18\x01 \x03(\v2\x1e.shopscore.v1.IntegrationTokenR\x06tokens\":\n" +
+	"\x1dRevokeIntegrationTokenRequest\x12\x19\n" +
+	"\btoken_id\x18\x01 \x01(\tR\atokenId\"V\n" +
+	"\x1eRevokeIntegrationTokenResponse\x124\n" +
+	"\x05token\x18\x01 \x01(\v2\x1e.shopscore.v1.IntegrationTokenR\x05token\"\xec\x01\n" +
 	"\x11CreateUserRequest\x12\x14\n" +
 	"\x05email\x18\x01 \x01(\tR\x05email\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12&\n" +
@@ -1771,7 +2176,7 @@ const file_shopscore_v1_admin_proto_rawDesc = "" +
 	"page_token\x18\x06 \x01(\tR\tpageToken\"y\n" +
 	"\x1aListSecurityEventsResponse\x123\n" +
 	"\x06events\x18\x01 \x03(\v2\x1b.shopscore.v1.SecurityEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x96\t\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xf2\v\n" +
 	"\fAdminService\x12O\n" +
 	"\n" +
 	"CreateUser\x12\x1f.shopscore.v1.CreateUserRequest\x1a .shopscore.v1.CreateUserResponse\x12L\n" +
@@ -1788,7 +2193,10 @@ const file_shopscore_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"ChangeRole\x12\x1f.shopscore.v1.ChangeRoleRequest\x1a .shopscore.v1.ChangeRoleResponse\x12a\n" +
 	"\x10SetManagedStores\x12%.shopscore.v1.SetManagedStoresRequest\x1a&.shopscore.v1.SetManagedStoresResponse\x12g\n" +
-	"\x12ListSecurityEvents\x12'.shopscore.v1.ListSecurityEventsRequest\x1a(.shopscore.v1.ListSecurityEventsResponseB=Z;github.com/shopscore/shopscore/api/shopscore/v1;shopscorev1b\x06proto3"
+	"\x12ListSecurityEvents\x12'.shopscore.v1.ListSecurityEventsRequest\x1a(.shopscore.v1.ListSecurityEventsResponse\x12s\n" +
+	"\x16CreateIntegrationToken\x12+.shopscore.v1.CreateIntegrationTokenRequest\x1a,.shopscore.v1.CreateIntegrationTokenResponse\x12p\n" +
+	"\x15ListIntegrationTokens\x12*.shopscore.v1.ListIntegrationTokensRequest\x1a+.shopscore.v1.ListIntegrationTokensResponse\x12s\n" +
+	"\x16RevokeIntegrationToken\x12+.shopscore.v1.RevokeIntegrationTokenRequest\x1a,.shopscore.v1.RevokeIntegrationTokenResponseB=Z;github.com/shopscore/shopscore/api/shopscore/v1;shopscorev1b\x06proto3"
 
 var (
 	file_shopscore_v1_admin_proto_rawDescOnce sync.Once
@@ -1802,93 +2210,112 @@ func file_shopscore_v1_admin_proto_rawDescGZIP() []byte {
 	return file_shopscore_v1_admin_proto_rawDescData
 }
 
-var file_shopscore_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_shopscore_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_shopscore_v1_admin_proto_goTypes = []any{
-	(*CreateUserRequest)(nil),            // 0: shopscore.v1.CreateUserRequest
-	(*CreateUserResponse)(nil),           // 1: shopscore.v1.CreateUserResponse
-	(*ListUsersRequest)(nil),             // 2: shopscore.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),            // 3: shopscore.v1.ListUsersResponse
-	(*DisableUserRequest)(nil),           // 4: shopscore.v1.DisableUserRequest
-	(*DisableUserResponse)(nil),          // 5: shopscore.v1.DisableUserResponse
-	(*EnableUserRequest)(nil),            // 6: shopscore.v1.EnableUserRequest
-	(*EnableUserResponse)(nil),           // 7: shopscore.v1.EnableUserResponse
-	(*Session)(nil),                      // 8: shopscore.v1.Session
-	(*ListSessionsRequest)(nil),          // 9: shopscore.v1.ListSessionsRequest
-	(*ListSessionsResponse)(nil),         // 10: shopscore.v1.ListSessionsResponse
-	(*RevokeSessionRequest)(nil),         // 11: shopscore.v1.RevokeSessionRequest
-	(*RevokeSessionResponse)(nil),        // 12: shopscore.v1.RevokeSessionResponse
-	(*RotateSigningKeyRequest)(nil),      // 13: shopscore.v1.RotateSigningKeyRequest
-	(*RotateSigningKeyResponse)(nil),     // 14: shopscore.v1.RotateSigningKeyResponse
-	(*StreamSecurityEventsRequest)(nil),  // 15: shopscore.v1.StreamSecurityEventsRequest
-	(*StreamSecurityEventsResponse)(nil), // 16: shopscore.v1.StreamSecurityEventsResponse
-	(*GetUserRequest)(nil),               // 17: shopscore.v1.GetUserRequest
-	(*GetUserResponse)(nil),              // 18: shopscore.v1.GetUserResponse
-	(*ResetPasswordRequest)(nil),         // 19: shopscore.v1.ResetPasswordRequest
-	(*ResetPasswordResponse)(nil),        // 20: shopscore.v1.ResetPasswordResponse
-	(*ChangeRoleRequest)(nil),            // 21: shopscore.v1.ChangeRoleRequest
-	(*ChangeRoleResponse)(nil),           // 22: shopscore.v1.ChangeRoleResponse
-	(*SetManagedStoresRequest)(nil),      // 23: shopscore.v1.SetManagedStoresRequest
-	(*SetManagedStoresResponse)(nil),     // 24: shopscore.v1.SetManagedStoresResponse
-	(*SecurityEvent)(nil),                // 25: shopscore.v1.SecurityEvent
-	(*ListSecurityEventsRequest)(nil),    // 26: shopscore.v1.ListSecurityEventsRequest
-	(*ListSecurityEventsResponse)(nil),   // 27: shopscore.v1.ListSecurityEventsResponse
-	(Role)(0),                            // 28: shopscore.v1.Role
-	(*User)(nil),                         // 29: shopscore.v1.User
-	(*timestamppb.Timestamp)(nil),        // 30: google.protobuf.Timestamp
+	(*IntegrationToken)(nil),               // 0: shopscore.v1.IntegrationToken
+	(*CreateIntegrationTokenRequest)(nil),  // 1: shopscore.v1.CreateIntegrationTokenRequest
+	(*CreateIntegrationTokenResponse)(nil), // 2: shopscore.v1.CreateIntegrationTokenResponse
+	(*ListIntegrationTokensRequest)(nil),   // 3: shopscore.v1.ListIntegrationTokensRequest
+	(*ListIntegrationTokensResponse)(nil),  // 4: shopscore.v1.ListIntegrationTokensResponse
+	(*RevokeIntegrationTokenRequest)(nil),  // 5: shopscore.v1.RevokeIntegrationTokenRequest
+	(*RevokeIntegrationTokenResponse)(nil), // 6: shopscore.v1.RevokeIntegrationTokenResponse
+	(*CreateUserRequest)(nil),              // 7: shopscore.v1.CreateUserRequest
+	(*CreateUserResponse)(nil),             // 8: shopscore.v1.CreateUserResponse
+	(*ListUsersRequest)(nil),               // 9: shopscore.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),              // 10: shopscore.v1.ListUsersResponse
+	(*DisableUserRequest)(nil),             // 11: shopscore.v1.DisableUserRequest
+	(*DisableUserResponse)(nil),            // 12: shopscore.v1.DisableUserResponse
+	(*EnableUserRequest)(nil),              // 13: shopscore.v1.EnableUserRequest
+	(*EnableUserResponse)(nil),             // 14: shopscore.v1.EnableUserResponse
+	(*Session)(nil),                        // 15: shopscore.v1.Session
+	(*ListSessionsRequest)(nil),            // 16: shopscore.v1.ListSessionsRequest
+	(*ListSessionsResponse)(nil),           // 17: shopscore.v1.ListSessionsResponse
+	(*RevokeSessionRequest)(nil),           // 18: shopscore.v1.RevokeSessionRequest
+	(*RevokeSessionResponse)(nil),          // 19: shopscore.v1.RevokeSessionResponse
+	(*RotateSigningKeyRequest)(nil),        // 20: shopscore.v1.RotateSigningKeyRequest
+	(*RotateSigningKeyResponse)(nil),       // 21: shopscore.v1.RotateSigningKeyResponse
+	(*StreamSecurityEventsRequest)(nil),    // 22: shopscore.v1.StreamSecurityEventsRequest
+	(*StreamSecurityEventsResponse)(nil),   // 23: shopscore.v1.StreamSecurityEventsResponse
+	(*GetUserRequest)(nil),                 // 24: shopscore.v1.GetUserRequest
+	(*GetUserResponse)(nil),                // 25: shopscore.v1.GetUserResponse
+	(*ResetPasswordRequest)(nil),           // 26: shopscore.v1.ResetPasswordRequest
+	(*ResetPasswordResponse)(nil),          // 27: shopscore.v1.ResetPasswordResponse
+	(*ChangeRoleRequest)(nil),              // 28: shopscore.v1.ChangeRoleRequest
+	(*ChangeRoleResponse)(nil),             // 29: shopscore.v1.ChangeRoleResponse
+	(*SetManagedStoresRequest)(nil),        // 30: shopscore.v1.SetManagedStoresRequest
+	(*SetManagedStoresResponse)(nil),       // 31: shopscore.v1.SetManagedStoresResponse
+	(*SecurityEvent)(nil),                  // 32: shopscore.v1.SecurityEvent
+	(*ListSecurityEventsRequest)(nil),      // 33: shopscore.v1.ListSecurityEventsRequest
+	(*ListSecurityEventsResponse)(nil),     // 34: shopscore.v1.ListSecurityEventsResponse
+	(*timestamppb.Timestamp)(nil),          // 35: google.protobuf.Timestamp
+	(Role)(0),                              // 36: shopscore.v1.Role
+	(*User)(nil),                           // 37: shopscore.v1.User
 }
 var file_shopscore_v1_admin_proto_depIdxs = []int32{
-	28, // 0: shopscore.v1.CreateUserRequest.role:type_name -> shopscore.v1.Role
-	29, // 1: shopscore.v1.CreateUserResponse.user:type_name -> shopscore.v1.User
-	28, // 2: shopscore.v1.ListUsersRequest.role:type_name -> shopscore.v1.Role
-	29, // 3: shopscore.v1.ListUsersResponse.users:type_name -> shopscore.v1.User
-	29, // 4: shopscore.v1.DisableUserResponse.user:type_name -> shopscore.v1.User
-	29, // 5: shopscore.v1.EnableUserResponse.user:type_name -> shopscore.v1.User
-	30, // 6: shopscore.v1.Session.create_time:type_name -> google.protobuf.Timestamp
-	30, // 7: shopscore.v1.Session.last_seen_time:type_name -> google.protobuf.Timestamp
-	30, // 8: shopscore.v1.Session.revoke_time:type_name -> google.protobuf.Timestamp
-	8,  // 9: shopscore.v1.ListSessionsResponse.sessions:type_name -> shopscore.v1.Session
-	8,  // 10: shopscore.v1.RevokeSessionResponse.session:type_name -> shopscore.v1.Session
-	30, // 11: shopscore.v1.StreamSecurityEventsResponse.create_time:type_name -> google.protobuf.Timestamp
-	29, // 12: shopscore.v1.GetUserResponse.user:type_name -> shopscore.v1.User
-	29, // 13: shopscore.v1.ResetPasswordResponse.user:type_name -> shopscore.v1.User
-	28, // 14: shopscore.v1.ChangeRoleRequest.role:type_name -> shopscore.v1.Role
-	29, // 15: shopscore.v1.ChangeRoleResponse.user:type_name -> shopscore.v1.User
-	29, // 16: shopscore.v1.SetManagedStoresResponse.user:type_name -> shopscore.v1.User
-	30, // 17: shopscore.v1.SecurityEvent.create_time:type_name -> google.protobuf.Timestamp
-	30, // 18: shopscore.v1.ListSecurityEventsRequest.from_time:type_name -> google.protobuf.Timestamp
-	30, // 19: shopscore.v1.ListSecurityEventsRequest.to_time:type_name -> google.protobuf.Timestamp
-	25, // 20: shopscore.v1.ListSecurityEventsResponse.events:type_name -> shopscore.v1.SecurityEvent
-	0,  // 21: shopscore.v1.AdminService.CreateUser:input_type -> shopscore.v1.CreateUserRequest
-	2,  // 22: shopscore.v1.AdminService.ListUsers:input_type -> shopscore.v1.ListUsersRequest
-	4,  // 23: shopscore.v1.AdminService.DisableUser:input_type -> shopscore.v1.DisableUserRequest
-	6,  // 24: shopscore.v1.AdminService.EnableUser:input_type -> shopscore.v1.EnableUserRequest
-	9,  // 25: shopscore.v1.AdminService.ListSessions:input_type -> shopscore.v1.ListSessionsRequest
-	11, // 26: shopscore.v1.AdminService.RevokeSession:input_type -> shopscore.v1.RevokeSessionRequest
-	13, // 27: shopscore.v1.AdminService.RotateSigningKey:input_type -> shopscore.v1.RotateSigningKeyRequest
-	15, // 28: shopscore.v1.AdminService.StreamSecurityEvents:input_type -> shopscore.v1.StreamSecurityEventsRequest
-	17, // 29: shopscore.v1.AdminService.GetUser:input_type -> shopscore.v1.GetUserRequest
-	19, // 30: shopscore.v1.AdminService.ResetPassword:input_type -> shopscore.v1.ResetPasswordRequest
-	21, // 31: shopscore.v1.AdminService.ChangeRole:input_type -> shopscore.v1.ChangeRoleRequest
-	23, // 32: shopscore.v1.AdminService.SetManagedStores:input_type -> shopscore.v1.SetManagedStoresRequest
-	26, // 33: shopscore.v1.AdminService.ListSecurityEvents:input_type -> shopscore.v1.ListSecurityEventsRequest
-	1,  // 34: shopscore.v1.AdminService.CreateUser:output_type -> shopscore.v1.CreateUserResponse
-	3,  // 35: shopscore.v1.AdminService.ListUsers:output_type -> shopscore.v1.ListUsersResponse
-	5,  // 36: shopscore.v1.AdminService.DisableUser:output_type -> shopscore.v1.DisableUserResponse
-	7,  // 37: shopscore.v1.AdminService.EnableUser:output_type -> shopscore.v1.EnableUserResponse
-	10, // 38: shopscore.v1.AdminService.ListSessions:output_type -> shopscore.v1.ListSessionsResponse
-	12, // 39: shopscore.v1.AdminService.RevokeSession:output_type -> shopscore.v1.RevokeSessionResponse
-	14, // 40: shopscore.v1.AdminService.RotateSigningKey:output_type -> shopscore.v1.RotateSigningKeyResponse
-	16, // 41: shopscore.v1.AdminService.StreamSecurityEvents:output_type -> shopscore.v1.StreamSecurityEventsResponse
-	18, // 42: shopscore.v1.AdminService.GetUser:output_type -> shopscore.v1.GetUserResponse
-	20, // 43: shopscore.v1.AdminService.ResetPassword:output_type -> shopscore.v1.ResetPasswordResponse
-	22, // 44: shopscore.v1.AdminService.ChangeRole:output_type -> shopscore.v1.ChangeRoleResponse
-	24, // 45: shopscore.v1.AdminService.SetManagedStores:output_type -> shopscore.v1.SetManagedStoresResponse
-	27, // 46: shopscore.v1.AdminService.ListSecurityEvents:output_type -> shopscore.v1.ListSecurityEventsResponse
-	34, // [34:47] is the sub-list for method output_type
-	21, // [21:34] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	35, // 0: shopscore.v1.IntegrationToken.create_time:type_name -> google.protobuf.Timestamp
+	35, // 1: shopscore.v1.IntegrationToken.last_used_time:type_name -> google.protobuf.Timestamp
+	35, // 2: shopscore.v1.IntegrationToken.revoke_time:type_name -> google.protobuf.Timestamp
+	0,  // 3: shopscore.v1.CreateIntegrationTokenResponse.token:type_name -> shopscore.v1.IntegrationToken
+	0,  // 4: shopscore.v1.ListIntegrationTokensResponse.tokens:type_name -> shopscore.v1.IntegrationToken
+	0,  // 5: shopscore.v1.RevokeIntegrationTokenResponse.token:type_name -> shopscore.v1.IntegrationToken
+	36, // 6: shopscore.v1.CreateUserRequest.role:type_name -> shopscore.v1.Role
+	37, // 7: shopscore.v1.CreateUserResponse.user:type_name -> shopscore.v1.User
+	36, // 8: shopscore.v1.ListUsersRequest.role:type_name -> shopscore.v1.Role
+	37, // 9: shopscore.v1.ListUsersResponse.users:type_name -> shopscore.v1.User
+	37, // 10: shopscore.v1.DisableUserResponse.user:type_name -> shopscore.v1.User
+	37, // 11: shopscore.v1.EnableUserResponse.user:type_name -> shopscore.v1.User
+	35, // 12: shopscore.v1.Session.create_time:type_name -> google.protobuf.Timestamp
+	35, // 13: shopscore.v1.Session.last_seen_time:type_name -> google.protobuf.Timestamp
+	35, // 14: shopscore.v1.Session.revoke_time:type_name -> google.protobuf.Timestamp
+	15, // 15: shopscore.v1.ListSessionsResponse.sessions:type_name -> shopscore.v1.Session
+	15, // 16: shopscore.v1.RevokeSessionResponse.session:type_name -> shopscore.v1.Session
+	35, // 17: shopscore.v1.StreamSecurityEventsResponse.create_time:type_name -> google.protobuf.Timestamp
+	37, // 18: shopscore.v1.GetUserResponse.user:type_name -> shopscore.v1.User
+	37, // 19: shopscore.v1.ResetPasswordResponse.user:type_name -> shopscore.v1.User
+	36, // 20: shopscore.v1.ChangeRoleRequest.role:type_name -> shopscore.v1.Role
+	37, // 21: shopscore.v1.ChangeRoleResponse.user:type_name -> shopscore.v1.User
+	37, // 22: shopscore.v1.SetManagedStoresResponse.user:type_name -> shopscore.v1.User
+	35, // 23: shopscore.v1.SecurityEvent.create_time:type_name -> google.protobuf.Timestamp
+	35, // 24: shopscore.v1.ListSecurityEventsRequest.from_time:type_name -> google.protobuf.Timestamp
+	35, // 25: shopscore.v1.ListSecurityEventsRequest.to_time:type_name -> google.protobuf.Timestamp
+	32, // 26: shopscore.v1.ListSecurityEventsResponse.events:type_name -> shopscore.v1.SecurityEvent
+	7,  // 27: shopscore.v1.AdminService.CreateUser:input_type -> shopscore.v1.CreateUserRequest
+	9,  // 28: shopscore.v1.AdminService.ListUsers:input_type -> shopscore.v1.ListUsersRequest
+	11, // 29: shopscore.v1.AdminService.DisableUser:input_type -> shopscore.v1.DisableUserRequest
+	13, // 30: shopscore.v1.AdminService.EnableUser:input_type -> shopscore.v1.EnableUserRequest
+	16, // 31: shopscore.v1.AdminService.ListSessions:input_type -> shopscore.v1.ListSessionsRequest
+	18, // 32: shopscore.v1.AdminService.RevokeSession:input_type -> shopscore.v1.RevokeSessionRequest
+	20, // 33: shopscore.v1.AdminService.RotateSigningKey:input_type -> shopscore.v1.RotateSigningKeyRequest
+	22, // 34: shopscore.v1.AdminService.StreamSecurityEvents:input_type -> shopscore.v1.StreamSecurityEventsRequest
+	24, // 35: shopscore.v1.AdminService.GetUser:input_type -> shopscore.v1.GetUserRequest
+	26, // 36: shopscore.v1.AdminService.ResetPassword:input_type -> shopscore.v1.ResetPasswordRequest
+	28, // 37: shopscore.v1.AdminService.ChangeRole:input_type -> shopscore.v1.ChangeRoleRequest
+	30, // 38: shopscore.v1.AdminService.SetManagedStores:input_type -> shopscore.v1.SetManagedStoresRequest
+	33, // 39: shopscore.v1.AdminService.ListSecurityEvents:input_type -> shopscore.v1.ListSecurityEventsRequest
+	1,  // 40: shopscore.v1.AdminService.CreateIntegrationToken:input_type -> shopscore.v1.CreateIntegrationTokenRequest
+	3,  // 41: shopscore.v1.AdminService.ListIntegrationTokens:input_type -> shopscore.v1.ListIntegrationTokensRequest
+	5,  // 42: shopscore.v1.AdminService.RevokeIntegrationToken:input_type -> shopscore.v1.RevokeIntegrationTokenRequest
+	8,  // 43: shopscore.v1.AdminService.CreateUser:output_type -> shopscore.v1.CreateUserResponse
+	10, // 44: shopscore.v1.AdminService.ListUsers:output_type -> shopscore.v1.ListUsersResponse
+	12, // 45: shopscore.v1.AdminService.DisableUser:output_type -> shopscore.v1.DisableUserResponse
+	14, // 46: shopscore.v1.AdminService.EnableUser:output_type -> shopscore.v1.EnableUserResponse
+	17, // 47: shopscore.v1.AdminService.ListSessions:output_type -> shopscore.v1.ListSessionsResponse
+	19, // 48: shopscore.v1.AdminService.RevokeSession:output_type -> shopscore.v1.RevokeSessionResponse
+	21, // 49: shopscore.v1.AdminService.RotateSigningKey:output_type -> shopscore.v1.RotateSigningKeyResponse
+	23, // 50: shopscore.v1.AdminService.StreamSecurityEvents:output_type -> shopscore.v1.StreamSecurityEventsResponse
+	25, // 51: shopscore.v1.AdminService.GetUser:output_type -> shopscore.v1.GetUserResponse
+	27, // 52: shopscore.v1.AdminService.ResetPassword:output_type -> shopscore.v1.ResetPasswordResponse
+	29, // 53: shopscore.v1.AdminService.ChangeRole:output_type -> shopscore.v1.ChangeRoleResponse
+	31, // 54: shopscore.v1.AdminService.SetManagedStores:output_type -> shopscore.v1.SetManagedStoresResponse
+	34, // 55: shopscore.v1.AdminService.ListSecurityEvents:output_type -> shopscore.v1.ListSecurityEventsResponse
+	2,  // 56: shopscore.v1.AdminService.CreateIntegrationToken:output_type -> shopscore.v1.CreateIntegrationTokenResponse
+	4,  // 57: shopscore.v1.AdminService.ListIntegrationTokens:output_type -> shopscore.v1.ListIntegrationTokensResponse
+	6,  // 58: shopscore.v1.AdminService.RevokeIntegrationToken:output_type -> shopscore.v1.RevokeIntegrationTokenResponse
+	43, // [43:59] is the sub-list for method output_type
+	27, // [27:43] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_shopscore_v1_admin_proto_init() }
@@ -1903,7 +2330,7 @@ func file_shopscore_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_shopscore_v1_admin_proto_rawDesc), len(file_shopscore_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   28,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -67,6 +67,15 @@ const (
 	// AdminServiceListSecurityEventsProcedure is the fully-qualified name of the AdminService's
 	// ListSecurityEvents RPC.
 	AdminServiceListSecurityEventsProcedure = "/shopscore.v1.AdminService/ListSecurityEvents"
+	// AdminServiceCreateIntegrationTokenProcedure is the fully-qualified name of the AdminService's
+	// CreateIntegrationToken RPC.
+	AdminServiceCreateIntegrationTokenProcedure = "/shopscore.v1.AdminService/CreateIntegrationToken"
+	// AdminServiceListIntegrationTokensProcedure is the fully-qualified name of the AdminService's
+	// ListIntegrationTokens RPC.
+	AdminServiceListIntegrationTokensProcedure = "/shopscore.v1.AdminService/ListIntegrationTokens"
+	// AdminServiceRevokeIntegrationTokenProcedure is the fully-qualified name of the AdminService's
+	// RevokeIntegrationToken RPC.
+	AdminServiceRevokeIntegrationTokenProcedure = "/shopscore.v1.AdminService/RevokeIntegrationToken"
 )
 
 // AdminServiceClient is a client for the shopscore.v1.AdminService service.
@@ -113,6 +122,19 @@ type AdminServiceClient interface {
 	// ListSecurityEvents lists the security log newest first, filtered, a
 	// page at a time. Errors: InvalidArgument.
 	ListSecurityEvents(context.Context, *connect.Request[v1.ListSecurityEventsRequest]) (*connect.Response[v1.ListSecurityEventsResponse], error)
+	// CreateIntegrationToken makes a long-lived API token for a service
+	// account (a BI tool, a script) with scopes ("reports": dashboards,
+	// the audit workbook and the visit export; "webhooks": the webhook
+	// endpoints). The token is in the answer once and never again; only
+	// its hash is stored. Errors: InvalidArgument (no name, an unknown
+	// scope, named).
+	CreateIntegrationToken(context.Context, *connect.Request[v1.CreateIntegrationTokenRequest]) (*connect.Response[v1.CreateIntegrationTokenResponse], error)
+	// ListIntegrationTokens lists every integration token, revoked ones
+	// included, newest first, with its last use.
+	ListIntegrationTokens(context.Context, *connect.Request[v1.ListIntegrationTokensRequest]) (*connect.Response[v1.ListIntegrationTokensResponse], error)
+	// RevokeIntegrationToken revokes a token: its next call is refused
+	// Unauthenticated. Errors: InvalidArgument, NotFound.
+	RevokeIntegrationToken(context.Context, *connect.Request[v1.RevokeIntegrationTokenRequest]) (*connect.Response[v1.RevokeIntegrationTokenResponse], error)
 }
 
 // NewAdminServiceClient constructs a client for the shopscore.v1.AdminService service. By default,
@@ -204,24 +226,45 @@ func NewAdminServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithSchema(adminServiceMethods.ByName("ListSecurityEvents")),
 			connect.WithClientOptions(opts...),
 		),
+		createIntegrationToken: connect.NewClient[v1.CreateIntegrationTokenRequest, v1.CreateIntegrationTokenResponse](
+			httpClient,
+			baseURL+AdminServiceCreateIntegrationTokenProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("CreateIntegrationToken")),
+			connect.WithClientOptions(opts...),
+		),
+		listIntegrationTokens: connect.NewClient[v1.ListIntegrationTokensRequest, v1.ListIntegrationTokensResponse](
+			httpClient,
+			baseURL+AdminServiceListIntegrationTokensProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ListIntegrationTokens")),
+			connect.WithClientOptions(opts...),
+		),
+		revokeIntegrationToken: connect.NewClient[v1.RevokeIntegrationTokenRequest, v1.RevokeIntegrationTokenResponse](
+			httpClient,
+			baseURL+AdminServiceRevokeIntegrationTokenProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("RevokeIntegrationToken")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // adminServiceClient implements AdminServiceClient.
 type adminServiceClient struct {
-	createUser           *connect.Client[v1.CreateUserRequest, v1.CreateUserResponse]
-	listUsers            *connect.Client[v1.ListUsersRequest, v1.ListUsersResponse]
-	disableUser          *connect.Client[v1.DisableUserRequest, v1.DisableUserResponse]
-	enableUser           *connect.Client[v1.EnableUserRequest, v1.EnableUserResponse]
-	listSessions         *connect.Client[v1.ListSessionsRequest, v1.ListSessionsResponse]
-	revokeSession        *connect.Client[v1.RevokeSessionRequest, v1.RevokeSessionResponse]
-	rotateSigningKey     *connect.Client[v1.RotateSigningKeyRequest, v1.RotateSigningKeyResponse]
-	streamSecurityEvents *connect.Client[v1.StreamSecurityEventsRequest, v1.StreamSecurityEventsResponse]
-	getUser              *connect.Client[v1.GetUserRequest, v1.GetUserResponse]
-	resetPassword        *connect.Client[v1.ResetPasswordRequest, v1.ResetPasswordResponse]
-	changeRole           *connect.Client[v1.ChangeRoleRequest, v1.ChangeRoleResponse]
-	setManagedStores     *connect.Client[v1.SetManagedStoresRequest, v1.SetManagedStoresResponse]
-	listSecurityEvents   *connect.Client[v1.ListSecurityEventsRequest, v1.ListSecurityEventsResponse]
+	createUser             *connect.Client[v1.CreateUserRequest, v1.CreateUserResponse]
+	listUsers              *connect.Client[v1.ListUsersRequest, v1.ListUsersResponse]
+	disableUser            *connect.Client[v1.DisableUserRequest, v1.DisableUserResponse]
+	enableUser             *connect.Client[v1.EnableUserRequest, v1.EnableUserResponse]
+	listSessions           *connect.Client[v1.ListSessionsRequest, v1.ListSessionsResponse]
+	revokeSession          *connect.Client[v1.RevokeSessionRequest, v1.RevokeSessionResponse]
+	rotateSigningKey       *connect.Client[v1.RotateSigningKeyRequest, v1.RotateSigningKeyResponse]
+	streamSecurityEvents   *connect.Client[v1.StreamSecurityEventsRequest, v1.StreamSecurityEventsResponse]
+	getUser                *connect.Client[v1.GetUserRequest, v1.GetUserResponse]
+	resetPassword          *connect.Client[v1.ResetPasswordRequest, v1.ResetPasswordResponse]
+	changeRole             *connect.Client[v1.ChangeRoleRequest, v1.ChangeRoleResponse]
+	setManagedStores       *connect.Client[v1.SetManagedStoresRequest, v1.SetManagedStoresResponse]
+	listSecurityEvents     *connect.Client[v1.ListSecurityEventsRequest, v1.ListSecurityEventsResponse]
+	createIntegrationToken *connect.Client[v1.CreateIntegrationTokenRequest, v1.CreateIntegrationTokenResponse]
+	listIntegrationTokens  *connect.Client[v1.ListIntegrationTokensRequest, v1.ListIntegrationTokensResponse]
+	revokeIntegrationToken *connect.Client[v1.RevokeIntegrationTokenRequest, v1.RevokeIntegrationTokenResponse]
 }
 
 // CreateUser calls shopscore.v1.AdminService.CreateUser.
@@ -289,6 +332,21 @@ func (c *adminServiceClient) ListSecurityEvents(ctx context.Context, req *connec
 	return c.listSecurityEvents.CallUnary(ctx, req)
 }
 
+// CreateIntegrationToken calls shopscore.v1.AdminService.CreateIntegrationToken.
+func (c *adminServiceClient) CreateIntegrationToken(ctx context.Context, req *connect.Request[v1.CreateIntegrationTokenRequest]) (*connect.Response[v1.CreateIntegrationTokenResponse], error) {
+	return c.createIntegrationToken.CallUnary(ctx, req)
+}
+
+// ListIntegrationTokens calls shopscore.v1.AdminService.ListIntegrationTokens.
+func (c *adminServiceClient) ListIntegrationTokens(ctx context.Context, req *connect.Request[v1.ListIntegrationTokensRequest]) (*connect.Response[v1.ListIntegrationTokensResponse], error) {
+	return c.listIntegrationTokens.CallUnary(ctx, req)
+}
+
+// RevokeIntegrationToken calls shopscore.v1.AdminService.RevokeIntegrationToken.
+func (c *adminServiceClient) RevokeIntegrationToken(ctx context.Context, req *connect.Request[v1.RevokeIntegrationTokenRequest]) (*connect.Response[v1.RevokeIntegrationTokenResponse], error) {
+	return c.revokeIntegrationToken.CallUnary(ctx, req)
+}
+
 // AdminServiceHandler is an implementation of the shopscore.v1.AdminService service.
 type AdminServiceHandler interface {
 	// CreateUser adds a user. Errors: InvalidArgument, AlreadyExists (e-mail taken).
@@ -333,6 +391,19 @@ type AdminServiceHandler interface {
 	// ListSecurityEvents lists the security log newest first, filtered, a
 	// page at a time. Errors: InvalidArgument.
 	ListSecurityEvents(context.Context, *connect.Request[v1.ListSecurityEventsRequest]) (*connect.Response[v1.ListSecurityEventsResponse], error)
+	// CreateIntegrationToken makes a long-lived API token for a service
+	// account (a BI tool, a script) with scopes ("reports": dashboards,
+	// the audit workbook and the visit export; "webhooks": the webhook
+	// endpoints). The token is in the answer once and never again; only
+	// its hash is stored. Errors: InvalidArgument (no name, an unknown
+	// scope, named).
+	CreateIntegrationToken(context.Context, *connect.Request[v1.CreateIntegrationTokenRequest]) (*connect.Response[v1.CreateIntegrationTokenResponse], error)
+	// ListIntegrationTokens lists every integration token, revoked ones
+	// included, newest first, with its last use.
+	ListIntegrationTokens(context.Context, *connect.Request[v1.ListIntegrationTokensRequest]) (*connect.Response[v1.ListIntegrationTokensResponse], error)
+	// RevokeIntegrationToken revokes a token: its next call is refused
+	// Unauthenticated. Errors: InvalidArgument, NotFound.
+	RevokeIntegrationToken(context.Context, *connect.Request[v1.RevokeIntegrationTokenRequest]) (*connect.Response[v1.RevokeIntegrationTokenResponse], error)
 }
 
 // NewAdminServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -420,6 +491,24 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 		connect.WithSchema(adminServiceMethods.ByName("ListSecurityEvents")),
 		connect.WithHandlerOptions(opts...),
 	)
+	adminServiceCreateIntegrationTokenHandler := connect.NewUnaryHandler(
+		AdminServiceCreateIntegrationTokenProcedure,
+		svc.CreateIntegrationToken,
+		connect.WithSchema(adminServiceMethods.ByName("CreateIntegrationToken")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceListIntegrationTokensHandler := connect.NewUnaryHandler(
+		AdminServiceListIntegrationTokensProcedure,
+		svc.ListIntegrationTokens,
+		connect.WithSchema(adminServiceMethods.ByName("ListIntegrationTokens")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceRevokeIntegrationTokenHandler := connect.NewUnaryHandler(
+		AdminServiceRevokeIntegrationTokenProcedure,
+		svc.RevokeIntegrationToken,
+		connect.WithSchema(adminServiceMethods.ByName("RevokeIntegrationToken")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/shopscore.v1.AdminService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case AdminServiceCreateUserProcedure:
@@ -448,6 +537,12 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 			adminServiceSetManagedStoresHandler.ServeHTTP(w, r)
 		case AdminServiceListSecurityEventsProcedure:
 			adminServiceListSecurityEventsHandler.ServeHTTP(w, r)
+		case AdminServiceCreateIntegrationTokenProcedure:
+			adminServiceCreateIntegrationTokenHandler.ServeHTTP(w, r)
+		case AdminServiceListIntegrationTokensProcedure:
+			adminServiceListIntegrationTokensHandler.ServeHTTP(w, r)
+		case AdminServiceRevokeIntegrationTokenProcedure:
+			adminServiceRevokeIntegrationTokenHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -507,4 +602,16 @@ func (UnimplementedAdminServiceHandler) SetManagedStores(context.Context, *conne
 
 func (UnimplementedAdminServiceHandler) ListSecurityEvents(context.Context, *connect.Request[v1.ListSecurityEventsRequest]) (*connect.Response[v1.ListSecurityEventsResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.AdminService.ListSecurityEvents is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) CreateIntegrationToken(context.Context, *connect.Request[v1.CreateIntegrationTokenRequest]) (*connect.Response[v1.CreateIntegrationTokenResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.AdminService.CreateIntegrationToken is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ListIntegrationTokens(context.Context, *connect.Request[v1.ListIntegrationTokensRequest]) (*connect.Response[v1.ListIntegrationTokensResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.AdminService.ListIntegrationTokens is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) RevokeIntegrationToken(context.Context, *connect.Request[v1.RevokeIntegrationTokenRequest]) (*connect.Response[v1.RevokeIntegrationTokenResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.AdminService.RevokeIntegrationToken is not implemented"))
 }

@@ -14,7 +14,182 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shopscore/v1/admin.proto.
  */
 export const file_shopscore_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChhzaG9wc2NvcmUvdjEvYWRtaW4ucHJvdG8SDHNob3BzY29yZS52MSKkAQoRQ3JlYXRlVXNlclJlcXVlc3QSDQoFZW1haWwYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEiAKBHJvbGUYAyABKA4yEi5zaG9wc2NvcmUudjEuUm9sZRIQCghwYXNzd29yZBgEIAEoCRIZChFtYW5hZ2VkX3N0b3JlX2lkcxgFIAMoCRIbChNtYW5hZ2VkX3N0b3JlX2NvZGVzGAYgAygJIjYKEkNyZWF0ZVVzZXJSZXNwb25zZRIgCgR1c2VyGAEgASgLMhIuc2hvcHNjb3JlLnYxLlVzZXIiagoQTGlzdFVzZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIgCgRyb2xlGAMgASgOMhIuc2hvcHNjb3JlLnYxLlJvbGUSDQoFcXVlcnkYBCABKAkiTwoRTGlzdFVzZXJzUmVzcG9uc2USIQoFdXNlcnMYASADKAsyEi5zaG9wc2NvcmUudjEuVXNlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiJQoSRGlzYWJsZVVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiNwoTRGlzYWJsZVVzZXJSZXNwb25zZRIgCgR1c2VyGAEgASgLMhIuc2hvcHNjb3JlLnYxLlVzZXIiJAoRRW5hYmxlVXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI2ChJFbmFibGVVc2VyUmVzcG9uc2USIAoEdXNlchgBIAEoCzISLnNob3BzY29yZS52MS5Vc2VyIqICCgdTZXNzaW9uEgoKAmlkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgJEhMKC2RldmljZV9uYW1lGAQgASgJEi8KC2NyZWF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X3NlZW5fdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmV2b2tlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJldm9rZV9yZWFzb24YCCABKAkSEgoKdXNlcl9lbWFpbBgJIAEoCRIRCgl1c2VyX25hbWUYCiABKAkiYgoTTGlzdFNlc3Npb25zUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEhMKC2FjdGl2ZV9vbmx5GAQgASgIIlgKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEicKCHNlc3Npb25zGAEgAygLMhUuc2hvcHNjb3JlLnYxLlNlc3Npb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIioKFFJldm9rZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiPwoVUmV2b2tlU2Vzc2lvblJlc3BvbnNlEiYKB3Nlc3Npb24YASABKAsyFS5zaG9wc2NvcmUudjEuU2Vzc2lvbiIZChdSb3RhdGVTaWduaW5nS2V5UmVxdWVzdCIqChhSb3RhdGVTaWduaW5nS2V5UmVzcG9uc2USDgoGa2V5X2lkGAEgASgJIjAKG1N0cmVhbVNlY3VyaXR5RXZlbnRzUmVxdWVzdBIRCglhZnRlcl9zZXEYASABKAMirQEKHFN0cmVhbVNlY3VyaXR5RXZlbnRzUmVzcG9uc2USCwoDc2VxGAEgASgDEi8KC2NyZWF0ZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRraW5kGAMgASgJEg8KB3VzZXJfaWQYBCABKAkSEgoKc2Vzc2lvbl9pZBgFIAEoCRIMCgRwZWVyGAYgASgJEg4KBmRldGFpbBgHIAEoCSIhCg5HZXRVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIjMKD0dldFVzZXJSZXNwb25zZRIgCgR1c2VyGAEgASgLMhIuc2hvcHNjb3JlLnYxLlVzZXIiPQoUUmVzZXRQYXNzd29yZFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIUCgxuZXdfcGFzc3dvcmQYAiABKAkiUwoVUmVzZXRQYXNzd29yZFJlc3BvbnNlEiAKBHVzZXIYASABKAsyEi5zaG9wc2NvcmUudjEuVXNlchIYChByZXZva2VkX3Nlc3Npb25zGAIgASgFIkYKEUNoYW5nZVJvbGVSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSIAoEcm9sZRgCIAEoDjISLnNob3BzY29yZS52MS5Sb2xlIjYKEkNoYW5nZVJvbGVSZXNwb25zZRIgCgR1c2VyGAEgASgLMhIuc2hvcHNjb3JlLnYxLlVzZXIiUgoXU2V0TWFuYWdlZFN0b3Jlc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIRCglzdG9yZV9pZHMYAiADKAkSEwoLc3RvcmVfY29kZXMYAyADKAkiPAoYU2V0TWFuYWdlZFN0b3Jlc1Jlc3BvbnNlEiAKBHVzZXIYASABKAsyEi5zaG9wc2NvcmUudjEuVXNlciLFAQoNU2VjdXJpdHlFdmVudBILCgNzZXEYASABKAMSLwoLY3JlYXRlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGtpbmQYAyABKAkSDwoHdXNlcl9pZBgEIAEoCRISCgp1c2VyX2VtYWlsGAUgASgJEhEKCXVzZXJfbmFtZRgGIAEoCRISCgpzZXNzaW9uX2lkGAcgASgJEgwKBHBlZXIYCCABKAkSDgoGZGV0YWlsGAkgASgJIr4BChlMaXN0U2VjdXJpdHlFdmVudHNSZXF1ZXN0Eg0KBWtpbmRzGAEgAygJEg8KB3VzZXJfaWQYAiABKAkSLQoJZnJvbV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgd0b190aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglwYWdlX3NpemUYBSABKAUSEgoKcGFnZV90b2tlbhgGIAEoCSJiChpMaXN0U2VjdXJpdHlFdmVudHNSZXNwb25zZRIrCgZldmVudHMYASADKAsyGy5zaG9wc2NvcmUudjEuU2VjdXJpdHlFdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkylgkKDEFkbWluU2VydmljZRJPCgpDcmVhdGVVc2VyEh8uc2hvcHNjb3JlLnYxLkNyZWF0ZVVzZXJSZXF1ZXN0GiAuc2hvcHNjb3JlLnYxLkNyZWF0ZVVzZXJSZXNwb25zZRJMCglMaXN0VXNlcnMSHi5zaG9wc2NvcmUudjEuTGlzdFVzZXJzUmVxdWVzdBofLnNob3BzY29yZS52MS5MaXN0VXNlcnNSZXNwb25zZRJSCgtEaXNhYmxlVXNlchIgLnNob3BzY29yZS52MS5EaXNhYmxlVXNlclJlcXVlc3QaIS5zaG9wc2NvcmUudjEuRGlzYWJsZVVzZXJSZXNwb25zZRJPCgpFbmFibGVVc2VyEh8uc2hvcHNjb3JlLnYxLkVuYWJsZVVzZXJSZXF1ZXN0GiAuc2hvcHNjb3JlLnYxLkVuYWJsZVVzZXJSZXNwb25zZRJVCgxMaXN0U2Vzc2lvbnMSIS5zaG9wc2NvcmUudjEuTGlzdFNlc3Npb25zUmVxdWVzdBoiLnNob3BzY29yZS52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJYCg1SZXZva2VTZXNzaW9uEiIuc2hvcHNjb3JlLnYxLlJldm9rZVNlc3Npb25SZXF1ZXN0GiMuc2hvcHNjb3JlLnYxLlJldm9rZVNlc3Npb25SZXNwb25zZRJhChBSb3RhdGVTaWduaW5nS2V5EiUuc2hvcHNjb3JlLnYxLlJvdGF0ZVNpZ25pbmdLZXlSZXF1ZXN0GiYuc2hvcHNjb3JlLnYxLlJvdGF0ZVNpZ25pbmdLZXlSZXNwb25zZRJvChRTdHJlYW1TZWN1cml0eUV2ZW50cxIpLnNob3BzY29yZS52MS5TdHJlYW1TZWN1cml0eUV2ZW50c1JlcXVlc3QaKi5zaG9wc2NvcmUudjEuU3RyZWFtU2VjdXJpdHlFdmVudHNSZXNwb25zZTABEkYKB0dldFVzZXISHC5zaG9wc2NvcmUudjEuR2V0VXNlclJlcXVlc3QaHS5zaG9wc2NvcmUudjEuR2V0VXNlclJlc3BvbnNlElgKDVJlc2V0UGFzc3dvcmQSIi5zaG9wc2NvcmUudjEuUmVzZXRQYXNzd29yZFJlcXVlc3QaIy5zaG9wc2NvcmUudjEuUmVzZXRQYXNzd29yZFJlc3BvbnNlEk8KCkNoYW5nZVJvbGUSHy5zaG9wc2NvcmUudjEuQ2hhbmdlUm9sZVJlcXVlc3QaIC5zaG9wc2NvcmUudjEuQ2hhbmdlUm9sZVJlc3BvbnNlEmEKEFNldE1hbmFnZWRTdG9yZXMSJS5zaG9wc2NvcmUudjEuU2V0TWFuYWdlZFN0b3Jlc1JlcXVlc3QaJi5zaG9wc2NvcmUudjEuU2V0TWFuYWdlZFN0b3Jlc1Jlc3BvbnNlEmcKEkxpc3RTZWN1cml0eUV2ZW50cxInLnNob3BzY29yZS52MS5MaXN0U2VjdXJpdHlFdmVudHNSZXF1ZXN0Giguc2hvcHNjb3JlLnYxLkxpc3RTZWN1cml0eUV2ZW50c1Jlc3BvbnNlQj1aO2dpdGh1Yi5jb20vc2hvcHNjb3JlL3Nob3BzY29yZS9hcGkvc2hvcHNjb3JlL3YxO3Nob3BzY29yZXYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_shopscore_v1_auth]);
+  fileDesc("ChhzaG9wc2NvcmUvdjEvYWRtaW4ucHJvdG8SDHNob3BzY29yZS52MSKEAgoQSW50ZWdyYXRpb25Ub2tlbhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg4KBnNjb3BlcxgDIAMoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPY3JlYXRlZF9ieV9uYW1lGAUgASgJEjIKDmxhc3RfdXNlZF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtyZXZva2VfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPcmV2b2tlZF9ieV9uYW1lGAggASgJIj0KHUNyZWF0ZUludGVncmF0aW9uVG9rZW5SZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGc2NvcGVzGAIgAygJIl8KHkNyZWF0ZUludGVncmF0aW9uVG9rZW5SZXNwb25zZRItCgV0b2tlbhgBIAEoCzIeLnNob3BzY29yZS52MS5JbnRlZ3JhdGlvblRva2VuEg4KBnNlY3JldBgCIAEoCSIeChxMaXN0SW50ZWdyYXRpb25Ub2tlbnNSZXF1ZXN0Ik8KHUxpc3RJbnRlZ3JhdGlvblRva2Vuc1Jlc3BvbnNlEi4KBnRva2VucxgBIAMoCzIeLnNob3BzY29yZS52MS5JbnRlZ3JhdGlvblRva2VuIjEKHVJldm9rZUludGVncmF0aW9uVG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJIk8KHlJldm9rZUludGVncmF0aW9uVG9rZW5SZXNwb25zZRItCgV0b2tlbhgBIAEoCzIeLnNob3BzY29yZS52MS5JbnRlZ3JhdGlvblRva2VuIqQBChFDcmVhdGVVc2VyUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSIAoEcm9sZRgDIAEoDjISLnNob3BzY29yZS52MS5Sb2xlEhAKCHBhc3N3b3JkGAQgASgJEhkKEW1hbmFnZWRfc3RvcmVfaWRzGAUgAygJEhsKE21hbmFnZWRfc3RvcmVfY29kZXMYBiADKAkiNgoSQ3JlYXRlVXNlclJlc3BvbnNlEiAKBHVzZXIYASABKAsyEi5zaG9wc2NvcmUudjEuVXNlciJqChBMaXN0VXNlcnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEiAKBHJvbGUYAyABKA4yEi5zaG9wc2NvcmUudjEuUm9sZRINCgVxdWVyeRgEIAEoCSJPChFMaXN0VXNlcnNSZXNwb25zZRIhCgV1c2VycxgBIAMoCzISLnNob3BzY29yZS52MS5Vc2VyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIlChJEaXNhYmxlVXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI3ChNEaXNhYmxlVXNlclJlc3BvbnNlEiAKBHVzZXIYASABKAsyEi5zaG9wc2NvcmUudjEuVXNlciIkChFFbmFibGVVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIjYKEkVuYWJsZVVzZXJSZXNwb25zZRIgCgR1c2VyGAEgASgLMhIuc2hvcHNjb3JlLnYxLlVzZXIiogIKB1Nlc3Npb24SCgoCaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIRCglkZXZpY2VfaWQYAyABKAkSEwoLZGV2aWNlX25hbWUYBCABKAkSLwoLY3JlYXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmxhc3Rfc2Vlbl90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtyZXZva2VfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNcmV2b2tlX3JlYXNvbhgIIAEoCRISCgp1c2VyX2VtYWlsGAkgASgJEhEKCXVzZXJfbmFtZRgKIAEoCSJiChNMaXN0U2Vzc2lvbnNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSEwoLYWN0aXZlX29ubHkYBCABKAgiWAoUTGlzdFNlc3Npb25zUmVzcG9uc2USJwoIc2Vzc2lvbnMYASADKAsyFS5zaG9wc2NvcmUudjEuU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKgoUUmV2b2tlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSI/ChVSZXZva2VTZXNzaW9uUmVzcG9uc2USJgoHc2Vzc2lvbhgBIAEoCzIVLnNob3BzY29yZS52MS5TZXNzaW9uIhkKF1JvdGF0ZVNpZ25pbmdLZXlSZXF1ZXN0IioKGFJvdGF0ZVNpZ25pbmdLZXlSZXNwb25zZRIOCgZrZXlfaWQYASABKAkiMAobU3RyZWFtU2VjdXJpdHlFdmVudHNSZXF1ZXN0EhEKCWFmdGVyX3NlcRgBIAEoAyKtAQocU3RyZWFtU2VjdXJpdHlFdmVudHNSZXNwb25zZRILCgNzZXEYASABKAMSLwoLY3JlYXRlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGtpbmQYAyABKAkSDwoHdXNlcl9pZBgEIAEoCRISCgpzZXNzaW9uX2lkGAUgASgJEgwKBHBlZXIYBiABKAkSDgoGZGV0YWlsGAcgASgJIiEKDkdldFVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiMwoPR2V0VXNlclJlc3BvbnNlEiAKBHVzZXIYASABKAsyEi5zaG9wc2NvcmUudjEuVXNlciI9ChRSZXNldFBhc3N3b3JkUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhQKDG5ld19wYXNzd29yZBgCIAEoCSJTChVSZXNldFBhc3N3b3JkUmVzcG9uc2USIAoEdXNlchgBIAEoCzISLnNob3BzY29yZS52MS5Vc2VyEhgKEHJldm9rZWRfc2Vzc2lvbnMYAiABKAUiRgoRQ2hhbmdlUm9sZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIgCgRyb2xlGAIgASgOMhIuc2hvcHNjb3JlLnYxLlJvbGUiNgoSQ2hhbmdlUm9sZVJlc3BvbnNlEiAKBHVzZXIYASABKAsyEi5zaG9wc2NvcmUudjEuVXNlciJSChdTZXRNYW5hZ2VkU3RvcmVzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhEKCXN0b3JlX2lkcxgCIAMoCRITCgtzdG9yZV9jb2RlcxgDIAMoCSI8ChhTZXRNYW5hZ2VkU3RvcmVzUmVzcG9uc2USIAoEdXNlchgBIAEoCzISLnNob3BzY29yZS52MS5Vc2VyIsUBCg1TZWN1cml0eUV2ZW50EgsKA3NlcRgBIAEoAxIvCgtjcmVhdGVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEa2luZBgDIAEoCRIPCgd1c2VyX2lkGAQgASgJEhIKCnVzZXJfZW1haWwYBSABKAkSEQoJdXNlcl9uYW1lGAYgASgJEhIKCnNlc3Npb25faWQYByABKAkSDAoEcGVlchgIIAEoCRIOCgZkZXRhaWwYCSABKAkivgEKGUxpc3RTZWN1cml0eUV2ZW50c1JlcXVlc3QSDQoFa2luZHMYASADKAkSDwoHdXNlcl9pZBgCIAEoCRItCglmcm9tX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB3RvX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgFIAEoBRISCgpwYWdlX3Rva2VuGAYgASgJImIKGkxpc3RTZWN1cml0eUV2ZW50c1Jlc3BvbnNlEisKBmV2ZW50cxgBIAMoCzIbLnNob3BzY29yZS52MS5TZWN1cml0eUV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTLyCwoMQWRtaW5TZXJ2aWNlEk8KCkNyZWF0ZVVzZXISHy5zaG9wc2NvcmUudjEuQ3JlYXRlVXNlclJlcXVlc3QaIC5zaG9wc2NvcmUudjEuQ3JlYXRlVXNlclJlc3BvbnNlEkwKCUxpc3RVc2VycxIeLnNob3BzY29yZS52MS5MaXN0VXNlcnNSZXF1ZXN0Gh8uc2hvcHNjb3JlLnYxLkxpc3RVc2Vyc1Jlc3BvbnNlElIKC0Rpc2FibGVVc2VyEiAuc2hvcHNjb3JlLnYxLkRpc2FibGVVc2VyUmVxdWVzdBohLnNob3BzY29yZS52MS5EaXNhYmxlVXNlclJlc3BvbnNlEk8KCkVuYWJsZVVzZXISHy5zaG9wc2NvcmUudjEuRW5hYmxlVXNlclJlcXVlc3QaIC5zaG9wc2NvcmUudjEuRW5hYmxlVXNlclJlc3BvbnNlElUKDExpc3RTZXNzaW9ucxIhLnNob3BzY29yZS52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GiIuc2hvcHNjb3JlLnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlElgKDVJldm9rZVNlc3Npb24SIi5zaG9wc2NvcmUudjEuUmV2b2tlU2Vzc2lvblJlcXVlc3QaIy5zaG9wc2NvcmUudjEuUmV2b2tlU2Vzc2lvblJlc3BvbnNlEmEKEFJvdGF0ZVNpZ25pbmdLZXkSJS5zaG9wc2NvcmUudjEuUm90YXRlU2lnbmluZ0tleVJlcXVlc3QaJi5zaG9wc2NvcmUudjEuUm90YXRlU2lnbmluZ0tleVJlc3BvbnNlEm8KFFN0cmVhbVNlY3VyaXR5RXZlbnRzEikuc2hvcHNjb3JlLnYxLlN0cmVhbVNlY3VyaXR5RXZlbnRzUmVxdWVzdBoqLnNob3BzY29yZS52MS5TdHJlYW1TZWN1cml0eUV2ZW50c1Jlc3BvbnNlMAESRgoHR2V0VXNlchIcLnNob3BzY29yZS52MS5HZXRVc2VyUmVxdWVzdBodLnNob3BzY29yZS52MS5HZXRVc2VyUmVzcG9uc2USWAoNUmVzZXRQYXNzd29yZBIiLnNob3BzY29yZS52MS5SZXNldFBhc3N3b3JkUmVxdWVzdBojLnNob3BzY29yZS52MS5SZXNldFBhc3N3b3JkUmVzcG9uc2USTwoKQ2hhbmdlUm9sZRIfLnNob3BzY29yZS52MS5DaGFuZ2VSb2xlUmVxdWVzdBogLnNob3BzY29yZS52MS5DaGFuZ2VSb2xlUmVzcG9uc2USYQoQU2V0TWFuYWdlZFN0b3JlcxIlLnNob3BzY29yZS52MS5TZXRNYW5hZ2VkU3RvcmVzUmVxdWVzdBomLnNob3BzY29yZS52MS5TZXRNYW5hZ2VkU3RvcmVzUmVzcG9uc2USZwoSTGlzdFNlY3VyaXR5RXZlbnRzEicuc2hvcHNjb3JlLnYxLkxpc3RTZWN1cml0eUV2ZW50c1JlcXVlc3QaKC5zaG9wc2NvcmUudjEuTGlzdFNlY3VyaXR5RXZlbnRzUmVzcG9uc2UScwoWQ3JlYXRlSW50ZWdyYXRpb25Ub2tlbhIrLnNob3BzY29yZS52MS5DcmVhdGVJbnRlZ3JhdGlvblRva2VuUmVxdWVzdBosLnNob3BzY29yZS52MS5DcmVhdGVJbnRlZ3JhdGlvblRva2VuUmVzcG9uc2UScAoVTGlzdEludGVncmF0aW9uVG9rZW5zEiouc2hvcHNjb3JlLnYxLkxpc3RJbnRlZ3JhdGlvblRva2Vuc1JlcXVlc3QaKy5zaG9wc2NvcmUudjEuTGlzdEludGVncmF0aW9uVG9rZW5zUmVzcG9uc2UScwoWUmV2b2tlSW50ZWdyYXRpb25Ub2tlbhIrLnNob3BzY29yZS52MS5SZXZva2VJbnRlZ3JhdGlvblRva2VuUmVxdWVzdBosLnNob3BzY29yZS52MS5SZXZva2VJbnRlZ3JhdGlvblRva2VuUmVzcG9uc2VCPVo7Z2l0aHViLmNvbS9zaG9wc2NvcmUvc2hvcHNjb3JlL2FwaS9zaG9wc2NvcmUvdjE7c2hvcHNjb3JldjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_shopscore_v1_auth]);
+
+/**
+ * IntegrationToken is a service account's API token, never with the
+ * token itself.
+ *
+ * @generated from message shopscore.v1.IntegrationToken
+ */
+export type IntegrationToken = Message<"shopscore.v1.IntegrationToken"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * scopes: "reports", "webhooks".
+   *
+   * @generated from field: repeated string scopes = 3;
+   */
+  scopes: string[];
+
+  /**
+   * @generated from field: google.protobuf.Timestamp create_time = 4;
+   */
+  createTime?: Timestamp | undefined;
+
+  /**
+   * created_by_name names the admin who made it.
+   *
+   * @generated from field: string created_by_name = 5;
+   */
+  createdByName: string;
+
+  /**
+   * last_used_time is unset when the token was never used; it is kept
+   * to the minute.
+   *
+   * @generated from field: google.protobuf.Timestamp last_used_time = 6;
+   */
+  lastUsedTime?: Timestamp | undefined;
+
+  /**
+   * revoke_time is unset while the token is live.
+   *
+   * @generated from field: google.protobuf.Timestamp revoke_time = 7;
+   */
+  revokeTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string revoked_by_name = 8;
+   */
+  revokedByName: string;
+};
+
+/**
+ * Describes the message shopscore.v1.IntegrationToken.
+ * Use `create(IntegrationTokenSchema)` to create a new message.
+ */
+export const IntegrationTokenSchema: GenMessage<IntegrationToken> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_admin, 0);
+
+/**
+ * @generated from message shopscore.v1.CreateIntegrationTokenRequest
+ */
+export type CreateIntegrationTokenRequest = Message<"shopscore.v1.CreateIntegrationTokenRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: repeated string scopes = 2;
+   */
+  scopes: string[];
+};
+
+/**
+ * Describes the message shopscore.v1.CreateIntegrationTokenRequest.
+ * Use `create(CreateIntegrationTokenRequestSchema)` to create a new message.
+ */
+export const CreateIntegrationTokenRequestSchema: GenMessage<CreateIntegrationTokenRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_admin, 1);
+
+/**
+ * @generated from message shopscore.v1.CreateIntegrationTokenResponse
+ */
+export type CreateIntegrationTokenResponse = Message<"shopscore.v1.CreateIntegrationTokenResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.IntegrationToken token = 1;
+   */
+  token?: IntegrationToken | undefined;
+
+  /**
+   * secret is the token to give the service (Authorization: Bearer
+   * sst_…), shown only in this answer.
+   *
+   * @generated from field: string secret = 2;
+   */
+  secret: string;
+};
+
+/**
+ * Describes the message shopscore.v1.CreateIntegrationTokenResponse.
+ * Use `create(CreateIntegrationTokenResponseSchema)` to create a new message.
+ */
+export const CreateIntegrationTokenResponseSchema: GenMessage<CreateIntegrationTokenResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_admin, 2);
+
+/**
+ * @generated from message shopscore.v1.ListIntegrationTokensRequest
+ */
+export type ListIntegrationTokensRequest = Message<"shopscore.v1.ListIntegrationTokensRequest"> & {
+};
+
+/**
+ * Describes the message shopscore.v1.ListIntegrationTokensRequest.
+ * Use `create(ListIntegrationTokensRequestSchema)` to create a new message.
+ */
+export const ListIntegrationTokensRequestSchema: GenMessage<ListIntegrationTokensRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_admin, 3);
+
+/**
+ * @generated from message shopscore.v1.ListIntegrationTokensResponse
+ */
+export type ListIntegrationTokensResponse = Message<"shopscore.v1.ListIntegrationTokensResponse"> & {
+  /**
+   * @generated from field: repeated shopscore.v1.IntegrationToken tokens = 1;
+   */
+  tokens: IntegrationToken[];
+};
+
+/**
+ * Describes the message shopscore.v1.ListIntegrationTokensResponse.
+ * Use `create(ListIntegrationTokensResponseSchema)` to create a new message.
+ */
+export const ListIntegrationTokensResponseSchema: GenMessage<ListIntegrationTokensResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_admin, 4);
+
+/**
+ * @generated from message shopscore.v1.RevokeIntegrationTokenRequest
+ */
+export type RevokeIntegrationTokenRequest = Message<"shopscore.v1.RevokeIntegrationTokenRequest"> & {
+  /**
+   * @generated from field: string token_id = 1;
+   */
+  tokenId: string;
+};
+
+/**
+ * Describes the message shopscore.v1.RevokeIntegrationTokenRequest.
+ * Use `create(RevokeIntegrationTokenRequestSchema)` to create a new message.
+ */
+export const RevokeIntegrationTokenRequestSchema: GenMessage<RevokeIntegrationTokenRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_admin, 5);
+
+/**
+ * @generated from message shopscore.v1.RevokeIntegrationTokenResponse
+ */
+export type RevokeIntegrationTokenResponse = Message<"shopscore.v1.RevokeIntegrationTokenResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.IntegrationToken token = 1;
+   */
+  token?: IntegrationToken | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.RevokeIntegrationTokenResponse.
+ * Use `create(RevokeIntegrationTokenResponseSchema)` to create a new message.
+ */
+export const RevokeIntegrationTokenResponseSchema: GenMessage<RevokeIntegrationTokenResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_admin, 6);
 
 /**
  * @generated from message shopscore.v1.CreateUserRequest
@@ -60,7 +235,7 @@ export type CreateUserRequest = Message<"shopscore.v1.CreateUserRequest"> & {
  * Use `create(CreateUserRequestSchema)` to create a new message.
  */
 export const CreateUserRequestSchema: GenMessage<CreateUserRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 0);
+  messageDesc(file_shopscore_v1_admin, 7);
 
 /**
  * @generated from message shopscore.v1.CreateUserResponse
@@ -77,7 +252,7 @@ export type CreateUserResponse = Message<"shopscore.v1.CreateUserResponse"> & {
  * Use `create(CreateUserResponseSchema)` to create a new message.
  */
 export const CreateUserResponseSchema: GenMessage<CreateUserResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 1);
+  messageDesc(file_shopscore_v1_admin, 8);
 
 /**
  * @generated from message shopscore.v1.ListUsersRequest
@@ -117,7 +292,7 @@ export type ListUsersRequest = Message<"shopscore.v1.ListUsersRequest"> & {
  * Use `create(ListUsersRequestSchema)` to create a new message.
  */
 export const ListUsersRequestSchema: GenMessage<ListUsersRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 2);
+  messageDesc(file_shopscore_v1_admin, 9);
 
 /**
  * @generated from message shopscore.v1.ListUsersResponse
@@ -139,7 +314,7 @@ export type ListUsersResponse = Message<"shopscore.v1.ListUsersResponse"> & {
  * Use `create(ListUsersResponseSchema)` to create a new message.
  */
 export const ListUsersResponseSchema: GenMessage<ListUsersResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 3);
+  messageDesc(file_shopscore_v1_admin, 10);
 
 /**
  * @generated from message shopscore.v1.DisableUserRequest
@@ -156,7 +331,7 @@ export type DisableUserRequest = Message<"shopscore.v1.DisableUserRequest"> & {
  * Use `create(DisableUserRequestSchema)` to create a new message.
  */
 export const DisableUserRequestSchema: GenMessage<DisableUserRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 4);
+  messageDesc(file_shopscore_v1_admin, 11);
 
 /**
  * @generated from message shopscore.v1.DisableUserResponse
@@ -173,7 +348,7 @@ export type DisableUserResponse = Message<"shopscore.v1.DisableUserResponse"> & 
  * Use `create(DisableUserResponseSchema)` to create a new message.
  */
 export const DisableUserResponseSchema: GenMessage<DisableUserResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 5);
+  messageDesc(file_shopscore_v1_admin, 12);
 
 /**
  * @generated from message shopscore.v1.EnableUserRequest
@@ -190,7 +365,7 @@ export type EnableUserRequest = Message<"shopscore.v1.EnableUserRequest"> & {
  * Use `create(EnableUserRequestSchema)` to create a new message.
  */
 export const EnableUserRequestSchema: GenMessage<EnableUserRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 6);
+  messageDesc(file_shopscore_v1_admin, 13);
 
 /**
  * @generated from message shopscore.v1.EnableUserResponse
@@ -207,7 +382,7 @@ export type EnableUserResponse = Message<"shopscore.v1.EnableUserResponse"> & {
  * Use `create(EnableUserResponseSchema)` to create a new message.
  */
 export const EnableUserResponseSchema: GenMessage<EnableUserResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 7);
+  messageDesc(file_shopscore_v1_admin, 14);
 
 /**
  * Session is one device's sign-in.
@@ -275,7 +450,7 @@ export type Session = Message<"shopscore.v1.Session"> & {
  * Use `create(SessionSchema)` to create a new message.
  */
 export const SessionSchema: GenMessage<Session> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 8);
+  messageDesc(file_shopscore_v1_admin, 15);
 
 /**
  * @generated from message shopscore.v1.ListSessionsRequest
@@ -313,7 +488,7 @@ export type ListSessionsRequest = Message<"shopscore.v1.ListSessionsRequest"> & 
  * Use `create(ListSessionsRequestSchema)` to create a new message.
  */
 export const ListSessionsRequestSchema: GenMessage<ListSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 9);
+  messageDesc(file_shopscore_v1_admin, 16);
 
 /**
  * @generated from message shopscore.v1.ListSessionsResponse
@@ -335,7 +510,7 @@ export type ListSessionsResponse = Message<"shopscore.v1.ListSessionsResponse"> 
  * Use `create(ListSessionsResponseSchema)` to create a new message.
  */
 export const ListSessionsResponseSchema: GenMessage<ListSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 10);
+  messageDesc(file_shopscore_v1_admin, 17);
 
 /**
  * @generated from message shopscore.v1.RevokeSessionRequest
@@ -352,7 +527,7 @@ export type RevokeSessionRequest = Message<"shopscore.v1.RevokeSessionRequest"> 
  * Use `create(RevokeSessionRequestSchema)` to create a new message.
  */
 export const RevokeSessionRequestSchema: GenMessage<RevokeSessionRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 11);
+  messageDesc(file_shopscore_v1_admin, 18);
 
 /**
  * @generated from message shopscore.v1.RevokeSessionResponse
@@ -369,7 +544,7 @@ export type RevokeSessionResponse = Message<"shopscore.v1.RevokeSessionResponse"
  * Use `create(RevokeSessionResponseSchema)` to create a new message.
  */
 export const RevokeSessionResponseSchema: GenMessage<RevokeSessionResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 12);
+  messageDesc(file_shopscore_v1_admin, 19);
 
 /**
  * @generated from message shopscore.v1.RotateSigningKeyRequest
@@ -382,7 +557,7 @@ export type RotateSigningKeyRequest = Message<"shopscore.v1.RotateSigningKeyRequ
  * Use `create(RotateSigningKeyRequestSchema)` to create a new message.
  */
 export const RotateSigningKeyRequestSchema: GenMessage<RotateSigningKeyRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 13);
+  messageDesc(file_shopscore_v1_admin, 20);
 
 /**
  * @generated from message shopscore.v1.RotateSigningKeyResponse
@@ -401,7 +576,7 @@ export type RotateSigningKeyResponse = Message<"shopscore.v1.RotateSigningKeyRes
  * Use `create(RotateSigningKeyResponseSchema)` to create a new message.
  */
 export const RotateSigningKeyResponseSchema: GenMessage<RotateSigningKeyResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 14);
+  messageDesc(file_shopscore_v1_admin, 21);
 
 /**
  * @generated from message shopscore.v1.StreamSecurityEventsRequest
@@ -420,7 +595,7 @@ export type StreamSecurityEventsRequest = Message<"shopscore.v1.StreamSecurityEv
  * Use `create(StreamSecurityEventsRequestSchema)` to create a new message.
  */
 export const StreamSecurityEventsRequestSchema: GenMessage<StreamSecurityEventsRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 15);
+  messageDesc(file_shopscore_v1_admin, 22);
 
 /**
  * @generated from message shopscore.v1.StreamSecurityEventsResponse
@@ -472,7 +647,7 @@ export type StreamSecurityEventsResponse = Message<"shopscore.v1.StreamSecurityE
  * Use `create(StreamSecurityEventsResponseSchema)` to create a new message.
  */
 export const StreamSecurityEventsResponseSchema: GenMessage<StreamSecurityEventsResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 16);
+  messageDesc(file_shopscore_v1_admin, 23);
 
 /**
  * @generated from message shopscore.v1.GetUserRequest
@@ -489,7 +664,7 @@ export type GetUserRequest = Message<"shopscore.v1.GetUserRequest"> & {
  * Use `create(GetUserRequestSchema)` to create a new message.
  */
 export const GetUserRequestSchema: GenMessage<GetUserRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 17);
+  messageDesc(file_shopscore_v1_admin, 24);
 
 /**
  * @generated from message shopscore.v1.GetUserResponse
@@ -506,7 +681,7 @@ export type GetUserResponse = Message<"shopscore.v1.GetUserResponse"> & {
  * Use `create(GetUserResponseSchema)` to create a new message.
  */
 export const GetUserResponseSchema: GenMessage<GetUserResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 18);
+  messageDesc(file_shopscore_v1_admin, 25);
 
 /**
  * @generated from message shopscore.v1.ResetPasswordRequest
@@ -530,7 +705,7 @@ export type ResetPasswordRequest = Message<"shopscore.v1.ResetPasswordRequest"> 
  * Use `create(ResetPasswordRequestSchema)` to create a new message.
  */
 export const ResetPasswordRequestSchema: GenMessage<ResetPasswordRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 19);
+  messageDesc(file_shopscore_v1_admin, 26);
 
 /**
  * @generated from message shopscore.v1.ResetPasswordResponse
@@ -554,7 +729,7 @@ export type ResetPasswordResponse = Message<"shopscore.v1.ResetPasswordResponse"
  * Use `create(ResetPasswordResponseSchema)` to create a new message.
  */
 export const ResetPasswordResponseSchema: GenMessage<ResetPasswordResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 20);
+  messageDesc(file_shopscore_v1_admin, 27);
 
 /**
  * @generated from message shopscore.v1.ChangeRoleRequest
@@ -576,7 +751,7 @@ export type ChangeRoleRequest = Message<"shopscore.v1.ChangeRoleRequest"> & {
  * Use `create(ChangeRoleRequestSchema)` to create a new message.
  */
 export const ChangeRoleRequestSchema: GenMessage<ChangeRoleRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 21);
+  messageDesc(file_shopscore_v1_admin, 28);
 
 /**
  * @generated from message shopscore.v1.ChangeRoleResponse
@@ -593,7 +768,7 @@ export type ChangeRoleResponse = Message<"shopscore.v1.ChangeRoleResponse"> & {
  * Use `create(ChangeRoleResponseSchema)` to create a new message.
  */
 export const ChangeRoleResponseSchema: GenMessage<ChangeRoleResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 22);
+  messageDesc(file_shopscore_v1_admin, 29);
 
 /**
  * @generated from message shopscore.v1.SetManagedStoresRequest
@@ -622,7 +797,7 @@ export type SetManagedStoresRequest = Message<"shopscore.v1.SetManagedStoresRequ
  * Use `create(SetManagedStoresRequestSchema)` to create a new message.
  */
 export const SetManagedStoresRequestSchema: GenMessage<SetManagedStoresRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 23);
+  messageDesc(file_shopscore_v1_admin, 30);
 
 /**
  * @generated from message shopscore.v1.SetManagedStoresResponse
@@ -639,7 +814,7 @@ export type SetManagedStoresResponse = Message<"shopscore.v1.SetManagedStoresRes
  * Use `create(SetManagedStoresResponseSchema)` to create a new message.
  */
 export const SetManagedStoresResponseSchema: GenMessage<SetManagedStoresResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 24);
+  messageDesc(file_shopscore_v1_admin, 31);
 
 /**
  * SecurityEvent is one entry of the security log.
@@ -702,7 +877,7 @@ export type SecurityEvent = Message<"shopscore.v1.SecurityEvent"> & {
  * Use `create(SecurityEventSchema)` to create a new message.
  */
 export const SecurityEventSchema: GenMessage<SecurityEvent> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 25);
+  messageDesc(file_shopscore_v1_admin, 32);
 
 /**
  * @generated from message shopscore.v1.ListSecurityEventsRequest
@@ -752,7 +927,7 @@ export type ListSecurityEventsRequest = Message<"shopscore.v1.ListSecurityEvents
  * Use `create(ListSecurityEventsRequestSchema)` to create a new message.
  */
 export const ListSecurityEventsRequestSchema: GenMessage<ListSecurityEventsRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 26);
+  messageDesc(file_shopscore_v1_admin, 33);
 
 /**
  * @generated from message shopscore.v1.ListSecurityEventsResponse
@@ -774,7 +949,7 @@ export type ListSecurityEventsResponse = Message<"shopscore.v1.ListSecurityEvent
  * Use `create(ListSecurityEventsResponseSchema)` to create a new message.
  */
 export const ListSecurityEventsResponseSchema: GenMessage<ListSecurityEventsResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_admin, 27);
+  messageDesc(file_shopscore_v1_admin, 34);
 
 /**
  * AdminService manages users, device sessions and signing keys. Admins only.
@@ -927,6 +1102,43 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof ListSecurityEventsRequestSchema;
     output: typeof ListSecurityEventsResponseSchema;
+  },
+  /**
+   * CreateIntegrationToken makes a long-lived API token for a service
+   * account (a BI tool, a script) with scopes ("reports": dashboards,
+   * the audit workbook and the visit export; "webhooks": the webhook
+   * endpoints). The token is in the answer once and never again; only
+   * its hash is stored. Errors: InvalidArgument (no name, an unknown
+   * scope, named).
+   *
+   * @generated from rpc shopscore.v1.AdminService.CreateIntegrationToken
+   */
+  createIntegrationToken: {
+    methodKind: "unary";
+    input: typeof CreateIntegrationTokenRequestSchema;
+    output: typeof CreateIntegrationTokenResponseSchema;
+  },
+  /**
+   * ListIntegrationTokens lists every integration token, revoked ones
+   * included, newest first, with its last use.
+   *
+   * @generated from rpc shopscore.v1.AdminService.ListIntegrationTokens
+   */
+  listIntegrationTokens: {
+    methodKind: "unary";
+    input: typeof ListIntegrationTokensRequestSchema;
+    output: typeof ListIntegrationTokensResponseSchema;
+  },
+  /**
+   * RevokeIntegrationToken revokes a token: its next call is refused
+   * Unauthenticated. Errors: InvalidArgument, NotFound.
+   *
+   * @generated from rpc shopscore.v1.AdminService.RevokeIntegrationToken
+   */
+  revokeIntegrationToken: {
+    methodKind: "unary";
+    input: typeof RevokeIntegrationTokenRequestSchema;
+    output: typeof RevokeIntegrationTokenResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_shopscore_v1_admin, 0);
