@@ -308,7 +308,7 @@ func TestMyResults_Appeal(t *testing.T) {
 	sum := sha256.Sum256(pdf)
 	sha := hex.EncodeToString(sum[:])
 	req := &v1.FileMyAppealRequest{VisitId: visitID, Questions: []*v1.MyAppealQuestionInput{{QuestionId: "driver_polite",
-		Reason: "The customer signed the till receipt: greeted and thanked",
+		Reason:   "The customer signed the till receipt: greeted and thanked",
 		Evidence: []*v1.EvidenceFile{{Sha256: sha, SizeBytes: int64(len(pdf)), ContentType: "application/pdf", FileName: "receipt-4471.pdf"}}}}}
 	_, err = call(t, ac.FileAppeal, token, &v1.FileAppealRequest{VisitId: visitID, Questions: []*v1.AppealQuestion{{QuestionId: "driver_polite", Reason: "x"}}})
 	requireCode(t, connect.CodePermissionDenied, err, "the employee files through his own procedures")
