@@ -83,10 +83,11 @@ func TestConsole_Appeals(t *testing.T) {
 
 // TestConsole_StaffAppeal is issue 13's "done when" in the browser, on
 // the demo data: the demo staff user appeals one of his approved visits
-// of the month whose run is approved, from his phone, with a PDF till
-// receipt; the visit's reviewer is refused as judge; HR's run of the
-// month is held up by the open appeal; the demo's second manager upholds
-// one question; HR's next run shows the difference citing the appeal.
+// of October (whose run the demo leaves to HR), from his phone, with a
+// PDF till receipt; the visit's reviewer is refused as judge; HR's run of
+// the month is held up by the open appeal until approved over it with a
+// reason; the demo's second manager upholds one question; HR's next run
+// shows the difference citing the appeal and supersedes the first.
 func TestConsole_StaffAppeal(t *testing.T) {
 	needBrowser(t)
 	srv := servertest.Run(t, server.Config{
@@ -107,9 +108,9 @@ func TestConsole_StaffAppeal(t *testing.T) {
 			}
 		})))
 
-	// One of his visits of the approved month that the shopper found
-	// impolite, as his own results show it.
-	month := demo.ReportMonths[0]
+	// One of his visits of October that the shopper found impolite, as
+	// his own results show it.
+	month := demo.ReportMonths[1]
 	visits, err := my.ListMyVisits(ctx, connect.NewRequest(&v1.ListMyVisitsRequest{Month: month}))
 	require.NoError(t, err)
 	var visit string
@@ -135,5 +136,5 @@ func TestConsole_StaffAppeal(t *testing.T) {
 	assert.Greater(t, after.Msg.Visit.GetScorePercent(), before, "the upheld question raised the visit's score")
 	pay, err := my.GetMyPay(ctx, connect.NewRequest(&v1.GetMyPayRequest{Month: month}))
 	require.NoError(t, err)
-	require.Len(t, pay.Msg.Bonuses, 1, "the rerun superseded the first approved run")
+	require.Len(t, pay.Msg.Bonuses, 1, "the rerun superseded the run approved over the appeal")
 }
