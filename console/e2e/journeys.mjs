@@ -929,11 +929,12 @@ const phases = {
     await mine.getByText("Upheld 1 of 1").waitFor();
     const ruled = await mine.innerText();
     expect(ruled.includes("Ruled by Manager") && ruled.includes("answer amended to Yes") && !ruled.includes("Pavel Orlov") && !ruled.includes("Maria Ivanova"), "the ruling, without the judge's name: " + ruled);
-    await shot(me, "staff-appeal-ruled");
+    await mine.screenshot({ path: join(SHOTS, "staff-appeal-ruled.png") });
     await me.getByLabel("Language").selectOption("ru");
     await me.getByRole("heading", { name: "Мои апелляции" }).waitFor();
-    await me.getByRole("article", { name: /Апелляция на визит/ }).getByText("Удовлетворено 1 из 1").waitFor();
-    await shot(me, "staff-appeal-ruled-ru");
+    const mineRu = me.getByRole("article", { name: /Апелляция на визит/ });
+    await mineRu.getByText("Удовлетворено 1 из 1").waitFor();
+    await mineRu.screenshot({ path: join(SHOTS, "staff-appeal-ruled-ru.png") });
     await axe(me, "my appeals, Russian");
     clean(me);
     await phone.close();

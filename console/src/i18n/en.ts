@@ -788,6 +788,7 @@ export const en = {
   "me.filedByMe": "filed by you on {date}",
   "me.filedForMe": "filed by a manager on your behalf on {date}",
   "me.ruledOn": "Ruled by {role} on {date}; score {before} → {after}",
+  "me.evidence": "Evidence",
   "me.evidenceFile": "{name}",
   "me.evidenceWaiting": "{name} (not verified yet)",
   "me.note": "Note: {text}",

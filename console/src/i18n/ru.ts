@@ -789,6 +789,7 @@ export const ru: Record<MessageKey, string> = {
   "me.filedByMe": "подана вами {date}",
   "me.filedForMe": "подана руководителем от вашего имени {date}",
   "me.ruledOn": "Решение: {role}, {date}; оценка {before} → {after}",
+  "me.evidence": "Доказательства",
   "me.evidenceFile": "{name}",
   "me.evidenceWaiting": "{name} (ещё не проверен)",
   "me.note": "Заметка: {text}",

@@ -334,7 +334,7 @@ function MyAppealCard({ a, linkVisit }: { a: MyAppeal; linkVisit?: boolean }) {
             <p className="pre">{q.reason}</p>
             {q.evidence.length > 0 && (
               <p className="muted small">
-                {t("appeal.evidence")}: {q.evidence.map((e) => (e.verified ? t("me.evidenceFile", { name: e.fileName }) : t("me.evidenceWaiting", { name: e.fileName }))).join(", ")}
+                {t("me.evidence")}: {q.evidence.map((e) => (e.verified ? t("me.evidenceFile", { name: e.fileName }) : t("me.evidenceWaiting", { name: e.fileName }))).join(", ")}
               </p>
             )}
             {!open && (
