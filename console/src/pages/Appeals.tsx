@@ -402,6 +402,27 @@ export async function fileWithEvidence(picked: AppealPicks, filer: EvidenceFiler
   return id;
 }
 
+/** useAppealFiling is the state of filing an appeal through filer:
+ * whether the form is open, the action that hashes, files and uploads,
+ * and send, which starts it with the questions chosen. */
+export function useAppealFiling(filer: EvidenceFiler) {
+  const { t } = useI18n();
+  const qc = useQueryClient();
+  const [filing, setFiling] = useState(false);
+  const picked = useRef<AppealPicks>({});
+  const file = useAction(async () => {
+    const id = await fileWithEvidence(picked.current, filer, t);
+    await qc.invalidateQueries();
+    setFiling(false);
+    return id;
+  });
+  const send = (p: AppealPicks) => {
+    picked.current = p;
+    void file.run();
+  };
+  return { filing, setFiling, file, send };
+}
+
 /** AppealForm chooses the questions of an appeal, a reason each and
  * optional evidence; onSend is called once every chosen question has a
  * reason. */
@@ -496,23 +517,11 @@ export function VisitAppeals({ data }: { data: GetVisitResponse }) {
   const list = useQuery(AppealService.method.listAppeals, { visitId: s.id, pageSize: 100 });
   const transport = useTransport();
   const client = useMemo(() => createClient(AppealService, transport), [transport]);
-  const qc = useQueryClient();
-  const [filing, setFiling] = useState(false);
   const questions = (data.checklist?.sections ?? []).flatMap((x) => x.questions);
-  const picked = useRef<AppealPicks>({});
-  const file = useAction(async () => {
-    const id = await fileWithEvidence(
-      picked.current,
-      {
-        file: async (questions) => (await client.fileAppeal({ visitId: s.id, questions })).appeal!.id,
-        createUpload: (r) => client.createEvidenceUpload(r),
-        finalize: (r) => client.finalizeEvidenceUpload(r),
-      },
-      t,
-    );
-    await qc.invalidateQueries();
-    setFiling(false);
-    return id;
+  const { filing, setFiling, file, send } = useAppealFiling({
+    file: async (questions) => (await client.fileAppeal({ visitId: s.id, questions })).appeal!.id,
+    createUpload: (r) => client.createEvidenceUpload(r),
+    finalize: (r) => client.finalizeEvidenceUpload(r),
   });
   const appeals = list.data?.appeals ?? [];
   const may = user?.role === Role.MANAGER && (s.state === VisitState.APPROVED || s.state === VisitState.PUBLISHED) && !appeals.some((a) => a.state === AppealState.OPEN);
@@ -542,10 +551,7 @@ export function VisitAppeals({ data }: { data: GetVisitResponse }) {
         <AppealForm
           questions={questions.map((q) => ({ id: q.id, text: q.text, answer: answerText((data.visit?.answers ?? []).find((a) => a.questionId === q.id), q, t, tag) }))}
           action={file}
-          onSend={(p) => {
-            picked.current = p;
-            void file.run();
-          }}
+          onSend={send}
           onCancel={() => setFiling(false)}
         />
       )}

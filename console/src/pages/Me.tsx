@@ -8,13 +8,12 @@
 import { useQuery, useTransport } from "@connectrpc/connect-query";
 import { createClient } from "@connectrpc/connect";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useMemo } from "react";
 import { MyResultsService, type GetMyVisitResponse, type MyAnswer, type MyAppeal, type MyBonus, type MyPhoto, type MyVisit } from "../gen/shopscore/v1/staff_portal_pb";
 import { AppealOutcome, AppealState } from "../gen/shopscore/v1/appeal_pb";
 import { useI18n } from "../i18n/context";
-import { Badge, Done, Empty, ErrorText, Loading, Section, useAction } from "../components";
-import { AppealForm, fileWithEvidence, lastDay, outcomeKey, outcomeText, type AppealPicks } from "./Appeals";
+import { Badge, Done, Empty, ErrorText, Loading, Section } from "../components";
+import { AppealForm, lastDay, outcomeKey, outcomeText, useAppealFiling } from "./Appeals";
 import { Link, setQuery, useLocation, useTitle } from "../lib/router";
 import { dateToZoned, formatDate, formatDateTime, formatDuration, formatNumber, formatPercent } from "../lib/format";
 import { ExplanationLines, useMoney } from "./Bonus";
@@ -239,22 +238,10 @@ function VisitAppeal({ data }: { data: GetMyVisitResponse }) {
   const list = useQuery(MyResultsService.method.listMyAppeals, { visitId: v.visitId, pageSize: 100 });
   const transport = useTransport();
   const client = useMemo(() => createClient(MyResultsService, transport), [transport]);
-  const qc = useQueryClient();
-  const [filing, setFiling] = useState(false);
-  const picked = useRef<AppealPicks>({});
-  const file = useAction(async () => {
-    const id = await fileWithEvidence(
-      picked.current,
-      {
-        file: async (questions) => (await client.fileMyAppeal({ visitId: v.visitId, questions })).appeal!.id,
-        createUpload: (r) => client.createMyEvidenceUpload(r),
-        finalize: (r) => client.finalizeMyEvidenceUpload(r),
-      },
-      t,
-    );
-    await qc.invalidateQueries();
-    setFiling(false);
-    return id;
+  const { filing, setFiling, file, send } = useAppealFiling({
+    file: async (questions) => (await client.fileMyAppeal({ visitId: v.visitId, questions })).appeal!.id,
+    createUpload: (r) => client.createMyEvidenceUpload(r),
+    finalize: (r) => client.finalizeMyEvidenceUpload(r),
   });
   const appeals = list.data?.appeals ?? [];
   const deadline = data.appealDeadlineTime;
@@ -277,10 +264,7 @@ function VisitAppeal({ data }: { data: GetMyVisitResponse }) {
           questions={data.answers.map((a) => ({ id: a.questionId, text: a.questionText, answer: answerText(a, t, tag) }))}
           hint={t("me.appealHint")}
           action={file}
-          onSend={(p) => {
-            picked.current = p;
-            void file.run();
-          }}
+          onSend={send}
           onCancel={() => setFiling(false)}
         />
       )}
