@@ -58,6 +58,16 @@ func appealToProto(a *audit.Appeal, c *audit.Checklist) *v1.Appeal {
 	return out
 }
 
+// appealQuestionFromProto converts a question as a filer declares it.
+func appealQuestionFromProto(questionID, reason string, evidence []*v1.EvidenceFile) audit.AppealQuestion {
+	aq := audit.AppealQuestion{QuestionID: questionID, Reason: reason}
+	for _, e := range evidence {
+		aq.Evidence = append(aq.Evidence, audit.AppealEvidence{SHA256: e.GetSha256(), Size: e.GetSizeBytes(),
+			ContentType: strings.TrimSpace(e.GetContentType()), FileName: e.GetFileName()})
+	}
+	return aq
+}
+
 func evidenceToProto(e audit.AppealEvidence) *v1.EvidenceFile {
 	return &v1.EvidenceFile{Sha256: e.SHA256, SizeBytes: e.Size, ContentType: e.ContentType, FileName: e.FileName,
 		Index: int32(e.Index), Verified: e.Verified}
@@ -81,12 +91,7 @@ func (a *appealService) FileAppeal(ctx context.Context, req *connect.Request[v1.
 	}
 	in := &audit.Appeal{VisitID: req.Msg.GetVisitId()}
 	for _, q := range req.Msg.GetQuestions() {
-		aq := audit.AppealQuestion{QuestionID: q.GetQuestionId(), Reason: q.GetReason()}
-		for _, e := range q.GetEvidence() {
-			aq.Evidence = append(aq.Evidence, audit.AppealEvidence{SHA256: e.GetSha256(), Size: e.GetSizeBytes(),
-				ContentType: strings.TrimSpace(e.GetContentType()), FileName: e.GetFileName()})
-		}
-		in.Questions = append(in.Questions, aq)
+		in.Questions = append(in.Questions, appealQuestionFromProto(q.GetQuestionId(), q.GetReason(), q.GetEvidence()))
 	}
 	ap, err := a.s.app.FileAppeal(ctx, p, in)
 	if err != nil {
@@ -111,14 +116,8 @@ func (a *appealService) ListAppeals(ctx context.Context, req *connect.Request[v1
 		return nil, err
 	}
 	f := storage.AppealFilter{StoreID: storeID, VisitID: m.GetVisitId(), Limit: n}
-	switch m.GetState() {
-	case v1.AppealState_APPEAL_STATE_UNSPECIFIED:
-	case v1.AppealState_APPEAL_STATE_OPEN:
-		f.State = audit.AppealOpen
-	case v1.AppealState_APPEAL_STATE_CLOSED:
-		f.State = audit.AppealClosed
-	default:
-		return nil, audit.Errorf(audit.EINVALID, "unknown appeal state %d", m.GetState())
+	if f.State, err = appealStateFromProto(m.GetState()); err != nil {
+		return nil, err
 	}
 	list, err := a.s.app.ListAppeals(ctx, p, f)
 	if err != nil {
@@ -129,6 +128,20 @@ func (a *appealService) ListAppeals(ctx context.Context, req *connect.Request[v1
 		resp.Appeals = append(resp.Appeals, appealToProto(ap, nil))
 	}
 	return connect.NewResponse(resp), nil
+}
+
+// appealStateFromProto converts a list's state filter ("" for both).
+// Errors: EINVALID.
+func appealStateFromProto(s v1.AppealState) (audit.AppealState, error) {
+	switch s {
+	case v1.AppealState_APPEAL_STATE_UNSPECIFIED:
+		return "", nil
+	case v1.AppealState_APPEAL_STATE_OPEN:
+		return audit.AppealOpen, nil
+	case v1.AppealState_APPEAL_STATE_CLOSED:
+		return audit.AppealClosed, nil
+	}
+	return "", audit.Errorf(audit.EINVALID, "unknown appeal state %d", s)
 }
 
 // GetAppeal returns an appeal with download links for its verified
@@ -198,11 +211,53 @@ func (a *appealService) RuleAppeal(ctx context.Context, req *connect.Request[v1.
 
 // evidenceOf finds an evidence file of an appeal in the caller's scope.
 // Errors: EINVALID, ENOTFOUND.
-func (a *appealService) evidenceOf(ctx context.Context, p audit.Principal, appealID, questionID string, index int32) (*audit.AppealEvidence, error) {
+func (s *Server) evidenceOf(ctx context.Context, p audit.Principal, appealID, questionID string, index int32) (*audit.AppealEvidence, error) {
 	if err := photoSlot(appealID, questionID, index); err != nil {
 		return nil, audit.Errorf(audit.EINVALID, "%s", strings.Replace(audit.ErrorMessage(err), "visit_id", "appeal_id", 1))
 	}
-	return a.s.app.AppealEvidence(ctx, p, appealID, questionID, int(index))
+	return s.app.AppealEvidence(ctx, p, appealID, questionID, int(index))
+}
+
+// evidenceUpload returns the upload slot of an evidence file of an appeal
+// the caller sees, for the bytes the appeal declared (AppealService and
+// MyResultsService both serve it). Errors: EEXHAUSTED, EINVALID (other
+// bytes than declared), ENOTFOUND.
+func (s *Server) evidenceUpload(ctx context.Context, p audit.Principal, appealID, questionID string, index int32, sha256 string, size int64, contentType string) (*v1.CreateEvidenceUploadResponse, error) {
+	if !s.slotLimiter.Allow(p.UserID) {
+		return nil, audit.Errorf(audit.EEXHAUSTED, "too many upload slots requested; retry in a few seconds")
+	}
+	e, err := s.evidenceOf(ctx, p, appealID, questionID, index)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.EqualFold(e.SHA256, sha256) || e.Size != size || e.ContentType != contentType {
+		return nil, audit.Errorf(audit.EINVALID, "appeal %s declared for %s[%d] a file of %d bytes (%s) with SHA-256 %s, not the one asked for",
+			appealID, questionID, index, e.Size, e.ContentType, e.SHA256)
+	}
+	slot, err := s.uploadSlot(ctx, e.SHA256, e.Size, e.ContentType, e.Verified)
+	if err != nil {
+		return nil, err
+	}
+	return &v1.CreateEvidenceUploadResponse{AlreadyVerified: slot.AlreadyVerified, Url: slot.Url, Method: slot.Method,
+		Headers: slot.Headers, ExpireTime: slot.ExpireTime}, nil
+}
+
+// finalizeEvidence verifies the stored bytes of an evidence file of an
+// appeal the caller sees and returns it verified. Errors: ENOTFOUND,
+// EDATALOSS.
+func (s *Server) finalizeEvidence(ctx context.Context, p audit.Principal, appealID, questionID string, index int32) (*audit.AppealEvidence, error) {
+	e, err := s.evidenceOf(ctx, p, appealID, questionID, index)
+	if err != nil {
+		return nil, err
+	}
+	if e.Verified {
+		return e, nil
+	}
+	what := fmt.Sprintf("evidence %s[%d] of appeal %s", questionID, index, appealID)
+	if err := s.verifyUpload(ctx, e.SHA256, e.Size, e.ContentType, what); err != nil {
+		return nil, err
+	}
+	return s.evidenceOf(ctx, p, appealID, questionID, index)
 }
 
 // CreateEvidenceUpload returns an upload URL for an evidence file, or
@@ -213,23 +268,11 @@ func (a *appealService) CreateEvidenceUpload(ctx context.Context, req *connect.R
 		return nil, err
 	}
 	m := req.Msg
-	if !a.s.slotLimiter.Allow(p.UserID) {
-		return nil, audit.Errorf(audit.EEXHAUSTED, "too many upload slots requested; retry in a few seconds")
-	}
-	e, err := a.evidenceOf(ctx, p, m.GetAppealId(), m.GetQuestionId(), m.GetIndex())
+	out, err := a.s.evidenceUpload(ctx, p, m.GetAppealId(), m.GetQuestionId(), m.GetIndex(), m.GetSha256(), m.GetSizeBytes(), m.GetContentType())
 	if err != nil {
 		return nil, err
 	}
-	if !strings.EqualFold(e.SHA256, m.GetSha256()) || e.Size != m.GetSizeBytes() || e.ContentType != m.GetContentType() {
-		return nil, audit.Errorf(audit.EINVALID, "appeal %s declared for %s[%d] a file of %d bytes (%s) with SHA-256 %s, not the one asked for",
-			m.GetAppealId(), m.GetQuestionId(), m.GetIndex(), e.Size, e.ContentType, e.SHA256)
-	}
-	slot, err := a.s.uploadSlot(ctx, e.SHA256, e.Size, e.ContentType, e.Verified)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.CreateEvidenceUploadResponse{AlreadyVerified: slot.AlreadyVerified, Url: slot.Url, Method: slot.Method,
-		Headers: slot.Headers, ExpireTime: slot.ExpireTime}), nil
+	return connect.NewResponse(out), nil
 }
 
 // FinalizeEvidenceUpload verifies an evidence file's stored bytes.
@@ -239,18 +282,9 @@ func (a *appealService) FinalizeEvidenceUpload(ctx context.Context, req *connect
 		return nil, err
 	}
 	m := req.Msg
-	e, err := a.evidenceOf(ctx, p, m.GetAppealId(), m.GetQuestionId(), m.GetIndex())
+	e, err := a.s.finalizeEvidence(ctx, p, m.GetAppealId(), m.GetQuestionId(), m.GetIndex())
 	if err != nil {
 		return nil, err
-	}
-	if !e.Verified {
-		what := fmt.Sprintf("evidence %s[%d] of appeal %s", m.GetQuestionId(), m.GetIndex(), m.GetAppealId())
-		if err := a.s.verifyUpload(ctx, e.SHA256, e.Size, e.ContentType, what); err != nil {
-			return nil, err
-		}
-		if e, err = a.evidenceOf(ctx, p, m.GetAppealId(), m.GetQuestionId(), m.GetIndex()); err != nil {
-			return nil, err
-		}
 	}
 	return connect.NewResponse(&v1.FinalizeEvidenceUploadResponse{Evidence: evidenceToProto(*e)}), nil
 }

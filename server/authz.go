@@ -28,12 +28,10 @@ var (
 	readers  = []audit.Role{audit.RoleManager, audit.RoleHR, audit.RoleAdmin}
 	shoppers = []audit.Role{audit.RoleShopper}
 	hr       = []audit.Role{audit.RoleHR, audit.RoleAdmin}
-	// appealFilers file appeals and upload their evidence; judges rule.
-	appealFilers = []audit.Role{audit.RoleManager, audit.RoleStaff}
-	// appealReaders follow appeals: the readers, and an employee his own
-	// (app.ListAppeals narrows him to them).
-	appealReaders = []audit.Role{audit.RoleManager, audit.RoleHR, audit.RoleAdmin, audit.RoleStaff}
-	judges        = []audit.Role{audit.RoleManager, audit.RoleHR}
+	// appealFilers file appeals for staff and upload their evidence (an
+	// employee files his own through MyResultsService); judges rule.
+	appealFilers = []audit.Role{audit.RoleManager}
+	judges       = []audit.Role{audit.RoleManager, audit.RoleHR}
 )
 
 // policy is the one table from procedure to the roles allowed to call it.
@@ -150,15 +148,23 @@ var policy = map[string][]audit.Role{
 	shopscorev1connect.MyResultsServiceGetMyVisitProcedure:     staff,
 	shopscorev1connect.MyResultsServiceGetMyPayProcedure:       staff,
 	shopscorev1connect.MyResultsServiceGetMyPhotoProcedure:     staff,
-	// Appeals: filed by a manager for his stores' staff (and, with the
-	// staff role, by the employee for himself: app.FileAppeal scopes
-	// him); ruled by a manager or HR who did not review the visit (four
-	// eyes, in app.RuleAppeal); read by managers, HR and admins.
+	// His own appeals, through messages of his own (no user, reviewer or
+	// file hash in them): app.FileAppeal, ListAppeals and GetAppeal
+	// narrow a staff user to the visits and appeals that are his.
+	shopscorev1connect.MyResultsServiceFileMyAppealProcedure:             staff,
+	shopscorev1connect.MyResultsServiceListMyAppealsProcedure:            staff,
+	shopscorev1connect.MyResultsServiceGetMyAppealProcedure:              staff,
+	shopscorev1connect.MyResultsServiceCreateMyEvidenceUploadProcedure:   staff,
+	shopscorev1connect.MyResultsServiceFinalizeMyEvidenceUploadProcedure: staff,
+	// Appeals: filed by a manager for his stores' staff (the employee
+	// files his own through MyResultsService, above); ruled by a manager
+	// or HR who did not review the visit (four eyes, in app.RuleAppeal);
+	// read by managers, HR and admins.
 	shopscorev1connect.AppealServiceFileAppealProcedure:             appealFilers,
 	shopscorev1connect.AppealServiceCreateEvidenceUploadProcedure:   appealFilers,
 	shopscorev1connect.AppealServiceFinalizeEvidenceUploadProcedure: appealFilers,
-	shopscorev1connect.AppealServiceListAppealsProcedure:            appealReaders,
-	shopscorev1connect.AppealServiceGetAppealProcedure:              appealReaders,
+	shopscorev1connect.AppealServiceListAppealsProcedure:            readers,
+	shopscorev1connect.AppealServiceGetAppealProcedure:              readers,
 	shopscorev1connect.AppealServiceRuleAppealProcedure:             judges,
 	shopscorev1connect.AppealServiceGetAppealRatesProcedure:         readers,
 }

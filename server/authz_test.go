@@ -62,14 +62,13 @@ func TestPolicy_StaffReachesOnlyHisOwn(t *testing.T) {
 		shopscorev1connect.MyResultsServiceGetMyVisitProcedure:   true,
 		shopscorev1connect.MyResultsServiceGetMyPayProcedure:     true,
 		shopscorev1connect.MyResultsServiceGetMyPhotoProcedure:   true,
-		// His own appeals: filed (with their evidence) and followed, on
-		// visits and appeals app.FileAppeal, ListAppeals and GetAppeal
-		// narrow to his.
-		shopscorev1connect.AppealServiceFileAppealProcedure:             true,
-		shopscorev1connect.AppealServiceCreateEvidenceUploadProcedure:   true,
-		shopscorev1connect.AppealServiceFinalizeEvidenceUploadProcedure: true,
-		shopscorev1connect.AppealServiceListAppealsProcedure:            true,
-		shopscorev1connect.AppealServiceGetAppealProcedure:              true,
+		// His own appeals, filed (with their evidence) and followed
+		// through messages of his own.
+		shopscorev1connect.MyResultsServiceFileMyAppealProcedure:             true,
+		shopscorev1connect.MyResultsServiceListMyAppealsProcedure:            true,
+		shopscorev1connect.MyResultsServiceGetMyAppealProcedure:              true,
+		shopscorev1connect.MyResultsServiceCreateMyEvidenceUploadProcedure:   true,
+		shopscorev1connect.MyResultsServiceFinalizeMyEvidenceUploadProcedure: true,
 	}
 	staff := audit.Principal{UserID: "u", Role: audit.RoleStaff}
 	n := 0

@@ -105,6 +105,20 @@ var requestLimits = map[protoreflect.FullName]limit{
 	"shopscore.v1.CreateEvidenceUploadRequest.content_type":  limCode,
 	"shopscore.v1.FinalizeEvidenceUploadRequest.appeal_id":   limID,
 	"shopscore.v1.FinalizeEvidenceUploadRequest.question_id": limID,
+	// MyResultsService: the employee's own appeals, bounded as above.
+	"shopscore.v1.FileMyAppealRequest.visit_id":                limID,
+	"shopscore.v1.FileMyAppealRequest.questions":               limItems(audit.MaxAppealQuestions),
+	"shopscore.v1.MyAppealQuestionInput.question_id":           limID,
+	"shopscore.v1.MyAppealQuestionInput.reason":                limNote,
+	"shopscore.v1.MyAppealQuestionInput.evidence":              limItems(audit.MaxAppealEvidence),
+	"shopscore.v1.ListMyAppealsRequest.visit_id":               limID,
+	"shopscore.v1.GetMyAppealRequest.appeal_id":                limID,
+	"shopscore.v1.CreateMyEvidenceUploadRequest.appeal_id":     limID,
+	"shopscore.v1.CreateMyEvidenceUploadRequest.question_id":   limID,
+	"shopscore.v1.CreateMyEvidenceUploadRequest.sha256":        limSHA256,
+	"shopscore.v1.CreateMyEvidenceUploadRequest.content_type":  limCode,
+	"shopscore.v1.FinalizeMyEvidenceUploadRequest.appeal_id":   limID,
+	"shopscore.v1.FinalizeMyEvidenceUploadRequest.question_id": limID,
 
 	// AdminService
 	"shopscore.v1.CreateUserRequest.email":                {Bytes: audit.MaxEmailLen},

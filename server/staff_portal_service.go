@@ -171,21 +171,7 @@ func (m *myResultsService) GetMyVisit(ctx context.Context, req *connect.Request[
 		for _, sec := range d.Checklist.Content.Sections {
 			for i := range sec.Questions {
 				q := &sec.Questions[i]
-				a, sc := answers[q.ID], scores[q.ID]
-				out := &v1.MyAnswer{
-					QuestionId: q.ID, SectionTitle: sec.Title, QuestionText: q.Text, Answered: sc.Answered, NotApplicable: a.NA,
-					Yes: a.Bool, Number: a.Number, Unit: q.Unit, DurationMs: a.DurationMS, Text: a.Text, Note: a.Note,
-					Points: sc.Points, MaxPoints: sc.Max,
-					CriticalFailure: slices.ContainsFunc(d.Score.CriticalFailures, func(c audit.CriticalFailure) bool { return c.QuestionID == q.ID }),
-				}
-				for _, c := range a.Choices {
-					label := c
-					if j := slices.IndexFunc(q.Options, func(o audit.Option) bool { return o.Value == c }); j >= 0 && q.Options[j].Label != "" {
-						label = q.Options[j].Label
-					}
-					out.Choices = append(out.Choices, label)
-				}
-				resp.Answers = append(resp.Answers, out)
+				resp.Answers = append(resp.Answers, myAnswerToProto(sec.Title, q, answers[q.ID], scores[q.ID], d.Score))
 			}
 		}
 	}
@@ -194,7 +180,175 @@ func (m *myResultsService) GetMyVisit(ctx context.Context, req *connect.Request[
 			resp.Photos = append(resp.Photos, &v1.MyPhoto{QuestionId: ph.QuestionID, Index: int32(ph.Index), ContentType: ph.ContentType})
 		}
 	}
+	w, err := m.s.app.VisitAppealWindow(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	resp.AppealDeadlineTime, resp.Appealable = timestamp(w.Deadline), w.Open
 	return connect.NewResponse(resp), nil
+}
+
+// myAnswerToProto converts the answer a to the question q of the section
+// titled section, with its points sc in the visit's score.
+func myAnswerToProto(section string, q *audit.Question, a audit.Answer, sc audit.QuestionScore, score *audit.VisitScore) *v1.MyAnswer {
+	out := &v1.MyAnswer{
+		QuestionId: q.ID, SectionTitle: section, QuestionText: q.Text, Answered: sc.Answered, NotApplicable: a.NA,
+		Yes: a.Bool, Number: a.Number, Unit: q.Unit, DurationMs: a.DurationMS, Text: a.Text, Note: a.Note,
+		Points: sc.Points, MaxPoints: sc.Max,
+	}
+	if score != nil {
+		out.CriticalFailure = slices.ContainsFunc(score.CriticalFailures, func(c audit.CriticalFailure) bool { return c.QuestionID == q.ID })
+	}
+	for _, c := range a.Choices {
+		label := c
+		if j := slices.IndexFunc(q.Options, func(o audit.Option) bool { return o.Value == c }); j >= 0 && q.Options[j].Label != "" {
+			label = q.Options[j].Label
+		}
+		out.Choices = append(out.Choices, label)
+	}
+	return out
+}
+
+// myAppealToProto converts an appeal for the employee it concerns: no
+// user, reviewer or file hash in it. The visit d (nil: not read) names
+// the questions and gives the amended answers their points.
+func myAppealToProto(ap *audit.Appeal, me string, d *storage.VisitDetail) *v1.MyAppeal {
+	out := &v1.MyAppeal{
+		Id: ap.ID, VisitId: ap.VisitID, State: appealStates[ap.State], StoreCode: ap.StoreCode, StoreName: ap.StoreName,
+		VisitTime: timestamp(ap.VisitedAt), FiledByMe: ap.FiledBy == me, FileTime: timestamp(ap.FiledAt),
+		DeadlineTime: timestamp(ap.Deadline), RuleTime: timestamp(ap.RuledAt), RuledRole: string(ap.RuledRole),
+		ScoreBefore: ap.ScoreBefore, ScoreAfter: ap.ScoreAfter,
+	}
+	scores := map[string]audit.QuestionScore{}
+	var score *audit.VisitScore
+	if d != nil && d.Score != nil {
+		score = d.Score
+		for _, q := range d.Score.Questions {
+			scores[q.QuestionID] = q
+		}
+	}
+	for _, q := range ap.Questions {
+		mq := &v1.MyAppealQuestion{QuestionId: q.QuestionID, Reason: q.Reason, Outcome: appealOutcomes[q.Outcome], RulingReason: q.RulingReason}
+		var cq *audit.Question
+		section := ""
+		if d != nil && d.Checklist != nil {
+			if c, sec, ok := d.Checklist.Content.Question(q.QuestionID); ok {
+				cq, section, mq.QuestionText = c, d.Checklist.Content.Sections[sec].Title, c.Text
+			}
+		}
+		if q.Amended != nil && cq != nil {
+			mq.AmendedAnswer = myAnswerToProto(section, cq, *q.Amended, scores[q.QuestionID], score)
+		}
+		for _, e := range q.Evidence {
+			mq.Evidence = append(mq.Evidence, myEvidenceToProto(e))
+		}
+		out.Questions = append(out.Questions, mq)
+	}
+	return out
+}
+
+func myEvidenceToProto(e audit.AppealEvidence) *v1.MyEvidence {
+	return &v1.MyEvidence{Index: int32(e.Index), FileName: e.FileName, ContentType: e.ContentType, SizeBytes: e.Size, Verified: e.Verified}
+}
+
+// myAppealVisit reads the visit of an appeal the caller sees, to name its
+// questions; nil when it cannot be read.
+func (m *myResultsService) myAppealVisit(ctx context.Context, ap *audit.Appeal) *storage.VisitDetail {
+	d, err := m.s.st.Visits().FindDetail(ctx, audit.Scope{All: true}, ap.VisitID)
+	if err != nil {
+		return nil
+	}
+	return d
+}
+
+// FileMyAppeal files the caller's own appeal. Errors: as app.FileAppeal.
+func (m *myResultsService) FileMyAppeal(ctx context.Context, req *connect.Request[v1.FileMyAppealRequest]) (*connect.Response[v1.FileMyAppealResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := &audit.Appeal{VisitID: req.Msg.GetVisitId()}
+	for _, q := range req.Msg.GetQuestions() {
+		in.Questions = append(in.Questions, appealQuestionFromProto(q.GetQuestionId(), q.GetReason(), q.GetEvidence()))
+	}
+	ap, err := m.s.app.FileAppeal(ctx, p, in)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.FileMyAppealResponse{Appeal: myAppealToProto(ap, p.UserID, m.myAppealVisit(ctx, ap))}), nil
+}
+
+// ListMyAppeals lists the caller's appeals. Errors: as app.ListAppeals.
+func (m *myResultsService) ListMyAppeals(ctx context.Context, req *connect.Request[v1.ListMyAppealsRequest]) (*connect.Response[v1.ListMyAppealsResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n, err := pageSize(req.Msg.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	f := storage.AppealFilter{VisitID: req.Msg.GetVisitId(), Limit: n}
+	if f.State, err = appealStateFromProto(req.Msg.GetState()); err != nil {
+		return nil, err
+	}
+	list, err := m.s.app.ListAppeals(ctx, p, f)
+	if err != nil {
+		return nil, err
+	}
+	resp := &v1.ListMyAppealsResponse{}
+	for _, ap := range list {
+		resp.Appeals = append(resp.Appeals, myAppealToProto(ap, p.UserID, m.myAppealVisit(ctx, ap)))
+	}
+	return connect.NewResponse(resp), nil
+}
+
+// GetMyAppeal returns one of the caller's appeals. Errors: as
+// app.GetAppeal.
+func (m *myResultsService) GetMyAppeal(ctx context.Context, req *connect.Request[v1.GetMyAppealRequest]) (*connect.Response[v1.GetMyAppealResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if req.Msg.GetAppealId() == "" {
+		return nil, audit.Errorf(audit.EINVALID, "appeal_id is required")
+	}
+	ap, err := m.s.app.GetAppeal(ctx, p, req.Msg.GetAppealId())
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.GetMyAppealResponse{Appeal: myAppealToProto(ap, p.UserID, m.myAppealVisit(ctx, ap))}), nil
+}
+
+// CreateMyEvidenceUpload returns an upload URL for an evidence file of
+// one of the caller's appeals.
+func (m *myResultsService) CreateMyEvidenceUpload(ctx context.Context, req *connect.Request[v1.CreateMyEvidenceUploadRequest]) (*connect.Response[v1.CreateMyEvidenceUploadResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := req.Msg
+	out, err := m.s.evidenceUpload(ctx, p, r.GetAppealId(), r.GetQuestionId(), r.GetIndex(), r.GetSha256(), r.GetSizeBytes(), r.GetContentType())
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.CreateMyEvidenceUploadResponse{AlreadyVerified: out.AlreadyVerified, Url: out.Url, Method: out.Method,
+		Headers: out.Headers, ExpireTime: out.ExpireTime}), nil
+}
+
+// FinalizeMyEvidenceUpload verifies an evidence file of one of the
+// caller's appeals.
+func (m *myResultsService) FinalizeMyEvidenceUpload(ctx context.Context, req *connect.Request[v1.FinalizeMyEvidenceUploadRequest]) (*connect.Response[v1.FinalizeMyEvidenceUploadResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := req.Msg
+	e, err := m.s.finalizeEvidence(ctx, p, r.GetAppealId(), r.GetQuestionId(), r.GetIndex())
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.FinalizeMyEvidenceUploadResponse{Evidence: myEvidenceToProto(*e)}), nil
 }
 
 // GetMyPhoto returns a verified photo of one of the caller's visits with

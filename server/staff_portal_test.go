@@ -3,10 +3,13 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"image/png"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	"github.com/stretchr/testify/assert"
@@ -22,8 +25,9 @@ import (
 )
 
 // staffResponses are the procedures whose answers an employee's account
-// receives about his work: his own results, and the public set-password
-// calls. The authorization table opens nothing else to him
+// receives about his work: his own results and appeals (MyResultsService:
+// FileMyAppeal, ListMyAppeals, GetMyAppeal and his evidence uploads
+// included), and the public set-password calls. The authorization table opens nothing else to him
 // (TestPolicy_StaffReachesOnlyHisOwn).
 var staffResponses = []struct{ service, method string }{
 	{shopscorev1connect.MyResultsServiceName, ""}, // every method
@@ -92,6 +96,8 @@ func TestMyResults_NoForeignFields(t *testing.T) {
 	assert.Contains(t, msgs, protoreflect.FullName("shopscore.v1.MyBonus"))
 	assert.Contains(t, msgs, protoreflect.FullName("shopscore.v1.ExplanationLine"))
 	assert.Contains(t, msgs, protoreflect.FullName("shopscore.v1.CheckInvitationResponse"))
+	assert.Contains(t, msgs, protoreflect.FullName("shopscore.v1.MyAppeal"), "his appeals")
+	assert.Contains(t, msgs, protoreflect.FullName("shopscore.v1.MyEvidence"))
 }
 
 // setStrings returns every string set anywhere in m.
@@ -261,4 +267,134 @@ func TestStaffInvitations(t *testing.T) {
 	login, err := c.Auth.Login(context.Background(), connect.NewRequest(&v1.LoginRequest{Email: "ivan@example.com", Password: "ivan's own password", DeviceId: "d"}))
 	require.NoError(t, err)
 	assert.Equal(t, v1.Role_ROLE_STAFF, login.Msg.GetUser().GetRole())
+}
+
+// TestMyResults_Appeal: the demo's staff user appeals one of his visits
+// through his own procedures with a PDF till receipt (signed upload,
+// server re-hash), follows it, and sees the second manager's ruling; the
+// AppealService itself is closed to him, and nothing he receives names a
+// user, the shopper or another employee.
+func TestMyResults_Appeal(t *testing.T) {
+	ts := MustRunServer(t, nil)
+	ctx := context.Background()
+	require.NoError(t, demo.SeedReports(ctx, ts.Server))
+	c := clientsOf(ts, http.DefaultClient)
+	my := shopscorev1connect.NewMyResultsServiceClient(http.DefaultClient, ts.URL)
+	ac := shopscorev1connect.NewAppealServiceClient(http.DefaultClient, ts.URL)
+	token := mustLogin(t, c, audit.RoleStaff, "staff-phone").GetTokens().GetAccessToken()
+	manager := mustLogin(t, c, audit.RoleManager, "m-pc").GetTokens().GetAccessToken()
+	login, err := c.Auth.Login(ctx, connect.NewRequest(&v1.LoginRequest{Email: demo.SecondManager, Password: demoPassword, DeviceId: "m2-pc", DeviceName: "desk"}))
+	require.NoError(t, err)
+	second := login.Msg.GetTokens().GetAccessToken()
+
+	visits, err := call(t, my.ListMyVisits, token, &v1.ListMyVisitsRequest{Month: demo.ReportMonths[0]})
+	require.NoError(t, err)
+	require.NotEmpty(t, visits.GetVisits())
+	visitID := visits.GetVisits()[0].GetVisitId()
+	detail, err := call(t, my.GetMyVisit, token, &v1.GetMyVisitRequest{VisitId: visitID})
+	require.NoError(t, err)
+	assert.True(t, detail.GetAppealable(), "approved while the demo was seeded: the window is open")
+	require.NotNil(t, detail.GetAppealDeadlineTime())
+	assert.True(t, detail.GetAppealDeadlineTime().AsTime().After(time.Now().Add(6*24*time.Hour)))
+	var polite *v1.MyAnswer
+	for _, a := range detail.GetAnswers() {
+		if a.GetQuestionId() == "driver_polite" {
+			polite = a
+		}
+	}
+	require.NotNil(t, polite)
+
+	pdf := tillReceipt()
+	sum := sha256.Sum256(pdf)
+	sha := hex.EncodeToString(sum[:])
+	req := &v1.FileMyAppealRequest{VisitId: visitID, Questions: []*v1.MyAppealQuestionInput{{QuestionId: "driver_polite",
+		Reason:   "The customer signed the till receipt: greeted and thanked",
+		Evidence: []*v1.EvidenceFile{{Sha256: sha, SizeBytes: int64(len(pdf)), ContentType: "application/pdf", FileName: "receipt-4471.pdf"}}}}}
+	_, err = call(t, ac.FileAppeal, token, &v1.FileAppealRequest{VisitId: visitID, Questions: []*v1.AppealQuestion{{QuestionId: "driver_polite", Reason: "x"}}})
+	requireCode(t, connect.CodePermissionDenied, err, "the employee files through his own procedures")
+	_, err = call(t, ac.ListAppeals, token, &v1.ListAppealsRequest{})
+	requireCode(t, connect.CodePermissionDenied, err)
+	_, err = call(t, my.FileMyAppeal, token, &v1.FileMyAppealRequest{VisitId: visitID, Questions: []*v1.MyAppealQuestionInput{{QuestionId: "driver_polite"}}})
+	requireCode(t, connect.CodeInvalidArgument, err, "a reason is required")
+	_, err = call(t, my.FileMyAppeal, manager, req)
+	requireCode(t, connect.CodePermissionDenied, err, "a manager files through AppealService")
+
+	filed, err := call(t, my.FileMyAppeal, token, req)
+	require.NoError(t, err)
+	ap := filed.GetAppeal()
+	assert.True(t, ap.GetFiledByMe())
+	assert.Equal(t, v1.AppealState_APPEAL_STATE_OPEN, ap.GetState())
+	assert.Equal(t, polite.GetQuestionText(), ap.GetQuestions()[0].GetQuestionText())
+	assert.Equal(t, detail.GetAppealDeadlineTime().AsTime(), ap.GetDeadlineTime().AsTime())
+	again, err := call(t, my.GetMyVisit, token, &v1.GetMyVisitRequest{VisitId: visitID})
+	require.NoError(t, err)
+	assert.False(t, again.GetAppealable(), "an open appeal")
+	_, err = call(t, my.FileMyAppeal, token, req)
+	requireCode(t, connect.CodeFailedPrecondition, err, "one open appeal per visit")
+
+	_, err = call(t, my.CreateMyEvidenceUpload, token, &v1.CreateMyEvidenceUploadRequest{AppealId: ap.GetId(), QuestionId: "driver_polite",
+		Sha256: sha, SizeBytes: int64(len(pdf)) + 1, ContentType: "application/pdf"})
+	requireCode(t, connect.CodeInvalidArgument, err, "other bytes than declared")
+	up, err := call(t, my.CreateMyEvidenceUpload, token, &v1.CreateMyEvidenceUploadRequest{AppealId: ap.GetId(), QuestionId: "driver_polite",
+		Sha256: sha, SizeBytes: int64(len(pdf)), ContentType: "application/pdf"})
+	require.NoError(t, err)
+	require.False(t, up.GetAlreadyVerified())
+	require.Equal(t, http.StatusOK, upload(t, &v1.CreateUploadSlotResponse{Url: up.GetUrl(), Method: up.GetMethod(), Headers: up.GetHeaders()}, pdf))
+	fin, err := call(t, my.FinalizeMyEvidenceUpload, token, &v1.FinalizeMyEvidenceUploadRequest{AppealId: ap.GetId(), QuestionId: "driver_polite"})
+	require.NoError(t, err)
+	assert.True(t, fin.GetEvidence().GetVerified())
+	assert.Equal(t, "receipt-4471.pdf", fin.GetEvidence().GetFileName())
+
+	// The reviewer is refused as judge; the second manager upholds.
+	amended := &v1.Answer{QuestionId: "driver_polite", BoolValue: proto.Bool(!polite.GetYes())}
+	rule := &v1.RuleAppealRequest{AppealId: ap.GetId(), Rulings: []*v1.QuestionRuling{{QuestionId: "driver_polite",
+		Outcome: v1.AppealOutcome_APPEAL_OUTCOME_UPHELD, AmendedAnswer: amended, Reason: "the signed receipt"}}}
+	_, err = call(t, ac.RuleAppeal, manager, rule)
+	requireCode(t, connect.CodePermissionDenied, err, "Maria Ivanova reviewed the visit")
+	_, err = call(t, ac.RuleAppeal, token, rule)
+	requireCode(t, connect.CodePermissionDenied, err)
+	_, err = call(t, ac.RuleAppeal, second, rule)
+	require.NoError(t, err)
+
+	list, err := call(t, my.ListMyAppeals, token, &v1.ListMyAppealsRequest{})
+	require.NoError(t, err)
+	require.Len(t, list.GetAppeals(), 1)
+	got, err := call(t, my.GetMyAppeal, token, &v1.GetMyAppealRequest{AppealId: ap.GetId()})
+	require.NoError(t, err)
+	ruled := got.GetAppeal()
+	assert.Equal(t, v1.AppealState_APPEAL_STATE_CLOSED, ruled.GetState())
+	assert.Equal(t, "manager", ruled.GetRuledRole())
+	q := ruled.GetQuestions()[0]
+	assert.Equal(t, v1.AppealOutcome_APPEAL_OUTCOME_UPHELD, q.GetOutcome())
+	require.NotNil(t, q.GetAmendedAnswer())
+	assert.Equal(t, !polite.GetYes(), q.GetAmendedAnswer().GetYes())
+	after, err := call(t, my.GetMyVisit, token, &v1.GetMyVisitRequest{VisitId: visitID})
+	require.NoError(t, err)
+	assert.Equal(t, ruled.GetScoreAfter(), after.GetVisit().GetScorePercent())
+	for _, a := range after.GetAnswers() {
+		if a.GetQuestionId() == "driver_polite" {
+			assert.Equal(t, !polite.GetYes(), a.GetYes(), "he sees his visit as it is scored now")
+		}
+	}
+
+	var strs []string
+	for _, m := range []proto.Message{filed, list, got, fin, after} {
+		strs = append(strs, setStrings(m.ProtoReflect())...)
+	}
+	for _, foreign := range []string{demo.ArchiveShopper, "Vera Ionescu", "Maria Ivanova", "Pavel Orlov", "Dmitri Lebedev", "E2002", sha} {
+		for _, s := range strs {
+			assert.NotContains(t, s, foreign)
+		}
+	}
+
+	// Another employee's visit and the unknown appeal are not found.
+	_, err = call(t, my.GetMyAppeal, token, &v1.GetMyAppealRequest{AppealId: "no-such-appeal"})
+	requireCode(t, connect.CodeNotFound, err)
+	admin := mustLogin(t, c, audit.RoleAdmin, "admin-pc").GetTokens().GetAccessToken()
+	staff, err := call(t, c.Org.GetStaff, admin, &v1.GetStaffRequest{EmployeeNumber: "E2002"})
+	require.NoError(t, err)
+	others, err := call(t, c.Review.ListVisits, admin, &v1.ListVisitsRequest{StaffId: staff.GetStaff().GetId()})
+	require.NoError(t, err)
+	_, err = call(t, my.FileMyAppeal, token, &v1.FileMyAppealRequest{VisitId: others.GetVisits()[0].GetId(), Questions: req.GetQuestions()})
+	requireCode(t, connect.CodeNotFound, err, "Dmitri Lebedev's visit")
 }

@@ -80,3 +80,61 @@ func TestConsole_Appeals(t *testing.T) {
 	assert.Equal(t, "Pavel Smirnov", last.ActorName)
 	assert.Contains(t, last.Reason, "upheld: The signed receipt settles it.")
 }
+
+// TestConsole_StaffAppeal is issue 13's "done when" in the browser, on
+// the demo data: the demo staff user appeals one of his approved visits
+// of October (whose run the demo leaves to HR), from his phone, with a
+// PDF till receipt; the visit's reviewer is refused as judge; HR's run of
+// the month is held up by the open appeal until approved over it with a
+// reason; the demo's second manager upholds one question; HR's next run
+// shows the difference citing the appeal and supersedes the first.
+func TestConsole_StaffAppeal(t *testing.T) {
+	needBrowser(t)
+	srv := servertest.Run(t, server.Config{
+		Console:   mustConsole(t),
+		LoginRate: server.Rate{Burst: 100, Every: time.Second},
+	})
+	ctx := context.Background()
+	require.NoError(t, demo.SeedReports(ctx, srv.Server))
+	res, err := shopscorev1connect.NewAuthServiceClient(http.DefaultClient, srv.URL).Login(ctx, connect.NewRequest(&v1.LoginRequest{
+		Email: demo.Users[audit.RoleStaff], Password: servertest.DemoPassword, DeviceId: "e2e-staff"}))
+	require.NoError(t, err)
+	token := res.Msg.Tokens.AccessToken
+	my := shopscorev1connect.NewMyResultsServiceClient(http.DefaultClient, srv.URL, connect.WithInterceptors(connect.UnaryInterceptorFunc(
+		func(next connect.UnaryFunc) connect.UnaryFunc {
+			return func(ctx context.Context, r connect.AnyRequest) (connect.AnyResponse, error) {
+				r.Header().Set("Authorization", "Bearer "+token)
+				return next(ctx, r)
+			}
+		})))
+
+	// One of his visits of October that the shopper found impolite, as
+	// his own results show it.
+	month := demo.ReportMonths[1]
+	visits, err := my.ListMyVisits(ctx, connect.NewRequest(&v1.ListMyVisitsRequest{Month: month}))
+	require.NoError(t, err)
+	var visit string
+	var before float64
+	for _, v := range visits.Msg.Visits {
+		d, err := my.GetMyVisit(ctx, connect.NewRequest(&v1.GetMyVisitRequest{VisitId: v.VisitId}))
+		require.NoError(t, err)
+		for _, a := range d.Msg.Answers {
+			if a.QuestionId == "driver_polite" && a.Yes != nil && !a.GetYes() && d.Msg.Appealable {
+				visit, before = v.VisitId, v.GetScorePercent()
+			}
+		}
+		if visit != "" {
+			break
+		}
+	}
+	require.NotEmpty(t, visit, "the demo has an impolite delivery of E2001 in %s", month)
+
+	got := journey(t, srv.URL, "staffAppeal", map[string]string{"SHOPSCORE_VISIT": visit, "SHOPSCORE_MONTH": month})
+	assert.Equal(t, true, got["cited"])
+	after, err := my.GetMyVisit(ctx, connect.NewRequest(&v1.GetMyVisitRequest{VisitId: visit}))
+	require.NoError(t, err)
+	assert.Greater(t, after.Msg.Visit.GetScorePercent(), before, "the upheld question raised the visit's score")
+	pay, err := my.GetMyPay(ctx, connect.NewRequest(&v1.GetMyPayRequest{Month: month}))
+	require.NoError(t, err)
+	require.Len(t, pay.Msg.Bonuses, 1, "the rerun superseded the run approved over the appeal")
+}

@@ -26,6 +26,9 @@ const users = {
   admin: "admin@demo.shopscore.test",
   hr: "hr@demo.shopscore.test",
   staff: "staff@demo.shopscore.test",
+  // The second manager of the demo's stores, who reviewed none of its
+  // visits: an appeal's judge.
+  manager2: "manager2@demo.shopscore.test",
 };
 
 /** plain replaces the no-break spaces Intl puts in numbers with spaces. */
@@ -101,7 +104,7 @@ async function axe(page, name) {
 
 async function shot(page, name) {
   await page.waitForTimeout(150);
-  await page.screenshot({ path: join(SHOTS, name + ".png"), fullPage: /^(visit-detail|bonus-|dashboard|policies|base-pay)/.test(name) && !name.endsWith("360") });
+  await page.screenshot({ path: join(SHOTS, name + ".png"), fullPage: /^(visit-detail|bonus-|dashboard|policies|base-pay|staff-appeal)/.test(name) && !name.endsWith("360") });
 }
 
 async function login(page, who) {
@@ -819,7 +822,143 @@ const phases = {
     await ctx.close();
     return { ruled: true, score };
   },
+
+  // The demo's staff user appeals one of his approved visits from his
+  // phone with a PDF till receipt; the visit's reviewer is refused as
+  // judge; HR's run of the month is held up by the open appeal, and HR
+  // approves it over the appeal with a reason; the second manager
+  // upholds; HR's next run shows the difference citing the appeal and
+  // supersedes the first, and the employee sees the ruling.
+  async staffAppeal() {
+    const visit = env("SHOPSCORE_VISIT");
+    const month = env("SHOPSCORE_MONTH");
+    const phone = await open({ width: 390, height: 844 });
+    const me = watch(await phone.newPage());
+    await login(me, "staff");
+    await me.getByRole("heading", { name: "My results" }).waitFor();
+    await me.goto(URL + "/me/visits/" + visit);
+    await me.getByText(/You can appeal until .+ inclusive\./).waitFor();
+    await me.getByRole("button", { name: "Appeal this visit" }).click();
+    const polite = me.locator("fieldset.appeal-question").filter({ hasText: "Was the driver polite with you?" });
+    await me.getByRole("button", { name: "File the appeal" }).click();
+    await me.getByRole("alert").filter({ hasText: "Choose at least one question" }).waitFor();
+    await polite.getByRole("checkbox").check();
+    await me.getByRole("button", { name: "File the appeal" }).click();
+    await me.getByRole("alert").filter({ hasText: "Say why the answer to" }).waitFor();
+    await polite.locator("textarea").fill("The customer signed the till receipt: I greeted and thanked him.");
+    await polite.locator('input[type="file"]').setInputFiles({
+      name: "receipt-5120.pdf",
+      mimeType: "application/pdf",
+      buffer: Buffer.from("%PDF-1.4\n% till receipt 5120, DEPOT-1, customer greeted and thanked\n%%EOF\n"),
+    });
+    await shot(me, "staff-appeal-file");
+    await axe(me, "employee files an appeal");
+    await me.getByRole("button", { name: "File the appeal" }).click();
+    await me.getByText("Appeal filed.").waitFor();
+    const card = me.getByRole("article", { name: /Appeal of the visit of/ });
+    await card.getByText("Open").waitFor();
+    const cardText = await card.innerText();
+    expect(cardText.includes("filed by you") && cardText.includes("receipt-5120.pdf") && !cardText.includes("not verified"), "his appeal with its verified receipt: " + cardText);
+    expect((await me.getByRole("button", { name: "Appeal this visit" }).count()) === 0, "one open appeal per visit");
+    await noAlert(me);
+    clean(me);
+
+    // The desk: the reviewer (Maria Ivanova) may not judge.
+    const desk = await open();
+    const page = watch(await desk.newPage());
+    await login(page, "manager");
+    await page.goto(URL + "/appeals");
+    const rows = page.locator("table.list tbody tr");
+    await rows.first().waitFor();
+    expect((await rows.first().innerText()).includes("(E2001)"), "the queue names the employee");
+    await rows.first().getByRole("link").click();
+    await page.getByRole("link", { name: /Document receipt-5120.pdf/ }).waitFor();
+    await polite_rule(page);
+    await page.getByRole("alert").filter({ hasText: "reviewed this visit" }).waitFor();
+    await logout(page);
+
+    // HR: the open appeal holds up the month's run, naming it.
+    await login(page, "hr");
+    await runDrivers(page, month);
+    await page.getByRole("button", { name: "Approve" }).click();
+    await page.getByRole("button", { name: "Yes, approve" }).click();
+    const held = page.getByRole("group", { name: /Appeals on visits of this month are open/ });
+    await held.waitFor();
+    const refusal = await page.getByRole("alert").first().innerText();
+    expect(refusal.includes("DEPOT-1") && refusal.includes("Sergei Morozov (E2001)"), "the refusal names the appeal: " + refusal);
+    await shot(page, "bonus-appeal-held");
+    // Payroll cannot wait: HR approves over it, with a reason.
+    await held.getByLabel("Reason to approve over the open appeals").fill("Payroll cut-off; the ruling goes into the next run.");
+    await held.getByRole("button", { name: "Approve over the open appeals" }).click();
+    await page.locator("h1").getByText("Approved").waitFor();
+    await logout(page);
+
+    // The second manager rules.
+    await login(page, "manager2");
+    await page.goto(URL + "/appeals");
+    await rows.first().waitFor();
+    await rows.first().getByRole("link").click();
+    await page.getByText("Original answer").first().waitFor();
+    await polite_rule(page);
+    await page.getByText("Ruled. The visit is rescored").waitFor();
+    await page.getByText("Upheld 1 of 1").first().waitFor();
+    await noAlert(page);
+    await logout(page);
+
+    // HR's next run of the month differs from the approved one, citing
+    // the appeal; it is approved over nothing now.
+    await login(page, "hr");
+    await runDrivers(page, month);
+    const changes = page.locator("section", { hasText: "Why" }).filter({ has: page.locator("table") });
+    const cause = changes.getByRole("link", { name: /Appeal ruled .* by Pavel Orlov/ }).first();
+    await cause.waitFor();
+    const changed = plain(await changes.locator("tbody tr").filter({ hasText: "Appeal ruled" }).first().innerText());
+    expect(changed.includes("Sergei Morozov (E2001)"), "the difference names the employee: " + changed);
+    await shot(page, "bonus-appeal-difference");
+    await axe(page, "run citing an appeal");
+    await page.getByRole("button", { name: "Approve" }).click();
+    await page.getByRole("button", { name: "Yes, approve" }).click();
+    await page.locator("h1").getByText("Approved").waitFor();
+    await noAlert(page);
+    clean(page);
+    await desk.close();
+
+    // The employee sees the ruling, in Russian too.
+    await me.goto(URL + "/me?month=" + month);
+    const mine = me.getByRole("article", { name: /Appeal of the visit of/ });
+    await mine.getByText("Upheld 1 of 1").waitFor();
+    const ruled = await mine.innerText();
+    expect(ruled.includes("Ruled by Manager") && ruled.includes("answer amended to Yes") && !ruled.includes("Pavel Orlov") && !ruled.includes("Maria Ivanova"), "the ruling, without the judge's name: " + ruled);
+    await mine.screenshot({ path: join(SHOTS, "staff-appeal-ruled.png") });
+    await me.getByLabel("Language").selectOption("ru");
+    await me.getByRole("heading", { name: "Мои апелляции" }).waitFor();
+    const mineRu = me.getByRole("article", { name: /Апелляция на визит/ });
+    await mineRu.getByText("Удовлетворено 1 из 1").waitFor();
+    await mineRu.screenshot({ path: join(SHOTS, "staff-appeal-ruled-ru.png") });
+    await axe(me, "my appeals, Russian");
+    clean(me);
+    await phone.close();
+    return { filed: true, held: true, ruled: true, cited: true };
+  },
 };
+
+/** logout signs the page's user out, back to the login form. */
+async function logout(page) {
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("button", { name: "Log in" }).waitFor();
+}
+
+/** runDrivers runs the drivers' policy for month as HR and waits for the
+ * new run's page. */
+async function runDrivers(page, month) {
+  await page.goto(URL + "/hr/runs");
+  await page.getByLabel("Policy").selectOption("drivers");
+  await page.getByLabel("Month").fill(month);
+  const before = page.url();
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await page.waitForURL((u) => u.pathname.startsWith("/hr/runs/") && u.href !== before);
+  await page.getByRole("heading", { name: new RegExp("Bonuses for " + month) }).waitFor();
+}
 
 /** polite_rule upholds the politeness question with "yes" and rules. */
 async function polite_rule(page) {

@@ -98,20 +98,19 @@ func (a *App) FileAppeal(ctx context.Context, filer audit.Principal, in *audit.A
 		if !d.State.Counts() {
 			return audit.Errorf(audit.EPRECONDITION, "visit %s is %s: only an approved or published visit can be appealed", in.VisitID, d.State)
 		}
-		at, ok := approvedAt(d.History)
-		if !ok {
-			return audit.Errorf(audit.EPRECONDITION, "visit %s has no approval in its history", in.VisitID)
-		}
-		st, loc, err := orgLocation(ctx, tx)
+		w, err := windowOf(ctx, tx, d)
 		if err != nil {
 			return err
 		}
-		if err := audit.CheckAppealWindow(in.VisitID, at, tx.Now(), st.AppealWindow(), loc); err != nil {
+		if !w.approved {
+			return audit.Errorf(audit.EPRECONDITION, "visit %s has no approval in its history", in.VisitID)
+		}
+		if err := audit.CheckAppealWindow(in.VisitID, w.approvedAt, tx.Now(), w.days, w.loc); err != nil {
 			return err
 		}
 		ap := &audit.Appeal{
 			ID: newID(), VisitID: d.ID, StoreID: d.StoreID, StaffID: d.StaffID, VisitedAt: d.StartedAt,
-			FiledBy: filer.UserID, FiledRole: filer.Role, Deadline: audit.AppealDeadline(at, st.AppealWindow(), loc),
+			FiledBy: filer.UserID, FiledRole: filer.Role, Deadline: w.Deadline,
 		}
 		for _, q := range in.Questions {
 			q.Reason = strings.TrimSpace(q.Reason)
@@ -128,6 +127,53 @@ func (a *App) FileAppeal(ctx context.Context, filer audit.Principal, in *audit.A
 		return err
 	})
 	return out, err
+}
+
+// AppealWindow is the appeal window of one visit.
+type AppealWindow struct {
+	// Deadline is when the window closes (the start of the day after its
+	// last day, in the organisation's time zone); zero when the visit has
+	// no approval in its history.
+	Deadline time.Time
+	// Open says whether an appeal may be filed now: the visit counts, its
+	// window is open and it has no open appeal.
+	Open bool
+
+	approved   bool
+	approvedAt time.Time
+	days       int
+	loc        *time.Location
+}
+
+// windowOf returns the appeal window of the visit d: the organisation's
+// AppealWindowDays after its last approval.
+func windowOf(ctx context.Context, tx storage.Tx, d *storage.VisitDetail) (AppealWindow, error) {
+	st, loc, err := orgLocation(ctx, tx)
+	if err != nil {
+		return AppealWindow{}, err
+	}
+	w := AppealWindow{days: st.AppealWindow(), loc: loc}
+	if w.approvedAt, w.approved = approvedAt(d.History); !w.approved {
+		return w, nil
+	}
+	w.Deadline = audit.AppealDeadline(w.approvedAt, w.days, loc)
+	if !d.State.Counts() || !tx.Now().Before(w.Deadline) {
+		return w, nil
+	}
+	open, err := tx.Appeals().List(ctx, storage.AppealFilter{Scope: audit.Scope{All: true}, VisitID: d.ID, State: audit.AppealOpen, Limit: 1})
+	w.Open = len(open) == 0
+	return w, err
+}
+
+// VisitAppealWindow returns the appeal window of the visit d, read by a
+// use case that decided the caller may see it (MyVisit).
+func (a *App) VisitAppealWindow(ctx context.Context, d *storage.VisitDetail) (AppealWindow, error) {
+	var w AppealWindow
+	err := a.st.View(ctx, func(tx storage.Tx) (err error) {
+		w, err = windowOf(ctx, tx, d)
+		return err
+	})
+	return w, err
 }
 
 // RuleAppeal rules on every question of an open appeal for judge, a

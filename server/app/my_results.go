@@ -138,6 +138,17 @@ func (a *App) MyVisit(ctx context.Context, p audit.Principal, id string) (*stora
 			d = nil
 			return audit.Errorf(audit.ENOTFOUND, "visit %q not found", id)
 		}
+		// He sees the visit as it is scored: with the answers upheld
+		// appeals amended laid over those recorded.
+		amended, err := tx.Appeals().Amendments(ctx, id)
+		if err != nil {
+			return err
+		}
+		if len(amended) > 0 && d.Visit != nil {
+			v := *d.Visit
+			v.Answers = audit.AmendAnswers(d.Visit.Answers, amended)
+			d.Visit = &v
+		}
 		return nil
 	})
 	return d, err

@@ -26,12 +26,17 @@ var Users = map[audit.Role]string{
 	audit.RoleStaff:   "staff@demo.shopscore.test",
 }
 
+// SecondManager is the e-mail of a second manager of the demo's managed
+// stores, Pavel Orlov, who reviews none of the demo's visits: the judge
+// of an appeal against a visit the first manager reviewed (four eyes).
+const SecondManager = "manager2@demo.shopscore.test"
+
 // StaffEmployee is the employee number of the demo's staff account:
 // Sergei Morozov, the driver whose deliveries the demo's reports audit.
 const StaffEmployee = "E2001"
 
 // Seed fills the empty database of srv with a demo organisation: one user per
-// role (all with the given password; the staff user is Sergei Morozov's
+// role and a second manager (SecondManager), all with the given password (the staff user is Sergei Morozov's
 // account, invited and accepted as an employee's is), a few stores, a depot and a head
 // office, and their front-line and back-office staff; the demo standards
 // pack, published; and a week of assignments. It reports whether
@@ -64,7 +69,11 @@ func Seed(ctx context.Context, srv *server.Server, password string) (bool, error
 		}
 		users[role] = u
 	}
-	manager := []string{users[audit.RoleManager].ID}
+	second := &audit.User{Email: SecondManager, DisplayName: "Pavel Orlov (second store manager)", Role: audit.RoleManager}
+	if err := srv.App().CreateUser(ctx, second, hash); err != nil {
+		return false, fmt.Errorf("demo user %s: %w", second.Email, err)
+	}
+	manager := []string{users[audit.RoleManager].ID, second.ID}
 	stores := []*audit.Store{
 		{Code: "MSK-01", Name: "Building materials, Tverskaya", Address: "Tverskaya 12, Moscow", Region: "Moscow",
 			Latitude: 55.7652, Longitude: 37.6050, GeofenceMeters: 150, ManagerIDs: manager},

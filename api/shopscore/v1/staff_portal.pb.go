@@ -1192,11 +1192,18 @@ func (x *MyPhoto) GetContentType() string {
 }
 
 type GetMyVisitResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Visit         *MyVisit               `protobuf:"bytes,1,opt,name=visit,proto3" json:"visit,omitempty"`
-	Answers       []*MyAnswer            `protobuf:"bytes,2,rep,name=answers,proto3" json:"answers,omitempty"`
-	Score         *ScoreBreakdown        `protobuf:"bytes,3,opt,name=score,proto3" json:"score,omitempty"`
-	Photos        []*MyPhoto             `protobuf:"bytes,4,rep,name=photos,proto3" json:"photos,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Visit   *MyVisit               `protobuf:"bytes,1,opt,name=visit,proto3" json:"visit,omitempty"`
+	Answers []*MyAnswer            `protobuf:"bytes,2,rep,name=answers,proto3" json:"answers,omitempty"`
+	Score   *ScoreBreakdown        `protobuf:"bytes,3,opt,name=score,proto3" json:"score,omitempty"`
+	Photos  []*MyPhoto             `protobuf:"bytes,4,rep,name=photos,proto3" json:"photos,omitempty"`
+	// The end of the visit's appeal window (the start of the day after its
+	// last day, in the organisation's time zone); unset when the visit has
+	// no approval in its history.
+	AppealDeadlineTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=appeal_deadline_time,json=appealDeadlineTime,proto3" json:"appeal_deadline_time,omitempty"`
+	// Whether he may appeal it now: the window is open and no appeal of the
+	// visit is open.
+	Appealable    bool `protobuf:"varint,6,opt,name=appealable,proto3" json:"appealable,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1257,6 +1264,20 @@ func (x *GetMyVisitResponse) GetPhotos() []*MyPhoto {
 		return x.Photos
 	}
 	return nil
+}
+
+func (x *GetMyVisitResponse) GetAppealDeadlineTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AppealDeadlineTime
+	}
+	return nil
+}
+
+func (x *GetMyVisitResponse) GetAppealable() bool {
+	if x != nil {
+		return x.Appealable
+	}
+	return false
 }
 
 type GetMyPayRequest struct {
@@ -1577,11 +1598,957 @@ func (x *GetMyPayResponse) GetBonuses() []*MyBonus {
 	return nil
 }
 
+// MyAppealQuestionInput is one question he appeals: why the answer is
+// wrong and the files that show it (declared by their bytes' SHA-256, as
+// AppealService.FileAppeal takes them).
+type MyAppealQuestionInput struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	QuestionId    string                 `protobuf:"bytes,1,opt,name=question_id,json=questionId,proto3" json:"question_id,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	Evidence      []*EvidenceFile        `protobuf:"bytes,3,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MyAppealQuestionInput) Reset() {
+	*x = MyAppealQuestionInput{}
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MyAppealQuestionInput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MyAppealQuestionInput) ProtoMessage() {}
+
+func (x *MyAppealQuestionInput) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MyAppealQuestionInput.ProtoReflect.Descriptor instead.
+func (*MyAppealQuestionInput) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *MyAppealQuestionInput) GetQuestionId() string {
+	if x != nil {
+		return x.QuestionId
+	}
+	return ""
+}
+
+func (x *MyAppealQuestionInput) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *MyAppealQuestionInput) GetEvidence() []*EvidenceFile {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
+type FileMyAppealRequest struct {
+	state         protoimpl.MessageState   `protogen:"open.v1"`
+	VisitId       string                   `protobuf:"bytes,1,opt,name=visit_id,json=visitId,proto3" json:"visit_id,omitempty"`
+	Questions     []*MyAppealQuestionInput `protobuf:"bytes,2,rep,name=questions,proto3" json:"questions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileMyAppealRequest) Reset() {
+	*x = FileMyAppealRequest{}
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileMyAppealRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileMyAppealRequest) ProtoMessage() {}
+
+func (x *FileMyAppealRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileMyAppealRequest.ProtoReflect.Descriptor instead.
+func (*FileMyAppealRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *FileMyAppealRequest) GetVisitId() string {
+	if x != nil {
+		return x.VisitId
+	}
+	return ""
+}
+
+func (x *FileMyAppealRequest) GetQuestions() []*MyAppealQuestionInput {
+	if x != nil {
+		return x.Questions
+	}
+	return nil
+}
+
+type FileMyAppealResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Appeal        *MyAppeal              `protobuf:"bytes,1,opt,name=appeal,proto3" json:"appeal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileMyAppealResponse) Reset() {
+	*x = FileMyAppealResponse{}
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileMyAppealResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileMyAppealResponse) ProtoMessage() {}
+
+func (x *FileMyAppealResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileMyAppealResponse.ProtoReflect.Descriptor instead.
+func (*FileMyAppealResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *FileMyAppealResponse) GetAppeal() *MyAppeal {
+	if x != nil {
+		return x.Appeal
+	}
+	return nil
+}
+
+// MyEvidence is one evidence file of his appeal as he sees it afterwards.
+type MyEvidence struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Index       int32                  `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	FileName    string                 `protobuf:"bytes,2,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
+	ContentType string                 `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	SizeBytes   int64                  `protobuf:"varint,4,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	// Whether the server holds the bytes verified.
+	Verified      bool `protobuf:"varint,5,opt,name=verified,proto3" json:"verified,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MyEvidence) Reset() {
+	*x = MyEvidence{}
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MyEvidence) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MyEvidence) ProtoMessage() {}
+
+func (x *MyEvidence) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MyEvidence.ProtoReflect.Descriptor instead.
+func (*MyEvidence) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *MyEvidence) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *MyEvidence) GetFileName() string {
+	if x != nil {
+		return x.FileName
+	}
+	return ""
+}
+
+func (x *MyEvidence) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *MyEvidence) GetSizeBytes() int64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+func (x *MyEvidence) GetVerified() bool {
+	if x != nil {
+		return x.Verified
+	}
+	return false
+}
+
+// MyAppealQuestion is one question of his appeal and its ruling.
+type MyAppealQuestion struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	QuestionId   string                 `protobuf:"bytes,1,opt,name=question_id,json=questionId,proto3" json:"question_id,omitempty"`
+	QuestionText string                 `protobuf:"bytes,2,opt,name=question_text,json=questionText,proto3" json:"question_text,omitempty"`
+	Reason       string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Evidence     []*MyEvidence          `protobuf:"bytes,4,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	Outcome      AppealOutcome          `protobuf:"varint,5,opt,name=outcome,proto3,enum=shopscore.v1.AppealOutcome" json:"outcome,omitempty"`
+	// The answer that replaced the visit's, when upheld (its points are
+	// those of the rescored visit).
+	AmendedAnswer *MyAnswer `protobuf:"bytes,6,opt,name=amended_answer,json=amendedAnswer,proto3" json:"amended_answer,omitempty"`
+	RulingReason  string    `protobuf:"bytes,7,opt,name=ruling_reason,json=rulingReason,proto3" json:"ruling_reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MyAppealQuestion) Reset() {
+	*x = MyAppealQuestion{}
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MyAppealQuestion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MyAppealQuestion) ProtoMessage() {}
+
+func (x *MyAppealQuestion) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MyAppealQuestion.ProtoReflect.Descriptor instead.
+func (*MyAppealQuestion) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *MyAppealQuestion) GetQuestionId() string {
+	if x != nil {
+		return x.QuestionId
+	}
+	return ""
+}
+
+func (x *MyAppealQuestion) GetQuestionText() string {
+	if x != nil {
+		return x.QuestionText
+	}
+	return ""
+}
+
+func (x *MyAppealQuestion) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *MyAppealQuestion) GetEvidence() []*MyEvidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
+func (x *MyAppealQuestion) GetOutcome() AppealOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return AppealOutcome_APPEAL_OUTCOME_UNSPECIFIED
+}
+
+func (x *MyAppealQuestion) GetAmendedAnswer() *MyAnswer {
+	if x != nil {
+		return x.AmendedAnswer
+	}
+	return nil
+}
+
+func (x *MyAppealQuestion) GetRulingReason() string {
+	if x != nil {
+		return x.RulingReason
+	}
+	return ""
+}
+
+// MyAppeal is one appeal that names him or that he filed.
+type MyAppeal struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	VisitId   string                 `protobuf:"bytes,2,opt,name=visit_id,json=visitId,proto3" json:"visit_id,omitempty"`
+	State     AppealState            `protobuf:"varint,3,opt,name=state,proto3,enum=shopscore.v1.AppealState" json:"state,omitempty"`
+	StoreCode string                 `protobuf:"bytes,4,opt,name=store_code,json=storeCode,proto3" json:"store_code,omitempty"`
+	StoreName string                 `protobuf:"bytes,5,opt,name=store_name,json=storeName,proto3" json:"store_name,omitempty"`
+	VisitTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=visit_time,json=visitTime,proto3" json:"visit_time,omitempty"`
+	// Whether he filed it himself (false: a manager, on his behalf), and
+	// when it was filed.
+	FiledByMe bool                   `protobuf:"varint,7,opt,name=filed_by_me,json=filedByMe,proto3" json:"filed_by_me,omitempty"`
+	FileTime  *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=file_time,json=fileTime,proto3" json:"file_time,omitempty"`
+	// When the visit's appeal window closed.
+	DeadlineTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=deadline_time,json=deadlineTime,proto3" json:"deadline_time,omitempty"`
+	// When it was ruled (unset while open), by a manager or HR ("manager",
+	// "hr"), and the visit's overall percent before and after.
+	RuleTime      *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=rule_time,json=ruleTime,proto3" json:"rule_time,omitempty"`
+	RuledRole     string                 `protobuf:"bytes,11,opt,name=ruled_role,json=ruledRole,proto3" json:"ruled_role,omitempty"`
+	ScoreBefore   *float64               `protobuf:"fixed64,12,opt,name=score_before,json=scoreBefore,proto3,oneof" json:"score_before,omitempty"`
+	ScoreAfter    *float64               `protobuf:"fixed64,13,opt,name=score_after,json=scoreAfter,proto3,oneof" json:"score_after,omitempty"`
+	Questions     []*MyAppealQuestion    `protobuf:"bytes,14,rep,name=questions,proto3" json:"questions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MyAppeal) Reset() {
+	*x = MyAppeal{}
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MyAppeal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MyAppeal) ProtoMessage() {}
+
+func (x *MyAppeal) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MyAppeal.ProtoReflect.Descriptor instead.
+func (*MyAppeal) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *MyAppeal) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *MyAppeal) GetVisitId() string {
+	if x != nil {
+		return x.VisitId
+	}
+	return ""
+}
+
+func (x *MyAppeal) GetState() AppealState {
+	if x != nil {
+		return x.State
+	}
+	return AppealState_APPEAL_STATE_UNSPECIFIED
+}
+
+func (x *MyAppeal) GetStoreCode() string {
+	if x != nil {
+		return x.StoreCode
+	}
+	return ""
+}
+
+func (x *MyAppeal) GetStoreName() string {
+	if x != nil {
+		return x.StoreName
+	}
+	return ""
+}
+
+func (x *MyAppeal) GetVisitTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VisitTime
+	}
+	return nil
+}
+
+func (x *MyAppeal) GetFiledByMe() bool {
+	if x != nil {
+		return x.FiledByMe
+	}
+	return false
+}
+
+func (x *MyAppeal) GetFileTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FileTime
+	}
+	return nil
+}
+
+func (x *MyAppeal) GetDeadlineTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DeadlineTime
+	}
+	return nil
+}
+
+func (x *MyAppeal) GetRuleTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RuleTime
+	}
+	return nil
+}
+
+func (x *MyAppeal) GetRuledRole() string {
+	if x != nil {
+		return x.RuledRole
+	}
+	return ""
+}
+
+func (x *MyAppeal) GetScoreBefore() float64 {
+	if x != nil && x.ScoreBefore != nil {
+		return *x.ScoreBefore
+	}
+	return 0
+}
+
+func (x *MyAppeal) GetScoreAfter() float64 {
+	if x != nil && x.ScoreAfter != nil {
+		return *x.ScoreAfter
+	}
+	return 0
+}
+
+func (x *MyAppeal) GetQuestions() []*MyAppealQuestion {
+	if x != nil {
+		return x.Questions
+	}
+	return nil
+}
+
+type ListMyAppealsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Unspecified lists both.
+	State   AppealState `protobuf:"varint,1,opt,name=state,proto3,enum=shopscore.v1.AppealState" json:"state,omitempty"`
+	VisitId string      `protobuf:"bytes,2,opt,name=visit_id,json=visitId,proto3" json:"visit_id,omitempty"`
+	// 1..500, 100 when 0.
+	PageSize      int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMyAppealsRequest) Reset() {
+	*x = ListMyAppealsRequest{}
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMyAppealsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMyAppealsRequest) ProtoMessage() {}
+
+func (x *ListMyAppealsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMyAppealsRequest.ProtoReflect.Descriptor instead.
+func (*ListMyAppealsRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ListMyAppealsRequest) GetState() AppealState {
+	if x != nil {
+		return x.State
+	}
+	return AppealState_APPEAL_STATE_UNSPECIFIED
+}
+
+func (x *ListMyAppealsRequest) GetVisitId() string {
+	if x != nil {
+		return x.VisitId
+	}
+	return ""
+}
+
+func (x *ListMyAppealsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+type ListMyAppealsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Appeals       []*MyAppeal            `protobuf:"bytes,1,rep,name=appeals,proto3" json:"appeals,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMyAppealsResponse) Reset() {
+	*x = ListMyAppealsResponse{}
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMyAppealsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMyAppealsResponse) ProtoMessage() {}
+
+func (x *ListMyAppealsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMyAppealsResponse.ProtoReflect.Descriptor instead.
+func (*ListMyAppealsResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ListMyAppealsResponse) GetAppeals() []*MyAppeal {
+	if x != nil {
+		return x.Appeals
+	}
+	return nil
+}
+
+type GetMyAppealRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AppealId      string                 `protobuf:"bytes,1,opt,name=appeal_id,json=appealId,proto3" json:"appeal_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMyAppealRequest) Reset() {
+	*x = GetMyAppealRequest{}
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMyAppealRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMyAppealRequest) ProtoMessage() {}
+
+func (x *GetMyAppealRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMyAppealRequest.ProtoReflect.Descriptor instead.
+func (*GetMyAppealRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *GetMyAppealRequest) GetAppealId() string {
+	if x != nil {
+		return x.AppealId
+	}
+	return ""
+}
+
+type GetMyAppealResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Appeal        *MyAppeal              `protobuf:"bytes,1,opt,name=appeal,proto3" json:"appeal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMyAppealResponse) Reset() {
+	*x = GetMyAppealResponse{}
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMyAppealResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMyAppealResponse) ProtoMessage() {}
+
+func (x *GetMyAppealResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMyAppealResponse.ProtoReflect.Descriptor instead.
+func (*GetMyAppealResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *GetMyAppealResponse) GetAppeal() *MyAppeal {
+	if x != nil {
+		return x.Appeal
+	}
+	return nil
+}
+
+type CreateMyEvidenceUploadRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AppealId      string                 `protobuf:"bytes,1,opt,name=appeal_id,json=appealId,proto3" json:"appeal_id,omitempty"`
+	QuestionId    string                 `protobuf:"bytes,2,opt,name=question_id,json=questionId,proto3" json:"question_id,omitempty"`
+	Index         int32                  `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
+	Sha256        string                 `protobuf:"bytes,4,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	SizeBytes     int64                  `protobuf:"varint,5,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	ContentType   string                 `protobuf:"bytes,6,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateMyEvidenceUploadRequest) Reset() {
+	*x = CreateMyEvidenceUploadRequest{}
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateMyEvidenceUploadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateMyEvidenceUploadRequest) ProtoMessage() {}
+
+func (x *CreateMyEvidenceUploadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateMyEvidenceUploadRequest.ProtoReflect.Descriptor instead.
+func (*CreateMyEvidenceUploadRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *CreateMyEvidenceUploadRequest) GetAppealId() string {
+	if x != nil {
+		return x.AppealId
+	}
+	return ""
+}
+
+func (x *CreateMyEvidenceUploadRequest) GetQuestionId() string {
+	if x != nil {
+		return x.QuestionId
+	}
+	return ""
+}
+
+func (x *CreateMyEvidenceUploadRequest) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *CreateMyEvidenceUploadRequest) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
+func (x *CreateMyEvidenceUploadRequest) GetSizeBytes() int64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+func (x *CreateMyEvidenceUploadRequest) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+type CreateMyEvidenceUploadResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// No upload needed: these bytes are stored and verified already.
+	AlreadyVerified bool   `protobuf:"varint,1,opt,name=already_verified,json=alreadyVerified,proto3" json:"already_verified,omitempty"`
+	Url             string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	Method          string `protobuf:"bytes,3,opt,name=method,proto3" json:"method,omitempty"`
+	// Send exactly these headers with the upload.
+	Headers       map[string]string      `protobuf:"bytes,4,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateMyEvidenceUploadResponse) Reset() {
+	*x = CreateMyEvidenceUploadResponse{}
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateMyEvidenceUploadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateMyEvidenceUploadResponse) ProtoMessage() {}
+
+func (x *CreateMyEvidenceUploadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateMyEvidenceUploadResponse.ProtoReflect.Descriptor instead.
+func (*CreateMyEvidenceUploadResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *CreateMyEvidenceUploadResponse) GetAlreadyVerified() bool {
+	if x != nil {
+		return x.AlreadyVerified
+	}
+	return false
+}
+
+func (x *CreateMyEvidenceUploadResponse) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *CreateMyEvidenceUploadResponse) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *CreateMyEvidenceUploadResponse) GetHeaders() map[string]string {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+func (x *CreateMyEvidenceUploadResponse) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
+type FinalizeMyEvidenceUploadRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AppealId      string                 `protobuf:"bytes,1,opt,name=appeal_id,json=appealId,proto3" json:"appeal_id,omitempty"`
+	QuestionId    string                 `protobuf:"bytes,2,opt,name=question_id,json=questionId,proto3" json:"question_id,omitempty"`
+	Index         int32                  `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FinalizeMyEvidenceUploadRequest) Reset() {
+	*x = FinalizeMyEvidenceUploadRequest{}
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FinalizeMyEvidenceUploadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FinalizeMyEvidenceUploadRequest) ProtoMessage() {}
+
+func (x *FinalizeMyEvidenceUploadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FinalizeMyEvidenceUploadRequest.ProtoReflect.Descriptor instead.
+func (*FinalizeMyEvidenceUploadRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *FinalizeMyEvidenceUploadRequest) GetAppealId() string {
+	if x != nil {
+		return x.AppealId
+	}
+	return ""
+}
+
+func (x *FinalizeMyEvidenceUploadRequest) GetQuestionId() string {
+	if x != nil {
+		return x.QuestionId
+	}
+	return ""
+}
+
+func (x *FinalizeMyEvidenceUploadRequest) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+type FinalizeMyEvidenceUploadResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Evidence      *MyEvidence            `protobuf:"bytes,1,opt,name=evidence,proto3" json:"evidence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FinalizeMyEvidenceUploadResponse) Reset() {
+	*x = FinalizeMyEvidenceUploadResponse{}
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FinalizeMyEvidenceUploadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FinalizeMyEvidenceUploadResponse) ProtoMessage() {}
+
+func (x *FinalizeMyEvidenceUploadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_staff_portal_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FinalizeMyEvidenceUploadResponse.ProtoReflect.Descriptor instead.
+func (*FinalizeMyEvidenceUploadResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_staff_portal_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *FinalizeMyEvidenceUploadResponse) GetEvidence() *MyEvidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
 var File_shopscore_v1_staff_portal_proto protoreflect.FileDescriptor
 
 const file_shopscore_v1_staff_portal_proto_rawDesc = "" +
 	"\n" +
-	"\x1fshopscore/v1/staff_portal.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19shopscore/v1/report.proto\x1a\x19shopscore/v1/review.proto\"L\n" +
+	"\x1fshopscore/v1/staff_portal.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19shopscore/v1/appeal.proto\x1a\x19shopscore/v1/report.proto\x1a\x19shopscore/v1/review.proto\"L\n" +
 	"\vStaffInvite\x12'\n" +
 	"\x0femployee_number\x18\x01 \x01(\tR\x0eemployeeNumber\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\"I\n" +
@@ -1682,12 +2649,16 @@ const file_shopscore_v1_staff_portal_proto_rawDesc = "" +
 	"\vquestion_id\x18\x01 \x01(\tR\n" +
 	"questionId\x12\x14\n" +
 	"\x05index\x18\x02 \x01(\x05R\x05index\x12!\n" +
-	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\"\xd6\x01\n" +
+	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\"\xc4\x02\n" +
 	"\x12GetMyVisitResponse\x12+\n" +
 	"\x05visit\x18\x01 \x01(\v2\x15.shopscore.v1.MyVisitR\x05visit\x120\n" +
 	"\aanswers\x18\x02 \x03(\v2\x16.shopscore.v1.MyAnswerR\aanswers\x122\n" +
 	"\x05score\x18\x03 \x01(\v2\x1c.shopscore.v1.ScoreBreakdownR\x05score\x12-\n" +
-	"\x06photos\x18\x04 \x03(\v2\x15.shopscore.v1.MyPhotoR\x06photos\"'\n" +
+	"\x06photos\x18\x04 \x03(\v2\x15.shopscore.v1.MyPhotoR\x06photos\x12L\n" +
+	"\x14appeal_deadline_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x12appealDeadlineTime\x12\x1e\n" +
+	"\n" +
+	"appealable\x18\x06 \x01(\bR\n" +
+	"appealable\"'\n" +
 	"\x0fGetMyPayRequest\x12\x14\n" +
 	"\x05month\x18\x01 \x01(\tR\x05month\"\xe0\x02\n" +
 	"\vMyComponent\x12\x12\n" +
@@ -1718,11 +2689,97 @@ const file_shopscore_v1_staff_portal_proto_rawDesc = "" +
 	" \x01(\x03R\n" +
 	"totalMinor\"C\n" +
 	"\x10GetMyPayResponse\x12/\n" +
-	"\abonuses\x18\x01 \x03(\v2\x15.shopscore.v1.MyBonusR\abonuses2\xac\x02\n" +
+	"\abonuses\x18\x01 \x03(\v2\x15.shopscore.v1.MyBonusR\abonuses\"\x88\x01\n" +
+	"\x15MyAppealQuestionInput\x12\x1f\n" +
+	"\vquestion_id\x18\x01 \x01(\tR\n" +
+	"questionId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x126\n" +
+	"\bevidence\x18\x03 \x03(\v2\x1a.shopscore.v1.EvidenceFileR\bevidence\"s\n" +
+	"\x13FileMyAppealRequest\x12\x19\n" +
+	"\bvisit_id\x18\x01 \x01(\tR\avisitId\x12A\n" +
+	"\tquestions\x18\x02 \x03(\v2#.shopscore.v1.MyAppealQuestionInputR\tquestions\"F\n" +
+	"\x14FileMyAppealResponse\x12.\n" +
+	"\x06appeal\x18\x01 \x01(\v2\x16.shopscore.v1.MyAppealR\x06appeal\"\x9d\x01\n" +
+	"\n" +
+	"MyEvidence\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x1b\n" +
+	"\tfile_name\x18\x02 \x01(\tR\bfileName\x12!\n" +
+	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\x12\x1d\n" +
+	"\n" +
+	"size_bytes\x18\x04 \x01(\x03R\tsizeBytes\x12\x1a\n" +
+	"\bverified\x18\x05 \x01(\bR\bverified\"\xc1\x02\n" +
+	"\x10MyAppealQuestion\x12\x1f\n" +
+	"\vquestion_id\x18\x01 \x01(\tR\n" +
+	"questionId\x12#\n" +
+	"\rquestion_text\x18\x02 \x01(\tR\fquestionText\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x124\n" +
+	"\bevidence\x18\x04 \x03(\v2\x18.shopscore.v1.MyEvidenceR\bevidence\x125\n" +
+	"\aoutcome\x18\x05 \x01(\x0e2\x1b.shopscore.v1.AppealOutcomeR\aoutcome\x12=\n" +
+	"\x0eamended_answer\x18\x06 \x01(\v2\x16.shopscore.v1.MyAnswerR\ramendedAnswer\x12#\n" +
+	"\rruling_reason\x18\a \x01(\tR\frulingReason\"\xfe\x04\n" +
+	"\bMyAppeal\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
+	"\bvisit_id\x18\x02 \x01(\tR\avisitId\x12/\n" +
+	"\x05state\x18\x03 \x01(\x0e2\x19.shopscore.v1.AppealStateR\x05state\x12\x1d\n" +
+	"\n" +
+	"store_code\x18\x04 \x01(\tR\tstoreCode\x12\x1d\n" +
+	"\n" +
+	"store_name\x18\x05 \x01(\tR\tstoreName\x129\n" +
+	"\n" +
+	"visit_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tvisitTime\x12\x1e\n" +
+	"\vfiled_by_me\x18\a \x01(\bR\tfiledByMe\x127\n" +
+	"\tfile_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\bfileTime\x12?\n" +
+	"\rdeadline_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\fdeadlineTime\x127\n" +
+	"\trule_time\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\bruleTime\x12\x1d\n" +
+	"\n" +
+	"ruled_role\x18\v \x01(\tR\truledRole\x12&\n" +
+	"\fscore_before\x18\f \x01(\x01H\x00R\vscoreBefore\x88\x01\x01\x12$\n" +
+	"\vscore_after\x18\r \x01(\x01H\x01R\n" +
+	"scoreAfter\x88\x01\x01\x12<\n" +
+	"\tquestions\x18\x0e \x03(\v2\x1e.shopscore.v1.MyAppealQuestionR\tquestionsB\x0f\n" +
+	"\r_score_beforeB\x0e\n" +
+	"\f_score_after\"\x7f\n" +
+	"\x14ListMyAppealsRequest\x12/\n" +
+	"\x05state\x18\x01 \x01(\x0e2\x19.shopscore.v1.AppealStateR\x05state\x12\x19\n" +
+	"\bvisit_id\x18\x02 \x01(\tR\avisitId\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\"I\n" +
+	"\x15ListMyAppealsResponse\x120\n" +
+	"\aappeals\x18\x01 \x03(\v2\x16.shopscore.v1.MyAppealR\aappeals\"1\n" +
+	"\x12GetMyAppealRequest\x12\x1b\n" +
+	"\tappeal_id\x18\x01 \x01(\tR\bappealId\"E\n" +
+	"\x13GetMyAppealResponse\x12.\n" +
+	"\x06appeal\x18\x01 \x01(\v2\x16.shopscore.v1.MyAppealR\x06appeal\"\xcd\x01\n" +
+	"\x1dCreateMyEvidenceUploadRequest\x12\x1b\n" +
+	"\tappeal_id\x18\x01 \x01(\tR\bappealId\x12\x1f\n" +
+	"\vquestion_id\x18\x02 \x01(\tR\n" +
+	"questionId\x12\x14\n" +
+	"\x05index\x18\x03 \x01(\x05R\x05index\x12\x16\n" +
+	"\x06sha256\x18\x04 \x01(\tR\x06sha256\x12\x1d\n" +
+	"\n" +
+	"size_bytes\x18\x05 \x01(\x03R\tsizeBytes\x12!\n" +
+	"\fcontent_type\x18\x06 \x01(\tR\vcontentType\"\xc3\x02\n" +
+	"\x1eCreateMyEvidenceUploadResponse\x12)\n" +
+	"\x10already_verified\x18\x01 \x01(\bR\x0falreadyVerified\x12\x10\n" +
+	"\x03url\x18\x02 \x01(\tR\x03url\x12\x16\n" +
+	"\x06method\x18\x03 \x01(\tR\x06method\x12S\n" +
+	"\aheaders\x18\x04 \x03(\v29.shopscore.v1.CreateMyEvidenceUploadResponse.HeadersEntryR\aheaders\x12;\n" +
+	"\vexpire_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\x1a:\n" +
+	"\fHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"u\n" +
+	"\x1fFinalizeMyEvidenceUploadRequest\x12\x1b\n" +
+	"\tappeal_id\x18\x01 \x01(\tR\bappealId\x12\x1f\n" +
+	"\vquestion_id\x18\x02 \x01(\tR\n" +
+	"questionId\x12\x14\n" +
+	"\x05index\x18\x03 \x01(\x05R\x05index\"X\n" +
+	" FinalizeMyEvidenceUploadResponse\x124\n" +
+	"\bevidence\x18\x01 \x01(\v2\x18.shopscore.v1.MyEvidenceR\bevidence2\xac\x02\n" +
 	"\x13StaffAccountService\x12R\n" +
 	"\vInviteStaff\x12 .shopscore.v1.InviteStaffRequest\x1a!.shopscore.v1.InviteStaffResponse\x12^\n" +
 	"\x0fCheckInvitation\x12$.shopscore.v1.CheckInvitationRequest\x1a%.shopscore.v1.CheckInvitationResponse\x12a\n" +
-	"\x10AcceptInvitation\x12%.shopscore.v1.AcceptInvitationRequest\x1a&.shopscore.v1.AcceptInvitationResponse2\xad\x03\n" +
+	"\x10AcceptInvitation\x12%.shopscore.v1.AcceptInvitationRequest\x1a&.shopscore.v1.AcceptInvitationResponse2\xa2\a\n" +
 	"\x10MyResultsService\x12U\n" +
 	"\fGetMyProfile\x12!.shopscore.v1.GetMyProfileRequest\x1a\".shopscore.v1.GetMyProfileResponse\x12U\n" +
 	"\fListMyVisits\x12!.shopscore.v1.ListMyVisitsRequest\x1a\".shopscore.v1.ListMyVisitsResponse\x12O\n" +
@@ -1730,7 +2787,12 @@ const file_shopscore_v1_staff_portal_proto_rawDesc = "" +
 	"GetMyVisit\x12\x1f.shopscore.v1.GetMyVisitRequest\x1a .shopscore.v1.GetMyVisitResponse\x12I\n" +
 	"\bGetMyPay\x12\x1d.shopscore.v1.GetMyPayRequest\x1a\x1e.shopscore.v1.GetMyPayResponse\x12O\n" +
 	"\n" +
-	"GetMyPhoto\x12\x1f.shopscore.v1.GetMyPhotoRequest\x1a .shopscore.v1.GetMyPhotoResponseB=Z;github.com/shopscore/shopscore/api/shopscore/v1;shopscorev1b\x06proto3"
+	"GetMyPhoto\x12\x1f.shopscore.v1.GetMyPhotoRequest\x1a .shopscore.v1.GetMyPhotoResponse\x12U\n" +
+	"\fFileMyAppeal\x12!.shopscore.v1.FileMyAppealRequest\x1a\".shopscore.v1.FileMyAppealResponse\x12X\n" +
+	"\rListMyAppeals\x12\".shopscore.v1.ListMyAppealsRequest\x1a#.shopscore.v1.ListMyAppealsResponse\x12R\n" +
+	"\vGetMyAppeal\x12 .shopscore.v1.GetMyAppealRequest\x1a!.shopscore.v1.GetMyAppealResponse\x12s\n" +
+	"\x16CreateMyEvidenceUpload\x12+.shopscore.v1.CreateMyEvidenceUploadRequest\x1a,.shopscore.v1.CreateMyEvidenceUploadResponse\x12y\n" +
+	"\x18FinalizeMyEvidenceUpload\x12-.shopscore.v1.FinalizeMyEvidenceUploadRequest\x1a..shopscore.v1.FinalizeMyEvidenceUploadResponseB=Z;github.com/shopscore/shopscore/api/shopscore/v1;shopscorev1b\x06proto3"
 
 var (
 	file_shopscore_v1_staff_portal_proto_rawDescOnce sync.Once
@@ -1744,71 +2806,118 @@ func file_shopscore_v1_staff_portal_proto_rawDescGZIP() []byte {
 	return file_shopscore_v1_staff_portal_proto_rawDescData
 }
 
-var file_shopscore_v1_staff_portal_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_shopscore_v1_staff_portal_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_shopscore_v1_staff_portal_proto_goTypes = []any{
-	(*StaffInvite)(nil),              // 0: shopscore.v1.StaffInvite
-	(*InviteStaffRequest)(nil),       // 1: shopscore.v1.InviteStaffRequest
-	(*StaffInvitationLink)(nil),      // 2: shopscore.v1.StaffInvitationLink
-	(*InviteStaffResponse)(nil),      // 3: shopscore.v1.InviteStaffResponse
-	(*CheckInvitationRequest)(nil),   // 4: shopscore.v1.CheckInvitationRequest
-	(*CheckInvitationResponse)(nil),  // 5: shopscore.v1.CheckInvitationResponse
-	(*AcceptInvitationRequest)(nil),  // 6: shopscore.v1.AcceptInvitationRequest
-	(*AcceptInvitationResponse)(nil), // 7: shopscore.v1.AcceptInvitationResponse
-	(*GetMyPhotoRequest)(nil),        // 8: shopscore.v1.GetMyPhotoRequest
-	(*GetMyPhotoResponse)(nil),       // 9: shopscore.v1.GetMyPhotoResponse
-	(*GetMyProfileRequest)(nil),      // 10: shopscore.v1.GetMyProfileRequest
-	(*GetMyProfileResponse)(nil),     // 11: shopscore.v1.GetMyProfileResponse
-	(*MyVisit)(nil),                  // 12: shopscore.v1.MyVisit
-	(*ListMyVisitsRequest)(nil),      // 13: shopscore.v1.ListMyVisitsRequest
-	(*ListMyVisitsResponse)(nil),     // 14: shopscore.v1.ListMyVisitsResponse
-	(*GetMyVisitRequest)(nil),        // 15: shopscore.v1.GetMyVisitRequest
-	(*MyAnswer)(nil),                 // 16: shopscore.v1.MyAnswer
-	(*MyPhoto)(nil),                  // 17: shopscore.v1.MyPhoto
-	(*GetMyVisitResponse)(nil),       // 18: shopscore.v1.GetMyVisitResponse
-	(*GetMyPayRequest)(nil),          // 19: shopscore.v1.GetMyPayRequest
-	(*MyComponent)(nil),              // 20: shopscore.v1.MyComponent
-	(*MyBonus)(nil),                  // 21: shopscore.v1.MyBonus
-	(*GetMyPayResponse)(nil),         // 22: shopscore.v1.GetMyPayResponse
-	(*timestamppb.Timestamp)(nil),    // 23: google.protobuf.Timestamp
-	(*ScoreBreakdown)(nil),           // 24: shopscore.v1.ScoreBreakdown
-	(*ExplanationLine)(nil),          // 25: shopscore.v1.ExplanationLine
+	(*StaffInvite)(nil),                      // 0: shopscore.v1.StaffInvite
+	(*InviteStaffRequest)(nil),               // 1: shopscore.v1.InviteStaffRequest
+	(*StaffInvitationLink)(nil),              // 2: shopscore.v1.StaffInvitationLink
+	(*InviteStaffResponse)(nil),              // 3: shopscore.v1.InviteStaffResponse
+	(*CheckInvitationRequest)(nil),           // 4: shopscore.v1.CheckInvitationRequest
+	(*CheckInvitationResponse)(nil),          // 5: shopscore.v1.CheckInvitationResponse
+	(*AcceptInvitationRequest)(nil),          // 6: shopscore.v1.AcceptInvitationRequest
+	(*AcceptInvitationResponse)(nil),         // 7: shopscore.v1.AcceptInvitationResponse
+	(*GetMyPhotoRequest)(nil),                // 8: shopscore.v1.GetMyPhotoRequest
+	(*GetMyPhotoResponse)(nil),               // 9: shopscore.v1.GetMyPhotoResponse
+	(*GetMyProfileRequest)(nil),              // 10: shopscore.v1.GetMyProfileRequest
+	(*GetMyProfileResponse)(nil),             // 11: shopscore.v1.GetMyProfileResponse
+	(*MyVisit)(nil),                          // 12: shopscore.v1.MyVisit
+	(*ListMyVisitsRequest)(nil),              // 13: shopscore.v1.ListMyVisitsRequest
+	(*ListMyVisitsResponse)(nil),             // 14: shopscore.v1.ListMyVisitsResponse
+	(*GetMyVisitRequest)(nil),                // 15: shopscore.v1.GetMyVisitRequest
+	(*MyAnswer)(nil),                         // 16: shopscore.v1.MyAnswer
+	(*MyPhoto)(nil),                          // 17: shopscore.v1.MyPhoto
+	(*GetMyVisitResponse)(nil),               // 18: shopscore.v1.GetMyVisitResponse
+	(*GetMyPayRequest)(nil),                  // 19: shopscore.v1.GetMyPayRequest
+	(*MyComponent)(nil),                      // 20: shopscore.v1.MyComponent
+	(*MyBonus)(nil),                          // 21: shopscore.v1.MyBonus
+	(*GetMyPayResponse)(nil),                 // 22: shopscore.v1.GetMyPayResponse
+	(*MyAppealQuestionInput)(nil),            // 23: shopscore.v1.MyAppealQuestionInput
+	(*FileMyAppealRequest)(nil),              // 24: shopscore.v1.FileMyAppealRequest
+	(*FileMyAppealResponse)(nil),             // 25: shopscore.v1.FileMyAppealResponse
+	(*MyEvidence)(nil),                       // 26: shopscore.v1.MyEvidence
+	(*MyAppealQuestion)(nil),                 // 27: shopscore.v1.MyAppealQuestion
+	(*MyAppeal)(nil),                         // 28: shopscore.v1.MyAppeal
+	(*ListMyAppealsRequest)(nil),             // 29: shopscore.v1.ListMyAppealsRequest
+	(*ListMyAppealsResponse)(nil),            // 30: shopscore.v1.ListMyAppealsResponse
+	(*GetMyAppealRequest)(nil),               // 31: shopscore.v1.GetMyAppealRequest
+	(*GetMyAppealResponse)(nil),              // 32: shopscore.v1.GetMyAppealResponse
+	(*CreateMyEvidenceUploadRequest)(nil),    // 33: shopscore.v1.CreateMyEvidenceUploadRequest
+	(*CreateMyEvidenceUploadResponse)(nil),   // 34: shopscore.v1.CreateMyEvidenceUploadResponse
+	(*FinalizeMyEvidenceUploadRequest)(nil),  // 35: shopscore.v1.FinalizeMyEvidenceUploadRequest
+	(*FinalizeMyEvidenceUploadResponse)(nil), // 36: shopscore.v1.FinalizeMyEvidenceUploadResponse
+	nil,                                      // 37: shopscore.v1.CreateMyEvidenceUploadResponse.HeadersEntry
+	(*timestamppb.Timestamp)(nil),            // 38: google.protobuf.Timestamp
+	(*ScoreBreakdown)(nil),                   // 39: shopscore.v1.ScoreBreakdown
+	(*ExplanationLine)(nil),                  // 40: shopscore.v1.ExplanationLine
+	(*EvidenceFile)(nil),                     // 41: shopscore.v1.EvidenceFile
+	(AppealOutcome)(0),                       // 42: shopscore.v1.AppealOutcome
+	(AppealState)(0),                         // 43: shopscore.v1.AppealState
 }
 var file_shopscore_v1_staff_portal_proto_depIdxs = []int32{
 	0,  // 0: shopscore.v1.InviteStaffRequest.invites:type_name -> shopscore.v1.StaffInvite
-	23, // 1: shopscore.v1.StaffInvitationLink.expire_time:type_name -> google.protobuf.Timestamp
+	38, // 1: shopscore.v1.StaffInvitationLink.expire_time:type_name -> google.protobuf.Timestamp
 	2,  // 2: shopscore.v1.InviteStaffResponse.links:type_name -> shopscore.v1.StaffInvitationLink
-	23, // 3: shopscore.v1.CheckInvitationResponse.expire_time:type_name -> google.protobuf.Timestamp
-	23, // 4: shopscore.v1.MyVisit.visit_time:type_name -> google.protobuf.Timestamp
+	38, // 3: shopscore.v1.CheckInvitationResponse.expire_time:type_name -> google.protobuf.Timestamp
+	38, // 4: shopscore.v1.MyVisit.visit_time:type_name -> google.protobuf.Timestamp
 	12, // 5: shopscore.v1.ListMyVisitsResponse.visits:type_name -> shopscore.v1.MyVisit
 	12, // 6: shopscore.v1.GetMyVisitResponse.visit:type_name -> shopscore.v1.MyVisit
 	16, // 7: shopscore.v1.GetMyVisitResponse.answers:type_name -> shopscore.v1.MyAnswer
-	24, // 8: shopscore.v1.GetMyVisitResponse.score:type_name -> shopscore.v1.ScoreBreakdown
+	39, // 8: shopscore.v1.GetMyVisitResponse.score:type_name -> shopscore.v1.ScoreBreakdown
 	17, // 9: shopscore.v1.GetMyVisitResponse.photos:type_name -> shopscore.v1.MyPhoto
-	25, // 10: shopscore.v1.MyComponent.explanation:type_name -> shopscore.v1.ExplanationLine
-	23, // 11: shopscore.v1.MyBonus.approve_time:type_name -> google.protobuf.Timestamp
-	20, // 12: shopscore.v1.MyBonus.components:type_name -> shopscore.v1.MyComponent
-	21, // 13: shopscore.v1.GetMyPayResponse.bonuses:type_name -> shopscore.v1.MyBonus
-	1,  // 14: shopscore.v1.StaffAccountService.InviteStaff:input_type -> shopscore.v1.InviteStaffRequest
-	4,  // 15: shopscore.v1.StaffAccountService.CheckInvitation:input_type -> shopscore.v1.CheckInvitationRequest
-	6,  // 16: shopscore.v1.StaffAccountService.AcceptInvitation:input_type -> shopscore.v1.AcceptInvitationRequest
-	10, // 17: shopscore.v1.MyResultsService.GetMyProfile:input_type -> shopscore.v1.GetMyProfileRequest
-	13, // 18: shopscore.v1.MyResultsService.ListMyVisits:input_type -> shopscore.v1.ListMyVisitsRequest
-	15, // 19: shopscore.v1.MyResultsService.GetMyVisit:input_type -> shopscore.v1.GetMyVisitRequest
-	19, // 20: shopscore.v1.MyResultsService.GetMyPay:input_type -> shopscore.v1.GetMyPayRequest
-	8,  // 21: shopscore.v1.MyResultsService.GetMyPhoto:input_type -> shopscore.v1.GetMyPhotoRequest
-	3,  // 22: shopscore.v1.StaffAccountService.InviteStaff:output_type -> shopscore.v1.InviteStaffResponse
-	5,  // 23: shopscore.v1.StaffAccountService.CheckInvitation:output_type -> shopscore.v1.CheckInvitationResponse
-	7,  // 24: shopscore.v1.StaffAccountService.AcceptInvitation:output_type -> shopscore.v1.AcceptInvitationResponse
-	11, // 25: shopscore.v1.MyResultsService.GetMyProfile:output_type -> shopscore.v1.GetMyProfileResponse
-	14, // 26: shopscore.v1.MyResultsService.ListMyVisits:output_type -> shopscore.v1.ListMyVisitsResponse
-	18, // 27: shopscore.v1.MyResultsService.GetMyVisit:output_type -> shopscore.v1.GetMyVisitResponse
-	22, // 28: shopscore.v1.MyResultsService.GetMyPay:output_type -> shopscore.v1.GetMyPayResponse
-	9,  // 29: shopscore.v1.MyResultsService.GetMyPhoto:output_type -> shopscore.v1.GetMyPhotoResponse
-	22, // [22:30] is the sub-list for method output_type
-	14, // [14:22] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	38, // 10: shopscore.v1.GetMyVisitResponse.appeal_deadline_time:type_name -> google.protobuf.Timestamp
+	40, // 11: shopscore.v1.MyComponent.explanation:type_name -> shopscore.v1.ExplanationLine
+	38, // 12: shopscore.v1.MyBonus.approve_time:type_name -> google.protobuf.Timestamp
+	20, // 13: shopscore.v1.MyBonus.components:type_name -> shopscore.v1.MyComponent
+	21, // 14: shopscore.v1.GetMyPayResponse.bonuses:type_name -> shopscore.v1.MyBonus
+	41, // 15: shopscore.v1.MyAppealQuestionInput.evidence:type_name -> shopscore.v1.EvidenceFile
+	23, // 16: shopscore.v1.FileMyAppealRequest.questions:type_name -> shopscore.v1.MyAppealQuestionInput
+	28, // 17: shopscore.v1.FileMyAppealResponse.appeal:type_name -> shopscore.v1.MyAppeal
+	26, // 18: shopscore.v1.MyAppealQuestion.evidence:type_name -> shopscore.v1.MyEvidence
+	42, // 19: shopscore.v1.MyAppealQuestion.outcome:type_name -> shopscore.v1.AppealOutcome
+	16, // 20: shopscore.v1.MyAppealQuestion.amended_answer:type_name -> shopscore.v1.MyAnswer
+	43, // 21: shopscore.v1.MyAppeal.state:type_name -> shopscore.v1.AppealState
+	38, // 22: shopscore.v1.MyAppeal.visit_time:type_name -> google.protobuf.Timestamp
+	38, // 23: shopscore.v1.MyAppeal.file_time:type_name -> google.protobuf.Timestamp
+	38, // 24: shopscore.v1.MyAppeal.deadline_time:type_name -> google.protobuf.Timestamp
+	38, // 25: shopscore.v1.MyAppeal.rule_time:type_name -> google.protobuf.Timestamp
+	27, // 26: shopscore.v1.MyAppeal.questions:type_name -> shopscore.v1.MyAppealQuestion
+	43, // 27: shopscore.v1.ListMyAppealsRequest.state:type_name -> shopscore.v1.AppealState
+	28, // 28: shopscore.v1.ListMyAppealsResponse.appeals:type_name -> shopscore.v1.MyAppeal
+	28, // 29: shopscore.v1.GetMyAppealResponse.appeal:type_name -> shopscore.v1.MyAppeal
+	37, // 30: shopscore.v1.CreateMyEvidenceUploadResponse.headers:type_name -> shopscore.v1.CreateMyEvidenceUploadResponse.HeadersEntry
+	38, // 31: shopscore.v1.CreateMyEvidenceUploadResponse.expire_time:type_name -> google.protobuf.Timestamp
+	26, // 32: shopscore.v1.FinalizeMyEvidenceUploadResponse.evidence:type_name -> shopscore.v1.MyEvidence
+	1,  // 33: shopscore.v1.StaffAccountService.InviteStaff:input_type -> shopscore.v1.InviteStaffRequest
+	4,  // 34: shopscore.v1.StaffAccountService.CheckInvitation:input_type -> shopscore.v1.CheckInvitationRequest
+	6,  // 35: shopscore.v1.StaffAccountService.AcceptInvitation:input_type -> shopscore.v1.AcceptInvitationRequest
+	10, // 36: shopscore.v1.MyResultsService.GetMyProfile:input_type -> shopscore.v1.GetMyProfileRequest
+	13, // 37: shopscore.v1.MyResultsService.ListMyVisits:input_type -> shopscore.v1.ListMyVisitsRequest
+	15, // 38: shopscore.v1.MyResultsService.GetMyVisit:input_type -> shopscore.v1.GetMyVisitRequest
+	19, // 39: shopscore.v1.MyResultsService.GetMyPay:input_type -> shopscore.v1.GetMyPayRequest
+	8,  // 40: shopscore.v1.MyResultsService.GetMyPhoto:input_type -> shopscore.v1.GetMyPhotoRequest
+	24, // 41: shopscore.v1.MyResultsService.FileMyAppeal:input_type -> shopscore.v1.FileMyAppealRequest
+	29, // 42: shopscore.v1.MyResultsService.ListMyAppeals:input_type -> shopscore.v1.ListMyAppealsRequest
+	31, // 43: shopscore.v1.MyResultsService.GetMyAppeal:input_type -> shopscore.v1.GetMyAppealRequest
+	33, // 44: shopscore.v1.MyResultsService.CreateMyEvidenceUpload:input_type -> shopscore.v1.CreateMyEvidenceUploadRequest
+	35, // 45: shopscore.v1.MyResultsService.FinalizeMyEvidenceUpload:input_type -> shopscore.v1.FinalizeMyEvidenceUploadRequest
+	3,  // 46: shopscore.v1.StaffAccountService.InviteStaff:output_type -> shopscore.v1.InviteStaffResponse
+	5,  // 47: shopscore.v1.StaffAccountService.CheckInvitation:output_type -> shopscore.v1.CheckInvitationResponse
+	7,  // 48: shopscore.v1.StaffAccountService.AcceptInvitation:output_type -> shopscore.v1.AcceptInvitationResponse
+	11, // 49: shopscore.v1.MyResultsService.GetMyProfile:output_type -> shopscore.v1.GetMyProfileResponse
+	14, // 50: shopscore.v1.MyResultsService.ListMyVisits:output_type -> shopscore.v1.ListMyVisitsResponse
+	18, // 51: shopscore.v1.MyResultsService.GetMyVisit:output_type -> shopscore.v1.GetMyVisitResponse
+	22, // 52: shopscore.v1.MyResultsService.GetMyPay:output_type -> shopscore.v1.GetMyPayResponse
+	9,  // 53: shopscore.v1.MyResultsService.GetMyPhoto:output_type -> shopscore.v1.GetMyPhotoResponse
+	25, // 54: shopscore.v1.MyResultsService.FileMyAppeal:output_type -> shopscore.v1.FileMyAppealResponse
+	30, // 55: shopscore.v1.MyResultsService.ListMyAppeals:output_type -> shopscore.v1.ListMyAppealsResponse
+	32, // 56: shopscore.v1.MyResultsService.GetMyAppeal:output_type -> shopscore.v1.GetMyAppealResponse
+	34, // 57: shopscore.v1.MyResultsService.CreateMyEvidenceUpload:output_type -> shopscore.v1.CreateMyEvidenceUploadResponse
+	36, // 58: shopscore.v1.MyResultsService.FinalizeMyEvidenceUpload:output_type -> shopscore.v1.FinalizeMyEvidenceUploadResponse
+	46, // [46:59] is the sub-list for method output_type
+	33, // [33:46] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_shopscore_v1_staff_portal_proto_init() }
@@ -1816,18 +2925,20 @@ func file_shopscore_v1_staff_portal_proto_init() {
 	if File_shopscore_v1_staff_portal_proto != nil {
 		return
 	}
+	file_shopscore_v1_appeal_proto_init()
 	file_shopscore_v1_report_proto_init()
 	file_shopscore_v1_review_proto_init()
 	file_shopscore_v1_staff_portal_proto_msgTypes[12].OneofWrappers = []any{}
 	file_shopscore_v1_staff_portal_proto_msgTypes[16].OneofWrappers = []any{}
 	file_shopscore_v1_staff_portal_proto_msgTypes[20].OneofWrappers = []any{}
+	file_shopscore_v1_staff_portal_proto_msgTypes[28].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_shopscore_v1_staff_portal_proto_rawDesc), len(file_shopscore_v1_staff_portal_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   23,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

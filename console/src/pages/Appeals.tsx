@@ -1,11 +1,12 @@
 // Appeals: the queue of appeals with their deadlines, the ruling screen
 // (each appealed question's original answer and photos beside the
 // filer's reason and evidence, and the ruling), and the form a manager
-// files an appeal with from a visit's page. Evidence files are hashed in
+// files an appeal with from a visit's page (AppealForm and
+// fileWithEvidence serve the employee's own appeal on "My results" too). Evidence files are hashed in
 // the browser and uploaded through the same verified path as shoppers'
 // photos: the server signs an upload bound to the hash, then re-hashes
 // what it holds.
-import { useMemo, useState } from "react";
+import { useMemo, useRef, useState } from "react";
 import { useQuery, useTransport } from "@connectrpc/connect-query";
 import { createClient } from "@connectrpc/connect";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
@@ -15,7 +16,7 @@ import { ReviewService, type GetVisitResponse } from "../gen/shopscore/v1/review
 import { QuestionType, type ChecklistQuestion } from "../gen/shopscore/v1/checklist_pb";
 import { VisitState, type Answer } from "../gen/shopscore/v1/sync_pb";
 import { useI18n } from "../i18n/context";
-import { ActionButton, Badge, Done, ErrorText, Listing, ListTable, Loading, Section, useAction, type Translate } from "../components";
+import { ActionButton, Badge, Done, ErrorText, Listing, ListTable, Loading, Section, useAction, type ActionState, type Translate } from "../components";
 import { Link, setQuery, useLocation, useTitle } from "../lib/router";
 import { formatDate, formatDateTime, formatPercent } from "../lib/format";
 import { useAuth } from "../auth";
@@ -25,21 +26,22 @@ import { answerText } from "./Visit";
 type TS = { seconds: bigint; nanos: number } | undefined;
 const dateOf = (ts: TS) => (ts ? timestampDate(ts as never) : undefined);
 
-/** lastDay is the last day of an appeal's window: the window closes at
- * the start of the next day in the organisation's time zone. */
-function lastDay(tag: string, timeZone: string, a: Appeal): string {
-  const d = dateOf(a.deadlineTime);
+/** lastDay is the last day of an appeal window closing at deadline: the
+ * window closes at the start of the next day in the organisation's time
+ * zone. */
+export function lastDay(tag: string, timeZone: string, deadline: TS): string {
+  const d = dateOf(deadline);
   return formatDate(tag, timeZone, d ? new Date(d.getTime() - 1) : undefined);
 }
 
 /** outcomeText says how an appeal ended: open, rejected, upheld n of m. */
-function outcomeText(a: Appeal, t: Translate): string {
+export function outcomeText(a: Pick<Appeal, "state"> & { questions: { outcome: AppealOutcome }[] }, t: Translate): string {
   if (a.state === AppealState.OPEN) return t("appeal.open");
   const upheld = a.questions.filter((q) => q.outcome === AppealOutcome.UPHELD).length;
   return upheld === 0 ? t("appeal.rejectedAll") : t("appeal.upheldOf", { n: upheld, of: a.questions.length });
 }
 
-const outcomeKey = {
+export const outcomeKey = {
   [AppealOutcome.UNSPECIFIED]: "appeal.pending",
   [AppealOutcome.UPHELD]: "appeal.upheld",
   [AppealOutcome.REJECTED]: "appeal.rejected",
@@ -91,7 +93,7 @@ export function AppealsQueue() {
                   {formatDateTime(tag, timeZone, dateOf(a.fileTime))} · {a.filedByName}
                 </td>
                 <td data-label={t("appeal.colDeadline")}>
-                  {lastDay(tag, timeZone, a)}
+                  {lastDay(tag, timeZone, a.deadlineTime)}
                   {late && <Badge tone="bad">{t("appeal.windowClosed")}</Badge>}
                 </td>
                 <td data-label={t("appeal.colOutcome")}>
@@ -248,7 +250,7 @@ export function AppealRuling({ id }: { id: string }) {
           {appeal.filedByName} · {formatDateTime(tag, timeZone, dateOf(appeal.fileTime))}
         </dd>
         <dt>{t("appeal.colDeadline")}</dt>
-        <dd>{lastDay(tag, timeZone, appeal)}</dd>
+        <dd>{lastDay(tag, timeZone, appeal.deadlineTime)}</dd>
         {!open && (
           <>
             <dt>{t("appeal.ruledBy")}</dt>
@@ -359,6 +361,153 @@ async function sha256Hex(f: File): Promise<string> {
 
 const evidenceTypes = "image/jpeg,image/png,image/heic,image/webp,application/pdf";
 
+/** AppealPicks are the questions chosen in an appeal form, each with its
+ * reason and evidence files. */
+export type AppealPicks = Record<string, { reason: string; files: File[] }>;
+
+/** EvidenceFiler is how an appeal is filed and its evidence uploaded: by
+ * a manager through AppealService, by the employee through his own
+ * MyResultsService. */
+export type EvidenceFiler = {
+  file: (questions: { questionId: string; reason: string; evidence: { sha256: string; sizeBytes: bigint; contentType: string; fileName: string }[] }[]) => Promise<string>;
+  createUpload: (r: { appealId: string; questionId: string; index: number; sha256: string; sizeBytes: bigint; contentType: string }) => Promise<{ alreadyVerified: boolean; url: string; method: string; headers: Record<string, string> }>;
+  finalize: (r: { appealId: string; questionId: string; index: number }) => Promise<unknown>;
+};
+
+/** fileWithEvidence hashes the chosen files in the browser, files the
+ * appeal declaring them, then uploads each through the signed path bound
+ * to its hash and has the server re-hash it. It returns the appeal's id. */
+export async function fileWithEvidence(picked: AppealPicks, filer: EvidenceFiler, t: Translate): Promise<string> {
+  const withHashes = await Promise.all(
+    Object.entries(picked).map(async ([qid, p]) => ({ qid, reason: p.reason.trim(), files: await Promise.all(p.files.map(async (f) => ({ f, sha: await sha256Hex(f) }))) })),
+  );
+  const id = await filer.file(
+    withHashes.map((q) => ({
+      questionId: q.qid,
+      reason: q.reason,
+      evidence: q.files.map(({ f, sha }) => ({ sha256: sha, sizeBytes: BigInt(f.size), contentType: f.type, fileName: f.name })),
+    })),
+  );
+  for (const q of withHashes) {
+    for (const [index, { f, sha }] of q.files.entries()) {
+      const slot = await filer.createUpload({ appealId: id, questionId: q.qid, index, sha256: sha, sizeBytes: BigInt(f.size), contentType: f.type });
+      if (!slot.alreadyVerified) {
+        const headers = Object.fromEntries(Object.entries(slot.headers).filter(([k]) => k.toLowerCase() !== "content-length"));
+        const put = await fetch(slot.url, { method: slot.method, headers, body: f });
+        if (!put.ok) throw new Error(t("appeal.uploadFailed", { name: f.name, status: put.status }));
+      }
+      await filer.finalize({ appealId: id, questionId: q.qid, index });
+    }
+  }
+  return id;
+}
+
+/** useAppealFiling is the state of filing an appeal through filer:
+ * whether the form is open, the action that hashes, files and uploads,
+ * and send, which starts it with the questions chosen. */
+export function useAppealFiling(filer: EvidenceFiler) {
+  const { t } = useI18n();
+  const qc = useQueryClient();
+  const [filing, setFiling] = useState(false);
+  const picked = useRef<AppealPicks>({});
+  const file = useAction(async () => {
+    const id = await fileWithEvidence(picked.current, filer, t);
+    await qc.invalidateQueries();
+    setFiling(false);
+    return id;
+  });
+  const send = (p: AppealPicks) => {
+    picked.current = p;
+    void file.run();
+  };
+  return { filing, setFiling, file, send };
+}
+
+/** AppealForm chooses the questions of an appeal, a reason each and
+ * optional evidence; onSend is called once every chosen question has a
+ * reason. */
+export function AppealForm({
+  questions,
+  action,
+  onSend,
+  onCancel,
+  hint,
+}: {
+  questions: { id: string; text: string; answer: string }[];
+  action: ActionState<unknown>;
+  onSend: (picked: AppealPicks) => void;
+  onCancel: () => void;
+  hint?: string;
+}) {
+  const { t } = useI18n();
+  const [picked, setPicked] = useState<AppealPicks>({});
+  const [invalid, setInvalid] = useState("");
+  const send = () => {
+    const chosen = Object.entries(picked);
+    if (chosen.length === 0) return setInvalid(t("appeal.needQuestion"));
+    const noReason = chosen.find(([, p]) => !p.reason.trim());
+    if (noReason) return setInvalid(t("appeal.needGrounds", { question: questions.find((q) => q.id === noReason[0])?.text ?? noReason[0] }));
+    setInvalid("");
+    onSend(picked);
+  };
+  return (
+    <form
+      className="return-form appeal-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        send();
+      }}
+    >
+      <h3>{t("appeal.fileTitle")}</h3>
+      {hint && <p className="muted small">{hint}</p>}
+      {questions.map((q) => {
+        const p = picked[q.id];
+        return (
+          <fieldset key={q.id} className="appeal-question">
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={!!p}
+                data-question={q.id}
+                onChange={(e) => {
+                  const next = { ...picked };
+                  if (e.target.checked) next[q.id] = { reason: "", files: [] };
+                  else delete next[q.id];
+                  setPicked(next);
+                }}
+              />
+              {q.text} — <span className="muted">{q.answer}</span>
+            </label>
+            {p && (
+              <>
+                <label>
+                  {t("appeal.grounds")}
+                  <textarea rows={2} data-question={q.id} value={p.reason} onChange={(e) => setPicked({ ...picked, [q.id]: { ...p, reason: e.target.value } })} />
+                </label>
+                <label>
+                  {t("appeal.evidence")}
+                  <input type="file" multiple accept={evidenceTypes} data-question={q.id} onChange={(e) => setPicked({ ...picked, [q.id]: { ...p, files: [...(e.target.files ?? [])] } })} />
+                </label>
+              </>
+            )}
+          </fieldset>
+        );
+      })}
+      {invalid && (
+        <p className="field-error" role="alert">
+          {invalid}
+        </p>
+      )}
+      <div className="actions">
+        <ActionButton action={action} type="submit" label={t("appeal.send")} busyLabel={t("appeal.sending")} />
+        <button type="button" className="btn secondary" onClick={onCancel}>
+          {t("common.cancel")}
+        </button>
+      </div>
+    </form>
+  );
+}
+
 /** VisitAppeals lists the appeals of a visit and, for a manager, files a
  * new one while the visit is approved or published. */
 export function VisitAppeals({ data }: { data: GetVisitResponse }) {
@@ -368,50 +517,15 @@ export function VisitAppeals({ data }: { data: GetVisitResponse }) {
   const list = useQuery(AppealService.method.listAppeals, { visitId: s.id, pageSize: 100 });
   const transport = useTransport();
   const client = useMemo(() => createClient(AppealService, transport), [transport]);
-  const qc = useQueryClient();
-  const [filing, setFiling] = useState(false);
-  const [picked, setPicked] = useState<Record<string, { reason: string; files: File[] }>>({});
-  const [invalid, setInvalid] = useState("");
   const questions = (data.checklist?.sections ?? []).flatMap((x) => x.questions);
-  const file = useAction(async () => {
-    const chosen = Object.entries(picked);
-    const withHashes = await Promise.all(chosen.map(async ([qid, p]) => ({ qid, reason: p.reason.trim(), files: await Promise.all(p.files.map(async (f) => ({ f, sha: await sha256Hex(f) }))) })));
-    const r = await client.fileAppeal({
-      visitId: s.id,
-      questions: withHashes.map((q) => ({
-        questionId: q.qid,
-        reason: q.reason,
-        evidence: q.files.map(({ f, sha }) => ({ sha256: sha, sizeBytes: BigInt(f.size), contentType: f.type, fileName: f.name })),
-      })),
-    });
-    const id = r.appeal!.id;
-    for (const q of withHashes) {
-      for (const [index, { f, sha }] of q.files.entries()) {
-        const slot = await client.createEvidenceUpload({ appealId: id, questionId: q.qid, index, sha256: sha, sizeBytes: BigInt(f.size), contentType: f.type });
-        if (!slot.alreadyVerified) {
-          const headers = Object.fromEntries(Object.entries(slot.headers).filter(([k]) => k.toLowerCase() !== "content-length"));
-          const put = await fetch(slot.url, { method: slot.method, headers, body: f });
-          if (!put.ok) throw new Error(t("appeal.uploadFailed", { name: f.name, status: put.status }));
-        }
-        await client.finalizeEvidenceUpload({ appealId: id, questionId: q.qid, index });
-      }
-    }
-    await qc.invalidateQueries();
-    setFiling(false);
-    setPicked({});
-    return r;
+  const { filing, setFiling, file, send } = useAppealFiling({
+    file: async (questions) => (await client.fileAppeal({ visitId: s.id, questions })).appeal!.id,
+    createUpload: (r) => client.createEvidenceUpload(r),
+    finalize: (r) => client.finalizeEvidenceUpload(r),
   });
   const appeals = list.data?.appeals ?? [];
   const may = user?.role === Role.MANAGER && (s.state === VisitState.APPROVED || s.state === VisitState.PUBLISHED) && !appeals.some((a) => a.state === AppealState.OPEN);
   if (appeals.length === 0 && !may) return null;
-  const send = () => {
-    const chosen = Object.entries(picked);
-    if (chosen.length === 0) return setInvalid(t("appeal.needQuestion"));
-    const noReason = chosen.find(([, p]) => !p.reason.trim());
-    if (noReason) return setInvalid(t("appeal.needGrounds", { question: questions.find((q) => q.id === noReason[0])?.text ?? noReason[0] }));
-    setInvalid("");
-    void file.run();
-  };
   return (
     <Section title={t("appeal.section")}>
       {file.result && <Done message={t("appeal.filedDone")} />}
@@ -434,52 +548,12 @@ export function VisitAppeals({ data }: { data: GetVisitResponse }) {
         </>
       )}
       {may && filing && (
-        <form className="return-form" onSubmit={(e) => { e.preventDefault(); send(); }}>
-          <h3>{t("appeal.fileTitle")}</h3>
-          {questions.map((q) => {
-            const p = picked[q.id];
-            return (
-              <fieldset key={q.id} className="appeal-question">
-                <label className="check">
-                  <input
-                    type="checkbox"
-                    checked={!!p}
-                    onChange={(e) => {
-                      const next = { ...picked };
-                      if (e.target.checked) next[q.id] = { reason: "", files: [] };
-                      else delete next[q.id];
-                      setPicked(next);
-                    }}
-                  />
-                  {q.text} — <span className="muted">{answerText((data.visit?.answers ?? []).find((a) => a.questionId === q.id), q, t, tag)}</span>
-                </label>
-                {p && (
-                  <>
-                    <label>
-                      {t("appeal.grounds")}
-                      <textarea rows={2} data-question={q.id} value={p.reason} onChange={(e) => setPicked({ ...picked, [q.id]: { ...p, reason: e.target.value } })} />
-                    </label>
-                    <label>
-                      {t("appeal.evidence")}
-                      <input type="file" multiple accept={evidenceTypes} data-question={q.id} onChange={(e) => setPicked({ ...picked, [q.id]: { ...p, files: [...(e.target.files ?? [])] } })} />
-                    </label>
-                  </>
-                )}
-              </fieldset>
-            );
-          })}
-          {invalid && (
-            <p className="field-error" role="alert">
-              {invalid}
-            </p>
-          )}
-          <div className="actions">
-            <ActionButton action={file} type="submit" label={t("appeal.send")} busyLabel={t("appeal.sending")} />
-            <button type="button" className="btn secondary" onClick={() => setFiling(false)}>
-              {t("common.cancel")}
-            </button>
-          </div>
-        </form>
+        <AppealForm
+          questions={questions.map((q) => ({ id: q.id, text: q.text, answer: answerText((data.visit?.answers ?? []).find((a) => a.questionId === q.id), q, t, tag) }))}
+          action={file}
+          onSend={send}
+          onCancel={() => setFiling(false)}
+        />
       )}
       <ErrorText error={file.error || list.error} />
     </Section>

@@ -207,12 +207,16 @@ function Approve({ run }: { run: BonusRun }) {
   const client = useReport();
   const qc = useQueryClient();
   const [asking, setAsking] = useState(false);
+  const [override, setOverride] = useState("");
   const approve = useAction(async () => {
-    const r = await client.approveBonusRun({ runId: run.id });
+    const r = await client.approveBonusRun({ runId: run.id, overrideReason: override.trim() });
     setAsking(false);
     await qc.invalidateQueries();
     return r;
   });
+  // The server refuses a run while appeals on its visits are open, naming
+  // them; HR rules first or approves over them with a reason.
+  const appealsOpen = approve.error instanceof ConnectError && approve.error.code === Code.FailedPrecondition && /appeal\(s\) on visits it read are open/.test(approve.error.rawMessage);
   if (run.state !== BonusRunState.DRAFT) return null;
   return (
     <Section title={t("bonus.approval")}>
@@ -236,7 +240,19 @@ function Approve({ run }: { run: BonusRun }) {
           </div>
         </div>
       )}
-      {approve.error instanceof ConnectError && approve.error.code === Code.FailedPrecondition && <p className="notice">{t("bonus.stale")}</p>}
+      {approve.error instanceof ConnectError && approve.error.code === Code.FailedPrecondition && !appealsOpen && <p className="notice">{t("bonus.stale")}</p>}
+      {appealsOpen && (
+        <div className="notice" role="group" aria-label={t("bonus.appealsOpen")}>
+          <p>
+            {t("bonus.appealsOpen")} <Link href="/appeals">{t("appeal.queueTitle")}</Link>
+          </p>
+          <label>
+            {t("bonus.overrideReason")}
+            <textarea rows={2} value={override} onChange={(e) => setOverride(e.target.value)} />
+          </label>
+          <ActionButton action={approve} kind="secondary" label={t("bonus.approveOverride")} disabled={!override.trim()} />
+        </div>
+      )}
       <ErrorText error={approve.error} />
     </Section>
   );
@@ -261,7 +277,7 @@ const changeFieldKey: Record<string, MessageKey> = {
 
 /** Changes lists what differs from the month's locked run, for people. */
 function Changes({ run }: { run: BonusRun }) {
-  const { t, tag } = useI18n();
+  const { t, tag, timeZone } = useI18n();
   const money = useMoney();
   if (!run.comparedRunId) return null;
   // The inputs' hash differs whenever anything does; people read the rest.
@@ -290,7 +306,7 @@ function Changes({ run }: { run: BonusRun }) {
         <Link href={"/hr/runs/" + run.comparedRunId}>{t("bonus.comparedWith")}</Link>
       </p>
       <Listing count={changes.length} empty={t("bonus.noChanges")}>
-        <ListTable caption={t("bonus.changes")} columns={[t("bonus.employee"), t("bonus.component"), t("bonus.field"), { label: t("bonus.before"), className: "num" }, { label: t("bonus.after"), className: "num" }, { label: t("bonus.difference"), className: "num" }]}>
+        <ListTable caption={t("bonus.changes")} columns={[t("bonus.employee"), t("bonus.component"), t("bonus.field"), { label: t("bonus.before"), className: "num" }, { label: t("bonus.after"), className: "num" }, { label: t("bonus.difference"), className: "num" }, t("bonus.cause")]}>
           {changes.map((c, i) => (
             <tr key={i}>
               <td data-label={t("bonus.employee")}>{c.employeeNumber ? `${c.name} (${c.employeeNumber})` : "—"}</td>
@@ -299,6 +315,24 @@ function Changes({ run }: { run: BonusRun }) {
               <td data-label={t("bonus.before")} className="num">{value(c, "old")}</td>
               <td data-label={t("bonus.after")} className="num">{value(c, "new")}</td>
               <td data-label={t("bonus.difference")} className="num">{delta(c)}</td>
+              <td data-label={t("bonus.cause")}>
+                {c.causes.length === 0
+                  ? "—"
+                  : c.causes.map((a) => (
+                      <Link key={a.appealId} href={"/appeals/" + a.appealId}>
+                        {t("bonus.causeAppeal", {
+                          date: formatDate(tag, timeZone, a.ruleTime && timestampDate(a.ruleTime)),
+                          name: a.ruledByName,
+                          visit: formatDate(tag, timeZone, a.visitTime && timestampDate(a.visitTime)),
+                          store: a.storeCode,
+                          upheld: a.upheld,
+                          questions: a.questions,
+                          before: formatPercent(tag, a.scoreBefore),
+                          after: formatPercent(tag, a.scoreAfter),
+                        })}
+                      </Link>
+                    ))}
+              </td>
             </tr>
           ))}
         </ListTable>

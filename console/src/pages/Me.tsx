@@ -1,14 +1,19 @@
 // "My results": what an employee's own account (Role.STAFF) sees, phone
 // first: his approved visits of a month with their scores and the
-// verified photos, and his own pay explained, line by line. The server
-// decides which visits and lines are his (MyResultsService); nothing
-// here can ask for anyone else's.
-import { useQuery } from "@connectrpc/connect-query";
+// verified photos, his own pay explained, line by line, and his appeals:
+// filed from a visit's page within its window (the manager's AppealForm
+// and evidence path, through his own procedures) and followed to their
+// rulings. The server decides which visits, lines and appeals are his
+// (MyResultsService); nothing here can ask for anyone else's.
+import { useQuery, useTransport } from "@connectrpc/connect-query";
+import { createClient } from "@connectrpc/connect";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { useEffect, useMemo } from "react";
-import { MyResultsService, type MyAnswer, type MyBonus, type MyPhoto, type MyVisit } from "../gen/shopscore/v1/staff_portal_pb";
+import { MyResultsService, type GetMyVisitResponse, type MyAnswer, type MyAppeal, type MyBonus, type MyPhoto, type MyVisit } from "../gen/shopscore/v1/staff_portal_pb";
+import { AppealOutcome, AppealState } from "../gen/shopscore/v1/appeal_pb";
 import { useI18n } from "../i18n/context";
-import { Badge, Empty, ErrorText, Loading, Section } from "../components";
+import { Badge, Done, Empty, ErrorText, Loading, Section } from "../components";
+import { AppealForm, lastDay, outcomeKey, outcomeText, useAppealFiling } from "./Appeals";
 import { Link, setQuery, useLocation, useTitle } from "../lib/router";
 import { dateToZoned, formatDate, formatDateTime, formatDuration, formatNumber, formatPercent } from "../lib/format";
 import { ExplanationLines, useMoney } from "./Bonus";
@@ -62,6 +67,7 @@ export function MyResults() {
           </ul>
         )}
       </Section>
+      <MyAppeals />
       <Section title={t("me.pay")}>
         <ErrorText error={pay.error} />
         {pay.isPending ? (
@@ -186,6 +192,7 @@ export function MyVisitPage({ id }: { id: string }) {
         {v.storeName} · {v.checklistName} · <strong>{formatPercent(tag, score?.overall?.percent ?? v.scorePercent)}</strong>
       </p>
       <p className="muted">{v.namesMe ? t("me.namesMe") : t("me.storeVisit")}</p>
+      <VisitAppeal data={q.data} />
       <Section title={t("visit.answers")}>
         <ol className="me-answers">
           {answers.map((a) => {
@@ -220,5 +227,110 @@ export function MyVisitPage({ id }: { id: string }) {
         </ol>
       </Section>
     </div>
+  );
+}
+
+/** VisitAppeal is the appeal part of one of his visits: the window's last
+ * day, the appeals of the visit, and the form that files his. */
+function VisitAppeal({ data }: { data: GetMyVisitResponse }) {
+  const { t, tag, timeZone } = useI18n();
+  const v = data.visit!;
+  const list = useQuery(MyResultsService.method.listMyAppeals, { visitId: v.visitId, pageSize: 100 });
+  const transport = useTransport();
+  const client = useMemo(() => createClient(MyResultsService, transport), [transport]);
+  const { filing, setFiling, file, send } = useAppealFiling({
+    file: async (questions) => (await client.fileMyAppeal({ visitId: v.visitId, questions })).appeal!.id,
+    createUpload: (r) => client.createMyEvidenceUpload(r),
+    finalize: (r) => client.finalizeMyEvidenceUpload(r),
+  });
+  const appeals = list.data?.appeals ?? [];
+  const deadline = data.appealDeadlineTime;
+  const closed = deadline !== undefined && timestampDate(deadline).getTime() <= Date.now();
+  return (
+    <Section title={t("appeal.section")}>
+      {file.result && <Done message={t("me.appealFiled")} />}
+      {deadline && <p className="muted">{closed ? t("me.appealWindowClosed", { date: lastDay(tag, timeZone, deadline) }) : t("me.appealLastDay", { date: lastDay(tag, timeZone, deadline) })}</p>}
+      {appeals.map((a) => (
+        <MyAppealCard key={a.id} a={a} />
+      ))}
+      {!data.appealable && !closed && appeals.some((a) => a.state === AppealState.OPEN) && <p className="muted">{t("me.appealPending")}</p>}
+      {data.appealable && !filing && (
+        <button type="button" className="btn primary" onClick={() => setFiling(true)}>
+          {t("me.appealVisit")}
+        </button>
+      )}
+      {data.appealable && filing && (
+        <AppealForm
+          questions={data.answers.map((a) => ({ id: a.questionId, text: a.questionText, answer: answerText(a, t, tag) }))}
+          hint={t("me.appealHint")}
+          action={file}
+          onSend={send}
+          onCancel={() => setFiling(false)}
+        />
+      )}
+      <ErrorText error={file.error || list.error} />
+    </Section>
+  );
+}
+
+/** MyAppeals lists his appeals, open ones first. */
+function MyAppeals() {
+  const { t } = useI18n();
+  const list = useQuery(MyResultsService.method.listMyAppeals, { pageSize: 100 });
+  return (
+    <Section title={t("me.appeals")}>
+      <ErrorText error={list.error} />
+      {list.isPending ? <Loading /> : (list.data?.appeals.length ?? 0) === 0 ? <Empty>{t("me.noAppeals")}</Empty> : list.data?.appeals.map((a) => <MyAppealCard key={a.id} a={a} linkVisit />)}
+    </Section>
+  );
+}
+
+/** MyAppealCard is one of his appeals: its questions, reasons, evidence
+ * and, once ruled, the ruling on each. */
+function MyAppealCard({ a, linkVisit }: { a: MyAppeal; linkVisit?: boolean }) {
+  const { t, tag, timeZone } = useI18n();
+  const open = a.state === AppealState.OPEN;
+  const when = (ts: MyAppeal["fileTime"]) => formatDateTime(tag, timeZone, ts && timestampDate(ts));
+  const title = t("me.appealOf", { date: formatDate(tag, timeZone, a.visitTime && timestampDate(a.visitTime)), store: `${a.storeCode} ${a.storeName}` });
+  return (
+    <article className="card me-appeal" aria-label={title}>
+      <h3>
+        {linkVisit ? <Link href={visitHref(a.visitId)}>{title}</Link> : title} <Badge tone={open ? "wait" : "ok"}>{outcomeText(a, t)}</Badge>
+      </h3>
+      <p className="muted small">
+        {a.filedByMe ? t("me.filedByMe", { date: when(a.fileTime) }) : t("me.filedForMe", { date: when(a.fileTime) })}
+        {open && <> · {t("appeal.colDeadline")}: {lastDay(tag, timeZone, a.deadlineTime)}</>}
+      </p>
+      {!open && (
+        <p>
+          {t("me.ruledOn", {
+            role: t(a.ruledRole === "hr" ? "role.hr" : "role.manager"),
+            date: when(a.ruleTime),
+            before: formatPercent(tag, a.scoreBefore),
+            after: formatPercent(tag, a.scoreAfter),
+          })}
+        </p>
+      )}
+      <ul className="me-appeal-questions">
+        {a.questions.map((q) => (
+          <li key={q.questionId}>
+            <strong>{q.questionText || q.questionId}</strong>
+            <p className="pre">{q.reason}</p>
+            {q.evidence.length > 0 && (
+              <p className="muted small">
+                {t("me.evidence")}: {q.evidence.map((e) => (e.verified ? t("me.evidenceFile", { name: e.fileName }) : t("me.evidenceWaiting", { name: e.fileName }))).join(", ")}
+              </p>
+            )}
+            {!open && (
+              <p>
+                <Badge tone={q.outcome === AppealOutcome.UPHELD ? "ok" : "bad"}>{t(outcomeKey[q.outcome])}</Badge>{" "}
+                {q.amendedAnswer && t("appeal.amendedTo", { answer: answerText(q.amendedAnswer, t, tag) })}
+                {q.rulingReason && <span className="muted"> — {q.rulingReason}</span>}
+              </p>
+            )}
+          </li>
+        ))}
+      </ul>
+    </article>
   );
 }

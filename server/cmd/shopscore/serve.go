@@ -100,6 +100,7 @@ func serve(ctx context.Context, cfg server.Config, addr string, withDemo bool, s
 			for _, r := range audit.Roles {
 				fmt.Fprintf(stdout, "  %-8s %s\n", r, demo.Users[r])
 			}
+			fmt.Fprintf(stdout, "  %-8s %s (a second manager of the same stores: an appeal's judge)\n", audit.RoleManager, demo.SecondManager)
 			if generated {
 				fmt.Fprintln(stdout, "  (the password was generated; set SHOPSCORE_DEMO_PASSWORD to choose it)")
 			}

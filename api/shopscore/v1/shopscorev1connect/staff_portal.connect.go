@@ -59,6 +59,21 @@ const (
 	// MyResultsServiceGetMyPhotoProcedure is the fully-qualified name of the MyResultsService's
 	// GetMyPhoto RPC.
 	MyResultsServiceGetMyPhotoProcedure = "/shopscore.v1.MyResultsService/GetMyPhoto"
+	// MyResultsServiceFileMyAppealProcedure is the fully-qualified name of the MyResultsService's
+	// FileMyAppeal RPC.
+	MyResultsServiceFileMyAppealProcedure = "/shopscore.v1.MyResultsService/FileMyAppeal"
+	// MyResultsServiceListMyAppealsProcedure is the fully-qualified name of the MyResultsService's
+	// ListMyAppeals RPC.
+	MyResultsServiceListMyAppealsProcedure = "/shopscore.v1.MyResultsService/ListMyAppeals"
+	// MyResultsServiceGetMyAppealProcedure is the fully-qualified name of the MyResultsService's
+	// GetMyAppeal RPC.
+	MyResultsServiceGetMyAppealProcedure = "/shopscore.v1.MyResultsService/GetMyAppeal"
+	// MyResultsServiceCreateMyEvidenceUploadProcedure is the fully-qualified name of the
+	// MyResultsService's CreateMyEvidenceUpload RPC.
+	MyResultsServiceCreateMyEvidenceUploadProcedure = "/shopscore.v1.MyResultsService/CreateMyEvidenceUpload"
+	// MyResultsServiceFinalizeMyEvidenceUploadProcedure is the fully-qualified name of the
+	// MyResultsService's FinalizeMyEvidenceUpload RPC.
+	MyResultsServiceFinalizeMyEvidenceUploadProcedure = "/shopscore.v1.MyResultsService/FinalizeMyEvidenceUpload"
 )
 
 // StaffAccountServiceClient is a client for the shopscore.v1.StaffAccountService service.
@@ -235,6 +250,28 @@ type MyResultsServiceClient interface {
 	// the caller), FailedPrecondition (a type whose metadata cannot be
 	// removed, such as HEIC).
 	GetMyPhoto(context.Context, *connect.Request[v1.GetMyPhotoRequest]) (*connect.Response[v1.GetMyPhotoResponse], error)
+	// FileMyAppeal files the caller's appeal against one of his visits
+	// (those GetMyVisit returns) while its appeal window is open
+	// (GetMyVisitResponse.appeal_deadline_time): one or more questions, each
+	// with a specific reason and optional evidence he then uploads with
+	// CreateMyEvidenceUpload and FinalizeMyEvidenceUpload. Errors: as
+	// AppealService.FileAppeal; NotFound also for a visit that does not
+	// concern him.
+	FileMyAppeal(context.Context, *connect.Request[v1.FileMyAppealRequest]) (*connect.Response[v1.FileMyAppealResponse], error)
+	// ListMyAppeals lists the appeals that name the caller or that he filed,
+	// open ones first by deadline, then ruled ones newest ruling first.
+	// Errors: InvalidArgument (the page size).
+	ListMyAppeals(context.Context, *connect.Request[v1.ListMyAppealsRequest]) (*connect.Response[v1.ListMyAppealsResponse], error)
+	// GetMyAppeal returns one of them with its questions, reasons, evidence
+	// and rulings. Errors: InvalidArgument, NotFound (also anyone else's
+	// appeal).
+	GetMyAppeal(context.Context, *connect.Request[v1.GetMyAppealRequest]) (*connect.Response[v1.GetMyAppealResponse], error)
+	// CreateMyEvidenceUpload returns an upload URL for an evidence file of
+	// one of his appeals, as AppealService.CreateEvidenceUpload does.
+	CreateMyEvidenceUpload(context.Context, *connect.Request[v1.CreateMyEvidenceUploadRequest]) (*connect.Response[v1.CreateMyEvidenceUploadResponse], error)
+	// FinalizeMyEvidenceUpload verifies the stored bytes of an evidence file
+	// of one of his appeals, as AppealService.FinalizeEvidenceUpload does.
+	FinalizeMyEvidenceUpload(context.Context, *connect.Request[v1.FinalizeMyEvidenceUploadRequest]) (*connect.Response[v1.FinalizeMyEvidenceUploadResponse], error)
 }
 
 // NewMyResultsServiceClient constructs a client for the shopscore.v1.MyResultsService service. By
@@ -278,16 +315,51 @@ func NewMyResultsServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithSchema(myResultsServiceMethods.ByName("GetMyPhoto")),
 			connect.WithClientOptions(opts...),
 		),
+		fileMyAppeal: connect.NewClient[v1.FileMyAppealRequest, v1.FileMyAppealResponse](
+			httpClient,
+			baseURL+MyResultsServiceFileMyAppealProcedure,
+			connect.WithSchema(myResultsServiceMethods.ByName("FileMyAppeal")),
+			connect.WithClientOptions(opts...),
+		),
+		listMyAppeals: connect.NewClient[v1.ListMyAppealsRequest, v1.ListMyAppealsResponse](
+			httpClient,
+			baseURL+MyResultsServiceListMyAppealsProcedure,
+			connect.WithSchema(myResultsServiceMethods.ByName("ListMyAppeals")),
+			connect.WithClientOptions(opts...),
+		),
+		getMyAppeal: connect.NewClient[v1.GetMyAppealRequest, v1.GetMyAppealResponse](
+			httpClient,
+			baseURL+MyResultsServiceGetMyAppealProcedure,
+			connect.WithSchema(myResultsServiceMethods.ByName("GetMyAppeal")),
+			connect.WithClientOptions(opts...),
+		),
+		createMyEvidenceUpload: connect.NewClient[v1.CreateMyEvidenceUploadRequest, v1.CreateMyEvidenceUploadResponse](
+			httpClient,
+			baseURL+MyResultsServiceCreateMyEvidenceUploadProcedure,
+			connect.WithSchema(myResultsServiceMethods.ByName("CreateMyEvidenceUpload")),
+			connect.WithClientOptions(opts...),
+		),
+		finalizeMyEvidenceUpload: connect.NewClient[v1.FinalizeMyEvidenceUploadRequest, v1.FinalizeMyEvidenceUploadResponse](
+			httpClient,
+			baseURL+MyResultsServiceFinalizeMyEvidenceUploadProcedure,
+			connect.WithSchema(myResultsServiceMethods.ByName("FinalizeMyEvidenceUpload")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // myResultsServiceClient implements MyResultsServiceClient.
 type myResultsServiceClient struct {
-	getMyProfile *connect.Client[v1.GetMyProfileRequest, v1.GetMyProfileResponse]
-	listMyVisits *connect.Client[v1.ListMyVisitsRequest, v1.ListMyVisitsResponse]
-	getMyVisit   *connect.Client[v1.GetMyVisitRequest, v1.GetMyVisitResponse]
-	getMyPay     *connect.Client[v1.GetMyPayRequest, v1.GetMyPayResponse]
-	getMyPhoto   *connect.Client[v1.GetMyPhotoRequest, v1.GetMyPhotoResponse]
+	getMyProfile             *connect.Client[v1.GetMyProfileRequest, v1.GetMyProfileResponse]
+	listMyVisits             *connect.Client[v1.ListMyVisitsRequest, v1.ListMyVisitsResponse]
+	getMyVisit               *connect.Client[v1.GetMyVisitRequest, v1.GetMyVisitResponse]
+	getMyPay                 *connect.Client[v1.GetMyPayRequest, v1.GetMyPayResponse]
+	getMyPhoto               *connect.Client[v1.GetMyPhotoRequest, v1.GetMyPhotoResponse]
+	fileMyAppeal             *connect.Client[v1.FileMyAppealRequest, v1.FileMyAppealResponse]
+	listMyAppeals            *connect.Client[v1.ListMyAppealsRequest, v1.ListMyAppealsResponse]
+	getMyAppeal              *connect.Client[v1.GetMyAppealRequest, v1.GetMyAppealResponse]
+	createMyEvidenceUpload   *connect.Client[v1.CreateMyEvidenceUploadRequest, v1.CreateMyEvidenceUploadResponse]
+	finalizeMyEvidenceUpload *connect.Client[v1.FinalizeMyEvidenceUploadRequest, v1.FinalizeMyEvidenceUploadResponse]
 }
 
 // GetMyProfile calls shopscore.v1.MyResultsService.GetMyProfile.
@@ -315,6 +387,31 @@ func (c *myResultsServiceClient) GetMyPhoto(ctx context.Context, req *connect.Re
 	return c.getMyPhoto.CallUnary(ctx, req)
 }
 
+// FileMyAppeal calls shopscore.v1.MyResultsService.FileMyAppeal.
+func (c *myResultsServiceClient) FileMyAppeal(ctx context.Context, req *connect.Request[v1.FileMyAppealRequest]) (*connect.Response[v1.FileMyAppealResponse], error) {
+	return c.fileMyAppeal.CallUnary(ctx, req)
+}
+
+// ListMyAppeals calls shopscore.v1.MyResultsService.ListMyAppeals.
+func (c *myResultsServiceClient) ListMyAppeals(ctx context.Context, req *connect.Request[v1.ListMyAppealsRequest]) (*connect.Response[v1.ListMyAppealsResponse], error) {
+	return c.listMyAppeals.CallUnary(ctx, req)
+}
+
+// GetMyAppeal calls shopscore.v1.MyResultsService.GetMyAppeal.
+func (c *myResultsServiceClient) GetMyAppeal(ctx context.Context, req *connect.Request[v1.GetMyAppealRequest]) (*connect.Response[v1.GetMyAppealResponse], error) {
+	return c.getMyAppeal.CallUnary(ctx, req)
+}
+
+// CreateMyEvidenceUpload calls shopscore.v1.MyResultsService.CreateMyEvidenceUpload.
+func (c *myResultsServiceClient) CreateMyEvidenceUpload(ctx context.Context, req *connect.Request[v1.CreateMyEvidenceUploadRequest]) (*connect.Response[v1.CreateMyEvidenceUploadResponse], error) {
+	return c.createMyEvidenceUpload.CallUnary(ctx, req)
+}
+
+// FinalizeMyEvidenceUpload calls shopscore.v1.MyResultsService.FinalizeMyEvidenceUpload.
+func (c *myResultsServiceClient) FinalizeMyEvidenceUpload(ctx context.Context, req *connect.Request[v1.FinalizeMyEvidenceUploadRequest]) (*connect.Response[v1.FinalizeMyEvidenceUploadResponse], error) {
+	return c.finalizeMyEvidenceUpload.CallUnary(ctx, req)
+}
+
 // MyResultsServiceHandler is an implementation of the shopscore.v1.MyResultsService service.
 type MyResultsServiceHandler interface {
 	// GetMyProfile returns the employee behind the caller and the
@@ -337,6 +434,28 @@ type MyResultsServiceHandler interface {
 	// the caller), FailedPrecondition (a type whose metadata cannot be
 	// removed, such as HEIC).
 	GetMyPhoto(context.Context, *connect.Request[v1.GetMyPhotoRequest]) (*connect.Response[v1.GetMyPhotoResponse], error)
+	// FileMyAppeal files the caller's appeal against one of his visits
+	// (those GetMyVisit returns) while its appeal window is open
+	// (GetMyVisitResponse.appeal_deadline_time): one or more questions, each
+	// with a specific reason and optional evidence he then uploads with
+	// CreateMyEvidenceUpload and FinalizeMyEvidenceUpload. Errors: as
+	// AppealService.FileAppeal; NotFound also for a visit that does not
+	// concern him.
+	FileMyAppeal(context.Context, *connect.Request[v1.FileMyAppealRequest]) (*connect.Response[v1.FileMyAppealResponse], error)
+	// ListMyAppeals lists the appeals that name the caller or that he filed,
+	// open ones first by deadline, then ruled ones newest ruling first.
+	// Errors: InvalidArgument (the page size).
+	ListMyAppeals(context.Context, *connect.Request[v1.ListMyAppealsRequest]) (*connect.Response[v1.ListMyAppealsResponse], error)
+	// GetMyAppeal returns one of them with its questions, reasons, evidence
+	// and rulings. Errors: InvalidArgument, NotFound (also anyone else's
+	// appeal).
+	GetMyAppeal(context.Context, *connect.Request[v1.GetMyAppealRequest]) (*connect.Response[v1.GetMyAppealResponse], error)
+	// CreateMyEvidenceUpload returns an upload URL for an evidence file of
+	// one of his appeals, as AppealService.CreateEvidenceUpload does.
+	CreateMyEvidenceUpload(context.Context, *connect.Request[v1.CreateMyEvidenceUploadRequest]) (*connect.Response[v1.CreateMyEvidenceUploadResponse], error)
+	// FinalizeMyEvidenceUpload verifies the stored bytes of an evidence file
+	// of one of his appeals, as AppealService.FinalizeEvidenceUpload does.
+	FinalizeMyEvidenceUpload(context.Context, *connect.Request[v1.FinalizeMyEvidenceUploadRequest]) (*connect.Response[v1.FinalizeMyEvidenceUploadResponse], error)
 }
 
 // NewMyResultsServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -376,6 +495,36 @@ func NewMyResultsServiceHandler(svc MyResultsServiceHandler, opts ...connect.Han
 		connect.WithSchema(myResultsServiceMethods.ByName("GetMyPhoto")),
 		connect.WithHandlerOptions(opts...),
 	)
+	myResultsServiceFileMyAppealHandler := connect.NewUnaryHandler(
+		MyResultsServiceFileMyAppealProcedure,
+		svc.FileMyAppeal,
+		connect.WithSchema(myResultsServiceMethods.ByName("FileMyAppeal")),
+		connect.WithHandlerOptions(opts...),
+	)
+	myResultsServiceListMyAppealsHandler := connect.NewUnaryHandler(
+		MyResultsServiceListMyAppealsProcedure,
+		svc.ListMyAppeals,
+		connect.WithSchema(myResultsServiceMethods.ByName("ListMyAppeals")),
+		connect.WithHandlerOptions(opts...),
+	)
+	myResultsServiceGetMyAppealHandler := connect.NewUnaryHandler(
+		MyResultsServiceGetMyAppealProcedure,
+		svc.GetMyAppeal,
+		connect.WithSchema(myResultsServiceMethods.ByName("GetMyAppeal")),
+		connect.WithHandlerOptions(opts...),
+	)
+	myResultsServiceCreateMyEvidenceUploadHandler := connect.NewUnaryHandler(
+		MyResultsServiceCreateMyEvidenceUploadProcedure,
+		svc.CreateMyEvidenceUpload,
+		connect.WithSchema(myResultsServiceMethods.ByName("CreateMyEvidenceUpload")),
+		connect.WithHandlerOptions(opts...),
+	)
+	myResultsServiceFinalizeMyEvidenceUploadHandler := connect.NewUnaryHandler(
+		MyResultsServiceFinalizeMyEvidenceUploadProcedure,
+		svc.FinalizeMyEvidenceUpload,
+		connect.WithSchema(myResultsServiceMethods.ByName("FinalizeMyEvidenceUpload")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/shopscore.v1.MyResultsService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case MyResultsServiceGetMyProfileProcedure:
@@ -388,6 +537,16 @@ func NewMyResultsServiceHandler(svc MyResultsServiceHandler, opts ...connect.Han
 			myResultsServiceGetMyPayHandler.ServeHTTP(w, r)
 		case MyResultsServiceGetMyPhotoProcedure:
 			myResultsServiceGetMyPhotoHandler.ServeHTTP(w, r)
+		case MyResultsServiceFileMyAppealProcedure:
+			myResultsServiceFileMyAppealHandler.ServeHTTP(w, r)
+		case MyResultsServiceListMyAppealsProcedure:
+			myResultsServiceListMyAppealsHandler.ServeHTTP(w, r)
+		case MyResultsServiceGetMyAppealProcedure:
+			myResultsServiceGetMyAppealHandler.ServeHTTP(w, r)
+		case MyResultsServiceCreateMyEvidenceUploadProcedure:
+			myResultsServiceCreateMyEvidenceUploadHandler.ServeHTTP(w, r)
+		case MyResultsServiceFinalizeMyEvidenceUploadProcedure:
+			myResultsServiceFinalizeMyEvidenceUploadHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -415,4 +574,24 @@ func (UnimplementedMyResultsServiceHandler) GetMyPay(context.Context, *connect.R
 
 func (UnimplementedMyResultsServiceHandler) GetMyPhoto(context.Context, *connect.Request[v1.GetMyPhotoRequest]) (*connect.Response[v1.GetMyPhotoResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.MyResultsService.GetMyPhoto is not implemented"))
+}
+
+func (UnimplementedMyResultsServiceHandler) FileMyAppeal(context.Context, *connect.Request[v1.FileMyAppealRequest]) (*connect.Response[v1.FileMyAppealResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.MyResultsService.FileMyAppeal is not implemented"))
+}
+
+func (UnimplementedMyResultsServiceHandler) ListMyAppeals(context.Context, *connect.Request[v1.ListMyAppealsRequest]) (*connect.Response[v1.ListMyAppealsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.MyResultsService.ListMyAppeals is not implemented"))
+}
+
+func (UnimplementedMyResultsServiceHandler) GetMyAppeal(context.Context, *connect.Request[v1.GetMyAppealRequest]) (*connect.Response[v1.GetMyAppealResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.MyResultsService.GetMyAppeal is not implemented"))
+}
+
+func (UnimplementedMyResultsServiceHandler) CreateMyEvidenceUpload(context.Context, *connect.Request[v1.CreateMyEvidenceUploadRequest]) (*connect.Response[v1.CreateMyEvidenceUploadResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.MyResultsService.CreateMyEvidenceUpload is not implemented"))
+}
+
+func (UnimplementedMyResultsServiceHandler) FinalizeMyEvidenceUpload(context.Context, *connect.Request[v1.FinalizeMyEvidenceUploadRequest]) (*connect.Response[v1.FinalizeMyEvidenceUploadResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.MyResultsService.FinalizeMyEvidenceUpload is not implemented"))
 }

@@ -6,6 +6,8 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { AppealOutcome, AppealState, EvidenceFile } from "./appeal_pb";
+import { file_shopscore_v1_appeal } from "./appeal_pb";
 import type { ExplanationLine } from "./report_pb";
 import { file_shopscore_v1_report } from "./report_pb";
 import type { ScoreBreakdown } from "./review_pb";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shopscore/v1/staff_portal.proto.
  */
 export const file_shopscore_v1_staff_portal: GenFile = /*@__PURE__*/
-  fileDesc("Ch9zaG9wc2NvcmUvdjEvc3RhZmZfcG9ydGFsLnByb3RvEgxzaG9wc2NvcmUudjEiNQoLU3RhZmZJbnZpdGUSFwoPZW1wbG95ZWVfbnVtYmVyGAEgASgJEg0KBWVtYWlsGAIgASgJIkAKEkludml0ZVN0YWZmUmVxdWVzdBIqCgdpbnZpdGVzGAEgAygLMhkuc2hvcHNjb3JlLnYxLlN0YWZmSW52aXRlIr0BChNTdGFmZkludml0YXRpb25MaW5rEhcKD2VtcGxveWVlX251bWJlchgBIAEoCRISCgpzdGFmZl9uYW1lGAIgASgJEg8KB3VzZXJfaWQYAyABKAkSDQoFZW1haWwYBCABKAkSDQoFdG9rZW4YBSABKAkSGQoRc2V0X3Bhc3N3b3JkX3BhdGgYBiABKAkSLwoLZXhwaXJlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkcKE0ludml0ZVN0YWZmUmVzcG9uc2USMAoFbGlua3MYASADKAsyIS5zaG9wc2NvcmUudjEuU3RhZmZJbnZpdGF0aW9uTGluayInChZDaGVja0ludml0YXRpb25SZXF1ZXN0Eg0KBXRva2VuGAEgASgJIoYBChdDaGVja0ludml0YXRpb25SZXNwb25zZRISCgpzdGFmZl9uYW1lGAEgASgJEhcKD2VtcGxveWVlX251bWJlchgCIAEoCRINCgVlbWFpbBgDIAEoCRIvCgtleHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOgoXQWNjZXB0SW52aXRhdGlvblJlcXVlc3QSDQoFdG9rZW4YASABKAkSEAoIcGFzc3dvcmQYAiABKAkiPQoYQWNjZXB0SW52aXRhdGlvblJlc3BvbnNlEg0KBWVtYWlsGAEgASgJEhIKCnN0YWZmX25hbWUYAiABKAkiSQoRR2V0TXlQaG90b1JlcXVlc3QSEAoIdmlzaXRfaWQYASABKAkSEwoLcXVlc3Rpb25faWQYAiABKAkSDQoFaW5kZXgYAyABKAUiOwoSR2V0TXlQaG90b1Jlc3BvbnNlEhQKDGNvbnRlbnRfdHlwZRgBIAEoCRIPCgdjb250ZW50GAIgASgMIhUKE0dldE15UHJvZmlsZVJlcXVlc3QiuwEKFEdldE15UHJvZmlsZVJlc3BvbnNlEgwKBG5hbWUYASABKAkSFwoPZW1wbG95ZWVfbnVtYmVyGAIgASgJEhAKCHBvc2l0aW9uGAMgASgJEhIKCnN0b3JlX2NvZGUYBCABKAkSEgoKc3RvcmVfbmFtZRgFIAEoCRINCgVlbWFpbBgGIAEoCRIRCgl0aW1lX3pvbmUYByABKAkSDgoGbG9jYWxlGAggASgJEhAKCGN1cnJlbmN5GAkgASgJItoBCgdNeVZpc2l0EhAKCHZpc2l0X2lkGAEgASgJEhIKCnN0b3JlX2NvZGUYAiABKAkSEgoKc3RvcmVfbmFtZRgDIAEoCRIWCg5jaGVja2xpc3RfbmFtZRgEIAEoCRIuCgp2aXNpdF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIaCg1zY29yZV9wZXJjZW50GAYgASgBSACIAQESEAoIbmFtZXNfbWUYByABKAgSDQoFc3RhdGUYCCABKAlCEAoOX3Njb3JlX3BlcmNlbnQiJAoTTGlzdE15VmlzaXRzUmVxdWVzdBINCgVtb250aBgBIAEoCSI9ChRMaXN0TXlWaXNpdHNSZXNwb25zZRIlCgZ2aXNpdHMYASADKAsyFS5zaG9wc2NvcmUudjEuTXlWaXNpdCIlChFHZXRNeVZpc2l0UmVxdWVzdBIQCgh2aXNpdF9pZBgBIAEoCSLUAgoITXlBbnN3ZXISEwoLcXVlc3Rpb25faWQYASABKAkSFQoNc2VjdGlvbl90aXRsZRgCIAEoCRIVCg1xdWVzdGlvbl90ZXh0GAMgASgJEhAKCGFuc3dlcmVkGAQgASgIEhYKDm5vdF9hcHBsaWNhYmxlGAUgASgIEhAKA3llcxgGIAEoCEgAiAEBEhMKBm51bWJlchgHIAEoAUgBiAEBEgwKBHVuaXQYCCABKAkSGAoLZHVyYXRpb25fbXMYCSABKANIAogBARIPCgdjaG9pY2VzGAogAygJEgwKBHRleHQYCyABKAkSDAoEbm90ZRgMIAEoCRIOCgZwb2ludHMYDSABKAESEgoKbWF4X3BvaW50cxgOIAEoARIYChBjcml0aWNhbF9mYWlsdXJlGA8gASgIQgYKBF95ZXNCCQoHX251bWJlckIOCgxfZHVyYXRpb25fbXMiQwoHTXlQaG90bxITCgtxdWVzdGlvbl9pZBgBIAEoCRINCgVpbmRleBgCIAEoBRIUCgxjb250ZW50X3R5cGUYAyABKAkitwEKEkdldE15VmlzaXRSZXNwb25zZRIkCgV2aXNpdBgBIAEoCzIVLnNob3BzY29yZS52MS5NeVZpc2l0EicKB2Fuc3dlcnMYAiADKAsyFi5zaG9wc2NvcmUudjEuTXlBbnN3ZXISKwoFc2NvcmUYAyABKAsyHC5zaG9wc2NvcmUudjEuU2NvcmVCcmVha2Rvd24SJQoGcGhvdG9zGAQgAygLMhUuc2hvcHNjb3JlLnYxLk15UGhvdG8iIAoPR2V0TXlQYXlSZXF1ZXN0Eg0KBW1vbnRoGAEgASgJIvgBCgtNeUNvbXBvbmVudBIMCgRuYW1lGAEgASgJEg0KBXNoYXJlGAIgASgBEg4KBnZpc2l0cxgDIAEoBRIaCg1zY29yZV9wZXJjZW50GAQgASgBSACIAQESDgoGcGF5b3V0GAUgASgBEhQKDGFtb3VudF9taW5vchgGIAEoAxIaChJtaW5fc2FtcGxlX2RlZmF1bHQYByABKAgSGAoQY3JpdGljYWxfZm9yZmVpdBgIIAEoCBIyCgtleHBsYW5hdGlvbhgJIAMoCzIdLnNob3BzY29yZS52MS5FeHBsYW5hdGlvbkxpbmVCEAoOX3Njb3JlX3BlcmNlbnQijwIKB015Qm9udXMSDgoGcnVuX2lkGAEgASgJEhEKCXBvbGljeV9pZBgCIAEoCRITCgtwb2xpY3lfbmFtZRgDIAEoCRIWCg5wb2xpY3lfdmVyc2lvbhgEIAEoBRIOCgZwZXJpb2QYBSABKAkSMAoMYXBwcm92ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5iYXNlX3BheV9taW5vchgHIAEoAxIWCg51bmxpbmtlZF9taW5vchgIIAEoAxItCgpjb21wb25lbnRzGAkgAygLMhkuc2hvcHNjb3JlLnYxLk15Q29tcG9uZW50EhMKC3RvdGFsX21pbm9yGAogASgDIjoKEEdldE15UGF5UmVzcG9uc2USJgoHYm9udXNlcxgBIAMoCzIVLnNob3BzY29yZS52MS5NeUJvbnVzMqwCChNTdGFmZkFjY291bnRTZXJ2aWNlElIKC0ludml0ZVN0YWZmEiAuc2hvcHNjb3JlLnYxLkludml0ZVN0YWZmUmVxdWVzdBohLnNob3BzY29yZS52MS5JbnZpdGVTdGFmZlJlc3BvbnNlEl4KD0NoZWNrSW52aXRhdGlvbhIkLnNob3BzY29yZS52MS5DaGVja0ludml0YXRpb25SZXF1ZXN0GiUuc2hvcHNjb3JlLnYxLkNoZWNrSW52aXRhdGlvblJlc3BvbnNlEmEKEEFjY2VwdEludml0YXRpb24SJS5zaG9wc2NvcmUudjEuQWNjZXB0SW52aXRhdGlvblJlcXVlc3QaJi5zaG9wc2NvcmUudjEuQWNjZXB0SW52aXRhdGlvblJlc3BvbnNlMq0DChBNeVJlc3VsdHNTZXJ2aWNlElUKDEdldE15UHJvZmlsZRIhLnNob3BzY29yZS52MS5HZXRNeVByb2ZpbGVSZXF1ZXN0GiIuc2hvcHNjb3JlLnYxLkdldE15UHJvZmlsZVJlc3BvbnNlElUKDExpc3RNeVZpc2l0cxIhLnNob3BzY29yZS52MS5MaXN0TXlWaXNpdHNSZXF1ZXN0GiIuc2hvcHNjb3JlLnYxLkxpc3RNeVZpc2l0c1Jlc3BvbnNlEk8KCkdldE15VmlzaXQSHy5zaG9wc2NvcmUudjEuR2V0TXlWaXNpdFJlcXVlc3QaIC5zaG9wc2NvcmUudjEuR2V0TXlWaXNpdFJlc3BvbnNlEkkKCEdldE15UGF5Eh0uc2hvcHNjb3JlLnYxLkdldE15UGF5UmVxdWVzdBoeLnNob3BzY29yZS52MS5HZXRNeVBheVJlc3BvbnNlEk8KCkdldE15UGhvdG8SHy5zaG9wc2NvcmUudjEuR2V0TXlQaG90b1JlcXVlc3QaIC5zaG9wc2NvcmUudjEuR2V0TXlQaG90b1Jlc3BvbnNlQj1aO2dpdGh1Yi5jb20vc2hvcHNjb3JlL3Nob3BzY29yZS9hcGkvc2hvcHNjb3JlL3YxO3Nob3BzY29yZXYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_shopscore_v1_report, file_shopscore_v1_review]);
+  fileDesc("Ch9zaG9wc2NvcmUvdjEvc3RhZmZfcG9ydGFsLnByb3RvEgxzaG9wc2NvcmUudjEiNQoLU3RhZmZJbnZpdGUSFwoPZW1wbG95ZWVfbnVtYmVyGAEgASgJEg0KBWVtYWlsGAIgASgJIkAKEkludml0ZVN0YWZmUmVxdWVzdBIqCgdpbnZpdGVzGAEgAygLMhkuc2hvcHNjb3JlLnYxLlN0YWZmSW52aXRlIr0BChNTdGFmZkludml0YXRpb25MaW5rEhcKD2VtcGxveWVlX251bWJlchgBIAEoCRISCgpzdGFmZl9uYW1lGAIgASgJEg8KB3VzZXJfaWQYAyABKAkSDQoFZW1haWwYBCABKAkSDQoFdG9rZW4YBSABKAkSGQoRc2V0X3Bhc3N3b3JkX3BhdGgYBiABKAkSLwoLZXhwaXJlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkcKE0ludml0ZVN0YWZmUmVzcG9uc2USMAoFbGlua3MYASADKAsyIS5zaG9wc2NvcmUudjEuU3RhZmZJbnZpdGF0aW9uTGluayInChZDaGVja0ludml0YXRpb25SZXF1ZXN0Eg0KBXRva2VuGAEgASgJIoYBChdDaGVja0ludml0YXRpb25SZXNwb25zZRISCgpzdGFmZl9uYW1lGAEgASgJEhcKD2VtcGxveWVlX251bWJlchgCIAEoCRINCgVlbWFpbBgDIAEoCRIvCgtleHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOgoXQWNjZXB0SW52aXRhdGlvblJlcXVlc3QSDQoFdG9rZW4YASABKAkSEAoIcGFzc3dvcmQYAiABKAkiPQoYQWNjZXB0SW52aXRhdGlvblJlc3BvbnNlEg0KBWVtYWlsGAEgASgJEhIKCnN0YWZmX25hbWUYAiABKAkiSQoRR2V0TXlQaG90b1JlcXVlc3QSEAoIdmlzaXRfaWQYASABKAkSEwoLcXVlc3Rpb25faWQYAiABKAkSDQoFaW5kZXgYAyABKAUiOwoSR2V0TXlQaG90b1Jlc3BvbnNlEhQKDGNvbnRlbnRfdHlwZRgBIAEoCRIPCgdjb250ZW50GAIgASgMIhUKE0dldE15UHJvZmlsZVJlcXVlc3QiuwEKFEdldE15UHJvZmlsZVJlc3BvbnNlEgwKBG5hbWUYASABKAkSFwoPZW1wbG95ZWVfbnVtYmVyGAIgASgJEhAKCHBvc2l0aW9uGAMgASgJEhIKCnN0b3JlX2NvZGUYBCABKAkSEgoKc3RvcmVfbmFtZRgFIAEoCRINCgVlbWFpbBgGIAEoCRIRCgl0aW1lX3pvbmUYByABKAkSDgoGbG9jYWxlGAggASgJEhAKCGN1cnJlbmN5GAkgASgJItoBCgdNeVZpc2l0EhAKCHZpc2l0X2lkGAEgASgJEhIKCnN0b3JlX2NvZGUYAiABKAkSEgoKc3RvcmVfbmFtZRgDIAEoCRIWCg5jaGVja2xpc3RfbmFtZRgEIAEoCRIuCgp2aXNpdF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIaCg1zY29yZV9wZXJjZW50GAYgASgBSACIAQESEAoIbmFtZXNfbWUYByABKAgSDQoFc3RhdGUYCCABKAlCEAoOX3Njb3JlX3BlcmNlbnQiJAoTTGlzdE15VmlzaXRzUmVxdWVzdBINCgVtb250aBgBIAEoCSI9ChRMaXN0TXlWaXNpdHNSZXNwb25zZRIlCgZ2aXNpdHMYASADKAsyFS5zaG9wc2NvcmUudjEuTXlWaXNpdCIlChFHZXRNeVZpc2l0UmVxdWVzdBIQCgh2aXNpdF9pZBgBIAEoCSLUAgoITXlBbnN3ZXISEwoLcXVlc3Rpb25faWQYASABKAkSFQoNc2VjdGlvbl90aXRsZRgCIAEoCRIVCg1xdWVzdGlvbl90ZXh0GAMgASgJEhAKCGFuc3dlcmVkGAQgASgIEhYKDm5vdF9hcHBsaWNhYmxlGAUgASgIEhAKA3llcxgGIAEoCEgAiAEBEhMKBm51bWJlchgHIAEoAUgBiAEBEgwKBHVuaXQYCCABKAkSGAoLZHVyYXRpb25fbXMYCSABKANIAogBARIPCgdjaG9pY2VzGAogAygJEgwKBHRleHQYCyABKAkSDAoEbm90ZRgMIAEoCRIOCgZwb2ludHMYDSABKAESEgoKbWF4X3BvaW50cxgOIAEoARIYChBjcml0aWNhbF9mYWlsdXJlGA8gASgIQgYKBF95ZXNCCQoHX251bWJlckIOCgxfZHVyYXRpb25fbXMiQwoHTXlQaG90bxITCgtxdWVzdGlvbl9pZBgBIAEoCRINCgVpbmRleBgCIAEoBRIUCgxjb250ZW50X3R5cGUYAyABKAkihQIKEkdldE15VmlzaXRSZXNwb25zZRIkCgV2aXNpdBgBIAEoCzIVLnNob3BzY29yZS52MS5NeVZpc2l0EicKB2Fuc3dlcnMYAiADKAsyFi5zaG9wc2NvcmUudjEuTXlBbnN3ZXISKwoFc2NvcmUYAyABKAsyHC5zaG9wc2NvcmUudjEuU2NvcmVCcmVha2Rvd24SJQoGcGhvdG9zGAQgAygLMhUuc2hvcHNjb3JlLnYxLk15UGhvdG8SOAoUYXBwZWFsX2RlYWRsaW5lX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmFwcGVhbGFibGUYBiABKAgiIAoPR2V0TXlQYXlSZXF1ZXN0Eg0KBW1vbnRoGAEgASgJIvgBCgtNeUNvbXBvbmVudBIMCgRuYW1lGAEgASgJEg0KBXNoYXJlGAIgASgBEg4KBnZpc2l0cxgDIAEoBRIaCg1zY29yZV9wZXJjZW50GAQgASgBSACIAQESDgoGcGF5b3V0GAUgASgBEhQKDGFtb3VudF9taW5vchgGIAEoAxIaChJtaW5fc2FtcGxlX2RlZmF1bHQYByABKAgSGAoQY3JpdGljYWxfZm9yZmVpdBgIIAEoCBIyCgtleHBsYW5hdGlvbhgJIAMoCzIdLnNob3BzY29yZS52MS5FeHBsYW5hdGlvbkxpbmVCEAoOX3Njb3JlX3BlcmNlbnQijwIKB015Qm9udXMSDgoGcnVuX2lkGAEgASgJEhEKCXBvbGljeV9pZBgCIAEoCRITCgtwb2xpY3lfbmFtZRgDIAEoCRIWCg5wb2xpY3lfdmVyc2lvbhgEIAEoBRIOCgZwZXJpb2QYBSABKAkSMAoMYXBwcm92ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5iYXNlX3BheV9taW5vchgHIAEoAxIWCg51bmxpbmtlZF9taW5vchgIIAEoAxItCgpjb21wb25lbnRzGAkgAygLMhkuc2hvcHNjb3JlLnYxLk15Q29tcG9uZW50EhMKC3RvdGFsX21pbm9yGAogASgDIjoKEEdldE15UGF5UmVzcG9uc2USJgoHYm9udXNlcxgBIAMoCzIVLnNob3BzY29yZS52MS5NeUJvbnVzImoKFU15QXBwZWFsUXVlc3Rpb25JbnB1dBITCgtxdWVzdGlvbl9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkSLAoIZXZpZGVuY2UYAyADKAsyGi5zaG9wc2NvcmUudjEuRXZpZGVuY2VGaWxlIl8KE0ZpbGVNeUFwcGVhbFJlcXVlc3QSEAoIdmlzaXRfaWQYASABKAkSNgoJcXVlc3Rpb25zGAIgAygLMiMuc2hvcHNjb3JlLnYxLk15QXBwZWFsUXVlc3Rpb25JbnB1dCI+ChRGaWxlTXlBcHBlYWxSZXNwb25zZRImCgZhcHBlYWwYASABKAsyFi5zaG9wc2NvcmUudjEuTXlBcHBlYWwiagoKTXlFdmlkZW5jZRINCgVpbmRleBgBIAEoBRIRCglmaWxlX25hbWUYAiABKAkSFAoMY29udGVudF90eXBlGAMgASgJEhIKCnNpemVfYnl0ZXMYBCABKAMSEAoIdmVyaWZpZWQYBSABKAgi7wEKEE15QXBwZWFsUXVlc3Rpb24SEwoLcXVlc3Rpb25faWQYASABKAkSFQoNcXVlc3Rpb25fdGV4dBgCIAEoCRIOCgZyZWFzb24YAyABKAkSKgoIZXZpZGVuY2UYBCADKAsyGC5zaG9wc2NvcmUudjEuTXlFdmlkZW5jZRIsCgdvdXRjb21lGAUgASgOMhsuc2hvcHNjb3JlLnYxLkFwcGVhbE91dGNvbWUSLgoOYW1lbmRlZF9hbnN3ZXIYBiABKAsyFi5zaG9wc2NvcmUudjEuTXlBbnN3ZXISFQoNcnVsaW5nX3JlYXNvbhgHIAEoCSLtAwoITXlBcHBlYWwSCgoCaWQYASABKAkSEAoIdmlzaXRfaWQYAiABKAkSKAoFc3RhdGUYAyABKA4yGS5zaG9wc2NvcmUudjEuQXBwZWFsU3RhdGUSEgoKc3RvcmVfY29kZRgEIAEoCRISCgpzdG9yZV9uYW1lGAUgASgJEi4KCnZpc2l0X3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2ZpbGVkX2J5X21lGAcgASgIEi0KCWZpbGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNZGVhZGxpbmVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJcnVsZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpydWxlZF9yb2xlGAsgASgJEhkKDHNjb3JlX2JlZm9yZRgMIAEoAUgAiAEBEhgKC3Njb3JlX2FmdGVyGA0gASgBSAGIAQESMQoJcXVlc3Rpb25zGA4gAygLMh4uc2hvcHNjb3JlLnYxLk15QXBwZWFsUXVlc3Rpb25CDwoNX3Njb3JlX2JlZm9yZUIOCgxfc2NvcmVfYWZ0ZXIiZQoUTGlzdE15QXBwZWFsc1JlcXVlc3QSKAoFc3RhdGUYASABKA4yGS5zaG9wc2NvcmUudjEuQXBwZWFsU3RhdGUSEAoIdmlzaXRfaWQYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFIkAKFUxpc3RNeUFwcGVhbHNSZXNwb25zZRInCgdhcHBlYWxzGAEgAygLMhYuc2hvcHNjb3JlLnYxLk15QXBwZWFsIicKEkdldE15QXBwZWFsUmVxdWVzdBIRCglhcHBlYWxfaWQYASABKAkiPQoTR2V0TXlBcHBlYWxSZXNwb25zZRImCgZhcHBlYWwYASABKAsyFi5zaG9wc2NvcmUudjEuTXlBcHBlYWwikAEKHUNyZWF0ZU15RXZpZGVuY2VVcGxvYWRSZXF1ZXN0EhEKCWFwcGVhbF9pZBgBIAEoCRITCgtxdWVzdGlvbl9pZBgCIAEoCRINCgVpbmRleBgDIAEoBRIOCgZzaGEyNTYYBCABKAkSEgoKc2l6ZV9ieXRlcxgFIAEoAxIUCgxjb250ZW50X3R5cGUYBiABKAkihAIKHkNyZWF0ZU15RXZpZGVuY2VVcGxvYWRSZXNwb25zZRIYChBhbHJlYWR5X3ZlcmlmaWVkGAEgASgIEgsKA3VybBgCIAEoCRIOCgZtZXRob2QYAyABKAkSSgoHaGVhZGVycxgEIAMoCzI5LnNob3BzY29yZS52MS5DcmVhdGVNeUV2aWRlbmNlVXBsb2FkUmVzcG9uc2UuSGVhZGVyc0VudHJ5Ei8KC2V4cGlyZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBouCgxIZWFkZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJYCh9GaW5hbGl6ZU15RXZpZGVuY2VVcGxvYWRSZXF1ZXN0EhEKCWFwcGVhbF9pZBgBIAEoCRITCgtxdWVzdGlvbl9pZBgCIAEoCRINCgVpbmRleBgDIAEoBSJOCiBGaW5hbGl6ZU15RXZpZGVuY2VVcGxvYWRSZXNwb25zZRIqCghldmlkZW5jZRgBIAEoCzIYLnNob3BzY29yZS52MS5NeUV2aWRlbmNlMqwCChNTdGFmZkFjY291bnRTZXJ2aWNlElIKC0ludml0ZVN0YWZmEiAuc2hvcHNjb3JlLnYxLkludml0ZVN0YWZmUmVxdWVzdBohLnNob3BzY29yZS52MS5JbnZpdGVTdGFmZlJlc3BvbnNlEl4KD0NoZWNrSW52aXRhdGlvbhIkLnNob3BzY29yZS52MS5DaGVja0ludml0YXRpb25SZXF1ZXN0GiUuc2hvcHNjb3JlLnYxLkNoZWNrSW52aXRhdGlvblJlc3BvbnNlEmEKEEFjY2VwdEludml0YXRpb24SJS5zaG9wc2NvcmUudjEuQWNjZXB0SW52aXRhdGlvblJlcXVlc3QaJi5zaG9wc2NvcmUudjEuQWNjZXB0SW52aXRhdGlvblJlc3BvbnNlMqIHChBNeVJlc3VsdHNTZXJ2aWNlElUKDEdldE15UHJvZmlsZRIhLnNob3BzY29yZS52MS5HZXRNeVByb2ZpbGVSZXF1ZXN0GiIuc2hvcHNjb3JlLnYxLkdldE15UHJvZmlsZVJlc3BvbnNlElUKDExpc3RNeVZpc2l0cxIhLnNob3BzY29yZS52MS5MaXN0TXlWaXNpdHNSZXF1ZXN0GiIuc2hvcHNjb3JlLnYxLkxpc3RNeVZpc2l0c1Jlc3BvbnNlEk8KCkdldE15VmlzaXQSHy5zaG9wc2NvcmUudjEuR2V0TXlWaXNpdFJlcXVlc3QaIC5zaG9wc2NvcmUudjEuR2V0TXlWaXNpdFJlc3BvbnNlEkkKCEdldE15UGF5Eh0uc2hvcHNjb3JlLnYxLkdldE15UGF5UmVxdWVzdBoeLnNob3BzY29yZS52MS5HZXRNeVBheVJlc3BvbnNlEk8KCkdldE15UGhvdG8SHy5zaG9wc2NvcmUudjEuR2V0TXlQaG90b1JlcXVlc3QaIC5zaG9wc2NvcmUudjEuR2V0TXlQaG90b1Jlc3BvbnNlElUKDEZpbGVNeUFwcGVhbBIhLnNob3BzY29yZS52MS5GaWxlTXlBcHBlYWxSZXF1ZXN0GiIuc2hvcHNjb3JlLnYxLkZpbGVNeUFwcGVhbFJlc3BvbnNlElgKDUxpc3RNeUFwcGVhbHMSIi5zaG9wc2NvcmUudjEuTGlzdE15QXBwZWFsc1JlcXVlc3QaIy5zaG9wc2NvcmUudjEuTGlzdE15QXBwZWFsc1Jlc3BvbnNlElIKC0dldE15QXBwZWFsEiAuc2hvcHNjb3JlLnYxLkdldE15QXBwZWFsUmVxdWVzdBohLnNob3BzY29yZS52MS5HZXRNeUFwcGVhbFJlc3BvbnNlEnMKFkNyZWF0ZU15RXZpZGVuY2VVcGxvYWQSKy5zaG9wc2NvcmUudjEuQ3JlYXRlTXlFdmlkZW5jZVVwbG9hZFJlcXVlc3QaLC5zaG9wc2NvcmUudjEuQ3JlYXRlTXlFdmlkZW5jZVVwbG9hZFJlc3BvbnNlEnkKGEZpbmFsaXplTXlFdmlkZW5jZVVwbG9hZBItLnNob3BzY29yZS52MS5GaW5hbGl6ZU15RXZpZGVuY2VVcGxvYWRSZXF1ZXN0Gi4uc2hvcHNjb3JlLnYxLkZpbmFsaXplTXlFdmlkZW5jZVVwbG9hZFJlc3BvbnNlQj1aO2dpdGh1Yi5jb20vc2hvcHNjb3JlL3Nob3BzY29yZS9hcGkvc2hvcHNjb3JlL3YxO3Nob3BzY29yZXYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_shopscore_v1_appeal, file_shopscore_v1_report, file_shopscore_v1_review]);
 
 /**
  * @generated from message shopscore.v1.StaffInvite
@@ -604,6 +606,23 @@ export type GetMyVisitResponse = Message<"shopscore.v1.GetMyVisitResponse"> & {
    * @generated from field: repeated shopscore.v1.MyPhoto photos = 4;
    */
   photos: MyPhoto[];
+
+  /**
+   * The end of the visit's appeal window (the start of the day after its
+   * last day, in the organisation's time zone); unset when the visit has
+   * no approval in its history.
+   *
+   * @generated from field: google.protobuf.Timestamp appeal_deadline_time = 5;
+   */
+  appealDeadlineTime?: Timestamp | undefined;
+
+  /**
+   * Whether he may appeal it now: the window is open and no appeal of the
+   * visit is open.
+   *
+   * @generated from field: bool appealable = 6;
+   */
+  appealable: boolean;
 };
 
 /**
@@ -778,6 +797,470 @@ export const GetMyPayResponseSchema: GenMessage<GetMyPayResponse> = /*@__PURE__*
   messageDesc(file_shopscore_v1_staff_portal, 22);
 
 /**
+ * MyAppealQuestionInput is one question he appeals: why the answer is
+ * wrong and the files that show it (declared by their bytes' SHA-256, as
+ * AppealService.FileAppeal takes them).
+ *
+ * @generated from message shopscore.v1.MyAppealQuestionInput
+ */
+export type MyAppealQuestionInput = Message<"shopscore.v1.MyAppealQuestionInput"> & {
+  /**
+   * @generated from field: string question_id = 1;
+   */
+  questionId: string;
+
+  /**
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: repeated shopscore.v1.EvidenceFile evidence = 3;
+   */
+  evidence: EvidenceFile[];
+};
+
+/**
+ * Describes the message shopscore.v1.MyAppealQuestionInput.
+ * Use `create(MyAppealQuestionInputSchema)` to create a new message.
+ */
+export const MyAppealQuestionInputSchema: GenMessage<MyAppealQuestionInput> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_staff_portal, 23);
+
+/**
+ * @generated from message shopscore.v1.FileMyAppealRequest
+ */
+export type FileMyAppealRequest = Message<"shopscore.v1.FileMyAppealRequest"> & {
+  /**
+   * @generated from field: string visit_id = 1;
+   */
+  visitId: string;
+
+  /**
+   * @generated from field: repeated shopscore.v1.MyAppealQuestionInput questions = 2;
+   */
+  questions: MyAppealQuestionInput[];
+};
+
+/**
+ * Describes the message shopscore.v1.FileMyAppealRequest.
+ * Use `create(FileMyAppealRequestSchema)` to create a new message.
+ */
+export const FileMyAppealRequestSchema: GenMessage<FileMyAppealRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_staff_portal, 24);
+
+/**
+ * @generated from message shopscore.v1.FileMyAppealResponse
+ */
+export type FileMyAppealResponse = Message<"shopscore.v1.FileMyAppealResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.MyAppeal appeal = 1;
+   */
+  appeal?: MyAppeal | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.FileMyAppealResponse.
+ * Use `create(FileMyAppealResponseSchema)` to create a new message.
+ */
+export const FileMyAppealResponseSchema: GenMessage<FileMyAppealResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_staff_portal, 25);
+
+/**
+ * MyEvidence is one evidence file of his appeal as he sees it afterwards.
+ *
+ * @generated from message shopscore.v1.MyEvidence
+ */
+export type MyEvidence = Message<"shopscore.v1.MyEvidence"> & {
+  /**
+   * @generated from field: int32 index = 1;
+   */
+  index: number;
+
+  /**
+   * @generated from field: string file_name = 2;
+   */
+  fileName: string;
+
+  /**
+   * @generated from field: string content_type = 3;
+   */
+  contentType: string;
+
+  /**
+   * @generated from field: int64 size_bytes = 4;
+   */
+  sizeBytes: bigint;
+
+  /**
+   * Whether the server holds the bytes verified.
+   *
+   * @generated from field: bool verified = 5;
+   */
+  verified: boolean;
+};
+
+/**
+ * Describes the message shopscore.v1.MyEvidence.
+ * Use `create(MyEvidenceSchema)` to create a new message.
+ */
+export const MyEvidenceSchema: GenMessage<MyEvidence> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_staff_portal, 26);
+
+/**
+ * MyAppealQuestion is one question of his appeal and its ruling.
+ *
+ * @generated from message shopscore.v1.MyAppealQuestion
+ */
+export type MyAppealQuestion = Message<"shopscore.v1.MyAppealQuestion"> & {
+  /**
+   * @generated from field: string question_id = 1;
+   */
+  questionId: string;
+
+  /**
+   * @generated from field: string question_text = 2;
+   */
+  questionText: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: repeated shopscore.v1.MyEvidence evidence = 4;
+   */
+  evidence: MyEvidence[];
+
+  /**
+   * @generated from field: shopscore.v1.AppealOutcome outcome = 5;
+   */
+  outcome: AppealOutcome;
+
+  /**
+   * The answer that replaced the visit's, when upheld (its points are
+   * those of the rescored visit).
+   *
+   * @generated from field: shopscore.v1.MyAnswer amended_answer = 6;
+   */
+  amendedAnswer?: MyAnswer | undefined;
+
+  /**
+   * @generated from field: string ruling_reason = 7;
+   */
+  rulingReason: string;
+};
+
+/**
+ * Describes the message shopscore.v1.MyAppealQuestion.
+ * Use `create(MyAppealQuestionSchema)` to create a new message.
+ */
+export const MyAppealQuestionSchema: GenMessage<MyAppealQuestion> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_staff_portal, 27);
+
+/**
+ * MyAppeal is one appeal that names him or that he filed.
+ *
+ * @generated from message shopscore.v1.MyAppeal
+ */
+export type MyAppeal = Message<"shopscore.v1.MyAppeal"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string visit_id = 2;
+   */
+  visitId: string;
+
+  /**
+   * @generated from field: shopscore.v1.AppealState state = 3;
+   */
+  state: AppealState;
+
+  /**
+   * @generated from field: string store_code = 4;
+   */
+  storeCode: string;
+
+  /**
+   * @generated from field: string store_name = 5;
+   */
+  storeName: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp visit_time = 6;
+   */
+  visitTime?: Timestamp | undefined;
+
+  /**
+   * Whether he filed it himself (false: a manager, on his behalf), and
+   * when it was filed.
+   *
+   * @generated from field: bool filed_by_me = 7;
+   */
+  filedByMe: boolean;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp file_time = 8;
+   */
+  fileTime?: Timestamp | undefined;
+
+  /**
+   * When the visit's appeal window closed.
+   *
+   * @generated from field: google.protobuf.Timestamp deadline_time = 9;
+   */
+  deadlineTime?: Timestamp | undefined;
+
+  /**
+   * When it was ruled (unset while open), by a manager or HR ("manager",
+   * "hr"), and the visit's overall percent before and after.
+   *
+   * @generated from field: google.protobuf.Timestamp rule_time = 10;
+   */
+  ruleTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string ruled_role = 11;
+   */
+  ruledRole: string;
+
+  /**
+   * @generated from field: optional double score_before = 12;
+   */
+  scoreBefore?: number | undefined;
+
+  /**
+   * @generated from field: optional double score_after = 13;
+   */
+  scoreAfter?: number | undefined;
+
+  /**
+   * @generated from field: repeated shopscore.v1.MyAppealQuestion questions = 14;
+   */
+  questions: MyAppealQuestion[];
+};
+
+/**
+ * Describes the message shopscore.v1.MyAppeal.
+ * Use `create(MyAppealSchema)` to create a new message.
+ */
+export const MyAppealSchema: GenMessage<MyAppeal> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_staff_portal, 28);
+
+/**
+ * @generated from message shopscore.v1.ListMyAppealsRequest
+ */
+export type ListMyAppealsRequest = Message<"shopscore.v1.ListMyAppealsRequest"> & {
+  /**
+   * Unspecified lists both.
+   *
+   * @generated from field: shopscore.v1.AppealState state = 1;
+   */
+  state: AppealState;
+
+  /**
+   * @generated from field: string visit_id = 2;
+   */
+  visitId: string;
+
+  /**
+   * 1..500, 100 when 0.
+   *
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+};
+
+/**
+ * Describes the message shopscore.v1.ListMyAppealsRequest.
+ * Use `create(ListMyAppealsRequestSchema)` to create a new message.
+ */
+export const ListMyAppealsRequestSchema: GenMessage<ListMyAppealsRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_staff_portal, 29);
+
+/**
+ * @generated from message shopscore.v1.ListMyAppealsResponse
+ */
+export type ListMyAppealsResponse = Message<"shopscore.v1.ListMyAppealsResponse"> & {
+  /**
+   * @generated from field: repeated shopscore.v1.MyAppeal appeals = 1;
+   */
+  appeals: MyAppeal[];
+};
+
+/**
+ * Describes the message shopscore.v1.ListMyAppealsResponse.
+ * Use `create(ListMyAppealsResponseSchema)` to create a new message.
+ */
+export const ListMyAppealsResponseSchema: GenMessage<ListMyAppealsResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_staff_portal, 30);
+
+/**
+ * @generated from message shopscore.v1.GetMyAppealRequest
+ */
+export type GetMyAppealRequest = Message<"shopscore.v1.GetMyAppealRequest"> & {
+  /**
+   * @generated from field: string appeal_id = 1;
+   */
+  appealId: string;
+};
+
+/**
+ * Describes the message shopscore.v1.GetMyAppealRequest.
+ * Use `create(GetMyAppealRequestSchema)` to create a new message.
+ */
+export const GetMyAppealRequestSchema: GenMessage<GetMyAppealRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_staff_portal, 31);
+
+/**
+ * @generated from message shopscore.v1.GetMyAppealResponse
+ */
+export type GetMyAppealResponse = Message<"shopscore.v1.GetMyAppealResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.MyAppeal appeal = 1;
+   */
+  appeal?: MyAppeal | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.GetMyAppealResponse.
+ * Use `create(GetMyAppealResponseSchema)` to create a new message.
+ */
+export const GetMyAppealResponseSchema: GenMessage<GetMyAppealResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_staff_portal, 32);
+
+/**
+ * @generated from message shopscore.v1.CreateMyEvidenceUploadRequest
+ */
+export type CreateMyEvidenceUploadRequest = Message<"shopscore.v1.CreateMyEvidenceUploadRequest"> & {
+  /**
+   * @generated from field: string appeal_id = 1;
+   */
+  appealId: string;
+
+  /**
+   * @generated from field: string question_id = 2;
+   */
+  questionId: string;
+
+  /**
+   * @generated from field: int32 index = 3;
+   */
+  index: number;
+
+  /**
+   * @generated from field: string sha256 = 4;
+   */
+  sha256: string;
+
+  /**
+   * @generated from field: int64 size_bytes = 5;
+   */
+  sizeBytes: bigint;
+
+  /**
+   * @generated from field: string content_type = 6;
+   */
+  contentType: string;
+};
+
+/**
+ * Describes the message shopscore.v1.CreateMyEvidenceUploadRequest.
+ * Use `create(CreateMyEvidenceUploadRequestSchema)` to create a new message.
+ */
+export const CreateMyEvidenceUploadRequestSchema: GenMessage<CreateMyEvidenceUploadRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_staff_portal, 33);
+
+/**
+ * @generated from message shopscore.v1.CreateMyEvidenceUploadResponse
+ */
+export type CreateMyEvidenceUploadResponse = Message<"shopscore.v1.CreateMyEvidenceUploadResponse"> & {
+  /**
+   * No upload needed: these bytes are stored and verified already.
+   *
+   * @generated from field: bool already_verified = 1;
+   */
+  alreadyVerified: boolean;
+
+  /**
+   * @generated from field: string url = 2;
+   */
+  url: string;
+
+  /**
+   * @generated from field: string method = 3;
+   */
+  method: string;
+
+  /**
+   * Send exactly these headers with the upload.
+   *
+   * @generated from field: map<string, string> headers = 4;
+   */
+  headers: { [key: string]: string };
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expire_time = 5;
+   */
+  expireTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.CreateMyEvidenceUploadResponse.
+ * Use `create(CreateMyEvidenceUploadResponseSchema)` to create a new message.
+ */
+export const CreateMyEvidenceUploadResponseSchema: GenMessage<CreateMyEvidenceUploadResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_staff_portal, 34);
+
+/**
+ * @generated from message shopscore.v1.FinalizeMyEvidenceUploadRequest
+ */
+export type FinalizeMyEvidenceUploadRequest = Message<"shopscore.v1.FinalizeMyEvidenceUploadRequest"> & {
+  /**
+   * @generated from field: string appeal_id = 1;
+   */
+  appealId: string;
+
+  /**
+   * @generated from field: string question_id = 2;
+   */
+  questionId: string;
+
+  /**
+   * @generated from field: int32 index = 3;
+   */
+  index: number;
+};
+
+/**
+ * Describes the message shopscore.v1.FinalizeMyEvidenceUploadRequest.
+ * Use `create(FinalizeMyEvidenceUploadRequestSchema)` to create a new message.
+ */
+export const FinalizeMyEvidenceUploadRequestSchema: GenMessage<FinalizeMyEvidenceUploadRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_staff_portal, 35);
+
+/**
+ * @generated from message shopscore.v1.FinalizeMyEvidenceUploadResponse
+ */
+export type FinalizeMyEvidenceUploadResponse = Message<"shopscore.v1.FinalizeMyEvidenceUploadResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.MyEvidence evidence = 1;
+   */
+  evidence?: MyEvidence | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.FinalizeMyEvidenceUploadResponse.
+ * Use `create(FinalizeMyEvidenceUploadResponseSchema)` to create a new message.
+ */
+export const FinalizeMyEvidenceUploadResponseSchema: GenMessage<FinalizeMyEvidenceUploadResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_staff_portal, 36);
+
+/**
  * StaffAccountService makes accounts for employees (ROLE_STAFF), linked to
  * their staff record by employee number, and lets an employee set his
  * first password from the one-time link of his invitation.
@@ -900,6 +1383,68 @@ export const MyResultsService: GenService<{
     methodKind: "unary";
     input: typeof GetMyPhotoRequestSchema;
     output: typeof GetMyPhotoResponseSchema;
+  },
+  /**
+   * FileMyAppeal files the caller's appeal against one of his visits
+   * (those GetMyVisit returns) while its appeal window is open
+   * (GetMyVisitResponse.appeal_deadline_time): one or more questions, each
+   * with a specific reason and optional evidence he then uploads with
+   * CreateMyEvidenceUpload and FinalizeMyEvidenceUpload. Errors: as
+   * AppealService.FileAppeal; NotFound also for a visit that does not
+   * concern him.
+   *
+   * @generated from rpc shopscore.v1.MyResultsService.FileMyAppeal
+   */
+  fileMyAppeal: {
+    methodKind: "unary";
+    input: typeof FileMyAppealRequestSchema;
+    output: typeof FileMyAppealResponseSchema;
+  },
+  /**
+   * ListMyAppeals lists the appeals that name the caller or that he filed,
+   * open ones first by deadline, then ruled ones newest ruling first.
+   * Errors: InvalidArgument (the page size).
+   *
+   * @generated from rpc shopscore.v1.MyResultsService.ListMyAppeals
+   */
+  listMyAppeals: {
+    methodKind: "unary";
+    input: typeof ListMyAppealsRequestSchema;
+    output: typeof ListMyAppealsResponseSchema;
+  },
+  /**
+   * GetMyAppeal returns one of them with its questions, reasons, evidence
+   * and rulings. Errors: InvalidArgument, NotFound (also anyone else's
+   * appeal).
+   *
+   * @generated from rpc shopscore.v1.MyResultsService.GetMyAppeal
+   */
+  getMyAppeal: {
+    methodKind: "unary";
+    input: typeof GetMyAppealRequestSchema;
+    output: typeof GetMyAppealResponseSchema;
+  },
+  /**
+   * CreateMyEvidenceUpload returns an upload URL for an evidence file of
+   * one of his appeals, as AppealService.CreateEvidenceUpload does.
+   *
+   * @generated from rpc shopscore.v1.MyResultsService.CreateMyEvidenceUpload
+   */
+  createMyEvidenceUpload: {
+    methodKind: "unary";
+    input: typeof CreateMyEvidenceUploadRequestSchema;
+    output: typeof CreateMyEvidenceUploadResponseSchema;
+  },
+  /**
+   * FinalizeMyEvidenceUpload verifies the stored bytes of an evidence file
+   * of one of his appeals, as AppealService.FinalizeEvidenceUpload does.
+   *
+   * @generated from rpc shopscore.v1.MyResultsService.FinalizeMyEvidenceUpload
+   */
+  finalizeMyEvidenceUpload: {
+    methodKind: "unary";
+    input: typeof FinalizeMyEvidenceUploadRequestSchema;
+    output: typeof FinalizeMyEvidenceUploadResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_shopscore_v1_staff_portal, 1);
