@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -329,14 +331,32 @@ func (s *serverProc) ready() {
 	}
 }
 
-// freeAddr returns a loopback address with a port nothing listens on.
+// freeAddr returns a loopback address with a port nothing listens on,
+// drawn below the kernel's ephemeral range (ip_local_port_range, 32768
+// and up by default): a child server binds it only after freeAddr let it
+// go, and restarts on it after a kill, and a port from the ephemeral
+// range may be handed to some other connection in between (a CI run's
+// child found its port taken that way and failed to bind).
 func freeAddr(tb testing.TB) string {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(tb, err)
-	addr := ln.Addr().String()
-	require.NoError(tb, ln.Close())
-	return addr
+	lo, hi := 20000, 32000
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		var first, last int
+		if n, _ := fmt.Sscan(string(b), &first, &last); n == 2 && first > 1024+1000 {
+			lo, hi = max(1024, first-12000), first
+		}
+	}
+	for range 100 {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(lo+rand.IntN(hi-lo)))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		require.NoError(tb, ln.Close())
+		return addr
+	}
+	require.FailNow(tb, "no free loopback port below the ephemeral range")
+	return ""
 }
 
 // TestKill_Server kills the server (the shopscore binary, SIGKILL) while
