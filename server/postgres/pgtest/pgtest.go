@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"testing"
@@ -35,8 +36,24 @@ func URL(tb testing.TB) string {
 // many installations' do, unlike the test cluster's C.UTF-8).
 func URLWith(tb testing.TB, createOptions string) string {
 	tb.Helper()
-	admin := os.Getenv(URLVar)
-	if admin == "" {
+	Require(tb)
+	url, drop, err := Create(createOptions)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := drop(); err != nil {
+			tb.Error(err)
+		}
+	})
+	return url
+}
+
+// Require skips the test without SHOPSCORE_TEST_DATABASE_URL, with a
+// message saying how to start a cluster, or fails it when CI is "true".
+func Require(tb testing.TB) {
+	tb.Helper()
+	if os.Getenv(URLVar) == "" {
 		const msg = "it needs PostgreSQL: set " + URLVar + "; start a throwaway cluster with: " +
 			"eval \"$(bash .ci/start-postgres)\" (stop it with bash .ci/stop-postgres)"
 		if os.Getenv("CI") == "true" {
@@ -44,36 +61,60 @@ func URLWith(tb testing.TB, createOptions string) string {
 		}
 		tb.Skip(tb.Name() + ": " + msg)
 	}
+}
+
+// Copy is URL for a copy of the database at url (CREATE DATABASE …
+// TEMPLATE): a test's starting state built once and copied for every
+// run. Nothing may be connected to the original while it is copied.
+func Copy(tb testing.TB, url string) string {
+	tb.Helper()
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		tb.Fatalf("copy database: %v", err)
+	}
+	return URLWith(tb, "TEMPLATE "+pgx.Identifier{cfg.Database}.Sanitize())
+}
+
+// Create creates a database with a random name in the cluster
+// SHOPSCORE_TEST_DATABASE_URL names, with the options of CREATE DATABASE
+// given, and returns its URL and the function that drops it, for a
+// database that outlives one test (a benchmark's starting state, dropped
+// by TestMain); tests call URL. It fails without the variable.
+func Create(createOptions string) (url string, drop func() error, err error) {
+	admin := os.Getenv(URLVar)
+	if admin == "" {
+		return "", nil, fmt.Errorf("%s is not set: no PostgreSQL test cluster", URLVar)
+	}
 	cfg, err := pgx.ParseConfig(admin)
 	if err != nil {
-		tb.Fatalf("%s: %v", URLVar, err)
+		return "", nil, fmt.Errorf("%s: %v", URLVar, err)
 	}
 	name := "shopscore_test_" + random()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		tb.Fatalf("connect to the test cluster: %v", err)
+		return "", nil, fmt.Errorf("connect to the test cluster: %v", err)
 	}
 	defer conn.Close(context.Background())
 	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name+` `+createOptions); err != nil {
-		tb.Fatalf("create test database: %v", err)
+		return "", nil, fmt.Errorf("create test database: %v", err)
 	}
-	tb.Cleanup(func() {
+	drop = func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		conn, err := pgx.ConnectConfig(ctx, cfg)
 		if err != nil {
-			tb.Errorf("drop test database %s: %v", name, err)
-			return
+			return fmt.Errorf("drop test database %s: %v", name, err)
 		}
 		defer conn.Close(context.Background())
 		// WITH (FORCE): a connection the test left open does not keep it.
 		if _, err := conn.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-			tb.Errorf("drop test database %s: %v", name, err)
+			return fmt.Errorf("drop test database %s: %v", name, err)
 		}
-	})
-	return databaseURL(admin, name)
+		return nil
+	}
+	return databaseURL(admin, name), drop, nil
 }
 
 // databaseURL returns the connection string admin with the database name.
