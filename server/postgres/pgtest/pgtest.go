@@ -53,15 +53,25 @@ func URLWith(tb testing.TB, createOptions string) string {
 // message saying how to start a cluster, or fails it when CI is "true".
 func Require(tb testing.TB) {
 	tb.Helper()
+	if os.Getenv(URLVar) == "" && os.Getenv("CI") == "true" {
+		tb.Fatal(tb.Name() + ": " + needs + " (CI=true: not skipping)")
+	}
+	SkipWithout(tb)
+}
+
+// SkipWithout skips the test without SHOPSCORE_TEST_DATABASE_URL, with
+// Require's message, even when CI is "true": for benchmarks, which CI
+// does not run (.ci/run runs make test, not make bench).
+func SkipWithout(tb testing.TB) {
+	tb.Helper()
 	if os.Getenv(URLVar) == "" {
-		const msg = "it needs PostgreSQL: set " + URLVar + "; start a throwaway cluster with: " +
-			"eval \"$(bash .ci/start-postgres)\" (stop it with bash .ci/stop-postgres)"
-		if os.Getenv("CI") == "true" {
-			tb.Fatal(tb.Name() + ": " + msg + " (CI=true: not skipping)")
-		}
-		tb.Skip(tb.Name() + ": " + msg)
+		tb.Skip(tb.Name() + ": " + needs)
 	}
 }
+
+// needs says what a test without a cluster needs.
+const needs = "it needs PostgreSQL: set " + URLVar + "; start a throwaway cluster with: " +
+	"eval \"$(bash .ci/start-postgres)\" (stop it with bash .ci/stop-postgres)"
 
 // Copy is URL for a copy of the database at url (CREATE DATABASE …
 // TEMPLATE): a test's starting state built once and copied for every
