@@ -15,6 +15,27 @@ NPM     ?= npm
 # The golang.org/x/vulndb version `make vulncheck` builds its database from.
 VULNDB  ?= latest
 
+# WITH_POSTGRES begins the recipes of test and bench (one shell line): the
+# PostgreSQL tests and benchmarks run against SHOPSCORE_TEST_DATABASE_URL;
+# without it, against a throwaway cluster from the installed PostgreSQL
+# (.ci/start-postgres; port SHOPSCORE_PG_PORT, default 5432), stopped at the
+# end, or they are skipped, said so first; with CI=true make test never skips
+# them (CI runs make test, not make bench). It sets the EXIT trap, which also
+# stops the S3 service make test starts (s3_dir).
+WITH_POSTGRES = s3_dir=; pg_own=; \
+	trap '[ -z "$$s3_dir" ] || { kill "$$SHOPSCORE_TEST_S3_PID" 2>/dev/null; rm -rf "$$s3_dir"; }; [ -z "$$pg_own" ] || bash .ci/stop-postgres' EXIT; \
+	if [ -n "$$SHOPSCORE_TEST_DATABASE_URL" ]; then \
+		echo "PostgreSQL tests against $${SHOPSCORE_TEST_DATABASE_URL\#\#*@}"; \
+	elif [ "$$CI" = true ] && [ '$@' = test ]; then \
+		echo "make $@: CI=true and SHOPSCORE_TEST_DATABASE_URL is not set: CI never skips the PostgreSQL tests (.ci/run starts a cluster)" >&2; exit 1; \
+	elif ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; then \
+		pg_env=$$(bash .ci/start-postgres) || exit 1; eval "$$pg_env"; pg_own=1; \
+		echo "PostgreSQL tests against a throwaway cluster in $$SHOPSCORE_TEST_PG_DIR"; \
+	else \
+		echo "*** PostgreSQL tests SKIPPED: SHOPSCORE_TEST_DATABASE_URL is not set and PostgreSQL is not installed" \
+			"(apt-get install postgresql, or set the URL; eval \"\$$(bash .ci/start-postgres)\" starts a cluster) ***"; \
+	fi;
+
 .PHONY: all run reset build test vet vulncheck fmt generate checkgenerate console checkconsole screenshots lint bench clean
 
 all: build
@@ -44,19 +65,7 @@ build:
 ## one package at a time, since a write transaction another package's test
 ## holds open anywhere in the cluster holds back what pulls see (DESIGN §9)
 test: vet
-	@s3_dir=; pg_own=; \
-	trap '[ -z "$$s3_dir" ] || { kill "$$SHOPSCORE_TEST_S3_PID" 2>/dev/null; rm -rf "$$s3_dir"; }; [ -z "$$pg_own" ] || bash .ci/stop-postgres' EXIT; \
-	if [ -n "$$SHOPSCORE_TEST_DATABASE_URL" ]; then \
-		echo "PostgreSQL tests against $${SHOPSCORE_TEST_DATABASE_URL##*@}"; \
-	elif [ "$$CI" = true ]; then \
-		echo "make test: CI=true and SHOPSCORE_TEST_DATABASE_URL is not set: CI never skips the PostgreSQL tests (.ci/run starts a cluster)" >&2; exit 1; \
-	elif ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; then \
-		pg_env=$$(bash .ci/start-postgres) || exit 1; eval "$$pg_env"; pg_own=1; \
-		echo "PostgreSQL tests against a throwaway cluster in $$SHOPSCORE_TEST_PG_DIR"; \
-	else \
-		echo "*** PostgreSQL tests SKIPPED: SHOPSCORE_TEST_DATABASE_URL is not set and PostgreSQL is not installed" \
-			"(apt-get install postgresql, or set the URL; eval \"\$$(bash .ci/start-postgres)\" starts a cluster) ***"; \
-	fi; \
+	@$(WITH_POSTGRES) \
 	if [ -n "$$SHOPSCORE_TEST_S3_ENDPOINT" ]; then \
 		echo "S3 tests against $$SHOPSCORE_TEST_S3_ENDPOINT"; \
 	else \
@@ -135,8 +144,10 @@ lint:
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt: not formatted:"; echo "$$bad"; exit 1; fi
 	$(GO) vet $(PKGS)
 
-## bench: run the benchmarks (figures and ratios go to BENCHMARKS.md)
+## bench: run the benchmarks (figures and ratios go to BENCHMARKS.md); the
+## PostgreSQL ones (W1_Postgres, W5_Cluster) find PostgreSQL as make test does
 bench:
+	@$(WITH_POSTGRES) \
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count 5 $(PKGS)
 
 clean:

@@ -89,17 +89,20 @@ type running struct {
 	done chan error
 }
 
-// serve opens the server on cfg.DataDir (seeding the demo organisation
-// into an empty one) and serves it on a loopback port.
+// serve opens the server on cfg.Storage, or else the SQLite database of
+// cfg.DataDir (seeding the demo organisation into an empty one), and
+// serves it on a loopback port.
 func serve(cfg server.Config) (*running, error) {
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg.LoginRate = server.Rate{Burst: 10_000, Every: time.Millisecond}
 	cfg.AccessTTL = 15 * time.Minute // the W1 device folders are copies of one signed-in device
-	db, err := sqlite.Open(servertest.DBPath(cfg.DataDir), cfg.Now)
-	if err != nil {
-		return nil, err
+	if cfg.Storage == nil {
+		db, err := sqlite.Open(servertest.DBPath(cfg.DataDir), cfg.Now)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Storage = db
 	}
-	cfg.Storage = db
 	srv, err := server.New(cfg)
 	if err != nil {
 		return nil, err
@@ -146,16 +149,17 @@ func w1Template(b *testing.B) (serverDir, fieldDir string) {
 	w1.once.Do(func() {
 		start := time.Now()
 		w1.serverDir, w1.fieldDir = filepath.Join(workDir, "w1", "server"), filepath.Join(workDir, "w1", "field")
-		w1.err = buildW1(w1.serverDir, w1.fieldDir)
+		w1.err = buildW1(server.Config{DataDir: w1.serverDir}, w1.fieldDir)
 		b.Logf("W1 template: %d visits of %d answers recorded offline in %s", w1Visits, w1Questions, time.Since(start).Round(time.Millisecond))
 	})
 	require.NoError(b, w1.err)
 	return w1.serverDir, w1.fieldDir
 }
 
-func buildW1(serverDir, fieldDir string) (err error) {
+// buildW1 records W1's backlog on the server serve opens with cfg.
+func buildW1(cfg server.Config, fieldDir string) (err error) {
 	ctx := context.Background()
-	r, err := serve(server.Config{DataDir: serverDir})
+	r, err := serve(cfg)
 	if err != nil {
 		return err
 	}

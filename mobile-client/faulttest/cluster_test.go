@@ -87,6 +87,8 @@ type clusterOptions struct {
 	// LoginRate and LoginAccountRate are each server's login limits
 	// (zero: so loose that no test meets them).
 	LoginRate, LoginAccountRate server.Rate
+	// PushRate is each server's Config.PushRate (zero: the default).
+	PushRate server.Rate
 }
 
 // newClusterBase makes what both kinds of cluster share: the database
@@ -143,16 +145,32 @@ func newCluster(tb testing.TB, n int, opts clusterOptions) *cluster {
 		lns[i], addrs[i] = ln, ln.Addr().String()
 	}
 	c := newClusterBase(tb, addrs)
+	c.startServers(tb, lns, opts)
+	return c
+}
+
+// startServers starts a server in this process on each listener, on the
+// cluster's database (c.DBDir) and key-encryption key, with the cluster's
+// bucket or, when it has none (c.S3.Bucket empty: pushes without photos,
+// as the benchmarks send), a local blob store of its own; upload URLs
+// name c.Proxy. The servers stop when the test ends, or at Stop.
+func (c *cluster) startServers(tb testing.TB, lns []net.Listener, opts clusterOptions) {
+	tb.Helper()
 	if opts.LoginRate == (server.Rate{}) {
 		opts.LoginRate = server.Rate{Burst: 10_000, Every: time.Millisecond}
 	}
 	for i, ln := range lns {
-		s := &clusterServer{Addr: addrs[i], URL: "http://" + addrs[i], DataDir: tb.TempDir(), Log: &output{}}
+		addr := ln.Addr().String()
+		s := &clusterServer{Addr: addr, URL: "http://" + addr, DataDir: tb.TempDir(), Log: &output{}}
+		var bucket blob.Bucket
+		if c.S3.Bucket != "" {
+			bucket = c.bucket(tb)
+		}
 		srv, err := server.New(server.Config{
 			Storage: testdb.OpenPostgresAt(tb, c.DBDir, nil), DataDir: s.DataDir,
-			KeyEncryptionKey: c.KEK, KeyReload: opts.KeyReload, Blob: c.bucket(tb),
+			KeyEncryptionKey: c.KEK, KeyReload: opts.KeyReload, Blob: bucket,
 			PublicURL: c.Proxy.URL, ExpireEvery: opts.ExpireEvery,
-			LoginRate: opts.LoginRate, LoginAccountRate: opts.LoginAccountRate,
+			LoginRate: opts.LoginRate, LoginAccountRate: opts.LoginAccountRate, PushRate: opts.PushRate,
 			Logger: slog.New(slog.NewJSONHandler(s.Log, nil)),
 		})
 		require.NoError(tb, err)
@@ -173,7 +191,6 @@ func newCluster(tb testing.TB, n int, opts clusterOptions) *cluster {
 		})
 		c.Servers = append(c.Servers, s)
 	}
-	return c
 }
 
 // newProcCluster starts n child processes of the shopscore binary

@@ -46,8 +46,29 @@ func TestMain(m *testing.M) {
 	}
 	workDir = dir
 	code := m.Run()
+	atExit.mu.Lock()
+	for _, f := range atExit.fns {
+		if err := f(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}
+	atExit.mu.Unlock()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// atExit holds what TestMain undoes after the run: the benchmarks'
+// starting states that outlive one benchmark (PostgreSQL databases).
+var atExit struct {
+	mu  sync.Mutex
+	fns []func() error
+}
+
+// onExit has TestMain call f after the run.
+func onExit(f func() error) {
+	atExit.mu.Lock()
+	defer atExit.mu.Unlock()
+	atExit.fns = append(atExit.fns, f)
 }
 
 var build struct {

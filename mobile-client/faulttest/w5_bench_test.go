@@ -49,13 +49,19 @@ const (
 
 func w5Devices(tb testing.TB) int {
 	tb.Helper()
-	v := os.Getenv("SHOPSCORE_BENCH_W5_DEVICES")
+	return devicesVar(tb, "SHOPSCORE_BENCH_W5_DEVICES", w5DefaultDevices)
+}
+
+// devicesVar reads a device count from the variable name, def if unset.
+func devicesVar(tb testing.TB, name string, def int) int {
+	tb.Helper()
+	v := os.Getenv(name)
 	if v == "" {
-		return w5DefaultDevices
+		return def
 	}
 	n, err := strconv.Atoi(v)
-	require.NoError(tb, err, "SHOPSCORE_BENCH_W5_DEVICES")
-	require.True(tb, n >= 1 && n <= w5MaxDevices, "SHOPSCORE_BENCH_W5_DEVICES must be 1 to %d", w5MaxDevices)
+	require.NoError(tb, err, name)
+	require.True(tb, n >= 1 && n <= w5MaxDevices, "%s must be 1 to %d", name, w5MaxDevices)
 	return n
 }
 
@@ -84,17 +90,18 @@ func w5Setup(b *testing.B, devices int) *w5Template {
 		return t
 	}
 	start := time.Now()
-	t, err := buildW5(filepath.Join(workDir, "w5", strconv.FormatInt(start.UnixNano(), 36)), devices+1)
+	t, err := buildW5(server.Config{DataDir: filepath.Join(workDir, "w5", strconv.FormatInt(start.UnixNano(), 36))}, devices+1)
 	require.NoError(b, err)
 	b.Logf("W5 template: %d devices signed in in %s", devices+1, time.Since(start).Round(time.Millisecond))
 	w5.tmpl = t
 	return t
 }
 
-func buildW5(dir string, devices int) (t *w5Template, err error) {
+// buildW5 signs the devices in on the server serve opens with cfg.
+func buildW5(cfg server.Config, devices int) (t *w5Template, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
-	r, err := serve(server.Config{DataDir: dir})
+	r, err := serve(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +109,7 @@ func buildW5(dir string, devices int) (t *w5Template, err error) {
 	if err := importPack(ctx, r.url, benchPack("bench-40", w1Questions)); err != nil {
 		return nil, err
 	}
-	t = &w5Template{dir: dir, built: time.Now(), tokens: make([]string, devices)}
+	t = &w5Template{dir: cfg.DataDir, built: time.Now(), tokens: make([]string, devices)}
 	auth := shopscorev1connect.NewAuthServiceClient(http.DefaultClient, r.url)
 	// Two logins at a time: each is an Argon2id hash, and the server
 	// queues only a few.
@@ -169,6 +176,63 @@ func (t *w5Template) w5Visit(rnd *rand.Rand, at time.Time) *v1.Visit {
 		v.Answers = append(v.Answers, audit.Answer{QuestionID: fmt.Sprintf("q%02d", q), Bool: &yes})
 	}
 	return protocol.VisitToProto(v)
+}
+
+// w5Pushes returns a push of w5Visits new visits for each of n devices.
+func (t *w5Template) w5Pushes(rnd *rand.Rand, n int, now time.Time) []*v1.PushRequest {
+	pushes := make([]*v1.PushRequest, n)
+	for d := range pushes {
+		vs := make([]*v1.Visit, w5Visits)
+		for j := range vs {
+			vs[j] = t.w5Visit(rnd, now)
+		}
+		pushes[d] = w5Push(1, vs, now)
+	}
+	return pushes
+}
+
+// w5Run sends, at base, the push pushes[d] of each device d with the
+// template's token d, all released together, after two bursts of WhoAmI
+// from as many devices (the first opens the connections; the second is
+// returned, as the limit of a no-op call): the latencies, the time from
+// the release to the last answer, and the failures (an error or any
+// mutation not applied).
+func (t *w5Template) w5Run(b *testing.B, base string, pushes []*v1.PushRequest) (whoLat []time.Duration, whoWall time.Duration, lat []time.Duration, wall time.Duration, errs []error) {
+	b.Helper()
+	devices := len(pushes)
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: devices + 1}}
+	defer hc.CloseIdleConnections()
+	auth := shopscorev1connect.NewAuthServiceClient(hc, base)
+	syncc := shopscorev1connect.NewSyncServiceClient(hc, base)
+	whoAmI := func(ctx context.Context, d int) error {
+		req := connect.NewRequest(&v1.WhoAmIRequest{})
+		req.Header().Set("Authorization", "Bearer "+t.tokens[d])
+		_, err := auth.WhoAmI(ctx, req)
+		return err
+	}
+	for range 2 {
+		var errs []error
+		whoLat, whoWall, errs = burst(devices, whoAmI)
+		require.Empty(b, errs, "WhoAmI")
+	}
+	lat, wall, errs = burst(devices, func(ctx context.Context, d int) error {
+		req := connect.NewRequest(pushes[d])
+		req.Header().Set("Authorization", "Bearer "+t.tokens[d])
+		resp, err := syncc.Push(ctx, req)
+		if err != nil {
+			return err
+		}
+		for _, m := range resp.Msg.GetResults() {
+			if m.GetStatus() != v1.MutationStatus_MUTATION_STATUS_APPLIED {
+				return fmt.Errorf("seq %d: %s %s: %s", m.GetSeq(), m.GetStatus(), m.GetErrorCode(), m.GetErrorMessage())
+			}
+		}
+		if n := len(resp.Msg.GetResults()); n != w5Visits {
+			return fmt.Errorf("%d results for %d mutations", n, w5Visits)
+		}
+		return nil
+	})
+	return whoLat, whoWall, lat, wall, errs
 }
 
 // w5Push returns a push of the given visits as seqs first, first+1...
@@ -251,14 +315,7 @@ func BenchmarkW5_ConcurrentPush(b *testing.B) {
 		t := w5Setup(b, devices)
 		now := time.Now()
 		rnd := rand.New(rand.NewPCG(5, uint64(i)))
-		pushes := make([]*v1.PushRequest, devices)
-		for d := range pushes {
-			vs := make([]*v1.Visit, w5Visits)
-			for j := range vs {
-				vs[j] = t.w5Visit(rnd, now)
-			}
-			pushes[d] = w5Push(1, vs, now)
-		}
+		pushes := t.w5Pushes(rnd, devices, now)
 		var backlog []*v1.Visit
 		for range devices * w5Visits {
 			backlog = append(backlog, t.w5Visit(rnd, now))
@@ -273,40 +330,7 @@ func BenchmarkW5_ConcurrentPush(b *testing.B) {
 		// the pushes, on one server.
 		r, err := serve(server.Config{DataDir: burstDir})
 		require.NoError(b, err)
-		hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: devices + 1}}
-		auth := shopscorev1connect.NewAuthServiceClient(hc, r.url)
-		syncc := shopscorev1connect.NewSyncServiceClient(hc, r.url)
-		whoAmI := func(ctx context.Context, d int) error {
-			req := connect.NewRequest(&v1.WhoAmIRequest{})
-			req.Header().Set("Authorization", "Bearer "+t.tokens[d])
-			_, err := auth.WhoAmI(ctx, req)
-			return err
-		}
-		var whoLat []time.Duration
-		var whoWall time.Duration
-		for range 2 {
-			var errs []error
-			whoLat, whoWall, errs = burst(devices, whoAmI)
-			require.Empty(b, errs, "WhoAmI")
-		}
-		lat, wall, errs := burst(devices, func(ctx context.Context, d int) error {
-			req := connect.NewRequest(pushes[d])
-			req.Header().Set("Authorization", "Bearer "+t.tokens[d])
-			resp, err := syncc.Push(ctx, req)
-			if err != nil {
-				return err
-			}
-			for _, m := range resp.Msg.GetResults() {
-				if m.GetStatus() != v1.MutationStatus_MUTATION_STATUS_APPLIED {
-					return fmt.Errorf("seq %d: %s %s: %s", m.GetSeq(), m.GetStatus(), m.GetErrorCode(), m.GetErrorMessage())
-				}
-			}
-			if n := len(resp.Msg.GetResults()); n != w5Visits {
-				return fmt.Errorf("%d results for %d mutations", n, w5Visits)
-			}
-			return nil
-		})
-		hc.CloseIdleConnections()
+		whoLat, whoWall, lat, wall, errs := t.w5Run(b, r.url, pushes)
 		require.NoError(b, r.stop())
 		failures += len(errs)
 		if len(errs) > 0 {
@@ -320,7 +344,7 @@ func BenchmarkW5_ConcurrentPush(b *testing.B) {
 		// devices' visits, so the rate is raised for it.
 		r, err = serve(server.Config{DataDir: singleDir, PushRate: server.Rate{Burst: 10_000, Every: time.Millisecond}})
 		require.NoError(b, err)
-		syncc = shopscorev1connect.NewSyncServiceClient(http.DefaultClient, r.url)
+		syncc := shopscorev1connect.NewSyncServiceClient(http.DefaultClient, r.url)
 		t0 := time.Now()
 		for first := 0; first < len(backlog); first += w5SingleBatch {
 			ctx, cancel := context.WithTimeout(context.Background(), w5CallTimeout)

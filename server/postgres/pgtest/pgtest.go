@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"testing"
@@ -35,45 +36,95 @@ func URL(tb testing.TB) string {
 // many installations' do, unlike the test cluster's C.UTF-8).
 func URLWith(tb testing.TB, createOptions string) string {
 	tb.Helper()
+	Require(tb)
+	url, drop, err := Create(createOptions)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := drop(); err != nil {
+			tb.Error(err)
+		}
+	})
+	return url
+}
+
+// Require skips the test without SHOPSCORE_TEST_DATABASE_URL, with a
+// message saying how to start a cluster, or fails it when CI is "true".
+func Require(tb testing.TB) {
+	tb.Helper()
+	if os.Getenv(URLVar) == "" && os.Getenv("CI") == "true" {
+		tb.Fatal(tb.Name() + ": " + needs + " (CI=true: not skipping)")
+	}
+	SkipWithout(tb)
+}
+
+// SkipWithout skips the test without SHOPSCORE_TEST_DATABASE_URL, with
+// Require's message, even when CI is "true": for benchmarks, which CI
+// does not run (.ci/run runs make test, not make bench).
+func SkipWithout(tb testing.TB) {
+	tb.Helper()
+	if os.Getenv(URLVar) == "" {
+		tb.Skip(tb.Name() + ": " + needs)
+	}
+}
+
+// needs says what a test without a cluster needs.
+const needs = "it needs PostgreSQL: set " + URLVar + "; start a throwaway cluster with: " +
+	"eval \"$(bash .ci/start-postgres)\" (stop it with bash .ci/stop-postgres)"
+
+// Copy is URL for a copy of the database at url (CREATE DATABASE …
+// TEMPLATE): a test's starting state built once and copied for every
+// run. Nothing may be connected to the original while it is copied.
+func Copy(tb testing.TB, url string) string {
+	tb.Helper()
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		tb.Fatalf("copy database: %v", err)
+	}
+	return URLWith(tb, "TEMPLATE "+pgx.Identifier{cfg.Database}.Sanitize())
+}
+
+// Create creates a database with a random name in the cluster
+// SHOPSCORE_TEST_DATABASE_URL names, with the options of CREATE DATABASE
+// given, and returns its URL and the function that drops it, for a
+// database that outlives one test (a benchmark's starting state, dropped
+// by TestMain); tests call URL. It fails without the variable.
+func Create(createOptions string) (url string, drop func() error, err error) {
 	admin := os.Getenv(URLVar)
 	if admin == "" {
-		const msg = "it needs PostgreSQL: set " + URLVar + "; start a throwaway cluster with: " +
-			"eval \"$(bash .ci/start-postgres)\" (stop it with bash .ci/stop-postgres)"
-		if os.Getenv("CI") == "true" {
-			tb.Fatal(tb.Name() + ": " + msg + " (CI=true: not skipping)")
-		}
-		tb.Skip(tb.Name() + ": " + msg)
+		return "", nil, fmt.Errorf("%s is not set: no PostgreSQL test cluster", URLVar)
 	}
 	cfg, err := pgx.ParseConfig(admin)
 	if err != nil {
-		tb.Fatalf("%s: %v", URLVar, err)
+		return "", nil, fmt.Errorf("%s: %v", URLVar, err)
 	}
 	name := "shopscore_test_" + random()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		tb.Fatalf("connect to the test cluster: %v", err)
+		return "", nil, fmt.Errorf("connect to the test cluster: %v", err)
 	}
 	defer conn.Close(context.Background())
 	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name+` `+createOptions); err != nil {
-		tb.Fatalf("create test database: %v", err)
+		return "", nil, fmt.Errorf("create test database: %v", err)
 	}
-	tb.Cleanup(func() {
+	drop = func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		conn, err := pgx.ConnectConfig(ctx, cfg)
 		if err != nil {
-			tb.Errorf("drop test database %s: %v", name, err)
-			return
+			return fmt.Errorf("drop test database %s: %v", name, err)
 		}
 		defer conn.Close(context.Background())
 		// WITH (FORCE): a connection the test left open does not keep it.
 		if _, err := conn.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-			tb.Errorf("drop test database %s: %v", name, err)
+			return fmt.Errorf("drop test database %s: %v", name, err)
 		}
-	})
-	return databaseURL(admin, name)
+		return nil
+	}
+	return databaseURL(admin, name), drop, nil
 }
 
 // databaseURL returns the connection string admin with the database name.

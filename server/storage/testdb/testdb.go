@@ -87,6 +87,17 @@ func URLAt(dir string) (string, bool) {
 	return string(raw), err == nil
 }
 
+// UsePostgresAt makes folder dir name the PostgreSQL database at url,
+// which the test made itself (a copy of a benchmark's starting state,
+// pgtest.Copy): OpenAt, OpenPostgresAt, URLAt and servertest.Inspect of
+// dir find it. The test drops it.
+func UsePostgresAt(dir, url string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, urlFile), []byte(url), 0o600)
+}
+
 // OpenAt opens the database of folder dir on the chosen backend: SQLite's
 // file dir/shopscore.db, or the PostgreSQL database made for dir on its
 // first open (a fresh one, dropped when the test ends). The test closes
@@ -128,10 +139,7 @@ func OpenPostgresAt(tb testing.TB, dir string, now func() time.Time) *postgres.D
 	url := string(raw)
 	if os.IsNotExist(err) {
 		url = pgtest.URL(tb)
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(url), 0o600); err != nil {
+		if err := UsePostgresAt(dir, url); err != nil {
 			tb.Fatal(err)
 		}
 	} else if err != nil {
