@@ -39,6 +39,7 @@ var (
 	_ storage.WebhookEndpoints  = webhookEndpointRows{}
 	_ storage.WebhookDeliveries = webhookDeliveryRows{}
 	_ storage.Appeals           = appealRows{}
+	_ storage.Actions           = actionRows{}
 )
 
 // rows is what every noun's implementation holds: the database, and the

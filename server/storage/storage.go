@@ -79,6 +79,7 @@ type Nouns interface {
 	WebhookEndpoints() WebhookEndpoints
 	WebhookDeliveries() WebhookDeliveries
 	Appeals() Appeals
+	Actions() Actions
 }
 
 // ErrUnavailable is a backend's answer when the database could not be
