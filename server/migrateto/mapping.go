@@ -73,6 +73,9 @@ var tables = []table{
 	{name: "bonus_policies"},
 	{name: "base_pay"},
 	{name: "bonus_runs"},
+	{name: "actions"},
+	{name: "action_proof"},
+	{name: "action_history"},
 }
 
 // xactID, as a from expression, is this transaction's id on the target:
