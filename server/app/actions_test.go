@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/app"
@@ -243,6 +245,26 @@ func TestActions_OverdueReportedOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, counts)
 	assert.Equal(t, []string{"action.opened tags open", "action.overdue tags open"}, w.actionEvents(t))
+
+	// The audit workbook's Actions sheet lists it, overdue, in scope.
+	sheet := func(p audit.Principal) [][]string {
+		t.Helper()
+		var buf bytes.Buffer
+		require.NoError(t, w.app.WriteAuditWorkbook(ctx, app.AuditQuery{Scope: audit.ScopeOf(p), From: "2026-12", Location: time.UTC}, &buf,
+			app.AuditWorkbookOptions{}))
+		f, err := excelize.OpenReader(&buf)
+		require.NoError(t, err)
+		rows, err := f.GetRows("Actions")
+		require.NoError(t, err)
+		return rows
+	}
+	rows := sheet(w.mA)
+	require.Len(t, rows, 2, "a header and one action: %v", rows)
+	assert.Equal(t, []string{"Store", "Store name", "Question", "Question text", "Standard", "Severity", "State", "Owner", "Opened", "Due",
+		"Overdue", "Visit", "Resolved by visit", "Note", "Action"}, rows[0])
+	assert.Equal(t, []string{"A-1", "Store A-1", "tags", "Price tags on every item?", "PR-1", "critical", "open", "a@example.com"}, rows[1][:8])
+	assert.Equal(t, []string{"2026-12-04", "yes", list[0].VisitID}, rows[1][9:12])
+	assert.Len(t, sheet(w.mB), 1, "another store's manager: the header only")
 }
 
 func TestActions_Reassign(t *testing.T) {

@@ -171,6 +171,15 @@ func (r actionRows) List(ctx context.Context, f storage.ActionFilter) ([]*audit.
 		if f.DueBefore != "" {
 			where = append(where, `a.due_date < `+ar.add(f.DueBefore))
 		}
+		if f.Region != "" {
+			where = append(where, `a.store_id IN (SELECT id FROM stores WHERE region = `+ar.add(f.Region)+`)`)
+		}
+		if !f.VisitFrom.IsZero() {
+			where = append(where, `a.visited_at >= `+ar.add(ms(f.VisitFrom)))
+		}
+		if !f.VisitTo.IsZero() {
+			where = append(where, `a.visited_at < `+ar.add(ms(f.VisitTo)))
+		}
 		limit := f.Limit
 		if limit <= 0 {
 			limit = 100

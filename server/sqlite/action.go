@@ -161,6 +161,15 @@ func (r actionRows) List(ctx context.Context, f storage.ActionFilter) ([]*audit.
 		if f.DueBefore != "" {
 			where, args = append(where, `a.due_date < ?`), append(args, f.DueBefore)
 		}
+		if f.Region != "" {
+			where, args = append(where, `a.store_id IN (SELECT id FROM stores WHERE region = ?)`), append(args, f.Region)
+		}
+		if !f.VisitFrom.IsZero() {
+			where, args = append(where, `a.visited_at >= ?`), append(args, millis(f.VisitFrom))
+		}
+		if !f.VisitTo.IsZero() {
+			where, args = append(where, `a.visited_at < ?`), append(args, millis(f.VisitTo))
+		}
 		limit := f.Limit
 		if limit <= 0 {
 			limit = 100

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"time"
 
 	"github.com/shopscore/shopscore/audit"
 )
@@ -71,6 +72,10 @@ type ActionFilter struct {
 	OwnerID string
 	VisitID string
 	States  []audit.ActionState
+	Region  string // the stores of a region
+	// VisitFrom and VisitTo select actions opened by visits started (as
+	// claimed) in [VisitFrom, VisitTo), when set: a report's period.
+	VisitFrom, VisitTo time.Time
 	// DueBefore selects actions due strictly before it (YYYY-MM-DD).
 	DueBefore string
 	Limit     int // 100 if zero; at most 1000
