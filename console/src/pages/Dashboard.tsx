@@ -1,6 +1,7 @@
 // Score dashboards: aggregates computed by the server (DashboardService),
 // filters in the URL, a table beside every chart, and every figure a link
 // to the visits behind it.
+import { OverdueActions } from "./CorrectiveActions";
 import { useMemo, type ReactNode } from "react";
 import { useInfiniteQuery, useQuery } from "@connectrpc/connect-query";
 import { create, fromJsonString, toJsonString } from "@bufbuild/protobuf";
@@ -95,6 +96,7 @@ export function Dashboard() {
     <div className="page">
       <h1>{t("dash.title")}</h1>
       <Filters filter={filter} />
+      <OverdueActions />
       {s?.counted && (
         <p className="muted small">
           {t("dash.counted", {
