@@ -17,6 +17,7 @@ import { Link, setQuery, useLocation, useTitle } from "../lib/router";
 import { formatDate, formatDateTime } from "../lib/format";
 import { useAuth } from "../auth";
 import { Role } from "../gen/shopscore/v1/auth_pb";
+import { sha256Hex } from "./Appeals";
 
 type TS = { seconds: bigint; nanos: number } | undefined;
 const dateOf = (ts: TS) => (ts ? timestampDate(ts as never) : undefined);
@@ -116,12 +117,6 @@ export function ActionsList() {
       </Listing>
     </div>
   );
-}
-
-/** sha256Hex hashes a file's bytes in the browser. */
-async function sha256Hex(f: File): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", await f.arrayBuffer());
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 const photoTypes = "image/jpeg,image/png,image/heic,image/webp";

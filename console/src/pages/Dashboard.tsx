@@ -1,7 +1,6 @@
 // Score dashboards: aggregates computed by the server (DashboardService),
 // filters in the URL, a table beside every chart, and every figure a link
 // to the visits behind it.
-import { OverdueActions } from "./CorrectiveActions";
 import { useMemo, type ReactNode } from "react";
 import { useInfiniteQuery, useQuery } from "@connectrpc/connect-query";
 import { create, fromJsonString, toJsonString } from "@bufbuild/protobuf";
@@ -27,6 +26,7 @@ import { Link, setQuery, useLocation, useTitle } from "../lib/router";
 import { useStoreList, useVersions } from "../lookups";
 import { channelKey, visitStateKey, visitStateTone } from "../labels";
 import { dateToZoned, formatDateTime, formatNumber, formatPercent } from "../lib/format";
+import { OverdueActions } from "./CorrectiveActions";
 
 /** drillHref is the page listing the visits behind a figure. */
 export function drillHref(d: VisitDrill | undefined): string {
