@@ -155,7 +155,10 @@ type Question struct {
 	Weight       float64      `json:"weight,omitempty"`   // > 0; 0 means 1
 	Critical     bool         `json:"critical,omitempty"` // a failure caps the score (see CriticalCap)
 	Required     bool         `json:"required,omitempty"`
-	AllowNA      bool         `json:"allow_na,omitempty"`
+	// OpensAction makes a failed answer open a corrective action when the
+	// visit is approved (a critical question always does: ActionSeverity).
+	OpensAction bool `json:"opens_action,omitempty"`
+	AllowNA     bool `json:"allow_na,omitempty"`
 
 	PassOnNo    bool      `json:"pass_on_no,omitempty"`     // yes_no
 	ScaleMax    int       `json:"scale_max,omitempty"`      // scale: N >= 2
@@ -289,6 +292,9 @@ func (q *Question) problems() []problem {
 	}
 	if q.Critical && !q.Scored() {
 		add("critical", "%s question is not scored and cannot be critical", q.Type)
+	}
+	if q.OpensAction && !q.Scored() {
+		add("opens_action", "%s question is not scored and never fails, so it cannot open an action", q.Type)
 	}
 	switch q.Type {
 	case QuestionScale:

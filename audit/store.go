@@ -98,8 +98,12 @@ type OrgSettings struct {
 	// appeal against it is taken (AppealDeadline); 0 means
 	// DefaultAppealWindowDays.
 	AppealWindowDays int
-	UpdatedAt        time.Time
-	UpdatedBy        string
+	// ActionDaysCritical and ActionDaysMajor are the days a corrective
+	// action of each severity has to be done (ActionDueDate); 0 means
+	// DefaultActionDaysCritical and DefaultActionDaysMajor.
+	ActionDaysCritical, ActionDaysMajor int
+	UpdatedAt                           time.Time
+	UpdatedBy                           string
 }
 
 var (
@@ -122,7 +126,29 @@ func (s OrgSettings) Validate() error {
 	if s.AppealWindowDays < 0 || s.AppealWindowDays > MaxAppealWindowDays {
 		return Errorf(EINVALID, "appeal_window_days: %d; want 1 to %d days after a visit's approval", s.AppealWindowDays, MaxAppealWindowDays)
 	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"action_days_critical", s.ActionDaysCritical}, {"action_days_major", s.ActionDaysMajor}} {
+		if f.v < 0 || f.v > MaxActionDays {
+			return Errorf(EINVALID, "%s: %d; want 1 to %d days to fix a corrective action", f.name, f.v, MaxActionDays)
+		}
+	}
 	return nil
+}
+
+// ActionDays returns the days an action of severity sev has to be done.
+func (s OrgSettings) ActionDays(sev Severity) int {
+	if sev == SeverityCritical {
+		if s.ActionDaysCritical == 0 {
+			return DefaultActionDaysCritical
+		}
+		return s.ActionDaysCritical
+	}
+	if s.ActionDaysMajor == 0 {
+		return DefaultActionDaysMajor
+	}
+	return s.ActionDaysMajor
 }
 
 // AppealWindow returns the organisation's appeal window in days.

@@ -114,6 +114,30 @@ type AppealRow struct {
 	ScoreAfter  *float64
 }
 
+// ActionRow is one corrective action opened by a visit of the period,
+// written to the Actions sheet: its store, question (by text) and
+// standard, severity and state, owner, when it opened and is due (a day
+// in the organisation's time zone), whether it is overdue, the visit that
+// opened it and the one that last verified or reopened it, the owner's
+// note.
+type ActionRow struct {
+	ActionID          string
+	StoreCode         string
+	StoreName         string
+	QuestionID        string
+	QuestionText      string
+	Standard          string
+	Severity          string
+	State             string
+	Owner             string
+	OpenedAt          time.Time
+	DueDate           string // YYYY-MM-DD
+	Overdue           bool
+	VisitID           string
+	ResolvedByVisitID string
+	Note              string
+}
+
 // AuditOptions configure an AuditWorkbook. The zero value works.
 type AuditOptions struct {
 	// Scope and Period describe the report ("Store 12", "Region North",
@@ -159,6 +183,7 @@ var ErrClosed = errors.New("reports: audit workbook is closed")
 // line chart of the trend and a bar chart of categories per store), Visits,
 // Evidence, Appeals (every appeal against a visit of the period: its
 // questions, filing, ruling, outcome and the score before and after),
+// Actions (the corrective actions the period's visits opened),
 // Answers (continued on "Answers (2)"... past the row limit).
 //
 // An AuditWorkbook is not safe for concurrent use.
@@ -169,7 +194,7 @@ type AuditWorkbook struct {
 	st   *styles
 	err  error // the first failure; Close reports it
 
-	visits, evidence, appeals, answers *sheetWriter
+	visits, evidence, appeals, actions, answers *sheetWriter
 
 	done     int64
 	nextTick int64
@@ -229,6 +254,7 @@ const (
 	sheetVisits     = "Visits"
 	sheetEvidence   = "Evidence"
 	sheetAppeals    = "Appeals"
+	sheetActions    = "Actions"
 	sheetAnswers    = "Answers"
 )
 
@@ -322,6 +348,13 @@ func (b *AuditWorkbook) start() error {
 		{"Visit", 24}, {"Store", 12}, {"Store name", 24}, {"Visited at", 17}, {"Staff", 24}, {"Questions", 70},
 		{"Filed", 17}, {"Filed by", 22}, {"Window closes", 17}, {"Ruled", 17}, {"Ruled by", 22}, {"Outcome", 16},
 		{"Score before", 10}, {"Score after", 10}, {"Appeal", 38},
+	}, max); err != nil {
+		return err
+	}
+	if b.actions, err = newSheetWriter(b.f, b.st, sheetActions, []column{
+		{"Store", 12}, {"Store name", 24}, {"Question", 16}, {"Question text", 40}, {"Standard", 10}, {"Severity", 10},
+		{"State", 12}, {"Owner", 22}, {"Opened", 17}, {"Due", 11}, {"Overdue", 8}, {"Visit", 24}, {"Resolved by visit", 24},
+		{"Note", 40}, {"Action", 38},
 	}, max); err != nil {
 		return err
 	}
@@ -646,6 +679,24 @@ func (b *AuditWorkbook) AddAppeal(a AppealRow) error {
 		when(a.FiledAt), a.FiledBy, when(a.Deadline), when(a.RuledAt), a.RuledBy, a.Outcome, score(a.ScoreBefore), score(a.ScoreAfter), a.AppealID)
 }
 
+// AddAction writes a corrective action row. It returns an error wrapping
+// ErrInvalid for a row without an id or opening time, ErrClosed after
+// Close, and any earlier failure again.
+func (b *AuditWorkbook) AddAction(a ActionRow) error {
+	if err := b.usable(); err != nil {
+		return err
+	}
+	if strings.TrimSpace(a.ActionID) == "" || a.OpenedAt.IsZero() {
+		return invalidf("action row %q: id or opening time is missing", a.ActionID)
+	}
+	overdue := "no"
+	if a.Overdue {
+		overdue = "yes"
+	}
+	return b.row(b.actions, a.StoreCode, a.StoreName, a.QuestionID, a.QuestionText, a.Standard, a.Severity, a.State, a.Owner,
+		cell(b.st.datetime, a.OpenedAt.In(b.opts.Location)), a.DueDate, overdue, a.VisitID, a.ResolvedByVisitID, a.Note, a.ActionID)
+}
+
 func isHexHash(s string) bool {
 	if len(s) != 64 {
 		return false
@@ -718,7 +769,7 @@ func (b *AuditWorkbook) Close() error {
 
 func (b *AuditWorkbook) finish(f *excelize.File) error {
 	order := []string{sheetSummary, sheetByStaff, sheetByClause, sheetByQuestion, sheetTrend, sheetCategories, sheetCharts}
-	for _, s := range []*sheetWriter{b.visits, b.evidence, b.appeals, b.answers} {
+	for _, s := range []*sheetWriter{b.visits, b.evidence, b.appeals, b.actions, b.answers} {
 		order = append(order, s.names()...)
 	}
 	if err := orderSheets(f, order); err != nil {
@@ -748,7 +799,7 @@ func (b *AuditWorkbook) finish(f *excelize.File) error {
 	}
 	// orderSheets made the first sheet active; setting it again after the
 	// flushes would make excelize parse every flushed sheet back.
-	for _, s := range append(sheets, b.visits, b.evidence, b.appeals, b.answers) {
+	for _, s := range append(sheets, b.visits, b.evidence, b.appeals, b.actions, b.answers) {
 		if err := s.finish(); err != nil {
 			return err
 		}

@@ -299,7 +299,7 @@ func TestAuditWorkbook(t *testing.T) {
 
 	f := openXLSX(t, buf.Bytes())
 	assert.Equal(t, []string{"Summary", "By staff", "By clause", "By question", "Trend", "Categories", "Charts",
-		"Visits", "Evidence", "Appeals", "Answers", "Answers (2)", "Answers (3)"}, f.GetSheetList())
+		"Visits", "Evidence", "Appeals", "Actions", "Answers", "Answers (2)", "Answers (3)"}, f.GetSheetList())
 	assert.Equal(t, 0, f.GetActiveSheetIndex())
 
 	t.Run("Summary", func(t *testing.T) {
@@ -505,7 +505,7 @@ func TestAuditWorkbook_SplitKeepsOrder(t *testing.T) {
 
 	f := openXLSX(t, buf.Bytes())
 	assert.Equal(t, []string{"Summary", "By staff", "By clause", "By question", "Trend", "Categories", "Charts",
-		"Visits", "Visits (2)", "Visits (3)", "Evidence", "Evidence (2)", "Evidence (3)", "Appeals", "Answers"}, f.GetSheetList())
+		"Visits", "Visits (2)", "Visits (3)", "Evidence", "Evidence (2)", "Evidence (3)", "Appeals", "Actions", "Answers"}, f.GetSheetList())
 	for i, name := range []string{"Visits", "Visits (2)", "Visits (3)"} {
 		assertTableSheet(t, f, name, "$A$1:$P$2")
 		assert.Equal(t, "v"+strconv.Itoa(i+1), raw(t, f, name, "A2"))
@@ -513,4 +513,22 @@ func TestAuditWorkbook_SplitKeepsOrder(t *testing.T) {
 	assertTableSheet(t, f, "Evidence (3)", "$A$1:$J$2")
 	assertTableSheet(t, f, "Answers", "$A$1:$P$2")
 	assertTableSheet(t, f, "Summary", "$A$1:$K$2")
+}
+
+func TestAuditWorkbook_Actions(t *testing.T) {
+	var buf bytes.Buffer
+	b, err := NewAuditWorkbook(&buf, AuditOptions{Period: march})
+	require.NoError(t, err)
+	require.ErrorIs(t, b.AddAction(ActionRow{ActionID: "x"}), ErrInvalid, "no opening time")
+	require.NoError(t, b.AddAction(ActionRow{ActionID: "x1", StoreCode: "S1", StoreName: "Тверская", QuestionID: "tags",
+		QuestionText: "Ценники на месте?", Standard: "PR-1", Severity: "critical", State: "reopened", Owner: "Анна",
+		OpenedAt: day(3), DueDate: "2026-03-06", Overdue: true, VisitID: "v1", ResolvedByVisitID: "v2", Note: "Напечатали"}))
+	require.NoError(t, b.Close())
+	f, err := excelize.OpenReader(&buf)
+	require.NoError(t, err)
+	rows, err := f.GetRows("Actions")
+	require.NoError(t, err)
+	require.Len(t, rows, 2)
+	assert.Equal(t, []string{"S1", "Тверская", "tags", "Ценники на месте?", "PR-1", "critical", "reopened", "Анна"}, rows[1][:8])
+	assert.Equal(t, []string{"2026-03-06", "yes", "v1", "v2", "Напечатали", "x1"}, rows[1][9:])
 }

@@ -167,6 +167,19 @@ var policy = map[string][]audit.Role{
 	shopscorev1connect.AppealServiceGetAppealProcedure:              readers,
 	shopscorev1connect.AppealServiceRuleAppealProcedure:             judges,
 	shopscorev1connect.AppealServiceGetAppealRatesProcedure:         readers,
+
+	// Corrective actions: moved by managers (their stores': the use
+	// cases scope them) and admins, read by HR too.
+	shopscorev1connect.ActionServiceListActionsProcedure:         readers,
+	shopscorev1connect.ActionServiceGetActionProcedure:           readers,
+	shopscorev1connect.ActionServiceCountOverdueActionsProcedure: readers,
+	shopscorev1connect.ActionServiceStartActionProcedure:         editors,
+	shopscorev1connect.ActionServiceDoneActionProcedure:          editors,
+	shopscorev1connect.ActionServiceVerifyActionProcedure:        editors,
+	shopscorev1connect.ActionServiceReopenActionProcedure:        editors,
+	shopscorev1connect.ActionServiceReassignActionProcedure:      editors,
+	shopscorev1connect.ActionServiceCreateProofUploadProcedure:   editors,
+	shopscorev1connect.ActionServiceFinalizeProofUploadProcedure: editors,
 }
 
 // exportVisitsProcedure names the incremental visit export in the

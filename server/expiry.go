@@ -64,6 +64,11 @@ func (s *Server) expireLoop(ctx context.Context) {
 		s.pruneMutationResults(ctx)
 		s.pruneShared(ctx)
 		s.pruneEvents(ctx)
+		if n, err := s.app.ReportOverdueActions(ctx); err != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "report overdue actions", "err", err)
+		} else if n > 0 {
+			s.log.InfoContext(ctx, "corrective actions overdue", "count", n)
+		}
 		if n, err := s.applyDueTransfers(ctx); err != nil && ctx.Err() == nil {
 			s.log.ErrorContext(ctx, "apply staff transfers", "err", err)
 		} else if n > 0 {

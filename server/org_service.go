@@ -336,7 +336,8 @@ func (o *orgService) UpdateOrgSettings(ctx context.Context, req *connect.Request
 	}
 	m := req.Msg.GetSettings()
 	st, err := o.s.app.UpdateOrgSettings(ctx, p, audit.OrgSettings{TimeZone: m.GetTimeZone(), Locale: m.GetLocale(), Currency: m.GetCurrency(),
-		AppealWindowDays: int(m.GetAppealWindowDays())})
+		AppealWindowDays: int(m.GetAppealWindowDays()), ActionDaysCritical: int(m.GetActionDaysCritical()),
+		ActionDaysMajor: int(m.GetActionDaysMajor())})
 	if err != nil {
 		return nil, err
 	}

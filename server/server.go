@@ -492,6 +492,7 @@ func (s *Server) routes() http.Handler {
 	handle(shopscorev1connect.NewStaffAccountServiceHandler(&staffAccountService{s}, opts...))
 	handle(shopscorev1connect.NewMyResultsServiceHandler(&myResultsService{s}, opts...))
 	handle(shopscorev1connect.NewAppealServiceHandler(&appealService{s}, opts...))
+	handle(shopscorev1connect.NewActionServiceHandler(&actionService{s}, opts...))
 	// Public: the report GETs authenticate themselves (Server.authorize),
 	// the local store checks its signed URLs, and health, reflection and
 	// the JWKS document need no caller.

@@ -940,6 +940,53 @@ const phases = {
     await phone.close();
     return { filed: true, held: true, ruled: true, cited: true };
   },
+
+  // The store's manager closes a corrective action with a photo: from the
+  // visit's page to the action, started, done with a note and a photo
+  // hashed in the browser and uploaded through the verified path.
+  async action() {
+    const visit = env("SHOPSCORE_VISIT");
+    const ctx = await open();
+    const page = watch(await ctx.newPage());
+    await login(page, "manager");
+    await page.goto(URL + "/visits/" + visit);
+    const section = page.locator("section.card").filter({ has: page.getByRole("heading", { name: "Corrective actions" }) });
+    await section.getByRole("link", { name: "Did the till charge the price on the tag?" }).waitFor();
+    await page.getByRole("navigation").getByRole("link", { name: "Actions" }).click();
+    await page.getByRole("heading", { name: "Corrective actions" }).waitFor();
+    const row = page.locator("table.list tbody tr").filter({ hasText: "Did the till charge the price on the tag?" });
+    await row.waitFor();
+    expect((await row.innerText()).includes("MSK-01"), "the list names the store");
+    await shot(page, "actions-mine");
+    await axe(page, "my actions");
+    await row.getByRole("link").click();
+    await page.waitForURL(/\/actions\//);
+    await page.getByText("PRC-3: The price charged at the till matches the price tag.").waitFor();
+    await page.getByRole("button", { name: "Start working on it" }).click();
+    await page.getByText("in progress").first().waitFor();
+    // A done step without a note is refused before sending.
+    await page.getByRole("button", { name: "Mark done" }).click();
+    await page.getByRole("alert").filter({ hasText: "Say what was done" }).waitFor();
+    await page.getByLabel("What was done").fill("Till prices reloaded from the price list; shelf tags checked.");
+    await page.getByLabel("Photos of the fix (optional)").setInputFiles({
+      name: "till.png",
+      mimeType: "image/png",
+      buffer: Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64"),
+    });
+    await page.getByRole("button", { name: "Mark done" }).click();
+    await page.getByText("Recorded as done.").waitFor();
+    await page.getByRole("link", { name: "till.png" }).waitFor();
+    await page.getByText("verified", { exact: true }).first().waitFor();
+    await noAlert(page);
+    await shot(page, "action-done");
+    await axe(page, "corrective action");
+    // The dashboard counts overdue actions (none: it is done in time).
+    await page.goto(URL + "/dashboard");
+    await page.getByText("No action is overdue.").waitFor();
+    clean(page);
+    await ctx.close();
+    return { done: true };
+  },
 };
 
 /** logout signs the page's user out, back to the login form. */

@@ -13,6 +13,7 @@ import { Reports } from "./pages/Reports";
 import { Runs, RunPage, BasePay, Policies } from "./pages/Bonus";
 import { Dashboard, DrillVisits } from "./pages/Dashboard";
 import { AppealsQueue, AppealRuling } from "./pages/Appeals";
+import { ActionsList, ActionPage } from "./pages/CorrectiveActions";
 import { Users, Sessions, SecurityEvents, Keys, Settings } from "./pages/Admin";
 import { Webhooks } from "./pages/Webhooks";
 import { Tokens } from "./pages/Tokens";
@@ -39,6 +40,8 @@ function route(path: string, user: User): ReactNode {
     if (path === "/dashboard") return <Dashboard />;
     if (path === "/dashboard/visits") return <DrillVisits />;
     if (path === "/appeals") return <AppealsQueue />;
+    if (path === "/actions") return <ActionsList />;
+    if ((m = match("/actions/:id", path))) return <ActionPage key={m.id} id={m.id} />;
     if ((m = match("/appeals/:id", path))) return <AppealRuling key={m.id} id={m.id} />;
   }
   if (isHR(user)) {

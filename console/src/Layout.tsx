@@ -53,6 +53,7 @@ export function Layout({ children }: { children: ReactNode }) {
     { href: "/dashboard", key: "nav.dashboard", show: isReader(user) },
     { href: "/review", key: "nav.review", show: isReader(user) },
     { href: "/appeals", key: "nav.appeals", show: isReader(user) },
+    { href: "/actions", key: "nav.actions", show: isReader(user) },
     { href: "/assignments", key: "nav.assignments", show: isEditor(user) },
     { href: "/checklists", key: "nav.checklists", show: isEditor(user) },
     { href: "/stores", key: "nav.stores", show: isReader(user) },

@@ -158,6 +158,9 @@ func writeAudit(ctx context.Context, tx storage.Tx, p *auditPlan, w io.Writer, o
 	if err := addAppeals(ctx, tx, p, book); err != nil {
 		return fail(err)
 	}
+	if err := addActions(ctx, tx, p, book); err != nil {
+		return fail(err)
+	}
 	return reportsError(book.Close())
 }
 
@@ -184,6 +187,32 @@ func addAppeals(ctx context.Context, tx storage.Tx, p *auditPlan, book *reports.
 			versions[key] = cv
 		}
 		if err := book.AddAppeal(appealRow(ap, &cv.Content)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addActions adds the corrective actions opened by the period's visits in
+// the plan's scope to the workbook, overdue as of the organisation's
+// today.
+func addActions(ctx context.Context, tx storage.Tx, p *auditPlan, book *reports.AuditWorkbook) error {
+	list, err := tx.Actions().List(ctx, storage.ActionFilter{Scope: p.sel.Scope, StoreID: p.sel.StoreID, Region: p.sel.Region,
+		VisitFrom: p.period.From, VisitTo: p.period.To, Limit: 1000})
+	if err != nil {
+		return err
+	}
+	_, loc, err := orgLocation(ctx, tx)
+	if err != nil {
+		return err
+	}
+	today := audit.Today(tx.Now(), loc)
+	for _, ac := range list {
+		if err := book.AddAction(reports.ActionRow{ActionID: ac.ID, StoreCode: ac.StoreCode, StoreName: ac.StoreName,
+			QuestionID: ac.QuestionID, QuestionText: ac.QuestionText, Standard: ac.StandardCode, Severity: string(ac.Severity),
+			State: strings.ReplaceAll(string(ac.State), "_", " "), Owner: ac.OwnerName, OpenedAt: ac.OpenedAt, DueDate: ac.DueDate,
+			Overdue: audit.ActionOverdue(ac.State, ac.DueDate, today), VisitID: ac.VisitID, ResolvedByVisitID: ac.ResolvedByVisitID,
+			Note: ac.Note}); err != nil {
 			return err
 		}
 	}

@@ -24,6 +24,11 @@ const (
 	EventVisitReopened    = "visit.reopened"
 	EventBonusRunComputed = "bonus_run.computed"
 	EventBonusRunApproved = "bonus_run.approved"
+	EventActionOpened     = "action.opened"
+	EventActionDone       = "action.done"
+	EventActionVerified   = "action.verified"
+	EventActionReopened   = "action.reopened"
+	EventActionOverdue    = "action.overdue"
 	// EventWebhookTest is the event an admin sends to one endpoint to try
 	// it; endpoints do not subscribe to it.
 	EventWebhookTest = "webhook.test"
@@ -34,6 +39,7 @@ const (
 var EventTypes = []string{
 	EventVisitSubmitted, EventVisitComplete, EventVisitReturned, EventVisitApproved,
 	EventVisitPublished, EventVisitReopened, EventBonusRunComputed, EventBonusRunApproved,
+	EventActionOpened, EventActionDone, EventActionVerified, EventActionReopened, EventActionOverdue,
 }
 
 // DefaultEventRetention is how long events are kept, with their delivery
@@ -253,5 +259,63 @@ func bonusRunEvent(ctx context.Context, tx storage.Tx, typ string, r *storage.Bo
 	if r.ApprovedBy != "" {
 		d.Run.ApprovedBy = &eventUser{ID: r.ApprovedBy, Name: r.ApprovedByName}
 	}
+	return emit(ctx, tx, typ, d)
+}
+
+// actionEventData is the body of a corrective action's events.
+type actionEventData struct {
+	Action struct {
+		ID       string     `json:"id"`
+		State    string     `json:"state"`
+		Severity string     `json:"severity"`
+		DueDate  string     `json:"due_date"`
+		Overdue  bool       `json:"overdue"`
+		Store    eventStore `json:"store"`
+		Question struct {
+			ChecklistID string `json:"checklist_id"`
+			ID          string `json:"id"`
+			Text        string `json:"text"`
+			Standard    string `json:"standard,omitempty"`
+		} `json:"question"`
+		VisitID           string     `json:"visit_id"`
+		ResolvedByVisitID string     `json:"resolved_by_visit_id,omitempty"`
+		Owner             *eventUser `json:"owner,omitempty"`
+		Note              string     `json:"note,omitempty"`
+		ProofPhotos       int        `json:"proof_photos"`
+	} `json:"action"`
+	// Actor made the change; absent for the system's (a visit's
+	// approval by its reviewer names him).
+	Actor  *eventUser `json:"actor,omitempty"`
+	Reason string     `json:"reason,omitempty"`
+}
+
+// actionEvent writes an event of type typ about action id as it stands in
+// tx, by actor (the zero Principal: the system) with reason.
+func actionEvent(ctx context.Context, tx storage.Tx, typ, id string, actor audit.Principal, reason string) error {
+	ac, err := findAction(ctx, tx, audit.Scope{All: true}, id)
+	if err != nil {
+		return err
+	}
+	var who *eventUser
+	if actor.UserID != "" {
+		if who, err = eventActor(ctx, tx, actor.UserID, string(actor.Role)); err != nil {
+			return err
+		}
+	}
+	return emitAction(ctx, tx, typ, ac, who, reason)
+}
+
+// emitAction writes an event of type typ about action ac.
+func emitAction(ctx context.Context, tx storage.Tx, typ string, ac *audit.Action, actor *eventUser, reason string) error {
+	var d actionEventData
+	x := &d.Action
+	x.ID, x.State, x.Severity, x.DueDate, x.Overdue = ac.ID, string(ac.State), string(ac.Severity), ac.DueDate, ac.Overdue
+	x.Store = eventStore{ID: ac.StoreID, Code: ac.StoreCode, Name: ac.StoreName}
+	x.Question.ChecklistID, x.Question.ID, x.Question.Text, x.Question.Standard = ac.ChecklistID, ac.QuestionID, ac.QuestionText, ac.StandardCode
+	x.VisitID, x.ResolvedByVisitID, x.Note, x.ProofPhotos = ac.VisitID, ac.ResolvedByVisitID, ac.Note, len(ac.Proof)
+	if ac.OwnerID != "" {
+		x.Owner = &eventUser{ID: ac.OwnerID, Name: ac.OwnerName}
+	}
+	d.Actor, d.Reason = actor, reason
 	return emit(ctx, tx, typ, d)
 }

@@ -56,6 +56,10 @@ func markVerified(ctx context.Context, tx storage.Tx, sha string) error {
 	if _, err := tx.Appeals().MarkEvidenceVerified(ctx, sha); err != nil {
 		return err
 	}
+	// And a corrective action's proof of its fix.
+	if _, err := tx.Actions().MarkProofVerified(ctx, sha); err != nil {
+		return err
+	}
 	ids, err := tx.Photos().MarkVerified(ctx, sha)
 	if err != nil {
 		return err

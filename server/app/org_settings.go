@@ -31,6 +31,12 @@ func (a *App) UpdateOrgSettings(ctx context.Context, p audit.Principal, change a
 		if change.AppealWindowDays != 0 {
 			next.AppealWindowDays = change.AppealWindowDays
 		}
+		if change.ActionDaysCritical != 0 {
+			next.ActionDaysCritical = change.ActionDaysCritical
+		}
+		if change.ActionDaysMajor != 0 {
+			next.ActionDaysMajor = change.ActionDaysMajor
+		}
 		if err := next.Validate(); err != nil {
 			return err
 		}

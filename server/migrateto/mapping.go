@@ -100,6 +100,9 @@ var tables = []table{
 		from: map[string]string{"lease_until": "CASE lease_until WHEN 0 THEN '" + negInfinity + "' ELSE lease_until END"}},
 	{name: "webhook_attempts"},
 	{name: "integration_tokens"},
+	{name: "actions"},
+	{name: "action_proof"},
+	{name: "action_history"},
 }
 
 // xactID, as a from expression, is this transaction's id on the target:

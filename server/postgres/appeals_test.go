@@ -15,11 +15,26 @@ import (
 // visits and photos nouns are not on PostgreSQL yet).
 func TestAppeals(t *testing.T) {
 	t.Parallel()
-	var at time.Time
-	db := clocked(t, &at)
+	h, _ := appealsHarness(t)
+	storagetest.TestAppeals(t, h)
+}
+
+// TestActions runs the conformance suite of storage.Actions on
+// PostgreSQL, over the appeals' harness.
+func TestActions(t *testing.T) {
+	t.Parallel()
+	h, db := appealsHarness(t)
+	storagetest.TestActions(t, storagetest.ActionsHarness{AppealsHarness: h, Actions: db.Actions()})
+}
+
+// appealsHarness is a fresh database for the appeals' and the actions'
+// conformance suites.
+func appealsHarness(t *testing.T) (storagetest.AppealsHarness, *DB) {
+	at := new(time.Time)
+	db := clocked(t, at)
 	ctx := context.Background()
-	storagetest.TestAppeals(t, storagetest.AppealsHarness{
-		Users: db.Users(), Stores: db.Stores(), Staff: db.Staff(), OrgSettings: db.OrgSettings(), Appeals: db.Appeals(), Clock: &at,
+	return storagetest.AppealsHarness{
+		Users: db.Users(), Stores: db.Stores(), Staff: db.Staff(), OrgSettings: db.OrgSettings(), Appeals: db.Appeals(), Clock: at,
 		Visit: func(t *testing.T, id, store, staffID, shopper, reviewer string, started time.Time) {
 			for _, q := range []string{
 				`INSERT INTO checklists (id, created_at) VALUES ('c', $1) ON CONFLICT DO NOTHING`,
@@ -41,8 +56,8 @@ func TestAppeals(t *testing.T) {
 			}
 		},
 		Verified: func(t *testing.T, sha string) {
-			_, err := db.pool.Exec(ctx, `INSERT INTO verified_blobs (sha256, size, content_type, verified_at) VALUES ($1, 10, 'image/jpeg', $2)`, sha, at)
+			_, err := db.pool.Exec(ctx, `INSERT INTO verified_blobs (sha256, size, content_type, verified_at) VALUES ($1, 10, 'image/jpeg', $2)`, sha, *at)
 			require.NoError(t, err)
 		},
-	})
+	}, db
 }

@@ -40,6 +40,7 @@ var (
 	_ storage.WebhookDeliveries = webhookDeliveryRows{}
 	_ storage.Appeals           = appealRows{}
 	_ storage.IntegrationTokens = integrationTokenRows{}
+	_ storage.Actions           = actionRows{}
 )
 
 // rows is what every noun's implementation holds: the database, and the

@@ -13,8 +13,9 @@ func (r orgSettingRows) Find(ctx context.Context) (*audit.OrgSettings, error) {
 	return query(ctx, r.rows, func(tx *Tx) (*audit.OrgSettings, error) {
 		var s audit.OrgSettings
 		var at *time.Time
-		err := tx.QueryRow(ctx, `SELECT time_zone, locale, currency, appeal_window_days, updated_at, updated_by FROM org_settings WHERE id = 1`).
-			Scan(&s.TimeZone, &s.Locale, &s.Currency, &s.AppealWindowDays, &at, &s.UpdatedBy)
+		err := tx.QueryRow(ctx, `SELECT time_zone, locale, currency, appeal_window_days, action_days_critical, action_days_major,
+			updated_at, updated_by FROM org_settings WHERE id = 1`).
+			Scan(&s.TimeZone, &s.Locale, &s.Currency, &s.AppealWindowDays, &s.ActionDaysCritical, &s.ActionDaysMajor, &at, &s.UpdatedBy)
 		if err != nil {
 			return nil, fmt.Errorf("read org settings: %w", err)
 		}
@@ -30,7 +31,8 @@ func (r orgSettingRows) Find(ctx context.Context) (*audit.OrgSettings, error) {
 func (r orgSettingRows) Set(ctx context.Context, s audit.OrgSettings, by string) error {
 	return r.write(ctx, func(tx *Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE org_settings SET time_zone = $1, locale = $2, currency = $3, appeal_window_days = $4,
-			updated_at = $5, updated_by = $6 WHERE id = 1`, s.TimeZone, s.Locale, s.Currency, s.AppealWindowDays, tx.now, by)
+			action_days_critical = $5, action_days_major = $6, updated_at = $7, updated_by = $8 WHERE id = 1`,
+			s.TimeZone, s.Locale, s.Currency, s.AppealWindowDays, s.ActionDaysCritical, s.ActionDaysMajor, tx.now, by)
 		if err != nil {
 			return fmt.Errorf("store org settings: %w", err)
 		}

@@ -46,9 +46,23 @@ func TestConformance(t *testing.T) {
 // TestAppealsConformance runs the conformance suite of storage.Appeals;
 // visits and verified bytes are stored with raw SQL, as on PostgreSQL.
 func TestAppealsConformance(t *testing.T) {
-	var at time.Time
+	h, _ := appealsHarness(t)
+	storagetest.TestAppeals(t, h)
+}
+
+// TestActionsConformance runs the conformance suite of storage.Actions
+// over the appeals' harness.
+func TestActionsConformance(t *testing.T) {
+	h, db := appealsHarness(t)
+	storagetest.TestActions(t, storagetest.ActionsHarness{AppealsHarness: h, Actions: db.Actions()})
+}
+
+// appealsHarness is a fresh database for the appeals' and the actions'
+// conformance suites.
+func appealsHarness(t *testing.T) (storagetest.AppealsHarness, *sqlite.DB) {
+	at := new(time.Time)
 	db := sqlite.NewDB(filepath.Join(t.TempDir(), "test.db"))
-	db.Now = func() time.Time { return at }
+	db.Now = func() time.Time { return *at }
 	require.NoError(t, db.Open())
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
 	ctx := context.Background()
@@ -60,8 +74,8 @@ func TestAppealsConformance(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, tx.Commit())
 	}
-	storagetest.TestAppeals(t, storagetest.AppealsHarness{
-		Users: db.Users(), Stores: db.Stores(), Staff: db.Staff(), OrgSettings: db.OrgSettings(), Appeals: db.Appeals(), Clock: &at,
+	return storagetest.AppealsHarness{
+		Users: db.Users(), Stores: db.Stores(), Staff: db.Staff(), OrgSettings: db.OrgSettings(), Appeals: db.Appeals(), Clock: at,
 		Visit: func(t *testing.T, id, store, staffID, shopper, reviewer string, started time.Time) {
 			ms := started.UnixMilli()
 			exec(t, `INSERT OR IGNORE INTO checklists (id, created_at) VALUES ('c', ?)`, ms)
@@ -79,7 +93,7 @@ func TestAppealsConformance(t *testing.T) {
 		Verified: func(t *testing.T, sha string) {
 			exec(t, `INSERT INTO verified_blobs (sha256, size, content_type, verified_at) VALUES (?, 10, 'image/jpeg', ?)`, sha, at.UnixMilli())
 		},
-	})
+	}, db
 }
 
 // TestChecklistVersions_ImmutableInSchema shows that the schema itself

@@ -80,6 +80,7 @@ type Nouns interface {
 	WebhookDeliveries() WebhookDeliveries
 	Appeals() Appeals
 	IntegrationTokens() IntegrationTokens
+	Actions() Actions
 }
 
 // ErrUnavailable is a backend's answer when the database could not be

@@ -2134,8 +2134,14 @@ type OrgSettings struct {
 	// (to the end of the last day, in time_zone); 1 to 365, 7 by default.
 	// 0 in an update keeps the current value.
 	AppealWindowDays int32 `protobuf:"varint,6,opt,name=appeal_window_days,json=appealWindowDays,proto3" json:"appeal_window_days,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// How many days a corrective action has to be done, by severity (a
+	// failed critical question's; a question marked opens_action's),
+	// counted from the day it opened in time_zone; 1 to 365, 3 and 14 by
+	// default. 0 in an update keeps the current value.
+	ActionDaysCritical int32 `protobuf:"varint,7,opt,name=action_days_critical,json=actionDaysCritical,proto3" json:"action_days_critical,omitempty"`
+	ActionDaysMajor    int32 `protobuf:"varint,8,opt,name=action_days_major,json=actionDaysMajor,proto3" json:"action_days_major,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *OrgSettings) Reset() {
@@ -2206,6 +2212,20 @@ func (x *OrgSettings) GetUpdatedBy() string {
 func (x *OrgSettings) GetAppealWindowDays() int32 {
 	if x != nil {
 		return x.AppealWindowDays
+	}
+	return 0
+}
+
+func (x *OrgSettings) GetActionDaysCritical() int32 {
+	if x != nil {
+		return x.ActionDaysCritical
+	}
+	return 0
+}
+
+func (x *OrgSettings) GetActionDaysMajor() int32 {
+	if x != nil {
+		return x.ActionDaysMajor
 	}
 	return 0
 }
@@ -2530,7 +2550,7 @@ const file_shopscore_v1_org_proto_rawDesc = "" +
 	"\acreated\x18\x01 \x01(\x05R\acreated\x12\x18\n" +
 	"\aupdated\x18\x02 \x01(\x05R\aupdated\x12\x1c\n" +
 	"\tunchanged\x18\x03 \x01(\x05R\tunchanged\x12 \n" +
-	"\vtransferred\x18\x04 \x01(\x05R\vtransferred\"\xe8\x01\n" +
+	"\vtransferred\x18\x04 \x01(\x05R\vtransferred\"\xc6\x02\n" +
 	"\vOrgSettings\x12\x1b\n" +
 	"\ttime_zone\x18\x01 \x01(\tR\btimeZone\x12\x16\n" +
 	"\x06locale\x18\x02 \x01(\tR\x06locale\x12\x1a\n" +
@@ -2539,7 +2559,9 @@ const file_shopscore_v1_org_proto_rawDesc = "" +
 	"updateTime\x12\x1d\n" +
 	"\n" +
 	"updated_by\x18\x05 \x01(\tR\tupdatedBy\x12,\n" +
-	"\x12appeal_window_days\x18\x06 \x01(\x05R\x10appealWindowDays\"\x17\n" +
+	"\x12appeal_window_days\x18\x06 \x01(\x05R\x10appealWindowDays\x120\n" +
+	"\x14action_days_critical\x18\a \x01(\x05R\x12actionDaysCritical\x12*\n" +
+	"\x11action_days_major\x18\b \x01(\x05R\x0factionDaysMajor\"\x17\n" +
 	"\x15GetOrgSettingsRequest\"O\n" +
 	"\x16GetOrgSettingsResponse\x125\n" +
 	"\bsettings\x18\x01 \x01(\v2\x19.shopscore.v1.OrgSettingsR\bsettings\"Q\n" +

@@ -29,7 +29,7 @@ describe("catalogs", () => {
     const root = join(__dirname, "..");
     const used = new Set<string>();
     for (const f of sources(root)) {
-      for (const m of readFileSync(f, "utf8").matchAll(/"((?:app|appeal|assign|assignmentState|bonus|channel|checklist|common|dash|error|events|flag|form|home|invite|keys|login|me|nav|org|policy|proof|proofShort|qtype|reports|review|role|sessions|setPassword|settings|staff|stores|users|versionState|visit|visitState|tokens|webhooks)\.[a-zA-Z0-9_]+)"/g)) used.add(m[1]);
+      for (const m of readFileSync(f, "utf8").matchAll(/"((?:action|app|appeal|assign|assignmentState|bonus|channel|checklist|common|dash|error|events|flag|form|home|invite|keys|login|me|nav|org|policy|proof|proofShort|qtype|reports|review|role|sessions|setPassword|settings|staff|stores|users|versionState|visit|visitState|tokens|webhooks)\.[a-zA-Z0-9_]+)"/g)) used.add(m[1]);
     }
     expect(used.size).toBeGreaterThan(200);
     for (const k of used) expect(en, k).toHaveProperty([k]);

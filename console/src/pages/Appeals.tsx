@@ -354,7 +354,7 @@ export function AppealRuling({ id }: { id: string }) {
 }
 
 /** sha256Hex hashes a file's bytes in the browser. */
-async function sha256Hex(f: File): Promise<string> {
+export async function sha256Hex(f: File): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", await f.arrayBuffer());
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -26,6 +26,7 @@ import { Link, setQuery, useLocation, useTitle } from "../lib/router";
 import { useStoreList, useVersions } from "../lookups";
 import { channelKey, visitStateKey, visitStateTone } from "../labels";
 import { dateToZoned, formatDateTime, formatNumber, formatPercent } from "../lib/format";
+import { OverdueActions } from "./CorrectiveActions";
 
 /** drillHref is the page listing the visits behind a figure. */
 export function drillHref(d: VisitDrill | undefined): string {
@@ -95,6 +96,7 @@ export function Dashboard() {
     <div className="page">
       <h1>{t("dash.title")}</h1>
       <Filters filter={filter} />
+      <OverdueActions />
       {s?.counted && (
         <p className="muted small">
           {t("dash.counted", {

@@ -17,6 +17,7 @@ import { flagNumbers, opSign, timerVerdict, unitMs } from "../lib/checklist";
 import { formatDateTime, formatDuration, formatNumber, formatPercent } from "../lib/format";
 import { useAuth, isEditor } from "../auth";
 import { VisitAppeals } from "./Appeals";
+import { VisitCorrectiveActions } from "./CorrectiveActions";
 
 export function VisitDetail({ id }: { id: string }) {
   const { t, tag, timeZone } = useI18n();
@@ -98,6 +99,7 @@ export function VisitDetail({ id }: { id: string }) {
       <Flags data={data} t={t} tag={tag} />
       <Actions data={data} content={data.checklist?.sections.flatMap((x) => x.questions) ?? []} />
       <VisitAppeals data={data} />
+      <VisitCorrectiveActions visitId={data.summary!.id} />
       <Scores data={data} />
       <Answers data={data} sections={data.checklist?.sections ?? []} />
       <History data={data} />
