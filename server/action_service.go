@@ -260,7 +260,7 @@ func (a *actionService) proofOf(ctx context.Context, p audit.Principal, id strin
 
 // CreateProofUpload returns an upload URL for a proof photo, or
 // already_verified.
-func (a *actionService) CreateProofUpload(ctx context.Context, req *connect.Request[v1.CreateProofUploadRequest]) (*connect.Response[v1.CreateEvidenceUploadResponse], error) {
+func (a *actionService) CreateProofUpload(ctx context.Context, req *connect.Request[v1.CreateProofUploadRequest]) (*connect.Response[v1.CreateProofUploadResponse], error) {
 	p, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -281,7 +281,7 @@ func (a *actionService) CreateProofUpload(ctx context.Context, req *connect.Requ
 	if err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&v1.CreateEvidenceUploadResponse{AlreadyVerified: slot.AlreadyVerified, Url: slot.Url, Method: slot.Method,
+	return connect.NewResponse(&v1.CreateProofUploadResponse{AlreadyVerified: slot.AlreadyVerified, Url: slot.Url, Method: slot.Method,
 		Headers: slot.Headers, ExpireTime: slot.ExpireTime}), nil
 }
 

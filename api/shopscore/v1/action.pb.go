@@ -1269,6 +1269,84 @@ func (x *CreateProofUploadRequest) GetContentType() string {
 	return ""
 }
 
+type CreateProofUploadResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// No upload needed: these bytes are stored and verified already.
+	AlreadyVerified bool   `protobuf:"varint,1,opt,name=already_verified,json=alreadyVerified,proto3" json:"already_verified,omitempty"`
+	Url             string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	Method          string `protobuf:"bytes,3,opt,name=method,proto3" json:"method,omitempty"`
+	// Send exactly these headers with the upload.
+	Headers       map[string]string      `protobuf:"bytes,4,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateProofUploadResponse) Reset() {
+	*x = CreateProofUploadResponse{}
+	mi := &file_shopscore_v1_action_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateProofUploadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateProofUploadResponse) ProtoMessage() {}
+
+func (x *CreateProofUploadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_action_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateProofUploadResponse.ProtoReflect.Descriptor instead.
+func (*CreateProofUploadResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *CreateProofUploadResponse) GetAlreadyVerified() bool {
+	if x != nil {
+		return x.AlreadyVerified
+	}
+	return false
+}
+
+func (x *CreateProofUploadResponse) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *CreateProofUploadResponse) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *CreateProofUploadResponse) GetHeaders() map[string]string {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+func (x *CreateProofUploadResponse) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
 type FinalizeProofUploadRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ActionId      string                 `protobuf:"bytes,1,opt,name=action_id,json=actionId,proto3" json:"action_id,omitempty"`
@@ -1279,7 +1357,7 @@ type FinalizeProofUploadRequest struct {
 
 func (x *FinalizeProofUploadRequest) Reset() {
 	*x = FinalizeProofUploadRequest{}
-	mi := &file_shopscore_v1_action_proto_msgTypes[17]
+	mi := &file_shopscore_v1_action_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1291,7 +1369,7 @@ func (x *FinalizeProofUploadRequest) String() string {
 func (*FinalizeProofUploadRequest) ProtoMessage() {}
 
 func (x *FinalizeProofUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_action_proto_msgTypes[17]
+	mi := &file_shopscore_v1_action_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1304,7 +1382,7 @@ func (x *FinalizeProofUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinalizeProofUploadRequest.ProtoReflect.Descriptor instead.
 func (*FinalizeProofUploadRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{17}
+	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *FinalizeProofUploadRequest) GetActionId() string {
@@ -1330,7 +1408,7 @@ type FinalizeProofUploadResponse struct {
 
 func (x *FinalizeProofUploadResponse) Reset() {
 	*x = FinalizeProofUploadResponse{}
-	mi := &file_shopscore_v1_action_proto_msgTypes[18]
+	mi := &file_shopscore_v1_action_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1342,7 +1420,7 @@ func (x *FinalizeProofUploadResponse) String() string {
 func (*FinalizeProofUploadResponse) ProtoMessage() {}
 
 func (x *FinalizeProofUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_action_proto_msgTypes[18]
+	mi := &file_shopscore_v1_action_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1355,7 +1433,7 @@ func (x *FinalizeProofUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinalizeProofUploadResponse.ProtoReflect.Descriptor instead.
 func (*FinalizeProofUploadResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{18}
+	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *FinalizeProofUploadResponse) GetProof() *EvidenceFile {
@@ -1373,7 +1451,7 @@ type CountOverdueActionsRequest struct {
 
 func (x *CountOverdueActionsRequest) Reset() {
 	*x = CountOverdueActionsRequest{}
-	mi := &file_shopscore_v1_action_proto_msgTypes[19]
+	mi := &file_shopscore_v1_action_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1385,7 +1463,7 @@ func (x *CountOverdueActionsRequest) String() string {
 func (*CountOverdueActionsRequest) ProtoMessage() {}
 
 func (x *CountOverdueActionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_action_proto_msgTypes[19]
+	mi := &file_shopscore_v1_action_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1398,7 +1476,7 @@ func (x *CountOverdueActionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CountOverdueActionsRequest.ProtoReflect.Descriptor instead.
 func (*CountOverdueActionsRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{19}
+	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{20}
 }
 
 // OverdueActions is one store's count of overdue actions.
@@ -1414,7 +1492,7 @@ type OverdueActions struct {
 
 func (x *OverdueActions) Reset() {
 	*x = OverdueActions{}
-	mi := &file_shopscore_v1_action_proto_msgTypes[20]
+	mi := &file_shopscore_v1_action_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1426,7 +1504,7 @@ func (x *OverdueActions) String() string {
 func (*OverdueActions) ProtoMessage() {}
 
 func (x *OverdueActions) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_action_proto_msgTypes[20]
+	mi := &file_shopscore_v1_action_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1439,7 +1517,7 @@ func (x *OverdueActions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OverdueActions.ProtoReflect.Descriptor instead.
 func (*OverdueActions) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{20}
+	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *OverdueActions) GetStoreId() string {
@@ -1480,7 +1558,7 @@ type CountOverdueActionsResponse struct {
 
 func (x *CountOverdueActionsResponse) Reset() {
 	*x = CountOverdueActionsResponse{}
-	mi := &file_shopscore_v1_action_proto_msgTypes[21]
+	mi := &file_shopscore_v1_action_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1492,7 +1570,7 @@ func (x *CountOverdueActionsResponse) String() string {
 func (*CountOverdueActionsResponse) ProtoMessage() {}
 
 func (x *CountOverdueActionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_action_proto_msgTypes[21]
+	mi := &file_shopscore_v1_action_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1505,7 +1583,7 @@ func (x *CountOverdueActionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CountOverdueActionsResponse.ProtoReflect.Descriptor instead.
 func (*CountOverdueActionsResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{21}
+	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CountOverdueActionsResponse) GetStores() []*OverdueActions {
@@ -1622,7 +1700,17 @@ const file_shopscore_v1_action_proto_rawDesc = "" +
 	"\x06sha256\x18\x03 \x01(\tR\x06sha256\x12\x1d\n" +
 	"\n" +
 	"size_bytes\x18\x04 \x01(\x03R\tsizeBytes\x12!\n" +
-	"\fcontent_type\x18\x05 \x01(\tR\vcontentType\"O\n" +
+	"\fcontent_type\x18\x05 \x01(\tR\vcontentType\"\xb9\x02\n" +
+	"\x19CreateProofUploadResponse\x12)\n" +
+	"\x10already_verified\x18\x01 \x01(\bR\x0falreadyVerified\x12\x10\n" +
+	"\x03url\x18\x02 \x01(\tR\x03url\x12\x16\n" +
+	"\x06method\x18\x03 \x01(\tR\x06method\x12N\n" +
+	"\aheaders\x18\x04 \x03(\v24.shopscore.v1.CreateProofUploadResponse.HeadersEntryR\aheaders\x12;\n" +
+	"\vexpire_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\x1a:\n" +
+	"\fHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"O\n" +
 	"\x1aFinalizeProofUploadRequest\x12\x1b\n" +
 	"\taction_id\x18\x01 \x01(\tR\bactionId\x12\x14\n" +
 	"\x05index\x18\x02 \x01(\x05R\x05index\"O\n" +
@@ -1649,7 +1737,7 @@ const file_shopscore_v1_action_proto_rawDesc = "" +
 	"\x0eActionSeverity\x12\x1f\n" +
 	"\x1bACTION_SEVERITY_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18ACTION_SEVERITY_CRITICAL\x10\x01\x12\x19\n" +
-	"\x15ACTION_SEVERITY_MAJOR\x10\x022\xa2\a\n" +
+	"\x15ACTION_SEVERITY_MAJOR\x10\x022\x9f\a\n" +
 	"\rActionService\x12R\n" +
 	"\vListActions\x12 .shopscore.v1.ListActionsRequest\x1a!.shopscore.v1.ListActionsResponse\x12L\n" +
 	"\tGetAction\x12\x1e.shopscore.v1.GetActionRequest\x1a\x1f.shopscore.v1.GetActionResponse\x12R\n" +
@@ -1658,8 +1746,8 @@ const file_shopscore_v1_action_proto_rawDesc = "" +
 	"DoneAction\x12\x1f.shopscore.v1.DoneActionRequest\x1a .shopscore.v1.DoneActionResponse\x12U\n" +
 	"\fVerifyAction\x12!.shopscore.v1.VerifyActionRequest\x1a\".shopscore.v1.VerifyActionResponse\x12U\n" +
 	"\fReopenAction\x12!.shopscore.v1.ReopenActionRequest\x1a\".shopscore.v1.ReopenActionResponse\x12[\n" +
-	"\x0eReassignAction\x12#.shopscore.v1.ReassignActionRequest\x1a$.shopscore.v1.ReassignActionResponse\x12g\n" +
-	"\x11CreateProofUpload\x12&.shopscore.v1.CreateProofUploadRequest\x1a*.shopscore.v1.CreateEvidenceUploadResponse\x12j\n" +
+	"\x0eReassignAction\x12#.shopscore.v1.ReassignActionRequest\x1a$.shopscore.v1.ReassignActionResponse\x12d\n" +
+	"\x11CreateProofUpload\x12&.shopscore.v1.CreateProofUploadRequest\x1a'.shopscore.v1.CreateProofUploadResponse\x12j\n" +
 	"\x13FinalizeProofUpload\x12(.shopscore.v1.FinalizeProofUploadRequest\x1a).shopscore.v1.FinalizeProofUploadResponse\x12j\n" +
 	"\x13CountOverdueActions\x12(.shopscore.v1.CountOverdueActionsRequest\x1a).shopscore.v1.CountOverdueActionsResponseB=Z;github.com/shopscore/shopscore/api/shopscore/v1;shopscorev1b\x06proto3"
 
@@ -1676,85 +1764,88 @@ func file_shopscore_v1_action_proto_rawDescGZIP() []byte {
 }
 
 var file_shopscore_v1_action_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_shopscore_v1_action_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_shopscore_v1_action_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_shopscore_v1_action_proto_goTypes = []any{
-	(ActionState)(0),                     // 0: shopscore.v1.ActionState
-	(ActionSeverity)(0),                  // 1: shopscore.v1.ActionSeverity
-	(*Action)(nil),                       // 2: shopscore.v1.Action
-	(*ActionChange)(nil),                 // 3: shopscore.v1.ActionChange
-	(*ListActionsRequest)(nil),           // 4: shopscore.v1.ListActionsRequest
-	(*ListActionsResponse)(nil),          // 5: shopscore.v1.ListActionsResponse
-	(*GetActionRequest)(nil),             // 6: shopscore.v1.GetActionRequest
-	(*GetActionResponse)(nil),            // 7: shopscore.v1.GetActionResponse
-	(*StartActionRequest)(nil),           // 8: shopscore.v1.StartActionRequest
-	(*StartActionResponse)(nil),          // 9: shopscore.v1.StartActionResponse
-	(*DoneActionRequest)(nil),            // 10: shopscore.v1.DoneActionRequest
-	(*DoneActionResponse)(nil),           // 11: shopscore.v1.DoneActionResponse
-	(*VerifyActionRequest)(nil),          // 12: shopscore.v1.VerifyActionRequest
-	(*VerifyActionResponse)(nil),         // 13: shopscore.v1.VerifyActionResponse
-	(*ReopenActionRequest)(nil),          // 14: shopscore.v1.ReopenActionRequest
-	(*ReopenActionResponse)(nil),         // 15: shopscore.v1.ReopenActionResponse
-	(*ReassignActionRequest)(nil),        // 16: shopscore.v1.ReassignActionRequest
-	(*ReassignActionResponse)(nil),       // 17: shopscore.v1.ReassignActionResponse
-	(*CreateProofUploadRequest)(nil),     // 18: shopscore.v1.CreateProofUploadRequest
-	(*FinalizeProofUploadRequest)(nil),   // 19: shopscore.v1.FinalizeProofUploadRequest
-	(*FinalizeProofUploadResponse)(nil),  // 20: shopscore.v1.FinalizeProofUploadResponse
-	(*CountOverdueActionsRequest)(nil),   // 21: shopscore.v1.CountOverdueActionsRequest
-	(*OverdueActions)(nil),               // 22: shopscore.v1.OverdueActions
-	(*CountOverdueActionsResponse)(nil),  // 23: shopscore.v1.CountOverdueActionsResponse
-	(*timestamppb.Timestamp)(nil),        // 24: google.protobuf.Timestamp
-	(*EvidenceFile)(nil),                 // 25: shopscore.v1.EvidenceFile
-	(*PhotoView)(nil),                    // 26: shopscore.v1.PhotoView
-	(*CreateEvidenceUploadResponse)(nil), // 27: shopscore.v1.CreateEvidenceUploadResponse
+	(ActionState)(0),                    // 0: shopscore.v1.ActionState
+	(ActionSeverity)(0),                 // 1: shopscore.v1.ActionSeverity
+	(*Action)(nil),                      // 2: shopscore.v1.Action
+	(*ActionChange)(nil),                // 3: shopscore.v1.ActionChange
+	(*ListActionsRequest)(nil),          // 4: shopscore.v1.ListActionsRequest
+	(*ListActionsResponse)(nil),         // 5: shopscore.v1.ListActionsResponse
+	(*GetActionRequest)(nil),            // 6: shopscore.v1.GetActionRequest
+	(*GetActionResponse)(nil),           // 7: shopscore.v1.GetActionResponse
+	(*StartActionRequest)(nil),          // 8: shopscore.v1.StartActionRequest
+	(*StartActionResponse)(nil),         // 9: shopscore.v1.StartActionResponse
+	(*DoneActionRequest)(nil),           // 10: shopscore.v1.DoneActionRequest
+	(*DoneActionResponse)(nil),          // 11: shopscore.v1.DoneActionResponse
+	(*VerifyActionRequest)(nil),         // 12: shopscore.v1.VerifyActionRequest
+	(*VerifyActionResponse)(nil),        // 13: shopscore.v1.VerifyActionResponse
+	(*ReopenActionRequest)(nil),         // 14: shopscore.v1.ReopenActionRequest
+	(*ReopenActionResponse)(nil),        // 15: shopscore.v1.ReopenActionResponse
+	(*ReassignActionRequest)(nil),       // 16: shopscore.v1.ReassignActionRequest
+	(*ReassignActionResponse)(nil),      // 17: shopscore.v1.ReassignActionResponse
+	(*CreateProofUploadRequest)(nil),    // 18: shopscore.v1.CreateProofUploadRequest
+	(*CreateProofUploadResponse)(nil),   // 19: shopscore.v1.CreateProofUploadResponse
+	(*FinalizeProofUploadRequest)(nil),  // 20: shopscore.v1.FinalizeProofUploadRequest
+	(*FinalizeProofUploadResponse)(nil), // 21: shopscore.v1.FinalizeProofUploadResponse
+	(*CountOverdueActionsRequest)(nil),  // 22: shopscore.v1.CountOverdueActionsRequest
+	(*OverdueActions)(nil),              // 23: shopscore.v1.OverdueActions
+	(*CountOverdueActionsResponse)(nil), // 24: shopscore.v1.CountOverdueActionsResponse
+	nil,                                 // 25: shopscore.v1.CreateProofUploadResponse.HeadersEntry
+	(*timestamppb.Timestamp)(nil),       // 26: google.protobuf.Timestamp
+	(*EvidenceFile)(nil),                // 27: shopscore.v1.EvidenceFile
+	(*PhotoView)(nil),                   // 28: shopscore.v1.PhotoView
 }
 var file_shopscore_v1_action_proto_depIdxs = []int32{
 	0,  // 0: shopscore.v1.Action.state:type_name -> shopscore.v1.ActionState
 	1,  // 1: shopscore.v1.Action.severity:type_name -> shopscore.v1.ActionSeverity
-	24, // 2: shopscore.v1.Action.visit_time:type_name -> google.protobuf.Timestamp
-	24, // 3: shopscore.v1.Action.open_time:type_name -> google.protobuf.Timestamp
-	24, // 4: shopscore.v1.Action.update_time:type_name -> google.protobuf.Timestamp
-	25, // 5: shopscore.v1.Action.proof:type_name -> shopscore.v1.EvidenceFile
+	26, // 2: shopscore.v1.Action.visit_time:type_name -> google.protobuf.Timestamp
+	26, // 3: shopscore.v1.Action.open_time:type_name -> google.protobuf.Timestamp
+	26, // 4: shopscore.v1.Action.update_time:type_name -> google.protobuf.Timestamp
+	27, // 5: shopscore.v1.Action.proof:type_name -> shopscore.v1.EvidenceFile
 	3,  // 6: shopscore.v1.Action.history:type_name -> shopscore.v1.ActionChange
-	26, // 7: shopscore.v1.Action.visit_photos:type_name -> shopscore.v1.PhotoView
-	24, // 8: shopscore.v1.ActionChange.time:type_name -> google.protobuf.Timestamp
+	28, // 7: shopscore.v1.Action.visit_photos:type_name -> shopscore.v1.PhotoView
+	26, // 8: shopscore.v1.ActionChange.time:type_name -> google.protobuf.Timestamp
 	0,  // 9: shopscore.v1.ActionChange.from:type_name -> shopscore.v1.ActionState
 	0,  // 10: shopscore.v1.ActionChange.to:type_name -> shopscore.v1.ActionState
 	0,  // 11: shopscore.v1.ListActionsRequest.states:type_name -> shopscore.v1.ActionState
 	2,  // 12: shopscore.v1.ListActionsResponse.actions:type_name -> shopscore.v1.Action
 	2,  // 13: shopscore.v1.GetActionResponse.action:type_name -> shopscore.v1.Action
 	2,  // 14: shopscore.v1.StartActionResponse.action:type_name -> shopscore.v1.Action
-	25, // 15: shopscore.v1.DoneActionRequest.proof:type_name -> shopscore.v1.EvidenceFile
+	27, // 15: shopscore.v1.DoneActionRequest.proof:type_name -> shopscore.v1.EvidenceFile
 	2,  // 16: shopscore.v1.DoneActionResponse.action:type_name -> shopscore.v1.Action
 	2,  // 17: shopscore.v1.VerifyActionResponse.action:type_name -> shopscore.v1.Action
 	2,  // 18: shopscore.v1.ReopenActionResponse.action:type_name -> shopscore.v1.Action
 	2,  // 19: shopscore.v1.ReassignActionResponse.action:type_name -> shopscore.v1.Action
-	25, // 20: shopscore.v1.FinalizeProofUploadResponse.proof:type_name -> shopscore.v1.EvidenceFile
-	22, // 21: shopscore.v1.CountOverdueActionsResponse.stores:type_name -> shopscore.v1.OverdueActions
-	4,  // 22: shopscore.v1.ActionService.ListActions:input_type -> shopscore.v1.ListActionsRequest
-	6,  // 23: shopscore.v1.ActionService.GetAction:input_type -> shopscore.v1.GetActionRequest
-	8,  // 24: shopscore.v1.ActionService.StartAction:input_type -> shopscore.v1.StartActionRequest
-	10, // 25: shopscore.v1.ActionService.DoneAction:input_type -> shopscore.v1.DoneActionRequest
-	12, // 26: shopscore.v1.ActionService.VerifyAction:input_type -> shopscore.v1.VerifyActionRequest
-	14, // 27: shopscore.v1.ActionService.ReopenAction:input_type -> shopscore.v1.ReopenActionRequest
-	16, // 28: shopscore.v1.ActionService.ReassignAction:input_type -> shopscore.v1.ReassignActionRequest
-	18, // 29: shopscore.v1.ActionService.CreateProofUpload:input_type -> shopscore.v1.CreateProofUploadRequest
-	19, // 30: shopscore.v1.ActionService.FinalizeProofUpload:input_type -> shopscore.v1.FinalizeProofUploadRequest
-	21, // 31: shopscore.v1.ActionService.CountOverdueActions:input_type -> shopscore.v1.CountOverdueActionsRequest
-	5,  // 32: shopscore.v1.ActionService.ListActions:output_type -> shopscore.v1.ListActionsResponse
-	7,  // 33: shopscore.v1.ActionService.GetAction:output_type -> shopscore.v1.GetActionResponse
-	9,  // 34: shopscore.v1.ActionService.StartAction:output_type -> shopscore.v1.StartActionResponse
-	11, // 35: shopscore.v1.ActionService.DoneAction:output_type -> shopscore.v1.DoneActionResponse
-	13, // 36: shopscore.v1.ActionService.VerifyAction:output_type -> shopscore.v1.VerifyActionResponse
-	15, // 37: shopscore.v1.ActionService.ReopenAction:output_type -> shopscore.v1.ReopenActionResponse
-	17, // 38: shopscore.v1.ActionService.ReassignAction:output_type -> shopscore.v1.ReassignActionResponse
-	27, // 39: shopscore.v1.ActionService.CreateProofUpload:output_type -> shopscore.v1.CreateEvidenceUploadResponse
-	20, // 40: shopscore.v1.ActionService.FinalizeProofUpload:output_type -> shopscore.v1.FinalizeProofUploadResponse
-	23, // 41: shopscore.v1.ActionService.CountOverdueActions:output_type -> shopscore.v1.CountOverdueActionsResponse
-	32, // [32:42] is the sub-list for method output_type
-	22, // [22:32] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	25, // 20: shopscore.v1.CreateProofUploadResponse.headers:type_name -> shopscore.v1.CreateProofUploadResponse.HeadersEntry
+	26, // 21: shopscore.v1.CreateProofUploadResponse.expire_time:type_name -> google.protobuf.Timestamp
+	27, // 22: shopscore.v1.FinalizeProofUploadResponse.proof:type_name -> shopscore.v1.EvidenceFile
+	23, // 23: shopscore.v1.CountOverdueActionsResponse.stores:type_name -> shopscore.v1.OverdueActions
+	4,  // 24: shopscore.v1.ActionService.ListActions:input_type -> shopscore.v1.ListActionsRequest
+	6,  // 25: shopscore.v1.ActionService.GetAction:input_type -> shopscore.v1.GetActionRequest
+	8,  // 26: shopscore.v1.ActionService.StartAction:input_type -> shopscore.v1.StartActionRequest
+	10, // 27: shopscore.v1.ActionService.DoneAction:input_type -> shopscore.v1.DoneActionRequest
+	12, // 28: shopscore.v1.ActionService.VerifyAction:input_type -> shopscore.v1.VerifyActionRequest
+	14, // 29: shopscore.v1.ActionService.ReopenAction:input_type -> shopscore.v1.ReopenActionRequest
+	16, // 30: shopscore.v1.ActionService.ReassignAction:input_type -> shopscore.v1.ReassignActionRequest
+	18, // 31: shopscore.v1.ActionService.CreateProofUpload:input_type -> shopscore.v1.CreateProofUploadRequest
+	20, // 32: shopscore.v1.ActionService.FinalizeProofUpload:input_type -> shopscore.v1.FinalizeProofUploadRequest
+	22, // 33: shopscore.v1.ActionService.CountOverdueActions:input_type -> shopscore.v1.CountOverdueActionsRequest
+	5,  // 34: shopscore.v1.ActionService.ListActions:output_type -> shopscore.v1.ListActionsResponse
+	7,  // 35: shopscore.v1.ActionService.GetAction:output_type -> shopscore.v1.GetActionResponse
+	9,  // 36: shopscore.v1.ActionService.StartAction:output_type -> shopscore.v1.StartActionResponse
+	11, // 37: shopscore.v1.ActionService.DoneAction:output_type -> shopscore.v1.DoneActionResponse
+	13, // 38: shopscore.v1.ActionService.VerifyAction:output_type -> shopscore.v1.VerifyActionResponse
+	15, // 39: shopscore.v1.ActionService.ReopenAction:output_type -> shopscore.v1.ReopenActionResponse
+	17, // 40: shopscore.v1.ActionService.ReassignAction:output_type -> shopscore.v1.ReassignActionResponse
+	19, // 41: shopscore.v1.ActionService.CreateProofUpload:output_type -> shopscore.v1.CreateProofUploadResponse
+	21, // 42: shopscore.v1.ActionService.FinalizeProofUpload:output_type -> shopscore.v1.FinalizeProofUploadResponse
+	24, // 43: shopscore.v1.ActionService.CountOverdueActions:output_type -> shopscore.v1.CountOverdueActionsResponse
+	34, // [34:44] is the sub-list for method output_type
+	24, // [24:34] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_shopscore_v1_action_proto_init() }
@@ -1770,7 +1861,7 @@ func file_shopscore_v1_action_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_shopscore_v1_action_proto_rawDesc), len(file_shopscore_v1_action_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   22,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

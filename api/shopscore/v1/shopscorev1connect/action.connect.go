@@ -97,7 +97,7 @@ type ActionServiceClient interface {
 	// CreateProofUpload returns an upload URL for a proof photo, bound to
 	// the bytes DoneAction declared, or already_verified. Errors:
 	// InvalidArgument, NotFound, ResourceExhausted.
-	CreateProofUpload(context.Context, *connect.Request[v1.CreateProofUploadRequest]) (*connect.Response[v1.CreateEvidenceUploadResponse], error)
+	CreateProofUpload(context.Context, *connect.Request[v1.CreateProofUploadRequest]) (*connect.Response[v1.CreateProofUploadResponse], error)
 	// FinalizeProofUpload verifies a proof photo's stored bytes. Errors:
 	// NotFound (nothing uploaded), DataLoss (the bytes do not match and
 	// were deleted: upload again).
@@ -160,7 +160,7 @@ func NewActionServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithSchema(actionServiceMethods.ByName("ReassignAction")),
 			connect.WithClientOptions(opts...),
 		),
-		createProofUpload: connect.NewClient[v1.CreateProofUploadRequest, v1.CreateEvidenceUploadResponse](
+		createProofUpload: connect.NewClient[v1.CreateProofUploadRequest, v1.CreateProofUploadResponse](
 			httpClient,
 			baseURL+ActionServiceCreateProofUploadProcedure,
 			connect.WithSchema(actionServiceMethods.ByName("CreateProofUpload")),
@@ -190,7 +190,7 @@ type actionServiceClient struct {
 	verifyAction        *connect.Client[v1.VerifyActionRequest, v1.VerifyActionResponse]
 	reopenAction        *connect.Client[v1.ReopenActionRequest, v1.ReopenActionResponse]
 	reassignAction      *connect.Client[v1.ReassignActionRequest, v1.ReassignActionResponse]
-	createProofUpload   *connect.Client[v1.CreateProofUploadRequest, v1.CreateEvidenceUploadResponse]
+	createProofUpload   *connect.Client[v1.CreateProofUploadRequest, v1.CreateProofUploadResponse]
 	finalizeProofUpload *connect.Client[v1.FinalizeProofUploadRequest, v1.FinalizeProofUploadResponse]
 	countOverdueActions *connect.Client[v1.CountOverdueActionsRequest, v1.CountOverdueActionsResponse]
 }
@@ -231,7 +231,7 @@ func (c *actionServiceClient) ReassignAction(ctx context.Context, req *connect.R
 }
 
 // CreateProofUpload calls shopscore.v1.ActionService.CreateProofUpload.
-func (c *actionServiceClient) CreateProofUpload(ctx context.Context, req *connect.Request[v1.CreateProofUploadRequest]) (*connect.Response[v1.CreateEvidenceUploadResponse], error) {
+func (c *actionServiceClient) CreateProofUpload(ctx context.Context, req *connect.Request[v1.CreateProofUploadRequest]) (*connect.Response[v1.CreateProofUploadResponse], error) {
 	return c.createProofUpload.CallUnary(ctx, req)
 }
 
@@ -278,7 +278,7 @@ type ActionServiceHandler interface {
 	// CreateProofUpload returns an upload URL for a proof photo, bound to
 	// the bytes DoneAction declared, or already_verified. Errors:
 	// InvalidArgument, NotFound, ResourceExhausted.
-	CreateProofUpload(context.Context, *connect.Request[v1.CreateProofUploadRequest]) (*connect.Response[v1.CreateEvidenceUploadResponse], error)
+	CreateProofUpload(context.Context, *connect.Request[v1.CreateProofUploadRequest]) (*connect.Response[v1.CreateProofUploadResponse], error)
 	// FinalizeProofUpload verifies a proof photo's stored bytes. Errors:
 	// NotFound (nothing uploaded), DataLoss (the bytes do not match and
 	// were deleted: upload again).
@@ -414,7 +414,7 @@ func (UnimplementedActionServiceHandler) ReassignAction(context.Context, *connec
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.ActionService.ReassignAction is not implemented"))
 }
 
-func (UnimplementedActionServiceHandler) CreateProofUpload(context.Context, *connect.Request[v1.CreateProofUploadRequest]) (*connect.Response[v1.CreateEvidenceUploadResponse], error) {
+func (UnimplementedActionServiceHandler) CreateProofUpload(context.Context, *connect.Request[v1.CreateProofUploadRequest]) (*connect.Response[v1.CreateProofUploadResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.ActionService.CreateProofUpload is not implemented"))
 }
 
