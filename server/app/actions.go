@@ -74,9 +74,7 @@ func actionsOnApproval(ctx context.Context, tx storage.Tx, id string, actor audi
 		a := &audit.Action{ID: newID(), Severity: sev, StoreID: d.StoreID, ChecklistID: d.ChecklistID, QuestionID: q.ID,
 			QuestionText: q.Text, StandardCode: q.StandardCode, VisitID: id, VisitedAt: d.StartedAt,
 			DueDate: audit.ActionDueDate(*settings, sev, tx.Now(), loc)}
-		if len(store.ManagerIDs) > 0 {
-			a.OwnerID = store.ManagerIDs[0]
-		}
+		a.OwnerID = defaultOwner(store, actor)
 		if err := tx.Actions().Add(ctx, a); err != nil {
 			return err
 		}
@@ -85,6 +83,20 @@ func actionsOnApproval(ctx context.Context, tx storage.Tx, id string, actor audi
 		}
 	}
 	return nil
+}
+
+// defaultOwner is who owns an action a visit's approval opens: the
+// approving manager when he manages the store (he has just seen the
+// failure), else the store's first manager, else nobody (an admin
+// assigns it).
+func defaultOwner(store *audit.Store, approver audit.Principal) string {
+	if approver.Role == audit.RoleManager && slices.Contains(store.ManagerIDs, approver.UserID) {
+		return approver.UserID
+	}
+	if len(store.ManagerIDs) > 0 {
+		return store.ManagerIDs[0]
+	}
+	return ""
 }
 
 // moveAction takes step on action a for p (the zero Principal: the
