@@ -171,6 +171,13 @@ type (
 // in tx (its shopper stays anonymous: docs/DESIGN.md §10), with the actor
 // of the change (an empty ActorID: the system's or the shopper's).
 func visitEvent(ctx context.Context, tx storage.Tx, typ, id string, actor audit.Principal, reason string, comments []audit.ReviewComment) error {
+	return visitEvents(ctx, tx, id, actor, reason, comments, typ)
+}
+
+// visitEvents is visitEvent for several event types of one change (a
+// push's visit that arrives complete is submitted and complete at once):
+// the visit is read once, for every body.
+func visitEvents(ctx context.Context, tx storage.Tx, id string, actor audit.Principal, reason string, comments []audit.ReviewComment, types ...string) error {
 	s, err := tx.Visits().FindSummary(ctx, audit.Scope{All: true}, id)
 	if err != nil {
 		return err
@@ -197,7 +204,12 @@ func visitEvent(ctx context.Context, tx storage.Tx, typ, id string, actor audit.
 	for _, c := range comments {
 		data.Comments = append(data.Comments, eventComment{QuestionID: c.QuestionID, Text: c.Text})
 	}
-	return emit(ctx, tx, typ, data)
+	for _, typ := range types {
+		if err := emit(ctx, tx, typ, data); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // eventActor names a user for an event. Users are disabled, never

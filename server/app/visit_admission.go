@@ -300,14 +300,13 @@ func (a *App) submitVisit(ctx context.Context, tx storage.Tx, v *audit.Visit, di
 	if err := tx.Feed().Touch(ctx, v.ShopperID, storage.FeedKindVisit, v.ID); err != nil {
 		return nil, "", err
 	}
-	if err := visitEvent(ctx, tx, EventVisitSubmitted, v.ID, audit.Principal{}, "", nil); err != nil {
-		return nil, "", err
-	}
+	events := []string{EventVisitSubmitted}
 	if state == audit.VisitComplete {
 		// Arrived with every photo verified already: complete at once.
-		if err := visitEvent(ctx, tx, EventVisitComplete, v.ID, audit.Principal{}, "", nil); err != nil {
-			return nil, "", err
-		}
+		events = append(events, EventVisitComplete)
+	}
+	if err := visitEvents(ctx, tx, v.ID, audit.Principal{}, "", nil, events...); err != nil {
+		return nil, "", err
 	}
 	// The receipt is what was just stored, from memory (Visits.Receipt
 	// reads the same back for replays).
