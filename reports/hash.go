@@ -151,12 +151,30 @@ func (c *canon) observation(o *Observation) {
 // are not kept, so they enter as a multiset digest: the sum modulo 2^256 of
 // each observation's own SHA-256, which does not depend on their order and,
 // unlike XOR, does not cancel out duplicates.
+//
+// Because the sum does not depend on order, the observations are hashed on
+// a goroutine of their own, in batches of hashBatch, while Compute
+// aggregates them on its own: the hash is a third of a large run's CPU
+// (BENCHMARKS.md, W3), and it need not wait for the aggregation. At most
+// hashBatches batches exist, so memory stays bounded whatever the run's
+// size; a run of fewer than hashBatch observations never starts the
+// goroutine.
 type inputsHasher struct {
 	head  []byte // SHA-256 of policy, period and employees
 	count uint64
 	acc   [4]uint64 // little-endian limbs of the 256-bit sum
 	obs   canon
+
+	batch []Observation      // filling, on Compute's goroutine
+	work  chan []Observation // full batches, to the hashing goroutine
+	free  chan []Observation // hashed batches, back
+	done  chan struct{}      // closed when the goroutine has hashed all of work
 }
+
+const (
+	hashBatch   = 1024
+	hashBatches = 3
+)
 
 func newInputsHasher(p *Policy, period Period, sortedEmployees []Employee) *inputsHasher {
 	c := canon{h: sha256.New()}
@@ -172,7 +190,38 @@ func newInputsHasher(p *Policy, period Period, sortedEmployees []Employee) *inpu
 	return &inputsHasher{head: c.h.Sum(nil), obs: canon{h: sha256.New()}}
 }
 
+// addObservation queues o to be hashed. Compute may keep o's strings and
+// slices until the run is done: the backends share them between rows and
+// never change them.
 func (ih *inputsHasher) addObservation(o *Observation) {
+	ih.batch = append(ih.batch, *o)
+	if len(ih.batch) < hashBatch {
+		return
+	}
+	if ih.work == nil {
+		ih.work, ih.free, ih.done = make(chan []Observation, hashBatches), make(chan []Observation, hashBatches), make(chan struct{})
+		for range hashBatches - 1 {
+			ih.free <- make([]Observation, 0, hashBatch)
+		}
+		go ih.hashAll()
+	}
+	ih.work <- ih.batch
+	ih.batch = (<-ih.free)[:0]
+}
+
+func (ih *inputsHasher) hashAll() {
+	defer close(ih.done)
+	for b := range ih.work {
+		for i := range b {
+			ih.hash(&b[i])
+		}
+		clear(b) // drop the references until the batch is filled again
+		ih.free <- b
+	}
+}
+
+// hash adds one observation's digest to the sum.
+func (ih *inputsHasher) hash(o *Observation) {
 	ih.obs.h.Reset()
 	ih.obs.observation(o)
 	ih.obs.flush()
@@ -186,7 +235,24 @@ func (ih *inputsHasher) addObservation(o *Observation) {
 	ih.count++
 }
 
+// stop waits for the hashing goroutine, if one was started, to finish the
+// batches it was given. Compute defers it, so that no goroutine outlives a
+// run that failed half way.
+func (ih *inputsHasher) stop() {
+	if ih.work != nil {
+		close(ih.work)
+		<-ih.done
+		ih.work = nil
+	}
+}
+
+// sum hashes what is left and returns the hash of every input.
 func (ih *inputsHasher) sum() string {
+	ih.stop()
+	for i := range ih.batch {
+		ih.hash(&ih.batch[i])
+	}
+	ih.batch = ih.batch[:0]
 	c := canon{h: sha256.New()}
 	c.h.Write(ih.head)
 	c.u64(ih.count)

@@ -239,6 +239,7 @@ func Compute(p Policy, period Period, employees []Employee, obs iter.Seq2[Observ
 	}
 
 	hasher := newInputsHasher(&p, period, emps)
+	defer hasher.stop()
 	st := &computeState{
 		policy:  &p,
 		staff:   map[string]*target{},

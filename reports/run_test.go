@@ -3,6 +3,7 @@ package reports
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"iter"
 	"math"
 	"math/big"
@@ -503,4 +504,32 @@ func TestCompute_ExplanationLimit(t *testing.T) {
 	assert.Equal(t, "v1", c.Lines[1].VisitID)
 	assert.Equal(t, "v2", c.Lines[2].VisitID)
 	assert.Equal(t, "on-time: 3 more visit(s) not listed", c.Lines[3].Text)
+}
+
+// TestInputsHash_Batched: a run large enough to hash its observations on
+// the hashing goroutine, in several batches and a remainder, has the hash
+// of the same observations hashed one at a time on the caller's
+// goroutine, in any order; a run that fails half way leaves no goroutine
+// behind (stop returns).
+func TestInputsHash_Batched(t *testing.T) {
+	p := driverPolicy()
+	emps := []Employee{driver}
+	var obs []Observation
+	for i := range 3*hashBatch + 17 {
+		obs = append(obs, ob(fmt.Sprintf("v%05d", i/40), day(1+(i/40)%28), []string{"d1"}, fmt.Sprintf("q%d", i%40), "politeness", float64(i%5), 5))
+	}
+	run := mustCompute(t, p, emps, obs)
+
+	sorted := slices.Clone(emps)
+	ref := newInputsHasher(&p, Period{From: march.From.UTC(), To: march.To.UTC()}, sorted)
+	for i := len(obs) - 1; i >= 0; i-- {
+		ref.hash(&obs[i])
+	}
+	assert.Equal(t, ref.sum(), run.InputsHash)
+	assert.Equal(t, int64(len(obs)), run.Stats.Observations)
+
+	bad := slices.Clone(obs)
+	bad[2*hashBatch+5].MaxPoints = -1
+	_, err := Compute(p, march, emps, obsSeq(bad))
+	require.Error(t, err)
 }

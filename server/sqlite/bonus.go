@@ -270,12 +270,16 @@ func inputsStamp(ctx context.Context, tx *Tx, kind string, period reports.Period
 // toward bonuses, and their answers, in the same order: visit by visit
 // (by time, then id), each visit's answers together, clustered on disk.
 // Observations merges them, so that the visit's fields are read once per
-// visit rather than once per answer.
+// visit rather than once per answer (one query with the visit's columns on
+// every answer row measured slower: BENCHMARKS.md, W3). A visit's answers
+// are not ordered: a run does not depend on their order (reports.Compute),
+// and asking for it made SQLite sort each visit's answers in a temporary
+// B-tree.
 var (
 	bonusWhere   = ` WHERE r.visited_at >= ? AND r.visited_at < ? AND v.state IN ` + stateList(audit.BonusStates)
 	bonusVisits  = `SELECT r.visit_id, r.store_id, r.staff_id, r.visited_at` + reportVisitsFrom + bonusWhere + ` ORDER BY r.visited_at, r.visit_id`
 	bonusAnswers = `SELECT r.visit_id, a.question_id, a.category, a.standard_code, a.points, a.max_points, a.critical_failure` +
-		reportVisitsFrom + ` CROSS JOIN visit_answers a ON a.visit_no = r.no` + bonusWhere + ` ORDER BY r.visited_at, r.visit_id, a.ord`
+		reportVisitsFrom + ` CROSS JOIN visit_answers a ON a.visit_no = r.no` + bonusWhere + ` ORDER BY r.visited_at, r.visit_id`
 )
 
 // Observations streams the scored answers of the period's visits that

@@ -33,6 +33,11 @@ func TestReportQueries_TimeIndexDrives(t *testing.T) {
 			text := strings.Join(plan, "\n")
 			require.Contains(t, plan[0], "report_visits_time", "the plan does not start from the time index:\n%s", text)
 			require.NotContains(t, text, "TEMP B-TREE FOR ORDER BY", "the plan sorts the whole result:\n%s", text)
+			if name == "bonus answers" {
+				// A run reads more answers than any other query: not even
+				// each visit's answers are sorted.
+				require.NotContains(t, text, "TEMP B-TREE", "the plan sorts:\n%s", text)
+			}
 		})
 	}
 }
