@@ -182,6 +182,14 @@ func visitEvents(ctx context.Context, tx storage.Tx, id string, actor audit.Prin
 	if err != nil {
 		return err
 	}
+	return summaryEvents(ctx, tx, s, actor, reason, comments, types...)
+}
+
+// summaryEvents is visitEvents for a visit described by s: the push
+// builds s from what it has just stored instead of reading it back
+// (storedSummary), which is the one place both bodies come from.
+func summaryEvents(ctx context.Context, tx storage.Tx, s *storage.VisitSummary, actor audit.Principal, reason string, comments []audit.ReviewComment, types ...string) error {
+	var err error
 	v := eventVisit{
 		ID: s.ID, State: string(s.State), Channel: string(s.Channel), ScorePercent: s.ScorePercent,
 		StartedAt: s.StartedAt, ReceivedAt: s.ReceivedAt, MissingPhotos: s.MissingPhotos,

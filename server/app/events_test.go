@@ -17,6 +17,7 @@ import (
 	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/storage"
 	"github.com/shopscore/shopscore/server/webhook"
+	"github.com/shopscore/shopscore/sync/protocol"
 )
 
 // events returns the outbox's events, oldest first.
@@ -334,4 +335,59 @@ func TestPruneEvents(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
 	assert.Empty(t, w.events(t))
+}
+
+// TestPush_EventsFromMemory: the events of a pushed visit are built from
+// what the push holds in memory (storedSummary), not from a read-back;
+// their visit is the visit as Visits.FindSummary reads it right after,
+// field by field, for a visit about an employee whose start time has
+// sub-millisecond digits (stored as milliseconds).
+func TestPush_EventsFromMemory(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	olga := &audit.Staff{EmployeeNumber: "E-7", Name: "Olga Ivanova", Position: "cashier", StoreID: w.storeA.ID}
+	require.NoError(t, w.app.CreateStaff(ctx, audit.Scope{All: true}, olga))
+	a := w.assignment(w.storeA, w.s1, 0)
+	require.NoError(t, w.app.CreateAssignment(ctx, audit.Scope{All: true}, a))
+	sess, err := w.app.CreateSession(ctx, w.s1, "phone", "phone", []byte("refresh"), w.clock.Add(time.Hour), "")
+	require.NoError(t, err)
+	yes := true
+	v := &audit.Visit{ID: "v-mem", AssignmentID: a.ID, StoreID: w.storeA.ID, ShopperID: w.s1, ChecklistID: "c", StaffID: olga.ID,
+		ChecklistVersion: 1, ContentHash: w.checklist.ContentHash, Channel: audit.ChannelStoreVisit,
+		StartedAt: w.clock.Add(time.Hour + 123456789*time.Nanosecond), FinishedAt: w.clock.Add(90 * time.Minute),
+		Answers: []audit.Answer{{QuestionID: "q", Bool: &yes}}}
+	w.clock = w.clock.Add(2*time.Hour + 987654*time.Nanosecond)
+	res, err := w.app.Push(ctx, app.Device{UserID: w.s1, SessionID: sess.ID}, w.clock,
+		[]app.Mutation{{Seq: 1, ID: "m-mem", DeviceTime: w.clock, Digest: protocol.VisitDigest(v), Visit: v}})
+	require.NoError(t, err)
+	require.Equal(t, storage.MutationApplied, res.Results[0].Status, "%v", res.Results[0].Err)
+
+	s, err := w.db.Visits().FindSummary(ctx, audit.Scope{All: true}, v.ID)
+	require.NoError(t, err)
+	flags := []string{}
+	for _, f := range s.ProofFlags {
+		flags = append(flags, string(f.Code))
+	}
+	want := map[string]any{
+		"id": s.ID, "state": string(s.State), "channel": string(s.Channel), "score_percent": *s.ScorePercent,
+		"started_at": s.StartedAt.UTC().Format(time.RFC3339Nano), "received_at": s.ReceivedAt.UTC().Format(time.RFC3339Nano),
+		"missing_photos": float64(s.MissingPhotos), "assignment_id": s.AssignmentID, "proof_flags": flags,
+		"store":     map[string]any{"id": s.StoreID, "code": s.StoreCode, "name": s.StoreName},
+		"staff":     map[string]any{"id": s.StaffID, "name": s.StaffName, "employee_number": s.StaffNumber},
+		"checklist": map[string]any{"id": s.ChecklistID, "version": float64(s.ChecklistVersion), "name": s.ChecklistName},
+	}
+	wantJSON, err := json.Marshal(want)
+	require.NoError(t, err)
+	es := w.events(t)
+	require.Len(t, es, 2)
+	for _, e := range es {
+		var body struct {
+			Data struct {
+				Visit json.RawMessage `json:"visit"`
+			} `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal(e.Body, &body))
+		assert.JSONEq(t, string(wantJSON), string(body.Data.Visit), "%s", e.Type)
+	}
+	assert.Equal(t, "Olga Ivanova", s.StaffName, "the summary names the employee")
 }

@@ -305,7 +305,11 @@ func (a *App) submitVisit(ctx context.Context, tx storage.Tx, v *audit.Visit, di
 		// Arrived with every photo verified already: complete at once.
 		events = append(events, EventVisitComplete)
 	}
-	if err := visitEvents(ctx, tx, v.ID, audit.Principal{}, "", nil, events...); err != nil {
+	summary, err := storedSummary(ctx, tx, v, pv, f.Store, state, pre, proof, missing)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := summaryEvents(ctx, tx, summary, audit.Principal{}, "", nil, events...); err != nil {
 		return nil, "", err
 	}
 	// The receipt is what was just stored, from memory (Visits.Receipt
@@ -438,4 +442,33 @@ func photoFacts(ctx context.Context, tx storage.Tx, f *audit.VisitFacts) error {
 	}
 	f.Visit, f.ReusedPhotos = &v, reused
 	return nil
+}
+
+// storedSummary is the summary of visit v as Visits.FindSummary would read
+// it right after its INSERT, from what the push holds in memory: its
+// events are built from it without reading the visit back (the read-back
+// was two thirds of the events' cost in a push: BENCHMARKS.md, W1).
+// TestPush_EventsFromMemory holds the two equal.
+func storedSummary(ctx context.Context, tx storage.Tx, v *audit.Visit, pv *pushVersion, store *audit.Store, state audit.VisitState,
+	pre *preparedVisit, proof []audit.ProofFlag, missing int) (*storage.VisitSummary, error) {
+	s := &storage.VisitSummary{
+		ID: v.ID, StoreID: v.StoreID, ShopperID: v.ShopperID, AssignmentID: v.AssignmentID,
+		ChecklistID: v.ChecklistID, ChecklistVersion: v.ChecklistVersion, ChecklistName: pv.cv.Content.Name,
+		Channel: v.Channel, State: state, ProofFlags: proof, MissingPhotos: missing,
+		StartedAt:       v.StartedAt.Truncate(time.Millisecond).UTC(),
+		ReceivedAt:      tx.Now().Truncate(time.Millisecond).UTC(),
+		CorrectsVisitID: v.CorrectsVisitID, StoreCode: store.Code, StoreName: store.Name,
+	}
+	if p := pre.score.Overall.Percent; p != nil {
+		percent := *p
+		s.ScorePercent = &percent
+	}
+	if v.StaffID != "" {
+		st, err := tx.Staff().Find(ctx, audit.Scope{All: true}, v.StaffID)
+		if err != nil {
+			return nil, err
+		}
+		s.StaffID, s.StaffName, s.StaffNumber = st.ID, st.Name, st.EmployeeNumber
+	}
+	return s, nil
 }
