@@ -987,6 +987,99 @@ const phases = {
     await ctx.close();
     return { done: true };
   },
+
+  // An admin registers a webhook endpoint on the test's receiver, sees its
+  // secret once, sends a test event and reads its 204 in the delivery
+  // log; makes the receiver fail and sends it again (a 500), sends it
+  // again once the receiver is back (a 204); rotates the secret and sends
+  // a test event with the new one.
+  async webhooks() {
+    const receiver = env("SHOPSCORE_RECEIVER");
+    const control = env("SHOPSCORE_RECEIVER_CONTROL");
+    const ctx = await open();
+    const page = watch(await ctx.newPage());
+    await login(page, "admin");
+    await page.getByRole("navigation").getByRole("link", { name: "Webhooks" }).click();
+    await page.getByRole("heading", { name: "Webhooks", exact: true }).waitFor();
+    // Refused before sending: no URL, no event.
+    await page.getByRole("button", { name: "Register endpoint" }).click();
+    await page.getByText("Enter the full address, starting with https://").waitFor();
+    await page.getByText("Choose at least one event.").waitFor();
+    await page.locator("#w-url").fill(receiver);
+    await page.locator("#w-desc").fill("BI: corrective actions");
+    for (const name of ["Corrective action opened", "Corrective action done", "Corrective action verified", "Visit approved"]) {
+      await page.getByLabel(new RegExp("^" + name)).check();
+    }
+    await page.getByRole("button", { name: "Register endpoint" }).click();
+    const shown = page.locator(".secret-once code.secret");
+    await shown.waitFor();
+    const secret = (await shown.innerText()).trim();
+    expect(/^whsec_[A-Za-z0-9+/=]+$/.test(secret), "a Standard Webhooks secret, got " + secret);
+    const row = page.locator("table.list > tbody > tr").filter({ hasText: receiver });
+    await row.waitFor();
+    const listed = await row.innerText();
+    expect(listed.includes("Corrective action opened") && listed.includes("Visit approved") && !listed.includes("action.opened"), "the events by name: " + listed);
+    await shot(page, "webhooks-secret");
+    await axe(page, "webhooks");
+    // Shown once: gone after a reload.
+    await page.reload();
+    await row.waitFor();
+    expect((await page.locator(".secret-once").count()) === 0, "the secret is not shown again");
+
+    await row.getByRole("button", { name: "Send test event" }).click();
+    await row.getByText("A test event is on its way.").waitFor();
+    await row.getByRole("button", { name: "Delivery log" }).click();
+    const log = row.locator(".delivery-log");
+    const tests = log.locator("tbody tr").filter({ hasText: "Test event" });
+    const codes = async (r) => (await r.locator(".attempts li").allInnerTexts()).map((x) => (/HTTP (\d+)/.exec(x) ?? [])[1] ?? "none");
+    /** until reloads the log until cond holds. */
+    const until = async (what, cond) => {
+      for (let i = 0; i < 80; i++) {
+        if (await cond()) return;
+        await log.getByRole("button", { name: "Reload" }).click();
+        await page.waitForTimeout(250);
+      }
+      throw new Error("expected: " + what + "; the log shows " + (await log.innerText()));
+    };
+    await until("the test event delivered with 204", async () => (await tests.count()) === 1 && (await codes(tests.first())).join() === "204");
+    await tests.first().getByText("Delivered").waitFor();
+    await shot(page, "webhooks-log");
+
+    // The receiver fails; send again: a 500, and the delivery waits for
+    // its retry.
+    await fetch(control + "/fail", { method: "POST" });
+    await tests.first().getByRole("button", { name: "Send again" }).click();
+    await tests.first().getByText("Queued; it goes out within seconds.").waitFor();
+    await until("the second attempt's 500", async () => (await codes(tests.first())).join() === "204,500");
+    await tests.first().getByText("Pending").waitFor();
+    await tests.first().getByText(/^Next attempt/).waitFor();
+    await shot(page, "webhooks-log-failed");
+    await axe(page, "delivery log");
+    // Back up: send again now rather than at the retry.
+    await fetch(control + "/ok", { method: "POST" });
+    await tests.first().getByRole("button", { name: "Send again" }).click();
+    await until("the third attempt's 204", async () => (await codes(tests.first())).join() === "204,500,204");
+    await tests.first().getByText("Delivered").waitFor();
+    await row.getByRole("button", { name: "Close" }).click();
+
+    // A new secret, shown once; the previous one signs beside it.
+    await row.getByRole("button", { name: "New secret" }).click();
+    const again = row.locator(".secret-once code.secret");
+    await again.waitFor();
+    const rotated = (await again.innerText()).trim();
+    expect(/^whsec_/.test(rotated) && rotated !== secret, "a new secret");
+    await row.getByText("The previous secret keeps signing for 24 hours beside the new one.").waitFor();
+    await row.getByText(/The previous secret signs too until/).waitFor();
+    await shot(page, "webhooks-rotated");
+    await row.getByRole("button", { name: "Send test event" }).click();
+    await row.getByText("A test event is on its way.").waitFor();
+    await row.getByRole("button", { name: "Delivery log" }).click();
+    await until("the second test event delivered", async () => (await tests.count()) === 2 && (await codes(tests.first())).join() === "204");
+    await noAlert(page);
+    clean(page);
+    await ctx.close();
+    return { secret, rotated };
+  },
 };
 
 /** logout signs the page's user out, back to the login form. */
