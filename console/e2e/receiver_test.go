@@ -16,10 +16,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// hookCall is one request a receiver got, with the code it answered.
+// hookCall is one request a receiver got, when (on the server's clock)
+// and the code it answered.
 type hookCall struct {
 	ID, Timestamp, Signature string
 	Body                     []byte
+	At                       time.Time
 	Status                   int
 }
 
@@ -28,14 +30,17 @@ type hookCall struct {
 // it, so that a browser journey can make it fail mid-way.
 type receiver struct {
 	URL string // where events go
+	now func() time.Time
 
 	mu      sync.Mutex
 	failing bool
 	calls   []hookCall
 }
 
-func newReceiver(t *testing.T) *receiver {
-	rc := &receiver{}
+// newReceiver starts a receiver that reads the time on now, the clock of
+// the server that sends to it.
+func newReceiver(t *testing.T, now func() time.Time) *receiver {
+	rc := &receiver{now: now}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /control/fail", func(w http.ResponseWriter, _ *http.Request) { rc.setFailing(true) })
 	mux.HandleFunc("POST /control/ok", func(w http.ResponseWriter, _ *http.Request) { rc.setFailing(false) })
@@ -48,7 +53,7 @@ func newReceiver(t *testing.T) *receiver {
 		rc.mu.Lock()
 		defer rc.mu.Unlock()
 		c := hookCall{ID: r.Header.Get("webhook-id"), Timestamp: r.Header.Get("webhook-timestamp"),
-			Signature: r.Header.Get("webhook-signature"), Body: body, Status: http.StatusNoContent}
+			Signature: r.Header.Get("webhook-signature"), Body: body, At: rc.now(), Status: http.StatusNoContent}
 		if rc.failing {
 			c.Status = http.StatusInternalServerError
 		}
@@ -111,9 +116,9 @@ func byID(calls []hookCall) (order []string, n map[string]int) {
 // here from the specification rather than with package webhook: the
 // secret is base64 after "whsec_"; the signature header holds
 // space-separated "v1,<base64 HMAC-SHA256 of id.timestamp.body>"; one
-// match is enough. The timestamp must be within tolerance of now (the
-// server's clock).
-func verifySignature(secret string, c hookCall, now time.Time, tolerance time.Duration) error {
+// match is enough. The timestamp must be within tolerance of the time the
+// call arrived.
+func verifySignature(secret string, c hookCall, tolerance time.Duration) error {
 	raw, ok := strings.CutPrefix(secret, "whsec_")
 	if !ok {
 		return fmt.Errorf("secret %q does not start with whsec_", secret)
@@ -126,7 +131,7 @@ func verifySignature(secret string, c hookCall, now time.Time, tolerance time.Du
 	if _, err := fmt.Sscan(c.Timestamp, &ts); err != nil {
 		return fmt.Errorf("webhook-timestamp %q: %w", c.Timestamp, err)
 	}
-	if d := now.Sub(time.Unix(ts, 0)); d > tolerance || d < -tolerance {
+	if d := c.At.Sub(time.Unix(ts, 0)); d > tolerance || d < -tolerance {
 		return fmt.Errorf("webhook-timestamp %s is %s from now", c.Timestamp, d)
 	}
 	mac := hmac.New(sha256.New, key)
@@ -147,9 +152,9 @@ func verifySignature(secret string, c hookCall, now time.Time, tolerance time.Du
 }
 
 // requireSigned checks every call with secret.
-func requireSigned(t *testing.T, secret string, calls []hookCall, now time.Time) {
+func requireSigned(t *testing.T, secret string, calls []hookCall) {
 	t.Helper()
 	for _, c := range calls {
-		require.NoError(t, verifySignature(secret, c, now, 10*time.Minute), "call of %s", c.ID)
+		require.NoError(t, verifySignature(secret, c, time.Minute), "call of %s", c.ID)
 	}
 }

@@ -126,6 +126,12 @@ func TestActions_OpenedVerifiedReopened(t *testing.T) {
 	assert.Equal(t, "PR-1", tags.StandardCode)
 	assert.Equal(t, v1, tags.VisitID)
 	assert.Equal(t, audit.ActionOpen, tags.State)
+	var types []string
+	for _, e := range w.events(t) {
+		types = append(types, e.Type)
+	}
+	assert.Equal(t, []string{app.EventVisitSubmitted, app.EventVisitComplete, app.EventVisitApproved, app.EventActionOpened, app.EventActionOpened}, types,
+		"the approval's event comes before the actions it opened")
 
 	mine, err := w.app.ListActions(ctx, w.mA, app.ActionList{Mine: true})
 	require.NoError(t, err)

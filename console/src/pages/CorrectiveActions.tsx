@@ -327,17 +327,27 @@ function Reassign({ action: a }: { action: Action }) {
   const [owner, setOwner] = useState("");
   const [note, setNote] = useState("");
   const [invalid, setInvalid] = useState("");
-  const chosen = owners.data?.owners.find((o) => o.userId === owner);
-  const name = chosen ? ownerLabel(t, chosen.name, chosen.role) : "";
+  // The name of the last choice sent, for its refusal.
+  const [tried, setTried] = useState("");
+  // A choice the list no longer offers (the page refreshed after a
+  // refusal) is no choice.
+  const chosen = choices.find((o) => o.userId === owner);
   const reassign = useAction(async () => {
-    const r = await client.reassignAction({ actionId: a.id, ownerId: owner, note: note.trim() });
-    await qc.invalidateQueries();
-    setOwner("");
-    setNote("");
-    return r.action?.ownerName ?? name;
+    if (!chosen) return "";
+    setTried(ownerLabel(t, chosen.name, chosen.role));
+    try {
+      const r = await client.reassignAction({ actionId: a.id, ownerId: chosen.userId, note: note.trim() });
+      setOwner("");
+      setNote("");
+      return r.action?.ownerName ?? chosen.name;
+    } finally {
+      // Refused or not, the page shows the action as it is now (a
+      // refusal is most often a page older than someone else's change).
+      await qc.invalidateQueries();
+    }
   });
   const send = () => {
-    if (!owner) return setInvalid(t("action.needOwner"));
+    if (!chosen) return setInvalid(t("action.needOwner"));
     setInvalid("");
     void reassign.run();
   };
@@ -345,10 +355,11 @@ function Reassign({ action: a }: { action: Action }) {
     <Section title={t("action.reassign")}>
       {reassign.result && <Done message={t("action.reassigned", { name: reassign.result })} />}
       <ErrorText error={owners.error} />
+      {owners.isSuccess && choices.length === 0 && <p className="muted">{t("action.noOtherOwner")}</p>}
       <form className="return-form" onSubmit={(e) => { e.preventDefault(); send(); }}>
         <label>
           {t("action.newOwner")}
-          <select name="owner" value={owner} onChange={(e) => setOwner(e.target.value)} aria-invalid={!!invalid}>
+          <select name="owner" value={chosen?.userId ?? ""} onChange={(e) => setOwner(e.target.value)} aria-invalid={!!invalid}>
             <option value="">{owners.isPending ? t("common.loading") : t("action.chooseOwner")}</option>
             {choices.map((o) => (
               <option key={o.userId} value={o.userId}>
@@ -373,7 +384,7 @@ function Reassign({ action: a }: { action: Action }) {
       <ErrorText
         error={reassign.error}
         byCode={{
-          [Code.InvalidArgument]: t("action.reassignRefusedOwner", { name: name || t("action.thatUser") }),
+          [Code.InvalidArgument]: t("action.reassignRefusedOwner", { name: tried || t("action.thatUser") }),
           [Code.FailedPrecondition]: t("action.reassignRefusedVerified"),
           [Code.NotFound]: t("action.reassignRefusedGone"),
           [Code.PermissionDenied]: t("action.reassignRefusedRole"),
