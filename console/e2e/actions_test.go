@@ -122,12 +122,12 @@ func TestConsole_CorrectiveAction(t *testing.T) {
 	for _, e := range events {
 		want[e.ID] = true
 	}
-	calls := rc.waitFor(t, "every event of the endpoint's types", func(calls []hookCall) bool {
+	rc.waitFor(t, "every event of the endpoint's types", func(calls []hookCall) bool {
 		_, n := byID(calls)
 		return len(n) >= len(want)
 	})
 	time.Sleep(200 * time.Millisecond) // nothing more arrives
-	calls = rc.got()
+	calls := rc.got()
 	requireSigned(t, secret, calls)
 	_, n := byID(calls)
 	for id, k := range n {
@@ -155,8 +155,8 @@ func TestConsole_CorrectiveAction(t *testing.T) {
 	}
 	assert.Equal(t, []string{
 		"visit.submitted", "visit.complete", "visit.approved", "action.opened", // the failed check
-		"action.overdue",                                                          // five days on
-		"action.done",                                                             // closed in the console
+		"action.overdue",                                                         // five days on
+		"action.done",                                                            // closed in the console
 		"visit.submitted", "visit.complete", "visit.approved", "action.verified", // the passing visit
 	}, flow)
 	for _, e := range events {

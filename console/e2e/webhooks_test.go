@@ -55,7 +55,7 @@ func TestConsole_Webhooks(t *testing.T) {
 			ID   string `json:"id"`
 			Type string `json:"type"`
 			Data struct {
-				Endpoint struct{ URL string } `json:"endpoint"`
+				Endpoint struct{ URL string }  `json:"endpoint"`
 				SentBy   struct{ Name string } `json:"sent_by"`
 			} `json:"data"`
 		}
