@@ -953,8 +953,12 @@ const phases = {
     const ctx = await open();
     const page = watch(await ctx.newPage());
     await login(page, "manager");
+    // His first screen says what waits for him.
+    await page.getByRole("link", { name: "Corrective actions waiting for you: 1, overdue: 1." }).waitFor();
+    await shot(page, "home-manager-actions");
     await page.goto(URL + "/dashboard");
     const overdue = page.locator("section.card").filter({ has: page.getByRole("heading", { name: "Overdue corrective actions: 1" }) });
+    await overdue.screenshot({ path: join(SHOTS, "dashboard-overdue-actions.png") });
     await overdue.getByRole("link", { name: /MSK-01/ }).click();
     await page.waitForURL(/view=overdue/);
     await page.locator("table.list tbody tr").filter({ hasText: question }).getByText("overdue", { exact: true }).waitFor();

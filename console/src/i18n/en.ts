@@ -218,9 +218,11 @@ export const en = {
   "form.number": "Enter a number.",
   "form.required": "Required.",
 
+  "home.actionsText": "Follow-up of failed questions: yours, overdue, a store's.",
   "home.assignmentsText": "Plan visits: stores × shoppers × a window.",
   "home.checklistsText": "Import standards packs, publish versions.",
   "home.hello": "Hello, {name}",
+  "home.myActions": "Corrective actions waiting for you: {n}, overdue: {m}.",
   "home.reportsText": "Download the audit workbook.",
   "home.reviewText": "Review, return and approve visits.",
   "home.sessionsText": "See and revoke signed-in devices.",

@@ -219,9 +219,11 @@ export const ru: Record<MessageKey, string> = {
   "form.number": "Введите число.",
   "form.required": "Обязательное поле.",
 
+  "home.actionsText": "Исправление нарушений: ваши, просроченные, по магазину.",
   "home.assignmentsText": "Планируйте визиты: точки × покупатели × окно.",
   "home.checklistsText": "Импорт пакетов стандартов, публикация версий.",
   "home.hello": "Здравствуйте, {name}",
+  "home.myActions": "Корректирующие задачи на вас: {n}, просрочено: {m}.",
   "home.reportsText": "Скачать аудиторскую книгу Excel.",
   "home.reviewText": "Проверка, возврат и утверждение визитов.",
   "home.sessionsText": "Вошедшие устройства и их отзыв.",
