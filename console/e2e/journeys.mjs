@@ -1040,6 +1040,14 @@ const phases = {
     await noAlert(page);
     await shot(page, "action-done");
     await axe(page, "corrective action");
+    // On a phone, the page and its forms fit.
+    await page.setViewportSize({ width: 360, height: 760 });
+    await page.reload();
+    await page.getByRole("heading", { name: "Give it to someone else" }).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow <= 0, "no sideways scrolling on an action at 360 px, overflow " + overflow);
+    await shot(page, "action-360");
+    await page.setViewportSize({ width: 1280, height: 860 });
     // Done, it no longer counts as overdue.
     await page.goto(URL + "/dashboard");
     await page.getByText("No action is overdue.").waitFor();
