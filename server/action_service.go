@@ -235,7 +235,7 @@ func (a *actionService) ReassignAction(ctx context.Context, req *connect.Request
 	if err := actionID(req.Msg.GetActionId()); err != nil {
 		return nil, err
 	}
-	ac, err := a.s.app.ReassignAction(ctx, p, req.Msg.GetActionId(), req.Msg.GetOwnerId())
+	ac, err := a.s.app.ReassignAction(ctx, p, req.Msg.GetActionId(), req.Msg.GetOwnerId(), req.Msg.GetNote())
 	if err != nil {
 		return nil, err
 	}
@@ -244,6 +244,26 @@ func (a *actionService) ReassignAction(ctx context.Context, req *connect.Request
 		return nil, err
 	}
 	return connect.NewResponse(&v1.ReassignActionResponse{Action: out}), nil
+}
+
+// ListActionOwners lists the users who may own an action, by name.
+func (a *actionService) ListActionOwners(ctx context.Context, req *connect.Request[v1.ListActionOwnersRequest]) (*connect.Response[v1.ListActionOwnersResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := actionID(req.Msg.GetActionId()); err != nil {
+		return nil, err
+	}
+	owners, err := a.s.app.ActionOwners(ctx, p, req.Msg.GetActionId())
+	if err != nil {
+		return nil, err
+	}
+	resp := &v1.ListActionOwnersResponse{}
+	for _, o := range owners {
+		resp.Owners = append(resp.Owners, &v1.ActionOwner{UserId: o.User.ID, Name: o.Name, Role: roleToProto[o.User.Role], Current: o.Current})
+	}
+	return connect.NewResponse(resp), nil
 }
 
 // proofOf finds a proof photo of an action in the caller's scope.

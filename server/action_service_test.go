@@ -189,3 +189,55 @@ func TestActionService_EndToEnd(t *testing.T) {
 		assert.Equal(t, "ok "+reqs[i].ID, v, "every delivery is signed")
 	}
 }
+
+// TestActionService_Reassign: the owners a manager may choose for his
+// store's action are its managers and the admins, by name; he reassigns
+// it to the second manager with a note the history keeps; HR may not
+// ask, nor reassign.
+func TestActionService_Reassign(t *testing.T) {
+	ts := mustRunSyncServer(t, &server.Config{})
+	c := clientsOf(ts, http.DefaultClient)
+	f := newField(t, ts, c)
+	actions := shopscorev1connect.NewActionServiceClient(http.DefaultClient, ts.URL)
+	manager := mustLogin(t, c, audit.RoleManager, "desk-"+uuid.NewString())
+	hr := mustLogin(t, c, audit.RoleHR, "desk-"+uuid.NewString()).Tokens.AccessToken
+	rec := f.completeVisit(t, "tags_match_till")
+	_, err := call(t, c.Review.StartReview, manager.Tokens.AccessToken, &v1.StartReviewRequest{VisitId: rec.visit.ID})
+	require.NoError(t, err)
+	_, err = call(t, c.Review.ApproveVisit, manager.Tokens.AccessToken, &v1.ApproveVisitRequest{VisitId: rec.visit.ID})
+	require.NoError(t, err)
+	mine, err := call(t, actions.ListActions, manager.Tokens.AccessToken, &v1.ListActionsRequest{Mine: true})
+	require.NoError(t, err)
+	require.Len(t, mine.Actions, 1)
+	id := mine.Actions[0].Id
+
+	owners, err := call(t, actions.ListActionOwners, manager.Tokens.AccessToken, &v1.ListActionOwnersRequest{ActionId: id})
+	require.NoError(t, err)
+	var names []string
+	second := ""
+	for _, o := range owners.Owners {
+		names = append(names, o.Name)
+		assert.Equal(t, o.UserId == manager.User.Id, o.Current, o.Name)
+		if strings.HasPrefix(o.Name, "Pavel Orlov") {
+			second = o.UserId
+		}
+	}
+	assert.Contains(t, names, "Maria Ivanova (store manager)")
+	assert.Contains(t, names, "Pavel Orlov (second store manager)")
+	assert.NotContains(t, strings.Join(names, ","), "HR", "only managers of the store and admins")
+	require.NotEmpty(t, second)
+	_, err = call(t, actions.ListActionOwners, hr, &v1.ListActionOwnersRequest{ActionId: id})
+	requireCode(t, connect.CodePermissionDenied, err, "HR reads actions but does not move them")
+	_, err = call(t, actions.ReassignAction, hr, &v1.ReassignActionRequest{ActionId: id, OwnerId: second})
+	requireCode(t, connect.CodePermissionDenied, err)
+
+	got, err := call(t, actions.ReassignAction, manager.Tokens.AccessToken, &v1.ReassignActionRequest{ActionId: id, OwnerId: second, Note: "Pavel runs the tills this week"})
+	require.NoError(t, err)
+	assert.Equal(t, second, got.Action.OwnerId)
+	last := got.Action.History[len(got.Action.History)-1]
+	assert.True(t, last.Reassigned)
+	assert.Equal(t, "Pavel Orlov (second store manager)", last.OwnerName)
+	assert.Equal(t, "Pavel runs the tills this week", last.Note)
+	_, err = call(t, actions.ReassignAction, manager.Tokens.AccessToken, &v1.ReassignActionRequest{ActionId: id, OwnerId: second})
+	requireCode(t, connect.CodeInvalidArgument, err, "he owns it already")
+}

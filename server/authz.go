@@ -178,6 +178,7 @@ var policy = map[string][]audit.Role{
 	shopscorev1connect.ActionServiceVerifyActionProcedure:        editors,
 	shopscorev1connect.ActionServiceReopenActionProcedure:        editors,
 	shopscorev1connect.ActionServiceReassignActionProcedure:      editors,
+	shopscorev1connect.ActionServiceListActionOwnersProcedure:    editors,
 	shopscorev1connect.ActionServiceCreateProofUploadProcedure:   editors,
 	shopscorev1connect.ActionServiceFinalizeProofUploadProcedure: editors,
 }

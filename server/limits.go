@@ -95,6 +95,8 @@ var requestLimits = map[protoreflect.FullName]limit{
 	"shopscore.v1.ReopenActionRequest.reason":            {Bytes: audit.MaxActionNote},
 	"shopscore.v1.ReassignActionRequest.action_id":       limID,
 	"shopscore.v1.ReassignActionRequest.owner_id":        limID,
+	"shopscore.v1.ReassignActionRequest.note":            {Bytes: audit.MaxActionNote},
+	"shopscore.v1.ListActionOwnersRequest.action_id":     limID,
 	"shopscore.v1.CreateProofUploadRequest.action_id":    limID,
 	"shopscore.v1.CreateProofUploadRequest.sha256":       limSHA256,
 	"shopscore.v1.CreateProofUploadRequest.content_type": limCode,

@@ -149,12 +149,7 @@ func journey(tb testing.TB, url, phase string, extra map[string]string) map[stri
 
 func adminClient(tb testing.TB, url string) (shopscorev1connect.AdminServiceClient, func(*connect.Request[v1.StreamSecurityEventsRequest])) {
 	tb.Helper()
-	auth := shopscorev1connect.NewAuthServiceClient(http.DefaultClient, url)
-	res, err := auth.Login(context.Background(), connect.NewRequest(&v1.LoginRequest{
-		Email: demo.Users[audit.RoleAdmin], Password: servertest.DemoPassword, DeviceId: "e2e-check",
-	}))
-	require.NoError(tb, err)
-	token := res.Msg.Tokens.AccessToken
+	token := accessToken(tb, url, demo.Users[audit.RoleAdmin])
 	return shopscorev1connect.NewAdminServiceClient(http.DefaultClient, url), func(r *connect.Request[v1.StreamSecurityEventsRequest]) {
 		r.Header().Set("Authorization", "Bearer "+token)
 	}

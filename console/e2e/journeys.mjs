@@ -104,7 +104,7 @@ async function axe(page, name) {
 
 async function shot(page, name) {
   await page.waitForTimeout(150);
-  await page.screenshot({ path: join(SHOTS, name + ".png"), fullPage: /^(visit-detail|bonus-|dashboard|policies|base-pay|staff-appeal)/.test(name) && !name.endsWith("360") });
+  await page.screenshot({ path: join(SHOTS, name + ".png"), fullPage: /^(visit-detail|bonus-|dashboard|policies|base-pay|staff-appeal|action-)/.test(name) && !name.endsWith("360") });
 }
 
 async function login(page, who) {
@@ -941,27 +941,87 @@ const phases = {
     return { filed: true, held: true, ruled: true, cited: true };
   },
 
-  // The store's manager closes a corrective action with a photo: from the
-  // visit's page to the action, started, done with a note and a photo
-  // hashed in the browser and uploaded through the verified path.
+  // The store's manager and his overdue corrective action: counted on
+  // the dashboard, marked under "My actions", linked from the visit's
+  // page; he gives it to the second manager with a note and takes it
+  // back (a stale page's second try is refused, in Russian), then closes
+  // it with a photo hashed in the browser and uploaded through the
+  // verified path.
   async action() {
     const visit = env("SHOPSCORE_VISIT");
+    const question = "Did the till charge the price on the tag?";
     const ctx = await open();
     const page = watch(await ctx.newPage());
     await login(page, "manager");
+    // His first screen says what waits for him.
+    await page.getByRole("link", { name: "Corrective actions waiting for you: 1, overdue: 1." }).waitFor();
+    await shot(page, "home-manager-actions");
+    await page.goto(URL + "/dashboard");
+    const overdue = page.locator("section.card").filter({ has: page.getByRole("heading", { name: "Overdue corrective actions: 1" }) });
+    await overdue.screenshot({ path: join(SHOTS, "dashboard-overdue-actions.png") });
+    await overdue.getByRole("link", { name: /MSK-01/ }).click();
+    await page.waitForURL(/view=overdue/);
+    await page.locator("table.list tbody tr").filter({ hasText: question }).getByText("overdue", { exact: true }).waitFor();
+
     await page.goto(URL + "/visits/" + visit);
     const section = page.locator("section.card").filter({ has: page.getByRole("heading", { name: "Corrective actions" }) });
-    await section.getByRole("link", { name: "Did the till charge the price on the tag?" }).waitFor();
+    await section.getByRole("link", { name: question }).waitFor();
     await page.getByRole("navigation").getByRole("link", { name: "Actions" }).click();
     await page.getByRole("heading", { name: "Corrective actions" }).waitFor();
-    const row = page.locator("table.list tbody tr").filter({ hasText: "Did the till charge the price on the tag?" });
+    expect((await page.getByRole("button", { name: "My actions" }).getAttribute("aria-pressed")) === "true", "a manager starts on his own actions");
+    const row = page.locator("table.list tbody tr").filter({ hasText: question });
     await row.waitFor();
-    expect((await row.innerText()).includes("MSK-01"), "the list names the store");
+    const listed = await row.innerText();
+    expect(listed.includes("MSK-01") && listed.includes("overdue") && listed.includes("Maria Ivanova"), "the list names the store, the owner and the delay: " + listed);
     await shot(page, "actions-mine");
     await axe(page, "my actions");
     await row.getByRole("link").click();
     await page.waitForURL(/\/actions\//);
     await page.getByText("PRC-3: The price charged at the till matches the price tag.").waitFor();
+
+    // The same page, open in a second browser in Russian since before
+    // the reassignment.
+    const elsewhere = await open();
+    const stale = await elsewhere.newPage();
+    await login(stale, "manager");
+    await stale.goto(page.url());
+    await stale.getByLabel("Language").selectOption("ru");
+    await stale.getByRole("heading", { name: "Передать другому" }).waitFor();
+    current = page;
+
+    const give = page.locator("section.card").filter({ has: page.getByRole("heading", { name: "Give it to someone else" }) });
+    await give.getByRole("button", { name: "Reassign" }).click();
+    await give.getByRole("alert").filter({ hasText: "Choose who takes the action." }).waitFor();
+    const choices = await give.getByLabel("New owner").locator("option").allInnerTexts();
+    expect(choices.includes("Pavel Orlov (second store manager)") && choices.some((c) => / \(administrator\)$/.test(c)) && !choices.some((c) => c.startsWith("Maria Ivanova")),
+      "the other manager and the admins by name, not the owner: " + choices.join(", "));
+    await give.getByLabel("New owner").selectOption({ label: "Pavel Orlov (second store manager)" });
+    await give.getByLabel("Note for the history (optional)").fill("Pavel runs the tills this week.");
+    await give.getByRole("button", { name: "Reassign" }).click();
+    await give.getByText("Reassigned to Pavel Orlov (second store manager).").waitFor();
+    await page.locator("dl.facts").getByText("Pavel Orlov (second store manager)").waitFor();
+    await page.locator("ol.history").getByText(/reassigned to Pavel Orlov \(second store manager\) — Pavel runs the tills this week\./).waitFor();
+    await noAlert(page);
+    await shot(page, "action-reassigned");
+    await axe(page, "reassigned action");
+
+    // The stale page still offers Pavel Orlov: refused, in its language.
+    const staleGive = stale.locator("section.card").filter({ has: stale.getByRole("heading", { name: "Передать другому" }) });
+    await staleGive.getByLabel("Новый ответственный").selectOption({ label: "Pavel Orlov (second store manager)" });
+    await staleGive.getByRole("button", { name: "Передать", exact: true }).click();
+    const refusal = staleGive.getByRole("alert");
+    await refusal.waitFor();
+    const words = await refusal.innerText();
+    expect(words.includes("Pavel Orlov (second store manager) не может принять задачу") && !/invalid_argument|InvalidArgument|Code\./.test(words), "the refusal in Russian words: " + words);
+    await stale.locator("dl.facts").getByText("Pavel Orlov (second store manager)").waitFor();
+    await staleGive.screenshot({ path: join(SHOTS, "action-reassign-refused-ru.png") });
+    await elsewhere.close();
+
+    // He takes it back.
+    await give.getByLabel("New owner").selectOption({ label: "Maria Ivanova (store manager)" });
+    await give.getByRole("button", { name: "Reassign" }).click();
+    await give.getByText("Reassigned to Maria Ivanova (store manager).").waitFor();
+
     await page.getByRole("button", { name: "Start working on it" }).click();
     await page.getByText("in progress").first().waitFor();
     // A done step without a note is refused before sending.
@@ -980,12 +1040,112 @@ const phases = {
     await noAlert(page);
     await shot(page, "action-done");
     await axe(page, "corrective action");
-    // The dashboard counts overdue actions (none: it is done in time).
+    // On a phone, the page and its forms fit.
+    await page.setViewportSize({ width: 360, height: 760 });
+    await page.reload();
+    await page.getByRole("heading", { name: "Give it to someone else" }).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow <= 0, "no sideways scrolling on an action at 360 px, overflow " + overflow);
+    await shot(page, "action-360");
+    await page.setViewportSize({ width: 1280, height: 860 });
+    // Done, it no longer counts as overdue.
     await page.goto(URL + "/dashboard");
     await page.getByText("No action is overdue.").waitFor();
     clean(page);
     await ctx.close();
-    return { done: true };
+    return { done: true, refusedInRussian: true };
+  },
+
+  // An admin registers a webhook endpoint on the test's receiver, sees its
+  // secret once, sends a test event and reads its 204 in the delivery
+  // log; makes the receiver fail and sends it again (a 500), sends it
+  // again once the receiver is back (a 204); rotates the secret and sends
+  // a test event with the new one.
+  async webhooks() {
+    const receiver = env("SHOPSCORE_RECEIVER");
+    const control = env("SHOPSCORE_RECEIVER_CONTROL");
+    const ctx = await open();
+    const page = watch(await ctx.newPage());
+    await login(page, "admin");
+    await page.getByRole("navigation").getByRole("link", { name: "Webhooks" }).click();
+    await page.getByRole("heading", { name: "Webhooks", exact: true }).waitFor();
+    // Refused before sending: no URL, no event.
+    await page.getByRole("button", { name: "Register endpoint" }).click();
+    await page.getByText("Enter the full address, starting with https://").waitFor();
+    await page.getByText("Choose at least one event.").waitFor();
+    await page.locator("#w-url").fill(receiver);
+    await page.locator("#w-desc").fill("BI: corrective actions");
+    for (const name of ["Corrective action opened", "Corrective action done", "Corrective action verified", "Visit approved"]) {
+      await page.getByLabel(new RegExp("^" + name)).check();
+    }
+    await page.getByRole("button", { name: "Register endpoint" }).click();
+    const shown = page.locator(".secret-once code.secret");
+    await shown.waitFor();
+    const secret = (await shown.innerText()).trim();
+    expect(/^whsec_[A-Za-z0-9+/=]+$/.test(secret), "a Standard Webhooks secret, got " + secret);
+    const row = page.locator("table.list > tbody > tr").filter({ hasText: receiver });
+    await row.waitFor();
+    const listed = await row.innerText();
+    expect(listed.includes("Corrective action opened") && listed.includes("Visit approved") && !listed.includes("action.opened"), "the events by name: " + listed);
+    await shot(page, "webhooks-secret");
+    await axe(page, "webhooks");
+    // Shown once: gone after a reload.
+    await page.reload();
+    await row.waitFor();
+    expect((await page.locator(".secret-once").count()) === 0, "the secret is not shown again");
+
+    await row.getByRole("button", { name: "Send test event" }).click();
+    await row.getByText("A test event is on its way.").waitFor();
+    await row.getByRole("button", { name: "Delivery log" }).click();
+    // The log opens below the endpoint's row, across the table.
+    const log = page.locator("tr.log-row .delivery-log");
+    const tests = log.locator("tbody tr").filter({ hasText: "Test event" });
+    const codes = async (r) => (await r.locator(".attempts li").allInnerTexts()).map((x) => (/HTTP (\d+)/.exec(x) ?? [])[1] ?? "none");
+    /** until reloads the log until cond holds. */
+    const until = async (what, cond) => {
+      for (let i = 0; i < 80; i++) {
+        if (await cond()) return;
+        await log.getByRole("button", { name: "Reload" }).click();
+        await page.waitForTimeout(250);
+      }
+      throw new Error("expected: " + what + "; the log shows " + (await log.innerText()));
+    };
+    await until("the test event delivered with 204", async () => (await tests.count()) === 1 && (await codes(tests.first())).join() === "204");
+    await tests.first().getByText("Delivered").waitFor();
+    await shot(page, "webhooks-log");
+
+    // The receiver fails; send again: a 500, and the delivery waits for
+    // its retry.
+    await fetch(control + "/fail", { method: "POST" });
+    await tests.first().getByRole("button", { name: "Send again" }).click();
+    await tests.first().getByText("Queued; it goes out within seconds.").waitFor();
+    await until("the second attempt's 500", async () => (await codes(tests.first())).join() === "204,500");
+    await tests.first().getByText("Pending").waitFor();
+    await tests.first().getByText(/^Next attempt/).waitFor();
+    await shot(page, "webhooks-log-failed");
+    await axe(page, "delivery log");
+    // Back up: send again now rather than at the retry.
+    await fetch(control + "/ok", { method: "POST" });
+    await tests.first().getByRole("button", { name: "Send again" }).click();
+    await until("the third attempt's 204", async () => (await codes(tests.first())).join() === "204,500,204");
+    await tests.first().getByText("Delivered").waitFor();
+
+    // A new secret, shown once; the previous one signs beside it.
+    await row.getByRole("button", { name: "New secret" }).click();
+    const again = row.locator(".secret-once code.secret");
+    await again.waitFor();
+    const rotated = (await again.innerText()).trim();
+    expect(/^whsec_/.test(rotated) && rotated !== secret, "a new secret");
+    await row.getByText("The previous secret keeps signing for 24 hours beside the new one.").waitFor();
+    await row.getByText(/The previous secret signs too until/).waitFor();
+    await shot(page, "webhooks-rotated");
+    await row.getByRole("button", { name: "Send test event" }).click();
+    await row.getByText("A test event is on its way.").waitFor();
+    await until("the second test event delivered", async () => (await tests.count()) === 2 && (await codes(tests.first())).join() === "204");
+    await noAlert(page);
+    clean(page);
+    await ctx.close();
+    return { secret, rotated };
   },
 };
 

@@ -4,16 +4,22 @@ import { useCallback, useRef, useState, type FormEvent, type ReactNode } from "r
 import { useI18n } from "./i18n/context";
 import { useStoreList } from "./lookups";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { describeError, type PackProblem } from "./lib/errors";
+import { describeError, isNetworkError, type PackProblem } from "./lib/errors";
 import type { MessageKey } from "./i18n/en";
 
-export function ErrorText({ error, id }: { error: unknown; id?: string }) {
+/**
+ * ErrorText shows what a call threw in words: the catalog message of its
+ * code, or the one byCode gives for it (a refusal said in the terms of
+ * the screen), with the server's detail below.
+ */
+export function ErrorText({ error, id, byCode }: { error: unknown; id?: string; byCode?: Partial<Record<Code, string>> }) {
   const { t } = useI18n();
   if (!error) return null;
   const d = describeError(error);
+  const own = error instanceof ConnectError && !isNetworkError(error) ? byCode?.[error.code] : undefined;
   return (
     <div className="error" role="alert" id={id}>
-      <strong>{t(d.key)}</strong>
+      <strong>{own ?? t(d.key)}</strong>
       {d.detail && <pre className="detail">{d.detail}</pre>}
     </div>
   );

@@ -173,14 +173,19 @@ func (a *App) MoveAction(ctx context.Context, p audit.Principal, id string, step
 }
 
 // ReassignAction gives an unverified action in p's scope to another
-// owner: an active manager of its store or an admin. Errors: ENOTFOUND,
-// EFORBIDDEN, EPRECONDITION (verified), EINVALID (naming the user).
-func (a *App) ReassignAction(ctx context.Context, p audit.Principal, id, ownerID string) (*audit.Action, error) {
-	if p.Role != audit.RoleManager && p.Role != audit.RoleAdmin {
+// owner (one ActionOwners lists), recording note (optional) in its
+// history. Errors: ENOTFOUND, EFORBIDDEN, EPRECONDITION (verified),
+// EINVALID (naming the user: not one who may own it, or the owner
+// already).
+func (a *App) ReassignAction(ctx context.Context, p audit.Principal, id, ownerID, note string) (*audit.Action, error) {
+	note = strings.TrimSpace(note)
+	switch {
+	case p.Role != audit.RoleManager && p.Role != audit.RoleAdmin:
 		return nil, audit.Errorf(audit.EFORBIDDEN, "a corrective action is reassigned by a manager of its store or an admin, not by a user with the %s role", p.Role)
-	}
-	if ownerID == "" {
+	case ownerID == "":
 		return nil, audit.Errorf(audit.EINVALID, "owner_id is required")
+	case len(note) > audit.MaxActionNote:
+		return nil, audit.Errorf(audit.EINVALID, "note: longer than %d bytes", audit.MaxActionNote)
 	}
 	var out *audit.Action
 	err := a.st.Update(ctx, func(tx storage.Tx) error {
@@ -201,24 +206,77 @@ func (a *App) ReassignAction(ctx context.Context, p audit.Principal, id, ownerID
 		if err != nil {
 			return err
 		}
-		name := u.DisplayName
-		if name == "" {
-			name = u.Email
-		}
+		name := userName(u)
 		switch {
 		case u.Disabled:
 			return audit.Errorf(audit.EINVALID, "owner_id: %s is disabled", name)
-		case u.Role != audit.RoleAdmin && !(u.Role == audit.RoleManager && slices.Contains(store.ManagerIDs, u.ID)):
+		case !mayOwnAction(u, store):
 			return audit.Errorf(audit.EINVALID, "owner_id: %s does not manage store %s %s; an action is owned by a manager of its store or an admin",
 				name, store.Code, store.Name)
+		case u.ID == ac.OwnerID:
+			return audit.Errorf(audit.EINVALID, "owner_id: %s owns the action already", name)
 		}
 		if err := tx.Actions().Move(ctx, id, storage.ActionMove{From: ac.State, To: ac.State, ActorID: p.UserID, ActorRole: string(p.Role),
-			OwnerID: &u.ID, Note: "reassigned to " + name}); err != nil {
+			OwnerID: &u.ID, Note: note}); err != nil {
 			return err
 		}
 		out, err = findAction(ctx, tx, audit.Scope{All: true}, id)
 		return err
 	})
+	return out, err
+}
+
+// mayOwnAction reports whether u may own an action of store: an admin,
+// or a manager of the store (disabled users aside).
+func mayOwnAction(u *audit.User, store *audit.Store) bool {
+	return u.Role == audit.RoleAdmin || u.Role == audit.RoleManager && slices.Contains(store.ManagerIDs, u.ID)
+}
+
+// userName is how a user is named to people: his display name, else his
+// e-mail.
+func userName(u *audit.User) string {
+	if u.DisplayName != "" {
+		return u.DisplayName
+	}
+	return u.Email
+}
+
+// ActionOwner is a user who may own an action, for ReassignAction's
+// choice.
+type ActionOwner struct {
+	User    *audit.User
+	Name    string
+	Current bool // he owns it now
+}
+
+// ActionOwners lists the users who may own the action id in p's scope:
+// the active managers of its store and the active admins, by name.
+// Errors: ENOTFOUND.
+func (a *App) ActionOwners(ctx context.Context, p audit.Principal, id string) ([]ActionOwner, error) {
+	var out []ActionOwner
+	err := a.st.View(ctx, func(tx storage.Tx) error {
+		ac, err := tx.Actions().Find(ctx, audit.ScopeOf(p), id)
+		if err != nil {
+			return err
+		}
+		store, err := tx.Stores().Find(ctx, audit.Scope{All: true}, ac.StoreID)
+		if err != nil {
+			return err
+		}
+		for _, role := range []audit.Role{audit.RoleManager, audit.RoleAdmin} {
+			us, err := tx.Users().List(ctx, storage.UserFilter{Role: role, ActiveOnly: true})
+			if err != nil {
+				return err
+			}
+			for _, u := range us {
+				if mayOwnAction(u, store) {
+					out = append(out, ActionOwner{User: u, Name: userName(u), Current: u.ID == ac.OwnerID})
+				}
+			}
+		}
+		return nil
+	})
+	slices.SortStableFunc(out, func(x, y ActionOwner) int { return strings.Compare(x.Name, y.Name) })
 	return out, err
 }
 

@@ -126,6 +126,12 @@ func TestActions_OpenedVerifiedReopened(t *testing.T) {
 	assert.Equal(t, "PR-1", tags.StandardCode)
 	assert.Equal(t, v1, tags.VisitID)
 	assert.Equal(t, audit.ActionOpen, tags.State)
+	var types []string
+	for _, e := range w.events(t) {
+		types = append(types, e.Type)
+	}
+	assert.Equal(t, []string{app.EventVisitSubmitted, app.EventVisitComplete, app.EventVisitApproved, app.EventActionOpened, app.EventActionOpened}, types,
+		"the approval's event comes before the actions it opened")
 
 	mine, err := w.app.ListActions(ctx, w.mA, app.ActionList{Mine: true})
 	require.NoError(t, err)
@@ -275,18 +281,41 @@ func TestActions_Reassign(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, list, 1)
 	id := list[0].ID
-	_, err = w.app.ReassignAction(ctx, w.mA, id, w.mB.UserID)
+	_, err = w.app.ReassignAction(ctx, w.mA, id, w.mB.UserID, "")
 	requireCode(t, audit.EINVALID, err)
 	assert.Contains(t, audit.ErrorMessage(err), "does not manage store A-1 Store A-1")
-	_, err = w.app.ReassignAction(ctx, w.mA, id, w.s1)
+	_, err = w.app.ReassignAction(ctx, w.mA, id, w.s1, "")
 	requireCode(t, audit.EINVALID, err)
-	_, err = w.app.ReassignAction(ctx, audit.Principal{UserID: w.s1, Role: audit.RoleShopper}, id, w.admin.UserID)
+	_, err = w.app.ReassignAction(ctx, audit.Principal{UserID: w.s1, Role: audit.RoleShopper}, id, w.admin.UserID, "")
 	requireCode(t, audit.EFORBIDDEN, err)
-	got, err := w.app.ReassignAction(ctx, w.mA, id, w.admin.UserID)
+	_, err = w.app.ReassignAction(ctx, w.mA, id, w.mA.UserID, "")
+	requireCode(t, audit.EINVALID, err)
+	assert.Contains(t, audit.ErrorMessage(err), "owns the action already")
+	_, err = w.app.ReassignAction(ctx, w.mB, id, w.admin.UserID, "")
+	requireCode(t, audit.ENOTFOUND, err)
+
+	// Who may own it: the store's active managers and the admins, the
+	// owner marked; another store's manager may not even ask.
+	owners, err := w.app.ActionOwners(ctx, w.mA, id)
+	require.NoError(t, err)
+	var names []string
+	for _, o := range owners {
+		names = append(names, o.Name)
+		assert.Equal(t, o.User.ID == w.mA.UserID, o.Current, o.Name)
+	}
+	assert.ElementsMatch(t, []string{"a@example.com", "admin@example.com"}, names)
+	_, err = w.app.ActionOwners(ctx, w.mB, id)
+	requireCode(t, audit.ENOTFOUND, err)
+
+	got, err := w.app.ReassignAction(ctx, w.mA, id, w.admin.UserID, "  away until Monday  ")
 	require.NoError(t, err)
 	assert.Equal(t, w.admin.UserID, got.OwnerID)
 	assert.Equal(t, "admin@example.com", got.OwnerName)
 	assert.Equal(t, audit.ActionOpen, got.State, "a reassignment keeps the state")
+	last := got.History[len(got.History)-1]
+	assert.True(t, last.Reassigned)
+	assert.Equal(t, "admin@example.com", last.OwnerName)
+	assert.Equal(t, "away until Monday", last.Note, "the history keeps the note")
 	mine, err := w.app.ListActions(ctx, w.admin, app.ActionList{Mine: true})
 	require.NoError(t, err)
 	assert.Len(t, mine, 1)

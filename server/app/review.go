@@ -51,15 +51,16 @@ func (a *App) ReviewVisit(ctx context.Context, actor audit.Principal, id string,
 		if err := tx.Feed().Touch(ctx, s.ShopperID, storage.FeedKindVisit, id); err != nil {
 			return err
 		}
-		if action == audit.ActionApprove {
-			// The approval opens, verifies and reopens the store's
-			// corrective actions in its own transaction.
-			if err := actionsOnApproval(ctx, tx, id, actor); err != nil {
+		if typ, ok := reviewEvents[action]; ok {
+			if err := visitEvent(ctx, tx, typ, id, actor, reason, comments); err != nil {
 				return err
 			}
 		}
-		if typ, ok := reviewEvents[action]; ok {
-			if err := visitEvent(ctx, tx, typ, id, actor, reason, comments); err != nil {
+		if action == audit.ActionApprove {
+			// The approval opens, verifies and reopens the store's
+			// corrective actions in its own transaction, their events
+			// after the approval's in the outbox (cause, then effect).
+			if err := actionsOnApproval(ctx, tx, id, actor); err != nil {
 				return err
 			}
 		}

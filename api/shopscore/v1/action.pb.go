@@ -1098,9 +1098,11 @@ func (x *ReopenActionResponse) GetAction() *Action {
 }
 
 type ReassignActionRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ActionId      string                 `protobuf:"bytes,1,opt,name=action_id,json=actionId,proto3" json:"action_id,omitempty"`
-	OwnerId       string                 `protobuf:"bytes,2,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ActionId string                 `protobuf:"bytes,1,opt,name=action_id,json=actionId,proto3" json:"action_id,omitempty"`
+	OwnerId  string                 `protobuf:"bytes,2,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	// Why it changes hands (optional); the history shows it.
+	Note          string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1149,6 +1151,13 @@ func (x *ReassignActionRequest) GetOwnerId() string {
 	return ""
 }
 
+func (x *ReassignActionRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
 type ReassignActionResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Action        *Action                `protobuf:"bytes,1,opt,name=action,proto3" json:"action,omitempty"`
@@ -1193,6 +1202,165 @@ func (x *ReassignActionResponse) GetAction() *Action {
 	return nil
 }
 
+type ListActionOwnersRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ActionId      string                 `protobuf:"bytes,1,opt,name=action_id,json=actionId,proto3" json:"action_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListActionOwnersRequest) Reset() {
+	*x = ListActionOwnersRequest{}
+	mi := &file_shopscore_v1_action_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListActionOwnersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListActionOwnersRequest) ProtoMessage() {}
+
+func (x *ListActionOwnersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_action_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListActionOwnersRequest.ProtoReflect.Descriptor instead.
+func (*ListActionOwnersRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListActionOwnersRequest) GetActionId() string {
+	if x != nil {
+		return x.ActionId
+	}
+	return ""
+}
+
+// ActionOwner is a user who may own an action.
+type ActionOwner struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	UserId string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Name   string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Role   Role                   `protobuf:"varint,3,opt,name=role,proto3,enum=shopscore.v1.Role" json:"role,omitempty"`
+	// He owns it now.
+	Current       bool `protobuf:"varint,4,opt,name=current,proto3" json:"current,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ActionOwner) Reset() {
+	*x = ActionOwner{}
+	mi := &file_shopscore_v1_action_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ActionOwner) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ActionOwner) ProtoMessage() {}
+
+func (x *ActionOwner) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_action_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ActionOwner.ProtoReflect.Descriptor instead.
+func (*ActionOwner) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ActionOwner) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *ActionOwner) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ActionOwner) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+func (x *ActionOwner) GetCurrent() bool {
+	if x != nil {
+		return x.Current
+	}
+	return false
+}
+
+type ListActionOwnersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// By name.
+	Owners        []*ActionOwner `protobuf:"bytes,1,rep,name=owners,proto3" json:"owners,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListActionOwnersResponse) Reset() {
+	*x = ListActionOwnersResponse{}
+	mi := &file_shopscore_v1_action_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListActionOwnersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListActionOwnersResponse) ProtoMessage() {}
+
+func (x *ListActionOwnersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_action_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListActionOwnersResponse.ProtoReflect.Descriptor instead.
+func (*ListActionOwnersResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ListActionOwnersResponse) GetOwners() []*ActionOwner {
+	if x != nil {
+		return x.Owners
+	}
+	return nil
+}
+
 type CreateProofUploadRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ActionId      string                 `protobuf:"bytes,1,opt,name=action_id,json=actionId,proto3" json:"action_id,omitempty"`
@@ -1206,7 +1374,7 @@ type CreateProofUploadRequest struct {
 
 func (x *CreateProofUploadRequest) Reset() {
 	*x = CreateProofUploadRequest{}
-	mi := &file_shopscore_v1_action_proto_msgTypes[16]
+	mi := &file_shopscore_v1_action_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1218,7 +1386,7 @@ func (x *CreateProofUploadRequest) String() string {
 func (*CreateProofUploadRequest) ProtoMessage() {}
 
 func (x *CreateProofUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_action_proto_msgTypes[16]
+	mi := &file_shopscore_v1_action_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1231,7 +1399,7 @@ func (x *CreateProofUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProofUploadRequest.ProtoReflect.Descriptor instead.
 func (*CreateProofUploadRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{16}
+	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CreateProofUploadRequest) GetActionId() string {
@@ -1284,7 +1452,7 @@ type CreateProofUploadResponse struct {
 
 func (x *CreateProofUploadResponse) Reset() {
 	*x = CreateProofUploadResponse{}
-	mi := &file_shopscore_v1_action_proto_msgTypes[17]
+	mi := &file_shopscore_v1_action_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1296,7 +1464,7 @@ func (x *CreateProofUploadResponse) String() string {
 func (*CreateProofUploadResponse) ProtoMessage() {}
 
 func (x *CreateProofUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_action_proto_msgTypes[17]
+	mi := &file_shopscore_v1_action_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1309,7 +1477,7 @@ func (x *CreateProofUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProofUploadResponse.ProtoReflect.Descriptor instead.
 func (*CreateProofUploadResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{17}
+	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CreateProofUploadResponse) GetAlreadyVerified() bool {
@@ -1357,7 +1525,7 @@ type FinalizeProofUploadRequest struct {
 
 func (x *FinalizeProofUploadRequest) Reset() {
 	*x = FinalizeProofUploadRequest{}
-	mi := &file_shopscore_v1_action_proto_msgTypes[18]
+	mi := &file_shopscore_v1_action_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1369,7 +1537,7 @@ func (x *FinalizeProofUploadRequest) String() string {
 func (*FinalizeProofUploadRequest) ProtoMessage() {}
 
 func (x *FinalizeProofUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_action_proto_msgTypes[18]
+	mi := &file_shopscore_v1_action_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1382,7 +1550,7 @@ func (x *FinalizeProofUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinalizeProofUploadRequest.ProtoReflect.Descriptor instead.
 func (*FinalizeProofUploadRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{18}
+	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *FinalizeProofUploadRequest) GetActionId() string {
@@ -1408,7 +1576,7 @@ type FinalizeProofUploadResponse struct {
 
 func (x *FinalizeProofUploadResponse) Reset() {
 	*x = FinalizeProofUploadResponse{}
-	mi := &file_shopscore_v1_action_proto_msgTypes[19]
+	mi := &file_shopscore_v1_action_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1420,7 +1588,7 @@ func (x *FinalizeProofUploadResponse) String() string {
 func (*FinalizeProofUploadResponse) ProtoMessage() {}
 
 func (x *FinalizeProofUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_action_proto_msgTypes[19]
+	mi := &file_shopscore_v1_action_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1433,7 +1601,7 @@ func (x *FinalizeProofUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinalizeProofUploadResponse.ProtoReflect.Descriptor instead.
 func (*FinalizeProofUploadResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{19}
+	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *FinalizeProofUploadResponse) GetProof() *EvidenceFile {
@@ -1451,7 +1619,7 @@ type CountOverdueActionsRequest struct {
 
 func (x *CountOverdueActionsRequest) Reset() {
 	*x = CountOverdueActionsRequest{}
-	mi := &file_shopscore_v1_action_proto_msgTypes[20]
+	mi := &file_shopscore_v1_action_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1463,7 +1631,7 @@ func (x *CountOverdueActionsRequest) String() string {
 func (*CountOverdueActionsRequest) ProtoMessage() {}
 
 func (x *CountOverdueActionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_action_proto_msgTypes[20]
+	mi := &file_shopscore_v1_action_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1476,7 +1644,7 @@ func (x *CountOverdueActionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CountOverdueActionsRequest.ProtoReflect.Descriptor instead.
 func (*CountOverdueActionsRequest) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{20}
+	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{23}
 }
 
 // OverdueActions is one store's count of overdue actions.
@@ -1492,7 +1660,7 @@ type OverdueActions struct {
 
 func (x *OverdueActions) Reset() {
 	*x = OverdueActions{}
-	mi := &file_shopscore_v1_action_proto_msgTypes[21]
+	mi := &file_shopscore_v1_action_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1504,7 +1672,7 @@ func (x *OverdueActions) String() string {
 func (*OverdueActions) ProtoMessage() {}
 
 func (x *OverdueActions) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_action_proto_msgTypes[21]
+	mi := &file_shopscore_v1_action_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1517,7 +1685,7 @@ func (x *OverdueActions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OverdueActions.ProtoReflect.Descriptor instead.
 func (*OverdueActions) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{21}
+	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *OverdueActions) GetStoreId() string {
@@ -1558,7 +1726,7 @@ type CountOverdueActionsResponse struct {
 
 func (x *CountOverdueActionsResponse) Reset() {
 	*x = CountOverdueActionsResponse{}
-	mi := &file_shopscore_v1_action_proto_msgTypes[22]
+	mi := &file_shopscore_v1_action_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1570,7 +1738,7 @@ func (x *CountOverdueActionsResponse) String() string {
 func (*CountOverdueActionsResponse) ProtoMessage() {}
 
 func (x *CountOverdueActionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_shopscore_v1_action_proto_msgTypes[22]
+	mi := &file_shopscore_v1_action_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1583,7 +1751,7 @@ func (x *CountOverdueActionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CountOverdueActionsResponse.ProtoReflect.Descriptor instead.
 func (*CountOverdueActionsResponse) Descriptor() ([]byte, []int) {
-	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{22}
+	return file_shopscore_v1_action_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CountOverdueActionsResponse) GetStores() []*OverdueActions {
@@ -1604,7 +1772,7 @@ var File_shopscore_v1_action_proto protoreflect.FileDescriptor
 
 const file_shopscore_v1_action_proto_rawDesc = "" +
 	"\n" +
-	"\x19shopscore/v1/action.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19shopscore/v1/appeal.proto\x1a\x19shopscore/v1/review.proto\"\xb7\a\n" +
+	"\x19shopscore/v1/action.proto\x12\fshopscore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19shopscore/v1/appeal.proto\x1a\x17shopscore/v1/auth.proto\x1a\x19shopscore/v1/review.proto\"\xb7\a\n" +
 	"\x06Action\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12/\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x19.shopscore.v1.ActionStateR\x05state\x128\n" +
@@ -1688,12 +1856,22 @@ const file_shopscore_v1_action_proto_rawDesc = "" +
 	"\taction_id\x18\x01 \x01(\tR\bactionId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"D\n" +
 	"\x14ReopenActionResponse\x12,\n" +
-	"\x06action\x18\x01 \x01(\v2\x14.shopscore.v1.ActionR\x06action\"O\n" +
+	"\x06action\x18\x01 \x01(\v2\x14.shopscore.v1.ActionR\x06action\"c\n" +
 	"\x15ReassignActionRequest\x12\x1b\n" +
 	"\taction_id\x18\x01 \x01(\tR\bactionId\x12\x19\n" +
-	"\bowner_id\x18\x02 \x01(\tR\aownerId\"F\n" +
+	"\bowner_id\x18\x02 \x01(\tR\aownerId\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\"F\n" +
 	"\x16ReassignActionResponse\x12,\n" +
-	"\x06action\x18\x01 \x01(\v2\x14.shopscore.v1.ActionR\x06action\"\xa7\x01\n" +
+	"\x06action\x18\x01 \x01(\v2\x14.shopscore.v1.ActionR\x06action\"6\n" +
+	"\x17ListActionOwnersRequest\x12\x1b\n" +
+	"\taction_id\x18\x01 \x01(\tR\bactionId\"|\n" +
+	"\vActionOwner\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12&\n" +
+	"\x04role\x18\x03 \x01(\x0e2\x12.shopscore.v1.RoleR\x04role\x12\x18\n" +
+	"\acurrent\x18\x04 \x01(\bR\acurrent\"M\n" +
+	"\x18ListActionOwnersResponse\x121\n" +
+	"\x06owners\x18\x01 \x03(\v2\x19.shopscore.v1.ActionOwnerR\x06owners\"\xa7\x01\n" +
 	"\x18CreateProofUploadRequest\x12\x1b\n" +
 	"\taction_id\x18\x01 \x01(\tR\bactionId\x12\x14\n" +
 	"\x05index\x18\x02 \x01(\x05R\x05index\x12\x16\n" +
@@ -1737,7 +1915,7 @@ const file_shopscore_v1_action_proto_rawDesc = "" +
 	"\x0eActionSeverity\x12\x1f\n" +
 	"\x1bACTION_SEVERITY_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18ACTION_SEVERITY_CRITICAL\x10\x01\x12\x19\n" +
-	"\x15ACTION_SEVERITY_MAJOR\x10\x022\x9f\a\n" +
+	"\x15ACTION_SEVERITY_MAJOR\x10\x022\x82\b\n" +
 	"\rActionService\x12R\n" +
 	"\vListActions\x12 .shopscore.v1.ListActionsRequest\x1a!.shopscore.v1.ListActionsResponse\x12L\n" +
 	"\tGetAction\x12\x1e.shopscore.v1.GetActionRequest\x1a\x1f.shopscore.v1.GetActionResponse\x12R\n" +
@@ -1746,7 +1924,8 @@ const file_shopscore_v1_action_proto_rawDesc = "" +
 	"DoneAction\x12\x1f.shopscore.v1.DoneActionRequest\x1a .shopscore.v1.DoneActionResponse\x12U\n" +
 	"\fVerifyAction\x12!.shopscore.v1.VerifyActionRequest\x1a\".shopscore.v1.VerifyActionResponse\x12U\n" +
 	"\fReopenAction\x12!.shopscore.v1.ReopenActionRequest\x1a\".shopscore.v1.ReopenActionResponse\x12[\n" +
-	"\x0eReassignAction\x12#.shopscore.v1.ReassignActionRequest\x1a$.shopscore.v1.ReassignActionResponse\x12d\n" +
+	"\x0eReassignAction\x12#.shopscore.v1.ReassignActionRequest\x1a$.shopscore.v1.ReassignActionResponse\x12a\n" +
+	"\x10ListActionOwners\x12%.shopscore.v1.ListActionOwnersRequest\x1a&.shopscore.v1.ListActionOwnersResponse\x12d\n" +
 	"\x11CreateProofUpload\x12&.shopscore.v1.CreateProofUploadRequest\x1a'.shopscore.v1.CreateProofUploadResponse\x12j\n" +
 	"\x13FinalizeProofUpload\x12(.shopscore.v1.FinalizeProofUploadRequest\x1a).shopscore.v1.FinalizeProofUploadResponse\x12j\n" +
 	"\x13CountOverdueActions\x12(.shopscore.v1.CountOverdueActionsRequest\x1a).shopscore.v1.CountOverdueActionsResponseB=Z;github.com/shopscore/shopscore/api/shopscore/v1;shopscorev1b\x06proto3"
@@ -1764,7 +1943,7 @@ func file_shopscore_v1_action_proto_rawDescGZIP() []byte {
 }
 
 var file_shopscore_v1_action_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_shopscore_v1_action_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_shopscore_v1_action_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_shopscore_v1_action_proto_goTypes = []any{
 	(ActionState)(0),                    // 0: shopscore.v1.ActionState
 	(ActionSeverity)(0),                 // 1: shopscore.v1.ActionSeverity
@@ -1784,68 +1963,76 @@ var file_shopscore_v1_action_proto_goTypes = []any{
 	(*ReopenActionResponse)(nil),        // 15: shopscore.v1.ReopenActionResponse
 	(*ReassignActionRequest)(nil),       // 16: shopscore.v1.ReassignActionRequest
 	(*ReassignActionResponse)(nil),      // 17: shopscore.v1.ReassignActionResponse
-	(*CreateProofUploadRequest)(nil),    // 18: shopscore.v1.CreateProofUploadRequest
-	(*CreateProofUploadResponse)(nil),   // 19: shopscore.v1.CreateProofUploadResponse
-	(*FinalizeProofUploadRequest)(nil),  // 20: shopscore.v1.FinalizeProofUploadRequest
-	(*FinalizeProofUploadResponse)(nil), // 21: shopscore.v1.FinalizeProofUploadResponse
-	(*CountOverdueActionsRequest)(nil),  // 22: shopscore.v1.CountOverdueActionsRequest
-	(*OverdueActions)(nil),              // 23: shopscore.v1.OverdueActions
-	(*CountOverdueActionsResponse)(nil), // 24: shopscore.v1.CountOverdueActionsResponse
-	nil,                                 // 25: shopscore.v1.CreateProofUploadResponse.HeadersEntry
-	(*timestamppb.Timestamp)(nil),       // 26: google.protobuf.Timestamp
-	(*EvidenceFile)(nil),                // 27: shopscore.v1.EvidenceFile
-	(*PhotoView)(nil),                   // 28: shopscore.v1.PhotoView
+	(*ListActionOwnersRequest)(nil),     // 18: shopscore.v1.ListActionOwnersRequest
+	(*ActionOwner)(nil),                 // 19: shopscore.v1.ActionOwner
+	(*ListActionOwnersResponse)(nil),    // 20: shopscore.v1.ListActionOwnersResponse
+	(*CreateProofUploadRequest)(nil),    // 21: shopscore.v1.CreateProofUploadRequest
+	(*CreateProofUploadResponse)(nil),   // 22: shopscore.v1.CreateProofUploadResponse
+	(*FinalizeProofUploadRequest)(nil),  // 23: shopscore.v1.FinalizeProofUploadRequest
+	(*FinalizeProofUploadResponse)(nil), // 24: shopscore.v1.FinalizeProofUploadResponse
+	(*CountOverdueActionsRequest)(nil),  // 25: shopscore.v1.CountOverdueActionsRequest
+	(*OverdueActions)(nil),              // 26: shopscore.v1.OverdueActions
+	(*CountOverdueActionsResponse)(nil), // 27: shopscore.v1.CountOverdueActionsResponse
+	nil,                                 // 28: shopscore.v1.CreateProofUploadResponse.HeadersEntry
+	(*timestamppb.Timestamp)(nil),       // 29: google.protobuf.Timestamp
+	(*EvidenceFile)(nil),                // 30: shopscore.v1.EvidenceFile
+	(*PhotoView)(nil),                   // 31: shopscore.v1.PhotoView
+	(Role)(0),                           // 32: shopscore.v1.Role
 }
 var file_shopscore_v1_action_proto_depIdxs = []int32{
 	0,  // 0: shopscore.v1.Action.state:type_name -> shopscore.v1.ActionState
 	1,  // 1: shopscore.v1.Action.severity:type_name -> shopscore.v1.ActionSeverity
-	26, // 2: shopscore.v1.Action.visit_time:type_name -> google.protobuf.Timestamp
-	26, // 3: shopscore.v1.Action.open_time:type_name -> google.protobuf.Timestamp
-	26, // 4: shopscore.v1.Action.update_time:type_name -> google.protobuf.Timestamp
-	27, // 5: shopscore.v1.Action.proof:type_name -> shopscore.v1.EvidenceFile
+	29, // 2: shopscore.v1.Action.visit_time:type_name -> google.protobuf.Timestamp
+	29, // 3: shopscore.v1.Action.open_time:type_name -> google.protobuf.Timestamp
+	29, // 4: shopscore.v1.Action.update_time:type_name -> google.protobuf.Timestamp
+	30, // 5: shopscore.v1.Action.proof:type_name -> shopscore.v1.EvidenceFile
 	3,  // 6: shopscore.v1.Action.history:type_name -> shopscore.v1.ActionChange
-	28, // 7: shopscore.v1.Action.visit_photos:type_name -> shopscore.v1.PhotoView
-	26, // 8: shopscore.v1.ActionChange.time:type_name -> google.protobuf.Timestamp
+	31, // 7: shopscore.v1.Action.visit_photos:type_name -> shopscore.v1.PhotoView
+	29, // 8: shopscore.v1.ActionChange.time:type_name -> google.protobuf.Timestamp
 	0,  // 9: shopscore.v1.ActionChange.from:type_name -> shopscore.v1.ActionState
 	0,  // 10: shopscore.v1.ActionChange.to:type_name -> shopscore.v1.ActionState
 	0,  // 11: shopscore.v1.ListActionsRequest.states:type_name -> shopscore.v1.ActionState
 	2,  // 12: shopscore.v1.ListActionsResponse.actions:type_name -> shopscore.v1.Action
 	2,  // 13: shopscore.v1.GetActionResponse.action:type_name -> shopscore.v1.Action
 	2,  // 14: shopscore.v1.StartActionResponse.action:type_name -> shopscore.v1.Action
-	27, // 15: shopscore.v1.DoneActionRequest.proof:type_name -> shopscore.v1.EvidenceFile
+	30, // 15: shopscore.v1.DoneActionRequest.proof:type_name -> shopscore.v1.EvidenceFile
 	2,  // 16: shopscore.v1.DoneActionResponse.action:type_name -> shopscore.v1.Action
 	2,  // 17: shopscore.v1.VerifyActionResponse.action:type_name -> shopscore.v1.Action
 	2,  // 18: shopscore.v1.ReopenActionResponse.action:type_name -> shopscore.v1.Action
 	2,  // 19: shopscore.v1.ReassignActionResponse.action:type_name -> shopscore.v1.Action
-	25, // 20: shopscore.v1.CreateProofUploadResponse.headers:type_name -> shopscore.v1.CreateProofUploadResponse.HeadersEntry
-	26, // 21: shopscore.v1.CreateProofUploadResponse.expire_time:type_name -> google.protobuf.Timestamp
-	27, // 22: shopscore.v1.FinalizeProofUploadResponse.proof:type_name -> shopscore.v1.EvidenceFile
-	23, // 23: shopscore.v1.CountOverdueActionsResponse.stores:type_name -> shopscore.v1.OverdueActions
-	4,  // 24: shopscore.v1.ActionService.ListActions:input_type -> shopscore.v1.ListActionsRequest
-	6,  // 25: shopscore.v1.ActionService.GetAction:input_type -> shopscore.v1.GetActionRequest
-	8,  // 26: shopscore.v1.ActionService.StartAction:input_type -> shopscore.v1.StartActionRequest
-	10, // 27: shopscore.v1.ActionService.DoneAction:input_type -> shopscore.v1.DoneActionRequest
-	12, // 28: shopscore.v1.ActionService.VerifyAction:input_type -> shopscore.v1.VerifyActionRequest
-	14, // 29: shopscore.v1.ActionService.ReopenAction:input_type -> shopscore.v1.ReopenActionRequest
-	16, // 30: shopscore.v1.ActionService.ReassignAction:input_type -> shopscore.v1.ReassignActionRequest
-	18, // 31: shopscore.v1.ActionService.CreateProofUpload:input_type -> shopscore.v1.CreateProofUploadRequest
-	20, // 32: shopscore.v1.ActionService.FinalizeProofUpload:input_type -> shopscore.v1.FinalizeProofUploadRequest
-	22, // 33: shopscore.v1.ActionService.CountOverdueActions:input_type -> shopscore.v1.CountOverdueActionsRequest
-	5,  // 34: shopscore.v1.ActionService.ListActions:output_type -> shopscore.v1.ListActionsResponse
-	7,  // 35: shopscore.v1.ActionService.GetAction:output_type -> shopscore.v1.GetActionResponse
-	9,  // 36: shopscore.v1.ActionService.StartAction:output_type -> shopscore.v1.StartActionResponse
-	11, // 37: shopscore.v1.ActionService.DoneAction:output_type -> shopscore.v1.DoneActionResponse
-	13, // 38: shopscore.v1.ActionService.VerifyAction:output_type -> shopscore.v1.VerifyActionResponse
-	15, // 39: shopscore.v1.ActionService.ReopenAction:output_type -> shopscore.v1.ReopenActionResponse
-	17, // 40: shopscore.v1.ActionService.ReassignAction:output_type -> shopscore.v1.ReassignActionResponse
-	19, // 41: shopscore.v1.ActionService.CreateProofUpload:output_type -> shopscore.v1.CreateProofUploadResponse
-	21, // 42: shopscore.v1.ActionService.FinalizeProofUpload:output_type -> shopscore.v1.FinalizeProofUploadResponse
-	24, // 43: shopscore.v1.ActionService.CountOverdueActions:output_type -> shopscore.v1.CountOverdueActionsResponse
-	34, // [34:44] is the sub-list for method output_type
-	24, // [24:34] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	32, // 20: shopscore.v1.ActionOwner.role:type_name -> shopscore.v1.Role
+	19, // 21: shopscore.v1.ListActionOwnersResponse.owners:type_name -> shopscore.v1.ActionOwner
+	28, // 22: shopscore.v1.CreateProofUploadResponse.headers:type_name -> shopscore.v1.CreateProofUploadResponse.HeadersEntry
+	29, // 23: shopscore.v1.CreateProofUploadResponse.expire_time:type_name -> google.protobuf.Timestamp
+	30, // 24: shopscore.v1.FinalizeProofUploadResponse.proof:type_name -> shopscore.v1.EvidenceFile
+	26, // 25: shopscore.v1.CountOverdueActionsResponse.stores:type_name -> shopscore.v1.OverdueActions
+	4,  // 26: shopscore.v1.ActionService.ListActions:input_type -> shopscore.v1.ListActionsRequest
+	6,  // 27: shopscore.v1.ActionService.GetAction:input_type -> shopscore.v1.GetActionRequest
+	8,  // 28: shopscore.v1.ActionService.StartAction:input_type -> shopscore.v1.StartActionRequest
+	10, // 29: shopscore.v1.ActionService.DoneAction:input_type -> shopscore.v1.DoneActionRequest
+	12, // 30: shopscore.v1.ActionService.VerifyAction:input_type -> shopscore.v1.VerifyActionRequest
+	14, // 31: shopscore.v1.ActionService.ReopenAction:input_type -> shopscore.v1.ReopenActionRequest
+	16, // 32: shopscore.v1.ActionService.ReassignAction:input_type -> shopscore.v1.ReassignActionRequest
+	18, // 33: shopscore.v1.ActionService.ListActionOwners:input_type -> shopscore.v1.ListActionOwnersRequest
+	21, // 34: shopscore.v1.ActionService.CreateProofUpload:input_type -> shopscore.v1.CreateProofUploadRequest
+	23, // 35: shopscore.v1.ActionService.FinalizeProofUpload:input_type -> shopscore.v1.FinalizeProofUploadRequest
+	25, // 36: shopscore.v1.ActionService.CountOverdueActions:input_type -> shopscore.v1.CountOverdueActionsRequest
+	5,  // 37: shopscore.v1.ActionService.ListActions:output_type -> shopscore.v1.ListActionsResponse
+	7,  // 38: shopscore.v1.ActionService.GetAction:output_type -> shopscore.v1.GetActionResponse
+	9,  // 39: shopscore.v1.ActionService.StartAction:output_type -> shopscore.v1.StartActionResponse
+	11, // 40: shopscore.v1.ActionService.DoneAction:output_type -> shopscore.v1.DoneActionResponse
+	13, // 41: shopscore.v1.ActionService.VerifyAction:output_type -> shopscore.v1.VerifyActionResponse
+	15, // 42: shopscore.v1.ActionService.ReopenAction:output_type -> shopscore.v1.ReopenActionResponse
+	17, // 43: shopscore.v1.ActionService.ReassignAction:output_type -> shopscore.v1.ReassignActionResponse
+	20, // 44: shopscore.v1.ActionService.ListActionOwners:output_type -> shopscore.v1.ListActionOwnersResponse
+	22, // 45: shopscore.v1.ActionService.CreateProofUpload:output_type -> shopscore.v1.CreateProofUploadResponse
+	24, // 46: shopscore.v1.ActionService.FinalizeProofUpload:output_type -> shopscore.v1.FinalizeProofUploadResponse
+	27, // 47: shopscore.v1.ActionService.CountOverdueActions:output_type -> shopscore.v1.CountOverdueActionsResponse
+	37, // [37:48] is the sub-list for method output_type
+	26, // [26:37] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_shopscore_v1_action_proto_init() }
@@ -1854,6 +2041,7 @@ func file_shopscore_v1_action_proto_init() {
 		return
 	}
 	file_shopscore_v1_appeal_proto_init()
+	file_shopscore_v1_auth_proto_init()
 	file_shopscore_v1_review_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1861,7 +2049,7 @@ func file_shopscore_v1_action_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_shopscore_v1_action_proto_rawDesc), len(file_shopscore_v1_action_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   24,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,13 +1,14 @@
 // Corrective actions: the list (a store's, the caller's own, the overdue
 // ones), an action's page (the failed question with its standard and the
 // visit's photos, the history, and the owner's steps: start, done with a
-// note and photos of the fix, verify, reopen), the actions a visit opened
+// note and photos of the fix, verify, reopen; giving it to another
+// manager of the store or an admin, chosen by name), the actions a visit opened
 // on its page, and the overdue counts on the dashboard. Proof photos are
 // hashed in the browser and uploaded through the same verified path as
 // shoppers' photos.
 import { useMemo, useState } from "react";
 import { useQuery, useTransport } from "@connectrpc/connect-query";
-import { createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { useQueryClient } from "@tanstack/react-query";
 import { ActionService, ActionSeverity, ActionState, type Action } from "../gen/shopscore/v1/action_pb";
@@ -297,19 +298,106 @@ export function ActionPage({ id }: { id: string }) {
           <ErrorText error={start.error || done.error || verify.error || reopen.error} />
         </Section>
       )}
+      {mayMove && a.state !== ActionState.VERIFIED && <Reassign action={a} />}
       <Section title={t("action.history")}>
         <ol className="history">
           {a.history.map((h, i) => (
             <li key={i}>
               {formatDateTime(tag, timeZone, dateOf(h.time))} · {h.actorName || t("action.system")} ·{" "}
               {h.reassigned ? t("action.reassignedTo", { name: h.ownerName }) : t(stateKey[h.to])}
-              {h.note && !h.reassigned ? ` — ${h.note}` : ""}
+              {h.note ? ` — ${h.note}` : ""}
             </li>
           ))}
         </ol>
       </Section>
     </div>
   );
+}
+
+/** Reassign gives an action to another of the users who may own it
+ * (ListActionOwners: the store's managers and the admins), by name, with
+ * an optional note for the history. */
+function Reassign({ action: a }: { action: Action }) {
+  const { t } = useI18n();
+  const transport = useTransport();
+  const client = useMemo(() => createClient(ActionService, transport), [transport]);
+  const qc = useQueryClient();
+  const owners = useQuery(ActionService.method.listActionOwners, { actionId: a.id });
+  const choices = (owners.data?.owners ?? []).filter((o) => !o.current && o.userId !== a.ownerId);
+  const [owner, setOwner] = useState("");
+  const [note, setNote] = useState("");
+  const [invalid, setInvalid] = useState("");
+  // The name of the last choice sent, for its refusal.
+  const [tried, setTried] = useState("");
+  // A choice the list no longer offers (the page refreshed after a
+  // refusal) is no choice.
+  const chosen = choices.find((o) => o.userId === owner);
+  const reassign = useAction(async () => {
+    if (!chosen) return "";
+    setTried(ownerLabel(t, chosen.name, chosen.role));
+    try {
+      const r = await client.reassignAction({ actionId: a.id, ownerId: chosen.userId, note: note.trim() });
+      setOwner("");
+      setNote("");
+      return r.action?.ownerName ?? chosen.name;
+    } finally {
+      // Refused or not, the page shows the action as it is now (a
+      // refusal is most often a page older than someone else's change).
+      await qc.invalidateQueries();
+    }
+  });
+  const send = () => {
+    if (!chosen) return setInvalid(t("action.needOwner"));
+    setInvalid("");
+    void reassign.run();
+  };
+  return (
+    <Section title={t("action.reassign")}>
+      {reassign.result && <Done message={t("action.reassigned", { name: reassign.result })} />}
+      <ErrorText error={owners.error} />
+      {owners.isSuccess && choices.length === 0 && <p className="muted">{t("action.noOtherOwner")}</p>}
+      <form className="return-form" onSubmit={(e) => { e.preventDefault(); send(); }}>
+        <label>
+          {t("action.newOwner")}
+          <select name="owner" value={chosen?.userId ?? ""} onChange={(e) => setOwner(e.target.value)} aria-invalid={!!invalid}>
+            <option value="">{owners.isPending ? t("common.loading") : t("action.chooseOwner")}</option>
+            {choices.map((o) => (
+              <option key={o.userId} value={o.userId}>
+                {ownerLabel(t, o.name, o.role)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t("action.reassignNote")}
+          <textarea rows={2} name="reassign-note" value={note} onChange={(e) => setNote(e.target.value)} />
+        </label>
+        <div className="actions">
+          <ActionButton action={reassign} type="submit" kind="secondary" label={t("action.reassignButton")} busyLabel={t("action.working")} />
+        </div>
+        {invalid && (
+          <p className="field-error" role="alert">
+            {invalid}
+          </p>
+        )}
+      </form>
+      <ErrorText
+        error={reassign.error}
+        byCode={{
+          [Code.InvalidArgument]: t("action.reassignRefusedOwner", { name: tried || t("action.thatUser") }),
+          [Code.FailedPrecondition]: t("action.reassignRefusedVerified"),
+          [Code.NotFound]: t("action.reassignRefusedGone"),
+          [Code.PermissionDenied]: t("action.reassignRefusedRole"),
+        }}
+      />
+    </Section>
+  );
+}
+
+/** ownerLabel names a possible owner with his role when he is an admin
+ * (a manager of the store is the usual owner). */
+function ownerLabel(t: ReturnType<typeof useI18n>["t"], name: string, role: Role): string {
+  return role === Role.ADMIN ? t("action.ownerAdmin", { name }) : name;
 }
 
 /** VisitCorrectiveActions lists, on a visit's page, the actions it opened. */

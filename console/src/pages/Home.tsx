@@ -1,6 +1,7 @@
 // The first screen after login, by role: what waits for this person.
 import { useQuery } from "@connectrpc/connect-query";
 import { ReviewService } from "../gen/shopscore/v1/review_pb";
+import { ActionService, ActionState } from "../gen/shopscore/v1/action_pb";
 import { VisitState } from "../gen/shopscore/v1/sync_pb";
 import { Role } from "../gen/shopscore/v1/auth_pb";
 import { useAuth, isReader } from "../auth";
@@ -23,11 +24,19 @@ export function Home() {
   useTitle(t("home.title"));
   const waiting = useQuery(ReviewService.method.listVisits, { state: VisitState.COMPLETE, pageSize: 500 }, { enabled: isReader(user) });
   const inReview = useQuery(ReviewService.method.listVisits, { state: VisitState.IN_REVIEW, pageSize: 500 }, { enabled: isReader(user) });
+  // The corrective actions he owns that are not done yet.
+  const mine = useQuery(
+    ActionService.method.listActions,
+    { mine: true, states: [ActionState.OPEN, ActionState.IN_PROGRESS, ActionState.REOPENED], pageSize: 500 },
+    { enabled: user?.role === Role.MANAGER || user?.role === Role.ADMIN },
+  );
+  const myActions = mine.data?.actions ?? [];
   if (!user) return null;
   const tiles: { href: string; title: MessageKey; text: MessageKey; roles: Role[] }[] = [
     { href: "/dashboard", title: "nav.dashboard", text: "home.dashboardText", roles: [Role.MANAGER, Role.ADMIN, Role.HR] },
     { href: "/hr/runs", title: "nav.bonus", text: "home.bonusText", roles: [Role.HR, Role.ADMIN] },
     { href: "/review?state=" + VisitState.COMPLETE, title: "nav.review", text: "home.reviewText", roles: [Role.MANAGER, Role.ADMIN, Role.HR] },
+    { href: "/actions", title: "nav.actions", text: "home.actionsText", roles: [Role.MANAGER, Role.ADMIN, Role.HR] },
     { href: "/assignments", title: "nav.assignments", text: "home.assignmentsText", roles: [Role.MANAGER, Role.ADMIN] },
     { href: "/checklists", title: "nav.checklists", text: "home.checklistsText", roles: [Role.MANAGER, Role.ADMIN] },
     { href: "/staff", title: "nav.staff", text: "home.staffText", roles: [Role.MANAGER, Role.ADMIN, Role.HR] },
@@ -45,6 +54,11 @@ export function Home() {
           {waiting.data && (
             <p className="lead">
               {t("home.waiting", { n: waiting.data.visits.length, m: inReview.data?.visits.length ?? 0 })}
+            </p>
+          )}
+          {myActions.length > 0 && (
+            <p className="lead">
+              <Link href="/actions?view=mine">{t("home.myActions", { n: myActions.length, m: myActions.filter((a) => a.overdue).length })}</Link>
             </p>
           )}
           <div className="tiles">

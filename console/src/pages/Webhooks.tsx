@@ -69,12 +69,11 @@ function EventTypeChecks({ all, chosen, onChange, legend }: { all: string[]; cho
 }
 
 export function Webhooks() {
-  const { t, tag, timeZone } = useI18n();
+  const { t } = useI18n();
   useTitle(t("webhooks.title"));
   const q = useQuery(WebhookService.method.listWebhookEndpoints, {});
   const endpoints = q.data?.endpoints ?? [];
   const types = q.data?.eventTypes ?? [];
-  const label = useEventLabel();
   return (
     <div className="page">
       <h1>{t("webhooks.title")}</h1>
@@ -84,32 +83,52 @@ export function Webhooks() {
         <Listing query={q} count={endpoints.length} empty={t("webhooks.empty")}>
           <ListTable columns={[t("webhooks.url"), t("webhooks.events"), t("webhooks.state"), t("webhooks.created"), t("common.actions")]}>
             {endpoints.map((e) => (
-              <tr key={e.id}>
-                <td data-label={t("webhooks.url")}>
-                  <strong className="break">{e.url}</strong>
-                  {e.description && <div className="muted">{e.description}</div>}
-                </td>
-                <td data-label={t("webhooks.events")}>{e.eventTypes.map(label).join(", ")}</td>
-                <td data-label={t("webhooks.state")}>
-                  {e.disabled ? (
-                    <Badge>{t("webhooks.disabled")}</Badge>
-                  ) : e.failingSince ? (
-                    <Badge tone="bad">{t("webhooks.failingSince", { when: formatDateTime(tag, timeZone, timestampDate(e.failingSince)) })}</Badge>
-                  ) : (
-                    <Badge tone="ok">{t("webhooks.active")}</Badge>
-                  )}
-                  {e.previousSecretRetiresAt && <div className="muted">{t("webhooks.oldSecretUntil", { when: formatDateTime(tag, timeZone, timestampDate(e.previousSecretRetiresAt)) })}</div>}
-                </td>
-                <td data-label={t("webhooks.created")}>{formatDateTime(tag, timeZone, e.createdAt && timestampDate(e.createdAt))}</td>
-                <td data-label={t("common.actions")}>
-                  <EndpointActions e={e} types={types} />
-                </td>
-              </tr>
+              <EndpointRow key={e.id} e={e} types={types} />
             ))}
           </ListTable>
         </Listing>
       </Section>
     </div>
+  );
+}
+
+/** EndpointRow is an endpoint's row, and below it, when open, its
+ * delivery log across the table's width. */
+function EndpointRow({ e, types }: { e: WebhookEndpoint; types: string[] }) {
+  const { t, tag, timeZone } = useI18n();
+  const label = useEventLabel();
+  const [log, setLog] = useState(false);
+  return (
+    <>
+      <tr>
+        <td data-label={t("webhooks.url")}>
+          <strong className="break">{e.url}</strong>
+          {e.description && <div className="muted">{e.description}</div>}
+        </td>
+        <td data-label={t("webhooks.events")}>{e.eventTypes.map(label).join(", ")}</td>
+        <td data-label={t("webhooks.state")}>
+          {e.disabled ? (
+            <Badge>{t("webhooks.disabled")}</Badge>
+          ) : e.failingSince ? (
+            <Badge tone="bad">{t("webhooks.failingSince", { when: formatDateTime(tag, timeZone, timestampDate(e.failingSince)) })}</Badge>
+          ) : (
+            <Badge tone="ok">{t("webhooks.active")}</Badge>
+          )}
+          {e.previousSecretRetiresAt && <div className="muted">{t("webhooks.oldSecretUntil", { when: formatDateTime(tag, timeZone, timestampDate(e.previousSecretRetiresAt)) })}</div>}
+        </td>
+        <td data-label={t("webhooks.created")}>{formatDateTime(tag, timeZone, e.createdAt && timestampDate(e.createdAt))}</td>
+        <td data-label={t("common.actions")}>
+          <EndpointActions e={e} types={types} log={log} setLog={setLog} />
+        </td>
+      </tr>
+      {log && (
+        <tr className="log-row">
+          <td colSpan={5}>
+            <DeliveryLog endpointId={e.id} />
+          </td>
+        </tr>
+      )}
+    </>
   );
 }
 
@@ -155,11 +174,11 @@ function CreateEndpoint({ types }: { types: string[] }) {
   );
 }
 
-function EndpointActions({ e, types }: { e: WebhookEndpoint; types: string[] }) {
+function EndpointActions({ e, types, log, setLog }: { e: WebhookEndpoint; types: string[]; log: boolean; setLog: (open: boolean) => void }) {
   const { t } = useI18n();
   const client = useHooks();
   const qc = useQueryClient();
-  const [mode, setMode] = useState<"" | "edit" | "log" | "delete">("");
+  const [mode, setMode] = useState<"" | "edit" | "delete">("");
   const [chosen, setChosen] = useState<string[]>(e.eventTypes);
   const [url, setURL] = useState(e.url);
   const [description, setDescription] = useState(e.description);
@@ -184,7 +203,7 @@ function EndpointActions({ e, types }: { e: WebhookEndpoint; types: string[] }) 
     <div className="row-actions">
       {mode === "" && (
         <>
-          <button type="button" className="btn secondary small" onClick={() => setMode("log")}>
+          <button type="button" className="btn secondary small" aria-expanded={log} onClick={() => setLog(!log)}>
             {t("webhooks.log")}
           </button>
           <ActionButton action={test} label={t("webhooks.test")} kind="secondary" />
@@ -230,14 +249,6 @@ function EndpointActions({ e, types }: { e: WebhookEndpoint; types: string[] }) 
           <button type="button" className="btn secondary small" onClick={() => setMode("")}>
             {t("common.cancel")}
           </button>
-        </>
-      )}
-      {mode === "log" && (
-        <>
-          <button type="button" className="btn secondary small" onClick={() => setMode("")}>
-            {t("common.close")}
-          </button>
-          <DeliveryLog endpointId={e.id} />
         </>
       )}
       {rotate.result && <SecretOnce secret={rotate.result.secret} />}

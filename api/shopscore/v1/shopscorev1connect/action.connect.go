@@ -53,6 +53,9 @@ const (
 	// ActionServiceReassignActionProcedure is the fully-qualified name of the ActionService's
 	// ReassignAction RPC.
 	ActionServiceReassignActionProcedure = "/shopscore.v1.ActionService/ReassignAction"
+	// ActionServiceListActionOwnersProcedure is the fully-qualified name of the ActionService's
+	// ListActionOwners RPC.
+	ActionServiceListActionOwnersProcedure = "/shopscore.v1.ActionService/ListActionOwners"
 	// ActionServiceCreateProofUploadProcedure is the fully-qualified name of the ActionService's
 	// CreateProofUpload RPC.
 	ActionServiceCreateProofUploadProcedure = "/shopscore.v1.ActionService/CreateProofUpload"
@@ -91,9 +94,15 @@ type ActionServiceClient interface {
 	// is required). Errors: InvalidArgument, NotFound, FailedPrecondition.
 	ReopenAction(context.Context, *connect.Request[v1.ReopenActionRequest]) (*connect.Response[v1.ReopenActionResponse], error)
 	// ReassignAction gives an action to another owner: a manager of its
-	// store or an admin. Errors: InvalidArgument (naming the user),
-	// NotFound, FailedPrecondition (verified).
+	// store or an admin (ListActionOwners lists them), with an optional
+	// note the history keeps. Errors: InvalidArgument (naming the user: not
+	// one who may own it, disabled, or the owner already), NotFound,
+	// FailedPrecondition (verified).
 	ReassignAction(context.Context, *connect.Request[v1.ReassignActionRequest]) (*connect.Response[v1.ReassignActionResponse], error)
+	// ListActionOwners lists, by name, the users who may own an action:
+	// the active managers of its store and the active admins. Errors:
+	// InvalidArgument, NotFound.
+	ListActionOwners(context.Context, *connect.Request[v1.ListActionOwnersRequest]) (*connect.Response[v1.ListActionOwnersResponse], error)
 	// CreateProofUpload returns an upload URL for a proof photo, bound to
 	// the bytes DoneAction declared, or already_verified. Errors:
 	// InvalidArgument, NotFound, ResourceExhausted.
@@ -160,6 +169,12 @@ func NewActionServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithSchema(actionServiceMethods.ByName("ReassignAction")),
 			connect.WithClientOptions(opts...),
 		),
+		listActionOwners: connect.NewClient[v1.ListActionOwnersRequest, v1.ListActionOwnersResponse](
+			httpClient,
+			baseURL+ActionServiceListActionOwnersProcedure,
+			connect.WithSchema(actionServiceMethods.ByName("ListActionOwners")),
+			connect.WithClientOptions(opts...),
+		),
 		createProofUpload: connect.NewClient[v1.CreateProofUploadRequest, v1.CreateProofUploadResponse](
 			httpClient,
 			baseURL+ActionServiceCreateProofUploadProcedure,
@@ -190,6 +205,7 @@ type actionServiceClient struct {
 	verifyAction        *connect.Client[v1.VerifyActionRequest, v1.VerifyActionResponse]
 	reopenAction        *connect.Client[v1.ReopenActionRequest, v1.ReopenActionResponse]
 	reassignAction      *connect.Client[v1.ReassignActionRequest, v1.ReassignActionResponse]
+	listActionOwners    *connect.Client[v1.ListActionOwnersRequest, v1.ListActionOwnersResponse]
 	createProofUpload   *connect.Client[v1.CreateProofUploadRequest, v1.CreateProofUploadResponse]
 	finalizeProofUpload *connect.Client[v1.FinalizeProofUploadRequest, v1.FinalizeProofUploadResponse]
 	countOverdueActions *connect.Client[v1.CountOverdueActionsRequest, v1.CountOverdueActionsResponse]
@@ -228,6 +244,11 @@ func (c *actionServiceClient) ReopenAction(ctx context.Context, req *connect.Req
 // ReassignAction calls shopscore.v1.ActionService.ReassignAction.
 func (c *actionServiceClient) ReassignAction(ctx context.Context, req *connect.Request[v1.ReassignActionRequest]) (*connect.Response[v1.ReassignActionResponse], error) {
 	return c.reassignAction.CallUnary(ctx, req)
+}
+
+// ListActionOwners calls shopscore.v1.ActionService.ListActionOwners.
+func (c *actionServiceClient) ListActionOwners(ctx context.Context, req *connect.Request[v1.ListActionOwnersRequest]) (*connect.Response[v1.ListActionOwnersResponse], error) {
+	return c.listActionOwners.CallUnary(ctx, req)
 }
 
 // CreateProofUpload calls shopscore.v1.ActionService.CreateProofUpload.
@@ -272,9 +293,15 @@ type ActionServiceHandler interface {
 	// is required). Errors: InvalidArgument, NotFound, FailedPrecondition.
 	ReopenAction(context.Context, *connect.Request[v1.ReopenActionRequest]) (*connect.Response[v1.ReopenActionResponse], error)
 	// ReassignAction gives an action to another owner: a manager of its
-	// store or an admin. Errors: InvalidArgument (naming the user),
-	// NotFound, FailedPrecondition (verified).
+	// store or an admin (ListActionOwners lists them), with an optional
+	// note the history keeps. Errors: InvalidArgument (naming the user: not
+	// one who may own it, disabled, or the owner already), NotFound,
+	// FailedPrecondition (verified).
 	ReassignAction(context.Context, *connect.Request[v1.ReassignActionRequest]) (*connect.Response[v1.ReassignActionResponse], error)
+	// ListActionOwners lists, by name, the users who may own an action:
+	// the active managers of its store and the active admins. Errors:
+	// InvalidArgument, NotFound.
+	ListActionOwners(context.Context, *connect.Request[v1.ListActionOwnersRequest]) (*connect.Response[v1.ListActionOwnersResponse], error)
 	// CreateProofUpload returns an upload URL for a proof photo, bound to
 	// the bytes DoneAction declared, or already_verified. Errors:
 	// InvalidArgument, NotFound, ResourceExhausted.
@@ -337,6 +364,12 @@ func NewActionServiceHandler(svc ActionServiceHandler, opts ...connect.HandlerOp
 		connect.WithSchema(actionServiceMethods.ByName("ReassignAction")),
 		connect.WithHandlerOptions(opts...),
 	)
+	actionServiceListActionOwnersHandler := connect.NewUnaryHandler(
+		ActionServiceListActionOwnersProcedure,
+		svc.ListActionOwners,
+		connect.WithSchema(actionServiceMethods.ByName("ListActionOwners")),
+		connect.WithHandlerOptions(opts...),
+	)
 	actionServiceCreateProofUploadHandler := connect.NewUnaryHandler(
 		ActionServiceCreateProofUploadProcedure,
 		svc.CreateProofUpload,
@@ -371,6 +404,8 @@ func NewActionServiceHandler(svc ActionServiceHandler, opts ...connect.HandlerOp
 			actionServiceReopenActionHandler.ServeHTTP(w, r)
 		case ActionServiceReassignActionProcedure:
 			actionServiceReassignActionHandler.ServeHTTP(w, r)
+		case ActionServiceListActionOwnersProcedure:
+			actionServiceListActionOwnersHandler.ServeHTTP(w, r)
 		case ActionServiceCreateProofUploadProcedure:
 			actionServiceCreateProofUploadHandler.ServeHTTP(w, r)
 		case ActionServiceFinalizeProofUploadProcedure:
@@ -412,6 +447,10 @@ func (UnimplementedActionServiceHandler) ReopenAction(context.Context, *connect.
 
 func (UnimplementedActionServiceHandler) ReassignAction(context.Context, *connect.Request[v1.ReassignActionRequest]) (*connect.Response[v1.ReassignActionResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.ActionService.ReassignAction is not implemented"))
+}
+
+func (UnimplementedActionServiceHandler) ListActionOwners(context.Context, *connect.Request[v1.ListActionOwnersRequest]) (*connect.Response[v1.ListActionOwnersResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.ActionService.ListActionOwners is not implemented"))
 }
 
 func (UnimplementedActionServiceHandler) CreateProofUpload(context.Context, *connect.Request[v1.CreateProofUploadRequest]) (*connect.Response[v1.CreateProofUploadResponse], error) {

@@ -8,6 +8,8 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { EvidenceFile } from "./appeal_pb";
 import { file_shopscore_v1_appeal } from "./appeal_pb";
+import type { Role } from "./auth_pb";
+import { file_shopscore_v1_auth } from "./auth_pb";
 import type { PhotoView } from "./review_pb";
 import { file_shopscore_v1_review } from "./review_pb";
 import type { Message } from "@bufbuild/protobuf";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shopscore/v1/action.proto.
  */
 export const file_shopscore_v1_action: GenFile = /*@__PURE__*/
-  fileDesc("ChlzaG9wc2NvcmUvdjEvYWN0aW9uLnByb3RvEgxzaG9wc2NvcmUudjEiuAUKBkFjdGlvbhIKCgJpZBgBIAEoCRIoCgVzdGF0ZRgCIAEoDjIZLnNob3BzY29yZS52MS5BY3Rpb25TdGF0ZRIuCghzZXZlcml0eRgDIAEoDjIcLnNob3BzY29yZS52MS5BY3Rpb25TZXZlcml0eRIQCghzdG9yZV9pZBgEIAEoCRISCgpzdG9yZV9jb2RlGAUgASgJEhIKCnN0b3JlX25hbWUYBiABKAkSFAoMY2hlY2tsaXN0X2lkGAcgASgJEhMKC3F1ZXN0aW9uX2lkGAggASgJEhUKDXF1ZXN0aW9uX3RleHQYCSABKAkSFQoNc3RhbmRhcmRfY29kZRgKIAEoCRIXCg9zdGFuZGFyZF9jbGF1c2UYCyABKAkSEAoIdmlzaXRfaWQYDCABKAkSLgoKdmlzaXRfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIb3duZXJfaWQYDiABKAkSEgoKb3duZXJfbmFtZRgPIAEoCRIQCghkdWVfZGF0ZRgQIAEoCRIPCgdvdmVyZHVlGBEgASgIEi0KCW9wZW5fdGltZRgSIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYEyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBG5vdGUYFCABKAkSKQoFcHJvb2YYFSADKAsyGi5zaG9wc2NvcmUudjEuRXZpZGVuY2VGaWxlEhwKFHJlc29sdmVkX2J5X3Zpc2l0X2lkGBYgASgJEisKB2hpc3RvcnkYFyADKAsyGi5zaG9wc2NvcmUudjEuQWN0aW9uQ2hhbmdlEi0KDHZpc2l0X3Bob3RvcxgYIAMoCzIXLnNob3BzY29yZS52MS5QaG90b1ZpZXcinAIKDEFjdGlvbkNoYW5nZRIoCgR0aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghhY3Rvcl9pZBgLIAEoCRISCgphY3Rvcl9uYW1lGAIgASgJEhIKCmFjdG9yX3JvbGUYAyABKAkSJwoEZnJvbRgEIAEoDjIZLnNob3BzY29yZS52MS5BY3Rpb25TdGF0ZRIlCgJ0bxgFIAEoDjIZLnNob3BzY29yZS52MS5BY3Rpb25TdGF0ZRIMCgRub3RlGAYgASgJEhAKCHZpc2l0X2lkGAcgASgJEhIKCnJlYXNzaWduZWQYCCABKAgSEAoIb3duZXJfaWQYCSABKAkSEgoKb3duZXJfbmFtZRgKIAEoCSKXAQoSTGlzdEFjdGlvbnNSZXF1ZXN0EhIKCnN0b3JlX2NvZGUYASABKAkSDAoEbWluZRgCIAEoCBIPCgdvdmVyZHVlGAMgASgIEhAKCHZpc2l0X2lkGAQgASgJEikKBnN0YXRlcxgFIAMoDjIZLnNob3BzY29yZS52MS5BY3Rpb25TdGF0ZRIRCglwYWdlX3NpemUYBiABKAUiPAoTTGlzdEFjdGlvbnNSZXNwb25zZRIlCgdhY3Rpb25zGAEgAygLMhQuc2hvcHNjb3JlLnYxLkFjdGlvbiIlChBHZXRBY3Rpb25SZXF1ZXN0EhEKCWFjdGlvbl9pZBgBIAEoCSI5ChFHZXRBY3Rpb25SZXNwb25zZRIkCgZhY3Rpb24YASABKAsyFC5zaG9wc2NvcmUudjEuQWN0aW9uIicKElN0YXJ0QWN0aW9uUmVxdWVzdBIRCglhY3Rpb25faWQYASABKAkiOwoTU3RhcnRBY3Rpb25SZXNwb25zZRIkCgZhY3Rpb24YASABKAsyFC5zaG9wc2NvcmUudjEuQWN0aW9uIl8KEURvbmVBY3Rpb25SZXF1ZXN0EhEKCWFjdGlvbl9pZBgBIAEoCRIMCgRub3RlGAIgASgJEikKBXByb29mGAMgAygLMhouc2hvcHNjb3JlLnYxLkV2aWRlbmNlRmlsZSI6ChJEb25lQWN0aW9uUmVzcG9uc2USJAoGYWN0aW9uGAEgASgLMhQuc2hvcHNjb3JlLnYxLkFjdGlvbiI2ChNWZXJpZnlBY3Rpb25SZXF1ZXN0EhEKCWFjdGlvbl9pZBgBIAEoCRIMCgRub3RlGAIgASgJIjwKFFZlcmlmeUFjdGlvblJlc3BvbnNlEiQKBmFjdGlvbhgBIAEoCzIULnNob3BzY29yZS52MS5BY3Rpb24iOAoTUmVvcGVuQWN0aW9uUmVxdWVzdBIRCglhY3Rpb25faWQYASABKAkSDgoGcmVhc29uGAIgASgJIjwKFFJlb3BlbkFjdGlvblJlc3BvbnNlEiQKBmFjdGlvbhgBIAEoCzIULnNob3BzY29yZS52MS5BY3Rpb24iPAoVUmVhc3NpZ25BY3Rpb25SZXF1ZXN0EhEKCWFjdGlvbl9pZBgBIAEoCRIQCghvd25lcl9pZBgCIAEoCSI+ChZSZWFzc2lnbkFjdGlvblJlc3BvbnNlEiQKBmFjdGlvbhgBIAEoCzIULnNob3BzY29yZS52MS5BY3Rpb24idgoYQ3JlYXRlUHJvb2ZVcGxvYWRSZXF1ZXN0EhEKCWFjdGlvbl9pZBgBIAEoCRINCgVpbmRleBgCIAEoBRIOCgZzaGEyNTYYAyABKAkSEgoKc2l6ZV9ieXRlcxgEIAEoAxIUCgxjb250ZW50X3R5cGUYBSABKAki+gEKGUNyZWF0ZVByb29mVXBsb2FkUmVzcG9uc2USGAoQYWxyZWFkeV92ZXJpZmllZBgBIAEoCBILCgN1cmwYAiABKAkSDgoGbWV0aG9kGAMgASgJEkUKB2hlYWRlcnMYBCADKAsyNC5zaG9wc2NvcmUudjEuQ3JlYXRlUHJvb2ZVcGxvYWRSZXNwb25zZS5IZWFkZXJzRW50cnkSLwoLZXhwaXJlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIj4KGkZpbmFsaXplUHJvb2ZVcGxvYWRSZXF1ZXN0EhEKCWFjdGlvbl9pZBgBIAEoCRINCgVpbmRleBgCIAEoBSJIChtGaW5hbGl6ZVByb29mVXBsb2FkUmVzcG9uc2USKQoFcHJvb2YYASABKAsyGi5zaG9wc2NvcmUudjEuRXZpZGVuY2VGaWxlIhwKGkNvdW50T3ZlcmR1ZUFjdGlvbnNSZXF1ZXN0IlsKDk92ZXJkdWVBY3Rpb25zEhAKCHN0b3JlX2lkGAEgASgJEhIKCnN0b3JlX2NvZGUYAiABKAkSEgoKc3RvcmVfbmFtZRgDIAEoCRIPCgdvdmVyZHVlGAQgASgFIloKG0NvdW50T3ZlcmR1ZUFjdGlvbnNSZXNwb25zZRIsCgZzdG9yZXMYASADKAsyHC5zaG9wc2NvcmUudjEuT3ZlcmR1ZUFjdGlvbnMSDQoFdG90YWwYAiABKAUqrQEKC0FjdGlvblN0YXRlEhwKGEFDVElPTl9TVEFURV9VTlNQRUNJRklFRBAAEhUKEUFDVElPTl9TVEFURV9PUEVOEAESHAoYQUNUSU9OX1NUQVRFX0lOX1BST0dSRVNTEAISFQoRQUNUSU9OX1NUQVRFX0RPTkUQAxIZChVBQ1RJT05fU1RBVEVfVkVSSUZJRUQQBBIZChVBQ1RJT05fU1RBVEVfUkVPUEVORUQQBSpqCg5BY3Rpb25TZXZlcml0eRIfChtBQ1RJT05fU0VWRVJJVFlfVU5TUEVDSUZJRUQQABIcChhBQ1RJT05fU0VWRVJJVFlfQ1JJVElDQUwQARIZChVBQ1RJT05fU0VWRVJJVFlfTUFKT1IQAjKfBwoNQWN0aW9uU2VydmljZRJSCgtMaXN0QWN0aW9ucxIgLnNob3BzY29yZS52MS5MaXN0QWN0aW9uc1JlcXVlc3QaIS5zaG9wc2NvcmUudjEuTGlzdEFjdGlvbnNSZXNwb25zZRJMCglHZXRBY3Rpb24SHi5zaG9wc2NvcmUudjEuR2V0QWN0aW9uUmVxdWVzdBofLnNob3BzY29yZS52MS5HZXRBY3Rpb25SZXNwb25zZRJSCgtTdGFydEFjdGlvbhIgLnNob3BzY29yZS52MS5TdGFydEFjdGlvblJlcXVlc3QaIS5zaG9wc2NvcmUudjEuU3RhcnRBY3Rpb25SZXNwb25zZRJPCgpEb25lQWN0aW9uEh8uc2hvcHNjb3JlLnYxLkRvbmVBY3Rpb25SZXF1ZXN0GiAuc2hvcHNjb3JlLnYxLkRvbmVBY3Rpb25SZXNwb25zZRJVCgxWZXJpZnlBY3Rpb24SIS5zaG9wc2NvcmUudjEuVmVyaWZ5QWN0aW9uUmVxdWVzdBoiLnNob3BzY29yZS52MS5WZXJpZnlBY3Rpb25SZXNwb25zZRJVCgxSZW9wZW5BY3Rpb24SIS5zaG9wc2NvcmUudjEuUmVvcGVuQWN0aW9uUmVxdWVzdBoiLnNob3BzY29yZS52MS5SZW9wZW5BY3Rpb25SZXNwb25zZRJbCg5SZWFzc2lnbkFjdGlvbhIjLnNob3BzY29yZS52MS5SZWFzc2lnbkFjdGlvblJlcXVlc3QaJC5zaG9wc2NvcmUudjEuUmVhc3NpZ25BY3Rpb25SZXNwb25zZRJkChFDcmVhdGVQcm9vZlVwbG9hZBImLnNob3BzY29yZS52MS5DcmVhdGVQcm9vZlVwbG9hZFJlcXVlc3QaJy5zaG9wc2NvcmUudjEuQ3JlYXRlUHJvb2ZVcGxvYWRSZXNwb25zZRJqChNGaW5hbGl6ZVByb29mVXBsb2FkEiguc2hvcHNjb3JlLnYxLkZpbmFsaXplUHJvb2ZVcGxvYWRSZXF1ZXN0Gikuc2hvcHNjb3JlLnYxLkZpbmFsaXplUHJvb2ZVcGxvYWRSZXNwb25zZRJqChNDb3VudE92ZXJkdWVBY3Rpb25zEiguc2hvcHNjb3JlLnYxLkNvdW50T3ZlcmR1ZUFjdGlvbnNSZXF1ZXN0Gikuc2hvcHNjb3JlLnYxLkNvdW50T3ZlcmR1ZUFjdGlvbnNSZXNwb25zZUI9WjtnaXRodWIuY29tL3Nob3BzY29yZS9zaG9wc2NvcmUvYXBpL3Nob3BzY29yZS92MTtzaG9wc2NvcmV2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_shopscore_v1_appeal, file_shopscore_v1_review]);
+  fileDesc("ChlzaG9wc2NvcmUvdjEvYWN0aW9uLnByb3RvEgxzaG9wc2NvcmUudjEiuAUKBkFjdGlvbhIKCgJpZBgBIAEoCRIoCgVzdGF0ZRgCIAEoDjIZLnNob3BzY29yZS52MS5BY3Rpb25TdGF0ZRIuCghzZXZlcml0eRgDIAEoDjIcLnNob3BzY29yZS52MS5BY3Rpb25TZXZlcml0eRIQCghzdG9yZV9pZBgEIAEoCRISCgpzdG9yZV9jb2RlGAUgASgJEhIKCnN0b3JlX25hbWUYBiABKAkSFAoMY2hlY2tsaXN0X2lkGAcgASgJEhMKC3F1ZXN0aW9uX2lkGAggASgJEhUKDXF1ZXN0aW9uX3RleHQYCSABKAkSFQoNc3RhbmRhcmRfY29kZRgKIAEoCRIXCg9zdGFuZGFyZF9jbGF1c2UYCyABKAkSEAoIdmlzaXRfaWQYDCABKAkSLgoKdmlzaXRfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIb3duZXJfaWQYDiABKAkSEgoKb3duZXJfbmFtZRgPIAEoCRIQCghkdWVfZGF0ZRgQIAEoCRIPCgdvdmVyZHVlGBEgASgIEi0KCW9wZW5fdGltZRgSIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYEyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBG5vdGUYFCABKAkSKQoFcHJvb2YYFSADKAsyGi5zaG9wc2NvcmUudjEuRXZpZGVuY2VGaWxlEhwKFHJlc29sdmVkX2J5X3Zpc2l0X2lkGBYgASgJEisKB2hpc3RvcnkYFyADKAsyGi5zaG9wc2NvcmUudjEuQWN0aW9uQ2hhbmdlEi0KDHZpc2l0X3Bob3RvcxgYIAMoCzIXLnNob3BzY29yZS52MS5QaG90b1ZpZXcinAIKDEFjdGlvbkNoYW5nZRIoCgR0aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghhY3Rvcl9pZBgLIAEoCRISCgphY3Rvcl9uYW1lGAIgASgJEhIKCmFjdG9yX3JvbGUYAyABKAkSJwoEZnJvbRgEIAEoDjIZLnNob3BzY29yZS52MS5BY3Rpb25TdGF0ZRIlCgJ0bxgFIAEoDjIZLnNob3BzY29yZS52MS5BY3Rpb25TdGF0ZRIMCgRub3RlGAYgASgJEhAKCHZpc2l0X2lkGAcgASgJEhIKCnJlYXNzaWduZWQYCCABKAgSEAoIb3duZXJfaWQYCSABKAkSEgoKb3duZXJfbmFtZRgKIAEoCSKXAQoSTGlzdEFjdGlvbnNSZXF1ZXN0EhIKCnN0b3JlX2NvZGUYASABKAkSDAoEbWluZRgCIAEoCBIPCgdvdmVyZHVlGAMgASgIEhAKCHZpc2l0X2lkGAQgASgJEikKBnN0YXRlcxgFIAMoDjIZLnNob3BzY29yZS52MS5BY3Rpb25TdGF0ZRIRCglwYWdlX3NpemUYBiABKAUiPAoTTGlzdEFjdGlvbnNSZXNwb25zZRIlCgdhY3Rpb25zGAEgAygLMhQuc2hvcHNjb3JlLnYxLkFjdGlvbiIlChBHZXRBY3Rpb25SZXF1ZXN0EhEKCWFjdGlvbl9pZBgBIAEoCSI5ChFHZXRBY3Rpb25SZXNwb25zZRIkCgZhY3Rpb24YASABKAsyFC5zaG9wc2NvcmUudjEuQWN0aW9uIicKElN0YXJ0QWN0aW9uUmVxdWVzdBIRCglhY3Rpb25faWQYASABKAkiOwoTU3RhcnRBY3Rpb25SZXNwb25zZRIkCgZhY3Rpb24YASABKAsyFC5zaG9wc2NvcmUudjEuQWN0aW9uIl8KEURvbmVBY3Rpb25SZXF1ZXN0EhEKCWFjdGlvbl9pZBgBIAEoCRIMCgRub3RlGAIgASgJEikKBXByb29mGAMgAygLMhouc2hvcHNjb3JlLnYxLkV2aWRlbmNlRmlsZSI6ChJEb25lQWN0aW9uUmVzcG9uc2USJAoGYWN0aW9uGAEgASgLMhQuc2hvcHNjb3JlLnYxLkFjdGlvbiI2ChNWZXJpZnlBY3Rpb25SZXF1ZXN0EhEKCWFjdGlvbl9pZBgBIAEoCRIMCgRub3RlGAIgASgJIjwKFFZlcmlmeUFjdGlvblJlc3BvbnNlEiQKBmFjdGlvbhgBIAEoCzIULnNob3BzY29yZS52MS5BY3Rpb24iOAoTUmVvcGVuQWN0aW9uUmVxdWVzdBIRCglhY3Rpb25faWQYASABKAkSDgoGcmVhc29uGAIgASgJIjwKFFJlb3BlbkFjdGlvblJlc3BvbnNlEiQKBmFjdGlvbhgBIAEoCzIULnNob3BzY29yZS52MS5BY3Rpb24iSgoVUmVhc3NpZ25BY3Rpb25SZXF1ZXN0EhEKCWFjdGlvbl9pZBgBIAEoCRIQCghvd25lcl9pZBgCIAEoCRIMCgRub3RlGAMgASgJIj4KFlJlYXNzaWduQWN0aW9uUmVzcG9uc2USJAoGYWN0aW9uGAEgASgLMhQuc2hvcHNjb3JlLnYxLkFjdGlvbiIsChdMaXN0QWN0aW9uT3duZXJzUmVxdWVzdBIRCglhY3Rpb25faWQYASABKAkiXwoLQWN0aW9uT3duZXISDwoHdXNlcl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEiAKBHJvbGUYAyABKA4yEi5zaG9wc2NvcmUudjEuUm9sZRIPCgdjdXJyZW50GAQgASgIIkUKGExpc3RBY3Rpb25Pd25lcnNSZXNwb25zZRIpCgZvd25lcnMYASADKAsyGS5zaG9wc2NvcmUudjEuQWN0aW9uT3duZXIidgoYQ3JlYXRlUHJvb2ZVcGxvYWRSZXF1ZXN0EhEKCWFjdGlvbl9pZBgBIAEoCRINCgVpbmRleBgCIAEoBRIOCgZzaGEyNTYYAyABKAkSEgoKc2l6ZV9ieXRlcxgEIAEoAxIUCgxjb250ZW50X3R5cGUYBSABKAki+gEKGUNyZWF0ZVByb29mVXBsb2FkUmVzcG9uc2USGAoQYWxyZWFkeV92ZXJpZmllZBgBIAEoCBILCgN1cmwYAiABKAkSDgoGbWV0aG9kGAMgASgJEkUKB2hlYWRlcnMYBCADKAsyNC5zaG9wc2NvcmUudjEuQ3JlYXRlUHJvb2ZVcGxvYWRSZXNwb25zZS5IZWFkZXJzRW50cnkSLwoLZXhwaXJlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIj4KGkZpbmFsaXplUHJvb2ZVcGxvYWRSZXF1ZXN0EhEKCWFjdGlvbl9pZBgBIAEoCRINCgVpbmRleBgCIAEoBSJIChtGaW5hbGl6ZVByb29mVXBsb2FkUmVzcG9uc2USKQoFcHJvb2YYASABKAsyGi5zaG9wc2NvcmUudjEuRXZpZGVuY2VGaWxlIhwKGkNvdW50T3ZlcmR1ZUFjdGlvbnNSZXF1ZXN0IlsKDk92ZXJkdWVBY3Rpb25zEhAKCHN0b3JlX2lkGAEgASgJEhIKCnN0b3JlX2NvZGUYAiABKAkSEgoKc3RvcmVfbmFtZRgDIAEoCRIPCgdvdmVyZHVlGAQgASgFIloKG0NvdW50T3ZlcmR1ZUFjdGlvbnNSZXNwb25zZRIsCgZzdG9yZXMYASADKAsyHC5zaG9wc2NvcmUudjEuT3ZlcmR1ZUFjdGlvbnMSDQoFdG90YWwYAiABKAUqrQEKC0FjdGlvblN0YXRlEhwKGEFDVElPTl9TVEFURV9VTlNQRUNJRklFRBAAEhUKEUFDVElPTl9TVEFURV9PUEVOEAESHAoYQUNUSU9OX1NUQVRFX0lOX1BST0dSRVNTEAISFQoRQUNUSU9OX1NUQVRFX0RPTkUQAxIZChVBQ1RJT05fU1RBVEVfVkVSSUZJRUQQBBIZChVBQ1RJT05fU1RBVEVfUkVPUEVORUQQBSpqCg5BY3Rpb25TZXZlcml0eRIfChtBQ1RJT05fU0VWRVJJVFlfVU5TUEVDSUZJRUQQABIcChhBQ1RJT05fU0VWRVJJVFlfQ1JJVElDQUwQARIZChVBQ1RJT05fU0VWRVJJVFlfTUFKT1IQAjKCCAoNQWN0aW9uU2VydmljZRJSCgtMaXN0QWN0aW9ucxIgLnNob3BzY29yZS52MS5MaXN0QWN0aW9uc1JlcXVlc3QaIS5zaG9wc2NvcmUudjEuTGlzdEFjdGlvbnNSZXNwb25zZRJMCglHZXRBY3Rpb24SHi5zaG9wc2NvcmUudjEuR2V0QWN0aW9uUmVxdWVzdBofLnNob3BzY29yZS52MS5HZXRBY3Rpb25SZXNwb25zZRJSCgtTdGFydEFjdGlvbhIgLnNob3BzY29yZS52MS5TdGFydEFjdGlvblJlcXVlc3QaIS5zaG9wc2NvcmUudjEuU3RhcnRBY3Rpb25SZXNwb25zZRJPCgpEb25lQWN0aW9uEh8uc2hvcHNjb3JlLnYxLkRvbmVBY3Rpb25SZXF1ZXN0GiAuc2hvcHNjb3JlLnYxLkRvbmVBY3Rpb25SZXNwb25zZRJVCgxWZXJpZnlBY3Rpb24SIS5zaG9wc2NvcmUudjEuVmVyaWZ5QWN0aW9uUmVxdWVzdBoiLnNob3BzY29yZS52MS5WZXJpZnlBY3Rpb25SZXNwb25zZRJVCgxSZW9wZW5BY3Rpb24SIS5zaG9wc2NvcmUudjEuUmVvcGVuQWN0aW9uUmVxdWVzdBoiLnNob3BzY29yZS52MS5SZW9wZW5BY3Rpb25SZXNwb25zZRJbCg5SZWFzc2lnbkFjdGlvbhIjLnNob3BzY29yZS52MS5SZWFzc2lnbkFjdGlvblJlcXVlc3QaJC5zaG9wc2NvcmUudjEuUmVhc3NpZ25BY3Rpb25SZXNwb25zZRJhChBMaXN0QWN0aW9uT3duZXJzEiUuc2hvcHNjb3JlLnYxLkxpc3RBY3Rpb25Pd25lcnNSZXF1ZXN0GiYuc2hvcHNjb3JlLnYxLkxpc3RBY3Rpb25Pd25lcnNSZXNwb25zZRJkChFDcmVhdGVQcm9vZlVwbG9hZBImLnNob3BzY29yZS52MS5DcmVhdGVQcm9vZlVwbG9hZFJlcXVlc3QaJy5zaG9wc2NvcmUudjEuQ3JlYXRlUHJvb2ZVcGxvYWRSZXNwb25zZRJqChNGaW5hbGl6ZVByb29mVXBsb2FkEiguc2hvcHNjb3JlLnYxLkZpbmFsaXplUHJvb2ZVcGxvYWRSZXF1ZXN0Gikuc2hvcHNjb3JlLnYxLkZpbmFsaXplUHJvb2ZVcGxvYWRSZXNwb25zZRJqChNDb3VudE92ZXJkdWVBY3Rpb25zEiguc2hvcHNjb3JlLnYxLkNvdW50T3ZlcmR1ZUFjdGlvbnNSZXF1ZXN0Gikuc2hvcHNjb3JlLnYxLkNvdW50T3ZlcmR1ZUFjdGlvbnNSZXNwb25zZUI9WjtnaXRodWIuY29tL3Nob3BzY29yZS9zaG9wc2NvcmUvYXBpL3Nob3BzY29yZS92MTtzaG9wc2NvcmV2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_shopscore_v1_appeal, file_shopscore_v1_auth, file_shopscore_v1_review]);
 
 /**
  * Action is one corrective action.
@@ -505,6 +507,13 @@ export type ReassignActionRequest = Message<"shopscore.v1.ReassignActionRequest"
    * @generated from field: string owner_id = 2;
    */
   ownerId: string;
+
+  /**
+   * Why it changes hands (optional); the history shows it.
+   *
+   * @generated from field: string note = 3;
+   */
+  note: string;
 };
 
 /**
@@ -530,6 +539,78 @@ export type ReassignActionResponse = Message<"shopscore.v1.ReassignActionRespons
  */
 export const ReassignActionResponseSchema: GenMessage<ReassignActionResponse> = /*@__PURE__*/
   messageDesc(file_shopscore_v1_action, 15);
+
+/**
+ * @generated from message shopscore.v1.ListActionOwnersRequest
+ */
+export type ListActionOwnersRequest = Message<"shopscore.v1.ListActionOwnersRequest"> & {
+  /**
+   * @generated from field: string action_id = 1;
+   */
+  actionId: string;
+};
+
+/**
+ * Describes the message shopscore.v1.ListActionOwnersRequest.
+ * Use `create(ListActionOwnersRequestSchema)` to create a new message.
+ */
+export const ListActionOwnersRequestSchema: GenMessage<ListActionOwnersRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_action, 16);
+
+/**
+ * ActionOwner is a user who may own an action.
+ *
+ * @generated from message shopscore.v1.ActionOwner
+ */
+export type ActionOwner = Message<"shopscore.v1.ActionOwner"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: shopscore.v1.Role role = 3;
+   */
+  role: Role;
+
+  /**
+   * He owns it now.
+   *
+   * @generated from field: bool current = 4;
+   */
+  current: boolean;
+};
+
+/**
+ * Describes the message shopscore.v1.ActionOwner.
+ * Use `create(ActionOwnerSchema)` to create a new message.
+ */
+export const ActionOwnerSchema: GenMessage<ActionOwner> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_action, 17);
+
+/**
+ * @generated from message shopscore.v1.ListActionOwnersResponse
+ */
+export type ListActionOwnersResponse = Message<"shopscore.v1.ListActionOwnersResponse"> & {
+  /**
+   * By name.
+   *
+   * @generated from field: repeated shopscore.v1.ActionOwner owners = 1;
+   */
+  owners: ActionOwner[];
+};
+
+/**
+ * Describes the message shopscore.v1.ListActionOwnersResponse.
+ * Use `create(ListActionOwnersResponseSchema)` to create a new message.
+ */
+export const ListActionOwnersResponseSchema: GenMessage<ListActionOwnersResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_action, 18);
 
 /**
  * @generated from message shopscore.v1.CreateProofUploadRequest
@@ -566,7 +647,7 @@ export type CreateProofUploadRequest = Message<"shopscore.v1.CreateProofUploadRe
  * Use `create(CreateProofUploadRequestSchema)` to create a new message.
  */
 export const CreateProofUploadRequestSchema: GenMessage<CreateProofUploadRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_action, 16);
+  messageDesc(file_shopscore_v1_action, 19);
 
 /**
  * @generated from message shopscore.v1.CreateProofUploadResponse
@@ -607,7 +688,7 @@ export type CreateProofUploadResponse = Message<"shopscore.v1.CreateProofUploadR
  * Use `create(CreateProofUploadResponseSchema)` to create a new message.
  */
 export const CreateProofUploadResponseSchema: GenMessage<CreateProofUploadResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_action, 17);
+  messageDesc(file_shopscore_v1_action, 20);
 
 /**
  * @generated from message shopscore.v1.FinalizeProofUploadRequest
@@ -629,7 +710,7 @@ export type FinalizeProofUploadRequest = Message<"shopscore.v1.FinalizeProofUplo
  * Use `create(FinalizeProofUploadRequestSchema)` to create a new message.
  */
 export const FinalizeProofUploadRequestSchema: GenMessage<FinalizeProofUploadRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_action, 18);
+  messageDesc(file_shopscore_v1_action, 21);
 
 /**
  * @generated from message shopscore.v1.FinalizeProofUploadResponse
@@ -646,7 +727,7 @@ export type FinalizeProofUploadResponse = Message<"shopscore.v1.FinalizeProofUpl
  * Use `create(FinalizeProofUploadResponseSchema)` to create a new message.
  */
 export const FinalizeProofUploadResponseSchema: GenMessage<FinalizeProofUploadResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_action, 19);
+  messageDesc(file_shopscore_v1_action, 22);
 
 /**
  * @generated from message shopscore.v1.CountOverdueActionsRequest
@@ -659,7 +740,7 @@ export type CountOverdueActionsRequest = Message<"shopscore.v1.CountOverdueActio
  * Use `create(CountOverdueActionsRequestSchema)` to create a new message.
  */
 export const CountOverdueActionsRequestSchema: GenMessage<CountOverdueActionsRequest> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_action, 20);
+  messageDesc(file_shopscore_v1_action, 23);
 
 /**
  * OverdueActions is one store's count of overdue actions.
@@ -693,7 +774,7 @@ export type OverdueActions = Message<"shopscore.v1.OverdueActions"> & {
  * Use `create(OverdueActionsSchema)` to create a new message.
  */
 export const OverdueActionsSchema: GenMessage<OverdueActions> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_action, 21);
+  messageDesc(file_shopscore_v1_action, 24);
 
 /**
  * @generated from message shopscore.v1.CountOverdueActionsResponse
@@ -715,7 +796,7 @@ export type CountOverdueActionsResponse = Message<"shopscore.v1.CountOverdueActi
  * Use `create(CountOverdueActionsResponseSchema)` to create a new message.
  */
 export const CountOverdueActionsResponseSchema: GenMessage<CountOverdueActionsResponse> = /*@__PURE__*/
-  messageDesc(file_shopscore_v1_action, 22);
+  messageDesc(file_shopscore_v1_action, 25);
 
 /**
  * @generated from enum shopscore.v1.ActionState
@@ -879,8 +960,10 @@ export const ActionService: GenService<{
   },
   /**
    * ReassignAction gives an action to another owner: a manager of its
-   * store or an admin. Errors: InvalidArgument (naming the user),
-   * NotFound, FailedPrecondition (verified).
+   * store or an admin (ListActionOwners lists them), with an optional
+   * note the history keeps. Errors: InvalidArgument (naming the user: not
+   * one who may own it, disabled, or the owner already), NotFound,
+   * FailedPrecondition (verified).
    *
    * @generated from rpc shopscore.v1.ActionService.ReassignAction
    */
@@ -888,6 +971,18 @@ export const ActionService: GenService<{
     methodKind: "unary";
     input: typeof ReassignActionRequestSchema;
     output: typeof ReassignActionResponseSchema;
+  },
+  /**
+   * ListActionOwners lists, by name, the users who may own an action:
+   * the active managers of its store and the active admins. Errors:
+   * InvalidArgument, NotFound.
+   *
+   * @generated from rpc shopscore.v1.ActionService.ListActionOwners
+   */
+  listActionOwners: {
+    methodKind: "unary";
+    input: typeof ListActionOwnersRequestSchema;
+    output: typeof ListActionOwnersResponseSchema;
   },
   /**
    * CreateProofUpload returns an upload URL for a proof photo, bound to
