@@ -40,6 +40,9 @@ var (
 var policy = map[string][]audit.Role{
 	shopscorev1connect.AuthServiceLogoutProcedure: everyone,
 	shopscorev1connect.AuthServiceWhoAmIProcedure: everyone,
+	// A user's own e-mail settings: everyone's, of himself only.
+	shopscorev1connect.AuthServiceGetNotificationSettingsProcedure: everyone,
+	shopscorev1connect.AuthServiceSetNotificationSettingsProcedure: everyone,
 
 	shopscorev1connect.AdminServiceCreateUserProcedure:             admin,
 	shopscorev1connect.AdminServiceListUsersProcedure:              admin,

@@ -54,12 +54,17 @@ func (a *App) ReviewVisit(ctx context.Context, actor audit.Principal, id string,
 		if action == audit.ActionApprove {
 			// The approval opens, verifies and reopens the store's
 			// corrective actions in its own transaction.
-			if err := actionsOnApproval(ctx, tx, id, actor); err != nil {
+			if err := a.actionsOnApproval(ctx, tx, id, actor); err != nil {
 				return err
 			}
 		}
 		if typ, ok := reviewEvents[action]; ok {
 			if err := visitEvent(ctx, tx, typ, id, actor, reason, comments); err != nil {
+				return err
+			}
+		}
+		if action == audit.ActionReturn {
+			if err := a.mailVisitReturned(ctx, tx, id, actor, reason, comments); err != nil {
 				return err
 			}
 		}

@@ -41,6 +41,7 @@ var (
 	_ storage.Appeals           = appealRows{}
 	_ storage.IntegrationTokens = integrationTokenRows{}
 	_ storage.Actions           = actionRows{}
+	_ storage.Notifications     = notificationRows{}
 )
 
 // rows is what every noun's implementation holds: the database, and the
@@ -300,3 +301,14 @@ func (db *DB) WebhookDeliveries() storage.WebhookDeliveries { return webhookDeli
 func (tx *Tx) WebhookDeliveries() storage.WebhookDeliveries {
 	return webhookDeliveryRows{in(tx.db, tx)}
 }
+
+// notificationRows is storage.Notifications on PostgreSQL.
+type notificationRows struct{ rows }
+
+// Notifications returns the e-mail preferences and queue, each call in a
+// transaction of its own.
+func (db *DB) Notifications() storage.Notifications { return notificationRows{in(db, nil)} }
+
+// Notifications returns the e-mail preferences and queue as this
+// transaction sees them.
+func (tx *Tx) Notifications() storage.Notifications { return notificationRows{in(tx.db, tx)} }

@@ -1,0 +1,89 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/shopscore/shopscore/server/app"
+	"github.com/shopscore/shopscore/server/notify"
+	"github.com/shopscore/shopscore/server/webhook"
+)
+
+// Mail configures e-mail notifications (docs/DESIGN.md §12). The zero
+// value sends none: nothing is queued either.
+type Mail struct {
+	// SMTP is the server to send through; e-mail is off when its Host is
+	// empty. New checks it (notify.Config.Validate).
+	SMTP notify.Config
+	// Off runs no sender on this server (another server sends); e-mail is
+	// still queued.
+	Off bool
+	// Poll is how long the sender waits when nothing is due; 1 s if zero.
+	Poll time.Duration
+	// Lease is how long a claimed e-mail is this server's; it must
+	// outlast one message (the SMTP timeout). app.DefaultMailLease if zero.
+	Lease time.Duration
+	// Concurrency bounds the messages in flight at once; 4 if zero.
+	Concurrency int
+	// Schedule spaces the retries of a transient failure; the zero
+	// Schedule retries with exponential backoff and jitter for at least
+	// 24 h, then the e-mail is marked failed.
+	Schedule webhook.Schedule
+	// Retention is how long sent, failed and dropped e-mails are kept
+	// (app.DefaultMailRetention, 30 days, if zero; for ever if negative);
+	// pruned on ExpireEvery's tick.
+	Retention time.Duration
+}
+
+// mailLoop sends the mail outbox's due e-mails until ctx is done (unless
+// e-mail is off or Config.Mail.Off): on several servers each claims its
+// own, so each e-mail is sent by one (storage.Notifications.Claim).
+func (s *Server) mailLoop(ctx context.Context) {
+	c := s.cfg.Mail
+	if s.mailer == nil || c.Off {
+		return
+	}
+	poll := c.Poll
+	if poll <= 0 {
+		poll = time.Second
+	}
+	run := app.MailRun{Sender: s.mailer, Schedule: c.Schedule, Lease: c.Lease, Concurrency: c.Concurrency}
+	for {
+		if u := s.publicURL.Load(); u != nil {
+			run.ConsoleURL = *u
+		}
+		n, err := s.app.SendDueMail(ctx, run)
+		if err != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "e-mail notifications", "err", err)
+		}
+		if n > 0 && err == nil {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(poll):
+		}
+	}
+}
+
+// mailTick is the mail's share of the periodic tick: the day's review
+// reminders, and the old e-mails pruned. Failures are logged and retried
+// on the next tick.
+func (s *Server) mailTick(ctx context.Context) {
+	if n, err := s.app.RemindWaitingReviews(ctx); err != nil && ctx.Err() == nil {
+		s.log.ErrorContext(ctx, "review reminders", "err", err)
+	} else if n > 0 {
+		s.log.InfoContext(ctx, "review reminders queued", "managers", n)
+	}
+	if s.cfg.Mail.Retention < 0 {
+		return
+	}
+	n, err := s.app.PruneMail(ctx, s.cfg.Now(), s.cfg.Mail.Retention)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		s.log.ErrorContext(ctx, "prune e-mails", "err", err)
+	case n > 0:
+		s.log.InfoContext(ctx, "e-mails pruned", "count", n)
+	}
+}
