@@ -352,3 +352,31 @@ func TestMail_SurvivesRestart(t *testing.T) {
 	quiet()
 	assert.Len(t, sink.Messages(t), 1, "sent once")
 }
+
+// TestMail_NothingQueued: a server without an SMTP configuration queues
+// nothing (and says so to the settings form); one with it queues nothing
+// for a disabled user.
+func TestMail_NothingQueued(t *testing.T) {
+	ts := mustRunSyncServer(t, nil)
+	c := clientsOf(ts, http.DefaultClient)
+	f := newField(t, ts, c)
+	manager := mustLogin(t, c, audit.RoleManager, "desk-"+uuid.NewString()).Tokens.AccessToken
+	got, err := call(t, c.Auth.GetNotificationSettings, f.token, &v1.GetNotificationSettingsRequest{})
+	require.NoError(t, err)
+	assert.False(t, got.EmailConfigured)
+	returnVisit(t, c, manager, f.completeVisit(t).visit.ID, "Retake the floor photo.")
+	assert.Equal(t, 0, mailRows(t, ts.DataDir, f.shopperID, ""), "no SMTP server: nothing queued")
+
+	sink := notifytest.Start(t, notifytest.Options{})
+	ts = mustRunSyncServer(t, &server.Config{Mail: mailOf(sink.Port)})
+	c = clientsOf(ts, http.DefaultClient)
+	f = newField(t, ts, c)
+	manager = mustLogin(t, c, audit.RoleManager, "desk-"+uuid.NewString()).Tokens.AccessToken
+	id := f.completeVisit(t).visit.ID
+	_, err = call(t, c.Admin.DisableUser, f.admin, &v1.DisableUserRequest{UserId: f.shopperID})
+	require.NoError(t, err)
+	returnVisit(t, c, manager, id, "Retake the floor photo.")
+	assert.Equal(t, 0, mailRows(t, ts.DataDir, f.shopperID, ""), "a disabled shopper is queued nothing")
+	quiet()
+	assert.Empty(t, sink.Messages(t))
+}
