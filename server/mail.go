@@ -47,7 +47,12 @@ func (s *Server) mailLoop(ctx context.Context) {
 	if poll <= 0 {
 		poll = time.Second
 	}
-	run := app.MailRun{Sender: s.mailer, Schedule: c.Schedule, Lease: c.Lease, Concurrency: c.Concurrency}
+	lease := c.Lease
+	if lease == 0 {
+		// One message may take the SMTP timeout: the lease outlasts it.
+		lease = max(app.DefaultMailLease, c.SMTP.Timeout+30*time.Second)
+	}
+	run := app.MailRun{Sender: s.mailer, Schedule: c.Schedule, Lease: lease, Concurrency: c.Concurrency}
 	for {
 		if u := s.publicURL.Load(); u != nil {
 			run.ConsoleURL = *u

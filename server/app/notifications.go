@@ -308,15 +308,22 @@ const maxWaitingVisits = 200
 // store with visits waiting for review (complete, not taken into review)
 // longer than the organisation's ReviewWaitDays, listing those of his
 // stores. One server queues each manager's reminder once a day
-// (storage.Notifications.Mark). It returns how many managers it
+// (storage.Notifications.Mark). The visits are read in a snapshot of their
+// own, so that the write transaction touches no visit (on PostgreSQL it
+// then never conflicts with a review). It returns how many managers it
 // reminded.
 func (a *App) RemindWaitingReviews(ctx context.Context) (int, error) {
 	if !a.mail {
 		return 0, nil
 	}
-	n := 0
-	err := a.st.Update(ctx, func(tx storage.Tx) error {
-		n = 0
+	var (
+		limit     int
+		day       string
+		managers  []string
+		byManager map[string][]notify.WaitingVisit
+	)
+	err := a.st.View(ctx, func(tx storage.Tx) error {
+		managers, byManager = nil, map[string][]notify.WaitingVisit{}
 		settings, loc, err := orgLocation(ctx, tx)
 		if err != nil {
 			return err
@@ -325,14 +332,12 @@ func (a *App) RemindWaitingReviews(ctx context.Context) (int, error) {
 		if now.In(loc).Hour() < ReviewReminderHour {
 			return nil
 		}
-		limit := settings.ReviewWait()
+		limit, day = settings.ReviewWait(), audit.Today(now, loc)
 		waiting, err := tx.Visits().List(ctx, storage.VisitFilter{Scope: audit.Scope{All: true}, State: audit.VisitComplete,
 			To: now.Add(-time.Duration(limit) * 24 * time.Hour), Limit: maxWaitingVisits})
 		if err != nil {
 			return err
 		}
-		byManager := map[string][]notify.WaitingVisit{}
-		var managers []string
 		stores := map[string][]string{}
 		for _, v := range slices.Backward(waiting) { // oldest first
 			ids, ok := stores[v.StoreID]
@@ -352,7 +357,14 @@ func (a *App) RemindWaitingReviews(ctx context.Context) (int, error) {
 				byManager[m] = append(byManager[m], w)
 			}
 		}
-		day := audit.Today(now, loc)
+		return nil
+	})
+	if err != nil || len(managers) == 0 {
+		return 0, err
+	}
+	n := 0
+	err = a.st.Update(ctx, func(tx storage.Tx) error {
+		n = 0
 		for _, m := range managers {
 			first, err := tx.Notifications().Mark(ctx, m, reviewReminderKey, day)
 			if err != nil {

@@ -110,7 +110,7 @@ func (r notificationRows) Claim(ctx context.Context, c storage.Claim) ([]*storag
 // Record stores the result of an attempt of a leased e-mail
 // (storage.Notifications).
 func (r notificationRows) Record(ctx context.Context, res storage.NotificationResult) (bool, error) {
-	next, done := res.NextAt, nullTime(ms(res.At))
+	next, done := res.NextAt, nullTime(res.At)
 	if res.State != storage.NotificationPending {
 		next = res.At
 	} else {
@@ -118,7 +118,7 @@ func (r notificationRows) Record(ctx context.Context, res storage.NotificationRe
 	}
 	n, err := exec(ctx, r.rows, "record e-mail "+res.ID, `UPDATE notifications SET state = $1, attempts = $2, first_at = $3,
 		next_at = $4, done_at = $5, last_error = $6, lease_token = NULL, lease_until = '-infinity' WHERE id = $7 AND lease_token = $8`,
-		string(res.State), res.Attempts, nullTime(ms(res.FirstAt)), ms(next), done, res.Error, res.ID, res.Lease)
+		string(res.State), res.Attempts, nullTime(res.FirstAt), ms(next), done, res.Error, res.ID, res.Lease)
 	return n > 0, err
 }
 
