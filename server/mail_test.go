@@ -380,3 +380,34 @@ func TestMail_NothingQueued(t *testing.T) {
 	quiet()
 	assert.Empty(t, sink.Messages(t))
 }
+
+// TestMail_ActionOverdue: an action past its due day mails its owner and
+// the store's managers, each once.
+func TestMail_ActionOverdue(t *testing.T) {
+	sink := notifytest.Start(t, notifytest.Options{})
+	clock := &testClock{}
+	ts := mustRunSyncServer(t, &server.Config{Mail: mailOf(sink.Port), Now: clock.Now, ExpireEvery: 30 * time.Millisecond})
+	c := clientsOf(ts, http.DefaultClient)
+	f := newField(t, ts, c)
+	manager := mustLogin(t, c, audit.RoleManager, "desk-"+uuid.NewString()).Tokens.AccessToken
+	rec := f.completeVisit(t, "tags_match_till")
+	_, err := call(t, c.Review.StartReview, manager, &v1.StartReviewRequest{VisitId: rec.visit.ID})
+	require.NoError(t, err)
+	_, err = call(t, c.Review.ApproveVisit, manager, &v1.ApproveVisitRequest{VisitId: rec.visit.ID})
+	require.NoError(t, err)
+	owner := demo.Users[audit.RoleManager]
+	waitTo(t, sink, owner, 1) // assigned
+
+	msk, err := time.LoadLocation("Europe/Moscow")
+	require.NoError(t, err)
+	later := clock.Now().In(msk).AddDate(0, 0, 5) // a critical action has 3 days
+	clock.jumpTo(time.Date(later.Year(), later.Month(), later.Day(), 10, 0, 0, 0, msk))
+	m := waitTo(t, sink, owner, 2)[1]
+	assert.True(t, strings.HasPrefix(m.Subject, "Просрочено корректирующее действие: MSK-01 «Building materials, Tverskaya», PRC-3 (срок "), m.Subject)
+	assert.Contains(t, m.Text, "Вопрос: Did the till charge the price on the tag?")
+	second := waitTo(t, sink, demo.SecondManager, 1)[0]
+	assert.Equal(t, m.Subject, second.Subject, "the store's other manager is told too")
+	quiet()
+	assert.Len(t, to(sink.Messages(t), owner), 2, "the owner, who manages the store too, once")
+	assert.Len(t, to(sink.Messages(t), demo.SecondManager), 1, "reported once")
+}
