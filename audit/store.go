@@ -106,8 +106,8 @@ type OrgSettings struct {
 	// its store's managers are reminded by e-mail (ReviewWait); 0 means
 	// DefaultReviewWaitDays.
 	ReviewWaitDays int
-	UpdatedAt                           time.Time
-	UpdatedBy                           string
+	UpdatedAt      time.Time
+	UpdatedBy      string
 }
 
 var (
