@@ -98,13 +98,7 @@ func (r notificationRows) Claim(ctx context.Context, c storage.Claim) ([]*storag
 		}
 		return nil
 	}
-	if r.tx != nil {
-		if r.tx.readOnly {
-			return nil, fmt.Errorf("postgres: a claim inside a read-only transaction")
-		}
-		return out, claim(r.tx)
-	}
-	return out, r.db.queue(ctx, claim)
+	return out, r.claim(ctx, claim)
 }
 
 // Record stores the result of an attempt of a leased e-mail

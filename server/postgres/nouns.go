@@ -74,6 +74,20 @@ func (r rows) write(ctx context.Context, fn func(*Tx) error) error {
 	return fn(r.tx)
 }
 
+// claim runs a claim of leased rows (webhook deliveries, e-mails) in the
+// bound write transaction, or in a READ COMMITTED one of its own
+// (DB.queue), in which FOR UPDATE SKIP LOCKED passes over the rows other
+// servers' claims hold.
+func (r rows) claim(ctx context.Context, fn func(*Tx) error) error {
+	if r.tx == nil {
+		return r.db.queue(ctx, fn)
+	}
+	if r.tx.readOnly {
+		return errors.New("postgres: a claim inside a read-only transaction")
+	}
+	return fn(r.tx)
+}
+
 // query is read for a query with one result.
 func query[T any](ctx context.Context, r rows, fn func(*Tx) (T, error)) (T, error) {
 	var out T
