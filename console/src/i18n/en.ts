@@ -765,6 +765,7 @@ export const en = {
   "me.title": "My results",
   "notify.title": "E-mail notifications",
   "notify.nav": "My e-mail",
+  "notify.choices": "Your choices",
   "notify.lead": "Which e-mails shopscore sends you: a visit returned to you, a corrective action assigned to you or overdue, visits waiting for your review, a bonus run to approve.",
   "notify.language": "Language of the e-mails",
   "notify.languageOrg": "The organisation's language",

@@ -368,7 +368,7 @@ export function NotificationSettingsForm() {
     return r;
   });
   return (
-    <Section title={t("notify.title")}>
+    <Section title={t("notify.choices")}>
       <p className="hint">{t("notify.lead")}</p>
       <ErrorText error={q.error} />
       {q.isPending ? (
