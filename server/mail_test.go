@@ -295,15 +295,20 @@ func TestMail_ReviewsWaiting(t *testing.T) {
 
 // TestMail_TransientRetriedPermanentFailed: a recipient the SMTP server
 // refuses twice with 451 gets his e-mail once, on the third attempt; one
-// it refuses with 550 is given up at once, the reply kept.
+// it refuses with 550 is given up at once, the reply kept; one it always
+// refuses with 451 is retried until the retry window has passed, then
+// given up.
 func TestMail_TransientRetriedPermanentFailed(t *testing.T) {
 	shopper, manager := demo.Users[audit.RoleShopper], demo.Users[audit.RoleManager]
 	sink := notifytest.Start(t, notifytest.Options{Rules: []string{shopper + "=2*451 4.3.0 Mailbox busy, try later",
-		manager + "=550 5.1.1 No such mailbox"}})
-	ts := mustRunSyncServer(t, &server.Config{Mail: mailOf(sink.Port)})
+		manager + "=550 5.1.1 No such mailbox", demo.SecondManager + "=451 4.2.2 Mailbox full"}})
+	mail := mailOf(sink.Port)
+	mail.Schedule.Window = 2 * time.Second
+	ts := mustRunSyncServer(t, &server.Config{Mail: mail})
 	c := clientsOf(ts, http.DefaultClient)
 	f := newField(t, ts, c)
 	lr := mustLogin(t, c, audit.RoleManager, "desk-"+uuid.NewString())
+	actions := shopscorev1connect.NewActionServiceClient(http.DefaultClient, ts.URL)
 
 	returnVisit(t, c, lr.Tokens.AccessToken, f.completeVisit(t).visit.ID, "Retake the floor photo.")
 	rec := f.completeVisit(t, "tags_match_till")
@@ -311,23 +316,39 @@ func TestMail_TransientRetriedPermanentFailed(t *testing.T) {
 	require.NoError(t, err)
 	_, err = call(t, c.Review.ApproveVisit, lr.Tokens.AccessToken, &v1.ApproveVisitRequest{VisitId: rec.visit.ID})
 	require.NoError(t, err)
+	mine, err := call(t, actions.ListActions, lr.Tokens.AccessToken, &v1.ListActionsRequest{Mine: true})
+	require.NoError(t, err)
+	require.Len(t, mine.Actions, 1)
+	second, _, err := ts.Server.Storage().Users().FindByEmail(context.Background(), demo.SecondManager)
+	require.NoError(t, err)
+	_, err = call(t, actions.ReassignAction, lr.Tokens.AccessToken, &v1.ReassignActionRequest{ActionId: mine.Actions[0].Id, OwnerId: second.ID})
+	require.NoError(t, err)
 
 	waitTo(t, sink, shopper, 1)
-	require.Eventually(t, func() bool { return mailRows(t, ts.DataDir, lr.User.Id, "failed") == 1 }, 30*time.Second, 20*time.Millisecond)
+	failed := func(id string) bool { return mailRows(t, ts.DataDir, id, "failed") == 1 }
+	require.Eventually(t, func() bool { return failed(lr.User.Id) && failed(second.ID) }, 30*time.Second, 20*time.Millisecond)
 	quiet()
 	assert.Len(t, to(sink.Messages(t), shopper), 1, "delivered once")
 	assert.Empty(t, to(sink.Messages(t), manager))
+	assert.Empty(t, to(sink.Messages(t), demo.SecondManager))
 
 	db := servertest.Inspect(t, ts.DataDir)
-	var attempts int
-	var state, lastErr string
-	require.NoError(t, db.QueryRow(`SELECT attempts, state, last_error FROM notifications WHERE user_id = ?`, f.shopperID).Scan(&attempts, &state, &lastErr))
+	row := func(id string) (attempts int, state, lastErr string) {
+		t.Helper()
+		require.NoError(t, db.QueryRow(`SELECT attempts, state, last_error FROM notifications WHERE user_id = ?`, id).Scan(&attempts, &state, &lastErr))
+		return
+	}
+	attempts, state, _ := row(f.shopperID)
 	assert.Equal(t, 3, attempts, "two refusals, then sent")
 	assert.Equal(t, "sent", state)
-	require.NoError(t, db.QueryRow(`SELECT attempts, last_error FROM notifications WHERE user_id = ?`, lr.User.Id).Scan(&attempts, &lastErr))
+	attempts, _, lastErr := row(lr.User.Id)
 	assert.Equal(t, 1, attempts, "a permanent refusal is not retried")
 	assert.Contains(t, lastErr, "550")
 	assert.Contains(t, lastErr, "permanent")
+	attempts, _, lastErr = row(second.ID)
+	assert.Greater(t, attempts, 2, "retried while the window lasted")
+	assert.Contains(t, lastErr, "451")
+	assert.Contains(t, lastErr, "transient")
 }
 
 // TestMail_SurvivesRestart: an e-mail committed with its change on a
