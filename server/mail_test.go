@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -76,10 +78,20 @@ func (c *testClock) Now() time.Time { return time.Now().Add(time.Duration(c.offs
 // jumpTo moves the clock to at.
 func (c *testClock) jumpTo(at time.Time) { c.offset.Store(int64(time.Until(at))) }
 
+// inspectors keeps one Inspector per data folder and test, so that a test
+// polling the rows opens one pool of connections, not one per poll.
+var inspectors sync.Map // *testing.T + dir -> *servertest.Inspector
+
 // mailRows counts a user's queued e-mails in a state ("" for all).
 func mailRows(t *testing.T, dir, userID, state string) int {
 	t.Helper()
-	db := servertest.Inspect(t, dir)
+	key := fmt.Sprintf("%p %s", t, dir)
+	v, ok := inspectors.Load(key)
+	if !ok {
+		v, _ = inspectors.LoadOrStore(key, servertest.Inspect(t, dir))
+		t.Cleanup(func() { inspectors.Delete(key) })
+	}
+	db := v.(*servertest.Inspector)
 	q, args := `SELECT count(*) FROM notifications WHERE user_id = ?`, []any{userID}
 	if state != "" {
 		q, args = q+` AND state = ?`, append(args, state)
