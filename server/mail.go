@@ -15,6 +15,11 @@ type Mail struct {
 	// SMTP is the server to send through; e-mail is off when its Host is
 	// empty. New checks it (notify.Config.Validate).
 	SMTP notify.Config
+	// ConsoleURL is where the e-mails' links to the console point
+	// ("https://audit.example.com"); Config.PublicURL when empty, and no
+	// links without either (an address derived from the listener means
+	// nothing in a reader's mailbox).
+	ConsoleURL string
 	// Off runs no sender on this server (another server sends); e-mail is
 	// still queued.
 	Off bool
@@ -52,11 +57,12 @@ func (s *Server) mailLoop(ctx context.Context) {
 		// One message may take the SMTP timeout: the lease outlasts it.
 		lease = max(app.DefaultMailLease, c.SMTP.Timeout+30*time.Second)
 	}
-	run := app.MailRun{Sender: s.mailer, Schedule: c.Schedule, Lease: lease, Concurrency: c.Concurrency}
+	console := c.ConsoleURL
+	if console == "" {
+		console = s.cfg.PublicURL
+	}
+	run := app.MailRun{Sender: s.mailer, ConsoleURL: console, Schedule: c.Schedule, Lease: lease, Concurrency: c.Concurrency}
 	for {
-		if u := s.publicURL.Load(); u != nil {
-			run.ConsoleURL = *u
-		}
 		n, err := s.app.SendDueMail(ctx, run)
 		if err != nil && ctx.Err() == nil {
 			s.log.ErrorContext(ctx, "e-mail notifications", "err", err)

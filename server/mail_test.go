@@ -37,7 +37,8 @@ func mailOf(port int) server.Mail {
 	return server.Mail{
 		SMTP: notify.Config{Host: "127.0.0.1", Port: port, TLS: notify.TLSNone, From: "shopscore <noreply@shopscore.test>",
 			Timeout: 5 * time.Second},
-		Poll: 20 * time.Millisecond, Schedule: webhook.Schedule{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond},
+		ConsoleURL: "https://audit.example.com",
+		Poll:       20 * time.Millisecond, Schedule: webhook.Schedule{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond},
 	}
 }
 
@@ -231,7 +232,7 @@ func TestMail_BonusRunReady(t *testing.T) {
 	assert.Contains(t, m.Text, "Computed by: Olga Petrova (HR)")
 	assert.Contains(t, m.Text, "Employees: ")
 	assert.Contains(t, m.Text, "Total: ₽")
-	assert.Contains(t, m.Text, "/hr/runs/"+run.Run.Id)
+	assert.Contains(t, m.Text, "https://audit.example.com/hr/runs/"+run.Run.Id)
 }
 
 // TestMail_Digest: a user with the daily digest gets his messages of the
@@ -299,7 +300,7 @@ func TestMail_ReviewsWaiting(t *testing.T) {
 		assert.Equal(t, "1 визит ждёт проверки дольше 2 дней", m.Subject, email)
 		assert.Contains(t, m.Text, "- MSK-01 «Building materials, Tverskaya», ")
 		assert.Contains(t, m.Text, "тайный покупатель Andrei Popescu (mystery shopper)")
-		assert.Contains(t, m.Text, "/visits/"+rec.visit.ID)
+		assert.Contains(t, m.Text, "https://audit.example.com/visits/"+rec.visit.ID)
 	}
 	quiet()
 	assert.Len(t, sink.Messages(t), 2, "once a day: the later ticks queue nothing")
