@@ -78,23 +78,12 @@ func (s *Server) mailLoop(ctx context.Context) {
 	}
 }
 
-// mailTick is the mail's share of the periodic tick: the day's review
-// reminders, and the old e-mails pruned. Failures are logged and retried
-// on the next tick.
-func (s *Server) mailTick(ctx context.Context) {
+// remindWaitingReviews queues the day's review reminders on the periodic
+// tick. Failures are logged and retried on the next tick.
+func (s *Server) remindWaitingReviews(ctx context.Context) {
 	if n, err := s.app.RemindWaitingReviews(ctx); err != nil && ctx.Err() == nil {
 		s.log.ErrorContext(ctx, "review reminders", "err", err)
 	} else if n > 0 {
 		s.log.InfoContext(ctx, "review reminders queued", "managers", n)
-	}
-	if s.cfg.Mail.Retention < 0 {
-		return
-	}
-	n, err := s.app.PruneMail(ctx, s.cfg.Now(), s.cfg.Mail.Retention)
-	switch {
-	case err != nil && ctx.Err() == nil:
-		s.log.ErrorContext(ctx, "prune e-mails", "err", err)
-	case n > 0:
-		s.log.InfoContext(ctx, "e-mails pruned", "count", n)
 	}
 }

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -391,13 +390,5 @@ const DefaultMailRetention = 30 * 24 * time.Hour
 // and the daily marks as old, in short transactions of pruneBatch, until
 // none is left or ctx is done; it returns how many went.
 func (a *App) PruneMail(ctx context.Context, now time.Time, retention time.Duration) (int, error) {
-	total := 0
-	for ctx.Err() == nil {
-		n, err := a.st.Notifications().Prune(ctx, now.Add(-retention), pruneBatch)
-		total += n
-		if err != nil || n < pruneBatch {
-			return total, err
-		}
-	}
-	return total, fmt.Errorf("prune e-mails: %w", ctx.Err())
+	return pruneInBatches(ctx, func() (int, error) { return a.st.Notifications().Prune(ctx, now.Add(-retention), pruneBatch) })
 }
