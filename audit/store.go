@@ -102,8 +102,12 @@ type OrgSettings struct {
 	// action of each severity has to be done (ActionDueDate); 0 means
 	// DefaultActionDaysCritical and DefaultActionDaysMajor.
 	ActionDaysCritical, ActionDaysMajor int
-	UpdatedAt                           time.Time
-	UpdatedBy                           string
+	// ReviewWaitDays is how many days a visit may wait for review before
+	// its store's managers are reminded by e-mail (ReviewWait); 0 means
+	// DefaultReviewWaitDays.
+	ReviewWaitDays int
+	UpdatedAt      time.Time
+	UpdatedBy      string
 }
 
 var (
@@ -134,7 +138,25 @@ func (s OrgSettings) Validate() error {
 			return Errorf(EINVALID, "%s: %d; want 1 to %d days to fix a corrective action", f.name, f.v, MaxActionDays)
 		}
 	}
+	if s.ReviewWaitDays < 0 || s.ReviewWaitDays > MaxReviewWaitDays {
+		return Errorf(EINVALID, "review_wait_days: %d; want 1 to %d days a visit may wait for review before its managers are reminded", s.ReviewWaitDays, MaxReviewWaitDays)
+	}
 	return nil
+}
+
+// The bounds of OrgSettings.ReviewWaitDays.
+const (
+	DefaultReviewWaitDays = 3
+	MaxReviewWaitDays     = 60
+)
+
+// ReviewWait returns the days a visit may wait for review before its
+// managers are reminded.
+func (s OrgSettings) ReviewWait() int {
+	if s.ReviewWaitDays == 0 {
+		return DefaultReviewWaitDays
+	}
+	return s.ReviewWaitDays
 }
 
 // ActionDays returns the days an action of severity sev has to be done.

@@ -9,7 +9,9 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/auth"
+	"github.com/shopscore/shopscore/server/storage"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	v1 "github.com/shopscore/shopscore/api/shopscore/v1"
@@ -206,4 +208,38 @@ func (a *authService) WhoAmI(ctx context.Context, _ *connect.Request[v1.WhoAmIRe
 		return nil, err
 	}
 	return connect.NewResponse(&v1.WhoAmIResponse{User: out, SessionId: p.SessionID}), nil
+}
+
+// GetNotificationSettings returns the caller's own e-mail settings.
+func (a *authService) GetNotificationSettings(ctx context.Context, _ *connect.Request[v1.GetNotificationSettingsRequest]) (*connect.Response[v1.GetNotificationSettingsResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	prefs, err := a.s.app.NotificationPrefs(ctx, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.GetNotificationSettingsResponse{Settings: prefsToProto(prefs),
+		EmailConfigured: a.s.app.MailEnabled(), DigestHour: app.DigestHour}), nil
+}
+
+// SetNotificationSettings replaces the caller's own e-mail settings.
+// Errors: EINVALID (the language).
+func (a *authService) SetNotificationSettings(ctx context.Context, req *connect.Request[v1.SetNotificationSettingsRequest]) (*connect.Response[v1.SetNotificationSettingsResponse], error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := req.Msg.GetSettings()
+	prefs, err := a.s.app.SetNotificationPrefs(ctx, p.UserID, storage.NotificationPrefs{Language: m.GetLanguage(),
+		EmailOff: m.GetEmailOff(), Digest: m.GetDailyDigest()})
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&v1.SetNotificationSettingsResponse{Settings: prefsToProto(prefs)}), nil
+}
+
+func prefsToProto(p storage.NotificationPrefs) *v1.NotificationSettings {
+	return &v1.NotificationSettings{Language: p.Language, EmailOff: p.EmailOff, DailyDigest: p.Digest}
 }

@@ -40,6 +40,10 @@ var (
 var policy = map[string][]audit.Role{
 	shopscorev1connect.AuthServiceLogoutProcedure: everyone,
 	shopscorev1connect.AuthServiceWhoAmIProcedure: everyone,
+	// A user's own e-mail settings, of himself only; an employee's
+	// account is told nothing by e-mail.
+	shopscorev1connect.AuthServiceGetNotificationSettingsProcedure: anyone,
+	shopscorev1connect.AuthServiceSetNotificationSettingsProcedure: anyone,
 
 	shopscorev1connect.AdminServiceCreateUserProcedure:             admin,
 	shopscorev1connect.AdminServiceListUsersProcedure:              admin,

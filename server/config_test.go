@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/server/notify"
 	"github.com/shopscore/shopscore/server/sqlite"
 )
 
@@ -109,6 +110,9 @@ func TestNew_Config(t *testing.T) {
 		"public URL with query":   {Config{PublicURL: "https://shopscore.example.com/?a=b"}, "PublicURL"},
 		"public URL ftp":          {Config{PublicURL: "ftp://shopscore.example.com"}, "PublicURL"},
 		"no storage":              {Config{}, "Storage"},
+		"SMTP without sender":     {Config{Mail: Mail{SMTP: notify.Config{Host: "smtp.example.com"}}}, "Mail.SMTP: smtp configuration: from address is required"},
+		"SMTP clear to remote":    {Config{Mail: Mail{SMTP: notify.Config{Host: "smtp.example.com", TLS: notify.TLSNone, From: "a@example.com"}}}, "Mail.SMTP"},
+		"negative mail poll":      {Config{Mail: Mail{Poll: -time.Second}}, "Mail.Poll"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "data")

@@ -41,7 +41,7 @@ func transferToProto(t *audit.StaffTransfer) *v1.StaffTransfer {
 func settingsToProto(s *audit.OrgSettings) *v1.OrgSettings {
 	return &v1.OrgSettings{TimeZone: s.TimeZone, Locale: s.Locale, Currency: s.Currency, UpdateTime: timestamp(s.UpdatedAt), UpdatedBy: s.UpdatedBy,
 		AppealWindowDays: int32(s.AppealWindow()), ActionDaysCritical: int32(s.ActionDays(audit.SeverityCritical)),
-		ActionDaysMajor: int32(s.ActionDays(audit.SeverityMajor))}
+		ActionDaysMajor: int32(s.ActionDays(audit.SeverityMajor)), ReviewWaitDays: int32(s.ReviewWait())}
 }
 
 var questionTypeToProto = map[audit.QuestionType]v1.QuestionType{

@@ -64,6 +64,8 @@ func (s *Server) expireLoop(ctx context.Context) {
 		s.pruneMutationResults(ctx)
 		s.pruneShared(ctx)
 		s.pruneEvents(ctx)
+		s.pruneMail(ctx)
+		s.remindWaitingReviews(ctx)
 		if n, err := s.app.ReportOverdueActions(ctx); err != nil && ctx.Err() == nil {
 			s.log.ErrorContext(ctx, "report overdue actions", "err", err)
 		} else if n > 0 {

@@ -175,6 +175,8 @@ var requestLimits = map[protoreflect.FullName]limit{
 	"shopscore.v1.LoginRequest.device_name":     limName,
 	"shopscore.v1.RefreshRequest.refresh_token": limToken,
 	"shopscore.v1.RefreshRequest.device_id":     {Bytes: maxDeviceID},
+	// A language tag: "ru", "en" or empty are taken.
+	"shopscore.v1.NotificationSettings.language": limCode,
 
 	// ChecklistService
 	"shopscore.v1.ImportPackRequest.file_name":             limFile,

@@ -337,7 +337,7 @@ func (o *orgService) UpdateOrgSettings(ctx context.Context, req *connect.Request
 	m := req.Msg.GetSettings()
 	st, err := o.s.app.UpdateOrgSettings(ctx, p, audit.OrgSettings{TimeZone: m.GetTimeZone(), Locale: m.GetLocale(), Currency: m.GetCurrency(),
 		AppealWindowDays: int(m.GetAppealWindowDays()), ActionDaysCritical: int(m.GetActionDaysCritical()),
-		ActionDaysMajor: int(m.GetActionDaysMajor())})
+		ActionDaysMajor: int(m.GetActionDaysMajor()), ReviewWaitDays: int(m.GetReviewWaitDays())})
 	if err != nil {
 		return nil, err
 	}

@@ -1,35 +1,40 @@
 package server
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
-// pruneMutationResults deletes the pushed mutations' results older than
-// Config.MutationRetention (none when it is negative), on the periodic
-// loop's tick. Failures are logged and retried on the next tick.
-func (s *Server) pruneMutationResults(ctx context.Context) {
-	if s.cfg.MutationRetention < 0 {
+// prune deletes, on the periodic loop's tick, the rows of one kind (what)
+// older than retention (none when it is negative) with fn, an app.Prune…
+// use case. Failures are logged and retried on the next tick.
+func (s *Server) prune(ctx context.Context, what string, retention time.Duration, fn func(context.Context, time.Time, time.Duration) (int, error)) {
+	if retention < 0 {
 		return
 	}
-	n, err := s.app.PruneMutationResults(ctx, s.cfg.Now(), s.cfg.MutationRetention)
+	n, err := fn(ctx, s.cfg.Now(), retention)
 	switch {
 	case err != nil && ctx.Err() == nil:
-		s.log.ErrorContext(ctx, "prune mutation results", "err", err)
+		s.log.ErrorContext(ctx, "prune "+what, "err", err)
 	case n > 0:
-		s.log.InfoContext(ctx, "mutation results pruned", "count", n)
+		s.log.InfoContext(ctx, what+" pruned", "count", n)
 	}
 }
 
+// pruneMutationResults deletes the pushed mutations' results older than
+// Config.MutationRetention.
+func (s *Server) pruneMutationResults(ctx context.Context) {
+	s.prune(ctx, "mutation results", s.cfg.MutationRetention, s.app.PruneMutationResults)
+}
+
 // pruneEvents deletes the outbox's events older than Config.EventRetention
-// (none when it is negative) whose deliveries are done, on the periodic
-// loop's tick. Failures are logged and retried on the next tick.
+// whose deliveries are done.
 func (s *Server) pruneEvents(ctx context.Context) {
-	if s.cfg.EventRetention < 0 {
-		return
-	}
-	n, err := s.app.PruneEvents(ctx, s.cfg.Now(), s.cfg.EventRetention)
-	switch {
-	case err != nil && ctx.Err() == nil:
-		s.log.ErrorContext(ctx, "prune events", "err", err)
-	case n > 0:
-		s.log.InfoContext(ctx, "events pruned", "count", n)
-	}
+	s.prune(ctx, "events", s.cfg.EventRetention, s.app.PruneEvents)
+}
+
+// pruneMail deletes the e-mails sent, failed or dropped longer than
+// Config.Mail.Retention ago.
+func (s *Server) pruneMail(ctx context.Context) {
+	s.prune(ctx, "e-mails", s.cfg.Mail.Retention, s.app.PruneMail)
 }

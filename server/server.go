@@ -32,6 +32,7 @@ import (
 	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/auth"
 	"github.com/shopscore/shopscore/server/blob"
+	"github.com/shopscore/shopscore/server/notify"
 	"github.com/shopscore/shopscore/server/storage"
 )
 
@@ -157,6 +158,9 @@ type Config struct {
 	// Webhooks configures the delivery of events to webhook endpoints
 	// (docs/DESIGN.md §11).
 	Webhooks Webhooks
+	// Mail configures e-mail notifications (docs/DESIGN.md §12); off
+	// when Mail.SMTP has no host.
+	Mail Mail
 	// Logger receives the server's logs; slog.Default() if nil.
 	Logger *slog.Logger
 	// Now is the clock; time.Now if nil.
@@ -233,6 +237,9 @@ func (c Config) withDefaults() Config {
 	if c.EventRetention == 0 {
 		c.EventRetention = app.DefaultEventRetention
 	}
+	if c.Mail.Retention == 0 {
+		c.Mail.Retention = app.DefaultMailRetention
+	}
 	c.PushRate = c.PushRate.or(Rate{Burst: 120, Every: 500 * time.Millisecond})
 	c.UploadSlotRate = c.UploadSlotRate.or(Rate{Burst: 1000, Every: 100 * time.Millisecond})
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
@@ -279,6 +286,9 @@ func (c Config) validate() error {
 		{c.Webhooks.Poll < 0, "Webhooks.Poll", c.Webhooks.Poll, "a positive duration"},
 		{c.Webhooks.Lease < 0, "Webhooks.Lease", c.Webhooks.Lease, "a positive duration"},
 		{c.Webhooks.Concurrency < 0, "Webhooks.Concurrency", c.Webhooks.Concurrency, "a positive count"},
+		{c.Mail.Poll < 0, "Mail.Poll", c.Mail.Poll, "a positive duration"},
+		{c.Mail.Lease < 0, "Mail.Lease", c.Mail.Lease, "a positive duration"},
+		{c.Mail.Concurrency < 0, "Mail.Concurrency", c.Mail.Concurrency, "a positive count"},
 	}
 	for _, r := range []struct {
 		field  string
@@ -299,6 +309,11 @@ func (c Config) validate() error {
 	for _, ch := range checks {
 		if ch.bad {
 			return audit.Errorf(audit.EINVALID, "server config: %s is %v; want %s", ch.field, ch.value, ch.want)
+		}
+	}
+	if c.Mail.SMTP.Enabled() {
+		if err := c.Mail.SMTP.Validate(); err != nil {
+			return audit.Errorf(audit.EINVALID, "server config: Mail.SMTP: %v", err)
 		}
 	}
 	if u := c.PublicURL; u != "" {
@@ -327,8 +342,9 @@ type Server struct {
 	addrLimiter    *auth.Limiter       // logins per client address, on this server
 	hashes         *auth.HashGate
 	refreshLimiter *auth.Limiter
-	slotLimiter    *auth.Limiter // upload slots per user
-	pushLimiter    *auth.Limiter // pushes per device
+	slotLimiter    *auth.Limiter  // upload slots per user
+	pushLimiter    *auth.Limiter  // pushes per device
+	mailer         *notify.Mailer // nil: e-mail is off
 
 	blob      blob.Bucket // photo evidence
 	local     *blob.Local // the same store when it is the local one, served under /blob/
@@ -371,7 +387,12 @@ func New(cfg Config) (s *Server, err error) {
 	}
 	s.hashes = auth.NewHashGate(cfg.PasswordHashMemory, cfg.PasswordHashQueue)
 	s.tokenCfg = auth.TokenConfig{AccessTTL: cfg.AccessTTL, Now: cfg.Now}
-	s.app = app.New(s.st, app.Options{Now: cfg.Now, WebhookPolicy: cfg.Webhooks.policy()})
+	if cfg.Mail.SMTP.Enabled() {
+		if s.mailer, err = notify.NewMailer(cfg.Mail.SMTP); err != nil {
+			return nil, audit.Errorf(audit.EINVALID, "server config: Mail.SMTP: %v", err)
+		}
+	}
+	s.app = app.New(s.st, app.Options{Now: cfg.Now, WebhookPolicy: cfg.Webhooks.policy(), Mail: s.mailer != nil})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s.keys, err = auth.OpenKeyStore(ctx, s.st.SigningKeys(), s.kek, s.tokenCfg, auth.KeyStoreOptions{
@@ -546,7 +567,7 @@ func (s *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
 // cleartext HTTP/2 (h2c), so Connect, gRPC and gRPC-Web share one port.
 // It returns nil after a graceful shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	s.background.start(s.expireLoop, s.webhookLoop)
+	s.background.start(s.expireLoop, s.webhookLoop, s.mailLoop)
 	if s.publicURL.Load() == nil {
 		u := listenerURL(ln.Addr())
 		if s.publicURL.CompareAndSwap(nil, &u) {

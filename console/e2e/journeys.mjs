@@ -941,6 +941,32 @@ const phases = {
     return { filed: true, held: true, ruled: true, cited: true };
   },
 
+  async notifications() {
+    const ctx = await open();
+    const page = watch(await ctx.newPage());
+    await login(page, "manager");
+    await page.getByRole("link", { name: "My e-mail" }).click();
+    await page.getByRole("heading", { name: "E-mail notifications", level: 1 }).waitFor();
+    expect((await page.getByLabel("Language of the e-mails").inputValue()) === "", "the organisation's language by default");
+    await page.getByLabel("Language of the e-mails").selectOption("en");
+    await page.getByLabel(/One daily digest at 08:00 \(Europe\/Moscow\)/).check();
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Your e-mail settings are saved.").waitFor();
+    await noAlert(page);
+    await shot(page, "notifications");
+    await axe(page, "notifications");
+    // The same form in Russian, as saved.
+    await page.getByLabel("Language", { exact: true }).selectOption("ru");
+    await page.getByRole("heading", { name: "Уведомления по почте", level: 1 }).waitFor();
+    expect(await page.getByLabel(/Одна ежедневная сводка в 08:00/).isChecked(), "the digest is on");
+    expect(!(await page.getByLabel("Не присылать мне писем").isChecked()), "e-mail is on");
+    await shot(page, "notifications-ru");
+    await axe(page, "notifications in Russian");
+    clean(page);
+    await ctx.close();
+    return { saved: true };
+  },
+
   // The store's manager and his overdue corrective action: counted on
   // the dashboard, marked under "My actions", linked from the visit's
   // page; he gives it to the second manager with a note and takes it

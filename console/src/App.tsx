@@ -1,5 +1,5 @@
 import { useAuth, isAdmin, isEditor, isReader, isHR, isStaff } from "./auth";
-import { MyResults, MyVisitPage } from "./pages/Me";
+import { MyResults, MyVisitPage, NotificationsPage } from "./pages/Me";
 import { SetPassword } from "./pages/SetPassword";
 import { Layout } from "./Layout";
 import { Login } from "./pages/Login";
@@ -24,6 +24,7 @@ import type { User } from "./gen/shopscore/v1/auth_pb";
 import type { ReactNode } from "react";
 
 function route(path: string, user: User): ReactNode {
+  if (path === "/me/notifications") return <NotificationsPage />;
   let m: Record<string, string> | null;
   if (isStaff(user)) {
     if (path === "/" || path === "/me") return <MyResults />;

@@ -96,6 +96,11 @@ export function Layout({ children }: { children: ReactNode }) {
               <span className="user" title={user.email}>
                 {user.displayName} · {t(roleKey[user.role])}
               </span>
+              {!isStaff(user) && (
+                <Link href="/me/notifications" className="btn secondary" aria-current={path === "/me/notifications" ? "page" : undefined}>
+                  {t("notify.nav")}
+                </Link>
+              )}
               <button type="button" className="btn secondary" onClick={() => void logout()}>
                 {t("app.logout")}
               </button>

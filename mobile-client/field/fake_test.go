@@ -72,7 +72,7 @@ func newFakeServer(t testing.TB) *fakeServer {
 		blobs: map[string][]byte{}, verified: map[string]bool{}, refuseUpload: map[string]bool{},
 	}
 	mux := http.NewServeMux()
-	mux.Handle(shopscorev1connect.NewAuthServiceHandler(fakeAuth{f}))
+	mux.Handle(shopscorev1connect.NewAuthServiceHandler(fakeAuth{f: f}))
 	mux.Handle(shopscorev1connect.NewSyncServiceHandler(fakeSync{f}))
 	mux.Handle(shopscorev1connect.NewEvidenceServiceHandler(fakeEvidence{f}))
 	mux.HandleFunc("PUT /upload/{sha}", f.upload)
@@ -105,7 +105,11 @@ func (f *fakeServer) authorize(h http.Header) error {
 	return nil
 }
 
-type fakeAuth struct{ f *fakeServer }
+type fakeAuth struct {
+	// The procedures a phone never calls answer Unimplemented.
+	shopscorev1connect.UnimplementedAuthServiceHandler
+	f *fakeServer
+}
 
 func (a fakeAuth) Login(_ context.Context, req *connect.Request[v1.LoginRequest]) (*connect.Response[v1.LoginResponse], error) {
 	f := a.f

@@ -21,7 +21,7 @@ import (
 // action on it; a live action on a question that was done is verified
 // when the question passed and reopened when it failed. A visit never
 // resolves the action it opened, nor one opened by a later visit.
-func actionsOnApproval(ctx context.Context, tx storage.Tx, id string, actor audit.Principal) error {
+func (a *App) actionsOnApproval(ctx context.Context, tx storage.Tx, id string, actor audit.Principal) error {
 	d, err := tx.Visits().FindDetail(ctx, audit.Scope{All: true}, id)
 	if err != nil {
 		return err
@@ -71,14 +71,17 @@ func actionsOnApproval(ctx context.Context, tx storage.Tx, id string, actor audi
 				return err
 			}
 		}
-		a := &audit.Action{ID: newID(), Severity: sev, StoreID: d.StoreID, ChecklistID: d.ChecklistID, QuestionID: q.ID,
+		ac := &audit.Action{ID: newID(), Severity: sev, StoreID: d.StoreID, ChecklistID: d.ChecklistID, QuestionID: q.ID,
 			QuestionText: q.Text, StandardCode: q.StandardCode, VisitID: id, VisitedAt: d.StartedAt,
 			DueDate: audit.ActionDueDate(*settings, sev, tx.Now(), loc)}
-		a.OwnerID = defaultOwner(store, actor)
-		if err := tx.Actions().Add(ctx, a); err != nil {
+		ac.OwnerID = defaultOwner(store, actor)
+		if err := tx.Actions().Add(ctx, ac); err != nil {
 			return err
 		}
-		if err := actionEvent(ctx, tx, EventActionOpened, a.ID, actor, ""); err != nil {
+		if err := actionEvent(ctx, tx, EventActionOpened, ac.ID, actor, ""); err != nil {
+			return err
+		}
+		if err := a.mailActionAssigned(ctx, tx, ac.ID, ""); err != nil {
 			return err
 		}
 	}
@@ -219,6 +222,11 @@ func (a *App) ReassignAction(ctx context.Context, p audit.Principal, id, ownerID
 		if err := tx.Actions().Move(ctx, id, storage.ActionMove{From: ac.State, To: ac.State, ActorID: p.UserID, ActorRole: string(p.Role),
 			OwnerID: &u.ID, Note: note}); err != nil {
 			return err
+		}
+		if u.ID != ac.OwnerID {
+			if err := a.mailActionAssigned(ctx, tx, id, p.UserID); err != nil {
+				return err
+			}
 		}
 		out, err = findAction(ctx, tx, audit.Scope{All: true}, id)
 		return err
@@ -389,6 +397,9 @@ func (a *App) ReportOverdueActions(ctx context.Context) (int, error) {
 			for _, ac := range as {
 				ac.Overdue = true
 				if err := emitAction(ctx, tx, EventActionOverdue, ac, nil, ""); err != nil {
+					return err
+				}
+				if err := a.mailActionOverdue(ctx, tx, ac); err != nil {
 					return err
 				}
 			}

@@ -31,6 +31,8 @@ type App struct {
 	pushes pushQueue
 	// webhookPolicy decides which endpoint URLs may be registered.
 	webhookPolicy webhook.Policy
+	// mail says the server sends e-mail: the use cases queue it.
+	mail bool
 }
 
 // Options configures an App; the zero value is the production one.
@@ -41,6 +43,10 @@ type Options struct {
 	// registered (the zero Policy: https to public addresses only); the
 	// delivery client is built from the same policy.
 	WebhookPolicy webhook.Policy
+	// Mail says the server has an SMTP configuration: the use cases
+	// queue e-mail notifications (notifications.go); without it they
+	// queue none.
+	Mail bool
 }
 
 // New returns the use cases over st.
@@ -48,7 +54,7 @@ func New(st storage.Storage, o Options) *App {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &App{st: st, now: o.Now, webhookPolicy: o.WebhookPolicy}
+	return &App{st: st, now: o.Now, webhookPolicy: o.WebhookPolicy, mail: o.Mail}
 }
 
 // Storage returns the storage the use cases run over, for queries that

@@ -134,7 +134,10 @@ func (a *App) RunBonus(ctx context.Context, policyID string, version int, in, by
 		if out, err = tx.BonusRuns().Find(ctx, r.ID); err != nil {
 			return err
 		}
-		return bonusRunEvent(ctx, tx, EventBonusRunComputed, out)
+		if err := bonusRunEvent(ctx, tx, EventBonusRunComputed, out); err != nil {
+			return err
+		}
+		return a.mailBonusRunReady(ctx, tx, out)
 	})
 	if err != nil {
 		return nil, err

@@ -52,15 +52,7 @@ const DefaultEventRetention = 30 * 24 * time.Hour
 // short transactions of pruneBatch events, until none is left or ctx is
 // done; it returns how many went.
 func (a *App) PruneEvents(ctx context.Context, now time.Time, retention time.Duration) (int, error) {
-	total := 0
-	for ctx.Err() == nil {
-		n, err := a.st.Outbox().Prune(ctx, now.Add(-retention), pruneBatch)
-		total += n
-		if err != nil || n < pruneBatch {
-			return total, err
-		}
-	}
-	return total, ctx.Err()
+	return pruneInBatches(ctx, func() (int, error) { return a.st.Outbox().Prune(ctx, now.Add(-retention), pruneBatch) })
 }
 
 // KnownEventType reports whether endpoints may subscribe to t.

@@ -37,6 +37,9 @@ func (a *App) UpdateOrgSettings(ctx context.Context, p audit.Principal, change a
 		if change.ActionDaysMajor != 0 {
 			next.ActionDaysMajor = change.ActionDaysMajor
 		}
+		if change.ReviewWaitDays != 0 {
+			next.ReviewWaitDays = change.ReviewWaitDays
+		}
 		if err := next.Validate(); err != nil {
 			return err
 		}

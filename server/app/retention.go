@@ -23,14 +23,24 @@ const pruneBatch = 500
 // until none is left or ctx is done; it returns how many went. A device
 // that replays a pruned seq is told to reset (Push, EPRECONDITION).
 func (a *App) PruneMutationResults(ctx context.Context, now time.Time, retention time.Duration) (int, error) {
-	total := 0
-	for ctx.Err() == nil {
+	return pruneInBatches(ctx, func() (int, error) {
 		var n int
 		err := a.st.Update(ctx, func(tx storage.Tx) error {
 			var err error
 			n, err = tx.Devices().PruneResults(ctx, now.Add(-retention), pruneBatch)
 			return err
 		})
+		return n, err
+	})
+}
+
+// pruneInBatches calls prune, which deletes up to pruneBatch rows in a
+// transaction of its own, until fewer went, it fails or ctx is done; it
+// returns how many went in all.
+func pruneInBatches(ctx context.Context, prune func() (int, error)) (int, error) {
+	total := 0
+	for ctx.Err() == nil {
+		n, err := prune()
 		total += n
 		if err != nil || n < pruneBatch {
 			return total, err

@@ -60,7 +60,12 @@ func (a *App) ReviewVisit(ctx context.Context, actor audit.Principal, id string,
 			// The approval opens, verifies and reopens the store's
 			// corrective actions in its own transaction, their events
 			// after the approval's in the outbox (cause, then effect).
-			if err := actionsOnApproval(ctx, tx, id, actor); err != nil {
+			if err := a.actionsOnApproval(ctx, tx, id, actor); err != nil {
+				return err
+			}
+		}
+		if action == audit.ActionReturn {
+			if err := a.mailVisitReturned(ctx, tx, id, actor, reason, comments); err != nil {
 				return err
 			}
 		}

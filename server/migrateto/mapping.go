@@ -103,6 +103,12 @@ var tables = []table{
 	{name: "actions"},
 	{name: "action_proof"},
 	{name: "action_history"},
+	// E-mail preferences and the mail outbox (docs/DESIGN.md §12); a
+	// lease is spelt as for webhook deliveries.
+	{name: "notification_prefs"},
+	{name: "notifications",
+		from: map[string]string{"lease_until": "CASE lease_until WHEN 0 THEN '" + negInfinity + "' ELSE lease_until END"}},
+	{name: "notification_marks"},
 }
 
 // xactID, as a from expression, is this transaction's id on the target:

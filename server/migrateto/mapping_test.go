@@ -71,7 +71,7 @@ func TestMapping_FreshSchemas(t *testing.T) {
 	}
 	for _, q := range []string{
 		`ALTER TABLE staff ADD COLUMN phone text NOT NULL DEFAULT ''`,
-		`CREATE TABLE notifications (id text PRIMARY KEY)`,
+		`CREATE TABLE push_messages (id text PRIMARY KEY)`,
 		`ALTER TABLE stores ADD COLUMN opened_at timestamptz`,
 		`CREATE SEQUENCE stray`,
 		`ALTER TABLE visits ADD COLUMN location point`,
@@ -86,7 +86,7 @@ func TestMapping_FreshSchemas(t *testing.T) {
 		"SQLite column users.nickname has no PostgreSQL column of its name",
 		"SQLite table webhooks is not in the mapping",
 		"PostgreSQL column staff.phone has no SQLite column of its name",
-		"PostgreSQL table notifications is not in the mapping",
+		"PostgreSQL table push_messages is not in the mapping",
 		"stores.opened_at is TEXT on SQLite and timestamptz on PostgreSQL: the copy knows no such conversion",
 		"PostgreSQL sequence stray belongs to no column",
 		"PostgreSQL column visits.location is of type point, which the copy cannot write",

@@ -123,13 +123,32 @@ func (e ActionOverdue) Render(r Reader) (Content, error) { return render("action
 // Render writes the message to HR.
 func (e BonusRunReady) Render(r Reader) (Content, error) { return render("bonus_run_ready", r, e) }
 
+// Digest is the day's messages of one reader in one e-mail, each kind
+// listed under its heading (the daily digest, docs/DESIGN.md §12).
+type Digest struct {
+	Day             time.Time // the digest's day, in the organisation's zone
+	VisitsReturned  []VisitReturned
+	ReviewsWaiting  []ReviewsWaiting
+	ActionsAssigned []ActionAssigned
+	ActionsOverdue  []ActionOverdue
+	BonusRuns       []BonusRunReady
+}
+
+// Count is how many messages the digest holds.
+func (d Digest) Count() int {
+	return len(d.VisitsReturned) + len(d.ReviewsWaiting) + len(d.ActionsAssigned) + len(d.ActionsOverdue) + len(d.BonusRuns)
+}
+
+// Render writes the digest.
+func (d Digest) Render(r Reader) (Content, error) { return render("digest", r, d) }
+
 //go:embed templates/*
 var templateFiles embed.FS
 
 // eventNames are the events with templates; init parses every one in
 // every language, so a missing or broken template stops the program at
 // start (and TestTemplatesParse) rather than at the first e-mail.
-var eventNames = []string{"visit_returned", "reviews_waiting", "action_assigned", "action_overdue", "bonus_run_ready"}
+var eventNames = []string{"visit_returned", "reviews_waiting", "action_assigned", "action_overdue", "bonus_run_ready", "digest"}
 
 type pair struct {
 	text *texttemplate.Template

@@ -17,7 +17,7 @@ func sampleEvents(s string) map[string]Event {
 	staff := []Staff{{Name: s + " staff", EmployeeNumber: "0042"}}
 	action := Action{ActionID: "act-7", Store: Store{Code: "M-014", Name: s + " store"}, Question: s + " question",
 		Clause: "SB-4.2", VisitID: "visit-7", VisitedAt: visited, Staff: staff, Due: time.Date(2026, 3, 12, 0, 0, 0, 0, time.UTC)}
-	return map[string]Event{
+	events := map[string]Event{
 		"visit_returned": VisitReturned{VisitID: "visit-7", Store: action.Store, Checklist: s + " checklist", VisitedAt: visited,
 			Score: &score, Staff: staff, ReviewerName: s + " reviewer", Reason: s + " reason"},
 		"reviews_waiting": ReviewsWaiting{LimitDays: 3, Visits: []WaitingVisit{
@@ -29,6 +29,14 @@ func sampleEvents(s string) map[string]Event {
 		"bonus_run_ready": BonusRunReady{RunID: "run-3", Policy: s + " policy", Year: 2026, Month: time.March, Employees: 12,
 			TotalMinor: 123456789, Currency: "RUB", ComputedBy: s + " hr", ComputedAt: visited},
 	}
+	var all []Event
+	for _, name := range eventNames {
+		if e, ok := events[name]; ok {
+			all = append(all, e)
+		}
+	}
+	events["digest"] = NewDigest(visited, all)
+	return events
 }
 
 func TestEveryEventRendersInEveryLanguage(t *testing.T) {
@@ -117,4 +125,29 @@ func TestSubjectIsOneLine(t *testing.T) {
 	c, err := sampleEvents("Тверская\r\nBcc: evil@example.com")["action_overdue"].Render(Reader{Locale: "ru"})
 	require.NoError(t, err)
 	assert.Equal(t, "Просрочено корректирующее действие: M-014 «Тверская Bcc: evil@example.com store», SB-4.2 (срок 12.03.2026)", c.Subject)
+}
+
+// TestItemsRoundTrip: every kept event reads back as it was, and the
+// digest of them holds each once, under its kind.
+func TestItemsRoundTrip(t *testing.T) {
+	events := sampleEvents("Zed")
+	var back []Event
+	for _, name := range eventNames {
+		if name == "digest" {
+			_, err := Encode(events[name])
+			assert.Error(t, err, "a digest is made when sent, not kept")
+			continue
+		}
+		it, err := Encode(events[name])
+		require.NoError(t, err)
+		assert.Equal(t, name, it.Kind)
+		e, err := it.Decode()
+		require.NoError(t, err)
+		assert.Equal(t, events[name], e, name)
+		back = append(back, e)
+	}
+	d := NewDigest(time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC), back)
+	assert.Equal(t, 5, d.Count())
+	_, err := Item{Kind: "nope", Data: []byte("{}")}.Decode()
+	assert.Error(t, err)
 }

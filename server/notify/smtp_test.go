@@ -2,29 +2,21 @@ package notify
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"io"
 	"math/big"
 	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net"
 	"net/mail"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -33,38 +25,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/shopscore/shopscore/server/notify/notifytest"
 )
 
 // The tests in this file send through a real SMTP server on loopback:
 // aiosmtpd (Debian's python3-aiosmtpd) with the handler in
 // testdata/smtpsink.py, which keeps what it accepts as files the test reads
 // back and refuses the recipients it is told to.
-
-// aiosmtpdPython returns a python3 that can import aiosmtpd. Without one
-// the test is skipped, or fails when CI=true.
-func aiosmtpdPython(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"python3", "/usr/bin/python3"} {
-		path, err := exec.LookPath(name)
-		if err == nil && exec.Command(path, "-c", "import aiosmtpd").Run() == nil {
-			return path
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("python3-aiosmtpd is needed for the SMTP tests (CI=true: not skipping); install it with apt-get install -y python3-aiosmtpd")
-	}
-	t.Skip("SKIPPED: no python3 with aiosmtpd (apt-get install -y python3-aiosmtpd); the SMTP tests did not run")
-	return ""
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-	return port
-}
 
 type sinkMode int
 
@@ -74,148 +42,15 @@ const (
 	sinkSMTPS             // implicit TLS
 )
 
-// sink is a running aiosmtpd.
-type sink struct {
-	dir  string
-	port int
-}
-
-// lockedBuffer collects the server's output for a failure message.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *lockedBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
-// startSink starts aiosmtpd on a free loopback port; rules are
-// "address=reply" refusals. For the TLS modes it serves tlsFiles.
-func startSink(t *testing.T, mode sinkMode, tls *testCert, rules ...string) *sink {
+// startSink starts aiosmtpd (notifytest) on a free loopback port; rules
+// are "address=reply" refusals. For the TLS modes it serves tls.
+func startSink(t *testing.T, mode sinkMode, tls *testCert, rules ...string) *notifytest.Sink {
 	t.Helper()
-	python := aiosmtpdPython(t)
-	s := &sink{dir: t.TempDir(), port: freePort(t)}
-	args := []string{"-m", "aiosmtpd", "-n", "-l", fmt.Sprintf("127.0.0.1:%d", s.port)}
-	switch mode {
-	case sinkStartTLS:
-		args = append(args, "--tlscert", tls.certFile, "--tlskey", tls.keyFile)
-	case sinkSMTPS:
-		args = append(args, "--smtpscert", tls.certFile, "--smtpskey", tls.keyFile)
+	o := notifytest.Options{Rules: rules, StartTLS: mode == sinkStartTLS, SMTPS: mode == sinkSMTPS}
+	if tls != nil {
+		o.CertFile, o.KeyFile = tls.certFile, tls.keyFile
 	}
-	args = append(args, "-c", "smtpsink.Sink", s.dir)
-	args = append(args, rules...)
-	testdata, err := filepath.Abs("testdata")
-	require.NoError(t, err)
-	cmd := exec.Command(python, args...)
-	cmd.Env = append(os.Environ(), "PYTHONPATH="+testdata, "PYTHONDONTWRITEBYTECODE=1")
-	var out lockedBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	require.NoError(t, cmd.Start())
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", s.port), time.Second)
-		if err == nil {
-			_ = c.Close()
-			return s
-		}
-		select {
-		case <-exited:
-			t.Fatalf("aiosmtpd exited before listening: %s", out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("aiosmtpd did not listen on port %d within 20 s: %s", s.port, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// received is one message the sink accepted.
-type received struct {
-	Header   mail.Header
-	Text     string
-	HTML     string
-	TextType string
-	HTMLType string
-	Envelope struct {
-		MailFrom string   `json:"mail_from"`
-		RcptTos  []string `json:"rcpt_tos"`
-		TLS      bool     `json:"tls"`
-	}
-}
-
-// messages reads back what the sink accepted, in order. The sink answers
-// DATA only after it has written the files, so a Send that returned nil
-// has its message here.
-func (s *sink) messages(t *testing.T) []received {
-	t.Helper()
-	names, err := filepath.Glob(filepath.Join(s.dir, "*.eml"))
-	require.NoError(t, err)
-	sort.Strings(names)
-	var out []received
-	for _, name := range names {
-		raw, err := os.ReadFile(name)
-		require.NoError(t, err)
-		m, err := mail.ReadMessage(bytes.NewReader(raw))
-		require.NoError(t, err, "%s is not a message", name)
-		r := received{Header: m.Header}
-		env, err := os.ReadFile(strings.TrimSuffix(name, ".eml") + ".json")
-		require.NoError(t, err)
-		require.NoError(t, json.Unmarshal(env, &r.Envelope))
-		media, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
-		require.NoError(t, err)
-		if media == "text/plain" { // a message without an HTML part
-			b, err := io.ReadAll(quotedprintable.NewReader(m.Body))
-			require.NoError(t, err)
-			// the line end before the end of the message is the message's
-			r.Text = strings.TrimSuffix(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n")
-			r.TextType = m.Header.Get("Content-Type")
-			out = append(out, r)
-			continue
-		}
-		require.Equal(t, "multipart/alternative", media, "the message's type")
-		parts := multipart.NewReader(m.Body, params["boundary"])
-		for {
-			p, err := parts.NextPart() // undoes quoted-printable itself
-			if err == io.EOF {
-				break
-			}
-			require.NoError(t, err)
-			var body io.Reader = p
-			if strings.EqualFold(p.Header.Get("Content-Transfer-Encoding"), "base64") {
-				body = base64.NewDecoder(base64.StdEncoding, p)
-			}
-			b, err := io.ReadAll(body)
-			require.NoError(t, err)
-			text := strings.ReplaceAll(string(b), "\r\n", "\n")
-			ct := p.Header.Get("Content-Type")
-			switch media, _, _ := mime.ParseMediaType(ct); media {
-			case "text/plain":
-				r.Text, r.TextType = text, ct
-			case "text/html":
-				r.HTML, r.HTMLType = text, ct
-			default:
-				t.Fatalf("unexpected part %q", ct)
-			}
-		}
-		out = append(out, r)
-	}
-	return out
+	return notifytest.Start(t, o)
 }
 
 func decodeHeader(t *testing.T, v string) string {
@@ -258,9 +93,9 @@ func TestSendDeliversBothPartsInRussian(t *testing.T) {
 	require.NoError(t, err)
 
 	to := Address{Name: "Олег Петров", Email: "oleg@example.com"}
-	require.NoError(t, mailerFor(t, plainConfig(s.port)).Send(context.Background(), to, content))
+	require.NoError(t, mailerFor(t, plainConfig(s.Port)).Send(context.Background(), to, content))
 
-	got := s.messages(t)
+	got := s.Messages(t)
 	require.Len(t, got, 1)
 	m := got[0]
 	assert.Equal(t, "noreply@shopscore.test", m.Envelope.MailFrom)
@@ -304,13 +139,13 @@ func TestSendDeliversBothPartsInRussian(t *testing.T) {
 
 func TestSendKeepsUserTextOutOfHeaders(t *testing.T) {
 	s := startSink(t, sinkPlain, nil)
-	m := mailerFor(t, plainConfig(s.port))
+	m := mailerFor(t, plainConfig(s.Port))
 	evil := "Отчёт\r\nBcc: evil@example.com\r\n\r\n<script>"
 	err := m.Send(context.Background(), Address{Name: "Олег\r\nBcc: evil@example.com", Email: "oleg@example.com"},
 		Content{Subject: evil, Text: "текст\r\nBcc: still body\r\n", HTML: "<p>x</p>"})
 	require.NoError(t, err)
 
-	got := s.messages(t)
+	got := s.Messages(t)
 	require.Len(t, got, 1)
 	h := got[0].Header
 	assert.Equal(t, []string{"oleg@example.com"}, got[0].Envelope.RcptTos, "no recipient was added")
@@ -328,14 +163,14 @@ func TestSendKeepsUserTextOutOfHeaders(t *testing.T) {
 		assert.Equal(t, StageMessage, se.Stage, "%q", bad)
 		assert.False(t, se.Transient, "a bad address is permanent: %q", bad)
 	}
-	assert.Len(t, s.messages(t), 1, "nothing else was sent")
+	assert.Len(t, s.Messages(t), 1, "nothing else was sent")
 }
 
 func TestSendTellsPermanentFromTransientRefusals(t *testing.T) {
 	s := startSink(t, sinkPlain, nil,
 		"gone@example.com=550 5.1.1 No such mailbox here",
 		"busy@example.com=451 4.3.0 Mailbox busy, try later")
-	m := mailerFor(t, plainConfig(s.port))
+	m := mailerFor(t, plainConfig(s.Port))
 	msg := Content{Subject: "Проверка", Text: "Текст"}
 
 	err := m.Send(context.Background(), Address{Email: "gone@example.com"}, msg)
@@ -357,7 +192,7 @@ func TestSendTellsPermanentFromTransientRefusals(t *testing.T) {
 	assert.Equal(t, "4.3.0", se.Enhanced)
 
 	require.NoError(t, m.Send(context.Background(), Address{Email: "ok@example.com"}, msg))
-	got := s.messages(t)
+	got := s.Messages(t)
 	require.Len(t, got, 1, "only the accepted recipient got a message")
 	assert.Equal(t, []string{"ok@example.com"}, got[0].Envelope.RcptTos)
 	assert.Equal(t, "Текст", got[0].Text)
@@ -365,7 +200,7 @@ func TestSendTellsPermanentFromTransientRefusals(t *testing.T) {
 }
 
 func TestSendRefusedConnectionIsTransient(t *testing.T) {
-	m := mailerFor(t, plainConfig(freePort(t))) // nothing listens there
+	m := mailerFor(t, plainConfig(notifytest.FreePort(t))) // nothing listens there
 	err := m.Send(context.Background(), Address{Email: "oleg@example.com"}, Content{Subject: "s", Text: "t"})
 	var se *SendError
 	require.ErrorAs(t, err, &se)
@@ -482,9 +317,9 @@ func TestSendOverTLS(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := startSink(t, tc.sink, cert)
-			c := Config{Host: "127.0.0.1", Port: s.port, TLS: tc.mode, From: "noreply@shopscore.test", RootCAs: cert.pool, Timeout: 10 * time.Second}
+			c := Config{Host: "127.0.0.1", Port: s.Port, TLS: tc.mode, From: "noreply@shopscore.test", RootCAs: cert.pool, Timeout: 10 * time.Second}
 			require.NoError(t, mailerFor(t, c).Send(context.Background(), to, msg))
-			got := s.messages(t)
+			got := s.Messages(t)
 			require.Len(t, got, 1)
 			assert.True(t, got[0].Envelope.TLS, "the message went over TLS")
 			assert.Equal(t, "Итого: 1 234,56 ₽", got[0].Text)
@@ -497,18 +332,18 @@ func TestSendOverTLS(t *testing.T) {
 			assert.True(t, se.Transient, "a certificate problem is the configuration's, not the message's: %v", err)
 			var unknown x509.UnknownAuthorityError
 			assert.True(t, errors.As(err, &unknown), "%v", err)
-			assert.Len(t, s.messages(t), 1, "nothing was sent to an unverified server")
+			assert.Len(t, s.Messages(t), 1, "nothing was sent to an unverified server")
 		})
 	}
 
 	t.Run("starttls required but not offered", func(t *testing.T) {
 		s := startSink(t, sinkPlain, nil)
-		c := Config{Host: "127.0.0.1", Port: s.port, TLS: TLSStartTLS, From: "noreply@shopscore.test", RootCAs: cert.pool, Timeout: 10 * time.Second}
+		c := Config{Host: "127.0.0.1", Port: s.Port, TLS: TLSStartTLS, From: "noreply@shopscore.test", RootCAs: cert.pool, Timeout: 10 * time.Second}
 		err := mailerFor(t, c).Send(context.Background(), to, msg)
 		var se *SendError
 		require.ErrorAs(t, err, &se)
 		assert.Equal(t, StageConnect, se.Stage, "%v", err)
 		assert.Contains(t, err.Error(), "STARTTLS")
-		assert.Empty(t, s.messages(t), "nothing was sent in clear text")
+		assert.Empty(t, s.Messages(t), "nothing was sent in clear text")
 	})
 }

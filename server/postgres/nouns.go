@@ -41,6 +41,7 @@ var (
 	_ storage.Appeals           = appealRows{}
 	_ storage.IntegrationTokens = integrationTokenRows{}
 	_ storage.Actions           = actionRows{}
+	_ storage.Notifications     = notificationRows{}
 )
 
 // rows is what every noun's implementation holds: the database, and the
@@ -69,6 +70,20 @@ func (r rows) write(ctx context.Context, fn func(*Tx) error) error {
 	}
 	if r.tx.readOnly {
 		return errors.New("postgres: a write inside a read-only transaction")
+	}
+	return fn(r.tx)
+}
+
+// claim runs a claim of leased rows (webhook deliveries, e-mails) in the
+// bound write transaction, or in a READ COMMITTED one of its own
+// (DB.queue), in which FOR UPDATE SKIP LOCKED passes over the rows other
+// servers' claims hold.
+func (r rows) claim(ctx context.Context, fn func(*Tx) error) error {
+	if r.tx == nil {
+		return r.db.queue(ctx, fn)
+	}
+	if r.tx.readOnly {
+		return errors.New("postgres: a claim inside a read-only transaction")
 	}
 	return fn(r.tx)
 }
@@ -300,3 +315,14 @@ func (db *DB) WebhookDeliveries() storage.WebhookDeliveries { return webhookDeli
 func (tx *Tx) WebhookDeliveries() storage.WebhookDeliveries {
 	return webhookDeliveryRows{in(tx.db, tx)}
 }
+
+// notificationRows is storage.Notifications on PostgreSQL.
+type notificationRows struct{ rows }
+
+// Notifications returns the e-mail preferences and queue, each call in a
+// transaction of its own.
+func (db *DB) Notifications() storage.Notifications { return notificationRows{in(db, nil)} }
+
+// Notifications returns the e-mail preferences and queue as this
+// transaction sees them.
+func (tx *Tx) Notifications() storage.Notifications { return notificationRows{in(tx.db, tx)} }

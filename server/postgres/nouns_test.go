@@ -300,3 +300,18 @@ func TestStaffAccounts(t *testing.T) {
 	db := clocked(t, &at)
 	storagetest.StaffAccounts(t, db.Users(), db.Staff(), &at)
 }
+
+// TestNotifications runs the mail outbox's conformance on PostgreSQL.
+func TestNotifications(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 1, 5, 0, 0, 0, time.UTC)
+	db, url := open(t)
+	db.Now = func() time.Time { return at }
+	storagetest.Notifications(t, db.Users(), db.Notifications(), func(t *testing.T) storage.Notifications {
+		other, err := Open(context.Background(), url)
+		require.NoError(t, err)
+		other.Now = db.Now
+		t.Cleanup(func() { other.Close() })
+		return other.Notifications()
+	}, &at)
+}

@@ -88,13 +88,7 @@ func (r webhookDeliveryRows) Claim(ctx context.Context, c storage.Claim) ([]*sto
 		}
 		return nil
 	}
-	if r.tx != nil {
-		if r.tx.readOnly {
-			return nil, fmt.Errorf("postgres: a claim inside a read-only transaction")
-		}
-		return out, claim(r.tx)
-	}
-	return out, r.db.queue(ctx, claim)
+	return out, r.claim(ctx, claim)
 }
 
 // Record stores an attempt of a leased delivery

@@ -152,8 +152,8 @@ func (r orgSettingRows) Find(ctx context.Context) (*audit.OrgSettings, error) {
 		var s audit.OrgSettings
 		var at int64
 		err := tx.QueryRowContext(ctx, `SELECT time_zone, locale, currency, appeal_window_days, action_days_critical, action_days_major,
-			updated_at, updated_by FROM org_settings WHERE id = 1`).
-			Scan(&s.TimeZone, &s.Locale, &s.Currency, &s.AppealWindowDays, &s.ActionDaysCritical, &s.ActionDaysMajor, &at, &s.UpdatedBy)
+			review_wait_days, updated_at, updated_by FROM org_settings WHERE id = 1`).
+			Scan(&s.TimeZone, &s.Locale, &s.Currency, &s.AppealWindowDays, &s.ActionDaysCritical, &s.ActionDaysMajor, &s.ReviewWaitDays, &at, &s.UpdatedBy)
 		if err != nil {
 			return nil, fmt.Errorf("read org settings: %w", err)
 		}
@@ -168,8 +168,8 @@ func (r orgSettingRows) Find(ctx context.Context) (*audit.OrgSettings, error) {
 func (r orgSettingRows) Set(ctx context.Context, s audit.OrgSettings, by string) error {
 	return r.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE org_settings SET time_zone = ?, locale = ?, currency = ?, appeal_window_days = ?,
-			action_days_critical = ?, action_days_major = ?, updated_at = ?, updated_by = ? WHERE id = 1`,
-			s.TimeZone, s.Locale, s.Currency, s.AppealWindowDays, s.ActionDaysCritical, s.ActionDaysMajor, millis(tx.now), by)
+			action_days_critical = ?, action_days_major = ?, review_wait_days = ?, updated_at = ?, updated_by = ? WHERE id = 1`,
+			s.TimeZone, s.Locale, s.Currency, s.AppealWindowDays, s.ActionDaysCritical, s.ActionDaysMajor, s.ReviewWaitDays, millis(tx.now), by)
 		if err != nil {
 			return fmt.Errorf("store org settings: %w", err)
 		}

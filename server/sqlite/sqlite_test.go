@@ -231,3 +231,17 @@ func TestIntegrationTokens(t *testing.T) {
 	db.Now = func() time.Time { return at }
 	storagetest.IntegrationTokens(t, db.IntegrationTokens(), &at)
 }
+
+// TestNotifications runs the mail outbox's conformance on SQLite.
+func TestNotifications(t *testing.T) {
+	at := time.Date(2026, 12, 1, 5, 0, 0, 0, time.UTC)
+	db := MustOpenDB(t)
+	db.Now = func() time.Time { return at }
+	storagetest.Notifications(t, db.Users(), db.Notifications(), func(t *testing.T) storage.Notifications {
+		other := sqlite.NewDB(db.Path)
+		other.Now = db.Now
+		require.NoError(t, other.Open())
+		t.Cleanup(func() { require.NoError(t, other.Close()) })
+		return other.Notifications()
+	}, &at)
+}

@@ -81,6 +81,7 @@ type Nouns interface {
 	Appeals() Appeals
 	IntegrationTokens() IntegrationTokens
 	Actions() Actions
+	Notifications() Notifications
 }
 
 // ErrUnavailable is a backend's answer when the database could not be

@@ -701,6 +701,260 @@ func (x *WhoAmIResponse) GetSessionId() string {
 	return ""
 }
 
+// NotificationSettings are a user's choices about e-mail notifications.
+type NotificationSettings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The language of his messages: "ru", "en", or empty for the
+	// organisation's locale.
+	Language string `protobuf:"bytes,1,opt,name=language,proto3" json:"language,omitempty"`
+	// No e-mail at all (opt-out; e-mail is on by default).
+	EmailOff bool `protobuf:"varint,2,opt,name=email_off,json=emailOff,proto3" json:"email_off,omitempty"`
+	// The day's messages in one e-mail at digest_hour, organisation time,
+	// instead of one each.
+	DailyDigest   bool `protobuf:"varint,3,opt,name=daily_digest,json=dailyDigest,proto3" json:"daily_digest,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NotificationSettings) Reset() {
+	*x = NotificationSettings{}
+	mi := &file_shopscore_v1_auth_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NotificationSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NotificationSettings) ProtoMessage() {}
+
+func (x *NotificationSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_auth_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NotificationSettings.ProtoReflect.Descriptor instead.
+func (*NotificationSettings) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *NotificationSettings) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *NotificationSettings) GetEmailOff() bool {
+	if x != nil {
+		return x.EmailOff
+	}
+	return false
+}
+
+func (x *NotificationSettings) GetDailyDigest() bool {
+	if x != nil {
+		return x.DailyDigest
+	}
+	return false
+}
+
+type GetNotificationSettingsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetNotificationSettingsRequest) Reset() {
+	*x = GetNotificationSettingsRequest{}
+	mi := &file_shopscore_v1_auth_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetNotificationSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetNotificationSettingsRequest) ProtoMessage() {}
+
+func (x *GetNotificationSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_auth_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetNotificationSettingsRequest.ProtoReflect.Descriptor instead.
+func (*GetNotificationSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{12}
+}
+
+type GetNotificationSettingsResponse struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Settings *NotificationSettings  `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	// Whether this server is configured to send e-mail; when false nothing
+	// is sent whatever the settings say.
+	EmailConfigured bool `protobuf:"varint,2,opt,name=email_configured,json=emailConfigured,proto3" json:"email_configured,omitempty"`
+	// The hour (0-23, the organisation's time zone) the daily digest goes
+	// out.
+	DigestHour    int32 `protobuf:"varint,3,opt,name=digest_hour,json=digestHour,proto3" json:"digest_hour,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetNotificationSettingsResponse) Reset() {
+	*x = GetNotificationSettingsResponse{}
+	mi := &file_shopscore_v1_auth_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetNotificationSettingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetNotificationSettingsResponse) ProtoMessage() {}
+
+func (x *GetNotificationSettingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_auth_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetNotificationSettingsResponse.ProtoReflect.Descriptor instead.
+func (*GetNotificationSettingsResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *GetNotificationSettingsResponse) GetSettings() *NotificationSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+func (x *GetNotificationSettingsResponse) GetEmailConfigured() bool {
+	if x != nil {
+		return x.EmailConfigured
+	}
+	return false
+}
+
+func (x *GetNotificationSettingsResponse) GetDigestHour() int32 {
+	if x != nil {
+		return x.DigestHour
+	}
+	return 0
+}
+
+type SetNotificationSettingsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Settings      *NotificationSettings  `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetNotificationSettingsRequest) Reset() {
+	*x = SetNotificationSettingsRequest{}
+	mi := &file_shopscore_v1_auth_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetNotificationSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetNotificationSettingsRequest) ProtoMessage() {}
+
+func (x *SetNotificationSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_auth_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetNotificationSettingsRequest.ProtoReflect.Descriptor instead.
+func (*SetNotificationSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *SetNotificationSettingsRequest) GetSettings() *NotificationSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+type SetNotificationSettingsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Settings      *NotificationSettings  `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetNotificationSettingsResponse) Reset() {
+	*x = SetNotificationSettingsResponse{}
+	mi := &file_shopscore_v1_auth_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetNotificationSettingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetNotificationSettingsResponse) ProtoMessage() {}
+
+func (x *SetNotificationSettingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_shopscore_v1_auth_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetNotificationSettingsResponse.ProtoReflect.Descriptor instead.
+func (*SetNotificationSettingsResponse) Descriptor() ([]byte, []int) {
+	return file_shopscore_v1_auth_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SetNotificationSettingsResponse) GetSettings() *NotificationSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
 var File_shopscore_v1_auth_proto protoreflect.FileDescriptor
 
 const file_shopscore_v1_auth_proto_rawDesc = "" +
@@ -746,7 +1000,21 @@ const file_shopscore_v1_auth_proto_rawDesc = "" +
 	"\x0eWhoAmIResponse\x12&\n" +
 	"\x04user\x18\x01 \x01(\v2\x12.shopscore.v1.UserR\x04user\x12\x1d\n" +
 	"\n" +
-	"session_id\x18\x02 \x01(\tR\tsessionId*m\n" +
+	"session_id\x18\x02 \x01(\tR\tsessionId\"r\n" +
+	"\x14NotificationSettings\x12\x1a\n" +
+	"\blanguage\x18\x01 \x01(\tR\blanguage\x12\x1b\n" +
+	"\temail_off\x18\x02 \x01(\bR\bemailOff\x12!\n" +
+	"\fdaily_digest\x18\x03 \x01(\bR\vdailyDigest\" \n" +
+	"\x1eGetNotificationSettingsRequest\"\xad\x01\n" +
+	"\x1fGetNotificationSettingsResponse\x12>\n" +
+	"\bsettings\x18\x01 \x01(\v2\".shopscore.v1.NotificationSettingsR\bsettings\x12)\n" +
+	"\x10email_configured\x18\x02 \x01(\bR\x0femailConfigured\x12\x1f\n" +
+	"\vdigest_hour\x18\x03 \x01(\x05R\n" +
+	"digestHour\"`\n" +
+	"\x1eSetNotificationSettingsRequest\x12>\n" +
+	"\bsettings\x18\x01 \x01(\v2\".shopscore.v1.NotificationSettingsR\bsettings\"a\n" +
+	"\x1fSetNotificationSettingsResponse\x12>\n" +
+	"\bsettings\x18\x01 \x01(\v2\".shopscore.v1.NotificationSettingsR\bsettings*m\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fROLE_SHOPPER\x10\x01\x12\x10\n" +
@@ -755,12 +1023,14 @@ const file_shopscore_v1_auth_proto_rawDesc = "" +
 	"\n" +
 	"ROLE_ADMIN\x10\x04\x12\x0e\n" +
 	"\n" +
-	"ROLE_STAFF\x10\x052\xa1\x02\n" +
+	"ROLE_STAFF\x10\x052\x91\x04\n" +
 	"\vAuthService\x12@\n" +
 	"\x05Login\x12\x1a.shopscore.v1.LoginRequest\x1a\x1b.shopscore.v1.LoginResponse\x12F\n" +
 	"\aRefresh\x12\x1c.shopscore.v1.RefreshRequest\x1a\x1d.shopscore.v1.RefreshResponse\x12C\n" +
 	"\x06Logout\x12\x1b.shopscore.v1.LogoutRequest\x1a\x1c.shopscore.v1.LogoutResponse\x12C\n" +
-	"\x06WhoAmI\x12\x1b.shopscore.v1.WhoAmIRequest\x1a\x1c.shopscore.v1.WhoAmIResponseB=Z;github.com/shopscore/shopscore/api/shopscore/v1;shopscorev1b\x06proto3"
+	"\x06WhoAmI\x12\x1b.shopscore.v1.WhoAmIRequest\x1a\x1c.shopscore.v1.WhoAmIResponse\x12v\n" +
+	"\x17GetNotificationSettings\x12,.shopscore.v1.GetNotificationSettingsRequest\x1a-.shopscore.v1.GetNotificationSettingsResponse\x12v\n" +
+	"\x17SetNotificationSettings\x12,.shopscore.v1.SetNotificationSettingsRequest\x1a-.shopscore.v1.SetNotificationSettingsResponseB=Z;github.com/shopscore/shopscore/api/shopscore/v1;shopscorev1b\x06proto3"
 
 var (
 	file_shopscore_v1_auth_proto_rawDescOnce sync.Once
@@ -775,45 +1045,57 @@ func file_shopscore_v1_auth_proto_rawDescGZIP() []byte {
 }
 
 var file_shopscore_v1_auth_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_shopscore_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_shopscore_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_shopscore_v1_auth_proto_goTypes = []any{
-	(Role)(0),                     // 0: shopscore.v1.Role
-	(*User)(nil),                  // 1: shopscore.v1.User
-	(*StoreRef)(nil),              // 2: shopscore.v1.StoreRef
-	(*Tokens)(nil),                // 3: shopscore.v1.Tokens
-	(*LoginRequest)(nil),          // 4: shopscore.v1.LoginRequest
-	(*LoginResponse)(nil),         // 5: shopscore.v1.LoginResponse
-	(*RefreshRequest)(nil),        // 6: shopscore.v1.RefreshRequest
-	(*RefreshResponse)(nil),       // 7: shopscore.v1.RefreshResponse
-	(*LogoutRequest)(nil),         // 8: shopscore.v1.LogoutRequest
-	(*LogoutResponse)(nil),        // 9: shopscore.v1.LogoutResponse
-	(*WhoAmIRequest)(nil),         // 10: shopscore.v1.WhoAmIRequest
-	(*WhoAmIResponse)(nil),        // 11: shopscore.v1.WhoAmIResponse
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
+	(Role)(0),                               // 0: shopscore.v1.Role
+	(*User)(nil),                            // 1: shopscore.v1.User
+	(*StoreRef)(nil),                        // 2: shopscore.v1.StoreRef
+	(*Tokens)(nil),                          // 3: shopscore.v1.Tokens
+	(*LoginRequest)(nil),                    // 4: shopscore.v1.LoginRequest
+	(*LoginResponse)(nil),                   // 5: shopscore.v1.LoginResponse
+	(*RefreshRequest)(nil),                  // 6: shopscore.v1.RefreshRequest
+	(*RefreshResponse)(nil),                 // 7: shopscore.v1.RefreshResponse
+	(*LogoutRequest)(nil),                   // 8: shopscore.v1.LogoutRequest
+	(*LogoutResponse)(nil),                  // 9: shopscore.v1.LogoutResponse
+	(*WhoAmIRequest)(nil),                   // 10: shopscore.v1.WhoAmIRequest
+	(*WhoAmIResponse)(nil),                  // 11: shopscore.v1.WhoAmIResponse
+	(*NotificationSettings)(nil),            // 12: shopscore.v1.NotificationSettings
+	(*GetNotificationSettingsRequest)(nil),  // 13: shopscore.v1.GetNotificationSettingsRequest
+	(*GetNotificationSettingsResponse)(nil), // 14: shopscore.v1.GetNotificationSettingsResponse
+	(*SetNotificationSettingsRequest)(nil),  // 15: shopscore.v1.SetNotificationSettingsRequest
+	(*SetNotificationSettingsResponse)(nil), // 16: shopscore.v1.SetNotificationSettingsResponse
+	(*timestamppb.Timestamp)(nil),           // 17: google.protobuf.Timestamp
 }
 var file_shopscore_v1_auth_proto_depIdxs = []int32{
 	0,  // 0: shopscore.v1.User.role:type_name -> shopscore.v1.Role
-	12, // 1: shopscore.v1.User.create_time:type_name -> google.protobuf.Timestamp
+	17, // 1: shopscore.v1.User.create_time:type_name -> google.protobuf.Timestamp
 	2,  // 2: shopscore.v1.User.managed_stores:type_name -> shopscore.v1.StoreRef
-	12, // 3: shopscore.v1.Tokens.access_token_expire_time:type_name -> google.protobuf.Timestamp
-	12, // 4: shopscore.v1.Tokens.refresh_token_expire_time:type_name -> google.protobuf.Timestamp
+	17, // 3: shopscore.v1.Tokens.access_token_expire_time:type_name -> google.protobuf.Timestamp
+	17, // 4: shopscore.v1.Tokens.refresh_token_expire_time:type_name -> google.protobuf.Timestamp
 	3,  // 5: shopscore.v1.LoginResponse.tokens:type_name -> shopscore.v1.Tokens
 	1,  // 6: shopscore.v1.LoginResponse.user:type_name -> shopscore.v1.User
 	3,  // 7: shopscore.v1.RefreshResponse.tokens:type_name -> shopscore.v1.Tokens
 	1,  // 8: shopscore.v1.WhoAmIResponse.user:type_name -> shopscore.v1.User
-	4,  // 9: shopscore.v1.AuthService.Login:input_type -> shopscore.v1.LoginRequest
-	6,  // 10: shopscore.v1.AuthService.Refresh:input_type -> shopscore.v1.RefreshRequest
-	8,  // 11: shopscore.v1.AuthService.Logout:input_type -> shopscore.v1.LogoutRequest
-	10, // 12: shopscore.v1.AuthService.WhoAmI:input_type -> shopscore.v1.WhoAmIRequest
-	5,  // 13: shopscore.v1.AuthService.Login:output_type -> shopscore.v1.LoginResponse
-	7,  // 14: shopscore.v1.AuthService.Refresh:output_type -> shopscore.v1.RefreshResponse
-	9,  // 15: shopscore.v1.AuthService.Logout:output_type -> shopscore.v1.LogoutResponse
-	11, // 16: shopscore.v1.AuthService.WhoAmI:output_type -> shopscore.v1.WhoAmIResponse
-	13, // [13:17] is the sub-list for method output_type
-	9,  // [9:13] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	12, // 9: shopscore.v1.GetNotificationSettingsResponse.settings:type_name -> shopscore.v1.NotificationSettings
+	12, // 10: shopscore.v1.SetNotificationSettingsRequest.settings:type_name -> shopscore.v1.NotificationSettings
+	12, // 11: shopscore.v1.SetNotificationSettingsResponse.settings:type_name -> shopscore.v1.NotificationSettings
+	4,  // 12: shopscore.v1.AuthService.Login:input_type -> shopscore.v1.LoginRequest
+	6,  // 13: shopscore.v1.AuthService.Refresh:input_type -> shopscore.v1.RefreshRequest
+	8,  // 14: shopscore.v1.AuthService.Logout:input_type -> shopscore.v1.LogoutRequest
+	10, // 15: shopscore.v1.AuthService.WhoAmI:input_type -> shopscore.v1.WhoAmIRequest
+	13, // 16: shopscore.v1.AuthService.GetNotificationSettings:input_type -> shopscore.v1.GetNotificationSettingsRequest
+	15, // 17: shopscore.v1.AuthService.SetNotificationSettings:input_type -> shopscore.v1.SetNotificationSettingsRequest
+	5,  // 18: shopscore.v1.AuthService.Login:output_type -> shopscore.v1.LoginResponse
+	7,  // 19: shopscore.v1.AuthService.Refresh:output_type -> shopscore.v1.RefreshResponse
+	9,  // 20: shopscore.v1.AuthService.Logout:output_type -> shopscore.v1.LogoutResponse
+	11, // 21: shopscore.v1.AuthService.WhoAmI:output_type -> shopscore.v1.WhoAmIResponse
+	14, // 22: shopscore.v1.AuthService.GetNotificationSettings:output_type -> shopscore.v1.GetNotificationSettingsResponse
+	16, // 23: shopscore.v1.AuthService.SetNotificationSettings:output_type -> shopscore.v1.SetNotificationSettingsResponse
+	18, // [18:24] is the sub-list for method output_type
+	12, // [12:18] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_shopscore_v1_auth_proto_init() }
@@ -827,7 +1109,7 @@ func file_shopscore_v1_auth_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_shopscore_v1_auth_proto_rawDesc), len(file_shopscore_v1_auth_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -2140,8 +2140,12 @@ type OrgSettings struct {
 	// default. 0 in an update keeps the current value.
 	ActionDaysCritical int32 `protobuf:"varint,7,opt,name=action_days_critical,json=actionDaysCritical,proto3" json:"action_days_critical,omitempty"`
 	ActionDaysMajor    int32 `protobuf:"varint,8,opt,name=action_days_major,json=actionDaysMajor,proto3" json:"action_days_major,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// How many days a visit may wait for review before the managers of its
+	// store are reminded by e-mail (once a day); 1 to 60, 3 by default.
+	// 0 in an update keeps the current value.
+	ReviewWaitDays int32 `protobuf:"varint,9,opt,name=review_wait_days,json=reviewWaitDays,proto3" json:"review_wait_days,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *OrgSettings) Reset() {
@@ -2226,6 +2230,13 @@ func (x *OrgSettings) GetActionDaysCritical() int32 {
 func (x *OrgSettings) GetActionDaysMajor() int32 {
 	if x != nil {
 		return x.ActionDaysMajor
+	}
+	return 0
+}
+
+func (x *OrgSettings) GetReviewWaitDays() int32 {
+	if x != nil {
+		return x.ReviewWaitDays
 	}
 	return 0
 }
@@ -2550,7 +2561,7 @@ const file_shopscore_v1_org_proto_rawDesc = "" +
 	"\acreated\x18\x01 \x01(\x05R\acreated\x12\x18\n" +
 	"\aupdated\x18\x02 \x01(\x05R\aupdated\x12\x1c\n" +
 	"\tunchanged\x18\x03 \x01(\x05R\tunchanged\x12 \n" +
-	"\vtransferred\x18\x04 \x01(\x05R\vtransferred\"\xc6\x02\n" +
+	"\vtransferred\x18\x04 \x01(\x05R\vtransferred\"\xf0\x02\n" +
 	"\vOrgSettings\x12\x1b\n" +
 	"\ttime_zone\x18\x01 \x01(\tR\btimeZone\x12\x16\n" +
 	"\x06locale\x18\x02 \x01(\tR\x06locale\x12\x1a\n" +
@@ -2561,7 +2572,8 @@ const file_shopscore_v1_org_proto_rawDesc = "" +
 	"updated_by\x18\x05 \x01(\tR\tupdatedBy\x12,\n" +
 	"\x12appeal_window_days\x18\x06 \x01(\x05R\x10appealWindowDays\x120\n" +
 	"\x14action_days_critical\x18\a \x01(\x05R\x12actionDaysCritical\x12*\n" +
-	"\x11action_days_major\x18\b \x01(\x05R\x0factionDaysMajor\"\x17\n" +
+	"\x11action_days_major\x18\b \x01(\x05R\x0factionDaysMajor\x12(\n" +
+	"\x10review_wait_days\x18\t \x01(\x05R\x0ereviewWaitDays\"\x17\n" +
 	"\x15GetOrgSettingsRequest\"O\n" +
 	"\x16GetOrgSettingsResponse\x125\n" +
 	"\bsettings\x18\x01 \x01(\v2\x19.shopscore.v1.OrgSettingsR\bsettings\"Q\n" +

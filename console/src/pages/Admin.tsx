@@ -372,8 +372,13 @@ export function Settings() {
   const transport = useTransport();
   const org = useMemo(() => createClient(OrgService, transport), [transport]);
   const q = useQuery(OrgService.method.getOrgSettings, {});
-  const [f, setF] = useState<{ timeZone: string; locale: string; currency: string } | null>(null);
-  const cur = f ?? { timeZone: q.data?.settings?.timeZone ?? "", locale: q.data?.settings?.locale ?? "", currency: q.data?.settings?.currency ?? "" };
+  const [f, setF] = useState<{ timeZone: string; locale: string; currency: string; reviewWaitDays: number } | null>(null);
+  const cur = f ?? {
+    timeZone: q.data?.settings?.timeZone ?? "",
+    locale: q.data?.settings?.locale ?? "",
+    currency: q.data?.settings?.currency ?? "",
+    reviewWaitDays: q.data?.settings?.reviewWaitDays ?? 3,
+  };
   const zones = useMemo(() => (typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [cur.timeZone]), [cur.timeZone]);
   const save = useAction(async () => {
     const r = await org.updateOrgSettings({ settings: cur });
@@ -416,6 +421,18 @@ export function Settings() {
             <div className="field">
               <label htmlFor="o-currency">{t("settings.currency")}</label>
               <input id="o-currency" value={cur.currency} maxLength={3} onChange={(e) => setF({ ...cur, currency: e.target.value.toUpperCase() })} />
+            </div>
+            <div className="field">
+              <label htmlFor="o-review-wait">{t("settings.reviewWaitDays")}</label>
+              <input
+                id="o-review-wait"
+                type="number"
+                min={1}
+                max={60}
+                value={cur.reviewWaitDays}
+                onChange={(e) => setF({ ...cur, reviewWaitDays: Number(e.target.value) })}
+              />
+              <small className="hint">{t("settings.reviewWaitDaysHint")}</small>
             </div>
             <div className="actions">
               <ActionButton action={save} type="submit" label={t("common.save")} />

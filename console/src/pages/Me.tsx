@@ -8,11 +8,12 @@
 import { useQuery, useTransport } from "@connectrpc/connect-query";
 import { createClient } from "@connectrpc/connect";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { useEffect, useMemo } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { MyResultsService, type GetMyVisitResponse, type MyAnswer, type MyAppeal, type MyBonus, type MyPhoto, type MyVisit } from "../gen/shopscore/v1/staff_portal_pb";
 import { AppealOutcome, AppealState } from "../gen/shopscore/v1/appeal_pb";
 import { useI18n } from "../i18n/context";
-import { Badge, Done, Empty, ErrorText, Loading, Section } from "../components";
+import { ActionButton, Badge, Done, Empty, ErrorText, Loading, Section, useAction } from "../components";
+import { AuthService } from "../gen/shopscore/v1/auth_pb";
 import { AppealForm, lastDay, outcomeKey, outcomeText, useAppealFiling } from "./Appeals";
 import { Link, setQuery, useLocation, useTitle } from "../lib/router";
 import { dateToZoned, formatDate, formatDateTime, formatDuration, formatNumber, formatPercent } from "../lib/format";
@@ -332,5 +333,81 @@ function MyAppealCard({ a, linkVisit }: { a: MyAppeal; linkVisit?: boolean }) {
         ))}
       </ul>
     </article>
+  );
+}
+
+/** NotificationsPage is any signed-in user's own e-mail settings. */
+export function NotificationsPage() {
+  const { t } = useI18n();
+  useTitle(t("notify.title"));
+  return (
+    <div className="page">
+      <h1>{t("notify.title")}</h1>
+      <NotificationSettingsForm />
+    </div>
+  );
+}
+
+/**
+ * NotificationSettingsForm sets the signed-in user's own e-mail choices
+ * (AuthService.SetNotificationSettings): the language of his e-mails, opting
+ * out, the daily digest. The server decides whose: always the caller's.
+ */
+export function NotificationSettingsForm() {
+  const { t, timeZone } = useI18n();
+  const transport = useTransport();
+  const auth = useMemo(() => createClient(AuthService, transport), [transport]);
+  const q = useQuery(AuthService.method.getNotificationSettings, {});
+  const [f, setF] = useState<{ language: string; emailOff: boolean; dailyDigest: boolean } | null>(null);
+  const s = q.data?.settings;
+  const cur = f ?? { language: s?.language ?? "", emailOff: s?.emailOff ?? false, dailyDigest: s?.dailyDigest ?? false };
+  const save = useAction(async () => {
+    const r = await auth.setNotificationSettings({ settings: cur });
+    setF(null);
+    await q.refetch();
+    return r;
+  });
+  return (
+    <Section title={t("notify.choices")}>
+      <p className="hint">{t("notify.lead")}</p>
+      <ErrorText error={q.error} />
+      {q.isPending ? (
+        <Loading />
+      ) : (
+        <form
+          className="grid-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void save.run();
+          }}
+        >
+          {q.data && !q.data.emailConfigured && <p className="hint">{t("notify.notConfigured")}</p>}
+          <div className="field">
+            <label htmlFor="n-lang">{t("notify.language")}</label>
+            <select id="n-lang" value={cur.language} disabled={cur.emailOff} onChange={(e) => setF({ ...cur, language: e.target.value })}>
+              <option value="">{t("notify.languageOrg")}</option>
+              <option value="ru">Русский</option>
+              <option value="en">English</option>
+            </select>
+          </div>
+          <div className="field">
+            <label>
+              <input type="checkbox" checked={cur.emailOff} onChange={(e) => setF({ ...cur, emailOff: e.target.checked })} /> {t("notify.emailOff")}
+            </label>
+          </div>
+          <div className="field">
+            <label>
+              <input type="checkbox" checked={cur.dailyDigest} disabled={cur.emailOff} onChange={(e) => setF({ ...cur, dailyDigest: e.target.checked })} />{" "}
+              {t("notify.digest", { hour: String(q.data?.digestHour ?? 8).padStart(2, "0"), zone: timeZone })}
+            </label>
+          </div>
+          <div className="actions">
+            <ActionButton action={save} type="submit" label={t("common.save")} />
+          </div>
+        </form>
+      )}
+      {save.result && <Done message={t("notify.saved")} />}
+      <ErrorText error={save.error} />
+    </Section>
   );
 }

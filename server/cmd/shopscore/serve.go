@@ -21,7 +21,9 @@ func init() {
 	register(command{
 		name: "serve",
 		synopsis: `shopscore serve [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--log-format text|json]
-                       [--public-url URL] [--trusted-proxies CIDR,…] [--s3-endpoint E [--s3-bucket B] [--s3-region R]]`,
+                       [--public-url URL] [--trusted-proxies CIDR,…] [--s3-endpoint E [--s3-bucket B] [--s3-region R]]
+                       [--smtp-host H [--smtp-port P] [--smtp-tls implicit|starttls|none] [--smtp-username U --smtp-password-file F]
+                        --smtp-from ADDRESS]`,
 		run: runServe,
 	})
 }
@@ -41,6 +43,7 @@ func runServe(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) erro
 	hookLoopback := fs.Bool("webhook-allow-loopback", false, "development only: let webhook endpoints be on this machine, over http too")
 	hookPrivate := fs.Bool("webhook-allow-private", false, "let webhook endpoints be in private networks (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7); link-local and metadata addresses stay refused")
 	hookOff := fs.Bool("webhook-off", false, "deliver no webhooks from this server (another server of the same database does)")
+	smtp := addSMTPFlags(fs, getenv)
 	if _, err := parseArgs(fs, args, ""); err != nil {
 		return err
 	}
@@ -53,6 +56,13 @@ func runServe(ctx context.Context, fs *cli.FlagSet, args []string, o cmdIO) erro
 		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	cfg.Webhooks = server.Webhooks{AllowLoopback: *hookLoopback, AllowPrivate: *hookPrivate, Off: *hookOff}
+	if cfg.Mail.SMTP, err = smtp.config(); err != nil {
+		return err
+	}
+	cfg.Mail.Off = *smtp.off
+	if cfg.Mail.SMTP.Enabled() {
+		cfg.Logger.Info("e-mail notifications on", "smtp", cfg.Mail.SMTP)
+	}
 	if cfg.Console, err = console.Handler(console.Options{ImageOrigins: endpointOrigins(*s3Endpoint)}); err != nil {
 		return err
 	}

@@ -6,7 +6,8 @@ reader never sees half a message) and refuses the recipients it is told to.
 
 with this folder on PYTHONPATH. A RULE is ADDRESS=REPLY, for example
 "gone@example.com=550 5.1.1 No such mailbox": RCPT TO that address is
-answered REPLY.
+answered REPLY. A REPLY written N*REPLY ("busy@example.com=2*451 4.3.0 Try
+later") is answered the first N times only; then the address is accepted.
 """
 
 import json
@@ -17,8 +18,13 @@ class Sink:
     def __init__(self, folder, *rules):
         self.folder = folder
         self.refuse = {}
+        self.times = {}
         for rule in rules:
             address, reply = rule.split("=", 1)
+            count, star, rest = reply.partition("*")
+            if star and count.isdigit():
+                self.times[address.lower()] = int(count)
+                reply = rest
             self.refuse[address.lower()] = reply
         self.count = 0
 
@@ -29,7 +35,13 @@ class Sink:
         return cls(*args)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        reply = self.refuse.get(address.lower())
+        key = address.lower()
+        reply = self.refuse.get(key)
+        if reply and key in self.times:
+            if self.times[key] <= 0:
+                reply = None
+            else:
+                self.times[key] -= 1
         if reply:
             return reply
         envelope.rcpt_tos.append(address)

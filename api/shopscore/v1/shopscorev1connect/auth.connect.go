@@ -41,6 +41,12 @@ const (
 	AuthServiceLogoutProcedure = "/shopscore.v1.AuthService/Logout"
 	// AuthServiceWhoAmIProcedure is the fully-qualified name of the AuthService's WhoAmI RPC.
 	AuthServiceWhoAmIProcedure = "/shopscore.v1.AuthService/WhoAmI"
+	// AuthServiceGetNotificationSettingsProcedure is the fully-qualified name of the AuthService's
+	// GetNotificationSettings RPC.
+	AuthServiceGetNotificationSettingsProcedure = "/shopscore.v1.AuthService/GetNotificationSettings"
+	// AuthServiceSetNotificationSettingsProcedure is the fully-qualified name of the AuthService's
+	// SetNotificationSettings RPC.
+	AuthServiceSetNotificationSettingsProcedure = "/shopscore.v1.AuthService/SetNotificationSettings"
 )
 
 // AuthServiceClient is a client for the shopscore.v1.AuthService service.
@@ -59,6 +65,13 @@ type AuthServiceClient interface {
 	// WhoAmI returns the authenticated caller; a manager's user carries the
 	// stores he manages (managed_stores).
 	WhoAmI(context.Context, *connect.Request[v1.WhoAmIRequest]) (*connect.Response[v1.WhoAmIResponse], error)
+	// GetNotificationSettings returns the caller's own e-mail notification
+	// settings (docs/DESIGN.md §12) and whether this server sends e-mail.
+	GetNotificationSettings(context.Context, *connect.Request[v1.GetNotificationSettingsRequest]) (*connect.Response[v1.GetNotificationSettingsResponse], error)
+	// SetNotificationSettings replaces the caller's own settings and returns
+	// them as stored. Errors: InvalidArgument (a language other than "ru",
+	// "en" or empty).
+	SetNotificationSettings(context.Context, *connect.Request[v1.SetNotificationSettingsRequest]) (*connect.Response[v1.SetNotificationSettingsResponse], error)
 }
 
 // NewAuthServiceClient constructs a client for the shopscore.v1.AuthService service. By default, it
@@ -96,15 +109,29 @@ func NewAuthServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithSchema(authServiceMethods.ByName("WhoAmI")),
 			connect.WithClientOptions(opts...),
 		),
+		getNotificationSettings: connect.NewClient[v1.GetNotificationSettingsRequest, v1.GetNotificationSettingsResponse](
+			httpClient,
+			baseURL+AuthServiceGetNotificationSettingsProcedure,
+			connect.WithSchema(authServiceMethods.ByName("GetNotificationSettings")),
+			connect.WithClientOptions(opts...),
+		),
+		setNotificationSettings: connect.NewClient[v1.SetNotificationSettingsRequest, v1.SetNotificationSettingsResponse](
+			httpClient,
+			baseURL+AuthServiceSetNotificationSettingsProcedure,
+			connect.WithSchema(authServiceMethods.ByName("SetNotificationSettings")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // authServiceClient implements AuthServiceClient.
 type authServiceClient struct {
-	login   *connect.Client[v1.LoginRequest, v1.LoginResponse]
-	refresh *connect.Client[v1.RefreshRequest, v1.RefreshResponse]
-	logout  *connect.Client[v1.LogoutRequest, v1.LogoutResponse]
-	whoAmI  *connect.Client[v1.WhoAmIRequest, v1.WhoAmIResponse]
+	login                   *connect.Client[v1.LoginRequest, v1.LoginResponse]
+	refresh                 *connect.Client[v1.RefreshRequest, v1.RefreshResponse]
+	logout                  *connect.Client[v1.LogoutRequest, v1.LogoutResponse]
+	whoAmI                  *connect.Client[v1.WhoAmIRequest, v1.WhoAmIResponse]
+	getNotificationSettings *connect.Client[v1.GetNotificationSettingsRequest, v1.GetNotificationSettingsResponse]
+	setNotificationSettings *connect.Client[v1.SetNotificationSettingsRequest, v1.SetNotificationSettingsResponse]
 }
 
 // Login calls shopscore.v1.AuthService.Login.
@@ -127,6 +154,16 @@ func (c *authServiceClient) WhoAmI(ctx context.Context, req *connect.Request[v1.
 	return c.whoAmI.CallUnary(ctx, req)
 }
 
+// GetNotificationSettings calls shopscore.v1.AuthService.GetNotificationSettings.
+func (c *authServiceClient) GetNotificationSettings(ctx context.Context, req *connect.Request[v1.GetNotificationSettingsRequest]) (*connect.Response[v1.GetNotificationSettingsResponse], error) {
+	return c.getNotificationSettings.CallUnary(ctx, req)
+}
+
+// SetNotificationSettings calls shopscore.v1.AuthService.SetNotificationSettings.
+func (c *authServiceClient) SetNotificationSettings(ctx context.Context, req *connect.Request[v1.SetNotificationSettingsRequest]) (*connect.Response[v1.SetNotificationSettingsResponse], error) {
+	return c.setNotificationSettings.CallUnary(ctx, req)
+}
+
 // AuthServiceHandler is an implementation of the shopscore.v1.AuthService service.
 type AuthServiceHandler interface {
 	// Login checks an e-mail and password and opens a session for one device.
@@ -143,6 +180,13 @@ type AuthServiceHandler interface {
 	// WhoAmI returns the authenticated caller; a manager's user carries the
 	// stores he manages (managed_stores).
 	WhoAmI(context.Context, *connect.Request[v1.WhoAmIRequest]) (*connect.Response[v1.WhoAmIResponse], error)
+	// GetNotificationSettings returns the caller's own e-mail notification
+	// settings (docs/DESIGN.md §12) and whether this server sends e-mail.
+	GetNotificationSettings(context.Context, *connect.Request[v1.GetNotificationSettingsRequest]) (*connect.Response[v1.GetNotificationSettingsResponse], error)
+	// SetNotificationSettings replaces the caller's own settings and returns
+	// them as stored. Errors: InvalidArgument (a language other than "ru",
+	// "en" or empty).
+	SetNotificationSettings(context.Context, *connect.Request[v1.SetNotificationSettingsRequest]) (*connect.Response[v1.SetNotificationSettingsResponse], error)
 }
 
 // NewAuthServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -176,6 +220,18 @@ func NewAuthServiceHandler(svc AuthServiceHandler, opts ...connect.HandlerOption
 		connect.WithSchema(authServiceMethods.ByName("WhoAmI")),
 		connect.WithHandlerOptions(opts...),
 	)
+	authServiceGetNotificationSettingsHandler := connect.NewUnaryHandler(
+		AuthServiceGetNotificationSettingsProcedure,
+		svc.GetNotificationSettings,
+		connect.WithSchema(authServiceMethods.ByName("GetNotificationSettings")),
+		connect.WithHandlerOptions(opts...),
+	)
+	authServiceSetNotificationSettingsHandler := connect.NewUnaryHandler(
+		AuthServiceSetNotificationSettingsProcedure,
+		svc.SetNotificationSettings,
+		connect.WithSchema(authServiceMethods.ByName("SetNotificationSettings")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/shopscore.v1.AuthService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case AuthServiceLoginProcedure:
@@ -186,6 +242,10 @@ func NewAuthServiceHandler(svc AuthServiceHandler, opts ...connect.HandlerOption
 			authServiceLogoutHandler.ServeHTTP(w, r)
 		case AuthServiceWhoAmIProcedure:
 			authServiceWhoAmIHandler.ServeHTTP(w, r)
+		case AuthServiceGetNotificationSettingsProcedure:
+			authServiceGetNotificationSettingsHandler.ServeHTTP(w, r)
+		case AuthServiceSetNotificationSettingsProcedure:
+			authServiceSetNotificationSettingsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -209,4 +269,12 @@ func (UnimplementedAuthServiceHandler) Logout(context.Context, *connect.Request[
 
 func (UnimplementedAuthServiceHandler) WhoAmI(context.Context, *connect.Request[v1.WhoAmIRequest]) (*connect.Response[v1.WhoAmIResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.AuthService.WhoAmI is not implemented"))
+}
+
+func (UnimplementedAuthServiceHandler) GetNotificationSettings(context.Context, *connect.Request[v1.GetNotificationSettingsRequest]) (*connect.Response[v1.GetNotificationSettingsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.AuthService.GetNotificationSettings is not implemented"))
+}
+
+func (UnimplementedAuthServiceHandler) SetNotificationSettings(context.Context, *connect.Request[v1.SetNotificationSettingsRequest]) (*connect.Response[v1.SetNotificationSettingsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("shopscore.v1.AuthService.SetNotificationSettings is not implemented"))
 }

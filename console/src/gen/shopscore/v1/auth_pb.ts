@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shopscore/v1/auth.proto.
  */
 export const file_shopscore_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("ChdzaG9wc2NvcmUvdjEvYXV0aC5wcm90bxIMc2hvcHNjb3JlLnYxIswBCgRVc2VyEgoKAmlkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIgCgRyb2xlGAQgASgOMhIuc2hvcHNjb3JlLnYxLlJvbGUSEAoIZGlzYWJsZWQYBSABKAgSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KDm1hbmFnZWRfc3RvcmVzGAcgAygLMhYuc2hvcHNjb3JlLnYxLlN0b3JlUmVmIjIKCFN0b3JlUmVmEgoKAmlkGAEgASgJEgwKBGNvZGUYAiABKAkSDAoEbmFtZRgDIAEoCSKyAQoGVG9rZW5zEhQKDGFjY2Vzc190b2tlbhgBIAEoCRI8ChhhY2Nlc3NfdG9rZW5fZXhwaXJlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJlZnJlc2hfdG9rZW4YAyABKAkSPQoZcmVmcmVzaF90b2tlbl9leHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiVwoMTG9naW5SZXF1ZXN0Eg0KBWVtYWlsGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEhEKCWRldmljZV9pZBgDIAEoCRITCgtkZXZpY2VfbmFtZRgEIAEoCSJrCg1Mb2dpblJlc3BvbnNlEiQKBnRva2VucxgBIAEoCzIULnNob3BzY29yZS52MS5Ub2tlbnMSIAoEdXNlchgCIAEoCzISLnNob3BzY29yZS52MS5Vc2VyEhIKCnNlc3Npb25faWQYAyABKAkiOgoOUmVmcmVzaFJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCRIRCglkZXZpY2VfaWQYAiABKAkiNwoPUmVmcmVzaFJlc3BvbnNlEiQKBnRva2VucxgBIAEoCzIULnNob3BzY29yZS52MS5Ub2tlbnMiDwoNTG9nb3V0UmVxdWVzdCIQCg5Mb2dvdXRSZXNwb25zZSIPCg1XaG9BbUlSZXF1ZXN0IkYKDldob0FtSVJlc3BvbnNlEiAKBHVzZXIYASABKAsyEi5zaG9wc2NvcmUudjEuVXNlchISCgpzZXNzaW9uX2lkGAIgASgJKm0KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEhAKDFJPTEVfU0hPUFBFUhABEhAKDFJPTEVfTUFOQUdFUhACEgsKB1JPTEVfSFIQAxIOCgpST0xFX0FETUlOEAQSDgoKUk9MRV9TVEFGRhAFMqECCgtBdXRoU2VydmljZRJACgVMb2dpbhIaLnNob3BzY29yZS52MS5Mb2dpblJlcXVlc3QaGy5zaG9wc2NvcmUudjEuTG9naW5SZXNwb25zZRJGCgdSZWZyZXNoEhwuc2hvcHNjb3JlLnYxLlJlZnJlc2hSZXF1ZXN0Gh0uc2hvcHNjb3JlLnYxLlJlZnJlc2hSZXNwb25zZRJDCgZMb2dvdXQSGy5zaG9wc2NvcmUudjEuTG9nb3V0UmVxdWVzdBocLnNob3BzY29yZS52MS5Mb2dvdXRSZXNwb25zZRJDCgZXaG9BbUkSGy5zaG9wc2NvcmUudjEuV2hvQW1JUmVxdWVzdBocLnNob3BzY29yZS52MS5XaG9BbUlSZXNwb25zZUI9WjtnaXRodWIuY29tL3Nob3BzY29yZS9zaG9wc2NvcmUvYXBpL3Nob3BzY29yZS92MTtzaG9wc2NvcmV2MWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChdzaG9wc2NvcmUvdjEvYXV0aC5wcm90bxIMc2hvcHNjb3JlLnYxIswBCgRVc2VyEgoKAmlkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIgCgRyb2xlGAQgASgOMhIuc2hvcHNjb3JlLnYxLlJvbGUSEAoIZGlzYWJsZWQYBSABKAgSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KDm1hbmFnZWRfc3RvcmVzGAcgAygLMhYuc2hvcHNjb3JlLnYxLlN0b3JlUmVmIjIKCFN0b3JlUmVmEgoKAmlkGAEgASgJEgwKBGNvZGUYAiABKAkSDAoEbmFtZRgDIAEoCSKyAQoGVG9rZW5zEhQKDGFjY2Vzc190b2tlbhgBIAEoCRI8ChhhY2Nlc3NfdG9rZW5fZXhwaXJlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJlZnJlc2hfdG9rZW4YAyABKAkSPQoZcmVmcmVzaF90b2tlbl9leHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiVwoMTG9naW5SZXF1ZXN0Eg0KBWVtYWlsGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEhEKCWRldmljZV9pZBgDIAEoCRITCgtkZXZpY2VfbmFtZRgEIAEoCSJrCg1Mb2dpblJlc3BvbnNlEiQKBnRva2VucxgBIAEoCzIULnNob3BzY29yZS52MS5Ub2tlbnMSIAoEdXNlchgCIAEoCzISLnNob3BzY29yZS52MS5Vc2VyEhIKCnNlc3Npb25faWQYAyABKAkiOgoOUmVmcmVzaFJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCRIRCglkZXZpY2VfaWQYAiABKAkiNwoPUmVmcmVzaFJlc3BvbnNlEiQKBnRva2VucxgBIAEoCzIULnNob3BzY29yZS52MS5Ub2tlbnMiDwoNTG9nb3V0UmVxdWVzdCIQCg5Mb2dvdXRSZXNwb25zZSIPCg1XaG9BbUlSZXF1ZXN0IkYKDldob0FtSVJlc3BvbnNlEiAKBHVzZXIYASABKAsyEi5zaG9wc2NvcmUudjEuVXNlchISCgpzZXNzaW9uX2lkGAIgASgJIlEKFE5vdGlmaWNhdGlvblNldHRpbmdzEhAKCGxhbmd1YWdlGAEgASgJEhEKCWVtYWlsX29mZhgCIAEoCBIUCgxkYWlseV9kaWdlc3QYAyABKAgiIAoeR2V0Tm90aWZpY2F0aW9uU2V0dGluZ3NSZXF1ZXN0IoYBCh9HZXROb3RpZmljYXRpb25TZXR0aW5nc1Jlc3BvbnNlEjQKCHNldHRpbmdzGAEgASgLMiIuc2hvcHNjb3JlLnYxLk5vdGlmaWNhdGlvblNldHRpbmdzEhgKEGVtYWlsX2NvbmZpZ3VyZWQYAiABKAgSEwoLZGlnZXN0X2hvdXIYAyABKAUiVgoeU2V0Tm90aWZpY2F0aW9uU2V0dGluZ3NSZXF1ZXN0EjQKCHNldHRpbmdzGAEgASgLMiIuc2hvcHNjb3JlLnYxLk5vdGlmaWNhdGlvblNldHRpbmdzIlcKH1NldE5vdGlmaWNhdGlvblNldHRpbmdzUmVzcG9uc2USNAoIc2V0dGluZ3MYASABKAsyIi5zaG9wc2NvcmUudjEuTm90aWZpY2F0aW9uU2V0dGluZ3MqbQoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASEAoMUk9MRV9TSE9QUEVSEAESEAoMUk9MRV9NQU5BR0VSEAISCwoHUk9MRV9IUhADEg4KClJPTEVfQURNSU4QBBIOCgpST0xFX1NUQUZGEAUykQQKC0F1dGhTZXJ2aWNlEkAKBUxvZ2luEhouc2hvcHNjb3JlLnYxLkxvZ2luUmVxdWVzdBobLnNob3BzY29yZS52MS5Mb2dpblJlc3BvbnNlEkYKB1JlZnJlc2gSHC5zaG9wc2NvcmUudjEuUmVmcmVzaFJlcXVlc3QaHS5zaG9wc2NvcmUudjEuUmVmcmVzaFJlc3BvbnNlEkMKBkxvZ291dBIbLnNob3BzY29yZS52MS5Mb2dvdXRSZXF1ZXN0Ghwuc2hvcHNjb3JlLnYxLkxvZ291dFJlc3BvbnNlEkMKBldob0FtSRIbLnNob3BzY29yZS52MS5XaG9BbUlSZXF1ZXN0Ghwuc2hvcHNjb3JlLnYxLldob0FtSVJlc3BvbnNlEnYKF0dldE5vdGlmaWNhdGlvblNldHRpbmdzEiwuc2hvcHNjb3JlLnYxLkdldE5vdGlmaWNhdGlvblNldHRpbmdzUmVxdWVzdBotLnNob3BzY29yZS52MS5HZXROb3RpZmljYXRpb25TZXR0aW5nc1Jlc3BvbnNlEnYKF1NldE5vdGlmaWNhdGlvblNldHRpbmdzEiwuc2hvcHNjb3JlLnYxLlNldE5vdGlmaWNhdGlvblNldHRpbmdzUmVxdWVzdBotLnNob3BzY29yZS52MS5TZXROb3RpZmljYXRpb25TZXR0aW5nc1Jlc3BvbnNlQj1aO2dpdGh1Yi5jb20vc2hvcHNjb3JlL3Nob3BzY29yZS9hcGkvc2hvcHNjb3JlL3YxO3Nob3BzY29yZXYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * User is a person who signs in.
@@ -300,6 +300,123 @@ export const WhoAmIResponseSchema: GenMessage<WhoAmIResponse> = /*@__PURE__*/
   messageDesc(file_shopscore_v1_auth, 10);
 
 /**
+ * NotificationSettings are a user's choices about e-mail notifications.
+ *
+ * @generated from message shopscore.v1.NotificationSettings
+ */
+export type NotificationSettings = Message<"shopscore.v1.NotificationSettings"> & {
+  /**
+   * The language of his messages: "ru", "en", or empty for the
+   * organisation's locale.
+   *
+   * @generated from field: string language = 1;
+   */
+  language: string;
+
+  /**
+   * No e-mail at all (opt-out; e-mail is on by default).
+   *
+   * @generated from field: bool email_off = 2;
+   */
+  emailOff: boolean;
+
+  /**
+   * The day's messages in one e-mail at digest_hour, organisation time,
+   * instead of one each.
+   *
+   * @generated from field: bool daily_digest = 3;
+   */
+  dailyDigest: boolean;
+};
+
+/**
+ * Describes the message shopscore.v1.NotificationSettings.
+ * Use `create(NotificationSettingsSchema)` to create a new message.
+ */
+export const NotificationSettingsSchema: GenMessage<NotificationSettings> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_auth, 11);
+
+/**
+ * @generated from message shopscore.v1.GetNotificationSettingsRequest
+ */
+export type GetNotificationSettingsRequest = Message<"shopscore.v1.GetNotificationSettingsRequest"> & {
+};
+
+/**
+ * Describes the message shopscore.v1.GetNotificationSettingsRequest.
+ * Use `create(GetNotificationSettingsRequestSchema)` to create a new message.
+ */
+export const GetNotificationSettingsRequestSchema: GenMessage<GetNotificationSettingsRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_auth, 12);
+
+/**
+ * @generated from message shopscore.v1.GetNotificationSettingsResponse
+ */
+export type GetNotificationSettingsResponse = Message<"shopscore.v1.GetNotificationSettingsResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.NotificationSettings settings = 1;
+   */
+  settings?: NotificationSettings | undefined;
+
+  /**
+   * Whether this server is configured to send e-mail; when false nothing
+   * is sent whatever the settings say.
+   *
+   * @generated from field: bool email_configured = 2;
+   */
+  emailConfigured: boolean;
+
+  /**
+   * The hour (0-23, the organisation's time zone) the daily digest goes
+   * out.
+   *
+   * @generated from field: int32 digest_hour = 3;
+   */
+  digestHour: number;
+};
+
+/**
+ * Describes the message shopscore.v1.GetNotificationSettingsResponse.
+ * Use `create(GetNotificationSettingsResponseSchema)` to create a new message.
+ */
+export const GetNotificationSettingsResponseSchema: GenMessage<GetNotificationSettingsResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_auth, 13);
+
+/**
+ * @generated from message shopscore.v1.SetNotificationSettingsRequest
+ */
+export type SetNotificationSettingsRequest = Message<"shopscore.v1.SetNotificationSettingsRequest"> & {
+  /**
+   * @generated from field: shopscore.v1.NotificationSettings settings = 1;
+   */
+  settings?: NotificationSettings | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.SetNotificationSettingsRequest.
+ * Use `create(SetNotificationSettingsRequestSchema)` to create a new message.
+ */
+export const SetNotificationSettingsRequestSchema: GenMessage<SetNotificationSettingsRequest> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_auth, 14);
+
+/**
+ * @generated from message shopscore.v1.SetNotificationSettingsResponse
+ */
+export type SetNotificationSettingsResponse = Message<"shopscore.v1.SetNotificationSettingsResponse"> & {
+  /**
+   * @generated from field: shopscore.v1.NotificationSettings settings = 1;
+   */
+  settings?: NotificationSettings | undefined;
+};
+
+/**
+ * Describes the message shopscore.v1.SetNotificationSettingsResponse.
+ * Use `create(SetNotificationSettingsResponseSchema)` to create a new message.
+ */
+export const SetNotificationSettingsResponseSchema: GenMessage<SetNotificationSettingsResponse> = /*@__PURE__*/
+  messageDesc(file_shopscore_v1_auth, 15);
+
+/**
  * Role is what a user may do.
  *
  * @generated from enum shopscore.v1.Role
@@ -405,6 +522,29 @@ export const AuthService: GenService<{
     methodKind: "unary";
     input: typeof WhoAmIRequestSchema;
     output: typeof WhoAmIResponseSchema;
+  },
+  /**
+   * GetNotificationSettings returns the caller's own e-mail notification
+   * settings (docs/DESIGN.md §12) and whether this server sends e-mail.
+   *
+   * @generated from rpc shopscore.v1.AuthService.GetNotificationSettings
+   */
+  getNotificationSettings: {
+    methodKind: "unary";
+    input: typeof GetNotificationSettingsRequestSchema;
+    output: typeof GetNotificationSettingsResponseSchema;
+  },
+  /**
+   * SetNotificationSettings replaces the caller's own settings and returns
+   * them as stored. Errors: InvalidArgument (a language other than "ru",
+   * "en" or empty).
+   *
+   * @generated from rpc shopscore.v1.AuthService.SetNotificationSettings
+   */
+  setNotificationSettings: {
+    methodKind: "unary";
+    input: typeof SetNotificationSettingsRequestSchema;
+    output: typeof SetNotificationSettingsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_shopscore_v1_auth, 0);
