@@ -19,6 +19,7 @@ import (
 	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
 	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server"
+	"github.com/shopscore/shopscore/server/app"
 	"github.com/shopscore/shopscore/server/demo"
 	"github.com/shopscore/shopscore/server/notify"
 	"github.com/shopscore/shopscore/server/notify/notifytest"
@@ -260,7 +261,17 @@ func TestMail_Digest(t *testing.T) {
 	quiet()
 	assert.Empty(t, to(sink.Messages(t), shopper), "nothing before the digest hour")
 
+	// From the hour on, a new message joins tomorrow's digest, and
+	// today's goes out DigestGrace later: an item never joins a digest
+	// another server may be sending already.
+	third := f.completeVisit(t).visit.ID
 	clock.jumpTo(digestAt.Add(time.Second))
+	manager = mustLogin(t, c, audit.RoleManager, "desk-"+uuid.NewString()).Tokens.AccessToken
+	returnVisit(t, c, manager, third, "Third: after the hour.")
+	assert.Equal(t, 2, mailRows(t, ts.DataDir, f.shopperID, "pending"), "the third waits for tomorrow's digest")
+	quiet()
+	assert.Empty(t, to(sink.Messages(t), shopper), "nothing within the grace after the hour")
+	clock.jumpTo(digestAt.Add(app.DigestGrace + time.Second))
 	got := waitTo(t, sink, shopper, 1)
 	m := got[0]
 	assert.Equal(t, "Your shopscore digest for "+digestAt.Format("2 Jan 2006")+": 2 notifications", m.Subject)
@@ -269,8 +280,10 @@ func TestMail_Digest(t *testing.T) {
 		"«Take a photo of the sales floor.»: Second: the photo is blurred."} {
 		assert.Contains(t, m.Text, want)
 	}
+	assert.NotContains(t, m.Text, "Third")
 	quiet()
 	assert.Len(t, to(sink.Messages(t), shopper), 1, "one e-mail for the day")
+	assert.Equal(t, 1, mailRows(t, ts.DataDir, f.shopperID, "pending"), "tomorrow's digest still waits")
 }
 
 // TestMail_ReviewsWaiting: visits waiting for review longer than the

@@ -86,15 +86,24 @@ func wantsMail(u *audit.User, p storage.NotificationPrefs) bool {
 	return !u.Disabled && u.Email != "" && !p.EmailOff
 }
 
+// DigestGrace is how long after DigestHour a digest is sent. A message
+// queued from DigestHour on joins the next day's digest, so a digest
+// stops gathering at the hour and is claimed DigestGrace later: a server
+// whose clock is behind the claiming server's by less than DigestGrace
+// never adds an item to a digest already being sent (which would mark it
+// sent without it).
+const DigestGrace = time.Minute
+
 // nextDigest is when the digest that a message queued at now joins goes
-// out: the next DigestHour in loc, today's when it is still to come.
+// out: DigestGrace after the next DigestHour in loc, today's when the
+// hour is still to come.
 func nextDigest(now time.Time, loc *time.Location) time.Time {
 	l := now.In(loc)
 	at := time.Date(l.Year(), l.Month(), l.Day(), DigestHour, 0, 0, 0, loc)
 	if !at.After(now) {
 		at = time.Date(l.Year(), l.Month(), l.Day()+1, DigestHour, 0, 0, 0, loc)
 	}
-	return at
+	return at.Add(DigestGrace)
 }
 
 // mailTo queues e as one e-mail to each of userIDs (duplicates and empty
