@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/shopscore/shopscore/audit"
+	"github.com/shopscore/shopscore/internal/fanout"
 	"github.com/shopscore/shopscore/server/notify"
 	"github.com/shopscore/shopscore/server/storage"
 	"github.com/shopscore/shopscore/server/webhook"
@@ -68,29 +68,17 @@ func (a *App) SendDueMail(ctx context.Context, r MailRun) (int, error) {
 	if err != nil || len(due) == 0 {
 		return 0, err
 	}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-		sem  = make(chan struct{}, conc)
-	)
-	for _, n := range due {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			res, err := a.sendOne(ctx, r, n)
-			if err == nil && ctx.Err() == nil {
-				err = a.recordMail(ctx, res)
-			}
-			if err != nil && ctx.Err() == nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	return len(due), errors.Join(errs...)
+	err = fanout.Each(due, conc, func(n *storage.ClaimedNotification) error {
+		res, err := a.sendOne(ctx, r, n)
+		if err == nil && ctx.Err() == nil {
+			err = a.recordMail(ctx, res)
+		}
+		if ctx.Err() != nil {
+			return nil // stopping: due again when the lease runs out
+		}
+		return err
+	})
+	return len(due), err
 }
 
 // mailReader is a recipient as a message is written for him.

@@ -2,11 +2,11 @@ package webhook
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"math/rand/v2"
-	"sync"
 	"time"
+
+	"github.com/shopscore/shopscore/internal/fanout"
 )
 
 // Defaults of a Worker.
@@ -155,32 +155,17 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if conc <= 0 {
 		conc = DefaultConcurrency
 	}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-		sem  = make(chan struct{}, conc)
-	)
-	for _, d := range due {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			r := w.deliver(ctx, d)
-			if ctx.Err() != nil {
-				// Stopping: an attempt cut short is not the endpoint's
-				// failure. It stays unrecorded and is due again when its
-				// lease runs out.
-				return
-			}
-			if err := w.Source.Record(ctx, d, r); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	return len(due), errors.Join(errs...)
+	err = fanout.Each(due, conc, func(d Delivery) error {
+		r := w.deliver(ctx, d)
+		if ctx.Err() != nil {
+			// Stopping: an attempt cut short is not the endpoint's
+			// failure. It stays unrecorded and is due again when its
+			// lease runs out.
+			return nil
+		}
+		return w.Source.Record(ctx, d, r)
+	})
+	return len(due), err
 }
 
 // deliver makes one attempt of d and decides what follows.
