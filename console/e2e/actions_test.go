@@ -78,7 +78,11 @@ func TestConsole_CorrectiveAction(t *testing.T) {
 	assert.Equal(t, manager.ID, opened[0].OwnerID, "the store's manager owns it")
 
 	// Past its due day (three days for a critical question), the tick
-	// reports it overdue.
+	// reports it overdue. The clock moves only once every event so far
+	// has arrived: a call signed just before the jump and received just
+	// after would look five days late to the receiver, which reads the
+	// same clock.
+	delivered(t, srv, rc, afterSeq, types)
 	ahead.Store(int64(5 * 24 * time.Hour))
 	rc.waitFor(t, "the action's overdue event", func(calls []hookCall) bool {
 		for _, c := range calls {
@@ -116,16 +120,7 @@ func TestConsole_CorrectiveAction(t *testing.T) {
 
 	// What the endpoint was sent: every event of its types written since
 	// it was registered (the demo's own actions may fall overdue too).
-	events, err := srv.Server.Storage().Outbox().List(ctx, storage.OutboxFilter{AfterSeq: afterSeq, Types: types})
-	require.NoError(t, err)
-	want := map[string]bool{}
-	for _, e := range events {
-		want[e.ID] = true
-	}
-	rc.waitFor(t, "every event of the endpoint's types", func(calls []hookCall) bool {
-		_, n := byID(calls)
-		return len(n) >= len(want)
-	})
+	events, want := delivered(t, srv, rc, afterSeq, types)
 	time.Sleep(200 * time.Millisecond) // nothing more arrives
 	calls := rc.got()
 	requireSigned(t, secret, calls)
@@ -223,4 +218,26 @@ func accessToken(t testing.TB, url, email string) string {
 	}))
 	require.NoError(t, err)
 	return res.Msg.Tokens.AccessToken
+}
+
+// delivered waits until the receiver has got every event of types the
+// outbox holds after afterSeq, and returns those events and their ids.
+func delivered(t *testing.T, srv *servertest.Running, rc *receiver, afterSeq int64, types []string) ([]*storage.Event, map[string]bool) {
+	t.Helper()
+	events, err := srv.Server.Storage().Outbox().List(context.Background(), storage.OutboxFilter{AfterSeq: afterSeq, Types: types})
+	require.NoError(t, err)
+	want := map[string]bool{}
+	for _, e := range events {
+		want[e.ID] = true
+	}
+	rc.waitFor(t, "every event of the endpoint's types", func(calls []hookCall) bool {
+		_, n := byID(calls)
+		for id := range want {
+			if n[id] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	return events, want
 }

@@ -306,6 +306,12 @@ func (s *serverProc) launch() {
 		append([]string{"serve", "--addr", s.addr, "--data", s.data}, s.args...)...)
 }
 
+// handed holds the ports freeAddr has returned in this test binary.
+var (
+	handedMu sync.Mutex
+	handed   = map[int]bool{}
+)
+
 // ready waits, at most 30 s, until the launched server answers.
 func (s *serverProc) ready() {
 	s.tb.Helper()
@@ -337,6 +343,11 @@ func (s *serverProc) ready() {
 // go, and restarts on it after a kill, and a port from the ephemeral
 // range may be handed to some other connection in between (a CI run's
 // child found its port taken that way and failed to bind).
+//
+// A port is handed out once per test binary: the three servers of a
+// cluster ask for theirs before any of them binds, and a CI run gave two
+// of them the same port (the second failed to bind, and its readiness
+// check was answered by the first).
 func freeAddr(tb testing.TB) string {
 	tb.Helper()
 	lo, hi := 20000, 32000
@@ -346,13 +357,20 @@ func freeAddr(tb testing.TB) string {
 			lo, hi = max(1024, first-12000), first
 		}
 	}
+	handedMu.Lock()
+	defer handedMu.Unlock()
 	for range 100 {
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(lo+rand.IntN(hi-lo)))
+		port := lo + rand.IntN(hi-lo)
+		if handed[port] {
+			continue
+		}
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			continue
 		}
 		require.NoError(tb, ln.Close())
+		handed[port] = true
 		return addr
 	}
 	require.FailNow(tb, "no free loopback port below the ephemeral range")

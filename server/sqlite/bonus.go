@@ -460,7 +460,7 @@ func (r bonusRunRows) List(ctx context.Context, f storage.BonusRunFilter) ([]*st
 		args = append(args, f.Period)
 	}
 	out, err := get(ctx, r.rows, func(tx *Tx) ([]*storage.BonusRun, error) {
-		return queryAll(ctx, tx, scanRun, q+` ORDER BY created_at DESC, id LIMIT 500`, args...)
+		return queryAll(ctx, tx, scanRun, q+` ORDER BY created_at DESC, rowid DESC LIMIT 500`, args...)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list bonus runs: %w", err)
@@ -486,7 +486,7 @@ func (r bonusRunRows) Approved(ctx context.Context, policyID, period string) (*s
 func (r bonusRunRows) Same(ctx context.Context, run *storage.BonusRun) ([]*storage.BonusRun, error) {
 	out, err := get(ctx, r.rows, func(tx *Tx) ([]*storage.BonusRun, error) {
 		return queryAll(ctx, tx, scanRun, runSelect+` WHERE policy_id = ? AND period = ? AND policy_version = ? AND inputs_hash = ?
-			AND inputs_stamp = ? AND state <> 'superseded' ORDER BY created_at DESC, id`,
+			AND inputs_stamp = ? AND state <> 'superseded' ORDER BY created_at DESC, rowid DESC`,
 			run.PolicyID, run.Period, run.PolicyVersion, run.InputsHash, run.InputsStamp)
 	})
 	if err != nil {

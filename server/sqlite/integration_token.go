@@ -88,7 +88,7 @@ func (r integrationTokenRows) FindByHash(ctx context.Context, hash string) (*sto
 // List returns every token, newest first (storage.IntegrationTokens).
 func (r integrationTokenRows) List(ctx context.Context) ([]*storage.IntegrationToken, error) {
 	return selectAll(ctx, r.rows, "list integration tokens", scanIntegrationToken,
-		integrationTokenSelect+` ORDER BY created_at DESC, id`)
+		integrationTokenSelect+` ORDER BY created_at DESC, rowid DESC`)
 }
 
 // Revoke revokes a live token (storage.IntegrationTokens). Errors:
