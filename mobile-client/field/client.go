@@ -8,14 +8,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"connectrpc.com/connect"
-	"github.com/google/uuid"
 
 	"github.com/shopscore/shopscore/api/shopscore/v1/shopscorev1connect"
 	"github.com/shopscore/shopscore/audit"
@@ -60,6 +58,11 @@ type Config struct {
 	// UploadWorkers is how many photos upload at once, so that one photo's
 	// upload overlaps another's verification on the server; 3 if zero.
 	UploadWorkers int
+	// Inspect opens the client only to look: the folder and database must
+	// exist already (ENOTFOUND otherwise, and nothing is created) and be
+	// up to date with this build (EPRECONDITION otherwise), and every
+	// change is refused. The CLI's read-only commands open it so.
+	Inspect bool
 }
 
 func (c Config) withDefaults() Config {
@@ -139,21 +142,14 @@ func OpenConfig(cfg Config) (*Client, error) {
 	}
 	cfg.ServerURL = serverURL
 	photoDir := filepath.Join(cfg.Dir, "photos")
-	if err := os.MkdirAll(photoDir, 0o700); err != nil {
-		return nil, fmt.Errorf("field: create data folder: %w", err)
+	var db *sql.DB
+	if cfg.Inspect {
+		db, err = inspectDB(cfg.Dir)
+	} else {
+		db, err = openFolder(cfg.Dir, photoDir, cfg.Now())
 	}
-	db, err := openDB(filepath.Join(cfg.Dir, DatabaseFile))
 	if err != nil {
 		return nil, err
-	}
-	if err := migrate(context.Background(), db, cfg.Now()); err != nil {
-		db.Close()
-		return nil, err
-	}
-	// The device ID is made once, on first use, and kept.
-	if _, err := db.Exec(`INSERT INTO device (id, device_id) VALUES (1, ?) ON CONFLICT (id) DO NOTHING`, uuid.NewString()); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("field: create device: %w", err)
 	}
 	c := &Client{cfg: cfg, db: db, photoDir: photoDir}
 	opts := []connect.ClientOption{connect.WithInterceptors(authInterceptor{c})}

@@ -51,6 +51,44 @@ func TestOpen(t *testing.T) {
 		require.NoError(t, c2.db.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&applied))
 		assert.Equal(t, len(ms), applied)
 	})
+	t.Run("Inspect", func(t *testing.T) {
+		// Opened only to look: nothing is created where there is no
+		// database, every change is refused, and a database this build
+		// would migrate is refused rather than read with the wrong schema.
+		ctx := context.Background()
+		dir := filepath.Join(t.TempDir(), "client")
+		cfg := testConfig(dir, "http://127.0.0.1:1", &fakeClock{boot: "b"})
+		cfg.Inspect = true
+		_, err := OpenConfig(cfg)
+		assert.Equal(t, audit.ENOTFOUND, audit.ErrorCode(err), "%v", err)
+		assert.NoDirExists(t, dir)
+
+		cfg.Inspect = false
+		c, err := OpenConfig(cfg)
+		require.NoError(t, err)
+		id, err := c.DeviceID(ctx)
+		require.NoError(t, err)
+		require.NoError(t, c.Close())
+
+		cfg.Inspect = true
+		c, err = OpenConfig(cfg)
+		require.NoError(t, err)
+		got, err := c.DeviceID(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, id, got)
+		_, err = c.db.Exec(`DELETE FROM schema_migrations`)
+		assert.Error(t, err, "an inspecting client changes nothing")
+		require.NoError(t, c.Close())
+
+		db, err := openDB(filepath.Join(dir, DatabaseFile))
+		require.NoError(t, err)
+		_, err = db.Exec(`DELETE FROM schema_migrations WHERE rowid = (SELECT max(rowid) FROM schema_migrations)`)
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+		_, err = OpenConfig(cfg)
+		assert.Equal(t, audit.EPRECONDITION, audit.ErrorCode(err), "%v", err)
+		assert.ErrorContains(t, err, "run `shopper sync`")
+	})
 	t.Run("OlderDatabase", func(t *testing.T) {
 		// A database of a client from before the shared migration runner:
 		// its schema_migrations named the time column applied_ms. It opens

@@ -87,6 +87,9 @@ type app struct {
 	// The program's flags, given before the command or among its own.
 	dir, server string
 	workers     int
+	// inspect: the command only looks, so the client is opened with
+	// field.Config.Inspect and creates nothing.
+	inspect bool
 
 	c *field.Client
 }
@@ -97,6 +100,7 @@ type app struct {
 type command struct {
 	name     string
 	synopsis string
+	readOnly bool // it only looks: it creates no folder and no database
 	run      func(a *app, fs *cli.FlagSet, args []string) error
 }
 
@@ -143,6 +147,7 @@ func (a *app) dispatch(args []string) error {
 		if c, ok := commands[name]; ok {
 			fs := cli.NewFlagSet("shopper "+name, c.synopsis)
 			a.programFlags(fs)
+			a.inspect = c.readOnly
 			return c.run(a, fs, args[n:])
 		}
 	}
@@ -208,7 +213,7 @@ func (a *app) client() (*field.Client, error) {
 	if a.workers < 0 {
 		return nil, cli.Usage(usage, "--upload-workers must be 1 or more")
 	}
-	c, err := field.OpenConfig(field.Config{Dir: dir, ServerURL: srv, UploadWorkers: a.workers})
+	c, err := field.OpenConfig(field.Config{Dir: dir, ServerURL: srv, UploadWorkers: a.workers, Inspect: a.inspect})
 	if err != nil {
 		return nil, err
 	}

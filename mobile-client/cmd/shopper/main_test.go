@@ -125,7 +125,18 @@ func TestShopper_FullVisit(t *testing.T) {
 }
 
 func TestShopper_Errors(t *testing.T) {
-	sh := shopper{tb: t, dir: t.TempDir(), url: "http://127.0.0.1:1", env: map[string]string{"SHOPSCORE_PASSWORD": "x"}}
+	sh := shopper{tb: t, dir: filepath.Join(t.TempDir(), "client"), url: "http://127.0.0.1:1", env: map[string]string{"SHOPSCORE_PASSWORD": "x"}}
+	// The commands that only look create nothing on a new device: no
+	// folder, no database, and they say why there is nothing to show.
+	for _, args := range [][]string{{"status"}, {"assignments"}, {"checklists"}, {"visit", "show", "v"}} {
+		code, out, errOut := sh.run("", args...)
+		assert.Equal(t, 1, code, "%v: %s", args, errOut)
+		assert.Empty(t, out)
+		assert.Contains(t, errOut, "nothing is recorded on this device yet", args)
+		assert.Contains(t, errOut, "shopper login --email E", args)
+		assert.NoDirExists(t, sh.dir, "%v created the client's folder", args)
+	}
+	sh.ok("logout") // a command that writes makes the folder and database
 	for name, tc := range map[string]struct {
 		args []string
 		code int
@@ -153,11 +164,26 @@ func TestShopper_Errors(t *testing.T) {
 			assert.Contains(t, errOut, tc.want)
 		})
 	}
-	// Everything local works offline.
+	// Everything local works offline, and looking leaves no file behind
+	// (the read-only connection removes the WAL files it made).
+	before := dirNames(t, sh.dir)
 	out := sh.ok("status")
 	assert.Contains(t, out, "not signed in")
 	out = sh.ok("assignments")
 	assert.Contains(t, out, "no assignments")
+	assert.Equal(t, before, dirNames(t, sh.dir))
+}
+
+// dirNames lists the names in dir.
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }
 
 // TestShopper_Flags: each command has its own flags, refused elsewhere
@@ -203,11 +229,12 @@ func TestShopper_Flags(t *testing.T) {
 	t.Run("--dir after the command", func(t *testing.T) {
 		other := t.TempDir()
 		var out, errOut bytes.Buffer
-		code := run(context.Background(), []string{"status", "--dir", other}, strings.NewReader(""), &out, &errOut, func(string) string { return "" })
+		noenv := func(string) string { return "" }
+		code := run(context.Background(), []string{"logout", "--dir", other}, strings.NewReader(""), &out, &errOut, noenv)
+		require.Equal(t, 0, code, errOut.String())
+		assert.FileExists(t, filepath.Join(other, "field.db"), "the client's database is in --dir")
+		code = run(context.Background(), []string{"status", "--dir", other}, strings.NewReader(""), &out, &errOut, noenv)
 		require.Equal(t, 0, code, errOut.String())
 		assert.Contains(t, out.String(), "not signed in")
-		entries, err := os.ReadDir(other)
-		require.NoError(t, err)
-		assert.NotEmpty(t, entries, "the client's database is in --dir")
 	})
 }

@@ -13,7 +13,7 @@ func init() {
 	register(
 		command{name: "login", synopsis: "shopper login --email E", run: (*app).login},
 		command{name: "logout", synopsis: "shopper logout", run: (*app).logout},
-		command{name: "status", synopsis: "shopper status", run: (*app).status},
+		command{name: "status", readOnly: true, synopsis: "shopper status", run: (*app).status},
 	)
 }
 

@@ -10,8 +10,8 @@ import (
 func init() {
 	register(
 		command{name: "sync", synopsis: "shopper sync", run: (*app).sync},
-		command{name: "assignments", synopsis: "shopper assignments", run: (*app).assignments},
-		command{name: "checklists", synopsis: "shopper checklists", run: (*app).checklists},
+		command{name: "assignments", readOnly: true, synopsis: "shopper assignments", run: (*app).assignments},
+		command{name: "checklists", readOnly: true, synopsis: "shopper checklists", run: (*app).checklists},
 	)
 }
 

@@ -22,7 +22,7 @@ func init() {
 		command{name: "visit staff", synopsis: "shopper visit staff VISIT STAFF_ID | shopper visit staff VISIT --describe TEXT", run: (*app).visitStaff},
 		command{name: "visit checkin", synopsis: "shopper visit checkin VISIT LATITUDE LONGITUDE [ACCURACY_METRES]", run: (*app).visitCheckIn},
 		command{name: "visit checkout", synopsis: "shopper visit checkout VISIT LATITUDE LONGITUDE [ACCURACY_METRES]", run: (*app).visitCheckOut},
-		command{name: "visit show", synopsis: "shopper visit show VISIT", run: (*app).visitShow},
+		command{name: "visit show", readOnly: true, synopsis: "shopper visit show VISIT", run: (*app).visitShow},
 		command{name: "visit submit", synopsis: "shopper visit submit VISIT", run: (*app).visitSubmit},
 		command{name: "visit correct", synopsis: "shopper visit correct VISIT", run: (*app).visitCorrect},
 	)
