@@ -72,15 +72,11 @@ func actionID(id string) error {
 
 // ListActions lists the actions in the caller's scope.
 func (a *actionService) ListActions(ctx context.Context, req *connect.Request[v1.ListActionsRequest]) (*connect.Response[v1.ListActionsResponse], error) {
-	p, err := caller(ctx)
+	p, n, err := callerPage(ctx, req.Msg.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
 	m := req.Msg
-	n, err := pageSize(m.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
 	storeID, err := a.s.storeRef(ctx, audit.ScopeOf(p), "", m.GetStoreCode())
 	if err != nil {
 		return nil, err
@@ -163,10 +159,7 @@ func (a *actionService) GetAction(ctx context.Context, req *connect.Request[v1.G
 		return nil, err
 	}
 	out, err := a.full(ctx, ac)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.GetActionResponse{Action: out}), nil
+	return reply(&v1.GetActionResponse{Action: out}, err)
 }
 
 // move takes step on the caller's action and converts the result.
@@ -188,10 +181,7 @@ func (a *actionService) move(ctx context.Context, id string, step audit.ActionSt
 // StartAction starts an action.
 func (a *actionService) StartAction(ctx context.Context, req *connect.Request[v1.StartActionRequest]) (*connect.Response[v1.StartActionResponse], error) {
 	out, err := a.move(ctx, req.Msg.GetActionId(), audit.StepStart, "", nil)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.StartActionResponse{Action: out}), nil
+	return reply(&v1.StartActionResponse{Action: out}, err)
 }
 
 // DoneAction records an action's fix.
@@ -202,28 +192,19 @@ func (a *actionService) DoneAction(ctx context.Context, req *connect.Request[v1.
 			FileName: f.GetFileName()})
 	}
 	out, err := a.move(ctx, req.Msg.GetActionId(), audit.StepDone, req.Msg.GetNote(), proof)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.DoneActionResponse{Action: out}), nil
+	return reply(&v1.DoneActionResponse{Action: out}, err)
 }
 
 // VerifyAction confirms an action's fix.
 func (a *actionService) VerifyAction(ctx context.Context, req *connect.Request[v1.VerifyActionRequest]) (*connect.Response[v1.VerifyActionResponse], error) {
 	out, err := a.move(ctx, req.Msg.GetActionId(), audit.StepVerify, req.Msg.GetNote(), nil)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.VerifyActionResponse{Action: out}), nil
+	return reply(&v1.VerifyActionResponse{Action: out}, err)
 }
 
 // ReopenAction finds an action's fix wanting.
 func (a *actionService) ReopenAction(ctx context.Context, req *connect.Request[v1.ReopenActionRequest]) (*connect.Response[v1.ReopenActionResponse], error) {
 	out, err := a.move(ctx, req.Msg.GetActionId(), audit.StepReopen, req.Msg.GetReason(), nil)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.ReopenActionResponse{Action: out}), nil
+	return reply(&v1.ReopenActionResponse{Action: out}, err)
 }
 
 // ReassignAction gives an action to another owner.
@@ -240,10 +221,7 @@ func (a *actionService) ReassignAction(ctx context.Context, req *connect.Request
 		return nil, err
 	}
 	out, err := a.full(ctx, ac)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.ReassignActionResponse{Action: out}), nil
+	return reply(&v1.ReassignActionResponse{Action: out}, err)
 }
 
 // ListActionOwners lists the users who may own an action, by name.

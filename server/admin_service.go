@@ -112,10 +112,7 @@ func (a *adminService) CreateUser(ctx context.Context, req *connect.Request[v1.C
 		}
 	}
 	out, err := a.s.userView(ctx, u)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.CreateUserResponse{User: out}), nil
+	return reply(&v1.CreateUserResponse{User: out}, err)
 }
 
 // ListUsers lists users by e-mail, of one role or matching a text when
@@ -159,19 +156,13 @@ func (a *adminService) setDisabled(ctx context.Context, id string, disabled bool
 // ENOTFOUND.
 func (a *adminService) DisableUser(ctx context.Context, req *connect.Request[v1.DisableUserRequest]) (*connect.Response[v1.DisableUserResponse], error) {
 	u, err := a.setDisabled(ctx, req.Msg.GetUserId(), true, peerHost(req.Peer().Addr))
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.DisableUserResponse{User: u}), nil
+	return reply(&v1.DisableUserResponse{User: u}, err)
 }
 
 // EnableUser enables a user. Errors: EINVALID, ENOTFOUND.
 func (a *adminService) EnableUser(ctx context.Context, req *connect.Request[v1.EnableUserRequest]) (*connect.Response[v1.EnableUserResponse], error) {
 	u, err := a.setDisabled(ctx, req.Msg.GetUserId(), false, peerHost(req.Peer().Addr))
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.EnableUserResponse{User: u}), nil
+	return reply(&v1.EnableUserResponse{User: u}, err)
 }
 
 // ListSessions lists device sessions newest first, with their users'
@@ -289,10 +280,7 @@ func (a *adminService) GetUser(ctx context.Context, req *connect.Request[v1.GetU
 		return nil, err
 	}
 	out, err := a.s.userView(ctx, u)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.GetUserResponse{User: out}), nil
+	return reply(&v1.GetUserResponse{User: out}, err)
 }
 
 // ResetPassword sets a new password and revokes the user's sessions.
@@ -342,10 +330,7 @@ func (a *adminService) ChangeRole(ctx context.Context, req *connect.Request[v1.C
 		return nil, err
 	}
 	out, err := a.s.userView(ctx, u)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.ChangeRoleResponse{User: out}), nil
+	return reply(&v1.ChangeRoleResponse{User: out}, err)
 }
 
 // SetManagedStores replaces a manager's stores. Errors: EINVALID,
@@ -367,10 +352,7 @@ func (a *adminService) SetManagedStores(ctx context.Context, req *connect.Reques
 		return nil, err
 	}
 	out, err := a.s.userView(ctx, u)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.SetManagedStoresResponse{User: out}), nil
+	return reply(&v1.SetManagedStoresResponse{User: out}, err)
 }
 
 // ListSecurityEvents lists the security log newest first. Errors: EINVALID.

@@ -102,15 +102,11 @@ func (a *appealService) FileAppeal(ctx context.Context, req *connect.Request[v1.
 
 // ListAppeals lists the appeals in the caller's scope.
 func (a *appealService) ListAppeals(ctx context.Context, req *connect.Request[v1.ListAppealsRequest]) (*connect.Response[v1.ListAppealsResponse], error) {
-	p, err := caller(ctx)
+	p, n, err := callerPage(ctx, req.Msg.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
 	m := req.Msg
-	n, err := pageSize(m.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
 	storeID, err := a.s.storeRef(ctx, audit.ScopeOf(p), "", m.GetStoreCode())
 	if err != nil {
 		return nil, err

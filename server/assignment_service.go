@@ -220,15 +220,11 @@ func (a *assignmentService) ReassignAssignment(ctx context.Context, req *connect
 
 // ListAssignments lists assignments in the caller's scope. Errors: EINVALID.
 func (a *assignmentService) ListAssignments(ctx context.Context, req *connect.Request[v1.ListAssignmentsRequest]) (*connect.Response[v1.ListAssignmentsResponse], error) {
-	p, err := caller(ctx)
+	p, n, err := callerPage(ctx, req.Msg.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
 	m := req.Msg
-	n, err := pageSize(m.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
 	state, err := protocol.AssignmentStateFilterFromProto(m.GetState())
 	if err != nil {
 		return nil, err

@@ -175,10 +175,7 @@ func (a *authService) Refresh(ctx context.Context, req *connect.Request[v1.Refre
 		return nil, err
 	}
 	tokens, err := s.tokens(user, sess.ID, refresh, refreshExpiry)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.RefreshResponse{Tokens: tokens}), nil
+	return reply(&v1.RefreshResponse{Tokens: tokens}, err)
 }
 
 // Logout revokes the caller's session.
@@ -204,10 +201,7 @@ func (a *authService) WhoAmI(ctx context.Context, _ *connect.Request[v1.WhoAmIRe
 		return nil, err
 	}
 	out, err := a.s.userView(ctx, u)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.WhoAmIResponse{User: out, SessionId: p.SessionID}), nil
+	return reply(&v1.WhoAmIResponse{User: out, SessionId: p.SessionID}, err)
 }
 
 // GetNotificationSettings returns the caller's own e-mail settings.

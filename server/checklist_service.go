@@ -70,10 +70,7 @@ func changeVersion(ctx context.Context, id string, version int32, change func(co
 // EPRECONDITION.
 func (c *checklistService) PublishVersion(ctx context.Context, req *connect.Request[v1.PublishVersionRequest]) (*connect.Response[v1.PublishVersionResponse], error) {
 	pv, err := changeVersion(ctx, req.Msg.GetChecklistId(), req.Msg.GetVersion(), c.s.app.PublishVersion)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.PublishVersionResponse{Version: pv}), nil
+	return reply(&v1.PublishVersionResponse{Version: pv}, err)
 }
 
 // RetireVersion retires a published version. A manager may retire a
@@ -89,10 +86,7 @@ func (c *checklistService) RetireVersion(ctx context.Context, req *connect.Reque
 		return c.s.app.RetireVersion(ctx, audit.ScopeOf(p), id, version)
 	}
 	pv, err := changeVersion(ctx, req.Msg.GetChecklistId(), req.Msg.GetVersion(), retire)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.RetireVersionResponse{Version: pv}), nil
+	return reply(&v1.RetireVersionResponse{Version: pv}, err)
 }
 
 // ListChecklists lists versions; shoppers see published ones only.

@@ -39,10 +39,7 @@ func (a *adminService) ListIntegrationTokens(ctx context.Context, _ *connect.Req
 		return nil, err
 	}
 	pt, err := a.integrationTokensToProto(ctx, ts)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.ListIntegrationTokensResponse{Tokens: pt}), nil
+	return reply(&v1.ListIntegrationTokensResponse{Tokens: pt}, err)
 }
 
 // RevokeIntegrationToken revokes a token. Errors: EINVALID, ENOTFOUND.

@@ -42,6 +42,26 @@ func (s *Server) authenticateRPC(ctx context.Context, r *http.Request) (any, err
 	return p, nil
 }
 
+// callerPage returns the caller and the page size a list asked for.
+// Errors: EINVALID (the size).
+func callerPage(ctx context.Context, size int32) (audit.Principal, int, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return p, 0, err
+	}
+	n, err := pageSize(size)
+	return p, n, err
+}
+
+// reply is a handler's answer: msg, or err when there is one (msg is
+// then dropped unread).
+func reply[T any](msg *T, err error) (*connect.Response[T], error) {
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(msg), nil
+}
+
 // interceptor checks every request against the length limits
 // (requestLimits), authorizes every call, unary and streaming alike, by
 // the caller the authn middleware authenticated, and turns handler errors

@@ -76,15 +76,11 @@ func (o *orgService) CreateStaff(ctx context.Context, req *connect.Request[v1.Cr
 // employee number, a page at a time. Errors: EINVALID, ENOTFOUND (a store
 // code outside the caller's stores).
 func (o *orgService) ListStaff(ctx context.Context, req *connect.Request[v1.ListStaffRequest]) (*connect.Response[v1.ListStaffResponse], error) {
-	p, err := caller(ctx)
+	p, n, err := callerPage(ctx, req.Msg.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
 	m := req.Msg
-	n, err := pageSize(m.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
 	after, err := decodePageToken(m.GetPageToken())
 	if err != nil {
 		return nil, err
@@ -179,19 +175,13 @@ func (o *orgService) setStoreDeactivated(id string, deactivated bool, ctx contex
 // DeactivateStore closes a store. Errors: EINVALID, ENOTFOUND.
 func (o *orgService) DeactivateStore(ctx context.Context, req *connect.Request[v1.DeactivateStoreRequest]) (*connect.Response[v1.DeactivateStoreResponse], error) {
 	st, err := o.setStoreDeactivated(req.Msg.GetStoreId(), true, ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.DeactivateStoreResponse{Store: st}), nil
+	return reply(&v1.DeactivateStoreResponse{Store: st}, err)
 }
 
 // ReactivateStore opens a closed store again. Errors: EINVALID, ENOTFOUND.
 func (o *orgService) ReactivateStore(ctx context.Context, req *connect.Request[v1.ReactivateStoreRequest]) (*connect.Response[v1.ReactivateStoreResponse], error) {
 	st, err := o.setStoreDeactivated(req.Msg.GetStoreId(), false, ctx)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.ReactivateStoreResponse{Store: st}), nil
+	return reply(&v1.ReactivateStoreResponse{Store: st}, err)
 }
 
 // staffView converts an employee with his pending transfer, if any.
@@ -249,10 +239,7 @@ func (o *orgService) UpdateStaff(ctx context.Context, req *connect.Request[v1.Up
 		return nil, err
 	}
 	out, err := o.staffView(ctx, s)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.UpdateStaffResponse{Staff: out}), nil
+	return reply(&v1.UpdateStaffResponse{Staff: out}, err)
 }
 
 func (o *orgService) setStaffDeactivated(ctx context.Context, id string, deactivated bool) (*v1.Staff, error) {
@@ -273,19 +260,13 @@ func (o *orgService) setStaffDeactivated(ctx context.Context, id string, deactiv
 // DeactivateStaff marks an employee as gone. Errors: EINVALID, ENOTFOUND.
 func (o *orgService) DeactivateStaff(ctx context.Context, req *connect.Request[v1.DeactivateStaffRequest]) (*connect.Response[v1.DeactivateStaffResponse], error) {
 	s, err := o.setStaffDeactivated(ctx, req.Msg.GetStaffId(), true)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.DeactivateStaffResponse{Staff: s}), nil
+	return reply(&v1.DeactivateStaffResponse{Staff: s}, err)
 }
 
 // ReactivateStaff brings an employee back. Errors: EINVALID, ENOTFOUND.
 func (o *orgService) ReactivateStaff(ctx context.Context, req *connect.Request[v1.ReactivateStaffRequest]) (*connect.Response[v1.ReactivateStaffResponse], error) {
 	s, err := o.setStaffDeactivated(ctx, req.Msg.GetStaffId(), false)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.ReactivateStaffResponse{Staff: s}), nil
+	return reply(&v1.ReactivateStaffResponse{Staff: s}, err)
 }
 
 // TransferStaff moves an employee to another store from a date on.

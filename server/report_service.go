@@ -61,10 +61,7 @@ func (r *reportService) CreatePolicy(ctx context.Context, req *connect.Request[v
 		return nil, err
 	}
 	pp, err := policyToProto(stored)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.CreatePolicyResponse{Policy: pp, Created: created}), nil
+	return reply(&v1.CreatePolicyResponse{Policy: pp, Created: created}, err)
 }
 
 func policyToProto(p *storage.BonusPolicy) (*v1.BonusPolicy, error) {
@@ -159,10 +156,7 @@ func (r *reportService) RunBonus(ctx context.Context, req *connect.Request[v1.Ru
 		return nil, err
 	}
 	pr, err := r.s.runProto(ctx, run, true, false)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.RunBonusResponse{Run: pr, Reused: run.Reused}), nil
+	return reply(&v1.RunBonusResponse{Run: pr, Reused: run.Reused}, err)
 }
 
 // GetBonusRun returns a run with its figures. Errors: EINVALID, ENOTFOUND.
@@ -175,10 +169,7 @@ func (r *reportService) GetBonusRun(ctx context.Context, req *connect.Request[v1
 		return nil, err
 	}
 	pr, err := r.s.runProto(ctx, run, true, true)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.GetBonusRunResponse{Run: pr}), nil
+	return reply(&v1.GetBonusRunResponse{Run: pr}, err)
 }
 
 // ListBonusRuns lists runs, newest first. Errors: EINVALID.
@@ -209,10 +200,7 @@ func (r *reportService) ApproveBonusRun(ctx context.Context, req *connect.Reques
 		return nil, err
 	}
 	pr, err := r.s.runProto(ctx, run, true, false)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.ApproveBonusRunResponse{Run: pr}), nil
+	return reply(&v1.ApproveBonusRunResponse{Run: pr}, err)
 }
 
 var runStates = map[storage.BonusRunState]v1.BonusRunState{

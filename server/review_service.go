@@ -97,15 +97,11 @@ func scoreToProto(sc *audit.VisitScore) *v1.ScoreBreakdown {
 // ones first when asked), with counts per state when asked. Errors:
 // EINVALID, ENOTFOUND (a store code outside the caller's stores).
 func (r *reviewService) ListVisits(ctx context.Context, req *connect.Request[v1.ListVisitsRequest]) (*connect.Response[v1.ListVisitsResponse], error) {
-	p, err := caller(ctx)
+	p, n, err := callerPage(ctx, req.Msg.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
 	m := req.Msg
-	n, err := pageSize(m.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
 	scope := audit.ScopeOf(p)
 	storeID, err := r.s.storeRef(ctx, scope, m.GetStoreId(), m.GetStoreCode())
 	if err != nil {
@@ -264,44 +260,29 @@ func (r *reviewService) review(ctx context.Context, visitID string, action audit
 // StartReview takes a complete visit into review.
 func (r *reviewService) StartReview(ctx context.Context, req *connect.Request[v1.StartReviewRequest]) (*connect.Response[v1.StartReviewResponse], error) {
 	s, err := r.review(ctx, req.Msg.GetVisitId(), audit.ActionStartReview, "", nil)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.StartReviewResponse{Visit: s}), nil
+	return reply(&v1.StartReviewResponse{Visit: s}, err)
 }
 
 // ApproveVisit approves a visit in review.
 func (r *reviewService) ApproveVisit(ctx context.Context, req *connect.Request[v1.ApproveVisitRequest]) (*connect.Response[v1.ApproveVisitResponse], error) {
 	s, err := r.review(ctx, req.Msg.GetVisitId(), audit.ActionApprove, req.Msg.GetNote(), nil)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.ApproveVisitResponse{Visit: s}), nil
+	return reply(&v1.ApproveVisitResponse{Visit: s}, err)
 }
 
 // ReturnVisit returns a visit in review to its shopper with comments.
 func (r *reviewService) ReturnVisit(ctx context.Context, req *connect.Request[v1.ReturnVisitRequest]) (*connect.Response[v1.ReturnVisitResponse], error) {
 	s, err := r.review(ctx, req.Msg.GetVisitId(), audit.ActionReturn, "", req.Msg.GetComments())
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.ReturnVisitResponse{Visit: s}), nil
+	return reply(&v1.ReturnVisitResponse{Visit: s}, err)
 }
 
 // PublishVisit publishes an approved visit.
 func (r *reviewService) PublishVisit(ctx context.Context, req *connect.Request[v1.PublishVisitRequest]) (*connect.Response[v1.PublishVisitResponse], error) {
 	s, err := r.review(ctx, req.Msg.GetVisitId(), audit.ActionPublish, "", nil)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.PublishVisitResponse{Visit: s}), nil
+	return reply(&v1.PublishVisitResponse{Visit: s}, err)
 }
 
 // ReopenVisit takes an approved or published visit back into review.
 func (r *reviewService) ReopenVisit(ctx context.Context, req *connect.Request[v1.ReopenVisitRequest]) (*connect.Response[v1.ReopenVisitResponse], error) {
 	s, err := r.review(ctx, req.Msg.GetVisitId(), audit.ActionReopen, req.Msg.GetReason(), nil)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.ReopenVisitResponse{Visit: s}), nil
+	return reply(&v1.ReopenVisitResponse{Visit: s}, err)
 }

@@ -381,10 +381,7 @@ func (m *myResultsService) GetMyPhoto(ctx context.Context, req *connect.Request[
 		return nil, fmt.Errorf("photo %s is larger than %d bytes", key, audit.MaxPhotoBytes)
 	}
 	clean, err := stripPhotoMetadata(ph.ContentType, b)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&v1.GetMyPhotoResponse{ContentType: ph.ContentType, Content: clean}), nil
+	return reply(&v1.GetMyPhotoResponse{ContentType: ph.ContentType, Content: clean}, err)
 }
 
 // GetMyPay returns the caller's part of each approved bonus run of the
