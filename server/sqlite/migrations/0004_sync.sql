@@ -1,4 +1,4 @@
--- Sync (DESIGN.md §3) and photo evidence (§4): visits as devices push
+-- Sync (docs/DESIGN.md §3) and photo evidence (§4): visits as devices push
 -- them, their photo slots, verified blobs, the per-device sequence, the
 -- stored result of every mutation for replays, and the pull feed.
 

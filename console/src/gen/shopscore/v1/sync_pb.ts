@@ -1040,7 +1040,7 @@ export const RemovalReasonSchema: GenEnum<RemovalReason> = /*@__PURE__*/
 
 /**
  * SyncService moves a shopper's work between his phone and the server
- * (DESIGN.md §3). The phone pushes mutations from its outbox, in order, and
+ * (docs/DESIGN.md §3). The phone pushes mutations from its outbox, in order, and
  * pulls what changed for it by an opaque cursor. Shoppers only.
  *
  * @generated from service shopscore.v1.SyncService
@@ -1081,7 +1081,7 @@ export const SyncService: GenService<{
 
 /**
  * EvidenceService moves photo bytes straight between the device and the
- * blob store; the bytes never pass through RPC (DESIGN.md §4).
+ * blob store; the bytes never pass through RPC (docs/DESIGN.md §4).
  *
  * @generated from service shopscore.v1.EvidenceService
  */
