@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 
-	"github.com/shopscore/shopscore/audit"
 	"github.com/shopscore/shopscore/server/storage"
 )
 
@@ -89,143 +88,13 @@ func (r feedRows) Read(ctx context.Context, shopperID string, after storage.Feed
 		if len(rs) > limit {
 			rs, out.HasMore = rs[:limit], true
 		}
-		m := materializer{tx: tx, shopper: shopperID}
-		for _, r := range rs {
-			fr, err := m.row(ctx, r.kind, r.entity)
-			if err != nil {
-				return nil, err
-			}
-			fr.Pos = storage.FeedPos{Seq: r.seq}
-			out.Rows = append(out.Rows, fr)
+		entries := make([]storage.FeedEntry, len(rs))
+		for i, r := range rs {
+			entries[i] = storage.FeedEntry{Pos: storage.FeedPos{Seq: r.seq}, Kind: storage.FeedKind(r.kind), Entity: r.entity}
+		}
+		if out.Rows, err = storage.ReadFeedRows(ctx, tx, shopperID, entries); err != nil {
+			return nil, err
 		}
 		return out, nil
 	})
-}
-
-// materializer turns feed rows into changes within one read transaction,
-// reading each store, staff list and checklist version once per page.
-type materializer struct {
-	tx        *Tx
-	shopper   string
-	versions  map[string]*audit.ChecklistVersion
-	stores    map[string]*audit.Store
-	staff     map[string][]*audit.Staff
-	allStores []*audit.Store
-}
-
-// row reads the entity of one feed row as it is now.
-func (m *materializer) row(ctx context.Context, kind, entity string) (storage.FeedRow, error) {
-	switch kind {
-	case feedAssignment:
-		a, err := m.assignment(ctx, entity)
-		return storage.FeedRow{Assignment: a}, err
-	case feedChecklist:
-		c, err := m.checklist(ctx, entity)
-		return storage.FeedRow{Checklist: c}, err
-	case feedVisit:
-		r, err := visitReceipt(ctx, m.tx, m.shopper, entity)
-		if audit.ErrorCode(err) == audit.ENOTFOUND {
-			return storage.FeedRow{}, nil
-		}
-		return storage.FeedRow{Receipt: r}, err
-	}
-	return storage.FeedRow{}, fmt.Errorf("feed row of unknown kind %q", kind)
-}
-
-func (m *materializer) assignment(ctx context.Context, id string) (*storage.FeedAssignment, error) {
-	a, err := findAssignment(ctx, m.tx, audit.Scope{All: true}, id)
-	if err != nil {
-		return nil, err
-	}
-	out := &storage.FeedAssignment{Assignment: a}
-	if out.Store, err = m.store(ctx, a.StoreID); err != nil {
-		return nil, err
-	}
-	if out.Staff, err = m.staffOf(ctx, a.StoreID); err != nil {
-		return nil, err
-	}
-	if out.Version, err = m.version(ctx, a.ChecklistID, a.ChecklistVersion); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (m *materializer) checklist(ctx context.Context, id string) (*storage.FeedChecklist, error) {
-	v, err := m.version(ctx, id, 0)
-	if audit.ErrorCode(err) == audit.ENOTFOUND {
-		return nil, nil // no published version (any more)
-	} else if err != nil {
-		return nil, err
-	}
-	if m.allStores == nil {
-		rows, err := m.tx.QueryContext(ctx, storeSelect+` ORDER BY s.code`)
-		if err != nil {
-			return nil, fmt.Errorf("list stores: %w", err)
-		}
-		defer rows.Close()
-		m.allStores = []*audit.Store{}
-		for rows.Next() {
-			s, err := scanStore(rows)
-			if err != nil {
-				return nil, err
-			}
-			m.allStores = append(m.allStores, s)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("list stores: %w", err)
-		}
-	}
-	return &storage.FeedChecklist{Version: v, Stores: m.allStores}, nil
-}
-
-func (m *materializer) version(ctx context.Context, id string, version int) (*audit.ChecklistVersion, error) {
-	return memo(&m.versions, fmt.Sprintf("%s\x00%d", id, version), func() (*audit.ChecklistVersion, error) {
-		return findVersion(ctx, m.tx, id, version)
-	})
-}
-
-func (m *materializer) store(ctx context.Context, id string) (*audit.Store, error) {
-	if s, ok := m.stores[id]; ok {
-		return s, nil
-	}
-	s, err := findStore(ctx, m.tx, audit.Scope{All: true}, id)
-	if err != nil {
-		return nil, err
-	}
-	if m.stores == nil {
-		m.stores = map[string]*audit.Store{}
-	}
-	m.stores[id] = s
-	return s, nil
-}
-
-func (m *materializer) staffOf(ctx context.Context, storeID string) ([]*audit.Staff, error) {
-	if s, ok := m.staff[storeID]; ok {
-		return s, nil
-	}
-	rows, err := m.tx.QueryContext(ctx, `SELECT id, employee_number, name, position, department, back_office, COALESCE(store_id, ''), created_at
-		FROM staff WHERE store_id = ? AND deactivated_at IS NULL ORDER BY employee_number`, storeID)
-	if err != nil {
-		return nil, fmt.Errorf("list staff: %w", err)
-	}
-	defer rows.Close()
-	var out []*audit.Staff
-	for rows.Next() {
-		var s audit.Staff
-		var dept string
-		var created int64
-		if err := rows.Scan(&s.ID, &s.EmployeeNumber, &s.Name, &s.Position, &dept, &s.BackOffice, &s.StoreID, &created); err != nil {
-			return nil, err
-		}
-		s.Department, s.CreatedAt = audit.Department(dept), fromMillis(created)
-		out = append(out, &s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list staff: %w", err)
-	}
-	if m.staff == nil {
-		m.staff = map[string][]*audit.Staff{}
-	}
-	m.staff[storeID] = out
-	return out, nil
 }
