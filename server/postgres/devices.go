@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -105,29 +104,15 @@ func (r deviceRows) Advance(ctx context.Context, d storage.Device, seq int64, of
 	})
 }
 
-// storedResult is a mutation's result as kept in sync_mutations.result:
-// the same JSON as on SQLite.
-type storedResult struct {
-	MutationID string                 `json:"mutation_id"`
-	Status     storage.MutationStatus `json:"status"`
-	Code       audit.Code             `json:"code,omitempty"`
-	Message    string                 `json:"message,omitempty"`
-	VisitID    string                 `json:"visit_id,omitempty"`
-}
-
 // Record keeps the result of a mutation for replays (storage.Devices). A
 // mutation id another seq holds is found by ON CONFLICT rather than by a
 // failing INSERT: a failed statement would abort the whole transaction
 // here, and the push goes on to record the seq as refused.
 func (r deviceRows) Record(ctx context.Context, d storage.Device, m storage.StoredMutation, keepID bool) error {
 	return r.write(ctx, func(tx *Tx) error {
-		s := storedResult{MutationID: m.MutationID, Status: m.Status, VisitID: m.VisitID}
-		if m.Err != nil {
-			s.Code, s.Message = m.Err.Code, m.Err.Message
-		}
-		b, err := json.Marshal(s)
+		b, err := storage.EncodeResult(m)
 		if err != nil {
-			return fmt.Errorf("encode mutation result: %w", err)
+			return err
 		}
 		var id *string
 		if keepID {
@@ -156,14 +141,10 @@ func (r deviceRows) Result(ctx context.Context, d storage.Device, seq int64) (*s
 			if err := row.Scan(&m.Digest, &raw, &at); err != nil {
 				return nil, err
 			}
-			var s storedResult
-			if err := json.Unmarshal(raw, &s); err != nil {
-				return nil, fmt.Errorf("decode result of seq %d: %w", seq, err)
+			if err := storage.DecodeResult(raw, m); err != nil {
+				return nil, err
 			}
-			m.MutationID, m.Status, m.VisitID, m.DeviceTime = s.MutationID, s.Status, s.VisitID, timeOf(at)
-			if s.Status == storage.MutationRejected {
-				m.Err = &audit.Error{Code: s.Code, Message: s.Message}
-			}
+			m.DeviceTime = timeOf(at)
 			return m, nil
 		}, `SELECT digest, result, device_time FROM sync_mutations WHERE user_id = $1 AND device_id = $2 AND seq = $3`,
 		d.UserID, d.DeviceID, seq)

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -79,25 +78,12 @@ func (r deviceRows) Advance(ctx context.Context, d storage.Device, seq int64, of
 	})
 }
 
-// storedResult is a mutation's result as kept in sync_mutations.result.
-type storedResult struct {
-	MutationID string                 `json:"mutation_id"`
-	Status     storage.MutationStatus `json:"status"`
-	Code       audit.Code             `json:"code,omitempty"`
-	Message    string                 `json:"message,omitempty"`
-	VisitID    string                 `json:"visit_id,omitempty"`
-}
-
 // Record keeps the result of a mutation for replays (storage.Devices).
 func (r deviceRows) Record(ctx context.Context, d storage.Device, m storage.StoredMutation, keepID bool) error {
 	return r.write(ctx, func(tx *Tx) error {
-		s := storedResult{MutationID: m.MutationID, Status: m.Status, VisitID: m.VisitID}
-		if m.Err != nil {
-			s.Code, s.Message = m.Err.Code, m.Err.Message
-		}
-		b, err := json.Marshal(s)
+		b, err := storage.EncodeResult(m)
 		if err != nil {
-			return fmt.Errorf("encode mutation result: %w", err)
+			return err
 		}
 		id := sql.NullString{String: m.MutationID, Valid: keepID}
 		_, err = tx.ExecContext(ctx, `INSERT INTO sync_mutations (user_id, device_id, seq, mutation_id, digest, result, device_time, received_at)
@@ -125,14 +111,10 @@ func (r deviceRows) Result(ctx context.Context, d storage.Device, seq int64) (*s
 		} else if err != nil {
 			return nil, fmt.Errorf("find result of seq %d: %w", seq, err)
 		}
-		var s storedResult
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, fmt.Errorf("decode result of seq %d: %w", seq, err)
+		if err := storage.DecodeResult(raw, m); err != nil {
+			return nil, err
 		}
-		m.MutationID, m.Status, m.VisitID, m.DeviceTime = s.MutationID, s.Status, s.VisitID, fromNullMillis(at)
-		if s.Status == storage.MutationRejected {
-			m.Err = &audit.Error{Code: s.Code, Message: s.Message}
-		}
+		m.DeviceTime = fromNullMillis(at)
 		return m, nil
 	})
 }

@@ -2,7 +2,9 @@ package storage
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/shopscore/shopscore/audit"
@@ -65,4 +67,42 @@ type StoredMutation struct {
 	Status     MutationStatus
 	Err        *audit.Error // for MutationRejected
 	VisitID    string       // the visit it submitted, if any
+}
+
+// storedResult is a mutation's result as both backends keep it in
+// sync_mutations.result: one JSON form, so that migrate-to copies the
+// column as it is and a replay on either backend reads it.
+type storedResult struct {
+	MutationID string         `json:"mutation_id"`
+	Status     MutationStatus `json:"status"`
+	Code       audit.Code     `json:"code,omitempty"`
+	Message    string         `json:"message,omitempty"`
+	VisitID    string         `json:"visit_id,omitempty"`
+}
+
+// EncodeResult returns the stored form of m's result (its id, status,
+// error and visit; seq, digest and time have columns of their own).
+func EncodeResult(m StoredMutation) ([]byte, error) {
+	s := storedResult{MutationID: m.MutationID, Status: m.Status, VisitID: m.VisitID}
+	if m.Err != nil {
+		s.Code, s.Message = m.Err.Code, m.Err.Message
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("encode mutation result: %w", err)
+	}
+	return b, nil
+}
+
+// DecodeResult sets m's result from its stored form raw.
+func DecodeResult(raw []byte, m *StoredMutation) error {
+	var s storedResult
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return fmt.Errorf("decode result of seq %d: %w", m.Seq, err)
+	}
+	m.MutationID, m.Status, m.VisitID = s.MutationID, s.Status, s.VisitID
+	if s.Status == MutationRejected {
+		m.Err = &audit.Error{Code: s.Code, Message: s.Message}
+	}
+	return nil
 }
