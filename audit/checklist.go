@@ -79,6 +79,16 @@ func (c *Checklist) Standard(code string) (Standard, bool) {
 	return Standard{}, false
 }
 
+// QuestionCount returns how many questions the checklist has, over all
+// its sections.
+func (c *Checklist) QuestionCount() int {
+	n := 0
+	for _, s := range c.Sections {
+		n += len(s.Questions)
+	}
+	return n
+}
+
 // Validate returns EINVALID listing every problem of the checklist when it
 // cannot be published or scored.
 func (c *Checklist) Validate() error {

@@ -57,6 +57,11 @@ func Month(t time.Time) Period {
 	return Period{From: from, To: from.AddDate(0, 1, 0)}
 }
 
+// Key names the calendar month the period starts in, "2006-01": how a
+// run's period, an effective month of base pay and a payroll's title
+// name it.
+func (p Period) Key() string { return p.From.Format("2006-01") }
+
 // Contains reports whether t lies in the period.
 func (p Period) Contains(t time.Time) bool { return !t.Before(p.From) && t.Before(p.To) }
 

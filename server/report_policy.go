@@ -148,7 +148,7 @@ func (r *reportService) PreviewBonus(ctx context.Context, req *connect.Request[v
 	if err != nil {
 		return nil, err
 	}
-	pr.Period = run.Period.From.Format("2006-01")
+	pr.Period = run.Period.Key()
 	return connect.NewResponse(&v1.PreviewBonusResponse{Run: pr}), nil
 }
 

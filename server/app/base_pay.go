@@ -23,9 +23,6 @@ func month(field, s string) (reports.Period, error) {
 	return reports.Month(t), nil
 }
 
-// monthKey formats a period's first month as "YYYY-MM".
-func monthKey(p reports.Period) string { return p.From.Format("2006-01") }
-
 // payKind checks a kind of pay; empty is base pay. Errors: EINVALID.
 func payKind(kind string) (string, error) {
 	switch kind {
@@ -66,7 +63,7 @@ func (a *App) SetBasePay(ctx context.Context, rows []storage.BasePayRow, source,
 		if m, err := month("effective month", r.EffectiveMonth); err != nil {
 			problems = append(problems, fmt.Sprintf("row %d (employee %s): %s", r.Row, r.EmployeeNumber, audit.ErrorMessage(err)))
 		} else {
-			r.EffectiveMonth = monthKey(m)
+			r.EffectiveMonth = m.Key()
 		}
 	}
 	if len(problems) > 0 {
@@ -142,5 +139,5 @@ func (a *App) ListBasePay(ctx context.Context, in, kind string) ([]storage.BaseP
 	if kind, err = payKind(kind); err != nil {
 		return nil, err
 	}
-	return a.st.BasePay().List(ctx, monthKey(m), kind)
+	return a.st.BasePay().List(ctx, m.Key(), kind)
 }

@@ -27,7 +27,7 @@ type computed struct {
 // snapshot.
 func compute(ctx context.Context, tx storage.Tx, pol reports.Policy, period reports.Period) (*computed, error) {
 	runs := tx.BonusRuns()
-	emps, hasPay, err := runs.Employees(ctx, pol.Base, monthKey(period))
+	emps, hasPay, err := runs.Employees(ctx, pol.Base, period.Key())
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +92,7 @@ func (a *App) RunBonus(ctx context.Context, policyID string, version int, in, by
 		return nil, audit.Errorf(audit.EINVALID, "the run's figures cannot be stored (%v): check the policy", err)
 	}
 	r := &storage.BonusRun{
-		ID: newID(), PolicyID: run.Policy.ID, PolicyVersion: run.Policy.Version, Period: monthKey(period),
+		ID: newID(), PolicyID: run.Policy.ID, PolicyVersion: run.Policy.Version, Period: period.Key(),
 		InputsHash: run.InputsHash, InputsStamp: c.stamp, State: storage.RunDraft, Result: result, Run: run, MissingBasePay: c.missing,
 		CreatedBy: by, Changes: []reports.Change{},
 	}
@@ -187,7 +187,7 @@ func (a *App) ListBonusRuns(ctx context.Context, f storage.BonusRunFilter) ([]*s
 		if err != nil {
 			return nil, err
 		}
-		f.Period = monthKey(p)
+		f.Period = p.Key()
 	}
 	return a.st.BonusRuns().List(ctx, f)
 }

@@ -222,7 +222,7 @@ func (a *App) MyPay(ctx context.Context, p audit.Principal, monthText string) ([
 		if err != nil {
 			return err
 		}
-		runs, err := tx.BonusRuns().List(ctx, storage.BonusRunFilter{Period: monthKey(period)})
+		runs, err := tx.BonusRuns().List(ctx, storage.BonusRunFilter{Period: period.Key()})
 		if err != nil {
 			return err
 		}

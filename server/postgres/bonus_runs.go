@@ -19,9 +19,6 @@ import (
 // Bonus runs on PostgreSQL (storage.BonusRuns): what they store and read.
 // Staleness and approval are package app's rules.
 
-// monthKey formats a period's first month as "YYYY-MM".
-func monthKey(p reports.Period) string { return p.From.Format("2006-01") }
-
 // states returns states as the text[] a query compares v.state with.
 func states(s []audit.VisitState) []string {
 	out := make([]string, len(s))
@@ -95,7 +92,7 @@ func (r bonusRunRows) InputsStamp(ctx context.Context, kind string, period repor
 				[]any{ms(period.From), ms(period.To), states(audit.BonusStates)}},
 			{"base pay", `SELECT staff_id || ':' || effective_month, revision::text FROM base_pay
 				WHERE kind = $1 AND effective_month COLLATE "C" <= $2 ORDER BY staff_id COLLATE "C", effective_month COLLATE "C"`,
-				[]any{kind, monthKey(period)}},
+				[]any{kind, period.Key()}},
 			{"staff", `SELECT id, employee_number || ':' || name || ':' || position || ':' || department || ':' || COALESCE(store_id, '')
 				FROM staff ORDER BY id COLLATE "C"`, nil},
 		} {

@@ -17,15 +17,6 @@ import (
 // shopper).
 const feedChecklist = "checklist"
 
-// questionCount is how many questions c has, stored beside its content.
-func questionCount(c *audit.Checklist) int {
-	n := 0
-	for _, s := range c.Sections {
-		n += len(s.Questions)
-	}
-	return n
-}
-
 // AddDraft stores c as the draft version of its checklist, creating the
 // checklist when it is new (storage.Checklists).
 func (r checklistRows) AddDraft(ctx context.Context, c *audit.Checklist, version int, by string) error {
@@ -40,7 +31,7 @@ func (r checklistRows) AddDraft(ctx context.Context, c *audit.Checklist, version
 		// content goes as text: the json column keeps its bytes, which
 		// the version's hash covers.
 		if _, err := tx.Exec(ctx, `INSERT INTO checklist_versions (checklist_id, version, name, channel, state, content, question_count, created_at, created_by)
-			VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8)`, c.ID, version, c.Name, string(c.Channel), string(content), questionCount(c), tx.now, by); err != nil {
+			VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8)`, c.ID, version, c.Name, string(c.Channel), string(content), c.QuestionCount(), tx.now, by); err != nil {
 			return fmt.Errorf("save draft: %w", err)
 		}
 		return nil
@@ -56,7 +47,7 @@ func (r checklistRows) ReplaceDraft(ctx context.Context, c *audit.Checklist, ver
 		}
 		if _, err := tx.Exec(ctx, `UPDATE checklist_versions SET name = $1, channel = $2, content = $3, question_count = $4, created_at = $5, created_by = $6
 			WHERE checklist_id = $7 AND version = $8 AND state = 'draft'`,
-			c.Name, string(c.Channel), string(content), questionCount(c), tx.now, by, c.ID, version); err != nil {
+			c.Name, string(c.Channel), string(content), c.QuestionCount(), tx.now, by, c.ID, version); err != nil {
 			return fmt.Errorf("save draft: %w", err)
 		}
 		return nil

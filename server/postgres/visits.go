@@ -51,15 +51,7 @@ func (r visitRows) Insert(ctx context.Context, nv storage.NewVisit) error {
 		if !ok {
 			return fmt.Errorf("insert visit %s: not encoded by this backend", v.ID)
 		}
-		flags := make([]string, 0, len(nv.Flags))
-		for _, f := range nv.Flags {
-			flags = append(flags, string(f))
-		}
-		flagsJSON, err := json.Marshal(flags)
-		if err != nil {
-			return fmt.Errorf("encode flags: %w", err)
-		}
-		proofJSON, err := encodeProof(nv.Proof)
+		flagsJSON, proofJSON, err := storage.EncodeFlags(nv.Flags, nv.Proof)
 		if err != nil {
 			return err
 		}
@@ -74,7 +66,7 @@ func (r visitRows) Insert(ctx context.Context, nv storage.NewVisit) error {
 			ON CONFLICT (id) DO NOTHING`,
 			v.ID, v.ShopperID, v.StoreID, nullString(v.AssignmentID), v.ChecklistID, v.ChecklistVersion,
 			v.ContentHash, string(v.Channel), string(enc.body), nv.Digest, string(nv.State), nv.Score.Overall.Percent, string(enc.score),
-			string(flagsJSON), proofJSON, ms(v.StartedAt), nullTime(v.FinishedAt), nullTime(nv.DeviceTime),
+			flagsJSON, proofJSON, ms(v.StartedAt), nullTime(v.FinishedAt), nullTime(nv.DeviceTime),
 			durationMillis(nv.Offset), tx.now, completed, nv.DeviceID, nv.SessionID, nv.MutationID, nullString(v.CorrectsVisitID))
 		switch {
 		case isUniqueViolation(err):
@@ -164,18 +156,6 @@ func queueTransition(b *pgx.Batch, tx *Tx, visitID string, t storage.Transition)
 	return nil
 }
 
-// encodeProof encodes proof flags for the proof_flags column ("[]" for
-// none).
-func encodeProof(flags []audit.ProofFlag) (string, error) {
-	if flags == nil {
-		flags = []audit.ProofFlag{}
-	}
-	b, err := json.Marshal(flags)
-	if err != nil {
-		return "", fmt.Errorf("proof: encode: %w", err)
-	}
-	return string(b), nil
-}
 
 // Find returns a stored visit (storage.Visits).
 func (r visitRows) Find(ctx context.Context, id string) (*storage.StoredVisit, error) {
@@ -302,7 +282,7 @@ func (r visitRows) Rescore(ctx context.Context, id string, e storage.EncodedVisi
 
 // SetProof replaces a visit's proof flags (storage.Visits).
 func (r visitRows) SetProof(ctx context.Context, id string, flags []audit.ProofFlag) error {
-	b, err := encodeProof(flags)
+	b, err := storage.EncodeProof(flags)
 	if err != nil {
 		return err
 	}

@@ -20,9 +20,6 @@ import (
 // storage.BasePay, storage.BonusRuns): what they store and read. The rules
 // (validation, numbering, staleness, approval) are package app's.
 
-// monthKey formats a period's first month as "YYYY-MM".
-func monthKey(p reports.Period) string { return p.From.Format("2006-01") }
-
 // userName is the SQL expression of the name of the user whose id is in
 // column col, for people: the display name, else the e-mail, else the id
 // itself ("cli", "demo" for older rows).
@@ -240,7 +237,7 @@ func inputsStamp(ctx context.Context, tx *Tx, kind string, period reports.Period
 		{"visits", `SELECT r.visit_id, v.revision` + reportVisitsFrom + bonusWhere + ` ORDER BY r.visited_at, r.visit_id`,
 			[]any{millis(period.From), millis(period.To)}},
 		{"base pay", `SELECT staff_id || ':' || effective_month, revision FROM base_pay WHERE kind = ? AND effective_month <= ?
-			ORDER BY staff_id, effective_month`, []any{kind, monthKey(period)}},
+			ORDER BY staff_id, effective_month`, []any{kind, period.Key()}},
 		{"staff", `SELECT id, employee_number || ':' || name || ':' || position || ':' || department || ':' || COALESCE(store_id, '')
 			FROM staff ORDER BY id`, nil},
 	} {

@@ -11,14 +11,6 @@ import (
 	"github.com/shopscore/shopscore/server/storage"
 )
 
-func questionCount(c *audit.Checklist) int {
-	n := 0
-	for _, s := range c.Sections {
-		n += len(s.Questions)
-	}
-	return n
-}
-
 // AddDraft stores c as the draft version of its checklist
 // (storage.Checklists).
 func (r checklistRows) AddDraft(ctx context.Context, c *audit.Checklist, version int, by string) error {
@@ -31,7 +23,7 @@ func (r checklistRows) AddDraft(ctx context.Context, c *audit.Checklist, version
 			return fmt.Errorf("insert checklist: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO checklist_versions (checklist_id, version, name, channel, state, content, question_count, created_at, created_by)
-			VALUES (?, ?, ?, ?, 'draft', ?, ?, ?, ?)`, c.ID, version, c.Name, string(c.Channel), content, questionCount(c), millis(tx.now), by); err != nil {
+			VALUES (?, ?, ?, ?, 'draft', ?, ?, ?, ?)`, c.ID, version, c.Name, string(c.Channel), content, c.QuestionCount(), millis(tx.now), by); err != nil {
 			return fmt.Errorf("save draft: %w", err)
 		}
 		return nil
@@ -47,7 +39,7 @@ func (r checklistRows) ReplaceDraft(ctx context.Context, c *audit.Checklist, ver
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE checklist_versions SET name = ?, channel = ?, content = ?, question_count = ?, created_at = ?, created_by = ?
 			WHERE checklist_id = ? AND version = ? AND state = 'draft'`,
-			c.Name, string(c.Channel), content, questionCount(c), millis(tx.now), by, c.ID, version); err != nil {
+			c.Name, string(c.Channel), content, c.QuestionCount(), millis(tx.now), by, c.ID, version); err != nil {
 			return fmt.Errorf("save draft: %w", err)
 		}
 		return nil

@@ -58,15 +58,7 @@ func (r visitRows) Insert(ctx context.Context, nv storage.NewVisit) error {
 		if !ok {
 			return fmt.Errorf("insert visit %s: not encoded by this backend", v.ID)
 		}
-		flags := make([]string, 0, len(nv.Flags))
-		for _, f := range nv.Flags {
-			flags = append(flags, string(f))
-		}
-		flagsJSON, err := json.Marshal(flags)
-		if err != nil {
-			return fmt.Errorf("encode flags: %w", err)
-		}
-		proofJSON, err := encodeProof(nv.Proof)
+		flagsJSON, proofJSON, err := storage.EncodeFlags(nv.Flags, nv.Proof)
 		if err != nil {
 			return err
 		}
@@ -83,7 +75,7 @@ func (r visitRows) Insert(ctx context.Context, nv storage.NewVisit) error {
 			clock_offset_ms, received_at, completed_at, device_id, session_id, mutation_id, corrects_visit_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			v.ID, v.ShopperID, v.StoreID, nullString(v.AssignmentID), v.ChecklistID, v.ChecklistVersion,
-			v.ContentHash, string(v.Channel), enc.body, nv.Digest, string(nv.State), percent, enc.score, string(flagsJSON), proofJSON,
+			v.ContentHash, string(v.Channel), enc.body, nv.Digest, string(nv.State), percent, enc.score, flagsJSON, proofJSON,
 			millis(v.StartedAt), nullMillis(v.FinishedAt), nullMillis(nv.DeviceTime),
 			nullDuration(nv.Offset), millis(tx.now), completed, nv.DeviceID, nv.SessionID, nv.MutationID, nullString(v.CorrectsVisitID))
 		if err != nil {
@@ -124,18 +116,6 @@ func visitInsertError(v *audit.Visit, err error) error {
 	return fmt.Errorf("insert visit: %w", err)
 }
 
-// encodeProof encodes proof flags for the proof_flags column ("[]" for
-// none).
-func encodeProof(flags []audit.ProofFlag) (string, error) {
-	if flags == nil {
-		flags = []audit.ProofFlag{}
-	}
-	b, err := json.Marshal(flags)
-	if err != nil {
-		return "", fmt.Errorf("proof: encode: %w", err)
-	}
-	return string(b), nil
-}
 
 // Find returns a stored visit (storage.Visits).
 func (r visitRows) Find(ctx context.Context, id string) (*storage.StoredVisit, error) {
@@ -212,7 +192,7 @@ func (r visitRows) Rescore(ctx context.Context, id string, e storage.EncodedVisi
 // SetProof replaces a visit's proof flags (storage.Visits).
 func (r visitRows) SetProof(ctx context.Context, id string, flags []audit.ProofFlag) error {
 	return r.write(ctx, func(tx *Tx) error {
-		b, err := encodeProof(flags)
+		b, err := storage.EncodeProof(flags)
 		if err != nil {
 			return err
 		}

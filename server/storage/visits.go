@@ -2,7 +2,9 @@ package storage
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/shopscore/shopscore/audit"
@@ -202,4 +204,32 @@ type VisitDetail struct {
 	Checklist *audit.ChecklistVersion
 	// ActorNames names the users of History by id.
 	ActorNames map[string]string
+}
+
+// EncodeFlags returns the stored form of a visit's flags and of its
+// proof-of-visit flags: JSON lists (empty, never null), the same on every
+// backend, so that migrate-to copies them as they are.
+func EncodeFlags(flags []audit.VisitFlag, proof []audit.ProofFlag) (flagsJSON, proofJSON string, err error) {
+	names := make([]string, 0, len(flags))
+	for _, f := range flags {
+		names = append(names, string(f))
+	}
+	b, err := json.Marshal(names)
+	if err != nil {
+		return "", "", fmt.Errorf("encode flags: %w", err)
+	}
+	p, err := EncodeProof(proof)
+	return string(b), p, err
+}
+
+// EncodeProof returns the stored form of proof-of-visit flags (EncodeFlags).
+func EncodeProof(flags []audit.ProofFlag) (string, error) {
+	if flags == nil {
+		flags = []audit.ProofFlag{}
+	}
+	b, err := json.Marshal(flags)
+	if err != nil {
+		return "", fmt.Errorf("proof: encode: %w", err)
+	}
+	return string(b), nil
 }
