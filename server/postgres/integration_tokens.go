@@ -28,17 +28,13 @@ func (tx *Tx) IntegrationTokens() storage.IntegrationTokens {
 
 // Add stores a new token (storage.IntegrationTokens). Errors: EEXISTS.
 func (r integrationTokenRows) Add(ctx context.Context, t *storage.IntegrationToken) error {
-	scopes := t.Scopes
-	if scopes == nil {
-		scopes = []string{}
-	}
-	b, err := json.Marshal(scopes)
+	scopes, err := storage.EncodeList(t.Scopes)
 	if err != nil {
 		return err
 	}
 	return r.write(ctx, func(tx *Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO integration_tokens (id, name, scopes, hash, created_at, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6)`, t.ID, t.Name, string(b), t.Hash, tx.now, t.CreatedBy)
+			VALUES ($1, $2, $3, $4, $5, $6)`, t.ID, t.Name, scopes, t.Hash, tx.now, t.CreatedBy)
 		if isUniqueViolation(err) {
 			return audit.Errorf(audit.EEXISTS, "integration token %s exists already", t.ID)
 		} else if err != nil {

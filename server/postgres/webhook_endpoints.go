@@ -11,27 +11,9 @@ import (
 	"github.com/shopscore/shopscore/server/storage"
 )
 
-// endpointJSON returns an endpoint's event types and secrets as their
-// jsonb columns hold them.
-func endpointJSON(e *storage.WebhookEndpoint) (types, secrets string, err error) {
-	t, s := e.EventTypes, e.Secrets
-	if t == nil {
-		t = []string{}
-	}
-	if s == nil {
-		s = []storage.WebhookSecret{}
-	}
-	tb, err := json.Marshal(t)
-	if err != nil {
-		return "", "", err
-	}
-	sb, err := json.Marshal(s)
-	return string(tb), string(sb), err
-}
-
 // Add stores a new endpoint (storage.WebhookEndpoints). Errors: EEXISTS.
 func (r webhookEndpointRows) Add(ctx context.Context, e *storage.WebhookEndpoint) error {
-	types, secrets, err := endpointJSON(e)
+	types, secrets, err := storage.EncodeEndpoint(e)
 	if err != nil {
 		return err
 	}
@@ -105,7 +87,7 @@ func (r webhookEndpointRows) Subscribed(ctx context.Context, eventType string) (
 // Update stores an endpoint's changes (storage.WebhookEndpoints). Errors:
 // ENOTFOUND.
 func (r webhookEndpointRows) Update(ctx context.Context, e *storage.WebhookEndpoint) error {
-	types, secrets, err := endpointJSON(e)
+	types, secrets, err := storage.EncodeEndpoint(e)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func (tx *Tx) IntegrationTokens() storage.IntegrationTokens {
 
 // Add stores a new token (storage.IntegrationTokens). Errors: EEXISTS.
 func (r integrationTokenRows) Add(ctx context.Context, t *storage.IntegrationToken) error {
-	scopes, err := encodeTypes(t.Scopes)
+	scopes, err := storage.EncodeList(t.Scopes)
 	if err != nil {
 		return err
 	}

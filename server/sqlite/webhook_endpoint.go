@@ -12,42 +12,16 @@ import (
 	"github.com/shopscore/shopscore/server/storage"
 )
 
-// encodeSecrets and decodeSecrets convert an endpoint's secrets to and
-// from their column (JSON).
-func encodeSecrets(ss []storage.WebhookSecret) (string, error) {
-	if ss == nil {
-		ss = []storage.WebhookSecret{}
-	}
-	b, err := json.Marshal(ss)
-	return string(b), err
-}
-
+// decodeSecrets reads an endpoint's secrets from their column
+// (storage.EncodeEndpoint).
 func decodeSecrets(text string) ([]storage.WebhookSecret, error) {
 	var out []storage.WebhookSecret
 	return out, json.Unmarshal([]byte(text), &out)
 }
 
-func encodeTypes(types []string) (string, error) {
-	if types == nil {
-		types = []string{}
-	}
-	b, err := json.Marshal(types)
-	return string(b), err
-}
-
-// endpointJSON returns an endpoint's event types and secrets as their
-// columns hold them (JSON).
-func endpointJSON(e *storage.WebhookEndpoint) (types, secrets string, err error) {
-	if types, err = encodeTypes(e.EventTypes); err != nil {
-		return "", "", err
-	}
-	secrets, err = encodeSecrets(e.Secrets)
-	return types, secrets, err
-}
-
 // Add stores a new endpoint (storage.WebhookEndpoints). Errors: EEXISTS.
 func (r webhookEndpointRows) Add(ctx context.Context, e *storage.WebhookEndpoint) error {
-	types, secrets, err := endpointJSON(e)
+	types, secrets, err := storage.EncodeEndpoint(e)
 	if err != nil {
 		return err
 	}
@@ -120,7 +94,7 @@ func (r webhookEndpointRows) Subscribed(ctx context.Context, eventType string) (
 // Update stores an endpoint's changes (storage.WebhookEndpoints). Errors:
 // ENOTFOUND.
 func (r webhookEndpointRows) Update(ctx context.Context, e *storage.WebhookEndpoint) error {
-	types, secrets, err := endpointJSON(e)
+	types, secrets, err := storage.EncodeEndpoint(e)
 	if err != nil {
 		return err
 	}

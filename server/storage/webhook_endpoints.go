@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -54,4 +55,29 @@ type WebhookEndpoints interface {
 	// Delete removes the endpoint with its deliveries and their
 	// attempts. Errors: ENOTFOUND.
 	Delete(ctx context.Context, id string) error
+}
+
+// EncodeList returns the stored form of a list of names (an endpoint's
+// event types, a token's scopes): a JSON list, empty rather than null,
+// the same on every backend.
+func EncodeList(names []string) (string, error) {
+	if names == nil {
+		names = []string{}
+	}
+	b, err := json.Marshal(names)
+	return string(b), err
+}
+
+// EncodeEndpoint returns an endpoint's event types and secrets as their
+// columns hold them (JSON lists, EncodeList).
+func EncodeEndpoint(e *WebhookEndpoint) (types, secrets string, err error) {
+	if types, err = EncodeList(e.EventTypes); err != nil {
+		return "", "", err
+	}
+	ss := e.Secrets
+	if ss == nil {
+		ss = []WebhookSecret{}
+	}
+	b, err := json.Marshal(ss)
+	return types, string(b), err
 }
