@@ -267,16 +267,8 @@ func (r visitRows) FindDetail(ctx context.Context, scope audit.Scope, id string)
 		if d.History, err = history(ctx, tx, id); err != nil {
 			return nil, err
 		}
-		d.ActorNames = map[string]string{}
-		for _, t := range d.History {
-			if _, ok := d.ActorNames[t.ActorID]; ok || t.ActorID == "" {
-				continue
-			}
-			var name string
-			if err := tx.QueryRow(ctx, `SELECT display_name FROM users WHERE id = $1`, t.ActorID).Scan(&name); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-				return nil, fmt.Errorf("visit history: actor name: %w", err)
-			}
-			d.ActorNames[t.ActorID] = name
+		if d.ActorNames, err = storage.ActorNames(ctx, tx.Users(), d.History); err != nil {
+			return nil, err
 		}
 		if d.Comments, err = returnComments(ctx, tx, id); err != nil {
 			return nil, err

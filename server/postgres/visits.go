@@ -156,7 +156,6 @@ func queueTransition(b *pgx.Batch, tx *Tx, visitID string, t storage.Transition)
 	return nil
 }
 
-
 // Find returns a stored visit (storage.Visits).
 func (r visitRows) Find(ctx context.Context, id string) (*storage.StoredVisit, error) {
 	return selectOne(ctx, r.rows, "find visit", fmt.Sprintf("visit %q not found", id), func(row pgx.Row) (*storage.StoredVisit, error) {

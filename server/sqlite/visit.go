@@ -116,7 +116,6 @@ func visitInsertError(v *audit.Visit, err error) error {
 	return fmt.Errorf("insert visit: %w", err)
 }
 
-
 // Find returns a stored visit (storage.Visits).
 func (r visitRows) Find(ctx context.Context, id string) (*storage.StoredVisit, error) {
 	return get(ctx, r.rows, func(tx *Tx) (*storage.StoredVisit, error) {

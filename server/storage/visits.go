@@ -233,3 +233,26 @@ func EncodeProof(flags []audit.ProofFlag) (string, error) {
 	}
 	return string(b), nil
 }
+
+// ActorNames names the users of a visit's history by id, through users
+// (the detail's transaction): a user's display name, "" for one that is
+// gone or has none. Both backends' Visits.Detail fill VisitDetail.ActorNames
+// with it.
+func ActorNames(ctx context.Context, users Users, history []Transition) (map[string]string, error) {
+	out := map[string]string{}
+	for _, t := range history {
+		if _, ok := out[t.ActorID]; ok || t.ActorID == "" {
+			continue
+		}
+		u, err := users.Find(ctx, t.ActorID)
+		switch {
+		case audit.ErrorCode(err) == audit.ENOTFOUND:
+			out[t.ActorID] = ""
+		case err != nil:
+			return nil, fmt.Errorf("visit history: actor name: %w", err)
+		default:
+			out[t.ActorID] = u.DisplayName
+		}
+	}
+	return out, nil
+}
