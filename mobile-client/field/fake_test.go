@@ -105,11 +105,11 @@ func (f *fakeServer) authorize(h http.Header) error {
 	return nil
 }
 
-type fakeAuth struct {
-	// The procedures a phone never calls answer Unimplemented.
-	shopscorev1connect.UnimplementedAuthServiceHandler
-	f *fakeServer
-}
+// fakeAuth implements every procedure of AuthService itself, so that a
+// procedure added to the service fails to compile here until someone
+// decides what the fake answers; those a phone never calls answer
+// Unimplemented by name.
+type fakeAuth struct{ f *fakeServer }
 
 func (a fakeAuth) Login(_ context.Context, req *connect.Request[v1.LoginRequest]) (*connect.Response[v1.LoginResponse], error) {
 	f := a.f
@@ -145,7 +145,20 @@ func (fakeAuth) Logout(context.Context, *connect.Request[v1.LogoutRequest]) (*co
 }
 
 func (fakeAuth) WhoAmI(context.Context, *connect.Request[v1.WhoAmIRequest]) (*connect.Response[v1.WhoAmIResponse], error) {
-	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("not used by the field client"))
+	return nil, notUsed("WhoAmI")
+}
+
+func (fakeAuth) GetNotificationSettings(context.Context, *connect.Request[v1.GetNotificationSettingsRequest]) (*connect.Response[v1.GetNotificationSettingsResponse], error) {
+	return nil, notUsed("GetNotificationSettings")
+}
+
+func (fakeAuth) SetNotificationSettings(context.Context, *connect.Request[v1.SetNotificationSettingsRequest]) (*connect.Response[v1.SetNotificationSettingsResponse], error) {
+	return nil, notUsed("SetNotificationSettings")
+}
+
+// notUsed is the fake's answer to a procedure the field client never calls.
+func notUsed(procedure string) error {
+	return connect.NewError(connect.CodeUnimplemented, fmt.Errorf("%s is not used by the field client", procedure))
 }
 
 type fakeSync struct{ f *fakeServer }
