@@ -62,35 +62,27 @@ func (r feedRows) Read(ctx context.Context, shopperID string, after storage.Feed
 		return &storage.FeedRows{}, nil
 	}
 	return get(ctx, r.rows, func(tx *Tx) (*storage.FeedRows, error) {
-		type row struct {
-			seq          int64
-			kind, entity string
-		}
-		var rs []row
 		q, err := tx.QueryContext(ctx, `SELECT seq, kind, entity FROM sync_feed
 			WHERE audience IN (?, '') AND seq > ? ORDER BY seq LIMIT ?`, shopperID, after.Seq, limit+1)
 		if err != nil {
 			return nil, fmt.Errorf("read feed: %w", err)
 		}
+		var entries []storage.FeedEntry
 		for q.Next() {
-			var r row
-			if err := q.Scan(&r.seq, &r.kind, &r.entity); err != nil {
+			var e storage.FeedEntry
+			if err := q.Scan(&e.Pos.Seq, &e.Kind, &e.Entity); err != nil {
 				q.Close()
 				return nil, err
 			}
-			rs = append(rs, r)
+			entries = append(entries, e)
 		}
 		q.Close()
 		if err := q.Err(); err != nil {
 			return nil, fmt.Errorf("read feed: %w", err)
 		}
 		out := &storage.FeedRows{}
-		if len(rs) > limit {
-			rs, out.HasMore = rs[:limit], true
-		}
-		entries := make([]storage.FeedEntry, len(rs))
-		for i, r := range rs {
-			entries[i] = storage.FeedEntry{Pos: storage.FeedPos{Seq: r.seq}, Kind: storage.FeedKind(r.kind), Entity: r.entity}
+		if len(entries) > limit {
+			entries, out.HasMore = entries[:limit], true
 		}
 		if out.Rows, err = storage.ReadFeedRows(ctx, tx, shopperID, entries); err != nil {
 			return nil, err
